@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package mixfarm needs to build, test and run.
+# Idempotent: when everything is present it installs nothing and says so.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config clang clang-format
+  # libraries (see README "Why each dependency")
+  libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
+  libsndfile1-dev libfftw3-dev libebur128-dev
+  libopus-dev libopusenc-dev libmp3lame-dev libflac-dev libsoxr-dev
+  libjansson-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev libssl-dev
+  # tools for the demo and the independent references in tests
+  sox ffmpeg espeak-ng
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,29 @@
+#include "mf_log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *s_program = "mixfarm";
+static mf_log_level_t s_min = MF_LOG_INFO;
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void mf_log_init(const char *program, mf_log_level_t min_level)
+{
+    s_program = program;
+    s_min = min_level;
+}
+
+void mf_log(mf_log_level_t level, const char *fmt, ...)
+{
+    if (level < s_min) return;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* One write per line so lines from threads never interleave. */
+    pthread_mutex_lock(&s_lock);
+    fprintf(stderr, "%s: %s%s\n", s_program, level == MF_LOG_WARN ? "warning: " : "", line);
+    pthread_mutex_unlock(&s_lock);
+}

@@ -1,0 +1,16 @@
+/* One line per event on stderr: "mixfarm: message". The program name is set
+ * once at start; the level filter lets --quiet drop progress and info. */
+#ifndef MF_LOG_H
+#define MF_LOG_H
+
+typedef enum { MF_LOG_DEBUG, MF_LOG_INFO, MF_LOG_WARN, MF_LOG_ERROR } mf_log_level_t;
+
+void mf_log_init(const char *program, mf_log_level_t min_level);
+void mf_log(mf_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define mf_info(...) mf_log(MF_LOG_INFO, __VA_ARGS__)
+#define mf_warn(...) mf_log(MF_LOG_WARN, __VA_ARGS__)
+#define mf_error(...) mf_log(MF_LOG_ERROR, __VA_ARGS__)
+#define mf_debug(...) mf_log(MF_LOG_DEBUG, __VA_ARGS__)
+
+#endif

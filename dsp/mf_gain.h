@@ -1,0 +1,27 @@
+/* Level arithmetic shared by the strip, buses and processors: dB conversion,
+ * pan laws and the block kernels that apply them. Pure functions. */
+#ifndef MF_GAIN_H
+#define MF_GAIN_H
+
+#include <math.h>
+#include <stddef.h>
+
+/* 20*log10 convention; -inf dB (or anything below -1000) is silence. */
+static inline double mf_db_to_gain(double db) { return db <= -1000.0 ? 0.0 : pow(10.0, db / 20.0); }
+static inline double mf_gain_to_db(double g) { return g <= 0.0 ? -INFINITY : 20.0 * log10(g); }
+
+/* Pan law for a mono source: pan in [-1, 1], law_db the centre level
+ * (-3, -4.5 or -6). -3 is constant power (sin/cos), -6 is linear
+ * (constant voltage), -4.5 their geometric mean; other values blend the
+ * two on the same scale. At the extremes the near side is 0 dB. */
+void mf_pan_gains(double pan, double law_db, double *left, double *right);
+/* Balance for a stereo source: centre leaves both sides at unity; turning
+ * towards one side lowers the other linearly to silence at the extreme. */
+void mf_balance_gains(double pan, double *left, double *right);
+
+/* buf[i] *= g for n samples. */
+void mf_gain_apply(float *buf, size_t n, float g);
+/* out[i] += in[i] for n samples. */
+void mf_mix_add(float *restrict out, const float *restrict in, size_t n);
+
+#endif
