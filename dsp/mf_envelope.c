@@ -54,22 +54,28 @@ double mf_envelope_value_at(const mf_envelope_t *e, int64_t frame)
     return s_value_at_time(e, (double)frame / e->rate);
 }
 
-static double s_rendered_at(const mf_envelope_t *e, int64_t frame)
+static double s_mode_map(double v, void *ctx)
 {
-    double v = mf_envelope_value_at(e, frame);
+    const mf_envelope_t *e = ctx;
     return e->mode == MF_ENV_DB ? mf_db_to_gain(v) : v;
 }
 
 void mf_envelope_render(const mf_envelope_t *e, int64_t start, size_t n, float *out)
 {
+    mf_envelope_render_map(e, start, n, out, s_mode_map, (void *)e);
+}
+
+void mf_envelope_render_map(const mf_envelope_t *e, int64_t start, size_t n, float *out,
+                            double (*map)(double v, void *ctx), void *ctx)
+{
     int64_t end = start + (int64_t)n;
     /* Grid points g0 <= frame < g0 + GRID; floor division for negative frames. */
     int64_t g0 = start >= 0 ? start / MF_ENV_GRID * MF_ENV_GRID
                             : -((-start + MF_ENV_GRID - 1) / MF_ENV_GRID) * MF_ENV_GRID;
-    double a = s_rendered_at(e, g0);
+    double a = map(mf_envelope_value_at(e, g0), ctx);
     size_t i = 0;
     for (int64_t g = g0; g < end; g += MF_ENV_GRID) {
-        double b = s_rendered_at(e, g + MF_ENV_GRID);
+        double b = map(mf_envelope_value_at(e, g + MF_ENV_GRID), ctx);
         int64_t from = g > start ? g : start;
         int64_t to = g + MF_ENV_GRID < end ? g + MF_ENV_GRID : end;
         if (a == b) {

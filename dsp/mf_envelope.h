@@ -40,5 +40,9 @@ void mf_envelope_fini(mf_envelope_t *e);
 double mf_envelope_value_at(const mf_envelope_t *e, int64_t frame);
 /* out[i] = rendered value for frame start+i (a linear gain in MF_ENV_DB mode). */
 void mf_envelope_render(const mf_envelope_t *e, int64_t start, size_t n, float *out);
+/* The same with map() applied to the value at each grid point (a pan law,
+ * say): out[i] interpolates map(value) linearly between grid points. */
+void mf_envelope_render_map(const mf_envelope_t *e, int64_t start, size_t n, float *out,
+                            double (*map)(double v, void *ctx), void *ctx);
 
 #endif

@@ -6,8 +6,13 @@
 #include <math.h>
 #include <stddef.h>
 
-/* 20*log10 convention; -inf dB (or anything below -1000) is silence. */
-static inline double mf_db_to_gain(double db) { return db <= -1000.0 ? 0.0 : pow(10.0, db / 20.0); }
+/* Levels at or below this are silence. "-inf" in a session becomes this
+ * value wherever it must be a number (task parameters, automation), so a
+ * fade from "-inf" is linear in dB from the floor of 24-bit audio. */
+#define MF_DB_SILENT -144.0
+
+/* 20*log10 convention. */
+static inline double mf_db_to_gain(double db) { return db <= MF_DB_SILENT ? 0.0 : pow(10.0, db / 20.0); }
 static inline double mf_gain_to_db(double g) { return g <= 0.0 ? -INFINITY : 20.0 * log10(g); }
 
 /* Pan law for a mono source: pan in [-1, 1], law_db the centre level

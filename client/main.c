@@ -1,0 +1,58 @@
+/* mixfarm: renders sessions on an embedded farm, or (later) talks to a
+ * coordinator. Each subcommand lives in its own cmd_*.c file. */
+#include "mf_cli.h"
+#include "mf_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} s_commands[] = {
+    {"render", mf_cmd_render, "render a session: mix.wav, stems and manifest.json in OUTDIR"},
+};
+
+static void s_usage(FILE *out)
+{
+    fprintf(out, "usage: mixfarm COMMAND [ARGS]   (mixfarm COMMAND --help for more)\n\n"
+                 "mixfarm renders multitrack sessions (session.json, see docs/session.md)\n"
+                 "into a stereo mix and stems, on a farm of workers.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].summary);
+    fprintf(out, "\nexample:\n  mixfarm render demo/session.json -o demo/out\n\n"
+                 "exit codes: 0 done, 1 the work failed, 2 bad usage or input,\n"
+                 "            3 coordinator unreachable\n");
+}
+
+int mf_cli_positive_int(const char *s)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end || v < 1 || v > 4096 ? -1 : (int)v;
+}
+
+int main(int argc, char **argv)
+{
+    mf_log_init("mixfarm", MF_LOG_INFO);
+    if (argc < 2) {
+        s_usage(stderr);
+        return MF_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        s_usage(stdout);
+        return MF_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("mixfarm %s\n", MF_VERSION);
+        return MF_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (!strcmp(argv[1], s_commands[i].name)) return s_commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mixfarm: unknown command \"%s\"\n", argv[1]);
+    s_usage(stderr);
+    return MF_EXIT_USAGE;
+}

@@ -1,0 +1,177 @@
+#include "mf_sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_WAITING, T_READY, T_RUNNING, T_DONE, T_FAILED } tstate_t;
+
+typedef struct {
+    tstate_t state;
+    size_t deps_left;
+    int *dependents; /* tasks consuming an output of this one (with repeats) */
+    size_t n_dependents;
+    mf_hash_t *outputs;
+} tnode_t;
+
+struct mf_sched {
+    const mf_plan_t *plan;
+    mf_store_t *store;
+    tnode_t *nodes;
+    int *ready; /* FIFO of ready task indices */
+    size_t ready_head, ready_tail;
+    mf_sched_progress_t prog;
+    char *error;
+};
+
+static void s_make_ready(mf_sched_t *s, size_t i)
+{
+    s->nodes[i].state = T_READY;
+    s->ready[s->ready_tail++] = (int)i;
+}
+
+mf_sched_t *mf_sched_new(const mf_plan_t *plan, mf_store_t *store)
+{
+    mf_sched_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->plan = plan;
+    s->store = store;
+    s->nodes = calloc(plan->n_tasks + 1, sizeof *s->nodes);
+    s->ready = calloc(plan->n_tasks + 1, sizeof *s->ready);
+    if (!s->nodes || !s->ready) goto fail;
+    s->prog.total = plan->n_tasks;
+    for (size_t i = 0; i < plan->n_tasks; i++) {
+        const mf_plan_task_t *t = &plan->tasks[i];
+        s->prog.audio_s_total += t->audio_s;
+        s->nodes[i].outputs = calloc(t->n_out + 1, sizeof(mf_hash_t));
+        if (!s->nodes[i].outputs) goto fail;
+        for (size_t k = 0; k < t->n_in; k++) {
+            if (t->in[k].task < 0) continue;
+            tnode_t *src = &s->nodes[t->in[k].task];
+            int *d = realloc(src->dependents, (src->n_dependents + 1) * sizeof *d);
+            if (!d) goto fail;
+            src->dependents = d;
+            d[src->n_dependents++] = (int)i;
+            s->nodes[i].deps_left++;
+        }
+    }
+    for (size_t i = 0; i < plan->n_tasks; i++)
+        if (s->nodes[i].deps_left == 0) s_make_ready(s, i);
+    return s;
+fail:
+    mf_sched_free(&s);
+    return NULL;
+}
+
+void mf_sched_free(mf_sched_t **sp)
+{
+    if (!sp || !*sp) return;
+    mf_sched_t *s = *sp;
+    for (size_t i = 0; s->nodes && i < s->plan->n_tasks; i++) {
+        free(s->nodes[i].dependents);
+        free(s->nodes[i].outputs);
+    }
+    free(s->nodes);
+    free(s->ready);
+    free(s->error);
+    free(s);
+    *sp = NULL;
+}
+
+static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
+{
+    const mf_plan_task_t *t = &s->plan->tasks[i];
+    memset(out, 0, sizeof *out);
+    out->id = i;
+    out->kind = strdup(t->kind);
+    out->params = strdup(t->params);
+    out->inputs = calloc(t->n_in + 1, sizeof *out->inputs);
+    out->n_inputs = t->n_in;
+    for (size_t k = 0; out->inputs && k < t->n_in; k++)
+        out->inputs[k] = t->in[k].task < 0 ? t->in[k].blob
+                                           : s->nodes[t->in[k].task].outputs[t->in[k].output];
+}
+
+static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
+{
+    tnode_t *n = &s->nodes[i];
+    memcpy(n->outputs, outs, s->plan->tasks[i].n_out * sizeof *outs);
+    n->state = T_DONE;
+    s->prog.done++;
+    s->prog.audio_s_done += s->plan->tasks[i].audio_s;
+    for (size_t d = 0; d < n->n_dependents; d++) {
+        tnode_t *dep = &s->nodes[n->dependents[d]];
+        if (--dep->deps_left == 0 && dep->state == T_WAITING) s_make_ready(s, (size_t)n->dependents[d]);
+    }
+}
+
+int mf_sched_next(mf_sched_t *s, mf_task_t *out)
+{
+    while (!s->error && s->ready_head < s->ready_tail) {
+        size_t i = (size_t)s->ready[s->ready_head++];
+        s_fill_task(s, i, out);
+        if (!out->kind || !out->params || !out->inputs) {
+            mf_task_fini(out);
+            s->error = strdup("out of memory");
+            return 0;
+        }
+        /* The action cache: a key already computed is never recomputed. */
+        mf_hash_t key, cached[MF_TASK_MAX_OUTPUTS];
+        mf_task_key(out, &key);
+        size_t n_out = s->plan->tasks[i].n_out;
+        if (mf_store_action_get(s->store, &key, cached, MF_TASK_MAX_OUTPUTS) == (int)n_out) {
+            mf_task_fini(out);
+            s->prog.cached++;
+            s_done(s, i, cached);
+            continue;
+        }
+        s->nodes[i].state = T_RUNNING;
+        s->prog.running++;
+        return 1;
+    }
+    return 0;
+}
+
+void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r)
+{
+    if (r->id >= s->plan->n_tasks || s->nodes[r->id].state != T_RUNNING) return;
+    size_t i = (size_t)r->id;
+    const mf_plan_task_t *t = &s->plan->tasks[i];
+    s->prog.running--;
+    if (r->error || r->n_outputs != t->n_out) {
+        s->nodes[i].state = T_FAILED;
+        s->prog.failed++;
+        if (!s->error) {
+            const char *why = r->error ? r->error : "wrong number of outputs";
+            size_t n = strlen(t->label) + strlen(why) + 3;
+            s->error = malloc(n);
+            if (s->error) snprintf(s->error, n, "%s: %s", t->label, why);
+        }
+        return;
+    }
+    mf_task_t task;
+    s_fill_task(s, i, &task);
+    mf_hash_t key;
+    if (task.kind && task.params && task.inputs) {
+        mf_task_key(&task, &key);
+        mf_store_action_put(s->store, &key, r->outputs, (int)r->n_outputs);
+    }
+    mf_task_fini(&task);
+    s_done(s, i, r->outputs);
+}
+
+int mf_sched_finished(const mf_sched_t *s)
+{
+    return s->error ? s->prog.running == 0 : s->prog.done == s->prog.total;
+}
+
+const char *mf_sched_error(const mf_sched_t *s) { return s->error; }
+
+mf_sched_progress_t mf_sched_progress(const mf_sched_t *s) { return s->prog; }
+
+const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port)
+{
+    if (port.task < 0) return NULL; /* fixed blobs are not outputs */
+    if ((size_t)port.task >= s->plan->n_tasks || s->nodes[port.task].state != T_DONE) return NULL;
+    return &s->nodes[port.task].outputs[port.output];
+}

@@ -1,0 +1,39 @@
+/* The scheduler of one job: walks a plan's DAG, hands out tasks whose
+ * inputs all exist, takes results back, and consults the action cache so a
+ * task already computed (by this job or any earlier one) is never run again.
+ * It does no I/O of its own beyond the cache and runs on one thread: the
+ * farm around it (embedded threads or ZeroMQ workers) is the transport. */
+#ifndef MF_SCHED_H
+#define MF_SCHED_H
+
+#include <stddef.h>
+
+#include "mf_plan.h"
+#include "mf_store.h"
+#include "mf_task.h"
+
+typedef struct mf_sched mf_sched_t;
+
+typedef struct {
+    size_t total, done, running, failed, cached;
+    double audio_s_total, audio_s_done;
+} mf_sched_progress_t;
+
+/* plan and store are borrowed and must outlive the scheduler. */
+mf_sched_t *mf_sched_new(const mf_plan_t *plan, mf_store_t *store);
+void mf_sched_free(mf_sched_t **s);
+
+/* The next ready task (inputs filled, id = its plan index), or 0 when none
+ * is ready now. The caller owns *out (mf_task_fini) and must report it. */
+int mf_sched_next(mf_sched_t *s, mf_task_t *out);
+/* Records a finished task. A failed result fails the job. */
+void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);
+
+int mf_sched_finished(const mf_sched_t *s); /* every task done, or failed */
+/* The first failure as words ("strip Kick: ..."), or NULL. */
+const char *mf_sched_error(const mf_sched_t *s);
+mf_sched_progress_t mf_sched_progress(const mf_sched_t *s);
+/* The blob a port resolved to, once its task is done (NULL before). */
+const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port);
+
+#endif

@@ -1,0 +1,220 @@
+#include "mf_params.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
+
+static json_t *s_curve_json(const mf_curve_t *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < c->n; i++)
+        json_array_append_new(a, json_pack("[ff]", c->pts[i].t, c->pts[i].v));
+    return a;
+}
+
+static json_t *s_insert_json(const mf_insert_spec_t *in)
+{
+    json_t *values = json_array(), *autos = json_array();
+    for (size_t i = 0; i < in->n_values; i++) json_array_append_new(values, json_real(in->values[i]));
+    for (size_t i = 0; i < in->n_autos; i++)
+        json_array_append_new(autos, json_pack("{s:i,s:o}", "param", in->autos[i].param, "curve",
+                                               s_curve_json(&in->autos[i].curve)));
+    return json_pack("{s:s,s:o,s:I,s:i,s:o}", "type", in->cls->type, "values", values, "bands",
+                     (json_int_t)in->nbands, "key", in->key, "auto", autos);
+}
+
+static char *s_dump(json_t *j)
+{
+    char *text = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    json_decref(j);
+    return text;
+}
+
+char *mf_chan_spec_to_json(const mf_chan_spec_t *c)
+{
+    json_t *inserts = json_array(), *outs = json_array();
+    for (size_t i = 0; i < c->n_inserts; i++)
+        json_array_append_new(inserts, s_insert_json(&c->inserts[i]));
+    for (size_t i = 0; i < c->n_outputs; i++)
+        json_array_append_new(outs, json_pack("{s:b,s:f,s:o}", "pre_fader",
+                                              c->outputs[i].pre_fader, "level_db",
+                                              c->outputs[i].level_db, "auto",
+                                              s_curve_json(&c->outputs[i].curve)));
+    return s_dump(json_pack("{s:i,s:f,s:f,s:b,s:f,s:o,s:f,s:o,s:o,s:I,s:o}", "rate", c->rate,
+                            "tempo_bpm", c->tempo_bpm, "pan_law_db", c->pan_law_db, "invert",
+                            c->invert, "gain_db", c->gain_db, "gain_auto",
+                            s_curve_json(&c->gain_curve), "pan", c->pan, "pan_auto",
+                            s_curve_json(&c->pan_curve), "inserts", inserts, "sum",
+                            (json_int_t)c->sum, "outputs", outs));
+}
+
+char *mf_decode_spec_to_json(const mf_decode_spec_t *d)
+{
+    return s_dump(json_pack("{s:f,s:f,s:f,s:i}", "from_s", d->from_s, "length_s", d->length_s,
+                            "start_s", d->start_s, "rate", d->rate));
+}
+
+/* ---- parsing: every field checked, since a peer may send anything ---- */
+
+#define FAIL(msg)                                                                                  \
+    do {                                                                                           \
+        *why = (msg);                                                                              \
+        goto fail;                                                                                 \
+    } while (0)
+
+static int s_curve_from(json_t *a, mf_curve_t *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!json_is_array(a) || json_array_size(a) > 1000000) return -1;
+    c->n = json_array_size(a);
+    if (c->n == 0) return 0;
+    c->pts = calloc(c->n, sizeof *c->pts);
+    if (!c->pts) return -1;
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *p = json_array_get(a, i);
+        if (!json_is_array(p) || json_array_size(p) != 2 || !json_is_number(json_array_get(p, 0)) ||
+            !json_is_number(json_array_get(p, 1)))
+            return -1;
+        c->pts[i].t = json_number_value(json_array_get(p, 0));
+        c->pts[i].v = json_number_value(json_array_get(p, 1));
+        if (!isfinite(c->pts[i].t) || (i > 0 && c->pts[i].t < c->pts[i - 1].t)) return -1;
+    }
+    return 0;
+}
+
+static int s_num(json_t *o, const char *k, double *v)
+{
+    json_t *x = json_object_get(o, k);
+    if (!json_is_number(x)) return -1;
+    *v = json_number_value(x);
+    return isfinite(*v) ? 0 : -1;
+}
+
+static int s_insert_from(json_t *o, mf_insert_spec_t *in, size_t n_inputs_limit)
+{
+    memset(in, 0, sizeof *in);
+    in->key = -1;
+    json_t *type = json_object_get(o, "type"), *values = json_object_get(o, "values");
+    json_t *bands = json_object_get(o, "bands"), *key = json_object_get(o, "key");
+    json_t *autos = json_object_get(o, "auto");
+    if (!json_is_string(type) || !json_is_array(values) || !json_is_integer(bands) ||
+        !json_is_integer(key) || !json_is_array(autos))
+        return -1;
+    in->cls = mf_processor_find(json_string_value(type));
+    if (!in->cls) return -1;
+    json_int_t nb = json_integer_value(bands);
+    if (nb < 0 || (size_t)nb > in->cls->max_bands) return -1;
+    in->nbands = (size_t)nb;
+    in->n_values = mf_processor_value_count(in->cls, in->nbands);
+    if (json_array_size(values) != in->n_values) return -1;
+    in->values = calloc(in->n_values ? in->n_values : 1, sizeof *in->values);
+    if (!in->values) return -1;
+    for (size_t i = 0; i < in->n_values; i++) {
+        json_t *v = json_array_get(values, i);
+        if (!json_is_number(v)) return -1;
+        in->values[i] = json_number_value(v);
+    }
+    json_int_t k = json_integer_value(key);
+    if (k < -1 || k >= (json_int_t)n_inputs_limit) return -1;
+    in->key = (int)k;
+    in->n_autos = json_array_size(autos);
+    in->autos = calloc(in->n_autos ? in->n_autos : 1, sizeof *in->autos);
+    if (!in->autos) return -1;
+    for (size_t i = 0; i < in->n_autos; i++) {
+        json_t *a = json_array_get(autos, i), *param = json_object_get(a, "param");
+        if (!json_is_integer(param) || json_integer_value(param) < 0 ||
+            json_integer_value(param) >= (json_int_t)in->n_values)
+            return -1;
+        in->autos[i].param = (int)json_integer_value(param);
+        if (s_curve_from(json_object_get(a, "curve"), &in->autos[i].curve) != 0) return -1;
+    }
+    return 0;
+}
+
+mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char **why)
+{
+    memset(c, 0, sizeof *c);
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    double rate, sum;
+    if (!json_is_object(o)) FAIL("parameters are not a JSON object");
+    if (s_num(o, "rate", &rate) || rate < 1 || rate > 1e6) FAIL("bad rate");
+    c->rate = (int)rate;
+    if (s_num(o, "tempo_bpm", &c->tempo_bpm) || s_num(o, "pan_law_db", &c->pan_law_db) ||
+        s_num(o, "gain_db", &c->gain_db) || s_num(o, "pan", &c->pan) || s_num(o, "sum", &sum))
+        FAIL("missing or bad number");
+    if (sum < 0 || sum > 100000) FAIL("bad sum");
+    c->sum = (size_t)sum;
+    c->invert = json_is_true(json_object_get(o, "invert"));
+    if (s_curve_from(json_object_get(o, "gain_auto"), &c->gain_curve) ||
+        s_curve_from(json_object_get(o, "pan_auto"), &c->pan_curve))
+        FAIL("bad automation curve");
+    json_t *ins = json_object_get(o, "inserts"), *outs = json_object_get(o, "outputs");
+    if (!json_is_array(ins) || !json_is_array(outs) || json_array_size(ins) > 256 ||
+        json_array_size(outs) > 256)
+        FAIL("bad inserts or outputs");
+    c->n_inserts = json_array_size(ins);
+    c->inserts = calloc(c->n_inserts ? c->n_inserts : 1, sizeof *c->inserts);
+    c->n_outputs = json_array_size(outs);
+    c->outputs = calloc(c->n_outputs ? c->n_outputs : 1, sizeof *c->outputs);
+    if (!c->inserts || !c->outputs) FAIL("out of memory");
+    for (size_t i = 0; i < c->n_inserts; i++)
+        if (s_insert_from(json_array_get(ins, i), &c->inserts[i], 1u << 20))
+            FAIL("bad insert");
+    for (size_t i = 0; i < c->n_outputs; i++) {
+        json_t *out = json_array_get(outs, i);
+        c->outputs[i].pre_fader = json_is_true(json_object_get(out, "pre_fader"));
+        if (s_num(out, "level_db", &c->outputs[i].level_db) ||
+            s_curve_from(json_object_get(out, "auto"), &c->outputs[i].curve))
+            FAIL("bad output");
+    }
+    json_decref(o);
+    return MF_OK;
+fail:
+    json_decref(o);
+    mf_chan_spec_fini(c);
+    return MF_ERR_INVALID;
+}
+
+mf_err_t mf_decode_spec_from_json(const char *text, mf_decode_spec_t *d, const char **why)
+{
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    double rate;
+    if (!json_is_object(o)) FAIL("parameters are not a JSON object");
+    if (s_num(o, "from_s", &d->from_s) || s_num(o, "length_s", &d->length_s) ||
+        s_num(o, "start_s", &d->start_s) || s_num(o, "rate", &rate))
+        FAIL("missing or bad number");
+    if (rate < 1 || rate > 1e6 || d->from_s < 0 || d->start_s < 0) FAIL("out of range");
+    d->rate = (int)rate;
+    json_decref(o);
+    return MF_OK;
+fail:
+    json_decref(o);
+    return MF_ERR_INVALID;
+}
+
+static void s_curve_fini(mf_curve_t *c)
+{
+    free(c->pts);
+    memset(c, 0, sizeof *c);
+}
+
+void mf_chan_spec_fini(mf_chan_spec_t *c)
+{
+    for (size_t i = 0; c->inserts && i < c->n_inserts; i++) {
+        mf_insert_spec_t *in = &c->inserts[i];
+        for (size_t j = 0; in->autos && j < in->n_autos; j++) s_curve_fini(&in->autos[j].curve);
+        free(in->autos);
+        free(in->values);
+    }
+    for (size_t i = 0; c->outputs && i < c->n_outputs; i++) s_curve_fini(&c->outputs[i].curve);
+    free(c->inserts);
+    free(c->outputs);
+    s_curve_fini(&c->gain_curve);
+    s_curve_fini(&c->pan_curve);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,138 @@
+#include "mf_task.h"
+#include "mixfarm.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mf_task_fini(mf_task_t *t)
+{
+    free(t->kind);
+    free(t->params);
+    free(t->inputs);
+    memset(t, 0, sizeof *t);
+}
+
+void mf_task_result_fini(mf_task_result_t *r)
+{
+    free(r->outputs);
+    free(r->error);
+    memset(r, 0, sizeof *r);
+}
+
+void mf_task_key(const mf_task_t *t, mf_hash_t *key)
+{
+    mf_hasher_t *h = mf_hasher_new();
+    if (!h) abort();
+    /* NUL separators keep field boundaries unambiguous. */
+    mf_hasher_update(h, MF_ENGINE_VERSION, sizeof MF_ENGINE_VERSION);
+    mf_hasher_update(h, t->kind, strlen(t->kind) + 1);
+    mf_hasher_update(h, t->params, strlen(t->params) + 1);
+    for (size_t i = 0; i < t->n_inputs; i++) mf_hasher_update(h, t->inputs[i].hex, MF_HASH_HEX);
+    mf_hasher_final(h, key);
+    mf_hasher_free(&h);
+}
+
+static char **s_hex_array(const mf_hash_t *hs, size_t n)
+{
+    char **a = malloc((n ? n : 1) * sizeof *a);
+    if (a)
+        for (size_t i = 0; i < n; i++) a[i] = (char *)hs[i].hex;
+    return a;
+}
+
+static mf_err_t s_hashes_from(char **hex, size_t n, size_t max, mf_hash_t **out)
+{
+    if (n > max) return MF_ERR_PROTOCOL;
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out) return MF_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!mf_hash_valid(hex[i])) {
+            free(*out);
+            *out = NULL;
+            return MF_ERR_PROTOCOL;
+        }
+        memcpy((*out)[i].hex, hex[i], MF_HASH_HEX);
+    }
+    return MF_OK;
+}
+
+uint8_t *mf_task_pack(const mf_task_t *t, size_t *len)
+{
+    Mixfarm__Task m = MIXFARM__TASK__INIT;
+    mf_hash_t key;
+    mf_task_key(t, &key);
+    m.version = MF_PROTOCOL_VERSION;
+    m.id = t->id;
+    m.kind = t->kind;
+    m.params = t->params;
+    m.key = key.hex;
+    m.n_inputs = t->n_inputs;
+    m.inputs = s_hex_array(t->inputs, t->n_inputs);
+    uint8_t *buf = m.inputs ? malloc(mixfarm__task__get_packed_size(&m) + 1) : NULL;
+    if (buf) *len = mixfarm__task__pack(&m, buf);
+    free(m.inputs);
+    return buf;
+}
+
+mf_err_t mf_task_unpack(const uint8_t *buf, size_t len, mf_task_t *out)
+{
+    memset(out, 0, sizeof *out);
+    Mixfarm__Task *m = mixfarm__task__unpack(NULL, len, buf);
+    if (!m) return MF_ERR_PROTOCOL;
+    mf_err_t err = MF_ERR_PROTOCOL;
+    if (m->version != MF_PROTOCOL_VERSION || !m->kind[0]) goto done;
+    err = s_hashes_from(m->inputs, m->n_inputs, MF_TASK_MAX_INPUTS, &out->inputs);
+    if (err != MF_OK) goto done;
+    out->n_inputs = m->n_inputs;
+    out->id = m->id;
+    out->kind = strdup(m->kind);
+    out->params = strdup(m->params);
+    if (!out->kind || !out->params) {
+        err = MF_ERR_NOMEM;
+        goto done;
+    }
+    /* The key is derived; one that does not match means a confused peer. */
+    mf_hash_t key;
+    mf_task_key(out, &key);
+    if (strcmp(key.hex, m->key) != 0) err = MF_ERR_PROTOCOL;
+done:
+    if (err != MF_OK) mf_task_fini(out);
+    mixfarm__task__free_unpacked(m, NULL);
+    return err;
+}
+
+uint8_t *mf_task_result_pack(const mf_task_result_t *r, size_t *len)
+{
+    Mixfarm__TaskResult m = MIXFARM__TASK_RESULT__INIT;
+    m.version = MF_PROTOCOL_VERSION;
+    m.id = r->id;
+    m.seconds = r->seconds;
+    m.audio_seconds = r->audio_seconds;
+    m.error = r->error ? r->error : "";
+    m.n_outputs = r->n_outputs;
+    m.outputs = s_hex_array(r->outputs, r->n_outputs);
+    uint8_t *buf = m.outputs ? malloc(mixfarm__task_result__get_packed_size(&m) + 1) : NULL;
+    if (buf) *len = mixfarm__task_result__pack(&m, buf);
+    free(m.outputs);
+    return buf;
+}
+
+mf_err_t mf_task_result_unpack(const uint8_t *buf, size_t len, mf_task_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    Mixfarm__TaskResult *m = mixfarm__task_result__unpack(NULL, len, buf);
+    if (!m) return MF_ERR_PROTOCOL;
+    mf_err_t err = MF_ERR_PROTOCOL;
+    if (m->version != MF_PROTOCOL_VERSION) goto done;
+    err = s_hashes_from(m->outputs, m->n_outputs, MF_TASK_MAX_OUTPUTS, &out->outputs);
+    if (err != MF_OK) goto done;
+    out->n_outputs = m->n_outputs;
+    out->id = m->id;
+    out->seconds = m->seconds;
+    out->audio_seconds = m->audio_seconds;
+    if (m->error[0] && !(out->error = strdup(m->error))) err = MF_ERR_NOMEM;
+done:
+    if (err != MF_OK) mf_task_result_fini(out);
+    mixfarm__task_result__free_unpacked(m, NULL);
+    return err;
+}

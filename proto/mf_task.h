@@ -1,0 +1,53 @@
+/* A task as mixfarm moves it around: the in-memory form shared by the
+ * planner (coordinator/) and the executors (worker/), its action-cache key,
+ * and its wire form (mixfarm.proto). */
+#ifndef MF_TASK_H
+#define MF_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mf_error.h"
+#include "mf_hash.h"
+
+#define MF_PROTOCOL_VERSION 1
+/* Bumped whenever a change to the DSP changes output bits: part of every
+ * action-cache key, so an upgraded farm never serves stale results. */
+#define MF_ENGINE_VERSION "mixfarm-engine-1"
+
+#define MF_TASK_MAX_INPUTS 4096
+#define MF_TASK_MAX_OUTPUTS 256
+
+typedef struct {
+    uint64_t id;
+    char *kind;   /* owned */
+    char *params; /* owned canonical JSON */
+    mf_hash_t *inputs;
+    size_t n_inputs;
+} mf_task_t;
+
+typedef struct {
+    uint64_t id;
+    mf_hash_t *outputs;
+    size_t n_outputs;
+    double seconds;
+    double audio_seconds;
+    char *error; /* NULL on success */
+} mf_task_result_t;
+
+void mf_task_fini(mf_task_t *t);
+void mf_task_result_fini(mf_task_result_t *r);
+
+/* SHA-256 of (engine version, kind, params, inputs): the same work always
+ * has the same key, whoever planned it. */
+void mf_task_key(const mf_task_t *t, mf_hash_t *key);
+
+/* Wire form. pack returns a malloc'd buffer (size in *len) or NULL.
+ * unpack validates everything (version, hex hashes, counts) and returns
+ * MF_ERR_PROTOCOL for anything malformed. */
+uint8_t *mf_task_pack(const mf_task_t *t, size_t *len);
+mf_err_t mf_task_unpack(const uint8_t *buf, size_t len, mf_task_t *out);
+uint8_t *mf_task_result_pack(const mf_task_result_t *r, size_t *len);
+mf_err_t mf_task_result_unpack(const uint8_t *buf, size_t len, mf_task_result_t *out);
+
+#endif

@@ -1,0 +1,84 @@
+#include "mf_hash.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mf_hasher {
+    EVP_MD_CTX *ctx;
+};
+
+mf_hasher_t *mf_hasher_new(void)
+{
+    mf_hasher_t *h = malloc(sizeof *h);
+    if (!h) return NULL;
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(h->ctx);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void mf_hasher_update(mf_hasher_t *h, const void *data, size_t n)
+{
+    EVP_DigestUpdate(h->ctx, data, n);
+}
+
+void mf_hasher_final(mf_hasher_t *h, mf_hash_t *out)
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(h->ctx, md, &len);
+    for (unsigned i = 0; i < 32; i++) snprintf(out->hex + 2 * i, 3, "%02x", md[i]);
+    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+}
+
+void mf_hasher_free(mf_hasher_t **h)
+{
+    if (!h || !*h) return;
+    EVP_MD_CTX_free((*h)->ctx);
+    free(*h);
+    *h = NULL;
+}
+
+void mf_hash_bytes(const void *data, size_t n, mf_hash_t *out)
+{
+    mf_hasher_t *h = mf_hasher_new();
+    if (!h) abort();
+    mf_hasher_update(h, data, n);
+    mf_hasher_final(h, out);
+    mf_hasher_free(&h);
+}
+
+int mf_hash_file(const char *path, mf_hash_t *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    mf_hasher_t *h = mf_hasher_new();
+    if (!h) {
+        fclose(f);
+        return -1;
+    }
+    static const size_t chunk = 1 << 16;
+    unsigned char *buf = malloc(chunk);
+    size_t n;
+    int rc = buf ? 0 : -1;
+    while (buf && (n = fread(buf, 1, chunk, f)) > 0) mf_hasher_update(h, buf, n);
+    if (ferror(f)) rc = -1;
+    mf_hasher_final(h, out);
+    mf_hasher_free(&h);
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+int mf_hash_valid(const char *s)
+{
+    if (!s || strlen(s) != 64) return 0;
+    for (int i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}

@@ -1,0 +1,29 @@
+/* SHA-256 as the content address of every blob and the key of every action,
+ * and the checksum in manifest.json. OpenSSL's libcrypto uses the CPU's SHA
+ * instructions, so hashing costs well under a nanosecond per byte. */
+#ifndef MF_HASH_H
+#define MF_HASH_H
+
+#include <stddef.h>
+
+#define MF_HASH_HEX 65 /* 64 hex digits and a NUL */
+
+typedef struct {
+    char hex[MF_HASH_HEX];
+} mf_hash_t;
+
+typedef struct mf_hasher mf_hasher_t;
+
+mf_hasher_t *mf_hasher_new(void);
+void mf_hasher_update(mf_hasher_t *h, const void *data, size_t n);
+/* Writes the digest as hex; the hasher may then be reused from scratch. */
+void mf_hasher_final(mf_hasher_t *h, mf_hash_t *out);
+void mf_hasher_free(mf_hasher_t **h);
+
+void mf_hash_bytes(const void *data, size_t n, mf_hash_t *out);
+/* Hashes a whole file; returns 0, or -1 with errno set. */
+int mf_hash_file(const char *path, mf_hash_t *out);
+/* 1 if s is 64 lowercase hex digits. */
+int mf_hash_valid(const char *s);
+
+#endif

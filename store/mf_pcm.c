@@ -1,0 +1,175 @@
+#include "mf_pcm.h"
+#include "mf_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char s_magic[8] = {'M', 'F', 'P', 'C', 'M', '0', '0', '1'};
+
+/* Trailer layout, little-endian: magic[8], u32 channels, u32 rate,
+ * i64 start, i64 frames. */
+#define TRAILER 32
+
+struct mf_pcm_writer {
+    mf_blob_writer_t *blob;
+    mf_pcm_info_t info;
+};
+
+struct mf_pcm_reader {
+    FILE *f;
+    mf_pcm_info_t info;
+    int64_t pos; /* next frame to read, relative to the signal's start */
+};
+
+static void s_put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void s_put_i64(unsigned char *p, int64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)((uint64_t)v >> (8 * i));
+}
+static uint32_t s_get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+static int64_t s_get_i64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return (int64_t)v;
+}
+
+mf_pcm_writer_t *mf_pcm_writer_new(mf_store_t *s, int channels, int rate, int64_t start)
+{
+    mf_pcm_writer_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->blob = mf_blob_writer_new(s);
+    if (!w->blob) {
+        free(w);
+        return NULL;
+    }
+    w->info = (mf_pcm_info_t){.channels = channels, .rate = rate, .start = start};
+    return w;
+}
+
+mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames)
+{
+    /* The host is little-endian (x86-64, aarch64); float32 goes out as is. */
+    w->info.frames += (int64_t)frames;
+    return mf_blob_writer_write(w->blob, buf, frames * (size_t)w->info.channels * sizeof(float));
+}
+
+mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out)
+{
+    unsigned char t[TRAILER];
+    memcpy(t, s_magic, 8);
+    s_put_u32(t + 8, (uint32_t)w->info.channels);
+    s_put_u32(t + 12, (uint32_t)w->info.rate);
+    s_put_i64(t + 16, w->info.start);
+    s_put_i64(t + 24, w->info.frames);
+    mf_err_t err = mf_blob_writer_write(w->blob, t, sizeof t);
+    if (err == MF_OK) err = mf_blob_writer_commit(w->blob, out);
+    else mf_blob_writer_abort(w->blob);
+    free(w);
+    return err;
+}
+
+void mf_pcm_writer_abort(mf_pcm_writer_t *w)
+{
+    if (!w) return;
+    mf_blob_writer_abort(w->blob);
+    free(w);
+}
+
+static mf_err_t s_read_trailer(FILE *f, const char *hex, mf_pcm_info_t *info)
+{
+    struct stat st;
+    unsigned char t[TRAILER];
+    if (fstat(fileno(f), &st) != 0 || st.st_size < TRAILER) goto corrupt;
+    if (fseeko(f, st.st_size - TRAILER, SEEK_SET) != 0 || fread(t, 1, TRAILER, f) != TRAILER)
+        goto corrupt;
+    if (memcmp(t, s_magic, 8) != 0) goto corrupt;
+    info->channels = (int)s_get_u32(t + 8);
+    info->rate = (int)s_get_u32(t + 12);
+    info->start = s_get_i64(t + 16);
+    info->frames = s_get_i64(t + 24);
+    if (info->channels < 1 || info->channels > 2 || info->rate < 1 || info->frames < 0)
+        goto corrupt;
+    if ((st.st_size - TRAILER) != info->frames * info->channels * (int64_t)sizeof(float))
+        goto corrupt;
+    rewind(f);
+    return MF_OK;
+corrupt:
+    mf_error("blob %s: not a signal blob, or truncated", hex);
+    return MF_ERR_CORRUPT;
+}
+
+mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_reader_t **out)
+{
+    *out = NULL;
+    char *path = mf_store_path(s, h);
+    if (!path) return MF_ERR_NOMEM;
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f) return errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
+    mf_pcm_reader_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        fclose(f);
+        return MF_ERR_NOMEM;
+    }
+    r->f = f;
+    mf_err_t err = s_read_trailer(f, h->hex, &r->info);
+    if (err != MF_OK) {
+        mf_pcm_reader_free(&r);
+        return err;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 18);
+    *out = r;
+    return MF_OK;
+}
+
+const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r) { return &r->info; }
+
+mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out)
+{
+    const int ch = r->info.channels;
+    memset(out, 0, n * (size_t)ch * sizeof(float));
+    /* Overlap of [t, t+n) with the signal [start, start+frames), relative to start. */
+    int64_t from = t - r->info.start, to = from + (int64_t)n;
+    if (from < 0) from = 0;
+    if (to > r->info.frames) to = r->info.frames;
+    if (from >= to) return MF_OK;
+    if (from != r->pos) {
+        if (from < r->pos) return MF_ERR_INVALID; /* sequential readers only */
+        if (fseeko(r->f, from * ch * (int64_t)sizeof(float), SEEK_SET) != 0) return MF_ERR_IO;
+        r->pos = from;
+    }
+    size_t want = (size_t)(to - from);
+    float *dst = out + (size_t)(r->info.start + from - t) * (size_t)ch;
+    if (fread(dst, sizeof(float) * (size_t)ch, want, r->f) != want) return MF_ERR_IO;
+    r->pos = to;
+    return MF_OK;
+}
+
+void mf_pcm_reader_free(mf_pcm_reader_t **r)
+{
+    if (!r || !*r) return;
+    if ((*r)->f) fclose((*r)->f);
+    free(*r);
+    *r = NULL;
+}
+
+mf_err_t mf_pcm_info(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *out)
+{
+    mf_pcm_reader_t *r;
+    mf_err_t err = mf_pcm_reader_open(s, h, &r);
+    if (err == MF_OK) *out = r->info;
+    mf_pcm_reader_free(&r);
+    return err;
+}

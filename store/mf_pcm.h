@@ -1,0 +1,46 @@
+/* The signal blob: float32 interleaved samples followed by a 32-byte trailer
+ * (magic, channels, rate, start frame on the timeline, frame count). The
+ * trailer comes last so a signal can be hashed and stored as it streams out,
+ * before its length is known (reverb tails).
+ *
+ * Readers are sequential and timeline-based: read_span() fills any span of
+ * the timeline, zeros where the signal is silent, so a bus sums its inputs
+ * without caring where each one starts. */
+#ifndef MF_PCM_H
+#define MF_PCM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mf_store.h"
+
+typedef struct {
+    int channels;
+    int rate;
+    int64_t start; /* first frame's position on the session timeline */
+    int64_t frames;
+} mf_pcm_info_t;
+
+typedef struct mf_pcm_writer mf_pcm_writer_t;
+typedef struct mf_pcm_reader mf_pcm_reader_t;
+
+mf_pcm_writer_t *mf_pcm_writer_new(mf_store_t *s, int channels, int rate, int64_t start);
+/* frames interleaved frames of the writer's channel count. */
+mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames);
+/* Seals the blob; frees the writer either way. */
+mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out);
+void mf_pcm_writer_abort(mf_pcm_writer_t *w);
+
+/* Opens a signal blob; MF_ERR_NOENT if absent, MF_ERR_CORRUPT if the
+ * trailer or the size does not add up. */
+mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_reader_t **out);
+const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r);
+/* Fills out with frames [t, t + n) of the timeline (zeros outside the
+ * signal), in the reader's channel count. Spans must not go backwards. */
+mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out);
+void mf_pcm_reader_free(mf_pcm_reader_t **r);
+
+/* Reads just the trailer of a stored signal. */
+mf_err_t mf_pcm_info(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *out);
+
+#endif

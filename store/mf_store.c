@@ -1,0 +1,269 @@
+#include "mf_store.h"
+#include "mf_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct mf_store {
+    char *dir;
+};
+
+struct mf_blob_writer {
+    mf_store_t *store;
+    char *tmp_path;
+    FILE *f;
+    mf_hasher_t *hasher;
+    int failed;
+};
+
+static int s_mkdir(const char *path)
+{
+    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static char *s_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+mf_store_t *mf_store_open(const char *dir)
+{
+    mf_store_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(dir))) goto fail;
+    const char *sub[] = {"objects", "tmp", "actions"};
+    if (s_mkdir(dir) != 0) goto fail_errno;
+    for (size_t i = 0; i < 3; i++) {
+        char *p = s_join(dir, sub[i]);
+        int rc = p ? s_mkdir(p) : -1;
+        free(p);
+        if (rc != 0) goto fail_errno;
+    }
+    return s;
+fail_errno:
+    mf_error("%s: cannot create the blob store: %s", dir, strerror(errno));
+fail:
+    mf_store_free(&s);
+    return NULL;
+}
+
+void mf_store_free(mf_store_t **s)
+{
+    if (!s || !*s) return;
+    free((*s)->dir);
+    free(*s);
+    *s = NULL;
+}
+
+const char *mf_store_dir(const mf_store_t *s) { return s->dir; }
+
+/* objects/ab/<hash>: two hex digits of fan-out keep folders small. */
+static char *s_object_path(const mf_store_t *s, const char *kind, const mf_hash_t *h, int mkdirs)
+{
+    size_t n = strlen(s->dir) + strlen(kind) + MF_HASH_HEX + 8;
+    char *p = malloc(n);
+    if (!p) return NULL;
+    snprintf(p, n, "%s/%s/%.2s", s->dir, kind, h->hex);
+    if (mkdirs) s_mkdir(p);
+    snprintf(p, n, "%s/%s/%.2s/%s", s->dir, kind, h->hex, h->hex);
+    return p;
+}
+
+char *mf_store_path(const mf_store_t *s, const mf_hash_t *h)
+{
+    return s_object_path(s, "objects", h, 0);
+}
+
+int mf_store_has(const mf_store_t *s, const mf_hash_t *h)
+{
+    char *p = mf_store_path(s, h);
+    int ok = p && access(p, F_OK) == 0;
+    free(p);
+    return ok;
+}
+
+int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h)
+{
+    char *p = mf_store_path(s, h);
+    struct stat st;
+    int64_t size = p && stat(p, &st) == 0 ? (int64_t)st.st_size : -1;
+    free(p);
+    return size;
+}
+
+mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s)
+{
+    mf_blob_writer_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->store = s;
+    size_t n = strlen(s->dir) + 32;
+    w->tmp_path = malloc(n);
+    w->hasher = mf_hasher_new();
+    if (!w->tmp_path || !w->hasher) goto fail;
+    snprintf(w->tmp_path, n, "%s/tmp/blob-XXXXXX", s->dir);
+    int fd = mkstemp(w->tmp_path);
+    if (fd < 0) {
+        mf_error("%s: cannot create a blob: %s", s->dir, strerror(errno));
+        goto fail;
+    }
+    w->f = fdopen(fd, "wb");
+    if (!w->f) {
+        close(fd);
+        unlink(w->tmp_path);
+        goto fail;
+    }
+    setvbuf(w->f, NULL, _IOFBF, 1 << 18);
+    return w;
+fail:
+    mf_hasher_free(&w->hasher);
+    free(w->tmp_path);
+    free(w);
+    return NULL;
+}
+
+mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n)
+{
+    if (w->failed) return MF_ERR_IO;
+    mf_hasher_update(w->hasher, data, n);
+    if (fwrite(data, 1, n, w->f) != n) {
+        mf_error("%s: writing a blob: %s", w->store->dir, strerror(errno));
+        w->failed = 1;
+        return MF_ERR_IO;
+    }
+    return MF_OK;
+}
+
+static void s_writer_free(mf_blob_writer_t *w)
+{
+    mf_hasher_free(&w->hasher);
+    free(w->tmp_path);
+    free(w);
+}
+
+mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out)
+{
+    int rc = fclose(w->f);
+    w->f = NULL;
+    if (rc != 0 && !w->failed) {
+        mf_error("%s: writing a blob: %s", w->store->dir, strerror(errno));
+        w->failed = 1;
+    }
+    if (w->failed) {
+        unlink(w->tmp_path);
+        s_writer_free(w);
+        return MF_ERR_IO;
+    }
+    mf_hasher_final(w->hasher, out);
+    char *dst = s_object_path(w->store, "objects", out, 1);
+    mf_err_t err = MF_OK;
+    /* rename() over an existing identical blob is harmless and atomic. */
+    if (!dst || rename(w->tmp_path, dst) != 0) {
+        mf_error("%s: storing blob %s: %s", w->store->dir, out->hex, strerror(errno));
+        unlink(w->tmp_path);
+        err = MF_ERR_IO;
+    }
+    free(dst);
+    s_writer_free(w);
+    return err;
+}
+
+void mf_blob_writer_abort(mf_blob_writer_t *w)
+{
+    if (!w) return;
+    if (w->f) fclose(w->f);
+    unlink(w->tmp_path);
+    s_writer_free(w);
+}
+
+mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
+{
+    if (mf_hash_file(path, out) != 0) {
+        mf_error("%s: %s", path, strerror(errno));
+        return errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
+    }
+    if (mf_store_has(s, out)) return MF_OK;
+    char *dst = s_object_path(s, "objects", out, 1);
+    if (!dst) return MF_ERR_NOMEM;
+    int linked = link(path, dst) == 0 || errno == EEXIST;
+    free(dst);
+    if (linked) return MF_OK;
+    /* Another file system: copy through the writer (which hashes again and
+     * so also catches a file that changed under us). */
+    FILE *f = fopen(path, "rb");
+    mf_blob_writer_t *w = f ? mf_blob_writer_new(s) : NULL;
+    if (!w) {
+        if (f) fclose(f);
+        return MF_ERR_IO;
+    }
+    char buf[1 << 16];
+    size_t n;
+    mf_err_t err = MF_OK;
+    while (err == MF_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        err = mf_blob_writer_write(w, buf, n);
+    fclose(f);
+    if (err != MF_OK) {
+        mf_blob_writer_abort(w);
+        return err;
+    }
+    mf_hash_t copied;
+    err = mf_blob_writer_commit(w, &copied);
+    if (err == MF_OK && strcmp(copied.hex, out->hex) != 0) {
+        mf_error("%s: the file changed while it was being read", path);
+        return MF_ERR_IO;
+    }
+    return err;
+}
+
+int mf_store_action_get(const mf_store_t *s, const mf_hash_t *key, mf_hash_t *outs, int max)
+{
+    char *p = s_object_path(s, "actions", key, 0);
+    FILE *f = p ? fopen(p, "rb") : NULL;
+    free(p);
+    if (!f) return -1;
+    int n = 0;
+    char line[128];
+    while (n < max && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (!mf_hash_valid(line)) {
+            n = -1;
+            break;
+        }
+        memcpy(outs[n++].hex, line, MF_HASH_HEX);
+    }
+    fclose(f);
+    /* A cached result is only good while its blobs are still there. */
+    for (int i = 0; i < n; i++)
+        if (!mf_store_has(s, &outs[i])) return -1;
+    return n;
+}
+
+mf_err_t mf_store_action_put(mf_store_t *s, const mf_hash_t *key, const mf_hash_t *outs, int n)
+{
+    char *dst = s_object_path(s, "actions", key, 1);
+    size_t tn = strlen(s->dir) + 32;
+    char *tmp = malloc(tn);
+    if (!dst || !tmp) {
+        free(dst);
+        free(tmp);
+        return MF_ERR_NOMEM;
+    }
+    snprintf(tmp, tn, "%s/tmp/action-XXXXXX", s->dir);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    mf_err_t err = MF_ERR_IO;
+    if (f) {
+        for (int i = 0; i < n; i++) fprintf(f, "%s\n", outs[i].hex);
+        if (fclose(f) == 0 && rename(tmp, dst) == 0) err = MF_OK;
+    }
+    if (err != MF_OK) unlink(tmp);
+    free(dst);
+    free(tmp);
+    return err;
+}

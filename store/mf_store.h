@@ -1,0 +1,49 @@
+/* The content-addressed blob store: a folder of immutable files named by the
+ * SHA-256 of their bytes (objects/ab/abcdef...), written through a streaming
+ * writer into tmp/ and renamed into place, so a blob is whole or absent.
+ * Several threads and processes may share one store: two writers of the same
+ * content both succeed and leave one file.
+ *
+ * The action cache lives beside it (actions/<key>): a task key names the
+ * output hashes of a task already computed. */
+#ifndef MF_STORE_H
+#define MF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mf_error.h"
+#include "mf_hash.h"
+
+typedef struct mf_store mf_store_t;
+typedef struct mf_blob_writer mf_blob_writer_t;
+
+/* Opens (creating as needed) a store rooted at dir. NULL on failure, with
+ * the reason logged. */
+mf_store_t *mf_store_open(const char *dir);
+void mf_store_free(mf_store_t **s);
+const char *mf_store_dir(const mf_store_t *s);
+
+/* Where the blob lives (whether or not it exists yet); free() the result. */
+char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);
+int mf_store_has(const mf_store_t *s, const mf_hash_t *h);
+/* Size in bytes of a stored blob, or -1. */
+int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h);
+
+/* Adds a file's bytes as a blob (a hard link when the file system allows,
+ * else a copy), hashing as it goes. */
+mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out);
+
+/* Streaming writer: write any number of times, then commit (which names the
+ * blob by its hash) or abort. Both free the writer. */
+mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s);
+mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n);
+mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out);
+void mf_blob_writer_abort(mf_blob_writer_t *w);
+
+/* The action cache: outputs of the task with this key (NUL-separated hex
+ * hashes). get returns the number of outputs (up to max), or -1 if absent. */
+int mf_store_action_get(const mf_store_t *s, const mf_hash_t *key, mf_hash_t *outs, int max);
+mf_err_t mf_store_action_put(mf_store_t *s, const mf_hash_t *key, const mf_hash_t *outs, int n);
+
+#endif

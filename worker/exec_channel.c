@@ -1,0 +1,344 @@
+/* strip, bus and master: one channel strip, as on a console.
+ *
+ *   inputs 0..sum-1 summed in order -> polarity -> inserts in order
+ *     -> pan (pan law on mono, balance on stereo) = the pre-fader tap
+ *     -> fader = the post-fader signal
+ *   each output: its tap x its level (automated or not)
+ *
+ * Pan and fader are both per-sample gains, so applying pan before the
+ * fader (to share the pre-fader tap) gives the console's result.
+ * The summation order is the input order the planner fixed, so the bits
+ * never depend on which worker ran what first. */
+#include "exec_internal.h"
+#include "mf_gain.h"
+#include "mf_params.h"
+#include "mf_pcm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TAIL_S 60.0 /* bound on reverb/delay tails */
+
+typedef struct {
+    void *st;
+    const mf_insert_spec_t *spec;
+    mf_envelope_t *envs; /* one per automated parameter */
+    double *values;      /* current values, updated from envs */
+} insert_rt_t;
+
+typedef struct {
+    mf_chan_spec_t spec;
+    int ch; /* channels through the inserts: 1 if every summed input is mono */
+    mf_pcm_reader_t **in;
+    size_t n_in;
+    insert_rt_t *ins;
+    mf_envelope_t gain_env, pan_env;
+    mf_envelope_t *out_envs;
+    mf_pcm_writer_t **outs;
+    float *buf, *tmp, *key, *pre, *post, *ga, *gb, *gc;
+} chan_t;
+
+static void s_chan_fini(chan_t *c)
+{
+    for (size_t i = 0; c->in && i < c->n_in; i++) mf_pcm_reader_free(&c->in[i]);
+    for (size_t i = 0; c->ins && i < c->spec.n_inserts; i++) {
+        insert_rt_t *it = &c->ins[i];
+        if (it->st) it->spec->cls->destroy(it->st);
+        for (size_t j = 0; it->envs && j < it->spec->n_autos; j++) mf_envelope_fini(&it->envs[j]);
+        free(it->envs);
+        free(it->values);
+    }
+    for (size_t i = 0; c->outs && i < c->spec.n_outputs; i++) {
+        mf_pcm_writer_abort(c->outs[i]);
+        if (c->out_envs) mf_envelope_fini(&c->out_envs[i]);
+    }
+    mf_envelope_fini(&c->gain_env);
+    mf_envelope_fini(&c->pan_env);
+    free(c->in);
+    free(c->ins);
+    free(c->out_envs);
+    free(c->outs);
+    free(c->buf);
+    free(c->tmp);
+    free(c->key);
+    free(c->pre);
+    free(c->post);
+    free(c->ga);
+    free(c->gb);
+    free(c->gc);
+    mf_chan_spec_fini(&c->spec);
+}
+
+static int s_env(mf_envelope_t *e, const mf_curve_t *cv, int rate, mf_env_mode_t mode)
+{
+    return mf_envelope_init(e, cv->pts, cv->n, rate, mode);
+}
+
+static mf_err_t s_open_inserts(chan_t *c, mf_task_result_t *r)
+{
+    mf_proc_env_t env = {.sample_rate = c->spec.rate, .channels = c->ch,
+                         .tempo_bpm = c->spec.tempo_bpm};
+    c->ins = calloc(c->spec.n_inserts + 1, sizeof *c->ins);
+    if (!c->ins) return MF_ERR_NOMEM;
+    for (size_t i = 0; i < c->spec.n_inserts; i++) {
+        insert_rt_t *it = &c->ins[i];
+        it->spec = &c->spec.inserts[i];
+        it->values = malloc((it->spec->n_values + 1) * sizeof *it->values);
+        it->envs = calloc(it->spec->n_autos + 1, sizeof *it->envs);
+        if (!it->values || !it->envs) return MF_ERR_NOMEM;
+        memcpy(it->values, it->spec->values, it->spec->n_values * sizeof *it->values);
+        for (size_t j = 0; j < it->spec->n_autos; j++) {
+            if (s_env(&it->envs[j], &it->spec->autos[j].curve, c->spec.rate, MF_ENV_VALUE))
+                return MF_ERR_NOMEM;
+            /* Start from the automated value, not the static one. */
+            it->values[it->spec->autos[j].param] = mf_envelope_value_at(&it->envs[j], 0);
+        }
+        it->st = it->spec->cls->create(it->values, it->spec->nbands, &env);
+        if (!it->st)
+            return mf_exec_fail(r, MF_ERR_NOMEM, "insert %zu (%s): cannot create", i,
+                                it->spec->cls->type);
+    }
+    return MF_OK;
+}
+
+/* Frames of tail and latency the inserts add, summed along the chain. */
+static void s_chain_extent(const chan_t *c, int64_t *tail, int64_t *latency)
+{
+    *tail = *latency = 0;
+    for (size_t i = 0; i < c->spec.n_inserts; i++) {
+        const mf_processor_class_t *cls = c->ins[i].spec->cls;
+        if (cls->tail_frames) *tail += (int64_t)cls->tail_frames(c->ins[i].st);
+        if (cls->latency_frames) *latency += (int64_t)cls->latency_frames(c->ins[i].st);
+    }
+    int64_t max_tail = (int64_t)(MAX_TAIL_S * c->spec.rate);
+    if (*tail > max_tail) *tail = max_tail;
+}
+
+/* Reads input k's span [t, t+n) as c->ch channels into dst (overwrite). */
+static mf_err_t s_read_as(chan_t *c, size_t k, int64_t t, size_t n, float *dst)
+{
+    const int ich = mf_pcm_reader_info(c->in[k])->channels;
+    if (ich == c->ch) return mf_pcm_reader_read_span(c->in[k], t, n, dst);
+    mf_err_t err = mf_pcm_reader_read_span(c->in[k], t, n, c->tmp);
+    for (size_t i = 0; i < n; i++) dst[2 * i] = dst[2 * i + 1] = c->tmp[i]; /* mono -> both */
+    return err;
+}
+
+static mf_err_t s_sum_inputs(chan_t *c, int64_t t, size_t n)
+{
+    const size_t len = n * (size_t)c->ch;
+    memset(c->buf, 0, len * sizeof(float));
+    for (size_t k = 0; k < c->spec.sum; k++) {
+        mf_err_t err = s_read_as(c, k, t, n, c->key);
+        if (err != MF_OK) return err;
+        mf_mix_add(c->buf, c->key, len);
+    }
+    if (c->spec.invert) mf_gain_apply(c->buf, len, -1.0f);
+    return MF_OK;
+}
+
+/* Runs one insert over the block; with automation, in grid-aligned pieces
+ * so new values land on the same frames whatever the block size. */
+static mf_err_t s_run_insert(chan_t *c, insert_rt_t *it, int64_t t, size_t n)
+{
+    const float *key = NULL;
+    if (it->spec->key >= 0) {
+        mf_err_t err = s_read_as(c, (size_t)it->spec->key, t, n, c->key);
+        if (err != MF_OK) return err;
+        key = c->key;
+    }
+    const mf_processor_class_t *cls = it->spec->cls;
+    if (it->spec->n_autos == 0) {
+        cls->process(it->st, c->buf, n, key);
+        return MF_OK;
+    }
+    for (size_t done = 0; done < n;) {
+        int64_t f = t + (int64_t)done;
+        size_t piece = MF_ENV_GRID - (size_t)(((f % MF_ENV_GRID) + MF_ENV_GRID) % MF_ENV_GRID);
+        if (piece > n - done) piece = n - done;
+        int changed = 0;
+        for (size_t j = 0; j < it->spec->n_autos; j++) {
+            double v = mf_envelope_value_at(&it->envs[j], f);
+            double *slot = &it->values[it->spec->autos[j].param];
+            if (v != *slot) *slot = v, changed = 1;
+        }
+        if (changed && cls->update) cls->update(it->st, it->values);
+        size_t off = done * (size_t)c->ch;
+        cls->process(it->st, c->buf + off, piece, key ? key + off : NULL);
+        done += piece;
+    }
+    return MF_OK;
+}
+
+typedef struct {
+    double law_db;
+    int stereo, right;
+} pan_map_t;
+
+static double s_pan_map(double pan, void *ctx)
+{
+    const pan_map_t *m = ctx;
+    double l, r;
+    if (m->stereo) mf_balance_gains(pan, &l, &r);
+    else mf_pan_gains(pan, m->law_db, &l, &r);
+    return m->right ? r : l;
+}
+
+/* c->pre = buf panned to stereo. */
+static void s_pan(chan_t *c, int64_t t, size_t n)
+{
+    const int stereo = c->ch == 2;
+    if (c->spec.pan_curve.n == 0) {
+        pan_map_t lm = {c->spec.pan_law_db, stereo, 0}, rm = {c->spec.pan_law_db, stereo, 1};
+        float gl = (float)s_pan_map(c->spec.pan, &lm), gr = (float)s_pan_map(c->spec.pan, &rm);
+        for (size_t i = 0; i < n; i++) {
+            float l = c->buf[i * (size_t)c->ch], r = c->buf[i * (size_t)c->ch + (size_t)stereo];
+            c->pre[2 * i] = l * gl;
+            c->pre[2 * i + 1] = r * gr;
+        }
+        return;
+    }
+    pan_map_t lm = {c->spec.pan_law_db, stereo, 0}, rm = {c->spec.pan_law_db, stereo, 1};
+    mf_envelope_render_map(&c->pan_env, t, n, c->ga, s_pan_map, &lm);
+    mf_envelope_render_map(&c->pan_env, t, n, c->gb, s_pan_map, &rm);
+    for (size_t i = 0; i < n; i++) {
+        float l = c->buf[i * (size_t)c->ch], r = c->buf[i * (size_t)c->ch + (size_t)stereo];
+        c->pre[2 * i] = l * c->ga[i];
+        c->pre[2 * i + 1] = r * c->gb[i];
+    }
+}
+
+/* dst = src (stereo) x a static gain or an envelope. */
+static void s_apply_level(const float *src, float *dst, size_t n, double db,
+                          const mf_envelope_t *env, int64_t t, float *gbuf)
+{
+    if (env->n == 0) {
+        float g = (float)mf_db_to_gain(db);
+        for (size_t i = 0; i < 2 * n; i++) dst[i] = src[i] * g;
+        return;
+    }
+    mf_envelope_render(env, t, n, gbuf);
+    for (size_t i = 0; i < n; i++) {
+        dst[2 * i] = src[2 * i] * gbuf[i];
+        dst[2 * i + 1] = src[2 * i + 1] * gbuf[i];
+    }
+}
+
+static mf_err_t s_write_outputs(chan_t *c, int64_t t, size_t n, size_t skip)
+{
+    s_apply_level(c->pre, c->post, n, c->spec.gain_db, &c->gain_env, t, c->ga);
+    for (size_t o = 0; o < c->spec.n_outputs; o++) {
+        const mf_chan_out_t *out = &c->spec.outputs[o];
+        const float *src = out->pre_fader ? c->pre : c->post;
+        /* An output at unity with no automation is its tap as is. */
+        if (out->level_db != 0.0 || out->curve.n) {
+            s_apply_level(src, c->tmp, n, out->level_db, &c->out_envs[o], t, c->gc);
+            src = c->tmp;
+        }
+        if (n > skip) {
+            mf_err_t err = mf_pcm_writer_write(c->outs[o], src + 2 * skip, n - skip);
+            if (err != MF_OK) return err;
+        }
+    }
+    return MF_OK;
+}
+
+static mf_err_t s_open(chan_t *c, mf_store_t *s, const mf_task_t *t, mf_task_result_t *r,
+                       int64_t *start, int64_t *end)
+{
+    const char *why = "";
+    if (mf_chan_spec_from_json(t->params, &c->spec, &why) != MF_OK)
+        return mf_exec_fail(r, MF_ERR_INVALID, "%s: bad parameters: %s", t->kind, why);
+    if (c->spec.sum > t->n_inputs)
+        return mf_exec_fail(r, MF_ERR_INVALID, "%s: sums %zu inputs but has %zu", t->kind,
+                            c->spec.sum, t->n_inputs);
+    for (size_t i = 0; i < c->spec.n_inserts; i++)
+        if (c->spec.inserts[i].key >= (int)t->n_inputs)
+            return mf_exec_fail(r, MF_ERR_INVALID, "%s: sidechain input missing", t->kind);
+    c->n_in = t->n_inputs;
+    c->in = calloc(c->n_in + 1, sizeof *c->in);
+    if (!c->in) return MF_ERR_NOMEM;
+    c->ch = 1;
+    *start = INT64_MAX, *end = INT64_MIN;
+    for (size_t k = 0; k < c->n_in; k++) {
+        mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &c->in[k]);
+        if (err != MF_OK)
+            return mf_exec_fail(r, err, "input %zu (%.12s): %s", k, t->inputs[k].hex,
+                                mf_strerror(err));
+        const mf_pcm_info_t *in = mf_pcm_reader_info(c->in[k]);
+        if (in->rate != c->spec.rate)
+            return mf_exec_fail(r, MF_ERR_INVALID, "input %zu is at %d Hz, the channel at %d Hz",
+                                k, in->rate, c->spec.rate);
+        if (k >= c->spec.sum || in->frames == 0) continue;
+        if (in->channels == 2) c->ch = 2;
+        if (in->start < *start) *start = in->start;
+        if (in->start + in->frames > *end) *end = in->start + in->frames;
+    }
+    if (*start > *end) *start = *end = 0; /* nothing to sum: an empty signal */
+    return MF_OK;
+}
+
+static mf_err_t s_alloc(chan_t *c, mf_store_t *s, int64_t start)
+{
+    const size_t B = MF_BLOCK;
+    c->buf = malloc(B * 2 * sizeof(float));
+    c->tmp = malloc(B * 2 * sizeof(float));
+    c->key = malloc(B * 2 * sizeof(float));
+    c->pre = malloc(B * 2 * sizeof(float));
+    c->post = malloc(B * 2 * sizeof(float));
+    c->ga = malloc(B * sizeof(float));
+    c->gb = malloc(B * sizeof(float));
+    c->gc = malloc(B * sizeof(float));
+    c->outs = calloc(c->spec.n_outputs + 1, sizeof *c->outs);
+    c->out_envs = calloc(c->spec.n_outputs + 1, sizeof *c->out_envs);
+    if (!c->buf || !c->tmp || !c->key || !c->pre || !c->post || !c->ga || !c->gb || !c->gc ||
+        !c->outs || !c->out_envs)
+        return MF_ERR_NOMEM;
+    if (s_env(&c->gain_env, &c->spec.gain_curve, c->spec.rate, MF_ENV_DB) ||
+        s_env(&c->pan_env, &c->spec.pan_curve, c->spec.rate, MF_ENV_VALUE))
+        return MF_ERR_NOMEM;
+    for (size_t o = 0; o < c->spec.n_outputs; o++) {
+        if (s_env(&c->out_envs[o], &c->spec.outputs[o].curve, c->spec.rate, MF_ENV_DB))
+            return MF_ERR_NOMEM;
+        c->outs[o] = mf_pcm_writer_new(s, 2, c->spec.rate, start);
+        if (!c->outs[o]) return MF_ERR_IO;
+    }
+    return MF_OK;
+}
+
+mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
+{
+    chan_t c = {0};
+    int64_t start = 0, end = 0, tail = 0, latency = 0;
+    mf_err_t err = s_open(&c, s, t, r, &start, &end);
+    if (err == MF_OK) err = s_open_inserts(&c, r);
+    if (err == MF_OK) err = s_alloc(&c, s, start);
+    if (err != MF_OK) goto done;
+    if (end > start) s_chain_extent(&c, &tail, &latency);
+    /* Run latency frames past the end and drop as many at the start, so a
+     * look-ahead insert's output stays aligned with the timeline. */
+    const int64_t stop = end + tail + latency;
+    int64_t skip = latency;
+    for (int64_t f = start; f < stop && err == MF_OK; f += MF_BLOCK) {
+        size_t n = (size_t)(stop - f < MF_BLOCK ? stop - f : MF_BLOCK);
+        err = s_sum_inputs(&c, f, n);
+        for (size_t i = 0; err == MF_OK && i < c.spec.n_inserts; i++)
+            err = s_run_insert(&c, &c.ins[i], f, n);
+        if (err != MF_OK) break;
+        s_pan(&c, f - latency, n);
+        size_t sk = skip > (int64_t)n ? n : (size_t)skip;
+        err = s_write_outputs(&c, f - latency, n, sk);
+        skip -= (int64_t)sk;
+    }
+    for (size_t o = 0; err == MF_OK && o < c.spec.n_outputs; o++) {
+        mf_hash_t h;
+        err = mf_pcm_writer_commit(c.outs[o], &h);
+        c.outs[o] = NULL;
+        if (err == MF_OK) err = mf_exec_add_output(r, &h);
+    }
+    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "%s: %s", t->kind, mf_strerror(err));
+    r->audio_seconds = (double)(stop - start - latency) / c.spec.rate;
+done:
+    s_chan_fini(&c);
+    return err;
+}

@@ -1,0 +1,18 @@
+/* What the executors share inside worker/. */
+#ifndef MF_EXEC_INTERNAL_H
+#define MF_EXEC_INTERNAL_H
+
+#include "mf_exec.h"
+
+typedef mf_err_t (*mf_executor_fn)(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+
+mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+
+/* Sets r->error to a formatted message and returns err. */
+mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends one output hash to r. */
+mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h);
+
+#endif

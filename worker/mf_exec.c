@@ -1,0 +1,60 @@
+#include "exec_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct {
+    const char *kind;
+    mf_executor_fn run;
+} s_executors[] = {
+    {"decode", mf_exec_decode},
+    {"strip", mf_exec_channel}, /* strips, buses and the master are one kind of channel */
+    {"bus", mf_exec_channel},
+    {"master", mf_exec_channel},
+};
+
+mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    free(r->error);
+    r->error = strdup(msg);
+    return err;
+}
+
+mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h)
+{
+    mf_hash_t *o = realloc(r->outputs, (r->n_outputs + 1) * sizeof *o);
+    if (!o) return MF_ERR_NOMEM;
+    r->outputs = o;
+    r->outputs[r->n_outputs++] = *h;
+    return MF_OK;
+}
+
+mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = t->id;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    mf_err_t err = MF_ERR_INVALID;
+    int found = 0;
+    for (size_t i = 0; i < sizeof s_executors / sizeof s_executors[0]; i++) {
+        if (strcmp(s_executors[i].kind, t->kind) == 0) {
+            found = 1;
+            err = s_executors[i].run(s, t, r);
+            break;
+        }
+    }
+    if (!found) err = mf_exec_fail(r, MF_ERR_INVALID, "unknown task kind \"%s\"", t->kind);
+    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "%s", mf_strerror(err));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    return err;
+}

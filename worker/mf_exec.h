@@ -1,0 +1,19 @@
+/* Task executors: the pure functions a worker runs. One table maps a task
+ * kind to its executor; each reads its inputs from the store by hash,
+ * streams its work in blocks, and writes its outputs back as blobs.
+ * An executor never reads a path named in a session: only blobs. */
+#ifndef MF_EXEC_H
+#define MF_EXEC_H
+
+#include "mf_store.h"
+#include "mf_task.h"
+
+/* Runs t against the store and fills r (outputs, timings). On failure
+ * r->error says why in words and the return code says what kind. */
+mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+
+/* Frames per processing block: cache-sized, so the whole chain runs on
+ * data in L1/L2 rather than one processor over a whole buffer. */
+#define MF_BLOCK 1024
+
+#endif
