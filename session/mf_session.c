@@ -1,0 +1,277 @@
+/* Loading a session: the document read whole, every part validated (each
+ * problem reported, not only the first), references resolved, defaults
+ * filled. The order matters only where one part needs another: names before
+ * anything that refers to them, inserts and sends before the automation that
+ * targets them, buses' outputs before the default stems, everything before
+ * the routing check. */
+#include "session_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const s_top_keys[] = {
+    "mixfarm", "name",  "sample_rate", "tempo_bpm", "pan_law_db", "tracks", "buses",
+    "master",  "stems", "mastering",   "outputs",   "metadata",   NULL,
+};
+
+/* The session's folder and its default name (the file name without .json). */
+static void s_names_from_path(mf_session_t *s, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!slash)
+        s->dir = strdup(".");
+    else if (slash == path)
+        s->dir = strdup("/");
+    else
+        s->dir = strndup(path, (size_t)(slash - path));
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".json") == 0) n -= 5;
+    s->name = strndup(base, n);
+    s->path = strdup(path);
+    if (!s->dir || !s->name || !s->path) abort();
+}
+
+static json_t *s_read(const char *path, mf_diags_t *d)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        mf_diags_error(d, "", "%s", errno == ENOENT ? "no such file" : strerror(errno));
+        return NULL;
+    }
+    json_error_t err;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!doc) {
+        if (err.line > 0)
+            mf_diags_error(d, "", "not valid JSON: line %d, column %d: %s", err.line, err.column,
+                           err.text);
+        else
+            mf_diags_error(d, "", "%s", err.text);
+    }
+    return doc;
+}
+
+static int s_check_version(const json_t *doc, mf_diags_t *d)
+{
+    const json_t *v = json_object_get(doc, "mixfarm");
+    if (!v) {
+        mf_diags_error(d, "mixfarm", "required: \"mixfarm\": 1 (the format version)");
+        return -1;
+    }
+    if (!json_is_number(v)) {
+        mf_diags_error(d, "mixfarm", "must be 1 (got %s)", mf_sess__type_name(v));
+        return -1;
+    }
+    if (json_number_value(v) != 1.0) {
+        mf_diags_error(d, "mixfarm", "unsupported format version %.10g (this version reads 1)",
+                       json_number_value(v));
+        return -1;
+    }
+    return 0;
+}
+
+/* sample_rate, tempo_bpm, pan_law_db, name. */
+static int s_parse_globals(mf_session_t *s, const json_t *doc, mf_diags_t *d)
+{
+    int rc = 0;
+    const json_t *v;
+    if ((v = json_object_get(doc, "name"))) {
+        const char *name;
+        if (mf_sess__string(v, "name", d, &name)) {
+            rc = -1;
+        } else {
+            free(s->name);
+            s->name = strdup(name);
+            if (!s->name) abort();
+        }
+    }
+    /* Default: the first track's rate (SESSION.md); 48 kHz when it is unknown,
+     * which happens only when that track has an error anyway. */
+    s->sample_rate = s->n_tracks && s->tracks[0].src_rate > 0 ? s->tracks[0].src_rate : 48000;
+    if ((v = json_object_get(doc, "sample_rate"))) {
+        long long x;
+        if (mf_sess__int(v, "sample_rate", d, 8000, 384000, &x))
+            rc = -1;
+        else
+            s->sample_rate = (int)x;
+    }
+    s->tempo_bpm = 120.0;
+    if ((v = json_object_get(doc, "tempo_bpm")) &&
+        mf_sess__number(v, "tempo_bpm", d, 20.0, 999.0, 0, &s->tempo_bpm))
+        rc = -1;
+    s->pan_law_db = -3.0;
+    if ((v = json_object_get(doc, "pan_law_db"))) {
+        if (!json_is_number(v)) {
+            mf_diags_error(d, "pan_law_db", "must be a number (got %s)", mf_sess__type_name(v));
+            rc = -1;
+        } else {
+            double x = json_number_value(v);
+            if (x != -3.0 && x != -4.5 && x != -6.0) {
+                mf_diags_error(d, "pan_law_db", "must be -3, -4.5 or -6 (got %.10g)", x);
+                rc = -1;
+            } else {
+                s->pan_law_db = x;
+            }
+        }
+    }
+    return rc;
+}
+
+static void s_parse_document(mf_session_t *s, const json_t *doc, mf_diags_t *d)
+{
+    s_check_version(doc, d);
+    mf_sess__check_keys(doc, "", d, s_top_keys);
+
+    const json_t *jt = json_object_get(doc, "tracks");
+    if (!jt) {
+        mf_diags_error(d, "tracks", "required (at least one track)");
+        jt = NULL;
+    } else if (mf_sess__expect(jt, "tracks", d, JSON_ARRAY, "an array")) {
+        jt = NULL;
+    } else if (json_array_size(jt) == 0) {
+        mf_diags_error(d, "tracks", "must not be empty");
+    }
+    const json_t *jb = json_object_get(doc, "buses");
+    if (jb && mf_sess__expect(jb, "buses", d, JSON_ARRAY, "an array")) jb = NULL;
+
+    mf_sess__parse_names(s, jt, jb, d);
+    for (size_t i = 0; i < s->n_tracks; i++) mf_sess__parse_track(s, json_array_get(jt, i), i, d);
+    for (size_t i = 0; i < s->n_buses; i++) mf_sess__parse_bus(s, json_array_get(jb, i), i, d);
+    mf_sess__parse_master(s, json_object_get(doc, "master"), d);
+    s_parse_globals(s, doc, d);
+    mf_sess__parse_stems(s, json_object_get(doc, "stems"), d);
+
+    if ((s->mastering = json_object_get(doc, "mastering")))
+        mf_sess__check_mastering(s, s->mastering, d);
+    if ((s->outputs = json_object_get(doc, "outputs"))) mf_sess__check_outputs(s->outputs, d);
+    if ((s->metadata = json_object_get(doc, "metadata")))
+        mf_sess__check_metadata(s, s->metadata, d);
+
+    mf_sess__check_routing(s, d);
+}
+
+static mf_session_t *s_load_doc(json_t *doc, const char *path, const mf_session_source_t *source,
+                                mf_diags_t *d)
+{
+    size_t errors = d->errors;
+    mf_session_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->doc = doc;
+    s->source = source;
+    s_names_from_path(s, path);
+    if (source) {
+        free(s->dir);
+        s->dir = strdup(""); /* names stay as written: they are keys, not paths */
+        if (!s->dir) abort();
+    }
+
+    if (!json_is_object(doc)) {
+        mf_diags_error(d, "", "must be a JSON object (got %s)", mf_sess__type_name(doc));
+    } else if (json_object_get(doc, "album")) {
+        /* An album has different tracks altogether: checking it as a session
+         * would only bury this line under noise. */
+        mf_diags_error(d, "album", "album documents are not supported by this version yet");
+    } else {
+        s_parse_document(s, doc, d);
+    }
+    s->source = NULL;
+    if (d->errors > errors) mf_session_free(&s);
+    return s;
+}
+
+mf_session_t *mf_session_load(const char *path, mf_diags_t *d)
+{
+    json_t *doc = s_read(path, d);
+    return doc ? s_load_doc(doc, path, NULL, d) : NULL;
+}
+
+mf_session_t *mf_session_load_text(const char *name, const char *text,
+                                   const mf_session_source_t *source, mf_diags_t *d)
+{
+    json_error_t err;
+    json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    if (!doc) {
+        mf_diags_error(d, "", "not valid JSON: line %d, column %d: %s", err.line, err.column,
+                       err.text);
+        return NULL;
+    }
+    return s_load_doc(doc, name, source, d);
+}
+
+void mf_session_free(mf_session_t **sp)
+{
+    if (!sp || !*sp) return;
+    mf_session_t *s = *sp;
+    for (size_t i = 0; i < s->n_tracks; i++) {
+        mf_sess__channel_fini(&s->tracks[i].ch);
+        free(s->tracks[i].file);
+    }
+    free(s->tracks);
+    for (size_t i = 0; i < s->n_buses; i++) mf_sess__channel_fini(&s->buses[i]);
+    free(s->buses);
+    mf_sess__channel_fini(&s->master);
+    free(s->stems);
+    free(s->path);
+    free(s->dir);
+    free(s->name);
+    json_decref(s->doc);
+    free(s);
+    *sp = NULL;
+}
+
+const mf_channel_t *mf_session_channel(const mf_session_t *s, mf_ref_t ref)
+{
+    switch (ref.kind) {
+    case MF_REF_TRACK:
+        return ref.index >= 0 && (size_t)ref.index < s->n_tracks ? &s->tracks[ref.index].ch : NULL;
+    case MF_REF_BUS:
+        return ref.index >= 0 && (size_t)ref.index < s->n_buses ? &s->buses[ref.index] : NULL;
+    case MF_REF_MASTER:
+        return &s->master;
+    case MF_REF_NONE:
+        break;
+    }
+    return NULL;
+}
+
+mf_ref_t mf_session_find(const mf_session_t *s, const char *name)
+{
+    mf_ref_t r = {MF_REF_NONE, 0};
+    if (!name) return r;
+    if (strcmp(name, "master") == 0) {
+        r.kind = MF_REF_MASTER;
+        return r;
+    }
+    for (size_t i = 0; i < s->n_tracks; i++)
+        if (s->tracks[i].ch.name && strcmp(s->tracks[i].ch.name, name) == 0) {
+            r.kind = MF_REF_TRACK;
+            r.index = (int)i;
+            return r;
+        }
+    for (size_t i = 0; i < s->n_buses; i++)
+        if (s->buses[i].name && strcmp(s->buses[i].name, name) == 0) {
+            r.kind = MF_REF_BUS;
+            r.index = (int)i;
+            return r;
+        }
+    return r;
+}
+
+const char *mf_session_ref_name(const mf_session_t *s, mf_ref_t ref)
+{
+    if (ref.kind == MF_REF_MASTER) return "master";
+    const mf_channel_t *ch = mf_session_channel(s, ref);
+    return ch ? ch->name : NULL;
+}
+
+int mf_session_track_audible(const mf_session_t *s, size_t track)
+{
+    if (track >= s->n_tracks || s->tracks[track].mute) return 0;
+    for (size_t i = 0; i < s->n_tracks; i++)
+        if (s->tracks[i].solo) return s->tracks[track].solo;
+    return 1;
+}

@@ -30,7 +30,7 @@ typedef struct {
 
 typedef struct {
     const mf_processor_class_t *cls;
-    double *values;   /* mf_processor_value_count(cls, nbands) values, defaults filled */
+    double *values; /* mf_processor_value_count(cls, nbands) values, defaults filled */
     size_t n_values;
     size_t nbands;
     mf_ref_t sidechain; /* MF_REF_NONE when the insert has no external key */
@@ -76,9 +76,9 @@ typedef struct {
 
 typedef struct {
     mf_channel_t ch;
-    char *file;          /* resolved path (relative paths against the session's folder) */
-    double start_s;      /* where the region starts on the timeline */
-    double trim_from_s;  /* where in the source it starts */
+    char *file;           /* resolved path (relative paths against the session's folder) */
+    double start_s;       /* where the region starts on the timeline */
+    double trim_from_s;   /* where in the source it starts */
     double trim_length_s; /* < 0: to the end of the source */
     int mute, solo;
     /* From the file's header (read at validation; no audio read). */
@@ -86,6 +86,17 @@ typedef struct {
     int src_rate;
     int64_t src_frames;
 } mf_track_t;
+
+/* Where the files a session names come from when they are not local files:
+ * on the coordinator, the client has sent them as blobs with their headers.
+ * audio() fills the header of the file named (as written in the session) and
+ * returns 0, or returns -1 with why set; other files (cover art) are taken as
+ * the client checked them. */
+typedef struct {
+    int (*audio)(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
+                 char *why, size_t why_size);
+    void *ctx;
+} mf_session_source_t;
 
 typedef struct {
     char *path; /* the document, as given */
@@ -107,12 +118,17 @@ typedef struct {
     json_t *outputs;
     json_t *metadata;
     json_t *doc; /* the whole document, owned */
+    const mf_session_source_t *source; /* while loading from text; NULL otherwise */
 } mf_session_t;
 
 /* Loads and validates path. Every problem goes into diags (errors and
  * warnings, each with its key path). Returns NULL when there was any error
  * (diags->errors > 0) or the file cannot be read; the session otherwise. */
 mf_session_t *mf_session_load(const char *path, mf_diags_t *diags);
+/* The same from the document's text; name stands for the file in messages
+ * and file names resolve through source (never the local file system). */
+mf_session_t *mf_session_load_text(const char *name, const char *text,
+                                   const mf_session_source_t *source, mf_diags_t *diags);
 void mf_session_free(mf_session_t **s);
 
 /* The channel a reference names (track, bus or master); NULL for NONE. */
@@ -121,5 +137,20 @@ const mf_channel_t *mf_session_channel(const mf_session_t *s, mf_ref_t ref);
 mf_ref_t mf_session_find(const mf_session_t *s, const char *name);
 /* Whether a track is heard: not muted, and soloed when any track is. */
 int mf_session_track_audible(const mf_session_t *s, size_t track);
+/* The name a reference stands for ("master" for the master), or NULL for NONE. */
+const char *mf_session_ref_name(const mf_session_t *s, mf_ref_t ref);
+
+/* Validates one insert object ({"type": ..., params..., "bands": [...],
+ * "sidechain": ...}) against the processor registry and fills out: class,
+ * flat values with defaults filled, band count. A "sidechain" name is
+ * resolved against names (its tracks and buses) when names is not NULL;
+ * with NULL it is only checked to be a string and out->sidechain stays NONE.
+ * Problems go into d with paths under path (e.g. "tracks[0].inserts[1]").
+ * Returns 0 when the insert is valid, -1 otherwise. In both cases out holds
+ * what could be read (cls NULL when the type is unknown) and must be
+ * released with mf_session_insert_fini. */
+int mf_session_parse_insert(const json_t *j, const char *path, const mf_session_t *names,
+                            mf_diags_t *d, mf_insert_t *out);
+void mf_session_insert_fini(mf_insert_t *ins);
 
 #endif

@@ -1,0 +1,109 @@
+/* Files a session names: resolved against its folder, and audio files opened
+ * with libsndfile for their header only (channels, rate, length); no audio is
+ * read while validating. */
+#include "session_int.h"
+
+#include <errno.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *mf_sess__resolve(const mf_session_t *s, const char *file)
+{
+    if (file[0] == '/' || !s->dir || !s->dir[0] || strcmp(s->dir, ".") == 0) {
+        char *r = strdup(file);
+        if (!r) abort();
+        return r;
+    }
+    size_t n = strlen(s->dir) + 1 + strlen(file) + 1;
+    char *r = malloc(n);
+    if (!r) abort();
+    snprintf(r, n, "%s/%s", s->dir, file);
+    return r;
+}
+
+/* A file that is there and can be opened; reports why not. */
+static int s_check_file(const char *resolved, const char *shown, const char *path, mf_diags_t *d)
+{
+    struct stat st;
+    if (stat(resolved, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            mf_diags_error(d, path, "%s: no such file", shown);
+        else
+            mf_diags_error(d, path, "%s: %s", shown, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        mf_diags_error(d, path, "%s: is a folder, not a file", shown);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        mf_diags_error(d, path, "%s: not a regular file", shown);
+        return -1;
+    }
+    if (access(resolved, R_OK) != 0) {
+        mf_diags_error(d, path, "%s: cannot be read (%s)", shown, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char *shown,
+                         const char *path, mf_diags_t *d, int *channels, int *rate,
+                         int64_t *frames)
+{
+    if (s->source) {
+        char why[256] = "not among the files sent";
+        if (s->source->audio(s->source->ctx, shown, channels, rate, frames, why, sizeof why) == 0)
+            return 0;
+        mf_diags_error(d, path, "%s: %s", shown, why);
+        return -1;
+    }
+    if (s_check_file(resolved, shown, path, d)) return -1;
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *f = sf_open(resolved, SFM_READ, &info);
+    if (!f) {
+        /* libsndfile's reason, without its full stop. */
+        char why[256];
+        snprintf(why, sizeof why, "%s", sf_strerror(NULL));
+        size_t n = strlen(why);
+        while (n > 0 && (why[n - 1] == '.' || why[n - 1] == '\n')) why[--n] = '\0';
+        mf_diags_error(d, path, "%s: not an audio file (%s)", shown, why);
+        return -1;
+    }
+    sf_close(f);
+    if (info.samplerate <= 0) {
+        mf_diags_error(d, path, "%s: has no sample rate", shown);
+        return -1;
+    }
+    *channels = info.channels;
+    *rate = info.samplerate;
+    *frames = (int64_t)info.frames;
+    return 0;
+}
+
+int mf_sess__probe_image(const mf_session_t *s, const char *resolved, const char *shown,
+                         const char *path, mf_diags_t *d)
+{
+    if (s->source) return 0; /* the client checked it where the file is */
+    if (s_check_file(resolved, shown, path, d)) return -1;
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    static const unsigned char jpeg[3] = {0xff, 0xd8, 0xff};
+    unsigned char head[8] = {0};
+    FILE *f = fopen(resolved, "rb");
+    if (!f) {
+        mf_diags_error(d, path, "%s: cannot be read (%s)", shown, strerror(errno));
+        return -1;
+    }
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if ((n >= sizeof png && memcmp(head, png, sizeof png) == 0) ||
+        (n >= sizeof jpeg && memcmp(head, jpeg, sizeof jpeg) == 0))
+        return 0;
+    mf_diags_error(d, path, "%s: not a JPEG or PNG image", shown);
+    return -1;
+}

@@ -1,0 +1,118 @@
+/* Private to session/: the helpers the validators share.
+ *
+ * Key paths in diagnostics read like the document they point into:
+ *   tracks[3].inserts[0].ratio          an object key, an array element
+ *   tracks[0].automation["pan"][2][1]   an automation target (its key holds
+ *                                       dots, so it is quoted), point 2, value
+ * Every validator reports each problem it finds and carries on with the
+ * next key, so one run lists them all. Validators return 0 when they found
+ * nothing wrong and -1 otherwise; callers need not count, diags does. */
+#ifndef MF_SESSION_INT_H
+#define MF_SESSION_INT_H
+
+#include "mf_session.h"
+
+#include <stddef.h>
+
+#define MF_SESS_PATH_MAX 512
+
+/* Largest position on the timeline we accept (a day), so that no later stage
+ * is asked to allocate an absurd amount of audio. */
+#define MF_SESS_MAX_TIME_S 86400.0
+
+/* Paths. out gets base.key (key alone when base is empty), base[i], or
+ * base["key"]. Truncated silently at MF_SESS_PATH_MAX. */
+void mf_sess__path_key(char *out, const char *base, const char *key);
+void mf_sess__path_index(char *out, const char *base, size_t i);
+void mf_sess__path_quoted(char *out, const char *base, const char *key);
+
+/* "string", "number", "boolean", "null", "array", "object". */
+const char *mf_sess__type_name(const json_t *v);
+
+/* Value checks. Each reports its own problem at path and returns -1, or
+ * stores the value and returns 0. A NULL v (key absent) is the caller's to
+ * handle; these expect a value. */
+int mf_sess__number(const json_t *v, const char *path, mf_diags_t *d, double min, double max,
+                    int allow_neg_inf, double *out);
+int mf_sess__int(const json_t *v, const char *path, mf_diags_t *d, long long min, long long max,
+                 long long *out);
+int mf_sess__bool(const json_t *v, const char *path, mf_diags_t *d, int *out);
+/* A non-empty string. */
+int mf_sess__string(const json_t *v, const char *path, mf_diags_t *d, const char **out);
+int mf_sess__expect(const json_t *v, const char *path, mf_diags_t *d, int type, const char *what);
+
+/* Warns about every key of obj not in known (NULL-terminated), suggesting
+ * the nearest known key. */
+void mf_sess__check_keys(const json_t *obj, const char *path, mf_diags_t *d,
+                         const char *const *known);
+
+/* Suggestions. Edit distance (optimal string alignment: insertions,
+ * deletions, substitutions and swaps of neighbours cost 1; letter case is
+ * ignored). The best candidate close enough to word to be a likely typo, or
+ * NULL. */
+size_t mf_sess__distance(const char *a, const char *b);
+const char *mf_sess__suggest(const char *word, const char *const *cands, size_t n);
+/* " (did you mean \"x\"?)" into buf when there is a suggestion, else "". */
+const char *mf_sess__did_you_mean(char *buf, size_t size, const char *word,
+                                  const char *const *cands, size_t n);
+
+/* One processor parameter's value: a number within [min, max] ("-inf" too for
+ * a level in dB whose range reaches down to silence), or, for a choice, one of
+ * its names, stored as the name's index. A JSON boolean is taken for a choice
+ * between "false" and "true" and for a number ranging exactly 0..1 (switches
+ * such as ping_pong). */
+int mf_sess__param_value(const mf_param_desc_t *p, const json_t *v, const char *path, mf_diags_t *d,
+                         double *out);
+int mf_sess__param_allows_neg_inf(const mf_param_desc_t *p);
+
+/* mf_session_parse_insert with the class given rather than looked up from
+ * "type" (which, if present, is then not checked): for objects whose class
+ * is implied, such as mastering.limiter, and for tests with classes of their
+ * own. */
+int mf_sess__parse_insert_as(const mf_processor_class_t *cls, const json_t *j, const char *path,
+                             const mf_session_t *names, mf_diags_t *d, mf_insert_t *out);
+
+/* Audio file probe: checks that shown (as written, for messages), found at
+ * resolved, exists and libsndfile reads it, and fills info. */
+int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char *shown,
+                         const char *path, mf_diags_t *d, int *channels, int *rate,
+                         int64_t *frames);
+/* The same for a cover image: a JPEG or PNG file. */
+int mf_sess__probe_image(const mf_session_t *s, const char *resolved, const char *shown,
+                         const char *path, mf_diags_t *d);
+/* A path from the document resolved against the session's folder (malloc). */
+char *mf_sess__resolve(const mf_session_t *s, const char *file);
+
+/* Names first: every track's and bus's name (NULL where invalid), with
+ * duplicates and the reserved "master" reported, so that any reference can be
+ * resolved whatever its position in the document. */
+int mf_sess__parse_names(mf_session_t *s, const json_t *jtracks, const json_t *jbuses,
+                         mf_diags_t *d);
+/* Channels. names must already hold every track and bus name (NULL where
+ * invalid) so references resolve. what is "track", "bus" or "master". */
+int mf_sess__parse_track(mf_session_t *s, const json_t *j, size_t i, mf_diags_t *d);
+int mf_sess__parse_bus(mf_session_t *s, const json_t *j, size_t i, mf_diags_t *d);
+int mf_sess__parse_master(mf_session_t *s, const json_t *j, mf_diags_t *d);
+void mf_sess__channel_fini(mf_channel_t *ch);
+/* A reference to a name: looks it up and reports "unknown bus" and friends.
+ * want_* say which kinds are acceptable. */
+mf_ref_t mf_sess__ref(const mf_session_t *s, const json_t *v, const char *path, mf_diags_t *d,
+                      int want_track, int want_bus, int want_master, const char *role);
+
+/* Automation of one channel (its inserts and sends already parsed). jsends is
+ * the channel's "sends" array as written (NULL when absent). */
+int mf_sess__parse_automation(const mf_session_t *s, mf_channel_t *ch, const json_t *j,
+                              const json_t *jsends, const char *path, const char *what,
+                              mf_diags_t *d);
+void mf_sess__automation_fini(mf_automation_t *a);
+
+/* Routing: reports every cycle among outputs, sends and sidechains. */
+int mf_sess__check_routing(const mf_session_t *s, mf_diags_t *d);
+
+/* Stems, mastering, outputs and metadata. */
+int mf_sess__parse_stems(mf_session_t *s, const json_t *j, mf_diags_t *d);
+int mf_sess__check_mastering(const mf_session_t *s, const json_t *j, mf_diags_t *d);
+int mf_sess__check_outputs(const json_t *j, mf_diags_t *d);
+int mf_sess__check_metadata(const mf_session_t *s, const json_t *j, mf_diags_t *d);
+
+#endif

@@ -1,0 +1,256 @@
+/* Inserts: an insert object checked against its processor's parameter table
+ * (dsp/mf_processor.h). Nothing here knows any processor by name: the tables
+ * say which keys exist, their ranges, choices and defaults, and whether the
+ * class takes bands or a sidechain. */
+#include "session_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "peak, rms" into buf. */
+static const char *s_join(char *buf, size_t size, const char *const *names)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; names[i] && len < size; i++) {
+        int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
+        if (n < 0) break;
+        len += (size_t)n;
+    }
+    return buf;
+}
+
+static size_t s_count(const char *const *names)
+{
+    size_t n = 0;
+    while (names[n]) n++;
+    return n;
+}
+
+int mf_sess__param_allows_neg_inf(const mf_param_desc_t *p)
+{
+    size_t n = strlen(p->name);
+    return !p->choices && n >= 3 && strcmp(p->name + n - 3, "_db") == 0 && p->min <= -120.0;
+}
+
+static int s_choice_index(const char *const *choices, const char *name)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(choices[i], name) == 0) return i;
+    return -1;
+}
+
+int mf_sess__param_value(const mf_param_desc_t *p, const json_t *v, const char *path, mf_diags_t *d,
+                         double *out)
+{
+    if (p->choices) {
+        int i = -1;
+        if (json_is_string(v))
+            i = s_choice_index(p->choices, json_string_value(v));
+        else if (json_is_boolean(v))
+            i = s_choice_index(p->choices, json_is_true(v) ? "true" : "false");
+        if (i >= 0) {
+            *out = i;
+            return 0;
+        }
+        char list[256], hint[128];
+        s_join(list, sizeof list, p->choices);
+        if (json_is_string(v))
+            mf_diags_error(d, path, "must be one of %s (got \"%s\")%s", list, json_string_value(v),
+                           mf_sess__did_you_mean(hint, sizeof hint, json_string_value(v),
+                                                 p->choices, s_count(p->choices)));
+        else
+            mf_diags_error(d, path, "must be one of %s (got %s)", list, mf_sess__type_name(v));
+        return -1;
+    }
+    if (json_is_boolean(v) && p->min == 0.0 && p->max == 1.0) {
+        *out = json_is_true(v) ? 1.0 : 0.0;
+        return 0;
+    }
+    return mf_sess__number(v, path, d, p->min, p->max, mf_sess__param_allows_neg_inf(p), out);
+}
+
+static void s_fill_defaults(const mf_param_desc_t *p, size_t n, double *values)
+{
+    for (size_t i = 0; i < n; i++) values[i] = p[i].def;
+}
+
+/* Reports a key that is not a parameter, with the nearest one. */
+static void s_unknown_param(const mf_processor_class_t *cls, int band, const char *key,
+                            const char *path, mf_diags_t *d)
+{
+    const mf_param_desc_t *p = band ? cls->band_params : cls->params;
+    size_t n = band ? cls->n_band_params : cls->n_params;
+    if (!band && cls->band_params && mf_processor_param_index(cls, 1, key) >= 0) {
+        mf_diags_error(d, path, "is a band parameter of %s: it goes in \"bands\"", cls->type);
+        return;
+    }
+    const char **names = calloc(n + 3, sizeof *names);
+    if (!names) abort();
+    for (size_t i = 0; i < n; i++) names[i] = p[i].name;
+    if (!band) {
+        /* The keys every insert may carry are candidates too. */
+        names[n++] = "type";
+        if (cls->band_params) names[n++] = "bands";
+        if (cls->has_sidechain) names[n++] = "sidechain";
+    }
+    char hint[128];
+    mf_diags_error(d, path, "unknown parameter of %s%s%s", cls->type, band ? " bands" : "",
+                   mf_sess__did_you_mean(hint, sizeof hint, key, names, n));
+    free(names);
+}
+
+static int s_parse_band(const mf_processor_class_t *cls, const json_t *j, const char *path,
+                        mf_diags_t *d, double *values)
+{
+    if (mf_sess__expect(j, path, d, JSON_OBJECT, "an object")) return -1;
+    int rc = 0;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)j, key, v)
+    {
+        char p[MF_SESS_PATH_MAX];
+        mf_sess__path_key(p, path, key);
+        int idx = mf_processor_param_index(cls, 1, key);
+        if (idx < 0) {
+            s_unknown_param(cls, 1, key, p, d);
+            rc = -1;
+            continue;
+        }
+        if (mf_sess__param_value(&cls->band_params[idx], v, p, d, &values[idx])) rc = -1;
+    }
+    return rc;
+}
+
+static const char *s_type_list(char *buf, size_t size)
+{
+    size_t n, len = 0;
+    const mf_processor_class_t *const *all = mf_processors(&n);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++) {
+        int k = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", all[i]->type);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+    return buf;
+}
+
+static const mf_processor_class_t *s_class(const json_t *j, const char *path, mf_diags_t *d)
+{
+    char p[MF_SESS_PATH_MAX], list[512];
+    mf_sess__path_key(p, path, "type");
+    const json_t *t = json_object_get(j, "type");
+    if (!t) {
+        mf_diags_error(d, p, "required (one of %s)", s_type_list(list, sizeof list));
+        return NULL;
+    }
+    const char *type;
+    if (mf_sess__string(t, p, d, &type)) return NULL;
+    const mf_processor_class_t *cls = mf_processor_find(type);
+    if (cls) return cls;
+
+    size_t n;
+    const mf_processor_class_t *const *all = mf_processors(&n);
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    if (!names) abort();
+    for (size_t i = 0; i < n; i++) names[i] = all[i]->type;
+    const char *best = mf_sess__suggest(type, names, n);
+    if (best)
+        mf_diags_error(d, p, "unknown insert type \"%s\" (did you mean \"%s\"?)", type, best);
+    else
+        mf_diags_error(d, p, "unknown insert type \"%s\" (known: %s)", type,
+                       s_type_list(list, sizeof list));
+    free(names);
+    return NULL;
+}
+
+int mf_session_parse_insert(const json_t *j, const char *path, const mf_session_t *names,
+                            mf_diags_t *d, mf_insert_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sidechain.kind = MF_REF_NONE;
+    if (mf_sess__expect(j, path, d, JSON_OBJECT, "an object")) return -1;
+    const mf_processor_class_t *cls = s_class(j, path, d);
+    if (!cls) return -1;
+    return mf_sess__parse_insert_as(cls, j, path, names, d, out);
+}
+
+int mf_sess__parse_insert_as(const mf_processor_class_t *cls, const json_t *j, const char *path,
+                             const mf_session_t *names, mf_diags_t *d, mf_insert_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sidechain.kind = MF_REF_NONE;
+    if (mf_sess__expect(j, path, d, JSON_OBJECT, "an object")) return -1;
+    out->cls = cls;
+    int rc = 0;
+    char p[MF_SESS_PATH_MAX];
+
+    /* Bands first: they decide how many values there are. */
+    const json_t *jb = json_object_get(j, "bands");
+    if (jb) {
+        mf_sess__path_key(p, path, "bands");
+        if (!cls->band_params) {
+            mf_diags_error(d, p, "%s has no bands", cls->type);
+            rc = -1;
+        } else if (mf_sess__expect(jb, p, d, JSON_ARRAY, "an array")) {
+            rc = -1;
+        } else if (json_array_size(jb) > cls->max_bands) {
+            mf_diags_error(d, p, "%s takes at most %zu bands (got %zu)", cls->type, cls->max_bands,
+                           json_array_size(jb));
+            rc = -1;
+        } else {
+            out->nbands = json_array_size(jb);
+        }
+    }
+    out->n_values = mf_processor_value_count(cls, out->nbands);
+    out->values = calloc(out->n_values ? out->n_values : 1, sizeof *out->values);
+    if (!out->values) abort();
+    s_fill_defaults(cls->params, cls->n_params, out->values);
+    for (size_t b = 0; b < out->nbands; b++) {
+        double *bv = out->values + cls->n_params + b * cls->n_band_params;
+        s_fill_defaults(cls->band_params, cls->n_band_params, bv);
+        char bp[MF_SESS_PATH_MAX];
+        mf_sess__path_key(p, path, "bands");
+        mf_sess__path_index(bp, p, b);
+        if (s_parse_band(cls, json_array_get(jb, b), bp, d, bv)) rc = -1;
+    }
+
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)j, key, v)
+    {
+        if (strcmp(key, "type") == 0 || strcmp(key, "bands") == 0) continue;
+        mf_sess__path_key(p, path, key);
+        if (strcmp(key, "sidechain") == 0) {
+            if (!cls->has_sidechain) {
+                mf_diags_error(d, p, "%s takes no sidechain", cls->type);
+                rc = -1;
+            } else if (names) {
+                out->sidechain =
+                    mf_sess__ref(names, v, p, d, 1, 1, 0, "a sidechain source is a track or a bus");
+                if (out->sidechain.kind == MF_REF_NONE) rc = -1;
+            } else {
+                const char *src;
+                if (mf_sess__string(v, p, d, &src)) rc = -1;
+            }
+            continue;
+        }
+        int idx = mf_processor_param_index(cls, 0, key);
+        if (idx < 0) {
+            s_unknown_param(cls, 0, key, p, d);
+            rc = -1;
+            continue;
+        }
+        if (mf_sess__param_value(&cls->params[idx], v, p, d, &out->values[idx])) rc = -1;
+    }
+    return rc;
+}
+
+void mf_session_insert_fini(mf_insert_t *ins)
+{
+    if (!ins) return;
+    free(ins->values);
+    memset(ins, 0, sizeof *ins);
+}
