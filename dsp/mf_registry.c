@@ -4,9 +4,18 @@
 #include <string.h>
 
 extern const mf_processor_class_t mf_proc_gain;
+extern const mf_processor_class_t mf_proc_eq;
+extern const mf_processor_class_t mf_proc_compressor;
+extern const mf_processor_class_t mf_proc_saturation;
+extern const mf_processor_class_t mf_proc_gate;
+extern const mf_processor_class_t mf_proc_width;
+extern const mf_processor_class_t mf_proc_limiter;
+extern const mf_processor_class_t mf_proc_delay;
+extern const mf_processor_class_t mf_proc_reverb;
 
 static const mf_processor_class_t *const s_classes[] = {
-    &mf_proc_gain,
+    &mf_proc_gain,  &mf_proc_eq,      &mf_proc_compressor, &mf_proc_saturation, &mf_proc_gate,
+    &mf_proc_width, &mf_proc_limiter, &mf_proc_delay,      &mf_proc_reverb,
 };
 
 const mf_processor_class_t *const *mf_processors(size_t *count)

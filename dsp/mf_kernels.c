@@ -1,0 +1,154 @@
+/* The C reference kernels and the dispatch that picks SIMD variants. */
+#include "mf_kernels.h"
+
+#include <math.h>
+#include <string.h>
+#include <threads.h>
+
+static void c_biquad(float *out, const float *in, size_t frames, mf_biquad_cascade_t *st)
+{
+    const int ch = st->channels;
+    /* Section after section over the whole block: each pass reads what the
+     * previous one wrote, so in-place use is fine. */
+    const float *src = in;
+    if (st->nsec == 0 && out != in) memmove(out, in, frames * (size_t)ch * sizeof *out);
+    for (int s = 0; s < st->nsec; s++) {
+        const float b0 = st->c[s][0], b1 = st->c[s][1], b2 = st->c[s][2];
+        const float a1 = st->c[s][3], a2 = st->c[s][4];
+        for (int c = 0; c < ch; c++) {
+            float z1 = st->z[s][c][0], z2 = st->z[s][c][1];
+            for (size_t i = 0; i < frames; i++) {
+                const float x = src[i * (size_t)ch + (size_t)c];
+                const float y = b0 * x + z1;
+                z1 = (b1 * x + z2) - a1 * y;
+                z2 = b2 * x - a2 * y;
+                out[i * (size_t)ch + (size_t)c] = y;
+            }
+            st->z[s][c][0] = z1, st->z[s][c][1] = z2;
+        }
+        src = out;
+    }
+}
+
+static void c_gain_ramp(float *out, const float *in, size_t frames, int channels, float g0,
+                        float g1)
+{
+    const float step = frames ? (g1 - g0) / (float)frames : 0.0f;
+    for (size_t i = 0; i < frames; i++) {
+        const float g = g0 + step * (float)(i + 1);
+        for (int c = 0; c < channels; c++)
+            out[i * (size_t)channels + (size_t)c] = in[i * (size_t)channels + (size_t)c] * g;
+    }
+}
+
+static void c_gain_apply(float *out, const float *in, const float *gain, size_t frames,
+                         int channels)
+{
+    for (size_t i = 0; i < frames; i++)
+        for (int c = 0; c < channels; c++)
+            out[i * (size_t)channels + (size_t)c] = in[i * (size_t)channels + (size_t)c] * gain[i];
+}
+
+static void c_detect(float *restrict out, const float *restrict in, size_t frames, int channels,
+                     int power)
+{
+    for (size_t i = 0; i < frames; i++) {
+        const float *f = in + i * (size_t)channels;
+        if (power) {
+            float s = 0.0f;
+            for (int c = 0; c < channels; c++) s += f[c] * f[c];
+            out[i] = s / (float)channels;
+        } else {
+            float m = 0.0f;
+            for (int c = 0; c < channels; c++) m = fmaxf(m, fabsf(f[c]));
+            out[i] = m;
+        }
+    }
+}
+
+static void c_gain_computer(float *restrict gr_db, const float *restrict level, size_t n,
+                            const mf_gain_curve_t *k)
+{
+    const float t = k->threshold_db, w = k->knee_db, sl = k->slope;
+    for (size_t i = 0; i < n; i++) {
+        const float x = k->db_scale * log10f(fmaxf(level[i], 1e-30f));
+        const float d = x - t;
+        float gr;
+        if (2.0f * d <= -w)
+            gr = 0.0f;
+        else if (2.0f * d >= w)
+            gr = sl * d;
+        else {
+            const float u = d + 0.5f * w;
+            gr = sl * u * u / (2.0f * w);
+        }
+        gr_db[i] = gr;
+    }
+}
+
+static void c_db_to_gain(float *restrict out, const float *restrict db, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = db[i] < -758.0f ? 0.0f : exp2f(db[i] * 0.16609640474436813f);
+}
+
+const mf_dsp_kernels_t mf_dsp_kernels_c = {
+    .name = "c",
+    .biquad = c_biquad,
+    .gain_ramp = c_gain_ramp,
+    .gain_apply = c_gain_apply,
+    .detect = c_detect,
+    .gain_computer = c_gain_computer,
+    .db_to_gain = c_db_to_gain,
+};
+
+void mf_biquad_cascade_reset(mf_biquad_cascade_t *st, int channels, int nsec)
+{
+    memset(st, 0, sizeof *st);
+    st->channels = channels;
+    st->nsec = nsec;
+    for (int s = 0; s < MF_BIQUAD_MAX_SECTIONS; s++) st->c[s][0] = 1.0f;
+}
+
+static mf_dsp_kernels_t s_tables[MF_ISA_COUNT];
+static int s_supported[MF_ISA_COUNT];
+static mf_isa_t s_best;
+static once_flag s_once = ONCE_FLAG_INIT;
+
+static void s_init(void)
+{
+    static const char *const names[MF_ISA_COUNT] = {"c", "sse2", "avx2", "avx512"};
+    int have[MF_ISA_COUNT] = {1, 0, 0, 0};
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    have[MF_ISA_SSE2] = __builtin_cpu_supports("sse2");
+    have[MF_ISA_AVX2] = have[MF_ISA_SSE2] && __builtin_cpu_supports("avx2");
+    have[MF_ISA_AVX512] = have[MF_ISA_AVX2] && __builtin_cpu_supports("avx512f");
+#endif
+    for (int isa = 0; isa < MF_ISA_COUNT; isa++) {
+        mf_dsp_kernels_t *k = &s_tables[isa];
+        *k = mf_dsp_kernels_c;
+        s_supported[isa] = have[isa];
+        if (!have[isa]) continue;
+#if defined(__x86_64__) || defined(__i386__)
+        if (isa >= MF_ISA_SSE2) mf_dsp_init_sse2(k);
+        if (isa >= MF_ISA_AVX2) mf_dsp_init_avx2(k);
+        if (isa >= MF_ISA_AVX512) mf_dsp_init_avx512(k);
+#endif
+        k->name = names[isa];
+        s_best = (mf_isa_t)isa;
+    }
+}
+
+const mf_dsp_kernels_t *mf_dsp_kernels(void)
+{
+    call_once(&s_once, s_init);
+    return &s_tables[s_best];
+}
+
+const mf_dsp_kernels_t *mf_dsp_kernels_for(mf_isa_t isa)
+{
+    call_once(&s_once, s_init);
+    if ((int)isa < 0 || isa >= MF_ISA_COUNT || !s_supported[isa]) return NULL;
+    return &s_tables[isa];
+}

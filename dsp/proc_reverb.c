@@ -1,0 +1,186 @@
+/* reverb: an 8-line feedback delay network (Jot and Chaigne, 1991; the
+ * structure of Schlecht and Habets, "Feedback delay networks: echo density
+ * and mixing time", 2017): input -> predelay -> four series allpass
+ * diffusers -> 8 delay lines mixed by a normalised Hadamard matrix (lossless)
+ * -> per-line gain g_i = 10^(-3 d_i / (fs T60)) so every line loses 60 dB in
+ * decay_s whatever its length, with a one-pole lowpass per line for
+ * damping (unity at DC, so decay_s holds at low frequencies and highs die
+ * sooner). The models differ in line lengths and diffusion. size scales the
+ * lines and is, like model, fixed when the instance is made (changing it
+ * would move read positions); decay, damping, predelay and mix follow
+ * automation. */
+#include "mf_dsp_util.h"
+#include "mf_processor.h"
+
+#include <stdlib.h>
+
+enum { P_MODEL, P_DECAY, P_PRE, P_DAMP, P_SIZE, P_MIX, N_PARAMS };
+
+#define NL 8
+#define ND 4
+#define MAX_PRE_MS 500.0
+#define TAIL_MAX_S 30.0
+
+static const char *const s_models[] = {"room", "hall", "plate", NULL};
+
+static const mf_param_desc_t s_params[] = {
+    [P_MODEL] = {"model", "", 1, 0, 2, s_models, "room, hall or plate"},
+    [P_DECAY] = {"decay_s", "s", 1.8, 0.1, 20, NULL, "RT60: time to decay by 60 dB"},
+    [P_PRE] = {"predelay_ms", "ms", 0, 0, 500, NULL, "delay before the reverb starts"},
+    [P_DAMP] = {"damping", "", 0.4, 0, 1, NULL, "high-frequency absorption, 0 none ... 1 dark"},
+    [P_SIZE] = {"size", "", 0.5, 0, 1, NULL, "room size (scales the delay lines)"},
+    [P_MIX] = {"mix", "", 0.3, 0, 1, NULL, "0 dry ... 1 reverb only"},
+};
+
+/* Line and diffuser lengths in ms at size 1, mutually prime once rounded. */
+static const double s_lines[3][NL] = {
+    {11.3, 13.7, 17.1, 19.9, 23.3, 27.1, 29.7, 33.1},
+    {37.1, 43.3, 51.7, 59.3, 67.9, 73.1, 83.3, 97.7},
+    {7.1, 9.3, 11.9, 14.3, 17.7, 21.1, 24.3, 28.9},
+};
+static const double s_diff[3][ND] = {
+    {4.7, 3.6, 2.3, 1.7}, {9.1, 6.3, 4.1, 2.9}, {3.3, 2.6, 1.9, 1.3}};
+static const float s_diff_g[3] = {0.6f, 0.65f, 0.75f};
+
+typedef struct {
+    float *buf;
+    size_t len, pos;
+} line_t;
+
+typedef struct {
+    int ch, model;
+    double rate;
+    float g[NL], damp, lp[NL], mix, dg;
+    size_t pre;
+    line_t pred, diff[ND], line[NL];
+    float decay_s, pre_ms;
+    float *mem;
+} verb_t;
+
+static void verb_update(void *st, const double *v)
+{
+    verb_t *r = st;
+    r->decay_s = (float)mf_dsp_clamp(v[P_DECAY], 0.1, 20);
+    for (int i = 0; i < NL; i++)
+        r->g[i] = (float)pow(10.0, -3.0 * (double)r->line[i].len / (r->rate * r->decay_s));
+    r->damp = (float)(0.95 * mf_dsp_clamp(v[P_DAMP], 0, 1));
+    r->pre_ms = (float)mf_dsp_clamp(v[P_PRE], 0, MAX_PRE_MS);
+    r->pre = mf_dsp_ms_frames(r->pre_ms, r->rate);
+    if (r->pre >= r->pred.len) r->pre = r->pred.len - 1;
+    r->mix = (float)mf_dsp_clamp(v[P_MIX], 0, 1);
+}
+
+static void *verb_create(const double *v, size_t nbands, const mf_proc_env_t *env)
+{
+    (void)nbands;
+    verb_t *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->ch = env->channels;
+    r->rate = env->sample_rate;
+    r->model = (int)mf_dsp_clamp(lround(v[P_MODEL]), 0, 2);
+    r->dg = s_diff_g[r->model];
+    const double scale = 0.35 + 0.65 * mf_dsp_clamp(v[P_SIZE], 0, 1);
+    r->pred.len = mf_dsp_ms_frames(MAX_PRE_MS, r->rate) + 1;
+    size_t total = r->pred.len;
+    for (int i = 0; i < ND; i++)
+        total += r->diff[i].len = mf_dsp_ms_frames(s_diff[r->model][i] * scale, r->rate) | 1;
+    for (int i = 0; i < NL; i++)
+        total += r->line[i].len = mf_dsp_ms_frames(s_lines[r->model][i] * scale, r->rate) | 1;
+    r->mem = calloc(total, sizeof *r->mem);
+    if (!r->mem) {
+        free(r);
+        return NULL;
+    }
+    float *p = r->mem;
+    r->pred.buf = p, p += r->pred.len;
+    for (int i = 0; i < ND; i++) r->diff[i].buf = p, p += r->diff[i].len;
+    for (int i = 0; i < NL; i++) r->line[i].buf = p, p += r->line[i].len;
+    verb_update(r, v);
+    return r;
+}
+
+static void verb_destroy(void *st)
+{
+    verb_t *r = st;
+    if (r) free(r->mem);
+    free(r);
+}
+
+/* Schroeder allpass: y = -g x + w_delayed; w = x + g y. */
+static float s_allpass(line_t *l, float x, float g)
+{
+    const float d = l->buf[l->pos], w = x + g * d;
+    l->buf[l->pos] = w;
+    if (++l->pos == l->len) l->pos = 0;
+    return d - g * w;
+}
+
+/* In-place 8-point Hadamard transform scaled by 1/sqrt(8): orthogonal. */
+static void s_hadamard(float *x)
+{
+    for (int h = 1; h < NL; h *= 2)
+        for (int i = 0; i < NL; i += 2 * h)
+            for (int j = i; j < i + h; j++) {
+                const float a = x[j], b = x[j + h];
+                x[j] = a + b, x[j + h] = a - b;
+            }
+    for (int i = 0; i < NL; i++) x[i] *= 0.35355339f;
+}
+
+static void verb_process(void *st, float *buf, size_t frames, const float *key)
+{
+    (void)key;
+    verb_t *r = st;
+    const unsigned fp = mf_dsp_denormals_off();
+    for (size_t i = 0; i < frames; i++) {
+        float *x = buf + i * (size_t)r->ch;
+        const float in = r->ch == 2 ? 0.5f * (x[0] + x[1]) : x[0];
+        line_t *pl = &r->pred;
+        pl->buf[pl->pos] = in;
+        float s = pl->buf[(pl->pos + pl->len - r->pre) % pl->len];
+        if (++pl->pos == pl->len) pl->pos = 0;
+        for (int k = 0; k < ND; k++) s = s_allpass(&r->diff[k], s, r->dg);
+        float o[NL];
+        for (int k = 0; k < NL; k++) {
+            const line_t *l = &r->line[k];
+            const float y = l->buf[l->pos] * r->g[k];
+            o[k] = r->lp[k] = y + r->damp * (r->lp[k] - y);
+        }
+        /* Two decorrelated outputs from the line outputs with different signs. */
+        const float wl = 0.5f * (o[0] - o[1] + o[2] - o[3] + o[4] - o[5] + o[6] - o[7]);
+        const float wr = 0.5f * (o[0] + o[1] - o[2] - o[3] + o[4] + o[5] - o[6] - o[7]);
+        s_hadamard(o);
+        for (int k = 0; k < NL; k++) {
+            line_t *l = &r->line[k];
+            l->buf[l->pos] = o[k] + s;
+            if (++l->pos == l->len) l->pos = 0;
+        }
+        if (r->ch == 2) {
+            x[0] += r->mix * (wl - x[0]);
+            x[1] += r->mix * (wr - x[1]);
+        } else {
+            x[0] += r->mix * (0.7071f * (wl + wr) - x[0]);
+        }
+    }
+    mf_dsp_denormals_restore(fp);
+}
+
+/* -90 dB takes 1.5 RT60; plus the predelay and the longest line. */
+static size_t verb_tail(const void *st)
+{
+    const verb_t *r = st;
+    const double s = fmin(1.5 * r->decay_s + r->pre_ms * 0.001, TAIL_MAX_S);
+    return (size_t)(s * r->rate) + r->line[NL - 1].len;
+}
+
+const mf_processor_class_t mf_proc_reverb = {
+    .type = "reverb",
+    .summary = "algorithmic reverb: 8-line FDN, room/hall/plate",
+    .params = s_params,
+    .n_params = N_PARAMS,
+    .create = verb_create,
+    .update = verb_update,
+    .process = verb_process,
+    .tail_frames = verb_tail,
+    .destroy = verb_destroy,
+};

@@ -1,0 +1,164 @@
+/* checkasm, after FFmpeg's tests/checkasm: every SIMD variant this CPU
+ * supports runs on random input against the C reference, with an explicit
+ * tolerance per kernel. Prints which variants ran. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "mf_biquad.h"
+#include "mf_kernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t s_rng = 0x9e3779b97f4a7c15ull;
+static double rnd(void) /* uniform [0, 1) */
+{
+    s_rng ^= s_rng << 13, s_rng ^= s_rng >> 7, s_rng ^= s_rng << 17;
+    return (double)(s_rng >> 11) * (1.0 / 9007199254740992.0);
+}
+static float rndf(float lo, float hi)
+{
+    return lo + (hi - lo) * (float)rnd();
+}
+
+#define MAXF 2100
+
+static void random_cascade(mf_biquad_cascade_t *st, int ch, int nsec)
+{
+    mf_biquad_cascade_reset(st, ch, nsec);
+    for (int s = 0; s < nsec; s++) {
+        double c[5];
+        const mf_bq_kind_t kind = (mf_bq_kind_t)(rnd() * 7);
+        mf_biquad_design(c, kind, 48000, 30 * pow(600, rnd()), rnd() * 24 - 12, 0.3 + rnd() * 4);
+        for (int j = 0; j < 5; j++) st->c[s][j] = (float)c[j];
+        for (int c2 = 0; c2 < ch; c2++)
+            st->z[s][c2][0] = rndf(-.1f, .1f), st->z[s][c2][1] = rndf(-.1f, .1f);
+    }
+}
+
+static double check_biquad(const mf_dsp_kernels_t *k)
+{
+    static const int nsecs[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64};
+    static const size_t lens[][2] = {{0, 5}, {1, 1}, {3, 40}, {7, 2}, {64, 1000}, {2048, 17}};
+    static float in[2 * MAXF], ref[2 * MAXF], out[2 * MAXF];
+    static mf_biquad_cascade_t a, b;
+    double worst = 0;
+    for (int ch = 1; ch <= 2; ch++)
+        for (size_t si = 0; si < sizeof nsecs / sizeof nsecs[0]; si++)
+            for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+                random_cascade(&a, ch, nsecs[si]);
+                b = a;
+                for (int blk = 0; blk < 2; blk++) { /* two blocks: state must carry over */
+                    const size_t n = lens[li][blk], ns = n * (size_t)ch;
+                    for (size_t i = 0; i < ns; i++) in[i] = rndf(-1, 1);
+                    mf_dsp_kernels_c.biquad(ref, in, n, &a);
+                    memcpy(out, in, ns * sizeof *out); /* in place, as processors use it */
+                    k->biquad(out, out, n, &b);
+                    double peak = 1;
+                    for (size_t i = 0; i < ns; i++) peak = fmax(peak, fabs(ref[i]));
+                    for (size_t i = 0; i < ns; i++) {
+                        const double e = fabs((double)out[i] - ref[i]) / peak;
+                        worst = fmax(worst, e);
+                        if (e > 1e-5)
+                            fail_msg("%s biquad ch=%d nsec=%d n=%zu i=%zu: %g vs %g", k->name, ch,
+                                     nsecs[si], n, i, out[i], ref[i]);
+                    }
+                    for (int s = 0; s < nsecs[si]; s++)
+                        for (int c = 0; c < ch; c++)
+                            for (int j = 0; j < 2; j++)
+                                assert_true(fabs(a.z[s][c][j] - b.z[s][c][j]) <= 1e-5 * peak);
+                }
+            }
+    return worst;
+}
+
+static double check_gain(const mf_dsp_kernels_t *k)
+{
+    static float in[2 * MAXF], ref[2 * MAXF], out[2 * MAXF], g[MAXF];
+    double worst = 0;
+    for (int iter = 0; iter < 200; iter++) {
+        const int ch = 1 + iter % 2;
+        const size_t n = (size_t)(rnd() * MAXF), ns = n * (size_t)ch;
+        const float g0 = rndf(0, 2), g1 = rndf(0, 2);
+        for (size_t i = 0; i < ns; i++) in[i] = rndf(-1, 1);
+        for (size_t i = 0; i < n; i++) g[i] = rndf(0, 4);
+        mf_dsp_kernels_c.gain_ramp(ref, in, n, ch, g0, g1);
+        k->gain_ramp(out, in, n, ch, g0, g1);
+        for (size_t i = 0; i < ns; i++) {
+            worst = fmax(worst, fabs(out[i] - ref[i]));
+            if (fabs(out[i] - ref[i]) > 1e-6) fail_msg("%s gain_ramp n=%zu i=%zu", k->name, n, i);
+        }
+        mf_dsp_kernels_c.gain_apply(ref, in, g, n, ch);
+        memcpy(out, in, ns * sizeof *out);
+        k->gain_apply(out, out, g, n, ch);
+        assert_memory_equal(out, ref, ns * sizeof *out);
+        for (int power = 0; power <= 1; power++) {
+            mf_dsp_kernels_c.detect(ref, in, n, ch, power);
+            k->detect(out, in, n, ch, power);
+            for (size_t i = 0; i < n; i++) {
+                worst = fmax(worst, fabs(out[i] - ref[i]));
+                if (fabs(out[i] - ref[i]) > 1e-6)
+                    fail_msg("%s detect p=%d i=%zu", k->name, power, i);
+            }
+        }
+    }
+    return worst;
+}
+
+static double check_curve(const mf_dsp_kernels_t *k)
+{
+    static float lvl[MAXF], ref[MAXF], out[MAXF];
+    double worst = 0;
+    for (int iter = 0; iter < 100; iter++) {
+        const size_t n = (size_t)(rnd() * MAXF);
+        mf_gain_curve_t cv = {rndf(-60, 0), 1.0f / rndf(1, 100) - 1.0f, iter % 3 ? rndf(0, 24) : 0,
+                              iter % 2 ? 20.0f : 10.0f};
+        for (size_t i = 0; i < n; i++) lvl[i] = rnd() < 0.02 ? 0.0f : (float)pow(10, rnd() * 9 - 8);
+        mf_dsp_kernels_c.gain_computer(ref, lvl, n, &cv);
+        k->gain_computer(out, lvl, n, &cv);
+        for (size_t i = 0; i < n; i++) {
+            worst = fmax(worst, fabs(out[i] - ref[i]));
+            if (fabs(out[i] - ref[i]) > 1e-3) /* dB */
+                fail_msg("%s gain_computer i=%zu: %g vs %g dB", k->name, i, out[i], ref[i]);
+        }
+        for (size_t i = 0; i < n; i++) lvl[i] = rndf(-800, 60);
+        lvl[0] = -758.5f;
+        mf_dsp_kernels_c.db_to_gain(ref, lvl, n);
+        k->db_to_gain(out, lvl, n);
+        for (size_t i = 0; i < n; i++) {
+            const double e = ref[i] == 0 ? fabs(out[i]) : fabs(out[i] / ref[i] - 1);
+            worst = fmax(worst, e);
+            if (e > 2e-6) fail_msg("%s db_to_gain(%g): %g vs %g", k->name, lvl[i], out[i], ref[i]);
+        }
+    }
+    return worst;
+}
+
+static void test_variants(void **state)
+{
+    (void)state;
+    int ran = 0;
+    for (int isa = MF_ISA_SSE2; isa < MF_ISA_COUNT; isa++) {
+        const mf_dsp_kernels_t *k = mf_dsp_kernels_for((mf_isa_t)isa);
+        if (!k) {
+            printf("checkasm: isa %d not supported here, skipped\n", isa);
+            continue;
+        }
+        const double eb = check_biquad(k), eg = check_gain(k), ec = check_curve(k);
+        printf("checkasm: %-6s biquad %.2g  gain/detect %.2g  curve/db %.2g  (max errors) ok\n",
+               k->name, eb, eg, ec);
+        ran++;
+    }
+    printf("checkasm: %d SIMD variant(s) checked; best is %s\n", ran, mf_dsp_kernels()->name);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_variants)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,64 @@
+/* Denormals: every registered processor, fed a loud burst and then long
+ * silence, must produce no subnormal output (flush-to-zero inside
+ * processing), must leave the caller's floating-point mode as it was, and
+ * must survive blocks of 1 frame and of 4096. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "dsp_test_util.h"
+
+#include <stdio.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
+#define FS 48000.0
+#define N (6 * 48000)
+static float s_buf[2 * N];
+
+static void test_silence_after_burst(void **state)
+{
+    (void)state;
+    size_t count;
+    const mf_processor_class_t *const *cls = mf_processors(&count);
+    for (size_t c = 0; c < count; c++)
+        for (int ch = 1; ch <= 2; ch++) {
+            tp_t p;
+            tp_init(&p, cls[c]->type, cls[c]->max_bands ? 2 : 0, FS, ch);
+            if (strcmp(cls[c]->type, "reverb") == 0) tp_set(&p, "decay_s", 0.3);
+            assert_non_null(tp_create(&p));
+            memset(s_buf, 0, sizeof s_buf);
+            uint32_t r = 7;
+            for (size_t i = 0; i < 4800 * (size_t)ch; i++) {
+                r = r * 1664525u + 1013904223u;
+                s_buf[i] = (float)((double)r / 4294967296.0 - 0.5);
+            }
+#if defined(__x86_64__) || defined(__i386__)
+            const unsigned csr = _mm_getcsr();
+#endif
+            tp_run(&p, s_buf, 100, NULL, 1);
+            tp_run(&p, s_buf + 100 * (size_t)ch, N - 100, NULL, 4096);
+#if defined(__x86_64__) || defined(__i386__)
+            assert_int_equal(csr, _mm_getcsr());
+#endif
+            size_t sub = 0, zeros = 0;
+            for (size_t i = 0; i < N * (size_t)ch; i++) {
+                sub += fpclassify(s_buf[i]) == FP_SUBNORMAL;
+                assert_true(isfinite(s_buf[i]));
+            }
+            for (size_t i = (N - 4800) * (size_t)ch; i < N * (size_t)ch; i++)
+                zeros += s_buf[i] == 0;
+            printf("%-10s ch=%d: %zu subnormal samples; last 0.1 s %s\n", cls[c]->type, ch, sub,
+                   zeros == 4800 * (size_t)ch ? "exact zeros" : "not all zero");
+            assert_int_equal(sub, 0);
+            tp_free(&p);
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_silence_after_burst)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
