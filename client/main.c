@@ -13,6 +13,11 @@ static const struct {
     const char *summary;
 } s_commands[] = {
     {"render", mf_cmd_render, "render a session: mix.wav, stems and manifest.json in OUTDIR"},
+    {"submit", mf_cmd_submit, "submit a session to a coordinator; prints the job id"},
+    {"status", mf_cmd_status, "show jobs on a coordinator (--json for scripts)"},
+    {"watch", mf_cmd_watch, "follow a job until it ends"},
+    {"fetch", mf_cmd_fetch, "write a finished job's outputs into OUTDIR"},
+    {"cancel", mf_cmd_cancel, "cancel a job"},
 };
 
 static void s_usage(FILE *out)
@@ -22,17 +27,11 @@ static void s_usage(FILE *out)
                  "into a stereo mix and stems, on a farm of workers.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].summary);
-    fprintf(out, "\nexample:\n  mixfarm render demo/session.json -o demo/out\n\n"
+    fprintf(out, "\nexamples:\n  mixfarm render demo/session.json -o demo/out\n"
+                 "  mixfarm render song.json -o out --coordinator tcp://render01:5555\n"
+                 "  job=$(mixfarm submit song.json --coordinator tcp://render01:5555)\n\n"
                  "exit codes: 0 done, 1 the work failed, 2 bad usage or input,\n"
                  "            3 coordinator unreachable\n");
-}
-
-int mf_cli_positive_int(const char *s)
-{
-    if (!s || !*s) return -1;
-    char *end;
-    long v = strtol(s, &end, 10);
-    return *end || v < 1 || v > 4096 ? -1 : (int)v;
 }
 
 int main(int argc, char **argv)

@@ -1,13 +1,42 @@
-/* The mixfarm command: one table of subcommands, each in its own file. */
+/* The mixfarm command: one table of subcommands (main.c), each in its own
+ * cmd_*.c file, and what they share. */
 #ifndef MF_CLI_H
 #define MF_CLI_H
+
+#include "mf_client.h"
+#include "mf_embedded.h"
 
 /* Exit codes (CLI.md). */
 enum { MF_EXIT_OK = 0, MF_EXIT_FAILED = 1, MF_EXIT_USAGE = 2, MF_EXIT_UNREACHABLE = 3 };
 
 int mf_cmd_render(int argc, char **argv);
+int mf_cmd_submit(int argc, char **argv);
+int mf_cmd_status(int argc, char **argv);
+int mf_cmd_watch(int argc, char **argv);
+int mf_cmd_fetch(int argc, char **argv);
+int mf_cmd_cancel(int argc, char **argv);
 
-/* Parses a positive integer option value; -1 when it is not one. */
+/* Parses a count from 1 to 4096; -1 when it is not one. */
 int mf_cli_positive_int(const char *s);
+
+/* A connection to a farm: a remote coordinator (with a temporary local blob
+ * store) or an embedded one (sharing its store). */
+typedef struct {
+    void *zctx;
+    mf_store_t *store;
+    char dir[4096]; /* the temporary store's folder, "" when embedded */
+    mf_embedded_t *farm;
+    mf_client_t *client;
+} mf_conn_t;
+
+/* endpoint NULL: $MIXFARM_COORDINATOR. Prints why and returns the exit code
+ * on failure, -1 on success. */
+int mf_conn_remote(mf_conn_t *c, const char *endpoint);
+int mf_conn_embedded(mf_conn_t *c, int workers);
+void mf_conn_close(mf_conn_t *c);
+/* The exit code for an error from a client call. */
+int mf_cli_exit_for(mf_err_t err);
+/* Loads and validates a session, printing every problem; NULL on errors. */
+mf_session_t *mf_cli_load_session(const char *path);
 
 #endif

@@ -308,3 +308,15 @@ void mf_plan_free(mf_plan_t **pp)
     free(p);
     *pp = NULL;
 }
+
+char *mf_plan_stem_path(const char *name)
+{
+    size_t n = strlen(name) + 16;
+    char *p = malloc(n);
+    if (!p) return NULL;
+    snprintf(p, n, "stems/%s.wav", name);
+    for (char *c = p + 6; *c; c++)
+        if (*c == '/' || *c == '\\' || (unsigned char)*c < 32) *c = '_';
+    if (name[0] == '.') p[6] = '_'; /* no hidden files, no ".." */
+    return p;
+}

@@ -50,5 +50,8 @@ typedef struct {
  * out of memory. */
 mf_plan_t *mf_plan_session(const mf_session_t *s, const mf_hash_t *sources);
 void mf_plan_free(mf_plan_t **p);
+/* Where a stem goes in OUTDIR: "stems/<name>.wav", with path separators and
+ * control characters in the name replaced by '_' (malloc'd). */
+char *mf_plan_stem_path(const char *name);
 
 #endif

@@ -6,8 +6,11 @@
 
 typedef enum { T_WAITING, T_READY, T_RUNNING, T_DONE, T_FAILED } tstate_t;
 
+#define MAX_ATTEMPTS 3 /* a task that fails this often fails its job */
+
 typedef struct {
     tstate_t state;
+    int attempts; /* failed runs (a lost worker does not count) */
     size_t deps_left;
     int *dependents; /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
@@ -18,8 +21,8 @@ struct mf_sched {
     const mf_plan_t *plan;
     mf_store_t *store;
     tnode_t *nodes;
-    int *ready; /* FIFO of ready task indices */
-    size_t ready_head, ready_tail;
+    int *ready; /* ring of ready task indices; a task is in it at most once */
+    size_t ready_head, ready_count;
     mf_sched_progress_t prog;
     char *error;
 };
@@ -27,7 +30,7 @@ struct mf_sched {
 static void s_make_ready(mf_sched_t *s, size_t i)
 {
     s->nodes[i].state = T_READY;
-    s->ready[s->ready_tail++] = (int)i;
+    s->ready[(s->ready_head + s->ready_count++) % (s->plan->n_tasks + 1)] = (int)i;
 }
 
 mf_sched_t *mf_sched_new(const mf_plan_t *plan, mf_store_t *store)
@@ -107,8 +110,10 @@ static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
 
 int mf_sched_next(mf_sched_t *s, mf_task_t *out)
 {
-    while (!s->error && s->ready_head < s->ready_tail) {
-        size_t i = (size_t)s->ready[s->ready_head++];
+    while (!s->error && s->ready_count > 0) {
+        size_t i = (size_t)s->ready[s->ready_head];
+        s->ready_head = (s->ready_head + 1) % (s->plan->n_tasks + 1);
+        s->ready_count--;
         s_fill_task(s, i, out);
         if (!out->kind || !out->params || !out->inputs) {
             mf_task_fini(out);
@@ -138,6 +143,10 @@ void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r)
     size_t i = (size_t)r->id;
     const mf_plan_task_t *t = &s->plan->tasks[i];
     s->prog.running--;
+    if ((r->error || r->n_outputs != t->n_out) && ++s->nodes[i].attempts < MAX_ATTEMPTS) {
+        s_make_ready(s, i); /* try again, perhaps elsewhere */
+        return;
+    }
     if (r->error || r->n_outputs != t->n_out) {
         s->nodes[i].state = T_FAILED;
         s->prog.failed++;
@@ -174,4 +183,24 @@ const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port)
     if (port.task < 0) return NULL; /* fixed blobs are not outputs */
     if ((size_t)port.task >= s->plan->n_tasks || s->nodes[port.task].state != T_DONE) return NULL;
     return &s->nodes[port.task].outputs[port.output];
+}
+
+void mf_sched_requeue(mf_sched_t *s, uint64_t task)
+{
+    if (task >= s->plan->n_tasks || s->nodes[task].state != T_RUNNING) return;
+    s->prog.running--;
+    s_make_ready(s, (size_t)task);
+}
+
+void mf_sched_cancel(mf_sched_t *s)
+{
+    if (!s->error) s->error = strdup("cancelled");
+    s->ready_count = 0;
+}
+
+int mf_sched_has_ready(const mf_sched_t *s) { return !s->error && s->ready_count > 0; }
+
+const char *mf_sched_label(const mf_sched_t *s, uint64_t task)
+{
+    return task < s->plan->n_tasks ? s->plan->tasks[task].label : "?";
 }

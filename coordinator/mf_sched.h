@@ -26,8 +26,18 @@ void mf_sched_free(mf_sched_t **s);
 /* The next ready task (inputs filled, id = its plan index), or 0 when none
  * is ready now. The caller owns *out (mf_task_fini) and must report it. */
 int mf_sched_next(mf_sched_t *s, mf_task_t *out);
-/* Records a finished task. A failed result fails the job. */
+/* Records a finished task. A failed task is tried again, up to three runs
+ * in all; then it fails the job. */
 void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);
+/* A running task's worker was lost: the task is ready again, and the loss
+ * does not count as one of its failures. */
+void mf_sched_requeue(mf_sched_t *s, uint64_t task);
+/* Stops handing out tasks; running ones may still report. */
+void mf_sched_cancel(mf_sched_t *s);
+/* Whether mf_sched_next might return a task now. */
+int mf_sched_has_ready(const mf_sched_t *s);
+/* "strip Kick" */
+const char *mf_sched_label(const mf_sched_t *s, uint64_t task);
 
 int mf_sched_finished(const mf_sched_t *s); /* every task done, or failed */
 /* The first failure as words ("strip Kick: ..."), or NULL. */

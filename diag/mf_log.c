@@ -7,6 +7,7 @@
 static const char *s_program = "mixfarm";
 static mf_log_level_t s_min = MF_LOG_INFO;
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local int s_thread_min = MF_LOG_DEBUG;
 
 void mf_log_init(const char *program, mf_log_level_t min_level)
 {
@@ -14,9 +15,11 @@ void mf_log_init(const char *program, mf_log_level_t min_level)
     s_min = min_level;
 }
 
+void mf_log_thread_min(mf_log_level_t min_level) { s_thread_min = (int)min_level; }
+
 void mf_log(mf_log_level_t level, const char *fmt, ...)
 {
-    if (level < s_min) return;
+    if (level < s_min || (int)level < s_thread_min) return;
     char line[2048];
     va_list ap;
     va_start(ap, fmt);

@@ -6,6 +6,9 @@
 typedef enum { MF_LOG_DEBUG, MF_LOG_INFO, MF_LOG_WARN, MF_LOG_ERROR } mf_log_level_t;
 
 void mf_log_init(const char *program, mf_log_level_t min_level);
+/* Raises the minimum level for the calling thread only (the embedded farm's
+ * threads keep their routine lines to themselves). */
+void mf_log_thread_min(mf_log_level_t min_level);
 void mf_log(mf_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define mf_info(...) mf_log(MF_LOG_INFO, __VA_ARGS__)

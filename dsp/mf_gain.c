@@ -4,13 +4,15 @@ void mf_pan_gains(double pan, double law_db, double *left, double *right)
 {
     if (pan < -1.0) pan = -1.0;
     if (pan > 1.0) pan = 1.0;
-    /* Constant power: theta from 0 (left) to pi/2 (right); centre cos(pi/4) = -3.01 dB. */
-    double theta = (pan + 1.0) * (M_PI / 4.0);
-    double pl = cos(theta), pr = sin(theta);
-    /* Linear: centre 0.5 = -6.02 dB. */
+    /* Constant power, centre sin(pi/4) = -3.01 dB. sin() of both sides (not
+     * cos and sin) so each far side is exactly 0 at the extremes. */
+    double pl = sin((1.0 - pan) * (M_PI / 4.0)), pr = sin((1.0 + pan) * (M_PI / 4.0));
+    /* Linear (constant voltage), centre 0.5 = -6.02 dB. */
     double ll = (1.0 - pan) * 0.5, lr = (1.0 + pan) * 0.5;
-    /* a = 1 at -3 dB, 0 at -6 dB; geometric blend of the two laws. */
-    double a = (law_db - 20.0 * log10(0.5)) / (20.0 * log10(M_SQRT1_2) - 20.0 * log10(0.5));
+    /* -3 and -6 name the two laws; a law between blends them geometrically
+     * with the weight that puts the centre exactly at law_db (-4.5 dB). */
+    const double cp_db = 20.0 * log10(M_SQRT1_2), lin_db = 20.0 * log10(0.5);
+    double a = law_db >= -3.0 ? 1.0 : law_db <= -6.0 ? 0.0 : (law_db - lin_db) / (cp_db - lin_db);
     if (a >= 1.0) {
         *left = pl, *right = pr;
     } else if (a <= 0.0) {

@@ -15,10 +15,11 @@
 static inline double mf_db_to_gain(double db) { return db <= MF_DB_SILENT ? 0.0 : pow(10.0, db / 20.0); }
 static inline double mf_gain_to_db(double g) { return g <= 0.0 ? -INFINITY : 20.0 * log10(g); }
 
-/* Pan law for a mono source: pan in [-1, 1], law_db the centre level
- * (-3, -4.5 or -6). -3 is constant power (sin/cos), -6 is linear
- * (constant voltage), -4.5 their geometric mean; other values blend the
- * two on the same scale. At the extremes the near side is 0 dB. */
+/* Pan law for a mono source: pan in [-1, 1], law_db the centre level.
+ * -3 is constant power (centre -3.01 dB), -6 is linear (centre -6.02 dB),
+ * and a law between them (-4.5) is their geometric blend with the centre
+ * exactly at law_db. At the extremes the near side is 0 dB and the far side
+ * exactly silent. */
 void mf_pan_gains(double pan, double law_db, double *left, double *right);
 /* Balance for a stereo source: centre leaves both sides at unity; turning
  * towards one side lowers the other linearly to silence at the extreme. */

@@ -56,19 +56,26 @@ static mf_err_t s_hashes_from(char **hex, size_t n, size_t max, mf_hash_t **out)
     return MF_OK;
 }
 
+int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
+{
+    mixfarm__task__init(m);
+    mf_task_key(t, key);
+    m->version = MF_PROTOCOL_VERSION;
+    m->id = t->id;
+    m->kind = t->kind;
+    m->params = t->params;
+    m->key = key->hex;
+    m->n_inputs = t->n_inputs;
+    m->inputs = s_hex_array(t->inputs, t->n_inputs);
+    return m->inputs ? 0 : -1;
+}
+
 uint8_t *mf_task_pack(const mf_task_t *t, size_t *len)
 {
-    Mixfarm__Task m = MIXFARM__TASK__INIT;
+    Mixfarm__Task m;
     mf_hash_t key;
-    mf_task_key(t, &key);
-    m.version = MF_PROTOCOL_VERSION;
-    m.id = t->id;
-    m.kind = t->kind;
-    m.params = t->params;
-    m.key = key.hex;
-    m.n_inputs = t->n_inputs;
-    m.inputs = s_hex_array(t->inputs, t->n_inputs);
-    uint8_t *buf = m.inputs ? malloc(mixfarm__task__get_packed_size(&m) + 1) : NULL;
+    if (mf_task_to_pb(t, &m, &key) != 0) return NULL;
+    uint8_t *buf = malloc(mixfarm__task__get_packed_size(&m) + 1);
     if (buf) *len = mixfarm__task__pack(&m, buf);
     free(m.inputs);
     return buf;
@@ -79,6 +86,14 @@ mf_err_t mf_task_unpack(const uint8_t *buf, size_t len, mf_task_t *out)
     memset(out, 0, sizeof *out);
     Mixfarm__Task *m = mixfarm__task__unpack(NULL, len, buf);
     if (!m) return MF_ERR_PROTOCOL;
+    mf_err_t err = mf_task_from_pb(m, out);
+    mixfarm__task__free_unpacked(m, NULL);
+    return err;
+}
+
+mf_err_t mf_task_from_pb(const Mixfarm__Task *m, mf_task_t *out)
+{
+    memset(out, 0, sizeof *out);
     mf_err_t err = MF_ERR_PROTOCOL;
     if (m->version != MF_PROTOCOL_VERSION || !m->kind[0]) goto done;
     err = s_hashes_from(m->inputs, m->n_inputs, MF_TASK_MAX_INPUTS, &out->inputs);
@@ -97,21 +112,27 @@ mf_err_t mf_task_unpack(const uint8_t *buf, size_t len, mf_task_t *out)
     if (strcmp(key.hex, m->key) != 0) err = MF_ERR_PROTOCOL;
 done:
     if (err != MF_OK) mf_task_fini(out);
-    mixfarm__task__free_unpacked(m, NULL);
     return err;
+}
+
+int mf_task_result_to_pb(const mf_task_result_t *r, Mixfarm__TaskResult *m)
+{
+    mixfarm__task_result__init(m);
+    m->version = MF_PROTOCOL_VERSION;
+    m->id = r->id;
+    m->seconds = r->seconds;
+    m->audio_seconds = r->audio_seconds;
+    m->error = r->error ? r->error : "";
+    m->n_outputs = r->n_outputs;
+    m->outputs = s_hex_array(r->outputs, r->n_outputs);
+    return m->outputs ? 0 : -1;
 }
 
 uint8_t *mf_task_result_pack(const mf_task_result_t *r, size_t *len)
 {
-    Mixfarm__TaskResult m = MIXFARM__TASK_RESULT__INIT;
-    m.version = MF_PROTOCOL_VERSION;
-    m.id = r->id;
-    m.seconds = r->seconds;
-    m.audio_seconds = r->audio_seconds;
-    m.error = r->error ? r->error : "";
-    m.n_outputs = r->n_outputs;
-    m.outputs = s_hex_array(r->outputs, r->n_outputs);
-    uint8_t *buf = m.outputs ? malloc(mixfarm__task_result__get_packed_size(&m) + 1) : NULL;
+    Mixfarm__TaskResult m;
+    if (mf_task_result_to_pb(r, &m) != 0) return NULL;
+    uint8_t *buf = malloc(mixfarm__task_result__get_packed_size(&m) + 1);
     if (buf) *len = mixfarm__task_result__pack(&m, buf);
     free(m.outputs);
     return buf;
@@ -122,6 +143,14 @@ mf_err_t mf_task_result_unpack(const uint8_t *buf, size_t len, mf_task_result_t 
     memset(out, 0, sizeof *out);
     Mixfarm__TaskResult *m = mixfarm__task_result__unpack(NULL, len, buf);
     if (!m) return MF_ERR_PROTOCOL;
+    mf_err_t err = mf_task_result_from_pb(m, out);
+    mixfarm__task_result__free_unpacked(m, NULL);
+    return err;
+}
+
+mf_err_t mf_task_result_from_pb(const Mixfarm__TaskResult *m, mf_task_result_t *out)
+{
+    memset(out, 0, sizeof *out);
     mf_err_t err = MF_ERR_PROTOCOL;
     if (m->version != MF_PROTOCOL_VERSION) goto done;
     err = s_hashes_from(m->outputs, m->n_outputs, MF_TASK_MAX_OUTPUTS, &out->outputs);
@@ -133,6 +162,5 @@ mf_err_t mf_task_result_unpack(const uint8_t *buf, size_t len, mf_task_result_t 
     if (m->error[0] && !(out->error = strdup(m->error))) err = MF_ERR_NOMEM;
 done:
     if (err != MF_OK) mf_task_result_fini(out);
-    mixfarm__task_result__free_unpacked(m, NULL);
     return err;
 }

@@ -13,7 +13,7 @@
 #define MF_PROTOCOL_VERSION 1
 /* Bumped whenever a change to the DSP changes output bits: part of every
  * action-cache key, so an upgraded farm never serves stale results. */
-#define MF_ENGINE_VERSION "mixfarm-engine-1"
+#define MF_ENGINE_VERSION "mixfarm-engine-2"
 
 #define MF_TASK_MAX_INPUTS 4096
 #define MF_TASK_MAX_OUTPUTS 256
@@ -49,5 +49,15 @@ uint8_t *mf_task_pack(const mf_task_t *t, size_t *len);
 mf_err_t mf_task_unpack(const uint8_t *buf, size_t len, mf_task_t *out);
 uint8_t *mf_task_result_pack(const mf_task_result_t *r, size_t *len);
 mf_err_t mf_task_result_unpack(const uint8_t *buf, size_t len, mf_task_result_t *out);
+
+/* The same as protobuf-c structs, for embedding in a farm envelope.
+ * to_pb borrows t's strings and allocates m->inputs (free() it after
+ * packing); key must outlive m. from_pb validates like unpack. */
+struct Mixfarm__Task;
+struct Mixfarm__TaskResult;
+int mf_task_to_pb(const mf_task_t *t, struct Mixfarm__Task *m, mf_hash_t *key);
+mf_err_t mf_task_from_pb(const struct Mixfarm__Task *m, mf_task_t *out);
+int mf_task_result_to_pb(const mf_task_result_t *r, struct Mixfarm__TaskResult *m);
+mf_err_t mf_task_result_from_pb(const struct Mixfarm__TaskResult *m, mf_task_result_t *out);
 
 #endif

@@ -101,7 +101,10 @@ static mf_err_t s_read_trailer(FILE *f, const char *hex, mf_pcm_info_t *info)
     info->frames = s_get_i64(t + 24);
     if (info->channels < 1 || info->channels > 2 || info->rate < 1 || info->frames < 0)
         goto corrupt;
-    if ((st.st_size - TRAILER) != info->frames * info->channels * (int64_t)sizeof(float))
+    /* Divide rather than multiply: a forged frame count must not overflow. */
+    const int64_t frame_bytes = info->channels * (int64_t)sizeof(float);
+    if ((st.st_size - TRAILER) % frame_bytes != 0 ||
+        (st.st_size - TRAILER) / frame_bytes != info->frames)
         goto corrupt;
     rewind(f);
     return MF_OK;

@@ -1,0 +1,126 @@
+/* Watching a job to its end, and fetching its outputs into OUTDIR through
+ * the same writer an embedded render uses. */
+#include "client_internal.h"
+#include "mf_log.h"
+#include "mf_outdir.h"
+#include "mf_xfer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POLL_MS 100
+#define FETCH_TIMEOUT_MS 30000
+
+static mf_err_t s_status(mf_client_t *c, uint64_t job, Mixfarm__Envelope **rep)
+{
+    Mixfarm__StatusRequest st = MIXFARM__STATUS_REQUEST__INIT;
+    st.job = job;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
+    req.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
+    req.status = &st;
+    return mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_STATUS_REPLY, rep);
+}
+
+static void s_draw(const Mixfarm__JobStatus *j)
+{
+    double frac = j->audio_s_total > 0 ? j->audio_s_done / j->audio_s_total : 0;
+    char bar[31];
+    int full = (int)(frac * 30.0 + 0.5);
+    for (int i = 0; i < 30; i++) bar[i] = i < full ? '#' : '.';
+    bar[30] = 0;
+    fprintf(stderr, "\r[%s] %u/%u tasks, %.1f/%.1f s of audio, ETA %.0f s ", bar,
+            j->tasks_done + j->tasks_failed, j->tasks_total, j->audio_s_done, j->audio_s_total,
+            j->eta_s);
+}
+
+mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show)
+{
+    int drawn = 0;
+    for (;;) {
+        Mixfarm__Envelope *rep;
+        mf_err_t err = s_status(c, job, &rep);
+        if (err != MF_OK) return err;
+        const Mixfarm__StatusReply *r = rep->status_reply;
+        if (r->n_jobs != 1) {
+            mf_error("job %llu: %s", (unsigned long long)job, r->error[0] ? r->error : "unknown");
+            mixfarm__envelope__free_unpacked(rep, NULL);
+            return MF_ERR_INVALID;
+        }
+        const Mixfarm__JobStatus *j = r->jobs[0];
+        if (show) s_draw(j), drawn = 1;
+        err = !strcmp(j->state, "done")        ? MF_OK
+              : !strcmp(j->state, "failed")    ? MF_ERR_TASK
+              : !strcmp(j->state, "cancelled") ? MF_ERR_CANCELLED
+                                               : MF_ERR__COUNT;
+        if (err == MF_ERR_TASK) mf_error("job %llu failed: %s", (unsigned long long)job, j->error);
+        if (err == MF_ERR_CANCELLED) mf_error("job %llu was cancelled", (unsigned long long)job);
+        mixfarm__envelope__free_unpacked(rep, NULL);
+        if (err != MF_ERR__COUNT) {
+            if (drawn) fputc('\n', stderr);
+            return err;
+        }
+        nanosleep(&(struct timespec){0, POLL_MS * 1000000L}, NULL);
+    }
+}
+
+static void s_fetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    (void)ctx;
+    if (err != MF_OK) mf_error("fetching %.12s: %s", hash->hex, mf_strerror(err));
+}
+
+static mf_err_t s_fetch_reply(mf_client_t *c, uint64_t job, Mixfarm__Envelope **rep)
+{
+    Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
+    f.job = job;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
+    req.body_case = MIXFARM__ENVELOPE__BODY_FETCH;
+    req.fetch = &f;
+    mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_FETCH_REPLY, rep);
+    if (err == MF_OK && (*rep)->fetch_reply->error[0]) {
+        mf_error("job %llu: %s", (unsigned long long)job, (*rep)->fetch_reply->error);
+        mixfarm__envelope__free_unpacked(*rep, NULL);
+        *rep = NULL;
+        err = MF_ERR_INVALID;
+    }
+    return err;
+}
+
+mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary)
+{
+    Mixfarm__Envelope *rep;
+    mf_err_t err = s_fetch_reply(c, job, &rep);
+    if (err != MF_OK) return err;
+    const Mixfarm__FetchReply *r = rep->fetch_reply;
+    mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
+    for (size_t i = 0; x && i < r->n_outputs; i++) {
+        mf_hash_t h;
+        if (!mf_hash_valid(r->outputs[i]->hash)) continue;
+        memcpy(h.hex, r->outputs[i]->hash, MF_HASH_HEX);
+        mf_xfer_get(x, &h, s_fetched, NULL);
+    }
+    err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
+    mf_xfer_free(&x);
+    mf_outdir_t *o = err == MF_OK ? mf_outdir_open(outdir) : NULL;
+    if (err == MF_OK && !o) err = MF_ERR_IO;
+    for (size_t i = 0; err == MF_OK && i < r->n_outputs; i++) {
+        mf_hash_t h;
+        memcpy(h.hex, r->outputs[i]->hash, MF_HASH_HEX);
+        err = mf_outdir_write_signal(o, r->outputs[i]->path, mf_client__store(c), &h,
+                                     (int64_t)r->frames);
+    }
+    if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
+    mf_outdir_free(&o);
+    if (err == MF_OK && summary) {
+        size_t stems = r->n_outputs ? r->n_outputs - 1 : 0;
+        size_t n = strlen(outdir) + 128;
+        if ((*summary = malloc(n)))
+            snprintf(*summary, n, "%s/ (mix.wav, %zu stem%s, manifest.json)", outdir, stems,
+                     stems == 1 ? "" : "s");
+    }
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    return err;
+}

@@ -1,0 +1,143 @@
+/* Submitting a session: its audio files become blobs in the client's local
+ * store, the coordinator is asked which it lacks, only those are uploaded,
+ * then the document goes over with a manifest of the sources (path as the
+ * session writes it -> blob and header). */
+#include "client_internal.h"
+#include "mf_log.h"
+#include "mf_msg.h"
+#include "mf_xfer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UPLOAD_TIMEOUT_MS 30000
+
+typedef struct {
+    Mixfarm__SourceRef *refs;
+    Mixfarm__SourceRef **ptrs;
+    mf_hash_t *hashes;
+    size_t n;
+} sources_t;
+
+static void s_sources_fini(sources_t *s)
+{
+    free(s->refs);
+    free(s->ptrs);
+    free(s->hashes);
+}
+
+/* One source per track, named as the session writes it. */
+static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->refs = calloc(s->n_tracks + 1, sizeof *out->refs);
+    out->ptrs = calloc(s->n_tracks + 1, sizeof *out->ptrs);
+    out->hashes = calloc(s->n_tracks + 1, sizeof *out->hashes);
+    if (!out->refs || !out->ptrs || !out->hashes) return MF_ERR_NOMEM;
+    const json_t *tracks = json_object_get(s->doc, "tracks");
+    for (size_t i = 0; i < s->n_tracks; i++) {
+        const mf_track_t *t = &s->tracks[i];
+        const char *written = json_string_value(json_object_get(json_array_get(tracks, i), "file"));
+        mf_err_t err = mf_store_put_file(store, t->file, &out->hashes[i]);
+        if (err != MF_OK || !written) return err != MF_OK ? err : MF_ERR_INVALID;
+        Mixfarm__SourceRef *r = &out->refs[i];
+        mixfarm__source_ref__init(r);
+        r->path = (char *)written;
+        r->hash = out->hashes[i].hex;
+        r->channels = (uint32_t)t->src_channels;
+        r->sample_rate = (uint32_t)t->src_rate;
+        r->frames = (uint64_t)t->src_frames;
+        out->ptrs[out->n++] = r;
+    }
+    return MF_OK;
+}
+
+static void s_uploaded(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    (void)ctx;
+    if (err != MF_OK) mf_error("uploading %.12s: %s", hash->hex, mf_strerror(err));
+}
+
+/* Asks which blobs the coordinator lacks and uploads those. */
+static mf_err_t s_upload(mf_client_t *c, const sources_t *src)
+{
+    Mixfarm__BlobHave have = MIXFARM__BLOB_HAVE__INIT;
+    char **hashes = calloc(src->n + 1, sizeof *hashes);
+    if (!hashes) return MF_ERR_NOMEM;
+    for (size_t i = 0; i < src->n; i++) hashes[i] = (char *)src->hashes[i].hex;
+    have.hashes = hashes;
+    have.n_hashes = src->n;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep;
+    req.body_case = MIXFARM__ENVELOPE__BODY_BLOB_HAVE;
+    req.blob_have = &have;
+    mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_BLOB_HAVE_REPLY, &rep);
+    free(hashes);
+    if (err != MF_OK) return err;
+    mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
+    if (!x) err = MF_ERR_NOMEM;
+    for (size_t i = 0; x && i < rep->blob_have_reply->n_missing; i++) {
+        mf_hash_t h;
+        if (!mf_hash_valid(rep->blob_have_reply->missing[i])) continue;
+        memcpy(h.hex, rep->blob_have_reply->missing[i], MF_HASH_HEX);
+        mf_xfer_put(x, &h, s_uploaded, NULL);
+    }
+    if (x && rep->blob_have_reply->n_missing)
+        mf_info("uploading %zu of %zu source files", rep->blob_have_reply->n_missing, src->n);
+    if (x && mf_xfer_pending(x)) err = mf_xfer_wait(x, UPLOAD_TIMEOUT_MS);
+    mf_xfer_free(&x);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    return err;
+}
+
+static char *s_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(MF_DOC_MAX + 1);
+    size_t n = buf ? fread(buf, 1, MF_DOC_MAX, f) : 0;
+    fclose(f);
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
+static const char *s_base(const char *path)
+{
+    const char *sl = strrchr(path, '/');
+    return sl ? sl + 1 : path;
+}
+
+mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job)
+{
+    sources_t src;
+    char *doc = s_read_text(s->path);
+    mf_err_t err = doc ? s_collect(s, mf_client__store(c), &src) : MF_ERR_IO;
+    if (err == MF_OK) err = s_upload(c, &src);
+    Mixfarm__Envelope *rep = NULL;
+    if (err == MF_OK) {
+        Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
+        sub.name = (char *)s_base(s->path);
+        sub.document = doc;
+        sub.sources = src.ptrs;
+        sub.n_sources = src.n;
+        sub.priority = priority;
+        Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
+        req.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
+        req.submit = &sub;
+        err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY, &rep);
+    }
+    if (err == MF_OK) {
+        const Mixfarm__SubmitReply *r = rep->submit_reply;
+        for (size_t i = 0; i < r->n_problems; i++)
+            fprintf(stderr, "mixfarm: %s: %s\n", s->path, r->problems[i]);
+        if (!r->job) {
+            mf_error("%s: the coordinator refused the job: %s", s->path, r->error);
+            err = MF_ERR_INVALID;
+        }
+        *job = r->job;
+    }
+    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
+    if (doc) s_sources_fini(&src);
+    free(doc);
+    return err;
+}

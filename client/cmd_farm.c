@@ -1,0 +1,215 @@
+/* The commands that talk to a running coordinator: submit, status, watch,
+ * fetch, cancel (CLI.md). Each takes --coordinator ENDPOINT or
+ * $MIXFARM_COORDINATOR. */
+#include "mf_cli.h"
+#include "mf_log.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *coordinator, *outdir, *arg;
+    int json, priority, has_priority;
+} farm_opts_t;
+
+/* The options every farm command shares; what else a command accepts is in
+ * `allowed`. Returns -1 to go on, or an exit code. */
+static int s_parse(int argc, char **argv, const char *usage, const char *allowed, int need_arg,
+                   farm_opts_t *o)
+{
+    static const struct option longs[] = {{"coordinator", required_argument, 0, 'c'},
+                                           {"output", required_argument, 0, 'o'},
+                                           {"json", no_argument, 0, 'j'},
+                                           {"priority", required_argument, 0, 'p'},
+                                           {"help", no_argument, 0, 'h'},
+                                           {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:o:jp:h", longs, NULL)) != -1) {
+        if (c == 'h') {
+            printf("usage: %s\n", usage);
+            return MF_EXIT_OK;
+        }
+        if (c == '?' || !strchr(allowed, c)) {
+            fprintf(stderr, "usage: %s\n", usage);
+            return MF_EXIT_USAGE;
+        }
+        if (c == 'c') o->coordinator = optarg;
+        if (c == 'o') o->outdir = optarg;
+        if (c == 'j') o->json = 1;
+        if (c == 'p') {
+            char *end;
+            long p = strtol(optarg, &end, 10);
+            if (*end || p < -1000000 || p > 1000000) {
+                fprintf(stderr, "mixfarm: --priority: not an integer: %s\n", optarg);
+                return MF_EXIT_USAGE;
+            }
+            o->priority = (int)p;
+        }
+    }
+    if (optind < argc) o->arg = argv[optind++];
+    if (optind != argc || (need_arg && !o->arg) || (strchr(allowed, 'o') && !o->outdir)) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return MF_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int s_job_id(const char *s, uint64_t *job)
+{
+    char *end;
+    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
+    if (!s || *end || v == 0) {
+        fprintf(stderr, "mixfarm: not a job id: %s\n", s ? s : "(none)");
+        return MF_EXIT_USAGE;
+    }
+    *job = v;
+    return -1;
+}
+
+int mf_cmd_submit(int argc, char **argv)
+{
+    farm_opts_t o;
+    int rc = s_parse(argc, argv, "mixfarm submit FILE.json --coordinator ENDPOINT [--priority P]",
+                     "cp", 1, &o);
+    if (rc >= 0) return rc;
+    mf_session_t *s = mf_cli_load_session(o.arg);
+    if (!s) return MF_EXIT_USAGE;
+    mf_conn_t conn;
+    if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) {
+        mf_session_free(&s);
+        return rc;
+    }
+    uint64_t job = 0;
+    mf_err_t err = mf_client_submit(conn.client, s, o.priority, &job);
+    if (err == MF_ERR_UNREACHABLE)
+        mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
+    if (err == MF_OK) printf("%" PRIu64 "\n", job);
+    mf_conn_close(&conn);
+    mf_session_free(&s);
+    return mf_cli_exit_for(err);
+}
+
+static json_t *s_status_json(const Mixfarm__JobStatus *j)
+{
+    return json_pack("{s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:o}", "job",
+                     (json_int_t)j->job, "name", j->name, "state", j->state, "priority",
+                     j->priority, "tasks_total", j->tasks_total, "tasks_done", j->tasks_done,
+                     "tasks_running", j->tasks_running, "tasks_failed", j->tasks_failed,
+                     "tasks_cached", j->tasks_cached, "audio_s_done", j->audio_s_done,
+                     "audio_s_total", j->audio_s_total, "eta_s", j->eta_s, "error",
+                     j->error[0] ? json_string(j->error) : json_null());
+}
+
+int mf_cmd_status(int argc, char **argv)
+{
+    farm_opts_t o;
+    int rc = s_parse(argc, argv, "mixfarm status [JOB] --coordinator ENDPOINT [--json]", "cj", 0,
+                     &o);
+    if (rc >= 0) return rc;
+    uint64_t job = 0;
+    if (o.arg && (rc = s_job_id(o.arg, &job)) >= 0) return rc;
+    mf_conn_t conn;
+    if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
+    Mixfarm__StatusRequest st = MIXFARM__STATUS_REQUEST__INIT;
+    st.job = job;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
+    req.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
+    req.status = &st;
+    mf_err_t err = mf_client_call(conn.client, &req, MIXFARM__ENVELOPE__BODY_STATUS_REPLY, &rep);
+    if (err == MF_ERR_UNREACHABLE)
+        mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
+    if (err == MF_OK && job && rep->status_reply->n_jobs == 0) {
+        mf_error("job %" PRIu64 ": %s", job, rep->status_reply->error);
+        err = MF_ERR_INVALID;
+    } else if (err == MF_OK) {
+        const Mixfarm__StatusReply *r = rep->status_reply;
+        if (o.json) {
+            json_t *out = job ? s_status_json(r->jobs[0]) : json_array();
+            for (size_t i = 0; !job && i < r->n_jobs; i++)
+                json_array_append_new(out, s_status_json(r->jobs[i]));
+            json_dumpf(out, stdout, JSON_INDENT(2));
+            putchar('\n');
+            json_decref(out);
+        } else {
+            for (size_t i = 0; i < r->n_jobs; i++) {
+                const Mixfarm__JobStatus *j = r->jobs[i];
+                printf("job %" PRIu64 "  %-9s %u/%u tasks (%u cached)  %.1f/%.1f s  %s%s\n",
+                       j->job, j->state, j->tasks_done, j->tasks_total, j->tasks_cached,
+                       j->audio_s_done, j->audio_s_total, j->name,
+                       j->error[0] ? "  error: " : "");
+                if (j->error[0]) printf("    %s\n", j->error);
+            }
+        }
+    }
+    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
+    mf_conn_close(&conn);
+    return mf_cli_exit_for(err);
+}
+
+int mf_cmd_watch(int argc, char **argv)
+{
+    farm_opts_t o;
+    int rc = s_parse(argc, argv, "mixfarm watch JOB --coordinator ENDPOINT", "c", 1, &o);
+    uint64_t job;
+    if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
+    mf_conn_t conn;
+    if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
+    mf_err_t err = mf_client_watch(conn.client, job, isatty(2));
+    if (err == MF_ERR_UNREACHABLE)
+        mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
+    if (err == MF_OK) printf("job %" PRIu64 ": done\n", job);
+    mf_conn_close(&conn);
+    return mf_cli_exit_for(err);
+}
+
+int mf_cmd_fetch(int argc, char **argv)
+{
+    farm_opts_t o;
+    int rc = s_parse(argc, argv, "mixfarm fetch JOB -o OUTDIR --coordinator ENDPOINT", "co", 1, &o);
+    uint64_t job;
+    if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
+    mf_conn_t conn;
+    if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
+    char *summary = NULL;
+    mf_err_t err = mf_client_fetch(conn.client, job, o.outdir, &summary);
+    if (err == MF_ERR_UNREACHABLE)
+        mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
+    if (err == MF_OK) printf("mixfarm: fetched job %" PRIu64 " into %s\n", job, summary);
+    free(summary);
+    mf_conn_close(&conn);
+    return mf_cli_exit_for(err);
+}
+
+int mf_cmd_cancel(int argc, char **argv)
+{
+    farm_opts_t o;
+    int rc = s_parse(argc, argv, "mixfarm cancel JOB --coordinator ENDPOINT", "c", 1, &o);
+    uint64_t job;
+    if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
+    mf_conn_t conn;
+    if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
+    Mixfarm__CancelRequest cr = MIXFARM__CANCEL_REQUEST__INIT;
+    cr.job = job;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
+    req.body_case = MIXFARM__ENVELOPE__BODY_CANCEL;
+    req.cancel = &cr;
+    mf_err_t err = mf_client_call(conn.client, &req, MIXFARM__ENVELOPE__BODY_CANCEL_REPLY, &rep);
+    if (err == MF_ERR_UNREACHABLE)
+        mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
+    if (err == MF_OK && rep->cancel_reply->error[0]) {
+        mf_error("job %" PRIu64 ": %s", job, rep->cancel_reply->error);
+        err = MF_ERR_INVALID;
+    } else if (err == MF_OK) {
+        printf("job %" PRIu64 ": cancelled\n", job);
+    }
+    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
+    mf_conn_close(&conn);
+    return mf_cli_exit_for(err);
+}

@@ -1,0 +1,78 @@
+#include "mf_client.h"
+#include "mf_log.h"
+#include "mf_msg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define CALL_TIMEOUT_MS 15000
+
+struct mf_client {
+    void *sock;
+    char *endpoint;
+    mf_store_t *local;
+};
+
+mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local)
+{
+    mf_client_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->local = local;
+    c->endpoint = strdup(endpoint);
+    c->sock = zmq_socket(zctx, ZMQ_DEALER);
+    if (!c->endpoint || !c->sock) goto fail;
+    int zero = 0;
+    int64_t maxmsg = MF_MSG_MAX;
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (zmq_connect(c->sock, endpoint) != 0) {
+        mf_error("%s: %s", endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    return c;
+fail:
+    mf_client_free(&c);
+    return NULL;
+}
+
+void mf_client_free(mf_client_t **cp)
+{
+    if (!cp || !*cp) return;
+    if ((*cp)->sock) zmq_close((*cp)->sock);
+    free((*cp)->endpoint);
+    free(*cp);
+    *cp = NULL;
+}
+
+const char *mf_client_endpoint(const mf_client_t *c) { return c->endpoint; }
+
+void *mf_client__socket(mf_client_t *c) { return c->sock; }
+mf_store_t *mf_client__store(mf_client_t *c) { return c->local; }
+
+mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
+                        Mixfarm__Envelope **reply)
+{
+    *reply = NULL;
+    if (mf_msg_send(c->sock, NULL, req) != MF_OK) return MF_ERR_UNREACHABLE;
+    for (;;) {
+        zmq_pollitem_t it = {.socket = c->sock, .events = ZMQ_POLLIN};
+        int n = zmq_poll(&it, 1, CALL_TIMEOUT_MS);
+        if (n < 0 && errno == EINTR) return MF_ERR_CANCELLED;
+        if (n <= 0) return MF_ERR_UNREACHABLE;
+        Mixfarm__Envelope *env;
+        mf_err_t err = mf_msg_recv(c->sock, 0, ZMQ_DONTWAIT, NULL, &env);
+        if (err != MF_OK) continue; /* malformed: dropped */
+        if (env->body_case == want) {
+            *reply = env;
+            return MF_OK;
+        }
+        if (env->body_case == MIXFARM__ENVELOPE__BODY_REFUSE) {
+            mf_error("%s: refused: %s", c->endpoint, env->refuse->reason);
+            mixfarm__envelope__free_unpacked(env, NULL);
+            return MF_ERR_PROTOCOL;
+        }
+        mixfarm__envelope__free_unpacked(env, NULL); /* a stale reply: dropped */
+    }
+}

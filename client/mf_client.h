@@ -1,0 +1,42 @@
+/* A connection to a coordinator, and the client's side of the protocol:
+ * submit (uploading only the blobs the coordinator lacks), status, watch,
+ * fetch (writing OUTDIR exactly as an embedded render does) and cancel.
+ * The embedded farm is reached the same way, over inproc://. */
+#ifndef MF_CLIENT_H
+#define MF_CLIENT_H
+
+#include <stdint.h>
+
+#include "farm.pb-c.h"
+#include "mf_error.h"
+#include "mf_session.h"
+#include "mf_store.h"
+
+typedef struct mf_client mf_client_t;
+
+/* zctx: the ZeroMQ context (the embedded farm's, for inproc). local: where
+ * blobs are staged for upload and fetched into (borrowed). */
+mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local);
+void mf_client_free(mf_client_t **c);
+const char *mf_client_endpoint(const mf_client_t *c);
+
+/* Sends req and waits for a reply of the wanted kind. MF_ERR_UNREACHABLE
+ * when nothing comes back in time. The caller frees *reply with
+ * mixfarm__envelope__free_unpacked. */
+mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
+                        Mixfarm__Envelope **reply);
+
+/* Submits a session validated locally (s, loaded from its file): its audio
+ * is uploaded as blobs where the coordinator lacks them. On refusal the
+ * coordinator's problems are printed as "mixfarm: FILE: ..." and
+ * MF_ERR_INVALID is returned. */
+mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job);
+/* Polls the job until it ends, drawing progress on stderr when show is set.
+ * Returns MF_OK when done, MF_ERR_TASK when it failed (error printed),
+ * MF_ERR_CANCELLED when cancelled. */
+mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show);
+/* Fetches a finished job's outputs into outdir. On success *summary (if
+ * given) holds a one-line description to free(). */
+mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary);
+
+#endif

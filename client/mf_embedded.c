@@ -1,0 +1,116 @@
+#include "mf_embedded.h"
+#include "mf_coord.h"
+#include "mf_fs.h"
+#include "mf_log.h"
+#include "mf_worker.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+typedef struct {
+    mf_embedded_t *farm;
+    mf_worker_opts_t opts;
+    char name[32];
+    pthread_t thread;
+    int started;
+} worker_thread_t;
+
+struct mf_embedded {
+    void *zctx;
+    char state_dir[4096];
+    char endpoint[64];
+    const char *binds[1];
+    mf_coord_opts_t copts;
+    mf_store_t *store;
+    pthread_t coord_thread;
+    int coord_started;
+    volatile int stop_coord, stop_workers;
+    worker_thread_t *workers;
+    int n_workers;
+};
+
+static void *s_coord_main(void *arg)
+{
+    mf_embedded_t *e = arg;
+    mf_log_thread_min(MF_LOG_WARN);
+    if (mf_coord_run(&e->copts, &e->stop_coord) != 0) mf_error("the embedded coordinator failed");
+    return NULL;
+}
+
+static void *s_worker_main(void *arg)
+{
+    worker_thread_t *w = arg;
+    mf_log_thread_min(MF_LOG_WARN);
+    mf_worker_run(&w->opts, &w->farm->stop_workers);
+    return NULL;
+}
+
+mf_embedded_t *mf_embedded_start(int workers)
+{
+    mf_embedded_t *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(e->state_dir, sizeof e->state_dir, "%s/mixfarm-embedded-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(e->state_dir)) {
+        mf_error("%s: cannot create a temporary folder", e->state_dir);
+        free(e);
+        return NULL;
+    }
+    static int s_count;
+    snprintf(e->endpoint, sizeof e->endpoint, "inproc://mixfarm-%d-%d", (int)getpid(),
+             __atomic_fetch_add(&s_count, 1, __ATOMIC_RELAXED));
+    e->zctx = zmq_ctx_new();
+    char *blobs = mf_coord_blob_dir(e->state_dir);
+    e->store = blobs ? mf_store_open(blobs) : NULL; /* created before any thread uses it */
+    free(blobs);
+    if (!e->zctx || !e->store) goto fail;
+    e->binds[0] = e->endpoint;
+    e->copts = (mf_coord_opts_t){.zctx = e->zctx, .binds = e->binds, .n_binds = 1,
+                                 .state_dir = e->state_dir};
+    if (pthread_create(&e->coord_thread, NULL, s_coord_main, e) != 0) goto fail;
+    e->coord_started = 1;
+    e->workers = calloc((size_t)workers, sizeof *e->workers);
+    if (!e->workers) goto fail;
+    for (int i = 0; i < workers; i++) {
+        worker_thread_t *w = &e->workers[i];
+        w->farm = e;
+        snprintf(w->name, sizeof w->name, "embedded-%d", i + 1);
+        w->opts = (mf_worker_opts_t){.zctx = e->zctx, .endpoint = e->endpoint, .name = w->name,
+                                     .slots = 1, .shared_store = e->store};
+        if (pthread_create(&w->thread, NULL, s_worker_main, w) != 0) goto fail;
+        w->started = 1;
+        e->n_workers++;
+    }
+    return e;
+fail:
+    mf_error("cannot start the embedded farm");
+    mf_embedded_stop(&e);
+    return NULL;
+}
+
+void mf_embedded_stop(mf_embedded_t **ep)
+{
+    if (!ep || !*ep) return;
+    mf_embedded_t *e = *ep;
+    /* Workers first, so none is left talking to a coordinator that is gone. */
+    e->stop_workers = 1;
+    for (int i = 0; i < e->n_workers; i++)
+        if (e->workers[i].started) pthread_join(e->workers[i].thread, NULL);
+    e->stop_coord = 1;
+    if (e->coord_started) pthread_join(e->coord_thread, NULL);
+    free(e->workers);
+    mf_store_free(&e->store);
+    if (e->zctx) zmq_ctx_term(e->zctx);
+    mf_fs_remove_tree(e->state_dir);
+    free(e);
+    *ep = NULL;
+}
+
+void *mf_embedded_zctx(const mf_embedded_t *e) { return e->zctx; }
+const char *mf_embedded_endpoint(const mf_embedded_t *e) { return e->endpoint; }
+mf_store_t *mf_embedded_store(const mf_embedded_t *e) { return e->store; }

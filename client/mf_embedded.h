@@ -1,0 +1,24 @@
+/* The embedded farm: the coordinator's event loop and N workers as threads
+ * of this process, over inproc:// in one ZeroMQ context, sharing one blob
+ * store in a temporary folder. It is the distributed farm with another
+ * transport, not a second code path: the client talks to it exactly as it
+ * talks to a remote coordinator. */
+#ifndef MF_EMBEDDED_H
+#define MF_EMBEDDED_H
+
+#include "mf_store.h"
+
+typedef struct mf_embedded mf_embedded_t;
+
+/* Starts a coordinator and `workers` one-slot workers. NULL on failure
+ * (logged). */
+mf_embedded_t *mf_embedded_start(int workers);
+/* Stops every thread and removes the temporary state. NULL-safe. */
+void mf_embedded_stop(mf_embedded_t **e);
+
+void *mf_embedded_zctx(const mf_embedded_t *e);
+const char *mf_embedded_endpoint(const mf_embedded_t *e);
+/* The coordinator's blob store, which the client shares. */
+mf_store_t *mf_embedded_store(const mf_embedded_t *e);
+
+#endif

@@ -1,0 +1,183 @@
+/* Blobs over the wire: chunks served from the store (BlobGet), uploads
+ * streamed into it and verified against their claimed hash (BlobPut, one ack
+ * per chunk so senders keep a bounded window), and "which of these do you
+ * lack?" (BlobHave). Memory per upload is one chunk, whatever the blob size. */
+#include "coord_internal.h"
+#include "mf_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UPLOAD_TIMEOUT_S 60.0
+#define MAX_UPLOADS 4096
+#define MAX_HAVE 100000
+
+static void s_send_data(coord_t *c, const mf_peer_t *peer, Mixfarm__BlobData *d)
+{
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_DATA;
+    env.blob_data = d;
+    mf_coord_send(c, peer, &env);
+}
+
+void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobGet *m)
+{
+    Mixfarm__BlobData d = MIXFARM__BLOB_DATA__INIT;
+    d.hash = m->hash;
+    d.offset = m->offset;
+    mf_hash_t h;
+    if (!mf_hash_valid(m->hash)) {
+        d.error = "not a blob hash";
+        s_send_data(c, peer, &d);
+        return;
+    }
+    memcpy(h.hex, m->hash, MF_HASH_HEX);
+    char *path = mf_store_path(c->store, &h);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    int64_t size = mf_store_size(c->store, &h);
+    if (!f || size < 0) {
+        d.error = "no such blob";
+        if (f) fclose(f);
+        s_send_data(c, peer, &d);
+        return;
+    }
+    d.total_size = (uint64_t)size;
+    uint32_t want = m->length < MF_BLOB_CHUNK ? m->length : MF_BLOB_CHUNK;
+    if (m->offset > (uint64_t)size) want = 0;
+    else if ((uint64_t)size - m->offset < want) want = (uint32_t)((uint64_t)size - m->offset);
+    uint8_t *buf = malloc(want ? want : 1);
+    if (!buf || fseeko(f, (off_t)m->offset, SEEK_SET) != 0 || fread(buf, 1, want, f) != want) {
+        d.error = "read error";
+        want = 0;
+    }
+    fclose(f);
+    d.data.data = buf;
+    d.data.len = want;
+    s_send_data(c, peer, &d);
+    free(buf);
+}
+
+static void s_ack(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t received,
+                  int done, const char *error)
+{
+    Mixfarm__BlobPutAck a = MIXFARM__BLOB_PUT_ACK__INIT;
+    a.hash = (char *)hash;
+    a.received = received;
+    a.done = done;
+    a.error = (char *)(error ? error : "");
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK;
+    env.blob_put_ack = &a;
+    mf_coord_send(c, peer, &env);
+}
+
+static upload_t *s_find_upload(coord_t *c, const mf_peer_t *peer, const char *hash)
+{
+    for (size_t i = 0; i < c->n_uploads; i++) {
+        upload_t *u = &c->uploads[i];
+        if (u->peer.n == peer->n && !memcmp(u->peer.id, peer->id, peer->n) &&
+            !strcmp(u->hash.hex, hash))
+            return u;
+    }
+    return NULL;
+}
+
+static void s_drop_upload(coord_t *c, upload_t *u)
+{
+    if (u->writer) mf_blob_writer_abort(u->writer);
+    *u = c->uploads[--c->n_uploads];
+}
+
+void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m)
+{
+    if (!mf_hash_valid(m->hash) || m->data.len > MF_BLOB_CHUNK) {
+        s_ack(c, peer, m->hash, 0, 0, "bad chunk");
+        return;
+    }
+    upload_t *u = s_find_upload(c, peer, m->hash);
+    if (m->offset == 0) {
+        if (u) s_drop_upload(c, u); /* a restart of the same upload */
+        if (c->n_uploads >= MAX_UPLOADS) {
+            s_ack(c, peer, m->hash, 0, 0, "too many uploads at once");
+            return;
+        }
+        upload_t *ups = realloc(c->uploads, (c->n_uploads + 1) * sizeof *ups);
+        if (!ups) return;
+        c->uploads = ups;
+        u = &c->uploads[c->n_uploads];
+        memset(u, 0, sizeof *u);
+        u->peer = *peer;
+        memcpy(u->hash.hex, m->hash, MF_HASH_HEX);
+        if (!(u->writer = mf_blob_writer_new(c->store))) {
+            s_ack(c, peer, m->hash, 0, 0, "the store cannot take it");
+            return;
+        }
+        c->n_uploads++;
+    }
+    if (!u || m->offset != u->received) {
+        s_ack(c, peer, m->hash, u ? u->received : 0, 0, "chunk out of order");
+        if (u) s_drop_upload(c, u);
+        return;
+    }
+    if (mf_blob_writer_write(u->writer, m->data.data, m->data.len) != MF_OK) {
+        s_ack(c, peer, m->hash, u->received, 0, "the store cannot take it");
+        s_drop_upload(c, u);
+        return;
+    }
+    u->received += m->data.len;
+    u->last = mf_coord_now();
+    if (!m->last) {
+        s_ack(c, peer, m->hash, u->received, 0, NULL);
+        return;
+    }
+    mf_hash_t got;
+    mf_err_t err = mf_blob_writer_commit(u->writer, &got);
+    u->writer = NULL;
+    const char *why = err != MF_OK                ? "the store cannot take it"
+                      : strcmp(got.hex, m->hash) ? "the bytes do not match the hash"
+                                                 : NULL;
+    if (why) mf_warn("upload of %.12s refused: %s", m->hash, why);
+    /* A mismatched blob was stored under its true hash: harmless, unnamed. */
+    s_ack(c, peer, m->hash, u->received, why == NULL, why);
+    s_drop_upload(c, u);
+}
+
+void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m)
+{
+    Mixfarm__BlobHaveReply r = MIXFARM__BLOB_HAVE_REPLY__INIT;
+    size_t n = m->n_hashes < MAX_HAVE ? m->n_hashes : MAX_HAVE;
+    r.missing = calloc(n + 1, sizeof *r.missing);
+    for (size_t i = 0; r.missing && i < n; i++) {
+        mf_hash_t h;
+        if (!mf_hash_valid(m->hashes[i])) continue;
+        memcpy(h.hex, m->hashes[i], MF_HASH_HEX);
+        if (!mf_store_has(c->store, &h)) r.missing[r.n_missing++] = m->hashes[i];
+    }
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_HAVE_REPLY;
+    env.blob_have_reply = &r;
+    mf_coord_send(c, peer, &env);
+    free(r.missing);
+}
+
+void mf_coord_expire_uploads(coord_t *c)
+{
+    double now = mf_coord_now();
+    for (size_t i = 0; i < c->n_uploads;) {
+        if (now - c->uploads[i].last > UPLOAD_TIMEOUT_S) {
+            mf_warn("upload of %.12s abandoned by its sender", c->uploads[i].hash.hex);
+            s_drop_upload(c, &c->uploads[i]);
+        } else {
+            i++;
+        }
+    }
+}
+
+void mf_coord_free_uploads(coord_t *c)
+{
+    while (c->n_uploads) s_drop_upload(c, &c->uploads[0]);
+    free(c->uploads);
+    c->uploads = NULL;
+}

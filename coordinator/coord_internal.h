@@ -1,0 +1,104 @@
+/* Private to the coordinator: its state and the handlers of coord_*.c.
+ * Everything here runs on the coordinator's one thread. */
+#ifndef MF_COORD_INTERNAL_H
+#define MF_COORD_INTERNAL_H
+
+#include <stdint.h>
+
+#include "mf_coord.h"
+#include "mf_journal.h"
+#include "mf_msg.h"
+#include "mf_plan.h"
+#include "mf_sched.h"
+#include "mf_session.h"
+#include "mf_store.h"
+
+/* A task on the wire is named by its job and its index in the job's plan. */
+#define MF_TASK_BITS 24
+#define MF_WIRE_ID(job, task) (((uint64_t)(job) << MF_TASK_BITS) | (uint64_t)(task))
+#define MF_WIRE_JOB(id) ((id) >> MF_TASK_BITS)
+#define MF_WIRE_TASK(id) ((id) & ((1u << MF_TASK_BITS) - 1))
+
+typedef enum { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELLED } job_state_t;
+
+typedef struct job {
+    uint64_t id;
+    int priority;
+    char *name;
+    char *document, *sources; /* as submitted, for the journal and restarts */
+    mf_session_t *session;
+    mf_plan_t *plan;
+    mf_sched_t *sched;
+    job_state_t state;
+    char *error;
+    double started, finished; /* monotonic seconds */
+    struct job *next;         /* in priority order: higher first, then older */
+} job_t;
+
+typedef struct {
+    mf_peer_t peer;
+    char name[64];
+    int slots;
+    int shared_store;
+    double last_recv, last_send;
+    uint64_t *running; /* wire ids, up to slots */
+    int n_running;
+    int failures;      /* consecutive failed tasks */
+    double avoid_until; /* a worker that keeps failing gets no tasks until then */
+} worker_t;
+
+typedef struct {
+    mf_peer_t peer;
+    mf_hash_t hash;
+    mf_blob_writer_t *writer;
+    uint64_t received;
+    double last;
+} upload_t;
+
+typedef struct {
+    const mf_coord_opts_t *opts;
+    void *sock;
+    mf_store_t *store;
+    mf_journal_t *journal;
+    job_t *jobs; /* every job, in dispatch order */
+    worker_t *workers;
+    size_t n_workers, cap_workers;
+    size_t next_worker; /* round robin start */
+    upload_t *uploads;
+    size_t n_uploads;
+    double heartbeat_s;
+    double dead_s;
+} coord_t;
+
+double mf_coord_now(void);
+const char *mf_job_state_name(job_state_t s);
+
+/* coord_jobs.c */
+void mf_coord_on_submit(coord_t *c, const mf_peer_t *peer, const Mixfarm__Submit *m);
+void mf_coord_on_status(coord_t *c, const mf_peer_t *peer, const Mixfarm__StatusRequest *m);
+void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRequest *m);
+void mf_coord_on_cancel(coord_t *c, const mf_peer_t *peer, const Mixfarm__CancelRequest *m);
+job_t *mf_coord_job(coord_t *c, uint64_t id);
+/* Moves a job to done/failed when its scheduler has finished. */
+void mf_coord_job_check(coord_t *c, job_t *j);
+void mf_coord_resume_jobs(coord_t *c);
+void mf_coord_free_jobs(coord_t *c);
+
+/* coord_workers.c */
+void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *m);
+void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskResult *m);
+worker_t *mf_coord_worker(coord_t *c, const mf_peer_t *peer);
+void mf_coord_dispatch(coord_t *c);
+void mf_coord_heartbeats(coord_t *c);
+
+/* coord_blobs.c */
+void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobGet *m);
+void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m);
+void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m);
+void mf_coord_expire_uploads(coord_t *c);
+void mf_coord_free_uploads(coord_t *c);
+
+/* Sends an envelope, logging a failure. */
+void mf_coord_send(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env);
+
+#endif

@@ -1,0 +1,360 @@
+/* Jobs: submission (validated as the client validated it, with the audio as
+ * blobs), status, fetch, cancel, completion, and the resumption of unfinished
+ * jobs after a restart. The coordinator never opens a path a session names:
+ * a track's file is only a key into the sources the client sent. */
+#include "coord_internal.h"
+#include "mf_log.h"
+#include "mf_pcm.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SOURCES 100000
+
+const char *mf_job_state_name(job_state_t s)
+{
+    static const char *const names[] = {"queued", "running", "done", "failed", "cancelled"};
+    return names[s];
+}
+
+job_t *mf_coord_job(coord_t *c, uint64_t id)
+{
+    for (job_t *j = c->jobs; j; j = j->next)
+        if (j->id == id) return j;
+    return NULL;
+}
+
+/* ---- sources: the submitted files, as a JSON array kept with the job ---- */
+
+typedef struct {
+    json_t *sources; /* [{path, hash, channels, sample_rate, frames}] */
+    const mf_store_t *store;
+} source_ctx_t;
+
+static const char *s_str(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+static json_t *s_find_source(const json_t *sources, const char *path)
+{
+    for (size_t i = 0; i < json_array_size(sources); i++)
+        if (strcmp(s_str(json_array_get(sources, i), "path"), path) == 0)
+            return json_array_get(sources, i);
+    return NULL;
+}
+
+static int s_source_audio(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
+                          char *why, size_t n)
+{
+    source_ctx_t *sc = ctx;
+    json_t *s = s_find_source(sc->sources, file);
+    if (!s) return -1; /* the default reason: not among the files sent */
+    mf_hash_t h;
+    snprintf(h.hex, sizeof h.hex, "%s", s_str(s, "hash"));
+    if (!mf_hash_valid(h.hex) || !mf_store_has(sc->store, &h)) {
+        snprintf(why, n, "its blob %.12s was not uploaded", h.hex);
+        return -1;
+    }
+    *channels = (int)json_integer_value(json_object_get(s, "channels"));
+    *rate = (int)json_integer_value(json_object_get(s, "sample_rate"));
+    *frames = (int64_t)json_integer_value(json_object_get(s, "frames"));
+    return 0;
+}
+
+static json_t *s_sources_json(const Mixfarm__Submit *m)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < m->n_sources; i++) {
+        const Mixfarm__SourceRef *s = m->sources[i];
+        json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:i,s:I}", "path", s->path, "hash",
+                                           s->hash, "channels", (int)s->channels, "sample_rate",
+                                           (int)s->sample_rate, "frames", (json_int_t)s->frames));
+    }
+    return a;
+}
+
+/* ---- job lifecycle ---- */
+
+static void s_insert(coord_t *c, job_t *j)
+{
+    job_t **p = &c->jobs;
+    while (*p && (*p)->priority >= j->priority) p = &(*p)->next; /* FIFO within a priority */
+    j->next = *p;
+    *p = j;
+}
+
+static void s_job_free(job_t *j)
+{
+    mf_sched_free(&j->sched);
+    mf_plan_free(&j->plan);
+    mf_session_free(&j->session);
+    free(j->name);
+    free(j->document);
+    free(j->sources);
+    free(j->error);
+    free(j);
+}
+
+void mf_coord_free_jobs(coord_t *c)
+{
+    while (c->jobs) {
+        job_t *j = c->jobs;
+        c->jobs = j->next;
+        s_job_free(j);
+    }
+}
+
+static void s_set_state(coord_t *c, job_t *j, job_state_t st, const char *error)
+{
+    j->state = st;
+    if (error && !j->error) j->error = strdup(error);
+    if (st >= JOB_DONE) j->finished = mf_coord_now();
+    mf_journal_job_state(c->journal, j->id, mf_job_state_name(st), j->error);
+    mf_info("job %llu (%s): %s%s%s", (unsigned long long)j->id, j->name, mf_job_state_name(st),
+            j->error ? ": " : "", j->error ? j->error : "");
+}
+
+void mf_coord_job_check(coord_t *c, job_t *j)
+{
+    if (j->state != JOB_RUNNING || !mf_sched_finished(j->sched)) return;
+    const char *err = mf_sched_error(j->sched);
+    s_set_state(c, j, err ? JOB_FAILED : JOB_DONE, err);
+}
+
+/* Loads, plans and queues a job; problems go into d. */
+static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *document,
+                         json_t *sources, int priority, mf_diags_t *d)
+{
+    source_ctx_t sc = {.sources = sources, .store = c->store};
+    mf_session_source_t src = {.audio = s_source_audio, .ctx = &sc};
+    mf_session_t *s = mf_session_load_text(name, document, &src, d);
+    if (!s) return NULL;
+    mf_hash_t *hashes = calloc(s->n_tracks + 1, sizeof *hashes);
+    for (size_t i = 0; hashes && i < s->n_tracks; i++) {
+        json_t *ref = s_find_source(sources, s->tracks[i].file);
+        snprintf(hashes[i].hex, sizeof hashes[i].hex, "%s", s_str(ref, "hash"));
+    }
+    job_t *j = calloc(1, sizeof *j);
+    if (!hashes || !j) goto fail;
+    j->id = id;
+    j->priority = priority;
+    j->session = s;
+    j->name = strdup(name);
+    j->document = strdup(document);
+    j->sources = json_dumps(sources, JSON_COMPACT);
+    j->plan = mf_plan_session(s, hashes);
+    j->sched = j->plan ? mf_sched_new(j->plan, c->store) : NULL;
+    if (!j->name || !j->document || !j->sources || !j->sched) goto fail;
+    free(hashes);
+    j->state = JOB_RUNNING;
+    j->started = mf_coord_now();
+    s_insert(c, j);
+    return j;
+fail:
+    mf_diags_error(d, "", "out of memory while planning");
+    free(hashes);
+    if (j) {
+        j->session = s;
+        s_job_free(j);
+    } else {
+        mf_session_free(&s);
+    }
+    return NULL;
+}
+
+static void s_submit_reply(coord_t *c, const mf_peer_t *peer, uint64_t job, const mf_diags_t *d,
+                           const char *error)
+{
+    Mixfarm__SubmitReply r = MIXFARM__SUBMIT_REPLY__INIT;
+    r.job = job;
+    r.error = (char *)(error ? error : "");
+    char **lines = d ? calloc(d->count + 1, sizeof *lines) : NULL;
+    for (size_t i = 0; lines && i < d->count; i++) {
+        const mf_diag_t *it = &d->items[i];
+        size_t n = strlen(it->path) + strlen(it->message) + 16;
+        if (!(lines[r.n_problems] = malloc(n))) break;
+        snprintf(lines[r.n_problems++], n, "%s%s%s%s", it->kind == MF_DIAG_WARNING ? "warning: " : "",
+                 it->path, it->path[0] ? ": " : "", it->message);
+    }
+    r.problems = lines;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY;
+    env.submit_reply = &r;
+    mf_coord_send(c, peer, &env);
+    for (size_t i = 0; i < r.n_problems; i++) free(lines[i]);
+    free(lines);
+}
+
+void mf_coord_on_submit(coord_t *c, const mf_peer_t *peer, const Mixfarm__Submit *m)
+{
+    if (strlen(m->document) > MF_DOC_MAX || m->n_sources > MAX_SOURCES || !m->name[0]) {
+        s_submit_reply(c, peer, 0, NULL, "submission too large or unnamed");
+        return;
+    }
+    json_t *sources = s_sources_json(m);
+    char *text = sources ? json_dumps(sources, JSON_COMPACT) : NULL;
+    mf_diags_t d;
+    mf_diags_init(&d, m->name);
+    uint64_t id = text ? mf_journal_add_job(c->journal, m->name, m->document, text, m->priority)
+                       : 0;
+    job_t *j = id ? s_make_job(c, id, m->name, m->document, sources, m->priority, &d) : NULL;
+    if (j) {
+        mf_info("job %llu (%s): %zu tasks, priority %d", (unsigned long long)id, j->name,
+                j->plan->n_tasks, j->priority);
+        mf_journal_job_state(c->journal, id, "running", NULL);
+        mf_coord_job_check(c, j); /* an empty plan is done at once */
+    } else if (id) {
+        mf_journal_job_state(c->journal, id, "failed", "invalid session");
+    }
+    s_submit_reply(c, peer, j ? id : 0, &d, j ? NULL : id ? "invalid session" : "journal error");
+    mf_diags_fini(&d);
+    free(text);
+    json_decref(sources);
+}
+
+static void s_restore(void *ctx, const mf_journal_job_t *row)
+{
+    coord_t *c = ctx;
+    json_error_t err;
+    json_t *sources = json_loads(row->sources, 0, &err);
+    mf_diags_t d;
+    mf_diags_init(&d, row->name);
+    job_t *j = json_is_array(sources) ? s_make_job(c, row->id, row->name, row->document, sources,
+                                                   row->priority, &d)
+                                      : NULL;
+    if (j) {
+        mf_info("job %llu (%s): resumed", (unsigned long long)row->id, row->name);
+    } else {
+        mf_warn("job %llu (%s): cannot be resumed", (unsigned long long)row->id, row->name);
+        mf_journal_job_state(c->journal, row->id, "failed", "could not be resumed after a restart");
+    }
+    mf_diags_fini(&d);
+    json_decref(sources);
+}
+
+void mf_coord_resume_jobs(coord_t *c)
+{
+    mf_journal_unfinished(c->journal, s_restore, c);
+}
+
+/* ---- status, fetch, cancel ---- */
+
+static void s_fill_status(const job_t *j, Mixfarm__JobStatus *st)
+{
+    mixfarm__job_status__init(st);
+    mf_sched_progress_t p = mf_sched_progress(j->sched);
+    st->job = j->id;
+    st->name = j->name;
+    st->priority = j->priority;
+    st->state = (char *)mf_job_state_name(j->state);
+    st->tasks_total = (uint32_t)p.total;
+    st->tasks_done = (uint32_t)p.done;
+    st->tasks_running = (uint32_t)p.running;
+    st->tasks_failed = (uint32_t)p.failed;
+    st->tasks_cached = (uint32_t)p.cached;
+    st->audio_s_done = p.audio_s_done;
+    st->audio_s_total = p.audio_s_total;
+    double el = (j->finished > 0 ? j->finished : mf_coord_now()) - j->started;
+    double frac = p.audio_s_total > 0 ? p.audio_s_done / p.audio_s_total : 1.0;
+    st->eta_s = j->state == JOB_RUNNING && frac > 0 ? el * (1 - frac) / frac : 0;
+    st->error = j->error ? j->error : "";
+}
+
+void mf_coord_on_status(coord_t *c, const mf_peer_t *peer, const Mixfarm__StatusRequest *m)
+{
+    size_t n = 0;
+    for (job_t *j = c->jobs; j; j = j->next) n += !m->job || j->id == m->job;
+    Mixfarm__JobStatus *sts = calloc(n + 1, sizeof *sts);
+    Mixfarm__JobStatus **ptrs = calloc(n + 1, sizeof *ptrs);
+    Mixfarm__StatusReply r = MIXFARM__STATUS_REPLY__INIT;
+    if (sts && ptrs) {
+        for (job_t *j = c->jobs; j; j = j->next) {
+            if (m->job && j->id != m->job) continue;
+            s_fill_status(j, &sts[r.n_jobs]);
+            ptrs[r.n_jobs] = &sts[r.n_jobs];
+            r.n_jobs++;
+        }
+    }
+    r.jobs = ptrs;
+    if (m->job && r.n_jobs == 0) r.error = "no such job";
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_STATUS_REPLY;
+    env.status_reply = &r;
+    mf_coord_send(c, peer, &env);
+    free(sts);
+    free(ptrs);
+}
+
+static void s_fetch_reply(coord_t *c, const mf_peer_t *peer, Mixfarm__FetchReply *r)
+{
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_FETCH_REPLY;
+    env.fetch_reply = r;
+    mf_coord_send(c, peer, &env);
+}
+
+void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRequest *m)
+{
+    Mixfarm__FetchReply r = MIXFARM__FETCH_REPLY__INIT;
+    r.job = m->job;
+    job_t *j = mf_coord_job(c, m->job);
+    char err[160];
+    if (!j || j->state != JOB_DONE) {
+        snprintf(err, sizeof err, !j ? "no such job" : "the job is %s, not done",
+                 j ? mf_job_state_name(j->state) : "");
+        r.error = err;
+        s_fetch_reply(c, peer, &r);
+        return;
+    }
+    const mf_plan_t *p = j->plan;
+    size_t n = 1 + p->n_stems;
+    Mixfarm__OutputRef *outs = calloc(n, sizeof *outs);
+    Mixfarm__OutputRef **ptrs = calloc(n, sizeof *ptrs);
+    char **paths = calloc(n, sizeof *paths);
+    mf_pcm_info_t info = {0};
+    const mf_hash_t *mix = mf_sched_port(j->sched, p->mix);
+    if (!outs || !ptrs || !paths || !mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
+        r.error = "the job's outputs are gone from the store";
+    } else {
+        r.session_name = j->session->name;
+        r.frames = (uint64_t)(info.start + info.frames);
+        for (size_t i = 0; i < n; i++) {
+            mixfarm__output_ref__init(&outs[i]);
+            const mf_hash_t *h = i == 0 ? mix : mf_sched_port(j->sched, p->stems[i - 1].port);
+            paths[i] = i == 0 ? strdup("mix.wav") : mf_plan_stem_path(p->stems[i - 1].name);
+            if (!paths[i] || !h) break;
+            outs[i].path = paths[i];
+            outs[i].hash = (char *)h->hex;
+            ptrs[r.n_outputs++] = &outs[i];
+        }
+        r.outputs = ptrs;
+    }
+    s_fetch_reply(c, peer, &r);
+    for (size_t i = 0; paths && i < n; i++) free(paths[i]);
+    free(paths);
+    free(outs);
+    free(ptrs);
+}
+
+void mf_coord_on_cancel(coord_t *c, const mf_peer_t *peer, const Mixfarm__CancelRequest *m)
+{
+    Mixfarm__CancelReply r = MIXFARM__CANCEL_REPLY__INIT;
+    r.job = m->job;
+    job_t *j = mf_coord_job(c, m->job);
+    if (!j) {
+        r.error = "no such job";
+    } else if (j->state == JOB_RUNNING || j->state == JOB_QUEUED) {
+        mf_sched_cancel(j->sched);
+        s_set_state(c, j, JOB_CANCELLED, NULL);
+    } else if (j->state != JOB_CANCELLED) {
+        r.error = j->state == JOB_DONE ? "the job is already done" : "the job already failed";
+    }
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_CANCEL_REPLY;
+    env.cancel_reply = &r;
+    mf_coord_send(c, peer, &env);
+}

@@ -1,0 +1,175 @@
+/* The coordinator's event loop: poll the ROUTER, route each envelope to its
+ * handler, dispatch ready tasks, keep heartbeats, and commit the journal once
+ * per turn. Malformed input is logged and dropped; nothing a peer sends can
+ * stop the loop. */
+#include "coord_internal.h"
+#include "mf_log.h"
+#include "mf_task.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zmq.h>
+
+#define MAX_PER_TURN 4096 /* messages handled before the loop looks up again */
+
+double mf_coord_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+char *mf_coord_blob_dir(const char *state_dir)
+{
+    size_t n = strlen(state_dir) + 8;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/blobs", state_dir);
+    return p;
+}
+
+void mf_coord_send(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env)
+{
+    char name[80];
+    if (mf_msg_send(c->sock, peer, env) != MF_OK)
+        mf_debug("send to %s failed: %s", mf_peer_name(peer, name, sizeof name),
+                 zmq_strerror(errno));
+}
+
+static void s_refuse(coord_t *c, const mf_peer_t *peer, uint32_t version)
+{
+    char name[80], reason[160];
+    snprintf(reason, sizeof reason, "protocol version %u is not supported (this coordinator "
+             "speaks %d)", version, MF_PROTOCOL_VERSION);
+    mf_warn("refused peer %s: %s", mf_peer_name(peer, name, sizeof name), reason);
+    Mixfarm__Refuse r = MIXFARM__REFUSE__INIT;
+    r.reason = reason;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_REFUSE;
+    env.refuse = &r;
+    mf_coord_send(c, peer, &env);
+}
+
+static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope *env)
+{
+    if (env->version != MF_PROTOCOL_VERSION) {
+        s_refuse(c, peer, env->version);
+        return;
+    }
+    worker_t *w = mf_coord_worker(c, peer);
+    if (w) w->last_recv = mf_coord_now();
+    switch (env->body_case) {
+    case MIXFARM__ENVELOPE__BODY_HELLO: mf_coord_on_hello(c, peer, env->hello); break;
+    case MIXFARM__ENVELOPE__BODY_RESULT: mf_coord_on_result(c, peer, env->result); break;
+    case MIXFARM__ENVELOPE__BODY_HEARTBEAT: break;
+    case MIXFARM__ENVELOPE__BODY_BLOB_GET: mf_coord_on_blob_get(c, peer, env->blob_get); break;
+    case MIXFARM__ENVELOPE__BODY_BLOB_PUT: mf_coord_on_blob_put(c, peer, env->blob_put); break;
+    case MIXFARM__ENVELOPE__BODY_BLOB_HAVE: mf_coord_on_blob_have(c, peer, env->blob_have); break;
+    case MIXFARM__ENVELOPE__BODY_SUBMIT: mf_coord_on_submit(c, peer, env->submit); break;
+    case MIXFARM__ENVELOPE__BODY_STATUS: mf_coord_on_status(c, peer, env->status); break;
+    case MIXFARM__ENVELOPE__BODY_FETCH: mf_coord_on_fetch(c, peer, env->fetch); break;
+    case MIXFARM__ENVELOPE__BODY_CANCEL: mf_coord_on_cancel(c, peer, env->cancel); break;
+    default: {
+        char name[80];
+        mf_warn("dropped a message of kind %d from %s: not for the coordinator",
+                (int)env->body_case, mf_peer_name(peer, name, sizeof name));
+    }
+    }
+}
+
+/* Handles what is waiting, up to a bound so timers still run under load. */
+static void s_drain(coord_t *c)
+{
+    for (int i = 0; i < MAX_PER_TURN; i++) {
+        mf_peer_t peer;
+        Mixfarm__Envelope *env = NULL;
+        mf_err_t err = mf_msg_recv(c->sock, 1, ZMQ_DONTWAIT, &peer, &env);
+        if (err == MF_ERR_IO) return; /* nothing more for now */
+        if (err == MF_ERR_PROTOCOL) {
+            char name[80];
+            mf_warn("dropped a malformed message from %s", mf_peer_name(&peer, name, sizeof name));
+            continue;
+        }
+        s_handle(c, &peer, env);
+        mixfarm__envelope__free_unpacked(env, NULL);
+    }
+}
+
+static int s_open(coord_t *c, const mf_coord_opts_t *o)
+{
+    if (mkdir(o->state_dir, 0755) != 0 && errno != EEXIST) {
+        mf_error("%s: cannot create the state folder: %s", o->state_dir, strerror(errno));
+        return -1;
+    }
+    char *blobs = mf_coord_blob_dir(o->state_dir);
+    c->store = blobs ? mf_store_open(blobs) : NULL;
+    free(blobs);
+    c->journal = c->store ? mf_journal_open(o->state_dir) : NULL;
+    if (!c->journal) return -1;
+    c->sock = zmq_socket(o->zctx, ZMQ_ROUTER);
+    int64_t maxmsg = MF_MSG_MAX;
+    int zero = 0, hwm = 100000, mandatory = 0;
+    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(c->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    for (size_t i = 0; i < o->n_binds; i++) {
+        if (zmq_bind(c->sock, o->binds[i]) != 0) {
+            mf_error("cannot bind %s: %s", o->binds[i], zmq_strerror(errno));
+            return -1;
+        }
+        mf_info("listening on %s", o->binds[i]);
+    }
+    return 0;
+}
+
+static void s_close(coord_t *c)
+{
+    mf_coord_free_jobs(c);
+    mf_coord_free_uploads(c);
+    for (size_t i = 0; i < c->n_workers; i++) free(c->workers[i].running);
+    free(c->workers);
+    if (c->sock) zmq_close(c->sock);
+    mf_journal_free(&c->journal);
+    mf_store_free(&c->store);
+}
+
+int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
+{
+    coord_t c = {.opts = o};
+    c.heartbeat_s = o->heartbeat_s > 0 ? o->heartbeat_s : 1.0;
+    c.dead_s = c.heartbeat_s * (o->dead_after > 0 ? o->dead_after : 5);
+    if (s_open(&c, o) != 0) {
+        s_close(&c);
+        return 1;
+    }
+    mf_journal_begin(c.journal);
+    mf_coord_resume_jobs(&c);
+    mf_journal_commit(c.journal);
+    double next_tick = 0;
+    while (!*stop) {
+        zmq_pollitem_t item = {.socket = c.sock, .events = ZMQ_POLLIN};
+        int timeout = (int)(c.heartbeat_s * 250); /* a quarter of the heartbeat, in ms */
+        if (zmq_poll(&item, 1, timeout) < 0 && errno != EINTR) {
+            mf_error("poll: %s", zmq_strerror(errno));
+            break;
+        }
+        mf_journal_begin(c.journal);
+        if (item.revents & ZMQ_POLLIN) s_drain(&c);
+        mf_coord_dispatch(&c);
+        double now = mf_coord_now();
+        if (now >= next_tick) {
+            mf_coord_heartbeats(&c);
+            mf_coord_expire_uploads(&c);
+            next_tick = now + c.heartbeat_s / 4;
+        }
+        mf_journal_commit(c.journal);
+    }
+    mf_info("stopping");
+    s_close(&c);
+    return 0;
+}

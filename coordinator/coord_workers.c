@@ -1,0 +1,208 @@
+/* Workers: registration, pull-based dispatch (a task per free slot, the
+ * highest-priority job first), results, heartbeats, and the requeue of a
+ * dead worker's tasks. A lost worker never counts against a task; a worker
+ * whose tasks keep failing is given no work for a while. */
+#include "coord_internal.h"
+#include "mf_log.h"
+#include "mf_task.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AVOID_AFTER 3    /* consecutive failures before a worker is avoided */
+#define AVOID_FOR_S 30.0 /* and for how long */
+#define MAX_SLOTS 1024
+
+worker_t *mf_coord_worker(coord_t *c, const mf_peer_t *peer)
+{
+    for (size_t i = 0; i < c->n_workers; i++)
+        if (c->workers[i].peer.n == peer->n && !memcmp(c->workers[i].peer.id, peer->id, peer->n))
+            return &c->workers[i];
+    return NULL;
+}
+
+static void s_remove_worker(coord_t *c, worker_t *w)
+{
+    free(w->running);
+    size_t i = (size_t)(w - c->workers);
+    memmove(w, w + 1, (c->n_workers - i - 1) * sizeof *w);
+    c->n_workers--;
+    if (c->next_worker >= c->n_workers) c->next_worker = 0;
+}
+
+/* Puts a lost worker's tasks back in their queues. */
+static void s_requeue_all(coord_t *c, worker_t *w)
+{
+    for (int i = 0; i < w->n_running; i++) {
+        job_t *j = mf_coord_job(c, MF_WIRE_JOB(w->running[i]));
+        if (j && j->sched) mf_sched_requeue(j->sched, MF_WIRE_TASK(w->running[i]));
+    }
+    w->n_running = 0;
+}
+
+void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *m)
+{
+    if (m->slots < 1 || m->slots > MAX_SLOTS) {
+        mf_warn("dropped a hello with %u slots", m->slots);
+        return;
+    }
+    worker_t *w = mf_coord_worker(c, peer);
+    if (w) { /* the same connection saying hello again: start afresh */
+        s_requeue_all(c, w);
+        s_remove_worker(c, w);
+    }
+    if (c->n_workers == c->cap_workers) {
+        size_t cap = c->cap_workers ? c->cap_workers * 2 : 8;
+        worker_t *ws = realloc(c->workers, cap * sizeof *ws);
+        if (!ws) return;
+        c->workers = ws;
+        c->cap_workers = cap;
+    }
+    w = &c->workers[c->n_workers];
+    memset(w, 0, sizeof *w);
+    w->running = calloc(m->slots, sizeof *w->running);
+    if (!w->running) return;
+    c->n_workers++;
+    w->peer = *peer;
+    snprintf(w->name, sizeof w->name, "%s", m->name[0] ? m->name : "worker");
+    w->slots = (int)m->slots;
+    w->shared_store = m->shared_store;
+    w->last_recv = w->last_send = mf_coord_now();
+    mf_info("worker %s joined with %d slot%s", w->name, w->slots, w->slots == 1 ? "" : "s");
+}
+
+static int s_take_running(worker_t *w, uint64_t id)
+{
+    for (int i = 0; i < w->n_running; i++) {
+        if (w->running[i] == id) {
+            w->running[i] = w->running[--w->n_running];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static char *s_hash_list(const mf_task_result_t *r)
+{
+    char *s = malloc(r->n_outputs * MF_HASH_HEX + 1);
+    if (!s) return NULL;
+    s[0] = 0;
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        if (i) strcat(s, " ");
+        strcat(s, r->outputs[i].hex);
+    }
+    return s;
+}
+
+void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskResult *m)
+{
+    worker_t *w = mf_coord_worker(c, peer);
+    mf_task_result_t r;
+    if (!w || mf_task_result_from_pb(m, &r) != MF_OK || !s_take_running(w, r.id)) {
+        mf_warn("dropped a result nobody was waiting for");
+        if (w) mf_task_result_fini(&r);
+        return;
+    }
+    job_t *j = mf_coord_job(c, MF_WIRE_JOB(r.id));
+    if (!j || j->state != JOB_RUNNING) { /* cancelled or gone meanwhile */
+        mf_task_result_fini(&r);
+        return;
+    }
+    uint64_t task = MF_WIRE_TASK(r.id);
+    r.id = task;
+    /* A worker with its own store uploaded its outputs before reporting. */
+    for (size_t i = 0; !r.error && i < r.n_outputs; i++)
+        if (!mf_store_has(c->store, &r.outputs[i])) r.error = strdup("an output was not uploaded");
+    const char *label = mf_sched_label(j->sched, task);
+    if (r.error) {
+        if (++w->failures >= AVOID_AFTER) {
+            w->avoid_until = mf_coord_now() + AVOID_FOR_S;
+            mf_warn("worker %s failed %d tasks in a row; no work for it for %.0f s", w->name,
+                    w->failures, AVOID_FOR_S);
+        }
+        mf_warn("job %llu: %s failed on %s: %s", (unsigned long long)j->id, label, w->name,
+                r.error);
+    } else {
+        w->failures = 0;
+    }
+    char *outs = s_hash_list(&r);
+    mf_journal_task(c->journal, j->id, (uint32_t)task, label, r.error ? "failed" : "done", w->name,
+                    r.seconds, outs, r.error);
+    free(outs);
+    mf_sched_complete(j->sched, &r);
+    mf_task_result_fini(&r);
+    mf_coord_job_check(c, j);
+}
+
+/* The job that should run next: the first in priority order with a ready task. */
+static job_t *s_next_job(coord_t *c)
+{
+    for (job_t *j = c->jobs; j; j = j->next)
+        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched)) return j;
+    return NULL;
+}
+
+static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
+{
+    uint64_t task = t->id;
+    t->id = MF_WIRE_ID(j->id, task);
+    Mixfarm__Task m;
+    mf_hash_t key;
+    if (mf_task_to_pb(t, &m, &key) != 0) return -1;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_TASK;
+    env.task = &m;
+    mf_coord_send(c, w->peer.n ? &w->peer : NULL, &env);
+    free(m.inputs);
+    w->running[w->n_running++] = t->id;
+    w->last_send = mf_coord_now();
+    mf_journal_task(c->journal, j->id, (uint32_t)task, mf_sched_label(j->sched, task), "running",
+                    w->name, 0, NULL, NULL);
+    return 0;
+}
+
+void mf_coord_dispatch(coord_t *c)
+{
+    double now = mf_coord_now();
+    for (size_t k = 0; k < c->n_workers; k++) {
+        worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
+        if (w->avoid_until > now) continue;
+        while (w->n_running < w->slots) {
+            job_t *j = s_next_job(c);
+            mf_task_t t;
+            if (!j || !mf_sched_next(j->sched, &t)) {
+                if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
+                if (!j || !s_next_job(c)) return;
+                continue;
+            }
+            s_send_task(c, w, j, &t);
+            mf_task_fini(&t);
+        }
+    }
+    if (c->n_workers) c->next_worker = (c->next_worker + 1) % c->n_workers;
+}
+
+void mf_coord_heartbeats(coord_t *c)
+{
+    double now = mf_coord_now();
+    for (size_t i = 0; i < c->n_workers;) {
+        worker_t *w = &c->workers[i];
+        if (now - w->last_recv > c->dead_s) {
+            mf_warn("worker %s lost (silent for %.1f s); %d task%s requeued", w->name,
+                    now - w->last_recv, w->n_running, w->n_running == 1 ? "" : "s");
+            s_requeue_all(c, w);
+            s_remove_worker(c, w);
+            continue;
+        }
+        if (now - w->last_send >= c->heartbeat_s) {
+            Mixfarm__Heartbeat hb = MIXFARM__HEARTBEAT__INIT;
+            Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+            env.body_case = MIXFARM__ENVELOPE__BODY_HEARTBEAT;
+            env.heartbeat = &hb;
+            mf_coord_send(c, &w->peer, &env);
+            w->last_send = now;
+        }
+        i++;
+    }
+}

@@ -1,0 +1,82 @@
+/* mixfarm-coordinator: the coordinator daemon (CLI.md "Daemons"). */
+#include "mf_coord.h"
+#include "mf_log.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+static volatile int s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static void s_help(FILE *out)
+{
+    fprintf(out,
+            "usage: mixfarm-coordinator --bind ENDPOINT --state DIR [--verbose]\n\n"
+            "Takes render jobs from mixfarm clients, plans them into task graphs and hands\n"
+            "the tasks to mixfarm-worker processes. Every job and task state change is\n"
+            "journaled in DIR/journal.db (SQLite, WAL) and every signal is a blob in\n"
+            "DIR/blobs/, so a restarted coordinator resumes unfinished jobs without\n"
+            "redoing finished tasks.\n\n"
+            "options:\n"
+            "  -b, --bind ENDPOINT  where workers and clients connect, e.g. tcp://*:5555\n"
+            "                       (may be given more than once)\n"
+            "  -s, --state DIR      journal and blob store (created if missing)\n"
+            "  -v, --verbose        log every task\n"
+            "  -h, --help           this text\n"
+            "      --version        the version\n\n"
+            "example:\n"
+            "  mixfarm-coordinator --bind tcp://*:5555 --state /var/lib/mixfarm\n"
+            "  mixfarm-worker --connect tcp://render01:5555\n"
+            "  mixfarm render song.json -o out --coordinator tcp://render01:5555\n\n"
+            "SIGTERM or SIGINT stop it cleanly.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longs[] = {{"bind", required_argument, 0, 'b'},
+                                           {"state", required_argument, 0, 's'},
+                                           {"verbose", no_argument, 0, 'v'},
+                                           {"help", no_argument, 0, 'h'},
+                                           {"version", no_argument, 0, 'V'},
+                                           {0, 0, 0, 0}};
+    const char *binds[16];
+    size_t n_binds = 0;
+    const char *state = NULL;
+    mf_log_level_t level = MF_LOG_INFO;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:s:vh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            if (n_binds < 16) binds[n_binds++] = optarg;
+            break;
+        case 's': state = optarg; break;
+        case 'v': level = MF_LOG_DEBUG; break;
+        case 'h': s_help(stdout); return 0;
+        case 'V': printf("mixfarm-coordinator %s\n", MF_VERSION); return 0;
+        default: s_help(stderr); return 2;
+        }
+    }
+    if (optind != argc || !n_binds || !state) {
+        fprintf(stderr, "mixfarm-coordinator: %s\n",
+                optind != argc ? "unexpected argument" : !n_binds ? "where to listen? (--bind)"
+                                                                  : "where to keep state? (--state)");
+        return 2;
+    }
+    mf_log_init("mixfarm-coordinator", level);
+    struct sigaction sa = {.sa_handler = s_on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    void *zctx = zmq_ctx_new();
+    mf_coord_opts_t o = {.zctx = zctx, .binds = binds, .n_binds = n_binds, .state_dir = state};
+    int rc = mf_coord_run(&o, &s_stop);
+    zmq_ctx_term(zctx);
+    return rc;
+}

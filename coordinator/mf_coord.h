@@ -1,0 +1,28 @@
+/* The coordinator: one ROUTER socket and one event loop. It takes jobs from
+ * clients, plans each into a task DAG, sends ready tasks to free worker slots
+ * (higher priority first, FIFO within one), takes results back, serves and
+ * receives blobs, and journals every state change so a restart resumes every
+ * unfinished job. The embedded farm runs this very loop on a thread over
+ * inproc://; the daemon runs it over TCP. */
+#ifndef MF_COORD_H
+#define MF_COORD_H
+
+#include <stddef.h>
+
+typedef struct {
+    void *zctx;              /* ZeroMQ context to use (shared for inproc) */
+    const char *const *binds; /* endpoints to bind, e.g. "tcp://127.0.0.1:5555" */
+    size_t n_binds;
+    const char *state_dir;   /* journal.db and blobs/ live here */
+    double heartbeat_s;      /* 1.0 by default (0 = default) */
+    int dead_after;          /* missed heartbeats before a worker is dead (5) */
+} mf_coord_opts_t;
+
+/* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it
+ * could not start (bind, state folder, journal), logged. */
+int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop);
+
+/* Where the coordinator keeps blobs under its state folder (malloc'd). */
+char *mf_coord_blob_dir(const char *state_dir);
+
+#endif

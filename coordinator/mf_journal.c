@@ -1,0 +1,186 @@
+#include "mf_journal.h"
+#include "mf_log.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct mf_journal {
+    sqlite3 *db;
+    sqlite3_stmt *add_job, *job_state, *task;
+    int in_tx;
+};
+
+static const char *s_schema =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, document TEXT NOT NULL,"
+    "  sources TEXT NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL,"
+    "  error TEXT, created REAL NOT NULL, updated REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tasks ("
+    "  job INTEGER NOT NULL, task INTEGER NOT NULL, label TEXT, state TEXT NOT NULL,"
+    "  worker TEXT, seconds REAL, outputs TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 1,"
+    "  updated REAL NOT NULL, PRIMARY KEY (job, task));";
+
+static double s_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int s_prepare(mf_journal_t *j, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(j->db, sql, -1, st, NULL) == SQLITE_OK) return 0;
+    mf_error("journal: %s", sqlite3_errmsg(j->db));
+    return -1;
+}
+
+mf_journal_t *mf_journal_open(const char *state_dir)
+{
+    mf_journal_t *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/journal.db", state_dir);
+    char *msg = NULL;
+    if (sqlite3_open(path, &j->db) != SQLITE_OK ||
+        sqlite3_exec(j->db, s_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        mf_error("%s: cannot open the journal: %s", path, msg ? msg : sqlite3_errmsg(j->db));
+        sqlite3_free(msg);
+        mf_journal_free(&j);
+        return NULL;
+    }
+    sqlite3_busy_timeout(j->db, 5000);
+    if (s_prepare(j,
+                  "INSERT INTO jobs (name, document, sources, priority, state, created, updated)"
+                  " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                  &j->add_job) ||
+        s_prepare(j, "UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?",
+                  &j->job_state) ||
+        s_prepare(j,
+                  "INSERT INTO tasks (job, task, label, state, worker, seconds, outputs, error,"
+                  " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job, task) DO UPDATE"
+                  " SET state = excluded.state, worker = excluded.worker, seconds ="
+                  " excluded.seconds, outputs = excluded.outputs, error = excluded.error, updated"
+                  " = excluded.updated, attempts = attempts + (excluded.state = 'running')",
+                  &j->task))
+        mf_journal_free(&j);
+    return j;
+}
+
+void mf_journal_free(mf_journal_t **jp)
+{
+    if (!jp || !*jp) return;
+    mf_journal_t *j = *jp;
+    if (j->in_tx) mf_journal_commit(j);
+    sqlite3_finalize(j->add_job);
+    sqlite3_finalize(j->job_state);
+    sqlite3_finalize(j->task);
+    sqlite3_close(j->db);
+    free(j);
+    *jp = NULL;
+}
+
+void mf_journal_begin(mf_journal_t *j)
+{
+    if (j->in_tx) return;
+    j->in_tx = sqlite3_exec(j->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void mf_journal_commit(mf_journal_t *j)
+{
+    if (!j->in_tx) return;
+    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        mf_error("journal: commit: %s", sqlite3_errmsg(j->db));
+    j->in_tx = 0;
+}
+
+static void s_step(mf_journal_t *j, sqlite3_stmt *st)
+{
+    if (sqlite3_step(st) != SQLITE_DONE) mf_error("journal: %s", sqlite3_errmsg(j->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *document,
+                            const char *sources, int priority)
+{
+    double now = s_now();
+    sqlite3_bind_text(j->add_job, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(j->add_job, 2, document, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(j->add_job, 3, sources, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(j->add_job, 4, priority);
+    sqlite3_bind_double(j->add_job, 5, now);
+    sqlite3_bind_double(j->add_job, 6, now);
+    int rc = sqlite3_step(j->add_job);
+    sqlite3_reset(j->add_job);
+    sqlite3_clear_bindings(j->add_job);
+    if (rc != SQLITE_DONE) {
+        mf_error("journal: adding a job: %s", sqlite3_errmsg(j->db));
+        return 0;
+    }
+    return (uint64_t)sqlite3_last_insert_rowid(j->db);
+}
+
+void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, const char *error)
+{
+    sqlite3_bind_text(j->job_state, 1, state, -1, SQLITE_STATIC);
+    if (error) sqlite3_bind_text(j->job_state, 2, error, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(j->job_state, 3, s_now());
+    sqlite3_bind_int64(j->job_state, 4, (sqlite3_int64)job);
+    s_step(j, j->job_state);
+}
+
+void mf_journal_task(mf_journal_t *j, uint64_t job, uint32_t task, const char *label,
+                     const char *state, const char *worker, double seconds, const char *outputs,
+                     const char *error)
+{
+    sqlite3_stmt *st = j->task;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job);
+    sqlite3_bind_int64(st, 2, task);
+    sqlite3_bind_text(st, 3, label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+    if (worker) sqlite3_bind_text(st, 5, worker, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 6, seconds);
+    if (outputs) sqlite3_bind_text(st, 7, outputs, -1, SQLITE_TRANSIENT);
+    if (error) sqlite3_bind_text(st, 8, error, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 9, s_now());
+    s_step(j, st);
+}
+
+static char *s_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journal_job_t *job),
+                          void *ctx)
+{
+    sqlite3_stmt *st;
+    if (s_prepare(j,
+                  "SELECT id, name, document, sources, priority, state, error, created FROM jobs"
+                  " WHERE state IN ('queued', 'running') ORDER BY id",
+                  &st))
+        return -1;
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        mf_journal_job_t job = {.id = (uint64_t)sqlite3_column_int64(st, 0),
+                                .name = s_col(st, 1), .document = s_col(st, 2),
+                                .sources = s_col(st, 3), .priority = sqlite3_column_int(st, 4),
+                                .state = s_col(st, 5), .error = s_col(st, 6),
+                                .created = sqlite3_column_double(st, 7)};
+        fn(ctx, &job);
+        free(job.name);
+        free(job.document);
+        free(job.sources);
+        free(job.state);
+        free(job.error);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}

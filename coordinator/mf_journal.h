@@ -1,0 +1,49 @@
+/* The coordinator's journal: every job and task state change, in SQLite
+ * (WAL) under --state. On restart the coordinator reads back the jobs that
+ * were not finished and plans them again; the action cache in the blob store
+ * then skips every task already computed, so nothing finished is redone.
+ *
+ * Writes are grouped: mf_journal_begin/commit bracket one turn of the event
+ * loop, so the journal costs one fsync-free commit per turn, not per task. */
+#ifndef MF_JOURNAL_H
+#define MF_JOURNAL_H
+
+#include <stdint.h>
+
+#include "mf_error.h"
+
+typedef struct mf_journal mf_journal_t;
+
+typedef struct {
+    uint64_t id;
+    char *name;
+    char *document;
+    char *sources; /* JSON array of SourceRef-like objects */
+    int priority;
+    char *state;
+    char *error;
+    double created;
+} mf_journal_job_t;
+
+/* Opens (creating) DIR/journal.db. NULL on failure, logged. */
+mf_journal_t *mf_journal_open(const char *state_dir);
+void mf_journal_free(mf_journal_t **j);
+
+void mf_journal_begin(mf_journal_t *j);
+void mf_journal_commit(mf_journal_t *j);
+
+/* A new job; returns its id (> 0), or 0 on failure. */
+uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *document,
+                            const char *sources, int priority);
+void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, const char *error);
+/* state: "running", "done", "failed", "cached"; outputs: space-separated
+ * hashes or NULL. */
+void mf_journal_task(mf_journal_t *j, uint64_t job, uint32_t task, const char *label,
+                     const char *state, const char *worker, double seconds, const char *outputs,
+                     const char *error);
+
+/* Calls fn for every job whose state is queued or running, oldest first. */
+int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journal_job_t *job),
+                          void *ctx);
+
+#endif

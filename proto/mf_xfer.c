@@ -1,0 +1,444 @@
+#include "mf_xfer.h"
+#include "mf_log.h"
+#include "mf_msg.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zmq.h>
+
+typedef struct waiter {
+    mf_xfer_fn cb;
+    void *ctx;
+    struct waiter *next;
+} waiter_t;
+
+/* A chunk that arrived ahead of its turn (a get writes strictly in order). */
+typedef struct {
+    uint64_t off;
+    uint8_t *data; /* NULL: slot free */
+    size_t n;
+} stash_t;
+
+typedef struct op {
+    struct op *next;
+    int put;
+    mf_hash_t hash;
+    waiter_t *waiters;
+    uint64_t total;    /* blob size (a get learns it from the first reply) */
+    int sized;         /* get: total is known */
+    uint64_t next_off; /* next offset to ask for (get) or send (put) */
+    uint64_t done_off; /* get: bytes written in order */
+    int inflight;      /* chunks asked for or sent, not yet answered */
+    /* get */
+    mf_blob_writer_t *w;
+    mf_hasher_t *hasher;
+    stash_t stash[MF_XFER_WINDOW];
+    /* put */
+    FILE *f;
+    int sent_last;
+} op_t;
+
+struct mf_xfer {
+    void *sock;
+    mf_store_t *store;
+    op_t *head, *tail;
+    size_t n_ops;
+    int get_inflight, put_inflight;
+    uint8_t *buf; /* one chunk, reused by every put */
+    mf_err_t wait_err;
+};
+
+mf_xfer_t *mf_xfer_new(void *dealer, mf_store_t *local)
+{
+    mf_xfer_t *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    x->sock = dealer;
+    x->store = local;
+    return x;
+}
+
+static void s_op_free(op_t *op)
+{
+    while (op->waiters) {
+        waiter_t *w = op->waiters;
+        op->waiters = w->next;
+        free(w);
+    }
+    if (op->w) mf_blob_writer_abort(op->w);
+    mf_hasher_free(&op->hasher);
+    for (int i = 0; i < MF_XFER_WINDOW; i++) free(op->stash[i].data);
+    if (op->f) fclose(op->f);
+    free(op);
+}
+
+void mf_xfer_free(mf_xfer_t **px)
+{
+    if (!px || !*px) return;
+    mf_xfer_t *x = *px;
+    while (x->head) {
+        op_t *op = x->head;
+        x->head = op->next;
+        s_op_free(op);
+    }
+    free(x->buf);
+    free(x);
+    *px = NULL;
+}
+
+size_t mf_xfer_pending(const mf_xfer_t *x)
+{
+    return x->n_ops;
+}
+
+/* Unlinks op, then tells its waiters (who may start new transfers). */
+static void s_finish(mf_xfer_t *x, op_t *op, mf_err_t err)
+{
+    op_t **pp = &x->head, *prev = NULL;
+    while (*pp && *pp != op) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp) return;
+    *pp = op->next;
+    if (x->tail == op) x->tail = prev;
+    x->n_ops--;
+    *(op->put ? &x->put_inflight : &x->get_inflight) -= op->inflight;
+    if (err != MF_OK && x->wait_err == MF_OK) x->wait_err = err;
+    if (err != MF_OK)
+        mf_debug("blob %.12s: %s failed: %s", op->hash.hex, op->put ? "upload" : "fetch",
+                 mf_strerror(err));
+    waiter_t *ws = op->waiters;
+    op->waiters = NULL;
+    mf_hash_t hash = op->hash;
+    s_op_free(op);
+    while (ws) {
+        waiter_t *w = ws;
+        ws = w->next;
+        w->cb(w->ctx, &hash, err);
+        free(w);
+    }
+}
+
+static mf_err_t s_send_get(mf_xfer_t *x, op_t *op, uint64_t off, uint32_t len)
+{
+    Mixfarm__BlobGet g = MIXFARM__BLOB_GET__INIT;
+    g.hash = op->hash.hex;
+    g.offset = off;
+    g.length = len;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_GET;
+    env.blob_get = &g;
+    if (mf_msg_send(x->sock, NULL, &env) != MF_OK) return MF_ERR_UNREACHABLE;
+    op->inflight++;
+    x->get_inflight++;
+    return MF_OK;
+}
+
+/* Reads and sends the next chunk of a put. */
+static mf_err_t s_send_put(mf_xfer_t *x, op_t *op)
+{
+    if (!x->buf && !(x->buf = malloc(MF_BLOB_CHUNK))) return MF_ERR_NOMEM;
+    uint64_t left = op->total - op->next_off;
+    size_t n = left < MF_BLOB_CHUNK ? (size_t)left : MF_BLOB_CHUNK;
+    if (n && fread(x->buf, 1, n, op->f) != n) {
+        mf_error("blob %.12s: reading for upload: %s", op->hash.hex,
+                 ferror(op->f) ? strerror(errno) : "the file shrank");
+        return MF_ERR_IO;
+    }
+    Mixfarm__BlobPut p = MIXFARM__BLOB_PUT__INIT;
+    p.hash = op->hash.hex;
+    p.offset = op->next_off;
+    p.data.data = x->buf;
+    p.data.len = n;
+    p.last = op->next_off + n == op->total;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
+    env.blob_put = &p;
+    if (mf_msg_send(x->sock, NULL, &env) != MF_OK) return MF_ERR_UNREACHABLE;
+    op->next_off += n;
+    op->sent_last = p.last;
+    op->inflight++;
+    x->put_inflight++;
+    return MF_OK;
+}
+
+/* Issues what the windows allow for one transfer. */
+static mf_err_t s_pump_op(mf_xfer_t *x, op_t *op)
+{
+    mf_err_t err = MF_OK;
+    if (op->put) {
+        while (err == MF_OK && !op->sent_last && x->put_inflight < MF_XFER_WINDOW)
+            err = s_send_put(x, op);
+    } else if (!op->sized) {
+        /* The size comes with the first chunk; ask for more after it. */
+        if (op->next_off == 0 && x->get_inflight < MF_XFER_WINDOW) {
+            err = s_send_get(x, op, 0, MF_BLOB_CHUNK);
+            op->next_off = MF_BLOB_CHUNK;
+        }
+    } else {
+        while (err == MF_OK && op->next_off < op->total && x->get_inflight < MF_XFER_WINDOW) {
+            uint64_t left = op->total - op->next_off;
+            uint32_t n = left < MF_BLOB_CHUNK ? (uint32_t)left : MF_BLOB_CHUNK;
+            err = s_send_get(x, op, op->next_off, n);
+            op->next_off += n;
+        }
+    }
+    return err;
+}
+
+static void s_pump(mf_xfer_t *x)
+{
+    for (op_t *op = x->head; op;) {
+        mf_err_t err = s_pump_op(x, op);
+        if (err != MF_OK) {
+            s_finish(x, op, err); /* callbacks may have changed the list */
+            op = x->head;
+        } else {
+            op = op->next;
+        }
+    }
+}
+
+static op_t *s_find(mf_xfer_t *x, const char *hex, int put)
+{
+    for (op_t *op = x->head; op; op = op->next)
+        if (op->put == put && strcmp(op->hash.hex, hex) == 0) return op;
+    return NULL;
+}
+
+/* Adds a waiter to the transfer of hash, creating it (and returning 1 in
+ * *fresh) when there is none. NULL when out of memory. */
+static op_t *s_join(mf_xfer_t *x, const mf_hash_t *hash, int put, mf_xfer_fn cb, void *ctx,
+                    int *fresh)
+{
+    waiter_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->cb = cb;
+    w->ctx = ctx;
+    op_t *op = s_find(x, hash->hex, put);
+    *fresh = !op;
+    if (!op && !(op = calloc(1, sizeof *op))) {
+        free(w);
+        return NULL;
+    }
+    w->next = op->waiters;
+    op->waiters = w;
+    op->put = put;
+    op->hash = *hash;
+    return op;
+}
+
+static void s_enqueue(mf_xfer_t *x, op_t *op)
+{
+    if (x->tail)
+        x->tail->next = op;
+    else
+        x->head = op;
+    x->tail = op;
+    x->n_ops++;
+}
+
+void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
+{
+    if (mf_store_has(x->store, hash)) {
+        cb(ctx, hash, MF_OK);
+        return;
+    }
+    int fresh;
+    op_t *op = s_join(x, hash, 0, cb, ctx, &fresh);
+    if (!op) {
+        cb(ctx, hash, MF_ERR_NOMEM);
+        return;
+    }
+    if (!fresh) return;
+    s_enqueue(x, op);
+    op->w = mf_blob_writer_new(x->store);
+    op->hasher = mf_hasher_new();
+    if (!op->w || !op->hasher) {
+        s_finish(x, op, MF_ERR_IO);
+        return;
+    }
+    s_pump(x);
+}
+
+void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
+{
+    int fresh;
+    op_t *op = s_join(x, hash, 1, cb, ctx, &fresh);
+    if (!op) {
+        cb(ctx, hash, MF_ERR_NOMEM);
+        return;
+    }
+    if (!fresh) return;
+    s_enqueue(x, op);
+    char *path = mf_store_path(x->store, hash);
+    op->f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    struct stat st;
+    if (!op->f || fstat(fileno(op->f), &st) != 0) {
+        s_finish(x, op, MF_ERR_NOENT);
+        return;
+    }
+    op->total = (uint64_t)st.st_size;
+    s_pump(x);
+}
+
+/* A chunk's stash slot. A stashed chunk still counts as in flight until it
+ * is written, so a get's outstanding chunks lie within one window after
+ * done_off and their index modulo the window never collides: the memory
+ * held is bounded by the window. */
+static stash_t *s_slot(op_t *op, uint64_t off)
+{
+    return &op->stash[(off / MF_BLOB_CHUNK) % MF_XFER_WINDOW];
+}
+
+/* Writes one in-order chunk (which leaves the window). */
+static mf_err_t s_write(mf_xfer_t *x, op_t *op, const uint8_t *data, size_t n)
+{
+    op->inflight--;
+    x->get_inflight--;
+    op->done_off += n;
+    if (n == 0) return MF_OK; /* an empty blob: data may be NULL */
+    mf_hasher_update(op->hasher, data, n);
+    return mf_blob_writer_write(op->w, data, n);
+}
+
+/* Takes a chunk: written if it is next, then whatever stashed chunks now
+ * follow it; else stashed until its turn. */
+static mf_err_t s_take(mf_xfer_t *x, op_t *op, uint64_t off, const uint8_t *data, size_t n)
+{
+    stash_t *s = s_slot(op, off);
+    if (off != op->done_off) {
+        if (s->data) return MF_ERR_PROTOCOL; /* the same chunk twice */
+        if (!(s->data = malloc(n ? n : 1))) return MF_ERR_NOMEM;
+        memcpy(s->data, data, n);
+        s->off = off;
+        s->n = n;
+        return MF_OK;
+    }
+    mf_err_t err = s_write(x, op, data, n);
+    while (err == MF_OK && (s = s_slot(op, op->done_off))->data && s->off == op->done_off) {
+        err = s_write(x, op, s->data, s->n);
+        free(s->data);
+        s->data = NULL;
+    }
+    return err;
+}
+
+/* Checks the whole blob's hash, then names it in the store. */
+static mf_err_t s_commit(op_t *op)
+{
+    mf_hash_t got, stored;
+    mf_hasher_final(op->hasher, &got);
+    if (strcmp(got.hex, op->hash.hex) != 0) {
+        mf_warn("blob %.12s: the coordinator sent bytes that hash to %.12s", op->hash.hex, got.hex);
+        return MF_ERR_CORRUPT;
+    }
+    mf_blob_writer_t *w = op->w;
+    op->w = NULL;
+    mf_err_t err = mf_blob_writer_commit(w, &stored);
+    if (err == MF_OK && strcmp(stored.hex, op->hash.hex) != 0) err = MF_ERR_CORRUPT;
+    return err;
+}
+
+static mf_err_t s_on_data(mf_xfer_t *x, op_t *op, const Mixfarm__BlobData *d)
+{
+    if (d->error[0]) {
+        mf_debug("blob %.12s: the coordinator says: %s", op->hash.hex, d->error);
+        return MF_ERR_NOENT;
+    }
+    if (!op->sized) {
+        if (d->offset != 0) return MF_ERR_PROTOCOL;
+        op->total = d->total_size;
+        op->sized = 1;
+    }
+    uint64_t off = d->offset;
+    /* Only an offset we asked for and have not had yet, in whole chunks. */
+    if (d->total_size != op->total || off % MF_BLOB_CHUNK || off < op->done_off ||
+        off >= op->next_off || (off >= op->total && !(off == 0 && op->total == 0)))
+        return MF_ERR_PROTOCOL;
+    uint64_t left = op->total - off;
+    if (d->data.len != (left < MF_BLOB_CHUNK ? left : MF_BLOB_CHUNK)) return MF_ERR_PROTOCOL;
+    return s_take(x, op, off, d->data.data, d->data.len);
+}
+
+static mf_err_t s_on_ack(mf_xfer_t *x, op_t *op, const Mixfarm__BlobPutAck *a, int *done)
+{
+    if (a->error[0]) {
+        mf_warn("blob %.12s: the coordinator refused the upload: %s", op->hash.hex, a->error);
+        return MF_ERR_IO;
+    }
+    if (op->inflight > 0) {
+        op->inflight--;
+        x->put_inflight--;
+    }
+    *done = a->done;
+    /* The last chunk's ack must say done. */
+    if (!a->done && op->sent_last && op->inflight == 0) return MF_ERR_PROTOCOL;
+    return MF_OK;
+}
+
+int mf_xfer_handle(mf_xfer_t *x, const Mixfarm__Envelope *env)
+{
+    if (env->body_case == MIXFARM__ENVELOPE__BODY_BLOB_DATA) {
+        const Mixfarm__BlobData *d = env->blob_data;
+        op_t *op = s_find(x, d->hash, 0);
+        if (!op) return 1; /* a late reply to a transfer already over */
+        mf_err_t err = s_on_data(x, op, d);
+        if (err == MF_OK && op->sized && op->done_off == op->total) {
+            err = s_commit(op);
+            s_finish(x, op, err);
+        } else if (err != MF_OK) {
+            s_finish(x, op, err);
+        }
+        s_pump(x);
+        return 1;
+    }
+    if (env->body_case == MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK) {
+        const Mixfarm__BlobPutAck *a = env->blob_put_ack;
+        op_t *op = s_find(x, a->hash, 1);
+        if (!op) return 1;
+        int done = 0;
+        mf_err_t err = s_on_ack(x, op, a, &done);
+        if (err != MF_OK || done) s_finish(x, op, err);
+        s_pump(x);
+        return 1;
+    }
+    return 0;
+}
+
+void mf_xfer_reset(mf_xfer_t *x)
+{
+    while (x->head) s_finish(x, x->head, MF_ERR_UNREACHABLE);
+}
+
+mf_err_t mf_xfer_wait(mf_xfer_t *x, int timeout_ms)
+{
+    while (x->n_ops) {
+        zmq_pollitem_t it = {x->sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&it, 1, timeout_ms);
+        if (rc < 0 && errno == EINTR) return MF_ERR_CANCELLED;
+        if (rc <= 0) {
+            mf_xfer_reset(x);
+            x->wait_err = MF_OK;
+            return MF_ERR_UNREACHABLE;
+        }
+        for (;;) {
+            Mixfarm__Envelope *env = NULL;
+            mf_err_t err = mf_msg_recv(x->sock, 0, ZMQ_DONTWAIT, NULL, &env);
+            if (err == MF_ERR_IO) break;
+            if (err != MF_OK)
+                mf_debug("dropped a malformed message");
+            else if (!mf_xfer_handle(x, env))
+                mf_debug("dropped a message (body %d) while waiting for blobs", env->body_case);
+            if (env) mixfarm__envelope__free_unpacked(env, NULL);
+        }
+    }
+    mf_err_t err = x->wait_err;
+    x->wait_err = MF_OK;
+    return err;
+}

@@ -1,0 +1,76 @@
+/* Asynchronous blob transfer between a peer's local store and the
+ * coordinator, over the peer's DEALER socket, driven from the peer's own
+ * message loop.
+ *
+ * A get asks for a blob in chunks (BlobGet -> BlobData) and streams them
+ * through the local store's blob writer; the hash is checked before the blob
+ * is committed, so a store never holds a blob under a wrong name. A put sends
+ * a local blob in order (BlobPut -> one BlobPutAck per chunk; the last ack
+ * says done once the coordinator has stored and verified it). At most
+ * MF_XFER_WINDOW chunks are in flight for gets and as many for puts, so the
+ * memory used is bounded by the window, never by the size of a blob.
+ *
+ * Transfers of the same hash in the same direction are merged: each caller
+ * is still told. Transfers run in the order they were asked for.
+ *
+ * Lifecycle: mf_xfer_new binds the engine to a socket the caller owns (and
+ * keeps open while the engine lives); the caller passes every envelope it
+ * receives to mf_xfer_handle; when the connection is lost, mf_xfer_reset
+ * fails whatever is in flight and the engine can be freed (a new connection
+ * needs a new engine). */
+#ifndef MF_XFER_H
+#define MF_XFER_H
+
+#include <stddef.h>
+
+#include "farm.pb-c.h"
+#include "mf_error.h"
+#include "mf_hash.h"
+#include "mf_store.h"
+
+/* Chunks in flight per direction. */
+#define MF_XFER_WINDOW 8
+
+typedef struct mf_xfer mf_xfer_t;
+
+/* Called exactly once per mf_xfer_get / mf_xfer_put call: err is MF_OK when
+ * the blob is in the local store (get) or stored by the coordinator (put).
+ * MF_ERR_NOENT: no such blob (at the coordinator for a get, locally for a
+ * put); MF_ERR_CORRUPT: the bytes did not hash to the name; MF_ERR_PROTOCOL:
+ * the coordinator answered out of turn; MF_ERR_IO: a local store error or the
+ * coordinator refused an upload; MF_ERR_UNREACHABLE: the connection was lost.
+ * The callback may start new transfers. */
+typedef void (*mf_xfer_fn)(void *ctx, const mf_hash_t *hash, mf_err_t err);
+
+/* dealer: a connected DEALER socket (borrowed); local: the store blobs are
+ * fetched into and uploaded from (borrowed). NULL when out of memory. */
+mf_xfer_t *mf_xfer_new(void *dealer, mf_store_t *local);
+/* Frees the engine; transfers still in flight are dropped without their
+ * callbacks (call mf_xfer_reset first to have them told). NULL-safe. */
+void mf_xfer_free(mf_xfer_t **x);
+
+/* Fetches a blob into the local store. A blob already there completes at
+ * once: cb runs before this returns. */
+void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx);
+/* Uploads a blob of the local store to the coordinator. */
+void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx);
+
+/* Returns 1 when env was a blob reply (BlobData or BlobPutAck), which the
+ * engine consumed (even one for no transfer of its own), 0 otherwise. The
+ * caller still owns and frees env. */
+int mf_xfer_handle(mf_xfer_t *x, const Mixfarm__Envelope *env);
+/* Transfers not yet complete. */
+size_t mf_xfer_pending(const mf_xfer_t *x);
+/* The connection is lost: fails every transfer with MF_ERR_UNREACHABLE. */
+void mf_xfer_reset(mf_xfer_t *x);
+
+/* For simple clients with nothing else on the socket: receives and handles
+ * messages until no transfer is pending (other messages are dropped with a
+ * debug line). Returns MF_OK when every transfer that completed since the
+ * previous wait succeeded, else the first failure's code;
+ * MF_ERR_UNREACHABLE (after mf_xfer_reset) when timeout_ms passes without a
+ * message; MF_ERR_CANCELLED when a signal interrupted the wait (transfers
+ * stay pending: wait again or reset). */
+mf_err_t mf_xfer_wait(mf_xfer_t *x, int timeout_ms);
+
+#endif
