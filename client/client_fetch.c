@@ -66,10 +66,13 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show)
     }
 }
 
+/* Remembers the first failure, including one reported before the call returned. */
 static void s_fetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
 {
-    (void)ctx;
-    if (err != MF_OK) mf_error("fetching %.12s: %s", hash->hex, mf_strerror(err));
+    mf_err_t *first = ctx;
+    if (err == MF_OK) return;
+    mf_error("fetching %.12s: %s", hash->hex, mf_strerror(err));
+    if (*first == MF_OK) *first = err;
 }
 
 static mf_err_t s_fetch_reply(mf_client_t *c, uint64_t job, Mixfarm__Envelope **rep)
@@ -96,13 +99,15 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     if (err != MF_OK) return err;
     const Mixfarm__FetchReply *r = rep->fetch_reply;
     mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
+    mf_err_t failed = MF_OK;
     for (size_t i = 0; x && i < r->n_outputs; i++) {
         mf_hash_t h;
         if (!mf_hash_valid(r->outputs[i]->hash)) continue;
         memcpy(h.hex, r->outputs[i]->hash, MF_HASH_HEX);
-        mf_xfer_get(x, &h, s_fetched, NULL);
+        mf_xfer_get(x, &h, s_fetched, &failed);
     }
     err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
+    if (err == MF_OK) err = failed;
     mf_xfer_free(&x);
     mf_outdir_t *o = err == MF_OK ? mf_outdir_open(outdir) : NULL;
     if (err == MF_OK && !o) err = MF_ERR_IO;

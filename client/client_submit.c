@@ -53,10 +53,13 @@ static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *o
     return MF_OK;
 }
 
+/* Remembers the first failure, including one reported before the call returned. */
 static void s_uploaded(void *ctx, const mf_hash_t *hash, mf_err_t err)
 {
-    (void)ctx;
-    if (err != MF_OK) mf_error("uploading %.12s: %s", hash->hex, mf_strerror(err));
+    mf_err_t *first = ctx;
+    if (err == MF_OK) return;
+    mf_error("uploading %.12s: %s", hash->hex, mf_strerror(err));
+    if (*first == MF_OK) *first = err;
 }
 
 /* Asks which blobs the coordinator lacks and uploads those. */
@@ -75,16 +78,18 @@ static mf_err_t s_upload(mf_client_t *c, const sources_t *src)
     free(hashes);
     if (err != MF_OK) return err;
     mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
+    mf_err_t failed = MF_OK;
     if (!x) err = MF_ERR_NOMEM;
     for (size_t i = 0; x && i < rep->blob_have_reply->n_missing; i++) {
         mf_hash_t h;
         if (!mf_hash_valid(rep->blob_have_reply->missing[i])) continue;
         memcpy(h.hex, rep->blob_have_reply->missing[i], MF_HASH_HEX);
-        mf_xfer_put(x, &h, s_uploaded, NULL);
+        mf_xfer_put(x, &h, s_uploaded, &failed);
     }
     if (x && rep->blob_have_reply->n_missing)
         mf_info("uploading %zu of %zu source files", rep->blob_have_reply->n_missing, src->n);
     if (x && mf_xfer_pending(x)) err = mf_xfer_wait(x, UPLOAD_TIMEOUT_MS);
+    if (err == MF_OK) err = failed;
     mf_xfer_free(&x);
     mixfarm__envelope__free_unpacked(rep, NULL);
     return err;

@@ -1,0 +1,260 @@
+/* mf_xfer against a fake coordinator: chunked gets and puts in a bounded
+ * window, hash checks, failures, and the blocking wait. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fake_coord.h"
+#include "mf_log.h"
+#include "mf_xfer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+typedef struct {
+    void *zctx, *dealer;
+    fake_t f;
+    char *dir;
+    mf_store_t *local;
+    mf_xfer_t *x;
+} fx_t;
+
+typedef struct {
+    int calls;
+    mf_err_t err;
+} outcome_t;
+
+static void s_done(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    (void)hash;
+    outcome_t *o = ctx;
+    o->calls++;
+    o->err = err;
+}
+
+static int setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof *fx);
+    fx->zctx = zmq_ctx_new();
+    fake_open(&fx->f, fx->zctx, 1000);
+    fx->dir = test_tmpdir();
+    fx->local = mf_store_open(fx->dir);
+    fx->dealer = zmq_socket(fx->zctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(fx->dealer, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(fx->dealer, fx->f.endpoint), 0);
+    fx->x = mf_xfer_new(fx->dealer, fx->local);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+    mf_xfer_free(&fx->x);
+    zmq_close(fx->dealer);
+    fake_close(&fx->f);
+    mf_store_free(&fx->local);
+    test_rmdir(&fx->dir);
+    zmq_ctx_term(fx->zctx);
+    free(fx);
+    return 0;
+}
+
+/* Drives both ends from this thread for ms, or until nothing is pending. */
+static void s_run(fx_t *fx, int ms, int until_done)
+{
+    int64_t until = test_now_ms() + ms;
+    while ((!until_done || mf_xfer_pending(fx->x)) && test_now_ms() < until) {
+        fake_poll(&fx->f, 2);
+        for (;;) {
+            Mixfarm__Envelope *env = NULL;
+            if (mf_msg_recv(fx->dealer, 0, ZMQ_DONTWAIT, NULL, &env) != MF_OK) break;
+            mf_xfer_handle(fx->x, env);
+            mixfarm__envelope__free_unpacked(env, NULL);
+        }
+    }
+}
+
+static void s_pump(fx_t *fx, int ms)
+{
+    s_run(fx, ms, 1);
+}
+
+static void test_get_put_big(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t a, b;
+    size_t size = 5 * MF_BLOB_CHUNK + 12345;
+    test_random_blob(fx->f.store, size, 1, &a);
+    outcome_t got = {0};
+    mf_xfer_get(fx->x, &a, s_done, &got);
+    s_pump(fx, 5000);
+    assert_int_equal(got.calls, 1);
+    assert_int_equal(got.err, MF_OK);
+    assert_int_equal(mf_store_size(fx->local, &a), (int64_t)size);
+    assert_int_equal(fx->f.gets, 6);
+
+    test_random_blob(fx->local, 3 * MF_BLOB_CHUNK + 1, 2, &b);
+    outcome_t put = {0}, put2 = {0};
+    mf_xfer_put(fx->x, &b, s_done, &put);
+    mf_xfer_put(fx->x, &b, s_done, &put2); /* merged with the first */
+    assert_int_equal(mf_xfer_pending(fx->x), 1);
+    s_pump(fx, 5000);
+    assert_int_equal(put.err, MF_OK);
+    assert_int_equal(put2.calls, 1);
+    assert_int_equal(fx->f.puts, 4);
+    assert_int_equal(fx->f.uploads_done, 1);
+    assert_true(mf_store_has(fx->f.store, &b));
+}
+
+/* No more than the window of chunks is ever in flight. */
+static void test_window(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t b;
+    test_random_blob(fx->local, 20 * MF_BLOB_CHUNK, 3, &b);
+    outcome_t put = {0};
+    fx->f.hold = 1;
+    mf_xfer_put(fx->x, &b, s_done, &put);
+    fake_poll(&fx->f, 200);
+    assert_int_equal(fx->f.puts, MF_XFER_WINDOW);
+    fake_release(&fx->f, 0);
+    s_pump(fx, 5000);
+    assert_int_equal(put.err, MF_OK);
+    assert_int_equal(fx->f.puts, 20);
+    assert_true(mf_store_has(fx->f.store, &b));
+}
+
+/* Chunks that arrive out of order are put back in order. */
+static void test_reordered(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t a;
+    test_random_blob(fx->f.store, 12 * MF_BLOB_CHUNK + 3, 8, &a);
+    outcome_t got = {0};
+    fx->f.hold = 1;
+    mf_xfer_get(fx->x, &a, s_done, &got);
+    s_run(fx, 50, 0);
+    assert_int_equal(fx->f.gets, 1); /* the size comes first */
+    fake_release(&fx->f, 0);
+    fx->f.hold = 1;
+    s_run(fx, 100, 0);
+    assert_int_equal(fx->f.gets, 1 + MF_XFER_WINDOW);
+    fake_release(&fx->f, 1);
+    s_run(fx, 50, 0);
+    /* The window is freed only as chunks are written, in order. */
+    assert_true(fx->f.gets <= 1 + 2 * MF_XFER_WINDOW);
+    s_pump(fx, 5000);
+    assert_int_equal(got.err, MF_OK);
+    assert_int_equal(fx->f.gets, 13);
+    assert_true(mf_store_has(fx->local, &a));
+}
+
+static void test_corrupt_chunk(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t a;
+    test_random_blob(fx->f.store, 3 * MF_BLOB_CHUNK, 4, &a);
+    fx->f.corrupt = 1;
+    outcome_t got = {0};
+    mf_xfer_get(fx->x, &a, s_done, &got);
+    s_pump(fx, 5000);
+    assert_int_equal(got.calls, 1);
+    assert_int_equal(got.err, MF_ERR_CORRUPT);
+    assert_false(mf_store_has(fx->local, &a));
+}
+
+static void test_missing_present_empty(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t none, empty;
+    mf_hash_bytes("not stored", 10, &none);
+    outcome_t got = {0}, put = {0}, at_once = {0}, e = {0};
+    mf_xfer_get(fx->x, &none, s_done, &got);
+    mf_xfer_put(fx->x, &none, s_done, &put);
+    assert_int_equal(put.err, MF_ERR_NOENT); /* not in the local store either */
+    s_pump(fx, 2000);
+    assert_int_equal(got.err, MF_ERR_NOENT);
+
+    mf_blob_writer_t *w = mf_blob_writer_new(fx->f.store);
+    mf_blob_writer_commit(w, &empty);
+    mf_xfer_get(fx->x, &empty, s_done, &e);
+    s_pump(fx, 2000);
+    assert_int_equal(e.err, MF_OK);
+    assert_int_equal(mf_store_size(fx->local, &empty), 0);
+    mf_xfer_get(fx->x, &empty, s_done, &at_once);
+    assert_int_equal(at_once.calls, 1); /* present: done before returning */
+}
+
+static void test_put_refused(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t b;
+    test_random_blob(fx->local, 1000, 5, &b);
+    /* The fake has an upload of this hash half done: the new one is out of
+     * order, so it answers with an error. */
+    snprintf(fx->f.up[0].hash, sizeof fx->f.up[0].hash, "%s", b.hex);
+    fx->f.up[0].w = mf_blob_writer_new(fx->f.store);
+    fx->f.up[0].received = 7;
+    outcome_t put = {0};
+    mf_xfer_put(fx->x, &b, s_done, &put);
+    s_pump(fx, 2000);
+    assert_int_equal(put.err, MF_ERR_IO);
+}
+
+static volatile int s_fake_stop;
+static void *s_fake_thread(void *arg)
+{
+    while (!s_fake_stop) fake_poll(arg, 10);
+    return NULL;
+}
+
+static void test_wait_and_reset(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t a, c;
+    test_random_blob(fx->f.store, 2 * MF_BLOB_CHUNK + 5, 6, &a);
+    test_random_blob(fx->f.store, 77, 7, &c);
+    pthread_t th;
+    s_fake_stop = 0;
+    pthread_create(&th, NULL, s_fake_thread, &fx->f);
+    outcome_t got = {0};
+    mf_xfer_get(fx->x, &a, s_done, &got);
+    assert_int_equal(mf_xfer_wait(fx->x, 2000), MF_OK);
+    assert_int_equal(got.err, MF_OK);
+    s_fake_stop = 1;
+    pthread_join(th, NULL);
+
+    /* Nobody answers now. */
+    outcome_t lost = {0};
+    mf_xfer_get(fx->x, &c, s_done, &lost);
+    assert_int_equal(mf_xfer_wait(fx->x, 100), MF_ERR_UNREACHABLE);
+    assert_int_equal(lost.err, MF_ERR_UNREACHABLE);
+    assert_int_equal(mf_xfer_pending(fx->x), 0);
+
+    outcome_t reset = {0};
+    mf_xfer_get(fx->x, &c, s_done, &reset);
+    mf_xfer_reset(fx->x);
+    assert_int_equal(reset.err, MF_ERR_UNREACHABLE);
+}
+
+int main(void)
+{
+    mf_log_init("test_xfer", MF_LOG_WARN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_get_put_big, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reordered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_chunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_present_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_and_reset, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

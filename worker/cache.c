@@ -1,0 +1,223 @@
+/* The worker's local store as an LRU cache. A plain array of entries is
+ * enough: a cache of a few GiB of signals holds thousands of blobs at most,
+ * and each operation is one scan. */
+#include "mf_log.h"
+#include "worker_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    mf_hash_t hash;
+    int64_t size; /* -1: not in the store (yet) */
+    int pins;
+    uint64_t used; /* a tick: larger is more recent */
+} entry_t;
+
+struct mf_cache {
+    mf_store_t *store;
+    int lock_fd;
+    int64_t budget, bytes;
+    entry_t *e;
+    size_t n, cap;
+    uint64_t tick;
+};
+
+static entry_t *s_find(mf_cache_t *c, const mf_hash_t *h)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (memcmp(c->e[i].hash.hex, h->hex, MF_HASH_HEX) == 0) return &c->e[i];
+    return NULL;
+}
+
+static entry_t *s_get(mf_cache_t *c, const mf_hash_t *h)
+{
+    entry_t *e = s_find(c, h);
+    if (e) return e;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 256;
+        entry_t *ne = realloc(c->e, cap * sizeof *ne);
+        if (!ne) return NULL;
+        c->e = ne;
+        c->cap = cap;
+    }
+    e = &c->e[c->n++];
+    memset(e, 0, sizeof *e);
+    e->hash = *h;
+    e->size = -1;
+    return e;
+}
+
+static void s_remove(mf_cache_t *c, entry_t *e)
+{
+    if (e->size > 0) c->bytes -= e->size;
+    *e = c->e[--c->n];
+}
+
+/* Evicts least-recently-used unpinned blobs until under budget. */
+static void s_trim(mf_cache_t *c)
+{
+    while (c->bytes > c->budget) {
+        entry_t *lru = NULL;
+        for (size_t i = 0; i < c->n; i++) {
+            entry_t *e = &c->e[i];
+            if (e->pins == 0 && e->size >= 0 && (!lru || e->used < lru->used)) lru = e;
+        }
+        if (!lru) return; /* everything left is in use */
+        char *p = mf_store_path(c->store, &lru->hash);
+        if (p && unlink(p) != 0 && errno != ENOENT)
+            mf_warn("%s: cannot evict: %s", p, strerror(errno));
+        else
+            mf_debug("cache: evicted %.12s (%lld bytes)", lru->hash.hex, (long long)lru->size);
+        free(p);
+        s_remove(c, lru);
+    }
+}
+
+static void s_touch(mf_cache_t *c, entry_t *e)
+{
+    e->used = ++c->tick;
+    char *p = mf_store_path(c->store, &e->hash);
+    if (p) utimensat(AT_FDCWD, p, NULL, 0); /* keeps the order across restarts */
+    free(p);
+}
+
+static int s_by_mtime(const void *a, const void *b)
+{
+    const entry_t *x = a, *y = b;
+    return (x->used > y->used) - (x->used < y->used);
+}
+
+/* Files left in tmp/ by a worker killed mid-write. */
+static void s_clear_tmp(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tmp", dir);
+    DIR *d = opendir(path);
+    if (!d) return;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/tmp/%s", dir, de->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+/* Rebuilds the entry list from objects/ab/<hash>, oldest first. */
+static int s_scan(mf_cache_t *c, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/objects", dir);
+    DIR *top = opendir(path);
+    if (!top) return -1;
+    for (struct dirent *fan; (fan = readdir(top));) {
+        if (strlen(fan->d_name) != 2) continue;
+        snprintf(path, sizeof path, "%s/objects/%s", dir, fan->d_name);
+        DIR *d = opendir(path);
+        if (!d) continue;
+        for (struct dirent *de; (de = readdir(d));) {
+            struct stat st;
+            if (!mf_hash_valid(de->d_name)) continue;
+            snprintf(path, sizeof path, "%s/objects/%s/%s", dir, fan->d_name, de->d_name);
+            if (stat(path, &st) != 0) continue;
+            mf_hash_t h;
+            memcpy(h.hex, de->d_name, MF_HASH_HEX);
+            entry_t *e = s_get(c, &h);
+            if (!e) break;
+            e->size = st.st_size;
+            e->used = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+            c->bytes += e->size;
+        }
+        closedir(d);
+    }
+    closedir(top);
+    if (c->n) qsort(c->e, c->n, sizeof *c->e, s_by_mtime);
+    for (size_t i = 0; i < c->n; i++) c->e[i].used = ++c->tick;
+    return 0;
+}
+
+mf_cache_t *mf_cache_open(const char *dir, int64_t budget)
+{
+    mf_cache_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->lock_fd = -1;
+    c->budget = budget;
+    if (!(c->store = mf_store_open(dir))) goto fail;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        mf_error("%s: the cache is in use by another worker (give each worker its own --cache)",
+                 dir);
+        goto fail;
+    }
+    s_clear_tmp(dir);
+    if (s_scan(c, dir) != 0) {
+        mf_error("%s: cannot read the cache: %s", dir, strerror(errno));
+        goto fail;
+    }
+    s_trim(c);
+    mf_debug("cache %s: %zu blobs, %lld bytes", dir, c->n, (long long)c->bytes);
+    return c;
+fail:
+    mf_cache_free(&c);
+    return NULL;
+}
+
+void mf_cache_free(mf_cache_t **pc)
+{
+    if (!pc || !*pc) return;
+    mf_cache_t *c = *pc;
+    if (c->lock_fd >= 0) close(c->lock_fd);
+    mf_store_free(&c->store);
+    free(c->e);
+    free(c);
+    *pc = NULL;
+}
+
+mf_store_t *mf_cache_store(mf_cache_t *c)
+{
+    return c->store;
+}
+
+int64_t mf_cache_bytes(const mf_cache_t *c)
+{
+    return c->bytes;
+}
+
+void mf_cache_pin(mf_cache_t *c, const mf_hash_t *h)
+{
+    entry_t *e = s_get(c, h);
+    if (!e) return; /* out of memory: the blob merely risks eviction */
+    e->pins++;
+    e->used = ++c->tick;
+}
+
+void mf_cache_unpin(mf_cache_t *c, const mf_hash_t *h)
+{
+    entry_t *e = s_find(c, h);
+    if (!e || e->pins == 0) return;
+    if (--e->pins == 0 && e->size < 0)
+        s_remove(c, e);
+    else if (e->pins == 0)
+        s_trim(c); /* it may have been kept over budget */
+}
+
+void mf_cache_added(mf_cache_t *c, const mf_hash_t *h)
+{
+    entry_t *e = s_get(c, h);
+    if (!e) return;
+    if (e->size < 0) {
+        e->size = mf_store_size(c->store, h);
+        if (e->size > 0) c->bytes += e->size;
+    }
+    s_touch(c, e);
+    s_trim(c);
+}

@@ -1,0 +1,192 @@
+/* mixfarm-worker: the worker daemon. Parses the command line, then hands
+ * over to mf_worker_run until SIGTERM or SIGINT. */
+#include "mf_log.h"
+#include "mf_worker.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static const char s_help[] =
+    "usage: mixfarm-worker --connect tcp://HOST:5555 [options]\n"
+    "\n"
+    "Runs mixfarm tasks for a coordinator. The worker connects to the\n"
+    "coordinator, says how many tasks it can run at once, and then fetches\n"
+    "each task's input audio by hash, renders it, uploads the result and\n"
+    "reports. It keeps nothing the farm needs: stop or kill it at any time and\n"
+    "its tasks run elsewhere. If the coordinator goes away, the worker waits\n"
+    "(1 s, then 2, 4 ... up to 32 s) and connects again.\n"
+    "\n"
+    "options:\n"
+    "  --connect ENDPOINT  the coordinator, as given to its --bind\n"
+    "                      (tcp://render1.studio:5555); required\n"
+    "  --slots N           tasks to run at once (default: the number of cores)\n"
+    "  --cache DIR         where fetched and rendered audio is kept between tasks\n"
+    "                      (default: $XDG_CACHE_HOME/mixfarm-worker, else\n"
+    "                      ~/.cache/mixfarm-worker); one worker per folder; it\n"
+    "                      can be wiped whenever the worker is stopped\n"
+    "  --cache-size SIZE   the cache's budget in bytes, or with K, M, G or T\n"
+    "                      (default: 4G); least recently used audio goes first\n"
+    "  --name NAME         how the coordinator lists this worker (default:\n"
+    "                      HOST-PID)\n"
+    "  -v, --verbose       also log each task as it starts and ends\n"
+    "  -h, --help          show this help\n"
+    "  --version           show the version\n"
+    "\n"
+    "example:\n"
+    "  mixfarm-worker --connect tcp://render1.studio:5555 --slots 8 --cache-size 20G\n"
+    "\n"
+    "exit status: 0 stopped by SIGTERM or SIGINT, 1 refused by the coordinator\n"
+    "or a fatal error, 2 bad usage.\n";
+
+static volatile int s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    if (s_stop) _exit(1); /* a second signal: stop now, the farm copes */
+    s_stop = 1;
+}
+
+static int s_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mixfarm-worker: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'mixfarm-worker --help'.\n");
+    return 2;
+}
+
+/* "4294967296", "500M", "4G": bytes, with binary multiples. -1 if bad. */
+static int64_t s_parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v <= 0) return -1;
+    double mult = 1;
+    if (*end) {
+        const char *units = "KMGT", *u = strchr(units, *end & ~0x20);
+        if (!u || !*u || (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))) return -1;
+        for (const char *p = units; p <= u; p++) mult *= 1024;
+    }
+    v *= mult;
+    return v < 9e18 ? (int64_t)v : -1;
+}
+
+/* $XDG_CACHE_HOME/mixfarm-worker or ~/.cache/mixfarm-worker, creating the
+ * parent folder; NULL when neither variable is set. */
+static char *s_default_cache(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char parent[4096];
+    if (xdg && *xdg)
+        snprintf(parent, sizeof parent, "%s", xdg);
+    else if (home && *home)
+        snprintf(parent, sizeof parent, "%s/.cache", home);
+    else
+        return NULL;
+    mkdir(parent, 0755);
+    size_t n = strlen(parent) + 32;
+    char *dir = malloc(n);
+    if (dir) snprintf(dir, n, "%s/mixfarm-worker", parent);
+    return dir;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_CONNECT = 256, O_SLOTS, O_CACHE, O_CACHE_SIZE, O_NAME, O_VERSION };
+    static const struct option longs[] = {
+        {"connect", required_argument, NULL, O_CONNECT},
+        {"slots", required_argument, NULL, O_SLOTS},
+        {"cache", required_argument, NULL, O_CACHE},
+        {"cache-size", required_argument, NULL, O_CACHE_SIZE},
+        {"name", required_argument, NULL, O_NAME},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, O_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    mf_worker_opts_t o = {0};
+    int verbose = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o.slots = cores > 0 ? (int)cores : 1;
+    opterr = 0;
+    for (int c; (c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1;) {
+        char *end;
+        switch (c) {
+        case O_CONNECT:
+            o.endpoint = optarg;
+            break;
+        case O_SLOTS:
+            o.slots = (int)strtol(optarg, &end, 10);
+            if (*end || o.slots < 1 || o.slots > 1024)
+                return s_usage("--slots: \"%s\" is not a number from 1 to 1024", optarg);
+            break;
+        case O_CACHE:
+            o.cache_dir = optarg;
+            break;
+        case O_CACHE_SIZE:
+            if ((o.cache_bytes = s_parse_size(optarg)) <= 0)
+                return s_usage("--cache-size: \"%s\" is not a size (such as 4G or 500M)", optarg);
+            break;
+        case O_NAME:
+            o.name = optarg;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            fputs(s_help, stdout);
+            return 0;
+        case O_VERSION:
+            printf("mixfarm-worker %s\n", MF_VERSION);
+            return 0;
+        case ':':
+            return s_usage("%s needs a value", argv[optind - 1]);
+        default:
+            return s_usage("unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return s_usage("unexpected argument \"%s\"", argv[optind]);
+    if (!o.endpoint) return s_usage("%s", "--connect is required (such as tcp://HOST:5555)");
+    if (!strstr(o.endpoint, "://"))
+        return s_usage("--connect: \"%s\" is not an endpoint (such as tcp://HOST:5555)",
+                       o.endpoint);
+    mf_log_init("mixfarm-worker", verbose ? MF_LOG_DEBUG : MF_LOG_INFO);
+
+    char host[256] = "worker", name[300];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = 0;
+    snprintf(name, sizeof name, "%s-%ld", host, (long)getpid());
+    if (!o.name) o.name = name;
+    char *cache = o.cache_dir ? NULL : s_default_cache();
+    if (!o.cache_dir && !(o.cache_dir = cache)) {
+        mf_error("no --cache given and neither XDG_CACHE_HOME nor HOME is set");
+        return 1;
+    }
+
+    struct sigaction sa = {0};
+    sa.sa_handler = s_on_signal; /* no SA_RESTART: the loop's poll wakes up */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    o.zctx = zmq_ctx_new();
+    if (!o.zctx) {
+        mf_error("cannot start ZeroMQ: %s", zmq_strerror(errno));
+        free(cache);
+        return 1;
+    }
+    int rc = mf_worker_run(&o, &s_stop);
+    if (rc == 0) mf_info("stopped");
+    zmq_ctx_term(o.zctx);
+    free(cache);
+    return rc;
+}

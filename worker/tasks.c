@@ -1,0 +1,218 @@
+/* A task's way through the worker: FETCH (inputs arriving through mf_xfer,
+ * pinned in the cache) -> READY (waiting for a slot) -> RUNNING -> UPLOAD
+ * (outputs leaving) -> reported and forgotten. A failure anywhere becomes
+ * the TaskResult's error. */
+#include "mf_log.h"
+#include "worker_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_fail(mf_wtask_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_fail(mf_wtask_t *t, const char *fmt, ...)
+{
+    if (t->error) return; /* the first failure says the most */
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    t->error = strdup(msg);
+}
+
+static void s_task_free(mf_wloop_t *w, mf_wtask_t *t)
+{
+    for (mf_wtask_t **pp = &w->tasks; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    for (int i = 0; w->cache && i < t->inputs_pinned; i++)
+        mf_cache_unpin(w->cache, &t->t.inputs[i]);
+    for (int i = 0; w->cache && i < t->outputs_pinned; i++)
+        mf_cache_unpin(w->cache, &t->r.outputs[i]);
+    mf_task_fini(&t->t);
+    mf_task_result_fini(&t->r);
+    free(t->error);
+    free(t);
+}
+
+static void s_send_result(mf_wloop_t *w, const mf_task_result_t *res)
+{
+    Mixfarm__TaskResult m;
+    if (mf_task_result_to_pb(res, &m) == 0) {
+        Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+        env.body_case = MIXFARM__ENVELOPE__BODY_RESULT;
+        env.result = &m;
+        mf_wloop_send(w, &env);
+    }
+    free(m.outputs);
+}
+
+/* Reports t to the coordinator (while connected) and forgets it. */
+static void s_reply(mf_wloop_t *w, mf_wtask_t *t)
+{
+    mf_task_result_t res = t->r; /* borrowed */
+    res.id = t->t.id;
+    res.error = t->error ? t->error : t->r.error;
+    if (res.error) {
+        res.n_outputs = 0;
+        mf_info("task %llu (%s) failed: %s", (unsigned long long)res.id, t->t.kind, res.error);
+    } else {
+        mf_debug("task %llu (%s) done in %.2f s", (unsigned long long)res.id, t->t.kind,
+                 res.seconds);
+    }
+    s_send_result(w, &res);
+    s_task_free(w, t);
+}
+
+static void s_dispatch(mf_wloop_t *w)
+{
+    for (mf_wtask_t *t = w->tasks, *next; t; t = next) {
+        next = t->next;
+        if (t->state != MF_WT_READY) continue;
+        int slot = mf_slots_free(w->slots);
+        if (slot < 0) return;
+        if (mf_slots_run(w->slots, slot, &t->t) == MF_OK) {
+            t->state = MF_WT_RUNNING;
+            w->on_slot[slot] = t;
+            mf_debug("task %llu (%s) started", (unsigned long long)t->t.id, t->t.kind);
+        } else {
+            s_fail(t, "the worker could not start the task");
+            s_reply(w, t);
+        }
+    }
+}
+
+/* Moves t on once its transfers are over. */
+static void s_advance(mf_wloop_t *w, mf_wtask_t *t)
+{
+    if (t->pending > 0) return;
+    if (!w->sock && t->state != MF_WT_RUNNING) {
+        s_task_free(w, t); /* its connection is gone */
+        return;
+    }
+    if (t->state == MF_WT_FETCH) {
+        if (t->error) {
+            s_reply(w, t);
+            return;
+        }
+        t->state = MF_WT_READY;
+        s_dispatch(w);
+    } else if (t->state == MF_WT_UPLOAD) {
+        s_reply(w, t);
+    }
+}
+
+static void s_on_fetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    mf_wtask_t *t = ctx;
+    if (err == MF_OK)
+        mf_cache_added(t->w->cache, hash);
+    else
+        s_fail(t, "input %.12s: cannot fetch it: %s", hash->hex, mf_strerror(err));
+    t->pending--;
+    s_advance(t->w, t);
+}
+
+static void s_on_uploaded(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    mf_wtask_t *t = ctx;
+    if (err != MF_OK) s_fail(t, "output %.12s: cannot upload it: %s", hash->hex, mf_strerror(err));
+    t->pending--;
+    s_advance(t->w, t);
+}
+
+static void s_reply_error(mf_wloop_t *w, uint64_t id, const char *why)
+{
+    mf_task_result_t res = {.id = id, .error = (char *)why};
+    s_send_result(w, &res);
+}
+
+void mf_tasks_on_task(mf_wloop_t *w, const Mixfarm__Task *m)
+{
+    int active = 0;
+    for (mf_wtask_t *t = w->tasks; t; t = t->next) active += !t->orphan;
+    mf_wtask_t *t = calloc(1, sizeof *t);
+    mf_err_t err = t ? mf_task_from_pb(m, &t->t) : MF_ERR_NOMEM;
+    if (err != MF_OK || active >= 2 * w->n_slots + 16) {
+        const char *why = err == MF_ERR_PROTOCOL ? "the worker received a malformed task"
+                          : err != MF_OK         ? "the worker is out of memory"
+                                                 : "the worker has too many tasks";
+        mf_warn("task %llu: %s", (unsigned long long)m->id, why);
+        s_reply_error(w, m->id, why);
+        if (t) mf_task_fini(&t->t);
+        free(t);
+        return;
+    }
+    t->w = w;
+    mf_wtask_t **pp = &w->tasks;
+    while (*pp) pp = &(*pp)->next;
+    *pp = t;
+    t->pending = 1; /* held while the fetches start: some finish at once */
+    if (w->cache) {
+        for (size_t i = 0; i < t->t.n_inputs; i++) {
+            mf_cache_pin(w->cache, &t->t.inputs[i]);
+            t->inputs_pinned++;
+            t->pending++;
+            mf_xfer_get(w->xfer, &t->t.inputs[i], s_on_fetched, t);
+        }
+    }
+    t->pending--;
+    s_advance(w, t);
+}
+
+static void s_on_result(mf_wloop_t *w, int slot, mf_task_result_t *r)
+{
+    mf_wtask_t *t = w->on_slot[slot];
+    w->on_slot[slot] = NULL;
+    if (!t) {
+        mf_task_result_fini(r);
+        return;
+    }
+    t->r = *r;
+    if (t->orphan || !w->sock) {
+        s_task_free(w, t);
+    } else if (t->r.error || !w->cache || t->r.n_outputs == 0) {
+        s_reply(w, t);
+    } else {
+        t->state = MF_WT_UPLOAD;
+        t->pending = 1;
+        for (size_t i = 0; i < t->r.n_outputs; i++) {
+            mf_cache_pin(w->cache, &t->r.outputs[i]);
+            t->outputs_pinned++;
+            mf_cache_added(w->cache, &t->r.outputs[i]);
+            t->pending++;
+            mf_xfer_put(w->xfer, &t->r.outputs[i], s_on_uploaded, t);
+        }
+        t->pending--;
+        s_advance(w, t);
+    }
+    s_dispatch(w);
+}
+
+void mf_tasks_drain_slots(mf_wloop_t *w)
+{
+    int slot;
+    mf_task_result_t r;
+    while (mf_slots_result(w->slots, &slot, &r)) s_on_result(w, slot, &r);
+}
+
+void mf_tasks_drop(mf_wloop_t *w)
+{
+    for (mf_wtask_t *t = w->tasks, *next; t; t = next) {
+        next = t->next;
+        if (t->state == MF_WT_RUNNING)
+            t->orphan = 1;
+        else
+            s_task_free(w, t);
+    }
+}
+
+void mf_tasks_free_all(mf_wloop_t *w)
+{
+    while (w->tasks) s_task_free(w, w->tasks);
+}
