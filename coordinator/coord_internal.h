@@ -82,6 +82,8 @@ job_t *mf_coord_job(coord_t *c, uint64_t id);
 /* Moves a job to done/failed when its scheduler has finished. */
 void mf_coord_job_check(coord_t *c, job_t *j);
 void mf_coord_resume_jobs(coord_t *c);
+/* A job of n independent no-op tasks, for measuring dispatch. */
+void mf_coord_add_noop_job(coord_t *c, size_t n);
 void mf_coord_free_jobs(coord_t *c);
 
 /* coord_workers.c */

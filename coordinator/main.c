@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -31,7 +32,9 @@ static void s_help(FILE *out)
             "  -s, --state DIR      journal and blob store (created if missing)\n"
             "  -v, --verbose        log every task\n"
             "  -h, --help           this text\n"
-            "      --version        the version\n\n"
+            "      --version        the version\n"
+            "      --bench-noop-tasks N  start with a job of N no-op tasks (to measure\n"
+            "                       dispatch: tests/bench/bench_farm.sh)\n\n"
             "example:\n"
             "  mixfarm-coordinator --bind tcp://*:5555 --state /var/lib/mixfarm\n"
             "  mixfarm-worker --connect tcp://render01:5555\n"
@@ -46,11 +49,13 @@ int main(int argc, char **argv)
                                            {"verbose", no_argument, 0, 'v'},
                                            {"help", no_argument, 0, 'h'},
                                            {"version", no_argument, 0, 'V'},
+                                           {"bench-noop-tasks", required_argument, 0, 'N'},
                                            {0, 0, 0, 0}};
     const char *binds[16];
     size_t n_binds = 0;
     const char *state = NULL;
     mf_log_level_t level = MF_LOG_INFO;
+    size_t noop = 0;
     int c;
     while ((c = getopt_long(argc, argv, "b:s:vh", longs, NULL)) != -1) {
         switch (c) {
@@ -61,6 +66,7 @@ int main(int argc, char **argv)
         case 'v': level = MF_LOG_DEBUG; break;
         case 'h': s_help(stdout); return 0;
         case 'V': printf("mixfarm-coordinator %s\n", MF_VERSION); return 0;
+        case 'N': noop = strtoul(optarg, NULL, 10); break;
         default: s_help(stderr); return 2;
         }
     }
@@ -75,7 +81,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     void *zctx = zmq_ctx_new();
-    mf_coord_opts_t o = {.zctx = zctx, .binds = binds, .n_binds = n_binds, .state_dir = state};
+    mf_coord_opts_t o = {.zctx = zctx, .binds = binds, .n_binds = n_binds, .state_dir = state,
+                         .bench_noop_tasks = noop};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);
     return rc;

@@ -16,6 +16,8 @@ typedef struct {
     const char *state_dir;   /* journal.db and blobs/ live here */
     double heartbeat_s;      /* 1.0 by default (0 = default) */
     int dead_after;          /* missed heartbeats before a worker is dead (5) */
+    size_t bench_noop_tasks; /* > 0: start with one job of that many independent
+                                no-op tasks (dispatch benchmarks only) */
 } mf_coord_opts_t;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it

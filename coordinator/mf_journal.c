@@ -9,21 +9,25 @@
 
 struct mf_journal {
     sqlite3 *db;
-    sqlite3_stmt *add_job, *job_state, *task;
+    sqlite3_stmt *add_job, *job_state, *task, *action_get, *action_put;
     int in_tx;
 };
 
 static const char *s_schema =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
+    "PRAGMA temp_store=MEMORY;"
     "CREATE TABLE IF NOT EXISTS jobs ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, document TEXT NOT NULL,"
     "  sources TEXT NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL,"
     "  error TEXT, created REAL NOT NULL, updated REAL NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS tasks ("
+    /* Task state changes as an append-only log: cheap to write at tens of
+     * thousands a second; a task's state is its latest event. */
+    "CREATE TABLE IF NOT EXISTS task_events ("
     "  job INTEGER NOT NULL, task INTEGER NOT NULL, label TEXT, state TEXT NOT NULL,"
-    "  worker TEXT, seconds REAL, outputs TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 1,"
-    "  updated REAL NOT NULL, PRIMARY KEY (job, task));";
+    "  worker TEXT, seconds REAL, outputs TEXT, error TEXT, at REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS actions (key TEXT PRIMARY KEY, outputs TEXT NOT NULL)"
+    "  WITHOUT ROWID;";
 
 static double s_now(void)
 {
@@ -46,7 +50,9 @@ mf_journal_t *mf_journal_open(const char *state_dir)
     char path[4096];
     snprintf(path, sizeof path, "%s/journal.db", state_dir);
     char *msg = NULL;
-    if (sqlite3_open(path, &j->db) != SQLITE_OK ||
+    /* One thread uses the journal: no mutexes. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
         sqlite3_exec(j->db, s_schema, NULL, NULL, &msg) != SQLITE_OK) {
         mf_error("%s: cannot open the journal: %s", path, msg ? msg : sqlite3_errmsg(j->db));
         sqlite3_free(msg);
@@ -61,12 +67,12 @@ mf_journal_t *mf_journal_open(const char *state_dir)
         s_prepare(j, "UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?",
                   &j->job_state) ||
         s_prepare(j,
-                  "INSERT INTO tasks (job, task, label, state, worker, seconds, outputs, error,"
-                  " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job, task) DO UPDATE"
-                  " SET state = excluded.state, worker = excluded.worker, seconds ="
-                  " excluded.seconds, outputs = excluded.outputs, error = excluded.error, updated"
-                  " = excluded.updated, attempts = attempts + (excluded.state = 'running')",
-                  &j->task))
+                  "INSERT INTO task_events (job, task, label, state, worker, seconds, outputs,"
+                  " error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  &j->task) ||
+        s_prepare(j, "SELECT outputs FROM actions WHERE key = ?", &j->action_get) ||
+        s_prepare(j, "INSERT OR REPLACE INTO actions (key, outputs) VALUES (?, ?)",
+                  &j->action_put))
         mf_journal_free(&j);
     return j;
 }
@@ -79,6 +85,8 @@ void mf_journal_free(mf_journal_t **jp)
     sqlite3_finalize(j->add_job);
     sqlite3_finalize(j->job_state);
     sqlite3_finalize(j->task);
+    sqlite3_finalize(j->action_get);
+    sqlite3_finalize(j->action_put);
     sqlite3_close(j->db);
     free(j);
     *jp = NULL;
@@ -183,4 +191,43 @@ int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journa
     }
     sqlite3_finalize(st);
     return n;
+}
+
+int mf_journal_action_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs, int max)
+{
+    sqlite3_stmt *st = j->action_get;
+    sqlite3_bind_text(st, 1, key->hex, -1, SQLITE_STATIC);
+    int n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        n = 0;
+        /* Space-separated hashes: 64 hex digits each. */
+        for (size_t len = t ? strlen(t) : 0; n < max && (size_t)n * 65 + 64 <= len; n++) {
+            memcpy(outs[n].hex, t + (size_t)n * 65, 64);
+            outs[n].hex[64] = 0;
+            if (!mf_hash_valid(outs[n].hex)) {
+                n = -1;
+                break;
+            }
+        }
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return n;
+}
+
+void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_t *outs, int n)
+{
+    char *text = malloc((size_t)n * 65 + 1);
+    if (!text) return;
+    text[0] = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(text + (size_t)i * 65, outs[i].hex, 64);
+        text[(size_t)i * 65 + 64] = i + 1 < n ? ' ' : 0;
+    }
+    if (n == 0) text[0] = 0;
+    sqlite3_bind_text(j->action_put, 1, key->hex, -1, SQLITE_STATIC);
+    sqlite3_bind_text(j->action_put, 2, text, -1, SQLITE_TRANSIENT);
+    s_step(j, j->action_put);
+    free(text);
 }

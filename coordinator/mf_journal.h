@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "mf_error.h"
+#include "mf_hash.h"
 
 typedef struct mf_journal mf_journal_t;
 
@@ -36,11 +37,17 @@ void mf_journal_commit(mf_journal_t *j);
 uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *document,
                             const char *sources, int priority);
 void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, const char *error);
-/* state: "running", "done", "failed", "cached"; outputs: space-separated
- * hashes or NULL. */
+/* Appends a task state change: state "running", "done" or "failed";
+ * outputs: space-separated hashes or NULL. */
 void mf_journal_task(mf_journal_t *j, uint64_t job, uint32_t task, const char *label,
                      const char *state, const char *worker, double seconds, const char *outputs,
                      const char *error);
+
+/* The action cache (task key -> output hashes), in the same database so a
+ * result and its cache entry are committed together. get returns the
+ * number of outputs (up to max) or -1. */
+int mf_journal_action_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs, int max);
+void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_t *outs, int n);
 
 /* Calls fn for every job whose state is queued or running, oldest first. */
 int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journal_job_t *job),

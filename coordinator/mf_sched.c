@@ -12,6 +12,7 @@ typedef struct {
     tstate_t state;
     int attempts; /* failed runs (a lost worker does not count) */
     size_t deps_left;
+    mf_hash_t key; /* set when the task is handed out */
     int *dependents; /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
@@ -19,7 +20,7 @@ typedef struct {
 
 struct mf_sched {
     const mf_plan_t *plan;
-    mf_store_t *store;
+    mf_action_cache_t cache;
     tnode_t *nodes;
     int *ready; /* ring of ready task indices; a task is in it at most once */
     size_t ready_head, ready_count;
@@ -33,12 +34,27 @@ static void s_make_ready(mf_sched_t *s, size_t i)
     s->ready[(s->ready_head + s->ready_count++) % (s->plan->n_tasks + 1)] = (int)i;
 }
 
-mf_sched_t *mf_sched_new(const mf_plan_t *plan, mf_store_t *store)
+static int s_store_get(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max)
+{
+    return mf_store_action_get(ctx, key, outs, max);
+}
+
+static void s_store_put(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, int n)
+{
+    mf_store_action_put(ctx, key, outs, n);
+}
+
+mf_action_cache_t mf_sched_store_cache(mf_store_t *store)
+{
+    return (mf_action_cache_t){.get = s_store_get, .put = s_store_put, .ctx = store};
+}
+
+mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
 {
     mf_sched_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->plan = plan;
-    s->store = store;
+    s->cache = *cache;
     s->nodes = calloc(plan->n_tasks + 1, sizeof *s->nodes);
     s->ready = calloc(plan->n_tasks + 1, sizeof *s->ready);
     if (!s->nodes || !s->ready) goto fail;
@@ -124,12 +140,13 @@ int mf_sched_next(mf_sched_t *s, mf_task_t *out)
         mf_hash_t key, cached[MF_TASK_MAX_OUTPUTS];
         mf_task_key(out, &key);
         size_t n_out = s->plan->tasks[i].n_out;
-        if (mf_store_action_get(s->store, &key, cached, MF_TASK_MAX_OUTPUTS) == (int)n_out) {
+        if (s->cache.get(s->cache.ctx, &key, cached, MF_TASK_MAX_OUTPUTS) == (int)n_out) {
             mf_task_fini(out);
             s->prog.cached++;
             s_done(s, i, cached);
             continue;
         }
+        s->nodes[i].key = key;
         s->nodes[i].state = T_RUNNING;
         s->prog.running++;
         return 1;
@@ -158,14 +175,7 @@ void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r)
         }
         return;
     }
-    mf_task_t task;
-    s_fill_task(s, i, &task);
-    mf_hash_t key;
-    if (task.kind && task.params && task.inputs) {
-        mf_task_key(&task, &key);
-        mf_store_action_put(s->store, &key, r->outputs, (int)r->n_outputs);
-    }
-    mf_task_fini(&task);
+    s->cache.put(s->cache.ctx, &s->nodes[i].key, r->outputs, (int)r->n_outputs);
     s_done(s, i, r->outputs);
 }
 

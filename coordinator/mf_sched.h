@@ -14,13 +14,25 @@
 
 typedef struct mf_sched mf_sched_t;
 
+/* The action cache: task key -> output hashes of that work, already done. */
+typedef struct {
+    /* Fills up to max outputs and returns their count, or -1 on a miss (a
+     * hit whose blobs are gone is a miss). */
+    int (*get)(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max);
+    void (*put)(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, int n);
+    void *ctx;
+} mf_action_cache_t;
+
+/* The store's file-backed action cache (actions/ beside the blobs). */
+mf_action_cache_t mf_sched_store_cache(mf_store_t *store);
+
 typedef struct {
     size_t total, done, running, failed, cached;
     double audio_s_total, audio_s_done;
 } mf_sched_progress_t;
 
-/* plan and store are borrowed and must outlive the scheduler. */
-mf_sched_t *mf_sched_new(const mf_plan_t *plan, mf_store_t *store);
+/* plan and the cache's context are borrowed and must outlive the scheduler. */
+mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache);
 void mf_sched_free(mf_sched_t **s);
 
 /* The next ready task (inputs filled, id = its plan index), or 0 when none

@@ -29,10 +29,15 @@ void mf_hasher_update(mf_hasher_t *h, const void *data, size_t n)
 
 void mf_hasher_final(mf_hasher_t *h, mf_hash_t *out)
 {
+    static const char digits[] = "0123456789abcdef";
     unsigned char md[32];
     unsigned int len = 0;
     EVP_DigestFinal_ex(h->ctx, md, &len);
-    for (unsigned i = 0; i < 32; i++) snprintf(out->hex + 2 * i, 3, "%02x", md[i]);
+    for (unsigned i = 0; i < 32; i++) {
+        out->hex[2 * i] = digits[md[i] >> 4];
+        out->hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    out->hex[64] = 0;
     EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
 }
 

@@ -8,6 +8,8 @@ typedef mf_err_t (*mf_executor_fn)(mf_store_t *s, const mf_task_t *t, mf_task_re
 
 mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+/* Does nothing and produces nothing: for measuring dispatch. */
+mf_err_t mf_exec_noop(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 
 /* Sets r->error to a formatted message and returns err. */
 mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)

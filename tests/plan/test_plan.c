@@ -440,7 +440,8 @@ typedef struct {
 static void run_plan(const mf_plan_t *p, mf_store_t *store, run_t *out)
 {
     memset(out, 0, sizeof *out);
-    mf_sched_t *sc = mf_sched_new(p, store);
+    mf_action_cache_t cache = mf_sched_store_cache(store);
+    mf_sched_t *sc = mf_sched_new(p, &cache);
     assert_non_null(sc);
     int guard = 0;
     while (!mf_sched_finished(sc)) {
@@ -561,7 +562,8 @@ static void test_sched_action_cache(void **state)
 
     /* A result whose blob was evicted is recomputed, with the same bits. */
     const mf_hash_t *grp_port = NULL;
-    mf_sched_t *sc = mf_sched_new(p1, store);
+    mf_action_cache_t cache = mf_sched_store_cache(store);
+    mf_sched_t *sc = mf_sched_new(p1, &cache);
     mf_task_t t;
     while (mf_sched_next(sc, &t)) mf_task_fini(&t); /* all cached: resolves every port */
     mf_port_t gp = {.task = must_find(p1, "bus Grp"), .output = 0};

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Farm benchmarks (figures for docs/farm.md), measured in one run:
+#  1. dispatch: no-op tasks through a coordinator (journal on) to two worker
+#     processes over TCP loopback, tasks per second;
+#  2. distributed (coordinator + two worker processes over TCP) versus the
+#     embedded farm (--workers 2) on a 16-track session;
+#  3. re-render after one fader change versus the full render (action cache).
+# Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
+set -euo pipefail
+B=$(cd "${1:-build}" && pwd)/bin
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+port=$((20000 + RANDOM % 20000))
+ep=tcp://127.0.0.1:$port
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+start_farm() { # state dir, [extra coordinator args]
+  "$B/mixfarm-coordinator" --bind "$ep" --state "$1" "${@:2}" 2>>"$work/coord.log" & pids+=($!)
+  "$B/mixfarm-worker" --connect "$ep" --slots "${SLOTS:-1}" --cache "$1/w1" 2>>"$work/w.log" & pids+=($!)
+  "$B/mixfarm-worker" --connect "$ep" --slots "${SLOTS:-1}" --cache "$1/w2" 2>>"$work/w.log" & pids+=($!)
+}
+stop_farm() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+field() { grep -o "\"$1\": [0-9.]*" | head -1 | awk '{print $2}'; }
+
+echo "== 1. dispatch: no-op tasks, journal on, 2 worker processes (16 slots each) over TCP"
+N=${NOOP_TASKS:-100000}
+rates=()
+for run in 1 2 3; do
+  SLOTS=16 start_farm "$work/noop$run" --bench-noop-tasks "$N"
+  t1="" d1=0
+  while :; do
+    js=$("$B/mixfarm" status 1 --json --coordinator "$ep" 2>/dev/null || true)
+    d=$(echo "$js" | field tasks_done); d=${d:-0}
+    if [ -z "$t1" ] && [ "$d" -gt 0 ]; then t1=$(now) d1=$d; fi
+    if echo "$js" | grep -q '"state": "done"'; then t2=$(now); break; fi
+    sleep 0.05
+  done
+  rate=$(echo "($N - $d1) / ($t2 - $t1)" | bc -l)
+  printf "  run %d: %.0f tasks/s\n" "$run" "$rate"
+  rates+=("$rate")
+  stop_farm
+done
+printf "  median: %.0f tasks/s\n" "$(printf '%s\n' "${rates[@]}" | median)"
+
+echo "== 2. a 16-track session: embedded (--workers 2) vs coordinator + 2 worker processes"
+S=$work/session; mkdir -p "$S"
+tracks=""
+for i in $(seq 1 16); do
+  sox -q -n -r 48000 -b 24 -c 1 "$S/t$i.wav" synth "${TRACK_S:-60}" sine $((110 * i)) tremolo 3 60 vol 0.3
+  pan=$(printf '%.4f' "$(echo "($i - 8.5) / 8" | bc -l)")
+  tracks="$tracks{\"name\": \"T$i\", \"file\": \"t$i.wav\", \"pan\": $pan, \"output\": \"Bus$(( (i - 1) / 8 + 1 ))\", \"inserts\": [
+    {\"type\": \"eq\", \"bands\": [{\"kind\": \"highpass\", \"freq_hz\": 40}, {\"kind\": \"peak\", \"freq_hz\": 400, \"gain_db\": -2, \"q\": 1},
+     {\"kind\": \"peak\", \"freq_hz\": 2500, \"gain_db\": 1.5, \"q\": 0.8}, {\"kind\": \"highshelf\", \"freq_hz\": 9000, \"gain_db\": 1}]},
+    {\"type\": \"compressor\", \"threshold_db\": -20, \"ratio\": 3, \"attack_ms\": 10, \"release_ms\": 120}]},"
+done
+mk_session() { # gain of track 1
+  cat > "$S/$2" <<JSON
+{"mixfarm": 1, "name": "bench", "sample_rate": 48000,
+ "tracks": [${tracks/\"name\": \"T1\",/\"name\": \"T1\", \"gain_db\": $1,}
+   {"name": "Last", "file": "t1.wav", "mute": true}],
+ "buses": [{"name": "Bus1"}, {"name": "Bus2"}]}
+JSON
+}
+mk_session 0 s.json; mk_session -4 s2.json
+emb=() dist=() full=() fader=()
+for run in 1 2 3; do
+  t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-e" --workers 2 -q; t1=$(now)
+  emb+=("$(echo "$t1 - $t0" | bc -l)")
+  start_farm "$work/st$run"
+  t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-d" --coordinator "$ep" -q; t1=$(now)
+  dist+=("$(echo "$t1 - $t0" | bc -l)"); full+=("$(echo "$t1 - $t0" | bc -l)")
+  cmp "$work/out-e/mix.wav" "$work/out-d/mix.wav"
+  t0=$(now); "$B/mixfarm" render "$S/s2.json" -o "$work/out-f" --coordinator "$ep" -q; t1=$(now)
+  fader+=("$(echo "$t1 - $t0" | bc -l)")
+  stop_farm
+done
+me=$(printf '%s\n' "${emb[@]}" | median); md=$(printf '%s\n' "${dist[@]}" | median)
+printf "  embedded %.2f s, distributed %.2f s (median of 3): distributed/embedded = %.2f; mix.wav identical\n" "$me" "$md" "$(echo "$md / $me" | bc -l)"
+mf=$(printf '%s\n' "${full[@]}" | median); mr=$(printf '%s\n' "${fader[@]}" | median)
+echo "== 3. re-render after one fader change (same coordinator, action cache)"
+printf "  full %.2f s, after one fader change %.2f s: %.0f %% of the full render\n" "$mf" "$mr" "$(echo "100 * $mr / $mf" | bc -l)"
