@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_MS 100
+#define POLL_MS 20
 #define FETCH_TIMEOUT_MS 30000
 
 static mf_err_t s_status(mf_client_t *c, uint64_t job, Mixfarm__Envelope **rep)

@@ -18,6 +18,7 @@ static const struct {
     {"watch", mf_cmd_watch, "follow a job until it ends"},
     {"fetch", mf_cmd_fetch, "write a finished job's outputs into OUTDIR"},
     {"cancel", mf_cmd_cancel, "cancel a job"},
+    {"qc", mf_cmd_qc, "measure audio files and check them for delivery (loudness, peaks...)"},
 };
 
 static void s_usage(FILE *out)

@@ -15,6 +15,7 @@ int mf_cmd_status(int argc, char **argv);
 int mf_cmd_watch(int argc, char **argv);
 int mf_cmd_fetch(int argc, char **argv);
 int mf_cmd_cancel(int argc, char **argv);
+int mf_cmd_qc(int argc, char **argv);
 
 /* Parses a count from 1 to 4096; -1 when it is not one. */
 int mf_cli_positive_int(const char *s);

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <zmq.h>
 
-#define CALL_TIMEOUT_MS 15000
+/* How long a request waits for its reply before the coordinator counts as
+ * unreachable; MIXFARM_TIMEOUT_MS overrides it. */
+#define CALL_TIMEOUT_MS 5000
 
 struct mf_client {
     void *sock;
+    int timeout_ms;
     char *endpoint;
     mf_store_t *local;
 };
@@ -20,6 +23,8 @@ mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local)
     mf_client_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->local = local;
+    const char *t = getenv("MIXFARM_TIMEOUT_MS");
+    c->timeout_ms = t && atoi(t) > 0 ? atoi(t) : CALL_TIMEOUT_MS;
     c->endpoint = strdup(endpoint);
     c->sock = zmq_socket(zctx, ZMQ_DEALER);
     if (!c->endpoint || !c->sock) goto fail;
@@ -58,7 +63,7 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
     if (mf_msg_send(c->sock, NULL, req) != MF_OK) return MF_ERR_UNREACHABLE;
     for (;;) {
         zmq_pollitem_t it = {.socket = c->sock, .events = ZMQ_POLLIN};
-        int n = zmq_poll(&it, 1, CALL_TIMEOUT_MS);
+        int n = zmq_poll(&it, 1, c->timeout_ms);
         if (n < 0 && errno == EINTR) return MF_ERR_CANCELLED;
         if (n <= 0) return MF_ERR_UNREACHABLE;
         Mixfarm__Envelope *env;

@@ -105,12 +105,17 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
         return;
     }
     job_t *j = mf_coord_job(c, MF_WIRE_JOB(r.id));
-    if (!j || j->state != JOB_RUNNING) { /* cancelled or gone meanwhile */
+    uint64_t task = MF_WIRE_TASK(r.id);
+    r.id = task;
+    if (!j) { /* gone meanwhile */
         mf_task_result_fini(&r);
         return;
     }
-    uint64_t task = MF_WIRE_TASK(r.id);
-    r.id = task;
+    if (j->state != JOB_RUNNING) { /* cancelled: the task is over, its result unused */
+        mf_sched_complete(j->sched, &r);
+        mf_task_result_fini(&r);
+        return;
+    }
     /* A worker with its own store uploaded its outputs before reporting. */
     for (size_t i = 0; !r.error && i < r.n_outputs; i++)
         if (!mf_store_has(c->store, &r.outputs[i])) r.error = strdup("an output was not uploaded");
@@ -126,6 +131,8 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
     } else {
         w->failures = 0;
     }
+    mf_debug("job %llu: %s %s on %s in %.3f s", (unsigned long long)j->id, label,
+             r.error ? "failed" : "done", w->name, r.seconds);
     char *outs = s_hash_list(&r);
     mf_journal_task(c->journal, j->id, (uint32_t)task, label, r.error ? "failed" : "done", w->name,
                     r.seconds, outs, r.error);
@@ -159,6 +166,8 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
     w->last_send = mf_coord_now();
     mf_journal_task(c->journal, j->id, (uint32_t)task, mf_sched_label(j->sched, task), "running",
                     w->name, 0, NULL, NULL);
+    mf_debug("job %llu: %s sent to %s", (unsigned long long)j->id, mf_sched_label(j->sched, task),
+             w->name);
     return 0;
 }
 

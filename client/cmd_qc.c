@@ -1,0 +1,300 @@
+/* mixfarm qc FILE... [--target PRESET] [--json] [-o REPORT.html]: measures
+ * audio files (anything libsndfile reads) and checks them against a
+ * delivery target; prints a summary or qc.json, writes qc.html. */
+#include "mf_cli.h"
+#include "mf_qc.h"
+#include "mf_qc_report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+    const char *path;
+    char desc[96]; /* "48000 Hz, stereo, 24-bit WAV" */
+    mf_analysis_t a;
+    mf_qc_format_t fmt;
+    mf_qc_problems_t probs;
+} qc_item_t;
+
+static void s_help(FILE *out)
+{
+    size_t n;
+    const mf_qc_target_t *p = mf_qc_presets(&n);
+    fprintf(out, "usage: mixfarm qc FILE... [--target PRESET] [--json] [-o REPORT.html]\n\n"
+                 "Measures each file (WAV, AIFF, FLAC, Ogg, MP3: anything libsndfile reads; mono\n"
+                 "or stereo) and checks it for delivery: integrated loudness, loudness range and\n"
+                 "true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC offset, silence at the\n"
+                 "head, tail or inside, phase, mono delivered as stereo, length and format.\n\n"
+                 "options:\n"
+                 "  -t, --target T      a preset, or LUFS,DBTP for your own (e.g. -16,-1);\n"
+                 "                      default none: true peak <= -1 dBTP, no loudness check\n"
+                 "      --json          print qc.json on stdout instead of the summary\n"
+                 "  -o, --output FILE   also write the report as self-contained HTML (plots)\n"
+                 "  -h, --help          this text\n\npresets:\n");
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(p[i].lufs))
+            fprintf(out, "  %-10s no loudness target, true peak <= %.1f dBTP\n", p[i].name,
+                    p[i].true_peak_dbtp);
+        else
+            fprintf(out, "  %-10s %5.1f LUFS +-%.1f LU, true peak <= %.1f dBTP\n", p[i].name,
+                    p[i].lufs, MF_QC_LOUDNESS_TOL_LU, p[i].true_peak_dbtp);
+    }
+    fprintf(out, "\nexamples:\n"
+                 "  mixfarm qc master.wav --target streaming\n"
+                 "  mixfarm qc out/master/*.flac --target ebu-r128 -o qc.html\n"
+                 "  mixfarm qc mix.wav --json | jq .files[0].integrated_lufs\n\n"
+                 "exit codes: 0 every check passed, 1 a check failed,\n"
+                 "            2 bad usage or an unreadable file\n");
+}
+
+/* A preset name or "LUFS,DBTP". */
+static int s_target(const char *s, mf_qc_target_t *t)
+{
+    const mf_qc_target_t *p = mf_qc_preset(s);
+    if (p) {
+        *t = *p;
+        return 0;
+    }
+    char *end;
+    const double lufs = strtod(s, &end);
+    if (end == s || *end != ',') return -1;
+    const char *tp = end + 1;
+    const double dbtp = strtod(tp, &end);
+    if (end == tp || *end || !(lufs >= -70 && lufs <= 0) || !(dbtp >= -20 && dbtp <= 0)) return -1;
+    *t = (mf_qc_target_t){"custom", lufs, dbtp};
+    return 0;
+}
+
+static void s_format(const SF_INFO *si, qc_item_t *it)
+{
+    const int sub = si->format & SF_FORMAT_SUBMASK;
+    int bits = 0, lossless = 1;
+    switch (sub) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8:
+    case SF_FORMAT_ULAW:
+    case SF_FORMAT_ALAW:
+        bits = 8;
+        break;
+    case SF_FORMAT_PCM_16:
+        bits = 16;
+        break;
+    case SF_FORMAT_PCM_24:
+        bits = 24;
+        break;
+    case SF_FORMAT_PCM_32:
+    case SF_FORMAT_FLOAT:
+        bits = 32;
+        break;
+    case SF_FORMAT_DOUBLE:
+        bits = 64;
+        break;
+    default:
+        lossless = 0; /* ADPCM, GSM, Vorbis, Opus, MPEG... */
+    }
+    it->fmt = (mf_qc_format_t){si->samplerate, bits, lossless};
+    SF_FORMAT_INFO fi = {.format = si->format & SF_FORMAT_TYPEMASK};
+    const char *major = sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.extension
+                            ? fi.extension
+                            : "audio";
+    char kind[24];
+    if (bits)
+        snprintf(kind, sizeof kind, "%d-bit%s", bits,
+                 sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE ? " float" : "");
+    else
+        snprintf(kind, sizeof kind, "lossy");
+    snprintf(it->desc, sizeof it->desc, "%d Hz, %s, %s %s", si->samplerate,
+             si->channels == 1 ? "mono" : "stereo", kind, major);
+    for (char *c = it->desc + strlen(it->desc) - strlen(major); *c; c++)
+        if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
+}
+
+/* Reads and measures one file; prints why and returns 2 when it cannot. */
+static int s_analyse(qc_item_t *it, const mf_qc_target_t *t)
+{
+    SF_INFO si = {0};
+    struct stat st;
+    if (stat(it->path, &st) != 0) {
+        fprintf(stderr, "mixfarm: %s: %s\n", it->path,
+                errno == ENOENT ? "no such file" : strerror(errno));
+        return MF_EXIT_USAGE;
+    }
+    SNDFILE *sf = sf_open(it->path, SFM_READ, &si);
+    if (!sf) {
+        fprintf(stderr, "mixfarm: %s: cannot read: %s\n", it->path, sf_strerror(NULL));
+        return MF_EXIT_USAGE;
+    }
+    if (si.channels < 1 || si.channels > 2) {
+        fprintf(stderr, "mixfarm: %s: %d channels: qc measures mono and stereo files\n", it->path,
+                si.channels);
+        sf_close(sf);
+        return MF_EXIT_USAGE;
+    }
+    s_format(&si, it);
+    enum { BLOCK = 4096 };
+    float *buf = malloc(BLOCK * 2 * sizeof *buf);
+    mf_analyzer_t *an = mf_analyzer_new(si.channels, si.samplerate, MF_ANALYZE_ALL);
+    int rc = MF_EXIT_OK;
+    if (!buf || !an) {
+        const int bad_rate = si.samplerate < 8000 || si.samplerate > 768000;
+        if (bad_rate)
+            fprintf(stderr, "mixfarm: %s: sample rate %d Hz is outside 8 kHz .. 768 kHz\n",
+                    it->path, si.samplerate);
+        else
+            fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
+        rc = bad_rate ? MF_EXIT_USAGE : MF_EXIT_FAILED;
+        goto done;
+    }
+    sf_count_t got;
+    while ((got = sf_readf_float(sf, buf, BLOCK)) > 0)
+        if (mf_analyzer_feed(an, buf, (size_t)got)) {
+            fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
+            rc = MF_EXIT_FAILED;
+            goto done;
+        }
+    if (sf_error(sf)) {
+        fprintf(stderr, "mixfarm: %s: read error: %s\n", it->path, sf_strerror(sf));
+        rc = MF_EXIT_USAGE;
+        goto done;
+    }
+    if (mf_analyzer_finish(an, &it->a)) {
+        fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
+        rc = MF_EXIT_FAILED;
+        goto done;
+    }
+    mf_qc_check(&it->a, t, &it->fmt, &it->probs);
+done:
+    mf_analyzer_free(&an);
+    free(buf);
+    sf_close(sf);
+    return rc;
+}
+
+static void s_db(char *b, size_t n, double x, const char *fmt)
+{
+    if (isnan(x))
+        snprintf(b, n, "-");
+    else if (isinf(x))
+        snprintf(b, n, "%sinf", x < 0 ? "-" : "");
+    else
+        snprintf(b, n, fmt, fabs(x) < 0.005 ? 0.0 : x); /* no "-0.00" */
+}
+
+static void s_summary(const qc_item_t *it)
+{
+    const mf_analysis_t *a = &it->a;
+    char t[32], v[6][24];
+    printf("%s: %s, %s\n", it->path, it->desc, mf_qc_time(a->duration_s, t, sizeof t));
+    s_db(v[0], 24, a->integrated_lufs, "%.1f"), s_db(v[1], 24, a->lra_lu, "%.1f");
+    s_db(v[2], 24, a->momentary_max_lufs, "%.1f"), s_db(v[3], 24, a->short_term_max_lufs, "%.1f");
+    printf("  loudness  %s LUFS integrated, LRA %s LU, max momentary %s, max short-term %s\n", v[0],
+           v[1], v[2], v[3]);
+    s_db(v[0], 24, a->true_peak_dbtp, "%.2f"), s_db(v[1], 24, a->sample_peak_dbfs, "%.2f");
+    s_db(v[2], 24, a->plr_db, "%.1f"), s_db(v[3], 24, a->crest_db, "%.1f");
+    printf("  peaks     true peak %s dBTP, sample peak %s dBFS, PLR %s dB, crest %s dB\n", v[0],
+           v[1], v[2], v[3]);
+    if (a->channels == 2) {
+        s_db(v[0], 24, a->mono_drop_db, "%+.1f");
+        printf("  stereo    correlation %.2f, mono sum %s dB\n", a->correlation, v[0]);
+    }
+    s_db(v[0], 24, a->dc_offset_db, "%.1f");
+    printf("  other     DC offset %s dB, %lld clipped samples, silence head %.2f s / tail %.2f s\n",
+           v[0], (long long)a->clipped_samples, a->head_silence_s, a->tail_silence_s);
+    if (!it->probs.count) printf("  pass\n");
+    for (size_t i = 0; i < it->probs.count; i++)
+        printf("  FAIL %s: %s\n", it->probs.items[i].check, it->probs.items[i].message);
+}
+
+int mf_cmd_qc(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"target", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
+        {"output", required_argument, 0, 'o'}, {"reference", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    mf_qc_target_t target = *mf_qc_preset("none");
+    const char *html = NULL;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (s_target(optarg, &target)) {
+                fprintf(stderr,
+                        "mixfarm: qc: --target: not a preset or LUFS,DBTP: %s "
+                        "(mixfarm qc --help lists the presets)\n",
+                        optarg);
+                return MF_EXIT_USAGE;
+            }
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'o':
+            html = optarg;
+            break;
+        case 'r':
+            fprintf(stderr, "mixfarm: qc: --reference is not supported yet (comparing with a "
+                            "reference track comes in a later version)\n");
+            return MF_EXIT_USAGE;
+        case 'h':
+            s_help(stdout);
+            return MF_EXIT_OK;
+        default:
+            s_help(stderr);
+            return MF_EXIT_USAGE;
+        }
+    }
+    const int n = argc - optind;
+    if (n < 1) {
+        fprintf(stderr, "mixfarm: qc: which files? (mixfarm qc FILE... --help)\n");
+        return MF_EXIT_USAGE;
+    }
+    qc_item_t *items = calloc((size_t)n, sizeof *items);
+    mf_qc_file_t *files = calloc((size_t)n, sizeof *files);
+    int rc = MF_EXIT_OK;
+    if (!items || !files) {
+        fprintf(stderr, "mixfarm: qc: out of memory\n");
+        rc = MF_EXIT_FAILED;
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        items[i].path = argv[optind + i];
+        if ((rc = s_analyse(&items[i], &target))) goto done;
+        files[i] = (mf_qc_file_t){items[i].path, &items[i].a, &items[i].probs};
+    }
+    const int pass = mf_qc_report_pass(files, (size_t)n);
+    if (json) {
+        json_t *doc = mf_qc_report_json(&target, files, (size_t)n);
+        if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10))) {
+            json_decref(doc);
+            fprintf(stderr, "mixfarm: qc: cannot write the JSON report\n");
+            rc = MF_EXIT_FAILED;
+            goto done;
+        }
+        putchar('\n');
+        json_decref(doc);
+    } else {
+        for (int i = 0; i < n; i++) s_summary(&items[i]);
+        if (n > 1) {
+            int failed = 0;
+            for (int i = 0; i < n; i++) failed += items[i].probs.count > 0;
+            printf("%d files, %d failed\n", n, failed);
+        }
+    }
+    if (html && mf_qc_report_write_html(html, &target, files, (size_t)n)) {
+        fprintf(stderr, "mixfarm: %s: cannot write the report: %s\n", html, strerror(errno));
+        rc = MF_EXIT_USAGE;
+        goto done;
+    }
+    rc = pass ? MF_EXIT_OK : MF_EXIT_FAILED;
+done:
+    for (int i = 0; items && i < n; i++) mf_analysis_fini(&items[i].a);
+    free(items), free(files);
+    return rc;
+}

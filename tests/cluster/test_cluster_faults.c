@@ -1,0 +1,274 @@
+/* Cluster: faults in the middle of a job.
+ *
+ *   worker_killed_mid_job       kill -9 a busy worker, keep the other: the
+ *                               job completes, its task ran elsewhere, and
+ *                               fetch gives the undisturbed bytes
+ *   coordinator_restart_mid_job kill -9 the coordinator, restart it on the
+ *                               same port and state: workers come back by
+ *                               themselves, the job completes without
+ *                               redoing finished tasks, same bytes */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "cluster_util.h"
+
+#define TASK_BITS 24 /* a task on the wire: job << 24 | index (coord_internal.h) */
+
+static char s_shared[1100], s_song[1200], s_ref[1200];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (cl_init(CL_SANITIZED ? 560 : 280) != 0) return -1;
+    cl_path(s_shared, sizeof s_shared, cl_root(), "shared");
+    if (mkdir(s_shared, 0755) != 0) return -1;
+    cl_session_t song = {
+        .n_tracks = 8, .prefix = "song", .track0_gain_db = -3, .heavy = !CL_SANITIZED};
+    cl_write_session(s_shared, "song.json", "Song", &song, 24, 2);
+    cl_path(s_song, sizeof s_song, s_shared, "song.json");
+    cl_path(s_ref, sizeof s_ref, s_shared, "reference");
+    return 0;
+}
+
+static int setup(void **state)
+{
+    cl_test_begin((const char *)*state);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cl_test_end();
+    return 0;
+}
+
+/* The undisturbed render (embedded), made once. */
+static void s_reference(void)
+{
+    struct stat st;
+    if (stat(s_ref, &st) != 0) cl_render(s_song, s_ref, 2, NULL);
+}
+
+/* Polls until the job has finished at least done_min tasks and runs at
+ * least running_min; fails if it ends first. */
+static cl_status_t s_wait_mid_job(const cl_coord_t *c, uint64_t job, int done_min, int running_min)
+{
+    cl_status_t st;
+    double until = cl_now() + 60 * CL_SLOW;
+    for (;;) {
+        int rc = cl_status(c, job, &st);
+        if (rc != 0) fail_msg("status %" PRIu64 " exited %d", job, rc);
+        if (st.done >= done_min && st.running >= running_min && !strcmp(st.state, "running"))
+            return st;
+        if (strcmp(st.state, "running") != 0)
+            fail_msg("job %" PRIu64 " was %s before it could be disturbed (%d/%d done): the "
+                     "session is too short for this machine",
+                     job, st.state, st.done, st.total);
+        if (cl_now() > until) fail_msg("job %" PRIu64 " never got going", job);
+        cl_sleep(0.05);
+    }
+}
+
+/* The wire id of the task a worker log shows started and not finished
+ * ("task N (kind) started" with no "task N (kind) done/failed" after). */
+static unsigned long long s_unfinished_task(const char *log, char *kind, size_t kind_n)
+{
+    char *t = cl_read_text(log);
+    unsigned long long found = 0;
+    kind[0] = 0;
+    for (char *line = t, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        unsigned long long id;
+        char what[32];
+        const char *p = strstr(line, "task ");
+        if (!p || sscanf(p, "task %llu (%31[^)]) ", &id, what) != 2) continue;
+        if (strstr(p, ") started")) {
+            found = id;
+            snprintf(kind, kind_n, "%s", what);
+        } else if (id == found) {
+            found = 0;
+            kind[0] = 0;
+        }
+    }
+    free(t);
+    return found;
+}
+
+static void worker_killed_mid_job(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    s_reference();
+    char log1[1200], log2[1200], out[1200];
+    cl_path(out, sizeof out, dir, "fetched");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    pid_t w1 = cl_worker_start(&c, dir, "w1", 1, log1, sizeof log1);
+    cl_worker_start(&c, dir, "w2", 1, log2, sizeof log2);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    cl_wait_joined(&c, "w2", 15 * CL_SLOW);
+
+    uint64_t job = cl_submit(&c, s_song, 0);
+    /* Both single-slot workers busy, something already finished, and w1 in
+     * the middle of a strip (long enough not to end under our feet). */
+    cl_status_t mid;
+    unsigned long long lost = 0;
+    char kind[32] = "";
+    double until = cl_now() + 60 * CL_SLOW;
+    for (;;) {
+        mid = s_wait_mid_job(&c, job, 1, 2);
+        lost = s_unfinished_task(log1, kind, sizeof kind);
+        if (lost && !strcmp(kind, "strip")) break;
+        if (cl_now() > until) fail_msg("w1 was never seen running a strip");
+        cl_sleep(0.02);
+    }
+    cl_stop(w1, SIGKILL, 10);
+    double t_kill = cl_now();
+    print_message("    killed w1 at %d/%d tasks done, %d running (w1 was on task %llu, a %s)\n",
+                  mid.done, mid.total, mid.running, lost, kind);
+
+    cl_status_t end;
+    cl_wait_state(&c, job, "done", 30 * CL_SLOW, &end);
+    double took = cl_now() - t_kill;
+    assert_int_equal(end.done, end.total);
+    assert_int_equal(end.failed, 0);
+    /* The coordinator noticed and requeued; the other worker ran the task. */
+    if (!cl_wait_log(c.log, "worker w1 lost", 1, 1))
+        fail_msg("%s: no \"worker w1 lost\" line", c.log);
+    assert_int_equal(cl_count_lines(c.log, "1 task requeued"), 1);
+    char needle[64];
+    snprintf(needle, sizeof needle, "task %llu (strip) started", lost);
+    if (cl_count_lines(log2, needle) != 1)
+        fail_msg("task %llu, lost with w1, did not run (once) on w2", lost);
+    cl_run_t f = cl_fetch(&c, job, out);
+    int rc = f.rc;
+    cl_run_free(&f);
+    assert_int_equal(rc, 0);
+    int n = cl_assert_same_outdir(s_ref, out);
+    print_message("    job done %.1f s after the kill; %d files identical to the undisturbed "
+                  "render\n",
+                  took, n);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+/* How many "task ID (kind) started" lines the logs hold for one task. */
+static int s_starts(const char *const *logs, int n_logs, unsigned long long wire)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, "task %llu (", wire);
+    int n = 0;
+    for (int i = 0; i < n_logs; i++) {
+        char *t = cl_read_text(logs[i]);
+        for (char *line = t, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            if (nl) *nl = 0;
+            if (strstr(line, needle) && strstr(line, ") started")) n++;
+        }
+        free(t);
+    }
+    return n;
+}
+
+static void coordinator_restart_mid_job(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    s_reference();
+    char log1[1200], log2[1200], out[1200];
+    cl_path(out, sizeof out, dir, "fetched");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 1, log1, sizeof log1);
+    cl_worker_start(&c, dir, "w2", 1, log2, sizeof log2);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    cl_wait_joined(&c, "w2", 15 * CL_SLOW);
+
+    uint64_t job = cl_submit(&c, s_song, 0);
+    cl_status_t mid = s_wait_mid_job(&c, job, 10, 1); /* decodes and some strips */
+    cl_stop(c.pid, SIGKILL, 10);
+    double t_kill = cl_now();
+
+    /* What the journal says was finished when the coordinator died. */
+    cl_jrow_t before[64];
+    int n_before = cl_journal_tasks(c.state, job, before, 64, 1);
+    int done_before = 0;
+    for (int i = 0; i < n_before; i++) done_before += !strcmp(before[i].state, "done");
+    print_message("    killed the coordinator at %d/%d done (status); journal: %d rows, %d done\n",
+                  mid.done, mid.total, n_before, done_before);
+    if (done_before < 1)
+        fail_msg("the journal of a coordinator killed with %d tasks done records none done",
+                 mid.done);
+
+    cl_coord_start(&c, dir, c.port); /* same port, same --state */
+    char resumed[64];
+    snprintf(resumed, sizeof resumed, "job %" PRIu64 " (", job);
+    if (!cl_wait_log(c.log, "resumed", 1, 5 * CL_SLOW) || !cl_file_contains(c.log, resumed))
+        fail_msg("%s: job %" PRIu64 " was not resumed", c.log, job);
+    /* Nobody restarts the workers: they notice the silence (5 heartbeats)
+     * and connect again after a 1 s back-off. */
+    cl_wait_joined(&c, "w1", 20 * CL_SLOW);
+    cl_wait_joined(&c, "w2", 20 * CL_SLOW);
+    double rejoined = cl_now() - t_kill;
+
+    cl_status_t end;
+    cl_wait_state(&c, job, "done", 60 * CL_SLOW, &end);
+    assert_int_equal(end.done, end.total);
+    assert_int_equal(end.failed, 0);
+    /* Finished tasks came from the action cache after the restart... */
+    if (end.cached < done_before)
+        fail_msg("after the restart %d tasks came from the cache, but %d were done before it",
+                 end.cached, done_before);
+    /* ...and none of them ran a second time: one start each in the workers'
+     * logs, one attempt each in the journal. */
+    const char *logs[] = {log1, log2};
+    cl_jrow_t after[64];
+    int n_after = cl_journal_tasks(c.state, job, after, 64, 0);
+    for (int i = 0; i < n_before; i++) {
+        if (strcmp(before[i].state, "done") != 0) continue;
+        unsigned long long wire = ((unsigned long long)job << TASK_BITS) | (unsigned)before[i].task;
+        int starts = s_starts(logs, 2, wire);
+        if (starts != 1)
+            fail_msg("%s (task %llu) was done before the restart but started %d times",
+                     before[i].label, wire, starts);
+        for (int k = 0; k < n_after; k++)
+            if (after[k].task == before[i].task && after[k].attempts != 1)
+                fail_msg("%s: %d attempts in the journal after the restart", after[k].label,
+                         after[k].attempts);
+    }
+    cl_run_t f = cl_fetch(&c, job, out);
+    int rc = f.rc;
+    char err[1024];
+    snprintf(err, sizeof err, "%s", f.err);
+    cl_run_free(&f);
+    if (rc != 0) fail_msg("fetch exited %d: %s", rc, err);
+    int n = cl_assert_same_outdir(s_ref, out);
+    print_message("    workers back %.1f s after the kill; done with %d/%d tasks cached; "
+                  "%d files identical\n",
+                  rejoined, end.cached, end.total, n);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate_setup_teardown(worker_killed_mid_job, setup, teardown,
+                                                 "worker_killed_mid_job"),
+        cmocka_unit_test_prestate_setup_teardown(coordinator_restart_mid_job, setup, teardown,
+                                                 "coordinator_restart_mid_job"),
+    };
+    return cmocka_run_group_tests_name("cluster_faults", tests, group_setup, NULL);
+}

@@ -1,0 +1,279 @@
+/* Cluster: jobs on one coordinator.
+ *
+ *   cache_hits_on_resubmit   the same session again runs nothing; one fader
+ *                            changed reruns exactly its strip, the buses it
+ *                            feeds and the master, and gives the bits an
+ *                            embedded render of the revision gives
+ *   cancel_running_job       cancel while running: status says cancelled,
+ *                            fetch fails clearly, the next job completes
+ *   priorities               one worker, one slot: a short job at priority
+ *                            10 submitted after a long one at -10 ends first */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "cluster_util.h"
+
+static char s_shared[1100], s_song[1200], s_song_gain[1200], s_small[1200];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (cl_init(CL_SANITIZED ? 560 : 280) != 0) return -1;
+    cl_path(s_shared, sizeof s_shared, cl_root(), "shared");
+    if (mkdir(s_shared, 0755) != 0) return -1;
+    cl_session_t song = {
+        .n_tracks = 8, .prefix = "song", .track0_gain_db = -3, .heavy = !CL_SANITIZED};
+    cl_write_session(s_shared, "song.json", "Song", &song, 24, 2);
+    /* The revision: track 0's fader only (same audio, same name). */
+    song.track0_gain_db = -7.5;
+    cl_write_session(s_shared, "song-gain.json", "Song", &song, 24, 2);
+    cl_session_t small = {.n_tracks = 2, .prefix = "small", .track0_gain_db = -2};
+    cl_write_session(s_shared, "small.json", "Small", &small, 6, 1);
+    cl_path(s_song, sizeof s_song, s_shared, "song.json");
+    cl_path(s_song_gain, sizeof s_song_gain, s_shared, "song-gain.json");
+    cl_path(s_small, sizeof s_small, s_shared, "small.json");
+    return 0;
+}
+
+static int setup(void **state)
+{
+    cl_test_begin((const char *)*state);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cl_test_end();
+    return 0;
+}
+
+static void s_fetch_ok(const cl_coord_t *c, uint64_t job, const char *out)
+{
+    cl_run_t f = cl_fetch(c, job, out);
+    int rc = f.rc;
+    char err[1024];
+    snprintf(err, sizeof err, "%s", f.err);
+    cl_run_free(&f);
+    if (rc != 0) fail_msg("fetch %" PRIu64 " exited %d: %s", job, rc, err);
+}
+
+static void s_two_workers(cl_coord_t *c, const char *dir, int slots1, int slots2)
+{
+    cl_coord_start(c, dir, 0);
+    cl_worker_start(c, dir, "w1", slots1, NULL, 0);
+    if (slots2) cl_worker_start(c, dir, "w2", slots2, NULL, 0);
+    cl_wait_joined(c, "w1", 15 * CL_SLOW);
+    if (slots2) cl_wait_joined(c, "w2", 15 * CL_SLOW);
+}
+
+static int s_has_label(const cl_jrow_t *rows, int n, const char *label)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rows[i].label, label)) return 1;
+    return 0;
+}
+
+static void cache_hits_on_resubmit(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char out1[1200], out2[1200], out3[1200], ref3[1200];
+    cl_path(out1, sizeof out1, dir, "first");
+    cl_path(out2, sizeof out2, dir, "again");
+    cl_path(out3, sizeof out3, dir, "revision");
+    cl_path(ref3, sizeof ref3, dir, "revision-embedded");
+    cl_coord_t c = {0};
+    s_two_workers(&c, dir, 1, 1);
+
+    cl_status_t s1, s2, s3;
+    uint64_t j1 = cl_submit(&c, s_song, 0);
+    cl_wait_state(&c, j1, "done", 60 * CL_SLOW, &s1);
+    assert_int_equal(s1.cached, 0); /* a fresh state: everything ran */
+    assert_int_equal(s1.done, s1.total);
+
+    uint64_t j2 = cl_submit(&c, s_song, 0);
+    cl_wait_state(&c, j2, "done", 30 * CL_SLOW, &s2);
+    print_message("    first: %d tasks, %d cached; again: %d tasks, %d cached\n", s1.total,
+                  s1.cached, s2.total, s2.cached);
+    assert_int_equal(s2.total, s1.total);
+    assert_int_equal(s2.cached, s2.total);
+    cl_jrow_t rows[64];
+    assert_int_equal(cl_journal_tasks(c.state, j2, rows, 64, 0), 0); /* nothing dispatched */
+
+    uint64_t j3 = cl_submit(&c, s_song_gain, 0);
+    cl_wait_state(&c, j3, "done", 60 * CL_SLOW, &s3);
+    int n = cl_journal_tasks(c.state, j3, rows, 64, 0);
+    char ran[1024] = "";
+    for (int i = 0; i < n; i++) {
+        size_t k = strlen(ran);
+        snprintf(ran + k, sizeof ran - k, "%s\"%s\"", i ? ", " : "", rows[i].label);
+    }
+    print_message("    revision (track 0 fader): %d tasks, %d cached; ran %s\n", s3.total,
+                  s3.cached, ran);
+    assert_int_equal(s3.total, s1.total);
+    /* Track 0 feeds Drums (output) and Music (post-fader send). */
+    if (s3.total - s3.cached != 4 || n != 4 || !s_has_label(rows, n, "strip Tk0") ||
+        !s_has_label(rows, n, "bus Drums") || !s_has_label(rows, n, "bus Music"))
+        fail_msg("the revision should rerun strip Tk0, bus Drums, bus Music and the master "
+                 "(4 tasks); %d of %d were not cached, it ran: %s",
+                 s3.total - s3.cached, s3.total, ran);
+    int master = 0;
+    for (int i = 0; i < n; i++) master += !strncmp(rows[i].label, "master", 6);
+    assert_int_equal(master, 1);
+    assert_false(s_has_label(rows, n, "decode Tk0"));
+
+    /* The cached outputs are the right ones. */
+    s_fetch_ok(&c, j1, out1);
+    s_fetch_ok(&c, j2, out2);
+    s_fetch_ok(&c, j3, out3);
+    cl_assert_same_outdir(out1, out2);
+    cl_render(s_song_gain, ref3, 2, NULL);
+    cl_assert_same_outdir(ref3, out3);
+    /* The fader moved: Drums, Music and the mix changed. */
+    const char *changed[] = {"mix.wav", "stems/Drums.wav", "stems/Music.wav"};
+    for (size_t i = 0; i < 3; i++) {
+        char a[1300], b[1300];
+        cl_path(a, sizeof a, out1, changed[i]);
+        cl_path(b, sizeof b, out3, changed[i]);
+        if (cl_same_file(a, b)) fail_msg("%s did not change with track 0's fader", changed[i]);
+    }
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void cancel_running_job(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char out[1200], out_small[1200], ref_small[1200];
+    cl_path(out, sizeof out, dir, "cancelled");
+    cl_path(out_small, sizeof out_small, dir, "next");
+    cl_path(ref_small, sizeof ref_small, dir, "next-embedded");
+    cl_coord_t c = {0};
+    s_two_workers(&c, dir, 1, 0);
+
+    uint64_t job = cl_submit(&c, s_song, 0);
+    cl_status_t st;
+    double until = cl_now() + 60 * CL_SLOW;
+    for (;;) {
+        assert_int_equal(cl_status(&c, job, &st), 0);
+        if (st.done >= 1 && st.running >= 1) break;
+        if (strcmp(st.state, "running") != 0)
+            fail_msg("job %" PRIu64 " was %s before it could be cancelled", job, st.state);
+        if (cl_now() > until) fail_msg("job %" PRIu64 " never got going", job);
+        cl_sleep(0.05);
+    }
+    char prog[1200], id[32];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    snprintf(id, sizeof id, "%" PRIu64, job);
+    const char *cancel[] = {prog, "cancel", id, "--coordinator", c.ep, NULL};
+    cl_run_t r = cl_run(cancel, 30 * CL_SLOW);
+    int rc = r.rc, said = strstr(r.out, "cancelled") != NULL;
+    cl_run_free(&r);
+    assert_int_equal(rc, 0);
+    assert_true(said);
+    print_message("    cancelled at %d/%d tasks done\n", st.done, st.total);
+
+    assert_int_equal(cl_status(&c, job, &st), 0);
+    assert_string_equal(st.state, "cancelled");
+
+    /* fetch: refused with a clear message, nothing written. */
+    r = cl_fetch(&c, job, out);
+    rc = r.rc;
+    char err[1024];
+    snprintf(err, sizeof err, "%s", r.err);
+    cl_run_free(&r);
+    print_message("    fetch of the cancelled job: exit %d, \"%.*s\"\n", rc,
+                  (int)strcspn(err, "\n"), err);
+    if (rc != 1 && rc != 2) fail_msg("fetch of a cancelled job exited %d: %s", rc, err);
+    if (!strstr(err, "cancelled")) fail_msg("fetch's message does not say cancelled: %s", err);
+    struct stat sb;
+    char mix[1300];
+    cl_path(mix, sizeof mix, out, "mix.wav");
+    assert_int_not_equal(stat(mix, &sb), 0);
+
+    /* The coordinator goes on serving: the next job completes, right. */
+    cl_render(s_small, out_small, 0, &c);
+    cl_render(s_small, ref_small, 1, NULL);
+    cl_assert_same_outdir(ref_small, out_small);
+
+    /* Once its in-flight task has reported, the cancelled job runs nothing. */
+    assert_int_equal(cl_status(&c, job, &st), 0);
+    assert_string_equal(st.state, "cancelled");
+    print_message("    after the next job: cancelled job shows %d running, %d/%d done\n",
+                  st.running, st.done, st.total);
+    cl_stop_all_clean(30 * CL_SLOW);
+    if (st.running != 0)
+        fail_msg("job %" PRIu64 " is cancelled and its worker idle, yet status says "
+                 "tasks_running %d",
+                 job, st.running);
+    cl_test_pass();
+}
+
+static void priorities(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    cl_coord_t c = {0};
+    s_two_workers(&c, dir, 1, 0); /* one worker, one slot */
+
+    uint64_t low = cl_submit(&c, s_song, -10);
+    cl_status_t sl, sh;
+    double until = cl_now() + 60 * CL_SLOW;
+    do { /* the long job holds the slot */
+        assert_int_equal(cl_status(&c, low, &sl), 0);
+        if (cl_now() > until) fail_msg("the low-priority job never started");
+        if (sl.running < 1) cl_sleep(0.02);
+    } while (sl.running < 1 && !strcmp(sl.state, "running"));
+    uint64_t high = cl_submit(&c, s_small, 10);
+    double t0 = cl_now(), t_low = 0, t_high = 0;
+    int low_done_at_high = -1;
+    until = t0 + 120 * CL_SLOW;
+    while (!t_low || !t_high) {
+        assert_int_equal(cl_status(&c, high, &sh), 0);
+        assert_int_equal(cl_status(&c, low, &sl), 0);
+        double now = cl_now();
+        if (!t_high && !strcmp(sh.state, "done")) {
+            t_high = now;
+            low_done_at_high = sl.done;
+        }
+        if (!t_low && !strcmp(sl.state, "done")) t_low = now;
+        if (strcmp(sh.state, "running") && strcmp(sh.state, "done"))
+            fail_msg("the high-priority job is %s", sh.state);
+        if (strcmp(sl.state, "running") && strcmp(sl.state, "done"))
+            fail_msg("the low-priority job is %s", sl.state);
+        if (now > until) fail_msg("the jobs did not both finish within %.0f s", 120 * CL_SLOW);
+        cl_sleep(0.05);
+    }
+    print_message("    high (10, %d tasks) done after %.1f s with low at %d/%d; low (-10) done "
+                  "after %.1f s\n",
+                  sh.total, t_high - t0, low_done_at_high, sl.total, t_low - t0);
+    if (!(t_high < t_low))
+        fail_msg("the priority-10 job finished after the priority -10 one (%.1f s vs %.1f s)",
+                 t_high - t0, t_low - t0);
+    assert_true(low_done_at_high < sl.total);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate_setup_teardown(cache_hits_on_resubmit, setup, teardown,
+                                                 "cache_hits_on_resubmit"),
+        cmocka_unit_test_prestate_setup_teardown(cancel_running_job, setup, teardown,
+                                                 "cancel_running_job"),
+        cmocka_unit_test_prestate_setup_teardown(priorities, setup, teardown, "priorities"),
+    };
+    return cmocka_run_group_tests_name("cluster_jobs", tests, group_setup, NULL);
+}

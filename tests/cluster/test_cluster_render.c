@@ -1,0 +1,163 @@
+/* Cluster: the distributed farm renders the same bits as the embedded one.
+ *
+ *   distributed_equals_embedded  one session, rendered embedded with 1 and 2
+ *                                workers and on a coordinator with 2 worker
+ *                                processes over TCP: every output file equal
+ *   two_clients_at_once          two `render --coordinator` side by side on
+ *                                different sessions: both right */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "cluster_util.h"
+
+static char s_shared[1100], s_song[1200], s_other[1200];
+
+/* The embedded 2-worker render of a shared session, made once. */
+static const char *s_reference(const char *session, const char *name)
+{
+    static char paths[2][1200];
+    char *out = paths[strcmp(name, "song") != 0];
+    char leaf[64];
+    snprintf(leaf, sizeof leaf, "ref-%s", name);
+    cl_path(out, sizeof paths[0], s_shared, leaf);
+    struct stat st;
+    if (stat(out, &st) != 0) cl_render(session, out, 2, NULL);
+    return out;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (cl_init(CL_SANITIZED ? 560 : 280) != 0) return -1;
+    cl_path(s_shared, sizeof s_shared, cl_root(), "shared");
+    if (mkdir(s_shared, 0755) != 0) return -1;
+    cl_session_t song = {
+        .n_tracks = 8, .prefix = "song", .track0_gain_db = -3, .heavy = !CL_SANITIZED};
+    cl_write_session(s_shared, "song.json", "Song", &song, 20, 2);
+    cl_session_t other = {
+        .n_tracks = 5, .prefix = "other", .track0_gain_db = -1, .heavy = !CL_SANITIZED};
+    cl_write_session(s_shared, "other.json", "Other", &other, 24, 1);
+    cl_path(s_song, sizeof s_song, s_shared, "song.json");
+    cl_path(s_other, sizeof s_other, s_shared, "other.json");
+    return 0;
+}
+
+static int setup(void **state)
+{
+    cl_test_begin(*state ? (const char *)*state : "test");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cl_test_end();
+    return 0;
+}
+
+/* Tasks each worker log says it started. */
+static int s_started(const char *log)
+{
+    return cl_count_lines(log, ") started");
+}
+
+static void distributed_equals_embedded(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char e1[1200], e2[1200], dist[1200], log1[1200], log2[1200];
+    cl_path(e1, sizeof e1, dir, "embedded-1");
+    cl_path(dist, sizeof dist, dir, "distributed");
+    double t0 = cl_now();
+    cl_render(s_song, e1, 1, NULL);
+    snprintf(e2, sizeof e2, "%s", s_reference(s_song, "song"));
+    double t1 = cl_now();
+
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 1, log1, sizeof log1);
+    cl_worker_start(&c, dir, "w2", 1, log2, sizeof log2);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    cl_wait_joined(&c, "w2", 15 * CL_SLOW);
+    double t2 = cl_now();
+    cl_render(s_song, dist, 0, &c);
+    double t3 = cl_now();
+
+    int n = cl_assert_same_outdir(e1, e2);
+    assert_int_equal(cl_assert_same_outdir(e1, dist), n);
+    /* Both worker processes took part. */
+    int s1 = s_started(log1), s2 = s_started(log2);
+    if (s1 < 1 || s2 < 1)
+        fail_msg("tasks started: w1 %d, w2 %d; both should have run some", s1, s2);
+    print_message("    %d files identical; embedded 1+2 workers %.1f s, distributed %.1f s "
+                  "(w1 ran %d tasks, w2 %d)\n",
+                  n, t1 - t0, t3 - t2, s1, s2);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void two_clients_at_once(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    const char *ref_song = s_reference(s_song, "song");
+    const char *ref_other = s_reference(s_other, "other");
+    char out_a[1200], out_b[1200];
+    cl_path(out_a, sizeof out_a, dir, "out-song");
+    cl_path(out_b, sizeof out_b, dir, "out-other");
+
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_worker_start(&c, dir, "w2", 1, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    cl_wait_joined(&c, "w2", 15 * CL_SLOW);
+
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv_a[] = {prog,      "render",        s_song, "-o", out_a,
+                            "--quiet", "--coordinator", c.ep,   NULL};
+    const char *argv_b[] = {prog,      "render",        s_other, "-o", out_b,
+                            "--quiet", "--coordinator", c.ep,    NULL};
+    cl_async_t a, b;
+    double t0 = cl_now();
+    cl_run_async(&a, argv_a);
+    cl_run_async(&b, argv_b);
+    cl_run_t ra = cl_wait_run(&a, 120 * CL_SLOW);
+    cl_run_t rb = cl_wait_run(&b, 120 * CL_SLOW);
+    int rca = ra.rc, rcb = rb.rc;
+    char msg[2048];
+    snprintf(msg, sizeof msg, "render song exited %d (%s); render other exited %d (%s)", rca,
+             ra.err, rcb, rb.err);
+    double sa = ra.secs, sb = rb.secs;
+    cl_run_free(&ra);
+    cl_run_free(&rb);
+    if (rca != 0 || rcb != 0) fail_msg("%s", msg);
+    cl_assert_same_outdir(ref_song, out_a);
+    cl_assert_same_outdir(ref_other, out_b);
+    /* Both were jobs of the one coordinator, and both ran there. */
+    assert_int_equal(cl_count_lines(c.log, "): done"), 2);
+    print_message("    both renders right: song %.1f s, other %.1f s (wall %.1f s)\n", sa, sb,
+                  cl_now() - t0);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate_setup_teardown(distributed_equals_embedded, setup, teardown,
+                                                 "distributed_equals_embedded"),
+        cmocka_unit_test_prestate_setup_teardown(two_clients_at_once, setup, teardown,
+                                                 "two_clients_at_once"),
+    };
+    return cmocka_run_group_tests_name("cluster_render", tests, group_setup, NULL);
+}
