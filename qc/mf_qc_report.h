@@ -1,0 +1,40 @@
+/* QC reports: qc.json (the schema of CLI.md, with a few more fields) and
+ * qc.html (self-contained: inline CSS and SVG, no scripts, no external
+ * assets), written from a list of analysed files. Each writer puts the file
+ * aside and renames it into place, so a report appears whole or not at all. */
+#ifndef MF_QC_REPORT_H
+#define MF_QC_REPORT_H
+
+#include "mf_error.h"
+#include "mf_qc.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct {
+    const char *path;                 /* as the report names it, e.g. "master/Night Drive.wav" */
+    const mf_analysis_t *analysis;    /* measured with MF_ANALYZE_ALL for the full report */
+    const mf_qc_problems_t *problems; /* from mf_qc_check() */
+} mf_qc_file_t;
+
+/* 1 when no file has a problem. */
+int mf_qc_report_pass(const mf_qc_file_t *files, size_t n);
+
+/* The qc.json document; NULL when out of memory. The caller owns it
+ * (json_decref). Numbers are rounded to 0.01; -inf is the string "-inf",
+ * values not measured are null. */
+json_t *mf_qc_report_json(const mf_qc_target_t *t, const mf_qc_file_t *files, size_t n);
+
+/* qc.json / qc.html at path. MF_ERR_IO (errno tells why) or MF_ERR_NOMEM. */
+mf_err_t mf_qc_report_write_json(const char *path, const mf_qc_target_t *t,
+                                 const mf_qc_file_t *files, size_t n);
+mf_err_t mf_qc_report_write_html(const char *path, const mf_qc_target_t *t,
+                                 const mf_qc_file_t *files, size_t n);
+/* The HTML document into out (a FILE from fopen or open_memstream). */
+mf_err_t mf_qc_report_html(FILE *out, const mf_qc_target_t *t, const mf_qc_file_t *files, size_t n);
+
+/* Writes len bytes to path through a temporary file in the same folder and
+ * rename(2). MF_ERR_IO on failure (nothing is left behind). */
+mf_err_t mf_qc_write_atomic(const char *path, const char *data, size_t len);
+
+#endif

@@ -1,0 +1,226 @@
+/* QC checks, each firing on a signal made to fail it and on nothing else,
+ * and silent on a clean one; presets; qc.json fields; qc.html. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "mf_qc_report.h"
+#include "qc_test_util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FS 48000.0
+#define LEN 8.0
+static const mf_qc_format_t s_fmt = {48000, 24, 1};
+
+/* A clean 8 s music-like stereo signal, scaled to about -14 LUFS. */
+static float *s_clean(size_t *n)
+{
+    *n = (size_t)(LEN * FS);
+    float *x = malloc(2 * *n * sizeof *x);
+    qt_music(x, *n, 2, FS, 5);
+    for (size_t i = 0; i < 2 * *n; i++) x[i] *= 2.0f;
+    return x;
+}
+
+/* The checks that fail for x (a comma-separated list, "" when none). */
+static void s_run(const float *x, size_t n, const char *target, const mf_qc_format_t *fmt,
+                  char *out, size_t size, mf_qc_problems_t *p)
+{
+    mf_analysis_t a;
+    qt_analyse(x, n, 2, FS, MF_ANALYZE_ALL, &a);
+    mf_qc_check(&a, mf_qc_preset(target), fmt, p);
+    out[0] = '\0';
+    for (size_t i = 0; i < p->count; i++) {
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? "," : "", p->items[i].check);
+        printf("    %s: %s\n", p->items[i].check, p->items[i].message);
+    }
+    mf_analysis_fini(&a);
+}
+
+static void s_expect(const float *x, size_t n, const char *target, const mf_qc_format_t *fmt,
+                     const char *want, const char *what)
+{
+    char got[256];
+    mf_qc_problems_t p;
+    printf("%s (target %s): expect [%s]\n", what, target, want);
+    s_run(x, n, target, fmt, got, sizeof got, &p);
+    assert_string_equal(got, want);
+}
+
+static void test_presets(void **state)
+{
+    (void)state;
+    size_t n;
+    const mf_qc_target_t *p = mf_qc_presets(&n);
+    assert_int_equal(n, 7);
+    assert_true(mf_qc_preset("streaming")->lufs == -14.0 && mf_qc_preset("apple")->lufs == -16.0);
+    assert_true(mf_qc_preset("ebu-r128")->lufs == -23.0 &&
+                mf_qc_preset("atsc-a85")->true_peak_dbtp == -2.0);
+    assert_true(mf_qc_preset("cd")->true_peak_dbtp == -0.3 && isnan(mf_qc_preset("none")->lufs));
+    assert_null(mf_qc_preset("spotify"));
+    for (size_t i = 0; i < n; i++) assert_ptr_equal(mf_qc_preset(p[i].name), &p[i]);
+}
+
+static void test_clean_passes(void **state)
+{
+    (void)state;
+    size_t n;
+    float *x = s_clean(&n);
+    s_expect(x, n, "none", &s_fmt, "", "clean");
+    s_expect(x, n, "ebu-r128", &s_fmt, "loudness", "clean, too loud for R 128");
+    free(x);
+}
+
+static void test_each_check_fires(void **state)
+{
+    (void)state;
+    size_t n;
+    float *x = s_clean(&n), *y = malloc(2 * n * sizeof *y);
+    const size_t sz = 2 * n * sizeof *y;
+    /* true_peak: up to 0 dBFS sample peaks. */
+    float pk = 0;
+    for (size_t i = 0; i < 2 * n; i++) pk = fmaxf(pk, fabsf(x[i]));
+    for (size_t i = 0; i < 2 * n; i++) y[i] = x[i] / pk * 0.99f;
+    s_expect(y, n, "none", &s_fmt, "true_peak", "peaks at -0.1 dBFS");
+    /* clipping: a run of 5 full-scale samples at 3 s (also over the ceiling). */
+    memcpy(y, x, sz);
+    for (size_t i = 0; i < 5; i++) y[2 * ((size_t)(3 * FS) + i)] = 1.0f;
+    s_expect(y, n, "none", &s_fmt, "true_peak,clipping", "clipped run");
+    /* dc_offset: -34 dB of DC. */
+    for (size_t i = 0; i < 2 * n; i++) y[i] = x[i] + 0.02f;
+    s_expect(y, n, "none", &s_fmt, "dc_offset", "DC offset");
+    /* silence: 3 s at the head, then 3 s inside. */
+    memcpy(y, x, sz);
+    memset(y, 0, 2 * (size_t)(3 * FS) * sizeof *y);
+    s_expect(y, n, "none", &s_fmt, "silence", "3 s of silence at the head");
+    memcpy(y, x, sz);
+    memset(y + 2 * (size_t)(3 * FS), 0, 2 * (size_t)(3 * FS) * sizeof *y);
+    s_expect(y, n, "none", &s_fmt, "silence", "3 s of silence inside");
+    /* phase: right is the left inverted (plus a little of itself). */
+    for (size_t i = 0; i < n; i++)
+        y[2 * i] = x[2 * i], y[2 * i + 1] = -x[2 * i] + 0.1f * x[2 * i + 1];
+    s_expect(y, n, "none", &s_fmt, "phase", "out of phase");
+    /* mono_as_stereo. */
+    for (size_t i = 0; i < n; i++) y[2 * i] = y[2 * i + 1] = x[2 * i];
+    s_expect(y, n, "none", &s_fmt, "mono_as_stereo", "L == R");
+    /* length: half a second. */
+    s_expect(x, (size_t)(0.5 * FS), "none", &s_fmt, "length", "0.5 s long");
+    /* format: 16-bit / 22.05 kHz lossless fails, a lossy file is not judged. */
+    const mf_qc_format_t low = {22050, 16, 1}, lossy = {22050, 0, 0};
+    s_expect(x, n, "none", &low, "format", "22.05 kHz lossless");
+    s_expect(x, n, "none", &lossy, "", "22.05 kHz lossy");
+    free(x), free(y);
+}
+
+static void test_positions(void **state)
+{
+    (void)state;
+    size_t n;
+    float *x = s_clean(&n);
+    for (size_t i = 0; i < 4; i++) x[2 * ((size_t)(5.5 * FS) + i) + 1] = -1.0f;
+    mf_analysis_t a;
+    qt_analyse(x, n, 2, FS, MF_ANALYZE_ALL, &a);
+    printf("clip at %.4f s, %lld samples; true peak at %.1f s\n", a.clip_at_s,
+           (long long)a.clipped_samples, a.true_peak_at_s);
+    assert_true(fabs(a.clip_at_s - 5.5) < 1e-4 && a.clipped_samples == 4 && a.clip_runs == 1);
+    assert_true(fabs(a.true_peak_at_s - 5.5) <= 0.1);
+    mf_analysis_fini(&a);
+    free(x);
+}
+
+static void test_reports(void **state)
+{
+    (void)state;
+    size_t n;
+    float *x = s_clean(&n), *z = calloc(2 * (size_t)FS, sizeof *z);
+    mf_analysis_t a[2];
+    mf_qc_problems_t p[2];
+    qt_analyse(x, n, 2, FS, MF_ANALYZE_ALL, &a[0]);
+    qt_analyse(z, (size_t)FS, 2, FS, MF_ANALYZE_ALL, &a[1]); /* 1 s of digital silence */
+    const mf_qc_target_t *t = mf_qc_preset("streaming");
+    mf_qc_check(&a[0], t, &s_fmt, &p[0]);
+    mf_qc_check(&a[1], t, &s_fmt, &p[1]);
+    const mf_qc_file_t files[2] = {{"master/a.wav", &a[0], &p[0]},
+                                   {"master/<b>.wav", &a[1], &p[1]}};
+    json_t *doc = mf_qc_report_json(t, files, 2);
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    printf("%.600s...\n", s);
+    free(s);
+    json_t *tg = json_object_get(doc, "target"),
+           *f0 = json_array_get(json_object_get(doc, "files"), 0);
+    assert_string_equal(json_string_value(json_object_get(tg, "name")), "streaming");
+    assert_true(json_real_value(json_object_get(tg, "lufs")) == -14.0);
+    assert_true(json_real_value(json_object_get(tg, "true_peak_dbtp")) == -1.0);
+    assert_true(json_is_false(json_object_get(doc, "pass")));
+    static const char *const fields[] = {"path",
+                                         "integrated_lufs",
+                                         "lra_lu",
+                                         "true_peak_dbtp",
+                                         "sample_peak_dbfs",
+                                         "plr_db",
+                                         "clipped_samples",
+                                         "dc_offset_db",
+                                         "correlation",
+                                         "head_silence_s",
+                                         "tail_silence_s",
+                                         "pass",
+                                         "problems"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        assert_non_null(json_object_get(f0, fields[i]));
+    assert_true(fabs(json_real_value(json_object_get(f0, "integrated_lufs")) -
+                     a[0].integrated_lufs) < 0.006);
+    assert_true(json_is_integer(json_object_get(f0, "clipped_samples")));
+    /* The silent file: -inf as a string, its problems as objects. */
+    json_t *f1 = json_array_get(json_object_get(doc, "files"), 1);
+    assert_string_equal(json_string_value(json_object_get(f1, "integrated_lufs")), "-inf");
+    json_t *pr = json_array_get(json_object_get(f1, "problems"), 0);
+    assert_non_null(json_object_get(pr, "check"));
+    assert_true(json_is_string(json_object_get(pr, "message")));
+    assert_non_null(json_object_get(pr, "at_s"));
+    json_decref(doc);
+
+    char dir[] = "/tmp/mf-qc-XXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/qc.html", dir);
+    assert_int_equal(mf_qc_report_write_html(path, t, files, 2), MF_OK);
+    snprintf(path, sizeof path, "%s/qc.json", dir);
+    assert_int_equal(mf_qc_report_write_json(path, t, files, 2), MF_OK);
+    json_error_t je;
+    json_t *back = json_load_file(path, 0, &je);
+    assert_non_null(back);
+    json_decref(back);
+    snprintf(path, sizeof path, "%s/qc.html", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char html[1 << 20];
+    const size_t len = fread(html, 1, sizeof html - 1, f);
+    html[len] = '\0';
+    fclose(f);
+    assert_non_null(strstr(html, "<svg"));
+    assert_non_null(strstr(html, "&lt;b&gt;.wav")); /* escaped */
+    assert_non_null(strstr(html, "</html>"));
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, " src="));
+    assert_null(strstr(html, "href=\"http"));
+    printf("qc.html: %zu bytes\n", len);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/qc.json", dir);
+    unlink(path);
+    rmdir(dir);
+    mf_analysis_fini(&a[0]), mf_analysis_fini(&a[1]);
+    free(x), free(z);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_presets),          cmocka_unit_test(test_clean_passes),
+        cmocka_unit_test(test_each_check_fires), cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_reports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

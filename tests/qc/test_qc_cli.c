@@ -1,0 +1,165 @@
+/* mixfarm qc as a user runs it: exit codes 0 / 1 / 2, messages naming the
+ * file, --json on stdout, -o writing the HTML report, --help. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "qc_test_util.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char s_dir[64], s_bin[512];
+static char s_out[1 << 16], s_err[4096];
+
+/* Runs mixfarm with args (NULL-terminated), capturing stdout and stderr. */
+static int s_run(const char *const *args)
+{
+    char out[128], err[128];
+    snprintf(out, sizeof out, "%s/stdout", s_dir), snprintf(err, sizeof err, "%s/stderr", s_dir);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+                  e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1), dup2(e, 2);
+        char *argv[16] = {s_bin, "qc"};
+        for (int i = 0; args[i] && i < 13; i++) argv[i + 2] = (char *)args[i];
+        execv(s_bin, argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    FILE *f = fopen(out, "r");
+    s_out[fread(s_out, 1, sizeof s_out - 1, f)] = '\0';
+    fclose(f);
+    f = fopen(err, "r");
+    s_err[fread(s_err, 1, sizeof s_err - 1, f)] = '\0';
+    fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void s_wav(const char *name, const float *x, size_t n, int format)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", s_dir, name);
+    SF_INFO si = {.samplerate = 48000, .channels = 2, .format = format};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &si);
+    assert_non_null(f);
+    sf_writef_float(f, x, (sf_count_t)n);
+    sf_close(f);
+}
+
+static int s_setup(void **state)
+{
+    (void)state;
+    const char *bin = getenv("MF_BIN_DIR");
+    snprintf(s_bin, sizeof s_bin, "%s/mixfarm", bin ? bin : "bin");
+    snprintf(s_dir, sizeof s_dir, "/tmp/mf-qccli-XXXXXX");
+    if (!mkdtemp(s_dir)) return -1;
+    const size_t n = 4 * 48000;
+    float *x = malloc(2 * n * sizeof *x);
+    qt_music(x, n, 2, 48000, 9);
+    s_wav("clean.wav", x, n, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    for (size_t i = 0; i < 2 * n; i++) /* driven into hard clipping */
+        x[i] = fmaxf(-1.0f, fminf(1.0f, 6.0f * x[i]));
+    s_wav("hot.flac", x, n, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+    free(x);
+    char path[128];
+    snprintf(path, sizeof path, "%s/notes.txt", s_dir);
+    FILE *f = fopen(path, "w");
+    fputs("not audio\n", f);
+    fclose(f);
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *s_p(const char *name)
+{
+    static char buf[4][160];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", s_dir, name);
+    return buf[k];
+}
+
+static void test_exit_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), NULL}), 0);
+    printf("%s", s_out);
+    assert_non_null(strstr(s_out, "LUFS integrated"));
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), s_p("hot.flac"), NULL}), 1);
+    printf("%s", s_out);
+    assert_non_null(strstr(s_out, "FAIL clipping"));
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), "--target", "streaming", NULL}), 1);
+    assert_int_equal(s_run((const char *[]){s_p("missing.wav"), NULL}), 2);
+    printf("stderr: %s", s_err);
+    assert_non_null(strstr(s_err, "missing.wav"));
+    assert_int_equal(s_run((const char *[]){s_p("notes.txt"), NULL}), 2);
+    assert_non_null(strstr(s_err, "notes.txt"));
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), "--target", "loud", NULL}), 2);
+    assert_int_equal(
+        s_run((const char *[]){s_p("clean.wav"), "--reference", s_p("clean.wav"), NULL}), 2);
+    printf("stderr: %s", s_err);
+    assert_non_null(strstr(s_err, "--reference"));
+    assert_int_equal(s_run((const char *[]){NULL}), 2);
+    assert_int_equal(s_run((const char *[]){"--help", NULL}), 0);
+    assert_non_null(strstr(s_out, "ebu-r128"));
+}
+
+static void test_json_and_html(void **state)
+{
+    (void)state;
+    /* A custom target the clean file meets: its loudness, -1 dBTP. */
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), "--json", NULL}), 0);
+    json_error_t je;
+    json_t *doc = json_loads(s_out, 0, &je);
+    assert_non_null(doc);
+    const double lufs = json_real_value(
+        json_object_get(json_array_get(json_object_get(doc, "files"), 0), "integrated_lufs"));
+    json_decref(doc);
+    char tg[32];
+    snprintf(tg, sizeof tg, "%.1f,-1", lufs);
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), "--target", tg, "--json", "-o",
+                                            s_p("report.html"), NULL}),
+                     0);
+    doc = json_loads(s_out, 0, &je);
+    assert_non_null(doc);
+    assert_true(json_is_true(json_object_get(doc, "pass")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "target"), "name")),
+                        "custom");
+    json_t *f0 = json_array_get(json_object_get(doc, "files"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "path")), s_p("clean.wav"));
+    assert_int_equal(json_array_size(json_object_get(f0, "problems")), 0);
+    json_decref(doc);
+    struct stat st;
+    assert_int_equal(stat(s_p("report.html"), &st), 0);
+    assert_true(st.st_size > 1000);
+    /* An unwritable report path: usage error naming it. */
+    assert_int_equal(
+        s_run((const char *[]){s_p("clean.wav"), "-o", "/nonexistent/dir/r.html", NULL}), 2);
+    assert_non_null(strstr(s_err, "/nonexistent/dir/r.html"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_json_and_html),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
