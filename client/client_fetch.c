@@ -5,6 +5,7 @@
 #include "mf_outdir.h"
 #include "mf_xfer.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,35 @@ static void s_fetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
     if (*first == MF_OK) *first = err;
 }
 
+/* A relative path that stays inside OUTDIR: not absolute, no ".." part. */
+static int s_safe_path(const char *p)
+{
+    if (!p[0] || p[0] == '/' || strlen(p) > 1024) return 0;
+    for (const char *c = p; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+        if (!strncmp(c, "..", 2) && (c[2] == '/' || c[2] == 0)) return 0;
+    return 1;
+}
+
+/* What qc.json says of the render: its "pass", and the problems printed. */
+static int s_qc_verdict(mf_store_t *s, const mf_hash_t *h)
+{
+    char *path = mf_store_path(s, h);
+    json_error_t jerr;
+    json_t *qc = path ? json_load_file(path, 0, &jerr) : NULL;
+    free(path);
+    int pass = json_is_true(json_object_get(qc, "pass"));
+    const json_t *files = json_object_get(qc, "files");
+    for (size_t i = 0; i < json_array_size(files); i++) {
+        const json_t *f = json_array_get(files, i), *probs = json_object_get(f, "problems");
+        for (size_t k = 0; k < json_array_size(probs); k++)
+            mf_warn("qc: %s: %s: %s", json_string_value(json_object_get(f, "path")),
+                    json_string_value(json_object_get(json_array_get(probs, k), "check")),
+                    json_string_value(json_object_get(json_array_get(probs, k), "message")));
+    }
+    json_decref(qc);
+    return pass;
+}
+
 static mf_err_t s_fetch_reply(mf_client_t *c, uint64_t job, Mixfarm__Envelope **rep)
 {
     Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
@@ -92,8 +122,10 @@ static mf_err_t s_fetch_reply(mf_client_t *c, uint64_t job, Mixfarm__Envelope **
     return err;
 }
 
-mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary)
+mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary,
+                         int *qc_pass)
 {
+    if (qc_pass) *qc_pass = 1;
     Mixfarm__Envelope *rep;
     mf_err_t err = s_fetch_reply(c, job, &rep);
     if (err != MF_OK) return err;
@@ -112,19 +144,35 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_outdir_t *o = err == MF_OK ? mf_outdir_open(outdir) : NULL;
     if (err == MF_OK && !o) err = MF_ERR_IO;
     for (size_t i = 0; err == MF_OK && i < r->n_outputs; i++) {
+        const Mixfarm__OutputRef *out = r->outputs[i];
         mf_hash_t h;
-        memcpy(h.hex, r->outputs[i]->hash, MF_HASH_HEX);
-        err = mf_outdir_write_signal(o, r->outputs[i]->path, mf_client__store(c), &h,
-                                     (int64_t)r->frames);
+        memcpy(h.hex, out->hash, MF_HASH_HEX);
+        if (!s_safe_path(out->path)) {
+            mf_error("the coordinator named an unsafe output path: %s", out->path);
+            err = MF_ERR_PROTOCOL;
+        } else if (!strcmp(out->format, "raw")) {
+            if (qc_pass && !strcmp(out->path, "qc.json"))
+                *qc_pass = s_qc_verdict(mf_client__store(c), &h);
+            const char *ext = strrchr(out->path, '.');
+            err = mf_outdir_write_raw(o, out->path, mf_client__store(c), &h, ext ? ext + 1 : "");
+        } else {
+            err = mf_outdir_write_signal(o, out->path, mf_client__store(c), &h,
+                                         out->aligned ? (int64_t)r->frames : -1, out->format,
+                                         (int)out->bits);
+        }
     }
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
     mf_outdir_free(&o);
     if (err == MF_OK && summary) {
-        size_t stems = r->n_outputs ? r->n_outputs - 1 : 0;
-        size_t n = strlen(outdir) + 128;
+        size_t stems = 0, masters = 0;
+        for (size_t i = 0; i < r->n_outputs; i++) {
+            stems += !strncmp(r->outputs[i]->path, "stems/", 6);
+            masters += !strncmp(r->outputs[i]->path, "master/", 7);
+        }
+        size_t n = strlen(outdir) + 160;
         if ((*summary = malloc(n)))
-            snprintf(*summary, n, "%s/ (mix.wav, %zu stem%s, manifest.json)", outdir, stems,
-                     stems == 1 ? "" : "s");
+            snprintf(*summary, n, "%s/ (mix.wav, %zu stem%s, %zu master%s, qc.json, manifest.json)",
+                     outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s");
     }
     mixfarm__envelope__free_unpacked(rep, NULL);
     return err;

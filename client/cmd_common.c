@@ -67,10 +67,14 @@ void mf_conn_close(mf_conn_t *c)
 int mf_cli_exit_for(mf_err_t err)
 {
     switch (err) {
-    case MF_OK: return MF_EXIT_OK;
-    case MF_ERR_UNREACHABLE: return MF_EXIT_UNREACHABLE;
-    case MF_ERR_INVALID: return MF_EXIT_USAGE;
-    default: return MF_EXIT_FAILED;
+    case MF_OK:
+        return MF_EXIT_OK;
+    case MF_ERR_UNREACHABLE:
+        return MF_EXIT_UNREACHABLE;
+    case MF_ERR_INVALID:
+        return MF_EXIT_USAGE;
+    default:
+        return MF_EXIT_FAILED;
     }
 }
 
@@ -85,9 +89,21 @@ mf_session_t *mf_cli_load_session(const char *path)
         if (s->tracks[i].src_rate != s->sample_rate)
             mf_info("%s: tracks[%zu] \"%s\": %d Hz, resampled to the session's %d Hz", path, i,
                     s->tracks[i].ch.name, s->tracks[i].src_rate, s->sample_rate);
-    if (s && (s->mastering || s->outputs))
-        mf_warn("%s: mastering and deliverables are not in this version yet; writing the mix "
-                "and stems only",
+    for (size_t i = 0; s && i < json_array_size(s->outputs); i++) {
+        const char *fmt =
+            json_string_value(json_object_get(json_array_get(s->outputs, i), "format"));
+        const json_t *rate = json_object_get(json_array_get(s->outputs, i), "sample_rate");
+        if (fmt && (!strcmp(fmt, "mp3") || !strcmp(fmt, "opus")))
+            mf_warn("%s: outputs[%zu]: %s deliverables are not in this version yet; skipped", path,
+                    i, fmt);
+        else if (rate && json_integer_value(rate) != s->sample_rate)
+            mf_warn("%s: outputs[%zu]: delivering at another sample rate is not in this version "
+                    "yet; written at %d Hz",
+                    path, i, s->sample_rate);
+    }
+    if (s && s->outputs && !s->mastering)
+        mf_warn("%s: outputs are the master's deliverables; a session with no mastering writes "
+                "the mix and stems only",
                 path);
     return s;
 }

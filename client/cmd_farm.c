@@ -23,11 +23,11 @@ static int s_parse(int argc, char **argv, const char *usage, const char *allowed
                    farm_opts_t *o)
 {
     static const struct option longs[] = {{"coordinator", required_argument, 0, 'c'},
-                                           {"output", required_argument, 0, 'o'},
-                                           {"json", no_argument, 0, 'j'},
-                                           {"priority", required_argument, 0, 'p'},
-                                           {"help", no_argument, 0, 'h'},
-                                           {0, 0, 0, 0}};
+                                          {"output", required_argument, 0, 'o'},
+                                          {"json", no_argument, 0, 'j'},
+                                          {"priority", required_argument, 0, 'p'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     optind = 1;
     int c;
@@ -110,8 +110,8 @@ static json_t *s_status_json(const Mixfarm__JobStatus *j)
 int mf_cmd_status(int argc, char **argv)
 {
     farm_opts_t o;
-    int rc = s_parse(argc, argv, "mixfarm status [JOB] --coordinator ENDPOINT [--json]", "cj", 0,
-                     &o);
+    int rc =
+        s_parse(argc, argv, "mixfarm status [JOB] --coordinator ENDPOINT [--json]", "cj", 0, &o);
     if (rc >= 0) return rc;
     uint64_t job = 0;
     if (o.arg && (rc = s_job_id(o.arg, &job)) >= 0) return rc;
@@ -140,10 +140,9 @@ int mf_cmd_status(int argc, char **argv)
         } else {
             for (size_t i = 0; i < r->n_jobs; i++) {
                 const Mixfarm__JobStatus *j = r->jobs[i];
-                printf("job %" PRIu64 "  %-9s %u/%u tasks (%u cached)  %.1f/%.1f s  %s%s\n",
-                       j->job, j->state, j->tasks_done, j->tasks_total, j->tasks_cached,
-                       j->audio_s_done, j->audio_s_total, j->name,
-                       j->error[0] ? "  error: " : "");
+                printf("job %" PRIu64 "  %-9s %u/%u tasks (%u cached)  %.1f/%.1f s  %s%s\n", j->job,
+                       j->state, j->tasks_done, j->tasks_total, j->tasks_cached, j->audio_s_done,
+                       j->audio_s_total, j->name, j->error[0] ? "  error: " : "");
                 if (j->error[0]) printf("    %s\n", j->error);
             }
         }
@@ -178,7 +177,7 @@ int mf_cmd_fetch(int argc, char **argv)
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
     char *summary = NULL;
-    mf_err_t err = mf_client_fetch(conn.client, job, o.outdir, &summary);
+    mf_err_t err = mf_client_fetch(conn.client, job, o.outdir, &summary, NULL);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     if (err == MF_OK) printf("mixfarm: fetched job %" PRIu64 " into %s\n", job, summary);

@@ -42,19 +42,19 @@ static void s_help(FILE *out)
 
 static int s_parse(int argc, char **argv, render_opts_t *o)
 {
-    static const struct option longs[] = {{"output", required_argument, 0, 'o'},
-                                           {"workers", required_argument, 0, 'w'},
-                                           {"quiet", no_argument, 0, 'q'},
-                                           {"coordinator", required_argument, 0, 'c'},
-                                           {"help", no_argument, 0, 'h'},
-                                           {0, 0, 0, 0}};
+    static const struct option longs[] = {
+        {"output", required_argument, 0, 'o'}, {"workers", required_argument, 0, 'w'},
+        {"quiet", no_argument, 0, 'q'},        {"coordinator", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (render_opts_t){.workers = cores > 0 ? (int)cores : 1};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:w:c:qh", longs, NULL)) != -1) {
         switch (c) {
-        case 'o': o->outdir = optarg; break;
+        case 'o':
+            o->outdir = optarg;
+            break;
         case 'w':
             if ((o->workers = mf_cli_positive_int(optarg)) < 0) {
                 fprintf(stderr, "mixfarm: render: --workers: not a count from 1 to 4096: %s\n",
@@ -62,10 +62,18 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
                 return MF_EXIT_USAGE;
             }
             break;
-        case 'c': o->coordinator = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': s_help(stdout); return MF_EXIT_OK;
-        default: s_help(stderr); return MF_EXIT_USAGE;
+        case 'c':
+            o->coordinator = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            s_help(stdout);
+            return MF_EXIT_OK;
+        default:
+            s_help(stderr);
+            return MF_EXIT_USAGE;
         }
     }
     if (optind != argc - 1 || !o->outdir) {
@@ -103,9 +111,10 @@ int mf_cmd_render(int argc, char **argv)
     }
     uint64_t job = 0;
     char *summary = NULL;
+    int qc_pass = 1;
     mf_err_t err = mf_client_submit(conn.client, s, 0, &job);
     if (err == MF_OK) err = mf_client_watch(conn.client, job, !o.quiet && isatty(2));
-    if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary);
+    if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     else if (err != MF_OK && err != MF_ERR_INVALID && err != MF_ERR_TASK)
@@ -113,8 +122,12 @@ int mf_cmd_render(int argc, char **argv)
     if (err == MF_OK && !o.quiet)
         printf("mixfarm: rendered \"%s\" into %s on %s in %.2f s\n", s->name, summary,
                o.coordinator ? o.coordinator : "the embedded farm", s_now() - t0);
+    /* A master that fails its QC is work that failed (CLI.md exit 1); an
+     * unmastered mix only reports what it found. */
+    int failed_qc = err == MF_OK && s->mastering && !qc_pass;
+    if (failed_qc) mf_error("%s: the master failed QC (see %s/qc.json)", o.session, o.outdir);
     free(summary);
     mf_conn_close(&conn);
     mf_session_free(&s);
-    return mf_cli_exit_for(err);
+    return failed_qc ? MF_EXIT_FAILED : mf_cli_exit_for(err);
 }

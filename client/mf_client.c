@@ -51,10 +51,19 @@ void mf_client_free(mf_client_t **cp)
     *cp = NULL;
 }
 
-const char *mf_client_endpoint(const mf_client_t *c) { return c->endpoint; }
+const char *mf_client_endpoint(const mf_client_t *c)
+{
+    return c->endpoint;
+}
 
-void *mf_client__socket(mf_client_t *c) { return c->sock; }
-mf_store_t *mf_client__store(mf_client_t *c) { return c->local; }
+void *mf_client__socket(mf_client_t *c)
+{
+    return c->sock;
+}
+mf_store_t *mf_client__store(mf_client_t *c)
+{
+    return c->local;
+}
 
 mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
                         Mixfarm__Envelope **reply)

@@ -36,7 +36,9 @@ mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, u
  * MF_ERR_CANCELLED when cancelled. */
 mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show);
 /* Fetches a finished job's outputs into outdir. On success *summary (if
- * given) holds a one-line description to free(). */
-mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary);
+ * given) holds a one-line description to free(), and *qc_pass (if given)
+ * whether qc.json passed; its problems are printed as warnings. */
+mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary,
+                         int *qc_pass);
 
 #endif

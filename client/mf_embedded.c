@@ -70,8 +70,8 @@ mf_embedded_t *mf_embedded_start(int workers)
     free(blobs);
     if (!e->zctx || !e->store) goto fail;
     e->binds[0] = e->endpoint;
-    e->copts = (mf_coord_opts_t){.zctx = e->zctx, .binds = e->binds, .n_binds = 1,
-                                 .state_dir = e->state_dir};
+    e->copts = (mf_coord_opts_t){
+        .zctx = e->zctx, .binds = e->binds, .n_binds = 1, .state_dir = e->state_dir};
     if (pthread_create(&e->coord_thread, NULL, s_coord_main, e) != 0) goto fail;
     e->coord_started = 1;
     e->workers = calloc((size_t)workers, sizeof *e->workers);
@@ -80,8 +80,11 @@ mf_embedded_t *mf_embedded_start(int workers)
         worker_thread_t *w = &e->workers[i];
         w->farm = e;
         snprintf(w->name, sizeof w->name, "embedded-%d", i + 1);
-        w->opts = (mf_worker_opts_t){.zctx = e->zctx, .endpoint = e->endpoint, .name = w->name,
-                                     .slots = 1, .shared_store = e->store};
+        w->opts = (mf_worker_opts_t){.zctx = e->zctx,
+                                     .endpoint = e->endpoint,
+                                     .name = w->name,
+                                     .slots = 1,
+                                     .shared_store = e->store};
         if (pthread_create(&w->thread, NULL, s_worker_main, w) != 0) goto fail;
         w->started = 1;
         e->n_workers++;
@@ -111,6 +114,15 @@ void mf_embedded_stop(mf_embedded_t **ep)
     *ep = NULL;
 }
 
-void *mf_embedded_zctx(const mf_embedded_t *e) { return e->zctx; }
-const char *mf_embedded_endpoint(const mf_embedded_t *e) { return e->endpoint; }
-mf_store_t *mf_embedded_store(const mf_embedded_t *e) { return e->store; }
+void *mf_embedded_zctx(const mf_embedded_t *e)
+{
+    return e->zctx;
+}
+const char *mf_embedded_endpoint(const mf_embedded_t *e)
+{
+    return e->endpoint;
+}
+mf_store_t *mf_embedded_store(const mf_embedded_t *e)
+{
+    return e->store;
+}

@@ -4,6 +4,7 @@
 #include "mf_pcm.h"
 
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -14,8 +15,9 @@
 
 typedef struct {
     char *rel;
-    int64_t frames;
-    int rate, channels;
+    char format[8];
+    int64_t frames; /* -1 for a file that is not audio */
+    int rate, channels, bits;
 } staged_t;
 
 struct mf_outdir {
@@ -73,62 +75,142 @@ fail:
     return NULL;
 }
 
-static SNDFILE *s_open_wav(const char *path, int channels, int rate, int64_t frames)
+static int s_sf_format(const char *format, int bits, int64_t frames, int channels)
 {
+    int sub = bits == 16 ? SF_FORMAT_PCM_16 : bits == 24 ? SF_FORMAT_PCM_24 : SF_FORMAT_FLOAT;
+    if (!strcmp(format, "aiff")) return SF_FORMAT_AIFF | sub;
+    if (!strcmp(format, "flac")) return SF_FORMAT_FLAC | sub;
     /* A plain WAV unless the data outgrows what its 32-bit sizes can say. */
-    int big = frames * channels * (int64_t)sizeof(float) > 0xFFFF0000LL;
-    SF_INFO info = {.samplerate = rate, .channels = channels,
-                    .format = (big ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | SF_FORMAT_FLOAT};
+    int big = frames * channels * (bits / 8) > 0xFFFF0000LL;
+    return (big ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | sub;
+}
+
+static SNDFILE *s_open(const char *path, int channels, int rate, int64_t frames, const char *format,
+                       int bits)
+{
+    SF_INFO info = {.samplerate = rate,
+                    .channels = channels,
+                    .format = s_sf_format(format, bits, frames, channels)};
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
     /* No PEAK chunk: its timestamp would make identical renders differ. */
     if (sf) sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     return sf;
 }
 
+/* Word-length reduction with TPDF dither (two uniform variables, +-1 LSB
+ * peak), from a fixed seed so identical renders give identical bits. */
+typedef struct {
+    uint64_t state;
+} dither_t;
+
+static double s_uniform(dither_t *d)
+{
+    d->state ^= d->state << 13, d->state ^= d->state >> 7, d->state ^= d->state << 17;
+    return (double)(d->state >> 11) * (1.0 / 9007199254740992.0) - 0.5;
+}
+
+static void s_quantize(dither_t *d, const float *in, int *out, size_t n, int bits)
+{
+    const double scale = (double)(1u << (bits - 1)), lo = -scale, hi = scale - 1;
+    for (size_t i = 0; i < n; i++) {
+        double y = floor((double)in[i] * scale + s_uniform(d) + s_uniform(d) + 0.5);
+        y = y < lo ? lo : y > hi ? hi : y;
+        out[i] = (int)y * (1 << (32 - bits)); /* libsndfile's int scale: full 32 bits */
+    }
+}
+
+static mf_err_t s_stage(mf_outdir_t *o, staged_t f)
+{
+    staged_t *fs = realloc(o->files, (o->n + 1) * sizeof *fs);
+    if (!fs || !f.rel) {
+        free(f.rel);
+        if (fs) o->files = fs;
+        return MF_ERR_NOMEM;
+    }
+    o->files = fs;
+    o->files[o->n++] = f;
+    return MF_OK;
+}
+
 mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
-                                const mf_hash_t *blob, int64_t frames)
+                                const mf_hash_t *blob, int64_t frames, const char *format, int bits)
 {
     mf_pcm_reader_t *r = NULL;
     mf_err_t err = mf_pcm_reader_open(s, blob, &r);
     if (err != MF_OK) return err;
     const mf_pcm_info_t *info = mf_pcm_reader_info(r);
+    if (frames < 0) frames = info->start + info->frames;
     char *path = s_fmt("%s/%s", o->stage, relpath);
     SNDFILE *sf = NULL;
-    float *buf = malloc(sizeof(float) * 2 * 4096);
-    if (!path || !buf || s_mkdirs(o->stage, relpath) != 0) {
+    enum { BLOCK = 4096 };
+    float *buf = malloc(sizeof(float) * 2 * BLOCK);
+    int *ibuf = bits < 32 ? malloc(sizeof(int) * 2 * BLOCK) : NULL;
+    dither_t d = {0x9E3779B97F4A7C15ull};
+    if (!path || !buf || (bits < 32 && !ibuf) || s_mkdirs(o->stage, relpath) != 0) {
         err = MF_ERR_IO;
         goto done;
     }
-    sf = s_open_wav(path, info->channels, info->rate, frames);
+    sf = s_open(path, info->channels, info->rate, frames, format, bits);
     if (!sf) {
         mf_error("%s/%s: %s", o->dir, relpath, sf_strerror(NULL));
         err = MF_ERR_IO;
         goto done;
     }
-    for (int64_t t = 0; t < frames && err == MF_OK; t += 4096) {
-        size_t n = (size_t)(frames - t < 4096 ? frames - t : 4096);
+    for (int64_t t = 0; t < frames && err == MF_OK; t += BLOCK) {
+        size_t n = (size_t)(frames - t < BLOCK ? frames - t : BLOCK);
         err = mf_pcm_reader_read_span(r, t, n, buf);
-        if (err == MF_OK && sf_writef_float(sf, buf, (sf_count_t)n) != (sf_count_t)n) {
+        sf_count_t wrote = 0;
+        if (err == MF_OK && ibuf) {
+            s_quantize(&d, buf, ibuf, n * (size_t)info->channels, bits);
+            wrote = sf_writef_int(sf, ibuf, (sf_count_t)n);
+        } else if (err == MF_OK) {
+            wrote = sf_writef_float(sf, buf, (sf_count_t)n);
+        }
+        if (err == MF_OK && wrote != (sf_count_t)n) {
             mf_error("%s/%s: %s", o->dir, relpath, sf_strerror(sf));
             err = MF_ERR_IO;
         }
     }
     if (sf_close(sf) != 0 && err == MF_OK) err = MF_ERR_IO;
-    sf = NULL;
     if (err == MF_OK) {
-        staged_t *f = realloc(o->files, (o->n + 1) * sizeof *f);
-        if (!f) {
-            err = MF_ERR_NOMEM;
-            goto done;
-        }
-        o->files = f;
-        o->files[o->n++] = (staged_t){.rel = strdup(relpath), .frames = frames,
-                                      .rate = info->rate, .channels = info->channels};
+        staged_t f = {.rel = strdup(relpath),
+                      .frames = frames,
+                      .rate = info->rate,
+                      .channels = info->channels,
+                      .bits = bits};
+        snprintf(f.format, sizeof f.format, "%s", format);
+        err = s_stage(o, f);
     }
 done:
     free(buf);
+    free(ibuf);
     free(path);
     mf_pcm_reader_free(&r);
+    return err;
+}
+
+mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                             const mf_hash_t *blob, const char *format)
+{
+    char *src = mf_store_path(s, blob), *path = s_fmt("%s/%s", o->stage, relpath);
+    FILE *in = src ? fopen(src, "rb") : NULL, *out = NULL;
+    mf_err_t err = in && path && s_mkdirs(o->stage, relpath) == 0 && (out = fopen(path, "wb"))
+                       ? MF_OK
+                       : MF_ERR_IO;
+    char buf[1 << 16];
+    size_t n;
+    while (err == MF_OK && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) err = MF_ERR_IO;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) err = MF_ERR_IO;
+    if (err != MF_OK) mf_error("%s/%s: cannot write it", o->dir, relpath);
+    if (err == MF_OK) {
+        staged_t f = {.rel = strdup(relpath), .frames = -1};
+        snprintf(f.format, sizeof f.format, "%s", format);
+        err = s_stage(o, f);
+    }
+    free(src);
+    free(path);
     return err;
 }
 
@@ -139,10 +221,17 @@ static json_t *s_file_entry(const char *stage, const staged_t *f)
     mf_hash_t h;
     json_t *e = NULL;
     if (path && stat(path, &st) == 0 && mf_hash_file(path, &h) == 0)
-        e = json_pack("{s:s,s:I,s:s,s:s,s:i,s:i,s:s,s:f}", "path", f->rel, "size",
-                      (json_int_t)st.st_size, "sha256", h.hex, "format", "wav", "channels",
-                      f->channels, "sample_rate", f->rate, "encoding", "float32", "duration_s",
-                      (double)f->frames / f->rate);
+        e = json_pack("{s:s,s:I,s:s,s:s}", "path", f->rel, "size", (json_int_t)st.st_size, "sha256",
+                      h.hex, "format", f->format);
+    if (e && f->frames >= 0) {
+        json_object_set_new(e, "channels", json_integer(f->channels));
+        json_object_set_new(e, "sample_rate", json_integer(f->rate));
+        json_object_set_new(e, "encoding",
+                            json_string(f->bits == 32   ? "float32"
+                                        : f->bits == 24 ? "pcm24"
+                                                        : "pcm16"));
+        json_object_set_new(e, "duration_s", json_real((double)f->frames / f->rate));
+    }
     free(path);
     return e;
 }

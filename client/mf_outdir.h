@@ -14,10 +14,17 @@ typedef struct mf_outdir mf_outdir_t;
 /* Creates OUTDIR if needed and a staging folder in it. NULL on failure
  * (logged, naming the folder). */
 mf_outdir_t *mf_outdir_open(const char *outdir);
-/* Writes a signal blob as a 32-bit float WAV at relpath ("stems/Drums.wav"),
- * placed on a timeline [0, frames): zeros where the signal is silent. */
+/* Writes a signal blob at relpath ("stems/Drums.wav") as format "wav",
+ * "aiff" or "flac" with bits 16 or 24 (TPDF-dithered, deterministic) or 32
+ * (float), over the timeline [0, frames): zeros where the signal is silent.
+ * frames < 0: up to the signal's own end. */
 mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
-                                const mf_hash_t *blob, int64_t frames);
+                                const mf_hash_t *blob, int64_t frames, const char *format,
+                                int bits);
+/* Writes a blob's bytes as they are (qc.json); format names it in the
+ * manifest ("json", "html"). */
+mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                             const mf_hash_t *blob, const char *format);
 /* Writes manifest.json, moves every staged file into place and removes the
  * staging folder. On any failure nothing further is renamed. */
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name);

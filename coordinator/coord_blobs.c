@@ -45,8 +45,10 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     }
     d.total_size = (uint64_t)size;
     uint32_t want = m->length < MF_BLOB_CHUNK ? m->length : MF_BLOB_CHUNK;
-    if (m->offset > (uint64_t)size) want = 0;
-    else if ((uint64_t)size - m->offset < want) want = (uint32_t)((uint64_t)size - m->offset);
+    if (m->offset > (uint64_t)size)
+        want = 0;
+    else if ((uint64_t)size - m->offset < want)
+        want = (uint32_t)((uint64_t)size - m->offset);
     uint8_t *buf = malloc(want ? want : 1);
     if (!buf || fseeko(f, (off_t)m->offset, SEEK_SET) != 0 || fread(buf, 1, want, f) != want) {
         d.error = "read error";
@@ -59,8 +61,8 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     free(buf);
 }
 
-static void s_ack(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t received,
-                  int done, const char *error)
+static void s_ack(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t received, int done,
+                  const char *error)
 {
     Mixfarm__BlobPutAck a = MIXFARM__BLOB_PUT_ACK__INIT;
     a.hash = (char *)hash;
@@ -135,7 +137,7 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     mf_hash_t got;
     mf_err_t err = mf_blob_writer_commit(u->writer, &got);
     u->writer = NULL;
-    const char *why = err != MF_OK                ? "the store cannot take it"
+    const char *why = err != MF_OK               ? "the store cannot take it"
                       : strcmp(got.hex, m->hash) ? "the bytes do not match the hash"
                                                  : NULL;
     if (why) mf_warn("upload of %.12s refused: %s", m->hash, why);

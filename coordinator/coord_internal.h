@@ -43,7 +43,7 @@ typedef struct {
     double last_recv, last_send;
     uint64_t *running; /* wire ids, up to slots */
     int n_running;
-    int failures;      /* consecutive failed tasks */
+    int failures;       /* consecutive failed tasks */
     double avoid_until; /* a worker that keeps failing gets no tasks until then */
 } worker_t;
 

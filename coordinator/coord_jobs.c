@@ -194,8 +194,9 @@ static void s_submit_reply(coord_t *c, const mf_peer_t *peer, uint64_t job, cons
         const mf_diag_t *it = &d->items[i];
         size_t n = strlen(it->path) + strlen(it->message) + 16;
         if (!(lines[r.n_problems] = malloc(n))) break;
-        snprintf(lines[r.n_problems++], n, "%s%s%s%s", it->kind == MF_DIAG_WARNING ? "warning: " : "",
-                 it->path, it->path[0] ? ": " : "", it->message);
+        snprintf(lines[r.n_problems++], n, "%s%s%s%s",
+                 it->kind == MF_DIAG_WARNING ? "warning: " : "", it->path, it->path[0] ? ": " : "",
+                 it->message);
     }
     r.problems = lines;
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
@@ -216,8 +217,8 @@ void mf_coord_on_submit(coord_t *c, const mf_peer_t *peer, const Mixfarm__Submit
     char *text = sources ? json_dumps(sources, JSON_COMPACT) : NULL;
     mf_diags_t d;
     mf_diags_init(&d, m->name);
-    uint64_t id = text ? mf_journal_add_job(c->journal, m->name, m->document, text, m->priority)
-                       : 0;
+    uint64_t id =
+        text ? mf_journal_add_job(c->journal, m->name, m->document, text, m->priority) : 0;
     job_t *j = id ? s_make_job(c, id, m->name, m->document, sources, m->priority, &d) : NULL;
     if (j) {
         mf_info("job %llu (%s): %zu tasks, priority %d", (unsigned long long)id, j->name,
@@ -275,9 +276,9 @@ static void s_restore(void *ctx, const mf_journal_job_t *row)
     json_t *sources = json_loads(row->sources, 0, &err);
     mf_diags_t d;
     mf_diags_init(&d, row->name);
-    job_t *j = json_is_array(sources) ? s_make_job(c, row->id, row->name, row->document, sources,
-                                                   row->priority, &d)
-                                      : NULL;
+    job_t *j = json_is_array(sources)
+                   ? s_make_job(c, row->id, row->name, row->document, sources, row->priority, &d)
+                   : NULL;
     if (j) {
         mf_info("job %llu (%s): resumed", (unsigned long long)row->id, row->name);
     } else {
@@ -355,7 +356,7 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
     r.job = m->job;
     job_t *j = mf_coord_job(c, m->job);
     char err[160];
-    if (!j || j->state != JOB_DONE) {
+    if (!j || j->state != JOB_DONE || !j->session) {
         snprintf(err, sizeof err, !j ? "no such job" : "the job is %s, not done",
                  j ? mf_job_state_name(j->state) : "");
         r.error = err;
@@ -363,31 +364,30 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
         return;
     }
     const mf_plan_t *p = j->plan;
-    size_t n = 1 + p->n_stems;
-    Mixfarm__OutputRef *outs = calloc(n, sizeof *outs);
-    Mixfarm__OutputRef **ptrs = calloc(n, sizeof *ptrs);
-    char **paths = calloc(n, sizeof *paths);
+    Mixfarm__OutputRef *outs = calloc(p->n_outputs + 1, sizeof *outs);
+    Mixfarm__OutputRef **ptrs = calloc(p->n_outputs + 1, sizeof *ptrs);
     mf_pcm_info_t info = {0};
     const mf_hash_t *mix = mf_sched_port(j->sched, p->mix);
-    if (!outs || !ptrs || !paths || !mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
+    if (!outs || !ptrs || !mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
         r.error = "the job's outputs are gone from the store";
     } else {
         r.session_name = j->session->name;
         r.frames = (uint64_t)(info.start + info.frames);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < p->n_outputs; i++) {
+            const mf_plan_output_t *o = &p->outputs[i];
+            const mf_hash_t *h = mf_sched_port(j->sched, o->port);
+            if (!h) continue;
             mixfarm__output_ref__init(&outs[i]);
-            const mf_hash_t *h = i == 0 ? mix : mf_sched_port(j->sched, p->stems[i - 1].port);
-            paths[i] = i == 0 ? strdup("mix.wav") : mf_plan_stem_path(p->stems[i - 1].name);
-            if (!paths[i] || !h) break;
-            outs[i].path = paths[i];
+            outs[i].path = o->path;
             outs[i].hash = (char *)h->hex;
+            outs[i].format = o->format;
+            outs[i].bits = (uint32_t)o->bits;
+            outs[i].aligned = o->aligned;
             ptrs[r.n_outputs++] = &outs[i];
         }
         r.outputs = ptrs;
     }
     s_fetch_reply(c, peer, &r);
-    for (size_t i = 0; paths && i < n; i++) free(paths[i]);
-    free(paths);
     free(outs);
     free(ptrs);
 }

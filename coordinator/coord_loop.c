@@ -43,8 +43,10 @@ void mf_coord_send(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env)
 static void s_refuse(coord_t *c, const mf_peer_t *peer, uint32_t version)
 {
     char name[80], reason[160];
-    snprintf(reason, sizeof reason, "protocol version %u is not supported (this coordinator "
-             "speaks %d)", version, MF_PROTOCOL_VERSION);
+    snprintf(reason, sizeof reason,
+             "protocol version %u is not supported (this coordinator "
+             "speaks %d)",
+             version, MF_PROTOCOL_VERSION);
     mf_warn("refused peer %s: %s", mf_peer_name(peer, name, sizeof name), reason);
     Mixfarm__Refuse r = MIXFARM__REFUSE__INIT;
     r.reason = reason;
@@ -63,16 +65,35 @@ static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope 
     worker_t *w = mf_coord_worker(c, peer);
     if (w) w->last_recv = mf_coord_now();
     switch (env->body_case) {
-    case MIXFARM__ENVELOPE__BODY_HELLO: mf_coord_on_hello(c, peer, env->hello); break;
-    case MIXFARM__ENVELOPE__BODY_RESULT: mf_coord_on_result(c, peer, env->result); break;
-    case MIXFARM__ENVELOPE__BODY_HEARTBEAT: break;
-    case MIXFARM__ENVELOPE__BODY_BLOB_GET: mf_coord_on_blob_get(c, peer, env->blob_get); break;
-    case MIXFARM__ENVELOPE__BODY_BLOB_PUT: mf_coord_on_blob_put(c, peer, env->blob_put); break;
-    case MIXFARM__ENVELOPE__BODY_BLOB_HAVE: mf_coord_on_blob_have(c, peer, env->blob_have); break;
-    case MIXFARM__ENVELOPE__BODY_SUBMIT: mf_coord_on_submit(c, peer, env->submit); break;
-    case MIXFARM__ENVELOPE__BODY_STATUS: mf_coord_on_status(c, peer, env->status); break;
-    case MIXFARM__ENVELOPE__BODY_FETCH: mf_coord_on_fetch(c, peer, env->fetch); break;
-    case MIXFARM__ENVELOPE__BODY_CANCEL: mf_coord_on_cancel(c, peer, env->cancel); break;
+    case MIXFARM__ENVELOPE__BODY_HELLO:
+        mf_coord_on_hello(c, peer, env->hello);
+        break;
+    case MIXFARM__ENVELOPE__BODY_RESULT:
+        mf_coord_on_result(c, peer, env->result);
+        break;
+    case MIXFARM__ENVELOPE__BODY_HEARTBEAT:
+        break;
+    case MIXFARM__ENVELOPE__BODY_BLOB_GET:
+        mf_coord_on_blob_get(c, peer, env->blob_get);
+        break;
+    case MIXFARM__ENVELOPE__BODY_BLOB_PUT:
+        mf_coord_on_blob_put(c, peer, env->blob_put);
+        break;
+    case MIXFARM__ENVELOPE__BODY_BLOB_HAVE:
+        mf_coord_on_blob_have(c, peer, env->blob_have);
+        break;
+    case MIXFARM__ENVELOPE__BODY_SUBMIT:
+        mf_coord_on_submit(c, peer, env->submit);
+        break;
+    case MIXFARM__ENVELOPE__BODY_STATUS:
+        mf_coord_on_status(c, peer, env->status);
+        break;
+    case MIXFARM__ENVELOPE__BODY_FETCH:
+        mf_coord_on_fetch(c, peer, env->fetch);
+        break;
+    case MIXFARM__ENVELOPE__BODY_CANCEL:
+        mf_coord_on_cancel(c, peer, env->cancel);
+        break;
     default: {
         char name[80];
         mf_warn("dropped a message of kind %d from %s: not for the coordinator",

@@ -19,38 +19,37 @@ static void s_on_signal(int sig)
 
 static void s_help(FILE *out)
 {
-    fprintf(out,
-            "usage: mixfarm-coordinator --bind ENDPOINT --state DIR [--verbose]\n\n"
-            "Takes render jobs from mixfarm clients, plans them into task graphs and hands\n"
-            "the tasks to mixfarm-worker processes. Every job and task state change is\n"
-            "journaled in DIR/journal.db (SQLite, WAL) and every signal is a blob in\n"
-            "DIR/blobs/, so a restarted coordinator resumes unfinished jobs without\n"
-            "redoing finished tasks.\n\n"
-            "options:\n"
-            "  -b, --bind ENDPOINT  where workers and clients connect, e.g. tcp://*:5555\n"
-            "                       (may be given more than once)\n"
-            "  -s, --state DIR      journal and blob store (created if missing)\n"
-            "  -v, --verbose        log every task\n"
-            "  -h, --help           this text\n"
-            "      --version        the version\n"
-            "      --bench-noop-tasks N  start with a job of N no-op tasks (to measure\n"
-            "                       dispatch: tests/bench/bench_farm.sh)\n\n"
-            "example:\n"
-            "  mixfarm-coordinator --bind tcp://*:5555 --state /var/lib/mixfarm\n"
-            "  mixfarm-worker --connect tcp://render01:5555\n"
-            "  mixfarm render song.json -o out --coordinator tcp://render01:5555\n\n"
-            "SIGTERM or SIGINT stop it cleanly.\n");
+    fprintf(out, "usage: mixfarm-coordinator --bind ENDPOINT --state DIR [--verbose]\n\n"
+                 "Takes render jobs from mixfarm clients, plans them into task graphs and hands\n"
+                 "the tasks to mixfarm-worker processes. Every job and task state change is\n"
+                 "journaled in DIR/journal.db (SQLite, WAL) and every signal is a blob in\n"
+                 "DIR/blobs/, so a restarted coordinator resumes unfinished jobs without\n"
+                 "redoing finished tasks.\n\n"
+                 "options:\n"
+                 "  -b, --bind ENDPOINT  where workers and clients connect, e.g. tcp://*:5555\n"
+                 "                       (may be given more than once)\n"
+                 "  -s, --state DIR      journal and blob store (created if missing)\n"
+                 "  -v, --verbose        log every task\n"
+                 "  -h, --help           this text\n"
+                 "      --version        the version\n"
+                 "      --bench-noop-tasks N  start with a job of N no-op tasks (to measure\n"
+                 "                       dispatch: tests/bench/bench_farm.sh)\n\n"
+                 "example:\n"
+                 "  mixfarm-coordinator --bind tcp://*:5555 --state /var/lib/mixfarm\n"
+                 "  mixfarm-worker --connect tcp://render01:5555\n"
+                 "  mixfarm render song.json -o out --coordinator tcp://render01:5555\n\n"
+                 "SIGTERM or SIGINT stop it cleanly.\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {{"bind", required_argument, 0, 'b'},
-                                           {"state", required_argument, 0, 's'},
-                                           {"verbose", no_argument, 0, 'v'},
-                                           {"help", no_argument, 0, 'h'},
-                                           {"version", no_argument, 0, 'V'},
-                                           {"bench-noop-tasks", required_argument, 0, 'N'},
-                                           {0, 0, 0, 0}};
+                                          {"state", required_argument, 0, 's'},
+                                          {"verbose", no_argument, 0, 'v'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {"version", no_argument, 0, 'V'},
+                                          {"bench-noop-tasks", required_argument, 0, 'N'},
+                                          {0, 0, 0, 0}};
     const char *binds[16];
     size_t n_binds = 0;
     const char *state = NULL;
@@ -62,18 +61,31 @@ int main(int argc, char **argv)
         case 'b':
             if (n_binds < 16) binds[n_binds++] = optarg;
             break;
-        case 's': state = optarg; break;
-        case 'v': level = MF_LOG_DEBUG; break;
-        case 'h': s_help(stdout); return 0;
-        case 'V': printf("mixfarm-coordinator %s\n", MF_VERSION); return 0;
-        case 'N': noop = strtoul(optarg, NULL, 10); break;
-        default: s_help(stderr); return 2;
+        case 's':
+            state = optarg;
+            break;
+        case 'v':
+            level = MF_LOG_DEBUG;
+            break;
+        case 'h':
+            s_help(stdout);
+            return 0;
+        case 'V':
+            printf("mixfarm-coordinator %s\n", MF_VERSION);
+            return 0;
+        case 'N':
+            noop = strtoul(optarg, NULL, 10);
+            break;
+        default:
+            s_help(stderr);
+            return 2;
         }
     }
     if (optind != argc || !n_binds || !state) {
         fprintf(stderr, "mixfarm-coordinator: %s\n",
-                optind != argc ? "unexpected argument" : !n_binds ? "where to listen? (--bind)"
-                                                                  : "where to keep state? (--state)");
+                optind != argc ? "unexpected argument"
+                : !n_binds     ? "where to listen? (--bind)"
+                               : "where to keep state? (--state)");
         return 2;
     }
     mf_log_init("mixfarm-coordinator", level);
@@ -81,7 +93,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     void *zctx = zmq_ctx_new();
-    mf_coord_opts_t o = {.zctx = zctx, .binds = binds, .n_binds = n_binds, .state_dir = state,
+    mf_coord_opts_t o = {.zctx = zctx,
+                         .binds = binds,
+                         .n_binds = n_binds,
+                         .state_dir = state,
                          .bench_noop_tasks = noop};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);

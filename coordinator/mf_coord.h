@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 typedef struct {
-    void *zctx;              /* ZeroMQ context to use (shared for inproc) */
+    void *zctx;               /* ZeroMQ context to use (shared for inproc) */
     const char *const *binds; /* endpoints to bind, e.g. "tcp://127.0.0.1:5555" */
     size_t n_binds;
     const char *state_dir;   /* journal.db and blobs/ live here */

@@ -71,8 +71,7 @@ mf_journal_t *mf_journal_open(const char *state_dir)
                   " error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   &j->task) ||
         s_prepare(j, "SELECT outputs FROM actions WHERE key = ?", &j->action_get) ||
-        s_prepare(j, "INSERT OR REPLACE INTO actions (key, outputs) VALUES (?, ?)",
-                  &j->action_put))
+        s_prepare(j, "INSERT OR REPLACE INTO actions (key, outputs) VALUES (?, ?)", &j->action_put))
         mf_journal_free(&j);
     return j;
 }
@@ -177,9 +176,12 @@ int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journa
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         mf_journal_job_t job = {.id = (uint64_t)sqlite3_column_int64(st, 0),
-                                .name = s_col(st, 1), .document = s_col(st, 2),
-                                .sources = s_col(st, 3), .priority = sqlite3_column_int(st, 4),
-                                .state = s_col(st, 5), .error = s_col(st, 6),
+                                .name = s_col(st, 1),
+                                .document = s_col(st, 2),
+                                .sources = s_col(st, 3),
+                                .priority = sqlite3_column_int(st, 4),
+                                .state = s_col(st, 5),
+                                .error = s_col(st, 6),
                                 .created = sqlite3_column_double(st, 7)};
         fn(ctx, &job);
         free(job.name);

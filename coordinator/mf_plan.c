@@ -23,10 +23,14 @@ typedef struct {
 static size_t s_node(const planner_t *p, mf_ref_t r)
 {
     switch (r.kind) {
-    case MF_REF_TRACK: return (size_t)r.index;
-    case MF_REF_BUS: return p->s->n_tracks + (size_t)r.index;
-    case MF_REF_MASTER: return p->s->n_tracks + p->s->n_buses;
-    default: return (size_t)-1;
+    case MF_REF_TRACK:
+        return (size_t)r.index;
+    case MF_REF_BUS:
+        return p->s->n_tracks + (size_t)r.index;
+    case MF_REF_MASTER:
+        return p->s->n_tracks + p->s->n_buses;
+    default:
+        return (size_t)-1;
     }
 }
 
@@ -68,7 +72,10 @@ static void s_visit(planner_t *p, size_t node)
     p->order[p->n_order++] = (int)node;
 }
 
-static double s_finite_db(double db) { return db < MF_DB_SILENT ? MF_DB_SILENT : db; }
+static double s_finite_db(double db)
+{
+    return db < MF_DB_SILENT ? MF_DB_SILENT : db;
+}
 
 static mf_curve_t s_curve(const mf_automation_t *a, int is_db)
 {
@@ -109,7 +116,10 @@ static int s_add_input(mf_plan_task_t *t, mf_port_t port)
     return 0;
 }
 
-static mf_port_t s_port(int task, int output) { return (mf_port_t){.task = task, .output = output}; }
+static mf_port_t s_port(int task, int output)
+{
+    return (mf_port_t){.task = task, .output = output};
+}
 
 static double s_track_length_s(const mf_track_t *t)
 {
@@ -123,8 +133,10 @@ static int s_emit_decode(planner_t *p, size_t i, const mf_hash_t *source)
     const mf_track_t *tr = &p->s->tracks[i];
     mf_plan_task_t *t = s_new_task(p, "decode", tr->ch.name);
     if (!t) return -1;
-    mf_decode_spec_t d = {.from_s = tr->trim_from_s, .length_s = tr->trim_length_s,
-                          .start_s = tr->start_s, .rate = p->s->sample_rate};
+    mf_decode_spec_t d = {.from_s = tr->trim_from_s,
+                          .length_s = tr->trim_length_s,
+                          .start_s = tr->start_s,
+                          .rate = p->s->sample_rate};
     t->params = mf_decode_spec_to_json(&d);
     t->n_out = 1;
     t->audio_s = s_track_length_s(tr);
@@ -165,9 +177,15 @@ static int s_chan_spec(planner_t *p, const mf_channel_t *c, mf_chan_spec_t *spec
     for (size_t a = 0; a < c->n_autos; a++) {
         const mf_automation_t *au = &c->autos[a];
         switch (au->kind) {
-        case MF_AUTO_GAIN: spec->gain_curve = s_curve(au, 1); break;
-        case MF_AUTO_PAN: spec->pan_curve = s_curve(au, 0); break;
-        case MF_AUTO_SEND_LEVEL: spec->outputs[1 + au->index].curve = s_curve(au, 1); break;
+        case MF_AUTO_GAIN:
+            spec->gain_curve = s_curve(au, 1);
+            break;
+        case MF_AUTO_PAN:
+            spec->pan_curve = s_curve(au, 0);
+            break;
+        case MF_AUTO_SEND_LEVEL:
+            spec->outputs[1 + au->index].curve = s_curve(au, 1);
+            break;
         case MF_AUTO_INSERT_PARAM: {
             mf_insert_spec_t *in = &spec->inserts[au->index];
             in->autos[in->n_autos].param = au->param;
@@ -229,8 +247,8 @@ static int s_emit_channel(planner_t *p, size_t node, double session_s)
 static void s_mark_needed(planner_t *p)
 {
     const mf_session_t *s = p->s;
-    for (size_t n = 0; n < p->n_nodes; n++) p->needed[n] = n >= s->n_tracks ||
-                                                          mf_session_track_audible(s, n);
+    for (size_t n = 0; n < p->n_nodes; n++)
+        p->needed[n] = n >= s->n_tracks || mf_session_track_audible(s, n);
     /* A track keying a compressor is rendered even when it is not heard. */
     for (size_t n = 0; n < p->n_nodes; n++) {
         const mf_channel_t *c = s_chan(p, n);
@@ -284,6 +302,7 @@ mf_plan_t *mf_plan_session(const mf_session_t *s, const mf_hash_t *sources)
         p.plan->mix = s_port(p.node_task[p.n_nodes - 1], 0);
         rc = s_plan_stems(&p);
     }
+    if (rc == 0) rc = mf_plan_outputs(p.plan, s);
     free(p.needed);
     free(p.node_task);
     free(p.order);
@@ -303,6 +322,11 @@ void mf_plan_free(mf_plan_t **pp)
         free(p->tasks[i].in);
     }
     for (size_t i = 0; i < p->n_stems; i++) free(p->stems[i].name);
+    for (size_t i = 0; i < p->n_outputs; i++) {
+        free(p->outputs[i].path);
+        free(p->outputs[i].format);
+    }
+    free(p->outputs);
     free(p->tasks);
     free(p->stems);
     free(p);

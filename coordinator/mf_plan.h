@@ -18,8 +18,8 @@
 #include "mf_session.h"
 
 typedef struct {
-    int task;   /* producer task index, or -1 for a fixed blob */
-    int output; /* producer's output index */
+    int task;       /* producer task index, or -1 for a fixed blob */
+    int output;     /* producer's output index */
     mf_hash_t blob; /* when task == -1: the blob itself (a source file) */
 } mf_port_t;
 
@@ -38,12 +38,24 @@ typedef struct {
     mf_port_t port;
 } mf_plan_stem_t;
 
+/* A file of OUTDIR and where its content comes from. */
+typedef struct {
+    char *path; /* "mix.wav", "stems/Drums.wav", "master/Song.flac", "qc.json" */
+    mf_port_t port;
+    char *format; /* "wav", "aiff", "flac", or "raw" (the blob's bytes) */
+    int bits;     /* 16, 24 (dithered) or 32 (float) */
+    int aligned;  /* spans the mix's length, like the mix and the stems */
+} mf_plan_output_t;
+
 typedef struct {
     mf_plan_task_t *tasks;
     size_t n_tasks;
     mf_port_t mix;
     mf_plan_stem_t *stems;
     size_t n_stems;
+    mf_plan_output_t *outputs; /* every file of OUTDIR but manifest.json */
+    size_t n_outputs;
+    int mastered; /* a failed QC check then fails the render */
 } mf_plan_t;
 
 /* Plans s. sources[i] is the blob of track i's file. Returns NULL only when
@@ -53,5 +65,12 @@ void mf_plan_free(mf_plan_t **p);
 /* Where a stem goes in OUTDIR: "stems/<name>.wav", with path separators and
  * control characters in the name replaced by '_' (malloc'd). */
 char *mf_plan_stem_path(const char *name);
+
+/* Adds the mastering and qc tasks and the list of OUTDIR files to a planned
+ * session (plan_outputs.c). 0, or -1 when out of memory. */
+int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s);
+/* Appends a task to a plan (its fields zeroed, kind and label set); NULL
+ * when out of memory. */
+mf_plan_task_t *mf_plan_append(mf_plan_t *p, const char *kind, const char *label);
 
 #endif

@@ -12,7 +12,7 @@ typedef struct {
     tstate_t state;
     int attempts; /* failed runs (a lost worker does not count) */
     size_t deps_left;
-    mf_hash_t key; /* set when the task is handed out */
+    mf_hash_t key;   /* set when the task is handed out */
     int *dependents; /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
@@ -107,8 +107,8 @@ static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
     out->inputs = calloc(t->n_in + 1, sizeof *out->inputs);
     out->n_inputs = t->n_in;
     for (size_t k = 0; out->inputs && k < t->n_in; k++)
-        out->inputs[k] = t->in[k].task < 0 ? t->in[k].blob
-                                           : s->nodes[t->in[k].task].outputs[t->in[k].output];
+        out->inputs[k] =
+            t->in[k].task < 0 ? t->in[k].blob : s->nodes[t->in[k].task].outputs[t->in[k].output];
 }
 
 static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
@@ -120,7 +120,8 @@ static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
     s->prog.audio_s_done += s->plan->tasks[i].audio_s;
     for (size_t d = 0; d < n->n_dependents; d++) {
         tnode_t *dep = &s->nodes[n->dependents[d]];
-        if (--dep->deps_left == 0 && dep->state == T_WAITING) s_make_ready(s, (size_t)n->dependents[d]);
+        if (--dep->deps_left == 0 && dep->state == T_WAITING)
+            s_make_ready(s, (size_t)n->dependents[d]);
     }
 }
 
@@ -184,9 +185,15 @@ int mf_sched_finished(const mf_sched_t *s)
     return s->error ? s->prog.running == 0 : s->prog.done == s->prog.total;
 }
 
-const char *mf_sched_error(const mf_sched_t *s) { return s->error; }
+const char *mf_sched_error(const mf_sched_t *s)
+{
+    return s->error;
+}
 
-mf_sched_progress_t mf_sched_progress(const mf_sched_t *s) { return s->prog; }
+mf_sched_progress_t mf_sched_progress(const mf_sched_t *s)
+{
+    return s->prog;
+}
 
 const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port)
 {
@@ -208,7 +215,10 @@ void mf_sched_cancel(mf_sched_t *s)
     s->ready_count = 0;
 }
 
-int mf_sched_has_ready(const mf_sched_t *s) { return !s->error && s->ready_count > 0; }
+int mf_sched_has_ready(const mf_sched_t *s)
+{
+    return !s->error && s->ready_count > 0;
+}
 
 const char *mf_sched_label(const mf_sched_t *s, uint64_t task)
 {

@@ -8,6 +8,8 @@ typedef mf_err_t (*mf_executor_fn)(mf_store_t *s, const mf_task_t *t, mf_task_re
 
 mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 /* Does nothing and produces nothing: for measuring dispatch. */
 mf_err_t mf_exec_noop(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 

@@ -14,6 +14,8 @@ static const struct {
     {"strip", mf_exec_channel}, /* strips, buses and the master are one kind of channel */
     {"bus", mf_exec_channel},
     {"master", mf_exec_channel},
+    {"mastering", mf_exec_mastering},
+    {"qc", mf_exec_qc},
     {"noop", mf_exec_noop}, /* measures the farm itself (tests/bench/bench_farm) */
 };
 

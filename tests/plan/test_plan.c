@@ -146,7 +146,8 @@ static void check_plan_shape(const mf_plan_t *p)
             mf_decode_spec_t d;
             const char *why = NULL;
             assert_int_equal(mf_decode_spec_from_json(t->params, &d, &why), MF_OK);
-        } else {
+        } else if (!strcmp(t->kind, "strip") || !strcmp(t->kind, "bus") ||
+                   !strcmp(t->kind, "master")) {
             mf_chan_spec_t c;
             const char *why = NULL;
             if (mf_chan_spec_from_json(t->params, &c, &why) != MF_OK)
@@ -158,8 +159,9 @@ static void check_plan_shape(const mf_plan_t *p)
         if (!strcmp(t->kind, "master")) masters++;
     }
     assert_int_equal(masters, 1);
-    assert_int_equal(p->mix.task, (int)p->n_tasks - 1);
+    /* The mix comes from the master; the qc of what is delivered ends the plan. */
     assert_string_equal(p->tasks[p->mix.task].kind, "master");
+    assert_string_equal(p->tasks[p->n_tasks - 1].kind, "qc");
     assert_int_equal(p->mix.output, 0);
 }
 
@@ -205,7 +207,7 @@ static void test_fan_in(void **state)
                            " \"buses\": [{\"name\": \"Drums\"}]}");
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
-    assert_int_equal(p->n_tasks, 3 * 2 + 1 + 1); /* decode+strip per track, bus, master */
+    assert_int_equal(p->n_tasks, 3 * 2 + 1 + 1 + 1); /* decode+strip per track, bus, master, qc */
     const mf_plan_task_t *bus = &p->tasks[must_find(p, "bus Drums")];
     assert_int_equal(bus->n_in, 3);
     assert_int_equal(spec_sum(bus), 3);
@@ -323,7 +325,7 @@ static void test_mute_and_solo(void **state)
     assert_int_equal(p->tasks[must_find(p, "bus G")].n_in, 1);
     expect_input(p, "bus G", 0, "strip On", 0);
     assert_int_equal(p->tasks[must_find(p, "bus FX")].n_in, 0); /* its only send is muted */
-    assert_int_equal(p->n_tasks, 2 + 2 + 2 + 1);
+    assert_int_equal(p->n_tasks, 2 + 2 + 2 + 1 + 1); /* ... master, qc */
     mf_plan_free(&p);
     mf_session_free(&s);
 
@@ -516,7 +518,7 @@ static void test_sched_action_cache(void **state)
     assert_non_null(store);
     mf_session_t *s1;
     mf_plan_t *p1 = plan_real("cache1.json", "0", store, &s1);
-    assert_int_equal(p1->n_tasks, 3 * 2 + 2 + 1);
+    assert_int_equal(p1->n_tasks, 3 * 2 + 2 + 1 + 1);
 
     /* First run: everything runs. */
     run_t r1;
@@ -543,15 +545,18 @@ static void test_sched_action_cache(void **state)
     assert_int_equal(r3.ran, 0);
     assert_string_equal(r3.mix.hex, r1.mix.hex);
 
-    /* One fader moves: that strip, its bus and the master re-run, nothing
-     * else (decodes, the other strips and the FX bus come from the cache). */
+    /* One fader moves: that strip, its bus, the master and the qc of the mix
+     * re-run, nothing else (decodes, the other strips and the FX bus come
+     * from the cache). */
     mf_session_t *s2;
     mf_plan_t *p2 = plan_real("cache2.json", "-6", store, &s2);
     run_t r4;
     run_plan(p2, store, &r4);
-    if (r4.ran != 3 || !ran(&r4, "strip A") || !ran(&r4, "bus Grp") || !ran(&r4, "master master")) {
+    if (r4.ran != 4 || !ran(&r4, "strip A") || !ran(&r4, "bus Grp") ||
+        !ran(&r4, "master master") || !ran(&r4, "qc")) {
         for (size_t i = 0; i < r4.ran; i++) print_message("re-ran: %s\n", r4.labels[i]);
-        fail_msg("expected exactly strip A, bus Grp and master to re-run, got %zu tasks", r4.ran);
+        fail_msg("expected exactly strip A, bus Grp, master and qc to re-run, got %zu tasks",
+                 r4.ran);
     }
     assert_string_not_equal(r4.mix.hex, r1.mix.hex);
     /* And back: all cached again, the first mix's bits. */

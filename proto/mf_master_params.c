@@ -1,0 +1,183 @@
+#include "mf_master_params.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
+#define MAX_FILES 1024
+#define MAX_INSERTS 64
+
+static char *s_dump(json_t *j)
+{
+    char *text = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    json_decref(j);
+    return text;
+}
+
+static json_t *s_target_json(const mf_target_spec_t *t)
+{
+    return json_pack("{s:s,s:o,s:f}", "name", t->name, "lufs",
+                     isnan(t->lufs) ? json_null() : json_real(t->lufs), "true_peak_dbtp",
+                     t->true_peak_dbtp);
+}
+
+static int s_num(const json_t *o, const char *k, double *v)
+{
+    const json_t *x = json_object_get(o, k);
+    if (!json_is_number(x)) return -1;
+    *v = json_number_value(x);
+    return isfinite(*v) ? 0 : -1;
+}
+
+static int s_target_from(const json_t *o, mf_target_spec_t *t)
+{
+    const char *name = json_string_value(json_object_get(o, "name"));
+    const json_t *lufs = json_object_get(o, "lufs");
+    if (!name || strlen(name) >= sizeof t->name || s_num(o, "true_peak_dbtp", &t->true_peak_dbtp))
+        return -1;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    if (json_is_null(lufs))
+        t->lufs = NAN;
+    else if (s_num(o, "lufs", &t->lufs) || t->lufs < -70 || t->lufs > 0)
+        return -1;
+    return t->true_peak_dbtp >= -20 && t->true_peak_dbtp <= 0 ? 0 : -1;
+}
+
+char *mf_mastering_spec_to_json(const mf_mastering_spec_t *m)
+{
+    json_t *ins = json_array();
+    for (size_t i = 0; ins && i < m->n_inserts; i++) {
+        json_t *values = json_array();
+        for (size_t k = 0; k < m->inserts[i].n_values; k++)
+            json_array_append_new(values, json_real(m->inserts[i].values[k]));
+        json_array_append_new(ins,
+                              json_pack("{s:s,s:o,s:I}", "type", m->inserts[i].cls->type, "values",
+                                        values, "bands", (json_int_t)m->inserts[i].nbands));
+    }
+    return s_dump(json_pack(
+        "{s:i,s:i,s:f,s:o,s:f,s:f,s:f,s:o}", "rate", m->rate, "channels", m->channels, "tempo_bpm",
+        m->tempo_bpm, "target", s_target_json(&m->target), "ceiling_dbtp", m->ceiling_dbtp,
+        "release_ms", m->release_ms, "lookahead_ms", m->lookahead_ms, "inserts", ins));
+}
+
+char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
+{
+    json_t *files = json_array();
+    for (size_t i = 0; files && i < q->n_files; i++) {
+        const mf_qc_file_spec_t *f = &q->files[i];
+        json_array_append_new(files, json_pack("{s:s,s:I,s:i,s:i,s:b}", "path", f->path, "input",
+                                               (json_int_t)f->input, "rate", f->rate, "bits",
+                                               f->bits, "lossless", f->lossless));
+    }
+    return s_dump(json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files));
+}
+
+#define FAIL(msg)                                                                                  \
+    do {                                                                                           \
+        *why = (msg);                                                                              \
+        goto fail;                                                                                 \
+    } while (0)
+
+static int s_insert_from(const json_t *o, mf_master_insert_spec_t *in)
+{
+    const json_t *values = json_object_get(o, "values"), *bands = json_object_get(o, "bands");
+    const char *type = json_string_value(json_object_get(o, "type"));
+    in->cls = type ? mf_processor_find(type) : NULL;
+    if (!in->cls || !json_is_array(values) || !json_is_integer(bands) ||
+        json_integer_value(bands) < 0 || (size_t)json_integer_value(bands) > in->cls->max_bands)
+        return -1;
+    in->nbands = (size_t)json_integer_value(bands);
+    in->n_values = mf_processor_value_count(in->cls, in->nbands);
+    if (json_array_size(values) != in->n_values) return -1;
+    in->values = calloc(in->n_values + 1, sizeof *in->values);
+    if (!in->values) return -1;
+    for (size_t k = 0; k < in->n_values; k++) {
+        const json_t *v = json_array_get(values, k);
+        if (!json_is_number(v)) return -1;
+        in->values[k] = json_number_value(v);
+    }
+    return 0;
+}
+
+mf_err_t mf_mastering_spec_from_json(const char *text, mf_mastering_spec_t *m, const char **why)
+{
+    memset(m, 0, sizeof *m);
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    double rate, ch;
+    if (!json_is_object(o)) FAIL("parameters are not a JSON object");
+    if (s_num(o, "rate", &rate) || s_num(o, "channels", &ch) ||
+        s_num(o, "tempo_bpm", &m->tempo_bpm) || s_num(o, "ceiling_dbtp", &m->ceiling_dbtp) ||
+        s_num(o, "release_ms", &m->release_ms) || s_num(o, "lookahead_ms", &m->lookahead_ms))
+        FAIL("missing or bad number");
+    if (rate < 8000 || rate > 768000 || (ch != 1 && ch != 2)) FAIL("bad rate or channels");
+    m->rate = (int)rate;
+    m->channels = (int)ch;
+    if (s_target_from(json_object_get(o, "target"), &m->target)) FAIL("bad target");
+    const json_t *ins = json_object_get(o, "inserts");
+    if (!json_is_array(ins) || json_array_size(ins) > MAX_INSERTS) FAIL("bad inserts");
+    m->inserts = calloc(json_array_size(ins) + 1, sizeof *m->inserts);
+    if (!m->inserts) FAIL("out of memory");
+    for (; m->n_inserts < json_array_size(ins); m->n_inserts++)
+        if (s_insert_from(json_array_get(ins, m->n_inserts), &m->inserts[m->n_inserts]))
+            FAIL("bad insert");
+    json_decref(o);
+    return MF_OK;
+fail:
+    json_decref(o);
+    if (m->inserts) free(m->inserts[m->n_inserts].values); /* the one that failed */
+    mf_mastering_spec_fini(m);
+    return MF_ERR_INVALID;
+}
+
+mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q, const char **why)
+{
+    memset(q, 0, sizeof *q);
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    if (!json_is_object(o)) FAIL("parameters are not a JSON object");
+    if (s_target_from(json_object_get(o, "target"), &q->target)) FAIL("bad target");
+    const json_t *files = json_object_get(o, "files");
+    if (!json_is_array(files) || json_array_size(files) > MAX_FILES) FAIL("bad files");
+    q->files = calloc(json_array_size(files) + 1, sizeof *q->files);
+    if (!q->files) FAIL("out of memory");
+    for (; q->n_files < json_array_size(files); q->n_files++) {
+        const json_t *f = json_array_get(files, q->n_files);
+        mf_qc_file_spec_t *fs = &q->files[q->n_files];
+        const char *path = json_string_value(json_object_get(f, "path"));
+        double input, rate, bits;
+        if (!path || s_num(f, "input", &input) || s_num(f, "rate", &rate) ||
+            s_num(f, "bits", &bits) || input < 0 || input >= (double)n_inputs)
+            FAIL("bad file");
+        fs->path = strdup(path);
+        fs->input = (size_t)input;
+        fs->rate = (int)rate;
+        fs->bits = (int)bits;
+        fs->lossless = json_is_true(json_object_get(f, "lossless"));
+        if (!fs->path) FAIL("out of memory");
+    }
+    json_decref(o);
+    return MF_OK;
+fail:
+    json_decref(o);
+    if (q->files) free(q->files[q->n_files].path); /* the one that failed */
+    mf_qc_spec_fini(q);
+    return MF_ERR_INVALID;
+}
+
+void mf_mastering_spec_fini(mf_mastering_spec_t *m)
+{
+    for (size_t i = 0; m->inserts && i < m->n_inserts; i++) free(m->inserts[i].values);
+    free(m->inserts);
+    memset(m, 0, sizeof *m);
+}
+
+void mf_qc_spec_fini(mf_qc_spec_t *q)
+{
+    for (size_t i = 0; q->files && i < q->n_files; i++) free(q->files[i].path);
+    free(q->files);
+    memset(q, 0, sizeof *q);
+}

@@ -1,0 +1,262 @@
+/* Mastering through the whole render (mixfarm render): the master lands on
+ * its loudness target within 0.5 LU and under its true-peak ceiling, as
+ * libebur128 (an independent meter) and our own qc.json both read it; the
+ * deliverables are named and encoded as CLI.md says; a master that fails a
+ * QC check makes the render exit 1; a mix with no mastering gets a qc.json
+ * too and exits 0. Audio is synthesised here, deterministic. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <ebur128.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <sndfile.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char s_dir[512];
+static char s_bin[512];
+
+/* Drums-like bursts on a tone bed: a signal whose loudness and peaks
+ * behave like music (crest factor ~15 dB). */
+static void write_music(const char *name, int channels, double amp, unsigned seed)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", s_dir, name);
+    const int rate = 48000, frames = 20 * rate;
+    SF_INFO info = {
+        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_24};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(f);
+    float *x = malloc(sizeof(float) * (size_t)frames * (size_t)channels);
+    assert_non_null(x);
+    unsigned st = seed;
+    for (int i = 0; i < frames; i++) {
+        st = st * 1664525u + 1013904223u;
+        double noise = ((double)(st >> 8) / 8388608.0 - 1.0);
+        double t = (double)i / rate, beat = fmod(t, 0.5);
+        double hit = exp(-beat * 30.0) * noise * 0.8;
+        double bed = 0.25 * sin(2 * M_PI * 110 * t) + 0.15 * sin(2 * M_PI * 330.5 * t + seed);
+        for (int c = 0; c < channels; c++)
+            x[(size_t)i * (size_t)channels + (size_t)c] =
+                (float)(amp * (hit + bed * (c ? 0.9 : 1.0)));
+    }
+    assert_int_equal(sf_writef_float(f, x, frames), frames);
+    sf_close(f);
+    free(x);
+}
+
+static void write_text(const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", s_dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* mixfarm render DIR/session -o DIR/out; returns the exit code. */
+static int render(const char *session, const char *out)
+{
+    char sp[1024], op[1024];
+    snprintf(sp, sizeof sp, "%s/%s", s_dir, session);
+    snprintf(op, sizeof op, "%s/%s", s_dir, out);
+    char *argv[] = {s_bin, "render", sp, "-o", op, "--quiet", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, s_bin, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+typedef struct {
+    double lufs, tp_dbtp;
+    long frames;
+    int format;
+} measured_t;
+
+/* Loudness and true peak by libebur128. */
+static measured_t measure(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", s_dir, rel);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) fail_msg("%s: %s", path, sf_strerror(NULL));
+    ebur128_state *st = ebur128_init((unsigned)info.channels, (unsigned long)info.samplerate,
+                                     EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+    float buf[4096 * 2];
+    sf_count_t n;
+    while ((n = sf_readf_float(f, buf, 4096)) > 0) ebur128_add_frames_float(st, buf, (size_t)n);
+    measured_t m = {.frames = (long)info.frames, .format = info.format, .tp_dbtp = -INFINITY};
+    ebur128_loudness_global(st, &m.lufs);
+    for (unsigned c = 0; c < (unsigned)info.channels; c++) {
+        double tp;
+        ebur128_true_peak(st, c, &tp);
+        if (20 * log10(tp) > m.tp_dbtp) m.tp_dbtp = 20 * log10(tp);
+    }
+    ebur128_destroy(&st);
+    sf_close(f);
+    return m;
+}
+
+static json_t *load_json(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", s_dir, rel);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j) fail_msg("%s: %s", path, e.text);
+    return j;
+}
+
+static const char *s_tracks =
+    "\"tracks\": [{\"name\": \"Beat\", \"file\": \"beat.wav\", \"pan\": -0.3},"
+    " {\"name\": \"Pad\", \"file\": \"pad.wav\", \"gain_db\": -6}]";
+
+static void master_to(const char *target, double lufs, double ceiling)
+{
+    char doc[2048], sname[64], out[64];
+    snprintf(sname, sizeof sname, "%s.json", target);
+    snprintf(out, sizeof out, "out-%s", target);
+    snprintf(
+        doc, sizeof doc,
+        "{\"mixfarm\": 1, \"name\": \"Song\", %s,"
+        " \"mastering\": {\"target\": \"%s\", \"inserts\": [{\"type\": \"eq\", \"bands\":"
+        " [{\"kind\": \"lowshelf\", \"freq_hz\": 100, \"gain_db\": 1}]}]},"
+        " \"outputs\": [{\"format\": \"wav\", \"bits\": 24}, {\"format\": \"flac\", \"bits\": 16}],"
+        " \"metadata\": {\"title\": \"Night / Drive\"}}",
+        s_tracks, target);
+    write_text(sname, doc);
+    assert_int_equal(render(sname, out), 0);
+    const char *files[] = {"master/Night _ Drive.wav", "master/Night _ Drive.flac"};
+    const int formats[] = {SF_FORMAT_WAV | SF_FORMAT_PCM_24, SF_FORMAT_FLAC | SF_FORMAT_PCM_16};
+    for (int i = 0; i < 2; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "%s/%s", out, files[i]);
+        measured_t m = measure(rel);
+        print_message("    %s %s: %.2f LUFS, %.2f dBTP (libebur128)\n", target, files[i], m.lufs,
+                      m.tp_dbtp);
+        assert_int_equal(m.format, formats[i]);
+        assert_true(fabs(m.lufs - lufs) <= 0.5);
+        assert_true(m.tp_dbtp <= ceiling);
+    }
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/qc.json", out);
+    json_t *qc = load_json(rel);
+    assert_true(json_is_true(json_object_get(qc, "pass")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(qc, "target"), "name")),
+                        target);
+    json_t *f0 = json_array_get(json_object_get(qc, "files"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "path")), files[0]);
+    assert_true(fabs(json_number_value(json_object_get(f0, "integrated_lufs")) - lufs) <= 0.5);
+    assert_true(json_number_value(json_object_get(f0, "true_peak_dbtp")) <= ceiling);
+    json_decref(qc);
+    snprintf(rel, sizeof rel, "%s/manifest.json", out);
+    json_t *man = load_json(rel);
+    assert_int_equal(json_array_size(json_object_get(man, "files")),
+                     1 + 2 + 2); /* mix, masters, qc */
+    json_decref(man);
+}
+
+static void test_streaming(void **state)
+{
+    (void)state;
+    master_to("streaming", -14.0, -1.0);
+}
+
+static void test_ebu_r128(void **state)
+{
+    (void)state;
+    master_to("ebu-r128", -23.0, -1.0);
+}
+
+/* A mono source panned to the centre is delivered as "mono as stereo":
+ * the master fails QC, the render says so and exits 1, and writes it all. */
+static void test_failed_qc_exits_1(void **state)
+{
+    (void)state;
+    write_text("mono.json", "{\"mixfarm\": 1, \"name\": \"Mono\","
+                            " \"tracks\": [{\"name\": \"A\", \"file\": \"mono.wav\"}],"
+                            " \"mastering\": {\"target\": \"streaming\"}}");
+    assert_int_equal(render("mono.json", "out-mono"), 1);
+    json_t *qc = load_json("out-mono/qc.json");
+    assert_true(json_is_false(json_object_get(qc, "pass")));
+    json_t *probs = json_object_get(json_array_get(json_object_get(qc, "files"), 0), "problems");
+    int found = 0;
+    for (size_t i = 0; i < json_array_size(probs); i++)
+        found |= !strcmp(json_string_value(json_object_get(json_array_get(probs, i), "check")),
+                         "mono_as_stereo");
+    assert_true(found);
+    json_decref(qc);
+    measured_t m = measure("out-mono/master/Mono.wav"); /* a 24-bit WAV by default */
+    assert_int_equal(m.format, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+}
+
+/* No mastering: the mix is checked (no loudness target) and the render
+ * exits 0 whatever QC found. */
+static void test_unmastered_mix_has_qc(void **state)
+{
+    (void)state;
+    char doc[1024];
+    snprintf(doc, sizeof doc, "{\"mixfarm\": 1, %s}", s_tracks);
+    write_text("mix.json", doc);
+    assert_int_equal(render("mix.json", "out-mix"), 0);
+    json_t *qc = load_json("out-mix/qc.json");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(qc, "target"), "name")),
+                        "none");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(qc, "files"), 0), "path")),
+        "mix.wav");
+    json_decref(qc);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/out-mix/master", s_dir);
+    assert_int_not_equal(access(path, F_OK), 0); /* nothing mastered */
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *bin = getenv("MF_BIN_DIR");
+    snprintf(s_bin, sizeof s_bin, "%s/mixfarm", bin ? bin : "build/bin");
+    snprintf(s_dir, sizeof s_dir, "%s/mf-master-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(s_dir)) return -1;
+    write_music("beat.wav", 1, 0.5, 1);
+    write_music("pad.wav", 2, 0.3, 7);
+    write_music("mono.wav", 1, 0.5, 3);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_streaming),
+        cmocka_unit_test(test_ebu_r128),
+        cmocka_unit_test(test_failed_qc_exits_1),
+        cmocka_unit_test(test_unmastered_mix_has_qc),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,272 @@
+/* mastering and qc: the mastering half of a render, as tasks.
+ *
+ * mastering runs mf_master_run over the mix blob (re-read from the start for
+ * each pass) and writes the final pass as the master signal, plus a JSON
+ * report of what it did. qc measures each signal it is given once and writes
+ * qc.json and qc.html as blobs, one entry per delivered file. */
+#include "exec_internal.h"
+#include "mf_master.h"
+#include "mf_master_params.h"
+#include "mf_pcm.h"
+#include "mf_qc_report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the mix as a re-readable source ---- */
+
+typedef struct {
+    mf_store_t *store;
+    const mf_hash_t *hash;
+    mf_pcm_reader_t *r;
+    int64_t pos, end; /* timeline frames: the mix runs from 0 to end */
+} mix_source_t;
+
+static mf_err_t s_rewind(void *ctx)
+{
+    mix_source_t *m = ctx;
+    mf_pcm_reader_free(&m->r);
+    m->pos = 0;
+    return mf_pcm_reader_open(m->store, m->hash, &m->r);
+}
+
+static mf_err_t s_read(void *ctx, float *buf, size_t max, size_t *got)
+{
+    mix_source_t *m = ctx;
+    size_t n = m->end - m->pos < (int64_t)max ? (size_t)(m->end - m->pos) : max;
+    *got = n;
+    if (n == 0) return MF_OK;
+    mf_err_t err = mf_pcm_reader_read_span(m->r, m->pos, n, buf);
+    m->pos += (int64_t)n;
+    return err;
+}
+
+/* ---- the master as a sink that can start over ---- */
+
+typedef struct {
+    mf_store_t *store;
+    mf_pcm_writer_t *w;
+    int channels, rate;
+    int64_t written, last_loud; /* frames; the last frame above the silence level */
+} master_sink_t;
+
+/* Below this a master's tail is silence to a QC meter (CLI.md: -60 dBFS). */
+#define TAIL_SILENCE 0.001f
+#define TAIL_KEEP_S 0.5 /* what the master keeps of a silent tail, then ends */
+#define TAIL_FADE_S 0.05
+
+static mf_err_t s_begin(void *ctx)
+{
+    master_sink_t *k = ctx;
+    mf_pcm_writer_abort(k->w);
+    k->w = mf_pcm_writer_new(k->store, k->channels, k->rate, 0);
+    k->written = 0, k->last_loud = -1;
+    return k->w ? MF_OK : MF_ERR_IO;
+}
+
+static mf_err_t s_write(void *ctx, const float *buf, size_t frames)
+{
+    master_sink_t *k = ctx;
+    for (size_t i = 0; i < frames * (size_t)k->channels; i++)
+        if (buf[i] > TAIL_SILENCE || buf[i] < -TAIL_SILENCE)
+            k->last_loud = k->written + (int64_t)(i / (size_t)k->channels);
+    k->written += (int64_t)frames;
+    return k->w ? mf_pcm_writer_write(k->w, buf, frames) : MF_ERR_INVALID;
+}
+
+/* A reverb or delay tail rendered down to -90 dB leaves seconds of silence
+ * after the music, which delivery QC flags: the master ends TAIL_KEEP_S
+ * after its last audible frame, with a short fade (all of it inaudible). */
+static mf_err_t s_trim_tail(mf_store_t *s, const master_sink_t *k, mf_hash_t *h)
+{
+    int64_t keep = k->last_loud + 1 + (int64_t)(TAIL_KEEP_S * k->rate);
+    if (keep >= k->written) return MF_OK;
+    int64_t fade = (int64_t)(TAIL_FADE_S * k->rate), fade_from = keep - fade;
+    mf_pcm_reader_t *r;
+    mf_err_t err = mf_pcm_reader_open(s, h, &r);
+    if (err != MF_OK) return err;
+    mf_pcm_writer_t *w = mf_pcm_writer_new(s, k->channels, k->rate, 0);
+    float *buf = malloc(sizeof(float) * 2 * MF_BLOCK);
+    err = w && buf ? MF_OK : MF_ERR_NOMEM;
+    for (int64_t f = 0; err == MF_OK && f < keep; f += MF_BLOCK) {
+        size_t n = keep - f < MF_BLOCK ? (size_t)(keep - f) : MF_BLOCK;
+        err = mf_pcm_reader_read_span(r, f, n, buf);
+        for (size_t i = 0; err == MF_OK && i < n; i++) {
+            int64_t at = f + (int64_t)i;
+            if (at < fade_from) continue;
+            float g = (float)(keep - at) / (float)fade;
+            for (int c = 0; c < k->channels; c++) buf[i * (size_t)k->channels + (size_t)c] *= g;
+        }
+        if (err == MF_OK) err = mf_pcm_writer_write(w, buf, n);
+    }
+    free(buf);
+    mf_pcm_reader_free(&r);
+    if (err != MF_OK) {
+        mf_pcm_writer_abort(w);
+        return err;
+    }
+    return mf_pcm_writer_commit(w, h);
+}
+
+/* A small JSON document as a blob. */
+static mf_err_t s_put_text(mf_store_t *s, const char *text, size_t len, mf_task_result_t *r)
+{
+    mf_blob_writer_t *w = mf_blob_writer_new(s);
+    if (!w) return MF_ERR_IO;
+    mf_hash_t h;
+    mf_err_t err = mf_blob_writer_write(w, text, len);
+    if (err != MF_OK) {
+        mf_blob_writer_abort(w);
+        return err;
+    }
+    err = mf_blob_writer_commit(w, &h);
+    return err == MF_OK ? mf_exec_add_output(r, &h) : err;
+}
+
+static mf_qc_target_t s_target(const mf_target_spec_t *t)
+{
+    return (mf_qc_target_t){.name = t->name, .lufs = t->lufs, .true_peak_dbtp = t->true_peak_dbtp};
+}
+
+static mf_err_t s_report(mf_store_t *s, const mf_master_result_t *res, mf_task_result_t *r)
+{
+    json_t *j =
+        json_pack("{s:f,s:f,s:f,s:f,s:f,s:i,s:b,s:I}", "gain_db", res->gain_db, "integrated_lufs",
+                  res->integrated_lufs, "true_peak_dbtp", res->true_peak_dbtp, "lra_lu",
+                  res->lra_lu, "max_reduction_db", res->max_reduction_db, "passes", res->passes,
+                  "within_target", res->within_target, "frames", (json_int_t)res->frames);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    mf_err_t err = text ? s_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
+    free(text);
+    return err;
+}
+
+mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
+{
+    mf_mastering_spec_t spec;
+    const char *why = "";
+    if (t->n_inputs != 1 || mf_mastering_spec_from_json(t->params, &spec, &why) != MF_OK)
+        return mf_exec_fail(r, MF_ERR_INVALID, "mastering: bad parameters: %s", why);
+    mf_pcm_info_t info;
+    mix_source_t src = {.store = s, .hash = &t->inputs[0]};
+    master_sink_t sink = {.store = s, .channels = spec.channels, .rate = spec.rate};
+    mf_master_insert_t *ins = calloc(spec.n_inserts + 1, sizeof *ins);
+    mf_err_t err = ins ? mf_pcm_info(s, &t->inputs[0], &info) : MF_ERR_NOMEM;
+    if (err == MF_OK && (info.channels != spec.channels || info.rate != spec.rate))
+        err = mf_exec_fail(r, MF_ERR_INVALID, "mastering: the mix is not %d channels at %d Hz",
+                           spec.channels, spec.rate);
+    if (err == MF_OK) {
+        src.end = info.start + info.frames;
+        for (size_t i = 0; i < spec.n_inserts; i++)
+            ins[i] = (mf_master_insert_t){spec.inserts[i].cls, spec.inserts[i].values,
+                                          spec.inserts[i].nbands};
+        mf_master_config_t cfg = {.channels = spec.channels,
+                                  .rate = spec.rate,
+                                  .tempo_bpm = spec.tempo_bpm,
+                                  .inserts = ins,
+                                  .n_inserts = spec.n_inserts,
+                                  .target = s_target(&spec.target),
+                                  .ceiling_dbtp = spec.ceiling_dbtp,
+                                  .release_ms = spec.release_ms,
+                                  .lookahead_ms = spec.lookahead_ms,
+                                  .margin_db = NAN};
+        mf_master_source_t so = {s_rewind, s_read, &src};
+        mf_master_sink_t si = {s_begin, s_write, &sink};
+        mf_master_result_t res;
+        err = mf_master_run(&cfg, &so, &si, &res);
+        mf_hash_t h;
+        if (err == MF_OK && sink.w) {
+            err = mf_pcm_writer_commit(sink.w, &h);
+            sink.w = NULL;
+            if (err == MF_OK) err = s_trim_tail(s, &sink, &h);
+            if (err == MF_OK) err = mf_exec_add_output(r, &h);
+        }
+        if (err == MF_OK) err = s_report(s, &res, r);
+        r->audio_seconds = (double)res.frames / spec.rate;
+    }
+    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "mastering: %s", mf_strerror(err));
+    mf_pcm_writer_abort(sink.w);
+    mf_pcm_reader_free(&src.r);
+    free(ins);
+    mf_mastering_spec_fini(&spec);
+    return err;
+}
+
+/* ---- qc ---- */
+
+static mf_err_t s_analyze(mf_store_t *s, const mf_hash_t *h, mf_analysis_t *out)
+{
+    mf_pcm_reader_t *rd;
+    mf_err_t err = mf_pcm_reader_open(s, h, &rd);
+    if (err != MF_OK) return err;
+    const mf_pcm_info_t *info = mf_pcm_reader_info(rd);
+    mf_analyzer_t *a = mf_analyzer_new(info->channels, info->rate, MF_ANALYZE_ALL);
+    float *buf = malloc(sizeof(float) * 2 * MF_BLOCK);
+    int64_t end = info->start + info->frames; /* delivered from timeline 0 */
+    err = a && buf ? MF_OK : MF_ERR_NOMEM;
+    for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
+        size_t n = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
+        err = mf_pcm_reader_read_span(rd, f, n, buf);
+        if (err == MF_OK) err = mf_analyzer_feed(a, buf, n);
+    }
+    if (err == MF_OK) err = mf_analyzer_finish(a, out);
+    mf_analyzer_free(&a);
+    free(buf);
+    mf_pcm_reader_free(&rd);
+    return err;
+}
+
+static mf_err_t s_put_reports(mf_store_t *s, const mf_qc_target_t *tg, const mf_qc_file_t *files,
+                              size_t n, mf_task_result_t *r)
+{
+    json_t *j = mf_qc_report_json(tg, files, n);
+    char *json = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    char *html = NULL;
+    size_t html_len = 0;
+    FILE *mem = open_memstream(&html, &html_len);
+    mf_err_t err = json && mem ? mf_qc_report_html(mem, tg, files, n) : MF_ERR_NOMEM;
+    if (mem) fclose(mem);
+    if (err == MF_OK) err = s_put_text(s, json, strlen(json), r);
+    if (err == MF_OK) err = s_put_text(s, html, html_len, r);
+    free(json);
+    free(html);
+    return err;
+}
+
+mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
+{
+    mf_qc_spec_t spec;
+    const char *why = "";
+    if (mf_qc_spec_from_json(t->params, t->n_inputs, &spec, &why) != MF_OK)
+        return mf_exec_fail(r, MF_ERR_INVALID, "qc: bad parameters: %s", why);
+    mf_analysis_t *an = calloc(t->n_inputs + 1, sizeof *an);
+    mf_qc_problems_t *probs = calloc(spec.n_files + 1, sizeof *probs);
+    mf_qc_file_t *files = calloc(spec.n_files + 1, sizeof *files);
+    mf_err_t err = an && probs && files ? MF_OK : MF_ERR_NOMEM;
+    size_t analysed = 0;
+    for (; err == MF_OK && analysed < t->n_inputs; analysed++) { /* each signal once */
+        err = s_analyze(s, &t->inputs[analysed], &an[analysed]);
+        r->audio_seconds += an[analysed].duration_s;
+    }
+    mf_qc_target_t tg = s_target(&spec.target);
+    for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) {
+        const mf_qc_file_spec_t *f = &spec.files[i];
+        mf_qc_format_t fmt = {.rate = f->rate, .bits = f->bits, .lossless = f->lossless};
+        mf_qc_check(&an[f->input], &tg, &fmt, &probs[i]);
+        files[i] =
+            (mf_qc_file_t){.path = f->path, .analysis = &an[f->input], .problems = &probs[i]};
+    }
+    if (err == MF_OK) err = s_put_reports(s, &tg, files, spec.n_files, r);
+    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "qc: %s", mf_strerror(err));
+    for (size_t i = 0; an && i < analysed; i++) mf_analysis_fini(&an[i]);
+    free(an);
+    free(probs);
+    free(files);
+    mf_qc_spec_fini(&spec);
+    return err;
+}
