@@ -12,7 +12,7 @@ packages=(
   libopus-dev libopusenc-dev libmp3lame-dev libflac-dev libsoxr-dev
   libjansson-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev libssl-dev
   # tools for the demo and the independent references in tests
-  sox ffmpeg espeak-ng
+  sox ffmpeg espeak-ng libclang-rt-14-dev bc
 )
 
 missing=()

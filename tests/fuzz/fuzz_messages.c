@@ -1,0 +1,71 @@
+/* libFuzzer: every message a peer can send, through the same parsers the
+ * coordinator and the workers use: the farm envelope, the task and result it
+ * may carry, and the task parameters an executor reads (channel, decode,
+ * mastering, qc). The first byte picks the parser. */
+#include "farm.pb-c.h"
+#include "mf_master_params.h"
+#include "mf_params.h"
+#include "mf_task.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_envelope(const uint8_t *data, size_t size)
+{
+    Mixfarm__Envelope *env = mixfarm__envelope__unpack(NULL, size, data);
+    if (!env) return;
+    if (env->body_case == MIXFARM__ENVELOPE__BODY_TASK) {
+        mf_task_t t;
+        if (mf_task_from_pb(env->task, &t) == MF_OK) mf_task_fini(&t);
+    } else if (env->body_case == MIXFARM__ENVELOPE__BODY_RESULT) {
+        mf_task_result_t r;
+        if (mf_task_result_from_pb(env->result, &r) == MF_OK) mf_task_result_fini(&r);
+    }
+    mixfarm__envelope__free_unpacked(env, NULL);
+}
+
+static void s_params(uint8_t which, const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (!text) return;
+    memcpy(text, data, size);
+    text[size] = 0;
+    const char *why;
+    switch (which % 4) {
+    case 0: {
+        mf_chan_spec_t c;
+        if (mf_chan_spec_from_json(text, &c, &why) == MF_OK) {
+            char *back = mf_chan_spec_to_json(&c);
+            free(back);
+            mf_chan_spec_fini(&c);
+        }
+        break;
+    }
+    case 1: {
+        mf_decode_spec_t d;
+        mf_decode_spec_from_json(text, &d, &why);
+        break;
+    }
+    case 2: {
+        mf_mastering_spec_t m;
+        if (mf_mastering_spec_from_json(text, &m, &why) == MF_OK) mf_mastering_spec_fini(&m);
+        break;
+    }
+    default: {
+        mf_qc_spec_t q;
+        if (mf_qc_spec_from_json(text, 4, &q, &why) == MF_OK) mf_qc_spec_fini(&q);
+    }
+    }
+    free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) return 0;
+    if (data[0] & 0x80)
+        s_envelope(data + 1, size - 1);
+    else
+        s_params(data[0], data + 1, size - 1);
+    return 0;
+}
