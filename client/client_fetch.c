@@ -1,6 +1,7 @@
 /* Watching a job to its end, and fetching its outputs into OUTDIR through
  * the same writer an embedded render uses. */
 #include "client_internal.h"
+#include "client_ref.h"
 #include "mf_log.h"
 #include "mf_outdir.h"
 #include "mf_xfer.h"
@@ -105,6 +106,21 @@ static int s_qc_verdict(mf_store_t *s, const mf_hash_t *h)
     return pass;
 }
 
+/* An encoded deliverable: its bytes, and its report's "manifest" fields. */
+static mf_err_t s_write_encoded(mf_outdir_t *o, const Mixfarm__OutputRef *out, mf_store_t *s)
+{
+    mf_hash_t h, info;
+    memcpy(h.hex, out->hash, MF_HASH_HEX);
+    memcpy(info.hex, out->info, MF_HASH_HEX);
+    char *path = mf_store_path(s, &info);
+    json_error_t jerr;
+    json_t *rep = path ? json_load_file(path, 0, &jerr) : NULL;
+    free(path);
+    mf_err_t err = mf_outdir_write_file(o, out->path, s, &h, json_object_get(rep, "manifest"));
+    json_decref(rep);
+    return err;
+}
+
 static mf_err_t s_fetch_reply(mf_client_t *c, uint64_t job, Mixfarm__Envelope **rep)
 {
     Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
@@ -137,6 +153,9 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
         if (!mf_hash_valid(r->outputs[i]->hash)) continue;
         memcpy(h.hex, r->outputs[i]->hash, MF_HASH_HEX);
         mf_xfer_get(x, &h, s_fetched, &failed);
+        if (!mf_hash_valid(r->outputs[i]->info)) continue;
+        memcpy(h.hex, r->outputs[i]->info, MF_HASH_HEX);
+        mf_xfer_get(x, &h, s_fetched, &failed);
     }
     err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
     if (err == MF_OK) err = failed;
@@ -150,6 +169,8 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
         if (!s_safe_path(out->path)) {
             mf_error("the coordinator named an unsafe output path: %s", out->path);
             err = MF_ERR_PROTOCOL;
+        } else if (!strcmp(out->format, "raw") && mf_hash_valid(out->info)) {
+            err = s_write_encoded(o, out, mf_client__store(c));
         } else if (!strcmp(out->format, "raw")) {
             if (qc_pass && !strcmp(out->path, "qc.json"))
                 *qc_pass = s_qc_verdict(mf_client__store(c), &h);
@@ -161,16 +182,21 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
                                          (int)out->bits);
         }
     }
+    if (err == MF_OK) err = mf_client__write_render(o, mf_client__store(c), r); /* diff */
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
     mf_outdir_free(&o);
     if (err == MF_OK && summary) {
-        size_t stems = 0, masters = 0;
+        size_t stems = 0, masters = 0, tracks = 0;
         for (size_t i = 0; i < r->n_outputs; i++) {
             stems += !strncmp(r->outputs[i]->path, "stems/", 6);
             masters += !strncmp(r->outputs[i]->path, "master/", 7);
+            tracks += !strncmp(r->outputs[i]->path, "tracks/", 7);
         }
         size_t n = strlen(outdir) + 160;
-        if ((*summary = malloc(n)))
+        if ((*summary = malloc(n)) && tracks) /* an album */
+            snprintf(*summary, n, "%s/ (%zu track file%s, qc.json, manifest.json)", outdir, tracks,
+                     tracks == 1 ? "" : "s");
+        else if (*summary)
             snprintf(*summary, n, "%s/ (mix.wav, %zu stem%s, %zu master%s, qc.json, manifest.json)",
                      outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s");
     }

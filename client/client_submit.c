@@ -1,8 +1,10 @@
-/* Submitting a session: its audio files become blobs in the client's local
- * store, the coordinator is asked which it lacks, only those are uploaded,
- * then the document goes over with a manifest of the sources (path as the
- * session writes it -> blob and header). */
+/* Submitting a session: its audio files (tracks' files and impulse
+ * responses) become blobs in the client's local store, the coordinator is
+ * asked which it lacks, only those are uploaded, then the document goes over
+ * with a manifest of the sources (path as the session writes it -> blob and
+ * header). */
 #include "client_internal.h"
+#include "client_ref.h"
 #include "mf_log.h"
 #include "mf_msg.h"
 #include "mf_xfer.h"
@@ -27,13 +29,55 @@ static void s_sources_fini(sources_t *s)
     free(s->hashes);
 }
 
-/* One source per track, named as the session writes it. */
+/* The cover image (metadata.cover) as a source with no audio header. */
+static mf_err_t s_collect_cover(const mf_session_t *s, mf_store_t *store, sources_t *out)
+{
+    const char *written = json_string_value(json_object_get(s->metadata, "cover"));
+    if (!written) return MF_OK;
+    char path[4096];
+    int local = written[0] == '/' || !s->dir || !s->dir[0] || !strcmp(s->dir, ".");
+    snprintf(path, sizeof path, "%s%s%s", local ? "" : s->dir, local ? "" : "/", written);
+    mf_err_t err = mf_store_put_file(store, path, &out->hashes[out->n]);
+    if (err != MF_OK) return err;
+    Mixfarm__SourceRef *r = &out->refs[out->n];
+    mixfarm__source_ref__init(r);
+    r->path = (char *)written;
+    r->hash = out->hashes[out->n].hex;
+    out->ptrs[out->n++] = r;
+    return MF_OK;
+}
+
+/* The auxiliary files (impulse responses) with their headers, each under the
+ * name the session writes; one that is also a track's file is there already. */
+static mf_err_t s_collect_aux(const mf_session_t *s, mf_store_t *store, sources_t *out)
+{
+    for (size_t k = 0; k < s->n_aux; k++) {
+        const mf_aux_file_t *a = &s->aux[k];
+        int dup = 0;
+        for (size_t i = 0; i < out->n; i++) dup |= strcmp(out->refs[i].path, a->written) == 0;
+        if (dup) continue;
+        mf_err_t err = mf_store_put_file(store, a->file, &out->hashes[out->n]);
+        if (err != MF_OK) return err;
+        Mixfarm__SourceRef *r = &out->refs[out->n];
+        mixfarm__source_ref__init(r);
+        r->path = a->written;
+        r->hash = out->hashes[out->n].hex;
+        r->channels = (uint32_t)a->channels;
+        r->sample_rate = (uint32_t)a->rate;
+        r->frames = (uint64_t)a->frames;
+        out->ptrs[out->n++] = r;
+    }
+    return MF_OK;
+}
+
+/* One source per track, named as the session writes it, the impulse
+ * responses, and the cover. */
 static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->refs = calloc(s->n_tracks + 1, sizeof *out->refs);
-    out->ptrs = calloc(s->n_tracks + 1, sizeof *out->ptrs);
-    out->hashes = calloc(s->n_tracks + 1, sizeof *out->hashes);
+    out->refs = calloc(s->n_tracks + s->n_aux + 3, sizeof *out->refs);
+    out->ptrs = calloc(s->n_tracks + s->n_aux + 3, sizeof *out->ptrs);
+    out->hashes = calloc(s->n_tracks + s->n_aux + 3, sizeof *out->hashes);
     if (!out->refs || !out->ptrs || !out->hashes) return MF_ERR_NOMEM;
     const json_t *tracks = json_object_get(s->doc, "tracks");
     for (size_t i = 0; i < s->n_tracks; i++) {
@@ -50,7 +94,14 @@ static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *o
         r->frames = (uint64_t)t->src_frames;
         out->ptrs[out->n++] = r;
     }
-    return MF_OK;
+    mf_err_t err = s_collect_aux(s, store, out);
+    if (err == MF_OK) err = s_collect_cover(s, store, out);
+    int added = 0; /* and the reference track (client_ref.c) */
+    if (err == MF_OK)
+        err =
+            mf_client__reference_source(s, store, &out->refs[out->n], &out->hashes[out->n], &added);
+    if (added) out->ptrs[out->n] = &out->refs[out->n], out->n++;
+    return err;
 }
 
 /* Remembers the first failure, including one reported before the call returned. */
@@ -112,19 +163,19 @@ static const char *s_base(const char *path)
     return sl ? sl + 1 : path;
 }
 
-mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job)
+mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc,
+                               Mixfarm__SourceRef **refs, const mf_hash_t *hashes, size_t n,
+                               int priority, uint64_t *job)
 {
-    sources_t src;
-    char *doc = s_read_text(s->path);
-    mf_err_t err = doc ? s_collect(s, mf_client__store(c), &src) : MF_ERR_IO;
-    if (err == MF_OK) err = s_upload(c, &src);
+    sources_t src = {.ptrs = refs, .hashes = (mf_hash_t *)hashes, .n = n};
+    mf_err_t err = s_upload(c, &src);
     Mixfarm__Envelope *rep = NULL;
     if (err == MF_OK) {
         Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
-        sub.name = (char *)s_base(s->path);
-        sub.document = doc;
-        sub.sources = src.ptrs;
-        sub.n_sources = src.n;
+        sub.name = (char *)s_base(path);
+        sub.document = (char *)doc;
+        sub.sources = refs;
+        sub.n_sources = n;
         sub.priority = priority;
         Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
         req.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
@@ -134,14 +185,24 @@ mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, u
     if (err == MF_OK) {
         const Mixfarm__SubmitReply *r = rep->submit_reply;
         for (size_t i = 0; i < r->n_problems; i++)
-            fprintf(stderr, "mixfarm: %s: %s\n", s->path, r->problems[i]);
+            fprintf(stderr, "mixfarm: %s: %s\n", path, r->problems[i]);
         if (!r->job) {
-            mf_error("%s: the coordinator refused the job: %s", s->path, r->error);
+            mf_error("%s: the coordinator refused the job: %s", path, r->error);
             err = MF_ERR_INVALID;
         }
         *job = r->job;
     }
     if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
+    return err;
+}
+
+mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job)
+{
+    sources_t src;
+    char *doc = s_read_text(s->path);
+    mf_err_t err = doc ? s_collect(s, mf_client__store(c), &src) : MF_ERR_IO;
+    if (err == MF_OK)
+        err = mf_client__submit_doc(c, s->path, doc, src.ptrs, src.hashes, src.n, priority, job);
     if (doc) s_sources_fini(&src);
     free(doc);
     return err;

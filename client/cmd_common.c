@@ -16,6 +16,34 @@ int mf_cli_positive_int(const char *s)
     return *end || v < 1 || v > 4096 ? -1 : (int)v;
 }
 
+static const char *s_keys, *s_server_key;
+
+void mf_cli_set_curve(const char *keys, const char *server_key)
+{
+    s_keys = keys;
+    s_server_key = server_key;
+}
+
+/* The CURVE keys to connect with: 0 and *on set when configured, -1 when
+ * the configuration is incomplete or a file is unreadable (said why). */
+static int s_curve(mf_curve_keys_t *k, int *on)
+{
+    const char *keys = s_keys ? s_keys : getenv("MIXFARM_KEYS");
+    const char *server = s_server_key ? s_server_key : getenv("MIXFARM_SERVER_KEY");
+    if (keys && !*keys) keys = NULL;
+    if (server && !*server) server = NULL;
+    *on = keys || server;
+    if (!*on) return 0;
+    if (!keys || !server) {
+        fprintf(stderr, "mixfarm: a secured farm needs both --curve-keys NAME (or MIXFARM_KEYS) "
+                        "and --server-key FILE (or MIXFARM_SERVER_KEY)\n");
+        return -1;
+    }
+    if (mf_curve_load(keys, k) != MF_OK || mf_curve_load_public(server, k->server_key) != MF_OK)
+        return -1;
+    return 0;
+}
+
 int mf_conn_remote(mf_conn_t *c, const char *endpoint)
 {
     memset(c, 0, sizeof *c);
@@ -33,7 +61,15 @@ int mf_conn_remote(mf_conn_t *c, const char *endpoint)
         mf_conn_close(c);
         return MF_EXIT_FAILED;
     }
-    if (!(c->client = mf_client_new(c->zctx, endpoint, c->store))) {
+    mf_curve_keys_t k = {0};
+    int secure = 0;
+    if (s_curve(&k, &secure) != 0) {
+        mf_conn_close(c);
+        return MF_EXIT_USAGE;
+    }
+    c->client = mf_client_new_secure(c->zctx, endpoint, c->store, secure ? &k : NULL);
+    memset(&k, 0, sizeof k);
+    if (!c->client) {
         mf_conn_close(c);
         return MF_EXIT_USAGE; /* a malformed endpoint */
     }
@@ -89,18 +125,6 @@ mf_session_t *mf_cli_load_session(const char *path)
         if (s->tracks[i].src_rate != s->sample_rate)
             mf_info("%s: tracks[%zu] \"%s\": %d Hz, resampled to the session's %d Hz", path, i,
                     s->tracks[i].ch.name, s->tracks[i].src_rate, s->sample_rate);
-    for (size_t i = 0; s && i < json_array_size(s->outputs); i++) {
-        const char *fmt =
-            json_string_value(json_object_get(json_array_get(s->outputs, i), "format"));
-        const json_t *rate = json_object_get(json_array_get(s->outputs, i), "sample_rate");
-        if (fmt && (!strcmp(fmt, "mp3") || !strcmp(fmt, "opus")))
-            mf_warn("%s: outputs[%zu]: %s deliverables are not in this version yet; skipped", path,
-                    i, fmt);
-        else if (rate && json_integer_value(rate) != s->sample_rate)
-            mf_warn("%s: outputs[%zu]: delivering at another sample rate is not in this version "
-                    "yet; written at %d Hz",
-                    path, i, s->sample_rate);
-    }
     if (s && s->outputs && !s->mastering)
         mf_warn("%s: outputs are the master's deliverables; a session with no mastering writes "
                 "the mix and stems only",

@@ -79,20 +79,25 @@ int mf_cmd_submit(int argc, char **argv)
     int rc = s_parse(argc, argv, "mixfarm submit FILE.json --coordinator ENDPOINT [--priority P]",
                      "cp", 1, &o);
     if (rc >= 0) return rc;
-    mf_session_t *s = mf_cli_load_session(o.arg);
-    if (!s) return MF_EXIT_USAGE;
+    int album = mf_album_is_album(o.arg); /* or a session */
+    mf_album_t *al = album ? mf_cli_load_album(o.arg) : NULL;
+    mf_session_t *s = album ? NULL : mf_cli_load_session(o.arg);
+    if (!s && !al) return MF_EXIT_USAGE;
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) {
         mf_session_free(&s);
+        mf_album_free(&al);
         return rc;
     }
     uint64_t job = 0;
-    mf_err_t err = mf_client_submit(conn.client, s, o.priority, &job);
+    mf_err_t err = al ? mf_client_submit_album(conn.client, al, o.priority, &job)
+                      : mf_client_submit(conn.client, s, o.priority, &job);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     if (err == MF_OK) printf("%" PRIu64 "\n", job);
     mf_conn_close(&conn);
     mf_session_free(&s);
+    mf_album_free(&al);
     return mf_cli_exit_for(err);
 }
 

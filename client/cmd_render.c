@@ -101,18 +101,23 @@ int mf_cmd_render(int argc, char **argv)
     if (rc >= 0) return rc;
     if (o.quiet) mf_log_init("mixfarm", MF_LOG_WARN);
     double t0 = s_now();
-    mf_session_t *s = mf_cli_load_session(o.session);
-    if (!s) return MF_EXIT_USAGE;
+    /* An album (SESSION.md) or a session. */
+    int album = mf_album_is_album(o.session);
+    mf_album_t *al = album ? mf_cli_load_album(o.session) : NULL;
+    mf_session_t *s = album ? NULL : mf_cli_load_session(o.session);
+    if (!s && !al) return MF_EXIT_USAGE;
     mf_conn_t conn;
     rc = o.coordinator ? mf_conn_remote(&conn, o.coordinator) : mf_conn_embedded(&conn, o.workers);
     if (rc >= 0) {
         mf_session_free(&s);
+        mf_album_free(&al);
         return rc;
     }
     uint64_t job = 0;
     char *summary = NULL;
     int qc_pass = 1;
-    mf_err_t err = mf_client_submit(conn.client, s, 0, &job);
+    mf_err_t err = al ? mf_client_submit_album(conn.client, al, 0, &job)
+                      : mf_client_submit(conn.client, s, 0, &job);
     if (err == MF_OK) err = mf_client_watch(conn.client, job, !o.quiet && isatty(2));
     if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
     if (err == MF_ERR_UNREACHABLE)
@@ -120,14 +125,15 @@ int mf_cmd_render(int argc, char **argv)
     else if (err != MF_OK && err != MF_ERR_INVALID && err != MF_ERR_TASK)
         mf_error("%s: render failed: %s", o.session, mf_strerror(err));
     if (err == MF_OK && !o.quiet)
-        printf("mixfarm: rendered \"%s\" into %s on %s in %.2f s\n", s->name, summary,
-               o.coordinator ? o.coordinator : "the embedded farm", s_now() - t0);
+        printf("mixfarm: rendered \"%s\" into %s on %s in %.2f s\n", al ? al->name : s->name,
+               summary, o.coordinator ? o.coordinator : "the embedded farm", s_now() - t0);
     /* A master that fails its QC is work that failed (CLI.md exit 1); an
      * unmastered mix only reports what it found. */
-    int failed_qc = err == MF_OK && s->mastering && !qc_pass;
+    int failed_qc = err == MF_OK && (al || s->mastering) && !qc_pass;
     if (failed_qc) mf_error("%s: the master failed QC (see %s/qc.json)", o.session, o.outdir);
     free(summary);
     mf_conn_close(&conn);
     mf_session_free(&s);
+    mf_album_free(&al);
     return failed_qc ? MF_EXIT_FAILED : mf_cli_exit_for(err);
 }

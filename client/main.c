@@ -19,7 +19,43 @@ static const struct {
     {"fetch", mf_cmd_fetch, "write a finished job's outputs into OUTDIR"},
     {"cancel", mf_cmd_cancel, "cancel a job"},
     {"qc", mf_cmd_qc, "measure audio files and check them for delivery (loudness, peaks...)"},
+    {"compare", mf_cmd_compare, "compare a mix or master with a reference track"},
+    {"diff", mf_cmd_diff, "what changed between two renders (OLD_OUTDIR NEW_OUTDIR)"},
+    {"init", mf_cmd_init, "write a session.json for a folder of recorded tracks"},
+    {"catalogue", mf_cmd_catalogue,
+     "submit a list or folder of sessions at low priority, resumable, with a report"},
+    {"keygen", mf_cmd_keygen, "make a CURVE key pair for a secured farm: NAME.key, NAME.pub"},
 };
+
+/* --curve-keys NAME and --server-key FILE belong to every command that talks
+ * to a coordinator: taken out of argv here, once for all of them. Returns
+ * the new argc, or -1 when one lacks its value. */
+static int s_take_curve(int argc, char **argv)
+{
+    const char *keys = NULL, *server = NULL;
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        const char **to = !strncmp(argv[i], "--curve-keys", 12)   ? &keys
+                          : !strncmp(argv[i], "--server-key", 12) ? &server
+                                                                  : NULL;
+        char c = to ? argv[i][12] : 0;
+        if (!to || (c && c != '=')) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (c == '=') {
+            *to = argv[i] + 13;
+        } else if (i + 1 < argc) {
+            *to = argv[++i];
+        } else {
+            fprintf(stderr, "mixfarm: %s needs a value\n", argv[i]);
+            return -1;
+        }
+    }
+    argv[out] = NULL;
+    mf_cli_set_curve(keys, server);
+    return out;
+}
 
 static void s_usage(FILE *out)
 {
@@ -27,7 +63,9 @@ static void s_usage(FILE *out)
                  "mixfarm renders multitrack sessions (session.json, see docs/session.md)\n"
                  "into a stereo mix and stems, on a farm of workers.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].summary);
+        fprintf(out, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
+    fprintf(out, "\nOn a secured farm, every command that talks to a coordinator also takes\n"
+                 "--curve-keys NAME --server-key FILE (or MIXFARM_KEYS, MIXFARM_SERVER_KEY).\n");
     fprintf(out, "\nexamples:\n  mixfarm render demo/session.json -o demo/out\n"
                  "  mixfarm render song.json -o out --coordinator tcp://render01:5555\n"
                  "  job=$(mixfarm submit song.json --coordinator tcp://render01:5555)\n\n"
@@ -50,8 +88,11 @@ int main(int argc, char **argv)
         printf("mixfarm %s\n", MF_VERSION);
         return MF_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        if (!strcmp(argv[1], s_commands[i].name)) return s_commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
+        if (strcmp(argv[1], s_commands[i].name)) continue;
+        int n = s_take_curve(argc - 1, argv + 1);
+        return n < 0 ? MF_EXIT_USAGE : s_commands[i].run(n, argv + 1);
+    }
     fprintf(stderr, "mixfarm: unknown command \"%s\"\n", argv[1]);
     s_usage(stderr);
     return MF_EXIT_USAGE;

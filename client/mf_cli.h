@@ -16,6 +16,11 @@ int mf_cmd_watch(int argc, char **argv);
 int mf_cmd_fetch(int argc, char **argv);
 int mf_cmd_cancel(int argc, char **argv);
 int mf_cmd_qc(int argc, char **argv);
+int mf_cmd_compare(int argc, char **argv);
+int mf_cmd_diff(int argc, char **argv);
+int mf_cmd_init(int argc, char **argv);
+int mf_cmd_keygen(int argc, char **argv);
+int mf_cmd_catalogue(int argc, char **argv);
 
 /* Parses a count from 1 to 4096; -1 when it is not one. */
 int mf_cli_positive_int(const char *s);
@@ -30,14 +35,19 @@ typedef struct {
     mf_client_t *client;
 } mf_conn_t;
 
-/* endpoint NULL: $MIXFARM_COORDINATOR. Prints why and returns the exit code
- * on failure, -1 on success. */
+/* endpoint NULL: $MIXFARM_COORDINATOR. On a secured farm, the CURVE keys
+ * come from mf_cli_set_curve, else $MIXFARM_KEYS and $MIXFARM_SERVER_KEY.
+ * Prints why and returns the exit code on failure, -1 on success. */
 int mf_conn_remote(mf_conn_t *c, const char *endpoint);
+/* --curve-keys NAME and --server-key FILE (borrowed; NULL: not given). */
+void mf_cli_set_curve(const char *keys, const char *server_key);
 int mf_conn_embedded(mf_conn_t *c, int workers);
 void mf_conn_close(mf_conn_t *c);
 /* The exit code for an error from a client call. */
 int mf_cli_exit_for(mf_err_t err);
 /* Loads and validates a session, printing every problem; NULL on errors. */
 mf_session_t *mf_cli_load_session(const char *path);
+/* The same for an album document (client_album.c). */
+mf_album_t *mf_cli_load_album(const char *path);
 
 #endif

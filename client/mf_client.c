@@ -16,9 +16,16 @@ struct mf_client {
     int timeout_ms;
     char *endpoint;
     mf_store_t *local;
+    mf_curve_watch_t *watch; /* remote only */
 };
 
 mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local)
+{
+    return mf_client_new_secure(zctx, endpoint, local, NULL);
+}
+
+mf_client_t *mf_client_new_secure(void *zctx, const char *endpoint, mf_store_t *local,
+                                  const mf_curve_keys_t *curve)
 {
     mf_client_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -32,6 +39,12 @@ mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local)
     int64_t maxmsg = MF_MSG_MAX;
     zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (curve && mf_curve_client(c->sock, curve) != 0) {
+        mf_error("cannot set up CURVE: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (strncmp(endpoint, "inproc://", 9) && !(c->watch = mf_curve_watch_new(zctx, c->sock)))
+        goto fail;
     if (zmq_connect(c->sock, endpoint) != 0) {
         mf_error("%s: %s", endpoint, zmq_strerror(errno));
         goto fail;
@@ -45,6 +58,7 @@ fail:
 void mf_client_free(mf_client_t **cp)
 {
     if (!cp || !*cp) return;
+    mf_curve_watch_free(&(*cp)->watch);
     if ((*cp)->sock) zmq_close((*cp)->sock);
     free((*cp)->endpoint);
     free(*cp);
@@ -71,10 +85,18 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
     *reply = NULL;
     if (mf_msg_send(c->sock, NULL, req) != MF_OK) return MF_ERR_UNREACHABLE;
     for (;;) {
-        zmq_pollitem_t it = {.socket = c->sock, .events = ZMQ_POLLIN};
-        int n = zmq_poll(&it, 1, c->timeout_ms);
+        zmq_pollitem_t it[2] = {
+            {.socket = c->sock, .events = ZMQ_POLLIN},
+            {.socket = c->watch ? mf_curve_watch_socket(c->watch) : NULL, .events = ZMQ_POLLIN}};
+        int n = zmq_poll(it, c->watch ? 2 : 1, c->timeout_ms);
         if (n < 0 && errno == EINTR) return MF_ERR_CANCELLED;
+        const char *why = c->watch ? mf_curve_watch_failure(c->watch) : NULL;
+        if (why) { /* the coordinator will never answer this connection */
+            mf_error("%s: %s", c->endpoint, why);
+            return MF_ERR_UNREACHABLE;
+        }
         if (n <= 0) return MF_ERR_UNREACHABLE;
+        if (!(it[0].revents & ZMQ_POLLIN)) continue;
         Mixfarm__Envelope *env;
         mf_err_t err = mf_msg_recv(c->sock, 0, ZMQ_DONTWAIT, NULL, &env);
         if (err != MF_OK) continue; /* malformed: dropped */

@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #include "farm.pb-c.h"
+#include "mf_curve.h"
 #include "mf_error.h"
+#include "mf_album.h"
 #include "mf_session.h"
 #include "mf_store.h"
 
@@ -17,6 +19,11 @@ typedef struct mf_client mf_client_t;
 /* zctx: the ZeroMQ context (the embedded farm's, for inproc). local: where
  * blobs are staged for upload and fetched into (borrowed). */
 mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local);
+/* The same with CURVE keys (curve NULL: none; copied). Over tcp:// it also
+ * watches the handshake: a refused key or CURVE on one side only makes a
+ * call fail at once (MF_ERR_UNREACHABLE, the reason logged). */
+mf_client_t *mf_client_new_secure(void *zctx, const char *endpoint, mf_store_t *local,
+                                  const mf_curve_keys_t *curve);
 void mf_client_free(mf_client_t **c);
 const char *mf_client_endpoint(const mf_client_t *c);
 
@@ -31,6 +38,9 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
  * coordinator's problems are printed as "mixfarm: FILE: ..." and
  * MF_ERR_INVALID is returned. */
 mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job);
+/* The same for an album (mf_album.h): its nested sessions, their files,
+ * the mix files and the cover go over as sources. */
+mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priority, uint64_t *job);
 /* Polls the job until it ends, drawing progress on stderr when show is set.
  * Returns MF_OK when done, MF_ERR_TASK when it failed (error printed),
  * MF_ERR_CANCELLED when cancelled. */

@@ -18,6 +18,7 @@ typedef struct {
     char format[8];
     int64_t frames; /* -1 for a file that is not audio */
     int rate, channels, bits;
+    json_t *meta; /* an encoded file's manifest fields, or NULL */
 } staged_t;
 
 struct mf_outdir {
@@ -189,6 +190,17 @@ done:
     return err;
 }
 
+mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                              const mf_hash_t *blob, const json_t *meta)
+{
+    const char *fmt = json_string_value(json_object_get(meta, "format"));
+    const char *ext = strrchr(relpath, '.');
+    mf_err_t err = mf_outdir_write_raw(o, relpath, s, blob, fmt ? fmt : ext ? ext + 1 : "");
+    if (err == MF_OK && meta && !(o->files[o->n - 1].meta = json_deep_copy(meta)))
+        err = MF_ERR_NOMEM;
+    return err;
+}
+
 mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                              const mf_hash_t *blob, const char *format)
 {
@@ -232,6 +244,7 @@ static json_t *s_file_entry(const char *stage, const staged_t *f)
                                                         : "pcm16"));
         json_object_set_new(e, "duration_s", json_real((double)f->frames / f->rate));
     }
+    if (e && f->meta) json_object_update_missing(e, f->meta); /* size and hash are ours */
     free(path);
     return e;
 }
@@ -282,7 +295,10 @@ void mf_outdir_free(mf_outdir_t **op)
     if (!op || !*op) return;
     mf_outdir_t *o = *op;
     if (o->stage && mf_fs_remove_tree(o->stage) != 0) mf_warn("%s: cannot remove", o->stage);
-    for (size_t i = 0; i < o->n; i++) free(o->files[i].rel);
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->files[i].rel);
+        json_decref(o->files[i].meta);
+    }
     free(o->files);
     free(o->stage);
     free(o->dir);

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "mf_store.h"
 
 typedef struct mf_outdir mf_outdir_t;
@@ -25,6 +27,11 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
  * manifest ("json", "html"). */
 mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                              const mf_hash_t *blob, const char *format);
+/* Writes an encoded file's bytes as they are (a deliverable); meta (may be
+ * NULL) is what manifest.json says of it besides size and SHA-256 (format,
+ * sample_rate, channels, bits or bitrate_kbps, duration_s: copied). */
+mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                              const mf_hash_t *blob, const json_t *meta);
 /* Writes manifest.json, moves every staged file into place and removes the
  * staging folder. On any failure nothing further is renamed. */
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name);

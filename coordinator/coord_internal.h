@@ -6,11 +6,13 @@
 #include <stdint.h>
 
 #include "mf_coord.h"
+#include "mf_album.h"
 #include "mf_journal.h"
 #include "mf_msg.h"
 #include "mf_plan.h"
 #include "mf_sched.h"
 #include "mf_session.h"
+#include "http_snap.h"
 #include "mf_store.h"
 
 /* A task on the wire is named by its job and its index in the job's plan. */
@@ -27,6 +29,7 @@ typedef struct job {
     char *name;
     char *document, *sources; /* as submitted, for the journal and restarts */
     mf_session_t *session;
+    mf_album_t *album; /* instead of session for an album document */
     mf_plan_t *plan;
     mf_sched_t *sched;
     job_state_t state;
@@ -68,6 +71,10 @@ typedef struct {
     size_t n_uploads;
     double heartbeat_s;
     double dead_s;
+    mf_metrics_t metrics; /* counters for /metrics */
+    mf_snap_t *snap;      /* what --http shows, published from the loop; NULL without it */
+    struct mf_http *http; /* its server, on its own thread */
+    struct mf_zap *zap;   /* the CURVE authenticator (--curve-keys), on its own thread */
 } coord_t;
 
 double mf_coord_now(void);
@@ -86,6 +93,12 @@ void mf_coord_resume_jobs(coord_t *c);
 void mf_coord_add_noop_job(coord_t *c, size_t n);
 void mf_coord_free_jobs(coord_t *c);
 
+/* coord_album.c: loads an album submitted with its sources (nested
+ * sessions as text blobs, their files keyed by mf_album_key) and plans it
+ * into *plan (NULL when out of memory). NULL with problems in d. */
+mf_album_t *mf_coord_album_load(coord_t *c, const char *name, const char *document, json_t *sources,
+                                mf_diags_t *d, mf_plan_t **plan);
+
 /* coord_workers.c */
 void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *m);
 void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskResult *m);
@@ -99,6 +112,9 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
 void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m);
 void mf_coord_expire_uploads(coord_t *c);
 void mf_coord_free_uploads(coord_t *c);
+
+/* coord_metrics.c: copies jobs, tasks, workers and counters into c->snap. */
+void mf_coord_snap_publish(coord_t *c);
 
 /* Sends an envelope, logging a failure. */
 void mf_coord_send(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env);

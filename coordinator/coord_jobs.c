@@ -3,6 +3,7 @@
  * jobs after a restart. The coordinator never opens a path a session names:
  * a track's file is only a key into the sources the client sent. */
 #include "coord_internal.h"
+#include "coord_render.h"
 #include "mf_log.h"
 #include "mf_pcm.h"
 
@@ -65,6 +66,19 @@ static int s_source_audio(void *ctx, const char *file, int *channels, int *rate,
     return 0;
 }
 
+/* A file that is not audio (the cover image): sent, and its blob here. */
+static int s_source_file(void *ctx, const char *file, char *why, size_t n)
+{
+    source_ctx_t *sc = ctx;
+    json_t *s = s_find_source(sc->sources, file);
+    if (!s) return -1;
+    mf_hash_t h;
+    snprintf(h.hex, sizeof h.hex, "%s", s_str(s, "hash"));
+    if (mf_hash_valid(h.hex) && mf_store_has(sc->store, &h)) return 0;
+    snprintf(why, n, "its blob %.12s was not uploaded", h.hex);
+    return -1;
+}
+
 static json_t *s_sources_json(const Mixfarm__Submit *m)
 {
     json_t *a = json_array();
@@ -92,6 +106,7 @@ static void s_job_free(job_t *j)
     mf_sched_free(&j->sched);
     mf_plan_free(&j->plan);
     mf_session_free(&j->session);
+    mf_album_free(&j->album);
     free(j->name);
     free(j->document);
     free(j->sources);
@@ -146,23 +161,39 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
                          json_t *sources, int priority, mf_diags_t *d)
 {
     source_ctx_t sc = {.sources = sources, .store = c->store};
-    mf_session_source_t src = {.audio = s_source_audio, .ctx = &sc};
-    mf_session_t *s = mf_session_load_text(name, document, &src, d);
-    if (!s) return NULL;
-    mf_hash_t *hashes = calloc(s->n_tracks + 1, sizeof *hashes);
-    for (size_t i = 0; hashes && i < s->n_tracks; i++) {
+    mf_session_source_t src = {.audio = s_source_audio, .ctx = &sc, .file = s_source_file};
+    mf_album_t *album = NULL;
+    mf_plan_t *plan = NULL;
+    if (mf_album_text_is_album(document) && /* an album: loaded and planned in coord_album.c */
+        !(album = mf_coord_album_load(c, name, document, sources, d, &plan)))
+        return NULL;
+    mf_session_t *s = album ? NULL : mf_session_load_text(name, document, &src, d);
+    if (!s && !album) return NULL;
+    mf_hash_t *hashes = calloc((s ? s->n_tracks : 0) + 2, sizeof *hashes);
+    for (size_t i = 0; s && hashes && i < s->n_tracks; i++) {
         json_t *ref = s_find_source(sources, s->tracks[i].file);
         snprintf(hashes[i].hex, sizeof hashes[i].hex, "%s", s_str(ref, "hash"));
     }
+    const char *cover = s ? json_string_value(json_object_get(s->metadata, "cover")) : NULL;
+    if (hashes && cover) /* the planner finds the cover after the tracks */
+        snprintf(hashes[s->n_tracks].hex, sizeof hashes[0].hex, "%s",
+                 s_str(s_find_source(sources, cover), "hash"));
+    const char *reference =
+        s ? json_string_value(json_object_get(s->mastering, "reference")) : NULL;
+    if (hashes && reference) /* and the reference after the cover (plan_listen.c) */
+        snprintf(hashes[s->n_tracks + 1].hex, sizeof hashes[0].hex, "%s",
+                 s_str(s_find_source(sources, reference), "hash"));
     job_t *j = calloc(1, sizeof *j);
     if (!hashes || !j) goto fail;
     j->id = id;
     j->priority = priority;
     j->session = s;
+    j->album = album;
     j->name = strdup(name);
     j->document = strdup(document);
     j->sources = json_dumps(sources, JSON_COMPACT);
-    j->plan = mf_plan_session(s, hashes);
+    j->plan = album ? plan : mf_plan_session(s, hashes);
+    plan = NULL;
     mf_action_cache_t cache = {.get = s_cache_get, .put = s_cache_put, .ctx = c};
     j->sched = j->plan ? mf_sched_new(j->plan, &cache) : NULL;
     if (!j->name || !j->document || !j->sources || !j->sched) goto fail;
@@ -174,11 +205,14 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
 fail:
     mf_diags_error(d, "", "out of memory while planning");
     free(hashes);
+    mf_plan_free(&plan);
     if (j) {
         j->session = s;
+        j->album = album;
         s_job_free(j);
     } else {
         mf_session_free(&s);
+        mf_album_free(&album);
     }
     return NULL;
 }
@@ -356,7 +390,7 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
     r.job = m->job;
     job_t *j = mf_coord_job(c, m->job);
     char err[160];
-    if (!j || j->state != JOB_DONE || !j->session) {
+    if (!j || j->state != JOB_DONE || (!j->session && !j->album)) {
         snprintf(err, sizeof err, !j ? "no such job" : "the job is %s, not done",
                  j ? mf_job_state_name(j->state) : "");
         r.error = err;
@@ -364,6 +398,7 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
         return;
     }
     const mf_plan_t *p = j->plan;
+    mf_fetch_render_t render = {0};
     Mixfarm__OutputRef *outs = calloc(p->n_outputs + 1, sizeof *outs);
     Mixfarm__OutputRef **ptrs = calloc(p->n_outputs + 1, sizeof *ptrs);
     mf_pcm_info_t info = {0};
@@ -371,7 +406,7 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
     if (!outs || !ptrs || !mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
         r.error = "the job's outputs are gone from the store";
     } else {
-        r.session_name = j->session->name;
+        r.session_name = j->session ? j->session->name : j->album->name;
         r.frames = (uint64_t)(info.start + info.frames);
         for (size_t i = 0; i < p->n_outputs; i++) {
             const mf_plan_output_t *o = &p->outputs[i];
@@ -383,11 +418,15 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
             outs[i].format = o->format;
             outs[i].bits = (uint32_t)o->bits;
             outs[i].aligned = o->aligned;
+            const mf_hash_t *info = o->has_info ? mf_sched_port(j->sched, o->info) : NULL;
+            if (info) outs[i].info = (char *)info->hex;
             ptrs[r.n_outputs++] = &outs[i];
         }
         r.outputs = ptrs;
+        mf_coord_fetch_render(c, j, &r, &render); /* render.json (coord_render.c) */
     }
     s_fetch_reply(c, peer, &r);
+    mf_coord_fetch_render_free(&render);
     free(outs);
     free(ptrs);
 }

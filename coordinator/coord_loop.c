@@ -3,6 +3,7 @@
  * per turn. Malformed input is logged and dropped; nothing a peer sends can
  * stop the loop. */
 #include "coord_internal.h"
+#include "mf_curve.h"
 #include "mf_log.h"
 #include "mf_task.h"
 
@@ -16,6 +17,7 @@
 
 #define MAX_PER_TURN 4096    /* messages handled before the loop looks up again */
 #define COMMIT_EVERY_S 0.010 /* the journal lags the loop by at most this */
+#define PUBLISH_EVERY_S 0.1  /* what --http shows lags the loop by at most this */
 
 double mf_coord_now(void)
 {
@@ -69,6 +71,7 @@ static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope 
         mf_coord_on_hello(c, peer, env->hello);
         break;
     case MIXFARM__ENVELOPE__BODY_RESULT:
+        if (w) mf_metrics_observe(&c->metrics, env->result->seconds, env->result->error[0] != 0);
         mf_coord_on_result(c, peer, env->result);
         break;
     case MIXFARM__ENVELOPE__BODY_HEARTBEAT:
@@ -120,6 +123,31 @@ static void s_drain(coord_t *c)
     }
 }
 
+/* CURVE on the ROUTER, and the authenticator that admits only the keys in
+ * --allow; both before the first bind, so no peer slips in unchecked. */
+static int s_secure(coord_t *c, const mf_coord_opts_t *o)
+{
+    mf_curve_keys_t k = {0};
+    if (!o->curve_allow) {
+        mf_error("--curve-keys needs --allow DIR (the public keys of the workers and clients)");
+        return -1;
+    }
+    int rc = -1;
+    if (mf_curve_load(o->curve_keys, &k) != MF_OK) goto done;
+    if (!(c->zap = mf_zap_start(o->zctx, o->curve_allow, c->sock))) goto done;
+    if (mf_curve_server(c->sock, &k) != 0) {
+        mf_error("cannot set up CURVE: %s", zmq_strerror(errno));
+        goto done;
+    }
+    char fp[MF_CURVE_FP];
+    mf_curve_fingerprint(k.public_key, fp);
+    mf_info("CURVE: on, server key fingerprint %s", fp);
+    rc = 0;
+done:
+    memset(&k, 0, sizeof k); /* the secret stays in libzmq only */
+    return rc;
+}
+
 static int s_open(coord_t *c, const mf_coord_opts_t *o)
 {
     if (mkdir(o->state_dir, 0755) != 0 && errno != EEXIST) {
@@ -139,6 +167,7 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
     zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(c->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    if (o->curve_keys && s_secure(c, o) != 0) return -1;
     for (size_t i = 0; i < o->n_binds; i++) {
         if (zmq_bind(c->sock, o->binds[i]) != 0) {
             mf_error("cannot bind %s: %s", o->binds[i], zmq_strerror(errno));
@@ -146,16 +175,25 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
         }
         mf_info("listening on %s", o->binds[i]);
     }
+    if (o->http) {
+        char *blobs2 = mf_coord_blob_dir(o->state_dir);
+        c->snap = blobs2 ? mf_snap_new(blobs2, c->heartbeat_s) : NULL;
+        free(blobs2);
+        if (!c->snap || !(c->http = mf_http_start(o->http, c->snap))) return -1;
+    }
     return 0;
 }
 
 static void s_close(coord_t *c)
 {
+    mf_http_stop(&c->http); /* before anything it shows goes */
+    mf_snap_free(&c->snap);
     mf_coord_free_jobs(c);
     mf_coord_free_uploads(c);
     for (size_t i = 0; i < c->n_workers; i++) free(c->workers[i].running);
     free(c->workers);
     if (c->sock) zmq_close(c->sock);
+    mf_zap_stop(&c->zap);
     mf_journal_free(&c->journal);
     mf_store_free(&c->store);
 }
@@ -173,7 +211,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
     mf_coord_resume_jobs(&c);
     if (o->bench_noop_tasks) mf_coord_add_noop_job(&c, o->bench_noop_tasks);
     mf_journal_commit(c.journal);
-    double next_tick = 0, next_commit = 0;
+    double next_tick = 0, next_commit = 0, next_publish = 0;
     while (!*stop) {
         zmq_pollitem_t item = {.socket = c.sock, .events = ZMQ_POLLIN};
         int timeout = (int)(c.heartbeat_s * 250); /* a quarter of the heartbeat, in ms */
@@ -194,6 +232,10 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
         if (now >= next_commit) {
             mf_journal_commit(c.journal);
             next_commit = now + COMMIT_EVERY_S;
+        }
+        if (c.snap && now >= next_publish) {
+            mf_coord_snap_publish(&c);
+            next_publish = now + PUBLISH_EVERY_S;
         }
     }
     mf_journal_commit(c.journal);

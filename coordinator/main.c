@@ -19,7 +19,8 @@ static void s_on_signal(int sig)
 
 static void s_help(FILE *out)
 {
-    fprintf(out, "usage: mixfarm-coordinator --bind ENDPOINT --state DIR [--verbose]\n\n"
+    fprintf(out, "usage: mixfarm-coordinator --bind ENDPOINT --state DIR [--http ADDR:PORT]\n"
+                 "                           [--curve-keys NAME --allow DIR] [--verbose]\n\n"
                  "Takes render jobs from mixfarm clients, plans them into task graphs and hands\n"
                  "the tasks to mixfarm-worker processes. Every job and task state change is\n"
                  "journaled in DIR/journal.db (SQLite, WAL) and every signal is a blob in\n"
@@ -29,6 +30,16 @@ static void s_help(FILE *out)
                  "  -b, --bind ENDPOINT  where workers and clients connect, e.g. tcp://*:5555\n"
                  "                       (may be given more than once)\n"
                  "  -s, --state DIR      journal and blob store (created if missing)\n"
+                 "      --http ADDR:PORT serve a dashboard at /, a JSON API under /api/ and\n"
+                 "                       Prometheus metrics at /metrics (e.g. 127.0.0.1:8080;\n"
+                 "                       a bare :PORT means 127.0.0.1; read only, no login:\n"
+                 "                       expose it only where everyone may see the jobs)\n"
+                 "      --curve-keys NAME  secure the farm with CURVE: NAME.key is this\n"
+                 "                       coordinator's key pair (mixfarm keygen -o NAME);\n"
+                 "                       workers and clients give NAME.pub as --server-key\n"
+                 "      --allow DIR      with --curve-keys: admit only peers whose public key\n"
+                 "                       is a .pub file in DIR (read at every connection, so\n"
+                 "                       adding or removing a file needs no restart)\n"
                  "  -v, --verbose        log every task\n"
                  "  -h, --help           this text\n"
                  "      --version        the version\n"
@@ -43,18 +54,18 @@ static void s_help(FILE *out)
 
 int main(int argc, char **argv)
 {
-    static const struct option longs[] = {{"bind", required_argument, 0, 'b'},
-                                          {"state", required_argument, 0, 's'},
-                                          {"verbose", no_argument, 0, 'v'},
-                                          {"help", no_argument, 0, 'h'},
-                                          {"version", no_argument, 0, 'V'},
-                                          {"bench-noop-tasks", required_argument, 0, 'N'},
-                                          {0, 0, 0, 0}};
+    static const struct option longs[] = {
+        {"bind", required_argument, 0, 'b'},  {"state", required_argument, 0, 's'},
+        {"verbose", no_argument, 0, 'v'},     {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},     {"bench-noop-tasks", required_argument, 0, 'N'},
+        {"http", required_argument, 0, 'H'},  {"curve-keys", required_argument, 0, 'K'},
+        {"allow", required_argument, 0, 'A'}, {0, 0, 0, 0}};
     const char *binds[16];
     size_t n_binds = 0;
     const char *state = NULL;
     mf_log_level_t level = MF_LOG_INFO;
     size_t noop = 0;
+    const char *http = NULL, *keys = NULL, *allow = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "b:s:vh", longs, NULL)) != -1) {
         switch (c) {
@@ -76,16 +87,27 @@ int main(int argc, char **argv)
         case 'N':
             noop = strtoul(optarg, NULL, 10);
             break;
+        case 'H':
+            http = optarg;
+            break;
+        case 'K':
+            keys = optarg;
+            break;
+        case 'A':
+            allow = optarg;
+            break;
         default:
             s_help(stderr);
             return 2;
         }
     }
-    if (optind != argc || !n_binds || !state) {
+    if (optind != argc || !n_binds || !state || !keys != !allow) {
         fprintf(stderr, "mixfarm-coordinator: %s\n",
                 optind != argc ? "unexpected argument"
                 : !n_binds     ? "where to listen? (--bind)"
-                               : "where to keep state? (--state)");
+                : !state       ? "where to keep state? (--state)"
+                : keys         ? "--curve-keys needs --allow DIR (the allowed public keys)"
+                               : "--allow needs --curve-keys NAME (this coordinator's keys)");
         return 2;
     }
     mf_log_init("mixfarm-coordinator", level);
@@ -97,7 +119,10 @@ int main(int argc, char **argv)
                          .binds = binds,
                          .n_binds = n_binds,
                          .state_dir = state,
-                         .bench_noop_tasks = noop};
+                         .bench_noop_tasks = noop,
+                         .http = http,
+                         .curve_keys = keys,
+                         .curve_allow = allow};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);
     return rc;

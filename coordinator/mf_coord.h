@@ -18,6 +18,10 @@ typedef struct {
     int dead_after;          /* missed heartbeats before a worker is dead (5) */
     size_t bench_noop_tasks; /* > 0: start with one job of that many independent
                                 no-op tasks (dispatch benchmarks only) */
+    const char *http;        /* "127.0.0.1:8080": serve the dashboard, /api/ and
+                                /metrics there (NULL: no HTTP) */
+    const char *curve_keys;  /* NAME: CURVE with NAME.key as the server's key */
+    const char *curve_allow; /* with curve_keys: the folder of allowed .pub keys */
 } mf_coord_opts_t;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it

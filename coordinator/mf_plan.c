@@ -18,6 +18,7 @@ typedef struct {
     int *mark; /* DFS: 0 new, 1 on the stack, 2 done */
     mf_plan_t *plan;
     size_t cap;
+    int *aux_task; /* the decode task of each auxiliary file, -1 until emitted */
 } planner_t;
 
 static size_t s_node(const planner_t *p, mf_ref_t r)
@@ -128,6 +129,33 @@ static double s_track_length_s(const mf_track_t *t)
     return avail > 0 ? avail : 0;
 }
 
+/* The decode of every auxiliary file a planned channel uses, once each, at
+ * the session rate from its start, before any channel. */
+static int s_emit_aux(planner_t *p, const mf_hash_t *sources)
+{
+    const mf_session_t *s = p->s;
+    for (size_t k = 0; k < p->n_order; k++) {
+        const mf_channel_t *c = s_chan(p, (size_t)p->order[k]);
+        for (size_t i = 0; i < c->n_inserts; i++) {
+            const int a = c->inserts[i].aux;
+            if (a < 0 || p->aux_task[a] >= 0) continue;
+            const mf_aux_file_t *af = &s->aux[a];
+            mf_plan_task_t *t = s_new_task(p, "decode", af->written);
+            if (!t) return -1;
+            mf_decode_spec_t d = {
+                .from_s = 0, .length_s = -1, .start_s = 0, .rate = s->sample_rate};
+            t->params = mf_decode_spec_to_json(&d);
+            t->n_out = 1;
+            t->audio_s = (double)af->frames / (af->rate > 0 ? af->rate : 1);
+            mf_port_t src = {
+                .task = -1, .output = 0, .blob = sources[MF_PLAN_AUX_SOURCE(s, (size_t)a)]};
+            if (!t->params || !t->label || s_add_input(t, src)) return -1;
+            p->aux_task[a] = (int)p->plan->n_tasks - 1;
+        }
+    }
+    return 0;
+}
+
 static int s_emit_decode(planner_t *p, size_t i, const mf_hash_t *source)
 {
     const mf_track_t *tr = &p->s->tracks[i];
@@ -167,6 +195,7 @@ static int s_chan_spec(planner_t *p, const mf_channel_t *c, mf_chan_spec_t *spec
         in->n_values = c->inserts[i].n_values;
         in->nbands = c->inserts[i].nbands;
         in->key = -1;
+        in->aux = -1;
         in->autos = calloc(c->n_autos + 1, sizeof *in->autos);
         if (!in->autos) return -1;
     }
@@ -236,6 +265,11 @@ static int s_emit_channel(planner_t *p, size_t node, double session_s)
         spec.inserts[i].key = (int)t->n_in;
         rc = s_add_input(t, s_port(p->node_task[s_node(p, c->inserts[i].sidechain)], 0));
     }
+    for (size_t i = 0; rc == 0 && i < c->n_inserts; i++) {
+        if (c->inserts[i].aux < 0) continue;
+        spec.inserts[i].aux = (int)t->n_in;
+        rc = s_add_input(t, s_port(p->aux_task[c->inserts[i].aux], 0));
+    }
     if (node == p->n_nodes - 1) spec.n_outputs = 1; /* the master has no sends */
     t->n_out = spec.n_outputs;
     if (rc == 0) t->params = mf_chan_spec_to_json(&spec);
@@ -276,13 +310,22 @@ static int s_plan_stems(planner_t *p)
 
 mf_plan_t *mf_plan_session(const mf_session_t *s, const mf_hash_t *sources)
 {
+    return s->n_aux ? NULL : mf_plan_session_sources(s, sources, MF_PLAN_AUX_SOURCE(s, 0));
+}
+
+mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sources,
+                                   size_t n_sources)
+{
+    if (n_sources != MF_PLAN_AUX_SOURCE(s, s->n_aux)) return NULL;
     planner_t p = {.s = s, .n_nodes = s->n_tracks + s->n_buses + 1};
     p.needed = calloc(p.n_nodes, sizeof *p.needed);
     p.node_task = malloc(p.n_nodes * sizeof *p.node_task);
     p.order = calloc(p.n_nodes, sizeof *p.order);
     p.mark = calloc(p.n_nodes, sizeof *p.mark);
     p.plan = calloc(1, sizeof *p.plan);
-    int rc = p.needed && p.node_task && p.order && p.mark && p.plan ? 0 : -1;
+    p.aux_task = malloc((s->n_aux + 1) * sizeof *p.aux_task);
+    int rc = p.needed && p.node_task && p.order && p.mark && p.plan && p.aux_task ? 0 : -1;
+    for (size_t a = 0; rc == 0 && a < s->n_aux; a++) p.aux_task[a] = -1;
     if (rc == 0) {
         for (size_t n = 0; n < p.n_nodes; n++) p.node_task[n] = -1;
         s_mark_needed(&p);
@@ -293,6 +336,7 @@ mf_plan_t *mf_plan_session(const mf_session_t *s, const mf_hash_t *sources)
     for (size_t i = 0; i < s->n_tracks; i++)
         if (p.needed[i] && s->tracks[i].start_s + s_track_length_s(&s->tracks[i]) > session_s)
             session_s = s->tracks[i].start_s + s_track_length_s(&s->tracks[i]);
+    if (rc == 0) rc = s_emit_aux(&p, sources);
     for (size_t k = 0; rc == 0 && k < p.n_order; k++) {
         size_t node = (size_t)p.order[k];
         if (node < s->n_tracks) rc = s_emit_decode(&p, node, &sources[node]);
@@ -302,11 +346,12 @@ mf_plan_t *mf_plan_session(const mf_session_t *s, const mf_hash_t *sources)
         p.plan->mix = s_port(p.node_task[p.n_nodes - 1], 0);
         rc = s_plan_stems(&p);
     }
-    if (rc == 0) rc = mf_plan_outputs(p.plan, s);
+    if (rc == 0) rc = mf_plan_outputs(p.plan, s, sources);
     free(p.needed);
     free(p.node_task);
     free(p.order);
     free(p.mark);
+    free(p.aux_task);
     if (rc != 0) mf_plan_free(&p.plan);
     return p.plan;
 }

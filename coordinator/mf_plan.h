@@ -42,9 +42,12 @@ typedef struct {
 typedef struct {
     char *path; /* "mix.wav", "stems/Drums.wav", "master/Song.flac", "qc.json" */
     mf_port_t port;
-    char *format; /* "wav", "aiff", "flac", or "raw" (the blob's bytes) */
-    int bits;     /* 16, 24 (dithered) or 32 (float) */
-    int aligned;  /* spans the mix's length, like the mix and the stems */
+    char *format;   /* "wav", "aiff", "flac", or "raw" (the blob's bytes) */
+    int bits;       /* 16, 24 (dithered) or 32 (float) */
+    int aligned;    /* spans the mix's length, like the mix and the stems */
+    mf_port_t info; /* when has_info: a JSON blob whose "manifest" object
+                       describes the file (an encoded deliverable) */
+    int has_info;
 } mf_plan_output_t;
 
 typedef struct {
@@ -58,17 +61,31 @@ typedef struct {
     int mastered; /* a failed QC check then fails the render */
 } mf_plan_t;
 
-/* Plans s. sources[i] is the blob of track i's file. Returns NULL only when
- * out of memory. */
+/* Plans s. sources[i] is the blob of track i's file; sources[n_tracks] is
+ * the cover image's when metadata.cover is set (and sources[n_tracks + 1]
+ * the mastering reference's, plan_listen.c). Returns NULL when out of
+ * memory, or when s has auxiliary inputs (impulse responses), which need
+ * mf_plan_session_sources. */
 mf_plan_t *mf_plan_session(const mf_session_t *s, const mf_hash_t *sources);
+/* The same with the auxiliary files too: sources as above, then
+ * sources[n_tracks + 2 + k] is the blob of s->aux[k]; n_sources is the
+ * array's length, n_tracks + 2 + n_aux. An auxiliary file becomes a decode
+ * task (at the session rate, from 0) and one more input of each channel
+ * task whose inserts use it. NULL when out of memory or n_sources is not
+ * that. */
+mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sources,
+                                   size_t n_sources);
+/* Where s->aux[k]'s blob goes in the sources array. */
+#define MF_PLAN_AUX_SOURCE(s, k) ((s)->n_tracks + 2 + (k))
 void mf_plan_free(mf_plan_t **p);
 /* Where a stem goes in OUTDIR: "stems/<name>.wav", with path separators and
  * control characters in the name replaced by '_' (malloc'd). */
 char *mf_plan_stem_path(const char *name);
 
-/* Adds the mastering and qc tasks and the list of OUTDIR files to a planned
- * session (plan_outputs.c). 0, or -1 when out of memory. */
-int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s);
+/* Adds the mastering, encode and qc tasks and the list of OUTDIR files to a
+ * planned session (plan_outputs.c, plan_deliver.c); sources as for
+ * mf_plan_session. 0, or -1 when out of memory. */
+int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources);
 /* Appends a task to a plan (its fields zeroed, kind and label set); NULL
  * when out of memory. */
 mf_plan_task_t *mf_plan_append(mf_plan_t *p, const char *kind, const char *label);

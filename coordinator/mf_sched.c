@@ -195,6 +195,12 @@ mf_sched_progress_t mf_sched_progress(const mf_sched_t *s)
     return s->prog;
 }
 
+mf_task_state_t mf_sched_task_state(const mf_sched_t *s, size_t task)
+{
+    /* tstate_t lists the same states in the same order. */
+    return task < s->plan->n_tasks ? (mf_task_state_t)s->nodes[task].state : MF_TS_WAITING;
+}
+
 const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port)
 {
     if (port.task < 0) return NULL; /* fixed blobs are not outputs */

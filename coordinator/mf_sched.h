@@ -55,6 +55,15 @@ int mf_sched_finished(const mf_sched_t *s); /* every task done, or failed */
 /* The first failure as words ("strip Kick: ..."), or NULL. */
 const char *mf_sched_error(const mf_sched_t *s);
 mf_sched_progress_t mf_sched_progress(const mf_sched_t *s);
+/* One task's state (for the dashboard); MF_TS_WAITING for an index out of range. */
+typedef enum {
+    MF_TS_WAITING,
+    MF_TS_READY,
+    MF_TS_RUNNING,
+    MF_TS_DONE,
+    MF_TS_FAILED
+} mf_task_state_t;
+mf_task_state_t mf_sched_task_state(const mf_sched_t *s, size_t task);
 /* The blob a port resolved to, once its task is done (NULL before). */
 const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port);
 

@@ -13,6 +13,9 @@ packages=(
   libjansson-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev libssl-dev
   # tools for the demo and the independent references in tests
   sox ffmpeg espeak-ng libclang-rt-14-dev bc
+  # the ops tests: headless Chromium renders the dashboard; ip netns joins
+  # the several-host farm test's namespaces
+  chromium iproute2
 )
 
 missing=()

@@ -26,6 +26,10 @@ void mf_biquad_design(double c[5], mf_bq_kind_t kind, double fs, double f0, doub
         b0 = alpha, b1 = 0.0, b2 = -alpha;
         a0 = 1.0 + alpha, a1 = -2.0 * cw, a2 = 1.0 - alpha;
         break;
+    case MF_BQ_ALLPASS: /* H(s) = (s^2 - s/Q + 1) / (s^2 + s/Q + 1) */
+        b0 = 1.0 - alpha, b1 = -2.0 * cw, b2 = 1.0 + alpha;
+        a0 = 1.0 + alpha, a1 = -2.0 * cw, a2 = 1.0 - alpha;
+        break;
     case MF_BQ_NOTCH: /* H(s) = (s^2 + 1) / (s^2 + s/Q + 1) */
         b0 = 1.0, b1 = -2.0 * cw, b2 = 1.0;
         a0 = 1.0 + alpha, a1 = -2.0 * cw, a2 = 1.0 - alpha;

@@ -67,7 +67,8 @@ TGT_INLINE void s_wavefront(float *out, const float *in, size_t n, mf_biquad_cas
         st->z[s0 + l / C][l % C][0] = z1[l], st->z[s0 + l / C][l % C][1] = z2[l];
 }
 
-static TGT void sse2_biquad(float *out, const float *in, size_t frames, mf_biquad_cascade_t *st)
+TGT void mf_dsp_sse2_biquad(float *out, const float *in, size_t frames, mf_biquad_cascade_t *st);
+TGT void mf_dsp_sse2_biquad(float *out, const float *in, size_t frames, mf_biquad_cascade_t *st)
 {
     const int C = st->channels, per = 4 / C;
     if (st->nsec == 0) {
@@ -246,7 +247,7 @@ static TGT void sse2_db_to_gain(float *restrict out, const float *restrict db, s
 
 void mf_dsp_init_sse2(mf_dsp_kernels_t *k)
 {
-    k->biquad = sse2_biquad;
+    k->biquad = mf_dsp_sse2_biquad;
     k->gain_ramp = sse2_gain_ramp;
     k->gain_apply = sse2_gain_apply;
     k->detect = sse2_detect;

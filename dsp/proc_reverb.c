@@ -8,13 +8,24 @@
  * sooner). The models differ in line lengths and diffusion. size scales the
  * lines and is, like model, fixed when the instance is made (changing it
  * would move read positions); decay, damping, predelay and mix follow
- * automation. */
+ * automation.
+ *
+ * With "ir" (an impulse-response file, an auxiliary input), the reverb is a
+ * convolution instead (mf_conv.c, no latency), and model, decay, predelay,
+ * damping and size are unused. The impulse response is used as is unless
+ * normalize is on, which scales it (one gain for all its channels) to unit
+ * energy: sum of h^2 = 1, averaged over its channels, so white noise keeps its
+ * level. Channels: a mono IR convolves every channel; a stereo IR convolves
+ * left with left and right with right, or, on a mono signal, its mid
+ * (L + R) / 2. Only mix follows automation. Tail: the IR's length. */
+#include "mf_conv.h"
 #include "mf_dsp_util.h"
 #include "mf_processor.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-enum { P_MODEL, P_DECAY, P_PRE, P_DAMP, P_SIZE, P_MIX, N_PARAMS };
+enum { P_MODEL, P_DECAY, P_PRE, P_DAMP, P_SIZE, P_MIX, P_NORM, N_PARAMS };
 
 #define NL 8
 #define ND 4
@@ -30,6 +41,14 @@ static const mf_param_desc_t s_params[] = {
     [P_DAMP] = {"damping", "", 0.4, 0, 1, NULL, "high-frequency absorption, 0 none ... 1 dark"},
     [P_SIZE] = {"size", "", 0.5, 0, 1, NULL, "room size (scales the delay lines)"},
     [P_MIX] = {"mix", "", 0.3, 0, 1, NULL, "0 dry ... 1 reverb only"},
+    [P_NORM] = {"normalize", "", 0, 0, 1, NULL,
+                "with ir: scale the impulse response to unit energy (true) or use it as is"},
+};
+
+static const mf_aux_desc_t s_aux = {
+    .name = "ir",
+    .max_seconds = 30.0,
+    .help = "impulse response (WAV, FLAC...; mono or stereo, at most 30 s): a convolution reverb",
 };
 
 /* Line and diffuser lengths in ms at size 1, mutually prime once rounded. */
@@ -48,6 +67,7 @@ typedef struct {
 } line_t;
 
 typedef struct {
+    int conv; /* 0: this FDN; 1: verb_ir_t (both structs start with it) */
     int ch, model;
     double rate;
     float g[NL], damp, lp[NL], mix, dg;
@@ -57,8 +77,22 @@ typedef struct {
     float *mem;
 } verb_t;
 
+typedef struct {
+    int conv;
+    int ch;
+    float mix;
+    size_t taps;
+    mf_conv_ir_t *ir[2];
+    mf_conv_t *cv[2];
+    float wet[2 * MF_DSP_CHUNK];
+} verb_ir_t;
+
 static void verb_update(void *st, const double *v)
 {
+    if (*(const int *)st) {
+        ((verb_ir_t *)st)->mix = (float)mf_dsp_clamp(v[P_MIX], 0, 1);
+        return;
+    }
     verb_t *r = st;
     r->decay_s = (float)mf_dsp_clamp(v[P_DECAY], 0.1, 20);
     for (int i = 0; i < NL; i++)
@@ -101,9 +135,72 @@ static void *verb_create(const double *v, size_t nbands, const mf_proc_env_t *en
 
 static void verb_destroy(void *st)
 {
+    if (st && *(const int *)st) {
+        verb_ir_t *c = st;
+        for (int i = 0; i < 2; i++) mf_conv_free(&c->cv[i]); /* they borrow the IRs */
+        for (int i = 0; i < 2; i++) mf_conv_ir_free(&c->ir[i]);
+        free(c);
+        return;
+    }
     verb_t *r = st;
     if (r) free(r->mem);
     free(r);
+}
+
+/* Unit energy over the IR's channels (1 when it is silent). */
+static float s_norm_gain(const mf_proc_aux_t *a)
+{
+    double e = 0.0;
+    for (size_t i = 0; i < a->frames * (size_t)a->channels; i++)
+        e += (double)a->data[i] * a->data[i];
+    e /= a->channels;
+    return e > 0.0 ? (float)(1.0 / sqrt(e)) : 1.0f;
+}
+
+static void *verb_create_ir(const double *v, size_t nbands, const mf_proc_env_t *env,
+                            const mf_proc_aux_t *aux)
+{
+    if (!aux || !aux->data || aux->frames == 0 || aux->channels < 1 || aux->channels > 2)
+        return verb_create(v, nbands, env);
+    verb_ir_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->conv = 1;
+    c->ch = env->channels;
+    c->taps = aux->frames;
+    const float g = v[P_NORM] >= 0.5 ? s_norm_gain(aux) : 1.0f;
+    const size_t ach = (size_t)aux->channels;
+    if (c->ch == 1 && ach == 2) { /* a mono signal takes the IR's mid */
+        float *mid = malloc(aux->frames * sizeof *mid);
+        if (mid) {
+            for (size_t i = 0; i < aux->frames; i++)
+                mid[i] = 0.5f * (aux->data[2 * i] + aux->data[2 * i + 1]);
+            c->ir[0] = mf_conv_ir_new(mid, aux->frames, 1, g);
+        }
+        free(mid);
+    } else {
+        for (size_t i = 0; i < ach && i < (size_t)c->ch; i++)
+            c->ir[i] = mf_conv_ir_new(aux->data + i, aux->frames, ach, g);
+    }
+    int ok = c->ir[0] != NULL && (ach == 1 || c->ch == 1 || c->ir[1]);
+    for (int i = 0; ok && i < c->ch; i++)
+        ok = (c->cv[i] = mf_conv_new(c->ir[c->ir[1] ? i : 0])) != NULL;
+    if (!ok) {
+        verb_destroy(c);
+        return NULL;
+    }
+    verb_update(c, v);
+    return c;
+}
+
+static void verb_process_ir(verb_ir_t *c, float *buf, size_t frames)
+{
+    const size_t ch = (size_t)c->ch;
+    for (size_t i = 0; i < frames; i += MF_DSP_CHUNK) {
+        const size_t n = frames - i < MF_DSP_CHUNK ? frames - i : MF_DSP_CHUNK;
+        float *x = buf + i * ch;
+        for (size_t k = 0; k < ch; k++) mf_conv_process(c->cv[k], x + k, c->wet + k, n, ch);
+        for (size_t j = 0; j < n * ch; j++) x[j] += c->mix * (c->wet[j] - x[j]);
+    }
 }
 
 /* Schroeder allpass: y = -g x + w_delayed; w = x + g y. */
@@ -130,8 +227,13 @@ static void s_hadamard(float *x)
 static void verb_process(void *st, float *buf, size_t frames, const float *key)
 {
     (void)key;
-    verb_t *r = st;
     const unsigned fp = mf_dsp_denormals_off();
+    if (*(const int *)st) {
+        verb_process_ir(st, buf, frames);
+        mf_dsp_denormals_restore(fp);
+        return;
+    }
+    verb_t *r = st;
     for (size_t i = 0; i < frames; i++) {
         float *x = buf + i * (size_t)r->ch;
         const float in = r->ch == 2 ? 0.5f * (x[0] + x[1]) : x[0];
@@ -168,6 +270,7 @@ static void verb_process(void *st, float *buf, size_t frames, const float *key)
 /* -90 dB takes 1.5 RT60; plus the predelay and the longest line. */
 static size_t verb_tail(const void *st)
 {
+    if (*(const int *)st) return ((const verb_ir_t *)st)->taps;
     const verb_t *r = st;
     const double s = fmin(1.5 * r->decay_s + r->pre_ms * 0.001, TAIL_MAX_S);
     return (size_t)(s * r->rate) + r->line[NL - 1].len;
@@ -175,7 +278,8 @@ static size_t verb_tail(const void *st)
 
 const mf_processor_class_t mf_proc_reverb = {
     .type = "reverb",
-    .summary = "algorithmic reverb: 8-line FDN, room/hall/plate",
+    .summary = "reverb: algorithmic (8-line FDN, room/hall/plate) or convolution with an impulse "
+               "response (ir)",
     .params = s_params,
     .n_params = N_PARAMS,
     .create = verb_create,
@@ -183,4 +287,6 @@ const mf_processor_class_t mf_proc_reverb = {
     .process = verb_process,
     .tail_frames = verb_tail,
     .destroy = verb_destroy,
+    .aux = &s_aux,
+    .create_aux = verb_create_ir,
 };

@@ -57,10 +57,13 @@ char *mf_mastering_spec_to_json(const mf_mastering_spec_t *m)
                               json_pack("{s:s,s:o,s:I}", "type", m->inserts[i].cls->type, "values",
                                         values, "bands", (json_int_t)m->inserts[i].nbands));
     }
-    return s_dump(json_pack(
-        "{s:i,s:i,s:f,s:o,s:f,s:f,s:f,s:o}", "rate", m->rate, "channels", m->channels, "tempo_bpm",
-        m->tempo_bpm, "target", s_target_json(&m->target), "ceiling_dbtp", m->ceiling_dbtp,
-        "release_ms", m->release_ms, "lookahead_ms", m->lookahead_ms, "inserts", ins));
+    json_t *j = json_pack("{s:i,s:i,s:f,s:o,s:f,s:f,s:f,s:o}", "rate", m->rate, "channels",
+                          m->channels, "tempo_bpm", m->tempo_bpm, "target",
+                          s_target_json(&m->target), "ceiling_dbtp", m->ceiling_dbtp, "release_ms",
+                          m->release_ms, "lookahead_ms", m->lookahead_ms, "inserts", ins);
+    if (j && m->levels_entry > 0) /* only albums say it: sessions keep their task keys */
+        json_object_set_new(j, "levels_entry", json_integer(m->levels_entry));
+    return s_dump(j);
 }
 
 char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
@@ -68,9 +71,13 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
     json_t *files = json_array();
     for (size_t i = 0; files && i < q->n_files; i++) {
         const mf_qc_file_spec_t *f = &q->files[i];
-        json_array_append_new(files, json_pack("{s:s,s:I,s:i,s:i,s:b}", "path", f->path, "input",
-                                               (json_int_t)f->input, "rate", f->rate, "bits",
-                                               f->bits, "lossless", f->lossless));
+        json_array_append_new(
+            files,
+            json_pack("{s:s,s:I,s:i,s:i,s:b,s:s,s:I,s:I,s:i,s:I,s:i}", "path", f->path, "input",
+                      (json_int_t)f->input, "rate", f->rate, "bits", f->bits, "lossless",
+                      f->lossless, "decode", f->decode, "report", (json_int_t)f->report, "red_book",
+                      (json_int_t)f->red_book, "lufs_from", f->lufs_from, "levels",
+                      (json_int_t)f->levels, "levels_entry", f->levels_entry));
     }
     return s_dump(json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files));
 }
@@ -116,6 +123,10 @@ mf_err_t mf_mastering_spec_from_json(const char *text, mf_mastering_spec_t *m, c
     if (rate < 8000 || rate > 768000 || (ch != 1 && ch != 2)) FAIL("bad rate or channels");
     m->rate = (int)rate;
     m->channels = (int)ch;
+    const json_t *le = json_object_get(o, "levels_entry");
+    m->levels_entry = json_is_integer(le) ? (int)json_integer_value(le) : 0;
+    if (le && (!json_is_integer(le) || m->levels_entry < 1 || m->levels_entry > 100000))
+        FAIL("bad levels_entry");
     if (s_target_from(json_object_get(o, "target"), &m->target)) FAIL("bad target");
     const json_t *ins = json_object_get(o, "inserts");
     if (!json_is_array(ins) || json_array_size(ins) > MAX_INSERTS) FAIL("bad inserts");
@@ -157,7 +168,24 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
         fs->rate = (int)rate;
         fs->bits = (int)bits;
         fs->lossless = json_is_true(json_object_get(f, "lossless"));
+        const char *decode = json_string_value(json_object_get(f, "decode"));
+        const json_t *report = json_object_get(f, "report");
+        fs->report = json_is_integer(report) ? (long)json_integer_value(report) : -1;
+        const json_t *rb = json_object_get(f, "red_book");
+        fs->red_book = json_is_integer(rb) ? (long)json_integer_value(rb) : -1;
+        const json_t *lf = json_object_get(f, "lufs_from"), *lv = json_object_get(f, "levels");
+        const json_t *le = json_object_get(f, "levels_entry");
+        fs->lufs_from = json_is_integer(lf) ? (int)json_integer_value(lf) : 0;
+        fs->levels = json_is_integer(lv) ? (long)json_integer_value(lv) : -1;
+        fs->levels_entry = json_is_integer(le) ? (int)json_integer_value(le) : 0;
         if (!fs->path) FAIL("out of memory");
+        if ((decode && strlen(decode) >= sizeof fs->decode) || fs->report < -1 ||
+            fs->report >= (long)n_inputs || fs->red_book < -1 || fs->red_book >= (long)n_inputs ||
+            fs->lufs_from < 0 || fs->lufs_from > 2 ||
+            (fs->lufs_from == 2 &&
+             (fs->levels < 0 || fs->levels >= (long)n_inputs || fs->levels_entry < 1)))
+            FAIL("bad file");
+        snprintf(fs->decode, sizeof fs->decode, "%s", decode ? decode : "");
     }
     json_decref(o);
     return MF_OK;

@@ -5,10 +5,22 @@
  *            none), "true_peak_dbtp"}, "ceiling_dbtp", "release_ms",
  *            "lookahead_ms", "inserts": [{"type", "values", "bands"}]}
  *            input 0: the mix. output 0: the master (float); output 1: a
- *            JSON report of the passes.
+ *            JSON report of the passes. With "levels_entry" k >= 1 (an
+ *            album in album mode), input 1 is the album_levels report and
+ *            the target's loudness is its "targets"[k - 1].
  *  qc        {"target": {...}, "files": [{"path", "input", "rate", "bits",
- *            "lossless"}]}: input k is a signal; each file names the input
- *            it is made from and the format it is delivered in.
+ *            "lossless", "decode", "report"}]}: each file names the input
+ *            it is measured from and the format it is delivered in. With
+ *            "decode" "" the input is a signal; with a format ("flac",
+ *            "mp3", ...) it is the delivered file's bytes, measured after
+ *            decoding. "report" (-1: none) is the input holding the encode
+ *            task's report of that file (its length is checked against it,
+ *            its "qc" object is added to the file's entry). "red_book"
+ *            (-1: none): the input holding an album's timings (the
+ *            sequence task's): the file is checked as a CD image.
+ *            "lufs_from" 0 (the target's loudness), 1 (no loudness
+ *            check) or 2 (input "levels", an album_levels report, entry
+ *            "levels_entry" - 1 of its "targets").
  *            output 0: qc.json; output 1: qc.html. */
 #ifndef MF_MASTER_PARAMS_H
 #define MF_MASTER_PARAMS_H
@@ -37,12 +49,21 @@ typedef struct {
     double ceiling_dbtp, release_ms, lookahead_ms;
     mf_master_insert_spec_t *inserts;
     size_t n_inserts;
+    int levels_entry; /* 1 + the album_levels entry to aim at; 0: none */
 } mf_mastering_spec_t;
 
 typedef struct {
     char *path;
     size_t input;
     int rate, bits, lossless;
+    char decode[8]; /* "" for a signal input, else the file's format */
+    long report;    /* input of the encode report, -1 when none */
+    long red_book;  /* input of an album's timings: check it as a CD image; -1 none */
+    /* Its loudness target: the spec's (0), none (1: an album image), or an
+     * album_levels report's "targets"[levels_entry - 1] at input levels (2). */
+    int lufs_from;
+    long levels;
+    int levels_entry;
 } mf_qc_file_spec_t;
 
 typedef struct {

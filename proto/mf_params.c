@@ -18,12 +18,15 @@ static json_t *s_curve_json(const mf_curve_t *c)
 static json_t *s_insert_json(const mf_insert_spec_t *in)
 {
     json_t *values = json_array(), *autos = json_array();
-    for (size_t i = 0; i < in->n_values; i++) json_array_append_new(values, json_real(in->values[i]));
+    for (size_t i = 0; i < in->n_values; i++)
+        json_array_append_new(values, json_real(in->values[i]));
     for (size_t i = 0; i < in->n_autos; i++)
         json_array_append_new(autos, json_pack("{s:i,s:o}", "param", in->autos[i].param, "curve",
                                                s_curve_json(&in->autos[i].curve)));
-    return json_pack("{s:s,s:o,s:I,s:i,s:o}", "type", in->cls->type, "values", values, "bands",
-                     (json_int_t)in->nbands, "key", in->key, "auto", autos);
+    json_t *o = json_pack("{s:s,s:o,s:I,s:i,s:o}", "type", in->cls->type, "values", values, "bands",
+                          (json_int_t)in->nbands, "key", in->key, "auto", autos);
+    if (o && in->aux >= 0) json_object_set_new(o, "aux", json_integer(in->aux));
+    return o;
 }
 
 static char *s_dump(json_t *j)
@@ -39,16 +42,14 @@ char *mf_chan_spec_to_json(const mf_chan_spec_t *c)
     for (size_t i = 0; i < c->n_inserts; i++)
         json_array_append_new(inserts, s_insert_json(&c->inserts[i]));
     for (size_t i = 0; i < c->n_outputs; i++)
-        json_array_append_new(outs, json_pack("{s:b,s:f,s:o}", "pre_fader",
-                                              c->outputs[i].pre_fader, "level_db",
-                                              c->outputs[i].level_db, "auto",
+        json_array_append_new(outs, json_pack("{s:b,s:f,s:o}", "pre_fader", c->outputs[i].pre_fader,
+                                              "level_db", c->outputs[i].level_db, "auto",
                                               s_curve_json(&c->outputs[i].curve)));
-    return s_dump(json_pack("{s:i,s:f,s:f,s:b,s:f,s:o,s:f,s:o,s:o,s:I,s:o}", "rate", c->rate,
-                            "tempo_bpm", c->tempo_bpm, "pan_law_db", c->pan_law_db, "invert",
-                            c->invert, "gain_db", c->gain_db, "gain_auto",
-                            s_curve_json(&c->gain_curve), "pan", c->pan, "pan_auto",
-                            s_curve_json(&c->pan_curve), "inserts", inserts, "sum",
-                            (json_int_t)c->sum, "outputs", outs));
+    return s_dump(json_pack(
+        "{s:i,s:f,s:f,s:b,s:f,s:o,s:f,s:o,s:o,s:I,s:o}", "rate", c->rate, "tempo_bpm", c->tempo_bpm,
+        "pan_law_db", c->pan_law_db, "invert", c->invert, "gain_db", c->gain_db, "gain_auto",
+        s_curve_json(&c->gain_curve), "pan", c->pan, "pan_auto", s_curve_json(&c->pan_curve),
+        "inserts", inserts, "sum", (json_int_t)c->sum, "outputs", outs));
 }
 
 char *mf_decode_spec_to_json(const mf_decode_spec_t *d)
@@ -97,6 +98,7 @@ static int s_insert_from(json_t *o, mf_insert_spec_t *in, size_t n_inputs_limit)
 {
     memset(in, 0, sizeof *in);
     in->key = -1;
+    in->aux = -1;
     json_t *type = json_object_get(o, "type"), *values = json_object_get(o, "values");
     json_t *bands = json_object_get(o, "bands"), *key = json_object_get(o, "key");
     json_t *autos = json_object_get(o, "auto");
@@ -120,6 +122,13 @@ static int s_insert_from(json_t *o, mf_insert_spec_t *in, size_t n_inputs_limit)
     json_int_t k = json_integer_value(key);
     if (k < -1 || k >= (json_int_t)n_inputs_limit) return -1;
     in->key = (int)k;
+    json_t *aux = json_object_get(o, "aux"); /* absent: none; present: an input */
+    if (aux) {
+        if (!json_is_integer(aux) || json_integer_value(aux) < 0 ||
+            json_integer_value(aux) >= (json_int_t)n_inputs_limit || !in->cls->aux)
+            return -1;
+        in->aux = (int)json_integer_value(aux);
+    }
     in->n_autos = json_array_size(autos);
     in->autos = calloc(in->n_autos ? in->n_autos : 1, sizeof *in->autos);
     if (!in->autos) return -1;
@@ -162,8 +171,7 @@ mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char 
     c->outputs = calloc(c->n_outputs ? c->n_outputs : 1, sizeof *c->outputs);
     if (!c->inserts || !c->outputs) FAIL("out of memory");
     for (size_t i = 0; i < c->n_inserts; i++)
-        if (s_insert_from(json_array_get(ins, i), &c->inserts[i], 1u << 20))
-            FAIL("bad insert");
+        if (s_insert_from(json_array_get(ins, i), &c->inserts[i], 1u << 20)) FAIL("bad insert");
     for (size_t i = 0; i < c->n_outputs; i++) {
         json_t *out = json_array_get(outs, i);
         c->outputs[i].pre_fader = json_is_true(json_object_get(out, "pre_fader"));

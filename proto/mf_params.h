@@ -7,8 +7,10 @@
  *          input 0: the source file's bytes. output 0: its signal at rate,
  *          placed at start_s on the timeline.
  *  strip / bus / master: one channel (mf_chan_spec_t). Inputs 0..sum-1 are
- *          summed in order; later inputs are sidechain keys. Outputs follow
- *          spec.outputs in order. */
+ *          summed in order; later inputs are sidechain keys and auxiliary
+ *          signals (an insert's "key" and "aux" say which). Outputs follow
+ *          spec.outputs in order. An insert's "aux" is written only when it
+ *          has one, so channels without keep the keys they always had. */
 #ifndef MF_PARAMS_H
 #define MF_PARAMS_H
 
@@ -33,14 +35,15 @@ typedef struct {
     double *values;
     size_t n_values, nbands;
     int key; /* input index of the sidechain signal, or -1 */
+    int aux; /* input index of the auxiliary signal (an impulse response), or -1 */
     mf_param_auto_t *autos;
     size_t n_autos;
 } mf_insert_spec_t;
 
 typedef struct {
-    int pre_fader;     /* tap before the fader (after inserts and pan) */
-    double level_db;   /* MF_DB_SILENT for silence */
-    mf_curve_t curve;  /* level automation; n == 0 when none */
+    int pre_fader;    /* tap before the fader (after inserts and pan) */
+    double level_db;  /* MF_DB_SILENT for silence */
+    mf_curve_t curve; /* level automation; n == 0 when none */
 } mf_chan_out_t;
 
 typedef struct {

@@ -6,6 +6,7 @@
  *   sends.<bus>.level_db             a send of this channel, by its bus's name
  *   inserts.<i>.<param>              a parameter of insert i
  *   inserts.<i>.bands.<j>.<param>    a parameter of band j of insert i
+ *   inserts.<i>.<list>.<k>           item k of a list parameter (a crossover)
  * Indexes are plain decimal ("0", "12"; no sign, no leading zero), so one
  * target has one spelling. Choice parameters cannot be automated (there is
  * nothing between "peak" and "rms").
@@ -76,6 +77,16 @@ static int s_param_target(const mf_param_desc_t *desc, int position, const char 
     return 0;
 }
 
+/* The list of cls named by the len characters at name, or -1. */
+static int s_list_index(const mf_processor_class_t *cls, const char *name, size_t len)
+{
+    for (size_t l = 0; l < cls->n_lists; l++)
+        if (strlen(cls->lists[l].item.name) == len &&
+            strncmp(cls->lists[l].item.name, name, len) == 0)
+            return (int)l;
+    return -1;
+}
+
 static int s_insert_target(const mf_channel_t *ch, const char *key, const char *what,
                            const char *path, mf_diags_t *d, target_t *t)
 {
@@ -114,9 +125,26 @@ static int s_insert_target(const mf_channel_t *ch, const char *key, const char *
         int pos = (int)(cls->n_params + (size_t)b * cls->n_band_params) + k;
         return s_param_target(&cls->band_params[k], pos, path, d, t);
     }
+    const char *dot = strchr(p, '.');
+    const int l = dot ? s_list_index(cls, p, (size_t)(dot - p)) : -1;
+    if (l >= 0) {
+        const char *q = dot + 1;
+        long k = s_index(&q);
+        if (k < 0 || *q) return 1;
+        const size_t at = mf_processor_list_offset(cls, ins->nbands, (size_t)l);
+        const size_t count = (size_t)ins->values[at];
+        if ((size_t)k >= count) {
+            mf_diags_error(d, path, "no item %ld in %s (insert %ld has %zu)", k,
+                           cls->lists[l].item.name, i, count);
+            return -1;
+        }
+        return s_param_target(&cls->lists[l].item, (int)(at + 1 + (size_t)k), path, d, t);
+    }
     int k = mf_processor_param_index(cls, 0, p);
     if (k < 0) {
-        if (cls->band_params && mf_processor_param_index(cls, 1, p) >= 0) {
+        if (mf_processor_list_index(cls, p) >= 0) {
+            mf_diags_error(d, path, "\"%s\" is a list: use inserts.%ld.%s.<k>", p, i, p);
+        } else if (cls->band_params && mf_processor_param_index(cls, 1, p) >= 0) {
             mf_diags_error(d, path, "\"%s\" is a band parameter: use inserts.%ld.bands.<j>.%s", p,
                            i, p);
         } else {

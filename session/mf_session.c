@@ -214,6 +214,7 @@ void mf_session_free(mf_session_t **sp)
     for (size_t i = 0; i < s->n_buses; i++) mf_sess__channel_fini(&s->buses[i]);
     free(s->buses);
     mf_sess__channel_fini(&s->master);
+    mf_sess__aux_fini(s);
     free(s->stems);
     free(s->path);
     free(s->dir);

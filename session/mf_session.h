@@ -34,7 +34,18 @@ typedef struct {
     size_t n_values;
     size_t nbands;
     mf_ref_t sidechain; /* MF_REF_NONE when the insert has no external key */
+    int aux;            /* index into the session's aux files (an "ir"), or -1 */
 } mf_insert_t;
+
+/* A file an insert reads as a signal (the class's mf_aux_desc_t: a
+ * convolution reverb's "ir"), checked like a track's file; one entry per
+ * distinct path as written, however many inserts name it. */
+typedef struct {
+    char *file;    /* resolved path */
+    char *written; /* as the session writes it: the name its blob is sent under */
+    int channels, rate;
+    int64_t frames;
+} mf_aux_file_t;
 
 typedef struct {
     int bus;         /* index into buses */
@@ -90,12 +101,14 @@ typedef struct {
 /* Where the files a session names come from when they are not local files:
  * on the coordinator, the client has sent them as blobs with their headers.
  * audio() fills the header of the file named (as written in the session) and
- * returns 0, or returns -1 with why set; other files (cover art) are taken as
- * the client checked them. */
+ * returns 0, or returns -1 with why set. file(), when set, says whether a
+ * file that is not audio (the cover image) was sent, the same way; the
+ * client checked its content where the file is. */
 typedef struct {
-    int (*audio)(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
-                 char *why, size_t why_size);
+    int (*audio)(void *ctx, const char *file, int *channels, int *rate, int64_t *frames, char *why,
+                 size_t why_size);
     void *ctx;
+    int (*file)(void *ctx, const char *file, char *why, size_t why_size);
 } mf_session_source_t;
 
 typedef struct {
@@ -117,7 +130,9 @@ typedef struct {
     json_t *mastering;
     json_t *outputs;
     json_t *metadata;
-    json_t *doc; /* the whole document, owned */
+    json_t *doc;        /* the whole document, owned */
+    mf_aux_file_t *aux; /* auxiliary inputs, in the order inserts first name them */
+    size_t n_aux;
     const mf_session_source_t *source; /* while loading from text; NULL otherwise */
 } mf_session_t;
 
@@ -145,6 +160,10 @@ const char *mf_session_ref_name(const mf_session_t *s, mf_ref_t ref);
  * flat values with defaults filled, band count. A "sidechain" name is
  * resolved against names (its tracks and buses) when names is not NULL;
  * with NULL it is only checked to be a string and out->sidechain stays NONE.
+ * A list parameter is an array of numbers (count, range and order checked);
+ * when its class says so it sets the number of bands. An auxiliary input
+ * ("ir") is left to the channel, which checks and registers the file; with
+ * names NULL (mastering) it is refused.
  * Problems go into d with paths under path (e.g. "tracks[0].inserts[1]").
  * Returns 0 when the insert is valid, -1 otherwise. In both cases out holds
  * what could be read (cls NULL when the type is unknown) and must be

@@ -89,7 +89,13 @@ int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char
 int mf_sess__probe_image(const mf_session_t *s, const char *resolved, const char *shown,
                          const char *path, mf_diags_t *d)
 {
-    if (s->source) return 0; /* the client checked it where the file is */
+    if (s->source) { /* the client checked it where the file is; was it sent? */
+        char why[256] = "not among the files sent";
+        if (!s->source->file || s->source->file(s->source->ctx, shown, why, sizeof why) == 0)
+            return 0;
+        mf_diags_error(d, path, "%s: %s", shown, why);
+        return -1;
+    }
     if (s_check_file(resolved, shown, path, d)) return -1;
     static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     static const unsigned char jpeg[3] = {0xff, 0xd8, 0xff};

@@ -83,6 +83,13 @@ int mf_sess__probe_image(const mf_session_t *s, const char *resolved, const char
 /* A path from the document resolved against the session's folder (malloc). */
 char *mf_sess__resolve(const mf_session_t *s, const char *file);
 
+/* The auxiliary input an insert object j names (its class's aux key), if
+ * any: checked like a track's file (audio, mono or stereo, at most the
+ * class's max_seconds) and registered in s->aux; ins->aux gets its index. */
+int mf_sess__parse_aux(mf_session_t *s, mf_insert_t *ins, const json_t *j, const char *path,
+                       mf_diags_t *d);
+void mf_sess__aux_fini(mf_session_t *s);
+
 /* Names first: every track's and bus's name (NULL where invalid), with
  * duplicates and the reserved "master" reported, so that any reference can be
  * resolved whatever its position in the document. */

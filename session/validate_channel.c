@@ -146,6 +146,7 @@ static int s_parse_inserts(mf_session_t *s, mf_channel_t *ch, mf_ref_t self, con
         mf_sess__path_index(ip, p, i);
         mf_insert_t *ins = &ch->inserts[i];
         if (mf_session_parse_insert(json_array_get(j, i), ip, s, d, ins)) rc = -1;
+        if (mf_sess__parse_aux(s, ins, json_array_get(j, i), ip, d)) rc = -1;
         if (s_same_ref(ins->sidechain, self)) {
             char sp[MF_SESS_PATH_MAX];
             mf_sess__path_key(sp, ip, "sidechain");
@@ -308,7 +309,8 @@ static int s_parse_file(mf_session_t *s, mf_track_t *t, const json_t *j, const c
     }
     if (mf_sess__string(v, p, d, &file)) return -1;
     t->file = mf_sess__resolve(s, file);
-    if (mf_sess__probe_audio(s, t->file, file, p, d, &t->src_channels, &t->src_rate, &t->src_frames))
+    if (mf_sess__probe_audio(s, t->file, file, p, d, &t->src_channels, &t->src_rate,
+                             &t->src_frames))
         return -1;
     if (t->src_channels < 1 || t->src_channels > 2) {
         mf_diags_error(d, p, "%s: has %d channels; only mono or stereo", file, t->src_channels);

@@ -87,7 +87,7 @@ static void s_unknown_param(const mf_processor_class_t *cls, int band, const cha
         mf_diags_error(d, path, "is a band parameter of %s: it goes in \"bands\"", cls->type);
         return;
     }
-    const char **names = calloc(n + 3, sizeof *names);
+    const char **names = calloc(n + cls->n_lists + 4, sizeof *names);
     if (!names) abort();
     for (size_t i = 0; i < n; i++) names[i] = p[i].name;
     if (!band) {
@@ -95,6 +95,8 @@ static void s_unknown_param(const mf_processor_class_t *cls, int band, const cha
         names[n++] = "type";
         if (cls->band_params) names[n++] = "bands";
         if (cls->has_sidechain) names[n++] = "sidechain";
+        if (cls->aux) names[n++] = cls->aux->name;
+        for (size_t i = 0; i < cls->n_lists; i++) names[n++] = cls->lists[i].item.name;
     }
     char hint[128];
     mf_diags_error(d, path, "unknown parameter of %s%s%s", cls->type, band ? " bands" : "",
@@ -166,11 +168,50 @@ static const mf_processor_class_t *s_class(const json_t *j, const char *path, mf
     return NULL;
 }
 
+/* One list parameter into out (1 + max_count values: count, items), from
+ * its defaults when v is NULL. */
+static int s_parse_list(const mf_list_param_t *l, const json_t *v, const char *path, mf_diags_t *d,
+                        double *out)
+{
+    memset(out, 0, (1 + l->max_count) * sizeof *out);
+    if (!v) {
+        out[0] = (double)l->n_defaults;
+        if (l->n_defaults) memcpy(out + 1, l->defaults, l->n_defaults * sizeof *out);
+        if (l->n_defaults >= l->min_count) return 0;
+        mf_diags_error(d, path, "required (%zu to %zu values)", l->min_count, l->max_count);
+        return -1;
+    }
+    if (!json_is_array(v)) {
+        mf_diags_error(d, path, "must be an array of numbers (got %s)", mf_sess__type_name(v));
+        return -1;
+    }
+    const size_t n = json_array_size(v);
+    if (n < l->min_count || n > l->max_count) {
+        mf_diags_error(d, path, "takes %zu to %zu values (got %zu)", l->min_count, l->max_count, n);
+        return -1;
+    }
+    int rc = 0;
+    out[0] = (double)n;
+    for (size_t i = 0; i < n; i++) {
+        char p[MF_SESS_PATH_MAX];
+        mf_sess__path_index(p, path, i);
+        if (mf_sess__param_value(&l->item, json_array_get(v, i), p, d, &out[1 + i])) {
+            rc = -1;
+        } else if (l->increasing && i > 0 && rc == 0 && !(out[1 + i] > out[i])) {
+            mf_diags_error(d, p, "must be above the value before it (%.10g after %.10g)",
+                           out[1 + i], out[i]);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 int mf_session_parse_insert(const json_t *j, const char *path, const mf_session_t *names,
                             mf_diags_t *d, mf_insert_t *out)
 {
     memset(out, 0, sizeof *out);
     out->sidechain.kind = MF_REF_NONE;
+    out->aux = -1;
     if (mf_sess__expect(j, path, d, JSON_OBJECT, "an object")) return -1;
     const mf_processor_class_t *cls = s_class(j, path, d);
     if (!cls) return -1;
@@ -182,15 +223,31 @@ int mf_sess__parse_insert_as(const mf_processor_class_t *cls, const json_t *j, c
 {
     memset(out, 0, sizeof *out);
     out->sidechain.kind = MF_REF_NONE;
+    out->aux = -1;
     if (mf_sess__expect(j, path, d, JSON_OBJECT, "an object")) return -1;
     out->cls = cls;
     int rc = 0;
     char p[MF_SESS_PATH_MAX];
 
-    /* Bands first: they decide how many values there are. */
+    /* Lists first, then bands: together they decide how many values there
+     * are (a list may set the band count). */
+    const size_t lists_at = mf_processor_list_offset(cls, 0, 0);
+    const size_t n_list_values = mf_processor_value_count(cls, 0) - lists_at;
+    double *lists = calloc(n_list_values + 1, sizeof *lists);
+    if (!lists) abort();
+    double *sets_bands = NULL; /* the list that sets the band count, when valid */
+    const char *lname = NULL;
+    for (size_t l = 0; l < cls->n_lists; l++) {
+        const mf_list_param_t *lp = &cls->lists[l];
+        double *lv = lists + mf_processor_list_offset(cls, 0, l) - lists_at;
+        mf_sess__path_key(p, path, lp->item.name);
+        const int bad = s_parse_list(lp, json_object_get(j, lp->item.name), p, d, lv);
+        if (bad) rc = -1;
+        if (lp->sets_bands && !bad) sets_bands = lv, lname = lp->item.name;
+    }
     const json_t *jb = json_object_get(j, "bands");
+    mf_sess__path_key(p, path, "bands");
     if (jb) {
-        mf_sess__path_key(p, path, "bands");
         if (!cls->band_params) {
             mf_diags_error(d, p, "%s has no bands", cls->type);
             rc = -1;
@@ -204,6 +261,17 @@ int mf_sess__parse_insert_as(const mf_processor_class_t *cls, const json_t *j, c
             out->nbands = json_array_size(jb);
         }
     }
+    if (sets_bands) {
+        const size_t want = (size_t)sets_bands[0] + 1;
+        if (!jb) {
+            out->nbands = want; /* default bands, one per region */
+        } else if (json_is_array(jb) && out->nbands != want) {
+            mf_diags_error(d, p, "%s takes one band more than %s has values (%zu bands; got %zu)",
+                           cls->type, lname, want, json_array_size(jb));
+            rc = -1;
+            out->nbands = 0;
+        }
+    }
     out->n_values = mf_processor_value_count(cls, out->nbands);
     out->values = calloc(out->n_values ? out->n_values : 1, sizeof *out->values);
     if (!out->values) abort();
@@ -214,15 +282,30 @@ int mf_sess__parse_insert_as(const mf_processor_class_t *cls, const json_t *j, c
         char bp[MF_SESS_PATH_MAX];
         mf_sess__path_key(p, path, "bands");
         mf_sess__path_index(bp, p, b);
-        if (s_parse_band(cls, json_array_get(jb, b), bp, d, bv)) rc = -1;
+        if (jb && s_parse_band(cls, json_array_get(jb, b), bp, d, bv)) rc = -1;
     }
+    memcpy(out->values + mf_processor_list_offset(cls, out->nbands, 0), lists,
+           n_list_values * sizeof *lists);
+    free(lists);
 
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)j, key, v)
     {
-        if (strcmp(key, "type") == 0 || strcmp(key, "bands") == 0) continue;
+        if (strcmp(key, "type") == 0 || strcmp(key, "bands") == 0 ||
+            mf_processor_list_index(cls, key) >= 0)
+            continue;
         mf_sess__path_key(p, path, key);
+        if (cls->aux && strcmp(key, cls->aux->name) == 0) {
+            /* The file itself is the channel's to check (mf_sess__parse_aux). */
+            if (!names) {
+                mf_diags_error(d, p,
+                               "a file input is available on tracks, buses and the master "
+                               "only");
+                rc = -1;
+            }
+            continue;
+        }
         if (strcmp(key, "sidechain") == 0) {
             if (!cls->has_sidechain) {
                 mf_diags_error(d, p, "%s takes no sidechain", cls->type);

@@ -194,7 +194,7 @@ int mf_sess__check_mastering(const mf_session_t *s, const json_t *j, mf_diags_t 
 /* ---- outputs ---------------------------------------------------------- */
 
 static const char *const s_output_keys[] = {
-    "format", "bits", "sample_rate", "bitrate_kbps", "vbr_quality", "name", NULL,
+    "format", "bits", "sample_rate", "bitrate_kbps", "vbr_quality", "name", "noise_shaping", NULL,
 };
 static const char *const s_formats[] = {"wav", "flac", "mp3", "opus", "aiff", NULL};
 
@@ -307,6 +307,17 @@ static int s_check_output(const json_t *j, const char *path, mf_diags_t *d)
             rc = -1;
         } else if (opus && x != 48000) {
             mf_diags_warn(d, p, "Opus always runs at 48000 Hz; this rate is ignored");
+        }
+    }
+    if ((v = json_object_get(j, "noise_shaping"))) {
+        mf_sess__path_key(p, path, "noise_shaping");
+        int on = 0;
+        const json_t *b = json_object_get(j, "bits");
+        if (mf_sess__bool(v, p, d, &on)) {
+            rc = -1;
+        } else if (on && (lossy || json_is_string(b) || json_integer_value(b) == 32)) {
+            mf_diags_error(d, p, "shapes the dither of 16- and 24-bit files only");
+            rc = -1;
         }
     }
     if ((v = json_object_get(j, "name"))) {

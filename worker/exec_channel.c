@@ -8,7 +8,11 @@
  * Pan and fader are both per-sample gains, so applying pan before the
  * fader (to share the pre-fader tap) gives the console's result.
  * The summation order is the input order the planner fixed, so the bits
- * never depend on which worker ran what first. */
+ * never depend on which worker ran what first.
+ *
+ * An insert with an auxiliary input (a convolution reverb's impulse
+ * response) gets that input read whole, once, when it is made
+ * (create_aux), bounded by MAX_AUX_S; the insert keeps its own copy. */
 #include "exec_internal.h"
 #include "mf_gain.h"
 #include "mf_params.h"
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #define MAX_TAIL_S 60.0 /* bound on reverb/delay tails */
+#define MAX_AUX_S 60.0  /* bound on an auxiliary signal (session/ allows 30 s) */
 
 typedef struct {
     void *st;
@@ -74,10 +79,25 @@ static int s_env(mf_envelope_t *e, const mf_curve_t *cv, int rate, mf_env_mode_t
     return mf_envelope_init(e, cv->pts, cv->n, rate, mode);
 }
 
+/* Input k read whole, for create_aux(); *data is malloc'd. */
+static mf_err_t s_read_aux(chan_t *c, size_t k, mf_proc_aux_t *a, float **data, mf_task_result_t *r)
+{
+    const mf_pcm_info_t *in = mf_pcm_reader_info(c->in[k]);
+    if (in->channels < 1 || in->channels > 2 || in->frames < 0 ||
+        in->frames > (int64_t)(MAX_AUX_S * c->spec.rate))
+        return mf_exec_fail(r, MF_ERR_INVALID, "auxiliary input %zu: %d channels, %lld frames", k,
+                            in->channels, (long long)in->frames);
+    *data = malloc(((size_t)in->frames * (size_t)in->channels + 1) * sizeof **data);
+    if (!*data) return MF_ERR_NOMEM;
+    mf_err_t err = mf_pcm_reader_read_span(c->in[k], in->start, (size_t)in->frames, *data);
+    *a = (mf_proc_aux_t){.data = *data, .frames = (size_t)in->frames, .channels = in->channels};
+    return err;
+}
+
 static mf_err_t s_open_inserts(chan_t *c, mf_task_result_t *r)
 {
-    mf_proc_env_t env = {.sample_rate = c->spec.rate, .channels = c->ch,
-                         .tempo_bpm = c->spec.tempo_bpm};
+    mf_proc_env_t env = {
+        .sample_rate = c->spec.rate, .channels = c->ch, .tempo_bpm = c->spec.tempo_bpm};
     c->ins = calloc(c->spec.n_inserts + 1, sizeof *c->ins);
     if (!c->ins) return MF_ERR_NOMEM;
     for (size_t i = 0; i < c->spec.n_inserts; i++) {
@@ -93,7 +113,18 @@ static mf_err_t s_open_inserts(chan_t *c, mf_task_result_t *r)
             /* Start from the automated value, not the static one. */
             it->values[it->spec->autos[j].param] = mf_envelope_value_at(&it->envs[j], 0);
         }
-        it->st = it->spec->cls->create(it->values, it->spec->nbands, &env);
+        if (it->spec->aux >= 0) {
+            mf_proc_aux_t a;
+            float *data = NULL;
+            mf_err_t err = s_read_aux(c, (size_t)it->spec->aux, &a, &data, r);
+            if (err == MF_OK)
+                it->st = it->spec->cls->create_aux(it->values, it->spec->nbands, &env, &a);
+            free(data);
+            if (err != MF_OK)
+                return r->error ? err : mf_exec_fail(r, err, "insert %zu: %s", i, mf_strerror(err));
+        } else {
+            it->st = it->spec->cls->create(it->values, it->spec->nbands, &env);
+        }
         if (!it->st)
             return mf_exec_fail(r, MF_ERR_NOMEM, "insert %zu (%s): cannot create", i,
                                 it->spec->cls->type);
@@ -179,8 +210,10 @@ static double s_pan_map(double pan, void *ctx)
 {
     const pan_map_t *m = ctx;
     double l, r;
-    if (m->stereo) mf_balance_gains(pan, &l, &r);
-    else mf_pan_gains(pan, m->law_db, &l, &r);
+    if (m->stereo)
+        mf_balance_gains(pan, &l, &r);
+    else
+        mf_pan_gains(pan, m->law_db, &l, &r);
     return m->right ? r : l;
 }
 
@@ -226,10 +259,15 @@ static void s_apply_level(const float *src, float *dst, size_t n, double db,
 
 static mf_err_t s_write_outputs(chan_t *c, int64_t t, size_t n, size_t skip)
 {
-    s_apply_level(c->pre, c->post, n, c->spec.gain_db, &c->gain_env, t, c->ga);
+    /* A fader at 0 dB with no automation multiplies by exactly 1: skipped. */
+    const float *post = c->pre;
+    if (c->spec.gain_db != 0.0 || c->gain_env.n) {
+        s_apply_level(c->pre, c->post, n, c->spec.gain_db, &c->gain_env, t, c->ga);
+        post = c->post;
+    }
     for (size_t o = 0; o < c->spec.n_outputs; o++) {
         const mf_chan_out_t *out = &c->spec.outputs[o];
-        const float *src = out->pre_fader ? c->pre : c->post;
+        const float *src = out->pre_fader ? c->pre : post;
         /* An output at unity with no automation is its tap as is. */
         if (out->level_db != 0.0 || out->curve.n) {
             s_apply_level(src, c->tmp, n, out->level_db, &c->out_envs[o], t, c->gc);
@@ -252,9 +290,14 @@ static mf_err_t s_open(chan_t *c, mf_store_t *s, const mf_task_t *t, mf_task_res
     if (c->spec.sum > t->n_inputs)
         return mf_exec_fail(r, MF_ERR_INVALID, "%s: sums %zu inputs but has %zu", t->kind,
                             c->spec.sum, t->n_inputs);
-    for (size_t i = 0; i < c->spec.n_inserts; i++)
-        if (c->spec.inserts[i].key >= (int)t->n_inputs)
+    for (size_t i = 0; i < c->spec.n_inserts; i++) {
+        const mf_insert_spec_t *in = &c->spec.inserts[i];
+        if (in->key >= (int)t->n_inputs)
             return mf_exec_fail(r, MF_ERR_INVALID, "%s: sidechain input missing", t->kind);
+        if (in->aux >= 0 &&
+            (in->aux >= (int)t->n_inputs || (size_t)in->aux < c->spec.sum || !in->cls->create_aux))
+            return mf_exec_fail(r, MF_ERR_INVALID, "%s: bad auxiliary input", t->kind);
+    }
     c->n_in = t->n_inputs;
     c->in = calloc(c->n_in + 1, sizeof *c->in);
     if (!c->in) return MF_ERR_NOMEM;
@@ -267,8 +310,8 @@ static mf_err_t s_open(chan_t *c, mf_store_t *s, const mf_task_t *t, mf_task_res
                                 mf_strerror(err));
         const mf_pcm_info_t *in = mf_pcm_reader_info(c->in[k]);
         if (in->rate != c->spec.rate)
-            return mf_exec_fail(r, MF_ERR_INVALID, "input %zu is at %d Hz, the channel at %d Hz",
-                                k, in->rate, c->spec.rate);
+            return mf_exec_fail(r, MF_ERR_INVALID, "input %zu is at %d Hz, the channel at %d Hz", k,
+                                in->rate, c->spec.rate);
         if (k >= c->spec.sum || in->frames == 0) continue;
         if (in->channels == 2) c->ch = 2;
         if (in->start < *start) *start = in->start;

@@ -10,6 +10,12 @@ mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_album_levels(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_sequence(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_listen(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_compare(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_match(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 /* Does nothing and produces nothing: for measuring dispatch. */
 mf_err_t mf_exec_noop(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 
@@ -18,5 +24,7 @@ mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Appends one output hash to r. */
 mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h);
+/* Stores len bytes of text (a JSON report) as a blob and appends it to r. */
+mf_err_t mf_exec_put_text(mf_store_t *s, const char *text, size_t len, mf_task_result_t *r);
 
 #endif

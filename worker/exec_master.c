@@ -1,14 +1,10 @@
-/* mastering and qc: the mastering half of a render, as tasks.
- *
- * mastering runs mf_master_run over the mix blob (re-read from the start for
- * each pass) and writes the final pass as the master signal, plus a JSON
- * report of what it did. qc measures each signal it is given once and writes
- * qc.json and qc.html as blobs, one entry per delivered file. */
+/* mastering: mf_master_run over the mix blob (re-read from the start for
+ * each pass), writing the final pass as the master signal, plus a JSON
+ * report of what it did (its loudness feeds the deliverables' tags). */
 #include "exec_internal.h"
 #include "mf_master.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
-#include "mf_qc_report.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -111,21 +107,6 @@ static mf_err_t s_trim_tail(mf_store_t *s, const master_sink_t *k, mf_hash_t *h)
     return mf_pcm_writer_commit(w, h);
 }
 
-/* A small JSON document as a blob. */
-static mf_err_t s_put_text(mf_store_t *s, const char *text, size_t len, mf_task_result_t *r)
-{
-    mf_blob_writer_t *w = mf_blob_writer_new(s);
-    if (!w) return MF_ERR_IO;
-    mf_hash_t h;
-    mf_err_t err = mf_blob_writer_write(w, text, len);
-    if (err != MF_OK) {
-        mf_blob_writer_abort(w);
-        return err;
-    }
-    err = mf_blob_writer_commit(w, &h);
-    return err == MF_OK ? mf_exec_add_output(r, &h) : err;
-}
-
 static mf_qc_target_t s_target(const mf_target_spec_t *t)
 {
     return (mf_qc_target_t){.name = t->name, .lufs = t->lufs, .true_peak_dbtp = t->true_peak_dbtp};
@@ -140,8 +121,23 @@ static mf_err_t s_report(mf_store_t *s, const mf_master_result_t *res, mf_task_r
                   "within_target", res->within_target, "frames", (json_int_t)res->frames);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
-    mf_err_t err = text ? s_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
+    mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
     free(text);
+    return err;
+}
+
+/* Album mode: this track's loudness target, from the album_levels report
+ * (worker/exec_album.c): the album's gain keeps the songs' balance. */
+static mf_err_t s_album_target(const mf_store_t *s, const mf_hash_t *h, mf_mastering_spec_t *spec)
+{
+    char *path = mf_store_path(s, h);
+    json_error_t jerr;
+    json_t *j = path ? json_load_file(path, 0, &jerr) : NULL;
+    free(path);
+    const json_t *v = json_array_get(json_object_get(j, "targets"), (size_t)spec->levels_entry - 1);
+    mf_err_t err = json_is_number(v) ? MF_OK : MF_ERR_INVALID;
+    if (err == MF_OK) spec->target.lufs = json_number_value(v);
+    json_decref(j);
     return err;
 }
 
@@ -149,8 +145,16 @@ mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *
 {
     mf_mastering_spec_t spec;
     const char *why = "";
-    if (t->n_inputs != 1 || mf_mastering_spec_from_json(t->params, &spec, &why) != MF_OK)
+    if (mf_mastering_spec_from_json(t->params, &spec, &why) != MF_OK ||
+        t->n_inputs != (spec.levels_entry ? 2u : 1u)) {
+        mf_mastering_spec_fini(&spec);
         return mf_exec_fail(r, MF_ERR_INVALID, "mastering: bad parameters: %s", why);
+    }
+    if (spec.levels_entry && s_album_target(s, &t->inputs[1], &spec) != MF_OK) {
+        mf_mastering_spec_fini(&spec);
+        return mf_exec_fail(r, MF_ERR_INVALID, "mastering: no album level for track %d",
+                            spec.levels_entry);
+    }
     mf_pcm_info_t info;
     mix_source_t src = {.store = s, .hash = &t->inputs[0]};
     master_sink_t sink = {.store = s, .channels = spec.channels, .rate = spec.rate};
@@ -193,80 +197,5 @@ mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *
     mf_pcm_reader_free(&src.r);
     free(ins);
     mf_mastering_spec_fini(&spec);
-    return err;
-}
-
-/* ---- qc ---- */
-
-static mf_err_t s_analyze(mf_store_t *s, const mf_hash_t *h, mf_analysis_t *out)
-{
-    mf_pcm_reader_t *rd;
-    mf_err_t err = mf_pcm_reader_open(s, h, &rd);
-    if (err != MF_OK) return err;
-    const mf_pcm_info_t *info = mf_pcm_reader_info(rd);
-    mf_analyzer_t *a = mf_analyzer_new(info->channels, info->rate, MF_ANALYZE_ALL);
-    float *buf = malloc(sizeof(float) * 2 * MF_BLOCK);
-    int64_t end = info->start + info->frames; /* delivered from timeline 0 */
-    err = a && buf ? MF_OK : MF_ERR_NOMEM;
-    for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
-        size_t n = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
-        err = mf_pcm_reader_read_span(rd, f, n, buf);
-        if (err == MF_OK) err = mf_analyzer_feed(a, buf, n);
-    }
-    if (err == MF_OK) err = mf_analyzer_finish(a, out);
-    mf_analyzer_free(&a);
-    free(buf);
-    mf_pcm_reader_free(&rd);
-    return err;
-}
-
-static mf_err_t s_put_reports(mf_store_t *s, const mf_qc_target_t *tg, const mf_qc_file_t *files,
-                              size_t n, mf_task_result_t *r)
-{
-    json_t *j = mf_qc_report_json(tg, files, n);
-    char *json = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
-    char *html = NULL;
-    size_t html_len = 0;
-    FILE *mem = open_memstream(&html, &html_len);
-    mf_err_t err = json && mem ? mf_qc_report_html(mem, tg, files, n) : MF_ERR_NOMEM;
-    if (mem) fclose(mem);
-    if (err == MF_OK) err = s_put_text(s, json, strlen(json), r);
-    if (err == MF_OK) err = s_put_text(s, html, html_len, r);
-    free(json);
-    free(html);
-    return err;
-}
-
-mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
-{
-    mf_qc_spec_t spec;
-    const char *why = "";
-    if (mf_qc_spec_from_json(t->params, t->n_inputs, &spec, &why) != MF_OK)
-        return mf_exec_fail(r, MF_ERR_INVALID, "qc: bad parameters: %s", why);
-    mf_analysis_t *an = calloc(t->n_inputs + 1, sizeof *an);
-    mf_qc_problems_t *probs = calloc(spec.n_files + 1, sizeof *probs);
-    mf_qc_file_t *files = calloc(spec.n_files + 1, sizeof *files);
-    mf_err_t err = an && probs && files ? MF_OK : MF_ERR_NOMEM;
-    size_t analysed = 0;
-    for (; err == MF_OK && analysed < t->n_inputs; analysed++) { /* each signal once */
-        err = s_analyze(s, &t->inputs[analysed], &an[analysed]);
-        r->audio_seconds += an[analysed].duration_s;
-    }
-    mf_qc_target_t tg = s_target(&spec.target);
-    for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) {
-        const mf_qc_file_spec_t *f = &spec.files[i];
-        mf_qc_format_t fmt = {.rate = f->rate, .bits = f->bits, .lossless = f->lossless};
-        mf_qc_check(&an[f->input], &tg, &fmt, &probs[i]);
-        files[i] =
-            (mf_qc_file_t){.path = f->path, .analysis = &an[f->input], .problems = &probs[i]};
-    }
-    if (err == MF_OK) err = s_put_reports(s, &tg, files, spec.n_files, r);
-    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "qc: %s", mf_strerror(err));
-    for (size_t i = 0; an && i < analysed; i++) mf_analysis_fini(&an[i]);
-    free(an);
-    free(probs);
-    free(files);
-    mf_qc_spec_fini(&spec);
     return err;
 }

@@ -35,6 +35,10 @@ static const char s_help[] =
     "                      (default: 4G); least recently used audio goes first\n"
     "  --name NAME         how the coordinator lists this worker (default:\n"
     "                      HOST-PID)\n"
+    "  --curve-keys NAME   on a secured farm: this worker's key pair NAME.key\n"
+    "                      (mixfarm keygen -o NAME; NAME.pub goes into the\n"
+    "                      coordinator's --allow folder)\n"
+    "  --server-key FILE   with --curve-keys: the coordinator's public key\n"
     "  -v, --verbose       also log each task as it starts and ends\n"
     "  -h, --help          show this help\n"
     "  --version           show the version\n"
@@ -100,13 +104,15 @@ static char *s_default_cache(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_CONNECT = 256, O_SLOTS, O_CACHE, O_CACHE_SIZE, O_NAME, O_VERSION };
+    enum { O_CONNECT = 256, O_SLOTS, O_CACHE, O_CACHE_SIZE, O_NAME, O_VERSION, O_KEYS, O_SERVER };
     static const struct option longs[] = {
         {"connect", required_argument, NULL, O_CONNECT},
         {"slots", required_argument, NULL, O_SLOTS},
         {"cache", required_argument, NULL, O_CACHE},
         {"cache-size", required_argument, NULL, O_CACHE_SIZE},
         {"name", required_argument, NULL, O_NAME},
+        {"curve-keys", required_argument, NULL, O_KEYS},
+        {"server-key", required_argument, NULL, O_SERVER},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
@@ -114,6 +120,7 @@ int main(int argc, char **argv)
     };
     mf_worker_opts_t o = {0};
     int verbose = 0;
+    const char *keys = NULL, *server_key = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o.slots = cores > 0 ? (int)cores : 1;
     opterr = 0;
@@ -138,6 +145,12 @@ int main(int argc, char **argv)
         case O_NAME:
             o.name = optarg;
             break;
+        case O_KEYS:
+            keys = optarg;
+            break;
+        case O_SERVER:
+            server_key = optarg;
+            break;
         case 'v':
             verbose = 1;
             break;
@@ -158,7 +171,17 @@ int main(int argc, char **argv)
     if (!strstr(o.endpoint, "://"))
         return s_usage("--connect: \"%s\" is not an endpoint (such as tcp://HOST:5555)",
                        o.endpoint);
+    if (!keys != !server_key)
+        return s_usage("%s", keys ? "--curve-keys needs --server-key FILE (the coordinator's key)"
+                                  : "--server-key needs --curve-keys NAME (this worker's keys)");
     mf_log_init("mixfarm-worker", verbose ? MF_LOG_DEBUG : MF_LOG_INFO);
+    mf_curve_keys_t curve = {0};
+    if (keys) {
+        if (mf_curve_load(keys, &curve) != MF_OK ||
+            mf_curve_load_public(server_key, curve.server_key) != MF_OK)
+            return 1;
+        o.curve = &curve;
+    }
 
     char host[256] = "worker", name[300];
     gethostname(host, sizeof host - 1);
@@ -188,5 +211,6 @@ int main(int argc, char **argv)
     if (rc == 0) mf_info("stopped");
     zmq_ctx_term(o.zctx);
     free(cache);
+    memset(&curve, 0, sizeof curve);
     return rc;
 }

@@ -10,13 +10,21 @@ static const struct {
     const char *kind;
     mf_executor_fn run;
 } s_executors[] = {
+    /* clang-format off */
     {"decode", mf_exec_decode},
     {"strip", mf_exec_channel}, /* strips, buses and the master are one kind of channel */
     {"bus", mf_exec_channel},
     {"master", mf_exec_channel},
     {"mastering", mf_exec_mastering},
     {"qc", mf_exec_qc},
-    {"noop", mf_exec_noop}, /* measures the farm itself (tests/bench/bench_farm) */
+    {"encode", mf_exec_encode},   /* a deliverable file, checked by decoding it */
+    {"album_levels", mf_exec_album_levels}, /* albums: each track's loudness target */
+    {"sequence", mf_exec_sequence}, /* albums: the image, its timings and CUE sheet */
+    {"listen", mf_exec_listen},   /* the master on playback systems (exec_listen.c) */
+    {"compare", mf_exec_compare}, /* against mastering.reference (exec_reference.c) */
+    {"match", mf_exec_match},     /* tonal balance and loudness of the reference */
+    {"noop", mf_exec_noop},       /* measures the farm itself (tests/bench/bench_farm) */
+    /* clang-format on */
 };
 
 mf_err_t mf_exec_noop(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
@@ -44,6 +52,20 @@ mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h)
     r->outputs = o;
     r->outputs[r->n_outputs++] = *h;
     return MF_OK;
+}
+
+mf_err_t mf_exec_put_text(mf_store_t *s, const char *text, size_t len, mf_task_result_t *r)
+{
+    mf_blob_writer_t *w = mf_blob_writer_new(s);
+    if (!w) return MF_ERR_IO;
+    mf_hash_t h;
+    mf_err_t err = mf_blob_writer_write(w, text, len);
+    if (err != MF_OK) {
+        mf_blob_writer_abort(w);
+        return err;
+    }
+    err = mf_blob_writer_commit(w, &h);
+    return err == MF_OK ? mf_exec_add_output(r, &h) : err;
 }
 
 mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)

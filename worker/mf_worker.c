@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -68,15 +69,29 @@ static void s_drain_sock(mf_wloop_t *w)
     }
 }
 
-static int s_connect(mf_wloop_t *w)
+/* Connects (with CURVE and a watch on its handshakes when configured). */
+static int s_connect(mf_wloop_t *w, mf_curve_watch_t **watch)
 {
     w->sock = zmq_socket(w->o->zctx, ZMQ_DEALER);
     int64_t max = MF_MSG_MAX;
-    int zero = 0, hwm = 256;
+    int zero = 0, hwm = 256, sndtimeo = 200;
+    /* The watch says why a handshake failed (a refused key, CURVE on one side
+     * only); inproc has no handshake to watch. */
+    int remote = strncmp(w->o->endpoint, "inproc://", 9) != 0;
+    if (w->sock && ((w->o->curve && mf_curve_client(w->sock, w->o->curve) != 0) ||
+                    (remote && !(*watch = mf_curve_watch_new(w->o->zctx, w->sock))))) {
+        mf_error("cannot set up CURVE: %s", zmq_strerror(errno));
+        zmq_close(w->sock);
+        w->sock = NULL;
+        return -1;
+    }
     if (!w->sock || zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
         zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(w->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(w->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        /* A connection refused in its handshake (CURVE) leaves no pipe to
+         * queue on: a send must not wait for one forever. */
+        zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) != 0 ||
         zmq_connect(w->sock, w->o->endpoint) != 0) {
         mf_error("%s: cannot connect: %s", w->o->endpoint, zmq_strerror(errno));
         if (w->sock) zmq_close(w->sock);
@@ -112,10 +127,16 @@ static void s_disconnect(mf_wloop_t *w)
 }
 
 /* Serves one connection; returns 1 when the coordinator fell silent. */
-static int s_serve(mf_wloop_t *w, volatile int *stop)
+static int s_serve(mf_wloop_t *w, volatile int *stop, mf_curve_watch_t *watch)
 {
     int tick = w->hb_ms / 4 < 200 ? w->hb_ms / 4 : 200;
+    int told = 0;
     while (!*stop && !w->refused) {
+        const char *why = watch && !told && !w->heard ? mf_curve_watch_failure(watch) : NULL;
+        if (why) { /* said once per connection; the next one may be let in (key rotation) */
+            mf_error("%s: %s", w->o->endpoint, why);
+            told = 1;
+        }
         zmq_pollitem_t it[2] = {{w->sock, 0, ZMQ_POLLIN, 0},
                                 {mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(it, 2, tick) < 0 && errno != EINTR) {
@@ -176,13 +197,16 @@ int mf_worker_run(const mf_worker_opts_t *o, volatile int *stop)
     if (s_start(&w, o) != 0) w.fatal = 1;
     int backoff = w.hb_ms;
     while (!w.fatal && !*stop && !w.refused) {
-        if (s_connect(&w) != 0) {
+        mf_curve_watch_t *watch = NULL;
+        if (s_connect(&w, &watch) != 0) {
+            mf_curve_watch_free(&watch);
             w.fatal = 1;
             break;
         }
-        int lost = s_serve(&w, stop);
+        int lost = s_serve(&w, stop, watch);
         int heard = w.heard;
         s_disconnect(&w);
+        mf_curve_watch_free(&watch);
         if (!lost) break;
         if (heard) backoff = w.hb_ms;
         mf_warn("%s the coordinator at %s; reconnecting in %g s", heard ? "lost" : "no answer from",

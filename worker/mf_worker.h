@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "mf_curve.h"
 #include "mf_store.h"
 
 #define MF_WORKER_CACHE_BYTES ((int64_t)4 << 30) /* default cache budget */
@@ -28,6 +29,8 @@ typedef struct {
      * intervals of silence; reconnecting backs off from 1 to 32 intervals.
      * Tests shorten it; daemons leave it 0. */
     int heartbeat_ms;
+    /* CURVE keys (and the coordinator's public key), or NULL for none. */
+    const mf_curve_keys_t *curve;
 } mf_worker_opts_t;
 
 /* Runs until *stop becomes non-zero (checked a few times a second, and at

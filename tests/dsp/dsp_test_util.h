@@ -20,7 +20,20 @@ typedef struct {
     void *st;
 } tp_t;
 
-/* Defaults from the class table for nbands bands. */
+/* Sets list parameter name to the n values in x. */
+static inline void tp_list(tp_t *p, const char *name, const double *x, size_t n)
+{
+    const int l = mf_processor_list_index(p->cls, name);
+    if (l < 0 || n > p->cls->lists[l].max_count) abort();
+    double *v = p->v + mf_processor_list_offset(p->cls, p->nbands, (size_t)l);
+    memset(v, 0, (1 + p->cls->lists[l].max_count) * sizeof *v);
+    v[0] = (double)n;
+    for (size_t i = 0; i < n; i++) v[1 + i] = x[i];
+}
+
+/* Defaults from the class table for nbands bands. A list that sets the
+ * band count gets nbands - 1 items, its defaults first, then more spread
+ * above them. */
 static inline void tp_init(tp_t *p, const char *type, size_t nbands, double rate, int channels)
 {
     memset(p, 0, sizeof *p);
@@ -32,6 +45,21 @@ static inline void tp_init(tp_t *p, const char *type, size_t nbands, double rate
     for (size_t b = 0; b < nbands; b++)
         for (size_t i = 0; i < p->cls->n_band_params; i++)
             p->v[p->cls->n_params + b * p->cls->n_band_params + i] = p->cls->band_params[i].def;
+    for (size_t l = 0; l < p->cls->n_lists; l++) {
+        const mf_list_param_t *lp = &p->cls->lists[l];
+        double x[64];
+        size_t n = lp->sets_bands ? (nbands ? nbands - 1 : 0) : lp->n_defaults;
+        for (size_t i = 0; i < n && i < 64; i++)
+            x[i] = i < lp->n_defaults ? lp->defaults[i] : x[i - 1] * 2.0;
+        tp_list(p, lp->item.name, x, n);
+    }
+}
+
+static inline void *tp_create_aux(tp_t *p, const float *aux, size_t frames, int channels)
+{
+    const mf_proc_aux_t a = {aux, frames, channels};
+    p->st = p->cls->create_aux(p->v, p->nbands, &p->env, &a);
+    return p->st;
 }
 
 static inline double tp_choice(const mf_param_desc_t *d, const char *s)

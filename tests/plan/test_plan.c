@@ -159,9 +159,11 @@ static void check_plan_shape(const mf_plan_t *p)
         if (!strcmp(t->kind, "master")) masters++;
     }
     assert_int_equal(masters, 1);
-    /* The mix comes from the master; the qc of what is delivered ends the plan. */
+    /* The mix comes from the master; the qc of what is delivered, then the
+     * listening models (plan_listen.c) end the plan. */
     assert_string_equal(p->tasks[p->mix.task].kind, "master");
-    assert_string_equal(p->tasks[p->n_tasks - 1].kind, "qc");
+    assert_string_equal(p->tasks[p->n_tasks - 2].kind, "qc");
+    assert_string_equal(p->tasks[p->n_tasks - 1].kind, "listen");
     assert_int_equal(p->mix.output, 0);
 }
 
@@ -207,7 +209,7 @@ static void test_fan_in(void **state)
                            " \"buses\": [{\"name\": \"Drums\"}]}");
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
-    assert_int_equal(p->n_tasks, 3 * 2 + 1 + 1 + 1); /* decode+strip per track, bus, master, qc */
+    assert_int_equal(p->n_tasks, 3 * 2 + 1 + 1 + 1 + 1); /* decode+strip per track, bus, master, qc, listen */
     const mf_plan_task_t *bus = &p->tasks[must_find(p, "bus Drums")];
     assert_int_equal(bus->n_in, 3);
     assert_int_equal(spec_sum(bus), 3);
@@ -325,7 +327,7 @@ static void test_mute_and_solo(void **state)
     assert_int_equal(p->tasks[must_find(p, "bus G")].n_in, 1);
     expect_input(p, "bus G", 0, "strip On", 0);
     assert_int_equal(p->tasks[must_find(p, "bus FX")].n_in, 0); /* its only send is muted */
-    assert_int_equal(p->n_tasks, 2 + 2 + 2 + 1 + 1); /* ... master, qc */
+    assert_int_equal(p->n_tasks, 2 + 2 + 2 + 1 + 1 + 1); /* ... master, qc, listen */
     mf_plan_free(&p);
     mf_session_free(&s);
 
@@ -518,7 +520,7 @@ static void test_sched_action_cache(void **state)
     assert_non_null(store);
     mf_session_t *s1;
     mf_plan_t *p1 = plan_real("cache1.json", "0", store, &s1);
-    assert_int_equal(p1->n_tasks, 3 * 2 + 2 + 1 + 1);
+    assert_int_equal(p1->n_tasks, 3 * 2 + 2 + 1 + 1 + 1);
 
     /* First run: everything runs. */
     run_t r1;
@@ -552,10 +554,11 @@ static void test_sched_action_cache(void **state)
     mf_plan_t *p2 = plan_real("cache2.json", "-6", store, &s2);
     run_t r4;
     run_plan(p2, store, &r4);
-    if (r4.ran != 4 || !ran(&r4, "strip A") || !ran(&r4, "bus Grp") ||
-        !ran(&r4, "master master") || !ran(&r4, "qc")) {
+    if (r4.ran != 5 || !ran(&r4, "strip A") || !ran(&r4, "bus Grp") ||
+        !ran(&r4, "master master") || !ran(&r4, "qc") || !ran(&r4, "listen")) {
         for (size_t i = 0; i < r4.ran; i++) print_message("re-ran: %s\n", r4.labels[i]);
-        fail_msg("expected exactly strip A, bus Grp, master and qc to re-run, got %zu tasks",
+        fail_msg("expected exactly strip A, bus Grp, master, qc and listen to re-run, got %zu "
+                 "tasks",
                  r4.ran);
     }
     assert_string_not_equal(r4.mix.hex, r1.mix.hex);

@@ -1,0 +1,342 @@
+/* Catalogue runs: the state file, submission, following the jobs, fetching
+ * and the report (catalogue.h). */
+#include "catalogue.h"
+#include "mf_log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNREACHABLE_FOR_S 60.0 /* a coordinator restarting is given this long */
+
+int mf_cat_final(const char *state)
+{
+    return !strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "cancelled") ||
+           !strcmp(state, "invalid");
+}
+
+void mf_cat_set_error(cat_entry_t *e, const char *state, const char *error)
+{
+    snprintf(e->state, sizeof e->state, "%s", state);
+    free(e->error);
+    e->error = error && *error ? strdup(error) : NULL;
+}
+
+/* ---- the state file ---- */
+
+int mf_cat_load_state(catalogue_t *cat)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(cat->state_path, 0, &jerr);
+    if (!doc) {
+        if (access(cat->state_path, F_OK) != 0) return 0; /* a fresh start */
+        fprintf(stderr, "mixfarm: %s:%d: %s\n", cat->state_path, jerr.line, jerr.text);
+        return -1;
+    }
+    json_t *list = json_object_get(doc, "sessions");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *s = json_array_get(list, i);
+        const char *path = json_string_value(json_object_get(s, "path"));
+        for (size_t k = 0; path && k < cat->n; k++) {
+            cat_entry_t *e = &cat->e[k];
+            if (strcmp(e->path, path)) continue;
+            const char *st = json_string_value(json_object_get(s, "state"));
+            e->job = (uint64_t)json_integer_value(json_object_get(s, "job"));
+            mf_cat_set_error(e, st ? st : "pending",
+                             json_string_value(json_object_get(s, "error")));
+            e->tasks_total = (unsigned)json_integer_value(json_object_get(s, "tasks_total"));
+            e->tasks_cached = (unsigned)json_integer_value(json_object_get(s, "tasks_cached"));
+            e->audio_s = json_number_value(json_object_get(s, "audio_s"));
+            e->elapsed_s = json_number_value(json_object_get(s, "elapsed_s"));
+            e->fetched = json_is_true(json_object_get(s, "fetched"));
+        }
+    }
+    json_decref(doc);
+    return 0;
+}
+
+static json_t *s_entry_json(const cat_entry_t *e)
+{
+    return json_pack("{s:s,s:s,s:I,s:s,s:o,s:i,s:i,s:f,s:f,s:b}", "path", e->path, "name", e->rel,
+                     "job", (json_int_t)e->job, "state", e->state, "error",
+                     e->error ? json_string(e->error) : json_null(), "tasks_total",
+                     (int)e->tasks_total, "tasks_cached", (int)e->tasks_cached, "audio_s",
+                     e->audio_s, "elapsed_s", e->elapsed_s, "fetched", e->fetched);
+}
+
+/* Writes doc to path.tmp, then renames it over path. */
+static int s_write_json(json_t *doc, const char *path)
+{
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp) return -1;
+    snprintf(tmp, n, "%s.tmp", path);
+    int rc = json_dump_file(doc, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0 ? 0 : -1;
+    if (rc != 0) {
+        mf_error("%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+int mf_cat_save_state(const catalogue_t *cat)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < cat->n; i++)
+        json_array_append_new(list, s_entry_json(&cat->e[i]));
+    json_t *doc = json_pack("{s:i,s:s,s:i,s:o}", "version", 1, "coordinator", cat->coordinator,
+                            "priority", cat->priority, "sessions", list);
+    int rc = doc ? s_write_json(doc, cat->state_path) : -1;
+    json_decref(doc);
+    return rc;
+}
+
+/* ---- submission ---- */
+
+static int s_submit(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
+{
+    mf_diags_t d;
+    mf_diags_init(&d, e->path);
+    mf_session_t *s = mf_session_load(e->path, &d);
+    mf_diags_print(&d);
+    if (!s) {
+        char why[512] = "invalid session";
+        for (size_t i = 0; i < d.count; i++) {
+            if (d.items[i].kind == MF_DIAG_WARNING) continue;
+            snprintf(why, sizeof why, "%s%s%s", d.items[i].path, d.items[i].path[0] ? ": " : "",
+                     d.items[i].message);
+            break;
+        }
+        mf_cat_set_error(e, "invalid", why);
+        e->job = 0;
+        mf_diags_fini(&d);
+        return 0;
+    }
+    mf_diags_fini(&d);
+    uint64_t job = 0;
+    mf_err_t err = mf_client_submit(conn->client, s, cat->priority, &job);
+    mf_session_free(&s);
+    if (err == MF_ERR_UNREACHABLE) return -1;
+    if (err != MF_OK) {
+        mf_cat_set_error(e, "invalid",
+                         err == MF_ERR_INVALID ? "refused by the coordinator" : mf_strerror(err));
+        e->job = 0;
+        return 0;
+    }
+    e->job = job;
+    e->fetched = 0;
+    mf_cat_set_error(e, "queued", NULL);
+    mf_info("catalogue: %s: job %" PRIu64 " (priority %d)", e->rel, job, cat->priority);
+    return 0;
+}
+
+/* ---- following the jobs ---- */
+
+static mf_err_t s_status_all(mf_conn_t *conn, Mixfarm__Envelope **rep)
+{
+    Mixfarm__StatusRequest st = MIXFARM__STATUS_REQUEST__INIT;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
+    req.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
+    req.status = &st;
+    return mf_client_call(conn->client, &req, MIXFARM__ENVELOPE__BODY_STATUS_REPLY, rep);
+}
+
+static const Mixfarm__JobStatus *s_find(const Mixfarm__StatusReply *r, uint64_t job)
+{
+    for (size_t i = 0; i < r->n_jobs; i++)
+        if (r->jobs[i]->job == job) return r->jobs[i];
+    return NULL;
+}
+
+/* OUTDIR/<rel without .json>, its parents created. */
+static char *s_outdir(const catalogue_t *cat, const cat_entry_t *e)
+{
+    size_t n = strlen(cat->outdir) + strlen(e->rel) + 2;
+    char *p = malloc(n);
+    if (!p) return NULL;
+    snprintf(p, n, "%s/%s", cat->outdir, e->rel);
+    size_t len = strlen(p);
+    if (len > 5 && !strcmp(p + len - 5, ".json")) p[len - 5] = 0;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = 0;
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    return p;
+}
+
+/* Takes in one status; returns 1 when the entry changed. */
+static int s_update(catalogue_t *cat, cat_entry_t *e, const Mixfarm__JobStatus *j, mf_conn_t *conn)
+{
+    int changed = strcmp(e->state, j->state) != 0;
+    e->tasks_total = j->tasks_total;
+    e->tasks_cached = j->tasks_cached;
+    e->audio_s = j->audio_s_total;
+    if (changed) {
+        mf_cat_set_error(e, j->state, j->error);
+        if (mf_cat_final(e->state))
+            mf_info("catalogue: %s: job %" PRIu64 " %s%s%s", e->rel, e->job, e->state,
+                    e->error ? ": " : "", e->error ? e->error : "");
+    }
+    if (!strcmp(e->state, "done") && cat->outdir && !e->fetched) {
+        char *dir = s_outdir(cat, e);
+        mf_err_t err = dir ? mf_client_fetch(conn->client, e->job, dir, NULL, NULL) : MF_ERR_NOMEM;
+        if (err == MF_OK) e->fetched = changed = 1;
+        if (err != MF_OK)
+            mf_warn("catalogue: %s: fetch: %s (tried again next run)", e->rel, mf_strerror(err));
+        free(dir);
+    }
+    return changed;
+}
+
+static void s_sleep(double s)
+{
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&t, NULL);
+}
+
+static double s_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
+{
+    /* What the coordinator knows of the jobs recorded last time. */
+    Mixfarm__Envelope *rep = NULL;
+    if (s_status_all(conn, &rep) != MF_OK) return MF_EXIT_UNREACHABLE;
+    for (size_t i = 0; i < cat->n; i++) {
+        cat_entry_t *e = &cat->e[i];
+        const Mixfarm__JobStatus *j = e->job ? s_find(rep->status_reply, e->job) : NULL;
+        if (!strcmp(e->state, "done")) {
+            if (j) s_update(cat, e, j, conn); /* fetches what was not fetched */
+            continue;
+        }
+        if (j) {
+            s_update(cat, e, j, conn);
+        } else if (e->job && !mf_cat_final(e->state)) {
+            mf_warn("catalogue: %s: the coordinator no longer knows job %" PRIu64
+                    "; submitting again",
+                    e->rel, e->job);
+            e->job = 0;
+            mf_cat_set_error(e, "pending", NULL);
+        }
+        if (mf_cat_final(e->state) && strcmp(e->state, "done") && cat->retry_failed) {
+            mf_info("catalogue: %s: %s before; submitting again (--retry-failed)", e->rel,
+                    e->state);
+            e->job = 0;
+            mf_cat_set_error(e, "pending", NULL);
+        }
+    }
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    /* Submit, saving the state after each job so a crash loses none. */
+    for (size_t i = 0; i < cat->n; i++) {
+        if (strcmp(cat->e[i].state, "pending")) continue;
+        if (s_submit(cat, &cat->e[i], conn) != 0) {
+            mf_cat_save_state(cat);
+            return MF_EXIT_UNREACHABLE;
+        }
+        mf_cat_save_state(cat);
+    }
+    mf_cat_save_state(cat);
+    double lost_since = 0;
+    while (cat->wait) {
+        size_t open = 0, done = 0, failed = 0;
+        for (size_t i = 0; i < cat->n; i++) {
+            open += !mf_cat_final(cat->e[i].state) ||
+                    (cat->outdir && !strcmp(cat->e[i].state, "done") && !cat->e[i].fetched);
+            done += !strcmp(cat->e[i].state, "done");
+            failed += mf_cat_final(cat->e[i].state) && strcmp(cat->e[i].state, "done");
+        }
+        if (!open) break;
+        s_sleep(cat->poll_s);
+        if (s_status_all(conn, &rep) != MF_OK) {
+            if (!lost_since) lost_since = s_now();
+            if (s_now() - lost_since > UNREACHABLE_FOR_S) return MF_EXIT_UNREACHABLE;
+            continue;
+        }
+        lost_since = 0;
+        int changed = 0;
+        for (size_t i = 0; i < cat->n; i++) {
+            cat_entry_t *e = &cat->e[i];
+            const Mixfarm__JobStatus *j = e->job ? s_find(rep->status_reply, e->job) : NULL;
+            if (j && (!mf_cat_final(e->state) || (!strcmp(e->state, "done") && !e->fetched)))
+                changed |= s_update(cat, e, j, conn);
+        }
+        mixfarm__envelope__free_unpacked(rep, NULL);
+        if (changed) {
+            mf_cat_save_state(cat);
+            done = failed = 0;
+            for (size_t i = 0; i < cat->n; i++) {
+                done += !strcmp(cat->e[i].state, "done");
+                failed += mf_cat_final(cat->e[i].state) && strcmp(cat->e[i].state, "done");
+            }
+            mf_info("catalogue: %zu of %zu done, %zu failed, %zu to go", done, cat->n, failed,
+                    cat->n - done - failed);
+        }
+    }
+    return MF_EXIT_OK;
+}
+
+/* ---- the report ---- */
+
+static void s_table(FILE *f, const catalogue_t *cat, size_t done, size_t failed)
+{
+    int w = 7;
+    for (size_t i = 0; i < cat->n; i++)
+        if ((int)strlen(cat->e[i].rel) > w) w = (int)strlen(cat->e[i].rel);
+    if (w > 60) w = 60;
+    fprintf(f, "%-*s  %8s  %-9s  %11s  %s\n", w, "session", "job", "state", "tasks", "why");
+    for (size_t i = 0; i < cat->n; i++) {
+        const cat_entry_t *e = &cat->e[i];
+        char job[24] = "-", tasks[32] = "-";
+        if (e->job) snprintf(job, sizeof job, "%" PRIu64, e->job);
+        if (e->tasks_total)
+            snprintf(tasks, sizeof tasks, "%u (%u c)", e->tasks_total, e->tasks_cached);
+        fprintf(f, "%-*.*s  %8s  %-9s  %11s  %s\n", w, w, e->rel, job, e->state, tasks,
+                e->error ? e->error : "");
+    }
+    fprintf(f, "\n%zu sessions: %zu done, %zu failed, %zu unfinished\n", cat->n, done, failed,
+            cat->n - done - failed);
+}
+
+int mf_cat_report(const catalogue_t *cat, const char *path)
+{
+    size_t done = 0, failed = 0;
+    for (size_t i = 0; i < cat->n; i++) {
+        done += !strcmp(cat->e[i].state, "done");
+        failed += mf_cat_final(cat->e[i].state) && strcmp(cat->e[i].state, "done");
+    }
+    s_table(stdout, cat, done, failed);
+    if (path) {
+        json_t *list = json_array();
+        for (size_t i = 0; list && i < cat->n; i++)
+            json_array_append_new(list, s_entry_json(&cat->e[i]));
+        json_t *doc = json_pack("{s:s,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "coordinator",
+                                cat->coordinator, "priority", cat->priority, "summary", "sessions",
+                                (int)cat->n, "done", (int)done, "failed", (int)failed, "unfinished",
+                                (int)(cat->n - done - failed), "sessions", list);
+        int rc = doc ? s_write_json(doc, path) : -1;
+        json_decref(doc);
+        size_t n = strlen(path) + 8;
+        char *txt = malloc(n);
+        FILE *f = NULL;
+        if (txt) snprintf(txt, n, "%s.txt", path);
+        if (rc == 0 && txt && (f = fopen(txt, "w"))) {
+            s_table(f, cat, done, failed);
+            fclose(f);
+        }
+        free(txt);
+    }
+    return done == cat->n ? MF_EXIT_OK : MF_EXIT_FAILED;
+}

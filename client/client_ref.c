@@ -1,0 +1,30 @@
+#include "client_ref.h"
+
+#include <sndfile.h>
+#include <stdio.h>
+#include <string.h>
+
+mf_err_t mf_client__reference_source(const mf_session_t *s, mf_store_t *store,
+                                     Mixfarm__SourceRef *ref, mf_hash_t *hash, int *added)
+{
+    *added = 0;
+    const char *written = json_string_value(json_object_get(s->mastering, "reference"));
+    if (!written) return MF_OK;
+    char path[4096];
+    const int local = written[0] == '/' || !s->dir || !s->dir[0] || !strcmp(s->dir, ".");
+    snprintf(path, sizeof path, "%s%s%s", local ? "" : s->dir, local ? "" : "/", written);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) return MF_ERR_FORMAT; /* validation read it a moment ago */
+    sf_close(f);
+    mf_err_t err = mf_store_put_file(store, path, hash);
+    if (err != MF_OK) return err;
+    mixfarm__source_ref__init(ref);
+    ref->path = (char *)written;
+    ref->hash = hash->hex;
+    ref->channels = (uint32_t)info.channels;
+    ref->sample_rate = (uint32_t)info.samplerate;
+    ref->frames = (uint64_t)info.frames;
+    *added = 1;
+    return MF_OK;
+}

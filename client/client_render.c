@@ -1,0 +1,41 @@
+#include "client_ref.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *s_tasks(const Mixfarm__FetchReply *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->n_tasks; i++) {
+        const Mixfarm__TaskRef *t = r->tasks[i];
+        json_t *outs = json_array();
+        for (size_t k = 0; outs && k < t->n_outputs; k++)
+            json_array_append_new(outs, json_string(t->outputs[k]));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "label", t->label, "kind",
+                                           t->kind, "key", t->key, "outputs", outs));
+    }
+    return a;
+}
+
+mf_err_t mf_client__write_render(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r)
+{
+    json_error_t jerr;
+    json_t *doc = r->document && r->document[0] ? json_loads(r->document, 0, &jerr) : NULL;
+    json_t *outs = json_array();
+    for (size_t i = 0; outs && i < r->n_outputs; i++)
+        json_array_append_new(outs, json_pack("{s:s, s:s}", "path", r->outputs[i]->path, "blob",
+                                              r->outputs[i]->hash));
+    json_t *root = json_pack("{s:i, s:s, s:o, s:o, s:b, s:o}", "mixfarm", 1, "session_name",
+                             r->session_name, "session", doc ? doc : json_null(), "tasks",
+                             s_tasks(r), "tasks_complete", r->tasks_complete, "outputs", outs);
+    char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+    json_decref(root);
+    mf_blob_writer_t *w = text ? mf_blob_writer_new(s) : NULL;
+    mf_err_t err = w ? mf_blob_writer_write(w, text, strlen(text)) : MF_ERR_NOMEM;
+    mf_hash_t h;
+    if (err == MF_OK) err = mf_blob_writer_commit(w, &h);
+    else mf_blob_writer_abort(w);
+    free(text);
+    return err == MF_OK ? mf_outdir_write_raw(o, "render.json", s, &h, "json") : err;
+}

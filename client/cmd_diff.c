@@ -1,0 +1,398 @@
+/* mixfarm diff OLD_OUTDIR NEW_OUTDIR [--json]: what changed between two
+ * renders of a session. Tracks and buses are told apart by their tasks'
+ * output hashes (render.json), files by their SHA-256 (manifest.json);
+ * what differs is measured (files) or derived from the parameters (a
+ * fader move is its level change), and everything else is listed as
+ * bit-identical. */
+#include "mf_analyze.h"
+#include "mf_cli.h"
+#include "mf_compare.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *dir;
+    json_t *manifest, *render; /* render NULL for a render without render.json */
+} outdir_t;
+
+static json_t *s_load(const char *dir, const char *file)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    json_error_t e;
+    return json_load_file(path, 0, &e);
+}
+
+static const char *s_str(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+/* ---- parameters ---- */
+
+/* Flattens j into out: "gain_db", "inserts[0].ratio"...; arrays of objects
+ * by index, other arrays (automation points) as one value. */
+static void s_flatten(const json_t *j, const char *prefix, json_t *out)
+{
+    char key[512];
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)j, k, v)
+        {
+            snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", k);
+            s_flatten(v, key, out);
+        }
+        return;
+    }
+    int objects = json_is_array(j) && json_array_size(j) > 0;
+    for (size_t i = 0; objects && i < json_array_size(j); i++)
+        objects = json_is_object(json_array_get(j, i));
+    if (!objects) {
+        json_object_set(out, prefix, (json_t *)j);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        snprintf(key, sizeof key, "%s[%zu]", prefix, i);
+        s_flatten(json_array_get(j, i), key, out);
+    }
+}
+
+/* A channel's object with the defaults of docs/session.md filled in. */
+static json_t *s_with_defaults(const json_t *o, int track)
+{
+    json_t *c = o ? json_deep_copy(o) : json_object();
+    static const char *const num[] = {"gain_db", "pan", "start_s"};
+    for (int i = 0; i < (track ? 3 : 2); i++)
+        if (!json_object_get(c, num[i])) json_object_set_new(c, num[i], json_integer(0));
+    static const char *const flags[] = {"invert", "mute", "solo"};
+    for (int i = 0; i < (track ? 3 : 1); i++)
+        if (!json_object_get(c, flags[i])) json_object_set_new(c, flags[i], json_false());
+    if (!json_object_get(c, "output") && o) json_object_set_new(c, "output", json_string("master"));
+    return c;
+}
+
+/* {"key": [old, new]} for every leaf that differs. */
+static json_t *s_params(const json_t *a, const json_t *b)
+{
+    json_t *fa = json_object(), *fb = json_object(), *d = json_object();
+    s_flatten(a, "", fa);
+    s_flatten(b, "", fb);
+    const char *k;
+    json_t *v;
+    json_object_foreach(fa, k, v)
+    {
+        json_t *w = json_object_get(fb, k);
+        if (!w || !json_equal(v, w)) json_object_set_new(d, k, json_pack("[O,O]", v, w ? w : json_null()));
+    }
+    json_object_foreach(fb, k, v)
+        if (!json_object_get(fa, k)) json_object_set_new(d, k, json_pack("[n,O]", v));
+    json_decref(fa), json_decref(fb);
+    return d;
+}
+
+static double s_db_value(const json_t *v)
+{
+    if (json_is_number(v)) return json_number_value(v);
+    return json_is_string(v) && !strcmp(json_string_value(v), "-inf") ? -INFINITY : NAN;
+}
+
+/* A fader move is a level change: when gain_db is the only parameter that
+ * changed, the level changes by exactly that. */
+static double s_param_level(const json_t *params)
+{
+    const json_t *g = json_object_get(params, "gain_db");
+    if (!g || json_object_size(params) != 1) return NAN;
+    return s_db_value(json_array_get(g, 1)) - s_db_value(json_array_get(g, 0));
+}
+
+/* The object named name in doc[list] ("tracks", "buses"), or NULL. */
+static const json_t *s_named(const json_t *doc, const char *list, const char *name)
+{
+    const json_t *a = json_object_get(doc, list);
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (!strcmp(s_str(json_array_get(a, i), "name"), name))
+            return json_array_get(a, i);
+    return NULL;
+}
+
+/* ---- tasks and files ---- */
+
+static const json_t *s_task(const outdir_t *o, const char *label)
+{
+    const json_t *t = json_object_get(o->render, "tasks");
+    for (size_t i = 0; i < json_array_size(t); i++)
+        if (!strcmp(s_str(json_array_get(t, i), "label"), label))
+            return json_array_get(t, i);
+    return NULL;
+}
+
+static const char *s_sha(const outdir_t *o, const char *path)
+{
+    const json_t *f = json_object_get(o->manifest, "files");
+    for (size_t i = 0; i < json_array_size(f); i++) {
+        const json_t *e = json_array_get(f, i);
+        if (!strcmp(s_str(e, "path"), path))
+            return json_string_value(json_object_get(e, "sha256"));
+    }
+    return NULL;
+}
+
+typedef struct {
+    int ok;
+    double lufs, rms, band[MF_QC_BANDS];
+} level_t;
+
+static level_t s_measure(const char *dir, const char *rel)
+{
+    level_t l = {0};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    SF_INFO si = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &si);
+    mf_analyzer_t *a =
+        sf && si.channels <= 2
+            ? mf_analyzer_new(si.channels, si.samplerate, MF_ANALYZE_LOUDNESS | MF_ANALYZE_SPECTRUM)
+            : NULL;
+    float *buf = malloc(4096 * 2 * sizeof *buf);
+    sf_count_t got;
+    int bad = !a || !buf;
+    while (!bad && (got = sf_readf_float(sf, buf, 4096)) > 0)
+        bad = mf_analyzer_feed(a, buf, (size_t)got) != MF_OK;
+    mf_analysis_t r;
+    if (!bad && mf_analyzer_finish(a, &r) == MF_OK) {
+        l.ok = 1, l.lufs = r.integrated_lufs, l.rms = r.rms_dbfs;
+        memcpy(l.band, r.band_db, sizeof l.band);
+        mf_analysis_fini(&r);
+    }
+    mf_analyzer_free(&a);
+    free(buf);
+    if (sf) sf_close(sf);
+    return l;
+}
+
+/* ---- the report ---- */
+
+typedef struct {
+    const outdir_t *a, *b;
+    json_t *changed, *unchanged;
+} diff_t;
+
+static void s_unchanged(diff_t *d, const char *kind, const char *name)
+{
+    json_array_append_new(d->unchanged, json_pack("{s:s, s:s}", "kind", kind, "name", name));
+}
+
+/* A changed item; level from the files when given (rel in both), else from
+ * the parameters. */
+static void s_changed(diff_t *d, const char *kind, const char *name, const char *rel,
+                      json_t *params, const char *note)
+{
+    json_t *o = json_pack("{s:s, s:s}", "kind", kind, "name", name);
+    double level = params ? s_param_level(params) : NAN;
+    if (rel) {
+        level_t x = s_measure(d->a->dir, rel), y = s_measure(d->b->dir, rel);
+        if (x.ok && y.ok) {
+            level = isfinite(x.lufs) && isfinite(y.lufs) ? y.lufs - x.lufs : y.rms - x.rms;
+            json_t *bands = json_array();
+            for (int k = 0; k < MF_QC_BANDS; k++)
+                json_array_append_new(bands, json_pack("{s:f, s:o, s:o, s:o}", "freq_hz",
+                                                       mf_qc_band_hz(k), "old_db",
+                                                       mf_json_db(x.band[k]), "new_db",
+                                                       mf_json_db(y.band[k]), "diff_db",
+                                                       mf_json_db(y.band[k] - x.band[k])));
+            json_object_set_new(o, "bands", bands);
+        }
+    }
+    json_object_set_new(o, "level_db", mf_json_db(level));
+    json_object_set_new(o, "params", params ? params : json_object());
+    if (note) json_object_set_new(o, "note", json_string(note));
+    json_array_append_new(d->changed, o);
+}
+
+/* Tracks ("strip") or buses ("bus"), by name over both sessions. */
+static void s_channels(diff_t *d, const char *list, const char *kind, const char *task)
+{
+    const json_t *sa = json_object_get(d->a->render, "session");
+    const json_t *sb = json_object_get(d->b->render, "session");
+    json_t *names = json_array();
+    for (int side = 0; side < 2; side++) {
+        const json_t *arr = json_object_get(side ? sb : sa, list);
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+            const char *n = s_str(json_array_get(arr, i), "name");
+            int seen = 0;
+            for (size_t k = 0; k < json_array_size(names); k++)
+                seen |= !strcmp(json_string_value(json_array_get(names, k)), n);
+            if (!seen) json_array_append_new(names, json_string(n));
+        }
+    }
+    for (size_t i = 0; i < json_array_size(names); i++) {
+        const char *n = json_string_value(json_array_get(names, i));
+        char label[512], stem[600];
+        snprintf(label, sizeof label, "%s %s", task, n);
+        snprintf(stem, sizeof stem, "stems/%s.wav", n);
+        const json_t *ta = s_task(d->a, label), *tb = s_task(d->b, label);
+        const json_t *oa = s_named(sa, list, n), *ob = s_named(sb, list, n);
+        if (ta && tb && json_equal(json_object_get(ta, "outputs"), json_object_get(tb, "outputs"))) {
+            s_unchanged(d, kind, n);
+            continue;
+        }
+        if (!ta && !tb && oa && ob) { /* silent in both: muted, or not soloed */
+            s_unchanged(d, kind, n);
+            continue;
+        }
+        json_t *ca = oa ? s_with_defaults(oa, *list == 't') : NULL;
+        json_t *cb = ob ? s_with_defaults(ob, *list == 't') : NULL;
+        json_t *params = s_params(ca, cb);
+        json_decref(ca), json_decref(cb);
+        const char *note = !oa ? "added" : !ob ? "removed" : !ta ? "was silent" : !tb ? "is silent"
+                                                                                      : NULL;
+        const int has_stem = s_sha(d->a, stem) && s_sha(d->b, stem);
+        s_changed(d, kind, n, has_stem && !note ? stem : NULL, params, note);
+    }
+    json_decref(names);
+}
+
+/* Files of OUTDIR under prefix ("stems/", "master/") or exactly prefix. */
+static void s_files(diff_t *d, const char *prefix, const char *kind, int strip, json_t *params)
+{
+    json_t *seen = json_object();
+    for (int side = 0; side < 2; side++) {
+        const json_t *f = json_object_get((side ? d->b : d->a)->manifest, "files");
+        for (size_t i = 0; i < json_array_size(f); i++) {
+            const char *p = s_str(json_array_get(f, i), "path");
+            if (strncmp(p, prefix, strlen(prefix)) || json_object_get(seen, p)) continue;
+            json_object_set_new(seen, p, json_true());
+            char name[512];
+            snprintf(name, sizeof name, "%s", strip ? p + strlen(prefix) : p);
+            if (strip && strrchr(name, '.')) *strrchr(name, '.') = 0;
+            const char *x = s_sha(d->a, p), *y = s_sha(d->b, p);
+            if (x && y && !strcmp(x, y)) s_unchanged(d, kind, name);
+            else s_changed(d, kind, name, x && y ? p : NULL, params ? json_deep_copy(params) : NULL,
+                           !x ? "added" : !y ? "removed" : NULL);
+        }
+    }
+    json_decref(seen);
+    json_decref(params);
+}
+
+static json_t *s_section_params(const diff_t *d, const char *key)
+{
+    return s_params(json_object_get(json_object_get(d->a->render, "session"), key),
+                    json_object_get(json_object_get(d->b->render, "session"), key));
+}
+
+/* The mastered signal: the mastering task's output, measured through the
+ * first deliverable. */
+static void s_master(diff_t *d)
+{
+    const json_t *ta = s_task(d->a, "mastering"), *tb = s_task(d->b, "mastering");
+    if (!ta && !tb) return;
+    const json_t *oa = json_array_get(json_object_get(ta, "outputs"), 0);
+    const json_t *ob = json_array_get(json_object_get(tb, "outputs"), 0);
+    if (oa && ob && json_equal(oa, ob)) {
+        s_unchanged(d, "master", "master");
+        return;
+    }
+    const char *rel = NULL;
+    const json_t *f = json_object_get(d->b->manifest, "files");
+    for (size_t i = 0; !rel && i < json_array_size(f); i++) {
+        const char *p = s_str(json_array_get(f, i), "path");
+        if (!strncmp(p, "master/", 7) && s_sha(d->a, p)) rel = p;
+    }
+    s_changed(d, "master", "master", rel, s_section_params(d, "mastering"),
+              !ta ? "added" : !tb ? "removed" : NULL);
+}
+
+static void s_print(const json_t *r)
+{
+    const json_t *ch = json_object_get(r, "changed"), *un = json_object_get(r, "unchanged");
+    printf("%zu changed, %zu bit-identical\n", json_array_size(ch), json_array_size(un));
+    for (size_t i = 0; i < json_array_size(ch); i++) {
+        const json_t *c = json_array_get(ch, i);
+        const json_t *lv = json_object_get(c, "level_db");
+        char level[32] = "";
+        if (json_is_number(lv)) snprintf(level, sizeof level, "level %+.1f dB", json_number_value(lv));
+        printf("  %-11s %-24s %-16s", s_str(c, "kind"), s_str(c, "name"), level);
+        if (json_object_get(c, "note")) printf(" (%s)", s_str(c, "note"));
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(c, "params"), k, v)
+        {
+            char *x = json_dumps(json_array_get(v, 0), JSON_ENCODE_ANY | JSON_COMPACT);
+            char *y = json_dumps(json_array_get(v, 1), JSON_ENCODE_ANY | JSON_COMPACT);
+            printf(" %s %s -> %s;", k, x ? x : "?", y ? y : "?");
+            free(x), free(y);
+        }
+        putchar('\n');
+    }
+    if (json_array_size(un)) printf("bit-identical:");
+    for (size_t i = 0; i < json_array_size(un); i++)
+        printf("%s %s %s", i ? "," : "", s_str(json_array_get(un, i), "kind"),
+               s_str(json_array_get(un, i), "name"));
+    if (json_array_size(un)) putchar('\n');
+}
+
+int mf_cmd_diff(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+        if (c == 'j') {
+            json = 1;
+        } else {
+            FILE *out = c == 'h' ? stdout : stderr;
+            fprintf(out, "usage: mixfarm diff OLD_OUTDIR NEW_OUTDIR [--json]\n\n"
+                         "Says what changed between two renders of a session: every track, bus,\n"
+                         "stem, the mix, the master and each deliverable whose audio differs,\n"
+                         "with its level, spectral and parameter differences, and what stayed\n"
+                         "bit-identical. Reads each OUTDIR's manifest.json and render.json.\n\n"
+                         "exit codes: 0 done (changed or not), 2 bad usage or not a render\n");
+            return c == 'h' ? MF_EXIT_OK : MF_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "mixfarm: diff: which two renders? (mixfarm diff OLD_OUTDIR NEW_OUTDIR)\n");
+        return MF_EXIT_USAGE;
+    }
+    outdir_t o[2];
+    for (int i = 0; i < 2; i++) {
+        o[i] = (outdir_t){argv[optind + i], s_load(argv[optind + i], "manifest.json"),
+                          s_load(argv[optind + i], "render.json")};
+        if (!o[i].manifest)
+            fprintf(stderr, "mixfarm: %s: not a render (no readable manifest.json)\n", o[i].dir);
+        else if (!o[i].render)
+            fprintf(stderr, "mixfarm: %s: warning: no render.json (rendered by an older mixfarm): "
+                            "tracks and buses cannot be compared\n",
+                    o[i].dir);
+    }
+    int rc = o[0].manifest && o[1].manifest ? MF_EXIT_OK : MF_EXIT_USAGE;
+    diff_t d = {&o[0], &o[1], json_array(), json_array()};
+    if (rc == MF_EXIT_OK) {
+        s_channels(&d, "tracks", "track", "strip");
+        s_channels(&d, "buses", "bus", "bus");
+        s_files(&d, "stems/", "stem", 1, NULL);
+        s_files(&d, "mix.wav", "mix", 0, s_section_params(&d, "master"));
+        s_master(&d);
+        s_files(&d, "master/", "deliverable", 0, NULL);
+        json_t *r = json_pack("{s:O, s:O}", "changed", d.changed, "unchanged", d.unchanged);
+        if (json) {
+            json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+            putchar('\n');
+        } else {
+            s_print(r);
+        }
+        json_decref(r);
+    }
+    json_decref(d.changed), json_decref(d.unchanged);
+    for (int i = 0; i < 2; i++) json_decref(o[i].manifest), json_decref(o[i].render);
+    return rc;
+}

@@ -1,0 +1,261 @@
+/* mixfarm init FOLDER [--force]: a first session.json for a folder of
+ * recorded tracks. Every WAV, AIFF and FLAC file (the folder and its
+ * subfolders, two levels deep) becomes a track named after its file;
+ * tracks are grouped onto buses by name (kick, snare, overheads... ->
+ * Drums; bass -> Bass; gtr/guitar -> Guitars; vox/vocal -> Vocals;
+ * keys/piano/synth -> Keys; anything else -> Other), each bus is a stem, and
+ * what the files are (mono/stereo, rates) is noted in metadata.comment. */
+#include "mf_cli.h"
+#include "mf_qc_report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define MAX_FILES 4096
+
+typedef struct {
+    char rel[1024]; /* relative to FOLDER */
+    char name[256];
+    int channels, rate;
+    double seconds;
+    int bus;
+} item_t;
+
+typedef struct {
+    const char *bus;
+    const char *const words[8];
+} group_t;
+
+/* Order matters: "bass drum" is a drum, "synth bass" a bass. */
+static const group_t s_groups[] = {
+    {"Drums", {"kick", "snare", "overhead", "hat", "tom", "drum", "cymbal", "room"}},
+    {"Bass", {"bass", "sub", NULL}},
+    {"Guitars", {"gtr", "guitar", NULL}},
+    {"Keys", {"keys", "piano", "synth", "organ", "rhodes", "pad", NULL}},
+    {"Vocals", {"vox", "vocal", "voc", "voice", "choir", NULL}},
+    {"Other", {NULL}},
+};
+#define N_GROUPS (sizeof s_groups / sizeof s_groups[0])
+
+static int s_group(const char *name)
+{
+    if (strcasestr(name, "bassdrum") || strcasestr(name, "bass drum")) return 0;
+    for (size_t g = 0; g + 1 < N_GROUPS; g++)
+        for (int w = 0; w < 8 && s_groups[g].words[w]; w++)
+            if (strcasestr(name, s_groups[g].words[w])) return (int)g;
+    /* "OH L", "OH R": overheads, as the two letters alone. */
+    if (!strncasecmp(name, "oh", 2) && (name[2] == 0 || name[2] == ' ' || name[2] == '_'))
+        return 0;
+    return (int)N_GROUPS - 1;
+}
+
+static int s_audio_ext(const char *f)
+{
+    const char *e = strrchr(f, '.');
+    static const char *const ok[] = {".wav", ".wave", ".aif", ".aiff", ".flac", ".aifc"};
+    for (size_t i = 0; e && i < sizeof ok / sizeof ok[0]; i++)
+        if (!strcasecmp(e, ok[i])) return 1;
+    return 0;
+}
+
+static int s_cmp(const void *a, const void *b)
+{
+    return strcmp(((const item_t *)a)->rel, ((const item_t *)b)->rel);
+}
+
+static void s_scan(const char *root, const char *sub, int depth, item_t *it, size_t *n)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s%s%s", root, sub[0] ? "/" : "", sub);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) && *n < MAX_FILES) {
+        if (e->d_name[0] == '.') continue;
+        char rel[1024], full[5200];
+        snprintf(rel, sizeof rel, "%s%s%s", sub, sub[0] ? "/" : "", e->d_name);
+        snprintf(full, sizeof full, "%s/%s", root, rel);
+        struct stat st;
+        if (stat(full, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 2) s_scan(root, rel, depth + 1, it, n);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode) || !s_audio_ext(e->d_name)) continue;
+        SF_INFO si = {0};
+        SNDFILE *sf = sf_open(full, SFM_READ, &si);
+        if (!sf) {
+            fprintf(stderr, "mixfarm: %s: warning: not read (%s), left out\n", full,
+                    sf_strerror(NULL));
+            continue;
+        }
+        sf_close(sf);
+        if (si.channels < 1 || si.channels > 2 || si.samplerate <= 0) {
+            fprintf(stderr, "mixfarm: %s: warning: %d channels, left out (tracks are mono or "
+                            "stereo)\n",
+                    full, si.channels);
+            continue;
+        }
+        item_t *t = &it[(*n)++];
+        snprintf(t->rel, sizeof t->rel, "%s", rel);
+        t->channels = si.channels, t->rate = si.samplerate;
+        t->seconds = (double)si.frames / si.samplerate;
+    }
+    if (d) closedir(d);
+}
+
+/* Track names from file names, unique, "master" avoided (it is reserved). */
+static void s_names(item_t *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *base = strrchr(it[i].rel, '/') ? strrchr(it[i].rel, '/') + 1 : it[i].rel;
+        /* A file name longer than a track name is cut (the name is only a label). */
+        size_t len = strnlen(base, sizeof it[i].name - 1);
+        memcpy(it[i].name, base, len);
+        it[i].name[len] = 0;
+        char *dot = strrchr(it[i].name, '.');
+        if (dot && dot != it[i].name) *dot = 0;
+        for (size_t g = 0; g < N_GROUPS; g++) /* a track may not take a bus's name */
+            if (!strcasecmp(it[i].name, s_groups[g].bus) || !strcasecmp(it[i].name, "master"))
+                snprintf(it[i].name + strlen(it[i].name),
+                         sizeof it[i].name - strlen(it[i].name), " track");
+        char want[256];
+        snprintf(want, sizeof want, "%s", it[i].name);
+        for (int k = 2;; k++) {
+            int clash = 0;
+            for (size_t j = 0; j < i; j++) clash |= !strcmp(it[j].name, it[i].name);
+            if (!clash) break;
+            snprintf(it[i].name, sizeof it[i].name, "%.240s %d", want, k);
+        }
+        it[i].bus = s_group(it[i].name);
+    }
+}
+
+/* The most common rate: the session's (files at others are resampled). */
+static int s_rate(const item_t *it, size_t n)
+{
+    int best = it[0].rate, best_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = 0;
+        for (size_t j = 0; j < n; j++) c += it[j].rate == it[i].rate;
+        if (c > best_n) best = it[i].rate, best_n = c;
+    }
+    return best;
+}
+
+static json_t *s_session(const char *name, const item_t *it, size_t n, int rate)
+{
+    json_t *tracks = json_array(), *buses = json_array(), *stems = json_array();
+    size_t mono = 0, other_rate = 0;
+    for (size_t i = 0; i < n; i++) {
+        mono += it[i].channels == 1, other_rate += it[i].rate != rate;
+        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s}", "name", it[i].name, "file",
+                                                it[i].rel, "output", s_groups[it[i].bus].bus));
+    }
+    for (size_t g = 0; g < N_GROUPS; g++) {
+        int used = 0;
+        for (size_t i = 0; i < n; i++) used |= it[i].bus == (int)g;
+        if (!used) continue;
+        json_array_append_new(buses, json_pack("{s:s, s:s}", "name", s_groups[g].bus, "output",
+                                               "master"));
+        json_array_append_new(stems, json_string(s_groups[g].bus));
+    }
+    char note[1024];
+    int k = snprintf(note, sizeof note,
+                     "made by mixfarm init from %zu files: %zu mono, %zu stereo; session rate %d Hz",
+                     n, mono, n - mono, rate);
+    if (other_rate) {
+        k += snprintf(note + k, sizeof note - (size_t)k, "; resampled from another rate:");
+        for (size_t i = 0; i < n && k < (int)sizeof note - 80; i++)
+            if (it[i].rate != rate)
+                k += snprintf(note + k, sizeof note - (size_t)k, " %s (%d Hz)", it[i].name,
+                              it[i].rate);
+    }
+    return json_pack("{s:i, s:s, s:i, s:o, s:o, s:{s:[]}, s:o, s:{s:s}}", "mixfarm", 1, "name",
+                     name, "sample_rate", rate, "tracks", tracks, "buses", buses, "master",
+                     "inserts", "stems", stems, "metadata", "comment", note);
+}
+
+int mf_cmd_init(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"force", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int force = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "fh", longs, NULL)) != -1) {
+        if (c == 'f') {
+            force = 1;
+            continue;
+        }
+        FILE *out = c == 'h' ? stdout : stderr;
+        fprintf(out, "usage: mixfarm init FOLDER [--force]\n\n"
+                     "Writes FOLDER/session.json for the recorded tracks in FOLDER (WAV, AIFF,\n"
+                     "FLAC; subfolders two levels deep): one track per file, named after it,\n"
+                     "on buses by name (kick, snare, overheads, hat, tom -> Drums; bass -> Bass;\n"
+                     "gtr, guitar -> Guitars; keys, piano, synth -> Keys; vox, vocal -> Vocals;\n"
+                     "anything else -> Other), one stem per bus. It renders as it is:\n"
+                     "  mixfarm render FOLDER/session.json -o FOLDER/out\n\n"
+                     "options:\n"
+                     "  -f, --force   replace an existing session.json\n"
+                     "  -h, --help    this text\n\n"
+                     "exit codes: 0 written, 2 bad usage, no audio files, or session.json exists\n");
+        return c == 'h' ? MF_EXIT_OK : MF_EXIT_USAGE;
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "mixfarm: init: which folder? (mixfarm init FOLDER)\n");
+        return MF_EXIT_USAGE;
+    }
+    const char *dir = argv[optind];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/session.json", dir);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "mixfarm: %s: not a folder\n", dir);
+        return MF_EXIT_USAGE;
+    }
+    if (!force && stat(path, &st) == 0) {
+        fprintf(stderr, "mixfarm: %s: exists; not replaced (--force replaces it)\n", path);
+        return MF_EXIT_USAGE;
+    }
+    item_t *it = calloc(MAX_FILES, sizeof *it);
+    size_t n = 0;
+    if (!it) return MF_EXIT_FAILED;
+    s_scan(dir, "", 0, it, &n);
+    if (!n) {
+        fprintf(stderr, "mixfarm: %s: no WAV, AIFF or FLAC files\n", dir);
+        free(it);
+        return MF_EXIT_USAGE;
+    }
+    qsort(it, n, sizeof *it, s_cmp);
+    s_names(it, n);
+    char real[4096];
+    const char *base = realpath(dir, real) ? real : dir;
+    base = strrchr(base, '/') && strrchr(base, '/')[1] ? strrchr(base, '/') + 1 : base;
+    const int rate = s_rate(it, n);
+    json_t *doc = s_session(base, it, n, rate);
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    size_t len = text ? strlen(text) : 0;
+    char *t2 = text ? realloc(text, len + 2) : NULL;
+    if (t2) text = t2, text[len] = '\n', text[len + 1] = 0;
+    int rc = MF_EXIT_OK;
+    if (!t2 || mf_qc_write_atomic(path, text, len + 1) != MF_OK) {
+        fprintf(stderr, "mixfarm: %s: cannot write: %s\n", path, strerror(errno));
+        rc = MF_EXIT_USAGE;
+    } else {
+        printf("mixfarm: wrote %s: %zu tracks at %d Hz\n", path, n, rate);
+        for (size_t i = 0; i < n; i++)
+            printf("  %-24s %-8s %-6s %6d Hz %8.1f s  %s\n", it[i].name,
+                   s_groups[it[i].bus].bus, it[i].channels == 1 ? "mono" : "stereo", it[i].rate,
+                   it[i].seconds, it[i].rel);
+    }
+    free(text);
+    free(it);
+    return rc;
+}

@@ -1,0 +1,145 @@
+/* listen, compare and match tasks (plan_listen.h). */
+#include "plan_listen.h"
+#include "mf_params.h"
+#include "mf_playback.h"
+#include "plan_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
+
+static int s_add_in(mf_plan_task_t *t, mf_port_t port)
+{
+    mf_port_t *in = realloc(t->in, (t->n_in + 1) * sizeof *in);
+    if (!in) return -1;
+    t->in = in;
+    t->in[t->n_in++] = port;
+    return 0;
+}
+
+static char *s_dump(json_t *j)
+{
+    char *text = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    json_decref(j);
+    return text;
+}
+
+static int s_find(const mf_plan_t *p, const char *kind)
+{
+    for (size_t i = p->n_tasks; i-- > 0;)
+        if (!strcmp(p->tasks[i].kind, kind)) return (int)i;
+    return -1;
+}
+
+/* What the compared and listened-to signal is called: the first
+ * deliverable of a mastered session, else the mix. */
+static const char *s_source_name(const mf_plan_t *p, int mastering)
+{
+    for (size_t i = 0; mastering >= 0 && i < p->n_outputs; i++)
+        if (!strncmp(p->outputs[i].path, "master/", 7)) return p->outputs[i].path;
+    return mastering >= 0 ? "master" : "mix.wav";
+}
+
+static int s_listen(mf_plan_t *p, mf_port_t src, const char *name, double audio_s)
+{
+    size_t n;
+    const mf_playback_model_t *m = mf_playback_models(&n);
+    mf_plan_task_t *t = mf_plan_append(p, "listen", "listen");
+    if (!t) return -1;
+    t->params = s_dump(json_pack("{s:s}", "source", name));
+    t->n_out = n + 1;
+    t->audio_s = audio_s;
+    if (!t->params || s_add_in(t, src)) return -1;
+    const int task = (int)p->n_tasks - 1;
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "listen/%s.wav", m[i].name);
+        mf_port_t port = {.task = task, .output = (int)i};
+        if (mf_plan_add_output(p, strdup(path), port, "wav", 16, 0, NULL)) return -1;
+    }
+    mf_port_t json = {.task = task, .output = (int)n};
+    return mf_plan_add_output(p, strdup("listen.json"), json, "raw", 0, 0, NULL);
+}
+
+/* The match task before mastering; returns its index or -1. */
+static int s_match(mf_plan_t *p, const mf_session_t *s, int mastering, int decode)
+{
+    mf_plan_task_t *mt = &p->tasks[mastering];
+    const mf_target_spec_t tg = mf_plan_target(s->mastering);
+    const int to_ref = isnan(tg.lufs);
+    json_error_t jerr;
+    json_t *spec = to_ref ? json_loads(mt->params, 0, &jerr) : NULL;
+    if (to_ref && !spec) return -1;
+    json_t *params = json_pack("{s:s}", "loudness", to_ref ? "reference" : "target");
+    if (params && spec) json_object_set(params, "mastering", spec);
+    char *text = s_dump(params);
+    char *stripped = NULL; /* the mastering task keeps its limiter alone */
+    if (spec && !json_object_set_new(spec, "inserts", json_array())) stripped = s_dump(spec);
+    else json_decref(spec);
+    mf_port_t mix = mt->in[0];
+    mf_plan_task_t *t = text && (!to_ref || stripped) ? mf_plan_append(p, "match", "match") : NULL;
+    if (!t) {
+        free(text), free(stripped);
+        return -1;
+    }
+    mt = &p->tasks[mastering]; /* the append may have moved the array */
+    t->params = text;
+    t->n_out = 2;
+    t->audio_s = mt->audio_s;
+    const int match = (int)p->n_tasks - 1;
+    if (s_add_in(t, mix) || s_add_in(t, (mf_port_t){.task = decode, .output = 0})) {
+        free(stripped);
+        return -1;
+    }
+    mt->in[0] = (mf_port_t){.task = match, .output = 0};
+    if (stripped) free(mt->params), mt->params = stripped;
+    return match;
+}
+
+static int s_reference(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources,
+                       int mastering, const char *name)
+{
+    const char *ref = json_string_value(json_object_get(s->mastering, "reference"));
+    mf_plan_task_t *t = mf_plan_append(p, "decode", "decode reference");
+    if (!t) return -1;
+    mf_decode_spec_t d = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = s->sample_rate};
+    t->params = mf_decode_spec_to_json(&d);
+    t->n_out = 1;
+    mf_port_t blob = {.task = -1, .output = 0, .blob = sources[s->n_tracks + 1]};
+    if (!t->params || s_add_in(t, blob)) return -1;
+    const int decode = (int)p->n_tasks - 1, match_on = json_is_true(
+                                                  json_object_get(s->mastering, "match_reference"));
+    const int match = match_on ? s_match(p, s, mastering, decode) : -1;
+    if (match_on && match < 0) return -1;
+    t = mf_plan_append(p, "compare", "compare reference");
+    if (!t) return -1;
+    t->params = s_dump(json_pack("{s:s, s:s}", "file", name, "reference", ref));
+    t->n_out = 2;
+    t->audio_s = p->tasks[mastering].audio_s;
+    if (!t->params || s_add_in(t, (mf_port_t){.task = mastering, .output = 0}) ||
+        s_add_in(t, (mf_port_t){.task = decode, .output = 0}) ||
+        (match >= 0 && s_add_in(t, (mf_port_t){.task = match, .output = 1})))
+        return -1;
+    const int cmp = (int)p->n_tasks - 1;
+    return mf_plan_add_output(p, strdup("reference.json"), (mf_port_t){.task = cmp, .output = 0},
+                              "raw", 0, 0, NULL) ||
+                   mf_plan_add_output(p, strdup("reference.html"),
+                                      (mf_port_t){.task = cmp, .output = 1}, "raw", 0, 0, NULL)
+               ? -1
+               : 0;
+}
+
+int mf_plan_listen(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources)
+{
+    const int mastering = s->mastering ? s_find(p, "mastering") : -1;
+    const mf_port_t src = mastering >= 0 ? (mf_port_t){.task = mastering, .output = 0} : p->mix;
+    if (src.task < 0) return 0;
+    const char *name = s_source_name(p, mastering);
+    if (s_listen(p, src, name, p->tasks[src.task].audio_s)) return -1;
+    if (mastering < 0 || !json_is_string(json_object_get(s->mastering, "reference"))) return 0;
+    return s_reference(p, s, sources, mastering, name);
+}

@@ -1,0 +1,286 @@
+/* Partitioned FFT convolution (mf_conv.h). Spectra are kept split (real
+ * parts, imaginary parts) so the multiply-accumulate over partitions is a
+ * plain loop the compiler vectorises; this file is compiled with the
+ * vectoriser on (dsp/CMakeLists.txt) and the two hot loops are cloned for
+ * AVX2 (target_clones: the CPU picks at load time). */
+#include "mf_conv.h"
+
+#include <fftw3.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAD 32     /* taps done in direct form; also the first level's block */
+#define FACTOR 4    /* each level's block is this many times the last */
+#define PARTS 3     /* partitions per level (FACTOR - 1: level l starts at its block) */
+#define MAX_N 32768 /* the largest block; that level takes every remaining tap */
+#define MAX_LEVELS 16
+
+typedef struct {
+    size_t n, off, parts; /* block, first tap, partitions */
+    float *hre, *him;     /* parts x (n + 1), scaled by 1 / (2n) */
+} level_ir_t;
+
+struct mf_conv_ir {
+    size_t taps, head_n;
+    float head[HEAD];
+    level_ir_t lv[MAX_LEVELS];
+    int nlv;
+};
+
+typedef struct {
+    const level_ir_t *ir;
+    float *x, *t;     /* 2n: previous block | current block; inverse output */
+    fftwf_complex *c; /* n + 1 */
+    float *fre, *fim; /* delay line: parts x (n + 1) input spectra */
+    float *yre, *yim; /* n + 1 */
+    size_t pos;       /* delay line slot of the newest spectrum */
+    fftwf_plan fwd, inv;
+} level_t;
+
+struct mf_conv {
+    const mf_conv_ir_t *ir;
+    uint64_t t;           /* samples consumed */
+    float hist[2 * HEAD]; /* the last HEAD - 1 inputs, then the segment */
+    float *ring;          /* output accumulator, indexed by t & mask */
+    size_t mask;
+    level_t lv[MAX_LEVELS];
+};
+
+/* ---- FFTW planning: serialised ---- */
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void s_thread_safe(void)
+{
+    /* Every planner call in the process (ours and any other module's) is then
+     * serialised by FFTW itself; our mutex covers FFTW builds without it. */
+    fftwf_make_planner_thread_safe();
+}
+
+static fftwf_plan s_plan(size_t n2, float *x, fftwf_complex *c, int forward)
+{
+    pthread_once(&s_once, s_thread_safe);
+    pthread_mutex_lock(&s_lock);
+    fftwf_plan p = forward ? fftwf_plan_dft_r2c_1d((int)n2, x, c, FFTW_ESTIMATE)
+                           : fftwf_plan_dft_c2r_1d((int)n2, c, x, FFTW_ESTIMATE);
+    pthread_mutex_unlock(&s_lock);
+    return p;
+}
+
+static void s_unplan(fftwf_plan p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&s_lock);
+    fftwf_destroy_plan(p);
+    pthread_mutex_unlock(&s_lock);
+}
+
+/* ---- the impulse response ---- */
+
+static int s_level_ir(level_ir_t *lv, const float *h, size_t taps, size_t stride, float gain)
+{
+    const size_t n = lv->n, nb = n + 1;
+    float *x = fftwf_alloc_real(2 * n);
+    fftwf_complex *c = fftwf_alloc_complex(nb);
+    lv->hre = fftwf_alloc_real(lv->parts * nb);
+    lv->him = fftwf_alloc_real(lv->parts * nb);
+    fftwf_plan p = x && c ? s_plan(2 * n, x, c, 1) : NULL;
+    int rc = p && lv->hre && lv->him ? 0 : -1;
+    const float scale = gain / (float)(2 * n);
+    for (size_t k = 0; rc == 0 && k < lv->parts; k++) {
+        memset(x, 0, 2 * n * sizeof *x);
+        for (size_t i = 0; i < n; i++) {
+            const size_t tap = lv->off + k * n + i;
+            if (tap < taps) x[i] = h[tap * stride] * scale;
+        }
+        fftwf_execute(p);
+        for (size_t b = 0; b < nb; b++)
+            lv->hre[k * nb + b] = c[b][0], lv->him[k * nb + b] = c[b][1];
+    }
+    s_unplan(p);
+    fftwf_free(x);
+    fftwf_free(c);
+    return rc;
+}
+
+mf_conv_ir_t *mf_conv_ir_new(const float *h, size_t n, size_t stride, float gain)
+{
+    if (n == 0) return NULL;
+    mf_conv_ir_t *ir = calloc(1, sizeof *ir);
+    if (!ir) return NULL;
+    ir->taps = n;
+    ir->head_n = n < HEAD ? n : HEAD;
+    for (size_t i = 0; i < ir->head_n; i++) ir->head[i] = h[i * stride] * gain;
+    size_t off = HEAD, blk = HEAD;
+    while (off < n && ir->nlv < MAX_LEVELS) {
+        level_ir_t *lv = &ir->lv[ir->nlv++];
+        lv->n = blk, lv->off = off;
+        const size_t need = (n - off + blk - 1) / blk;
+        lv->parts = blk >= MAX_N || need < PARTS ? need : PARTS;
+        if (s_level_ir(lv, h, n, stride, gain)) {
+            mf_conv_ir_free(&ir);
+            return NULL;
+        }
+        off += lv->parts * blk;
+        if (blk < MAX_N) blk *= FACTOR;
+    }
+    return ir;
+}
+
+void mf_conv_ir_free(mf_conv_ir_t **irp)
+{
+    mf_conv_ir_t *ir = irp ? *irp : NULL;
+    if (!ir) return;
+    for (int l = 0; l < ir->nlv; l++) fftwf_free(ir->lv[l].hre), fftwf_free(ir->lv[l].him);
+    free(ir);
+    *irp = NULL;
+}
+
+size_t mf_conv_ir_taps(const mf_conv_ir_t *ir)
+{
+    return ir->taps;
+}
+
+/* ---- running ---- */
+
+mf_conv_t *mf_conv_new(const mf_conv_ir_t *ir)
+{
+    mf_conv_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->ir = ir;
+    size_t reach = 2 * HEAD;
+    for (int l = 0; l < ir->nlv; l++) {
+        const level_ir_t *li = &ir->lv[l];
+        level_t *lv = &c->lv[l];
+        const size_t n = li->n, nb = n + 1;
+        lv->ir = li;
+        lv->x = fftwf_alloc_real(2 * n);
+        lv->t = fftwf_alloc_real(2 * n);
+        lv->c = fftwf_alloc_complex(nb);
+        lv->fre = fftwf_alloc_real(li->parts * nb);
+        lv->fim = fftwf_alloc_real(li->parts * nb);
+        lv->yre = fftwf_alloc_real(nb);
+        lv->yim = fftwf_alloc_real(nb);
+        if (!lv->x || !lv->t || !lv->c || !lv->fre || !lv->fim || !lv->yre || !lv->yim) goto fail;
+        memset(lv->x, 0, 2 * n * sizeof *lv->x);
+        memset(lv->fre, 0, li->parts * nb * sizeof *lv->fre);
+        memset(lv->fim, 0, li->parts * nb * sizeof *lv->fim);
+        lv->fwd = s_plan(2 * n, lv->x, lv->c, 1);
+        lv->inv = s_plan(2 * n, lv->t, lv->c, 0);
+        if (!lv->fwd || !lv->inv) goto fail;
+        if (li->off + n + HEAD > reach) reach = li->off + n + HEAD;
+    }
+    size_t r = 1;
+    while (r < reach) r *= 2;
+    c->ring = calloc(r, sizeof *c->ring);
+    c->mask = r - 1;
+    if (!c->ring) goto fail;
+    return c;
+fail:
+    mf_conv_free(&c);
+    return NULL;
+}
+
+void mf_conv_free(mf_conv_t **cp)
+{
+    mf_conv_t *c = cp ? *cp : NULL;
+    if (!c) return;
+    for (int l = 0; l < c->ir->nlv; l++) {
+        level_t *lv = &c->lv[l];
+        s_unplan(lv->fwd);
+        s_unplan(lv->inv);
+        fftwf_free(lv->x), fftwf_free(lv->t), fftwf_free(lv->c);
+        fftwf_free(lv->fre), fftwf_free(lv->fim), fftwf_free(lv->yre), fftwf_free(lv->yim);
+    }
+    free(c->ring);
+    free(c);
+    *cp = NULL;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* y += h * a over n complex bins, split form. */
+HOT static void s_cmac(float *restrict yr, float *restrict yi, const float *restrict hr,
+                       const float *restrict hi, const float *restrict ar, const float *restrict ai,
+                       size_t n)
+{
+    for (size_t b = 0; b < n; b++) {
+        yr[b] += hr[b] * ar[b] - hi[b] * ai[b];
+        yi[b] += hr[b] * ai[b] + hi[b] * ar[b];
+    }
+}
+
+/* y[i] = sum over k < nh of h[k] x[i - k], i < m (x[-k] readable for k < nh). */
+HOT static void s_fir(float *restrict y, const float *restrict h, size_t nh, const float *x,
+                      size_t m)
+{
+    for (size_t i = 0; i < m; i++) y[i] = 0.0f;
+    for (size_t k = 0; k < nh; k++) {
+        const float hk = h[k], *xk = x - k;
+        for (size_t i = 0; i < m; i++) y[i] += hk * xk[i];
+    }
+}
+
+/* A block of level lv is complete at time t: its output for the block's
+ * samples, delayed by its first tap, is added to the ring. */
+static void s_level_step(mf_conv_t *c, level_t *lv, uint64_t t)
+{
+    const level_ir_t *li = lv->ir;
+    const size_t n = li->n, nb = n + 1, parts = li->parts;
+    fftwf_execute(lv->fwd);
+    lv->pos = lv->pos + 1 == parts ? 0 : lv->pos + 1;
+    float *restrict xr = lv->fre + lv->pos * nb, *restrict xi = lv->fim + lv->pos * nb;
+    for (size_t b = 0; b < nb; b++) xr[b] = lv->c[b][0], xi[b] = lv->c[b][1];
+    float *restrict yr = lv->yre, *restrict yi = lv->yim;
+    memset(yr, 0, nb * sizeof *yr);
+    memset(yi, 0, nb * sizeof *yi);
+    for (size_t p = 0; p < parts; p++) {
+        /* Partition p meets the input spectrum of p blocks ago. */
+        const size_t slot = (lv->pos + parts - p) % parts;
+        const float *restrict hr = li->hre + p * nb, *restrict hi = li->him + p * nb;
+        s_cmac(yr, yi, hr, hi, lv->fre + slot * nb, lv->fim + slot * nb, nb);
+    }
+    for (size_t b = 0; b < nb; b++) lv->c[b][0] = yr[b], lv->c[b][1] = yi[b];
+    fftwf_execute(lv->inv);
+    /* Overlap-save: the second half is the block [t - n, t) of the output. */
+    const uint64_t at = t - n + li->off;
+    for (size_t i = 0; i < n; i++) c->ring[(at + i) & c->mask] += lv->t[n + i];
+    memcpy(lv->x, lv->x + n, n * sizeof *lv->x);
+}
+
+void mf_conv_process(mf_conv_t *c, const float *in, float *out, size_t n, size_t stride)
+{
+    const mf_conv_ir_t *ir = c->ir;
+    float *const seg = c->hist + HEAD - 1;
+    while (n > 0) {
+        /* A segment ends at the next multiple of HEAD, where blocks end. */
+        size_t m = HEAD - (size_t)(c->t % HEAD);
+        if (m > n) m = n;
+        for (size_t i = 0; i < m; i++) seg[i] = in[i * stride];
+        for (int l = 0; l < ir->nlv; l++) {
+            level_t *lv = &c->lv[l];
+            memcpy(lv->x + lv->ir->n + (size_t)(c->t % lv->ir->n), seg, m * sizeof *seg);
+        }
+        float y[HEAD];
+        s_fir(y, ir->head, ir->head_n, seg, m);
+        for (size_t i = 0; i < m; i++) {
+            float *r = &c->ring[(c->t + i) & c->mask];
+            out[i * stride] = y[i] + *r;
+            *r = 0.0f;
+        }
+        memmove(c->hist, c->hist + m, (HEAD - 1) * sizeof *c->hist);
+        c->t += m;
+        for (int l = 0; l < ir->nlv; l++)
+            if (c->t % c->lv[l].ir->n == 0) s_level_step(c, &c->lv[l], c->t);
+        in += m * stride;
+        out += m * stride;
+        n -= m;
+    }
+}

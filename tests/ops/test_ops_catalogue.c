@@ -1,0 +1,219 @@
+/* Operations: catalogue runs against a real coordinator and worker.
+ *
+ *   catalogue_resume   a folder of three sessions (one naming a missing
+ *                      file) runs at priority -10: two done, one failed with
+ *                      the reason, in the JSON report and the table; an
+ *                      interactive job submitted meanwhile overtakes the
+ *                      batch; a re-run after a coordinator restart submits
+ *                      nothing; with the file fixed, --retry-failed
+ *                      resubmits only that session and all are done
+ *   catalogue_killed   a catalogue killed while waiting, then run again
+ *                      from a list file, follows the jobs it had submitted
+ *                      instead of submitting them twice */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ops_util.h"
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return cl_init(CL_SANITIZED ? 300 : 150);
+}
+
+static int setup(void **state)
+{
+    cl_test_begin((const char *)*state);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cl_test_end();
+    return 0;
+}
+
+/* mixfarm catalogue ARG --coordinator EP --report REPORT [more...]. */
+static cl_run_t s_catalogue(const cl_coord_t *c, const char *arg, const char *report,
+                            const char *more)
+{
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog,  "catalogue", arg,    "--coordinator",
+                          c->ep, "--report",  report, "--poll",
+                          "0.2", more,        NULL};
+    return cl_run(argv, 90 * CL_SLOW);
+}
+
+static int s_submissions(const cl_coord_t *c)
+{
+    return cl_count_lines(c->log, " tasks, priority ");
+}
+
+static json_t *s_entry(json_t *report, const char *name)
+{
+    json_t *list = json_object_get(report, "sessions");
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (strstr(json_string_value(json_object_get(json_array_get(list, i), "name")), name))
+            return json_array_get(list, i);
+    fail_msg("no %s in the report", name);
+    return NULL;
+}
+
+static void s_make_catalogue(const char *root)
+{
+    char a[1200], b[1200], broken[1200];
+    cl_path(a, sizeof a, root, "a");
+    cl_path(b, sizeof b, root, "b");
+    cl_path(broken, sizeof broken, root, "broken");
+    mkdir(root, 0755);
+    mkdir(a, 0755);
+    mkdir(b, 0755);
+    mkdir(broken, 0755);
+    cl_session_t s = {.n_tracks = 4, .prefix = "a", .track0_gain_db = -3, .heavy = !CL_SANITIZED};
+    cl_write_session(a, "session.json", "A", &s, 6, 1);
+    s.prefix = "b";
+    cl_write_session(b, "session.json", "B", &s, 6, 1);
+    s.prefix = "x";
+    s.n_tracks = 1;
+    cl_write_session(broken, "session.json", "Broken", &s, 2, 1);
+    char audio[1200];
+    cl_path(audio, sizeof audio, broken, "x0.wav");
+    unlink(audio); /* the session names a file that is not there */
+}
+
+static void catalogue_resume(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char root[1200], report[1200], table[1300], small_dir[1200], small[1300];
+    cl_path(root, sizeof root, dir, "catalogue");
+    cl_path(report, sizeof report, dir, "report.json");
+    snprintf(table, sizeof table, "%s.txt", report);
+    s_make_catalogue(root);
+    cl_path(small_dir, sizeof small_dir, dir, "interactive");
+    mkdir(small_dir, 0755);
+    cl_session_t s = {.n_tracks = 1, .prefix = "i", .track0_gain_db = -1};
+    cl_write_session(small_dir, "small.json", "Small", &s, 2, 1);
+    snprintf(small, sizeof small, "%s/small.json", small_dir);
+
+    cl_coord_t c = {0};
+    int http = 0;
+    ops_coord_start(&c, dir, NULL, 0, &http);
+    ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+
+    /* The batch, with an interactive job arriving once it is under way. */
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog,       "catalogue", root,     "--coordinator", c.ep,
+                          "--report", report,      "--poll", "0.2",           NULL};
+    cl_async_t run;
+    cl_run_async(&run, argv);
+    assert_true(cl_wait_log(c.log, "priority -10", 2, 30 * CL_SLOW));
+    uint64_t interactive = cl_submit(&c, small, 0);
+    cl_wait_state(&c, interactive, "done", 60 * CL_SLOW, NULL);
+    cl_status_t last_batch;
+    assert_int_equal(cl_status(&c, interactive - 1, &last_batch), 0);
+    if (!strcmp(last_batch.state, "done"))
+        fail_msg("the interactive job did not overtake the batch");
+    cl_run_t r = cl_wait_run(&run, 90 * CL_SLOW);
+    if (r.rc != 1) fail_msg("catalogue exited %d: %s", r.rc, r.err);
+    assert_non_null(strstr(r.out, "3 sessions: 2 done, 1 failed"));
+    cl_run_free(&r);
+    json_t *rep = json_load_file(report, 0, NULL);
+    assert_non_null(rep);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(rep, "summary"), "done")),
+                     2);
+    json_t *bad = s_entry(rep, "broken/session.json");
+    assert_string_equal(json_string_value(json_object_get(bad, "state")), "invalid");
+    assert_non_null(strstr(json_string_value(json_object_get(bad, "error")), "x0.wav"));
+    assert_string_equal(json_string_value(json_object_get(s_entry(rep, "a/session.json"), "state")),
+                        "done");
+    json_decref(rep);
+    assert_true(cl_file_contains(table, "broken/session.json"));
+    assert_int_equal(s_submissions(&c), 3); /* a, b and the interactive job */
+
+    /* After a restart of the coordinator: nothing is submitted again. */
+    assert_int_equal(WEXITSTATUS(cl_stop(c.pid, SIGTERM, 10 * CL_SLOW)), 0);
+    ops_coord_start(&c, dir, NULL, 0, &http); /* same port: the worker comes back */
+    r = s_catalogue(&c, root, report, NULL);
+    assert_int_equal(r.rc, 1);
+    cl_run_free(&r);
+    assert_int_equal(s_submissions(&c), 0);
+
+    /* The missing file restored: --retry-failed submits it alone. */
+    char audio[1200], broken[1200];
+    cl_path(broken, sizeof broken, root, "broken");
+    cl_path(audio, sizeof audio, broken, "x0.wav");
+    cl_write_audio(audio, 0, 1, 2);
+    r = s_catalogue(&c, root, report, "--retry-failed");
+    if (r.rc != 0) fail_msg("catalogue --retry-failed exited %d: %s", r.rc, r.err);
+    assert_non_null(strstr(r.out, "3 sessions: 3 done, 0 failed"));
+    cl_run_free(&r);
+    assert_int_equal(s_submissions(&c), 1);
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void catalogue_killed(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char root[1200], list[1200], report[1200];
+    cl_path(root, sizeof root, dir, "catalogue");
+    cl_path(list, sizeof list, dir, "list.txt");
+    cl_path(report, sizeof report, dir, "report.json");
+    s_make_catalogue(root);
+    cl_write_text(list, "# the catalogue\ncatalogue/a/session.json\n\ncatalogue/b/session.json\n");
+    cl_coord_t c = {0};
+    int http = 0;
+    ops_coord_start(&c, dir, NULL, 0, &http);
+    ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog, "catalogue", list, "--coordinator", c.ep, "--poll", "0.2", NULL};
+    cl_async_t run;
+    cl_run_async(&run, argv);
+    char state_file[1300];
+    snprintf(state_file, sizeof state_file, "%s.catalogue-state.json", list);
+    double until = cl_now() + 30 * CL_SLOW;
+    while (cl_now() < until && !cl_file_contains(state_file, "\"job\": 2")) cl_sleep(0.02);
+    assert_true(cl_file_contains(state_file, "\"job\": 2"));
+    kill(run.pid, SIGKILL); /* while it waits for the jobs */
+    cl_run_t r = cl_wait_run(&run, 10);
+    cl_run_free(&r);
+    r = s_catalogue(&c, list, report, NULL);
+    if (r.rc != 0) fail_msg("the resumed catalogue exited %d: %s", r.rc, r.err);
+    assert_non_null(strstr(r.out, "2 sessions: 2 done, 0 failed"));
+    cl_run_free(&r);
+    assert_int_equal(s_submissions(&c), 2);
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate_setup_teardown(catalogue_resume, setup, teardown,
+                                                 (void *)"catalogue_resume"),
+        cmocka_unit_test_prestate_setup_teardown(catalogue_killed, setup, teardown,
+                                                 (void *)"catalogue_killed"),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}

@@ -1,0 +1,144 @@
+/* The pieces under reference matching: the partitioned FFT convolution
+ * against direct convolution, the matching FIR (linear phase, the curve's
+ * magnitude), the loudest-passage spectrum (quiet passages left out) and the
+ * playback models (mono sum, band limits). */
+#include "mf_ltas.h"
+#include "mf_match.h"
+#include "mf_playback.h"
+#include "ref_util.h"
+
+static void test_fftconv_matches_direct(void **state)
+{
+    (void)state;
+    static const size_t taps[] = {1, 100, 256, 1000, 4096};
+    static const size_t parts[] = {64, 256, 1024};
+    const size_t n = 9000;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *h = malloc(4096 * sizeof *h);
+    uint64_t st = 3;
+    for (size_t i = 0; i < n; i++) x[i] = (float)ref_noise(&st);
+    for (size_t t = 0; t < sizeof taps / sizeof taps[0]; t++)
+        for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+            for (size_t i = 0; i < taps[t]; i++) h[i] = (float)ref_noise(&st) / sqrtf((float)taps[t]);
+            mf_fftconv_t *c = mf_fftconv_new(h, taps[t], parts[p]);
+            assert_non_null(c);
+            const size_t lat = mf_fftconv_latency(c);
+            /* Odd block sizes, and in place for the second half. */
+            for (size_t i = 0, k = 1; i < n; i += k, k = k * 7 % 1500 + 1) {
+                const size_t m = i + k > n ? n - i : k;
+                if (i < n / 2) {
+                    mf_fftconv_process(c, y + i, x + i, m);
+                } else {
+                    memcpy(y + i, x + i, m * sizeof *y);
+                    mf_fftconv_process(c, y + i, y + i, m);
+                }
+            }
+            double err = 0;
+            for (size_t i = lat; i < n; i++) {
+                double want = 0;
+                for (size_t k = 0; k < taps[t] && k <= i - lat; k++) want += (double)h[k] * x[i - lat - k];
+                err = fmax(err, fabs(want - y[i]));
+            }
+            if (err > 1e-4) fail_msg("taps %zu, partition %zu: error %g", taps[t], parts[p], err);
+            mf_fftconv_free(&c);
+        }
+    free(x), free(y), free(h);
+}
+
+static void test_fir_linear_phase(void **state)
+{
+    (void)state;
+    mf_match_curve_t c = {.n = 100, .side = 1};
+    for (size_t i = 0; i < c.n; i++) {
+        c.hz[i] = 1000.0 * pow(2.0, ((double)i - 80.0) / 12.0);
+        c.mid_db[i] = c.hz[i] > 2000 ? 6.0 : 0.0;
+        c.side_db[i] = -3.0;
+    }
+    const size_t taps = mf_match_taps(RATE);
+    assert_int_equal(taps, 16384);
+    float *h = malloc(taps * sizeof *h);
+    assert_int_equal(mf_match_fir(&c, 0, RATE, h, taps), 0);
+    for (size_t j = 1; j < taps / 2; j++) assert_near(h[taps / 2 + j], h[taps / 2 - j], 1e-7);
+    /* Magnitude at a few frequencies: the curve, within the window's smoothing. */
+    static const double f[] = {100, 500, 8000, 15000};
+    static const double want[] = {0, 0, 6, 6};
+    for (int k = 0; k < 4; k++) {
+        double re = 0, im = 0;
+        for (size_t i = 0; i < taps; i++) {
+            re += h[i] * cos(2 * M_PI * f[k] * (double)i / RATE);
+            im -= h[i] * sin(2 * M_PI * f[k] * (double)i / RATE);
+        }
+        assert_near(10 * log10(re * re + im * im), want[k], 0.2);
+    }
+    assert_int_equal(mf_match_fir(&c, 1, RATE, h, taps), 0);
+    double dc = 0;
+    for (size_t i = 0; i < taps; i++) dc += h[i];
+    assert_near(20 * log10(dc), -3.0, 0.05);
+    free(h);
+}
+
+/* A quiet passage does not change the spectrum of the loudest ones. */
+static void test_ltas_loudest(void **state)
+{
+    (void)state;
+    const long n = 30 * RATE;
+    float *x = malloc(sizeof *x * 2 * (size_t)n);
+    uint64_t st = 9;
+    ref_bq_t lp = ref_bq(0, 300);
+    for (long i = 0; i < n; i++) {
+        const int quiet = i < 12 * RATE; /* 12 s of a dull, quiet intro */
+        const double v = quiet ? 0.02 * ref_bq_run(&lp, ref_noise(&st)) : 0.2 * ref_noise(&st);
+        x[2 * i] = x[2 * i + 1] = (float)v;
+    }
+    mf_ltas_t *l = mf_ltas_new(2, RATE);
+    mf_ltas_feed(l, x, (size_t)n);
+    mf_ltas_result_t r;
+    mf_ltas_finish(l, &r);
+    mf_ltas_free(&l);
+    assert_true(r.selected < r.passages);
+    /* White noise at 0.2: flat per Hz, so a band's level is 10 log10(0.04/3 * bw / (rate/2)). */
+    for (int b = 3; b < 30; b++) {
+        const double fc = mf_qc_band_hz(b), bw = fc * (pow(2, 1.0 / 6) - pow(2, -1.0 / 6));
+        assert_near(r.mid_db[b], 10 * log10(0.04 / 3 * bw / (RATE / 2.0)), 0.6);
+        assert_true(isinf(r.side_db[b]));
+    }
+    free(x);
+}
+
+static void test_playback_models(void **state)
+{
+    (void)state;
+    size_t n;
+    const mf_playback_model_t *m = mf_playback_models(&n);
+    assert_int_equal(n, 6);
+    float in[2 * 4096], out[2 * 4096];
+    for (size_t k = 0; k < n; k++) {
+        mf_playback_t *p = mf_playback_new(&m[k], RATE, 2);
+        assert_non_null(p);
+        assert_int_equal(mf_playback_channels(p), m[k].mono ? 1 : 2);
+        /* A 50 Hz tone on both sides: phones and laptops barely play it. */
+        double e = 0;
+        for (int blk = 0; blk < 12; blk++) {
+            for (int i = 0; i < 4096; i++)
+                in[2 * i] = in[2 * i + 1] = (float)(0.1 * sin(2 * M_PI * 50 * (blk * 4096 + i) / RATE));
+            mf_playback_process(p, out, in, 4096);
+            if (blk >= 6)
+                for (int i = 0; i < 4096 * mf_playback_channels(p); i++) e += out[i] * out[i];
+        }
+        const double db = 10 * log10(e / (6 * 4096 * mf_playback_channels(p)) / 0.005);
+        if (!strcmp(m[k].name, "phone") || !strcmp(m[k].name, "laptop")) assert_true(db < -30);
+        if (!strcmp(m[k].name, "mono")) assert_near(db, 0, 0.01);
+        mf_playback_free(&p);
+        assert_null(p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fftconv_matches_direct),
+        cmocka_unit_test(test_fir_linear_phase),
+        cmocka_unit_test(test_ltas_loudest),
+        cmocka_unit_test(test_playback_models),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,284 @@
+/* Reference, listening, revisions and init, end to end through the mixfarm
+ * binary (MF_BIN_DIR) on signals made here:
+ *  - compare finds a +6 dB shelf above 2 kHz band by band, with every field
+ *    of CLI.md, and writes its HTML report;
+ *  - a session with match_reference lands within 1 dB of the reference in
+ *    every band and 0.5 LU in loudness, and writes reference.json and the
+ *    listen/ files;
+ *  - the mono model of a side-only mix is silent and listen.json says so;
+ *  - diff after one fader change names exactly the changed track, bus,
+ *    stem, mix, master and deliverable, the rest bit-identical;
+ *  - init groups files onto buses by name, and its session renders. */
+#include "ref_util.h"
+
+static void test_compare_shelf(void **state)
+{
+    (void)state;
+    char dir[600], a[700], b[700], html[700];
+    ref_dir(dir, sizeof dir, "compare");
+    snprintf(a, sizeof a, "%s/flat.wav", dir);
+    snprintf(b, sizeof b, "%s/shelf.wav", dir);
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    ref_noise_wav(a, 6, 0.1, 0, 1);
+    ref_noise_wav(b, 6, 0.1, 1, 1);
+    ref_run_t r = ref_run("compare", b, "--reference", a, "--json", "-o", html, NULL);
+    if (r.rc) fail_msg("compare exited %d: %s", r.rc, r.err);
+    json_error_t e;
+    json_t *d = json_loads(r.out, 0, &e);
+    if (!d) fail_msg("not JSON: %s", e.text);
+    assert_string_equal(json_string_value(json_object_get(d, "file")), b);
+    assert_string_equal(json_string_value(json_object_get(d, "reference")), a);
+    static const char *const trios[][4] = {{"loudness", "file_lufs", "reference_lufs", "diff_lu"},
+                                           {"lra", "file_lu", "reference_lu", "diff_lu"},
+                                           {"true_peak", "file_dbtp", "reference_dbtp", "diff_db"},
+                                           {"plr", "file_db", "reference_db", "diff_db"},
+                                           {"crest", "file_db", "reference_db", "diff_db"},
+                                           {"width", "file_side_mid_db", "reference_side_mid_db",
+                                            "diff_db"}};
+    for (size_t i = 0; i < sizeof trios / sizeof trios[0]; i++) {
+        const double x = ref_num(d, trios[i][0], trios[i][1]);
+        const double y = ref_num(d, trios[i][0], trios[i][2]);
+        assert_near(ref_num(d, trios[i][0], trios[i][3]), x - y, 0.011);
+    }
+    assert_true(ref_num(d, "loudness", "diff_lu") > 1.0); /* the shelf adds energy */
+    assert_int_equal(json_array_size(json_object_get(json_object_get(d, "width"), "bands")), 5);
+    const json_t *bands = json_object_get(d, "bands");
+    assert_int_equal(json_array_size(bands), 31);
+    assert_near(ref_num(json_array_get(bands, 0), "freq_hz", NULL), 20, 0);
+    assert_near(ref_num(json_array_get(bands, 30), "freq_hz", NULL), 20000, 0);
+    for (size_t i = 0; i < 31; i++) {
+        const json_t *bd = json_array_get(bands, i);
+        const double f = ref_num(bd, "freq_hz", NULL), diff = ref_num(bd, "diff_db", NULL);
+        assert_near(diff, ref_num(bd, "file_db", NULL) - ref_num(bd, "reference_db", NULL), 0.011);
+        if (f <= 1000) assert_near(diff, 0.0, 1.0);
+        if (f >= 4000) assert_near(diff, 6.0, 1.0);
+    }
+    json_decref(d);
+    ref_run_free(&r);
+    char *page = ref_read_text(html);
+    assert_non_null(strstr(page, "<svg"));
+    assert_non_null(strstr(page, "Difference"));
+    free(page);
+    r = ref_run("compare", b, NULL); /* no --reference: usage */
+    assert_int_equal(r.rc, 2);
+    ref_run_free(&r);
+}
+
+static void test_match_reference(void **state)
+{
+    (void)state;
+    char dir[600], p[1400];
+    ref_dir(dir, sizeof dir, "match");
+    snprintf(p, sizeof p, "%s/mix.wav", dir);
+    ref_noise_wav(p, 8, 0.05, 0, 2); /* flat and quiet */
+    snprintf(p, sizeof p, "%s/ref.wav", dir);
+    ref_noise_wav(p, 8, 0.08, 1, 3); /* bright and louder */
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    ref_text(p, "{\"mixfarm\": 1, \"name\": \"Match\", \"tracks\": [{\"name\": \"Mix\", "
+                "\"file\": \"mix.wav\"}], \"mastering\": {\"target\": \"none\", "
+                "\"reference\": \"ref.wav\", \"match_reference\": true}}");
+    char out[700];
+    snprintf(out, sizeof out, "%s/out", dir);
+    ref_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
+    ref_run_free(&r);
+    json_t *d = ref_json(out, "reference.json");
+    assert_string_equal(json_string_value(json_object_get(d, "reference")), "ref.wav");
+    assert_near(ref_num(d, "loudness", "diff_lu"), 0.0, 0.5);
+    const json_t *bands = json_object_get(d, "bands");
+    for (size_t i = 0; i < json_array_size(bands); i++) {
+        const json_t *bd = json_array_get(bands, i);
+        const double f = ref_num(bd, "freq_hz", NULL);
+        if (f >= 25 && f <= 20000) assert_near(ref_num(bd, "diff_db", NULL), 0.0, 1.0);
+    }
+    const json_t *m = json_object_get(d, "match");
+    assert_string_equal(json_string_value(json_object_get(m, "loudness")), "reference");
+    json_decref(d);
+    /* The master's listening copies, one per playback system. */
+    static const char *const systems[] = {"phone", "earbuds", "laptop", "car", "club", "mono"};
+    json_t *l = ref_json(out, "listen.json");
+    const json_t *sys = json_object_get(l, "systems");
+    assert_int_equal(json_array_size(sys), 6);
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(p, sizeof p, "%s/listen/%s.wav", out, systems[i]);
+        struct stat st;
+        if (stat(p, &st) != 0) fail_msg("%s is missing", p);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(sys, i), "name")),
+                            systems[i]);
+    }
+    /* A phone loses the low end. */
+    assert_true(ref_num(json_array_get(sys, 0), "low_end_db", NULL) < -20);
+    json_decref(l);
+}
+
+static void test_listen_side_only(void **state)
+{
+    (void)state;
+    char dir[600], p[1400], out[700];
+    ref_dir(dir, sizeof dir, "side");
+    const long n = 3 * RATE;
+    float *x = malloc(sizeof *x * 2 * (size_t)n);
+    uint64_t st = 5;
+    for (long i = 0; i < n; i++) x[2 * i] = (float)(0.1 * ref_noise(&st)), x[2 * i + 1] = -x[2 * i];
+    snprintf(p, sizeof p, "%s/side.wav", dir);
+    ref_write(p, x, n, 2, RATE);
+    free(x);
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    ref_text(p, "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"S\", \"file\": \"side.wav\"}]}");
+    snprintf(out, sizeof out, "%s/out", dir);
+    ref_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
+    ref_run_free(&r);
+    snprintf(p, sizeof p, "%s/listen/mono.wav", out);
+    SF_INFO si = {0};
+    SNDFILE *f = sf_open(p, SFM_READ, &si);
+    assert_non_null(f);
+    assert_int_equal(si.channels, 1);
+    float buf[4096];
+    double peak = 0;
+    sf_count_t got;
+    while ((got = sf_readf_float(f, buf, 4096)) > 0)
+        for (sf_count_t i = 0; i < got; i++) peak = fmax(peak, fabs(buf[i]));
+    sf_close(f);
+    assert_true(peak < 1e-4); /* 16-bit dither at most */
+    json_t *l = ref_json(out, "listen.json");
+    const json_t *mono = json_array_get(json_object_get(l, "systems"), 5);
+    assert_string_equal(json_string_value(json_object_get(mono, "name")), "mono");
+    assert_true(ref_num(mono, "mono_drop_db", NULL) < -40);
+    assert_true(json_array_size(json_object_get(mono, "warnings")) > 0);
+    assert_true(json_array_size(json_object_get(mono, "vanishing_in_mono")) == 5);
+    json_decref(l);
+}
+
+/* The kinds and names of diff's "changed" list, as "kind name;" in order. */
+static void s_list(const json_t *arr, char *out, size_t n)
+{
+    out[0] = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *c = json_array_get(arr, i);
+        size_t k = strlen(out);
+        snprintf(out + k, n - k, "%s %s;", json_string_value(json_object_get(c, "kind")),
+                 json_string_value(json_object_get(c, "name")));
+    }
+}
+
+static void test_diff_fader(void **state)
+{
+    (void)state;
+    char dir[600], p[700], o1[700], o2[700];
+    ref_dir(dir, sizeof dir, "diff");
+    for (int i = 1; i <= 4; i++) {
+        snprintf(p, sizeof p, "%s/t%d.wav", dir, i);
+        ref_noise_wav(p, 3, 0.05, i % 2, (uint64_t)(10 + i));
+    }
+    static const char *const doc =
+        "{\"mixfarm\": 1, \"name\": \"Diff\", \"tracks\": ["
+        "{\"name\": \"T1\", \"file\": \"t1.wav\", \"gain_db\": %s, \"output\": \"B1\"},"
+        "{\"name\": \"T2\", \"file\": \"t2.wav\", \"output\": \"B1\"},"
+        "{\"name\": \"T3\", \"file\": \"t3.wav\", \"output\": \"B2\"},"
+        "{\"name\": \"T4\", \"file\": \"t4.wav\", \"output\": \"B2\"}],"
+        "\"buses\": [{\"name\": \"B1\"}, {\"name\": \"B2\"}],"
+        "\"mastering\": {\"target\": \"streaming\"}, \"outputs\": [{\"format\": \"wav\", \"bits\": 24}]}";
+    char text[2048];
+    const char *gains[2] = {"0", "-4"};
+    for (int v = 0; v < 2; v++) {
+        snprintf(text, sizeof text, doc, gains[v]);
+        snprintf(p, sizeof p, "%s/s%d.json", dir, v);
+        ref_text(p, text);
+        snprintf(v ? o2 : o1, sizeof o1, "%s/out%d", dir, v);
+        ref_run_t r = ref_run("render", p, "-o", v ? o2 : o1, "--quiet", "--workers", "2", NULL);
+        if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
+        ref_run_free(&r);
+    }
+    ref_run_t r = ref_run("diff", o1, o2, "--json", NULL);
+    if (r.rc) fail_msg("diff exited %d: %s", r.rc, r.err);
+    json_error_t e;
+    json_t *d = json_loads(r.out, 0, &e);
+    if (!d) fail_msg("not JSON: %s", e.text);
+    char got[2048];
+    s_list(json_object_get(d, "changed"), got, sizeof got);
+    assert_string_equal(got, "track T1;bus B1;stem B1;mix mix.wav;master master;"
+                             "deliverable master/Diff.wav;");
+    const json_t *t1 = json_array_get(json_object_get(d, "changed"), 0);
+    assert_near(ref_num(t1, "level_db", NULL), -4.0, 1e-9);
+    const json_t *g = json_object_get(json_object_get(t1, "params"), "gain_db");
+    assert_near(json_number_value(json_array_get(g, 0)), 0, 0);
+    assert_near(json_number_value(json_array_get(g, 1)), -4, 0);
+    const json_t *stem = json_array_get(json_object_get(d, "changed"), 2);
+    assert_true(ref_num(stem, "level_db", NULL) < -0.5);
+    assert_int_equal(json_array_size(json_object_get(stem, "bands")), 31);
+    s_list(json_object_get(d, "unchanged"), got, sizeof got);
+    assert_string_equal(got, "track T2;track T3;track T4;bus B2;stem B2;");
+    json_decref(d);
+    ref_run_free(&r);
+    r = ref_run("diff", o1, o1, NULL); /* the same render: nothing changed */
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "0 changed"));
+    ref_run_free(&r);
+}
+
+static void test_init(void **state)
+{
+    (void)state;
+    char dir[600], p[800], out[700];
+    ref_dir(dir, sizeof dir, "init");
+    snprintf(p, sizeof p, "%s/audio", dir);
+    mkdir(p, 0755);
+    static const char *const files[][2] = {
+        {"Kick In.wav", "Drums"}, {"snare_top.wav", "Drums"}, {"OH L.wav", "Drums"},
+        {"HiHat.wav", "Drums"},   {"Tom 1.wav", "Drums"},     {"Bass DI.wav", "Bass"},
+        {"gtr_rhythm.wav", "Guitars"}, {"Lead Vox.wav", "Vocals"}, {"piano.wav", "Keys"},
+        {"Synth.wav", "Keys"},    {"tambourine.wav", "Other"}};
+    const size_t n = sizeof files / sizeof files[0];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(p, sizeof p, "%s/audio/%s", dir, files[i][0]);
+        ref_noise_wav(p, 1.5, 0.05, 0, 20 + i);
+    }
+    ref_run_t r = ref_run("init", dir, NULL);
+    if (r.rc) fail_msg("init exited %d: %s", r.rc, r.err);
+    ref_run_free(&r);
+    json_t *s = ref_json(dir, "session.json");
+    const json_t *tracks = json_object_get(s, "tracks");
+    assert_int_equal(json_array_size(tracks), n);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *t = NULL;
+        char want[300];
+        snprintf(want, sizeof want, "audio/%s", files[i][0]);
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(json_string_value(json_object_get(json_array_get(tracks, k), "file")), want))
+                t = json_array_get(tracks, k);
+        if (!t) fail_msg("no track for %s", want);
+        if (strcmp(json_string_value(json_object_get(t, "output")), files[i][1]))
+            fail_msg("%s went to %s, not %s", want, json_string_value(json_object_get(t, "output")),
+                     files[i][1]);
+    }
+    assert_int_equal(json_array_size(json_object_get(s, "stems")), 6);
+    json_decref(s);
+    r = ref_run("init", dir, NULL); /* never overwrites without --force */
+    assert_int_equal(r.rc, 2);
+    ref_run_free(&r);
+    r = ref_run("init", dir, "--force", NULL);
+    assert_int_equal(r.rc, 0);
+    ref_run_free(&r);
+    snprintf(p, sizeof p, "%s/session.json", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("the session init wrote does not render (exit %d): %s", r.rc, r.err);
+    ref_run_free(&r);
+    snprintf(p, sizeof p, "%s/stems/Drums.wav", out);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+}
+
+int main(void)
+{
+    ref_setup();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compare_shelf),    cmocka_unit_test(test_match_reference),
+        cmocka_unit_test(test_listen_side_only), cmocka_unit_test(test_diff_fader),
+        cmocka_unit_test(test_init),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    ref_teardown();
+    return rc;
+}

@@ -1,0 +1,189 @@
+/* qc: measures what a render delivers and writes qc.json and qc.html as
+ * blobs, one entry per delivered file.
+ *
+ * An input is either a signal (the mix of an unmastered session) or a
+ * delivered file's bytes, measured after decoding it as a player would
+ * (deliver_decode.c): a lossy deliverable is judged by what comes out of
+ * its decoder, inter-sample overs of the codec included. Each input is
+ * measured once. A file with an encode report is also checked for length:
+ * a lossless file has exactly the master's length at its rate; a lossy one,
+ * once its decoder trimmed delay and padding, within LOSSY_LENGTH_MS. */
+#include "deliver_int.h"
+#include "exec_internal.h"
+#include "mf_master_params.h"
+#include "mf_pcm.h"
+#include "mf_qc_report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOSSY_LENGTH_MS 5.0
+
+static mf_err_t s_analyze_signal(mf_store_t *s, const mf_hash_t *h, mf_analysis_t *out)
+{
+    mf_pcm_reader_t *rd;
+    mf_err_t err = mf_pcm_reader_open(s, h, &rd);
+    if (err != MF_OK) return err;
+    const mf_pcm_info_t *info = mf_pcm_reader_info(rd);
+    mf_analyzer_t *a = mf_analyzer_new(info->channels, info->rate, MF_ANALYZE_ALL);
+    float *buf = malloc(sizeof(float) * 2 * MF_BLOCK);
+    int64_t end = info->start + info->frames; /* delivered from timeline 0 */
+    err = a && buf ? MF_OK : MF_ERR_NOMEM;
+    for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
+        size_t n = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
+        err = mf_pcm_reader_read_span(rd, f, n, buf);
+        if (err == MF_OK) err = mf_analyzer_feed(a, buf, n);
+    }
+    if (err == MF_OK) err = mf_analyzer_finish(a, out);
+    mf_analyzer_free(&a);
+    free(buf);
+    mf_pcm_reader_free(&rd);
+    return err;
+}
+
+static mf_err_t s_analyze_file(mf_store_t *s, const mf_qc_file_spec_t *f, const mf_hash_t *h,
+                               mf_analysis_t *out, mf_task_result_t *r)
+{
+    char *path = mf_store_path(s, h), why[256] = "";
+    mf_decoded_t dec;
+    mf_err_t err =
+        path ? mf_deliver_measure(path, MF_ANALYZE_ALL, out, &dec, why, sizeof why) : MF_ERR_NOMEM;
+    free(path);
+    if (err != MF_OK) mf_exec_fail(r, err, "qc: %s: %s", f->path, why[0] ? why : mf_strerror(err));
+    return err;
+}
+
+static json_t *s_blob_json(const mf_store_t *s, const mf_hash_t *h)
+{
+    char *path = mf_store_path(s, h);
+    json_error_t jerr;
+    json_t *j = path ? json_load_file(path, 0, &jerr) : NULL;
+    free(path);
+    return j;
+}
+
+/* The length check against the encode report; returns its "qc" object
+ * (borrowed from rep) for the file's entry. */
+static json_t *s_check_length(const mf_qc_file_spec_t *f, const json_t *rep, const mf_analysis_t *a,
+                              mf_qc_problems_t *p)
+{
+    json_t *q = json_object_get(rep, "qc");
+    const json_t *exp = json_object_get(q, "expected_frames");
+    if (!json_is_integer(exp) || p->count >= MF_QC_MAX_PROBLEMS) return q;
+    int64_t want = json_integer_value(exp), diff = a->frames - want;
+    double ms = 1000.0 * (double)diff / a->rate;
+    json_object_set_new(q, "length_diff_ms", json_real(round(ms * 100) / 100));
+    /* A lossy file that cannot say what to trim (LAME has no room for its
+     * header in a 32 kbps frame) is as long as its decoder makes it. */
+    int gapless = !json_is_false(json_object_get(q, "gapless"));
+    if (f->lossless ? diff != 0 : gapless && fabs(ms) > LOSSY_LENGTH_MS) {
+        mf_qc_problem_t *pr = &p->items[p->count++];
+        pr->check = "length";
+        pr->at_s = NAN;
+        snprintf(pr->message, sizeof pr->message,
+                 "decodes to %lld frames; the master is %lld at %d Hz (%+.2f ms)",
+                 (long long)a->frames, (long long)want, (int)a->rate, ms);
+    }
+    return q;
+}
+
+/* Album mode: the loudness a track was mastered to (worker/exec_album.c). */
+static double s_album_level(const mf_store_t *s, const mf_hash_t *h, int entry)
+{
+    json_t *j = s_blob_json(s, h);
+    const json_t *v = json_array_get(json_object_get(j, "targets"), (size_t)entry - 1);
+    double lufs = json_is_number(v) ? json_number_value(v) : NAN;
+    json_decref(j);
+    return lufs;
+}
+
+static mf_qc_target_t s_target(const mf_target_spec_t *t)
+{
+    return (mf_qc_target_t){.name = t->name, .lufs = t->lufs, .true_peak_dbtp = t->true_peak_dbtp};
+}
+
+static mf_err_t s_put_reports(mf_store_t *s, const mf_qc_target_t *tg, const mf_qc_file_t *files,
+                              json_t **extra, size_t n, mf_task_result_t *r)
+{
+    json_t *j = mf_qc_report_json(tg, files, n);
+    const json_t *entries = json_object_get(j, "files");
+    for (size_t i = 0; i < n; i++)
+        if (extra[i]) json_object_update(json_array_get(entries, i), extra[i]);
+    /* 10 digits: -14.1, not -14.099999999999994 (values are rounded to 0.01). */
+    char *json =
+        j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(j);
+    char *html = NULL;
+    size_t html_len = 0;
+    FILE *mem = open_memstream(&html, &html_len);
+    mf_err_t err = json && mem ? mf_qc_report_html(mem, tg, files, n) : MF_ERR_NOMEM;
+    if (mem) fclose(mem);
+    if (err == MF_OK) err = mf_exec_put_text(s, json, strlen(json), r);
+    if (err == MF_OK) err = mf_exec_put_text(s, html, html_len, r);
+    free(json);
+    free(html);
+    return err;
+}
+
+mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
+{
+    mf_qc_spec_t spec;
+    const char *why = "";
+    if (mf_qc_spec_from_json(t->params, t->n_inputs, &spec, &why) != MF_OK)
+        return mf_exec_fail(r, MF_ERR_INVALID, "qc: bad parameters: %s", why);
+    mf_analysis_t *an = calloc(t->n_inputs + 1, sizeof *an);
+    int *done = calloc(t->n_inputs + 1, sizeof *done);
+    mf_qc_problems_t *probs = calloc(spec.n_files + 1, sizeof *probs);
+    mf_qc_file_t *files = calloc(spec.n_files + 1, sizeof *files);
+    json_t **reps = calloc(spec.n_files + 1, sizeof *reps), **extra = NULL;
+    extra = calloc(spec.n_files + 1, sizeof *extra);
+    mf_err_t err = an && done && probs && files && reps && extra ? MF_OK : MF_ERR_NOMEM;
+    for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) { /* each input once */
+        const mf_qc_file_spec_t *f = &spec.files[i];
+        if (done[f->input]) continue;
+        err = f->decode[0] ? s_analyze_file(s, f, &t->inputs[f->input], &an[f->input], r)
+                           : s_analyze_signal(s, &t->inputs[f->input], &an[f->input]);
+        done[f->input] = err == MF_OK;
+        r->audio_seconds += an[f->input].duration_s;
+    }
+    mf_qc_target_t tg = s_target(&spec.target);
+    for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) {
+        const mf_qc_file_spec_t *f = &spec.files[i];
+        mf_qc_format_t fmt = {.rate = f->rate, .bits = f->bits, .lossless = f->lossless};
+        mf_qc_target_t ftg = tg; /* an album's tracks and image have their own loudness */
+        if (f->lufs_from == 1) ftg.lufs = NAN;
+        if (f->lufs_from == 2) ftg.lufs = s_album_level(s, &t->inputs[f->levels], f->levels_entry);
+        mf_qc_check(&an[f->input], &ftg, &fmt, &probs[i]);
+        if (!(extra[i] = json_object())) err = MF_ERR_NOMEM;
+        if (f->report >= 0 && (reps[i] = s_blob_json(s, &t->inputs[f->report])))
+            json_object_update(extra[i], s_check_length(f, reps[i], &an[f->input], &probs[i]));
+        if (f->lufs_from) /* what the loudness check held this file to */
+            json_object_set_new(extra[i], "target_lufs",
+                                isnan(ftg.lufs) ? json_null()
+                                                : json_real(round(ftg.lufs * 100) / 100));
+        if (f->red_book >= 0) { /* an album image, for a CD */
+            json_t *tm = s_blob_json(s, &t->inputs[f->red_book]);
+            mf_qc_red_book(tm, f->lossless, f->rate, f->bits, &probs[i]);
+            json_decref(tm);
+        }
+        files[i] =
+            (mf_qc_file_t){.path = f->path, .analysis = &an[f->input], .problems = &probs[i]};
+    }
+    if (err == MF_OK) err = s_put_reports(s, &tg, files, extra, spec.n_files, r);
+    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "qc: %s", mf_strerror(err));
+    for (size_t i = 0; an && i < t->n_inputs; i++)
+        if (done && done[i]) mf_analysis_fini(&an[i]);
+    for (size_t i = 0; reps && extra && i < spec.n_files; i++)
+        json_decref(reps[i]), json_decref(extra[i]);
+    free(an);
+    free(done);
+    free(probs);
+    free(files);
+    free(reps);
+    free(extra);
+    mf_qc_spec_fini(&spec);
+    return err;
+}
