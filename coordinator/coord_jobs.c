@@ -169,7 +169,8 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
         return NULL;
     mf_session_t *s = album ? NULL : mf_session_load_text(name, document, &src, d);
     if (!s && !album) return NULL;
-    mf_hash_t *hashes = calloc((s ? s->n_tracks : 0) + 2, sizeof *hashes);
+    const size_t n_src = s ? MF_PLAN_AUX_SOURCE(s, s->n_aux) : 2;
+    mf_hash_t *hashes = calloc(n_src, sizeof *hashes);
     for (size_t i = 0; s && hashes && i < s->n_tracks; i++) {
         json_t *ref = s_find_source(sources, s->tracks[i].file);
         snprintf(hashes[i].hex, sizeof hashes[i].hex, "%s", s_str(ref, "hash"));
@@ -183,6 +184,9 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
     if (hashes && reference) /* and the reference after the cover (plan_listen.c) */
         snprintf(hashes[s->n_tracks + 1].hex, sizeof hashes[0].hex, "%s",
                  s_str(s_find_source(sources, reference), "hash"));
+    for (size_t k = 0; s && hashes && k < s->n_aux; k++) /* impulse responses after those */
+        snprintf(hashes[MF_PLAN_AUX_SOURCE(s, k)].hex, sizeof hashes[0].hex, "%s",
+                 s_str(s_find_source(sources, s->aux[k].file), "hash"));
     job_t *j = calloc(1, sizeof *j);
     if (!hashes || !j) goto fail;
     j->id = id;
@@ -192,7 +196,7 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
     j->name = strdup(name);
     j->document = strdup(document);
     j->sources = json_dumps(sources, JSON_COMPACT);
-    j->plan = album ? plan : mf_plan_session(s, hashes);
+    j->plan = album ? plan : mf_plan_session_sources(s, hashes, n_src);
     plan = NULL;
     mf_action_cache_t cache = {.get = s_cache_get, .put = s_cache_put, .ctx = c};
     j->sched = j->plan ? mf_sched_new(j->plan, &cache) : NULL;

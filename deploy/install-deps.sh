@@ -12,7 +12,7 @@ packages=(
   libopus-dev libopusenc-dev libmp3lame-dev libflac-dev libsoxr-dev
   libjansson-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev libssl-dev
   # tools for the demo and the independent references in tests
-  sox ffmpeg espeak-ng libclang-rt-14-dev bc
+  sox ffmpeg espeak-ng libclang-rt-14-dev bc time
   # the ops tests: headless Chromium renders the dashboard; ip netns joins
   # the several-host farm test's namespaces
   chromium iproute2

@@ -41,7 +41,10 @@ for i in $(seq 1 $N); do
     {\"type\": \"compressor\", \"threshold_db\": -20, \"ratio\": 3, \"attack_ms\": 10, \"release_ms\": 120}]}"
   [ "$i" -lt $N ] && tracks="$tracks,"
 done
-echo "{\"mixfarm\": 1, \"name\": \"strips\", \"sample_rate\": 48000, \"tracks\": [$tracks]}" > "$work/s.json"
+# The master fader keeps the sum of 16 tracks under full scale (the render's
+# QC of the mix would warn about clipping); the strips are as ffmpeg's.
+echo "{\"mixfarm\": 1, \"name\": \"strips\", \"sample_rate\": 48000, \"tracks\": [$tracks],
+  \"master\": {\"gain_db\": -18}}" > "$work/s.json"
 
 filters() { # track number -> ffmpeg filter graph
   local pan l r
