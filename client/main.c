@@ -60,8 +60,9 @@ static int s_take_curve(int argc, char **argv)
 static void s_usage(FILE *out)
 {
     fprintf(out, "usage: mixfarm COMMAND [ARGS]   (mixfarm COMMAND --help for more)\n\n"
-                 "mixfarm renders multitrack sessions (session.json, see docs/session.md)\n"
-                 "into a stereo mix and stems, on a farm of workers.\n\ncommands:\n");
+                 "mixfarm renders multitrack sessions and albums (see docs/session.md) into\n"
+                 "a mix, stems, mastered deliverables and QC reports, on a farm of workers.\n\n"
+                 "commands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf(out, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf(out, "\nOn a secured farm, every command that talks to a coordinator also takes\n"

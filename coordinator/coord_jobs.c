@@ -123,6 +123,28 @@ void mf_coord_free_jobs(coord_t *c)
     }
 }
 
+/* Finished jobs stay in memory (for status, fetch and the dashboard) up to
+ * this many; the oldest beyond it are let go, so a coordinator that runs a
+ * catalogue of thousands of jobs does not grow with it. Their outputs stay
+ * in the store, and the journal keeps their record: resubmitting one costs
+ * nothing but the cache lookups. */
+#define FINISHED_KEPT 128
+
+static void s_forget_old_jobs(coord_t *c)
+{
+    size_t finished = 0;
+    for (job_t *j = c->jobs; j; j = j->next) finished += j->state >= JOB_DONE;
+    while (finished-- > FINISHED_KEPT) {
+        job_t **oldest = NULL;
+        for (job_t **p = &c->jobs; *p; p = &(*p)->next)
+            if ((*p)->state >= JOB_DONE && (!oldest || (*p)->finished < (*oldest)->finished))
+                oldest = p;
+        job_t *gone = *oldest;
+        *oldest = gone->next;
+        s_job_free(gone);
+    }
+}
+
 static void s_set_state(coord_t *c, job_t *j, job_state_t st, const char *error)
 {
     j->state = st;
@@ -131,6 +153,7 @@ static void s_set_state(coord_t *c, job_t *j, job_state_t st, const char *error)
     mf_journal_job_state(c->journal, j->id, mf_job_state_name(st), j->error);
     mf_info("job %llu (%s): %s%s%s", (unsigned long long)j->id, j->name, mf_job_state_name(st),
             j->error ? ": " : "", j->error ? j->error : "");
+    if (st >= JOB_DONE) s_forget_old_jobs(c); /* never j itself: it is the newest */
 }
 
 void mf_coord_job_check(coord_t *c, job_t *j)
@@ -371,7 +394,9 @@ void mf_coord_on_status(coord_t *c, const mf_peer_t *peer, const Mixfarm__Status
         }
     }
     r.jobs = ptrs;
-    if (m->job && r.n_jobs == 0) r.error = "no such job";
+    if (m->job && r.n_jobs == 0)
+        r.error = "no such job (a job finished long ago is no longer held: resubmit it, its "
+                  "tasks are cached)";
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_STATUS_REPLY;
     env.status_reply = &r;
