@@ -1,4 +1,5 @@
 #include "client_ref.h"
+#include "mf_hashcache.h"
 
 #include <sndfile.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@ mf_err_t mf_client__reference_source(const mf_session_t *s, mf_store_t *store,
     SNDFILE *f = sf_open(path, SFM_READ, &info);
     if (!f) return MF_ERR_FORMAT; /* validation read it a moment ago */
     sf_close(f);
-    mf_err_t err = mf_store_put_file(store, path, hash);
+    mf_err_t err = mf_hashcache_put_file(store, path, hash);
     if (err != MF_OK) return err;
     mixfarm__source_ref__init(ref);
     ref->path = (char *)written;

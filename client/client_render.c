@@ -34,8 +34,10 @@ mf_err_t mf_client__write_render(mf_outdir_t *o, mf_store_t *s, const Mixfarm__F
     mf_blob_writer_t *w = text ? mf_blob_writer_new(s) : NULL;
     mf_err_t err = w ? mf_blob_writer_write(w, text, strlen(text)) : MF_ERR_NOMEM;
     mf_hash_t h;
-    if (err == MF_OK) err = mf_blob_writer_commit(w, &h);
-    else mf_blob_writer_abort(w);
+    if (err == MF_OK)
+        err = mf_blob_writer_commit(w, &h);
+    else
+        mf_blob_writer_abort(w);
     free(text);
     return err == MF_OK ? mf_outdir_write_raw(o, "render.json", s, &h, "json") : err;
 }

@@ -5,6 +5,7 @@
  * header). */
 #include "client_internal.h"
 #include "client_ref.h"
+#include "mf_hashcache.h"
 #include "mf_log.h"
 #include "mf_msg.h"
 #include "mf_xfer.h"
@@ -83,7 +84,7 @@ static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *o
     for (size_t i = 0; i < s->n_tracks; i++) {
         const mf_track_t *t = &s->tracks[i];
         const char *written = json_string_value(json_object_get(json_array_get(tracks, i), "file"));
-        mf_err_t err = mf_store_put_file(store, t->file, &out->hashes[i]);
+        mf_err_t err = mf_hashcache_put_file(store, t->file, &out->hashes[i]);
         if (err != MF_OK || !written) return err != MF_OK ? err : MF_ERR_INVALID;
         Mixfarm__SourceRef *r = &out->refs[i];
         mixfarm__source_ref__init(r);

@@ -49,13 +49,14 @@ static int s_measure(const char *path, mf_measure_t *out)
         fprintf(stderr, "mixfarm: %s: cannot read: %s\n", path, sf_strerror(NULL));
         return MF_EXIT_USAGE;
     }
-    mf_meter_t *m = si.channels >= 1 && si.channels <= 2 ? mf_meter_new(si.channels, si.samplerate)
-                                                         : NULL;
+    mf_meter_t *m =
+        si.channels >= 1 && si.channels <= 2 ? mf_meter_new(si.channels, si.samplerate) : NULL;
     float *buf = malloc(4096 * 2 * sizeof *buf);
     int rc = MF_EXIT_OK;
     if (!m || !buf) {
-        fprintf(stderr, "mixfarm: %s: %d channels at %d Hz: compare reads mono or stereo at 8 to "
-                        "768 kHz\n",
+        fprintf(stderr,
+                "mixfarm: %s: %d channels at %d Hz: compare reads mono or stereo at 8 to "
+                "768 kHz\n",
                 path, si.channels, si.samplerate);
         rc = MF_EXIT_USAGE;
     }
@@ -96,10 +97,10 @@ static int s_write_html(const char *path, const char *file, const char *ref, con
 int mf_cmd_compare(int argc, char **argv)
 {
     static const struct option longs[] = {{"reference", required_argument, 0, 'r'},
-                                           {"json", no_argument, 0, 'j'},
-                                           {"output", required_argument, 0, 'o'},
-                                           {"help", no_argument, 0, 'h'},
-                                           {0, 0, 0, 0}};
+                                          {"json", no_argument, 0, 'j'},
+                                          {"output", required_argument, 0, 'o'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
     const char *ref = NULL, *html = NULL;
     int json = 0, c;
     optind = 1;

@@ -89,10 +89,11 @@ static json_t *s_params(const json_t *a, const json_t *b)
     json_object_foreach(fa, k, v)
     {
         json_t *w = json_object_get(fb, k);
-        if (!w || !json_equal(v, w)) json_object_set_new(d, k, json_pack("[O,O]", v, w ? w : json_null()));
+        if (!w || !json_equal(v, w))
+            json_object_set_new(d, k, json_pack("[O,O]", v, w ? w : json_null()));
     }
-    json_object_foreach(fb, k, v)
-        if (!json_object_get(fa, k)) json_object_set_new(d, k, json_pack("[n,O]", v));
+    json_object_foreach(fb, k, v) if (!json_object_get(fa, k))
+        json_object_set_new(d, k, json_pack("[n,O]", v));
     json_decref(fa), json_decref(fb);
     return d;
 }
@@ -117,8 +118,7 @@ static const json_t *s_named(const json_t *doc, const char *list, const char *na
 {
     const json_t *a = json_object_get(doc, list);
     for (size_t i = 0; i < json_array_size(a); i++)
-        if (!strcmp(s_str(json_array_get(a, i), "name"), name))
-            return json_array_get(a, i);
+        if (!strcmp(s_str(json_array_get(a, i), "name"), name)) return json_array_get(a, i);
     return NULL;
 }
 
@@ -128,8 +128,7 @@ static const json_t *s_task(const outdir_t *o, const char *label)
 {
     const json_t *t = json_object_get(o->render, "tasks");
     for (size_t i = 0; i < json_array_size(t); i++)
-        if (!strcmp(s_str(json_array_get(t, i), "label"), label))
-            return json_array_get(t, i);
+        if (!strcmp(s_str(json_array_get(t, i), "label"), label)) return json_array_get(t, i);
     return NULL;
 }
 
@@ -138,8 +137,7 @@ static const char *s_sha(const outdir_t *o, const char *path)
     const json_t *f = json_object_get(o->manifest, "files");
     for (size_t i = 0; i < json_array_size(f); i++) {
         const json_t *e = json_array_get(f, i);
-        if (!strcmp(s_str(e, "path"), path))
-            return json_string_value(json_object_get(e, "sha256"));
+        if (!strcmp(s_str(e, "path"), path)) return json_string_value(json_object_get(e, "sha256"));
     }
     return NULL;
 }
@@ -202,11 +200,10 @@ static void s_changed(diff_t *d, const char *kind, const char *name, const char 
             level = isfinite(x.lufs) && isfinite(y.lufs) ? y.lufs - x.lufs : y.rms - x.rms;
             json_t *bands = json_array();
             for (int k = 0; k < MF_QC_BANDS; k++)
-                json_array_append_new(bands, json_pack("{s:f, s:o, s:o, s:o}", "freq_hz",
-                                                       mf_qc_band_hz(k), "old_db",
-                                                       mf_json_db(x.band[k]), "new_db",
-                                                       mf_json_db(y.band[k]), "diff_db",
-                                                       mf_json_db(y.band[k] - x.band[k])));
+                json_array_append_new(
+                    bands, json_pack("{s:f, s:o, s:o, s:o}", "freq_hz", mf_qc_band_hz(k), "old_db",
+                                     mf_json_db(x.band[k]), "new_db", mf_json_db(y.band[k]),
+                                     "diff_db", mf_json_db(y.band[k] - x.band[k])));
             json_object_set_new(o, "bands", bands);
         }
     }
@@ -239,7 +236,8 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
         snprintf(stem, sizeof stem, "stems/%s.wav", n);
         const json_t *ta = s_task(d->a, label), *tb = s_task(d->b, label);
         const json_t *oa = s_named(sa, list, n), *ob = s_named(sb, list, n);
-        if (ta && tb && json_equal(json_object_get(ta, "outputs"), json_object_get(tb, "outputs"))) {
+        if (ta && tb &&
+            json_equal(json_object_get(ta, "outputs"), json_object_get(tb, "outputs"))) {
             s_unchanged(d, kind, n);
             continue;
         }
@@ -251,8 +249,11 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
         json_t *cb = ob ? s_with_defaults(ob, *list == 't') : NULL;
         json_t *params = s_params(ca, cb);
         json_decref(ca), json_decref(cb);
-        const char *note = !oa ? "added" : !ob ? "removed" : !ta ? "was silent" : !tb ? "is silent"
-                                                                                      : NULL;
+        const char *note = !oa   ? "added"
+                           : !ob ? "removed"
+                           : !ta ? "was silent"
+                           : !tb ? "is silent"
+                                 : NULL;
         const int has_stem = s_sha(d->a, stem) && s_sha(d->b, stem);
         s_changed(d, kind, n, has_stem && !note ? stem : NULL, params, note);
     }
@@ -273,9 +274,13 @@ static void s_files(diff_t *d, const char *prefix, const char *kind, int strip, 
             snprintf(name, sizeof name, "%s", strip ? p + strlen(prefix) : p);
             if (strip && strrchr(name, '.')) *strrchr(name, '.') = 0;
             const char *x = s_sha(d->a, p), *y = s_sha(d->b, p);
-            if (x && y && !strcmp(x, y)) s_unchanged(d, kind, name);
-            else s_changed(d, kind, name, x && y ? p : NULL, params ? json_deep_copy(params) : NULL,
-                           !x ? "added" : !y ? "removed" : NULL);
+            if (x && y && !strcmp(x, y))
+                s_unchanged(d, kind, name);
+            else
+                s_changed(d, kind, name, x && y ? p : NULL, params ? json_deep_copy(params) : NULL,
+                          !x   ? "added"
+                          : !y ? "removed"
+                               : NULL);
         }
     }
     json_decref(seen);
@@ -307,7 +312,9 @@ static void s_master(diff_t *d)
         if (!strncmp(p, "master/", 7) && s_sha(d->a, p)) rel = p;
     }
     s_changed(d, "master", "master", rel, s_section_params(d, "mastering"),
-              !ta ? "added" : !tb ? "removed" : NULL);
+              !ta   ? "added"
+              : !tb ? "removed"
+                    : NULL);
 }
 
 static void s_print(const json_t *r)
@@ -318,7 +325,8 @@ static void s_print(const json_t *r)
         const json_t *c = json_array_get(ch, i);
         const json_t *lv = json_object_get(c, "level_db");
         char level[32] = "";
-        if (json_is_number(lv)) snprintf(level, sizeof level, "level %+.1f dB", json_number_value(lv));
+        if (json_is_number(lv))
+            snprintf(level, sizeof level, "level %+.1f dB", json_number_value(lv));
         printf("  %-11s %-24s %-16s", s_str(c, "kind"), s_str(c, "name"), level);
         if (json_object_get(c, "note")) printf(" (%s)", s_str(c, "note"));
         const char *k;
@@ -370,8 +378,9 @@ int mf_cmd_diff(int argc, char **argv)
         if (!o[i].manifest)
             fprintf(stderr, "mixfarm: %s: not a render (no readable manifest.json)\n", o[i].dir);
         else if (!o[i].render)
-            fprintf(stderr, "mixfarm: %s: warning: no render.json (rendered by an older mixfarm): "
-                            "tracks and buses cannot be compared\n",
+            fprintf(stderr,
+                    "mixfarm: %s: warning: no render.json (rendered by an older mixfarm): "
+                    "tracks and buses cannot be compared\n",
                     o[i].dir);
     }
     int rc = o[0].manifest && o[1].manifest ? MF_EXIT_OK : MF_EXIT_USAGE;

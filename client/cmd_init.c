@@ -51,8 +51,7 @@ static int s_group(const char *name)
         for (int w = 0; w < 8 && s_groups[g].words[w]; w++)
             if (strcasestr(name, s_groups[g].words[w])) return (int)g;
     /* "OH L", "OH R": overheads, as the two letters alone. */
-    if (!strncasecmp(name, "oh", 2) && (name[2] == 0 || name[2] == ' ' || name[2] == '_'))
-        return 0;
+    if (!strncasecmp(name, "oh", 2) && (name[2] == 0 || name[2] == ' ' || name[2] == '_')) return 0;
     return (int)N_GROUPS - 1;
 }
 
@@ -97,8 +96,9 @@ static void s_scan(const char *root, const char *sub, int depth, item_t *it, siz
         }
         sf_close(sf);
         if (si.channels < 1 || si.channels > 2 || si.samplerate <= 0) {
-            fprintf(stderr, "mixfarm: %s: warning: %d channels, left out (tracks are mono or "
-                            "stereo)\n",
+            fprintf(stderr,
+                    "mixfarm: %s: warning: %d channels, left out (tracks are mono or "
+                    "stereo)\n",
                     full, si.channels);
             continue;
         }
@@ -123,8 +123,8 @@ static void s_names(item_t *it, size_t n)
         if (dot && dot != it[i].name) *dot = 0;
         for (size_t g = 0; g < N_GROUPS; g++) /* a track may not take a bus's name */
             if (!strcasecmp(it[i].name, s_groups[g].bus) || !strcasecmp(it[i].name, "master"))
-                snprintf(it[i].name + strlen(it[i].name),
-                         sizeof it[i].name - strlen(it[i].name), " track");
+                snprintf(it[i].name + strlen(it[i].name), sizeof it[i].name - strlen(it[i].name),
+                         " track");
         char want[256];
         snprintf(want, sizeof want, "%s", it[i].name);
         for (int k = 2;; k++) {
@@ -162,14 +162,15 @@ static json_t *s_session(const char *name, const item_t *it, size_t n, int rate)
         int used = 0;
         for (size_t i = 0; i < n; i++) used |= it[i].bus == (int)g;
         if (!used) continue;
-        json_array_append_new(buses, json_pack("{s:s, s:s}", "name", s_groups[g].bus, "output",
-                                               "master"));
+        json_array_append_new(buses,
+                              json_pack("{s:s, s:s}", "name", s_groups[g].bus, "output", "master"));
         json_array_append_new(stems, json_string(s_groups[g].bus));
     }
     char note[1024];
-    int k = snprintf(note, sizeof note,
-                     "made by mixfarm init from %zu files: %zu mono, %zu stereo; session rate %d Hz",
-                     n, mono, n - mono, rate);
+    int k =
+        snprintf(note, sizeof note,
+                 "made by mixfarm init from %zu files: %zu mono, %zu stereo; session rate %d Hz", n,
+                 mono, n - mono, rate);
     if (other_rate) {
         k += snprintf(note + k, sizeof note - (size_t)k, "; resampled from another rate:");
         for (size_t i = 0; i < n && k < (int)sizeof note - 80; i++)
@@ -194,17 +195,18 @@ int mf_cmd_init(int argc, char **argv)
             continue;
         }
         FILE *out = c == 'h' ? stdout : stderr;
-        fprintf(out, "usage: mixfarm init FOLDER [--force]\n\n"
-                     "Writes FOLDER/session.json for the recorded tracks in FOLDER (WAV, AIFF,\n"
-                     "FLAC; subfolders two levels deep): one track per file, named after it,\n"
-                     "on buses by name (kick, snare, overheads, hat, tom -> Drums; bass -> Bass;\n"
-                     "gtr, guitar -> Guitars; keys, piano, synth -> Keys; vox, vocal -> Vocals;\n"
-                     "anything else -> Other), one stem per bus. It renders as it is:\n"
-                     "  mixfarm render FOLDER/session.json -o FOLDER/out\n\n"
-                     "options:\n"
-                     "  -f, --force   replace an existing session.json\n"
-                     "  -h, --help    this text\n\n"
-                     "exit codes: 0 written, 2 bad usage, no audio files, or session.json exists\n");
+        fprintf(out,
+                "usage: mixfarm init FOLDER [--force]\n\n"
+                "Writes FOLDER/session.json for the recorded tracks in FOLDER (WAV, AIFF,\n"
+                "FLAC; subfolders two levels deep): one track per file, named after it,\n"
+                "on buses by name (kick, snare, overheads, hat, tom -> Drums; bass -> Bass;\n"
+                "gtr, guitar -> Guitars; keys, piano, synth -> Keys; vox, vocal -> Vocals;\n"
+                "anything else -> Other), one stem per bus. It renders as it is:\n"
+                "  mixfarm render FOLDER/session.json -o FOLDER/out\n\n"
+                "options:\n"
+                "  -f, --force   replace an existing session.json\n"
+                "  -h, --help    this text\n\n"
+                "exit codes: 0 written, 2 bad usage, no audio files, or session.json exists\n");
         return c == 'h' ? MF_EXIT_OK : MF_EXIT_USAGE;
     }
     if (argc - optind != 1) {
@@ -251,9 +253,8 @@ int mf_cmd_init(int argc, char **argv)
     } else {
         printf("mixfarm: wrote %s: %zu tracks at %d Hz\n", path, n, rate);
         for (size_t i = 0; i < n; i++)
-            printf("  %-24s %-8s %-6s %6d Hz %8.1f s  %s\n", it[i].name,
-                   s_groups[it[i].bus].bus, it[i].channels == 1 ? "mono" : "stereo", it[i].rate,
-                   it[i].seconds, it[i].rel);
+            printf("  %-24s %-8s %-6s %6d Hz %8.1f s  %s\n", it[i].name, s_groups[it[i].bus].bus,
+                   it[i].channels == 1 ? "mono" : "stereo", it[i].rate, it[i].seconds, it[i].rel);
     }
     free(text);
     free(it);

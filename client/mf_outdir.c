@@ -18,7 +18,8 @@ typedef struct {
     char format[8];
     int64_t frames; /* -1 for a file that is not audio */
     int rate, channels, bits;
-    json_t *meta; /* an encoded file's manifest fields, or NULL */
+    json_t *meta;  /* an encoded file's manifest fields, or NULL */
+    mf_hash_t sha; /* a raw file's: its blob's name, the SHA-256 of the same bytes */
 } staged_t;
 
 struct mf_outdir {
@@ -217,7 +218,7 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
     if (out && fclose(out) != 0) err = MF_ERR_IO;
     if (err != MF_OK) mf_error("%s/%s: cannot write it", o->dir, relpath);
     if (err == MF_OK) {
-        staged_t f = {.rel = strdup(relpath), .frames = -1};
+        staged_t f = {.rel = strdup(relpath), .frames = -1, .sha = *blob};
         snprintf(f.format, sizeof f.format, "%s", format);
         err = s_stage(o, f);
     }
@@ -232,7 +233,8 @@ static json_t *s_file_entry(const char *stage, const staged_t *f)
     struct stat st;
     mf_hash_t h;
     json_t *e = NULL;
-    if (path && stat(path, &st) == 0 && mf_hash_file(path, &h) == 0)
+    if (f->sha.hex[0]) h = f->sha; /* not read again (the fetch verified it) */
+    if (path && stat(path, &st) == 0 && (f->sha.hex[0] || mf_hash_file(path, &h) == 0))
         e = json_pack("{s:s,s:I,s:s,s:s}", "path", f->rel, "size", (json_int_t)st.st_size, "sha256",
                       h.hex, "format", f->format);
     if (e && f->frames >= 0) {

@@ -14,8 +14,10 @@ void mf_coord_fetch_render(coord_t *c, const job_t *j, Mixfarm__FetchReply *r,
     memset(keep, 0, sizeof *keep);
     const mf_plan_t *p = j->plan;
     size_t used = strlen(j->document), n_hashes = 0;
-    if (used < BUDGET / 2) r->document = j->document;
-    else used = 0;
+    if (used < BUDGET / 2)
+        r->document = j->document;
+    else
+        used = 0;
     for (size_t i = 0; i < p->n_tasks; i++) n_hashes += 1 + p->tasks[i].n_out;
     keep->refs = calloc(p->n_tasks + 1, sizeof *keep->refs);
     keep->ptrs = calloc(p->n_tasks + 1, sizeof *keep->ptrs);
@@ -30,25 +32,28 @@ void mf_coord_fetch_render(coord_t *c, const job_t *j, Mixfarm__FetchReply *r,
         mf_hash_t *in = calloc(pt->n_in + 1, sizeof *in);
         int ok = in != NULL;
         for (size_t k = 0; ok && k < pt->n_in; k++) {
-            const mf_hash_t *x = pt->in[k].task < 0 ? &pt->in[k].blob
-                                                    : mf_sched_port(j->sched, pt->in[k]);
-            if (x) in[k] = *x;
-            else ok = 0;
+            const mf_hash_t *x =
+                pt->in[k].task < 0 ? &pt->in[k].blob : mf_sched_port(j->sched, pt->in[k]);
+            if (x)
+                in[k] = *x;
+            else
+                ok = 0;
         }
         Mixfarm__TaskRef *t = &keep->refs[i];
         mixfarm__task_ref__init(t);
         t->label = pt->label;
         t->kind = pt->kind;
         if (ok) { /* the key as the scheduler computed it (mf_task_key) */
-            mf_task_t task = {.kind = pt->kind, .params = pt->params, .inputs = in,
-                              .n_inputs = pt->n_in};
+            mf_task_t task = {
+                .kind = pt->kind, .params = pt->params, .inputs = in, .n_inputs = pt->n_in};
             mf_task_key(&task, &keep->hashes[h]);
             t->key = keep->hashes[h++].hex;
         }
         free(in);
         t->outputs = &keep->outs[o];
         for (size_t k = 0; k < pt->n_out; k++) {
-            const mf_hash_t *x = mf_sched_port(j->sched, (mf_port_t){.task = (int)i, .output = (int)k});
+            const mf_hash_t *x =
+                mf_sched_port(j->sched, (mf_port_t){.task = (int)i, .output = (int)k});
             if (!x) continue;
             keep->hashes[h] = *x;
             keep->outs[o++] = keep->hashes[h++].hex;

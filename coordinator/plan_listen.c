@@ -44,24 +44,35 @@ static const char *s_source_name(const mf_plan_t *p, int mastering)
     return mastering >= 0 ? "master" : "mix.wav";
 }
 
+/* One listen task per playback system (they run in parallel), then
+ * listen_report over the source and their statistics. */
 static int s_listen(mf_plan_t *p, mf_port_t src, const char *name, double audio_s)
 {
     size_t n;
     const mf_playback_model_t *m = mf_playback_models(&n);
-    mf_plan_task_t *t = mf_plan_append(p, "listen", "listen");
-    if (!t) return -1;
-    t->params = s_dump(json_pack("{s:s}", "source", name));
-    t->n_out = n + 1;
-    t->audio_s = audio_s;
-    if (!t->params || s_add_in(t, src)) return -1;
-    const int task = (int)p->n_tasks - 1;
+    mf_plan_task_t *t;
+    const int first = (int)p->n_tasks;
     for (size_t i = 0; i < n; i++) {
-        char path[64];
+        char label[64], path[64];
+        snprintf(label, sizeof label, "listen %s", m[i].name);
         snprintf(path, sizeof path, "listen/%s.wav", m[i].name);
-        mf_port_t port = {.task = task, .output = (int)i};
-        if (mf_plan_add_output(p, strdup(path), port, "wav", 16, 0, NULL)) return -1;
+        if (!(t = mf_plan_append(p, "listen", label))) return -1;
+        const int src_stats = i + 1 == n; /* the last (mono, the cheapest) measures the source */
+        t->params = s_dump(json_pack("{s:s, s:b}", "system", m[i].name, "source", src_stats));
+        t->n_out = 3 + (size_t)src_stats; /* the file, its manifest entry, statistics */
+        t->audio_s = audio_s;
+        if (!t->params || s_add_in(t, src)) return -1;
+        mf_port_t file = {.task = first + (int)i, .output = 0};
+        mf_port_t info = {.task = first + (int)i, .output = 1};
+        if (mf_plan_add_output(p, strdup(path), file, "raw", 0, 0, &info)) return -1;
     }
-    mf_port_t json = {.task = task, .output = (int)n};
+    if (!(t = mf_plan_append(p, "listen_report", "listen report"))) return -1;
+    t->params = s_dump(json_pack("{s:s}", "source", name));
+    t->n_out = 1;
+    if (!t->params || s_add_in(t, (mf_port_t){.task = first + (int)n - 1, .output = 3})) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (s_add_in(t, (mf_port_t){.task = first + (int)i, .output = 2})) return -1;
+    mf_port_t json = {.task = (int)p->n_tasks - 1, .output = 0};
     return mf_plan_add_output(p, strdup("listen.json"), json, "raw", 0, 0, NULL);
 }
 
@@ -78,8 +89,10 @@ static int s_match(mf_plan_t *p, const mf_session_t *s, int mastering, int decod
     if (params && spec) json_object_set(params, "mastering", spec);
     char *text = s_dump(params);
     char *stripped = NULL; /* the mastering task keeps its limiter alone */
-    if (spec && !json_object_set_new(spec, "inserts", json_array())) stripped = s_dump(spec);
-    else json_decref(spec);
+    if (spec && !json_object_set_new(spec, "inserts", json_array()))
+        stripped = s_dump(spec);
+    else
+        json_decref(spec);
     mf_port_t mix = mt->in[0];
     mf_plan_task_t *t = text && (!to_ref || stripped) ? mf_plan_append(p, "match", "match") : NULL;
     if (!t) {
@@ -100,8 +113,8 @@ static int s_match(mf_plan_t *p, const mf_session_t *s, int mastering, int decod
     return match;
 }
 
-static int s_reference(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources,
-                       int mastering, const char *name)
+static int s_reference(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources, int mastering,
+                       const char *name)
 {
     const char *ref = json_string_value(json_object_get(s->mastering, "reference"));
     mf_plan_task_t *t = mf_plan_append(p, "decode", "decode reference");
@@ -111,8 +124,8 @@ static int s_reference(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sou
     t->n_out = 1;
     mf_port_t blob = {.task = -1, .output = 0, .blob = sources[s->n_tracks + 1]};
     if (!t->params || s_add_in(t, blob)) return -1;
-    const int decode = (int)p->n_tasks - 1, match_on = json_is_true(
-                                                  json_object_get(s->mastering, "match_reference"));
+    const int decode = (int)p->n_tasks - 1,
+              match_on = json_is_true(json_object_get(s->mastering, "match_reference"));
     const int match = match_on ? s_match(p, s, mastering, decode) : -1;
     if (match_on && match < 0) return -1;
     t = mf_plan_append(p, "compare", "compare reference");

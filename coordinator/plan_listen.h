@@ -1,7 +1,8 @@
 /* The reference and listening half of a plan (plan_listen.c), called once
  * at the end of mf_plan_outputs():
  *
- *   master (or mix) -> listen -> listen/<system>.wav, listen.json
+ *   master (or mix) -> listen <system> (x6) -> listen/<system>.wav
+ *   master (or mix) + their statistics -> listen report -> listen.json
  *   reference blob -> decode --------------------------+
  *   mix -> match (match_reference) -> mastering ...    +-> compare -> reference.json, .html
  *   master ---------------------------------------------+

@@ -82,8 +82,9 @@ struct mf_playback {
     const mf_dsp_kernels_t *k;
     int in_ch, out_ch;
     mf_biquad_cascade_t bq;
-    double env, att, rel, thr, slope; /* compressor: smoothed mean square, coefficients */
-    float gain;                       /* the compressor's last gain */
+    float env;                   /* compressor: smoothed mean square */
+    double att, rel, thr, slope; /* its coefficients */
+    float gain;                  /* the compressor's last gain */
 };
 
 mf_playback_t *mf_playback_new(const mf_playback_model_t *m, double rate, int in_channels)
@@ -123,18 +124,18 @@ int mf_playback_channels(const mf_playback_t *p)
 static void s_compress(mf_playback_t *p, float *x, size_t frames)
 {
     const int ch = p->out_ch;
+    const float att = (float)p->att, rel = (float)p->rel, norm = 1.0f / (float)ch;
     for (size_t i0 = 0; i0 < frames; i0 += GAIN_STEP) {
         const size_t n = frames - i0 < GAIN_STEP ? frames - i0 : GAIN_STEP;
-        float *b = x + i0 * (size_t)ch;
-        double env = p->env;
+        float *b = x + i0 * (size_t)ch, env = p->env;
         for (size_t i = 0; i < n; i++) {
-            double ms = 0.0;
-            for (int c = 0; c < ch; c++) ms += (double)b[i * ch + c] * b[i * ch + c];
-            ms /= ch;
-            env = ms + (ms > env ? p->att : p->rel) * (env - ms);
+            float ms = 0.0f;
+            for (int c = 0; c < ch; c++) ms += b[i * ch + c] * b[i * ch + c];
+            ms *= norm;
+            env = ms + (ms > env ? att : rel) * (env - ms);
         }
         p->env = env;
-        const double lvl = 10.0 * log10(env + 1e-30);
+        const double lvl = 10.0 * log10((double)env + 1e-30);
         const float g1 = lvl > p->thr ? (float)pow(10.0, p->slope * (lvl - p->thr) / 20.0) : 1.0f;
         const float g0 = p->gain, step = (g1 - g0) / (float)n;
         for (size_t i = 0; i < n; i++)

@@ -155,15 +155,16 @@ static void s_fmt(char *buf, size_t n, double x, const char *fmt)
 static void s_line(FILE *out, const char *what, const char *unit, double a, double b)
 {
     char x[24], y[24], d[24];
-    s_fmt(x, sizeof x, a, "%.1f"), s_fmt(y, sizeof y, b, "%.1f"), s_fmt(d, sizeof d, a - b, "%+.1f");
+    s_fmt(x, sizeof x, a, "%.1f"), s_fmt(y, sizeof y, b, "%.1f"),
+        s_fmt(d, sizeof d, a - b, "%+.1f");
     fprintf(out, "  %-12s %8s %8s %8s %s\n", what, x, y, d, unit);
 }
 
 static const struct {
     const char *name;
     int first, end;
-} s_regions[] = {{"sub bass (20-50 Hz)", 0, 5},        {"bass (63-160 Hz)", 5, 10},
-                 {"low mids (200-500 Hz)", 10, 15},    {"mids (630 Hz-2 kHz)", 15, 21},
+} s_regions[] = {{"sub bass (20-50 Hz)", 0, 5},      {"bass (63-160 Hz)", 5, 10},
+                 {"low mids (200-500 Hz)", 10, 15},  {"mids (630 Hz-2 kHz)", 15, 21},
                  {"presence (2.5-6.3 kHz)", 21, 26}, {"air (8-20 kHz)", 26, 31}};
 
 /* Mean level of bands first..end-1 in dB (power average); NAN if none. */
@@ -193,7 +194,8 @@ void mf_compare_print(FILE *out, const char *file, const char *reference, const 
         char name[40];
         snprintf(name, sizeof name, " %.0f-%.0f Hz", mf_band_edge_hz(MF_WIDTH_FIRST[w], 0),
                  mf_band_edge_hz(MF_WIDTH_FIRST[w + 1] - 1, 1));
-        s_line(out, name, "dB side/mid", mf_width_db(&f->l, MF_WIDTH_FIRST[w], MF_WIDTH_FIRST[w + 1]),
+        s_line(out, name, "dB side/mid",
+               mf_width_db(&f->l, MF_WIDTH_FIRST[w], MF_WIDTH_FIRST[w + 1]),
                mf_width_db(&r->l, MF_WIDTH_FIRST[w], MF_WIDTH_FIRST[w + 1]));
     }
     /* Tonal balance with the overall level difference taken out. */

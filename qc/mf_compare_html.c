@@ -27,11 +27,16 @@ static double s_y(const plot_t *p, double v)
 static void s_esc(FILE *f, const char *s)
 {
     for (; *s; s++)
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*s, f);
 }
 
 static void s_begin(plot_t *p, const char *title, double y0, double y1, double step)
@@ -92,8 +97,13 @@ static void s_row(FILE *f, const char *what, const char *unit, double a, double 
     fprintf(f, "<tr><td>%s</td>", what);
     const double v[3] = {a, b, a - b};
     for (int i = 0; i < 3; i++) {
-        if (isfinite(v[i])) fprintf(f, i == 2 ? "<td>%+.1f</td>" : "<td>%.1f</td>", v[i]);
-        else fprintf(f, "<td>%s</td>", isnan(v[i]) ? "&ndash;" : v[i] < 0 ? "&minus;&infin;" : "&infin;");
+        if (isfinite(v[i]))
+            fprintf(f, i == 2 ? "<td>%+.1f</td>" : "<td>%.1f</td>", v[i]);
+        else
+            fprintf(f, "<td>%s</td>",
+                    isnan(v[i]) ? "&ndash;"
+                    : v[i] < 0  ? "&minus;&infin;"
+                                : "&infin;");
     }
     fprintf(f, "<td>%s</td></tr>\n", unit);
 }

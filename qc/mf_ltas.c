@@ -7,9 +7,9 @@
 #include <threads.h>
 
 typedef struct {
-    double count;      /* passages */
-    double power;      /* sum of their mean-square powers */
-    double frames;     /* FFT frames in them */
+    double count;                               /* passages */
+    double power;                               /* sum of their mean-square powers */
+    double frames;                              /* FFT frames in them */
     double mid[MF_QC_BANDS], side[MF_QC_BANDS]; /* band powers summed over frames */
     double gmid[MF_LTAS_MAX_GRID], gside[MF_LTAS_MAX_GRID];
 } level_class_t;

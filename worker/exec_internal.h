@@ -14,6 +14,7 @@ mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_album_levels(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_sequence(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_listen(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+mf_err_t mf_exec_listen_report(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_compare(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_match(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 /* Does nothing and produces nothing: for measuring dispatch. */

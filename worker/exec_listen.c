@@ -1,252 +1,205 @@
-/* listen: the master (or the mix) through each playback model of
- * dsp/mf_playback.h, as signals (listen/<system>.wav) and listen.json: per
- * system its loudness, what happens to the low end and what disappears in
- * mono, with warnings a person can act on. One streaming pass.
+/* listen: the master (or the mix) through one playback model of
+ * dsp/mf_playback.h, in one streaming pass; one task per system, so the six
+ * run in parallel on a farm, and listen_report (listen_report.c) makes
+ * listen.json of their statistics.
  *
- * params {"source": "master/Song.wav"}: the name the report gives the input.
- * input 0: the signal. outputs 0..5: phone, earbuds, laptop, car, club,
- * mono (mf_playback_models order); output 6: listen.json. */
+ * params {"system": "phone", "source": false}. input 0: the signal.
+ * output 0: the file as 16-bit WAV bytes (half the size of a float signal,
+ * written to OUTDIR as they are); output 1: what manifest.json says of it
+ * ({"manifest": {...}}); output 2: statistics of the output ({"channels",
+ * "integrated_lufs", "correlation", "mono_drop_db", "band_db": [31]});
+ * with "source": true (one of the six: the cheapest, mono), output 3: the
+ * same of the source plus its loudest passages' "mid_db" and "side_db", so
+ * that the report reads no audio and adds nothing to the critical path. */
 #include "exec_internal.h"
+#include "mf_analyze.h"
 #include "mf_compare.h"
+#include "mf_ltas.h"
 #include "mf_pcm.h"
 #include "mf_playback.h"
 
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SYSTEMS 8
-#define LOW_BANDS 7 /* third-octave bands 20 .. 80 Hz: below ~90 Hz */
-
+/* A 16-bit PCM WAV file streamed into a blob: the length is known before
+ * the first sample (the source's), so the header is written first and the
+ * file never needs a seek. */
 typedef struct {
-    const mf_playback_model_t *m;
-    mf_playback_t *pb;
-    mf_pcm_writer_t *w;
-    mf_analyzer_t *an;
-    mf_analysis_t res;
-    int done;
-} sys_t;
+    mf_blob_writer_t *w;
+    int ch;
+    uint64_t rng; /* samples written: the dither's counter */
+    int16_t buf[2 * MF_BLOCK];
+} wav16_t;
 
-/* Share of the power in bands [a, z) of a (L+R)/2 spectrum. */
-static double s_power(const double *db, int a, int z)
+static void s_le(uint8_t *p, uint32_t v, int n)
 {
-    double p = 0.0;
-    for (int b = a; b < z; b++)
-        if (isfinite(db[b])) p += pow(10.0, db[b] / 10.0);
-    return p;
+    for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static double s_ratio_db(double num, double den)
+static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, int ch, int rate, int64_t frames)
 {
-    return num > 0.0 && den > 0.0 ? 10.0 * log10(num / den) : num > 0.0 ? INFINITY : -INFINITY;
+    const uint64_t data = (uint64_t)frames * (uint64_t)ch * 2;
+    if (data > 0xFFFFFFFFull - 36) return MF_ERR_LIMIT; /* a plain WAV says its size in 32 bits */
+    uint8_t h[44];
+    memcpy(h, "RIFF", 4), s_le(h + 4, (uint32_t)(36 + data), 4), memcpy(h + 8, "WAVEfmt ", 8);
+    s_le(h + 16, 16, 4), s_le(h + 20, 1, 2), s_le(h + 22, (uint32_t)ch, 2);
+    s_le(h + 24, (uint32_t)rate, 4), s_le(h + 28, (uint32_t)(rate * ch * 2), 4);
+    s_le(h + 32, (uint32_t)(ch * 2), 2), s_le(h + 34, 16, 2), memcpy(h + 36, "data", 4);
+    s_le(h + 40, (uint32_t)data, 4);
+    w->ch = ch, w->rng = 0;
+    w->w = mf_blob_writer_new(st);
+    return w->w ? mf_blob_writer_write(w->w, h, sizeof h) : MF_ERR_IO;
 }
 
-static void s_warn(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_warn(json_t *arr, const char *fmt, ...)
+/* TPDF dither from a counter-based hash (the murmur3 finaliser of the
+ * sample's index): each sample's two uniform variables are the halves of
+ * one 32-bit hash, so the loop has no serial dependency and vectorises, and
+ * the same source always gives the same bytes. In LSBs: u1 + u2 - 1 in
+ * [-1, 1). */
+static inline float s_tpdf(uint32_t i)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    json_array_append_new(arr, json_string(msg));
+    uint32_t h = i * 0x9E3779B9u;
+    h ^= h >> 16, h *= 0x85EBCA6Bu, h ^= h >> 13, h *= 0xC2B2AE35u, h ^= h >> 16;
+    return (float)(h & 0xFFFFu) * (1.0f / 65536.0f) + (float)(h >> 16) * (1.0f / 65536.0f) - 1.0f;
 }
 
-static json_t *s_system(const sys_t *s, const mf_measure_t *ms)
+static mf_err_t s_wav_write(wav16_t *w, const float *x, size_t frames)
 {
-    const mf_analysis_t *a = &s->res, *m = &ms->a;
-    const double m_low = s_power(m->band_db, 0, LOW_BANDS), m_all = s_power(m->band_db, 0, 31);
-    const double s_low = s_power(a->band_db, 0, LOW_BANDS), s_all = s_power(a->band_db, 0, 31);
-    const double low_db = s_ratio_db(s_low, s_all) - s_ratio_db(m_low, m_all);
-    const double share = m_all > 0.0 ? m_low / m_all : 0.0;
-    const double loud = a->integrated_lufs - m->integrated_lufs;
-    const int mono = s->m->mono;
-    char path[64];
-    snprintf(path, sizeof path, "listen/%s.wav", s->m->name);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "name", s->m->name, "path", path, "model",
-                          s->m->what, "channels", mono ? 1 : m->channels);
-    json_t *warn = json_array(), *van = json_array();
-    if (!o || !warn || !van) {
-        json_decref(o), json_decref(warn), json_decref(van);
-        return NULL;
+    const size_t n = frames * (size_t)w->ch;
+    const uint32_t base = (uint32_t)w->rng;
+    int16_t *restrict out = w->buf;
+    for (size_t i = 0; i < n; i++) {
+        float y = x[i] * 32768.0f + s_tpdf(base + (uint32_t)i);
+        y = y > -32768.0f ? y : -32768.0f; /* max and min: no branches (CMakeLists.txt) */
+        y = y < 32767.0f ? y : 32767.0f;
+        out[i] = (int16_t)((int)(y + 32768.5f) - 32768); /* rounded: floor(y + 0.5) */
     }
-    json_object_set_new(o, "integrated_lufs", mf_json_db(a->integrated_lufs));
-    json_object_set_new(o, "loudness_diff_lu", mf_json_db(loud));
-    json_object_set_new(o, "low_end_db", mf_json_db(low_db));
-    json_object_set_new(o, "low_end_raw_db", mf_json_db(s_ratio_db(s_low, m_low)));
-    json_object_set_new(o, "correlation", mono ? json_null() : mf_json_db(a->correlation));
-    json_object_set_new(o, "mono_drop_db", mf_json_db(mono ? m->mono_drop_db : a->mono_drop_db));
-    if (low_db < -15.0 && share > 0.25)
-        s_warn(warn,
-               "the low end (below 90 Hz) is %.0f dB down against the rest here, and it carries "
-               "%.0f %% of the master's energy: kick and bass are heard only through their "
-               "harmonics; give them content between 150 Hz and 1 kHz (saturation, a brighter "
-               "bass sound) if they must carry on this system",
-               -low_db, 100.0 * share);
-    if (isfinite(loud) && loud < -10.0)
-        s_warn(warn,
-               "plays %.0f LU quieter than the master: most of its energy is where this system "
-               "does not reach",
-               -loud);
-    if (!strcmp(s->m->name, "car") && low_db > 4.0 && share > 0.4)
-        s_warn(warn,
-               "%.0f %% of the master's energy is already below 90 Hz; with cabin gain (+%.0f dB "
-               "here) it will boom: consider less below 100 Hz",
-               100.0 * share, low_db);
-    if (!strcmp(s->m->name, "earbuds")) {
-        const double pres = s_power(m->band_db, 21, 26) / 5, mids = s_power(m->band_db, 16, 21) / 5;
-        const double d = s_ratio_db(pres, mids);
-        if (isfinite(d) && d > -2.0)
-            s_warn(warn,
-                   "bright: 2.5-6.3 kHz sits %.1f dB %s the mids (800 Hz-2 kHz); the ear-canal "
-                   "peak of earbuds makes it harsh: check sibilance and cymbals here",
-                   fabs(d), d >= 0 ? "above" : "below");
-    }
-    if (!mono && a->channels == 2 && a->correlation < 0.0)
-        s_warn(warn, "left and right are out of phase (correlation %.2f)", a->correlation);
-    if (mono && m->channels == 2) {
-        for (int w = 0; w < MF_WIDTH_BANDS; w++) {
-            double pm = 0.0, ps = 0.0;
-            for (int b = MF_WIDTH_FIRST[w]; b < MF_WIDTH_FIRST[w + 1]; b++) {
-                if (isfinite(ms->l.mid_db[b])) pm += pow(10.0, ms->l.mid_db[b] / 10.0);
-                if (isfinite(ms->l.side_db[b])) ps += pow(10.0, ms->l.side_db[b] / 10.0);
-            }
-            const double drop = s_ratio_db(pm, pm + ps);
-            const double lo = mf_band_edge_hz(MF_WIDTH_FIRST[w], 0);
-            const double hi = mf_band_edge_hz(MF_WIDTH_FIRST[w + 1] - 1, 1);
-            if (!(drop < -3.0)) continue;
-            json_array_append_new(van, json_pack("{s:f, s:f, s:o}", "lo_hz", round(lo), "hi_hz",
-                                                 round(hi), "drop_db", mf_json_db(drop)));
-            char how[40] = "cancels completely";
-            if (isfinite(drop)) snprintf(how, sizeof how, "drops by %.1f dB", -drop);
-            s_warn(warn,
-                   "in mono, %.0f-%.0f Hz %s: wide or out-of-phase parts there (stereo "
-                   "wideners, chorus, Haas delays, phase-inverted doubles) thin out or vanish; "
-                   "check them in mono",
-                   lo, hi, how);
-        }
-        if (m->mono_drop_db < -3.0)
-            s_warn(warn, "summed to mono the master loses %.1f dB (correlation %.2f)",
-                   -m->mono_drop_db, m->correlation);
-        const double lw = mf_width_db(&ms->l, 0, MF_WIDTH_FIRST[1]);
-        if (!strcmp(s->m->name, "club") && lw > -12.0)
-            s_warn(warn,
-                   "the low end (below %.0f Hz) has side content %.0f dB under the mid: a mono "
-                   "club system partly cancels it; keep it mono below about 120 Hz (a width "
-                   "insert with mono_below_hz)",
-                   mf_band_edge_hz(MF_WIDTH_FIRST[1] - 1, 1), -lw);
-    }
-    json_object_set_new(o, "vanishing_in_mono", van);
-    json_object_set_new(o, "warnings", warn);
-    return o;
+    w->rng += n;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ /* WAV is little-endian */
+    for (size_t i = 0; i < n; i++) out[i] = (int16_t)__builtin_bswap16((uint16_t)out[i]);
+#endif
+    return mf_blob_writer_write(w->w, out, n * 2);
 }
 
 static mf_err_t s_put_json(mf_store_t *st, json_t *doc, mf_task_result_t *r)
 {
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(doc);
     mf_err_t err = text ? mf_exec_put_text(st, text, strlen(text), r) : MF_ERR_NOMEM;
     free(text);
     return err;
 }
 
-static json_t *s_report(const char *source, const mf_measure_t *m, const sys_t *sys, size_t n)
+/* Its statistics; a mono output is measured as played, on both sides: its
+ * loudness is that of one channel + 3.01 dB (BS.1770 sums the channels). */
+static json_t *s_stats(const mf_analysis_t *a, int ch)
 {
-    const double low = s_power(m->a.band_db, 0, LOW_BANDS), all = s_power(m->a.band_db, 0, 31);
-    json_t *arr = json_array();
-    json_t *doc = json_pack("{s:s, s:{s:o, s:o, s:o, s:o}}", "source", source, "master",
-                            "integrated_lufs", mf_json_db(m->a.integrated_lufs), "correlation",
-                            mf_json_db(m->a.correlation), "mono_drop_db",
-                            mf_json_db(m->a.mono_drop_db), "low_end_share_pct",
-                            mf_json_db(all > 0.0 ? 100.0 * low / all : NAN));
-    for (size_t i = 0; arr && i < n; i++) {
-        json_t *o = s_system(&sys[i], m);
-        if (!o || json_array_append_new(arr, o)) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    if (!doc || !arr) {
-        json_decref(doc), json_decref(arr);
-        return NULL;
-    }
-    json_object_set_new(doc, "systems", arr);
-    return doc;
+    json_t *bands = json_array();
+    for (int b = 0; bands && b < MF_QC_BANDS; b++)
+        json_array_append_new(bands, mf_json_db(a->band_db[b]));
+    const double lufs = a->integrated_lufs + (ch == 1 ? 10.0 * log10(2.0) : 0.0);
+    return json_pack("{s:i, s:o, s:o, s:o, s:o}", "channels", ch, "integrated_lufs",
+                     mf_json_db(lufs), "correlation", mf_json_db(a->correlation), "mono_drop_db",
+                     mf_json_db(a->mono_drop_db), "band_db", bands);
+}
+
+static json_t *s_db_array(const double *db, int n)
+{
+    json_t *a = json_array();
+    for (int b = 0; a && b < n; b++) json_array_append_new(a, mf_json_db(db[b]));
+    return a;
+}
+
+/* What listen_report needs of the source: its analysis and the bands of its
+ * loudest passages, mid and side (for what vanishes in mono). */
+static json_t *s_source_stats(const mf_analysis_t *a, const mf_ltas_result_t *l)
+{
+    return json_pack(
+        "{s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "channels", a->channels, "integrated_lufs",
+        mf_json_db(a->integrated_lufs), "correlation", mf_json_db(a->correlation), "mono_drop_db",
+        mf_json_db(a->mono_drop_db), "band_db", s_db_array(a->band_db, MF_QC_BANDS), "mid_db",
+        s_db_array(l->mid_db, MF_QC_BANDS), "side_db", s_db_array(l->side_db, MF_QC_BANDS));
 }
 
 mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
 {
+    size_t n;
+    const mf_playback_model_t *models = mf_playback_models(&n), *model = NULL;
     json_error_t jerr;
     json_t *params = json_loads(t->params, 0, &jerr);
-    const char *source = json_string_value(json_object_get(params, "source"));
-    if (!source || t->n_inputs != 1) {
-        json_decref(params);
+    const char *name = json_string_value(json_object_get(params, "system"));
+    const int source = json_is_true(json_object_get(params, "source"));
+    for (size_t i = 0; name && i < n; i++)
+        if (!strcmp(models[i].name, name)) model = &models[i];
+    json_decref(params);
+    if (!model || t->n_inputs != 1)
         return mf_exec_fail(r, MF_ERR_INVALID, "listen: bad parameters");
-    }
-    size_t n;
-    const mf_playback_model_t *models = mf_playback_models(&n);
-    sys_t sys[MAX_SYSTEMS] = {0};
     mf_pcm_reader_t *rd = NULL;
-    mf_meter_t *meter = NULL;
-    mf_measure_t mres = {0};
-    int measured = 0;
+    mf_playback_t *pb = NULL;
+    mf_analyzer_t *an = NULL;
+    mf_analysis_t res = {0}, sres = {0};
+    mf_analyzer_t *san = NULL; /* the source's, when asked */
+    mf_ltas_t *sl = NULL;
+    mf_ltas_result_t *slr = calloc(1, sizeof *slr);
+    wav16_t *wav = calloc(1, sizeof *wav);
     float *buf = malloc(sizeof(float) * 2 * MF_BLOCK), *out = malloc(sizeof(float) * 2 * MF_BLOCK);
-    float *dual = malloc(sizeof(float) * 2 * MF_BLOCK);
-    mf_err_t err = buf && out && dual ? mf_pcm_reader_open(st, &t->inputs[0], &rd) : MF_ERR_NOMEM;
+    mf_err_t err = wav && buf && out ? mf_pcm_reader_open(st, &t->inputs[0], &rd) : MF_ERR_NOMEM;
     const mf_pcm_info_t *info = err == MF_OK ? mf_pcm_reader_info(rd) : NULL;
-    if (info) meter = mf_meter_new(info->channels, info->rate);
-    if (err == MF_OK && !meter) err = MF_ERR_INVALID;
-    for (size_t i = 0; err == MF_OK && i < n && i < MAX_SYSTEMS; i++) {
-        sys[i].m = &models[i];
-        sys[i].pb = mf_playback_new(&models[i], info->rate, info->channels);
-        sys[i].an = mf_analyzer_new(2, info->rate, MF_ANALYZE_LOUDNESS | MF_ANALYZE_SPECTRUM);
-        sys[i].w = sys[i].pb ? mf_pcm_writer_new(st, mf_playback_channels(sys[i].pb), info->rate,
-                                                 0)
-                             : NULL;
-        if (!sys[i].pb || !sys[i].an || !sys[i].w) err = MF_ERR_NOMEM;
-    }
     const int64_t end = info ? info->start + info->frames : 0;
+    if (info) {
+        pb = mf_playback_new(model, info->rate, info->channels);
+        an = pb ? mf_analyzer_new(mf_playback_channels(pb), info->rate,
+                                  MF_ANALYZE_LOUDNESS | MF_ANALYZE_SPECTRUM)
+                : NULL;
+        err = pb && an ? s_wav_begin(wav, st, mf_playback_channels(pb), info->rate, end)
+                       : MF_ERR_NOMEM;
+        if (source) {
+            san = mf_analyzer_new(info->channels, info->rate,
+                                  MF_ANALYZE_LOUDNESS | MF_ANALYZE_SPECTRUM);
+            sl = mf_ltas_new(info->channels, info->rate);
+            if (!san || !sl || !slr) err = MF_ERR_NOMEM;
+        }
+    }
     for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
         const size_t m = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
         err = mf_pcm_reader_read_span(rd, f, m, buf);
-        if (err == MF_OK) err = mf_meter_feed(meter, buf, m);
-        for (size_t i = 0; err == MF_OK && i < n; i++) {
-            mf_playback_process(sys[i].pb, out, buf, m);
-            const int ch = mf_playback_channels(sys[i].pb);
-            err = mf_pcm_writer_write(sys[i].w, out, m);
-            /* Measured as played: a mono signal on both sides. */
-            for (size_t k = 0; ch == 1 && k < m; k++) dual[2 * k] = dual[2 * k + 1] = out[k];
-            if (err == MF_OK) err = mf_analyzer_feed(sys[i].an, ch == 1 ? dual : out, m);
-        }
+        if (err == MF_OK) mf_playback_process(pb, out, buf, m);
+        if (err == MF_OK) err = s_wav_write(wav, out, m);
+        if (err == MF_OK) err = mf_analyzer_feed(an, out, m);
+        if (err == MF_OK && san) err = mf_analyzer_feed(san, buf, m);
+        if (err == MF_OK && sl) mf_ltas_feed(sl, buf, m);
     }
-    if (err == MF_OK) err = mf_meter_finish(meter, &mres), measured = 1;
-    for (size_t i = 0; err == MF_OK && i < n; i++) {
-        mf_hash_t h;
-        err = mf_analyzer_finish(sys[i].an, &sys[i].res);
-        sys[i].done = err == MF_OK;
-        if (err == MF_OK) err = mf_pcm_writer_commit(sys[i].w, &h);
-        sys[i].w = NULL;
-        if (err == MF_OK) err = mf_exec_add_output(r, &h);
+    mf_hash_t h;
+    if (err == MF_OK) err = mf_analyzer_finish(an, &res);
+    if (err == MF_OK) err = mf_blob_writer_commit(wav->w, &h);
+    if (wav) wav->w = err == MF_OK ? NULL : wav->w;
+    if (err == MF_OK) err = mf_exec_add_output(r, &h);
+    if (err == MF_OK)
+        err = s_put_json(st,
+                         json_pack("{s:{s:s, s:i, s:i, s:s, s:f}}", "manifest", "format", "wav",
+                                   "sample_rate", (int)info->rate, "channels", wav->ch, "encoding",
+                                   "pcm16", "duration_s", (double)end / info->rate),
+                         r);
+    if (err == MF_OK) err = s_put_json(st, s_stats(&res, wav->ch), r);
+    if (err == MF_OK && san) {
+        mf_ltas_finish(sl, slr);
+        err = mf_analyzer_finish(san, &sres);
+        if (err == MF_OK) err = s_put_json(st, s_source_stats(&sres, slr), r);
     }
-    if (err == MF_OK) {
-        json_t *doc = s_report(source, &mres, sys, n);
-        err = s_put_json(st, doc, r);
-        json_decref(doc);
-        r->audio_seconds = (double)end / info->rate;
-    }
-    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "listen: %s", mf_strerror(err));
-    for (size_t i = 0; i < n && i < MAX_SYSTEMS; i++) {
-        mf_playback_free(&sys[i].pb);
-        mf_pcm_writer_abort(sys[i].w);
-        mf_analyzer_free(&sys[i].an);
-        if (sys[i].done) mf_analysis_fini(&sys[i].res);
-    }
-    if (measured) mf_measure_fini(&mres);
-    mf_meter_free(&meter);
+    if (err == MF_OK) r->audio_seconds = (double)end / info->rate;
+    if (err != MF_OK && !r->error)
+        mf_exec_fail(r, err, "listen %s: %s", model->name, mf_strerror(err));
+    if (wav) mf_blob_writer_abort(wav->w);
+    mf_analysis_fini(&res), mf_analysis_fini(&sres);
+    mf_analyzer_free(&an), mf_analyzer_free(&san);
+    mf_ltas_free(&sl);
+    free(slr);
+    mf_playback_free(&pb);
     mf_pcm_reader_free(&rd);
-    free(buf), free(out), free(dual);
-    json_decref(params);
+    free(wav), free(buf), free(out);
     return err;
 }

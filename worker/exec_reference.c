@@ -103,7 +103,8 @@ mf_err_t mf_exec_compare(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r
     if (err == MF_OK) err = s_measure(st, &t->inputs[1], &b, &ok_b);
     json_t *doc = err == MF_OK ? mf_compare_json(file, ref, &a, &b) : NULL;
     if (err == MF_OK && !doc) err = MF_ERR_NOMEM;
-    if (doc && t->n_inputs == 3) json_object_set_new(doc, "match", s_load_blob_json(st, &t->inputs[2]));
+    if (doc && t->n_inputs == 3)
+        json_object_set_new(doc, "match", s_load_blob_json(st, &t->inputs[2]));
     char *json = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     char *html = NULL;
     size_t html_len = 0;
@@ -278,17 +279,17 @@ static mf_err_t s_master_to(mf_store_t *st, const json_t *mspec, double lufs, fi
     for (size_t i = 0; ins && i < spec.n_inserts; i++)
         ins[i] = (mf_master_insert_t){spec.inserts[i].cls, spec.inserts[i].values,
                                       spec.inserts[i].nbands};
-    mf_master_config_t cfg = {.channels = src->ch,
-                              .rate = spec.rate,
-                              .tempo_bpm = spec.tempo_bpm,
-                              .inserts = ins,
-                              .n_inserts = spec.n_inserts,
-                              .target = {"reference", isfinite(lufs) ? lufs : NAN,
-                                         spec.target.true_peak_dbtp},
-                              .ceiling_dbtp = spec.ceiling_dbtp,
-                              .release_ms = spec.release_ms,
-                              .lookahead_ms = spec.lookahead_ms,
-                              .margin_db = NAN};
+    mf_master_config_t cfg = {
+        .channels = src->ch,
+        .rate = spec.rate,
+        .tempo_bpm = spec.tempo_bpm,
+        .inserts = ins,
+        .n_inserts = spec.n_inserts,
+        .target = {"reference", isfinite(lufs) ? lufs : NAN, spec.target.true_peak_dbtp},
+        .ceiling_dbtp = spec.ceiling_dbtp,
+        .release_ms = spec.release_ms,
+        .lookahead_ms = spec.lookahead_ms,
+        .margin_db = NAN};
     mf_master_source_t so = {s_fir_rewind, s_fir_read, src};
     mf_master_sink_t si = {s_sink_begin, s_sink_write, sink};
     (void)st;
@@ -346,7 +347,8 @@ mf_err_t mf_exec_match(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
         err = h && src.x && src.pl[0] && src.pl[1] ? MF_OK : MF_ERR_NOMEM;
     }
     for (int c = 0; err == MF_OK && c < src.ch; c++) {
-        if (mf_match_fir(curve, c, info.rate, h, taps) || !(src.conv[c] = mf_fftconv_new(h, taps, 0)))
+        if (mf_match_fir(curve, c, info.rate, h, taps) ||
+            !(src.conv[c] = mf_fftconv_new(h, taps, 0)))
             err = MF_ERR_NOMEM;
         else
             src.lat = mf_fftconv_latency(src.conv[c]) + taps / 2;

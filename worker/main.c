@@ -33,6 +33,9 @@ static const char s_help[] =
     "                      can be wiped whenever the worker is stopped\n"
     "  --cache-size SIZE   the cache's budget in bytes, or with K, M, G or T\n"
     "                      (default: 4G); least recently used audio goes first\n"
+    "  --shared-store DIR  read inputs from and write outputs to the coordinator's\n"
+    "                      blob store directly (its --state DIR/blobs, mounted\n"
+    "                      here): no audio crosses the network; no --cache\n"
     "  --name NAME         how the coordinator lists this worker (default:\n"
     "                      HOST-PID)\n"
     "  --curve-keys NAME   on a secured farm: this worker's key pair NAME.key\n"
@@ -104,13 +107,24 @@ static char *s_default_cache(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_CONNECT = 256, O_SLOTS, O_CACHE, O_CACHE_SIZE, O_NAME, O_VERSION, O_KEYS, O_SERVER };
+    enum {
+        O_CONNECT = 256,
+        O_SLOTS,
+        O_CACHE,
+        O_CACHE_SIZE,
+        O_NAME,
+        O_VERSION,
+        O_KEYS,
+        O_SERVER,
+        O_SHARED
+    };
     static const struct option longs[] = {
         {"connect", required_argument, NULL, O_CONNECT},
         {"slots", required_argument, NULL, O_SLOTS},
         {"cache", required_argument, NULL, O_CACHE},
         {"cache-size", required_argument, NULL, O_CACHE_SIZE},
         {"name", required_argument, NULL, O_NAME},
+        {"shared-store", required_argument, NULL, O_SHARED},
         {"curve-keys", required_argument, NULL, O_KEYS},
         {"server-key", required_argument, NULL, O_SERVER},
         {"verbose", no_argument, NULL, 'v'},
@@ -119,6 +133,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     mf_worker_opts_t o = {0};
+    const char *shared = NULL;
     int verbose = 0;
     const char *keys = NULL, *server_key = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -144,6 +159,9 @@ int main(int argc, char **argv)
             break;
         case O_NAME:
             o.name = optarg;
+            break;
+        case O_SHARED:
+            shared = optarg;
             break;
         case O_KEYS:
             keys = optarg;
@@ -188,8 +206,9 @@ int main(int argc, char **argv)
     host[sizeof host - 1] = 0;
     snprintf(name, sizeof name, "%s-%ld", host, (long)getpid());
     if (!o.name) o.name = name;
-    char *cache = o.cache_dir ? NULL : s_default_cache();
-    if (!o.cache_dir && !(o.cache_dir = cache)) {
+    if (shared && !(o.shared_store = mf_store_open(shared))) return 1;
+    char *cache = o.cache_dir || shared ? NULL : s_default_cache();
+    if (!shared && !o.cache_dir && !(o.cache_dir = cache)) {
         mf_error("no --cache given and neither XDG_CACHE_HOME nor HOME is set");
         return 1;
     }
@@ -204,12 +223,14 @@ int main(int argc, char **argv)
     o.zctx = zmq_ctx_new();
     if (!o.zctx) {
         mf_error("cannot start ZeroMQ: %s", zmq_strerror(errno));
+        mf_store_free(&o.shared_store);
         free(cache);
         return 1;
     }
     int rc = mf_worker_run(&o, &s_stop);
     if (rc == 0) mf_info("stopped");
     zmq_ctx_term(o.zctx);
+    mf_store_free(&o.shared_store);
     free(cache);
     memset(&curve, 0, sizeof curve);
     return rc;

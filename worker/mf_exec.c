@@ -20,7 +20,8 @@ static const struct {
     {"encode", mf_exec_encode},   /* a deliverable file, checked by decoding it */
     {"album_levels", mf_exec_album_levels}, /* albums: each track's loudness target */
     {"sequence", mf_exec_sequence}, /* albums: the image, its timings and CUE sheet */
-    {"listen", mf_exec_listen},   /* the master on playback systems (exec_listen.c) */
+    {"listen", mf_exec_listen},   /* the master on one playback system (exec_listen.c) */
+    {"listen_report", mf_exec_listen_report}, /* listen.json (listen_report.c) */
     {"compare", mf_exec_compare}, /* against mastering.reference (exec_reference.c) */
     {"match", mf_exec_match},     /* tonal balance and loudness of the reference */
     {"noop", mf_exec_noop},       /* measures the farm itself (tests/bench/bench_farm) */

@@ -17,10 +17,13 @@ ep=tcp://127.0.0.1:$port
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-start_farm() { # state dir, [extra coordinator args]
+start_farm() { # state dir, [extra coordinator args]; SHARED=1: workers use the coordinator's store
   "$B/mixfarm-coordinator" --bind "$ep" --state "$1" "${@:2}" 2>>"$work/coord.log" & pids+=($!)
-  "$B/mixfarm-worker" --connect "$ep" --slots "${SLOTS:-1}" --cache "$1/w1" 2>>"$work/w.log" & pids+=($!)
-  "$B/mixfarm-worker" --connect "$ep" --slots "${SLOTS:-1}" --cache "$1/w2" 2>>"$work/w.log" & pids+=($!)
+  sleep 0.2 # the store exists before a worker opens it
+  for w in w1 w2; do
+    if [ -n "${SHARED:-}" ]; then where=(--shared-store "$1/blobs"); else where=(--cache "$1/$w"); fi
+    "$B/mixfarm-worker" --connect "$ep" --slots "${SLOTS:-2}" "${where[@]}" 2>>"$work/w.log" & pids+=($!)
+  done
 }
 stop_farm() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 field() { grep -o "\"$1\": [0-9.]*" | head -1 | awk '{print $2}'; }
@@ -46,11 +49,11 @@ for run in 1 2 3; do
 done
 printf "  median: %.0f tasks/s\n" "$(printf '%s\n' "${rates[@]}" | median)"
 
-echo "== 2. a 16-track session: embedded (--workers 2) vs coordinator + 2 worker processes"
+echo "== 2. a 16-track session: embedded (--workers 2) vs coordinator + 2 worker processes (2 slots each)"
 S=$work/session; mkdir -p "$S"
 tracks=""
 for i in $(seq 1 16); do
-  sox -q -n -r 48000 -b 24 -c 1 "$S/t$i.wav" synth "${TRACK_S:-60}" sine $((110 * i)) tremolo 3 60 vol 0.3
+  sox -q -n -r 48000 -b 24 -c 1 "$S/t$i.wav" synth "${TRACK_S:-60}" sine $((110 * i)) tremolo 3 60 vol 0.04
   pan=$(printf '%.4f' "$(echo "($i - 8.5) / 8" | bc -l)")
   tracks="$tracks{\"name\": \"T$i\", \"file\": \"t$i.wav\", \"pan\": $pan, \"output\": \"Bus$(( (i - 1) / 8 + 1 ))\", \"inserts\": [
     {\"type\": \"eq\", \"bands\": [{\"kind\": \"highpass\", \"freq_hz\": 40}, {\"kind\": \"peak\", \"freq_hz\": 400, \"gain_db\": -2, \"q\": 1},
@@ -66,7 +69,7 @@ mk_session() { # gain of track 1
 JSON
 }
 mk_session 0 s.json; mk_session -4 s2.json
-emb=() dist=() full=() fader=()
+emb=() dist=() full=() fader=() shared=()
 for run in 1 2 3; do
   t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-e" --workers 2 -q; t1=$(now)
   emb+=("$(echo "$t1 - $t0" | bc -l)")
@@ -77,9 +80,16 @@ for run in 1 2 3; do
   t0=$(now); "$B/mixfarm" render "$S/s2.json" -o "$work/out-f" --coordinator "$ep" -q; t1=$(now)
   fader+=("$(echo "$t1 - $t0" | bc -l)")
   stop_farm
+  SHARED=1 start_farm "$work/sh$run"
+  t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-s" --coordinator "$ep" -q; t1=$(now)
+  shared+=("$(echo "$t1 - $t0" | bc -l)")
+  cmp "$work/out-e/mix.wav" "$work/out-s/mix.wav"
+  stop_farm
 done
 me=$(printf '%s\n' "${emb[@]}" | median); md=$(printf '%s\n' "${dist[@]}" | median)
 printf "  embedded %.2f s, distributed %.2f s (median of 3): distributed/embedded = %.2f; mix.wav identical\n" "$me" "$md" "$(echo "$md / $me" | bc -l)"
+ms=$(printf '%s\n' "${shared[@]}" | median)
+printf "  workers on the coordinator's store (--shared-store): %.2f s: shared/embedded = %.2f\n" "$ms" "$(echo "$ms / $me" | bc -l)"
 mf=$(printf '%s\n' "${full[@]}" | median); mr=$(printf '%s\n' "${fader[@]}" | median)
 echo "== 3. re-render after one fader change (same coordinator, action cache)"
 printf "  full %.2f s, after one fader change %.2f s: %.0f %% of the full render\n" "$mf" "$mr" "$(echo "100 * $mr / $mf" | bc -l)"

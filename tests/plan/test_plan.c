@@ -162,8 +162,10 @@ static void check_plan_shape(const mf_plan_t *p)
     /* The mix comes from the master; the qc of what is delivered, then the
      * listening models (plan_listen.c) end the plan. */
     assert_string_equal(p->tasks[p->mix.task].kind, "master");
-    assert_string_equal(p->tasks[p->n_tasks - 2].kind, "qc");
-    assert_string_equal(p->tasks[p->n_tasks - 1].kind, "listen");
+    assert_string_equal(p->tasks[p->n_tasks - 8].kind, "qc");
+    for (size_t i = p->n_tasks - 7; i < p->n_tasks - 1; i++)
+        assert_string_equal(p->tasks[i].kind, "listen");
+    assert_string_equal(p->tasks[p->n_tasks - 1].kind, "listen_report");
     assert_int_equal(p->mix.output, 0);
 }
 
@@ -209,7 +211,8 @@ static void test_fan_in(void **state)
                            " \"buses\": [{\"name\": \"Drums\"}]}");
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
-    assert_int_equal(p->n_tasks, 3 * 2 + 1 + 1 + 1 + 1); /* decode+strip per track, bus, master, qc, listen */
+    /* decode+strip per track, bus, master, qc, listen (6 systems and the report) */
+    assert_int_equal(p->n_tasks, 3 * 2 + 1 + 1 + 1 + 7);
     const mf_plan_task_t *bus = &p->tasks[must_find(p, "bus Drums")];
     assert_int_equal(bus->n_in, 3);
     assert_int_equal(spec_sum(bus), 3);
@@ -327,7 +330,7 @@ static void test_mute_and_solo(void **state)
     assert_int_equal(p->tasks[must_find(p, "bus G")].n_in, 1);
     expect_input(p, "bus G", 0, "strip On", 0);
     assert_int_equal(p->tasks[must_find(p, "bus FX")].n_in, 0); /* its only send is muted */
-    assert_int_equal(p->n_tasks, 2 + 2 + 2 + 1 + 1 + 1); /* ... master, qc, listen */
+    assert_int_equal(p->n_tasks, 2 + 2 + 2 + 1 + 1 + 7);        /* ..., listen */
     mf_plan_free(&p);
     mf_session_free(&s);
 
@@ -520,7 +523,7 @@ static void test_sched_action_cache(void **state)
     assert_non_null(store);
     mf_session_t *s1;
     mf_plan_t *p1 = plan_real("cache1.json", "0", store, &s1);
-    assert_int_equal(p1->n_tasks, 3 * 2 + 2 + 1 + 1 + 1);
+    assert_int_equal(p1->n_tasks, 3 * 2 + 2 + 1 + 1 + 7);
 
     /* First run: everything runs. */
     run_t r1;
@@ -554,11 +557,12 @@ static void test_sched_action_cache(void **state)
     mf_plan_t *p2 = plan_real("cache2.json", "-6", store, &s2);
     run_t r4;
     run_plan(p2, store, &r4);
-    if (r4.ran != 5 || !ran(&r4, "strip A") || !ran(&r4, "bus Grp") ||
-        !ran(&r4, "master master") || !ran(&r4, "qc") || !ran(&r4, "listen")) {
+    if (r4.ran != 11 || !ran(&r4, "strip A") || !ran(&r4, "bus Grp") ||
+        !ran(&r4, "master master") || !ran(&r4, "qc") || !ran(&r4, "listen phone") ||
+        !ran(&r4, "listen report")) {
         for (size_t i = 0; i < r4.ran; i++) print_message("re-ran: %s\n", r4.labels[i]);
-        fail_msg("expected exactly strip A, bus Grp, master, qc and listen to re-run, got %zu "
-                 "tasks",
+        fail_msg("expected exactly strip A, bus Grp, master, qc and the 7 listen tasks to re-run, "
+                 "got %zu tasks",
                  r4.ran);
     }
     assert_string_not_equal(r4.mix.hex, r1.mix.hex);

@@ -39,7 +39,8 @@ static inline void ref_setup(void)
 {
     const char *bin = getenv("MF_BIN_DIR");
     snprintf(s_bin, sizeof s_bin, "%s/mixfarm", bin ? bin : "build/bin");
-    snprintf(s_root, sizeof s_root, "%s/mf-reference-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(s_root, sizeof s_root, "%s/mf-reference-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(s_root)) abort();
 }
 
@@ -98,7 +99,8 @@ static inline void ref_write(const char *path, const float *x, long frames, int 
 /* Stereo noise (half of it common to both channels: correlation 0.5), gain
  * g, optionally with a +6 dB shelf above 2 kHz: low + 2 high through a
  * Linkwitz-Riley crossover. */
-static inline void ref_noise_wav(const char *path, double seconds, double g, int shelf, uint64_t seed)
+static inline void ref_noise_wav(const char *path, double seconds, double g, int shelf,
+                                 uint64_t seed)
 {
     const long n = (long)(seconds * RATE);
     float *x = malloc(sizeof *x * 2 * (size_t)n);
@@ -108,7 +110,8 @@ static inline void ref_noise_wav(const char *path, double seconds, double g, int
         ref_bq_t l1 = ref_bq(0, 2000), l2 = l1, h1 = ref_bq(1, 2000), h2 = h1;
         for (long i = 0; i < n; i++) {
             double v = M_SQRT1_2 * (ref_noise(&st) + ref_noise(&common));
-            if (shelf) v = ref_bq_run(&l2, ref_bq_run(&l1, v)) + 2 * ref_bq_run(&h2, ref_bq_run(&h1, v));
+            if (shelf)
+                v = ref_bq_run(&l2, ref_bq_run(&l1, v)) + 2 * ref_bq_run(&h2, ref_bq_run(&h1, v));
             x[2 * i + c] = (float)(g * v);
         }
     }
@@ -141,7 +144,8 @@ static inline ref_run_t ref_run(const char *first, ...)
     const char *argv[32] = {s_bin, first};
     va_list ap;
     va_start(ap, first);
-    for (int i = 2; i < 31 && (argv[i] = va_arg(ap, const char *)); i++) {}
+    for (int i = 2; i < 31 && (argv[i] = va_arg(ap, const char *)); i++) {
+    }
     va_end(ap);
     char out[600], err[600];
     snprintf(out, sizeof out, "%s/.stdout", s_root);

@@ -18,7 +18,8 @@ static void test_fftconv_matches_direct(void **state)
     for (size_t i = 0; i < n; i++) x[i] = (float)ref_noise(&st);
     for (size_t t = 0; t < sizeof taps / sizeof taps[0]; t++)
         for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
-            for (size_t i = 0; i < taps[t]; i++) h[i] = (float)ref_noise(&st) / sqrtf((float)taps[t]);
+            for (size_t i = 0; i < taps[t]; i++)
+                h[i] = (float)ref_noise(&st) / sqrtf((float)taps[t]);
             mf_fftconv_t *c = mf_fftconv_new(h, taps[t], parts[p]);
             assert_non_null(c);
             const size_t lat = mf_fftconv_latency(c);
@@ -35,7 +36,8 @@ static void test_fftconv_matches_direct(void **state)
             double err = 0;
             for (size_t i = lat; i < n; i++) {
                 double want = 0;
-                for (size_t k = 0; k < taps[t] && k <= i - lat; k++) want += (double)h[k] * x[i - lat - k];
+                for (size_t k = 0; k < taps[t] && k <= i - lat; k++)
+                    want += (double)h[k] * x[i - lat - k];
                 err = fmax(err, fabs(want - y[i]));
             }
             if (err > 1e-4) fail_msg("taps %zu, partition %zu: error %g", taps[t], parts[p], err);
@@ -119,7 +121,8 @@ static void test_playback_models(void **state)
         double e = 0;
         for (int blk = 0; blk < 12; blk++) {
             for (int i = 0; i < 4096; i++)
-                in[2 * i] = in[2 * i + 1] = (float)(0.1 * sin(2 * M_PI * 50 * (blk * 4096 + i) / RATE));
+                in[2 * i] = in[2 * i + 1] =
+                    (float)(0.1 * sin(2 * M_PI * 50 * (blk * 4096 + i) / RATE));
             mf_playback_process(p, out, in, 4096);
             if (blk >= 6)
                 for (int i = 0; i < 4096 * mf_playback_channels(p); i++) e += out[i] * out[i];

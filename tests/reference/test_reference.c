@@ -28,13 +28,13 @@ static void test_compare_shelf(void **state)
     if (!d) fail_msg("not JSON: %s", e.text);
     assert_string_equal(json_string_value(json_object_get(d, "file")), b);
     assert_string_equal(json_string_value(json_object_get(d, "reference")), a);
-    static const char *const trios[][4] = {{"loudness", "file_lufs", "reference_lufs", "diff_lu"},
-                                           {"lra", "file_lu", "reference_lu", "diff_lu"},
-                                           {"true_peak", "file_dbtp", "reference_dbtp", "diff_db"},
-                                           {"plr", "file_db", "reference_db", "diff_db"},
-                                           {"crest", "file_db", "reference_db", "diff_db"},
-                                           {"width", "file_side_mid_db", "reference_side_mid_db",
-                                            "diff_db"}};
+    static const char *const trios[][4] = {
+        {"loudness", "file_lufs", "reference_lufs", "diff_lu"},
+        {"lra", "file_lu", "reference_lu", "diff_lu"},
+        {"true_peak", "file_dbtp", "reference_dbtp", "diff_db"},
+        {"plr", "file_db", "reference_db", "diff_db"},
+        {"crest", "file_db", "reference_db", "diff_db"},
+        {"width", "file_side_mid_db", "reference_side_mid_db", "diff_db"}};
     for (size_t i = 0; i < sizeof trios / sizeof trios[0]; i++) {
         const double x = ref_num(d, trios[i][0], trios[i][1]);
         const double y = ref_num(d, trios[i][0], trios[i][2]);
@@ -178,7 +178,8 @@ static void test_diff_fader(void **state)
         "{\"name\": \"T3\", \"file\": \"t3.wav\", \"output\": \"B2\"},"
         "{\"name\": \"T4\", \"file\": \"t4.wav\", \"output\": \"B2\"}],"
         "\"buses\": [{\"name\": \"B1\"}, {\"name\": \"B2\"}],"
-        "\"mastering\": {\"target\": \"streaming\"}, \"outputs\": [{\"format\": \"wav\", \"bits\": 24}]}";
+        "\"mastering\": {\"target\": \"streaming\"}, \"outputs\": [{\"format\": \"wav\", \"bits\": "
+        "24}]}";
     char text[2048];
     const char *gains[2] = {"0", "-4"};
     for (int v = 0; v < 2; v++) {
@@ -225,10 +226,10 @@ static void test_init(void **state)
     snprintf(p, sizeof p, "%s/audio", dir);
     mkdir(p, 0755);
     static const char *const files[][2] = {
-        {"Kick In.wav", "Drums"}, {"snare_top.wav", "Drums"}, {"OH L.wav", "Drums"},
-        {"HiHat.wav", "Drums"},   {"Tom 1.wav", "Drums"},     {"Bass DI.wav", "Bass"},
+        {"Kick In.wav", "Drums"},      {"snare_top.wav", "Drums"}, {"OH L.wav", "Drums"},
+        {"HiHat.wav", "Drums"},        {"Tom 1.wav", "Drums"},     {"Bass DI.wav", "Bass"},
         {"gtr_rhythm.wav", "Guitars"}, {"Lead Vox.wav", "Vocals"}, {"piano.wav", "Keys"},
-        {"Synth.wav", "Keys"},    {"tambourine.wav", "Other"}};
+        {"Synth.wav", "Keys"},         {"tambourine.wav", "Other"}};
     const size_t n = sizeof files / sizeof files[0];
     for (size_t i = 0; i < n; i++) {
         snprintf(p, sizeof p, "%s/audio/%s", dir, files[i][0]);
@@ -245,7 +246,8 @@ static void test_init(void **state)
         char want[300];
         snprintf(want, sizeof want, "audio/%s", files[i][0]);
         for (size_t k = 0; k < n; k++)
-            if (!strcmp(json_string_value(json_object_get(json_array_get(tracks, k), "file")), want))
+            if (!strcmp(json_string_value(json_object_get(json_array_get(tracks, k), "file")),
+                        want))
                 t = json_array_get(tracks, k);
         if (!t) fail_msg("no track for %s", want);
         if (strcmp(json_string_value(json_object_get(t, "output")), files[i][1]))
@@ -274,8 +276,10 @@ int main(void)
 {
     ref_setup();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare_shelf),    cmocka_unit_test(test_match_reference),
-        cmocka_unit_test(test_listen_side_only), cmocka_unit_test(test_diff_fader),
+        cmocka_unit_test(test_compare_shelf),
+        cmocka_unit_test(test_match_reference),
+        cmocka_unit_test(test_listen_side_only),
+        cmocka_unit_test(test_diff_fader),
         cmocka_unit_test(test_init),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

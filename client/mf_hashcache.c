@@ -1,0 +1,100 @@
+#include "mf_hashcache.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The cache file of a source, or 0 when there is no cache folder. */
+static int s_entry(const char *path, char *out, size_t n)
+{
+    char abs[PATH_MAX], dir[PATH_MAX - 200];
+    if (!realpath(path, abs)) return 0;
+    const char *env = getenv("MIXFARM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (env && env[0])
+        snprintf(dir, sizeof dir, "%s", env);
+    else if (xdg && xdg[0])
+        snprintf(dir, sizeof dir, "%s/mixfarm", xdg);
+    else if (home && home[0])
+        snprintf(dir, sizeof dir, "%s/.cache/mixfarm", home);
+    else
+        return 0;
+    mf_hash_t key;
+    mf_hash_bytes(abs, strlen(abs), &key);
+    snprintf(out, n, "%s/sources/%s", dir, key.hex);
+    return 1;
+}
+
+static void s_line(const struct stat *st, const mf_hash_t *h, char *out, size_t n)
+{
+    snprintf(out, n, "v1 %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %ld %s\n",
+             (uint64_t)st->st_dev, (uint64_t)st->st_ino, (int64_t)st->st_size,
+             (int64_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec, h ? h->hex : "");
+}
+
+static int s_lookup(const char *entry, const struct stat *st, mf_hash_t *h)
+{
+    char want[256], got[256] = "";
+    FILE *f = fopen(entry, "r");
+    if (!f) return 0;
+    int ok = fgets(got, sizeof got, f) != NULL;
+    fclose(f);
+    s_line(st, NULL, want, sizeof want);
+    const size_t k = strlen(want) - 1; /* up to the hash */
+    if (!ok || strncmp(got, want, k) || strlen(got) < k + 64) return 0;
+    memcpy(h->hex, got + k, 64);
+    h->hex[64] = 0;
+    return mf_hash_valid(h->hex);
+}
+
+static void s_mkdirs(char *p)
+{
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/') continue;
+        *c = 0;
+        mkdir(p, 0755);
+        *c = '/';
+    }
+}
+
+static void s_record(const char *entry, const struct stat *st, const mf_hash_t *h)
+{
+    if (st->st_mtim.tv_sec > time(NULL) - 2) return; /* too fresh to trust its time stamp */
+    char tmp[PATH_MAX + 16], line[256];
+    snprintf(tmp, sizeof tmp, "%s.%ld", entry, (long)getpid());
+    s_mkdirs(tmp);
+    s_line(st, h, line, sizeof line);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    const int ok = fputs(line, f) >= 0;
+    if (fclose(f) == 0 && ok && rename(tmp, entry) == 0) return;
+    unlink(tmp);
+}
+
+mf_err_t mf_hashcache_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
+{
+    char entry[PATH_MAX];
+    struct stat st;
+    if (!s_entry(path, entry, sizeof entry) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return mf_store_put_file(s, path, out);
+    if (s_lookup(entry, &st, out)) {
+        if (mf_store_has(s, out)) return MF_OK;
+        char *dst = mf_store_path(s, out);
+        int linked = 0;
+        if (dst) {
+            s_mkdirs(dst);
+            linked = link(path, dst) == 0 || errno == EEXIST;
+        }
+        free(dst);
+        if (linked) return MF_OK;
+    }
+    mf_err_t err = mf_store_put_file(s, path, out);
+    if (err == MF_OK) s_record(entry, &st, out);
+    return err;
+}

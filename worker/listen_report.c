@@ -1,0 +1,246 @@
+/* listen_report: listen.json from the source (the master, or the mix) and
+ * the statistics of each playback system's output (exec_listen.c): per
+ * system its loudness, what happens to the low end and what disappears in
+ * mono, with warnings a person can act on.
+ *
+ * params {"source": "master/Song.wav"}: the name the report gives the
+ * source. input 0: the source's statistics (from the listen task with
+ * "source": true); inputs 1..6: each system's statistics, in
+ * mf_playback_models() order. output 0: listen.json. No audio is read. */
+#include "exec_internal.h"
+#include "mf_compare.h"
+#include "mf_playback.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOW_BANDS 7 /* third-octave bands 20 .. 80 Hz: below ~90 Hz */
+
+/* What a listen task measured of one system's output. */
+typedef struct {
+    const mf_playback_model_t *m;
+    int channels;
+    double integrated_lufs, correlation, mono_drop_db;
+    double band_db[MF_QC_BANDS];
+} sys_stats_t;
+
+static double s_num(const json_t *v)
+{
+    if (json_is_number(v)) return json_number_value(v);
+    const char *s = json_string_value(v);
+    return s && !strcmp(s, "-inf") ? -INFINITY : s && !strcmp(s, "inf") ? INFINITY : NAN;
+}
+
+static int s_load_stats(mf_store_t *st, const mf_hash_t *h, sys_stats_t *out)
+{
+    char *path = mf_store_path(st, h);
+    json_error_t e;
+    json_t *j = path ? json_load_file(path, 0, &e) : NULL;
+    free(path);
+    const json_t *bands = json_object_get(j, "band_db");
+    int ok = json_array_size(bands) == MF_QC_BANDS;
+    out->channels = (int)json_integer_value(json_object_get(j, "channels"));
+    out->integrated_lufs = s_num(json_object_get(j, "integrated_lufs"));
+    out->correlation = s_num(json_object_get(j, "correlation"));
+    out->mono_drop_db = s_num(json_object_get(j, "mono_drop_db"));
+    for (int b = 0; ok && b < MF_QC_BANDS; b++) out->band_db[b] = s_num(json_array_get(bands, b));
+    json_decref(j);
+    return ok ? 0 : -1;
+}
+
+/* Share of the power in bands [a, z) of a (L+R)/2 spectrum. */
+static double s_power(const double *db, int a, int z)
+{
+    double p = 0.0;
+    for (int b = a; b < z; b++)
+        if (isfinite(db[b])) p += pow(10.0, db[b] / 10.0);
+    return p;
+}
+
+static double s_ratio_db(double num, double den)
+{
+    return num > 0.0 && den > 0.0 ? 10.0 * log10(num / den) : num > 0.0 ? INFINITY : -INFINITY;
+}
+
+static void s_warn(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_warn(json_t *arr, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_array_append_new(arr, json_string(msg));
+}
+
+static json_t *s_system(const sys_stats_t *s, const mf_measure_t *ms)
+{
+    const sys_stats_t *a = s;
+    const mf_analysis_t *m = &ms->a;
+    const double m_low = s_power(m->band_db, 0, LOW_BANDS), m_all = s_power(m->band_db, 0, 31);
+    const double s_low = s_power(a->band_db, 0, LOW_BANDS), s_all = s_power(a->band_db, 0, 31);
+    const double low_db = s_ratio_db(s_low, s_all) - s_ratio_db(m_low, m_all);
+    const double share = m_all > 0.0 ? m_low / m_all : 0.0;
+    const double loud = a->integrated_lufs - m->integrated_lufs;
+    const int mono = s->m->mono;
+    char path[64];
+    snprintf(path, sizeof path, "listen/%s.wav", s->m->name);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "name", s->m->name, "path", path, "model",
+                          s->m->what, "channels", mono ? 1 : m->channels);
+    json_t *warn = json_array(), *van = json_array();
+    if (!o || !warn || !van) {
+        json_decref(o), json_decref(warn), json_decref(van);
+        return NULL;
+    }
+    json_object_set_new(o, "integrated_lufs", mf_json_db(a->integrated_lufs));
+    json_object_set_new(o, "loudness_diff_lu", mf_json_db(loud));
+    json_object_set_new(o, "low_end_db", mf_json_db(low_db));
+    json_object_set_new(o, "low_end_raw_db", mf_json_db(s_ratio_db(s_low, m_low)));
+    json_object_set_new(o, "correlation", mono ? json_null() : mf_json_db(a->correlation));
+    json_object_set_new(o, "mono_drop_db", mf_json_db(mono ? m->mono_drop_db : a->mono_drop_db));
+    if (low_db < -15.0 && share > 0.25)
+        s_warn(warn,
+               "the low end (below 90 Hz) is %.0f dB down against the rest here, and it carries "
+               "%.0f %% of the master's energy: kick and bass are heard only through their "
+               "harmonics; give them content between 150 Hz and 1 kHz (saturation, a brighter "
+               "bass sound) if they must carry on this system",
+               -low_db, 100.0 * share);
+    if (isfinite(loud) && loud < -10.0)
+        s_warn(warn,
+               "plays %.0f LU quieter than the master: most of its energy is where this system "
+               "does not reach",
+               -loud);
+    if (!strcmp(s->m->name, "car") && low_db > 4.0 && share > 0.4)
+        s_warn(warn,
+               "%.0f %% of the master's energy is already below 90 Hz; with cabin gain (+%.0f dB "
+               "here) it will boom: consider less below 100 Hz",
+               100.0 * share, low_db);
+    if (!strcmp(s->m->name, "earbuds")) {
+        const double pres = s_power(m->band_db, 21, 26) / 5, mids = s_power(m->band_db, 16, 21) / 5;
+        const double d = s_ratio_db(pres, mids);
+        if (isfinite(d) && d > -2.0)
+            s_warn(warn,
+                   "bright: 2.5-6.3 kHz sits %.1f dB %s the mids (800 Hz-2 kHz); the ear-canal "
+                   "peak of earbuds makes it harsh: check sibilance and cymbals here",
+                   fabs(d), d >= 0 ? "above" : "below");
+    }
+    if (!mono && a->channels == 2 && a->correlation < 0.0)
+        s_warn(warn, "left and right are out of phase (correlation %.2f)", a->correlation);
+    if (mono && m->channels == 2) {
+        for (int w = 0; w < MF_WIDTH_BANDS; w++) {
+            double pm = 0.0, ps = 0.0;
+            for (int b = MF_WIDTH_FIRST[w]; b < MF_WIDTH_FIRST[w + 1]; b++) {
+                if (isfinite(ms->l.mid_db[b])) pm += pow(10.0, ms->l.mid_db[b] / 10.0);
+                if (isfinite(ms->l.side_db[b])) ps += pow(10.0, ms->l.side_db[b] / 10.0);
+            }
+            const double drop = s_ratio_db(pm, pm + ps);
+            const double lo = mf_band_edge_hz(MF_WIDTH_FIRST[w], 0);
+            const double hi = mf_band_edge_hz(MF_WIDTH_FIRST[w + 1] - 1, 1);
+            if (!(drop < -3.0)) continue;
+            json_array_append_new(van, json_pack("{s:f, s:f, s:o}", "lo_hz", round(lo), "hi_hz",
+                                                 round(hi), "drop_db", mf_json_db(drop)));
+            char how[40] = "cancels completely";
+            if (isfinite(drop)) snprintf(how, sizeof how, "drops by %.1f dB", -drop);
+            s_warn(warn,
+                   "in mono, %.0f-%.0f Hz %s: wide or out-of-phase parts there (stereo "
+                   "wideners, chorus, Haas delays, phase-inverted doubles) thin out or vanish; "
+                   "check them in mono",
+                   lo, hi, how);
+        }
+        if (m->mono_drop_db < -3.0)
+            s_warn(warn, "summed to mono the master loses %.1f dB (correlation %.2f)",
+                   -m->mono_drop_db, m->correlation);
+        const double lw = mf_width_db(&ms->l, 0, MF_WIDTH_FIRST[1]);
+        if (!strcmp(s->m->name, "club") && lw > -12.0)
+            s_warn(warn,
+                   "the low end (below %.0f Hz) has side content %.0f dB under the mid: a mono "
+                   "club system partly cancels it; keep it mono below about 120 Hz (a width "
+                   "insert with mono_below_hz)",
+                   mf_band_edge_hz(MF_WIDTH_FIRST[1] - 1, 1), -lw);
+    }
+    json_object_set_new(o, "vanishing_in_mono", van);
+    json_object_set_new(o, "warnings", warn);
+    return o;
+}
+
+static json_t *s_report(const char *source, const mf_measure_t *m, const sys_stats_t *sys, size_t n)
+{
+    const double low = s_power(m->a.band_db, 0, LOW_BANDS), all = s_power(m->a.band_db, 0, 31);
+    json_t *arr = json_array();
+    json_t *doc =
+        json_pack("{s:s, s:{s:o, s:o, s:o, s:o}}", "source", source, "master", "integrated_lufs",
+                  mf_json_db(m->a.integrated_lufs), "correlation", mf_json_db(m->a.correlation),
+                  "mono_drop_db", mf_json_db(m->a.mono_drop_db), "low_end_share_pct",
+                  mf_json_db(all > 0.0 ? 100.0 * low / all : NAN));
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = s_system(&sys[i], m);
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    if (!doc || !arr) {
+        json_decref(doc), json_decref(arr);
+        return NULL;
+    }
+    json_object_set_new(doc, "systems", arr);
+    return doc;
+}
+
+/* The source's statistics (exec_listen.c, "source": true) as a measure. */
+static int s_load_source(mf_store_t *st, const mf_hash_t *h, mf_measure_t *m)
+{
+    char *path = mf_store_path(st, h);
+    json_error_t e;
+    json_t *j = path ? json_load_file(path, 0, &e) : NULL;
+    free(path);
+    const json_t *b = json_object_get(j, "band_db"), *mid = json_object_get(j, "mid_db");
+    const json_t *side = json_object_get(j, "side_db");
+    int ok = json_array_size(b) == MF_QC_BANDS && json_array_size(mid) == MF_QC_BANDS &&
+             json_array_size(side) == MF_QC_BANDS;
+    m->a.channels = (int)json_integer_value(json_object_get(j, "channels"));
+    m->a.integrated_lufs = s_num(json_object_get(j, "integrated_lufs"));
+    m->a.correlation = s_num(json_object_get(j, "correlation"));
+    m->a.mono_drop_db = s_num(json_object_get(j, "mono_drop_db"));
+    for (int k = 0; ok && k < MF_QC_BANDS; k++) {
+        m->a.band_db[k] = s_num(json_array_get(b, k));
+        m->l.mid_db[k] = s_num(json_array_get(mid, k));
+        m->l.side_db[k] = s_num(json_array_get(side, k));
+    }
+    json_decref(j);
+    return ok ? 0 : -1;
+}
+
+mf_err_t mf_exec_listen_report(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
+{
+    size_t n;
+    const mf_playback_model_t *models = mf_playback_models(&n);
+    json_error_t jerr;
+    json_t *params = json_loads(t->params, 0, &jerr);
+    const char *source = json_string_value(json_object_get(params, "source"));
+    sys_stats_t *sys = calloc(n, sizeof *sys);
+    mf_measure_t *m = calloc(1, sizeof *m);
+    mf_err_t err = !source || t->n_inputs != n + 1 ? MF_ERR_INVALID
+                   : sys && m                      ? MF_OK
+                                                   : MF_ERR_NOMEM;
+    if (err == MF_OK && s_load_source(st, &t->inputs[0], m)) err = MF_ERR_CORRUPT;
+    for (size_t i = 0; err == MF_OK && i < n; i++) {
+        sys[i].m = &models[i];
+        if (s_load_stats(st, &t->inputs[1 + i], &sys[i])) err = MF_ERR_CORRUPT;
+    }
+    if (err == MF_OK) {
+        json_t *doc = s_report(source, m, sys, n);
+        char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        err = text ? mf_exec_put_text(st, text, strlen(text), r) : MF_ERR_NOMEM;
+        free(text);
+        json_decref(doc);
+    }
+    if (err != MF_OK && !r->error) mf_exec_fail(r, err, "listen_report: %s", mf_strerror(err));
+    json_decref(params);
+    free(sys), free(m);
+    return err;
+}
