@@ -15,7 +15,10 @@ void mf_log_init(const char *program, mf_log_level_t min_level)
     s_min = min_level;
 }
 
-void mf_log_thread_min(mf_log_level_t min_level) { s_thread_min = (int)min_level; }
+void mf_log_thread_min(mf_log_level_t min_level)
+{
+    s_thread_min = (int)min_level;
+}
 
 void mf_log(mf_log_level_t level, const char *fmt, ...)
 {

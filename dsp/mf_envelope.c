@@ -41,8 +41,10 @@ static double s_value_at_time(const mf_envelope_t *e, double t)
     size_t lo = 0, hi = e->n - 1; /* p[lo].t < t < p[hi].t */
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (p[mid].t <= t) lo = mid;
-        else hi = mid;
+        if (p[mid].t <= t)
+            lo = mid;
+        else
+            hi = mid;
     }
     double dt = p[hi].t - p[lo].t;
     double f = dt > 0 ? (t - p[lo].t) / dt : 1.0;

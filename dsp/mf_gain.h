@@ -12,8 +12,14 @@
 #define MF_DB_SILENT -144.0
 
 /* 20*log10 convention. */
-static inline double mf_db_to_gain(double db) { return db <= MF_DB_SILENT ? 0.0 : pow(10.0, db / 20.0); }
-static inline double mf_gain_to_db(double g) { return g <= 0.0 ? -INFINITY : 20.0 * log10(g); }
+static inline double mf_db_to_gain(double db)
+{
+    return db <= MF_DB_SILENT ? 0.0 : pow(10.0, db / 20.0);
+}
+static inline double mf_gain_to_db(double g)
+{
+    return g <= 0.0 ? -INFINITY : 20.0 * log10(g);
+}
 
 /* Pan law for a mono source: pan in [-1, 1], law_db the centre level.
  * -3 is constant power (centre -3.01 dB), -6 is linear (centre -6.02 dB),

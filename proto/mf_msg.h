@@ -28,8 +28,7 @@ mf_err_t mf_msg_send(void *sock, const mf_peer_t *peer, Mixfarm__Envelope *env);
  * Returns MF_OK and a new envelope (mixfarm__envelope__free_unpacked),
  * MF_ERR_PROTOCOL for a malformed message (consumed, *out NULL), or
  * MF_ERR_IO when nothing could be received (errno says why). */
-mf_err_t mf_msg_recv(void *sock, int router, int flags, mf_peer_t *peer,
-                     Mixfarm__Envelope **out);
+mf_err_t mf_msg_recv(void *sock, int router, int flags, mf_peer_t *peer, Mixfarm__Envelope **out);
 /* A printable short form of a peer id, for logs. */
 const char *mf_peer_name(const mf_peer_t *peer, char *buf, size_t size);
 

@@ -52,8 +52,7 @@ static int s_check_file(const char *resolved, const char *shown, const char *pat
 }
 
 int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char *shown,
-                         const char *path, mf_diags_t *d, int *channels, int *rate,
-                         int64_t *frames)
+                         const char *path, mf_diags_t *d, int *channels, int *rate, int64_t *frames)
 {
     if (s->source) {
         char why[256] = "not among the files sent";

@@ -174,7 +174,8 @@ int mf_sess__check_mastering(const mf_session_t *s, const json_t *j, mf_diags_t 
             char *resolved = mf_sess__resolve(s, file);
             int ch, rate;
             int64_t frames;
-            if (mf_sess__probe_audio(s, resolved, file, "mastering.reference", d, &ch, &rate, &frames))
+            if (mf_sess__probe_audio(s, resolved, file, "mastering.reference", d, &ch, &rate,
+                                     &frames))
                 rc = -1;
             free(resolved);
         }

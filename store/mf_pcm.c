@@ -74,8 +74,10 @@ mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out)
     s_put_i64(t + 16, w->info.start);
     s_put_i64(t + 24, w->info.frames);
     mf_err_t err = mf_blob_writer_write(w->blob, t, sizeof t);
-    if (err == MF_OK) err = mf_blob_writer_commit(w->blob, out);
-    else mf_blob_writer_abort(w->blob);
+    if (err == MF_OK)
+        err = mf_blob_writer_commit(w->blob, out);
+    else
+        mf_blob_writer_abort(w->blob);
     free(w);
     return err;
 }
@@ -137,7 +139,10 @@ mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_read
     return MF_OK;
 }
 
-const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r) { return &r->info; }
+const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r)
+{
+    return &r->info;
+}
 
 mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out)
 {

@@ -62,7 +62,10 @@ void mf_store_free(mf_store_t **s)
     *s = NULL;
 }
 
-const char *mf_store_dir(const mf_store_t *s) { return s->dir; }
+const char *mf_store_dir(const mf_store_t *s)
+{
+    return s->dir;
+}
 
 /* objects/ab/<hash>: two hex digits of fan-out keep folders small. */
 static char *s_object_path(const mf_store_t *s, const char *kind, const mf_hash_t *h, int mkdirs)

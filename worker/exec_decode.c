@@ -63,8 +63,8 @@ mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     d.sf = path ? sf_open(path, SFM_READ, &d.info) : NULL;
     free(path);
     if (!d.sf) {
-        err = mf_exec_fail(r, MF_ERR_FORMAT, "source %.12s: %s", t->inputs[0].hex,
-                           sf_strerror(NULL));
+        err =
+            mf_exec_fail(r, MF_ERR_FORMAT, "source %.12s: %s", t->inputs[0].hex, sf_strerror(NULL));
         goto done;
     }
     const int ch = d.info.channels;
