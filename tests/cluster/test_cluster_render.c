@@ -73,7 +73,7 @@ static void distributed_equals_embedded(void **state)
 {
     (void)state;
     const char *dir = cl_test_dir();
-    char e1[1200], e2[1200], dist[1200], log1[1200], log2[1200];
+    char e1[1200], e2[2400], dist[1200], log1[1200], log2[1200];
     cl_path(e1, sizeof e1, dir, "embedded-1");
     cl_path(dist, sizeof dist, dir, "distributed");
     double t0 = cl_now();
