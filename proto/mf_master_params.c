@@ -161,7 +161,8 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
         const char *path = json_string_value(json_object_get(f, "path"));
         double input, rate, bits;
         if (!path || s_num(f, "input", &input) || s_num(f, "rate", &rate) ||
-            s_num(f, "bits", &bits) || input < 0 || input >= (double)n_inputs)
+            s_num(f, "bits", &bits) || input < 0 || input >= (double)n_inputs || rate < 1 ||
+            rate > 1e6 || bits < 0 || bits > 64) /* before any conversion to int */
             FAIL("bad file");
         fs->path = strdup(path);
         fs->input = (size_t)input;

@@ -1,8 +1,9 @@
 /* libFuzzer: every message a peer can send, through the same parsers the
  * coordinator and the workers use: the farm envelope, the task and result it
  * may carry, and the task parameters an executor reads (channel, decode,
- * mastering, qc). The first byte picks the parser. */
+ * mastering, qc, encode). The first byte picks the parser. */
 #include "farm.pb-c.h"
+#include "mf_encode_params.h"
 #include "mf_master_params.h"
 #include "mf_params.h"
 #include "mf_task.h"
@@ -32,7 +33,7 @@ static void s_params(uint8_t which, const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = 0;
     const char *why;
-    switch (which % 4) {
+    switch (which % 5) {
     case 0: {
         mf_chan_spec_t c;
         if (mf_chan_spec_from_json(text, &c, &why) == MF_OK) {
@@ -50,6 +51,11 @@ static void s_params(uint8_t which, const uint8_t *data, size_t size)
     case 2: {
         mf_mastering_spec_t m;
         if (mf_mastering_spec_from_json(text, &m, &why) == MF_OK) mf_mastering_spec_fini(&m);
+        break;
+    }
+    case 4: {
+        mf_encode_spec_t e;
+        if (mf_encode_spec_from_json(text, &e, &why) == MF_OK) mf_encode_spec_fini(&e);
         break;
     }
     default: {
