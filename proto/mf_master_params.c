@@ -1,4 +1,5 @@
 #include "mf_master_params.h"
+#include "mf_params.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -90,23 +91,7 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
 
 static int s_insert_from(const json_t *o, mf_master_insert_spec_t *in)
 {
-    const json_t *values = json_object_get(o, "values"), *bands = json_object_get(o, "bands");
-    const char *type = json_string_value(json_object_get(o, "type"));
-    in->cls = type ? mf_processor_find(type) : NULL;
-    if (!in->cls || !json_is_array(values) || !json_is_integer(bands) ||
-        json_integer_value(bands) < 0 || (size_t)json_integer_value(bands) > in->cls->max_bands)
-        return -1;
-    in->nbands = (size_t)json_integer_value(bands);
-    in->n_values = mf_processor_value_count(in->cls, in->nbands);
-    if (json_array_size(values) != in->n_values) return -1;
-    in->values = calloc(in->n_values + 1, sizeof *in->values);
-    if (!in->values) return -1;
-    for (size_t k = 0; k < in->n_values; k++) {
-        const json_t *v = json_array_get(values, k);
-        if (!json_is_number(v)) return -1;
-        in->values[k] = json_number_value(v);
-    }
-    return 0;
+    return mf_params_insert_values(o, &in->cls, &in->values, &in->n_values, &in->nbands);
 }
 
 mf_err_t mf_mastering_spec_from_json(const char *text, mf_mastering_spec_t *m, const char **why)

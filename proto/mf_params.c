@@ -94,31 +94,37 @@ static int s_num(json_t *o, const char *k, double *v)
     return isfinite(*v) ? 0 : -1;
 }
 
+int mf_params_insert_values(const json_t *o, const mf_processor_class_t **cls, double **values,
+                            size_t *n_values, size_t *nbands)
+{
+    const json_t *type = json_object_get(o, "type"), *vals = json_object_get(o, "values");
+    const json_t *bands = json_object_get(o, "bands");
+    *cls = json_is_string(type) ? mf_processor_find(json_string_value(type)) : NULL;
+    if (!*cls || !json_is_array(vals) || !json_is_integer(bands)) return -1;
+    json_int_t nb = json_integer_value(bands);
+    if (nb < 0 || (size_t)nb > (*cls)->max_bands) return -1;
+    *nbands = (size_t)nb;
+    *n_values = mf_processor_value_count(*cls, *nbands);
+    if (json_array_size(vals) != *n_values) return -1;
+    *values = calloc(*n_values + 1, sizeof **values);
+    if (!*values) return -1;
+    for (size_t i = 0; i < *n_values; i++) {
+        const json_t *v = json_array_get(vals, i);
+        if (!json_is_number(v)) return -1;
+        (*values)[i] = json_number_value(v);
+    }
+    return 0;
+}
+
 static int s_insert_from(json_t *o, mf_insert_spec_t *in, size_t n_inputs_limit)
 {
     memset(in, 0, sizeof *in);
     in->key = -1;
     in->aux = -1;
-    json_t *type = json_object_get(o, "type"), *values = json_object_get(o, "values");
-    json_t *bands = json_object_get(o, "bands"), *key = json_object_get(o, "key");
-    json_t *autos = json_object_get(o, "auto");
-    if (!json_is_string(type) || !json_is_array(values) || !json_is_integer(bands) ||
-        !json_is_integer(key) || !json_is_array(autos))
+    json_t *key = json_object_get(o, "key"), *autos = json_object_get(o, "auto");
+    if (!json_is_integer(key) || !json_is_array(autos) ||
+        mf_params_insert_values(o, &in->cls, &in->values, &in->n_values, &in->nbands))
         return -1;
-    in->cls = mf_processor_find(json_string_value(type));
-    if (!in->cls) return -1;
-    json_int_t nb = json_integer_value(bands);
-    if (nb < 0 || (size_t)nb > in->cls->max_bands) return -1;
-    in->nbands = (size_t)nb;
-    in->n_values = mf_processor_value_count(in->cls, in->nbands);
-    if (json_array_size(values) != in->n_values) return -1;
-    in->values = calloc(in->n_values ? in->n_values : 1, sizeof *in->values);
-    if (!in->values) return -1;
-    for (size_t i = 0; i < in->n_values; i++) {
-        json_t *v = json_array_get(values, i);
-        if (!json_is_number(v)) return -1;
-        in->values[i] = json_number_value(v);
-    }
     json_int_t k = json_integer_value(key);
     if (k < -1 || k >= (json_int_t)n_inputs_limit) return -1;
     in->key = (int)k;

@@ -75,5 +75,12 @@ char *mf_decode_spec_to_json(const mf_decode_spec_t *d);
 mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char **why);
 mf_err_t mf_decode_spec_from_json(const char *text, mf_decode_spec_t *d, const char **why);
 void mf_chan_spec_fini(mf_chan_spec_t *c);
+/* The part every task's insert shares: {"type", "values", "bands"} checked
+ * against the registry (the value count the class and band count imply).
+ * 0, or -1 for anything malformed; *values is malloc'd either way once the
+ * class is known (the caller frees it). */
+struct json_t;
+int mf_params_insert_values(const struct json_t *o, const mf_processor_class_t **cls,
+                            double **values, size_t *n_values, size_t *nbands);
 
 #endif
