@@ -1,17 +1,15 @@
 /* mixfarm compare FILE --reference REF [--json] [-o REPORT.html]: measures a
  * file and a reference track the same way (loudness, range, peaks, width
  * per band, the spectrum of the loudest passages) and says how they differ. */
+#include "cmd_measure.h"
 #include "mf_cli.h"
-#include "mf_compare.h"
 #include "mf_qc_report.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void s_help(FILE *out)
 {
@@ -32,50 +30,6 @@ static void s_help(FILE *out)
             "  mixfarm compare out/mix.wav --reference refs/song.flac\n"
             "  mixfarm compare master.wav -r ref.wav --json | jq '.bands[] | .diff_db'\n\n"
             "exit codes: 0 done, 1 out of memory, 2 bad usage or an unreadable file\n");
-}
-
-/* Measures one file; prints why and returns the exit code when it cannot. */
-static int s_measure(const char *path, mf_measure_t *out)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        fprintf(stderr, "mixfarm: %s: %s\n", path,
-                errno == ENOENT ? "no such file" : strerror(errno));
-        return MF_EXIT_USAGE;
-    }
-    SF_INFO si = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &si);
-    if (!sf) {
-        fprintf(stderr, "mixfarm: %s: cannot read: %s\n", path, sf_strerror(NULL));
-        return MF_EXIT_USAGE;
-    }
-    mf_meter_t *m =
-        si.channels >= 1 && si.channels <= 2 ? mf_meter_new(si.channels, si.samplerate) : NULL;
-    float *buf = malloc(4096 * 2 * sizeof *buf);
-    int rc = MF_EXIT_OK;
-    if (!m || !buf) {
-        fprintf(stderr,
-                "mixfarm: %s: %d channels at %d Hz: compare reads mono or stereo at 8 to "
-                "768 kHz\n",
-                path, si.channels, si.samplerate);
-        rc = MF_EXIT_USAGE;
-    }
-    sf_count_t got;
-    while (rc == MF_EXIT_OK && (got = sf_readf_float(sf, buf, 4096)) > 0)
-        if (mf_meter_feed(m, buf, (size_t)got) != MF_OK) rc = MF_EXIT_FAILED;
-    if (rc == MF_EXIT_OK && sf_error(sf)) {
-        fprintf(stderr, "mixfarm: %s: read error: %s\n", path, sf_strerror(sf));
-        rc = MF_EXIT_USAGE;
-    }
-    if (rc == MF_EXIT_OK && mf_meter_finish(m, out) != MF_OK) {
-        mf_measure_fini(out);
-        rc = MF_EXIT_FAILED;
-    }
-    if (rc == MF_EXIT_FAILED) fprintf(stderr, "mixfarm: %s: out of memory\n", path);
-    mf_meter_free(&m);
-    free(buf);
-    sf_close(sf);
-    return rc;
 }
 
 static int s_write_html(const char *path, const char *file, const char *ref, const mf_measure_t *a,
@@ -132,9 +86,9 @@ int mf_cmd_compare(int argc, char **argv)
     }
     const char *file = argv[optind];
     mf_measure_t a, b;
-    int rc = s_measure(file, &a);
+    int rc = mf_cli_measure(file, &a);
     if (rc) return rc;
-    if ((rc = s_measure(ref, &b))) {
+    if ((rc = mf_cli_measure(ref, &b))) {
         mf_measure_fini(&a);
         return rc;
     }

@@ -1,6 +1,10 @@
-/* mixfarm qc FILE... [--target PRESET] [--json] [-o REPORT.html]: measures
- * audio files (anything libsndfile reads) and checks them against a
- * delivery target; prints a summary or qc.json, writes qc.html. */
+/* mixfarm qc FILE... [--target PRESET] [--reference REF] [--json]
+ * [-o REPORT.html]: measures audio files (anything libsndfile reads) and
+ * checks them against a delivery target; prints a summary or qc.json,
+ * writes qc.html. With --reference each file is also compared with a
+ * reference track (as mixfarm compare does): its entry's "reference" and a
+ * section of the report. The comparison informs; it fails no check. */
+#include "cmd_measure.h"
 #include "mf_cli.h"
 #include "mf_qc.h"
 #include "mf_qc_report.h"
@@ -16,8 +20,9 @@
 
 typedef struct {
     const char *path;
-    char desc[96]; /* "48000 Hz, stereo, 24-bit WAV" */
-    mf_analysis_t a;
+    char desc[96];  /* "48000 Hz, stereo, 24-bit WAV" */
+    mf_measure_t m; /* the analysis, and the spectrum when compared */
+    json_t *cmp;    /* the comparison with --reference, or NULL */
     mf_qc_format_t fmt;
     mf_qc_problems_t probs;
 } qc_item_t;
@@ -26,7 +31,8 @@ static void s_help(FILE *out)
 {
     size_t n;
     const mf_qc_target_t *p = mf_qc_presets(&n);
-    fprintf(out, "usage: mixfarm qc FILE... [--target PRESET] [--json] [-o REPORT.html]\n\n"
+    fprintf(out, "usage: mixfarm qc FILE... [--target PRESET] [--reference REF] [--json]\n"
+                 "                  [-o REPORT.html]\n\n"
                  "Measures each file (WAV, AIFF, FLAC, Ogg, MP3: anything libsndfile reads; mono\n"
                  "or stereo) and checks it for delivery: integrated loudness, loudness range and\n"
                  "true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC offset, silence at the\n"
@@ -34,6 +40,10 @@ static void s_help(FILE *out)
                  "options:\n"
                  "  -t, --target T      a preset, or LUFS,DBTP for your own (e.g. -16,-1);\n"
                  "                      default none: true peak <= -1 dBTP, no loudness check\n"
+                 "  -r, --reference REF also compare each file with a reference track, as\n"
+                 "                      mixfarm compare does (loudness, LRA, true peak, PLR,\n"
+                 "                      crest, width per band, third-octave spectrum); it\n"
+                 "                      fails no check\n"
                  "      --json          print qc.json on stdout instead of the summary\n"
                  "  -o, --output FILE   also write the report as self-contained HTML (plots)\n"
                  "  -h, --help          this text\n\npresets:\n");
@@ -48,7 +58,8 @@ static void s_help(FILE *out)
     fprintf(out, "\nexamples:\n"
                  "  mixfarm qc master.wav --target streaming\n"
                  "  mixfarm qc out/master/*.flac --target ebu-r128 -o qc.html\n"
-                 "  mixfarm qc mix.wav --json | jq .files[0].integrated_lufs\n\n"
+                 "  mixfarm qc mix.wav --json | jq .files[0].integrated_lufs\n"
+                 "  mixfarm qc master.wav -r ref.wav --json | jq .files[0].reference.bands\n\n"
                  "exit codes: 0 every check passed, 1 a check failed,\n"
                  "            2 bad usage or an unreadable file\n");
 }
@@ -115,8 +126,9 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
         if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
 }
 
-/* Reads and measures one file; prints why and returns 2 when it cannot. */
-static int s_analyse(qc_item_t *it, const mf_qc_target_t *t)
+/* Reads and measures one file (with its loudest-passage spectrum when
+ * spectrum is set); prints why and returns 2 when it cannot. */
+static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
 {
     SF_INFO si = {0};
     struct stat st;
@@ -140,8 +152,9 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t)
     enum { BLOCK = 4096 };
     float *buf = malloc(BLOCK * 2 * sizeof *buf);
     mf_analyzer_t *an = mf_analyzer_new(si.channels, si.samplerate, MF_ANALYZE_ALL);
+    mf_ltas_t *lt = spectrum ? mf_ltas_new(si.channels, si.samplerate) : NULL;
     int rc = MF_EXIT_OK;
-    if (!buf || !an) {
+    if (!buf || !an || (spectrum && !lt)) {
         const int bad_rate = si.samplerate < 8000 || si.samplerate > 768000;
         if (bad_rate)
             fprintf(stderr, "mixfarm: %s: sample rate %d Hz is outside 8 kHz .. 768 kHz\n",
@@ -152,24 +165,28 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t)
         goto done;
     }
     sf_count_t got;
-    while ((got = sf_readf_float(sf, buf, BLOCK)) > 0)
+    while ((got = sf_readf_float(sf, buf, BLOCK)) > 0) {
+        if (lt) mf_ltas_feed(lt, buf, (size_t)got);
         if (mf_analyzer_feed(an, buf, (size_t)got)) {
             fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
             rc = MF_EXIT_FAILED;
             goto done;
         }
+    }
     if (sf_error(sf)) {
         fprintf(stderr, "mixfarm: %s: read error: %s\n", it->path, sf_strerror(sf));
         rc = MF_EXIT_USAGE;
         goto done;
     }
-    if (mf_analyzer_finish(an, &it->a)) {
+    if (lt) mf_ltas_finish(lt, &it->m.l);
+    if (mf_analyzer_finish(an, &it->m.a)) {
         fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
         rc = MF_EXIT_FAILED;
         goto done;
     }
-    mf_qc_check(&it->a, t, &it->fmt, &it->probs);
+    mf_qc_check(&it->m.a, t, &it->fmt, &it->probs);
 done:
+    mf_ltas_free(&lt);
     mf_analyzer_free(&an);
     free(buf);
     sf_close(sf);
@@ -188,7 +205,7 @@ static void s_db(char *b, size_t n, double x, const char *fmt)
 
 static void s_summary(const qc_item_t *it)
 {
-    const mf_analysis_t *a = &it->a;
+    const mf_analysis_t *a = &it->m.a;
     char t[32], v[6][24];
     printf("%s: %s, %s\n", it->path, it->desc, mf_qc_time(a->duration_s, t, sizeof t));
     s_db(v[0], 24, a->integrated_lufs, "%.1f"), s_db(v[1], 24, a->lra_lu, "%.1f");
@@ -211,20 +228,63 @@ static void s_summary(const qc_item_t *it)
         printf("  FAIL %s: %s\n", it->probs.items[i].check, it->probs.items[i].message);
 }
 
-int mf_cmd_qc(int argc, char **argv)
+/* Measures every file (and compares it with the reference when there is
+ * one); the exit code of the first that cannot be measured. */
+static int s_measure_all(qc_item_t *items, mf_qc_file_t *files, int n, const mf_qc_target_t *t,
+                         const char *ref, const mf_measure_t *refm)
+{
+    for (int i = 0; i < n; i++) {
+        qc_item_t *it = &items[i];
+        const int rc = s_analyse(it, t, ref != NULL);
+        if (rc) return rc;
+        if (ref && !(it->cmp = mf_compare_json(it->path, ref, &it->m, refm))) {
+            fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
+            return MF_EXIT_FAILED;
+        }
+        files[i] = (mf_qc_file_t){it->path, &it->m.a, &it->probs, it->cmp};
+    }
+    return MF_EXIT_OK;
+}
+
+static int s_print_json(const mf_qc_target_t *t, const mf_qc_file_t *files, int n)
+{
+    json_t *doc = mf_qc_report_json(t, files, (size_t)n);
+    const int bad = !doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    json_decref(doc);
+    if (bad) {
+        fprintf(stderr, "mixfarm: qc: cannot write the JSON report\n");
+        return MF_EXIT_FAILED;
+    }
+    putchar('\n');
+    return MF_EXIT_OK;
+}
+
+static void s_print_summaries(const qc_item_t *items, int n, const char *ref,
+                              const mf_measure_t *refm)
+{
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        s_summary(&items[i]);
+        if (ref) mf_compare_print(stdout, items[i].path, ref, &items[i].m, refm);
+        failed += items[i].probs.count > 0;
+    }
+    if (n > 1) printf("%d files, %d failed\n", n, failed);
+}
+
+/* The options; -1 to go on, else the exit code. */
+static int s_options(int argc, char **argv, mf_qc_target_t *target, const char **ref,
+                     const char **html, int *json)
 {
     static const struct option longs[] = {
         {"target", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
         {"output", required_argument, 0, 'o'}, {"reference", required_argument, 0, 'r'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    mf_qc_target_t target = *mf_qc_preset("none");
-    const char *html = NULL;
-    int json = 0, c;
+    int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:o:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:r:o:h", longs, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (s_target(optarg, &target)) {
+            if (s_target(optarg, target)) {
                 fprintf(stderr,
                         "mixfarm: qc: --target: not a preset or LUFS,DBTP: %s "
                         "(mixfarm qc --help lists the presets)\n",
@@ -233,15 +293,14 @@ int mf_cmd_qc(int argc, char **argv)
             }
             break;
         case 'j':
-            json = 1;
+            *json = 1;
             break;
         case 'o':
-            html = optarg;
+            *html = optarg;
             break;
         case 'r':
-            fprintf(stderr, "mixfarm: qc: --reference is not supported yet (comparing with a "
-                            "reference track comes in a later version)\n");
-            return MF_EXIT_USAGE;
+            *ref = optarg;
+            break;
         case 'h':
             s_help(stdout);
             return MF_EXIT_OK;
@@ -250,51 +309,38 @@ int mf_cmd_qc(int argc, char **argv)
             return MF_EXIT_USAGE;
         }
     }
+    if (optind < argc) return -1;
+    fprintf(stderr, "mixfarm: qc: which files? (mixfarm qc FILE... --help)\n");
+    return MF_EXIT_USAGE;
+}
+
+int mf_cmd_qc(int argc, char **argv)
+{
+    mf_qc_target_t target = *mf_qc_preset("none");
+    const char *html = NULL, *ref = NULL;
+    int json = 0, rc = s_options(argc, argv, &target, &ref, &html, &json);
+    if (rc >= 0) return rc;
+    rc = MF_EXIT_OK;
     const int n = argc - optind;
-    if (n < 1) {
-        fprintf(stderr, "mixfarm: qc: which files? (mixfarm qc FILE... --help)\n");
-        return MF_EXIT_USAGE;
-    }
+    mf_measure_t refm; /* the reference first: a bad one is a usage error before any work */
+    if (ref && (rc = mf_cli_measure(ref, &refm))) return rc;
     qc_item_t *items = calloc((size_t)n, sizeof *items);
     mf_qc_file_t *files = calloc((size_t)n, sizeof *files);
-    int rc = MF_EXIT_OK;
     if (!items || !files) {
         fprintf(stderr, "mixfarm: qc: out of memory\n");
         rc = MF_EXIT_FAILED;
-        goto done;
     }
-    for (int i = 0; i < n; i++) {
-        items[i].path = argv[optind + i];
-        if ((rc = s_analyse(&items[i], &target))) goto done;
-        files[i] = (mf_qc_file_t){items[i].path, &items[i].a, &items[i].probs};
-    }
-    const int pass = mf_qc_report_pass(files, (size_t)n);
-    if (json) {
-        json_t *doc = mf_qc_report_json(&target, files, (size_t)n);
-        if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10))) {
-            json_decref(doc);
-            fprintf(stderr, "mixfarm: qc: cannot write the JSON report\n");
-            rc = MF_EXIT_FAILED;
-            goto done;
-        }
-        putchar('\n');
-        json_decref(doc);
-    } else {
-        for (int i = 0; i < n; i++) s_summary(&items[i]);
-        if (n > 1) {
-            int failed = 0;
-            for (int i = 0; i < n; i++) failed += items[i].probs.count > 0;
-            printf("%d files, %d failed\n", n, failed);
-        }
-    }
-    if (html && mf_qc_report_write_html(html, &target, files, (size_t)n)) {
+    for (int i = 0; items && i < n; i++) items[i].path = argv[optind + i];
+    if (!rc) rc = s_measure_all(items, files, n, &target, ref, &refm);
+    if (!rc && json) rc = s_print_json(&target, files, n);
+    if (!rc && !json) s_print_summaries(items, n, ref, &refm);
+    if (!rc && html && mf_qc_report_write_html(html, &target, files, (size_t)n)) {
         fprintf(stderr, "mixfarm: %s: cannot write the report: %s\n", html, strerror(errno));
         rc = MF_EXIT_USAGE;
-        goto done;
     }
-    rc = pass ? MF_EXIT_OK : MF_EXIT_FAILED;
-done:
-    for (int i = 0; items && i < n; i++) mf_analysis_fini(&items[i].a);
+    if (!rc) rc = mf_qc_report_pass(files, (size_t)n) ? MF_EXIT_OK : MF_EXIT_FAILED;
+    for (int i = 0; items && i < n; i++) mf_measure_fini(&items[i].m), json_decref(items[i].cmp);
+    if (ref) mf_measure_fini(&refm);
     free(items), free(files);
     return rc;
 }

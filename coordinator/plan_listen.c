@@ -113,10 +113,21 @@ static int s_match(mf_plan_t *p, const mf_session_t *s, int mastering, int decod
     return match;
 }
 
-static int s_reference(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources, int mastering,
-                       const char *name)
+/* The qc file the comparison is about (the compared name), else the first. */
+static mf_qc_file_spec_t *s_compared_file(mf_qc_spec_t *qc, const char *name)
 {
+    for (size_t i = 0; i < qc->n_files; i++)
+        if (!strcmp(qc->files[i].path, name)) return &qc->files[i];
+    return qc->n_files ? &qc->files[0] : NULL;
+}
+
+int mf_plan_reference(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources,
+                      mf_qc_spec_t *qc, mf_port_list_t *qc_in)
+{
+    const int mastering = s->mastering ? s_find(p, "mastering") : -1;
     const char *ref = json_string_value(json_object_get(s->mastering, "reference"));
+    if (mastering < 0 || !ref) return 0;
+    const char *name = s_source_name(p, mastering);
     mf_plan_task_t *t = mf_plan_append(p, "decode", "decode reference");
     if (!t) return -1;
     mf_decode_spec_t d = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = s->sample_rate};
@@ -137,22 +148,22 @@ static int s_reference(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sou
         s_add_in(t, (mf_port_t){.task = decode, .output = 0}) ||
         (match >= 0 && s_add_in(t, (mf_port_t){.task = match, .output = 1})))
         return -1;
-    const int cmp = (int)p->n_tasks - 1;
-    return mf_plan_add_output(p, strdup("reference.json"), (mf_port_t){.task = cmp, .output = 0},
-                              "raw", 0, 0, NULL) ||
-                   mf_plan_add_output(p, strdup("reference.html"),
-                                      (mf_port_t){.task = cmp, .output = 1}, "raw", 0, 0, NULL)
+    const mf_port_t doc = {.task = (int)p->n_tasks - 1, .output = 0},
+                    html = {.task = (int)p->n_tasks - 1, .output = 1};
+    mf_qc_file_spec_t *f = s_compared_file(qc, name);
+    const long in = f ? mf_port_list_add(qc_in, doc) : 0;
+    if (in < 0) return -1;
+    if (f) f->compare = 1 + in; /* qc.json and qc.html report it too */
+    return mf_plan_add_output(p, strdup("reference.json"), doc, "raw", 0, 0, NULL) ||
+                   mf_plan_add_output(p, strdup("reference.html"), html, "raw", 0, 0, NULL)
                ? -1
                : 0;
 }
 
-int mf_plan_listen(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources)
+int mf_plan_listen(mf_plan_t *p, const mf_session_t *s)
 {
     const int mastering = s->mastering ? s_find(p, "mastering") : -1;
     const mf_port_t src = mastering >= 0 ? (mf_port_t){.task = mastering, .output = 0} : p->mix;
     if (src.task < 0) return 0;
-    const char *name = s_source_name(p, mastering);
-    if (s_listen(p, src, name, p->tasks[src.task].audio_s)) return -1;
-    if (mastering < 0 || !json_is_string(json_object_get(s->mastering, "reference"))) return 0;
-    return s_reference(p, s, sources, mastering, name);
+    return s_listen(p, src, s_source_name(p, mastering), p->tasks[src.task].audio_s);
 }

@@ -1,10 +1,12 @@
 /* What a render delivers, planned after the mix: the mastering task (when
  * the session has `mastering`), an encode task per deliverable
- * (plan_deliver.c), the qc task, and the list of OUTDIR files with where
- * each one's content comes from (CLI.md "Output layout").
+ * (plan_deliver.c), the comparison with mastering.reference (plan_listen.c),
+ * the qc task, and the list of OUTDIR files with where each one's content
+ * comes from (CLI.md "Output layout").
  *
  *   master -> mastering -> encode per output -> master/<title>.<ext>
  *                                            -> qc (each file decoded) -> qc.json, qc.html
+ *                       -> compare with the reference ---------^
  *   master -> qc (the mix alone, when there is no mastering)
  */
 #include "mf_qc.h"
@@ -172,6 +174,7 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
                                    audio_s, "mastering", 0, p->mix);
         mf_port_t master = {.task = (int)p->n_tasks - 1, .output = 0};
         if (rc == 0) rc = s_add_deliverables(p, s, sources, master, &qc, &in);
+        if (rc == 0) rc = mf_plan_reference(p, s, sources, &qc, &in);
     } else if (rc == 0) {
         rc = mf_port_list_add(&in, p->mix) < 0 ||
                      mf_plan_qc_file(&qc, "mix.wav", 0, s->sample_rate, 32, 1, "", -1)
@@ -196,6 +199,6 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
     }
     free(in.v);
     mf_qc_spec_fini(&qc);
-    if (rc == 0) rc = mf_plan_listen(p, s, sources); /* listen/, reference (plan_listen.c) */
+    if (rc == 0) rc = mf_plan_listen(p, s); /* listen/ (plan_listen.c) */
     return rc;
 }

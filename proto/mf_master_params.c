@@ -1,3 +1,4 @@
+#include "mf_limits.h"
 #include "mf_master_params.h"
 #include "mf_params.h"
 
@@ -9,7 +10,7 @@
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
 #define MAX_FILES 1024
-#define MAX_INSERTS 64
+#define MAX_INSERTS MF_LIMIT_INSERTS
 
 static char *s_dump(json_t *j)
 {
@@ -72,13 +73,15 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
     json_t *files = json_array();
     for (size_t i = 0; files && i < q->n_files; i++) {
         const mf_qc_file_spec_t *f = &q->files[i];
-        json_array_append_new(
-            files,
+        json_t *o =
             json_pack("{s:s,s:I,s:i,s:i,s:b,s:s,s:I,s:I,s:i,s:I,s:i}", "path", f->path, "input",
                       (json_int_t)f->input, "rate", f->rate, "bits", f->bits, "lossless",
                       f->lossless, "decode", f->decode, "report", (json_int_t)f->report, "red_book",
                       (json_int_t)f->red_book, "lufs_from", f->lufs_from, "levels",
-                      (json_int_t)f->levels, "levels_entry", f->levels_entry));
+                      (json_int_t)f->levels, "levels_entry", f->levels_entry);
+        if (o && f->compare > 0) /* only then: plans without a reference keep their task keys */
+            json_object_set_new(o, "compare", json_integer(f->compare));
+        json_array_append_new(files, o);
     }
     return s_dump(json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files));
 }
@@ -164,12 +167,15 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
         fs->lufs_from = json_is_integer(lf) ? (int)json_integer_value(lf) : 0;
         fs->levels = json_is_integer(lv) ? (long)json_integer_value(lv) : -1;
         fs->levels_entry = json_is_integer(le) ? (int)json_integer_value(le) : 0;
+        const json_t *cmp = json_object_get(f, "compare");
+        fs->compare = json_is_integer(cmp) ? (long)json_integer_value(cmp) : 0;
         if (!fs->path) FAIL("out of memory");
         if ((decode && strlen(decode) >= sizeof fs->decode) || fs->report < -1 ||
             fs->report >= (long)n_inputs || fs->red_book < -1 || fs->red_book >= (long)n_inputs ||
             fs->lufs_from < 0 || fs->lufs_from > 2 ||
             (fs->lufs_from == 2 &&
-             (fs->levels < 0 || fs->levels >= (long)n_inputs || fs->levels_entry < 1)))
+             (fs->levels < 0 || fs->levels >= (long)n_inputs || fs->levels_entry < 1)) ||
+            (cmp && !json_is_integer(cmp)) || fs->compare < 0 || fs->compare > (long)n_inputs)
             FAIL("bad file");
         snprintf(fs->decode, sizeof fs->decode, "%s", decode ? decode : "");
     }

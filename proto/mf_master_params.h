@@ -64,6 +64,9 @@ typedef struct {
     int lufs_from;
     long levels;
     int levels_entry;
+    /* 1 + the input holding the file's comparison with mastering.reference
+     * (a compare task's document, reported as its "reference"); 0: none. */
+    long compare;
 } mf_qc_file_spec_t;
 
 typedef struct {

@@ -131,11 +131,14 @@ json_t *mf_compare_json(const char *file, const char *reference, const mf_measur
                                                mf_json_db(r->l.mid_db[k]), "diff_db",
                                                mf_json_db(f->l.mid_db[k] - r->l.mid_db[k])));
     json_object_set_new(doc, "bands", bands);
+    /* The levels let a report level-match the spectra from this document alone. */
     json_object_set_new(doc, "loudest_passages",
-                        json_pack("{s:I, s:I, s:I, s:I, s:f}", "file", (json_int_t)f->l.selected,
-                                  "file_total", (json_int_t)f->l.passages, "reference",
-                                  (json_int_t)r->l.selected, "reference_total",
-                                  (json_int_t)r->l.passages, "passage_s", MF_LTAS_PASSAGE_S));
+                        json_pack("{s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "file",
+                                  (json_int_t)f->l.selected, "file_total",
+                                  (json_int_t)f->l.passages, "reference", (json_int_t)r->l.selected,
+                                  "reference_total", (json_int_t)r->l.passages, "passage_s",
+                                  MF_LTAS_PASSAGE_S, "file_level_db", mf_json_db(f->l.level_db),
+                                  "reference_level_db", mf_json_db(r->l.level_db)));
     return doc;
 fail:
     json_decref(doc), json_decref(bands);

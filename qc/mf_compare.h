@@ -56,6 +56,12 @@ json_t *mf_compare_json(const char *file, const char *reference, const mf_measur
  * spectra and of their difference (mf_compare_html.c). */
 mf_err_t mf_compare_html(FILE *out, const char *file, const char *reference, const mf_measure_t *f,
                          const mf_measure_t *r);
+/* The same table and plots drawn from a comparison document (as
+ * mf_compare_json makes it, or read back from a blob), as a fragment of a
+ * page: the body of mf_compare_html and a section of qc.html. It uses the
+ * CSS classes t, lg, frame, grid, yl and xl. MF_ERR_INVALID when doc has
+ * no bands, MF_ERR_IO when out cannot be written. */
+mf_err_t mf_compare_html_section(FILE *out, const json_t *doc);
 /* A short human summary, one line per measure, then what stands out (the
  * largest spectral differences once the loudness offset is taken out). */
 void mf_compare_print(FILE *out, const char *file, const char *reference, const mf_measure_t *f,

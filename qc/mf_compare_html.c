@@ -1,10 +1,14 @@
-/* The comparison as a self-contained page: a table of the measures and two
- * inline SVG plots (both spectra over the loudest passages, and their
- * difference, raw and level-matched), on a log-frequency axis. */
+/* The comparison as HTML: a table of the measures and two inline SVG plots
+ * (both spectra over the loudest passages, and their difference, raw and
+ * level-matched), on a log-frequency axis. Drawn from the comparison
+ * document, so that compare's page, reference.html and the section of
+ * qc.html (whose worker only has the document) are one drawing. */
 #include "mf_compare.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 enum { W = 860, H = 220, ML = 56, MR = 20, MT = 26, MB = 30 };
 
@@ -86,10 +90,26 @@ static void s_line(plot_t *p, const double *hz, const double *db, size_t n, cons
 
 static void s_legend(plot_t *p, int k, const char *color, const char *what)
 {
-    fprintf(p->f, "<text x=\"%d\" y=\"16\" fill=\"%s\" class=\"lg\">&#9472; ", ML + 420 + 150 * k,
+    fprintf(p->f, "<text x=\"%d\" y=\"16\" fill=\"%s\" class=\"lg\">&#9472; ", ML + 560 + 130 * k,
             color);
     s_esc(p->f, what);
     fputs("</text>\n", p->f);
+}
+
+/* A number of the document back: "-inf"/"inf" strings, null (not
+ * measured) as NAN. */
+static double s_num(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (json_is_number(v)) return json_number_value(v);
+    if (s && !strcmp(s, "-inf")) return -INFINITY;
+    if (s && !strcmp(s, "inf")) return INFINITY;
+    return NAN;
+}
+
+static double s_at(const json_t *doc, const char *obj, const char *key)
+{
+    return s_num(json_object_get(json_object_get(doc, obj), key));
 }
 
 static void s_row(FILE *f, const char *what, const char *unit, double a, double b)
@@ -97,8 +117,8 @@ static void s_row(FILE *f, const char *what, const char *unit, double a, double 
     fprintf(f, "<tr><td>%s</td>", what);
     const double v[3] = {a, b, a - b};
     for (int i = 0; i < 3; i++) {
-        if (isfinite(v[i]))
-            fprintf(f, i == 2 ? "<td>%+.1f</td>" : "<td>%.1f</td>", v[i]);
+        if (isfinite(v[i])) /* no "-0.0" */
+            fprintf(f, i == 2 ? "<td>%+.1f</td>" : "<td>%.1f</td>", fabs(v[i]) < 0.05 ? 0.0 : v[i]);
         else
             fprintf(f, "<td>%s</td>",
                     isnan(v[i]) ? "&ndash;"
@@ -108,9 +128,107 @@ static void s_row(FILE *f, const char *what, const char *unit, double a, double 
     fprintf(f, "<td>%s</td></tr>\n", unit);
 }
 
+static const struct {
+    const char *what, *obj, *file_key, *ref_key, *unit;
+} s_rows[] = {{"integrated loudness", "loudness", "file_lufs", "reference_lufs", "LUFS"},
+              {"loudness range", "lra", "file_lu", "reference_lu", "LU"},
+              {"true peak", "true_peak", "file_dbtp", "reference_dbtp", "dBTP"},
+              {"PLR", "plr", "file_db", "reference_db", "dB"},
+              {"crest factor", "crest", "file_db", "reference_db", "dB"},
+              {"width (side/mid)", "width", "file_side_mid_db", "reference_side_mid_db", "dB"}};
+
+static void s_table(FILE *f, const json_t *doc)
+{
+    fputs("<table><tr><th></th><th>file</th><th>reference</th><th>difference</th><th></th>"
+          "</tr>\n",
+          f);
+    for (size_t i = 0; i < sizeof s_rows / sizeof s_rows[0]; i++)
+        s_row(f, s_rows[i].what, s_rows[i].unit, s_at(doc, s_rows[i].obj, s_rows[i].file_key),
+              s_at(doc, s_rows[i].obj, s_rows[i].ref_key));
+    const json_t *wb = json_object_get(json_object_get(doc, "width"), "bands");
+    for (size_t w = 0; w < json_array_size(wb); w++) {
+        const json_t *b = json_array_get(wb, w);
+        char name[80];
+        snprintf(name, sizeof name, "&nbsp;&nbsp;width %.0f&ndash;%.0f Hz",
+                 s_num(json_object_get(b, "lo_hz")), s_num(json_object_get(b, "hi_hz")));
+        s_row(f, name, "dB", s_num(json_object_get(b, "file_db")),
+              s_num(json_object_get(b, "reference_db")));
+    }
+    fputs("</table>\n", f);
+}
+
+/* The offset that level-matches the spectra: the difference in level over
+ * the loudest passages, else in integrated loudness. */
+static double s_level_offset(const json_t *doc)
+{
+    double off = s_at(doc, "loudest_passages", "file_level_db") -
+                 s_at(doc, "loudest_passages", "reference_level_db");
+    if (!isfinite(off)) off = s_at(doc, "loudness", "diff_lu");
+    return isfinite(off) ? off : 0.0;
+}
+
+/* Both spectra in one plot, their difference (raw, level-matched) in another. */
+static mf_err_t s_plots(FILE *f, const double *hz, const double *file_db, const double *ref_db,
+                        size_t n, double off)
+{
+    double *diff = malloc(2 * n * sizeof *diff), *matched = diff + n, hi = -200.0, dmax = 6.0;
+    if (!diff) return MF_ERR_NOMEM;
+    for (size_t b = 0; b < n; b++) {
+        diff[b] = file_db[b] - ref_db[b];
+        matched[b] = diff[b] - off;
+        if (isfinite(file_db[b])) hi = fmax(hi, file_db[b]);
+        if (isfinite(ref_db[b])) hi = fmax(hi, ref_db[b]);
+        if (isfinite(diff[b])) dmax = fmax(dmax, fabs(diff[b]));
+        if (isfinite(matched[b])) dmax = fmax(dmax, fabs(matched[b]));
+    }
+    hi = ceil((hi > -190.0 ? hi : 0.0) / 10.0) * 10.0;
+    dmax = fmin(ceil(dmax / 6.0) * 6.0, 48.0);
+    plot_t p = {f, 0, 0};
+    s_begin(&p, "Spectrum of the loudest passages, third-octave bands (dB)", hi - 90.0, hi, 10.0);
+    s_line(&p, hz, file_db, n, "#2f6fa8", "none");
+    s_line(&p, hz, ref_db, n, "#c0392b", "none");
+    s_legend(&p, 0, "#2f6fa8", "file");
+    s_legend(&p, 1, "#c0392b", "reference");
+    fputs("</svg>\n", f);
+    s_begin(&p, "Difference, file minus reference (dB)", -dmax, dmax, dmax / 4.0);
+    s_line(&p, hz, diff, n, "#555", "4 3");
+    s_line(&p, hz, matched, n, "#2f6fa8", "none");
+    s_legend(&p, 0, "#555", "raw");
+    s_legend(&p, 1, "#2f6fa8", "level-matched");
+    fputs("</svg>\n", f);
+    free(diff);
+    return MF_OK;
+}
+
+mf_err_t mf_compare_html_section(FILE *f, const json_t *doc)
+{
+    const json_t *bands = json_object_get(doc, "bands");
+    const size_t n = json_array_size(bands);
+    if (!n) return MF_ERR_INVALID;
+    double *hz = malloc(3 * n * sizeof *hz), *file_db = hz + n, *ref_db = hz + 2 * n;
+    if (!hz) return MF_ERR_NOMEM;
+    for (size_t b = 0; b < n; b++) {
+        const json_t *bd = json_array_get(bands, b);
+        hz[b] = s_num(json_object_get(bd, "freq_hz"));
+        file_db[b] = s_num(json_object_get(bd, "file_db"));
+        ref_db[b] = s_num(json_object_get(bd, "reference_db"));
+    }
+    s_table(f, doc);
+    const mf_err_t err = s_plots(f, hz, file_db, ref_db, n, s_level_offset(doc));
+    free(hz);
+    if (err != MF_OK) return err;
+    fputs("<p>Levels are long-term averages over the loudest passages (those at or above the "
+          "quadratic mean of all 3-second passages), mid channel ((L+R)/2); differences are file "
+          "minus reference.</p>\n",
+          f);
+    return ferror(f) ? MF_ERR_IO : MF_OK;
+}
+
 mf_err_t mf_compare_html(FILE *f, const char *file, const char *reference, const mf_measure_t *a,
                          const mf_measure_t *r)
 {
+    json_t *doc = mf_compare_json(file, reference, a, r);
+    if (!doc) return MF_ERR_NOMEM;
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mixfarm compare</title>\n"
           "<style>body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
           "td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
@@ -121,53 +239,9 @@ mf_err_t mf_compare_html(FILE *f, const char *file, const char *reference, const
     s_esc(f, file);
     fputs(" compared with ", f);
     s_esc(f, reference);
-    fputs("</h1>\n<table><tr><th></th><th>file</th><th>reference</th><th>difference</th><th></th>"
-          "</tr>\n",
-          f);
-    s_row(f, "integrated loudness", "LUFS", a->a.integrated_lufs, r->a.integrated_lufs);
-    s_row(f, "loudness range", "LU", a->a.lra_lu, r->a.lra_lu);
-    s_row(f, "true peak", "dBTP", a->a.true_peak_dbtp, r->a.true_peak_dbtp);
-    s_row(f, "PLR", "dB", a->a.plr_db, r->a.plr_db);
-    s_row(f, "crest factor", "dB", a->a.crest_db, r->a.crest_db);
-    s_row(f, "width (side/mid)", "dB", mf_width_db(&a->l, 0, MF_QC_BANDS),
-          mf_width_db(&r->l, 0, MF_QC_BANDS));
-    for (int w = 0; w < MF_WIDTH_BANDS; w++) {
-        char name[64];
-        const int b0 = MF_WIDTH_FIRST[w], b1 = MF_WIDTH_FIRST[w + 1];
-        snprintf(name, sizeof name, "&nbsp;&nbsp;width %.0f&ndash;%.0f Hz", mf_band_edge_hz(b0, 0),
-                 mf_band_edge_hz(b1 - 1, 1));
-        s_row(f, name, "dB", mf_width_db(&a->l, b0, b1), mf_width_db(&r->l, b0, b1));
-    }
-    fputs("</table>\n", f);
-    double hz[MF_QC_BANDS], diff[MF_QC_BANDS], matched[MF_QC_BANDS], hi = -200.0;
-    const double off = isfinite(a->l.level_db - r->l.level_db) ? a->l.level_db - r->l.level_db : 0;
-    double dmax = 6.0;
-    for (int b = 0; b < MF_QC_BANDS; b++) {
-        hz[b] = mf_qc_band_hz(b);
-        diff[b] = a->l.mid_db[b] - r->l.mid_db[b];
-        matched[b] = diff[b] - off;
-        if (isfinite(a->l.mid_db[b])) hi = fmax(hi, a->l.mid_db[b]);
-        if (isfinite(r->l.mid_db[b])) hi = fmax(hi, r->l.mid_db[b]);
-        if (isfinite(diff[b])) dmax = fmax(dmax, fabs(diff[b]));
-        if (isfinite(matched[b])) dmax = fmax(dmax, fabs(matched[b]));
-    }
-    hi = ceil((hi > -190.0 ? hi : 0.0) / 10.0) * 10.0;
-    dmax = fmin(ceil(dmax / 6.0) * 6.0, 48.0);
-    plot_t p = {f, 0, 0};
-    s_begin(&p, "Spectrum of the loudest passages, third-octave bands (dB)", hi - 90.0, hi, 10.0);
-    s_line(&p, hz, a->l.mid_db, MF_QC_BANDS, "#2f6fa8", "none");
-    s_line(&p, hz, r->l.mid_db, MF_QC_BANDS, "#c0392b", "none");
-    s_legend(&p, 0, "#2f6fa8", "file");
-    s_legend(&p, 1, "#c0392b", "reference");
-    fputs("</svg>\n", f);
-    s_begin(&p, "Difference, file minus reference (dB)", -dmax, dmax, dmax / 4.0);
-    s_line(&p, hz, diff, MF_QC_BANDS, "#555", "4 3");
-    s_line(&p, hz, matched, MF_QC_BANDS, "#2f6fa8", "none");
-    s_legend(&p, 0, "#555", "raw");
-    s_legend(&p, 1, "#2f6fa8", "level-matched");
-    fputs("</svg>\n<p>Levels are long-term averages over the loudest passages (those at or above "
-          "the quadratic mean of all 3-second passages), mid channel ((L+R)/2).</p>\n"
-          "</body></html>\n",
-          f);
-    return ferror(f) ? MF_ERR_IO : MF_OK;
+    fputs("</h1>\n", f);
+    const mf_err_t err = mf_compare_html_section(f, doc);
+    fputs("</body></html>\n", f);
+    json_decref(doc);
+    return err != MF_OK ? err : ferror(f) ? MF_ERR_IO : MF_OK;
 }

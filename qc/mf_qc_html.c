@@ -1,6 +1,9 @@
 /* qc.html: a summary table, then per file its measurements, a verdict per
- * check and four charts (peak/RMS overview, short-term loudness against the
- * target, spectrum, correlation). Self-contained: inline CSS and SVG. */
+ * check, four charts (peak/RMS overview, short-term loudness against the
+ * target, spectrum, correlation) and, when it was compared with a reference
+ * track, the comparison with its spectra (mf_compare_html.c). Self-contained:
+ * inline CSS and SVG. */
+#include "mf_compare.h"
 #include "mf_qc_report.h"
 #include "mf_qc_svg.h"
 
@@ -144,6 +147,16 @@ static void s_charts(FILE *f, const mf_qc_target_t *t, const mf_analysis_t *a)
     }
 }
 
+/* The file against its reference track: the table and both spectra. */
+static mf_err_t s_reference(FILE *f, size_t i, const json_t *doc)
+{
+    const char *ref = json_string_value(json_object_get(doc, "reference"));
+    fprintf(f, "<h3 id=\"r%zu\">Compared with the reference ", i);
+    s_esc(f, ref ? ref : "");
+    fputs("</h3>\n", f);
+    return mf_compare_html_section(f, doc);
+}
+
 static const char s_css[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1060px}"
     "h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}"
@@ -152,7 +165,7 @@ static const char s_css[] =
     ".pass{color:#1e8449;font-weight:600}.fail{color:#c0392b;font-weight:600}.skip{color:#888}"
     "svg{display:block;margin:10px 0}.frame{fill:#fafafa;stroke:#bbb}.grid{stroke:#e4e4e4}"
     ".t{font-size:13px;font-weight:600}.yl{font-size:11px;text-anchor:end;fill:#666}"
-    ".xl{font-size:11px;text-anchor:middle;fill:#666}.hl{font-size:11px}";
+    ".xl{font-size:11px;text-anchor:middle;fill:#666}.hl{font-size:11px}.lg{font-size:12px}";
 
 mf_err_t mf_qc_report_html(FILE *f, const mf_qc_target_t *t, const mf_qc_file_t *files, size_t n)
 {
@@ -190,6 +203,8 @@ mf_err_t mf_qc_report_html(FILE *f, const mf_qc_target_t *t, const mf_qc_file_t 
         s_metrics(f, files[i].analysis);
         s_verdicts(f, t, &files[i]);
         s_charts(f, t, files[i].analysis);
+        const mf_err_t err = files[i].reference ? s_reference(f, i, files[i].reference) : MF_OK;
+        if (err != MF_OK) return err;
     }
     fputs("<p style=\"color:#888\">Loudness per ITU-R BS.1770-4 / EBU R 128, LRA per EBU Tech "
           "3342, true peak 4x oversampled (docs/qc.md).</p>\n</body></html>\n",

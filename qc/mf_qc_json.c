@@ -102,6 +102,7 @@ static json_t *s_file(const mf_qc_file_t *f)
         json_array_append_new(bands, json_pack("{s:o, s:o}", "freq_hz", json_real(mf_qc_band_hz(b)),
                                                "db", s_num(a->band_db[b])));
     json_object_set_new(o, "bands", bands);
+    if (f->reference) json_object_set(o, "reference", f->reference);
     return o;
 }
 

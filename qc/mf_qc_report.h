@@ -15,6 +15,10 @@ typedef struct {
     const char *path;                 /* as the report names it, e.g. "master/Night Drive.wav" */
     const mf_analysis_t *analysis;    /* measured with MF_ANALYZE_ALL for the full report */
     const mf_qc_problems_t *problems; /* from mf_qc_check() */
+    /* Its comparison with a reference track (the document of mf_compare_json,
+     * borrowed), reported as the file's "reference" and a section of qc.html;
+     * NULL: none. */
+    json_t *reference;
 } mf_qc_file_t;
 
 /* 1 when no file has a problem. */

@@ -1,5 +1,7 @@
 /* qc: measures what a render delivers and writes qc.json and qc.html as
- * blobs, one entry per delivered file.
+ * blobs, one entry per delivered file. A file compared with the session's
+ * mastering.reference has the compare task's document as one more input;
+ * it becomes the entry's "reference" and a section of qc.html.
  *
  * An input is either a signal (the mix of an unmastered session) or a
  * delivered file's bytes, measured after decoding it as a player would
@@ -90,6 +92,19 @@ static json_t *s_check_length(const mf_qc_file_spec_t *f, const json_t *rep, con
     return q;
 }
 
+/* The file's comparison with the reference track, NULL when it has none. */
+static mf_err_t s_load_compare(const mf_store_t *s, const mf_task_t *t, const mf_qc_file_spec_t *f,
+                               json_t **out, mf_task_result_t *r)
+{
+    *out = f->compare > 0 ? s_blob_json(s, &t->inputs[f->compare - 1]) : NULL;
+    if (f->compare > 0 && !json_is_object(*out))
+        return mf_exec_fail(r, MF_ERR_INVALID,
+                            "qc: %s: its comparison with the reference is "
+                            "not a JSON object",
+                            f->path);
+    return MF_OK;
+}
+
 /* Album mode: the loudness a track was mastered to (worker/exec_album.c). */
 static double s_album_level(const mf_store_t *s, const mf_hash_t *h, int entry)
 {
@@ -138,9 +153,10 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     int *done = calloc(t->n_inputs + 1, sizeof *done);
     mf_qc_problems_t *probs = calloc(spec.n_files + 1, sizeof *probs);
     mf_qc_file_t *files = calloc(spec.n_files + 1, sizeof *files);
-    json_t **reps = calloc(spec.n_files + 1, sizeof *reps), **extra = NULL;
+    json_t **reps = calloc(spec.n_files + 1, sizeof *reps), **extra = NULL, **cmps = NULL;
     extra = calloc(spec.n_files + 1, sizeof *extra);
-    mf_err_t err = an && done && probs && files && reps && extra ? MF_OK : MF_ERR_NOMEM;
+    cmps = calloc(spec.n_files + 1, sizeof *cmps);
+    mf_err_t err = an && done && probs && files && reps && extra && cmps ? MF_OK : MF_ERR_NOMEM;
     for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) { /* each input once */
         const mf_qc_file_spec_t *f = &spec.files[i];
         if (done[f->input]) continue;
@@ -169,21 +185,25 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
             mf_qc_red_book(tm, f->lossless, f->rate, f->bits, &probs[i]);
             json_decref(tm);
         }
-        files[i] =
-            (mf_qc_file_t){.path = f->path, .analysis = &an[f->input], .problems = &probs[i]};
+        if (err == MF_OK) err = s_load_compare(s, t, f, &cmps[i], r);
+        files[i] = (mf_qc_file_t){.path = f->path,
+                                  .analysis = &an[f->input],
+                                  .problems = &probs[i],
+                                  .reference = cmps[i]};
     }
     if (err == MF_OK) err = s_put_reports(s, &tg, files, extra, spec.n_files, r);
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "qc: %s", mf_strerror(err));
     for (size_t i = 0; an && i < t->n_inputs; i++)
         if (done && done[i]) mf_analysis_fini(&an[i]);
-    for (size_t i = 0; reps && extra && i < spec.n_files; i++)
-        json_decref(reps[i]), json_decref(extra[i]);
+    for (size_t i = 0; reps && extra && cmps && i < spec.n_files; i++)
+        json_decref(reps[i]), json_decref(extra[i]), json_decref(cmps[i]);
     free(an);
     free(done);
     free(probs);
     free(files);
     free(reps);
     free(extra);
+    free(cmps);
     mf_qc_spec_fini(&spec);
     return err;
 }

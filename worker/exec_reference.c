@@ -3,8 +3,8 @@
  * compare {"file", "reference"}: input 0 the signal compared (the master,
  *   or the mix), input 1 the reference decoded at the session rate, input 2
  *   (optional) the match task's report. Output 0: reference.json (the
- *   document of `mixfarm compare --json`, plus "match" when matched);
- *   output 1: reference.html.
+ *   document of `mixfarm compare --json`, plus "match" when matched; the qc
+ *   task reads it too, for qc.json and qc.html); output 1: reference.html.
  * match {"loudness": "target" | "reference", "mastering": {...}}: input 0
  *   the mix, input 1 the reference. Output 0: the mix through the
  *   tonal-balance FIRs of qc/mf_match.h (mid and side), aligned with the

@@ -1,5 +1,5 @@
 /* mixfarm qc as a user runs it: exit codes 0 / 1 / 2, messages naming the
- * file, --json on stdout, -o writing the HTML report, --help. */
+ * file, --json on stdout, -o writing the HTML report, --reference, --help. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -113,9 +113,12 @@ static void test_exit_codes(void **state)
     assert_non_null(strstr(s_err, "notes.txt"));
     assert_int_equal(s_run((const char *[]){s_p("clean.wav"), "--target", "loud", NULL}), 2);
     assert_int_equal(
-        s_run((const char *[]){s_p("clean.wav"), "--reference", s_p("clean.wav"), NULL}), 2);
+        s_run((const char *[]){s_p("clean.wav"), "--reference", s_p("missing.wav"), NULL}), 2);
     printf("stderr: %s", s_err);
-    assert_non_null(strstr(s_err, "--reference"));
+    assert_non_null(strstr(s_err, "missing.wav"));
+    assert_int_equal(
+        s_run((const char *[]){s_p("clean.wav"), "--reference", s_p("notes.txt"), NULL}), 2);
+    assert_non_null(strstr(s_err, "notes.txt"));
     assert_int_equal(s_run((const char *[]){NULL}), 2);
     assert_int_equal(s_run((const char *[]){"--help", NULL}), 0);
     assert_non_null(strstr(s_out, "ebu-r128"));
@@ -155,11 +158,49 @@ static void test_json_and_html(void **state)
     assert_non_null(strstr(s_err, "/nonexistent/dir/r.html"));
 }
 
+/* The entry's comparison with --reference: a file against itself differs
+ * by nothing; the comparison fails no check and hides none. */
+static void test_reference(void **state)
+{
+    (void)state;
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), "-r", s_p("clean.wav"), "--json",
+                                            "-o", s_p("ref.html"), NULL}),
+                     0);
+    json_error_t je;
+    json_t *doc = json_loads(s_out, 0, &je);
+    assert_non_null(doc);
+    const json_t *d =
+        json_object_get(json_array_get(json_object_get(doc, "files"), 0), "reference");
+    assert_true(json_is_object(d));
+    assert_string_equal(json_string_value(json_object_get(d, "reference")), s_p("clean.wav"));
+    const json_t *bands = json_object_get(d, "bands");
+    assert_int_equal(json_array_size(bands), 31);
+    for (size_t i = 0; i < 31; i++) {
+        const json_t *diff = json_object_get(json_array_get(bands, i), "diff_db");
+        assert_true(json_is_null(diff) || json_real_value(diff) == 0.0);
+    }
+    assert_true(json_real_value(json_object_get(json_object_get(d, "loudness"), "diff_lu")) == 0.0);
+    json_decref(doc);
+    FILE *f = fopen(s_p("ref.html"), "r");
+    assert_non_null(f);
+    static char page[1 << 20];
+    page[fread(page, 1, sizeof page - 1, f)] = '\0';
+    fclose(f);
+    assert_non_null(strstr(page, "Compared with the reference"));
+    assert_non_null(strstr(page, "Difference, file minus reference"));
+    /* The clipped file still fails, compared or not. */
+    assert_int_equal(
+        s_run((const char *[]){s_p("hot.flac"), "--reference", s_p("clean.wav"), NULL}), 1);
+    assert_non_null(strstr(s_out, "FAIL clipping"));
+    assert_non_null(strstr(s_out, "compared with"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_json_and_html),
+        cmocka_unit_test(test_reference),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -1,0 +1,15 @@
+/* Measuring an audio file for a comparison (mixfarm compare, mixfarm qc
+ * --reference): the QC analysis and the loudest-passage spectrum of a file
+ * libsndfile reads, in one pass. */
+#ifndef CMD_MEASURE_H
+#define CMD_MEASURE_H
+
+#include "mf_compare.h"
+
+/* MF_EXIT_OK with *out filled (mf_measure_fini), else the exit code after
+ * one line on stderr naming the file: MF_EXIT_USAGE when it is missing,
+ * unreadable or not mono or stereo at 8 to 768 kHz, MF_EXIT_FAILED when out
+ * of memory. */
+int mf_cli_measure(const char *path, mf_measure_t *out);
+
+#endif
