@@ -1,4 +1,5 @@
 #include "mf_album_params.h"
+#include "mf_limits.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -6,8 +7,8 @@
 #include <string.h>
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
-#define MAX_TRACKS 999
-#define MAX_TEXT 1024
+#define MAX_TRACKS MF_LIMIT_ALBUM_TRACKS
+#define MAX_TEXT MF_LIMIT_TEXT_BYTES
 
 static const char *s_or(const char *v)
 {

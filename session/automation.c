@@ -238,6 +238,10 @@ static int s_points(const json_t *j, const target_t *t, const char *path, mf_dia
         mf_diags_error(d, path, "needs at least one [time_s, value] point");
         return -1;
     }
+    if (n > MF_LIMIT_AUTO_POINTS) {
+        mf_diags_error(d, path, "%zu points, at most %d", n, MF_LIMIT_AUTO_POINTS);
+        return -1;
+    }
     a->pts = calloc(n, sizeof *a->pts);
     if (!a->pts) abort();
     a->n = n;
@@ -257,7 +261,7 @@ static int s_points(const json_t *j, const target_t *t, const char *path, mf_dia
         mf_sess__path_index(tp, pp, 0);
         mf_sess__path_index(vp, pp, 1);
         double time, value;
-        if (mf_sess__number(json_array_get(pt, 0), tp, d, 0.0, MF_SESS_MAX_TIME_S, 0, &time) == 0) {
+        if (mf_sess__number(json_array_get(pt, 0), tp, d, 0.0, MF_LIMIT_TIME_S, 0, &time) == 0) {
             if (time < prev) {
                 mf_diags_error(d, tp, "times must not go backwards (%.10g after %.10g)", time,
                                prev);
@@ -285,6 +289,17 @@ static int s_points(const json_t *j, const target_t *t, const char *path, mf_dia
     return rc;
 }
 
+/* All of a channel's lanes travel in its one task (see mf_limits.h). */
+static int s_check_channel_points(const mf_channel_t *ch, const char *path, mf_diags_t *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ch->n_autos; i++) n += ch->autos[i].n;
+    if (n <= MF_LIMIT_AUTO_POINTS) return 0;
+    mf_diags_error(d, path, "%zu points in all, at most %d on one channel", n,
+                   MF_LIMIT_AUTO_POINTS);
+    return -1;
+}
+
 int mf_sess__parse_automation(const mf_session_t *s, mf_channel_t *ch, const json_t *j,
                               const json_t *jsends, const char *path, const char *what,
                               mf_diags_t *d)
@@ -294,6 +309,10 @@ int mf_sess__parse_automation(const mf_session_t *s, mf_channel_t *ch, const jso
     mf_sess__path_key(p, path, "automation");
     if (mf_sess__expect(j, p, d, JSON_OBJECT, "an object")) return -1;
     size_t n = json_object_size(j);
+    if (n > MF_LIMIT_AUTO_LANES) {
+        mf_diags_error(d, p, "%zu automated parameters, at most %d", n, MF_LIMIT_AUTO_LANES);
+        return -1;
+    }
     ch->autos = calloc(n ? n : 1, sizeof *ch->autos);
     if (!ch->autos) abort();
     int rc = 0;
@@ -318,6 +337,7 @@ int mf_sess__parse_automation(const mf_session_t *s, mf_channel_t *ch, const jso
         if (!a.path) abort();
         ch->autos[ch->n_autos++] = a;
     }
+    if (s_check_channel_points(ch, p, d)) rc = -1;
     return rc;
 }
 

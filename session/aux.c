@@ -35,7 +35,7 @@ int mf_sess__parse_aux(mf_session_t *s, mf_insert_t *ins, const json_t *j, const
         mf_diags_error(d, p, "%s: is empty", written);
         rc = -1;
     } else if (seconds > desc->max_seconds) {
-        mf_diags_error(d, p, "%s: is %.3g s long; %s takes at most %g s", written, seconds,
+        mf_diags_error(d, p, "%s: is %.10g s long; %s takes at most %g s", written, seconds,
                        desc->name, desc->max_seconds);
         rc = -1;
     }

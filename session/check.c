@@ -105,7 +105,8 @@ int mf_sess__bool(const json_t *v, const char *path, mf_diags_t *d, int *out)
     return 0;
 }
 
-int mf_sess__string(const json_t *v, const char *path, mf_diags_t *d, const char **out)
+int mf_sess__string_max(const json_t *v, const char *path, mf_diags_t *d, size_t max,
+                        const char *what, const char **out)
 {
     if (!json_is_string(v)) {
         mf_diags_error(d, path, "must be a string (got %s)", mf_sess__type_name(v));
@@ -119,8 +120,27 @@ int mf_sess__string(const json_t *v, const char *path, mf_diags_t *d, const char
         mf_diags_error(d, path, "must not contain a NUL character");
         return -1;
     }
+    if (json_string_length(v) > max) {
+        mf_diags_error(d, path, "%zu bytes long, at most %zu (%s)", json_string_length(v), max,
+                       what);
+        return -1;
+    }
     *out = json_string_value(v);
     return 0;
+}
+
+int mf_sess__string(const json_t *v, const char *path, mf_diags_t *d, const char **out)
+{
+    return mf_sess__string_max(v, path, d, MF_LIMIT_STRING_BYTES, "a path or a reference", out);
+}
+
+int mf_sess__count(const json_t *array, const char *path, mf_diags_t *d, size_t max,
+                   const char *items)
+{
+    const size_t n = json_array_size(array);
+    if (n <= max) return 0;
+    mf_diags_error(d, path, "%zu %s, at most %zu", n, items, max);
+    return -1;
 }
 
 int mf_sess__expect(const json_t *v, const char *path, mf_diags_t *d, int type, const char *what)

@@ -5,13 +5,10 @@
 #include "mf_album.h"
 #include "session_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define MAX_TRACKS 999
 #define MAX_GAP_S 600.0
 
 static const char *const s_top_keys[] = {"mixfarm", "name",    "album", "sample_rate", "mastering",
@@ -22,7 +19,7 @@ static const char *const s_track_keys[] = {"session",     "mix",      "gap_s",
 int mf_album_text_is_album(const char *text)
 {
     json_error_t e;
-    json_t *doc = text ? json_loads(text, 0, &e) : NULL;
+    json_t *doc = text && strlen(text) <= MF_LIMIT_DOC_BYTES ? json_loads(text, 0, &e) : NULL;
     int yes = json_is_object(doc) && json_object_get(doc, "album");
     json_decref(doc);
     return yes;
@@ -30,8 +27,10 @@ int mf_album_text_is_album(const char *text)
 
 int mf_album_is_album(const char *path)
 {
-    json_error_t e;
-    json_t *doc = json_load_file(path, 0, &e);
+    mf_diags_t quiet; /* a document that cannot be read is no album; its loader says why */
+    mf_diags_init(&quiet, path);
+    json_t *doc = mf_sess__read_document(path, &quiet);
+    mf_diags_fini(&quiet);
     int yes = json_is_object(doc) && json_object_get(doc, "album");
     json_decref(doc);
     return yes;
@@ -189,6 +188,30 @@ static void s_parse_mastering(mf_album_t *a, const mf_album_source_t *src, mf_di
     json_decref(m);
 }
 
+/* A song's length as far as validation knows it: a mix file's, or where
+ * the last region of a session ends (tails come later, and are bounded). */
+static double s_track_length(const mf_album_track_t *t)
+{
+    if (t->mix) return t->mix_rate > 0 ? (double)t->mix_frames / t->mix_rate : 0;
+    double end = 0;
+    for (size_t i = 0; t->s && i < t->s->n_tracks; i++) {
+        const double e = mf_sess__region_end(&t->s->tracks[i]);
+        if (e > end) end = e;
+    }
+    return end;
+}
+
+/* The album is one timeline (its image): a day at most, like a session's. */
+static void s_check_length(const mf_album_t *a, mf_diags_t *d)
+{
+    double total = 0;
+    for (size_t k = 0; k < a->n_tracks; k++)
+        total += a->tracks[k].gap_s + s_track_length(&a->tracks[k]) - a->tracks[k].crossfade_s;
+    if (total > MF_LIMIT_TIME_S)
+        mf_diags_error(d, "tracks", "the album runs %.10g s with its gaps, at most %g s", total,
+                       MF_LIMIT_TIME_S);
+}
+
 static void s_parse(mf_album_t *a, const mf_album_source_t *src, mf_diags_t *d)
 {
     const json_t *doc = a->doc, *v;
@@ -210,19 +233,20 @@ static void s_parse(mf_album_t *a, const mf_album_source_t *src, mf_diags_t *d)
         mf_diags_error(d, "tracks", "required (at least one track)");
     } else if (mf_sess__expect(jt, "tracks", d, JSON_ARRAY, "an array") == 0) {
         a->n_tracks = json_array_size(jt);
-        if (a->n_tracks == 0 || a->n_tracks > MAX_TRACKS)
-            mf_diags_error(d, "tracks", "must hold 1 to %d tracks (got %zu)", MAX_TRACKS,
+        if (a->n_tracks == 0 || a->n_tracks > MF_LIMIT_ALBUM_TRACKS)
+            mf_diags_error(d, "tracks", "must hold 1 to %d tracks (got %zu)", MF_LIMIT_ALBUM_TRACKS,
                            a->n_tracks);
-        if (a->n_tracks > MAX_TRACKS) a->n_tracks = 0;
+        if (a->n_tracks > MF_LIMIT_ALBUM_TRACKS) a->n_tracks = 0;
         a->tracks = calloc(a->n_tracks + 1, sizeof *a->tracks);
         if (!a->tracks) abort();
         for (size_t k = 0; k < a->n_tracks; k++) s_parse_track(a, k, json_array_get(jt, k), src, d);
+        s_check_length(a, d);
     }
     const mf_album_track_t *t0 = a->n_tracks ? &a->tracks[0] : NULL;
     a->sample_rate = !t0 ? 44100 : t0->s ? t0->s->sample_rate : t0->mix_rate ? t0->mix_rate : 44100;
     long long x;
     if ((v = json_object_get(doc, "sample_rate")) &&
-        mf_sess__int(v, "sample_rate", d, 8000, 384000, &x) == 0)
+        mf_sess__int(v, "sample_rate", d, MF_LIMIT_RATE_MIN, MF_LIMIT_RATE_MAX, &x) == 0)
         a->sample_rate = (int)x;
     if ((a->mastering = json_object_get(doc, "mastering"))) s_parse_mastering(a, src, d);
     if ((a->outputs = json_object_get(doc, "outputs"))) mf_sess__check_outputs(a->outputs, d);
@@ -253,24 +277,14 @@ static mf_album_t *s_load_doc(json_t *doc, const char *path, const mf_album_sour
 
 mf_album_t *mf_album_load(const char *path, mf_diags_t *d)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        mf_diags_error(d, "", "%s", errno == ENOENT ? "no such file" : strerror(errno));
-        return NULL;
-    }
-    json_error_t err;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!doc) {
-        mf_diags_error(d, "", "not valid JSON: line %d, column %d: %s", err.line, err.column,
-                       err.text);
-        return NULL;
-    }
-    return s_load_doc(doc, path, NULL, d);
+    json_t *doc = mf_sess__read_document(path, d);
+    return doc ? s_load_doc(doc, path, NULL, d) : NULL;
 }
 
 mf_album_t *mf_album_load_text(const char *name, const char *text, const mf_album_source_t *src,
                                mf_diags_t *d)
 {
+    if (mf_sess__check_text_size(text, d)) return NULL;
     json_error_t err;
     json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &err);
     if (!doc) {

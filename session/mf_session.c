@@ -6,12 +6,10 @@
  * the routing check. */
 #include "session_int.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const s_top_keys[] = {
     "mixfarm", "name",  "sample_rate", "tempo_bpm", "pan_law_db", "tracks", "buses",
@@ -34,25 +32,6 @@ static void s_names_from_path(mf_session_t *s, const char *path)
     s->name = strndup(base, n);
     s->path = strdup(path);
     if (!s->dir || !s->name || !s->path) abort();
-}
-
-static json_t *s_read(const char *path, mf_diags_t *d)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        mf_diags_error(d, "", "%s", errno == ENOENT ? "no such file" : strerror(errno));
-        return NULL;
-    }
-    json_error_t err;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!doc) {
-        if (err.line > 0)
-            mf_diags_error(d, "", "not valid JSON: line %d, column %d: %s", err.line, err.column,
-                           err.text);
-        else
-            mf_diags_error(d, "", "%s", err.text);
-    }
-    return doc;
 }
 
 static int s_check_version(const json_t *doc, mf_diags_t *d)
@@ -81,7 +60,8 @@ static int s_parse_globals(mf_session_t *s, const json_t *doc, mf_diags_t *d)
     const json_t *v;
     if ((v = json_object_get(doc, "name"))) {
         const char *name;
-        if (mf_sess__string(v, "name", d, &name)) {
+        if (mf_sess__string_max(v, "name", d, MF_LIMIT_NAME_BYTES, "names become file names",
+                                &name)) {
             rc = -1;
         } else {
             free(s->name);
@@ -94,7 +74,7 @@ static int s_parse_globals(mf_session_t *s, const json_t *doc, mf_diags_t *d)
     s->sample_rate = s->n_tracks && s->tracks[0].src_rate > 0 ? s->tracks[0].src_rate : 48000;
     if ((v = json_object_get(doc, "sample_rate"))) {
         long long x;
-        if (mf_sess__int(v, "sample_rate", d, 8000, 384000, &x))
+        if (mf_sess__int(v, "sample_rate", d, MF_LIMIT_RATE_MIN, MF_LIMIT_RATE_MAX, &x))
             rc = -1;
         else
             s->sample_rate = (int)x;
@@ -121,22 +101,46 @@ static int s_parse_globals(mf_session_t *s, const json_t *doc, mf_diags_t *d)
     return rc;
 }
 
+static size_t s_channel_points(const mf_channel_t *ch)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ch->n_autos; i++) n += ch->autos[i].n;
+    return n;
+}
+
+/* Each channel's points are bounded where its automation is read; this is
+ * the session's sum. */
+static void s_check_total_points(const mf_session_t *s, mf_diags_t *d)
+{
+    size_t n = s_channel_points(&s->master);
+    for (size_t i = 0; i < s->n_tracks; i++) n += s_channel_points(&s->tracks[i].ch);
+    for (size_t i = 0; i < s->n_buses; i++) n += s_channel_points(&s->buses[i]);
+    if (n > MF_LIMIT_AUTO_POINTS_TOTAL)
+        mf_diags_error(d, "", "%zu automation points in all, at most %d in a session", n,
+                       MF_LIMIT_AUTO_POINTS_TOTAL);
+}
+
 static void s_parse_document(mf_session_t *s, const json_t *doc, mf_diags_t *d)
 {
     s_check_version(doc, d);
     mf_sess__check_keys(doc, "", d, s_top_keys);
 
+    /* Too many tracks or buses are not looked into: checking them all is
+     * the work the limit is there to refuse. */
     const json_t *jt = json_object_get(doc, "tracks");
     if (!jt) {
         mf_diags_error(d, "tracks", "required (at least one track)");
         jt = NULL;
-    } else if (mf_sess__expect(jt, "tracks", d, JSON_ARRAY, "an array")) {
+    } else if (mf_sess__expect(jt, "tracks", d, JSON_ARRAY, "an array") ||
+               mf_sess__count(jt, "tracks", d, MF_LIMIT_TRACKS, "tracks")) {
         jt = NULL;
     } else if (json_array_size(jt) == 0) {
         mf_diags_error(d, "tracks", "must not be empty");
     }
     const json_t *jb = json_object_get(doc, "buses");
-    if (jb && mf_sess__expect(jb, "buses", d, JSON_ARRAY, "an array")) jb = NULL;
+    if (jb && (mf_sess__expect(jb, "buses", d, JSON_ARRAY, "an array") ||
+               mf_sess__count(jb, "buses", d, MF_LIMIT_BUSES, "buses")))
+        jb = NULL;
 
     mf_sess__parse_names(s, jt, jb, d);
     for (size_t i = 0; i < s->n_tracks; i++) mf_sess__parse_track(s, json_array_get(jt, i), i, d);
@@ -151,6 +155,7 @@ static void s_parse_document(mf_session_t *s, const json_t *doc, mf_diags_t *d)
     if ((s->metadata = json_object_get(doc, "metadata")))
         mf_sess__check_metadata(s, s->metadata, d);
 
+    s_check_total_points(s, d);
     mf_sess__check_routing(s, d);
 }
 
@@ -185,13 +190,14 @@ static mf_session_t *s_load_doc(json_t *doc, const char *path, const mf_session_
 
 mf_session_t *mf_session_load(const char *path, mf_diags_t *d)
 {
-    json_t *doc = s_read(path, d);
+    json_t *doc = mf_sess__read_document(path, d);
     return doc ? s_load_doc(doc, path, NULL, d) : NULL;
 }
 
 mf_session_t *mf_session_load_text(const char *name, const char *text,
                                    const mf_session_source_t *source, mf_diags_t *d)
 {
+    if (mf_sess__check_text_size(text, d)) return NULL;
     json_error_t err;
     json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &err);
     if (!doc) {

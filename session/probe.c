@@ -51,16 +51,42 @@ static int s_check_file(const char *resolved, const char *shown, const char *pat
     return 0;
 }
 
+/* A header's rate and length within the limits, wherever it was read (here,
+ * or by the client that sent the file to a coordinator). */
+static int s_check_header(const char *shown, const char *path, mf_diags_t *d, int rate,
+                          int64_t frames)
+{
+    if (rate < MF_LIMIT_RATE_MIN || rate > MF_LIMIT_RATE_MAX) {
+        mf_diags_error(d, path, "%s: %d Hz; sample rates from %d to %d Hz are supported", shown,
+                       rate, MF_LIMIT_RATE_MIN, MF_LIMIT_RATE_MAX);
+        return -1;
+    }
+    if (frames < 0) {
+        mf_diags_error(d, path, "%s: its header gives no length", shown);
+        return -1;
+    }
+    if ((double)frames / rate > MF_LIMIT_TIME_S) {
+        mf_diags_error(d, path, "%s: %.10g s long, at most %g s (a day)", shown,
+                       (double)frames / rate, MF_LIMIT_TIME_S);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_probe_sent(const mf_session_t *s, const char *shown, const char *path, mf_diags_t *d,
+                        int *channels, int *rate, int64_t *frames)
+{
+    char why[256] = "not among the files sent";
+    if (s->source->audio(s->source->ctx, shown, channels, rate, frames, why, sizeof why) == 0)
+        return s_check_header(shown, path, d, *rate, *frames);
+    mf_diags_error(d, path, "%s: %s", shown, why);
+    return -1;
+}
+
 int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char *shown,
                          const char *path, mf_diags_t *d, int *channels, int *rate, int64_t *frames)
 {
-    if (s->source) {
-        char why[256] = "not among the files sent";
-        if (s->source->audio(s->source->ctx, shown, channels, rate, frames, why, sizeof why) == 0)
-            return 0;
-        mf_diags_error(d, path, "%s: %s", shown, why);
-        return -1;
-    }
+    if (s->source) return s_probe_sent(s, shown, path, d, channels, rate, frames);
     if (s_check_file(resolved, shown, path, d)) return -1;
     SF_INFO info;
     memset(&info, 0, sizeof info);
@@ -82,7 +108,7 @@ int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char
     *channels = info.channels;
     *rate = info.samplerate;
     *frames = (int64_t)info.frames;
-    return 0;
+    return s_check_header(shown, path, d, *rate, *frames);
 }
 
 int mf_sess__probe_image(const mf_session_t *s, const char *resolved, const char *shown,

@@ -10,15 +10,12 @@
 #ifndef MF_SESSION_INT_H
 #define MF_SESSION_INT_H
 
+#include "mf_limits.h"
 #include "mf_session.h"
 
 #include <stddef.h>
 
 #define MF_SESS_PATH_MAX 512
-
-/* Largest position on the timeline we accept (a day), so that no later stage
- * is asked to allocate an absurd amount of audio. */
-#define MF_SESS_MAX_TIME_S 86400.0
 
 /* Paths. out gets base.key (key alone when base is empty), base[i], or
  * base["key"]. Truncated silently at MF_SESS_PATH_MAX. */
@@ -37,8 +34,23 @@ int mf_sess__number(const json_t *v, const char *path, mf_diags_t *d, double min
 int mf_sess__int(const json_t *v, const char *path, mf_diags_t *d, long long min, long long max,
                  long long *out);
 int mf_sess__bool(const json_t *v, const char *path, mf_diags_t *d, int *out);
-/* A non-empty string. */
+/* A non-empty string of at most MF_LIMIT_STRING_BYTES. */
 int mf_sess__string(const json_t *v, const char *path, mf_diags_t *d, const char **out);
+/* The same, at most max bytes; what says what the string is for, in the
+ * error ("names become file names"). */
+int mf_sess__string_max(const json_t *v, const char *path, mf_diags_t *d, size_t max,
+                        const char *what, const char **out);
+/* An array of at most max items: reports "1025 tracks, at most 1024" (items
+ * names what is counted) and returns -1 when longer. */
+int mf_sess__count(const json_t *array, const char *path, mf_diags_t *d, size_t max,
+                   const char *items);
+
+/* A document read from a file, refused unread beyond MF_LIMIT_DOC_BYTES and
+ * checked for size while it is read (a file may grow, or be a pipe). NULL
+ * after reporting why. */
+json_t *mf_sess__read_document(const char *path, mf_diags_t *d);
+/* The same check for a document's text given whole. */
+int mf_sess__check_text_size(const char *text, mf_diags_t *d);
 int mf_sess__expect(const json_t *v, const char *path, mf_diags_t *d, int type, const char *what);
 
 /* Warns about every key of obj not in known (NULL-terminated), suggesting
@@ -101,6 +113,9 @@ int mf_sess__parse_track(mf_session_t *s, const json_t *j, size_t i, mf_diags_t 
 int mf_sess__parse_bus(mf_session_t *s, const json_t *j, size_t i, mf_diags_t *d);
 int mf_sess__parse_master(mf_session_t *s, const json_t *j, mf_diags_t *d);
 void mf_sess__channel_fini(mf_channel_t *ch);
+/* Where a track's region ends on the timeline: start_s plus what it plays of
+ * its file (trim.length_s, or to the file's end). */
+double mf_sess__region_end(const mf_track_t *t);
 /* A reference to a name: looks it up and reports "unknown bus" and friends.
  * want_* say which kinds are acceptable. */
 mf_ref_t mf_sess__ref(const mf_session_t *s, const json_t *v, const char *path, mf_diags_t *d,

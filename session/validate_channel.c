@@ -53,7 +53,8 @@ static char *s_parse_name(const mf_session_t *s, const json_t *j, const char *pa
         mf_diags_error(d, p, "required");
         return NULL;
     }
-    if (mf_sess__string(v, p, d, &name)) return NULL;
+    if (mf_sess__string_max(v, p, d, MF_LIMIT_NAME_BYTES, "names become file names", &name))
+        return NULL;
     if (strcmp(name, "master") == 0) {
         mf_diags_error(d, p, "\"master\" is reserved for the master bus");
         return NULL;
@@ -137,7 +138,9 @@ static int s_parse_inserts(mf_session_t *s, mf_channel_t *ch, mf_ref_t self, con
 {
     char p[MF_SESS_PATH_MAX], ip[MF_SESS_PATH_MAX];
     mf_sess__path_key(p, path, "inserts");
-    if (mf_sess__expect(j, p, d, JSON_ARRAY, "an array")) return -1;
+    if (mf_sess__expect(j, p, d, JSON_ARRAY, "an array") ||
+        mf_sess__count(j, p, d, MF_LIMIT_INSERTS, "inserts"))
+        return -1;
     int rc = 0;
     ch->n_inserts = json_array_size(j);
     ch->inserts = calloc(ch->n_inserts ? ch->n_inserts : 1, sizeof *ch->inserts);
@@ -209,7 +212,9 @@ static int s_parse_sends(mf_session_t *s, mf_channel_t *ch, mf_ref_t self, const
 {
     char p[MF_SESS_PATH_MAX], sp[MF_SESS_PATH_MAX];
     mf_sess__path_key(p, path, "sends");
-    if (mf_sess__expect(j, p, d, JSON_ARRAY, "an array")) return -1;
+    if (mf_sess__expect(j, p, d, JSON_ARRAY, "an array") ||
+        mf_sess__count(j, p, d, MF_LIMIT_SENDS, "sends"))
+        return -1;
     int rc = 0;
     ch->n_sends = json_array_size(j);
     ch->sends = calloc(ch->n_sends ? ch->n_sends : 1, sizeof *ch->sends);
@@ -247,7 +252,7 @@ static int s_parse_strip(mf_session_t *s, mf_channel_t *ch, mf_ref_t self, const
     const json_t *jsends = NULL;
     if (self.kind != MF_REF_MASTER && (jsends = json_object_get(j, "sends"))) {
         if (s_parse_sends(s, ch, self, jsends, path, d)) rc = -1;
-        if (!json_is_array(jsends)) jsends = NULL;
+        if (!json_is_array(jsends) || json_array_size(jsends) > MF_LIMIT_SENDS) jsends = NULL;
     }
     if (self.kind != MF_REF_MASTER && (v = json_object_get(j, "output"))) {
         mf_sess__path_key(p, path, "output");
@@ -278,12 +283,12 @@ static int s_parse_trim(mf_track_t *t, const json_t *j, const char *path, mf_dia
     const json_t *v;
     if ((v = json_object_get(j, "from_s"))) {
         mf_sess__path_key(q, p, "from_s");
-        if (mf_sess__number(v, q, d, 0.0, MF_SESS_MAX_TIME_S, 0, &t->trim_from_s)) rc = -1;
+        if (mf_sess__number(v, q, d, 0.0, MF_LIMIT_TIME_S, 0, &t->trim_from_s)) rc = -1;
     }
     if ((v = json_object_get(j, "length_s")) && !json_is_null(v)) {
         mf_sess__path_key(q, p, "length_s");
         double len;
-        if (mf_sess__number(v, q, d, 0.0, MF_SESS_MAX_TIME_S, 0, &len)) {
+        if (mf_sess__number(v, q, d, 0.0, MF_LIMIT_TIME_S, 0, &len)) {
             rc = -1;
         } else if (len <= 0.0) {
             mf_diags_error(d, q, "must be > 0 (got %.10g); null plays to the end", len);
@@ -319,6 +324,28 @@ static int s_parse_file(mf_session_t *s, mf_track_t *t, const json_t *j, const c
     return 0;
 }
 
+static double s_played_s(const mf_track_t *t)
+{
+    if (t->src_rate <= 0) return 0;
+    double left = (double)t->src_frames / t->src_rate - t->trim_from_s;
+    if (left < 0) left = 0;
+    return t->trim_length_s > 0 && t->trim_length_s < left ? t->trim_length_s : left;
+}
+
+double mf_sess__region_end(const mf_track_t *t)
+{
+    return t->start_s + s_played_s(t);
+}
+
+static int s_check_region_end(const mf_track_t *t, const char *path, mf_diags_t *d)
+{
+    const double end = mf_sess__region_end(t);
+    if (end <= MF_LIMIT_TIME_S) return 0;
+    mf_diags_error(d, path, "the region ends at %.10g s (start_s + %.10g s played), at most %g s",
+                   end, s_played_s(t), MF_LIMIT_TIME_S);
+    return -1;
+}
+
 int mf_sess__parse_track(mf_session_t *s, const json_t *j, size_t i, mf_diags_t *d)
 {
     if (!json_is_object(j)) return -1; /* reported with the names */
@@ -335,7 +362,7 @@ int mf_sess__parse_track(mf_session_t *s, const json_t *j, size_t i, mf_diags_t 
     const json_t *v;
     if ((v = json_object_get(j, "start_s"))) {
         mf_sess__path_key(p, path, "start_s");
-        if (mf_sess__number(v, p, d, 0.0, MF_SESS_MAX_TIME_S, 0, &t->start_s)) rc = -1;
+        if (mf_sess__number(v, p, d, 0.0, MF_LIMIT_TIME_S, 0, &t->start_s)) rc = -1;
     }
     if ((v = json_object_get(j, "trim"))) {
         if (s_parse_trim(t, v, path, d)) {
@@ -354,6 +381,7 @@ int mf_sess__parse_track(mf_session_t *s, const json_t *j, size_t i, mf_diags_t 
             }
         }
     }
+    if (file_ok && s_check_region_end(t, path, d)) rc = -1;
     if ((v = json_object_get(j, "mute"))) {
         mf_sess__path_key(p, path, "mute");
         if (mf_sess__bool(v, p, d, &t->mute)) rc = -1;

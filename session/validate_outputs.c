@@ -31,7 +31,9 @@ int mf_sess__parse_stems(mf_session_t *s, const json_t *j, mf_diags_t *d)
             }
         return 0;
     }
-    if (mf_sess__expect(j, "stems", d, JSON_ARRAY, "an array")) return -1;
+    if (mf_sess__expect(j, "stems", d, JSON_ARRAY, "an array") ||
+        mf_sess__count(j, "stems", d, MF_LIMIT_STEMS, "stems"))
+        return -1;
     size_t n = json_array_size(j);
     s->stems = calloc(n ? n : 1, sizeof *s->stems);
     if (!s->stems) abort();
@@ -145,7 +147,8 @@ int mf_sess__check_mastering(const mf_session_t *s, const json_t *j, mf_diags_t 
         rc = -1;
     }
     if ((v = json_object_get(j, "inserts"))) {
-        if (mf_sess__expect(v, "mastering.inserts", d, JSON_ARRAY, "an array")) {
+        if (mf_sess__expect(v, "mastering.inserts", d, JSON_ARRAY, "an array") ||
+            mf_sess__count(v, "mastering.inserts", d, MF_LIMIT_INSERTS, "inserts")) {
             rc = -1;
         } else {
             for (size_t i = 0; i < json_array_size(v); i++) {
@@ -304,7 +307,7 @@ static int s_check_output(const json_t *j, const char *path, mf_diags_t *d)
         long long x;
         if (mp3) {
             if (s_int_in(v, p, d, mp3_sr, sizeof mp3_sr / sizeof mp3_sr[0])) rc = -1;
-        } else if (mf_sess__int(v, p, d, 8000, 384000, &x)) {
+        } else if (mf_sess__int(v, p, d, MF_LIMIT_RATE_MIN, MF_LIMIT_RATE_MAX, &x)) {
             rc = -1;
         } else if (opus && x != 48000) {
             mf_diags_warn(d, p, "Opus always runs at 48000 Hz; this rate is ignored");
@@ -324,7 +327,7 @@ static int s_check_output(const json_t *j, const char *path, mf_diags_t *d)
     if ((v = json_object_get(j, "name"))) {
         mf_sess__path_key(p, path, "name");
         const char *name;
-        if (mf_sess__string(v, p, d, &name)) {
+        if (mf_sess__string_max(v, p, d, MF_LIMIT_NAME_BYTES, "names become file names", &name)) {
             rc = -1;
         } else if (strchr(name, '/')) {
             mf_diags_error(d, p, "is a file name and must not contain '/'");
@@ -336,7 +339,9 @@ static int s_check_output(const json_t *j, const char *path, mf_diags_t *d)
 
 int mf_sess__check_outputs(const json_t *j, mf_diags_t *d)
 {
-    if (mf_sess__expect(j, "outputs", d, JSON_ARRAY, "an array")) return -1;
+    if (mf_sess__expect(j, "outputs", d, JSON_ARRAY, "an array") ||
+        mf_sess__count(j, "outputs", d, MF_LIMIT_OUTPUTS, "outputs"))
+        return -1;
     int rc = 0;
     for (size_t i = 0; i < json_array_size(j); i++) {
         char p[MF_SESS_PATH_MAX];
@@ -413,8 +418,14 @@ int mf_sess__check_metadata(const mf_session_t *s, const json_t *j, mf_diags_t *
     const json_t *v;
     for (size_t i = 0; s_text_keys[i]; i++)
         if ((v = json_object_get(j, s_text_keys[i]))) {
+            /* The title names the deliverables; the rest is tag text. */
+            const int title = strcmp(s_text_keys[i], "title") == 0;
             mf_sess__path_key(p, "metadata", s_text_keys[i]);
-            if (mf_sess__string(v, p, d, &str)) rc = -1;
+            if (mf_sess__string_max(v, p, d, title ? MF_LIMIT_NAME_BYTES : MF_LIMIT_TEXT_BYTES,
+                                    title ? "the title names the deliverables"
+                                          : "tags and CUE sheets carry at most that",
+                                    &str))
+                rc = -1;
         }
     static const char *const nums[] = {"track", "disc", "year"};
     static const long long hi[] = {999, 99, 9999};
