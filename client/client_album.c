@@ -119,11 +119,31 @@ static mf_err_t s_collect(const mf_album_t *a, mf_store_t *st, album_sources_t *
     return err;
 }
 
+/* Every audio file the album names, checked whole before anything is
+ * uploaded: each nested session's files, and the mix files. */
+static mf_err_t s_check_files(const mf_album_t *a)
+{
+    int bad = 0;
+    for (size_t k = 0; k < a->n_tracks; k++) {
+        const mf_album_track_t *t = &a->tracks[k];
+        if (t->s) {
+            bad |= mf_client__check_sources(t->s) != MF_OK;
+            continue;
+        }
+        char what[1024];
+        snprintf(what, sizeof what, "tracks[%zu].mix (%s)", k, t->mix);
+        bad |= mf_client__check_audio(a->path, what, t->mix_path) != 0;
+    }
+    return bad ? MF_ERR_INVALID : MF_OK;
+}
+
 mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priority, uint64_t *job)
 {
+    mf_err_t err = s_check_files(a);
+    if (err != MF_OK) return err;
     album_sources_t as = {0};
     char *doc = json_dumps(a->doc, JSON_COMPACT | JSON_SORT_KEYS);
-    mf_err_t err = doc ? s_collect(a, mf_client__store(c), &as) : MF_ERR_NOMEM;
+    err = doc ? s_collect(a, mf_client__store(c), &as) : MF_ERR_NOMEM;
     if (err == MF_OK && !(as.ptrs = calloc(as.n + 1, sizeof *as.ptrs))) err = MF_ERR_NOMEM;
     for (size_t i = 0; err == MF_OK && i < as.n; i++) as.ptrs[i] = &as.refs[i];
     if (err == MF_OK)

@@ -38,6 +38,28 @@ static void s_draw(const Mixfarm__JobStatus *j)
             j->eta_s);
 }
 
+/* The length of "source " followed by this many hex digits: how a task
+ * names the blob of a source file whose content is wrong (worker/). */
+#define SOURCE_HEX 12
+
+/* A job that failed because of a source file this client sent: the error
+ * names the file as its document writes it, and it is bad input (exit 2).
+ * Any other failure is reported as the coordinator put it. */
+static mf_err_t s_report_failure(const mf_client_t *c, uint64_t job, const char *error)
+{
+    for (const char *at = strstr(error, "source "); at; at = strstr(at + 1, "source ")) {
+        const char *hex = at + 7, *doc = NULL;
+        if (strspn(hex, "0123456789abcdef") < SOURCE_HEX || strncmp(hex + SOURCE_HEX, ": ", 2))
+            continue;
+        const char *name = mf_client__source_name(c, hex, SOURCE_HEX, &doc);
+        if (!name) continue;
+        mf_error("%s: %s: %s", doc, name, hex + SOURCE_HEX + 2);
+        return MF_ERR_INVALID;
+    }
+    mf_error("job %llu failed: %s", (unsigned long long)job, error);
+    return MF_ERR_TASK;
+}
+
 mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show)
 {
     int drawn = 0;
@@ -57,10 +79,10 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show)
               : !strcmp(j->state, "failed")    ? MF_ERR_TASK
               : !strcmp(j->state, "cancelled") ? MF_ERR_CANCELLED
                                                : MF_ERR__COUNT;
-        if (err == MF_ERR_TASK) mf_error("job %llu failed: %s", (unsigned long long)job, j->error);
+        if (err == MF_ERR_TASK) err = s_report_failure(c, job, j->error);
         if (err == MF_ERR_CANCELLED) mf_error("job %llu was cancelled", (unsigned long long)job);
         mixfarm__envelope__free_unpacked(rep, NULL);
-        if (err != MF_ERR__COUNT) {
+        if (err != MF_ERR__COUNT) { /* done, failed or cancelled */
             if (drawn) fputc('\n', stderr);
             return err;
         }
@@ -160,6 +182,7 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
     if (err == MF_OK) err = failed;
     mf_xfer_free(&x);
+    mf_debug("job %llu: %zu outputs fetched", (unsigned long long)job, r->n_outputs);
     mf_outdir_t *o = err == MF_OK ? mf_outdir_open(outdir) : NULL;
     if (err == MF_OK && !o) err = MF_ERR_IO;
     for (size_t i = 0; err == MF_OK && i < r->n_outputs; i++) {

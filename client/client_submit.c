@@ -105,24 +105,39 @@ static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *o
     return err;
 }
 
-/* Remembers the first failure, including one reported before the call returned. */
+typedef struct {
+    mf_client_t *client;
+    mf_err_t first; /* the first failure */
+} uploads_t;
+
+/* Remembers the first failure, including one reported before the call
+ * returned, and says which file it was (the coordinator's reason, when it
+ * refused the upload, is on the line before). */
 static void s_uploaded(void *ctx, const mf_hash_t *hash, mf_err_t err)
 {
-    mf_err_t *first = ctx;
+    uploads_t *up = ctx;
     if (err == MF_OK) return;
-    mf_error("uploading %.12s: %s", hash->hex, mf_strerror(err));
-    if (*first == MF_OK) *first = err;
+    const char *doc = NULL;
+    const char *name = mf_client__source_name(up->client, hash->hex, MF_HASH_HEX, &doc);
+    if (name)
+        mf_error("%s: %s: cannot upload it: %s", doc, name, mf_strerror(err));
+    else
+        mf_error("uploading %.12s: %s", hash->hex, mf_strerror(err));
+    if (up->first == MF_OK) up->first = err;
 }
 
 /* Asks which blobs the coordinator lacks and uploads those. */
-static mf_err_t s_upload(mf_client_t *c, const sources_t *src)
+/* Uploads what the coordinator lacks of the sources and of extra (the
+ * document as a blob, or NULL). */
+static mf_err_t s_upload(mf_client_t *c, const sources_t *src, const mf_hash_t *extra)
 {
     Mixfarm__BlobHave have = MIXFARM__BLOB_HAVE__INIT;
-    char **hashes = calloc(src->n + 1, sizeof *hashes);
+    char **hashes = calloc(src->n + 2, sizeof *hashes);
     if (!hashes) return MF_ERR_NOMEM;
     for (size_t i = 0; i < src->n; i++) hashes[i] = (char *)src->hashes[i].hex;
     have.hashes = hashes;
     have.n_hashes = src->n;
+    if (extra) hashes[have.n_hashes++] = (char *)extra->hex;
     Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep;
     req.body_case = MIXFARM__ENVELOPE__BODY_BLOB_HAVE;
     req.blob_have = &have;
@@ -130,18 +145,18 @@ static mf_err_t s_upload(mf_client_t *c, const sources_t *src)
     free(hashes);
     if (err != MF_OK) return err;
     mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
-    mf_err_t failed = MF_OK;
+    uploads_t up = {.client = c, .first = MF_OK};
     if (!x) err = MF_ERR_NOMEM;
     for (size_t i = 0; x && i < rep->blob_have_reply->n_missing; i++) {
         mf_hash_t h;
         if (!mf_hash_valid(rep->blob_have_reply->missing[i])) continue;
         memcpy(h.hex, rep->blob_have_reply->missing[i], MF_HASH_HEX);
-        mf_xfer_put(x, &h, s_uploaded, &failed);
+        mf_xfer_put(x, &h, s_uploaded, &up);
     }
     if (x && rep->blob_have_reply->n_missing)
         mf_info("uploading %zu of %zu source files", rep->blob_have_reply->n_missing, src->n);
     if (x && mf_xfer_pending(x)) err = mf_xfer_wait(x, UPLOAD_TIMEOUT_MS);
-    if (err == MF_OK) err = failed;
+    if (err == MF_OK) err = up.first;
     mf_xfer_free(&x);
     mixfarm__envelope__free_unpacked(rep, NULL);
     return err;
@@ -158,6 +173,16 @@ static char *s_read_text(const char *path)
     return buf;
 }
 
+/* The document's bytes as a blob of the client's store. */
+static mf_err_t s_put_text(mf_store_t *s, const char *text, mf_hash_t *h)
+{
+    mf_blob_writer_t *w = mf_blob_writer_new(s);
+    mf_err_t err = w ? mf_blob_writer_write(w, text, strlen(text)) : MF_ERR_IO;
+    if (err == MF_OK) return mf_blob_writer_commit(w, h);
+    if (w) mf_blob_writer_abort(w);
+    return err;
+}
+
 static const char *s_base(const char *path)
 {
     const char *sl = strrchr(path, '/');
@@ -169,12 +194,19 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
                                int priority, uint64_t *job)
 {
     sources_t src = {.ptrs = refs, .hashes = (mf_hash_t *)hashes, .n = n};
-    mf_err_t err = s_upload(c, &src);
+    mf_err_t err = MF_OK;
+    for (size_t i = 0; err == MF_OK && i < n; i++)
+        err = mf_client__name_source(c, &hashes[i], path, refs[i]->path);
+    const int as_blob = strlen(doc) > MF_DOC_INLINE;
+    mf_hash_t doc_hash;
+    if (err == MF_OK && as_blob) err = s_put_text(mf_client__store(c), doc, &doc_hash);
+    if (err == MF_OK) err = s_upload(c, &src, as_blob ? &doc_hash : NULL);
     Mixfarm__Envelope *rep = NULL;
     if (err == MF_OK) {
         Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
         sub.name = (char *)s_base(path);
-        sub.document = (char *)doc;
+        sub.document = as_blob ? "" : (char *)doc;
+        sub.document_hash = as_blob ? doc_hash.hex : "";
         sub.sources = refs;
         sub.n_sources = n;
         sub.priority = priority;
@@ -189,7 +221,9 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
             fprintf(stderr, "mixfarm: %s: %s\n", path, r->problems[i]);
         if (!r->job) {
             mf_error("%s: the coordinator refused the job: %s", path, r->error);
-            err = MF_ERR_INVALID;
+            /* Problems are the input's (exit 2); none: the farm's (a full
+             * disk at the coordinator: exit 1). */
+            err = r->n_problems ? MF_ERR_INVALID : MF_ERR_IO;
         }
         *job = r->job;
     }
@@ -197,11 +231,30 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
     return err;
 }
 
+/* Each track's source by its track, so that a task's error about its blob
+ * names the file (the other sources are named by their path in
+ * mf_client__submit_doc). */
+static mf_err_t s_name_tracks(mf_client_t *c, const mf_session_t *s, const sources_t *src)
+{
+    mf_err_t err = MF_OK;
+    for (size_t i = 0; err == MF_OK && i < s->n_tracks && i < src->n; i++) {
+        char name[1024];
+        snprintf(name, sizeof name, "tracks[%zu] \"%s\" (%s)", i, s->tracks[i].ch.name,
+                 src->refs[i].path);
+        err = mf_client__name_source(c, &src->hashes[i], s->path, name);
+    }
+    return err;
+}
+
 mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job)
 {
+    /* Before any hashing or upload: a short file is the user's to fix. */
+    mf_err_t err = mf_client__check_sources(s);
+    if (err != MF_OK) return err;
     sources_t src;
     char *doc = s_read_text(s->path);
-    mf_err_t err = doc ? s_collect(s, mf_client__store(c), &src) : MF_ERR_IO;
+    err = doc ? s_collect(s, mf_client__store(c), &src) : MF_ERR_IO;
+    if (err == MF_OK) err = s_name_tracks(c, s, &src);
     if (err == MF_OK)
         err = mf_client__submit_doc(c, s->path, doc, src.ptrs, src.hashes, src.n, priority, job);
     if (doc) s_sources_fini(&src);

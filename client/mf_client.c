@@ -11,12 +11,20 @@
  * unreachable; MIXFARM_TIMEOUT_MS overrides it. */
 #define CALL_TIMEOUT_MS 5000
 
+typedef struct {
+    mf_hash_t hash;
+    char *doc;  /* the document that names it */
+    char *name; /* "tracks[2] \"Kick\" (audio/kick.wav)" */
+} source_name_t;
+
 struct mf_client {
     void *sock;
     int timeout_ms;
     char *endpoint;
     mf_store_t *local;
     mf_curve_watch_t *watch; /* remote only */
+    source_name_t *names;    /* what each source sent is called, for errors */
+    size_t n_names;
 };
 
 mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local)
@@ -60,6 +68,11 @@ void mf_client_free(mf_client_t **cp)
     if (!cp || !*cp) return;
     mf_curve_watch_free(&(*cp)->watch);
     if ((*cp)->sock) zmq_close((*cp)->sock);
+    for (size_t i = 0; i < (*cp)->n_names; i++) {
+        free((*cp)->names[i].doc);
+        free((*cp)->names[i].name);
+    }
+    free((*cp)->names);
     free((*cp)->endpoint);
     free(*cp);
     *cp = NULL;
@@ -77,6 +90,38 @@ void *mf_client__socket(mf_client_t *c)
 mf_store_t *mf_client__store(mf_client_t *c)
 {
     return c->local;
+}
+
+mf_err_t mf_client__name_source(mf_client_t *c, const mf_hash_t *h, const char *doc,
+                                const char *name)
+{
+    for (size_t i = 0; i < c->n_names; i++)
+        if (!strcmp(c->names[i].hash.hex, h->hex)) return MF_OK; /* the first name stays */
+    source_name_t *n = realloc(c->names, (c->n_names + 1) * sizeof *n);
+    if (!n) return MF_ERR_NOMEM;
+    c->names = n;
+    source_name_t *it = &c->names[c->n_names];
+    it->hash = *h;
+    it->doc = strdup(doc);
+    it->name = strdup(name);
+    if (!it->doc || !it->name) {
+        free(it->doc);
+        free(it->name);
+        return MF_ERR_NOMEM;
+    }
+    c->n_names++;
+    return MF_OK;
+}
+
+const char *mf_client__source_name(const mf_client_t *c, const char *prefix, size_t n,
+                                   const char **doc)
+{
+    for (size_t i = 0; i < c->n_names; i++) {
+        if (strncmp(c->names[i].hash.hex, prefix, n) != 0) continue;
+        *doc = c->names[i].doc;
+        return c->names[i].name;
+    }
+    return NULL;
 }
 
 mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,

@@ -33,16 +33,20 @@ const char *mf_client_endpoint(const mf_client_t *c);
 mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
                         Mixfarm__Envelope **reply);
 
-/* Submits a session validated locally (s, loaded from its file): its audio
- * is uploaded as blobs where the coordinator lacks them. On refusal the
- * coordinator's problems are printed as "mixfarm: FILE: ..." and
- * MF_ERR_INVALID is returned. */
+/* Submits a session validated locally (s, loaded from its file): every
+ * audio file is first checked whole where it is (MF_ERR_INVALID, each short
+ * one named), then uploaded as a blob where the coordinator lacks it. On
+ * refusal the coordinator's problems are printed as "mixfarm: FILE: ..." and
+ * MF_ERR_INVALID is returned; a refusal with no problem in the input (its
+ * disk is full) is MF_ERR_IO. */
 mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job);
 /* The same for an album (mf_album.h): its nested sessions, their files,
  * the mix files and the cover go over as sources. */
 mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priority, uint64_t *job);
 /* Polls the job until it ends, drawing progress on stderr when show is set.
  * Returns MF_OK when done, MF_ERR_TASK when it failed (error printed),
+ * MF_ERR_INVALID when it failed on a source file this client submitted
+ * (truncated, corrupt: the error names the file and its track),
  * MF_ERR_CANCELLED when cancelled. */
 mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show);
 /* Fetches a finished job's outputs into outdir. On success *summary (if

@@ -19,7 +19,7 @@ typedef struct {
     int64_t frames; /* -1 for a file that is not audio */
     int rate, channels, bits;
     json_t *meta;  /* an encoded file's manifest fields, or NULL */
-    mf_hash_t sha; /* a raw file's: its blob's name, the SHA-256 of the same bytes */
+    mf_hash_t sha; /* a raw file's: hashed as it was copied */
 } staged_t;
 
 struct mf_outdir {
@@ -121,6 +121,19 @@ static void s_quantize(dither_t *d, const float *in, int *out, size_t n, int bit
     }
 }
 
+/* Says why a file of the render could not be written, naming it as it
+ * would have appeared in OUTDIR: the system's reason (ENOSPC: "No space
+ * left on device") when there is one, else libsndfile's. */
+static mf_err_t s_write_failed(const mf_outdir_t *o, const char *rel, int saved_errno,
+                               const char *detail)
+{
+    mf_error("%s/%s: cannot write: %s", o->dir, rel,
+             saved_errno ? strerror(saved_errno)
+             : detail    ? detail
+                         : "input/output error");
+    return MF_ERR_IO;
+}
+
 static mf_err_t s_stage(mf_outdir_t *o, staged_t f)
 {
     staged_t *fs = realloc(o->files, (o->n + 1) * sizeof *fs);
@@ -148,32 +161,37 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
     float *buf = malloc(sizeof(float) * 2 * BLOCK);
     int *ibuf = bits < 32 ? malloc(sizeof(int) * 2 * BLOCK) : NULL;
     dither_t d = {0x9E3779B97F4A7C15ull};
-    if (!path || !buf || (bits < 32 && !ibuf) || s_mkdirs(o->stage, relpath) != 0) {
-        err = MF_ERR_IO;
+    if (!path || !buf || (bits < 32 && !ibuf)) {
+        err = MF_ERR_NOMEM;
         goto done;
     }
+    if (s_mkdirs(o->stage, relpath) != 0) {
+        err = s_write_failed(o, relpath, errno, NULL);
+        goto done;
+    }
+    errno = 0; /* libsndfile keeps its own error; errno says the system's */
     sf = s_open(path, info->channels, info->rate, frames, format, bits);
     if (!sf) {
-        mf_error("%s/%s: %s", o->dir, relpath, sf_strerror(NULL));
-        err = MF_ERR_IO;
+        err = s_write_failed(o, relpath, errno, sf_strerror(NULL));
         goto done;
     }
     for (int64_t t = 0; t < frames && err == MF_OK; t += BLOCK) {
         size_t n = (size_t)(frames - t < BLOCK ? frames - t : BLOCK);
         err = mf_pcm_reader_read_span(r, t, n, buf);
         sf_count_t wrote = 0;
+        errno = 0;
         if (err == MF_OK && ibuf) {
             s_quantize(&d, buf, ibuf, n * (size_t)info->channels, bits);
             wrote = sf_writef_int(sf, ibuf, (sf_count_t)n);
         } else if (err == MF_OK) {
             wrote = sf_writef_float(sf, buf, (sf_count_t)n);
         }
-        if (err == MF_OK && wrote != (sf_count_t)n) {
-            mf_error("%s/%s: %s", o->dir, relpath, sf_strerror(sf));
-            err = MF_ERR_IO;
-        }
+        if (err == MF_OK && wrote != (sf_count_t)n)
+            err = s_write_failed(o, relpath, errno, sf_strerror(sf));
     }
-    if (sf_close(sf) != 0 && err == MF_OK) err = MF_ERR_IO;
+    errno = 0;
+    /* Closing writes the header's final sizes: it can fail on a full disk too. */
+    if (sf_close(sf) != 0 && err == MF_OK) err = s_write_failed(o, relpath, errno, NULL);
     if (err == MF_OK) {
         staged_t f = {.rel = strdup(relpath),
                       .frames = frames,
@@ -202,23 +220,43 @@ mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_stor
     return err;
 }
 
+/* Copies the blob at src to path (in the staging folder), hashing the bytes
+ * on the way for the manifest (a blob's name is not always their hash: a
+ * task's output is named after the task). */
+static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *src, const char *path,
+                       mf_hash_t *sha)
+{
+    FILE *in = fopen(src, "rb");
+    if (!in) {
+        mf_error("%s: reading the fetched blob for %s: %s", src, relpath, strerror(errno));
+        return MF_ERR_IO;
+    }
+    FILE *out = s_mkdirs(o->stage, relpath) == 0 ? fopen(path, "wb") : NULL;
+    int saved = out ? 0 : errno;
+    char buf[1 << 16];
+    size_t n;
+    mf_hasher_t *h = mf_hasher_new();
+    if (!h) saved = ENOMEM;
+    while (out && !saved && (n = fread(buf, 1, sizeof buf, in)) > 0) {
+        mf_hasher_update(h, buf, n);
+        if (fwrite(buf, 1, n, out) != n) saved = errno;
+    }
+    if (h) mf_hasher_final(h, sha);
+    mf_hasher_free(&h);
+    if (!saved && ferror(in)) saved = errno;
+    fclose(in);
+    if (out && fclose(out) != 0 && !saved) saved = errno; /* the last buffer lands here */
+    return saved ? s_write_failed(o, relpath, saved, NULL) : MF_OK;
+}
+
 mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                              const mf_hash_t *blob, const char *format)
 {
     char *src = mf_store_path(s, blob), *path = s_fmt("%s/%s", o->stage, relpath);
-    FILE *in = src ? fopen(src, "rb") : NULL, *out = NULL;
-    mf_err_t err = in && path && s_mkdirs(o->stage, relpath) == 0 && (out = fopen(path, "wb"))
-                       ? MF_OK
-                       : MF_ERR_IO;
-    char buf[1 << 16];
-    size_t n;
-    while (err == MF_OK && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) err = MF_ERR_IO;
-    if (in) fclose(in);
-    if (out && fclose(out) != 0) err = MF_ERR_IO;
-    if (err != MF_OK) mf_error("%s/%s: cannot write it", o->dir, relpath);
+    mf_hash_t sha;
+    mf_err_t err = src && path ? s_copy(o, relpath, src, path, &sha) : MF_ERR_NOMEM;
     if (err == MF_OK) {
-        staged_t f = {.rel = strdup(relpath), .frames = -1, .sha = *blob};
+        staged_t f = {.rel = strdup(relpath), .frames = -1, .sha = sha};
         snprintf(f.format, sizeof f.format, "%s", format);
         err = s_stage(o, f);
     }
@@ -233,7 +271,7 @@ static json_t *s_file_entry(const char *stage, const staged_t *f)
     struct stat st;
     mf_hash_t h;
     json_t *e = NULL;
-    if (f->sha.hex[0]) h = f->sha; /* not read again (the fetch verified it) */
+    if (f->sha.hex[0]) h = f->sha; /* not read again */
     if (path && stat(path, &st) == 0 && (f->sha.hex[0] || mf_hash_file(path, &h) == 0))
         e = json_pack("{s:s,s:I,s:s,s:s}", "path", f->rel, "size", (json_int_t)st.st_size, "sha256",
                       h.hex, "format", f->format);
@@ -264,10 +302,11 @@ static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
     json_t *m = json_pack("{s:i,s:s,s:s,s:o}", "mixfarm", 1, "session", session_name, "version",
                           MF_VERSION, "files", files);
     char *path = s_fmt("%s/%s", o->stage, "manifest.json");
+    errno = 0;
     int rc = m && path ? json_dump_file(m, path, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
     json_decref(m);
     free(path);
-    return rc == 0 ? MF_OK : MF_ERR_IO;
+    return rc == 0 ? MF_OK : s_write_failed(o, "manifest.json", errno, NULL);
 }
 
 static mf_err_t s_move(mf_outdir_t *o, const char *rel)

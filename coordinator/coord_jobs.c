@@ -268,19 +268,47 @@ static void s_submit_reply(coord_t *c, const mf_peer_t *peer, uint64_t job, cons
     free(lines);
 }
 
+/* A document sent as a blob (Submit.document_hash): its text, malloc'd, or
+ * NULL when it is missing, too large or not text. */
+static char *s_document_blob(coord_t *c, const char *hex)
+{
+    mf_hash_t h;
+    if (!mf_hash_valid(hex)) return NULL;
+    memcpy(h.hex, hex, MF_HASH_HEX);
+    const int64_t size = mf_store_size(c->store, &h);
+    char *path = size >= 0 && size <= (int64_t)MF_DOC_MAX ? mf_store_path(c->store, &h) : NULL;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    char *text = f ? malloc((size_t)size + 1) : NULL;
+    if (text && fread(text, 1, (size_t)size, f) == (size_t)size && !memchr(text, 0, (size_t)size)) {
+        text[size] = 0;
+    } else {
+        free(text);
+        text = NULL;
+    }
+    if (f) fclose(f);
+    free(path);
+    return text;
+}
+
 void mf_coord_on_submit(coord_t *c, const mf_peer_t *peer, const Mixfarm__Submit *m)
 {
-    if (strlen(m->document) > MF_DOC_MAX || m->n_sources > MAX_SOURCES || !m->name[0]) {
+    char *blob_doc = m->document_hash[0] ? s_document_blob(c, m->document_hash) : NULL;
+    if (m->document_hash[0] && !blob_doc) {
+        s_submit_reply(c, peer, 0, NULL, "the document's blob is missing, too large or not text");
+        return;
+    }
+    const char *document = blob_doc ? blob_doc : m->document;
+    if (strlen(document) > MF_DOC_MAX || m->n_sources > MAX_SOURCES || !m->name[0]) {
         s_submit_reply(c, peer, 0, NULL, "submission too large or unnamed");
+        free(blob_doc);
         return;
     }
     json_t *sources = s_sources_json(m);
     char *text = sources ? json_dumps(sources, JSON_COMPACT) : NULL;
     mf_diags_t d;
     mf_diags_init(&d, m->name);
-    uint64_t id =
-        text ? mf_journal_add_job(c->journal, m->name, m->document, text, m->priority) : 0;
-    job_t *j = id ? s_make_job(c, id, m->name, m->document, sources, m->priority, &d) : NULL;
+    uint64_t id = text ? mf_journal_add_job(c->journal, m->name, document, text, m->priority) : 0;
+    job_t *j = id ? s_make_job(c, id, m->name, document, sources, m->priority, &d) : NULL;
     if (j) {
         mf_info("job %llu (%s): %zu tasks, priority %d", (unsigned long long)id, j->name,
                 j->plan->n_tasks, j->priority);
@@ -289,9 +317,13 @@ void mf_coord_on_submit(coord_t *c, const mf_peer_t *peer, const Mixfarm__Submit
     } else if (id) {
         mf_journal_job_state(c->journal, id, "failed", "invalid session");
     }
-    s_submit_reply(c, peer, j ? id : 0, &d, j ? NULL : id ? "invalid session" : "journal error");
+    char journal_error[600];
+    snprintf(journal_error, sizeof journal_error, "cannot record it: %s",
+             mf_journal_error(c->journal));
+    s_submit_reply(c, peer, j ? id : 0, &d, j ? NULL : id ? "invalid session" : journal_error);
     mf_diags_fini(&d);
     free(text);
+    free(blob_doc);
     json_decref(sources);
 }
 

@@ -5,12 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
+
+/* A new job needs at least this much room on the state folder's disk. */
+#define MIN_FREE_BYTES (1024 * 1024ULL)
 
 struct mf_journal {
     sqlite3 *db;
     sqlite3_stmt *add_job, *job_state, *task, *action_get, *action_put;
     int in_tx;
+    char path[4096];
+    int failing; /* writes fail (a full disk): said once, until they work again */
+    char last_error[512];
 };
 
 static const char *s_schema =
@@ -36,6 +43,33 @@ static double s_now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* A write failed: said once (the loop retries every few milliseconds), with
+ * the file and SQLite's reason ("database or disk is full"). SQLite rolls
+ * back the open group itself on a full disk or an I/O error; a new one is
+ * started so the turn's later changes are still grouped. */
+static void s_write_failed(mf_journal_t *j, const char *what)
+{
+    snprintf(j->last_error, sizeof j->last_error, "%s", sqlite3_errmsg(j->db));
+    if (!j->failing)
+        mf_error("journal %s: %s: %s; the coordinator goes on, but state changes are not "
+                 "recorded until this is fixed",
+                 j->path, what, sqlite3_errmsg(j->db));
+    j->failing = 1;
+    if (j->in_tx && sqlite3_get_autocommit(j->db))
+        j->in_tx = sqlite3_exec(j->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static void s_write_worked(mf_journal_t *j)
+{
+    if (j->failing) mf_info("journal %s: recording state changes again", j->path);
+    j->failing = 0;
+}
+
+const char *mf_journal_error(const mf_journal_t *j)
+{
+    return j->last_error[0] ? j->last_error : "no error";
+}
+
 static int s_prepare(mf_journal_t *j, const char *sql, sqlite3_stmt **st)
 {
     if (sqlite3_prepare_v2(j->db, sql, -1, st, NULL) == SQLITE_OK) return 0;
@@ -47,8 +81,8 @@ mf_journal_t *mf_journal_open(const char *state_dir)
 {
     mf_journal_t *j = calloc(1, sizeof *j);
     if (!j) return NULL;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/journal.db", state_dir);
+    char *path = j->path;
+    snprintf(j->path, sizeof j->path, "%s/journal.db", state_dir);
     char *msg = NULL;
     /* One thread uses the journal: no mutexes. */
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -100,21 +134,56 @@ void mf_journal_begin(mf_journal_t *j)
 void mf_journal_commit(mf_journal_t *j)
 {
     if (!j->in_tx) return;
-    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        mf_error("journal: commit: %s", sqlite3_errmsg(j->db));
-    j->in_tx = 0;
+    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+        j->in_tx = 0;
+        s_write_worked(j);
+        return;
+    }
+    /* Still open (busy): kept, and committed with the next group. Rolled
+     * back (a full disk): those changes are lost; the next turn starts a
+     * fresh group. */
+    j->in_tx = !sqlite3_get_autocommit(j->db);
+    s_write_failed(j, "cannot record the last state changes");
 }
 
 static void s_step(mf_journal_t *j, sqlite3_stmt *st)
 {
-    if (sqlite3_step(st) != SQLITE_DONE) mf_error("journal: %s", sqlite3_errmsg(j->db));
+    if (sqlite3_step(st) != SQLITE_DONE) s_write_failed(j, "cannot record a state change");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
 
+/* Whether the state folder's disk has too little room left to take a job
+ * (its blobs, its results, its journal): refused at once with a clear
+ * reason, rather than accepted and failed later on whichever write comes
+ * first. */
+static int s_disk_full(mf_journal_t *j)
+{
+    char dir[sizeof j->path];
+    snprintf(dir, sizeof dir, "%s", j->path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    struct statvfs fs;
+    if (statvfs(slash ? dir : ".", &fs) != 0) return 0; /* cannot tell: let the writes say */
+    const unsigned long long free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    if (free_bytes >= MIN_FREE_BYTES) return 0;
+    snprintf(j->last_error, sizeof j->last_error,
+             "the disk of its state folder is full (%llu KiB free)", free_bytes / 1024);
+    mf_error("journal %s: a new job refused: the disk is full (%llu KiB free)", j->path,
+             free_bytes / 1024);
+    return 1;
+}
+
+/* A job is recorded at once in its own transaction, not with the group:
+ * its id goes to the client, so it must not be handed out again if a later
+ * group were lost. */
 uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *document,
                             const char *sources, int priority)
 {
+    if (s_disk_full(j)) return 0;
+    const int grouped = j->in_tx;
+    mf_journal_commit(j);
+    if (j->in_tx) return 0; /* the group could not be committed: nor would the job */
     double now = s_now();
     sqlite3_bind_text(j->add_job, 1, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(j->add_job, 2, document, -1, SQLITE_TRANSIENT);
@@ -125,11 +194,13 @@ uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *docum
     int rc = sqlite3_step(j->add_job);
     sqlite3_reset(j->add_job);
     sqlite3_clear_bindings(j->add_job);
-    if (rc != SQLITE_DONE) {
-        mf_error("journal: adding a job: %s", sqlite3_errmsg(j->db));
-        return 0;
-    }
-    return (uint64_t)sqlite3_last_insert_rowid(j->db);
+    uint64_t id = rc == SQLITE_DONE ? (uint64_t)sqlite3_last_insert_rowid(j->db) : 0;
+    if (id)
+        s_write_worked(j);
+    else
+        s_write_failed(j, "cannot record a new job");
+    if (grouped) mf_journal_begin(j);
+    return id;
 }
 
 void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, const char *error)

@@ -31,9 +31,16 @@ mf_journal_t *mf_journal_open(const char *state_dir);
 void mf_journal_free(mf_journal_t **j);
 
 void mf_journal_begin(mf_journal_t *j);
+/* SQLite's words for the last write failure ("database or disk is full"),
+ * without the path: fit for a reply to a client. */
+const char *mf_journal_error(const mf_journal_t *j);
 void mf_journal_commit(mf_journal_t *j);
 
-/* A new job; returns its id (> 0), or 0 on failure. */
+/* A new job, committed before this returns (with the group so far); its
+ * id (> 0), or 0 when it could not be recorded (mf_journal_error says why).
+ * A failed write (a full disk) is logged once, naming the file; the
+ * coordinator goes on and the journal stays consistent, without the
+ * changes SQLite could not write. */
 uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *document,
                             const char *sources, int priority);
 void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, const char *error);

@@ -17,8 +17,10 @@ struct mf_blob_writer {
     mf_store_t *store;
     char *tmp_path;
     FILE *f;
-    mf_hasher_t *hasher;
+    mf_hasher_t *hasher; /* NULL: named by the caller */
+    mf_hash_t name;
     int failed;
+    int failed_errno; /* why, given back in errno so callers can say it (ENOSPC) */
 };
 
 static int s_mkdir(const char *path)
@@ -101,18 +103,22 @@ int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h)
     return size;
 }
 
-mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s)
+static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
 {
     mf_blob_writer_t *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->store = s;
     size_t n = strlen(s->dir) + 32;
     w->tmp_path = malloc(n);
-    w->hasher = mf_hasher_new();
-    if (!w->tmp_path || !w->hasher) goto fail;
+    if (name)
+        w->name = *name;
+    else if (!(w->hasher = mf_hasher_new()))
+        goto fail;
+    if (!w->tmp_path) goto fail;
     snprintf(w->tmp_path, n, "%s/tmp/blob-XXXXXX", s->dir);
     int fd = mkstemp(w->tmp_path);
     if (fd < 0) {
+        w->failed_errno = errno;
         mf_error("%s: cannot create a blob: %s", s->dir, strerror(errno));
         goto fail;
     }
@@ -127,17 +133,34 @@ mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s)
 fail:
     mf_hasher_free(&w->hasher);
     free(w->tmp_path);
+    const int saved = w->failed_errno;
     free(w);
+    if (saved) errno = saved;
     return NULL;
+}
+
+mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s)
+{
+    return s_writer_new(s, NULL);
+}
+
+mf_blob_writer_t *mf_blob_writer_new_named(mf_store_t *s, const mf_hash_t *name)
+{
+    return s_writer_new(s, name);
 }
 
 mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n)
 {
-    if (w->failed) return MF_ERR_IO;
-    mf_hasher_update(w->hasher, data, n);
+    if (w->failed) {
+        errno = w->failed_errno;
+        return MF_ERR_IO;
+    }
+    if (w->hasher) mf_hasher_update(w->hasher, data, n);
     if (fwrite(data, 1, n, w->f) != n) {
+        w->failed_errno = errno;
         mf_error("%s: writing a blob: %s", w->store->dir, strerror(errno));
         w->failed = 1;
+        errno = w->failed_errno;
         return MF_ERR_IO;
     }
     return MF_OK;
@@ -155,25 +178,34 @@ mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out)
     int rc = fclose(w->f);
     w->f = NULL;
     if (rc != 0 && !w->failed) {
+        w->failed_errno = errno;
         mf_error("%s: writing a blob: %s", w->store->dir, strerror(errno));
         w->failed = 1;
     }
     if (w->failed) {
+        const int saved = w->failed_errno;
         unlink(w->tmp_path);
         s_writer_free(w);
+        errno = saved;
         return MF_ERR_IO;
     }
-    mf_hasher_final(w->hasher, out);
+    if (w->hasher)
+        mf_hasher_final(w->hasher, out);
+    else
+        *out = w->name;
     char *dst = s_object_path(w->store, "objects", out, 1);
     mf_err_t err = MF_OK;
     /* rename() over an existing identical blob is harmless and atomic. */
+    int saved = 0;
     if (!dst || rename(w->tmp_path, dst) != 0) {
+        saved = errno;
         mf_error("%s: storing blob %s: %s", w->store->dir, out->hex, strerror(errno));
         unlink(w->tmp_path);
         err = MF_ERR_IO;
     }
     free(dst);
     s_writer_free(w);
+    if (saved) errno = saved;
     return err;
 }
 

@@ -35,8 +35,14 @@ int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h);
 mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out);
 
 /* Streaming writer: write any number of times, then commit (which names the
- * blob by its hash) or abort. Both free the writer. */
+ * blob by its hash) or abort. Both free the writer. On failure (NULL,
+ * MF_ERR_IO) errno says why, ENOSPC for a full disk. */
 mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s);
+/* A writer that stores its bytes under a name the caller vouches for,
+ * without hashing them: the caller hashes them itself (a transfer checking
+ * what it receives) or the name is derived from the task that computed them
+ * (mf_task_output_name). commit returns that name. */
+mf_blob_writer_t *mf_blob_writer_new_named(mf_store_t *s, const mf_hash_t *name);
 mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n);
 mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out);
 void mf_blob_writer_abort(mf_blob_writer_t *w);

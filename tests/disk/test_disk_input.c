@@ -1,0 +1,308 @@
+/* Disk: source files that are cut short or corrupt.
+ *
+ *   source_check_formats        the header check on WAV, RF64, Wave64 and
+ *                               AIFF: whole files pass, one cut short says
+ *                               "header says 4.000 s, data holds 1.500 s"
+ *                               (libsndfile alone would read it as 1.5 s)
+ *   decode_task_words           the decode task on a cut WAV, a cut FLAC and
+ *                               garbage: "source <hash12>: what is wrong"
+ *   render_cut_wav              embedded and --coordinator: the client
+ *                               refuses before uploading, naming the track
+ *                               and the file; exit 2; nothing in OUTDIR
+ *   render_cut_flac             FLAC states no byte count: a worker finds
+ *                               it, and the client names the file; exit 2
+ *   render_broken_flac_frame    garbage inside a FLAC: the same
+ *   render_garbage_wav          not audio at all (a .wav name): exit 2,
+ *                               named by the session check */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sndfile.h>
+
+#include "cluster_util.h"
+#include "disk_util.h"
+#include "mf_exec.h"
+#include "mf_params.h"
+#include "mf_source_check.h"
+#include "mf_store.h"
+
+#define TONE_S 4.0
+#define CUT_S 1.5
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return cl_init(CL_SANITIZED ? 560 : 280);
+}
+
+static int setup(void **state)
+{
+    cl_test_begin((const char *)*state);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cl_test_end();
+    return 0;
+}
+
+/* Where a libsndfile-written PCM file's samples start: they come last. */
+static int64_t s_data_start(const char *path, double seconds)
+{
+    return dk_size(path) - (int64_t)lround(seconds * DK_RATE) * 2;
+}
+
+/* What mf_source_truncated says of a file (0, or 1 with its words). */
+static int s_check(const char *path, char *why, size_t n)
+{
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) fail_msg("%s: %s", path, sf_strerror(NULL));
+    sf_close(f);
+    why[0] = 0;
+    return mf_source_truncated(path, &info, why, n);
+}
+
+static void s_check_format(const char *name, int format)
+{
+    char path[1200], why[256];
+    cl_path(path, sizeof path, cl_test_dir(), name);
+    dk_write_tone(path, format, TONE_S, 220);
+    assert_int_equal(s_check(path, why, sizeof why), 0);
+    const int64_t start = s_data_start(path, TONE_S);
+    /* One byte short: the last frame is incomplete. */
+    dk_truncate(path, dk_size(path) - 1);
+    assert_int_equal(s_check(path, why, sizeof why), 1);
+    assert_string_equal(why, "header says 4.000000 s, data holds 3.999979 s");
+    dk_truncate(path, start + (int64_t)lround(CUT_S * DK_RATE) * 2);
+    assert_int_equal(s_check(path, why, sizeof why), 1);
+    assert_string_equal(why, "header says 4.000 s, data holds 1.500 s");
+}
+
+static void source_check_formats(void **state)
+{
+    (void)state;
+    s_check_format("tone.wav", SF_FORMAT_WAV);
+    s_check_format("tone.rf64", SF_FORMAT_RF64);
+    s_check_format("tone.w64", SF_FORMAT_W64);
+    s_check_format("tone.aiff", SF_FORMAT_AIFF);
+    char path[1200], why[256];
+    /* A WAV written while streaming promises no length (data size
+     * 0xFFFFFFFF): nothing to hold it to. */
+    cl_path(path, sizeof path, cl_test_dir(), "stream.wav");
+    dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 220);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 40, SEEK_SET), 0); /* the data chunk's size */
+    assert_int_equal(fwrite("\xff\xff\xff\xff", 1, 4, f), 4);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(s_check(path, why, sizeof why), 0);
+    /* FLAC states no byte count: the decoder is what finds a cut one. */
+    cl_path(path, sizeof path, cl_test_dir(), "tone.flac");
+    dk_write_tone(path, SF_FORMAT_FLAC, TONE_S, 220);
+    dk_truncate(path, dk_size(path) / 2);
+    assert_int_equal(s_check(path, why, sizeof why), 0);
+    cl_test_pass();
+}
+
+/* Runs a decode task on the file's bytes as a blob; returns its error. */
+static char *s_decode(mf_store_t *store, const char *path, mf_hash_t *blob)
+{
+    assert_int_equal(mf_store_put_file(store, path, blob), MF_OK);
+    mf_decode_spec_t spec = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = DK_RATE};
+    mf_task_t t = {.id = 1, .kind = "decode", .inputs = blob, .n_inputs = 1};
+    t.params = mf_decode_spec_to_json(&spec);
+    mf_task_result_t r;
+    mf_err_t err = mf_exec_run(store, &t, &r);
+    free(t.params);
+    char *error = r.error ? strdup(r.error) : NULL;
+    mf_task_result_fini(&r);
+    assert_int_not_equal(err, MF_OK);
+    assert_non_null(error);
+    return error;
+}
+
+static void decode_task_words(void **state)
+{
+    (void)state;
+    char dir[1200], path[1200], want[256];
+    cl_path(dir, sizeof dir, cl_test_dir(), "store");
+    mf_store_t *store = mf_store_open(dir);
+    assert_non_null(store);
+    mf_hash_t h;
+
+    cl_path(path, sizeof path, cl_test_dir(), "cut.wav");
+    dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 330);
+    dk_truncate(path, s_data_start(path, TONE_S) + (int64_t)lround(CUT_S * DK_RATE) * 2);
+    char *e = s_decode(store, path, &h);
+    snprintf(want, sizeof want, "source %.12s: header says 4.000 s, data holds 1.500 s", h.hex);
+    assert_string_equal(e, want);
+    free(e);
+
+    cl_path(path, sizeof path, cl_test_dir(), "cut.flac");
+    dk_write_tone(path, SF_FORMAT_FLAC, TONE_S, 330);
+    dk_truncate(path, dk_size(path) / 2);
+    e = s_decode(store, path, &h);
+    snprintf(want, sizeof want, "source %.12s: header says 4.000 s, data holds ", h.hex);
+    if (strncmp(e, want, strlen(want)) != 0) fail_msg("\"%s\" does not start \"%s\"", e, want);
+    free(e);
+
+    cl_path(path, sizeof path, cl_test_dir(), "noise.wav");
+    dk_write_garbage(path, 20000);
+    e = s_decode(store, path, &h);
+    snprintf(want, sizeof want, "source %.12s: not an audio file (", h.hex);
+    if (strncmp(e, want, strlen(want)) != 0) fail_msg("\"%s\" does not start \"%s\"", e, want);
+    free(e);
+    mf_store_free(&store);
+    cl_test_pass();
+}
+
+/* ---- whole renders ---- */
+
+/* A session of three tracks in the test's folder, the second being `bad`
+ * (as written, under audio/), made by make_bad; returns its path. */
+static void s_session(char *session, size_t n, const char *bad_name, const char *bad_file)
+{
+    char audio[1200], path[1300];
+    cl_path(audio, sizeof audio, cl_test_dir(), "audio");
+    assert_int_equal(mkdir(audio, 0755), 0);
+    cl_path(path, sizeof path, audio, "bass.wav");
+    dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 55);
+    cl_path(path, sizeof path, audio, "keys.wav");
+    dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 440);
+    const char *names[] = {"Bass", bad_name, "Keys"};
+    const char *files[] = {"audio/bass.wav", bad_file, "audio/keys.wav"};
+    dk_write_session(cl_test_dir(), "song.json", "Song", 3, names, files, -2);
+    cl_path(session, n, cl_test_dir(), "song.json");
+}
+
+/* Renders (embedded, or on a farm of one coordinator and one worker) and
+ * asserts the bad-input contract: exit 2, the one named error, nothing
+ * written to OUTDIR. */
+static void s_render_fails(const char *session, int on_farm, const char *expect)
+{
+    cl_coord_t c = {0};
+    if (on_farm) {
+        char dir[1200];
+        cl_path(dir, sizeof dir, cl_test_dir(), "farm");
+        assert_int_equal(mkdir(dir, 0755), 0);
+        cl_coord_start(&c, dir, 0);
+        cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+        cl_wait_joined(&c, "w1", 30 * CL_SLOW);
+    }
+    char out[1200], prog[1200];
+    cl_path(out, sizeof out, cl_test_dir(), on_farm ? "out-farm" : "out-embedded");
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog,
+                          "render",
+                          session,
+                          "-o",
+                          out,
+                          "--quiet",
+                          on_farm ? "--coordinator" : "--workers",
+                          on_farm ? c.ep : "2",
+                          NULL};
+    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
+    const int ok = r.rc == 2 && strstr(r.err, expect);
+    char msg[8192];
+    snprintf(msg, sizeof msg, "mixfarm render (%s) exited %d, expected 2 and\n  %s\nstderr:\n%s",
+             on_farm ? "farm" : "embedded", r.rc, expect, r.err);
+    cl_run_free(&r); /* before a failed assertion, which does not return */
+    if (!ok) fail_msg("%s", msg);
+    dk_assert_tree(out, "");
+    struct stat st;
+    assert_int_not_equal(stat(out, &st), 0); /* not even created */
+    if (on_farm) cl_stop_all_clean(20 * CL_SLOW);
+}
+
+static void render_cut_wav(void **state)
+{
+    (void)state;
+    char session[1200], path[1300], expect[1600];
+    s_session(session, sizeof session, "Kick", "audio/kick.wav");
+    cl_path(path, sizeof path, cl_test_dir(), "audio/kick.wav");
+    dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 60);
+    dk_truncate(path, s_data_start(path, TONE_S) + (int64_t)lround(CUT_S * DK_RATE) * 2);
+    snprintf(expect, sizeof expect,
+             "mixfarm: %s: tracks[1] \"Kick\" (audio/kick.wav): header says 4.000 s, data holds "
+             "1.500 s\n",
+             session);
+    s_render_fails(session, 0, expect);
+    s_render_fails(session, 1, expect);
+    cl_test_pass();
+}
+
+static void render_cut_flac(void **state)
+{
+    (void)state;
+    char session[1200], path[1300], expect[1600];
+    s_session(session, sizeof session, "Hats", "audio/hats.flac");
+    cl_path(path, sizeof path, cl_test_dir(), "audio/hats.flac");
+    dk_write_tone(path, SF_FORMAT_FLAC, TONE_S, 6000);
+    dk_truncate(path, dk_size(path) / 2);
+    snprintf(expect, sizeof expect,
+             "mixfarm: %s: tracks[1] \"Hats\" (audio/hats.flac): header says 4.000 s, data holds ",
+             session);
+    s_render_fails(session, 0, expect);
+    s_render_fails(session, 1, expect);
+    cl_test_pass();
+}
+
+static void render_broken_flac_frame(void **state)
+{
+    (void)state;
+    char session[1200], path[1300], expect[1600];
+    s_session(session, sizeof session, "Hats", "audio/hats.flac");
+    cl_path(path, sizeof path, cl_test_dir(), "audio/hats.flac");
+    dk_write_tone(path, SF_FORMAT_FLAC, TONE_S, 6000);
+    dk_scramble(path, dk_size(path) / 2, 2000);
+    snprintf(expect, sizeof expect,
+             "mixfarm: %s: tracks[1] \"Hats\" (audio/hats.flac): header says 4.000 s, data holds ",
+             session);
+    s_render_fails(session, 0, expect);
+    s_render_fails(session, 1, expect);
+    cl_test_pass();
+}
+
+static void render_garbage_wav(void **state)
+{
+    (void)state;
+    char session[1200], path[1300], expect[1600];
+    s_session(session, sizeof session, "Noise", "audio/noise.wav");
+    cl_path(path, sizeof path, cl_test_dir(), "audio/noise.wav");
+    dk_write_garbage(path, 50000);
+    snprintf(expect, sizeof expect,
+             "mixfarm: %s: tracks[1].file: audio/noise.wav: not an audio file", session);
+    s_render_fails(session, 0, expect);
+    s_render_fails(session, 1, expect);
+    cl_test_pass();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate_setup_teardown(source_check_formats, setup, teardown,
+                                                 "source_check_formats"),
+        cmocka_unit_test_prestate_setup_teardown(decode_task_words, setup, teardown,
+                                                 "decode_task_words"),
+        cmocka_unit_test_prestate_setup_teardown(render_cut_wav, setup, teardown, "render_cut_wav"),
+        cmocka_unit_test_prestate_setup_teardown(render_cut_flac, setup, teardown,
+                                                 "render_cut_flac"),
+        cmocka_unit_test_prestate_setup_teardown(render_broken_flac_frame, setup, teardown,
+                                                 "render_broken_flac_frame"),
+        cmocka_unit_test_prestate_setup_teardown(render_garbage_wav, setup, teardown,
+                                                 "render_garbage_wav"),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
