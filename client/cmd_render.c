@@ -118,7 +118,9 @@ int mf_cmd_render(int argc, char **argv)
     int qc_pass = 1;
     mf_err_t err = al ? mf_client_submit_album(conn.client, al, 0, &job)
                       : mf_client_submit(conn.client, s, 0, &job);
+    if (err == MF_OK) mf_debug("job %llu submitted", (unsigned long long)job);
     if (err == MF_OK) err = mf_client_watch(conn.client, job, !o.quiet && isatty(2));
+    if (err == MF_OK) mf_debug("job %llu done; fetching", (unsigned long long)job);
     if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));

@@ -1,10 +1,14 @@
 /* Blobs over the wire: chunks served from the store (BlobGet), uploads
- * streamed into it and verified against their claimed hash (BlobPut, one ack
- * per chunk so senders keep a bounded window), and "which of these do you
- * lack?" (BlobHave). Memory per upload is one chunk, whatever the blob size. */
+ * streamed into it (BlobPut, one ack per chunk so senders keep a bounded
+ * window), and "which of these do you lack?" (BlobHave). Memory per upload
+ * is one chunk, whatever the blob size. Every chunk carries its XXH3
+ * checksum. An upload is verified against its claimed name: by the SHA-256
+ * of its bytes, or, for a task's output (mf_task_output_name), by coming
+ * from the worker that runs that task. */
 #include "coord_internal.h"
 #include "mf_log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +61,7 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     fclose(f);
     d.data.data = buf;
     d.data.len = want;
+    d.checksum = mf_checksum(buf, want);
     s_send_data(c, peer, &d);
     free(buf);
 }
@@ -73,6 +78,15 @@ static void s_ack(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t 
     env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK;
     env.blob_put_ack = &a;
     mf_coord_send(c, peer, &env);
+}
+
+/* Why the store refused an upload, for its sender: "No space left on
+ * device" when the state folder's disk is full (the store logged the path). */
+static const char *s_store_refusal(char *buf, size_t n, int saved_errno)
+{
+    snprintf(buf, n, "the coordinator's store cannot take it: %s",
+             saved_errno ? strerror(saved_errno) : "input/output error");
+    return buf;
 }
 
 static upload_t *s_find_upload(coord_t *c, const mf_peer_t *peer, const char *hash)
@@ -92,6 +106,19 @@ static void s_drop_upload(coord_t *c, upload_t *u)
     *u = c->uploads[--c->n_uploads];
 }
 
+/* NULL when m (a first chunk naming a task) is an output of a task the
+ * coordinator gave this peer, else why not. */
+static const char *s_check_output(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m)
+{
+    mf_hash_t key, name;
+    if (!mf_hash_valid(m->task_key)) return "bad task key";
+    memcpy(key.hex, m->task_key, MF_HASH_HEX);
+    mf_task_output_name(&key, m->output, &name);
+    if (strcmp(name.hex, m->hash) != 0) return "not the name of that task's output";
+    if (!mf_coord_worker_runs(c, peer, &key)) return "not an output of a task you were given";
+    return NULL;
+}
+
 void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m)
 {
     if (!mf_hash_valid(m->hash) || m->data.len > MF_BLOB_CHUNK) {
@@ -99,10 +126,21 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         return;
     }
     upload_t *u = s_find_upload(c, peer, m->hash);
+    if (mf_checksum(m->data.data, m->data.len) != m->checksum) {
+        s_ack(c, peer, m->hash, u ? u->received : 0, 0, "a chunk arrived damaged (checksum)");
+        if (u) s_drop_upload(c, u);
+        return;
+    }
     if (m->offset == 0) {
         if (u) s_drop_upload(c, u); /* a restart of the same upload */
         if (c->n_uploads >= MAX_UPLOADS) {
             s_ack(c, peer, m->hash, 0, 0, "too many uploads at once");
+            return;
+        }
+        const char *deny = m->task_key[0] ? s_check_output(c, peer, m) : NULL;
+        if (deny) {
+            mf_warn("upload of %.12s refused: %s", m->hash, deny);
+            s_ack(c, peer, m->hash, 0, 0, deny);
             return;
         }
         upload_t *ups = realloc(c->uploads, (c->n_uploads + 1) * sizeof *ups);
@@ -112,8 +150,11 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         memset(u, 0, sizeof *u);
         u->peer = *peer;
         memcpy(u->hash.hex, m->hash, MF_HASH_HEX);
-        if (!(u->writer = mf_blob_writer_new(c->store))) {
-            s_ack(c, peer, m->hash, 0, 0, "the store cannot take it");
+        u->writer = m->task_key[0] ? mf_blob_writer_new_named(c->store, &u->hash)
+                                   : mf_blob_writer_new(c->store);
+        if (!u->writer) {
+            char why[200];
+            s_ack(c, peer, m->hash, 0, 0, s_store_refusal(why, sizeof why, errno));
             return;
         }
         c->n_uploads++;
@@ -124,7 +165,8 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         return;
     }
     if (mf_blob_writer_write(u->writer, m->data.data, m->data.len) != MF_OK) {
-        s_ack(c, peer, m->hash, u->received, 0, "the store cannot take it");
+        char why[200];
+        s_ack(c, peer, m->hash, u->received, 0, s_store_refusal(why, sizeof why, errno));
         s_drop_upload(c, u);
         return;
     }
@@ -137,7 +179,8 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     mf_hash_t got;
     mf_err_t err = mf_blob_writer_commit(u->writer, &got);
     u->writer = NULL;
-    const char *why = err != MF_OK               ? "the store cannot take it"
+    char refusal[200];
+    const char *why = err != MF_OK               ? s_store_refusal(refusal, sizeof refusal, errno)
                       : strcmp(got.hex, m->hash) ? "the bytes do not match the hash"
                                                  : NULL;
     if (why) mf_warn("upload of %.12s refused: %s", m->hash, why);

@@ -48,6 +48,7 @@ typedef struct {
     int n_running;
     int failures;       /* consecutive failed tasks */
     double avoid_until; /* a worker that keeps failing gets no tasks until then */
+    uint64_t *held;     /* blobs it likely has (coord_locality.c) */
 } worker_t;
 
 typedef struct {
@@ -103,8 +104,18 @@ mf_album_t *mf_coord_album_load(coord_t *c, const char *name, const char *docume
 void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *m);
 void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskResult *m);
 worker_t *mf_coord_worker(coord_t *c, const mf_peer_t *peer);
+/* Whether peer is a worker running a task with this key. */
+int mf_coord_worker_runs(coord_t *c, const mf_peer_t *peer, const mf_hash_t *key);
 void mf_coord_dispatch(coord_t *c);
 void mf_coord_heartbeats(coord_t *c);
+
+/* coord_locality.c: which worker likely holds which blobs, so a task goes
+ * where its inputs already are. */
+#define MF_HELD_SLOTS 4096
+void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n);
+/* The free worker (a slot open, not avoided) holding the most of t's
+ * inputs; ties go round robin from c->next_worker. NULL when none is free. */
+worker_t *mf_locality_pick(coord_t *c, const mf_task_t *t, double now);
 
 /* coord_blobs.c */
 void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobGet *m);

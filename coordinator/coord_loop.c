@@ -190,7 +190,10 @@ static void s_close(coord_t *c)
     mf_snap_free(&c->snap);
     mf_coord_free_jobs(c);
     mf_coord_free_uploads(c);
-    for (size_t i = 0; i < c->n_workers; i++) free(c->workers[i].running);
+    for (size_t i = 0; i < c->n_workers; i++) {
+        free(c->workers[i].running);
+        free(c->workers[i].held);
+    }
     free(c->workers);
     if (c->sock) zmq_close(c->sock);
     mf_zap_stop(&c->zap);

@@ -22,9 +22,22 @@ worker_t *mf_coord_worker(coord_t *c, const mf_peer_t *peer)
     return NULL;
 }
 
+int mf_coord_worker_runs(coord_t *c, const mf_peer_t *peer, const mf_hash_t *key)
+{
+    worker_t *w = mf_coord_worker(c, peer);
+    for (int i = 0; w && i < w->n_running; i++) {
+        job_t *j = mf_coord_job(c, MF_WIRE_JOB(w->running[i]));
+        const mf_hash_t *k =
+            j && j->sched ? mf_sched_running_key(j->sched, MF_WIRE_TASK(w->running[i])) : NULL;
+        if (k && !strcmp(k->hex, key->hex)) return 1;
+    }
+    return 0;
+}
+
 static void s_remove_worker(coord_t *c, worker_t *w)
 {
     free(w->running);
+    free(w->held);
     size_t i = (size_t)(w - c->workers);
     memmove(w, w + 1, (c->n_workers - i - 1) * sizeof *w);
     c->n_workers--;
@@ -130,6 +143,7 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
                 r.error);
     } else {
         w->failures = 0;
+        mf_locality_note(w, r.outputs, r.n_outputs);
     }
     mf_debug("job %llu: %s %s on %s in %.3f s", (unsigned long long)j->id, label,
              r.error ? "failed" : "done", w->name, r.seconds);
@@ -163,6 +177,7 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
     mf_coord_send(c, w->peer.n ? &w->peer : NULL, &env);
     free(m.inputs);
     w->running[w->n_running++] = t->id;
+    mf_locality_note(w, t->inputs, t->n_inputs); /* it fetches what it lacks */
     w->last_send = mf_coord_now();
     mf_journal_task(c->journal, j->id, (uint32_t)task, mf_sched_label(j->sched, task), "running",
                     w->name, 0, NULL, NULL);
@@ -171,25 +186,32 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
     return 0;
 }
 
+static int s_any_free(const coord_t *c, double now)
+{
+    for (size_t k = 0; k < c->n_workers; k++)
+        if (c->workers[k].avoid_until <= now && c->workers[k].n_running < c->workers[k].slots)
+            return 1;
+    return 0;
+}
+
+/* Ready tasks in job order, each to the free worker holding most of its
+ * inputs, while any worker has a free slot. */
 void mf_coord_dispatch(coord_t *c)
 {
-    double now = mf_coord_now();
-    for (size_t k = 0; k < c->n_workers; k++) {
-        worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
-        if (w->avoid_until > now) continue;
-        while (w->n_running < w->slots) {
-            job_t *j = s_next_job(c);
-            mf_task_t t;
-            if (!j || !mf_sched_next(j->sched, &t)) {
-                if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
-                if (!j || !s_next_job(c)) return;
-                continue;
-            }
-            s_send_task(c, w, j, &t);
-            mf_task_fini(&t);
+    const double now = mf_coord_now();
+    while (s_any_free(c, now)) {
+        job_t *j = s_next_job(c);
+        mf_task_t t;
+        if (!j || !mf_sched_next(j->sched, &t)) {
+            if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
+            if (!j || !s_next_job(c)) return;
+            continue;
         }
+        worker_t *w = mf_locality_pick(c, &t, now);
+        s_send_task(c, w, j, &t);
+        mf_task_fini(&t);
+        c->next_worker = (size_t)(w - c->workers + 1) % c->n_workers; /* ties: round robin */
     }
-    if (c->n_workers) c->next_worker = (c->next_worker + 1) % c->n_workers;
 }
 
 void mf_coord_heartbeats(coord_t *c)

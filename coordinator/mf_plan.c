@@ -156,20 +156,34 @@ static int s_emit_aux(planner_t *p, const mf_hash_t *sources)
     return 0;
 }
 
-static int s_emit_decode(planner_t *p, size_t i, const mf_hash_t *source)
+/* A strip's input 0. A file at the session rate is read by the strip
+ * itself (in->decode): a decoded copy would cost a write, a read and, on a
+ * farm, two transfers, for no work saved. A file at another rate gets a
+ * decode task, whose resampled signal the action cache then keeps. */
+typedef struct {
+    mf_port_t port;
+    int direct;
+    mf_decode_spec_t decode;
+} strip_in_t;
+
+static int s_emit_source(planner_t *p, size_t i, const mf_hash_t *source, strip_in_t *in)
 {
     const mf_track_t *tr = &p->s->tracks[i];
+    in->decode = (mf_decode_spec_t){.from_s = tr->trim_from_s,
+                                    .length_s = tr->trim_length_s,
+                                    .start_s = tr->start_s,
+                                    .rate = p->s->sample_rate};
+    in->port = (mf_port_t){.task = -1, .output = 0, .blob = *source};
+    in->direct = tr->src_rate == p->s->sample_rate;
+    if (in->direct) return 0;
     mf_plan_task_t *t = s_new_task(p, "decode", tr->ch.name);
     if (!t) return -1;
-    mf_decode_spec_t d = {.from_s = tr->trim_from_s,
-                          .length_s = tr->trim_length_s,
-                          .start_s = tr->start_s,
-                          .rate = p->s->sample_rate};
-    t->params = mf_decode_spec_to_json(&d);
+    t->params = mf_decode_spec_to_json(&in->decode);
     t->n_out = 1;
     t->audio_s = s_track_length_s(tr);
-    mf_port_t src = {.task = -1, .output = 0, .blob = *source};
-    return t->params && t->label ? s_add_input(t, src) : -1;
+    if (!t->params || !t->label || s_add_input(t, in->port)) return -1;
+    in->port = s_port((int)p->plan->n_tasks - 1, 0);
+    return 0;
 }
 
 /* The canonical spec of one channel; curves are owned by the spec, insert
@@ -233,16 +247,16 @@ static void s_chan_spec_release(mf_chan_spec_t *spec)
     mf_chan_spec_fini(spec);
 }
 
-static int s_emit_channel(planner_t *p, size_t node, double session_s)
+/* in: a strip's input 0 (NULL for a bus or the master). */
+static int s_emit_channel(planner_t *p, size_t node, double session_s, const strip_in_t *in)
 {
     const mf_session_t *s = p->s;
     const mf_channel_t *c = s_chan(p, node);
     const char *kind = node < s->n_tracks ? "strip" : node == p->n_nodes - 1 ? "master" : "bus";
-    int decode_task = (int)p->plan->n_tasks - 1; /* a strip follows its decode */
     mf_plan_task_t *t = s_new_task(p, kind, c->name);
     if (!t || !t->label) return -1;
     if (node < s->n_tracks) {
-        if (s_add_input(t, s_port(decode_task, 0))) return -1;
+        if (s_add_input(t, in->port)) return -1;
         t->audio_s = s_track_length_s(&s->tracks[node]);
     } else {
         t->audio_s = session_s;
@@ -260,6 +274,7 @@ static int s_emit_channel(planner_t *p, size_t node, double session_s)
     mf_chan_spec_t spec;
     int rc = s_chan_spec(p, c, &spec);
     spec.sum = t->n_in;
+    if (in && in->direct) spec.has_decode = 1, spec.decode = in->decode;
     for (size_t i = 0; rc == 0 && i < c->n_inserts; i++) {
         if (c->inserts[i].sidechain.kind == MF_REF_NONE) continue;
         spec.inserts[i].key = (int)t->n_in;
@@ -339,8 +354,10 @@ mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sourc
     if (rc == 0) rc = s_emit_aux(&p, sources);
     for (size_t k = 0; rc == 0 && k < p.n_order; k++) {
         size_t node = (size_t)p.order[k];
-        if (node < s->n_tracks) rc = s_emit_decode(&p, node, &sources[node]);
-        if (rc == 0) rc = s_emit_channel(&p, node, session_s);
+        strip_in_t in;
+        const int strip = node < s->n_tracks;
+        if (strip) rc = s_emit_source(&p, node, &sources[node], &in);
+        if (rc == 0) rc = s_emit_channel(&p, node, session_s, strip ? &in : NULL);
     }
     if (rc == 0) {
         p.plan->mix = s_port(p.node_task[p.n_nodes - 1], 0);

@@ -230,3 +230,9 @@ const char *mf_sched_label(const mf_sched_t *s, uint64_t task)
 {
     return task < s->plan->n_tasks ? s->plan->tasks[task].label : "?";
 }
+
+const mf_hash_t *mf_sched_running_key(const mf_sched_t *s, uint64_t task)
+{
+    return task < s->plan->n_tasks && s->nodes[task].state == T_RUNNING ? &s->nodes[task].key
+                                                                        : NULL;
+}

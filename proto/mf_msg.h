@@ -10,11 +10,16 @@
 
 #include "farm.pb-c.h"
 #include "mf_error.h"
+#include "mf_limits.h"
 
 #define MF_BLOB_CHUNK (1u << 20)           /* bytes per blob chunk */
 #define MF_MSG_MAX (MF_BLOB_CHUNK + 65536) /* no frame may be larger (ZMQ_MAXMSGSIZE) */
-/* Documents and task parameters are bounded too: a session is text. */
-#define MF_DOC_MAX (8u << 20)
+/* Documents and task parameters are bounded too: a session is text
+ * (session/mf_limits.h has every limit of a document). */
+#define MF_DOC_MAX MF_LIMIT_DOC_BYTES
+/* A larger document travels as a blob (Submit.document_hash), so any
+ * document within MF_DOC_MAX fits, with its source list, in one message. */
+#define MF_DOC_INLINE (256u << 10)
 
 typedef struct {
     unsigned char id[256];

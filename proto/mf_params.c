@@ -1,4 +1,6 @@
 #include "mf_params.h"
+#include "mf_limits.h"
+#include "mf_task.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -36,6 +38,12 @@ static char *s_dump(json_t *j)
     return text;
 }
 
+static json_t *s_decode_json(const mf_decode_spec_t *d)
+{
+    return json_pack("{s:f,s:f,s:f,s:i}", "from_s", d->from_s, "length_s", d->length_s, "start_s",
+                     d->start_s, "rate", d->rate);
+}
+
 char *mf_chan_spec_to_json(const mf_chan_spec_t *c)
 {
     json_t *inserts = json_array(), *outs = json_array();
@@ -45,17 +53,18 @@ char *mf_chan_spec_to_json(const mf_chan_spec_t *c)
         json_array_append_new(outs, json_pack("{s:b,s:f,s:o}", "pre_fader", c->outputs[i].pre_fader,
                                               "level_db", c->outputs[i].level_db, "auto",
                                               s_curve_json(&c->outputs[i].curve)));
-    return s_dump(json_pack(
+    json_t *o = json_pack(
         "{s:i,s:f,s:f,s:b,s:f,s:o,s:f,s:o,s:o,s:I,s:o}", "rate", c->rate, "tempo_bpm", c->tempo_bpm,
         "pan_law_db", c->pan_law_db, "invert", c->invert, "gain_db", c->gain_db, "gain_auto",
         s_curve_json(&c->gain_curve), "pan", c->pan, "pan_auto", s_curve_json(&c->pan_curve),
-        "inserts", inserts, "sum", (json_int_t)c->sum, "outputs", outs));
+        "inserts", inserts, "sum", (json_int_t)c->sum, "outputs", outs);
+    if (o && c->has_decode) json_object_set_new(o, "decode", s_decode_json(&c->decode));
+    return s_dump(o);
 }
 
 char *mf_decode_spec_to_json(const mf_decode_spec_t *d)
 {
-    return s_dump(json_pack("{s:f,s:f,s:f,s:i}", "from_s", d->from_s, "length_s", d->length_s,
-                            "start_s", d->start_s, "rate", d->rate));
+    return s_dump(s_decode_json(d));
 }
 
 /* ---- parsing: every field checked, since a peer may send anything ---- */
@@ -69,7 +78,7 @@ char *mf_decode_spec_to_json(const mf_decode_spec_t *d)
 static int s_curve_from(json_t *a, mf_curve_t *c)
 {
     memset(c, 0, sizeof *c);
-    if (!json_is_array(a) || json_array_size(a) > 1000000) return -1;
+    if (!json_is_array(a) || json_array_size(a) > MF_LIMIT_AUTO_POINTS) return -1;
     c->n = json_array_size(a);
     if (c->n == 0) return 0;
     c->pts = calloc(c->n, sizeof *c->pts);
@@ -136,6 +145,7 @@ static int s_insert_from(json_t *o, mf_insert_spec_t *in, size_t n_inputs_limit)
         in->aux = (int)json_integer_value(aux);
     }
     in->n_autos = json_array_size(autos);
+    if (in->n_autos > in->n_values) return -1; /* one curve per parameter at most */
     in->autos = calloc(in->n_autos ? in->n_autos : 1, sizeof *in->autos);
     if (!in->autos) return -1;
     for (size_t i = 0; i < in->n_autos; i++) {
@@ -149,6 +159,34 @@ static int s_insert_from(json_t *o, mf_insert_spec_t *in, size_t n_inputs_limit)
     return 0;
 }
 
+/* All the channel's curves: bounded together, as the session's validator
+ * bounds a channel's automation. */
+static size_t s_chan_points(const mf_chan_spec_t *c)
+{
+    size_t n = c->gain_curve.n + c->pan_curve.n;
+    for (size_t i = 0; i < c->n_outputs; i++) n += c->outputs[i].curve.n;
+    for (size_t i = 0; i < c->n_inserts; i++)
+        for (size_t j = 0; j < c->inserts[i].n_autos; j++) n += c->inserts[i].autos[j].curve.n;
+    return n;
+}
+
+/* NULL when d is good, else why not. */
+static const char *s_decode_from(json_t *o, mf_decode_spec_t *d)
+{
+    double rate;
+    if (!json_is_object(o)) return "parameters are not a JSON object";
+    if (s_num(o, "from_s", &d->from_s) || s_num(o, "length_s", &d->length_s) ||
+        s_num(o, "start_s", &d->start_s) || s_num(o, "rate", &rate))
+        return "missing or bad number";
+    /* Negative length_s: to the end of the file. */
+    if (rate < MF_LIMIT_RATE_MIN || rate > MF_LIMIT_RATE_MAX || d->from_s < 0 ||
+        d->from_s > MF_LIMIT_TIME_S || d->start_s < 0 || d->start_s > MF_LIMIT_TIME_S ||
+        d->length_s > MF_LIMIT_TIME_S)
+        return "out of range";
+    d->rate = (int)rate;
+    return NULL;
+}
+
 mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char **why)
 {
     memset(c, 0, sizeof *c);
@@ -156,20 +194,21 @@ mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char 
     json_t *o = json_loads(text, 0, &jerr);
     double rate, sum;
     if (!json_is_object(o)) FAIL("parameters are not a JSON object");
-    if (s_num(o, "rate", &rate) || rate < 1 || rate > 1e6) FAIL("bad rate");
+    if (s_num(o, "rate", &rate) || rate < MF_LIMIT_RATE_MIN || rate > MF_LIMIT_RATE_MAX)
+        FAIL("bad rate");
     c->rate = (int)rate;
     if (s_num(o, "tempo_bpm", &c->tempo_bpm) || s_num(o, "pan_law_db", &c->pan_law_db) ||
         s_num(o, "gain_db", &c->gain_db) || s_num(o, "pan", &c->pan) || s_num(o, "sum", &sum))
         FAIL("missing or bad number");
-    if (sum < 0 || sum > 100000) FAIL("bad sum");
+    if (sum < 0 || sum > MF_TASK_MAX_INPUTS) FAIL("bad sum");
     c->sum = (size_t)sum;
     c->invert = json_is_true(json_object_get(o, "invert"));
     if (s_curve_from(json_object_get(o, "gain_auto"), &c->gain_curve) ||
         s_curve_from(json_object_get(o, "pan_auto"), &c->pan_curve))
         FAIL("bad automation curve");
     json_t *ins = json_object_get(o, "inserts"), *outs = json_object_get(o, "outputs");
-    if (!json_is_array(ins) || !json_is_array(outs) || json_array_size(ins) > 256 ||
-        json_array_size(outs) > 256)
+    if (!json_is_array(ins) || !json_is_array(outs) || json_array_size(ins) > MF_LIMIT_INSERTS ||
+        json_array_size(outs) > 1 + MF_LIMIT_SENDS) /* the output, then the sends */
         FAIL("bad inserts or outputs");
     c->n_inserts = json_array_size(ins);
     c->inserts = calloc(c->n_inserts ? c->n_inserts : 1, sizeof *c->inserts);
@@ -177,13 +216,22 @@ mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char 
     c->outputs = calloc(c->n_outputs ? c->n_outputs : 1, sizeof *c->outputs);
     if (!c->inserts || !c->outputs) FAIL("out of memory");
     for (size_t i = 0; i < c->n_inserts; i++)
-        if (s_insert_from(json_array_get(ins, i), &c->inserts[i], 1u << 20)) FAIL("bad insert");
+        if (s_insert_from(json_array_get(ins, i), &c->inserts[i], MF_TASK_MAX_INPUTS))
+            FAIL("bad insert");
     for (size_t i = 0; i < c->n_outputs; i++) {
         json_t *out = json_array_get(outs, i);
         c->outputs[i].pre_fader = json_is_true(json_object_get(out, "pre_fader"));
         if (s_num(out, "level_db", &c->outputs[i].level_db) ||
             s_curve_from(json_object_get(out, "auto"), &c->outputs[i].curve))
             FAIL("bad output");
+    }
+    if (s_chan_points(c) > MF_LIMIT_AUTO_POINTS) FAIL("too many automation points");
+    json_t *dec = json_object_get(o, "decode");
+    if (dec) {
+        const char *bad = s_decode_from(dec, &c->decode);
+        if (bad) FAIL(bad);
+        if (c->decode.rate != c->rate || c->sum != 1) FAIL("a strip's decode is at its rate");
+        c->has_decode = 1;
     }
     json_decref(o);
     return MF_OK;
@@ -197,18 +245,9 @@ mf_err_t mf_decode_spec_from_json(const char *text, mf_decode_spec_t *d, const c
 {
     json_error_t jerr;
     json_t *o = json_loads(text, 0, &jerr);
-    double rate;
-    if (!json_is_object(o)) FAIL("parameters are not a JSON object");
-    if (s_num(o, "from_s", &d->from_s) || s_num(o, "length_s", &d->length_s) ||
-        s_num(o, "start_s", &d->start_s) || s_num(o, "rate", &rate))
-        FAIL("missing or bad number");
-    if (rate < 1 || rate > 1e6 || d->from_s < 0 || d->start_s < 0) FAIL("out of range");
-    d->rate = (int)rate;
+    *why = s_decode_from(o, d);
     json_decref(o);
-    return MF_OK;
-fail:
-    json_decref(o);
-    return MF_ERR_INVALID;
+    return *why ? MF_ERR_INVALID : MF_OK;
 }
 
 static void s_curve_fini(mf_curve_t *c)

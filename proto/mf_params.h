@@ -10,7 +10,9 @@
  *          summed in order; later inputs are sidechain keys and auxiliary
  *          signals (an insert's "key" and "aux" say which). Outputs follow
  *          spec.outputs in order. An insert's "aux" is written only when it
- *          has one, so channels without keep the keys they always had. */
+ *          has one, so channels without keep the keys they always had.
+ *          A strip whose file is at the session rate has a "decode" (as the
+ *          decode task's) and input 0 is the source file's bytes. */
 #ifndef MF_PARAMS_H
 #define MF_PARAMS_H
 
@@ -47,6 +49,11 @@ typedef struct {
 } mf_chan_out_t;
 
 typedef struct {
+    double from_s, length_s, start_s;
+    int rate;
+} mf_decode_spec_t;
+
+typedef struct {
     int rate;
     double tempo_bpm;
     double pan_law_db;
@@ -60,12 +67,9 @@ typedef struct {
     size_t sum; /* how many leading inputs are summed */
     mf_chan_out_t *outputs;
     size_t n_outputs;
+    int has_decode;          /* a strip reading input 0 from its source file */
+    mf_decode_spec_t decode; /* how (rate == rate above) */
 } mf_chan_spec_t;
-
-typedef struct {
-    double from_s, length_s, start_s;
-    int rate;
-} mf_decode_spec_t;
 
 /* Canonical JSON text (malloc'd) or NULL when out of memory. */
 char *mf_chan_spec_to_json(const mf_chan_spec_t *c);

@@ -1,6 +1,7 @@
 #include "mf_task.h"
 #include "mixfarm.pb-c.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,13 @@ void mf_task_key(const mf_task_t *t, mf_hash_t *key)
     for (size_t i = 0; i < t->n_inputs; i++) mf_hasher_update(h, t->inputs[i].hex, MF_HASH_HEX);
     mf_hasher_final(h, key);
     mf_hasher_free(&h);
+}
+
+void mf_task_output_name(const mf_hash_t *key, size_t index, mf_hash_t *out)
+{
+    char text[32 + MF_HASH_HEX + 24];
+    int n = snprintf(text, sizeof text, "mixfarm-output%c%s%c%zu", 0, key->hex, 0, index);
+    mf_hash_bytes(text, (size_t)n, out);
 }
 
 static char **s_hex_array(const mf_hash_t *hs, size_t n)

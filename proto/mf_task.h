@@ -10,7 +10,7 @@
 #include "mf_error.h"
 #include "mf_hash.h"
 
-#define MF_PROTOCOL_VERSION 1
+#define MF_PROTOCOL_VERSION 2 /* 2: derived output names, chunk checksums */
 /* Bumped whenever a change to the DSP changes output bits: part of every
  * action-cache key, so an upgraded farm never serves stale results. */
 #define MF_ENGINE_VERSION "mixfarm-engine-3"
@@ -41,6 +41,14 @@ void mf_task_result_fini(mf_task_result_t *r);
 /* SHA-256 of (engine version, kind, params, inputs): the same work always
  * has the same key, whoever planned it. */
 void mf_task_key(const mf_task_t *t, mf_hash_t *key);
+
+/* The name of output index of the task with this key: a hash of the two,
+ * not of the bytes. A task's signal outputs are named so (Nix's
+ * input-addressed store): the same work always gives the same bits
+ * (determinism is tested), so the name is as good as a content hash, and
+ * the farm never hashes gigabytes of intermediate audio. A source a client
+ * uploads is still named by the SHA-256 of its bytes, and checked. */
+void mf_task_output_name(const mf_hash_t *key, size_t index, mf_hash_t *out);
 
 /* Wire form. pack returns a malloc'd buffer (size in *len) or NULL.
  * unpack validates everything (version, hex hashes, counts) and returns

@@ -35,11 +35,13 @@ typedef struct op {
     int inflight;      /* chunks asked for or sent, not yet answered */
     /* get */
     mf_blob_writer_t *w;
-    mf_hasher_t *hasher;
     stash_t stash[MF_XFER_WINDOW];
     /* put */
     FILE *f;
     int sent_last;
+    const char *task_key; /* a task's output (mf_xfer_put_output): its key, else NULL */
+    mf_hash_t key;
+    uint32_t output;
 } op_t;
 
 struct mf_xfer {
@@ -69,7 +71,6 @@ static void s_op_free(op_t *op)
         free(w);
     }
     if (op->w) mf_blob_writer_abort(op->w);
-    mf_hasher_free(&op->hasher);
     for (int i = 0; i < MF_XFER_WINDOW; i++) free(op->stash[i].data);
     if (op->f) fclose(op->f);
     free(op);
@@ -155,6 +156,11 @@ static mf_err_t s_send_put(mf_xfer_t *x, op_t *op)
     p.data.data = x->buf;
     p.data.len = n;
     p.last = op->next_off + n == op->total;
+    p.checksum = mf_checksum(x->buf, n);
+    if (op->task_key && op->next_off == 0) {
+        p.task_key = (char *)op->task_key;
+        p.output = op->output;
+    }
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
     env.blob_put = &p;
@@ -256,9 +262,8 @@ void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
     }
     if (!fresh) return;
     s_enqueue(x, op);
-    op->w = mf_blob_writer_new(x->store);
-    op->hasher = mf_hasher_new();
-    if (!op->w || !op->hasher) {
+    op->w = mf_blob_writer_new_named(x->store, hash); /* each chunk is checked */
+    if (!op->w) {
         s_finish(x, op, MF_ERR_IO);
         return;
     }
@@ -267,6 +272,12 @@ void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
 
 void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
 {
+    mf_xfer_put_output(x, hash, NULL, 0, cb, ctx);
+}
+
+void mf_xfer_put_output(mf_xfer_t *x, const mf_hash_t *hash, const mf_hash_t *key, uint32_t output,
+                        mf_xfer_fn cb, void *ctx)
+{
     int fresh;
     op_t *op = s_join(x, hash, 1, cb, ctx, &fresh);
     if (!op) {
@@ -274,6 +285,11 @@ void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
         return;
     }
     if (!fresh) return;
+    if (key) {
+        op->key = *key;
+        op->task_key = op->key.hex;
+        op->output = output;
+    }
     s_enqueue(x, op);
     char *path = mf_store_path(x->store, hash);
     op->f = path ? fopen(path, "rb") : NULL;
@@ -303,7 +319,6 @@ static mf_err_t s_write(mf_xfer_t *x, op_t *op, const uint8_t *data, size_t n)
     x->get_inflight--;
     op->done_off += n;
     if (n == 0) return MF_OK; /* an empty blob: data may be NULL */
-    mf_hasher_update(op->hasher, data, n);
     return mf_blob_writer_write(op->w, data, n);
 }
 
@@ -329,20 +344,13 @@ static mf_err_t s_take(mf_xfer_t *x, op_t *op, uint64_t off, const uint8_t *data
     return err;
 }
 
-/* Checks the whole blob's hash, then names it in the store. */
+/* Names the whole blob in the store (every chunk was checked). */
 static mf_err_t s_commit(op_t *op)
 {
-    mf_hash_t got, stored;
-    mf_hasher_final(op->hasher, &got);
-    if (strcmp(got.hex, op->hash.hex) != 0) {
-        mf_warn("blob %.12s: the coordinator sent bytes that hash to %.12s", op->hash.hex, got.hex);
-        return MF_ERR_CORRUPT;
-    }
+    mf_hash_t stored;
     mf_blob_writer_t *w = op->w;
     op->w = NULL;
-    mf_err_t err = mf_blob_writer_commit(w, &stored);
-    if (err == MF_OK && strcmp(stored.hex, op->hash.hex) != 0) err = MF_ERR_CORRUPT;
-    return err;
+    return mf_blob_writer_commit(w, &stored);
 }
 
 static mf_err_t s_on_data(mf_xfer_t *x, op_t *op, const Mixfarm__BlobData *d)
@@ -363,6 +371,11 @@ static mf_err_t s_on_data(mf_xfer_t *x, op_t *op, const Mixfarm__BlobData *d)
         return MF_ERR_PROTOCOL;
     uint64_t left = op->total - off;
     if (d->data.len != (left < MF_BLOB_CHUNK ? left : MF_BLOB_CHUNK)) return MF_ERR_PROTOCOL;
+    if (mf_checksum(d->data.data, d->data.len) != d->checksum) {
+        mf_warn("blob %.12s: the chunk at %llu arrived damaged (checksum)", op->hash.hex,
+                (unsigned long long)off);
+        return MF_ERR_CORRUPT;
+    }
     return s_take(x, op, off, d->data.data, d->data.len);
 }
 

@@ -3,10 +3,12 @@
  * message loop.
  *
  * A get asks for a blob in chunks (BlobGet -> BlobData) and streams them
- * through the local store's blob writer; the hash is checked before the blob
- * is committed, so a store never holds a blob under a wrong name. A put sends
- * a local blob in order (BlobPut -> one BlobPutAck per chunk; the last ack
- * says done once the coordinator has stored and verified it). At most
+ * through the local store's blob writer, each chunk checked against its
+ * XXH3 checksum: the coordinator is the authority on names (it checked
+ * every upload), a transfer only has to arrive intact. A put sends a local
+ * blob in order (BlobPut -> one BlobPutAck per chunk, each with its
+ * checksum; the last ack says done once the coordinator has stored and
+ * verified it: by its SHA-256, or, for a task's output, by who sent it). At most
  * MF_XFER_WINDOW chunks are in flight for gets and as many for puts, so the
  * memory used is bounded by the window, never by the size of a blob.
  *
@@ -22,6 +24,7 @@
 #define MF_XFER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "farm.pb-c.h"
 #include "mf_error.h"
@@ -36,7 +39,7 @@ typedef struct mf_xfer mf_xfer_t;
 /* Called exactly once per mf_xfer_get / mf_xfer_put call: err is MF_OK when
  * the blob is in the local store (get) or stored by the coordinator (put).
  * MF_ERR_NOENT: no such blob (at the coordinator for a get, locally for a
- * put); MF_ERR_CORRUPT: the bytes did not hash to the name; MF_ERR_PROTOCOL:
+ * put); MF_ERR_CORRUPT: a chunk did not match its checksum; MF_ERR_PROTOCOL:
  * the coordinator answered out of turn; MF_ERR_IO: a local store error or the
  * coordinator refused an upload; MF_ERR_UNREACHABLE: the connection was lost.
  * The callback may start new transfers. */
@@ -54,6 +57,10 @@ void mf_xfer_free(mf_xfer_t **x);
 void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx);
 /* Uploads a blob of the local store to the coordinator. */
 void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx);
+/* Uploads output index of the task with this key, named
+ * mf_task_output_name(key, index) (a worker, for the task it was given). */
+void mf_xfer_put_output(mf_xfer_t *x, const mf_hash_t *hash, const mf_hash_t *key, uint32_t output,
+                        mf_xfer_fn cb, void *ctx);
 
 /* Returns 1 when env was a blob reply (BlobData or BlobPutAck), which the
  * engine consumed (even one for no transfer of its own), 0 otherwise. The

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 struct mf_hasher {
     EVP_MD_CTX *ctx;
@@ -86,4 +87,9 @@ int mf_hash_valid(const char *s)
     for (int i = 0; i < 64; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
     return 1;
+}
+
+uint64_t mf_checksum(const void *data, size_t n)
+{
+    return (uint64_t)XXH3_64bits(data, n);
 }

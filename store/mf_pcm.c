@@ -8,20 +8,30 @@
 #include <sys/stat.h>
 
 static const char s_magic[8] = {'M', 'F', 'P', 'C', 'M', '0', '0', '1'};
+static const char s_magic_panned[8] = {'M', 'F', 'P', 'C', 'M', 'P', '0', '1'};
 
 /* Trailer layout, little-endian: magic[8], u32 channels, u32 rate,
- * i64 start, i64 frames. */
+ * i64 start, i64 frames. A panned signal (s_magic_panned) stores one
+ * channel, and its six gains (float32, left then right) just before the
+ * trailer; channels says 2, what readers get. */
 #define TRAILER 32
+#define GAINS (6 * 4)
+#define PANNED_CHUNK 1024 /* frames expanded at a time */
 
 struct mf_pcm_writer {
     mf_blob_writer_t *blob;
     mf_pcm_info_t info;
+    int panned;
+    float gains[2][MF_PCM_GAINS];
 };
 
 struct mf_pcm_reader {
     FILE *f;
     mf_pcm_info_t info;
     int64_t pos; /* next frame to read, relative to the signal's start */
+    int panned;
+    float gains[2][MF_PCM_GAINS];
+    float *mono; /* PANNED_CHUNK frames, for a panned signal */
 };
 
 static void s_put_u32(unsigned char *p, uint32_t v)
@@ -47,9 +57,15 @@ static int64_t s_get_i64(const unsigned char *p)
 
 mf_pcm_writer_t *mf_pcm_writer_new(mf_store_t *s, int channels, int rate, int64_t start)
 {
+    return mf_pcm_writer_new_named(s, NULL, channels, rate, start);
+}
+
+mf_pcm_writer_t *mf_pcm_writer_new_named(mf_store_t *s, const mf_hash_t *name, int channels,
+                                         int rate, int64_t start)
+{
     mf_pcm_writer_t *w = calloc(1, sizeof *w);
     if (!w) return NULL;
-    w->blob = mf_blob_writer_new(s);
+    w->blob = name ? mf_blob_writer_new_named(s, name) : mf_blob_writer_new(s);
     if (!w->blob) {
         free(w);
         return NULL;
@@ -58,22 +74,35 @@ mf_pcm_writer_t *mf_pcm_writer_new(mf_store_t *s, int channels, int rate, int64_
     return w;
 }
 
+mf_pcm_writer_t *mf_pcm_writer_new_panned(mf_store_t *s, const mf_hash_t *name,
+                                          float gains[2][MF_PCM_GAINS], int rate, int64_t start)
+{
+    mf_pcm_writer_t *w = mf_pcm_writer_new_named(s, name, 2, rate, start);
+    if (w) {
+        w->panned = 1;
+        memcpy(w->gains, gains, sizeof w->gains);
+    }
+    return w;
+}
+
 mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames)
 {
     /* The host is little-endian (x86-64, aarch64); float32 goes out as is. */
     w->info.frames += (int64_t)frames;
-    return mf_blob_writer_write(w->blob, buf, frames * (size_t)w->info.channels * sizeof(float));
+    const size_t stored = w->panned ? 1 : (size_t)w->info.channels;
+    return mf_blob_writer_write(w->blob, buf, frames * stored * sizeof(float));
 }
 
 mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out)
 {
     unsigned char t[TRAILER];
-    memcpy(t, s_magic, 8);
+    mf_err_t gerr = w->panned ? mf_blob_writer_write(w->blob, w->gains, GAINS) : MF_OK;
+    memcpy(t, w->panned ? s_magic_panned : s_magic, 8);
     s_put_u32(t + 8, (uint32_t)w->info.channels);
     s_put_u32(t + 12, (uint32_t)w->info.rate);
     s_put_i64(t + 16, w->info.start);
     s_put_i64(t + 24, w->info.frames);
-    mf_err_t err = mf_blob_writer_write(w->blob, t, sizeof t);
+    mf_err_t err = gerr == MF_OK ? mf_blob_writer_write(w->blob, t, sizeof t) : gerr;
     if (err == MF_OK)
         err = mf_blob_writer_commit(w->blob, out);
     else
@@ -89,25 +118,34 @@ void mf_pcm_writer_abort(mf_pcm_writer_t *w)
     free(w);
 }
 
-static mf_err_t s_read_trailer(FILE *f, const char *hex, mf_pcm_info_t *info)
+static mf_err_t s_read_trailer(mf_pcm_reader_t *r, const char *hex)
 {
+    FILE *f = r->f;
+    mf_pcm_info_t *info = &r->info;
     struct stat st;
     unsigned char t[TRAILER];
     if (fstat(fileno(f), &st) != 0 || st.st_size < TRAILER) goto corrupt;
     if (fseeko(f, st.st_size - TRAILER, SEEK_SET) != 0 || fread(t, 1, TRAILER, f) != TRAILER)
         goto corrupt;
-    if (memcmp(t, s_magic, 8) != 0) goto corrupt;
+    r->panned = memcmp(t, s_magic_panned, 8) == 0;
+    if (!r->panned && memcmp(t, s_magic, 8) != 0) goto corrupt;
     info->channels = (int)s_get_u32(t + 8);
     info->rate = (int)s_get_u32(t + 12);
     info->start = s_get_i64(t + 16);
     info->frames = s_get_i64(t + 24);
-    if (info->channels < 1 || info->channels > 2 || info->rate < 1 || info->frames < 0)
+    if (info->channels < 1 || info->channels > 2 || info->rate < 1 || info->frames < 0 ||
+        (r->panned && info->channels != 2))
         goto corrupt;
+    int64_t data = st.st_size - TRAILER;
+    if (r->panned) {
+        data -= GAINS;
+        if (data < 0 || fseeko(f, data, SEEK_SET) != 0 || fread(r->gains, 1, GAINS, f) != GAINS ||
+            !(r->mono = malloc(PANNED_CHUNK * 4)))
+            goto corrupt;
+    }
     /* Divide rather than multiply: a forged frame count must not overflow. */
-    const int64_t frame_bytes = info->channels * (int64_t)sizeof(float);
-    if ((st.st_size - TRAILER) % frame_bytes != 0 ||
-        (st.st_size - TRAILER) / frame_bytes != info->frames)
-        goto corrupt;
+    const int64_t frame_bytes = (r->panned ? 1 : info->channels) * (int64_t)sizeof(float);
+    if (data % frame_bytes != 0 || data / frame_bytes != info->frames) goto corrupt;
     rewind(f);
     return MF_OK;
 corrupt:
@@ -129,7 +167,7 @@ mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_read
         return MF_ERR_NOMEM;
     }
     r->f = f;
-    mf_err_t err = s_read_trailer(f, h->hex, &r->info);
+    mf_err_t err = s_read_trailer(r, h->hex);
     if (err != MF_OK) {
         mf_pcm_reader_free(&r);
         return err;
@@ -144,6 +182,24 @@ const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r)
     return &r->info;
 }
 
+/* Each channel is the stored signal through its gains, multiplied in the
+ * order the writer's caller would have: the same bits as a stereo blob. */
+static mf_err_t s_read_panned(mf_pcm_reader_t *r, float *dst, size_t frames)
+{
+    float(*g)[MF_PCM_GAINS] = r->gains;
+    for (size_t done = 0; done < frames;) {
+        const size_t n = frames - done < PANNED_CHUNK ? frames - done : PANNED_CHUNK;
+        if (fread(r->mono, sizeof(float), n, r->f) != n) return MF_ERR_IO;
+        for (size_t i = 0; i < n; i++) {
+            const float x = r->mono[i];
+            dst[2 * (done + i)] = x * g[0][0] * g[0][1] * g[0][2];
+            dst[2 * (done + i) + 1] = x * g[1][0] * g[1][1] * g[1][2];
+        }
+        done += n;
+    }
+    return MF_OK;
+}
+
 mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out)
 {
     const int ch = r->info.channels;
@@ -153,22 +209,26 @@ mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float 
     if (from < 0) from = 0;
     if (to > r->info.frames) to = r->info.frames;
     if (from >= to) return MF_OK;
+    const int stored = r->panned ? 1 : ch;
     if (from != r->pos) {
         if (from < r->pos) return MF_ERR_INVALID; /* sequential readers only */
-        if (fseeko(r->f, from * ch * (int64_t)sizeof(float), SEEK_SET) != 0) return MF_ERR_IO;
+        if (fseeko(r->f, from * stored * (int64_t)sizeof(float), SEEK_SET) != 0) return MF_ERR_IO;
         r->pos = from;
     }
     size_t want = (size_t)(to - from);
     float *dst = out + (size_t)(r->info.start + from - t) * (size_t)ch;
-    if (fread(dst, sizeof(float) * (size_t)ch, want, r->f) != want) return MF_ERR_IO;
+    mf_err_t err = r->panned ? s_read_panned(r, dst, want)
+                   : fread(dst, sizeof(float) * (size_t)ch, want, r->f) == want ? MF_OK
+                                                                                : MF_ERR_IO;
     r->pos = to;
-    return MF_OK;
+    return err;
 }
 
 void mf_pcm_reader_free(mf_pcm_reader_t **r)
 {
     if (!r || !*r) return;
     if ((*r)->f) fclose((*r)->f);
+    free((*r)->mono);
     free(*r);
     *r = NULL;
 }

@@ -25,7 +25,21 @@ typedef struct mf_pcm_writer mf_pcm_writer_t;
 typedef struct mf_pcm_reader mf_pcm_reader_t;
 
 mf_pcm_writer_t *mf_pcm_writer_new(mf_store_t *s, int channels, int rate, int64_t start);
-/* frames interleaved frames of the writer's channel count. */
+/* The same, stored under a name the caller gives (mf_blob_writer_new_named):
+ * nothing is hashed. */
+mf_pcm_writer_t *mf_pcm_writer_new_named(mf_store_t *s, const mf_hash_t *name, int channels,
+                                         int rate, int64_t start);
+/* A panned signal: one channel stored, read as two, each channel c being
+ * ((x * g[c][0]) * g[c][1]) * g[c][2] in float32, the products a channel
+ * strip computes for a mono track with a fixed pan, fader and level, in its
+ * order. Readers get exactly the bits a stereo blob of those products would
+ * give, from half the bytes written, read and sent. write() then takes
+ * mono frames. */
+#define MF_PCM_GAINS 3
+mf_pcm_writer_t *mf_pcm_writer_new_panned(mf_store_t *s, const mf_hash_t *name,
+                                          float gains[2][MF_PCM_GAINS], int rate, int64_t start);
+/* frames interleaved frames of the channels the writer stores (one for a
+ * panned writer). */
 mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames);
 /* Seals the blob; frees the writer either way. */
 mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out);

@@ -12,12 +12,21 @@
  *
  * An insert with an auxiliary input (a convolution reverb's impulse
  * response) gets that input read whole, once, when it is made
- * (create_aux), bounded by MAX_AUX_S; the insert keeps its own copy. */
+ * (create_aux), bounded by MAX_AUX_S; the insert keeps its own copy.
+ *
+ * A strip whose spec has a "decode" reads input 0 straight from the source
+ * file's bytes (mf_source_reader.h); every other input is a signal blob.
+ *
+ * A mono channel whose pan, fader and output level are fixed writes that
+ * output as a panned signal (mf_pcm.h): the mono signal and the gains, in
+ * the order the stereo products below would apply them; half the bytes. */
 #include "exec_internal.h"
 #include "mf_gain.h"
 #include "mf_params.h"
 #include "mf_pcm.h"
+#include "mf_source_reader.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,21 +40,34 @@ typedef struct {
     double *values;      /* current values, updated from envs */
 } insert_rt_t;
 
+/* One input: a signal blob, or (a strip's input 0) a source file. */
+typedef struct {
+    mf_pcm_reader_t *pcm;
+    mf_source_reader_t *src;
+    const mf_hash_t *hash; /* the task's */
+} chan_in_t;
+
 typedef struct {
     mf_chan_spec_t spec;
     int ch; /* channels through the inserts: 1 if every summed input is mono */
-    mf_pcm_reader_t **in;
+    chan_in_t *in;
     size_t n_in;
+    mf_task_result_t *r; /* for a source's error in words */
     insert_rt_t *ins;
     mf_envelope_t gain_env, pan_env;
     mf_envelope_t *out_envs;
     mf_pcm_writer_t **outs;
+    int *panned;    /* per output: written as a panned signal */
+    int all_panned; /* then no stereo product is needed */
     float *buf, *tmp, *key, *pre, *post, *ga, *gb, *gc;
 } chan_t;
 
 static void s_chan_fini(chan_t *c)
 {
-    for (size_t i = 0; c->in && i < c->n_in; i++) mf_pcm_reader_free(&c->in[i]);
+    for (size_t i = 0; c->in && i < c->n_in; i++) {
+        mf_pcm_reader_free(&c->in[i].pcm);
+        mf_source_reader_free(&c->in[i].src);
+    }
     for (size_t i = 0; c->ins && i < c->spec.n_inserts; i++) {
         insert_rt_t *it = &c->ins[i];
         if (it->st) it->spec->cls->destroy(it->st);
@@ -63,6 +85,7 @@ static void s_chan_fini(chan_t *c)
     free(c->ins);
     free(c->out_envs);
     free(c->outs);
+    free(c->panned);
     free(c->buf);
     free(c->tmp);
     free(c->key);
@@ -79,17 +102,32 @@ static int s_env(mf_envelope_t *e, const mf_curve_t *cv, int rate, mf_env_mode_t
     return mf_envelope_init(e, cv->pts, cv->n, rate, mode);
 }
 
+static const mf_pcm_info_t *s_info(const chan_t *c, size_t k)
+{
+    return c->in[k].src ? mf_source_reader_info(c->in[k].src) : mf_pcm_reader_info(c->in[k].pcm);
+}
+
+/* Frames [t, t + n) of input k in its own channel count. */
+static mf_err_t s_read_span(chan_t *c, size_t k, int64_t t, size_t n, float *dst)
+{
+    if (!c->in[k].src) return mf_pcm_reader_read_span(c->in[k].pcm, t, n, dst);
+    char why[160];
+    mf_err_t err = mf_source_reader_read_span(c->in[k].src, t, n, dst, why, sizeof why);
+    if (err == MF_ERR_CORRUPT) mf_exec_fail(c->r, err, "source %.12s: %s", c->in[k].hash->hex, why);
+    return err;
+}
+
 /* Input k read whole, for create_aux(); *data is malloc'd. */
 static mf_err_t s_read_aux(chan_t *c, size_t k, mf_proc_aux_t *a, float **data, mf_task_result_t *r)
 {
-    const mf_pcm_info_t *in = mf_pcm_reader_info(c->in[k]);
+    const mf_pcm_info_t *in = s_info(c, k);
     if (in->channels < 1 || in->channels > 2 || in->frames < 0 ||
         in->frames > (int64_t)(MAX_AUX_S * c->spec.rate))
         return mf_exec_fail(r, MF_ERR_INVALID, "auxiliary input %zu: %d channels, %lld frames", k,
                             in->channels, (long long)in->frames);
     *data = malloc(((size_t)in->frames * (size_t)in->channels + 1) * sizeof **data);
     if (!*data) return MF_ERR_NOMEM;
-    mf_err_t err = mf_pcm_reader_read_span(c->in[k], in->start, (size_t)in->frames, *data);
+    mf_err_t err = s_read_span(c, k, in->start, (size_t)in->frames, *data);
     *a = (mf_proc_aux_t){.data = *data, .frames = (size_t)in->frames, .channels = in->channels};
     return err;
 }
@@ -148,9 +186,9 @@ static void s_chain_extent(const chan_t *c, int64_t *tail, int64_t *latency)
 /* Reads input k's span [t, t+n) as c->ch channels into dst (overwrite). */
 static mf_err_t s_read_as(chan_t *c, size_t k, int64_t t, size_t n, float *dst)
 {
-    const int ich = mf_pcm_reader_info(c->in[k])->channels;
-    if (ich == c->ch) return mf_pcm_reader_read_span(c->in[k], t, n, dst);
-    mf_err_t err = mf_pcm_reader_read_span(c->in[k], t, n, c->tmp);
+    const int ich = s_info(c, k)->channels;
+    if (ich == c->ch) return s_read_span(c, k, t, n, dst);
+    mf_err_t err = s_read_span(c, k, t, n, c->tmp);
     for (size_t i = 0; i < n; i++) dst[2 * i] = dst[2 * i + 1] = c->tmp[i]; /* mono -> both */
     return err;
 }
@@ -217,13 +255,20 @@ static double s_pan_map(double pan, void *ctx)
     return m->right ? r : l;
 }
 
+static void s_static_pan(const chan_t *c, float *gl, float *gr)
+{
+    pan_map_t lm = {c->spec.pan_law_db, c->ch == 2, 0}, rm = {c->spec.pan_law_db, c->ch == 2, 1};
+    *gl = (float)s_pan_map(c->spec.pan, &lm);
+    *gr = (float)s_pan_map(c->spec.pan, &rm);
+}
+
 /* c->pre = buf panned to stereo. */
 static void s_pan(chan_t *c, int64_t t, size_t n)
 {
     const int stereo = c->ch == 2;
     if (c->spec.pan_curve.n == 0) {
-        pan_map_t lm = {c->spec.pan_law_db, stereo, 0}, rm = {c->spec.pan_law_db, stereo, 1};
-        float gl = (float)s_pan_map(c->spec.pan, &lm), gr = (float)s_pan_map(c->spec.pan, &rm);
+        float gl, gr;
+        s_static_pan(c, &gl, &gr);
         for (size_t i = 0; i < n; i++) {
             float l = c->buf[i * (size_t)c->ch], r = c->buf[i * (size_t)c->ch + (size_t)stereo];
             c->pre[2 * i] = l * gl;
@@ -261,12 +306,18 @@ static mf_err_t s_write_outputs(chan_t *c, int64_t t, size_t n, size_t skip)
 {
     /* A fader at 0 dB with no automation multiplies by exactly 1: skipped. */
     const float *post = c->pre;
-    if (c->spec.gain_db != 0.0 || c->gain_env.n) {
+    if (!c->all_panned && (c->spec.gain_db != 0.0 || c->gain_env.n)) {
         s_apply_level(c->pre, c->post, n, c->spec.gain_db, &c->gain_env, t, c->ga);
         post = c->post;
     }
     for (size_t o = 0; o < c->spec.n_outputs; o++) {
         const mf_chan_out_t *out = &c->spec.outputs[o];
+        if (c->panned[o]) { /* the mono signal; its reader applies the gains */
+            mf_err_t err =
+                n > skip ? mf_pcm_writer_write(c->outs[o], c->buf + skip, n - skip) : MF_OK;
+            if (err != MF_OK) return err;
+            continue;
+        }
         const float *src = out->pre_fader ? c->pre : post;
         /* An output at unity with no automation is its tap as is. */
         if (out->level_db != 0.0 || out->curve.n) {
@@ -279,6 +330,23 @@ static mf_err_t s_write_outputs(chan_t *c, int64_t t, size_t n, size_t skip)
         }
     }
     return MF_OK;
+}
+
+static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_t k)
+{
+    c->in[k].hash = &t->inputs[k];
+    if (k == 0 && c->spec.has_decode) {
+        char why[160] = "";
+        mf_err_t err = mf_source_reader_open(s, &t->inputs[0], &c->spec.decode, &c->in[0].src, why,
+                                             sizeof why);
+        return err == MF_OK ? MF_OK
+                            : mf_exec_fail(c->r, err, "source %.12s: %s", t->inputs[0].hex,
+                                           why[0] ? why : mf_strerror(err));
+    }
+    mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &c->in[k].pcm);
+    return err == MF_OK ? MF_OK
+                        : mf_exec_fail(c->r, err, "input %zu (%.12s): %s", k, t->inputs[k].hex,
+                                       mf_strerror(err));
 }
 
 static mf_err_t s_open(chan_t *c, mf_store_t *s, const mf_task_t *t, mf_task_result_t *r,
@@ -304,11 +372,9 @@ static mf_err_t s_open(chan_t *c, mf_store_t *s, const mf_task_t *t, mf_task_res
     c->ch = 1;
     *start = INT64_MAX, *end = INT64_MIN;
     for (size_t k = 0; k < c->n_in; k++) {
-        mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &c->in[k]);
-        if (err != MF_OK)
-            return mf_exec_fail(r, err, "input %zu (%.12s): %s", k, t->inputs[k].hex,
-                                mf_strerror(err));
-        const mf_pcm_info_t *in = mf_pcm_reader_info(c->in[k]);
+        mf_err_t err = s_open_input(c, s, t, k);
+        if (err != MF_OK) return err;
+        const mf_pcm_info_t *in = s_info(c, k);
         if (in->rate != c->spec.rate)
             return mf_exec_fail(r, MF_ERR_INVALID, "input %zu is at %d Hz, the channel at %d Hz", k,
                                 in->rate, c->spec.rate);
@@ -321,7 +387,23 @@ static mf_err_t s_open(chan_t *c, mf_store_t *s, const mf_task_t *t, mf_task_res
     return MF_OK;
 }
 
-static mf_err_t s_alloc(chan_t *c, mf_store_t *s, int64_t start)
+/* Whether output out of a mono channel has fixed gains all the way (then
+ * g holds them, as s_pan and s_write_outputs would apply them: pan, then
+ * the fader on a post-fader output, then the level; 1 where they would
+ * skip, exact in float). */
+static int s_panned_gains(const chan_t *c, const mf_chan_out_t *out, float g[2][MF_PCM_GAINS])
+{
+    if (c->ch != 1 || c->spec.pan_curve.n || c->spec.gain_curve.n || out->curve.n) return 0;
+    float pan[2];
+    s_static_pan(c, &pan[0], &pan[1]);
+    const float fader =
+        !out->pre_fader && c->spec.gain_db != 0.0 ? (float)mf_db_to_gain(c->spec.gain_db) : 1.0f;
+    const float level = out->level_db != 0.0 ? (float)mf_db_to_gain(out->level_db) : 1.0f;
+    for (int k = 0; k < 2; k++) g[k][0] = pan[k], g[k][1] = fader, g[k][2] = level;
+    return 1;
+}
+
+static mf_err_t s_alloc(chan_t *c, mf_store_t *s, const mf_task_t *t, int64_t start)
 {
     const size_t B = MF_BLOCK;
     c->buf = malloc(B * 2 * sizeof(float));
@@ -333,9 +415,10 @@ static mf_err_t s_alloc(chan_t *c, mf_store_t *s, int64_t start)
     c->gb = malloc(B * sizeof(float));
     c->gc = malloc(B * sizeof(float));
     c->outs = calloc(c->spec.n_outputs + 1, sizeof *c->outs);
+    c->panned = calloc(c->spec.n_outputs + 1, sizeof *c->panned);
     c->out_envs = calloc(c->spec.n_outputs + 1, sizeof *c->out_envs);
     if (!c->buf || !c->tmp || !c->key || !c->pre || !c->post || !c->ga || !c->gb || !c->gc ||
-        !c->outs || !c->out_envs)
+        !c->outs || !c->panned || !c->out_envs)
         return MF_ERR_NOMEM;
     if (s_env(&c->gain_env, &c->spec.gain_curve, c->spec.rate, MF_ENV_DB) ||
         s_env(&c->pan_env, &c->spec.pan_curve, c->spec.rate, MF_ENV_VALUE))
@@ -343,7 +426,13 @@ static mf_err_t s_alloc(chan_t *c, mf_store_t *s, int64_t start)
     for (size_t o = 0; o < c->spec.n_outputs; o++) {
         if (s_env(&c->out_envs[o], &c->spec.outputs[o].curve, c->spec.rate, MF_ENV_DB))
             return MF_ERR_NOMEM;
-        c->outs[o] = mf_pcm_writer_new(s, 2, c->spec.rate, start);
+        mf_hash_t name;
+        mf_exec_output_name(t, o, &name);
+        float g[2][MF_PCM_GAINS];
+        c->panned[o] = s_panned_gains(c, &c->spec.outputs[o], g);
+        c->outs[o] = c->panned[o] ? mf_pcm_writer_new_panned(s, &name, g, c->spec.rate, start)
+                                  : mf_pcm_writer_new_named(s, &name, 2, c->spec.rate, start);
+        c->all_panned = (o == 0 || c->all_panned) && c->panned[o];
         if (!c->outs[o]) return MF_ERR_IO;
     }
     return MF_OK;
@@ -351,11 +440,11 @@ static mf_err_t s_alloc(chan_t *c, mf_store_t *s, int64_t start)
 
 mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
 {
-    chan_t c = {0};
+    chan_t c = {.r = r};
     int64_t start = 0, end = 0, tail = 0, latency = 0;
     mf_err_t err = s_open(&c, s, t, r, &start, &end);
     if (err == MF_OK) err = s_open_inserts(&c, r);
-    if (err == MF_OK) err = s_alloc(&c, s, start);
+    if (err == MF_OK) err = s_alloc(&c, s, t, start);
     if (err != MF_OK) goto done;
     if (end > start) s_chain_extent(&c, &tail, &latency);
     /* Run latency frames past the end and drop as many at the start, so a
@@ -368,7 +457,7 @@ mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         for (size_t i = 0; err == MF_OK && i < c.spec.n_inserts; i++)
             err = s_run_insert(&c, &c.ins[i], f, n);
         if (err != MF_OK) break;
-        s_pan(&c, f - latency, n);
+        if (!c.all_panned) s_pan(&c, f - latency, n);
         size_t sk = skip > (int64_t)n ? n : (size_t)skip;
         err = s_write_outputs(&c, f - latency, n, sk);
         skip -= (int64_t)sk;

@@ -23,6 +23,9 @@ mf_err_t mf_exec_noop(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 /* Sets r->error to a formatted message and returns err. */
 mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The name of t's output index (mf_task_output_name): what an executor
+ * gives the writer of each signal it outputs. */
+void mf_exec_output_name(const mf_task_t *t, size_t index, mf_hash_t *out);
 /* Appends one output hash to r. */
 mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h);
 /* Stores len bytes of text (a JSON report) as a blob and appends it to r. */

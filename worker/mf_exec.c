@@ -46,6 +46,13 @@ mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
     return err;
 }
 
+void mf_exec_output_name(const mf_task_t *t, size_t index, mf_hash_t *out)
+{
+    mf_hash_t key;
+    mf_task_key(t, &key);
+    mf_task_output_name(&key, index, out);
+}
+
 mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h)
 {
     mf_hash_t *o = realloc(r->outputs, (r->n_outputs + 1) * sizeof *o);

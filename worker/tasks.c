@@ -181,12 +181,19 @@ static void s_on_result(mf_wloop_t *w, int slot, mf_task_result_t *r)
     } else {
         t->state = MF_WT_UPLOAD;
         t->pending = 1;
+        mf_hash_t key, derived;
+        mf_task_key(&t->t, &key);
         for (size_t i = 0; i < t->r.n_outputs; i++) {
             mf_cache_pin(w->cache, &t->r.outputs[i]);
             t->outputs_pinned++;
             mf_cache_added(w->cache, &t->r.outputs[i]);
             t->pending++;
-            mf_xfer_put(w->xfer, &t->r.outputs[i], s_on_uploaded, t);
+            /* An output named after the task goes up as the task's. */
+            mf_task_output_name(&key, i, &derived);
+            if (!strcmp(derived.hex, t->r.outputs[i].hex))
+                mf_xfer_put_output(w->xfer, &t->r.outputs[i], &key, (uint32_t)i, s_on_uploaded, t);
+            else
+                mf_xfer_put(w->xfer, &t->r.outputs[i], s_on_uploaded, t);
         }
         t->pending--;
         s_advance(w, t);

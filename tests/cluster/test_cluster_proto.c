@@ -4,6 +4,15 @@
  *                                   protobuf) says hello with version 99: it
  *                                   gets a Refuse, the coordinator logs why,
  *                                   never lists it, and keeps serving
+ *   forged_output_refused           a peer that was given no task uploads a
+ *                                   blob under a task output's name: refused,
+ *                                   nothing stored; a chunk that does not
+ *                                   match its checksum: refused
+ *   large_document                  a session of 1.7 MB (six fader lanes of
+ *                                   16,000 points, within every limit), more
+ *                                   than one TCP message may carry, renders
+ *                                   on the farm as embedded (it travels as a
+ *                                   blob)
  *   unreachable_coordinator         status against a closed port exits 3
  *                                   within the client's call timeout */
 #include <errno.h>
@@ -14,12 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <zmq.h>
 
 #include "cluster_util.h"
 #include "farm.pb-c.h"
+#include "mf_hash.h"
+#include "mf_task.h"
 
 /* client/mf_client.c: how long a client waits for any reply. */
 #define CALL_TIMEOUT_S 5.0 /* client/mf_client.c CALL_TIMEOUT_MS */
@@ -128,6 +140,126 @@ static void other_protocol_version_refused(void **state)
     cl_test_pass();
 }
 
+/* The BlobPutAck's error for one single-chunk put (empty when none came). */
+static void s_put_once(const char *ep, Mixfarm__BlobPut *p, char *error, size_t n)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(sock, ep), 0);
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.version = MF_PROTOCOL_VERSION;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
+    env.blob_put = p;
+    s_send_raw(sock, &env);
+    zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
+    snprintf(error, n, "%s", "");
+    if (zmq_poll(&it, 1, (long)(10000 * CL_SLOW)) == 1) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        Mixfarm__Envelope *rep = NULL;
+        if (zmq_msg_recv(&m, sock, 0) >= 0)
+            rep = mixfarm__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        if (rep && rep->body_case == MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK)
+            snprintf(error, n, "%s", rep->blob_put_ack->error);
+        if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
+    }
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+}
+
+static void forged_output_refused(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    /* A blob posing as output 0 of some task: named as such, bytes intact. */
+    mf_hash_t key, name;
+    mf_hash_bytes("some task", 9, &key);
+    mf_task_output_name(&key, 0, &name);
+    uint8_t bytes[] = "not what the task computed";
+    Mixfarm__BlobPut p = MIXFARM__BLOB_PUT__INIT;
+    p.hash = name.hex;
+    p.data.data = bytes;
+    p.data.len = sizeof bytes;
+    p.last = 1;
+    p.checksum = mf_checksum(bytes, sizeof bytes);
+    p.task_key = key.hex;
+    char error[256];
+    s_put_once(c.ep, &p, error, sizeof error);
+    print_message("    forged output: \"%s\"\n", error);
+    assert_non_null(strstr(error, "not an output of a task you were given"));
+    char obj[1400];
+    snprintf(obj, sizeof obj, "%s/blobs/objects/%.2s/%s", c.state, name.hex, name.hex);
+    assert_int_equal(access(obj, F_OK), -1);
+    /* A source upload whose chunk was damaged on the way. */
+    mf_hash_t content;
+    mf_hash_bytes(bytes, sizeof bytes, &content);
+    p.hash = content.hex;
+    p.task_key = "";
+    p.checksum ^= 1;
+    s_put_once(c.ep, &p, error, sizeof error);
+    print_message("    damaged chunk: \"%s\"\n", error);
+    assert_non_null(strstr(error, "checksum"));
+    /* And intact, it is taken. */
+    p.checksum ^= 1;
+    s_put_once(c.ep, &p, error, sizeof error);
+    assert_string_equal(error, "");
+    snprintf(obj, sizeof obj, "%s/blobs/objects/%.2s/%s", c.state, content.hex, content.hex);
+    assert_int_equal(access(obj, F_OK), 0);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void large_document(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char path[1200], doc_path[1200];
+    snprintf(path, sizeof path, "%s/tone.wav", dir);
+    cl_write_audio(path, 2, 1, 2.0);
+    size_t cap = 4u << 20, len = 0;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    len += (size_t)snprintf(doc + len, cap - len, "{\"mixfarm\": 1, \"tracks\": [");
+    for (int k = 0; k < 6; k++) {
+        len += (size_t)snprintf(doc + len, cap - len,
+                                "%s{\"name\": \"T%d\", \"file\": \"tone.wav\","
+                                " \"automation\": {\"gain_db\": [",
+                                k ? ", " : "", k);
+        for (int i = 0; i < 16000; i++)
+            len += (size_t)snprintf(doc + len, cap - len, "%s[%.6f, %.3f]", i ? ", " : "",
+                                    2.0 * i / 16000.0, -6.0 * (i % 7) / 7.0);
+        len += (size_t)snprintf(doc + len, cap - len, "]}}");
+    }
+    snprintf(doc + len, cap - len, "]}");
+    assert_true(strlen(doc) > 1200000); /* over a message's 1.06 MiB */
+    snprintf(doc_path, sizeof doc_path, "%s/big.json", dir);
+    FILE *f = fopen(doc_path, "w");
+    assert_non_null(f);
+    fputs(doc, f);
+    fclose(f);
+    free(doc);
+
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    char out_d[1200], out_e[1200];
+    snprintf(out_d, sizeof out_d, "%s/out-d", dir);
+    snprintf(out_e, sizeof out_e, "%s/out-e", dir);
+    cl_render(doc_path, out_d, 0, &c);
+    cl_render(doc_path, out_e, 2, NULL);
+    char mix_d[1300], mix_e[1300];
+    snprintf(mix_d, sizeof mix_d, "%s/mix.wav", out_d);
+    snprintf(mix_e, sizeof mix_e, "%s/mix.wav", out_e);
+    cl_assert_same_file(mix_d, mix_e);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void unreachable_coordinator(void **state)
 {
     (void)state;
@@ -155,6 +287,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(other_protocol_version_refused, setup, teardown,
                                                  "other_protocol_version_refused"),
+        cmocka_unit_test_prestate_setup_teardown(forged_output_refused, setup, teardown,
+                                                 "forged_output_refused"),
+        cmocka_unit_test_prestate_setup_teardown(large_document, setup, teardown, "large_document"),
         cmocka_unit_test_prestate_setup_teardown(unreachable_coordinator, setup, teardown,
                                                  "unreachable_coordinator"),
     };

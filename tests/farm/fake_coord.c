@@ -180,6 +180,8 @@ static void s_on_get(fake_t *f, const Mixfarm__BlobGet *g)
         fseek(fp, (long)g->offset, SEEK_SET);
         d.data.len = fread(buf, 1, len, fp);
         d.data.data = buf;
+        d.checksum = mf_checksum(buf, d.data.len);
+        /* Damage in transit: after the checksum. */
         if (f->corrupt && g->offset >= MF_BLOB_CHUNK && d.data.len) buf[0] ^= 0x5a;
         fclose(fp);
     }
@@ -202,11 +204,21 @@ static void s_on_put(fake_t *f, const Mixfarm__BlobPut *p)
     if (!u && p->offset == 0 && free_u) {
         u = free_u;
         snprintf(u->hash, sizeof u->hash, "%s", p->hash);
-        u->w = mf_blob_writer_new(f->store);
+        /* A task's output: named after the task (the real coordinator also
+         * checks that it gave this peer the task). */
+        mf_hash_t key, name;
+        snprintf(key.hex, sizeof key.hex, "%s", p->task_key);
+        if (p->task_key[0]) mf_task_output_name(&key, p->output, &name);
+        u->w = !p->task_key[0]              ? mf_blob_writer_new(f->store)
+               : !strcmp(name.hex, p->hash) ? mf_blob_writer_new_named(f->store, &name)
+                                            : NULL;
         u->received = 0;
+        if (!u->w) u = NULL;
     }
     if (!u || p->offset != u->received) {
         a.error = "chunk out of order";
+    } else if (mf_checksum(p->data.data, p->data.len) != p->checksum) {
+        a.error = "a chunk arrived damaged (checksum)";
     } else {
         mf_blob_writer_write(u->w, p->data.data, p->data.len);
         u->received += p->data.len;

@@ -58,6 +58,9 @@ static int group_setup(void **state)
     write_tone("b.wav", 1, 48000, 4800, 550.0);
     write_tone("c.wav", 1, 48000, 4800, 660.0);
     write_tone("st.wav", 2, 48000, 2400, 330.0);
+    /* At another rate than the sessions': these tracks get a decode task. */
+    write_tone("c44.wav", 1, 44100, 4410, 660.0);
+    write_tone("st44.wav", 2, 44100, 2205, 330.0);
     return 0;
 }
 
@@ -117,7 +120,8 @@ static int must_find(const mf_plan_t *p, const char *label)
 }
 
 /* Properties every plan has: topological order, ports in range, one strip
- * per decode right behind it, channel params that parse, and sum <= inputs. */
+ * per decode right behind it, channel params that parse, sum <= inputs, and
+ * a strip reading its file itself (no decode task) exactly when it says so. */
 static void check_plan_shape(const mf_plan_t *p)
 {
     int masters = 0;
@@ -154,6 +158,8 @@ static void check_plan_shape(const mf_plan_t *p)
                 fail_msg("%s: params do not parse: %s", t->label, why);
             assert_true(c.sum <= t->n_in);
             assert_int_equal(c.n_outputs, t->n_out);
+            const int direct = !strcmp(t->kind, "strip") && t->in[0].task < 0;
+            assert_int_equal(c.has_decode, direct);
             mf_chan_spec_fini(&c);
         }
         if (!strcmp(t->kind, "master")) masters++;
@@ -207,12 +213,14 @@ static void test_fan_in(void **state)
         load("fanin.json", "{\"mixfarm\": 1, \"tracks\": ["
                            " {\"name\": \"T1\", \"file\": \"a.wav\", \"output\": \"Drums\"},"
                            " {\"name\": \"T2\", \"file\": \"b.wav\", \"output\": \"Drums\"},"
-                           " {\"name\": \"T3\", \"file\": \"c.wav\", \"output\": \"Drums\"}],"
+                           " {\"name\": \"T3\", \"file\": \"c44.wav\", \"output\": \"Drums\"}],"
                            " \"buses\": [{\"name\": \"Drums\"}]}");
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
-    /* decode+strip per track, bus, master, qc, listen (6 systems and the report) */
-    assert_int_equal(p->n_tasks, 3 * 2 + 1 + 1 + 1 + 7);
+    /* a strip per track and a decode for T3 (44.1 kHz), bus, master, qc,
+     * listen (6 systems and the report) */
+    assert_int_equal(p->n_tasks, 3 + 1 + 1 + 1 + 1 + 7);
+    assert_int_equal(find(p, "decode T1"), -1);
     const mf_plan_task_t *bus = &p->tasks[must_find(p, "bus Drums")];
     assert_int_equal(bus->n_in, 3);
     assert_int_equal(spec_sum(bus), 3);
@@ -222,10 +230,14 @@ static void test_fan_in(void **state)
     const mf_plan_task_t *m = &p->tasks[p->mix.task];
     assert_int_equal(m->n_in, 1);
     expect_input(p, "master master", 0, "bus Drums", 0);
-    /* Decode inputs are the track's source blob. */
+    /* A strip at the session rate reads the track's source blob; a decode's
+     * input is the source blob too. */
     mf_hash_t want;
     mf_hash_bytes("T2", 2, &want);
-    assert_string_equal(p->tasks[must_find(p, "decode T2")].in[0].blob.hex, want.hex);
+    assert_string_equal(p->tasks[must_find(p, "strip T2")].in[0].blob.hex, want.hex);
+    mf_hash_bytes("T3", 2, &want);
+    assert_string_equal(p->tasks[must_find(p, "decode T3")].in[0].blob.hex, want.hex);
+    expect_input(p, "strip T3", 0, "decode T3", 0);
     /* Default stems: every bus feeding master. */
     assert_int_equal(p->n_stems, 1);
     assert_string_equal(p->stems[0].name, "Drums");
@@ -330,7 +342,7 @@ static void test_mute_and_solo(void **state)
     assert_int_equal(p->tasks[must_find(p, "bus G")].n_in, 1);
     expect_input(p, "bus G", 0, "strip On", 0);
     assert_int_equal(p->tasks[must_find(p, "bus FX")].n_in, 0); /* its only send is muted */
-    assert_int_equal(p->n_tasks, 2 + 2 + 2 + 1 + 1 + 7);        /* ..., listen */
+    assert_int_equal(p->n_tasks, 1 + 1 + 2 + 1 + 1 + 7);        /* ..., listen */
     mf_plan_free(&p);
     mf_session_free(&s);
 
@@ -377,8 +389,8 @@ static void test_sidechain_from_muted_track(void **state)
 
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
-    int kick = must_find(p, "strip Kick"); /* planned although muted */
-    assert_true(find(p, "decode Kick") >= 0);
+    int kick = must_find(p, "strip Kick");           /* planned although muted */
+    assert_int_equal(p->tasks[kick].in[0].task, -1); /* reads its file */
     int b = must_find(p, "bus Music");
     assert_true(kick < b);
     const mf_plan_task_t *t = &p->tasks[b];
@@ -494,7 +506,7 @@ static const char *s_cache_session =
     " {\"name\": \"A\", \"file\": \"a.wav\", \"gain_db\": %s, \"output\": \"Grp\"},"
     " {\"name\": \"B\", \"file\": \"b.wav\", \"output\": \"Grp\", \"pan\": 0.3,"
     "  \"sends\": [{\"bus\": \"FX\", \"level_db\": -12}]},"
-    " {\"name\": \"C\", \"file\": \"st.wav\", \"start_s\": 0.01}],"
+    " {\"name\": \"C\", \"file\": \"st44.wav\", \"start_s\": 0.01}],"
     " \"buses\": [{\"name\": \"Grp\", \"gain_db\": -2},"
     "             {\"name\": \"FX\", \"inserts\": [{\"type\": \"gain\", \"gain_db\": -3}]}]}";
 
@@ -523,7 +535,7 @@ static void test_sched_action_cache(void **state)
     assert_non_null(store);
     mf_session_t *s1;
     mf_plan_t *p1 = plan_real("cache1.json", "0", store, &s1);
-    assert_int_equal(p1->n_tasks, 3 * 2 + 2 + 1 + 1 + 7);
+    assert_int_equal(p1->n_tasks, 3 + 1 + 2 + 1 + 1 + 7); /* C at 44.1 kHz: one decode */
 
     /* First run: everything runs. */
     run_t r1;
@@ -551,7 +563,7 @@ static void test_sched_action_cache(void **state)
     assert_string_equal(r3.mix.hex, r1.mix.hex);
 
     /* One fader moves: that strip, its bus, the master and the qc of the mix
-     * re-run, nothing else (decodes, the other strips and the FX bus come
+     * re-run, nothing else (the decode, the other strips and the FX bus come
      * from the cache). */
     mf_session_t *s2;
     mf_plan_t *p2 = plan_real("cache2.json", "-6", store, &s2);

@@ -368,6 +368,56 @@ static void check_span(const float *out, int ch, int64_t start, int64_t frames, 
     }
 }
 
+/* A panned signal reads as the stereo products, in the writer's order of
+ * multiplication, bit for bit, across chunk boundaries, skips and silence;
+ * and costs one channel of bytes plus its gains. */
+static void test_pcm_panned(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t start = 700, frames = 5000;
+    float g[2][MF_PCM_GAINS] = {{0.70710677f, 0.56234133f, 1.0f}, {0.3f, 0.56234133f, 0.1f}};
+    mf_hash_t name, h;
+    mf_hash_bytes("panned", 6, &name);
+    mf_pcm_writer_t *w = mf_pcm_writer_new_panned(f->store, &name, g, 48000, start);
+    assert_non_null(w);
+    float mono[333];
+    for (int64_t i = 0; i < frames;) {
+        size_t k = (size_t)(frames - i < 333 ? frames - i : 333);
+        for (size_t j = 0; j < k; j++) mono[j] = sample_at(i + (int64_t)j, 0) * 1e-3f;
+        assert_int_equal(mf_pcm_writer_write(w, mono, k), MF_OK);
+        i += (int64_t)k;
+    }
+    assert_int_equal(mf_pcm_writer_commit(w, &h), MF_OK);
+    assert_string_equal(h.hex, name.hex); /* named, not hashed */
+    assert_int_equal(mf_store_size(f->store, &h), frames * 4 + 24 + 32);
+    mf_pcm_reader_t *r;
+    assert_int_equal(mf_pcm_reader_open(f->store, &h, &r), MF_OK);
+    assert_int_equal(mf_pcm_reader_info(r)->channels, 2);
+    assert_int_equal(mf_pcm_reader_info(r)->frames, frames);
+    float *out = malloc(sizeof(float) * 2 * 3000);
+    assert_non_null(out);
+    /* Silence before the start, then a span over two 1024-frame chunks, a
+     * skip forward, and a span running past the end. */
+    const int64_t spans[][2] = {{0, 500}, {600, 2500}, {4000, 1000}, {5200, 3000}};
+    for (size_t s = 0; s < 4; s++) {
+        const int64_t t = spans[s][0];
+        const size_t n = (size_t)spans[s][1];
+        assert_int_equal(mf_pcm_reader_read_span(r, t, n, out), MF_OK);
+        for (size_t j = 0; j < n; j++) {
+            const int64_t rel = t + (int64_t)j - start;
+            const float x = rel >= 0 && rel < frames ? sample_at(rel, 0) * 1e-3f : 0.0f;
+            for (int c = 0; c < 2; c++) {
+                const float want = ((x * g[c][0]) * g[c][1]) * g[c][2];
+                if (out[2 * j + (size_t)c] != want)
+                    fail_msg("frame %lld ch %d: got %a, want %a", (long long)(t + (int64_t)j), c,
+                             (double)out[2 * j + (size_t)c], (double)want);
+            }
+        }
+    }
+    free(out);
+    mf_pcm_reader_free(&r);
+}
+
 static void test_pcm_round_trip_and_spans(void **state)
 {
     fixture_t *f = *state;
@@ -829,6 +879,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_action_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_round_trip_and_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcm_panned, setup, teardown),
         cmocka_unit_test(test_task_key),
         cmocka_unit_test(test_task_pack_round_trip),
         cmocka_unit_test(test_task_unpack_rejects),

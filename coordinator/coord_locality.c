@@ -1,0 +1,54 @@
+/* Locality: a task goes to the free worker that already holds most of its
+ * inputs, so a bus summing eight strips reads them from its own cache
+ * instead of fetching them through the coordinator. The coordinator does
+ * not know worker caches exactly; it remembers what it sent each worker and
+ * what each worker produced, in a direct-mapped table of hash prefixes per
+ * worker (a collision forgets a blob: the cost of a wrong guess is only the
+ * fetch every task paid before). */
+#include "coord_internal.h"
+
+#include <stdlib.h>
+
+/* The first 16 hex digits of a hash as a number (0 is "empty", so 1 more). */
+static uint64_t s_prefix(const mf_hash_t *h)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 16; i++) {
+        char ch = h->hex[i];
+        v = v << 4 | (uint64_t)(ch <= '9' ? ch - '0' : ch - 'a' + 10);
+    }
+    return v ? v : 1;
+}
+
+void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n)
+{
+    if (!w->held && !(w->held = calloc(MF_HELD_SLOTS, sizeof *w->held))) return;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t p = s_prefix(&blobs[i]);
+        w->held[p % MF_HELD_SLOTS] = p;
+    }
+}
+
+static size_t s_score(const worker_t *w, const mf_task_t *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; w->held && i < t->n_inputs; i++) {
+        const uint64_t p = s_prefix(&t->inputs[i]);
+        n += w->held[p % MF_HELD_SLOTS] == p;
+    }
+    return n;
+}
+
+worker_t *mf_locality_pick(coord_t *c, const mf_task_t *t, double now)
+{
+    worker_t *best = NULL;
+    size_t best_score = 0;
+    for (size_t k = 0; k < c->n_workers; k++) {
+        worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
+        if (w->avoid_until > now || w->n_running >= w->slots) continue;
+        const size_t score = s_score(w, t);
+        if (!best || score > best_score) best = w, best_score = score;
+        if (best_score == t->n_inputs) break; /* cannot do better */
+    }
+    return best;
+}
