@@ -3,6 +3,7 @@
 #include "client_internal.h"
 #include "client_ref.h"
 #include "mf_log.h"
+#include "mf_parallel.h"
 #include "mf_outdir.h"
 #include "mf_xfer.h"
 
@@ -160,6 +161,38 @@ static mf_err_t s_fetch_reply(mf_client_t *c, uint64_t job, Mixfarm__Envelope **
     return err;
 }
 
+typedef struct {
+    mf_outdir_t *o;
+    mf_store_t *store;
+    const Mixfarm__FetchReply *r;
+    int *qc_pass;
+} writing_t;
+
+/* Writes output i into OUTDIR's staging folder (on one of several threads:
+ * each output is its own file). */
+static mf_err_t s_write_output(void *ctx, size_t i)
+{
+    writing_t *wr = ctx;
+    const Mixfarm__OutputRef *out = wr->r->outputs[i];
+    mf_hash_t h;
+    memcpy(h.hex, out->hash, MF_HASH_HEX);
+    if (!s_safe_path(out->path)) {
+        mf_error("the coordinator named an unsafe output path: %s", out->path);
+        return MF_ERR_PROTOCOL;
+    }
+    if (!strcmp(out->format, "raw") && mf_hash_valid(out->info))
+        return s_write_encoded(wr->o, out, wr->store);
+    if (!strcmp(out->format, "raw")) {
+        if (wr->qc_pass && !strcmp(out->path, "qc.json"))
+            *wr->qc_pass = s_qc_verdict(wr->store, &h);
+        const char *ext = strrchr(out->path, '.');
+        return mf_outdir_write_raw(wr->o, out->path, wr->store, &h, ext ? ext + 1 : "");
+    }
+    return mf_outdir_write_signal(wr->o, out->path, wr->store, &h,
+                                  out->aligned ? (int64_t)wr->r->frames : -1, out->format,
+                                  (int)out->bits);
+}
+
 mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary,
                          int *qc_pass)
 {
@@ -185,26 +218,8 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_debug("job %llu: %zu outputs fetched", (unsigned long long)job, r->n_outputs);
     mf_outdir_t *o = err == MF_OK ? mf_outdir_open(outdir) : NULL;
     if (err == MF_OK && !o) err = MF_ERR_IO;
-    for (size_t i = 0; err == MF_OK && i < r->n_outputs; i++) {
-        const Mixfarm__OutputRef *out = r->outputs[i];
-        mf_hash_t h;
-        memcpy(h.hex, out->hash, MF_HASH_HEX);
-        if (!s_safe_path(out->path)) {
-            mf_error("the coordinator named an unsafe output path: %s", out->path);
-            err = MF_ERR_PROTOCOL;
-        } else if (!strcmp(out->format, "raw") && mf_hash_valid(out->info)) {
-            err = s_write_encoded(o, out, mf_client__store(c));
-        } else if (!strcmp(out->format, "raw")) {
-            if (qc_pass && !strcmp(out->path, "qc.json"))
-                *qc_pass = s_qc_verdict(mf_client__store(c), &h);
-            const char *ext = strrchr(out->path, '.');
-            err = mf_outdir_write_raw(o, out->path, mf_client__store(c), &h, ext ? ext + 1 : "");
-        } else {
-            err = mf_outdir_write_signal(o, out->path, mf_client__store(c), &h,
-                                         out->aligned ? (int64_t)r->frames : -1, out->format,
-                                         (int)out->bits);
-        }
-    }
+    writing_t wr = {.o = o, .store = mf_client__store(c), .r = r, .qc_pass = qc_pass};
+    if (err == MF_OK) err = mf_parallel_for(r->n_outputs, s_write_output, &wr);
     if (err == MF_OK) err = mf_client__write_render(o, mf_client__store(c), r); /* diff */
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
     mf_outdir_free(&o);

@@ -21,12 +21,20 @@ static void s_help(FILE *out)
     fprintf(out,
             "usage: mixfarm render SESSION.json -o OUTDIR [--workers N] [--coordinator ENDPOINT]\n"
             "                      [--quiet]\n\n"
-            "Renders a session and writes into OUTDIR:\n"
+            "Renders a session (or an album) and writes into OUTDIR:\n"
             "  mix.wav            the stereo mix (32-bit float)\n"
             "  stems/<name>.wav   one per stem (32-bit float), aligned with the mix\n"
+            "  master/<title>.<ext>  each deliverable in \"outputs\" (mastered sessions)\n"
+            "  qc.json, qc.html   the QC report, for scripts and for people\n"
+            "  listen/<system>.wav the master through phone, earbuds, laptop, car, club\n"
+            "                     and mono models; listen.json says what changes on each\n"
+            "  render.json        what was computed, for mixfarm diff\n"
             "  manifest.json      every file with its size, SHA-256, format and duration\n"
             "Each file appears whole or not at all. The session is validated first; every\n"
-            "problem is reported (FILE: key: what is wrong) and nothing is written.\n\n"
+            "problem is reported (FILE: key: what is wrong) and nothing is written.\n"
+            "Rendering again on the same coordinator reuses every task whose inputs did\n"
+            "not change (the action cache): after a fader move, only that strip and what\n"
+            "it feeds run again.\n\n"
             "Without --coordinator, an embedded farm runs in this process: a coordinator and\n"
             "N workers as threads, speaking the same protocol as the distributed farm.\n\n"
             "options:\n"
@@ -36,8 +44,9 @@ static void s_help(FILE *out)
             "                           (submit + watch + fetch)\n"
             "  -q, --quiet              no progress and no summary\n"
             "  -h, --help               this text\n\n"
-            "exit codes: 0 done, 1 the render failed, 2 bad usage or input,\n"
-            "            3 the coordinator could not be reached\n");
+            "exit codes: 0 done, 1 the render failed (or a master failed its QC),\n"
+            "            2 bad usage or input, 3 the coordinator could not be reached\n"
+            "MIXFARM_LOG=debug logs every task of every thread, with timestamps.\n");
 }
 
 static int s_parse(int argc, char **argv, render_opts_t *o)

@@ -1,11 +1,13 @@
 #include "mf_outdir.h"
 #include "mf_fs.h"
 #include "mf_log.h"
+#include "mf_parallel.h"
 #include "mf_pcm.h"
 
 #include <errno.h>
 #include <math.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@ typedef struct {
 
 struct mf_outdir {
     char *dir, *stage;
+    pthread_mutex_t lock; /* files may be written from several threads */
     staged_t *files;
     size_t n;
 };
@@ -59,6 +62,7 @@ mf_outdir_t *mf_outdir_open(const char *outdir)
 {
     mf_outdir_t *o = calloc(1, sizeof *o);
     if (!o) return NULL;
+    pthread_mutex_init(&o->lock, NULL);
     o->dir = strdup(outdir);
     if (!o->dir || (mkdir(outdir, 0755) != 0 && errno != EEXIST)) {
         mf_error("%s: cannot create the output folder: %s", outdir, strerror(errno));
@@ -136,15 +140,17 @@ static mf_err_t s_write_failed(const mf_outdir_t *o, const char *rel, int saved_
 
 static mf_err_t s_stage(mf_outdir_t *o, staged_t f)
 {
+    pthread_mutex_lock(&o->lock);
     staged_t *fs = realloc(o->files, (o->n + 1) * sizeof *fs);
-    if (!fs || !f.rel) {
+    mf_err_t err = fs && f.rel ? MF_OK : MF_ERR_NOMEM;
+    if (fs) o->files = fs;
+    if (err == MF_OK) o->files[o->n++] = f;
+    pthread_mutex_unlock(&o->lock);
+    if (err != MF_OK) {
         free(f.rel);
-        if (fs) o->files = fs;
-        return MF_ERR_NOMEM;
+        json_decref(f.meta);
     }
-    o->files = fs;
-    o->files[o->n++] = f;
-    return MF_OK;
+    return err;
 }
 
 mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
@@ -209,15 +215,15 @@ done:
     return err;
 }
 
+static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                            const mf_hash_t *blob, const char *format, const json_t *meta);
+
 mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                               const mf_hash_t *blob, const json_t *meta)
 {
     const char *fmt = json_string_value(json_object_get(meta, "format"));
     const char *ext = strrchr(relpath, '.');
-    mf_err_t err = mf_outdir_write_raw(o, relpath, s, blob, fmt ? fmt : ext ? ext + 1 : "");
-    if (err == MF_OK && meta && !(o->files[o->n - 1].meta = json_deep_copy(meta)))
-        err = MF_ERR_NOMEM;
-    return err;
+    return s_write_raw(o, relpath, s, blob, fmt ? fmt : ext ? ext + 1 : "", meta);
 }
 
 /* Copies the blob at src to path (in the staging folder), hashing the bytes
@@ -249,20 +255,41 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     return saved ? s_write_failed(o, relpath, saved, NULL) : MF_OK;
 }
 
-mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
-                             const mf_hash_t *blob, const char *format)
+/* A file's blob is named by the SHA-256 of its bytes (mf_task.h), so it is
+ * linked into place when the store is on the same file system (the store
+ * is the client's own, temporary, and never writes a blob twice), else
+ * copied; either way the manifest takes the name as the hash. */
+static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                            const mf_hash_t *blob, const char *format, const json_t *meta)
 {
     char *src = mf_store_path(s, blob), *path = s_fmt("%s/%s", o->stage, relpath);
     mf_hash_t sha;
-    mf_err_t err = src && path ? s_copy(o, relpath, src, path, &sha) : MF_ERR_NOMEM;
+    mf_err_t err = src && path ? MF_OK : MF_ERR_NOMEM;
+    if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
+        err = s_write_failed(o, relpath, errno, NULL);
+    if (err == MF_OK && link(src, path) == 0)
+        sha = *blob;
+    else if (err == MF_OK)
+        err = s_copy(o, relpath, src, path, &sha);
     if (err == MF_OK) {
         staged_t f = {.rel = strdup(relpath), .frames = -1, .sha = sha};
         snprintf(f.format, sizeof f.format, "%s", format);
-        err = s_stage(o, f);
+        if (meta && !(f.meta = json_deep_copy(meta))) {
+            free(f.rel);
+            err = MF_ERR_NOMEM;
+        } else {
+            err = s_stage(o, f); /* frees f's parts when it fails */
+        }
     }
     free(src);
     free(path);
     return err;
+}
+
+mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                             const mf_hash_t *blob, const char *format)
+{
+    return s_write_raw(o, relpath, s, blob, format, NULL);
 }
 
 static json_t *s_file_entry(const char *stage, const staged_t *f)
@@ -289,8 +316,29 @@ static json_t *s_file_entry(const char *stage, const staged_t *f)
     return e;
 }
 
+static int s_by_path(const void *a, const void *b)
+{
+    return strcmp(((const staged_t *)a)->rel, ((const staged_t *)b)->rel);
+}
+
+/* The SHA-256 of a file written without one (a signal, through libsndfile,
+ * which rewrites its header at the end). */
+static mf_err_t s_hash_staged(void *ctx, size_t i)
+{
+    mf_outdir_t *o = ctx;
+    staged_t *f = &o->files[i];
+    if (f->sha.hex[0]) return MF_OK;
+    char *path = s_fmt("%s/%s", o->stage, f->rel);
+    mf_err_t err = path && mf_hash_file(path, &f->sha) == 0 ? MF_OK : MF_ERR_IO;
+    free(path);
+    return err;
+}
+
 static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
 {
+    /* In path order, whichever thread wrote what first. */
+    qsort(o->files, o->n, sizeof *o->files, s_by_path);
+    if (mf_parallel_for(o->n, s_hash_staged, o) != MF_OK) return MF_ERR_IO;
     json_t *files = json_array();
     for (size_t i = 0; files && i < o->n; i++) {
         json_t *e = s_file_entry(o->stage, &o->files[i]);
@@ -343,6 +391,7 @@ void mf_outdir_free(mf_outdir_t **op)
     free(o->files);
     free(o->stage);
     free(o->dir);
+    pthread_mutex_destroy(&o->lock);
     free(o);
     *op = NULL;
 }

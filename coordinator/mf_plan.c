@@ -1,6 +1,7 @@
 #include "mf_plan.h"
 #include "mf_gain.h"
 #include "mf_params.h"
+#include "plan_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +18,6 @@ typedef struct {
     size_t n_order;
     int *mark; /* DFS: 0 new, 1 on the stack, 2 done */
     mf_plan_t *plan;
-    size_t cap;
     int *aux_task; /* the decode task of each auxiliary file, -1 until emitted */
 } planner_t;
 
@@ -89,22 +89,15 @@ static mf_curve_t s_curve(const mf_automation_t *a, int is_db)
     return c;
 }
 
+/* A task labelled "KIND NAME". */
 static mf_plan_task_t *s_new_task(planner_t *p, const char *kind, const char *name)
 {
-    mf_plan_t *pl = p->plan;
-    if (pl->n_tasks == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        mf_plan_task_t *t = realloc(pl->tasks, cap * sizeof *t);
-        if (!t) return NULL;
-        pl->tasks = t;
-        p->cap = cap;
-    }
-    mf_plan_task_t *t = &pl->tasks[pl->n_tasks++];
-    memset(t, 0, sizeof *t);
-    t->kind = strdup(kind);
     size_t n = strlen(kind) + strlen(name) + 2;
-    t->label = malloc(n);
-    if (t->label) snprintf(t->label, n, "%s %s", kind, name);
+    char *label = malloc(n);
+    if (!label) return NULL;
+    snprintf(label, n, "%s %s", kind, name);
+    mf_plan_task_t *t = mf_plan_append(p->plan, kind, label);
+    free(label);
     return t;
 }
 
@@ -247,30 +240,50 @@ static void s_chan_spec_release(mf_chan_spec_t *spec)
     mf_chan_spec_fini(spec);
 }
 
+/* What a bus or the master sums, in the fixed order of the nodes: each
+ * channel's output or send that reaches it. */
+static int s_summed(planner_t *p, size_t node, mf_port_list_t *ports)
+{
+    const mf_session_t *s = p->s;
+    for (size_t src = 0; src < p->n_nodes - 1; src++) {
+        if (!p->needed[src] || !s_audible_source(p, src) || src == node) continue;
+        const mf_channel_t *sc = s_chan(p, src);
+        if (s_node(p, sc->output) == node &&
+            mf_port_list_add(ports, s_port(p->node_task[src], 0)) < 0)
+            return -1;
+        for (size_t k = 0; k < sc->n_sends; k++)
+            if (s->n_tracks + (size_t)sc->sends[k].bus == node &&
+                mf_port_list_add(ports, s_port(p->node_task[src], 1 + (int)k)) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* The inputs a channel sums: a strip's source (in), or what reaches a bus or
+ * the master, through partial sums when there are many (plan_sums.c). */
+static int s_channel_inputs(planner_t *p, size_t node, double session_s, const strip_in_t *in,
+                            mf_port_list_t *ports)
+{
+    if (node < p->s->n_tracks) return mf_port_list_add(ports, in->port) < 0 ? -1 : 0;
+    if (s_summed(p, node, ports) != 0) return -1;
+    return mf_plan_sum_tree(p->plan, s_chan(p, node)->name, p->s->sample_rate, session_s, ports);
+}
+
 /* in: a strip's input 0 (NULL for a bus or the master). */
 static int s_emit_channel(planner_t *p, size_t node, double session_s, const strip_in_t *in)
 {
     const mf_session_t *s = p->s;
     const mf_channel_t *c = s_chan(p, node);
     const char *kind = node < s->n_tracks ? "strip" : node == p->n_nodes - 1 ? "master" : "bus";
-    mf_plan_task_t *t = s_new_task(p, kind, c->name);
-    if (!t || !t->label) return -1;
-    if (node < s->n_tracks) {
-        if (s_add_input(t, in->port)) return -1;
-        t->audio_s = s_track_length_s(&s->tracks[node]);
-    } else {
-        t->audio_s = session_s;
-        for (size_t src = 0; src < p->n_nodes - 1; src++) {
-            if (!p->needed[src] || !s_audible_source(p, src) || src == node) continue;
-            const mf_channel_t *sc = s_chan(p, src);
-            if (s_node(p, sc->output) == node && s_add_input(t, s_port(p->node_task[src], 0)))
-                return -1;
-            for (size_t k = 0; k < sc->n_sends; k++)
-                if (s->n_tracks + (size_t)sc->sends[k].bus == node &&
-                    s_add_input(t, s_port(p->node_task[src], 1 + (int)k)))
-                    return -1;
-        }
+    mf_port_list_t ports = {0};
+    mf_plan_task_t *t =
+        s_channel_inputs(p, node, session_s, in, &ports) == 0 ? s_new_task(p, kind, c->name) : NULL;
+    if (!t) {
+        free(ports.v);
+        return -1;
     }
+    t->in = ports.v, t->n_in = ports.n;
+    t->audio_s = node < s->n_tracks ? s_track_length_s(&s->tracks[node]) : session_s;
     mf_chan_spec_t spec;
     int rc = s_chan_spec(p, c, &spec);
     spec.sum = t->n_in;

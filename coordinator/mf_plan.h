@@ -24,7 +24,7 @@ typedef struct {
 } mf_port_t;
 
 typedef struct {
-    char *kind;   /* "decode", "strip", "bus", "master" */
+    char *kind;   /* "decode", "strip", "sum", "bus", "master", ... */
     char *label;  /* "strip Kick": for progress and logs */
     char *params; /* canonical JSON (mf_params.h) */
     mf_port_t *in;
@@ -52,7 +52,7 @@ typedef struct {
 
 typedef struct {
     mf_plan_task_t *tasks;
-    size_t n_tasks;
+    size_t n_tasks, cap_tasks; /* cap: allocated (mf_plan_append grows it) */
     mf_port_t mix;
     mf_plan_stem_t *stems;
     size_t n_stems;

@@ -22,7 +22,12 @@ struct mf_sched {
     const mf_plan_t *plan;
     mf_action_cache_t cache;
     tnode_t *nodes;
-    int *ready; /* ring of ready task indices; a task is in it at most once */
+    /* Ready task indices, a deque (a task is in it at most once): tasks with
+     * nothing to wait for join at the back, tasks whose inputs have just
+     * been computed at the front, so a partial sum, a bus or the master
+     * runs as soon as it can, among the strips, and the job does not end
+     * on a queue of joins after every strip. */
+    int *ready;
     size_t ready_head, ready_count;
     mf_sched_progress_t prog;
     char *error;
@@ -32,6 +37,15 @@ static void s_make_ready(mf_sched_t *s, size_t i)
 {
     s->nodes[i].state = T_READY;
     s->ready[(s->ready_head + s->ready_count++) % (s->plan->n_tasks + 1)] = (int)i;
+}
+
+static void s_make_ready_first(mf_sched_t *s, size_t i)
+{
+    const size_t cap = s->plan->n_tasks + 1;
+    s->nodes[i].state = T_READY;
+    s->ready_head = (s->ready_head + cap - 1) % cap;
+    s->ready[s->ready_head] = (int)i;
+    s->ready_count++;
 }
 
 static int s_store_get(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max)
@@ -121,7 +135,7 @@ static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
     for (size_t d = 0; d < n->n_dependents; d++) {
         tnode_t *dep = &s->nodes[n->dependents[d]];
         if (--dep->deps_left == 0 && dep->state == T_WAITING)
-            s_make_ready(s, (size_t)n->dependents[d]);
+            s_make_ready_first(s, (size_t)n->dependents[d]);
     }
 }
 

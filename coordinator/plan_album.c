@@ -21,6 +21,7 @@ static int s_merge(mf_plan_t *p, mf_plan_t *sp, size_t k, mf_port_t *mix)
     mf_plan_task_t *ts = realloc(p->tasks, (p->n_tasks + n) * sizeof *ts);
     if (!ts) return -1;
     p->tasks = ts;
+    p->cap_tasks = p->n_tasks + n;
     for (size_t i = 0; i < n; i++) {
         mf_plan_task_t *t = &p->tasks[p->n_tasks++];
         *t = sp->tasks[i];

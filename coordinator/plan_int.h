@@ -16,6 +16,15 @@ typedef struct {
 /* Appends; returns the new port's index, or -1 when out of memory. */
 long mf_port_list_add(mf_port_list_t *l, mf_port_t port);
 
+/* Inputs a channel sums in its own pass; more go through sum tasks. */
+#define MF_SUM_FANIN 4
+/* Reduces the signals a bus or the master named `name` sums (ports, in
+ * their fixed order) to at most MF_SUM_FANIN, through a tree of "sum" tasks
+ * of MF_SUM_FANIN consecutive inputs (plan_sums.c). 0, or -1 when out of
+ * memory. */
+int mf_plan_sum_tree(mf_plan_t *p, const char *name, int rate, double audio_s,
+                     mf_port_list_t *ports);
+
 /* Adds a file of OUTDIR; path is taken over (freed on failure). info: the
  * port of a JSON blob whose "manifest" object describes the file, or NULL.
  * 0, or -1 when out of memory. */

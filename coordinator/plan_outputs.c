@@ -20,10 +20,14 @@
 
 mf_plan_task_t *mf_plan_append(mf_plan_t *p, const char *kind, const char *label)
 {
-    mf_plan_task_t *ts = realloc(p->tasks, (p->n_tasks + 1) * sizeof *ts);
-    if (!ts) return NULL;
-    p->tasks = ts;
-    mf_plan_task_t *t = &ts[p->n_tasks];
+    if (p->n_tasks >= p->cap_tasks) {
+        const size_t cap = p->n_tasks < 8 ? 16 : 2 * p->n_tasks;
+        mf_plan_task_t *ts = realloc(p->tasks, cap * sizeof *ts);
+        if (!ts) return NULL;
+        p->tasks = ts;
+        p->cap_tasks = cap;
+    }
+    mf_plan_task_t *t = &p->tasks[p->n_tasks];
     memset(t, 0, sizeof *t);
     t->kind = strdup(kind);
     t->label = strdup(label);

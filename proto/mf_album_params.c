@@ -51,8 +51,8 @@ mf_err_t mf_sequence_spec_from_json(const char *text, mf_sequence_spec_t *q, con
     const json_t *tracks = json_object_get(o, "tracks"), *cue = json_object_get(o, "cue");
     const json_t *rate = json_object_get(o, "rate");
     *why = "bad parameters";
-    if (!json_is_integer(rate) || json_integer_value(rate) < 8000 ||
-        json_integer_value(rate) > 768000 || !json_is_array(tracks) ||
+    if (!json_is_integer(rate) || json_integer_value(rate) < MF_LIMIT_RATE_MIN ||
+        json_integer_value(rate) > MF_LIMIT_RATE_MAX || !json_is_array(tracks) ||
         json_array_size(tracks) == 0 || json_array_size(tracks) > MAX_TRACKS ||
         !json_is_object(cue))
         goto fail;

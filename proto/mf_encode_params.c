@@ -1,4 +1,5 @@
 #include "mf_encode_params.h"
+#include "mf_limits.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -66,7 +67,8 @@ mf_err_t mf_encode_spec_from_json(const char *text, mf_encode_spec_t *e, const c
                  strcmp(fmt, "mp3") && strcmp(fmt, "opus")))
         FAIL("unknown format");
     snprintf(e->format, sizeof e->format, "%s", fmt);
-    if (s_num(o, "bits", 0, 32, &bits) || s_num(o, "rate", 8000, 768000, &rate) ||
+    if (s_num(o, "bits", 0, 32, &bits) ||
+        s_num(o, "rate", MF_LIMIT_RATE_MIN, MF_LIMIT_RATE_MAX, &rate) ||
         s_num(o, "bitrate_kbps", 0, 512, &kbps) ||
         s_num(o, "ceiling_dbtp", -40, 0, &e->ceiling_dbtp) ||
         s_num(o, "release_ms", 1, 5000, &e->release_ms) ||

@@ -108,7 +108,8 @@ mf_err_t mf_mastering_spec_from_json(const char *text, mf_mastering_spec_t *m, c
         s_num(o, "tempo_bpm", &m->tempo_bpm) || s_num(o, "ceiling_dbtp", &m->ceiling_dbtp) ||
         s_num(o, "release_ms", &m->release_ms) || s_num(o, "lookahead_ms", &m->lookahead_ms))
         FAIL("missing or bad number");
-    if (rate < 8000 || rate > 768000 || (ch != 1 && ch != 2)) FAIL("bad rate or channels");
+    if (rate < MF_LIMIT_RATE_MIN || rate > MF_LIMIT_RATE_MAX || (ch != 1 && ch != 2))
+        FAIL("bad rate or channels");
     m->rate = (int)rate;
     m->channels = (int)ch;
     const json_t *le = json_object_get(o, "levels_entry");

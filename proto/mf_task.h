@@ -13,7 +13,7 @@
 #define MF_PROTOCOL_VERSION 2 /* 2: derived output names, chunk checksums */
 /* Bumped whenever a change to the DSP changes output bits: part of every
  * action-cache key, so an upgraded farm never serves stale results. */
-#define MF_ENGINE_VERSION "mixfarm-engine-3"
+#define MF_ENGINE_VERSION "mixfarm-engine-4"
 
 #define MF_TASK_MAX_INPUTS 4096
 #define MF_TASK_MAX_OUTPUTS 256
@@ -46,8 +46,11 @@ void mf_task_key(const mf_task_t *t, mf_hash_t *key);
  * not of the bytes. A task's signal outputs are named so (Nix's
  * input-addressed store): the same work always gives the same bits
  * (determinism is tested), so the name is as good as a content hash, and
- * the farm never hashes gigabytes of intermediate audio. A source a client
- * uploads is still named by the SHA-256 of its bytes, and checked. */
+ * the farm never hashes gigabytes of intermediate audio. Everything else is
+ * named by the SHA-256 of its bytes: the sources a client uploads (and the
+ * coordinator checks), and every file an output folder receives as it is
+ * (reports, listening copies, deliverables), whose name manifest.json then
+ * gives as the file's SHA-256 without reading it again. */
 void mf_task_output_name(const mf_hash_t *key, size_t index, mf_hash_t *out);
 
 /* Wire form. pack returns a malloc'd buffer (size in *len) or NULL.

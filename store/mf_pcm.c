@@ -190,10 +190,13 @@ static mf_err_t s_read_panned(mf_pcm_reader_t *r, float *dst, size_t frames)
     for (size_t done = 0; done < frames;) {
         const size_t n = frames - done < PANNED_CHUNK ? frames - done : PANNED_CHUNK;
         if (fread(r->mono, sizeof(float), n, r->f) != n) return MF_ERR_IO;
+        const float *restrict x = r->mono;
+        float *restrict d = dst + 2 * done;
+        const float l0 = g[0][0], l1 = g[0][1], l2 = g[0][2];
+        const float r0 = g[1][0], r1 = g[1][1], r2 = g[1][2];
         for (size_t i = 0; i < n; i++) {
-            const float x = r->mono[i];
-            dst[2 * (done + i)] = x * g[0][0] * g[0][1] * g[0][2];
-            dst[2 * (done + i) + 1] = x * g[1][0] * g[1][1] * g[1][2];
+            d[2 * i] = x[i] * l0 * l1 * l2;
+            d[2 * i + 1] = x[i] * r0 * r1 * r2;
         }
         done += n;
     }

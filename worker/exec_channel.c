@@ -12,7 +12,8 @@
  *
  * An insert with an auxiliary input (a convolution reverb's impulse
  * response) gets that input read whole, once, when it is made
- * (create_aux), bounded by MAX_AUX_S; the insert keeps its own copy.
+ * (create_aux), bounded by its class's max_seconds (what validation
+ * allows); the insert keeps its own copy.
  *
  * A strip whose spec has a "decode" reads input 0 straight from the source
  * file's bytes (mf_source_reader.h); every other input is a signal blob.
@@ -31,7 +32,6 @@
 #include <string.h>
 
 #define MAX_TAIL_S 60.0 /* bound on reverb/delay tails */
-#define MAX_AUX_S 60.0  /* bound on an auxiliary signal (session/ allows 30 s) */
 
 typedef struct {
     void *st;
@@ -117,12 +117,13 @@ static mf_err_t s_read_span(chan_t *c, size_t k, int64_t t, size_t n, float *dst
     return err;
 }
 
-/* Input k read whole, for create_aux(); *data is malloc'd. */
-static mf_err_t s_read_aux(chan_t *c, size_t k, mf_proc_aux_t *a, float **data, mf_task_result_t *r)
+/* Input k read whole (at most max_s), for create_aux(); *data is malloc'd. */
+static mf_err_t s_read_aux(chan_t *c, size_t k, double max_s, mf_proc_aux_t *a, float **data,
+                           mf_task_result_t *r)
 {
     const mf_pcm_info_t *in = s_info(c, k);
     if (in->channels < 1 || in->channels > 2 || in->frames < 0 ||
-        in->frames > (int64_t)(MAX_AUX_S * c->spec.rate))
+        in->frames > (int64_t)(max_s * c->spec.rate) + 1)
         return mf_exec_fail(r, MF_ERR_INVALID, "auxiliary input %zu: %d channels, %lld frames", k,
                             in->channels, (long long)in->frames);
     *data = malloc(((size_t)in->frames * (size_t)in->channels + 1) * sizeof **data);
@@ -154,7 +155,9 @@ static mf_err_t s_open_inserts(chan_t *c, mf_task_result_t *r)
         if (it->spec->aux >= 0) {
             mf_proc_aux_t a;
             float *data = NULL;
-            mf_err_t err = s_read_aux(c, (size_t)it->spec->aux, &a, &data, r);
+            const mf_aux_desc_t *desc = it->spec->cls->aux;
+            mf_err_t err =
+                s_read_aux(c, (size_t)it->spec->aux, desc ? desc->max_seconds : 0, &a, &data, r);
             if (err == MF_OK)
                 it->st = it->spec->cls->create_aux(it->values, it->spec->nbands, &env, &a);
             free(data);

@@ -40,8 +40,7 @@ static void s_le(uint8_t *p, uint32_t v, int n)
     for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, const mf_hash_t *name, int ch, int rate,
-                            int64_t frames)
+static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, int ch, int rate, int64_t frames)
 {
     const uint64_t data = (uint64_t)frames * (uint64_t)ch * 2;
     if (data > 0xFFFFFFFFull - 36) return MF_ERR_LIMIT; /* a plain WAV says its size in 32 bits */
@@ -52,7 +51,7 @@ static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, const mf_hash_t *name, i
     s_le(h + 32, (uint32_t)(ch * 2), 2), s_le(h + 34, 16, 2), memcpy(h + 36, "data", 4);
     s_le(h + 40, (uint32_t)data, 4);
     w->ch = ch, w->rng = 0;
-    w->w = mf_blob_writer_new_named(st, name);
+    w->w = mf_blob_writer_new(st); /* a file for OUTDIR: named by its SHA-256 */
     return w->w ? mf_blob_writer_write(w->w, h, sizeof h) : MF_ERR_IO;
 }
 
@@ -68,7 +67,13 @@ static inline float s_tpdf(uint32_t i)
     return (float)(h & 0xFFFFu) * (1.0f / 65536.0f) + (float)(h >> 16) * (1.0f / 65536.0f) - 1.0f;
 }
 
-static mf_err_t s_wav_write(wav16_t *w, const float *x, size_t frames)
+/* AVX2 has the 32-bit multiply the dither's hash wants (SSE2 emulates it):
+ * integer and element-wise float work, so the same bytes either way. */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static mf_err_t
+s_wav_write(wav16_t *w, const float *x, size_t frames)
 {
     const size_t n = frames * (size_t)w->ch;
     const uint32_t base = (uint32_t)w->rng;
@@ -156,9 +161,7 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
         an = pb ? mf_analyzer_new(mf_playback_channels(pb), info->rate,
                                   MF_ANALYZE_LOUDNESS | MF_ANALYZE_SPECTRUM)
                 : NULL;
-        mf_hash_t name;
-        mf_exec_output_name(t, 0, &name);
-        err = pb && an ? s_wav_begin(wav, st, &name, mf_playback_channels(pb), info->rate, end)
+        err = pb && an ? s_wav_begin(wav, st, mf_playback_channels(pb), info->rate, end)
                        : MF_ERR_NOMEM;
         if (source) {
             san = mf_analyzer_new(info->channels, info->rate,

@@ -15,6 +15,7 @@ static const struct {
     {"strip", mf_exec_channel}, /* strips, buses and the master are one kind of channel */
     {"bus", mf_exec_channel},
     {"master", mf_exec_channel},
+    {"sum", mf_exec_channel},     /* a partial sum of a bus's inputs (coordinator/plan_sums.c) */
     {"mastering", mf_exec_mastering},
     {"qc", mf_exec_qc},
     {"encode", mf_exec_encode},   /* a deliverable file, checked by decoding it */

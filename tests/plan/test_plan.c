@@ -151,7 +151,7 @@ static void check_plan_shape(const mf_plan_t *p)
             const char *why = NULL;
             assert_int_equal(mf_decode_spec_from_json(t->params, &d, &why), MF_OK);
         } else if (!strcmp(t->kind, "strip") || !strcmp(t->kind, "bus") ||
-                   !strcmp(t->kind, "master")) {
+                   !strcmp(t->kind, "master") || !strcmp(t->kind, "sum")) {
             mf_chan_spec_t c;
             const char *why = NULL;
             if (mf_chan_spec_from_json(t->params, &c, &why) != MF_OK)
@@ -160,6 +160,12 @@ static void check_plan_shape(const mf_plan_t *p)
             assert_int_equal(c.n_outputs, t->n_out);
             const int direct = !strcmp(t->kind, "strip") && t->in[0].task < 0;
             assert_int_equal(c.has_decode, direct);
+            /* No channel sums more than MF_SUM_FANIN signals itself; a
+             * partial sum is a unity channel. */
+            if (strcmp(t->kind, "strip")) assert_true(c.sum <= 4);
+            if (!strcmp(t->kind, "sum"))
+                assert_true(c.n_inserts == 0 && c.gain_db == 0 && c.pan == 0 && c.n_outputs == 1 &&
+                            c.outputs[0].level_db == 0 && !c.outputs[0].pre_fader);
             mf_chan_spec_fini(&c);
         }
         if (!strcmp(t->kind, "master")) masters++;
@@ -244,6 +250,39 @@ static void test_fan_in(void **state)
     assert_int_equal(p->stems[0].port.task, must_find(p, "bus Drums"));
     mf_plan_free(&p);
     assert_null(p);
+    mf_session_free(&s);
+}
+
+/* Eighteen tracks into one bus: partial sums of four consecutive inputs,
+ * then of four partial sums, so the bus sums two signals; labels say which
+ * of the bus's inputs each covers. */
+static void test_partial_sums(void **state)
+{
+    (void)state;
+    char json[8192];
+    size_t n = (size_t)snprintf(json, sizeof json, "{\"mixfarm\": 1, \"tracks\": [");
+    for (int i = 0; i < 18; i++)
+        n += (size_t)snprintf(json + n, sizeof json - n,
+                              "%s{\"name\": \"T%d\", \"file\": \"a.wav\", \"output\": \"Bus\"}",
+                              i ? ", " : "", i + 1);
+    snprintf(json + n, sizeof json - n, "], \"buses\": [{\"name\": \"Bus\"}]}");
+    mf_session_t *s = load("sums.json", json);
+    mf_plan_t *p = plan(s);
+    check_plan_shape(p);
+    expect_input(p, "sum Bus 1-4", 0, "strip T1", 0);
+    expect_input(p, "sum Bus 1-4", 3, "strip T4", 0);
+    expect_input(p, "sum Bus 13-16", 0, "strip T13", 0);
+    expect_input(p, "sum Bus 17-18", 1, "strip T18", 0);
+    expect_input(p, "sum Bus 1-16", 0, "sum Bus 1-4", 0);
+    expect_input(p, "sum Bus 1-16", 3, "sum Bus 13-16", 0);
+    const mf_plan_task_t *bus = &p->tasks[must_find(p, "bus Bus")];
+    assert_int_equal(bus->n_in, 2);
+    expect_input(p, "bus Bus", 0, "sum Bus 1-16", 0);
+    expect_input(p, "bus Bus", 1, "sum Bus 17-18", 0);
+    /* Four channels or fewer sum themselves (the master: one bus). */
+    assert_int_equal(find(p, "sum master 1-1"), -1);
+    expect_input(p, "master master", 0, "bus Bus", 0);
+    mf_plan_free(&p);
     mf_session_free(&s);
 }
 
@@ -616,6 +655,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fan_in),
+        cmocka_unit_test(test_partial_sums),
         cmocka_unit_test(test_sends),
         cmocka_unit_test(test_bus_chain_order),
         cmocka_unit_test(test_mute_and_solo),

@@ -530,6 +530,32 @@ static void test_bus_and_sends(void **state)
 
 /* ---- (e) a stereo source: pan is balance ----------------------------------------------- */
 
+/* Nine tracks into one bus go through partial sums (coordinator/
+ * plan_sums.c): the bus is still the sum of their amplitudes, each fader
+ * and pan its own. */
+static void test_partial_sums(void **state)
+{
+    (void)state;
+    char dir[1024], out[1024], json[4096];
+    case_dir(dir, sizeof dir, "sums");
+    write_wav(dir, "tone.wav", 1, RATE, FRAMES, gen_tone);
+    size_t n = (size_t)snprintf(json, sizeof json, "{\"mixfarm\": 1, \"tracks\": [");
+    double want = 0;
+    for (int i = 0; i < 9; i++) {
+        n += (size_t)snprintf(json + n, sizeof json - n,
+                              "%s{\"name\": \"T%d\", \"file\": \"tone.wav\", \"gain_db\": %d,"
+                              " \"output\": \"Grp\"}",
+                              i ? ", " : "", i, -i);
+        want += pow(10, (-3.0103 - i) / 20);
+    }
+    snprintf(json + n, sizeof json - n,
+             "], \"buses\": [{\"name\": \"Grp\", \"gain_db\": -12}], \"stems\": [\"Grp\"]}");
+    write_text(dir, "s.json", json);
+    render_ok(dir, "s.json", "out", "2");
+    path_join(out, sizeof out, dir, "out");
+    expect_levels(out, "stems/Grp.wav", db(want) - 12, db(want) - 12);
+}
+
 static void test_stereo_balance(void **state)
 {
     (void)state;
@@ -1027,6 +1053,7 @@ int main(void)
         cmocka_unit_test(test_mute),
         cmocka_unit_test(test_solo),
         cmocka_unit_test(test_bus_and_sends),
+        cmocka_unit_test(test_partial_sums),
         cmocka_unit_test(test_stereo_balance),
         cmocka_unit_test(test_invert_cancels),
         cmocka_unit_test(test_gain_automation),
