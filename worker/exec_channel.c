@@ -17,50 +17,16 @@
  *
  * A strip whose spec has a "decode" reads input 0 straight from the source
  * file's bytes (mf_source_reader.h); every other input is a signal blob.
- *
- * A mono channel whose pan, fader and output level are fixed writes that
- * output as a panned signal (mf_pcm.h): the mono signal and the gains, in
- * the order the stereo products below would apply them; half the bytes. */
-#include "exec_internal.h"
+ * This file is the input side, the inserts and the loop; pan, fader and the
+ * outputs are channel_out.c. */
+#include "channel_int.h"
 #include "mf_gain.h"
-#include "mf_params.h"
-#include "mf_pcm.h"
-#include "mf_source_reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_TAIL_S 60.0 /* bound on reverb/delay tails */
-
-typedef struct {
-    void *st;
-    const mf_insert_spec_t *spec;
-    mf_envelope_t *envs; /* one per automated parameter */
-    double *values;      /* current values, updated from envs */
-} insert_rt_t;
-
-/* One input: a signal blob, or (a strip's input 0) a source file. */
-typedef struct {
-    mf_pcm_reader_t *pcm;
-    mf_source_reader_t *src;
-    const mf_hash_t *hash; /* the task's */
-} chan_in_t;
-
-typedef struct {
-    mf_chan_spec_t spec;
-    int ch; /* channels through the inserts: 1 if every summed input is mono */
-    chan_in_t *in;
-    size_t n_in;
-    mf_task_result_t *r; /* for a source's error in words */
-    insert_rt_t *ins;
-    mf_envelope_t gain_env, pan_env;
-    mf_envelope_t *out_envs;
-    mf_pcm_writer_t **outs;
-    int *panned;    /* per output: written as a panned signal */
-    int all_panned; /* then no stereo product is needed */
-    float *buf, *tmp, *key, *pre, *post, *ga, *gb, *gc;
-} chan_t;
 
 static void s_chan_fini(chan_t *c)
 {
@@ -95,11 +61,6 @@ static void s_chan_fini(chan_t *c)
     free(c->gb);
     free(c->gc);
     mf_chan_spec_fini(&c->spec);
-}
-
-static int s_env(mf_envelope_t *e, const mf_curve_t *cv, int rate, mf_env_mode_t mode)
-{
-    return mf_envelope_init(e, cv->pts, cv->n, rate, mode);
 }
 
 static const mf_pcm_info_t *s_info(const chan_t *c, size_t k)
@@ -147,7 +108,7 @@ static mf_err_t s_open_inserts(chan_t *c, mf_task_result_t *r)
         if (!it->values || !it->envs) return MF_ERR_NOMEM;
         memcpy(it->values, it->spec->values, it->spec->n_values * sizeof *it->values);
         for (size_t j = 0; j < it->spec->n_autos; j++) {
-            if (s_env(&it->envs[j], &it->spec->autos[j].curve, c->spec.rate, MF_ENV_VALUE))
+            if (mf_chan__env(&it->envs[j], &it->spec->autos[j].curve, c->spec.rate, MF_ENV_VALUE))
                 return MF_ERR_NOMEM;
             /* Start from the automated value, not the static one. */
             it->values[it->spec->autos[j].param] = mf_envelope_value_at(&it->envs[j], 0);
@@ -242,99 +203,6 @@ static mf_err_t s_run_insert(chan_t *c, insert_rt_t *it, int64_t t, size_t n)
     return MF_OK;
 }
 
-typedef struct {
-    double law_db;
-    int stereo, right;
-} pan_map_t;
-
-static double s_pan_map(double pan, void *ctx)
-{
-    const pan_map_t *m = ctx;
-    double l, r;
-    if (m->stereo)
-        mf_balance_gains(pan, &l, &r);
-    else
-        mf_pan_gains(pan, m->law_db, &l, &r);
-    return m->right ? r : l;
-}
-
-static void s_static_pan(const chan_t *c, float *gl, float *gr)
-{
-    pan_map_t lm = {c->spec.pan_law_db, c->ch == 2, 0}, rm = {c->spec.pan_law_db, c->ch == 2, 1};
-    *gl = (float)s_pan_map(c->spec.pan, &lm);
-    *gr = (float)s_pan_map(c->spec.pan, &rm);
-}
-
-/* c->pre = buf panned to stereo. */
-static void s_pan(chan_t *c, int64_t t, size_t n)
-{
-    const int stereo = c->ch == 2;
-    if (c->spec.pan_curve.n == 0) {
-        float gl, gr;
-        s_static_pan(c, &gl, &gr);
-        for (size_t i = 0; i < n; i++) {
-            float l = c->buf[i * (size_t)c->ch], r = c->buf[i * (size_t)c->ch + (size_t)stereo];
-            c->pre[2 * i] = l * gl;
-            c->pre[2 * i + 1] = r * gr;
-        }
-        return;
-    }
-    pan_map_t lm = {c->spec.pan_law_db, stereo, 0}, rm = {c->spec.pan_law_db, stereo, 1};
-    mf_envelope_render_map(&c->pan_env, t, n, c->ga, s_pan_map, &lm);
-    mf_envelope_render_map(&c->pan_env, t, n, c->gb, s_pan_map, &rm);
-    for (size_t i = 0; i < n; i++) {
-        float l = c->buf[i * (size_t)c->ch], r = c->buf[i * (size_t)c->ch + (size_t)stereo];
-        c->pre[2 * i] = l * c->ga[i];
-        c->pre[2 * i + 1] = r * c->gb[i];
-    }
-}
-
-/* dst = src (stereo) x a static gain or an envelope. */
-static void s_apply_level(const float *src, float *dst, size_t n, double db,
-                          const mf_envelope_t *env, int64_t t, float *gbuf)
-{
-    if (env->n == 0) {
-        float g = (float)mf_db_to_gain(db);
-        for (size_t i = 0; i < 2 * n; i++) dst[i] = src[i] * g;
-        return;
-    }
-    mf_envelope_render(env, t, n, gbuf);
-    for (size_t i = 0; i < n; i++) {
-        dst[2 * i] = src[2 * i] * gbuf[i];
-        dst[2 * i + 1] = src[2 * i + 1] * gbuf[i];
-    }
-}
-
-static mf_err_t s_write_outputs(chan_t *c, int64_t t, size_t n, size_t skip)
-{
-    /* A fader at 0 dB with no automation multiplies by exactly 1: skipped. */
-    const float *post = c->pre;
-    if (!c->all_panned && (c->spec.gain_db != 0.0 || c->gain_env.n)) {
-        s_apply_level(c->pre, c->post, n, c->spec.gain_db, &c->gain_env, t, c->ga);
-        post = c->post;
-    }
-    for (size_t o = 0; o < c->spec.n_outputs; o++) {
-        const mf_chan_out_t *out = &c->spec.outputs[o];
-        if (c->panned[o]) { /* the mono signal; its reader applies the gains */
-            mf_err_t err =
-                n > skip ? mf_pcm_writer_write(c->outs[o], c->buf + skip, n - skip) : MF_OK;
-            if (err != MF_OK) return err;
-            continue;
-        }
-        const float *src = out->pre_fader ? c->pre : post;
-        /* An output at unity with no automation is its tap as is. */
-        if (out->level_db != 0.0 || out->curve.n) {
-            s_apply_level(src, c->tmp, n, out->level_db, &c->out_envs[o], t, c->gc);
-            src = c->tmp;
-        }
-        if (n > skip) {
-            mf_err_t err = mf_pcm_writer_write(c->outs[o], src + 2 * skip, n - skip);
-            if (err != MF_OK) return err;
-        }
-    }
-    return MF_OK;
-}
-
 static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_t k)
 {
     c->in[k].hash = &t->inputs[k];
@@ -390,22 +258,6 @@ static mf_err_t s_open(chan_t *c, mf_store_t *s, const mf_task_t *t, mf_task_res
     return MF_OK;
 }
 
-/* Whether output out of a mono channel has fixed gains all the way (then
- * g holds them, as s_pan and s_write_outputs would apply them: pan, then
- * the fader on a post-fader output, then the level; 1 where they would
- * skip, exact in float). */
-static int s_panned_gains(const chan_t *c, const mf_chan_out_t *out, float g[2][MF_PCM_GAINS])
-{
-    if (c->ch != 1 || c->spec.pan_curve.n || c->spec.gain_curve.n || out->curve.n) return 0;
-    float pan[2];
-    s_static_pan(c, &pan[0], &pan[1]);
-    const float fader =
-        !out->pre_fader && c->spec.gain_db != 0.0 ? (float)mf_db_to_gain(c->spec.gain_db) : 1.0f;
-    const float level = out->level_db != 0.0 ? (float)mf_db_to_gain(out->level_db) : 1.0f;
-    for (int k = 0; k < 2; k++) g[k][0] = pan[k], g[k][1] = fader, g[k][2] = level;
-    return 1;
-}
-
 static mf_err_t s_alloc(chan_t *c, mf_store_t *s, const mf_task_t *t, int64_t start)
 {
     const size_t B = MF_BLOCK;
@@ -423,22 +275,7 @@ static mf_err_t s_alloc(chan_t *c, mf_store_t *s, const mf_task_t *t, int64_t st
     if (!c->buf || !c->tmp || !c->key || !c->pre || !c->post || !c->ga || !c->gb || !c->gc ||
         !c->outs || !c->panned || !c->out_envs)
         return MF_ERR_NOMEM;
-    if (s_env(&c->gain_env, &c->spec.gain_curve, c->spec.rate, MF_ENV_DB) ||
-        s_env(&c->pan_env, &c->spec.pan_curve, c->spec.rate, MF_ENV_VALUE))
-        return MF_ERR_NOMEM;
-    for (size_t o = 0; o < c->spec.n_outputs; o++) {
-        if (s_env(&c->out_envs[o], &c->spec.outputs[o].curve, c->spec.rate, MF_ENV_DB))
-            return MF_ERR_NOMEM;
-        mf_hash_t name;
-        mf_exec_output_name(t, o, &name);
-        float g[2][MF_PCM_GAINS];
-        c->panned[o] = s_panned_gains(c, &c->spec.outputs[o], g);
-        c->outs[o] = c->panned[o] ? mf_pcm_writer_new_panned(s, &name, g, c->spec.rate, start)
-                                  : mf_pcm_writer_new_named(s, &name, 2, c->spec.rate, start);
-        c->all_panned = (o == 0 || c->all_panned) && c->panned[o];
-        if (!c->outs[o]) return MF_ERR_IO;
-    }
-    return MF_OK;
+    return mf_chan__outputs_open(c, s, t, start);
 }
 
 mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
@@ -460,9 +297,9 @@ mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         for (size_t i = 0; err == MF_OK && i < c.spec.n_inserts; i++)
             err = s_run_insert(&c, &c.ins[i], f, n);
         if (err != MF_OK) break;
-        if (!c.all_panned) s_pan(&c, f - latency, n);
+        if (!c.all_panned) mf_chan__pan(&c, f - latency, n);
         size_t sk = skip > (int64_t)n ? n : (size_t)skip;
-        err = s_write_outputs(&c, f - latency, n, sk);
+        err = mf_chan__outputs_write(&c, f - latency, n, sk);
         skip -= (int64_t)sk;
     }
     for (size_t o = 0; err == MF_OK && o < c.spec.n_outputs; o++) {
