@@ -38,19 +38,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 /* Resident memory of a process in KiB (VmRSS), or -1. */
 static long s_rss_kib(pid_t pid)
 {
@@ -188,12 +175,12 @@ static void coordinator_killed_at_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(many_jobs_bounded_memory, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(many_jobs_bounded_memory, cl_setup, cl_teardown,
                                                  "many_jobs_bounded_memory"),
-        cmocka_unit_test_prestate_setup_teardown(workers_killed_at_random, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(workers_killed_at_random, cl_setup, cl_teardown,
                                                  "workers_killed_at_random"),
-        cmocka_unit_test_prestate_setup_teardown(coordinator_killed_at_random, setup, teardown,
-                                                 "coordinator_killed_at_random"),
+        cmocka_unit_test_prestate_setup_teardown(coordinator_killed_at_random, cl_setup,
+                                                 cl_teardown, "coordinator_killed_at_random"),
     };
     return cmocka_run_group_tests_name("chaos", tests, group_setup, NULL);
 }

@@ -925,3 +925,16 @@ int cl_journal_tasks(const char *state_dir, uint64_t job, cl_jrow_t *rows, int m
     sqlite3_close(h);
     return n;
 }
+
+int cl_setup(void **state)
+{
+    cl_test_begin((const char *)*state);
+    return 0;
+}
+
+int cl_teardown(void **state)
+{
+    (void)state;
+    cl_test_end();
+    return 0;
+}

@@ -46,6 +46,11 @@ void cl_sleep(double s);
 void cl_test_begin(const char *name);
 void cl_test_pass(void);
 void cl_test_end(void);
+/* The cmocka fixtures that do just that, for a test whose prestate is its
+ * name (cmocka_unit_test_prestate_setup_teardown(t, cl_setup, cl_teardown,
+ * "t")). */
+int cl_setup(void **state);
+int cl_teardown(void **state);
 /* A fresh folder for the current test (under the program's root). */
 const char *cl_test_dir(void);
 /* dir/name into out (asserts it fits). */

@@ -40,19 +40,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 /* The undisturbed render (embedded), made once. */
 static void s_reference(void)
 {
@@ -265,9 +252,9 @@ static void coordinator_restart_mid_job(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(worker_killed_mid_job, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(worker_killed_mid_job, cl_setup, cl_teardown,
                                                  "worker_killed_mid_job"),
-        cmocka_unit_test_prestate_setup_teardown(coordinator_restart_mid_job, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(coordinator_restart_mid_job, cl_setup, cl_teardown,
                                                  "coordinator_restart_mid_job"),
     };
     return cmocka_run_group_tests_name("cluster_faults", tests, group_setup, NULL);

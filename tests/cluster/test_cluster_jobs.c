@@ -45,19 +45,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 static void s_fetch_ok(const cl_coord_t *c, uint64_t job, const char *out)
 {
     cl_run_t f = cl_fetch(c, job, out);
@@ -279,11 +266,11 @@ static void priorities(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(cache_hits_on_resubmit, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(cache_hits_on_resubmit, cl_setup, cl_teardown,
                                                  "cache_hits_on_resubmit"),
-        cmocka_unit_test_prestate_setup_teardown(cancel_running_job, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(cancel_running_job, cl_setup, cl_teardown,
                                                  "cancel_running_job"),
-        cmocka_unit_test_prestate_setup_teardown(priorities, setup, teardown, "priorities"),
+        cmocka_unit_test_prestate_setup_teardown(priorities, cl_setup, cl_teardown, "priorities"),
     };
     return cmocka_run_group_tests_name("cluster_jobs", tests, group_setup, NULL);
 }

@@ -42,19 +42,6 @@ static int group_setup(void **state)
     return cl_init(CL_SANITIZED ? 300 : 150);
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 /* Sends one envelope as is (its version included: mf_msg_send would
  * overwrite it). */
 static void s_send_raw(void *sock, Mixfarm__Envelope *env)
@@ -285,12 +272,13 @@ static void unreachable_coordinator(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(other_protocol_version_refused, setup, teardown,
-                                                 "other_protocol_version_refused"),
-        cmocka_unit_test_prestate_setup_teardown(forged_output_refused, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(other_protocol_version_refused, cl_setup,
+                                                 cl_teardown, "other_protocol_version_refused"),
+        cmocka_unit_test_prestate_setup_teardown(forged_output_refused, cl_setup, cl_teardown,
                                                  "forged_output_refused"),
-        cmocka_unit_test_prestate_setup_teardown(large_document, setup, teardown, "large_document"),
-        cmocka_unit_test_prestate_setup_teardown(unreachable_coordinator, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(large_document, cl_setup, cl_teardown,
+                                                 "large_document"),
+        cmocka_unit_test_prestate_setup_teardown(unreachable_coordinator, cl_setup, cl_teardown,
                                                  "unreachable_coordinator"),
     };
     return cmocka_run_group_tests_name("cluster_proto", tests, group_setup, NULL);

@@ -104,12 +104,6 @@ static int group_setup(void **state)
     return cl_init(CL_SANITIZED ? 560 : 280);
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
 static int teardown(void **state)
 {
     (void)state;
@@ -390,9 +384,10 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(full_outdir, setup, teardown, "full_outdir"),
-        cmocka_unit_test_prestate_setup_teardown(full_state_dir, setup, teardown, "full_state_dir"),
-        cmocka_unit_test_prestate_setup_teardown(journal_commit_on_full_disk, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(full_outdir, cl_setup, teardown, "full_outdir"),
+        cmocka_unit_test_prestate_setup_teardown(full_state_dir, cl_setup, teardown,
+                                                 "full_state_dir"),
+        cmocka_unit_test_prestate_setup_teardown(journal_commit_on_full_disk, cl_setup, teardown,
                                                  "journal_commit_on_full_disk"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

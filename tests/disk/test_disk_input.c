@@ -44,19 +44,6 @@ static int group_setup(void **state)
     return cl_init(CL_SANITIZED ? 560 : 280);
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 /* Where a libsndfile-written PCM file's samples start: they come last. */
 static int64_t s_data_start(const char *path, double seconds)
 {
@@ -292,16 +279,17 @@ static void render_garbage_wav(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(source_check_formats, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(source_check_formats, cl_setup, cl_teardown,
                                                  "source_check_formats"),
-        cmocka_unit_test_prestate_setup_teardown(decode_task_words, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(decode_task_words, cl_setup, cl_teardown,
                                                  "decode_task_words"),
-        cmocka_unit_test_prestate_setup_teardown(render_cut_wav, setup, teardown, "render_cut_wav"),
-        cmocka_unit_test_prestate_setup_teardown(render_cut_flac, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(render_cut_wav, cl_setup, cl_teardown,
+                                                 "render_cut_wav"),
+        cmocka_unit_test_prestate_setup_teardown(render_cut_flac, cl_setup, cl_teardown,
                                                  "render_cut_flac"),
-        cmocka_unit_test_prestate_setup_teardown(render_broken_flac_frame, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(render_broken_flac_frame, cl_setup, cl_teardown,
                                                  "render_broken_flac_frame"),
-        cmocka_unit_test_prestate_setup_teardown(render_garbage_wav, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(render_garbage_wav, cl_setup, cl_teardown,
                                                  "render_garbage_wav"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

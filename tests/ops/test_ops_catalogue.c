@@ -34,19 +34,6 @@ static int group_setup(void **state)
     return cl_init(CL_SANITIZED ? 300 : 150);
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 /* mixfarm catalogue ARG --coordinator EP --report REPORT [more...]. */
 static cl_run_t s_catalogue(const cl_coord_t *c, const char *arg, const char *report,
                             const char *more)
@@ -210,9 +197,9 @@ static void catalogue_killed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(catalogue_resume, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(catalogue_resume, cl_setup, cl_teardown,
                                                  (void *)"catalogue_resume"),
-        cmocka_unit_test_prestate_setup_teardown(catalogue_killed, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(catalogue_killed, cl_setup, cl_teardown,
                                                  (void *)"catalogue_killed"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -31,19 +31,6 @@ static int group_setup(void **state)
     return cl_init(CL_SANITIZED ? 300 : 150);
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 /* mixfarm keygen -o dir/name; returns the exit code. */
 static int s_keygen(const char *dir, const char *name)
 {
@@ -213,8 +200,8 @@ static void secured_farm(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(keygen, setup, teardown, (void *)"keygen"),
-        cmocka_unit_test_prestate_setup_teardown(secured_farm, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(keygen, cl_setup, cl_teardown, (void *)"keygen"),
+        cmocka_unit_test_prestate_setup_teardown(secured_farm, cl_setup, cl_teardown,
                                                  (void *)"secured_farm"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

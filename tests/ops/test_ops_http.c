@@ -36,19 +36,6 @@ static int group_setup(void **state)
     return cl_init(CL_SANITIZED ? 300 : 150);
 }
 
-static int setup(void **state)
-{
-    cl_test_begin((const char *)*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cl_test_end();
-    return 0;
-}
-
 static json_t *s_get_json(const char *path, int want_status)
 {
     ops_http_t r = ops_http(s_http, "GET", path, 10);
@@ -227,9 +214,10 @@ static void dashboard(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(api_and_metrics, setup, teardown,
+        cmocka_unit_test_prestate_setup_teardown(api_and_metrics, cl_setup, cl_teardown,
                                                  (void *)"api_and_metrics"),
-        cmocka_unit_test_prestate_setup_teardown(dashboard, setup, teardown, (void *)"dashboard"),
+        cmocka_unit_test_prestate_setup_teardown(dashboard, cl_setup, cl_teardown,
+                                                 (void *)"dashboard"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
