@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 /* How long a request waits for its reply before the coordinator counts as
@@ -124,16 +125,28 @@ const char *mf_client__source_name(const mf_client_t *c, const char *prefix, siz
     return NULL;
 }
 
+static long long s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
                         Mixfarm__Envelope **reply)
 {
     *reply = NULL;
     if (mf_msg_send(c->sock, NULL, req) != MF_OK) return MF_ERR_UNREACHABLE;
+    /* One deadline for the whole call: the handshake watch wakes the poll
+     * at every reconnection, and must not start the wait afresh (a client
+     * without CURVE against a secured coordinator would wait for ever). */
+    const long long deadline = s_now_ms() + c->timeout_ms;
     for (;;) {
         zmq_pollitem_t it[2] = {
             {.socket = c->sock, .events = ZMQ_POLLIN},
             {.socket = c->watch ? mf_curve_watch_socket(c->watch) : NULL, .events = ZMQ_POLLIN}};
-        int n = zmq_poll(it, c->watch ? 2 : 1, c->timeout_ms);
+        const long long left = deadline - s_now_ms();
+        int n = left > 0 ? zmq_poll(it, c->watch ? 2 : 1, (long)left) : 0;
         if (n < 0 && errno == EINTR) return MF_ERR_CANCELLED;
         const char *why = c->watch ? mf_curve_watch_failure(c->watch) : NULL;
         if (why) { /* the coordinator will never answer this connection */
