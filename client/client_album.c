@@ -80,13 +80,9 @@ static mf_err_t s_add_session(album_sources_t *as, mf_store_t *st, const mf_albu
     }
     char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(doc);
-    mf_blob_writer_t *w = text ? mf_blob_writer_new(st) : NULL;
-    Mixfarm__SourceRef *r = w ? s_add(as, strdup(t->session)) : NULL;
-    mf_err_t err = r ? mf_blob_writer_write(w, text, strlen(text)) : MF_ERR_NOMEM;
-    if (err == MF_OK)
-        err = mf_blob_writer_commit(w, &as->hashes[as->n - 1]);
-    else if (w)
-        mf_blob_writer_abort(w);
+    Mixfarm__SourceRef *r = text ? s_add(as, strdup(t->session)) : NULL;
+    mf_err_t err =
+        r ? mf_store_put_bytes(st, text, strlen(text), &as->hashes[as->n - 1]) : MF_ERR_NOMEM;
     free(text);
     const json_t *tracks = json_object_get(t->s->doc, "tracks");
     for (size_t i = 0; err == MF_OK && i < t->s->n_tracks; i++) {

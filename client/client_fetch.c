@@ -2,6 +2,7 @@
  * the same writer an embedded render uses. */
 #include "client_internal.h"
 #include "client_ref.h"
+#include "mf_blob_json.h"
 #include "mf_log.h"
 #include "mf_parallel.h"
 #include "mf_outdir.h"
@@ -112,10 +113,7 @@ static int s_safe_path(const char *p)
 /* What qc.json says of the render: its "pass", and the problems printed. */
 static int s_qc_verdict(mf_store_t *s, const mf_hash_t *h)
 {
-    char *path = mf_store_path(s, h);
-    json_error_t jerr;
-    json_t *qc = path ? json_load_file(path, 0, &jerr) : NULL;
-    free(path);
+    json_t *qc = mf_blob_json(s, h);
     int pass = json_is_true(json_object_get(qc, "pass"));
     const json_t *files = json_object_get(qc, "files");
     for (size_t i = 0; i < json_array_size(files); i++) {
@@ -135,10 +133,7 @@ static mf_err_t s_write_encoded(mf_outdir_t *o, const Mixfarm__OutputRef *out, m
     mf_hash_t h, info;
     memcpy(h.hex, out->hash, MF_HASH_HEX);
     memcpy(info.hex, out->info, MF_HASH_HEX);
-    char *path = mf_store_path(s, &info);
-    json_error_t jerr;
-    json_t *rep = path ? json_load_file(path, 0, &jerr) : NULL;
-    free(path);
+    json_t *rep = mf_blob_json(s, &info);
     mf_err_t err = mf_outdir_write_file(o, out->path, s, &h, json_object_get(rep, "manifest"));
     json_decref(rep);
     return err;

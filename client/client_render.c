@@ -31,13 +31,8 @@ mf_err_t mf_client__write_render(mf_outdir_t *o, mf_store_t *s, const Mixfarm__F
                              s_tasks(r), "tasks_complete", r->tasks_complete, "outputs", outs);
     char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
     json_decref(root);
-    mf_blob_writer_t *w = text ? mf_blob_writer_new(s) : NULL;
-    mf_err_t err = w ? mf_blob_writer_write(w, text, strlen(text)) : MF_ERR_NOMEM;
     mf_hash_t h;
-    if (err == MF_OK)
-        err = mf_blob_writer_commit(w, &h);
-    else
-        mf_blob_writer_abort(w);
+    mf_err_t err = text ? mf_store_put_bytes(s, text, strlen(text), &h) : MF_ERR_NOMEM;
     free(text);
     return err == MF_OK ? mf_outdir_write_raw(o, "render.json", s, &h, "json") : err;
 }

@@ -173,16 +173,6 @@ static char *s_read_text(const char *path)
     return buf;
 }
 
-/* The document's bytes as a blob of the client's store. */
-static mf_err_t s_put_text(mf_store_t *s, const char *text, mf_hash_t *h)
-{
-    mf_blob_writer_t *w = mf_blob_writer_new(s);
-    mf_err_t err = w ? mf_blob_writer_write(w, text, strlen(text)) : MF_ERR_IO;
-    if (err == MF_OK) return mf_blob_writer_commit(w, h);
-    if (w) mf_blob_writer_abort(w);
-    return err;
-}
-
 static const char *s_base(const char *path)
 {
     const char *sl = strrchr(path, '/');
@@ -199,7 +189,8 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
         err = mf_client__name_source(c, &hashes[i], path, refs[i]->path);
     const int as_blob = strlen(doc) > MF_DOC_INLINE;
     mf_hash_t doc_hash;
-    if (err == MF_OK && as_blob) err = s_put_text(mf_client__store(c), doc, &doc_hash);
+    if (err == MF_OK && as_blob)
+        err = mf_store_put_bytes(mf_client__store(c), doc, strlen(doc), &doc_hash);
     if (err == MF_OK) err = s_upload(c, &src, as_blob ? &doc_hash : NULL);
     Mixfarm__Envelope *rep = NULL;
     if (err == MF_OK) {

@@ -72,17 +72,8 @@ static char *s_document(void *ctx, const char *file, char *why, size_t n)
     album_ctx_t *ac = &((album_src_t *)ctx)->album; /* keyed as the album writes it */
     mf_hash_t h;
     const json_t *s = s_find(ac, file, &h, why, n);
-    int64_t size = s ? mf_store_size(ac->store, &h) : -1;
-    char *path = s ? mf_store_path(ac->store, &h) : NULL;
-    FILE *f = path && size >= 0 && size <= MF_DOC_MAX ? fopen(path, "rb") : NULL;
-    char *text = f ? malloc((size_t)size + 1) : NULL;
-    if (text && fread(text, 1, (size_t)size, f) == (size_t)size)
-        text[size] = 0;
-    else
-        free(text), text = NULL;
-    if (f) fclose(f);
+    char *text = s ? mf_store_read_text(ac->store, &h, MF_DOC_MAX, NULL) : NULL;
     if (s && !text) snprintf(why, n, "cannot be read (too large, or its blob is gone)");
-    free(path);
     return text;
 }
 

@@ -273,20 +273,14 @@ static void s_submit_reply(coord_t *c, const mf_peer_t *peer, uint64_t job, cons
 static char *s_document_blob(coord_t *c, const char *hex)
 {
     mf_hash_t h;
+    size_t len = 0;
     if (!mf_hash_valid(hex)) return NULL;
     memcpy(h.hex, hex, MF_HASH_HEX);
-    const int64_t size = mf_store_size(c->store, &h);
-    char *path = size >= 0 && size <= (int64_t)MF_DOC_MAX ? mf_store_path(c->store, &h) : NULL;
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    char *text = f ? malloc((size_t)size + 1) : NULL;
-    if (text && fread(text, 1, (size_t)size, f) == (size_t)size && !memchr(text, 0, (size_t)size)) {
-        text[size] = 0;
-    } else {
+    char *text = mf_store_read_text(c->store, &h, MF_DOC_MAX, &len);
+    if (text && strlen(text) != len) { /* a NUL inside */
         free(text);
         text = NULL;
     }
-    if (f) fclose(f);
-    free(path);
     return text;
 }
 

@@ -29,27 +29,15 @@ void mf_coord_fetch_render(coord_t *c, const job_t *j, Mixfarm__FetchReply *r,
         const mf_plan_task_t *pt = &p->tasks[i];
         used += strlen(pt->label) + strlen(pt->kind) + (1 + pt->n_out) * (MF_HASH_HEX + 4) + 16;
         if (used > BUDGET) break;
-        mf_hash_t *in = calloc(pt->n_in + 1, sizeof *in);
-        int ok = in != NULL;
-        for (size_t k = 0; ok && k < pt->n_in; k++) {
-            const mf_hash_t *x =
-                pt->in[k].task < 0 ? &pt->in[k].blob : mf_sched_port(j->sched, pt->in[k]);
-            if (x)
-                in[k] = *x;
-            else
-                ok = 0;
-        }
         Mixfarm__TaskRef *t = &keep->refs[i];
         mixfarm__task_ref__init(t);
         t->label = pt->label;
         t->kind = pt->kind;
-        if (ok) { /* the key as the scheduler computed it (mf_task_key) */
-            mf_task_t task = {
-                .kind = pt->kind, .params = pt->params, .inputs = in, .n_inputs = pt->n_in};
-            mf_task_key(&task, &keep->hashes[h]);
+        const mf_hash_t *key = mf_sched_key(j->sched, i); /* as the scheduler computed it */
+        if (key) {
+            keep->hashes[h] = *key;
             t->key = keep->hashes[h++].hex;
         }
-        free(in);
         t->outputs = &keep->outs[o];
         for (size_t k = 0; k < pt->n_out; k++) {
             const mf_hash_t *x =

@@ -28,7 +28,7 @@ int mf_coord_worker_runs(coord_t *c, const mf_peer_t *peer, const mf_hash_t *key
     for (int i = 0; w && i < w->n_running; i++) {
         job_t *j = mf_coord_job(c, MF_WIRE_JOB(w->running[i]));
         const mf_hash_t *k =
-            j && j->sched ? mf_sched_running_key(j->sched, MF_WIRE_TASK(w->running[i])) : NULL;
+            j && j->sched ? mf_sched_key(j->sched, MF_WIRE_TASK(w->running[i])) : NULL;
         if (k && !strcmp(k->hex, key->hex)) return 1;
     }
     return 0;

@@ -152,16 +152,16 @@ int mf_sched_next(mf_sched_t *s, mf_task_t *out)
             return 0;
         }
         /* The action cache: a key already computed is never recomputed. */
-        mf_hash_t key, cached[MF_TASK_MAX_OUTPUTS];
-        mf_task_key(out, &key);
+        mf_hash_t cached[MF_TASK_MAX_OUTPUTS];
+        mf_task_key(out, &out->key);
+        s->nodes[i].key = out->key;
         size_t n_out = s->plan->tasks[i].n_out;
-        if (s->cache.get(s->cache.ctx, &key, cached, MF_TASK_MAX_OUTPUTS) == (int)n_out) {
+        if (s->cache.get(s->cache.ctx, &out->key, cached, MF_TASK_MAX_OUTPUTS) == (int)n_out) {
             mf_task_fini(out);
             s->prog.cached++;
             s_done(s, i, cached);
             continue;
         }
-        s->nodes[i].key = key;
         s->nodes[i].state = T_RUNNING;
         s->prog.running++;
         return 1;
@@ -245,8 +245,7 @@ const char *mf_sched_label(const mf_sched_t *s, uint64_t task)
     return task < s->plan->n_tasks ? s->plan->tasks[task].label : "?";
 }
 
-const mf_hash_t *mf_sched_running_key(const mf_sched_t *s, uint64_t task)
+const mf_hash_t *mf_sched_key(const mf_sched_t *s, uint64_t task)
 {
-    return task < s->plan->n_tasks && s->nodes[task].state == T_RUNNING ? &s->nodes[task].key
-                                                                        : NULL;
+    return task < s->plan->n_tasks && s->nodes[task].key.hex[0] ? &s->nodes[task].key : NULL;
 }

@@ -50,8 +50,9 @@ void mf_sched_cancel(mf_sched_t *s);
 int mf_sched_has_ready(const mf_sched_t *s);
 /* "strip Kick" */
 const char *mf_sched_label(const mf_sched_t *s, uint64_t task);
-/* A running task's action key, or NULL when it is not running. */
-const mf_hash_t *mf_sched_running_key(const mf_sched_t *s, uint64_t task);
+/* A task's action key, once it has been handed out or found in the action
+ * cache (its inputs were known); NULL before. */
+const mf_hash_t *mf_sched_key(const mf_sched_t *s, uint64_t task);
 
 int mf_sched_finished(const mf_sched_t *s); /* every task done, or failed */
 /* The first failure as words ("strip Kick: ..."), or NULL. */

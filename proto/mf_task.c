@@ -67,7 +67,10 @@ static mf_err_t s_hashes_from(char **hex, size_t n, size_t max, mf_hash_t **out)
 int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
 {
     mixfarm__task__init(m);
-    mf_task_key(t, key);
+    if (t->key.hex[0])
+        *key = t->key;
+    else
+        mf_task_key(t, key);
     m->version = MF_PROTOCOL_VERSION;
     m->id = t->id;
     m->kind = t->kind;
@@ -115,9 +118,8 @@ mf_err_t mf_task_from_pb(const Mixfarm__Task *m, mf_task_t *out)
         goto done;
     }
     /* The key is derived; one that does not match means a confused peer. */
-    mf_hash_t key;
-    mf_task_key(out, &key);
-    if (strcmp(key.hex, m->key) != 0) err = MF_ERR_PROTOCOL;
+    mf_task_key(out, &out->key);
+    if (strcmp(out->key.hex, m->key) != 0) err = MF_ERR_PROTOCOL;
 done:
     if (err != MF_OK) mf_task_fini(out);
     return err;

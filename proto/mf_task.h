@@ -24,6 +24,8 @@ typedef struct {
     char *params; /* owned canonical JSON */
     mf_hash_t *inputs;
     size_t n_inputs;
+    mf_hash_t key; /* mf_task_key, set by whoever makes the task (the scheduler,
+                      mf_task_from_pb, which checks it); empty when not known */
 } mf_task_t;
 
 typedef struct {
@@ -63,7 +65,8 @@ mf_err_t mf_task_result_unpack(const uint8_t *buf, size_t len, mf_task_result_t 
 
 /* The same as protobuf-c structs, for embedding in a farm envelope.
  * to_pb borrows t's strings and allocates m->inputs (free() it after
- * packing); key must outlive m. from_pb validates like unpack. */
+ * packing); key receives t's key (t->key, computed when empty) and must
+ * outlive m. from_pb validates like unpack and keeps the checked key. */
 struct Mixfarm__Task;
 struct Mixfarm__TaskResult;
 int mf_task_to_pb(const mf_task_t *t, struct Mixfarm__Task *m, mf_hash_t *key);

@@ -256,6 +256,33 @@ mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
     return err;
 }
 
+mf_err_t mf_store_put_bytes(mf_store_t *s, const void *data, size_t n, mf_hash_t *out)
+{
+    mf_blob_writer_t *w = mf_blob_writer_new(s);
+    mf_err_t err = w ? mf_blob_writer_write(w, data, n) : MF_ERR_IO;
+    if (err == MF_OK) return mf_blob_writer_commit(w, out);
+    if (w) mf_blob_writer_abort(w);
+    return err;
+}
+
+char *mf_store_read_text(const mf_store_t *s, const mf_hash_t *h, size_t max, size_t *len)
+{
+    const int64_t size = mf_store_size(s, h);
+    char *path = size >= 0 && (uint64_t)size <= max ? mf_store_path(s, h) : NULL;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    char *text = f ? malloc((size_t)size + 1) : NULL;
+    if (text && fread(text, 1, (size_t)size, f) == (size_t)size) {
+        text[size] = 0;
+        if (len) *len = (size_t)size;
+    } else {
+        free(text);
+        text = NULL;
+    }
+    if (f) fclose(f);
+    free(path);
+    return text;
+}
+
 int mf_store_action_get(const mf_store_t *s, const mf_hash_t *key, mf_hash_t *outs, int max)
 {
     char *p = s_object_path(s, "actions", key, 0);

@@ -47,6 +47,13 @@ mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n);
 mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out);
 void mf_blob_writer_abort(mf_blob_writer_t *w);
 
+/* Stores n bytes from memory (a report, a document) as a blob named by
+ * their hash. */
+mf_err_t mf_store_put_bytes(mf_store_t *s, const void *data, size_t n, mf_hash_t *out);
+/* A blob's bytes with a NUL after them (malloc'd; *len, when given, gets
+ * their count), or NULL when it is absent, unreadable or over max bytes. */
+char *mf_store_read_text(const mf_store_t *s, const mf_hash_t *h, size_t max, size_t *len);
+
 /* The action cache: outputs of the task with this key (NUL-separated hex
  * hashes). get returns the number of outputs (up to max), or -1 if absent. */
 int mf_store_action_get(const mf_store_t *s, const mf_hash_t *key, mf_hash_t *outs, int max);

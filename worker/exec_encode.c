@@ -11,6 +11,7 @@
  * inputs, so the same master gives the same file bytes. */
 #include "deliver_int.h"
 #include "exec_internal.h"
+#include "mf_blob_json.h"
 #include "mf_pcm.h"
 
 #include <jansson.h>
@@ -27,15 +28,6 @@
 typedef struct {
     double lufs, lra_lu, true_peak_dbtp;
 } loudness_t;
-
-static json_t *s_load_blob_json(const mf_store_t *s, const mf_hash_t *h)
-{
-    char *path = mf_store_path(s, h);
-    json_error_t jerr;
-    json_t *j = path ? json_load_file(path, 0, &jerr) : NULL;
-    free(path);
-    return j;
-}
 
 static double s_num(const json_t *o, const char *k)
 {
@@ -140,7 +132,7 @@ mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         mf_encode_spec_fini(&e);
         return mf_exec_fail(r, MF_ERR_INVALID, "encode: %zu inputs", t->n_inputs);
     }
-    json_t *rep = s_load_blob_json(s, &t->inputs[1]);
+    json_t *rep = mf_blob_json(s, &t->inputs[1]);
     mf_encode_job_t job = {.spec = &e,
                            .lufs = s_num(rep, "integrated_lufs") + e.gain_db,
                            .lra_lu = s_num(rep, "lra_lu"),

@@ -2,6 +2,7 @@
  * each pass), writing the final pass as the master signal, plus a JSON
  * report of what it did (its loudness feeds the deliverables' tags). */
 #include "exec_internal.h"
+#include "mf_blob_json.h"
 #include "mf_master.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
@@ -130,10 +131,7 @@ static mf_err_t s_report(mf_store_t *s, const mf_master_result_t *res, mf_task_r
  * (worker/exec_album.c): the album's gain keeps the songs' balance. */
 static mf_err_t s_album_target(const mf_store_t *s, const mf_hash_t *h, mf_mastering_spec_t *spec)
 {
-    char *path = mf_store_path(s, h);
-    json_error_t jerr;
-    json_t *j = path ? json_load_file(path, 0, &jerr) : NULL;
-    free(path);
+    json_t *j = mf_blob_json(s, h);
     const json_t *v = json_array_get(json_object_get(j, "targets"), (size_t)spec->levels_entry - 1);
     mf_err_t err = json_is_number(v) ? MF_OK : MF_ERR_INVALID;
     if (err == MF_OK) spec->target.lufs = json_number_value(v);

@@ -12,6 +12,7 @@
  * once its decoder trimmed delay and padding, within LOSSY_LENGTH_MS. */
 #include "deliver_int.h"
 #include "exec_internal.h"
+#include "mf_blob_json.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
 #include "mf_qc_report.h"
@@ -58,15 +59,6 @@ static mf_err_t s_analyze_file(mf_store_t *s, const mf_qc_file_spec_t *f, const 
     return err;
 }
 
-static json_t *s_blob_json(const mf_store_t *s, const mf_hash_t *h)
-{
-    char *path = mf_store_path(s, h);
-    json_error_t jerr;
-    json_t *j = path ? json_load_file(path, 0, &jerr) : NULL;
-    free(path);
-    return j;
-}
-
 /* The length check against the encode report; returns its "qc" object
  * (borrowed from rep) for the file's entry. */
 static json_t *s_check_length(const mf_qc_file_spec_t *f, const json_t *rep, const mf_analysis_t *a,
@@ -96,7 +88,7 @@ static json_t *s_check_length(const mf_qc_file_spec_t *f, const json_t *rep, con
 static mf_err_t s_load_compare(const mf_store_t *s, const mf_task_t *t, const mf_qc_file_spec_t *f,
                                json_t **out, mf_task_result_t *r)
 {
-    *out = f->compare > 0 ? s_blob_json(s, &t->inputs[f->compare - 1]) : NULL;
+    *out = f->compare > 0 ? mf_blob_json(s, &t->inputs[f->compare - 1]) : NULL;
     if (f->compare > 0 && !json_is_object(*out))
         return mf_exec_fail(r, MF_ERR_INVALID,
                             "qc: %s: its comparison with the reference is "
@@ -108,7 +100,7 @@ static mf_err_t s_load_compare(const mf_store_t *s, const mf_task_t *t, const mf
 /* Album mode: the loudness a track was mastered to (worker/exec_album.c). */
 static double s_album_level(const mf_store_t *s, const mf_hash_t *h, int entry)
 {
-    json_t *j = s_blob_json(s, h);
+    json_t *j = mf_blob_json(s, h);
     const json_t *v = json_array_get(json_object_get(j, "targets"), (size_t)entry - 1);
     double lufs = json_is_number(v) ? json_number_value(v) : NAN;
     json_decref(j);
@@ -174,14 +166,14 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         if (f->lufs_from == 2) ftg.lufs = s_album_level(s, &t->inputs[f->levels], f->levels_entry);
         mf_qc_check(&an[f->input], &ftg, &fmt, &probs[i]);
         if (!(extra[i] = json_object())) err = MF_ERR_NOMEM;
-        if (f->report >= 0 && (reps[i] = s_blob_json(s, &t->inputs[f->report])))
+        if (f->report >= 0 && (reps[i] = mf_blob_json(s, &t->inputs[f->report])))
             json_object_update(extra[i], s_check_length(f, reps[i], &an[f->input], &probs[i]));
         if (f->lufs_from) /* what the loudness check held this file to */
             json_object_set_new(extra[i], "target_lufs",
                                 isnan(ftg.lufs) ? json_null()
                                                 : json_real(round(ftg.lufs * 100) / 100));
         if (f->red_book >= 0) { /* an album image, for a CD */
-            json_t *tm = s_blob_json(s, &t->inputs[f->red_book]);
+            json_t *tm = mf_blob_json(s, &t->inputs[f->red_book]);
             mf_qc_red_book(tm, f->lossless, f->rate, f->bits, &probs[i]);
             json_decref(tm);
         }

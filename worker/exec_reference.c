@@ -13,6 +13,7 @@
  *   the reference's integrated loudness. Output 1: a JSON report (curve,
  *   loudness, gain). */
 #include "exec_internal.h"
+#include "mf_blob_json.h"
 #include "mf_compare.h"
 #include "mf_master.h"
 #include "mf_master_params.h"
@@ -78,15 +79,6 @@ static mf_err_t s_measure(mf_store_t *st, const mf_hash_t *h, mf_measure_t *out,
     return err;
 }
 
-static json_t *s_load_blob_json(mf_store_t *st, const mf_hash_t *h)
-{
-    char *path = mf_store_path(st, h);
-    json_error_t jerr;
-    json_t *j = path ? json_load_file(path, 0, &jerr) : NULL;
-    free(path);
-    return j;
-}
-
 mf_err_t mf_exec_compare(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
 {
     json_error_t jerr;
@@ -103,8 +95,7 @@ mf_err_t mf_exec_compare(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r
     if (err == MF_OK) err = s_measure(st, &t->inputs[1], &b, &ok_b);
     json_t *doc = err == MF_OK ? mf_compare_json(file, ref, &a, &b) : NULL;
     if (err == MF_OK && !doc) err = MF_ERR_NOMEM;
-    if (doc && t->n_inputs == 3)
-        json_object_set_new(doc, "match", s_load_blob_json(st, &t->inputs[2]));
+    if (doc && t->n_inputs == 3) json_object_set_new(doc, "match", mf_blob_json(st, &t->inputs[2]));
     char *json = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     char *html = NULL;
     size_t html_len = 0;

@@ -8,6 +8,7 @@
  * "source": true); inputs 1..6: each system's statistics, in
  * mf_playback_models() order. output 0: listen.json. No audio is read. */
 #include "exec_internal.h"
+#include "mf_blob_json.h"
 #include "mf_compare.h"
 #include "mf_playback.h"
 
@@ -37,10 +38,7 @@ static double s_num(const json_t *v)
 
 static int s_load_stats(mf_store_t *st, const mf_hash_t *h, sys_stats_t *out)
 {
-    char *path = mf_store_path(st, h);
-    json_error_t e;
-    json_t *j = path ? json_load_file(path, 0, &e) : NULL;
-    free(path);
+    json_t *j = mf_blob_json(st, h);
     const json_t *bands = json_object_get(j, "band_db");
     int ok = json_array_size(bands) == MF_QC_BANDS;
     out->channels = (int)json_integer_value(json_object_get(j, "channels"));
@@ -194,10 +192,7 @@ static json_t *s_report(const char *source, const mf_measure_t *m, const sys_sta
 /* The source's statistics (exec_listen.c, "source": true) as a measure. */
 static int s_load_source(mf_store_t *st, const mf_hash_t *h, mf_measure_t *m)
 {
-    char *path = mf_store_path(st, h);
-    json_error_t e;
-    json_t *j = path ? json_load_file(path, 0, &e) : NULL;
-    free(path);
+    json_t *j = mf_blob_json(st, h);
     const json_t *b = json_object_get(j, "band_db"), *mid = json_object_get(j, "mid_db");
     const json_t *side = json_object_get(j, "side_db");
     int ok = json_array_size(b) == MF_QC_BANDS && json_array_size(mid) == MF_QC_BANDS &&

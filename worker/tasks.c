@@ -181,17 +181,17 @@ static void s_on_result(mf_wloop_t *w, int slot, mf_task_result_t *r)
     } else {
         t->state = MF_WT_UPLOAD;
         t->pending = 1;
-        mf_hash_t key, derived;
-        mf_task_key(&t->t, &key);
+        const mf_hash_t *key = &t->t.key; /* checked when the task arrived */
+        mf_hash_t derived;
         for (size_t i = 0; i < t->r.n_outputs; i++) {
             mf_cache_pin(w->cache, &t->r.outputs[i]);
             t->outputs_pinned++;
             mf_cache_added(w->cache, &t->r.outputs[i]);
             t->pending++;
             /* An output named after the task goes up as the task's. */
-            mf_task_output_name(&key, i, &derived);
+            mf_task_output_name(key, i, &derived);
             if (!strcmp(derived.hex, t->r.outputs[i].hex))
-                mf_xfer_put_output(w->xfer, &t->r.outputs[i], &key, (uint32_t)i, s_on_uploaded, t);
+                mf_xfer_put_output(w->xfer, &t->r.outputs[i], key, (uint32_t)i, s_on_uploaded, t);
             else
                 mf_xfer_put(w->xfer, &t->r.outputs[i], s_on_uploaded, t);
         }
