@@ -82,12 +82,19 @@ json_t *mf_sess__read_document(const char *path, mf_diags_t *d)
     return doc;
 }
 
-int mf_sess__check_text_size(const char *text, mf_diags_t *d)
+json_t *mf_sess__parse_text(const char *text, mf_diags_t *d)
 {
     const size_t n = strlen(text);
-    if (n <= MF_LIMIT_DOC_BYTES) return 0;
-    char size[64];
-    snprintf(size, sizeof size, "is %zu bytes", n);
-    s_too_large(d, size);
-    return -1;
+    if (n > MF_LIMIT_DOC_BYTES) {
+        char size[64];
+        snprintf(size, sizeof size, "is %zu bytes", n);
+        s_too_large(d, size);
+        return NULL;
+    }
+    json_error_t err;
+    json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    if (!doc)
+        mf_diags_error(d, "", "not valid JSON: line %d, column %d: %s", err.line, err.column,
+                       err.text);
+    return doc;
 }

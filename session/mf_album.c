@@ -284,14 +284,8 @@ mf_album_t *mf_album_load(const char *path, mf_diags_t *d)
 mf_album_t *mf_album_load_text(const char *name, const char *text, const mf_album_source_t *src,
                                mf_diags_t *d)
 {
-    if (mf_sess__check_text_size(text, d)) return NULL;
-    json_error_t err;
-    json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-    if (!doc) {
-        mf_diags_error(d, "", "not valid JSON: line %d, column %d: %s", err.line, err.column,
-                       err.text);
-        return NULL;
-    }
+    json_t *doc = mf_sess__parse_text(text, d);
+    if (!doc) return NULL;
     return s_load_doc(doc, name, src, d);
 }
 

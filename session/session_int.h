@@ -49,8 +49,9 @@ int mf_sess__count(const json_t *array, const char *path, mf_diags_t *d, size_t 
  * checked for size while it is read (a file may grow, or be a pipe). NULL
  * after reporting why. */
 json_t *mf_sess__read_document(const char *path, mf_diags_t *d);
-/* The same check for a document's text given whole. */
-int mf_sess__check_text_size(const char *text, mf_diags_t *d);
+/* The same for a document's text given whole: its size checked, then
+ * parsed (duplicate keys refused). NULL after reporting why. */
+json_t *mf_sess__parse_text(const char *text, mf_diags_t *d);
 int mf_sess__expect(const json_t *v, const char *path, mf_diags_t *d, int type, const char *what);
 
 /* Warns about every key of obj not in known (NULL-terminated), suggesting

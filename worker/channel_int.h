@@ -21,7 +21,6 @@ typedef struct {
 typedef struct {
     mf_pcm_reader_t *pcm;
     mf_source_reader_t *src;
-    const mf_hash_t *hash; /* the task's */
 } chan_in_t;
 
 typedef struct {

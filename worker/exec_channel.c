@@ -72,9 +72,9 @@ static const mf_pcm_info_t *s_info(const chan_t *c, size_t k)
 static mf_err_t s_read_span(chan_t *c, size_t k, int64_t t, size_t n, float *dst)
 {
     if (!c->in[k].src) return mf_pcm_reader_read_span(c->in[k].pcm, t, n, dst);
-    char why[160];
+    char why[400];
     mf_err_t err = mf_source_reader_read_span(c->in[k].src, t, n, dst, why, sizeof why);
-    if (err == MF_ERR_CORRUPT) mf_exec_fail(c->r, err, "source %.12s: %s", c->in[k].hash->hex, why);
+    if (err == MF_ERR_CORRUPT) mf_exec_fail(c->r, err, "%s", why);
     return err;
 }
 
@@ -205,14 +205,11 @@ static mf_err_t s_run_insert(chan_t *c, insert_rt_t *it, int64_t t, size_t n)
 
 static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_t k)
 {
-    c->in[k].hash = &t->inputs[k];
     if (k == 0 && c->spec.has_decode) {
-        char why[160] = "";
+        char why[400] = "";
         mf_err_t err = mf_source_reader_open(s, &t->inputs[0], &c->spec.decode, &c->in[0].src, why,
                                              sizeof why);
-        return err == MF_OK ? MF_OK
-                            : mf_exec_fail(c->r, err, "source %.12s: %s", t->inputs[0].hex,
-                                           why[0] ? why : mf_strerror(err));
+        return err == MF_OK ? MF_OK : mf_exec_fail(c->r, err, "%s", why);
     }
     mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &c->in[k].pcm);
     return err == MF_OK ? MF_OK

@@ -1,11 +1,13 @@
 #include "mf_source_reader.h"
 #include "mf_source_check.h"
 
+#include <errno.h>
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct mf_source_reader {
     SNDFILE *sf;
@@ -13,7 +15,72 @@ struct mf_source_reader {
     mf_pcm_info_t info; /* start and frames after trimming */
     sf_count_t from;    /* the file's frame at info.start */
     int64_t pos;        /* next frame to read, relative to info.start */
+    mf_hash_t hash;     /* for messages */
 };
+
+/* why = "source <hash12>: <what>", or "blob <hash12>: <what>" when the
+ * worker cannot read its own copy. */
+static mf_err_t s_failed(mf_err_t err, const mf_hash_t *h, const char *what, char *why, size_t n)
+{
+    const int blob = err == MF_ERR_NOENT || err == MF_ERR_IO;
+    snprintf(why, n, "%s %.12s: %s", blob ? "blob" : "source", h->hex, what);
+    return err;
+}
+
+/* libsndfile's words without their "Error : " prefix and full stop. */
+static void s_sf_words(SNDFILE *sf, char *out, size_t n)
+{
+    const char *w = sf_strerror(sf);
+    if (!strncmp(w, "Error : ", 8)) w += 8;
+    snprintf(out, n, "%s", w);
+    size_t len = strlen(out);
+    while (len > 0 && (out[len - 1] == '.' || out[len - 1] == '\n')) out[--len] = 0;
+}
+
+/* Opens the file and checks it is whole audio of one or two channels. */
+static mf_err_t s_open_file(mf_source_reader_t *r, const char *path, char *why, size_t n)
+{
+    char sf_why[128];
+    if (access(path, R_OK) != 0) {
+        const int e = errno;
+        snprintf(why, n, "%s", strerror(e));
+        return e == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
+    }
+    if (!(r->sf = sf_open(path, SFM_READ, &r->sfi))) {
+        s_sf_words(NULL, sf_why, sizeof sf_why);
+        snprintf(why, n, "not an audio file (%s)", sf_why);
+        return MF_ERR_FORMAT;
+    }
+    if (r->sfi.channels < 1 || r->sfi.channels > 2 || r->sfi.samplerate < 1) {
+        snprintf(why, n, "%d channels at %d Hz", r->sfi.channels, r->sfi.samplerate);
+        return MF_ERR_FORMAT;
+    }
+    const int truncated = mf_source_truncated(path, &r->sfi, why, n);
+    if (truncated < 0) snprintf(why, n, "%s", strerror(errno));
+    return truncated > 0 ? MF_ERR_CORRUPT : truncated < 0 ? MF_ERR_IO : MF_OK;
+}
+
+/* Trims to spec and seeks to its first frame. */
+static mf_err_t s_trim(mf_source_reader_t *r, const mf_decode_spec_t *spec, char *why, size_t n)
+{
+    const double rate = r->sfi.samplerate;
+    r->from = llround(spec->from_s * rate);
+    sf_count_t count = r->sfi.frames - r->from;
+    if (spec->length_s >= 0 && llround(spec->length_s * rate) < count)
+        count = llround(spec->length_s * rate);
+    if (count < 0) count = 0;
+    if (r->from > 0 && count > 0 && sf_seek(r->sf, r->from, SEEK_SET) < 0) {
+        char sf_why[128];
+        s_sf_words(r->sf, sf_why, sizeof sf_why);
+        snprintf(why, n, "cannot seek to %.3f s (%s)", spec->from_s, sf_why);
+        return MF_ERR_CORRUPT;
+    }
+    r->info = (mf_pcm_info_t){.channels = r->sfi.channels,
+                              .rate = r->sfi.samplerate,
+                              .start = llround(spec->start_s * rate),
+                              .frames = count};
+    return MF_OK;
+}
 
 mf_err_t mf_source_reader_open(const mf_store_t *s, const mf_hash_t *h,
                                const mf_decode_spec_t *spec, mf_source_reader_t **out, char *why,
@@ -21,47 +88,17 @@ mf_err_t mf_source_reader_open(const mf_store_t *s, const mf_hash_t *h,
 {
     *out = NULL;
     mf_source_reader_t *r = calloc(1, sizeof *r);
-    char *path = mf_store_path(s, h);
-    if (!r || !path) {
-        free(r);
-        free(path);
-        return MF_ERR_NOMEM;
-    }
-    mf_err_t err = MF_ERR_FORMAT;
-    r->sf = sf_open(path, SFM_READ, &r->sfi);
-    if (!r->sf) {
-        snprintf(why, why_size, "%s", sf_strerror(NULL));
-        goto fail;
-    }
-    if (r->sfi.channels < 1 || r->sfi.channels > 2 || r->sfi.samplerate != spec->rate) {
-        snprintf(why, why_size, "%d channels at %d Hz, expected 1 or 2 at %d Hz", r->sfi.channels,
-                 r->sfi.samplerate, spec->rate);
-        goto fail;
-    }
-    if (mf_source_truncated(path, &r->sfi, why, why_size) != 0) {
-        err = MF_ERR_CORRUPT;
-        goto fail;
-    }
-    r->from = llround(spec->from_s * spec->rate);
-    sf_count_t count = r->sfi.frames - r->from;
-    if (spec->length_s >= 0 && llround(spec->length_s * spec->rate) < count)
-        count = llround(spec->length_s * spec->rate);
-    if (count < 0) count = 0;
-    if (count > 0 && r->from > 0 && sf_seek(r->sf, r->from, SEEK_SET) < 0) {
-        snprintf(why, why_size, "cannot seek to %.3f s", spec->from_s);
-        goto fail;
-    }
-    r->info = (mf_pcm_info_t){.channels = r->sfi.channels,
-                              .rate = spec->rate,
-                              .start = llround(spec->start_s * spec->rate),
-                              .frames = count};
+    char *path = mf_store_path(s, h), what[256] = "";
+    mf_err_t err = r && path ? s_open_file(r, path, what, sizeof what) : MF_ERR_NOMEM;
+    if (err == MF_OK) err = s_trim(r, spec, what, sizeof what);
     free(path);
-    *out = r;
-    return MF_OK;
-fail:
-    free(path);
+    if (err == MF_OK) {
+        r->hash = *h;
+        *out = r;
+        return MF_OK;
+    }
     mf_source_reader_free(&r);
-    return err;
+    return s_failed(err, h, what[0] ? what : mf_strerror(err), why, why_size);
 }
 
 const mf_pcm_info_t *mf_source_reader_info(const mf_source_reader_t *r)
@@ -86,9 +123,17 @@ mf_err_t mf_source_reader_read_span(mf_source_reader_t *r, int64_t t, size_t n, 
     memset(out, 0, lead * (size_t)ch * sizeof(float));
     sf_count_t got = sf_readf_float(r->sf, out + lead * (size_t)ch, (sf_count_t)want);
     if (got != (sf_count_t)want) {
-        mf_source_short_words(why, why_size, (double)r->sfi.frames / r->sfi.samplerate,
-                              (double)(r->from + from + (got > 0 ? got : 0)) / r->sfi.samplerate);
-        return MF_ERR_CORRUPT;
+        const double rate = r->sfi.samplerate;
+        char words[300], reason[160] = "";
+        mf_source_short_words(words, sizeof words, (double)r->sfi.frames / rate,
+                              (double)(r->from + from + (got > 0 ? got : 0)) / rate);
+        if (sf_error(r->sf) != SF_ERR_NO_ERROR) {
+            char sf_why[128];
+            s_sf_words(r->sf, sf_why, sizeof sf_why);
+            snprintf(reason, sizeof reason, " (%s)", sf_why);
+        }
+        snprintf(words + strlen(words), sizeof words - strlen(words), "%s", reason);
+        return s_failed(MF_ERR_CORRUPT, &r->hash, words, why, why_size);
     }
     memset(out + (lead + want) * (size_t)ch, 0, (n - lead - want) * (size_t)ch * sizeof(float));
     r->pos = to;
