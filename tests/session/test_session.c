@@ -15,85 +15,48 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <ftw.h>
-#include <sndfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mf_session.h"
+#include "session_fixture.h"
 #include "session_int.h"
 
-static char s_dir[256];
-
 /* ---- fixtures --------------------------------------------------------- */
-
-static void write_wav(const char *rel, int channels, int rate, int frames)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_dir, rel);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
-    float *buf = calloc((size_t)frames * (size_t)channels, sizeof *buf);
-    assert_non_null(buf);
-    for (int i = 0; i < frames * channels; i++) buf[i] = 0.25f * sinf((float)i * 0.01f);
-    assert_int_equal(sf_writef_float(f, buf, frames), frames);
-    free(buf);
-    sf_close(f);
-}
-
-static void write_file(const char *rel, const void *data, size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_dir, rel);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
 
 static int group_setup(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s_dir, sizeof s_dir, "%s/mf-session-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(s_dir)) return -1;
+    if (sfx_open("mf-session")) return -1;
     char sub[300];
-    snprintf(sub, sizeof sub, "%s/audio", s_dir);
+    snprintf(sub, sizeof sub, "%s/audio", sfx_dir());
     if (mkdir(sub, 0755)) return -1;
-    snprintf(sub, sizeof sub, "%s/refs", s_dir);
+    snprintf(sub, sizeof sub, "%s/refs", sfx_dir());
     if (mkdir(sub, 0755)) return -1;
-    write_wav("audio/kick.wav", 1, 48000, 48000);  /* 1 s mono */
-    write_wav("audio/snare.wav", 2, 48000, 24000); /* 0.5 s stereo */
-    write_wav("audio/gtr44.wav", 1, 44100, 44100); /* 1 s at 44.1 kHz */
-    write_wav("audio/six.wav", 6, 48000, 4800);    /* 5.1 */
-    write_wav("refs/reference.wav", 2, 44100, 4410);
+    sfx_write_wav("audio/kick.wav", 1, 48000, 48000, 0.25f);  /* 1 s mono */
+    sfx_write_wav("audio/snare.wav", 2, 48000, 24000, 0.25f); /* 0.5 s stereo */
+    sfx_write_wav("audio/gtr44.wav", 1, 44100, 44100, 0.25f); /* 1 s at 44.1 kHz */
+    sfx_write_wav("audio/six.wav", 6, 48000, 4800, 0.25f);    /* 5.1 */
+    sfx_write_wav("refs/reference.wav", 2, 44100, 4410, 0.25f);
     static const char text[] = "this is not audio\n";
-    write_file("audio/x.txt", text, sizeof text - 1);
+    sfx_write_file("audio/x.txt", text, sizeof text - 1);
     static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0};
-    write_file("cover.jpg", jpeg, sizeof jpeg);
+    sfx_write_file("cover.jpg", jpeg, sizeof jpeg);
     return 0;
-}
-
-static int s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    return nftw(s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    return sfx_close();
 }
 
 /* Writes doc as NAME.json in the temp folder and loads it. */
 static mf_session_t *load_named(const char *name, const char *doc, mf_diags_t *d)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s.json", s_dir, name);
-    write_file(strrchr(path, '/') + 1, doc, strlen(doc));
+    snprintf(path, sizeof path, "%s/%s.json", sfx_dir(), name);
+    sfx_write_file(strrchr(path, '/') + 1, doc, strlen(doc));
     mf_diags_init(d, path);
     return mf_session_load(path, d);
 }
@@ -226,7 +189,7 @@ static void test_full_session_loads(void **state)
     const mf_track_t *kick = &s->tracks[0];
     assert_string_equal(kick->ch.name, "Kick");
     char want[600];
-    snprintf(want, sizeof want, "%s/audio/kick.wav", s_dir);
+    snprintf(want, sizeof want, "%s/audio/kick.wav", sfx_dir());
     assert_string_equal(kick->file, want);
     assert_int_equal(kick->src_channels, 1);
     assert_int_equal(kick->src_rate, 48000);

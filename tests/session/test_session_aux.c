@@ -13,60 +13,29 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <ftw.h>
-#include <sndfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mf_session.h"
+#include "session_fixture.h"
 #include "session_int.h"
-
-static char s_dir[256];
-
-static void write_wav(const char *rel, int channels, int rate, int frames)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_dir, rel);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
-    short *buf = calloc((size_t)frames * (size_t)channels, sizeof *buf);
-    assert_non_null(buf);
-    assert_int_equal(sf_writef_short(f, buf, frames), frames);
-    free(buf);
-    sf_close(f);
-}
 
 static int group_setup(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s_dir, sizeof s_dir, "%s/mf-session-aux-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(s_dir)) return -1;
-    write_wav("kick.wav", 1, 48000, 48000);
-    write_wav("hall.wav", 2, 44100, 44100 * 2); /* 2 s stereo IR at 44.1 kHz */
-    write_wav("long.wav", 1, 8000, 8000 * 31);  /* 31 s: too long for an IR */
-    write_wav("six.wav", 6, 48000, 480);
-    char path[512];
-    snprintf(path, sizeof path, "%s/x.txt", s_dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    fputs("not audio\n", f);
-    fclose(f);
+    if (sfx_open("mf-session-aux")) return -1;
+    sfx_write_wav("kick.wav", 1, 48000, 48000, 0.0f);
+    sfx_write_wav("hall.wav", 2, 44100, 44100 * 2, 0.0f); /* 2 s stereo IR at 44.1 kHz */
+    sfx_write_wav("long.wav", 1, 8000, 8000 * 31, 0.0f);  /* 31 s: too long for an IR */
+    sfx_write_wav("six.wav", 6, 48000, 480, 0.0f);
+    sfx_write_file("x.txt", "not audio\n", 10);
     return 0;
-}
-
-static int s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    return nftw(s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    return sfx_close();
 }
 
 static int has(const mf_diags_t *d, const char *path, const char *text)
@@ -90,7 +59,7 @@ static mf_session_t *load_inserts(const char *inserts, const char *automation, m
              "{\"mixfarm\": 1, \"sample_rate\": 48000, \"tracks\": [{\"name\": \"Kick\", "
              "\"file\": \"kick.wav\", \"inserts\": %s, \"automation\": %s}]}",
              inserts, automation ? automation : "{}");
-    snprintf(path, sizeof path, "%s/session.json", s_dir);
+    snprintf(path, sizeof path, "%s/session.json", sfx_dir());
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(doc, f);

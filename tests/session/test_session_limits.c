@@ -15,8 +15,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <ftw.h>
-#include <sndfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,8 +25,7 @@
 #include "mf_params.h"
 #include "mf_session.h"
 #include "mf_task.h"
-
-static char s_dir[256];
+#include "session_fixture.h"
 
 /* ---- a growing text buffer, for documents built in code ---------------- */
 
@@ -68,59 +65,28 @@ static char *repeat(char c, size_t n)
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static void write_wav(const char *rel, int channels, int rate, int frames)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_dir, rel);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
-    short *buf = calloc((size_t)frames * (size_t)channels, sizeof *buf);
-    assert_non_null(buf);
-    assert_int_equal(sf_writef_short(f, buf, frames), frames);
-    free(buf);
-    sf_close(f);
-}
-
-static void write_file(const char *path, const char *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s_dir, sizeof s_dir, "%s/mf-limits-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(s_dir)) return -1;
+    if (sfx_open("mf-limits")) return -1;
     char sub[300];
-    snprintf(sub, sizeof sub, "%s/audio", s_dir);
+    snprintf(sub, sizeof sub, "%s/audio", sfx_dir());
     if (mkdir(sub, 0755)) return -1;
-    write_wav("audio/kick.wav", 1, 48000, 48000);         /* 1 s */
-    write_wav("audio/mix.wav", 2, 48000, 4800);           /* a stereo mix for albums */
-    write_wav("audio/ir30.wav", 1, 8000, 30 * 8000);      /* an IR at its limit */
-    write_wav("audio/ir30+.wav", 1, 8000, 30 * 8000 + 1); /* one frame more */
-    write_wav("audio/r7999.wav", 1, 7999, 100);
-    write_wav("audio/r8000.wav", 1, 8000, 100);
-    write_wav("audio/r384000.wav", 1, 384000, 100);
-    write_wav("audio/r384001.wav", 1, 384001, 100);
+    sfx_write_wav("audio/kick.wav", 1, 48000, 48000, 0.0f);         /* 1 s */
+    sfx_write_wav("audio/mix.wav", 2, 48000, 4800, 0.0f);           /* a stereo mix for albums */
+    sfx_write_wav("audio/ir30.wav", 1, 8000, 30 * 8000, 0.0f);      /* an IR at its limit */
+    sfx_write_wav("audio/ir30+.wav", 1, 8000, 30 * 8000 + 1, 0.0f); /* one frame more */
+    sfx_write_wav("audio/r7999.wav", 1, 7999, 100, 0.0f);
+    sfx_write_wav("audio/r8000.wav", 1, 8000, 100, 0.0f);
+    sfx_write_wav("audio/r384000.wav", 1, 384000, 100, 0.0f);
+    sfx_write_wav("audio/r384001.wav", 1, 384001, 100, 0.0f);
     return 0;
-}
-
-static int s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    return nftw(s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    return sfx_close();
 }
 
 /* ---- loading and checking --------------------------------------------- */
@@ -128,8 +94,8 @@ static int group_teardown(void **state)
 static mf_session_t *load_text_as_file(const char *name, const char *doc, size_t n, mf_diags_t *d)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_dir, name);
-    write_file(path, doc, n);
+    snprintf(path, sizeof path, "%s/%s", sfx_dir(), name);
+    sfx_write_file(name, doc, n);
     mf_diags_init(d, path);
     return mf_session_load(path, d);
 }
@@ -233,7 +199,7 @@ static void test_doc_size_of_a_pipe(void **state)
 {
     (void)state;
     char path[512];
-    snprintf(path, sizeof path, "%s/pipe.json", s_dir);
+    snprintf(path, sizeof path, "%s/pipe.json", sfx_dir());
     assert_int_equal(mkfifo(path, 0600), 0);
     pid_t child = fork();
     assert_true(child >= 0);
@@ -687,8 +653,8 @@ static mf_album_t *load_album(size_t tracks, double gap_s, mf_diags_t *d)
         put(&t, "%s{\"mix\": \"audio/mix.wav\", \"gap_s\": %g}", i ? ", " : "", gap_s);
     put(&t, "]}");
     char path[512];
-    snprintf(path, sizeof path, "%s/album.json", s_dir);
-    write_file(path, t.p, t.n);
+    snprintf(path, sizeof path, "%s/album.json", sfx_dir());
+    sfx_write_file("album.json", t.p, t.n);
     free(t.p);
     mf_diags_init(d, path);
     return mf_album_load(path, d);
