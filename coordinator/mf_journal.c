@@ -1,4 +1,5 @@
 #include "mf_journal.h"
+#include "journal_checkpoint.h"
 #include "mf_log.h"
 
 #include <sqlite3.h>
@@ -13,6 +14,7 @@
 
 struct mf_journal {
     sqlite3 *db;
+    mf_ckpt_t *ckpt; /* checkpoints off the loop's thread (journal_checkpoint.h) */
     sqlite3_stmt *add_job, *job_state, *task, *action_get, *action_put;
     int in_tx;
     char path[4096];
@@ -84,7 +86,8 @@ mf_journal_t *mf_journal_open(const char *state_dir)
     char *path = j->path;
     snprintf(j->path, sizeof j->path, "%s/journal.db", state_dir);
     char *msg = NULL;
-    /* One thread uses the journal: no mutexes. */
+    /* One thread uses this connection: no mutexes (the checkpoint thread has
+     * its own). */
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
         sqlite3_exec(j->db, s_schema, NULL, NULL, &msg) != SQLITE_OK) {
@@ -94,6 +97,13 @@ mf_journal_t *mf_journal_open(const char *state_dir)
         return NULL;
     }
     sqlite3_busy_timeout(j->db, 5000);
+    /* Checkpoints (and their fsyncs) mostly on their own thread; SQLite's
+     * own, in the committing call, as before if that thread cannot start. */
+    if ((j->ckpt = mf_ckpt_start(path))) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%d;", MF_CKPT_OWN_PAGES);
+        sqlite3_exec(j->db, pragma, NULL, NULL, NULL);
+    }
     if (s_prepare(j,
                   "INSERT INTO jobs (name, document, sources, priority, state, created, updated)"
                   " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
@@ -120,6 +130,7 @@ void mf_journal_free(mf_journal_t **jp)
     sqlite3_finalize(j->task);
     sqlite3_finalize(j->action_get);
     sqlite3_finalize(j->action_put);
+    mf_ckpt_stop(&j->ckpt);
     sqlite3_close(j->db);
     free(j);
     *jp = NULL;

@@ -6,6 +6,8 @@
 #     embedded farm (--workers 2) on a 16-track session;
 #  3. re-render after one fader change versus the full render (action cache).
 # Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
+# NOOP_TASKS (100000), TRACK_S (60) and DISPATCH_RUNS (3; 0 skips section 1)
+# override.
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd)/bin
 work=$(mktemp -d)
@@ -31,7 +33,7 @@ field() { grep -o "\"$1\": [0-9.]*" | head -1 | awk '{print $2}'; }
 echo "== 1. dispatch: no-op tasks, journal on, 2 worker processes (16 slots each) over TCP"
 N=${NOOP_TASKS:-100000}
 rates=()
-for run in 1 2 3; do
+for run in $(seq 1 "${DISPATCH_RUNS:-3}"); do
   SLOTS=16 start_farm "$work/noop$run" --bench-noop-tasks "$N"
   t0=$(now) t1="" d1=0
   for _ in $(seq 1 6000); do
@@ -47,7 +49,7 @@ for run in 1 2 3; do
   rates+=("$rate")
   stop_farm
 done
-printf "  median: %.0f tasks/s\n" "$(printf '%s\n' "${rates[@]}" | median)"
+[ ${#rates[@]} -gt 0 ] && printf "  median: %.0f tasks/s\n" "$(printf '%s\n' "${rates[@]}" | median)"
 
 echo "== 2. a 16-track session: embedded (--workers 2) vs coordinator + 2 worker processes (2 slots each)"
 S=$work/session; mkdir -p "$S"

@@ -1,0 +1,154 @@
+/* The coordinator's journal (coordinator/mf_journal.c) and its checkpoint
+ * thread (coordinator/journal_checkpoint.c):
+ *
+ *   checkpoints_while_open  a few thousand action-cache entries, committed in
+ *                           groups as the loop does: the database file
+ *                           grows while the journal is open (the thread
+ *                           copies the WAL back; the loop's own checkpoint
+ *                           would not run until 64 MiB of WAL)
+ *   wal_stays_bounded       enough groups to pass MF_CKPT_OWN_PAGES: the
+ *                           WAL is started again from the top instead of
+ *                           growing without end
+ *   reopened_holds_all      closed and opened again, every entry is there */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal_checkpoint.h"
+#include "mf_fs.h"
+#include "mf_journal.h"
+
+typedef struct {
+    char dir[64];
+    char db[96], wal[96];
+} fixture_t;
+
+static int s_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/mf-journal-XXXXXX");
+    if (!f || !mkdtemp(f->dir)) return -1;
+    snprintf(f->db, sizeof f->db, "%s/journal.db", f->dir);
+    snprintf(f->wal, sizeof f->wal, "%s/journal.db-wal", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    mf_fs_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static long long s_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* Entry i: a key spread over the whole table (as task keys are) and one
+ * output, both derived from i. */
+static void s_entry(uint64_t i, mf_hash_t *key, mf_hash_t *out)
+{
+    uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
+    for (int k = 0; k < MF_HASH_HEX - 1; k++) {
+        x ^= x >> 29, x *= 0xBF58476D1CE4E5B9ull, x ^= x >> 32;
+        key->hex[k] = "0123456789abcdef"[x & 15];
+        out->hex[k] = "0123456789abcdef"[(x >> 8) & 15];
+    }
+    key->hex[MF_HASH_HEX - 1] = out->hex[MF_HASH_HEX - 1] = 0;
+}
+
+/* Groups of 50 puts, one commit each, as the loop's turns would. */
+static void s_put(mf_journal_t *j, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i += 50) {
+        mf_journal_begin(j);
+        for (uint64_t k = i; k < to && k < i + 50; k++) {
+            mf_hash_t key, out;
+            s_entry(k, &key, &out);
+            mf_journal_action_put(j, &key, &out, 1);
+        }
+        mf_journal_commit(j);
+    }
+}
+
+static void s_sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+static void checkpoints_while_open(void **state)
+{
+    fixture_t *f = *state;
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    const long long empty = s_size(f->db);
+    s_put(j, 0, 4000);
+    long long grown = 0;
+    for (int t = 0; t < 200 && grown < empty + 256 * 1024; t++, s_sleep_ms(10))
+        grown = s_size(f->db);
+    fprintf(stderr, "journal.db %lld -> %lld bytes while open, WAL %lld bytes\n", empty, grown,
+            s_size(f->wal));
+    assert_true(grown >= empty + 256 * 1024);
+    mf_journal_free(&j);
+}
+
+static void wal_stays_bounded(void **state)
+{
+    fixture_t *f = *state;
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    /* Each group dirties about one page per entry: 40,000 entries write
+     * well over MF_CKPT_OWN_PAGES pages of WAL. */
+    long long most = 0;
+    for (uint64_t i = 0; i < 40000; i += 2000) {
+        s_put(j, i, i + 2000);
+        const long long w = s_size(f->wal);
+        most = w > most ? w : most;
+    }
+    fprintf(stderr, "WAL at most %lld bytes (restart point %d pages)\n", most, MF_CKPT_OWN_PAGES);
+    assert_true(most > 0);
+    /* The restart point plus what the groups between two looks can add. */
+    assert_true(most < (long long)(MF_CKPT_OWN_PAGES + 8192) * 4096);
+    mf_journal_free(&j);
+}
+
+static void reopened_holds_all(void **state)
+{
+    fixture_t *f = *state;
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    s_put(j, 0, 3000);
+    mf_journal_free(&j);
+    j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    for (uint64_t i = 0; i < 3000; i++) {
+        mf_hash_t key, out, got[2];
+        s_entry(i, &key, &out);
+        assert_int_equal(mf_journal_action_get(j, &key, got, 2), 1);
+        assert_string_equal(got[0].hex, out.hex);
+    }
+    mf_journal_free(&j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(checkpoints_while_open, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(wal_stays_bounded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(reopened_holds_all, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
