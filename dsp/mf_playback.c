@@ -9,6 +9,8 @@
 #define BW4_Q0 0.5411961
 #define BW4_Q1 1.3065630
 #define BW2_Q 0.7071068
+/* Frames per compressor gain (and detector) update: 0.67 ms at 48 kHz. */
+#define GAIN_STEP 32
 
 static const mf_playback_model_t s_models[] = {
     {.name = "phone",
@@ -83,7 +85,8 @@ struct mf_playback {
     int in_ch, out_ch;
     mf_biquad_cascade_t bq;
     float env;                   /* compressor: smoothed mean square */
-    double att, rel, thr, slope; /* its coefficients */
+    double att, rel, thr, slope; /* its coefficients (per sample) */
+    float att_block, rel_block;  /* att and rel over GAIN_STEP frames */
     float gain;                  /* the compressor's last gain */
 };
 
@@ -106,6 +109,8 @@ mf_playback_t *mf_playback_new(const mf_playback_model_t *m, double rate, int in
         p->rel = exp(-1.0 / (m->comp_release_ms * 1e-3 * rate));
         p->thr = m->comp_threshold_db;
         p->slope = 1.0 / m->comp_ratio - 1.0;
+        p->att_block = (float)pow(p->att, GAIN_STEP);
+        p->rel_block = (float)pow(p->rel, GAIN_STEP);
     }
     return p;
 }
@@ -115,27 +120,38 @@ int mf_playback_channels(const mf_playback_t *p)
     return p->out_ch;
 }
 
-/* Feed-forward: mean square over the output channels, smoothed with attack
- * and release; above the threshold the level is cut by (1 - 1/ratio) of the
- * excess (a hard knee). The gain is computed every GAIN_STEP frames and
- * ramped linearly in between (a log and a power per sample would cost more
- * than everything else in the model). */
-#define GAIN_STEP 32
+/* Feed-forward: the detector runs at the gain's rate. Every GAIN_STEP
+ * frames it takes the block's mean square (over its frames and channels) and
+ * moves the smoothed level toward it by the attack or release coefficient
+ * raised to the block's length, which keeps the per-sample time constants
+ * (a per-sample loop is serial and cost more than the filters). Above the
+ * threshold the level is cut by (1 - 1/ratio) of the excess (a hard knee);
+ * the gain is ramped linearly between blocks. */
+#define SUM_LANES 8 /* independent partial sums: the block's sum vectorises */
+static float s_block_ms(const float *b, size_t n)
+{
+    float acc[SUM_LANES] = {0};
+    size_t i = 0;
+    for (; i + SUM_LANES <= n; i += SUM_LANES)
+        for (int l = 0; l < SUM_LANES; l++) acc[l] += b[i + l] * b[i + l];
+    for (; i < n; i++) acc[0] += b[i] * b[i];
+    float s = 0.0f;
+    for (int l = 0; l < SUM_LANES; l++) s += acc[l];
+    return s / (float)n;
+}
+
 static void s_compress(mf_playback_t *p, float *x, size_t frames)
 {
     const int ch = p->out_ch;
-    const float att = (float)p->att, rel = (float)p->rel, norm = 1.0f / (float)ch;
     for (size_t i0 = 0; i0 < frames; i0 += GAIN_STEP) {
         const size_t n = frames - i0 < GAIN_STEP ? frames - i0 : GAIN_STEP;
-        float *b = x + i0 * (size_t)ch, env = p->env;
-        for (size_t i = 0; i < n; i++) {
-            float ms = 0.0f;
-            for (int c = 0; c < ch; c++) ms += b[i * ch + c] * b[i * ch + c];
-            ms *= norm;
-            env = ms + (ms > env ? att : rel) * (env - ms);
-        }
-        p->env = env;
-        const double lvl = 10.0 * log10((double)env + 1e-30);
+        float *b = x + i0 * (size_t)ch;
+        const float ms = s_block_ms(b, n * (size_t)ch);
+        const int full = n == GAIN_STEP;
+        const float coef = ms > p->env ? (full ? p->att_block : (float)pow(p->att, (double)n))
+                                       : (full ? p->rel_block : (float)pow(p->rel, (double)n));
+        p->env = ms + coef * (p->env - ms);
+        const double lvl = 10.0 * log10((double)p->env + 1e-30);
         const float g1 = lvl > p->thr ? (float)pow(10.0, p->slope * (lvl - p->thr) / 20.0) : 1.0f;
         const float g0 = p->gain, step = (g1 - g0) / (float)n;
         for (size_t i = 0; i < n; i++)

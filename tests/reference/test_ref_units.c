@@ -135,13 +135,57 @@ static void test_playback_models(void **state)
     }
 }
 
+/* The models' compressor on a model of its own (no filters, mono): its
+ * static curve on a tone, and its attack as a per-sample RMS detector's
+ * (the smoothed mean square 1 - 1/e of the way to a DC step after
+ * attack_ms), read back from the gain it applies. */
+static void test_playback_compressor(void **state)
+{
+    (void)state;
+    const mf_playback_model_t m = {.name = "test",
+                                   .what = "",
+                                   .mono = 1,
+                                   .width = 1,
+                                   .comp_threshold_db = -20,
+                                   .comp_ratio = 4,
+                                   .comp_attack_ms = 4,
+                                   .comp_release_ms = 100};
+    static float in[4096], out[4096];
+    mf_playback_t *p = mf_playback_new(&m, RATE, 1);
+    /* A 1.5 kHz tone at 0.5 (one period per 32-frame block, so every block
+     * has the same mean square): RMS -9.03 dB, 11 dB over; cut by 3/4 of it. */
+    double e = 0;
+    for (int blk = 0; blk < 24; blk++) {
+        for (int i = 0; i < 4096; i++)
+            in[i] = (float)(0.5 * sin(2 * M_PI * 1500 * (blk * 4096 + i) / RATE));
+        mf_playback_process(p, out, in, 4096);
+        if (blk >= 12)
+            for (int i = 0; i < 4096; i++) e += out[i] * out[i];
+    }
+    const double lvl = 10 * log10(0.125), want = lvl + (1.0 / 4 - 1) * (lvl + 20);
+    assert_near(10 * log10(e / (12 * 4096)), want, 0.1);
+    mf_playback_free(&p);
+
+    /* DC at 0.001 (far under), then at 0.5: after 4 ms (192 frames, six
+     * blocks) the gain says what the detector holds. */
+    p = mf_playback_new(&m, RATE, 1);
+    for (int i = 0; i < 4096; i++) in[i] = 0.001f;
+    for (int blk = 0; blk < 12; blk++) mf_playback_process(p, out, in, 4096);
+    for (int i = 0; i < 4096; i++) in[i] = 0.5f;
+    mf_playback_process(p, out, in, 4096);
+    const double gain_db = 20 * log10(out[191] / 0.5);
+    const double env = pow(10, (gain_db / (1.0 / 4 - 1) - 20) / 10);
+    const double lo = 1e-6, hi = 0.25, expect = hi + (lo - hi) * exp(-1.0);
+    assert_near(env / expect, 1.0, 0.01);
+    mf_playback_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fftconv_matches_direct),
-        cmocka_unit_test(test_fir_linear_phase),
-        cmocka_unit_test(test_ltas_loudest),
-        cmocka_unit_test(test_playback_models),
+        cmocka_unit_test(test_fftconv_matches_direct), cmocka_unit_test(test_fir_linear_phase),
+        cmocka_unit_test(test_ltas_loudest),           cmocka_unit_test(test_playback_models),
+        cmocka_unit_test(test_playback_compressor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
