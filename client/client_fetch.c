@@ -4,6 +4,7 @@
 #include "client_ref.h"
 #include "mf_blob_json.h"
 #include "mf_log.h"
+#include "mf_msg.h"
 #include "mf_parallel.h"
 #include "mf_outdir.h"
 #include "mf_xfer.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #define POLL_MS 20
 #define FETCH_TIMEOUT_MS 30000
@@ -62,18 +64,80 @@ static mf_err_t s_report_failure(const mf_client_t *c, uint64_t job, const char 
     return MF_ERR_TASK;
 }
 
-mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show)
+/* ---- prefetch: outputs fetched while the last tasks run ---- */
+
+static void s_prefetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    (void)ctx;
+    if (err != MF_OK) /* the fetch at the end asks again and says why */
+        mf_debug("prefetching %.12s: %s", hash->hex, mf_strerror(err));
+}
+
+/* Asks for the outputs ready so far and starts fetching them (a blob
+ * already here, or already coming, costs nothing). A coordinator that
+ * cannot answer early just leaves everything to the fetch at the end. */
+static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x)
+{
+    Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
+    f.job = job;
+    f.partial = 1;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
+    req.body_case = MIXFARM__ENVELOPE__BODY_FETCH;
+    req.fetch = &f;
+    if (mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_FETCH_REPLY, &rep) != MF_OK) return;
+    const Mixfarm__FetchReply *r = rep->fetch_reply;
+    for (size_t i = 0; !r->error[0] && i < r->n_outputs; i++) {
+        const char *hex[2] = {r->outputs[i]->hash, r->outputs[i]->info};
+        for (int k = 0; k < 2; k++) {
+            if (!mf_hash_valid(hex[k])) continue;
+            mf_hash_t h;
+            memcpy(h.hex, hex[k], MF_HASH_HEX);
+            mf_xfer_get(x, &h, s_prefetched, NULL);
+        }
+    }
+    mixfarm__envelope__free_unpacked(rep, NULL);
+}
+
+/* Waits ms for the next poll, moving the prefetch's chunks meanwhile. */
+static void s_pump(mf_client_t *c, mf_xfer_t *x, int ms)
+{
+    if (!x || !mf_xfer_pending(x)) {
+        nanosleep(&(struct timespec){0, ms * 1000000L}, NULL);
+        return;
+    }
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int left = ms; left > 0 && mf_xfer_pending(x);) {
+        zmq_pollitem_t it = {mf_client__socket(c), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, left) <= 0) return;
+        Mixfarm__Envelope *env = NULL;
+        while (mf_msg_recv(mf_client__socket(c), 0, ZMQ_DONTWAIT, NULL, &env) != MF_ERR_IO) {
+            if (env && !mf_xfer_handle(x, env)) mf_debug("dropped a stale reply while prefetching");
+            if (env) mixfarm__envelope__free_unpacked(env, NULL);
+            env = NULL;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+    }
+}
+
+mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, int prefetch)
 {
     int drawn = 0;
+    uint32_t seen = 0; /* tasks done at the last prefetch */
+    mf_xfer_t *x = prefetch ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
+    mf_client__set_xfer(c, x);
+    mf_err_t err;
     for (;;) {
         Mixfarm__Envelope *rep;
-        mf_err_t err = s_status(c, job, &rep);
-        if (err != MF_OK) return err;
+        err = s_status(c, job, &rep);
+        if (err != MF_OK) break;
         const Mixfarm__StatusReply *r = rep->status_reply;
         if (r->n_jobs != 1) {
             mf_error("job %llu: %s", (unsigned long long)job, r->error[0] ? r->error : "unknown");
             mixfarm__envelope__free_unpacked(rep, NULL);
-            return MF_ERR_INVALID;
+            err = MF_ERR_INVALID;
+            break;
         }
         const Mixfarm__JobStatus *j = r->jobs[0];
         if (show) s_draw(j), drawn = 1;
@@ -83,13 +147,23 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show)
                                                : MF_ERR__COUNT;
         if (err == MF_ERR_TASK) err = s_report_failure(c, job, j->error);
         if (err == MF_ERR_CANCELLED) mf_error("job %llu was cancelled", (unsigned long long)job);
+        const int running = err == MF_ERR__COUNT, more = j->tasks_done != seen;
+        seen = j->tasks_done;
         mixfarm__envelope__free_unpacked(rep, NULL);
-        if (err != MF_ERR__COUNT) { /* done, failed or cancelled */
+        if (!running) { /* done, failed or cancelled */
             if (drawn) fputc('\n', stderr);
-            return err;
+            break;
         }
-        nanosleep(&(struct timespec){0, POLL_MS * 1000000L}, NULL);
+        if (x && more) s_prefetch(c, job, x);
+        s_pump(c, x, POLL_MS);
     }
+    /* What is still coming is left to finish (the fetch would ask for it
+     * again); a failure here is the fetch's to report. */
+    if (x && err == MF_OK && mf_xfer_pending(x)) mf_xfer_wait(x, FETCH_TIMEOUT_MS);
+    if (x && mf_xfer_pending(x)) mf_xfer_reset(x);
+    mf_client__set_xfer(c, NULL);
+    mf_xfer_free(&x);
+    return err;
 }
 
 /* Remembers the first failure, including one reported before the call returned. */

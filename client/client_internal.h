@@ -3,9 +3,13 @@
 #define MF_CLIENT_INTERNAL_H
 
 #include "mf_client.h"
+#include "mf_xfer.h"
 
 void *mf_client__socket(mf_client_t *c);
 mf_store_t *mf_client__store(mf_client_t *c);
+/* Transfers on the client's socket that run while it makes calls: replies
+ * to them that arrive during a call go to x (NULL: none). Borrowed. */
+void mf_client__set_xfer(mf_client_t *c, mf_xfer_t *x);
 /* Uploads the sources the coordinator lacks (hashes[i] is the blob of
  * refs[i], in the client's store) and submits doc, named by path's file
  * name; problems are printed as "mixfarm: PATH: ...". */

@@ -1,4 +1,5 @@
 #include "mf_client.h"
+#include "client_internal.h"
 #include "mf_log.h"
 #include "mf_msg.h"
 
@@ -26,6 +27,7 @@ struct mf_client {
     mf_curve_watch_t *watch; /* remote only */
     source_name_t *names;    /* what each source sent is called, for errors */
     size_t n_names;
+    mf_xfer_t *xfer; /* transfers running beside calls (a prefetch), or NULL */
 };
 
 mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local)
@@ -91,6 +93,10 @@ void *mf_client__socket(mf_client_t *c)
 mf_store_t *mf_client__store(mf_client_t *c)
 {
     return c->local;
+}
+void mf_client__set_xfer(mf_client_t *c, mf_xfer_t *x)
+{
+    c->xfer = x;
 }
 
 mf_err_t mf_client__name_source(mf_client_t *c, const mf_hash_t *h, const char *doc,
@@ -161,6 +167,10 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
         if (env->body_case == want) {
             *reply = env;
             return MF_OK;
+        }
+        if (c->xfer && mf_xfer_handle(c->xfer, env)) { /* a prefetch's chunk */
+            mixfarm__envelope__free_unpacked(env, NULL);
+            continue;
         }
         if (env->body_case == MIXFARM__ENVELOPE__BODY_REFUSE) {
             mf_error("%s: refused: %s", c->endpoint, env->refuse->reason);

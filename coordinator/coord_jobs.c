@@ -439,13 +439,38 @@ static void s_fetch_reply(coord_t *c, const mf_peer_t *peer, Mixfarm__FetchReply
     mf_coord_send(c, peer, &env);
 }
 
+/* The outputs whose task is done, into r (outs and ptrs hold one entry per
+ * plan output). */
+static void s_ready_outputs(const job_t *j, Mixfarm__FetchReply *r, Mixfarm__OutputRef *outs,
+                            Mixfarm__OutputRef **ptrs)
+{
+    const mf_plan_t *p = j->plan;
+    for (size_t i = 0; i < p->n_outputs; i++) {
+        const mf_plan_output_t *o = &p->outputs[i];
+        const mf_hash_t *h = mf_sched_port(j->sched, o->port);
+        if (!h) continue;
+        mixfarm__output_ref__init(&outs[i]);
+        outs[i].path = o->path;
+        outs[i].hash = (char *)h->hex;
+        outs[i].format = o->format;
+        outs[i].bits = (uint32_t)o->bits;
+        outs[i].aligned = o->aligned;
+        const mf_hash_t *info = o->has_info ? mf_sched_port(j->sched, o->info) : NULL;
+        if (info) outs[i].info = (char *)info->hex;
+        ptrs[r->n_outputs++] = &outs[i];
+    }
+    r->outputs = ptrs;
+}
+
 void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRequest *m)
 {
     Mixfarm__FetchReply r = MIXFARM__FETCH_REPLY__INIT;
     r.job = m->job;
     job_t *j = mf_coord_job(c, m->job);
     char err[160];
-    if (!j || j->state != JOB_DONE || (!j->session && !j->album)) {
+    const int early = m->partial && j && (j->state == JOB_RUNNING || j->state == JOB_QUEUED);
+    if (!j || (j->state != JOB_DONE && !early) || (!j->session && !j->album) || !j->plan ||
+        !j->sched) {
         snprintf(err, sizeof err, !j ? "no such job" : "the job is %s, not done",
                  j ? mf_job_state_name(j->state) : "");
         r.error = err;
@@ -457,27 +482,17 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
     Mixfarm__OutputRef *outs = calloc(p->n_outputs + 1, sizeof *outs);
     Mixfarm__OutputRef **ptrs = calloc(p->n_outputs + 1, sizeof *ptrs);
     mf_pcm_info_t info = {0};
-    const mf_hash_t *mix = mf_sched_port(j->sched, p->mix);
-    if (!outs || !ptrs || !mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
+    const mf_hash_t *mix = early ? NULL : mf_sched_port(j->sched, p->mix);
+    r.session_name = j->session ? j->session->name : j->album->name;
+    if (!outs || !ptrs) {
+        r.error = "out of memory";
+    } else if (early) {
+        s_ready_outputs(j, &r, outs, ptrs);
+    } else if (!mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
         r.error = "the job's outputs are gone from the store";
     } else {
-        r.session_name = j->session ? j->session->name : j->album->name;
         r.frames = (uint64_t)(info.start + info.frames);
-        for (size_t i = 0; i < p->n_outputs; i++) {
-            const mf_plan_output_t *o = &p->outputs[i];
-            const mf_hash_t *h = mf_sched_port(j->sched, o->port);
-            if (!h) continue;
-            mixfarm__output_ref__init(&outs[i]);
-            outs[i].path = o->path;
-            outs[i].hash = (char *)h->hex;
-            outs[i].format = o->format;
-            outs[i].bits = (uint32_t)o->bits;
-            outs[i].aligned = o->aligned;
-            const mf_hash_t *info = o->has_info ? mf_sched_port(j->sched, o->info) : NULL;
-            if (info) outs[i].info = (char *)info->hex;
-            ptrs[r.n_outputs++] = &outs[i];
-        }
-        r.outputs = ptrs;
+        s_ready_outputs(j, &r, outs, ptrs);
         mf_coord_fetch_render(c, j, &r, &render); /* render.json (coord_render.c) */
     }
     s_fetch_reply(c, peer, &r);

@@ -13,6 +13,12 @@
  *                                   than one TCP message may carry, renders
  *                                   on the farm as embedded (it travels as a
  *                                   blob)
+ *   early_fetch                     a partial FetchRequest (what a client
+ *                                   prefetches while the job runs): with no
+ *                                   worker yet it lists nothing and is no
+ *                                   error, while a plain fetch says the job is
+ *                                   not done; once done it lists exactly what
+ *                                   the plain fetch lists
  *   unreachable_coordinator         status against a closed port exits 3
  *                                   within the client's call timeout */
 #include <errno.h>
@@ -247,6 +253,76 @@ static void large_document(void **state)
     cl_test_pass();
 }
 
+/* One FetchRequest over a socket of its own; the reply (free it). */
+static Mixfarm__Envelope *s_fetch_raw(const char *ep, uint64_t job, int partial)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(sock, ep), 0);
+    Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
+    f.job = job;
+    f.partial = partial;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT, *rep = NULL;
+    env.version = MF_PROTOCOL_VERSION;
+    env.body_case = MIXFARM__ENVELOPE__BODY_FETCH;
+    env.fetch = &f;
+    s_send_raw(sock, &env);
+    zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
+    if (zmq_poll(&it, 1, (long)(10000 * CL_SLOW)) == 1) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) >= 0)
+            rep = mixfarm__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+    }
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    assert_non_null(rep);
+    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_FETCH_REPLY);
+    return rep;
+}
+
+static void early_fetch(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    const cl_session_t ses = {.n_tracks = 3, .prefix = "t"};
+    cl_write_session(dir, "s.json", "early", &ses, 1.0, 0.5);
+    char session[1200];
+    cl_path(session, sizeof session, dir, "s.json");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    const uint64_t job = cl_submit(&c, session, 0); /* no worker: nothing runs */
+    Mixfarm__Envelope *plain = s_fetch_raw(c.ep, job, 0), *early = s_fetch_raw(c.ep, job, 1);
+    print_message("    plain fetch of a running job: \"%s\"\n", plain->fetch_reply->error);
+    assert_non_null(strstr(plain->fetch_reply->error, "not done"));
+    assert_string_equal(early->fetch_reply->error, "");
+    assert_int_equal(early->fetch_reply->n_outputs, 0);
+    mixfarm__envelope__free_unpacked(plain, NULL);
+    mixfarm__envelope__free_unpacked(early, NULL);
+
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_wait_state(&c, job, "done", 120 * CL_SLOW, NULL);
+    plain = s_fetch_raw(c.ep, job, 0), early = s_fetch_raw(c.ep, job, 1);
+    const Mixfarm__FetchReply *p = plain->fetch_reply, *e = early->fetch_reply;
+    assert_string_equal(p->error, "");
+    assert_string_equal(e->error, "");
+    print_message("    done: %zu outputs either way\n", e->n_outputs);
+    assert_true(p->n_outputs >= 3); /* mix.wav, qc.json, listen/... */
+    assert_int_equal(e->n_outputs, p->n_outputs);
+    for (size_t i = 0; i < p->n_outputs; i++) {
+        assert_string_equal(e->outputs[i]->path, p->outputs[i]->path);
+        assert_string_equal(e->outputs[i]->hash, p->outputs[i]->hash);
+        assert_string_equal(e->outputs[i]->info, p->outputs[i]->info);
+    }
+    mixfarm__envelope__free_unpacked(plain, NULL);
+    mixfarm__envelope__free_unpacked(early, NULL);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void unreachable_coordinator(void **state)
 {
     (void)state;
@@ -278,6 +354,7 @@ int main(void)
                                                  "forged_output_refused"),
         cmocka_unit_test_prestate_setup_teardown(large_document, cl_setup, cl_teardown,
                                                  "large_document"),
+        cmocka_unit_test_prestate_setup_teardown(early_fetch, cl_setup, cl_teardown, "early_fetch"),
         cmocka_unit_test_prestate_setup_teardown(unreachable_coordinator, cl_setup, cl_teardown,
                                                  "unreachable_coordinator"),
     };
