@@ -87,6 +87,7 @@ struct mf_playback {
     float env;                   /* compressor: smoothed mean square */
     double att, rel, thr, slope; /* its coefficients (per sample) */
     float att_block, rel_block;  /* att and rel over GAIN_STEP frames */
+    float thr_ms, half_slope;    /* the threshold as a mean square; slope / 2 */
     float gain;                  /* the compressor's last gain */
 };
 
@@ -109,6 +110,8 @@ mf_playback_t *mf_playback_new(const mf_playback_model_t *m, double rate, int in
         p->rel = exp(-1.0 / (m->comp_release_ms * 1e-3 * rate));
         p->thr = m->comp_threshold_db;
         p->slope = 1.0 / m->comp_ratio - 1.0;
+        p->thr_ms = (float)pow(10.0, p->thr / 10.0);
+        p->half_slope = (float)(p->slope / 2.0);
         p->att_block = (float)pow(p->att, GAIN_STEP);
         p->rel_block = (float)pow(p->rel, GAIN_STEP);
     }
@@ -151,11 +154,10 @@ static void s_compress(mf_playback_t *p, float *x, size_t frames)
         const float coef = ms > p->env ? (full ? p->att_block : (float)pow(p->att, (double)n))
                                        : (full ? p->rel_block : (float)pow(p->rel, (double)n));
         p->env = ms + coef * (p->env - ms);
-        const double lvl = 10.0 * log10((double)p->env + 1e-30);
-        const float g1 = lvl > p->thr ? (float)pow(10.0, p->slope * (lvl - p->thr) / 20.0) : 1.0f;
-        const float g0 = p->gain, step = (g1 - g0) / (float)n;
-        for (size_t i = 0; i < n; i++)
-            for (int c = 0; c < ch; c++) b[i * ch + c] *= g0 + step * (float)(i + 1);
+        /* 10^(slope (10 log10(env) - thr) / 20) without a log: one power in
+         * float, and none at all under the threshold. */
+        const float g1 = p->env > p->thr_ms ? powf(p->env / p->thr_ms, p->half_slope) : 1.0f;
+        p->k->gain_ramp(b, b, n, ch, p->gain, g1);
         p->gain = g1;
     }
 }
