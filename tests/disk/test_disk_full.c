@@ -249,7 +249,8 @@ static void s_assert_journal(const char *state_dir, int id, const char *state)
                      SQLITE_OK);
     sqlite3_bind_int(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) fail_msg("%s: no job %d", db, id);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), state);
+    const char *got = (const char *)sqlite3_column_text(st, 0);
+    if (strcmp(got, state)) fail_msg("%s: job %d is %s, not %s", db, id, got, state);
     sqlite3_finalize(st);
     sqlite3_close(h);
 }
