@@ -13,13 +13,16 @@
  * and a busy loop always has frames of its own in flight. So the journal's
  * connection still checkpoints itself, but only every MF_CKPT_OWN_PAGES
  * pages (PRAGMA wal_autocheckpoint), when this thread has left it a few
- * frames to copy: one short stall per 64 MiB of WAL instead of a long one
- * per 4 MiB. The durability is SQLite's own for synchronous=NORMAL. */
+ * frames to copy: one short stall per 16 MiB of WAL instead of a long one
+ * per 4 MiB. At a restart the WAL file is cut back to 4 MiB
+ * (journal_size_limit), so the journal never holds more than about 16 MiB
+ * of WAL on a state disk that may be small. The durability is SQLite's own
+ * for synchronous=NORMAL. */
 #ifndef MF_JOURNAL_CHECKPOINT_H
 #define MF_JOURNAL_CHECKPOINT_H
 
-/* The journal connection's own checkpoint interval, in pages. */
-#define MF_CKPT_OWN_PAGES 16384
+/* The journal connection's own checkpoint interval, in pages (16 MiB). */
+#define MF_CKPT_OWN_PAGES 4096
 
 typedef struct mf_ckpt mf_ckpt_t;
 
