@@ -1,6 +1,7 @@
 /* mixfarm: renders sessions on an embedded farm, or (later) talks to a
  * coordinator. Each subcommand lives in its own cmd_*.c file. */
 #include "mf_cli.h"
+#include "mf_heap.h"
 #include "mf_log.h"
 
 #include <stdio.h>
@@ -77,6 +78,7 @@ static void s_usage(FILE *out)
 int main(int argc, char **argv)
 {
     mf_log_init("mixfarm", MF_LOG_INFO);
+    mf_heap_tune();
     if (argc < 2) {
         s_usage(stderr);
         return MF_EXIT_USAGE;

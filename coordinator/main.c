@@ -1,5 +1,6 @@
 /* mixfarm-coordinator: the coordinator daemon (CLI.md "Daemons"). */
 #include "mf_coord.h"
+#include "mf_heap.h"
 #include "mf_log.h"
 
 #include <getopt.h>
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
         {"version", no_argument, 0, 'V'},     {"bench-noop-tasks", required_argument, 0, 'N'},
         {"http", required_argument, 0, 'H'},  {"curve-keys", required_argument, 0, 'K'},
         {"allow", required_argument, 0, 'A'}, {0, 0, 0, 0}};
+    mf_heap_tune();
     const char *binds[16];
     size_t n_binds = 0;
     const char *state = NULL;

@@ -1,5 +1,6 @@
 /* mixfarm-worker: the worker daemon. Parses the command line, then hands
  * over to mf_worker_run until SIGTERM or SIGINT. */
+#include "mf_heap.h"
 #include "mf_log.h"
 #include "mf_worker.h"
 
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
         O_SERVER,
         O_SHARED
     };
+    mf_heap_tune();
     static const struct option longs[] = {
         {"connect", required_argument, NULL, O_CONNECT},
         {"slots", required_argument, NULL, O_SLOTS},
