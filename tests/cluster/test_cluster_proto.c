@@ -133,34 +133,42 @@ static void other_protocol_version_refused(void **state)
     cl_test_pass();
 }
 
-/* The BlobPutAck's error for one single-chunk put (empty when none came). */
-static void s_put_once(const char *ep, Mixfarm__BlobPut *p, char *error, size_t n)
+/* Sends env (version set here) on a socket of its own and returns the
+ * first reply, or NULL when none came in time (free it). */
+static Mixfarm__Envelope *s_call_raw(const char *ep, Mixfarm__Envelope *env)
 {
     void *ctx = zmq_ctx_new();
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
     int zero = 0;
     zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
     assert_int_equal(zmq_connect(sock, ep), 0);
-    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
-    env.version = MF_PROTOCOL_VERSION;
-    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
-    env.blob_put = p;
-    s_send_raw(sock, &env);
+    env->version = MF_PROTOCOL_VERSION;
+    s_send_raw(sock, env);
+    Mixfarm__Envelope *rep = NULL;
     zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
-    snprintf(error, n, "%s", "");
     if (zmq_poll(&it, 1, (long)(10000 * CL_SLOW)) == 1) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        Mixfarm__Envelope *rep = NULL;
         if (zmq_msg_recv(&m, sock, 0) >= 0)
             rep = mixfarm__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
         zmq_msg_close(&m);
-        if (rep && rep->body_case == MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK)
-            snprintf(error, n, "%s", rep->blob_put_ack->error);
-        if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
     }
     zmq_close(sock);
     zmq_ctx_term(ctx);
+    return rep;
+}
+
+/* The BlobPutAck's error for one single-chunk put (empty when none came). */
+static void s_put_once(const char *ep, Mixfarm__BlobPut *p, char *error, size_t n)
+{
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
+    env.blob_put = p;
+    Mixfarm__Envelope *rep = s_call_raw(ep, &env);
+    snprintf(error, n, "%s", "");
+    if (rep && rep->body_case == MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK)
+        snprintf(error, n, "%s", rep->blob_put_ack->error);
+    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
 }
 
 static void forged_output_refused(void **state)
@@ -256,29 +264,13 @@ static void large_document(void **state)
 /* One FetchRequest over a socket of its own; the reply (free it). */
 static Mixfarm__Envelope *s_fetch_raw(const char *ep, uint64_t job, int partial)
 {
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int zero = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal(zmq_connect(sock, ep), 0);
     Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
     f.job = job;
     f.partial = partial;
-    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT, *rep = NULL;
-    env.version = MF_PROTOCOL_VERSION;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_FETCH;
     env.fetch = &f;
-    s_send_raw(sock, &env);
-    zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
-    if (zmq_poll(&it, 1, (long)(10000 * CL_SLOW)) == 1) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, 0) >= 0)
-            rep = mixfarm__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-        zmq_msg_close(&m);
-    }
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
+    Mixfarm__Envelope *rep = s_call_raw(ep, &env);
     assert_non_null(rep);
     assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_FETCH_REPLY);
     return rep;
