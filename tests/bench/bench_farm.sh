@@ -4,7 +4,8 @@
 #     processes over TCP loopback, tasks per second;
 #  2. distributed (coordinator + two worker processes over TCP) versus the
 #     embedded farm (--workers 2) on a 16-track session;
-#  3. re-render after one fader change versus the full render (action cache).
+#  3. re-render after one fader change versus the full render (action cache);
+#  and for 2 and 3 the CPU seconds every process of a render used.
 # Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
 # NOOP_TASKS (100000), TRACK_S (60) and DISPATCH_RUNS (3; 0 skips section 1)
 # override.
@@ -72,15 +73,28 @@ JSON
 }
 mk_session 0 s.json; mk_session -4 s2.json
 emb=() dist=() full=() fader=() shared=()
+cemb=() cfull=() cfader=() # CPU seconds of every process a render used: steadier than wall time
+ticks() { # the CPU ticks the farm's processes have used so far
+  local t=0 p; for p in "${pids[@]}"; do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done; echo "$t"
+}
+hz=$(getconf CLK_TCK)
+timed() { # command...: runs it; sets wall and cpu (its own CPU plus the farm's)
+  local f0 t0 t1; f0=$(ticks); t0=$(now)
+  /usr/bin/time -f "%U %S" -o "$work/cpu.txt" "$@"; t1=$(now)
+  wall=$(echo "$t1 - $t0" | bc -l)
+  cpu=$(echo "$(awk '{print $1 + $2}' "$work/cpu.txt") + ($(ticks) - $f0) / $hz" | bc -l)
+}
 for run in 1 2 3; do
-  t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-e" --workers 2 -q; t1=$(now)
-  emb+=("$(echo "$t1 - $t0" | bc -l)")
+  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-e" --workers 2 -q
+  emb+=("$wall") cemb+=("$cpu")
   start_farm "$work/st$run"
-  t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-d" --coordinator "$ep" -q; t1=$(now)
-  dist+=("$(echo "$t1 - $t0" | bc -l)"); full+=("$(echo "$t1 - $t0" | bc -l)")
+  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-d" --coordinator "$ep" -q
+  dist+=("$wall") full+=("$wall") cfull+=("$cpu")
   cmp "$work/out-e/mix.wav" "$work/out-d/mix.wav"
-  t0=$(now); "$B/mixfarm" render "$S/s2.json" -o "$work/out-f" --coordinator "$ep" -q; t1=$(now)
-  fader+=("$(echo "$t1 - $t0" | bc -l)")
+  timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-f" --coordinator "$ep" -q
+  fader+=("$wall") cfader+=("$cpu")
   stop_farm
   SHARED=1 start_farm "$work/sh$run"
   t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-s" --coordinator "$ep" -q; t1=$(now)
@@ -95,3 +109,8 @@ printf "  workers on the coordinator's store (--shared-store): %.2f s: shared/em
 mf=$(printf '%s\n' "${full[@]}" | median); mr=$(printf '%s\n' "${fader[@]}" | median)
 echo "== 3. re-render after one fader change (same coordinator, action cache)"
 printf "  full %.2f s, after one fader change %.2f s: %.0f %% of the full render\n" "$mf" "$mr" "$(echo "100 * $mr / $mf" | bc -l)"
+ce=$(printf '%s\n' "${cemb[@]}" | median); cf=$(printf '%s\n' "${cfull[@]}" | median)
+cr=$(printf '%s\n' "${cfader[@]}" | median)
+echo "== CPU seconds, every process of the render (medians; steadier than wall time on a shared machine)"
+printf "  embedded %.2f, distributed %.2f (%.2fx), after one fader change %.2f (%.0f %% of the distributed)\n" \
+  "$ce" "$cf" "$(echo "$cf / $ce" | bc -l)" "$cr" "$(echo "100 * $cr / $cf" | bc -l)"
