@@ -6,6 +6,7 @@
 #include "mf_log.h"
 #include "mf_msg.h"
 #include "mf_parallel.h"
+#include "mf_prev.h"
 #include "mf_outdir.h"
 #include "mf_xfer.h"
 
@@ -76,7 +77,7 @@ static void s_prefetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
 /* Asks for the outputs ready so far and starts fetching them (a blob
  * already here, or already coming, costs nothing). A coordinator that
  * cannot answer early just leaves everything to the fetch at the end. */
-static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x)
+static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev_t *prev)
 {
     Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
     f.job = job;
@@ -87,7 +88,11 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x)
     if (mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_FETCH_REPLY, &rep) != MF_OK) return;
     const Mixfarm__FetchReply *r = rep->fetch_reply;
     for (size_t i = 0; !r->error[0] && i < r->n_outputs; i++) {
-        const char *hex[2] = {r->outputs[i]->hash, r->outputs[i]->info};
+        const Mixfarm__OutputRef *o = r->outputs[i];
+        const mf_prev_how_t how = {o->hash, o->format, (int)o->bits, MF_PREV_ANY_FRAMES};
+        if (strcmp(o->path, "qc.json") && mf_prev_had(prev, o->path, &how))
+            continue; /* likely kept from OUTDIR's previous render: checked at the end */
+        const char *hex[2] = {o->hash, o->info};
         for (int k = 0; k < 2; k++) {
             if (!mf_hash_valid(hex[k])) continue;
             mf_hash_t h;
@@ -121,11 +126,12 @@ static void s_pump(mf_client_t *c, mf_xfer_t *x, int ms)
     }
 }
 
-mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, int prefetch)
+mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for)
 {
     int drawn = 0;
     uint32_t seen = 0; /* tasks done at the last prefetch */
-    mf_xfer_t *x = prefetch ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
+    mf_xfer_t *x = prefetch_for ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
+    mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for) : NULL;
     mf_client__set_xfer(c, x);
     mf_err_t err;
     for (;;) {
@@ -154,7 +160,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, int prefetch)
             if (drawn) fputc('\n', stderr);
             break;
         }
-        if (x && more) s_prefetch(c, job, x);
+        if (x && more) s_prefetch(c, job, x, prev);
         s_pump(c, x, POLL_MS);
     }
     /* What is still coming is left to finish (the fetch would ask for it
@@ -163,6 +169,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, int prefetch)
     if (x && mf_xfer_pending(x)) mf_xfer_reset(x);
     mf_client__set_xfer(c, NULL);
     mf_xfer_free(&x);
+    mf_prev_free(&prev);
     return err;
 }
 
@@ -235,7 +242,23 @@ typedef struct {
     mf_store_t *store;
     const Mixfarm__FetchReply *r;
     int *qc_pass;
+    mf_prev_t *prev;
+    const json_t **keep; /* per output: its manifest entry when OUTDIR's file is kept */
 } writing_t;
+
+/* Whether output i can be kept from OUTDIR's previous render (on one of
+ * several threads: checking reads the file). qc.json is always fetched:
+ * its verdict is read from the fetched blob. */
+static mf_err_t s_check_kept(void *ctx, size_t i)
+{
+    writing_t *wr = ctx;
+    const Mixfarm__OutputRef *o = wr->r->outputs[i];
+    const mf_prev_how_t how = {o->hash, o->format, (int)o->bits,
+                               mf_client__written_frames(wr->r, o)};
+    if (strcmp(o->path, "qc.json") && mf_prev_had(wr->prev, o->path, &how))
+        wr->keep[i] = mf_prev_intact(wr->prev, o->path);
+    return MF_OK;
+}
 
 /* Writes output i into OUTDIR's staging folder (on one of several threads:
  * each output is its own file). */
@@ -249,6 +272,7 @@ static mf_err_t s_write_output(void *ctx, size_t i)
         mf_error("the coordinator named an unsafe output path: %s", out->path);
         return MF_ERR_PROTOCOL;
     }
+    if (wr->keep[i]) return mf_outdir_keep(wr->o, out->path, wr->keep[i]);
     if (!strcmp(out->format, "raw") && mf_hash_valid(out->info))
         return s_write_encoded(wr->o, out, wr->store);
     if (!strcmp(out->format, "raw")) {
@@ -270,24 +294,39 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_err_t err = s_fetch_reply(c, job, &rep);
     if (err != MF_OK) return err;
     const Mixfarm__FetchReply *r = rep->fetch_reply;
-    mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
+    /* A revision into the same OUTDIR keeps the files it would write the
+     * same way; the others are fetched. */
+    writing_t wr = {.store = mf_client__store(c),
+                    .r = r,
+                    .qc_pass = qc_pass,
+                    .prev = mf_prev_load(outdir),
+                    .keep = calloc(r->n_outputs + 1, sizeof *wr.keep)};
+    if (!wr.keep) err = MF_ERR_NOMEM;
+    if (err == MF_OK && wr.prev) mf_parallel_for(r->n_outputs, s_check_kept, &wr);
+    size_t kept = 0;
+    mf_xfer_t *x = err == MF_OK ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_err_t failed = MF_OK;
     for (size_t i = 0; x && i < r->n_outputs; i++) {
         mf_hash_t h;
-        if (!mf_hash_valid(r->outputs[i]->hash)) continue;
+        kept += wr.keep[i] != NULL;
+        if (wr.keep[i] || !mf_hash_valid(r->outputs[i]->hash)) continue;
         memcpy(h.hex, r->outputs[i]->hash, MF_HASH_HEX);
         mf_xfer_get(x, &h, s_fetched, &failed);
         if (!mf_hash_valid(r->outputs[i]->info)) continue;
         memcpy(h.hex, r->outputs[i]->info, MF_HASH_HEX);
         mf_xfer_get(x, &h, s_fetched, &failed);
     }
-    err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
+    if (err == MF_OK)
+        err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
     if (err == MF_OK) err = failed;
     mf_xfer_free(&x);
-    mf_debug("job %llu: %zu outputs fetched", (unsigned long long)job, r->n_outputs);
+    mf_debug("job %llu: %zu outputs fetched", (unsigned long long)job, r->n_outputs - kept);
+    if (kept)
+        mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept,
+                kept == 1 ? "" : "s");
     mf_outdir_t *o = err == MF_OK ? mf_outdir_open(outdir) : NULL;
     if (err == MF_OK && !o) err = MF_ERR_IO;
-    writing_t wr = {.o = o, .store = mf_client__store(c), .r = r, .qc_pass = qc_pass};
+    wr.o = o;
     if (err == MF_OK) err = mf_parallel_for(r->n_outputs, s_write_output, &wr);
     if (err == MF_OK) err = mf_client__write_render(o, mf_client__store(c), r); /* diff */
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
@@ -307,6 +346,8 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
             snprintf(*summary, n, "%s/ (mix.wav, %zu stem%s, %zu master%s, qc.json, manifest.json)",
                      outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s");
     }
+    mf_prev_free(&wr.prev);
+    free(wr.keep);
     mixfarm__envelope__free_unpacked(rep, NULL);
     return err;
 }

@@ -19,7 +19,11 @@ mf_err_t mf_client__reference_source(const mf_session_t *s, mf_store_t *store,
  * diff: {"mixfarm": 1, "session_name", "session": the document as
  * rendered (null when too large to send), "tasks": [{"label", "kind",
  * "key", "outputs": [hash...]}], "tasks_complete", "outputs": [{"path",
- * "blob"}]}. Staged into o like any other file (and so in manifest.json). */
+ * "blob", "format", "bits", "frames"}]}. Staged into o like any other file
+ * (and so in manifest.json). */
 mf_err_t mf_client__write_render(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r);
+/* The frames an output is written over: the mix's length for an aligned
+ * signal, else -1 (its own length). */
+int64_t mf_client__written_frames(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *o);
 
 #endif

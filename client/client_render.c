@@ -18,14 +18,25 @@ static json_t *s_tasks(const Mixfarm__FetchReply *r)
     return a;
 }
 
+int64_t mf_client__written_frames(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *o)
+{
+    return o->aligned ? (int64_t)r->frames : -1;
+}
+
 mf_err_t mf_client__write_render(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r)
 {
     json_error_t jerr;
     json_t *doc = r->document && r->document[0] ? json_loads(r->document, 0, &jerr) : NULL;
     json_t *outs = json_array();
-    for (size_t i = 0; outs && i < r->n_outputs; i++)
-        json_array_append_new(outs, json_pack("{s:s, s:s}", "path", r->outputs[i]->path, "blob",
-                                              r->outputs[i]->hash));
+    /* How each file was written, so that a revision rendered into the same
+     * folder can keep the ones it would write the same way (mf_prev.h). */
+    for (size_t i = 0; outs && i < r->n_outputs; i++) {
+        const Mixfarm__OutputRef *o = r->outputs[i];
+        json_array_append_new(outs,
+                              json_pack("{s:s, s:s, s:s, s:i, s:I}", "path", o->path, "blob",
+                                        o->hash, "format", o->format, "bits", (int)o->bits,
+                                        "frames", (json_int_t)mf_client__written_frames(r, o)));
+    }
     json_t *root = json_pack("{s:i, s:s, s:o, s:o, s:b, s:o}", "mixfarm", 1, "session_name",
                              r->session_name, "session", doc ? doc : json_null(), "tasks",
                              s_tasks(r), "tasks_complete", r->tasks_complete, "outputs", outs);

@@ -131,7 +131,8 @@ int mf_cmd_render(int argc, char **argv)
     /* Over TCP the outputs travel while the last tasks run; an embedded
      * farm shares its store with this client. */
     if (err == MF_OK)
-        err = mf_client_watch(conn.client, job, !o.quiet && isatty(2), o.coordinator != NULL);
+        err = mf_client_watch(conn.client, job, !o.quiet && isatty(2),
+                              o.coordinator ? o.outdir : NULL);
     if (err == MF_OK) mf_debug("job %llu done; fetching", (unsigned long long)job);
     if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
     if (err == MF_ERR_UNREACHABLE)

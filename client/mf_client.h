@@ -47,11 +47,15 @@ mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priorit
  * Returns MF_OK when done, MF_ERR_TASK when it failed (error printed),
  * MF_ERR_INVALID when it failed on a source file this client submitted
  * (truncated, corrupt: the error names the file and its track),
- * MF_ERR_CANCELLED when cancelled. With prefetch set, the outputs ready
- * so far are fetched into the client's store while the job runs, so that
- * mf_client_fetch at the end has little left to move. */
-mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, int prefetch);
-/* Fetches a finished job's outputs into outdir. On success *summary (if
+ * MF_ERR_CANCELLED when cancelled. With prefetch_for (the OUTDIR the
+ * outputs are for; NULL: none), the outputs ready so far are fetched into
+ * the client's store while the job runs, so that mf_client_fetch at the
+ * end has little left to move; those OUTDIR's previous render likely holds
+ * already are left to it. */
+mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for);
+/* Fetches a finished job's outputs into outdir; a file of outdir's previous
+ * render that would be written the same way, and still holds its bytes,
+ * is kept instead (mf_prev.h). On success *summary (if
  * given) holds a one-line description to free(), and *qc_pass (if given)
  * whether qc.json passed; its problems are printed as warnings. */
 mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary,

@@ -292,6 +292,33 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
     return s_write_raw(o, relpath, s, blob, format, NULL);
 }
 
+mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry)
+{
+    const char *sha = json_string_value(json_object_get(entry, "sha256"));
+    const char *format = json_string_value(json_object_get(entry, "format"));
+    char *src = s_fmt("%s/%s", o->dir, relpath), *path = s_fmt("%s/%s", o->stage, relpath);
+    mf_hash_t h = {{0}};
+    mf_err_t err = src && path ? MF_OK : MF_ERR_NOMEM;
+    if (err == MF_OK && (!sha || !mf_hash_valid(sha) || !format)) err = MF_ERR_INVALID;
+    if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
+        err = s_write_failed(o, relpath, errno, NULL);
+    if (err == MF_OK && link(src, path) == 0)
+        memcpy(h.hex, sha, MF_HASH_HEX);
+    else if (err == MF_OK && (err = s_copy(o, relpath, src, path, &h)) == MF_OK &&
+             strcmp(h.hex, sha) != 0)
+        err = MF_ERR_CORRUPT; /* changed since it was checked */
+    if (err == MF_OK) {
+        staged_t f = {
+            .rel = strdup(relpath), .frames = -1, .sha = h, .meta = json_deep_copy(entry)};
+        snprintf(f.format, sizeof f.format, "%s", format);
+        err = f.meta ? s_stage(o, f) : MF_ERR_NOMEM; /* s_stage frees f's parts when it fails */
+        if (!f.meta) free(f.rel);
+    }
+    free(src);
+    free(path);
+    return err;
+}
+
 static json_t *s_file_entry(const char *stage, const staged_t *f)
 {
     char *path = s_fmt("%s/%s", stage, f->rel);

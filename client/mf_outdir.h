@@ -32,6 +32,11 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
  * sample_rate, channels, bits or bitrate_kbps, duration_s: copied). */
 mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                               const mf_hash_t *blob, const json_t *meta);
+/* Keeps OUTDIR's existing relpath in the new render (a revision that would
+ * write it the same way, mf_prev.h): linked into the staging folder, or
+ * copied where links fail; entry is its manifest entry from the previous
+ * render (size, sha256, format and the rest are taken from it). */
+mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry);
 /* Writes manifest.json, moves every staged file into place and removes the
  * staging folder. On any failure nothing further is renamed. */
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name);

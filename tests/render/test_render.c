@@ -812,6 +812,81 @@ static void test_workers_bit_identical(void **state)
     wav_free(&w);
 }
 
+/* A revision rendered into the same OUTDIR keeps the files it would write
+ * the same way (client/mf_prev.h): the same inode, not rewritten; every file
+ * is still what a render into a fresh folder writes; a kept file that was
+ * changed by hand is written again. */
+static ino_t s_inode(const char *dir, const char *out, const char *rel)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s/%s/%s", dir, out, rel);
+    struct stat st;
+    if (stat(p, &st) != 0) fail_msg("%s: %s", p, strerror(errno));
+    return st.st_ino;
+}
+
+static void s_assert_same_files(const char *dir, const char *a, const char *b)
+{
+    static const char *const more[] = {"manifest.json", "qc.json", "listen/car.wav"};
+    for (size_t f = 0; f < sizeof s_rich_files / sizeof *s_rich_files + 3; f++) {
+        const char *rel = f < 5 ? s_rich_files[f] : more[f - 5];
+        char p[2048], q[2048];
+        snprintf(p, sizeof p, "%s/%s/%s", dir, a, rel);
+        snprintf(q, sizeof q, "%s/%s/%s", dir, b, rel);
+        size_t n1, n2;
+        unsigned char *x = read_bytes(p, &n1), *y = read_bytes(q, &n2);
+        if (n1 != n2 || memcmp(x, y, n1) != 0) fail_msg("%s differs between %s and %s", rel, a, b);
+        free(x);
+        free(y);
+    }
+}
+
+static void test_revision_keeps_unchanged(void **state)
+{
+    (void)state;
+    char dir[1024];
+    make_rich(dir, sizeof dir, "revision");
+    /* Wide's pan moves: Sub's stem and the mix change; Grp, Verb, Noise not. */
+    const char *from = "\"file\": \"st.wav\", \"pan\": 0.1",
+               *to = "\"file\": \"st.wav\", \"pan\": 0.5";
+    const char *at = strstr(s_rich, from);
+    assert_non_null(at);
+    char *revised = malloc(strlen(s_rich) + 8);
+    assert_non_null(revised);
+    snprintf(revised, strlen(s_rich) + 8, "%.*s%s%s", (int)(at - s_rich), s_rich, to,
+             at + strlen(from));
+    write_text(dir, "s2.json", revised);
+    free(revised);
+
+    render_ok(dir, "s.json", "rev", "2");
+    const char *kept[] = {"stems/Grp.wav", "stems/Verb.wav", "stems/Noise.wav"};
+    const char *changed[] = {"stems/Sub.wav", "mix.wav"};
+    ino_t k0[3], c0[2];
+    for (int i = 0; i < 3; i++) k0[i] = s_inode(dir, "rev", kept[i]);
+    for (int i = 0; i < 2; i++) c0[i] = s_inode(dir, "rev", changed[i]);
+    render_ok(dir, "s2.json", "rev", "2");
+    render_ok(dir, "s2.json", "fresh", "2");
+    for (int i = 0; i < 3; i++)
+        if (s_inode(dir, "rev", kept[i]) != k0[i]) fail_msg("%s was written again", kept[i]);
+    for (int i = 0; i < 2; i++)
+        if (s_inode(dir, "rev", changed[i]) == c0[i]) fail_msg("%s was kept", changed[i]);
+    s_assert_same_files(dir, "rev", "fresh");
+
+    /* Grp's stem changed by hand (same size): written again, the rest kept. */
+    char p[2048];
+    snprintf(p, sizeof p, "%s/rev/stems/Grp.wav", dir);
+    FILE *f = fopen(p, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 4000, SEEK_SET), 0);
+    assert_int_equal(fwrite("XXXX", 1, 4, f), 4);
+    fclose(f);
+    const ino_t grp = s_inode(dir, "rev", "stems/Grp.wav"), verb = s_inode(dir, "rev", kept[1]);
+    render_ok(dir, "s2.json", "rev", "2");
+    assert_true(s_inode(dir, "rev", "stems/Grp.wav") != grp);
+    assert_true(s_inode(dir, "rev", kept[1]) == verb);
+    s_assert_same_files(dir, "rev", "fresh");
+}
+
 static void sha256_file(const char *path, char hex[65])
 {
     size_t n;
@@ -1062,6 +1137,7 @@ int main(void)
         cmocka_unit_test(test_start_and_trim),
         cmocka_unit_test(test_workers_bit_identical),
         cmocka_unit_test(test_manifest),
+        cmocka_unit_test(test_revision_keeps_unchanged),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_demo),
