@@ -71,8 +71,8 @@ mk_session() { # gain of track 1
  "buses": [{"name": "Bus1"}, {"name": "Bus2"}]}
 JSON
 }
-mk_session 0 s.json; mk_session -4 s2.json
-emb=() dist=() full=() fader=() shared=()
+mk_session 0 s.json; mk_session -4 s2.json; mk_session -6 s3.json
+emb=() dist=() full=() fader=() same=() shared=()
 cemb=() cfull=() cfader=() # CPU seconds of every process a render used: steadier than wall time
 ticks() { # the CPU ticks the farm's processes have used so far
   local t=0 p; for p in "${pids[@]}"; do
@@ -90,11 +90,15 @@ for run in 1 2 3; do
   timed "$B/mixfarm" render "$S/s.json" -o "$work/out-e" --workers 2 -q
   emb+=("$wall") cemb+=("$cpu")
   start_farm "$work/st$run"
-  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-d" --coordinator "$ep" -q
+  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-d$run" --coordinator "$ep" -q
   dist+=("$wall") full+=("$wall") cfull+=("$cpu")
-  cmp "$work/out-e/mix.wav" "$work/out-d/mix.wav"
-  timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-f" --coordinator "$ep" -q
+  cmp "$work/out-e/mix.wav" "$work/out-d$run/mix.wav"
+  # The fader moved, into a new folder; then moved again, rendered into the
+  # full render's folder as a revision replacing it (its Bus2 stem is kept).
+  timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-f$run" --coordinator "$ep" -q
   fader+=("$wall") cfader+=("$cpu")
+  timed "$B/mixfarm" render "$S/s3.json" -o "$work/out-d$run" --coordinator "$ep" -q
+  same+=("$wall")
   stop_farm
   SHARED=1 start_farm "$work/sh$run"
   t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-s" --coordinator "$ep" -q; t1=$(now)
@@ -109,6 +113,8 @@ printf "  workers on the coordinator's store (--shared-store): %.2f s: shared/em
 mf=$(printf '%s\n' "${full[@]}" | median); mr=$(printf '%s\n' "${fader[@]}" | median)
 echo "== 3. re-render after one fader change (same coordinator, action cache)"
 printf "  full %.2f s, after one fader change %.2f s: %.0f %% of the full render\n" "$mf" "$mr" "$(echo "100 * $mr / $mf" | bc -l)"
+mq=$(printf '%s\n' "${same[@]}" | median)
+printf "  the same, rendered into the full render's folder (unchanged files kept): %.2f s: %.0f %%\n" "$mq" "$(echo "100 * $mq / $mf" | bc -l)"
 ce=$(printf '%s\n' "${cemb[@]}" | median); cf=$(printf '%s\n' "${cfull[@]}" | median)
 cr=$(printf '%s\n' "${cfader[@]}" | median)
 echo "== CPU seconds, every process of the render (medians; steadier than wall time on a shared machine)"
