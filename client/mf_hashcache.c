@@ -98,3 +98,15 @@ mf_err_t mf_hashcache_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
     if (err == MF_OK) s_record(entry, &st, out);
     return err;
 }
+
+int mf_hashcache_file(const char *path, mf_hash_t *out)
+{
+    char entry[PATH_MAX];
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    const int cached = s_entry(path, entry, sizeof entry);
+    if (cached && s_lookup(entry, &st, out)) return 0;
+    if (mf_hash_file(path, out) != 0) return -1;
+    if (cached) s_record(entry, &st, out);
+    return 0;
+}

@@ -1,5 +1,6 @@
 #include "mf_prev.h"
 #include "mf_hash.h"
+#include "mf_hashcache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,7 @@ const json_t *mf_prev_intact(const mf_prev_t *p, const char *relpath)
     if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != json_integer_value(size))
         return NULL;
     mf_hash_t h;
-    return mf_hash_file(path, &h) == 0 && !strcmp(h.hex, sha) ? e : NULL;
+    return mf_hashcache_file(path, &h) == 0 && !strcmp(h.hex, sha) ? e : NULL;
 }
 
 void mf_prev_free(mf_prev_t **pp)

@@ -30,7 +30,8 @@ mf_prev_t *mf_prev_load(const char *outdir);
  * audio). NULL-safe: 0. */
 int mf_prev_had(const mf_prev_t *p, const char *relpath, const mf_prev_how_t *how);
 /* relpath's manifest entry when the file in OUTDIR still holds the bytes
- * the manifest lists (its size, then its SHA-256: it is read once); NULL
+ * the manifest lists (its size, then its SHA-256: read once, then known
+ * from the client's hash cache while the file is untouched); NULL
  * otherwise. Borrowed from p. */
 const json_t *mf_prev_intact(const mf_prev_t *p, const char *relpath);
 void mf_prev_free(mf_prev_t **p);
