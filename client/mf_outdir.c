@@ -5,6 +5,7 @@
 #include "mf_pcm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -384,11 +385,25 @@ static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
     return rc == 0 ? MF_OK : s_write_failed(o, "manifest.json", errno, NULL);
 }
 
+/* Into place. Over the file of a render this one replaces, the two are
+ * swapped (renameat2 RENAME_EXCHANGE) and the old one leaves with the
+ * staging folder: a plain rename over it makes ext4 (auto_da_alloc) write
+ * the new file's data out at once, about 30 ms per 23 MB here, and the swap
+ * never leaves the name missing either. A plain rename where there is
+ * nothing to swap with, or the file system cannot swap. */
+static int s_place(const char *from, const char *to)
+{
+#ifdef RENAME_EXCHANGE
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) == 0) return 0;
+#endif
+    return rename(from, to);
+}
+
 static mf_err_t s_move(mf_outdir_t *o, const char *rel)
 {
     char *from = s_fmt("%s/%s", o->stage, rel), *to = s_fmt("%s/%s", o->dir, rel);
     mf_err_t err = MF_OK;
-    if (!from || !to || s_mkdirs(o->dir, rel) != 0 || rename(from, to) != 0) {
+    if (!from || !to || s_mkdirs(o->dir, rel) != 0 || s_place(from, to) != 0) {
         mf_error("%s/%s: %s", o->dir, rel, strerror(errno));
         err = MF_ERR_IO;
     }
