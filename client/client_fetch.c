@@ -4,7 +4,6 @@
 #include "client_ref.h"
 #include "mf_blob_json.h"
 #include "mf_log.h"
-#include "mf_msg.h"
 #include "mf_parallel.h"
 #include "mf_prev.h"
 #include "mf_outdir.h"
@@ -16,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #define POLL_MS 20
 #define FETCH_TIMEOUT_MS 30000
@@ -65,6 +63,15 @@ static mf_err_t s_report_failure(const mf_client_t *c, uint64_t job, const char 
     return MF_ERR_TASK;
 }
 
+/* Whether OUTDIR's previous render wrote output o exactly so, over frames
+ * (mf_prev.h; MF_PREV_ANY_FRAMES while the job runs). qc.json never
+ * counts: its verdict is read from the fetched blob. */
+static int s_had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames)
+{
+    const mf_prev_how_t how = {o->hash, o->format, (int)o->bits, frames};
+    return strcmp(o->path, "qc.json") && mf_prev_had(prev, o->path, &how);
+}
+
 /* ---- prefetch: outputs fetched while the last tasks run ---- */
 
 static void s_prefetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
@@ -89,8 +96,7 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev
     const Mixfarm__FetchReply *r = rep->fetch_reply;
     for (size_t i = 0; !r->error[0] && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *o = r->outputs[i];
-        const mf_prev_how_t how = {o->hash, o->format, (int)o->bits, MF_PREV_ANY_FRAMES};
-        if (strcmp(o->path, "qc.json") && mf_prev_had(prev, o->path, &how))
+        if (s_had(prev, o, MF_PREV_ANY_FRAMES))
             continue; /* likely kept from OUTDIR's previous render: checked at the end */
         const char *hex[2] = {o->hash, o->info};
         for (int k = 0; k < 2; k++) {
@@ -104,26 +110,12 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev
 }
 
 /* Waits ms for the next poll, moving the prefetch's chunks meanwhile. */
-static void s_pump(mf_client_t *c, mf_xfer_t *x, int ms)
+static void s_pump(mf_xfer_t *x, int ms)
 {
-    if (!x || !mf_xfer_pending(x)) {
+    if (x && mf_xfer_pending(x))
+        mf_xfer_pump(x, ms);
+    else
         nanosleep(&(struct timespec){0, ms * 1000000L}, NULL);
-        return;
-    }
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int left = ms; left > 0 && mf_xfer_pending(x);) {
-        zmq_pollitem_t it = {mf_client__socket(c), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, left) <= 0) return;
-        Mixfarm__Envelope *env = NULL;
-        while (mf_msg_recv(mf_client__socket(c), 0, ZMQ_DONTWAIT, NULL, &env) != MF_ERR_IO) {
-            if (env && !mf_xfer_handle(x, env)) mf_debug("dropped a stale reply while prefetching");
-            if (env) mixfarm__envelope__free_unpacked(env, NULL);
-            env = NULL;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-    }
 }
 
 mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for)
@@ -161,7 +153,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
             break;
         }
         if (x && more) s_prefetch(c, job, x, prev);
-        s_pump(c, x, POLL_MS);
+        s_pump(x, POLL_MS);
     }
     /* What is still coming is left to finish (the fetch would ask for it
      * again); a failure here is the fetch's to report. */
@@ -247,15 +239,12 @@ typedef struct {
 } writing_t;
 
 /* Whether output i can be kept from OUTDIR's previous render (on one of
- * several threads: checking reads the file). qc.json is always fetched:
- * its verdict is read from the fetched blob. */
+ * several threads: checking reads the file). */
 static mf_err_t s_check_kept(void *ctx, size_t i)
 {
     writing_t *wr = ctx;
     const Mixfarm__OutputRef *o = wr->r->outputs[i];
-    const mf_prev_how_t how = {o->hash, o->format, (int)o->bits,
-                               mf_client__written_frames(wr->r, o)};
-    if (strcmp(o->path, "qc.json") && mf_prev_had(wr->prev, o->path, &how))
+    if (s_had(wr->prev, o, mf_client__written_frames(wr->r, o)))
         wr->keep[i] = mf_prev_intact(wr->prev, o->path);
     return MF_OK;
 }

@@ -256,6 +256,32 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     return saved ? s_write_failed(o, relpath, saved, NULL) : MF_OK;
 }
 
+/* Stages the file at src, whose bytes should have the SHA-256 sha: linked
+ * into the staging folder when it is on the same file system, else copied
+ * (and hashed on the way); *got is the hash the manifest will take. */
+static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *src,
+                             const mf_hash_t *sha, const char *format, const json_t *meta,
+                             mf_hash_t *got)
+{
+    char *path = s_fmt("%s/%s", o->stage, relpath);
+    mf_err_t err = path ? MF_OK : MF_ERR_NOMEM;
+    if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
+        err = s_write_failed(o, relpath, errno, NULL);
+    if (err == MF_OK && link(src, path) == 0)
+        *got = *sha;
+    else if (err == MF_OK)
+        err = s_copy(o, relpath, src, path, got);
+    free(path);
+    if (err != MF_OK) return err;
+    staged_t f = {.rel = strdup(relpath), .frames = -1, .sha = *got};
+    snprintf(f.format, sizeof f.format, "%s", format);
+    if (meta && !(f.meta = json_deep_copy(meta))) {
+        free(f.rel);
+        return MF_ERR_NOMEM;
+    }
+    return s_stage(o, f); /* frees f's parts when it fails */
+}
+
 /* A file's blob is named by the SHA-256 of its bytes (mf_task.h), so it is
  * linked into place when the store is on the same file system (the store
  * is the client's own, temporary, and never writes a blob twice), else
@@ -263,27 +289,10 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
 static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                             const mf_hash_t *blob, const char *format, const json_t *meta)
 {
-    char *src = mf_store_path(s, blob), *path = s_fmt("%s/%s", o->stage, relpath);
-    mf_hash_t sha;
-    mf_err_t err = src && path ? MF_OK : MF_ERR_NOMEM;
-    if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
-        err = s_write_failed(o, relpath, errno, NULL);
-    if (err == MF_OK && link(src, path) == 0)
-        sha = *blob;
-    else if (err == MF_OK)
-        err = s_copy(o, relpath, src, path, &sha);
-    if (err == MF_OK) {
-        staged_t f = {.rel = strdup(relpath), .frames = -1, .sha = sha};
-        snprintf(f.format, sizeof f.format, "%s", format);
-        if (meta && !(f.meta = json_deep_copy(meta))) {
-            free(f.rel);
-            err = MF_ERR_NOMEM;
-        } else {
-            err = s_stage(o, f); /* frees f's parts when it fails */
-        }
-    }
+    char *src = mf_store_path(s, blob);
+    mf_hash_t got;
+    mf_err_t err = src ? s_stage_copy(o, relpath, src, blob, format, meta, &got) : MF_ERR_NOMEM;
     free(src);
-    free(path);
     return err;
 }
 
@@ -297,27 +306,15 @@ mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry
 {
     const char *sha = json_string_value(json_object_get(entry, "sha256"));
     const char *format = json_string_value(json_object_get(entry, "format"));
-    char *src = s_fmt("%s/%s", o->dir, relpath), *path = s_fmt("%s/%s", o->stage, relpath);
-    mf_hash_t h = {{0}};
-    mf_err_t err = src && path ? MF_OK : MF_ERR_NOMEM;
-    if (err == MF_OK && (!sha || !mf_hash_valid(sha) || !format)) err = MF_ERR_INVALID;
-    if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
-        err = s_write_failed(o, relpath, errno, NULL);
-    if (err == MF_OK && link(src, path) == 0)
-        memcpy(h.hex, sha, MF_HASH_HEX);
-    else if (err == MF_OK && (err = s_copy(o, relpath, src, path, &h)) == MF_OK &&
-             strcmp(h.hex, sha) != 0)
-        err = MF_ERR_CORRUPT; /* changed since it was checked */
-    if (err == MF_OK) {
-        staged_t f = {
-            .rel = strdup(relpath), .frames = -1, .sha = h, .meta = json_deep_copy(entry)};
-        snprintf(f.format, sizeof f.format, "%s", format);
-        err = f.meta ? s_stage(o, f) : MF_ERR_NOMEM; /* s_stage frees f's parts when it fails */
-        if (!f.meta) free(f.rel);
-    }
+    if (!sha || !mf_hash_valid(sha) || !format) return MF_ERR_INVALID;
+    mf_hash_t want, got;
+    memcpy(want.hex, sha, MF_HASH_HEX);
+    char *src = s_fmt("%s/%s", o->dir, relpath);
+    mf_err_t err = src ? s_stage_copy(o, relpath, src, &want, format, entry, &got) : MF_ERR_NOMEM;
     free(src);
-    free(path);
-    return err;
+    /* Copied, and changed since it was checked: not what the manifest says.
+     * (Staged all the same; the caller fails the render.) */
+    return err == MF_OK && strcmp(got.hex, want.hex) ? MF_ERR_CORRUPT : err;
 }
 
 static json_t *s_file_entry(const char *stage, const staged_t *f)

@@ -151,10 +151,6 @@ static void s_set_state(coord_t *c, job_t *j, job_state_t st, const char *error)
     if (error && !j->error) j->error = strdup(error);
     if (st >= JOB_DONE) j->finished = mf_coord_now();
     mf_journal_job_state(c->journal, j->id, mf_job_state_name(st), j->error);
-    /* A job's end is committed at once, with the group so far, before any
-     * client can be told of it: a client that saw "done" may fill the disk
-     * or kill the coordinator the next moment (disk_full found the window). */
-    if (st >= JOB_DONE) mf_journal_commit(c->journal), mf_journal_begin(c->journal);
     mf_info("job %llu (%s): %s%s%s", (unsigned long long)j->id, j->name, mf_job_state_name(st),
             j->error ? ": " : "", j->error ? j->error : "");
     if (st >= JOB_DONE) s_forget_old_jobs(c); /* never j itself: it is the newest */

@@ -223,6 +223,14 @@ void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, cons
     sqlite3_bind_double(j->job_state, 3, s_now());
     sqlite3_bind_int64(j->job_state, 4, (sqlite3_int64)job);
     s_step(j, j->job_state);
+    /* A job's end is committed at once, with the group so far, before any
+     * client can be told of it: a client that saw "done" may fill the disk
+     * or kill the coordinator the next moment (disk_full found the window). */
+    if (strcmp(state, "queued") && strcmp(state, "running")) {
+        const int grouped = j->in_tx;
+        mf_journal_commit(j);
+        if (grouped) mf_journal_begin(j);
+    }
 }
 
 void mf_journal_task(mf_journal_t *j, uint64_t job, uint32_t task, const char *label,

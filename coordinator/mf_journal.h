@@ -43,6 +43,8 @@ void mf_journal_commit(mf_journal_t *j);
  * changes SQLite could not write. */
 uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *document,
                             const char *sources, int priority);
+/* A job's state; its end (done, failed, cancelled) is committed at once,
+ * with the group so far, before this returns. */
 void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, const char *error);
 /* Appends a task state change: state "running", "done" or "failed";
  * outputs: space-separated hashes or NULL. */

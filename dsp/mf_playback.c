@@ -84,11 +84,12 @@ struct mf_playback {
     const mf_dsp_kernels_t *k;
     int in_ch, out_ch;
     mf_biquad_cascade_t bq;
-    float env;                   /* compressor: smoothed mean square */
-    double att, rel, thr, slope; /* its coefficients (per sample) */
-    float att_block, rel_block;  /* att and rel over GAIN_STEP frames */
-    float thr_ms, half_slope;    /* the threshold as a mean square; slope / 2 */
-    float gain;                  /* the compressor's last gain */
+    float env;                  /* compressor: smoothed mean square */
+    int comp;                   /* whether the model compresses */
+    double att, rel;            /* its coefficients (per sample) */
+    float att_block, rel_block; /* att and rel over GAIN_STEP frames */
+    float thr_ms, half_slope;   /* the threshold as a mean square; (1/ratio - 1) / 2 */
+    float gain;                 /* the compressor's last gain */
 };
 
 mf_playback_t *mf_playback_new(const mf_playback_model_t *m, double rate, int in_channels)
@@ -108,10 +109,9 @@ mf_playback_t *mf_playback_new(const mf_playback_model_t *m, double rate, int in
     if (m->comp_threshold_db < 0) {
         p->att = exp(-1.0 / (m->comp_attack_ms * 1e-3 * rate));
         p->rel = exp(-1.0 / (m->comp_release_ms * 1e-3 * rate));
-        p->thr = m->comp_threshold_db;
-        p->slope = 1.0 / m->comp_ratio - 1.0;
-        p->thr_ms = (float)pow(10.0, p->thr / 10.0);
-        p->half_slope = (float)(p->slope / 2.0);
+        p->comp = 1;
+        p->thr_ms = (float)pow(10.0, m->comp_threshold_db / 10.0);
+        p->half_slope = (float)((1.0 / m->comp_ratio - 1.0) / 2.0);
         p->att_block = (float)pow(p->att, GAIN_STEP);
         p->rel_block = (float)pow(p->rel, GAIN_STEP);
     }
@@ -179,7 +179,7 @@ void mf_playback_process(mf_playback_t *p, float *restrict out, const float *res
         }
     }
     if (m->nsec) p->k->biquad(out, out, frames, &p->bq);
-    if (p->thr < 0) s_compress(p, out, frames);
+    if (p->comp) s_compress(p, out, frames);
 }
 
 void mf_playback_free(mf_playback_t **pp)

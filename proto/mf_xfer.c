@@ -3,6 +3,7 @@
 #include "mf_msg.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +430,38 @@ void mf_xfer_reset(mf_xfer_t *x)
     while (x->head) s_finish(x, x->head, MF_ERR_UNREACHABLE);
 }
 
+/* Handles every message already queued on the socket. */
+static void s_drain(mf_xfer_t *x)
+{
+    for (;;) {
+        Mixfarm__Envelope *env = NULL;
+        mf_err_t err = mf_msg_recv(x->sock, 0, ZMQ_DONTWAIT, NULL, &env);
+        if (err == MF_ERR_IO) break;
+        if (err != MF_OK)
+            mf_debug("dropped a malformed message");
+        else if (!mf_xfer_handle(x, env))
+            mf_debug("dropped a message (body %d) while waiting for blobs", env->body_case);
+        if (env) mixfarm__envelope__free_unpacked(env, NULL);
+    }
+}
+
+static long long s_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void mf_xfer_pump(mf_xfer_t *x, int ms)
+{
+    const long long end = s_ms() + ms;
+    for (long long left = ms; left > 0 && x->n_ops; left = end - s_ms()) {
+        zmq_pollitem_t it = {x->sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, (long)left) <= 0) return;
+        s_drain(x);
+    }
+}
+
 mf_err_t mf_xfer_wait(mf_xfer_t *x, int timeout_ms)
 {
     while (x->n_ops) {
@@ -440,16 +473,7 @@ mf_err_t mf_xfer_wait(mf_xfer_t *x, int timeout_ms)
             x->wait_err = MF_OK;
             return MF_ERR_UNREACHABLE;
         }
-        for (;;) {
-            Mixfarm__Envelope *env = NULL;
-            mf_err_t err = mf_msg_recv(x->sock, 0, ZMQ_DONTWAIT, NULL, &env);
-            if (err == MF_ERR_IO) break;
-            if (err != MF_OK)
-                mf_debug("dropped a malformed message");
-            else if (!mf_xfer_handle(x, env))
-                mf_debug("dropped a message (body %d) while waiting for blobs", env->body_case);
-            if (env) mixfarm__envelope__free_unpacked(env, NULL);
-        }
+        s_drain(x);
     }
     mf_err_t err = x->wait_err;
     x->wait_err = MF_OK;

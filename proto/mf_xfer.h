@@ -79,5 +79,9 @@ void mf_xfer_reset(mf_xfer_t *x);
  * message; MF_ERR_CANCELLED when a signal interrupted the wait (transfers
  * stay pending: wait again or reset). */
 mf_err_t mf_xfer_wait(mf_xfer_t *x, int timeout_ms);
+/* For clients with calls of their own on the socket: handles messages for
+ * at most ms milliseconds, returning early when no transfer is pending or a
+ * signal interrupted the wait; nothing is failed. */
+void mf_xfer_pump(mf_xfer_t *x, int ms);
 
 #endif

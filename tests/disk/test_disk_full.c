@@ -132,22 +132,6 @@ static void s_song(const char *dir, const char *prefix, const char *file, double
     cl_path(session, n, dir, file);
 }
 
-static cl_run_t s_render(const char *session, const char *out, const cl_coord_t *c)
-{
-    char prog[1200];
-    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
-    const char *argv[] = {prog,
-                          "render",
-                          session,
-                          "-o",
-                          out,
-                          "--quiet",
-                          c ? "--coordinator" : "--workers",
-                          c ? c->ep : "2",
-                          NULL};
-    return cl_run(argv, 120 * CL_SLOW);
-}
-
 /* Asserts the run's exit code and a line of its stderr; on failure the run
  * is freed first (a failed assertion does not return). */
 static void s_expect(cl_run_t *r, int rc, const char *needle, const char *what)
@@ -185,7 +169,7 @@ static void full_outdir(void **state)
     cl_path(fresh, sizeof fresh, disk, "fresh");
 
     /* A render that fits, then a disk with 256 KiB left. */
-    cl_run_t r = s_render(session, out, NULL);
+    cl_run_t r = dk_render(session, out, NULL);
     s_expect(&r, 0, NULL, "the first render");
     cl_run_free(&r);
     char *before = dk_list_tree(out);
@@ -199,7 +183,7 @@ static void full_outdir(void **state)
     s_fill(disk, 256 * 1024, filler, sizeof filler);
 
     /* Into the same OUTDIR: fails, names the file and the reason. */
-    r = s_render(changed, out, NULL);
+    r = dk_render(changed, out, NULL);
     snprintf(needle, sizeof needle, "mixfarm: %s/", out);
     s_expect(&r, 1, needle, "a render onto a full disk");
     s_expect(&r, 1, ": cannot write: No space left on device\n", "a render onto a full disk");
@@ -212,14 +196,14 @@ static void full_outdir(void **state)
     }
 
     /* Into a new OUTDIR: nothing at all appears in it. */
-    r = s_render(changed, fresh, NULL);
+    r = dk_render(changed, fresh, NULL);
     s_expect(&r, 1, ": cannot write: No space left on device\n", "a fresh OUTDIR on a full disk");
     cl_run_free(&r);
     dk_assert_tree(fresh, "");
 
     /* With room again: the render goes through and replaces the mix. */
     assert_int_equal(unlink(filler), 0);
-    r = s_render(changed, out, NULL);
+    r = dk_render(changed, out, NULL);
     s_expect(&r, 0, NULL, "the render once the disk has room");
     cl_run_free(&r);
     char *after = dk_list_tree(out);
@@ -273,14 +257,14 @@ static void full_state_dir(void **state)
     cl_wait_joined(&c, "w1", 30 * CL_SLOW);
 
     cl_path(out, sizeof out, cl_test_dir(), "out1");
-    cl_run_t r = s_render(session, out, &c);
+    cl_run_t r = dk_render(session, out, &c);
     s_expect(&r, 0, NULL, "job 1, with room");
     cl_run_free(&r);
     s_fill(state_dir, 0, filler, sizeof filler);
 
     /* New audio: its upload is refused, with the reason. */
     cl_path(out, sizeof out, cl_test_dir(), "out2");
-    r = s_render(other, out, &c);
+    r = dk_render(other, out, &c);
     s_expect(&r, 1, "the coordinator's store cannot take it: No space left on device",
              "a job whose audio must be uploaded");
     s_expect(&r, 1, "\"Bass\" (b-bass.wav): cannot upload it",
@@ -291,7 +275,7 @@ static void full_state_dir(void **state)
     cl_path(blob_tmp, sizeof blob_tmp, state_dir, "blobs/tmp");
     dk_assert_tree(blob_tmp, ""); /* the refused uploads left nothing behind */
     /* Audio it has: the job itself is refused, with the reason. */
-    r = s_render(changed, out, &c);
+    r = dk_render(changed, out, &c);
     s_expect(&r, 1,
              "the coordinator refused the job: cannot record it: the disk of its state "
              "folder is full (",
@@ -307,7 +291,7 @@ static void full_state_dir(void **state)
 
     /* Room again: the same coordinator renders. */
     assert_int_equal(unlink(filler), 0);
-    r = s_render(changed, out, &c);
+    r = dk_render(changed, out, &c);
     s_expect(&r, 0, NULL, "a job once the state disk has room");
     cl_run_free(&r);
     cl_stop_all_clean(30 * CL_SLOW);

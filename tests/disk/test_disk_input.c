@@ -177,7 +177,7 @@ static void s_session(char *session, size_t n, const char *bad_name, const char 
 /* Renders (embedded, or on a farm of one coordinator and one worker) and
  * asserts the bad-input contract: exit 2, the one named error, nothing
  * written to OUTDIR. */
-static void s_render_fails(const char *session, int on_farm, const char *expect)
+static void s_render_fails_on(const char *session, int on_farm, const char *expect)
 {
     cl_coord_t c = {0};
     if (on_farm) {
@@ -188,19 +188,9 @@ static void s_render_fails(const char *session, int on_farm, const char *expect)
         cl_worker_start(&c, dir, "w1", 2, NULL, 0);
         cl_wait_joined(&c, "w1", 30 * CL_SLOW);
     }
-    char out[1200], prog[1200];
+    char out[1200];
     cl_path(out, sizeof out, cl_test_dir(), on_farm ? "out-farm" : "out-embedded");
-    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
-    const char *argv[] = {prog,
-                          "render",
-                          session,
-                          "-o",
-                          out,
-                          "--quiet",
-                          on_farm ? "--coordinator" : "--workers",
-                          on_farm ? c.ep : "2",
-                          NULL};
-    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
+    cl_run_t r = dk_render(session, out, on_farm ? &c : NULL);
     const int ok = r.rc == 2 && strstr(r.err, expect);
     char msg[8192];
     snprintf(msg, sizeof msg, "mixfarm render (%s) exited %d, expected 2 and\n  %s\nstderr:\n%s",
@@ -211,6 +201,13 @@ static void s_render_fails(const char *session, int on_farm, const char *expect)
     struct stat st;
     assert_int_not_equal(stat(out, &st), 0); /* not even created */
     if (on_farm) cl_stop_all_clean(20 * CL_SLOW);
+}
+
+/* The same failure embedded and on the farm. */
+static void s_render_fails(const char *session, const char *expect)
+{
+    s_render_fails_on(session, 0, expect);
+    s_render_fails_on(session, 1, expect);
 }
 
 static void render_cut_wav(void **state)
@@ -225,8 +222,7 @@ static void render_cut_wav(void **state)
              "mixfarm: %s: tracks[1] \"Kick\" (audio/kick.wav): header says 4.000 s, data holds "
              "1.500 s\n",
              session);
-    s_render_fails(session, 0, expect);
-    s_render_fails(session, 1, expect);
+    s_render_fails(session, expect);
     cl_test_pass();
 }
 
@@ -241,8 +237,7 @@ static void render_cut_flac(void **state)
     snprintf(expect, sizeof expect,
              "mixfarm: %s: tracks[1] \"Hats\" (audio/hats.flac): header says 4.000 s, data holds ",
              session);
-    s_render_fails(session, 0, expect);
-    s_render_fails(session, 1, expect);
+    s_render_fails(session, expect);
     cl_test_pass();
 }
 
@@ -257,8 +252,7 @@ static void render_broken_flac_frame(void **state)
     snprintf(expect, sizeof expect,
              "mixfarm: %s: tracks[1] \"Hats\" (audio/hats.flac): header says 4.000 s, data holds ",
              session);
-    s_render_fails(session, 0, expect);
-    s_render_fails(session, 1, expect);
+    s_render_fails(session, expect);
     cl_test_pass();
 }
 
@@ -271,8 +265,7 @@ static void render_garbage_wav(void **state)
     dk_write_garbage(path, 50000);
     snprintf(expect, sizeof expect,
              "mixfarm: %s: tracks[1].file: audio/noise.wav: not an audio file", session);
-    s_render_fails(session, 0, expect);
-    s_render_fails(session, 1, expect);
+    s_render_fails(session, expect);
     cl_test_pass();
 }
 
