@@ -72,6 +72,17 @@ static int s_had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t fra
     return strcmp(o->path, "qc.json") && mf_prev_had(prev, o->path, &how);
 }
 
+/* Starts fetching output o's blob and, for an encoded file, its report. */
+static void s_get_output(mf_xfer_t *x, const Mixfarm__OutputRef *o, mf_xfer_fn cb, void *ctx)
+{
+    const char *hex[2] = {o->hash, o->info};
+    for (int k = 0; k < 2 && mf_hash_valid(hex[k]); k++) {
+        mf_hash_t h;
+        memcpy(h.hex, hex[k], MF_HASH_HEX);
+        mf_xfer_get(x, &h, cb, ctx);
+    }
+}
+
 /* ---- prefetch: outputs fetched while the last tasks run ---- */
 
 static void s_prefetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
@@ -96,15 +107,8 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev
     const Mixfarm__FetchReply *r = rep->fetch_reply;
     for (size_t i = 0; !r->error[0] && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *o = r->outputs[i];
-        if (s_had(prev, o, MF_PREV_ANY_FRAMES))
-            continue; /* likely kept from OUTDIR's previous render: checked at the end */
-        const char *hex[2] = {o->hash, o->info};
-        for (int k = 0; k < 2; k++) {
-            if (!mf_hash_valid(hex[k])) continue;
-            mf_hash_t h;
-            memcpy(h.hex, hex[k], MF_HASH_HEX);
-            mf_xfer_get(x, &h, s_prefetched, NULL);
-        }
+        /* One OUTDIR's previous render likely holds is checked at the end. */
+        if (!s_had(prev, o, MF_PREV_ANY_FRAMES)) s_get_output(x, o, s_prefetched, NULL);
     }
     mixfarm__envelope__free_unpacked(rep, NULL);
 }
@@ -296,14 +300,8 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_xfer_t *x = err == MF_OK ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_err_t failed = MF_OK;
     for (size_t i = 0; x && i < r->n_outputs; i++) {
-        mf_hash_t h;
         kept += wr.keep[i] != NULL;
-        if (wr.keep[i] || !mf_hash_valid(r->outputs[i]->hash)) continue;
-        memcpy(h.hex, r->outputs[i]->hash, MF_HASH_HEX);
-        mf_xfer_get(x, &h, s_fetched, &failed);
-        if (!mf_hash_valid(r->outputs[i]->info)) continue;
-        memcpy(h.hex, r->outputs[i]->info, MF_HASH_HEX);
-        mf_xfer_get(x, &h, s_fetched, &failed);
+        if (!wr.keep[i]) s_get_output(x, r->outputs[i], s_fetched, &failed);
     }
     if (err == MF_OK)
         err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
