@@ -1,6 +1,8 @@
 /* mixfarm diff OLD_OUTDIR NEW_OUTDIR [--json]: what changed between two
  * renders of a session. Tracks and buses are told apart by their tasks'
- * output hashes (render.json), files by their SHA-256 (manifest.json);
+ * output hashes and their parameters (render.json: an unpanned strip's
+ * output stays the same when its fader moves), files by their SHA-256
+ * (manifest.json);
  * what differs is measured (files) or derived from the parameters (a
  * fader move is its level change), and everything else is listed as
  * bit-identical. */
@@ -236,19 +238,21 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
         snprintf(stem, sizeof stem, "stems/%s.wav", n);
         const json_t *ta = s_task(d->a, label), *tb = s_task(d->b, label);
         const json_t *oa = s_named(sa, list, n), *ob = s_named(sb, list, n);
-        if (ta && tb &&
-            json_equal(json_object_get(ta, "outputs"), json_object_get(tb, "outputs"))) {
-            s_unchanged(d, kind, n);
-            continue;
-        }
-        if (!ta && !tb && oa && ob) { /* silent in both: muted, or not soloed */
-            s_unchanged(d, kind, n);
-            continue;
-        }
         json_t *ca = oa ? s_with_defaults(oa, *list == 't') : NULL;
         json_t *cb = ob ? s_with_defaults(ob, *list == 't') : NULL;
         json_t *params = s_params(ca, cb);
         json_decref(ca), json_decref(cb);
+        /* The same output and the same parameters: an unpanned strip's
+         * output stays the same when only its fader or pan moves (its bus
+         * applies them), so the parameters tell that move apart. */
+        const int same_out =
+            ta && tb && json_equal(json_object_get(ta, "outputs"), json_object_get(tb, "outputs"));
+        if ((same_out && json_object_size(params) == 0) ||
+            (!ta && !tb && oa && ob)) { /* or silent in both: muted, or not soloed */
+            json_decref(params);
+            s_unchanged(d, kind, n);
+            continue;
+        }
         const char *note = !oa   ? "added"
                            : !ob ? "removed"
                            : !ta ? "was silent"

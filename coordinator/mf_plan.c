@@ -19,6 +19,7 @@ typedef struct {
     int *mark; /* DFS: 0 new, 1 on the stack, 2 done */
     mf_plan_t *plan;
     int *aux_task; /* the decode task of each auxiliary file, -1 until emitted */
+    int *unpanned; /* a track planned unpanned (mf_plan.h) */
 } planner_t;
 
 static size_t s_node(const planner_t *p, mf_ref_t r)
@@ -240,6 +241,46 @@ static void s_chan_spec_release(mf_chan_spec_t *spec)
     mf_chan_spec_fini(spec);
 }
 
+/* Whether a track can leave its pan, fader and send levels to the channels
+ * that sum it: all fixed, and nothing else reads its output (a stem is
+ * written as it is; a side-chain key reads the post-fader signal). */
+static int s_can_unpan(const planner_t *p, size_t node)
+{
+    const mf_session_t *s = p->s;
+    if (node >= s->n_tracks) return 0;
+    const mf_channel_t *c = s_chan(p, node);
+    for (size_t a = 0; a < c->n_autos; a++)
+        if (c->autos[a].kind != MF_AUTO_INSERT_PARAM) return 0;
+    for (size_t i = 0; i < s->n_stems; i++)
+        if (s_node(p, s->stems[i]) == node) return 0;
+    for (size_t n = 0; n < p->n_nodes; n++) {
+        const mf_channel_t *o = s_chan(p, n);
+        for (size_t i = 0; i < o->n_inserts; i++)
+            if (o->inserts[i].sidechain.kind != MF_REF_NONE &&
+                s_node(p, o->inserts[i].sidechain) == node)
+                return 0;
+    }
+    return 1;
+}
+
+/* Port `output` of channel src's task: for an unpanned track, its one
+ * output with the gains that output would have had. */
+static mf_port_t s_chan_port(const planner_t *p, size_t src, int output)
+{
+    mf_port_t port = s_port(p->node_task[src], output);
+    if (!p->unpanned[src]) return port;
+    const mf_channel_t *c = s_chan(p, src);
+    const int send = output - 1;
+    port.output = 0;
+    port.gain = (mf_in_gain_t){
+        .set = 1,
+        .pan = c->pan,
+        .pan_law_db = p->s->pan_law_db,
+        .fader_db = send >= 0 && c->sends[send].pre_fader ? 0.0 : s_finite_db(c->gain_db),
+        .level_db = send >= 0 ? s_finite_db(c->sends[send].level_db) : 0.0};
+    return port;
+}
+
 /* What a bus or the master sums, in the fixed order of the nodes: each
  * channel's output or send that reaches it. */
 static int s_summed(planner_t *p, size_t node, mf_port_list_t *ports)
@@ -248,12 +289,11 @@ static int s_summed(planner_t *p, size_t node, mf_port_list_t *ports)
     for (size_t src = 0; src < p->n_nodes - 1; src++) {
         if (!p->needed[src] || !s_audible_source(p, src) || src == node) continue;
         const mf_channel_t *sc = s_chan(p, src);
-        if (s_node(p, sc->output) == node &&
-            mf_port_list_add(ports, s_port(p->node_task[src], 0)) < 0)
+        if (s_node(p, sc->output) == node && mf_port_list_add(ports, s_chan_port(p, src, 0)) < 0)
             return -1;
         for (size_t k = 0; k < sc->n_sends; k++)
             if (s->n_tracks + (size_t)sc->sends[k].bus == node &&
-                mf_port_list_add(ports, s_port(p->node_task[src], 1 + (int)k)) < 0)
+                mf_port_list_add(ports, s_chan_port(p, src, 1 + (int)k)) < 0)
                 return -1;
     }
     return 0;
@@ -287,6 +327,14 @@ static int s_emit_channel(planner_t *p, size_t node, double session_s, const str
     mf_chan_spec_t spec;
     int rc = s_chan_spec(p, c, &spec);
     spec.sum = t->n_in;
+    if (rc == 0) rc = mf_plan_in_gains(&spec, t->in);
+    if (rc == 0 && (p->unpanned[node] = s_can_unpan(p, node))) {
+        /* What its consumers apply, out of its key (s_chan_port). */
+        spec.unpanned = 1;
+        spec.gain_db = spec.pan = spec.pan_law_db = 0.0;
+        for (size_t k = 1; k < spec.n_outputs; k++) spec.outputs[k] = (mf_chan_out_t){0};
+        spec.n_outputs = 1;
+    }
     if (in && in->direct) spec.has_decode = 1, spec.decode = in->decode;
     for (size_t i = 0; rc == 0 && i < c->n_inserts; i++) {
         if (c->inserts[i].sidechain.kind == MF_REF_NONE) continue;
@@ -352,7 +400,9 @@ mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sourc
     p.mark = calloc(p.n_nodes, sizeof *p.mark);
     p.plan = calloc(1, sizeof *p.plan);
     p.aux_task = malloc((s->n_aux + 1) * sizeof *p.aux_task);
-    int rc = p.needed && p.node_task && p.order && p.mark && p.plan && p.aux_task ? 0 : -1;
+    p.unpanned = calloc(p.n_nodes, sizeof *p.unpanned);
+    int rc =
+        p.needed && p.node_task && p.order && p.mark && p.plan && p.aux_task && p.unpanned ? 0 : -1;
     for (size_t a = 0; rc == 0 && a < s->n_aux; a++) p.aux_task[a] = -1;
     if (rc == 0) {
         for (size_t n = 0; n < p.n_nodes; n++) p.node_task[n] = -1;
@@ -382,6 +432,7 @@ mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sourc
     free(p.order);
     free(p.mark);
     free(p.aux_task);
+    free(p.unpanned);
     if (rc != 0) mf_plan_free(&p.plan);
     return p.plan;
 }

@@ -5,7 +5,11 @@
  *   decode(track) -> strip(track) -> bus ... -> master -> mix.wav
  *
  * Outputs of a channel task: 0 is the post-fader signal (its `output`, and
- * its stem); 1 + k is its k-th send. A bus sums its inputs in one fixed
+ * its stem); 1 + k is its k-th send. A track whose pan, fader and send
+ * levels are fixed, and that is neither a stem nor a side-chain key, is
+ * planned unpanned: one output, the signal after its inserts, and each port
+ * taken from it carries the gains the channel that sums it applies (so a
+ * fader or pan move re-runs no strip). A bus sums its inputs in one fixed
  * order (tracks in session order, then buses; each one's output before its
  * sends), so the bits never depend on scheduling. Tasks are listed in a
  * topological order. */
@@ -15,12 +19,14 @@
 #include <stddef.h>
 
 #include "mf_hash.h"
+#include "mf_params.h"
 #include "mf_session.h"
 
 typedef struct {
-    int task;       /* producer task index, or -1 for a fixed blob */
-    int output;     /* producer's output index */
-    mf_hash_t blob; /* when task == -1: the blob itself (a source file) */
+    int task;          /* producer task index, or -1 for a fixed blob */
+    int output;        /* producer's output index */
+    mf_hash_t blob;    /* when task == -1: the blob itself (a source file) */
+    mf_in_gain_t gain; /* set: an unpanned strip's gains, for whoever sums it */
 } mf_port_t;
 
 typedef struct {

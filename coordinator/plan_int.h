@@ -16,6 +16,10 @@ typedef struct {
 /* Appends; returns the new port's index, or -1 when out of memory. */
 long mf_port_list_add(mf_port_list_t *l, mf_port_t port);
 
+/* spec->in_gains from the gains the first spec->sum ports of in carry
+ * (left NULL when none does). 0, or -1 when out of memory. */
+int mf_plan_in_gains(mf_chan_spec_t *spec, const mf_port_t *in);
+
 /* Inputs a channel sums in its own pass; more go through sum tasks. */
 #define MF_SUM_FANIN 4
 /* Reduces the signals a bus or the master named `name` sums (ports, in

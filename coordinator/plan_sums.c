@@ -7,7 +7,9 @@
  * coming from the action cache. A sum task is a channel with no inserts, a
  * centred balance and 0 dB (gains of exactly 1), so its output is the
  * float sum of its inputs in their order: the tree fixes the order of
- * every addition, and the bits never depend on who ran what. */
+ * every addition, and the bits never depend on who ran what. An input
+ * from an unpanned strip keeps its gains (mf_plan.h): whichever sum reads
+ * it first applies them. */
 #include "mf_params.h"
 #include "plan_int.h"
 
@@ -24,13 +26,26 @@ static int s_sum_task(mf_plan_t *p, const char *name, size_t first, size_t last,
     mf_chan_out_t unity = {0};
     mf_chan_spec_t spec = {.rate = rate, .sum = n, .outputs = &unity, .n_outputs = 1};
     mf_plan_task_t *t = mf_plan_append(p, "sum", label);
-    if (!t || !(t->params = mf_chan_spec_to_json(&spec))) return -1;
+    if (!t || mf_plan_in_gains(&spec, in) != 0) return -1;
+    t->params = mf_chan_spec_to_json(&spec);
+    free(spec.in_gains);
+    if (!t->params) return -1;
     if (!(t->in = malloc(n * sizeof *t->in))) return -1;
     for (size_t i = 0; i < n; i++) t->in[i] = in[i];
     t->n_in = n;
     t->n_out = 1;
     t->audio_s = audio_s;
     *out = (mf_port_t){.task = (int)p->n_tasks - 1, .output = 0};
+    return 0;
+}
+
+int mf_plan_in_gains(mf_chan_spec_t *spec, const mf_port_t *in)
+{
+    size_t any = 0;
+    for (size_t i = 0; i < spec->sum; i++) any += in[i].gain.set != 0;
+    if (!any) return 0;
+    if (!(spec->in_gains = calloc(spec->sum, sizeof *spec->in_gains))) return -1;
+    for (size_t i = 0; i < spec->sum; i++) spec->in_gains[i] = in[i].gain;
     return 0;
 }
 

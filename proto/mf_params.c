@@ -44,6 +44,19 @@ static json_t *s_decode_json(const mf_decode_spec_t *d)
                      d->start_s, "rate", d->rate);
 }
 
+static json_t *s_in_gains_json(const mf_chan_spec_t *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < c->sum; i++) {
+        const mf_in_gain_t *g = &c->in_gains[i];
+        json_array_append_new(a, g->set ? json_pack("{s:f,s:f,s:f,s:f}", "pan", g->pan,
+                                                    "pan_law_db", g->pan_law_db, "fader_db",
+                                                    g->fader_db, "level_db", g->level_db)
+                                        : json_null());
+    }
+    return a;
+}
+
 char *mf_chan_spec_to_json(const mf_chan_spec_t *c)
 {
     json_t *inserts = json_array(), *outs = json_array();
@@ -59,6 +72,9 @@ char *mf_chan_spec_to_json(const mf_chan_spec_t *c)
         s_curve_json(&c->gain_curve), "pan", c->pan, "pan_auto", s_curve_json(&c->pan_curve),
         "inserts", inserts, "sum", (json_int_t)c->sum, "outputs", outs);
     if (o && c->has_decode) json_object_set_new(o, "decode", s_decode_json(&c->decode));
+    /* Only when used, so that the keys of every other channel stay as they were. */
+    if (o && c->unpanned) json_object_set_new(o, "unpanned", json_true());
+    if (o && c->in_gains) json_object_set_new(o, "in_gains", s_in_gains_json(c));
     return s_dump(o);
 }
 
@@ -187,6 +203,24 @@ static const char *s_decode_from(json_t *o, mf_decode_spec_t *d)
     return NULL;
 }
 
+static int s_in_gains_from(const json_t *a, mf_chan_spec_t *c)
+{
+    if (!a) return 0;
+    if (!json_is_array(a) || json_array_size(a) != c->sum) return -1;
+    if (!(c->in_gains = calloc(c->sum ? c->sum : 1, sizeof *c->in_gains))) return -1;
+    for (size_t i = 0; i < c->sum; i++) {
+        json_t *e = json_array_get(a, i);
+        mf_in_gain_t *g = &c->in_gains[i];
+        if (json_is_null(e)) continue;
+        if (!json_is_object(e) || s_num(e, "pan", &g->pan) || g->pan < -1 || g->pan > 1 ||
+            s_num(e, "pan_law_db", &g->pan_law_db) || s_num(e, "fader_db", &g->fader_db) ||
+            s_num(e, "level_db", &g->level_db))
+            return -1;
+        g->set = 1;
+    }
+    return 0;
+}
+
 mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char **why)
 {
     memset(c, 0, sizeof *c);
@@ -233,6 +267,11 @@ mf_err_t mf_chan_spec_from_json(const char *text, mf_chan_spec_t *c, const char 
         if (c->decode.rate != c->rate || c->sum != 1) FAIL("a strip's decode is at its rate");
         c->has_decode = 1;
     }
+    c->unpanned = json_is_true(json_object_get(o, "unpanned"));
+    if (c->unpanned && (c->n_outputs != 1 || c->outputs[0].level_db != 0.0 ||
+                        c->outputs[0].curve.n || c->gain_curve.n || c->pan_curve.n))
+        FAIL("an unpanned channel has one plain output");
+    if (s_in_gains_from(json_object_get(o, "in_gains"), c)) FAIL("bad in_gains");
     json_decref(o);
     return MF_OK;
 fail:
@@ -258,6 +297,8 @@ static void s_curve_fini(mf_curve_t *c)
 
 void mf_chan_spec_fini(mf_chan_spec_t *c)
 {
+    free(c->in_gains);
+    c->in_gains = NULL;
     for (size_t i = 0; c->inserts && i < c->n_inserts; i++) {
         mf_insert_spec_t *in = &c->inserts[i];
         for (size_t j = 0; in->autos && j < in->n_autos; j++) s_curve_fini(&in->autos[j].curve);

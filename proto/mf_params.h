@@ -53,6 +53,15 @@ typedef struct {
     int rate;
 } mf_decode_spec_t;
 
+/* The pan, fader and level of an unpanned strip's output, applied by the
+ * channel that sums it as it reads it (mf_pcm_reader_view): a fader or pan
+ * move then changes the summing task's key, not the strip's. fader_db is 0
+ * for a pre-fader send. */
+typedef struct {
+    int set;
+    double pan, pan_law_db, fader_db, level_db;
+} mf_in_gain_t;
+
 typedef struct {
     int rate;
     double tempo_bpm;
@@ -69,6 +78,10 @@ typedef struct {
     size_t n_outputs;
     int has_decode;          /* a strip reading input 0 from its source file */
     mf_decode_spec_t decode; /* how (rate == rate above) */
+    /* One output: the signal after the inserts, in its own channel count,
+     * without pan, fader or level (its consumers apply them: in_gains). */
+    int unpanned;
+    mf_in_gain_t *in_gains; /* sum entries (set where given), or NULL */
 } mf_chan_spec_t;
 
 /* Canonical JSON text (malloc'd) or NULL when out of memory. */

@@ -29,7 +29,8 @@ struct mf_pcm_reader {
     FILE *f;
     mf_pcm_info_t info;
     int64_t pos; /* next frame to read, relative to the signal's start */
-    int panned;
+    int panned;  /* one channel stored, read as two through gains */
+    int gained;  /* two stored, each read through its gains (a view) */
     float gains[2][MF_PCM_GAINS];
     float *mono; /* PANNED_CHUNK frames, for a panned signal */
 };
@@ -203,6 +204,29 @@ static mf_err_t s_read_panned(mf_pcm_reader_t *r, float *dst, size_t frames)
     return MF_OK;
 }
 
+mf_err_t mf_pcm_reader_view(mf_pcm_reader_t *r, float gains[2][MF_PCM_GAINS])
+{
+    if (r->panned || r->gained || r->pos) return MF_ERR_INVALID;
+    if (r->info.channels == 1 && !(r->mono = malloc(PANNED_CHUNK * sizeof *r->mono)))
+        return MF_ERR_NOMEM;
+    memcpy(r->gains, gains, sizeof r->gains);
+    r->panned = r->info.channels == 1, r->gained = r->info.channels == 2;
+    r->info.channels = 2;
+    return MF_OK;
+}
+
+/* A view of a stereo signal: each channel through its gains, in place, in
+ * the order of s_read_panned. */
+static void s_apply_gains(const mf_pcm_reader_t *r, float *d, size_t frames)
+{
+    const float l0 = r->gains[0][0], l1 = r->gains[0][1], l2 = r->gains[0][2];
+    const float r0 = r->gains[1][0], r1 = r->gains[1][1], r2 = r->gains[1][2];
+    for (size_t i = 0; i < frames; i++) {
+        d[2 * i] = d[2 * i] * l0 * l1 * l2;
+        d[2 * i + 1] = d[2 * i + 1] * r0 * r1 * r2;
+    }
+}
+
 mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out)
 {
     const int ch = r->info.channels;
@@ -223,6 +247,7 @@ mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float 
     mf_err_t err = r->panned ? s_read_panned(r, dst, want)
                    : fread(dst, sizeof(float) * (size_t)ch, want, r->f) == want ? MF_OK
                                                                                 : MF_ERR_IO;
+    if (err == MF_OK && r->gained) s_apply_gains(r, dst, want);
     r->pos = to;
     return err;
 }

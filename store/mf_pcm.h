@@ -52,6 +52,12 @@ const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r);
 /* Fills out with frames [t, t + n) of the timeline (zeros outside the
  * signal), in the reader's channel count. Spans must not go backwards. */
 mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out);
+/* Makes r read as a panned signal would: two channels, each channel c of
+ * the stored one (mono) or of its own (stereo) being ((x * g[c][0]) *
+ * g[c][1]) * g[c][2]. How a channel applies an unpanned strip's pan, fader
+ * and level (mf_params.h in_gains). Before the first read; not on a panned
+ * signal (MF_ERR_INVALID). */
+mf_err_t mf_pcm_reader_view(mf_pcm_reader_t *r, float gains[2][MF_PCM_GAINS]);
 void mf_pcm_reader_free(mf_pcm_reader_t **r);
 
 /* Reads just the trailer of a stored signal. */

@@ -42,6 +42,11 @@ int mf_chan__env(mf_envelope_t *e, const mf_curve_t *cv, int rate, mf_env_mode_t
 /* The pan, fader and output envelopes, and a writer per output (panned
  * when its gains are fixed on a mono channel), from frame start. */
 mf_err_t mf_chan__outputs_open(chan_t *c, mf_store_t *s, const mf_task_t *t, int64_t start);
+/* The fixed gains of one output, as mf_pcm.h's panned signals take them:
+ * pan (a pan law on mono, balance on stereo), fader, level; the same
+ * floats a strip's stereo products would use. */
+void mf_chan__gains(int stereo, double pan, double pan_law_db, double fader_db, double level_db,
+                    float g[2][MF_PCM_GAINS]);
 /* c->pre = c->buf panned to stereo, for frames [t, t + n). */
 void mf_chan__pan(chan_t *c, int64_t t, size_t n);
 /* Writes every output's frames [t, t + n), the first skip of them dropped. */

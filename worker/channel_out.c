@@ -2,7 +2,9 @@
  * stereo), the fader, each output's level, and a writer per output. A mono
  * channel whose pan, fader and output level are fixed writes that output as
  * a panned signal (mf_pcm.h): the mono signal and the gains, in the order
- * the stereo products below would apply them; half the bytes. */
+ * the stereo products below would apply them; half the bytes. An unpanned
+ * strip (mf_params.h) writes its signal alone, and the channels that sum it
+ * apply the same gains as they read it (mf_chan__gains). */
 #include "channel_int.h"
 #include "mf_gain.h"
 
@@ -27,11 +29,27 @@ static double s_pan_map(double pan, void *ctx)
     return m->right ? r : l;
 }
 
+static void s_static_pan_of(double pan, double law_db, int stereo, float *gl, float *gr)
+{
+    pan_map_t lm = {law_db, stereo, 0}, rm = {law_db, stereo, 1};
+    *gl = (float)s_pan_map(pan, &lm);
+    *gr = (float)s_pan_map(pan, &rm);
+}
+
 static void s_static_pan(const chan_t *c, float *gl, float *gr)
 {
-    pan_map_t lm = {c->spec.pan_law_db, c->ch == 2, 0}, rm = {c->spec.pan_law_db, c->ch == 2, 1};
-    *gl = (float)s_pan_map(c->spec.pan, &lm);
-    *gr = (float)s_pan_map(c->spec.pan, &rm);
+    s_static_pan_of(c->spec.pan, c->spec.pan_law_db, c->ch == 2, gl, gr);
+}
+
+void mf_chan__gains(int stereo, double pan, double pan_law_db, double fader_db, double level_db,
+                    float g[2][MF_PCM_GAINS])
+{
+    float p[2];
+    s_static_pan_of(pan, pan_law_db, stereo, &p[0], &p[1]);
+    /* 1 where the stereo products skip a step: exact in float either way. */
+    const float fader = fader_db != 0.0 ? (float)mf_db_to_gain(fader_db) : 1.0f;
+    const float level = level_db != 0.0 ? (float)mf_db_to_gain(level_db) : 1.0f;
+    for (int k = 0; k < 2; k++) g[k][0] = p[k], g[k][1] = fader, g[k][2] = level;
 }
 
 void mf_chan__pan(chan_t *c, int64_t t, size_t n)
@@ -81,6 +99,9 @@ mf_err_t mf_chan__outputs_write(chan_t *c, int64_t t, size_t n, size_t skip)
         s_apply_level(c->pre, c->post, n, c->spec.gain_db, &c->gain_env, t, c->ga);
         post = c->post;
     }
+    if (c->spec.unpanned) /* one output: the signal as it is */
+        return n > skip ? mf_pcm_writer_write(c->outs[0], c->buf + skip * (size_t)c->ch, n - skip)
+                        : MF_OK;
     for (size_t o = 0; o < c->spec.n_outputs; o++) {
         const mf_chan_out_t *out = &c->spec.outputs[o];
         if (c->panned[o]) { /* the mono signal; its reader applies the gains */
@@ -104,18 +125,13 @@ mf_err_t mf_chan__outputs_write(chan_t *c, int64_t t, size_t n, size_t skip)
 }
 
 /* Whether output out of a mono channel has fixed gains all the way (then
- * g holds them, as s_pan and s_write_outputs would apply them: pan, then
- * the fader on a post-fader output, then the level; 1 where they would
- * skip, exact in float). */
+ * g holds them, as mf_chan__pan and mf_chan__outputs_write would apply
+ * them: pan, then the fader on a post-fader output, then the level). */
 static int s_panned_gains(const chan_t *c, const mf_chan_out_t *out, float g[2][MF_PCM_GAINS])
 {
     if (c->ch != 1 || c->spec.pan_curve.n || c->spec.gain_curve.n || out->curve.n) return 0;
-    float pan[2];
-    s_static_pan(c, &pan[0], &pan[1]);
-    const float fader =
-        !out->pre_fader && c->spec.gain_db != 0.0 ? (float)mf_db_to_gain(c->spec.gain_db) : 1.0f;
-    const float level = out->level_db != 0.0 ? (float)mf_db_to_gain(out->level_db) : 1.0f;
-    for (int k = 0; k < 2; k++) g[k][0] = pan[k], g[k][1] = fader, g[k][2] = level;
+    mf_chan__gains(0, c->spec.pan, c->spec.pan_law_db, out->pre_fader ? 0.0 : c->spec.gain_db,
+                   out->level_db, g);
     return 1;
 }
 
@@ -129,6 +145,12 @@ mf_err_t mf_chan__outputs_open(chan_t *c, mf_store_t *s, const mf_task_t *t, int
             return MF_ERR_NOMEM;
         mf_hash_t name;
         mf_exec_output_name(t, o, &name);
+        if (c->spec.unpanned) { /* its consumers pan it */
+            c->all_panned = 1;
+            if (!(c->outs[o] = mf_pcm_writer_new_named(s, &name, c->ch, c->spec.rate, start)))
+                return MF_ERR_IO;
+            continue;
+        }
         float g[2][MF_PCM_GAINS];
         c->panned[o] = s_panned_gains(c, &c->spec.outputs[o], g);
         c->outs[o] = c->panned[o] ? mf_pcm_writer_new_panned(s, &name, g, c->spec.rate, start)

@@ -212,6 +212,13 @@ static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_
         return err == MF_OK ? MF_OK : mf_exec_fail(c->r, err, "%s", why);
     }
     mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &c->in[k].pcm);
+    const mf_in_gain_t *g = c->spec.in_gains && k < c->spec.sum ? &c->spec.in_gains[k] : NULL;
+    if (err == MF_OK && g && g->set) { /* an unpanned strip's pan, fader and level */
+        float gains[2][MF_PCM_GAINS];
+        mf_chan__gains(mf_pcm_reader_info(c->in[k].pcm)->channels == 2, g->pan, g->pan_law_db,
+                       g->fader_db, g->level_db, gains);
+        err = mf_pcm_reader_view(c->in[k].pcm, gains);
+    }
     return err == MF_OK ? MF_OK
                         : mf_exec_fail(c->r, err, "input %zu (%.12s): %s", k, t->inputs[k].hex,
                                        mf_strerror(err));

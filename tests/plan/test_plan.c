@@ -289,16 +289,20 @@ static void test_partial_sums(void **state)
 static void test_sends(void **state)
 {
     (void)state;
-    mf_session_t *s =
-        load("sends.json", "{\"mixfarm\": 1, \"tracks\": ["
-                           " {\"name\": \"Vox\", \"file\": \"a.wav\", \"gain_db\": -2, \"sends\": ["
-                           "   {\"bus\": \"Verb\", \"level_db\": -10, \"pre_fader\": false},"
-                           "   {\"bus\": \"Cue\", \"level_db\": -6, \"pre_fader\": true}]},"
-                           " {\"name\": \"Gtr\", \"file\": \"b.wav\", \"output\": \"Verb\","
-                           "  \"sends\": [{\"bus\": \"Cue\", \"level_db\": \"-inf\"}]}],"
-                           " \"buses\": [{\"name\": \"Verb\"}, {\"name\": \"Cue\"}]}");
+    mf_session_t *s = load(
+        "sends.json", "{\"mixfarm\": 1, \"tracks\": ["
+                      " {\"name\": \"Vox\", \"file\": \"a.wav\", \"gain_db\": -2, \"sends\": ["
+                      "   {\"bus\": \"Verb\", \"level_db\": -10, \"pre_fader\": false},"
+                      "   {\"bus\": \"Cue\", \"level_db\": -6, \"pre_fader\": true}],"
+                      "  \"automation\": {\"pan\": [[0, 0], [1, 0.5]]}},"
+                      " {\"name\": \"Gtr\", \"file\": \"b.wav\", \"output\": \"Verb\","
+                      "  \"gain_db\": -3, \"pan\": 0.25,"
+                      "  \"sends\": [{\"bus\": \"Cue\", \"level_db\": \"-inf\"},"
+                      "             {\"bus\": \"Verb\", \"level_db\": -4, \"pre_fader\": true}]}],"
+                      " \"buses\": [{\"name\": \"Verb\"}, {\"name\": \"Cue\"}]}");
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
+    /* Vox's pan is automated: it pans itself, one output per send. */
     const mf_plan_task_t *vox = &p->tasks[must_find(p, "strip Vox")];
     assert_int_equal(vox->n_out, 3); /* post-fader, send 0, send 1 */
     mf_chan_spec_t c;
@@ -314,18 +318,36 @@ static void test_sends(void **state)
     assert_true(c.gain_db == -2.0);
     mf_chan_spec_fini(&c);
     /* Verb sums tracks in session order, each one's output before its sends:
-     * Vox send 0 (output 1), then Gtr's output. */
+     * Vox send 0 (output 1), then Gtr's output and its pre-fader send. */
     expect_input(p, "bus Verb", 0, "strip Vox", 1);
     expect_input(p, "bus Verb", 1, "strip Gtr", 0);
-    assert_int_equal(p->tasks[must_find(p, "bus Verb")].n_in, 2);
-    /* Cue: Vox send 1 (output 2), Gtr send 0 (output 1) at "-inf". */
+    expect_input(p, "bus Verb", 2, "strip Gtr", 0);
+    assert_int_equal(p->tasks[must_find(p, "bus Verb")].n_in, 3);
+    /* Cue: Vox send 1 (output 2), Gtr send 0 at "-inf". */
     expect_input(p, "bus Cue", 0, "strip Vox", 2);
-    expect_input(p, "bus Cue", 1, "strip Gtr", 1);
+    expect_input(p, "bus Cue", 1, "strip Gtr", 0);
     assert_int_equal(p->tasks[must_find(p, "bus Cue")].n_in, 2);
-    assert_int_equal(mf_chan_spec_from_json(p->tasks[must_find(p, "strip Gtr")].params, &c, &why),
+    /* Gtr's pan, fader and levels are fixed: its strip is unpanned, with
+     * one output and none of them in its key; the buses apply them. */
+    const mf_plan_task_t *gtr = &p->tasks[must_find(p, "strip Gtr")];
+    assert_int_equal(gtr->n_out, 1);
+    assert_int_equal(mf_chan_spec_from_json(gtr->params, &c, &why), MF_OK);
+    assert_true(c.unpanned && c.n_outputs == 1 && c.gain_db == 0.0 && c.pan == 0.0);
+    assert_null(c.in_gains);
+    mf_chan_spec_fini(&c);
+    assert_int_equal(mf_chan_spec_from_json(p->tasks[must_find(p, "bus Verb")].params, &c, &why),
                      MF_OK);
-    assert_true(c.outputs[1].level_db <= -144.0); /* silence, as a finite number */
-    assert_true(isfinite(c.outputs[1].level_db));
+    assert_non_null(c.in_gains);
+    assert_false(c.in_gains[0].set); /* Vox pans itself */
+    assert_true(c.in_gains[1].set && c.in_gains[1].pan == 0.25 && c.in_gains[1].fader_db == -3.0 &&
+                c.in_gains[1].level_db == 0.0);
+    assert_true(c.in_gains[2].set && c.in_gains[2].fader_db == 0.0 && /* pre-fader */
+                c.in_gains[2].level_db == -4.0);
+    mf_chan_spec_fini(&c);
+    assert_int_equal(mf_chan_spec_from_json(p->tasks[must_find(p, "bus Cue")].params, &c, &why),
+                     MF_OK);
+    assert_true(c.in_gains[1].set && c.in_gains[1].level_db <= -144.0); /* silence, finite */
+    assert_true(isfinite(c.in_gains[1].level_db));
     mf_chan_spec_fini(&c);
     /* Master: Vox output, then the buses in session order. */
     expect_input(p, "master master", 0, "strip Vox", 0);
@@ -601,18 +623,17 @@ static void test_sched_action_cache(void **state)
     assert_int_equal(r3.ran, 0);
     assert_string_equal(r3.mix.hex, r1.mix.hex);
 
-    /* One fader moves: that strip, its bus, the master and the qc of the mix
-     * re-run, nothing else (the decode, the other strips and the FX bus come
-     * from the cache). */
+    /* One fader moves: its bus (which applies it to the unpanned strip), the
+     * master and the qc of the mix re-run, nothing else (the decode, every
+     * strip and the FX bus come from the cache). */
     mf_session_t *s2;
     mf_plan_t *p2 = plan_real("cache2.json", "-6", store, &s2);
     run_t r4;
     run_plan(p2, store, &r4);
-    if (r4.ran != 11 || !ran(&r4, "strip A") || !ran(&r4, "bus Grp") ||
-        !ran(&r4, "master master") || !ran(&r4, "qc") || !ran(&r4, "listen phone") ||
-        !ran(&r4, "listen report")) {
+    if (r4.ran != 10 || ran(&r4, "strip A") || !ran(&r4, "bus Grp") || !ran(&r4, "master master") ||
+        !ran(&r4, "qc") || !ran(&r4, "listen phone") || !ran(&r4, "listen report")) {
         for (size_t i = 0; i < r4.ran; i++) print_message("re-ran: %s\n", r4.labels[i]);
-        fail_msg("expected exactly strip A, bus Grp, master, qc and the 7 listen tasks to re-run, "
+        fail_msg("expected exactly bus Grp, master, qc and the 7 listen tasks to re-run, "
                  "got %zu tasks",
                  r4.ran);
     }

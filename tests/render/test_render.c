@@ -533,6 +533,74 @@ static void test_bus_and_sends(void **state)
 /* Nine tracks into one bus go through partial sums (coordinator/
  * plan_sums.c): the bus is still the sum of their amplitudes, each fader
  * and pan its own. */
+/* An unpanned strip (its pan, fader and send levels applied by the buses
+ * that sum it, mf_plan.h) gives the bits of the same strip panning itself:
+ * a pan lane holding the track's own pan keeps it on the strip's path.
+ * A mono and a stereo track, post- and pre-fader sends, a pan law. */
+static void render_sends_case(const char *dir, const char *name, int lanes)
+{
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{\"mixfarm\": 1, \"pan_law_db\": -4.5, \"tracks\": ["
+             " {\"name\": \"M\", \"file\": \"tone.wav\", \"gain_db\": -4.3, \"pan\": 0.37,"
+             "  \"output\": \"Grp\", \"automation\": {%s},"
+             "  \"sends\": [{\"bus\": \"Post\", \"level_db\": -7.1, \"pre_fader\": false},"
+             "             {\"bus\": \"Pre\", \"level_db\": -2.2, \"pre_fader\": true}]},"
+             " {\"name\": \"S\", \"file\": \"lr.wav\", \"gain_db\": 1.7, \"pan\": -0.61,"
+             "  \"automation\": {%s},"
+             "  \"sends\": [{\"bus\": \"Pre\", \"level_db\": -3.3, \"pre_fader\": true}]}],"
+             " \"buses\": [{\"name\": \"Grp\"}, {\"name\": \"Post\"}, {\"name\": \"Pre\"}]}",
+             lanes ? "\"pan\": [[0, 0.37], [100, 0.37]]" : "",
+             lanes ? "\"pan\": [[0, -0.61], [100, -0.61]]" : "");
+    char file[64];
+    snprintf(file, sizeof file, "%s.json", name);
+    write_text(dir, file, json);
+    render_ok(dir, file, name, "2");
+}
+
+static void test_unpanned_same_bits(void **state)
+{
+    (void)state;
+    char dir[1024];
+    case_dir(dir, sizeof dir, "unpanned");
+    write_wav(dir, "tone.wav", 1, RATE, FRAMES, gen_noise);
+    write_wav(dir, "lr.wav", 2, RATE, FRAMES, gen_noise);
+    render_sends_case(dir, "plain", 0);
+    render_sends_case(dir, "lanes", 1);
+    const char *files[] = {"mix.wav", "stems/Grp.wav", "stems/Post.wav", "stems/Pre.wav"};
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char p[2048], q[2048];
+        snprintf(p, sizeof p, "%s/plain/%s", dir, files[f]);
+        snprintf(q, sizeof q, "%s/lanes/%s", dir, files[f]);
+        size_t n1, n2;
+        unsigned char *a = read_bytes(p, &n1), *b = read_bytes(q, &n2);
+        assert_true(n1 > 44 + 4 * 1000);
+        if (n1 != n2 || memcmp(a, b, n1) != 0)
+            fail_msg("%s: the unpanned strips differ from the strips panning themselves", files[f]);
+        free(a), free(b);
+    }
+    /* The plain strips were planned unpanned (one output each), the
+     * others panned themselves (one per send too). */
+    const char *cases[] = {"plain", "lanes"};
+    for (int k = 0; k < 2; k++) {
+        char rj[2048];
+        snprintf(rj, sizeof rj, "%s/%s/render.json", dir, cases[k]);
+        json_error_t e;
+        json_t *r = json_load_file(rj, 0, &e), *t;
+        size_t i, outs[2] = {0};
+        json_array_foreach(json_object_get(r, "tasks"), i, t)
+        {
+            const char *label = json_string_value(json_object_get(t, "label"));
+            const size_t n = json_array_size(json_object_get(t, "outputs"));
+            if (label && !strcmp(label, "strip M")) outs[0] = n;
+            if (label && !strcmp(label, "strip S")) outs[1] = n;
+        }
+        json_decref(r);
+        assert_int_equal(outs[0], k ? 3 : 1);
+        assert_int_equal(outs[1], k ? 2 : 1);
+    }
+}
+
 static void test_partial_sums(void **state)
 {
     (void)state;
@@ -1128,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_mute),
         cmocka_unit_test(test_solo),
         cmocka_unit_test(test_bus_and_sends),
+        cmocka_unit_test(test_unpanned_same_bits),
         cmocka_unit_test(test_partial_sums),
         cmocka_unit_test(test_stereo_balance),
         cmocka_unit_test(test_invert_cancels),

@@ -368,6 +368,38 @@ static void check_span(const float *out, int ch, int64_t start, int64_t frames, 
     }
 }
 
+/* Reads r (a signal of frames frames of sample_at(i, c) * 1e-3 from start,
+ * one channel stored when mono) and checks every frame is the stereo
+ * products of its gains, bit for bit, across 1024-frame chunk boundaries,
+ * skips and silence. Frees r. */
+static void check_products(mf_pcm_reader_t *r, float g[2][MF_PCM_GAINS], int64_t start,
+                           int64_t frames, int mono)
+{
+    float *out = malloc(sizeof(float) * 2 * 3000);
+    assert_non_null(out);
+    /* Silence before the start, then a span over two 1024-frame chunks, a
+     * skip forward, and a span running past the end. */
+    const int64_t spans[][2] = {{0, 500}, {600, 2500}, {4000, 1000}, {5200, 3000}};
+    for (size_t s = 0; s < 4; s++) {
+        const int64_t t = spans[s][0];
+        const size_t n = (size_t)spans[s][1];
+        assert_int_equal(mf_pcm_reader_read_span(r, t, n, out), MF_OK);
+        for (size_t j = 0; j < n; j++) {
+            const int64_t rel = t + (int64_t)j - start;
+            for (int c = 0; c < 2; c++) {
+                const float x =
+                    rel >= 0 && rel < frames ? sample_at(rel, mono ? 0 : c) * 1e-3f : 0.0f;
+                const float want = ((x * g[c][0]) * g[c][1]) * g[c][2];
+                if (out[2 * j + (size_t)c] != want)
+                    fail_msg("frame %lld ch %d: got %a, want %a", (long long)(t + (int64_t)j), c,
+                             (double)out[2 * j + (size_t)c], (double)want);
+            }
+        }
+    }
+    free(out);
+    mf_pcm_reader_free(&r);
+}
+
 /* A panned signal reads as the stereo products, in the writer's order of
  * multiplication, bit for bit, across chunk boundaries, skips and silence;
  * and costs one channel of bytes plus its gains. */
@@ -394,28 +426,39 @@ static void test_pcm_panned(void **state)
     assert_int_equal(mf_pcm_reader_open(f->store, &h, &r), MF_OK);
     assert_int_equal(mf_pcm_reader_info(r)->channels, 2);
     assert_int_equal(mf_pcm_reader_info(r)->frames, frames);
-    float *out = malloc(sizeof(float) * 2 * 3000);
-    assert_non_null(out);
-    /* Silence before the start, then a span over two 1024-frame chunks, a
-     * skip forward, and a span running past the end. */
-    const int64_t spans[][2] = {{0, 500}, {600, 2500}, {4000, 1000}, {5200, 3000}};
-    for (size_t s = 0; s < 4; s++) {
-        const int64_t t = spans[s][0];
-        const size_t n = (size_t)spans[s][1];
-        assert_int_equal(mf_pcm_reader_read_span(r, t, n, out), MF_OK);
-        for (size_t j = 0; j < n; j++) {
-            const int64_t rel = t + (int64_t)j - start;
-            const float x = rel >= 0 && rel < frames ? sample_at(rel, 0) * 1e-3f : 0.0f;
-            for (int c = 0; c < 2; c++) {
-                const float want = ((x * g[c][0]) * g[c][1]) * g[c][2];
-                if (out[2 * j + (size_t)c] != want)
-                    fail_msg("frame %lld ch %d: got %a, want %a", (long long)(t + (int64_t)j), c,
-                             (double)out[2 * j + (size_t)c], (double)want);
-            }
+    check_products(r, g, start, frames, 1);
+}
+
+/* A plain mono or stereo signal viewed through gains (how a bus reads an
+ * unpanned strip) reads as the panned signal of the same gains would. */
+static void test_pcm_view(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t start = 700, frames = 5000;
+    float g[2][MF_PCM_GAINS] = {{0.70710677f, 0.56234133f, 1.0f}, {0.3f, 0.56234133f, 0.1f}};
+    for (int ch = 1; ch <= 2; ch++) {
+        mf_hash_t name, h;
+        mf_hash_bytes(ch == 1 ? "view1" : "view2", 5, &name);
+        mf_pcm_writer_t *w = mf_pcm_writer_new_named(f->store, &name, ch, 48000, start);
+        assert_non_null(w);
+        float buf[2 * 333];
+        for (int64_t i = 0; i < frames;) {
+            size_t k = (size_t)(frames - i < 333 ? frames - i : 333);
+            for (size_t j = 0; j < k; j++)
+                for (int c = 0; c < ch; c++)
+                    buf[j * (size_t)ch + (size_t)c] = sample_at(i + (int64_t)j, c) * 1e-3f;
+            assert_int_equal(mf_pcm_writer_write(w, buf, k), MF_OK);
+            i += (int64_t)k;
         }
+        assert_int_equal(mf_pcm_writer_commit(w, &h), MF_OK);
+        mf_pcm_reader_t *r;
+        assert_int_equal(mf_pcm_reader_open(f->store, &h, &r), MF_OK);
+        assert_int_equal(mf_pcm_reader_info(r)->channels, ch);
+        assert_int_equal(mf_pcm_reader_view(r, g), MF_OK);
+        assert_int_equal(mf_pcm_reader_info(r)->channels, 2);
+        assert_int_equal(mf_pcm_reader_view(r, g), MF_ERR_INVALID); /* once */
+        check_products(r, g, start, frames, ch == 1);
     }
-    free(out);
-    mf_pcm_reader_free(&r);
 }
 
 static void test_pcm_round_trip_and_spans(void **state)
@@ -880,6 +923,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcm_round_trip_and_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_panned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcm_view, setup, teardown),
         cmocka_unit_test(test_task_key),
         cmocka_unit_test(test_task_pack_round_trip),
         cmocka_unit_test(test_task_unpack_rejects),
