@@ -3,6 +3,7 @@
 #include "mf_log.h"
 #include "mf_parallel.h"
 #include "mf_pcm.h"
+#include "mf_wavf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -154,35 +155,23 @@ static mf_err_t s_stage(mf_outdir_t *o, staged_t f)
     return err;
 }
 
-mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
-                                const mf_hash_t *blob, int64_t frames, const char *format, int bits)
+/* Through libsndfile: any format and word length. */
+static mf_err_t s_write_sndfile(const mf_outdir_t *o, const char *relpath, const char *path,
+                                mf_pcm_reader_t *r, int64_t frames, const char *format, int bits)
 {
-    mf_pcm_reader_t *r = NULL;
-    mf_err_t err = mf_pcm_reader_open(s, blob, &r);
-    if (err != MF_OK) return err;
     const mf_pcm_info_t *info = mf_pcm_reader_info(r);
-    if (frames < 0) frames = info->start + info->frames;
-    char *path = s_fmt("%s/%s", o->stage, relpath);
-    SNDFILE *sf = NULL;
     enum { BLOCK = 4096 };
     float *buf = malloc(sizeof(float) * 2 * BLOCK);
     int *ibuf = bits < 32 ? malloc(sizeof(int) * 2 * BLOCK) : NULL;
     dither_t d = {0x9E3779B97F4A7C15ull};
-    if (!path || !buf || (bits < 32 && !ibuf)) {
-        err = MF_ERR_NOMEM;
-        goto done;
-    }
-    if (s_mkdirs(o->stage, relpath) != 0) {
-        err = s_write_failed(o, relpath, errno, NULL);
-        goto done;
+    if (!buf || (bits < 32 && !ibuf)) {
+        free(buf), free(ibuf);
+        return MF_ERR_NOMEM;
     }
     errno = 0; /* libsndfile keeps its own error; errno says the system's */
-    sf = s_open(path, info->channels, info->rate, frames, format, bits);
-    if (!sf) {
-        err = s_write_failed(o, relpath, errno, sf_strerror(NULL));
-        goto done;
-    }
-    for (int64_t t = 0; t < frames && err == MF_OK; t += BLOCK) {
+    SNDFILE *sf = s_open(path, info->channels, info->rate, frames, format, bits);
+    mf_err_t err = sf ? MF_OK : s_write_failed(o, relpath, errno, sf_strerror(NULL));
+    for (int64_t t = 0; sf && t < frames && err == MF_OK; t += BLOCK) {
         size_t n = (size_t)(frames - t < BLOCK ? frames - t : BLOCK);
         err = mf_pcm_reader_read_span(r, t, n, buf);
         sf_count_t wrote = 0;
@@ -198,19 +187,72 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
     }
     errno = 0;
     /* Closing writes the header's final sizes: it can fail on a full disk too. */
-    if (sf_close(sf) != 0 && err == MF_OK) err = s_write_failed(o, relpath, errno, NULL);
+    if (sf && sf_close(sf) != 0 && err == MF_OK) err = s_write_failed(o, relpath, errno, NULL);
+    free(buf), free(ibuf);
+    return err;
+}
+
+/* A float WAV (mf_wavf.h): its header, then the samples as they are read,
+ * hashed on the way, so the file is not read again for the manifest. */
+static mf_err_t s_write_wavf(const mf_outdir_t *o, const char *relpath, const char *path,
+                             mf_pcm_reader_t *r, int64_t frames, const uint8_t *header,
+                             size_t header_len, mf_hash_t *sha)
+{
+    const size_t ch = (size_t)mf_pcm_reader_info(r)->channels;
+    enum { BLOCK = 32768 };
+    float *buf = malloc(sizeof(float) * 2 * BLOCK);
+    mf_hasher_t *h = mf_hasher_new();
+    FILE *out = buf && h ? fopen(path, "wb") : NULL;
+    mf_err_t err = !buf || !h ? MF_ERR_NOMEM
+                   : out      ? MF_OK
+                              : s_write_failed(o, relpath, errno, NULL);
     if (err == MF_OK) {
-        staged_t f = {.rel = strdup(relpath),
-                      .frames = frames,
-                      .rate = info->rate,
-                      .channels = info->channels,
-                      .bits = bits};
+        mf_hasher_update(h, header, header_len);
+        if (fwrite(header, 1, header_len, out) != header_len)
+            err = s_write_failed(o, relpath, errno, NULL);
+    }
+    for (int64_t t = 0; err == MF_OK && t < frames; t += BLOCK) {
+        const size_t n = (size_t)(frames - t < BLOCK ? frames - t : BLOCK);
+        err = mf_pcm_reader_read_span(r, t, n, buf);
+        if (err != MF_OK) break;
+        mf_hasher_update(h, buf, n * ch * sizeof *buf);
+        if (fwrite(buf, sizeof *buf * ch, n, out) != n)
+            err = s_write_failed(o, relpath, errno, NULL);
+    }
+    if (out && fclose(out) != 0 && err == MF_OK) err = s_write_failed(o, relpath, errno, NULL);
+    if (err == MF_OK) mf_hasher_final(h, sha);
+    mf_hasher_free(&h);
+    free(buf);
+    return err;
+}
+
+mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
+                                const mf_hash_t *blob, int64_t frames, const char *format, int bits)
+{
+    mf_pcm_reader_t *r = NULL;
+    mf_err_t err = mf_pcm_reader_open(s, blob, &r);
+    if (err != MF_OK) return err;
+    const mf_pcm_info_t *info = mf_pcm_reader_info(r);
+    if (frames < 0) frames = info->start + info->frames;
+    char *path = s_fmt("%s/%s", o->stage, relpath);
+    staged_t f = {.frames = frames, .rate = info->rate, .channels = info->channels, .bits = bits};
+    uint8_t header[MF_WAVF_HEADER_MAX];
+    const size_t hlen = bits == 32 && !strcmp(format, "wav")
+                            ? mf_wavf_header(header, info->channels, info->rate, frames)
+                            : 0;
+    if (!path)
+        err = MF_ERR_NOMEM;
+    else if (s_mkdirs(o->stage, relpath) != 0)
+        err = s_write_failed(o, relpath, errno, NULL);
+    else if (hlen)
+        err = s_write_wavf(o, relpath, path, r, frames, header, hlen, &f.sha);
+    else
+        err = s_write_sndfile(o, relpath, path, r, frames, format, bits);
+    if (err == MF_OK) {
+        f.rel = strdup(relpath);
         snprintf(f.format, sizeof f.format, "%s", format);
         err = s_stage(o, f);
     }
-done:
-    free(buf);
-    free(ibuf);
     free(path);
     mf_pcm_reader_free(&r);
     return err;
@@ -346,7 +388,7 @@ static int s_by_path(const void *a, const void *b)
     return strcmp(((const staged_t *)a)->rel, ((const staged_t *)b)->rel);
 }
 
-/* The SHA-256 of a file written without one (a signal, through libsndfile,
+/* The SHA-256 of a file written without one (a signal through libsndfile,
  * which rewrites its header at the end). */
 static mf_err_t s_hash_staged(void *ctx, size_t i)
 {

@@ -132,7 +132,10 @@ static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
     n->state = T_DONE;
     s->prog.done++;
     s->prog.audio_s_done += s->plan->tasks[i].audio_s;
-    for (size_t d = 0; d < n->n_dependents; d++) {
+    /* Ready dependents go first (depth-first: the producer's outputs are
+     * hot, often on the same worker), in plan order among themselves: each
+     * goes to the front, so the last is put there first. */
+    for (size_t d = n->n_dependents; d-- > 0;) {
         tnode_t *dep = &s->nodes[n->dependents[d]];
         if (--dep->deps_left == 0 && dep->state == T_WAITING)
             s_make_ready_first(s, (size_t)n->dependents[d]);

@@ -45,33 +45,39 @@ static const char *s_source_name(const mf_plan_t *p, int mastering)
 }
 
 /* One listen task per playback system (they run in parallel), then
- * listen_report over the source and their statistics. */
+ * listen_report over the source and their statistics. The last system
+ * (mono, the cheapest) also measures the source, which makes it the
+ * longest: it is planned first, so that it starts first. */
 static int s_listen(mf_plan_t *p, mf_port_t src, const char *name, double audio_s)
 {
     size_t n;
     const mf_playback_model_t *m = mf_playback_models(&n);
     mf_plan_task_t *t;
     const int first = (int)p->n_tasks;
-    for (size_t i = 0; i < n; i++) {
+    /* The task of system i: the source's first, then the others in order. */
+#define TASK_OF(i) (first + ((size_t)(i) + 1 == n ? 0 : (int)(i) + 1))
+    for (size_t k = 0; k < n; k++) {
+        const size_t i = k == 0 ? n - 1 : k - 1;
         char label[64], path[64];
         snprintf(label, sizeof label, "listen %s", m[i].name);
         snprintf(path, sizeof path, "listen/%s.wav", m[i].name);
         if (!(t = mf_plan_append(p, "listen", label))) return -1;
-        const int src_stats = i + 1 == n; /* the last (mono, the cheapest) measures the source */
+        const int src_stats = i + 1 == n;
         t->params = s_dump(json_pack("{s:s, s:b}", "system", m[i].name, "source", src_stats));
         t->n_out = 3 + (size_t)src_stats; /* the file, its manifest entry, statistics */
         t->audio_s = audio_s;
         if (!t->params || s_add_in(t, src)) return -1;
-        mf_port_t file = {.task = first + (int)i, .output = 0};
-        mf_port_t info = {.task = first + (int)i, .output = 1};
+        mf_port_t file = {.task = TASK_OF(i), .output = 0};
+        mf_port_t info = {.task = TASK_OF(i), .output = 1};
         if (mf_plan_add_output(p, strdup(path), file, "raw", 0, 0, &info)) return -1;
     }
     if (!(t = mf_plan_append(p, "listen_report", "listen report"))) return -1;
     t->params = s_dump(json_pack("{s:s}", "source", name));
     t->n_out = 1;
-    if (!t->params || s_add_in(t, (mf_port_t){.task = first + (int)n - 1, .output = 3})) return -1;
-    for (size_t i = 0; i < n; i++)
-        if (s_add_in(t, (mf_port_t){.task = first + (int)i, .output = 2})) return -1;
+    if (!t->params || s_add_in(t, (mf_port_t){.task = TASK_OF(n - 1), .output = 3})) return -1;
+    for (size_t i = 0; i < n; i++) /* in mf_playback_models() order */
+        if (s_add_in(t, (mf_port_t){.task = TASK_OF(i), .output = 2})) return -1;
+#undef TASK_OF
     mf_port_t json = {.task = (int)p->n_tasks - 1, .output = 0};
     return mf_plan_add_output(p, strdup("listen.json"), json, "raw", 0, 0, NULL);
 }
