@@ -1,6 +1,7 @@
 #include "mf_xfer.h"
 #include "mf_log.h"
 #include "mf_msg.h"
+#include "mf_writes.h"
 
 #include <errno.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 typedef struct waiter {
@@ -39,6 +41,9 @@ typedef struct op {
     stash_t stash[MF_XFER_WINDOW];
     /* put */
     FILE *f;
+    int live;            /* a blob still being written (mf_xfer_put_live) */
+    int fd;              /* live: its file */
+    mf_writes_t *writes; /* live: where its writer says how far it is */
     int sent_last;
     const char *task_key; /* a task's output (mf_xfer_put_output): its key, else NULL */
     mf_hash_t key;
@@ -53,6 +58,10 @@ struct mf_xfer {
     int get_inflight, put_inflight;
     uint8_t *buf; /* one chunk, reused by every put */
     mf_err_t wait_err;
+    /* Puts that ended well lately: asking for one again ends at once (a
+     * live upload may end before its task's result asks for it). */
+    mf_hash_t done[16];
+    size_t n_done;
 };
 
 mf_xfer_t *mf_xfer_new(void *dealer, mf_store_t *local)
@@ -74,6 +83,7 @@ static void s_op_free(op_t *op)
     if (op->w) mf_blob_writer_abort(op->w);
     for (int i = 0; i < MF_XFER_WINDOW; i++) free(op->stash[i].data);
     if (op->f) fclose(op->f);
+    if (op->live && op->fd >= 0) close(op->fd);
     free(op);
 }
 
@@ -110,6 +120,7 @@ static void s_finish(mf_xfer_t *x, op_t *op, mf_err_t err)
     x->n_ops--;
     *(op->put ? &x->put_inflight : &x->get_inflight) -= op->inflight;
     if (err != MF_OK && x->wait_err == MF_OK) x->wait_err = err;
+    if (err == MF_OK && op->put) x->done[x->n_done++ % 16] = op->hash;
     if (err != MF_OK)
         mf_debug("blob %.12s: %s failed: %s", op->hash.hex, op->put ? "upload" : "fetch",
                  mf_strerror(err));
@@ -140,15 +151,38 @@ static mf_err_t s_send_get(mf_xfer_t *x, op_t *op, uint64_t off, uint32_t len)
     return MF_OK;
 }
 
-/* Reads and sends the next chunk of a put. */
-static mf_err_t s_send_put(mf_xfer_t *x, op_t *op)
+/* The bytes of a put that can go now: all of a blob at rest; of a live one,
+ * what its file holds (*final once it is whole). */
+static mf_err_t s_put_avail(op_t *op, uint64_t *avail, int *final)
 {
+    *avail = op->total, *final = 1;
+    if (!op->live) return MF_OK;
+    int64_t written = 0;
+    const mf_write_state_t st = mf_writes_state(op->writes, &op->hash, &written, NULL);
+    if (st != MF_WRITE_OPEN && st != MF_WRITE_DONE) return MF_ERR_IO; /* its task failed */
+    *avail = (uint64_t)written, *final = st == MF_WRITE_DONE;
+    if (*final) op->total = *avail;
+    return MF_OK;
+}
+
+/* Reads and sends the next chunk of a put, if it has one to send now
+ * (*sent): a live put sends whole chunks until its blob is whole. */
+static mf_err_t s_send_put(mf_xfer_t *x, op_t *op, int *sent)
+{
+    *sent = 0;
+    uint64_t avail;
+    int final;
+    mf_err_t err = s_put_avail(op, &avail, &final);
+    if (err != MF_OK || (!final && avail - op->next_off < MF_BLOB_CHUNK)) return err;
     if (!x->buf && !(x->buf = malloc(MF_BLOB_CHUNK))) return MF_ERR_NOMEM;
-    uint64_t left = op->total - op->next_off;
+    uint64_t left = avail - op->next_off;
     size_t n = left < MF_BLOB_CHUNK ? (size_t)left : MF_BLOB_CHUNK;
-    if (n && fread(x->buf, 1, n, op->f) != n) {
+    errno = 0;
+    const int ok = !n || (op->live ? pread(op->fd, x->buf, n, (off_t)op->next_off) == (ssize_t)n
+                                   : fread(x->buf, 1, n, op->f) == n);
+    if (!ok) {
         mf_error("blob %.12s: reading for upload: %s", op->hash.hex,
-                 ferror(op->f) ? strerror(errno) : "the file shrank");
+                 errno ? strerror(errno) : "the file shrank");
         return MF_ERR_IO;
     }
     Mixfarm__BlobPut p = MIXFARM__BLOB_PUT__INIT;
@@ -156,7 +190,7 @@ static mf_err_t s_send_put(mf_xfer_t *x, op_t *op)
     p.offset = op->next_off;
     p.data.data = x->buf;
     p.data.len = n;
-    p.last = op->next_off + n == op->total;
+    p.last = final && op->next_off + n == op->total;
     p.checksum = mf_checksum(x->buf, n);
     if (op->task_key && op->next_off == 0) {
         p.task_key = (char *)op->task_key;
@@ -170,6 +204,7 @@ static mf_err_t s_send_put(mf_xfer_t *x, op_t *op)
     op->sent_last = p.last;
     op->inflight++;
     x->put_inflight++;
+    *sent = 1;
     return MF_OK;
 }
 
@@ -178,8 +213,9 @@ static mf_err_t s_pump_op(mf_xfer_t *x, op_t *op)
 {
     mf_err_t err = MF_OK;
     if (op->put) {
-        while (err == MF_OK && !op->sent_last && x->put_inflight < MF_XFER_WINDOW)
-            err = s_send_put(x, op);
+        int sent = 1;
+        while (err == MF_OK && sent && !op->sent_last && x->put_inflight < MF_XFER_WINDOW)
+            err = s_send_put(x, op, &sent);
     } else if (!op->sized) {
         /* The size comes with the first chunk; ask for more after it. */
         if (op->next_off == 0 && x->get_inflight < MF_XFER_WINDOW) {
@@ -276,9 +312,59 @@ void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
     mf_xfer_put_output(x, hash, NULL, 0, cb, ctx);
 }
 
+static int s_done_lately(const mf_xfer_t *x, const mf_hash_t *hash)
+{
+    for (size_t i = 0; i < (x->n_done < 16 ? x->n_done : 16); i++)
+        if (!strcmp(x->done[i].hex, hash->hex)) return 1;
+    return 0;
+}
+
+void mf_xfer_put_live(mf_xfer_t *x, mf_writes_t *writes, const mf_hash_t *hash,
+                      const mf_hash_t *key, uint32_t output, mf_xfer_fn cb, void *ctx)
+{
+    int fresh;
+    op_t *op = s_done_lately(x, hash) ? NULL : s_join(x, hash, 1, cb, ctx, &fresh);
+    if (!op) {
+        cb(ctx, hash, s_done_lately(x, hash) ? MF_OK : MF_ERR_NOMEM);
+        return;
+    }
+    if (!fresh) return;
+    op->key = *key;
+    op->task_key = op->key.hex;
+    op->output = output;
+    op->live = 1;
+    op->writes = writes;
+    s_enqueue(x, op);
+    int64_t written;
+    const mf_write_state_t st = mf_writes_state(writes, hash, &written, &op->fd);
+    if (op->fd < 0 || (st != MF_WRITE_OPEN && st != MF_WRITE_DONE)) {
+        s_finish(x, op, MF_ERR_NOENT);
+        return;
+    }
+    mf_debug("blob %.12s: uploading while it is written (%lld bytes so far)", hash->hex,
+             (long long)written);
+    s_pump(x);
+}
+
+int mf_xfer_live(const mf_xfer_t *x)
+{
+    for (const op_t *op = x->head; op; op = op->next)
+        if (op->live && !op->sent_last) return 1;
+    return 0;
+}
+
+void mf_xfer_poke(mf_xfer_t *x)
+{
+    s_pump(x);
+}
+
 void mf_xfer_put_output(mf_xfer_t *x, const mf_hash_t *hash, const mf_hash_t *key, uint32_t output,
                         mf_xfer_fn cb, void *ctx)
 {
+    if (s_done_lately(x, hash)) { /* a live upload got there first */
+        cb(ctx, hash, MF_OK);
+        return;
+    }
     int fresh;
     op_t *op = s_join(x, hash, 1, cb, ctx, &fresh);
     if (!op) {

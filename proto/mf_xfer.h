@@ -62,6 +62,20 @@ void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx);
 void mf_xfer_put_output(mf_xfer_t *x, const mf_hash_t *hash, const mf_hash_t *key, uint32_t output,
                         mf_xfer_fn cb, void *ctx);
 
+/* Uploads output index of the task with key while its writer is still
+ * writing it (mf_writes.h: the store publishes named writes): whole chunks
+ * as the file grows, the last once it is committed; MF_ERR_IO when the
+ * write fails. A put of the same blob asked for meanwhile (the task's
+ * result) joins it, and one asked for just after it ended completes at
+ * once. */
+void mf_xfer_put_live(mf_xfer_t *x, mf_writes_t *writes, const mf_hash_t *hash,
+                      const mf_hash_t *key, uint32_t output, mf_xfer_fn cb, void *ctx);
+/* 1 while a live upload waits for bytes: its caller should call
+ * mf_xfer_poke again soon (it is not woken when a file grows). */
+int mf_xfer_live(const mf_xfer_t *x);
+/* Sends what the windows allow now. */
+void mf_xfer_poke(mf_xfer_t *x);
+
 /* Returns 1 when env was a blob reply (BlobData or BlobPutAck), which the
  * engine consumed (even one for no transfer of its own), 0 otherwise. The
  * caller still owns and frees env. */

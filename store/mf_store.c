@@ -1,5 +1,6 @@
 #include "mf_store.h"
 #include "mf_log.h"
+#include "mf_writes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 
 struct mf_store {
     char *dir;
+    mf_writes_t *writes; /* named writes published (mf_writes.h), or NULL */
 };
 
 struct mf_blob_writer {
@@ -20,7 +22,10 @@ struct mf_blob_writer {
     mf_hasher_t *hasher; /* NULL: named by the caller */
     mf_hash_t name;
     int failed;
-    int failed_errno; /* why, given back in errno so callers can say it (ENOSPC) */
+    int failed_errno;  /* why, given back in errno so callers can say it (ENOSPC) */
+    int watched;       /* a named write published in the store's mf_writes */
+    int64_t total;     /* bytes written */
+    int64_t published; /* bytes flushed to the file and published */
 };
 
 static int s_mkdir(const char *path)
@@ -59,6 +64,7 @@ fail:
 void mf_store_free(mf_store_t **s)
 {
     if (!s || !*s) return;
+    mf_writes_free(&(*s)->writes);
     free((*s)->dir);
     free(*s);
     *s = NULL;
@@ -67,6 +73,12 @@ void mf_store_free(mf_store_t **s)
 const char *mf_store_dir(const mf_store_t *s)
 {
     return s->dir;
+}
+
+mf_writes_t *mf_store_watch_writes(mf_store_t *s)
+{
+    if (!s->writes) s->writes = mf_writes_new();
+    return s->writes;
 }
 
 /* objects/ab/<hash>: two hex digits of fan-out keep folders small. */
@@ -129,6 +141,10 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
         goto fail;
     }
     setvbuf(w->f, NULL, _IOFBF, 1 << 18);
+    if (name && s->writes) {
+        w->watched = 1;
+        mf_writes_opened(s->writes, name, fd);
+    }
     return w;
 fail:
     mf_hasher_free(&w->hasher);
@@ -163,7 +179,19 @@ mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n)
         errno = w->failed_errno;
         return MF_ERR_IO;
     }
+    w->total += (int64_t)n;
+    /* What the file holds is readable by an uploader once flushed. */
+    if (w->watched && w->total - w->published >= MF_WRITES_STEP && fflush(w->f) == 0) {
+        w->published = w->total;
+        mf_writes_progress(w->store->writes, &w->name, w->total);
+    }
     return MF_OK;
+}
+
+/* The end of a watched write: ok, with size bytes in the store, or not. */
+static void s_ended(const mf_blob_writer_t *w, int ok)
+{
+    if (w->watched) mf_writes_ended(w->store->writes, &w->name, ok ? w->total : 0, ok);
 }
 
 static void s_writer_free(mf_blob_writer_t *w)
@@ -185,6 +213,7 @@ mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out)
     if (w->failed) {
         const int saved = w->failed_errno;
         unlink(w->tmp_path);
+        s_ended(w, 0);
         s_writer_free(w);
         errno = saved;
         return MF_ERR_IO;
@@ -204,6 +233,7 @@ mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out)
         err = MF_ERR_IO;
     }
     free(dst);
+    s_ended(w, err == MF_OK);
     s_writer_free(w);
     if (saved) errno = saved;
     return err;
@@ -214,6 +244,7 @@ void mf_blob_writer_abort(mf_blob_writer_t *w)
     if (!w) return;
     if (w->f) fclose(w->f);
     unlink(w->tmp_path);
+    s_ended(w, 0);
     s_writer_free(w);
 }
 

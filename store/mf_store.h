@@ -17,12 +17,17 @@
 
 typedef struct mf_store mf_store_t;
 typedef struct mf_blob_writer mf_blob_writer_t;
+typedef struct mf_writes mf_writes_t;
 
 /* Opens (creating as needed) a store rooted at dir. NULL on failure, with
  * the reason logged. */
 mf_store_t *mf_store_open(const char *dir);
 void mf_store_free(mf_store_t **s);
 const char *mf_store_dir(const mf_store_t *s);
+/* From now on every named writer of this store publishes its progress in
+ * the returned registry (mf_writes.h; owned by the store), for uploading
+ * blobs while they are written. NULL when out of memory. */
+mf_writes_t *mf_store_watch_writes(mf_store_t *s);
 
 /* Where the blob lives (whether or not it exists yet); free() the result. */
 char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);

@@ -17,6 +17,10 @@
 
 static const char *s_caps[] = {"decode", "strip", "bus", "master"};
 
+/* How often a live upload looks at its growing file: a 1 MiB step takes
+ * about a millisecond to write. */
+#define LIVE_POLL_MS 2
+
 static int64_t s_now_ms(void)
 {
     struct timespec ts;
@@ -130,7 +134,7 @@ static void s_disconnect(mf_wloop_t *w)
 static int s_serve(mf_wloop_t *w, volatile int *stop, mf_curve_watch_t *watch)
 {
     int tick = w->hb_ms / 4 < 200 ? w->hb_ms / 4 : 200;
-    int told = 0;
+    int told = 0, live = 0;
     while (!*stop && !w->refused) {
         const char *why = watch && !told && !w->heard ? mf_curve_watch_failure(watch) : NULL;
         if (why) { /* said once per connection; the next one may be let in (key rotation) */
@@ -139,13 +143,15 @@ static int s_serve(mf_wloop_t *w, volatile int *stop, mf_curve_watch_t *watch)
         }
         zmq_pollitem_t it[2] = {{w->sock, 0, ZMQ_POLLIN, 0},
                                 {mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(it, 2, tick) < 0 && errno != EINTR) {
+        /* A live upload is not woken when its file grows: look again soon. */
+        if (zmq_poll(it, 2, live ? LIVE_POLL_MS : tick) < 0 && errno != EINTR) {
             mf_error("waiting for messages: %s", zmq_strerror(errno));
             w->fatal = 1;
             return 0;
         }
         mf_tasks_drain_slots(w);
         s_drain_sock(w);
+        live = mf_tasks_live(w);
         int64_t now = s_now_ms();
         if (now - w->last_recv >= 5 * (int64_t)w->hb_ms) return 1;
         if (now - w->last_send >= w->hb_ms) {
@@ -186,6 +192,8 @@ static int s_start(mf_wloop_t *w, const mf_worker_opts_t *o)
         int64_t budget = o->cache_bytes > 0 ? o->cache_bytes : MF_WORKER_CACHE_BYTES;
         if (!(w->cache = mf_cache_open(o->cache_dir, budget))) return -1;
         w->store = mf_cache_store(w->cache);
+        /* Outputs go up while they are written (tasks.c, mf_writes.h). */
+        w->writes = mf_store_watch_writes(w->store);
     }
     if (!(w->on_slot = calloc((size_t)w->n_slots, sizeof *w->on_slot))) return -1;
     return (w->slots = mf_slots_start(o->zctx, w->n_slots, w->store)) ? 0 : -1;

@@ -3,6 +3,7 @@
  * (outputs leaving) -> reported and forgotten. A failure anywhere becomes
  * the TaskResult's error. */
 #include "mf_log.h"
+#include "mf_writes.h"
 #include "worker_int.h"
 
 #include <stdarg.h>
@@ -22,8 +23,19 @@ static void s_fail(mf_wtask_t *t, const char *fmt, ...)
     t->error = strdup(msg);
 }
 
+/* Name of output i of t, as a task's outputs are named. */
+static void s_output_name(const mf_wtask_t *t, unsigned i, mf_hash_t *name)
+{
+    mf_task_output_name(&t->t.key, i, name);
+}
+
 static void s_task_free(mf_wloop_t *w, mf_wtask_t *t)
 {
+    for (unsigned i = 0; w->writes && i < MF_LIVE_OUTPUTS; i++) {
+        mf_hash_t name;
+        s_output_name(t, i, &name);
+        mf_writes_forget(w->writes, &name);
+    }
     for (mf_wtask_t **pp = &w->tasks; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;
@@ -76,6 +88,11 @@ static void s_dispatch(mf_wloop_t *w)
         if (t->state != MF_WT_READY) continue;
         int slot = mf_slots_free(w->slots);
         if (slot < 0) return;
+        for (unsigned i = 0; w->writes && w->xfer && i < MF_LIVE_OUTPUTS; i++) {
+            mf_hash_t name; /* its outputs go up as they are written */
+            s_output_name(t, i, &name);
+            mf_writes_expect(w->writes, &name);
+        }
         if (mf_slots_run(w->slots, slot, &t->t) == MF_OK) {
             t->state = MF_WT_RUNNING;
             w->on_slot[slot] = t;
@@ -199,6 +216,34 @@ static void s_on_result(mf_wloop_t *w, int slot, mf_task_result_t *r)
         s_advance(w, t);
     }
     s_dispatch(w);
+}
+
+static void s_on_live(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    (void)ctx; /* the task's own put, when its result comes, joins or follows */
+    if (err != MF_OK) mf_debug("blob %.12s: live upload: %s", hash->hex, mf_strerror(err));
+}
+
+int mf_tasks_live(mf_wloop_t *w)
+{
+    if (!w->xfer || !w->writes) return 0;
+    int running = 0;
+    for (mf_wtask_t *t = w->tasks; t; t = t->next) {
+        if (t->state != MF_WT_RUNNING || t->orphan) continue;
+        running = 1;
+        for (unsigned i = 0; i < MF_LIVE_OUTPUTS; i++) {
+            mf_hash_t name;
+            int64_t written;
+            s_output_name(t, i, &name);
+            if (t->live & (1u << i) ||
+                mf_writes_state(w->writes, &name, &written, NULL) != MF_WRITE_OPEN)
+                continue;
+            t->live |= 1u << i;
+            mf_xfer_put_live(w->xfer, w->writes, &name, &t->t.key, i, s_on_live, NULL);
+        }
+    }
+    mf_xfer_poke(w->xfer);
+    return running || mf_xfer_live(w->xfer);
 }
 
 void mf_tasks_drain_slots(mf_wloop_t *w)

@@ -67,14 +67,16 @@ typedef struct mf_wtask {
     char *error; /* the first failure outside the executor */
     int orphan;  /* running for a lost connection: drop its result */
     int inputs_pinned, outputs_pinned;
+    unsigned live; /* outputs (bits) being uploaded while they are written */
 } mf_wtask_t;
 
 typedef struct mf_wloop {
     const mf_worker_opts_t *o;
     const char *name;
     int n_slots, hb_ms;
-    mf_store_t *store; /* where tasks read and write: the cache's or the shared one */
-    mf_cache_t *cache; /* NULL with a shared store */
+    mf_store_t *store;   /* where tasks read and write: the cache's or the shared one */
+    mf_cache_t *cache;   /* NULL with a shared store */
+    mf_writes_t *writes; /* the cache's named writes, for live uploads */
     mf_slots_t *slots;
     mf_wtask_t **on_slot;
     mf_wtask_t *tasks; /* in arrival order */
@@ -90,6 +92,11 @@ void mf_wloop_send(mf_wloop_t *w, Mixfarm__Envelope *env);
 void mf_tasks_on_task(mf_wloop_t *w, const Mixfarm__Task *m);
 /* Takes in every result the slots have finished. */
 void mf_tasks_drain_slots(mf_wloop_t *w);
+/* Starts the live upload of every output a running task has begun to write
+ * (the first MF_LIVE_OUTPUTS of each) and moves those under way along.
+ * Returns 1 while one of them waits for bytes (poll again soon). */
+#define MF_LIVE_OUTPUTS 4
+int mf_tasks_live(mf_wloop_t *w);
 /* The connection is gone (mf_xfer_reset already called): forgets every
  * task but the running ones, whose results will be dropped. */
 void mf_tasks_drop(mf_wloop_t *w);

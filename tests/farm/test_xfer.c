@@ -9,6 +9,8 @@
 
 #include "fake_coord.h"
 #include "mf_log.h"
+#include "mf_task.h"
+#include "mf_writes.h"
 #include "mf_xfer.h"
 
 #include <pthread.h>
@@ -215,6 +217,82 @@ static void *s_fake_thread(void *arg)
     return NULL;
 }
 
+/* A task's output goes up while it is written: chunks leave as the file
+ * grows past each whole chunk, the last once the writer commits; the
+ * coordinator gets the same bytes under the task's output name. A put of
+ * the same blob asked for afterwards (the task's result) ends at once. */
+static void test_live_put(void **state)
+{
+    fx_t *fx = *state;
+    mf_writes_t *writes = mf_store_watch_writes(fx->local);
+    assert_non_null(writes);
+    mf_hash_t key, name, fetched;
+    mf_hash_bytes("a task", 6, &key);
+    mf_task_output_name(&key, 0, &name);
+    mf_writes_expect(writes, &name);
+    mf_blob_writer_t *w = mf_blob_writer_new_named(fx->local, &name);
+    assert_non_null(w);
+    outcome_t live = {0};
+    mf_xfer_put_live(fx->x, writes, &name, &key, 0, s_done, &live);
+    assert_true(mf_xfer_live(fx->x));
+    const size_t step = MF_BLOB_CHUNK / 2, steps = 7; /* 3.5 chunks */
+    uint8_t *bytes = malloc(step * steps);
+    for (size_t i = 0; i < step * steps; i++) bytes[i] = (uint8_t)(i * 2654435761u >> 13);
+    for (size_t k = 0; k < steps; k++) {
+        assert_int_equal(mf_blob_writer_write(w, bytes + k * step, step), MF_OK);
+        mf_xfer_poke(fx->x);
+        s_run(fx, 20, 0);
+    }
+    /* Three whole chunks written: three sent, none of them the last. */
+    assert_int_equal(fx->f.puts, 3);
+    assert_int_equal(fx->f.uploads_done, 0);
+    assert_int_equal(live.calls, 0);
+    mf_hash_t committed;
+    assert_int_equal(mf_blob_writer_commit(w, &committed), MF_OK);
+    mf_xfer_poke(fx->x);
+    s_pump(fx, 5000);
+    assert_int_equal(live.calls, 1);
+    assert_int_equal(live.err, MF_OK);
+    assert_int_equal(fx->f.puts, 4);
+    assert_int_equal(fx->f.uploads_done, 1);
+    assert_false(mf_xfer_live(fx->x));
+    char *path = mf_store_path(fx->f.store, &name);
+    assert_int_equal(mf_hash_file(path, &fetched), 0);
+    free(path);
+    mf_hash_t want;
+    mf_hash_bytes(bytes, step * steps, &want);
+    assert_string_equal(fetched.hex, want.hex);
+    outcome_t again = {0};
+    mf_xfer_put_output(fx->x, &name, &key, 0, s_done, &again);
+    assert_int_equal(again.calls, 1); /* at once: no second upload */
+    assert_int_equal(fx->f.puts, 4);
+    free(bytes);
+}
+
+/* A write that fails ends its live upload with an error. */
+static void test_live_put_failed(void **state)
+{
+    fx_t *fx = *state;
+    mf_writes_t *writes = mf_store_watch_writes(fx->local);
+    mf_hash_t key, name;
+    mf_hash_bytes("a failing task", 14, &key);
+    mf_task_output_name(&key, 0, &name);
+    mf_writes_expect(writes, &name);
+    mf_blob_writer_t *w = mf_blob_writer_new_named(fx->local, &name);
+    outcome_t live = {0};
+    mf_xfer_put_live(fx->x, writes, &name, &key, 0, s_done, &live);
+    static uint8_t chunk[MF_BLOB_CHUNK];
+    assert_int_equal(mf_blob_writer_write(w, chunk, sizeof chunk), MF_OK);
+    mf_xfer_poke(fx->x);
+    s_run(fx, 50, 0);
+    mf_blob_writer_abort(w);
+    mf_xfer_poke(fx->x);
+    s_pump(fx, 2000);
+    assert_int_equal(live.calls, 1);
+    assert_int_equal(live.err, MF_ERR_IO);
+    assert_int_equal(fx->f.uploads_done, 0);
+}
+
 static void test_wait_and_reset(void **state)
 {
     fx_t *fx = *state;
@@ -254,6 +332,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_present_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_put, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_put_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_and_reset, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include "mf_hash.h"
 #include "mf_pcm.h"
 #include "mf_store.h"
+#include "mf_writes.h"
 #include "mf_task.h"
 #include "mixfarm.pb-c.h"
 
@@ -366,6 +367,53 @@ static void check_span(const float *out, int ch, int64_t start, int64_t frames, 
                          (double)got, (double)want);
         }
     }
+}
+
+/* Named writes a store publishes (mf_writes.h): only expected names, the
+ * bytes in whole steps while it grows (and readable through the given
+ * descriptor), the size once committed, a failure on abort; nothing for a
+ * name nobody expects. */
+static void test_writes_published(void **state)
+{
+    fixture_t *f = *state;
+    mf_writes_t *ws = mf_store_watch_writes(f->store);
+    assert_non_null(ws);
+    mf_hash_t a, b, c, out;
+    mf_hash_bytes("a", 1, &a), mf_hash_bytes("b", 1, &b), mf_hash_bytes("c", 1, &c);
+    int64_t n = -1;
+    int fd = -1;
+    mf_writes_expect(ws, &a);
+    mf_writes_expect(ws, &c);
+    assert_int_equal(mf_writes_state(ws, &a, &n, NULL), MF_WRITE_NONE); /* not begun */
+    mf_blob_writer_t *wa = mf_blob_writer_new_named(f->store, &a);
+    mf_blob_writer_t *wb = mf_blob_writer_new_named(f->store, &b);
+    static uint8_t block[MF_WRITES_STEP / 4 + 1];
+    memset(block, 7, sizeof block);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(mf_blob_writer_write(wa, block, sizeof block), MF_OK);
+        assert_int_equal(mf_blob_writer_write(wb, block, sizeof block), MF_OK);
+    }
+    assert_int_equal(mf_writes_state(ws, &a, &n, &fd), MF_WRITE_OPEN);
+    assert_int_equal(n, 4 * (int64_t)sizeof block); /* past one step: flushed */
+    assert_true(fd >= 0);
+    uint8_t back[16];
+    assert_int_equal(pread(fd, back, sizeof back, (off_t)n - 16), 16);
+    assert_int_equal(back[15], 7);
+    assert_int_equal(mf_writes_state(ws, &b, &n, NULL), MF_WRITE_NONE); /* not expected */
+    assert_int_equal(mf_blob_writer_commit(wa, &out), MF_OK);
+    assert_int_equal(mf_writes_state(ws, &a, &n, NULL), MF_WRITE_DONE);
+    assert_int_equal(n, 4 * (int64_t)sizeof block);
+    /* The descriptor still reads the file once it is renamed into place. */
+    assert_int_equal(pread(fd, back, 1, 0), 1);
+    close(fd);
+    assert_int_equal(mf_blob_writer_commit(wb, &out), MF_OK);
+    mf_blob_writer_t *wc = mf_blob_writer_new_named(f->store, &c);
+    assert_int_equal(mf_writes_state(ws, &c, &n, NULL), MF_WRITE_OPEN);
+    mf_blob_writer_abort(wc);
+    assert_int_equal(mf_writes_state(ws, &c, &n, NULL), MF_WRITE_FAILED);
+    mf_writes_forget(ws, &a);
+    mf_writes_forget(ws, &c);
+    assert_int_equal(mf_writes_state(ws, &a, &n, NULL), MF_WRITE_NONE);
 }
 
 /* Reads r (a signal of frames frames of sample_at(i, c) * 1e-3 from start,
@@ -924,6 +972,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcm_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_panned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writes_published, setup, teardown),
         cmocka_unit_test(test_task_key),
         cmocka_unit_test(test_task_pack_round_trip),
         cmocka_unit_test(test_task_unpack_rejects),
