@@ -298,9 +298,11 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     return saved ? s_write_failed(o, relpath, saved, NULL) : MF_OK;
 }
 
-/* Stages the file at src, whose bytes should have the SHA-256 sha: linked
- * into the staging folder when it is on the same file system, else copied
- * (and hashed on the way); *got is the hash the manifest will take. */
+/* Stages the file at src, whose bytes should have the SHA-256 sha (NULL
+ * when not known: then hashed for the manifest with the other files):
+ * linked into the staging folder when it is on the same file system, else
+ * copied (and hashed on the way); *got is the hash the manifest will take,
+ * empty when it is still to be computed. */
 static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *src,
                              const mf_hash_t *sha, const char *format, const json_t *meta,
                              mf_hash_t *got)
@@ -309,10 +311,12 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
     mf_err_t err = path ? MF_OK : MF_ERR_NOMEM;
     if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
         err = s_write_failed(o, relpath, errno, NULL);
-    if (err == MF_OK && link(src, path) == 0)
-        *got = *sha;
-    else if (err == MF_OK)
+    got->hex[0] = 0;
+    if (err == MF_OK && link(src, path) == 0) {
+        if (sha) *got = *sha;
+    } else if (err == MF_OK) {
         err = s_copy(o, relpath, src, path, got);
+    }
     free(path);
     if (err != MF_OK) return err;
     staged_t f = {.rel = strdup(relpath), .frames = -1, .sha = *got};
@@ -324,16 +328,17 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
     return s_stage(o, f); /* frees f's parts when it fails */
 }
 
-/* A file's blob is named by the SHA-256 of its bytes (mf_task.h), so it is
- * linked into place when the store is on the same file system (the store
- * is the client's own, temporary, and never writes a blob twice), else
- * copied; either way the manifest takes the name as the hash. */
+/* A file's blob is linked into place when the store is on the same file
+ * system (the store is the client's own, temporary, and never writes a
+ * blob twice), else copied. Its name is not always the SHA-256 of its
+ * bytes (a listening copy is named after its task), so the manifest's
+ * hash is computed from the bytes, as for every file. */
 static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                             const mf_hash_t *blob, const char *format, const json_t *meta)
 {
     char *src = mf_store_path(s, blob);
     mf_hash_t got;
-    mf_err_t err = src ? s_stage_copy(o, relpath, src, blob, format, meta, &got) : MF_ERR_NOMEM;
+    mf_err_t err = src ? s_stage_copy(o, relpath, src, NULL, format, meta, &got) : MF_ERR_NOMEM;
     free(src);
     return err;
 }
@@ -388,8 +393,8 @@ static int s_by_path(const void *a, const void *b)
     return strcmp(((const staged_t *)a)->rel, ((const staged_t *)b)->rel);
 }
 
-/* The SHA-256 of a file written without one (a signal through libsndfile,
- * which rewrites its header at the end). */
+/* The SHA-256 of a file staged without one (a signal through libsndfile,
+ * which rewrites its header at the end; a linked blob). */
 static mf_err_t s_hash_staged(void *ctx, size_t i)
 {
     mf_outdir_t *o = ctx;

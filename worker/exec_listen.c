@@ -5,7 +5,7 @@
  *
  * params {"system": "phone", "source": false}. input 0: the signal.
  * output 0: the file as 16-bit WAV bytes (half the size of a float signal,
- * written to OUTDIR as they are); output 1: what manifest.json says of it
+ * written to OUTDIR as they are), named after the task; output 1: what manifest.json says of it
  * ({"manifest": {...}}); output 2: statistics of the output ({"channels",
  * "integrated_lufs", "correlation", "mono_drop_db", "band_db": [31]});
  * with "source": true (one of the six: the cheapest, mono), output 3: the
@@ -40,7 +40,8 @@ static void s_le(uint8_t *p, uint32_t v, int n)
     for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, int ch, int rate, int64_t frames)
+static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, const mf_task_t *t, int ch, int rate,
+                            int64_t frames)
 {
     const uint64_t data = (uint64_t)frames * (uint64_t)ch * 2;
     if (data > 0xFFFFFFFFull - 36) return MF_ERR_LIMIT; /* a plain WAV says its size in 32 bits */
@@ -51,7 +52,12 @@ static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, int ch, int rate, int64_
     s_le(h + 32, (uint32_t)(ch * 2), 2), s_le(h + 34, 16, 2), memcpy(h + 36, "data", 4);
     s_le(h + 40, (uint32_t)data, 4);
     w->ch = ch, w->rng = 0;
-    w->w = mf_blob_writer_new(st); /* a file for OUTDIR: named by its SHA-256 */
+    /* Named after the task, as signals are: nobody hashes it on the way
+     * (the client does, for manifest.json), and it goes up as it is
+     * written (mf_writes.h). */
+    mf_hash_t name;
+    mf_exec_output_name(t, 0, &name);
+    w->w = mf_blob_writer_new_named(st, &name);
     return w->w ? mf_blob_writer_write(w->w, h, sizeof h) : MF_ERR_IO;
 }
 
@@ -161,7 +167,7 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
         an = pb ? mf_analyzer_new(mf_playback_channels(pb), info->rate,
                                   MF_ANALYZE_LOUDNESS | MF_ANALYZE_SPECTRUM)
                 : NULL;
-        err = pb && an ? s_wav_begin(wav, st, mf_playback_channels(pb), info->rate, end)
+        err = pb && an ? s_wav_begin(wav, st, t, mf_playback_channels(pb), info->rate, end)
                        : MF_ERR_NOMEM;
         if (source) {
             san = mf_analyzer_new(info->channels, info->rate,
