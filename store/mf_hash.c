@@ -4,18 +4,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <xxhash.h>
 
 struct mf_hasher {
     EVP_MD_CTX *ctx;
 };
 
+/* SHA-256 fetched from OpenSSL's provider once: EVP_sha256() makes every
+ * init look it up again under a lock, which cost more than hashing a task
+ * key or an output name (hundreds of thousands a second when dispatching). */
+static EVP_MD *s_md;
+static once_flag s_md_once = ONCE_FLAG_INIT;
+static void s_md_fetch(void)
+{
+    s_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *s_sha256(void)
+{
+    call_once(&s_md_once, s_md_fetch);
+    return s_md ? s_md : EVP_sha256();
+}
+
+static void s_hex(const unsigned char md[32], mf_hash_t *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        out->hex[2 * i] = digits[md[i] >> 4];
+        out->hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    out->hex[64] = 0;
+}
+
 mf_hasher_t *mf_hasher_new(void)
 {
     mf_hasher_t *h = malloc(sizeof *h);
     if (!h) return NULL;
     h->ctx = EVP_MD_CTX_new();
-    if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL)) {
+    if (!h->ctx || !EVP_DigestInit_ex(h->ctx, s_sha256(), NULL)) {
         EVP_MD_CTX_free(h->ctx);
         free(h);
         return NULL;
@@ -30,16 +57,11 @@ void mf_hasher_update(mf_hasher_t *h, const void *data, size_t n)
 
 void mf_hasher_final(mf_hasher_t *h, mf_hash_t *out)
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[32];
     unsigned int len = 0;
     EVP_DigestFinal_ex(h->ctx, md, &len);
-    for (unsigned i = 0; i < 32; i++) {
-        out->hex[2 * i] = digits[md[i] >> 4];
-        out->hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    out->hex[64] = 0;
-    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+    s_hex(md, out);
+    EVP_DigestInit_ex(h->ctx, s_sha256(), NULL);
 }
 
 void mf_hasher_free(mf_hasher_t **h)
@@ -52,11 +74,10 @@ void mf_hasher_free(mf_hasher_t **h)
 
 void mf_hash_bytes(const void *data, size_t n, mf_hash_t *out)
 {
-    mf_hasher_t *h = mf_hasher_new();
-    if (!h) abort();
-    mf_hasher_update(h, data, n);
-    mf_hasher_final(h, out);
-    mf_hasher_free(&h);
+    unsigned char md[32];
+    unsigned int len = 0;
+    if (!EVP_Digest(data, n, md, &len, s_sha256(), NULL)) abort();
+    s_hex(md, out);
 }
 
 int mf_hash_file(const char *path, mf_hash_t *out)

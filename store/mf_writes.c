@@ -16,6 +16,7 @@ struct mf_writes {
     pthread_mutex_t lock;
     entry_t *v;
     size_t n, cap;
+    unsigned long opened; /* writes begun so far */
 };
 
 mf_writes_t *mf_writes_new(void)
@@ -41,7 +42,7 @@ void mf_writes_free(mf_writes_t **pw)
 static entry_t *s_find(mf_writes_t *w, const mf_hash_t *name)
 {
     for (size_t i = 0; i < w->n; i++)
-        if (!strcmp(w->v[i].name.hex, name->hex)) return &w->v[i];
+        if (!memcmp(w->v[i].name.hex, name->hex, MF_HASH_HEX)) return &w->v[i];
     return NULL;
 }
 
@@ -71,6 +72,7 @@ void mf_writes_opened(mf_writes_t *w, const mf_hash_t *name, int fd)
     pthread_mutex_lock(&w->lock);
     entry_t *e = s_find(w, name);
     if (e && e->state == MF_WRITE_NONE && (e->fd = dup(fd)) >= 0) e->state = MF_WRITE_OPEN;
+    if (e) w->opened++;
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -101,6 +103,14 @@ mf_write_state_t mf_writes_state(mf_writes_t *w, const mf_hash_t *name, int64_t 
     if (fd) *fd = e && e->fd >= 0 ? dup(e->fd) : -1;
     pthread_mutex_unlock(&w->lock);
     return st;
+}
+
+unsigned long mf_writes_opened_count(mf_writes_t *w)
+{
+    pthread_mutex_lock(&w->lock);
+    const unsigned long n = w->opened;
+    pthread_mutex_unlock(&w->lock);
+    return n;
 }
 
 void mf_writes_forget(mf_writes_t *w, const mf_hash_t *name)

@@ -42,6 +42,9 @@ void mf_writes_ended(mf_writes_t *w, const mf_hash_t *name, int64_t size, int ok
  * its file (the caller closes it; it stays valid after the commit renames
  * the file). */
 mf_write_state_t mf_writes_state(mf_writes_t *w, const mf_hash_t *name, int64_t *written, int *fd);
+/* How many expected writes have begun so far: the uploader looks for new
+ * ones only when this moved. */
+unsigned long mf_writes_opened_count(mf_writes_t *w);
 /* Forgets name's write (its upload is over, or its task is). */
 void mf_writes_forget(mf_writes_t *w, const mf_hash_t *name);
 

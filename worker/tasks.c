@@ -23,19 +23,10 @@ static void s_fail(mf_wtask_t *t, const char *fmt, ...)
     t->error = strdup(msg);
 }
 
-/* Name of output i of t, as a task's outputs are named. */
-static void s_output_name(const mf_wtask_t *t, unsigned i, mf_hash_t *name)
-{
-    mf_task_output_name(&t->t.key, i, name);
-}
-
 static void s_task_free(mf_wloop_t *w, mf_wtask_t *t)
 {
-    for (unsigned i = 0; w->writes && i < MF_LIVE_OUTPUTS; i++) {
-        mf_hash_t name;
-        s_output_name(t, i, &name);
-        mf_writes_forget(w->writes, &name);
-    }
+    for (unsigned i = 0; t->expects && i < MF_LIVE_OUTPUTS; i++)
+        mf_writes_forget(w->writes, &t->out_names[i]);
     for (mf_wtask_t **pp = &w->tasks; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;
@@ -88,10 +79,11 @@ static void s_dispatch(mf_wloop_t *w)
         if (t->state != MF_WT_READY) continue;
         int slot = mf_slots_free(w->slots);
         if (slot < 0) return;
-        for (unsigned i = 0; w->writes && w->xfer && i < MF_LIVE_OUTPUTS; i++) {
-            mf_hash_t name; /* its outputs go up as they are written */
-            s_output_name(t, i, &name);
-            mf_writes_expect(w->writes, &name);
+        /* Its outputs go up as they are written (mf_tasks_live). */
+        t->expects = w->writes && w->xfer;
+        for (unsigned i = 0; t->expects && i < MF_LIVE_OUTPUTS; i++) {
+            mf_task_output_name(&t->t.key, i, &t->out_names[i]);
+            mf_writes_expect(w->writes, &t->out_names[i]);
         }
         if (mf_slots_run(w->slots, slot, &t->t) == MF_OK) {
             t->state = MF_WT_RUNNING;
@@ -227,19 +219,23 @@ static void s_on_live(void *ctx, const mf_hash_t *hash, mf_err_t err)
 int mf_tasks_live(mf_wloop_t *w)
 {
     if (!w->xfer || !w->writes) return 0;
+    /* Only when a write began since the last look: a scan is a lookup per
+     * output of every running task. */
+    const unsigned long opened = mf_writes_opened_count(w->writes);
+    const int scan = opened != w->writes_seen;
+    w->writes_seen = opened;
     int running = 0;
     for (mf_wtask_t *t = w->tasks; t; t = t->next) {
-        if (t->state != MF_WT_RUNNING || t->orphan) continue;
+        if (t->state != MF_WT_RUNNING || t->orphan || !t->expects) continue;
         running = 1;
-        for (unsigned i = 0; i < MF_LIVE_OUTPUTS; i++) {
-            mf_hash_t name;
+        for (unsigned i = 0; scan && i < MF_LIVE_OUTPUTS; i++) {
+            const mf_hash_t *name = &t->out_names[i];
             int64_t written;
-            s_output_name(t, i, &name);
             if (t->live & (1u << i) ||
-                mf_writes_state(w->writes, &name, &written, NULL) != MF_WRITE_OPEN)
+                mf_writes_state(w->writes, name, &written, NULL) != MF_WRITE_OPEN)
                 continue;
             t->live |= 1u << i;
-            mf_xfer_put_live(w->xfer, w->writes, &name, &t->t.key, i, s_on_live, NULL);
+            mf_xfer_put_live(w->xfer, w->writes, name, &t->t.key, i, s_on_live, NULL);
         }
     }
     mf_xfer_poke(w->xfer);

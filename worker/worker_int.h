@@ -57,6 +57,8 @@ int mf_slots_result(mf_slots_t *s, int *slot, mf_task_result_t *r);
  * fetch, run, upload and report) share the loop's state. ---- */
 typedef enum { MF_WT_FETCH, MF_WT_READY, MF_WT_RUNNING, MF_WT_UPLOAD } mf_tstate_t;
 
+#define MF_LIVE_OUTPUTS 4 /* outputs of a task that may go up while written */
+
 typedef struct mf_wtask {
     struct mf_wtask *next;
     struct mf_wloop *w;
@@ -67,16 +69,19 @@ typedef struct mf_wtask {
     char *error; /* the first failure outside the executor */
     int orphan;  /* running for a lost connection: drop its result */
     int inputs_pinned, outputs_pinned;
-    unsigned live; /* outputs (bits) being uploaded while they are written */
+    unsigned live;                        /* outputs (bits) being uploaded while they are written */
+    int expects;                          /* its first outputs' names are followed (mf_writes.h) */
+    mf_hash_t out_names[MF_LIVE_OUTPUTS]; /* those names, hashed once */
 } mf_wtask_t;
 
 typedef struct mf_wloop {
     const mf_worker_opts_t *o;
     const char *name;
     int n_slots, hb_ms;
-    mf_store_t *store;   /* where tasks read and write: the cache's or the shared one */
-    mf_cache_t *cache;   /* NULL with a shared store */
-    mf_writes_t *writes; /* the cache's named writes, for live uploads */
+    mf_store_t *store;         /* where tasks read and write: the cache's or the shared one */
+    mf_cache_t *cache;         /* NULL with a shared store */
+    mf_writes_t *writes;       /* the cache's named writes, for live uploads */
+    unsigned long writes_seen; /* mf_writes_opened_count at the last look */
     mf_slots_t *slots;
     mf_wtask_t **on_slot;
     mf_wtask_t *tasks; /* in arrival order */
@@ -95,7 +100,6 @@ void mf_tasks_drain_slots(mf_wloop_t *w);
 /* Starts the live upload of every output a running task has begun to write
  * (the first MF_LIVE_OUTPUTS of each) and moves those under way along.
  * Returns 1 while one of them waits for bytes (poll again soon). */
-#define MF_LIVE_OUTPUTS 4
 int mf_tasks_live(mf_wloop_t *w);
 /* The connection is gone (mf_xfer_reset already called): forgets every
  * task but the running ones, whose results will be dropped. */
