@@ -63,10 +63,7 @@ static mf_err_t s_report_failure(const mf_client_t *c, uint64_t job, const char 
     return MF_ERR_TASK;
 }
 
-/* Whether OUTDIR's previous render wrote output o exactly so, over frames
- * (mf_prev.h; MF_PREV_ANY_FRAMES while the job runs). qc.json never
- * counts: its verdict is read from the fetched blob. */
-static int s_had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames)
+int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames)
 {
     const mf_prev_how_t how = {o->hash, o->format, (int)o->bits, frames};
     return strcmp(o->path, "qc.json") && mf_prev_had(prev, o->path, &how);
@@ -95,7 +92,8 @@ static void s_prefetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
 /* Asks for the outputs ready so far and starts fetching them (a blob
  * already here, or already coming, costs nothing). A coordinator that
  * cannot answer early just leaves everything to the fetch at the end. */
-static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev_t *prev)
+static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev_t *prev,
+                       mf_early_t *early)
 {
     Mixfarm__FetchRequest f = MIXFARM__FETCH_REQUEST__INIT;
     f.job = job;
@@ -108,9 +106,12 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev
     for (size_t i = 0; !r->error[0] && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *o = r->outputs[i];
         /* One OUTDIR's previous render likely holds is checked at the end. */
-        if (!s_had(prev, o, MF_PREV_ANY_FRAMES)) s_get_output(x, o, s_prefetched, NULL);
+        if (!mf_client__had(prev, o, MF_PREV_ANY_FRAMES)) s_get_output(x, o, s_prefetched, NULL);
     }
-    mixfarm__envelope__free_unpacked(rep, NULL);
+    if (early && !r->error[0])
+        mf_early_offer(early, rep); /* written into OUTDIR as they arrive */
+    else
+        mixfarm__envelope__free_unpacked(rep, NULL);
 }
 
 /* Waits ms for the next poll, moving the prefetch's chunks meanwhile. */
@@ -128,6 +129,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     uint32_t seen = 0; /* tasks done at the last prefetch */
     mf_xfer_t *x = prefetch_for ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for) : NULL;
+    mf_early_t *early = prefetch_for ? mf_early_new(prefetch_for) : NULL;
     mf_client__set_xfer(c, x);
     mf_err_t err;
     for (;;) {
@@ -156,8 +158,9 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
             if (drawn) fputc('\n', stderr);
             break;
         }
-        if (x && more) s_prefetch(c, job, x, prev);
-        s_pump(x, POLL_MS);
+        if (x && more) s_prefetch(c, job, x, prev, early);
+        /* One file at a time, so that the job's end is seen soon after. */
+        if (!early || !mf_early_step(early, mf_client__store(c), prev)) s_pump(x, POLL_MS);
     }
     /* What is still coming is left to finish (the fetch would ask for it
      * again); a failure here is the fetch's to report. */
@@ -166,6 +169,10 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     mf_client__set_xfer(c, NULL);
     mf_xfer_free(&x);
     mf_prev_free(&prev);
+    if (err == MF_OK) /* the fetch takes it over */
+        mf_client__set_early(c, early);
+    else
+        mf_early_free(&early);
     return err;
 }
 
@@ -239,7 +246,8 @@ typedef struct {
     const Mixfarm__FetchReply *r;
     int *qc_pass;
     mf_prev_t *prev;
-    const json_t **keep; /* per output: its manifest entry when OUTDIR's file is kept */
+    const json_t **keep;     /* per output: its manifest entry when OUTDIR's file is kept */
+    const mf_early_t *early; /* what the watch staged already, or NULL */
 } writing_t;
 
 /* Whether output i can be kept from OUTDIR's previous render (on one of
@@ -248,35 +256,39 @@ static mf_err_t s_check_kept(void *ctx, size_t i)
 {
     writing_t *wr = ctx;
     const Mixfarm__OutputRef *o = wr->r->outputs[i];
-    if (s_had(wr->prev, o, mf_client__written_frames(wr->r, o)))
+    if (mf_client__had(wr->prev, o, mf_client__written_frames(wr->r, o)))
         wr->keep[i] = mf_prev_intact(wr->prev, o->path);
     return MF_OK;
 }
 
-/* Writes output i into OUTDIR's staging folder (on one of several threads:
- * each output is its own file). */
-static mf_err_t s_write_output(void *ctx, size_t i)
+mf_err_t mf_client__write_output(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r,
+                                 const Mixfarm__OutputRef *out, int *qc_pass)
 {
-    writing_t *wr = ctx;
-    const Mixfarm__OutputRef *out = wr->r->outputs[i];
     mf_hash_t h;
     memcpy(h.hex, out->hash, MF_HASH_HEX);
     if (!s_safe_path(out->path)) {
         mf_error("the coordinator named an unsafe output path: %s", out->path);
         return MF_ERR_PROTOCOL;
     }
-    if (wr->keep[i]) return mf_outdir_keep(wr->o, out->path, wr->keep[i]);
-    if (!strcmp(out->format, "raw") && mf_hash_valid(out->info))
-        return s_write_encoded(wr->o, out, wr->store);
+    if (!strcmp(out->format, "raw") && mf_hash_valid(out->info)) return s_write_encoded(o, out, s);
     if (!strcmp(out->format, "raw")) {
-        if (wr->qc_pass && !strcmp(out->path, "qc.json"))
-            *wr->qc_pass = s_qc_verdict(wr->store, &h);
+        if (qc_pass && !strcmp(out->path, "qc.json")) *qc_pass = s_qc_verdict(s, &h);
         const char *ext = strrchr(out->path, '.');
-        return mf_outdir_write_raw(wr->o, out->path, wr->store, &h, ext ? ext + 1 : "");
+        return mf_outdir_write_raw(o, out->path, s, &h, ext ? ext + 1 : "");
     }
-    return mf_outdir_write_signal(wr->o, out->path, wr->store, &h,
-                                  out->aligned ? (int64_t)wr->r->frames : -1, out->format,
-                                  (int)out->bits);
+    return mf_outdir_write_signal(o, out->path, s, &h, mf_client__written_frames(r, out),
+                                  out->format, (int)out->bits);
+}
+
+/* Writes output i into OUTDIR's staging folder (on one of several threads:
+ * each output is its own file), unless it is kept or staged already. */
+static mf_err_t s_write_output(void *ctx, size_t i)
+{
+    writing_t *wr = ctx;
+    const Mixfarm__OutputRef *out = wr->r->outputs[i];
+    if (wr->keep[i]) return mf_outdir_keep(wr->o, out->path, wr->keep[i]);
+    if (mf_early_staged(wr->early, out, mf_client__written_frames(wr->r, out))) return MF_OK;
+    return mf_client__write_output(wr->o, wr->store, wr->r, out, wr->qc_pass);
 }
 
 mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary,
@@ -311,9 +323,14 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     if (kept)
         mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept,
                 kept == 1 ? "" : "s");
-    mf_outdir_t *o = err == MF_OK ? mf_outdir_open(outdir) : NULL;
+    /* The files the watch staged while the job ran stay staged. */
+    mf_early_t *early = mf_client__take_early(c);
+    if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
+    mf_outdir_t *o = early ? mf_early_take_outdir(early) : NULL;
+    if (err == MF_OK && !o) o = mf_outdir_open(outdir);
     if (err == MF_OK && !o) err = MF_ERR_IO;
     wr.o = o;
+    wr.early = early;
     if (err == MF_OK) err = mf_parallel_for(r->n_outputs, s_write_output, &wr);
     if (err == MF_OK) err = mf_client__write_render(o, mf_client__store(c), r); /* diff */
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
@@ -334,6 +351,7 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
                      outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s");
     }
     mf_prev_free(&wr.prev);
+    mf_early_free(&early);
     free(wr.keep);
     mixfarm__envelope__free_unpacked(rep, NULL);
     return err;

@@ -3,6 +3,8 @@
 #define MF_CLIENT_INTERNAL_H
 
 #include "mf_client.h"
+#include "mf_outdir.h"
+#include "mf_prev.h"
 #include "mf_xfer.h"
 
 void *mf_client__socket(mf_client_t *c);
@@ -36,5 +38,35 @@ mf_err_t mf_client__check_sources(const mf_session_t *s);
 /* The same for one file: doc and what name it in the message, resolved is
  * its path. 0 when whole, -1 (reported) otherwise. */
 int mf_client__check_audio(const char *doc, const char *what, const char *resolved);
+
+/* ---- writing OUTDIR (client_fetch.c) ---- */
+/* Whether OUTDIR's previous render wrote output o exactly so, over frames
+ * (mf_prev.h; MF_PREV_ANY_FRAMES while the job runs). qc.json never counts:
+ * its verdict is read from the fetched blob. */
+int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames);
+/* Writes output out of reply r (its blobs in s) into o's staging folder;
+ * with qc_pass, qc.json's verdict is read into it. */
+mf_err_t mf_client__write_output(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r,
+                                 const Mixfarm__OutputRef *out, int *qc_pass);
+
+/* ---- outputs staged while the job runs (client_early.c) ---- */
+typedef struct mf_early mf_early_t;
+mf_early_t *mf_early_new(const char *outdir);
+/* Frees, removing whatever it staged and nobody took. NULL-safe. */
+void mf_early_free(mf_early_t **e);
+const char *mf_early_outdir(const mf_early_t *e);
+/* The outputs known ready: a partial FetchReply envelope, taken over. */
+void mf_early_offer(mf_early_t *e, Mixfarm__Envelope *ready);
+/* Writes one offered output whose blobs have arrived and that OUTDIR's
+ * previous render did not hold; 1 when it wrote one. */
+int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev);
+/* Whether output o is staged already, exactly as it would be over frames. */
+int mf_early_staged(const mf_early_t *e, const Mixfarm__OutputRef *o, int64_t frames);
+/* The staging it wrote into (NULL when it wrote nothing), for the caller. */
+mf_outdir_t *mf_early_take_outdir(mf_early_t *e);
+/* A watch leaves its early staging to the fetch that follows (taken over;
+ * NULL: none). */
+void mf_client__set_early(mf_client_t *c, mf_early_t *e);
+mf_early_t *mf_client__take_early(mf_client_t *c);
 
 #endif

@@ -27,7 +27,8 @@ struct mf_client {
     mf_curve_watch_t *watch; /* remote only */
     source_name_t *names;    /* what each source sent is called, for errors */
     size_t n_names;
-    mf_xfer_t *xfer; /* transfers running beside calls (a prefetch), or NULL */
+    mf_xfer_t *xfer;   /* transfers running beside calls (a prefetch), or NULL */
+    mf_early_t *early; /* outputs a watch staged, for the fetch (client_early.c) */
 };
 
 mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local)
@@ -69,6 +70,7 @@ fail:
 void mf_client_free(mf_client_t **cp)
 {
     if (!cp || !*cp) return;
+    mf_early_free(&(*cp)->early);
     mf_curve_watch_free(&(*cp)->watch);
     if ((*cp)->sock) zmq_close((*cp)->sock);
     for (size_t i = 0; i < (*cp)->n_names; i++) {
@@ -79,6 +81,19 @@ void mf_client_free(mf_client_t **cp)
     free((*cp)->endpoint);
     free(*cp);
     *cp = NULL;
+}
+
+void mf_client__set_early(mf_client_t *c, mf_early_t *e)
+{
+    mf_early_free(&c->early);
+    c->early = e;
+}
+
+mf_early_t *mf_client__take_early(mf_client_t *c)
+{
+    mf_early_t *e = c->early;
+    c->early = NULL;
+    return e;
 }
 
 const char *mf_client_endpoint(const mf_client_t *c)

@@ -31,6 +31,7 @@ struct mf_outdir {
     pthread_mutex_t lock; /* files may be written from several threads */
     staged_t *files;
     size_t n;
+    int hash_now; /* hash a linked file when it is staged, not at commit */
 };
 
 static char *s_fmt(const char *fmt, const char *a, const char *b)
@@ -143,6 +144,16 @@ static mf_err_t s_write_failed(const mf_outdir_t *o, const char *rel, int saved_
 static mf_err_t s_stage(mf_outdir_t *o, staged_t f)
 {
     pthread_mutex_lock(&o->lock);
+    staged_t *same = NULL; /* the same file written again replaces it */
+    for (size_t i = 0; f.rel && i < o->n && !same; i++)
+        if (!strcmp(o->files[i].rel, f.rel)) same = &o->files[i];
+    if (same) {
+        free(same->rel);
+        json_decref(same->meta);
+        *same = f;
+        pthread_mutex_unlock(&o->lock);
+        return MF_OK;
+    }
     staged_t *fs = realloc(o->files, (o->n + 1) * sizeof *fs);
     mf_err_t err = fs && f.rel ? MF_OK : MF_ERR_NOMEM;
     if (fs) o->files = fs;
@@ -313,7 +324,10 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
         err = s_write_failed(o, relpath, errno, NULL);
     got->hex[0] = 0;
     if (err == MF_OK && link(src, path) == 0) {
-        if (sha) *got = *sha;
+        if (sha)
+            *got = *sha;
+        else if (o->hash_now && mf_hash_file(path, got) != 0)
+            got->hex[0] = 0; /* then at commit */
     } else if (err == MF_OK) {
         err = s_copy(o, relpath, src, path, got);
     }
@@ -347,6 +361,11 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
                              const mf_hash_t *blob, const char *format)
 {
     return s_write_raw(o, relpath, s, blob, format, NULL);
+}
+
+void mf_outdir_hash_now(mf_outdir_t *o, int on)
+{
+    o->hash_now = on;
 }
 
 mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry)

@@ -16,6 +16,7 @@ typedef struct mf_outdir mf_outdir_t;
 /* Creates OUTDIR if needed and a staging folder in it. NULL on failure
  * (logged, naming the folder). */
 mf_outdir_t *mf_outdir_open(const char *outdir);
+/* Writing a file at a relpath already staged replaces it. */
 /* Writes a signal blob at relpath ("stems/Drums.wav") as format "wav",
  * "aiff" or "flac" with bits 16 or 24 (TPDF-dithered, deterministic) or 32
  * (float), over the timeline [0, frames): zeros where the signal is silent.
@@ -37,6 +38,9 @@ mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_stor
  * copied where links fail; entry is its manifest entry from the previous
  * render (size, sha256, format and the rest are taken from it). */
 mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry);
+/* With on, a file linked into the staging folder is hashed for the
+ * manifest at once (while a job still runs) instead of at commit. */
+void mf_outdir_hash_now(mf_outdir_t *o, int on);
 /* Writes manifest.json, moves every staged file into place and removes the
  * staging folder. On any failure nothing further is renamed. */
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name);

@@ -487,6 +487,11 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
     if (!outs || !ptrs) {
         r.error = "out of memory";
     } else if (early) {
+        /* The mix's length once the master is done: the client can then
+         * write the mix and stems while the rest runs. */
+        const mf_hash_t *m = mf_sched_port(j->sched, p->mix);
+        if (m && mf_pcm_info(c->store, m, &info) == MF_OK)
+            r.frames = (uint64_t)(info.start + info.frames);
         s_ready_outputs(j, &r, outs, ptrs);
     } else if (!mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
         r.error = "the job's outputs are gone from the store";

@@ -18,7 +18,8 @@
  *                                   worker yet it lists nothing and is no
  *                                   error, while a plain fetch says the job is
  *                                   not done; once done it lists exactly what
- *                                   the plain fetch lists
+ *                                   the plain fetch lists, and the mix's
+ *                                   length
  *   unreachable_coordinator         status against a closed port exits 3
  *                                   within the client's call timeout */
 #include <errno.h>
@@ -304,6 +305,10 @@ static void early_fetch(void **state)
     print_message("    done: %zu outputs either way\n", e->n_outputs);
     assert_true(p->n_outputs >= 3); /* mix.wav, qc.json, listen/... */
     assert_int_equal(e->n_outputs, p->n_outputs);
+    /* The mix's length too, so that a client can write the mix and the
+     * stems before the end. */
+    assert_true(p->frames > 0);
+    assert_int_equal(e->frames, p->frames);
     for (size_t i = 0; i < p->n_outputs; i++) {
         assert_string_equal(e->outputs[i]->path, p->outputs[i]->path);
         assert_string_equal(e->outputs[i]->hash, p->outputs[i]->hash);

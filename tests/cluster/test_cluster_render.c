@@ -2,7 +2,9 @@
  *
  *   distributed_equals_embedded  one session, rendered embedded with 1 and 2
  *                                workers and on a coordinator with 2 worker
- *                                processes over TCP: every output file equal
+ *                                processes over TCP: every output file equal;
+ *                                the client writes mix.wav while the job's
+ *                                last tasks run
  *   two_clients_at_once          two `render --coordinator` side by side on
  *                                different sessions: both right */
 #include <setjmp.h>
@@ -88,8 +90,20 @@ static void distributed_equals_embedded(void **state)
     cl_wait_joined(&c, "w1", 15 * CL_SLOW);
     cl_wait_joined(&c, "w2", 15 * CL_SLOW);
     double t2 = cl_now();
-    cl_render(s_song, dist, 0, &c);
+    /* render --coordinator, telling what it writes while the job runs. */
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog, "render", s_song, "-o", dist, "--coordinator", c.ep, NULL};
+    setenv("MIXFARM_LOG", "debug", 1);
+    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
+    unsetenv("MIXFARM_LOG");
     double t3 = cl_now();
+    int early = 0;
+    for (const char *p = r.err; (p = strstr(p, " written while the job runs")); p++) early++;
+    const int mix_early = strstr(r.err, "mix.wav written while the job runs") != NULL;
+    const int rc = r.rc;
+    cl_run_free(&r);
+    assert_int_equal(rc, 0);
 
     int n = cl_assert_same_outdir(e1, e2);
     assert_int_equal(cl_assert_same_outdir(e1, dist), n);
@@ -98,8 +112,11 @@ static void distributed_equals_embedded(void **state)
     if (s1 < 1 || s2 < 1)
         fail_msg("tasks started: w1 %d, w2 %d; both should have run some", s1, s2);
     print_message("    %d files identical; embedded 1+2 workers %.1f s, distributed %.1f s "
-                  "(w1 ran %d tasks, w2 %d)\n",
-                  n, t1 - t0, t3 - t2, s1, s2);
+                  "(w1 ran %d tasks, w2 %d); %d files written while the job ran\n",
+                  n, t1 - t0, t3 - t2, s1, s2, early);
+    /* The mix is final once the master is done, before the listening
+     * copies and the qc: the client writes it then (client_early.c). */
+    if (!mix_early) fail_msg("render --coordinator did not write mix.wav while the job ran");
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
 }

@@ -1,0 +1,123 @@
+/* Outputs written into OUTDIR's staging folder while the job still runs
+ * (render --coordinator): the mix and the stems are final once the master
+ * is done, a listening copy once its task is; writing and hashing them
+ * then, rather than after the job's last task, takes that work off the end
+ * of every render. The fetch at the end writes only what is not staged
+ * here exactly as it would write it. */
+#include "client_internal.h"
+#include "client_ref.h"
+#include "mf_log.h"
+#include "mf_outdir.h"
+#include "mf_prev.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *path;
+    mf_hash_t hash;
+    char format[8];
+    uint32_t bits;
+    int64_t frames;
+} staged_t;
+
+struct mf_early {
+    char *outdir;
+    mf_outdir_t *o;           /* opened with the first file */
+    Mixfarm__Envelope *ready; /* the last partial FetchReply */
+    staged_t *v;
+    size_t n;
+};
+
+mf_early_t *mf_early_new(const char *outdir)
+{
+    mf_early_t *e = calloc(1, sizeof *e);
+    if (e && !(e->outdir = strdup(outdir))) free(e), e = NULL;
+    return e;
+}
+
+void mf_early_free(mf_early_t **pe)
+{
+    mf_early_t *e = pe ? *pe : NULL;
+    if (!e) return;
+    mf_outdir_free(&e->o); /* removes what it staged */
+    if (e->ready) mixfarm__envelope__free_unpacked(e->ready, NULL);
+    for (size_t i = 0; i < e->n; i++) free(e->v[i].path);
+    free(e->v);
+    free(e->outdir);
+    free(e);
+    *pe = NULL;
+}
+
+const char *mf_early_outdir(const mf_early_t *e)
+{
+    return e->outdir;
+}
+
+void mf_early_offer(mf_early_t *e, Mixfarm__Envelope *ready)
+{
+    if (e->ready) mixfarm__envelope__free_unpacked(e->ready, NULL);
+    e->ready = ready;
+}
+
+static const staged_t *s_find(const mf_early_t *e, const char *path)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (!strcmp(e->v[i].path, path)) return &e->v[i];
+    return NULL;
+}
+
+int mf_early_staged(const mf_early_t *e, const Mixfarm__OutputRef *o, int64_t frames)
+{
+    const staged_t *s = e ? s_find(e, o->path) : NULL;
+    return s && !strcmp(s->hash.hex, o->hash) && !strcmp(s->format, o->format) &&
+           s->bits == o->bits && s->frames == frames;
+}
+
+static int s_arrived(const mf_store_t *s, const char *hex)
+{
+    mf_hash_t h;
+    if (!mf_hash_valid(hex)) return 1; /* no such blob to wait for */
+    memcpy(h.hex, hex, MF_HASH_HEX);
+    return mf_store_has(s, &h);
+}
+
+int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
+{
+    const Mixfarm__FetchReply *r = e->ready ? e->ready->fetch_reply : NULL;
+    for (size_t i = 0; r && i < r->n_outputs; i++) {
+        const Mixfarm__OutputRef *o = r->outputs[i];
+        const int64_t frames = mf_client__written_frames(r, o);
+        /* qc.json's verdict is read at the end; a file OUTDIR may keep is
+         * checked then; an aligned one waits for the mix's length. */
+        if (!strcmp(o->path, "qc.json") || s_find(e, o->path) || (o->aligned && r->frames == 0) ||
+            mf_client__had(prev, o, MF_PREV_ANY_FRAMES) || !s_arrived(s, o->hash) ||
+            !s_arrived(s, o->info))
+            continue;
+        staged_t *v = realloc(e->v, (e->n + 1) * sizeof *v);
+        if (!v) return 0;
+        e->v = v;
+        if (!e->o && !(e->o = mf_outdir_open(e->outdir))) return 0;
+        mf_outdir_hash_now(e->o, 1); /* while the job runs, not after */
+        staged_t *st = &e->v[e->n];
+        *st = (staged_t){.path = strdup(o->path), .bits = o->bits, .frames = frames};
+        memcpy(st->hash.hex, o->hash, MF_HASH_HEX);
+        snprintf(st->format, sizeof st->format, "%s", o->format);
+        if (!st->path) return 0;
+        e->n++;
+        /* A failure is not fatal here: the fetch writes the file again. */
+        if (mf_client__write_output(e->o, s, r, o, NULL) != MF_OK)
+            st->hash.hex[0] = 0;
+        else
+            mf_debug("%s: %s written while the job runs", e->outdir, o->path);
+        return 1;
+    }
+    return 0;
+}
+
+mf_outdir_t *mf_early_take_outdir(mf_early_t *e)
+{
+    mf_outdir_t *o = e->o;
+    e->o = NULL;
+    return o;
+}
