@@ -160,9 +160,9 @@ static void check_plan_shape(const mf_plan_t *p)
             assert_int_equal(c.n_outputs, t->n_out);
             const int direct = !strcmp(t->kind, "strip") && t->in[0].task < 0;
             assert_int_equal(c.has_decode, direct);
-            /* No channel sums more than MF_SUM_FANIN signals itself; a
+            /* No channel sums more than MF_SUM_FANIN (8) signals itself; a
              * partial sum is a unity channel. */
-            if (strcmp(t->kind, "strip")) assert_true(c.sum <= 4);
+            if (strcmp(t->kind, "strip")) assert_true(c.sum <= 8);
             if (!strcmp(t->kind, "sum"))
                 assert_true(c.n_inserts == 0 && c.gain_db == 0 && c.pan == 0 && c.n_outputs == 1 &&
                             c.outputs[0].level_db == 0 && !c.outputs[0].pre_fader);
@@ -261,7 +261,7 @@ static void test_partial_sums(void **state)
     (void)state;
     char json[8192];
     size_t n = (size_t)snprintf(json, sizeof json, "{\"mixfarm\": 1, \"tracks\": [");
-    for (int i = 0; i < 18; i++)
+    for (int i = 0; i < 66; i++)
         n += (size_t)snprintf(json + n, sizeof json - n,
                               "%s{\"name\": \"T%d\", \"file\": \"a.wav\", \"output\": \"Bus\"}",
                               i ? ", " : "", i + 1);
@@ -269,17 +269,18 @@ static void test_partial_sums(void **state)
     mf_session_t *s = load("sums.json", json);
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
-    expect_input(p, "sum Bus 1-4", 0, "strip T1", 0);
-    expect_input(p, "sum Bus 1-4", 3, "strip T4", 0);
-    expect_input(p, "sum Bus 13-16", 0, "strip T13", 0);
-    expect_input(p, "sum Bus 17-18", 1, "strip T18", 0);
-    expect_input(p, "sum Bus 1-16", 0, "sum Bus 1-4", 0);
-    expect_input(p, "sum Bus 1-16", 3, "sum Bus 13-16", 0);
+    /* Sums of 8 consecutive inputs, then of 8 of those sums. */
+    expect_input(p, "sum Bus 1-8", 0, "strip T1", 0);
+    expect_input(p, "sum Bus 1-8", 7, "strip T8", 0);
+    expect_input(p, "sum Bus 57-64", 0, "strip T57", 0);
+    expect_input(p, "sum Bus 65-66", 1, "strip T66", 0);
+    expect_input(p, "sum Bus 1-64", 0, "sum Bus 1-8", 0);
+    expect_input(p, "sum Bus 1-64", 7, "sum Bus 57-64", 0);
     const mf_plan_task_t *bus = &p->tasks[must_find(p, "bus Bus")];
     assert_int_equal(bus->n_in, 2);
-    expect_input(p, "bus Bus", 0, "sum Bus 1-16", 0);
-    expect_input(p, "bus Bus", 1, "sum Bus 17-18", 0);
-    /* Four channels or fewer sum themselves (the master: one bus). */
+    expect_input(p, "bus Bus", 0, "sum Bus 1-64", 0);
+    expect_input(p, "bus Bus", 1, "sum Bus 65-66", 0);
+    /* Eight channels or fewer sum themselves (the master: one bus). */
     assert_int_equal(find(p, "sum master 1-1"), -1);
     expect_input(p, "master master", 0, "bus Bus", 0);
     mf_plan_free(&p);
