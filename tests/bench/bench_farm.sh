@@ -81,6 +81,9 @@ ticks() { # the CPU ticks the farm's processes have used so far
 }
 hz=$(getconf CLK_TCK)
 timed() { # command...: runs it; sets wall and cpu (its own CPU plus the farm's)
+  # The previous render's files are written out first: their writeback
+  # would otherwise land in this one's time.
+  sync
   local f0 t0 t1; f0=$(ticks); t0=$(now)
   /usr/bin/time -f "%U %S" -o "$work/cpu.txt" "$@"; t1=$(now)
   wall=$(echo "$t1 - $t0" | bc -l)
