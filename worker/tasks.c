@@ -1,7 +1,8 @@
 /* A task's way through the worker: FETCH (inputs arriving through mf_xfer,
- * pinned in the cache) -> READY (waiting for a slot) -> RUNNING -> UPLOAD
- * (outputs leaving) -> reported and forgotten. A failure anywhere becomes
- * the TaskResult's error. */
+ * pinned in the cache) -> READY (waiting for a slot) -> RUNNING (its
+ * outputs already going up as they are written: mf_tasks_live) -> UPLOAD
+ * (the rest of its outputs leaving) -> reported and forgotten. A failure
+ * anywhere becomes the TaskResult's error. */
 #include "mf_log.h"
 #include "mf_writes.h"
 #include "worker_int.h"
