@@ -97,8 +97,10 @@ int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
         staged_t *v = realloc(e->v, (e->n + 1) * sizeof *v);
         if (!v) return 0;
         e->v = v;
-        if (!e->o && !(e->o = mf_outdir_open(e->outdir))) return 0;
-        mf_outdir_hash_now(e->o, 1); /* while the job runs, not after */
+        if (!e->o) {
+            if (!(e->o = mf_outdir_open(e->outdir))) return 0;
+            mf_outdir_hash_now(e->o, 1); /* while the job runs, not after */
+        }
         staged_t *st = &e->v[e->n];
         *st = (staged_t){.path = strdup(o->path), .bits = o->bits, .frames = frames};
         memcpy(st->hash.hex, o->hash, MF_HASH_HEX);

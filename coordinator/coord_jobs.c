@@ -481,24 +481,20 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
     mf_fetch_render_t render = {0};
     Mixfarm__OutputRef *outs = calloc(p->n_outputs + 1, sizeof *outs);
     Mixfarm__OutputRef **ptrs = calloc(p->n_outputs + 1, sizeof *ptrs);
+    /* The mix's length, once the master is done: while the job runs too,
+     * so that a client can write the mix and the stems before the end. */
     mf_pcm_info_t info = {0};
-    const mf_hash_t *mix = early ? NULL : mf_sched_port(j->sched, p->mix);
+    const mf_hash_t *mix = mf_sched_port(j->sched, p->mix);
+    const int mixed = mix && mf_pcm_info(c->store, mix, &info) == MF_OK;
     r.session_name = j->session ? j->session->name : j->album->name;
     if (!outs || !ptrs) {
         r.error = "out of memory";
-    } else if (early) {
-        /* The mix's length once the master is done: the client can then
-         * write the mix and stems while the rest runs. */
-        const mf_hash_t *m = mf_sched_port(j->sched, p->mix);
-        if (m && mf_pcm_info(c->store, m, &info) == MF_OK)
-            r.frames = (uint64_t)(info.start + info.frames);
-        s_ready_outputs(j, &r, outs, ptrs);
-    } else if (!mix || mf_pcm_info(c->store, mix, &info) != MF_OK) {
+    } else if (!early && !mixed) {
         r.error = "the job's outputs are gone from the store";
     } else {
-        r.frames = (uint64_t)(info.start + info.frames);
+        if (mixed) r.frames = (uint64_t)(info.start + info.frames);
         s_ready_outputs(j, &r, outs, ptrs);
-        mf_coord_fetch_render(c, j, &r, &render); /* render.json (coord_render.c) */
+        if (!early) mf_coord_fetch_render(c, j, &r, &render); /* render.json (coord_render.c) */
     }
     s_fetch_reply(c, peer, &r);
     mf_coord_fetch_render_free(&render);

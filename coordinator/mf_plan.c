@@ -19,6 +19,7 @@ typedef struct {
     int *mark; /* DFS: 0 new, 1 on the stack, 2 done */
     mf_plan_t *plan;
     int *aux_task; /* the decode task of each auxiliary file, -1 until emitted */
+    int *keyed;    /* a channel some compressor's side chain reads */
     int *unpanned; /* a track planned unpanned (mf_plan.h) */
 } planner_t;
 
@@ -247,19 +248,12 @@ static void s_chan_spec_release(mf_chan_spec_t *spec)
 static int s_can_unpan(const planner_t *p, size_t node)
 {
     const mf_session_t *s = p->s;
-    if (node >= s->n_tracks) return 0;
+    if (node >= s->n_tracks || p->keyed[node]) return 0;
     const mf_channel_t *c = s_chan(p, node);
     for (size_t a = 0; a < c->n_autos; a++)
         if (c->autos[a].kind != MF_AUTO_INSERT_PARAM) return 0;
     for (size_t i = 0; i < s->n_stems; i++)
         if (s_node(p, s->stems[i]) == node) return 0;
-    for (size_t n = 0; n < p->n_nodes; n++) {
-        const mf_channel_t *o = s_chan(p, n);
-        for (size_t i = 0; i < o->n_inserts; i++)
-            if (o->inserts[i].sidechain.kind != MF_REF_NONE &&
-                s_node(p, o->inserts[i].sidechain) == node)
-                return 0;
-    }
     return 1;
 }
 
@@ -363,8 +357,10 @@ static void s_mark_needed(planner_t *p)
     for (size_t n = 0; n < p->n_nodes; n++) {
         const mf_channel_t *c = s_chan(p, n);
         for (size_t i = 0; i < c->n_inserts; i++)
-            if (c->inserts[i].sidechain.kind != MF_REF_NONE)
-                p->needed[s_node(p, c->inserts[i].sidechain)] = 1;
+            if (c->inserts[i].sidechain.kind != MF_REF_NONE) {
+                const size_t key = s_node(p, c->inserts[i].sidechain);
+                p->needed[key] = p->keyed[key] = 1;
+            }
     }
 }
 
@@ -400,9 +396,12 @@ mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sourc
     p.mark = calloc(p.n_nodes, sizeof *p.mark);
     p.plan = calloc(1, sizeof *p.plan);
     p.aux_task = malloc((s->n_aux + 1) * sizeof *p.aux_task);
+    p.keyed = calloc(p.n_nodes, sizeof *p.keyed);
     p.unpanned = calloc(p.n_nodes, sizeof *p.unpanned);
-    int rc =
-        p.needed && p.node_task && p.order && p.mark && p.plan && p.aux_task && p.unpanned ? 0 : -1;
+    int rc = p.needed && p.node_task && p.order && p.mark && p.plan && p.aux_task && p.keyed &&
+                     p.unpanned
+                 ? 0
+                 : -1;
     for (size_t a = 0; rc == 0 && a < s->n_aux; a++) p.aux_task[a] = -1;
     if (rc == 0) {
         for (size_t n = 0; n < p.n_nodes; n++) p.node_task[n] = -1;
@@ -432,6 +431,7 @@ mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sourc
     free(p.order);
     free(p.mark);
     free(p.aux_task);
+    free(p.keyed);
     free(p.unpanned);
     if (rc != 0) mf_plan_free(&p.plan);
     return p.plan;

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#define DONE_PUTS 16 /* puts remembered as done (mf_xfer.done) */
+
 typedef struct waiter {
     mf_xfer_fn cb;
     void *ctx;
@@ -60,7 +62,7 @@ struct mf_xfer {
     mf_err_t wait_err;
     /* Puts that ended well lately: asking for one again ends at once (a
      * live upload may end before its task's result asks for it). */
-    mf_hash_t done[16];
+    mf_hash_t done[DONE_PUTS];
     size_t n_done;
 };
 
@@ -120,7 +122,7 @@ static void s_finish(mf_xfer_t *x, op_t *op, mf_err_t err)
     x->n_ops--;
     *(op->put ? &x->put_inflight : &x->get_inflight) -= op->inflight;
     if (err != MF_OK && x->wait_err == MF_OK) x->wait_err = err;
-    if (err == MF_OK && op->put) x->done[x->n_done++ % 16] = op->hash;
+    if (err == MF_OK && op->put) x->done[x->n_done++ % DONE_PUTS] = op->hash;
     if (err != MF_OK)
         mf_debug("blob %.12s: %s failed: %s", op->hash.hex, op->put ? "upload" : "fetch",
                  mf_strerror(err));
@@ -314,27 +316,44 @@ void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
 
 static int s_done_lately(const mf_xfer_t *x, const mf_hash_t *hash)
 {
-    for (size_t i = 0; i < (x->n_done < 16 ? x->n_done : 16); i++)
+    const size_t n = x->n_done < DONE_PUTS ? x->n_done : DONE_PUTS;
+    for (size_t i = 0; i < n; i++)
         if (!strcmp(x->done[i].hex, hash->hex)) return 1;
     return 0;
+}
+
+/* What every put starts with: a put of hash that ended lately ends at once
+ * (a live upload got there before its task's result asked); one under way
+ * takes cb as one more waiter. Returns the new transfer, queued, for the
+ * caller to open its source; NULL when there is nothing more to do (cb
+ * then has been or will be called). */
+static op_t *s_put_op(mf_xfer_t *x, const mf_hash_t *hash, const mf_hash_t *key, uint32_t output,
+                      mf_xfer_fn cb, void *ctx)
+{
+    if (s_done_lately(x, hash)) {
+        cb(ctx, hash, MF_OK);
+        return NULL;
+    }
+    int fresh;
+    op_t *op = s_join(x, hash, 1, cb, ctx, &fresh);
+    if (!op) cb(ctx, hash, MF_ERR_NOMEM);
+    if (!op || !fresh) return NULL;
+    if (key) {
+        op->key = *key;
+        op->task_key = op->key.hex;
+        op->output = output;
+    }
+    s_enqueue(x, op);
+    return op;
 }
 
 void mf_xfer_put_live(mf_xfer_t *x, mf_writes_t *writes, const mf_hash_t *hash,
                       const mf_hash_t *key, uint32_t output, mf_xfer_fn cb, void *ctx)
 {
-    int fresh;
-    op_t *op = s_done_lately(x, hash) ? NULL : s_join(x, hash, 1, cb, ctx, &fresh);
-    if (!op) {
-        cb(ctx, hash, s_done_lately(x, hash) ? MF_OK : MF_ERR_NOMEM);
-        return;
-    }
-    if (!fresh) return;
-    op->key = *key;
-    op->task_key = op->key.hex;
-    op->output = output;
+    op_t *op = s_put_op(x, hash, key, output, cb, ctx);
+    if (!op) return;
     op->live = 1;
     op->writes = writes;
-    s_enqueue(x, op);
     int64_t written;
     const mf_write_state_t st = mf_writes_state(writes, hash, &written, &op->fd);
     if (op->fd < 0 || (st != MF_WRITE_OPEN && st != MF_WRITE_DONE)) {
@@ -361,23 +380,8 @@ void mf_xfer_poke(mf_xfer_t *x)
 void mf_xfer_put_output(mf_xfer_t *x, const mf_hash_t *hash, const mf_hash_t *key, uint32_t output,
                         mf_xfer_fn cb, void *ctx)
 {
-    if (s_done_lately(x, hash)) { /* a live upload got there first */
-        cb(ctx, hash, MF_OK);
-        return;
-    }
-    int fresh;
-    op_t *op = s_join(x, hash, 1, cb, ctx, &fresh);
-    if (!op) {
-        cb(ctx, hash, MF_ERR_NOMEM);
-        return;
-    }
-    if (!fresh) return;
-    if (key) {
-        op->key = *key;
-        op->task_key = op->key.hex;
-        op->output = output;
-    }
-    s_enqueue(x, op);
+    op_t *op = s_put_op(x, hash, key, output, cb, ctx);
+    if (!op) return;
     char *path = mf_store_path(x->store, hash);
     op->f = path ? fopen(path, "rb") : NULL;
     free(path);
