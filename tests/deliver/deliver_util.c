@@ -1,4 +1,5 @@
 #include "deliver_util.h"
+#include "test_audio.h"
 
 #include <ctype.h>
 #include <ebur128.h>
@@ -64,10 +65,6 @@ void du_write_music_at(const char *name, int rate, int channels, double seconds,
 {
     char path[1024];
     const int frames = (int)(seconds * rate);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_24};
-    SNDFILE *f = sf_open(du_path(path, sizeof path, name), SFM_WRITE, &info);
-    assert_non_null(f);
     float *x = malloc(sizeof(float) * (size_t)frames * (size_t)channels);
     assert_non_null(x);
     unsigned st = seed;
@@ -88,8 +85,8 @@ void du_write_music_at(const char *name, int rate, int channels, double seconds,
             x[(size_t)i * (size_t)channels + (size_t)c] =
                 (float)(amp * (hit + bed * (c ? 0.9 : 1.0)));
     }
-    assert_int_equal(sf_writef_float(f, x, frames), frames);
-    sf_close(f);
+    test_audio_write(du_path(path, sizeof path, name), channels, rate,
+                     SF_FORMAT_WAV | SF_FORMAT_PCM_24, x, frames);
     free(x);
 }
 

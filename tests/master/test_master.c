@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_audio.h"
+
 extern char **environ;
 
 static char s_dir[512];
@@ -33,10 +35,6 @@ static void write_music(const char *name, int channels, double amp, unsigned see
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", s_dir, name);
     const int rate = 48000, frames = 20 * rate;
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_24};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
     float *x = malloc(sizeof(float) * (size_t)frames * (size_t)channels);
     assert_non_null(x);
     unsigned st = seed;
@@ -50,8 +48,7 @@ static void write_music(const char *name, int channels, double amp, unsigned see
             x[(size_t)i * (size_t)channels + (size_t)c] =
                 (float)(amp * (hit + bed * (c ? 0.9 : 1.0)));
     }
-    assert_int_equal(sf_writef_float(f, x, frames), frames);
-    sf_close(f);
+    test_audio_write(path, channels, rate, SF_FORMAT_WAV | SF_FORMAT_PCM_24, x, frames);
     free(x);
 }
 

@@ -25,6 +25,7 @@
 #include "mf_plan.h"
 #include "mf_sched.h"
 #include "mf_session.h"
+#include "test_audio.h"
 
 static char s_dir[512];
 
@@ -34,18 +35,13 @@ static void write_tone(const char *name, int channels, int rate, int frames, dou
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", s_dir, name);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
     float *buf = calloc((size_t)frames * (size_t)channels, sizeof *buf);
     assert_non_null(buf);
     for (int i = 0; i < frames; i++)
         for (int c = 0; c < channels; c++)
             buf[i * channels + c] = (float)(0.1 * sin(2.0 * M_PI * freq * i / rate));
-    assert_int_equal(sf_writef_float(f, buf, frames), frames);
+    test_audio_write(path, channels, rate, SF_FORMAT_WAV | SF_FORMAT_FLOAT, buf, frames);
     free(buf);
-    sf_close(f);
 }
 
 static int group_setup(void **state)

@@ -25,6 +25,7 @@
 #include "mf_plan.h"
 #include "mf_sched.h"
 #include "mf_session.h"
+#include "test_audio.h"
 
 #define RATE 48000
 #define NX 24000 /* the dry source: 0.5 s */
@@ -44,12 +45,7 @@ static void write_float_wav(const char *name, int channels, const float *x, int 
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", s_dir, name);
-    SF_INFO info = {
-        .samplerate = RATE, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
-    assert_int_equal(sf_writef_float(f, x, frames), frames);
-    sf_close(f);
+    test_audio_write(path, channels, RATE, SF_FORMAT_WAV | SF_FORMAT_FLOAT, x, frames);
 }
 
 static int group_setup(void **state)

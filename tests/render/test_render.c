@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_audio.h"
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <sndfile.h>
@@ -71,17 +72,12 @@ static void write_wav(const char *dir, const char *name, int channels, int rate,
 {
     char path[1024];
     path_join(path, sizeof path, dir, name);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    if (!f) fail_msg("%s: %s", path, sf_strerror(NULL));
     float *buf = malloc((size_t)frames * (size_t)channels * sizeof *buf);
     assert_non_null(buf);
     for (long i = 0; i < frames; i++)
         for (int c = 0; c < channels; c++) buf[i * channels + c] = (float)gen(i, c, rate);
-    assert_int_equal(sf_writef_float(f, buf, frames), frames);
+    test_audio_write(path, channels, rate, SF_FORMAT_WAV | SF_FORMAT_FLOAT, buf, frames);
     free(buf);
-    assert_int_equal(sf_close(f), 0);
 }
 
 static double gen_tone(long i, int c, int rate)

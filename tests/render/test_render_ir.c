@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mf_fs.h"
+#include "test_audio.h"
 
 extern char **environ;
 
@@ -44,12 +45,7 @@ static void write_wav(const char *name, int channels, int rate, const float *x, 
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", s_dir, name);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
-    assert_int_equal(sf_writef_float(f, x, frames), frames);
-    sf_close(f);
+    test_audio_write(path, channels, rate, SF_FORMAT_WAV | SF_FORMAT_FLOAT, x, frames);
 }
 
 static float *read_wav(const char *rel, SF_INFO *info)

@@ -10,6 +10,7 @@
 #include <sndfile.h>
 
 #include "mf_fs.h"
+#include "test_audio.h"
 
 static char s_dir[256];
 
@@ -34,17 +35,12 @@ void sfx_write_wav(const char *rel, int channels, int rate, int frames, float am
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", s_dir, rel);
-    SF_INFO info = {
-        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
     float *buf = calloc((size_t)frames * (size_t)channels, sizeof *buf);
     assert_non_null(buf);
     for (int i = 0; amp != 0.0f && i < frames * channels; i++)
         buf[i] = amp * sinf((float)i * 0.01f);
-    assert_int_equal(sf_writef_float(f, buf, frames), frames);
+    test_audio_write(path, channels, rate, SF_FORMAT_WAV | SF_FORMAT_PCM_16, buf, frames);
     free(buf);
-    sf_close(f);
 }
 
 void sfx_write_file(const char *rel, const void *data, size_t n)
