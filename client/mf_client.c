@@ -177,21 +177,17 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
         if (n <= 0) return MF_ERR_UNREACHABLE;
         if (!(it[0].revents & ZMQ_POLLIN)) continue;
         Mixfarm__Envelope *env;
-        mf_err_t err = mf_msg_recv(c->sock, 0, ZMQ_DONTWAIT, NULL, &env);
+        mf_chunk_t chunk; /* a blob chunk's, which no call waits for */
+        mf_err_t err = mf_msg_recv(c->sock, 0, ZMQ_DONTWAIT, NULL, &env, &chunk);
         if (err != MF_OK) continue; /* malformed: dropped */
-        if (env->body_case == want) {
+        if (env->body_case == want && !chunk.held) {
             *reply = env;
             return MF_OK;
         }
-        if (c->xfer && mf_xfer_handle(c->xfer, env)) { /* a prefetch's chunk */
-            mixfarm__envelope__free_unpacked(env, NULL);
-            continue;
-        }
-        if (env->body_case == MIXFARM__ENVELOPE__BODY_REFUSE) {
-            mf_error("%s: refused: %s", c->endpoint, env->refuse->reason);
-            mixfarm__envelope__free_unpacked(env, NULL);
-            return MF_ERR_PROTOCOL;
-        }
-        mixfarm__envelope__free_unpacked(env, NULL); /* a stale reply: dropped */
+        const int handled = c->xfer && mf_xfer_handle(c->xfer, env); /* a prefetch's chunk */
+        const int refused = env->body_case == MIXFARM__ENVELOPE__BODY_REFUSE;
+        if (refused) mf_error("%s: refused: %s", c->endpoint, env->refuse->reason);
+        mf_msg_release(env, &chunk); /* else a stale reply: dropped */
+        if (!handled && refused) return MF_ERR_PROTOCOL;
     }
 }

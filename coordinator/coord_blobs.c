@@ -9,20 +9,38 @@
 #include "mf_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define UPLOAD_TIMEOUT_S 60.0
 #define MAX_UPLOADS 4096
 #define MAX_HAVE 100000
 
-static void s_send_data(coord_t *c, const mf_peer_t *peer, Mixfarm__BlobData *d)
+/* Sends d, with its bytes (if any) in chunk. */
+static void s_send_data(coord_t *c, const mf_peer_t *peer, Mixfarm__BlobData *d, mf_chunk_t *chunk)
 {
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_DATA;
     env.blob_data = d;
-    mf_coord_send(c, peer, &env);
+    if (chunk)
+        mf_coord_send_chunk(c, peer, &env, chunk);
+    else
+        mf_coord_send(c, peer, &env);
+}
+
+/* A chunk of the blob at path read straight into the frame that carries it. */
+static const char *s_read_chunk(const char *path, uint64_t off, uint32_t n, mf_chunk_t *chunk)
+{
+    if (mf_chunk_new(chunk, n) != MF_OK) return "out of memory";
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    const int ok = fd >= 0 && pread(fd, mf_chunk_data(chunk), n, (off_t)off) == (ssize_t)n;
+    if (fd >= 0) close(fd);
+    if (ok) return NULL;
+    mf_msg_release(NULL, chunk);
+    return "read error";
 }
 
 void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobGet *m)
@@ -33,18 +51,14 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     mf_hash_t h;
     if (!mf_hash_valid(m->hash)) {
         d.error = "not a blob hash";
-        s_send_data(c, peer, &d);
+        s_send_data(c, peer, &d, NULL);
         return;
     }
     memcpy(h.hex, m->hash, MF_HASH_HEX);
-    char *path = mf_store_path(c->store, &h);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    free(path);
     int64_t size = mf_store_size(c->store, &h);
-    if (!f || size < 0) {
+    if (size < 0) {
         d.error = "no such blob";
-        if (f) fclose(f);
-        s_send_data(c, peer, &d);
+        s_send_data(c, peer, &d, NULL);
         return;
     }
     d.total_size = (uint64_t)size;
@@ -53,17 +67,17 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         want = 0;
     else if ((uint64_t)size - m->offset < want)
         want = (uint32_t)((uint64_t)size - m->offset);
-    uint8_t *buf = malloc(want ? want : 1);
-    if (!buf || fseeko(f, (off_t)m->offset, SEEK_SET) != 0 || fread(buf, 1, want, f) != want) {
-        d.error = "read error";
-        want = 0;
+    char *path = mf_store_path(c->store, &h);
+    mf_chunk_t chunk;
+    const char *why = s_read_chunk(path, m->offset, want, &chunk);
+    free(path);
+    if (why) {
+        d.error = (char *)why;
+        s_send_data(c, peer, &d, NULL);
+        return;
     }
-    fclose(f);
-    d.data.data = buf;
-    d.data.len = want;
-    d.checksum = mf_checksum(buf, want);
-    s_send_data(c, peer, &d);
-    free(buf);
+    d.checksum = mf_checksum(mf_chunk_data(&chunk), want);
+    s_send_data(c, peer, &d, &chunk);
 }
 
 static void s_ack(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t received, int done,

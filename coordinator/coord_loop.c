@@ -34,12 +34,23 @@ char *mf_coord_blob_dir(const char *state_dir)
     return p;
 }
 
-void mf_coord_send(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env)
+static void s_sent(const mf_peer_t *peer, mf_err_t err)
 {
     char name[80];
-    if (mf_msg_send(c->sock, peer, env) != MF_OK)
+    if (err != MF_OK)
         mf_debug("send to %s failed: %s", mf_peer_name(peer, name, sizeof name),
                  zmq_strerror(errno));
+}
+
+void mf_coord_send(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env)
+{
+    s_sent(peer, mf_msg_send(c->sock, peer, env));
+}
+
+void mf_coord_send_chunk(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env,
+                         mf_chunk_t *chunk)
+{
+    s_sent(peer, mf_msg_send_chunk(c->sock, peer, env, chunk));
 }
 
 static void s_refuse(coord_t *c, const mf_peer_t *peer, uint32_t version)
@@ -111,7 +122,8 @@ static void s_drain(coord_t *c)
     for (int i = 0; i < MAX_PER_TURN; i++) {
         mf_peer_t peer;
         Mixfarm__Envelope *env = NULL;
-        mf_err_t err = mf_msg_recv(c->sock, 1, ZMQ_DONTWAIT, &peer, &env);
+        mf_chunk_t chunk;
+        mf_err_t err = mf_msg_recv(c->sock, 1, ZMQ_DONTWAIT, &peer, &env, &chunk);
         if (err == MF_ERR_IO) return; /* nothing more for now */
         if (err == MF_ERR_PROTOCOL) {
             char name[80];
@@ -119,7 +131,7 @@ static void s_drain(coord_t *c)
             continue;
         }
         s_handle(c, &peer, env);
-        mixfarm__envelope__free_unpacked(env, NULL);
+        mf_msg_release(env, &chunk);
     }
 }
 

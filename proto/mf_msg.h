@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <zmq.h>
+
 #include "farm.pb-c.h"
 #include "mf_error.h"
 #include "mf_limits.h"
@@ -26,14 +28,37 @@ typedef struct {
     size_t n; /* 0 on a DEALER */
 } mf_peer_t;
 
+/* A blob chunk's bytes (BlobData.data, BlobPut.data) travel as a frame of
+ * their own after the envelope, so protobuf copies them neither way: the
+ * sender reads them straight into the frame it sends, and the receiver's
+ * envelope points into the frame it received (on inproc, the embedded
+ * farm's transport, the bytes are not copied at all). */
+typedef struct {
+    zmq_msg_t m;
+    int held; /* 1 while m is a received or prepared frame */
+} mf_chunk_t;
+
 /* Sends env (its version is set here) to peer (NULL on a DEALER). */
 mf_err_t mf_msg_send(void *sock, const mf_peer_t *peer, Mixfarm__Envelope *env);
+/* A frame of n bytes to fill (mf_chunk_data) and send with
+ * mf_msg_send_chunk; MF_ERR_NOMEM when it cannot be had. */
+mf_err_t mf_chunk_new(mf_chunk_t *c, size_t n);
+void *mf_chunk_data(mf_chunk_t *c);
+/* Sends env, whose blob body's data field must be empty, then the chunk's
+ * frame as that data; the chunk is spent either way. */
+mf_err_t mf_msg_send_chunk(void *sock, const mf_peer_t *peer, Mixfarm__Envelope *env,
+                           mf_chunk_t *chunk);
 /* Receives one message (flags as for zmq_msg_recv, e.g. ZMQ_DONTWAIT).
  * With router != 0 the peer id frame is expected and stored in *peer.
- * Returns MF_OK and a new envelope (mixfarm__envelope__free_unpacked),
- * MF_ERR_PROTOCOL for a malformed message (consumed, *out NULL), or
- * MF_ERR_IO when nothing could be received (errno says why). */
-mf_err_t mf_msg_recv(void *sock, int router, int flags, mf_peer_t *peer, Mixfarm__Envelope **out);
+ * Returns MF_OK and a new envelope, MF_ERR_PROTOCOL for a malformed message
+ * (consumed, *out NULL), or MF_ERR_IO when nothing could be received (errno
+ * says why). A blob body may have its data in a second frame: then its data
+ * field points into *chunk (NULL: such a message is malformed), which
+ * mf_msg_release frees with the envelope. */
+mf_err_t mf_msg_recv(void *sock, int router, int flags, mf_peer_t *peer, Mixfarm__Envelope **out,
+                     mf_chunk_t *chunk);
+/* Frees a received envelope (NULL is fine) and its chunk (may be NULL). */
+void mf_msg_release(Mixfarm__Envelope *env, mf_chunk_t *chunk);
 /* A printable short form of a peer id, for logs. */
 const char *mf_peer_name(const mf_peer_t *peer, char *buf, size_t size);
 

@@ -10,7 +10,7 @@
 #include "mf_error.h"
 #include "mf_hash.h"
 
-#define MF_PROTOCOL_VERSION 2 /* 2: derived output names, chunk checksums */
+#define MF_PROTOCOL_VERSION 3 /* 2: derived output names, chunk checksums; 3: chunks in frames */
 /* Bumped whenever a change to the DSP changes output bits: part of every
  * action-cache key, so an upgraded farm never serves stale results. */
 #define MF_ENGINE_VERSION "mixfarm-engine-6"

@@ -58,7 +58,6 @@ struct mf_xfer {
     op_t *head, *tail;
     size_t n_ops;
     int get_inflight, put_inflight;
-    uint8_t *buf; /* one chunk, reused by every put */
     mf_err_t wait_err;
     /* Puts that ended well lately: asking for one again ends at once (a
      * live upload may end before its task's result asks for it). */
@@ -98,7 +97,6 @@ void mf_xfer_free(mf_xfer_t **px)
         x->head = op->next;
         s_op_free(op);
     }
-    free(x->buf);
     free(x);
     *px = NULL;
 }
@@ -176,24 +174,25 @@ static mf_err_t s_send_put(mf_xfer_t *x, op_t *op, int *sent)
     int final;
     mf_err_t err = s_put_avail(op, &avail, &final);
     if (err != MF_OK || (!final && avail - op->next_off < MF_BLOB_CHUNK)) return err;
-    if (!x->buf && !(x->buf = malloc(MF_BLOB_CHUNK))) return MF_ERR_NOMEM;
     uint64_t left = avail - op->next_off;
     size_t n = left < MF_BLOB_CHUNK ? (size_t)left : MF_BLOB_CHUNK;
+    mf_chunk_t chunk;
+    if (mf_chunk_new(&chunk, n) != MF_OK) return MF_ERR_NOMEM;
+    uint8_t *data = mf_chunk_data(&chunk);
     errno = 0;
-    const int ok = !n || (op->live ? pread(op->fd, x->buf, n, (off_t)op->next_off) == (ssize_t)n
-                                   : fread(x->buf, 1, n, op->f) == n);
+    const int ok = !n || (op->live ? pread(op->fd, data, n, (off_t)op->next_off) == (ssize_t)n
+                                   : fread(data, 1, n, op->f) == n);
     if (!ok) {
         mf_error("blob %.12s: reading for upload: %s", op->hash.hex,
                  errno ? strerror(errno) : "the file shrank");
+        mf_msg_release(NULL, &chunk);
         return MF_ERR_IO;
     }
     Mixfarm__BlobPut p = MIXFARM__BLOB_PUT__INIT;
     p.hash = op->hash.hex;
     p.offset = op->next_off;
-    p.data.data = x->buf;
-    p.data.len = n;
     p.last = final && op->next_off + n == op->total;
-    p.checksum = mf_checksum(x->buf, n);
+    p.checksum = mf_checksum(data, n);
     if (op->task_key && op->next_off == 0) {
         p.task_key = (char *)op->task_key;
         p.output = op->output;
@@ -201,7 +200,7 @@ static mf_err_t s_send_put(mf_xfer_t *x, op_t *op, int *sent)
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
     env.blob_put = &p;
-    if (mf_msg_send(x->sock, NULL, &env) != MF_OK) return MF_ERR_UNREACHABLE;
+    if (mf_msg_send_chunk(x->sock, NULL, &env, &chunk) != MF_OK) return MF_ERR_UNREACHABLE;
     op->next_off += n;
     op->sent_last = p.last;
     op->inflight++;
@@ -525,13 +524,14 @@ static void s_drain(mf_xfer_t *x)
 {
     for (;;) {
         Mixfarm__Envelope *env = NULL;
-        mf_err_t err = mf_msg_recv(x->sock, 0, ZMQ_DONTWAIT, NULL, &env);
+        mf_chunk_t chunk;
+        mf_err_t err = mf_msg_recv(x->sock, 0, ZMQ_DONTWAIT, NULL, &env, &chunk);
         if (err == MF_ERR_IO) break;
         if (err != MF_OK)
             mf_debug("dropped a malformed message");
         else if (!mf_xfer_handle(x, env))
             mf_debug("dropped a message (body %d) while waiting for blobs", env->body_case);
-        if (env) mixfarm__envelope__free_unpacked(env, NULL);
+        mf_msg_release(env, &chunk);
     }
 }
 

@@ -62,14 +62,15 @@ static void s_drain_sock(mf_wloop_t *w)
 {
     for (int i = 0; i < 256 && w->sock && !w->refused; i++) {
         Mixfarm__Envelope *env = NULL;
-        mf_err_t err = mf_msg_recv(w->sock, 0, ZMQ_DONTWAIT, NULL, &env);
+        mf_chunk_t chunk;
+        mf_err_t err = mf_msg_recv(w->sock, 0, ZMQ_DONTWAIT, NULL, &env, &chunk);
         if (err == MF_ERR_IO) return;
         w->last_recv = s_now_ms();
         if (err != MF_OK)
             mf_warn("dropped a malformed message from the coordinator");
         else
             s_on_message(w, env);
-        if (env) mixfarm__envelope__free_unpacked(env, NULL);
+        mf_msg_release(env, &chunk);
     }
 }
 

@@ -289,10 +289,11 @@ void fake_poll(fake_t *f, int ms)
         for (;;) {
             Mixfarm__Envelope *env = NULL;
             mf_peer_t peer;
-            mf_err_t err = mf_msg_recv(f->router, 1, ZMQ_DONTWAIT, &peer, &env);
+            mf_chunk_t chunk;
+            mf_err_t err = mf_msg_recv(f->router, 1, ZMQ_DONTWAIT, &peer, &env, &chunk);
             if (err == MF_ERR_IO) break;
             if (err == MF_OK) s_handle(f, env, &peer);
-            if (env) mixfarm__envelope__free_unpacked(env, NULL);
+            mf_msg_release(env, &chunk);
         }
         if (!f->silent && f->peer.n && test_now_ms() - f->last_send >= f->hb_ms) {
             Mixfarm__Heartbeat hb = MIXFARM__HEARTBEAT__INIT;

@@ -76,9 +76,10 @@ static void s_run(fx_t *fx, int ms, int until_done)
         fake_poll(&fx->f, 2);
         for (;;) {
             Mixfarm__Envelope *env = NULL;
-            if (mf_msg_recv(fx->dealer, 0, ZMQ_DONTWAIT, NULL, &env) != MF_OK) break;
+            mf_chunk_t chunk;
+            if (mf_msg_recv(fx->dealer, 0, ZMQ_DONTWAIT, NULL, &env, &chunk) != MF_OK) break;
             mf_xfer_handle(fx->x, env);
-            mixfarm__envelope__free_unpacked(env, NULL);
+            mf_msg_release(env, &chunk);
         }
     }
 }
