@@ -123,7 +123,8 @@ static void s_pump(mf_xfer_t *x, int ms)
         nanosleep(&(struct timespec){0, ms * 1000000L}, NULL);
 }
 
-mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for)
+mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for,
+                         mf_job_tally_t *tally)
 {
     int drawn = 0;
     uint32_t seen = 0; /* tasks done at the last prefetch */
@@ -145,6 +146,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
         }
         const Mixfarm__JobStatus *j = r->jobs[0];
         if (show) s_draw(j), drawn = 1;
+        if (tally) *tally = (mf_job_tally_t){.total = j->tasks_total, .cached = j->tasks_cached};
         err = !strcmp(j->state, "done")        ? MF_OK
               : !strcmp(j->state, "failed")    ? MF_ERR_TASK
               : !strcmp(j->state, "cancelled") ? MF_ERR_CANCELLED

@@ -165,7 +165,7 @@ int mf_cmd_watch(int argc, char **argv)
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
-    mf_err_t err = mf_client_watch(conn.client, job, isatty(2), NULL);
+    mf_err_t err = mf_client_watch(conn.client, job, isatty(2), NULL, NULL);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     if (err == MF_OK) printf("job %" PRIu64 ": done\n", job);

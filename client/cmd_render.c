@@ -12,58 +12,66 @@
 #include <unistd.h>
 
 typedef struct {
-    const char *session, *outdir, *coordinator;
+    const char *session, *outdir, *coordinator, *state;
     int workers, quiet;
 } render_opts_t;
 
 static void s_help(FILE *out)
 {
-    fprintf(out,
-            "usage: mixfarm render SESSION.json -o OUTDIR [--workers N] [--coordinator ENDPOINT]\n"
-            "                      [--quiet]\n\n"
-            "Renders a session (or an album) and writes into OUTDIR:\n"
-            "  mix.wav            the stereo mix (32-bit float)\n"
-            "  stems/<name>.wav   one per stem (32-bit float), aligned with the mix\n"
-            "  master/<title>.<ext>  each deliverable in \"outputs\" (mastered sessions)\n"
-            "  qc.json, qc.html   the QC report, for scripts and for people\n"
-            "  listen/<system>.wav the master through phone, earbuds, laptop, car, club\n"
-            "                     and mono models; listen.json says what changes on each\n"
-            "  render.json        what was computed, for mixfarm diff\n"
-            "  manifest.json      every file with its size, SHA-256, format and duration\n"
-            "Each file appears whole or not at all. The session is validated first; every\n"
-            "problem is reported (FILE: key: what is wrong) and nothing is written.\n"
-            "Rendering again on the same coordinator reuses every task whose inputs did\n"
-            "not change (the action cache): after a fader, pan or send-level move, only\n"
-            "the buses that track feeds and what follows run again (a strip leaves its\n"
-            "fixed pan, fader and sends to the bus that sums it, so it is not re-run).\n"
-            "Rendering into the folder of a previous render keeps its files that would\n"
-            "come out the same (checked against its manifest), so an unchanged stem is\n"
-            "neither fetched nor written again.\n\n"
-            "Without --coordinator, an embedded farm runs in this process: a coordinator and\n"
-            "N workers as threads, speaking the same protocol as the distributed farm.\n\n"
-            "options:\n"
-            "  -o, --output DIR         where to write (created if missing)\n"
-            "  -w, --workers N          embedded workers (default: the number of cores)\n"
-            "  -c, --coordinator EP     render on a farm, e.g. tcp://render01:5555\n"
-            "                           (submit + watch + fetch)\n"
-            "  -q, --quiet              no progress and no summary\n"
-            "  -h, --help               this text\n\n"
-            "exit codes: 0 done, 1 the render failed (or a master failed its QC),\n"
-            "            2 bad usage or input, 3 the coordinator could not be reached\n"
-            "MIXFARM_LOG=debug logs every task of every thread, with timestamps.\n");
+    fprintf(out, "usage: mixfarm render SESSION.json -o OUTDIR [--workers N] [--state DIR]\n"
+                 "                      [--coordinator ENDPOINT] [--quiet]\n\n"
+                 "Renders a session (or an album) and writes into OUTDIR:\n"
+                 "  mix.wav            the stereo mix (32-bit float)\n"
+                 "  stems/<name>.wav   one per stem (32-bit float), aligned with the mix\n"
+                 "  master/<title>.<ext>  each deliverable in \"outputs\" (mastered sessions)\n"
+                 "  qc.json, qc.html   the QC report, for scripts and for people\n"
+                 "  listen/<system>.wav the master through phone, earbuds, laptop, car, club\n"
+                 "                     and mono models; listen.json says what changes on each\n"
+                 "  render.json        what was computed, for mixfarm diff\n"
+                 "  manifest.json      every file with its size, SHA-256, format and duration\n"
+                 "Each file appears whole or not at all. The session is validated first; every\n"
+                 "problem is reported (FILE: key: what is wrong) and nothing is written.\n"
+                 "Rendering again on the same coordinator reuses every task whose inputs did\n"
+                 "not change (the action cache): after a fader, pan or send-level move, only\n"
+                 "the buses that track feeds and what follows run again (a strip leaves its\n"
+                 "fixed pan, fader and sends to the bus that sums it, so it is not re-run).\n"
+                 "Rendering into the folder of a previous render keeps its files that would\n"
+                 "come out the same (checked against its manifest), so an unchanged stem is\n"
+                 "neither fetched nor written again.\n\n"
+                 "Without --coordinator, an embedded farm runs in this process: a coordinator and\n"
+                 "N workers as threads, speaking the same protocol as the distributed farm.\n"
+                 "Its journal and blobs are temporary, unless --state keeps them: then the next\n"
+                 "render with the same --state reuses every task already run, as a coordinator\n"
+                 "does (revisions on one machine). DIR grows with every render; delete it when\n"
+                 "you like. One render at a time uses a DIR (another waits).\n\n"
+                 "options:\n"
+                 "  -o, --output DIR         where to write (created if missing)\n"
+                 "  -w, --workers N          embedded workers (default: the number of cores)\n"
+                 "  -s, --state DIR          keep the embedded farm's journal and blobs in DIR\n"
+                 "                           (created if missing) for later renders to reuse\n"
+                 "  -c, --coordinator EP     render on a farm, e.g. tcp://render01:5555\n"
+                 "                           (submit + watch + fetch)\n"
+                 "  -q, --quiet              no progress and no summary\n"
+                 "  -h, --help               this text\n\n"
+                 "exit codes: 0 done, 1 the render failed (or a master failed its QC),\n"
+                 "            2 bad usage or input, 3 the coordinator could not be reached\n"
+                 "MIXFARM_LOG=debug logs every task of every thread, with timestamps.\n");
 }
 
 static int s_parse(int argc, char **argv, render_opts_t *o)
 {
-    static const struct option longs[] = {
-        {"output", required_argument, 0, 'o'}, {"workers", required_argument, 0, 'w'},
-        {"quiet", no_argument, 0, 'q'},        {"coordinator", required_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option longs[] = {{"output", required_argument, 0, 'o'},
+                                          {"workers", required_argument, 0, 'w'},
+                                          {"quiet", no_argument, 0, 'q'},
+                                          {"coordinator", required_argument, 0, 'c'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {"state", required_argument, 0, 's'},
+                                          {0, 0, 0, 0}};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (render_opts_t){.workers = cores > 0 ? (int)cores : 1};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:w:c:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:w:c:s:qh", longs, NULL)) != -1) {
         switch (c) {
         case 'o':
             o->outdir = optarg;
@@ -78,6 +86,9 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
         case 'c':
             o->coordinator = optarg;
             break;
+        case 's':
+            o->state = optarg;
+            break;
         case 'q':
             o->quiet = 1;
             break;
@@ -89,11 +100,13 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
             return MF_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1 || !o->outdir) {
+    if (optind != argc - 1 || !o->outdir || (o->state && o->coordinator)) {
         fprintf(stderr, "mixfarm: render: %s\n",
                 optind >= argc ? "which session? (mixfarm render SESSION.json -o OUTDIR)"
                 : !o->outdir   ? "where to? (-o OUTDIR)"
-                               : "one session at a time");
+                : optind != argc - 1
+                    ? "one session at a time"
+                    : "--state is the embedded farm's; a coordinator keeps its own (its --state)");
         return MF_EXIT_USAGE;
     }
     o->session = argv[optind];
@@ -120,7 +133,8 @@ int mf_cmd_render(int argc, char **argv)
     mf_session_t *s = album ? NULL : mf_cli_load_session(o.session);
     if (!s && !al) return MF_EXIT_USAGE;
     mf_conn_t conn;
-    rc = o.coordinator ? mf_conn_remote(&conn, o.coordinator) : mf_conn_embedded(&conn, o.workers);
+    rc = o.coordinator ? mf_conn_remote(&conn, o.coordinator)
+                       : mf_conn_embedded(&conn, o.workers, o.state);
     if (rc >= 0) {
         mf_session_free(&s);
         mf_album_free(&al);
@@ -134,18 +148,23 @@ int mf_cmd_render(int argc, char **argv)
     if (err == MF_OK) mf_debug("job %llu submitted", (unsigned long long)job);
     /* Over TCP the outputs travel while the last tasks run; an embedded
      * farm shares its store with this client. */
+    mf_job_tally_t tally = {0};
     if (err == MF_OK)
         err = mf_client_watch(conn.client, job, !o.quiet && isatty(2),
-                              o.coordinator ? o.outdir : NULL);
+                              o.coordinator ? o.outdir : NULL, &tally);
     if (err == MF_OK) mf_debug("job %llu done; fetching", (unsigned long long)job);
     if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     else if (err != MF_OK && err != MF_ERR_INVALID && err != MF_ERR_TASK)
         mf_error("%s: render failed: %s", o.session, mf_strerror(err));
-    if (err == MF_OK && !o.quiet)
-        printf("mixfarm: rendered \"%s\" into %s on %s in %.2f s\n", al ? al->name : s->name,
-               summary, o.coordinator ? o.coordinator : "the embedded farm", s_now() - t0);
+    if (err == MF_OK && !o.quiet) {
+        printf("mixfarm: rendered \"%s\" into %s on %s in %.2f s", al ? al->name : s->name, summary,
+               o.coordinator ? o.coordinator : "the embedded farm", s_now() - t0);
+        if (tally.cached) /* what a revision owes to the action cache */
+            printf("; %u of %u tasks reused from earlier renders", tally.cached, tally.total);
+        printf("\n");
+    }
     /* A master that fails its QC is work that failed (CLI.md exit 1); an
      * unmastered mix only reports what it found. */
     int failed_qc = err == MF_OK && (al || s->mastering) && !qc_pass;

@@ -52,7 +52,12 @@ mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priorit
  * the client's store while the job runs, so that mf_client_fetch at the
  * end has little left to move; those OUTDIR's previous render likely holds
  * already are left to it. */
-mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for);
+typedef struct {
+    uint32_t total, cached; /* the job's tasks, and those the action cache answered */
+} mf_job_tally_t;
+/* ... and, when tally is not NULL, fills it from the last status seen. */
+mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for,
+                         mf_job_tally_t *tally);
 /* Fetches a finished job's outputs into outdir; a file of outdir's previous
  * render that would be written the same way, and still holds its bytes,
  * is kept instead (mf_prev.h). On success *summary (if

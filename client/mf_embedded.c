@@ -4,10 +4,14 @@
 #include "mf_log.h"
 #include "mf_worker.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -22,6 +26,7 @@ typedef struct {
 struct mf_embedded {
     void *zctx;
     char state_dir[4096];
+    int lock_fd; /* a kept state_dir's lock, or -1 (a temporary one) */
     char endpoint[64];
     const char *binds[1];
     mf_coord_opts_t copts;
@@ -49,15 +54,51 @@ static void *s_worker_main(void *arg)
     return NULL;
 }
 
-mf_embedded_t *mf_embedded_start(int workers)
+/* A kept state folder, locked for this render: a second render on it
+ * waits here (flock is released when a process ends, however it ends). */
+static int s_lock_state(mf_embedded_t *e, const char *dir)
 {
-    mf_embedded_t *e = calloc(1, sizeof *e);
-    if (!e) return NULL;
+    if (strlen(dir) + 16 > sizeof e->state_dir) {
+        mf_error("%.64s...: the state folder's path is too long", dir);
+        return -1;
+    }
+    snprintf(e->state_dir, sizeof e->state_dir, "%s", dir);
+    char lock[sizeof e->state_dir + 8];
+    snprintf(lock, sizeof lock, "%s/lock", dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        mf_error("%s: cannot create the state folder: %s", dir, strerror(errno));
+        return -1;
+    }
+    e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (e->lock_fd < 0) {
+        mf_error("%s: %s", lock, strerror(errno));
+        return -1;
+    }
+    if (flock(e->lock_fd, LOCK_EX | LOCK_NB) == 0) return 0;
+    mf_info("%s: another render is using this state folder; waiting for it", dir);
+    if (flock(e->lock_fd, LOCK_EX) == 0) return 0;
+    mf_error("%s: cannot lock: %s", lock, strerror(errno));
+    return -1;
+}
+
+static int s_temp_state(mf_embedded_t *e)
+{
     const char *tmp = getenv("TMPDIR");
     snprintf(e->state_dir, sizeof e->state_dir, "%s/mixfarm-embedded-XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(e->state_dir)) {
-        mf_error("%s: cannot create a temporary folder", e->state_dir);
+    if (mkdtemp(e->state_dir)) return 0;
+    mf_error("%s: cannot create a temporary folder", e->state_dir);
+    e->state_dir[0] = 0;
+    return -1;
+}
+
+mf_embedded_t *mf_embedded_start(int workers, const char *state_dir)
+{
+    mf_embedded_t *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->lock_fd = -1;
+    if (state_dir ? s_lock_state(e, state_dir) : s_temp_state(e)) {
+        if (e->lock_fd >= 0) close(e->lock_fd);
         free(e);
         return NULL;
     }
@@ -69,9 +110,15 @@ mf_embedded_t *mf_embedded_start(int workers)
     e->store = blobs ? mf_store_open(blobs) : NULL; /* created before any thread uses it */
     free(blobs);
     if (!e->zctx || !e->store) goto fail;
+    if (e->lock_fd >= 0) mf_store_mark_lasting(e->store);
     e->binds[0] = e->endpoint;
-    e->copts = (mf_coord_opts_t){
-        .zctx = e->zctx, .binds = e->binds, .n_binds = 1, .state_dir = e->state_dir};
+    /* A job a previous render left unfinished (it was killed) has nobody
+     * waiting for it: cancelled, its finished tasks kept in the cache. */
+    e->copts = (mf_coord_opts_t){.zctx = e->zctx,
+                                 .binds = e->binds,
+                                 .n_binds = 1,
+                                 .state_dir = e->state_dir,
+                                 .drop_unfinished = 1};
     if (pthread_create(&e->coord_thread, NULL, s_coord_main, e) != 0) goto fail;
     e->coord_started = 1;
     e->workers = calloc((size_t)workers, sizeof *e->workers);
@@ -109,7 +156,10 @@ void mf_embedded_stop(mf_embedded_t **ep)
     free(e->workers);
     mf_store_free(&e->store);
     if (e->zctx) zmq_ctx_term(e->zctx);
-    mf_fs_remove_tree(e->state_dir);
+    if (e->lock_fd >= 0)
+        close(e->lock_fd); /* and so unlocked */
+    else
+        mf_fs_remove_tree(e->state_dir);
     free(e);
     *ep = NULL;
 }

@@ -10,10 +10,15 @@
 
 typedef struct mf_embedded mf_embedded_t;
 
-/* Starts a coordinator and `workers` one-slot workers. NULL on failure
- * (logged). */
-mf_embedded_t *mf_embedded_start(int workers);
-/* Stops every thread and removes the temporary state. NULL-safe. */
+/* Starts a coordinator and `workers` one-slot workers, with its journal and
+ * blobs in a temporary folder, or in state_dir when given (render --state):
+ * kept after the render, so that the next one with the same state_dir
+ * reuses every task it already ran (the action cache). One render at a
+ * time uses a state_dir: another waits for it (a lock on state_dir/lock).
+ * NULL on failure (logged). */
+mf_embedded_t *mf_embedded_start(int workers, const char *state_dir);
+/* Stops every thread and removes the temporary state (not a state_dir).
+ * NULL-safe. */
 void mf_embedded_stop(mf_embedded_t **e);
 
 void *mf_embedded_zctx(const mf_embedded_t *e);

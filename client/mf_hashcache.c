@@ -85,6 +85,7 @@ mf_err_t mf_hashcache_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
         return mf_store_put_file(s, path, out);
     if (s_lookup(entry, &st, out)) {
         if (mf_store_has(s, out)) return MF_OK;
+        if (mf_store_lasting(s)) return mf_store_copy_file(s, path, out); /* never linked */
         char *dst = mf_store_path(s, out);
         int linked = 0;
         if (dst) {

@@ -311,19 +311,19 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
 
 /* Stages the file at src, whose bytes should have the SHA-256 sha (NULL
  * when not known: then hashed for the manifest with the other files):
- * linked into the staging folder when it is on the same file system, else
- * copied (and hashed on the way); *got is the hash the manifest will take,
- * empty when it is still to be computed. */
+ * linked into the staging folder when it may be and is on the same file
+ * system, else copied (and hashed on the way); *got is the hash the
+ * manifest will take, empty when it is still to be computed. */
 static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *src,
-                             const mf_hash_t *sha, const char *format, const json_t *meta,
-                             mf_hash_t *got)
+                             const mf_hash_t *sha, int may_link, const char *format,
+                             const json_t *meta, mf_hash_t *got)
 {
     char *path = s_fmt("%s/%s", o->stage, relpath);
     mf_err_t err = path ? MF_OK : MF_ERR_NOMEM;
     if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
         err = s_write_failed(o, relpath, errno, NULL);
     got->hex[0] = 0;
-    if (err == MF_OK && link(src, path) == 0) {
+    if (err == MF_OK && may_link && link(src, path) == 0) {
         if (sha)
             *got = *sha;
         else if (o->hash_now && mf_hash_file(path, got) != 0)
@@ -343,16 +343,19 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
 }
 
 /* A file's blob is linked into place when the store is on the same file
- * system (the store is the client's own, temporary, and never writes a
- * blob twice), else copied. Its name is not always the SHA-256 of its
- * bytes (a listening copy is named after its task), so the manifest's
- * hash is computed from the bytes, as for every file. */
+ * system and temporary (the client's own, or an embedded farm's without
+ * --state; a store never writes a blob twice), else copied. Its name is
+ * not always the SHA-256 of its bytes (a listening copy is named after its
+ * task), so the manifest's hash is computed from the bytes, as for every
+ * file. */
 static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                             const mf_hash_t *blob, const char *format, const json_t *meta)
 {
     char *src = mf_store_path(s, blob);
     mf_hash_t got;
-    mf_err_t err = src ? s_stage_copy(o, relpath, src, NULL, format, meta, &got) : MF_ERR_NOMEM;
+    mf_err_t err =
+        src ? s_stage_copy(o, relpath, src, NULL, !mf_store_lasting(s), format, meta, &got)
+            : MF_ERR_NOMEM;
     free(src);
     return err;
 }
@@ -376,7 +379,8 @@ mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry
     mf_hash_t want, got;
     memcpy(want.hex, sha, MF_HASH_HEX);
     char *src = s_fmt("%s/%s", o->dir, relpath);
-    mf_err_t err = src ? s_stage_copy(o, relpath, src, &want, format, entry, &got) : MF_ERR_NOMEM;
+    mf_err_t err =
+        src ? s_stage_copy(o, relpath, src, &want, 1, format, entry, &got) : MF_ERR_NOMEM;
     free(src);
     /* Copied, and changed since it was checked: not what the manifest says.
      * (Staged all the same; the caller fails the render.) */

@@ -89,6 +89,7 @@ void mf_coord_on_cancel(coord_t *c, const mf_peer_t *peer, const Mixfarm__Cancel
 job_t *mf_coord_job(coord_t *c, uint64_t id);
 /* Moves a job to done/failed when its scheduler has finished. */
 void mf_coord_job_check(coord_t *c, job_t *j);
+/* Resumes the jobs the journal has unfinished (or cancels them: drop_unfinished). */
 void mf_coord_resume_jobs(coord_t *c);
 /* A job of n independent no-op tasks, for measuring dispatch. */
 void mf_coord_add_noop_job(coord_t *c, size_t n);

@@ -376,9 +376,18 @@ static void s_restore(void *ctx, const mf_journal_job_t *row)
     json_decref(sources);
 }
 
+static void s_drop(void *ctx, const mf_journal_job_t *row)
+{
+    coord_t *c = ctx;
+    mf_info("job %llu (%s): cancelled: the render that submitted it stopped",
+            (unsigned long long)row->id, row->name);
+    mf_journal_job_state(c->journal, row->id, "cancelled",
+                         "the render that submitted it stopped before it ended");
+}
+
 void mf_coord_resume_jobs(coord_t *c)
 {
-    mf_journal_unfinished(c->journal, s_restore, c);
+    mf_journal_unfinished(c->journal, c->opts->drop_unfinished ? s_drop : s_restore, c);
 }
 
 /* ---- status, fetch, cancel ---- */

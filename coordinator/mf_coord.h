@@ -22,6 +22,8 @@ typedef struct {
                                 /metrics there (NULL: no HTTP) */
     const char *curve_keys;  /* NAME: CURVE with NAME.key as the server's key */
     const char *curve_allow; /* with curve_keys: the folder of allowed .pub keys */
+    int drop_unfinished;     /* jobs the journal has unfinished are cancelled, not resumed
+                                (an embedded farm's --state: nobody waits for them) */
 } mf_coord_opts_t;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it

@@ -13,6 +13,7 @@
 struct mf_store {
     char *dir;
     mf_writes_t *writes; /* named writes published (mf_writes.h), or NULL */
+    int lasting;         /* outlives this process: no hard links (mf_store_mark_lasting) */
 };
 
 struct mf_blob_writer {
@@ -248,20 +249,19 @@ void mf_blob_writer_abort(mf_blob_writer_t *w)
     s_writer_free(w);
 }
 
-mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
+void mf_store_mark_lasting(mf_store_t *s)
 {
-    if (mf_hash_file(path, out) != 0) {
-        mf_error("%s: %s", path, strerror(errno));
-        return errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
-    }
-    if (mf_store_has(s, out)) return MF_OK;
-    char *dst = s_object_path(s, "objects", out, 1);
-    if (!dst) return MF_ERR_NOMEM;
-    int linked = link(path, dst) == 0 || errno == EEXIST;
-    free(dst);
-    if (linked) return MF_OK;
-    /* Another file system: copy through the writer (which hashes again and
-     * so also catches a file that changed under us). */
+    s->lasting = 1;
+}
+
+int mf_store_lasting(const mf_store_t *s)
+{
+    return s->lasting;
+}
+
+mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want)
+{
+    if (mf_store_has(s, want)) return MF_OK;
     FILE *f = fopen(path, "rb");
     mf_blob_writer_t *w = f ? mf_blob_writer_new(s) : NULL;
     if (!w) {
@@ -278,13 +278,29 @@ mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
         mf_blob_writer_abort(w);
         return err;
     }
+    /* The writer hashes what it copied: a file that changed is caught. */
     mf_hash_t copied;
     err = mf_blob_writer_commit(w, &copied);
-    if (err == MF_OK && strcmp(copied.hex, out->hex) != 0) {
+    if (err == MF_OK && strcmp(copied.hex, want->hex) != 0) {
         mf_error("%s: the file changed while it was being read", path);
         return MF_ERR_IO;
     }
     return err;
+}
+
+mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
+{
+    if (mf_hash_file(path, out) != 0) {
+        mf_error("%s: %s", path, strerror(errno));
+        return errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
+    }
+    if (mf_store_has(s, out)) return MF_OK;
+    char *dst = s_object_path(s, "objects", out, 1);
+    if (!dst) return MF_ERR_NOMEM;
+    int linked = !s->lasting && (link(path, dst) == 0 || errno == EEXIST);
+    free(dst);
+    /* Else another file system, or a lasting store: copied. */
+    return linked ? MF_OK : mf_store_copy_file(s, path, out);
 }
 
 mf_err_t mf_store_put_bytes(mf_store_t *s, const void *data, size_t n, mf_hash_t *out)

@@ -29,15 +29,26 @@ const char *mf_store_dir(const mf_store_t *s);
  * blobs while they are written. NULL when out of memory. */
 mf_writes_t *mf_store_watch_writes(mf_store_t *s);
 
+/* Marks a store that outlives this process (an embedded farm's --state):
+ * no file is hard-linked into it or out of it from then on, since an edit
+ * in place on one side would change the other (a source re-recorded into
+ * the same file, an output retagged where it lies). A temporary store may
+ * share inodes with both. */
+void mf_store_mark_lasting(mf_store_t *s);
+int mf_store_lasting(const mf_store_t *s);
+
 /* Where the blob lives (whether or not it exists yet); free() the result. */
 char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);
 int mf_store_has(const mf_store_t *s, const mf_hash_t *h);
 /* Size in bytes of a stored blob, or -1. */
 int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h);
 
-/* Adds a file's bytes as a blob (a hard link when the file system allows,
- * else a copy), hashing as it goes. */
+/* Adds a file's bytes as a blob (a hard link when the file system allows
+ * and the store is not lasting, else a copy), hashing as it goes. */
 mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out);
+/* Copies a file whose SHA-256 is known to be want in as a blob, hashing it
+ * on the way: MF_ERR_IO when its bytes are no longer those. */
+mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want);
 
 /* Streaming writer: write any number of times, then commit (which names the
  * blob by its hash) or abort. Both free the writer. On failure (NULL,

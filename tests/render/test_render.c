@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include "test_audio.h"
@@ -951,6 +953,142 @@ static void test_revision_keeps_unchanged(void **state)
     s_assert_same_files(dir, "rev", "fresh");
 }
 
+/* render --state: a revision on the same state folder reuses what the
+ * first render ran, says so, and writes what a fresh render writes; the
+ * kept store shares no inode with OUTDIR or the sources. */
+static run_t render_state(const char *dir, const char *session, const char *outname)
+{
+    char sp[1024], op[1024], st[1024];
+    path_join(sp, sizeof sp, dir, session);
+    path_join(op, sizeof op, dir, outname);
+    path_join(st, sizeof st, dir, "state");
+    const char *args[] = {"render", sp, "-o", op, "--workers", "2", "--state", st, NULL};
+    run_t r = run_prog(s_bin, args);
+    if (r.rc != 0) fail_msg("render --state %s exited %d: %s", sp, r.rc, r.err);
+    return r;
+}
+
+static unsigned s_reused(const run_t *r, unsigned *of)
+{
+    unsigned n = 0;
+    *of = 0;
+    const char *at = strstr(r->out, "; ");
+    if (at && sscanf(at, "; %u of %u tasks reused", &n, of) != 2) n = 0;
+    return n;
+}
+
+static nlink_t s_links(const char *dir, const char *rel)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    struct stat st;
+    if (stat(p, &st) != 0) fail_msg("%s: %s", p, strerror(errno));
+    return st.st_nlink;
+}
+
+static void test_state_reuses(void **state)
+{
+    (void)state;
+    char dir[1024];
+    make_rich(dir, sizeof dir, "state");
+    const char *from = "\"file\": \"st.wav\", \"pan\": 0.1",
+               *to = "\"file\": \"st.wav\", \"pan\": 0.5";
+    const char *at = strstr(s_rich, from);
+    assert_non_null(at);
+    char revised[4096];
+    snprintf(revised, sizeof revised, "%.*s%s%s", (int)(at - s_rich), s_rich, to,
+             at + strlen(from));
+    write_text(dir, "s2.json", revised);
+
+    unsigned of;
+    run_t r = render_state(dir, "s.json", "first");
+    assert_int_equal(s_reused(&r, &of), 0); /* a new state folder: nothing to reuse */
+    run_free(&r);
+    r = render_state(dir, "s2.json", "second");
+    const unsigned reused = s_reused(&r, &of);
+    print_message("    the revision reused %u of %u tasks\n", reused, of);
+    if (reused == 0 || reused >= of) fail_msg("reused %u of %u tasks: %s", reused, of, r.out);
+    run_free(&r);
+    r = render_state(dir, "s2.json", "third");
+    assert_int_equal(s_reused(&r, &of), of); /* nothing changed */
+    run_free(&r);
+    render_ok(dir, "s2.json", "fresh", "2");
+    s_assert_same_files(dir, "second", "fresh");
+    s_assert_same_files(dir, "third", "fresh");
+    /* Copied, never linked: an edit in place of an output or a source must
+     * not reach the blobs later renders reuse. */
+    const char *files[] = {"second/listen/car.wav", "second/qc.json", "second/stems/Grp.wav",
+                           "tone.wav", "st.wav"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (s_links(dir, files[i]) != 1) fail_msg("%s shares its inode", files[i]);
+}
+
+/* Starts `mixfarm render --state` without waiting (output to /dev/null). */
+static pid_t s_spawn_state(const char *dir, const char *session, const char *outname)
+{
+    char sp[1024], op[1024], st[1024];
+    path_join(sp, sizeof sp, dir, session);
+    path_join(op, sizeof op, dir, outname);
+    path_join(st, sizeof st, dir, "state");
+    const char *argv[] = {s_bin,       "render", sp,        "-o", op,  "-q",
+                          "--workers", "2",      "--state", st,   NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, s_bin, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) fail_msg("cannot run %s: %s", s_bin, strerror(rc));
+    return pid;
+}
+
+static void s_sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+static int s_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Two renders on one state folder at once: the second waits for the first,
+ * and both write what a fresh render writes. Then one killed mid-render:
+ * the next render on the folder does not resume its job for nobody, and
+ * still writes the same files. */
+static void test_state_shared_and_killed(void **state)
+{
+    (void)state;
+    char dir[1024];
+    make_rich(dir, sizeof dir, "state2");
+    pid_t a = s_spawn_state(dir, "s.json", "a"), b = s_spawn_state(dir, "s.json", "b");
+    assert_int_equal(s_wait(a), 0);
+    assert_int_equal(s_wait(b), 0);
+    render_ok(dir, "s.json", "fresh", "1");
+    s_assert_same_files(dir, "a", "fresh");
+    s_assert_same_files(dir, "b", "fresh");
+
+    /* A revision killed while it runs (or, on a fast day, just after). */
+    const char *mark = "\"st.wav\", \"pan\": 0.1";
+    const char *at = strstr(s_rich, mark);
+    assert_non_null(at);
+    char revised[4096];
+    snprintf(revised, sizeof revised, "%.*s\"st.wav\", \"pan\": -0.3%s", (int)(at - s_rich), s_rich,
+             at + strlen(mark));
+    write_text(dir, "s3.json", revised);
+    pid_t k = s_spawn_state(dir, "s3.json", "killed");
+    s_sleep_ms(150);
+    kill(k, SIGKILL);
+    s_wait(k);
+    run_t r = render_state(dir, "s3.json", "after");
+    run_free(&r);
+    render_ok(dir, "s3.json", "fresh3", "2");
+    s_assert_same_files(dir, "after", "fresh3");
+}
+
 static void sha256_file(const char *path, char hex[65])
 {
     size_t n;
@@ -1110,7 +1248,7 @@ static void test_usage_errors(void **state)
                "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"tone.wav\"}]}");
     path_join(sp, sizeof sp, dir, "s.json");
     path_join(op, sizeof op, dir, "out");
-    const char *const cases[][8] = {
+    const char *const cases[][10] = {
         {"render", sp, NULL},                             /* no -o */
         {"render", sp, "-o", op, "--workers", "0", NULL}, /* not a count */
         {"render", sp, "-o", op, "--workers", "many", NULL},
@@ -1118,6 +1256,7 @@ static void test_usage_errors(void **state)
         {"render", "-o", op, NULL},         /* no session */
         {"render", sp, sp, "-o", op, NULL}, /* two */
         {"render", sp, "-o", op, "--frobnicate", NULL},
+        {"render", sp, "-o", op, "--state", op, "--coordinator", "tcp://127.0.0.1:9", NULL},
         {"paint", sp, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1203,6 +1342,8 @@ int main(void)
         cmocka_unit_test(test_workers_bit_identical),
         cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_revision_keeps_unchanged),
+        cmocka_unit_test(test_state_reuses),
+        cmocka_unit_test(test_state_shared_and_killed),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_demo),
