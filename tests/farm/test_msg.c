@@ -63,6 +63,15 @@ static void s_check_pattern(const ProtobufCBinaryData *d, size_t n)
         if (d->data[i] != (uint8_t)(i * 7 + 3)) fail_msg("byte %zu differs", i);
 }
 
+/* The router's next message, which must come back as want. */
+static Mixfarm__Envelope *s_recv(fx_t *fx, mf_chunk_t *in, mf_err_t want)
+{
+    mf_peer_t peer;
+    Mixfarm__Envelope *got = NULL;
+    assert_int_equal(mf_msg_recv(fx->router, 1, 0, &peer, &got, in), want);
+    return got;
+}
+
 /* A put up to the router and data back down to the dealer, each with its
  * bytes in a chunk frame that the received envelope points into. */
 static void test_round_trip(void **state)
@@ -120,10 +129,8 @@ static void test_inline_data(void **state)
     env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
     env.blob_put = &p;
     assert_int_equal(mf_msg_send(fx->dealer, NULL, &env), MF_OK);
-    mf_peer_t peer;
     mf_chunk_t in;
-    Mixfarm__Envelope *got = NULL;
-    assert_int_equal(mf_msg_recv(fx->router, 1, 0, &peer, &got, &in), MF_OK);
+    Mixfarm__Envelope *got = s_recv(fx, &in, MF_OK);
     assert_false(in.held);
     assert_int_equal(got->blob_put->data.len, 3);
     assert_memory_equal(got->blob_put->data.data, bytes, 3);
@@ -152,14 +159,10 @@ static void s_expect_dropped(fx_t *fx, Mixfarm__Envelope *env, int extra_frames,
     next.body_case = MIXFARM__ENVELOPE__BODY_HEARTBEAT;
     next.heartbeat = &hb;
     assert_int_equal(mf_msg_send(fx->dealer, NULL, &next), MF_OK);
-    mf_peer_t peer;
     mf_chunk_t in;
-    Mixfarm__Envelope *got = NULL;
-    assert_int_equal(mf_msg_recv(fx->router, 1, 0, &peer, &got, with_chunk ? &in : NULL),
-                     MF_ERR_PROTOCOL);
-    assert_null(got);
+    assert_null(s_recv(fx, with_chunk ? &in : NULL, MF_ERR_PROTOCOL));
     if (with_chunk) assert_false(in.held);
-    assert_int_equal(mf_msg_recv(fx->router, 1, 0, &peer, &got, &in), MF_OK);
+    Mixfarm__Envelope *got = s_recv(fx, &in, MF_OK);
     assert_int_equal(got->body_case, MIXFARM__ENVELOPE__BODY_HEARTBEAT);
     mf_msg_release(got, &in);
 }

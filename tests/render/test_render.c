@@ -835,6 +835,18 @@ static void make_rich(char *dir, size_t n, const char *name)
     write_text(dir, "s.json", s_rich);
 }
 
+/* DIR/name: the rich session with Wide's pan (0.1) moved to pan. */
+static void write_rich_revision(const char *dir, const char *name, const char *pan)
+{
+    const char *from = "\"file\": \"st.wav\", \"pan\": 0.1";
+    const char *at = strstr(s_rich, from);
+    assert_non_null(at);
+    char revised[4096];
+    snprintf(revised, sizeof revised, "%.*s\"file\": \"st.wav\", \"pan\": %s%s", (int)(at - s_rich),
+             s_rich, pan, at + strlen(from));
+    write_text(dir, name, revised);
+}
+
 static void test_workers_bit_identical(void **state)
 {
     (void)state;
@@ -913,16 +925,7 @@ static void test_revision_keeps_unchanged(void **state)
     char dir[1024];
     make_rich(dir, sizeof dir, "revision");
     /* Wide's pan moves: Sub's stem and the mix change; Grp, Verb, Noise not. */
-    const char *from = "\"file\": \"st.wav\", \"pan\": 0.1",
-               *to = "\"file\": \"st.wav\", \"pan\": 0.5";
-    const char *at = strstr(s_rich, from);
-    assert_non_null(at);
-    char *revised = malloc(strlen(s_rich) + 8);
-    assert_non_null(revised);
-    snprintf(revised, strlen(s_rich) + 8, "%.*s%s%s", (int)(at - s_rich), s_rich, to,
-             at + strlen(from));
-    write_text(dir, "s2.json", revised);
-    free(revised);
+    write_rich_revision(dir, "s2.json", "0.5");
 
     render_ok(dir, "s.json", "rev", "2");
     const char *kept[] = {"stems/Grp.wav", "stems/Verb.wav", "stems/Noise.wav"};
@@ -991,14 +994,7 @@ static void test_state_reuses(void **state)
     (void)state;
     char dir[1024];
     make_rich(dir, sizeof dir, "state");
-    const char *from = "\"file\": \"st.wav\", \"pan\": 0.1",
-               *to = "\"file\": \"st.wav\", \"pan\": 0.5";
-    const char *at = strstr(s_rich, from);
-    assert_non_null(at);
-    char revised[4096];
-    snprintf(revised, sizeof revised, "%.*s%s%s", (int)(at - s_rich), s_rich, to,
-             at + strlen(from));
-    write_text(dir, "s2.json", revised);
+    write_rich_revision(dir, "s2.json", "0.5");
 
     unsigned of;
     run_t r = render_state(dir, "s.json", "first");
@@ -1072,13 +1068,7 @@ static void test_state_shared_and_killed(void **state)
     s_assert_same_files(dir, "b", "fresh");
 
     /* A revision killed while it runs (or, on a fast day, just after). */
-    const char *mark = "\"st.wav\", \"pan\": 0.1";
-    const char *at = strstr(s_rich, mark);
-    assert_non_null(at);
-    char revised[4096];
-    snprintf(revised, sizeof revised, "%.*s\"st.wav\", \"pan\": -0.3%s", (int)(at - s_rich), s_rich,
-             at + strlen(mark));
-    write_text(dir, "s3.json", revised);
+    write_rich_revision(dir, "s3.json", "-0.3");
     pid_t k = s_spawn_state(dir, "s3.json", "killed");
     s_sleep_ms(150);
     kill(k, SIGKILL);
