@@ -110,7 +110,12 @@ mf_embedded_t *mf_embedded_start(int workers, const char *state_dir)
     e->store = blobs ? mf_store_open(blobs) : NULL; /* created before any thread uses it */
     free(blobs);
     if (!e->zctx || !e->store) goto fail;
-    if (e->lock_fd >= 0) mf_store_mark_lasting(e->store);
+    if (e->lock_fd >= 0) { /* kept, and ours alone while locked */
+        mf_store_mark_lasting(e->store);
+        const int stale = mf_store_clear_tmp(e->store);
+        if (stale)
+            mf_info("%s: removed %d half-written blobs of a render that stopped", state_dir, stale);
+    }
     e->binds[0] = e->endpoint;
     /* A job a previous render left unfinished (it was killed) has nobody
      * waiting for it: cancelled, its finished tasks kept in the cache. */

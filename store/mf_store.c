@@ -2,6 +2,7 @@
 #include "mf_log.h"
 #include "mf_writes.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -257,6 +258,18 @@ void mf_store_mark_lasting(mf_store_t *s)
 int mf_store_lasting(const mf_store_t *s)
 {
     return s->lasting;
+}
+
+int mf_store_clear_tmp(mf_store_t *s)
+{
+    char *dir = s_join(s->dir, "tmp");
+    DIR *d = dir ? opendir(dir) : NULL;
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
+    if (d) closedir(d);
+    free(dir);
+    return n;
 }
 
 mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want)

@@ -36,6 +36,10 @@ mf_writes_t *mf_store_watch_writes(mf_store_t *s);
  * share inodes with both. */
 void mf_store_mark_lasting(mf_store_t *s);
 int mf_store_lasting(const mf_store_t *s);
+/* Removes what writers left half-written in tmp/ (a killed process's):
+ * only for a store that nothing else writes meanwhile (its owner holds a
+ * lock on it). Returns how many files went. */
+int mf_store_clear_tmp(mf_store_t *s);
 
 /* Where the blob lives (whether or not it exists yet); free() the result. */
 char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);

@@ -1073,8 +1073,13 @@ static void test_state_shared_and_killed(void **state)
     s_sleep_ms(150);
     kill(k, SIGKILL);
     s_wait(k);
+    /* What a killed render left half-written in the store goes. */
+    char stale[2048];
+    snprintf(stale, sizeof stale, "%s/state/blobs/tmp/blob-stale", dir);
+    write_text(dir, "state/blobs/tmp/blob-stale", "half a blob");
     run_t r = render_state(dir, "s3.json", "after");
     run_free(&r);
+    assert_false(exists(stale));
     render_ok(dir, "s3.json", "fresh3", "2");
     s_assert_same_files(dir, "after", "fresh3");
 }

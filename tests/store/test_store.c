@@ -288,6 +288,44 @@ static void test_put_file(void **state)
     assert_int_equal(count_sub(f->store, "tmp"), 0);
 }
 
+/* A lasting store (render --state) copies files in, never links them; a
+ * copy whose bytes are not the hash it was given is refused; clear_tmp
+ * removes what a killed writer left. */
+static void test_lasting_store(void **state)
+{
+    fixture_t *f = *state;
+    unsigned char data[70000];
+    fill(data, sizeof data, 7);
+    char path[700];
+    snprintf(path, sizeof path, "%s/take.wav", f->dir);
+    write_whole(path, data, sizeof data);
+    mf_store_mark_lasting(f->store);
+    assert_true(mf_store_lasting(f->store));
+    mf_hash_t h;
+    assert_int_equal(mf_store_put_file(f->store, path, &h), MF_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_nlink, 1); /* copied */
+    /* A copy against a known hash, and one whose file changed since. */
+    fill(data, sizeof data, 8);
+    write_whole(path, data, sizeof data);
+    mf_hash_t want;
+    mf_hash_bytes(data, sizeof data, &want);
+    assert_int_equal(mf_store_copy_file(f->store, path, &want), MF_OK);
+    assert_true(mf_store_has(f->store, &want));
+    mf_hash_t stale = want;
+    stale.hex[0] = stale.hex[0] == 'a' ? 'b' : 'a';
+    assert_int_equal(mf_store_copy_file(f->store, path, &stale), MF_ERR_IO);
+    assert_false(mf_store_has(f->store, &stale));
+    assert_int_equal(count_sub(f->store, "objects"), 2);
+    /* Half-written files of a writer that died. */
+    char tmp[800];
+    snprintf(tmp, sizeof tmp, "%s/store/tmp/blob-dead", f->dir);
+    write_whole(tmp, data, 10);
+    assert_int_equal(mf_store_clear_tmp(f->store), 1);
+    assert_int_equal(count_sub(f->store, "tmp"), 0);
+}
+
 /* ---- the action cache -------------------------------------------------------- */
 
 static void test_action_cache(void **state)
@@ -955,6 +993,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blob_identical_twice_is_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blob_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lasting_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_round_trip_and_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_corrupt, setup, teardown),
