@@ -3,8 +3,10 @@
 # one run: a session of 16 mono tracks x 240 s at 48 kHz, each with a 4-band
 # EQ, a compressor and pan, rendered by `mixfarm render --workers 2`, against
 # ffmpeg running the same strips (highpass + 2 x equalizer + highshelf +
-# acompressor + pan, float WAV out) two processes at a time. Median of 3 runs
-# each, alternating; mixfarm's peak memory from /usr/bin/time -v.
+# acompressor + pan, float WAV out) and sox running them (highpass, 2 x
+# equalizer, treble, compand with the same threshold, ratio and times, remix
+# for the pan), each two processes at a time. Median of 3 runs each,
+# alternating; mixfarm's peak memory from /usr/bin/time -v.
 # Usage: tests/bench/bench_strip.sh [BUILD_DIR] (default build).
 # Needs sox, ffmpeg, bc and GNU time. TRACK_S (240) and RUNS (3) override.
 set -euo pipefail
@@ -57,8 +59,17 @@ filters() { # track number -> ffmpeg filter graph
   printf 'pan=stereo|c0=%.6f*c0|c1=%.6f*c0' "$l" "$r"
 }
 for i in $(seq 1 $N); do filters "$i" > "$work/f$i.txt"; done
+soxfx() { # track number -> sox effects; compand: 3:1 above -20 dB (0 dB -> -13.33)
+  local pan l r
+  pan=$(printf '%.4f' "$(echo "($1 - 8.5) / 8" | bc -l)")
+  l=$(echo "c(($pan + 1) * 3.14159265358979 / 4)" | bc -l)
+  r=$(echo "s(($pan + 1) * 3.14159265358979 / 4)" | bc -l)
+  printf 'highpass -2 40 0.707q equalizer 400 1q -2 equalizer 2500 0.8q 1.5 '
+  printf 'treble 1 9000 0.707q compand 0.010,0.120 -20,-20,0,-13.333 remix 1v%.6f 1v%.6f' "$l" "$r"
+}
+for i in $(seq 1 $N); do soxfx "$i" > "$work/x$i.txt"; done
 
-mf=() ff=() rss=()
+mf=() ff=() sx=() rss=()
 for run in $(seq 1 "$RUNS"); do
   rm -rf "$work/out"
   /usr/bin/time -v -o "$work/time.txt" "$B/mixfarm" render "$work/s.json" -o "$work/out" \
@@ -73,11 +84,19 @@ for run in $(seq 1 "$RUNS"); do
     -af \"\$(cat '$work/f{}.txt')\" -c:a pcm_f32le '$work/ff{}.wav'"
   t1=$(now)
   ff+=("$(echo "$t1 - $t0" | bc -l)")
-  printf "  run %d: mixfarm %.2f s (peak RSS %d MiB), ffmpeg %.2f s\n" "$run" "$w" \
-    $((m / 1024)) "${ff[-1]}"
+  rm -f "$work"/ff*.wav
+  t0=$(now)
+  seq 1 $N | xargs -P2 -I{} sh -c "sox '$work/t{}.wav' -e floating-point -b 32 '$work/sx{}.wav' \
+    \$(cat '$work/x{}.txt')"
+  t1=$(now)
+  sx+=("$(echo "$t1 - $t0" | bc -l)")
+  rm -f "$work"/sx*.wav
+  printf "  run %d: mixfarm %.2f s (peak RSS %d MiB), ffmpeg %.2f s, sox %.2f s\n" "$run" "$w" \
+    $((m / 1024)) "${ff[-1]}" "${sx[-1]}"
 done
 mfm=$(printf '%s\n' "${mf[@]}" | median)
 ffm=$(printf '%s\n' "${ff[@]}" | median)
+sxm=$(printf '%s\n' "${sx[@]}" | median)
 rssm=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
-printf "median: mixfarm %.2f s, ffmpeg %.2f s: mixfarm is %.1fx faster; peak RSS %d MiB\n" \
-  "$mfm" "$ffm" "$(echo "$ffm / $mfm" | bc -l)" $((rssm / 1024))
+printf "median: mixfarm %.2f s, ffmpeg %.2f s, sox %.2f s: mixfarm is %.1fx ffmpeg's speed, %.1fx sox's; peak RSS %d MiB\n" \
+  "$mfm" "$ffm" "$sxm" "$(echo "$ffm / $mfm" | bc -l)" "$(echo "$sxm / $mfm" | bc -l)" $((rssm / 1024))
