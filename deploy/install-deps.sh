@@ -19,6 +19,15 @@ packages=(
   chromium iproute2
 )
 
+# --aarch64: also what tests/cross/dsp_aarch64.sh needs to build dsp/ for
+# AArch64 (NEON) and run its tests under qemu-user.
+cross=()
+if [ "${1:-}" = "--aarch64" ]; then
+  packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+  cross=(libcmocka-dev:arm64 libfftw3-dev:arm64)
+  packages+=("${cross[@]}")
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -32,5 +41,8 @@ fi
 echo "install-deps: installing ${missing[*]}"
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+if [ ${#cross[@]} -gt 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo_cmd[@]}" dpkg --add-architecture arm64
+fi
 "${sudo_cmd[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

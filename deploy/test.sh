@@ -3,13 +3,19 @@
 # errors and run the whole test suite. With --sanitize, the same under
 # AddressSanitizer and UndefinedBehaviorSanitizer (in build-asan/). With
 # --fuzz, a short run of every libFuzzer target over its corpus (clang,
-# build-fuzz/); FUZZ_SECONDS (default 20) per target.
+# build-fuzz/); FUZZ_SECONDS (default 20) per target. With --aarch64, dsp/
+# and its tests cross-built for AArch64 (the NEON kernels) and run under
+# qemu-user (tests/cross/dsp_aarch64.sh; MF_AARCH64_QUICK=1: the quick ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build flags=(-DMF_WERROR=ON)
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan flags+=(-DMF_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+if [ "${1:-}" = "--aarch64" ]; then
+  ./deploy/install-deps.sh --aarch64
+  exec tests/cross/dsp_aarch64.sh
 fi
 ./deploy/install-deps.sh
 if [ "${1:-}" = "--fuzz" ]; then

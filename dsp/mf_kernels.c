@@ -117,13 +117,15 @@ static once_flag s_once = ONCE_FLAG_INIT;
 
 static void s_init(void)
 {
-    static const char *const names[MF_ISA_COUNT] = {"c", "sse2", "avx2", "avx512"};
-    int have[MF_ISA_COUNT] = {1, 0, 0, 0};
+    static const char *const names[MF_ISA_COUNT] = {"c", "sse2", "avx2", "avx512", "neon"};
+    int have[MF_ISA_COUNT] = {1, 0, 0, 0, 0};
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     have[MF_ISA_SSE2] = __builtin_cpu_supports("sse2");
     have[MF_ISA_AVX2] = have[MF_ISA_SSE2] && __builtin_cpu_supports("avx2");
     have[MF_ISA_AVX512] = have[MF_ISA_AVX2] && __builtin_cpu_supports("avx512f");
+#elif defined(__aarch64__)
+    have[MF_ISA_NEON] = 1;
 #endif
     for (int isa = 0; isa < MF_ISA_COUNT; isa++) {
         mf_dsp_kernels_t *k = &s_tables[isa];
@@ -134,6 +136,8 @@ static void s_init(void)
         if (isa >= MF_ISA_SSE2) mf_dsp_init_sse2(k);
         if (isa >= MF_ISA_AVX2) mf_dsp_init_avx2(k);
         if (isa >= MF_ISA_AVX512) mf_dsp_init_avx512(k);
+#elif defined(__aarch64__)
+        if (isa == MF_ISA_NEON) mf_dsp_init_neon(k);
 #endif
         k->name = names[isa];
         s_best = (mf_isa_t)isa;

@@ -44,7 +44,7 @@ typedef struct {
 } mf_gain_curve_t;
 
 typedef struct {
-    const char *name; /* "c", "sse2", "avx2", "avx512" */
+    const char *name; /* "c", "sse2", "avx2", "avx512", "neon" */
     /* Runs frames frames through the cascade, updating st->z. */
     void (*biquad)(float *out, const float *in, size_t frames, mf_biquad_cascade_t *st);
     /* out = in * g for interleaved frames, g going linearly from g0 (exclusive)
@@ -63,7 +63,16 @@ typedef struct {
     void (*db_to_gain)(float *restrict out, const float *restrict db, size_t n);
 } mf_dsp_kernels_t;
 
-typedef enum { MF_ISA_C, MF_ISA_SSE2, MF_ISA_AVX2, MF_ISA_AVX512, MF_ISA_COUNT } mf_isa_t;
+/* x86-64: C, then SSE2, AVX2, AVX-512 as the CPU has them; AArch64: C and
+ * NEON (which every AArch64 CPU has). */
+typedef enum {
+    MF_ISA_C,
+    MF_ISA_SSE2,
+    MF_ISA_AVX2,
+    MF_ISA_AVX512,
+    MF_ISA_NEON,
+    MF_ISA_COUNT
+} mf_isa_t;
 
 /* The best table for this CPU; chosen once, valid for the process lifetime. */
 const mf_dsp_kernels_t *mf_dsp_kernels(void);
@@ -81,5 +90,6 @@ extern const mf_dsp_kernels_t mf_dsp_kernels_c;
 void mf_dsp_init_sse2(mf_dsp_kernels_t *k);
 void mf_dsp_init_avx2(mf_dsp_kernels_t *k);
 void mf_dsp_init_avx512(mf_dsp_kernels_t *k);
+void mf_dsp_init_neon(mf_dsp_kernels_t *k);
 
 #endif
