@@ -251,14 +251,21 @@ static void test_blob_abort_leaves_nothing(void **state)
     assert_int_equal(count_sub(f->store, "objects"), 0);
 }
 
+/* A file of n bytes (fill's pattern for seed) in the fixture's folder. */
+static void s_source_file(const fixture_t *f, const char *name, unsigned char *data, size_t n,
+                          int seed, char path[700])
+{
+    fill(data, n, seed);
+    snprintf(path, 700, "%s/%s", f->dir, name);
+    write_whole(path, data, n);
+}
+
 static void test_put_file(void **state)
 {
     fixture_t *f = *state;
     unsigned char data[70000];
-    fill(data, sizeof data, 4);
     char path[700];
-    snprintf(path, sizeof path, "%s/source.bin", f->dir);
-    write_whole(path, data, sizeof data);
+    s_source_file(f, "source.bin", data, sizeof data, 4, path);
     mf_hash_t h, want;
     assert_int_equal(mf_store_put_file(f->store, path, &h), MF_OK);
     mf_hash_bytes(data, sizeof data, &want);
@@ -295,10 +302,8 @@ static void test_lasting_store(void **state)
 {
     fixture_t *f = *state;
     unsigned char data[70000];
-    fill(data, sizeof data, 7);
     char path[700];
-    snprintf(path, sizeof path, "%s/take.wav", f->dir);
-    write_whole(path, data, sizeof data);
+    s_source_file(f, "take.wav", data, sizeof data, 7, path);
     mf_store_mark_lasting(f->store);
     assert_true(mf_store_lasting(f->store));
     mf_hash_t h;
