@@ -27,6 +27,8 @@
 #include "mf_fs.h"
 #include "mf_journal.h"
 
+#include <sqlite3.h>
+
 typedef struct {
     char dir[64];
     char db[96], wal[96];
@@ -143,11 +145,67 @@ static void reopened_holds_all(void **state)
     mf_journal_free(&j);
 }
 
+/* Several outputs, none, and a key never put. */
+static void outputs_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    mf_hash_t key, outs[3], none, got[4];
+    s_entry(100, &key, &outs[0]);
+    s_entry(101, &outs[1], &outs[2]);
+    s_entry(7, &none, &got[0]);
+    mf_journal_begin(j);
+    mf_journal_action_put(j, &key, outs, 3);
+    mf_journal_action_put(j, &none, outs, 0);
+    mf_journal_commit(j);
+    assert_int_equal(mf_journal_action_get(j, &key, got, 4), 3);
+    for (int i = 0; i < 3; i++) assert_string_equal(got[i].hex, outs[i].hex);
+    assert_int_equal(mf_journal_action_get(j, &key, got, 2), 2); /* at most max */
+    assert_int_equal(mf_journal_action_get(j, &none, got, 4), 0);
+    mf_hash_t unknown, unused;
+    s_entry(99999, &unknown, &unused);
+    assert_int_equal(mf_journal_action_get(j, &unknown, got, 4), -1);
+    mf_journal_free(&j);
+}
+
+/* A journal from before session 5 kept its cache as hex text in `actions`:
+ * its entries still answer, after the binary table. */
+static void legacy_actions_read(void **state)
+{
+    fixture_t *f = *state;
+    mf_hash_t key, out, got[2];
+    s_entry(42, &key, &out);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE actions (key TEXT PRIMARY KEY, outputs TEXT NOT NULL) WITHOUT ROWID;"
+             "INSERT INTO actions VALUES ('%s', '%s %s');",
+             key.hex, out.hex, key.hex);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    assert_int_equal(mf_journal_action_get(j, &key, got, 2), 2);
+    assert_string_equal(got[0].hex, out.hex);
+    assert_string_equal(got[1].hex, key.hex);
+    /* A new entry for the same key is the binary table's, and wins. */
+    mf_journal_begin(j);
+    mf_journal_action_put(j, &key, &key, 1);
+    mf_journal_commit(j);
+    assert_int_equal(mf_journal_action_get(j, &key, got, 2), 1);
+    assert_string_equal(got[0].hex, key.hex);
+    mf_journal_free(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(checkpoints_while_open, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(wal_stays_bounded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(outputs_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(legacy_actions_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(reopened_holds_all, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
