@@ -184,10 +184,10 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
             *reply = env;
             return MF_OK;
         }
-        const int handled = c->xfer && mf_xfer_handle(c->xfer, env); /* a prefetch's chunk */
+        if (c->xfer) mf_xfer_handle(c->xfer, env); /* a prefetch's chunk */
         const int refused = env->body_case == MIXFARM__ENVELOPE__BODY_REFUSE;
         if (refused) mf_error("%s: refused: %s", c->endpoint, env->refuse->reason);
         mf_msg_release(env, &chunk); /* else a stale reply: dropped */
-        if (!handled && refused) return MF_ERR_PROTOCOL;
+        if (refused) return MF_ERR_PROTOCOL;
     }
 }

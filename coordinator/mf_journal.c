@@ -313,26 +313,6 @@ int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journa
     return n;
 }
 
-static void s_unhex(const char *hex, unsigned char out[32])
-{
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            const char c = hex[2 * i + k];
-            v = v << 4 | (unsigned)(c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10);
-        }
-        out[i] = (unsigned char)v;
-    }
-}
-
-static void s_tohex(const unsigned char in[32], mf_hash_t *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++)
-        out->hex[2 * i] = digits[in[i] >> 4], out->hex[2 * i + 1] = digits[in[i] & 15];
-    out->hex[64] = 0;
-}
-
 /* The legacy table's row: space-separated hex hashes. */
 static int s_legacy_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs, int max)
 {
@@ -359,15 +339,16 @@ static int s_legacy_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs, 
 int mf_journal_action_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs, int max)
 {
     sqlite3_stmt *st = j->action_get;
-    unsigned char k[32];
-    s_unhex(key->hex, k);
+    unsigned char k[MF_HASH_BYTES];
+    mf_hash_to_bytes(key, k);
     sqlite3_bind_blob(st, 1, k, sizeof k, SQLITE_STATIC);
     int n = -1;
     if (sqlite3_step(st) == SQLITE_ROW) {
         const unsigned char *b = sqlite3_column_blob(st, 0);
         const int len = sqlite3_column_bytes(st, 0);
-        n = len % 32 ? -1 : 0; /* a damaged row is a miss */
-        for (; n >= 0 && n < max && (n + 1) * 32 <= len; n++) s_tohex(b + 32 * n, &outs[n]);
+        n = len % MF_HASH_BYTES ? -1 : 0; /* a damaged row is a miss */
+        for (; n >= 0 && n < max && (n + 1) * MF_HASH_BYTES <= len; n++)
+            mf_hash_from_bytes(b + MF_HASH_BYTES * n, &outs[n]);
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -376,12 +357,12 @@ int mf_journal_action_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs
 
 void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_t *outs, int n)
 {
-    unsigned char k[32], *v = malloc((size_t)n * 32 + 1);
+    unsigned char k[MF_HASH_BYTES], *v = malloc((size_t)n * MF_HASH_BYTES + 1);
     if (!v) return;
-    s_unhex(key->hex, k);
-    for (int i = 0; i < n; i++) s_unhex(outs[i].hex, v + 32 * i);
+    mf_hash_to_bytes(key, k);
+    for (int i = 0; i < n; i++) mf_hash_to_bytes(&outs[i], v + MF_HASH_BYTES * i);
     sqlite3_bind_blob(j->action_put, 1, k, sizeof k, SQLITE_STATIC);
-    sqlite3_bind_blob(j->action_put, 2, v, n * 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(j->action_put, 2, v, n * MF_HASH_BYTES, SQLITE_TRANSIENT);
     s_step(j, j->action_put);
     free(v);
 }

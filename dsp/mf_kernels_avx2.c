@@ -9,6 +9,7 @@
  * the compiler contracts differently. The first and last ns-1 steps of a pass
  * are masked so each section sees exactly samples 0..n-1 of the block; no
  * state beyond z1/z2 crosses blocks. */
+#include "mf_approx.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_avx2_unused_t;
@@ -176,28 +177,27 @@ static TGT void avx2_detect(float *restrict out, const float *restrict in, size_
         mf_dsp_kernels_c.detect(out + i, in + i * (size_t)channels, frames - i, channels, power);
 }
 
-/* Same approximations as mf_kernels_sse2.c (s_log10, s_exp2), 8 lanes. */
+/* log10 and 2^y (mf_approx.h), 8 lanes. */
 TGT_INLINE __m256 s_log10(__m256 x)
 {
     const __m256i bits = _mm256_castps_si256(x);
     __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));
     __m256 m = _mm256_castsi256_ps(_mm256_or_si256(
         _mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f800000)));
-    const __m256 big = _mm256_cmp_ps(m, _mm256_set1_ps(1.41421356f), _CMP_GT_OQ);
+    const __m256 big = _mm256_cmp_ps(m, _mm256_set1_ps(MF_APPROX_SQRT2), _CMP_GT_OQ);
     m = _mm256_blendv_ps(m, _mm256_mul_ps(m, _mm256_set1_ps(0.5f)), big);
     e = _mm256_sub_epi32(e, _mm256_castps_si256(big));
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 z = _mm256_div_ps(_mm256_sub_ps(m, one), _mm256_add_ps(m, one));
     const __m256 z2 = _mm256_mul_ps(z, z);
-    __m256 p = _mm256_set1_ps(1.0f / 9.0f);
-    p = _mm256_add_ps(_mm256_mul_ps(p, z2), _mm256_set1_ps(1.0f / 7.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, z2), _mm256_set1_ps(1.0f / 5.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, z2), _mm256_set1_ps(1.0f / 3.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, z2), one);
+    __m256 p = _mm256_set1_ps(mf_atanh_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_ATANH_TERMS; d++)
+        p = _mm256_add_ps(_mm256_mul_ps(p, z2), _mm256_set1_ps(mf_atanh_poly[d]));
     const __m256 lnm = _mm256_mul_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(2.0f));
     const __m256 ln =
-        _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(e), _mm256_set1_ps(0.69314718f)), lnm);
-    return _mm256_mul_ps(ln, _mm256_set1_ps(0.43429448f));
+        _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(e), _mm256_set1_ps(MF_APPROX_LN2)), lnm);
+    return _mm256_mul_ps(ln, _mm256_set1_ps(MF_APPROX_LOG10E));
 }
 
 TGT_INLINE __m256 s_exp2(__m256 y)
@@ -205,14 +205,10 @@ TGT_INLINE __m256 s_exp2(__m256 y)
     y = _mm256_min_ps(_mm256_max_ps(y, _mm256_set1_ps(-126.0f)), _mm256_set1_ps(127.0f));
     const __m256i k = _mm256_cvtps_epi32(y);
     const __m256 f = _mm256_sub_ps(y, _mm256_cvtepi32_ps(k));
-    __m256 p = _mm256_set1_ps(1.525273380405984e-05f);
-    p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(1.5403530393381606e-04f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(1.3333558146428443e-03f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(9.618129107628477e-03f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(5.550410866482158e-02f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(2.402265069591007e-01f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(6.931471805599453e-01f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(1.0f));
+    __m256 p = _mm256_set1_ps(mf_exp2_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_EXP2_TERMS; d++)
+        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(mf_exp2_poly[d]));
     const __m256i sc = _mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(sc));
 }
@@ -251,7 +247,7 @@ static TGT void avx2_gain_computer(float *restrict gr_db, const float *restrict 
 
 TGT_INLINE __m256 s_db_gain(__m256 d)
 {
-    const __m256 g = s_exp2(_mm256_mul_ps(d, _mm256_set1_ps(0.16609640474436813f)));
+    const __m256 g = s_exp2(_mm256_mul_ps(d, _mm256_set1_ps(MF_APPROX_LOG2_10_OVER_20)));
     return _mm256_andnot_ps(_mm256_cmp_ps(d, _mm256_set1_ps(-758.0f), _CMP_LT_OQ), g);
 }
 

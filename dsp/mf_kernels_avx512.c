@@ -2,6 +2,7 @@
  * mf_kernels_avx2.c with 16 lanes; cascades that fit in 8 lanes (stereo up to
  * 4 sections) gain nothing from wider vectors and use the AVX2 code. detect
  * stays AVX2 (memory bound either way). */
+#include "mf_approx.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_avx512_unused_t;
@@ -123,28 +124,27 @@ static TGT void avx512_gain_apply(float *out, const float *in, const float *gain
         out[2 * i] = in[2 * i] * gain[i], out[2 * i + 1] = in[2 * i + 1] * gain[i];
 }
 
-/* Same approximations as mf_kernels_sse2.c (s_log10, s_exp2), 16 lanes. */
+/* log10 and 2^y (mf_approx.h), 16 lanes. */
 TGT_INLINE __m512 s_log10(__m512 x)
 {
     const __m512i bits = _mm512_castps_si512(x);
     __m512i e = _mm512_sub_epi32(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(127));
     __m512 m = _mm512_castsi512_ps(_mm512_or_si512(
         _mm512_and_si512(bits, _mm512_set1_epi32(0x007fffff)), _mm512_set1_epi32(0x3f800000)));
-    const __mmask16 big = _mm512_cmp_ps_mask(m, _mm512_set1_ps(1.41421356f), _CMP_GT_OQ);
+    const __mmask16 big = _mm512_cmp_ps_mask(m, _mm512_set1_ps(MF_APPROX_SQRT2), _CMP_GT_OQ);
     m = _mm512_mask_mul_ps(m, big, m, _mm512_set1_ps(0.5f));
     e = _mm512_mask_add_epi32(e, big, e, _mm512_set1_epi32(1));
     const __m512 one = _mm512_set1_ps(1.0f);
     const __m512 z = _mm512_div_ps(_mm512_sub_ps(m, one), _mm512_add_ps(m, one));
     const __m512 z2 = _mm512_mul_ps(z, z);
-    __m512 p = _mm512_set1_ps(1.0f / 9.0f);
-    p = _mm512_add_ps(_mm512_mul_ps(p, z2), _mm512_set1_ps(1.0f / 7.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z2), _mm512_set1_ps(1.0f / 5.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z2), _mm512_set1_ps(1.0f / 3.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z2), one);
+    __m512 p = _mm512_set1_ps(mf_atanh_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_ATANH_TERMS; d++)
+        p = _mm512_add_ps(_mm512_mul_ps(p, z2), _mm512_set1_ps(mf_atanh_poly[d]));
     const __m512 lnm = _mm512_mul_ps(_mm512_mul_ps(p, z), _mm512_set1_ps(2.0f));
     const __m512 ln =
-        _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(e), _mm512_set1_ps(0.69314718f)), lnm);
-    return _mm512_mul_ps(ln, _mm512_set1_ps(0.43429448f));
+        _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(e), _mm512_set1_ps(MF_APPROX_LN2)), lnm);
+    return _mm512_mul_ps(ln, _mm512_set1_ps(MF_APPROX_LOG10E));
 }
 
 TGT_INLINE __m512 s_exp2(__m512 y)
@@ -152,14 +152,10 @@ TGT_INLINE __m512 s_exp2(__m512 y)
     y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(-126.0f)), _mm512_set1_ps(127.0f));
     const __m512i k = _mm512_cvtps_epi32(y);
     const __m512 f = _mm512_sub_ps(y, _mm512_cvtepi32_ps(k));
-    __m512 p = _mm512_set1_ps(1.525273380405984e-05f);
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(1.5403530393381606e-04f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(1.3333558146428443e-03f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(9.618129107628477e-03f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(5.550410866482158e-02f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(2.402265069591007e-01f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(6.931471805599453e-01f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(1.0f));
+    __m512 p = _mm512_set1_ps(mf_exp2_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_EXP2_TERMS; d++)
+        p = _mm512_add_ps(_mm512_mul_ps(p, f), _mm512_set1_ps(mf_exp2_poly[d]));
     const __m512i sc = _mm512_slli_epi32(_mm512_add_epi32(k, _mm512_set1_epi32(127)), 23);
     return _mm512_mul_ps(p, _mm512_castsi512_ps(sc));
 }
@@ -194,7 +190,7 @@ static TGT void avx512_gain_computer(float *restrict gr_db, const float *restric
 
 TGT_INLINE __m512 s_db_gain(__m512 d)
 {
-    const __m512 g = s_exp2(_mm512_mul_ps(d, _mm512_set1_ps(0.16609640474436813f)));
+    const __m512 g = s_exp2(_mm512_mul_ps(d, _mm512_set1_ps(MF_APPROX_LOG2_10_OVER_20)));
     const __mmask16 off = _mm512_cmp_ps_mask(d, _mm512_set1_ps(-758.0f), _CMP_LT_OQ);
     return _mm512_mask_mov_ps(g, off, _mm512_setzero_ps());
 }

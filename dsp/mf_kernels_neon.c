@@ -4,6 +4,7 @@
  * C reference. Multiplies and adds are kept separate (no fused
  * multiply-add), as in the SSE2 kernels. NEON is part of every AArch64 CPU:
  * no run-time check. */
+#include "mf_approx.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_neon_unused_t; /* keeps the unit non-empty elsewhere */
@@ -144,40 +145,29 @@ static void neon_detect(float *restrict out, const float *restrict in, size_t fr
         }
         vst1q_f32(out + i, r);
     }
-    for (; i < frames; i++) {
-        const float *f = in + i * (size_t)channels;
-        if (channels == 1)
-            out[i] = power ? f[0] * f[0] : (f[0] < 0 ? -f[0] : f[0]);
-        else if (power)
-            out[i] = (f[0] * f[0] + f[1] * f[1]) * 0.5f;
-        else {
-            const float l = f[0] < 0 ? -f[0] : f[0], r = f[1] < 0 ? -f[1] : f[1];
-            out[i] = l > r ? l : r;
-        }
-    }
+    if (i < frames) /* the tail: the reference's own loop */
+        mf_dsp_kernels_c.detect(out + i, in + i * (size_t)channels, frames - i, channels, power);
 }
 
-/* log10(x) for x > 0 normal, as in the SSE2 kernel: x = 2^e m, m in
- * [sqrt(1/2), sqrt(2)), ln m = 2 atanh(z), z = (m-1)/(m+1), to z^9/9. */
+/* log10(x) for x > 0 normal (mf_approx.h). */
 NEON_INLINE float32x4_t s_log10(float32x4_t x)
 {
     const int32x4_t bits = vreinterpretq_s32_f32(x);
     int32x4_t e = vsubq_s32(vshrq_n_s32(bits, 23), vdupq_n_s32(127));
     float32x4_t m = vreinterpretq_f32_s32(
         vorrq_s32(vandq_s32(bits, vdupq_n_s32(0x007fffff)), vdupq_n_s32(0x3f800000)));
-    const uint32x4_t big = vcgtq_f32(m, vdupq_n_f32(1.41421356f));
+    const uint32x4_t big = vcgtq_f32(m, vdupq_n_f32(MF_APPROX_SQRT2));
     m = vbslq_f32(big, vmulq_f32(m, vdupq_n_f32(0.5f)), m);
     e = vsubq_s32(e, vreinterpretq_s32_u32(big)); /* big is all ones = -1 */
     const float32x4_t one = vdupq_n_f32(1.0f);
     const float32x4_t z = vdivq_f32(vsubq_f32(m, one), vaddq_f32(m, one)), z2 = vmulq_f32(z, z);
-    float32x4_t p = vdupq_n_f32(1.0f / 9.0f);
-    p = vaddq_f32(vmulq_f32(p, z2), vdupq_n_f32(1.0f / 7.0f));
-    p = vaddq_f32(vmulq_f32(p, z2), vdupq_n_f32(1.0f / 5.0f));
-    p = vaddq_f32(vmulq_f32(p, z2), vdupq_n_f32(1.0f / 3.0f));
-    p = vaddq_f32(vmulq_f32(p, z2), one);
+    float32x4_t p = vdupq_n_f32(mf_atanh_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_ATANH_TERMS; d++)
+        p = vaddq_f32(vmulq_f32(p, z2), vdupq_n_f32(mf_atanh_poly[d]));
     const float32x4_t lnm = vmulq_f32(vmulq_f32(p, z), vdupq_n_f32(2.0f));
-    const float32x4_t ln = vaddq_f32(vmulq_f32(vcvtq_f32_s32(e), vdupq_n_f32(0.69314718f)), lnm);
-    return vmulq_f32(ln, vdupq_n_f32(0.43429448f));
+    const float32x4_t ln = vaddq_f32(vmulq_f32(vcvtq_f32_s32(e), vdupq_n_f32(MF_APPROX_LN2)), lnm);
+    return vmulq_f32(ln, vdupq_n_f32(MF_APPROX_LOG10E));
 }
 
 NEON_INLINE float32x4_t s_curve(float32x4_t level, const mf_gain_curve_t *k)
@@ -207,28 +197,23 @@ static void neon_gain_computer(float *restrict gr_db, const float *restrict leve
     }
 }
 
-/* 2^y as in the SSE2 kernel: y = k + f, k rounded to nearest, 2^f by its
- * Taylor series to degree 7, 2^k by writing the exponent. */
+/* 2^y (mf_approx.h); k rounded to nearest, as SSE2's conversion does. */
 NEON_INLINE float32x4_t s_exp2(float32x4_t y)
 {
     y = vminq_f32(vmaxq_f32(y, vdupq_n_f32(-126.0f)), vdupq_n_f32(127.0f));
     const int32x4_t k = vcvtnq_s32_f32(y);
     const float32x4_t f = vsubq_f32(y, vcvtq_f32_s32(k));
-    float32x4_t p = vdupq_n_f32(1.525273380405984e-05f);
-    p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(1.5403530393381606e-04f));
-    p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(1.3333558146428443e-03f));
-    p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(9.618129107628477e-03f));
-    p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(5.550410866482158e-02f));
-    p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(2.402265069591007e-01f));
-    p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(6.931471805599453e-01f));
-    p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(1.0f));
+    float32x4_t p = vdupq_n_f32(mf_exp2_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_EXP2_TERMS; d++)
+        p = vaddq_f32(vmulq_f32(p, f), vdupq_n_f32(mf_exp2_poly[d]));
     const int32x4_t sc = vshlq_n_s32(vaddq_s32(k, vdupq_n_s32(127)), 23);
     return vmulq_f32(p, vreinterpretq_f32_s32(sc));
 }
 
 NEON_INLINE float32x4_t s_db_gain(float32x4_t d)
 {
-    const float32x4_t g = s_exp2(vmulq_f32(d, vdupq_n_f32(0.16609640474436813f)));
+    const float32x4_t g = s_exp2(vmulq_f32(d, vdupq_n_f32(MF_APPROX_LOG2_10_OVER_20)));
     return vbslq_f32(vcltq_f32(d, vdupq_n_f32(-758.0f)), vdupq_n_f32(0.0f), g);
 }
 

@@ -1,5 +1,6 @@
 /* SSE2 kernels (4 float lanes). See mf_kernels.h for the contracts and
  * mf_kernels_avx2.c for the biquad wavefront, explained once there. */
+#include "mf_approx.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_sse2_unused_t; /* keeps the unit non-empty elsewhere */
@@ -143,41 +144,29 @@ static TGT void sse2_detect(float *restrict out, const float *restrict in, size_
         }
         _mm_storeu_ps(out + i, r);
     }
-    for (; i < frames; i++) {
-        const float *f = in + i * (size_t)channels;
-        if (channels == 1)
-            out[i] = power ? f[0] * f[0] : (f[0] < 0 ? -f[0] : f[0]);
-        else if (power)
-            out[i] = (f[0] * f[0] + f[1] * f[1]) * 0.5f;
-        else {
-            const float l = f[0] < 0 ? -f[0] : f[0], r = f[1] < 0 ? -f[1] : f[1];
-            out[i] = l > r ? l : r;
-        }
-    }
+    if (i < frames) /* the tail: the reference's own loop */
+        mf_dsp_kernels_c.detect(out + i, in + i * (size_t)channels, frames - i, channels, power);
 }
 
-/* log10(x) for x > 0 normal: x = 2^e m, m in [sqrt(1/2), sqrt(2)), and
- * ln m = 2 atanh(z) = 2 (z + z^3/3 + ... + z^9/9), z = (m-1)/(m+1), |z| < 0.172,
- * truncation error below 1e-9. */
+/* log10(x) for x > 0 normal (mf_approx.h). */
 TGT_INLINE __m128 s_log10(__m128 x)
 {
     const __m128i bits = _mm_castps_si128(x);
     __m128i e = _mm_sub_epi32(_mm_srli_epi32(bits, 23), _mm_set1_epi32(127));
     __m128 m = _mm_castsi128_ps(
         _mm_or_si128(_mm_and_si128(bits, _mm_set1_epi32(0x007fffff)), _mm_set1_epi32(0x3f800000)));
-    const __m128 big = _mm_cmpgt_ps(m, _mm_set1_ps(1.41421356f));
+    const __m128 big = _mm_cmpgt_ps(m, _mm_set1_ps(MF_APPROX_SQRT2));
     m = _mm_or_ps(_mm_and_ps(big, _mm_mul_ps(m, _mm_set1_ps(0.5f))), _mm_andnot_ps(big, m));
     e = _mm_sub_epi32(e, _mm_castps_si128(big)); /* big is all ones = -1 */
     const __m128 one = _mm_set1_ps(1.0f);
     const __m128 z = _mm_div_ps(_mm_sub_ps(m, one), _mm_add_ps(m, one)), z2 = _mm_mul_ps(z, z);
-    __m128 p = _mm_set1_ps(1.0f / 9.0f);
-    p = _mm_add_ps(_mm_mul_ps(p, z2), _mm_set1_ps(1.0f / 7.0f));
-    p = _mm_add_ps(_mm_mul_ps(p, z2), _mm_set1_ps(1.0f / 5.0f));
-    p = _mm_add_ps(_mm_mul_ps(p, z2), _mm_set1_ps(1.0f / 3.0f));
-    p = _mm_add_ps(_mm_mul_ps(p, z2), one);
+    __m128 p = _mm_set1_ps(mf_atanh_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_ATANH_TERMS; d++)
+        p = _mm_add_ps(_mm_mul_ps(p, z2), _mm_set1_ps(mf_atanh_poly[d]));
     const __m128 lnm = _mm_mul_ps(_mm_mul_ps(p, z), _mm_set1_ps(2.0f));
-    const __m128 ln = _mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(e), _mm_set1_ps(0.69314718f)), lnm);
-    return _mm_mul_ps(ln, _mm_set1_ps(0.43429448f));
+    const __m128 ln = _mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(e), _mm_set1_ps(MF_APPROX_LN2)), lnm);
+    return _mm_mul_ps(ln, _mm_set1_ps(MF_APPROX_LOG10E));
 }
 
 TGT_INLINE __m128 s_curve(__m128 level, const mf_gain_curve_t *k)
@@ -208,28 +197,23 @@ static TGT void sse2_gain_computer(float *restrict gr_db, const float *restrict 
     }
 }
 
-/* 2^y: y = k + f, |f| <= 1/2, 2^f by its Taylor series to degree 7 (error
- * below 6e-9), 2^k by writing the exponent. */
+/* 2^y (mf_approx.h). */
 TGT_INLINE __m128 s_exp2(__m128 y)
 {
     y = _mm_min_ps(_mm_max_ps(y, _mm_set1_ps(-126.0f)), _mm_set1_ps(127.0f));
     const __m128i k = _mm_cvtps_epi32(y);
     const __m128 f = _mm_sub_ps(y, _mm_cvtepi32_ps(k));
-    __m128 p = _mm_set1_ps(1.525273380405984e-05f);
-    p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(1.5403530393381606e-04f));
-    p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(1.3333558146428443e-03f));
-    p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(9.618129107628477e-03f));
-    p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(5.550410866482158e-02f));
-    p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(2.402265069591007e-01f));
-    p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(6.931471805599453e-01f));
-    p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(1.0f));
+    __m128 p = _mm_set1_ps(mf_exp2_poly[0]);
+#pragma GCC unroll 8
+    for (int d = 1; d < MF_EXP2_TERMS; d++)
+        p = _mm_add_ps(_mm_mul_ps(p, f), _mm_set1_ps(mf_exp2_poly[d]));
     const __m128i sc = _mm_slli_epi32(_mm_add_epi32(k, _mm_set1_epi32(127)), 23);
     return _mm_mul_ps(p, _mm_castsi128_ps(sc));
 }
 
 TGT_INLINE __m128 s_db_gain(__m128 d)
 {
-    const __m128 g = s_exp2(_mm_mul_ps(d, _mm_set1_ps(0.16609640474436813f)));
+    const __m128 g = s_exp2(_mm_mul_ps(d, _mm_set1_ps(MF_APPROX_LOG2_10_OVER_20)));
     return _mm_andnot_ps(_mm_cmplt_ps(d, _mm_set1_ps(-758.0f)), g);
 }
 

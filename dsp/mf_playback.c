@@ -84,8 +84,7 @@ struct mf_playback {
     const mf_dsp_kernels_t *k;
     int in_ch, out_ch;
     mf_biquad_cascade_t bq;
-    float env;                  /* compressor: smoothed mean square */
-    int comp;                   /* whether the model compresses */
+    float env;                  /* compressor (m->comp_threshold_db < 0): smoothed mean square */
     double att, rel;            /* its coefficients (per sample) */
     float att_block, rel_block; /* att and rel over GAIN_STEP frames */
     float thr_ms, half_slope;   /* the threshold as a mean square; (1/ratio - 1) / 2 */
@@ -109,7 +108,6 @@ mf_playback_t *mf_playback_new(const mf_playback_model_t *m, double rate, int in
     if (m->comp_threshold_db < 0) {
         p->att = exp(-1.0 / (m->comp_attack_ms * 1e-3 * rate));
         p->rel = exp(-1.0 / (m->comp_release_ms * 1e-3 * rate));
-        p->comp = 1;
         p->thr_ms = (float)pow(10.0, m->comp_threshold_db / 10.0);
         p->half_slope = (float)((1.0 / m->comp_ratio - 1.0) / 2.0);
         p->att_block = (float)pow(p->att, GAIN_STEP);
@@ -179,7 +177,7 @@ void mf_playback_process(mf_playback_t *p, float *restrict out, const float *res
         }
     }
     if (m->nsec) p->k->biquad(out, out, frames, &p->bq);
-    if (p->comp) s_compress(p, out, frames);
+    if (m->comp_threshold_db < 0) s_compress(p, out, frames);
 }
 
 void mf_playback_free(mf_playback_t **pp)

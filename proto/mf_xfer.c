@@ -4,6 +4,7 @@
 #include "mf_writes.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,9 +43,8 @@ typedef struct op {
     mf_blob_writer_t *w;
     stash_t stash[MF_XFER_WINDOW];
     /* put */
-    FILE *f;
+    int fd;              /* the blob's file, read at each chunk's offset (or -1) */
     int live;            /* a blob still being written (mf_xfer_put_live) */
-    int fd;              /* live: its file */
     mf_writes_t *writes; /* live: where its writer says how far it is */
     int sent_last;
     const char *task_key; /* a task's output (mf_xfer_put_output): its key, else NULL */
@@ -83,8 +83,7 @@ static void s_op_free(op_t *op)
     }
     if (op->w) mf_blob_writer_abort(op->w);
     for (int i = 0; i < MF_XFER_WINDOW; i++) free(op->stash[i].data);
-    if (op->f) fclose(op->f);
-    if (op->live && op->fd >= 0) close(op->fd);
+    if (op->fd >= 0) close(op->fd);
     free(op);
 }
 
@@ -180,8 +179,7 @@ static mf_err_t s_send_put(mf_xfer_t *x, op_t *op, int *sent)
     if (mf_chunk_new(&chunk, n) != MF_OK) return MF_ERR_NOMEM;
     uint8_t *data = mf_chunk_data(&chunk);
     errno = 0;
-    const int ok = !n || (op->live ? pread(op->fd, data, n, (off_t)op->next_off) == (ssize_t)n
-                                   : fread(data, 1, n, op->f) == n);
+    const int ok = !n || pread(op->fd, data, n, (off_t)op->next_off) == (ssize_t)n;
     if (!ok) {
         mf_error("blob %.12s: reading for upload: %s", op->hash.hex,
                  errno ? strerror(errno) : "the file shrank");
@@ -269,6 +267,7 @@ static op_t *s_join(mf_xfer_t *x, const mf_hash_t *hash, int put, mf_xfer_fn cb,
         free(w);
         return NULL;
     }
+    if (*fresh) op->fd = -1;
     w->next = op->waiters;
     op->waiters = w;
     op->put = put;
@@ -382,10 +381,10 @@ void mf_xfer_put_output(mf_xfer_t *x, const mf_hash_t *hash, const mf_hash_t *ke
     op_t *op = s_put_op(x, hash, key, output, cb, ctx);
     if (!op) return;
     char *path = mf_store_path(x->store, hash);
-    op->f = path ? fopen(path, "rb") : NULL;
+    op->fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     free(path);
     struct stat st;
-    if (!op->f || fstat(fileno(op->f), &st) != 0) {
+    if (op->fd < 0 || fstat(op->fd, &st) != 0) {
         s_finish(x, op, MF_ERR_NOENT);
         return;
     }

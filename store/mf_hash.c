@@ -27,14 +27,26 @@ static const EVP_MD *s_sha256(void)
     return s_md ? s_md : EVP_sha256();
 }
 
-static void s_hex(const unsigned char md[32], mf_hash_t *out)
+void mf_hash_from_bytes(const unsigned char in[MF_HASH_BYTES], mf_hash_t *out)
 {
     static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
-        out->hex[2 * i] = digits[md[i] >> 4];
-        out->hex[2 * i + 1] = digits[md[i] & 15];
+    for (unsigned i = 0; i < MF_HASH_BYTES; i++) {
+        out->hex[2 * i] = digits[in[i] >> 4];
+        out->hex[2 * i + 1] = digits[in[i] & 15];
     }
     out->hex[64] = 0;
+}
+
+void mf_hash_to_bytes(const mf_hash_t *h, unsigned char out[MF_HASH_BYTES])
+{
+    for (unsigned i = 0; i < MF_HASH_BYTES; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            const char c = h->hex[2 * i + (unsigned)k];
+            v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        out[i] = (unsigned char)v;
+    }
 }
 
 mf_hasher_t *mf_hasher_new(void)
@@ -60,7 +72,7 @@ void mf_hasher_final(mf_hasher_t *h, mf_hash_t *out)
     unsigned char md[32];
     unsigned int len = 0;
     EVP_DigestFinal_ex(h->ctx, md, &len);
-    s_hex(md, out);
+    mf_hash_from_bytes(md, out);
     EVP_DigestInit_ex(h->ctx, s_sha256(), NULL);
 }
 
@@ -77,7 +89,7 @@ void mf_hash_bytes(const void *data, size_t n, mf_hash_t *out)
     unsigned char md[32];
     unsigned int len = 0;
     if (!EVP_Digest(data, n, md, &len, s_sha256(), NULL)) abort();
-    s_hex(md, out);
+    mf_hash_from_bytes(md, out);
 }
 
 int mf_hash_file(const char *path, mf_hash_t *out)

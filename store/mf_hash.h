@@ -26,6 +26,11 @@ void mf_hash_bytes(const void *data, size_t n, mf_hash_t *out);
 int mf_hash_file(const char *path, mf_hash_t *out);
 /* 1 if s is 64 lowercase hex digits. */
 int mf_hash_valid(const char *s);
+/* The 32 bytes a (valid) hash spells, and back: for storing hashes compactly
+ * (the journal's action cache). */
+#define MF_HASH_BYTES 32
+void mf_hash_to_bytes(const mf_hash_t *h, unsigned char out[MF_HASH_BYTES]);
+void mf_hash_from_bytes(const unsigned char in[MF_HASH_BYTES], mf_hash_t *out);
 
 /* XXH3-64 (libxxhash): the check on each chunk of a blob in transit, where a
  * SHA-256 would cost ten times more and prove nothing the name does not. */
