@@ -2,8 +2,8 @@
  * its files are) and submitting it with everything it names as sources:
  * each nested session's document (keyed as the album writes it, without
  * its own mastering, outputs and cover, which the album replaces), the
- * files that session names (keyed by mf_album_key), the mix files and the
- * album's cover. */
+ * files that session names (its tracks' and impulse responses, keyed by
+ * mf_album_key), the mix files and the album's cover. */
 #include "client_internal.h"
 #include "mf_cli.h"
 #include "mf_log.h"
@@ -69,7 +69,25 @@ static mf_err_t s_add_file(album_sources_t *as, mf_store_t *st, char *key, const
     return err;
 }
 
-/* A nested session's document as the coordinator gets it. */
+/* A nested session's impulse responses (s->aux), keyed like its track
+ * files; one that is also a track's file is there already. */
+static mf_err_t s_add_aux(album_sources_t *as, mf_store_t *st, const mf_album_track_t *t)
+{
+    mf_err_t err = MF_OK;
+    for (size_t k = 0; err == MF_OK && k < t->s->n_aux; k++) {
+        const mf_aux_file_t *f = &t->s->aux[k];
+        char *key = mf_album_key(t->session, f->written);
+        int dup = 0;
+        for (size_t i = 0; i < as->n; i++) dup |= strcmp(as->keys[i], key) == 0;
+        if (dup)
+            free(key);
+        else
+            err = s_add_file(as, st, key, f->file, f->channels, f->rate, f->frames);
+    }
+    return err;
+}
+
+/* A nested session's document as the coordinator gets it, then its files. */
 static mf_err_t s_add_session(album_sources_t *as, mf_store_t *st, const mf_album_track_t *t)
 {
     json_t *doc = json_deep_copy(t->s->doc);
@@ -92,7 +110,7 @@ static mf_err_t s_add_session(album_sources_t *as, mf_store_t *st, const mf_albu
                                    tr->src_channels, tr->src_rate, tr->src_frames)
                       : MF_ERR_INVALID;
     }
-    return err;
+    return err == MF_OK ? s_add_aux(as, st, t) : err;
 }
 
 static mf_err_t s_collect(const mf_album_t *a, mf_store_t *st, album_sources_t *as)
@@ -116,7 +134,8 @@ static mf_err_t s_collect(const mf_album_t *a, mf_store_t *st, album_sources_t *
 }
 
 /* Every audio file the album names, checked whole before anything is
- * uploaded: each nested session's files, and the mix files. */
+ * uploaded: each nested session's files (impulse responses too), and the
+ * mix files. */
 static mf_err_t s_check_files(const mf_album_t *a)
 {
     int bad = 0;

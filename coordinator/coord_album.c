@@ -1,9 +1,9 @@
 /* Albums on the coordinator. The client sends the album document, each
  * nested session's document as a source (keyed as the album writes it),
- * the files those sessions name keyed by mf_album_key ("night-drive/" +
- * "audio/kick.wav"), the mix files and the cover keyed as the album writes
- * them. As for sessions, no path is ever opened: every name is a key into
- * the sources, every file a blob. */
+ * the files those sessions name (tracks' files and impulse responses) keyed
+ * by mf_album_key ("night-drive/" + "audio/kick.wav"), the mix files and
+ * the cover keyed as the album writes them. As for sessions, no path is
+ * ever opened: every name is a key into the sources, every file a blob. */
 #include "coord_internal.h"
 #include "mf_msg.h"
 #include "plan_album.h"
@@ -116,9 +116,13 @@ mf_album_t *mf_coord_album_load(coord_t *c, const char *name, const char *docume
             s_hash(&ac, NULL, t->mix, &as.mix[k]);
             continue;
         }
-        if (!(as.session[k] = calloc(t->s->n_tracks + 2, sizeof *as.session[k]))) ok = 0;
+        const size_t n = MF_PLAN_AUX_SOURCE(t->s, t->s->n_aux);
+        if (!(as.session[k] = calloc(n, sizeof *as.session[k]))) ok = 0;
         for (size_t i = 0; ok && i < t->s->n_tracks; i++) /* names stay as written */
             s_hash(&ac, t->session, t->s->tracks[i].file, &as.session[k][i]);
+        for (size_t i = 0; ok && i < t->s->n_aux; i++) /* under the name s_audio checked */
+            s_hash(&ac, t->session, t->s->aux[i].written,
+                   &as.session[k][MF_PLAN_AUX_SOURCE(t->s, i)]);
     }
     if (ok) *plan = mf_plan_album(a, &as);
     for (size_t k = 0; as.session && k < a->n_tracks; k++) free(as.session[k]);

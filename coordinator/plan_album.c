@@ -46,7 +46,8 @@ static int s_track_signal(mf_plan_t *p, const mf_album_t *a, size_t k,
 {
     const mf_album_track_t *t = &a->tracks[k];
     if (t->s) {
-        mf_plan_t *sp = mf_plan_session(t->s, src->session[k]);
+        mf_plan_t *sp =
+            mf_plan_session_sources(t->s, src->session[k], MF_PLAN_AUX_SOURCE(t->s, t->s->n_aux));
         int rc = sp ? s_merge(p, sp, k, sig) : -1;
         mf_plan_free(&sp);
         *rate = t->s->sample_rate;

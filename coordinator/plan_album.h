@@ -14,8 +14,10 @@
 #include "mf_plan.h"
 
 typedef struct {
-    /* Per album track: the sources of its session as mf_plan_session takes
-     * them (n_tracks + 2 entries), or NULL for a mix. */
+    /* Per album track: the sources of its session as
+     * mf_plan_session_sources takes them (MF_PLAN_AUX_SOURCE(s, s->n_aux)
+     * entries: tracks, cover and reference unused, impulse responses), or
+     * NULL for a mix. */
     mf_hash_t **session;
     mf_hash_t *mix;         /* per album track: the mix file's blob */
     const mf_hash_t *cover; /* album.cover, NULL when none */

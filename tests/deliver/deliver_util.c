@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <ebur128.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <setjmp.h>
@@ -115,21 +116,36 @@ void du_write_text(const char *name, const char *text)
     fclose(f);
 }
 
-int du_render(const char *doc, const char *out)
+static int s_render(const char *doc, const char *out, const char *err)
 {
-    char sp[1024], op[1024];
+    char sp[1024], op[1024], ep[1024];
     du_path(sp, sizeof sp, doc);
     du_path(op, sizeof op, out);
-    char *argv[] = {s_bin, "render", sp, "-o", op, "--quiet", NULL};
+    char *plain[] = {s_bin, "render", sp, "-o", op, "--quiet", NULL};
+    char *two[] = {s_bin, "render", sp, "-o", op, "--workers", "2", "--quiet", NULL};
+    char **argv = err ? two : plain;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+    if (err)
+        posix_spawn_file_actions_addopen(&fa, 2, du_path(ep, sizeof ep, err),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
     pid_t pid;
     assert_int_equal(posix_spawn(&pid, s_bin, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     int status;
     while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int du_render(const char *doc, const char *out)
+{
+    return s_render(doc, out, NULL);
+}
+
+int du_render_err(const char *doc, const char *out, const char *err)
+{
+    return s_render(doc, out, err);
 }
 
 json_t *du_load_json(const char *rel)

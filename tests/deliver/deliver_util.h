@@ -29,6 +29,8 @@ const char *du_path(char *buf, size_t n, const char *rel);
 
 /* mixfarm render DIR/doc -o DIR/out --quiet; the exit code. */
 int du_render(const char *doc, const char *out);
+/* The same with --workers 2 and stderr into DIR/err (a relative name). */
+int du_render_err(const char *doc, const char *out, const char *err);
 json_t *du_load_json(const char *rel);
 /* The entry of qc.json (or manifest.json) "files" with this path; NULL if none. */
 json_t *du_file_entry(json_t *doc, const char *path);

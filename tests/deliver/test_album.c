@@ -1,7 +1,9 @@
 /* Albums through mixfarm render: a nested session and mix files sequenced
  * with gaps and a cross-fade; the CUE sheet's indexes against the image's
  * audio; track files tagged and named "NN <title>"; Red Book checks for
- * target cd; album mode keeps the songs' balance, track mode levels them. */
+ * target cd; album mode keeps the songs' balance, track mode levels them;
+ * a nested session's convolution reverb with its IR file, and that IR
+ * missing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "deliver_util.h"
+#include "test_audio.h"
 
 #define CD_FRAME 588 /* samples per 1/75 s at 44.1 kHz */
 
@@ -232,6 +235,105 @@ static void test_invalid_album(void **state)
     assert_null(f);
 }
 
+#define IR_DELAY 1234 /* samples at 48 kHz */
+#define IR_GAIN 0.5
+
+/* A nested session of one mono track (panned: QC refuses mono delivered as
+ * stereo), dry or through a convolution reverb (mix 1) with the impulse
+ * response ir. */
+static void s_verb_session(const char *name, const char *title, const char *ir)
+{
+    char doc[1024], insert[256] = "";
+    if (ir)
+        snprintf(insert, sizeof insert,
+                 ", \"inserts\": [{\"type\": \"reverb\", \"ir\": \"%s\", \"mix\": 1}]", ir);
+    snprintf(doc, sizeof doc,
+             "{\"mixfarm\": 1, \"name\": \"%s\", \"sample_rate\": 48000,"
+             " \"tracks\": [{\"name\": \"Beat\", \"file\": \"beat.wav\", \"pan\": -0.3%s}],"
+             " \"metadata\": {\"title\": \"%s\"}}",
+             title, insert, title);
+    du_write_text(name, doc);
+}
+
+/* A nested session whose track runs a convolution reverb with an IR file
+ * next to it (uploaded keyed "verb/irs/impulse.wav"): the IR is a single
+ * impulse of IR_GAIN at IR_DELAY, so with mix 1 the track is the same
+ * session's dry track delayed by IR_DELAY at IR_GAIN, to float rounding.
+ * No mastering: each track goes through the limiter alone, well under
+ * its ceiling, so both stay as mixed. */
+static void test_nested_session_ir(void **state)
+{
+    (void)state;
+    char dir[1024];
+    mkdir(du_path(dir, sizeof dir, "verb"), 0755);
+    mkdir(du_path(dir, sizeof dir, "verb/irs"), 0755);
+    du_write_music("verb/beat.wav", 1, 3.0, 0.2, 29);
+    static float h[9600]; /* 0.2 s */
+    h[IR_DELAY] = (float)IR_GAIN;
+    test_audio_write(du_path(dir, sizeof dir, "verb/irs/impulse.wav"), 1, 48000,
+                     SF_FORMAT_WAV | SF_FORMAT_FLOAT, h, 9600);
+    s_verb_session("verb/dry.json", "Dry", NULL);
+    s_verb_session("verb/wet.json", "Wet", "irs/impulse.wav");
+    du_write_text("verb-album.json",
+                  "{\"mixfarm\": 1, \"album\": {\"title\": \"Verb\"}, \"sample_rate\": 48000,"
+                  " \"tracks\": [{\"session\": \"verb/dry.json\"},"
+                  "  {\"session\": \"verb/wet.json\", \"gap_s\": 1}],"
+                  " \"outputs\": [{\"format\": \"wav\", \"bits\": 32}]}");
+    int rc = du_render_err("verb-album.json", "out-verb", "verb.err");
+    if (rc != 0) {
+        size_t n;
+        char *err = (char *)du_read_file("verb.err", &n);
+        fail_msg("render: exit %d: %.*s", rc, err ? (int)n : 0, err ? err : "");
+    }
+    int64_t nd, nw;
+    float *dry = s_read("out-verb/tracks/01 Dry.wav", &nd, NULL);
+    float *wet = s_read("out-verb/tracks/02 Wet.wav", &nw, NULL);
+    double peak = 0, err = 0, early = 0;
+    for (int64_t i = 0; i < 2 * nd; i++) peak = fmax(peak, fabs(dry[i]));
+    for (int64_t i = 0; i < 2 * IR_DELAY; i++) early = fmax(early, fabs(wet[i]));
+    int64_t n = nd < nw - IR_DELAY ? nd : nw - IR_DELAY;
+    for (int64_t i = 0; i < 2 * n; i++)
+        err = fmax(err, fabs(wet[2 * IR_DELAY + i] - IR_GAIN * dry[i]));
+    print_message("    dry %lld frames, peak %.3f; wet %lld frames: before the impulse %.3g, "
+                  "then against the dry track delayed: relative error %.3g\n",
+                  (long long)nd, peak, (long long)nw, early, err / peak);
+    assert_true(peak > 0.05);
+    assert_int_equal(nw, nd + 9600); /* the tail: the IR's length */
+    assert_true(early < 1e-6);
+    assert_true(err / peak < 1e-5);
+    free(dry);
+    free(wet);
+}
+
+/* A nested session's IR missing: refused like any missing file (exit 2),
+ * the message naming the album, the session, the key and the file. */
+static void test_nested_session_ir_missing(void **state)
+{
+    (void)state;
+    char dir[1024];
+    mkdir(du_path(dir, sizeof dir, "lost"), 0755);
+    du_write_music("lost/beat.wav", 1, 1.0, 0.2, 31);
+    s_verb_session("lost/wet.json", "Lost", "irs/gone.wav");
+    du_write_text("lost-album.json",
+                  "{\"mixfarm\": 1, \"album\": {\"title\": \"Lost\"}, \"sample_rate\": 48000,"
+                  " \"tracks\": [{\"session\": \"lost/wet.json\"}]}");
+    assert_int_equal(du_render_err("lost-album.json", "out-lost", "lost.err"), 2);
+    size_t n;
+    char *err = (char *)du_read_file("lost.err", &n);
+    assert_non_null(err);
+    err = realloc(err, n + 1);
+    err[n] = 0;
+    print_message("    %s", err);
+    assert_non_null(strstr(err, "lost-album.json"));
+    assert_non_null(strstr(err, "lost/wet.json"));
+    assert_non_null(strstr(err, "tracks[0].inserts[0].ir"));
+    assert_non_null(strstr(err, "irs/gone.wav"));
+    free(err);
+    char path[1024];
+    FILE *f = fopen(du_path(path, sizeof path, "out-lost/manifest.json"), "r");
+    assert_null(f);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -276,9 +378,13 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sequence_and_cue), cmocka_unit_test(test_track_tags),
-        cmocka_unit_test(test_red_book),         cmocka_unit_test(test_album_vs_track_mode),
+        cmocka_unit_test(test_sequence_and_cue),
+        cmocka_unit_test(test_track_tags),
+        cmocka_unit_test(test_red_book),
+        cmocka_unit_test(test_album_vs_track_mode),
         cmocka_unit_test(test_invalid_album),
+        cmocka_unit_test(test_nested_session_ir),
+        cmocka_unit_test(test_nested_session_ir_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
