@@ -124,30 +124,38 @@ static double s_track_length_s(const mf_track_t *t)
     return avail > 0 ? avail : 0;
 }
 
-/* The decode of every auxiliary file a planned channel uses, once each, at
- * the session rate from its start, before any channel. */
+/* The decode of auxiliary file a, once, at the session rate from its start. */
+static int s_emit_aux_file(planner_t *p, int a, const mf_hash_t *sources)
+{
+    const mf_session_t *s = p->s;
+    if (a < 0 || p->aux_task[a] >= 0) return 0;
+    const mf_aux_file_t *af = &s->aux[a];
+    mf_plan_task_t *t = s_new_task(p, "decode", af->written);
+    if (!t) return -1;
+    mf_decode_spec_t d = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = s->sample_rate};
+    t->params = mf_decode_spec_to_json(&d);
+    t->n_out = 1;
+    t->audio_s = (double)af->frames / (af->rate > 0 ? af->rate : 1);
+    mf_port_t src = {.task = -1, .output = 0, .blob = sources[MF_PLAN_AUX_SOURCE(s, (size_t)a)]};
+    if (!t->params || !t->label || s_add_input(t, src)) return -1;
+    p->aux_task[a] = (int)p->plan->n_tasks - 1;
+    return 0;
+}
+
+/* The decode of every auxiliary file a planned channel or the mastering
+ * uses, before any channel. */
 static int s_emit_aux(planner_t *p, const mf_hash_t *sources)
 {
     const mf_session_t *s = p->s;
     for (size_t k = 0; k < p->n_order; k++) {
         const mf_channel_t *c = s_chan(p, (size_t)p->order[k]);
-        for (size_t i = 0; i < c->n_inserts; i++) {
-            const int a = c->inserts[i].aux;
-            if (a < 0 || p->aux_task[a] >= 0) continue;
-            const mf_aux_file_t *af = &s->aux[a];
-            mf_plan_task_t *t = s_new_task(p, "decode", af->written);
-            if (!t) return -1;
-            mf_decode_spec_t d = {
-                .from_s = 0, .length_s = -1, .start_s = 0, .rate = s->sample_rate};
-            t->params = mf_decode_spec_to_json(&d);
-            t->n_out = 1;
-            t->audio_s = (double)af->frames / (af->rate > 0 ? af->rate : 1);
-            mf_port_t src = {
-                .task = -1, .output = 0, .blob = sources[MF_PLAN_AUX_SOURCE(s, (size_t)a)]};
-            if (!t->params || !t->label || s_add_input(t, src)) return -1;
-            p->aux_task[a] = (int)p->plan->n_tasks - 1;
-        }
+        for (size_t i = 0; i < c->n_inserts; i++)
+            if (s_emit_aux_file(p, c->inserts[i].aux, sources)) return -1;
     }
+    const json_t *ins = json_object_get(s->mastering, "inserts");
+    for (size_t i = 0; i < json_array_size(ins); i++)
+        if (s_emit_aux_file(p, mf_plan_mastering_aux(s, json_array_get(ins, i)), sources))
+            return -1;
     return 0;
 }
 
@@ -425,7 +433,7 @@ mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sourc
         p.plan->mix = s_port(p.node_task[p.n_nodes - 1], 0);
         rc = s_plan_stems(&p);
     }
-    if (rc == 0) rc = mf_plan_outputs(p.plan, s, sources);
+    if (rc == 0) rc = mf_plan_outputs(p.plan, s, sources, p.aux_task);
     free(p.needed);
     free(p.node_task);
     free(p.order);

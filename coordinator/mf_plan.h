@@ -90,8 +90,10 @@ char *mf_plan_stem_path(const char *name);
 
 /* Adds the mastering, encode and qc tasks and the list of OUTDIR files to a
  * planned session (plan_outputs.c, plan_deliver.c); sources as for
- * mf_plan_session. 0, or -1 when out of memory. */
-int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources);
+ * mf_plan_session; aux_task[k]: the task decoding s->aux[k] (-1: none).
+ * 0, or -1 when out of memory. */
+int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources,
+                    const int *aux_task);
 /* Appends a task to a plan (its fields zeroed, kind and label set); NULL
  * when out of memory. */
 mf_plan_task_t *mf_plan_append(mf_plan_t *p, const char *kind, const char *label);

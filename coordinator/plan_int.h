@@ -50,6 +50,14 @@ int mf_plan_qc_file(mf_qc_spec_t *qc, const char *path, size_t input, int rate, 
 int mf_plan_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int rate,
                           double tempo_bpm, mf_port_t in, double audio_s, const char *label,
                           int levels_entry, mf_port_t levels);
+/* The decode tasks of a session's auxiliary files: s->aux[k] is decoded by
+ * task[k] (-1: not planned). */
+typedef struct {
+    const mf_session_t *s;
+    const int *task;
+} mf_plan_aux_t;
+/* Which of s->aux a mastering insert names (its "ir"), or -1. */
+int mf_plan_mastering_aux(const mf_session_t *s, const json_t *insert);
 /* mastering.target as the tasks take it: a preset or {lufs, true_peak_dbtp}. */
 mf_target_spec_t mf_plan_target(const json_t *mastering);
 /* A number of o, or def when absent. */

@@ -81,9 +81,37 @@ double mf_plan_num_or(const json_t *o, const char *k, double def)
     return json_is_number(v) ? json_number_value(v) : def;
 }
 
-int mf_plan_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int rate,
-                          double tempo_bpm, mf_port_t in, double audio_s, const char *label,
-                          int levels_entry, mf_port_t levels)
+int mf_plan_mastering_aux(const mf_session_t *s, const json_t *insert)
+{
+    const mf_processor_class_t *cls =
+        mf_processor_find(json_string_value(json_object_get(insert, "type")));
+    const char *file =
+        cls && cls->aux ? json_string_value(json_object_get(insert, cls->aux->name)) : NULL;
+    for (size_t k = 0; file && k < s->n_aux; k++)
+        if (!strcmp(s->aux[k].written, file)) return (int)k;
+    return -1;
+}
+
+/* Insert i's file as an input of the mastering task t (once per file);
+ * its index, or -1 when out of memory. */
+static int s_mastering_file(mf_plan_task_t *t, const mf_plan_aux_t *aux, const json_t *insert)
+{
+    const int k = mf_plan_mastering_aux(aux->s, insert);
+    if (k < 0 || aux->task[k] < 0) return -1; /* validated and emitted: cannot happen */
+    const mf_port_t port = {.task = aux->task[k], .output = 0};
+    for (size_t j = 0; j < t->n_in; j++)
+        if (t->in[j].task == port.task && t->in[j].output == 0) return (int)j;
+    mf_port_t *in = realloc(t->in, (t->n_in + 1) * sizeof *in);
+    if (!in) return -1;
+    t->in = in;
+    t->in[t->n_in] = port;
+    return (int)t->n_in++;
+}
+
+/* The mastering task; aux NULL where no insert may name a file. */
+static int s_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int rate,
+                           double tempo_bpm, mf_port_t in, double audio_s, const char *label,
+                           int levels_entry, mf_port_t levels, const mf_plan_aux_t *aux)
 {
     const json_t *lim = json_object_get(m, "limiter");
     const json_t *ins = json_object_get(m, "inserts");
@@ -98,30 +126,40 @@ int mf_plan_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int ra
     size_t n = json_array_size(ins);
     mf_insert_t *parsed = calloc(n + 1, sizeof *parsed);
     spec.inserts = calloc(n + 1, sizeof *spec.inserts);
-    int rc = parsed && spec.inserts ? 0 : -1;
+    mf_plan_task_t *t = parsed && spec.inserts ? mf_plan_append(p, "mastering", label) : NULL;
+    int rc = t && (t->in = calloc(2, sizeof *t->in)) ? 0 : -1;
+    if (rc == 0) {
+        t->n_out = 2;
+        t->audio_s = audio_s;
+        t->in[t->n_in++] = in;
+        if (levels_entry) t->in[t->n_in++] = levels;
+    }
     mf_diags_t d; /* validated already: nothing new to say */
     mf_diags_init(&d, doc);
     for (size_t i = 0; rc == 0 && i < n; i++, spec.n_inserts++) {
-        mf_session_parse_insert(json_array_get(ins, i), "mastering.inserts", NULL, &d, &parsed[i]);
+        const json_t *ji = json_array_get(ins, i);
+        mf_session_parse_insert(ji, "mastering.inserts", NULL, &d, &parsed[i]);
         spec.inserts[i] = (mf_master_insert_spec_t){parsed[i].cls, parsed[i].values,
-                                                    parsed[i].n_values, parsed[i].nbands};
+                                                    parsed[i].n_values, parsed[i].nbands, -1};
         if (!parsed[i].cls) rc = -1;
+        if (rc == 0 && aux && mf_plan_mastering_aux(aux->s, ji) >= 0 &&
+            (spec.inserts[i].aux = s_mastering_file(t, aux, ji)) < 0)
+            rc = -1;
     }
     mf_diags_fini(&d);
-    mf_plan_task_t *t = rc == 0 ? mf_plan_append(p, "mastering", label) : NULL;
-    if (t) {
-        t->params = mf_mastering_spec_to_json(&spec);
-        t->in = calloc(2, sizeof *t->in);
-        t->n_out = 2;
-        t->audio_s = audio_s;
-        if (t->in) t->in[t->n_in++] = in;
-        if (t->in && levels_entry) t->in[t->n_in++] = levels;
-    }
-    rc = t && t->params && t->in ? 0 : -1;
+    if (rc == 0) rc = (t->params = mf_mastering_spec_to_json(&spec)) ? 0 : -1;
     for (size_t i = 0; parsed && i < n; i++) mf_session_insert_fini(&parsed[i]);
     free(parsed);
     free(spec.inserts);
     return rc;
+}
+
+int mf_plan_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int rate,
+                          double tempo_bpm, mf_port_t in, double audio_s, const char *label,
+                          int levels_entry, mf_port_t levels)
+{
+    return s_add_mastering(p, m, doc, rate, tempo_bpm, in, audio_s, label, levels_entry, levels,
+                           NULL);
 }
 
 void mf_plan_clean_name(char *name)
@@ -162,8 +200,10 @@ static int s_add_deliverables(mf_plan_t *p, const mf_session_t *s, const mf_hash
     return rc;
 }
 
-int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources)
+int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources,
+                    const int *aux_task)
 {
+    const mf_plan_aux_t aux = {s, aux_task};
     if (p->mix.task < 0) return -1;
     double audio_s = p->tasks[p->mix.task].audio_s;
     int rc = mf_plan_add_output(p, strdup("mix.wav"), p->mix, "wav", 32, 1, NULL);
@@ -174,8 +214,8 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
     mf_port_list_t in = {0};
     if (rc == 0 && s->mastering) {
         p->mastered = 1;
-        rc = mf_plan_add_mastering(p, s->mastering, s->path, s->sample_rate, s->tempo_bpm, p->mix,
-                                   audio_s, "mastering", 0, p->mix);
+        rc = s_add_mastering(p, s->mastering, s->path, s->sample_rate, s->tempo_bpm, p->mix,
+                             audio_s, "mastering", 0, p->mix, &aux);
         mf_port_t master = {.task = (int)p->n_tasks - 1, .output = 0};
         if (rc == 0) rc = s_add_deliverables(p, s, sources, master, &qc, &in);
         if (rc == 0) rc = mf_plan_reference(p, s, sources, &qc, &in);

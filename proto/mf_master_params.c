@@ -55,9 +55,11 @@ char *mf_mastering_spec_to_json(const mf_mastering_spec_t *m)
         json_t *values = json_array();
         for (size_t k = 0; k < m->inserts[i].n_values; k++)
             json_array_append_new(values, json_real(m->inserts[i].values[k]));
-        json_array_append_new(ins,
-                              json_pack("{s:s,s:o,s:I}", "type", m->inserts[i].cls->type, "values",
-                                        values, "bands", (json_int_t)m->inserts[i].nbands));
+        json_t *o = json_pack("{s:s,s:o,s:I}", "type", m->inserts[i].cls->type, "values", values,
+                              "bands", (json_int_t)m->inserts[i].nbands);
+        if (o && m->inserts[i].aux >= 0) /* only then: other task keys stay as they were */
+            json_object_set_new(o, "aux", json_integer(m->inserts[i].aux));
+        json_array_append_new(ins, o);
     }
     json_t *j = json_pack("{s:i,s:i,s:f,s:o,s:f,s:f,s:f,s:o}", "rate", m->rate, "channels",
                           m->channels, "tempo_bpm", m->tempo_bpm, "target",
@@ -92,9 +94,19 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
         goto fail;                                                                                 \
     } while (0)
 
+/* An insert; its "aux" input is checked against the task's inputs by the
+ * worker, which knows how many it has. */
 static int s_insert_from(const json_t *o, mf_master_insert_spec_t *in)
 {
-    return mf_params_insert_values(o, &in->cls, &in->values, &in->n_values, &in->nbands);
+    in->aux = -1;
+    if (mf_params_insert_values(o, &in->cls, &in->values, &in->n_values, &in->nbands)) return -1;
+    const json_t *aux = json_object_get(o, "aux");
+    if (!aux) return 0;
+    if (!json_is_integer(aux) || json_integer_value(aux) < 1 ||
+        json_integer_value(aux) > MAX_INSERTS + 1 || !in->cls->aux)
+        return -1;
+    in->aux = (int)json_integer_value(aux);
+    return 0;
 }
 
 mf_err_t mf_mastering_spec_from_json(const char *text, mf_mastering_spec_t *m, const char **why)

@@ -40,6 +40,7 @@ typedef struct {
     const mf_processor_class_t *cls;
     double *values;
     size_t n_values, nbands;
+    int aux; /* the task input of its file (a reverb's "ir"), or -1 */
 } mf_master_insert_spec_t;
 
 typedef struct {

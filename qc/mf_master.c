@@ -46,7 +46,11 @@ static mf_err_t s_make_inserts(master_t *m)
     m->lat = m->tail = 0;
     for (size_t i = 0; i < m->cfg->n_inserts; i++) {
         const mf_master_insert_t *in = &m->cfg->inserts[i];
-        if (!in->cls || !(m->ins[i] = in->cls->create(in->values, in->nbands, &env))) {
+        if (in->cls) /* the file input's insert is made the same way each pass */
+            m->ins[i] = in->aux && in->cls->create_aux
+                            ? in->cls->create_aux(in->values, in->nbands, &env, in->aux)
+                            : in->cls->create(in->values, in->nbands, &env);
+        if (!in->cls || !m->ins[i]) {
             s_free_inserts(m);
             return in->cls ? MF_ERR_NOMEM : MF_ERR_INVALID;
         }

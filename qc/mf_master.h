@@ -47,6 +47,7 @@ typedef struct {
     const mf_processor_class_t *cls; /* from mf_processor_find() */
     const double *values;            /* the class's flat value layout */
     size_t nbands;
+    const mf_proc_aux_t *aux; /* its file input (create_aux), or NULL */
 } mf_master_insert_t;
 
 typedef struct {

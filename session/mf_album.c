@@ -184,7 +184,7 @@ static void s_parse_mastering(mf_album_t *a, const mf_album_source_t *src, mf_di
         json_object_del(m, "match_reference");
     }
     mf_session_t shell = s_shell(a, src);
-    mf_sess__check_mastering(&shell, m, d);
+    mf_sess__check_mastering(&shell, m, d, 1);
     json_decref(m);
 }
 

@@ -150,7 +150,7 @@ static void s_parse_document(mf_session_t *s, const json_t *doc, mf_diags_t *d)
     mf_sess__parse_stems(s, json_object_get(doc, "stems"), d);
 
     if ((s->mastering = json_object_get(doc, "mastering")))
-        mf_sess__check_mastering(s, s->mastering, d);
+        mf_sess__check_mastering(s, s->mastering, d, 0);
     if ((s->outputs = json_object_get(doc, "outputs"))) mf_sess__check_outputs(s->outputs, d);
     if ((s->metadata = json_object_get(doc, "metadata")))
         mf_sess__check_metadata(s, s->metadata, d);

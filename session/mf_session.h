@@ -162,8 +162,8 @@ const char *mf_session_ref_name(const mf_session_t *s, mf_ref_t ref);
  * with NULL it is only checked to be a string and out->sidechain stays NONE.
  * A list parameter is an array of numbers (count, range and order checked);
  * when its class says so it sets the number of bands. An auxiliary input
- * ("ir") is left to the channel, which checks and registers the file; with
- * names NULL (mastering) it is refused.
+ * ("ir") is left to the caller, which checks and registers the file
+ * (a channel, a session's mastering) or refuses it (an album's mastering).
  * Problems go into d with paths under path (e.g. "tracks[0].inserts[1]").
  * Returns 0 when the insert is valid, -1 otherwise. In both cases out holds
  * what could be read (cls NULL when the type is unknown) and must be

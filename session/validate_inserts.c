@@ -296,16 +296,8 @@ int mf_sess__parse_insert_as(const mf_processor_class_t *cls, const json_t *j, c
             mf_processor_list_index(cls, key) >= 0)
             continue;
         mf_sess__path_key(p, path, key);
-        if (cls->aux && strcmp(key, cls->aux->name) == 0) {
-            /* The file itself is the channel's to check (mf_sess__parse_aux). */
-            if (!names) {
-                mf_diags_error(d, p,
-                               "a file input is available on tracks, buses and the master "
-                               "only");
-                rc = -1;
-            }
-            continue;
-        }
+        if (cls->aux && strcmp(key, cls->aux->name) == 0)
+            continue; /* the file is the caller's to check (mf_sess__parse_aux) */
         if (strcmp(key, "sidechain") == 0) {
             if (!cls->has_sidechain) {
                 mf_diags_error(d, p, "%s takes no sidechain", cls->type);

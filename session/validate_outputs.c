@@ -132,7 +132,24 @@ static int s_check_limiter(const json_t *j, mf_diags_t *d)
     return rc;
 }
 
-int mf_sess__check_mastering(const mf_session_t *s, const json_t *j, mf_diags_t *d)
+/* An insert's file input ("ir"): checked and registered like a channel's,
+ * so the client uploads it and the planner decodes it for the mastering. */
+static int s_mastering_file(mf_session_t *s, mf_insert_t *ins, const json_t *j, const char *path,
+                            mf_diags_t *d, int album)
+{
+    const char *name = ins->cls && ins->cls->aux ? ins->cls->aux->name : NULL;
+    if (!name || !json_object_get(j, name)) return 0;
+    if (!album) return mf_sess__parse_aux(s, ins, j, path, d);
+    char p[MF_SESS_PATH_MAX];
+    mf_sess__path_key(p, path, name);
+    mf_diags_error(d, p,
+                   "an album's mastering takes no file input; put the %s in the songs' "
+                   "sessions, or in each session's own mastering",
+                   ins->cls->type);
+    return -1;
+}
+
+int mf_sess__check_mastering(mf_session_t *s, const json_t *j, mf_diags_t *d, int album)
 {
     if (mf_sess__expect(j, "mastering", d, JSON_OBJECT, "an object")) return -1;
     mf_sess__check_keys(j, "mastering", d, s_mastering_keys);
@@ -157,6 +174,7 @@ int mf_sess__check_mastering(const mf_session_t *s, const json_t *j, mf_diags_t 
                 const json_t *ji = json_array_get(v, i);
                 mf_insert_t ins;
                 if (mf_session_parse_insert(ji, p, NULL, d, &ins)) rc = -1;
+                if (s_mastering_file(s, &ins, ji, p, d, album)) rc = -1;
                 if (ins.cls && ins.cls->has_sidechain && json_object_get(ji, "sidechain")) {
                     char sp[MF_SESS_PATH_MAX];
                     mf_sess__path_key(sp, p, "sidechain");

@@ -3,6 +3,7 @@
  * report of what it did (its loudness feeds the deliverables' tags). */
 #include "exec_internal.h"
 #include "mf_blob_json.h"
+#include "master_inserts.h"
 #include "mf_master.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
@@ -143,8 +144,9 @@ mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *
 {
     mf_mastering_spec_t spec;
     const char *why = "";
-    if (mf_mastering_spec_from_json(t->params, &spec, &why) != MF_OK ||
-        t->n_inputs != (spec.levels_entry ? 2u : 1u)) {
+    const mf_err_t parsed = mf_mastering_spec_from_json(t->params, &spec, &why);
+    const size_t first_aux = spec.levels_entry ? 2u : 1u; /* after the mix and album levels */
+    if (parsed != MF_OK || t->n_inputs < first_aux) {
         mf_mastering_spec_fini(&spec);
         return mf_exec_fail(r, MF_ERR_INVALID, "mastering: bad parameters: %s", why);
     }
@@ -156,20 +158,18 @@ mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *
     mf_pcm_info_t info;
     mix_source_t src = {.store = s, .hash = &t->inputs[0]};
     master_sink_t sink = {.store = s, .channels = spec.channels, .rate = spec.rate};
-    mf_master_insert_t *ins = calloc(spec.n_inserts + 1, sizeof *ins);
-    mf_err_t err = ins ? mf_pcm_info(s, &t->inputs[0], &info) : MF_ERR_NOMEM;
+    mf_master_inserts_t ins;
+    mf_err_t err = mf_master_inserts_load(s, t, &spec, first_aux, &ins, r);
+    if (err == MF_OK) err = mf_pcm_info(s, &t->inputs[0], &info);
     if (err == MF_OK && (info.channels != spec.channels || info.rate != spec.rate))
         err = mf_exec_fail(r, MF_ERR_INVALID, "mastering: the mix is not %d channels at %d Hz",
                            spec.channels, spec.rate);
     if (err == MF_OK) {
         src.end = info.start + info.frames;
-        for (size_t i = 0; i < spec.n_inserts; i++)
-            ins[i] = (mf_master_insert_t){spec.inserts[i].cls, spec.inserts[i].values,
-                                          spec.inserts[i].nbands};
         mf_master_config_t cfg = {.channels = spec.channels,
                                   .rate = spec.rate,
                                   .tempo_bpm = spec.tempo_bpm,
-                                  .inserts = ins,
+                                  .inserts = ins.ins,
                                   .n_inserts = spec.n_inserts,
                                   .target = s_target(&spec.target),
                                   .ceiling_dbtp = spec.ceiling_dbtp,
@@ -193,7 +193,7 @@ mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "mastering: %s", mf_strerror(err));
     mf_pcm_writer_abort(sink.w);
     mf_pcm_reader_free(&src.r);
-    free(ins);
+    mf_master_inserts_fini(&ins);
     mf_mastering_spec_fini(&spec);
     return err;
 }

@@ -15,6 +15,7 @@
 #include "exec_internal.h"
 #include "mf_blob_json.h"
 #include "mf_compare.h"
+#include "master_inserts.h"
 #include "mf_master.h"
 #include "mf_master_params.h"
 #include "mf_match.h"
@@ -255,8 +256,9 @@ static json_t *s_curve_json(const mf_match_curve_t *c)
 
 /* The mastering core over the filtered mix, aiming at the reference's
  * loudness (the spec's inserts, limiter and ceiling). */
-static mf_err_t s_master_to(mf_store_t *st, const json_t *mspec, double lufs, fir_src_t *src,
-                            sink_t *sink, mf_master_result_t *res, mf_task_result_t *r)
+static mf_err_t s_master_to(mf_store_t *st, const mf_task_t *t, const json_t *mspec, double lufs,
+                            fir_src_t *src, sink_t *sink, mf_master_result_t *res,
+                            mf_task_result_t *r)
 {
     char *text = json_dumps(mspec, JSON_COMPACT | JSON_SORT_KEYS);
     mf_mastering_spec_t spec;
@@ -266,15 +268,16 @@ static mf_err_t s_master_to(mf_store_t *st, const json_t *mspec, double lufs, fi
         return mf_exec_fail(r, MF_ERR_INVALID, "match: bad mastering parameters: %s", why);
     }
     free(text);
-    mf_master_insert_t *ins = calloc(spec.n_inserts + 1, sizeof *ins);
-    for (size_t i = 0; ins && i < spec.n_inserts; i++)
-        ins[i] = (mf_master_insert_t){spec.inserts[i].cls, spec.inserts[i].values,
-                                      spec.inserts[i].nbands};
+    mf_master_inserts_t ins; /* file inputs after the mix and the reference */
+    if (mf_master_inserts_load(st, t, &spec, 2, &ins, r) != MF_OK) {
+        mf_mastering_spec_fini(&spec);
+        return MF_ERR_INVALID;
+    }
     mf_master_config_t cfg = {
         .channels = src->ch,
         .rate = spec.rate,
         .tempo_bpm = spec.tempo_bpm,
-        .inserts = ins,
+        .inserts = ins.ins,
         .n_inserts = spec.n_inserts,
         .target = {"reference", isfinite(lufs) ? lufs : NAN, spec.target.true_peak_dbtp},
         .ceiling_dbtp = spec.ceiling_dbtp,
@@ -283,9 +286,8 @@ static mf_err_t s_master_to(mf_store_t *st, const json_t *mspec, double lufs, fi
         .margin_db = NAN};
     mf_master_source_t so = {s_fir_rewind, s_fir_read, src};
     mf_master_sink_t si = {s_sink_begin, s_sink_write, sink};
-    (void)st;
-    mf_err_t err = ins ? mf_master_run(&cfg, &so, &si, res) : MF_ERR_NOMEM;
-    free(ins);
+    mf_err_t err = mf_master_run(&cfg, &so, &si, res);
+    mf_master_inserts_fini(&ins);
     mf_mastering_spec_fini(&spec);
     return err;
 }
@@ -314,7 +316,7 @@ mf_err_t mf_exec_match(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
     const json_t *mspec = json_object_get(p, "mastering");
     const int to_ref = mode && !strcmp(mode, "reference");
     if (!mode || (!to_ref && strcmp(mode, "target")) || (to_ref && !json_is_object(mspec)) ||
-        t->n_inputs != 2) {
+        t->n_inputs < 2 || (!to_ref && t->n_inputs != 2)) {
         json_decref(p);
         return mf_exec_fail(r, MF_ERR_INVALID, "match: bad parameters");
     }
@@ -347,7 +349,7 @@ mf_err_t mf_exec_match(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
     sink.ch = src.ch, sink.rate = info.rate;
     mf_master_result_t res;
     if (err == MF_OK && to_ref) {
-        err = s_master_to(st, mspec, ref_lufs, &src, &sink, &res, r);
+        err = s_master_to(st, t, mspec, ref_lufs, &src, &sink, &res, r);
     } else if (err == MF_OK) { /* the filtered mix alone: the mastering task follows */
         err = s_fir_rewind(&src);
         if (err == MF_OK) err = s_sink_begin(&sink);

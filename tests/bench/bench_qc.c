@@ -144,7 +144,7 @@ static double s_master(const float *x, size_t n, int with_inserts, const char *t
     for (size_t i = 0; i < c->n_params; i++) cp[i] = c->params[i].def;
     cp[mf_processor_param_index(c, 0, "threshold_db")] = -10;
     cp[mf_processor_param_index(c, 0, "ratio")] = 1.5;
-    const mf_master_insert_t ins[2] = {{e, eq, 1}, {c, cp, 0}};
+    const mf_master_insert_t ins[2] = {{e, eq, 1, NULL}, {c, cp, 0, NULL}};
     src_t src = {x, n, 0};
     const mf_master_source_t s = {s_rewind, s_read, &src};
     const mf_master_sink_t k = {s_begin, s_write, NULL};

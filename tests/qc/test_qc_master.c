@@ -84,8 +84,8 @@ static void s_inserts(void)
     for (size_t i = 0; i < cp->n_params; i++) s_comp[i] = cp->params[i].def;
     s_set(cp, s_comp, -1, "threshold_db", -10), s_set(cp, s_comp, -1, "ratio", 1.5);
     s_set(cp, s_comp, -1, "attack_ms", 30), s_set(cp, s_comp, -1, "release_ms", 200);
-    s_ins[0] = (mf_master_insert_t){eq, s_eq, 1};
-    s_ins[1] = (mf_master_insert_t){cp, s_comp, 0};
+    s_ins[0] = (mf_master_insert_t){eq, s_eq, 1, NULL};
+    s_ins[1] = (mf_master_insert_t){cp, s_comp, 0, NULL};
 }
 
 static int s_have_ffmpeg(void)

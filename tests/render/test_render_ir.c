@@ -61,8 +61,9 @@ static float *read_wav(const char *rel, SF_INFO *info)
     return y;
 }
 
-/* mixfarm render DIR/session -o DIR/out --workers 2 --quiet; must succeed. */
-static void render(const char *session, const char *out)
+/* mixfarm render DIR/session -o DIR/out --workers 2 --quiet; its exit
+ * code, with its stderr in DIR/stderr.txt. */
+static int render_rc(const char *session, const char *out)
 {
     char sp[1024], op[1024], errp[1024];
     snprintf(sp, sizeof sp, "%s/%s", s_dir, session);
@@ -78,11 +79,26 @@ static void render(const char *session, const char *out)
     if (rc) fail_msg("cannot run %s: %s", s_bin, strerror(rc));
     int status;
     while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char line[512] = "";
-        FILE *f = fopen(errp, "r");
-        if (f && !fgets(line, sizeof line, f)) line[0] = 0;
-        if (f) fclose(f);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The first line of the last render's stderr. */
+static void first_error(char *line, size_t n)
+{
+    char errp[1024];
+    snprintf(errp, sizeof errp, "%s/stderr.txt", s_dir);
+    line[0] = 0;
+    FILE *f = fopen(errp, "r");
+    if (f && !fgets(line, (int)n, f)) line[0] = 0;
+    if (f) fclose(f);
+}
+
+/* The same; must succeed. */
+static void render(const char *session, const char *out)
+{
+    if (render_rc(session, out) != 0) {
+        char line[512];
+        first_error(line, sizeof line);
         fail_msg("render %s failed: %s", session, line);
     }
 }
@@ -179,11 +195,105 @@ static void test_ir_resampled_and_normalized(void **state)
     free(y);
 }
 
+/* A convolution reverb in mastering.inserts: its IR, a single impulse D
+ * frames late, makes the master the plain one (no inserts) D frames later.
+ * Target "none" and a quiet mix keep the limiter out of it. */
+static void test_ir_in_mastering(void **state)
+{
+    (void)state;
+    enum { N = 96000, D = 480 }; /* 2 s: QC wants a master of 1 s at least */
+    static float x[2 * N], late[D + 1];
+    for (int i = 0; i < 2 * N; i++) x[i] = 0.2f * rnd();
+    late[D] = 1.0f;
+    write_wav("m.wav", 2, RATE, x, N);
+    write_wav("irs/late.wav", 1, RATE, late, D + 1);
+    const char *fmt = "{\"mixfarm\": 1, \"sample_rate\": 48000, \"metadata\": {\"title\": \"T\"},"
+                      " \"tracks\": [{\"name\": \"M\", \"file\": \"m.wav\"}],"
+                      " \"mastering\": {\"target\": \"none\", \"inserts\": [%s]},"
+                      " \"outputs\": [{\"format\": \"wav\", \"bits\": 32}]}";
+    char doc[1024];
+    snprintf(doc, sizeof doc, fmt, "");
+    write_text("mp.json", doc);
+    snprintf(doc, sizeof doc, fmt, "{\"type\": \"reverb\", \"ir\": \"irs/late.wav\", \"mix\": 1}");
+    write_text("mi.json", doc);
+    render("mp.json", "outmp");
+    render("mi.json", "outmi");
+    SF_INFO ip, ii;
+    float *yp = read_wav("outmp/master/T.wav", &ip), *yi = read_wav("outmi/master/T.wav", &ii);
+    assert_true(ip.frames >= N && ii.frames >= N + D);
+    double err = 0, ref = 0, head = 0;
+    for (int t = 0; t < N; t++)
+        for (int c = 0; c < 2; c++) {
+            err = fmax(err, fabs(yi[2 * (t + D) + c] - yp[2 * t + c]));
+            ref = fmax(ref, fabs(yp[2 * t + c]));
+        }
+    for (int t = 0; t < D - 8; t++) head = fmax(head, fabs(yi[2 * t]) + fabs(yi[2 * t + 1]));
+    printf("mastering IR: master vs the plain master %d frames later: relative error %.3g, "
+           "head %.3g\n",
+           D, err / ref, head);
+    assert_true(ref > 0.01);
+    assert_true(err / ref < 1e-4);
+    assert_true(head < 1e-5);
+    /* Matched to a reference (the mix itself: a flat curve), loudness from
+     * it: the match task runs the inserts, so the file moves there. */
+    snprintf(doc, sizeof doc,
+             "{\"mixfarm\": 1, \"sample_rate\": 48000, \"metadata\": {\"title\": \"T\"},"
+             " \"tracks\": [{\"name\": \"M\", \"file\": \"m.wav\"}],"
+             " \"mastering\": {\"target\": \"none\", \"reference\": \"m.wav\","
+             " \"match_reference\": true, \"inserts\": [{\"type\": \"reverb\","
+             " \"ir\": \"irs/late.wav\", \"mix\": 1}]},"
+             " \"outputs\": [{\"format\": \"wav\", \"bits\": 32}]}");
+    write_text("mr.json", doc);
+    render("mr.json", "outmr");
+    SF_INFO im;
+    float *ym = read_wav("outmr/master/T.wav", &im);
+    assert_true(im.frames >= N + D);
+    double xy = 0, xx = 0;
+    for (int t = 0; t < 2 * N; t++)
+        xy += (double)ym[2 * D + t] * yp[t], xx += (double)yp[t] * yp[t];
+    const double g = xy / xx;
+    err = 0;
+    for (int t = 0; t < 2 * N; t++) err = fmax(err, fabs(ym[2 * D + t] - g * yp[t]));
+    printf("matched to the reference: gain %.4f, relative error %.3g\n", g, err / ref);
+    assert_true(fabs(g - 1.0) < 0.01);
+    assert_true(err / ref < 1e-4);
+    free(yp), free(yi), free(ym);
+}
+
+/* A missing IR in mastering is bad input naming its key (exit 2); an
+ * album's mastering takes no file input at all. */
+static void test_ir_in_mastering_errors(void **state)
+{
+    (void)state;
+    char line[512];
+    write_text("mx.json", "{\"mixfarm\": 1, \"sample_rate\": 48000,"
+                          " \"tracks\": [{\"name\": \"M\", \"file\": \"m.wav\"}],"
+                          " \"mastering\": {\"target\": \"none\", \"inserts\": [{\"type\": "
+                          "\"reverb\", \"ir\": \"irs/gone.wav\"}]}}");
+    assert_int_equal(render_rc("mx.json", "outmx"), 2);
+    first_error(line, sizeof line);
+    printf("%s", line);
+    assert_non_null(strstr(line, "mastering.inserts[0].ir"));
+    assert_non_null(strstr(line, "gone.wav"));
+    write_text("a.json",
+               "{\"mixfarm\": 1, \"album\": {\"title\": \"A\"}, \"sample_rate\": 48000,"
+               " \"mastering\": {\"target\": \"none\", \"inserts\": [{\"type\": "
+               "\"reverb\", \"ir\": \"irs/late.wav\"}]},"
+               " \"tracks\": [{\"mix\": \"m.wav\"}], \"outputs\": [{\"format\": \"wav\"}]}");
+    assert_int_equal(render_rc("a.json", "outa"), 2);
+    first_error(line, sizeof line);
+    printf("%s", line);
+    assert_non_null(strstr(line, "mastering.inserts[0].ir"));
+    assert_non_null(strstr(line, "album's mastering takes no file input"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ir_render_equals_direct),
         cmocka_unit_test(test_ir_resampled_and_normalized),
+        cmocka_unit_test(test_ir_in_mastering),
+        cmocka_unit_test(test_ir_in_mastering_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
