@@ -34,7 +34,7 @@ static const double s_default_xo[] = {200.0, 2000.0};
 
 static const mf_list_param_t s_lists[] = {{
     .item = {"crossovers_hz", "Hz", 0, 20, 20000, NULL,
-             "crossover frequencies, ascending (Linkwitz-Riley, 24 dB/oct)"},
+             "crossover frequencies (Linkwitz-Riley, 24 dB/oct); one band more than crossovers"},
     .defaults = s_default_xo,
     .n_defaults = sizeof s_default_xo / sizeof s_default_xo[0],
     .min_count = 1,

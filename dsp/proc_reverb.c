@@ -48,7 +48,7 @@ static const mf_param_desc_t s_params[] = {
 static const mf_aux_desc_t s_aux = {
     .name = "ir",
     .max_seconds = 30.0,
-    .help = "impulse response (WAV, FLAC...; mono or stereo, at most 30 s): a convolution reverb",
+    .help = "impulse response (a path relative to the session): a convolution reverb",
 };
 
 /* Line and diffuser lengths in ms at size 1, mutually prime once rounded. */

@@ -182,20 +182,43 @@ static void docs_table(const mf_param_desc_t *p, size_t n)
     }
 }
 
+/* A list parameter's row: its defaults, count and item range. */
+static void docs_list(const mf_list_param_t *l)
+{
+    char v[32], lo[32], hi[32];
+    printf("| `%s` | %s | [", l->item.name, l->item.unit);
+    for (size_t k = 0; k < l->n_defaults; k++)
+        fmt_num(v, sizeof v, l->defaults[k]), printf("%s%s", k ? ", " : "", v);
+    fmt_num(lo, sizeof lo, l->item.min), fmt_num(hi, sizeof hi, l->item.max);
+    printf("] | %zu to %zu values, %seach %s … %s | %s |\n", l->min_count, l->max_count,
+           l->increasing ? "ascending, " : "", lo, hi, l->item.help ? l->item.help : "");
+}
+
 static void docs(void)
 {
     size_t n;
     const mf_processor_class_t *const *cls = mf_processors(&n);
     for (size_t c = 0; c < n; c++) {
-        printf("### `%s`\n\n%s.%s%s\n\n", cls[c]->type, cls[c]->summary,
-               cls[c]->has_sidechain ? " Accepts a `sidechain` source." : "",
-               cls[c]->max_bands ? "" : "");
-        if (cls[c]->n_params) docs_table(cls[c]->params, cls[c]->n_params);
-        if (cls[c]->max_bands) {
-            printf("%s`bands`: up to %zu, each:\n\n", cls[c]->n_params ? "\n" : "",
-                   cls[c]->max_bands);
-            docs_table(cls[c]->band_params, cls[c]->n_band_params);
-        }
+        const mf_processor_class_t *k = cls[c];
+        printf("### `%s`\n\n%s.%s\n\n", k->type, k->summary,
+               k->has_sidechain ? " Accepts a `sidechain` source." : "");
+        const int rows = k->n_params || k->n_lists || k->aux;
+        if (k->n_params) docs_table(k->params, k->n_params);
+        if (!k->n_params && rows) docs_table(NULL, 0);
+        for (size_t i = 0; i < k->n_lists; i++) docs_list(&k->lists[i]);
+        if (k->aux)
+            printf("| `%s` | file | none | mono or stereo audio, at most %g s | %s |\n",
+                   k->aux->name, k->aux->max_seconds, k->aux->help ? k->aux->help : "");
+        const mf_list_param_t *sets = NULL;
+        for (size_t i = 0; i < k->n_lists; i++)
+            if (k->lists[i].sets_bands) sets = &k->lists[i];
+        if (k->max_bands && sets)
+            printf("%s`bands`: up to %zu (exactly one more than `%s`; absent: that many\n"
+                   "default bands), each:\n\n",
+                   rows ? "\n" : "", k->max_bands, sets->item.name);
+        else if (k->max_bands)
+            printf("%s`bands`: up to %zu, each:\n\n", rows ? "\n" : "", k->max_bands);
+        if (k->max_bands) docs_table(k->band_params, k->n_band_params);
         printf("\n");
     }
 }
