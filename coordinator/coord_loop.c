@@ -16,7 +16,7 @@
 #include <zmq.h>
 
 #define MAX_PER_TURN 4096    /* messages handled before the loop looks up again */
-#define COMMIT_EVERY_S 0.010 /* the journal lags the loop by at most this */
+#define COMMIT_EVERY_S 0.030 /* the journal lags the loop by at most this (docs/farm.md) */
 #define PUBLISH_EVERY_S 0.1  /* what --http shows lags the loop by at most this */
 
 double mf_coord_now(void)

@@ -101,7 +101,7 @@ static void cache_hits_on_resubmit(void **state)
 
     uint64_t j3 = cl_submit(&c, s_song_gain, 0);
     cl_wait_state(&c, j3, "done", 60 * CL_SLOW, &s3);
-    /* The journal trails the loop by a group commit (up to 10 ms): the last
+    /* The journal trails the loop by a group commit (up to 30 ms): the last
      * task's event may land just after the job reads "done". */
     int n = cl_journal_tasks(c.state, j3, rows, 64, 0);
     for (int tries = 0; n < (int)(s3.total - s3.cached) && tries < 100; tries++) {
