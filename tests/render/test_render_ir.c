@@ -260,31 +260,36 @@ static void test_ir_in_mastering(void **state)
     free(yp), free(yi), free(ym);
 }
 
+/* Rendering name (a document written first) is bad input, exit 2, and
+ * the first line of stderr holds both strings. */
+static void refused(const char *name, const char *doc, const char *key, const char *why)
+{
+    char line[512];
+    write_text(name, doc);
+    assert_int_equal(render_rc(name, "out-refused"), 2);
+    first_error(line, sizeof line);
+    printf("%s", line);
+    assert_non_null(strstr(line, key));
+    assert_non_null(strstr(line, why));
+}
+
 /* A missing IR in mastering is bad input naming its key (exit 2); an
  * album's mastering takes no file input at all. */
 static void test_ir_in_mastering_errors(void **state)
 {
     (void)state;
-    char line[512];
-    write_text("mx.json", "{\"mixfarm\": 1, \"sample_rate\": 48000,"
-                          " \"tracks\": [{\"name\": \"M\", \"file\": \"m.wav\"}],"
-                          " \"mastering\": {\"target\": \"none\", \"inserts\": [{\"type\": "
-                          "\"reverb\", \"ir\": \"irs/gone.wav\"}]}}");
-    assert_int_equal(render_rc("mx.json", "outmx"), 2);
-    first_error(line, sizeof line);
-    printf("%s", line);
-    assert_non_null(strstr(line, "mastering.inserts[0].ir"));
-    assert_non_null(strstr(line, "gone.wav"));
-    write_text("a.json",
-               "{\"mixfarm\": 1, \"album\": {\"title\": \"A\"}, \"sample_rate\": 48000,"
-               " \"mastering\": {\"target\": \"none\", \"inserts\": [{\"type\": "
-               "\"reverb\", \"ir\": \"irs/late.wav\"}]},"
-               " \"tracks\": [{\"mix\": \"m.wav\"}], \"outputs\": [{\"format\": \"wav\"}]}");
-    assert_int_equal(render_rc("a.json", "outa"), 2);
-    first_error(line, sizeof line);
-    printf("%s", line);
-    assert_non_null(strstr(line, "mastering.inserts[0].ir"));
-    assert_non_null(strstr(line, "album's mastering takes no file input"));
+    refused("mx.json",
+            "{\"mixfarm\": 1, \"sample_rate\": 48000,"
+            " \"tracks\": [{\"name\": \"M\", \"file\": \"m.wav\"}],"
+            " \"mastering\": {\"target\": \"none\", \"inserts\": [{\"type\": "
+            "\"reverb\", \"ir\": \"irs/gone.wav\"}]}}",
+            "mastering.inserts[0].ir", "gone.wav");
+    refused("a.json",
+            "{\"mixfarm\": 1, \"album\": {\"title\": \"A\"}, \"sample_rate\": 48000,"
+            " \"mastering\": {\"target\": \"none\", \"inserts\": [{\"type\": "
+            "\"reverb\", \"ir\": \"irs/late.wav\"}]},"
+            " \"tracks\": [{\"mix\": \"m.wav\"}], \"outputs\": [{\"format\": \"wav\"}]}",
+            "mastering.inserts[0].ir", "album's mastering takes no file input");
 }
 
 int main(void)
