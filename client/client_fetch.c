@@ -17,12 +17,26 @@
 #include <unistd.h>
 
 #define POLL_MS 20
+#define WAIT_MS 500  /* a status held at the coordinator until the job changes */
+#define MIN_ASK_MS 5 /* status questions at most this often */
 #define FETCH_TIMEOUT_MS 30000
 
-static mf_err_t s_status(mf_client_t *c, uint64_t job, Mixfarm__Envelope **rep)
+static long long s_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The job's status; with wait_ms, once it differs from seen (tasks done +
+ * failed) or ends, or wait_ms later (a coordinator that can wait). */
+static mf_err_t s_status(mf_client_t *c, uint64_t job, uint32_t wait_ms, uint32_t seen,
+                         Mixfarm__Envelope **rep)
 {
     Mixfarm__StatusRequest st = MIXFARM__STATUS_REQUEST__INIT;
     st.job = job;
+    st.wait_ms = wait_ms;
+    st.seen = seen;
     Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
     req.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
     req.status = &st;
@@ -133,9 +147,12 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     mf_early_t *early = prefetch_for ? mf_early_new(prefetch_for) : NULL;
     mf_client__set_xfer(c, x);
     mf_err_t err;
+    uint32_t wait_ms = 0, finished = 0; /* the first answer at once */
+    int can_wait = 0;
     for (;;) {
         Mixfarm__Envelope *rep;
-        err = s_status(c, job, &rep);
+        const long long asked = s_now_ms();
+        err = s_status(c, job, wait_ms, finished, &rep);
         if (err != MF_OK) break;
         const Mixfarm__StatusReply *r = rep->status_reply;
         if (r->n_jobs != 1) {
@@ -155,6 +172,8 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
         if (err == MF_ERR_CANCELLED) mf_error("job %llu was cancelled", (unsigned long long)job);
         const int running = err == MF_ERR__COUNT, more = j->tasks_done != seen;
         seen = j->tasks_done;
+        finished = j->tasks_done + j->tasks_failed;
+        can_wait = r->can_wait;
         mixfarm__envelope__free_unpacked(rep, NULL);
         if (!running) { /* done, failed or cancelled */
             if (drawn) fputc('\n', stderr);
@@ -162,7 +181,17 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
         }
         if (x && more) s_prefetch(c, job, x, prev, early);
         /* One file at a time, so that the job's end is seen soon after. */
-        if (!early || !mf_early_step(early, mf_client__store(c), prev)) s_pump(x, POLL_MS);
+        const int wrote = early && mf_early_step(early, mf_client__store(c), prev);
+        /* Next: at once after writing a file; else the coordinator answers
+         * when a task finishes (while chunks arrive, within POLL_MS, to
+         * write what came); an older one is asked every POLL_MS. At most
+         * one question every MIN_ASK_MS, however fast tasks finish. */
+        wait_ms = wrote || !can_wait ? 0 : x && mf_xfer_pending(x) ? POLL_MS : WAIT_MS;
+        if ((int)wait_ms > mf_client__timeout_ms(c) / 2) /* well inside the call's own */
+            wait_ms = (uint32_t)(mf_client__timeout_ms(c) / 2);
+        if (!wrote && !can_wait) s_pump(x, POLL_MS);
+        const long long since = s_now_ms() - asked;
+        if (can_wait && since < MIN_ASK_MS) s_pump(x, (int)(MIN_ASK_MS - since));
     }
     /* What is still coming is left to finish (the fetch would ask for it
      * again); a failure here is the fetch's to report. */

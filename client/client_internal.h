@@ -9,6 +9,8 @@
 
 void *mf_client__socket(mf_client_t *c);
 mf_store_t *mf_client__store(mf_client_t *c);
+/* How long a call waits for its reply (MIXFARM_TIMEOUT_MS), in ms. */
+int mf_client__timeout_ms(const mf_client_t *c);
 /* Transfers on the client's socket that run while it makes calls: replies
  * to them that arrive during a call go to x (NULL: none). Borrowed. */
 void mf_client__set_xfer(mf_client_t *c, mf_xfer_t *x);

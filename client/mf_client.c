@@ -105,6 +105,10 @@ void *mf_client__socket(mf_client_t *c)
 {
     return c->sock;
 }
+int mf_client__timeout_ms(const mf_client_t *c)
+{
+    return c->timeout_ms;
+}
 mf_store_t *mf_client__store(mf_client_t *c)
 {
     return c->local;

@@ -70,6 +70,8 @@ typedef struct {
     size_t next_worker; /* round robin start */
     upload_t *uploads;
     size_t n_uploads;
+    struct mf_status_wait *waits; /* status replies held for a change (coord_watch.c) */
+    size_t n_waits;
     double heartbeat_s;
     double dead_s;
     mf_metrics_t metrics; /* counters for /metrics */
@@ -87,6 +89,17 @@ void mf_coord_on_status(coord_t *c, const mf_peer_t *peer, const Mixfarm__Status
 void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRequest *m);
 void mf_coord_on_cancel(coord_t *c, const mf_peer_t *peer, const Mixfarm__CancelRequest *m);
 job_t *mf_coord_job(coord_t *c, uint64_t id);
+/* Sends peer the status of job (or of every job, job 0). */
+void mf_coord_reply_status(coord_t *c, const mf_peer_t *peer, uint64_t job);
+
+/* coord_watch.c: status requests held until their job changes. */
+/* 1 when the request waits (its reply is sent by mf_coord_status_wake). */
+int mf_coord_status_hold(coord_t *c, const mf_peer_t *peer, const Mixfarm__StatusRequest *m);
+/* Replies to every held request whose job moved on, ended or timed out. */
+void mf_coord_status_wake(coord_t *c);
+/* When the next held request times out (INFINITY: none held). */
+double mf_coord_status_next(const coord_t *c);
+void mf_coord_status_free(coord_t *c);
 /* Moves a job to done/failed when its scheduler has finished. */
 void mf_coord_job_check(coord_t *c, job_t *j);
 /* Resumes the jobs the journal has unfinished (or cancels them: drop_unfinished). */

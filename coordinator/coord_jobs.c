@@ -415,21 +415,27 @@ static void s_fill_status(const job_t *j, Mixfarm__JobStatus *st)
 
 void mf_coord_on_status(coord_t *c, const mf_peer_t *peer, const Mixfarm__StatusRequest *m)
 {
+    if (!mf_coord_status_hold(c, peer, m)) mf_coord_reply_status(c, peer, m->job);
+}
+
+void mf_coord_reply_status(coord_t *c, const mf_peer_t *peer, uint64_t job)
+{
     size_t n = 0;
-    for (job_t *j = c->jobs; j; j = j->next) n += !m->job || j->id == m->job;
+    for (job_t *j = c->jobs; j; j = j->next) n += !job || j->id == job;
     Mixfarm__JobStatus *sts = calloc(n + 1, sizeof *sts);
     Mixfarm__JobStatus **ptrs = calloc(n + 1, sizeof *ptrs);
     Mixfarm__StatusReply r = MIXFARM__STATUS_REPLY__INIT;
+    r.can_wait = 1;
     if (sts && ptrs) {
         for (job_t *j = c->jobs; j; j = j->next) {
-            if (m->job && j->id != m->job) continue;
+            if (job && j->id != job) continue;
             s_fill_status(j, &sts[r.n_jobs]);
             ptrs[r.n_jobs] = &sts[r.n_jobs];
             r.n_jobs++;
         }
     }
     r.jobs = ptrs;
-    if (m->job && r.n_jobs == 0)
+    if (job && r.n_jobs == 0)
         r.error = "no such job (a job finished long ago is no longer held: resubmit it, its "
                   "tasks are cached)";
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;

@@ -8,6 +8,7 @@
 #include "mf_task.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,7 @@ static void s_close(coord_t *c)
     mf_snap_free(&c->snap);
     mf_coord_free_jobs(c);
     mf_coord_free_uploads(c);
+    mf_coord_status_free(c);
     for (size_t i = 0; i < c->n_workers; i++) {
         free(c->workers[i].running);
         free(c->workers[i].held);
@@ -230,6 +232,8 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
     while (!*stop) {
         zmq_pollitem_t item = {.socket = c.sock, .events = ZMQ_POLLIN};
         int timeout = (int)(c.heartbeat_s * 250); /* a quarter of the heartbeat, in ms */
+        const double held = mf_coord_status_next(&c) - mf_coord_now(); /* a held status's end */
+        if (held * 1000.0 < timeout) timeout = held > 0 ? (int)ceil(held * 1000.0) : 0;
         if (zmq_poll(&item, 1, timeout) < 0 && errno != EINTR) {
             mf_error("poll: %s", zmq_strerror(errno));
             break;
@@ -237,6 +241,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
         mf_journal_begin(c.journal); /* a no-op while a group is open */
         if (item.revents & ZMQ_POLLIN) s_drain(&c);
         mf_coord_dispatch(&c);
+        if (c.n_waits) mf_coord_status_wake(&c);
         double now = mf_coord_now();
         if (now >= next_tick) {
             mf_coord_heartbeats(&c);

@@ -20,6 +20,12 @@
  *                                   not done; once done it lists exactly what
  *                                   the plain fetch lists, and the mix's
  *                                   length
+ *   held_status                     a status that says what its client saw
+ *                                   waits for the job to change (a progress
+ *                                   event): held to its wait (capped at 1 s)
+ *                                   while nothing runs, answered at once when
+ *                                   the client is behind or the job ended,
+ *                                   and early when a task finishes
  *   unreachable_coordinator         status against a closed port exits 3
  *                                   within the client's call timeout */
 #include <errno.h>
@@ -320,6 +326,86 @@ static void early_fetch(void **state)
     cl_test_pass();
 }
 
+/* One StatusRequest for job, held for up to wait_ms unless the job's
+ * tasks done + failed differ from seen; the reply (free it) and how long
+ * it took. */
+static Mixfarm__Envelope *s_status_raw(const char *ep, uint64_t job, uint32_t wait_ms,
+                                       uint32_t seen, double *secs)
+{
+    Mixfarm__StatusRequest st = MIXFARM__STATUS_REQUEST__INIT;
+    st.job = job;
+    st.wait_ms = wait_ms;
+    st.seen = seen;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
+    env.status = &st;
+    const double t0 = cl_now();
+    Mixfarm__Envelope *rep = s_call_raw(ep, &env);
+    *secs = cl_now() - t0;
+    assert_non_null(rep);
+    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_STATUS_REPLY);
+    assert_true(rep->status_reply->can_wait);
+    return rep;
+}
+
+static uint32_t s_finished(const Mixfarm__Envelope *rep)
+{
+    const Mixfarm__JobStatus *j = rep->status_reply->jobs[0];
+    return j->tasks_done + j->tasks_failed;
+}
+
+static void held_status(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    const cl_session_t ses = {.n_tracks = 3, .prefix = "t"};
+    cl_write_session(dir, "s.json", "held", &ses, 1.0, 0.5);
+    char session[1200];
+    cl_path(session, sizeof session, dir, "s.json");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    const uint64_t job = cl_submit(&c, session, 0); /* no worker: nothing moves */
+    double secs;
+    /* Nothing changes: held until wait_ms (at most 1000 ms). */
+    Mixfarm__Envelope *rep = s_status_raw(c.ep, job, 300, 0, &secs);
+    print_message("    nothing moved: answered after %.3f s (asked to wait 0.3 s)\n", secs);
+    assert_true(secs >= 0.25);
+    assert_int_equal(s_finished(rep), 0);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    rep = s_status_raw(c.ep, job, 60000, 0, &secs);
+    print_message("    asked to wait 60 s: answered after %.3f s\n", secs);
+    assert_true(secs >= 0.9 && secs < 5 * CL_SLOW);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    /* What the client saw is already out of date: at once. */
+    rep = s_status_raw(c.ep, job, 1000, 7, &secs);
+    assert_true(secs < 0.5 * CL_SLOW);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+
+    /* With a worker, a held status comes back when a task finishes, long
+     * before its second is up; and once the job is done, at once. */
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    uint32_t seen = 0;
+    int early = 0, asked = 0;
+    for (;;) {
+        rep = s_status_raw(c.ep, job, 1000, seen, &secs);
+        const Mixfarm__JobStatus *j = rep->status_reply->jobs[0];
+        const int done = !strcmp(j->state, "done");
+        early += s_finished(rep) != seen && secs < 0.8;
+        asked++;
+        seen = s_finished(rep);
+        mixfarm__envelope__free_unpacked(rep, NULL);
+        if (done) break;
+        assert_true(asked < 600);
+    }
+    print_message("    %d held statuses until done, %d woken by a finished task\n", asked, early);
+    assert_true(early >= 1);
+    rep = s_status_raw(c.ep, job, 1000, seen, &secs);
+    assert_true(secs < 0.5 * CL_SLOW); /* an ended job is not waited on */
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void unreachable_coordinator(void **state)
 {
     (void)state;
@@ -352,6 +438,7 @@ int main(void)
         cmocka_unit_test_prestate_setup_teardown(large_document, cl_setup, cl_teardown,
                                                  "large_document"),
         cmocka_unit_test_prestate_setup_teardown(early_fetch, cl_setup, cl_teardown, "early_fetch"),
+        cmocka_unit_test_prestate_setup_teardown(held_status, cl_setup, cl_teardown, "held_status"),
         cmocka_unit_test_prestate_setup_teardown(unreachable_coordinator, cl_setup, cl_teardown,
                                                  "unreachable_coordinator"),
     };
