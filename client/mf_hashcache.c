@@ -84,16 +84,8 @@ mf_err_t mf_hashcache_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
     if (!s_entry(path, entry, sizeof entry) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return mf_store_put_file(s, path, out);
     if (s_lookup(entry, &st, out)) {
-        if (mf_store_has(s, out)) return MF_OK;
+        if (mf_store_has(s, out) || mf_store_link_file(s, path, out) == 0) return MF_OK;
         if (mf_store_lasting(s)) return mf_store_copy_file(s, path, out); /* never linked */
-        char *dst = mf_store_path(s, out);
-        int linked = 0;
-        if (dst) {
-            s_mkdirs(dst);
-            linked = link(path, dst) == 0 || errno == EEXIST;
-        }
-        free(dst);
-        if (linked) return MF_OK;
     }
     mf_err_t err = mf_store_put_file(s, path, out);
     if (err == MF_OK) s_record(entry, &st, out);

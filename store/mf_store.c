@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,12 +309,20 @@ mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
         return errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
     }
     if (mf_store_has(s, out)) return MF_OK;
-    char *dst = s_object_path(s, "objects", out, 1);
-    if (!dst) return MF_ERR_NOMEM;
-    int linked = !s->lasting && (link(path, dst) == 0 || errno == EEXIST);
+    return mf_store_link_file(s, path, out) == 0 ? MF_OK : mf_store_copy_file(s, path, out);
+}
+
+int mf_store_link_file(mf_store_t *s, const char *path, const mf_hash_t *h)
+{
+    if (s->lasting) return -1;
+    char *dst = s_object_path(s, "objects", h, 1), abs[PATH_MAX];
+    int rc = dst && (link(path, dst) == 0 || errno == EEXIST) ? 0 : -1;
+    if (rc != 0 && dst && realpath(path, abs)) { /* another file system */
+        rc = symlink(abs, dst) == 0 || errno == EEXIST ? 0 : -1;
+        if (rc == 0) mf_debug("%s: in the store as a symbolic link (another file system)", path);
+    }
     free(dst);
-    /* Else another file system, or a lasting store: copied. */
-    return linked ? MF_OK : mf_store_copy_file(s, path, out);
+    return rc;
 }
 
 mf_err_t mf_store_put_bytes(mf_store_t *s, const void *data, size_t n, mf_hash_t *out)

@@ -47,9 +47,17 @@ int mf_store_has(const mf_store_t *s, const mf_hash_t *h);
 /* Size in bytes of a stored blob, or -1. */
 int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h);
 
-/* Adds a file's bytes as a blob (a hard link when the file system allows
- * and the store is not lasting, else a copy), hashing as it goes. */
+/* Adds a file's bytes as a blob (linked into a store that is not lasting,
+ * mf_store_link_file; else copied), hashing them. */
 mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out);
+/* Makes the file at path, whose SHA-256 is h, the blob h of a store that is
+ * not lasting, without copying it: a hard link, or a symbolic one to its
+ * absolute path when the file is on another file system (a session on a
+ * data disk, TMPDIR on tmpfs: a copy would cost its size in time and in
+ * space, on every render). The store never writes into a blob, so either
+ * reads what the file holds. 0, or -1 when neither is possible or the
+ * store is lasting (then copy it: mf_store_copy_file). */
+int mf_store_link_file(mf_store_t *s, const char *path, const mf_hash_t *h);
 /* Copies a file whose SHA-256 is known to be want in as a blob, hashing it
  * on the way: MF_ERR_IO when its bytes are no longer those. */
 mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want);

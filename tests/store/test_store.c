@@ -295,6 +295,59 @@ static void test_put_file(void **state)
     assert_int_equal(count_sub(f->store, "tmp"), 0);
 }
 
+/* A file on another file system (a session on a data disk, the store
+ * under TMPDIR on tmpfs) goes in as a symbolic link, not a copy: the blob
+ * reads as the file, the store's removal leaves the file, and a lasting
+ * store still copies. Skipped when no other file system is writable here
+ * (/dev/shm is tmpfs on Linux). */
+static void test_put_file_elsewhere(void **state)
+{
+    fixture_t *f = *state;
+    struct stat here, there;
+    char other[64] = "/dev/shm/mf-store-XXXXXX";
+    if (stat(f->dir, &here) != 0 || stat("/dev/shm", &there) != 0 || here.st_dev == there.st_dev ||
+        !mkdtemp(other))
+        skip();
+    unsigned char data[70000];
+    char path[128];
+    fill(data, sizeof data, 9);
+    snprintf(path, sizeof path, "%s/take.wav", other);
+    write_whole(path, data, sizeof data);
+    mf_hash_t h, want;
+    mf_hash_bytes(data, sizeof data, &want);
+    assert_int_equal(mf_store_put_file(f->store, path, &h), MF_OK);
+    assert_string_equal(h.hex, want.hex);
+    char *bp = mf_store_path(f->store, &h);
+    struct stat st;
+    assert_int_equal(lstat(bp, &st), 0);
+    assert_true(S_ISLNK(st.st_mode)); /* not a copy */
+    assert_true(mf_store_has(f->store, &h));
+    assert_int_equal(mf_store_size(f->store, &h), (int64_t)sizeof data);
+    size_t n;
+    unsigned char *back = read_whole(bp, &n);
+    assert_int_equal(n, sizeof data);
+    assert_memory_equal(back, data, n);
+    free(back);
+    free(bp);
+    /* Removing the store removes the link, not the file. */
+    char sdir[600];
+    snprintf(sdir, sizeof sdir, "%s", mf_store_dir(f->store));
+    mf_store_free(&f->store);
+    assert_int_equal(mf_fs_remove_tree(sdir), 0);
+    assert_int_equal(stat(path, &st), 0);
+    /* A lasting store copies. */
+    f->store = mf_store_open(sdir);
+    assert_non_null(f->store);
+    mf_store_mark_lasting(f->store);
+    assert_int_equal(mf_store_put_file(f->store, path, &h), MF_OK);
+    bp = mf_store_path(f->store, &h);
+    assert_int_equal(lstat(bp, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    free(bp);
+    unlink(path);
+    rmdir(other);
+}
+
 /* A lasting store (render --state) copies files in, never links them; a
  * copy whose bytes are not the hash it was given is refused; clear_tmp
  * removes what a killed writer left. */
@@ -998,6 +1051,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blob_identical_twice_is_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blob_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_file_elsewhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lasting_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_round_trip_and_spans, setup, teardown),
