@@ -123,7 +123,10 @@ mf_embedded_t *mf_embedded_start(int workers, const char *state_dir)
                                  .binds = e->binds,
                                  .n_binds = 1,
                                  .state_dir = e->state_dir,
-                                 .drop_unfinished = 1};
+                                 .drop_unfinished = 1,
+                                 /* Without --state the store goes at the end:
+                                  * what nothing reads any more goes now. */
+                                 .drop_consumed = !state_dir};
     if (pthread_create(&e->coord_thread, NULL, s_coord_main, e) != 0) goto fail;
     e->coord_started = 1;
     e->workers = calloc((size_t)workers, sizeof *e->workers);

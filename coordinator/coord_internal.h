@@ -72,6 +72,8 @@ typedef struct {
     size_t n_uploads;
     struct mf_status_wait *waits; /* status replies held for a change (coord_watch.c) */
     size_t n_waits;
+    struct mf_blob_refs *refs;       /* with opts->drop_consumed: readers left per blob */
+    uint64_t dropped, dropped_bytes; /* intermediate blobs deleted so far */
     double heartbeat_s;
     double dead_s;
     mf_metrics_t metrics; /* counters for /metrics */
@@ -102,6 +104,9 @@ double mf_coord_status_next(const coord_t *c);
 void mf_coord_status_free(coord_t *c);
 /* Moves a job to done/failed when its scheduler has finished. */
 void mf_coord_job_check(coord_t *c, job_t *j);
+/* Makes j's scheduler delete the intermediates it is done with
+ * (opts->drop_consumed); 0, or -1 when out of memory. */
+int mf_coord_drop_consumed(coord_t *c, job_t *j);
 /* Resumes the jobs the journal has unfinished (or cancels them: drop_unfinished). */
 void mf_coord_resume_jobs(coord_t *c);
 /* A job of n independent no-op tasks, for measuring dispatch. */

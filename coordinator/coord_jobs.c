@@ -3,6 +3,7 @@
  * jobs after a restart. The coordinator never opens a path a session names:
  * a track's file is only a key into the sources the client sent. */
 #include "coord_internal.h"
+#include "blob_refs.h"
 #include "coord_render.h"
 #include "mf_log.h"
 #include "mf_pcm.h"
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_SOURCES 100000
 
@@ -161,6 +164,11 @@ void mf_coord_job_check(coord_t *c, job_t *j)
     if (j->state != JOB_RUNNING || !mf_sched_finished(j->sched)) return;
     const char *err = mf_sched_error(j->sched);
     s_set_state(c, j, err ? JOB_FAILED : JOB_DONE, err);
+    if (c->refs)
+        mf_debug("job %llu ended; %llu intermediate blobs (%.1f MB) deleted so far as their "
+                 "readers finished",
+                 (unsigned long long)j->id, (unsigned long long)c->dropped,
+                 (double)c->dropped_bytes / 1e6);
 }
 
 /* The action cache lives in the journal; a hit counts only while its blobs
@@ -177,6 +185,25 @@ static int s_cache_get(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max
 static void s_cache_put(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, int n)
 {
     mf_journal_action_put(((coord_t *)ctx)->journal, key, outs, n);
+}
+
+/* An intermediate blob every reader is done with, in a store nobody keeps. */
+static void s_drop_blob(void *ctx, const mf_hash_t *blob)
+{
+    coord_t *c = ctx;
+    char *path = mf_store_path(c->store, blob);
+    struct stat st;
+    if (path && lstat(path, &st) == 0 && unlink(path) == 0)
+        c->dropped++, c->dropped_bytes += (uint64_t)st.st_size;
+    mf_debug("blob %.12s: every reader done, deleted", blob->hex);
+    free(path);
+}
+
+int mf_coord_drop_consumed(coord_t *c, job_t *j)
+{
+    if (!c->opts->drop_consumed) return 0;
+    if (!c->refs && !(c->refs = mf_blob_refs_new())) return -1;
+    return mf_sched_set_drop(j->sched, &(mf_sched_drop_t){c->refs, s_drop_blob, c});
 }
 
 /* Loads, plans and queues a job; problems go into d. */
@@ -223,7 +250,8 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
     plan = NULL;
     mf_action_cache_t cache = {.get = s_cache_get, .put = s_cache_put, .ctx = c};
     j->sched = j->plan ? mf_sched_new(j->plan, &cache) : NULL;
-    if (!j->name || !j->document || !j->sources || !j->sched) goto fail;
+    if (!j->name || !j->document || !j->sources || !j->sched || mf_coord_drop_consumed(c, j))
+        goto fail;
     free(hashes);
     j->state = JOB_RUNNING;
     j->started = mf_coord_now();

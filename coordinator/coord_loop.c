@@ -2,6 +2,7 @@
  * handler, dispatch ready tasks, keep heartbeats, and commit the journal once
  * per turn. Malformed input is logged and dropped; nothing a peer sends can
  * stop the loop. */
+#include "blob_refs.h"
 #include "coord_internal.h"
 #include "mf_curve.h"
 #include "mf_log.h"
@@ -204,6 +205,7 @@ static void s_close(coord_t *c)
     mf_coord_free_jobs(c);
     mf_coord_free_uploads(c);
     mf_coord_status_free(c);
+    mf_blob_refs_free(&c->refs);
     for (size_t i = 0; i < c->n_workers; i++) {
         free(c->workers[i].running);
         free(c->workers[i].held);

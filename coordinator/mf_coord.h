@@ -24,6 +24,9 @@ typedef struct {
     const char *curve_allow; /* with curve_keys: the folder of allowed .pub keys */
     int drop_unfinished;     /* jobs the journal has unfinished are cancelled, not resumed
                                 (an embedded farm's --state: nobody waits for them) */
+    int drop_consumed;       /* an intermediate blob is deleted once every task reading it
+                                is done (a farm whose store is thrown away at the end: an
+                                embedded render without --state; blob_refs.h) */
 } mf_coord_opts_t;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it

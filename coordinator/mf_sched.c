@@ -1,4 +1,5 @@
 #include "mf_sched.h"
+#include "blob_refs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ typedef struct {
     int *dependents; /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
+    int *readers; /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
 } tnode_t;
 
 struct mf_sched {
@@ -31,6 +33,7 @@ struct mf_sched {
     size_t ready_head, ready_count;
     mf_sched_progress_t prog;
     char *error;
+    mf_sched_drop_t drop; /* refs NULL: keep every blob */
 };
 
 static void s_make_ready(mf_sched_t *s, size_t i)
@@ -103,6 +106,7 @@ void mf_sched_free(mf_sched_t **sp)
     for (size_t i = 0; s->nodes && i < s->plan->n_tasks; i++) {
         free(s->nodes[i].dependents);
         free(s->nodes[i].outputs);
+        free(s->nodes[i].readers);
     }
     free(s->nodes);
     free(s->ready);
@@ -125,9 +129,57 @@ static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
             t->in[k].task < 0 ? t->in[k].blob : s->nodes[t->in[k].task].outputs[t->in[k].output];
 }
 
+static void s_keep(mf_sched_t *s, const mf_port_t *port)
+{
+    if (port->task >= 0) s->nodes[port->task].readers[port->output] = -1;
+}
+
+int mf_sched_set_drop(mf_sched_t *s, const mf_sched_drop_t *d)
+{
+    const mf_plan_t *p = s->plan;
+    for (size_t i = 0; i < p->n_tasks; i++)
+        if (!(s->nodes[i].readers = calloc(p->tasks[i].n_out + 1, sizeof(int)))) return -1;
+    for (size_t i = 0; i < p->n_tasks; i++)
+        for (size_t k = 0; k < p->tasks[i].n_in; k++)
+            if (p->tasks[i].in[k].task >= 0)
+                s->nodes[p->tasks[i].in[k].task].readers[p->tasks[i].in[k].output]++;
+    /* OUTDIR's files stay, and the mix and the stems (a fetch reads the
+     * mix's length; an album's mix is no file of its own). */
+    s_keep(s, &p->mix);
+    for (size_t i = 0; i < p->n_stems; i++) s_keep(s, &p->stems[i].port);
+    for (size_t o = 0; o < p->n_outputs; o++) {
+        s_keep(s, &p->outputs[o].port);
+        if (p->outputs[o].has_info) s_keep(s, &p->outputs[o].info);
+    }
+    s->drop = *d;
+    return 0;
+}
+
+/* Task i is done with its inputs (it ran, or the cache had it): its
+ * outputs are counted, then each input nothing else will read goes. In
+ * that order: an output may be an input's very bytes (a content-named
+ * blob: mastering that changed nothing), which must stay; so must a blob
+ * that is also, by its bytes, a file of OUTDIR (two identical JSON
+ * reports). */
+static void s_count_reads(mf_sched_t *s, size_t i, const mf_hash_t *outs)
+{
+    const mf_plan_task_t *t = &s->plan->tasks[i];
+    for (size_t o = 0; o < t->n_out; o++) /* a file of OUTDIR is pinned: never deleted */
+        if (s->nodes[i].readers[o] != 0)
+            mf_blob_refs_add(s->drop.refs, &outs[o],
+                             s->nodes[i].readers[o] > 0 ? s->nodes[i].readers[o] : MF_BLOB_PINNED);
+    for (size_t k = 0; k < t->n_in; k++) {
+        const mf_port_t *in = &t->in[k];
+        if (in->task < 0 || s->nodes[in->task].readers[in->output] < 0) continue;
+        const mf_hash_t *h = &s->nodes[in->task].outputs[in->output];
+        if (mf_blob_refs_release(s->drop.refs, h)) s->drop.drop(s->drop.ctx, h);
+    }
+}
+
 static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
 {
     tnode_t *n = &s->nodes[i];
+    if (s->drop.refs) s_count_reads(s, i, outs);
     memcpy(n->outputs, outs, s->plan->tasks[i].n_out * sizeof *outs);
     n->state = T_DONE;
     s->prog.done++;

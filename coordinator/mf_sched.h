@@ -35,6 +35,21 @@ typedef struct {
 mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache);
 void mf_sched_free(mf_sched_t **s);
 
+/* For a farm that keeps no action cache (an embedded render without
+ * --state): each intermediate blob this job makes is counted in refs (shared
+ * by every job: blob_refs.h) with the task inputs that will read it, and
+ * drop() is called once the last of them, in any job, is done with it. A
+ * blob that is a file of OUTDIR (or describes one) is never counted. Set it
+ * before the first mf_sched_next. refs and ctx are borrowed. */
+struct mf_blob_refs;
+typedef struct {
+    struct mf_blob_refs *refs;
+    void (*drop)(void *ctx, const mf_hash_t *blob);
+    void *ctx;
+} mf_sched_drop_t;
+/* 0, or -1 when out of memory (then nothing is dropped). */
+int mf_sched_set_drop(mf_sched_t *s, const mf_sched_drop_t *d);
+
 /* The next ready task (inputs filled, id = its plan index), or 0 when none
  * is ready now. The caller owns *out (mf_task_fini) and must report it. */
 int mf_sched_next(mf_sched_t *s, mf_task_t *out);
