@@ -283,17 +283,25 @@ static Mixfarm__Envelope *s_fetch_raw(const char *ep, uint64_t job, int partial)
     return rep;
 }
 
+/* A coordinator in c with a job of three tracks submitted and no worker
+ * yet: nothing runs until the test starts one. Returns the job. */
+static uint64_t s_idle_job(cl_coord_t *c, const char *name)
+{
+    const char *dir = cl_test_dir();
+    const cl_session_t ses = {.n_tracks = 3, .prefix = "t"};
+    cl_write_session(dir, "s.json", name, &ses, 1.0, 0.5);
+    char session[1200];
+    cl_path(session, sizeof session, dir, "s.json");
+    cl_coord_start(c, dir, 0);
+    return cl_submit(c, session, 0);
+}
+
 static void early_fetch(void **state)
 {
     (void)state;
     const char *dir = cl_test_dir();
-    const cl_session_t ses = {.n_tracks = 3, .prefix = "t"};
-    cl_write_session(dir, "s.json", "early", &ses, 1.0, 0.5);
-    char session[1200];
-    cl_path(session, sizeof session, dir, "s.json");
     cl_coord_t c = {0};
-    cl_coord_start(&c, dir, 0);
-    const uint64_t job = cl_submit(&c, session, 0); /* no worker: nothing runs */
+    const uint64_t job = s_idle_job(&c, "early");
     Mixfarm__Envelope *plain = s_fetch_raw(c.ep, job, 0), *early = s_fetch_raw(c.ep, job, 1);
     print_message("    plain fetch of a running job: \"%s\"\n", plain->fetch_reply->error);
     assert_non_null(strstr(plain->fetch_reply->error, "not done"));
@@ -358,13 +366,8 @@ static void held_status(void **state)
 {
     (void)state;
     const char *dir = cl_test_dir();
-    const cl_session_t ses = {.n_tracks = 3, .prefix = "t"};
-    cl_write_session(dir, "s.json", "held", &ses, 1.0, 0.5);
-    char session[1200];
-    cl_path(session, sizeof session, dir, "s.json");
     cl_coord_t c = {0};
-    cl_coord_start(&c, dir, 0);
-    const uint64_t job = cl_submit(&c, session, 0); /* no worker: nothing moves */
+    const uint64_t job = s_idle_job(&c, "held");
     double secs;
     /* Nothing changes: held until wait_ms (at most 1000 ms). */
     Mixfarm__Envelope *rep = s_status_raw(c.ep, job, 300, 0, &secs);

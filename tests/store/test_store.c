@@ -260,6 +260,16 @@ static void s_source_file(const fixture_t *f, const char *name, unsigned char *d
     write_whole(path, data, n);
 }
 
+/* The file at path holds exactly data. */
+static void s_assert_bytes(const char *path, const unsigned char *data, size_t len)
+{
+    size_t n;
+    unsigned char *back = read_whole(path, &n);
+    assert_int_equal(n, len);
+    assert_memory_equal(back, data, n);
+    free(back);
+}
+
 static void test_put_file(void **state)
 {
     fixture_t *f = *state;
@@ -272,11 +282,7 @@ static void test_put_file(void **state)
     assert_string_equal(h.hex, want.hex);
     assert_true(mf_store_has(f->store, &h));
     char *bp = mf_store_path(f->store, &h);
-    size_t n;
-    unsigned char *back = read_whole(bp, &n);
-    assert_int_equal(n, sizeof data);
-    assert_memory_equal(back, data, n);
-    free(back);
+    s_assert_bytes(bp, data, sizeof data);
     free(bp);
     /* Again: same blob, nothing new. */
     mf_hash_t h2;
@@ -323,11 +329,7 @@ static void test_put_file_elsewhere(void **state)
     assert_true(S_ISLNK(st.st_mode)); /* not a copy */
     assert_true(mf_store_has(f->store, &h));
     assert_int_equal(mf_store_size(f->store, &h), (int64_t)sizeof data);
-    size_t n;
-    unsigned char *back = read_whole(bp, &n);
-    assert_int_equal(n, sizeof data);
-    assert_memory_equal(back, data, n);
-    free(back);
+    s_assert_bytes(bp, data, sizeof data);
     free(bp);
     /* Removing the store removes the link, not the file. */
     char sdir[600];
