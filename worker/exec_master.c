@@ -114,13 +114,19 @@ static mf_qc_target_t s_target(const mf_target_spec_t *t)
     return (mf_qc_target_t){.name = t->name, .lufs = t->lufs, .true_peak_dbtp = t->true_peak_dbtp};
 }
 
+/* A measure as JSON: null when there is none (the loudness of silence). */
+static json_t *s_measure(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
 static mf_err_t s_report(mf_store_t *s, const mf_master_result_t *res, mf_task_result_t *r)
 {
-    json_t *j =
-        json_pack("{s:f,s:f,s:f,s:f,s:f,s:i,s:b,s:I}", "gain_db", res->gain_db, "integrated_lufs",
-                  res->integrated_lufs, "true_peak_dbtp", res->true_peak_dbtp, "lra_lu",
-                  res->lra_lu, "max_reduction_db", res->max_reduction_db, "passes", res->passes,
-                  "within_target", res->within_target, "frames", (json_int_t)res->frames);
+    json_t *j = json_pack(
+        "{s:o,s:o,s:o,s:o,s:o,s:i,s:b,s:I}", "gain_db", s_measure(res->gain_db), "integrated_lufs",
+        s_measure(res->integrated_lufs), "true_peak_dbtp", s_measure(res->true_peak_dbtp), "lra_lu",
+        s_measure(res->lra_lu), "max_reduction_db", s_measure(res->max_reduction_db), "passes",
+        res->passes, "within_target", res->within_target, "frames", (json_int_t)res->frames);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;

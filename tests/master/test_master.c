@@ -204,6 +204,34 @@ static void test_failed_qc_exits_1(void **state)
     assert_int_equal(m.format, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
 }
 
+/* A silent mix (a recording of nothing) has no loudness to bring to a target:
+ * it is mastered as it is, and QC says why the master fails (exit 1). It
+ * used to fail as "out of memory": the report of its loudness, -inf, was
+ * not JSON. */
+static void test_silent_mix_masters(void **state)
+{
+    (void)state;
+    char doc[1024];
+    snprintf(doc, sizeof doc,
+             "{\"mixfarm\": 1, \"name\": \"Quiet\","
+             " \"tracks\": [{\"name\": \"A\", \"file\": \"silence.wav\"}],"
+             " \"mastering\": {\"target\": \"streaming\"}}");
+    write_text("silent.json", doc);
+    assert_int_equal(render("silent.json", "out-silent"), 1);
+    json_t *qc = load_json("out-silent/qc.json");
+    assert_true(json_is_false(json_object_get(qc, "pass")));
+    json_t *probs = json_object_get(json_array_get(json_object_get(qc, "files"), 0), "problems");
+    int loudness = 0;
+    for (size_t i = 0; i < json_array_size(probs); i++)
+        loudness |= !strcmp(json_string_value(json_object_get(json_array_get(probs, i), "check")),
+                            "loudness");
+    assert_true(loudness); /* no integrated loudness to bring to the target */
+    json_decref(qc);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/out-silent/master/Quiet.wav", s_dir);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
 /* No mastering: the mix is checked (no loudness target) and the render
  * exits 0 whatever QC found. */
 static void test_unmastered_mix_has_qc(void **state)
@@ -236,6 +264,7 @@ static int setup(void **state)
     write_music("beat.wav", 1, 0.5, 1);
     write_music("pad.wav", 2, 0.3, 7);
     write_music("mono.wav", 1, 0.5, 3);
+    write_music("silence.wav", 1, 0.0, 5);
     return 0;
 }
 
@@ -250,10 +279,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_streaming),
-        cmocka_unit_test(test_ebu_r128),
-        cmocka_unit_test(test_failed_qc_exits_1),
-        cmocka_unit_test(test_unmastered_mix_has_qc),
+        cmocka_unit_test(test_streaming),          cmocka_unit_test(test_ebu_r128),
+        cmocka_unit_test(test_failed_qc_exits_1),  cmocka_unit_test(test_unmastered_mix_has_qc),
+        cmocka_unit_test(test_silent_mix_masters),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
