@@ -21,13 +21,6 @@
 #define MIN_ASK_MS 5 /* status questions at most this often */
 #define FETCH_TIMEOUT_MS 30000
 
-static long long s_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* The job's status; with wait_ms, once it differs from seen (tasks done +
  * failed) or ends, or wait_ms later (a coordinator that can wait). */
 static mf_err_t s_status(mf_client_t *c, uint64_t job, uint32_t wait_ms, uint32_t seen,
@@ -151,7 +144,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     int can_wait = 0;
     for (;;) {
         Mixfarm__Envelope *rep;
-        const long long asked = s_now_ms();
+        const long long asked = mf_client__now_ms();
         err = s_status(c, job, wait_ms, finished, &rep);
         if (err != MF_OK) break;
         const Mixfarm__StatusReply *r = rep->status_reply;
@@ -190,7 +183,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
         if ((int)wait_ms > mf_client__timeout_ms(c) / 2) /* well inside the call's own */
             wait_ms = (uint32_t)(mf_client__timeout_ms(c) / 2);
         if (!wrote && !can_wait) s_pump(x, POLL_MS);
-        const long long since = s_now_ms() - asked;
+        const long long since = mf_client__now_ms() - asked;
         if (can_wait && since < MIN_ASK_MS) s_pump(x, (int)(MIN_ASK_MS - since));
     }
     /* What is still coming is left to finish (the fetch would ask for it

@@ -9,6 +9,8 @@
 
 void *mf_client__socket(mf_client_t *c);
 mf_store_t *mf_client__store(mf_client_t *c);
+/* A monotonic clock in ms. */
+long long mf_client__now_ms(void);
 /* How long a call waits for its reply (MIXFARM_TIMEOUT_MS), in ms. */
 int mf_client__timeout_ms(const mf_client_t *c);
 /* Transfers on the client's socket that run while it makes calls: replies

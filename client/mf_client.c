@@ -150,7 +150,7 @@ const char *mf_client__source_name(const mf_client_t *c, const char *prefix, siz
     return NULL;
 }
 
-static long long s_now_ms(void)
+long long mf_client__now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -165,12 +165,12 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
     /* One deadline for the whole call: the handshake watch wakes the poll
      * at every reconnection, and must not start the wait afresh (a client
      * without CURVE against a secured coordinator would wait for ever). */
-    const long long deadline = s_now_ms() + c->timeout_ms;
+    const long long deadline = mf_client__now_ms() + c->timeout_ms;
     for (;;) {
         zmq_pollitem_t it[2] = {
             {.socket = c->sock, .events = ZMQ_POLLIN},
             {.socket = c->watch ? mf_curve_watch_socket(c->watch) : NULL, .events = ZMQ_POLLIN}};
-        const long long left = deadline - s_now_ms();
+        const long long left = deadline - mf_client__now_ms();
         int n = left > 0 ? zmq_poll(it, c->watch ? 2 : 1, (long)left) : 0;
         if (n < 0 && errno == EINTR) return MF_ERR_CANCELLED;
         const char *why = c->watch ? mf_curve_watch_failure(c->watch) : NULL;

@@ -14,15 +14,6 @@ struct mf_blob_refs {
     int broken;       /* an add failed: counts may be short, so nothing is released */
 };
 
-static uint64_t s_key(const mf_hash_t *h)
-{
-    unsigned char b[MF_HASH_BYTES];
-    mf_hash_to_bytes(h, b);
-    uint64_t k = 0;
-    for (int i = 0; i < 8; i++) k = k << 8 | b[i];
-    return k ? k : 1;
-}
-
 static slot_t *s_find(const mf_blob_refs_t *r, uint64_t key)
 {
     for (size_t i = key & (r->cap - 1);; i = (i + 1) & (r->cap - 1))
@@ -57,7 +48,7 @@ void mf_blob_refs_free(mf_blob_refs_t **r)
 
 int mf_blob_refs_add(mf_blob_refs_t *r, const mf_hash_t *h, int n)
 {
-    const uint64_t key = s_key(h);
+    const uint64_t key = mf_hash_prefix64(h);
     slot_t *s = s_find(r, key);
     if (s->key != key) {
         if (2 * (r->used + 1) > r->cap && s_grow(r) && r->used + 2 > r->cap) {
@@ -74,7 +65,7 @@ int mf_blob_refs_add(mf_blob_refs_t *r, const mf_hash_t *h, int n)
 
 int mf_blob_refs_release(mf_blob_refs_t *r, const mf_hash_t *h)
 {
-    slot_t *s = s_find(r, s_key(h));
+    slot_t *s = s_find(r, mf_hash_prefix64(h));
     if (s->key == 0 || s->count <= 0 || s->count >= MF_BLOB_PINNED)
         return 0; /* never counted (not ours to delete), or pinned */
     return --s->count == 0 && !r->broken;

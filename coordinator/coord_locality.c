@@ -9,22 +9,11 @@
 
 #include <stdlib.h>
 
-/* The first 16 hex digits of a hash as a number (0 is "empty", so 1 more). */
-static uint64_t s_prefix(const mf_hash_t *h)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 16; i++) {
-        char ch = h->hex[i];
-        v = v << 4 | (uint64_t)(ch <= '9' ? ch - '0' : ch - 'a' + 10);
-    }
-    return v ? v : 1;
-}
-
 void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n)
 {
     if (!w->held && !(w->held = calloc(MF_HELD_SLOTS, sizeof *w->held))) return;
     for (size_t i = 0; i < n; i++) {
-        const uint64_t p = s_prefix(&blobs[i]);
+        const uint64_t p = mf_hash_prefix64(&blobs[i]);
         w->held[p % MF_HELD_SLOTS] = p;
     }
 }
@@ -45,7 +34,7 @@ worker_t *mf_locality_pick(coord_t *c, const mf_task_t *t, double now)
     uint64_t stack[STACK_INPUTS];
     uint64_t *prefix = t->n_inputs <= STACK_INPUTS ? stack : malloc(t->n_inputs * sizeof *prefix);
     const size_t n = prefix ? t->n_inputs : 0; /* out of memory: any free worker */
-    for (size_t i = 0; i < n; i++) prefix[i] = s_prefix(&t->inputs[i]);
+    for (size_t i = 0; i < n; i++) prefix[i] = mf_hash_prefix64(&t->inputs[i]);
     worker_t *best = NULL;
     size_t best_score = 0;
     for (size_t k = 0; k < c->n_workers; k++) {

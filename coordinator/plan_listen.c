@@ -91,15 +91,6 @@ static int s_match(mf_plan_t *p, const mf_session_t *s, int mastering, int decod
     json_error_t jerr;
     json_t *spec = to_ref ? json_loads(mt->params, 0, &jerr) : NULL;
     if (to_ref && !spec) return -1;
-    /* The match task runs the inserts then: their file inputs follow the
-     * mix and the reference there, one place later than on the mastering. */
-    json_t *ins = json_object_get(spec, "inserts"), *in;
-    size_t i;
-    json_array_foreach(ins, i, in)
-    {
-        const json_t *aux = json_object_get(in, "aux");
-        if (aux) json_object_set_new(in, "aux", json_integer(json_integer_value(aux) + 1));
-    }
     json_t *params = json_pack("{s:s}", "loudness", to_ref ? "reference" : "target");
     if (params && spec) json_object_set(params, "mastering", spec);
     char *text = s_dump(params);
@@ -120,6 +111,8 @@ static int s_match(mf_plan_t *p, const mf_session_t *s, int mastering, int decod
     t->audio_s = mt->audio_s;
     const int match = (int)p->n_tasks - 1;
     int rc = s_add_in(t, mix) || s_add_in(t, (mf_port_t){.task = decode, .output = 0});
+    /* The match task runs the inserts then: their file inputs move there,
+     * after the mix and the reference. */
     for (size_t k = 1; rc == 0 && stripped && k < mt->n_in; k++) rc = s_add_in(t, mt->in[k]);
     if (rc) {
         free(stripped);

@@ -92,20 +92,18 @@ int mf_plan_mastering_aux(const mf_session_t *s, const json_t *insert)
     return -1;
 }
 
-/* Insert i's file as an input of the mastering task t (once per file);
- * its index, or -1 when out of memory. */
-static int s_mastering_file(mf_plan_task_t *t, const mf_plan_aux_t *aux, const json_t *insert)
+/* The output of task dec (an impulse response's decode) as one of the
+ * mastering task t's file inputs, which follow its first base inputs (once
+ * per file): which one, or -1 when out of memory. */
+static int s_mastering_file(mf_plan_task_t *t, size_t base, int dec)
 {
-    const int k = mf_plan_mastering_aux(aux->s, insert);
-    if (k < 0 || aux->task[k] < 0) return -1; /* validated and emitted: cannot happen */
-    const mf_port_t port = {.task = aux->task[k], .output = 0};
-    for (size_t j = 0; j < t->n_in; j++)
-        if (t->in[j].task == port.task && t->in[j].output == 0) return (int)j;
+    for (size_t j = base; j < t->n_in; j++)
+        if (t->in[j].task == dec) return (int)(j - base);
     mf_port_t *in = realloc(t->in, (t->n_in + 1) * sizeof *in);
     if (!in) return -1;
     t->in = in;
-    t->in[t->n_in] = port;
-    return (int)t->n_in++;
+    t->in[t->n_in++] = (mf_port_t){.task = dec, .output = 0};
+    return (int)(t->n_in - 1 - base);
 }
 
 /* The mastering task; aux NULL where no insert may name a file. */
@@ -142,8 +140,9 @@ static int s_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int r
         spec.inserts[i] = (mf_master_insert_spec_t){parsed[i].cls, parsed[i].values,
                                                     parsed[i].n_values, parsed[i].nbands, -1};
         if (!parsed[i].cls) rc = -1;
-        if (rc == 0 && aux && mf_plan_mastering_aux(aux->s, ji) >= 0 &&
-            (spec.inserts[i].aux = s_mastering_file(t, aux, ji)) < 0)
+        const int k = rc == 0 && aux ? mf_plan_mastering_aux(aux->s, ji) : -1;
+        if (k >= 0 &&
+            (spec.inserts[i].aux = s_mastering_file(t, levels_entry ? 2 : 1, aux->task[k])) < 0)
             rc = -1;
     }
     mf_diags_fini(&d);

@@ -94,16 +94,16 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
         goto fail;                                                                                 \
     } while (0)
 
-/* An insert; its "aux" input is checked against the task's inputs by the
- * worker, which knows how many it has. */
+/* An insert; its "aux" file input is checked against the task's inputs by
+ * the worker, which knows how many it has. */
 static int s_insert_from(const json_t *o, mf_master_insert_spec_t *in)
 {
     in->aux = -1;
     if (mf_params_insert_values(o, &in->cls, &in->values, &in->n_values, &in->nbands)) return -1;
     const json_t *aux = json_object_get(o, "aux");
     if (!aux) return 0;
-    if (!json_is_integer(aux) || json_integer_value(aux) < 1 ||
-        json_integer_value(aux) > MAX_INSERTS + 1 || !in->cls->aux)
+    if (!json_is_integer(aux) || json_integer_value(aux) < 0 ||
+        json_integer_value(aux) >= MAX_INSERTS || !in->cls->aux)
         return -1;
     in->aux = (int)json_integer_value(aux);
     return 0;

@@ -40,7 +40,8 @@ typedef struct {
     const mf_processor_class_t *cls;
     double *values;
     size_t n_values, nbands;
-    int aux; /* the task input of its file (a reverb's "ir"), or -1 */
+    int aux; /* which of the task's file inputs (0: the first, after its signals) is its
+                file (a reverb's "ir"), or -1 */
 } mf_master_insert_spec_t;
 
 typedef struct {

@@ -37,6 +37,16 @@ void mf_hash_from_bytes(const unsigned char in[MF_HASH_BYTES], mf_hash_t *out)
     out->hex[64] = 0;
 }
 
+uint64_t mf_hash_prefix64(const mf_hash_t *h)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 16; i++) {
+        const char c = h->hex[i];
+        v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return v ? v : 1;
+}
+
 void mf_hash_to_bytes(const mf_hash_t *h, unsigned char out[MF_HASH_BYTES])
 {
     for (unsigned i = 0; i < MF_HASH_BYTES; i++) {

@@ -31,6 +31,10 @@ int mf_hash_valid(const char *s);
 #define MF_HASH_BYTES 32
 void mf_hash_to_bytes(const mf_hash_t *h, unsigned char out[MF_HASH_BYTES]);
 void mf_hash_from_bytes(const unsigned char in[MF_HASH_BYTES], mf_hash_t *out);
+/* The hash's first 16 hex digits as a number, never 0 (so 0 can mark an
+ * empty slot): a key for tables that may confuse two hashes only in the
+ * safe direction (coord_locality.c, blob_refs.c). */
+uint64_t mf_hash_prefix64(const mf_hash_t *h);
 
 /* XXH3-64 (libxxhash): the check on each chunk of a blob in transit, where a
  * SHA-256 would cost ten times more and prove nothing the name does not. */

@@ -40,13 +40,14 @@ mf_err_t mf_master_inserts_load(mf_store_t *s, const mf_task_t *t, const mf_mast
         const mf_master_insert_spec_t *in = &spec->inserts[i];
         out->ins[i] = (mf_master_insert_t){in->cls, in->values, in->nbands, NULL};
         if (in->aux < 0) continue;
-        if ((size_t)in->aux < first_aux || (size_t)in->aux >= t->n_inputs || !in->cls->aux) {
-            err = mf_exec_fail(r, MF_ERR_INVALID, "mastering: insert %zu names input %d of %zu", i,
-                               in->aux, t->n_inputs);
+        const size_t k = first_aux + (size_t)in->aux;
+        if (k >= t->n_inputs || !in->cls->aux) {
+            err = mf_exec_fail(r, MF_ERR_INVALID, "mastering: insert %zu names input %zu of %zu", i,
+                               k, t->n_inputs);
             break;
         }
-        err = s_read(s, t, (size_t)in->aux, in->cls->aux->max_seconds, spec->rate, &out->aux[i],
-                     &out->data[i], r);
+        err =
+            s_read(s, t, k, in->cls->aux->max_seconds, spec->rate, &out->aux[i], &out->data[i], r);
         out->ins[i].aux = &out->aux[i];
     }
     if (err != MF_OK) {

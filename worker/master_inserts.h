@@ -17,9 +17,9 @@ typedef struct {
     size_t n;
 } mf_master_inserts_t;
 
-/* Makes out from spec (which must outlive it). A file input must be a
- * task input from first_aux on. On failure r says why; out is then
- * released already. */
+/* Makes out from spec (which must outlive it). An insert's file is task
+ * input first_aux + its aux (file inputs follow the task's signals). On
+ * failure r says why; out is then released already. */
 mf_err_t mf_master_inserts_load(mf_store_t *s, const mf_task_t *t, const mf_mastering_spec_t *spec,
                                 size_t first_aux, mf_master_inserts_t *out, mf_task_result_t *r);
 void mf_master_inserts_fini(mf_master_inserts_t *m);

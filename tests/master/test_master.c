@@ -182,6 +182,16 @@ static void test_ebu_r128(void **state)
     master_to("ebu-r128", -23.0, -1.0);
 }
 
+/* Whether qc.json's first file failed the check named check. */
+static int s_failed_check(const json_t *qc, const char *check)
+{
+    json_t *probs = json_object_get(json_array_get(json_object_get(qc, "files"), 0), "problems");
+    for (size_t i = 0; i < json_array_size(probs); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(probs, i), "check")), check))
+            return 1;
+    return 0;
+}
+
 /* A mono source panned to the centre is delivered as "mono as stereo":
  * the master fails QC, the render says so and exits 1, and writes it all. */
 static void test_failed_qc_exits_1(void **state)
@@ -193,12 +203,7 @@ static void test_failed_qc_exits_1(void **state)
     assert_int_equal(render("mono.json", "out-mono"), 1);
     json_t *qc = load_json("out-mono/qc.json");
     assert_true(json_is_false(json_object_get(qc, "pass")));
-    json_t *probs = json_object_get(json_array_get(json_object_get(qc, "files"), 0), "problems");
-    int found = 0;
-    for (size_t i = 0; i < json_array_size(probs); i++)
-        found |= !strcmp(json_string_value(json_object_get(json_array_get(probs, i), "check")),
-                         "mono_as_stereo");
-    assert_true(found);
+    assert_true(s_failed_check(qc, "mono_as_stereo"));
     json_decref(qc);
     measured_t m = measure("out-mono/master/Mono.wav"); /* a 24-bit WAV by default */
     assert_int_equal(m.format, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
@@ -220,12 +225,7 @@ static void test_silent_mix_masters(void **state)
     assert_int_equal(render("silent.json", "out-silent"), 1);
     json_t *qc = load_json("out-silent/qc.json");
     assert_true(json_is_false(json_object_get(qc, "pass")));
-    json_t *probs = json_object_get(json_array_get(json_object_get(qc, "files"), 0), "problems");
-    int loudness = 0;
-    for (size_t i = 0; i < json_array_size(probs); i++)
-        loudness |= !strcmp(json_string_value(json_object_get(json_array_get(probs, i), "check")),
-                            "loudness");
-    assert_true(loudness); /* no integrated loudness to bring to the target */
+    assert_true(s_failed_check(qc, "loudness")); /* no integrated loudness to reach the target */
     json_decref(qc);
     char path[1024];
     snprintf(path, sizeof path, "%s/out-silent/master/Quiet.wav", s_dir);
