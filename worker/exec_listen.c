@@ -81,11 +81,12 @@ __attribute__((target_clones("avx2", "default")))
 static mf_err_t
 s_wav_write(wav16_t *w, const float *x, size_t frames)
 {
-    const size_t n = frames * (size_t)w->ch;
+    const size_t n = frames * (size_t)w->ch; /* at most 2 * MF_BLOCK */
     const uint32_t base = (uint32_t)w->rng;
     int16_t *restrict out = w->buf;
-    for (size_t i = 0; i < n; i++) {
-        float y = x[i] * 32768.0f + s_tpdf(base + (uint32_t)i);
+    /* A 32-bit index: a size_t one is widened and narrowed in every vector. */
+    for (uint32_t i = 0; i < (uint32_t)n; i++) {
+        float y = x[i] * 32768.0f + s_tpdf(base + i);
         y = y > -32768.0f ? y : -32768.0f; /* max and min: no branches (CMakeLists.txt) */
         y = y < 32767.0f ? y : 32767.0f;
         out[i] = (int16_t)((int)(y + 32768.5f) - 32768); /* rounded: floor(y + 0.5) */
