@@ -70,3 +70,9 @@ int mf_blob_refs_release(mf_blob_refs_t *r, const mf_hash_t *h)
         return 0; /* never counted (not ours to delete), or pinned */
     return --s->count == 0 && !r->broken;
 }
+
+int mf_blob_refs_count(const mf_blob_refs_t *r, const mf_hash_t *h)
+{
+    const slot_t *s = s_find(r, mf_hash_prefix64(h));
+    return s->key ? s->count : 0;
+}

@@ -22,5 +22,7 @@ void mf_blob_refs_free(mf_blob_refs_t **r);
 int mf_blob_refs_add(mf_blob_refs_t *r, const mf_hash_t *h, int n);
 /* One reader of h is done: 1 when none is left (delete it), else 0. */
 int mf_blob_refs_release(mf_blob_refs_t *r, const mf_hash_t *h);
+/* Readers left of h (0 when never counted): used as a set by coord_budget.c. */
+int mf_blob_refs_count(const mf_blob_refs_t *r, const mf_hash_t *h);
 
 #endif

@@ -2,8 +2,15 @@
 #ifndef MF_FS_H
 #define MF_FS_H
 
+#include <stdint.h>
+
 /* rm -r: removes a folder and everything below it (never follows links).
  * Returns 0, or -1 with errno set. */
 int mf_fs_remove_tree(const char *dir);
+
+/* A size on disk as a daemon's option gives it: "4294967296", "500M", "4G",
+ * "1.5T" (binary multiples; a trailing B or iB is allowed). Bytes, or -1
+ * when it is not one (or not positive). */
+int64_t mf_parse_size(const char *s);
 
 #endif

@@ -1,6 +1,7 @@
 /* mixfarm-worker: the worker daemon. Parses the command line, then hands
  * over to mf_worker_run until SIGTERM or SIGINT. */
 #include "mf_heap.h"
+#include "mf_fs.h"
 #include "mf_log.h"
 #include "mf_worker.h"
 
@@ -68,23 +69,6 @@ static int s_usage(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'mixfarm-worker --help'.\n");
     return 2;
-}
-
-/* "4294967296", "500M", "4G": bytes, with binary multiples. -1 if bad. */
-static int64_t s_parse_size(const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v <= 0) return -1;
-    double mult = 1;
-    if (*end) {
-        const char *units = "KMGT", *u = strchr(units, *end & ~0x20);
-        if (!u || !*u || (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))) return -1;
-        for (const char *p = units; p <= u; p++) mult *= 1024;
-    }
-    v *= mult;
-    return v < 9e18 ? (int64_t)v : -1;
 }
 
 /* $XDG_CACHE_HOME/mixfarm-worker or ~/.cache/mixfarm-worker, creating the
@@ -156,7 +140,7 @@ int main(int argc, char **argv)
             o.cache_dir = optarg;
             break;
         case O_CACHE_SIZE:
-            if ((o.cache_bytes = s_parse_size(optarg)) <= 0)
+            if ((o.cache_bytes = mf_parse_size(optarg)) <= 0)
                 return s_usage("--cache-size: \"%s\" is not a size (such as 4G or 500M)", optarg);
             break;
         case O_NAME:

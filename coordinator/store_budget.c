@@ -1,0 +1,213 @@
+#include "store_budget.h"
+#include "mf_log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOW_WATER 0.9
+
+/* An open-addressing table keyed by the hash's first 64 bits (never 0: 0
+ * marks an empty slot); the whole hash is kept to name the file. A million
+ * blobs take about 100 MB of table. */
+typedef struct {
+    uint64_t key;
+    unsigned char hash[MF_HASH_BYTES];
+    int64_t size;
+    double used;
+} entry_t;
+
+struct mf_budget {
+    mf_store_t *store;
+    int64_t limit, bytes;
+    entry_t *e;
+    size_t cap, n; /* cap a power of two */
+};
+
+static size_t s_slot(const mf_budget_t *b, uint64_t key)
+{
+    size_t i = key & (b->cap - 1);
+    while (b->e[i].key && b->e[i].key != key) i = (i + 1) & (b->cap - 1);
+    return i;
+}
+
+static int s_grow(mf_budget_t *b)
+{
+    mf_budget_t n = {.cap = b->cap ? 2 * b->cap : 1024};
+    if (!(n.e = calloc(n.cap, sizeof *n.e))) return -1;
+    for (size_t i = 0; i < b->cap; i++)
+        if (b->e[i].key) n.e[s_slot(&n, b->e[i].key)] = b->e[i];
+    free(b->e);
+    b->e = n.e, b->cap = n.cap;
+    return 0;
+}
+
+/* Removes slot i, moving up the entries of the run after it that would
+ * otherwise no longer be found (linear probing has no tombstones). */
+static void s_remove(mf_budget_t *b, size_t i)
+{
+    b->bytes -= b->e[i].size;
+    b->n--;
+    for (size_t j = (i + 1) & (b->cap - 1); b->e[j].key; j = (j + 1) & (b->cap - 1)) {
+        const size_t home = b->e[j].key & (b->cap - 1);
+        /* j's entry may move to i when i lies cyclically in [home, j). */
+        if (((j - home) & (b->cap - 1)) >= ((j - i) & (b->cap - 1))) {
+            b->e[i] = b->e[j];
+            i = j;
+        }
+    }
+    b->e[i].key = 0;
+}
+
+static entry_t *s_add(mf_budget_t *b, const mf_hash_t *h, int64_t size, double used)
+{
+    const uint64_t key = mf_hash_prefix64(h);
+    size_t i = s_slot(b, key);
+    if (!b->e[i].key) {
+        if (2 * (b->n + 1) > b->cap) {
+            if (s_grow(b) != 0) return NULL;
+            i = s_slot(b, key);
+        }
+        b->e[i].key = key;
+        mf_hash_to_bytes(h, b->e[i].hash);
+        b->e[i].size = size;
+        b->bytes += size, b->n++;
+    }
+    b->e[i].used = used;
+    return &b->e[i];
+}
+
+/* The monotonic time a file last modified at mtime stands for. */
+static double s_since(const struct timespec *mtime, double now)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const double age =
+        (double)(wall.tv_sec - mtime->tv_sec) + 1e-9 * (double)(wall.tv_nsec - mtime->tv_nsec);
+    return now - (age > 0 ? age : 0);
+}
+
+static int s_scan(mf_budget_t *b, double now)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/objects", mf_store_dir(b->store));
+    DIR *top = opendir(path);
+    if (!top) return errno == ENOENT ? 0 : -1;
+    int rc = 0;
+    for (struct dirent *fan; rc == 0 && (fan = readdir(top));) {
+        if (strlen(fan->d_name) != 2) continue;
+        snprintf(path, sizeof path, "%s/objects/%s", mf_store_dir(b->store), fan->d_name);
+        DIR *d = opendir(path);
+        for (struct dirent *de; d && rc == 0 && (de = readdir(d));) {
+            struct stat st;
+            if (!mf_hash_valid(de->d_name)) continue;
+            snprintf(path, sizeof path, "%s/objects/%s/%s", mf_store_dir(b->store), fan->d_name,
+                     de->d_name);
+            if (stat(path, &st) != 0) continue;
+            mf_hash_t h;
+            memcpy(h.hex, de->d_name, MF_HASH_HEX);
+            if (!s_add(b, &h, (int64_t)st.st_size, s_since(&st.st_mtim, now))) rc = -1;
+        }
+        if (d) closedir(d);
+    }
+    closedir(top);
+    return rc;
+}
+
+mf_budget_t *mf_budget_new(mf_store_t *store, int64_t budget, double now)
+{
+    mf_budget_t *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->store = store, b->limit = budget;
+    if (s_grow(b) != 0 || s_scan(b, now) != 0) {
+        mf_error("%s: cannot measure the blob store: %s", mf_store_dir(store), strerror(errno));
+        mf_budget_free(&b);
+    }
+    return b;
+}
+
+void mf_budget_free(mf_budget_t **b)
+{
+    if (!b || !*b) return;
+    free((*b)->e);
+    free(*b);
+    *b = NULL;
+}
+
+void mf_budget_use(mf_budget_t *b, const mf_hash_t *h, double now)
+{
+    const size_t i = s_slot(b, mf_hash_prefix64(h));
+    if (b->e[i].key) {
+        b->e[i].used = now;
+        return;
+    }
+    const int64_t size = mf_store_size(b->store, h);
+    if (size >= 0) s_add(b, h, size, now); /* out of memory: it is merely not counted */
+}
+
+int64_t mf_budget_bytes(const mf_budget_t *b)
+{
+    return b->bytes;
+}
+
+size_t mf_budget_blobs(const mf_budget_t *b)
+{
+    return b->n;
+}
+
+int64_t mf_budget_limit(const mf_budget_t *b)
+{
+    return b->limit;
+}
+
+typedef struct {
+    double used;
+    uint64_t key;
+} victim_t;
+
+static int s_older(const void *x, const void *y)
+{
+    const victim_t *a = x, *b = y;
+    return (a->used > b->used) - (a->used < b->used);
+}
+
+mf_budget_trim_t mf_budget_trim(mf_budget_t *b, double now, double grace_s, mf_budget_keep_fn keep,
+                                void *ctx, size_t max_files)
+{
+    mf_budget_trim_t t = {0};
+    if (b->bytes <= b->limit) return t;
+    const int64_t low = (int64_t)((double)b->limit * LOW_WATER);
+    victim_t *v = malloc(b->n * sizeof *v);
+    size_t nv = 0;
+    for (size_t i = 0; v && i < b->cap; i++) {
+        const entry_t *e = &b->e[i];
+        if (!e->key) continue;
+        mf_hash_t h;
+        mf_hash_from_bytes(e->hash, &h);
+        if (e->used > now - grace_s || keep(ctx, &h))
+            t.kept += e->size;
+        else
+            v[nv++] = (victim_t){e->used, e->key};
+    }
+    if (nv) qsort(v, nv, sizeof *v, s_older);
+    for (size_t k = 0; k < nv && b->bytes > low && t.deleted < max_files; k++) {
+        const size_t i = s_slot(b, v[k].key);
+        mf_hash_t h;
+        mf_hash_from_bytes(b->e[i].hash, &h);
+        char *path = mf_store_path(b->store, &h);
+        if (path && unlink(path) != 0 && errno != ENOENT) {
+            mf_warn("%s: cannot delete to stay within --store-budget: %s", path, strerror(errno));
+        } else if (path) {
+            t.deleted++, t.freed += b->e[i].size;
+            s_remove(b, i);
+        }
+        free(path);
+    }
+    free(v);
+    return t;
+}
