@@ -77,6 +77,7 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         return;
     }
     d.checksum = mf_checksum(mf_chunk_data(&chunk), want);
+    mf_coord_budget_use(c, &h); /* a fetch under way keeps its blob */
     s_send_data(c, peer, &d, &chunk);
 }
 
@@ -198,6 +199,7 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
                       : strcmp(got.hex, m->hash) ? "the bytes do not match the hash"
                                                  : NULL;
     if (why) mf_warn("upload of %.12s refused: %s", m->hash, why);
+    if (err == MF_OK) mf_coord_budget_use(c, &got);
     /* A mismatched blob was stored under its true hash: harmless, unnamed. */
     s_ack(c, peer, m->hash, u->received, why == NULL, why);
     s_drop_upload(c, u);
@@ -212,7 +214,10 @@ void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blo
         mf_hash_t h;
         if (!mf_hash_valid(m->hashes[i])) continue;
         memcpy(h.hex, m->hashes[i], MF_HASH_HEX);
-        if (!mf_store_has(c->store, &h)) r.missing[r.n_missing++] = m->hashes[i];
+        if (!mf_store_has(c->store, &h))
+            r.missing[r.n_missing++] = m->hashes[i];
+        else
+            mf_coord_budget_use(c, &h); /* its submit follows: kept meanwhile */
     }
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_HAVE_REPLY;

@@ -73,6 +73,9 @@ typedef struct {
     struct mf_status_wait *waits; /* status replies held for a change (coord_watch.c) */
     size_t n_waits;
     struct mf_blob_refs *refs;       /* with opts->drop_consumed: readers left per blob */
+    struct mf_budget *budget;        /* with opts->store_budget (coord_budget.c) */
+    double next_trim;                /* when it may delete blobs again */
+    int budget_warned;               /* said it is over budget with nothing left to delete */
     uint64_t dropped, dropped_bytes; /* intermediate blobs deleted so far */
     double heartbeat_s;
     double dead_s;
@@ -142,6 +145,14 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
 void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m);
 void mf_coord_expire_uploads(coord_t *c);
 void mf_coord_free_uploads(coord_t *c);
+
+/* coord_budget.c: --store-budget. */
+/* 0, or -1 when the store cannot be measured (logged). */
+int mf_coord_budget_open(coord_t *c);
+/* Blob h was made, read or found in the action cache just now. */
+void mf_coord_budget_use(coord_t *c, const mf_hash_t *h);
+/* Past the budget, deletes what may go (at most every few seconds). */
+void mf_coord_budget_tick(coord_t *c, double now);
 
 /* coord_metrics.c: copies jobs, tasks, workers and counters into c->snap. */
 void mf_coord_snap_publish(coord_t *c);

@@ -179,6 +179,7 @@ static int s_cache_get(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max
     int n = mf_journal_action_get(c->journal, key, outs, max);
     for (int i = 0; i < n; i++)
         if (!mf_store_has(c->store, &outs[i])) return -1;
+    for (int i = 0; i < n; i++) mf_coord_budget_use(c, &outs[i]);
     return n;
 }
 
@@ -505,6 +506,22 @@ static void s_ready_outputs(const job_t *j, Mixfarm__FetchReply *r, Mixfarm__Out
     r->outputs = ptrs;
 }
 
+/* Whether every file of a done job is still in the store; each one found is
+ * marked used, so that the fetch that follows finds it too. */
+static int s_outputs_stored(coord_t *c, const job_t *j)
+{
+    const mf_plan_t *p = j->plan;
+    for (size_t i = 0; i < p->n_outputs; i++) {
+        const mf_plan_output_t *o = &p->outputs[i];
+        const mf_hash_t *h = mf_sched_port(j->sched, o->port);
+        const mf_hash_t *info = o->has_info ? mf_sched_port(j->sched, o->info) : NULL;
+        if (!h || !mf_store_has(c->store, h) || (info && !mf_store_has(c->store, info))) return 0;
+        mf_coord_budget_use(c, h);
+        if (info) mf_coord_budget_use(c, info);
+    }
+    return 1;
+}
+
 void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRequest *m)
 {
     Mixfarm__FetchReply r = MIXFARM__FETCH_REPLY__INIT;
@@ -532,8 +549,10 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
     r.session_name = j->session ? j->session->name : j->album->name;
     if (!outs || !ptrs) {
         r.error = "out of memory";
-    } else if (!early && !mixed) {
-        r.error = "the job's outputs are gone from the store";
+    } else if (!early && (!mixed || !s_outputs_stored(c, j))) {
+        r.error = c->budget ? "the job's outputs are gone from the store (deleted to stay within "
+                              "--store-budget): render it again"
+                            : "the job's outputs are gone from the store";
     } else {
         if (mixed) r.frames = (uint64_t)(info.start + info.frames);
         s_ready_outputs(j, &r, outs, ptrs);

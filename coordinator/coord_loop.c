@@ -7,6 +7,7 @@
 #include "mf_curve.h"
 #include "mf_log.h"
 #include "mf_task.h"
+#include "store_budget.h"
 
 #include <errno.h>
 #include <math.h>
@@ -172,7 +173,7 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
     c->store = blobs ? mf_store_open(blobs) : NULL;
     free(blobs);
     c->journal = c->store ? mf_journal_open(o->state_dir) : NULL;
-    if (!c->journal) return -1;
+    if (!c->journal || mf_coord_budget_open(c) != 0) return -1;
     c->sock = zmq_socket(o->zctx, ZMQ_ROUTER);
     int64_t maxmsg = MF_MSG_MAX;
     int zero = 0, hwm = 100000, mandatory = 0;
@@ -206,6 +207,7 @@ static void s_close(coord_t *c)
     mf_coord_free_uploads(c);
     mf_coord_status_free(c);
     mf_blob_refs_free(&c->refs);
+    mf_budget_free(&c->budget);
     for (size_t i = 0; i < c->n_workers; i++) {
         free(c->workers[i].running);
         free(c->workers[i].held);
@@ -249,6 +251,9 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
             mf_coord_heartbeats(&c);
             mf_coord_expire_uploads(&c);
             next_tick = now + c.heartbeat_s / 4;
+        }
+        if (c.budget && now >= c.next_trim) {
+            mf_coord_budget_tick(&c, now);
         }
         /* Group commit: one transaction for every turn in the last few ms. */
         if (now >= next_commit) {

@@ -337,6 +337,15 @@ char *mf_snap_prometheus(mf_snap_t *s)
     s_put(&t, "mixfarm_blob_store_bytes %lld\n", (long long)s->blob_bytes);
     s_head(&t, "blob_store_blobs", "gauge", "Blobs in the blob store (measured every 15 s).");
     s_put(&t, "mixfarm_blob_store_blobs %lld\n", (long long)s->blob_count);
+    s_head(&t, "blob_store_budget_bytes", "gauge", "--store-budget (0: none).");
+    s_put(&t, "mixfarm_blob_store_budget_bytes %lld\n", (long long)s->m.store_budget);
+    s_head(&t, "blob_store_evicted_total", "counter",
+           "Blobs deleted to stay within --store-budget.");
+    s_put(&t, "mixfarm_blob_store_evicted_total %llu\n", (unsigned long long)s->m.evicted);
+    s_head(&t, "blob_store_evicted_bytes_total", "counter",
+           "Bytes deleted to stay within --store-budget.");
+    s_put(&t, "mixfarm_blob_store_evicted_bytes_total %llu\n",
+          (unsigned long long)s->m.evicted_bytes);
     pthread_mutex_unlock(&s->lock);
     if (t.oom) {
         free(t.p);

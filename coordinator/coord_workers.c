@@ -144,6 +144,8 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
     } else {
         w->failures = 0;
         mf_locality_note(w, r.outputs, r.n_outputs);
+        /* Counted once in the store (a worker on the shared store wrote them itself). */
+        for (size_t i = 0; i < r.n_outputs; i++) mf_coord_budget_use(c, &r.outputs[i]);
     }
     mf_debug("job %llu: %s %s on %s in %.3f s", (unsigned long long)j->id, label,
              r.error ? "failed" : "done", w->name, r.seconds);

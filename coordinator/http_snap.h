@@ -24,6 +24,8 @@ typedef struct {
     uint64_t bucket[MF_SNAP_BUCKETS + 1]; /* per bound, then beyond the last */
     uint64_t count, done, failed;         /* task results received */
     double sum;                           /* their seconds */
+    int64_t store_budget;                 /* --store-budget, or 0 */
+    uint64_t evicted, evicted_bytes;      /* blobs deleted to stay within it */
 } mf_metrics_t;
 
 typedef struct {

@@ -1,5 +1,6 @@
 /* mixfarm-coordinator: the coordinator daemon (CLI.md "Daemons"). */
 #include "mf_coord.h"
+#include "mf_fs.h"
 #include "mf_heap.h"
 #include "mf_log.h"
 
@@ -41,6 +42,12 @@ static void s_help(FILE *out)
                  "      --allow DIR      with --curve-keys: admit only peers whose public key\n"
                  "                       is a .pub file in DIR (read at every connection, so\n"
                  "                       adding or removing a file needs no restart)\n"
+                 "      --store-budget SIZE  keep DIR/blobs/ under SIZE bytes (with K, M, G or T,\n"
+                 "                       e.g. 500G): past it, the least recently used blobs\n"
+                 "                       that no unfinished job needs are deleted, and work\n"
+                 "                       asked for again is done again (default: no limit)\n"
+                 "      --store-grace SECONDS  with --store-budget: a blob used less than this\n"
+                 "                       long ago stays whatever the budget (default 600)\n"
                  "  -v, --verbose        log every task\n"
                  "  -h, --help           this text\n"
                  "      --version        the version\n"
@@ -56,11 +63,12 @@ static void s_help(FILE *out)
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {
-        {"bind", required_argument, 0, 'b'},  {"state", required_argument, 0, 's'},
-        {"verbose", no_argument, 0, 'v'},     {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},     {"bench-noop-tasks", required_argument, 0, 'N'},
-        {"http", required_argument, 0, 'H'},  {"curve-keys", required_argument, 0, 'K'},
-        {"allow", required_argument, 0, 'A'}, {0, 0, 0, 0}};
+        {"bind", required_argument, 0, 'b'},        {"state", required_argument, 0, 's'},
+        {"verbose", no_argument, 0, 'v'},           {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},           {"bench-noop-tasks", required_argument, 0, 'N'},
+        {"http", required_argument, 0, 'H'},        {"curve-keys", required_argument, 0, 'K'},
+        {"allow", required_argument, 0, 'A'},       {"store-budget", required_argument, 0, 'S'},
+        {"store-grace", required_argument, 0, 'G'}, {0, 0, 0, 0}};
     mf_heap_tune();
     const char *binds[16];
     size_t n_binds = 0;
@@ -68,6 +76,8 @@ int main(int argc, char **argv)
     mf_log_level_t level = MF_LOG_INFO;
     size_t noop = 0;
     const char *http = NULL, *keys = NULL, *allow = NULL;
+    int64_t budget = 0;
+    double grace = 600.0;
     int c;
     while ((c = getopt_long(argc, argv, "b:s:vh", longs, NULL)) != -1) {
         switch (c) {
@@ -98,6 +108,27 @@ int main(int argc, char **argv)
         case 'A':
             allow = optarg;
             break;
+        case 'G': {
+            char *end;
+            grace = strtod(optarg, &end);
+            if (end == optarg || *end || !(grace >= 0)) {
+                fprintf(stderr,
+                        "mixfarm-coordinator: --store-grace: \"%s\" is not a number of "
+                        "seconds\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'S':
+            if ((budget = mf_parse_size(optarg)) <= 0) {
+                fprintf(stderr,
+                        "mixfarm-coordinator: --store-budget: \"%s\" is not a size (such as "
+                        "500G or 2T)\n",
+                        optarg);
+                return 2;
+            }
+            break;
         default:
             s_help(stderr);
             return 2;
@@ -124,7 +155,9 @@ int main(int argc, char **argv)
                          .bench_noop_tasks = noop,
                          .http = http,
                          .curve_keys = keys,
-                         .curve_allow = allow};
+                         .curve_allow = allow,
+                         .store_budget = budget,
+                         .store_grace_s = grace};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);
     return rc;

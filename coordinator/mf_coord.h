@@ -8,6 +8,7 @@
 #define MF_COORD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     void *zctx;               /* ZeroMQ context to use (shared for inproc) */
@@ -27,6 +28,12 @@ typedef struct {
     int drop_consumed;       /* an intermediate blob is deleted once every task reading it
                                 is done (a farm whose store is thrown away at the end: an
                                 embedded render without --state; blob_refs.h) */
+    int64_t store_budget;    /* > 0: bytes the blob store may hold; past them the least
+                                recently used blobs no unfinished job needs are deleted
+                                (store_budget.h) */
+    double store_grace_s;    /* with store_budget: a blob used less than this long ago
+                                stays whatever the budget (an upload before its submit,
+                                a fetch under way) */
 } mf_coord_opts_t;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it

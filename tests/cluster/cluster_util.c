@@ -687,8 +687,9 @@ void cl_coord_start(cl_coord_t *c, const char *dir, int port)
         char name[64];
         snprintf(name, sizeof name, "coordinator.%d.log", ++c->starts);
         cl_path(c->log, sizeof c->log, dir, name);
-        const char *argv[] = {
+        const char *argv[24] = {
             cl_bin("mixfarm-coordinator"), "--bind", c->ep, "--state", c->state, NULL};
+        for (int i = 0, n = 5; c->extra && c->extra[i] && n < 23; i++) argv[n++] = c->extra[i];
         char prog[1200];
         snprintf(prog, sizeof prog, "%s", argv[0]);
         argv[0] = prog;

@@ -138,6 +138,7 @@ typedef struct {
     char state[1024];
     char log[1024];
     int starts;
+    const char *const *extra; /* more arguments (NULL-terminated), or NULL */
 } cl_coord_t;
 
 /* Starts a coordinator on state dir (DIR/state) and a fresh free port (port
