@@ -1,7 +1,6 @@
 #include "store_budget.h"
 #include "mf_log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,41 +81,17 @@ static entry_t *s_add(mf_budget_t *b, const mf_hash_t *h, int64_t size, double u
     return &b->e[i];
 }
 
-/* The monotonic time a file last modified at mtime stands for. */
-static double s_since(const struct timespec *mtime, double now)
-{
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    const double age =
-        (double)(wall.tv_sec - mtime->tv_sec) + 1e-9 * (double)(wall.tv_nsec - mtime->tv_nsec);
-    return now - (age > 0 ? age : 0);
-}
+typedef struct {
+    mf_budget_t *b;
+    double now, wall; /* the same instant, monotonic and wall-clock */
+} scan_t;
 
-static int s_scan(mf_budget_t *b, double now)
+/* A blob found at start counts as used when its file last changed. */
+static int s_found(void *ctx, const mf_hash_t *h, int64_t size, double mtime)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/objects", mf_store_dir(b->store));
-    DIR *top = opendir(path);
-    if (!top) return errno == ENOENT ? 0 : -1;
-    int rc = 0;
-    for (struct dirent *fan; rc == 0 && (fan = readdir(top));) {
-        if (strlen(fan->d_name) != 2) continue;
-        snprintf(path, sizeof path, "%s/objects/%s", mf_store_dir(b->store), fan->d_name);
-        DIR *d = opendir(path);
-        for (struct dirent *de; d && rc == 0 && (de = readdir(d));) {
-            struct stat st;
-            if (!mf_hash_valid(de->d_name)) continue;
-            snprintf(path, sizeof path, "%s/objects/%s/%s", mf_store_dir(b->store), fan->d_name,
-                     de->d_name);
-            if (stat(path, &st) != 0) continue;
-            mf_hash_t h;
-            memcpy(h.hex, de->d_name, MF_HASH_HEX);
-            if (!s_add(b, &h, (int64_t)st.st_size, s_since(&st.st_mtim, now))) rc = -1;
-        }
-        if (d) closedir(d);
-    }
-    closedir(top);
-    return rc;
+    const scan_t *sc = ctx;
+    const double age = sc->wall - mtime;
+    return s_add(sc->b, h, size, sc->now - (age > 0 ? age : 0)) ? 0 : -1;
 }
 
 mf_budget_t *mf_budget_new(mf_store_t *store, int64_t budget, double now)
@@ -124,7 +99,10 @@ mf_budget_t *mf_budget_new(mf_store_t *store, int64_t budget, double now)
     mf_budget_t *b = calloc(1, sizeof *b);
     if (!b) return NULL;
     b->store = store, b->limit = budget;
-    if (s_grow(b) != 0 || s_scan(b, now) != 0) {
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    scan_t sc = {b, now, (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec};
+    if (s_grow(b) != 0 || mf_store_each(store, s_found, &sc) != 0) {
         mf_error("%s: cannot measure the blob store: %s", mf_store_dir(store), strerror(errno));
         mf_budget_free(&b);
     }

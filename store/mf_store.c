@@ -118,6 +118,33 @@ int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h)
     return size;
 }
 
+int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/objects", s->dir);
+    DIR *top = opendir(path);
+    if (!top) return errno == ENOENT ? 0 : -1;
+    int rc = 0;
+    for (struct dirent *fan; rc == 0 && (fan = readdir(top));) {
+        if (strlen(fan->d_name) != 2) continue;
+        snprintf(path, sizeof path, "%s/objects/%s", s->dir, fan->d_name);
+        DIR *d = opendir(path);
+        for (struct dirent *de; d && rc == 0 && (de = readdir(d));) {
+            struct stat st;
+            if (!mf_hash_valid(de->d_name)) continue;
+            snprintf(path, sizeof path, "%s/objects/%s/%s", s->dir, fan->d_name, de->d_name);
+            if (stat(path, &st) != 0) continue; /* gone meanwhile */
+            mf_hash_t h;
+            memcpy(h.hex, de->d_name, MF_HASH_HEX);
+            rc = fn(ctx, &h, (int64_t)st.st_size,
+                    (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec);
+        }
+        if (d) closedir(d);
+    }
+    closedir(top);
+    return rc;
+}
+
 static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
 {
     mf_blob_writer_t *w = calloc(1, sizeof *w);

@@ -46,6 +46,12 @@ char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);
 int mf_store_has(const mf_store_t *s, const mf_hash_t *h);
 /* Size in bytes of a stored blob, or -1. */
 int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h);
+/* Calls fn for every blob in the store (not those being written): its name,
+ * size, and when its file was last modified (seconds since the epoch).
+ * Stops at the first non-zero fn returns, and returns it; -1 with errno set
+ * when the store cannot be read (a store with no blob yet is not an error). */
+typedef int (*mf_store_each_fn)(void *ctx, const mf_hash_t *h, int64_t size, double mtime);
+int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx);
 
 /* Adds a file's bytes as a blob (linked into a store that is not lasting,
  * mf_store_link_file; else copied), hashing them. */

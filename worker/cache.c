@@ -4,7 +4,6 @@
 #include "mf_log.h"
 #include "worker_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,49 +94,21 @@ static int s_by_mtime(const void *a, const void *b)
     return (x->used > y->used) - (x->used < y->used);
 }
 
-/* Files left in tmp/ by a worker killed mid-write. */
-static void s_clear_tmp(const char *dir)
+static int s_found(void *ctx, const mf_hash_t *h, int64_t size, double mtime)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tmp", dir);
-    DIR *d = opendir(path);
-    if (!d) return;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (de->d_name[0] == '.') continue;
-        snprintf(path, sizeof path, "%s/tmp/%s", dir, de->d_name);
-        unlink(path);
-    }
-    closedir(d);
+    mf_cache_t *c = ctx;
+    entry_t *e = s_get(c, h);
+    if (!e) return -1;
+    e->size = size;
+    e->used = (uint64_t)(mtime * 1e9); /* ordered below, then renumbered */
+    c->bytes += size;
+    return 0;
 }
 
-/* Rebuilds the entry list from objects/ab/<hash>, oldest first. */
-static int s_scan(mf_cache_t *c, const char *dir)
+/* Rebuilds the entry list from the store, oldest first. */
+static int s_scan(mf_cache_t *c)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/objects", dir);
-    DIR *top = opendir(path);
-    if (!top) return -1;
-    for (struct dirent *fan; (fan = readdir(top));) {
-        if (strlen(fan->d_name) != 2) continue;
-        snprintf(path, sizeof path, "%s/objects/%s", dir, fan->d_name);
-        DIR *d = opendir(path);
-        if (!d) continue;
-        for (struct dirent *de; (de = readdir(d));) {
-            struct stat st;
-            if (!mf_hash_valid(de->d_name)) continue;
-            snprintf(path, sizeof path, "%s/objects/%s/%s", dir, fan->d_name, de->d_name);
-            if (stat(path, &st) != 0) continue;
-            mf_hash_t h;
-            memcpy(h.hex, de->d_name, MF_HASH_HEX);
-            entry_t *e = s_get(c, &h);
-            if (!e) break;
-            e->size = st.st_size;
-            e->used = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-            c->bytes += e->size;
-        }
-        closedir(d);
-    }
-    closedir(top);
+    if (mf_store_each(c->store, s_found, c) != 0) return -1;
     if (c->n) qsort(c->e, c->n, sizeof *c->e, s_by_mtime);
     for (size_t i = 0; i < c->n; i++) c->e[i].used = ++c->tick;
     return 0;
@@ -158,8 +129,8 @@ mf_cache_t *mf_cache_open(const char *dir, int64_t budget)
                  dir);
         goto fail;
     }
-    s_clear_tmp(dir);
-    if (s_scan(c, dir) != 0) {
+    mf_store_clear_tmp(c->store); /* files a worker killed mid-write left */
+    if (s_scan(c) != 0) {
         mf_error("%s: cannot read the cache: %s", dir, strerror(errno));
         goto fail;
     }
