@@ -595,6 +595,51 @@ static void test_pcm_view(void **state)
     }
 }
 
+/* The process's resident file-backed memory in kB (/proc/self/status). */
+static long s_rss_file_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "RssFile: %ld", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+/* A reader maps its blob, and gives back what it has read as it goes:
+ * reading a 64 MB signal must not leave 64 MB resident. */
+static void test_pcm_reader_memory_bounded(void **state)
+{
+    fixture_t *f = *state;
+    enum { BLOCK = 4096, FRAMES = 8 << 20 }; /* stereo float: 64 MiB */
+    float *buf = calloc(2 * BLOCK, sizeof *buf);
+    mf_pcm_writer_t *w = mf_pcm_writer_new(f->store, 2, 48000, 0);
+    for (int i = 0; i < 2 * BLOCK; i++) buf[i] = (float)i;
+    for (int64_t t = 0; t < FRAMES; t += BLOCK)
+        assert_int_equal(mf_pcm_writer_write(w, buf, BLOCK), MF_OK);
+    mf_hash_t h;
+    assert_int_equal(mf_pcm_writer_commit(w, &h), MF_OK);
+    const long before = s_rss_file_kb();
+    if (before < 0) skip(); /* no /proc here */
+    mf_pcm_reader_t *r;
+    assert_int_equal(mf_pcm_reader_open(f->store, &h, &r), MF_OK);
+    long peak = before;
+    for (int64_t t = 0; t < FRAMES; t += BLOCK) {
+        assert_int_equal(mf_pcm_reader_read_span(r, t, BLOCK, buf), MF_OK);
+        if (t % (1 << 20) == 0) {
+            const long now = s_rss_file_kb();
+            peak = now > peak ? now : peak;
+        }
+    }
+    assert_true(buf[2 * BLOCK - 1] == (float)(2 * BLOCK - 1));
+    mf_pcm_reader_free(&r);
+    free(buf);
+    print_message("    reading 64 MiB: resident file pages grew by at most %ld kB\n",
+                  peak - before);
+    assert_true(peak - before < 8 * 1024);
+}
+
 static void test_pcm_round_trip_and_spans(void **state)
 {
     fixture_t *f = *state;
@@ -1060,6 +1105,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcm_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_panned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcm_reader_memory_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writes_published, setup, teardown),
         cmocka_unit_test(test_task_key),
         cmocka_unit_test(test_task_pack_round_trip),
