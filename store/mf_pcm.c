@@ -29,11 +29,13 @@ struct mf_pcm_writer {
 
 /* A reader maps the blob (a committed blob never changes) and copies
  * samples out of the page cache itself: read() would copy them twice,
- * into a stdio buffer and then out of it, and the kernel's copy was a
- * tenth of a re-render's CPU. What it has read is unmapped as it goes
+ * into a stdio buffer and then out of it (a 23 MB signal: 2.3 ms through
+ * stdio, 1.7 ms mapped). What it has read is unmapped as it goes
  * (RELEASE bytes at a time): mapped pages count in the process's resident
  * size, which must not grow with the signal's length (a 20-minute stereo
- * signal at 96 kHz is 920 MB). */
+ * signal at 96 kHz is 920 MB). The price of a mapping: a disk that fails
+ * under it raises SIGBUS instead of returning an I/O error, so a worker
+ * dies (and its task runs elsewhere) where it would have failed the task. */
 #define RELEASE (1u << 20)
 
 struct mf_pcm_reader {
