@@ -76,10 +76,10 @@ int mf_conn_remote(mf_conn_t *c, const char *endpoint)
     return -1;
 }
 
-int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir)
+int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t store_budget)
 {
     memset(c, 0, sizeof *c);
-    c->farm = mf_embedded_start(workers, state_dir);
+    c->farm = mf_embedded_start(workers, state_dir, store_budget);
     if (!c->farm) return MF_EXIT_FAILED;
     c->client = mf_client_new(mf_embedded_zctx(c->farm), mf_embedded_endpoint(c->farm),
                               mf_embedded_store(c->farm));

@@ -2,6 +2,7 @@
  * farm (a coordinator and N workers as threads, over inproc://) or, with
  * --coordinator, on a remote one. The same protocol either way. */
 #include "mf_cli.h"
+#include "mf_fs.h"
 #include "mf_log.h"
 
 #include <getopt.h>
@@ -14,6 +15,7 @@
 typedef struct {
     const char *session, *outdir, *coordinator, *state;
     int workers, quiet;
+    int64_t store_budget;
 } render_opts_t;
 
 static void s_help(FILE *out)
@@ -42,13 +44,17 @@ static void s_help(FILE *out)
                  "N workers as threads, speaking the same protocol as the distributed farm.\n"
                  "Its journal and blobs are temporary, unless --state keeps them: then the next\n"
                  "render with the same --state reuses every task already run, as a coordinator\n"
-                 "does (revisions on one machine). DIR grows with every render; delete it when\n"
-                 "you like. One render at a time uses a DIR (another waits).\n\n"
+                 "does (revisions on one machine). DIR grows with every render unless\n"
+                 "--store-budget bounds it; delete it when you like. One render at a time uses\n"
+                 "a DIR (another waits).\n\n"
                  "options:\n"
                  "  -o, --output DIR         where to write (created if missing)\n"
                  "  -w, --workers N          embedded workers (default: the number of cores)\n"
                  "  -s, --state DIR          keep the embedded farm's journal and blobs in DIR\n"
                  "                           (created if missing) for later renders to reuse\n"
+                 "      --store-budget SIZE  with --state: before rendering, delete the least\n"
+                 "                           recently used blobs of DIR past SIZE (K, M, G or T:\n"
+                 "                           20G); work they held is redone if asked for again\n"
                  "  -c, --coordinator EP     render on a farm, e.g. tcp://render01:5555\n"
                  "                           (submit + watch + fetch)\n"
                  "  -q, --quiet              no progress and no summary\n"
@@ -66,6 +72,7 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
                                           {"coordinator", required_argument, 0, 'c'},
                                           {"help", no_argument, 0, 'h'},
                                           {"state", required_argument, 0, 's'},
+                                          {"store-budget", required_argument, 0, 'B'},
                                           {0, 0, 0, 0}};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (render_opts_t){.workers = cores > 0 ? (int)cores : 1};
@@ -89,6 +96,13 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
         case 's':
             o->state = optarg;
             break;
+        case 'B':
+            if ((o->store_budget = mf_parse_size(optarg)) <= 0) {
+                fprintf(stderr, "mixfarm: render: --store-budget: not a size (such as 20G): %s\n",
+                        optarg);
+                return MF_EXIT_USAGE;
+            }
+            break;
         case 'q':
             o->quiet = 1;
             break;
@@ -100,13 +114,15 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
             return MF_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1 || !o->outdir || (o->state && o->coordinator)) {
+    if (optind != argc - 1 || !o->outdir || (o->state && o->coordinator) ||
+        (o->store_budget && !o->state)) {
         fprintf(stderr, "mixfarm: render: %s\n",
-                optind >= argc ? "which session? (mixfarm render SESSION.json -o OUTDIR)"
-                : !o->outdir   ? "where to? (-o OUTDIR)"
-                : optind != argc - 1
-                    ? "one session at a time"
-                    : "--state is the embedded farm's; a coordinator keeps its own (its --state)");
+                optind >= argc       ? "which session? (mixfarm render SESSION.json -o OUTDIR)"
+                : !o->outdir         ? "where to? (-o OUTDIR)"
+                : optind != argc - 1 ? "one session at a time"
+                : o->coordinator
+                    ? "--state is the embedded farm's; a coordinator keeps its own (its --state)"
+                    : "--store-budget bounds a kept --state DIR (a coordinator has its own)");
         return MF_EXIT_USAGE;
     }
     o->session = argv[optind];
@@ -134,7 +150,7 @@ int mf_cmd_render(int argc, char **argv)
     if (!s && !al) return MF_EXIT_USAGE;
     mf_conn_t conn;
     rc = o.coordinator ? mf_conn_remote(&conn, o.coordinator)
-                       : mf_conn_embedded(&conn, o.workers, o.state);
+                       : mf_conn_embedded(&conn, o.workers, o.state, o.store_budget);
     if (rc >= 0) {
         mf_session_free(&s);
         mf_album_free(&al);

@@ -41,7 +41,7 @@ typedef struct {
 int mf_conn_remote(mf_conn_t *c, const char *endpoint);
 /* --curve-keys NAME and --server-key FILE (borrowed; NULL: not given). */
 void mf_cli_set_curve(const char *keys, const char *server_key);
-int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir);
+int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t store_budget);
 void mf_conn_close(mf_conn_t *c);
 /* The exit code for an error from a client call. */
 int mf_cli_exit_for(mf_err_t err);

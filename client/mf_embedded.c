@@ -1,4 +1,5 @@
 #include "mf_embedded.h"
+#include "store_budget.h"
 #include "mf_coord.h"
 #include "mf_fs.h"
 #include "mf_log.h"
@@ -92,7 +93,29 @@ static int s_temp_state(mf_embedded_t *e)
     return -1;
 }
 
-mf_embedded_t *mf_embedded_start(int workers, const char *state_dir)
+static int s_never(void *ctx, const mf_hash_t *h)
+{
+    (void)ctx, (void)h;
+    return 0;
+}
+
+/* A kept store over its budget: the least recently used blobs go (a cache
+ * hit or a source used again counts as a use: their files' times are
+ * touched). Nothing runs yet, so nothing needs keeping. */
+static int s_trim_state(mf_store_t *store, int64_t budget, const char *state_dir)
+{
+    mf_budget_t *b = mf_budget_new(store, budget, 0.0);
+    if (!b) return -1;
+    const mf_budget_trim_t t = mf_budget_trim(b, 0.0, 0.0, s_never, NULL, SIZE_MAX);
+    if (t.deleted)
+        mf_info("%s: %zu least recently used blobs deleted (%.2f GB) to stay within "
+                "--store-budget; %.2f GB left",
+                state_dir, t.deleted, (double)t.freed / 1e9, (double)mf_budget_bytes(b) / 1e9);
+    mf_budget_free(&b);
+    return 0;
+}
+
+mf_embedded_t *mf_embedded_start(int workers, const char *state_dir, int64_t store_budget)
 {
     mf_embedded_t *e = calloc(1, sizeof *e);
     if (!e) return NULL;
@@ -115,6 +138,7 @@ mf_embedded_t *mf_embedded_start(int workers, const char *state_dir)
         const int stale = mf_store_clear_tmp(e->store);
         if (stale)
             mf_info("%s: removed %d half-written blobs of a render that stopped", state_dir, stale);
+        if (store_budget > 0 && s_trim_state(e->store, store_budget, state_dir) != 0) goto fail;
     }
     e->binds[0] = e->endpoint;
     /* A job a previous render left unfinished (it was killed) has nobody

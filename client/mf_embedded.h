@@ -6,6 +6,8 @@
 #ifndef MF_EMBEDDED_H
 #define MF_EMBEDDED_H
 
+#include <stdint.h>
+
 #include "mf_store.h"
 
 typedef struct mf_embedded mf_embedded_t;
@@ -15,8 +17,11 @@ typedef struct mf_embedded mf_embedded_t;
  * kept after the render, so that the next one with the same state_dir
  * reuses every task it already ran (the action cache). One render at a
  * time uses a state_dir: another waits for it (a lock on state_dir/lock).
- * NULL on failure (logged). */
-mf_embedded_t *mf_embedded_start(int workers, const char *state_dir);
+ * With store_budget > 0 (render --store-budget, with a state_dir), the
+ * least recently used blobs of state_dir go first, down to 90 % of it:
+ * before the render, while nothing runs; the render itself may then take
+ * the store over its budget until the next one. NULL on failure (logged). */
+mf_embedded_t *mf_embedded_start(int workers, const char *state_dir, int64_t store_budget);
 /* Stops every thread and removes the temporary state (not a state_dir).
  * NULL-safe. */
 void mf_embedded_stop(mf_embedded_t **e);

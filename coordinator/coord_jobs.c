@@ -179,7 +179,12 @@ static int s_cache_get(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max
     int n = mf_journal_action_get(c->journal, key, outs, max);
     for (int i = 0; i < n; i++)
         if (!mf_store_has(c->store, &outs[i])) return -1;
-    for (int i = 0; i < n; i++) mf_coord_budget_use(c, &outs[i]);
+    for (int i = 0; i < n; i++) {
+        mf_coord_budget_use(c, &outs[i]);
+        /* On disk too: a budget counts from the files' times after a
+         * restart, and an embedded farm's --state only has those. */
+        mf_store_touch(c->store, &outs[i]);
+    }
     return n;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #define LOW_WATER 0.9
+#define TOUCH_EVERY_S 60.0
 
 /* An open-addressing table keyed by the hash's first 64 bits (never 0: 0
  * marks an empty slot); the whole hash is kept to name the file. A million
@@ -121,6 +122,8 @@ void mf_budget_use(mf_budget_t *b, const mf_hash_t *h, double now)
 {
     const size_t i = s_slot(b, mf_hash_prefix64(h));
     if (b->e[i].key) {
+        /* The file's time too, now and then: the order survives a restart. */
+        if (now - b->e[i].used > TOUCH_EVERY_S) mf_store_touch(b->store, h);
         b->e[i].used = now;
         return;
     }

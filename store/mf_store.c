@@ -118,6 +118,14 @@ int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h)
     return size;
 }
 
+int mf_store_touch(const mf_store_t *s, const mf_hash_t *h)
+{
+    char *p = mf_store_path(s, h);
+    const int rc = p ? utimensat(AT_FDCWD, p, NULL, 0) : -1;
+    free(p);
+    return rc;
+}
+
 int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
 {
     char path[PATH_MAX];
@@ -302,7 +310,10 @@ int mf_store_clear_tmp(mf_store_t *s)
 
 mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want)
 {
-    if (mf_store_has(s, want)) return MF_OK;
+    if (mf_store_has(s, want)) {
+        if (s->lasting) mf_store_touch(s, want); /* used again: kept longest */
+        return MF_OK;
+    }
     FILE *f = fopen(path, "rb");
     mf_blob_writer_t *w = f ? mf_blob_writer_new(s) : NULL;
     if (!w) {
@@ -335,7 +346,10 @@ mf_err_t mf_store_put_file(mf_store_t *s, const char *path, mf_hash_t *out)
         mf_error("%s: %s", path, strerror(errno));
         return errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
     }
-    if (mf_store_has(s, out)) return MF_OK;
+    if (mf_store_has(s, out)) {
+        if (s->lasting) mf_store_touch(s, out);
+        return MF_OK;
+    }
     return mf_store_link_file(s, path, out) == 0 ? MF_OK : mf_store_copy_file(s, path, out);
 }
 

@@ -46,6 +46,9 @@ char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);
 int mf_store_has(const mf_store_t *s, const mf_hash_t *h);
 /* Size in bytes of a stored blob, or -1. */
 int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h);
+/* Marks a stored blob as used now (its file's mtime): what a store held to
+ * a budget evicts last (coordinator/store_budget.h). 0, or -1. */
+int mf_store_touch(const mf_store_t *s, const mf_hash_t *h);
 /* Calls fn for every blob in the store (not those being written): its name,
  * size, and when its file was last modified (seconds since the epoch).
  * Stops at the first non-zero fn returns, and returns it; -1 with errno set

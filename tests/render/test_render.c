@@ -1019,6 +1019,62 @@ static void test_state_reuses(void **state)
         if (s_links(dir, files[i]) != 1) fail_msg("%s shares its inode", files[i]);
 }
 
+/* render --state DIR --store-budget SIZE: returns the run (exit code not checked). */
+static run_t render_budget(const char *dir, const char *session, const char *outname,
+                           const char *budget, int with_state)
+{
+    char sp[1024], op[1024], st[1024];
+    path_join(sp, sizeof sp, dir, session);
+    path_join(op, sizeof op, dir, outname);
+    path_join(st, sizeof st, dir, "state");
+    const char *args[] = {"render",         sp,     "-o",      op, "--workers", "2",
+                          "--store-budget", budget, "--state", st, NULL};
+    if (!with_state) args[8] = NULL;
+    return run_prog(s_bin, args);
+}
+
+/* render --state with --store-budget: before a render, the kept store's
+ * least recently used blobs go past the budget; the render is then as
+ * fresh (nothing reused) and gives the same bits. */
+static void test_state_budget(void **state)
+{
+    (void)state;
+    char dir[1024];
+    make_rich(dir, sizeof dir, "statebudget");
+    write_rich_revision(dir, "s2.json", "0.5");
+    write_rich_revision(dir, "s3.json", "-0.3");
+    unsigned of;
+    run_t r = render_budget(dir, "s.json", "first", "1G", 1);
+    assert_int_equal(r.rc, 0);
+    assert_null(strstr(r.err, "--store-budget")); /* under it: nothing deleted */
+    run_free(&r);
+    r = render_budget(dir, "s2.json", "second", "1G", 1);
+    assert_int_equal(r.rc, 0);
+    const unsigned reused = s_reused(&r, &of);
+    if (reused == 0) fail_msg("the revision reused nothing under a budget it fits: %s", r.out);
+    run_free(&r);
+    /* A budget smaller than any blob: everything kept goes first. */
+    r = render_budget(dir, "s3.json", "third", "1K", 1);
+    assert_int_equal(r.rc, 0);
+    if (!strstr(r.err, "to stay within --store-budget"))
+        fail_msg("no blob was deleted for the budget: %s", r.err);
+    const char *line = strstr(r.err, "least recently used");
+    print_message("    ...%.*s\n", (int)strcspn(line, "\n"), line);
+    assert_int_equal(s_reused(&r, &of), 0);
+    run_free(&r);
+    render_ok(dir, "s3.json", "fresh", "2");
+    s_assert_same_files(dir, "third", "fresh");
+    /* Usage: a budget needs a kept state folder, and a size. */
+    r = render_budget(dir, "s.json", "nostate", "1G", 0);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "--store-budget"));
+    run_free(&r);
+    r = render_budget(dir, "s.json", "badsize", "12x", 1);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "not a size"));
+    run_free(&r);
+}
+
 /* Starts `mixfarm render --state` without waiting (output to /dev/null). */
 static pid_t s_spawn_state(const char *dir, const char *session, const char *outname)
 {
@@ -1338,6 +1394,7 @@ int main(void)
         cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_revision_keeps_unchanged),
         cmocka_unit_test(test_state_reuses),
+        cmocka_unit_test(test_state_budget),
         cmocka_unit_test(test_state_shared_and_killed),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_usage_errors),
