@@ -72,11 +72,14 @@ typedef struct {
     size_t n_uploads;
     struct mf_status_wait *waits; /* status replies held for a change (coord_watch.c) */
     size_t n_waits;
-    struct mf_blob_refs *refs;       /* with opts->drop_consumed: readers left per blob */
-    struct mf_budget *budget;        /* with opts->store_budget (coord_budget.c) */
-    double next_trim;                /* when it may delete blobs again */
-    int budget_warned;               /* said it is over budget with nothing left to delete */
-    uint64_t dropped, dropped_bytes; /* intermediate blobs deleted so far */
+    struct mf_blob_refs *refs; /* with opts->drop_consumed: readers left per blob */
+    struct mf_budget *budget;  /* with opts->store_budget (coord_budget.c) */
+    double next_trim;          /* when it may delete blobs again */
+    int budget_warned;         /* said it is over budget with nothing left to delete */
+    int prune_jobs;            /* finished jobs were let go: prune their history */
+    double next_prune;         /* coord_prune.c runs again then */
+    unsigned char cache_cursor[MF_HASH_BYTES]; /* where its action-cache pass goes on */
+    uint64_t dropped, dropped_bytes;           /* intermediate blobs deleted so far */
     double heartbeat_s;
     double dead_s;
     mf_metrics_t metrics; /* counters for /metrics */
@@ -153,6 +156,9 @@ int mf_coord_budget_open(coord_t *c);
 void mf_coord_budget_use(coord_t *c, const mf_hash_t *h);
 /* Past the budget, deletes what may go (at most every few seconds). */
 void mf_coord_budget_tick(coord_t *c, double now);
+
+/* coord_prune.c: the journal's retention, at most once a minute. */
+void mf_coord_prune_tick(coord_t *c, double now);
 
 /* coord_metrics.c: copies jobs, tasks, workers and counters into c->snap. */
 void mf_coord_snap_publish(coord_t *c);

@@ -129,8 +129,9 @@ void mf_coord_free_jobs(coord_t *c)
 /* Finished jobs stay in memory (for status, fetch and the dashboard) up to
  * this many; the oldest beyond it are let go, so a coordinator that runs a
  * catalogue of thousands of jobs does not grow with it. Their outputs stay
- * in the store, and the journal keeps their record: resubmitting one costs
- * nothing but the cache lookups. */
+ * in the store, and the journal keeps their row (not their task events nor
+ * their document: coord_prune.c): resubmitting one costs nothing but the
+ * cache lookups. */
 #define FINISHED_KEPT 128
 
 static void s_forget_old_jobs(coord_t *c)
@@ -145,6 +146,7 @@ static void s_forget_old_jobs(coord_t *c)
         job_t *gone = *oldest;
         *oldest = gone->next;
         s_job_free(gone);
+        c->prune_jobs = 1; /* its history goes from the journal too (coord_prune.c) */
     }
 }
 

@@ -230,6 +230,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
     }
     mf_journal_begin(c.journal);
     mf_coord_resume_jobs(&c);
+    c.prune_jobs = 1; /* the history of jobs a previous run finished */
     if (o->bench_noop_tasks) mf_coord_add_noop_job(&c, o->bench_noop_tasks);
     mf_journal_commit(c.journal);
     double next_tick = 0, next_commit = 0, next_publish = 0;
@@ -252,6 +253,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
             mf_coord_expire_uploads(&c);
             next_tick = now + c.heartbeat_s / 4;
         }
+        if (now >= c.next_prune) mf_coord_prune_tick(&c, now);
         if (c.budget && now >= c.next_trim) {
             mf_coord_budget_tick(&c, now);
         }

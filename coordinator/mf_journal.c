@@ -1,8 +1,10 @@
 #include "mf_journal.h"
 #include "journal_checkpoint.h"
 #include "mf_log.h"
+#include "mf_task.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,4 +367,100 @@ void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_
     sqlite3_bind_blob(j->action_put, 2, v, n * MF_HASH_BYTES, SQLITE_TRANSIENT);
     s_step(j, j->action_put);
     free(v);
+}
+
+long mf_journal_prune_jobs(mf_journal_t *j, uint64_t horizon)
+{
+    sqlite3_stmt *del = NULL, *empty = NULL;
+    static const char *finished = "('done', 'failed', 'cancelled')";
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM task_events WHERE job < ?1 AND job IN (SELECT id FROM jobs WHERE id < ?1"
+             " AND state IN %s)",
+             finished);
+    long n = -1;
+    if (s_prepare(j, sql, &del) == 0) {
+        sqlite3_bind_int64(del, 1, (sqlite3_int64)(horizon > INT64_MAX ? INT64_MAX : horizon));
+        if (sqlite3_step(del) == SQLITE_DONE) n = sqlite3_changes(j->db);
+    }
+    snprintf(sql, sizeof sql,
+             "UPDATE jobs SET document = '', sources = '' WHERE id < ?1 AND state IN %s"
+             " AND (document != '' OR sources != '')",
+             finished);
+    if (n >= 0 && s_prepare(j, sql, &empty) == 0) {
+        sqlite3_bind_int64(empty, 1, (sqlite3_int64)(horizon > INT64_MAX ? INT64_MAX : horizon));
+        if (sqlite3_step(empty) != SQLITE_DONE) n = -1;
+    }
+    if (n < 0) s_write_failed(j, "cannot prune finished jobs");
+    sqlite3_finalize(del);
+    sqlite3_finalize(empty);
+    return n;
+}
+
+/* An action-cache entry read for pruning: its key and its outputs' bytes. */
+typedef struct {
+    unsigned char key[MF_HASH_BYTES];
+    unsigned char *outs;
+    int n;
+} cache_row_t;
+
+static int s_read_rows(sqlite3_stmt *sel, cache_row_t *rows, int max)
+{
+    int n = 0;
+    while (n < max && sqlite3_step(sel) == SQLITE_ROW) {
+        const unsigned char *k = sqlite3_column_blob(sel, 0), *b = sqlite3_column_blob(sel, 1);
+        const int klen = sqlite3_column_bytes(sel, 0), len = sqlite3_column_bytes(sel, 1);
+        if (!k || klen != MF_HASH_BYTES) continue;
+        cache_row_t *r = &rows[n++];
+        memcpy(r->key, k, MF_HASH_BYTES);
+        r->n = len / MF_HASH_BYTES;
+        if (r->n > MF_TASK_MAX_OUTPUTS) r->n = MF_TASK_MAX_OUTPUTS;
+        if (r->n && (r->outs = malloc((size_t)r->n * MF_HASH_BYTES)))
+            memcpy(r->outs, b, (size_t)r->n * MF_HASH_BYTES);
+        else
+            r->n = 0;
+    }
+    return n;
+}
+
+int mf_journal_prune_cache(mf_journal_t *j, mf_journal_gone_fn gone, void *ctx, int max,
+                           unsigned char cursor[MF_HASH_BYTES])
+{
+    sqlite3_stmt *sel = NULL, *del = NULL;
+    cache_row_t *rows = max > 0 ? calloc((size_t)max, sizeof *rows) : NULL;
+    mf_hash_t *outs = malloc(MF_TASK_MAX_OUTPUTS * sizeof *outs);
+    int n = 0, deleted = -1;
+    if (!rows || !outs ||
+        s_prepare(j, "SELECT key, outputs FROM action_cache WHERE key > ? ORDER BY key LIMIT ?",
+                  &sel) ||
+        s_prepare(j, "DELETE FROM action_cache WHERE key = ?", &del))
+        goto done;
+    sqlite3_bind_blob(sel, 1, cursor, MF_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int(sel, 2, max);
+    n = s_read_rows(sel, rows, max);
+    sqlite3_reset(sel); /* no read open while deleting */
+    /* At the end of the table the next call starts again from the first key. */
+    if (n < max)
+        memset(cursor, 0, MF_HASH_BYTES);
+    else
+        memcpy(cursor, rows[n - 1].key, MF_HASH_BYTES);
+    deleted = 0;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < rows[i].n; k++)
+            mf_hash_from_bytes(rows[i].outs + MF_HASH_BYTES * k, &outs[k]);
+        if (!rows[i].n || !gone(ctx, outs, rows[i].n)) continue;
+        sqlite3_bind_blob(del, 1, rows[i].key, MF_HASH_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(del) == SQLITE_DONE)
+            deleted++;
+        else
+            s_write_failed(j, "cannot prune the action cache");
+        sqlite3_reset(del);
+    }
+done:
+    for (int i = 0; rows && i < n; i++) free(rows[i].outs);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(del);
+    free(rows);
+    free(outs);
+    return deleted;
 }

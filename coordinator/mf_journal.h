@@ -58,6 +58,21 @@ void mf_journal_task(mf_journal_t *j, uint64_t job, uint32_t task, const char *l
 int mf_journal_action_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs, int max);
 void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_t *outs, int n);
 
+/* Retention, so that the journal grows with the jobs a coordinator holds
+ * rather than with every job it ever ran (a catalogue of thousands of
+ * albums): the task events of the finished jobs whose ids are below
+ * horizon go, and their document and sources are emptied; the job's row
+ * (name, state, error, times) stays. Nothing of a queued or running job is
+ * touched. Returns the events deleted, or -1. */
+long mf_journal_prune_jobs(mf_journal_t *j, uint64_t horizon);
+/* Visits up to max action-cache entries after cursor (in key order,
+ * starting again from the first after the last), deleting those for which
+ * gone() says an output is no longer stored; cursor is updated. Returns the
+ * entries deleted, or -1. */
+typedef int (*mf_journal_gone_fn)(void *ctx, const mf_hash_t *outs, int n);
+int mf_journal_prune_cache(mf_journal_t *j, mf_journal_gone_fn gone, void *ctx, int max,
+                           unsigned char cursor[MF_HASH_BYTES]);
+
 /* Calls fn for every job whose state is queued or running, oldest first. */
 int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journal_job_t *job),
                           void *ctx);

@@ -9,7 +9,12 @@
  *   wal_stays_bounded       enough groups to pass MF_CKPT_OWN_PAGES: the
  *                           WAL is started again from the top instead of
  *                           growing without end
- *   reopened_holds_all      closed and opened again, every entry is there */
+ *   reopened_holds_all      closed and opened again, every entry is there
+ *   prune_jobs              finished jobs below the horizon lose their
+ *                           events and documents; queued and running ones,
+ *                           and those above it, keep everything
+ *   prune_cache             entries whose outputs are gone are deleted, a
+ *                           few at a time, the cursor wrapping round */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,6 +204,112 @@ static void legacy_actions_read(void **state)
     mf_journal_free(&j);
 }
 
+static long long s_count(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    long long n = -1;
+    if (sqlite3_open(db, &h) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+static void s_job_seen(void *ctx, const mf_journal_job_t *job)
+{
+    int *seen = ctx;
+    if (job->document && !strcmp(job->document, "{\"doc\": 3}")) seen[job->id]++;
+}
+
+static void prune_jobs(void **state)
+{
+    fixture_t *f = *state;
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    uint64_t id[6];
+    const char *const states[6] = {"done", "failed", "running", "cancelled", "done", "queued"};
+    for (int k = 0; k < 6; k++) {
+        char doc[32];
+        snprintf(doc, sizeof doc, "{\"doc\": %d}", k + 1);
+        id[k] = mf_journal_add_job(j, "job", doc, "{\"a\": \"b\"}", 0);
+        assert_int_equal(id[k], (uint64_t)k + 1);
+    }
+    mf_journal_begin(j);
+    for (int k = 0; k < 6; k++) {
+        for (uint32_t t = 0; t < 10; t++)
+            mf_journal_task(j, id[k], t, "strip X", "done", "w1", 0.1, NULL, NULL);
+        if (strcmp(states[k], "queued")) mf_journal_job_state(j, id[k], states[k], NULL);
+    }
+    mf_journal_commit(j);
+    /* Jobs 1-4 are below the horizon: 1, 2 and 4 are finished, 3 runs. */
+    assert_int_equal(mf_journal_prune_jobs(j, 5), 30);
+    mf_journal_free(&j);
+    assert_int_equal(s_count(f->db, "SELECT count(*) FROM task_events"), 30);
+    assert_int_equal(s_count(f->db, "SELECT count(*) FROM task_events WHERE job IN (3, 5, 6)"), 30);
+    assert_int_equal(s_count(f->db, "SELECT count(*) FROM jobs"), 6); /* the rows stay */
+    assert_int_equal(s_count(f->db, "SELECT count(*) FROM jobs WHERE document = ''"), 3);
+    assert_int_equal(
+        s_count(f->db, "SELECT count(*) FROM jobs WHERE document = '' AND id IN (1, 2, 4)"), 3);
+    assert_int_equal(s_count(f->db, "SELECT count(*) FROM jobs WHERE state = 'failed'"), 1);
+    /* A running job resumes with its document. */
+    j = mf_journal_open(f->dir);
+    int seen[8] = {0};
+    assert_int_equal(mf_journal_unfinished(j, s_job_seen, seen), 2);
+    assert_int_equal(seen[3], 1);
+    /* Again: nothing more to do below the same horizon; no horizon at all
+     * takes job 5 too. */
+    assert_int_equal(mf_journal_prune_jobs(j, 5), 0);
+    assert_int_equal(mf_journal_prune_jobs(j, UINT64_MAX), 10);
+    mf_journal_free(&j);
+    assert_int_equal(s_count(f->db, "SELECT count(*) FROM task_events"), 20);
+}
+
+/* Outputs of entries with an even index are gone. */
+static int s_even_gone(void *ctx, const mf_hash_t *outs, int n)
+{
+    const mf_hash_t *even = ctx; /* the outputs of entries 0, 2, 4... */
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 50; k += 2)
+            if (!strcmp(outs[i].hex, even[k].hex)) return 1;
+    return 0;
+}
+
+static void prune_cache(void **state)
+{
+    fixture_t *f = *state;
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    s_put(j, 0, 50);
+    mf_hash_t outs[50];
+    for (int k = 0; k < 50; k++) {
+        mf_hash_t key;
+        s_entry((uint64_t)k, &key, &outs[k]);
+    }
+    unsigned char cursor[MF_HASH_BYTES] = {0};
+    int deleted = 0, passes = 0;
+    /* Seven entries a pass: eight passes go round once. */
+    for (; passes < 8; passes++) {
+        mf_journal_begin(j);
+        const int n = mf_journal_prune_cache(j, s_even_gone, outs, 7, cursor);
+        mf_journal_commit(j);
+        assert_true(n >= 0 && n <= 7);
+        deleted += n;
+    }
+    assert_int_equal(deleted, 25);
+    for (int k = 0; k < 50; k++) {
+        mf_hash_t key, out, got[1];
+        s_entry((uint64_t)k, &key, &out);
+        assert_int_equal(mf_journal_action_get(j, &key, got, 1), k % 2 ? 1 : -1);
+    }
+    /* Round again: nothing left to delete. */
+    for (int p = 0; p < 5; p++)
+        assert_int_equal(mf_journal_prune_cache(j, s_even_gone, outs, 7, cursor), 0);
+    mf_journal_free(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +318,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(outputs_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(legacy_actions_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(reopened_holds_all, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(prune_jobs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(prune_cache, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
