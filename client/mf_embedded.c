@@ -104,9 +104,11 @@ static int s_never(void *ctx, const mf_hash_t *h)
  * touched). Nothing runs yet, so nothing needs keeping. */
 static int s_trim_state(mf_store_t *store, int64_t budget, const char *state_dir)
 {
+    mf_store_empty_trash(store); /* a previous render's, if it stopped early */
     mf_budget_t *b = mf_budget_new(store, budget, 0.0);
     if (!b) return -1;
     const mf_budget_trim_t t = mf_budget_trim(b, 0.0, 0.0, s_never, NULL, SIZE_MAX);
+    mf_store_empty_trash(store);
     if (t.deleted)
         mf_info("%s: %zu least recently used blobs deleted (%.2f GB) to stay within "
                 "--store-budget; %.2f GB left",

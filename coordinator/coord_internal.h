@@ -74,6 +74,7 @@ typedef struct {
     size_t n_waits;
     struct mf_blob_refs *refs; /* with opts->drop_consumed: readers left per blob */
     struct mf_budget *budget;  /* with opts->store_budget (coord_budget.c) */
+    struct mf_trash *trash;    /* its thread that frees what it discards */
     double next_trim;          /* when it may delete blobs again */
     int budget_warned;         /* said it is over budget with nothing left to delete */
     int prune_jobs;            /* finished jobs were let go: prune their history */
@@ -152,6 +153,7 @@ void mf_coord_free_uploads(coord_t *c);
 /* coord_budget.c: --store-budget. */
 /* 0, or -1 when the store cannot be measured (logged). */
 int mf_coord_budget_open(coord_t *c);
+void mf_coord_budget_close(coord_t *c);
 /* Blob h was made, read or found in the action cache just now. */
 void mf_coord_budget_use(coord_t *c, const mf_hash_t *h);
 /* Past the budget, deletes what may go (at most every few seconds). */

@@ -207,7 +207,7 @@ static void s_close(coord_t *c)
     mf_coord_free_uploads(c);
     mf_coord_status_free(c);
     mf_blob_refs_free(&c->refs);
-    mf_budget_free(&c->budget);
+    mf_coord_budget_close(c);
     for (size_t i = 0; i < c->n_workers; i++) {
         free(c->workers[i].running);
         free(c->workers[i].held);

@@ -180,14 +180,13 @@ mf_budget_trim_t mf_budget_trim(mf_budget_t *b, double now, double grace_s, mf_b
         const size_t i = s_slot(b, v[k].key);
         mf_hash_t h;
         mf_hash_from_bytes(b->e[i].hash, &h);
-        char *path = mf_store_path(b->store, &h);
-        if (path && unlink(path) != 0 && errno != ENOENT) {
-            mf_warn("%s: cannot delete to stay within --store-budget: %s", path, strerror(errno));
-        } else if (path) {
+        if (mf_store_discard(b->store, &h) != 0 && errno != ENOENT) {
+            mf_warn("blob %s: cannot delete it to stay within --store-budget: %s", h.hex,
+                    strerror(errno));
+        } else {
             t.deleted++, t.freed += b->e[i].size;
             s_remove(b, i);
         }
-        free(path);
     }
     free(v);
     return t;

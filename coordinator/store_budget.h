@@ -40,11 +40,12 @@ typedef struct {
     int64_t kept; /* bytes over the low-water mark that keep() or the grace held */
 } mf_budget_trim_t;
 
-/* When over the budget: deletes the least recently used blobs that keep()
+/* When over the budget: discards (mf_store_discard: into the store's trash,
+ * for the caller to empty) the least recently used blobs that keep()
  * lets go and that were not used in the last grace_s seconds, until the
  * store is under 90 % of the budget (room for the next few blobs before
  * the next pass), or max_files are gone (a bound on the time one call
- * takes: each is an unlink). */
+ * takes: each is a rename). */
 mf_budget_trim_t mf_budget_trim(mf_budget_t *b, double now, double grace_s, mf_budget_keep_fn keep,
                                 void *ctx, size_t max_files);
 

@@ -118,6 +118,34 @@ int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h)
     return size;
 }
 
+int mf_store_discard(mf_store_t *s, const mf_hash_t *h)
+{
+    static unsigned long s_seq;
+    char *from = mf_store_path(s, h), *trash = s_join(s->dir, "trash");
+    char to[PATH_MAX];
+    int rc = -1;
+    if (from && trash && s_mkdir(trash) == 0) {
+        snprintf(to, sizeof to, "%s/%s.%ld.%lu", trash, h->hex, (long)getpid(),
+                 __atomic_add_fetch(&s_seq, 1, __ATOMIC_RELAXED));
+        rc = rename(from, to);
+    }
+    free(from);
+    free(trash);
+    return rc;
+}
+
+int mf_store_empty_trash(const mf_store_t *s)
+{
+    char *dir = s_join(s->dir, "trash");
+    DIR *d = dir ? opendir(dir) : NULL;
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
+    if (d) closedir(d);
+    free(dir);
+    return n;
+}
+
 int mf_store_touch(const mf_store_t *s, const mf_hash_t *h)
 {
     char *p = mf_store_path(s, h);

@@ -46,6 +46,15 @@ char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);
 int mf_store_has(const mf_store_t *s, const mf_hash_t *h);
 /* Size in bytes of a stored blob, or -1. */
 int64_t mf_store_size(const mf_store_t *s, const mf_hash_t *h);
+/* Takes a blob out of the store at once (a rename into trash/), leaving
+ * the slow part, freeing its bytes, to mf_store_empty_trash: unlinking a
+ * 23 MB file costs about 10 ms here, which a coordinator's loop must not
+ * wait for. A blob written again meanwhile is a new file: the trash never
+ * holds it. 0, or -1 with errno set. */
+int mf_store_discard(mf_store_t *s, const mf_hash_t *h);
+/* Deletes what is in trash/ (any thread; a store's owner at start too).
+ * Returns how many files went. */
+int mf_store_empty_trash(const mf_store_t *s);
 /* Marks a stored blob as used now (its file's mtime): what a store held to
  * a budget evicts last (coordinator/store_budget.h). 0, or -1. */
 int mf_store_touch(const mf_store_t *s, const mf_hash_t *h);

@@ -8,6 +8,9 @@
  *   many_blobs_property      thousands of blobs, random uses and keeps: the
  *                            count always equals the files on disk, and
  *                            every blob kept or in grace survives
+ *   discard_and_trash        a discarded blob leaves the store at once and
+ *                            its bytes with the trash; one written again
+ *                            meanwhile survives the emptying
  *   parse_size               the sizes an option takes, and what it refuses */
 #include <dirent.h>
 #include <setjmp.h>
@@ -202,6 +205,24 @@ static void many_blobs_property(void **state)
     free(h);
 }
 
+static void discard_and_trash(void **state)
+{
+    fixture_t *f = *state;
+    mf_hash_t a = s_blob(f->store, 1, 5000), b = s_blob(f->store, 2, 5000);
+    assert_int_equal(mf_store_discard(f->store, &a), 0);
+    assert_int_equal(mf_store_discard(f->store, &b), 0);
+    assert_false(mf_store_has(f->store, &a));
+    assert_false(mf_store_has(f->store, &b));
+    assert_int_equal(s_files(f->dir), 0);
+    mf_hash_t again = s_blob(f->store, 2, 5000); /* b's bytes, uploaded again */
+    assert_string_equal(again.hex, b.hex);
+    assert_int_equal(mf_store_empty_trash(f->store), 2);
+    assert_true(mf_store_has(f->store, &b));
+    assert_false(mf_store_has(f->store, &a));
+    assert_int_equal(mf_store_empty_trash(f->store), 0);
+    assert_int_equal(mf_store_discard(f->store, &a), -1); /* not there */
+}
+
 static void parse_size(void **state)
 {
     (void)state;
@@ -227,6 +248,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(trims_least_recent_first, setup, teardown),
         cmocka_unit_test_setup_teardown(max_files_bounds_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(many_blobs_property, setup, teardown),
+        cmocka_unit_test_setup_teardown(discard_and_trash, setup, teardown),
         cmocka_unit_test(parse_size),
     };
     return cmocka_run_group_tests_name("store_budget", tests, NULL, NULL);
