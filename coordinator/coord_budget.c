@@ -10,79 +10,12 @@
 #include "mf_log.h"
 #include "store_budget.h"
 
-#include <pthread.h>
-#include <stdlib.h>
-
 #define TRIM_EVERY_S 1.0   /* between passes that deleted something, while over the budget */
 #define TRIM_IDLE_S 5.0    /* after a pass that found nothing it could delete */
 #define TRIM_MAX_FILES 512 /* unlinks per pass: the loop stays responsive */
 
-/* The thread that frees what a trim discarded (mf_store_discard): unlinks
- * take about 10 ms per 23 MB file, which the loop must not wait for. */
-struct mf_trash {
-    mf_store_t *store;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int work, stop;
-};
-
-static void *s_trash_main(void *arg)
-{
-    struct mf_trash *t = arg;
-    pthread_mutex_lock(&t->lock);
-    while (!t->stop) {
-        if (!t->work) {
-            pthread_cond_wait(&t->wake, &t->lock);
-            continue;
-        }
-        t->work = 0;
-        pthread_mutex_unlock(&t->lock);
-        mf_store_empty_trash(t->store);
-        pthread_mutex_lock(&t->lock);
-    }
-    pthread_mutex_unlock(&t->lock);
-    return NULL;
-}
-
-static void s_trash_poke(struct mf_trash *t)
-{
-    pthread_mutex_lock(&t->lock);
-    t->work = 1;
-    pthread_cond_signal(&t->wake);
-    pthread_mutex_unlock(&t->lock);
-}
-
-static struct mf_trash *s_trash_start(mf_store_t *store)
-{
-    struct mf_trash *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
-    t->store = store, t->work = 1; /* what a previous run left */
-    pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->wake, NULL);
-    if (pthread_create(&t->thread, NULL, s_trash_main, t) != 0) {
-        pthread_mutex_destroy(&t->lock);
-        pthread_cond_destroy(&t->wake);
-        free(t);
-        return NULL;
-    }
-    return t;
-}
-
 void mf_coord_budget_close(coord_t *c)
 {
-    struct mf_trash *t = c->trash;
-    if (t) {
-        pthread_mutex_lock(&t->lock);
-        t->stop = 1;
-        pthread_cond_signal(&t->wake);
-        pthread_mutex_unlock(&t->lock);
-        pthread_join(t->thread, NULL); /* what is left goes at the next start */
-        pthread_mutex_destroy(&t->lock);
-        pthread_cond_destroy(&t->wake);
-        free(t);
-        c->trash = NULL;
-    }
     mf_budget_free(&c->budget);
 }
 
@@ -91,10 +24,7 @@ int mf_coord_budget_open(coord_t *c)
     if (c->opts->store_budget <= 0) return 0;
     const double now = mf_coord_now();
     if (!(c->budget = mf_budget_new(c->store, c->opts->store_budget, now))) return -1;
-    if (!(c->trash = s_trash_start(c->store))) {
-        mf_error("cannot start the thread that deletes blobs past --store-budget");
-        return -1;
-    }
+    if (mf_coord_trash_start(c) != 0) return -1;
     c->metrics.store_budget = c->opts->store_budget;
     mf_info("blob store: %zu blobs, %.2f GB of a %.2f GB budget", mf_budget_blobs(c->budget),
             (double)mf_budget_bytes(c->budget) / 1e9, (double)c->opts->store_budget / 1e9);
@@ -152,7 +82,7 @@ void mf_coord_budget_tick(coord_t *c, double now)
         mf_budget_trim(c->budget, now, c->opts->store_grace_s, s_kept, keep, TRIM_MAX_FILES);
     mf_blob_refs_free(&keep);
     c->metrics.evicted += t.deleted, c->metrics.evicted_bytes += (uint64_t)t.freed;
-    if (t.deleted) s_trash_poke(c->trash);
+    if (t.deleted) mf_coord_trash_poke(c);
     if (t.deleted)
         c->next_trim = t.deleted == TRIM_MAX_FILES ? now : now + TRIM_EVERY_S; /* more to go */
     if (t.deleted)

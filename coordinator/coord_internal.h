@@ -159,6 +159,11 @@ void mf_coord_budget_use(coord_t *c, const mf_hash_t *h);
 /* Past the budget, deletes what may go (at most every few seconds). */
 void mf_coord_budget_tick(coord_t *c, double now);
 
+/* coord_trash.c: a thread that frees discarded blobs (mf_store_discard). */
+int mf_coord_trash_start(coord_t *c); /* 0, or -1 (logged) */
+void mf_coord_trash_poke(coord_t *c); /* something was discarded */
+void mf_coord_trash_stop(coord_t *c);
+
 /* coord_prune.c: the journal's retention, at most once a minute. */
 void mf_coord_prune_tick(coord_t *c, double now);
 

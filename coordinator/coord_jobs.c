@@ -195,14 +195,17 @@ static void s_cache_put(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, 
     mf_journal_action_put(((coord_t *)ctx)->journal, key, outs, n);
 }
 
-/* An intermediate blob every reader is done with, in a store nobody keeps. */
+/* An intermediate blob every reader is done with, in a store nobody keeps:
+ * out of the store now, its bytes freed by the trash thread. */
 static void s_drop_blob(void *ctx, const mf_hash_t *blob)
 {
     coord_t *c = ctx;
     char *path = mf_store_path(c->store, blob);
     struct stat st;
-    if (path && lstat(path, &st) == 0 && unlink(path) == 0)
+    if (path && lstat(path, &st) == 0 && mf_store_discard(c->store, blob) == 0) {
         c->dropped++, c->dropped_bytes += (uint64_t)st.st_size;
+        mf_coord_trash_poke(c);
+    }
     mf_debug("blob %.12s: every reader done, deleted", blob->hex);
     free(path);
 }
@@ -210,6 +213,7 @@ static void s_drop_blob(void *ctx, const mf_hash_t *blob)
 int mf_coord_drop_consumed(coord_t *c, job_t *j)
 {
     if (!c->opts->drop_consumed) return 0;
+    if (mf_coord_trash_start(c) != 0) return -1;
     if (!c->refs && !(c->refs = mf_blob_refs_new())) return -1;
     return mf_sched_set_drop(j->sched, &(mf_sched_drop_t){c->refs, s_drop_blob, c});
 }

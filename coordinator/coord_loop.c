@@ -208,6 +208,7 @@ static void s_close(coord_t *c)
     mf_coord_status_free(c);
     mf_blob_refs_free(&c->refs);
     mf_coord_budget_close(c);
+    mf_coord_trash_stop(c);
     for (size_t i = 0; i < c->n_workers; i++) {
         free(c->workers[i].running);
         free(c->workers[i].held);
