@@ -7,6 +7,10 @@
 # equalizer, treble, compand with the same threshold, ratio and times, remix
 # for the pan), each two processes at a time. Median of 3 runs each,
 # alternating; mixfarm's peak memory from /usr/bin/time -v.
+# The render does more than the strips (the mix's QC, six listening copies,
+# manifest.json), so the same work is also compared: the CPU seconds of
+# mixfarm's strip and sum tasks (MIXFARM_LOG=debug: "(strip) done in X s")
+# against the CPU seconds ffmpeg and sox use for their strips.
 # Usage: tests/bench/bench_strip.sh [BUILD_DIR] (default build).
 # Needs sox, ffmpeg, bc and GNU time. TRACK_S (240) and RUNS (3) override.
 set -euo pipefail
@@ -69,30 +73,37 @@ soxfx() { # track number -> sox effects; compand: 3:1 above -20 dB (0 dB -> -13.
 }
 for i in $(seq 1 $N); do soxfx "$i" > "$work/x$i.txt"; done
 
-mf=() ff=() sx=() rss=()
+mf=() ff=() sx=() rss=() mfw=() ffc=() sxc=()
+# CPU seconds of a command and its children.
+cpu_of() { awk '{print $1 + $2}' "$work/cpu.txt"; }
 for run in $(seq 1 "$RUNS"); do
   rm -rf "$work/out"
-  /usr/bin/time -v -o "$work/time.txt" "$B/mixfarm" render "$work/s.json" -o "$work/out" \
-    --workers 2 -q
+  MIXFARM_LOG=debug /usr/bin/time -v -o "$work/time.txt" "$B/mixfarm" render "$work/s.json" \
+    -o "$work/out" --workers 2 -q 2>"$work/mf.log"
+  # The strips' work: the strip tasks and the sums of their outputs.
+  mfw+=("$(sed -nE 's/.*\((strip|sum|bus|master)\) done in ([0-9.]+) s.*/\2/p' "$work/mf.log" |
+    awk '{s += $1} END {print s}')")
   w=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}' |
       awk -F: '{s=0; for (i=1;i<=NF;i++) s=s*60+$i; print s}')
   m=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')
   mf+=("$w") rss+=("$m")
   rm -f "$work"/ff*.wav
   t0=$(now)
-  seq 1 $N | xargs -P2 -I{} sh -c "ffmpeg -nostdin -loglevel error -y -i '$work/t{}.wav' \
-    -af \"\$(cat '$work/f{}.txt')\" -c:a pcm_f32le '$work/ff{}.wav'"
+  seq 1 $N | /usr/bin/time -f "%U %S" -o "$work/cpu.txt" xargs -P2 -I{} sh -c "ffmpeg -nostdin \
+    -loglevel error -y -i '$work/t{}.wav' -af \"\$(cat '$work/f{}.txt')\" -c:a pcm_f32le \
+    '$work/ff{}.wav'"
   t1=$(now)
-  ff+=("$(echo "$t1 - $t0" | bc -l)")
+  ff+=("$(echo "$t1 - $t0" | bc -l)") ffc+=("$(cpu_of)")
   rm -f "$work"/ff*.wav
   t0=$(now)
-  seq 1 $N | xargs -P2 -I{} sh -c "sox '$work/t{}.wav' -e floating-point -b 32 '$work/sx{}.wav' \
-    \$(cat '$work/x{}.txt')"
+  seq 1 $N | /usr/bin/time -f "%U %S" -o "$work/cpu.txt" xargs -P2 -I{} sh -c "sox \
+    '$work/t{}.wav' -e floating-point -b 32 '$work/sx{}.wav' \$(cat '$work/x{}.txt')"
   t1=$(now)
-  sx+=("$(echo "$t1 - $t0" | bc -l)")
+  sx+=("$(echo "$t1 - $t0" | bc -l)") sxc+=("$(cpu_of)")
   rm -f "$work"/sx*.wav
-  printf "  run %d: mixfarm %.2f s (peak RSS %d MiB), ffmpeg %.2f s, sox %.2f s\n" "$run" "$w" \
+  printf "  run %d: mixfarm %.2f s (peak RSS %d MiB), ffmpeg %.2f s, sox %.2f s;" "$run" "$w" \
     $((m / 1024)) "${ff[-1]}" "${sx[-1]}"
+  printf " strips: mixfarm %.2f CPU s, ffmpeg %.2f, sox %.2f\n" "${mfw[-1]}" "${ffc[-1]}" "${sxc[-1]}"
 done
 mfm=$(printf '%s\n' "${mf[@]}" | median)
 ffm=$(printf '%s\n' "${ff[@]}" | median)
@@ -100,3 +111,8 @@ sxm=$(printf '%s\n' "${sx[@]}" | median)
 rssm=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
 printf "median: mixfarm %.2f s, ffmpeg %.2f s, sox %.2f s: mixfarm is %.1fx ffmpeg's speed, %.1fx sox's; peak RSS %d MiB\n" \
   "$mfm" "$ffm" "$sxm" "$(echo "$ffm / $mfm" | bc -l)" "$(echo "$sxm / $mfm" | bc -l)" $((rssm / 1024))
+mfwm=$(printf '%s\n' "${mfw[@]}" | median)
+ffcm=$(printf '%s\n' "${ffc[@]}" | median)
+sxcm=$(printf '%s\n' "${sxc[@]}" | median)
+printf "the same work (the strips and their sum, CPU seconds): mixfarm %.2f, ffmpeg %.2f, sox %.2f: %.1fx ffmpeg's speed, %.1fx sox's\n" \
+  "$mfwm" "$ffcm" "$sxcm" "$(echo "$ffcm / $mfwm" | bc -l)" "$(echo "$sxcm / $mfwm" | bc -l)"
