@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define PRUNE_EVERY_S 60.0
+#define EVENTS_PER_PASS 20000    /* about 20 ms of the loop */
 #define CACHE_ROWS_PER_PASS 4000 /* a million entries are visited in about four hours */
 
 static int s_gone(void *ctx, const mf_hash_t *outs, int n)
@@ -27,9 +28,10 @@ void mf_coord_prune_tick(coord_t *c, double now)
         uint64_t horizon = UINT64_MAX; /* below every job still held */
         for (const job_t *j = c->jobs; j; j = j->next)
             if (j->id < horizon) horizon = j->id;
-        const long n = mf_journal_prune_jobs(c->journal, horizon);
+        const long n = mf_journal_prune_jobs(c->journal, horizon, EVENTS_PER_PASS);
         if (n > 0) mf_debug("journal: %ld task events of finished jobs let go", n);
-        c->prune_jobs = n < 0; /* tried again next time when it failed */
+        c->prune_jobs = n < 0 || n == EVENTS_PER_PASS; /* failed, or more to go */
+        if (n == EVENTS_PER_PASS) c->next_prune = now + 1.0;
     }
     if (c->budget) {
         const int n =

@@ -369,18 +369,19 @@ void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_
     free(v);
 }
 
-long mf_journal_prune_jobs(mf_journal_t *j, uint64_t horizon)
+long mf_journal_prune_jobs(mf_journal_t *j, uint64_t horizon, long max)
 {
     sqlite3_stmt *del = NULL, *empty = NULL;
     static const char *finished = "('done', 'failed', 'cancelled')";
-    char sql[256];
+    char sql[320];
     snprintf(sql, sizeof sql,
-             "DELETE FROM task_events WHERE job < ?1 AND job IN (SELECT id FROM jobs WHERE id < ?1"
-             " AND state IN %s)",
+             "DELETE FROM task_events WHERE rowid IN (SELECT rowid FROM task_events WHERE job < ?1"
+             " AND job IN (SELECT id FROM jobs WHERE id < ?1 AND state IN %s) LIMIT ?2)",
              finished);
     long n = -1;
     if (s_prepare(j, sql, &del) == 0) {
         sqlite3_bind_int64(del, 1, (sqlite3_int64)(horizon > INT64_MAX ? INT64_MAX : horizon));
+        sqlite3_bind_int64(del, 2, max);
         if (sqlite3_step(del) == SQLITE_DONE) n = sqlite3_changes(j->db);
     }
     snprintf(sql, sizeof sql,

@@ -63,8 +63,10 @@ void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_
  * albums): the task events of the finished jobs whose ids are below
  * horizon go, and their document and sources are emptied; the job's row
  * (name, state, error, times) stays. Nothing of a queued or running job is
- * touched. Returns the events deleted, or -1. */
-long mf_journal_prune_jobs(mf_journal_t *j, uint64_t horizon);
+ * touched. At most max events go per call (a journal from before this
+ * retention may hold millions: the loop must not stop for them); returns
+ * how many went, or -1. */
+long mf_journal_prune_jobs(mf_journal_t *j, uint64_t horizon, long max);
 /* Visits up to max action-cache entries after cursor (in key order,
  * starting again from the first after the last), deleting those for which
  * gone() says an output is no longer stored; cursor is updated. Returns the

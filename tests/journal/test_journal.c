@@ -245,7 +245,8 @@ static void prune_jobs(void **state)
     }
     mf_journal_commit(j);
     /* Jobs 1-4 are below the horizon: 1, 2 and 4 are finished, 3 runs. */
-    assert_int_equal(mf_journal_prune_jobs(j, 5), 30);
+    assert_int_equal(mf_journal_prune_jobs(j, 5, 20), 20); /* at most 20 a call */
+    assert_int_equal(mf_journal_prune_jobs(j, 5, 20), 10);
     mf_journal_free(&j);
     assert_int_equal(s_count(f->db, "SELECT count(*) FROM task_events"), 30);
     assert_int_equal(s_count(f->db, "SELECT count(*) FROM task_events WHERE job IN (3, 5, 6)"), 30);
@@ -261,8 +262,8 @@ static void prune_jobs(void **state)
     assert_int_equal(seen[3], 1);
     /* Again: nothing more to do below the same horizon; no horizon at all
      * takes job 5 too. */
-    assert_int_equal(mf_journal_prune_jobs(j, 5), 0);
-    assert_int_equal(mf_journal_prune_jobs(j, UINT64_MAX), 10);
+    assert_int_equal(mf_journal_prune_jobs(j, 5, 1000), 0);
+    assert_int_equal(mf_journal_prune_jobs(j, UINT64_MAX, 1000), 10);
     mf_journal_free(&j);
     assert_int_equal(s_count(f->db, "SELECT count(*) FROM task_events"), 20);
 }
