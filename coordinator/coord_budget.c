@@ -10,9 +10,12 @@
 #include "mf_log.h"
 #include "store_budget.h"
 
+#include <jansson.h>
+#include <string.h>
+
 #define TRIM_EVERY_S 1.0   /* between passes that deleted something, while over the budget */
 #define TRIM_IDLE_S 5.0    /* after a pass that found nothing it could delete */
-#define TRIM_MAX_FILES 512 /* unlinks per pass: the loop stays responsive */
+#define TRIM_MAX_FILES 512 /* renames per pass: the loop stays responsive */
 
 void mf_coord_budget_close(coord_t *c)
 {
@@ -42,11 +45,29 @@ static int s_keep_port(mf_blob_refs_t *keep, const job_t *j, mf_port_t port)
     return h ? mf_blob_refs_add(keep, h, 1) : 0;
 }
 
+/* Everything the client submitted with the job ([{path, hash, ...}]): its
+ * sources, and an album's nested sessions, which no task reads but a
+ * restarted coordinator plans the job from again. */
+static int s_keep_sources(mf_blob_refs_t *keep, const job_t *j)
+{
+    json_t *a = j->sources ? json_loads(j->sources, 0, NULL) : NULL;
+    int rc = j->sources && !a ? -1 : 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(a); i++) {
+        const char *hex = json_string_value(json_object_get(json_array_get(a, i), "hash"));
+        mf_hash_t h;
+        if (!mf_hash_valid(hex)) continue;
+        memcpy(h.hex, hex, MF_HASH_HEX);
+        rc = mf_blob_refs_add(keep, &h, 1);
+    }
+    json_decref(a);
+    return rc;
+}
+
 /* Every blob an unfinished job has or will read, and its outputs so far. */
 static int s_keep_job(mf_blob_refs_t *keep, const job_t *j)
 {
     const mf_plan_t *p = j->plan;
-    int rc = 0;
+    int rc = s_keep_sources(keep, j);
     for (size_t t = 0; p && rc == 0 && t < p->n_tasks; t++)
         for (size_t i = 0; rc == 0 && i < p->tasks[t].n_in; i++)
             rc = s_keep_port(keep, j, p->tasks[t].in[i]);
@@ -82,13 +103,13 @@ void mf_coord_budget_tick(coord_t *c, double now)
         mf_budget_trim(c->budget, now, c->opts->store_grace_s, s_kept, keep, TRIM_MAX_FILES);
     mf_blob_refs_free(&keep);
     c->metrics.evicted += t.deleted, c->metrics.evicted_bytes += (uint64_t)t.freed;
-    if (t.deleted) mf_coord_trash_poke(c);
-    if (t.deleted)
+    if (t.deleted) {
+        mf_coord_trash_poke(c);
         c->next_trim = t.deleted == TRIM_MAX_FILES ? now : now + TRIM_EVERY_S; /* more to go */
-    if (t.deleted)
         mf_info("blob store: %zu least recently used blobs deleted (%.2f GB) to stay within "
                 "--store-budget; %.2f GB left",
                 t.deleted, (double)t.freed / 1e9, (double)mf_budget_bytes(c->budget) / 1e9);
+    }
     const int over = mf_budget_bytes(c->budget) > mf_budget_limit(c->budget);
     if (over && t.deleted < TRIM_MAX_FILES && !c->budget_warned)
         mf_warn("blob store: %.2f GB, over its %.2f GB budget: %.2f GB are in use by "
