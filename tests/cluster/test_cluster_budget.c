@@ -10,7 +10,13 @@
  *     3. fetching the small job now fails, naming the budget;
  *     4. the small session rendered again is recomputed (sources uploaded
  *        again, tasks run again), to the same bits as the first time;
- *     5. once nothing is in use the store settles under its budget. */
+ *     5. once nothing is in use the store settles under its budget.
+ *
+ *   album_kept_for_a_restart
+ *     an album waits for a worker in a store far over its budget: its
+ *     nested session (a text blob no task reads) stays with its audio, so
+ *     the coordinator killed with -9 and restarted plans it again, and a
+ *     worker then completes it. */
 #include <dirent.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -27,10 +33,11 @@
 
 #include "cluster_util.h"
 
-#define BUDGET_MB 22 /* MiB: over what the small job leaves (about 19 MB), under the
-                       * big one's sources (28 MB) */
+#define BUDGET_MB                                                                                  \
+    22 /* MiB: over what the small job leaves (about 19 MB), under the                             \
+        * big one's sources (28 MB) */
 
-static char s_shared[1100], s_small[1200], s_song[1200];
+static char s_shared[1100], s_small[1200], s_song[1200], s_album[1200];
 
 static int group_setup(void **state)
 {
@@ -45,6 +52,12 @@ static int group_setup(void **state)
     cl_write_session(s_shared, "song.json", "Song", &song, 30, 2);
     cl_path(s_small, sizeof s_small, s_shared, "small.json");
     cl_path(s_song, sizeof s_song, s_shared, "song.json");
+    cl_path(s_album, sizeof s_album, s_shared, "album.json");
+    cl_write_text(s_album,
+                  "{\"mixfarm\": 1, \"album\": {\"title\": \"Kept\"}, \"sample_rate\": 48000,"
+                  " \"mastering\": {\"target\": \"streaming\", \"mode\": \"album\"},"
+                  " \"tracks\": [{\"session\": \"small.json\"}],"
+                  " \"outputs\": [{\"format\": \"wav\", \"bits\": 24}]}");
     return 0;
 }
 
@@ -151,12 +164,43 @@ static void budget_keeps_live_work_and_recomputes(void **state)
     cl_test_pass();
 }
 
+static void album_kept_for_a_restart(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char out[1200];
+    cl_path(out, sizeof out, dir, "album");
+    const char *extra[] = {"--store-budget", "1K", "--store-grace", "1", NULL};
+    cl_coord_t c = {.extra = extra};
+    cl_coord_start(&c, dir, 0);
+    const uint64_t job = cl_submit(&c, s_album, 0);
+    const long long stored = s_store_bytes(&c);
+    /* Past the grace and two trims: everything is the waiting job's. */
+    assert_true(cl_wait_log(c.log, "are in use by unfinished jobs", 1, 15 * CL_SLOW));
+    cl_sleep(7 * CL_SLOW);
+    if (cl_file_contains(c.log, "least recently used blobs deleted"))
+        fail_msg("a blob of a waiting album was deleted: %s", c.log);
+    assert_int_equal(s_store_bytes(&c), stored);
+    cl_stop(c.pid, SIGKILL, 10);
+    cl_coord_start(&c, dir, c.port); /* same port, same --state: the album is planned again */
+    assert_true(cl_wait_log(c.log, "resumed", 1, 5 * CL_SLOW));
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_wait_state(&c, job, "done", 120 * CL_SLOW, NULL);
+    cl_run_t f = cl_fetch(&c, job, out);
+    if (f.rc != 0) fail_msg("fetch of the album exited %d: %s", f.rc, f.err);
+    cl_run_free(&f);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(budget_keeps_live_work_and_recomputes, cl_setup,
                                                  cl_teardown,
                                                  "budget_keeps_live_work_and_recomputes"),
+        cmocka_unit_test_prestate_setup_teardown(album_kept_for_a_restart, cl_setup, cl_teardown,
+                                                 "album_kept_for_a_restart"),
     };
     return cmocka_run_group_tests_name("cluster_budget", tests, group_setup, NULL);
 }
