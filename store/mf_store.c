@@ -134,9 +134,10 @@ int mf_store_discard(mf_store_t *s, const mf_hash_t *h)
     return rc;
 }
 
-int mf_store_empty_trash(const mf_store_t *s)
+/* Deletes every file in the store's folder sub; returns how many went. */
+static int s_empty(const mf_store_t *s, const char *sub)
 {
-    char *dir = s_join(s->dir, "trash");
+    char *dir = s_join(s->dir, sub);
     DIR *d = dir ? opendir(dir) : NULL;
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));)
@@ -144,6 +145,11 @@ int mf_store_empty_trash(const mf_store_t *s)
     if (d) closedir(d);
     free(dir);
     return n;
+}
+
+int mf_store_empty_trash(const mf_store_t *s)
+{
+    return s_empty(s, "trash");
 }
 
 int mf_store_touch(const mf_store_t *s, const mf_hash_t *h)
@@ -326,14 +332,7 @@ int mf_store_lasting(const mf_store_t *s)
 
 int mf_store_clear_tmp(mf_store_t *s)
 {
-    char *dir = s_join(s->dir, "tmp");
-    DIR *d = dir ? opendir(dir) : NULL;
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
-    if (d) closedir(d);
-    free(dir);
-    return n;
+    return s_empty(s, "tmp");
 }
 
 mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want)
