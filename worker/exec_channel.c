@@ -78,20 +78,14 @@ static mf_err_t s_read_span(chan_t *c, size_t k, int64_t t, size_t n, float *dst
     return err;
 }
 
-/* Input k read whole (at most max_s), for create_aux(); *data is malloc'd. */
+/* Input k (a decoded impulse response) read whole, for create_aux(). */
 static mf_err_t s_read_aux(chan_t *c, size_t k, double max_s, mf_proc_aux_t *a, float **data,
                            mf_task_result_t *r)
 {
-    const mf_pcm_info_t *in = s_info(c, k);
-    if (in->channels < 1 || in->channels > 2 || in->frames < 0 ||
-        in->frames > (int64_t)(max_s * c->spec.rate) + 1)
-        return mf_exec_fail(r, MF_ERR_INVALID, "auxiliary input %zu: %d channels, %lld frames", k,
-                            in->channels, (long long)in->frames);
-    *data = malloc(((size_t)in->frames * (size_t)in->channels + 1) * sizeof **data);
-    if (!*data) return MF_ERR_NOMEM;
-    mf_err_t err = s_read_span(c, k, in->start, (size_t)in->frames, *data);
-    *a = (mf_proc_aux_t){.data = *data, .frames = (size_t)in->frames, .channels = in->channels};
-    return err;
+    char what[48];
+    snprintf(what, sizeof what, "auxiliary input %zu", k);
+    if (!c->in[k].pcm) return mf_exec_fail(r, MF_ERR_INVALID, "%s: not a signal", what);
+    return mf_exec_read_aux(c->in[k].pcm, max_s, c->spec.rate, what, a, data, r);
 }
 
 static mf_err_t s_open_inserts(chan_t *c, mf_task_result_t *r)

@@ -3,6 +3,7 @@
 #define MF_EXEC_INTERNAL_H
 
 #include "mf_exec.h"
+#include "mf_processor.h"
 
 typedef mf_err_t (*mf_executor_fn)(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 
@@ -30,5 +31,14 @@ void mf_exec_output_name(const mf_task_t *t, size_t index, mf_hash_t *out);
 mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h);
 /* Stores len bytes of text (a JSON report) as a blob and appends it to r. */
 mf_err_t mf_exec_put_text(mf_store_t *s, const char *text, size_t len, mf_task_result_t *r);
+
+/* An auxiliary input (a convolution reverb's impulse response, decoded at
+ * the task's rate) read whole from rd for a processor's create_aux(): mono
+ * or stereo, not empty, at most max_s seconds at rate, so a worker never
+ * allocates from a size nobody checked. *data is malloc'd (free it once
+ * the processor is made); a shape refused is said in r, naming it what. */
+struct mf_pcm_reader;
+mf_err_t mf_exec_read_aux(struct mf_pcm_reader *rd, double max_s, int rate, const char *what,
+                          mf_proc_aux_t *a, float **data, mf_task_result_t *r);
 
 #endif

@@ -1,6 +1,7 @@
 #include "master_inserts.h"
 #include "mf_pcm.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Input k read whole into *data, for create_aux(). */
@@ -8,21 +9,11 @@ static mf_err_t s_read(mf_store_t *s, const mf_task_t *t, size_t k, double max_s
                        mf_proc_aux_t *a, float **data, mf_task_result_t *r)
 {
     mf_pcm_reader_t *rd;
+    char what[64];
+    snprintf(what, sizeof what, "mastering: file input %zu", k);
     mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &rd);
-    if (err != MF_OK)
-        return mf_exec_fail(r, err, "mastering: file input %zu: %s", k, mf_strerror(err));
-    const mf_pcm_info_t *in = mf_pcm_reader_info(rd);
-    if (in->channels < 1 || in->channels > 2 || in->frames <= 0 || in->rate != rate ||
-        in->frames > (int64_t)(max_s * rate) + 1) {
-        err = mf_exec_fail(r, MF_ERR_INVALID,
-                           "mastering: file input %zu: %d channels, %lld frames at %d Hz", k,
-                           in->channels, (long long)in->frames, in->rate);
-    } else if (!(*data = malloc((size_t)in->frames * (size_t)in->channels * sizeof **data))) {
-        err = MF_ERR_NOMEM;
-    } else {
-        err = mf_pcm_reader_read_span(rd, in->start, (size_t)in->frames, *data);
-        *a = (mf_proc_aux_t){.data = *data, .frames = (size_t)in->frames, .channels = in->channels};
-    }
+    if (err != MF_OK) return mf_exec_fail(r, err, "%s: %s", what, mf_strerror(err));
+    err = mf_exec_read_aux(rd, max_s, rate, what, a, data, r);
     mf_pcm_reader_free(&rd);
     return err;
 }

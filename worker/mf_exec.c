@@ -1,4 +1,5 @@
 #include "exec_internal.h"
+#include "mf_pcm.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,20 @@ mf_err_t mf_exec_put_text(mf_store_t *s, const char *text, size_t len, mf_task_r
     mf_hash_t h;
     mf_err_t err = mf_store_put_bytes(s, text, len, &h);
     return err == MF_OK ? mf_exec_add_output(r, &h) : err;
+}
+
+mf_err_t mf_exec_read_aux(mf_pcm_reader_t *rd, double max_s, int rate, const char *what,
+                          mf_proc_aux_t *a, float **data, mf_task_result_t *r)
+{
+    const mf_pcm_info_t *in = mf_pcm_reader_info(rd);
+    if (in->channels < 1 || in->channels > 2 || in->frames <= 0 || in->rate != rate ||
+        in->frames > (int64_t)(max_s * rate) + 1)
+        return mf_exec_fail(r, MF_ERR_INVALID, "%s: %d channels, %lld frames at %d Hz", what,
+                            in->channels, (long long)in->frames, in->rate);
+    if (!(*data = malloc((size_t)in->frames * (size_t)in->channels * sizeof **data)))
+        return MF_ERR_NOMEM;
+    *a = (mf_proc_aux_t){.data = *data, .frames = (size_t)in->frames, .channels = in->channels};
+    return mf_pcm_reader_read_span(rd, in->start, (size_t)in->frames, *data);
 }
 
 mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
