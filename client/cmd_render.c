@@ -120,7 +120,7 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
                 optind >= argc       ? "which session? (mixfarm render SESSION.json -o OUTDIR)"
                 : !o->outdir         ? "where to? (-o OUTDIR)"
                 : optind != argc - 1 ? "one session at a time"
-                : o->coordinator
+                : o->state
                     ? "--state is the embedded farm's; a coordinator keeps its own (its --state)"
                     : "--store-budget bounds a kept --state DIR (a coordinator has its own)");
         return MF_EXIT_USAGE;

@@ -93,12 +93,6 @@ static int s_temp_state(mf_embedded_t *e)
     return -1;
 }
 
-static int s_never(void *ctx, const mf_hash_t *h)
-{
-    (void)ctx, (void)h;
-    return 0;
-}
-
 /* A kept store over its budget: the least recently used blobs go (a cache
  * hit or a source used again counts as a use: their files' times are
  * touched). Nothing runs yet, so nothing needs keeping. */
@@ -107,7 +101,7 @@ static int s_trim_state(mf_store_t *store, int64_t budget, const char *state_dir
     mf_store_empty_trash(store); /* a previous render's, if it stopped early */
     mf_budget_t *b = mf_budget_new(store, budget, 0.0);
     if (!b) return -1;
-    const mf_budget_trim_t t = mf_budget_trim(b, 0.0, 0.0, s_never, NULL, SIZE_MAX);
+    const mf_budget_trim_t t = mf_budget_trim(b, 0.0, 0.0, NULL, NULL, SIZE_MAX);
     mf_store_empty_trash(store);
     if (t.deleted)
         mf_info("%s: %zu least recently used blobs deleted (%.2f GB) to stay within "

@@ -181,11 +181,15 @@ static int s_cache_get(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max
     int n = mf_journal_action_get(c->journal, key, outs, max);
     for (int i = 0; i < n; i++)
         if (!mf_store_has(c->store, &outs[i])) return -1;
+    /* Used again. A budget's index keeps the order (and the files' times,
+     * now and then); a kept store without one (an embedded farm's --state,
+     * trimmed by its next render) has only the files' times; a temporary
+     * store needs neither, and the dispatch path no syscall for it. */
     for (int i = 0; i < n; i++) {
-        mf_coord_budget_use(c, &outs[i]);
-        /* On disk too: a budget counts from the files' times after a
-         * restart, and an embedded farm's --state only has those. */
-        mf_store_touch(c->store, &outs[i]);
+        if (c->budget)
+            mf_coord_budget_use(c, &outs[i]);
+        else if (!c->opts->drop_consumed)
+            mf_store_touch(c->store, &outs[i]);
     }
     return n;
 }

@@ -7,7 +7,6 @@
 #include "mf_curve.h"
 #include "mf_log.h"
 #include "mf_task.h"
-#include "store_budget.h"
 
 #include <errno.h>
 #include <math.h>
@@ -254,10 +253,8 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
             mf_coord_expire_uploads(&c);
             next_tick = now + c.heartbeat_s / 4;
         }
-        if (now >= c.next_prune) mf_coord_prune_tick(&c, now);
-        if (c.budget && now >= c.next_trim) {
-            mf_coord_budget_tick(&c, now);
-        }
+        mf_coord_prune_tick(&c, now); /* each returns at once until it is due */
+        mf_coord_budget_tick(&c, now);
         /* Group commit: one transaction for every turn in the last few ms. */
         if (now >= next_commit) {
             mf_journal_commit(c.journal);

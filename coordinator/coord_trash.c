@@ -47,6 +47,13 @@ void mf_coord_trash_poke(coord_t *c)
     pthread_mutex_unlock(&t->lock);
 }
 
+static void s_trash_free(struct mf_trash *t)
+{
+    pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->wake);
+    free(t);
+}
+
 int mf_coord_trash_start(coord_t *c)
 {
     if (c->trash) return 0;
@@ -56,9 +63,7 @@ int mf_coord_trash_start(coord_t *c)
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->wake, NULL);
     if (pthread_create(&t->thread, NULL, s_trash_main, t) != 0) {
-        pthread_mutex_destroy(&t->lock);
-        pthread_cond_destroy(&t->wake);
-        free(t);
+        s_trash_free(t);
         mf_error("cannot start the thread that frees deleted blobs");
         return -1;
     }
@@ -75,8 +80,6 @@ void mf_coord_trash_stop(coord_t *c)
     pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->lock);
     pthread_join(t->thread, NULL); /* what is left goes at the next start */
-    pthread_mutex_destroy(&t->lock);
-    pthread_cond_destroy(&t->wake);
-    free(t);
+    s_trash_free(t);
     c->trash = NULL;
 }

@@ -2,12 +2,9 @@
 #include "mf_log.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define LOW_WATER 0.9
 #define TOUCH_EVERY_S 60.0
@@ -170,7 +167,7 @@ mf_budget_trim_t mf_budget_trim(mf_budget_t *b, double now, double grace_s, mf_b
         if (!e->key) continue;
         mf_hash_t h;
         mf_hash_from_bytes(e->hash, &h);
-        if (e->used > now - grace_s || keep(ctx, &h))
+        if (e->used > now - grace_s || (keep && keep(ctx, &h)))
             t.kept += e->size;
         else
             v[nv++] = (victim_t){e->used, e->key};

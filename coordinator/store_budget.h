@@ -41,7 +41,8 @@ typedef struct {
 } mf_budget_trim_t;
 
 /* When over the budget: discards (mf_store_discard: into the store's trash,
- * for the caller to empty) the least recently used blobs that keep()
+ * for the caller to empty) the least recently used blobs that keep() (NULL:
+ * none is kept)
  * lets go and that were not used in the last grace_s seconds, until the
  * store is under 90 % of the budget (room for the next few blobs before
  * the next pass), or max_files are gone (a bound on the time one call

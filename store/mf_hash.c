@@ -46,26 +46,23 @@ void mf_hash_from_bytes(const unsigned char in[MF_HASH_BYTES], mf_hash_t *out)
     out->hex[64] = 0;
 }
 
+/* The value of a lowercase hex digit (hashes are valid where this is used). */
+static unsigned s_nibble(char c)
+{
+    return (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+}
+
 uint64_t mf_hash_prefix64(const mf_hash_t *h)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 16; i++) {
-        const char c = h->hex[i];
-        v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-    }
+    for (int i = 0; i < 16; i++) v = v << 4 | s_nibble(h->hex[i]);
     return v ? v : 1;
 }
 
 void mf_hash_to_bytes(const mf_hash_t *h, unsigned char out[MF_HASH_BYTES])
 {
-    for (unsigned i = 0; i < MF_HASH_BYTES; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            const char c = h->hex[2 * i + (unsigned)k];
-            v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-        }
-        out[i] = (unsigned char)v;
-    }
+    for (unsigned i = 0; i < MF_HASH_BYTES; i++)
+        out[i] = (unsigned char)(s_nibble(h->hex[2 * i]) << 4 | s_nibble(h->hex[2 * i + 1]));
 }
 
 mf_hasher_t *mf_hasher_new(void)
