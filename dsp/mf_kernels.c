@@ -1,5 +1,6 @@
 /* The C reference kernels and the dispatch that picks SIMD variants. */
 #include "mf_kernels.h"
+#include "mf_bqb_kernel.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,6 +30,9 @@ static void c_biquad(float *out, const float *in, size_t frames, mf_biquad_casca
         src = out;
     }
 }
+
+/* One-lane vectors: the order of operations every variant keeps. */
+MF_BQB_KERNEL(c_biquad_block, static, 1, 1)
 
 static void c_gain_ramp(float *out, const float *in, size_t frames, int channels, float g0,
                         float g1)
@@ -95,6 +99,7 @@ static void c_db_to_gain(float *restrict out, const float *restrict db, size_t n
 const mf_dsp_kernels_t mf_dsp_kernels_c = {
     .name = "c",
     .biquad = c_biquad,
+    .biquad_block = c_biquad_block,
     .gain_ramp = c_gain_ramp,
     .gain_apply = c_gain_apply,
     .detect = c_detect,

@@ -29,6 +29,21 @@ typedef struct {
     float z[MF_BIQUAD_MAX_SECTIONS][2][2]; /* [section][channel] = {z1, z2} */
 } mf_biquad_cascade_t;
 
+/* A group of up to four sections of a cascade that does not change, in
+ * block state-space form (mf_bqb.h): a block of MF_BQB_N frames of output
+ * is a matrix times the block's input plus a matrix times the state at its
+ * start, and so is the state at its end. The state (the sections' z1, z2 in
+ * order) is kept in double: the state matrices of low-frequency poles are
+ * close to the identity, and float would lose the signal in them. */
+#define MF_BQB_N 16
+#define MF_BQB_S 8
+typedef struct {
+    _Alignas(64) float t[MF_BQB_N][MF_BQB_N];  /* t[j][i]: output i from input j (0 for j > i) */
+    _Alignas(64) float o[MF_BQB_S][MF_BQB_N];  /* o[m][i]: output i from start state m */
+    _Alignas(64) double c[MF_BQB_N][MF_BQB_S]; /* c[j][m]: end state m from input j */
+    _Alignas(64) double a[MF_BQB_S][MF_BQB_S]; /* a[k][m]: end state m from start state k */
+} mf_bqb_group_t;
+
 /* Static curve of a compressor's gain computer (Giannoulis, Massberg and
  * Reiss, "Digital dynamic range compressor design", JAES 60(6), 2012, eq. 4):
  * with x the level in dB, T the threshold, R the ratio and W the knee width,
@@ -47,6 +62,12 @@ typedef struct {
     const char *name; /* "c", "sse2", "avx2", "avx512", "neon" */
     /* Runs frames frames through the cascade, updating st->z. */
     void (*biquad)(float *out, const float *in, size_t frames, mf_biquad_cascade_t *st);
+    /* Runs blocks blocks of MF_BQB_N frames of one channel (planar, in
+     * place) through a group; s is the state at the first block's start,
+     * and on return at the last one's end. Outputs have no negative zero,
+     * so that they do not depend on inputs that only meet zero
+     * coefficients (mf_bqb.c's unfinished blocks). */
+    void (*biquad_block)(const mf_bqb_group_t *g, float *x, size_t blocks, double *s);
     /* out = in * g for interleaved frames, g going linearly from g0 (exclusive)
      * to g1 (reached at the last frame): g(i) = g0 + (g1 - g0) (i+1) / frames. */
     void (*gain_ramp)(float *out, const float *in, size_t frames, int channels, float g0, float g1);

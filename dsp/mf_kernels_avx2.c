@@ -10,6 +10,7 @@
  * are masked so each section sees exactly samples 0..n-1 of the block; no
  * state beyond z1/z2 crosses blocks. */
 #include "mf_approx.h"
+#include "mf_bqb_kernel.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_avx2_unused_t;
@@ -261,8 +262,11 @@ static TGT void avx2_db_to_gain(float *restrict out, const float *restrict db, s
     }
 }
 
+MF_BQB_KERNEL(avx2_biquad_block, static TGT, 8, 4)
+
 void mf_dsp_init_avx2(mf_dsp_kernels_t *k)
 {
+    k->biquad_block = avx2_biquad_block;
     k->biquad = mf_dsp_avx2_biquad;
     k->gain_ramp = avx2_gain_ramp;
     k->gain_apply = avx2_gain_apply;

@@ -3,6 +3,7 @@
  * 4 sections) gain nothing from wider vectors and use the AVX2 code. detect
  * stays AVX2 (memory bound either way). */
 #include "mf_approx.h"
+#include "mf_bqb_kernel.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_avx512_unused_t;
@@ -205,8 +206,11 @@ static TGT void avx512_db_to_gain(float *restrict out, const float *restrict db,
     }
 }
 
+MF_BQB_KERNEL(avx512_biquad_block, static TGT, 16, 8)
+
 void mf_dsp_init_avx512(mf_dsp_kernels_t *k)
 {
+    k->biquad_block = avx512_biquad_block;
     k->biquad = avx512_biquad;
     k->gain_ramp = avx512_gain_ramp;
     k->gain_apply = avx512_gain_apply;

@@ -5,6 +5,7 @@
  * multiply-add), as in the SSE2 kernels. NEON is part of every AArch64 CPU:
  * no run-time check. */
 #include "mf_approx.h"
+#include "mf_bqb_kernel.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_neon_unused_t; /* keeps the unit non-empty elsewhere */
@@ -229,8 +230,11 @@ static void neon_db_to_gain(float *restrict out, const float *restrict db, size_
     }
 }
 
+MF_BQB_KERNEL(neon_biquad_block, static, 4, 2)
+
 void mf_dsp_init_neon(mf_dsp_kernels_t *k)
 {
+    k->biquad_block = neon_biquad_block;
     k->biquad = neon_biquad;
     k->gain_ramp = neon_gain_ramp;
     k->gain_apply = neon_gain_apply;

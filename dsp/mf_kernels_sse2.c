@@ -1,6 +1,7 @@
 /* SSE2 kernels (4 float lanes). See mf_kernels.h for the contracts and
  * mf_kernels_avx2.c for the biquad wavefront, explained once there. */
 #include "mf_approx.h"
+#include "mf_bqb_kernel.h"
 #include "mf_kernels.h"
 
 typedef int mf_kernels_sse2_unused_t; /* keeps the unit non-empty elsewhere */
@@ -229,8 +230,11 @@ static TGT void sse2_db_to_gain(float *restrict out, const float *restrict db, s
     }
 }
 
+MF_BQB_KERNEL(sse2_biquad_block, static TGT, 4, 2)
+
 void mf_dsp_init_sse2(mf_dsp_kernels_t *k)
 {
+    k->biquad_block = sse2_biquad_block;
     k->biquad = mf_dsp_sse2_biquad;
     k->gain_ramp = sse2_gain_ramp;
     k->gain_apply = sse2_gain_apply;

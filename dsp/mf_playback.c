@@ -1,4 +1,5 @@
 #include "mf_playback.h"
+#include "mf_bqb.h"
 #include "mf_kernels.h"
 
 #include <math.h>
@@ -84,6 +85,7 @@ struct mf_playback {
     const mf_dsp_kernels_t *k;
     int in_ch, out_ch;
     mf_biquad_cascade_t bq;
+    mf_bqb_t *blk;              /* bq in blocks, when that suits it */
     float env;                  /* compressor (m->comp_threshold_db < 0): smoothed mean square */
     double att, rel;            /* its coefficients (per sample) */
     float att_block, rel_block; /* att and rel over GAIN_STEP frames */
@@ -113,6 +115,7 @@ mf_playback_t *mf_playback_new(const mf_playback_model_t *m, double rate, int in
         p->att_block = (float)pow(p->att, GAIN_STEP);
         p->rel_block = (float)pow(p->rel, GAIN_STEP);
     }
+    if (mf_bqb_suits(&p->bq) && !(p->blk = mf_bqb_new(&p->bq, p->k))) mf_playback_free(&p);
     return p;
 }
 
@@ -176,13 +179,17 @@ void mf_playback_process(mf_playback_t *p, float *restrict out, const float *res
             out[2 * i] = mid + side, out[2 * i + 1] = mid - side;
         }
     }
-    if (m->nsec) p->k->biquad(out, out, frames, &p->bq);
+    if (p->blk)
+        mf_bqb_run(p->blk, out, out, frames);
+    else if (m->nsec)
+        p->k->biquad(out, out, frames, &p->bq);
     if (m->comp_threshold_db < 0) s_compress(p, out, frames);
 }
 
 void mf_playback_free(mf_playback_t **pp)
 {
     if (!pp || !*pp) return;
+    mf_bqb_free(&(*pp)->blk);
     free(*pp);
     *pp = NULL;
 }

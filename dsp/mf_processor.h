@@ -43,6 +43,7 @@ typedef struct {
     double sample_rate;
     int channels;     /* 1 or 2: the signal the insert processes, interleaved */
     double tempo_bpm; /* for tempo-synced times */
+    int automated;    /* update() may come: 0 lets create() precompute what stays fixed */
 } mf_proc_env_t;
 
 /* A list-valued parameter. */

@@ -4,6 +4,7 @@
  * 4/6/8 (q ignored). All sections of all bands run as one cascade through the
  * biquad kernel. */
 #include "mf_biquad.h"
+#include "mf_bqb.h"
 #include "mf_dsp_util.h"
 #include "mf_kernels.h"
 #include "mf_processor.h"
@@ -36,6 +37,7 @@ typedef struct {
     size_t nbands;
     int layout[MAX_BANDS]; /* sections per band; a change resets the filter state */
     mf_biquad_cascade_t bq;
+    mf_bqb_t *blk; /* bq in blocks, while nothing has changed it */
 } eq_t;
 
 static int s_sections(const double *b)
@@ -50,6 +52,10 @@ static void eq_update(void *st, const double *v)
 {
     eq_t *e = st;
     int n = 0, changed = 0;
+    if (e->blk) { /* from here on, recursive: the values may keep moving */
+        mf_bqb_state(e->blk, &e->bq);
+        mf_bqb_free(&e->blk);
+    }
     for (size_t b = 0; b < e->nbands; b++) {
         const double *p = v + b * N_BAND_PARAMS;
         const mf_bq_kind_t kind = (mf_bq_kind_t)mf_dsp_clamp(p[P_KIND], 0, 6);
@@ -77,6 +83,10 @@ static void *eq_create(const double *v, size_t nbands, const mf_proc_env_t *env)
     e->nbands = nbands;
     mf_biquad_cascade_reset(&e->bq, env->channels, 0);
     eq_update(e, v);
+    if (!env->automated && mf_bqb_suits(&e->bq) && !(e->blk = mf_bqb_new(&e->bq, e->k))) {
+        free(e);
+        return NULL;
+    }
     return e;
 }
 
@@ -85,8 +95,18 @@ static void eq_process(void *st, float *buf, size_t frames, const float *key)
     (void)key;
     eq_t *e = st;
     const unsigned fp = mf_dsp_denormals_off();
-    e->k->biquad(buf, buf, frames, &e->bq);
+    if (e->blk)
+        mf_bqb_run(e->blk, buf, buf, frames);
+    else
+        e->k->biquad(buf, buf, frames, &e->bq);
     mf_dsp_denormals_restore(fp);
+}
+
+static void eq_destroy(void *st)
+{
+    eq_t *e = st;
+    mf_bqb_free(&e->blk);
+    free(e);
 }
 
 const mf_processor_class_t mf_proc_eq = {
@@ -98,5 +118,5 @@ const mf_processor_class_t mf_proc_eq = {
     .create = eq_create,
     .update = eq_update,
     .process = eq_process,
-    .destroy = free,
+    .destroy = eq_destroy,
 };

@@ -41,8 +41,9 @@ static void s_free_inserts(master_t *m)
 
 static mf_err_t s_make_inserts(master_t *m)
 {
-    const mf_proc_env_t env = {m->cfg->rate, m->cfg->channels,
-                               m->cfg->tempo_bpm > 0 ? m->cfg->tempo_bpm : 120.0};
+    const mf_proc_env_t env = {.sample_rate = m->cfg->rate,
+                               .channels = m->cfg->channels,
+                               .tempo_bpm = m->cfg->tempo_bpm > 0 ? m->cfg->tempo_bpm : 120.0};
     m->lat = m->tail = 0;
     for (size_t i = 0; i < m->cfg->n_inserts; i++) {
         const mf_master_insert_t *in = &m->cfg->inserts[i];

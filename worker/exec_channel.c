@@ -97,6 +97,7 @@ static mf_err_t s_open_inserts(chan_t *c, mf_task_result_t *r)
     for (size_t i = 0; i < c->spec.n_inserts; i++) {
         insert_rt_t *it = &c->ins[i];
         it->spec = &c->spec.inserts[i];
+        env.automated = it->spec->n_autos > 0;
         it->values = malloc((it->spec->n_values + 1) * sizeof *it->values);
         it->envs = calloc(it->spec->n_autos + 1, sizeof *it->envs);
         if (!it->values || !it->envs) return MF_ERR_NOMEM;

@@ -4,6 +4,7 @@
  *   bench_dsp           benchmarks
  *   bench_dsp --docs    the processors' parameter tables as Markdown */
 #include "mf_biquad.h"
+#include "mf_bqb.h"
 #include "mf_kernels.h"
 #include "mf_processor.h"
 
@@ -50,6 +51,12 @@ static double measure(bench_fn fn, const mf_dsp_kernels_t *k, void *arg, double 
 static void b_biquad(const mf_dsp_kernels_t *k, void *arg)
 {
     k->biquad(s_out, s_out, FRAMES, arg);
+}
+/* arg: an mf_bqb_t made for k. */
+static void b_blocks(const mf_dsp_kernels_t *k, void *arg)
+{
+    (void)k;
+    mf_bqb_run(arg, s_out, s_out, FRAMES);
 }
 static void b_ramp(const mf_dsp_kernels_t *k, void *arg)
 {
@@ -109,6 +116,10 @@ static void kernels(void)
         {"biquad, 4 sections, stereo", 2, 4, b_biquad, &s_bq},
         {"biquad, 8 sections, stereo", 2, 8, b_biquad, &s_bq},
         {"biquad, 16 sections, stereo", 2, 16, b_biquad, &s_bq},
+        {"biquad in blocks (static), 4 sections, mono", 1, 4, b_blocks, NULL},
+        {"biquad in blocks (static), 4 sections, stereo", 2, 4, b_blocks, NULL},
+        {"biquad in blocks (static), 8 sections, stereo", 2, 8, b_blocks, NULL},
+        {"biquad in blocks (static), 16 sections, stereo", 2, 16, b_blocks, NULL},
         {"gain_ramp, stereo", 2, 0, b_ramp, NULL},
         {"gain_apply, stereo", 2, 0, b_apply, NULL},
         {"detect (peak), stereo", 2, 0, b_detect, NULL},
@@ -121,7 +132,10 @@ static void kernels(void)
             const mf_dsp_kernels_t *k = mf_dsp_kernels_for((mf_isa_t)isa);
             if (!k) continue;
             if (rows[r].nsec) setup_bq(rows[r].ch, rows[r].nsec);
-            printf(" %.3f |", measure(rows[r].fn, k, rows[r].arg, (double)FRAMES * rows[r].ch));
+            mf_bqb_t *b = rows[r].fn == b_blocks ? mf_bqb_new(&s_bq, k) : NULL;
+            printf(" %.3f |", measure(rows[r].fn, k, b ? (void *)b : rows[r].arg,
+                                      (double)FRAMES * rows[r].ch));
+            mf_bqb_free(&b);
         }
         printf("\n");
     }
@@ -141,7 +155,7 @@ static void processors(void)
             for (size_t i = 0; i < cls[c]->n_band_params; i++)
                 v[cls[c]->n_params + b * cls[c]->n_band_params + i] =
                     cls[c]->band_params[i].def + (i == 2 ? 3 : 0);
-        const mf_proc_env_t env = {48000, 2, 120};
+        const mf_proc_env_t env = {.sample_rate = 48000, .channels = 2, .tempo_bpm = 120};
         void *st = cls[c]->create(v, nb, &env);
         if (!st) continue;
         double t[RUNS];

@@ -23,7 +23,7 @@ failed=0
 # quicker processor tests; eq, conv and multiband take minutes under qemu.
 tests=(tests/dsp/test_*.c)
 [ -n "${MF_AARCH64_QUICK:-}" ] &&
-  tests=(tests/dsp/test_{checkasm,compressor,dynamics,effects,denormal}.c)
+  tests=(tests/dsp/test_{checkasm,bqb,compressor,dynamics,effects,denormal}.c)
 for src in "${tests[@]}"; do
   # GCC 12's AArch64 vectoriser stops with an internal error on one of
   # test_dynamics.c's loops: tests are built without it.

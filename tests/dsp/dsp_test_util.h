@@ -40,7 +40,7 @@ static inline void tp_init(tp_t *p, const char *type, size_t nbands, double rate
     p->cls = mf_processor_find(type);
     if (!p->cls) abort();
     p->nbands = nbands;
-    p->env = (mf_proc_env_t){rate, channels, 120.0};
+    p->env = (mf_proc_env_t){.sample_rate = rate, .channels = channels, .tempo_bpm = 120.0};
     for (size_t i = 0; i < p->cls->n_params; i++) p->v[i] = p->cls->params[i].def;
     for (size_t b = 0; b < nbands; b++)
         for (size_t i = 0; i < p->cls->n_band_params; i++)
