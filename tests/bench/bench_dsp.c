@@ -114,10 +114,12 @@ static void kernels(void)
     } rows[] = {
         {"biquad, 4 sections, mono", 1, 4, b_biquad, &s_bq},
         {"biquad, 4 sections, stereo", 2, 4, b_biquad, &s_bq},
+        {"biquad, 8 sections, mono", 1, 8, b_biquad, &s_bq},
         {"biquad, 8 sections, stereo", 2, 8, b_biquad, &s_bq},
         {"biquad, 16 sections, stereo", 2, 16, b_biquad, &s_bq},
         {"biquad in blocks (static), 4 sections, mono", 1, 4, b_blocks, NULL},
         {"biquad in blocks (static), 4 sections, stereo", 2, 4, b_blocks, NULL},
+        {"biquad in blocks (static), 8 sections, mono", 1, 8, b_blocks, NULL},
         {"biquad in blocks (static), 8 sections, stereo", 2, 8, b_blocks, NULL},
         {"biquad in blocks (static), 16 sections, stereo", 2, 16, b_blocks, NULL},
         {"gain_ramp, stereo", 2, 0, b_ramp, NULL},
