@@ -92,16 +92,24 @@ static void fill(int ch)
     }
 }
 
+/* The cascade, the input and its reference for ch channels; a block form
+ * of the cascade. */
+static mf_bqb_t *setup(mf_biquad_cascade_t *st, int ch)
+{
+    cascade(st, ch);
+    fill(ch);
+    reference(st, s_in, s_ref, LEN);
+    mf_bqb_t *b = mf_bqb_new(st, NULL);
+    assert_non_null(b);
+    return b;
+}
+
 static void test_accuracy(void **state)
 {
     (void)state;
     for (int ch = 1; ch <= 2; ch++) {
         mf_biquad_cascade_t st;
-        cascade(&st, ch);
-        fill(ch);
-        reference(&st, s_in, s_ref, LEN);
-        mf_bqb_t *b = mf_bqb_new(&st, NULL);
-        assert_non_null(b);
+        mf_bqb_t *b = setup(&st, ch);
         mf_bqb_run(b, s_out, s_in, LEN);
         mf_bqb_free(&b);
         memcpy(s_rec, s_in, sizeof s_rec);
@@ -146,11 +154,7 @@ static void test_handover(void **state)
     const size_t half = LEN / 2 + 7;
     for (int ch = 1; ch <= 2; ch++) {
         mf_biquad_cascade_t st;
-        cascade(&st, ch);
-        fill(ch);
-        reference(&st, s_in, s_ref, LEN);
-        mf_bqb_t *b = mf_bqb_new(&st, NULL);
-        assert_non_null(b);
+        mf_bqb_t *b = setup(&st, ch);
         mf_bqb_run(b, s_out, s_in, half);
         mf_biquad_cascade_t next;
         mf_bqb_state(b, &next);
