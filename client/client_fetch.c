@@ -112,8 +112,11 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev
     const Mixfarm__FetchReply *r = rep->fetch_reply;
     for (size_t i = 0; !r->error[0] && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *o = r->outputs[i];
-        /* One OUTDIR's previous render likely holds is checked at the end. */
-        if (!mf_client__had(prev, o, MF_PREV_ANY_FRAMES)) s_get_output(x, o, s_prefetched, NULL);
+        /* One OUTDIR's previous render likely holds is checked at the end;
+         * a staged one's blob has left the store (client_early.c). */
+        if (!mf_client__had(prev, o, MF_PREV_ANY_FRAMES) &&
+            !mf_early_staged(early, o, mf_client__written_frames(r, o)))
+            s_get_output(x, o, s_prefetched, NULL);
     }
     if (early && !r->error[0])
         mf_early_offer(early, rep); /* written into OUTDIR as they arrive */
@@ -332,24 +335,31 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
                     .keep = calloc(r->n_outputs + 1, sizeof *wr.keep)};
     if (!wr.keep) err = MF_ERR_NOMEM;
     if (err == MF_OK && wr.prev) mf_parallel_for(r->n_outputs, s_check_kept, &wr);
-    size_t kept = 0;
+    /* The files the watch staged while the job ran stay staged, and their
+     * blobs are not fetched again. */
+    mf_early_t *early = mf_client__take_early(c);
+    if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
+    size_t kept = 0, staged = 0;
     mf_xfer_t *x = err == MF_OK ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_err_t failed = MF_OK;
     for (size_t i = 0; x && i < r->n_outputs; i++) {
+        const Mixfarm__OutputRef *out = r->outputs[i];
         kept += wr.keep[i] != NULL;
-        if (!wr.keep[i]) s_get_output(x, r->outputs[i], s_fetched, &failed);
+        if (wr.keep[i]) continue;
+        if (mf_early_staged(early, out, mf_client__written_frames(r, out)))
+            staged++;
+        else
+            s_get_output(x, out, s_fetched, &failed);
     }
     if (err == MF_OK)
         err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
     if (err == MF_OK) err = failed;
     mf_xfer_free(&x);
-    mf_debug("job %llu: %zu outputs fetched", (unsigned long long)job, r->n_outputs - kept);
+    mf_debug("job %llu: %zu outputs fetched at the end, %zu staged while it ran",
+             (unsigned long long)job, r->n_outputs - kept - staged, staged);
     if (kept)
         mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept,
                 kept == 1 ? "" : "s");
-    /* The files the watch staged while the job ran stay staged. */
-    mf_early_t *early = mf_client__take_early(c);
-    if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
     mf_outdir_t *o = early ? mf_early_take_outdir(early) : NULL;
     if (err == MF_OK && !o) o = mf_outdir_open(outdir);
     if (err == MF_OK && !o) err = MF_ERR_IO;

@@ -101,6 +101,10 @@ static void distributed_equals_embedded(void **state)
     int early = 0;
     for (const char *p = r.err; (p = strstr(p, " written while the job runs")); p++) early++;
     const int mix_early = strstr(r.err, "mix.wav written while the job runs") != NULL;
+    int released = 0; /* their blobs, out of the client's temporary store */
+    for (const char *p = r.err; (p = strstr(p, "'s blob released from the client's store")); p++)
+        released++;
+    const int refetched = strstr(r.err, "outputs fetched at the end, 0 staged") != NULL;
     const int rc = r.rc;
     cl_run_free(&r);
     assert_int_equal(rc, 0);
@@ -117,6 +121,11 @@ static void distributed_equals_embedded(void **state)
     /* The mix is final once the master is done, before the listening
      * copies and the qc: the client writes it then (client_early.c). */
     if (!mix_early) fail_msg("render --coordinator did not write mix.wav while the job ran");
+    /* Each staged file's blob left the client's store (TMPDIR), and the
+     * fetch at the end did not ask for them again (client_early.c). */
+    if (released != early || refetched)
+        fail_msg("%d files staged early, %d blobs released; staged ones fetched again: %d", early,
+                 released, refetched);
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
 }
