@@ -1,5 +1,6 @@
 #include "mf_journal.h"
 #include "journal_checkpoint.h"
+#include "key_filter.h"
 #include "mf_log.h"
 #include "mf_task.h"
 
@@ -19,6 +20,7 @@ struct mf_journal {
     mf_ckpt_t *ckpt; /* checkpoints off the loop's thread (journal_checkpoint.h) */
     sqlite3_stmt *add_job, *job_state, *task, *action_get, *action_put;
     sqlite3_stmt *legacy_get; /* the text-keyed actions table of older journals, or NULL */
+    mf_keyfilter_t *keys;     /* every key in either table; NULL: ask SQLite every time */
     int in_tx;
     char path[4096];
     int failing; /* writes fail (a full disk): said once, until they work again */
@@ -102,6 +104,50 @@ static void s_open_legacy(mf_journal_t *j)
         j->legacy_get = NULL;
 }
 
+/* A key filter can hold a million keys in 2 MB; a larger cache gets twice
+ * its size. */
+#define KEYS_MIN (1u << 20)
+
+static void s_add_keys(mf_journal_t *j, const char *sql, int hex)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK) return;
+    while (j->keys && sqlite3_step(st) == SQLITE_ROW) {
+        unsigned char k[MF_HASH_BYTES];
+        if (hex) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            mf_hash_t h;
+            if (!t || !mf_hash_valid(t)) continue;
+            memcpy(h.hex, t, MF_HASH_HEX);
+            mf_hash_to_bytes(&h, k);
+        } else if (sqlite3_column_bytes(st, 0) == MF_HASH_BYTES) {
+            memcpy(k, sqlite3_column_blob(st, 0), MF_HASH_BYTES);
+        } else {
+            continue;
+        }
+        mf_keyfilter_add(j->keys, k);
+    }
+    sqlite3_finalize(st);
+}
+
+/* (Re)builds the filter from both tables, with room for at least `room`
+ * keys. Without memory for it, every lookup asks SQLite. */
+static void s_build_keys(mf_journal_t *j, size_t room)
+{
+    mf_keyfilter_free(&j->keys);
+    sqlite3_stmt *st;
+    size_t n = 0;
+    if (sqlite3_prepare_v2(j->db, "SELECT count(*) FROM action_cache", -1, &st, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) n = (size_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (room < 2 * n) room = 2 * n;
+    if (!(j->keys = mf_keyfilter_new(room < KEYS_MIN ? KEYS_MIN : room))) return;
+    s_add_keys(j, "SELECT key FROM action_cache", 0);
+    if (j->legacy_get) s_add_keys(j, "SELECT key FROM actions", 1);
+}
+
 mf_journal_t *mf_journal_open(const char *state_dir)
 {
     mf_journal_t *j = calloc(1, sizeof *j);
@@ -146,6 +192,7 @@ mf_journal_t *mf_journal_open(const char *state_dir)
         return NULL;
     }
     s_open_legacy(j);
+    s_build_keys(j, 0);
     return j;
 }
 
@@ -160,6 +207,7 @@ void mf_journal_free(mf_journal_t **jp)
     sqlite3_finalize(j->action_get);
     sqlite3_finalize(j->action_put);
     sqlite3_finalize(j->legacy_get);
+    mf_keyfilter_free(&j->keys);
     mf_ckpt_stop(&j->ckpt);
     sqlite3_close(j->db);
     free(j);
@@ -343,6 +391,7 @@ int mf_journal_action_get(mf_journal_t *j, const mf_hash_t *key, mf_hash_t *outs
     sqlite3_stmt *st = j->action_get;
     unsigned char k[MF_HASH_BYTES];
     mf_hash_to_bytes(key, k);
+    if (j->keys && !mf_keyfilter_maybe(j->keys, k)) return -1; /* never cached */
     sqlite3_bind_blob(st, 1, k, sizeof k, SQLITE_STATIC);
     int n = -1;
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -367,6 +416,9 @@ void mf_journal_action_put(mf_journal_t *j, const mf_hash_t *key, const mf_hash_
     sqlite3_bind_blob(j->action_put, 2, v, n * MF_HASH_BYTES, SQLITE_TRANSIENT);
     s_step(j, j->action_put);
     free(v);
+    /* Added even if the write failed: a needless lookup, never a missed one. */
+    if (j->keys) mf_keyfilter_add(j->keys, k);
+    if (j->keys && mf_keyfilter_full(j->keys)) s_build_keys(j, 2 * mf_keyfilter_capacity(j->keys));
 }
 
 long mf_journal_prune_jobs(mf_journal_t *j, uint64_t horizon, long max)
