@@ -346,16 +346,21 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
  * system and temporary (the client's own, or an embedded farm's without
  * --state; a store never writes a blob twice), else copied. Its name is
  * not always the SHA-256 of its bytes (a listening copy is named after its
- * task), so the manifest's hash is computed from the bytes, as for every
- * file. */
+ * task), so the manifest's hash is computed from the bytes, unless the
+ * file's report says its SHA-256 is the blob's name (an encoded
+ * deliverable, worker/exec_encode.c): a store names a blob by its bytes'
+ * hash when it hashes them, so then the hash is known. A copy is hashed on
+ * the way all the same. */
 static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                             const mf_hash_t *blob, const char *format, const json_t *meta)
 {
     char *src = mf_store_path(s, blob);
+    const char *said = json_string_value(json_object_get(meta, "sha256"));
+    const int known = said && !strcmp(said, blob->hex);
     mf_hash_t got;
-    mf_err_t err =
-        src ? s_stage_copy(o, relpath, src, NULL, !mf_store_lasting(s), format, meta, &got)
-            : MF_ERR_NOMEM;
+    mf_err_t err = src ? s_stage_copy(o, relpath, src, known ? blob : NULL, !mf_store_lasting(s),
+                                      format, meta, &got)
+                       : MF_ERR_NOMEM;
     free(src);
     return err;
 }

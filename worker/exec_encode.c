@@ -87,10 +87,13 @@ static json_t *s_manifest(const mf_encode_spec_t *e, const mf_decoded_t *dec)
 }
 
 /* output 1: {"manifest": {...}, "qc": {...}} (worker/exec_qc.c merges "qc"
- * into the file's qc.json entry). */
+ * into the file's qc.json entry). The manifest part says the file's
+ * SHA-256, which is its blob's name (mf_store_put_file hashed it): a client
+ * writing the blob as it is takes it for manifest.json instead of reading
+ * the file again. */
 static mf_err_t s_report(mf_store_t *s, const mf_encode_spec_t *e, const mf_encode_job_t *job,
-                         const mf_decoded_t *dec, int64_t expected, int passes, double limit,
-                         double first_tp, mf_task_result_t *r)
+                         const mf_decoded_t *dec, const mf_hash_t *file, int64_t expected,
+                         int passes, double limit, double first_tp, mf_task_result_t *r)
 {
     json_t *qc = json_pack(
         "{s:s,s:I,s:I,s:i,s:o,s:o}", "format", e->format, "frames", (json_int_t)dec->frames,
@@ -114,7 +117,9 @@ static mf_err_t s_report(mf_store_t *s, const mf_encode_spec_t *e, const mf_enco
                  first_tp, e->ceiling_dbtp, limit, passes);
         json_object_set_new(qc, "note", json_string(note));
     }
-    json_t *j = json_pack("{s:o,s:o}", "manifest", s_manifest(e, dec), "qc", qc);
+    json_t *m = s_manifest(e, dec);
+    if (m) json_object_set_new(m, "sha256", json_string(file->hex));
+    json_t *j = json_pack("{s:o,s:o}", "manifest", m, "qc", qc);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
@@ -179,7 +184,7 @@ mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     mf_hash_t h;
     if (err == MF_OK && (err = mf_store_put_file(s, tmp, &h)) == MF_OK)
         err = mf_exec_add_output(r, &h);
-    if (err == MF_OK) err = s_report(s, &e, &job, &dec, expected, passes, limit, first_tp, r);
+    if (err == MF_OK) err = s_report(s, &e, &job, &dec, &h, expected, passes, limit, first_tp, r);
     r->audio_seconds = dec.rate ? (double)dec.frames * passes / dec.rate : 0;
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "encode: %s", mf_strerror(err));
     if (fd >= 0) unlink(tmp);

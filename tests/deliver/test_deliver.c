@@ -175,6 +175,7 @@ static void test_manifest_and_qc(void **state)
 {
     (void)state;
     json_t *m = du_load_json("out/manifest.json"), *qc = du_load_json("out/qc.json");
+    json_t *rj = du_load_json("out/render.json");
     assert_true(json_is_true(json_object_get(qc, "pass")));
     for (size_t i = 0; i < N_FILES; i++) {
         const char *rel = s_files[i] + 4;
@@ -183,6 +184,16 @@ static void test_manifest_and_qc(void **state)
         char hex[65];
         assert_int_equal(du_sha256(s_files[i], hex), 0);
         assert_string_equal(json_string_value(json_object_get(e, "sha256")), hex);
+        /* Its blob is named by that hash, which is why the client may take
+         * the encode report's word for it (client/mf_outdir.c). */
+        json_t *outs = json_object_get(rj, "outputs"), *o;
+        size_t k;
+        const char *blob = NULL;
+        json_array_foreach(outs, k,
+                           o) if (!strcmp(json_string_value(json_object_get(o, "path")), rel))
+            blob = json_string_value(json_object_get(o, "blob"));
+        assert_non_null(blob);
+        assert_string_equal(blob, hex);
         const char *ext = strrchr(rel, '.') + 1;
         assert_string_equal(json_string_value(json_object_get(e, "format")), ext);
         assert_int_equal(json_integer_value(json_object_get(e, "sample_rate")), s_rates[i]);
@@ -200,6 +211,7 @@ static void test_manifest_and_qc(void **state)
     }
     json_decref(m);
     json_decref(qc);
+    json_decref(rj);
 }
 
 /* The same session renders to the same bytes, every deliverable. */
