@@ -1,5 +1,6 @@
 #include "mf_playback.h"
 #include "mf_bqb.h"
+#include "mf_dsp_util.h"
 #include "mf_kernels.h"
 
 #include <math.h>
@@ -167,6 +168,9 @@ void mf_playback_process(mf_playback_t *p, float *restrict out, const float *res
                          size_t frames)
 {
     const mf_playback_model_t *m = p->m;
+    /* As inside every processor: a decaying filter state must not crawl
+     * through subnormals (tests/dsp/test_denormal.c). */
+    const unsigned fp = mf_dsp_denormals_off();
     if (p->in_ch == 1) {
         memcpy(out, in, frames * sizeof *out);
     } else if (p->out_ch == 1) {
@@ -184,6 +188,7 @@ void mf_playback_process(mf_playback_t *p, float *restrict out, const float *res
     else if (m->nsec)
         p->k->biquad(out, out, frames, &p->bq);
     if (m->comp_threshold_db < 0) s_compress(p, out, frames);
+    mf_dsp_denormals_restore(fp);
 }
 
 void mf_playback_free(mf_playback_t **pp)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "dsp_test_util.h"
+#include "mf_playback.h"
 
 #include <stdio.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -57,8 +58,46 @@ static void test_silence_after_burst(void **state)
         }
 }
 
+/* The playback models of listen/ (not processors, the same rule): a burst,
+ * then silence, stereo in; no subnormal output, the mode left as it was. */
+static float s_out[2 * N];
+static void test_playback_models(void **state)
+{
+    (void)state;
+    size_t count;
+    const mf_playback_model_t *m = mf_playback_models(&count);
+    for (size_t k = 0; k < count; k++) {
+        mf_playback_t *pb = mf_playback_new(&m[k], FS, 2);
+        assert_non_null(pb);
+        memset(s_buf, 0, sizeof s_buf);
+        uint32_t r = 11;
+        for (size_t i = 0; i < 2 * 4800; i++) {
+            r = r * 1664525u + 1013904223u;
+            s_buf[i] = (float)((double)r / 4294967296.0 - 0.5);
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        const unsigned csr = _mm_getcsr();
+#endif
+        for (size_t at = 0; at < N; at += 1024) {
+            const size_t n = N - at < 1024 ? N - at : 1024;
+            mf_playback_process(pb, s_out + at * (size_t)mf_playback_channels(pb), s_buf + 2 * at,
+                                n);
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        assert_int_equal(csr, _mm_getcsr());
+#endif
+        size_t sub = 0;
+        for (size_t i = 0; i < N * (size_t)mf_playback_channels(pb); i++)
+            sub += fpclassify(s_out[i]) == FP_SUBNORMAL;
+        printf("playback %-8s: %zu subnormal samples\n", m[k].name, sub);
+        assert_int_equal(sub, 0);
+        mf_playback_free(&pb);
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_silence_after_burst)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_silence_after_burst),
+                                       cmocka_unit_test(test_playback_models)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
