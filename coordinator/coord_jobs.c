@@ -9,10 +9,12 @@
 #include "mf_pcm.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SOURCES 100000
@@ -429,8 +431,55 @@ static void s_drop(void *ctx, const mf_journal_job_t *row)
                          "the render that submitted it stopped before it ended");
 }
 
+/* A job the journal says is done, planned again so that status and fetch
+ * answer for it after a restart as before it: held as done when every
+ * task's outputs are in the action cache and the store, so that nothing
+ * runs; else (a budget took its blobs, a source is gone) let go, and status
+ * says to resubmit it, as for a job finished long ago. */
+static void s_restore_done(void *ctx, const mf_journal_job_t *row)
+{
+    coord_t *c = ctx;
+    json_error_t err;
+    json_t *sources = json_loads(row->sources, 0, &err);
+    mf_diags_t d;
+    mf_diags_init(&d, row->name);
+    job_t *j = json_is_array(sources)
+                   ? s_make_job(c, row->id, row->name, row->document, sources, row->priority, &d)
+                   : NULL;
+    mf_diags_fini(&d);
+    json_decref(sources);
+    if (!j) return;
+    mf_task_t t = {0};
+    const int must_run = mf_sched_next(j->sched, &t);
+    if (must_run) mf_task_fini(&t);
+    if (must_run || !mf_sched_finished(j->sched) || mf_sched_error(j->sched)) {
+        for (job_t **p = &c->jobs; *p; p = &(*p)->next)
+            if (*p == j) {
+                *p = j->next;
+                break;
+            }
+        mf_debug("job %llu (%s): done, not held again: its outputs are no longer all stored",
+                 (unsigned long long)row->id, row->name);
+        s_job_free(j);
+        return;
+    }
+    j->state = JOB_DONE;
+    /* The journal's times are the wall clock's; the loop's are monotonic. */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const double age = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - row->updated;
+    j->finished = fmax(mf_coord_now() - fmax(age, 0.0), 1e-3); /* > 0: finished */
+    j->started = j->finished - fmax(row->updated - row->created, 0.0);
+    mf_info("job %llu (%s): done, held again after the restart", (unsigned long long)row->id,
+            row->name);
+}
+
 void mf_coord_resume_jobs(coord_t *c)
 {
+    /* The finished jobs a coordinator holds; not an embedded farm's: its
+     * coordinator starts with each render. */
+    if (!c->opts->drop_unfinished && !c->opts->drop_consumed)
+        mf_journal_recent_done(c->journal, FINISHED_KEPT, s_restore_done, c);
     mf_journal_unfinished(c->journal, c->opts->drop_unfinished ? s_drop : s_restore, c);
 }
 

@@ -332,15 +332,11 @@ static char *s_col(sqlite3_stmt *st, int i)
     return t ? strdup((const char *)t) : NULL;
 }
 
-int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journal_job_t *job),
-                          void *ctx)
+/* fn for each row of st: id, name, document, sources, priority, state,
+ * error, created, updated. */
+static int s_each_job(sqlite3_stmt *st, void (*fn)(void *ctx, const mf_journal_job_t *job),
+                      void *ctx)
 {
-    sqlite3_stmt *st;
-    if (s_prepare(j,
-                  "SELECT id, name, document, sources, priority, state, error, created FROM jobs"
-                  " WHERE state IN ('queued', 'running') ORDER BY id",
-                  &st))
-        return -1;
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         mf_journal_job_t job = {.id = (uint64_t)sqlite3_column_int64(st, 0),
@@ -350,7 +346,8 @@ int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journa
                                 .priority = sqlite3_column_int(st, 4),
                                 .state = s_col(st, 5),
                                 .error = s_col(st, 6),
-                                .created = sqlite3_column_double(st, 7)};
+                                .created = sqlite3_column_double(st, 7),
+                                .updated = sqlite3_column_double(st, 8)};
         fn(ctx, &job);
         free(job.name);
         free(job.document);
@@ -361,6 +358,32 @@ int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journa
     }
     sqlite3_finalize(st);
     return n;
+}
+
+int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journal_job_t *job),
+                          void *ctx)
+{
+    sqlite3_stmt *st;
+    if (s_prepare(j,
+                  "SELECT id, name, document, sources, priority, state, error, created, updated"
+                  " FROM jobs WHERE state IN ('queued', 'running') ORDER BY id",
+                  &st))
+        return -1;
+    return s_each_job(st, fn, ctx);
+}
+
+int mf_journal_recent_done(mf_journal_t *j, int max,
+                           void (*fn)(void *ctx, const mf_journal_job_t *job), void *ctx)
+{
+    sqlite3_stmt *st;
+    if (s_prepare(j,
+                  "SELECT * FROM (SELECT id, name, document, sources, priority, state, error,"
+                  " created, updated FROM jobs WHERE state = 'done' AND document != ''"
+                  " ORDER BY id DESC LIMIT ?) ORDER BY id",
+                  &st))
+        return -1;
+    sqlite3_bind_int(st, 1, max);
+    return s_each_job(st, fn, ctx);
 }
 
 /* The legacy table's row: space-separated hex hashes. */

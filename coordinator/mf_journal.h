@@ -23,7 +23,7 @@ typedef struct {
     int priority;
     char *state;
     char *error;
-    double created;
+    double created, updated;
 } mf_journal_job_t;
 
 /* Opens (creating) DIR/journal.db. NULL on failure, logged. */
@@ -78,5 +78,9 @@ int mf_journal_prune_cache(mf_journal_t *j, mf_journal_gone_fn gone, void *ctx, 
 /* Calls fn for every job whose state is queued or running, oldest first. */
 int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journal_job_t *job),
                           void *ctx);
+/* Calls fn for the newest max jobs that are done and still have their
+ * document (retention has not emptied it), oldest first. */
+int mf_journal_recent_done(mf_journal_t *j, int max,
+                           void (*fn)(void *ctx, const mf_journal_job_t *job), void *ctx);
 
 #endif

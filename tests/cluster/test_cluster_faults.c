@@ -249,6 +249,50 @@ static void coordinator_restart_mid_job(void **state)
     cl_test_pass();
 }
 
+/* A coordinator killed after a job ended holds it again once restarted:
+ * status says done at once (no worker needed: every task is in the action
+ * cache) and fetch writes the same files. */
+static void coordinator_restart_after_job(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    s_reference();
+    char log1[1200], out[1200];
+    cl_path(out, sizeof out, dir, "fetched");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    pid_t w = cl_worker_start(&c, dir, "w1", 2, log1, sizeof log1);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    uint64_t job = cl_submit(&c, s_song, 0);
+    cl_status_t before;
+    cl_wait_state(&c, job, "done", 60 * CL_SLOW, &before);
+    cl_stop(w, SIGKILL, 10); /* nothing may run after the restart */
+    cl_stop(c.pid, SIGKILL, 10);
+
+    cl_coord_start(&c, dir, c.port);
+    char held[64];
+    snprintf(held, sizeof held, "job %" PRIu64 " (", job);
+    if (!cl_wait_log(c.log, "held again after the restart", 1, 5 * CL_SLOW) ||
+        !cl_file_contains(c.log, held))
+        fail_msg("%s: job %" PRIu64 " is not held again", c.log, job);
+    cl_status_t after;
+    assert_int_equal(cl_status(&c, job, &after), 0);
+    assert_string_equal(after.state, "done");
+    assert_int_equal(after.done, before.total);
+    cl_run_t f = cl_fetch(&c, job, out);
+    int rc = f.rc;
+    char err[1024];
+    snprintf(err, sizeof err, "%s", f.err);
+    cl_run_free(&f);
+    if (rc != 0) fail_msg("fetch after the restart exited %d: %s", rc, err);
+    int n = cl_assert_same_outdir(s_ref, out);
+    print_message("    done before the kill (%d tasks); after the restart: %s, %d/%d, and "
+                  "%d files fetched identical\n",
+                  before.total, after.state, after.done, after.total, n);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +300,8 @@ int main(void)
                                                  "worker_killed_mid_job"),
         cmocka_unit_test_prestate_setup_teardown(coordinator_restart_mid_job, cl_setup, cl_teardown,
                                                  "coordinator_restart_mid_job"),
+        cmocka_unit_test_prestate_setup_teardown(coordinator_restart_after_job, cl_setup,
+                                                 cl_teardown, "coordinator_restart_after_job"),
     };
     return cmocka_run_group_tests_name("cluster_faults", tests, group_setup, NULL);
 }
