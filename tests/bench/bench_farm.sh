@@ -7,8 +7,9 @@
 #  3. re-render after one fader change versus the full render (action cache);
 #  and for 2 and 3 the CPU seconds every process of a render used.
 # Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
-# NOOP_TASKS (100000), TRACK_S (60) and DISPATCH_RUNS (3; 0 skips section 1)
-# override.
+# NOOP_TASKS (100000), TRACK_S (60), DISPATCH_RUNS (3; 0 skips section 1)
+# and RUNS (3: the renders of sections 2 and 3; more give steadier medians
+# on a shared machine) override.
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd)/bin
 work=$(mktemp -d)
@@ -89,7 +90,7 @@ timed() { # command...: runs it; sets wall and cpu (its own CPU plus the farm's)
   wall=$(echo "$t1 - $t0" | bc -l)
   cpu=$(echo "$(awk '{print $1 + $2}' "$work/cpu.txt") + ($(ticks) - $f0) / $hz" | bc -l)
 }
-for run in 1 2 3; do
+for run in $(seq 1 "${RUNS:-3}"); do
   timed "$B/mixfarm" render "$S/s.json" -o "$work/out-e" --workers 2 -q
   emb+=("$wall") cemb+=("$cpu")
   start_farm "$work/st$run"
@@ -110,7 +111,7 @@ for run in 1 2 3; do
   stop_farm
 done
 me=$(printf '%s\n' "${emb[@]}" | median); md=$(printf '%s\n' "${dist[@]}" | median)
-printf "  embedded %.2f s, distributed %.2f s (median of 3): distributed/embedded = %.2f; mix.wav identical\n" "$me" "$md" "$(echo "$md / $me" | bc -l)"
+printf "  embedded %.2f s, distributed %.2f s (median of ${RUNS:-3}): distributed/embedded = %.2f; mix.wav identical\n" "$me" "$md" "$(echo "$md / $me" | bc -l)"
 ms=$(printf '%s\n' "${shared[@]}" | median)
 printf "  workers on the coordinator's store (--shared-store): %.2f s: shared/embedded = %.2f\n" "$ms" "$(echo "$ms / $me" | bc -l)"
 mf=$(printf '%s\n' "${full[@]}" | median); mr=$(printf '%s\n' "${fader[@]}" | median)
