@@ -402,9 +402,9 @@ fail:
     if (j) s_job_free(j);
 }
 
-static void s_restore(void *ctx, const mf_journal_job_t *row)
+/* A journal's job planned again and queued (s_make_job), or NULL. */
+static job_t *s_replan(coord_t *c, const mf_journal_job_t *row)
 {
-    coord_t *c = ctx;
     json_error_t err;
     json_t *sources = json_loads(row->sources, 0, &err);
     mf_diags_t d;
@@ -412,14 +412,20 @@ static void s_restore(void *ctx, const mf_journal_job_t *row)
     job_t *j = json_is_array(sources)
                    ? s_make_job(c, row->id, row->name, row->document, sources, row->priority, &d)
                    : NULL;
-    if (j) {
+    mf_diags_fini(&d);
+    json_decref(sources);
+    return j;
+}
+
+static void s_restore(void *ctx, const mf_journal_job_t *row)
+{
+    coord_t *c = ctx;
+    if (s_replan(c, row)) {
         mf_info("job %llu (%s): resumed", (unsigned long long)row->id, row->name);
     } else {
         mf_warn("job %llu (%s): cannot be resumed", (unsigned long long)row->id, row->name);
         mf_journal_job_state(c->journal, row->id, "failed", "could not be resumed after a restart");
     }
-    mf_diags_fini(&d);
-    json_decref(sources);
 }
 
 static void s_drop(void *ctx, const mf_journal_job_t *row)
@@ -439,15 +445,7 @@ static void s_drop(void *ctx, const mf_journal_job_t *row)
 static void s_restore_done(void *ctx, const mf_journal_job_t *row)
 {
     coord_t *c = ctx;
-    json_error_t err;
-    json_t *sources = json_loads(row->sources, 0, &err);
-    mf_diags_t d;
-    mf_diags_init(&d, row->name);
-    job_t *j = json_is_array(sources)
-                   ? s_make_job(c, row->id, row->name, row->document, sources, row->priority, &d)
-                   : NULL;
-    mf_diags_fini(&d);
-    json_decref(sources);
+    job_t *j = s_replan(c, row);
     if (!j) return;
     mf_task_t t = {0};
     const int must_run = mf_sched_next(j->sched, &t);
