@@ -37,14 +37,18 @@ static void *s_trash_main(void *arg)
     return NULL;
 }
 
-void mf_coord_trash_poke(coord_t *c)
+/* Sets a flag (t->work or t->stop) under the lock and wakes the thread. */
+static void s_wake(struct mf_trash *t, int *flag)
 {
-    struct mf_trash *t = c->trash;
-    if (!t) return;
     pthread_mutex_lock(&t->lock);
-    t->work = 1;
+    *flag = 1;
     pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->lock);
+}
+
+void mf_coord_trash_poke(coord_t *c)
+{
+    if (c->trash) s_wake(c->trash, &c->trash->work);
 }
 
 static void s_trash_free(struct mf_trash *t)
@@ -75,10 +79,7 @@ void mf_coord_trash_stop(coord_t *c)
 {
     struct mf_trash *t = c->trash;
     if (!t) return;
-    pthread_mutex_lock(&t->lock);
-    t->stop = 1;
-    pthread_cond_signal(&t->wake);
-    pthread_mutex_unlock(&t->lock);
+    s_wake(t, &t->stop);
     pthread_join(t->thread, NULL); /* what is left goes at the next start */
     s_trash_free(t);
     c->trash = NULL;

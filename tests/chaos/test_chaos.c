@@ -55,11 +55,7 @@ static void s_fetch_same(const cl_coord_t *c, uint64_t job, const char *ref, con
 {
     char out[1200];
     cl_path(out, sizeof out, cl_test_dir(), name);
-    cl_run_t f = cl_fetch(c, job, out);
-    int rc = f.rc;
-    cl_run_free(&f);
-    assert_int_equal(rc, 0);
-    cl_assert_same_outdir(ref, out);
+    cl_fetch_ok(c, job, out, ref);
 }
 
 /* 200 jobs queued at once on two one-slot workers: all finish, and the

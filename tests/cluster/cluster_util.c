@@ -834,6 +834,17 @@ cl_run_t cl_fetch(const cl_coord_t *c, uint64_t job, const char *out)
     return cl_run(argv, 60 * CL_SLOW);
 }
 
+int cl_fetch_ok(const cl_coord_t *c, uint64_t job, const char *out, const char *ref)
+{
+    cl_run_t f = cl_fetch(c, job, out);
+    int rc = f.rc;
+    char err[1024];
+    snprintf(err, sizeof err, "%s", f.err);
+    cl_run_free(&f);
+    if (rc != 0) fail_msg("fetch %llu exited %d: %s", (unsigned long long)job, rc, err);
+    return ref ? cl_assert_same_outdir(ref, out) : 0;
+}
+
 void cl_render(const char *session, const char *out, int workers, const cl_coord_t *c)
 {
     char prog[1200], w[16];

@@ -167,6 +167,9 @@ void cl_wait_state(const cl_coord_t *c, uint64_t job, const char *want, double t
                    cl_status_t *last);
 /* mixfarm fetch JOB -o OUT; returns the run (free it). */
 cl_run_t cl_fetch(const cl_coord_t *c, uint64_t job, const char *out);
+/* The same, failing the test (with its exit code and stderr) unless it
+ * succeeds; with ref, also unless OUT holds ref's files (returns how many). */
+int cl_fetch_ok(const cl_coord_t *c, uint64_t job, const char *out, const char *ref);
 /* mixfarm render SESSION -o OUT, embedded with `workers` workers, or with
  * --coordinator when c is given. Asserts exit 0. */
 void cl_render(const char *session, const char *out, int workers, const cl_coord_t *c);

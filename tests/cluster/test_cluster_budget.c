@@ -131,14 +131,12 @@ static void budget_keeps_live_work_and_recomputes(void **state)
     /* 2. A worker joins: the big job completes, nothing it needs deleted. */
     cl_worker_start(&c, dir, "w2", 2, NULL, 0);
     cl_wait_state(&c, song_job, "done", 120 * CL_SLOW, NULL);
-    cl_run_t f = cl_fetch(&c, song_job, song);
-    if (f.rc != 0) fail_msg("fetch of the big job exited %d: %s", f.rc, f.err);
-    cl_run_free(&f);
+    cl_fetch_ok(&c, song_job, song, NULL);
     cl_render(s_song, song_ref, 2, NULL);
     cl_assert_same_outdir(song, song_ref);
 
     /* 3. The small job's files are gone, and fetch says why. */
-    f = cl_fetch(&c, 1, fetched);
+    cl_run_t f = cl_fetch(&c, 1, fetched);
     assert_int_equal(f.rc, 2); /* as for any job that cannot be fetched */
     if (!strstr(f.err, "--store-budget")) fail_msg("fetch of an evicted job said: %s", f.err);
     cl_run_free(&f);
@@ -186,9 +184,7 @@ static void album_kept_for_a_restart(void **state)
     assert_true(cl_wait_log(c.log, "resumed", 1, 5 * CL_SLOW));
     cl_worker_start(&c, dir, "w1", 2, NULL, 0);
     cl_wait_state(&c, job, "done", 120 * CL_SLOW, NULL);
-    cl_run_t f = cl_fetch(&c, job, out);
-    if (f.rc != 0) fail_msg("fetch of the album exited %d: %s", f.rc, f.err);
-    cl_run_free(&f);
+    cl_fetch_ok(&c, job, out, NULL);
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
 }

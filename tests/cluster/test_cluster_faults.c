@@ -139,11 +139,7 @@ static void worker_killed_mid_job(void **state)
     snprintf(needle, sizeof needle, "task %llu (strip) started", lost);
     if (cl_count_lines(log2, needle) != 1)
         fail_msg("task %llu, lost with w1, did not run (once) on w2", lost);
-    cl_run_t f = cl_fetch(&c, job, out);
-    int rc = f.rc;
-    cl_run_free(&f);
-    assert_int_equal(rc, 0);
-    int n = cl_assert_same_outdir(s_ref, out);
+    int n = cl_fetch_ok(&c, job, out, s_ref);
     print_message("    job done %.1f s after the kill; %d files identical to the undisturbed "
                   "render\n",
                   took, n);
@@ -235,13 +231,7 @@ static void coordinator_restart_mid_job(void **state)
                 fail_msg("%s: %d attempts in the journal after the restart", after[k].label,
                          after[k].attempts);
     }
-    cl_run_t f = cl_fetch(&c, job, out);
-    int rc = f.rc;
-    char err[1024];
-    snprintf(err, sizeof err, "%s", f.err);
-    cl_run_free(&f);
-    if (rc != 0) fail_msg("fetch exited %d: %s", rc, err);
-    int n = cl_assert_same_outdir(s_ref, out);
+    int n = cl_fetch_ok(&c, job, out, s_ref);
     print_message("    workers back %.1f s after the kill; done with %d/%d tasks cached; "
                   "%d files identical\n",
                   rejoined, end.cached, end.total, n);
@@ -279,13 +269,7 @@ static void coordinator_restart_after_job(void **state)
     assert_int_equal(cl_status(&c, job, &after), 0);
     assert_string_equal(after.state, "done");
     assert_int_equal(after.done, before.total);
-    cl_run_t f = cl_fetch(&c, job, out);
-    int rc = f.rc;
-    char err[1024];
-    snprintf(err, sizeof err, "%s", f.err);
-    cl_run_free(&f);
-    if (rc != 0) fail_msg("fetch after the restart exited %d: %s", rc, err);
-    int n = cl_assert_same_outdir(s_ref, out);
+    int n = cl_fetch_ok(&c, job, out, s_ref);
     print_message("    done before the kill (%d tasks); after the restart: %s, %d/%d, and "
                   "%d files fetched identical\n",
                   before.total, after.state, after.done, after.total, n);

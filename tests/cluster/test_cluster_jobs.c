@@ -46,16 +46,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static void s_fetch_ok(const cl_coord_t *c, uint64_t job, const char *out)
-{
-    cl_run_t f = cl_fetch(c, job, out);
-    int rc = f.rc;
-    char err[1024];
-    snprintf(err, sizeof err, "%s", f.err);
-    cl_run_free(&f);
-    if (rc != 0) fail_msg("fetch %" PRIu64 " exited %d: %s", job, rc, err);
-}
-
 static void s_two_workers(cl_coord_t *c, const char *dir, int slots1, int slots2)
 {
     cl_coord_start(c, dir, 0);
@@ -132,9 +122,9 @@ static void cache_hits_on_resubmit(void **state)
     assert_false(s_has_label(rows, n, "decode Tk0"));
 
     /* The cached outputs are the right ones. */
-    s_fetch_ok(&c, j1, out1);
-    s_fetch_ok(&c, j2, out2);
-    s_fetch_ok(&c, j3, out3);
+    cl_fetch_ok(&c, j1, out1, NULL);
+    cl_fetch_ok(&c, j2, out2, NULL);
+    cl_fetch_ok(&c, j3, out3, NULL);
     cl_assert_same_outdir(out1, out2);
     cl_render(s_song_gain, ref3, 2, NULL);
     cl_assert_same_outdir(ref3, out3);

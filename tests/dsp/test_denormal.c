@@ -19,6 +19,16 @@
 #define N (6 * 48000)
 static float s_buf[2 * N];
 
+/* s_buf: n samples of noise (0.1 s, interleaved), then silence. */
+static void s_burst(size_t n, uint32_t seed)
+{
+    memset(s_buf, 0, sizeof s_buf);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        s_buf[i] = (float)((double)seed / 4294967296.0 - 0.5);
+    }
+}
+
 static void test_silence_after_burst(void **state)
 {
     (void)state;
@@ -30,12 +40,7 @@ static void test_silence_after_burst(void **state)
             tp_init(&p, cls[c]->type, cls[c]->max_bands ? 2 : 0, FS, ch);
             if (strcmp(cls[c]->type, "reverb") == 0) tp_set(&p, "decay_s", 0.3);
             assert_non_null(tp_create(&p));
-            memset(s_buf, 0, sizeof s_buf);
-            uint32_t r = 7;
-            for (size_t i = 0; i < 4800 * (size_t)ch; i++) {
-                r = r * 1664525u + 1013904223u;
-                s_buf[i] = (float)((double)r / 4294967296.0 - 0.5);
-            }
+            s_burst(4800 * (size_t)ch, 7);
 #if defined(__x86_64__) || defined(__i386__)
             const unsigned csr = _mm_getcsr();
 #endif
@@ -69,12 +74,7 @@ static void test_playback_models(void **state)
     for (size_t k = 0; k < count; k++) {
         mf_playback_t *pb = mf_playback_new(&m[k], FS, 2);
         assert_non_null(pb);
-        memset(s_buf, 0, sizeof s_buf);
-        uint32_t r = 11;
-        for (size_t i = 0; i < 2 * 4800; i++) {
-            r = r * 1664525u + 1013904223u;
-            s_buf[i] = (float)((double)r / 4294967296.0 - 0.5);
-        }
+        s_burst(2 * 4800, 11);
 #if defined(__x86_64__) || defined(__i386__)
         const unsigned csr = _mm_getcsr();
 #endif
