@@ -143,10 +143,10 @@ void mf_bqb_run(mf_bqb_t *b, float *out, const float *in, size_t frames)
         const size_t k = frames < CHUNK - fill ? frames : CHUNK - fill;
         const size_t total = fill + k, rem = total % N;
         float *w0 = b->w, *w1 = b->w + CHUNK;
-        memcpy(w0, b->pend[0], fill * sizeof *w0), memcpy(w1, b->pend[1], fill * sizeof *w1);
         s_split(w0 + fill, w1 + fill, in, k, C);
-        for (size_t c = 0; c < C; c++) {
+        for (size_t c = 0; c < C; c++) { /* the unfinished block's inputs before, after */
             float *w = b->w + c * CHUNK;
+            memcpy(w, b->pend[c], fill * sizeof *w);
             memcpy(b->pend[c], w + (total - rem), rem * sizeof *w);
             s_channel(b, (int)c, w, total);
         }
@@ -162,10 +162,8 @@ void mf_bqb_state(const mf_bqb_t *b, mf_biquad_cascade_t *st)
     memcpy(st->c, b->c, sizeof st->c);
     for (int ch = 0; ch < b->ch; ch++) {
         double z[2 * MF_BIQUAD_MAX_SECTIONS] = {0}, in[N], out[N];
-        for (int gi = 0; gi < b->ngroups; gi++)
-            memcpy(z + gi * S, b->s[gi][ch],
-                   2 * sizeof(double) *
-                       (size_t)(b->nsec - gi * SEC < SEC ? b->nsec - gi * SEC : SEC));
+        for (int gi = 0; gi < b->ngroups; gi++) /* a short last group's spare states stay 0 */
+            memcpy(z + gi * S, b->s[gi][ch], sizeof b->s[gi][ch]);
         for (int i = 0; i < b->fill; i++) in[i] = b->pend[ch][i];
         s_sections((const float(*)[5])b->c, b->nsec, z, in, out, b->fill);
         for (int s = 0; s < b->nsec; s++)
