@@ -40,6 +40,7 @@ typedef struct job {
 
 typedef struct {
     mf_peer_t peer;
+    uint32_t serial; /* unique in this coordinator's life, never 0 (a group's owner) */
     char name[64];
     int slots;
     int shared_store;
@@ -68,6 +69,7 @@ typedef struct {
     worker_t *workers;
     size_t n_workers, cap_workers;
     size_t next_worker; /* round robin start */
+    uint32_t last_serial;
     upload_t *uploads;
     size_t n_uploads;
     struct mf_status_wait *waits; /* status replies held for a change (coord_watch.c) */
@@ -141,7 +143,17 @@ void mf_coord_heartbeats(coord_t *c);
 void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n);
 /* The free worker (a slot open, not avoided) holding the most of t's
  * inputs; ties go round robin from c->next_worker. NULL when none is free. */
-worker_t *mf_locality_pick(coord_t *c, const mf_task_t *t, double now);
+/* The free worker for t (handed out by j's scheduler): the one holding most
+ * of its inputs; among equals its group's owner, which it becomes when its
+ * group has none (or lost it). NULL when no worker is free. */
+worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now);
+/* For mf_sched_next_fitting, ctx a locality_fit_t: whether the owner is
+ * free, or gone, or there is none. */
+typedef struct {
+    coord_t *c;
+    double now;
+} locality_fit_t;
+int mf_locality_fits(void *ctx, uint32_t owner);
 
 /* coord_blobs.c */
 void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobGet *m);

@@ -4,7 +4,12 @@
  * not know worker caches exactly; it remembers what it sent each worker and
  * what each worker produced, in a direct-mapped table of hash prefixes per
  * worker (a collision forgets a blob: the cost of a wrong guess is only the
- * fetch every task paid before). */
+ * fetch every task paid before).
+ *
+ * Tasks that read only sources (strips) hold nothing anywhere yet; for them
+ * the scheduler's groups (mf_sched.h) decide: the strips of one bus go to
+ * the worker that took the first of them, its owner, while it has a free
+ * slot, so the bus later finds all of them there. */
 #include "coord_internal.h"
 
 #include <stdlib.h>
@@ -26,24 +31,46 @@ static size_t s_score(const worker_t *w, const uint64_t *prefix, size_t n)
     return hits;
 }
 
+static worker_t *s_by_serial(coord_t *c, uint32_t serial)
+{
+    for (size_t k = 0; serial && k < c->n_workers; k++)
+        if (c->workers[k].serial == serial) return &c->workers[k];
+    return NULL;
+}
+
+static int s_free(const worker_t *w, double now)
+{
+    return w->avoid_until <= now && w->n_running < w->slots;
+}
+
+int mf_locality_fits(void *ctx, uint32_t owner)
+{
+    const locality_fit_t *f = ctx;
+    const worker_t *w = s_by_serial(f->c, owner);
+    return !w || s_free(w, f->now);
+}
+
 /* The task's input prefixes are parsed once, not once per worker. */
 #define STACK_INPUTS 64
 
-worker_t *mf_locality_pick(coord_t *c, const mf_task_t *t, double now)
+worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now)
 {
     uint64_t stack[STACK_INPUTS];
     uint64_t *prefix = t->n_inputs <= STACK_INPUTS ? stack : malloc(t->n_inputs * sizeof *prefix);
     const size_t n = prefix ? t->n_inputs : 0; /* out of memory: any free worker */
     for (size_t i = 0; i < n; i++) prefix[i] = mf_hash_prefix64(&t->inputs[i]);
+    const uint32_t owner = mf_sched_owner(j->sched, t->id);
     worker_t *best = NULL;
     size_t best_score = 0;
     for (size_t k = 0; k < c->n_workers; k++) {
         worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
-        if (w->avoid_until > now || w->n_running >= w->slots) continue;
-        const size_t score = s_score(w, prefix, n);
+        if (!s_free(w, now)) continue;
+        /* An input held counts two, the group's owner one: a tie-break. */
+        const size_t score = 2 * s_score(w, prefix, n) + (owner && w->serial == owner);
         if (!best || score > best_score) best = w, best_score = score;
-        if (best_score == n) break; /* cannot do better */
+        if (best_score >= 2 * n + (owner != 0)) break; /* cannot do better */
     }
     if (prefix != stack) free(prefix);
+    if (best && !s_by_serial(c, owner)) mf_sched_set_owner(j->sched, t->id, best->serial);
     return best;
 }

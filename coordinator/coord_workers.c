@@ -78,6 +78,8 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
     if (!w->running) return;
     c->n_workers++;
     w->peer = *peer;
+    if (++c->last_serial == 0) c->last_serial = 1; /* 0 is no group's owner */
+    w->serial = c->last_serial;
     snprintf(w->name, sizeof w->name, "%s", m->name[0] ? m->name : "worker");
     w->slots = (int)m->slots;
     w->shared_store = m->shared_store;
@@ -196,20 +198,22 @@ static int s_any_free(const coord_t *c, double now)
     return 0;
 }
 
-/* Ready tasks in job order, each to the free worker holding most of its
- * inputs, while any worker has a free slot. */
+/* Ready tasks in job order (the strips of a bus whose worker is busy wait
+ * for it while another bus's can go), each to the free worker holding most
+ * of its inputs, while any worker has a free slot. */
 void mf_coord_dispatch(coord_t *c)
 {
     const double now = mf_coord_now();
     while (s_any_free(c, now)) {
         job_t *j = s_next_job(c);
         mf_task_t t;
-        if (!j || !mf_sched_next(j->sched, &t)) {
+        locality_fit_t fit = {c, now};
+        if (!j || !mf_sched_next_fitting(j->sched, mf_locality_fits, &fit, &t)) {
             if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
             if (!j || !s_next_job(c)) return;
             continue;
         }
-        worker_t *w = mf_locality_pick(c, &t, now);
+        worker_t *w = mf_locality_pick(c, j, &t, now);
         s_send_task(c, w, j, &t);
         mf_task_fini(&t);
         c->next_worker = (size_t)(w - c->workers + 1) % c->n_workers; /* ties: round robin */

@@ -17,7 +17,9 @@ typedef struct {
     int *dependents; /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
-    int *readers; /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
+    int *readers;   /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
+    int group;      /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
+    uint32_t owner; /* as a group: the worker its feeders go to (the caller's token), 0 none */
 } tnode_t;
 
 struct mf_sched {
@@ -66,6 +68,21 @@ mf_action_cache_t mf_sched_store_cache(mf_store_t *store)
     return (mf_action_cache_t){.get = s_store_get, .put = s_store_put, .ctx = store};
 }
 
+/* A leaf task's group: past the tasks that are each one another's only
+ * link (a decode and the strip that alone reads it), the first consumer
+ * (the bus, or partial sum); -1 when nothing consumes it. Before any task
+ * is done (deps_left is the count of task inputs). */
+static int s_group(const mf_sched_t *s, size_t i)
+{
+    const tnode_t *n = &s->nodes[i];
+    while (n->n_dependents == 1 && s->nodes[n->dependents[0]].deps_left == 1)
+        n = &s->nodes[n->dependents[0]];
+    int g = -1;
+    for (size_t k = 0; k < n->n_dependents; k++)
+        if (g < 0 || n->dependents[k] < g) g = n->dependents[k];
+    return g;
+}
+
 mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
 {
     mf_sched_t *s = calloc(1, sizeof *s);
@@ -91,8 +108,10 @@ mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
             s->nodes[i].deps_left++;
         }
     }
-    for (size_t i = 0; i < plan->n_tasks; i++)
+    for (size_t i = 0; i < plan->n_tasks; i++) {
+        s->nodes[i].group = s->nodes[i].deps_left == 0 ? s_group(s, i) : -1;
         if (s->nodes[i].deps_left == 0) s_make_ready(s, i);
+    }
     return s;
 fail:
     mf_sched_free(&s);
@@ -194,9 +213,32 @@ static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
     }
 }
 
+/* Brings to the front the first of the next few ready tasks whose group's
+ * owner fits (a task in no group always does); the front stays when none
+ * does, so a free slot never waits while something is ready. */
+#define LOOKAHEAD 16
+static void s_front_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx)
+{
+    const size_t cap = s->plan->n_tasks + 1;
+    for (size_t k = 0; k < s->ready_count && k < LOOKAHEAD; k++) {
+        const int i = s->ready[(s->ready_head + k) % cap], g = s->nodes[i].group;
+        if (g >= 0 && !fits(ctx, s->nodes[g].owner)) continue;
+        for (size_t m = k; m > 0; m--) /* the ones it passes keep their order */
+            s->ready[(s->ready_head + m) % cap] = s->ready[(s->ready_head + m - 1) % cap];
+        s->ready[s->ready_head] = i;
+        return;
+    }
+}
+
 int mf_sched_next(mf_sched_t *s, mf_task_t *out)
 {
+    return mf_sched_next_fitting(s, NULL, NULL, out);
+}
+
+int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_task_t *out)
+{
     while (!s->error && s->ready_count > 0) {
+        if (fits) s_front_fitting(s, fits, ctx);
         size_t i = (size_t)s->ready[s->ready_head];
         s->ready_head = (s->ready_head + 1) % (s->plan->n_tasks + 1);
         s->ready_count--;
@@ -247,6 +289,18 @@ void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r)
     }
     s->cache.put(s->cache.ctx, &s->nodes[i].key, r->outputs, (int)r->n_outputs);
     s_done(s, i, r->outputs);
+}
+
+uint32_t mf_sched_owner(const mf_sched_t *s, uint64_t task)
+{
+    const int g = task < s->plan->n_tasks ? s->nodes[task].group : -1;
+    return g >= 0 ? s->nodes[g].owner : 0;
+}
+
+void mf_sched_set_owner(mf_sched_t *s, uint64_t task, uint32_t owner)
+{
+    const int g = task < s->plan->n_tasks ? s->nodes[task].group : -1;
+    if (g >= 0) s->nodes[g].owner = owner;
 }
 
 int mf_sched_finished(const mf_sched_t *s)

@@ -7,6 +7,7 @@
 #define MF_SCHED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mf_plan.h"
 #include "mf_store.h"
@@ -53,6 +54,18 @@ int mf_sched_set_drop(mf_sched_t *s, const mf_sched_drop_t *d);
 /* The next ready task (inputs filled, id = its plan index), or 0 when none
  * is ready now. The caller owns *out (mf_task_fini) and must report it. */
 int mf_sched_next(mf_sched_t *s, mf_task_t *out);
+/* Placement: the tasks that feed one task and read only the job's sources
+ * (the strips of one bus) form a group, and a group has an owner, a token
+ * of the caller's (a worker; 0: none yet). mf_sched_next_fitting prefers,
+ * among the first few ready tasks, the first whose group's owner fits
+ * (fits(ctx, owner) non-zero; a task in no group always fits), else takes
+ * the first: so a bus finds its strips on one worker, and no slot idles
+ * while a task is ready. mf_sched_owner is 0 for a task in no group, and
+ * mf_sched_set_owner does nothing to one. */
+typedef int (*mf_sched_fits_fn)(void *ctx, uint32_t owner);
+int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_task_t *out);
+uint32_t mf_sched_owner(const mf_sched_t *s, uint64_t task);
+void mf_sched_set_owner(mf_sched_t *s, uint64_t task, uint32_t owner);
 /* Records a finished task. A failed task is tried again, up to three runs
  * in all; then it fails the job. */
 void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);

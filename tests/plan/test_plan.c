@@ -584,6 +584,73 @@ static mf_plan_t *plan_real(const char *name, const char *gain, mf_store_t *stor
     return p;
 }
 
+/* ---- placement: the feeders of one bus go to one worker ------------------- */
+
+static int s_miss(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max)
+{
+    (void)ctx, (void)key, (void)outs, (void)max;
+    return -1;
+}
+
+static void s_nop_put(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, int n)
+{
+    (void)ctx, (void)key, (void)outs, (void)n;
+}
+
+/* fits(): a worker is busy when its bit is set in *ctx (owner 1 is bit 1). */
+static int s_fits(void *ctx, uint32_t owner)
+{
+    return owner == 0 || !(*(unsigned *)ctx & (1u << owner));
+}
+
+static const char *s_next_label(const mf_plan_t *p, mf_sched_t *sc, unsigned busy)
+{
+    mf_task_t t;
+    if (!mf_sched_next_fitting(sc, s_fits, &busy, &t)) fail_msg("nothing ready");
+    const size_t id = t.id;
+    mf_task_fini(&t);
+    return p->tasks[id].label;
+}
+
+static void test_sched_groups(void **state)
+{
+    (void)state;
+    mf_session_t *s =
+        load("groups.json", "{\"mixfarm\": 1, \"tracks\": ["
+                            " {\"name\": \"A1\", \"file\": \"a.wav\", \"output\": \"BusA\"},"
+                            " {\"name\": \"A2\", \"file\": \"b.wav\", \"output\": \"BusA\"},"
+                            " {\"name\": \"A3\", \"file\": \"c44.wav\", \"output\": \"BusA\"},"
+                            " {\"name\": \"B1\", \"file\": \"a.wav\", \"output\": \"BusB\"},"
+                            " {\"name\": \"B2\", \"file\": \"b.wav\", \"output\": \"BusB\"}],"
+                            " \"buses\": [{\"name\": \"BusA\"}, {\"name\": \"BusB\"}]}");
+    mf_plan_t *p = plan(s);
+    mf_action_cache_t none = {.get = s_miss, .put = s_nop_put};
+    mf_sched_t *sc = mf_sched_new(p, &none);
+    assert_non_null(sc);
+    /* One group per bus; A3's decode joins BusA's (its strip alone reads it). */
+    const int a1 = must_find(p, "strip A1"), b1 = must_find(p, "strip B1");
+    mf_sched_set_owner(sc, (uint64_t)a1, 1);
+    assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "strip A2")), 1);
+    assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "decode A3")), 1);
+    assert_int_equal(mf_sched_owner(sc, (uint64_t)b1), 0);
+    /* Only leaf tasks have a group: a strip behind a decode, a bus, none. */
+    assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "strip A3")), 0);
+    assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "bus BusA")), 0);
+    /* Worker 1 busy: BusB's strips go first, in plan order, and BusA's
+     * wait; worker 2 owning BusB and busy too, BusA's go anyway (no free
+     * slot idles while a task is ready). */
+    assert_string_equal(s_next_label(p, sc, 1u << 1), "strip B1");
+    mf_sched_set_owner(sc, (uint64_t)b1, 2);
+    assert_string_equal(s_next_label(p, sc, 1u << 1), "strip B2");
+    assert_string_equal(s_next_label(p, sc, (1u << 1) | (1u << 2)), "strip A1");
+    /* Worker 1 free again: the rest of BusA, in plan order. */
+    assert_string_equal(s_next_label(p, sc, 1u << 2), "strip A2");
+    assert_string_equal(s_next_label(p, sc, 1u << 2), "decode A3");
+    mf_sched_free(&sc);
+    mf_plan_free(&p);
+    mf_session_free(&s);
+}
+
 static void test_sched_action_cache(void **state)
 {
     (void)state;
@@ -679,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_mute_and_solo),
         cmocka_unit_test(test_sidechain_from_muted_track),
         cmocka_unit_test(test_routing_cycle_rejected),
+        cmocka_unit_test(test_sched_groups),
         cmocka_unit_test(test_sched_action_cache),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

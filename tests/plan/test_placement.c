@@ -1,0 +1,160 @@
+/* coordinator/coord_locality.c: where a ready task goes. A task goes to the
+ * free worker holding most of its inputs; among equals, to the worker that
+ * owns its group (the strips of one bus), and the first of a group to be
+ * placed makes its worker the owner. Driven on a coordinator's state built
+ * here (two workers, no sockets) and a plan of two buses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "coord_internal.h"
+
+/* Two buses of two strips; the sources' blobs are named after the tracks. */
+static const char *s_session = "{\"mixfarm\": 1, \"sample_rate\": 48000, \"tracks\": ["
+                               " {\"name\": \"A1\", \"file\": \"/a1.wav\", \"output\": \"BusA\"},"
+                               " {\"name\": \"A2\", \"file\": \"/a2.wav\", \"output\": \"BusA\"},"
+                               " {\"name\": \"B1\", \"file\": \"/b1.wav\", \"output\": \"BusB\"},"
+                               " {\"name\": \"B2\", \"file\": \"/b2.wav\", \"output\": \"BusB\"}],"
+                               " \"buses\": [{\"name\": \"BusA\"}, {\"name\": \"BusB\"}]}";
+
+typedef struct {
+    mf_session_t *session;
+    mf_plan_t *plan;
+    coord_t c;
+    worker_t w[2];
+    uint64_t running[2][2];
+    job_t job;
+} fixture_t;
+
+static int s_miss(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max)
+{
+    (void)ctx, (void)key, (void)outs, (void)max;
+    return -1;
+}
+
+static void s_nop_put(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, int n)
+{
+    (void)ctx, (void)key, (void)outs, (void)n;
+}
+
+/* Every file is a mono 48 kHz second, as a client would have sent it. */
+static int s_audio(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
+                   char *why, size_t why_size)
+{
+    (void)ctx, (void)file, (void)why, (void)why_size;
+    *channels = 1, *rate = 48000, *frames = 48000;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    *state = f;
+    mf_diags_t d;
+    mf_diags_init(&d, "placement.json");
+    mf_session_source_t src = {.audio = s_audio};
+    f->session = mf_session_load_text("placement.json", s_session, &src, &d);
+    if (!f->session) mf_diags_print(&d);
+    mf_diags_fini(&d);
+    if (!f->session) return -1;
+    mf_hash_t blobs[4];
+    for (size_t i = 0; i < 4; i++) mf_hash_bytes(f->session->tracks[i].ch.name, 2, &blobs[i]);
+    f->plan = mf_plan_session(f->session, blobs);
+    mf_action_cache_t none = {.get = s_miss, .put = s_nop_put};
+    f->job.sched = f->plan ? mf_sched_new(f->plan, &none) : NULL;
+    if (!f->job.sched) return -1;
+    for (int k = 0; k < 2; k++) {
+        f->w[k].serial = (uint32_t)k + 1;
+        f->w[k].slots = 2;
+        f->w[k].running = f->running[k];
+        snprintf(f->w[k].name, sizeof f->w[k].name, "w%d", k + 1);
+    }
+    f->c.workers = f->w;
+    f->c.n_workers = f->c.cap_workers = 2;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    for (int k = 0; k < 2; k++) free(f->w[k].held);
+    mf_sched_free(&f->job.sched);
+    mf_plan_free(&f->plan);
+    mf_session_free(&f->session);
+    free(f);
+    return 0;
+}
+
+/* Hands out the ready task labelled so (as the dispatch loop does) and
+ * returns the worker it goes to, which counts it as running. */
+static worker_t *s_place(fixture_t *f, const char *label)
+{
+    locality_fit_t fit = {&f->c, 0.0};
+    mf_task_t t;
+    if (!mf_sched_next_fitting(f->job.sched, mf_locality_fits, &fit, &t)) fail_msg("none ready");
+    assert_string_equal(f->plan->tasks[t.id].label, label);
+    worker_t *w = mf_locality_pick(&f->c, &f->job, &t, 0.0);
+    assert_non_null(w);
+    w->running[w->n_running++] = t.id;
+    mf_locality_note(w, t.inputs, t.n_inputs);
+    f->c.next_worker = (size_t)(w - f->w + 1) % 2; /* round robin, as the loop does */
+    mf_task_fini(&t);
+    return w;
+}
+
+static void test_a_bus_on_one_worker(void **state)
+{
+    fixture_t *f = *state;
+    /* Round robin would alternate; the owner of BusA's group takes A2. */
+    worker_t *a = s_place(f, "strip A1");
+    assert_ptr_equal(s_place(f, "strip A2"), a);
+    /* That worker full, BusB's strips go to the other, which owns them. */
+    worker_t *b = s_place(f, "strip B1");
+    assert_ptr_not_equal(b, a);
+    assert_ptr_equal(s_place(f, "strip B2"), b);
+}
+
+static void test_held_inputs_win(void **state)
+{
+    fixture_t *f = *state;
+    /* The second worker already holds A2's source: it gets A2 although
+     * the first owns BusA's group. */
+    mf_hash_t a2;
+    mf_hash_bytes("A2", 2, &a2);
+    mf_locality_note(&f->w[1], &a2, 1);
+    assert_ptr_equal(s_place(f, "strip A1"), &f->w[0]);
+    assert_ptr_equal(s_place(f, "strip A2"), &f->w[1]);
+}
+
+static void test_lost_owner_replaced(void **state)
+{
+    fixture_t *f = *state;
+    worker_t *a = s_place(f, "strip A1");
+    /* The owner leaves (its serial is no worker's now): the next of its
+     * group goes anywhere free and makes that worker the owner. */
+    const uint32_t gone = a->serial;
+    a->serial = 99, a->slots = 0;
+    worker_t *next = s_place(f, "strip A2");
+    assert_ptr_not_equal(next, a);
+    uint64_t a2 = 0;
+    while (strcmp(f->plan->tasks[a2].label, "strip A2")) a2++;
+    assert_int_equal(mf_sched_owner(f->job.sched, a2), next->serial);
+    assert_int_not_equal(next->serial, gone);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_bus_on_one_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_inputs_win, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_owner_replaced, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
