@@ -90,13 +90,18 @@ timed() { # command...: runs it; sets wall and cpu (its own CPU plus the farm's)
   wall=$(echo "$t1 - $t0" | bc -l)
   cpu=$(echo "$(awk '{print $1 + $2}' "$work/cpu.txt") + ($(ticks) - $f0) / $hz" | bc -l)
 }
+# Every render of a run writes into a folder of its own (a render into a
+# folder holding the same files keeps them instead of writing them), and the
+# run's folders go at its end: left behind, a few GB per run of stores and
+# outputs made the later runs' processes slower (up to 2x the coordinator's
+# CPU by the third run).
 for run in $(seq 1 "${RUNS:-3}"); do
-  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-e" --workers 2 -q
+  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-e$run" --workers 2 -q
   emb+=("$wall") cemb+=("$cpu")
   start_farm "$work/st$run"
   timed "$B/mixfarm" render "$S/s.json" -o "$work/out-d$run" --coordinator "$ep" -q
   dist+=("$wall") full+=("$wall") cfull+=("$cpu")
-  cmp "$work/out-e/mix.wav" "$work/out-d$run/mix.wav"
+  cmp "$work/out-e$run/mix.wav" "$work/out-d$run/mix.wav"
   # The fader moved, into a new folder; then moved again, rendered into the
   # full render's folder as a revision replacing it (its Bus2 stem is kept).
   timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-f$run" --coordinator "$ep" -q
@@ -105,10 +110,11 @@ for run in $(seq 1 "${RUNS:-3}"); do
   same+=("$wall")
   stop_farm
   SHARED=1 start_farm "$work/sh$run"
-  t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-s" --coordinator "$ep" -q; t1=$(now)
+  t0=$(now); "$B/mixfarm" render "$S/s.json" -o "$work/out-s$run" --coordinator "$ep" -q; t1=$(now)
   shared+=("$(echo "$t1 - $t0" | bc -l)")
-  cmp "$work/out-e/mix.wav" "$work/out-s/mix.wav"
+  cmp "$work/out-e$run/mix.wav" "$work/out-s$run/mix.wav"
   stop_farm
+  rm -rf "$work/st$run" "$work/sh$run" "$work"/out-?"$run"
 done
 me=$(printf '%s\n' "${emb[@]}" | median); md=$(printf '%s\n' "${dist[@]}" | median)
 printf "  embedded %.2f s, distributed %.2f s (median of ${RUNS:-3}): distributed/embedded = %.2f; mix.wav identical\n" "$me" "$md" "$(echo "$md / $me" | bc -l)"
