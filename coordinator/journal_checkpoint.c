@@ -46,6 +46,23 @@ static void *s_main(void *arg)
     return NULL;
 }
 
+/* After each commit, with the frames now in the WAL. */
+static int s_own(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    (void)ctx;
+    if (frames >= MF_CKPT_MAX_PAGES) {
+        const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        if (rc != SQLITE_OK) mf_warn("journal checkpoint: %s", sqlite3_errmsg(db));
+    } else if (frames >= MF_CKPT_OWN_PAGES)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+void mf_ckpt_own(sqlite3 *db)
+{
+    sqlite3_wal_hook(db, s_own, NULL);
+}
+
 mf_ckpt_t *mf_ckpt_start(const char *path)
 {
     struct mf_ckpt *c = calloc(1, sizeof *c);

@@ -169,11 +169,10 @@ mf_journal_t *mf_journal_open(const char *state_dir)
     /* Checkpoints (and their fsyncs) mostly on their own thread; SQLite's
      * own, in the committing call, as before if that thread cannot start. */
     if ((j->ckpt = mf_ckpt_start(path))) {
-        char pragma[96];
-        snprintf(pragma, sizeof pragma,
-                 "PRAGMA wal_autocheckpoint=%d; PRAGMA journal_size_limit=%d;", MF_CKPT_OWN_PAGES,
-                 MF_CKPT_OWN_PAGES * 1024);
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA journal_size_limit=%d;", MF_CKPT_OWN_PAGES * 1024);
         sqlite3_exec(j->db, pragma, NULL, NULL, NULL);
+        mf_ckpt_own(j->db);
     }
     if (s_prepare(j,
                   "INSERT INTO jobs (name, document, sources, priority, state, created, updated)"
