@@ -23,8 +23,8 @@ typedef struct {
     size_t lat, tail;      /* insert latency and tails, frames */
     size_t to_drop, flush; /* live pass state */
     int src_done, live;
-    float *cache; /* the whole post-insert signal once complete */
-    size_t cache_frames, cache_cap, cache_max, pos;
+    /* The post-insert signal kept between passes, in the caller's spill
+     * (cfg->spill): filled by the first pass, read by the next ones. */
     int cache_state; /* 0 filling on the first pass, 1 complete, -1 off */
 } master_t;
 
@@ -63,39 +63,29 @@ static mf_err_t s_make_inserts(master_t *m)
 
 static mf_err_t s_open(master_t *m)
 {
-    m->pos = 0;
-    if (m->cache_state == 1) return MF_OK;
+    if (m->cache_state == 1) return m->cfg->spill->rewind(m->cfg->spill->ctx);
     mf_err_t err = m->src->rewind(m->src->ctx);
     if (err || (err = s_make_inserts(m))) return err;
     m->to_drop = m->lat, m->flush = m->lat + m->tail, m->src_done = 0;
     return MF_OK;
 }
 
+/* A spill that fails (a full disk) only costs speed: the inserts run
+ * again on every pass. */
 static void s_cache_add(master_t *m, const float *x, size_t n)
 {
-    if (m->cache_state != 0) return;
-    if (m->cache_frames + n > m->cache_cap) {
-        size_t cap = m->cache_cap ? 2 * m->cache_cap : (size_t)m->cfg->rate * 60;
-        if (cap > m->cache_max) cap = m->cache_max;
-        float *c = cap >= m->cache_frames + n ? realloc(m->cache, cap * m->ch * sizeof *c) : NULL;
-        if (!c) { /* over the budget or out of memory: run the inserts every pass */
-            free(m->cache), m->cache = NULL, m->cache_state = -1;
-            return;
-        }
-        m->cache = c, m->cache_cap = cap;
-    }
-    memcpy(m->cache + m->cache_frames * m->ch, x, n * m->ch * sizeof *x);
-    m->cache_frames += n;
+    if (m->cache_state == 0 && m->cfg->spill->append(m->cfg->spill->ctx, x, n * m->ch) != MF_OK)
+        m->cache_state = -1;
 }
 
 /* The next block of the post-insert signal; *n = 0 at the end. */
 static mf_err_t s_next(master_t *m, const float **blk, size_t *n)
 {
     if (m->cache_state == 1) {
-        *n = m->cache_frames - m->pos < BLOCK ? m->cache_frames - m->pos : BLOCK;
-        *blk = m->cache + m->pos * m->ch;
-        m->pos += *n;
-        return MF_OK;
+        size_t got;
+        const mf_err_t err = m->cfg->spill->read(m->cfg->spill->ctx, m->buf, BLOCK * m->ch, &got);
+        *blk = m->buf, *n = got / m->ch;
+        return err;
     }
     for (;;) {
         size_t got = 0;
@@ -274,14 +264,13 @@ mf_err_t mf_master_run(const mf_master_config_t *cfg, const mf_master_source_t *
     if ((cfg->channels != 1 && cfg->channels != 2) || !(cfg->rate >= 8000 && cfg->rate <= 768000) ||
         cfg->n_inserts > MAX_INSERTS || !src || !src->read || !src->rewind)
         return MF_ERR_INVALID;
-    master_t m = {.cfg = cfg, .src = src, .ch = (size_t)cfg->channels};
-    const size_t budget = cfg->cache_bytes ? cfg->cache_bytes : (size_t)512 << 20;
-    m.cache_max = budget / (m.ch * sizeof(float));
+    master_t m = {
+        .cfg = cfg, .src = src, .ch = (size_t)cfg->channels, .cache_state = cfg->spill ? 0 : -1};
     m.buf = malloc(BLOCK * m.ch * sizeof *m.buf);
     m.out = malloc(BLOCK * m.ch * sizeof *m.out);
     mf_err_t err = m.buf && m.out ? s_make_inserts(&m) : MF_ERR_NOMEM; /* validates them */
     s_free_inserts(&m);
     if (!err) err = s_search(&m, sink, res);
-    free(m.buf), free(m.out), free(m.cache);
+    free(m.buf), free(m.out);
     return err;
 }

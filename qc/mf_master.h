@@ -9,8 +9,10 @@
  * until the integrated loudness is within 0.25 LU of the target (the QC
  * tolerance is 0.5) and the true peak is under the ceiling by the QC meter.
  * Typically 2-3 passes; target none: limiter only, one pass. The output of
- * the inserts is kept in memory between passes (up to cache_bytes),
- * otherwise the inserts run again each pass.
+ * the inserts (or of an expensive source) waits between passes in the
+ * caller's spill, a file in the worker (store/mf_spill.h), so memory does
+ * not grow with the length of the mix; without one the inserts run again
+ * each pass.
  *
  * The limiter keeps margin_db under the ceiling: other meters read true
  * peak differently (ffmpeg's ebur128 reads up to 0.5 dB higher than the
@@ -43,6 +45,16 @@ typedef struct {
     void *ctx;
 } mf_master_sink_t;
 
+/* Where the post-insert signal waits between passes: appended to on the
+ * first pass (interleaved samples), then read from the start on each of
+ * the others (*got = 0 at the end). */
+typedef struct {
+    mf_err_t (*append)(void *ctx, const float *x, size_t samples);
+    mf_err_t (*rewind)(void *ctx);
+    mf_err_t (*read)(void *ctx, float *x, size_t max, size_t *got);
+    void *ctx;
+} mf_master_spill_t;
+
 typedef struct {
     const mf_processor_class_t *cls; /* from mf_processor_find() */
     const double *values;            /* the class's flat value layout */
@@ -56,11 +68,11 @@ typedef struct {
     const mf_master_insert_t *inserts; /* made anew for each pass that runs them */
     size_t n_inserts;
     mf_qc_target_t target;
-    double ceiling_dbtp; /* NAN: the target's true_peak_dbtp */
-    double release_ms;   /* limiter; 0: 80 ms */
-    double lookahead_ms; /* limiter; 0: 5 ms */
-    double margin_db;    /* kept under the ceiling; NAN: MF_MASTER_MARGIN_DB */
-    size_t cache_bytes;  /* insert output kept between passes; 0: 512 MiB */
+    double ceiling_dbtp;            /* NAN: the target's true_peak_dbtp */
+    double release_ms;              /* limiter; 0: 80 ms */
+    double lookahead_ms;            /* limiter; 0: 5 ms */
+    double margin_db;               /* kept under the ceiling; NAN: MF_MASTER_MARGIN_DB */
+    const mf_master_spill_t *spill; /* NULL: the inserts run again each pass */
 } mf_master_config_t;
 
 #define MF_MASTER_MARGIN_DB 0.5

@@ -4,6 +4,7 @@
 #include "exec_internal.h"
 #include "mf_blob_json.h"
 #include "master_inserts.h"
+#include "master_spill.h"
 #include "mf_master.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
@@ -182,10 +183,14 @@ mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *
                                   .release_ms = spec.release_ms,
                                   .lookahead_ms = spec.lookahead_ms,
                                   .margin_db = NAN};
+        /* Without inserts the mix is read again as cheaply as a spill. */
+        mf_master_spill_file_t spill = {0};
+        if (spec.n_inserts) cfg.spill = mf_master_spill_open(s, &spill);
         mf_master_source_t so = {s_rewind, s_read, &src};
         mf_master_sink_t si = {s_begin, s_write, &sink};
         mf_master_result_t res;
         err = mf_master_run(&cfg, &so, &si, &res);
+        mf_master_spill_close(&spill);
         mf_hash_t h;
         if (err == MF_OK && sink.w) {
             err = mf_pcm_writer_commit(sink.w, &h);

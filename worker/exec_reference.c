@@ -16,6 +16,7 @@
 #include "mf_blob_json.h"
 #include "mf_compare.h"
 #include "master_inserts.h"
+#include "master_spill.h"
 #include "mf_master.h"
 #include "mf_master_params.h"
 #include "mf_match.h"
@@ -284,9 +285,13 @@ static mf_err_t s_master_to(mf_store_t *st, const mf_task_t *t, const json_t *ms
         .release_ms = spec.release_ms,
         .lookahead_ms = spec.lookahead_ms,
         .margin_db = NAN};
+    /* The filtered mix costs FFTs: kept for the passes after the first. */
+    mf_master_spill_file_t spill = {0};
+    cfg.spill = mf_master_spill_open(st, &spill);
     mf_master_source_t so = {s_fir_rewind, s_fir_read, src};
     mf_master_sink_t si = {s_sink_begin, s_sink_write, sink};
     mf_err_t err = mf_master_run(&cfg, &so, &si, res);
+    mf_master_spill_close(&spill);
     mf_master_inserts_fini(&ins);
     mf_mastering_spec_fini(&spec);
     return err;
