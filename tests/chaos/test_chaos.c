@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cluster_util.h"
+#include "test_proc.h"
 
 static char s_shared[1100], s_song[1200], s_ref[1200], s_tiny[1200], s_tiny_ref[1200];
 
@@ -36,19 +37,6 @@ static int group_setup(void **state)
     cl_render(s_song, s_ref, 2, NULL);
     cl_render(s_tiny, s_tiny_ref, 1, NULL);
     return 0;
-}
-
-/* Resident memory of a process in KiB (VmRSS), or -1. */
-static long s_rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
-    if (f) fclose(f);
-    return kib;
 }
 
 static void s_fetch_same(const cl_coord_t *c, uint64_t job, const char *ref, const char *name)
@@ -78,7 +66,7 @@ static void many_jobs_bounded_memory(void **state)
         if (i == n / 4 - 1) {
             cl_status_t st;
             cl_wait_state(&c, jobs[i], "done", 120 * CL_SLOW, &st);
-            rss_quarter = s_rss_kib(c.pid);
+            rss_quarter = test_proc_kb(c.pid, "VmRSS");
             s_fetch_same(&c, jobs[0], s_tiny_ref, "first");
         }
     }
@@ -90,7 +78,7 @@ static void many_jobs_bounded_memory(void **state)
         if (strcmp(st.state, "done")) fail_msg("job %" PRIu64 " is %s", jobs[i], st.state);
     }
     if (n > kept) assert_int_not_equal(cl_status(&c, jobs[0], &st), 0); /* let go */
-    long rss_end = s_rss_kib(c.pid);
+    long rss_end = test_proc_kb(c.pid, "VmRSS");
     print_message("    %d jobs done; coordinator RSS %ld KiB after %d, %ld KiB after %d\n", n,
                   rss_quarter, n / 4, rss_end, n);
     /* Bounded: three times as many jobs may not cost more than a few MiB.

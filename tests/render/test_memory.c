@@ -8,10 +8,8 @@
  * FLAC, MP3 and Opus deliverables. Holding the mix whole would be 14 MB
  * more at the long length; one track's source, 9 MB. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,8 +25,7 @@
 #include <unistd.h>
 
 #include "test_audio.h"
-
-extern char **environ;
+#include "test_proc.h"
 
 #define RATE 48000
 #define TRACKS 6
@@ -82,19 +79,6 @@ static void write_session(const char *dir)
     assert_int_equal(fclose(f), 0);
 }
 
-/* The process's peak resident memory so far (VmHWM), in KB; -1 once gone. */
-static long s_hwm_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb;
-}
-
 /* Renders DIR/session.json into DIR/out; returns its peak resident KB.
  * Read from /proc while it runs, not from wait4: a child spawned from this
  * process inherits this process's peak in ru_maxrss (the kernel keeps it
@@ -105,19 +89,12 @@ static long render_peak_kb(const char *dir)
     snprintf(session, sizeof session, "%.600s/session.json", dir);
     snprintf(out, sizeof out, "%.600s/out", dir);
     snprintf(err, sizeof err, "%.600s/stderr.txt", dir);
-    const char *argv[] = {s_bin, "render", session, "-o", out, "--quiet", "--workers", "2", NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    const int rc = posix_spawn(&pid, s_bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) fail_msg("cannot run %s: %s", s_bin, strerror(rc));
+    const pid_t pid = test_spawn_render(s_bin, session, out, err);
     long peak = 0;
     int status;
     pid_t done;
     while ((done = waitpid(pid, &status, WNOHANG)) == 0) { /* VmHWM only grows */
-        const long kb = s_hwm_kb(pid);
+        const long kb = test_proc_kb(pid, "VmHWM");
         peak = kb > peak ? kb : peak;
         const struct timespec tick = {0, 5 * 1000 * 1000};
         nanosleep(&tick, NULL);

@@ -5,10 +5,8 @@
  * (relative error < 1e-5). A stereo IR at 44.1 kHz is resampled to the
  * session rate first, so that case checks the length and the level only. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,8 +22,7 @@
 
 #include "mf_fs.h"
 #include "test_audio.h"
-
-extern char **environ;
+#include "test_proc.h"
 
 #define RATE 48000
 #define NX 24000
@@ -69,14 +66,7 @@ static int render_rc(const char *session, const char *out)
     snprintf(sp, sizeof sp, "%s/%s", s_dir, session);
     snprintf(op, sizeof op, "%s/%s", s_dir, out);
     snprintf(errp, sizeof errp, "%s/stderr.txt", s_dir);
-    const char *argv[] = {s_bin, "render", sp, "-o", op, "--workers", "2", "--quiet", NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, s_bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc) fail_msg("cannot run %s: %s", s_bin, strerror(rc));
+    const pid_t pid = test_spawn_render(s_bin, sp, op, errp);
     int status;
     while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
