@@ -2,7 +2,9 @@
  * streaming and EBU R 128 targets lands within 0.5 LU and under the
  * true-peak ceiling by our meter and by ffmpeg's ebur128 filter (skipped,
  * saying so, when ffmpeg is not installed); target none is the limiter
- * alone and leaves a quiet mix untouched, latency compensated to the sample. */
+ * alone and leaves a quiet mix untouched, latency compensated to the sample;
+ * the inserts' output read back from a spill (or not, when the spill
+ * fails) gives the same bits as the inserts run again. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -167,6 +169,85 @@ static void s_master(const char *target, int channels, int restart)
     free(x), free(snk.y);
 }
 
+/* A spill in memory for the test; fail_after: samples it takes before its
+ * append fails (a full disk), 0 never. */
+typedef struct {
+    float *x;
+    size_t n, cap, pos, fail_after, appends, reads;
+} mem_spill_t;
+
+static mf_err_t s_sp_append(void *c, const float *x, size_t n)
+{
+    mem_spill_t *m = c;
+    m->appends++;
+    if (m->fail_after && m->n + n > m->fail_after) return MF_ERR_IO;
+    if (m->n + n > m->cap) {
+        m->cap = (m->n + n) * 2;
+        m->x = realloc(m->x, m->cap * sizeof *m->x);
+        assert_non_null(m->x);
+    }
+    memcpy(m->x + m->n, x, n * sizeof *x);
+    m->n += n;
+    return MF_OK;
+}
+
+static mf_err_t s_sp_rewind(void *c)
+{
+    ((mem_spill_t *)c)->pos = 0;
+    return MF_OK;
+}
+
+static mf_err_t s_sp_read(void *c, float *x, size_t max, size_t *got)
+{
+    mem_spill_t *m = c;
+    m->reads++;
+    *got = m->n - m->pos < max ? m->n - m->pos : max;
+    memcpy(x, m->x + m->pos, *got * sizeof *x);
+    m->pos += *got;
+    return MF_OK;
+}
+
+/* The master written with the inserts' output spilled, or with a spill
+ * that fails half way, has the bits of the master made without one. */
+static void test_spill_same_bits(void **state)
+{
+    (void)state;
+    const size_t n = (size_t)(10.0 * FS);
+    float *x = malloc(2 * n * sizeof *x);
+    qt_music(x, n, 2, FS, 7);
+    s_inserts();
+    float *out[3];
+    mf_master_result_t r[3];
+    mem_spill_t sp[3] = {{0}, {0}, {.fail_after = n}};
+    for (int k = 0; k < 3; k++) {
+        src_t src = {x, n, 0, 2};
+        sink_t snk = {malloc((n + 48000) * 2 * sizeof(float)), 0, n + 48000, 0, 2};
+        const mf_master_source_t s = {s_rewind, s_read, &src};
+        const mf_master_sink_t sink = {s_begin, s_write, &snk};
+        const mf_master_spill_t spill = {s_sp_append, s_sp_rewind, s_sp_read, &sp[k]};
+        const mf_master_config_t cfg = {.channels = 2,
+                                        .rate = FS,
+                                        .inserts = s_ins,
+                                        .n_inserts = 2,
+                                        .target = *mf_qc_preset("streaming"),
+                                        .ceiling_dbtp = NAN,
+                                        .margin_db = NAN,
+                                        .spill = k ? &spill : NULL};
+        assert_int_equal(mf_master_run(&cfg, &s, &sink, &r[k]), MF_OK);
+        assert_int_equal(snk.n, n);
+        out[k] = snk.y;
+    }
+    assert_true(r[0].passes >= 2);    /* or nothing was read back */
+    assert_true(sp[1].reads > 0);     /* the passes after the first read the spill */
+    assert_int_equal(sp[2].reads, 0); /* the failed one is not read */
+    for (int k = 1; k < 3; k++) {
+        assert_int_equal(r[k].passes, r[0].passes);
+        assert_memory_equal(out[k], out[0], 2 * n * sizeof(float));
+    }
+    for (int k = 0; k < 3; k++) free(out[k]), free(sp[k].x);
+    free(x);
+}
+
 static void test_streaming(void **state)
 {
     (void)state;
@@ -219,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_ebu),
         cmocka_unit_test(test_loud),
         cmocka_unit_test(test_none_is_transparent),
+        cmocka_unit_test(test_spill_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
