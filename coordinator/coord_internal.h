@@ -44,6 +44,7 @@ typedef struct {
     char name[64];
     int slots;
     int shared_store;
+    char numerics[64]; /* its kernels' arithmetic (Hello.numerics) */
     double last_recv, last_send;
     uint64_t *running; /* wire ids, up to slots */
     int n_running;

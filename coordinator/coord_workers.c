@@ -54,6 +54,22 @@ static void s_requeue_all(coord_t *c, worker_t *w)
     w->n_running = 0;
 }
 
+/* A farm whose workers compute with different arithmetic (x86 SIMD, NEON,
+ * plain C) renders a task that ran on one with other last bits than on
+ * another: said once per worker that joins so. */
+static void s_check_numerics(const coord_t *c, const worker_t *w)
+{
+    for (size_t k = 0; k < c->n_workers; k++) {
+        const worker_t *o = &c->workers[k];
+        if (o == w || !strcmp(o->numerics, w->numerics)) continue;
+        mf_warn("worker %s computes with other arithmetic (%s) than worker %s (%s): a task may "
+                "differ in its last bits between them (docs/farm.md, Determinism)",
+                w->name, w->numerics[0] ? w->numerics : "unknown", o->name,
+                o->numerics[0] ? o->numerics : "unknown");
+        return;
+    }
+}
+
 void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *m)
 {
     if (m->slots < 1 || m->slots > MAX_SLOTS) {
@@ -83,8 +99,12 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
     snprintf(w->name, sizeof w->name, "%s", m->name[0] ? m->name : "worker");
     w->slots = (int)m->slots;
     w->shared_store = m->shared_store;
+    snprintf(w->numerics, sizeof w->numerics, "%s", m->numerics);
+    for (char *p = w->numerics; *p; p++) /* it goes into log lines */
+        if (*p < 0x20 || *p > 0x7e) *p = '?';
     w->last_recv = w->last_send = mf_coord_now();
     mf_info("worker %s joined with %d slot%s", w->name, w->slots, w->slots == 1 ? "" : "s");
+    s_check_numerics(c, w);
 }
 
 static int s_take_running(worker_t *w, uint64_t id)

@@ -98,6 +98,7 @@ static void c_db_to_gain(float *restrict out, const float *restrict db, size_t n
 
 const mf_dsp_kernels_t mf_dsp_kernels_c = {
     .name = "c",
+    .family = "c",
     .biquad = c_biquad,
     .biquad_block = c_biquad_block,
     .gain_ramp = c_gain_ramp,
@@ -123,6 +124,7 @@ static once_flag s_once = ONCE_FLAG_INIT;
 static void s_init(void)
 {
     static const char *const names[MF_ISA_COUNT] = {"c", "sse2", "avx2", "avx512", "neon"};
+    static const char *const families[MF_ISA_COUNT] = {"c", "x86", "x86", "x86", "neon"};
     int have[MF_ISA_COUNT] = {1, 0, 0, 0, 0};
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
@@ -144,7 +146,7 @@ static void s_init(void)
 #elif defined(__aarch64__)
         if (isa == MF_ISA_NEON) mf_dsp_init_neon(k);
 #endif
-        k->name = names[isa];
+        k->name = names[isa], k->family = families[isa];
         s_best = (mf_isa_t)isa;
     }
 }

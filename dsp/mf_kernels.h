@@ -60,6 +60,9 @@ typedef struct {
 
 typedef struct {
     const char *name; /* "c", "sse2", "avx2", "avx512", "neon" */
+    /* Tables of one family give the same bits (checkasm's
+     * test_variants_agree): "x86" (SSE2, AVX2, AVX-512), "neon", "c". */
+    const char *family;
     /* Runs frames frames through the cascade, updating st->z. */
     void (*biquad)(float *out, const float *in, size_t frames, mf_biquad_cascade_t *st);
     /* Runs blocks blocks of MF_BQB_N frames of one channel (planar, in

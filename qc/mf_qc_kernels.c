@@ -73,6 +73,7 @@ static void c_deint(const float *in, size_t n, int channels, float *l, float *r,
 
 const mf_qc_kernels_t mf_qc_kernels_c = {
     .name = "c",
+    .family = "c",
     .kweight = c_kweight,
     .tp_max = c_tp_max,
     .tp_env = c_tp_env,
@@ -87,6 +88,7 @@ static once_flag s_once = ONCE_FLAG_INIT;
 static void s_init(void)
 {
     static const char *const names[MF_QC_ISA_COUNT] = {"c", "avx2", "avx512"};
+    static const char *const families[MF_QC_ISA_COUNT] = {"c", "x86", "x86"};
     int have[MF_QC_ISA_COUNT] = {1, 0, 0};
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
@@ -102,7 +104,7 @@ static void s_init(void)
         if (isa >= MF_QC_ISA_AVX2) mf_qc_init_avx2(k);
         if (isa >= MF_QC_ISA_AVX512) mf_qc_init_avx512(k);
 #endif
-        k->name = names[isa];
+        k->name = names[isa], k->family = families[isa];
         s_best = (mf_qc_isa_t)isa;
     }
 }

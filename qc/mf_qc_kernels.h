@@ -48,6 +48,9 @@ typedef struct {
 
 typedef struct {
     const char *name; /* "c", "avx2", "avx512" */
+    /* Tables of one family give the same bits (test_qc_kernels'
+     * test_variants_agree): "x86" (AVX2, AVX-512), "c". */
+    const char *family;
     /* Runs n samples of one channel through the K-weighting, updating s[4];
      * returns the sum of squares of the output. */
     double (*kweight)(const mf_kw_coef_t *k, float s[4], const float *x, size_t n);

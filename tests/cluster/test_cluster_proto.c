@@ -27,7 +27,10 @@
  *                                   the client is behind or the job ended,
  *                                   and early when a task finishes
  *   unreachable_coordinator         status against a closed port exits 3
- *                                   within the client's call timeout */
+ *                                   within the client's call timeout
+ *   mixed_numerics_warned           two workers whose kernels compute
+ *                                   differently (Hello.numerics) join: a
+ *                                   warning names both and their arithmetic */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,6 +69,54 @@ static void s_send_raw(void *sock, Mixfarm__Envelope *env)
     int rc = zmq_send(sock, buf, len, 0);
     free(buf);
     assert_int_equal(rc, (int)len);
+}
+
+/* A DEALER that says hello as a worker with these numerics. */
+static void *s_fake_worker(void *ctx, const char *ep, const char *name, const char *numerics)
+{
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(sock, ep), 0);
+    Mixfarm__Hello h = MIXFARM__HELLO__INIT;
+    h.name = (char *)name;
+    h.slots = 1;
+    h.numerics = (char *)numerics;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.version = MF_PROTOCOL_VERSION;
+    env.body_case = MIXFARM__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    s_send_raw(sock, &env);
+    return sock;
+}
+
+static void mixed_numerics_warned(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    void *ctx = zmq_ctx_new();
+    void *a = s_fake_worker(ctx, c.ep, "fake-x86", "dsp=x86 qc=x86");
+    assert_true(cl_wait_log(c.log, "fake-x86 joined", 1, 10));
+    void *b = s_fake_worker(ctx, c.ep, "fake-arm", "dsp=neon qc=c");
+    assert_true(cl_wait_log(c.log, "fake-arm joined", 1, 10));
+    assert_true(cl_wait_log(c.log, "other arithmetic", 1, 5));
+    char *log = cl_read_text(c.log);
+    char *line = strstr(log, "other arithmetic");
+    while (line && line > log && line[-1] != '\n') line--;
+    char *eol = line ? strchr(line, '\n') : NULL;
+    if (eol) *eol = 0;
+    const int names_both = line && strstr(line, "fake-arm") && strstr(line, "fake-x86") &&
+                           strstr(line, "dsp=neon qc=c") && strstr(line, "dsp=x86 qc=x86");
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", line ? line : "");
+    free(log);
+    if (!names_both) fail_msg("the warning does not name both workers and both: %s", copy);
+    zmq_close(a), zmq_close(b);
+    zmq_ctx_term(ctx);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
 }
 
 static void other_protocol_version_refused(void **state)
@@ -442,6 +493,8 @@ int main(void)
                                                  "large_document"),
         cmocka_unit_test_prestate_setup_teardown(early_fetch, cl_setup, cl_teardown, "early_fetch"),
         cmocka_unit_test_prestate_setup_teardown(held_status, cl_setup, cl_teardown, "held_status"),
+        cmocka_unit_test_prestate_setup_teardown(mixed_numerics_warned, cl_setup, cl_teardown,
+                                                 "mixed_numerics_warned"),
         cmocka_unit_test_prestate_setup_teardown(unreachable_coordinator, cl_setup, cl_teardown,
                                                  "unreachable_coordinator"),
     };

@@ -188,8 +188,71 @@ static void test_variants(void **state)
     printf("checkasm: %d SIMD variant(s) checked; best is %s\n", ran, mf_dsp_kernels()->name);
 }
 
+/* Every kernel's output, for one set of random inputs, into buf (a fixed
+ * layout whatever the table): what test_variants_agree compares. */
+static size_t run_all(const mf_dsp_kernels_t *k, float *buf)
+{
+    static float in[2 * MAXF], lvl[MAXF], gains[MAXF];
+    static mf_biquad_cascade_t st;
+    size_t w = 0;
+    s_rng = 0x2545f4914f6cdd1dull; /* the same inputs for every table */
+    for (int ch = 1; ch <= 2; ch++)
+        for (int nsec = 1; nsec <= 9; nsec += 2) {
+            random_cascade(&st, ch, nsec);
+            for (int blk = 0; blk < 3; blk++) { /* the state carries over */
+                const size_t n = (size_t)(rnd() * 700) + 1;
+                for (size_t i = 0; i < n * (size_t)ch; i++) in[i] = rndf(-1, 1);
+                k->biquad(buf + w, in, n, &st);
+                w += n * (size_t)ch;
+            }
+        }
+    const size_t n = MAXF - 3;
+    for (size_t i = 0; i < 2 * n; i++) in[i] = rndf(-1, 1);
+    for (size_t i = 0; i < n; i++) gains[i] = rndf(0, 2);
+    k->gain_ramp(buf + w, in, n, 2, 0.25f, 1.75f), w += 2 * n;
+    k->gain_apply(buf + w, in, gains, n, 2), w += 2 * n;
+    k->detect(buf + w, in, n, 2, 0), w += n;
+    k->detect(buf + w, in, n, 2, 1), w += n;
+    mf_gain_curve_t cv = {-24.0f, 1.0f / 4.0f - 1.0f, 6.0f, 20.0f};
+    for (size_t i = 0; i < n; i++) lvl[i] = rnd() < 0.02 ? 0.0f : (float)pow(10, rnd() * 9 - 8);
+    k->gain_computer(buf + w, lvl, n, &cv), w += n;
+    for (size_t i = 0; i < n; i++) lvl[i] = rndf(-800, 60);
+    k->db_to_gain(buf + w, lvl, n), w += n;
+    return w;
+}
+
+/* A farm mixes CPU generations: every SIMD variant this CPU has gives the
+ * same bits as the first of its family (mf_kernels.h), so an AVX-512
+ * worker and an SSE2 one render a task alike. */
+static void test_variants_agree(void **state)
+{
+    (void)state;
+    enum { CAP = 64 * MAXF };
+    float *first = calloc(CAP, sizeof *first), *other = calloc(CAP, sizeof *other);
+    assert_non_null(first), assert_non_null(other);
+    const mf_dsp_kernels_t *k0 = NULL;
+    size_t n0 = 0;
+    for (int isa = MF_ISA_SSE2; isa < MF_ISA_COUNT; isa++) {
+        const mf_dsp_kernels_t *k = mf_dsp_kernels_for((mf_isa_t)isa);
+        if (!k) continue;
+        if (!k0 || strcmp(k->family, k0->family)) { /* the first of its family */
+            k0 = k, n0 = run_all(k, first);
+            assert_true(n0 <= CAP);
+            continue;
+        }
+        assert_int_equal(run_all(k, other), n0);
+        for (size_t i = 0; i < n0; i++)
+            if (memcmp(&first[i], &other[i], sizeof *first))
+                fail_msg("%s and %s differ at output %zu: %.9g vs %.9g", k0->name, k->name, i,
+                         first[i], other[i]);
+        printf("checkasm: %s gives %s's bits on every kernel\n", k->name, k0->name);
+    }
+    free(first), free(other);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_variants)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_variants),
+                                       cmocka_unit_test(test_variants_agree)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

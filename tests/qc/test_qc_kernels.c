@@ -77,6 +77,52 @@ static void test_checkasm(void **state)
     }
 }
 
+/* Every kernel's output for the same inputs, into out (a fixed layout). */
+static size_t s_run_all(const mf_qc_kernels_t *k, double rate, float *out)
+{
+    mf_kw_coef_t kw;
+    mf_tp_coef_t tp;
+    mf_kw_design(&kw, rate);
+    mf_tp_design(&tp, rate);
+    size_t w = 0;
+    float s[4] = {0};
+    const double e = k->kweight(&kw, s, s_pl, 1000) + k->kweight(&kw, s, s_pl + 1000, N - 1000);
+    out[w++] = (float)e, memcpy(out + w, s, sizeof s), w += 4;
+    const float *x = s_pl + 20;
+    out[w++] = k->tp_max(&tp, x, N - 40);
+    memset(out + w, 0, (N - 40) * sizeof *out);
+    k->tp_env(&tp, x, N - 40, out + w), w += N - 40;
+    return w;
+}
+
+/* The mastering limiter and the loudness search read these kernels, so a
+ * master's bits follow them: every SIMD variant this CPU has gives the
+ * same bits as the first of its family (mf_qc_kernels.h). */
+static void test_variants_agree(void **state)
+{
+    (void)state;
+    static float first[N + 64], other[N + 64];
+    s_fill(11);
+    const mf_qc_kernels_t *k0 = NULL;
+    for (int isa = 1; isa < MF_QC_ISA_COUNT; isa++) {
+        const mf_qc_kernels_t *k = mf_qc_kernels_for((mf_qc_isa_t)isa);
+        if (!k) continue;
+        if (k0 && strcmp(k->family, k0->family)) k0 = NULL; /* a family of its own */
+        for (int r = 0; r < 2; r++) {
+            const double rate = r ? 96000 : 48000;
+            if (!k0) continue;
+            const size_t n = s_run_all(k0, rate, first);
+            assert_int_equal(s_run_all(k, rate, other), n);
+            for (size_t i = 0; i < n; i++)
+                if (memcmp(&first[i], &other[i], sizeof *first))
+                    fail_msg("%s and %s differ at %.0f Hz, output %zu: %.9g vs %.9g", k0->name,
+                             k->name, rate, i, first[i], other[i]);
+        }
+        if (k0) printf("%s gives %s's bits on every kernel\n", k->name, k0->name);
+        if (!k0) k0 = k;
+    }
+}
+
 /* BS.1770-4 Table 1 and 2 (48 kHz). */
 static void test_kweight_48k(void **state)
 {
@@ -126,6 +172,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkasm),
+        cmocka_unit_test(test_variants_agree),
         cmocka_unit_test(test_kweight_48k),
         cmocka_unit_test(test_vs_libebur128),
     };
