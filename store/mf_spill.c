@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define BUFFER (256 * 1024) /* stdio's buffer: few system calls per pass */
+/* stdio's buffer, ours: glibc sizes one it allocates itself at 4 KiB,
+ * whatever setvbuf asks, and a pass would cost a system call per 4 KiB. */
+#define BUFFER (256 * 1024)
 
 struct mf_spill {
     FILE *f;
+    char *buf;
 };
 
 /* A file without a name in dir: O_TMPFILE where the file system has it,
@@ -34,14 +37,17 @@ mf_spill_t *mf_spill_new(const char *dir)
 {
     const int fd = s_open_unnamed(dir);
     mf_spill_t *s = fd >= 0 ? calloc(1, sizeof *s) : NULL;
-    if (s && !(s->f = fdopen(fd, "w+b"))) free(s), s = NULL;
+    if (s && (!(s->buf = malloc(BUFFER)) || !(s->f = fdopen(fd, "w+b")))) {
+        free(s->buf), free(s);
+        s = NULL;
+    }
     if (!s) {
         const int saved = errno;
         if (fd >= 0) close(fd);
         errno = saved;
         return NULL;
     }
-    setvbuf(s->f, NULL, _IOFBF, BUFFER);
+    setvbuf(s->f, s->buf, _IOFBF, BUFFER);
     return s;
 }
 
@@ -49,6 +55,7 @@ void mf_spill_free(mf_spill_t **s)
 {
     if (!s || !*s) return;
     fclose((*s)->f);
+    free((*s)->buf); /* after fclose, which flushes from it */
     free(*s);
     *s = NULL;
 }

@@ -22,6 +22,7 @@ struct mf_blob_writer {
     mf_store_t *store;
     char *tmp_path;
     FILE *f;
+    char *buf;           /* f's buffer, WRITE_BUFFER bytes */
     mf_hasher_t *hasher; /* NULL: named by the caller */
     mf_hash_t name;
     int failed;
@@ -187,6 +188,11 @@ int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
     return rc;
 }
 
+/* One write(2) per 64 KiB: a render writes GBs of signals, and 4 KiB
+ * writes (the buffer glibc allocates itself, whatever size setvbuf is
+ * asked for) cost a system call each. */
+#define WRITE_BUFFER (64 * 1024)
+
 static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
 {
     mf_blob_writer_t *w = calloc(1, sizeof *w);
@@ -207,12 +213,16 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
         goto fail;
     }
     w->f = fdopen(fd, "wb");
-    if (!w->f) {
-        close(fd);
+    w->buf = w->f ? malloc(WRITE_BUFFER) : NULL;
+    if (!w->buf) {
+        if (w->f)
+            fclose(w->f), w->f = NULL;
+        else
+            close(fd);
         unlink(w->tmp_path);
         goto fail;
     }
-    setvbuf(w->f, NULL, _IOFBF, 1 << 18);
+    setvbuf(w->f, w->buf, _IOFBF, WRITE_BUFFER);
     if (name && s->writes) {
         w->watched = 1;
         mf_writes_opened(s->writes, name, fd);
@@ -268,6 +278,7 @@ static void s_ended(const mf_blob_writer_t *w, int ok)
 
 static void s_writer_free(mf_blob_writer_t *w)
 {
+    free(w->buf); /* after fclose */
     mf_hasher_free(&w->hasher);
     free(w->tmp_path);
     free(w);

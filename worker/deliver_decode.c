@@ -4,6 +4,7 @@
  * through mpg123 (which trims the encoder delay and padding the LAME header
  * records) and Ogg Opus (pre-skip and the end granule position trimmed). */
 #include "deliver_int.h"
+#include "sf_buffered.h"
 
 #include <sndfile.h>
 #include <stdio.h>
@@ -15,7 +16,8 @@ mf_err_t mf_deliver_measure(const char *path, unsigned flags, mf_analysis_t *out
                             mf_decoded_t *info, char *why, size_t why_size)
 {
     SF_INFO si = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &si);
+    mf_sf_buffered_t *io = NULL;
+    SNDFILE *sf = mf_sf_buffered_open(path, &si, &io);
     if (!sf) {
         snprintf(why, why_size, "cannot decode it: %s", sf_strerror(NULL));
         return MF_ERR_FORMAT;
@@ -44,6 +46,6 @@ mf_err_t mf_deliver_measure(const char *path, unsigned flags, mf_analysis_t *out
 done:
     mf_analyzer_free(&a);
     free(buf);
-    sf_close(sf);
+    mf_sf_buffered_close(sf, &io);
     return err;
 }

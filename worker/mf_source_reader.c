@@ -1,5 +1,6 @@
 #include "mf_source_reader.h"
 #include "mf_source_check.h"
+#include "sf_buffered.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 
 struct mf_source_reader {
     SNDFILE *sf;
+    mf_sf_buffered_t *io; /* what sf reads through */
     SF_INFO sfi;
     mf_pcm_info_t info; /* start and frames after trimming */
     sf_count_t from;    /* the file's frame at info.start */
@@ -46,7 +48,7 @@ static mf_err_t s_open_file(mf_source_reader_t *r, const char *path, char *why, 
         snprintf(why, n, "%s", strerror(e));
         return e == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
     }
-    if (!(r->sf = sf_open(path, SFM_READ, &r->sfi))) {
+    if (!(r->sf = mf_sf_buffered_open(path, &r->sfi, &r->io))) {
         s_sf_words(NULL, sf_why, sizeof sf_why);
         snprintf(why, n, "not an audio file (%s)", sf_why);
         return MF_ERR_FORMAT;
@@ -143,7 +145,7 @@ mf_err_t mf_source_reader_read_span(mf_source_reader_t *r, int64_t t, size_t n, 
 void mf_source_reader_free(mf_source_reader_t **r)
 {
     if (!r || !*r) return;
-    if ((*r)->sf) sf_close((*r)->sf);
+    mf_sf_buffered_close((*r)->sf, &(*r)->io);
     free(*r);
     *r = NULL;
 }
