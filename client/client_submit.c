@@ -10,9 +10,11 @@
 #include "mf_msg.h"
 #include "mf_xfer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define UPLOAD_TIMEOUT_MS 30000
 
@@ -162,12 +164,26 @@ static mf_err_t s_upload(mf_client_t *c, const sources_t *src, const mf_hash_t *
     return err;
 }
 
+/* The document as it is on disk now, whole: the session was validated from
+ * it a moment ago, and one that has grown past the limit since is said, not
+ * cut. */
 static char *s_read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = malloc(MF_DOC_MAX + 1);
-    size_t n = buf ? fread(buf, 1, MF_DOC_MAX, f) : 0;
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        mf_error("%s: %s", path, strerror(errno));
+        if (f) fclose(f);
+        return NULL;
+    }
+    if (st.st_size > (off_t)MF_DOC_MAX) {
+        mf_error("%s: %lld bytes, more than a document may have (%lld)", path,
+                 (long long)st.st_size, (long long)MF_DOC_MAX);
+        fclose(f);
+        return NULL;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    const size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
     fclose(f);
     if (buf) buf[n] = 0;
     return buf;
