@@ -142,11 +142,10 @@ void mf_coord_heartbeats(coord_t *c);
  * where its inputs already are. */
 #define MF_HELD_SLOTS 4096
 void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n);
-/* The free worker (a slot open, not avoided) holding the most of t's
- * inputs; ties go round robin from c->next_worker. NULL when none is free. */
-/* The free worker for t (handed out by j's scheduler): the one holding most
- * of its inputs; among equals its group's owner, which it becomes when its
- * group has none (or lost it). NULL when no worker is free. */
+/* The free worker (a slot open, not avoided) for t, handed out by j's
+ * scheduler: the one holding most of its inputs; among equals its group's
+ * owner, which it becomes when its group has none (or lost it); other ties
+ * go round robin from c->next_worker. NULL when none is free. */
 worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now);
 /* For mf_sched_next_fitting, ctx a locality_fit_t: whether the owner is
  * free, or gone, or there is none. */

@@ -62,15 +62,20 @@ worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now)
     const uint32_t owner = mf_sched_owner(j->sched, t->id);
     worker_t *best = NULL;
     size_t best_score = 0;
+    int owner_here = 0; /* among the workers, free or not */
     for (size_t k = 0; k < c->n_workers; k++) {
         worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
+        const int owns = owner && w->serial == owner;
+        owner_here |= owns;
         if (!s_free(w, now)) continue;
         /* An input held counts two, the group's owner one: a tie-break. */
-        const size_t score = 2 * s_score(w, prefix, n) + (owner && w->serial == owner);
+        const size_t score = 2 * s_score(w, prefix, n) + (size_t)owns;
         if (!best || score > best_score) best = w, best_score = score;
         if (best_score >= 2 * n + (owner != 0)) break; /* cannot do better */
     }
     if (prefix != stack) free(prefix);
-    if (best && !s_by_serial(c, owner)) mf_sched_set_owner(j->sched, t->id, best->serial);
+    /* The loop stopped early only at the owner itself: not seeing it means
+     * it is gone (or there is none). */
+    if (best && !owner_here) mf_sched_set_owner(j->sched, t->id, best->serial);
     return best;
 }

@@ -224,10 +224,10 @@ static int s_any_free(const coord_t *c, double now)
 void mf_coord_dispatch(coord_t *c)
 {
     const double now = mf_coord_now();
+    locality_fit_t fit = {c, now};
     while (s_any_free(c, now)) {
         job_t *j = s_next_job(c);
         mf_task_t t;
-        locality_fit_t fit = {c, now};
         if (!j || !mf_sched_next_fitting(j->sched, mf_locality_fits, &fit, &t)) {
             if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
             if (!j || !s_next_job(c)) return;

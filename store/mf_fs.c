@@ -32,3 +32,10 @@ int64_t mf_parse_size(const char *s)
     v *= mult;
     return v < 9e18 ? (int64_t)v : -1;
 }
+
+char *mf_fs_buffer(FILE *f, size_t size)
+{
+    char *buf = malloc(size);
+    if (buf) setvbuf(f, buf, _IOFBF, size);
+    return buf;
+}

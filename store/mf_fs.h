@@ -1,8 +1,10 @@
-/* Small file-system helpers the store and the output writer share. */
+/* Small file-system helpers the store, the worker and the output writer share. */
 #ifndef MF_FS_H
 #define MF_FS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* rm -r: removes a folder and everything below it (never follows links).
  * Returns 0, or -1 with errno set. */
@@ -12,5 +14,11 @@ int mf_fs_remove_tree(const char *dir);
  * "1.5T" (binary multiples; a trailing B or iB is allowed). Bytes, or -1
  * when it is not one (or not positive). */
 int64_t mf_parse_size(const char *s);
+
+/* Gives f a full buffer of size bytes, to be freed after fclose(f); NULL
+ * (f unchanged) when out of memory. Our own: for a buffer it allocates
+ * itself glibc ignores the size asked of setvbuf and takes 4 KiB, a system
+ * call per 4 KiB of a signal. */
+char *mf_fs_buffer(FILE *f, size_t size);
 
 #endif

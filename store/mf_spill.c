@@ -1,4 +1,5 @@
 #include "mf_spill.h"
+#include "mf_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,9 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* stdio's buffer, ours: glibc sizes one it allocates itself at 4 KiB,
- * whatever setvbuf asks, and a pass would cost a system call per 4 KiB. */
-#define BUFFER (256 * 1024)
+#define BUFFER (256 * 1024) /* stdio's buffer (mf_fs_buffer) */
 
 struct mf_spill {
     FILE *f;
@@ -36,19 +35,17 @@ static int s_open_unnamed(const char *dir)
 mf_spill_t *mf_spill_new(const char *dir)
 {
     const int fd = s_open_unnamed(dir);
-    mf_spill_t *s = fd >= 0 ? calloc(1, sizeof *s) : NULL;
-    if (s && (!(s->buf = malloc(BUFFER)) || !(s->f = fdopen(fd, "w+b")))) {
-        free(s->buf), free(s);
-        s = NULL;
-    }
-    if (!s) {
-        const int saved = errno;
-        if (fd >= 0) close(fd);
-        errno = saved;
-        return NULL;
-    }
-    setvbuf(s->f, s->buf, _IOFBF, BUFFER);
-    return s;
+    if (fd < 0) return NULL;
+    mf_spill_t *s = calloc(1, sizeof *s);
+    if (s && (s->f = fdopen(fd, "w+b")) && (s->buf = mf_fs_buffer(s->f, BUFFER))) return s;
+    const int saved = errno;
+    if (s && s->f)
+        fclose(s->f); /* and fd */
+    else
+        close(fd);
+    free(s);
+    errno = saved;
+    return NULL;
 }
 
 void mf_spill_free(mf_spill_t **s)

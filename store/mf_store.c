@@ -1,4 +1,5 @@
 #include "mf_store.h"
+#include "mf_fs.h"
 #include "mf_log.h"
 #include "mf_writes.h"
 
@@ -188,9 +189,7 @@ int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
     return rc;
 }
 
-/* One write(2) per 64 KiB: a render writes GBs of signals, and 4 KiB
- * writes (the buffer glibc allocates itself, whatever size setvbuf is
- * asked for) cost a system call each. */
+/* One write(2) per 64 KiB: a render writes GBs of signals (mf_fs_buffer). */
 #define WRITE_BUFFER (64 * 1024)
 
 static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
@@ -213,7 +212,7 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
         goto fail;
     }
     w->f = fdopen(fd, "wb");
-    w->buf = w->f ? malloc(WRITE_BUFFER) : NULL;
+    w->buf = w->f ? mf_fs_buffer(w->f, WRITE_BUFFER) : NULL;
     if (!w->buf) {
         if (w->f)
             fclose(w->f), w->f = NULL;
@@ -222,7 +221,6 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
         unlink(w->tmp_path);
         goto fail;
     }
-    setvbuf(w->f, w->buf, _IOFBF, WRITE_BUFFER);
     if (name && s->writes) {
         w->watched = 1;
         mf_writes_opened(s->writes, name, fd);

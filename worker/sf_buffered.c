@@ -1,4 +1,5 @@
 #include "sf_buffered.h"
+#include "mf_fs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 
 struct mf_sf_buffered {
     FILE *f;
-    char *buf; /* f's buffer: glibc sizes one it allocates itself at 4 KiB */
+    char *buf; /* f's buffer (mf_fs_buffer) */
     sf_count_t size;
 };
 
@@ -47,11 +48,10 @@ SNDFILE *mf_sf_buffered_open(const char *path, SF_INFO *info, mf_sf_buffered_t *
     mf_sf_buffered_t *b = calloc(1, sizeof *b);
     struct stat st;
     if (!b || !(b->f = fopen(path, "rb")) || fstat(fileno(b->f), &st) != 0 ||
-        !(b->buf = malloc(BUFFER))) {
+        !(b->buf = mf_fs_buffer(b->f, BUFFER))) {
         mf_sf_buffered_close(NULL, &b);
         return NULL;
     }
-    setvbuf(b->f, b->buf, _IOFBF, BUFFER);
     b->size = (sf_count_t)st.st_size;
     SNDFILE *sf = sf_open_virtual(&s_io, SFM_READ, info, b);
     if (!sf) {

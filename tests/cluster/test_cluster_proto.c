@@ -71,8 +71,10 @@ static void s_send_raw(void *sock, Mixfarm__Envelope *env)
     assert_int_equal(rc, (int)len);
 }
 
-/* A DEALER that says hello as a worker with these numerics. */
-static void *s_fake_worker(void *ctx, const char *ep, const char *name, const char *numerics)
+/* A DEALER that says hello as a worker, in protocol version `version`,
+ * with these numerics (NULL: none). */
+static void *s_fake_worker(void *ctx, const char *ep, uint32_t version, const char *name,
+                           const char *numerics)
 {
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
     int zero = 0;
@@ -80,14 +82,27 @@ static void *s_fake_worker(void *ctx, const char *ep, const char *name, const ch
     assert_int_equal(zmq_connect(sock, ep), 0);
     Mixfarm__Hello h = MIXFARM__HELLO__INIT;
     h.name = (char *)name;
-    h.slots = 1;
-    h.numerics = (char *)numerics;
+    h.slots = 4;
+    if (numerics) h.numerics = (char *)numerics;
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
-    env.version = MF_PROTOCOL_VERSION;
+    env.version = version;
     env.body_case = MIXFARM__ENVELOPE__BODY_HELLO;
     env.hello = &h;
     s_send_raw(sock, &env);
     return sock;
+}
+
+/* The first line of the log at `path` that holds `needle`, into out (empty
+ * when there is none). */
+static void s_log_line(const char *path, const char *needle, char *out, size_t n)
+{
+    char *log = cl_read_text(path);
+    char *line = log ? strstr(log, needle) : NULL;
+    while (line && line > log && line[-1] != '\n') line--;
+    char *eol = line ? strchr(line, '\n') : NULL;
+    if (eol) *eol = 0;
+    snprintf(out, n, "%s", line ? line : "");
+    free(log);
 }
 
 static void mixed_numerics_warned(void **state)
@@ -97,22 +112,16 @@ static void mixed_numerics_warned(void **state)
     cl_coord_t c = {0};
     cl_coord_start(&c, dir, 0);
     void *ctx = zmq_ctx_new();
-    void *a = s_fake_worker(ctx, c.ep, "fake-x86", "dsp=x86 qc=x86");
+    void *a = s_fake_worker(ctx, c.ep, MF_PROTOCOL_VERSION, "fake-x86", "dsp=x86 qc=x86");
     assert_true(cl_wait_log(c.log, "fake-x86 joined", 1, 10));
-    void *b = s_fake_worker(ctx, c.ep, "fake-arm", "dsp=neon qc=c");
+    void *b = s_fake_worker(ctx, c.ep, MF_PROTOCOL_VERSION, "fake-arm", "dsp=neon qc=c");
     assert_true(cl_wait_log(c.log, "fake-arm joined", 1, 10));
     assert_true(cl_wait_log(c.log, "other arithmetic", 1, 5));
-    char *log = cl_read_text(c.log);
-    char *line = strstr(log, "other arithmetic");
-    while (line && line > log && line[-1] != '\n') line--;
-    char *eol = line ? strchr(line, '\n') : NULL;
-    if (eol) *eol = 0;
-    const int names_both = line && strstr(line, "fake-arm") && strstr(line, "fake-x86") &&
+    char line[512];
+    s_log_line(c.log, "other arithmetic", line, sizeof line);
+    const int names_both = strstr(line, "fake-arm") && strstr(line, "fake-x86") &&
                            strstr(line, "dsp=neon qc=c") && strstr(line, "dsp=x86 qc=x86");
-    char copy[512];
-    snprintf(copy, sizeof copy, "%s", line ? line : "");
-    free(log);
-    if (!names_both) fail_msg("the warning does not name both workers and both: %s", copy);
+    if (!names_both) fail_msg("the warning does not name both workers and both: %s", line);
     zmq_close(a), zmq_close(b);
     zmq_ctx_term(ctx);
     cl_stop_all_clean(30 * CL_SLOW);
@@ -127,18 +136,7 @@ static void other_protocol_version_refused(void **state)
     cl_coord_start(&c, dir, 0);
 
     void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int zero = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal(zmq_connect(sock, c.ep), 0);
-    Mixfarm__Hello h = MIXFARM__HELLO__INIT;
-    h.name = "fake-v99";
-    h.slots = 4;
-    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
-    env.version = 99;
-    env.body_case = MIXFARM__ENVELOPE__BODY_HELLO;
-    env.hello = &h;
-    s_send_raw(sock, &env);
+    void *sock = s_fake_worker(ctx, c.ep, 99, "fake-v99", NULL);
 
     zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
     int n = zmq_poll(&it, 1, (long)(10000 * CL_SLOW));
@@ -168,15 +166,11 @@ static void other_protocol_version_refused(void **state)
 
     /* One log line says it was refused, and why. */
     assert_true(cl_wait_log(c.log, "refused", 1, 5));
-    char *log = cl_read_text(c.log);
-    char *line = strstr(log, "refused");
-    char *eol = line ? strchr(line, '\n') : NULL;
-    if (eol) *eol = 0;
-    int says_version = line && strstr(line, "version") && strstr(line, "99");
-    char copy[512];
-    snprintf(copy, sizeof copy, "%s", line ? line : "");
-    free(log);
-    if (!says_version) fail_msg("the refusal log line does not name the version: %s", copy);
+    char line[512];
+    s_log_line(c.log, "refused", line, sizeof line);
+    const char *said = strstr(line, "refused"); /* what follows the timestamp */
+    if (!said || !strstr(said, "version") || !strstr(said, "99"))
+        fail_msg("the refusal log line does not name the version: %s", line);
     assert_false(cl_file_contains(c.log, "fake-v99 joined"));
 
     /* The coordinator goes on serving. */
