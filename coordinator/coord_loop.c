@@ -235,16 +235,17 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
     mf_journal_commit(c.journal);
     double next_tick = 0, next_commit = 0, next_publish = 0;
     while (!*stop) {
-        zmq_pollitem_t item = {.socket = c.sock, .events = ZMQ_POLLIN};
+        zmq_pollitem_t item[2] = {{.socket = c.sock, .events = ZMQ_POLLIN},
+                                  {.fd = o->wake_fd, .events = ZMQ_POLLIN}};
         int timeout = (int)(c.heartbeat_s * 250); /* a quarter of the heartbeat, in ms */
         const double held = mf_coord_status_next(&c) - mf_coord_now(); /* a held status's end */
         if (held * 1000.0 < timeout) timeout = held > 0 ? (int)ceil(held * 1000.0) : 0;
-        if (zmq_poll(&item, 1, timeout) < 0 && errno != EINTR) {
+        if (zmq_poll(item, o->wake_fd > 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
             mf_error("poll: %s", zmq_strerror(errno));
             break;
         }
         mf_journal_begin(c.journal); /* a no-op while a group is open */
-        if (item.revents & ZMQ_POLLIN) s_drain(&c);
+        if (item[0].revents & ZMQ_POLLIN) s_drain(&c);
         mf_coord_dispatch(&c);
         if (c.n_waits) mf_coord_status_wake(&c);
         double now = mf_coord_now();

@@ -34,6 +34,9 @@ typedef struct {
     double store_grace_s;    /* with store_budget: a blob used less than this long ago
                                 stays whatever the budget (an upload before its submit,
                                 a fetch under way) */
+    int wake_fd;             /* > 0: a descriptor that becomes readable once *stop is set
+                                (the host's eventfd), so the loop ends at once rather than
+                                at its next tick; 0: none */
 } mf_coord_opts_t;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it

@@ -149,10 +149,12 @@ static int s_serve(mf_wloop_t *w, volatile int *stop, mf_curve_watch_t *watch)
             mf_error("%s: %s", w->o->endpoint, why);
             told = 1;
         }
-        zmq_pollitem_t it[2] = {{w->sock, 0, ZMQ_POLLIN, 0},
-                                {mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0}};
+        zmq_pollitem_t it[3] = {{w->sock, 0, ZMQ_POLLIN, 0},
+                                {mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0},
+                                {NULL, w->o->wake_fd, ZMQ_POLLIN, 0}};
         /* A live upload is not woken when its file grows: look again soon. */
-        if (zmq_poll(it, 2, live ? LIVE_POLL_MS : tick) < 0 && errno != EINTR) {
+        if (zmq_poll(it, w->o->wake_fd > 0 ? 3 : 2, live ? LIVE_POLL_MS : tick) < 0 &&
+            errno != EINTR) {
             mf_error("waiting for messages: %s", zmq_strerror(errno));
             w->fatal = 1;
             return 0;
@@ -178,9 +180,10 @@ static void s_idle(mf_wloop_t *w, volatile int *stop, int ms)
 {
     int64_t until = s_now_ms() + ms;
     while (!*stop && s_now_ms() < until) {
-        zmq_pollitem_t it = {mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t it[2] = {{mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0},
+                                {NULL, w->o->wake_fd, ZMQ_POLLIN, 0}};
         int64_t left = until - s_now_ms();
-        zmq_poll(&it, 1, left < 200 ? (long)left : 200);
+        zmq_poll(it, w->o->wake_fd > 0 ? 2 : 1, left < 200 ? (long)left : 200);
         mf_tasks_drain_slots(w);
     }
 }

@@ -31,6 +31,10 @@ typedef struct {
     int heartbeat_ms;
     /* CURVE keys (and the coordinator's public key), or NULL for none. */
     const mf_curve_keys_t *curve;
+    /* > 0: a descriptor that becomes readable once *stop is set (the host's
+     * eventfd: an embedded farm's), so the worker stops at once rather than
+     * at its next tick; 0: none. */
+    int wake_fd;
 } mf_worker_opts_t;
 
 /* Runs until *stop becomes non-zero (checked a few times a second, and at
