@@ -1,5 +1,5 @@
 /* Outputs written into OUTDIR's staging folder while the job still runs
- * (render --coordinator): the mix and the stems are final once the master
+ * (render, on a farm or embedded): the mix and the stems are final once the master
  * is done, a listening copy once its task is; writing and hashing them
  * then, rather than after the job's last task, takes that work off the end
  * of every render. The fetch at the end writes only what is not staged
@@ -9,7 +9,8 @@
  * (unless another output not yet staged has the same one): TMPDIR then
  * holds what is in flight, not every output of the render a second time
  * (a 20-minute session at 96 kHz writes gigabytes of stems), and freeing
- * those pages happens while the job runs rather than at the end. */
+ * those pages happens while the job runs rather than at the end. An
+ * embedded farm's store is its own: there the blob stays for the farm. */
 #include "client_internal.h"
 #include "client_ref.h"
 #include "mf_log.h"
@@ -29,16 +30,18 @@ typedef struct {
 
 struct mf_early {
     char *outdir;
+    int release;              /* staged files' blobs leave the store */
     mf_outdir_t *o;           /* opened with the first file */
     Mixfarm__Envelope *ready; /* the last partial FetchReply */
     staged_t *v;
     size_t n;
 };
 
-mf_early_t *mf_early_new(const char *outdir)
+mf_early_t *mf_early_new(const char *outdir, int release)
 {
     mf_early_t *e = calloc(1, sizeof *e);
     if (e && !(e->outdir = strdup(outdir))) free(e), e = NULL;
+    if (e) e->release = release;
     return e;
 }
 
@@ -94,7 +97,7 @@ static void s_release(const mf_early_t *e, mf_store_t *s, const Mixfarm__FetchRe
 {
     const Mixfarm__OutputRef *o = r->outputs[i];
     mf_hash_t h;
-    if (!mf_hash_valid(o->hash)) return;
+    if (!e->release || !mf_hash_valid(o->hash)) return;
     for (size_t k = 0; k < r->n_outputs; k++)
         if (k != i && !strcmp(r->outputs[k]->hash, o->hash) && !s_find(e, r->outputs[k]->path))
             return;

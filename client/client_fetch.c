@@ -97,7 +97,8 @@ static void s_prefetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
 }
 
 /* Asks for the outputs ready so far and starts fetching them (a blob
- * already here, or already coming, costs nothing). A coordinator that
+ * already here, or already coming, costs nothing; x NULL: an embedded
+ * farm's, all here). A coordinator that
  * cannot answer early just leaves everything to the fetch at the end. */
 static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev_t *prev,
                        mf_early_t *early)
@@ -114,7 +115,7 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev
         const Mixfarm__OutputRef *o = r->outputs[i];
         /* One OUTDIR's previous render likely holds is checked at the end;
          * a staged one's blob has left the store (client_early.c). */
-        if (!mf_client__had(prev, o, MF_PREV_ANY_FRAMES) &&
+        if (x && !mf_client__had(prev, o, MF_PREV_ANY_FRAMES) &&
             !mf_early_staged(early, o, mf_client__written_frames(r, o)))
             s_get_output(x, o, s_prefetched, NULL);
     }
@@ -138,9 +139,12 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
 {
     int drawn = 0;
     uint32_t seen = 0; /* tasks done at the last prefetch */
-    mf_xfer_t *x = prefetch_for ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
+    /* An embedded farm's outputs are in the store already: staged, not fetched. */
+    const int own_store = !mf_client__farm_store(c);
+    mf_xfer_t *x =
+        prefetch_for && own_store ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for) : NULL;
-    mf_early_t *early = prefetch_for ? mf_early_new(prefetch_for) : NULL;
+    mf_early_t *early = prefetch_for ? mf_early_new(prefetch_for, own_store) : NULL;
     mf_client__set_xfer(c, x);
     mf_err_t err;
     uint32_t wait_ms = 0, finished = 0; /* the first answer at once */
@@ -175,7 +179,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
             if (drawn) fputc('\n', stderr);
             break;
         }
-        if (x && more) s_prefetch(c, job, x, prev, early);
+        if ((x || early) && more) s_prefetch(c, job, x, prev, early);
         /* One file at a time, so that the job's end is seen soon after. */
         const int wrote = early && mf_early_step(early, mf_client__store(c), prev);
         /* Next: at once after writing a file; else the coordinator answers

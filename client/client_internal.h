@@ -9,6 +9,8 @@
 
 void *mf_client__socket(mf_client_t *c);
 mf_store_t *mf_client__store(mf_client_t *c);
+/* 1 when that store is the embedded farm's (mf_client_shares_farm_store). */
+int mf_client__farm_store(const mf_client_t *c);
 /* A monotonic clock in ms. */
 long long mf_client__now_ms(void);
 /* How long a call waits for its reply (MIXFARM_TIMEOUT_MS), in ms. */
@@ -55,7 +57,9 @@ mf_err_t mf_client__write_output(mf_outdir_t *o, mf_store_t *s, const Mixfarm__F
 
 /* ---- outputs staged while the job runs (client_early.c) ---- */
 typedef struct mf_early mf_early_t;
-mf_early_t *mf_early_new(const char *outdir);
+/* release: a staged file's blob leaves the store (the client's own; never
+ * the farm's, whose tasks may still read it). */
+mf_early_t *mf_early_new(const char *outdir, int release);
 /* Frees, removing whatever it staged and nobody took. NULL-safe. */
 void mf_early_free(mf_early_t **e);
 const char *mf_early_outdir(const mf_early_t *e);

@@ -87,6 +87,7 @@ int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t s
         mf_conn_close(c);
         return MF_EXIT_FAILED;
     }
+    mf_client_shares_farm_store(c->client);
     return -1;
 }
 

@@ -162,12 +162,12 @@ int mf_cmd_render(int argc, char **argv)
     mf_err_t err = al ? mf_client_submit_album(conn.client, al, 0, &job)
                       : mf_client_submit(conn.client, s, 0, &job);
     if (err == MF_OK) mf_debug("job %llu submitted", (unsigned long long)job);
-    /* Over TCP the outputs travel while the last tasks run; an embedded
-     * farm shares its store with this client. */
+    /* Outputs go into OUTDIR's staging folder as they are ready, while the
+     * last tasks run (over TCP they travel meanwhile; an embedded farm
+     * shares its store with this client). */
     mf_job_tally_t tally = {0};
     if (err == MF_OK)
-        err = mf_client_watch(conn.client, job, !o.quiet && isatty(2),
-                              o.coordinator ? o.outdir : NULL, &tally);
+        err = mf_client_watch(conn.client, job, !o.quiet && isatty(2), o.outdir, &tally);
     if (err == MF_OK) mf_debug("job %llu done; fetching", (unsigned long long)job);
     if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
     if (err == MF_ERR_UNREACHABLE)

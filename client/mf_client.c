@@ -24,6 +24,7 @@ struct mf_client {
     int timeout_ms;
     char *endpoint;
     mf_store_t *local;
+    int farm_store;          /* local is the embedded farm's store */
     mf_curve_watch_t *watch; /* remote only */
     source_name_t *names;    /* what each source sent is called, for errors */
     size_t n_names;
@@ -112,6 +113,14 @@ int mf_client__timeout_ms(const mf_client_t *c)
 mf_store_t *mf_client__store(mf_client_t *c)
 {
     return c->local;
+}
+void mf_client_shares_farm_store(mf_client_t *c)
+{
+    c->farm_store = 1;
+}
+int mf_client__farm_store(const mf_client_t *c)
+{
+    return c->farm_store;
 }
 void mf_client__set_xfer(mf_client_t *c, mf_xfer_t *x)
 {

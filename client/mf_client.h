@@ -25,6 +25,9 @@ mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local);
 mf_client_t *mf_client_new_secure(void *zctx, const char *endpoint, mf_store_t *local,
                                   const mf_curve_keys_t *curve);
 void mf_client_free(mf_client_t **c);
+/* local is the farm's own store (an embedded farm): nothing needs fetching
+ * into it, and a blob in it is the farm's to delete, not the client's. */
+void mf_client_shares_farm_store(mf_client_t *c);
 const char *mf_client_endpoint(const mf_client_t *c);
 
 /* Sends req and waits for a reply of the wanted kind. MF_ERR_UNREACHABLE
@@ -49,9 +52,10 @@ mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priorit
  * (truncated, corrupt: the error names the file and its track),
  * MF_ERR_CANCELLED when cancelled. With prefetch_for (the OUTDIR the
  * outputs are for; NULL: none), the outputs ready so far are fetched into
- * the client's store while the job runs, so that mf_client_fetch at the
- * end has little left to move; those OUTDIR's previous render likely holds
- * already are left to it. */
+ * the client's store (an embedded farm's are there already) and written
+ * into OUTDIR's staging folder while the job runs, so that mf_client_fetch
+ * at the end has little left to move or write; those OUTDIR's previous
+ * render likely holds already are left to it. */
 typedef struct {
     uint32_t total, cached; /* the job's tasks, and those the action cache answered */
 } mf_job_tally_t;

@@ -71,6 +71,32 @@ static int s_started(const char *log)
     return cl_count_lines(log, ") started");
 }
 
+/* What a render's client said of the files it wrote while the job ran
+ * (MIXFARM_LOG=debug, client_early.c). */
+typedef struct {
+    int early, mix_early, released, refetched;
+} staging_t;
+
+static staging_t s_render_staging(const char *const *argv)
+{
+    setenv("MIXFARM_LOG", "debug", 1);
+    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
+    unsetenv("MIXFARM_LOG");
+    staging_t s = {0};
+    for (const char *p = r.err; p && (p = strstr(p, " written while the job runs")); p++) s.early++;
+    s.mix_early = r.err && strstr(r.err, "mix.wav written while the job runs") != NULL;
+    /* their blobs, out of the client's temporary store */
+    for (const char *p = r.err; p && (p = strstr(p, "'s blob released from the client's store"));
+         p++)
+        s.released++;
+    s.refetched = r.err && strstr(r.err, "outputs fetched at the end, 0 staged") != NULL;
+    const int rc = r.rc;
+    if (rc != 0) print_message("%s\n", r.err ? r.err : "");
+    cl_run_free(&r);
+    assert_int_equal(rc, 0);
+    return s;
+}
+
 static void distributed_equals_embedded(void **state)
 {
     (void)state;
@@ -78,8 +104,18 @@ static void distributed_equals_embedded(void **state)
     char e1[1200], e2[2400], dist[1200], log1[1200], log2[1200];
     cl_path(e1, sizeof e1, dir, "embedded-1");
     cl_path(dist, sizeof dist, dir, "distributed");
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
     double t0 = cl_now();
-    cl_render(s_song, e1, 1, NULL);
+    /* Embedded, one worker: its outputs too go into OUTDIR as they are
+     * ready, straight from the farm's store, which keeps them (its tasks
+     * may still read them). */
+    const char *eargv[] = {prog, "render", s_song, "-o", e1, "--workers", "1", NULL};
+    const staging_t es = s_render_staging(eargv);
+    if (!es.mix_early || es.released)
+        fail_msg("embedded: mix.wav written while the job ran: %d; blobs released from the "
+                 "farm's store: %d",
+                 es.mix_early, es.released);
     snprintf(e2, sizeof e2, "%s", s_reference(s_song, "song"));
     double t1 = cl_now();
 
@@ -91,23 +127,9 @@ static void distributed_equals_embedded(void **state)
     cl_wait_joined(&c, "w2", 15 * CL_SLOW);
     double t2 = cl_now();
     /* render --coordinator, telling what it writes while the job runs. */
-    char prog[1200];
-    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
     const char *argv[] = {prog, "render", s_song, "-o", dist, "--coordinator", c.ep, NULL};
-    setenv("MIXFARM_LOG", "debug", 1);
-    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
-    unsetenv("MIXFARM_LOG");
+    const staging_t ds = s_render_staging(argv);
     double t3 = cl_now();
-    int early = 0;
-    for (const char *p = r.err; (p = strstr(p, " written while the job runs")); p++) early++;
-    const int mix_early = strstr(r.err, "mix.wav written while the job runs") != NULL;
-    int released = 0; /* their blobs, out of the client's temporary store */
-    for (const char *p = r.err; (p = strstr(p, "'s blob released from the client's store")); p++)
-        released++;
-    const int refetched = strstr(r.err, "outputs fetched at the end, 0 staged") != NULL;
-    const int rc = r.rc;
-    cl_run_free(&r);
-    assert_int_equal(rc, 0);
 
     int n = cl_assert_same_outdir(e1, e2);
     assert_int_equal(cl_assert_same_outdir(e1, dist), n);
@@ -117,15 +139,15 @@ static void distributed_equals_embedded(void **state)
         fail_msg("tasks started: w1 %d, w2 %d; both should have run some", s1, s2);
     print_message("    %d files identical; embedded 1+2 workers %.1f s, distributed %.1f s "
                   "(w1 ran %d tasks, w2 %d); %d files written while the job ran\n",
-                  n, t1 - t0, t3 - t2, s1, s2, early);
+                  n, t1 - t0, t3 - t2, s1, s2, ds.early);
     /* The mix is final once the master is done, before the listening
      * copies and the qc: the client writes it then (client_early.c). */
-    if (!mix_early) fail_msg("render --coordinator did not write mix.wav while the job ran");
+    if (!ds.mix_early) fail_msg("render --coordinator did not write mix.wav while the job ran");
     /* Each staged file's blob left the client's store (TMPDIR), and the
      * fetch at the end did not ask for them again (client_early.c). */
-    if (released != early || refetched)
-        fail_msg("%d files staged early, %d blobs released; staged ones fetched again: %d", early,
-                 released, refetched);
+    if (ds.released != ds.early || ds.refetched)
+        fail_msg("%d files staged early, %d blobs released; staged ones fetched again: %d",
+                 ds.early, ds.released, ds.refetched);
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
 }
