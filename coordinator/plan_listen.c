@@ -45,10 +45,12 @@ static const char *s_source_name(const mf_plan_t *p, int mastering)
 }
 
 /* One listen task per playback system (they run in parallel), then
- * listen_report over the source and their statistics. The last system
- * (mono, the cheapest) also measures the source, which makes it the
- * longest: it is planned first, so that it starts first. */
-static int s_listen(mf_plan_t *p, mf_port_t src, const char *name, double audio_s)
+ * listen_report over the source's statistics and theirs. The source's are
+ * stats when that is a task's (the qc of an unmastered mix measures it
+ * anyway); else the last system (mono, the cheapest) also measures the
+ * source, which makes it the longest: it is planned first, so that it
+ * starts first. */
+static int s_listen(mf_plan_t *p, mf_port_t src, mf_port_t stats, const char *name, double audio_s)
 {
     size_t n;
     const mf_playback_model_t *m = mf_playback_models(&n);
@@ -62,7 +64,7 @@ static int s_listen(mf_plan_t *p, mf_port_t src, const char *name, double audio_
         snprintf(label, sizeof label, "listen %s", m[i].name);
         snprintf(path, sizeof path, "listen/%s.wav", m[i].name);
         if (!(t = mf_plan_append(p, "listen", label))) return -1;
-        const int src_stats = i + 1 == n;
+        const int src_stats = i + 1 == n && stats.task < 0;
         t->params = s_dump(json_pack("{s:s, s:b}", "system", m[i].name, "source", src_stats));
         t->n_out = 3 + (size_t)src_stats; /* the file, its manifest entry, statistics */
         t->audio_s = audio_s;
@@ -74,7 +76,8 @@ static int s_listen(mf_plan_t *p, mf_port_t src, const char *name, double audio_
     if (!(t = mf_plan_append(p, "listen_report", "listen report"))) return -1;
     t->params = s_dump(json_pack("{s:s}", "source", name));
     t->n_out = 1;
-    if (!t->params || s_add_in(t, (mf_port_t){.task = TASK_OF(n - 1), .output = 3})) return -1;
+    if (stats.task < 0) stats = (mf_port_t){.task = TASK_OF(n - 1), .output = 3};
+    if (!t->params || s_add_in(t, stats)) return -1;
     for (size_t i = 0; i < n; i++) /* in mf_playback_models() order */
         if (s_add_in(t, (mf_port_t){.task = TASK_OF(i), .output = 2})) return -1;
 #undef TASK_OF
@@ -176,5 +179,10 @@ int mf_plan_listen(mf_plan_t *p, const mf_session_t *s)
     const int mastering = s->mastering ? s_find(p, "mastering") : -1;
     const mf_port_t src = mastering >= 0 ? (mf_port_t){.task = mastering, .output = 0} : p->mix;
     if (src.task < 0) return 0;
-    return s_listen(p, src, s_source_name(p, mastering), p->tasks[src.task].audio_s);
+    /* An unmastered mix's qc gives its statistics as a third output (plan_outputs.c). */
+    const int qc = mastering < 0 ? s_find(p, "qc") : -1;
+    const mf_port_t stats = qc >= 0 && p->tasks[qc].n_out == 3
+                                ? (mf_port_t){.task = qc, .output = 2}
+                                : (mf_port_t){.task = -1};
+    return s_listen(p, src, stats, s_source_name(p, mastering), p->tasks[src.task].audio_s);
 }

@@ -5,6 +5,7 @@
  *   master ---------------------------------------------+        \-> qc (its "reference")
  *   master (or mix) -> listen <system> (x6) -> listen/<system>.wav
  *   master (or mix) + their statistics -> listen report -> listen.json
+ *   (an unmastered mix's statistics from its qc task, which measures it)
  *
  * mf_plan_reference() runs after the deliverables and before the qc task,
  * which takes the comparison document as an input (the same plan for an

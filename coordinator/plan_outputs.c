@@ -223,6 +223,7 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
                      mf_plan_qc_file(&qc, "mix.wav", 0, s->sample_rate, 32, 1, "", -1)
                  ? -1
                  : 0;
+        qc.source_stats = 1; /* the listening copies' source: measured once (plan_listen.c) */
     }
     mf_plan_task_t *t = rc == 0 ? mf_plan_append(p, "qc", "qc") : NULL;
     if (t) {
@@ -230,7 +231,7 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
         t->in = in.v;
         t->n_in = in.n;
         in.v = NULL;
-        t->n_out = 2;
+        t->n_out = qc.source_stats ? 3 : 2;
         t->audio_s = audio_s;
         mf_port_t json = {.task = (int)p->n_tasks - 1, .output = 0};
         mf_port_t html = {.task = (int)p->n_tasks - 1, .output = 1};

@@ -85,7 +85,10 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
             json_object_set_new(o, "compare", json_integer(f->compare));
         json_array_append_new(files, o);
     }
-    return s_dump(json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files));
+    json_t *j = json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files);
+    if (j && q->source_stats > 0) /* only then: other plans keep their task keys */
+        json_object_set_new(j, "source_stats", json_integer(q->source_stats));
+    return s_dump(j);
 }
 
 #define FAIL(msg)                                                                                  \
@@ -192,6 +195,11 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
             FAIL("bad file");
         snprintf(fs->decode, sizeof fs->decode, "%s", decode ? decode : "");
     }
+    const json_t *ss = json_object_get(o, "source_stats");
+    q->source_stats = json_is_integer(ss) ? (long)json_integer_value(ss) : 0;
+    if ((ss && !json_is_integer(ss)) || q->source_stats < 0 || q->source_stats > (long)q->n_files ||
+        (q->source_stats > 0 && q->files[q->source_stats - 1].decode[0]))
+        FAIL("bad source_stats");
     json_decref(o);
     return MF_OK;
 fail:

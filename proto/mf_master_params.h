@@ -75,6 +75,10 @@ typedef struct {
     mf_target_spec_t target;
     mf_qc_file_spec_t *files;
     size_t n_files;
+    /* 1 + the file (a signal: an unmastered session's mix) whose analysis
+     * also goes to listen_report as the listening source's statistics, a
+     * third output (worker/exec_qc.c); 0: none. */
+    long source_stats;
 } mf_qc_spec_t;
 
 /* Canonical JSON (malloc'd), NULL when out of memory. */

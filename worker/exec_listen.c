@@ -12,9 +12,7 @@
  * same of the source plus its loudest passages' "mid_db" and "side_db", so
  * that the report reads no audio and adds nothing to the critical path. */
 #include "exec_internal.h"
-#include "mf_analyze.h"
-#include "mf_compare.h"
-#include "mf_ltas.h"
+#include "listen_stats.h"
 #include "mf_pcm.h"
 #include "mf_playback.h"
 
@@ -107,37 +105,6 @@ static mf_err_t s_put_json(mf_store_t *st, json_t *doc, mf_task_result_t *r)
     return err;
 }
 
-/* Its statistics; a mono output is measured as played, on both sides: its
- * loudness is that of one channel + 3.01 dB (BS.1770 sums the channels). */
-static json_t *s_stats(const mf_analysis_t *a, int ch)
-{
-    json_t *bands = json_array();
-    for (int b = 0; bands && b < MF_QC_BANDS; b++)
-        json_array_append_new(bands, mf_json_db(a->band_db[b]));
-    const double lufs = a->integrated_lufs + (ch == 1 ? 10.0 * log10(2.0) : 0.0);
-    return json_pack("{s:i, s:o, s:o, s:o, s:o}", "channels", ch, "integrated_lufs",
-                     mf_json_db(lufs), "correlation", mf_json_db(a->correlation), "mono_drop_db",
-                     mf_json_db(a->mono_drop_db), "band_db", bands);
-}
-
-static json_t *s_db_array(const double *db, int n)
-{
-    json_t *a = json_array();
-    for (int b = 0; a && b < n; b++) json_array_append_new(a, mf_json_db(db[b]));
-    return a;
-}
-
-/* What listen_report needs of the source: its analysis and the bands of its
- * loudest passages, mid and side (for what vanishes in mono). */
-static json_t *s_source_stats(const mf_analysis_t *a, const mf_ltas_result_t *l)
-{
-    return json_pack(
-        "{s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "channels", a->channels, "integrated_lufs",
-        mf_json_db(a->integrated_lufs), "correlation", mf_json_db(a->correlation), "mono_drop_db",
-        mf_json_db(a->mono_drop_db), "band_db", s_db_array(a->band_db, MF_QC_BANDS), "mid_db",
-        s_db_array(l->mid_db, MF_QC_BANDS), "side_db", s_db_array(l->side_db, MF_QC_BANDS));
-}
-
 mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
 {
     size_t n;
@@ -197,11 +164,11 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
                                    "sample_rate", (int)info->rate, "channels", wav->ch, "encoding",
                                    "pcm16", "duration_s", (double)end / info->rate),
                          r);
-    if (err == MF_OK) err = s_put_json(st, s_stats(&res, wav->ch), r);
+    if (err == MF_OK) err = s_put_json(st, mf_listen_copy_stats(&res, wav->ch), r);
     if (err == MF_OK && san) {
         mf_ltas_finish(sl, slr);
         err = mf_analyzer_finish(san, &sres);
-        if (err == MF_OK) err = s_put_json(st, s_source_stats(&sres, slr), r);
+        if (err == MF_OK) err = s_put_json(st, mf_listen_source_stats(&sres, slr), r);
     }
     if (err == MF_OK) r->audio_seconds = (double)end / info->rate;
     if (err != MF_OK && !r->error)

@@ -9,9 +9,15 @@
  * its decoder, inter-sample overs of the codec included. Each input is
  * measured once. A file with an encode report is also checked for length:
  * a lossless file has exactly the master's length at its rate; a lossy one,
- * once its decoder trimmed delay and padding, within LOSSY_LENGTH_MS. */
+ * once its decoder trimmed delay and padding, within LOSSY_LENGTH_MS.
+ *
+ * With "source_stats" (an unmastered session, whose listening copies are
+ * made from the mix this task measures), a third output: the mix's
+ * statistics for listen_report (listen_stats.h), its loudest passages'
+ * spectrum taken in the same pass, so no listen task measures it again. */
 #include "deliver_int.h"
 #include "exec_internal.h"
+#include "listen_stats.h"
 #include "mf_blob_json.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
@@ -25,20 +31,24 @@
 
 #define LOSSY_LENGTH_MS 5.0
 
-static mf_err_t s_analyze_signal(mf_store_t *s, const mf_hash_t *h, mf_analysis_t *out)
+/* ltas (NULL: none) is fed the same frames. */
+static mf_err_t s_analyze_signal(mf_store_t *s, const mf_hash_t *h, mf_analysis_t *out,
+                                 mf_ltas_t **ltas)
 {
     mf_pcm_reader_t *rd;
     mf_err_t err = mf_pcm_reader_open(s, h, &rd);
     if (err != MF_OK) return err;
     const mf_pcm_info_t *info = mf_pcm_reader_info(rd);
     mf_analyzer_t *a = mf_analyzer_new(info->channels, info->rate, MF_ANALYZE_ALL);
+    if (ltas) *ltas = mf_ltas_new(info->channels, info->rate);
     float *buf = malloc(sizeof(float) * 2 * MF_BLOCK);
     int64_t end = info->start + info->frames; /* delivered from timeline 0 */
-    err = a && buf ? MF_OK : MF_ERR_NOMEM;
+    err = a && buf && (!ltas || *ltas) ? MF_OK : MF_ERR_NOMEM;
     for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
         size_t n = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
         err = mf_pcm_reader_read_span(rd, f, n, buf);
         if (err == MF_OK) err = mf_analyzer_feed(a, buf, n);
+        if (err == MF_OK && ltas) mf_ltas_feed(*ltas, buf, n);
     }
     if (err == MF_OK) err = mf_analyzer_finish(a, out);
     mf_analyzer_free(&a);
@@ -135,6 +145,25 @@ static mf_err_t s_put_reports(mf_store_t *s, const mf_qc_target_t *tg, const mf_
     return err;
 }
 
+/* listen_report's statistics of the listening source (listen_stats.h). */
+static mf_err_t s_put_source_stats(mf_store_t *s, const mf_analysis_t *a, mf_ltas_t *ltas,
+                                   mf_task_result_t *r)
+{
+    mf_ltas_result_t *l = calloc(1, sizeof *l);
+    if (!l || !ltas) {
+        free(l);
+        return MF_ERR_NOMEM;
+    }
+    mf_ltas_finish(ltas, l);
+    json_t *j = mf_listen_source_stats(a, l);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
+    free(text);
+    free(l);
+    return err;
+}
+
 mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
 {
     mf_qc_spec_t spec;
@@ -149,11 +178,13 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     extra = calloc(spec.n_files + 1, sizeof *extra);
     cmps = calloc(spec.n_files + 1, sizeof *cmps);
     mf_err_t err = an && done && probs && files && reps && extra && cmps ? MF_OK : MF_ERR_NOMEM;
+    mf_ltas_t *ltas = NULL; /* the listening source's, with source_stats */
     for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) { /* each input once */
         const mf_qc_file_spec_t *f = &spec.files[i];
         if (done[f->input]) continue;
+        mf_ltas_t **lt = spec.source_stats == (long)i + 1 ? &ltas : NULL;
         err = f->decode[0] ? s_analyze_file(s, f, &t->inputs[f->input], &an[f->input], r)
-                           : s_analyze_signal(s, &t->inputs[f->input], &an[f->input]);
+                           : s_analyze_signal(s, &t->inputs[f->input], &an[f->input], lt);
         done[f->input] = err == MF_OK;
         r->audio_seconds += an[f->input].duration_s;
     }
@@ -184,6 +215,9 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
                                   .reference = cmps[i]};
     }
     if (err == MF_OK) err = s_put_reports(s, &tg, files, extra, spec.n_files, r);
+    if (err == MF_OK && spec.source_stats > 0)
+        err = s_put_source_stats(s, &an[spec.files[spec.source_stats - 1].input], ltas, r);
+    mf_ltas_free(&ltas);
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "qc: %s", mf_strerror(err));
     for (size_t i = 0; an && i < t->n_inputs; i++)
         if (done && done[i]) mf_analysis_fini(&an[i]);

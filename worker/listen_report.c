@@ -4,8 +4,9 @@
  * mono, with warnings a person can act on.
  *
  * params {"source": "master/Song.wav"}: the name the report gives the
- * source. input 0: the source's statistics (from the listen task with
- * "source": true); inputs 1..6: each system's statistics, in
+ * source. input 0: the source's statistics (listen_stats.h: from the
+ * listen task with "source": true, or the qc task of an unmastered mix,
+ * which measures it anyway); inputs 1..6: each system's statistics, in
  * mf_playback_models() order. output 0: listen.json. No audio is read. */
 #include "exec_internal.h"
 #include "mf_blob_json.h"
@@ -189,7 +190,7 @@ static json_t *s_report(const char *source, const mf_measure_t *m, const sys_sta
     return doc;
 }
 
-/* The source's statistics (exec_listen.c, "source": true) as a measure. */
+/* The source's statistics (listen_stats.h) as a measure. */
 static int s_load_source(mf_store_t *st, const mf_hash_t *h, mf_measure_t *m)
 {
     json_t *j = mf_blob_json(st, h);

@@ -171,9 +171,18 @@ static void check_plan_shape(const mf_plan_t *p)
      * listening models (plan_listen.c) end the plan. */
     assert_string_equal(p->tasks[p->mix.task].kind, "master");
     assert_string_equal(p->tasks[p->n_tasks - 8].kind, "qc");
-    for (size_t i = p->n_tasks - 7; i < p->n_tasks - 1; i++)
+    for (size_t i = p->n_tasks - 7; i < p->n_tasks - 1; i++) {
         assert_string_equal(p->tasks[i].kind, "listen");
-    assert_string_equal(p->tasks[p->n_tasks - 1].kind, "listen_report");
+        /* The mix (these sessions are unmastered) is measured once, by its
+         * qc, whose third output is listen.json's source (listen_stats.h). */
+        assert_non_null(strstr(p->tasks[i].params, "\"source\":false"));
+        assert_int_equal(p->tasks[i].n_out, 3);
+    }
+    const mf_plan_task_t *report = &p->tasks[p->n_tasks - 1];
+    assert_string_equal(report->kind, "listen_report");
+    assert_int_equal(p->tasks[p->n_tasks - 8].n_out, 3);
+    assert_int_equal(report->in[0].task, (int)p->n_tasks - 8);
+    assert_int_equal(report->in[0].output, 2);
     assert_int_equal(p->mix.output, 0);
 }
 
