@@ -186,6 +186,36 @@ s_ballistics(mf_comp_gain_t *g, float *gr, size_t n)
     g->y1 = Y1[0], g->y = Y[0];
 }
 
+/* x[i] = c - x[i], eight at a time: at -O2 GCC keeps a loop of unknown
+ * length scalar (its "very cheap" cost model), and this one ran on every
+ * sample of every compressor. Element-wise, so the same bits. */
+static void s_sub_from(float *x, float c, size_t n)
+{
+    const v8f cv = SPLAT(c);
+    size_t i = 0;
+    for (; i + MF_COMP_LANES <= n; i += MF_COMP_LANES) {
+        v8f v;
+        memcpy(&v, x + i, sizeof v);
+        v = cv - v;
+        memcpy(x + i, &v, sizeof v);
+    }
+    for (; i < n; i++) x[i] = c - x[i];
+}
+
+/* x[i] = (1 - mix) + mix * x[i], the same way. */
+static void s_blend(float *x, float mix, size_t n)
+{
+    const v8f dry = SPLAT(1.0f - mix), wet = SPLAT(mix);
+    size_t i = 0;
+    for (; i + MF_COMP_LANES <= n; i += MF_COMP_LANES) {
+        v8f v;
+        memcpy(&v, x + i, sizeof v);
+        v = dry + wet * v;
+        memcpy(x + i, &v, sizeof v);
+    }
+    for (; i < n; i++) x[i] = (1.0f - mix) + mix * x[i];
+}
+
 const float *mf_comp_gain_run(mf_comp_gain_t *g, const float *det, size_t n)
 {
     g->k->detect(g->lvl, det, n, g->ch, g->rms);
@@ -201,7 +231,7 @@ const float *mf_comp_gain_run(mf_comp_gain_t *g, const float *det, size_t n)
     float mk = g->makeup_db;
     const float mkt = g->makeup_target;
     if (mk == mkt) {
-        for (size_t i = 0; i < n; i++) g->gr[i] = mk - g->gr[i];
+        s_sub_from(g->gr, mk, n);
     } else {
         for (size_t i = 0; i < n; i++) {
             mk = mkt + sm * (mk - mkt);
@@ -214,8 +244,7 @@ const float *mf_comp_gain_run(mf_comp_gain_t *g, const float *det, size_t n)
     float mx = g->mix;
     const float mxt = g->mix_target;
     if (mx == mxt) {
-        if (mx != 1.0f)
-            for (size_t i = 0; i < n; i++) g->lvl[i] = (1.0f - mx) + mx * g->lvl[i];
+        if (mx != 1.0f) s_blend(g->lvl, mx, n);
     } else {
         for (size_t i = 0; i < n; i++) {
             mx = mxt + sm * (mx - mxt);
