@@ -3,6 +3,7 @@
 #include "mf_bqb_kernel.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <threads.h>
 
@@ -96,6 +97,21 @@ static void c_db_to_gain(float *restrict out, const float *restrict db, size_t n
         out[i] = db[i] < -758.0f ? 0.0f : exp2f(db[i] * 0.16609640474436813f);
 }
 
+static void c_pcm_to_float(float *restrict out, const unsigned char *restrict in, size_t n,
+                           int bytes)
+{
+    /* The bytes at the top of an int32, as libsndfile does, then scaled by
+     * a power of two: exact. */
+    if (bytes == 3)
+        for (size_t i = 0; i < n; i++, in += 3)
+            out[i] = (float)(int32_t)((uint32_t)in[0] << 8 | (uint32_t)in[1] << 16 |
+                                      (uint32_t)in[2] << 24) *
+                     0x1p-31f;
+    else
+        for (size_t i = 0; i < n; i++, in += 2)
+            out[i] = (float)(int16_t)(uint16_t)((unsigned)in[0] | (unsigned)in[1] << 8) * 0x1p-15f;
+}
+
 const mf_dsp_kernels_t mf_dsp_kernels_c = {
     .name = "c",
     .family = "c",
@@ -106,6 +122,7 @@ const mf_dsp_kernels_t mf_dsp_kernels_c = {
     .detect = c_detect,
     .gain_computer = c_gain_computer,
     .db_to_gain = c_db_to_gain,
+    .pcm_to_float = c_pcm_to_float,
 };
 
 void mf_biquad_cascade_reset(mf_biquad_cascade_t *st, int channels, int nsec)

@@ -85,6 +85,11 @@ typedef struct {
                           const mf_gain_curve_t *curve);
     /* out[i] = 10^(db[i]/20); db below -758 gives 0. */
     void (*db_to_gain)(float *restrict out, const float *restrict db, size_t n);
+    /* n little-endian signed integer samples of bytes (2 or 3) each to
+     * float, x / 2^(8 bytes - 1): exact, so every variant gives the same
+     * bits, and they are libsndfile's (a WAV source read raw). */
+    void (*pcm_to_float)(float *restrict out, const unsigned char *restrict in, size_t n,
+                         int bytes);
 } mf_dsp_kernels_t;
 
 /* x86-64: C, then SSE2, AVX2, AVX-512 as the CPU has them; AArch64: C and

@@ -262,6 +262,35 @@ static TGT void avx2_db_to_gain(float *restrict out, const float *restrict db, s
     }
 }
 
+/* Eight samples a step: the dwords holding each 24-bit sample's bytes are
+ * brought into each 128-bit lane (samples 0-3 from byte 0, 4-7 from byte
+ * 12), and a byte shuffle puts every sample at the top of its dword. */
+static TGT void avx2_pcm_to_float(float *restrict out, const unsigned char *restrict in, size_t n,
+                                  int bytes)
+{
+    size_t i = 0;
+    if (bytes == 3) {
+        const __m256i spread = _mm256_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6);
+        const __m256i top = _mm256_setr_epi8(
+            -1, 0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11,  /* lane 0: bytes 0-11 */
+            -1, 0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11); /* lane 1: bytes 12-23 */
+        const __m256 scale = _mm256_set1_ps(0x1p-31f);
+        for (; i + 11 <= n; i += 8) { /* a 32-byte load: 8 bytes past the 24 used */
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(in + 3 * i));
+            const __m256i s = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(v, spread), top);
+            _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_cvtepi32_ps(s), scale));
+        }
+    } else {
+        const __m256 scale = _mm256_set1_ps(0x1p-15f);
+        for (; i + 8 <= n; i += 8) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(in + 2 * i));
+            _mm256_storeu_ps(out + i,
+                             _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(v)), scale));
+        }
+    }
+    if (i < n) mf_dsp_kernels_c.pcm_to_float(out + i, in + (size_t)bytes * i, n - i, bytes);
+}
+
 MF_BQB_KERNEL(avx2_biquad_block, static TGT, 8, 4)
 
 void mf_dsp_init_avx2(mf_dsp_kernels_t *k)
@@ -273,5 +302,6 @@ void mf_dsp_init_avx2(mf_dsp_kernels_t *k)
     k->detect = avx2_detect;
     k->gain_computer = avx2_gain_computer;
     k->db_to_gain = avx2_db_to_gain;
+    k->pcm_to_float = avx2_pcm_to_float;
 }
 #endif

@@ -218,6 +218,34 @@ NEON_INLINE float32x4_t s_db_gain(float32x4_t d)
     return vbslq_f32(vcltq_f32(d, vdupq_n_f32(-758.0f)), vdupq_n_f32(0.0f), g);
 }
 
+/* Eight samples a step: vld3/vld2 split the bytes by position, and the
+ * bytes are zipped into the top of each sample's 32 (16) bits. */
+static void neon_pcm_to_float(float *restrict out, const unsigned char *restrict in, size_t n,
+                              int bytes)
+{
+    size_t i = 0;
+    if (bytes == 3) {
+        for (; i + 8 <= n; i += 8) {
+            const uint8x8x3_t b = vld3_u8(in + 3 * i);
+            /* (b1 b2) as 16-bit highs, (0 b0) as lows: b0 << 8 | b1 << 16 | b2 << 24 */
+            const uint16x8_t hi = vorrq_u16(vmovl_u8(b.val[1]), vshll_n_u8(b.val[2], 8));
+            const uint16x8_t lo = vshll_n_u8(b.val[0], 8);
+            const int32x4_t w0 = vreinterpretq_s32_u16(vzip1q_u16(lo, hi));
+            const int32x4_t w1 = vreinterpretq_s32_u16(vzip2q_u16(lo, hi));
+            vst1q_f32(out + i, vmulq_n_f32(vcvtq_f32_s32(w0), 0x1p-31f));
+            vst1q_f32(out + i + 4, vmulq_n_f32(vcvtq_f32_s32(w1), 0x1p-31f));
+        }
+    } else {
+        for (; i + 8 <= n; i += 8) {
+            const int16x8_t v = vreinterpretq_s16_u8(vld1q_u8(in + 2 * i));
+            vst1q_f32(out + i, vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(v))), 0x1p-15f));
+            vst1q_f32(out + i + 4,
+                      vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(v))), 0x1p-15f));
+        }
+    }
+    if (i < n) mf_dsp_kernels_c.pcm_to_float(out + i, in + (size_t)bytes * i, n - i, bytes);
+}
+
 static void neon_db_to_gain(float *restrict out, const float *restrict db, size_t n)
 {
     size_t i = 0;
@@ -241,5 +269,6 @@ void mf_dsp_init_neon(mf_dsp_kernels_t *k)
     k->detect = neon_detect;
     k->gain_computer = neon_gain_computer;
     k->db_to_gain = neon_db_to_gain;
+    k->pcm_to_float = neon_pcm_to_float;
 }
 #endif

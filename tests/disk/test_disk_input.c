@@ -6,6 +6,11 @@
  *                               (libsndfile alone would read it as 1.5 s)
  *   decode_task_words           the decode task on a cut WAV, a cut FLAC and
  *                               garbage: "source <hash12>: what is wrong"
+ *   source_reader_bits          what the source reader reads of 16- and 24-bit
+ *                               WAVs (raw, converted by a SIMD kernel) is
+ *                               libsndfile's sf_readf_float, bit for bit:
+ *                               mono and stereo, WAVEX, a trimmed start, odd
+ *                               spans; a float WAV goes through libsndfile
  *   render_cut_wav              embedded and --coordinator: the client
  *                               refuses before uploading, naming the track
  *                               and the file; exit 2; nothing in OUTDIR
@@ -33,6 +38,7 @@
 #include "mf_exec.h"
 #include "mf_params.h"
 #include "mf_source_check.h"
+#include "mf_source_reader.h"
 #include "mf_store.h"
 
 #define TONE_S 4.0
@@ -151,6 +157,91 @@ static void decode_task_words(void **state)
     snprintf(want, sizeof want, "source %.12s: not an audio file (", h.hex);
     if (strncmp(e, want, strlen(want)) != 0) fail_msg("\"%s\" does not start \"%s\"", e, want);
     free(e);
+    mf_store_free(&store);
+    cl_test_pass();
+}
+
+/* A file of random samples (full scale, every bit pattern) at 44.1 kHz. */
+static void s_write_random(const char *path, int format, int channels, sf_count_t frames)
+{
+    SF_INFO info = {.samplerate = 44100, .channels = channels, .format = format};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    if (!f) fail_msg("%s: %s", path, sf_strerror(NULL));
+    int *buf = malloc((size_t)frames * (size_t)channels * sizeof *buf);
+    assert_non_null(buf);
+    uint32_t x = 0x9e3779b9u;
+    for (sf_count_t i = 0; i < frames * channels; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        buf[i] = (int)x;
+    }
+    buf[0] = INT32_MIN, buf[1] = INT32_MAX; /* the extremes */
+    assert_int_equal(sf_writef_int(f, buf, frames), frames);
+    free(buf);
+    sf_close(f);
+}
+
+/* Reads [from, from + frames) of the file's own timeline with the source
+ * reader in spans of odd lengths, and the same with sf_readf_float. */
+static void s_same_bits(mf_store_t *store, const char *path, double from_s)
+{
+    mf_hash_t h;
+    assert_int_equal(mf_store_put_file(store, path, &h), MF_OK);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    assert_non_null(f);
+    const sf_count_t from = (sf_count_t)llround(from_s * info.samplerate);
+    const size_t frames = (size_t)(info.frames - from), ch = (size_t)info.channels;
+    float *want = calloc(frames * ch + 1, sizeof *want),
+          *got = calloc(frames * ch + 1, sizeof *got);
+    assert_non_null(want), assert_non_null(got);
+    assert_int_equal(sf_seek(f, from, SEEK_SET), from);
+    assert_int_equal(sf_readf_float(f, want, (sf_count_t)frames), (sf_count_t)frames);
+    sf_close(f);
+    mf_decode_spec_t spec = {
+        .from_s = from_s, .length_s = -1, .start_s = 0, .rate = info.samplerate};
+    mf_source_reader_t *r = NULL;
+    char why[300];
+    if (mf_source_reader_open(store, &h, &spec, &r, why, sizeof why) != MF_OK)
+        fail_msg("%s: %s", path, why);
+    for (size_t t = 0, n = 1; t < frames; t += n, n = n * 3 + 7) {
+        if (n > frames - t) n = frames - t;
+        if (mf_source_reader_read_span(r, (int64_t)t, n, got + t * ch, why, sizeof why) != MF_OK)
+            fail_msg("%s: %s", path, why);
+    }
+    mf_source_reader_free(&r);
+    if (memcmp(got, want, frames * ch * sizeof *got)) {
+        size_t i = 0;
+        while (got[i] == want[i]) i++;
+        fail_msg("%s: sample %zu is %.9g, libsndfile reads %.9g", path, i, got[i], want[i]);
+    }
+    free(want), free(got);
+}
+
+static void source_reader_bits(void **state)
+{
+    (void)state;
+    char dir[1200], path[1200];
+    cl_path(dir, sizeof dir, cl_test_dir(), "store");
+    mf_store_t *store = mf_store_open(dir);
+    assert_non_null(store);
+    const struct {
+        const char *name;
+        int format, channels;
+    } files[] = {
+        {"pcm24.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1},
+        {"pcm24-stereo.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, 2},
+        {"pcm16-stereo.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2},
+        {"pcm24-wavex.wav", SF_FORMAT_WAVEX | SF_FORMAT_PCM_24, 2},
+        {"pcm16-wavex.wav", SF_FORMAT_WAVEX | SF_FORMAT_PCM_16, 1},
+        {"float.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2},
+        {"pcm24.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_24, 2},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        cl_path(path, sizeof path, cl_test_dir(), files[i].name);
+        s_write_random(path, files[i].format, files[i].channels, 44100 + 17);
+        s_same_bits(store, path, 0.0);
+        s_same_bits(store, path, 0.25); /* a trimmed start: the reader seeks */
+    }
     mf_store_free(&store);
     cl_test_pass();
 }
@@ -274,6 +365,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(source_check_formats, cl_setup, cl_teardown,
                                                  "source_check_formats"),
+        cmocka_unit_test_prestate_setup_teardown(source_reader_bits, cl_setup, cl_teardown,
+                                                 "source_reader_bits"),
         cmocka_unit_test_prestate_setup_teardown(decode_task_words, cl_setup, cl_teardown,
                                                  "decode_task_words"),
         cmocka_unit_test_prestate_setup_teardown(render_cut_wav, cl_setup, cl_teardown,

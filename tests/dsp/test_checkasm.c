@@ -168,6 +168,24 @@ static double check_curve(const mf_dsp_kernels_t *k)
     return worst;
 }
 
+/* Integer PCM to float is exact: every variant gives the C reference's
+ * bits, whatever the length (the vector loops' tails). */
+static void check_pcm(const mf_dsp_kernels_t *k)
+{
+    static unsigned char raw[3 * MAXF];
+    static float ref[MAXF], out[MAXF];
+    for (int iter = 0; iter < 200; iter++) {
+        const size_t n = iter < 40 ? (size_t)iter : (size_t)(rnd() * MAXF);
+        const int bytes = 2 + iter % 2;
+        for (size_t i = 0; i < (size_t)bytes * n; i++) raw[i] = (unsigned char)(rnd() * 256);
+        if (n) memset(raw, 0x80, (size_t)bytes), raw[0] = 0; /* the most negative sample */
+        mf_dsp_kernels_c.pcm_to_float(ref, raw, n, bytes);
+        k->pcm_to_float(out, raw, n, bytes);
+        if (n && memcmp(out, ref, n * sizeof *out))
+            fail_msg("%s pcm_to_float: %d-byte samples, n=%zu differ", k->name, bytes, n);
+    }
+}
+
 static void test_variants(void **state)
 {
     (void)state;
@@ -180,7 +198,9 @@ static void test_variants(void **state)
         }
         const double eb = check_biquad(k), ebb = check_biquad_block(k), eg = check_gain(k),
                      ec = check_curve(k);
+        check_pcm(k);
         printf("checkasm: %-6s biquad %.2g  biquad_block %.2g  gain/detect %.2g  curve/db %.2g  "
+               "pcm exact  "
                "(max errors) ok\n",
                k->name, eb, ebb, eg, ec);
         ran++;
@@ -218,6 +238,10 @@ static size_t run_all(const mf_dsp_kernels_t *k, float *buf)
     k->gain_computer(buf + w, lvl, n, &cv), w += n;
     for (size_t i = 0; i < n; i++) lvl[i] = rndf(-800, 60);
     k->db_to_gain(buf + w, lvl, n), w += n;
+    static unsigned char raw[3 * MAXF];
+    for (size_t i = 0; i < 3 * n; i++) raw[i] = (unsigned char)(rnd() * 256);
+    k->pcm_to_float(buf + w, raw, n, 3), w += n;
+    k->pcm_to_float(buf + w, raw, n, 2), w += n;
     return w;
 }
 
