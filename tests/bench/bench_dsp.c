@@ -83,6 +83,13 @@ static void b_db(const mf_dsp_kernels_t *k, void *arg)
     k->db_to_gain(s_out, s_in, FRAMES);
 }
 
+/* Raw PCM bytes, as many as FRAMES stereo 24-bit frames hold. */
+static unsigned char s_raw[3 * 2 * FRAMES];
+static void b_pcm(const mf_dsp_kernels_t *k, void *arg)
+{
+    k->pcm_to_float(s_out, s_raw, 2 * FRAMES, *(const int *)arg);
+}
+
 static mf_biquad_cascade_t s_bq;
 static void setup_bq(int ch, int nsec)
 {
@@ -98,6 +105,8 @@ static void setup_bq(int ch, int nsec)
 static void kernels(void)
 {
     static const mf_gain_curve_t curve = {-20, -0.75f, 6, 20};
+    static const int b16 = 2, b24 = 3;
+    for (size_t i = 0; i < sizeof s_raw; i++) s_raw[i] = (unsigned char)(i * 2654435761u >> 24);
     printf("| kernel | unit |");
     for (int isa = 0; isa < MF_ISA_COUNT; isa++)
         if (mf_dsp_kernels_for((mf_isa_t)isa))
@@ -127,6 +136,8 @@ static void kernels(void)
         {"detect (peak), stereo", 2, 0, b_detect, NULL},
         {"gain_computer", 1, 0, b_curve, (void *)&curve},
         {"db_to_gain", 1, 0, b_db, NULL},
+        {"pcm_to_float, 16-bit, stereo", 2, 0, b_pcm, (void *)&b16},
+        {"pcm_to_float, 24-bit, stereo", 2, 0, b_pcm, (void *)&b24},
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         printf("| %s | ns/sample%s |", rows[r].name, rows[r].ch == 2 ? "/channel" : "");
