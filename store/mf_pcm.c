@@ -232,6 +232,36 @@ static void s_apply_gains(const mf_pcm_reader_t *r, float *d, size_t frames)
     }
 }
 
+/* The adding forms of s_read_panned, s_apply_gains and a plain copy: the
+ * same products, then one add each. */
+static void s_add_panned(const mf_pcm_reader_t *r, const float *restrict x, float *restrict d,
+                         size_t frames)
+{
+    const float(*g)[MF_PCM_GAINS] = r->gains;
+    const float l0 = g[0][0], l1 = g[0][1], l2 = g[0][2];
+    const float r0 = g[1][0], r1 = g[1][1], r2 = g[1][2];
+    for (size_t i = 0; i < frames; i++) {
+        d[2 * i] += x[i] * l0 * l1 * l2;
+        d[2 * i + 1] += x[i] * r0 * r1 * r2;
+    }
+}
+
+static void s_add_gained(const mf_pcm_reader_t *r, const float *restrict x, float *restrict d,
+                         size_t frames)
+{
+    const float l0 = r->gains[0][0], l1 = r->gains[0][1], l2 = r->gains[0][2];
+    const float r0 = r->gains[1][0], r1 = r->gains[1][1], r2 = r->gains[1][2];
+    for (size_t i = 0; i < frames; i++) {
+        d[2 * i] += x[2 * i] * l0 * l1 * l2;
+        d[2 * i + 1] += x[2 * i + 1] * r0 * r1 * r2;
+    }
+}
+
+static void s_add(const float *restrict x, float *restrict d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) d[i] += x[i];
+}
+
 /* Drops the pages before byte `done` from the mapping (they stay in the
  * page cache); a reader never goes back. */
 static void s_release(mf_pcm_reader_t *r, size_t done)
@@ -242,10 +272,11 @@ static void s_release(mf_pcm_reader_t *r, size_t done)
     r->released = upto;
 }
 
-mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out)
+/* What read_span and add_span do with the part of [t, t+n) the signal
+ * covers: acc 0, overwrite; 1, add. */
+static mf_err_t s_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out, int acc)
 {
     const int ch = r->info.channels;
-    memset(out, 0, n * (size_t)ch * sizeof(float));
     /* Overlap of [t, t+n) with the signal [start, start+frames), relative to start. */
     int64_t from = t - r->info.start, to = from + (int64_t)n;
     if (from < 0) from = 0;
@@ -255,14 +286,31 @@ mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float 
     const size_t stored = r->panned ? 1 : (size_t)ch, want = (size_t)(to - from);
     const float *src = (const float *)(const void *)r->map + (size_t)from * stored;
     float *dst = out + (size_t)(r->info.start + from - t) * (size_t)ch;
-    if (r->panned)
+    if (acc && r->panned)
+        s_add_panned(r, src, dst, want);
+    else if (acc && r->gained)
+        s_add_gained(r, src, dst, want);
+    else if (acc)
+        s_add(src, dst, want * stored);
+    else if (r->panned)
         s_read_panned(r, src, dst, want);
     else
         memcpy(dst, src, want * stored * sizeof(float));
-    if (r->gained) s_apply_gains(r, dst, want);
+    if (!acc && r->gained) s_apply_gains(r, dst, want);
     r->pos = to;
     s_release(r, (size_t)to * stored * sizeof(float));
     return MF_OK;
+}
+
+mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out)
+{
+    memset(out, 0, n * (size_t)r->info.channels * sizeof(float));
+    return s_span(r, t, n, out, 0);
+}
+
+mf_err_t mf_pcm_reader_add_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *acc)
+{
+    return s_span(r, t, n, acc, 1);
 }
 
 void mf_pcm_reader_free(mf_pcm_reader_t **r)

@@ -52,6 +52,12 @@ const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r);
 /* Fills out with frames [t, t + n) of the timeline (zeros outside the
  * signal), in the reader's channel count. Spans must not go backwards. */
 mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out);
+/* The same span added into acc (acc[i] += what read_span would give, in
+ * the same arithmetic): a sum's inputs without a pass through a buffer.
+ * acc must hold no negative zero (a sum started from +0 never does), so
+ * the frames outside the signal, where read_span gives +0, are left as
+ * they are. */
+mf_err_t mf_pcm_reader_add_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *acc);
 /* Makes r read as a panned signal would: two channels, each channel c of
  * the stored one (mono) or of its own (stereo) being ((x * g[c][0]) *
  * g[c][1]) * g[c][2]. How a channel applies an unpanned strip's pan, fader

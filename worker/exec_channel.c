@@ -157,6 +157,12 @@ static mf_err_t s_sum_inputs(chan_t *c, int64_t t, size_t n)
     const size_t len = n * (size_t)c->ch;
     memset(c->buf, 0, len * sizeof(float));
     for (size_t k = 0; k < c->spec.sum; k++) {
+        /* A signal of the channel's width adds itself in (no pass through c->key). */
+        if (!c->in[k].src && s_info(c, k)->channels == c->ch) {
+            mf_err_t err = mf_pcm_reader_add_span(c->in[k].pcm, t, n, c->buf);
+            if (err != MF_OK) return err;
+            continue;
+        }
         mf_err_t err = s_read_as(c, k, t, n, c->key);
         if (err != MF_OK) return err;
         mf_mix_add(c->buf, c->key, len);

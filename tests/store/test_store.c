@@ -595,6 +595,50 @@ static void test_pcm_view(void **state)
     }
 }
 
+/* add_span adds exactly what read_span reads: plain mono and stereo
+ * signals, a stereo one viewed through gains, a mono one panned by a view
+ * and a panned blob; spans that start before the signal, cross its end and
+ * lie past it; the sum a bus keeps, bit for bit. */
+static void test_pcm_add_span(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t start = 700, frames = 5000;
+    float g[2][MF_PCM_GAINS] = {{0.70710677f, 0.56234133f, 1.0f}, {0.3f, 0.56234133f, 0.1f}};
+    mf_hash_t blobs[3], name;
+    write_signal(f->store, 1, start, frames, &blobs[0]);
+    write_signal(f->store, 2, start, frames, &blobs[1]);
+    mf_hash_bytes("add-panned", 10, &name);
+    mf_pcm_writer_t *w = mf_pcm_writer_new_panned(f->store, &name, g, 48000, start);
+    static float mono[5000];
+    for (int64_t i = 0; i < frames; i++) mono[i] = sample_at(i, 0) * 1e-3f;
+    assert_int_equal(mf_pcm_writer_write(w, mono, (size_t)frames), MF_OK);
+    assert_int_equal(mf_pcm_writer_commit(w, &blobs[2]), MF_OK);
+    enum { SPAN = 1021, CAP = 2 * SPAN };
+    static float tmp[CAP], a1[CAP], a2[CAP];
+    for (int kind = 0; kind < 5; kind++) { /* mono, stereo, stereo view, mono view, panned */
+        const mf_hash_t *h = &blobs[kind == 4 ? 2 : kind == 1 || kind == 2 ? 1 : 0];
+        mf_pcm_reader_t *r1, *r2;
+        assert_int_equal(mf_pcm_reader_open(f->store, h, &r1), MF_OK);
+        assert_int_equal(mf_pcm_reader_open(f->store, h, &r2), MF_OK);
+        if (kind == 2 || kind == 3) {
+            assert_int_equal(mf_pcm_reader_view(r1, g), MF_OK);
+            assert_int_equal(mf_pcm_reader_view(r2, g), MF_OK);
+        }
+        const size_t ch = (size_t)mf_pcm_reader_info(r1)->channels;
+        for (int64_t t = 0; t < start + frames + 2 * SPAN; t += SPAN) {
+            for (size_t i = 0; i < CAP; i++) a1[i] = a2[i] = 0.25f + (float)i * 1e-4f;
+            assert_int_equal(mf_pcm_reader_read_span(r1, t, SPAN, tmp), MF_OK);
+            for (size_t i = 0; i < SPAN * ch; i++) a1[i] += tmp[i];
+            assert_int_equal(mf_pcm_reader_add_span(r2, t, SPAN, a2), MF_OK);
+            if (memcmp(a1, a2, SPAN * ch * sizeof *a1))
+                fail_msg("kind %d, span at %lld: add_span differs from read_span + add", kind,
+                         (long long)t);
+        }
+        mf_pcm_reader_free(&r1);
+        mf_pcm_reader_free(&r2);
+    }
+}
+
 /* The process's resident file-backed memory in kB (/proc/self/status). */
 static long s_rss_file_kb(void)
 {
@@ -1105,6 +1149,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcm_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_panned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcm_add_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_reader_memory_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writes_published, setup, teardown),
         cmocka_unit_test(test_task_key),
