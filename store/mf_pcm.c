@@ -197,17 +197,22 @@ const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r)
     return &r->info;
 }
 
-/* Each channel is the stored signal through its gains, multiplied in the
- * order the writer's caller would have: the same bits as a stereo blob. */
-static void s_read_panned(const mf_pcm_reader_t *r, const float *restrict x, float *restrict d,
-                          size_t frames)
+/* Each channel c of d is the stored signal's (a panned mono signal's one
+ * channel, stride 1; a viewed stereo signal's channel c, stride 2) through
+ * its gains, multiplied in the order the writer's caller would have: the
+ * same bits as a stereo blob of the products. add: into d. Inlined with
+ * constant stride and add, so each use is a loop of its own. */
+static inline void s_gains(const mf_pcm_reader_t *r, const float *restrict x, size_t stride,
+                           float *restrict d, size_t frames, int add)
 {
     const float(*g)[MF_PCM_GAINS] = r->gains;
     const float l0 = g[0][0], l1 = g[0][1], l2 = g[0][2];
     const float r0 = g[1][0], r1 = g[1][1], r2 = g[1][2];
     for (size_t i = 0; i < frames; i++) {
-        d[2 * i] = x[i] * l0 * l1 * l2;
-        d[2 * i + 1] = x[i] * r0 * r1 * r2;
+        const float a = x[stride * i] * l0 * l1 * l2;
+        const float b = x[stride * i + stride - 1] * r0 * r1 * r2;
+        d[2 * i] = add ? d[2 * i] + a : a;
+        d[2 * i + 1] = add ? d[2 * i + 1] + b : b;
     }
 }
 
@@ -220,43 +225,7 @@ mf_err_t mf_pcm_reader_view(mf_pcm_reader_t *r, float gains[2][MF_PCM_GAINS])
     return MF_OK;
 }
 
-/* A view of a stereo signal: each channel through its gains, in place, in
- * the order of s_read_panned. */
-static void s_apply_gains(const mf_pcm_reader_t *r, float *d, size_t frames)
-{
-    const float l0 = r->gains[0][0], l1 = r->gains[0][1], l2 = r->gains[0][2];
-    const float r0 = r->gains[1][0], r1 = r->gains[1][1], r2 = r->gains[1][2];
-    for (size_t i = 0; i < frames; i++) {
-        d[2 * i] = d[2 * i] * l0 * l1 * l2;
-        d[2 * i + 1] = d[2 * i + 1] * r0 * r1 * r2;
-    }
-}
-
-/* The adding forms of s_read_panned, s_apply_gains and a plain copy: the
- * same products, then one add each. */
-static void s_add_panned(const mf_pcm_reader_t *r, const float *restrict x, float *restrict d,
-                         size_t frames)
-{
-    const float(*g)[MF_PCM_GAINS] = r->gains;
-    const float l0 = g[0][0], l1 = g[0][1], l2 = g[0][2];
-    const float r0 = g[1][0], r1 = g[1][1], r2 = g[1][2];
-    for (size_t i = 0; i < frames; i++) {
-        d[2 * i] += x[i] * l0 * l1 * l2;
-        d[2 * i + 1] += x[i] * r0 * r1 * r2;
-    }
-}
-
-static void s_add_gained(const mf_pcm_reader_t *r, const float *restrict x, float *restrict d,
-                         size_t frames)
-{
-    const float l0 = r->gains[0][0], l1 = r->gains[0][1], l2 = r->gains[0][2];
-    const float r0 = r->gains[1][0], r1 = r->gains[1][1], r2 = r->gains[1][2];
-    for (size_t i = 0; i < frames; i++) {
-        d[2 * i] += x[2 * i] * l0 * l1 * l2;
-        d[2 * i + 1] += x[2 * i + 1] * r0 * r1 * r2;
-    }
-}
-
+/* A plain signal added in. */
 static void s_add(const float *restrict x, float *restrict d, size_t n)
 {
     for (size_t i = 0; i < n; i++) d[i] += x[i];
@@ -286,17 +255,18 @@ static mf_err_t s_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out, int 
     const size_t stored = r->panned ? 1 : (size_t)ch, want = (size_t)(to - from);
     const float *src = (const float *)(const void *)r->map + (size_t)from * stored;
     float *dst = out + (size_t)(r->info.start + from - t) * (size_t)ch;
-    if (acc && r->panned)
-        s_add_panned(r, src, dst, want);
-    else if (acc && r->gained)
-        s_add_gained(r, src, dst, want);
+    if (r->panned && acc)
+        s_gains(r, src, 1, dst, want, 1);
+    else if (r->panned)
+        s_gains(r, src, 1, dst, want, 0);
+    else if (r->gained && acc)
+        s_gains(r, src, 2, dst, want, 1);
+    else if (r->gained)
+        s_gains(r, src, 2, dst, want, 0);
     else if (acc)
         s_add(src, dst, want * stored);
-    else if (r->panned)
-        s_read_panned(r, src, dst, want);
     else
         memcpy(dst, src, want * stored * sizeof(float));
-    if (!acc && r->gained) s_apply_gains(r, dst, want);
     r->pos = to;
     s_release(r, (size_t)to * stored * sizeof(float));
     return MF_OK;
