@@ -224,11 +224,10 @@ static mf_err_t s_write_wavf(const mf_outdir_t *o, const char *relpath, const ch
     }
     for (int64_t t = 0; err == MF_OK && t < frames; t += BLOCK) {
         const size_t n = (size_t)(frames - t < BLOCK ? frames - t : BLOCK);
-        err = mf_pcm_reader_read_span(r, t, n, buf);
+        const float *x = mf_pcm_reader_span(r, t, n, buf, &err);
         if (err != MF_OK) break;
-        mf_hasher_update(h, buf, n * ch * sizeof *buf);
-        if (fwrite(buf, sizeof *buf * ch, n, out) != n)
-            err = s_write_failed(o, relpath, errno, NULL);
+        mf_hasher_update(h, x, n * ch * sizeof *x);
+        if (fwrite(x, sizeof *x * ch, n, out) != n) err = s_write_failed(o, relpath, errno, NULL);
     }
     if (out && fclose(out) != 0 && err == MF_OK) err = s_write_failed(o, relpath, errno, NULL);
     if (err == MF_OK) mf_hasher_final(h, sha);

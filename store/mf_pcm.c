@@ -278,6 +278,20 @@ mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float 
     return s_span(r, t, n, out, 0);
 }
 
+const float *mf_pcm_reader_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *buf, mf_err_t *err)
+{
+    const int64_t from = t - r->info.start;
+    if (r->panned || r->gained || from < r->pos || from + (int64_t)n > r->info.frames) {
+        *err = mf_pcm_reader_read_span(r, t, n, buf);
+        return *err == MF_OK ? buf : NULL;
+    }
+    const size_t ch = (size_t)r->info.channels;
+    s_release(r, (size_t)from * ch * sizeof(float)); /* what came before; this span is read next */
+    r->pos = from + (int64_t)n;
+    *err = MF_OK;
+    return (const float *)(const void *)r->map + (size_t)from * ch;
+}
+
 mf_err_t mf_pcm_reader_add_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *acc)
 {
     return s_span(r, t, n, acc, 1);

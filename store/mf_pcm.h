@@ -52,6 +52,11 @@ const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r);
 /* Fills out with frames [t, t + n) of the timeline (zeros outside the
  * signal), in the reader's channel count. Spans must not go backwards. */
 mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out);
+/* Frames [t, t + n) as read_span gives them, without a copy where it can:
+ * a pointer into the signal's mapping when the span lies inside a signal
+ * read as it is stored (no view), else buf filled by read_span. NULL on
+ * error (*err says which). Valid until the next call on r. */
+const float *mf_pcm_reader_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *buf, mf_err_t *err);
 /* The same span added into acc (acc[i] += what read_span would give, in
  * the same arithmetic): a sum's inputs without a pass through a buffer.
  * acc must hold no negative zero (a sum started from +0 never does), so

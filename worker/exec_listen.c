@@ -146,12 +146,12 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
     }
     for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
         const size_t m = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
-        err = mf_pcm_reader_read_span(rd, f, m, buf);
-        if (err == MF_OK) mf_playback_process(pb, out, buf, m);
+        const float *x = mf_pcm_reader_span(rd, f, m, buf, &err);
+        if (err == MF_OK) mf_playback_process(pb, out, x, m);
         if (err == MF_OK) err = s_wav_write(wav, out, m);
         if (err == MF_OK) err = mf_analyzer_feed(an, out, m);
-        if (err == MF_OK && san) err = mf_analyzer_feed(san, buf, m);
-        if (err == MF_OK && sl) mf_ltas_feed(sl, buf, m);
+        if (err == MF_OK && san) err = mf_analyzer_feed(san, x, m);
+        if (err == MF_OK && sl) mf_ltas_feed(sl, x, m);
     }
     mf_hash_t h;
     if (err == MF_OK) err = mf_analyzer_finish(an, &res);

@@ -46,9 +46,9 @@ static mf_err_t s_analyze_signal(mf_store_t *s, const mf_hash_t *h, mf_analysis_
     err = a && buf && (!ltas || *ltas) ? MF_OK : MF_ERR_NOMEM;
     for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
         size_t n = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
-        err = mf_pcm_reader_read_span(rd, f, n, buf);
-        if (err == MF_OK) err = mf_analyzer_feed(a, buf, n);
-        if (err == MF_OK && ltas) mf_ltas_feed(*ltas, buf, n);
+        const float *x = mf_pcm_reader_span(rd, f, n, buf, &err);
+        if (err == MF_OK) err = mf_analyzer_feed(a, x, n);
+        if (err == MF_OK && ltas) mf_ltas_feed(*ltas, x, n);
     }
     if (err == MF_OK) err = mf_analyzer_finish(a, out);
     mf_analyzer_free(&a);

@@ -44,8 +44,8 @@ static mf_err_t s_stream(mf_store_t *st, const mf_hash_t *h, int *ch, double *ra
     const int64_t end = info->start + info->frames;
     for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
         const size_t n = end - f < MF_BLOCK ? (size_t)(end - f) : MF_BLOCK;
-        err = mf_pcm_reader_read_span(rd, f, n, buf);
-        if (err == MF_OK) err = fn(ctx, buf, n);
+        const float *x = mf_pcm_reader_span(rd, f, n, buf, &err);
+        if (err == MF_OK) err = fn(ctx, x, n);
     }
     free(buf);
     mf_pcm_reader_free(&rd);

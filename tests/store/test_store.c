@@ -639,6 +639,43 @@ static void test_pcm_add_span(void **state)
     }
 }
 
+/* mf_pcm_reader_span gives read_span's frames: from the mapping when the
+ * span lies inside a signal read as stored, from buf otherwise (across
+ * its ends, through a view). */
+static void test_pcm_span(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t start = 700, frames = 5000;
+    float g[2][MF_PCM_GAINS] = {{0.5f, 1.0f, 1.0f}, {0.25f, 1.0f, 1.0f}};
+    mf_hash_t h;
+    write_signal(f->store, 2, start, frames, &h);
+    enum { SPAN = 1021 };
+    static float want[2 * SPAN], buf[2 * SPAN];
+    for (int view = 0; view <= 1; view++) {
+        mf_pcm_reader_t *r1, *r2;
+        assert_int_equal(mf_pcm_reader_open(f->store, &h, &r1), MF_OK);
+        assert_int_equal(mf_pcm_reader_open(f->store, &h, &r2), MF_OK);
+        if (view) {
+            assert_int_equal(mf_pcm_reader_view(r1, g), MF_OK);
+            assert_int_equal(mf_pcm_reader_view(r2, g), MF_OK);
+        }
+        int mapped = 0;
+        for (int64_t t = 0; t < start + frames + SPAN; t += SPAN) {
+            assert_int_equal(mf_pcm_reader_read_span(r1, t, SPAN, want), MF_OK);
+            mf_err_t err;
+            const float *x = mf_pcm_reader_span(r2, t, SPAN, buf, &err);
+            assert_int_equal(err, MF_OK);
+            assert_non_null(x);
+            mapped += x != buf;
+            assert_memory_equal(x, want, sizeof want);
+        }
+        /* Spans inside the signal come from the mapping, unless viewed. */
+        if (view ? mapped != 0 : mapped < 2) fail_msg("view %d: %d spans mapped", view, mapped);
+        mf_pcm_reader_free(&r1);
+        mf_pcm_reader_free(&r2);
+    }
+}
+
 /* The process's resident file-backed memory in kB (/proc/self/status). */
 static long s_rss_file_kb(void)
 {
@@ -1150,6 +1187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcm_panned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_add_span, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcm_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_reader_memory_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writes_published, setup, teardown),
         cmocka_unit_test(test_task_key),
