@@ -1,8 +1,8 @@
 /* Outputs written into OUTDIR's staging folder while the job still runs
- * (render, on a farm or embedded): the mix and the stems are final once the master
- * is done, a listening copy once its task is; writing and hashing them
- * then, rather than after the job's last task, takes that work off the end
- * of every render. The fetch at the end writes only what is not staged
+ * (render, on a farm or embedded): the mix and the stems are final once
+ * the master is done, a listening copy once its task is; writing and
+ * hashing them then, rather than after the job's last task, takes that
+ * work off the end of every render. The fetch at the end writes only what is not staged
  * here exactly as it would write it.
  *
  * Once a file is staged, its blob leaves the client's temporary store

@@ -98,8 +98,8 @@ static void s_prefetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
 
 /* Asks for the outputs ready so far and starts fetching them (a blob
  * already here, or already coming, costs nothing; x NULL: an embedded
- * farm's, all here). A coordinator that
- * cannot answer early just leaves everything to the fetch at the end. */
+ * farm's, all here already). A coordinator that cannot answer early just
+ * leaves everything to the fetch at the end. */
 static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev_t *prev,
                        mf_early_t *early)
 {

@@ -46,6 +46,7 @@ struct mf_embedded {
 static int s_wake_new(void)
 {
     const int fd = eventfd(0, EFD_CLOEXEC);
+    if (fd == 0) close(fd); /* 0 means none to the loops: stdin was closed */
     return fd > 0 ? fd : 0;
 }
 
