@@ -235,6 +235,7 @@ static void source_reader_bits(void **state)
         {"pcm16-wavex.wav", SF_FORMAT_WAVEX | SF_FORMAT_PCM_16, 1},
         {"float.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2},
         {"pcm24.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_24, 2},
+        {"pcm24-rifx.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24 | SF_ENDIAN_BIG, 2}, /* big-endian */
     };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         cl_path(path, sizeof path, cl_test_dir(), files[i].name);
