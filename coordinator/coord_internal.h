@@ -142,6 +142,11 @@ void mf_coord_heartbeats(coord_t *c);
  * where its inputs already are. */
 #define MF_HELD_SLOTS 4096
 void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n);
+/* Whether w may take a task now: a slot open, not avoided. */
+static inline int mf_worker_free(const worker_t *w, double now)
+{
+    return w->avoid_until <= now && w->n_running < w->slots;
+}
 /* The free worker (a slot open, not avoided) for t, handed out by j's
  * scheduler: the one holding most of its inputs; among equals its group's
  * owner, which it becomes when its group has none (or lost it); other ties

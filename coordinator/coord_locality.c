@@ -38,16 +38,11 @@ static worker_t *s_by_serial(coord_t *c, uint32_t serial)
     return NULL;
 }
 
-static int s_free(const worker_t *w, double now)
-{
-    return w->avoid_until <= now && w->n_running < w->slots;
-}
-
 int mf_locality_fits(void *ctx, uint32_t owner)
 {
     const locality_fit_t *f = ctx;
     const worker_t *w = s_by_serial(f->c, owner);
-    return !w || s_free(w, f->now);
+    return !w || mf_worker_free(w, f->now);
 }
 
 /* The task's input prefixes are parsed once, not once per worker. */
@@ -67,7 +62,7 @@ worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now)
         worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
         const int owns = owner && w->serial == owner;
         owner_here |= owns;
-        if (!s_free(w, now)) continue;
+        if (!mf_worker_free(w, now)) continue;
         /* An input held counts two, the group's owner one: a tie-break. */
         const size_t score = 2 * s_score(w, prefix, n) + (size_t)owns;
         if (!best || score > best_score) best = w, best_score = score;

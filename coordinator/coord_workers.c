@@ -213,8 +213,7 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
 static int s_any_free(const coord_t *c, double now)
 {
     for (size_t k = 0; k < c->n_workers; k++)
-        if (c->workers[k].avoid_until <= now && c->workers[k].n_running < c->workers[k].slots)
-            return 1;
+        if (mf_worker_free(&c->workers[k], now)) return 1;
     return 0;
 }
 

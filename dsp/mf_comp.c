@@ -154,29 +154,22 @@ s_ballistics(mf_comp_gain_t *g, float *gr, size_t n)
     s_scan_init(g, &k);
     v8f Y1 = SPLAT(g->y1), Y = SPLAT(g->y), a, y1, y;
     size_t i = 0;
-    /* Whole groups in a loop of their own, reading nothing of g: sharing
-     * the loop below with the partial groups (and a store through gr,
-     * which may alias g) made GCC reload every constant and keep the
-     * state in memory, about three times the scan's own cost. */
-    if (g->part_n == 0)
-        for (; i + MF_COMP_LANES <= n; i += MF_COMP_LANES) {
-            memcpy(&a, gr + i, sizeof a);
-            a = -a;
-            SCAN(&k, a, Y1, Y, y1, y);
-            memcpy(gr + i, &y, sizeof y);
-            Y1 = LAST(y1), Y = LAST(y);
-        }
     while (i < n) {
+        /* Whole groups in a loop of their own, reading nothing of g: sharing
+         * one loop with the partial groups (and a store through gr, which
+         * may alias g) made GCC reload every constant and keep the state
+         * in memory, about three times the scan's own cost. */
+        if (g->part_n == 0)
+            for (; i + MF_COMP_LANES <= n; i += MF_COMP_LANES) {
+                memcpy(&a, gr + i, sizeof a);
+                a = -a;
+                SCAN(&k, a, Y1, Y, y1, y);
+                memcpy(gr + i, &y, sizeof y);
+                Y1 = LAST(y1), Y = LAST(y);
+            }
+        if (i == n) break;
+        /* A group an earlier call began, or one this call ends inside of. */
         const int m = g->part_n;
-        if (m == 0 && n - i >= MF_COMP_LANES) { /* a whole group */
-            memcpy(&a, gr + i, sizeof a);
-            a = -a;
-            SCAN(&k, a, Y1, Y, y1, y);
-            memcpy(gr + i, &y, sizeof y);
-            Y1 = LAST(y1), Y = LAST(y);
-            i += MF_COMP_LANES;
-            continue;
-        }
         const size_t room = (size_t)(MF_COMP_LANES - m);
         const int take = (int)(n - i < room ? n - i : room);
         float r[MF_COMP_LANES] = {0}, out[MF_COMP_LANES];

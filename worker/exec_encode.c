@@ -119,12 +119,7 @@ static mf_err_t s_report(mf_store_t *s, const mf_encode_spec_t *e, const mf_enco
     }
     json_t *m = s_manifest(e, dec);
     if (m) json_object_set_new(m, "sha256", json_string(file->hex));
-    json_t *j = json_pack("{s:o,s:o}", "manifest", m, "qc", qc);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
-    mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
-    free(text);
-    return err;
+    return mf_exec_put_json(s, json_pack("{s:o,s:o}", "manifest", m, "qc", qc), r);
 }
 
 mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)

@@ -5,6 +5,8 @@
 #include "mf_exec.h"
 #include "mf_processor.h"
 
+#include <jansson.h>
+
 typedef mf_err_t (*mf_executor_fn)(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 
 mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
@@ -31,6 +33,10 @@ void mf_exec_output_name(const mf_task_t *t, size_t index, mf_hash_t *out);
 mf_err_t mf_exec_add_output(mf_task_result_t *r, const mf_hash_t *h);
 /* Stores len bytes of text (a JSON report) as a blob and appends it to r. */
 mf_err_t mf_exec_put_text(mf_store_t *s, const char *text, size_t len, mf_task_result_t *r);
+/* The same for a JSON document, compact with sorted keys (its bytes, and
+ * so its blob, follow from its content alone); takes doc (NULL: out of
+ * memory). */
+mf_err_t mf_exec_put_json(mf_store_t *s, json_t *doc, mf_task_result_t *r);
 
 /* An auxiliary input (a convolution reverb's impulse response, decoded at
  * the task's rate) read whole from rd for a processor's create_aux(): mono

@@ -96,15 +96,6 @@ s_wav_write(wav16_t *w, const float *x, size_t frames)
     return mf_blob_writer_write(w->w, out, n * 2);
 }
 
-static mf_err_t s_put_json(mf_store_t *st, json_t *doc, mf_task_result_t *r)
-{
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(doc);
-    mf_err_t err = text ? mf_exec_put_text(st, text, strlen(text), r) : MF_ERR_NOMEM;
-    free(text);
-    return err;
-}
-
 mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
 {
     size_t n;
@@ -159,16 +150,17 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
     if (wav) wav->w = err == MF_OK ? NULL : wav->w;
     if (err == MF_OK) err = mf_exec_add_output(r, &h);
     if (err == MF_OK)
-        err = s_put_json(st,
-                         json_pack("{s:{s:s, s:i, s:i, s:s, s:f}}", "manifest", "format", "wav",
-                                   "sample_rate", (int)info->rate, "channels", wav->ch, "encoding",
-                                   "pcm16", "duration_s", (double)end / info->rate),
-                         r);
-    if (err == MF_OK) err = s_put_json(st, mf_listen_copy_stats(&res, wav->ch), r);
+        err =
+            mf_exec_put_json(st,
+                             json_pack("{s:{s:s, s:i, s:i, s:s, s:f}}", "manifest", "format", "wav",
+                                       "sample_rate", (int)info->rate, "channels", wav->ch,
+                                       "encoding", "pcm16", "duration_s", (double)end / info->rate),
+                             r);
+    if (err == MF_OK) err = mf_exec_put_json(st, mf_listen_copy_stats(&res, wav->ch), r);
     if (err == MF_OK && san) {
         mf_ltas_finish(sl, slr);
         err = mf_analyzer_finish(san, &sres);
-        if (err == MF_OK) err = s_put_json(st, mf_listen_source_stats(&sres, slr), r);
+        if (err == MF_OK) err = mf_exec_put_json(st, mf_listen_source_stats(&sres, slr), r);
     }
     if (err == MF_OK) r->audio_seconds = (double)end / info->rate;
     if (err != MF_OK && !r->error)

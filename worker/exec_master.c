@@ -128,11 +128,7 @@ static mf_err_t s_report(mf_store_t *s, const mf_master_result_t *res, mf_task_r
         s_measure(res->integrated_lufs), "true_peak_dbtp", s_measure(res->true_peak_dbtp), "lra_lu",
         s_measure(res->lra_lu), "max_reduction_db", s_measure(res->max_reduction_db), "passes",
         res->passes, "within_target", res->within_target, "frames", (json_int_t)res->frames);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
-    mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
-    free(text);
-    return err;
+    return mf_exec_put_json(s, j, r);
 }
 
 /* Album mode: this track's loudness target, from the album_levels report

@@ -155,11 +155,7 @@ static mf_err_t s_put_source_stats(mf_store_t *s, const mf_analysis_t *a, mf_lta
         return MF_ERR_NOMEM;
     }
     mf_ltas_finish(ltas, l);
-    json_t *j = mf_listen_source_stats(a, l);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
-    mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
-    free(text);
+    const mf_err_t err = mf_exec_put_json(s, mf_listen_source_stats(a, l), r);
     free(l);
     return err;
 }

@@ -69,6 +69,15 @@ mf_err_t mf_exec_put_text(mf_store_t *s, const char *text, size_t len, mf_task_r
     return err == MF_OK ? mf_exec_add_output(r, &h) : err;
 }
 
+mf_err_t mf_exec_put_json(mf_store_t *s, json_t *doc, mf_task_result_t *r)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(doc);
+    mf_err_t err = text ? mf_exec_put_text(s, text, strlen(text), r) : MF_ERR_NOMEM;
+    free(text);
+    return err;
+}
+
 mf_err_t mf_exec_read_aux(mf_pcm_reader_t *rd, double max_s, int rate, const char *what,
                           mf_proc_aux_t *a, float **data, mf_task_result_t *r)
 {

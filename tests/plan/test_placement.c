@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "no_cache.h"
 #include "coord_internal.h"
 
 /* Two buses of two strips; the sources' blobs are named after the tracks. */
@@ -31,17 +32,6 @@ typedef struct {
     uint64_t running[2][2];
     job_t job;
 } fixture_t;
-
-static int s_miss(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max)
-{
-    (void)ctx, (void)key, (void)outs, (void)max;
-    return -1;
-}
-
-static void s_nop_put(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, int n)
-{
-    (void)ctx, (void)key, (void)outs, (void)n;
-}
 
 /* Every file is a mono 48 kHz second, as a client would have sent it. */
 static int s_audio(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
@@ -67,7 +57,7 @@ static int setup(void **state)
     mf_hash_t blobs[4];
     for (size_t i = 0; i < 4; i++) mf_hash_bytes(f->session->tracks[i].ch.name, 2, &blobs[i]);
     f->plan = mf_plan_session(f->session, blobs);
-    mf_action_cache_t none = {.get = s_miss, .put = s_nop_put};
+    const mf_action_cache_t none = no_cache();
     f->job.sched = f->plan ? mf_sched_new(f->plan, &none) : NULL;
     if (!f->job.sched) return -1;
     for (int k = 0; k < 2; k++) {

@@ -18,6 +18,7 @@
 #include <sndfile.h>
 #include <unistd.h>
 
+#include "no_cache.h"
 #include "mf_exec.h"
 #include "mf_fs.h"
 #include "mf_params.h"
@@ -595,17 +596,6 @@ static mf_plan_t *plan_real(const char *name, const char *gain, mf_store_t *stor
 
 /* ---- placement: the feeders of one bus go to one worker ------------------- */
 
-static int s_miss(void *ctx, const mf_hash_t *key, mf_hash_t *outs, int max)
-{
-    (void)ctx, (void)key, (void)outs, (void)max;
-    return -1;
-}
-
-static void s_nop_put(void *ctx, const mf_hash_t *key, const mf_hash_t *outs, int n)
-{
-    (void)ctx, (void)key, (void)outs, (void)n;
-}
-
 /* fits(): a worker is busy when its bit is set in *ctx (owner 1 is bit 1). */
 static int s_fits(void *ctx, uint32_t owner)
 {
@@ -633,7 +623,7 @@ static void test_sched_groups(void **state)
                             " {\"name\": \"B2\", \"file\": \"b.wav\", \"output\": \"BusB\"}],"
                             " \"buses\": [{\"name\": \"BusA\"}, {\"name\": \"BusB\"}]}");
     mf_plan_t *p = plan(s);
-    mf_action_cache_t none = {.get = s_miss, .put = s_nop_put};
+    const mf_action_cache_t none = no_cache();
     mf_sched_t *sc = mf_sched_new(p, &none);
     assert_non_null(sc);
     /* One group per bus; A3's decode joins BusA's (its strip alone reads it). */
