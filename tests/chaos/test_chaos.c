@@ -92,6 +92,21 @@ static void many_jobs_bounded_memory(void **state)
 
 /* Workers killed with -9 at random moments, six times, a new one started
  * each time: the job completes with the undisturbed bits. */
+/* Waits for the moment of a kill: in round 0 until the job has finished a
+ * task (or ended), later a random 50 ms .. 50 + spread_ms. */
+static void s_kill_moment(cl_coord_t *c, uint64_t job, int round, int spread_ms)
+{
+    if (round) {
+        cl_sleep(0.05 + (rand() % spread_ms) / 1000.0);
+        return;
+    }
+    cl_status_t st;
+    for (int i = 0; i < 5000; i++) {
+        if (cl_status(c, job, &st) != 0 || st.done > 0 || strcmp(st.state, "running")) return;
+        cl_sleep(0.002);
+    }
+}
+
 static void workers_killed_at_random(void **state)
 {
     (void)state;
@@ -106,8 +121,10 @@ static void workers_killed_at_random(void **state)
     int kills = 0;
     cl_status_t st;
     for (int round = 0; round < 6; round++) {
-        /* The song renders in well under a second now: kill early. */
-        cl_sleep(0.05 + (rand() % 250) / 1000.0);
+        /* The song renders in a few tenths of a second now: the first kill
+         * comes as soon as a task has run (a random sleep could outlast the
+         * whole job), the others at random moments after it. */
+        s_kill_moment(&c, job, round, 250);
         assert_int_equal(cl_status(&c, job, &st), 0);
         if (strcmp(st.state, "running")) break;
         int victim = rand() % 2;
@@ -140,7 +157,7 @@ static void coordinator_killed_at_random(void **state)
     cl_status_t st;
     int kills = 0;
     for (int round = 0; round < 3; round++) {
-        cl_sleep(0.05 + (rand() % 300) / 1000.0);
+        s_kill_moment(&c, job, round, 300); /* as in workers_killed_at_random */
         if (cl_status(&c, job, &st) != 0 || strcmp(st.state, "running")) break;
         cl_stop(c.pid, SIGKILL, 5);
         kills++;
