@@ -4,6 +4,7 @@
 #define MF_COORD_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "mf_coord.h"
 #include "mf_album.h"
@@ -35,6 +36,7 @@ typedef struct job {
     job_state_t state;
     char *error;
     double started, finished; /* monotonic seconds */
+    int told_waiting;         /* said it waits for a worker of its arithmetic */
     struct job *next;         /* in priority order: higher first, then older */
 } job_t;
 
@@ -146,6 +148,13 @@ void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n);
 static inline int mf_worker_free(const worker_t *w, double now)
 {
     return w->avoid_until <= now && w->n_running < w->slots;
+}
+/* Whether w computes with the arithmetic j renders with (any, until j is
+ * pinned): a job's tasks all run on one (docs/farm.md, Determinism). */
+static inline int mf_worker_serves(const worker_t *w, const job_t *j)
+{
+    const char *n = mf_sched_numerics(j->sched);
+    return !n || !strcmp(n, w->numerics);
 }
 /* The free worker (a slot open, not avoided) for t, handed out by j's
  * scheduler: the one holding most of its inputs; among equals its group's

@@ -224,9 +224,11 @@ int mf_coord_drop_consumed(coord_t *c, job_t *j)
     return mf_sched_set_drop(j->sched, &(mf_sched_drop_t){c->refs, s_drop_blob, c});
 }
 
-/* Loads, plans and queues a job; problems go into d. */
+/* Loads, plans and queues a job; problems go into d. numerics: the
+ * arithmetic a restarted job began with (the journal's), or NULL: pinned
+ * when a worker first takes one of its tasks (coord_workers.c). */
 static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *document,
-                         json_t *sources, int priority, mf_diags_t *d)
+                         json_t *sources, int priority, const char *numerics, mf_diags_t *d)
 {
     source_ctx_t sc = {.sources = sources, .store = c->store};
     mf_session_source_t src = {.audio = s_source_audio, .ctx = &sc, .file = s_source_file};
@@ -268,7 +270,8 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
     plan = NULL;
     mf_action_cache_t cache = {.get = s_cache_get, .put = s_cache_put, .ctx = c};
     j->sched = j->plan ? mf_sched_new(j->plan, &cache) : NULL;
-    if (!j->name || !j->document || !j->sources || !j->sched || mf_coord_drop_consumed(c, j))
+    if (!j->name || !j->document || !j->sources || !j->sched || mf_coord_drop_consumed(c, j) ||
+        (numerics && *numerics && mf_sched_set_numerics(j->sched, numerics)))
         goto fail;
     free(hashes);
     j->state = JOB_RUNNING;
@@ -348,7 +351,7 @@ void mf_coord_on_submit(coord_t *c, const mf_peer_t *peer, const Mixfarm__Submit
     mf_diags_t d;
     mf_diags_init(&d, m->name);
     uint64_t id = text ? mf_journal_add_job(c->journal, m->name, document, text, m->priority) : 0;
-    job_t *j = id ? s_make_job(c, id, m->name, document, sources, m->priority, &d) : NULL;
+    job_t *j = id ? s_make_job(c, id, m->name, document, sources, m->priority, NULL, &d) : NULL;
     if (j) {
         mf_info("job %llu (%s): %zu tasks, priority %d", (unsigned long long)id, j->name,
                 j->plan->n_tasks, j->priority);
@@ -409,9 +412,9 @@ static job_t *s_replan(coord_t *c, const mf_journal_job_t *row)
     json_t *sources = json_loads(row->sources, 0, &err);
     mf_diags_t d;
     mf_diags_init(&d, row->name);
-    job_t *j = json_is_array(sources)
-                   ? s_make_job(c, row->id, row->name, row->document, sources, row->priority, &d)
-                   : NULL;
+    job_t *j = json_is_array(sources) ? s_make_job(c, row->id, row->name, row->document, sources,
+                                                   row->priority, row->numerics, &d)
+                                      : NULL;
     mf_diags_fini(&d);
     json_decref(sources);
     return j;

@@ -62,7 +62,7 @@ worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now)
         worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
         const int owns = owner && w->serial == owner;
         owner_here |= owns;
-        if (!mf_worker_free(w, now)) continue;
+        if (!mf_worker_free(w, now) || !mf_worker_serves(w, j)) continue;
         /* An input held counts two, the group's owner one: a tie-break. */
         const size_t score = 2 * s_score(w, prefix, n) + (size_t)owns;
         if (!best || score > best_score) best = w, best_score = score;

@@ -54,16 +54,17 @@ static void s_requeue_all(coord_t *c, worker_t *w)
     w->n_running = 0;
 }
 
-/* A farm whose workers compute with different arithmetic (x86 SIMD, NEON,
- * plain C) renders a task that ran on one with other last bits than on
- * another: said once per worker that joins so. */
+/* Workers that compute with different arithmetic (x86 SIMD, NEON, plain C)
+ * give a task other last bits; each job then runs on workers of one
+ * (mf_worker_serves): said once per worker that joins so. */
 static void s_check_numerics(const coord_t *c, const worker_t *w)
 {
     for (size_t k = 0; k < c->n_workers; k++) {
         const worker_t *o = &c->workers[k];
         if (o == w || !strcmp(o->numerics, w->numerics)) continue;
-        mf_warn("worker %s computes with other arithmetic (%s) than worker %s (%s): a task may "
-                "differ in its last bits between them (docs/farm.md, Determinism)",
+        mf_warn("worker %s computes with other arithmetic (%s) than worker %s (%s): their last "
+                "bits differ, so each job runs on workers of one arithmetic only "
+                "(docs/farm.md, Determinism)",
                 w->name, w->numerics[0] ? w->numerics : "unknown", o->name,
                 o->numerics[0] ? o->numerics : "unknown");
         return;
@@ -180,12 +181,55 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
     mf_coord_job_check(c, j);
 }
 
-/* The job that should run next: the first in priority order with a ready task. */
-static job_t *s_next_job(coord_t *c)
+/* Whether a worker of j's arithmetic is connected (free: also free now). */
+static int s_has_server(const coord_t *c, const job_t *j, int free, double now)
 {
-    for (job_t *j = c->jobs; j; j = j->next)
-        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched)) return j;
+    for (size_t k = 0; k < c->n_workers; k++)
+        if (mf_worker_serves(&c->workers[k], j) && (!free || mf_worker_free(&c->workers[k], now)))
+            return 1;
+    return 0;
+}
+
+/* The job that should run next: the first in priority order with a ready
+ * task and a free worker of its arithmetic. A job whose arithmetic no
+ * connected worker has waits for one, and says so once. */
+static job_t *s_next_job(coord_t *c, double now)
+{
+    for (job_t *j = c->jobs; j; j = j->next) {
+        if (j->state != JOB_RUNNING || !mf_sched_has_ready(j->sched)) continue;
+        if (s_has_server(c, j, 1, now)) return j;
+        if (!j->told_waiting && c->n_workers && !s_has_server(c, j, 0, now)) {
+            mf_warn("job %llu waits for a worker that computes with %s, the arithmetic it began "
+                    "with (docs/farm.md, Determinism)",
+                    (unsigned long long)j->id, mf_sched_numerics(j->sched));
+            j->told_waiting = 1;
+        }
+    }
     return NULL;
+}
+
+/* A job's arithmetic, fixed when it first has a worker: the one with the
+ * most slots among the workers that may take tasks (ties: the first to
+ * join). Its keys, and so its outputs and cache hits, are of that one. */
+static int s_pin(coord_t *c, job_t *j, double now)
+{
+    if (mf_sched_numerics(j->sched)) return 0;
+    const char *best = NULL;
+    int best_slots = 0;
+    for (size_t k = 0; k < c->n_workers; k++) {
+        const worker_t *w = &c->workers[k];
+        if (w->avoid_until > now) continue;
+        int slots = 0;
+        for (size_t m = 0; m < c->n_workers; m++)
+            if (c->workers[m].avoid_until <= now && !strcmp(c->workers[m].numerics, w->numerics))
+                slots += c->workers[m].slots;
+        if (slots > best_slots) best = w->numerics, best_slots = slots;
+    }
+    if (!best || mf_sched_set_numerics(j->sched, best)) return -1;
+    mf_journal_job_numerics(c->journal, j->id, best);
+    mf_debug("job %llu renders with %s arithmetic", (unsigned long long)j->id,
+             best[0] ? best : "unknown");
+    return 0;
 }
 
 static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
@@ -225,11 +269,13 @@ void mf_coord_dispatch(coord_t *c)
     const double now = mf_coord_now();
     locality_fit_t fit = {c, now};
     while (s_any_free(c, now)) {
-        job_t *j = s_next_job(c);
+        job_t *j = s_next_job(c, now);
         mf_task_t t;
+        if (j && s_pin(c, j, now)) return;              /* out of memory: tried again next turn */
+        if (j && !s_has_server(c, j, 1, now)) continue; /* pinned to one whose slots are full */
         if (!j || !mf_sched_next_fitting(j->sched, mf_locality_fits, &fit, &t)) {
             if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
-            if (!j || !s_next_job(c)) return;
+            if (!j || !s_next_job(c, now)) return;
             continue;
         }
         worker_t *w = mf_locality_pick(c, j, &t, now);

@@ -18,7 +18,7 @@
 struct mf_journal {
     sqlite3 *db;
     mf_ckpt_t *ckpt; /* checkpoints off the loop's thread (journal_checkpoint.h) */
-    sqlite3_stmt *add_job, *job_state, *task, *action_get, *action_put;
+    sqlite3_stmt *add_job, *job_state, *job_numerics, *task, *action_get, *action_put;
     sqlite3_stmt *legacy_get; /* the text-keyed actions table of older journals, or NULL */
     mf_keyfilter_t *keys;     /* every key in either table; NULL: ask SQLite every time */
     int in_tx;
@@ -34,7 +34,7 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS jobs ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, document TEXT NOT NULL,"
     "  sources TEXT NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL,"
-    "  error TEXT, created REAL NOT NULL, updated REAL NOT NULL);"
+    "  error TEXT, created REAL NOT NULL, updated REAL NOT NULL, numerics TEXT);"
     /* Task state changes as an append-only log: cheap to write at tens of
      * thousands a second; a task's state is its latest event. */
     "CREATE TABLE IF NOT EXISTS task_events ("
@@ -148,6 +148,20 @@ static void s_build_keys(mf_journal_t *j, size_t room)
     if (j->legacy_get) s_add_keys(j, "SELECT key FROM actions", 1);
 }
 
+/* jobs.numerics came in session 11: a journal from before gets the column
+ * (its jobs have none, and are pinned afresh). */
+static void s_add_numerics_column(mf_journal_t *j)
+{
+    sqlite3_stmt *st;
+    int has = 0;
+    if (sqlite3_prepare_v2(j->db, "SELECT numerics FROM jobs LIMIT 0", -1, &st, NULL) ==
+        SQLITE_OK) {
+        has = 1;
+        sqlite3_finalize(st);
+    }
+    if (!has) sqlite3_exec(j->db, "ALTER TABLE jobs ADD COLUMN numerics TEXT", NULL, NULL, NULL);
+}
+
 mf_journal_t *mf_journal_open(const char *state_dir)
 {
     mf_journal_t *j = calloc(1, sizeof *j);
@@ -166,6 +180,7 @@ mf_journal_t *mf_journal_open(const char *state_dir)
         return NULL;
     }
     sqlite3_busy_timeout(j->db, 5000);
+    s_add_numerics_column(j);
     /* Checkpoints (and their fsyncs) mostly on their own thread; SQLite's
      * own, in the committing call, as before if that thread cannot start. */
     if ((j->ckpt = mf_ckpt_start(path))) {
@@ -180,6 +195,7 @@ mf_journal_t *mf_journal_open(const char *state_dir)
                   &j->add_job) ||
         s_prepare(j, "UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?",
                   &j->job_state) ||
+        s_prepare(j, "UPDATE jobs SET numerics = ? WHERE id = ?", &j->job_numerics) ||
         s_prepare(j,
                   "INSERT INTO task_events (job, task, label, state, worker, seconds, outputs,"
                   " error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -202,6 +218,7 @@ void mf_journal_free(mf_journal_t **jp)
     if (j->in_tx) mf_journal_commit(j);
     sqlite3_finalize(j->add_job);
     sqlite3_finalize(j->job_state);
+    sqlite3_finalize(j->job_numerics);
     sqlite3_finalize(j->task);
     sqlite3_finalize(j->action_get);
     sqlite3_finalize(j->action_put);
@@ -308,6 +325,13 @@ void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, cons
     }
 }
 
+void mf_journal_job_numerics(mf_journal_t *j, uint64_t job, const char *numerics)
+{
+    sqlite3_bind_text(j->job_numerics, 1, numerics, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(j->job_numerics, 2, (sqlite3_int64)job);
+    s_step(j, j->job_numerics);
+}
+
 void mf_journal_task(mf_journal_t *j, uint64_t job, uint32_t task, const char *label,
                      const char *state, const char *worker, double seconds, const char *outputs,
                      const char *error)
@@ -332,7 +356,7 @@ static char *s_col(sqlite3_stmt *st, int i)
 }
 
 /* fn for each row of st: id, name, document, sources, priority, state,
- * error, created, updated. */
+ * error, created, updated, numerics. */
 static int s_each_job(sqlite3_stmt *st, void (*fn)(void *ctx, const mf_journal_job_t *job),
                       void *ctx)
 {
@@ -346,13 +370,15 @@ static int s_each_job(sqlite3_stmt *st, void (*fn)(void *ctx, const mf_journal_j
                                 .state = s_col(st, 5),
                                 .error = s_col(st, 6),
                                 .created = sqlite3_column_double(st, 7),
-                                .updated = sqlite3_column_double(st, 8)};
+                                .updated = sqlite3_column_double(st, 8),
+                                .numerics = s_col(st, 9)};
         fn(ctx, &job);
         free(job.name);
         free(job.document);
         free(job.sources);
         free(job.state);
         free(job.error);
+        free(job.numerics);
         n++;
     }
     sqlite3_finalize(st);
@@ -364,8 +390,8 @@ int mf_journal_unfinished(mf_journal_t *j, void (*fn)(void *ctx, const mf_journa
 {
     sqlite3_stmt *st;
     if (s_prepare(j,
-                  "SELECT id, name, document, sources, priority, state, error, created, updated"
-                  " FROM jobs WHERE state IN ('queued', 'running') ORDER BY id",
+                  "SELECT id, name, document, sources, priority, state, error, created, updated,"
+                  " numerics FROM jobs WHERE state IN ('queued', 'running') ORDER BY id",
                   &st))
         return -1;
     return s_each_job(st, fn, ctx);
@@ -377,7 +403,7 @@ int mf_journal_recent_done(mf_journal_t *j, int max,
     sqlite3_stmt *st;
     if (s_prepare(j,
                   "SELECT * FROM (SELECT id, name, document, sources, priority, state, error,"
-                  " created, updated FROM jobs WHERE state = 'done' AND document != ''"
+                  " created, updated, numerics FROM jobs WHERE state = 'done' AND document != ''"
                   " ORDER BY id DESC LIMIT ?) ORDER BY id",
                   &st))
         return -1;

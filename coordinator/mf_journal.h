@@ -24,6 +24,7 @@ typedef struct {
     char *state;
     char *error;
     double created, updated;
+    char *numerics; /* the arithmetic it renders with (mf_journal_job_numerics), or NULL */
 } mf_journal_job_t;
 
 /* Opens (creating) DIR/journal.db. NULL on failure, logged. */
@@ -46,6 +47,9 @@ uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *docum
 /* A job's state; its end (done, failed, cancelled) is committed at once,
  * with the group so far, before this returns. */
 void mf_journal_job_state(mf_journal_t *j, uint64_t job, const char *state, const char *error);
+/* The arithmetic a job renders with, once the coordinator pins it
+ * (coord_workers.c), so that a restart resumes it with the same one. */
+void mf_journal_job_numerics(mf_journal_t *j, uint64_t job, const char *numerics);
 /* Appends a task state change: state "running", "done" or "failed";
  * outputs: space-separated hashes or NULL. */
 void mf_journal_task(mf_journal_t *j, uint64_t job, uint32_t task, const char *label,

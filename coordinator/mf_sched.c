@@ -36,6 +36,7 @@ struct mf_sched {
     mf_sched_progress_t prog;
     char *error;
     mf_sched_drop_t drop; /* refs NULL: keep every blob */
+    char *numerics;       /* the job's arithmetic, or NULL: not pinned yet */
 };
 
 static void s_make_ready(mf_sched_t *s, size_t i)
@@ -130,8 +131,23 @@ void mf_sched_free(mf_sched_t **sp)
     free(s->nodes);
     free(s->ready);
     free(s->error);
+    free(s->numerics);
     free(s);
     *sp = NULL;
+}
+
+int mf_sched_set_numerics(mf_sched_t *s, const char *numerics)
+{
+    char *copy = strdup(numerics);
+    if (!copy) return -1;
+    free(s->numerics);
+    s->numerics = copy;
+    return 0;
+}
+
+const char *mf_sched_numerics(const mf_sched_t *s)
+{
+    return s->numerics;
 }
 
 static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
@@ -141,6 +157,7 @@ static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
     out->id = i;
     out->kind = strdup(t->kind);
     out->params = strdup(t->params);
+    out->numerics = s->numerics ? strdup(s->numerics) : NULL;
     out->inputs = calloc(t->n_in + 1, sizeof *out->inputs);
     out->n_inputs = t->n_in;
     for (size_t k = 0; out->inputs && k < t->n_in; k++)
@@ -243,7 +260,7 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
         s->ready_head = (s->ready_head + 1) % (s->plan->n_tasks + 1);
         s->ready_count--;
         s_fill_task(s, i, out);
-        if (!out->kind || !out->params || !out->inputs) {
+        if (!out->kind || !out->params || !out->inputs || (s->numerics && !out->numerics)) {
             mf_task_fini(out);
             s->error = strdup("out of memory");
             return 0;

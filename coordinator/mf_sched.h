@@ -51,6 +51,15 @@ typedef struct {
 /* 0, or -1 when out of memory (then nothing is dropped). */
 int mf_sched_set_drop(mf_sched_t *s, const mf_sched_drop_t *d);
 
+/* The arithmetic the job renders with (a worker's Hello.numerics), copied:
+ * every task handed out from then on carries it, and its key covers it
+ * (mf_task_key), so the job's outputs and its action-cache hits are all of
+ * one arithmetic. Set before the first mf_sched_next (the coordinator pins
+ * a job when it first has a worker for it: coord_workers.c); 0, or -1 when
+ * out of memory. mf_sched_numerics: NULL until set. */
+int mf_sched_set_numerics(mf_sched_t *s, const char *numerics);
+const char *mf_sched_numerics(const mf_sched_t *s);
+
 /* The next ready task (inputs filled, id = its plan index), or 0 when none
  * is ready now. The caller owns *out (mf_task_fini) and must report it. */
 int mf_sched_next(mf_sched_t *s, mf_task_t *out);

@@ -10,6 +10,7 @@ void mf_task_fini(mf_task_t *t)
     free(t->kind);
     free(t->params);
     free(t->inputs);
+    free(t->numerics);
     memset(t, 0, sizeof *t);
 }
 
@@ -26,6 +27,8 @@ void mf_task_key(const mf_task_t *t, mf_hash_t *key)
     if (!h) abort();
     /* NUL separators keep field boundaries unambiguous. */
     mf_hasher_update(h, MF_ENGINE_VERSION, sizeof MF_ENGINE_VERSION);
+    const char *numerics = t->numerics ? t->numerics : "";
+    mf_hasher_update(h, numerics, strlen(numerics) + 1);
     mf_hasher_update(h, t->kind, strlen(t->kind) + 1);
     mf_hasher_update(h, t->params, strlen(t->params) + 1);
     for (size_t i = 0; i < t->n_inputs; i++) mf_hasher_update(h, t->inputs[i].hex, MF_HASH_HEX);
@@ -76,6 +79,7 @@ int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
     m->kind = t->kind;
     m->params = t->params;
     m->key = key->hex;
+    m->numerics = t->numerics ? t->numerics : "";
     m->n_inputs = t->n_inputs;
     m->inputs = s_hex_array(t->inputs, t->n_inputs);
     return m->inputs ? 0 : -1;
@@ -113,7 +117,8 @@ mf_err_t mf_task_from_pb(const Mixfarm__Task *m, mf_task_t *out)
     out->id = m->id;
     out->kind = strdup(m->kind);
     out->params = strdup(m->params);
-    if (!out->kind || !out->params) {
+    out->numerics = m->numerics[0] ? strdup(m->numerics) : NULL;
+    if (!out->kind || !out->params || (m->numerics[0] && !out->numerics)) {
         err = MF_ERR_NOMEM;
         goto done;
     }

@@ -10,7 +10,9 @@
 #include "mf_error.h"
 #include "mf_hash.h"
 
-#define MF_PROTOCOL_VERSION 3 /* 2: derived output names, chunk checksums; 3: chunks in frames */
+/* 2: derived output names, chunk checksums; 3: chunks in frames; 4: a task
+ * names the arithmetic its job renders with (Task.numerics, in its key). */
+#define MF_PROTOCOL_VERSION 4
 /* Bumped whenever a change to the DSP changes output bits: part of every
  * action-cache key, so an upgraded farm never serves stale results. */
 #define MF_ENGINE_VERSION "mixfarm-engine-7"
@@ -24,8 +26,10 @@ typedef struct {
     char *params; /* owned canonical JSON */
     mf_hash_t *inputs;
     size_t n_inputs;
-    mf_hash_t key; /* mf_task_key, set by whoever makes the task (the scheduler,
-                      mf_task_from_pb, which checks it); empty when not known */
+    mf_hash_t key;  /* mf_task_key, set by whoever makes the task (the scheduler,
+                       mf_task_from_pb, which checks it); empty when not known */
+    char *numerics; /* owned, or NULL: the arithmetic the task's job renders with
+                       (mf_exec_numerics, a worker's Hello.numerics); part of the key */
 } mf_task_t;
 
 typedef struct {
@@ -40,8 +44,10 @@ typedef struct {
 void mf_task_fini(mf_task_t *t);
 void mf_task_result_fini(mf_task_result_t *r);
 
-/* SHA-256 of (engine version, kind, params, inputs): the same work always
- * has the same key, whoever planned it. */
+/* SHA-256 of (engine version, numerics, kind, params, inputs): the same
+ * work always has the same key, whoever planned it. The arithmetic is part
+ * of the work: x86 SIMD, NEON and plain C kernels differ in their last bits
+ * (docs/farm.md, Determinism), and outputs are named after the key. */
 void mf_task_key(const mf_task_t *t, mf_hash_t *key);
 
 /* The name of output index of the task with this key: a hash of the two,

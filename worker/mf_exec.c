@@ -1,10 +1,13 @@
 #include "exec_internal.h"
+#include "mf_kernels.h"
 #include "mf_pcm.h"
+#include "mf_qc_kernels.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <time.h>
 
 static const struct {
@@ -92,8 +95,30 @@ mf_err_t mf_exec_read_aux(mf_pcm_reader_t *rd, double max_s, int rate, const cha
     return mf_pcm_reader_read_span(rd, in->start, (size_t)in->frames, *data);
 }
 
+static char s_numerics[64];
+static once_flag s_numerics_once = ONCE_FLAG_INIT;
+static void s_numerics_init(void)
+{
+    snprintf(s_numerics, sizeof s_numerics, "dsp=%s qc=%s", mf_dsp_kernels()->family,
+             mf_qc_kernels()->family);
+}
+
+const char *mf_exec_numerics(void)
+{
+    call_once(&s_numerics_once, s_numerics_init);
+    return s_numerics;
+}
+
 mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
 {
+    if (t->numerics && t->numerics[0] && strcmp(t->numerics, mf_exec_numerics()) != 0) {
+        memset(r, 0, sizeof *r);
+        r->id = t->id;
+        return mf_exec_fail(r, MF_ERR_INVALID,
+                            "this worker computes with %s, not with %s, the arithmetic of the "
+                            "task's job",
+                            mf_exec_numerics(), t->numerics);
+    }
     mf_task_t keyed; /* a task made by hand (tests) comes without its key */
     if (!t->key.hex[0]) {
         keyed = *t;

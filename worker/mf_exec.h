@@ -9,8 +9,15 @@
 #include "mf_task.h"
 
 /* Runs t against the store and fills r (outputs, timings). On failure
- * r->error says why in words and the return code says what kind. */
+ * r->error says why in words and the return code says what kind. A task
+ * whose numerics are not this process's is refused: its key promises bits
+ * of that arithmetic. */
 mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+
+/* The arithmetic this process computes with, the family of its DSP and QC
+ * kernel tables ("dsp=x86 qc=x86"): a worker says it in its Hello, and the
+ * coordinator runs each job on workers of one (docs/farm.md, Determinism). */
+const char *mf_exec_numerics(void);
 
 /* Frames per processing block: cache-sized, so the whole chain runs on
  * data in L1/L2 rather than one processor over a whole buffer. */

@@ -4,10 +4,9 @@
  * connection: when it is lost, what was in flight is dropped (running tasks
  * finish, unreported) and the coordinator requeues it. The tasks themselves
  * are tasks.c's. */
-#include "mf_kernels.h"
+#include "mf_exec.h"
 #include "mf_log.h"
 #include "mf_msg.h"
-#include "mf_qc_kernels.h"
 #include "mf_worker.h"
 #include "worker_int.h"
 
@@ -115,10 +114,7 @@ static int s_connect(mf_wloop_t *w, mf_curve_watch_t **watch)
     h.n_capabilities = sizeof s_caps / sizeof s_caps[0];
     h.capabilities = (char **)s_caps;
     h.shared_store = w->cache == NULL;
-    char numerics[64];
-    snprintf(numerics, sizeof numerics, "dsp=%s qc=%s", mf_dsp_kernels()->family,
-             mf_qc_kernels()->family);
-    h.numerics = numerics;
+    h.numerics = (char *)mf_exec_numerics();
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_HELLO;
     env.hello = &h;

@@ -30,7 +30,13 @@
  *                                   within the client's call timeout
  *   mixed_numerics_warned           two workers whose kernels compute
  *                                   differently (Hello.numerics) join: a
- *                                   warning names both and their arithmetic */
+ *                                   warning names both and their arithmetic
+ *   one_arithmetic_per_job          a job is pinned to the arithmetic with
+ *                                   the most slots; its tasks name it
+ *                                   (Task.numerics) and go only to its
+ *                                   workers, a free worker of another gets
+ *                                   none; a job whose workers are lost waits
+ *                                   and says so, a new one takes the others */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,10 +77,10 @@ static void s_send_raw(void *sock, Mixfarm__Envelope *env)
     assert_int_equal(rc, (int)len);
 }
 
-/* A DEALER that says hello as a worker, in protocol version `version`,
- * with these numerics (NULL: none). */
-static void *s_fake_worker(void *ctx, const char *ep, uint32_t version, const char *name,
-                           const char *numerics)
+/* A DEALER that says hello as a worker of `slots` slots, in protocol
+ * version `version`, with these numerics (NULL: none). */
+static void *s_fake_worker_slots(void *ctx, const char *ep, uint32_t version, const char *name,
+                                 const char *numerics, uint32_t slots)
 {
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
     int zero = 0;
@@ -82,7 +88,7 @@ static void *s_fake_worker(void *ctx, const char *ep, uint32_t version, const ch
     assert_int_equal(zmq_connect(sock, ep), 0);
     Mixfarm__Hello h = MIXFARM__HELLO__INIT;
     h.name = (char *)name;
-    h.slots = 4;
+    h.slots = slots;
     if (numerics) h.numerics = (char *)numerics;
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.version = version;
@@ -90,6 +96,55 @@ static void *s_fake_worker(void *ctx, const char *ep, uint32_t version, const ch
     env.hello = &h;
     s_send_raw(sock, &env);
     return sock;
+}
+
+static void *s_fake_worker(void *ctx, const char *ep, uint32_t version, const char *name,
+                           const char *numerics)
+{
+    return s_fake_worker_slots(ctx, ep, version, name, numerics, 4);
+}
+
+static void s_heartbeat(void *sock)
+{
+    Mixfarm__Heartbeat hb = MIXFARM__HEARTBEAT__INIT;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.version = MF_PROTOCOL_VERSION;
+    env.body_case = MIXFARM__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    s_send_raw(sock, &env);
+}
+
+/* The tasks a fake worker receives within ms, or until `enough` came (0:
+ * all of ms); it runs none, but says it is alive. How many, and whether
+ * each named `numerics` as its arithmetic. */
+static int s_tasks_until(void *sock, double ms, int enough, const char *numerics, int *all_named)
+{
+    int n = 0;
+    *all_named = 1;
+    s_heartbeat(sock);
+    const double end = cl_now() + ms / 1000.0;
+    for (double left; (left = end - cl_now()) > 0 && (!enough || n < enough);) {
+        zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
+        if (zmq_poll(&it, 1, (long)(left * 1000.0) + 1) != 1) continue;
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) >= 0) {
+            Mixfarm__Envelope *env =
+                mixfarm__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+            if (env && env->body_case == MIXFARM__ENVELOPE__BODY_TASK) {
+                n++;
+                *all_named &= !strcmp(env->task->numerics, numerics);
+            }
+            if (env) mixfarm__envelope__free_unpacked(env, NULL);
+        }
+        zmq_msg_close(&m);
+    }
+    return n;
+}
+
+static int s_tasks_for(void *sock, double ms, const char *numerics, int *all_named)
+{
+    return s_tasks_until(sock, ms, 0, numerics, all_named);
 }
 
 /* The first line of the log at `path` that holds `needle`, into out (empty
@@ -123,6 +178,50 @@ static void mixed_numerics_warned(void **state)
                            strstr(line, "dsp=neon qc=c") && strstr(line, "dsp=x86 qc=x86");
     if (!names_both) fail_msg("the warning does not name both workers and both: %s", line);
     zmq_close(a), zmq_close(b);
+    zmq_ctx_term(ctx);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+/* A job runs on workers of one arithmetic: the one with the most slots
+ * when it starts (here fake-b's two against fake-a's one); its tasks name
+ * it, and fake-a, free, gets none of them. When fake-b is lost, the job
+ * waits for a worker of its arithmetic and says so, while a job submitted
+ * then runs on fake-a, with fake-a's. */
+static void one_arithmetic_per_job(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    const cl_session_t ses = {.n_tracks = 3, .prefix = "t"}; /* more ready tasks than slots */
+    cl_write_session(dir, "s.json", "pinned", &ses, 1.0, 0.5);
+    char session[1200];
+    cl_path(session, sizeof session, dir, "s.json");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    void *ctx = zmq_ctx_new();
+    const char *fa = "dsp=fake-a qc=c", *fb = "dsp=fake-b qc=c";
+    void *a = s_fake_worker_slots(ctx, c.ep, MF_PROTOCOL_VERSION, "fake-a", fa, 1);
+    assert_true(cl_wait_log(c.log, "fake-a joined", 1, 10));
+    void *b = s_fake_worker_slots(ctx, c.ep, MF_PROTOCOL_VERSION, "fake-b", fb, 2);
+    assert_true(cl_wait_log(c.log, "fake-b joined", 1, 10));
+    assert_true(cl_file_contains(c.log, "each job runs on workers of one arithmetic"));
+    cl_submit(&c, session, 0);
+    int named;
+    assert_int_equal(s_tasks_until(b, 3000 * CL_SLOW, 2, fb, &named), 2);
+    assert_true(named);
+    assert_int_equal(s_tasks_for(a, 1000, fa, &named), 0);
+    zmq_close(b); /* lost after 5 s of silence: its tasks go back, not to fake-a */
+    const char *waits = "waits for a worker that computes with dsp=fake-b";
+    int got = 0;
+    for (double end = cl_now() + 15 * CL_SLOW; cl_now() < end && !cl_file_contains(c.log, waits);)
+        got += s_tasks_for(a, 250, fa, &named); /* fake-a stays */
+    assert_true(cl_file_contains(c.log, waits));
+    got += s_tasks_for(a, 500, fa, &named);
+    assert_int_equal(got, 0);
+    cl_submit(&c, session, 0); /* a new job: pinned to what is there */
+    assert_int_equal(s_tasks_until(a, 3000 * CL_SLOW, 1, fa, &named), 1);
+    assert_true(named);
+    zmq_close(a);
     zmq_ctx_term(ctx);
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
@@ -489,6 +588,8 @@ int main(void)
         cmocka_unit_test_prestate_setup_teardown(held_status, cl_setup, cl_teardown, "held_status"),
         cmocka_unit_test_prestate_setup_teardown(mixed_numerics_warned, cl_setup, cl_teardown,
                                                  "mixed_numerics_warned"),
+        cmocka_unit_test_prestate_setup_teardown(one_arithmetic_per_job, cl_setup, cl_teardown,
+                                                 "one_arithmetic_per_job"),
         cmocka_unit_test_prestate_setup_teardown(unreachable_coordinator, cl_setup, cl_teardown,
                                                  "unreachable_coordinator"),
     };

@@ -149,6 +149,58 @@ static void test_decode_task(void **state)
     assert_int_equal(s_join(wx), 0);
 }
 
+/* A worker says its arithmetic in its hello, runs a task of its own
+ * arithmetic, refuses one of another (the task's key promises that one's
+ * bits), and the arithmetic is part of the key: the same work pinned to
+ * another one is another task, with other output names. */
+static int s_two_results(fake_t *f)
+{
+    return f->n_results >= 2;
+}
+
+static void test_arithmetic(void **state)
+{
+    wx_t *wx = *state;
+    assert_true(fake_until(&wx->f, s_hello, 2000));
+    assert_string_equal(wx->f.hello->numerics, mf_exec_numerics());
+    assert_non_null(strstr(mf_exec_numerics(), "dsp="));
+    char wav[400];
+    snprintf(wav, sizeof wav, "%s/src.wav", wx->dir);
+    test_write_wav(wav, 48000, 0.5);
+    mf_hash_t src;
+    assert_int_equal(mf_store_put_file(wx->f.store, wav, &src), MF_OK);
+    mf_decode_spec_t spec = {.length_s = -1, .rate = 48000};
+    mf_task_t t = {.id = 1, .kind = "decode", .inputs = &src, .n_inputs = 1};
+    t.params = mf_decode_spec_to_json(&spec);
+    t.numerics = "dsp=other qc=other";
+    fake_send_task(&wx->f, &t);
+    assert_true(fake_until(&wx->f, s_result, 5000));
+    const mf_task_result_t *no = &wx->f.results[0];
+    print_message("    %s\n", no->error ? no->error : "(no error)");
+    assert_non_null(no->error);
+    assert_non_null(strstr(no->error, "dsp=other qc=other"));
+    assert_non_null(strstr(no->error, mf_exec_numerics()));
+    assert_int_equal(no->n_outputs, 0);
+    assert_int_equal(wx->f.uploads_done, 0);
+
+    t.id = 2, t.numerics = (char *)mf_exec_numerics();
+    fake_send_task(&wx->f, &t);
+    assert_true(fake_until(&wx->f, s_two_results, 5000));
+    const mf_task_result_t *yes = &wx->f.results[1];
+    assert_null(yes->error);
+    assert_int_equal(yes->n_outputs, 1);
+    mf_hash_t pinned, bare;
+    mf_task_key(&t, &pinned);
+    t.numerics = NULL;
+    mf_task_key(&t, &bare);
+    assert_string_not_equal(pinned.hex, bare.hex);
+    mf_hash_t name;
+    mf_task_output_name(&pinned, 0, &name);
+    assert_string_equal(yes->outputs[0].hex, name.hex);
+    free(t.params);
+    assert_int_equal(s_join(wx), 0);
+}
+
 static void test_missing_input(void **state)
 {
     wx_t *wx = *state;
@@ -243,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hello_heartbeat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_arithmetic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),

@@ -268,6 +268,45 @@ static void prune_jobs(void **state)
     assert_int_equal(s_count(f->db, "SELECT count(*) FROM task_events"), 20);
 }
 
+static void s_numerics_seen(void *ctx, const mf_journal_job_t *job)
+{
+    char(*seen)[32] = ctx;
+    if (job->id < 4) snprintf(seen[job->id], 32, "%s", job->numerics ? job->numerics : "(none)");
+}
+
+/* A job's arithmetic outlives a restart; a journal from before the column
+ * gets it, its jobs with none. */
+static void numerics_kept(void **state)
+{
+    fixture_t *f = *state;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(h,
+                     "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                     " name TEXT NOT NULL, document TEXT NOT NULL, sources TEXT NOT"
+                     " NULL, priority INTEGER NOT NULL, state TEXT NOT NULL, error"
+                     " TEXT, created REAL NOT NULL, updated REAL NOT NULL);"
+                     "INSERT INTO jobs (name, document, sources, priority, state,"
+                     " created, updated) VALUES ('old', '{}', '[]', 0, 'running', 0, 0);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(h);
+    mf_journal_t *j = mf_journal_open(f->dir);
+    assert_non_null(j);
+    assert_int_equal(mf_journal_add_job(j, "new", "{}", "[]", 0), 2);
+    assert_int_equal(mf_journal_add_job(j, "unpinned", "{}", "[]", 0), 3);
+    mf_journal_job_numerics(j, 2, "dsp=x86 qc=x86");
+    mf_journal_free(&j);
+    j = mf_journal_open(f->dir);
+    char seen[4][32] = {{0}};
+    assert_int_equal(mf_journal_unfinished(j, s_numerics_seen, seen), 3);
+    assert_string_equal(seen[1], "(none)");
+    assert_string_equal(seen[2], "dsp=x86 qc=x86");
+    assert_string_equal(seen[3], "(none)");
+    mf_journal_free(&j);
+}
+
 /* Outputs of entries with an even index are gone. */
 static int s_even_gone(void *ctx, const mf_hash_t *outs, int n)
 {
@@ -320,6 +359,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(legacy_actions_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(reopened_holds_all, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(prune_jobs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(numerics_kept, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(prune_cache, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

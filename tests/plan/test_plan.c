@@ -523,19 +523,25 @@ typedef struct {
     mf_hash_t mix;
 } run_t;
 
-/* Runs a plan to the end with the in-process executors; records what ran. */
-static void run_plan(const mf_plan_t *p, mf_store_t *store, run_t *out)
+/* Runs a plan to the end with the in-process executors, its job pinned to
+ * numerics (NULL: not pinned); records what ran. */
+static void run_plan_pinned(const mf_plan_t *p, mf_store_t *store, const char *numerics, run_t *out)
 {
     memset(out, 0, sizeof *out);
     mf_action_cache_t cache = mf_sched_store_cache(store);
     mf_sched_t *sc = mf_sched_new(p, &cache);
     assert_non_null(sc);
+    if (numerics) assert_int_equal(mf_sched_set_numerics(sc, numerics), 0);
     int guard = 0;
     while (!mf_sched_finished(sc)) {
         mf_task_t t;
         int any = 0;
         while (mf_sched_next(sc, &t)) {
             any = 1;
+            if (numerics)
+                assert_string_equal(t.numerics, numerics);
+            else
+                assert_null(t.numerics);
             mf_task_result_t r;
             mf_err_t err = mf_exec_run(store, &t, &r);
             if (err != MF_OK) fail_msg("%s failed: %s", p->tasks[t.id].label, r.error);
@@ -560,6 +566,11 @@ static void run_plan(const mf_plan_t *p, mf_store_t *store, run_t *out)
     out->mix = *mix;
     for (size_t i = 0; i < p->n_stems; i++) assert_non_null(mf_sched_port(sc, p->stems[i].port));
     mf_sched_free(&sc);
+}
+
+static void run_plan(const mf_plan_t *p, mf_store_t *store, run_t *out)
+{
+    run_plan_pinned(p, store, NULL, out);
 }
 
 static int ran(const run_t *r, const char *label)
@@ -648,6 +659,46 @@ static void test_sched_groups(void **state)
     mf_sched_free(&sc);
     mf_plan_free(&p);
     mf_session_free(&s);
+}
+
+/* A job pinned to an arithmetic hands out tasks that carry it, and its
+ * keys cover it: the cache of the job run unpinned (or, on a farm, pinned
+ * to another arithmetic) serves it nothing, while its own serves it all.
+ * Run with this process's arithmetic, both give the same bits. */
+static void test_sched_arithmetic(void **state)
+{
+    (void)state;
+    char sdir[1024];
+    snprintf(sdir, sizeof sdir, "%s/store-arith", s_dir);
+    mf_store_t *store = mf_store_open(sdir);
+    assert_non_null(store);
+    mf_session_t *s;
+    mf_plan_t *p = plan_real("arith.json", "0", store, &s);
+    run_t bare, pinned, again;
+    run_plan(p, store, &bare);
+    assert_int_equal(bare.ran, p->n_tasks);
+    run_plan_pinned(p, store, mf_exec_numerics(), &pinned);
+    assert_int_equal(pinned.ran, p->n_tasks);
+    assert_string_not_equal(pinned.mix.hex, bare.mix.hex);
+    run_plan_pinned(p, store, mf_exec_numerics(), &again);
+    assert_int_equal(again.ran, 0);
+    assert_string_equal(again.mix.hex, pinned.mix.hex);
+    char *a = mf_store_path(store, &bare.mix), *b = mf_store_path(store, &pinned.mix);
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    int ca, cb;
+    size_t n = 0;
+    do {
+        ca = fgetc(fa), cb = fgetc(fb), n++;
+        if (ca != cb) fail_msg("the mixes differ at byte %zu", n - 1);
+    } while (ca != EOF);
+    assert_true(n > 4800 * 2 * sizeof(float));
+    fclose(fa), fclose(fb);
+    free(a), free(b);
+    mf_plan_free(&p);
+    mf_session_free(&s);
+    mf_store_free(&store);
 }
 
 static void test_sched_action_cache(void **state)
@@ -747,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_routing_cycle_rejected),
         cmocka_unit_test(test_sched_groups),
         cmocka_unit_test(test_sched_action_cache),
+        cmocka_unit_test(test_sched_arithmetic),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

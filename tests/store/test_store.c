@@ -975,6 +975,22 @@ static void test_task_key(void **state)
     make_task(&b, 2);
     mf_task_key(&b, &kb);
     assert_string_not_equal(ka.hex, kb.hex);
+    mf_task_fini(&b);
+    /* So is the arithmetic it is computed with; none is "". */
+    make_task(&b, 3);
+    b.numerics = strdup("");
+    mf_task_key(&b, &kb);
+    assert_string_equal(ka.hex, kb.hex);
+    free(b.numerics);
+    b.numerics = strdup("dsp=x86 qc=x86");
+    mf_task_key(&b, &kb);
+    assert_string_not_equal(ka.hex, kb.hex);
+    mf_hash_t kc;
+    free(b.numerics);
+    b.numerics = strdup("dsp=neon qc=c");
+    mf_task_key(&b, &kc);
+    assert_string_not_equal(kb.hex, kc.hex);
+    assert_string_not_equal(ka.hex, kc.hex);
     mf_task_fini(&a);
     mf_task_fini(&b);
 }
@@ -985,6 +1001,7 @@ static void test_task_pack_round_trip(void **state)
     for (size_t n_in = 0; n_in <= 5; n_in += 5) {
         mf_task_t t, u;
         make_task(&t, n_in);
+        if (n_in) t.numerics = strdup("dsp=x86 qc=x86"); /* and without */
         size_t len = 0;
         uint8_t *buf = mf_task_pack(&t, &len);
         assert_non_null(buf);
@@ -995,6 +1012,10 @@ static void test_task_pack_round_trip(void **state)
         assert_string_equal(u.params, t.params);
         assert_int_equal(u.n_inputs, t.n_inputs);
         for (size_t i = 0; i < n_in; i++) assert_string_equal(u.inputs[i].hex, t.inputs[i].hex);
+        if (n_in)
+            assert_string_equal(u.numerics, t.numerics);
+        else
+            assert_null(u.numerics);
         mf_hash_t k1, k2;
         mf_task_key(&t, &k1);
         mf_task_key(&u, &k2);
