@@ -57,6 +57,8 @@ static void s_requeue_all(coord_t *c, worker_t *w)
 /* Workers that compute with different arithmetic (x86 SIMD, NEON, plain C)
  * give a task other last bits; each job then runs on workers of one
  * (mf_worker_serves): said once per worker that joins so. */
+static void s_tell_waiting(coord_t *c, double now);
+
 static void s_check_numerics(const coord_t *c, const worker_t *w)
 {
     for (size_t k = 0; k < c->n_workers; k++) {
@@ -106,6 +108,7 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
     w->last_recv = w->last_send = mf_coord_now();
     mf_info("worker %s joined with %d slot%s", w->name, w->slots, w->slots == 1 ? "" : "s");
     s_check_numerics(c, w);
+    s_tell_waiting(c, w->last_recv);
 }
 
 static int s_take_running(worker_t *w, uint64_t id)
@@ -191,39 +194,53 @@ static int s_has_server(const coord_t *c, const job_t *j, int free, double now)
 }
 
 /* The job that should run next: the first in priority order with a ready
- * task and a free worker of its arithmetic. A job whose arithmetic no
- * connected worker has waits for one, and says so once. */
+ * task and a free worker of its arithmetic. */
 static job_t *s_next_job(coord_t *c, double now)
 {
-    for (job_t *j = c->jobs; j; j = j->next) {
-        if (j->state != JOB_RUNNING || !mf_sched_has_ready(j->sched)) continue;
-        if (s_has_server(c, j, 1, now)) return j;
-        if (!j->told_waiting && c->n_workers && !s_has_server(c, j, 0, now)) {
-            mf_warn("job %llu waits for a worker that computes with %s, the arithmetic it began "
-                    "with (docs/farm.md, Determinism)",
-                    (unsigned long long)j->id, mf_sched_numerics(j->sched));
-            j->told_waiting = 1;
-        }
-    }
+    for (job_t *j = c->jobs; j; j = j->next)
+        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched) && s_has_server(c, j, 1, now))
+            return j;
     return NULL;
 }
 
+/* A job whose arithmetic no connected worker has (while others are there)
+ * waits for one: said once. */
+static void s_tell_waiting(coord_t *c, double now)
+{
+    for (job_t *j = c->jobs; c->n_workers && j; j = j->next) {
+        if (j->told_waiting || j->state != JOB_RUNNING || !mf_sched_numerics(j->sched) ||
+            s_has_server(c, j, 0, now))
+            continue;
+        mf_warn("job %llu waits for a worker that computes with %s, the arithmetic it began "
+                "with (docs/farm.md, Determinism)",
+                (unsigned long long)j->id, mf_sched_numerics(j->sched));
+        j->told_waiting = 1;
+    }
+}
+
 /* A job's arithmetic, fixed when it first has a worker: the one with the
- * most slots among the workers that may take tasks (ties: the first to
- * join). Its keys, and so its outputs and cache hits, are of that one. */
+ * most free slots among the workers that may take tasks, then the most
+ * slots (then the first to join). An idle farm so gives a job its largest
+ * kind of worker, and a busy one spreads jobs over the kinds that are free
+ * (a catalogue keeps every node busy). Its keys, and so its outputs and
+ * cache hits, are of that one. */
 static int s_pin(coord_t *c, job_t *j, double now)
 {
     if (mf_sched_numerics(j->sched)) return 0;
     const char *best = NULL;
-    int best_slots = 0;
+    int best_free = 0, best_slots = 0;
     for (size_t k = 0; k < c->n_workers; k++) {
         const worker_t *w = &c->workers[k];
         if (w->avoid_until > now) continue;
-        int slots = 0;
-        for (size_t m = 0; m < c->n_workers; m++)
-            if (c->workers[m].avoid_until <= now && !strcmp(c->workers[m].numerics, w->numerics))
-                slots += c->workers[m].slots;
-        if (slots > best_slots) best = w->numerics, best_slots = slots;
+        int free = 0, slots = 0;
+        for (size_t m = 0; m < c->n_workers; m++) {
+            const worker_t *o = &c->workers[m];
+            if (o->avoid_until > now || strcmp(o->numerics, w->numerics)) continue;
+            slots += o->slots;
+            free += o->slots - o->n_running;
+        }
+        if (!best || free > best_free || (free == best_free && slots > best_slots))
+            best = w->numerics, best_free = free, best_slots = slots;
     }
     if (!best || mf_sched_set_numerics(j->sched, best)) return -1;
     mf_journal_job_numerics(c->journal, j->id, best);
@@ -295,6 +312,7 @@ void mf_coord_heartbeats(coord_t *c)
                     now - w->last_recv, w->n_running, w->n_running == 1 ? "" : "s");
             s_requeue_all(c, w);
             s_remove_worker(c, w);
+            s_tell_waiting(c, now);
             continue;
         }
         if (now - w->last_send >= c->heartbeat_s) {
