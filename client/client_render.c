@@ -37,9 +37,10 @@ mf_err_t mf_client__write_render(mf_outdir_t *o, mf_store_t *s, const Mixfarm__F
                                         o->hash, "format", o->format, "bits", (int)o->bits,
                                         "frames", (json_int_t)mf_client__written_frames(r, o)));
     }
-    json_t *root = json_pack("{s:i, s:s, s:o, s:o, s:b, s:o}", "mixfarm", 1, "session_name",
-                             r->session_name, "session", doc ? doc : json_null(), "tasks",
-                             s_tasks(r), "tasks_complete", r->tasks_complete, "outputs", outs);
+    json_t *root =
+        json_pack("{s:i, s:s, s:o, s:o, s:b, s:o, s:s}", "mixfarm", 1, "session_name",
+                  r->session_name, "session", doc ? doc : json_null(), "tasks", s_tasks(r),
+                  "tasks_complete", r->tasks_complete, "outputs", outs, "numerics", r->numerics);
     char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
     json_decref(root);
     mf_hash_t h;

@@ -388,6 +388,15 @@ int mf_cmd_diff(int argc, char **argv)
                     o[i].dir);
     }
     int rc = o[0].manifest && o[1].manifest ? MF_EXIT_OK : MF_EXIT_USAGE;
+    /* Renders computed with other arithmetic (docs/farm.md, Determinism)
+     * differ in the last bits of every task: said, since then every track
+     * looks changed. */
+    const char *na = s_str(o[0].render, "numerics"), *nb = s_str(o[1].render, "numerics");
+    if (rc == MF_EXIT_OK && na[0] && nb[0] && strcmp(na, nb))
+        fprintf(stderr,
+                "mixfarm: warning: %s was rendered with %s arithmetic and %s with %s: every "
+                "task differs in its last bits, so even unchanged tracks and files differ\n",
+                o[0].dir, na, o[1].dir, nb);
     diff_t d = {&o[0], &o[1], json_array(), json_array()};
     if (rc == MF_EXIT_OK) {
         s_channels(&d, "tracks", "track", "strip");

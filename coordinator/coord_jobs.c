@@ -622,6 +622,7 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
         if (mixed) r.frames = (uint64_t)(info.start + info.frames);
         s_ready_outputs(j, &r, outs, ptrs);
         if (!early) mf_coord_fetch_render(c, j, &r, &render); /* render.json (coord_render.c) */
+        if (mf_sched_numerics(j->sched)) r.numerics = (char *)mf_sched_numerics(j->sched);
     }
     s_fetch_reply(c, peer, &r);
     mf_coord_fetch_render_free(&render);

@@ -215,6 +215,25 @@ static void test_diff_fader(void **state)
     r = ref_run("diff", o1, o1, NULL); /* the same render: nothing changed */
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "0 changed"));
+    assert_null(strstr(r.err, "arithmetic"));
+    ref_run_free(&r);
+
+    /* render.json says the arithmetic; a render made with another is told. */
+    char rp[800];
+    snprintf(rp, sizeof rp, "%s/render.json", o2);
+    json_t *rj = json_load_file(rp, 0, &e);
+    assert_non_null(rj);
+    const char *mine = json_string_value(json_object_get(rj, "numerics"));
+    assert_non_null(mine);
+    assert_true(!strncmp(mine, "dsp=", 4));
+    json_object_set_new(rj, "numerics", json_string("dsp=neon qc=c"));
+    assert_int_equal(json_dump_file(rj, rp, JSON_INDENT(1)), 0);
+    json_decref(rj);
+    r = ref_run("diff", o1, o2, NULL);
+    assert_int_equal(r.rc, 0);
+    print_message("    %s", r.err);
+    assert_non_null(strstr(r.err, "arithmetic and"));
+    assert_non_null(strstr(r.err, "with dsp=neon qc=c:"));
     ref_run_free(&r);
 }
 
