@@ -103,13 +103,14 @@ int mf_cmd_submit(int argc, char **argv)
 
 static json_t *s_status_json(const Mixfarm__JobStatus *j)
 {
-    return json_pack("{s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:o}", "job",
+    return json_pack("{s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:o,s:o}", "job",
                      (json_int_t)j->job, "name", j->name, "state", j->state, "priority",
                      j->priority, "tasks_total", j->tasks_total, "tasks_done", j->tasks_done,
                      "tasks_running", j->tasks_running, "tasks_failed", j->tasks_failed,
                      "tasks_cached", j->tasks_cached, "audio_s_done", j->audio_s_done,
                      "audio_s_total", j->audio_s_total, "eta_s", j->eta_s, "error",
-                     j->error[0] ? json_string(j->error) : json_null());
+                     j->error[0] ? json_string(j->error) : json_null(), "numerics",
+                     j->numerics[0] ? json_string(j->numerics) : json_null());
 }
 
 int mf_cmd_status(int argc, char **argv)

@@ -505,6 +505,7 @@ static void s_fill_status(const job_t *j, Mixfarm__JobStatus *st)
     double frac = p.audio_s_total > 0 ? p.audio_s_done / p.audio_s_total : 1.0;
     st->eta_s = j->state == JOB_RUNNING && frac > 0 ? el * (1 - frac) / frac : 0;
     st->error = j->error ? j->error : "";
+    st->numerics = mf_sched_numerics(j->sched) ? (char *)mf_sched_numerics(j->sched) : "";
 }
 
 void mf_coord_on_status(coord_t *c, const mf_peer_t *peer, const Mixfarm__StatusRequest *m)

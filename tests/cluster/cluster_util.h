@@ -155,6 +155,7 @@ typedef struct {
     char state[16];
     int total, done, running, failed, cached;
     int found;
+    char numerics[64]; /* "" while not pinned */
 } cl_status_t;
 
 /* mixfarm submit; returns the job id (asserts success). */

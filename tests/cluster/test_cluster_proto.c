@@ -205,14 +205,19 @@ static void one_arithmetic_per_job(void **state)
     void *b = s_fake_worker_slots(ctx, c.ep, MF_PROTOCOL_VERSION, "fake-b", fb, 2);
     assert_true(cl_wait_log(c.log, "fake-b joined", 1, 10));
     assert_true(cl_file_contains(c.log, "each job runs on workers of one arithmetic"));
-    cl_submit(&c, session, 0);
+    const uint64_t job1 = cl_submit(&c, session, 0);
+    cl_status_t st;
     int named;
     assert_int_equal(s_tasks_until(b, 3000 * CL_SLOW, 2, fb, &named), 2);
     assert_true(named);
     assert_int_equal(s_tasks_for(a, 1000, fa, &named), 0);
-    cl_submit(&c, session, 0); /* fake-b is busy: this one goes to fake-a */
+    const uint64_t job2 = cl_submit(&c, session, 0); /* fake-b is busy: it goes to fake-a */
     assert_int_equal(s_tasks_until(a, 3000 * CL_SLOW, 1, fa, &named), 1);
     assert_true(named);
+    assert_int_equal(cl_status(&c, job1, &st), 0); /* status --json says each job's */
+    assert_string_equal(st.numerics, fb);
+    assert_int_equal(cl_status(&c, job2, &st), 0);
+    assert_string_equal(st.numerics, fa);
     zmq_close(b); /* lost after 5 s of silence: its tasks go back, not to fake-a */
     const char *waits = "job 1 waits for a worker that computes with dsp=fake-b";
     int got = 0;
