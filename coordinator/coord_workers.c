@@ -193,12 +193,47 @@ static int s_has_server(const coord_t *c, const job_t *j, int free, double now)
     return 0;
 }
 
+/* The arithmetics of the free workers, found once per dispatched task so
+ * that picking a job costs a few string compares per job, not a pass over
+ * every worker (a catalogue's thousands of jobs on hundreds of workers).
+ * A farm of more kinds than FREE_KINDS is asked worker by worker. */
+#define FREE_KINDS 8
+typedef struct {
+    const char *kind[FREE_KINDS];
+    int n, more;
+} free_kinds_t;
+
+static void s_free_kinds(const coord_t *c, double now, free_kinds_t *f)
+{
+    f->n = f->more = 0;
+    for (size_t k = 0; k < c->n_workers; k++) {
+        const worker_t *w = &c->workers[k];
+        if (!mf_worker_free(w, now)) continue;
+        int seen = 0;
+        for (int i = 0; i < f->n && !seen; i++) seen = !strcmp(f->kind[i], w->numerics);
+        if (seen) continue;
+        if (f->n == FREE_KINDS)
+            f->more = 1;
+        else
+            f->kind[f->n++] = w->numerics;
+    }
+}
+
+static int s_served_now(const coord_t *c, const free_kinds_t *f, const job_t *j, double now)
+{
+    const char *n = mf_sched_numerics(j->sched);
+    if (!n || f->more) return f->n && (!n || s_has_server(c, j, 1, now));
+    for (int i = 0; i < f->n; i++)
+        if (!strcmp(f->kind[i], n)) return 1;
+    return 0;
+}
+
 /* The job that should run next: the first in priority order with a ready
  * task and a free worker of its arithmetic. */
-static job_t *s_next_job(coord_t *c, double now)
+static job_t *s_next_job(coord_t *c, const free_kinds_t *f, double now)
 {
     for (job_t *j = c->jobs; j; j = j->next)
-        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched) && s_has_server(c, j, 1, now))
+        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched) && s_served_now(c, f, j, now))
             return j;
     return NULL;
 }
@@ -271,13 +306,6 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
     return 0;
 }
 
-static int s_any_free(const coord_t *c, double now)
-{
-    for (size_t k = 0; k < c->n_workers; k++)
-        if (mf_worker_free(&c->workers[k], now)) return 1;
-    return 0;
-}
-
 /* Ready tasks in job order (the strips of a bus whose worker is busy wait
  * for it while another bus's can go), each to the free worker holding most
  * of its inputs, while any worker has a free slot. */
@@ -285,14 +313,15 @@ void mf_coord_dispatch(coord_t *c)
 {
     const double now = mf_coord_now();
     locality_fit_t fit = {c, now};
-    while (s_any_free(c, now)) {
-        job_t *j = s_next_job(c, now);
+    free_kinds_t f;
+    for (s_free_kinds(c, now, &f); f.n; s_free_kinds(c, now, &f)) {
+        job_t *j = s_next_job(c, &f, now);
         mf_task_t t;
-        if (j && s_pin(c, j, now)) return;              /* out of memory: tried again next turn */
-        if (j && !s_has_server(c, j, 1, now)) continue; /* pinned to one whose slots are full */
+        if (j && s_pin(c, j, now)) return;               /* out of memory: tried again next turn */
+        if (j && !s_served_now(c, &f, j, now)) continue; /* pinned to one whose slots are full */
         if (!j || !mf_sched_next_fitting(j->sched, mf_locality_fits, &fit, &t)) {
             if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
-            if (!j || !s_next_job(c, now)) return;
+            if (!j || !s_next_job(c, &f, now)) return;
             continue;
         }
         worker_t *w = mf_locality_pick(c, j, &t, now);
