@@ -157,6 +157,8 @@ static void s_update_job(mf_snap_job_t *e, const job_t *j, double now)
                 memcpy(e->qc_html, h->hex, MF_HASH_HEX);
         }
     }
+    const char *n = mf_sched_numerics(j->sched);
+    snprintf(e->numerics, sizeof e->numerics, "%s", n ? n : "");
     e->final = j->state >= JOB_DONE && p.running == 0;
 }
 
@@ -177,6 +179,7 @@ static void s_publish_workers(mf_snap_t *s, const coord_t *c, double now)
         o->running = w->n_running;
         o->failures = w->failures;
         o->shared_store = w->shared_store;
+        snprintf(o->numerics, sizeof o->numerics, "%s", w->numerics);
         o->avoided = w->avoid_until > now;
         o->avoid_s = o->avoided ? w->avoid_until - now : 0;
         o->idle_s = now - w->last_recv;

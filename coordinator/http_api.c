@@ -4,12 +4,13 @@
  *   /api/jobs       [job, ...] in dispatch order (priority, then age)
  *   /api/jobs/ID    job with "tasks": [{index, kind, label, state, worker}]
  *   /api/workers    [{name, slots, running, load, failures, health, idle_s,
- *                     shared_store}]
+ *                     shared_store, numerics}]
  *
  * A job: {job, name, state, priority, tasks_total, tasks_done,
  * tasks_running, tasks_ready, tasks_waiting, tasks_failed, tasks_cached,
  * audio_s_done, audio_s_total, progress (0..1), elapsed_s, eta_s, error,
- * qc_html (the report's URL once done, else null)}. */
+ * qc_html (the report's URL once done, else null), numerics (the
+ * arithmetic it renders with, null until a worker took a task)}. */
 #include "http_snap.h"
 
 #include <jansson.h>
@@ -44,6 +45,7 @@ static json_t *s_job(const mf_snap_job_t *e)
     json_object_set_new(o, "eta_s", json_real(e->eta_s));
     json_object_set_new(o, "error", e->error ? json_string(e->error) : json_null());
     json_object_set_new(o, "qc_html", e->qc_html[0] ? json_string(qc) : json_null());
+    json_object_set_new(o, "numerics", e->numerics[0] ? json_string(e->numerics) : json_null());
     return o;
 }
 
@@ -106,11 +108,11 @@ char *mf_snap_workers_json(mf_snap_t *s)
         const char *health = w->avoided                         ? "avoided"
                              : w->idle_s > 2.5 * s->heartbeat_s ? "silent"
                                                                 : "ok";
-        json_t *o =
-            json_pack("{s:s,s:i,s:i,s:f,s:i,s:s,s:f,s:f,s:b}", "name", w->name, "slots", w->slots,
-                      "running", w->running, "load", w->slots ? (double)w->running / w->slots : 0.0,
-                      "failures", w->failures, "health", health, "idle_s", w->idle_s, "avoid_s",
-                      w->avoid_s, "shared_store", w->shared_store);
+        json_t *o = json_pack("{s:s,s:i,s:i,s:f,s:i,s:s,s:f,s:f,s:b,s:s}", "name", w->name, "slots",
+                              w->slots, "running", w->running, "load",
+                              w->slots ? (double)w->running / w->slots : 0.0, "failures",
+                              w->failures, "health", health, "idle_s", w->idle_s, "avoid_s",
+                              w->avoid_s, "shared_store", w->shared_store, "numerics", w->numerics);
         json_array_append_new(a, o);
     }
     pthread_mutex_unlock(&s->lock);

@@ -42,12 +42,14 @@ typedef struct {
     unsigned char *tstate;     /* per task, an mf_task_state_t */
     int *worker;               /* per task, index into the workers, or -1 */
     char qc_html[MF_HASH_HEX]; /* the qc.html blob of a done job, or "" */
+    char numerics[64];         /* the arithmetic it renders with, or "" until pinned */
     int order;                 /* position in dispatch order at the last publish */
     int final;                 /* frozen: ended and nothing still running */
 } mf_snap_job_t;
 
 typedef struct {
     char name[64];
+    char numerics[64]; /* its kernels' arithmetic (Hello.numerics) */
     int slots, running, failures, shared_store;
     int avoided;    /* failing too often: no work for now */
     double idle_s;  /* since its last message */

@@ -82,6 +82,11 @@ static void api_and_metrics(void **state)
     char qc[64];
     snprintf(qc, sizeof qc, "/jobs/%" PRIu64 "/qc.html", s_job);
     assert_string_equal(json_string_value(json_object_get(j, "qc_html")), qc);
+    const char *job_numerics = json_string_value(json_object_get(j, "numerics"));
+    assert_non_null(job_numerics);
+    assert_true(!strncmp(job_numerics, "dsp=", 4));
+    char pinned[64];
+    snprintf(pinned, sizeof pinned, "%s", job_numerics);
     json_decref(jobs);
 
     char path[64];
@@ -106,6 +111,7 @@ static void api_and_metrics(void **state)
     for (size_t i = 0; i < 2; i++) {
         json_t *w = json_array_get(workers, i);
         assert_string_equal(json_string_value(json_object_get(w, "health")), "ok");
+        assert_string_equal(json_string_value(json_object_get(w, "numerics")), pinned);
         slots += (int)json_integer_value(json_object_get(w, "slots"));
     }
     assert_int_equal(slots, 3);
