@@ -156,6 +156,27 @@ static inline int mf_worker_serves(const worker_t *w, const job_t *j)
     const char *n = mf_sched_numerics(j->sched);
     return !n || !strcmp(n, w->numerics);
 }
+/* coord_arith.c: each job runs on workers of one arithmetic. The kinds of
+ * the free workers, found once per dispatched task (past MF_ARITH_KINDS,
+ * `more`: then asked worker by worker). */
+#define MF_ARITH_KINDS 8
+typedef struct {
+    const char *kind[MF_ARITH_KINDS];
+    int n, more;
+} mf_arith_free_t;
+void mf_arith_free(const coord_t *c, double now, mf_arith_free_t *f);
+/* Whether a free worker may take j's tasks (any, while j is not pinned). */
+int mf_arith_served(const coord_t *c, const mf_arith_free_t *f, const job_t *j, double now);
+/* Pins j, if it is not yet, to the kind with the most free slots, then the
+ * most slots, among the workers not avoided (an idle farm gives a job its
+ * largest kind; a busy one spreads a catalogue over every kind), and
+ * journals it. 0, or -1 when there is none or memory ran out. */
+int mf_arith_pin(coord_t *c, job_t *j, double now);
+/* Says once of each job that its kind of worker is gone while others are
+ * there; when a worker joins, also that it computes otherwise. */
+void mf_arith_tell_waiting(coord_t *c, double now);
+void mf_arith_joined(coord_t *c, const worker_t *w);
+
 /* The free worker (a slot open, not avoided) for t, handed out by j's
  * scheduler: the one holding most of its inputs; among equals its group's
  * owner, which it becomes when its group has none (or lost it); other ties

@@ -54,25 +54,6 @@ static void s_requeue_all(coord_t *c, worker_t *w)
     w->n_running = 0;
 }
 
-/* Workers that compute with different arithmetic (x86 SIMD, NEON, plain C)
- * give a task other last bits; each job then runs on workers of one
- * (mf_worker_serves): said once per worker that joins so. */
-static void s_tell_waiting(coord_t *c, double now);
-
-static void s_check_numerics(const coord_t *c, const worker_t *w)
-{
-    for (size_t k = 0; k < c->n_workers; k++) {
-        const worker_t *o = &c->workers[k];
-        if (o == w || !strcmp(o->numerics, w->numerics)) continue;
-        mf_warn("worker %s computes with other arithmetic (%s) than worker %s (%s): their last "
-                "bits differ, so each job runs on workers of one arithmetic only "
-                "(docs/farm.md, Determinism)",
-                w->name, w->numerics[0] ? w->numerics : "unknown", o->name,
-                o->numerics[0] ? o->numerics : "unknown");
-        return;
-    }
-}
-
 void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *m)
 {
     if (m->slots < 1 || m->slots > MAX_SLOTS) {
@@ -107,8 +88,7 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
         if (*p < 0x20 || *p > 0x7e) *p = '?';
     w->last_recv = w->last_send = mf_coord_now();
     mf_info("worker %s joined with %d slot%s", w->name, w->slots, w->slots == 1 ? "" : "s");
-    s_check_numerics(c, w);
-    s_tell_waiting(c, w->last_recv);
+    mf_arith_joined(c, w);
 }
 
 static int s_take_running(worker_t *w, uint64_t id)
@@ -184,104 +164,15 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
     mf_coord_job_check(c, j);
 }
 
-/* Whether a worker of j's arithmetic is connected (free: also free now). */
-static int s_has_server(const coord_t *c, const job_t *j, int free, double now)
-{
-    for (size_t k = 0; k < c->n_workers; k++)
-        if (mf_worker_serves(&c->workers[k], j) && (!free || mf_worker_free(&c->workers[k], now)))
-            return 1;
-    return 0;
-}
-
-/* The arithmetics of the free workers, found once per dispatched task so
- * that picking a job costs a few string compares per job, not a pass over
- * every worker (a catalogue's thousands of jobs on hundreds of workers).
- * A farm of more kinds than FREE_KINDS is asked worker by worker. */
-#define FREE_KINDS 8
-typedef struct {
-    const char *kind[FREE_KINDS];
-    int n, more;
-} free_kinds_t;
-
-static void s_free_kinds(const coord_t *c, double now, free_kinds_t *f)
-{
-    f->n = f->more = 0;
-    for (size_t k = 0; k < c->n_workers; k++) {
-        const worker_t *w = &c->workers[k];
-        if (!mf_worker_free(w, now)) continue;
-        int seen = 0;
-        for (int i = 0; i < f->n && !seen; i++) seen = !strcmp(f->kind[i], w->numerics);
-        if (seen) continue;
-        if (f->n == FREE_KINDS)
-            f->more = 1;
-        else
-            f->kind[f->n++] = w->numerics;
-    }
-}
-
-static int s_served_now(const coord_t *c, const free_kinds_t *f, const job_t *j, double now)
-{
-    const char *n = mf_sched_numerics(j->sched);
-    if (!n || f->more) return f->n && (!n || s_has_server(c, j, 1, now));
-    for (int i = 0; i < f->n; i++)
-        if (!strcmp(f->kind[i], n)) return 1;
-    return 0;
-}
-
 /* The job that should run next: the first in priority order with a ready
  * task and a free worker of its arithmetic. */
-static job_t *s_next_job(coord_t *c, const free_kinds_t *f, double now)
+static job_t *s_next_job(coord_t *c, const mf_arith_free_t *f, double now)
 {
     for (job_t *j = c->jobs; j; j = j->next)
-        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched) && s_served_now(c, f, j, now))
+        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched) &&
+            mf_arith_served(c, f, j, now))
             return j;
     return NULL;
-}
-
-/* A job whose arithmetic no connected worker has (while others are there)
- * waits for one: said once. */
-static void s_tell_waiting(coord_t *c, double now)
-{
-    for (job_t *j = c->jobs; c->n_workers && j; j = j->next) {
-        if (j->told_waiting || j->state != JOB_RUNNING || !mf_sched_numerics(j->sched) ||
-            s_has_server(c, j, 0, now))
-            continue;
-        mf_warn("job %llu waits for a worker that computes with %s, the arithmetic it began "
-                "with (docs/farm.md, Determinism)",
-                (unsigned long long)j->id, mf_sched_numerics(j->sched));
-        j->told_waiting = 1;
-    }
-}
-
-/* A job's arithmetic, fixed when it first has a worker: the one with the
- * most free slots among the workers that may take tasks, then the most
- * slots (then the first to join). An idle farm so gives a job its largest
- * kind of worker, and a busy one spreads jobs over the kinds that are free
- * (a catalogue keeps every node busy). Its keys, and so its outputs and
- * cache hits, are of that one. */
-static int s_pin(coord_t *c, job_t *j, double now)
-{
-    if (mf_sched_numerics(j->sched)) return 0;
-    const char *best = NULL;
-    int best_free = 0, best_slots = 0;
-    for (size_t k = 0; k < c->n_workers; k++) {
-        const worker_t *w = &c->workers[k];
-        if (w->avoid_until > now) continue;
-        int free = 0, slots = 0;
-        for (size_t m = 0; m < c->n_workers; m++) {
-            const worker_t *o = &c->workers[m];
-            if (o->avoid_until > now || strcmp(o->numerics, w->numerics)) continue;
-            slots += o->slots;
-            free += o->slots - o->n_running;
-        }
-        if (!best || free > best_free || (free == best_free && slots > best_slots))
-            best = w->numerics, best_free = free, best_slots = slots;
-    }
-    if (!best || mf_sched_set_numerics(j->sched, best)) return -1;
-    mf_journal_job_numerics(c->journal, j->id, best);
-    mf_debug("job %llu renders with %s arithmetic", (unsigned long long)j->id,
-             best[0] ? best : "unknown");
-    return 0;
 }
 
 static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
@@ -313,12 +204,12 @@ void mf_coord_dispatch(coord_t *c)
 {
     const double now = mf_coord_now();
     locality_fit_t fit = {c, now};
-    free_kinds_t f;
-    for (s_free_kinds(c, now, &f); f.n; s_free_kinds(c, now, &f)) {
+    mf_arith_free_t f;
+    for (mf_arith_free(c, now, &f); f.n; mf_arith_free(c, now, &f)) {
         job_t *j = s_next_job(c, &f, now);
         mf_task_t t;
-        if (j && s_pin(c, j, now)) return;               /* out of memory: tried again next turn */
-        if (j && !s_served_now(c, &f, j, now)) continue; /* pinned to one whose slots are full */
+        if (j && mf_arith_pin(c, j, now)) return;           /* out of memory: next turn */
+        if (j && !mf_arith_served(c, &f, j, now)) continue; /* pinned to a kind now full */
         if (!j || !mf_sched_next_fitting(j->sched, mf_locality_fits, &fit, &t)) {
             if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */
             if (!j || !s_next_job(c, &f, now)) return;
@@ -341,7 +232,7 @@ void mf_coord_heartbeats(coord_t *c)
                     now - w->last_recv, w->n_running, w->n_running == 1 ? "" : "s");
             s_requeue_all(c, w);
             s_remove_worker(c, w);
-            s_tell_waiting(c, now);
+            mf_arith_tell_waiting(c, now);
             continue;
         }
         if (now - w->last_send >= c->heartbeat_s) {

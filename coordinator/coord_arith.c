@@ -1,0 +1,106 @@
+/* One arithmetic per job: x86 SIMD, NEON and plain C kernels give a task
+ * other last bits, and outputs are named after their task's key, so each
+ * job is pinned to one kind of worker (its Hello.numerics), which its keys
+ * name, and runs on workers of that kind only (docs/farm.md,
+ * "Determinism"). Which job a free worker may serve, which kind a job is
+ * pinned to, and what the log says about it. */
+#include "coord_internal.h"
+#include "mf_log.h"
+
+#include <string.h>
+
+void mf_arith_free(const coord_t *c, double now, mf_arith_free_t *f)
+{
+    f->n = f->more = 0;
+    for (size_t k = 0; k < c->n_workers; k++) {
+        const worker_t *w = &c->workers[k];
+        if (!mf_worker_free(w, now)) continue;
+        int seen = 0;
+        for (int i = 0; i < f->n && !seen; i++) seen = !strcmp(f->kind[i], w->numerics);
+        if (seen) continue;
+        if (f->n == MF_ARITH_KINDS)
+            f->more = 1;
+        else
+            f->kind[f->n++] = w->numerics;
+    }
+}
+
+/* Whether a worker of j's arithmetic is connected (free: and free now). */
+static int s_has_server(const coord_t *c, const job_t *j, int free, double now)
+{
+    for (size_t k = 0; k < c->n_workers; k++)
+        if (mf_worker_serves(&c->workers[k], j) && (!free || mf_worker_free(&c->workers[k], now)))
+            return 1;
+    return 0;
+}
+
+int mf_arith_served(const coord_t *c, const mf_arith_free_t *f, const job_t *j, double now)
+{
+    const char *n = mf_sched_numerics(j->sched);
+    if (!n) return f->n > 0;
+    if (f->more) return s_has_server(c, j, 1, now);
+    for (int i = 0; i < f->n; i++)
+        if (!strcmp(f->kind[i], n)) return 1;
+    return 0;
+}
+
+/* Per kind of worker (few): its free slots and its slots, in one pass. */
+typedef struct {
+    const char *kind;
+    int free, slots;
+} kind_count_t;
+
+int mf_arith_pin(coord_t *c, job_t *j, double now)
+{
+    if (mf_sched_numerics(j->sched)) return 0;
+    kind_count_t kinds[MF_ARITH_KINDS];
+    int n = 0;
+    for (size_t k = 0; k < c->n_workers; k++) {
+        const worker_t *w = &c->workers[k];
+        if (w->avoid_until > now) continue;
+        int i = 0;
+        while (i < n && strcmp(kinds[i].kind, w->numerics)) i++;
+        if (i == n && n == MF_ARITH_KINDS) continue; /* a ninth kind: never the pick */
+        if (i == n) kinds[n++] = (kind_count_t){w->numerics, 0, 0};
+        kinds[i].slots += w->slots;
+        kinds[i].free += w->slots - w->n_running;
+    }
+    const kind_count_t *best = NULL;
+    for (int i = 0; i < n; i++)
+        if (!best || kinds[i].free > best->free ||
+            (kinds[i].free == best->free && kinds[i].slots > best->slots))
+            best = &kinds[i];
+    if (!best || mf_sched_set_numerics(j->sched, best->kind)) return -1;
+    mf_journal_job_numerics(c->journal, j->id, best->kind);
+    mf_debug("job %llu renders with %s arithmetic", (unsigned long long)j->id,
+             best->kind[0] ? best->kind : "unknown");
+    return 0;
+}
+
+void mf_arith_tell_waiting(coord_t *c, double now)
+{
+    for (job_t *j = c->jobs; c->n_workers && j; j = j->next) {
+        if (j->told_waiting || j->state != JOB_RUNNING || !mf_sched_numerics(j->sched) ||
+            s_has_server(c, j, 0, now))
+            continue;
+        mf_warn("job %llu waits for a worker that computes with %s, the arithmetic it began "
+                "with (docs/farm.md, Determinism)",
+                (unsigned long long)j->id, mf_sched_numerics(j->sched));
+        j->told_waiting = 1;
+    }
+}
+
+void mf_arith_joined(coord_t *c, const worker_t *w)
+{
+    for (size_t k = 0; k < c->n_workers; k++) {
+        const worker_t *o = &c->workers[k];
+        if (o == w || !strcmp(o->numerics, w->numerics)) continue;
+        mf_warn("worker %s computes with other arithmetic (%s) than worker %s (%s): their last "
+                "bits differ, so each job runs on workers of one arithmetic only "
+                "(docs/farm.md, Determinism)",
+                w->name, w->numerics[0] ? w->numerics : "unknown", o->name,
+                o->numerics[0] ? o->numerics : "unknown");
+        break;
+    }
+    mf_arith_tell_waiting(c, w->last_recv);
+}
