@@ -141,8 +141,26 @@ static mf_err_t s_write_failed(const mf_outdir_t *o, const char *rel, int saved_
     return MF_ERR_IO;
 }
 
+/* The file of a previous render that rel will replace at commit keeps its
+ * bytes until then, but not its cached pages: dropping them now, while the
+ * job runs, rather than when the old file is deleted after the swap takes
+ * that work (about 9 ms per 23 MB here) off the end of a revision rendered
+ * into the same folder. A kept file is the same inode: left alone. */
+static void s_drop_old_pages(const mf_outdir_t *o, const char *rel)
+{
+    char *old = s_fmt("%s/%s", o->dir, rel), *now = s_fmt("%s/%s", o->stage, rel);
+    struct stat a, b;
+    const int fd = old && now && stat(now, &b) == 0 ? open(old, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) &&
+        (a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (fd >= 0) close(fd);
+    free(old), free(now);
+}
+
 static mf_err_t s_stage(mf_outdir_t *o, staged_t f)
 {
+    if (f.rel) s_drop_old_pages(o, f.rel);
     pthread_mutex_lock(&o->lock);
     staged_t *same = NULL; /* the same file written again replaces it */
     for (size_t i = 0; f.rel && i < o->n && !same; i++)
