@@ -9,19 +9,23 @@
 
 #include <string.h>
 
-void mf_arith_free(const coord_t *c, double now, mf_arith_free_t *f)
+void mf_arith_tally(const coord_t *c, double now, mf_arith_kinds_t *f)
 {
-    f->n = f->more = 0;
+    f->n = f->more = f->free = 0;
     for (size_t k = 0; k < c->n_workers; k++) {
         const worker_t *w = &c->workers[k];
-        if (!mf_worker_free(w, now)) continue;
-        int seen = 0;
-        for (int i = 0; i < f->n && !seen; i++) seen = !strcmp(f->kind[i], w->numerics);
-        if (seen) continue;
-        if (f->n == MF_ARITH_KINDS)
-            f->more = 1;
-        else
-            f->kind[f->n++] = w->numerics;
+        if (w->avoid_until > now) continue;
+        const int free = w->slots - w->n_running;
+        f->free += free;
+        int i = 0;
+        while (i < f->n && strcmp(f->k[i].kind, w->numerics)) i++;
+        if (i == MF_ARITH_KINDS) {
+            f->more = 1; /* a ninth kind: asked worker by worker, never a pin */
+            continue;
+        }
+        if (i == f->n) f->k[f->n++] = (mf_arith_kind_t){w->numerics, 0, 0};
+        f->k[i].free += free;
+        f->k[i].slots += w->slots;
     }
 }
 
@@ -34,42 +38,23 @@ static int s_has_server(const coord_t *c, const job_t *j, int free, double now)
     return 0;
 }
 
-int mf_arith_served(const coord_t *c, const mf_arith_free_t *f, const job_t *j, double now)
+int mf_arith_served(const coord_t *c, const mf_arith_kinds_t *f, const job_t *j, double now)
 {
     const char *n = mf_sched_numerics(j->sched);
-    if (!n) return f->n > 0;
-    if (f->more) return s_has_server(c, j, 1, now);
+    if (!n) return f->free > 0;
     for (int i = 0; i < f->n; i++)
-        if (!strcmp(f->kind[i], n)) return 1;
-    return 0;
+        if (!strcmp(f->k[i].kind, n)) return f->k[i].free > 0;
+    return f->more && s_has_server(c, j, 1, now);
 }
 
-/* Per kind of worker (few): its free slots and its slots, in one pass. */
-typedef struct {
-    const char *kind;
-    int free, slots;
-} kind_count_t;
-
-int mf_arith_pin(coord_t *c, job_t *j, double now)
+int mf_arith_pin(coord_t *c, const mf_arith_kinds_t *f, job_t *j)
 {
     if (mf_sched_numerics(j->sched)) return 0;
-    kind_count_t kinds[MF_ARITH_KINDS];
-    int n = 0;
-    for (size_t k = 0; k < c->n_workers; k++) {
-        const worker_t *w = &c->workers[k];
-        if (w->avoid_until > now) continue;
-        int i = 0;
-        while (i < n && strcmp(kinds[i].kind, w->numerics)) i++;
-        if (i == n && n == MF_ARITH_KINDS) continue; /* a ninth kind: never the pick */
-        if (i == n) kinds[n++] = (kind_count_t){w->numerics, 0, 0};
-        kinds[i].slots += w->slots;
-        kinds[i].free += w->slots - w->n_running;
-    }
-    const kind_count_t *best = NULL;
-    for (int i = 0; i < n; i++)
-        if (!best || kinds[i].free > best->free ||
-            (kinds[i].free == best->free && kinds[i].slots > best->slots))
-            best = &kinds[i];
+    const mf_arith_kind_t *best = NULL;
+    for (int i = 0; i < f->n; i++)
+        if (!best || f->k[i].free > best->free ||
+            (f->k[i].free == best->free && f->k[i].slots > best->slots))
+            best = &f->k[i];
     if (!best || mf_sched_set_numerics(j->sched, best->kind)) return -1;
     mf_journal_job_numerics(c->journal, j->id, best->kind);
     mf_debug("job %llu renders with %s arithmetic", (unsigned long long)j->id,

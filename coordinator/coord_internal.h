@@ -157,21 +157,27 @@ static inline int mf_worker_serves(const worker_t *w, const job_t *j)
     return !n || !strcmp(n, w->numerics);
 }
 /* coord_arith.c: each job runs on workers of one arithmetic. The kinds of
- * the free workers, found once per dispatched task (past MF_ARITH_KINDS,
- * `more`: then asked worker by worker). */
+ * the workers that may take tasks (not avoided), with their free slots and
+ * their slots, tallied once per dispatched task; past MF_ARITH_KINDS kinds,
+ * `more` (those are asked worker by worker, and never pinned to). */
 #define MF_ARITH_KINDS 8
 typedef struct {
-    const char *kind[MF_ARITH_KINDS];
+    const char *kind; /* a worker's numerics */
+    int free, slots;
+} mf_arith_kind_t;
+typedef struct {
+    mf_arith_kind_t k[MF_ARITH_KINDS];
     int n, more;
-} mf_arith_free_t;
-void mf_arith_free(const coord_t *c, double now, mf_arith_free_t *f);
+    int free; /* free slots of every kind */
+} mf_arith_kinds_t;
+void mf_arith_tally(const coord_t *c, double now, mf_arith_kinds_t *f);
 /* Whether a free worker may take j's tasks (any, while j is not pinned). */
-int mf_arith_served(const coord_t *c, const mf_arith_free_t *f, const job_t *j, double now);
-/* Pins j, if it is not yet, to the kind with the most free slots, then the
- * most slots, among the workers not avoided (an idle farm gives a job its
- * largest kind; a busy one spreads a catalogue over every kind), and
- * journals it. 0, or -1 when there is none or memory ran out. */
-int mf_arith_pin(coord_t *c, job_t *j, double now);
+int mf_arith_served(const coord_t *c, const mf_arith_kinds_t *f, const job_t *j, double now);
+/* Pins j, if it is not yet, to the kind in f with the most free slots, then
+ * the most slots (an idle farm gives a job its largest kind; a busy one
+ * spreads a catalogue over every kind), and journals it. 0, or -1 when
+ * there is none or memory ran out. */
+int mf_arith_pin(coord_t *c, const mf_arith_kinds_t *f, job_t *j);
 /* Says once of each job that its kind of worker is gone while others are
  * there; when a worker joins, also that it computes otherwise. */
 void mf_arith_tell_waiting(coord_t *c, double now);

@@ -166,7 +166,7 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
 
 /* The job that should run next: the first in priority order with a ready
  * task and a free worker of its arithmetic. */
-static job_t *s_next_job(coord_t *c, const mf_arith_free_t *f, double now)
+static job_t *s_next_job(coord_t *c, const mf_arith_kinds_t *f, double now)
 {
     for (job_t *j = c->jobs; j; j = j->next)
         if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched) &&
@@ -204,11 +204,11 @@ void mf_coord_dispatch(coord_t *c)
 {
     const double now = mf_coord_now();
     locality_fit_t fit = {c, now};
-    mf_arith_free_t f;
-    for (mf_arith_free(c, now, &f); f.n; mf_arith_free(c, now, &f)) {
+    mf_arith_kinds_t f;
+    for (mf_arith_tally(c, now, &f); f.free; mf_arith_tally(c, now, &f)) {
         job_t *j = s_next_job(c, &f, now);
         mf_task_t t;
-        if (j && mf_arith_pin(c, j, now)) return;           /* out of memory: next turn */
+        if (j && mf_arith_pin(c, &f, j)) return;            /* out of memory: next turn */
         if (j && !mf_arith_served(c, &f, j, now)) continue; /* pinned to a kind now full */
         if (!j || !mf_sched_next_fitting(j->sched, mf_locality_fits, &fit, &t)) {
             if (j) mf_coord_job_check(c, j); /* it may have finished from the cache */

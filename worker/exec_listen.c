@@ -115,7 +115,6 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
     mf_analysis_t res = {0}, sres = {0};
     mf_analyzer_t *san = NULL; /* the source's, when asked */
     mf_ltas_t *sl = NULL;
-    mf_ltas_result_t *slr = calloc(1, sizeof *slr);
     wav16_t *wav = calloc(1, sizeof *wav);
     float *buf = malloc(sizeof(float) * 2 * MF_BLOCK), *out = malloc(sizeof(float) * 2 * MF_BLOCK);
     mf_err_t err = wav && buf && out ? mf_pcm_reader_open(st, &t->inputs[0], &rd) : MF_ERR_NOMEM;
@@ -132,7 +131,7 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
             san = mf_analyzer_new(info->channels, info->rate,
                                   MF_ANALYZE_LOUDNESS | MF_ANALYZE_SPECTRUM);
             sl = mf_ltas_new(info->channels, info->rate);
-            if (!san || !sl || !slr) err = MF_ERR_NOMEM;
+            if (!san || !sl) err = MF_ERR_NOMEM;
         }
     }
     for (int64_t f = 0; err == MF_OK && f < end; f += MF_BLOCK) {
@@ -158,9 +157,8 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
                              r);
     if (err == MF_OK) err = mf_exec_put_json(st, mf_listen_copy_stats(&res, wav->ch), r);
     if (err == MF_OK && san) {
-        mf_ltas_finish(sl, slr);
         err = mf_analyzer_finish(san, &sres);
-        if (err == MF_OK) err = mf_exec_put_json(st, mf_listen_source_stats(&sres, slr), r);
+        if (err == MF_OK) err = mf_listen_put_source_stats(st, &sres, sl, r);
     }
     if (err == MF_OK) r->audio_seconds = (double)end / info->rate;
     if (err != MF_OK && !r->error)
@@ -169,7 +167,6 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
     mf_analysis_fini(&res), mf_analysis_fini(&sres);
     mf_analyzer_free(&an), mf_analyzer_free(&san);
     mf_ltas_free(&sl);
-    free(slr);
     mf_playback_free(&pb);
     mf_pcm_reader_free(&rd);
     free(wav), free(buf), free(out);

@@ -145,21 +145,6 @@ static mf_err_t s_put_reports(mf_store_t *s, const mf_qc_target_t *tg, const mf_
     return err;
 }
 
-/* listen_report's statistics of the listening source (listen_stats.h). */
-static mf_err_t s_put_source_stats(mf_store_t *s, const mf_analysis_t *a, mf_ltas_t *ltas,
-                                   mf_task_result_t *r)
-{
-    mf_ltas_result_t *l = calloc(1, sizeof *l);
-    if (!l || !ltas) {
-        free(l);
-        return MF_ERR_NOMEM;
-    }
-    mf_ltas_finish(ltas, l);
-    const mf_err_t err = mf_exec_put_json(s, mf_listen_source_stats(a, l), r);
-    free(l);
-    return err;
-}
-
 mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
 {
     mf_qc_spec_t spec;
@@ -212,7 +197,7 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     }
     if (err == MF_OK) err = s_put_reports(s, &tg, files, extra, spec.n_files, r);
     if (err == MF_OK && spec.source_stats > 0)
-        err = s_put_source_stats(s, &an[spec.files[spec.source_stats - 1].input], ltas, r);
+        err = mf_listen_put_source_stats(s, &an[spec.files[spec.source_stats - 1].input], ltas, r);
     mf_ltas_free(&ltas);
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "qc: %s", mf_strerror(err));
     for (size_t i = 0; an && i < t->n_inputs; i++)

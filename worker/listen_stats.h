@@ -7,6 +7,8 @@
 
 #include "mf_analyze.h"
 #include "mf_ltas.h"
+#include "mf_store.h"
+#include "mf_task.h"
 
 #include <jansson.h>
 
@@ -16,7 +18,9 @@
  * the channels). NULL when out of memory. */
 json_t *mf_listen_copy_stats(const mf_analysis_t *a, int ch);
 /* The same of the source, plus its loudest passages' third-octave bands,
- * mid and side ("mid_db", "side_db": what vanishes in mono). */
-json_t *mf_listen_source_stats(const mf_analysis_t *a, const mf_ltas_result_t *l);
+ * mid and side ("mid_db", "side_db": what vanishes in mono), from ltas fed
+ * the same frames as a: stored, and appended to r's outputs. */
+mf_err_t mf_listen_put_source_stats(mf_store_t *s, const mf_analysis_t *a, mf_ltas_t *ltas,
+                                    mf_task_result_t *r);
 
 #endif
