@@ -3,10 +3,12 @@
  * job is pinned to one kind of worker (its Hello.numerics), which its keys
  * name, and runs on workers of that kind only (docs/farm.md,
  * "Determinism"). Which job a free worker may serve, which kind a job is
- * pinned to, and what the log says about it. */
+ * pinned to, when a job whose kind is gone starts again with another, and
+ * what the log says about it. */
 #include "coord_internal.h"
 #include "mf_log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void mf_arith_tally(const coord_t *c, double now, mf_arith_kinds_t *f)
@@ -64,14 +66,40 @@ int mf_arith_pin(coord_t *c, const mf_arith_kinds_t *f, job_t *j)
 
 void mf_arith_tell_waiting(coord_t *c, double now)
 {
-    for (job_t *j = c->jobs; c->n_workers && j; j = j->next) {
-        if (j->told_waiting || j->state != JOB_RUNNING || !mf_sched_numerics(j->sched) ||
-            s_has_server(c, j, 0, now))
+    for (job_t *j = c->jobs; j; j = j->next) {
+        if (j->state != JOB_RUNNING || !mf_sched_numerics(j->sched) || s_has_server(c, j, 0, now)) {
+            j->told_waiting = 0, j->waiting_since = 0; /* told again if it is lost again */
             continue;
+        }
+        if (!j->waiting_since) j->waiting_since = now;
+        if (j->told_waiting || !c->n_workers) continue;
         mf_warn("job %llu waits for a worker that computes with %s, the arithmetic it began "
                 "with (docs/farm.md, Determinism)",
                 (unsigned long long)j->id, mf_sched_numerics(j->sched));
         j->told_waiting = 1;
+    }
+}
+
+/* How long a job waits for its kind of worker to come back (a restarted
+ * machine, a rolling upgrade) before starting again with another. */
+#define REPIN_AFTER_S 120.0
+
+void mf_arith_repin_tick(coord_t *c, double now)
+{
+    const double after = c->opts->repin_after_s ? c->opts->repin_after_s : REPIN_AFTER_S;
+    if (after < 0 || !c->n_workers) return;
+    for (job_t *j = c->jobs; j; j = j->next) {
+        if (!j->waiting_since || now - j->waiting_since < after || j->state != JOB_RUNNING)
+            continue;
+        /* Its tasks were requeued when their workers were lost, so none runs. */
+        const char *was = mf_sched_numerics(j->sched);
+        char old[64];
+        snprintf(old, sizeof old, "%s", was ? was : "");
+        if (mf_coord_job_restart(c, j) != 0) continue; /* out of memory: the next tick */
+        mf_warn("job %llu: no worker that computes with %s for %.0f s; it starts again with the "
+                "arithmetic of the workers there are, and its finished tasks are computed "
+                "again (docs/farm.md, Determinism)",
+                (unsigned long long)j->id, old, after);
     }
 }
 

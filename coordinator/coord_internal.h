@@ -37,6 +37,7 @@ typedef struct job {
     char *error;
     double started, finished; /* monotonic seconds */
     int told_waiting;         /* said it waits for a worker of its arithmetic */
+    double waiting_since;     /* since when none is connected (monotonic s), or 0 */
     struct job *next;         /* in priority order: higher first, then older */
 } job_t;
 
@@ -119,6 +120,11 @@ void mf_coord_job_check(coord_t *c, job_t *j);
 /* Makes j's scheduler delete the intermediates it is done with
  * (opts->drop_consumed); 0, or -1 when out of memory. */
 int mf_coord_drop_consumed(coord_t *c, job_t *j);
+/* Starts j again from its first task, unpinned, on a fresh scheduler over
+ * its plan (what the old one finished stays in the store, under keys of its
+ * arithmetic). j must have no task running. 0, or -1 when memory ran out
+ * (j unchanged). */
+int mf_coord_job_restart(coord_t *c, job_t *j);
 /* Resumes the jobs the journal has unfinished (or cancels them: drop_unfinished). */
 void mf_coord_resume_jobs(coord_t *c);
 /* A job of n independent no-op tasks, for measuring dispatch. */
@@ -178,10 +184,14 @@ int mf_arith_served(const coord_t *c, const mf_arith_kinds_t *f, const job_t *j,
  * spreads a catalogue over every kind), and journals it. 0, or -1 when
  * there is none or memory ran out. */
 int mf_arith_pin(coord_t *c, const mf_arith_kinds_t *f, job_t *j);
-/* Says once of each job that its kind of worker is gone while others are
- * there; when a worker joins, also that it computes otherwise. */
+/* Notes which jobs have no worker of their kind connected, and says once of
+ * each that it waits while others are there; when a worker joins, also that
+ * it computes otherwise. */
 void mf_arith_tell_waiting(coord_t *c, double now);
 void mf_arith_joined(coord_t *c, const worker_t *w);
+/* Starts again, unpinned, each job that has waited opts->repin_after_s for
+ * its kind of worker while workers of another are connected. */
+void mf_arith_repin_tick(coord_t *c, double now);
 
 /* The free worker (a slot open, not avoided) for t, handed out by j's
  * scheduler: the one holding most of its inputs; among equals its group's

@@ -224,6 +224,27 @@ int mf_coord_drop_consumed(coord_t *c, job_t *j)
     return mf_sched_set_drop(j->sched, &(mf_sched_drop_t){c->refs, s_drop_blob, c});
 }
 
+/* A scheduler for plan p over the coordinator's action cache. */
+static mf_sched_t *s_sched_new(coord_t *c, const mf_plan_t *p)
+{
+    mf_action_cache_t cache = {.get = s_cache_get, .put = s_cache_put, .ctx = c};
+    return mf_sched_new(p, &cache);
+}
+
+int mf_coord_job_restart(coord_t *c, job_t *j)
+{
+    mf_sched_t *old = j->sched;
+    if (!(j->sched = s_sched_new(c, j->plan)) || mf_coord_drop_consumed(c, j)) {
+        mf_sched_free(&j->sched);
+        j->sched = old;
+        return -1;
+    }
+    mf_sched_free(&old);
+    j->told_waiting = 0, j->waiting_since = 0;
+    mf_journal_job_numerics(c->journal, j->id, NULL); /* a restart pins it anew, too */
+    return 0;
+}
+
 /* Loads, plans and queues a job; problems go into d. numerics: the
  * arithmetic a restarted job began with (the journal's), or NULL: pinned
  * when a worker first takes one of its tasks (coord_workers.c). */
@@ -268,8 +289,7 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
     j->sources = json_dumps(sources, JSON_COMPACT);
     j->plan = album ? plan : mf_plan_session_sources(s, hashes, n_src);
     plan = NULL;
-    mf_action_cache_t cache = {.get = s_cache_get, .put = s_cache_put, .ctx = c};
-    j->sched = j->plan ? mf_sched_new(j->plan, &cache) : NULL;
+    j->sched = j->plan ? s_sched_new(c, j->plan) : NULL;
     if (!j->name || !j->document || !j->sources || !j->sched || mf_coord_drop_consumed(c, j) ||
         (numerics && *numerics && mf_sched_set_numerics(j->sched, numerics)))
         goto fail;
@@ -391,8 +411,7 @@ void mf_coord_add_noop_job(coord_t *c, size_t n)
     j->document = strdup("{}");
     j->sources = strdup("[]");
     j->id = mf_journal_add_job(c->journal, j->name, j->document, j->sources, 0);
-    mf_action_cache_t cache = {.get = s_cache_get, .put = s_cache_put, .ctx = c};
-    j->sched = mf_sched_new(j->plan, &cache);
+    j->sched = s_sched_new(c, j->plan);
     if (!j->name || !j->sched || !j->id) goto fail;
     mf_journal_job_state(c->journal, j->id, "failed", "a benchmark job is not resumed");
     j->state = JOB_RUNNING;

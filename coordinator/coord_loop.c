@@ -251,6 +251,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
         double now = mf_coord_now();
         if (now >= next_tick) {
             mf_coord_heartbeats(&c);
+            mf_arith_repin_tick(&c, now);
             mf_coord_expire_uploads(&c);
             next_tick = now + c.heartbeat_s / 4;
         }

@@ -5,6 +5,7 @@
 #include "mf_log.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,11 @@ static void s_help(FILE *out)
                  "                       asked for again is done again (default: no limit)\n"
                  "      --store-grace SECONDS  with --store-budget: a blob used less than this\n"
                  "                       long ago stays whatever the budget (default 600)\n"
+                 "      --repin-after SECONDS  a job renders with the arithmetic of the\n"
+                 "                       workers it began on (their last bits differ from\n"
+                 "                       other CPUs'); when none of those has been connected\n"
+                 "                       for this long and other workers are, it starts again\n"
+                 "                       with theirs (default 120; 0: at once; \"never\")\n"
                  "  -v, --verbose        log every task\n"
                  "  -h, --help           this text\n"
                  "      --version        the version\n"
@@ -60,15 +66,31 @@ static void s_help(FILE *out)
                  "SIGTERM or SIGINT stop it cleanly.\n");
 }
 
+/* A number of seconds >= 0 for option opt; 0, or -1 after saying why. */
+static int s_seconds(const char *opt, const char *arg, double *out)
+{
+    char *end;
+    *out = strtod(arg, &end);
+    if (end != arg && !*end && *out >= 0 && isfinite(*out)) return 0;
+    fprintf(stderr, "mixfarm-coordinator: %s: \"%s\" is not a number of seconds\n", opt, arg);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"bind", required_argument, 0, 'b'},        {"state", required_argument, 0, 's'},
-        {"verbose", no_argument, 0, 'v'},           {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},           {"bench-noop-tasks", required_argument, 0, 'N'},
-        {"http", required_argument, 0, 'H'},        {"curve-keys", required_argument, 0, 'K'},
-        {"allow", required_argument, 0, 'A'},       {"store-budget", required_argument, 0, 'S'},
-        {"store-grace", required_argument, 0, 'G'}, {0, 0, 0, 0}};
+    static const struct option longs[] = {{"bind", required_argument, 0, 'b'},
+                                          {"state", required_argument, 0, 's'},
+                                          {"verbose", no_argument, 0, 'v'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {"version", no_argument, 0, 'V'},
+                                          {"bench-noop-tasks", required_argument, 0, 'N'},
+                                          {"http", required_argument, 0, 'H'},
+                                          {"curve-keys", required_argument, 0, 'K'},
+                                          {"allow", required_argument, 0, 'A'},
+                                          {"store-budget", required_argument, 0, 'S'},
+                                          {"store-grace", required_argument, 0, 'G'},
+                                          {"repin-after", required_argument, 0, 'R'},
+                                          {0, 0, 0, 0}};
     mf_heap_tune();
     const char *binds[16];
     size_t n_binds = 0;
@@ -77,7 +99,7 @@ int main(int argc, char **argv)
     size_t noop = 0;
     const char *http = NULL, *keys = NULL, *allow = NULL;
     int64_t budget = 0;
-    double grace = 600.0;
+    double grace = 600.0, repin = 0;
     int c;
     while ((c = getopt_long(argc, argv, "b:s:vh", longs, NULL)) != -1) {
         switch (c) {
@@ -108,18 +130,17 @@ int main(int argc, char **argv)
         case 'A':
             allow = optarg;
             break;
-        case 'G': {
-            char *end;
-            grace = strtod(optarg, &end);
-            if (end == optarg || *end || !(grace >= 0)) {
-                fprintf(stderr,
-                        "mixfarm-coordinator: --store-grace: \"%s\" is not a number of "
-                        "seconds\n",
-                        optarg);
-                return 2;
-            }
+        case 'G':
+            if (s_seconds("--store-grace", optarg, &grace)) return 2;
             break;
-        }
+        case 'R':
+            if (!strcmp(optarg, "never"))
+                repin = -1;
+            else if (s_seconds("--repin-after", optarg, &repin))
+                return 2;
+            else if (repin <= 0)
+                repin = 1e-3; /* at once: 0 would mean the default */
+            break;
         case 'S':
             if ((budget = mf_parse_size(optarg)) <= 0) {
                 fprintf(stderr,
@@ -157,7 +178,8 @@ int main(int argc, char **argv)
                          .curve_keys = keys,
                          .curve_allow = allow,
                          .store_budget = budget,
-                         .store_grace_s = grace};
+                         .store_grace_s = grace,
+                         .repin_after_s = repin};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);
     return rc;

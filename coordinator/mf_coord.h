@@ -34,6 +34,9 @@ typedef struct {
     double store_grace_s;    /* with store_budget: a blob used less than this long ago
                                 stays whatever the budget (an upload before its submit,
                                 a fetch under way) */
+    double repin_after_s;    /* a job whose kind of worker (its arithmetic) has been gone
+                                this long, while workers of another are there, starts again
+                                with theirs (coord_arith.c); 0: 120 s, < 0: never */
     int wake_fd;             /* > 0: a descriptor that becomes readable once *stop is set
                                 (the host's eventfd), so the loop ends at once rather than
                                 at its next tick; 0: none */

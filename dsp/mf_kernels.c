@@ -174,6 +174,12 @@ const mf_dsp_kernels_t *mf_dsp_kernels(void)
     return &s_tables[s_best];
 }
 
+void mf_dsp_kernels_plain(void)
+{
+    call_once(&s_once, s_init);
+    s_best = MF_ISA_C;
+}
+
 const mf_dsp_kernels_t *mf_dsp_kernels_for(mf_isa_t isa)
 {
     call_once(&s_once, s_init);

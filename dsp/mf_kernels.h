@@ -108,6 +108,9 @@ const mf_dsp_kernels_t *mf_dsp_kernels(void);
 /* The table for one instruction set (C plus everything up to isa), or NULL
  * when the CPU or the build does not support it. For tests and benchmarks. */
 const mf_dsp_kernels_t *mf_dsp_kernels_for(mf_isa_t isa);
+/* From now on mf_dsp_kernels() is the C table, whatever the CPU has (a
+ * worker's --kernels c). Call it before any thread uses the kernels. */
+void mf_dsp_kernels_plain(void);
 
 /* Sets every section of st to pass through and clears the state. */
 void mf_biquad_cascade_reset(mf_biquad_cascade_t *st, int channels, int nsec);

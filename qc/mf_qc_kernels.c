@@ -115,6 +115,12 @@ const mf_qc_kernels_t *mf_qc_kernels(void)
     return &s_tables[s_best];
 }
 
+void mf_qc_kernels_plain(void)
+{
+    call_once(&s_once, s_init);
+    s_best = MF_QC_ISA_C;
+}
+
 const mf_qc_kernels_t *mf_qc_kernels_for(mf_qc_isa_t isa)
 {
     call_once(&s_once, s_init);

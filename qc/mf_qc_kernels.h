@@ -71,6 +71,9 @@ typedef enum { MF_QC_ISA_C, MF_QC_ISA_AVX2, MF_QC_ISA_AVX512, MF_QC_ISA_COUNT } 
 const mf_qc_kernels_t *mf_qc_kernels(void);
 /* The table for one instruction set, or NULL when unsupported (tests, benchmarks). */
 const mf_qc_kernels_t *mf_qc_kernels_for(mf_qc_isa_t isa);
+/* From now on mf_qc_kernels() is the C table (a worker's --kernels c);
+ * before any thread uses the kernels. */
+void mf_qc_kernels_plain(void);
 
 /* Coefficients for a sample rate (8 kHz .. 768 kHz). */
 void mf_kw_design(mf_kw_coef_t *k, double rate);

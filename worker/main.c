@@ -2,7 +2,9 @@
  * over to mf_worker_run until SIGTERM or SIGINT. */
 #include "mf_heap.h"
 #include "mf_fs.h"
+#include "mf_kernels.h"
 #include "mf_log.h"
+#include "mf_qc_kernels.h"
 #include "mf_worker.h"
 
 #include <errno.h>
@@ -40,6 +42,10 @@ static const char s_help[] =
     "                      here): no audio crosses the network; no --cache\n"
     "  --name NAME         how the coordinator lists this worker (default:\n"
     "                      HOST-PID)\n"
+    "  --kernels c         compute with the plain C kernels instead of the CPU's\n"
+    "                      SIMD ones (slower; for telling a SIMD kernel's fault\n"
+    "                      from the processor's). The worker's arithmetic, which\n"
+    "                      the coordinator matches to each job, says which it uses\n"
     "  --curve-keys NAME   on a secured farm: this worker's key pair NAME.key\n"
     "                      (mixfarm keygen -o NAME; NAME.pub goes into the\n"
     "                      coordinator's --allow folder)\n"
@@ -101,7 +107,8 @@ int main(int argc, char **argv)
         O_VERSION,
         O_KEYS,
         O_SERVER,
-        O_SHARED
+        O_SHARED,
+        O_KERNELS
     };
     mf_heap_tune();
     static const struct option longs[] = {
@@ -111,6 +118,7 @@ int main(int argc, char **argv)
         {"cache-size", required_argument, NULL, O_CACHE_SIZE},
         {"name", required_argument, NULL, O_NAME},
         {"shared-store", required_argument, NULL, O_SHARED},
+        {"kernels", required_argument, NULL, O_KERNELS},
         {"curve-keys", required_argument, NULL, O_KEYS},
         {"server-key", required_argument, NULL, O_SERVER},
         {"verbose", no_argument, NULL, 'v'},
@@ -148,6 +156,12 @@ int main(int argc, char **argv)
             break;
         case O_SHARED:
             shared = optarg;
+            break;
+        case O_KERNELS:
+            if (strcmp(optarg, "c") != 0)
+                return s_usage("--kernels: \"%s\" is not a choice (only c)", optarg);
+            mf_dsp_kernels_plain(); /* before any thread runs a task */
+            mf_qc_kernels_plain();
             break;
         case O_KEYS:
             keys = optarg;

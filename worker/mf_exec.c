@@ -97,10 +97,21 @@ mf_err_t mf_exec_read_aux(mf_pcm_reader_t *rd, double max_s, int rate, const cha
 
 static char s_numerics[64];
 static once_flag s_numerics_once = ONCE_FLAG_INIT;
+#if defined(__x86_64__)
+#define MF_MACHINE "x86_64"
+#elif defined(__aarch64__)
+#define MF_MACHINE "aarch64"
+#else
+#define MF_MACHINE "other"
+#endif
 static void s_numerics_init(void)
 {
-    snprintf(s_numerics, sizeof s_numerics, "dsp=%s qc=%s", mf_dsp_kernels()->family,
-             mf_qc_kernels()->family);
+    const char *dsp = mf_dsp_kernels()->family, *qc = mf_qc_kernels()->family;
+    /* Plain C kernels are the same code on every machine, but the libm and
+     * FFTW they call are not: the machine is then part of the arithmetic. */
+    const int plain = !strcmp(dsp, "c") || !strcmp(qc, "c");
+    snprintf(s_numerics, sizeof s_numerics, "dsp=%s qc=%s%s", dsp, qc,
+             plain ? " on " MF_MACHINE : "");
 }
 
 const char *mf_exec_numerics(void)

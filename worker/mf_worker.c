@@ -47,7 +47,8 @@ static void s_on_message(mf_wloop_t *w, Mixfarm__Envelope *env)
     }
     if (!w->heard) {
         w->heard = 1;
-        mf_info("connected to %s as %s (%d slots)", w->o->endpoint, w->name, w->n_slots);
+        mf_info("connected to %s as %s (%d slots; arithmetic %s)", w->o->endpoint, w->name,
+                w->n_slots, mf_exec_numerics());
     }
     if (env->version != MF_PROTOCOL_VERSION) {
         mf_warn("dropped a message of protocol version %u (this worker speaks %d)", env->version,

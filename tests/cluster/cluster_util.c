@@ -715,6 +715,12 @@ void cl_coord_start(cl_coord_t *c, const char *dir, int port)
 pid_t cl_worker_start(const cl_coord_t *c, const char *dir, const char *name, int slots,
                       char *log_out, size_t log_n)
 {
+    return cl_worker_start_with(c, dir, name, slots, NULL, log_out, log_n);
+}
+
+pid_t cl_worker_start_with(const cl_coord_t *c, const char *dir, const char *name, int slots,
+                           const char *const *extra, char *log_out, size_t log_n)
+{
     char cache[1200], log[1200], slots_s[16], file[128];
     snprintf(file, sizeof file, "cache-%s", name);
     cl_path(cache, sizeof cache, dir, file);
@@ -723,8 +729,9 @@ pid_t cl_worker_start(const cl_coord_t *c, const char *dir, const char *name, in
     snprintf(slots_s, sizeof slots_s, "%d", slots);
     char prog[1200];
     snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm-worker"));
-    const char *argv[] = {prog,  "--connect", c->ep, "--slots", slots_s, "--cache",
-                          cache, "--name",    name,  "-v",      NULL};
+    const char *argv[24] = {prog,  "--connect", c->ep, "--slots", slots_s, "--cache",
+                            cache, "--name",    name,  "-v",      NULL};
+    for (int i = 0, n = 10; extra && extra[i] && n < 23; i++) argv[n++] = extra[i];
     if (log_out) snprintf(log_out, log_n, "%s", log);
     return cl_spawn(argv, NULL, log);
 }

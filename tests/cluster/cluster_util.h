@@ -148,6 +148,9 @@ void cl_coord_start(cl_coord_t *c, const char *dir, int port);
 /* Starts a worker named name with its own cache under dir. */
 pid_t cl_worker_start(const cl_coord_t *c, const char *dir, const char *name, int slots,
                       char *log_out, size_t log_n);
+/* The same with more arguments (NULL-terminated; such as --kernels c). */
+pid_t cl_worker_start_with(const cl_coord_t *c, const char *dir, const char *name, int slots,
+                           const char *const *extra, char *log_out, size_t log_n);
 /* Waits until the coordinator's current log says the worker joined. */
 void cl_wait_joined(const cl_coord_t *c, const char *name, double timeout_s);
 

@@ -6,7 +6,13 @@
  *   coordinator_restart_mid_job kill -9 the coordinator, restart it on the
  *                               same port and state: workers come back by
  *                               themselves, the job completes without
- *                               redoing finished tasks, same bytes */
+ *                               redoing finished tasks, same bytes
+ *   kind_gone_mid_job           kill -9 the only worker of a job's
+ *                               arithmetic (the CPU's SIMD kernels); one on
+ *                               plain C kernels (--kernels c) joins: after
+ *                               --repin-after the job starts again with its
+ *                               arithmetic, and its files are those of a
+ *                               render on C kernels alone, byte for byte */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -277,6 +283,66 @@ static void coordinator_restart_after_job(void **state)
     cl_test_pass();
 }
 
+/* A render of the song on a farm of its own, whose one worker runs the
+ * plain C kernels. */
+static void s_render_plain(const char *dir, const char *out)
+{
+    char farm[1200];
+    cl_path(farm, sizeof farm, dir, "plain-farm");
+    if (mkdir(farm, 0755) != 0) fail_msg("cannot create %s", farm);
+    const char *plain[] = {"--kernels", "c", NULL};
+    cl_coord_t r = {0};
+    cl_coord_start(&r, farm, 0);
+    pid_t w = cl_worker_start_with(&r, farm, "plain", 2, plain, NULL, 0);
+    cl_wait_joined(&r, "plain", 15 * CL_SLOW);
+    cl_render(s_song, out, 0, &r);
+    cl_stop(w, SIGTERM, 30 * CL_SLOW);
+    cl_stop(r.pid, SIGTERM, 30 * CL_SLOW);
+}
+
+static void kind_gone_mid_job(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    s_reference();
+    char plain_ref[1200], out[1200], log1[1200], log2[1200], a[1300], b[1300];
+    cl_path(plain_ref, sizeof plain_ref, dir, "plain-reference");
+    cl_path(out, sizeof out, dir, "fetched");
+    s_render_plain(dir, plain_ref);
+    /* Else the test could not tell the two arithmetics' files apart. */
+    cl_path(a, sizeof a, s_ref, "mix.wav");
+    cl_path(b, sizeof b, plain_ref, "mix.wav");
+    if (cl_same_file(a, b)) fail_msg("the C kernels' mix is the SIMD kernels' to the bit");
+
+    const char *repin[] = {"--repin-after", "1", NULL};
+    cl_coord_t c = {.extra = repin};
+    cl_coord_start(&c, dir, 0);
+    pid_t w1 = cl_worker_start(&c, dir, "w1", 1, log1, sizeof log1);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    uint64_t job = cl_submit(&c, s_song, 0);
+    cl_status_t mid = s_wait_mid_job(&c, job, 1, 1);
+    cl_stop(w1, SIGKILL, 10);
+    const char *plain[] = {"--kernels", "c", NULL};
+    cl_worker_start_with(&c, dir, "w2", 2, plain, log2, sizeof log2);
+    cl_status_t end;
+    cl_wait_state(&c, job, "done", 120 * CL_SLOW, &end);
+    print_message("    killed w1 (%s) at %d/%d tasks done; done on w2 (%s)\n", mid.numerics,
+                  mid.done, mid.total, end.numerics);
+    assert_int_equal(end.failed, 0);
+    assert_true(strstr(end.numerics, "dsp=c qc=c") != NULL);
+    char waits[160], again[160];
+    snprintf(waits, sizeof waits, "job %" PRIu64 " waits for a worker that computes with %s", job,
+             mid.numerics);
+    snprintf(again, sizeof again, "job %" PRIu64 ": no worker that computes with %s", job,
+             mid.numerics);
+    if (!cl_file_contains(c.log, waits) || !cl_file_contains(c.log, again))
+        fail_msg("%s: no \"%s\" and \"%s\"", c.log, waits, again);
+    int n = cl_fetch_ok(&c, job, out, plain_ref);
+    print_message("    %d files identical to the render on C kernels alone\n", n);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +352,8 @@ int main(void)
                                                  "coordinator_restart_mid_job"),
         cmocka_unit_test_prestate_setup_teardown(coordinator_restart_after_job, cl_setup,
                                                  cl_teardown, "coordinator_restart_after_job"),
+        cmocka_unit_test_prestate_setup_teardown(kind_gone_mid_job, cl_setup, cl_teardown,
+                                                 "kind_gone_mid_job"),
     };
     return cmocka_run_group_tests_name("cluster_faults", tests, group_setup, NULL);
 }
