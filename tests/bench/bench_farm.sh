@@ -5,7 +5,8 @@
 #  2. distributed (coordinator + two worker processes over TCP) versus the
 #     embedded farm (--workers 2) on a 16-track session;
 #  3. re-render after one fader change versus the full render (action cache);
-#  and for 2 and 3 the CPU seconds every process of a render used.
+#  and for 2 and 3 the CPU seconds every process of a render used, and the
+#  bytes they wrote to files.
 # Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
 # NOOP_TASKS (100000), TRACK_S (60), DISPATCH_RUNS (3; 0 skips section 1)
 # and RUNS (3: the renders of sections 2 and 3; more give steadier medians
@@ -78,6 +79,7 @@ JSON
 }
 mk_session 0 s.json; mk_session -4 s2.json; mk_session -6 s3.json
 emb=() dist=() full=() fader=() same=() shared=()
+memb=() mfull=() mfader=() # MB every process of a render wrote to files
 cemb=() cfull=() cfader=() # CPU seconds of every process a render used: steadier than wall time
 ticks() { # the CPU ticks the farm's processes have used so far
   local t=0 p; for p in "${pids[@]}"; do
@@ -85,14 +87,22 @@ ticks() { # the CPU ticks the farm's processes have used so far
   done; echo "$t"
 }
 hz=$(getconf CLK_TCK)
-timed() { # command...: runs it; sets wall and cpu (its own CPU plus the farm's)
+wchar() { # the bytes the farm's processes have handed to write(2) so far (files, not sockets)
+  local t=0 p; for p in "${pids[@]}"; do
+    [ -r "/proc/$p/io" ] && t=$((t + $(awk '/^wchar/ {print $2}' "/proc/$p/io")))
+  done; echo "$t"
+}
+timed() { # command...: runs it; sets wall, cpu (its own CPU plus the farm's) and mb (written)
   # The previous render's files are written out first: their writeback
   # would otherwise land in this one's time.
   sync
-  local f0 t0 t1; f0=$(ticks); t0=$(now)
-  /usr/bin/time -f "%U %S" -o "$work/cpu.txt" "$@"; t1=$(now)
+  local f0 w0 t0 t1; f0=$(ticks); w0=$(wchar); t0=$(now)
+  # The shell's /proc/PID/io counts its waited-for child's writes too.
+  /usr/bin/time -f "%U %S" -o "$work/cpu.txt" \
+    bash -c '"$@"; awk "/^wchar/ {print \$2}" /proc/$$/io >"$0"' "$work/wchar.txt" "$@"; t1=$(now)
   wall=$(echo "$t1 - $t0" | bc -l)
   cpu=$(echo "$(awk '{print $1 + $2}' "$work/cpu.txt") + ($(ticks) - $f0) / $hz" | bc -l)
+  mb=$(echo "($(cat "$work/wchar.txt") + $(wchar) - $w0) / 1000000" | bc -l)
 }
 # Every render of a run writes into a folder of its own (a render into a
 # folder holding the same files keeps them instead of writing them), and the
@@ -101,15 +111,15 @@ timed() { # command...: runs it; sets wall and cpu (its own CPU plus the farm's)
 # CPU by the third run).
 for run in $(seq 1 "${RUNS:-3}"); do
   timed "$B/mixfarm" render "$S/s.json" -o "$work/out-e$run" --workers 2 -q
-  emb+=("$wall") cemb+=("$cpu")
+  emb+=("$wall") cemb+=("$cpu") memb+=("$mb")
   start_farm "$work/st$run"
   timed "$B/mixfarm" render "$S/s.json" -o "$work/out-d$run" --coordinator "$ep" -q
-  dist+=("$wall") full+=("$wall") cfull+=("$cpu")
+  dist+=("$wall") full+=("$wall") cfull+=("$cpu") mfull+=("$mb")
   cmp "$work/out-e$run/mix.wav" "$work/out-d$run/mix.wav"
   # The fader moved, into a new folder; then moved again, rendered into the
   # full render's folder as a revision replacing it (its Bus2 stem is kept).
   timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-f$run" --coordinator "$ep" -q
-  fader+=("$wall") cfader+=("$cpu")
+  fader+=("$wall") cfader+=("$cpu") mfader+=("$mb")
   timed "$B/mixfarm" render "$S/s3.json" -o "$work/out-d$run" --coordinator "$ep" -q
   same+=("$wall")
   stop_farm
@@ -134,3 +144,8 @@ cr=$(printf '%s\n' "${cfader[@]}" | median)
 echo "== CPU seconds, every process of the render (medians; steadier than wall time on a shared machine)"
 printf "  embedded %.2f, distributed %.2f (%.2fx), after one fader change %.2f (%.0f %% of the distributed)\n" \
   "$ce" "$cf" "$(echo "$cf / $ce" | bc -l)" "$cr" "$(echo "100 * $cr / $cf" | bc -l)"
+we=$(printf '%s\n' "${memb[@]}" | median); wf=$(printf '%s\n' "${mfull[@]}" | median)
+wr=$(printf '%s\n' "${mfader[@]}" | median)
+echo "== bytes written to files, every process of the render (write(2); the page cache is most of a render's data movement)"
+printf "  embedded %.0f MB, distributed %.0f MB (%.2fx), after one fader change %.0f MB (%.0f %% of the distributed)\n" \
+  "$we" "$wf" "$(echo "$wf / $we" | bc -l)" "$wr" "$(echo "100 * $wr / $wf" | bc -l)"
