@@ -26,6 +26,7 @@ typedef struct {
     char format[8];
     uint32_t bits;
     int64_t frames;
+    int streaming; /* written as its blob arrives, not yet whole */
 } staged_t;
 
 struct mf_early {
@@ -79,7 +80,7 @@ static const staged_t *s_find(const mf_early_t *e, const char *path)
 int mf_early_staged(const mf_early_t *e, const Mixfarm__OutputRef *o, int64_t frames)
 {
     const staged_t *s = e ? s_find(e, o->path) : NULL;
-    return s && !strcmp(s->hash.hex, o->hash) && !strcmp(s->format, o->format) &&
+    return s && !s->streaming && !strcmp(s->hash.hex, o->hash) && !strcmp(s->format, o->format) &&
            s->bits == o->bits && s->frames == frames;
 }
 
@@ -106,6 +107,20 @@ static void s_release(const mf_early_t *e, mf_store_t *s, const Mixfarm__FetchRe
         mf_debug("%s: %s's blob released from the client's store", e->outdir, o->path);
 }
 
+/* Room for one more entry, and the staging open; NULL when out of memory
+ * or the staging cannot be made. */
+static staged_t *s_new_entry(mf_early_t *e)
+{
+    staged_t *v = realloc(e->v, (e->n + 1) * sizeof *v);
+    if (!v) return NULL;
+    e->v = v;
+    if (!e->o) {
+        if (!(e->o = mf_outdir_open(e->outdir))) return NULL;
+        mf_outdir_hash_now(e->o, 1); /* while the job runs, not after */
+    }
+    return &e->v[e->n];
+}
+
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
 {
     const Mixfarm__FetchReply *r = e->ready ? e->ready->fetch_reply : NULL;
@@ -118,14 +133,8 @@ int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
             mf_client__had(prev, o, MF_PREV_ANY_FRAMES) || !s_arrived(s, o->hash) ||
             !s_arrived(s, o->info))
             continue;
-        staged_t *v = realloc(e->v, (e->n + 1) * sizeof *v);
-        if (!v) return 0;
-        e->v = v;
-        if (!e->o) {
-            if (!(e->o = mf_outdir_open(e->outdir))) return 0;
-            mf_outdir_hash_now(e->o, 1); /* while the job runs, not after */
-        }
-        staged_t *st = &e->v[e->n];
+        staged_t *st = s_new_entry(e);
+        if (!st) return 0;
         *st = (staged_t){.path = strdup(o->path), .bits = o->bits, .frames = frames};
         memcpy(st->hash.hex, o->hash, MF_HASH_HEX);
         snprintf(st->format, sizeof st->format, "%s", o->format);
@@ -148,4 +157,97 @@ mf_outdir_t *mf_early_take_outdir(mf_early_t *e)
     mf_outdir_t *o = e->o;
     e->o = NULL;
     return o;
+}
+
+/* ---- a fetched signal written as it arrives ---- */
+
+typedef struct {
+    mf_early_t *e;
+    size_t i; /* its entry */
+    mf_outdir_stream_t *s;
+} stream_t;
+
+static mf_err_t s_sink_write(void *ctx, const uint8_t *data, size_t n)
+{
+    return mf_outdir_stream_write(((stream_t *)ctx)->s, data, n);
+}
+
+static mf_err_t s_sink_commit(void *ctx, uint64_t size)
+{
+    stream_t *t = ctx;
+    mf_outdir_stream_t *s = t->s;
+    t->s = NULL;
+    return mf_outdir_stream_commit(s, size);
+}
+
+static void s_sink_abort(void *ctx)
+{
+    stream_t *t = ctx;
+    mf_outdir_stream_abort(t->s);
+    t->s = NULL;
+}
+
+static void s_streamed(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    (void)hash;
+    stream_t *t = ctx;
+    staged_t *st = &t->e->v[t->i];
+    st->streaming = 0;
+    if (err == MF_OK) {
+        mf_debug("%s: %s written as its blob arrived, the job running", t->e->outdir, st->path);
+    } else {
+        mf_debug("%s: %s: %s; fetched again", t->e->outdir, st->path, mf_strerror(err));
+        st->hash.hex[0] = 0; /* not staged: the fetch writes it */
+    }
+    free(t);
+}
+
+/* Whether output o of r may be written as its blob arrives: a plain
+ * signal written as a float WAV (what mf_outdir_stream_signal writes) over
+ * a span that holds it, whose blob no other output needs in the store. 1:
+ * now, with *file_frames; 2: once the mix's length is known (an aligned
+ * output before the master is done); 0: never. */
+static int s_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *o,
+                        int64_t *file_frames)
+{
+    if (strcmp(o->format, "wav") || o->bits != 32 || o->channels < 1 || o->channels > 2 ||
+        o->panned || o->start < 0)
+        return 0;
+    for (size_t k = 0; k < r->n_outputs; k++)
+        if (r->outputs[k] != o && !strcmp(r->outputs[k]->hash, o->hash)) return 0;
+    const int64_t end = o->start + (int64_t)o->signal_frames;
+    if (o->aligned && r->frames == 0) return 2;
+    *file_frames = o->aligned ? (int64_t)r->frames : end;
+    return *file_frames >= end && *file_frames > 0;
+}
+
+int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
+                    const Mixfarm__OutputRef *o)
+{
+    const staged_t *had = e && e->release ? s_find(e, o->path) : NULL;
+    if (had) return had->streaming && !strcmp(had->hash.hex, o->hash);
+    int64_t file_frames = 0;
+    const int how = e && e->release ? s_streamable(r, o, &file_frames) : 0;
+    if (how != 1) return how == 2; /* 2: not fetched meanwhile: streamed once it can be */
+    staged_t *st = s_new_entry(e);
+    stream_t *t = st ? calloc(1, sizeof *t) : NULL;
+    if (t)
+        t->s = mf_outdir_stream_signal(e->o, o->path, (int)o->channels, (int)o->rate, o->start,
+                                       (int64_t)o->signal_frames, file_frames);
+    if (!t || !t->s || !(st->path = strdup(o->path))) {
+        if (t) mf_outdir_stream_abort(t->s);
+        free(t);
+        return 0;
+    }
+    *st = (staged_t){.path = st->path,
+                     .bits = o->bits,
+                     .frames = mf_client__written_frames(r, o),
+                     .streaming = 1};
+    memcpy(st->hash.hex, o->hash, MF_HASH_HEX);
+    snprintf(st->format, sizeof st->format, "%s", o->format);
+    t->e = e, t->i = e->n++;
+    mf_hash_t h = st->hash;
+    const mf_xfer_sink_t sink = {s_sink_write, s_sink_commit, s_sink_abort, t};
+    mf_xfer_get_into(x, &h, &sink, s_streamed, t);
+    return 1;
 }

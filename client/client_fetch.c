@@ -116,7 +116,8 @@ static void s_prefetch(mf_client_t *c, uint64_t job, mf_xfer_t *x, const mf_prev
         /* One OUTDIR's previous render likely holds is checked at the end;
          * a staged one's blob has left the store (client_early.c). */
         if (x && !mf_client__had(prev, o, MF_PREV_ANY_FRAMES) &&
-            !mf_early_staged(early, o, mf_client__written_frames(r, o)))
+            !mf_early_staged(early, o, mf_client__written_frames(r, o)) &&
+            !mf_early_stream(early, x, r, o))
             s_get_output(x, o, s_prefetched, NULL);
     }
     if (early && !r->error[0])

@@ -68,6 +68,14 @@ void mf_early_offer(mf_early_t *e, Mixfarm__Envelope *ready);
 /* Writes one offered output whose blobs have arrived and that OUTDIR's
  * previous render did not hold; 1 when it wrote one. */
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev);
+/* Writes output o of the partial reply r, a signal, into OUTDIR as its
+ * blob arrives through x, instead of into the client's store first (one
+ * write instead of two), when it is one mf_outdir_stream_signal can write
+ * and the reply says what its trailer holds; 1 when it does or already
+ * does, 0 when the caller should fetch it into the store. A stream that
+ * fails leaves the file to the fetch at the end. */
+int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
+                    const Mixfarm__OutputRef *o);
 /* Whether output o is staged already, exactly as it would be over frames. */
 int mf_early_staged(const mf_early_t *e, const Mixfarm__OutputRef *o, int64_t frames);
 /* The staging it wrote into (NULL when it wrote nothing), for the caller. */

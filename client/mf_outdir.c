@@ -289,6 +289,116 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
 static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                             const mf_hash_t *blob, const char *format, const json_t *meta);
 
+struct mf_outdir_stream {
+    mf_outdir_t *o;
+    char *rel, *path;
+    FILE *f;
+    mf_hasher_t *h;
+    int channels, rate;
+    int64_t start, frames, file_frames;
+    uint64_t body, got;              /* the samples' bytes; the blob's bytes so far */
+    uint8_t trailer[MF_PCM_TRAILER]; /* the bytes after the samples */
+};
+
+static void s_stream_free(mf_outdir_stream_t *s, int remove_file)
+{
+    if (s->f) fclose(s->f);
+    if (remove_file && s->path) unlink(s->path);
+    mf_hasher_free(&s->h);
+    free(s->rel), free(s->path), free(s);
+}
+
+/* frames of silence, hashed and written. */
+static int s_stream_silence(mf_outdir_stream_t *s, int64_t frames)
+{
+    static const float zeros[4096];
+    for (uint64_t left = (uint64_t)frames * (uint64_t)s->channels; left;) {
+        const size_t n = left < 4096 ? (size_t)left : 4096;
+        mf_hasher_update(s->h, zeros, n * sizeof *zeros);
+        if (fwrite(zeros, sizeof *zeros, n, s->f) != n) return -1;
+        left -= n;
+    }
+    return 0;
+}
+
+mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath, int channels,
+                                            int rate, int64_t start, int64_t frames,
+                                            int64_t file_frames)
+{
+    uint8_t header[MF_WAVF_HEADER_MAX];
+    const size_t hlen = start >= 0 && frames >= 0 && start <= file_frames - frames
+                            ? mf_wavf_header(header, channels, rate, file_frames)
+                            : 0;
+    mf_outdir_stream_t *s = hlen ? calloc(1, sizeof *s) : NULL;
+    if (!s) return NULL;
+    *s = (mf_outdir_stream_t){.o = o,
+                              .channels = channels,
+                              .rate = rate,
+                              .start = start,
+                              .frames = frames,
+                              .file_frames = file_frames};
+    s->body = (uint64_t)frames * (uint64_t)channels * sizeof(float);
+    s->rel = strdup(relpath), s->path = s_fmt("%s/%s", o->stage, relpath);
+    s->h = mf_hasher_new();
+    if (s->rel && s->path && s->h && s_mkdirs(o->stage, relpath) == 0) s->f = fopen(s->path, "wb");
+    if (s->f) mf_hasher_update(s->h, header, hlen);
+    if (!s->f || fwrite(header, 1, hlen, s->f) != hlen || s_stream_silence(s, start) != 0) {
+        s_write_failed(o, relpath, errno, NULL);
+        s_stream_free(s, 1);
+        return NULL;
+    }
+    return s;
+}
+
+mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size_t n)
+{
+    const size_t samples = s->got >= s->body      ? 0
+                           : s->body - s->got < n ? (size_t)(s->body - s->got)
+                                                  : n;
+    if (samples) {
+        mf_hasher_update(s->h, data, samples);
+        if (fwrite(data, 1, samples, s->f) != samples)
+            return s_write_failed(s->o, s->rel, errno, NULL);
+    }
+    if (samples < n) { /* the rest goes into the trailer */
+        const uint64_t at = s->got + samples - s->body;
+        if (n - samples > MF_PCM_TRAILER - at) return MF_ERR_CORRUPT; /* longer than a signal */
+        memcpy(s->trailer + at, data + samples, n - samples);
+    }
+    s->got += n;
+    return MF_OK;
+}
+
+mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
+{
+    mf_pcm_info_t info;
+    int panned;
+    mf_err_t err = s->got == blob_size && blob_size == s->body + MF_PCM_TRAILER
+                       ? mf_pcm_trailer_check(s->trailer, blob_size, &info, &panned)
+                       : MF_ERR_CORRUPT;
+    if (err == MF_OK && (panned || info.channels != s->channels || info.rate != s->rate ||
+                         info.start != s->start || info.frames != s->frames))
+        err = MF_ERR_CORRUPT;
+    if (err == MF_OK && s_stream_silence(s, s->file_frames - s->start - s->frames) != 0)
+        err = s_write_failed(s->o, s->rel, errno, NULL);
+    if (err == MF_OK && fclose(s->f) != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
+    s->f = NULL;
+    staged_t f = {.frames = s->file_frames, .rate = s->rate, .channels = s->channels, .bits = 32};
+    if (err == MF_OK) {
+        mf_hasher_final(s->h, &f.sha);
+        f.rel = s->rel, s->rel = NULL;
+        snprintf(f.format, sizeof f.format, "wav");
+        err = s_stage(s->o, f);
+    }
+    s_stream_free(s, err != MF_OK);
+    return err;
+}
+
+void mf_outdir_stream_abort(mf_outdir_stream_t *s)
+{
+    if (s) s_stream_free(s, 1);
+}
+
 mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                               const mf_hash_t *blob, const json_t *meta)
 {
@@ -454,7 +564,7 @@ static mf_err_t s_hash_staged(void *ctx, size_t i)
 static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
 {
     /* In path order, whichever thread wrote what first. */
-    qsort(o->files, o->n, sizeof *o->files, s_by_path);
+    if (o->n) qsort(o->files, o->n, sizeof *o->files, s_by_path); /* files is NULL with none */
     if (mf_parallel_for(o->n, s_hash_staged, o) != MF_OK) return MF_ERR_IO;
     json_t *files = json_array();
     for (size_t i = 0; files && i < o->n; i++) {

@@ -24,6 +24,24 @@ mf_outdir_t *mf_outdir_open(const char *outdir);
 mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                                 const mf_hash_t *blob, int64_t frames, const char *format,
                                 int bits);
+/* A signal written as a 32-bit float WAV while its blob arrives, not
+ * from the store: the client's second copy of a fetched signal saved
+ * (client_early.c). The signal's frames from start on the timeline go into
+ * a file of file_frames (start + frames at most): the header and the
+ * silence before start go first; write takes the blob's bytes in order,
+ * the samples hashed and written, its trailer (store/mf_pcm.h) kept;
+ * commit checks that trailer (a plain signal of these channels, rate,
+ * start and frames), adds the silence after the signal and stages the
+ * file as mf_outdir_write_signal would, or removes it; abort removes it.
+ * Both free the stream. NULL when this form cannot hold the file
+ * (mf_wavf_header), the span does not fit or the file cannot be made. */
+typedef struct mf_outdir_stream mf_outdir_stream_t;
+mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath, int channels,
+                                            int rate, int64_t start, int64_t frames,
+                                            int64_t file_frames);
+mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size_t n);
+mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size);
+void mf_outdir_stream_abort(mf_outdir_stream_t *s);
 /* Writes a blob's bytes as they are (qc.json); format names it in the
  * manifest ("json", "html"). */
 mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,

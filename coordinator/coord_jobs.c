@@ -568,10 +568,24 @@ static void s_fetch_reply(coord_t *c, const mf_peer_t *peer, Mixfarm__FetchReply
     mf_coord_send(c, peer, &env);
 }
 
+/* A signal output's trailer, for a client that writes the file as the
+ * blob arrives (left out when the blob is not here or is no signal). */
+static void s_signal_info(const coord_t *c, const mf_hash_t *h, Mixfarm__OutputRef *o)
+{
+    mf_pcm_info_t info;
+    int panned;
+    if (strcmp(o->format, "raw") == 0 || mf_pcm_peek(c->store, h, &info, &panned) != MF_OK) return;
+    o->channels = (uint32_t)info.channels;
+    o->rate = (uint32_t)info.rate;
+    o->start = info.start;
+    o->signal_frames = (uint64_t)info.frames;
+    o->panned = panned;
+}
+
 /* The outputs whose task is done, into r (outs and ptrs hold one entry per
  * plan output). */
-static void s_ready_outputs(const job_t *j, Mixfarm__FetchReply *r, Mixfarm__OutputRef *outs,
-                            Mixfarm__OutputRef **ptrs)
+static void s_ready_outputs(const coord_t *c, const job_t *j, Mixfarm__FetchReply *r,
+                            Mixfarm__OutputRef *outs, Mixfarm__OutputRef **ptrs)
 {
     const mf_plan_t *p = j->plan;
     for (size_t i = 0; i < p->n_outputs; i++) {
@@ -586,6 +600,7 @@ static void s_ready_outputs(const job_t *j, Mixfarm__FetchReply *r, Mixfarm__Out
         outs[i].aligned = o->aligned;
         const mf_hash_t *info = o->has_info ? mf_sched_port(j->sched, o->info) : NULL;
         if (info) outs[i].info = (char *)info->hex;
+        s_signal_info(c, h, &outs[i]);
         ptrs[r->n_outputs++] = &outs[i];
     }
     r->outputs = ptrs;
@@ -640,7 +655,7 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
                             : "the job's outputs are gone from the store";
     } else {
         if (mixed) r.frames = (uint64_t)(info.start + info.frames);
-        s_ready_outputs(j, &r, outs, ptrs);
+        s_ready_outputs(c, j, &r, outs, ptrs);
         if (!early) mf_coord_fetch_render(c, j, &r, &render); /* render.json (coord_render.c) */
         if (mf_sched_numerics(j->sched)) r.numerics = (char *)mf_sched_numerics(j->sched);
     }

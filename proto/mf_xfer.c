@@ -41,6 +41,7 @@ typedef struct op {
     int inflight;      /* chunks asked for or sent, not yet answered */
     /* get */
     mf_blob_writer_t *w;
+    mf_xfer_sink_t sink; /* instead of w when sink.write is set (mf_xfer_get_into) */
     stash_t stash[MF_XFER_WINDOW];
     /* put */
     int fd;              /* the blob's file, read at each chunk's offset (or -1) */
@@ -82,6 +83,7 @@ static void s_op_free(op_t *op)
         free(w);
     }
     if (op->w) mf_blob_writer_abort(op->w);
+    if (op->sink.write) op->sink.abort(op->sink.ctx);
     for (int i = 0; i < MF_XFER_WINDOW; i++) free(op->stash[i].data);
     if (op->fd >= 0) close(op->fd);
     free(op);
@@ -285,10 +287,21 @@ static void s_enqueue(mf_xfer_t *x, op_t *op)
     x->n_ops++;
 }
 
+/* A sink's get of hash in flight: its replies cannot be told from another's. */
+static int s_into_sink(mf_xfer_t *x, const mf_hash_t *hash)
+{
+    const op_t *op = s_find(x, hash->hex, 0);
+    return op && op->sink.write;
+}
+
 void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
 {
     if (mf_store_has(x->store, hash)) {
         cb(ctx, hash, MF_OK);
+        return;
+    }
+    if (s_into_sink(x, hash)) {
+        cb(ctx, hash, MF_ERR_INVALID);
         return;
     }
     int fresh;
@@ -304,6 +317,26 @@ void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx)
         s_finish(x, op, MF_ERR_IO);
         return;
     }
+    s_pump(x);
+}
+
+void mf_xfer_get_into(mf_xfer_t *x, const mf_hash_t *hash, const mf_xfer_sink_t *sink,
+                      mf_xfer_fn cb, void *ctx)
+{
+    if (s_find(x, hash->hex, 0)) {
+        sink->abort(sink->ctx);
+        cb(ctx, hash, MF_ERR_INVALID);
+        return;
+    }
+    int fresh;
+    op_t *op = s_join(x, hash, 0, cb, ctx, &fresh);
+    if (!op) {
+        sink->abort(sink->ctx);
+        cb(ctx, hash, MF_ERR_NOMEM);
+        return;
+    }
+    op->sink = *sink;
+    s_enqueue(x, op);
     s_pump(x);
 }
 
@@ -408,7 +441,8 @@ static mf_err_t s_write(mf_xfer_t *x, op_t *op, const uint8_t *data, size_t n)
     x->get_inflight--;
     op->done_off += n;
     if (n == 0) return MF_OK; /* an empty blob: data may be NULL */
-    return mf_blob_writer_write(op->w, data, n);
+    return op->sink.write ? op->sink.write(op->sink.ctx, data, n)
+                          : mf_blob_writer_write(op->w, data, n);
 }
 
 /* Takes a chunk: written if it is next, then whatever stashed chunks now
@@ -436,6 +470,11 @@ static mf_err_t s_take(mf_xfer_t *x, op_t *op, uint64_t off, const uint8_t *data
 /* Names the whole blob in the store (every chunk was checked). */
 static mf_err_t s_commit(op_t *op)
 {
+    if (op->sink.write) {
+        const mf_xfer_sink_t k = op->sink;
+        op->sink.write = NULL; /* committed: no abort */
+        return k.commit(k.ctx, op->total);
+    }
     mf_hash_t stored;
     mf_blob_writer_t *w = op->w;
     op->w = NULL;

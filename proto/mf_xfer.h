@@ -55,6 +55,23 @@ void mf_xfer_free(mf_xfer_t **x);
 /* Fetches a blob into the local store. A blob already there completes at
  * once: cb runs before this returns. */
 void mf_xfer_get(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx);
+/* Where a get's bytes go instead of the local store. write takes each
+ * chunk, checked, in order; commit says the blob is whole (size bytes) and
+ * cleans up after itself if it fails; abort drops what was written. A sink
+ * is given exactly one commit or one abort. */
+typedef struct {
+    mf_err_t (*write)(void *ctx, const uint8_t *data, size_t n);
+    mf_err_t (*commit)(void *ctx, uint64_t size);
+    void (*abort)(void *ctx);
+    void *ctx;
+} mf_xfer_sink_t;
+
+/* Fetches a blob into sink (copied) rather than into the local store: a
+ * client writes a file as its blob arrives. One get of a hash at a time: a
+ * sink's get while another get of that hash runs, or a plain get while a
+ * sink's runs, fails at once with MF_ERR_INVALID (the sink is aborted). */
+void mf_xfer_get_into(mf_xfer_t *x, const mf_hash_t *hash, const mf_xfer_sink_t *sink,
+                      mf_xfer_fn cb, void *ctx);
 /* Uploads a blob of the local store to the coordinator. */
 void mf_xfer_put(mf_xfer_t *x, const mf_hash_t *hash, mf_xfer_fn cb, void *ctx);
 /* Uploads output index of the task with this key, named

@@ -17,7 +17,7 @@ static const char s_magic_panned[8] = {'M', 'F', 'P', 'C', 'M', 'P', '0', '1'};
  * i64 start, i64 frames. A panned signal (s_magic_panned) stores one
  * channel, and its six gains (float32, left then right) just before the
  * trailer; channels says 2, what readers get. */
-#define TRAILER 32
+#define TRAILER MF_PCM_TRAILER
 #define GAINS (6 * 4)
 
 struct mf_pcm_writer {
@@ -134,43 +134,74 @@ void mf_pcm_writer_abort(mf_pcm_writer_t *w)
     free(w);
 }
 
-static mf_err_t s_read_trailer(mf_pcm_reader_t *r, const char *hex)
+/* The trailer t of a blob of size bytes, checked against that size. */
+static int s_parse_trailer(const unsigned char *t, uint64_t size, mf_pcm_info_t *info, int *panned)
 {
-    mf_pcm_info_t *info = &r->info;
-    if (r->size < TRAILER) goto corrupt;
-    const unsigned char *t = r->map + r->size - TRAILER;
-    r->panned = memcmp(t, s_magic_panned, 8) == 0;
-    if (!r->panned && memcmp(t, s_magic, 8) != 0) goto corrupt;
+    *panned = memcmp(t, s_magic_panned, 8) == 0;
+    if (!*panned && memcmp(t, s_magic, 8) != 0) return -1;
     info->channels = (int)s_get_u32(t + 8);
     info->rate = (int)s_get_u32(t + 12);
     info->start = s_get_i64(t + 16);
     info->frames = s_get_i64(t + 24);
     if (info->channels < 1 || info->channels > 2 || info->rate < 1 || info->frames < 0 ||
-        (r->panned && info->channels != 2))
-        goto corrupt;
-    int64_t data = (int64_t)r->size - TRAILER;
-    if (r->panned) {
-        data -= GAINS;
-        if (data < 0) goto corrupt;
-        memcpy(r->gains, r->map + data, GAINS);
-    }
+        (*panned && info->channels != 2))
+        return -1;
+    if (size < TRAILER + (*panned ? GAINS : 0)) return -1;
+    const uint64_t data = size - TRAILER - (*panned ? GAINS : 0);
     /* Divide rather than multiply: a forged frame count must not overflow. */
-    const int64_t frame_bytes = (r->panned ? 1 : info->channels) * (int64_t)sizeof(float);
-    if (data % frame_bytes != 0 || data / frame_bytes != info->frames) goto corrupt;
+    const uint64_t frame_bytes = (*panned ? 1u : (unsigned)info->channels) * sizeof(float);
+    return data % frame_bytes == 0 && data / frame_bytes == (uint64_t)info->frames ? 0 : -1;
+}
+
+static mf_err_t s_read_trailer(mf_pcm_reader_t *r, const char *hex)
+{
+    if (r->size < TRAILER ||
+        s_parse_trailer(r->map + r->size - TRAILER, r->size, &r->info, &r->panned) != 0) {
+        mf_error("blob %s: not a signal blob, or truncated", hex);
+        return MF_ERR_CORRUPT;
+    }
+    if (r->panned) memcpy(r->gains, r->map + r->size - TRAILER - GAINS, GAINS);
     return MF_OK;
-corrupt:
-    mf_error("blob %s: not a signal blob, or truncated", hex);
-    return MF_ERR_CORRUPT;
+}
+
+/* A stored blob's file, read-only, into *fd. */
+static mf_err_t s_open_blob(const mf_store_t *s, const mf_hash_t *h, int *fd)
+{
+    char *path = mf_store_path(s, h);
+    if (!path) return MF_ERR_NOMEM;
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    return *fd >= 0 ? MF_OK : errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
+}
+
+mf_err_t mf_pcm_peek(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *info, int *panned)
+{
+    int fd;
+    const mf_err_t opened = s_open_blob(s, h, &fd);
+    if (opened != MF_OK) return opened;
+    struct stat st;
+    unsigned char t[TRAILER];
+    mf_err_t err = fstat(fd, &st) != 0 ? MF_ERR_IO : MF_OK;
+    if (err == MF_OK &&
+        (st.st_size < TRAILER || pread(fd, t, TRAILER, st.st_size - TRAILER) != TRAILER ||
+         s_parse_trailer(t, (uint64_t)st.st_size, info, panned) != 0))
+        err = MF_ERR_CORRUPT;
+    close(fd);
+    return err;
+}
+
+mf_err_t mf_pcm_trailer_check(const uint8_t t[MF_PCM_TRAILER], uint64_t size, mf_pcm_info_t *info,
+                              int *panned)
+{
+    return s_parse_trailer(t, size, info, panned) == 0 ? MF_OK : MF_ERR_CORRUPT;
 }
 
 mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_reader_t **out)
 {
     *out = NULL;
-    char *path = mf_store_path(s, h);
-    if (!path) return MF_ERR_NOMEM;
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
-    if (fd < 0) return errno == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
+    int fd;
+    const mf_err_t opened = s_open_blob(s, h, &fd);
+    if (opened != MF_OK) return opened;
     struct stat st;
     mf_pcm_reader_t *r = fstat(fd, &st) == 0 ? calloc(1, sizeof *r) : NULL;
     mf_err_t err = r ? MF_OK : MF_ERR_NOMEM;
@@ -307,9 +338,6 @@ void mf_pcm_reader_free(mf_pcm_reader_t **r)
 
 mf_err_t mf_pcm_info(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *out)
 {
-    mf_pcm_reader_t *r;
-    mf_err_t err = mf_pcm_reader_open(s, h, &r);
-    if (err == MF_OK) *out = r->info;
-    mf_pcm_reader_free(&r);
-    return err;
+    int panned;
+    return mf_pcm_peek(s, h, out, &panned);
 }

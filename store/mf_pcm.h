@@ -45,6 +45,18 @@ mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames
 mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out);
 void mf_pcm_writer_abort(mf_pcm_writer_t *w);
 
+/* The trailer's length: the signal's samples are the blob's bytes before it
+ * (a panned signal's, before its gains too). */
+#define MF_PCM_TRAILER 32
+/* What a stored signal blob's trailer says, read without mapping it (*panned:
+ * one channel stored, read as two). MF_ERR_NOENT, or MF_ERR_CORRUPT when
+ * it is no signal or its size does not add up. */
+mf_err_t mf_pcm_peek(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *info, int *panned);
+/* The same checks of a trailer t that ends a blob of size bytes (a client
+ * that streamed the blob elsewhere). */
+mf_err_t mf_pcm_trailer_check(const uint8_t t[MF_PCM_TRAILER], uint64_t size, mf_pcm_info_t *info,
+                              int *panned);
+
 /* Opens a signal blob; MF_ERR_NOENT if absent, MF_ERR_CORRUPT if the
  * trailer or the size does not add up. */
 mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_reader_t **out);

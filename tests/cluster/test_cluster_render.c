@@ -75,6 +75,7 @@ static int s_started(const char *log)
  * (MIXFARM_LOG=debug, client_early.c). */
 typedef struct {
     int early, mix_early, released, refetched;
+    int streamed, mix_streamed; /* written as their blobs arrived, never stored */
 } staging_t;
 
 static staging_t s_render_staging(const char *const *argv)
@@ -85,6 +86,9 @@ static staging_t s_render_staging(const char *const *argv)
     staging_t s = {0};
     for (const char *p = r.err; p && (p = strstr(p, " written while the job runs")); p++) s.early++;
     s.mix_early = r.err && strstr(r.err, "mix.wav written while the job runs") != NULL;
+    for (const char *p = r.err; p && (p = strstr(p, " written as its blob arrived")); p++)
+        s.streamed++;
+    s.mix_streamed = r.err && strstr(r.err, "mix.wav written as its blob arrived") != NULL;
     /* their blobs, out of the client's temporary store */
     for (const char *p = r.err; p && (p = strstr(p, "'s blob released from the client's store"));
          p++)
@@ -112,7 +116,7 @@ static void distributed_equals_embedded(void **state)
      * may still read them). */
     const char *eargv[] = {prog, "render", s_song, "-o", e1, "--workers", "1", NULL};
     const staging_t es = s_render_staging(eargv);
-    if (!es.mix_early || es.released)
+    if (!es.mix_early || es.released || es.streamed)
         fail_msg("embedded: mix.wav written while the job ran: %d; blobs released from the "
                  "farm's store: %d",
                  es.mix_early, es.released);
@@ -139,10 +143,18 @@ static void distributed_equals_embedded(void **state)
         fail_msg("tasks started: w1 %d, w2 %d; both should have run some", s1, s2);
     print_message("    %d files identical; embedded 1+2 workers %.1f s, distributed %.1f s "
                   "(w1 ran %d tasks, w2 %d); %d files written while the job ran\n",
-                  n, t1 - t0, t3 - t2, s1, s2, ds.early);
+                  n, t1 - t0, t3 - t2, s1, s2, ds.early + ds.streamed);
+    print_message("    %d of them (the mix and stems) written as their blobs arrived\n",
+                  ds.streamed);
     /* The mix is final once the master is done, before the listening
-     * copies and the qc: the client writes it then (client_early.c). */
-    if (!ds.mix_early) fail_msg("render --coordinator did not write mix.wav while the job ran");
+     * copies and the qc: the client writes it then, as its blob arrives,
+     * without storing it first (client_early.c). */
+    if (ds.streamed != n - 1) /* n: mix.wav, manifest.json and the stems */
+        fail_msg("%d of the mix and %d stems written as their blobs arrived", ds.streamed, n - 2);
+    if (!ds.mix_streamed || ds.mix_early)
+        fail_msg("render --coordinator did not write mix.wav as its blob arrived (%d), or "
+                 "stored it first (%d)",
+                 ds.mix_streamed, ds.mix_early);
     /* Each staged file's blob left the client's store (TMPDIR), and the
      * fetch at the end did not ask for them again (client_early.c). */
     if (ds.released != ds.early || ds.refetched)

@@ -14,6 +14,7 @@
 #include "mf_xfer.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -171,6 +172,109 @@ static void test_corrupt_chunk(void **state)
     assert_int_equal(got.calls, 1);
     assert_int_equal(got.err, MF_ERR_CORRUPT);
     assert_false(mf_store_has(fx->local, &a));
+}
+
+/* A sink that keeps what it is given (mf_xfer_get_into). */
+typedef struct {
+    uint8_t *bytes;
+    size_t n, cap;
+    int commits, aborts;
+    uint64_t committed;
+    mf_err_t fail_at_write; /* returned by the write that crosses fail_after */
+    size_t fail_after;
+} mem_sink_t;
+
+static mf_err_t s_mem_write(void *ctx, const uint8_t *data, size_t n)
+{
+    mem_sink_t *m = ctx;
+    if (m->fail_at_write && m->n + n > m->fail_after) return m->fail_at_write;
+    if (m->n + n > m->cap) {
+        m->cap = (m->n + n) * 2;
+        m->bytes = realloc(m->bytes, m->cap);
+    }
+    memcpy(m->bytes + m->n, data, n);
+    m->n += n;
+    return MF_OK;
+}
+
+static mf_err_t s_mem_commit(void *ctx, uint64_t size)
+{
+    mem_sink_t *m = ctx;
+    m->commits++;
+    m->committed = size;
+    return MF_OK;
+}
+
+static void s_mem_abort(void *ctx)
+{
+    ((mem_sink_t *)ctx)->aborts++;
+}
+
+/* A get into a sink: every byte in order (chunks released out of order),
+ * one commit with the size, nothing in the local store; a sink whose
+ * write fails is aborted once and the get fails with its error; a get of a
+ * hash already being fetched the other way is refused at once. */
+static void test_get_into_sink(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t a;
+    const size_t size = 4 * MF_BLOB_CHUNK + 777;
+    test_random_blob(fx->f.store, size, 9, &a);
+    char *path = mf_store_path(fx->f.store, &a);
+    FILE *f = fopen(path, "rb");
+    uint8_t *want = malloc(size);
+    assert_int_equal(fread(want, 1, size, f), size);
+    fclose(f), free(path);
+
+    mem_sink_t m = {0};
+    const mf_xfer_sink_t sink = {s_mem_write, s_mem_commit, s_mem_abort, &m};
+    outcome_t got = {0};
+    fx->f.hold = 1;
+    mf_xfer_get_into(fx->x, &a, &sink, s_done, &got);
+    s_run(fx, 50, 0);
+    fake_release(&fx->f, 0);
+    fx->f.hold = 1;
+    s_run(fx, 100, 0);
+    fake_release(&fx->f, 1); /* the window's chunks, last first */
+    s_pump(fx, 5000);
+    assert_int_equal(got.calls, 1);
+    assert_int_equal(got.err, MF_OK);
+    assert_int_equal(m.commits, 1);
+    assert_int_equal(m.aborts, 0);
+    assert_int_equal(m.committed, size);
+    assert_int_equal(m.n, size);
+    assert_memory_equal(m.bytes, want, size);
+    assert_false(mf_store_has(fx->local, &a));
+
+    mem_sink_t bad = {.fail_at_write = MF_ERR_IO, .fail_after = 2 * MF_BLOB_CHUNK};
+    const mf_xfer_sink_t bad_sink = {s_mem_write, s_mem_commit, s_mem_abort, &bad};
+    outcome_t failed = {0};
+    mf_xfer_get_into(fx->x, &a, &bad_sink, s_done, &failed);
+    s_pump(fx, 5000);
+    assert_int_equal(failed.err, MF_ERR_IO);
+    assert_int_equal(bad.aborts, 1);
+    assert_int_equal(bad.commits, 0);
+
+    mem_sink_t other = {0};
+    const mf_xfer_sink_t other_sink = {s_mem_write, s_mem_commit, s_mem_abort, &other};
+    outcome_t plain = {0}, refused = {0}, into = {0}, plain_refused = {0};
+    mf_xfer_get(fx->x, &a, s_done, &plain);
+    mf_xfer_get_into(fx->x, &a, &other_sink, s_done, &refused);
+    assert_int_equal(refused.err, MF_ERR_INVALID);
+    assert_int_equal(other.aborts, 1);
+    s_pump(fx, 5000);
+    assert_int_equal(plain.err, MF_OK);
+    mf_hash_t b;
+    test_random_blob(fx->f.store, MF_BLOB_CHUNK + 1, 10, &b);
+    mem_sink_t third = {0};
+    const mf_xfer_sink_t third_sink = {s_mem_write, s_mem_commit, s_mem_abort, &third};
+    mf_xfer_get_into(fx->x, &b, &third_sink, s_done, &into);
+    mf_xfer_get(fx->x, &b, s_done, &plain_refused);
+    assert_int_equal(plain_refused.err, MF_ERR_INVALID);
+    s_pump(fx, 5000);
+    assert_int_equal(into.err, MF_OK);
+    assert_int_equal(third.n, MF_BLOB_CHUNK + 1);
+    free(want), free(m.bytes), free(bad.bytes), free(other.bytes), free(third.bytes);
 }
 
 static void test_missing_present_empty(void **state)
@@ -331,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reordered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_chunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_into_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_present_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_put, setup, teardown),

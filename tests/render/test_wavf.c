@@ -1,6 +1,9 @@
 /* mf_wavf.h against libsndfile: the header it writes for a 32-bit float WAV
  * (no PEAK chunk) is byte for byte the one libsndfile writes, for mono and
- * stereo, several rates and lengths; and the form refuses what needs RF64. */
+ * stereo, several rates and lengths; and the form refuses what needs RF64.
+ * A signal streamed into OUTDIR as its blob arrives (mf_outdir_stream_*)
+ * gives the file and manifest that writing it from the store gives, and a
+ * blob whose trailer disagrees with what was announced stages nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,8 @@
 #include <cmocka.h>
 #include <sndfile.h>
 
+#include "mf_outdir.h"
+#include "mf_pcm.h"
 #include "mf_wavf.h"
 
 /* The file libsndfile writes for frames of float samples. */
@@ -77,11 +82,127 @@ static void test_refuses_what_needs_rf64(void **state)
     assert_int_equal(mf_wavf_header(h, 2, 48000, -1), 0);
 }
 
+static char *s_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    char *b = malloc(*n + 1);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    b[*n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* Feeds blob (size bytes) to a stream in pieces that straddle the trailer:
+ * frames from start, in a file of file_frames. */
+static mf_err_t s_stream_span(mf_outdir_t *o, const char *rel, const uint8_t *blob, size_t size,
+                              int ch, int64_t start, int64_t frames, int64_t file_frames)
+{
+    mf_outdir_stream_t *st = mf_outdir_stream_signal(o, rel, ch, 48000, start, frames, file_frames);
+    assert_non_null(st);
+    mf_err_t err = MF_OK;
+    for (size_t at = 0; err == MF_OK && at < size; at += 1000)
+        err = mf_outdir_stream_write(st, blob + at, size - at < 1000 ? size - at : 1000);
+    if (err != MF_OK) {
+        mf_outdir_stream_abort(st);
+        return err;
+    }
+    return mf_outdir_stream_commit(st, size);
+}
+
+static mf_err_t s_stream(mf_outdir_t *o, const uint8_t *blob, size_t size, int ch, int64_t frames)
+{
+    return s_stream_span(o, "mix.wav", blob, size, ch, 0, frames, frames);
+}
+
+/* A signal blob of frames stereo frames from start, and its bytes. */
+static uint8_t *s_blob(mf_store_t *store, int64_t start, int64_t frames, mf_hash_t *h, size_t *size)
+{
+    mf_pcm_writer_t *w = mf_pcm_writer_new(store, 2, 48000, start);
+    float *x = malloc(sizeof(float) * 2 * (size_t)frames);
+    for (int64_t i = 0; i < 2 * frames; i++) x[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
+    assert_int_equal(mf_pcm_writer_write(w, x, (size_t)frames), MF_OK);
+    free(x);
+    assert_int_equal(mf_pcm_writer_commit(w, h), MF_OK);
+    char *path = mf_store_path(store, h);
+    uint8_t *blob = (uint8_t *)s_slurp(path, size);
+    free(path);
+    return blob;
+}
+
+static void test_stream_equals_store(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/mixfarm-test-stream-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char dir[300], a[300], b[300], c[300];
+    snprintf(dir, sizeof dir, "%s/store", root);
+    snprintf(a, sizeof a, "%s/streamed", root);
+    snprintf(b, sizeof b, "%s/stored", root);
+    snprintf(c, sizeof c, "%s/refused", root);
+    mf_store_t *store = mf_store_open(dir);
+    assert_non_null(store);
+    const int64_t frames = 12345;
+    mf_hash_t h, h2;
+    size_t size, size2;
+    uint8_t *blob = s_blob(store, 0, frames, &h, &size);
+    uint8_t *late = s_blob(store, 100, 5000, &h2, &size2); /* silence around it in the file */
+
+    mf_outdir_t *o = mf_outdir_open(a);
+    assert_int_equal(s_stream(o, blob, size, 2, frames), MF_OK);
+    assert_int_equal(s_stream_span(o, "stems/late.wav", late, size2, 2, 100, 5000, 6000), MF_OK);
+    assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+    mf_outdir_free(&o);
+    o = mf_outdir_open(b);
+    assert_int_equal(mf_outdir_write_signal(o, "mix.wav", store, &h, -1, "wav", 32), MF_OK);
+    assert_int_equal(mf_outdir_write_signal(o, "stems/late.wav", store, &h2, 6000, "wav", 32),
+                     MF_OK);
+    assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+    mf_outdir_free(&o);
+    const char *files[] = {"mix.wav", "stems/late.wav", "manifest.json"};
+    for (int k = 0; k < 3; k++) {
+        char pa[400], pb[400];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[k]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[k]);
+        size_t na, nb;
+        char *ba = s_slurp(pa, &na), *bb = s_slurp(pb, &nb);
+        assert_int_equal(na, nb);
+        if (memcmp(ba, bb, na) != 0) fail_msg("%s: streamed and stored differ", files[k]);
+        free(ba), free(bb);
+    }
+
+    /* Announced mono, or a damaged trailer, or a byte short: nothing staged. */
+    o = mf_outdir_open(c);
+    assert_int_equal(s_stream(o, blob, size, 1, 2 * frames), MF_ERR_CORRUPT);
+    blob[size - 32] ^= 1; /* the magic */
+    assert_int_equal(s_stream(o, blob, size, 2, frames), MF_ERR_CORRUPT);
+    blob[size - 32] ^= 1;
+    assert_int_equal(s_stream(o, blob, size - 1, 2, frames), MF_ERR_CORRUPT);
+    assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+    mf_outdir_free(&o);
+    char pc[400];
+    snprintf(pc, sizeof pc, "%s/mix.wav", c);
+    assert_int_equal(access(pc, F_OK), -1);
+    size_t nm;
+    snprintf(pc, sizeof pc, "%s/manifest.json", c);
+    char *man = s_slurp(pc, &nm);
+    assert_null(strstr(man, "mix.wav"));
+    free(man), free(blob), free(late);
+    mf_store_free(&store);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_is_libsndfiles),
         cmocka_unit_test(test_refuses_what_needs_rf64),
+        cmocka_unit_test(test_stream_equals_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
