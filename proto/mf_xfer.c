@@ -487,15 +487,23 @@ static mf_err_t s_on_data(mf_xfer_t *x, op_t *op, const Mixfarm__BlobData *d)
         mf_debug("blob %.12s: the coordinator says: %s", op->hash.hex, d->error);
         return MF_ERR_NOENT;
     }
+    uint64_t off = d->offset;
+    /* A chunk not asked for, or had already, is a late reply to an earlier
+     * get of the same blob that failed (its bytes are these bytes): not
+     * this transfer's, and no error of it. */
+    if ((!op->sized && off != 0) || off < op->done_off || off >= op->next_off ||
+        (off != op->done_off && s_slot(op, off)->data && s_slot(op, off)->off == off)) {
+        mf_debug("blob %.12s: a chunk at %llu not asked for: dropped", op->hash.hex,
+                 (unsigned long long)off);
+        return MF_OK;
+    }
     if (!op->sized) {
-        if (d->offset != 0) return MF_ERR_PROTOCOL;
         op->total = d->total_size;
         op->sized = 1;
     }
-    uint64_t off = d->offset;
-    /* Only an offset we asked for and have not had yet, in whole chunks. */
-    if (d->total_size != op->total || off % MF_BLOB_CHUNK || off < op->done_off ||
-        off >= op->next_off || (off >= op->total && !(off == 0 && op->total == 0)))
+    /* In whole chunks, of the size the first one gave. */
+    if (d->total_size != op->total || off % MF_BLOB_CHUNK ||
+        (off >= op->total && !(off == 0 && op->total == 0)))
         return MF_ERR_PROTOCOL;
     uint64_t left = op->total - off;
     if (d->data.len != (left < MF_BLOB_CHUNK ? left : MF_BLOB_CHUNK)) return MF_ERR_PROTOCOL;

@@ -277,6 +277,47 @@ static void test_get_into_sink(void **state)
     free(want), free(m.bytes), free(bad.bytes), free(other.bytes), free(third.bytes);
 }
 
+/* When a get fails, it starts another of the same blob (a client that
+ * fetches again what it could not stream). */
+typedef struct {
+    mf_xfer_t *x;
+    outcome_t first, again;
+} retry_t;
+
+static void s_retry(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    retry_t *r = ctx;
+    s_done(&r->first, hash, err);
+    if (err != MF_OK) mf_xfer_get(r->x, hash, s_done, &r->again);
+}
+
+/* The chunks a failed get had asked for still arrive after it failed; a
+ * new get of the same blob, started at once, drops them (its bytes are
+ * theirs, but it did not ask) instead of failing on them. */
+static void test_late_replies_dropped(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t a;
+    test_random_blob(fx->f.store, 4 * MF_BLOB_CHUNK + 5, 11, &a);
+    mem_sink_t bad = {.fail_at_write = MF_ERR_IO, .fail_after = MF_BLOB_CHUNK};
+    const mf_xfer_sink_t sink = {s_mem_write, s_mem_commit, s_mem_abort, &bad};
+    retry_t r = {.x = fx->x};
+    fx->f.hold = 1;
+    mf_xfer_get_into(fx->x, &a, &sink, s_retry, &r);
+    s_run(fx, 50, 0);
+    fake_release(&fx->f, 0); /* the first chunk: the size */
+    fx->f.hold = 1;
+    s_run(fx, 100, 0);
+    assert_int_equal(fx->f.held_n, 4); /* the rest, asked for at once */
+    fake_release(&fx->f, 0);           /* the second fails the sink; two more follow it */
+    s_pump(fx, 5000);
+    assert_int_equal(r.first.err, MF_ERR_IO);
+    assert_int_equal(r.again.calls, 1);
+    assert_int_equal(r.again.err, MF_OK);
+    assert_true(mf_store_has(fx->local, &a));
+    free(bad.bytes);
+}
+
 static void test_missing_present_empty(void **state)
 {
     fx_t *fx = *state;
@@ -436,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reordered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_into_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_replies_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_present_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_put, setup, teardown),
