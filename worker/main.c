@@ -1,5 +1,7 @@
 /* mixfarm-worker: the worker daemon. Parses the command line, then hands
  * over to mf_worker_run until SIGTERM or SIGINT. */
+#include "lib_versions.h"
+#include "mf_exec.h"
 #include "mf_heap.h"
 #include "mf_fs.h"
 #include "mf_kernels.h"
@@ -193,6 +195,7 @@ int main(int argc, char **argv)
         return s_usage("%s", keys ? "--curve-keys needs --server-key FILE (the coordinator's key)"
                                   : "--server-key needs --curve-keys NAME (this worker's keys)");
     mf_log_init("mixfarm-worker", verbose ? MF_LOG_DEBUG : MF_LOG_INFO);
+    mf_info("computes with %s (%s)", mf_exec_numerics(), mf_lib_versions());
     mf_curve_keys_t curve = {0};
     if (keys) {
         if (mf_curve_load(keys, &curve) != MF_OK ||

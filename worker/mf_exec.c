@@ -1,4 +1,5 @@
 #include "exec_internal.h"
+#include "lib_versions.h"
 #include "mf_kernels.h"
 #include "mf_pcm.h"
 #include "mf_qc_kernels.h"
@@ -110,8 +111,11 @@ static void s_numerics_init(void)
     /* Plain C kernels are the same code on every machine, but the libm and
      * FFTW they call are not: the machine is then part of the arithmetic. */
     const int plain = !strcmp(dsp, "c") || !strcmp(qc, "c");
-    snprintf(s_numerics, sizeof s_numerics, "dsp=%s qc=%s%s", dsp, qc,
-             plain ? " on " MF_MACHINE : "");
+    /* So are the libraries' versions, by a digest (the list is long). */
+    mf_hash_t libs;
+    mf_hash_bytes(mf_lib_versions(), strlen(mf_lib_versions()), &libs);
+    snprintf(s_numerics, sizeof s_numerics, "dsp=%s qc=%s%s libs=%.8s", dsp, qc,
+             plain ? " on " MF_MACHINE : "", libs.hex);
 }
 
 const char *mf_exec_numerics(void)

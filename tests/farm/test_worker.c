@@ -9,7 +9,9 @@
 #include <cmocka.h>
 
 #include "fake_coord.h"
+#include "lib_versions.h"
 #include "mf_exec.h"
+#include "mf_hash.h"
 #include "mf_log.h"
 #include "mf_params.h"
 #include "mf_worker.h"
@@ -164,6 +166,17 @@ static void test_arithmetic(void **state)
     assert_true(fake_until(&wx->f, s_hello, 2000));
     assert_string_equal(wx->f.hello->numerics, mf_exec_numerics());
     assert_non_null(strstr(mf_exec_numerics(), "dsp="));
+    /* The libraries' versions are part of it, by their digest. */
+    mf_hash_t libs;
+    mf_hash_bytes(mf_lib_versions(), strlen(mf_lib_versions()), &libs);
+    char want[32];
+    snprintf(want, sizeof want, " libs=%.8s", libs.hex);
+    assert_non_null(strstr(mf_exec_numerics(), want));
+    const char *names[] = {"glibc", "libsndfile", "soxr", "FLAC",
+                           "LAME",  "opus",       "fftw", "jansson"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strstr(mf_lib_versions(), names[i]))
+            fail_msg("%s is not in \"%s\"", names[i], mf_lib_versions());
     char wav[400];
     snprintf(wav, sizeof wav, "%s/src.wav", wx->dir);
     test_write_wav(wav, 48000, 0.5);
