@@ -381,8 +381,11 @@ mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
         err = MF_ERR_CORRUPT;
     if (err == MF_OK && s_stream_silence(s, s->file_frames - s->start - s->frames) != 0)
         err = s_write_failed(s->o, s->rel, errno, NULL);
-    if (err == MF_OK && fclose(s->f) != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
-    s->f = NULL;
+    if (err == MF_OK) { /* else s_stream_free closes it */
+        const int closed = fclose(s->f);
+        s->f = NULL;
+        if (closed != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
+    }
     staged_t f = {.frames = s->file_frames, .rate = s->rate, .channels = s->channels, .bits = 32};
     if (err == MF_OK) {
         mf_hasher_final(s->h, &f.sha);

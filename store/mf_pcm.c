@@ -17,7 +17,6 @@ static const char s_magic_panned[8] = {'M', 'F', 'P', 'C', 'M', 'P', '0', '1'};
  * i64 start, i64 frames. A panned signal (s_magic_panned) stores one
  * channel, and its six gains (float32, left then right) just before the
  * trailer; channels says 2, what readers get. */
-#define TRAILER MF_PCM_TRAILER
 #define GAINS (6 * 4)
 
 struct mf_pcm_writer {
@@ -111,7 +110,7 @@ mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames
 
 mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out)
 {
-    unsigned char t[TRAILER];
+    unsigned char t[MF_PCM_TRAILER];
     mf_err_t gerr = w->panned ? mf_blob_writer_write(w->blob, w->gains, GAINS) : MF_OK;
     memcpy(t, w->panned ? s_magic_panned : s_magic, 8);
     s_put_u32(t + 8, (uint32_t)w->info.channels);
@@ -134,33 +133,34 @@ void mf_pcm_writer_abort(mf_pcm_writer_t *w)
     free(w);
 }
 
-/* The trailer t of a blob of size bytes, checked against that size. */
-static int s_parse_trailer(const unsigned char *t, uint64_t size, mf_pcm_info_t *info, int *panned)
+mf_err_t mf_pcm_trailer_check(const uint8_t t[MF_PCM_TRAILER], uint64_t size, mf_pcm_info_t *info,
+                              int *panned)
 {
     *panned = memcmp(t, s_magic_panned, 8) == 0;
-    if (!*panned && memcmp(t, s_magic, 8) != 0) return -1;
+    if (!*panned && memcmp(t, s_magic, 8) != 0) return MF_ERR_CORRUPT;
     info->channels = (int)s_get_u32(t + 8);
     info->rate = (int)s_get_u32(t + 12);
     info->start = s_get_i64(t + 16);
     info->frames = s_get_i64(t + 24);
     if (info->channels < 1 || info->channels > 2 || info->rate < 1 || info->frames < 0 ||
         (*panned && info->channels != 2))
-        return -1;
-    if (size < TRAILER + (*panned ? GAINS : 0)) return -1;
-    const uint64_t data = size - TRAILER - (*panned ? GAINS : 0);
+        return MF_ERR_CORRUPT;
+    if (size < MF_PCM_TRAILER + (*panned ? GAINS : 0)) return MF_ERR_CORRUPT;
+    const uint64_t data = size - MF_PCM_TRAILER - (*panned ? GAINS : 0);
     /* Divide rather than multiply: a forged frame count must not overflow. */
     const uint64_t frame_bytes = (*panned ? 1u : (unsigned)info->channels) * sizeof(float);
-    return data % frame_bytes == 0 && data / frame_bytes == (uint64_t)info->frames ? 0 : -1;
+    return data % frame_bytes == 0 && data / frame_bytes == (uint64_t)info->frames ? MF_OK
+                                                                                   : MF_ERR_CORRUPT;
 }
 
 static mf_err_t s_read_trailer(mf_pcm_reader_t *r, const char *hex)
 {
-    if (r->size < TRAILER ||
-        s_parse_trailer(r->map + r->size - TRAILER, r->size, &r->info, &r->panned) != 0) {
+    if (r->size < MF_PCM_TRAILER || mf_pcm_trailer_check(r->map + r->size - MF_PCM_TRAILER, r->size,
+                                                         &r->info, &r->panned) != MF_OK) {
         mf_error("blob %s: not a signal blob, or truncated", hex);
         return MF_ERR_CORRUPT;
     }
-    if (r->panned) memcpy(r->gains, r->map + r->size - TRAILER - GAINS, GAINS);
+    if (r->panned) memcpy(r->gains, r->map + r->size - MF_PCM_TRAILER - GAINS, GAINS);
     return MF_OK;
 }
 
@@ -180,20 +180,15 @@ mf_err_t mf_pcm_peek(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *inf
     const mf_err_t opened = s_open_blob(s, h, &fd);
     if (opened != MF_OK) return opened;
     struct stat st;
-    unsigned char t[TRAILER];
+    unsigned char t[MF_PCM_TRAILER];
     mf_err_t err = fstat(fd, &st) != 0 ? MF_ERR_IO : MF_OK;
     if (err == MF_OK &&
-        (st.st_size < TRAILER || pread(fd, t, TRAILER, st.st_size - TRAILER) != TRAILER ||
-         s_parse_trailer(t, (uint64_t)st.st_size, info, panned) != 0))
+        (st.st_size < MF_PCM_TRAILER ||
+         pread(fd, t, MF_PCM_TRAILER, st.st_size - MF_PCM_TRAILER) != MF_PCM_TRAILER ||
+         mf_pcm_trailer_check(t, (uint64_t)st.st_size, info, panned) != MF_OK))
         err = MF_ERR_CORRUPT;
     close(fd);
     return err;
-}
-
-mf_err_t mf_pcm_trailer_check(const uint8_t t[MF_PCM_TRAILER], uint64_t size, mf_pcm_info_t *info,
-                              int *panned)
-{
-    return s_parse_trailer(t, size, info, panned) == 0 ? MF_OK : MF_ERR_CORRUPT;
 }
 
 mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_reader_t **out)

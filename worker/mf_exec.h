@@ -14,9 +14,11 @@
  * of that arithmetic. */
 mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 
-/* The arithmetic this process computes with, the family of its DSP and QC
- * kernel tables ("dsp=x86 qc=x86"): a worker says it in its Hello, and the
- * coordinator runs each job on workers of one (docs/farm.md, Determinism). */
+/* The arithmetic this process computes with: the family of its DSP and QC
+ * kernel tables, the machine when one is plain C, and a digest of the
+ * libraries' versions (lib_versions.h): "dsp=x86 qc=x86 libs=af2cb201". A
+ * worker says it in its Hello, and the coordinator runs each job on
+ * workers of one (docs/farm.md, Determinism). */
 const char *mf_exec_numerics(void);
 
 /* Frames per processing block: cache-sized, so the whole chain runs on
