@@ -1,5 +1,5 @@
 /* The worker's connection loop: one zmq_poll over the coordinator's DEALER
- * and the slot threads' inproc ROUTER, with a short tick for heartbeats and
+ * and the slot threads' results (slots.c), with a short tick for heartbeats and
  * the stop flag; reconnection with back-off. Everything belongs to one
  * connection: when it is lost, what was in flight is dropped (running tasks
  * finish, unreported) and the coordinator requeues it. The tasks themselves
@@ -147,7 +147,7 @@ static int s_serve(mf_wloop_t *w, volatile int *stop, mf_curve_watch_t *watch)
             told = 1;
         }
         zmq_pollitem_t it[3] = {{w->sock, 0, ZMQ_POLLIN, 0},
-                                {mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0},
+                                {NULL, mf_slots_fd(w->slots), ZMQ_POLLIN, 0},
                                 {NULL, w->o->wake_fd, ZMQ_POLLIN, 0}};
         /* A live upload is not woken when its file grows: look again soon. */
         if (zmq_poll(it, w->o->wake_fd > 0 ? 3 : 2, live ? LIVE_POLL_MS : tick) < 0 &&
@@ -177,7 +177,7 @@ static void s_idle(mf_wloop_t *w, volatile int *stop, int ms)
 {
     int64_t until = s_now_ms() + ms;
     while (!*stop && s_now_ms() < until) {
-        zmq_pollitem_t it[2] = {{mf_slots_socket(w->slots), 0, ZMQ_POLLIN, 0},
+        zmq_pollitem_t it[2] = {{NULL, mf_slots_fd(w->slots), ZMQ_POLLIN, 0},
                                 {NULL, w->o->wake_fd, ZMQ_POLLIN, 0}};
         int64_t left = until - s_now_ms();
         zmq_poll(it, w->o->wake_fd > 0 ? 2 : 1, left < 200 ? (long)left : 200);
@@ -204,7 +204,7 @@ static int s_start(mf_wloop_t *w, const mf_worker_opts_t *o)
         w->writes = mf_store_watch_writes(w->store);
     }
     if (!(w->on_slot = calloc((size_t)w->n_slots, sizeof *w->on_slot))) return -1;
-    return (w->slots = mf_slots_start(o->zctx, w->n_slots, w->store)) ? 0 : -1;
+    return (w->slots = mf_slots_start(w->n_slots, w->store)) ? 0 : -1;
 }
 
 int mf_worker_run(const mf_worker_opts_t *o, volatile int *stop)

@@ -1,122 +1,120 @@
-/* Slot threads: actors that run one task at a time with mf_exec_run. Each
- * has a DEALER (routing id "s<index>") connected to the loop's inproc
- * ROUTER; the loop sends a packed task, the slot answers with a packed
- * result; an empty message stops it. */
+/* Slot threads: each runs one task at a time with mf_exec_run. The loop
+ * hands a slot its task through the slot's mailbox (a mutex and a
+ * condition variable) and collects results from one queue, announced on an
+ * eventfd the loop polls with its sockets.
+ *
+ * Plain threads rather than an inproc ZeroMQ socket per slot: every
+ * ZeroMQ call on a socket asks the kernel for the process id (libzmq's
+ * check for a fork) and every message crossed a mailbox of its own, so a
+ * short task cost the worker a dozen system calls and several thread
+ * wake-ups on top of its own work; this costs one wake-up each way. */
 #include "mf_exec.h"
 #include "mf_log.h"
 #include "worker_int.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 typedef struct {
     pthread_t thread;
     int started;
-    int busy;
-    void *sock; /* the slot's DEALER, used only by its thread once started */
+    int busy; /* the loop's view: a task handed over and its result not yet taken */
     mf_store_t *store;
-    char id[16];
+    struct mf_slots *owner;
+    /* The mailbox, under its own lock (not the queue's: a slot taking its
+     * task does not wait for another posting a result). */
+    pthread_mutex_t lock;
+    uint8_t *task; /* a packed task waiting to run (the slot unpacks it: its own copy) */
+    size_t task_len;
+    int stop;
+    pthread_cond_t wake;
 } slot_t;
 
+typedef struct {
+    int slot;
+    mf_task_result_t r;
+} done_t;
+
 struct mf_slots {
-    void *router;
+    pthread_mutex_t lock; /* the result queue */
     slot_t *slot;
     int n;
+    done_t *done; /* results not yet collected, oldest first: at most one per slot */
+    int n_done;
+    int efd; /* readable while results may be waiting */
 };
 
-static void s_send_result(void *sock, const mf_task_result_t *r)
+/* Only the first result into an empty queue writes the eventfd: the loop
+ * takes results until the queue is empty before it waits again. */
+static void s_post(struct mf_slots *s, int slot, mf_task_result_t *r)
 {
-    size_t len = 0;
-    uint8_t *buf = mf_task_result_pack(r, &len);
-    if (!buf) {
-        /* Out of memory: an unreadable result still frees the slot, and the
-         * loop reports the task failed. */
-        zmq_send(sock, "!", 1, 0);
-        return;
+    pthread_mutex_lock(&s->lock);
+    const int first = s->n_done == 0;
+    s->done[s->n_done++] = (done_t){.slot = slot, .r = *r};
+    pthread_mutex_unlock(&s->lock);
+    const uint64_t one = 1;
+    while (first && write(s->efd, &one, sizeof one) < 0 && errno == EINTR) {
     }
-    zmq_send(sock, buf, len, 0);
-    free(buf);
 }
 
 static void *s_slot_main(void *arg)
 {
-    slot_t *s = arg;
-    zmq_send(s->sock, "", 0, 0); /* ready */
+    slot_t *sl = arg;
+    struct mf_slots *s = sl->owner;
+    const int index = (int)(sl - s->slot);
     for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, s->sock, 0) < 0) {
-            zmq_msg_close(&m);
-            if (errno == EINTR) continue;
-            break;
-        }
-        if (zmq_msg_size(&m) == 0) { /* stop */
-            zmq_msg_close(&m);
-            break;
-        }
+        pthread_mutex_lock(&sl->lock);
+        while (!sl->task && !sl->stop) pthread_cond_wait(&sl->wake, &sl->lock);
+        uint8_t *buf = sl->task;
+        const size_t len = sl->task_len;
+        sl->task = NULL;
+        pthread_mutex_unlock(&sl->lock);
+        if (!buf) break; /* stopped, nothing left to run */
         mf_task_t t;
         mf_task_result_t r = {0};
-        if (mf_task_unpack(zmq_msg_data(&m), zmq_msg_size(&m), &t) != MF_OK) {
+        if (mf_task_unpack(buf, len, &t) != MF_OK) {
             r.error = strdup("internal error: the slot could not read its task");
         } else {
-            mf_exec_run(s->store, &t, &r);
+            mf_exec_run(sl->store, &t, &r);
             mf_task_fini(&t);
         }
-        zmq_msg_close(&m);
-        s_send_result(s->sock, &r);
-        mf_task_result_fini(&r);
+        free(buf);
+        s_post(s, index, &r);
     }
-    zmq_close(s->sock);
     return NULL;
 }
 
-static void *s_socket(void *zctx, int type)
-{
-    void *sock = zmq_socket(zctx, type);
-    int zero = 0;
-    if (sock) zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
-    return sock;
-}
-
-mf_slots_t *mf_slots_start(void *zctx, int n, mf_store_t *store)
+mf_slots_t *mf_slots_start(int n, mf_store_t *store)
 {
     mf_slots_t *s = calloc(1, sizeof *s);
-    if (!s || !(s->slot = calloc((size_t)n, sizeof *s->slot))) goto fail;
-    char ep[64];
-    snprintf(ep, sizeof ep, "inproc://mf-worker-slots-%p", (void *)s);
-    int one = 1;
-    if (!(s->router = s_socket(zctx, ZMQ_ROUTER)) ||
-        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
-        zmq_bind(s->router, ep) != 0)
-        goto fail_zmq;
+    if (!s) goto fail;
+    s->efd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    if (!(s->slot = calloc((size_t)n, sizeof *s->slot)) ||
+        !(s->done = calloc((size_t)n, sizeof *s->done)) ||
+        (s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+        goto fail;
     for (int i = 0; i < n; i++) {
         slot_t *sl = &s->slot[i];
-        sl->store = store;
-        snprintf(sl->id, sizeof sl->id, "s%d", i);
-        if (!(sl->sock = s_socket(zctx, ZMQ_DEALER)) ||
-            zmq_setsockopt(sl->sock, ZMQ_ROUTING_ID, sl->id, strlen(sl->id)) != 0 ||
-            zmq_connect(sl->sock, ep) != 0 ||
-            pthread_create(&sl->thread, NULL, s_slot_main, sl) != 0) {
-            if (sl->sock) zmq_close(sl->sock);
-            goto fail_zmq;
+        sl->store = store, sl->owner = s;
+        pthread_mutex_init(&sl->lock, NULL);
+        pthread_cond_init(&sl->wake, NULL);
+        s->n++; /* counted before it runs: stop destroys its condition variable */
+        const int rc = pthread_create(&sl->thread, NULL, s_slot_main, sl);
+        if (rc != 0) {
+            errno = rc;
+            goto fail;
         }
         sl->started = 1;
-        s->n++;
-    }
-    /* Handshake: every slot is connected and routable before any task. */
-    for (int ready = 0; ready < n;) {
-        char id[16], body[8];
-        if (zmq_recv(s->router, id, sizeof id, 0) < 0) goto fail_zmq;
-        if (zmq_recv(s->router, body, sizeof body, 0) == 0) ready++;
     }
     return s;
-fail_zmq:
-    mf_error("cannot set up the slot threads: %s", zmq_strerror(errno));
 fail:
+    mf_error("cannot set up the slot threads: %s", strerror(errno));
     mf_slots_stop(&s);
     return NULL;
 }
@@ -125,23 +123,31 @@ void mf_slots_stop(mf_slots_t **ps)
 {
     if (!ps || !*ps) return;
     mf_slots_t *s = *ps;
-    for (int i = 0; s->slot && i < s->n; i++) {
+    for (int i = 0; i < s->n; i++) {
         slot_t *sl = &s->slot[i];
-        if (!sl->started) continue;
-        zmq_send(s->router, sl->id, strlen(sl->id), ZMQ_SNDMORE);
-        zmq_send(s->router, "", 0, 0);
+        pthread_mutex_lock(&sl->lock);
+        sl->stop = 1; /* after the task it holds, if any */
+        pthread_cond_signal(&sl->wake);
+        pthread_mutex_unlock(&sl->lock);
     }
-    for (int i = 0; s->slot && i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
         if (s->slot[i].started) pthread_join(s->slot[i].thread, NULL);
-    if (s->router) zmq_close(s->router);
+        free(s->slot[i].task);
+        pthread_cond_destroy(&s->slot[i].wake);
+        pthread_mutex_destroy(&s->slot[i].lock);
+    }
+    for (int i = 0; i < s->n_done; i++) mf_task_result_fini(&s->done[i].r);
+    if (s->efd >= 0) close(s->efd);
+    pthread_mutex_destroy(&s->lock);
+    free(s->done);
     free(s->slot);
     free(s);
     *ps = NULL;
 }
 
-void *mf_slots_socket(mf_slots_t *s)
+int mf_slots_fd(const mf_slots_t *s)
 {
-    return s->router;
+    return s->efd;
 }
 
 int mf_slots_free(const mf_slots_t *s)
@@ -157,38 +163,38 @@ mf_err_t mf_slots_run(mf_slots_t *s, int slot, const mf_task_t *t)
     uint8_t *buf = mf_task_pack(t, &len);
     if (!buf) return MF_ERR_NOMEM;
     slot_t *sl = &s->slot[slot];
-    int rc = zmq_send(s->router, sl->id, strlen(sl->id), ZMQ_SNDMORE);
-    if (rc >= 0) rc = zmq_send(s->router, buf, len, 0);
-    free(buf);
-    if (rc < 0) return MF_ERR_IO;
+    pthread_mutex_lock(&sl->lock);
+    sl->task = buf, sl->task_len = len;
+    pthread_mutex_unlock(&sl->lock);
+    pthread_cond_signal(&sl->wake); /* unlocked: the slot wakes to a free mutex */
     sl->busy = 1;
     return MF_OK;
 }
 
+/* The oldest waiting result, if any. */
+static int s_take(mf_slots_t *s, int *slot, mf_task_result_t *r)
+{
+    pthread_mutex_lock(&s->lock);
+    const int got = s->n_done > 0;
+    if (got) {
+        *slot = s->done[0].slot, *r = s->done[0].r;
+        memmove(s->done, s->done + 1, (size_t)--s->n_done * sizeof *s->done);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return got;
+}
+
 int mf_slots_result(mf_slots_t *s, int *slot, mf_task_result_t *r)
 {
-    char id[16];
-    int n = zmq_recv(s->router, id, sizeof id - 1, ZMQ_DONTWAIT);
-    if (n < 0) return 0;
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, s->router, 0) < 0) {
-        zmq_msg_close(&m);
-        return 0;
+    if (!s_take(s, slot, r)) {
+        /* Cleared before the queue is looked at again: a result posted
+         * after this look writes the eventfd after it, and the loop's next
+         * poll sees it. */
+        uint64_t n;
+        while (read(s->efd, &n, sizeof n) < 0 && errno == EINTR) {
+        }
+        if (!s_take(s, slot, r)) return 0;
     }
-    id[n < (int)sizeof id - 1 ? n : (int)sizeof id - 1] = 0;
-    int i = id[0] == 's' ? atoi(id + 1) : -1;
-    mf_err_t err = mf_task_result_unpack(zmq_msg_data(&m), zmq_msg_size(&m), r);
-    zmq_msg_close(&m);
-    if (i < 0 || i >= s->n) {
-        if (err == MF_OK) mf_task_result_fini(r);
-        return 0;
-    }
-    s->slot[i].busy = 0;
-    *slot = i;
-    if (err != MF_OK) {
-        memset(r, 0, sizeof *r);
-        r->error = strdup("internal error: a slot's result could not be read");
-    }
+    s->slot[*slot].busy = 0;
     return 1;
 }

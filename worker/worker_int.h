@@ -33,18 +33,17 @@ void mf_cache_added(mf_cache_t *c, const mf_hash_t *h);
 int64_t mf_cache_bytes(const mf_cache_t *c);
 
 /* ---- slots.c: N threads, each running one task at a time. ----
- * The loop talks to them over an inproc ROUTER (one DEALER per slot) in the
- * caller's ZeroMQ context; tasks and results travel packed (mf_task_pack).
- * A slot thread stops on an empty message, after its current task. */
+ * The loop hands a slot a task (packed, so that the slot owns its copy)
+ * and collects results without waiting; an eventfd says when to look. A
+ * slot thread stops when asked, after the task it holds. */
 typedef struct mf_slots mf_slots_t;
 
-/* Starts n threads running tasks against store; returns once every thread
- * has said it is ready. NULL on failure (logged). */
-mf_slots_t *mf_slots_start(void *zctx, int n, mf_store_t *store);
+/* Starts n threads running tasks against store. NULL on failure (logged). */
+mf_slots_t *mf_slots_start(int n, mf_store_t *store);
 /* Stops and joins every thread (each finishes its current task first). */
 void mf_slots_stop(mf_slots_t **s);
-/* The socket to poll for results (ZMQ_POLLIN). */
-void *mf_slots_socket(mf_slots_t *s);
+/* The descriptor to poll for results (readable: look). */
+int mf_slots_fd(const mf_slots_t *s);
 /* A free slot, or -1 when all are busy. */
 int mf_slots_free(const mf_slots_t *s);
 /* Hands t to a free slot (from mf_slots_free). */
