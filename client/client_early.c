@@ -13,6 +13,7 @@
  * embedded farm's store is its own: there the blob stays for the farm. */
 #include "client_internal.h"
 #include "client_ref.h"
+#include "mf_blob_json.h"
 #include "mf_log.h"
 #include "mf_outdir.h"
 #include "mf_prev.h"
@@ -32,17 +33,18 @@ typedef struct {
 struct mf_early {
     char *outdir;
     int release;              /* staged files' blobs leave the store */
+    const mf_store_t *store;  /* the client's: where a streamed file's report arrives */
     mf_outdir_t *o;           /* opened with the first file */
     Mixfarm__Envelope *ready; /* the last partial FetchReply */
     staged_t *v;
     size_t n;
 };
 
-mf_early_t *mf_early_new(const char *outdir, int release)
+mf_early_t *mf_early_new(const char *outdir, int release, const mf_store_t *store)
 {
     mf_early_t *e = calloc(1, sizeof *e);
     if (e && !(e->outdir = strdup(outdir))) free(e), e = NULL;
-    if (e) e->release = release;
+    if (e) e->release = release, e->store = store;
     return e;
 }
 
@@ -165,6 +167,7 @@ typedef struct {
     mf_early_t *e;
     size_t i; /* its entry */
     mf_outdir_stream_t *s;
+    mf_hash_t info; /* a file's report (its manifest fields), fetched beside it */
 } stream_t;
 
 static mf_err_t s_sink_write(void *ctx, const uint8_t *data, size_t n)
@@ -178,6 +181,19 @@ static mf_err_t s_sink_commit(void *ctx, uint64_t size)
     mf_outdir_stream_t *s = t->s;
     t->s = NULL;
     return mf_outdir_stream_commit(s, size);
+}
+
+/* A file's report was asked for before its bytes and is one chunk: it is
+ * in the store by now, or the stream fails and the fetch writes the file. */
+static mf_err_t s_sink_commit_file(void *ctx, uint64_t size)
+{
+    stream_t *t = ctx;
+    mf_outdir_stream_t *s = t->s;
+    t->s = NULL;
+    json_t *rep = mf_blob_json(t->e->store, &t->info);
+    const mf_err_t err = mf_outdir_stream_commit_file(s, size, json_object_get(rep, "manifest"));
+    json_decref(rep);
+    return err;
 }
 
 static void s_sink_abort(void *ctx)
@@ -221,19 +237,42 @@ static int s_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *
     return *file_frames >= end && *file_frames > 0;
 }
 
+/* Whether output o of r is a file written as its blob's bytes with a
+ * report beside it (a listening copy, a deliverable) that may be written
+ * as it arrives: its blob no other output needs in the store. */
+static int s_file_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *o)
+{
+    if (strcmp(o->format, "raw") || !mf_hash_valid(o->info)) return 0;
+    for (size_t k = 0; k < r->n_outputs; k++)
+        if (r->outputs[k] != o && !strcmp(r->outputs[k]->hash, o->hash)) return 0;
+    return 1;
+}
+
+static void s_report_fetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
+{
+    (void)ctx; /* the stream's commit finds it missing and says so */
+    if (err != MF_OK) mf_debug("fetching report %.12s: %s", hash->hex, mf_strerror(err));
+}
+
 int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
                     const Mixfarm__OutputRef *o)
 {
     const staged_t *had = e && e->release ? s_find(e, o->path) : NULL;
     if (had) return had->streaming && !strcmp(had->hash.hex, o->hash);
     int64_t file_frames = 0;
-    const int how = e && e->release ? s_streamable(r, o, &file_frames) : 0;
+    const int file = e && e->release && s_file_streamable(r, o);
+    const int how = file ? 1 : e && e->release ? s_streamable(r, o, &file_frames) : 0;
     if (how != 1) return how == 2; /* 2: not fetched meanwhile: streamed once it can be */
     staged_t *st = s_new_entry(e);
     stream_t *t = st ? calloc(1, sizeof *t) : NULL;
-    if (t)
+    if (t && file) {
+        memcpy(t->info.hex, o->info, MF_HASH_HEX);
+        mf_xfer_get(x, &t->info, s_report_fetched, NULL); /* first: one chunk, here before */
+        t->s = mf_outdir_stream_file(e->o, o->path);
+    } else if (t) {
         t->s = mf_outdir_stream_signal(e->o, o->path, (int)o->channels, (int)o->rate, o->start,
                                        (int64_t)o->signal_frames, file_frames);
+    }
     if (!t || !t->s || !(st->path = strdup(o->path))) {
         if (t) mf_outdir_stream_abort(t->s);
         free(t);
@@ -247,7 +286,8 @@ int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
     snprintf(st->format, sizeof st->format, "%s", o->format);
     t->e = e, t->i = e->n++;
     mf_hash_t h = st->hash;
-    const mf_xfer_sink_t sink = {s_sink_write, s_sink_commit, s_sink_abort, t};
+    const mf_xfer_sink_t sink = {s_sink_write, file ? s_sink_commit_file : s_sink_commit,
+                                 s_sink_abort, t};
     mf_xfer_get_into(x, &h, &sink, s_streamed, t);
     return 1;
 }

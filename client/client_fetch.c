@@ -145,7 +145,8 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     mf_xfer_t *x =
         prefetch_for && own_store ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for) : NULL;
-    mf_early_t *early = prefetch_for ? mf_early_new(prefetch_for, own_store) : NULL;
+    mf_early_t *early =
+        prefetch_for ? mf_early_new(prefetch_for, own_store, mf_client__store(c)) : NULL;
     mf_client__set_xfer(c, x);
     mf_err_t err;
     uint32_t wait_ms = 0, finished = 0; /* the first answer at once */

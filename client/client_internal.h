@@ -58,8 +58,8 @@ mf_err_t mf_client__write_output(mf_outdir_t *o, mf_store_t *s, const Mixfarm__F
 /* ---- outputs staged while the job runs (client_early.c) ---- */
 typedef struct mf_early mf_early_t;
 /* release: a staged file's blob leaves the store (the client's own; never
- * the farm's, whose tasks may still read it). */
-mf_early_t *mf_early_new(const char *outdir, int release);
+ * the farm's, whose tasks may still read it); store: the client's. */
+mf_early_t *mf_early_new(const char *outdir, int release, const mf_store_t *store);
 /* Frees, removing whatever it staged and nobody took. NULL-safe. */
 void mf_early_free(mf_early_t **e);
 const char *mf_early_outdir(const mf_early_t *e);
@@ -68,12 +68,13 @@ void mf_early_offer(mf_early_t *e, Mixfarm__Envelope *ready);
 /* Writes one offered output whose blobs have arrived and that OUTDIR's
  * previous render did not hold; 1 when it wrote one. */
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev);
-/* Writes output o of the partial reply r, a signal, into OUTDIR as its
- * blob arrives through x, instead of into the client's store first (one
- * write instead of two), when it is one mf_outdir_stream_signal can write
- * and the reply says what its trailer holds; 1 when it does or already
- * does, 0 when the caller should fetch it into the store. A stream that
- * fails leaves the file to the fetch at the end. */
+/* Writes output o of the partial reply r into OUTDIR as its blob arrives
+ * through x, instead of into the client's store first: a signal, when it
+ * is one mf_outdir_stream_signal can write and the reply says what its
+ * trailer holds (one write instead of two); a file with a report (a
+ * listening copy), hashed on the way (not read back for the manifest).
+ * 1 when it does or already does, 0 when the caller should fetch it into
+ * the store. A stream that fails leaves the file to the fetch at the end. */
 int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
                     const Mixfarm__OutputRef *o);
 /* Whether output o is staged already, exactly as it would be over frames. */

@@ -294,6 +294,7 @@ struct mf_outdir_stream {
     char *rel, *path;
     FILE *f;
     mf_hasher_t *h;
+    int file; /* mf_outdir_stream_file's: every byte of the blob is the file's */
     int channels, rate;
     int64_t start, frames, file_frames;
     uint64_t body, got;              /* the samples' bytes; the blob's bytes so far */
@@ -350,6 +351,22 @@ mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath,
     return s;
 }
 
+mf_outdir_stream_t *mf_outdir_stream_file(mf_outdir_t *o, const char *relpath)
+{
+    mf_outdir_stream_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->o = o, s->file = 1, s->body = UINT64_MAX; /* every byte is the file's */
+    s->rel = strdup(relpath), s->path = s_fmt("%s/%s", o->stage, relpath);
+    s->h = mf_hasher_new();
+    if (s->rel && s->path && s->h && s_mkdirs(o->stage, relpath) == 0) s->f = fopen(s->path, "wb");
+    if (!s->f) {
+        s_write_failed(o, relpath, errno, NULL);
+        s_stream_free(s, 1);
+        return NULL;
+    }
+    return s;
+}
+
 mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size_t n)
 {
     const size_t samples = s->got >= s->body      ? 0
@@ -369,8 +386,31 @@ mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size
     return MF_OK;
 }
 
+mf_err_t mf_outdir_stream_commit_file(mf_outdir_stream_t *s, uint64_t blob_size, const json_t *meta)
+{
+    mf_err_t err = s->file && meta && s->got == blob_size ? MF_OK : MF_ERR_CORRUPT;
+    if (err == MF_OK) {
+        const int closed = fclose(s->f);
+        s->f = NULL;
+        if (closed != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
+    }
+    const char *fmt = json_string_value(json_object_get(meta, "format"));
+    const char *ext = strrchr(s->rel, '.');
+    staged_t f = {.frames = -1};
+    snprintf(f.format, sizeof f.format, "%s", fmt ? fmt : ext ? ext + 1 : "");
+    if (err == MF_OK && !(f.meta = json_deep_copy(meta))) err = MF_ERR_NOMEM;
+    if (err == MF_OK) {
+        mf_hasher_final(s->h, &f.sha);
+        f.rel = s->rel, s->rel = NULL;
+        err = s_stage(s->o, f); /* frees f's parts when it fails */
+    }
+    s_stream_free(s, err != MF_OK);
+    return err;
+}
+
 mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
 {
+    if (s->file) return mf_outdir_stream_commit_file(s, blob_size, NULL); /* refused */
     mf_pcm_info_t info;
     int panned;
     mf_err_t err = s->got == blob_size && blob_size == s->body + MF_PCM_TRAILER

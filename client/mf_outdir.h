@@ -39,6 +39,14 @@ typedef struct mf_outdir_stream mf_outdir_stream_t;
 mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath, int channels,
                                             int rate, int64_t start, int64_t frames,
                                             int64_t file_frames);
+/* A file written as its blob arrives (a listening copy): every byte of the
+ * blob is the file's, hashed on the way. It is committed with
+ * mf_outdir_stream_commit_file, which checks the size and stages it as
+ * mf_outdir_write_file would, meta (copied) being its manifest fields;
+ * without meta, or through mf_outdir_stream_commit, it is removed. */
+mf_outdir_stream_t *mf_outdir_stream_file(mf_outdir_t *o, const char *relpath);
+mf_err_t mf_outdir_stream_commit_file(mf_outdir_stream_t *s, uint64_t blob_size,
+                                      const json_t *meta);
 mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size_t n);
 mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size);
 void mf_outdir_stream_abort(mf_outdir_stream_t *s);

@@ -76,6 +76,7 @@ static int s_started(const char *log)
 typedef struct {
     int early, mix_early, released, refetched;
     int streamed, mix_streamed; /* written as their blobs arrived, never stored */
+    int listen_streamed;        /* of them, listening copies (files, not signals) */
 } staging_t;
 
 static staging_t s_render_staging(const char *const *argv)
@@ -89,6 +90,11 @@ static staging_t s_render_staging(const char *const *argv)
     for (const char *p = r.err; p && (p = strstr(p, " written as its blob arrived")); p++)
         s.streamed++;
     s.mix_streamed = r.err && strstr(r.err, "mix.wav written as its blob arrived") != NULL;
+    for (const char *p = r.err; p && (p = strstr(p, " written as its blob arrived")); p++) {
+        const char *line = p;
+        while (line > r.err && line[-1] != '\n') line--;
+        if (memmem(line, (size_t)(p - line), " listen/", 8)) s.listen_streamed++;
+    }
     /* their blobs, out of the client's temporary store */
     for (const char *p = r.err; p && (p = strstr(p, "'s blob released from the client's store"));
          p++)
@@ -144,13 +150,20 @@ static void distributed_equals_embedded(void **state)
     print_message("    %d files identical; embedded 1+2 workers %.1f s, distributed %.1f s "
                   "(w1 ran %d tasks, w2 %d); %d files written while the job ran\n",
                   n, t1 - t0, t3 - t2, s1, s2, ds.early + ds.streamed);
-    print_message("    %d of them (the mix and stems) written as their blobs arrived\n",
+    print_message("    %d of them (the mix, stems and listening copies) written as their blobs "
+                  "arrived\n",
                   ds.streamed);
     /* The mix is final once the master is done, before the listening
      * copies and the qc: the client writes it then, as its blob arrives,
      * without storing it first (client_early.c). */
-    if (ds.streamed != n - 1) /* n: mix.wav, manifest.json and the stems */
-        fail_msg("%d of the mix and %d stems written as their blobs arrived", ds.streamed, n - 2);
+    /* n: mix.wav, manifest.json and the stems; and six listening copies,
+     * written and hashed as they arrive too (manifest.json, compared
+     * above, holds their hashes and formats). */
+    if (ds.streamed - ds.listen_streamed != n - 1)
+        fail_msg("%d of the mix and %d stems written as their blobs arrived",
+                 ds.streamed - ds.listen_streamed, n - 2);
+    if (ds.listen_streamed != 6)
+        fail_msg("%d of 6 listening copies written as their blobs arrived", ds.listen_streamed);
     if (!ds.mix_streamed || ds.mix_early)
         fail_msg("render --coordinator did not write mix.wav as its blob arrived (%d), or "
                  "stored it first (%d)",

@@ -3,7 +3,8 @@
  * stereo, several rates and lengths; and the form refuses what needs RF64.
  * A signal streamed into OUTDIR as its blob arrives (mf_outdir_stream_*)
  * gives the file and manifest that writing it from the store gives, and a
- * blob whose trailer disagrees with what was announced stages nothing. */
+ * blob whose trailer disagrees with what was announced stages nothing; the
+ * same for a file (a listening copy) streamed with its report. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -197,12 +198,93 @@ static void test_stream_equals_store(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Streams blob's bytes as relpath in pieces of 1000, then commits with meta. */
+static mf_err_t s_stream_file(mf_outdir_t *o, const char *relpath, const uint8_t *blob, size_t size,
+                              uint64_t said, const json_t *meta)
+{
+    mf_outdir_stream_t *s = mf_outdir_stream_file(o, relpath);
+    assert_non_null(s);
+    for (size_t at = 0; at < size; at += 1000) {
+        const mf_err_t err =
+            mf_outdir_stream_write(s, blob + at, size - at < 1000 ? size - at : 1000);
+        if (err != MF_OK) {
+            mf_outdir_stream_abort(s);
+            return err;
+        }
+    }
+    return mf_outdir_stream_commit_file(s, said, meta);
+}
+
+/* A listening copy streamed as its blob arrives gives the file and the
+ * manifest entry (size, SHA-256 of the bytes, its report's fields) that
+ * writing it from the store gives; a size that disagrees, or no report,
+ * stages nothing. */
+static void test_file_stream_equals_store(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/mixfarm-test-stream-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char dir[300], a[300], b[300], c[300];
+    snprintf(dir, sizeof dir, "%s/store", root);
+    snprintf(a, sizeof a, "%s/streamed", root);
+    snprintf(b, sizeof b, "%s/stored", root);
+    snprintf(c, sizeof c, "%s/refused", root);
+    mf_store_t *store = mf_store_open(dir);
+    assert_non_null(store);
+    size_t size = 54321;
+    uint8_t *blob = malloc(size);
+    for (size_t i = 0; i < size; i++) blob[i] = (uint8_t)(i * 131 + 7);
+    mf_hash_t h;
+    assert_int_equal(mf_store_put_bytes(store, blob, size, &h), MF_OK);
+    json_t *meta = json_pack("{s:s, s:i, s:i, s:s, s:f}", "format", "wav", "sample_rate", 48000,
+                             "channels", 1, "encoding", "pcm16", "duration_s", 0.5);
+
+    mf_outdir_t *o = mf_outdir_open(a);
+    assert_int_equal(s_stream_file(o, "listen/phone.wav", blob, size, size, meta), MF_OK);
+    assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+    mf_outdir_free(&o);
+    o = mf_outdir_open(b);
+    assert_int_equal(mf_outdir_write_file(o, "listen/phone.wav", store, &h, meta), MF_OK);
+    assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+    mf_outdir_free(&o);
+    const char *files[] = {"listen/phone.wav", "manifest.json"};
+    for (int k = 0; k < 2; k++) {
+        char pa[400], pb[400];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[k]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[k]);
+        size_t na, nb;
+        char *ba = s_slurp(pa, &na), *bb = s_slurp(pb, &nb);
+        assert_int_equal(na, nb);
+        if (memcmp(ba, bb, na) != 0) fail_msg("%s: streamed and stored differ", files[k]);
+        free(ba), free(bb);
+    }
+
+    o = mf_outdir_open(c);
+    assert_int_equal(s_stream_file(o, "listen/phone.wav", blob, size, size + 1, meta),
+                     MF_ERR_CORRUPT);
+    assert_int_equal(s_stream_file(o, "listen/car.wav", blob, size, size, NULL), MF_ERR_CORRUPT);
+    assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+    mf_outdir_free(&o);
+    char pc[400];
+    snprintf(pc, sizeof pc, "%s/listen/phone.wav", c);
+    assert_int_equal(access(pc, F_OK), -1);
+    snprintf(pc, sizeof pc, "%s/listen/car.wav", c);
+    assert_int_equal(access(pc, F_OK), -1);
+    json_decref(meta);
+    free(blob);
+    mf_store_free(&store);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_is_libsndfiles),
         cmocka_unit_test(test_refuses_what_needs_rf64),
         cmocka_unit_test(test_stream_equals_store),
+        cmocka_unit_test(test_file_stream_equals_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
