@@ -4,9 +4,9 @@
  * vectoriser on (dsp/CMakeLists.txt) and the two hot loops are cloned for
  * AVX2 (target_clones: the CPU picks at load time). */
 #include "mf_conv.h"
+#include "mf_fft.h"
 
 #include <fftw3.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,34 +48,11 @@ struct mf_conv {
     level_t lv[MAX_LEVELS];
 };
 
-/* ---- FFTW planning: serialised ---- */
-
-static pthread_once_t s_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void s_thread_safe(void)
-{
-    /* Every planner call in the process (ours and any other module's) is then
-     * serialised by FFTW itself; our mutex covers FFTW builds without it. */
-    fftwf_make_planner_thread_safe();
-}
+/* ---- FFTW planning: one process-wide lock (mf_fft.h) ---- */
 
 static fftwf_plan s_plan(size_t n2, float *x, fftwf_complex *c, int forward)
 {
-    pthread_once(&s_once, s_thread_safe);
-    pthread_mutex_lock(&s_lock);
-    fftwf_plan p = forward ? fftwf_plan_dft_r2c_1d((int)n2, x, c, FFTW_ESTIMATE)
-                           : fftwf_plan_dft_c2r_1d((int)n2, c, x, FFTW_ESTIMATE);
-    pthread_mutex_unlock(&s_lock);
-    return p;
-}
-
-static void s_unplan(fftwf_plan p)
-{
-    if (!p) return;
-    pthread_mutex_lock(&s_lock);
-    fftwf_destroy_plan(p);
-    pthread_mutex_unlock(&s_lock);
+    return forward ? mf_fft_plan_r2c((int)n2, x, c) : mf_fft_plan_c2r((int)n2, c, x);
 }
 
 /* ---- the impulse response ---- */
@@ -100,7 +77,7 @@ static int s_level_ir(level_ir_t *lv, const float *h, size_t taps, size_t stride
         for (size_t b = 0; b < nb; b++)
             lv->hre[k * nb + b] = c[b][0], lv->him[k * nb + b] = c[b][1];
     }
-    s_unplan(p);
+    mf_fft_destroy(p);
     fftwf_free(x);
     fftwf_free(c);
     return rc;
@@ -190,8 +167,8 @@ void mf_conv_free(mf_conv_t **cp)
     if (!c) return;
     for (int l = 0; l < c->ir->nlv; l++) {
         level_t *lv = &c->lv[l];
-        s_unplan(lv->fwd);
-        s_unplan(lv->inv);
+        mf_fft_destroy(lv->fwd);
+        mf_fft_destroy(lv->inv);
         fftwf_free(lv->x), fftwf_free(lv->t), fftwf_free(lv->c);
         fftwf_free(lv->fre), fftwf_free(lv->fim), fftwf_free(lv->yre), fftwf_free(lv->yim);
     }

@@ -17,9 +17,9 @@
  * linear convolution of the input (from the first sample processed) with
  * the taps, to float rounding.
  *
- * FFTW plans are made when an IR or a convolver is created, under FFTW's
- * own planner lock (fftwf_make_planner_thread_safe, made once) and a mutex
- * of ours; processing only executes plans, which FFTW allows concurrently. */
+ * FFTW plans are made when an IR or a convolver is created, through
+ * mf_fft.h (one lock for every planner call in the process); processing
+ * only executes plans, which FFTW allows concurrently. */
 #ifndef MF_CONV_H
 #define MF_CONV_H
 

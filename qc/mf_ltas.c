@@ -1,10 +1,10 @@
 #include "mf_ltas.h"
+#include "mf_fft.h"
 
 #include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 typedef struct {
     double count;                               /* passages */
@@ -27,17 +27,6 @@ struct mf_ltas {
     level_class_t *cls;
 };
 
-static once_flag s_fft_once = ONCE_FLAG_INIT;
-static void s_fft_init(void)
-{
-    fftwf_make_planner_thread_safe();
-}
-
-void mf_fft_init(void)
-{
-    call_once(&s_fft_once, s_fft_init);
-}
-
 mf_ltas_t *mf_ltas_new(int channels, double rate)
 {
     if ((channels != 1 && channels != 2) || !(rate >= 8000.0 && rate <= 768000.0)) return NULL;
@@ -59,8 +48,7 @@ mf_ltas_t *mf_ltas_new(int channels, double rate)
     l->cls = calloc(MF_LTAS_CLASSES, sizeof *l->cls);
     if (!l->win || !l->mid || !l->side || !l->in || !l->out || !l->pm || !l->ps || !l->cls)
         goto fail;
-    mf_fft_init();
-    l->plan = fftwf_plan_dft_r2c_1d((int)l->n, l->in, l->out, FFTW_ESTIMATE);
+    l->plan = mf_fft_plan_r2c((int)l->n, l->in, l->out);
     if (!l->plan) goto fail;
     for (size_t i = 0; i < l->n; i++)
         l->win[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)l->n));
@@ -204,7 +192,7 @@ void mf_ltas_free(mf_ltas_t **lp)
 {
     mf_ltas_t *l = lp ? *lp : NULL;
     if (!l) return;
-    if (l->plan) fftwf_destroy_plan(l->plan);
+    mf_fft_destroy(l->plan);
     free(l->win), free(l->mid), free(l->side), free(l->pm), free(l->ps), free(l->cls);
     fftwf_free(l->in), fftwf_free(l->out);
     free(l);

@@ -52,8 +52,4 @@ void mf_ltas_feed(mf_ltas_t *l, const float *buf, size_t frames);
 void mf_ltas_finish(mf_ltas_t *l, mf_ltas_result_t *out);
 void mf_ltas_free(mf_ltas_t **l);
 
-/* Makes FFTW's planner safe to call from several threads (once per process;
- * every FFTW user in mixfarm creates its plans after this). */
-void mf_fft_init(void);
-
 #endif

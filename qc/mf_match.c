@@ -1,4 +1,5 @@
 #include "mf_match.h"
+#include "mf_fft.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -105,11 +106,10 @@ static double s_at(const mf_match_curve_t *c, const double *db, double f)
 
 int mf_match_fir(const mf_match_curve_t *c, int side, double rate, float *h, size_t taps)
 {
-    mf_fft_init();
     const size_t bins = taps / 2 + 1;
     fftwf_complex *spec = fftwf_alloc_complex(bins);
     float *r = fftwf_alloc_real(taps);
-    fftwf_plan p = spec && r ? fftwf_plan_dft_c2r_1d((int)taps, spec, r, FFTW_ESTIMATE) : NULL;
+    fftwf_plan p = spec && r ? mf_fft_plan_c2r((int)taps, spec, r) : NULL;
     if (!p) {
         fftwf_free(spec), fftwf_free(r);
         return -1;
@@ -127,7 +127,7 @@ int mf_match_fir(const mf_match_curve_t *c, int side, double rate, float *h, siz
         const double w = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)taps);
         h[i] = (float)(w * r[(i + taps / 2) % taps] / (double)taps);
     }
-    fftwf_destroy_plan(p);
+    mf_fft_destroy(p);
     fftwf_free(spec), fftwf_free(r);
     return 0;
 }
@@ -143,7 +143,6 @@ struct mf_fftconv {
 
 mf_fftconv_t *mf_fftconv_new(const float *h, size_t taps, size_t partition)
 {
-    mf_fft_init();
     mf_fftconv_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->P = partition ? partition : 4096;
@@ -157,8 +156,8 @@ mf_fftconv_t *mf_fftconv_new(const float *h, size_t taps, size_t partition)
     c->tmp = fftwf_alloc_real(c->N);
     c->out = calloc(c->P, sizeof *c->out);
     if (!c->H || !c->X || !c->spec || !c->acc || !c->buf || !c->tmp || !c->out) goto fail;
-    c->fwd = fftwf_plan_dft_r2c_1d((int)c->N, c->buf, c->spec, FFTW_ESTIMATE);
-    c->inv = fftwf_plan_dft_c2r_1d((int)c->N, c->acc, c->tmp, FFTW_ESTIMATE);
+    c->fwd = mf_fft_plan_r2c((int)c->N, c->buf, c->spec);
+    c->inv = mf_fft_plan_c2r((int)c->N, c->acc, c->tmp);
     if (!c->fwd || !c->inv) goto fail;
     for (size_t k = 0; k < c->K; k++) { /* each partition zero-padded to N */
         memset(c->buf, 0, c->N * sizeof *c->buf);
@@ -224,8 +223,8 @@ void mf_fftconv_free(mf_fftconv_t **cp)
 {
     mf_fftconv_t *c = cp ? *cp : NULL;
     if (!c) return;
-    if (c->fwd) fftwf_destroy_plan(c->fwd);
-    if (c->inv) fftwf_destroy_plan(c->inv);
+    mf_fft_destroy(c->fwd);
+    mf_fft_destroy(c->inv);
     fftwf_free(c->H), fftwf_free(c->X), fftwf_free(c->spec), fftwf_free(c->acc);
     fftwf_free(c->buf), fftwf_free(c->tmp);
     free(c->out);

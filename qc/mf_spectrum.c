@@ -1,10 +1,10 @@
 #include "mf_spectrum.h"
+#include "mf_fft.h"
 
 #include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 struct mf_spectrum {
     double rate;
@@ -15,14 +15,6 @@ struct mf_spectrum {
     fftwf_plan plan;
     double *power; /* n/2 + 1 bins, summed over frames */
 };
-
-/* FFTW's planner is not thread-safe; analyzers may be made in parallel. */
-static mtx_t s_plan_lock;
-static once_flag s_plan_once = ONCE_FLAG_INIT;
-static void s_plan_init(void)
-{
-    mtx_init(&s_plan_lock, mtx_plain);
-}
 
 double mf_qc_band_hz(int i)
 {
@@ -45,10 +37,7 @@ mf_spectrum_t *mf_spectrum_new(double rate, int stereo)
     s->out = fftwf_alloc_complex(s->n / 2 + 1);
     s->power = calloc(s->n / 2 + 1, sizeof *s->power);
     if (!s->win || !s->buf || !s->out || !s->power) goto fail;
-    call_once(&s_plan_once, s_plan_init);
-    mtx_lock(&s_plan_lock);
-    s->plan = fftwf_plan_dft_r2c_1d((int)s->n, s->buf, s->out, FFTW_ESTIMATE);
-    mtx_unlock(&s_plan_lock);
+    s->plan = mf_fft_plan_r2c((int)s->n, s->buf, s->out);
     if (!s->plan) goto fail;
     for (size_t i = 0; i < s->n; i++) /* periodic Hann, halved for (L+R)/2 */
         s->win[i] = (float)((stereo ? 0.5 : 1.0) *
@@ -117,11 +106,7 @@ void mf_spectrum_free(mf_spectrum_t **sp)
 {
     mf_spectrum_t *s = sp ? *sp : NULL;
     if (!s) return;
-    if (s->plan) {
-        mtx_lock(&s_plan_lock);
-        fftwf_destroy_plan(s->plan);
-        mtx_unlock(&s_plan_lock);
-    }
+    mf_fft_destroy(s->plan);
     free(s->win), fftwf_free(s->buf), fftwf_free(s->out), free(s->power);
     free(s);
     *sp = NULL;
