@@ -134,18 +134,55 @@ static uint8_t *s_blob(mf_store_t *store, int64_t start, int64_t frames, mf_hash
     return blob;
 }
 
+/* A temporary root with a store and three output folders: streamed into,
+ * written from the store, and refused. */
+typedef struct {
+    char root[64], a[300], b[300], c[300];
+    mf_store_t *store;
+} dirs_t;
+
+static void s_dirs(dirs_t *d)
+{
+    snprintf(d->root, sizeof d->root, "/tmp/mixfarm-test-stream-XXXXXX");
+    assert_non_null(mkdtemp(d->root));
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/store", d->root);
+    snprintf(d->a, sizeof d->a, "%s/streamed", d->root);
+    snprintf(d->b, sizeof d->b, "%s/stored", d->root);
+    snprintf(d->c, sizeof d->c, "%s/refused", d->root);
+    assert_non_null(d->store = mf_store_open(dir));
+}
+
+static void s_dirs_free(dirs_t *d)
+{
+    mf_store_free(&d->store);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->root);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The n files are byte for byte the same in folders a and b. */
+static void s_same_files(const char *a, const char *b, const char *const *files, int n)
+{
+    for (int k = 0; k < n; k++) {
+        char pa[400], pb[400];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[k]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[k]);
+        size_t na, nb;
+        char *ba = s_slurp(pa, &na), *bb = s_slurp(pb, &nb);
+        assert_int_equal(na, nb);
+        if (memcmp(ba, bb, na) != 0) fail_msg("%s: streamed and stored differ", files[k]);
+        free(ba), free(bb);
+    }
+}
+
 static void test_stream_equals_store(void **state)
 {
     (void)state;
-    char root[] = "/tmp/mixfarm-test-stream-XXXXXX";
-    assert_non_null(mkdtemp(root));
-    char dir[300], a[300], b[300], c[300];
-    snprintf(dir, sizeof dir, "%s/store", root);
-    snprintf(a, sizeof a, "%s/streamed", root);
-    snprintf(b, sizeof b, "%s/stored", root);
-    snprintf(c, sizeof c, "%s/refused", root);
-    mf_store_t *store = mf_store_open(dir);
-    assert_non_null(store);
+    dirs_t d;
+    s_dirs(&d);
+    mf_store_t *store = d.store;
+    const char *a = d.a, *b = d.b, *c = d.c;
     const int64_t frames = 12345;
     mf_hash_t h, h2;
     size_t size, size2;
@@ -164,16 +201,7 @@ static void test_stream_equals_store(void **state)
     assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
     mf_outdir_free(&o);
     const char *files[] = {"mix.wav", "stems/late.wav", "manifest.json"};
-    for (int k = 0; k < 3; k++) {
-        char pa[400], pb[400];
-        snprintf(pa, sizeof pa, "%s/%s", a, files[k]);
-        snprintf(pb, sizeof pb, "%s/%s", b, files[k]);
-        size_t na, nb;
-        char *ba = s_slurp(pa, &na), *bb = s_slurp(pb, &nb);
-        assert_int_equal(na, nb);
-        if (memcmp(ba, bb, na) != 0) fail_msg("%s: streamed and stored differ", files[k]);
-        free(ba), free(bb);
-    }
+    s_same_files(a, b, files, 3);
 
     /* Announced mono, or a damaged trailer, or a byte short: nothing staged. */
     o = mf_outdir_open(c);
@@ -192,10 +220,7 @@ static void test_stream_equals_store(void **state)
     char *man = s_slurp(pc, &nm);
     assert_null(strstr(man, "mix.wav"));
     free(man), free(blob), free(late);
-    mf_store_free(&store);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    s_dirs_free(&d);
 }
 
 /* Streams blob's bytes as relpath in pieces of 1000, then commits with meta. */
@@ -222,15 +247,10 @@ static mf_err_t s_stream_file(mf_outdir_t *o, const char *relpath, const uint8_t
 static void test_file_stream_equals_store(void **state)
 {
     (void)state;
-    char root[] = "/tmp/mixfarm-test-stream-XXXXXX";
-    assert_non_null(mkdtemp(root));
-    char dir[300], a[300], b[300], c[300];
-    snprintf(dir, sizeof dir, "%s/store", root);
-    snprintf(a, sizeof a, "%s/streamed", root);
-    snprintf(b, sizeof b, "%s/stored", root);
-    snprintf(c, sizeof c, "%s/refused", root);
-    mf_store_t *store = mf_store_open(dir);
-    assert_non_null(store);
+    dirs_t d;
+    s_dirs(&d);
+    mf_store_t *store = d.store;
+    const char *a = d.a, *b = d.b, *c = d.c;
     size_t size = 54321;
     uint8_t *blob = malloc(size);
     for (size_t i = 0; i < size; i++) blob[i] = (uint8_t)(i * 131 + 7);
@@ -248,16 +268,7 @@ static void test_file_stream_equals_store(void **state)
     assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
     mf_outdir_free(&o);
     const char *files[] = {"listen/phone.wav", "manifest.json"};
-    for (int k = 0; k < 2; k++) {
-        char pa[400], pb[400];
-        snprintf(pa, sizeof pa, "%s/%s", a, files[k]);
-        snprintf(pb, sizeof pb, "%s/%s", b, files[k]);
-        size_t na, nb;
-        char *ba = s_slurp(pa, &na), *bb = s_slurp(pb, &nb);
-        assert_int_equal(na, nb);
-        if (memcmp(ba, bb, na) != 0) fail_msg("%s: streamed and stored differ", files[k]);
-        free(ba), free(bb);
-    }
+    s_same_files(a, b, files, 2);
 
     o = mf_outdir_open(c);
     assert_int_equal(s_stream_file(o, "listen/phone.wav", blob, size, size + 1, meta),
@@ -272,10 +283,7 @@ static void test_file_stream_equals_store(void **state)
     assert_int_equal(access(pc, F_OK), -1);
     json_decref(meta);
     free(blob);
-    mf_store_free(&store);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    s_dirs_free(&d);
 }
 
 int main(void)
