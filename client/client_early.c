@@ -167,7 +167,8 @@ typedef struct {
     mf_early_t *e;
     size_t i; /* its entry */
     mf_outdir_stream_t *s;
-    mf_hash_t info; /* a file's report (its manifest fields), fetched beside it */
+    int file;       /* a file with a report, not a signal */
+    mf_hash_t info; /* the file's report (its manifest fields), fetched beside it */
 } stream_t;
 
 static mf_err_t s_sink_write(void *ctx, const uint8_t *data, size_t n)
@@ -175,21 +176,14 @@ static mf_err_t s_sink_write(void *ctx, const uint8_t *data, size_t n)
     return mf_outdir_stream_write(((stream_t *)ctx)->s, data, n);
 }
 
+/* A file's report was asked for before its bytes and is one chunk: it is
+ * in the store by now, or the stream fails and the fetch writes the file. */
 static mf_err_t s_sink_commit(void *ctx, uint64_t size)
 {
     stream_t *t = ctx;
     mf_outdir_stream_t *s = t->s;
     t->s = NULL;
-    return mf_outdir_stream_commit(s, size);
-}
-
-/* A file's report was asked for before its bytes and is one chunk: it is
- * in the store by now, or the stream fails and the fetch writes the file. */
-static mf_err_t s_sink_commit_file(void *ctx, uint64_t size)
-{
-    stream_t *t = ctx;
-    mf_outdir_stream_t *s = t->s;
-    t->s = NULL;
+    if (!t->file) return mf_outdir_stream_commit(s, size);
     json_t *rep = mf_blob_json(t->e->store, &t->info);
     const mf_err_t err = mf_outdir_stream_commit_file(s, size, json_object_get(rep, "manifest"));
     json_decref(rep);
@@ -218,6 +212,14 @@ static void s_streamed(void *ctx, const mf_hash_t *hash, mf_err_t err)
     free(t);
 }
 
+/* Whether another output of r has o's blob (it must then reach the store). */
+static int s_blob_shared(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *o)
+{
+    for (size_t k = 0; k < r->n_outputs; k++)
+        if (r->outputs[k] != o && !strcmp(r->outputs[k]->hash, o->hash)) return 1;
+    return 0;
+}
+
 /* Whether output o of r may be written as its blob arrives: a plain
  * signal written as a float WAV (what mf_outdir_stream_signal writes) over
  * a span that holds it, whose blob no other output needs in the store. 1:
@@ -227,10 +229,8 @@ static int s_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *
                         int64_t *file_frames)
 {
     if (strcmp(o->format, "wav") || o->bits != 32 || o->channels < 1 || o->channels > 2 ||
-        o->panned || o->start < 0)
+        o->panned || o->start < 0 || s_blob_shared(r, o))
         return 0;
-    for (size_t k = 0; k < r->n_outputs; k++)
-        if (r->outputs[k] != o && !strcmp(r->outputs[k]->hash, o->hash)) return 0;
     const int64_t end = o->start + (int64_t)o->signal_frames;
     if (o->aligned && r->frames == 0) return 2;
     *file_frames = o->aligned ? (int64_t)r->frames : end;
@@ -242,10 +242,7 @@ static int s_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *
  * as it arrives: its blob no other output needs in the store. */
 static int s_file_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *o)
 {
-    if (strcmp(o->format, "raw") || !mf_hash_valid(o->info)) return 0;
-    for (size_t k = 0; k < r->n_outputs; k++)
-        if (r->outputs[k] != o && !strcmp(r->outputs[k]->hash, o->hash)) return 0;
-    return 1;
+    return !strcmp(o->format, "raw") && mf_hash_valid(o->info) && !s_blob_shared(r, o);
 }
 
 static void s_report_fetched(void *ctx, const mf_hash_t *hash, mf_err_t err)
@@ -266,6 +263,7 @@ int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
     staged_t *st = s_new_entry(e);
     stream_t *t = st ? calloc(1, sizeof *t) : NULL;
     if (t && file) {
+        t->file = 1;
         memcpy(t->info.hex, o->info, MF_HASH_HEX);
         mf_xfer_get(x, &t->info, s_report_fetched, NULL); /* first: one chunk, here before */
         t->s = mf_outdir_stream_file(e->o, o->path);
@@ -286,8 +284,7 @@ int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
     snprintf(st->format, sizeof st->format, "%s", o->format);
     t->e = e, t->i = e->n++;
     mf_hash_t h = st->hash;
-    const mf_xfer_sink_t sink = {s_sink_write, file ? s_sink_commit_file : s_sink_commit,
-                                 s_sink_abort, t};
+    const mf_xfer_sink_t sink = {s_sink_write, s_sink_commit, s_sink_abort, t};
     mf_xfer_get_into(x, &h, &sink, s_streamed, t);
     return 1;
 }

@@ -322,6 +322,24 @@ static int s_stream_silence(mf_outdir_stream_t *s, int64_t frames)
     return 0;
 }
 
+/* A stream's file in the staging folder, open and hashed from its first
+ * byte; NULL (said) when it cannot be made. */
+static mf_outdir_stream_t *s_stream_open(mf_outdir_t *o, const char *relpath)
+{
+    mf_outdir_stream_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->o = o;
+    s->rel = strdup(relpath), s->path = s_fmt("%s/%s", o->stage, relpath);
+    s->h = mf_hasher_new();
+    if (s->rel && s->path && s->h && s_mkdirs(o->stage, relpath) == 0) s->f = fopen(s->path, "wb");
+    if (!s->f) {
+        s_write_failed(o, relpath, errno, NULL);
+        s_stream_free(s, 1);
+        return NULL;
+    }
+    return s;
+}
+
 mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath, int channels,
                                             int rate, int64_t start, int64_t frames,
                                             int64_t file_frames)
@@ -330,20 +348,13 @@ mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath,
     const size_t hlen = start >= 0 && frames >= 0 && start <= file_frames - frames
                             ? mf_wavf_header(header, channels, rate, file_frames)
                             : 0;
-    mf_outdir_stream_t *s = hlen ? calloc(1, sizeof *s) : NULL;
+    mf_outdir_stream_t *s = hlen ? s_stream_open(o, relpath) : NULL;
     if (!s) return NULL;
-    *s = (mf_outdir_stream_t){.o = o,
-                              .channels = channels,
-                              .rate = rate,
-                              .start = start,
-                              .frames = frames,
-                              .file_frames = file_frames};
+    s->channels = channels, s->rate = rate;
+    s->start = start, s->frames = frames, s->file_frames = file_frames;
     s->body = (uint64_t)frames * (uint64_t)channels * sizeof(float);
-    s->rel = strdup(relpath), s->path = s_fmt("%s/%s", o->stage, relpath);
-    s->h = mf_hasher_new();
-    if (s->rel && s->path && s->h && s_mkdirs(o->stage, relpath) == 0) s->f = fopen(s->path, "wb");
-    if (s->f) mf_hasher_update(s->h, header, hlen);
-    if (!s->f || fwrite(header, 1, hlen, s->f) != hlen || s_stream_silence(s, start) != 0) {
+    mf_hasher_update(s->h, header, hlen);
+    if (fwrite(header, 1, hlen, s->f) != hlen || s_stream_silence(s, start) != 0) {
         s_write_failed(o, relpath, errno, NULL);
         s_stream_free(s, 1);
         return NULL;
@@ -353,17 +364,8 @@ mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath,
 
 mf_outdir_stream_t *mf_outdir_stream_file(mf_outdir_t *o, const char *relpath)
 {
-    mf_outdir_stream_t *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->o = o, s->file = 1, s->body = UINT64_MAX; /* every byte is the file's */
-    s->rel = strdup(relpath), s->path = s_fmt("%s/%s", o->stage, relpath);
-    s->h = mf_hasher_new();
-    if (s->rel && s->path && s->h && s_mkdirs(o->stage, relpath) == 0) s->f = fopen(s->path, "wb");
-    if (!s->f) {
-        s_write_failed(o, relpath, errno, NULL);
-        s_stream_free(s, 1);
-        return NULL;
-    }
+    mf_outdir_stream_t *s = s_stream_open(o, relpath);
+    if (s) s->file = 1, s->body = UINT64_MAX; /* every byte is the file's */
     return s;
 }
 
@@ -386,26 +388,36 @@ mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size
     return MF_OK;
 }
 
-mf_err_t mf_outdir_stream_commit_file(mf_outdir_stream_t *s, uint64_t blob_size, const json_t *meta)
+/* Closes s's file and stages it as f (its path and hash taken from s), or
+ * removes it when err is set or the close fails; frees s and, on failure,
+ * f's meta. */
+static mf_err_t s_stream_finish(mf_outdir_stream_t *s, mf_err_t err, staged_t f)
 {
-    mf_err_t err = s->file && meta && s->got == blob_size ? MF_OK : MF_ERR_CORRUPT;
-    if (err == MF_OK) {
+    if (err == MF_OK) { /* else s_stream_free closes it */
         const int closed = fclose(s->f);
         s->f = NULL;
         if (closed != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
     }
+    if (err == MF_OK) {
+        mf_hasher_final(s->h, &f.sha);
+        f.rel = s->rel, s->rel = NULL;
+        err = s_stage(s->o, f); /* frees f's parts when it fails */
+    } else {
+        json_decref(f.meta);
+    }
+    s_stream_free(s, err != MF_OK);
+    return err;
+}
+
+mf_err_t mf_outdir_stream_commit_file(mf_outdir_stream_t *s, uint64_t blob_size, const json_t *meta)
+{
+    mf_err_t err = s->file && meta && s->got == blob_size ? MF_OK : MF_ERR_CORRUPT;
     const char *fmt = json_string_value(json_object_get(meta, "format"));
     const char *ext = strrchr(s->rel, '.');
     staged_t f = {.frames = -1};
     snprintf(f.format, sizeof f.format, "%s", fmt ? fmt : ext ? ext + 1 : "");
     if (err == MF_OK && !(f.meta = json_deep_copy(meta))) err = MF_ERR_NOMEM;
-    if (err == MF_OK) {
-        mf_hasher_final(s->h, &f.sha);
-        f.rel = s->rel, s->rel = NULL;
-        err = s_stage(s->o, f); /* frees f's parts when it fails */
-    }
-    s_stream_free(s, err != MF_OK);
-    return err;
+    return s_stream_finish(s, err, f);
 }
 
 mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
@@ -421,20 +433,9 @@ mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
         err = MF_ERR_CORRUPT;
     if (err == MF_OK && s_stream_silence(s, s->file_frames - s->start - s->frames) != 0)
         err = s_write_failed(s->o, s->rel, errno, NULL);
-    if (err == MF_OK) { /* else s_stream_free closes it */
-        const int closed = fclose(s->f);
-        s->f = NULL;
-        if (closed != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
-    }
     staged_t f = {.frames = s->file_frames, .rate = s->rate, .channels = s->channels, .bits = 32};
-    if (err == MF_OK) {
-        mf_hasher_final(s->h, &f.sha);
-        f.rel = s->rel, s->rel = NULL;
-        snprintf(f.format, sizeof f.format, "wav");
-        err = s_stage(s->o, f);
-    }
-    s_stream_free(s, err != MF_OK);
-    return err;
+    snprintf(f.format, sizeof f.format, "wav");
+    return s_stream_finish(s, err, f);
 }
 
 void mf_outdir_stream_abort(mf_outdir_stream_t *s)

@@ -12,10 +12,15 @@ static void s_init(void)
     fftwf_make_planner_thread_safe();
 }
 
-fftwf_plan mf_fft_plan_r2c(int n, float *in, fftwf_complex *out)
+static void s_enter(void)
 {
     pthread_once(&s_once, s_init);
     pthread_mutex_lock(&s_lock);
+}
+
+fftwf_plan mf_fft_plan_r2c(int n, float *in, fftwf_complex *out)
+{
+    s_enter();
     fftwf_plan p = fftwf_plan_dft_r2c_1d(n, in, out, FFTW_ESTIMATE);
     pthread_mutex_unlock(&s_lock);
     return p;
@@ -23,8 +28,7 @@ fftwf_plan mf_fft_plan_r2c(int n, float *in, fftwf_complex *out)
 
 fftwf_plan mf_fft_plan_c2r(int n, fftwf_complex *in, float *out)
 {
-    pthread_once(&s_once, s_init);
-    pthread_mutex_lock(&s_lock);
+    s_enter();
     fftwf_plan p = fftwf_plan_dft_c2r_1d(n, in, out, FFTW_ESTIMATE);
     pthread_mutex_unlock(&s_lock);
     return p;
@@ -33,7 +37,7 @@ fftwf_plan mf_fft_plan_c2r(int n, fftwf_complex *in, float *out)
 void mf_fft_destroy(fftwf_plan p)
 {
     if (!p) return;
-    pthread_mutex_lock(&s_lock);
+    s_enter();
     fftwf_destroy_plan(p);
     pthread_mutex_unlock(&s_lock);
 }

@@ -29,8 +29,7 @@ typedef struct {
     /* The mailbox, under its own lock (not the queue's: a slot taking its
      * task does not wait for another posting a result). */
     pthread_mutex_t lock;
-    uint8_t *task; /* a packed task waiting to run (the slot unpacks it: its own copy) */
-    size_t task_len;
+    const mf_task_t *task; /* waiting to run; borrowed from the loop until its result */
     int stop;
     pthread_cond_t wake;
 } slot_t;
@@ -70,20 +69,12 @@ static void *s_slot_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&sl->lock);
         while (!sl->task && !sl->stop) pthread_cond_wait(&sl->wake, &sl->lock);
-        uint8_t *buf = sl->task;
-        const size_t len = sl->task_len;
+        const mf_task_t *t = sl->task;
         sl->task = NULL;
         pthread_mutex_unlock(&sl->lock);
-        if (!buf) break; /* stopped, nothing left to run */
-        mf_task_t t;
+        if (!t) break; /* stopped, nothing left to run */
         mf_task_result_t r = {0};
-        if (mf_task_unpack(buf, len, &t) != MF_OK) {
-            r.error = strdup("internal error: the slot could not read its task");
-        } else {
-            mf_exec_run(sl->store, &t, &r);
-            mf_task_fini(&t);
-        }
-        free(buf);
+        mf_exec_run(sl->store, t, &r);
         s_post(s, index, &r);
     }
     return NULL;
@@ -132,7 +123,6 @@ void mf_slots_stop(mf_slots_t **ps)
     }
     for (int i = 0; i < s->n; i++) {
         if (s->slot[i].started) pthread_join(s->slot[i].thread, NULL);
-        free(s->slot[i].task);
         pthread_cond_destroy(&s->slot[i].wake);
         pthread_mutex_destroy(&s->slot[i].lock);
     }
@@ -157,18 +147,14 @@ int mf_slots_free(const mf_slots_t *s)
     return -1;
 }
 
-mf_err_t mf_slots_run(mf_slots_t *s, int slot, const mf_task_t *t)
+void mf_slots_run(mf_slots_t *s, int slot, const mf_task_t *t)
 {
-    size_t len = 0;
-    uint8_t *buf = mf_task_pack(t, &len);
-    if (!buf) return MF_ERR_NOMEM;
     slot_t *sl = &s->slot[slot];
     pthread_mutex_lock(&sl->lock);
-    sl->task = buf, sl->task_len = len;
+    sl->task = t;
     pthread_mutex_unlock(&sl->lock);
     pthread_cond_signal(&sl->wake); /* unlocked: the slot wakes to a free mutex */
     sl->busy = 1;
-    return MF_OK;
 }
 
 /* The oldest waiting result, if any. */

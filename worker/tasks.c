@@ -86,14 +86,10 @@ static void s_dispatch(mf_wloop_t *w)
             mf_task_output_name(&t->t.key, i, &t->out_names[i]);
             mf_writes_expect(w->writes, &t->out_names[i]);
         }
-        if (mf_slots_run(w->slots, slot, &t->t) == MF_OK) {
-            t->state = MF_WT_RUNNING;
-            w->on_slot[slot] = t;
-            mf_debug("task %llu (%s) started", (unsigned long long)t->t.id, t->t.kind);
-        } else {
-            s_fail(t, "the worker could not start the task");
-            s_reply(w, t);
-        }
+        mf_slots_run(w->slots, slot, &t->t); /* t stays until its result is taken */
+        t->state = MF_WT_RUNNING;
+        w->on_slot[slot] = t;
+        mf_debug("task %llu (%s) started", (unsigned long long)t->t.id, t->t.kind);
     }
 }
 

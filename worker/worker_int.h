@@ -33,9 +33,9 @@ void mf_cache_added(mf_cache_t *c, const mf_hash_t *h);
 int64_t mf_cache_bytes(const mf_cache_t *c);
 
 /* ---- slots.c: N threads, each running one task at a time. ----
- * The loop hands a slot a task (packed, so that the slot owns its copy)
- * and collects results without waiting; an eventfd says when to look. A
- * slot thread stops when asked, after the task it holds. */
+ * The loop lends a slot a task and collects results without waiting; an
+ * eventfd says when to look. A slot thread stops when asked, after the
+ * task it holds. */
 typedef struct mf_slots mf_slots_t;
 
 /* Starts n threads running tasks against store. NULL on failure (logged). */
@@ -46,8 +46,9 @@ void mf_slots_stop(mf_slots_t **s);
 int mf_slots_fd(const mf_slots_t *s);
 /* A free slot, or -1 when all are busy. */
 int mf_slots_free(const mf_slots_t *s);
-/* Hands t to a free slot (from mf_slots_free). */
-mf_err_t mf_slots_run(mf_slots_t *s, int slot, const mf_task_t *t);
+/* Hands t to a free slot (from mf_slots_free). t is borrowed, not copied:
+ * it must stay, unchanged, until its result has been taken. */
+void mf_slots_run(mf_slots_t *s, int slot, const mf_task_t *t);
 /* Receives one result without waiting: 1 (slot and r filled, the slot is
  * free again), 0 when there is none. */
 int mf_slots_result(mf_slots_t *s, int *slot, mf_task_result_t *r);

@@ -46,10 +46,11 @@ static void test_every_result_announced(void **state)
     mf_slots_t *s = mf_slots_start(SLOTS, st);
     assert_non_null(s);
     uint64_t on_slot[SLOTS] = {0}, next = 1, done = 0;
+    mf_task_t tasks[SLOTS];
     while (done < ROUNDS) {
         for (int i; next <= ROUNDS && (i = mf_slots_free(s)) >= 0; next++) {
-            mf_task_t t = s_task(next, "noop");
-            assert_int_equal(mf_slots_run(s, i, &t), MF_OK);
+            tasks[i] = s_task(next, "noop"); /* lent to the slot until its result */
+            mf_slots_run(s, i, &tasks[i]);
             on_slot[i] = next;
         }
         if (!s_readable(s))
@@ -84,7 +85,7 @@ static void test_failure_reported(void **state)
     mf_slots_t *s = mf_slots_start(2, st);
     assert_non_null(s);
     mf_task_t t = s_task(7, "no-such-kind");
-    assert_int_equal(mf_slots_run(s, 1, &t), MF_OK);
+    mf_slots_run(s, 1, &t);
     assert_int_equal(mf_slots_free(s), 0);
     assert_true(s_readable(s));
     int slot;
@@ -107,11 +108,12 @@ static void test_stop_runs_what_it_holds(void **state)
     (void)state;
     char *dir = test_tmpdir();
     mf_store_t *st = mf_store_open(dir);
+    mf_task_t tasks[SLOTS];
     mf_slots_t *s = mf_slots_start(SLOTS, st);
     assert_non_null(s);
     for (int i = 0; i < SLOTS; i++) {
-        mf_task_t t = s_task((uint64_t)i + 1, "noop");
-        assert_int_equal(mf_slots_run(s, i, &t), MF_OK);
+        tasks[i] = s_task((uint64_t)i + 1, "noop");
+        mf_slots_run(s, i, &tasks[i]);
     }
     assert_int_equal(mf_slots_free(s), -1);
     mf_slots_stop(&s);

@@ -97,21 +97,25 @@ static char *s_slurp(const char *path, size_t *n)
     return b;
 }
 
-/* Feeds blob (size bytes) to a stream in pieces that straddle the trailer:
- * frames from start, in a file of file_frames. */
+/* Feeds blob (size bytes) to st in pieces of 1000 (for a signal, pieces
+ * that straddle the trailer); a failure aborts the stream. */
+static mf_err_t s_feed(mf_outdir_stream_t *st, const uint8_t *blob, size_t size)
+{
+    mf_err_t err = MF_OK;
+    for (size_t at = 0; err == MF_OK && at < size; at += 1000)
+        err = mf_outdir_stream_write(st, blob + at, size - at < 1000 ? size - at : 1000);
+    if (err != MF_OK) mf_outdir_stream_abort(st);
+    return err;
+}
+
+/* Streams a signal blob: frames from start, in a file of file_frames. */
 static mf_err_t s_stream_span(mf_outdir_t *o, const char *rel, const uint8_t *blob, size_t size,
                               int ch, int64_t start, int64_t frames, int64_t file_frames)
 {
     mf_outdir_stream_t *st = mf_outdir_stream_signal(o, rel, ch, 48000, start, frames, file_frames);
     assert_non_null(st);
-    mf_err_t err = MF_OK;
-    for (size_t at = 0; err == MF_OK && at < size; at += 1000)
-        err = mf_outdir_stream_write(st, blob + at, size - at < 1000 ? size - at : 1000);
-    if (err != MF_OK) {
-        mf_outdir_stream_abort(st);
-        return err;
-    }
-    return mf_outdir_stream_commit(st, size);
+    const mf_err_t err = s_feed(st, blob, size);
+    return err == MF_OK ? mf_outdir_stream_commit(st, size) : err;
 }
 
 static mf_err_t s_stream(mf_outdir_t *o, const uint8_t *blob, size_t size, int ch, int64_t frames)
@@ -223,20 +227,14 @@ static void test_stream_equals_store(void **state)
     s_dirs_free(&d);
 }
 
-/* Streams blob's bytes as relpath in pieces of 1000, then commits with meta. */
+/* Streams blob's bytes as relpath, then commits with meta. */
 static mf_err_t s_stream_file(mf_outdir_t *o, const char *relpath, const uint8_t *blob, size_t size,
                               uint64_t said, const json_t *meta)
 {
     mf_outdir_stream_t *s = mf_outdir_stream_file(o, relpath);
     assert_non_null(s);
-    for (size_t at = 0; at < size; at += 1000) {
-        const mf_err_t err =
-            mf_outdir_stream_write(s, blob + at, size - at < 1000 ? size - at : 1000);
-        if (err != MF_OK) {
-            mf_outdir_stream_abort(s);
-            return err;
-        }
-    }
+    const mf_err_t err = s_feed(s, blob, size);
+    if (err != MF_OK) return err;
     return mf_outdir_stream_commit_file(s, said, meta);
 }
 
