@@ -595,26 +595,27 @@ static void test_pcm_view(void **state)
     }
 }
 
-/* add_span adds exactly what read_span reads: plain mono and stereo
- * signals, a stereo one viewed through gains, a mono one panned by a view
+/* add_span gives read_span's frames added, for a mono, a stereo, a viewed
  * and a panned blob; spans that start before the signal, cross its end and
- * lie past it; the sum a bus keeps, bit for bit. */
-static void test_pcm_add_span(void **state)
+ * lie past it; the sum a bus keeps, bit for bit. Twice: short spans of a
+ * short signal, and spans longer than the reader's 128 KB window over a
+ * signal several windows long. */
+static void s_add_span_case(fixture_t *f, int64_t frames, size_t span, const char *panned_name)
 {
-    fixture_t *f = *state;
-    const int64_t start = 700, frames = 5000;
+    const int64_t start = 700;
     float g[2][MF_PCM_GAINS] = {{0.70710677f, 0.56234133f, 1.0f}, {0.3f, 0.56234133f, 0.1f}};
     mf_hash_t blobs[3], name;
     write_signal(f->store, 1, start, frames, &blobs[0]);
     write_signal(f->store, 2, start, frames, &blobs[1]);
-    mf_hash_bytes("add-panned", 10, &name);
+    mf_hash_bytes(panned_name, strlen(panned_name), &name);
     mf_pcm_writer_t *w = mf_pcm_writer_new_panned(f->store, &name, g, 48000, start);
-    static float mono[5000];
+    const size_t cap = 2 * span;
+    float *mono = malloc(sizeof(float) * (size_t)frames), *tmp = malloc(sizeof(float) * cap);
+    float *a1 = malloc(sizeof(float) * cap), *a2 = malloc(sizeof(float) * cap);
+    assert_true(mono && tmp && a1 && a2);
     for (int64_t i = 0; i < frames; i++) mono[i] = sample_at(i, 0) * 1e-3f;
     assert_int_equal(mf_pcm_writer_write(w, mono, (size_t)frames), MF_OK);
     assert_int_equal(mf_pcm_writer_commit(w, &blobs[2]), MF_OK);
-    enum { SPAN = 1021, CAP = 2 * SPAN };
-    static float tmp[CAP], a1[CAP], a2[CAP];
     for (int kind = 0; kind < 5; kind++) { /* mono, stereo, stereo view, mono view, panned */
         const mf_hash_t *h = &blobs[kind == 4 ? 2 : kind == 1 || kind == 2 ? 1 : 0];
         mf_pcm_reader_t *r1, *r2;
@@ -625,23 +626,53 @@ static void test_pcm_add_span(void **state)
             assert_int_equal(mf_pcm_reader_view(r2, g), MF_OK);
         }
         const size_t ch = (size_t)mf_pcm_reader_info(r1)->channels;
-        for (int64_t t = 0; t < start + frames + 2 * SPAN; t += SPAN) {
-            for (size_t i = 0; i < CAP; i++) a1[i] = a2[i] = 0.25f + (float)i * 1e-4f;
-            assert_int_equal(mf_pcm_reader_read_span(r1, t, SPAN, tmp), MF_OK);
-            for (size_t i = 0; i < SPAN * ch; i++) a1[i] += tmp[i];
-            assert_int_equal(mf_pcm_reader_add_span(r2, t, SPAN, a2), MF_OK);
-            if (memcmp(a1, a2, SPAN * ch * sizeof *a1))
+        for (int64_t t = 0; t < start + frames + 2 * (int64_t)span; t += (int64_t)span) {
+            for (size_t i = 0; i < cap; i++) a1[i] = a2[i] = 0.25f + (float)(i % 1000) * 1e-4f;
+            assert_int_equal(mf_pcm_reader_read_span(r1, t, span, tmp), MF_OK);
+            for (size_t i = 0; i < span * ch; i++) a1[i] += tmp[i];
+            assert_int_equal(mf_pcm_reader_add_span(r2, t, span, a2), MF_OK);
+            if (memcmp(a1, a2, span * ch * sizeof *a1))
                 fail_msg("kind %d, span at %lld: add_span differs from read_span + add", kind,
                          (long long)t);
+            if (kind == 1 || kind == 0) /* a plain read against the samples themselves */
+                check_span(tmp, (int)ch, start, frames, t, span);
         }
         mf_pcm_reader_free(&r1);
         mf_pcm_reader_free(&r2);
     }
+    free(mono), free(tmp), free(a1), free(a2);
 }
 
-/* mf_pcm_reader_span gives read_span's frames: from the mapping when the
- * span lies inside a signal read as stored, from buf otherwise (across
- * its ends, through a view). */
+static void test_pcm_add_span(void **state)
+{
+    s_add_span_case(*state, 5000, 1021, "add-panned");
+    s_add_span_case(*state, 100000, 40009, "add-panned-long"); /* 160-320 KB spans */
+}
+
+/* A blob cut short under an open reader is an I/O error of the read, not
+ * a signal that kills the process (as a mapping's would). */
+static void test_pcm_truncated_under_reader(void **state)
+{
+    fixture_t *f = *state;
+    mf_hash_t h;
+    write_signal(f->store, 2, 0, 50000, &h);
+    mf_pcm_reader_t *r1, *r2;
+    assert_int_equal(mf_pcm_reader_open(f->store, &h, &r1), MF_OK);
+    assert_int_equal(mf_pcm_reader_open(f->store, &h, &r2), MF_OK);
+    assert_int_equal(mf_pcm_reader_view(r2, (float[2][MF_PCM_GAINS]){{1, 1, 1}, {1, 1, 1}}), MF_OK);
+    char *path = mf_store_path(f->store, &h);
+    assert_int_equal(truncate(path, 1000), 0);
+    free(path);
+    static float out[2 * 50000];
+    assert_int_equal(mf_pcm_reader_read_span(r1, 0, 50000, out), MF_ERR_IO);
+    assert_int_equal(mf_pcm_reader_read_span(r2, 0, 50000, out), MF_ERR_IO);
+    mf_pcm_reader_free(&r1);
+    mf_pcm_reader_free(&r2);
+}
+
+/* mf_pcm_reader_span gives read_span's frames: from the reader's window
+ * when the span lies inside a signal read as stored, from buf otherwise
+ * (across its ends, through a view). */
 static void test_pcm_span(void **state)
 {
     fixture_t *f = *state;
@@ -669,7 +700,7 @@ static void test_pcm_span(void **state)
             mapped += x != buf;
             assert_memory_equal(x, want, sizeof want);
         }
-        /* Spans inside the signal come from the mapping, unless viewed. */
+        /* Spans inside the signal come from the window, unless viewed. */
         if (view ? mapped != 0 : mapped < 2) fail_msg("view %d: %d spans mapped", view, mapped);
         mf_pcm_reader_free(&r1);
         mf_pcm_reader_free(&r2);
@@ -688,8 +719,8 @@ static long s_rss_file_kb(void)
     return kb;
 }
 
-/* A reader maps its blob, and gives back what it has read as it goes:
- * reading a 64 MB signal must not leave 64 MB resident. */
+/* A reader holds a window of its blob, not the blob: reading a 64 MB
+ * signal must not leave 64 MB resident (as a mapping kept would). */
 static void test_pcm_reader_memory_bounded(void **state)
 {
     fixture_t *f = *state;
@@ -1208,6 +1239,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcm_panned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_add_span, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcm_truncated_under_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcm_reader_memory_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writes_published, setup, teardown),
