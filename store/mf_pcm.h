@@ -48,7 +48,7 @@ void mf_pcm_writer_abort(mf_pcm_writer_t *w);
 /* The trailer's length: the signal's samples are the blob's bytes before it
  * (a panned signal's, before its gains too). */
 #define MF_PCM_TRAILER 32
-/* What a stored signal blob's trailer says, read without mapping it (*panned:
+/* What a stored signal blob's trailer says, read without opening a reader (*panned:
  * one channel stored, read as two). MF_ERR_NOENT, or MF_ERR_CORRUPT when
  * it is no signal or its size does not add up. */
 mf_err_t mf_pcm_peek(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *info, int *panned);
@@ -64,10 +64,11 @@ const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r);
 /* Fills out with frames [t, t + n) of the timeline (zeros outside the
  * signal), in the reader's channel count. Spans must not go backwards. */
 mf_err_t mf_pcm_reader_read_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out);
-/* Frames [t, t + n) as read_span gives them, without a copy where it can:
- * a pointer into the signal's mapping when the span lies inside a signal
- * read as it is stored (no view), else buf filled by read_span. NULL on
- * error (*err says which). Valid until the next call on r. */
+/* Frames [t, t + n) as read_span gives them, without a second copy where
+ * it can: a pointer into the reader's 128 KB window when the span lies
+ * inside a signal read as it is stored (no view) and fits the window, else
+ * buf filled by read_span. NULL on error (*err says which). Valid until
+ * the next call on r. */
 const float *mf_pcm_reader_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *buf, mf_err_t *err);
 /* The same span added into acc (acc[i] += what read_span would give, in
  * the same arithmetic): a sum's inputs without a pass through a buffer.
