@@ -191,7 +191,7 @@ int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
 
 /* One write(2) per 256 KiB: a render writes GBs of signals (mf_fs_buffer).
  * Against 64 KiB, a fifth less system time in the 240 s strip render; 1 MiB
- * doubled it (docs/dsp.md). */
+ * doubled it, in the kernel's copy into the page cache (docs/dsp.md). */
 #define WRITE_BUFFER (256 * 1024)
 
 static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
