@@ -671,17 +671,19 @@ static void test_pcm_truncated_under_reader(void **state)
 }
 
 /* mf_pcm_reader_span gives read_span's frames: from the reader's window
- * when the span lies inside a signal read as stored, from buf otherwise
- * (across its ends, through a view). */
-static void test_pcm_span(void **state)
+ * when the span lies inside a signal read as stored and fits the 128 KB
+ * window, from buf otherwise (across its ends, through a view, longer
+ * than the window). Short spans of a short signal, then 20,011-frame
+ * stereo spans (156 KB) of a longer one, and 3,001-frame spans of it that
+ * straddle the windows' ends. */
+static void s_span_case(fixture_t *f, int64_t frames, size_t span, int want_windowed)
 {
-    fixture_t *f = *state;
-    const int64_t start = 700, frames = 5000;
+    const int64_t start = 700;
     float g[2][MF_PCM_GAINS] = {{0.5f, 1.0f, 1.0f}, {0.25f, 1.0f, 1.0f}};
     mf_hash_t h;
     write_signal(f->store, 2, start, frames, &h);
-    enum { SPAN = 1021 };
-    static float want[2 * SPAN], buf[2 * SPAN];
+    float *want = malloc(sizeof(float) * 2 * span), *buf = malloc(sizeof(float) * 2 * span);
+    assert_true(want && buf);
     for (int view = 0; view <= 1; view++) {
         mf_pcm_reader_t *r1, *r2;
         assert_int_equal(mf_pcm_reader_open(f->store, &h, &r1), MF_OK);
@@ -690,21 +692,31 @@ static void test_pcm_span(void **state)
             assert_int_equal(mf_pcm_reader_view(r1, g), MF_OK);
             assert_int_equal(mf_pcm_reader_view(r2, g), MF_OK);
         }
-        int mapped = 0;
-        for (int64_t t = 0; t < start + frames + SPAN; t += SPAN) {
-            assert_int_equal(mf_pcm_reader_read_span(r1, t, SPAN, want), MF_OK);
+        int windowed = 0;
+        for (int64_t t = 0; t < start + frames + (int64_t)span; t += (int64_t)span) {
+            assert_int_equal(mf_pcm_reader_read_span(r1, t, span, want), MF_OK);
             mf_err_t err;
-            const float *x = mf_pcm_reader_span(r2, t, SPAN, buf, &err);
+            const float *x = mf_pcm_reader_span(r2, t, span, buf, &err);
             assert_int_equal(err, MF_OK);
             assert_non_null(x);
-            mapped += x != buf;
-            assert_memory_equal(x, want, sizeof want);
+            windowed += x != buf;
+            assert_memory_equal(x, want, sizeof(float) * 2 * span);
         }
-        /* Spans inside the signal come from the window, unless viewed. */
-        if (view ? mapped != 0 : mapped < 2) fail_msg("view %d: %d spans mapped", view, mapped);
+        /* Spans inside the signal come from the window, unless viewed or
+         * too long for it. */
+        if (view || !want_windowed ? windowed != 0 : windowed < 2)
+            fail_msg("view %d, span %zu: %d spans from the window", view, span, windowed);
         mf_pcm_reader_free(&r1);
         mf_pcm_reader_free(&r2);
     }
+    free(want), free(buf);
+}
+
+static void test_pcm_span(void **state)
+{
+    s_span_case(*state, 5000, 1021, 1);
+    s_span_case(*state, 100000, 20011, 0);
+    s_span_case(*state, 100003, 3001, 1);
 }
 
 /* The process's resident file-backed memory in kB (/proc/self/status). */
