@@ -77,7 +77,10 @@ mf=() ff=() sx=() rss=() mfw=() ffc=() sxc=()
 # CPU seconds of a command and its children.
 cpu_of() { awk '{print $1 + $2}' "$work/cpu.txt"; }
 for run in $(seq 1 "$RUNS"); do
-  rm -rf "$work/out"
+  rm -rf "$work/out" "$work"/sx*.wav
+  # Each tool starts with the disk written out: the writeback of the one
+  # before (0.7-1.5 GB) would otherwise land in its time.
+  sync
   MIXFARM_LOG=debug /usr/bin/time -v -o "$work/time.txt" "$B/mixfarm" render "$work/s.json" \
     -o "$work/out" --workers 2 -q 2>"$work/mf.log"
   # The strips' work: the strip tasks and the sums of their outputs.
@@ -88,6 +91,7 @@ for run in $(seq 1 "$RUNS"); do
   m=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')
   mf+=("$w") rss+=("$m")
   rm -f "$work"/ff*.wav
+  sync
   t0=$(now)
   seq 1 $N | /usr/bin/time -f "%U %S" -o "$work/cpu.txt" xargs -P2 -I{} sh -c "ffmpeg -nostdin \
     -loglevel error -y -i '$work/t{}.wav' -af \"\$(cat '$work/f{}.txt')\" -c:a pcm_f32le \
@@ -95,6 +99,7 @@ for run in $(seq 1 "$RUNS"); do
   t1=$(now)
   ff+=("$(echo "$t1 - $t0" | bc -l)") ffc+=("$(cpu_of)")
   rm -f "$work"/ff*.wav
+  sync
   t0=$(now)
   seq 1 $N | /usr/bin/time -f "%U %S" -o "$work/cpu.txt" xargs -P2 -I{} sh -c "sox \
     '$work/t{}.wav' -e floating-point -b 32 '$work/sx{}.wav' \$(cat '$work/x{}.txt')"
