@@ -166,12 +166,20 @@ static mf_err_t s_pread(int fd, void *dst, size_t n, uint64_t off)
     return MF_OK;
 }
 
-static mf_err_t s_read_trailer(mf_pcm_reader_t *r, const char *hex)
+/* The trailer of the size-byte blob open as fd, checked: MF_ERR_CORRUPT
+ * when it cannot be read or does not add up. */
+static mf_err_t s_trailer_at(int fd, uint64_t size, mf_pcm_info_t *info, int *panned)
 {
     unsigned char t[MF_PCM_TRAILER];
-    if (r->size < MF_PCM_TRAILER ||
-        s_pread(r->fd, t, sizeof t, r->size - MF_PCM_TRAILER) != MF_OK ||
-        mf_pcm_trailer_check(t, r->size, &r->info, &r->panned) != MF_OK ||
+    return size >= MF_PCM_TRAILER && s_pread(fd, t, sizeof t, size - MF_PCM_TRAILER) == MF_OK &&
+                   mf_pcm_trailer_check(t, size, info, panned) == MF_OK
+               ? MF_OK
+               : MF_ERR_CORRUPT;
+}
+
+static mf_err_t s_read_trailer(mf_pcm_reader_t *r, const char *hex)
+{
+    if (s_trailer_at(r->fd, r->size, &r->info, &r->panned) != MF_OK ||
         (r->panned && s_pread(r->fd, r->gains, GAINS, r->size - MF_PCM_TRAILER - GAINS) != MF_OK)) {
         mf_error("blob %s: not a signal blob, or truncated", hex);
         return MF_ERR_CORRUPT;
@@ -195,13 +203,8 @@ mf_err_t mf_pcm_peek(const mf_store_t *s, const mf_hash_t *h, mf_pcm_info_t *inf
     const mf_err_t opened = s_open_blob(s, h, &fd);
     if (opened != MF_OK) return opened;
     struct stat st;
-    unsigned char t[MF_PCM_TRAILER];
-    mf_err_t err = fstat(fd, &st) != 0 ? MF_ERR_IO : MF_OK;
-    if (err == MF_OK &&
-        (st.st_size < MF_PCM_TRAILER ||
-         pread(fd, t, MF_PCM_TRAILER, st.st_size - MF_PCM_TRAILER) != MF_PCM_TRAILER ||
-         mf_pcm_trailer_check(t, (uint64_t)st.st_size, info, panned) != MF_OK))
-        err = MF_ERR_CORRUPT;
+    const mf_err_t err =
+        fstat(fd, &st) != 0 ? MF_ERR_IO : s_trailer_at(fd, (uint64_t)st.st_size, info, panned);
     close(fd);
     return err;
 }
