@@ -13,8 +13,9 @@ typedef struct {
     tstate_t state;
     int attempts; /* failed runs (a lost worker does not count) */
     size_t deps_left;
-    mf_hash_t key;   /* set when the task is handed out */
-    int *dependents; /* tasks consuming an output of this one (with repeats) */
+    size_t blobs_left; /* inputs among the sources still being uploaded (mf_sched_hold_missing) */
+    mf_hash_t key;     /* set when the task is handed out */
+    int *dependents;   /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
     int *readers;   /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
@@ -37,6 +38,8 @@ struct mf_sched {
     char *error;
     mf_sched_drop_t drop; /* refs NULL: keep every blob */
     char *numerics;       /* the job's arithmetic, or NULL: not pinned yet */
+    mf_hash_t *awaited;   /* sources still being uploaded, each once */
+    size_t n_awaited;
 };
 
 static void s_make_ready(mf_sched_t *s, size_t i)
@@ -132,6 +135,7 @@ void mf_sched_free(mf_sched_t **sp)
     free(s->ready);
     free(s->error);
     free(s->numerics);
+    free(s->awaited);
     free(s);
     *sp = NULL;
 }
@@ -225,7 +229,7 @@ static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
      * goes to the front, so the last is put there first. */
     for (size_t d = n->n_dependents; d-- > 0;) {
         tnode_t *dep = &s->nodes[n->dependents[d]];
-        if (--dep->deps_left == 0 && dep->state == T_WAITING)
+        if (--dep->deps_left == 0 && dep->blobs_left == 0 && dep->state == T_WAITING)
             s_make_ready_first(s, (size_t)n->dependents[d]);
     }
 }
@@ -359,6 +363,81 @@ void mf_sched_cancel(mf_sched_t *s)
 {
     if (!s->error) s->error = strdup("cancelled");
     s->ready_count = 0;
+}
+
+void mf_sched_fail(mf_sched_t *s, const char *why)
+{
+    if (!s->error) s->error = strdup(why);
+    s->ready_count = 0;
+}
+
+static int s_is_awaited(const mf_sched_t *s, const mf_hash_t *blob)
+{
+    for (size_t i = 0; i < s->n_awaited; i++)
+        if (!strcmp(s->awaited[i].hex, blob->hex)) return 1;
+    return 0;
+}
+
+int mf_sched_hold_missing(mf_sched_t *s, int (*has)(void *ctx, const mf_hash_t *blob), void *ctx)
+{
+    const mf_plan_t *p = s->plan;
+    for (size_t i = 0; i < p->n_tasks; i++)
+        for (size_t k = 0; k < p->tasks[i].n_in; k++) {
+            const mf_port_t *in = &p->tasks[i].in[k];
+            if (in->task >= 0 || s_is_awaited(s, &in->blob) || has(ctx, &in->blob)) continue;
+            mf_hash_t *a = realloc(s->awaited, (s->n_awaited + 1) * sizeof *a);
+            if (!a) {
+                free(s->awaited), s->awaited = NULL, s->n_awaited = 0;
+                return -1;
+            }
+            s->awaited = a;
+            s->awaited[s->n_awaited++] = in->blob;
+        }
+    if (!s->n_awaited) return 0;
+    for (size_t i = 0; i < p->n_tasks; i++)
+        for (size_t k = 0; k < p->tasks[i].n_in; k++)
+            s->nodes[i].blobs_left +=
+                p->tasks[i].in[k].task < 0 && s_is_awaited(s, &p->tasks[i].in[k].blob);
+    /* The ready queue keeps its order, without the tasks that now wait. */
+    const size_t cap = p->n_tasks + 1;
+    size_t kept = 0;
+    for (size_t k = 0; k < s->ready_count; k++) {
+        const int i = s->ready[(s->ready_head + k) % cap];
+        if (s->nodes[i].blobs_left)
+            s->nodes[i].state = T_WAITING;
+        else
+            s->ready[(s->ready_head + kept++) % cap] = i;
+    }
+    s->ready_count = kept;
+    return (int)s->n_awaited;
+}
+
+size_t mf_sched_arrived(mf_sched_t *s, const mf_hash_t *blob)
+{
+    size_t at = s->n_awaited, released = 0;
+    for (size_t i = 0; i < s->n_awaited; i++)
+        if (!strcmp(s->awaited[i].hex, blob->hex)) at = i;
+    if (at == s->n_awaited) return 0;
+    s->awaited[at] = s->awaited[--s->n_awaited];
+    const mf_plan_t *p = s->plan;
+    for (size_t i = 0; i < p->n_tasks; i++) { /* in plan order: the order they would have had */
+        tnode_t *n = &s->nodes[i];
+        const size_t before = n->blobs_left;
+        for (size_t k = 0; n->blobs_left && k < p->tasks[i].n_in; k++)
+            if (p->tasks[i].in[k].task < 0 && !strcmp(p->tasks[i].in[k].blob.hex, blob->hex))
+                n->blobs_left--;
+        if (before && !n->blobs_left && !n->deps_left && n->state == T_WAITING && !s->error) {
+            s_make_ready(s, i);
+            released++;
+        }
+    }
+    return released;
+}
+
+size_t mf_sched_awaited(const mf_sched_t *s, const mf_hash_t **blobs)
+{
+    if (blobs) *blobs = s->n_awaited ? s->awaited : NULL;
+    return s->n_awaited;
 }
 
 int mf_sched_has_ready(const mf_sched_t *s)

@@ -83,6 +83,23 @@ void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);
 void mf_sched_requeue(mf_sched_t *s, uint64_t task);
 /* Stops handing out tasks; running ones may still report. */
 void mf_sched_cancel(mf_sched_t *s);
+/* Fails the job with why (as the first failure, unless there is one) and
+ * stops handing out tasks. */
+void mf_sched_fail(mf_sched_t *s, const char *why);
+
+/* Sources that are still being uploaded (a client submits before it
+ * uploads, so the farm starts on the files that are there): every task
+ * reading a fixed blob for which has(ctx, blob) is 0 waits, whatever else
+ * it waits for, until mf_sched_arrived says the blob is there. Call before
+ * the first mf_sched_next. Returns how many distinct blobs are awaited (0:
+ * nothing waits), or -1 when out of memory (then nothing waits either). */
+int mf_sched_hold_missing(mf_sched_t *s, int (*has)(void *ctx, const mf_hash_t *blob), void *ctx);
+/* blob is in the store now: the tasks that waited only for it are ready.
+ * Returns how many tasks it released (0 for a blob nobody awaited). */
+size_t mf_sched_arrived(mf_sched_t *s, const mf_hash_t *blob);
+/* How many blobs are still awaited; *blobs (when not NULL) points to them
+ * (valid until the next call on s), or is NULL when none is. */
+size_t mf_sched_awaited(const mf_sched_t *s, const mf_hash_t **blobs);
 /* Whether mf_sched_next might return a task now. */
 int mf_sched_has_ready(const mf_sched_t *s);
 /* "strip Kick" */
