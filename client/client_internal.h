@@ -18,12 +18,14 @@ int mf_client__timeout_ms(const mf_client_t *c);
 /* Transfers on the client's socket that run while it makes calls: replies
  * to them that arrive during a call go to x (NULL: none). Borrowed. */
 void mf_client__set_xfer(mf_client_t *c, mf_xfer_t *x);
-/* Uploads the sources the coordinator lacks (hashes[i] is the blob of
- * refs[i], in the client's store) and submits doc, named by path's file
- * name; problems are printed as "mixfarm: PATH: ...". */
+/* Submits doc, named by path's file name, and uploads the sources the
+ * coordinator lacks (hashes[i] is the blob of refs[i], in the client's
+ * store): with follow after the submit, so the farm starts on what it has
+ * (a job whose upload then fails is cancelled), else before it; problems
+ * are printed as "mixfarm: PATH: ...". */
 mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc,
                                Mixfarm__SourceRef **refs, const mf_hash_t *hashes, size_t n,
-                               int priority, uint64_t *job);
+                               int priority, int follow, uint64_t *job);
 
 /* What this client calls each source it sent ("tracks[2] \"Kick\"
  * (audio/kick.wav)" in document doc), so that an error about a blob can

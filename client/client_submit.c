@@ -1,8 +1,10 @@
 /* Submitting a session: its audio files (tracks' files and impulse
  * responses) become blobs in the client's local store, the coordinator is
- * asked which it lacks, only those are uploaded, then the document goes over
- * with a manifest of the sources (path as the session writes it -> blob and
- * header). */
+ * asked which it lacks, the document goes over with a manifest of the
+ * sources (path as the session writes it -> blob and header), then only
+ * the files it lacks are uploaded: the farm starts on the tasks whose files
+ * it has while the others arrive (coordinator/coord_sources.c). An album's
+ * files all go first (its nested sessions are read at the submit). */
 #include "client_internal.h"
 #include "client_ref.h"
 #include "mf_hashcache.h"
@@ -128,13 +130,14 @@ static void s_uploaded(void *ctx, const mf_hash_t *hash, mf_err_t err)
     if (up->first == MF_OK) up->first = err;
 }
 
-/* Asks which blobs the coordinator lacks and uploads those. */
-/* Uploads what the coordinator lacks of the sources and of extra (the
- * document as a blob, or NULL). */
-static mf_err_t s_upload(mf_client_t *c, const sources_t *src, const mf_hash_t *extra)
+/* Of the sources and extra (the document as a blob, or NULL), those the
+ * coordinator lacks, into *missing (malloc'd, *n of them). */
+static mf_err_t s_missing(mf_client_t *c, const sources_t *src, const mf_hash_t *extra,
+                          mf_hash_t **missing, size_t *n)
 {
     Mixfarm__BlobHave have = MIXFARM__BLOB_HAVE__INIT;
     char **hashes = calloc(src->n + 2, sizeof *hashes);
+    *missing = NULL, *n = 0;
     if (!hashes) return MF_ERR_NOMEM;
     for (size_t i = 0; i < src->n; i++) hashes[i] = (char *)src->hashes[i].hex;
     have.hashes = hashes;
@@ -146,22 +149,40 @@ static mf_err_t s_upload(mf_client_t *c, const sources_t *src, const mf_hash_t *
     mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_BLOB_HAVE_REPLY, &rep);
     free(hashes);
     if (err != MF_OK) return err;
-    mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
-    uploads_t up = {.client = c, .first = MF_OK};
-    if (!x) err = MF_ERR_NOMEM;
-    for (size_t i = 0; x && i < rep->blob_have_reply->n_missing; i++) {
-        mf_hash_t h;
-        if (!mf_hash_valid(rep->blob_have_reply->missing[i])) continue;
-        memcpy(h.hex, rep->blob_have_reply->missing[i], MF_HASH_HEX);
-        mf_xfer_put(x, &h, s_uploaded, &up);
-    }
-    if (x && rep->blob_have_reply->n_missing)
-        mf_info("uploading %zu of %zu source files", rep->blob_have_reply->n_missing, src->n);
-    if (x && mf_xfer_pending(x)) err = mf_xfer_wait(x, UPLOAD_TIMEOUT_MS);
-    if (err == MF_OK) err = up.first;
-    mf_xfer_free(&x);
+    const Mixfarm__BlobHaveReply *r = rep->blob_have_reply;
+    if (!(*missing = calloc(r->n_missing + 1, sizeof **missing))) err = MF_ERR_NOMEM;
+    for (size_t i = 0; err == MF_OK && i < r->n_missing; i++)
+        if (mf_hash_valid(r->missing[i]))
+            memcpy((*missing)[(*n)++].hex, r->missing[i], MF_HASH_HEX);
     mixfarm__envelope__free_unpacked(rep, NULL);
     return err;
+}
+
+/* Uploads the n blobs of hashes from the client's store, in that order. */
+static mf_err_t s_upload(mf_client_t *c, const mf_hash_t *hashes, size_t n)
+{
+    if (!n) return MF_OK;
+    mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
+    uploads_t up = {.client = c, .first = MF_OK};
+    if (!x) return MF_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) mf_xfer_put(x, &hashes[i], s_uploaded, &up);
+    mf_err_t err = mf_xfer_pending(x) ? mf_xfer_wait(x, UPLOAD_TIMEOUT_MS) : MF_OK;
+    if (err == MF_OK) err = up.first;
+    mf_xfer_free(&x);
+    return err;
+}
+
+/* Takes back a job whose sources could not all be uploaded (its tasks
+ * would wait for them until the coordinator's --source-wait). */
+static void s_cancel(mf_client_t *c, uint64_t job)
+{
+    Mixfarm__CancelRequest m = MIXFARM__CANCEL_REQUEST__INIT;
+    m.job = job;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
+    req.body_case = MIXFARM__ENVELOPE__BODY_CANCEL;
+    req.cancel = &m;
+    if (mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_CANCEL_REPLY, &rep) == MF_OK)
+        mixfarm__envelope__free_unpacked(rep, NULL);
 }
 
 /* The document as it is on disk now, whole: the session was validated from
@@ -195,9 +216,41 @@ static const char *s_base(const char *path)
     return sl ? sl + 1 : path;
 }
 
+/* Sends the Submit; *job is 0 when the coordinator refused it. */
+static mf_err_t s_send_submit(mf_client_t *c, const char *path, const char *doc,
+                              const mf_hash_t *doc_blob, Mixfarm__SourceRef **refs, size_t n,
+                              int priority, int follow, uint64_t *job)
+{
+    Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
+    sub.name = (char *)s_base(path);
+    sub.document = doc_blob ? "" : (char *)doc;
+    sub.document_hash = doc_blob ? (char *)doc_blob->hex : "";
+    sub.sources = refs;
+    sub.n_sources = n;
+    sub.priority = priority;
+    sub.sources_follow = follow;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
+    req.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
+    req.submit = &sub;
+    mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY, &rep);
+    if (err != MF_OK) return err;
+    const Mixfarm__SubmitReply *r = rep->submit_reply;
+    for (size_t i = 0; i < r->n_problems; i++)
+        fprintf(stderr, "mixfarm: %s: %s\n", path, r->problems[i]);
+    if (!r->job) {
+        mf_error("%s: the coordinator refused the job: %s", path, r->error);
+        /* Problems are the input's (exit 2); none: the farm's (a full
+         * disk at the coordinator: exit 1). */
+        err = r->n_problems ? MF_ERR_INVALID : MF_ERR_IO;
+    }
+    *job = r->job;
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    return err;
+}
+
 mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc,
                                Mixfarm__SourceRef **refs, const mf_hash_t *hashes, size_t n,
-                               int priority, uint64_t *job)
+                               int priority, int follow, uint64_t *job)
 {
     sources_t src = {.ptrs = refs, .hashes = (mf_hash_t *)hashes, .n = n};
     mf_err_t err = MF_OK;
@@ -207,34 +260,28 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
     mf_hash_t doc_hash;
     if (err == MF_OK && as_blob)
         err = mf_store_put_bytes(mf_client__store(c), doc, strlen(doc), &doc_hash);
-    if (err == MF_OK) err = s_upload(c, &src, as_blob ? &doc_hash : NULL);
-    Mixfarm__Envelope *rep = NULL;
-    if (err == MF_OK) {
-        Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
-        sub.name = (char *)s_base(path);
-        sub.document = as_blob ? "" : (char *)doc;
-        sub.document_hash = as_blob ? doc_hash.hex : "";
-        sub.sources = refs;
-        sub.n_sources = n;
-        sub.priority = priority;
-        Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
-        req.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
-        req.submit = &sub;
-        err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY, &rep);
-    }
-    if (err == MF_OK) {
-        const Mixfarm__SubmitReply *r = rep->submit_reply;
-        for (size_t i = 0; i < r->n_problems; i++)
-            fprintf(stderr, "mixfarm: %s: %s\n", path, r->problems[i]);
-        if (!r->job) {
-            mf_error("%s: the coordinator refused the job: %s", path, r->error);
-            /* Problems are the input's (exit 2); none: the farm's (a full
-             * disk at the coordinator: exit 1). */
-            err = r->n_problems ? MF_ERR_INVALID : MF_ERR_IO;
+    mf_hash_t *missing = NULL;
+    size_t n_missing = 0, n_doc = 0;
+    if (err == MF_OK) err = s_missing(c, &src, as_blob ? &doc_hash : NULL, &missing, &n_missing);
+    /* The document's blob first: the coordinator reads it at the submit. */
+    for (size_t i = 0; err == MF_OK && i < n_missing; i++)
+        if (as_blob && !strcmp(missing[i].hex, doc_hash.hex)) {
+            missing[i] = missing[0], missing[0] = doc_hash;
+            n_doc = 1;
         }
-        *job = r->job;
-    }
-    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
+    follow = follow && n_missing > n_doc;
+    if (err == MF_OK && n_missing > n_doc)
+        mf_info("uploading %zu of %zu source files%s", n_missing - n_doc, n,
+                follow ? " (the render starts on those there already)" : "");
+    /* Sources after the submit (follow): the farm starts on the tasks whose
+     * files are there while the others arrive; else everything first. */
+    if (err == MF_OK) err = s_upload(c, missing, follow ? n_doc : n_missing);
+    if (err == MF_OK)
+        err =
+            s_send_submit(c, path, doc, as_blob ? &doc_hash : NULL, refs, n, priority, follow, job);
+    if (err == MF_OK && follow && (err = s_upload(c, missing + n_doc, n_missing - n_doc)) != MF_OK)
+        s_cancel(c, *job);
+    free(missing);
     return err;
 }
 
@@ -253,6 +300,35 @@ static mf_err_t s_name_tracks(mf_client_t *c, const mf_session_t *s, const sourc
     return err;
 }
 
+/* The order the sources go up in (they follow the submit): the tracks in
+ * turns over their destinations (the first track of each bus, then the
+ * second of each...), so that while the files arrive the farm can keep
+ * each bus's strips on one worker (mf_sched.h, placement) instead of
+ * spreading the first bus over all of them; the other files after. perm
+ * gets src->n indices. */
+static void s_upload_order(const mf_session_t *s, const sources_t *src, size_t *perm)
+{
+    const size_t tracks = s->n_tracks < src->n ? s->n_tracks : src->n;
+    size_t n = 0, turns = 0;
+    for (size_t i = 0; i < tracks; i++) { /* perm[i]: i's place among its destination's tracks */
+        size_t rank = 0;
+        for (size_t k = 0; k < i; k++) {
+            const mf_ref_t *a = &s->tracks[k].ch.output, *b = &s->tracks[i].ch.output;
+            rank += a->kind == b->kind && a->index == b->index;
+        }
+        perm[i] = rank;
+        turns = rank + 1 > turns ? rank + 1 : turns;
+    }
+    size_t *order = calloc(tracks + 1, sizeof *order);
+    for (size_t turn = 0; order && turn < turns; turn++)
+        for (size_t i = 0; i < tracks; i++)
+            if (perm[i] == turn) order[n++] = i;
+    for (size_t i = 0; i < tracks; i++)
+        perm[i] = order ? order[i] : i; /* out of memory: as they are */
+    for (size_t i = tracks; i < src->n; i++) perm[i] = i;
+    free(order);
+}
+
 mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, uint64_t *job)
 {
     /* Before any hashing or upload: a short file is the user's to fix. */
@@ -262,8 +338,17 @@ mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, u
     char *doc = s_read_text(s->path);
     err = doc ? s_collect(s, mf_client__store(c), &src) : MF_ERR_IO;
     if (err == MF_OK) err = s_name_tracks(c, s, &src);
-    if (err == MF_OK)
-        err = mf_client__submit_doc(c, s->path, doc, src.ptrs, src.hashes, src.n, priority, job);
+    size_t *perm = err == MF_OK ? calloc(src.n + 1, sizeof *perm) : NULL;
+    Mixfarm__SourceRef **refs = perm ? calloc(src.n + 1, sizeof *refs) : NULL;
+    mf_hash_t *hashes = refs ? calloc(src.n + 1, sizeof *hashes) : NULL;
+    if (err == MF_OK && !hashes) err = MF_ERR_NOMEM;
+    if (err == MF_OK) {
+        s_upload_order(s, &src, perm);
+        for (size_t k = 0; k < src.n; k++)
+            refs[k] = src.ptrs[perm[k]], hashes[k] = src.hashes[perm[k]];
+        err = mf_client__submit_doc(c, s->path, doc, refs, hashes, src.n, priority, 1, job);
+    }
+    free(perm), free(refs), free(hashes);
     if (doc) s_sources_fini(&src);
     free(doc);
     return err;

@@ -202,7 +202,9 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     if (err == MF_OK) mf_coord_budget_use(c, &got);
     /* A mismatched blob was stored under its true hash: harmless, unnamed. */
     s_ack(c, peer, m->hash, u->received, why == NULL, why);
+    const int source = !why && !m->task_key[0];
     s_drop_upload(c, u);
+    if (source) mf_coord_source_arrived(c, &got); /* jobs may wait for it */
 }
 
 void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m)

@@ -38,6 +38,8 @@ typedef struct job {
     double started, finished; /* monotonic seconds */
     int told_waiting;         /* said it waits for a worker of its arithmetic */
     double waiting_since;     /* since when none is connected (monotonic s), or 0 */
+    double sources_since;     /* sources still awaited: since the submit or the last
+                                 one that arrived (coord_sources.c), or 0 */
     struct job *next;         /* in priority order: higher first, then older */
 } job_t;
 
@@ -211,6 +213,18 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
 void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m);
 void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m);
 void mf_coord_expire_uploads(coord_t *c);
+
+/* ---- sources still being uploaded (coord_sources.c) ---- */
+
+/* j's tasks that read a source the store lacks wait for it (a submit with
+ * sources_follow, or a job resumed while its upload was cut). 0, or -1
+ * when out of memory. */
+int mf_coord_hold_sources(coord_t *c, job_t *j);
+/* A client's upload of blob is complete: the tasks waiting for it are ready. */
+void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob);
+/* Fails each job whose awaited sources have stopped arriving: none for
+ * opts->source_wait_s and no upload of one under way. */
+void mf_coord_expire_sources(coord_t *c, double now);
 void mf_coord_free_uploads(coord_t *c);
 
 /* coord_budget.c: --store-budget. */

@@ -37,6 +37,7 @@ job_t *mf_coord_job(coord_t *c, uint64_t id)
 typedef struct {
     json_t *sources; /* [{path, hash, channels, sample_rate, frames}] */
     const mf_store_t *store;
+    int follow; /* a blob not in the store yet is on its way (coord_sources.c) */
 } source_ctx_t;
 
 static const char *s_str(const json_t *o, const char *key)
@@ -61,7 +62,7 @@ static int s_source_audio(void *ctx, const char *file, int *channels, int *rate,
     if (!s) return -1; /* the default reason: not among the files sent */
     mf_hash_t h;
     snprintf(h.hex, sizeof h.hex, "%s", s_str(s, "hash"));
-    if (!mf_hash_valid(h.hex) || !mf_store_has(sc->store, &h)) {
+    if (!mf_hash_valid(h.hex) || (!sc->follow && !mf_store_has(sc->store, &h))) {
         snprintf(why, n, "its blob %.12s was not uploaded", h.hex);
         return -1;
     }
@@ -79,7 +80,7 @@ static int s_source_file(void *ctx, const char *file, char *why, size_t n)
     if (!s) return -1;
     mf_hash_t h;
     snprintf(h.hex, sizeof h.hex, "%s", s_str(s, "hash"));
-    if (mf_hash_valid(h.hex) && mf_store_has(sc->store, &h)) return 0;
+    if (mf_hash_valid(h.hex) && (sc->follow || mf_store_has(sc->store, &h))) return 0;
     snprintf(why, n, "its blob %.12s was not uploaded", h.hex);
     return -1;
 }
@@ -234,7 +235,8 @@ static mf_sched_t *s_sched_new(coord_t *c, const mf_plan_t *p)
 int mf_coord_job_restart(coord_t *c, job_t *j)
 {
     mf_sched_t *old = j->sched;
-    if (!(j->sched = s_sched_new(c, j->plan)) || mf_coord_drop_consumed(c, j)) {
+    if (!(j->sched = s_sched_new(c, j->plan)) || mf_coord_drop_consumed(c, j) ||
+        mf_coord_hold_sources(c, j)) {
         mf_sched_free(&j->sched);
         j->sched = old;
         return -1;
@@ -247,11 +249,14 @@ int mf_coord_job_restart(coord_t *c, job_t *j)
 
 /* Loads, plans and queues a job; problems go into d. numerics: the
  * arithmetic a restarted job began with (the journal's), or NULL: pinned
- * when a worker first takes one of its tasks (coord_workers.c). */
+ * when a worker first takes one of its tasks (coord_workers.c). follow: a
+ * session's sources the store lacks are on their way, and the tasks that
+ * read them wait (coord_sources.c); else they are problems. */
 static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *document,
-                         json_t *sources, int priority, const char *numerics, mf_diags_t *d)
+                         json_t *sources, int priority, const char *numerics, int follow,
+                         mf_diags_t *d)
 {
-    source_ctx_t sc = {.sources = sources, .store = c->store};
+    source_ctx_t sc = {.sources = sources, .store = c->store, .follow = follow};
     mf_session_source_t src = {.audio = s_source_audio, .ctx = &sc, .file = s_source_file};
     mf_album_t *album = NULL;
     mf_plan_t *plan = NULL;
@@ -291,7 +296,8 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
     plan = NULL;
     j->sched = j->plan ? s_sched_new(c, j->plan) : NULL;
     if (!j->name || !j->document || !j->sources || !j->sched || mf_coord_drop_consumed(c, j) ||
-        (numerics && *numerics && mf_sched_set_numerics(j->sched, numerics)))
+        (numerics && *numerics && mf_sched_set_numerics(j->sched, numerics)) ||
+        mf_coord_hold_sources(c, j))
         goto fail;
     free(hashes);
     j->state = JOB_RUNNING;
@@ -371,10 +377,14 @@ void mf_coord_on_submit(coord_t *c, const mf_peer_t *peer, const Mixfarm__Submit
     mf_diags_t d;
     mf_diags_init(&d, m->name);
     uint64_t id = text ? mf_journal_add_job(c->journal, m->name, document, text, m->priority) : 0;
-    job_t *j = id ? s_make_job(c, id, m->name, document, sources, m->priority, NULL, &d) : NULL;
+    job_t *j =
+        id ? s_make_job(c, id, m->name, document, sources, m->priority, NULL, m->sources_follow, &d)
+           : NULL;
     if (j) {
-        mf_info("job %llu (%s): %zu tasks, priority %d", (unsigned long long)id, j->name,
-                j->plan->n_tasks, j->priority);
+        const size_t awaited = mf_sched_awaited(j->sched, NULL);
+        mf_info("job %llu (%s): %zu tasks, priority %d%s", (unsigned long long)id, j->name,
+                j->plan->n_tasks, j->priority,
+                awaited ? "; the tasks that read a source still uploading wait for it" : "");
         mf_journal_job_state(c->journal, id, "running", NULL);
         mf_coord_job_check(c, j); /* an empty plan is done at once */
     } else if (id) {
@@ -431,8 +441,10 @@ static job_t *s_replan(coord_t *c, const mf_journal_job_t *row)
     json_t *sources = json_loads(row->sources, 0, &err);
     mf_diags_t d;
     mf_diags_init(&d, row->name);
+    /* Its client may have been cut off while it uploaded: what is missing
+     * may still come (or come with a resubmission), and is waited for. */
     job_t *j = json_is_array(sources) ? s_make_job(c, row->id, row->name, row->document, sources,
-                                                   row->priority, row->numerics, &d)
+                                                   row->priority, row->numerics, 1, &d)
                                       : NULL;
     mf_diags_fini(&d);
     json_decref(sources);
@@ -442,8 +454,11 @@ static job_t *s_replan(coord_t *c, const mf_journal_job_t *row)
 static void s_restore(void *ctx, const mf_journal_job_t *row)
 {
     coord_t *c = ctx;
-    if (s_replan(c, row)) {
-        mf_info("job %llu (%s): resumed", (unsigned long long)row->id, row->name);
+    const job_t *j = s_replan(c, row);
+    if (j) {
+        const size_t awaited = mf_sched_awaited(j->sched, NULL);
+        mf_info("job %llu (%s): resumed%s", (unsigned long long)row->id, row->name,
+                awaited ? "; it waits for source files that had not finished uploading" : "");
     } else {
         mf_warn("job %llu (%s): cannot be resumed", (unsigned long long)row->id, row->name);
         mf_journal_job_state(c->journal, row->id, "failed", "could not be resumed after a restart");

@@ -17,7 +17,12 @@
 #include <time.h>
 #include <zmq.h>
 
-#define MAX_PER_TURN 4096    /* messages handled before the loop looks up again */
+#define MAX_PER_TURN 4096 /* messages handled before the loop looks up again */
+/* Chunks (1 MB each) moved before it does: a client's upload or a fetch
+ * keeps the socket busy, and a task made ready by a source that has just
+ * arrived, or a slot a result has just freed, would wait for the end of
+ * the transfer (coord_sources.c). */
+#define MAX_CHUNKS_PER_TURN 32
 #define COMMIT_EVERY_S 0.030 /* the journal lags the loop by at most this (docs/farm.md) */
 #define PUBLISH_EVERY_S 0.1  /* what --http shows lags the loop by at most this */
 
@@ -121,7 +126,8 @@ static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope 
 /* Handles what is waiting, up to a bound so timers still run under load. */
 static void s_drain(coord_t *c)
 {
-    for (int i = 0; i < MAX_PER_TURN; i++) {
+    int chunks = 0;
+    for (int i = 0; i < MAX_PER_TURN && chunks < MAX_CHUNKS_PER_TURN; i++) {
         mf_peer_t peer;
         Mixfarm__Envelope *env = NULL;
         mf_chunk_t chunk;
@@ -132,6 +138,8 @@ static void s_drain(coord_t *c)
             mf_warn("dropped a malformed message from %s", mf_peer_name(&peer, name, sizeof name));
             continue;
         }
+        chunks += env->body_case == MIXFARM__ENVELOPE__BODY_BLOB_PUT ||
+                  env->body_case == MIXFARM__ENVELOPE__BODY_BLOB_GET;
         s_handle(c, &peer, env);
         mf_msg_release(env, &chunk);
     }
@@ -253,6 +261,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
             mf_coord_heartbeats(&c);
             mf_arith_repin_tick(&c, now);
             mf_coord_expire_uploads(&c);
+            mf_coord_expire_sources(&c, now);
             next_tick = now + c.heartbeat_s / 4;
         }
         mf_coord_prune_tick(&c, now); /* each returns at once until it is due */

@@ -54,6 +54,11 @@ static void s_help(FILE *out)
                  "                       other CPUs'); when none of those has been connected\n"
                  "                       for this long and other workers are, it starts again\n"
                  "                       with theirs (default 120; 0: at once; \"never\")\n"
+                 "      --source-wait SECONDS  a client submits first and uploads the source\n"
+                 "                       files the store lacks after, so the first strips run\n"
+                 "                       while the last files arrive; a job whose files stop\n"
+                 "                       arriving for this long fails, naming the file\n"
+                 "                       (default 300)\n"
                  "  -v, --verbose        log every task\n"
                  "  -h, --help           this text\n"
                  "      --version        the version\n"
@@ -78,19 +83,14 @@ static int s_seconds(const char *opt, const char *arg, double *out)
 
 int main(int argc, char **argv)
 {
-    static const struct option longs[] = {{"bind", required_argument, 0, 'b'},
-                                          {"state", required_argument, 0, 's'},
-                                          {"verbose", no_argument, 0, 'v'},
-                                          {"help", no_argument, 0, 'h'},
-                                          {"version", no_argument, 0, 'V'},
-                                          {"bench-noop-tasks", required_argument, 0, 'N'},
-                                          {"http", required_argument, 0, 'H'},
-                                          {"curve-keys", required_argument, 0, 'K'},
-                                          {"allow", required_argument, 0, 'A'},
-                                          {"store-budget", required_argument, 0, 'S'},
-                                          {"store-grace", required_argument, 0, 'G'},
-                                          {"repin-after", required_argument, 0, 'R'},
-                                          {0, 0, 0, 0}};
+    static const struct option longs[] = {
+        {"bind", required_argument, 0, 'b'},        {"state", required_argument, 0, 's'},
+        {"verbose", no_argument, 0, 'v'},           {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},           {"bench-noop-tasks", required_argument, 0, 'N'},
+        {"http", required_argument, 0, 'H'},        {"curve-keys", required_argument, 0, 'K'},
+        {"allow", required_argument, 0, 'A'},       {"store-budget", required_argument, 0, 'S'},
+        {"store-grace", required_argument, 0, 'G'}, {"repin-after", required_argument, 0, 'R'},
+        {"source-wait", required_argument, 0, 'W'}, {0, 0, 0, 0}};
     mf_heap_tune();
     const char *binds[16];
     size_t n_binds = 0;
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     size_t noop = 0;
     const char *http = NULL, *keys = NULL, *allow = NULL;
     int64_t budget = 0;
-    double grace = 600.0, repin = 0;
+    double grace = 600.0, repin = 0, source_wait = 0;
     int c;
     while ((c = getopt_long(argc, argv, "b:s:vh", longs, NULL)) != -1) {
         switch (c) {
@@ -141,6 +141,10 @@ int main(int argc, char **argv)
             else if (repin <= 0)
                 repin = 1e-3; /* at once: 0 would mean the default */
             break;
+        case 'W':
+            if (s_seconds("--source-wait", optarg, &source_wait)) return 2;
+            if (source_wait <= 0) source_wait = 1e-3; /* 0 would mean the default */
+            break;
         case 'S':
             if ((budget = mf_parse_size(optarg)) <= 0) {
                 fprintf(stderr,
@@ -179,7 +183,8 @@ int main(int argc, char **argv)
                          .curve_allow = allow,
                          .store_budget = budget,
                          .store_grace_s = grace,
-                         .repin_after_s = repin};
+                         .repin_after_s = repin,
+                         .source_wait_s = source_wait};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);
     return rc;

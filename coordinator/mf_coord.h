@@ -37,6 +37,9 @@ typedef struct {
     double repin_after_s;    /* a job whose kind of worker (its arithmetic) has been gone
                                 this long, while workers of another are there, starts again
                                 with theirs (coord_arith.c); 0: 120 s, < 0: never */
+    double source_wait_s;    /* a job waiting for sources its client uploads after the
+                                submit fails when none has arrived (nor moved) this
+                                long; 0: 300 s */
     int wake_fd;             /* > 0: a descriptor that becomes readable once *stop is set
                                 (the host's eventfd), so the loop ends at once rather than
                                 at its next tick; 0: none */

@@ -50,6 +50,7 @@
 #include <cmocka.h>
 #include <zmq.h>
 
+#include "cluster_raw.h"
 #include "cluster_util.h"
 #include "farm.pb-c.h"
 #include "mf_hash.h"
@@ -62,19 +63,6 @@ static int group_setup(void **state)
 {
     (void)state;
     return cl_init(CL_SANITIZED ? 300 : 150);
-}
-
-/* Sends one envelope as is (its version included: mf_msg_send would
- * overwrite it). */
-static void s_send_raw(void *sock, Mixfarm__Envelope *env)
-{
-    size_t len = mixfarm__envelope__get_packed_size(env);
-    uint8_t *buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    mixfarm__envelope__pack(env, buf);
-    int rc = zmq_send(sock, buf, len, 0);
-    free(buf);
-    assert_int_equal(rc, (int)len);
 }
 
 /* A DEALER that says hello as a worker of `slots` slots, in protocol
@@ -94,7 +82,7 @@ static void *s_fake_worker_slots(void *ctx, const char *ep, uint32_t version, co
     env.version = version;
     env.body_case = MIXFARM__ENVELOPE__BODY_HELLO;
     env.hello = &h;
-    s_send_raw(sock, &env);
+    cl_send_raw(sock, &env);
     return sock;
 }
 
@@ -111,7 +99,7 @@ static void s_heartbeat(void *sock)
     env.version = MF_PROTOCOL_VERSION;
     env.body_case = MIXFARM__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
-    s_send_raw(sock, &env);
+    cl_send_raw(sock, &env);
 }
 
 /* The tasks a fake worker receives within ms, or until `enough` came (0:
@@ -288,44 +276,6 @@ static void other_protocol_version_refused(void **state)
     cl_test_pass();
 }
 
-/* Sends env (version set here) on a socket of its own and returns the
- * first reply, or NULL when none came in time (free it). */
-static Mixfarm__Envelope *s_call_raw(const char *ep, Mixfarm__Envelope *env)
-{
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int zero = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal(zmq_connect(sock, ep), 0);
-    env->version = MF_PROTOCOL_VERSION;
-    s_send_raw(sock, env);
-    Mixfarm__Envelope *rep = NULL;
-    zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
-    if (zmq_poll(&it, 1, (long)(10000 * CL_SLOW)) == 1) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, 0) >= 0)
-            rep = mixfarm__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-        zmq_msg_close(&m);
-    }
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
-    return rep;
-}
-
-/* The BlobPutAck's error for one single-chunk put (empty when none came). */
-static void s_put_once(const char *ep, Mixfarm__BlobPut *p, char *error, size_t n)
-{
-    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
-    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
-    env.blob_put = p;
-    Mixfarm__Envelope *rep = s_call_raw(ep, &env);
-    snprintf(error, n, "%s", "");
-    if (rep && rep->body_case == MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK)
-        snprintf(error, n, "%s", rep->blob_put_ack->error);
-    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
-}
-
 static void forged_output_refused(void **state)
 {
     (void)state;
@@ -345,7 +295,7 @@ static void forged_output_refused(void **state)
     p.checksum = mf_checksum(bytes, sizeof bytes);
     p.task_key = key.hex;
     char error[256];
-    s_put_once(c.ep, &p, error, sizeof error);
+    cl_put_once(c.ep, &p, error, sizeof error);
     print_message("    forged output: \"%s\"\n", error);
     assert_non_null(strstr(error, "not an output of a task you were given"));
     char obj[1400];
@@ -357,12 +307,12 @@ static void forged_output_refused(void **state)
     p.hash = content.hex;
     p.task_key = "";
     p.checksum ^= 1;
-    s_put_once(c.ep, &p, error, sizeof error);
+    cl_put_once(c.ep, &p, error, sizeof error);
     print_message("    damaged chunk: \"%s\"\n", error);
     assert_non_null(strstr(error, "checksum"));
     /* And intact, it is taken. */
     p.checksum ^= 1;
-    s_put_once(c.ep, &p, error, sizeof error);
+    cl_put_once(c.ep, &p, error, sizeof error);
     assert_string_equal(error, "");
     snprintf(obj, sizeof obj, "%s/blobs/objects/%.2s/%s", c.state, content.hex, content.hex);
     assert_int_equal(access(obj, F_OK), 0);
@@ -425,7 +375,7 @@ static Mixfarm__Envelope *s_fetch_raw(const char *ep, uint64_t job, int partial)
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_FETCH;
     env.fetch = &f;
-    Mixfarm__Envelope *rep = s_call_raw(ep, &env);
+    Mixfarm__Envelope *rep = cl_call_raw(ep, &env);
     assert_non_null(rep);
     assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_FETCH_REPLY);
     return rep;
@@ -496,7 +446,7 @@ static Mixfarm__Envelope *s_status_raw(const char *ep, uint64_t job, uint32_t wa
     env.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
     env.status = &st;
     const double t0 = cl_now();
-    Mixfarm__Envelope *rep = s_call_raw(ep, &env);
+    Mixfarm__Envelope *rep = cl_call_raw(ep, &env);
     *secs = cl_now() - t0;
     assert_non_null(rep);
     assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_STATUS_REPLY);

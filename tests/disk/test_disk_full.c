@@ -8,9 +8,12 @@
  *                               previous render's files are as they were;
  *                               with room again, it renders
  *   full_state_dir              the coordinator's --state on a full disk: a
- *                               job that needs an upload and one that does
- *                               not are refused with the reason, exit 1;
- *                               the coordinator keeps running and answers;
+ *                               job whose audio does not fit is taken, its
+ *                               upload refused with the reason, and the
+ *                               job cancelled by its client; one on a disk
+ *                               without room for the job is refused with
+ *                               the reason; exit 1 each time; the
+ *                               coordinator keeps running and answers;
  *                               with room again it renders; stopped, its
  *                               journal passes integrity_check and holds
  *                               the earlier job as done
@@ -114,8 +117,8 @@ static int teardown(void **state)
 }
 
 /* Two tracks of fresh audio (prefix names the files) and a session. */
-static void s_song(const char *dir, const char *prefix, const char *file, double gain_db,
-                   char *session, size_t n)
+static void s_song_of(const char *dir, const char *prefix, const char *file, double gain_db,
+                      double seconds, char *session, size_t n)
 {
     char a[256], b[256], path[1400];
     snprintf(a, sizeof a, "%s-bass.wav", prefix);
@@ -123,13 +126,19 @@ static void s_song(const char *dir, const char *prefix, const char *file, double
     cl_path(path, sizeof path, dir, a);
     struct stat st;
     if (stat(path, &st) != 0)
-        dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 50 + 5 * (prefix[0] - 'a'));
+        dk_write_tone(path, SF_FORMAT_WAV, seconds, 50 + 5 * (prefix[0] - 'a'));
     cl_path(path, sizeof path, dir, b);
     if (stat(path, &st) != 0)
-        dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 440 + 20 * (prefix[0] - 'a'));
+        dk_write_tone(path, SF_FORMAT_WAV, seconds, 440 + 20 * (prefix[0] - 'a'));
     const char *names[] = {"Bass", "Keys"}, *files[] = {a, b};
     dk_write_session(dir, file, "Song", 2, names, files, gain_db);
     cl_path(session, n, dir, file);
+}
+
+static void s_song(const char *dir, const char *prefix, const char *file, double gain_db,
+                   char *session, size_t n)
+{
+    s_song_of(dir, prefix, file, gain_db, TONE_S, session, n);
 }
 
 /* Asserts the run's exit code and a line of its stderr; on failure the run
@@ -247,7 +256,8 @@ static void full_state_dir(void **state)
     assert_int_equal(mkdir(farm, 0755), 0);
     s_song(cl_test_dir(), "a", "song.json", -2, session, sizeof session);
     s_song(cl_test_dir(), "a", "song2.json", -6, changed, sizeof changed);
-    s_song(cl_test_dir(), "b", "other.json", -2, other, sizeof other);
+    /* Its files (2 MB each) fit in none of the room left below. */
+    s_song_of(cl_test_dir(), "b", "other.json", -2, 20.0, other, sizeof other);
     cl_coord_t c = {0};
     char state_dir[1300];
     cl_path(state_dir, sizeof state_dir, farm, "state");
@@ -260,9 +270,11 @@ static void full_state_dir(void **state)
     cl_run_t r = dk_render(session, out, &c);
     s_expect(&r, 0, NULL, "job 1, with room");
     cl_run_free(&r);
-    s_fill(state_dir, 0, filler, sizeof filler);
-
-    /* New audio: its upload is refused, with the reason. */
+    /* Room for a job (the journal takes one with 1 MiB free), not for its
+     * audio: the client submits first and uploads after (client_submit.c);
+     * the upload is refused, with the reason, and the client cancels the
+     * job it submitted. */
+    s_fill(state_dir, 3 << 19, filler, sizeof filler);
     cl_path(out, sizeof out, cl_test_dir(), "out2");
     r = dk_render(other, out, &c);
     s_expect(&r, 1, "the coordinator's store cannot take it: No space left on device",
@@ -274,7 +286,11 @@ static void full_state_dir(void **state)
     char blob_tmp[1400];
     cl_path(blob_tmp, sizeof blob_tmp, state_dir, "blobs/tmp");
     dk_assert_tree(blob_tmp, ""); /* the refused uploads left nothing behind */
-    /* Audio it has: the job itself is refused, with the reason. */
+    cl_status_t st;
+    assert_int_equal(cl_status(&c, 2, &st), 0);
+    assert_string_equal(st.state, "cancelled");
+    /* No room for a job: it is refused, with the reason. */
+    s_fill(state_dir, 0, filler, sizeof filler);
     r = dk_render(changed, out, &c);
     s_expect(&r, 1,
              "the coordinator refused the job: cannot record it: the disk of its state "
@@ -285,7 +301,6 @@ static void full_state_dir(void **state)
     assert_true(cl_alive(c.pid));
     assert_true(cl_file_contains(c.log, "No space left on device"));
     assert_true(cl_file_contains(c.log, "a new job refused: the disk is full"));
-    cl_status_t st;
     assert_int_equal(cl_status(&c, 1, &st), 0);
     assert_string_equal(st.state, "done");
 
@@ -296,7 +311,8 @@ static void full_state_dir(void **state)
     cl_run_free(&r);
     cl_stop_all_clean(30 * CL_SLOW);
     s_assert_journal(state_dir, 1, "done");
-    s_assert_journal(state_dir, 2, "done"); /* the refused ones took no id */
+    s_assert_journal(state_dir, 2, "cancelled");
+    s_assert_journal(state_dir, 3, "done"); /* the refused one took no id */
     cl_test_pass();
 }
 

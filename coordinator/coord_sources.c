@@ -1,0 +1,94 @@
+/* Sources still being uploaded. A client submits first and uploads the
+ * sources the store lacked after (Submit.sources_follow), so a render's
+ * first strips run while its last files are still on the wire: at real
+ * sizes (128 tracks of 20 minutes at 96 kHz is 42 GB of 24-bit audio) the
+ * upload is most of a first render. A task reading a source that is not
+ * there yet waits for it (mf_sched_hold_missing); a completed upload
+ * releases the tasks of every job that waited for that blob; a job whose
+ * sources stop arriving fails, naming the file, instead of waiting for
+ * ever. */
+#include "coord_internal.h"
+#include "mf_log.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SOURCE_WAIT_S 300.0
+
+static int s_has(void *ctx, const mf_hash_t *blob)
+{
+    return mf_store_has(((coord_t *)ctx)->store, blob);
+}
+
+int mf_coord_hold_sources(coord_t *c, job_t *j)
+{
+    const int n = mf_sched_hold_missing(j->sched, s_has, c);
+    if (n > 0) j->sources_since = mf_coord_now();
+    return n < 0 ? -1 : 0;
+}
+
+void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob)
+{
+    for (job_t *j = c->jobs; j; j = j->next) {
+        if (j->state != JOB_RUNNING || !mf_sched_awaited(j->sched, NULL)) continue;
+        const size_t released = mf_sched_arrived(j->sched, blob);
+        if (!released && mf_sched_awaited(j->sched, NULL)) continue;
+        j->sources_since = mf_sched_awaited(j->sched, NULL) ? mf_coord_now() : 0;
+        mf_debug("job %llu: source %.12s arrived, %zu task%s ready, %zu source%s to come",
+                 (unsigned long long)j->id, blob->hex, released, released == 1 ? "" : "s",
+                 mf_sched_awaited(j->sched, NULL),
+                 mf_sched_awaited(j->sched, NULL) == 1 ? "" : "s");
+    }
+}
+
+/* When a chunk of one of j's awaited sources last arrived, or 0. */
+static double s_last_chunk(const coord_t *c, const job_t *j)
+{
+    double last = 0;
+    const mf_hash_t *awaited = NULL;
+    const size_t n = mf_sched_awaited(j->sched, &awaited);
+    for (size_t u = 0; u < c->n_uploads; u++)
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(c->uploads[u].hash.hex, awaited[k].hex) && c->uploads[u].last > last)
+                last = c->uploads[u].last;
+    return last;
+}
+
+/* The path the session gives blob (the job's sources), or its hash. */
+static void s_source_name(const job_t *j, const mf_hash_t *blob, char *out, size_t n)
+{
+    json_t *sources = json_loads(j->sources, 0, NULL);
+    snprintf(out, n, "blob %.12s", blob->hex);
+    for (size_t i = 0; i < json_array_size(sources); i++) {
+        const json_t *s = json_array_get(sources, i);
+        const char *hash = json_string_value(json_object_get(s, "hash"));
+        const char *path = json_string_value(json_object_get(s, "path"));
+        if (hash && path && !strcmp(hash, blob->hex)) {
+            snprintf(out, n, "\"%s\"", path);
+            break;
+        }
+    }
+    json_decref(sources);
+}
+
+void mf_coord_expire_sources(coord_t *c, double now)
+{
+    const double wait = c->opts->source_wait_s > 0 ? c->opts->source_wait_s : SOURCE_WAIT_S;
+    for (job_t *j = c->jobs; j; j = j->next) {
+        const mf_hash_t *first = NULL;
+        const size_t n = j->state == JOB_RUNNING ? mf_sched_awaited(j->sched, &first) : 0;
+        if (!n) continue;
+        const double chunk = s_last_chunk(c, j);
+        const double since = chunk > j->sources_since ? chunk : j->sources_since;
+        if (now - since < wait) continue;
+        char name[600], why[900];
+        s_source_name(j, first, name, sizeof name);
+        snprintf(why, sizeof why,
+                 "its source %s%s never finished uploading: nothing of it arrived for %.0f s "
+                 "(did the client that submitted the job stop? resubmit it)",
+                 name, n > 1 ? " (and others)" : "", wait);
+        mf_sched_fail(j->sched, why);
+        mf_coord_job_check(c, j);
+    }
+}

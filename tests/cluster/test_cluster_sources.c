@@ -1,0 +1,280 @@
+/* Cluster: sources uploaded after the submit (coordinator/coord_sources.c).
+ *
+ *   tasks_wait_for_their_source  a job submitted with sources_follow and no
+ *                                file uploaded yet runs nothing; with one of
+ *                                its two files uploaded, that track's tasks
+ *                                run and the job waits for the other; once
+ *                                the other arrives it ends, and its outputs
+ *                                are the embedded render's, bit for bit
+ *   source_never_uploaded        a file that never arrives fails the job
+ *                                after --source-wait, naming the file
+ *   missing_without_follow       without sources_follow a missing file is a
+ *                                problem of the submit, as before
+ *   client_submits_first         mixfarm render --coordinator submits before
+ *                                it uploads (the coordinator says its tasks
+ *                                wait), and a second render, with every
+ *                                file there, waits for nothing */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "cluster_raw.h"
+#include "cluster_util.h"
+#include "mf_hash.h"
+
+static const char *s_doc =
+    "{\"mixfarm\": 1, \"name\": \"follow\", \"sample_rate\": 48000,"
+    " \"tracks\": [{\"name\": \"A\", \"file\": \"a.wav\", \"output\": \"Bus\"},"
+    "  {\"name\": \"B\", \"file\": \"b.wav\", \"pan\": 0.3, \"output\": \"Bus\"}],"
+    " \"buses\": [{\"name\": \"Bus\"}]}";
+#define WAITS "the tasks that read a source still uploading wait for it"
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return cl_init(CL_SANITIZED ? 300 : 150);
+}
+
+/* The session and its two one-second files in the test's folder. */
+static void s_write_files(char *session, size_t n)
+{
+    const char *dir = cl_test_dir();
+    char a[1200], b[1200];
+    cl_path(a, sizeof a, dir, "a.wav");
+    cl_path(b, sizeof b, dir, "b.wav");
+    cl_write_audio(a, 0, 1, 1.0);
+    cl_write_audio(b, 2, 2, 1.0);
+    cl_path(session, n, dir, "s.json");
+    cl_write_text(session, s_doc);
+}
+
+/* The blob of the test folder's file name (its SHA-256). */
+static mf_hash_t s_blob(const char *name)
+{
+    char path[1200];
+    cl_path(path, sizeof path, cl_test_dir(), name);
+    mf_hash_t h;
+    assert_int_equal(mf_hash_file(path, &h), 0);
+    return h;
+}
+
+/* Submits s_doc with its two files named but not uploaded; the reply
+ * (free it). */
+static Mixfarm__Envelope *s_submit(const char *ep, int follow)
+{
+    mf_hash_t blobs[2] = {s_blob("a.wav"), s_blob("b.wav")};
+    Mixfarm__SourceRef refs[2], *ptrs[2];
+    const char *names[2] = {"a.wav", "b.wav"};
+    for (int i = 0; i < 2; i++) {
+        mixfarm__source_ref__init(&refs[i]);
+        refs[i].path = (char *)names[i];
+        refs[i].hash = blobs[i].hex;
+        refs[i].channels = 1, refs[i].sample_rate = 48000, refs[i].frames = 48000;
+        ptrs[i] = &refs[i];
+    }
+    Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
+    sub.name = "s.json";
+    sub.document = (char *)s_doc;
+    sub.sources = ptrs;
+    sub.n_sources = 2;
+    sub.sources_follow = follow;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
+    env.submit = &sub;
+    Mixfarm__Envelope *rep = cl_call_raw(ep, &env);
+    assert_non_null(rep);
+    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY);
+    return rep;
+}
+
+/* Uploads the test folder's file name in one chunk (it is small). */
+static void s_upload(const char *ep, const char *name)
+{
+    char path[1200];
+    cl_path(path, sizeof path, cl_test_dir(), name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static uint8_t bytes[1 << 20];
+    const size_t n = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof bytes);
+    mf_hash_t h = s_blob(name);
+    Mixfarm__BlobPut p = MIXFARM__BLOB_PUT__INIT;
+    p.hash = h.hex;
+    p.data.data = bytes;
+    p.data.len = n;
+    p.last = 1;
+    p.checksum = mf_checksum(bytes, n);
+    char error[256];
+    cl_put_once(ep, &p, error, sizeof error);
+    assert_string_equal(error, "");
+}
+
+/* The job's error as the coordinator says it (malloc'd). */
+static char *s_job_error(const char *ep, uint64_t job)
+{
+    Mixfarm__StatusRequest st = MIXFARM__STATUS_REQUEST__INIT;
+    st.job = job;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
+    env.status = &st;
+    Mixfarm__Envelope *rep = cl_call_raw(ep, &env);
+    assert_non_null(rep);
+    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_STATUS_REPLY);
+    assert_int_equal(rep->status_reply->n_jobs, 1);
+    char *e = strdup(rep->status_reply->jobs[0]->error);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    return e;
+}
+
+/* Polls until the job has at least `done` tasks done (asserts it does
+ * within timeout_s, and that it is still running then). */
+static cl_status_t s_wait_done(const cl_coord_t *c, uint64_t job, int done, double timeout_s)
+{
+    cl_status_t st = {0};
+    const double end = cl_now() + timeout_s;
+    while (cl_now() < end) {
+        assert_int_equal(cl_status(c, job, &st), 0);
+        if (st.done >= done) break;
+        cl_sleep(0.1);
+    }
+    assert_true(st.done >= done);
+    return st;
+}
+
+static void tasks_wait_for_their_source(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char session[1200];
+    s_write_files(session, sizeof session);
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_wait_joined(&c, "w1", 30 * CL_SLOW);
+    Mixfarm__Envelope *rep = s_submit(c.ep, 1);
+    const uint64_t job = rep->submit_reply->job;
+    assert_true(job > 0);
+    assert_int_equal(rep->submit_reply->n_problems, 0);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    assert_true(cl_file_contains(c.log, WAITS));
+
+    /* Nothing there: nothing runs (every task reads a source, or what
+     * comes of one). */
+    cl_sleep(0.5);
+    cl_status_t st;
+    assert_int_equal(cl_status(&c, job, &st), 0);
+    assert_string_equal(st.state, "running");
+    assert_int_equal(st.done, 0);
+
+    /* A's file: A's tasks run, B's wait, and the job with them. */
+    s_upload(c.ep, "a.wav");
+    st = s_wait_done(&c, job, 1, 30 * CL_SLOW);
+    cl_sleep(0.5);
+    assert_int_equal(cl_status(&c, job, &st), 0);
+    print_message("    with a.wav only: %d of %d tasks done\n", st.done, st.total);
+    assert_string_equal(st.state, "running");
+    assert_true(st.done >= 1 && st.done < st.total);
+    assert_int_equal(st.running, 0);
+
+    /* B's file: the job ends, as an embedded render of the same session. */
+    s_upload(c.ep, "b.wav");
+    cl_wait_state(&c, job, "done", 60 * CL_SLOW, &st);
+    char out_d[1200], out_e[1200];
+    cl_path(out_d, sizeof out_d, dir, "out-d");
+    cl_path(out_e, sizeof out_e, dir, "out-e");
+    cl_render(session, out_e, 2, NULL);
+    assert_true(cl_fetch_ok(&c, job, out_d, out_e) >= 3);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void source_never_uploaded(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char session[1200];
+    s_write_files(session, sizeof session);
+    static const char *const wait[] = {"--source-wait", "1", NULL};
+    cl_coord_t c = {.extra = wait};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    Mixfarm__Envelope *rep = s_submit(c.ep, 1);
+    const uint64_t job = rep->submit_reply->job;
+    assert_true(job > 0);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    s_upload(c.ep, "a.wav");
+    const double t0 = cl_now();
+    cl_wait_state(&c, job, "failed", 30 * CL_SLOW, NULL);
+    char *error = s_job_error(c.ep, job);
+    print_message("    after %.1f s: \"%s\"\n", cl_now() - t0, error);
+    assert_non_null(strstr(error, "\"b.wav\""));
+    assert_non_null(strstr(error, "never finished uploading"));
+    free(error);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void missing_without_follow(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char session[1200];
+    s_write_files(session, sizeof session);
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    s_upload(c.ep, "a.wav");
+    Mixfarm__Envelope *rep = s_submit(c.ep, 0);
+    const Mixfarm__SubmitReply *r = rep->submit_reply;
+    assert_int_equal(r->job, 0);
+    int named = 0;
+    for (size_t i = 0; i < r->n_problems; i++) {
+        print_message("    %s\n", r->problems[i]);
+        named |= strstr(r->problems[i], "b.wav") && strstr(r->problems[i], "was not uploaded");
+    }
+    assert_true(named);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void client_submits_first(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char session[1200], out1[1200], out2[1200];
+    s_write_files(session, sizeof session);
+    cl_path(out1, sizeof out1, dir, "out1");
+    cl_path(out2, sizeof out2, dir, "out2");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_render(session, out1, 0, &c);
+    assert_int_equal(cl_count_lines(c.log, WAITS), 1);
+    cl_render(session, out2, 0, &c);
+    assert_int_equal(cl_count_lines(c.log, WAITS), 1);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate_setup_teardown(tasks_wait_for_their_source, cl_setup, cl_teardown,
+                                                 "tasks_wait_for_their_source"),
+        cmocka_unit_test_prestate_setup_teardown(source_never_uploaded, cl_setup, cl_teardown,
+                                                 "source_never_uploaded"),
+        cmocka_unit_test_prestate_setup_teardown(missing_without_follow, cl_setup, cl_teardown,
+                                                 "missing_without_follow"),
+        cmocka_unit_test_prestate_setup_teardown(client_submits_first, cl_setup, cl_teardown,
+                                                 "client_submits_first"),
+    };
+    return cmocka_run_group_tests_name("cluster_sources", tests, group_setup, NULL);
+}
