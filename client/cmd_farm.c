@@ -103,14 +103,15 @@ int mf_cmd_submit(int argc, char **argv)
 
 static json_t *s_status_json(const Mixfarm__JobStatus *j)
 {
-    return json_pack("{s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:o,s:o}", "job",
+    return json_pack("{s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:o,s:o,s:i}", "job",
                      (json_int_t)j->job, "name", j->name, "state", j->state, "priority",
                      j->priority, "tasks_total", j->tasks_total, "tasks_done", j->tasks_done,
                      "tasks_running", j->tasks_running, "tasks_failed", j->tasks_failed,
                      "tasks_cached", j->tasks_cached, "audio_s_done", j->audio_s_done,
                      "audio_s_total", j->audio_s_total, "eta_s", j->eta_s, "error",
                      j->error[0] ? json_string(j->error) : json_null(), "numerics",
-                     j->numerics[0] ? json_string(j->numerics) : json_null());
+                     j->numerics[0] ? json_string(j->numerics) : json_null(), "sources_awaited",
+                     j->sources_awaited);
 }
 
 int mf_cmd_status(int argc, char **argv)
@@ -150,6 +151,9 @@ int mf_cmd_status(int argc, char **argv)
                        j->state, j->tasks_done, j->tasks_total, j->tasks_cached, j->audio_s_done,
                        j->audio_s_total, j->name, j->error[0] ? "  error: " : "");
                 if (j->error[0]) printf("    %s\n", j->error);
+                if (j->sources_awaited)
+                    printf("    waits for %u file%s its client is still uploading\n",
+                           j->sources_awaited, j->sources_awaited == 1 ? "" : "s");
             }
         }
     }

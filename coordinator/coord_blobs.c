@@ -165,6 +165,7 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         memset(u, 0, sizeof *u);
         u->peer = *peer;
         memcpy(u->hash.hex, m->hash, MF_HASH_HEX);
+        u->output = m->task_key[0] != 0;
         u->writer = m->task_key[0] ? mf_blob_writer_new_named(c->store, &u->hash)
                                    : mf_blob_writer_new(c->store);
         if (!u->writer) {
@@ -202,7 +203,7 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
     if (err == MF_OK) mf_coord_budget_use(c, &got);
     /* A mismatched blob was stored under its true hash: harmless, unnamed. */
     s_ack(c, peer, m->hash, u->received, why == NULL, why);
-    const int source = !why && !m->task_key[0];
+    const int source = !why && !u->output;
     s_drop_upload(c, u);
     if (source) mf_coord_source_arrived(c, &got); /* jobs may wait for it */
 }

@@ -64,6 +64,7 @@ typedef struct {
     mf_blob_writer_t *writer;
     uint64_t received;
     double last;
+    int output; /* a task's output (named by its task), not a client's file */
 } upload_t;
 
 typedef struct {

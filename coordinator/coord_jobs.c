@@ -540,6 +540,7 @@ static void s_fill_status(const job_t *j, Mixfarm__JobStatus *st)
     st->eta_s = j->state == JOB_RUNNING && frac > 0 ? el * (1 - frac) / frac : 0;
     st->error = j->error ? j->error : "";
     st->numerics = mf_sched_numerics(j->sched) ? (char *)mf_sched_numerics(j->sched) : "";
+    st->sources_awaited = j->state == JOB_RUNNING ? (uint32_t)mf_sched_awaited(j->sched, NULL) : 0;
 }
 
 void mf_coord_on_status(coord_t *c, const mf_peer_t *peer, const Mixfarm__StatusRequest *m)

@@ -11,8 +11,10 @@
 #include "mf_hash.h"
 
 /* 2: derived output names, chunk checksums; 3: chunks in frames; 4: a task
- * names the arithmetic its job renders with (Task.numerics, in its key). */
-#define MF_PROTOCOL_VERSION 4
+ * names the arithmetic its job renders with (Task.numerics, in its key); 5:
+ * a client submits before it uploads (Submit.sources_follow), which an
+ * older coordinator would refuse as missing files. Not in task keys. */
+#define MF_PROTOCOL_VERSION 5
 /* Bumped whenever a change to the DSP changes output bits: part of every
  * action-cache key, so an upgraded farm never serves stale results. */
 #define MF_ENGINE_VERSION "mixfarm-engine-7"

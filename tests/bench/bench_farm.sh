@@ -67,15 +67,8 @@ done
 
 echo "== 2. a 16-track session: embedded (--workers 2) vs coordinator + 2 worker processes (2 slots each)"
 S=$work/session; mkdir -p "$S"
-tracks=""
-for i in $(seq 1 16); do
-  sox -q -n -r 48000 -b 24 -c 1 "$S/t$i.wav" synth "${TRACK_S:-60}" sine $((110 * i)) tremolo 3 60 vol 0.04
-  pan=$(printf '%.4f' "$(echo "($i - 8.5) / 8" | bc -l)")
-  tracks="$tracks{\"name\": \"T$i\", \"file\": \"t$i.wav\", \"pan\": $pan, \"output\": \"Bus$(( (i - 1) / 8 + 1 ))\", \"inserts\": [
-    {\"type\": \"eq\", \"bands\": [{\"kind\": \"highpass\", \"freq_hz\": 40}, {\"kind\": \"peak\", \"freq_hz\": 400, \"gain_db\": -2, \"q\": 1},
-     {\"kind\": \"peak\", \"freq_hz\": 2500, \"gain_db\": 1.5, \"q\": 0.8}, {\"kind\": \"highshelf\", \"freq_hz\": 9000, \"gain_db\": 1}]},
-    {\"type\": \"compressor\", \"threshold_db\": -20, \"ratio\": 3, \"attack_ms\": 10, \"release_ms\": 120}]},"
-done
+. "$(dirname "$0")/bench_session.sh"
+bench_sources "$S"
 mk_session() { # gain of track 1
   cat > "$S/$2" <<JSON
 {"mixfarm": 1, "name": "bench", "sample_rate": 48000,

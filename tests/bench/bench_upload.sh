@@ -44,16 +44,9 @@ tc filter add dev lo protocol ip parent 1:0 prio 1 u32 match ip dport "$slow" 0x
 
 echo "== a 16-track session, the client's uploads at $RATE, the workers' traffic not held"
 S=$work/session; mkdir -p "$S"
-tracks=""
-for i in $(seq 1 16); do
-  sox -q -n -r 48000 -b 24 -c 1 "$S/t$i.wav" synth "${TRACK_S:-60}" sine $((110 * i)) tremolo 3 60 vol 0.04
-  pan=$(printf '%.4f' "$(echo "($i - 8.5) / 8" | bc -l)")
-  tracks="$tracks{\"name\": \"T$i\", \"file\": \"t$i.wav\", \"pan\": $pan, \"output\": \"Bus$(( (i - 1) / 8 + 1 ))\", \"inserts\": [
-    {\"type\": \"eq\", \"bands\": [{\"kind\": \"highpass\", \"freq_hz\": 40}, {\"kind\": \"peak\", \"freq_hz\": 400, \"gain_db\": -2, \"q\": 1}]},
-    {\"type\": \"compressor\", \"threshold_db\": -20, \"ratio\": 3}]}"
-  [ "$i" -lt 16 ] && tracks="$tracks,"
-done
-echo "{\"mixfarm\": 1, \"name\": \"bench\", \"sample_rate\": 48000, \"tracks\": [$tracks],
+. "$(dirname "$0")/bench_session.sh"
+bench_sources "$S"
+echo "{\"mixfarm\": 1, \"name\": \"bench\", \"sample_rate\": 48000, \"tracks\": [${tracks%,}],
   \"buses\": [{\"name\": \"Bus1\"}, {\"name\": \"Bus2\"}]}" > "$S/s.json"
 mb=$(du -sm "$S" | cut -f1)
 echo "  $mb MB of sources"

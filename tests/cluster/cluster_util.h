@@ -159,6 +159,7 @@ typedef struct {
     int total, done, running, failed, cached;
     int found;
     char numerics[64]; /* "" while not pinned */
+    int awaited;       /* files its client is still uploading */
 } cl_status_t;
 
 /* mixfarm submit; returns the job id (asserts success). */

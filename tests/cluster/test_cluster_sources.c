@@ -3,7 +3,8 @@
  *   tasks_wait_for_their_source  a job submitted with sources_follow and no
  *                                file uploaded yet runs nothing; with one of
  *                                its two files uploaded, that track's tasks
- *                                run and the job waits for the other; once
+ *                                run and the job waits for the other (status
+ *                                says how many files it awaits); once
  *                                the other arrives it ends, and its outputs
  *                                are the embedded render's, bit for bit
  *   source_never_uploaded        a file that never arrives fails the job
@@ -94,6 +95,17 @@ static Mixfarm__Envelope *s_submit(const char *ep, int follow)
     return rep;
 }
 
+/* Submits with sources_follow; the job (asserts it was taken as it is). */
+static uint64_t s_submit_follow(const char *ep)
+{
+    Mixfarm__Envelope *rep = s_submit(ep, 1);
+    const uint64_t job = rep->submit_reply->job;
+    assert_true(job > 0);
+    assert_int_equal(rep->submit_reply->n_problems, 0);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    return job;
+}
+
 /* Uploads the test folder's file name in one chunk (it is small). */
 static void s_upload(const char *ep, const char *name)
 {
@@ -159,11 +171,7 @@ static void tasks_wait_for_their_source(void **state)
     cl_coord_start(&c, dir, 0);
     cl_worker_start(&c, dir, "w1", 2, NULL, 0);
     cl_wait_joined(&c, "w1", 30 * CL_SLOW);
-    Mixfarm__Envelope *rep = s_submit(c.ep, 1);
-    const uint64_t job = rep->submit_reply->job;
-    assert_true(job > 0);
-    assert_int_equal(rep->submit_reply->n_problems, 0);
-    mixfarm__envelope__free_unpacked(rep, NULL);
+    const uint64_t job = s_submit_follow(c.ep);
     assert_true(cl_file_contains(c.log, WAITS));
 
     /* Nothing there: nothing runs (every task reads a source, or what
@@ -173,6 +181,7 @@ static void tasks_wait_for_their_source(void **state)
     assert_int_equal(cl_status(&c, job, &st), 0);
     assert_string_equal(st.state, "running");
     assert_int_equal(st.done, 0);
+    assert_int_equal(st.awaited, 2);
 
     /* A's file: A's tasks run, B's wait, and the job with them. */
     s_upload(c.ep, "a.wav");
@@ -183,10 +192,12 @@ static void tasks_wait_for_their_source(void **state)
     assert_string_equal(st.state, "running");
     assert_true(st.done >= 1 && st.done < st.total);
     assert_int_equal(st.running, 0);
+    assert_int_equal(st.awaited, 1);
 
     /* B's file: the job ends, as an embedded render of the same session. */
     s_upload(c.ep, "b.wav");
     cl_wait_state(&c, job, "done", 60 * CL_SLOW, &st);
+    assert_int_equal(st.awaited, 0);
     char out_d[1200], out_e[1200];
     cl_path(out_d, sizeof out_d, dir, "out-d");
     cl_path(out_e, sizeof out_e, dir, "out-e");
@@ -206,10 +217,7 @@ static void source_never_uploaded(void **state)
     cl_coord_t c = {.extra = wait};
     cl_coord_start(&c, dir, 0);
     cl_worker_start(&c, dir, "w1", 2, NULL, 0);
-    Mixfarm__Envelope *rep = s_submit(c.ep, 1);
-    const uint64_t job = rep->submit_reply->job;
-    assert_true(job > 0);
-    mixfarm__envelope__free_unpacked(rep, NULL);
+    const uint64_t job = s_submit_follow(c.ep);
     s_upload(c.ep, "a.wav");
     const double t0 = cl_now();
     cl_wait_state(&c, job, "failed", 30 * CL_SLOW, NULL);

@@ -2,7 +2,7 @@
  * before it uploads (client_submit.c), so a task reading a source the
  * store lacks waits for it (mf_sched_hold_missing) while the others run,
  * and runs once mf_sched_arrived says it is there. Driven on a plan of two
- * buses of two strips, without a farm. */
+ * buses of two strips (plan_fixture.h), without a farm. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,13 +16,7 @@
 #include "mf_sched.h"
 #include "mf_session.h"
 #include "no_cache.h"
-
-static const char *s_session = "{\"mixfarm\": 1, \"sample_rate\": 48000, \"tracks\": ["
-                               " {\"name\": \"A1\", \"file\": \"/a1.wav\", \"output\": \"BusA\"},"
-                               " {\"name\": \"A2\", \"file\": \"/a2.wav\", \"output\": \"BusA\"},"
-                               " {\"name\": \"B1\", \"file\": \"/b1.wav\", \"output\": \"BusB\"},"
-                               " {\"name\": \"B2\", \"file\": \"/b2.wav\", \"output\": \"BusB\"}],"
-                               " \"buses\": [{\"name\": \"BusA\"}, {\"name\": \"BusB\"}]}";
+#include "plan_fixture.h"
 
 typedef struct {
     mf_session_t *session;
@@ -31,14 +25,6 @@ typedef struct {
     mf_hash_t blobs[4]; /* track i's source */
     int present[4];     /* what the store holds */
 } fixture_t;
-
-static int s_audio(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
-                   char *why, size_t why_size)
-{
-    (void)ctx, (void)file, (void)why, (void)why_size;
-    *channels = 1, *rate = 48000, *frames = 48000;
-    return 0;
-}
 
 static int s_has(void *ctx, const mf_hash_t *blob)
 {
@@ -53,12 +39,7 @@ static int setup(void **state)
     fixture_t *f = calloc(1, sizeof *f);
     if (!f) return -1;
     *state = f;
-    mf_diags_t d;
-    mf_diags_init(&d, "awaited.json");
-    mf_session_source_t src = {.audio = s_audio};
-    f->session = mf_session_load_text("awaited.json", s_session, &src, &d);
-    mf_diags_fini(&d);
-    if (!f->session) return -1;
+    if (!(f->session = pf_two_buses("awaited.json"))) return -1;
     for (size_t i = 0; i < 4; i++) mf_hash_bytes(f->session->tracks[i].ch.name, 2, &f->blobs[i]);
     f->plan = mf_plan_session(f->session, f->blobs);
     const mf_action_cache_t none = no_cache();

@@ -14,15 +14,8 @@
 #include <cmocka.h>
 
 #include "no_cache.h"
+#include "plan_fixture.h"
 #include "coord_internal.h"
-
-/* Two buses of two strips; the sources' blobs are named after the tracks. */
-static const char *s_session = "{\"mixfarm\": 1, \"sample_rate\": 48000, \"tracks\": ["
-                               " {\"name\": \"A1\", \"file\": \"/a1.wav\", \"output\": \"BusA\"},"
-                               " {\"name\": \"A2\", \"file\": \"/a2.wav\", \"output\": \"BusA\"},"
-                               " {\"name\": \"B1\", \"file\": \"/b1.wav\", \"output\": \"BusB\"},"
-                               " {\"name\": \"B2\", \"file\": \"/b2.wav\", \"output\": \"BusB\"}],"
-                               " \"buses\": [{\"name\": \"BusA\"}, {\"name\": \"BusB\"}]}";
 
 typedef struct {
     mf_session_t *session;
@@ -33,27 +26,13 @@ typedef struct {
     job_t job;
 } fixture_t;
 
-/* Every file is a mono 48 kHz second, as a client would have sent it. */
-static int s_audio(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
-                   char *why, size_t why_size)
-{
-    (void)ctx, (void)file, (void)why, (void)why_size;
-    *channels = 1, *rate = 48000, *frames = 48000;
-    return 0;
-}
-
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     if (!f) return -1;
     *state = f;
-    mf_diags_t d;
-    mf_diags_init(&d, "placement.json");
-    mf_session_source_t src = {.audio = s_audio};
-    f->session = mf_session_load_text("placement.json", s_session, &src, &d);
-    if (!f->session) mf_diags_print(&d);
-    mf_diags_fini(&d);
-    if (!f->session) return -1;
+    if (!(f->session = pf_two_buses("placement.json"))) return -1;
+    /* The sources' blobs are named after the tracks. */
     mf_hash_t blobs[4];
     for (size_t i = 0; i < 4; i++) mf_hash_bytes(f->session->tracks[i].ch.name, 2, &blobs[i]);
     f->plan = mf_plan_session(f->session, blobs);
