@@ -18,9 +18,10 @@ typedef struct {
     int *dependents;   /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
-    int *readers;   /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
-    int group;      /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
-    uint32_t owner; /* as a group: the worker its feeders go to (the caller's token), 0 none */
+    int *readers;    /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
+    uint32_t unread; /* bit o: no task reads output o (mf_task_t.unread) */
+    int group;       /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
+    uint32_t owner;  /* as a group: the worker its feeders go to (the caller's token), 0 none */
 } tnode_t;
 
 struct mf_sched {
@@ -112,6 +113,14 @@ mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
             s->nodes[i].deps_left++;
         }
     }
+    for (size_t i = 0; i < plan->n_tasks; i++) /* every output unread, until a task reads it */
+        s->nodes[i].unread =
+            plan->tasks[i].n_out >= 32 ? UINT32_MAX : (1u << plan->tasks[i].n_out) - 1;
+    for (size_t i = 0; i < plan->n_tasks; i++)
+        for (size_t k = 0; k < plan->tasks[i].n_in; k++) {
+            const mf_port_t *in = &plan->tasks[i].in[k];
+            if (in->task >= 0 && in->output < 32) s->nodes[in->task].unread &= ~(1u << in->output);
+        }
     for (size_t i = 0; i < plan->n_tasks; i++) {
         s->nodes[i].group = s->nodes[i].deps_left == 0 ? s_group(s, i) : -1;
         if (s->nodes[i].deps_left == 0) s_make_ready(s, i);
@@ -162,6 +171,7 @@ static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
     out->kind = strdup(t->kind);
     out->params = strdup(t->params);
     out->numerics = s->numerics ? strdup(s->numerics) : NULL;
+    out->unread = s->nodes[i].unread;
     out->inputs = calloc(t->n_in + 1, sizeof *out->inputs);
     out->n_inputs = t->n_in;
     for (size_t k = 0; out->inputs && k < t->n_in; k++)

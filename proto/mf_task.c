@@ -80,6 +80,7 @@ int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
     m->params = t->params;
     m->key = key->hex;
     m->numerics = t->numerics ? t->numerics : "";
+    m->unread = t->unread;
     m->n_inputs = t->n_inputs;
     m->inputs = s_hex_array(t->inputs, t->n_inputs);
     return m->inputs ? 0 : -1;
@@ -115,6 +116,7 @@ mf_err_t mf_task_from_pb(const Mixfarm__Task *m, mf_task_t *out)
     if (err != MF_OK) goto done;
     out->n_inputs = m->n_inputs;
     out->id = m->id;
+    out->unread = m->unread;
     out->kind = strdup(m->kind);
     out->params = strdup(m->params);
     out->numerics = m->numerics[0] ? strdup(m->numerics) : NULL;

@@ -28,10 +28,11 @@ typedef struct {
     char *params; /* owned canonical JSON */
     mf_hash_t *inputs;
     size_t n_inputs;
-    mf_hash_t key;  /* mf_task_key, set by whoever makes the task (the scheduler,
-                       mf_task_from_pb, which checks it); empty when not known */
-    char *numerics; /* owned, or NULL: the arithmetic the task's job renders with
-                       (mf_exec_numerics, a worker's Hello.numerics); part of the key */
+    mf_hash_t key;   /* mf_task_key, set by whoever makes the task (the scheduler,
+                        mf_task_from_pb, which checks it); empty when not known */
+    char *numerics;  /* owned, or NULL: the arithmetic the task's job renders with
+                        (mf_exec_numerics, a worker's Hello.numerics); part of the key */
+    uint32_t unread; /* bit i: no task of its job reads output i (not in the key) */
 } mf_task_t;
 
 typedef struct {

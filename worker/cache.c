@@ -60,6 +60,18 @@ static void s_remove(mf_cache_t *c, entry_t *e)
     *e = c->e[--c->n];
 }
 
+/* Deletes e's blob and forgets it. */
+static void s_evict(mf_cache_t *c, entry_t *e, const char *why)
+{
+    char *p = mf_store_path(c->store, &e->hash);
+    if (p && unlink(p) != 0 && errno != ENOENT)
+        mf_warn("%s: cannot evict: %s", p, strerror(errno));
+    else
+        mf_debug("cache: %s %.12s (%lld bytes)", why, e->hash.hex, (long long)e->size);
+    free(p);
+    s_remove(c, e);
+}
+
 /* Evicts least-recently-used unpinned blobs until under budget. */
 static void s_trim(mf_cache_t *c)
 {
@@ -70,13 +82,7 @@ static void s_trim(mf_cache_t *c)
             if (e->pins == 0 && e->size >= 0 && (!lru || e->used < lru->used)) lru = e;
         }
         if (!lru) return; /* everything left is in use */
-        char *p = mf_store_path(c->store, &lru->hash);
-        if (p && unlink(p) != 0 && errno != ENOENT)
-            mf_warn("%s: cannot evict: %s", p, strerror(errno));
-        else
-            mf_debug("cache: evicted %.12s (%lld bytes)", lru->hash.hex, (long long)lru->size);
-        free(p);
-        s_remove(c, lru);
+        s_evict(c, lru, "evicted");
     }
 }
 
@@ -191,4 +197,10 @@ void mf_cache_added(mf_cache_t *c, const mf_hash_t *h)
     }
     s_touch(c, e);
     s_trim(c);
+}
+
+void mf_cache_drop(mf_cache_t *c, const mf_hash_t *h)
+{
+    entry_t *e = s_find(c, h);
+    if (e && e->pins == 0 && e->size >= 0) s_evict(c, e, "dropped (no task of its job reads it)");
 }

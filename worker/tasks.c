@@ -70,7 +70,16 @@ static void s_reply(mf_wloop_t *w, mf_wtask_t *t)
                  res.seconds);
     }
     s_send_result(w, &res);
-    s_task_free(w, t);
+    /* Outputs no task of the job reads (the files the client fetches from
+     * the coordinator, which holds them now) leave the cache: it keeps
+     * what may be read here again, and their pages are free at once. */
+    mf_hash_t drop[32];
+    size_t n_drop = 0;
+    for (size_t i = 0; w->cache && !res.error && i < t->r.n_outputs && i < 32; i++)
+        if (t->t.unread & (1u << i)) drop[n_drop++] = t->r.outputs[i];
+    mf_cache_t *cache = w->cache;
+    s_task_free(w, t); /* unpins them */
+    for (size_t i = 0; i < n_drop; i++) mf_cache_drop(cache, &drop[i]);
 }
 
 static void s_dispatch(mf_wloop_t *w)

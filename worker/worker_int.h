@@ -31,6 +31,9 @@ void mf_cache_unpin(mf_cache_t *c, const mf_hash_t *h);
 void mf_cache_added(mf_cache_t *c, const mf_hash_t *h);
 /* Bytes the cache holds now. */
 int64_t mf_cache_bytes(const mf_cache_t *c);
+/* Deletes a blob no task will read here (a file of OUTDIR, which the
+ * client fetches from the coordinator), unless a task has it pinned. */
+void mf_cache_drop(mf_cache_t *c, const mf_hash_t *h);
 
 /* ---- slots.c: N threads, each running one task at a time. ----
  * The loop lends a slot a task and collects results without waiting; an

@@ -151,6 +151,46 @@ static void test_decode_task(void **state)
     assert_int_equal(s_join(wx), 0);
 }
 
+static int s_two_results(fake_t *f);
+
+/* An output some task of the job reads stays in the worker's cache (its
+ * next task here finds it); one none reads (Task.unread: a file the
+ * client fetches from the coordinator) leaves it once it is up. */
+static void test_unread_output_dropped(void **state)
+{
+    wx_t *wx = *state;
+    assert_true(fake_until(&wx->f, s_hello, 2000));
+    char wav[400];
+    snprintf(wav, sizeof wav, "%s/src.wav", wx->dir);
+    test_write_wav(wav, 48000, 1.0);
+    mf_hash_t src;
+    assert_int_equal(mf_store_put_file(wx->f.store, wav, &src), MF_OK);
+    mf_decode_spec_t spec = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = 48000};
+    mf_task_t t = {.id = 1, .kind = "decode", .inputs = &src, .n_inputs = 1};
+    t.params = mf_decode_spec_to_json(&spec);
+    fake_send_task(&wx->f, &t);
+    assert_true(fake_until(&wx->f, s_result, 5000));
+    spec.start_s = 0.25; /* other work: another output */
+    free(t.params);
+    t.params = mf_decode_spec_to_json(&spec);
+    t.id = 2, t.unread = 1;
+    fake_send_task(&wx->f, &t);
+    assert_true(fake_until(&wx->f, s_two_results, 5000));
+    free(t.params);
+    assert_int_equal(s_join(wx), 0); /* the cache's files as the worker left them */
+    mf_store_t *cache = mf_store_open(wx->cache);
+    assert_non_null(cache);
+    const mf_task_result_t *kept = &wx->f.results[0], *dropped = &wx->f.results[1];
+    assert_null(kept->error);
+    assert_null(dropped->error);
+    assert_true(mf_store_has(wx->f.store, &kept->outputs[0]));
+    assert_true(mf_store_has(wx->f.store, &dropped->outputs[0])); /* the coordinator has both */
+    assert_true(mf_store_has(cache, &kept->outputs[0]));
+    assert_false(mf_store_has(cache, &dropped->outputs[0]));
+    assert_true(mf_store_has(cache, &src)); /* an input: read again, perhaps */
+    mf_store_free(&cache);
+}
+
 /* A worker says its arithmetic in its hello, runs a task of its own
  * arithmetic, refuses one of another (the task's key promises that one's
  * bits), and the arithmetic is part of the key: the same work pinned to
@@ -307,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hello_heartbeat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unread_output_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arithmetic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),

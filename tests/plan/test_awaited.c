@@ -1,8 +1,10 @@
 /* coordinator/mf_sched.c: sources still being uploaded. A client submits
  * before it uploads (client_submit.c), so a task reading a source the
  * store lacks waits for it (mf_sched_hold_missing) while the others run,
- * and runs once mf_sched_arrived says it is there. Driven on a plan of two
- * buses of two strips (plan_fixture.h), without a farm. */
+ * and runs once mf_sched_arrived says it is there; and a task says which
+ * of its outputs no task reads (Task.unread), which a worker then need not
+ * keep. Driven on a plan of two buses of two strips (plan_fixture.h),
+ * without a farm. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +68,21 @@ static int s_source_of(const fixture_t *f, const mf_task_t *t)
     return -1;
 }
 
+/* Reports t done, with outputs named after it, and frees it. */
+static void s_complete(fixture_t *f, mf_task_t *t)
+{
+    mf_hash_t outs[MF_TASK_MAX_OUTPUTS];
+    const size_t n_out = f->plan->tasks[t->id].n_out;
+    for (size_t o = 0; o < n_out; o++) {
+        char name[64];
+        snprintf(name, sizeof name, "%llu/%zu", (unsigned long long)t->id, o);
+        mf_hash_bytes(name, strlen(name), &outs[o]);
+    }
+    mf_task_result_t r = {.id = t->id, .outputs = outs, .n_outputs = n_out};
+    mf_sched_complete(f->sched, &r);
+    mf_task_fini(t);
+}
+
 /* Hands out and completes every ready task; returns how many ran, and sets
  * ran[i] for each source i a task of them read. */
 static int s_run_ready(fixture_t *f, int ran[4])
@@ -75,16 +92,7 @@ static int s_run_ready(fixture_t *f, int ran[4])
     while (mf_sched_next(f->sched, &t)) {
         const int src = s_source_of(f, &t);
         if (src >= 0) ran[src] = 1;
-        mf_hash_t outs[MF_TASK_MAX_OUTPUTS];
-        const size_t n_out = f->plan->tasks[t.id].n_out;
-        for (size_t o = 0; o < n_out; o++) {
-            char name[64];
-            snprintf(name, sizeof name, "%llu/%zu", (unsigned long long)t.id, o);
-            mf_hash_bytes(name, strlen(name), &outs[o]);
-        }
-        mf_task_result_t r = {.id = t.id, .outputs = outs, .n_outputs = n_out};
-        mf_sched_complete(f->sched, &r);
-        mf_task_fini(&t);
+        s_complete(f, &t);
         n++;
     }
     return n;
@@ -169,6 +177,27 @@ static void given_up(void **state)
     assert_int_equal(mf_sched_next(f->sched, &t), 0);
 }
 
+/* Task.unread: a strip's output is read by its bus, so a worker keeps it;
+ * a listening copy's file is read by no task, so its worker need not. */
+static void unread_outputs(void **state)
+{
+    fixture_t *f = *state;
+    int strips = 0, copies = 0;
+    mf_task_t t;
+    while (mf_sched_next(f->sched, &t)) {
+        if (!strcmp(t.kind, "strip")) {
+            assert_int_equal(t.unread, 0);
+            strips++;
+        } else if (!strcmp(t.kind, "listen")) {
+            assert_true(t.unread & 1u);
+            copies++;
+        }
+        s_complete(f, &t);
+    }
+    assert_int_equal(strips, 4);
+    assert_int_equal(copies, 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +205,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_missing_source_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(all_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(given_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(unread_outputs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
