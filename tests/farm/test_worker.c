@@ -112,16 +112,25 @@ static void test_hello_heartbeat(void **state)
     assert_int_equal(s_join(wx), 0);
 }
 
+/* Once the worker has said hello: a WAV of seconds at rate, in the fake
+ * coordinator's store as a client would have uploaded it; its path goes
+ * to wav (400 bytes). */
+static mf_hash_t s_source(wx_t *wx, int rate, double seconds, char *wav)
+{
+    assert_true(fake_until(&wx->f, s_hello, 2000));
+    snprintf(wav, 400, "%s/src.wav", wx->dir);
+    test_write_wav(wav, rate, seconds);
+    mf_hash_t src;
+    assert_int_equal(mf_store_put_file(wx->f.store, wav, &src), MF_OK);
+    return src;
+}
+
 static void test_decode_task(void **state)
 {
     wx_t *wx = *state;
-    assert_true(fake_until(&wx->f, s_hello, 2000));
     /* A 44.1 kHz source decoded to 48 kHz: the output spans two chunks. */
     char wav[400];
-    snprintf(wav, sizeof wav, "%s/src.wav", wx->dir);
-    test_write_wav(wav, 44100, 3.0);
-    mf_hash_t src;
-    assert_int_equal(mf_store_put_file(wx->f.store, wav, &src), MF_OK);
+    mf_hash_t src = s_source(wx, 44100, 3.0, wav);
     mf_decode_spec_t spec = {.from_s = 0, .length_s = -1, .start_s = 0.5, .rate = 48000};
     mf_task_t t = {.id = 42, .kind = "decode", .inputs = &src, .n_inputs = 1};
     t.params = mf_decode_spec_to_json(&spec);
@@ -159,12 +168,8 @@ static int s_two_results(fake_t *f);
 static void test_unread_output_dropped(void **state)
 {
     wx_t *wx = *state;
-    assert_true(fake_until(&wx->f, s_hello, 2000));
     char wav[400];
-    snprintf(wav, sizeof wav, "%s/src.wav", wx->dir);
-    test_write_wav(wav, 48000, 1.0);
-    mf_hash_t src;
-    assert_int_equal(mf_store_put_file(wx->f.store, wav, &src), MF_OK);
+    mf_hash_t src = s_source(wx, 48000, 1.0, wav);
     mf_decode_spec_t spec = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = 48000};
     mf_task_t t = {.id = 1, .kind = "decode", .inputs = &src, .n_inputs = 1};
     t.params = mf_decode_spec_to_json(&spec);
