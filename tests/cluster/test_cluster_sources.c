@@ -9,6 +9,11 @@
  *                                are the embedded render's, bit for bit
  *   source_never_uploaded        a file that never arrives fails the job
  *                                after --source-wait, naming the file
+ *   resumed_job_waits            a coordinator killed -9 while a job's files
+ *                                upload resumes the job waiting for the file
+ *                                it lacks, runs what it has, and ends it,
+ *                                with the embedded render's bits, once the
+ *                                file comes
  *   missing_without_follow       without sources_follow a missing file is a
  *                                problem of the submit, as before
  *   client_submits_first         mixfarm render --coordinator submits before
@@ -16,6 +21,7 @@
  *                                wait), and a second render, with every
  *                                file there, waits for nothing */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -230,6 +236,39 @@ static void source_never_uploaded(void **state)
     cl_test_pass();
 }
 
+static void resumed_job_waits(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char session[1200];
+    s_write_files(session, sizeof session);
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    const uint64_t job = s_submit_follow(c.ep);
+    s_upload(c.ep, "a.wav");
+    /* Killed while its client uploads: the journal has the job, the store
+     * one of its two files. */
+    cl_stop(c.pid, SIGKILL, 10);
+    cl_coord_start(&c, dir, c.port); /* same port, same --state */
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_status_t st;
+    assert_int_equal(cl_status(&c, job, &st), 0);
+    assert_string_equal(st.state, "running");
+    assert_int_equal(st.awaited, 1);
+    st = s_wait_done(&c, job, 1, 30 * CL_SLOW); /* a.wav's tasks run meanwhile */
+    assert_string_equal(st.state, "running");
+    /* A client sends the other file (a resubmission would): the job ends. */
+    s_upload(c.ep, "b.wav");
+    cl_wait_state(&c, job, "done", 60 * CL_SLOW, &st);
+    char out_d[1200], out_e[1200];
+    cl_path(out_d, sizeof out_d, dir, "out-d");
+    cl_path(out_e, sizeof out_e, dir, "out-e");
+    cl_render(session, out_e, 2, NULL);
+    assert_true(cl_fetch_ok(&c, job, out_d, out_e) >= 3);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void missing_without_follow(void **state)
 {
     (void)state;
@@ -279,6 +318,8 @@ int main(void)
                                                  "tasks_wait_for_their_source"),
         cmocka_unit_test_prestate_setup_teardown(source_never_uploaded, cl_setup, cl_teardown,
                                                  "source_never_uploaded"),
+        cmocka_unit_test_prestate_setup_teardown(resumed_job_waits, cl_setup, cl_teardown,
+                                                 "resumed_job_waits"),
         cmocka_unit_test_prestate_setup_teardown(missing_without_follow, cl_setup, cl_teardown,
                                                  "missing_without_follow"),
         cmocka_unit_test_prestate_setup_teardown(client_submits_first, cl_setup, cl_teardown,
