@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define UPLOAD_TIMEOUT_MS 30000
+#define PROGRESS_BYTES (64 << 20) /* smaller uploads end before a line is worth drawing */
 
 typedef struct {
     Mixfarm__SourceRef *refs;
@@ -112,7 +114,17 @@ static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *o
 typedef struct {
     mf_client_t *client;
     mf_err_t first; /* the first failure */
+    int draw;       /* progress on a terminal */
+    size_t files, done;
+    int64_t bytes, sent;
 } uploads_t;
+
+/* "uploading: 3/16 files, 25.9/138.2 MB", over itself. */
+static void s_draw(const uploads_t *up)
+{
+    fprintf(stderr, "\rmixfarm: uploading: %zu/%zu files, %.1f/%.1f MB ", up->done, up->files,
+            (double)up->sent / 1e6, (double)up->bytes / 1e6);
+}
 
 /* Remembers the first failure, including one reported before the call
  * returned, and says which file it was (the coordinator's reason, when it
@@ -120,7 +132,13 @@ typedef struct {
 static void s_uploaded(void *ctx, const mf_hash_t *hash, mf_err_t err)
 {
     uploads_t *up = ctx;
-    if (err == MF_OK) return;
+    if (err == MF_OK) {
+        const int64_t size = mf_store_size(mf_client__store(up->client), hash);
+        up->done++, up->sent += size > 0 ? size : 0;
+        if (up->draw) s_draw(up);
+        return;
+    }
+    if (up->draw) fputc('\n', stderr), up->draw = 0; /* the error on a line of its own */
     const char *doc = NULL;
     const char *name = mf_client__source_name(up->client, hash->hex, MF_HASH_HEX, &doc);
     if (name)
@@ -163,11 +181,20 @@ static mf_err_t s_upload(mf_client_t *c, const mf_hash_t *hashes, size_t n)
 {
     if (!n) return MF_OK;
     mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
-    uploads_t up = {.client = c, .first = MF_OK};
+    uploads_t up = {.client = c, .first = MF_OK, .files = n};
     if (!x) return MF_ERR_NOMEM;
+    /* Progress for uploads worth watching (a few files of gigabytes take
+     * minutes on gigabit Ethernet), per file as each completes. */
+    for (size_t i = 0; i < n; i++) {
+        const int64_t size = mf_store_size(mf_client__store(c), &hashes[i]);
+        up.bytes += size > 0 ? size : 0;
+    }
+    up.draw = up.bytes >= PROGRESS_BYTES && isatty(2) && mf_log_enabled(MF_LOG_INFO);
+    if (up.draw) s_draw(&up);
     for (size_t i = 0; i < n; i++) mf_xfer_put(x, &hashes[i], s_uploaded, &up);
     mf_err_t err = mf_xfer_pending(x) ? mf_xfer_wait(x, UPLOAD_TIMEOUT_MS) : MF_OK;
     if (err == MF_OK) err = up.first;
+    if (up.draw) fputc('\n', stderr);
     mf_xfer_free(&x);
     return err;
 }

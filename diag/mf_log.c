@@ -34,9 +34,14 @@ void mf_log_thread_min(mf_log_level_t min_level)
     if (!s_forced) s_thread_min = (int)min_level;
 }
 
+int mf_log_enabled(mf_log_level_t level)
+{
+    return level >= s_min && (int)level >= s_thread_min;
+}
+
 void mf_log(mf_log_level_t level, const char *fmt, ...)
 {
-    if (level < s_min || (int)level < s_thread_min) return;
+    if (!mf_log_enabled(level)) return;
     char line[2048];
     va_list ap;
     va_start(ap, fmt);

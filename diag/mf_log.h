@@ -10,6 +10,9 @@ void mf_log_init(const char *program, mf_log_level_t min_level);
  * threads keep their routine lines to themselves). */
 void mf_log_thread_min(mf_log_level_t min_level);
 void mf_log(mf_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether a line of this level would be written (progress drawn beside the
+ * log follows the same --quiet). */
+int mf_log_enabled(mf_log_level_t level);
 
 #define mf_info(...) mf_log(MF_LOG_INFO, __VA_ARGS__)
 #define mf_warn(...) mf_log(MF_LOG_WARN, __VA_ARGS__)
