@@ -167,6 +167,24 @@ static cl_status_t s_wait_done(const cl_coord_t *c, uint64_t job, int done, doub
     return st;
 }
 
+/* Uploads b.wav to a job waiting for it alone; asserts the job ends with
+ * nothing awaited and the outputs of an embedded render of the session;
+ * then stops the farm and passes the test. */
+static void s_end_with_b(cl_coord_t *c, uint64_t job, const char *session)
+{
+    s_upload(c->ep, "b.wav");
+    cl_status_t st;
+    cl_wait_state(c, job, "done", 60 * CL_SLOW, &st);
+    assert_int_equal(st.awaited, 0);
+    char out_d[1200], out_e[1200];
+    cl_path(out_d, sizeof out_d, cl_test_dir(), "out-d");
+    cl_path(out_e, sizeof out_e, cl_test_dir(), "out-e");
+    cl_render(session, out_e, 2, NULL);
+    assert_true(cl_fetch_ok(c, job, out_d, out_e) >= 3);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void tasks_wait_for_their_source(void **state)
 {
     (void)state;
@@ -201,16 +219,7 @@ static void tasks_wait_for_their_source(void **state)
     assert_int_equal(st.awaited, 1);
 
     /* B's file: the job ends, as an embedded render of the same session. */
-    s_upload(c.ep, "b.wav");
-    cl_wait_state(&c, job, "done", 60 * CL_SLOW, &st);
-    assert_int_equal(st.awaited, 0);
-    char out_d[1200], out_e[1200];
-    cl_path(out_d, sizeof out_d, dir, "out-d");
-    cl_path(out_e, sizeof out_e, dir, "out-e");
-    cl_render(session, out_e, 2, NULL);
-    assert_true(cl_fetch_ok(&c, job, out_d, out_e) >= 3);
-    cl_stop_all_clean(30 * CL_SLOW);
-    cl_test_pass();
+    s_end_with_b(&c, job, session);
 }
 
 static void source_never_uploaded(void **state)
@@ -258,15 +267,7 @@ static void resumed_job_waits(void **state)
     st = s_wait_done(&c, job, 1, 30 * CL_SLOW); /* a.wav's tasks run meanwhile */
     assert_string_equal(st.state, "running");
     /* A client sends the other file (a resubmission would): the job ends. */
-    s_upload(c.ep, "b.wav");
-    cl_wait_state(&c, job, "done", 60 * CL_SLOW, &st);
-    char out_d[1200], out_e[1200];
-    cl_path(out_d, sizeof out_d, dir, "out-d");
-    cl_path(out_e, sizeof out_e, dir, "out-e");
-    cl_render(session, out_e, 2, NULL);
-    assert_true(cl_fetch_ok(&c, job, out_d, out_e) >= 3);
-    cl_stop_all_clean(30 * CL_SLOW);
-    cl_test_pass();
+    s_end_with_b(&c, job, session);
 }
 
 static void missing_without_follow(void **state)
