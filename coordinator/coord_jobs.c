@@ -297,7 +297,7 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
     j->sched = j->plan ? s_sched_new(c, j->plan) : NULL;
     if (!j->name || !j->document || !j->sources || !j->sched || mf_coord_drop_consumed(c, j) ||
         (numerics && *numerics && mf_sched_set_numerics(j->sched, numerics)) ||
-        mf_coord_hold_sources(c, j))
+        (follow && mf_coord_hold_sources(c, j)))
         goto fail;
     free(hashes);
     j->state = JOB_RUNNING;

@@ -18,10 +18,10 @@ typedef struct {
     int *dependents;   /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
-    int *readers;    /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
-    uint32_t unread; /* bit o: no task reads output o (mf_task_t.unread) */
-    int group;       /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
-    uint32_t owner;  /* as a group: the worker its feeders go to (the caller's token), 0 none */
+    int *readers;   /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
+    uint32_t read;  /* bit o: some task reads output o (else mf_task_t.unread says so) */
+    int group;      /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
+    uint32_t owner; /* as a group: the worker its feeders go to (the caller's token), 0 none */
 } tnode_t;
 
 struct mf_sched {
@@ -110,17 +110,10 @@ mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
             if (!d) goto fail;
             src->dependents = d;
             d[src->n_dependents++] = (int)i;
+            if (t->in[k].output < 32) src->read |= 1u << t->in[k].output;
             s->nodes[i].deps_left++;
         }
     }
-    for (size_t i = 0; i < plan->n_tasks; i++) /* every output unread, until a task reads it */
-        s->nodes[i].unread =
-            plan->tasks[i].n_out >= 32 ? UINT32_MAX : (1u << plan->tasks[i].n_out) - 1;
-    for (size_t i = 0; i < plan->n_tasks; i++)
-        for (size_t k = 0; k < plan->tasks[i].n_in; k++) {
-            const mf_port_t *in = &plan->tasks[i].in[k];
-            if (in->task >= 0 && in->output < 32) s->nodes[in->task].unread &= ~(1u << in->output);
-        }
     for (size_t i = 0; i < plan->n_tasks; i++) {
         s->nodes[i].group = s->nodes[i].deps_left == 0 ? s_group(s, i) : -1;
         if (s->nodes[i].deps_left == 0) s_make_ready(s, i);
@@ -171,7 +164,7 @@ static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
     out->kind = strdup(t->kind);
     out->params = strdup(t->params);
     out->numerics = s->numerics ? strdup(s->numerics) : NULL;
-    out->unread = s->nodes[i].unread;
+    out->unread = (t->n_out >= 32 ? UINT32_MAX : (1u << t->n_out) - 1) & ~s->nodes[i].read;
     out->inputs = calloc(t->n_in + 1, sizeof *out->inputs);
     out->n_inputs = t->n_in;
     for (size_t k = 0; out->inputs && k < t->n_in; k++)
@@ -369,16 +362,15 @@ void mf_sched_requeue(mf_sched_t *s, uint64_t task)
     s_make_ready(s, (size_t)task);
 }
 
-void mf_sched_cancel(mf_sched_t *s)
-{
-    if (!s->error) s->error = strdup("cancelled");
-    s->ready_count = 0;
-}
-
 void mf_sched_fail(mf_sched_t *s, const char *why)
 {
     if (!s->error) s->error = strdup(why);
     s->ready_count = 0;
+}
+
+void mf_sched_cancel(mf_sched_t *s)
+{
+    mf_sched_fail(s, "cancelled");
 }
 
 static int s_is_awaited(const mf_sched_t *s, const mf_hash_t *blob)
@@ -394,20 +386,21 @@ int mf_sched_hold_missing(mf_sched_t *s, int (*has)(void *ctx, const mf_hash_t *
     for (size_t i = 0; i < p->n_tasks; i++)
         for (size_t k = 0; k < p->tasks[i].n_in; k++) {
             const mf_port_t *in = &p->tasks[i].in[k];
-            if (in->task >= 0 || s_is_awaited(s, &in->blob) || has(ctx, &in->blob)) continue;
-            mf_hash_t *a = realloc(s->awaited, (s->n_awaited + 1) * sizeof *a);
-            if (!a) {
-                free(s->awaited), s->awaited = NULL, s->n_awaited = 0;
-                return -1;
+            if (in->task >= 0) continue;
+            if (!s_is_awaited(s, &in->blob)) {
+                if (has(ctx, &in->blob)) continue;
+                mf_hash_t *a = realloc(s->awaited, (s->n_awaited + 1) * sizeof *a);
+                if (!a) {
+                    for (size_t t = 0; t < p->n_tasks; t++) s->nodes[t].blobs_left = 0;
+                    free(s->awaited), s->awaited = NULL, s->n_awaited = 0;
+                    return -1;
+                }
+                s->awaited = a;
+                s->awaited[s->n_awaited++] = in->blob;
             }
-            s->awaited = a;
-            s->awaited[s->n_awaited++] = in->blob;
+            s->nodes[i].blobs_left++;
         }
     if (!s->n_awaited) return 0;
-    for (size_t i = 0; i < p->n_tasks; i++)
-        for (size_t k = 0; k < p->tasks[i].n_in; k++)
-            s->nodes[i].blobs_left +=
-                p->tasks[i].in[k].task < 0 && s_is_awaited(s, &p->tasks[i].in[k].blob);
     /* The ready queue keeps its order, without the tasks that now wait. */
     const size_t cap = p->n_tasks + 1;
     size_t kept = 0;
