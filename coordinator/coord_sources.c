@@ -31,14 +31,16 @@ int mf_coord_hold_sources(coord_t *c, job_t *j)
 void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob)
 {
     for (job_t *j = c->jobs; j; j = j->next) {
-        if (j->state != JOB_RUNNING || !mf_sched_awaited(j->sched, NULL)) continue;
+        const size_t before = j->state == JOB_RUNNING ? mf_sched_awaited(j->sched, NULL) : 0;
+        if (!before) continue;
         const size_t released = mf_sched_arrived(j->sched, blob);
-        if (!released && mf_sched_awaited(j->sched, NULL)) continue;
-        j->sources_since = mf_sched_awaited(j->sched, NULL) ? mf_coord_now() : 0;
+        const size_t left = mf_sched_awaited(j->sched, NULL);
+        if (left == before) continue; /* not one of its files */
+        /* Progress even when its tasks still wait for another file. */
+        j->sources_since = left ? mf_coord_now() : 0;
         mf_debug("job %llu: source %.12s arrived, %zu task%s ready, %zu source%s to come",
-                 (unsigned long long)j->id, blob->hex, released, released == 1 ? "" : "s",
-                 mf_sched_awaited(j->sched, NULL),
-                 mf_sched_awaited(j->sched, NULL) == 1 ? "" : "s");
+                 (unsigned long long)j->id, blob->hex, released, released == 1 ? "" : "s", left,
+                 left == 1 ? "" : "s");
     }
 }
 
