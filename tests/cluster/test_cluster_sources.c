@@ -62,6 +62,15 @@ static void s_write_files(char *session, size_t n)
     cl_write_text(session, s_doc);
 }
 
+/* The session and its files written, and a coordinator started on c
+ * (whose extra arguments the caller may have set); the test's folder. */
+static const char *s_begin(cl_coord_t *c, char *session, size_t n)
+{
+    s_write_files(session, n);
+    cl_coord_start(c, cl_test_dir(), 0);
+    return cl_test_dir();
+}
+
 /* The blob of the test folder's file name (its SHA-256). */
 static mf_hash_t s_blob(const char *name)
 {
@@ -188,11 +197,9 @@ static void s_end_with_b(cl_coord_t *c, uint64_t job, const char *session)
 static void tasks_wait_for_their_source(void **state)
 {
     (void)state;
-    const char *dir = cl_test_dir();
     char session[1200];
-    s_write_files(session, sizeof session);
     cl_coord_t c = {0};
-    cl_coord_start(&c, dir, 0);
+    const char *dir = s_begin(&c, session, sizeof session);
     cl_worker_start(&c, dir, "w1", 2, NULL, 0);
     cl_wait_joined(&c, "w1", 30 * CL_SLOW);
     const uint64_t job = s_submit_follow(c.ep);
@@ -225,12 +232,10 @@ static void tasks_wait_for_their_source(void **state)
 static void source_never_uploaded(void **state)
 {
     (void)state;
-    const char *dir = cl_test_dir();
     char session[1200];
-    s_write_files(session, sizeof session);
     static const char *const wait[] = {"--source-wait", "1", NULL};
     cl_coord_t c = {.extra = wait};
-    cl_coord_start(&c, dir, 0);
+    const char *dir = s_begin(&c, session, sizeof session);
     cl_worker_start(&c, dir, "w1", 2, NULL, 0);
     const uint64_t job = s_submit_follow(c.ep);
     s_upload(c.ep, "a.wav");
@@ -248,11 +253,9 @@ static void source_never_uploaded(void **state)
 static void resumed_job_waits(void **state)
 {
     (void)state;
-    const char *dir = cl_test_dir();
     char session[1200];
-    s_write_files(session, sizeof session);
     cl_coord_t c = {0};
-    cl_coord_start(&c, dir, 0);
+    const char *dir = s_begin(&c, session, sizeof session);
     const uint64_t job = s_submit_follow(c.ep);
     s_upload(c.ep, "a.wav");
     /* Killed while its client uploads: the journal has the job, the store
@@ -273,11 +276,9 @@ static void resumed_job_waits(void **state)
 static void missing_without_follow(void **state)
 {
     (void)state;
-    const char *dir = cl_test_dir();
     char session[1200];
-    s_write_files(session, sizeof session);
     cl_coord_t c = {0};
-    cl_coord_start(&c, dir, 0);
+    s_begin(&c, session, sizeof session);
     s_upload(c.ep, "a.wav");
     Mixfarm__Envelope *rep = s_submit(c.ep, 0);
     const Mixfarm__SubmitReply *r = rep->submit_reply;
@@ -296,13 +297,11 @@ static void missing_without_follow(void **state)
 static void client_submits_first(void **state)
 {
     (void)state;
-    const char *dir = cl_test_dir();
     char session[1200], out1[1200], out2[1200];
-    s_write_files(session, sizeof session);
+    cl_coord_t c = {0};
+    const char *dir = s_begin(&c, session, sizeof session);
     cl_path(out1, sizeof out1, dir, "out1");
     cl_path(out2, sizeof out2, dir, "out2");
-    cl_coord_t c = {0};
-    cl_coord_start(&c, dir, 0);
     cl_worker_start(&c, dir, "w1", 2, NULL, 0);
     cl_render(session, out1, 0, &c);
     assert_int_equal(cl_count_lines(c.log, WAITS), 1);
