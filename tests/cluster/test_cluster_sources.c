@@ -14,6 +14,12 @@
  *                                it lacks, runs what it has, and ends it,
  *                                with the embedded render's bits, once the
  *                                file comes
+ *   steady_upload_is_progress    a file that releases no task (its strip
+ *                                also waits for its side-chain key's)
+ *                                still counts as progress: files 2 s apart
+ *                                never fail a job whose --source-wait is
+ *                                3 s, though the second comes 4 s after
+ *                                the submit
  *   missing_without_follow       without sources_follow a missing file is a
  *                                problem of the submit, as before
  *   client_submits_first         mixfarm render --coordinator submits before
@@ -81,25 +87,35 @@ static mf_hash_t s_blob(const char *name)
     return h;
 }
 
-/* Submits s_doc with its two files named but not uploaded; the reply
- * (free it). */
-static Mixfarm__Envelope *s_submit(const char *ep, int follow)
+/* A source the submit names: its file in the test's folder and frames. */
+typedef struct {
+    const char *name;
+    uint32_t frames;
+} source_t;
+
+static const source_t s_two[] = {{"a.wav", 48000}, {"b.wav", 48000}};
+
+/* Submits doc with its n files named but not uploaded; the reply (free
+ * it). */
+static Mixfarm__Envelope *s_submit_doc(const char *ep, int follow, const char *doc,
+                                       const source_t *src, size_t n)
 {
-    mf_hash_t blobs[2] = {s_blob("a.wav"), s_blob("b.wav")};
-    Mixfarm__SourceRef refs[2], *ptrs[2];
-    const char *names[2] = {"a.wav", "b.wav"};
-    for (int i = 0; i < 2; i++) {
+    mf_hash_t blobs[4];
+    Mixfarm__SourceRef refs[4], *ptrs[4];
+    assert_true(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        blobs[i] = s_blob(src[i].name);
         mixfarm__source_ref__init(&refs[i]);
-        refs[i].path = (char *)names[i];
+        refs[i].path = (char *)src[i].name;
         refs[i].hash = blobs[i].hex;
-        refs[i].channels = 1, refs[i].sample_rate = 48000, refs[i].frames = 48000;
+        refs[i].channels = 1, refs[i].sample_rate = 48000, refs[i].frames = src[i].frames;
         ptrs[i] = &refs[i];
     }
     Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
     sub.name = "s.json";
-    sub.document = (char *)s_doc;
+    sub.document = (char *)doc;
     sub.sources = ptrs;
-    sub.n_sources = 2;
+    sub.n_sources = n;
     sub.sources_follow = follow;
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
@@ -110,15 +126,25 @@ static Mixfarm__Envelope *s_submit(const char *ep, int follow)
     return rep;
 }
 
-/* Submits with sources_follow; the job (asserts it was taken as it is). */
-static uint64_t s_submit_follow(const char *ep)
+/* Submits s_doc with its two files named but not uploaded. */
+static Mixfarm__Envelope *s_submit(const char *ep, int follow)
 {
-    Mixfarm__Envelope *rep = s_submit(ep, 1);
+    return s_submit_doc(ep, follow, s_doc, s_two, 2);
+}
+
+/* Submits with sources_follow; the job (asserts it was taken as it is). */
+static uint64_t s_take(Mixfarm__Envelope *rep)
+{
     const uint64_t job = rep->submit_reply->job;
     assert_true(job > 0);
     assert_int_equal(rep->submit_reply->n_problems, 0);
     mixfarm__envelope__free_unpacked(rep, NULL);
     return job;
+}
+
+static uint64_t s_submit_follow(const char *ep)
+{
+    return s_take(s_submit(ep, 1));
 }
 
 /* Uploads the test folder's file name in one chunk (it is small). */
@@ -273,6 +299,38 @@ static void resumed_job_waits(void **state)
     s_end_with_b(&c, job, session);
 }
 
+/* A's compressor is keyed from B: a.wav arriving first releases nothing
+ * (A's strip also waits for B's), yet it is progress, and the job's
+ * --source-wait clock starts again from it. */
+static void steady_upload_is_progress(void **state)
+{
+    (void)state;
+    static const char *doc =
+        "{\"mixfarm\": 1, \"name\": \"follow\", \"sample_rate\": 48000,"
+        " \"tracks\": [{\"name\": \"A\", \"file\": \"a.wav\", \"output\": \"Bus\","
+        "   \"inserts\": [{\"type\": \"compressor\", \"sidechain\": \"B\"}]},"
+        "  {\"name\": \"B\", \"file\": \"b.wav\", \"pan\": 0.3, \"output\": \"Bus\"}],"
+        " \"buses\": [{\"name\": \"Bus\"}]}";
+    static const char *const wait[] = {"--source-wait", "3", NULL};
+    char session[1200];
+    cl_coord_t c = {.extra = wait};
+    const char *dir = s_begin(&c, session, sizeof session);
+    cl_write_text(session, doc);
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    const uint64_t job = s_take(s_submit_doc(c.ep, 1, doc, s_two, 2));
+    /* Each file 2 s after the one before, within the 3 s allowed between
+     * two of them; from the submit to b.wav is 4 s. */
+    cl_sleep(2.0);
+    s_upload(c.ep, "a.wav");
+    cl_sleep(2.0);
+    cl_status_t st;
+    assert_int_equal(cl_status(&c, job, &st), 0);
+    assert_string_equal(st.state, "running");
+    assert_int_equal(st.done, 0);
+    assert_int_equal(st.awaited, 1);
+    s_end_with_b(&c, job, session);
+}
+
 static void missing_without_follow(void **state)
 {
     (void)state;
@@ -320,6 +378,8 @@ int main(void)
                                                  "source_never_uploaded"),
         cmocka_unit_test_prestate_setup_teardown(resumed_job_waits, cl_setup, cl_teardown,
                                                  "resumed_job_waits"),
+        cmocka_unit_test_prestate_setup_teardown(steady_upload_is_progress, cl_setup, cl_teardown,
+                                                 "steady_upload_is_progress"),
         cmocka_unit_test_prestate_setup_teardown(missing_without_follow, cl_setup, cl_teardown,
                                                  "missing_without_follow"),
         cmocka_unit_test_prestate_setup_teardown(client_submits_first, cl_setup, cl_teardown,
