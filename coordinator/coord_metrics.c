@@ -138,6 +138,7 @@ static void s_update_job(mf_snap_job_t *e, const job_t *j, double now)
     e->state = mf_job_state_name(j->state);
     if (j->error && !e->error) e->error = strdup(j->error);
     e->cached = p.cached;
+    e->sources_awaited = j->state == JOB_RUNNING ? mf_sched_awaited(j->sched, NULL) : 0;
     e->audio_s_done = p.audio_s_done;
     e->audio_s_total = p.audio_s_total;
     e->elapsed_s = (j->finished > 0 ? j->finished : now) - j->started;

@@ -8,8 +8,8 @@
  *
  * A job: {job, name, state, priority, tasks_total, tasks_done,
  * tasks_running, tasks_ready, tasks_waiting, tasks_failed, tasks_cached,
- * audio_s_done, audio_s_total, progress (0..1), elapsed_s, eta_s, error,
- * qc_html (the report's URL once done, else null), numerics (the
+ * sources_awaited (files its client is still uploading), audio_s_done, audio_s_total, progress
+ * (0..1), elapsed_s, eta_s, error, qc_html (the report's URL once done, else null), numerics (the
  * arithmetic it renders with, null until a worker took a task)}. */
 #include "http_snap.h"
 
@@ -38,6 +38,7 @@ static json_t *s_job(const mf_snap_job_t *e)
     json_object_set_new(o, "tasks_waiting", json_integer((json_int_t)e->count[MF_TS_WAITING]));
     json_object_set_new(o, "tasks_failed", json_integer((json_int_t)e->count[MF_TS_FAILED]));
     json_object_set_new(o, "tasks_cached", json_integer((json_int_t)e->cached));
+    json_object_set_new(o, "sources_awaited", json_integer((json_int_t)e->sources_awaited));
     json_object_set_new(o, "audio_s_done", json_real(e->audio_s_done));
     json_object_set_new(o, "audio_s_total", json_real(e->audio_s_total));
     json_object_set_new(o, "progress", json_real(progress > 1 ? 1 : progress));

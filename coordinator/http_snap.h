@@ -36,6 +36,7 @@ typedef struct {
     size_t n_tasks;
     size_t count[MF_TS_FAILED + 1]; /* tasks by state */
     size_t cached;
+    size_t sources_awaited; /* files its client is still uploading */
     double audio_s_done, audio_s_total, elapsed_s, eta_s;
     char **labels;             /* per task, "strip Kick" */
     char **kinds;              /* per task, "strip" */

@@ -6,6 +6,8 @@
  *                     state, the duration histogram, workers, blob store,
  *                     cache hits after a resubmit) and /jobs/ID/qc.html
  *                     say what happened; unknown paths 404, POST 405
+ *   awaiting_sources  a job submitted before its file is uploaded says so in
+ *                     /api/jobs: running, sources_awaited 1
  *   dashboard         headless Chromium renders / and, once its script ran,
  *                     the DOM lists the job, its tasks and both workers
  *                     (skipped, saying so, when chromium is not installed) */
@@ -23,6 +25,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cluster_raw.h"
 #include "ops_util.h"
 
 static cl_coord_t s_coord;
@@ -160,6 +163,45 @@ static void api_and_metrics(void **state)
     cl_test_pass();
 }
 
+static void awaiting_sources(void **state)
+{
+    (void)state;
+    ops_coord_start(&s_coord, cl_test_dir(), NULL, 1, &s_http);
+    /* The raw protocol, as a client that submits first and uploads after
+     * (client_submit.c) would: the blob named is never uploaded. */
+    static const char *doc = "{\"mixfarm\": 1, \"name\": \"late\", \"sample_rate\": 48000,"
+                             " \"tracks\": [{\"name\": \"A\", \"file\": \"a.wav\"}]}";
+    char hash[65];
+    memset(hash, 'a', 64), hash[64] = 0;
+    Mixfarm__SourceRef ref = MIXFARM__SOURCE_REF__INIT, *refs[1] = {&ref};
+    ref.path = "a.wav", ref.hash = hash;
+    ref.channels = 1, ref.sample_rate = 48000, ref.frames = 48000;
+    Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
+    sub.name = "late.json", sub.document = (char *)doc;
+    sub.sources = refs, sub.n_sources = 1, sub.sources_follow = 1;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
+    env.submit = &sub;
+    Mixfarm__Envelope *rep = cl_call_raw(s_coord.ep, &env);
+    assert_non_null(rep);
+    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY);
+    const json_int_t job = (json_int_t)rep->submit_reply->job;
+    assert_true(job > 0);
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    json_int_t awaited = -1;
+    for (int i = 0; i < 50 && awaited != 1; i++) { /* the snapshot trails the loop */
+        cl_sleep(0.1);
+        json_t *jobs = s_get_json("/api/jobs", 200), *j = json_array_get(jobs, 0);
+        assert_int_equal(json_integer_value(json_object_get(j, "job")), job);
+        assert_string_equal(json_string_value(json_object_get(j, "state")), "running");
+        awaited = json_integer_value(json_object_get(j, "sources_awaited"));
+        json_decref(jobs);
+    }
+    assert_int_equal(awaited, 1);
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 static const char *s_chromium(void)
 {
     static const char *const names[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser",
@@ -222,6 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(api_and_metrics, cl_setup, cl_teardown,
                                                  (void *)"api_and_metrics"),
+        cmocka_unit_test_prestate_setup_teardown(awaiting_sources, cl_setup, cl_teardown,
+                                                 (void *)"awaiting_sources"),
         cmocka_unit_test_prestate_setup_teardown(dashboard, cl_setup, cl_teardown,
                                                  (void *)"dashboard"),
     };
