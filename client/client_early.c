@@ -28,6 +28,9 @@ typedef struct {
     uint32_t bits;
     int64_t frames;
     int streaming; /* written as its blob arrives, not yet whole */
+    /* Arrived whole before the mix's length was known (an aligned output
+     * while the master runs): ended once it is, by a step or the fetch. */
+    mf_outdir_stream_t *held;
 } staged_t;
 
 struct mf_early {
@@ -52,6 +55,7 @@ void mf_early_free(mf_early_t **pe)
 {
     mf_early_t *e = pe ? *pe : NULL;
     if (!e) return;
+    for (size_t i = 0; i < e->n; i++) mf_outdir_stream_abort(e->v[i].held);
     mf_outdir_free(&e->o); /* removes what it staged */
     if (e->ready) mixfarm__envelope__free_unpacked(e->ready, NULL);
     for (size_t i = 0; i < e->n; i++) free(e->v[i].path);
@@ -82,8 +86,8 @@ static const staged_t *s_find(const mf_early_t *e, const char *path)
 int mf_early_staged(const mf_early_t *e, const Mixfarm__OutputRef *o, int64_t frames)
 {
     const staged_t *s = e ? s_find(e, o->path) : NULL;
-    return s && !s->streaming && !strcmp(s->hash.hex, o->hash) && !strcmp(s->format, o->format) &&
-           s->bits == o->bits && s->frames == frames;
+    return s && !s->streaming && !s->held && !strcmp(s->hash.hex, o->hash) &&
+           !strcmp(s->format, o->format) && s->bits == o->bits && s->frames == frames;
 }
 
 static int s_arrived(const mf_store_t *s, const char *hex)
@@ -123,9 +127,43 @@ static staged_t *s_new_entry(mf_early_t *e)
     return &e->v[e->n];
 }
 
+/* Ends a held output in a file of frames frames (a failure is not fatal:
+ * the fetch writes the file again). */
+static void s_end_held(mf_early_t *e, staged_t *st, int64_t frames)
+{
+    mf_outdir_stream_t *h = st->held;
+    st->held = NULL;
+    st->frames = frames;
+    if (mf_outdir_stream_end(h, frames) == MF_OK) {
+        mf_debug("%s: %s ended at the mix's length", e->outdir, st->path);
+    } else {
+        mf_debug("%s: %s: could not be ended; fetched again", e->outdir, st->path);
+        st->hash.hex[0] = 0;
+    }
+}
+
+void mf_early_settle(mf_early_t *e, const Mixfarm__FetchReply *r)
+{
+    for (size_t i = 0; e && i < e->n; i++) {
+        staged_t *st = &e->v[i];
+        if (st->held && r->frames) {
+            s_end_held(e, st, (int64_t)r->frames);
+        } else if (st->held) { /* no length to end it at: the fetch writes the file */
+            mf_outdir_stream_abort(st->held);
+            st->held = NULL;
+            st->hash.hex[0] = 0;
+        }
+    }
+}
+
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
 {
     const Mixfarm__FetchReply *r = e->ready ? e->ready->fetch_reply : NULL;
+    for (size_t i = 0; r && r->frames && i < e->n; i++)
+        if (e->v[i].held) {
+            s_end_held(e, &e->v[i], (int64_t)r->frames);
+            return 1;
+        }
     for (size_t i = 0; r && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *o = r->outputs[i];
         const int64_t frames = mf_client__written_frames(r, o);
@@ -168,6 +206,7 @@ typedef struct {
     size_t i; /* its entry */
     mf_outdir_stream_t *s;
     int file;       /* a file with a report, not a signal */
+    int held;       /* a signal whose file's length is not known yet */
     mf_hash_t info; /* the file's report (its manifest fields), fetched beside it */
 } stream_t;
 
@@ -183,6 +222,11 @@ static mf_err_t s_sink_commit(void *ctx, uint64_t size)
     stream_t *t = ctx;
     mf_outdir_stream_t *s = t->s;
     t->s = NULL;
+    if (t->held) {
+        const mf_err_t err = mf_outdir_stream_hold(s, size);
+        if (err == MF_OK) t->e->v[t->i].held = s;
+        return err;
+    }
     if (!t->file) return mf_outdir_stream_commit(s, size);
     json_t *rep = mf_blob_json(t->e->store, &t->info);
     const mf_err_t err = mf_outdir_stream_commit_file(s, size, json_object_get(rep, "manifest"));
@@ -203,7 +247,10 @@ static void s_streamed(void *ctx, const mf_hash_t *hash, mf_err_t err)
     stream_t *t = ctx;
     staged_t *st = &t->e->v[t->i];
     st->streaming = 0;
-    if (err == MF_OK) {
+    if (err == MF_OK && st->held) {
+        mf_debug("%s: %s written as its blob arrived; its length waits for the mix's", t->e->outdir,
+                 st->path);
+    } else if (err == MF_OK) {
         mf_debug("%s: %s written as its blob arrived, the job running", t->e->outdir, st->path);
     } else {
         mf_debug("%s: %s: %s; fetched again", t->e->outdir, st->path, mf_strerror(err));
@@ -222,9 +269,9 @@ static int s_blob_shared(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef 
 
 /* Whether output o of r may be written as its blob arrives: a plain
  * signal written as a float WAV (what mf_outdir_stream_signal writes) over
- * a span that holds it, whose blob no other output needs in the store. 1:
- * now, with *file_frames; 2: once the mix's length is known (an aligned
- * output before the master is done); 0: never. */
+ * a span that holds it, whose blob no other output needs in the store,
+ * with *file_frames (-1: not known yet, an aligned output before the
+ * master is done: its file is ended once it is). */
 static int s_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *o,
                         int64_t *file_frames)
 {
@@ -232,8 +279,8 @@ static int s_streamable(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *
         o->panned || o->start < 0 || s_blob_shared(r, o))
         return 0;
     const int64_t end = o->start + (int64_t)o->signal_frames;
-    if (o->aligned && r->frames == 0) return 2;
-    *file_frames = o->aligned ? (int64_t)r->frames : end;
+    *file_frames = !o->aligned ? end : r->frames ? (int64_t)r->frames : -1;
+    if (*file_frames < 0) return end > 0;
     return *file_frames >= end && *file_frames > 0;
 }
 
@@ -255,11 +302,10 @@ int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
                     const Mixfarm__OutputRef *o)
 {
     const staged_t *had = e && e->release ? s_find(e, o->path) : NULL;
-    if (had) return had->streaming && !strcmp(had->hash.hex, o->hash);
+    if (had) return (had->streaming || had->held) && !strcmp(had->hash.hex, o->hash);
     int64_t file_frames = 0;
     const int file = e && e->release && s_file_streamable(r, o);
-    const int how = file ? 1 : e && e->release ? s_streamable(r, o, &file_frames) : 0;
-    if (how != 1) return how == 2; /* 2: not fetched meanwhile: streamed once it can be */
+    if (!file && !(e && e->release && s_streamable(r, o, &file_frames))) return 0;
     staged_t *st = s_new_entry(e);
     stream_t *t = st ? calloc(1, sizeof *t) : NULL;
     if (t && file) {
@@ -268,6 +314,7 @@ int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
         mf_xfer_get(x, &t->info, s_report_fetched, NULL); /* first: one chunk, here before */
         t->s = mf_outdir_stream_file(e->o, o->path);
     } else if (t) {
+        t->held = file_frames < 0;
         t->s = mf_outdir_stream_signal(e->o, o->path, (int)o->channels, (int)o->rate, o->start,
                                        (int64_t)o->signal_frames, file_frames);
     }

@@ -345,6 +345,7 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
      * blobs are not fetched again. */
     mf_early_t *early = mf_client__take_early(c);
     if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
+    mf_early_settle(early, r);
     size_t kept = 0, staged = 0;
     mf_xfer_t *x = err == MF_OK ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_err_t failed = MF_OK;

@@ -68,17 +68,25 @@ const char *mf_early_outdir(const mf_early_t *e);
 /* The outputs known ready: a partial FetchReply envelope, taken over. */
 void mf_early_offer(mf_early_t *e, Mixfarm__Envelope *ready);
 /* Writes one offered output whose blobs have arrived and that OUTDIR's
- * previous render did not hold; 1 when it wrote one. */
+ * previous render did not hold, or ends one whose signal came before the
+ * mix's length was known, now that it is; 1 when it wrote one. */
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev);
 /* Writes output o of the partial reply r into OUTDIR as its blob arrives
  * through x, instead of into the client's store first: a signal, when it
  * is one mf_outdir_stream_signal can write and the reply says what its
  * trailer holds (one write instead of two); a file with a report (a
  * listening copy), hashed on the way (not read back for the manifest).
- * 1 when it does or already does, 0 when the caller should fetch it into
- * the store. A stream that fails leaves the file to the fetch at the end. */
+ * An aligned signal (a stem, the mix) comes as soon as its task is done:
+ * its file is ended once the mix's length is known (a step, or
+ * mf_early_settle). 1 when it does or already does, 0 when the caller
+ * should fetch it into the store. A stream that fails leaves the file to
+ * the fetch at the end. */
 int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
                     const Mixfarm__OutputRef *o);
+/* Ends every output still waiting for the mix's length with the length r
+ * (the job's final reply) gives, or, when it gives none, removes it for
+ * the fetch to write: before the fetch writes anything. */
+void mf_early_settle(mf_early_t *e, const Mixfarm__FetchReply *r);
 /* Whether output o is staged already, exactly as it would be over frames. */
 int mf_early_staged(const mf_early_t *e, const Mixfarm__OutputRef *o, int64_t frames);
 /* The staging it wrote into (NULL when it wrote nothing), for the caller. */

@@ -294,7 +294,9 @@ struct mf_outdir_stream {
     char *rel, *path;
     FILE *f;
     mf_hasher_t *h;
-    int file; /* mf_outdir_stream_file's: every byte of the blob is the file's */
+    int file;     /* mf_outdir_stream_file's: every byte of the blob is the file's */
+    int deferred; /* its length unknown when it began (mf_outdir_stream_end) */
+    int rehash;   /* its header written again: the file is hashed from its start */
     int channels, rate;
     int64_t start, frames, file_frames;
     uint64_t body, got;              /* the samples' bytes; the blob's bytes so far */
@@ -309,13 +311,19 @@ static void s_stream_free(mf_outdir_stream_t *s, int remove_file)
     free(s->rel), free(s->path), free(s);
 }
 
+/* Bytes of the file, in order, into its hash. */
+static void s_stream_hash(mf_outdir_stream_t *s, const void *data, size_t n)
+{
+    if (!s->rehash) mf_hasher_update(s->h, data, n);
+}
+
 /* frames of silence, hashed and written. */
 static int s_stream_silence(mf_outdir_stream_t *s, int64_t frames)
 {
     static const float zeros[4096];
     for (uint64_t left = (uint64_t)frames * (uint64_t)s->channels; left;) {
         const size_t n = left < 4096 ? (size_t)left : 4096;
-        mf_hasher_update(s->h, zeros, n * sizeof *zeros);
+        s_stream_hash(s, zeros, n * sizeof *zeros);
         if (fwrite(zeros, sizeof *zeros, n, s->f) != n) return -1;
         left -= n;
     }
@@ -345,15 +353,22 @@ mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath,
                                             int64_t file_frames)
 {
     uint8_t header[MF_WAVF_HEADER_MAX];
-    const size_t hlen = start >= 0 && frames >= 0 && start <= file_frames - frames
-                            ? mf_wavf_header(header, channels, rate, file_frames)
+    /* Unknown: the header of the shortest file that holds the signal, and
+     * the hash from it, for now. Most often that is the file (a stem as
+     * long as the mix); else its end writes the header again and hashes
+     * the file anew (a plain WAV's header has one length whatever the
+     * size). */
+    const int deferred = file_frames < 0;
+    const int64_t at_least = deferred ? start + frames : file_frames;
+    const size_t hlen = start >= 0 && frames >= 0 && start <= at_least - frames
+                            ? mf_wavf_header(header, channels, rate, at_least)
                             : 0;
     mf_outdir_stream_t *s = hlen ? s_stream_open(o, relpath) : NULL;
     if (!s) return NULL;
-    s->channels = channels, s->rate = rate;
-    s->start = start, s->frames = frames, s->file_frames = file_frames;
+    s->channels = channels, s->rate = rate, s->deferred = deferred;
+    s->start = start, s->frames = frames, s->file_frames = at_least;
     s->body = (uint64_t)frames * (uint64_t)channels * sizeof(float);
-    mf_hasher_update(s->h, header, hlen);
+    s_stream_hash(s, header, hlen);
     if (fwrite(header, 1, hlen, s->f) != hlen || s_stream_silence(s, start) != 0) {
         s_write_failed(o, relpath, errno, NULL);
         s_stream_free(s, 1);
@@ -375,7 +390,7 @@ mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size
                            : s->body - s->got < n ? (size_t)(s->body - s->got)
                                                   : n;
     if (samples) {
-        mf_hasher_update(s->h, data, samples);
+        s_stream_hash(s, data, samples);
         if (fwrite(data, 1, samples, s->f) != samples)
             return s_write_failed(s->o, s->rel, errno, NULL);
     }
@@ -398,8 +413,10 @@ static mf_err_t s_stream_finish(mf_outdir_stream_t *s, mf_err_t err, staged_t f)
         s->f = NULL;
         if (closed != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
     }
+    if (err == MF_OK && !s->rehash) mf_hasher_final(s->h, &f.sha);
+    if (err == MF_OK && s->rehash && s->o->hash_now && mf_hash_file(s->path, &f.sha) != 0)
+        f.sha.hex[0] = 0; /* then at commit */
     if (err == MF_OK) {
-        mf_hasher_final(s->h, &f.sha);
         f.rel = s->rel, s->rel = NULL;
         err = s_stage(s->o, f); /* frees f's parts when it fails */
     } else {
@@ -420,9 +437,9 @@ mf_err_t mf_outdir_stream_commit_file(mf_outdir_stream_t *s, uint64_t blob_size,
     return s_stream_finish(s, err, f);
 }
 
-mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
+/* Whether the blob that arrived whole is the signal s was opened for. */
+static mf_err_t s_stream_check(const mf_outdir_stream_t *s, uint64_t blob_size)
 {
-    if (s->file) return mf_outdir_stream_commit_file(s, blob_size, NULL); /* refused */
     mf_pcm_info_t info;
     int panned;
     mf_err_t err = s->got == blob_size && blob_size == s->body + MF_PCM_TRAILER
@@ -431,11 +448,51 @@ mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
     if (err == MF_OK && (panned || info.channels != s->channels || info.rate != s->rate ||
                          info.start != s->start || info.frames != s->frames))
         err = MF_ERR_CORRUPT;
-    if (err == MF_OK && s_stream_silence(s, s->file_frames - s->start - s->frames) != 0)
+    return err;
+}
+
+/* Adds the silence up to file_frames, writes the header again when one is
+ * given (hlen bytes: a deferred stream's) and stages the file. */
+static mf_err_t s_stream_close(mf_outdir_stream_t *s, mf_err_t err, int64_t file_frames,
+                               const uint8_t *header, size_t hlen)
+{
+    if (err == MF_OK && s_stream_silence(s, file_frames - s->start - s->frames) != 0)
         err = s_write_failed(s->o, s->rel, errno, NULL);
-    staged_t f = {.frames = s->file_frames, .rate = s->rate, .channels = s->channels, .bits = 32};
+    if (err == MF_OK && hlen &&
+        (fflush(s->f) != 0 || fseeko(s->f, 0, SEEK_SET) != 0 ||
+         fwrite(header, 1, hlen, s->f) != hlen))
+        err = s_write_failed(s->o, s->rel, errno, NULL);
+    staged_t f = {.frames = file_frames, .rate = s->rate, .channels = s->channels, .bits = 32};
     snprintf(f.format, sizeof f.format, "wav");
     return s_stream_finish(s, err, f);
+}
+
+mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
+{
+    if (s->file || s->deferred)
+        return mf_outdir_stream_commit_file(s, blob_size, NULL); /* refused */
+    return s_stream_close(s, s_stream_check(s, blob_size), s->file_frames, NULL, 0);
+}
+
+mf_err_t mf_outdir_stream_hold(mf_outdir_stream_t *s, uint64_t blob_size)
+{
+    mf_err_t err = s->deferred ? s_stream_check(s, blob_size) : MF_ERR_INVALID;
+    if (err != MF_OK) s_stream_free(s, 1);
+    return err;
+}
+
+mf_err_t mf_outdir_stream_end(mf_outdir_stream_t *s, int64_t file_frames)
+{
+    uint8_t header[MF_WAVF_HEADER_MAX];
+    const size_t hlen = s->deferred && file_frames >= s->start + s->frames
+                            ? mf_wavf_header(header, s->channels, s->rate, file_frames)
+                            : 0;
+    /* Shorter than its signal, or past a plain WAV's sizes (RF64). */
+    if (!hlen) return s_stream_close(s, MF_ERR_INVALID, file_frames, NULL, 0);
+    if (file_frames == s->file_frames) /* as begun: the header and the hash hold */
+        return s_stream_close(s, MF_OK, file_frames, NULL, 0);
+    s->rehash = 1;
+    return s_stream_close(s, MF_OK, file_frames, header, hlen);
 }
 
 void mf_outdir_stream_abort(mf_outdir_stream_t *s)

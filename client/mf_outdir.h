@@ -34,11 +34,24 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
  * start and frames), adds the silence after the signal and stages the
  * file as mf_outdir_write_signal would, or removes it; abort removes it.
  * Both free the stream. NULL when this form cannot hold the file
- * (mf_wavf_header), the span does not fit or the file cannot be made. */
+ * (mf_wavf_header), the span does not fit or the file cannot be made.
+ *
+ * file_frames -1: the file's length is not known yet (a stem before the
+ * mix is done). The samples are written as they come, hashed later;
+ * mf_outdir_stream_hold takes the place of commit, and
+ * mf_outdir_stream_end, once the length is known, adds the silence after
+ * the signal, writes the header again and stages the file. */
 typedef struct mf_outdir_stream mf_outdir_stream_t;
 mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath, int channels,
                                             int rate, int64_t start, int64_t frames,
                                             int64_t file_frames);
+/* A stream of unknown length whose blob arrived whole: checks its trailer
+ * as commit does and keeps the file for mf_outdir_stream_end; frees the
+ * stream, removing the file, when the check fails. */
+mf_err_t mf_outdir_stream_hold(mf_outdir_stream_t *s, uint64_t blob_size);
+/* Ends a held stream in a file of file_frames (at least start + frames)
+ * and stages it, or removes it; frees the stream either way. */
+mf_err_t mf_outdir_stream_end(mf_outdir_stream_t *s, int64_t file_frames);
 /* A file written as its blob arrives (a listening copy): every byte of the
  * blob is the file's, hashed on the way. It is committed with
  * mf_outdir_stream_commit_file, which checks the size and stages it as

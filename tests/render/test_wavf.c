@@ -4,7 +4,8 @@
  * A signal streamed into OUTDIR as its blob arrives (mf_outdir_stream_*)
  * gives the file and manifest that writing it from the store gives, and a
  * blob whose trailer disagrees with what was announced stages nothing; the
- * same for a file (a listening copy) streamed with its report. */
+ * same for a file (a listening copy) streamed with its report, and for a
+ * signal streamed before its file's length is known (held, then ended). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -227,6 +228,72 @@ static void test_stream_equals_store(void **state)
     s_dirs_free(&d);
 }
 
+/* Streams a signal blob whose file's length is not known yet and holds it
+ * (the stream is NULL when the hold failed). */
+static mf_outdir_stream_t *s_stream_held(mf_outdir_t *o, const char *rel, const uint8_t *blob,
+                                         size_t size, int64_t start, int64_t frames)
+{
+    mf_outdir_stream_t *st = mf_outdir_stream_signal(o, rel, 2, 48000, start, frames, -1);
+    assert_non_null(st);
+    if (s_feed(st, blob, size) != MF_OK) return NULL;
+    return mf_outdir_stream_hold(st, size) == MF_OK ? st : NULL;
+}
+
+/* A stem streamed before the mix's length is known and ended once it is
+ * gives the file and manifest entry that writing it from the store gives,
+ * whether the length is the signal's own (the hash taken on the way holds)
+ * or longer (the header written again, the file hashed anew), hashed as it
+ * is ended or at the commit. Ended shorter than its signal, or held with a
+ * damaged trailer, it stages nothing. */
+static void test_held_stream_equals_store(void **state)
+{
+    (void)state;
+    for (int hash_now = 0; hash_now <= 1; hash_now++) {
+        dirs_t d;
+        s_dirs(&d);
+        mf_hash_t h, h2;
+        size_t size, size2;
+        uint8_t *blob = s_blob(d.store, 0, 12345, &h, &size);
+        uint8_t *late = s_blob(d.store, 100, 5000, &h2, &size2);
+
+        mf_outdir_t *o = mf_outdir_open(d.a);
+        mf_outdir_hash_now(o, hash_now);
+        mf_outdir_stream_t *mix = s_stream_held(o, "mix.wav", blob, size, 0, 12345);
+        mf_outdir_stream_t *stem = s_stream_held(o, "stems/late.wav", late, size2, 100, 5000);
+        assert_non_null(mix);
+        assert_non_null(stem);
+        assert_int_equal(mf_outdir_stream_end(mix, 12345), MF_OK);
+        assert_int_equal(mf_outdir_stream_end(stem, 12345), MF_OK);
+        assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+        mf_outdir_free(&o);
+        o = mf_outdir_open(d.b);
+        assert_int_equal(mf_outdir_write_signal(o, "mix.wav", d.store, &h, 12345, "wav", 32),
+                         MF_OK);
+        assert_int_equal(
+            mf_outdir_write_signal(o, "stems/late.wav", d.store, &h2, 12345, "wav", 32), MF_OK);
+        assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+        mf_outdir_free(&o);
+        const char *files[] = {"mix.wav", "stems/late.wav", "manifest.json"};
+        s_same_files(d.a, d.b, files, 3);
+
+        o = mf_outdir_open(d.c);
+        mf_outdir_stream_t *st = s_stream_held(o, "mix.wav", blob, size, 0, 12345);
+        assert_non_null(st);
+        assert_int_equal(mf_outdir_stream_end(st, 12344), MF_ERR_INVALID);
+        late[size2 - 32] ^= 1; /* the magic */
+        assert_null(s_stream_held(o, "stems/late.wav", late, size2, 100, 5000));
+        assert_int_equal(mf_outdir_commit(o, "t"), MF_OK);
+        mf_outdir_free(&o);
+        char pc[400];
+        snprintf(pc, sizeof pc, "%s/mix.wav", d.c);
+        assert_int_equal(access(pc, F_OK), -1);
+        snprintf(pc, sizeof pc, "%s/stems/late.wav", d.c);
+        assert_int_equal(access(pc, F_OK), -1);
+        free(blob), free(late);
+        s_dirs_free(&d);
+    }
+}
+
 /* Streams blob's bytes as relpath, then commits with meta. */
 static mf_err_t s_stream_file(mf_outdir_t *o, const char *relpath, const uint8_t *blob, size_t size,
                               uint64_t said, const json_t *meta)
@@ -291,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_refuses_what_needs_rf64),
         cmocka_unit_test(test_stream_equals_store),
         cmocka_unit_test(test_file_stream_equals_store),
+        cmocka_unit_test(test_held_stream_equals_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
