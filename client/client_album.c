@@ -162,7 +162,8 @@ mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priorit
     if (err == MF_OK && !(as.ptrs = calloc(as.n + 1, sizeof *as.ptrs))) err = MF_ERR_NOMEM;
     for (size_t i = 0; err == MF_OK && i < as.n; i++) as.ptrs[i] = &as.refs[i];
     if (err == MF_OK)
-        err = mf_client__submit_doc(c, a->path, doc, as.ptrs, as.hashes, as.n, priority, 0, job);
+        err = mf_client__submit_doc(c, a->path, doc, as.ptrs, as.hashes, NULL, as.n, priority, 0,
+                                    job);
     else
         mf_error("%s: cannot gather the album's files: %s", a->path, mf_strerror(err));
     for (size_t i = 0; i < as.n; i++) free(as.keys[i]);

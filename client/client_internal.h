@@ -20,12 +20,15 @@ int mf_client__timeout_ms(const mf_client_t *c);
 void mf_client__set_xfer(mf_client_t *c, mf_xfer_t *x);
 /* Submits doc, named by path's file name, and uploads the sources the
  * coordinator lacks (hashes[i] is the blob of refs[i], in the client's
- * store): with follow after the submit, so the farm starts on what it has
- * (a job whose upload then fails is cancelled), else before it; problems
- * are printed as "mixfarm: PATH: ...". */
+ * store, or the file files[i] names when that is not NULL: put into the
+ * store only if the coordinator lacks it): with follow after the submit,
+ * so the farm starts on what it has (a job whose upload then fails is
+ * cancelled), else before it; problems are printed as "mixfarm: PATH:
+ * ...". files may be NULL (every blob in the store). */
 mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc,
-                               Mixfarm__SourceRef **refs, const mf_hash_t *hashes, size_t n,
-                               int priority, int follow, uint64_t *job);
+                               Mixfarm__SourceRef **refs, const mf_hash_t *hashes,
+                               const char **files, size_t n, int priority, int follow,
+                               uint64_t *job);
 
 /* What this client calls each source it sent ("tracks[2] \"Kick\"
  * (audio/kick.wav)" in document doc), so that an error about a blob can

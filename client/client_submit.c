@@ -26,6 +26,9 @@ typedef struct {
     Mixfarm__SourceRef *refs;
     Mixfarm__SourceRef **ptrs;
     mf_hash_t *hashes;
+    /* Per source, the file to put into the client's store should the
+     * coordinator lack it (a track's), else NULL: in the store already. */
+    const char **files;
     size_t n;
 } sources_t;
 
@@ -34,6 +37,7 @@ static void s_sources_fini(sources_t *s)
     free(s->refs);
     free(s->ptrs);
     free(s->hashes);
+    free(s->files);
 }
 
 /* The cover image (metadata.cover) as a source with no audio header. */
@@ -85,13 +89,22 @@ static mf_err_t s_collect(const mf_session_t *s, mf_store_t *store, sources_t *o
     out->refs = calloc(s->n_tracks + s->n_aux + 3, sizeof *out->refs);
     out->ptrs = calloc(s->n_tracks + s->n_aux + 3, sizeof *out->ptrs);
     out->hashes = calloc(s->n_tracks + s->n_aux + 3, sizeof *out->hashes);
-    if (!out->refs || !out->ptrs || !out->hashes) return MF_ERR_NOMEM;
+    out->files = calloc(s->n_tracks + s->n_aux + 3, sizeof *out->files);
+    if (!out->refs || !out->ptrs || !out->hashes || !out->files) return MF_ERR_NOMEM;
     const json_t *tracks = json_object_get(s->doc, "tracks");
     for (size_t i = 0; i < s->n_tracks; i++) {
         const mf_track_t *t = &s->tracks[i];
         const char *written = json_string_value(json_object_get(json_array_get(tracks, i), "file"));
-        mf_err_t err = mf_hashcache_put_file(store, t->file, &out->hashes[i]);
-        if (err != MF_OK || !written) return err != MF_OK ? err : MF_ERR_INVALID;
+        /* Hashed (a stat when the cache knows it); into the store only if
+         * the coordinator lacks it (s_store_missing): a revision's files
+         * are all there, and linking then unlinking each cost a few
+         * metadata writes per track for nothing. */
+        if (mf_hashcache_file(t->file, &out->hashes[i]) != 0) {
+            mf_error("%s: cannot read it: %s", t->file, strerror(errno));
+            return MF_ERR_IO;
+        }
+        if (!written) return MF_ERR_INVALID;
+        out->files[i] = t->file;
         Mixfarm__SourceRef *r = &out->refs[i];
         mixfarm__source_ref__init(r);
         r->path = (char *)written;
@@ -275,11 +288,40 @@ static mf_err_t s_send_submit(mf_client_t *c, const char *path, const char *doc,
     return err;
 }
 
-mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc,
-                               Mixfarm__SourceRef **refs, const mf_hash_t *hashes, size_t n,
-                               int priority, int follow, uint64_t *job)
+/* Puts the missing sources that are still files into the client's store,
+ * to upload from there; into an embedded farm's, the farm has them then. */
+static mf_err_t s_store_missing(mf_client_t *c, const sources_t *src, mf_hash_t *missing,
+                                size_t *n_missing)
 {
-    sources_t src = {.ptrs = refs, .hashes = (mf_hash_t *)hashes, .n = n};
+    size_t kept = 0;
+    for (size_t k = 0; k < *n_missing; k++) {
+        size_t i = 0;
+        while (i < src->n && (!src->files[i] || strcmp(src->hashes[i].hex, missing[k].hex))) i++;
+        if (i < src->n) {
+            mf_hash_t got;
+            const mf_err_t err = mf_hashcache_put_file(mf_client__store(c), src->files[i], &got);
+            if (err != MF_OK) {
+                mf_error("%s: cannot read it: %s", src->files[i], mf_strerror(err));
+                return err;
+            }
+            if (strcmp(got.hex, missing[k].hex)) {
+                mf_error("%s: changed while it was being submitted; submit again", src->files[i]);
+                return MF_ERR_INVALID;
+            }
+            if (mf_client__farm_store(c)) continue; /* the farm's store has it now */
+        }
+        missing[kept++] = missing[k];
+    }
+    *n_missing = kept;
+    return MF_OK;
+}
+
+mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc,
+                               Mixfarm__SourceRef **refs, const mf_hash_t *hashes,
+                               const char **files, size_t n, int priority, int follow,
+                               uint64_t *job)
+{
+    sources_t src = {.ptrs = refs, .hashes = (mf_hash_t *)hashes, .files = files, .n = n};
     mf_err_t err = MF_OK;
     for (size_t i = 0; err == MF_OK && i < n; i++)
         err = mf_client__name_source(c, &hashes[i], path, refs[i]->path);
@@ -290,6 +332,7 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
     mf_hash_t *missing = NULL;
     size_t n_missing = 0, n_doc = 0;
     if (err == MF_OK) err = s_missing(c, &src, as_blob ? &doc_hash : NULL, &missing, &n_missing);
+    if (err == MF_OK && files) err = s_store_missing(c, &src, missing, &n_missing);
     /* The document's blob first: the coordinator reads it at the submit. */
     for (size_t i = 0; err == MF_OK && i < n_missing; i++)
         if (as_blob && !strcmp(missing[i].hex, doc_hash.hex)) {
@@ -368,14 +411,16 @@ mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, u
     size_t *perm = err == MF_OK ? calloc(src.n + 1, sizeof *perm) : NULL;
     Mixfarm__SourceRef **refs = perm ? calloc(src.n + 1, sizeof *refs) : NULL;
     mf_hash_t *hashes = refs ? calloc(src.n + 1, sizeof *hashes) : NULL;
-    if (err == MF_OK && !hashes) err = MF_ERR_NOMEM;
+    const char **files = hashes ? calloc(src.n + 1, sizeof *files) : NULL;
+    if (err == MF_OK && !files) err = MF_ERR_NOMEM;
     if (err == MF_OK) {
         s_upload_order(s, &src, perm);
         for (size_t k = 0; k < src.n; k++)
-            refs[k] = src.ptrs[perm[k]], hashes[k] = src.hashes[perm[k]];
-        err = mf_client__submit_doc(c, s->path, doc, refs, hashes, src.n, priority, 1, job);
+            refs[k] = src.ptrs[perm[k]], hashes[k] = src.hashes[perm[k]],
+            files[k] = src.files[perm[k]];
+        err = mf_client__submit_doc(c, s->path, doc, refs, hashes, files, src.n, priority, 1, job);
     }
-    free(perm), free(refs), free(hashes);
+    free(perm), free(refs), free(hashes), free(files);
     if (doc) s_sources_fini(&src);
     free(doc);
     return err;
