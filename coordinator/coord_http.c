@@ -226,3 +226,5 @@ void mf_http_stop(mf_http_t **hp)
     free(h);
     *hp = NULL;
 }
+
+const struct mf_http_server mf_http_server = {mf_http_start, mf_http_stop};

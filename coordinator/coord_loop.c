@@ -197,18 +197,22 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
         }
         mf_info("listening on %s", o->binds[i]);
     }
+    if (o->http && !o->http_server) {
+        mf_error("--http %s: this program serves no HTTP (mixfarm-coordinator does)", o->http);
+        return -1;
+    }
     if (o->http) {
         char *blobs2 = mf_coord_blob_dir(o->state_dir);
         c->snap = blobs2 ? mf_snap_new(blobs2, c->heartbeat_s) : NULL;
         free(blobs2);
-        if (!c->snap || !(c->http = mf_http_start(o->http, c->snap))) return -1;
+        if (!c->snap || !(c->http = o->http_server->start(o->http, c->snap))) return -1;
     }
     return 0;
 }
 
 static void s_close(coord_t *c)
 {
-    mf_http_stop(&c->http); /* before anything it shows goes */
+    if (c->http) c->opts->http_server->stop(&c->http); /* before anything it shows goes */
     mf_snap_free(&c->snap);
     mf_coord_free_jobs(c);
     mf_coord_free_uploads(c);

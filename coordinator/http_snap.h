@@ -95,4 +95,12 @@ typedef struct mf_http mf_http_t;
 mf_http_t *mf_http_start(const char *spec, mf_snap_t *snap);
 void mf_http_stop(mf_http_t **h);
 
+/* The same, for mf_coord_opts_t.http_server: the coordinator's loop calls
+ * the server through it, so that only a program that serves HTTP links it. */
+struct mf_http_server {
+    mf_http_t *(*start)(const char *spec, mf_snap_t *snap);
+    void (*stop)(mf_http_t **h);
+};
+extern const struct mf_http_server mf_http_server; /* coord_http.c */
+
 #endif

@@ -1,4 +1,5 @@
 /* mixfarm-coordinator: the coordinator daemon (CLI.md "Daemons"). */
+#include "http_snap.h"
 #include "mf_coord.h"
 #include "mf_fs.h"
 #include "mf_heap.h"
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
                          .state_dir = state,
                          .bench_noop_tasks = noop,
                          .http = http,
+                         .http_server = &mf_http_server,
                          .curve_keys = keys,
                          .curve_allow = allow,
                          .store_budget = budget,

@@ -14,35 +14,37 @@ typedef struct {
     void *zctx;               /* ZeroMQ context to use (shared for inproc) */
     const char *const *binds; /* endpoints to bind, e.g. "tcp://127.0.0.1:5555" */
     size_t n_binds;
-    const char *state_dir;   /* journal.db and blobs/ live here */
-    double heartbeat_s;      /* 1.0 by default (0 = default) */
-    int dead_after;          /* missed heartbeats before a worker is dead (5) */
-    size_t bench_noop_tasks; /* > 0: start with one job of that many independent
-                                no-op tasks (dispatch benchmarks only) */
-    const char *http;        /* "127.0.0.1:8080": serve the dashboard, /api/ and
-                                /metrics there (NULL: no HTTP) */
-    const char *curve_keys;  /* NAME: CURVE with NAME.key as the server's key */
-    const char *curve_allow; /* with curve_keys: the folder of allowed .pub keys */
-    int drop_unfinished;     /* jobs the journal has unfinished are cancelled, not resumed
-                                (an embedded farm's --state: nobody waits for them) */
-    int drop_consumed;       /* an intermediate blob is deleted once every task reading it
-                                is done (a farm whose store is thrown away at the end: an
-                                embedded render without --state; blob_refs.h) */
-    int64_t store_budget;    /* > 0: bytes the blob store may hold; past them the least
-                                recently used blobs no unfinished job needs are deleted
-                                (store_budget.h) */
-    double store_grace_s;    /* with store_budget: a blob used less than this long ago
-                                stays whatever the budget (an upload before its submit,
-                                a fetch under way) */
-    double repin_after_s;    /* a job whose kind of worker (its arithmetic) has been gone
-                                this long, while workers of another are there, starts again
-                                with theirs (coord_arith.c); 0: 120 s, < 0: never */
-    double source_wait_s;    /* a job waiting for sources its client uploads after the
-                                submit fails when none has arrived (nor moved) this
-                                long; 0: 300 s */
-    int wake_fd;             /* > 0: a descriptor that becomes readable once *stop is set
-                                (the host's eventfd), so the loop ends at once rather than
-                                at its next tick; 0: none */
+    const char *state_dir;                    /* journal.db and blobs/ live here */
+    double heartbeat_s;                       /* 1.0 by default (0 = default) */
+    int dead_after;                           /* missed heartbeats before a worker is dead (5) */
+    size_t bench_noop_tasks;                  /* > 0: start with one job of that many independent
+                                                 no-op tasks (dispatch benchmarks only) */
+    const char *http;                         /* "127.0.0.1:8080": serve the dashboard, /api/ and
+                                                 /metrics there (NULL: no HTTP) */
+    const struct mf_http_server *http_server; /* with http: &mf_http_server
+                                (http_snap.h, the mf_coord_http library) */
+    const char *curve_keys;                   /* NAME: CURVE with NAME.key as the server's key */
+    const char *curve_allow;                  /* with curve_keys: the folder of allowed .pub keys */
+    int drop_unfinished;  /* jobs the journal has unfinished are cancelled, not resumed
+                             (an embedded farm's --state: nobody waits for them) */
+    int drop_consumed;    /* an intermediate blob is deleted once every task reading it
+                             is done (a farm whose store is thrown away at the end: an
+                             embedded render without --state; blob_refs.h) */
+    int64_t store_budget; /* > 0: bytes the blob store may hold; past them the least
+                             recently used blobs no unfinished job needs are deleted
+                             (store_budget.h) */
+    double store_grace_s; /* with store_budget: a blob used less than this long ago
+                             stays whatever the budget (an upload before its submit,
+                             a fetch under way) */
+    double repin_after_s; /* a job whose kind of worker (its arithmetic) has been gone
+                             this long, while workers of another are there, starts again
+                             with theirs (coord_arith.c); 0: 120 s, < 0: never */
+    double source_wait_s; /* a job waiting for sources its client uploads after the
+                             submit fails when none has arrived (nor moved) this
+                             long; 0: 300 s */
+    int wake_fd;          /* > 0: a descriptor that becomes readable once *stop is set
+                             (the host's eventfd), so the loop ends at once rather than
+                             at its next tick; 0: none */
 } mf_coord_opts_t;
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it
