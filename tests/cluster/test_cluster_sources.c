@@ -202,6 +202,16 @@ static cl_status_t s_wait_done(const cl_coord_t *c, uint64_t job, int done, doub
     return st;
 }
 
+/* Asserts the job runs nothing yet and awaits that many files. */
+static void s_assert_idle(const cl_coord_t *c, uint64_t job, int awaited)
+{
+    cl_status_t st;
+    assert_int_equal(cl_status(c, job, &st), 0);
+    assert_string_equal(st.state, "running");
+    assert_int_equal(st.done, 0);
+    assert_int_equal(st.awaited, awaited);
+}
+
 /* Uploads b.wav to a job waiting for it alone; asserts the job ends with
  * nothing awaited and the outputs of an embedded render of the session;
  * then stops the farm and passes the test. */
@@ -234,15 +244,11 @@ static void tasks_wait_for_their_source(void **state)
     /* Nothing there: nothing runs (every task reads a source, or what
      * comes of one). */
     cl_sleep(0.5);
-    cl_status_t st;
-    assert_int_equal(cl_status(&c, job, &st), 0);
-    assert_string_equal(st.state, "running");
-    assert_int_equal(st.done, 0);
-    assert_int_equal(st.awaited, 2);
+    s_assert_idle(&c, job, 2);
 
     /* A's file: A's tasks run, B's wait, and the job with them. */
     s_upload(c.ep, "a.wav");
-    st = s_wait_done(&c, job, 1, 30 * CL_SLOW);
+    cl_status_t st = s_wait_done(&c, job, 1, 30 * CL_SLOW);
     cl_sleep(0.5);
     assert_int_equal(cl_status(&c, job, &st), 0);
     print_message("    with a.wav only: %d of %d tasks done\n", st.done, st.total);
@@ -323,11 +329,7 @@ static void steady_upload_is_progress(void **state)
     cl_sleep(2.0);
     s_upload(c.ep, "a.wav");
     cl_sleep(2.0);
-    cl_status_t st;
-    assert_int_equal(cl_status(&c, job, &st), 0);
-    assert_string_equal(st.state, "running");
-    assert_int_equal(st.done, 0);
-    assert_int_equal(st.awaited, 1);
+    s_assert_idle(&c, job, 1);
     s_end_with_b(&c, job, session);
 }
 
