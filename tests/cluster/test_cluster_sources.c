@@ -20,6 +20,10 @@
  *                                never fail a job whose --source-wait is
  *                                3 s, though the second comes 4 s after
  *                                the submit
+ *   upload_progress_on_a_terminal  a client on a terminal (script(1))
+ *                                uploading 72 MB draws its upload's
+ *                                progress, from 0/16 files to 16/16; one
+ *                                writing to a pipe draws none
  *   missing_without_follow       without sources_follow a missing file is a
  *                                problem of the submit, as before
  *   client_submits_first         mixfarm render --coordinator submits before
@@ -35,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -333,6 +338,69 @@ static void steady_upload_is_progress(void **state)
     s_end_with_b(&c, job, session);
 }
 
+/* A session of 16 tracks of 47 s in the test's folder, files PREFIX00.wav
+ * to PREFIX15.wav (72 MB of 16-bit audio, over the 64 MiB from which the
+ * client shows its upload), written as name. */
+static void s_big_session(const char *name, const char *prefix, int seed, char *session, size_t n)
+{
+    const char *dir = cl_test_dir();
+    char doc[8192];
+    size_t at = (size_t)snprintf(doc, sizeof doc,
+                                 "{\"mixfarm\": 1, \"name\": \"big\", \"sample_rate\": 48000, "
+                                 "\"tracks\": [");
+    for (int i = 0; i < 16; i++) {
+        char file[32], path[1200];
+        snprintf(file, sizeof file, "%s%02d.wav", prefix, i);
+        cl_path(path, sizeof path, dir, file);
+        cl_write_audio(path, i % 4, seed + i, 47.0);
+        at += (size_t)snprintf(doc + at, sizeof doc - at, "%s{\"name\": \"T%d\", \"file\": \"%s\"}",
+                               i ? ", " : "", i, file);
+    }
+    snprintf(doc + at, sizeof doc - at, "]}");
+    cl_path(session, n, dir, name);
+    cl_write_text(session, doc);
+}
+
+/* A client on a terminal (script(1) gives it one) shows its upload; one
+ * writing to a pipe does not, for as many bytes. */
+static void upload_progress_on_a_terminal(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/script", X_OK) != 0) { /* util-linux's (bsdutils, always in Debian) */
+        printf("SKIP upload_progress_on_a_terminal: no /usr/bin/script\n");
+        cl_test_pass();
+        skip();
+    }
+    char session[1200], big1[1200], big2[1200], out1[1200], out2[1200];
+    cl_coord_t c = {0};
+    const char *dir = s_begin(&c, session, sizeof session);
+    s_big_session("big1.json", "t", 0, big1, sizeof big1);
+    s_big_session("big2.json", "u", 100, big2, sizeof big2);
+    cl_path(out1, sizeof out1, dir, "out-tty");
+    cl_path(out2, sizeof out2, dir, "out-pipe");
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "'%s' render '%s' -o '%s' --coordinator '%s'", cl_bin("mixfarm"),
+             big1, out1, c.ep);
+    const char *argv[] = {"/usr/bin/script", "-qec", cmd, "/dev/null", NULL};
+    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
+    if (r.rc != 0) fail_msg("script -qec mixfarm render: exit %d: %s%s", r.rc, r.out, r.err);
+    /* Drawn over itself (\r): before the first file, and once all are up. */
+    if (!strstr(r.out, "mixfarm: uploading: 0/16 files, 0.0/") ||
+        !strstr(r.out, "mixfarm: uploading: 16/16 files"))
+        fail_msg("no upload progress on the terminal:\n%s", r.out);
+    cl_run_free(&r);
+    const char *plain[] = {cl_bin("mixfarm"), "render", big2, "-o", out2,
+                           "--coordinator",   c.ep,     NULL};
+    r = cl_run(plain, 120 * CL_SLOW);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.err, "uploading 16 of 16 source files"));
+    assert_null(strstr(r.err, "uploading:"));
+    cl_run_free(&r);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void missing_without_follow(void **state)
 {
     (void)state;
@@ -382,6 +450,8 @@ int main(void)
                                                  "resumed_job_waits"),
         cmocka_unit_test_prestate_setup_teardown(steady_upload_is_progress, cl_setup, cl_teardown,
                                                  "steady_upload_is_progress"),
+        cmocka_unit_test_prestate_setup_teardown(upload_progress_on_a_terminal, cl_setup,
+                                                 cl_teardown, "upload_progress_on_a_terminal"),
         cmocka_unit_test_prestate_setup_teardown(missing_without_follow, cl_setup, cl_teardown,
                                                  "missing_without_follow"),
         cmocka_unit_test_prestate_setup_teardown(client_submits_first, cl_setup, cl_teardown,
