@@ -7,7 +7,8 @@
  *                     cache hits after a resubmit) and /jobs/ID/qc.html
  *                     say what happened; unknown paths 404, POST 405
  *   awaiting_sources  a job submitted before its file is uploaded says so in
- *                     /api/jobs: running, sources_awaited 1
+ *                     /api/jobs (running, sources_awaited 1) and on the
+ *                     dashboard ("waiting for 1 file", with Chromium)
  *   dashboard         headless Chromium renders / and, once its script ran,
  *                     the DOM lists the job, its tasks and both workers
  *                     (skipped, saying so, when chromium is not installed) */
@@ -163,6 +164,19 @@ static void api_and_metrics(void **state)
     cl_test_pass();
 }
 
+static const char *s_chromium(void)
+{
+    static const char *const names[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser",
+                                        "/usr/bin/google-chrome"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (access(names[i], X_OK) == 0) return names[i];
+    return NULL;
+}
+
+/* The dashboard's DOM once its script ran, as headless Chromium renders it
+ * (free it); NULL when chromium is not installed. */
+static char *s_dashboard_dom(const char *fragment);
+
 static void awaiting_sources(void **state)
 {
     (void)state;
@@ -198,35 +212,27 @@ static void awaiting_sources(void **state)
         json_decref(jobs);
     }
     assert_int_equal(awaited, 1);
+    /* The dashboard says it too (when Chromium is there to run it). */
+    char *dom = s_dashboard_dom("");
+    if (dom && !strstr(dom, "class=\"awaited\"> waiting for 1 file<"))
+        fail_msg("the dashboard does not say the job waits for a file:\n%s", dom);
+    free(dom);
     cl_stop_all_clean(20 * CL_SLOW);
     cl_test_pass();
 }
 
-static const char *s_chromium(void)
+/* The dashboard's DOM once its script ran, as headless Chromium renders it
+ * (free it); NULL, said, when chromium is not installed. */
+static char *s_dashboard_dom(const char *fragment)
 {
-    static const char *const names[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser",
-                                        "/usr/bin/google-chrome"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (access(names[i], X_OK) == 0) return names[i];
-    return NULL;
-}
-
-static void dashboard(void **state)
-{
-    (void)state;
     const char *chromium = s_chromium();
-    if (!chromium) {
-        printf("SKIP dashboard: chromium is not installed (deploy/install-deps.sh installs it)\n");
-        cl_test_pass();
-        skip();
-    }
-    s_farm();
-    char profile[1200], url[128], budget[32];
+    if (!chromium) return NULL;
+    char profile[1200], url[160], budget[32];
     cl_path(profile, sizeof profile, cl_test_dir(), "chromium-profile");
     mkdir(profile, 0700);
     char profile_arg[1300];
     snprintf(profile_arg, sizeof profile_arg, "--user-data-dir=%s", profile);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/#job=%" PRIu64, s_http, s_job);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", s_http, fragment);
     snprintf(budget, sizeof budget, "--virtual-time-budget=%d", CL_SANITIZED ? 8000 : 4000);
     const char *argv[] = {chromium,
                           "--headless",
@@ -243,7 +249,23 @@ static void dashboard(void **state)
                           NULL};
     cl_run_t run = cl_run(argv, 60);
     if (run.rc != 0) fail_msg("chromium exited %d: %s", run.rc, run.err);
-    const char *dom = run.out;
+    char *dom = strdup(run.out);
+    cl_run_free(&run);
+    return dom;
+}
+
+static void dashboard(void **state)
+{
+    (void)state;
+    if (!s_chromium()) {
+        printf("SKIP dashboard: chromium is not installed (deploy/install-deps.sh installs it)\n");
+        cl_test_pass();
+        skip();
+    }
+    s_farm();
+    char fragment[64];
+    snprintf(fragment, sizeof fragment, "#job=%" PRIu64, s_job);
+    char *dom = s_dashboard_dom(fragment);
     char needle[128];
     snprintf(needle, sizeof needle, "data-job=\"%" PRIu64 "\"", s_job);
     if (!strstr(dom, needle)) fail_msg("the dashboard shows no job %" PRIu64 ":\n%s", s_job, dom);
@@ -254,7 +276,8 @@ static void dashboard(void **state)
     assert_non_null(strstr(dom, "class=\"label\">master"));
     assert_non_null(strstr(dom, "qc.html"));
     assert_non_null(strstr(dom, ">live, updated"));
-    cl_run_free(&run);
+    assert_null(strstr(dom, "class=\"awaited\""));
+    free(dom);
     cl_stop_all_clean(20 * CL_SLOW);
     cl_test_pass();
 }
