@@ -212,19 +212,6 @@ static mf_err_t s_upload(mf_client_t *c, const mf_hash_t *hashes, size_t n)
     return err;
 }
 
-/* Takes back a job whose sources could not all be uploaded (its tasks
- * would wait for them until the coordinator's --source-wait). */
-static void s_cancel(mf_client_t *c, uint64_t job)
-{
-    Mixfarm__CancelRequest m = MIXFARM__CANCEL_REQUEST__INIT;
-    m.job = job;
-    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
-    req.body_case = MIXFARM__ENVELOPE__BODY_CANCEL;
-    req.cancel = &m;
-    if (mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_CANCEL_REPLY, &rep) == MF_OK)
-        mixfarm__envelope__free_unpacked(rep, NULL);
-}
-
 /* The document as it is on disk now, whole: the session was validated from
  * it a moment ago, and one that has grown past the limit since is said, not
  * cut. */
@@ -349,8 +336,10 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
     if (err == MF_OK)
         err =
             s_send_submit(c, path, doc, as_blob ? &doc_hash : NULL, refs, n, priority, follow, job);
+    /* A job whose sources could not all be uploaded is taken back (its
+     * tasks would wait for them until the coordinator's --source-wait). */
     if (err == MF_OK && follow && (err = s_upload(c, missing + n_doc, n_missing - n_doc)) != MF_OK)
-        s_cancel(c, *job);
+        mf_client_cancel(c, *job, NULL, 0);
     free(missing);
     return err;
 }

@@ -204,21 +204,14 @@ int mf_cmd_cancel(int argc, char **argv)
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
-    Mixfarm__CancelRequest cr = MIXFARM__CANCEL_REQUEST__INIT;
-    cr.job = job;
-    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
-    req.body_case = MIXFARM__ENVELOPE__BODY_CANCEL;
-    req.cancel = &cr;
-    mf_err_t err = mf_client_call(conn.client, &req, MIXFARM__ENVELOPE__BODY_CANCEL_REPLY, &rep);
+    char why[256];
+    mf_err_t err = mf_client_cancel(conn.client, job, why, sizeof why);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
-    if (err == MF_OK && rep->cancel_reply->error[0]) {
-        mf_error("job %" PRIu64 ": %s", job, rep->cancel_reply->error);
-        err = MF_ERR_INVALID;
-    } else if (err == MF_OK) {
+    else if (err == MF_ERR_INVALID)
+        mf_error("job %" PRIu64 ": %s", job, why);
+    else if (err == MF_OK)
         printf("job %" PRIu64 ": cancelled\n", job);
-    }
-    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
     mf_conn_close(&conn);
     return mf_cli_exit_for(err);
 }

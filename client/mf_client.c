@@ -4,6 +4,7 @@
 #include "mf_msg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -203,4 +204,21 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
         mf_msg_release(env, &chunk); /* else a stale reply: dropped */
         if (refused) return MF_ERR_PROTOCOL;
     }
+}
+
+mf_err_t mf_client_cancel(mf_client_t *c, uint64_t job, char *why, size_t n)
+{
+    Mixfarm__CancelRequest m = MIXFARM__CANCEL_REQUEST__INIT;
+    m.job = job;
+    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
+    req.body_case = MIXFARM__ENVELOPE__BODY_CANCEL;
+    req.cancel = &m;
+    mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_CANCEL_REPLY, &rep);
+    if (n) why[0] = 0;
+    if (err == MF_OK && rep->cancel_reply->error[0]) {
+        if (n) snprintf(why, n, "%s", rep->cancel_reply->error);
+        err = MF_ERR_INVALID;
+    }
+    if (rep) mixfarm__envelope__free_unpacked(rep, NULL);
+    return err;
 }

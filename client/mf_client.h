@@ -46,6 +46,9 @@ mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, u
 /* The same for an album (mf_album.h): its nested sessions, their files,
  * the mix files and the cover go over as sources. */
 mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priority, uint64_t *job);
+/* Asks the coordinator to cancel job. MF_ERR_INVALID when it refuses (a
+ * job already ended, or none such: its reason in why, n bytes). */
+mf_err_t mf_client_cancel(mf_client_t *c, uint64_t job, char *why, size_t n);
 /* Polls the job until it ends, drawing progress on stderr when show is set.
  * Returns MF_OK when done, MF_ERR_TASK when it failed (error printed),
  * MF_ERR_INVALID when it failed on a source file this client submitted

@@ -50,6 +50,24 @@ Mixfarm__Envelope *cl_call_raw(const char *ep, Mixfarm__Envelope *env)
     return rep;
 }
 
+Mixfarm__Envelope *cl_submit_raw(const char *ep, const char *name, const char *doc,
+                                 Mixfarm__SourceRef **sources, size_t n, int follow)
+{
+    Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
+    sub.name = (char *)name;
+    sub.document = (char *)doc;
+    sub.sources = sources;
+    sub.n_sources = n;
+    sub.sources_follow = follow;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
+    env.submit = &sub;
+    Mixfarm__Envelope *rep = cl_call_raw(ep, &env);
+    assert_non_null(rep);
+    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY);
+    return rep;
+}
+
 /* The BlobPutAck's error for one single-chunk put (empty when none came). */
 void cl_put_once(const char *ep, Mixfarm__BlobPut *p, char *error, size_t n)
 {

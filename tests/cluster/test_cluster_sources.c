@@ -116,19 +116,7 @@ static Mixfarm__Envelope *s_submit_doc(const char *ep, int follow, const char *d
         refs[i].channels = 1, refs[i].sample_rate = 48000, refs[i].frames = src[i].frames;
         ptrs[i] = &refs[i];
     }
-    Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
-    sub.name = "s.json";
-    sub.document = (char *)doc;
-    sub.sources = ptrs;
-    sub.n_sources = n;
-    sub.sources_follow = follow;
-    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
-    env.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
-    env.submit = &sub;
-    Mixfarm__Envelope *rep = cl_call_raw(ep, &env);
-    assert_non_null(rep);
-    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY);
-    return rep;
+    return cl_submit_raw(ep, "s.json", doc, ptrs, n, follow);
 }
 
 /* Submits s_doc with its two files named but not uploaded. */

@@ -190,15 +190,7 @@ static void awaiting_sources(void **state)
     Mixfarm__SourceRef ref = MIXFARM__SOURCE_REF__INIT, *refs[1] = {&ref};
     ref.path = "a.wav", ref.hash = hash;
     ref.channels = 1, ref.sample_rate = 48000, ref.frames = 48000;
-    Mixfarm__Submit sub = MIXFARM__SUBMIT__INIT;
-    sub.name = "late.json", sub.document = (char *)doc;
-    sub.sources = refs, sub.n_sources = 1, sub.sources_follow = 1;
-    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
-    env.body_case = MIXFARM__ENVELOPE__BODY_SUBMIT;
-    env.submit = &sub;
-    Mixfarm__Envelope *rep = cl_call_raw(s_coord.ep, &env);
-    assert_non_null(rep);
-    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY);
+    Mixfarm__Envelope *rep = cl_submit_raw(s_coord.ep, "late.json", doc, refs, 1, 1);
     const json_int_t job = (json_int_t)rep->submit_reply->job;
     assert_true(job > 0);
     mixfarm__envelope__free_unpacked(rep, NULL);
