@@ -1,9 +1,13 @@
-#include "mf_outdir.h"
+/* OUTDIR's staging folder, the files written whole (a signal through
+ * libsndfile or as a float WAV, a file blob copied or linked), the kept files
+ * of a previous render, manifest.json and the commit that moves everything
+ * into place. Files written as their blob arrives: outdir_stream.c. */
 #include "mf_fs.h"
 #include "mf_log.h"
 #include "mf_parallel.h"
 #include "mf_pcm.h"
 #include "mf_wavf.h"
+#include "outdir_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,24 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
-    char *rel;
-    char format[8];
-    int64_t frames; /* -1 for a file that is not audio */
-    int rate, channels, bits;
-    json_t *meta;  /* an encoded file's manifest fields, or NULL */
-    mf_hash_t sha; /* a raw file's: hashed as it was copied */
-} staged_t;
-
-struct mf_outdir {
-    char *dir, *stage;
-    pthread_mutex_t lock; /* files may be written from several threads */
-    staged_t *files;
-    size_t n;
-    int hash_now; /* hash a linked file when it is staged, not at commit */
-};
-
-static char *s_fmt(const char *fmt, const char *a, const char *b)
+char *mf_outdir__fmt(const char *fmt, const char *a, const char *b)
 {
     size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;
     char *p = malloc(n);
@@ -42,10 +29,9 @@ static char *s_fmt(const char *fmt, const char *a, const char *b)
     return p;
 }
 
-/* mkdir -p for the folders of a path inside base. */
-static int s_mkdirs(const char *base, const char *rel)
+int mf_outdir__mkdirs(const char *base, const char *rel)
 {
-    char *p = s_fmt("%s/%s", base, rel);
+    char *p = mf_outdir__fmt("%s/%s", base, rel);
     if (!p) return -1;
     for (char *c = p + strlen(base) + 1; *c; c++) {
         if (*c != '/') continue;
@@ -71,7 +57,7 @@ mf_outdir_t *mf_outdir_open(const char *outdir)
         mf_error("%s: cannot create the output folder: %s", outdir, strerror(errno));
         goto fail;
     }
-    o->stage = s_fmt("%s/.mixfarm-partial-%sXXXXXX", outdir, "");
+    o->stage = mf_outdir__fmt("%s/.mixfarm-partial-%sXXXXXX", outdir, "");
     if (!o->stage || !mkdtemp(o->stage)) {
         mf_error("%s: cannot write in the output folder: %s", outdir, strerror(errno));
         free(o->stage);
@@ -131,8 +117,8 @@ static void s_quantize(dither_t *d, const float *in, int *out, size_t n, int bit
 /* Says why a file of the render could not be written, naming it as it
  * would have appeared in OUTDIR: the system's reason (ENOSPC: "No space
  * left on device") when there is one, else libsndfile's. */
-static mf_err_t s_write_failed(const mf_outdir_t *o, const char *rel, int saved_errno,
-                               const char *detail)
+mf_err_t mf_outdir__write_failed(const mf_outdir_t *o, const char *rel, int saved_errno,
+                                 const char *detail)
 {
     mf_error("%s/%s: cannot write: %s", o->dir, rel,
              saved_errno ? strerror(saved_errno)
@@ -148,7 +134,7 @@ static mf_err_t s_write_failed(const mf_outdir_t *o, const char *rel, int saved_
  * into the same folder. A kept file is the same inode: left alone. */
 static void s_drop_old_pages(const mf_outdir_t *o, const char *rel)
 {
-    char *old = s_fmt("%s/%s", o->dir, rel), *now = s_fmt("%s/%s", o->stage, rel);
+    char *old = mf_outdir__fmt("%s/%s", o->dir, rel), *now = mf_outdir__fmt("%s/%s", o->stage, rel);
     struct stat a, b;
     const int fd = old && now && stat(now, &b) == 0 ? open(old, O_RDONLY | O_CLOEXEC) : -1;
     if (fd >= 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) &&
@@ -158,7 +144,7 @@ static void s_drop_old_pages(const mf_outdir_t *o, const char *rel)
     free(old), free(now);
 }
 
-static mf_err_t s_stage(mf_outdir_t *o, staged_t f)
+mf_err_t mf_outdir__stage(mf_outdir_t *o, staged_t f)
 {
     if (f.rel) s_drop_old_pages(o, f.rel);
     pthread_mutex_lock(&o->lock);
@@ -199,7 +185,7 @@ static mf_err_t s_write_sndfile(const mf_outdir_t *o, const char *relpath, const
     }
     errno = 0; /* libsndfile keeps its own error; errno says the system's */
     SNDFILE *sf = s_open(path, info->channels, info->rate, frames, format, bits);
-    mf_err_t err = sf ? MF_OK : s_write_failed(o, relpath, errno, sf_strerror(NULL));
+    mf_err_t err = sf ? MF_OK : mf_outdir__write_failed(o, relpath, errno, sf_strerror(NULL));
     for (int64_t t = 0; sf && t < frames && err == MF_OK; t += BLOCK) {
         size_t n = (size_t)(frames - t < BLOCK ? frames - t : BLOCK);
         err = mf_pcm_reader_read_span(r, t, n, buf);
@@ -212,11 +198,12 @@ static mf_err_t s_write_sndfile(const mf_outdir_t *o, const char *relpath, const
             wrote = sf_writef_float(sf, buf, (sf_count_t)n);
         }
         if (err == MF_OK && wrote != (sf_count_t)n)
-            err = s_write_failed(o, relpath, errno, sf_strerror(sf));
+            err = mf_outdir__write_failed(o, relpath, errno, sf_strerror(sf));
     }
     errno = 0;
     /* Closing writes the header's final sizes: it can fail on a full disk too. */
-    if (sf && sf_close(sf) != 0 && err == MF_OK) err = s_write_failed(o, relpath, errno, NULL);
+    if (sf && sf_close(sf) != 0 && err == MF_OK)
+        err = mf_outdir__write_failed(o, relpath, errno, NULL);
     free(buf), free(ibuf);
     return err;
 }
@@ -234,20 +221,22 @@ static mf_err_t s_write_wavf(const mf_outdir_t *o, const char *relpath, const ch
     FILE *out = buf && h ? fopen(path, "wb") : NULL;
     mf_err_t err = !buf || !h ? MF_ERR_NOMEM
                    : out      ? MF_OK
-                              : s_write_failed(o, relpath, errno, NULL);
+                              : mf_outdir__write_failed(o, relpath, errno, NULL);
     if (err == MF_OK) {
         mf_hasher_update(h, header, header_len);
         if (fwrite(header, 1, header_len, out) != header_len)
-            err = s_write_failed(o, relpath, errno, NULL);
+            err = mf_outdir__write_failed(o, relpath, errno, NULL);
     }
     for (int64_t t = 0; err == MF_OK && t < frames; t += BLOCK) {
         const size_t n = (size_t)(frames - t < BLOCK ? frames - t : BLOCK);
         const float *x = mf_pcm_reader_span(r, t, n, buf, &err);
         if (err != MF_OK) break;
         mf_hasher_update(h, x, n * ch * sizeof *x);
-        if (fwrite(x, sizeof *x * ch, n, out) != n) err = s_write_failed(o, relpath, errno, NULL);
+        if (fwrite(x, sizeof *x * ch, n, out) != n)
+            err = mf_outdir__write_failed(o, relpath, errno, NULL);
     }
-    if (out && fclose(out) != 0 && err == MF_OK) err = s_write_failed(o, relpath, errno, NULL);
+    if (out && fclose(out) != 0 && err == MF_OK)
+        err = mf_outdir__write_failed(o, relpath, errno, NULL);
     if (err == MF_OK) mf_hasher_final(h, sha);
     mf_hasher_free(&h);
     free(buf);
@@ -262,7 +251,7 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
     if (err != MF_OK) return err;
     const mf_pcm_info_t *info = mf_pcm_reader_info(r);
     if (frames < 0) frames = info->start + info->frames;
-    char *path = s_fmt("%s/%s", o->stage, relpath);
+    char *path = mf_outdir__fmt("%s/%s", o->stage, relpath);
     staged_t f = {.frames = frames, .rate = info->rate, .channels = info->channels, .bits = bits};
     uint8_t header[MF_WAVF_HEADER_MAX];
     const size_t hlen = bits == 32 && !strcmp(format, "wav")
@@ -270,8 +259,8 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
                             : 0;
     if (!path)
         err = MF_ERR_NOMEM;
-    else if (s_mkdirs(o->stage, relpath) != 0)
-        err = s_write_failed(o, relpath, errno, NULL);
+    else if (mf_outdir__mkdirs(o->stage, relpath) != 0)
+        err = mf_outdir__write_failed(o, relpath, errno, NULL);
     else if (hlen)
         err = s_write_wavf(o, relpath, path, r, frames, header, hlen, &f.sha);
     else
@@ -279,7 +268,7 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
     if (err == MF_OK) {
         f.rel = strdup(relpath);
         snprintf(f.format, sizeof f.format, "%s", format);
-        err = s_stage(o, f);
+        err = mf_outdir__stage(o, f);
     }
     free(path);
     mf_pcm_reader_free(&r);
@@ -288,217 +277,6 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
 
 static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                             const mf_hash_t *blob, const char *format, const json_t *meta);
-
-struct mf_outdir_stream {
-    mf_outdir_t *o;
-    char *rel, *path;
-    FILE *f;
-    mf_hasher_t *h;
-    int file;     /* mf_outdir_stream_file's: every byte of the blob is the file's */
-    int deferred; /* its length unknown when it began (mf_outdir_stream_end) */
-    int rehash;   /* its header written again: the file is hashed from its start */
-    int channels, rate;
-    int64_t start, frames, file_frames;
-    uint64_t body, got;              /* the samples' bytes; the blob's bytes so far */
-    uint8_t trailer[MF_PCM_TRAILER]; /* the bytes after the samples */
-};
-
-static void s_stream_free(mf_outdir_stream_t *s, int remove_file)
-{
-    if (s->f) fclose(s->f);
-    if (remove_file && s->path) unlink(s->path);
-    mf_hasher_free(&s->h);
-    free(s->rel), free(s->path), free(s);
-}
-
-/* Bytes of the file, in order, into its hash. */
-static void s_stream_hash(mf_outdir_stream_t *s, const void *data, size_t n)
-{
-    if (!s->rehash) mf_hasher_update(s->h, data, n);
-}
-
-/* frames of silence, hashed and written. */
-static int s_stream_silence(mf_outdir_stream_t *s, int64_t frames)
-{
-    static const float zeros[4096];
-    for (uint64_t left = (uint64_t)frames * (uint64_t)s->channels; left;) {
-        const size_t n = left < 4096 ? (size_t)left : 4096;
-        s_stream_hash(s, zeros, n * sizeof *zeros);
-        if (fwrite(zeros, sizeof *zeros, n, s->f) != n) return -1;
-        left -= n;
-    }
-    return 0;
-}
-
-/* A stream's file in the staging folder, open and hashed from its first
- * byte; NULL (said) when it cannot be made. */
-static mf_outdir_stream_t *s_stream_open(mf_outdir_t *o, const char *relpath)
-{
-    mf_outdir_stream_t *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->o = o;
-    s->rel = strdup(relpath), s->path = s_fmt("%s/%s", o->stage, relpath);
-    s->h = mf_hasher_new();
-    if (s->rel && s->path && s->h && s_mkdirs(o->stage, relpath) == 0) s->f = fopen(s->path, "wb");
-    if (!s->f) {
-        s_write_failed(o, relpath, errno, NULL);
-        s_stream_free(s, 1);
-        return NULL;
-    }
-    return s;
-}
-
-mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath, int channels,
-                                            int rate, int64_t start, int64_t frames,
-                                            int64_t file_frames)
-{
-    uint8_t header[MF_WAVF_HEADER_MAX];
-    /* Unknown: the header of the shortest file that holds the signal, and
-     * the hash from it, for now. Most often that is the file (a stem as
-     * long as the mix); else its end writes the header again and hashes
-     * the file anew (a plain WAV's header has one length whatever the
-     * size). */
-    const int deferred = file_frames < 0;
-    const int64_t at_least = deferred ? start + frames : file_frames;
-    const size_t hlen = start >= 0 && frames >= 0 && start <= at_least - frames
-                            ? mf_wavf_header(header, channels, rate, at_least)
-                            : 0;
-    mf_outdir_stream_t *s = hlen ? s_stream_open(o, relpath) : NULL;
-    if (!s) return NULL;
-    s->channels = channels, s->rate = rate, s->deferred = deferred;
-    s->start = start, s->frames = frames, s->file_frames = at_least;
-    s->body = (uint64_t)frames * (uint64_t)channels * sizeof(float);
-    s_stream_hash(s, header, hlen);
-    if (fwrite(header, 1, hlen, s->f) != hlen || s_stream_silence(s, start) != 0) {
-        s_write_failed(o, relpath, errno, NULL);
-        s_stream_free(s, 1);
-        return NULL;
-    }
-    return s;
-}
-
-mf_outdir_stream_t *mf_outdir_stream_file(mf_outdir_t *o, const char *relpath)
-{
-    mf_outdir_stream_t *s = s_stream_open(o, relpath);
-    if (s) s->file = 1, s->body = UINT64_MAX; /* every byte is the file's */
-    return s;
-}
-
-mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size_t n)
-{
-    const size_t samples = s->got >= s->body      ? 0
-                           : s->body - s->got < n ? (size_t)(s->body - s->got)
-                                                  : n;
-    if (samples) {
-        s_stream_hash(s, data, samples);
-        if (fwrite(data, 1, samples, s->f) != samples)
-            return s_write_failed(s->o, s->rel, errno, NULL);
-    }
-    if (samples < n) { /* the rest goes into the trailer */
-        const uint64_t at = s->got + samples - s->body;
-        if (n - samples > MF_PCM_TRAILER - at) return MF_ERR_CORRUPT; /* longer than a signal */
-        memcpy(s->trailer + at, data + samples, n - samples);
-    }
-    s->got += n;
-    return MF_OK;
-}
-
-/* Closes s's file and stages it as f (its path and hash taken from s), or
- * removes it when err is set or the close fails; frees s and, on failure,
- * f's meta. */
-static mf_err_t s_stream_finish(mf_outdir_stream_t *s, mf_err_t err, staged_t f)
-{
-    if (err == MF_OK) { /* else s_stream_free closes it */
-        const int closed = fclose(s->f);
-        s->f = NULL;
-        if (closed != 0) err = s_write_failed(s->o, s->rel, errno, NULL);
-    }
-    if (err == MF_OK && !s->rehash) mf_hasher_final(s->h, &f.sha);
-    if (err == MF_OK && s->rehash && s->o->hash_now && mf_hash_file(s->path, &f.sha) != 0)
-        f.sha.hex[0] = 0; /* then at commit */
-    if (err == MF_OK) {
-        f.rel = s->rel, s->rel = NULL;
-        err = s_stage(s->o, f); /* frees f's parts when it fails */
-    } else {
-        json_decref(f.meta);
-    }
-    s_stream_free(s, err != MF_OK);
-    return err;
-}
-
-mf_err_t mf_outdir_stream_commit_file(mf_outdir_stream_t *s, uint64_t blob_size, const json_t *meta)
-{
-    mf_err_t err = s->file && meta && s->got == blob_size ? MF_OK : MF_ERR_CORRUPT;
-    const char *fmt = json_string_value(json_object_get(meta, "format"));
-    const char *ext = strrchr(s->rel, '.');
-    staged_t f = {.frames = -1};
-    snprintf(f.format, sizeof f.format, "%s", fmt ? fmt : ext ? ext + 1 : "");
-    if (err == MF_OK && !(f.meta = json_deep_copy(meta))) err = MF_ERR_NOMEM;
-    return s_stream_finish(s, err, f);
-}
-
-/* Whether the blob that arrived whole is the signal s was opened for. */
-static mf_err_t s_stream_check(const mf_outdir_stream_t *s, uint64_t blob_size)
-{
-    mf_pcm_info_t info;
-    int panned;
-    mf_err_t err = s->got == blob_size && blob_size == s->body + MF_PCM_TRAILER
-                       ? mf_pcm_trailer_check(s->trailer, blob_size, &info, &panned)
-                       : MF_ERR_CORRUPT;
-    if (err == MF_OK && (panned || info.channels != s->channels || info.rate != s->rate ||
-                         info.start != s->start || info.frames != s->frames))
-        err = MF_ERR_CORRUPT;
-    return err;
-}
-
-/* Adds the silence up to file_frames, writes the header again when one is
- * given (hlen bytes: a deferred stream's) and stages the file. */
-static mf_err_t s_stream_close(mf_outdir_stream_t *s, mf_err_t err, int64_t file_frames,
-                               const uint8_t *header, size_t hlen)
-{
-    if (err == MF_OK && s_stream_silence(s, file_frames - s->start - s->frames) != 0)
-        err = s_write_failed(s->o, s->rel, errno, NULL);
-    if (err == MF_OK && hlen &&
-        (fflush(s->f) != 0 || fseeko(s->f, 0, SEEK_SET) != 0 ||
-         fwrite(header, 1, hlen, s->f) != hlen))
-        err = s_write_failed(s->o, s->rel, errno, NULL);
-    staged_t f = {.frames = file_frames, .rate = s->rate, .channels = s->channels, .bits = 32};
-    snprintf(f.format, sizeof f.format, "wav");
-    return s_stream_finish(s, err, f);
-}
-
-mf_err_t mf_outdir_stream_commit(mf_outdir_stream_t *s, uint64_t blob_size)
-{
-    if (s->file || s->deferred)
-        return mf_outdir_stream_commit_file(s, blob_size, NULL); /* refused */
-    return s_stream_close(s, s_stream_check(s, blob_size), s->file_frames, NULL, 0);
-}
-
-mf_err_t mf_outdir_stream_hold(mf_outdir_stream_t *s, uint64_t blob_size)
-{
-    mf_err_t err = s->deferred ? s_stream_check(s, blob_size) : MF_ERR_INVALID;
-    if (err != MF_OK) s_stream_free(s, 1);
-    return err;
-}
-
-mf_err_t mf_outdir_stream_end(mf_outdir_stream_t *s, int64_t file_frames)
-{
-    uint8_t header[MF_WAVF_HEADER_MAX];
-    const size_t hlen = s->deferred && file_frames >= s->start + s->frames
-                            ? mf_wavf_header(header, s->channels, s->rate, file_frames)
-                            : 0;
-    /* Shorter than its signal, or past a plain WAV's sizes (RF64). */
-    if (!hlen) return s_stream_close(s, MF_ERR_INVALID, file_frames, NULL, 0);
-    if (file_frames == s->file_frames) /* as begun: the header and the hash hold */
-        return s_stream_close(s, MF_OK, file_frames, NULL, 0);
-    s->rehash = 1;
-    return s_stream_close(s, MF_OK, file_frames, header, hlen);
-}
-
-void mf_outdir_stream_abort(mf_outdir_stream_t *s)
-{
-    if (s) s_stream_free(s, 1);
-}
 
 mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                               const mf_hash_t *blob, const json_t *meta)
@@ -519,7 +297,7 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
         mf_error("%s: reading the fetched blob for %s: %s", src, relpath, strerror(errno));
         return MF_ERR_IO;
     }
-    FILE *out = s_mkdirs(o->stage, relpath) == 0 ? fopen(path, "wb") : NULL;
+    FILE *out = mf_outdir__mkdirs(o->stage, relpath) == 0 ? fopen(path, "wb") : NULL;
     int saved = out ? 0 : errno;
     char buf[1 << 16];
     size_t n;
@@ -534,7 +312,7 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     if (!saved && ferror(in)) saved = errno;
     fclose(in);
     if (out && fclose(out) != 0 && !saved) saved = errno; /* the last buffer lands here */
-    return saved ? s_write_failed(o, relpath, saved, NULL) : MF_OK;
+    return saved ? mf_outdir__write_failed(o, relpath, saved, NULL) : MF_OK;
 }
 
 /* Stages the file at src, whose bytes should have the SHA-256 sha (NULL
@@ -546,10 +324,10 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
                              const mf_hash_t *sha, int may_link, const char *format,
                              const json_t *meta, mf_hash_t *got)
 {
-    char *path = s_fmt("%s/%s", o->stage, relpath);
+    char *path = mf_outdir__fmt("%s/%s", o->stage, relpath);
     mf_err_t err = path ? MF_OK : MF_ERR_NOMEM;
-    if (err == MF_OK && s_mkdirs(o->stage, relpath) != 0)
-        err = s_write_failed(o, relpath, errno, NULL);
+    if (err == MF_OK && mf_outdir__mkdirs(o->stage, relpath) != 0)
+        err = mf_outdir__write_failed(o, relpath, errno, NULL);
     got->hex[0] = 0;
     if (err == MF_OK && may_link && link(src, path) == 0) {
         if (sha)
@@ -567,7 +345,7 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
         free(f.rel);
         return MF_ERR_NOMEM;
     }
-    return s_stage(o, f); /* frees f's parts when it fails */
+    return mf_outdir__stage(o, f); /* frees f's parts when it fails */
 }
 
 /* A file's blob is linked into place when the store is on the same file
@@ -611,7 +389,7 @@ mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry
     if (!sha || !mf_hash_valid(sha) || !format) return MF_ERR_INVALID;
     mf_hash_t want, got;
     memcpy(want.hex, sha, MF_HASH_HEX);
-    char *src = s_fmt("%s/%s", o->dir, relpath);
+    char *src = mf_outdir__fmt("%s/%s", o->dir, relpath);
     mf_err_t err =
         src ? s_stage_copy(o, relpath, src, &want, 1, format, entry, &got) : MF_ERR_NOMEM;
     free(src);
@@ -622,7 +400,7 @@ mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry
 
 static json_t *s_file_entry(const char *stage, const staged_t *f)
 {
-    char *path = s_fmt("%s/%s", stage, f->rel);
+    char *path = mf_outdir__fmt("%s/%s", stage, f->rel);
     struct stat st;
     mf_hash_t h;
     json_t *e = NULL;
@@ -656,7 +434,7 @@ static mf_err_t s_hash_staged(void *ctx, size_t i)
     mf_outdir_t *o = ctx;
     staged_t *f = &o->files[i];
     if (f->sha.hex[0]) return MF_OK;
-    char *path = s_fmt("%s/%s", o->stage, f->rel);
+    char *path = mf_outdir__fmt("%s/%s", o->stage, f->rel);
     mf_err_t err = path && mf_hash_file(path, &f->sha) == 0 ? MF_OK : MF_ERR_IO;
     free(path);
     return err;
@@ -677,12 +455,12 @@ static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
     }
     json_t *m = json_pack("{s:i,s:s,s:s,s:o}", "mixfarm", 1, "session", session_name, "version",
                           MF_VERSION, "files", files);
-    char *path = s_fmt("%s/%s", o->stage, "manifest.json");
+    char *path = mf_outdir__fmt("%s/%s", o->stage, "manifest.json");
     errno = 0;
     int rc = m && path ? json_dump_file(m, path, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
     json_decref(m);
     free(path);
-    return rc == 0 ? MF_OK : s_write_failed(o, "manifest.json", errno, NULL);
+    return rc == 0 ? MF_OK : mf_outdir__write_failed(o, "manifest.json", errno, NULL);
 }
 
 /* Into place. Over the file of a render this one replaces, the two are
@@ -701,9 +479,9 @@ static int s_place(const char *from, const char *to)
 
 static mf_err_t s_move(mf_outdir_t *o, const char *rel)
 {
-    char *from = s_fmt("%s/%s", o->stage, rel), *to = s_fmt("%s/%s", o->dir, rel);
+    char *from = mf_outdir__fmt("%s/%s", o->stage, rel), *to = mf_outdir__fmt("%s/%s", o->dir, rel);
     mf_err_t err = MF_OK;
-    if (!from || !to || s_mkdirs(o->dir, rel) != 0 || s_place(from, to) != 0) {
+    if (!from || !to || mf_outdir__mkdirs(o->dir, rel) != 0 || s_place(from, to) != 0) {
         mf_error("%s/%s: %s", o->dir, rel, strerror(errno));
         err = MF_ERR_IO;
     }
