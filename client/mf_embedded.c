@@ -175,6 +175,7 @@ mf_embedded_t *mf_embedded_start(int workers, const char *state_dir, int64_t sto
                                  /* Without --state the store goes at the end:
                                   * what nothing reads any more goes now. */
                                  .drop_consumed = !state_dir,
+                                 .fuse_slots = workers,
                                  .wake_fd = e->wake_coord};
     if (pthread_create(&e->coord_thread, NULL, s_coord_main, e) != 0) goto fail;
     e->coord_started = 1;

@@ -221,7 +221,10 @@ int mf_coord_drop_consumed(coord_t *c, job_t *j)
     if (!c->opts->drop_consumed) return 0;
     if (mf_coord_trash_start(c) != 0) return -1;
     if (!c->refs && !(c->refs = mf_blob_refs_new())) return -1;
-    return mf_sched_set_drop(j->sched, &(mf_sched_drop_t){c->refs, s_drop_blob, c});
+    if (mf_sched_set_drop(j->sched, &(mf_sched_drop_t){c->refs, s_drop_blob, c})) return -1;
+    const int fused = mf_sched_set_fuse(j->sched, c->opts->fuse_slots);
+    if (fused) mf_debug("job %llu: %d channels run their strips", (unsigned long long)j->id, fused);
+    return 0;
 }
 
 /* A scheduler for plan p over the coordinator's action cache. */

@@ -186,7 +186,7 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
     env.body_case = MIXFARM__ENVELOPE__BODY_TASK;
     env.task = &m;
     mf_coord_send(c, w->peer.n ? &w->peer : NULL, &env);
-    free(m.inputs);
+    mf_task_pb_fini(&m);
     w->running[w->n_running++] = t->id;
     mf_locality_note(w, t->inputs, t->n_inputs); /* it fetches what it lacks */
     w->last_send = mf_coord_now();

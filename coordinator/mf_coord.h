@@ -30,6 +30,9 @@ typedef struct {
     int drop_consumed;    /* an intermediate blob is deleted once every task reading it
                              is done (a farm whose store is thrown away at the end: an
                              embedded render without --state; blob_refs.h) */
+    int fuse_slots;       /* with drop_consumed, > 0: a channel runs the strips only it
+                             reads when that keeps this many slots as busy
+                             (mf_sched_set_fuse; the embedded farm's workers) */
     int64_t store_budget; /* > 0: bytes the blob store may hold; past them the least
                              recently used blobs no unfinished job needs are deleted
                              (store_budget.h) */

@@ -1,49 +1,12 @@
 #include "mf_sched.h"
 #include "blob_refs.h"
+#include "sched_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { T_WAITING, T_READY, T_RUNNING, T_DONE, T_FAILED } tstate_t;
-
-#define MAX_ATTEMPTS 3 /* a task that fails this often fails its job */
-
-typedef struct {
-    tstate_t state;
-    int attempts; /* failed runs (a lost worker does not count) */
-    size_t deps_left;
-    size_t blobs_left; /* inputs among the sources still being uploaded (mf_sched_hold_missing) */
-    mf_hash_t key;     /* set when the task is handed out */
-    int *dependents;   /* tasks consuming an output of this one (with repeats) */
-    size_t n_dependents;
-    mf_hash_t *outputs;
-    int *readers;   /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
-    uint32_t read;  /* bit o: some task reads output o (else mf_task_t.unread says so) */
-    int group;      /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
-    uint32_t owner; /* as a group: the worker its feeders go to (the caller's token), 0 none */
-} tnode_t;
-
-struct mf_sched {
-    const mf_plan_t *plan;
-    mf_action_cache_t cache;
-    tnode_t *nodes;
-    /* Ready task indices, a deque (a task is in it at most once): tasks with
-     * nothing to wait for join at the back, tasks whose inputs have just
-     * been computed at the front, so a partial sum, a bus or the master
-     * runs as soon as it can, among the strips, and the job does not end
-     * on a queue of joins after every strip. */
-    int *ready;
-    size_t ready_head, ready_count;
-    mf_sched_progress_t prog;
-    char *error;
-    mf_sched_drop_t drop; /* refs NULL: keep every blob */
-    char *numerics;       /* the job's arithmetic, or NULL: not pinned yet */
-    mf_hash_t *awaited;   /* sources still being uploaded, each once */
-    size_t n_awaited;
-};
-
-static void s_make_ready(mf_sched_t *s, size_t i)
+void mf_sched__make_ready(mf_sched_t *s, size_t i)
 {
     s->nodes[i].state = T_READY;
     s->ready[(s->ready_head + s->ready_count++) % (s->plan->n_tasks + 1)] = (int)i;
@@ -116,7 +79,7 @@ mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
     }
     for (size_t i = 0; i < plan->n_tasks; i++) {
         s->nodes[i].group = s->nodes[i].deps_left == 0 ? s_group(s, i) : -1;
-        if (s->nodes[i].deps_left == 0) s_make_ready(s, i);
+        if (s->nodes[i].deps_left == 0) mf_sched__make_ready(s, i);
     }
     return s;
 fail:
@@ -156,7 +119,7 @@ const char *mf_sched_numerics(const mf_sched_t *s)
     return s->numerics;
 }
 
-static void s_fill_task(const mf_sched_t *s, size_t i, mf_task_t *out)
+void mf_sched__fill(const mf_sched_t *s, size_t i, mf_task_t *out)
 {
     const mf_plan_task_t *t = &s->plan->tasks[i];
     memset(out, 0, sizeof *out);
@@ -207,19 +170,21 @@ int mf_sched_set_drop(mf_sched_t *s, const mf_sched_drop_t *d)
 static void s_count_reads(mf_sched_t *s, size_t i, const mf_hash_t *outs)
 {
     const mf_plan_task_t *t = &s->plan->tasks[i];
-    for (size_t o = 0; o < t->n_out; o++) /* a file of OUTDIR is pinned: never deleted */
+    for (size_t o = 0; o < t->n_out && !s->nodes[i].unstored; o++) /* OUTDIR's: pinned */
         if (s->nodes[i].readers[o] != 0)
             mf_blob_refs_add(s->drop.refs, &outs[o],
                              s->nodes[i].readers[o] > 0 ? s->nodes[i].readers[o] : MF_BLOB_PINNED);
     for (size_t k = 0; k < t->n_in; k++) {
         const mf_port_t *in = &t->in[k];
-        if (in->task < 0 || s->nodes[in->task].readers[in->output] < 0) continue;
+        if (in->task < 0 || s->nodes[in->task].readers[in->output] < 0 ||
+            s->nodes[in->task].unstored)
+            continue;
         const mf_hash_t *h = &s->nodes[in->task].outputs[in->output];
         if (mf_blob_refs_release(s->drop.refs, h)) s->drop.drop(s->drop.ctx, h);
     }
 }
 
-static void s_done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
+void mf_sched__done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
 {
     tnode_t *n = &s->nodes[i];
     if (s->drop.refs) s_count_reads(s, i, outs);
@@ -266,7 +231,13 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
         size_t i = (size_t)s->ready[s->ready_head];
         s->ready_head = (s->ready_head + 1) % (s->plan->n_tasks + 1);
         s->ready_count--;
-        s_fill_task(s, i, out);
+        const int fused = s->nodes[i].fused_into ? mf_sched__fuse_next(s, i, out) : 0;
+        if (fused < 0) {
+            s->error = strdup("out of memory");
+            return 0;
+        }
+        if (fused) return 1;
+        mf_sched__fill(s, i, out);
         if (!out->kind || !out->params || !out->inputs || (s->numerics && !out->numerics)) {
             mf_task_fini(out);
             s->error = strdup("out of memory");
@@ -280,7 +251,7 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
         if (s->cache.get(s->cache.ctx, &out->key, cached, MF_TASK_MAX_OUTPUTS) == (int)n_out) {
             mf_task_fini(out);
             s->prog.cached++;
-            s_done(s, i, cached);
+            mf_sched__done(s, i, cached);
             continue;
         }
         s->nodes[i].state = T_RUNNING;
@@ -290,29 +261,42 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
     return 0;
 }
 
+/* Task i has failed for good: so has its job. */
+static void s_failed(mf_sched_t *s, size_t i, const mf_task_result_t *r)
+{
+    const mf_plan_task_t *t = &s->plan->tasks[i];
+    s->nodes[i].state = T_FAILED;
+    s->prog.failed++;
+    if (!s->error) {
+        const char *why = r->error ? r->error : "wrong number of outputs";
+        size_t n = strlen(t->label) + strlen(why) + 3;
+        s->error = malloc(n);
+        if (s->error) snprintf(s->error, n, "%s: %s", t->label, why);
+    }
+}
+
 void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r)
 {
     if (r->id >= s->plan->n_tasks || s->nodes[r->id].state != T_RUNNING) return;
     size_t i = (size_t)r->id;
-    const mf_plan_task_t *t = &s->plan->tasks[i];
-    s->prog.running--;
-    if ((r->error || r->n_outputs != t->n_out) && ++s->nodes[i].attempts < MAX_ATTEMPTS) {
-        s_make_ready(s, i); /* try again, perhaps elsewhere */
+    const int failed = r->error || r->n_outputs != s->plan->tasks[i].n_out;
+    if (s->nodes[i].inline_run && failed) {
+        mf_sched__fuse_undo(s, i); /* its strips are ready again; it waits for them */
+        if (++s->nodes[i].attempts >= MAX_ATTEMPTS) s_failed(s, i, r);
         return;
     }
-    if (r->error || r->n_outputs != t->n_out) {
-        s->nodes[i].state = T_FAILED;
-        s->prog.failed++;
-        if (!s->error) {
-            const char *why = r->error ? r->error : "wrong number of outputs";
-            size_t n = strlen(t->label) + strlen(why) + 3;
-            s->error = malloc(n);
-            if (s->error) snprintf(s->error, n, "%s: %s", t->label, why);
-        }
+    if (s->nodes[i].inline_run) mf_sched__fuse_done(s, i);
+    s->prog.running--;
+    if (failed && ++s->nodes[i].attempts < MAX_ATTEMPTS) {
+        mf_sched__make_ready(s, i); /* try again, perhaps elsewhere */
+        return;
+    }
+    if (failed) {
+        s_failed(s, i, r);
         return;
     }
     s->cache.put(s->cache.ctx, &s->nodes[i].key, r->outputs, (int)r->n_outputs);
-    s_done(s, i, r->outputs);
+    mf_sched__done(s, i, r->outputs);
 }
 
 uint32_t mf_sched_owner(const mf_sched_t *s, uint64_t task)
@@ -358,8 +342,12 @@ const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port)
 void mf_sched_requeue(mf_sched_t *s, uint64_t task)
 {
     if (task >= s->plan->n_tasks || s->nodes[task].state != T_RUNNING) return;
+    if (s->nodes[task].inline_run) {
+        mf_sched__fuse_undo(s, (size_t)task);
+        return;
+    }
     s->prog.running--;
-    s_make_ready(s, (size_t)task);
+    mf_sched__make_ready(s, (size_t)task);
 }
 
 void mf_sched_fail(mf_sched_t *s, const char *why)
@@ -430,7 +418,7 @@ size_t mf_sched_arrived(mf_sched_t *s, const mf_hash_t *blob)
             if (p->tasks[i].in[k].task < 0 && !strcmp(p->tasks[i].in[k].blob.hex, blob->hex))
                 n->blobs_left--;
         if (before && !n->blobs_left && !n->deps_left && n->state == T_WAITING && !s->error) {
-            s_make_ready(s, i);
+            mf_sched__make_ready(s, i);
             released++;
         }
     }

@@ -51,6 +51,18 @@ typedef struct {
 /* 0, or -1 when out of memory (then nothing is dropped). */
 int mf_sched_set_drop(mf_sched_t *s, const mf_sched_drop_t *d);
 
+/* For a farm that keeps no blobs (with a drop, above): the strips whose
+ * output only one channel reads (a bus, the master or a partial sum that
+ * reads nothing but such strips; each strip reading only fixed blobs) run
+ * inside that channel's task (mf_task_t.inlined), their signals handed over
+ * in memory and never stored (sched_fuse.c). The plan, every key and every
+ * output name stay as they are, and so do the bits. A channel's strips then
+ * run one after another, so channels are fused, heaviest first, only while
+ * a longest-first schedule on `slots` slots ends no later than the strips
+ * run one by one would. After mf_sched_set_drop, before the first
+ * mf_sched_next; returns how many channels run their strips. */
+int mf_sched_set_fuse(mf_sched_t *s, int slots);
+
 /* The arithmetic the job renders with (a worker's Hello.numerics), copied:
  * every task handed out from then on carries it, and its key covers it
  * (mf_task_key), so the job's outputs and its action-cache hits are all of

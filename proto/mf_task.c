@@ -7,6 +7,8 @@
 
 void mf_task_fini(mf_task_t *t)
 {
+    for (size_t i = 0; i < t->n_inlined; i++) mf_task_fini(&t->inlined[i]);
+    free(t->inlined);
     free(t->kind);
     free(t->params);
     free(t->inputs);
@@ -43,6 +45,16 @@ void mf_task_output_name(const mf_hash_t *key, size_t index, mf_hash_t *out)
     mf_hash_bytes(text, (size_t)n, out);
 }
 
+int mf_task_inlined_for(const mf_task_t *t, size_t k)
+{
+    for (size_t i = 0; i < t->n_inlined; i++) {
+        mf_hash_t name;
+        mf_task_output_name(&t->inlined[i].key, 0, &name);
+        if (!strcmp(name.hex, t->inputs[k].hex)) return (int)i;
+    }
+    return -1;
+}
+
 static char **s_hex_array(const mf_hash_t *hs, size_t n)
 {
     char **a = malloc((n ? n : 1) * sizeof *a);
@@ -67,7 +79,8 @@ static mf_err_t s_hashes_from(char **hex, size_t n, size_t max, mf_hash_t **out)
     return MF_OK;
 }
 
-int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
+/* m's fields from t's, t's key in *key (computed when t has none). */
+static int s_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
 {
     mixfarm__task__init(m);
     if (t->key.hex[0])
@@ -86,6 +99,38 @@ int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
     return m->inputs ? 0 : -1;
 }
 
+int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
+{
+    if (s_to_pb(t, m, key) != 0) return -1;
+    if (!t->n_inlined) return 0;
+    Mixfarm__Task *sub = calloc(t->n_inlined, sizeof *sub);
+    if (!sub || !(m->inlined = calloc(t->n_inlined, sizeof *m->inlined))) {
+        free(sub);
+        mf_task_pb_fini(m);
+        return -1;
+    }
+    m->n_inlined = t->n_inlined;
+    for (size_t i = 0; i < t->n_inlined; i++) m->inlined[i] = &sub[i];
+    for (size_t i = 0; i < t->n_inlined; i++) {
+        mf_hash_t ignored; /* an inlined task's key is set, and borrowed */
+        if (!t->inlined[i].key.hex[0] || s_to_pb(&t->inlined[i], &sub[i], &ignored) != 0) {
+            mf_task_pb_fini(m);
+            return -1;
+        }
+        sub[i].key = (char *)t->inlined[i].key.hex;
+    }
+    return 0;
+}
+
+void mf_task_pb_fini(Mixfarm__Task *m)
+{
+    for (size_t i = 0; i < m->n_inlined; i++) free(m->inlined[i]->inputs);
+    if (m->n_inlined) free(m->inlined[0]); /* the array of them all */
+    free(m->inlined);
+    free(m->inputs);
+    m->inlined = NULL, m->n_inlined = 0, m->inputs = NULL;
+}
+
 uint8_t *mf_task_pack(const mf_task_t *t, size_t *len)
 {
     Mixfarm__Task m;
@@ -93,7 +138,7 @@ uint8_t *mf_task_pack(const mf_task_t *t, size_t *len)
     if (mf_task_to_pb(t, &m, &key) != 0) return NULL;
     uint8_t *buf = malloc(mixfarm__task__get_packed_size(&m) + 1);
     if (buf) *len = mixfarm__task__pack(&m, buf);
-    free(m.inputs);
+    mf_task_pb_fini(&m);
     return buf;
 }
 
@@ -107,27 +152,44 @@ mf_err_t mf_task_unpack(const uint8_t *buf, size_t len, mf_task_t *out)
     return err;
 }
 
-mf_err_t mf_task_from_pb(const Mixfarm__Task *m, mf_task_t *out)
+/* One task's fields (not its inlined tasks), its key checked. */
+static mf_err_t s_from_pb(const Mixfarm__Task *m, mf_task_t *out)
 {
-    memset(out, 0, sizeof *out);
-    mf_err_t err = MF_ERR_PROTOCOL;
-    if (m->version != MF_PROTOCOL_VERSION || !m->kind[0]) goto done;
-    err = s_hashes_from(m->inputs, m->n_inputs, MF_TASK_MAX_INPUTS, &out->inputs);
-    if (err != MF_OK) goto done;
+    if (m->version != MF_PROTOCOL_VERSION || !m->kind[0]) return MF_ERR_PROTOCOL;
+    mf_err_t err = s_hashes_from(m->inputs, m->n_inputs, MF_TASK_MAX_INPUTS, &out->inputs);
+    if (err != MF_OK) return err;
     out->n_inputs = m->n_inputs;
     out->id = m->id;
     out->unread = m->unread;
     out->kind = strdup(m->kind);
     out->params = strdup(m->params);
     out->numerics = m->numerics[0] ? strdup(m->numerics) : NULL;
-    if (!out->kind || !out->params || (m->numerics[0] && !out->numerics)) {
-        err = MF_ERR_NOMEM;
-        goto done;
-    }
+    if (!out->kind || !out->params || (m->numerics[0] && !out->numerics)) return MF_ERR_NOMEM;
     /* The key is derived; one that does not match means a confused peer. */
     mf_task_key(out, &out->key);
-    if (strcmp(out->key.hex, m->key) != 0) err = MF_ERR_PROTOCOL;
-done:
+    return strcmp(out->key.hex, m->key) == 0 ? MF_OK : MF_ERR_PROTOCOL;
+}
+
+mf_err_t mf_task_from_pb(const Mixfarm__Task *m, mf_task_t *out)
+{
+    memset(out, 0, sizeof *out);
+    mf_err_t err = s_from_pb(m, out);
+    if (err == MF_OK && m->n_inlined > MF_TASK_MAX_INPUTS) err = MF_ERR_PROTOCOL;
+    if (err == MF_OK && m->n_inlined &&
+        !(out->inlined = calloc(m->n_inlined, sizeof *out->inlined)))
+        err = MF_ERR_NOMEM;
+    for (size_t i = 0; err == MF_OK && i < m->n_inlined; i++, out->n_inlined++) {
+        /* One level only, and each must produce an input of this task. */
+        err =
+            m->inlined[i]->n_inlined ? MF_ERR_PROTOCOL : s_from_pb(m->inlined[i], &out->inlined[i]);
+    }
+    for (size_t i = 0; err == MF_OK && i < out->n_inlined; i++) {
+        mf_hash_t name;
+        mf_task_output_name(&out->inlined[i].key, 0, &name);
+        size_t k = 0;
+        while (k < out->n_inputs && strcmp(out->inputs[k].hex, name.hex)) k++;
+        if (k == out->n_inputs) err = MF_ERR_PROTOCOL;
+    }
     if (err != MF_OK) mf_task_fini(out);
     return err;
 }

@@ -22,7 +22,8 @@
 #define MF_TASK_MAX_INPUTS 4096
 #define MF_TASK_MAX_OUTPUTS 256
 
-typedef struct {
+typedef struct mf_task mf_task_t;
+struct mf_task {
     uint64_t id;
     char *kind;   /* owned */
     char *params; /* owned canonical JSON */
@@ -33,7 +34,13 @@ typedef struct {
     char *numerics;  /* owned, or NULL: the arithmetic the task's job renders with
                         (mf_exec_numerics, a worker's Hello.numerics); part of the key */
     uint32_t unread; /* bit i: no task of its job reads output i (not in the key) */
-} mf_task_t;
+    /* Owned: tasks this one runs itself, each producing one of its inputs
+     * (output 0 of a task with one output), never stored; each has its key
+     * and no inlined tasks of its own. Not in the key: the same work, run
+     * in one task rather than several (mf_sched_set_fuse). */
+    mf_task_t *inlined;
+    size_t n_inlined;
+};
 
 typedef struct {
     uint64_t id;
@@ -64,6 +71,10 @@ void mf_task_key(const mf_task_t *t, mf_hash_t *key);
  * gives as the file's SHA-256 without reading it again. */
 void mf_task_output_name(const mf_hash_t *key, size_t index, mf_hash_t *out);
 
+/* Which inlined task produces input k (its output 0), or -1: the input is
+ * a blob to read. */
+int mf_task_inlined_for(const mf_task_t *t, size_t k);
+
 /* Wire form. pack returns a malloc'd buffer (size in *len) or NULL.
  * unpack validates everything (version, hex hashes, counts) and returns
  * MF_ERR_PROTOCOL for anything malformed. */
@@ -73,13 +84,15 @@ uint8_t *mf_task_result_pack(const mf_task_result_t *r, size_t *len);
 mf_err_t mf_task_result_unpack(const uint8_t *buf, size_t len, mf_task_result_t *out);
 
 /* The same as protobuf-c structs, for embedding in a farm envelope.
- * to_pb borrows t's strings and allocates m->inputs (free() it after
- * packing); key receives t's key (t->key, computed when empty) and must
- * outlive m. from_pb validates like unpack and keeps the checked key. */
+ * to_pb borrows t's strings (and its inlined tasks' keys, which must be
+ * set) and allocates arrays that mf_task_pb_fini frees after packing; key
+ * receives t's key (t->key, computed when empty) and must outlive m.
+ * from_pb validates like unpack and keeps the checked keys. */
 struct Mixfarm__Task;
 struct Mixfarm__TaskResult;
 int mf_task_to_pb(const mf_task_t *t, struct Mixfarm__Task *m, mf_hash_t *key);
 mf_err_t mf_task_from_pb(const struct Mixfarm__Task *m, mf_task_t *out);
+void mf_task_pb_fini(struct Mixfarm__Task *m);
 int mf_task_result_to_pb(const mf_task_result_t *r, struct Mixfarm__TaskResult *m);
 mf_err_t mf_task_result_from_pb(const struct Mixfarm__TaskResult *m, mf_task_result_t *out);
 

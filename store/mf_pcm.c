@@ -1,5 +1,6 @@
 #include "mf_pcm.h"
 #include "mf_log.h"
+#include "mf_pipe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +20,8 @@ static const char s_magic_panned[8] = {'M', 'F', 'P', 'C', 'M', 'P', '0', '1'};
 #define GAINS (6 * 4)
 
 struct mf_pcm_writer {
-    mf_blob_writer_t *blob;
+    mf_blob_writer_t *blob; /* or, instead, */
+    mf_pipe_t *pipe;        /* borrowed */
     mf_pcm_info_t info;
     int panned;
     float gains[2][MF_PCM_GAINS];
@@ -37,7 +39,8 @@ struct mf_pcm_writer {
 #define WINDOW (128u << 10)
 
 struct mf_pcm_reader {
-    int fd;
+    int fd;             /* -1 when reading a pipe */
+    mf_pipe_t *pipe;    /* borrowed */
     uint64_t size;      /* the blob's bytes */
     unsigned char *win; /* WINDOW bytes, allocated at the first windowed read */
     uint64_t win_off;   /* the file offset of win[0] */
@@ -100,16 +103,34 @@ mf_pcm_writer_t *mf_pcm_writer_new_panned(mf_store_t *s, const mf_hash_t *name,
     return w;
 }
 
+mf_pcm_writer_t *mf_pcm_writer_new_pipe(mf_pipe_t *p, int channels, float gains[2][MF_PCM_GAINS],
+                                        int rate, int64_t start)
+{
+    mf_pcm_writer_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->pipe = p;
+    w->info = (mf_pcm_info_t){.channels = gains ? 2 : channels, .rate = rate, .start = start};
+    if (gains) w->panned = 1, memcpy(w->gains, gains, sizeof w->gains);
+    return w;
+}
+
 mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames)
 {
     /* The host is little-endian (x86-64, aarch64); float32 goes out as is. */
     w->info.frames += (int64_t)frames;
     const size_t stored = w->panned ? 1 : (size_t)w->info.channels;
-    return mf_blob_writer_write(w->blob, buf, frames * stored * sizeof(float));
+    const size_t bytes = frames * stored * sizeof(float);
+    return w->pipe ? mf_pipe_write(w->pipe, buf, bytes) : mf_blob_writer_write(w->blob, buf, bytes);
 }
 
 mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out)
 {
+    if (w->pipe) { /* no trailer: its reader was told */
+        mf_pipe_end(w->pipe);
+        memset(out, 0, sizeof *out);
+        free(w);
+        return MF_OK;
+    }
     unsigned char t[MF_PCM_TRAILER];
     mf_err_t gerr = w->panned ? mf_blob_writer_write(w->blob, w->gains, GAINS) : MF_OK;
     memcpy(t, w->panned ? s_magic_panned : s_magic, 8);
@@ -129,7 +150,7 @@ mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out)
 void mf_pcm_writer_abort(mf_pcm_writer_t *w)
 {
     if (!w) return;
-    mf_blob_writer_abort(w->blob);
+    if (w->blob) mf_blob_writer_abort(w->blob);
     free(w);
 }
 
@@ -164,6 +185,12 @@ static mf_err_t s_pread(int fd, void *dst, size_t n, uint64_t off)
         d += got, n -= (size_t)got, off += (uint64_t)got;
     }
     return MF_OK;
+}
+
+/* Exactly n bytes of r's signal at off, from its file or its pipe. */
+static mf_err_t s_read(const mf_pcm_reader_t *r, void *dst, size_t n, uint64_t off)
+{
+    return r->pipe ? mf_pipe_read(r->pipe, dst, n, off) : s_pread(r->fd, dst, n, off);
 }
 
 /* The trailer of the size-byte blob open as fd, checked: MF_ERR_CORRUPT
@@ -232,6 +259,23 @@ mf_err_t mf_pcm_reader_open(const mf_store_t *s, const mf_hash_t *h, mf_pcm_read
     return MF_OK;
 }
 
+mf_err_t mf_pcm_reader_open_pipe(mf_pipe_t *p, const mf_pcm_writer_t *w, int64_t frames,
+                                 mf_pcm_reader_t **out)
+{
+    *out = NULL;
+    if (!w->pipe || w->pipe != p || frames < 0) return MF_ERR_INVALID;
+    mf_pcm_reader_t *r = calloc(1, sizeof *r);
+    if (!r) return MF_ERR_NOMEM;
+    r->fd = -1, r->pipe = p;
+    r->info = w->info;
+    r->info.frames = frames;
+    r->panned = w->panned;
+    memcpy(r->gains, w->gains, sizeof r->gains);
+    r->size = (uint64_t)frames * (r->panned ? 1u : (unsigned)r->info.channels) * sizeof(float);
+    *out = r;
+    return MF_OK;
+}
+
 const mf_pcm_info_t *mf_pcm_reader_info(const mf_pcm_reader_t *r)
 {
     return &r->info;
@@ -280,7 +324,7 @@ static mf_err_t s_window(mf_pcm_reader_t *r, uint64_t off, size_t n, const unsig
         const uint64_t left = r->size - off;
         const size_t len = left < WINDOW ? (size_t)left : WINDOW;
         r->win_off = off, r->win_len = 0;
-        const mf_err_t err = s_pread(r->fd, r->win, len, off);
+        const mf_err_t err = s_read(r, r->win, len, off);
         if (err != MF_OK) return err;
         r->win_len = len;
     }
@@ -321,7 +365,7 @@ static mf_err_t s_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *out, int 
     float *dst = out + (size_t)(r->info.start + from - t) * (size_t)ch;
     if (!acc && !r->panned && !r->gained) {
         const size_t bytes = (size_t)(to - from) * frame;
-        const mf_err_t err = s_pread(r->fd, dst, bytes, (uint64_t)from * frame);
+        const mf_err_t err = s_read(r, dst, bytes, (uint64_t)from * frame);
         if (err == MF_OK) r->pos = to;
         return err;
     }
@@ -367,7 +411,7 @@ mf_err_t mf_pcm_reader_add_span(mf_pcm_reader_t *r, int64_t t, size_t n, float *
 void mf_pcm_reader_free(mf_pcm_reader_t **r)
 {
     if (!r || !*r) return;
-    close((*r)->fd);
+    if ((*r)->fd >= 0) close((*r)->fd);
     free((*r)->win);
     free(*r);
     *r = NULL;

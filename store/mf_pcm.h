@@ -38,6 +38,18 @@ mf_pcm_writer_t *mf_pcm_writer_new_named(mf_store_t *s, const mf_hash_t *name, i
 #define MF_PCM_GAINS 3
 mf_pcm_writer_t *mf_pcm_writer_new_panned(mf_store_t *s, const mf_hash_t *name,
                                           float gains[2][MF_PCM_GAINS], int rate, int64_t start);
+/* A signal through a pipe (mf_pipe.h) instead of the store: what a channel
+ * hands to the one reading it inside one task (mf_task.h, inlined). The
+ * writer takes what a blob's writer takes (gains NULL: a plain signal of
+ * channels; else a panned one), and its commit ends the pipe (out is
+ * zeroed: nothing is stored). The reader reads what a reader of that blob
+ * would: w is the pipe's writer (its info), frames how many it will have
+ * written in all. p is borrowed by both, and outlives them. */
+typedef struct mf_pipe mf_pipe_t;
+mf_pcm_writer_t *mf_pcm_writer_new_pipe(mf_pipe_t *p, int channels, float gains[2][MF_PCM_GAINS],
+                                        int rate, int64_t start);
+mf_err_t mf_pcm_reader_open_pipe(mf_pipe_t *p, const mf_pcm_writer_t *w, int64_t frames,
+                                 mf_pcm_reader_t **out);
 /* frames interleaved frames of the channels the writer stores (one for a
  * panned writer). */
 mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames);

@@ -8,6 +8,7 @@
 #include "mf_envelope.h"
 #include "mf_params.h"
 #include "mf_pcm.h"
+#include "mf_pipe.h"
 #include "mf_source_reader.h"
 
 typedef struct {
@@ -17,10 +18,13 @@ typedef struct {
     double *values;      /* current values, updated from envs */
 } insert_rt_t;
 
-/* One input: a signal blob, or (a strip's input 0) a source file. */
+/* One input: a signal blob, or (a strip's input 0) a source file, or the
+ * signal of a strip this channel runs itself (inl, read through pcm). */
+typedef struct chan_run chan_run_t;
 typedef struct {
     mf_pcm_reader_t *pcm;
     mf_source_reader_t *src;
+    chan_run_t *inl;
 } chan_in_t;
 
 typedef struct {
@@ -33,8 +37,9 @@ typedef struct {
     mf_envelope_t gain_env, pan_env;
     mf_envelope_t *out_envs;
     mf_pcm_writer_t **outs;
-    int *panned;    /* per output: written as a panned signal */
-    int all_panned; /* then no stereo product is needed */
+    mf_pipe_t *pipe; /* a strip run inside its reader: its one output goes here */
+    int *panned;     /* per output: written as a panned signal */
+    int all_panned;  /* then no stereo product is needed */
     float *buf, *tmp, *key, *pre, *post, *ga, *gb, *gc;
 } chan_t;
 

@@ -135,26 +135,35 @@ static int s_panned_gains(const chan_t *c, const mf_chan_out_t *out, float g[2][
     return 1;
 }
 
+/* Output o's writer: into the store under its name, or into the pipe of a
+ * strip run inside its reader; panned (gains) or a plain signal. */
+static mf_pcm_writer_t *s_writer(chan_t *c, mf_store_t *s, const mf_task_t *t, size_t o,
+                                 int channels, float (*gains)[MF_PCM_GAINS], int64_t start)
+{
+    if (c->pipe) return mf_pcm_writer_new_pipe(c->pipe, channels, gains, c->spec.rate, start);
+    mf_hash_t name;
+    mf_exec_output_name(t, o, &name);
+    return gains ? mf_pcm_writer_new_panned(s, &name, gains, c->spec.rate, start)
+                 : mf_pcm_writer_new_named(s, &name, channels, c->spec.rate, start);
+}
+
 mf_err_t mf_chan__outputs_open(chan_t *c, mf_store_t *s, const mf_task_t *t, int64_t start)
 {
     if (mf_chan__env(&c->gain_env, &c->spec.gain_curve, c->spec.rate, MF_ENV_DB) ||
         mf_chan__env(&c->pan_env, &c->spec.pan_curve, c->spec.rate, MF_ENV_VALUE))
         return MF_ERR_NOMEM;
+    if (c->pipe && c->spec.n_outputs != 1) return MF_ERR_INVALID;
     for (size_t o = 0; o < c->spec.n_outputs; o++) {
         if (mf_chan__env(&c->out_envs[o], &c->spec.outputs[o].curve, c->spec.rate, MF_ENV_DB))
             return MF_ERR_NOMEM;
-        mf_hash_t name;
-        mf_exec_output_name(t, o, &name);
         if (c->spec.unpanned) { /* its consumers pan it */
             c->all_panned = 1;
-            if (!(c->outs[o] = mf_pcm_writer_new_named(s, &name, c->ch, c->spec.rate, start)))
-                return MF_ERR_IO;
+            if (!(c->outs[o] = s_writer(c, s, t, o, c->ch, NULL, start))) return MF_ERR_IO;
             continue;
         }
         float g[2][MF_PCM_GAINS];
         c->panned[o] = s_panned_gains(c, &c->spec.outputs[o], g);
-        c->outs[o] = c->panned[o] ? mf_pcm_writer_new_panned(s, &name, g, c->spec.rate, start)
-                                  : mf_pcm_writer_new_named(s, &name, 2, c->spec.rate, start);
+        c->outs[o] = s_writer(c, s, t, o, 2, c->panned[o] ? g : NULL, start);
         c->all_panned = (o == 0 || c->all_panned) && c->panned[o];
         if (!c->outs[o]) return MF_ERR_IO;
     }

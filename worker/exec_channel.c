@@ -28,11 +28,34 @@
 
 #define MAX_TAIL_S 60.0 /* bound on reverb/delay tails */
 
+/* A channel's run: its state and how far its loop is, so that a strip run
+ * inside its reader goes one block further whenever the reader wants more
+ * of its signal (through a pipe: mf_pipe.h). */
+struct chan_run {
+    chan_t c;
+    int64_t start, end, tail, latency, stop, skip, f;
+    mf_pipe_t *pipe;          /* an inlined strip's: where its output goes */
+    mf_task_result_t own;     /* an inlined strip's: its error in words */
+    mf_task_result_t *parent; /* an inlined strip's: its reader's result */
+};
+
+static void s_chan_fini(chan_t *c);
+
+static void s_run_free(chan_run_t *run)
+{
+    if (!run) return;
+    s_chan_fini(&run->c);
+    mf_task_result_fini(&run->own);
+    mf_pipe_free(&run->pipe);
+    free(run);
+}
+
 static void s_chan_fini(chan_t *c)
 {
     for (size_t i = 0; c->in && i < c->n_in; i++) {
-        mf_pcm_reader_free(&c->in[i].pcm);
+        mf_pcm_reader_free(&c->in[i].pcm); /* before the pipe it may read */
         mf_source_reader_free(&c->in[i].src);
+        s_run_free(c->in[i].inl);
     }
     for (size_t i = 0; c->ins && i < c->spec.n_inserts; i++) {
         insert_rt_t *it = &c->ins[i];
@@ -204,8 +227,69 @@ static mf_err_t s_run_insert(chan_t *c, insert_rt_t *it, int64_t t, size_t n)
     return MF_OK;
 }
 
+static mf_err_t s_run_open(chan_run_t *run, mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+
+/* Signal input k (open) read through an unpanned strip's pan, fader and
+ * level, when it is one. */
+static mf_err_t s_view(chan_t *c, size_t k)
+{
+    const mf_in_gain_t *g = c->spec.in_gains && k < c->spec.sum ? &c->spec.in_gains[k] : NULL;
+    if (!g || !g->set) return MF_OK;
+    float gains[2][MF_PCM_GAINS];
+    mf_chan__gains(mf_pcm_reader_info(c->in[k].pcm)->channels == 2, g->pan, g->pan_law_db,
+                   g->fader_db, g->level_db, gains);
+    return mf_pcm_reader_view(c->in[k].pcm, gains);
+}
+static mf_err_t s_run_step(chan_run_t *run);
+
+/* An inlined strip's failure, in its own words, is its reader's. */
+static mf_err_t s_inlined_failed(chan_run_t *run, mf_err_t err)
+{
+    if (!run->parent->error)
+        mf_exec_fail(run->parent, err, "%s", run->own.error ? run->own.error : mf_strerror(err));
+    return err;
+}
+
+/* The pipe's producer: the strip's next block, or, past its last, its end. */
+static mf_err_t s_produce(void *ctx)
+{
+    chan_run_t *run = ctx;
+    mf_err_t err;
+    if (run->f < run->stop) {
+        err = s_run_step(run);
+    } else {
+        mf_hash_t none;
+        err = mf_pcm_writer_commit(run->c.outs[0], &none);
+        run->c.outs[0] = NULL;
+    }
+    return err == MF_OK ? MF_OK : s_inlined_failed(run, err);
+}
+
+/* Input k is the signal of strip x, which this channel runs itself: read
+ * through a pipe exactly as its blob would be. */
+static mf_err_t s_open_inlined(chan_t *c, mf_store_t *s, size_t k, const mf_task_t *x)
+{
+    chan_run_t *run = calloc(1, sizeof *run);
+    if (!run) return MF_ERR_NOMEM;
+    c->in[k].inl = run;
+    run->parent = c->r;
+    run->pipe = run->c.pipe = mf_pipe_new(s_produce, run);
+    mf_err_t err = run->pipe ? s_run_open(run, s, x, &run->own) : MF_ERR_NOMEM;
+    const int64_t frames = run->stop - run->start - run->latency;
+    if (err == MF_OK)
+        err = mf_pcm_reader_open_pipe(run->pipe, run->c.outs[0], frames > 0 ? frames : 0,
+                                      &c->in[k].pcm);
+    return err == MF_OK ? MF_OK : s_inlined_failed(run, err);
+}
+
 static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_t k)
 {
+    const int inlined = mf_task_inlined_for(t, k);
+    if (inlined >= 0) {
+        mf_err_t err = s_open_inlined(c, s, k, &t->inlined[inlined]);
+        if (err == MF_OK) err = s_view(c, k);
+        return err;
+    }
     if (k == 0 && c->spec.has_decode) {
         char why[400] = "";
         mf_err_t err = mf_source_reader_open(s, &t->inputs[0], &c->spec.decode, &c->in[0].src, why,
@@ -213,13 +297,7 @@ static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_
         return err == MF_OK ? MF_OK : mf_exec_fail(c->r, err, "%s", why);
     }
     mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &c->in[k].pcm);
-    const mf_in_gain_t *g = c->spec.in_gains && k < c->spec.sum ? &c->spec.in_gains[k] : NULL;
-    if (err == MF_OK && g && g->set) { /* an unpanned strip's pan, fader and level */
-        float gains[2][MF_PCM_GAINS];
-        mf_chan__gains(mf_pcm_reader_info(c->in[k].pcm)->channels == 2, g->pan, g->pan_law_db,
-                       g->fader_db, g->level_db, gains);
-        err = mf_pcm_reader_view(c->in[k].pcm, gains);
-    }
+    if (err == MF_OK) err = s_view(c, k);
     return err == MF_OK ? MF_OK
                         : mf_exec_fail(c->r, err, "input %zu (%.12s): %s", k, t->inputs[k].hex,
                                        mf_strerror(err));
@@ -283,39 +361,62 @@ static mf_err_t s_alloc(chan_t *c, mf_store_t *s, const mf_task_t *t, int64_t st
     return mf_chan__outputs_open(c, s, t, start);
 }
 
-mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
+static mf_err_t s_run_open(chan_run_t *run, mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
 {
-    chan_t c = {.r = r};
-    int64_t start = 0, end = 0, tail = 0, latency = 0;
-    mf_err_t err = s_open(&c, s, t, r, &start, &end);
-    if (err == MF_OK) err = s_open_inserts(&c, r);
-    if (err == MF_OK) err = s_alloc(&c, s, t, start);
-    if (err != MF_OK) goto done;
-    if (end > start) s_chain_extent(&c, &tail, &latency);
+    chan_t *c = &run->c;
+    c->r = r;
+    mf_err_t err = s_open(c, s, t, r, &run->start, &run->end);
+    if (err == MF_OK) err = s_open_inserts(c, r);
+    if (err == MF_OK) err = s_alloc(c, s, t, run->start);
+    if (err != MF_OK) return err;
+    if (run->end > run->start) s_chain_extent(c, &run->tail, &run->latency);
     /* Run latency frames past the end and drop as many at the start, so a
      * look-ahead insert's output stays aligned with the timeline. */
-    const int64_t stop = end + tail + latency;
-    int64_t skip = latency;
-    for (int64_t f = start; f < stop && err == MF_OK; f += MF_BLOCK) {
-        size_t n = (size_t)(stop - f < MF_BLOCK ? stop - f : MF_BLOCK);
-        err = s_sum_inputs(&c, f, n);
-        for (size_t i = 0; err == MF_OK && i < c.spec.n_inserts; i++)
-            err = s_run_insert(&c, &c.ins[i], f, n);
-        if (err != MF_OK) break;
-        if (!c.all_panned) mf_chan__pan(&c, f - latency, n);
-        size_t sk = skip > (int64_t)n ? n : (size_t)skip;
-        err = mf_chan__outputs_write(&c, f - latency, n, sk);
-        skip -= (int64_t)sk;
-    }
-    for (size_t o = 0; err == MF_OK && o < c.spec.n_outputs; o++) {
+    run->stop = run->end + run->tail + run->latency;
+    run->skip = run->latency;
+    run->f = run->start;
+    return MF_OK;
+}
+
+/* One block: inputs summed, the inserts, pan, and every output written. */
+static mf_err_t s_run_step(chan_run_t *run)
+{
+    chan_t *c = &run->c;
+    const int64_t f = run->f;
+    const size_t n = (size_t)(run->stop - f < MF_BLOCK ? run->stop - f : MF_BLOCK);
+    mf_err_t err = s_sum_inputs(c, f, n);
+    for (size_t i = 0; err == MF_OK && i < c->spec.n_inserts; i++)
+        err = s_run_insert(c, &c->ins[i], f, n);
+    if (err != MF_OK) return err;
+    if (!c->all_panned) mf_chan__pan(c, f - run->latency, n);
+    const size_t sk = run->skip > (int64_t)n ? n : (size_t)run->skip;
+    err = mf_chan__outputs_write(c, f - run->latency, n, sk);
+    run->skip -= (int64_t)sk;
+    run->f += MF_BLOCK;
+    return err;
+}
+
+static double s_run_seconds(const chan_run_t *run)
+{
+    return run->c.spec.rate > 0 ? (double)(run->stop - run->start - run->latency) / run->c.spec.rate
+                                : 0.0;
+}
+
+mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
+{
+    chan_run_t run = {0};
+    mf_err_t err = s_run_open(&run, s, t, r);
+    while (err == MF_OK && run.f < run.stop) err = s_run_step(&run);
+    for (size_t o = 0; err == MF_OK && o < run.c.spec.n_outputs; o++) {
         mf_hash_t h;
-        err = mf_pcm_writer_commit(c.outs[o], &h);
-        c.outs[o] = NULL;
+        err = mf_pcm_writer_commit(run.c.outs[o], &h);
+        run.c.outs[o] = NULL;
         if (err == MF_OK) err = mf_exec_add_output(r, &h);
     }
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "%s: %s", t->kind, mf_strerror(err));
-    r->audio_seconds = (double)(stop - start - latency) / c.spec.rate;
-done:
-    s_chan_fini(&c);
+    r->audio_seconds = s_run_seconds(&run);
+    for (size_t k = 0; run.c.in && k < run.c.n_in; k++) /* the strips it ran too */
+        if (run.c.in[k].inl) r->audio_seconds += s_run_seconds(run.c.in[k].inl);
+    s_chan_fini(&run.c);
     return err;
 }

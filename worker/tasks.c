@@ -34,8 +34,8 @@ static void s_task_free(mf_wloop_t *w, mf_wtask_t *t)
             break;
         }
     }
-    for (int i = 0; w->cache && i < t->inputs_pinned; i++)
-        mf_cache_unpin(w->cache, &t->t.inputs[i]);
+    for (int i = 0; w->cache && i < t->inputs_pinned; i++) mf_cache_unpin(w->cache, &t->reads[i]);
+    free(t->reads);
     for (int i = 0; w->cache && i < t->outputs_pinned; i++)
         mf_cache_unpin(w->cache, &t->r.outputs[i]);
     mf_task_fini(&t->t);
@@ -147,6 +147,22 @@ static void s_reply_error(mf_wloop_t *w, uint64_t id, const char *why)
     s_send_result(w, &res);
 }
 
+/* The blobs task x reads: its inputs, but for the signals of the strips it
+ * runs itself (inlined), whose own inputs it reads instead. NULL when out
+ * of memory. */
+static mf_hash_t *s_reads(const mf_task_t *x, size_t *n)
+{
+    size_t cap = x->n_inputs;
+    for (size_t j = 0; j < x->n_inlined; j++) cap += x->inlined[j].n_inputs;
+    mf_hash_t *v = malloc((cap + 1) * sizeof *v);
+    *n = 0;
+    for (size_t k = 0; v && k < x->n_inputs; k++)
+        if (mf_task_inlined_for(x, k) < 0) v[(*n)++] = x->inputs[k];
+    for (size_t j = 0; v && j < x->n_inlined; j++)
+        for (size_t k = 0; k < x->inlined[j].n_inputs; k++) v[(*n)++] = x->inlined[j].inputs[k];
+    return v;
+}
+
 void mf_tasks_on_task(mf_wloop_t *w, const Mixfarm__Task *m)
 {
     int active = 0;
@@ -168,13 +184,13 @@ void mf_tasks_on_task(mf_wloop_t *w, const Mixfarm__Task *m)
     while (*pp) pp = &(*pp)->next;
     *pp = t;
     t->pending = 1; /* held while the fetches start: some finish at once */
-    if (w->cache) {
-        for (size_t i = 0; i < t->t.n_inputs; i++) {
-            mf_cache_pin(w->cache, &t->t.inputs[i]);
-            t->inputs_pinned++;
-            t->pending++;
-            mf_xfer_get(w->xfer, &t->t.inputs[i], s_on_fetched, t);
-        }
+    size_t n_reads = 0;
+    if (w->cache && !(t->reads = s_reads(&t->t, &n_reads))) s_fail(t, "out of memory");
+    for (size_t i = 0; i < n_reads; i++) {
+        mf_cache_pin(w->cache, &t->reads[i]);
+        t->inputs_pinned++;
+        t->pending++;
+        mf_xfer_get(w->xfer, &t->reads[i], s_on_fetched, t);
     }
     t->pending--;
     s_advance(w, t);

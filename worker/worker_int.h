@@ -68,9 +68,10 @@ typedef struct mf_wtask {
     mf_task_t t;
     mf_task_result_t r; /* once run */
     mf_tstate_t state;
-    int pending; /* transfers not yet over */
-    char *error; /* the first failure outside the executor */
-    int orphan;  /* running for a lost connection: drop its result */
+    int pending;      /* transfers not yet over */
+    char *error;      /* the first failure outside the executor */
+    int orphan;       /* running for a lost connection: drop its result */
+    mf_hash_t *reads; /* the blobs it reads (s_reads): pinned while it lives */
     int inputs_pinned, outputs_pinned;
     unsigned live;                        /* outputs (bits) being uploaded while they are written */
     int expects;                          /* its first outputs' names are followed (mf_writes.h) */

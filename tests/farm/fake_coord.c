@@ -128,7 +128,7 @@ void fake_send_task(fake_t *f, const mf_task_t *t)
     env.body_case = MIXFARM__ENVELOPE__BODY_TASK;
     env.task = &m;
     fake_send(f, &env);
-    free(m.inputs);
+    mf_task_pb_fini(&m);
 }
 
 /* A blob reply: sent now, or queued while holding. */

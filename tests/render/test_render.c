@@ -1019,6 +1019,85 @@ static void test_state_reuses(void **state)
         if (s_links(dir, files[i]) != 1) fail_msg("%s shares its inode", files[i]);
 }
 
+/* Strips run inside the bus that reads them (an embedded render without
+ * --state: mf_sched_set_fuse), their signals handed over in memory: every
+ * file is what a render that stores every strip (--state) writes,
+ * render.json and manifest.json included. The strips cover what changes a
+ * signal's extent or form: a region with an offset, a reverb's tail, a
+ * limiter's look-ahead, automated pan (a stereo signal), a stereo source,
+ * polarity, gain automation, a fixed pan its bus applies. Bus C reads a
+ * resampled track (a decode before its strip), so it is not fused. With
+ * one worker both other buses are (nothing is lost in parallel), as the
+ * log says. */
+static const char *s_fused =
+    "{\"mixfarm\": 1, \"name\": \"Fused\", \"sample_rate\": 48000, \"tracks\": ["
+    " {\"name\": \"T1\", \"file\": \"tone.wav\", \"pan\": -0.5, \"gain_db\": -2, \"output\": \"A\","
+    "  \"inserts\": [{\"type\": \"eq\", \"bands\": [{\"kind\": \"peak\", \"freq_hz\": 1000,"
+    "    \"gain_db\": 3, \"q\": 1}]}, {\"type\": \"compressor\", \"threshold_db\": -30,"
+    "    \"ratio\": 4}]},"
+    " {\"name\": \"T2\", \"file\": \"noise.wav\", \"start_s\": 0.25, \"output\": \"A\","
+    "  \"trim\": {\"from_s\": 0.1, \"length_s\": 2.0},"
+    "  \"inserts\": [{\"type\": \"reverb\", \"model\": \"room\", \"decay_s\": 0.6}]},"
+    " {\"name\": \"T3\", \"file\": \"st.wav\", \"pan\": 0.2, \"invert\": true, \"output\": \"A\","
+    "  \"automation\": {\"gain_db\": [[0, -6], [2.0, 0]]}},"
+    " {\"name\": \"T4\", \"file\": \"tone.wav\", \"output\": \"B\","
+    "  \"automation\": {\"pan\": [[0, -1], [3.0, 1]]},"
+    "  \"inserts\": [{\"type\": \"limiter\", \"ceiling_dbtp\": -6}]},"
+    " {\"name\": \"T5\", \"file\": \"noise.wav\", \"pan\": 0.7, \"output\": \"B\"},"
+    " {\"name\": \"T6\", \"file\": \"st.wav\", \"output\": \"B\"},"
+    " {\"name\": \"T7\", \"file\": \"tone44.wav\", \"output\": \"C\"}],"
+    " \"buses\": [{\"name\": \"A\", \"inserts\": [{\"type\": \"gain\", \"gain_db\": -1}]},"
+    "             {\"name\": \"B\", \"pan\": -0.2}, {\"name\": \"C\"}],"
+    " \"stems\": [\"A\", \"B\", \"C\"]}";
+
+static void s_assert_same(const char *dir, const char *a, const char *b, const char *rel)
+{
+    char p[2048], q[2048];
+    snprintf(p, sizeof p, "%s/%s/%s", dir, a, rel);
+    snprintf(q, sizeof q, "%s/%s/%s", dir, b, rel);
+    size_t n1, n2;
+    unsigned char *x = read_bytes(p, &n1), *y = read_bytes(q, &n2);
+    if (n1 != n2 || memcmp(x, y, n1) != 0) fail_msg("%s differs between %s and %s", rel, a, b);
+    free(x);
+    free(y);
+}
+
+static void test_fused_same_bits(void **state)
+{
+    (void)state;
+    char dir[1024], sp[1024], op[1024];
+    case_dir(dir, sizeof dir, "fused");
+    write_wav(dir, "tone.wav", 1, RATE, FRAMES, gen_tone);
+    write_wav(dir, "tone44.wav", 1, 44100, 44100L * 3, gen_tone);
+    s_noise = 0x9E3779B97F4A7C15ULL;
+    write_wav(dir, "noise.wav", 1, RATE, 3L * RATE, gen_noise);
+    write_wav(dir, "st.wav", 2, RATE, FRAMES, gen_tone_lr);
+    write_text(dir, "s.json", s_fused);
+    path_join(sp, sizeof sp, dir, "s.json");
+    path_join(op, sizeof op, dir, "one");
+    const char *args[] = {"render", sp, "-o", op, "--workers", "1", NULL};
+    setenv("MIXFARM_LOG", "debug", 1);
+    run_t r = run_prog(s_bin, args);
+    unsetenv("MIXFARM_LOG");
+    if (r.rc != 0) fail_msg("render exited %d: %s", r.rc, r.err);
+    if (!strstr(r.err, "2 channels run their strips") || strstr(r.err, "strip T1 sent"))
+        fail_msg("buses A and B did not run their strips:\n%s", r.err);
+    run_free(&r);
+    render_ok(dir, "s.json", "two", "2");
+    r = render_state(dir, "s.json", "kept");
+    run_free(&r);
+    static const char *const files[] = {"mix.wav",     "stems/A.wav",   "stems/B.wav",
+                                        "stems/C.wav", "render.json",   "manifest.json",
+                                        "qc.json",     "listen/car.wav"};
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        s_assert_same(dir, "one", "kept", files[f]);
+        s_assert_same(dir, "two", "kept", files[f]);
+    }
+    wav_t w = read_wav(dir, "one/stems/A.wav"); /* not silence: the strips ran */
+    assert_true(peak(&w, 0) > 0.01 && peak(&w, 1) > 0.01);
+    wav_free(&w);
+}
+
 /* render --state DIR --store-budget SIZE: returns the run (exit code not checked). */
 static run_t render_budget(const char *dir, const char *session, const char *outname,
                            const char *budget, int with_state)
@@ -1394,6 +1473,7 @@ int main(void)
         cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_revision_keeps_unchanged),
         cmocka_unit_test(test_state_reuses),
+        cmocka_unit_test(test_fused_same_bits),
         cmocka_unit_test(test_state_budget),
         cmocka_unit_test(test_state_shared_and_killed),
         cmocka_unit_test(test_bad_inputs),
