@@ -1114,6 +1114,90 @@ static void expect_protocol(const uint8_t *buf, size_t len)
     assert_null(u.inputs);
 }
 
+/* A bus with two of its strips inlined (mf_task_t.inlined): the strips
+ * travel with their keys, each producing one of the bus's inputs; the
+ * bus's key ignores them (the same work, run in one task). */
+static void s_inlined_bus(mf_task_t *bus)
+{
+    make_task(bus, 3);
+    free(bus->kind);
+    bus->kind = strdup("bus");
+    bus->inlined = calloc(2, sizeof *bus->inlined);
+    assert_non_null(bus->inlined);
+    bus->n_inlined = 2;
+    for (size_t j = 0; j < 2; j++) {
+        mf_task_t *x = &bus->inlined[j];
+        make_task(x, 1 + j);
+        x->id = 0;
+        mf_task_key(x, &x->key);
+        mf_task_output_name(&x->key, 0, &bus->inputs[2 * j]); /* inputs 0 and 2 */
+    }
+}
+
+static void test_task_inlined(void **state)
+{
+    (void)state;
+    mf_task_t bus, u;
+    s_inlined_bus(&bus);
+    mf_hash_t alone, with;
+    mf_task_key(&bus, &with);
+    mf_task_t copy = bus;
+    copy.inlined = NULL, copy.n_inlined = 0;
+    mf_task_key(&copy, &alone);
+    assert_string_equal(with.hex, alone.hex);
+    size_t len;
+    uint8_t *buf = mf_task_pack(&bus, &len);
+    assert_non_null(buf);
+    assert_int_equal(mf_task_unpack(buf, len, &u), MF_OK);
+    free(buf);
+    assert_int_equal(u.n_inlined, 2);
+    for (size_t j = 0; j < 2; j++) {
+        assert_string_equal(u.inlined[j].kind, "strip");
+        assert_string_equal(u.inlined[j].key.hex, bus.inlined[j].key.hex);
+        assert_int_equal(u.inlined[j].n_inputs, 1 + j);
+        assert_int_equal(u.inlined[j].n_inlined, 0);
+    }
+    assert_int_equal(mf_task_inlined_for(&u, 0), 0);
+    assert_int_equal(mf_task_inlined_for(&u, 1), -1); /* a blob to read */
+    assert_int_equal(mf_task_inlined_for(&u, 2), 1);
+    mf_task_fini(&u);
+    assert_null(u.inlined);
+
+    /* Forged: an inlined task producing none of the inputs, one with a key
+     * that is not its own, one with tasks of its own. */
+    Mixfarm__Task m;
+    mf_hash_t key;
+    assert_int_equal(mf_task_to_pb(&bus, &m, &key), 0);
+    char *keep = m.inputs[2];
+    m.inputs[2] = bus.inputs[1].hex;
+    uint8_t *raw = pack_raw(&m, &len);
+    m.inputs[2] = keep;
+    mf_task_t other;
+    assert_int_equal(mf_task_unpack(raw, len, &other), MF_ERR_PROTOCOL);
+    free(raw);
+    char *key1 = m.inlined[1]->key;
+    m.inlined[1]->key = m.inlined[0]->key;
+    raw = pack_raw(&m, &len);
+    m.inlined[1]->key = key1;
+    assert_int_equal(mf_task_unpack(raw, len, &other), MF_ERR_PROTOCOL);
+    free(raw);
+    Mixfarm__Task *nested[1] = {m.inlined[1]};
+    m.inlined[0]->n_inlined = 1, m.inlined[0]->inlined = nested;
+    raw = pack_raw(&m, &len);
+    m.inlined[0]->n_inlined = 0, m.inlined[0]->inlined = NULL;
+    assert_int_equal(mf_task_unpack(raw, len, &other), MF_ERR_PROTOCOL);
+    free(raw);
+    raw = pack_raw(&m, &len); /* the control case */
+    assert_int_equal(mf_task_unpack(raw, len, &other), MF_OK);
+    mf_task_fini(&other);
+    free(raw);
+    mf_task_pb_fini(&m);
+    /* An inlined task goes out with its key, or not at all. */
+    bus.inlined[1].key.hex[0] = 0;
+    assert_int_equal(mf_task_to_pb(&bus, &m, &key), -1);
+    mf_task_fini(&bus);
+}
+
 static void test_task_unpack_rejects(void **state)
 {
     (void)state;
@@ -1257,6 +1341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writes_published, setup, teardown),
         cmocka_unit_test(test_task_key),
         cmocka_unit_test(test_task_pack_round_trip),
+        cmocka_unit_test(test_task_inlined),
         cmocka_unit_test(test_task_unpack_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
