@@ -149,7 +149,10 @@ mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     for (size_t i = 0; i < sizeof s_executors / sizeof s_executors[0]; i++) {
         if (strcmp(s_executors[i].kind, t->kind) == 0) {
             found = 1;
-            err = s_executors[i].run(s, t, r);
+            /* Only a channel runs tasks inside it (its strips). */
+            err = t->n_inlined && s_executors[i].run != mf_exec_channel
+                      ? mf_exec_fail(r, MF_ERR_INVALID, "a %s task runs no task inside it", t->kind)
+                      : s_executors[i].run(s, t, r);
             break;
         }
     }
