@@ -103,21 +103,27 @@ int mf_task_to_pb(const mf_task_t *t, Mixfarm__Task *m, mf_hash_t *key)
 {
     if (s_to_pb(t, m, key) != 0) return -1;
     if (!t->n_inlined) return 0;
-    Mixfarm__Task *sub = calloc(t->n_inlined, sizeof *sub);
+    Mixfarm__InlinedTask *sub = calloc(t->n_inlined, sizeof *sub);
     if (!sub || !(m->inlined = calloc(t->n_inlined, sizeof *m->inlined))) {
         free(sub);
         mf_task_pb_fini(m);
         return -1;
     }
     m->n_inlined = t->n_inlined;
-    for (size_t i = 0; i < t->n_inlined; i++) m->inlined[i] = &sub[i];
     for (size_t i = 0; i < t->n_inlined; i++) {
-        mf_hash_t ignored; /* an inlined task's key is set, and borrowed */
-        if (!t->inlined[i].key.hex[0] || s_to_pb(&t->inlined[i], &sub[i], &ignored) != 0) {
+        const mf_task_t *x = &t->inlined[i];
+        Mixfarm__InlinedTask *y = m->inlined[i] = &sub[i];
+        mixfarm__inlined_task__init(y);
+        y->kind = x->kind;
+        y->params = x->params;
+        y->key = (char *)x->key.hex; /* set, and borrowed */
+        y->numerics = x->numerics ? x->numerics : "";
+        y->n_inputs = x->n_inputs;
+        y->inputs = s_hex_array(x->inputs, x->n_inputs);
+        if (!y->inputs || !x->key.hex[0]) {
             mf_task_pb_fini(m);
             return -1;
         }
-        sub[i].key = (char *)t->inlined[i].key.hex;
     }
     return 0;
 }
@@ -152,43 +158,51 @@ mf_err_t mf_task_unpack(const uint8_t *buf, size_t len, mf_task_t *out)
     return err;
 }
 
-/* One task's fields (not its inlined tasks), its key checked. */
-static mf_err_t s_from_pb(const Mixfarm__Task *m, mf_task_t *out)
+/* The fields a task and an inlined one share, its key checked. */
+static mf_err_t s_fields_from(const char *kind, const char *params, char **inputs, size_t n_inputs,
+                              const char *key, const char *numerics, mf_task_t *out)
 {
-    if (m->version != MF_PROTOCOL_VERSION || !m->kind[0]) return MF_ERR_PROTOCOL;
-    mf_err_t err = s_hashes_from(m->inputs, m->n_inputs, MF_TASK_MAX_INPUTS, &out->inputs);
+    if (!kind[0]) return MF_ERR_PROTOCOL;
+    mf_err_t err = s_hashes_from(inputs, n_inputs, MF_TASK_MAX_INPUTS, &out->inputs);
     if (err != MF_OK) return err;
-    out->n_inputs = m->n_inputs;
-    out->id = m->id;
-    out->unread = m->unread;
-    out->kind = strdup(m->kind);
-    out->params = strdup(m->params);
-    out->numerics = m->numerics[0] ? strdup(m->numerics) : NULL;
-    if (!out->kind || !out->params || (m->numerics[0] && !out->numerics)) return MF_ERR_NOMEM;
+    out->n_inputs = n_inputs;
+    out->kind = strdup(kind);
+    out->params = strdup(params);
+    out->numerics = numerics[0] ? strdup(numerics) : NULL;
+    if (!out->kind || !out->params || (numerics[0] && !out->numerics)) return MF_ERR_NOMEM;
     /* The key is derived; one that does not match means a confused peer. */
     mf_task_key(out, &out->key);
-    return strcmp(out->key.hex, m->key) == 0 ? MF_OK : MF_ERR_PROTOCOL;
+    return strcmp(out->key.hex, key) == 0 ? MF_OK : MF_ERR_PROTOCOL;
+}
+
+/* Inlined task i of out was read: it must make one of out's inputs. */
+static mf_err_t s_feeds(const mf_task_t *out, size_t i)
+{
+    mf_hash_t name;
+    mf_task_output_name(&out->inlined[i].key, 0, &name);
+    for (size_t k = 0; k < out->n_inputs; k++)
+        if (!strcmp(out->inputs[k].hex, name.hex)) return MF_OK;
+    return MF_ERR_PROTOCOL;
 }
 
 mf_err_t mf_task_from_pb(const Mixfarm__Task *m, mf_task_t *out)
 {
     memset(out, 0, sizeof *out);
-    mf_err_t err = s_from_pb(m, out);
+    mf_err_t err =
+        m->version == MF_PROTOCOL_VERSION
+            ? s_fields_from(m->kind, m->params, m->inputs, m->n_inputs, m->key, m->numerics, out)
+            : MF_ERR_PROTOCOL;
+    out->id = m->id;
+    out->unread = m->unread;
     if (err == MF_OK && m->n_inlined > MF_TASK_MAX_INPUTS) err = MF_ERR_PROTOCOL;
     if (err == MF_OK && m->n_inlined &&
         !(out->inlined = calloc(m->n_inlined, sizeof *out->inlined)))
         err = MF_ERR_NOMEM;
     for (size_t i = 0; err == MF_OK && i < m->n_inlined; i++, out->n_inlined++) {
-        /* One level only, and each must produce an input of this task. */
-        err =
-            m->inlined[i]->n_inlined ? MF_ERR_PROTOCOL : s_from_pb(m->inlined[i], &out->inlined[i]);
-    }
-    for (size_t i = 0; err == MF_OK && i < out->n_inlined; i++) {
-        mf_hash_t name;
-        mf_task_output_name(&out->inlined[i].key, 0, &name);
-        size_t k = 0;
-        while (k < out->n_inputs && strcmp(out->inputs[k].hex, name.hex)) k++;
-        if (k == out->n_inputs) err = MF_ERR_PROTOCOL;
+        const Mixfarm__InlinedTask *y = m->inlined[i];
+        err = s_fields_from(y->kind, y->params, y->inputs, y->n_inputs, y->key, y->numerics,
+                            &out->inlined[i]);
+        if (err == MF_OK) err = s_feeds(out, i);
     }
     if (err != MF_OK) mf_task_fini(out);
     return err;

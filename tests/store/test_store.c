@@ -1181,12 +1181,28 @@ static void test_task_inlined(void **state)
     m.inlined[1]->key = key1;
     assert_int_equal(mf_task_unpack(raw, len, &other), MF_ERR_PROTOCOL);
     free(raw);
-    Mixfarm__Task *nested[1] = {m.inlined[1]};
-    m.inlined[0]->n_inlined = 1, m.inlined[0]->inlined = nested;
-    raw = pack_raw(&m, &len);
-    m.inlined[0]->n_inlined = 0, m.inlined[0]->inlined = NULL;
-    assert_int_equal(mf_task_unpack(raw, len, &other), MF_ERR_PROTOCOL);
-    free(raw);
+    /* Field 9 nested in itself 200,000 times (781 KB, under a frame's
+     * limit): when an inlined task was a Task, protobuf-c's recursive
+     * unpack overflowed the stack on it; now the depth ends at one. */
+    const size_t depth = 200000, cap = depth * 4 + 16;
+    uint8_t *deep = malloc(cap);
+    assert_non_null(deep);
+    size_t at = cap; /* built from the innermost out, backwards */
+    for (size_t i = 0; i < depth; i++) {
+        uint8_t head[8];
+        size_t h = 0, v = cap - at;
+        head[h++] = 0x4a; /* field 9, length-delimited */
+        do {
+            head[h++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+            v >>= 7;
+        } while (v);
+        at -= h;
+        memcpy(deep + at, head, h);
+    }
+    const size_t dl = cap - at;
+    memmove(deep, deep + at, dl);
+    assert_int_equal(mf_task_unpack(deep, dl, &other), MF_ERR_PROTOCOL);
+    free(deep);
     raw = pack_raw(&m, &len); /* the control case */
     assert_int_equal(mf_task_unpack(raw, len, &other), MF_OK);
     mf_task_fini(&other);
