@@ -17,7 +17,7 @@ typedef struct {
 struct mf_ltas {
     int ch;
     double rate, scale; /* scale: bin power -> share of the mean square, per frame */
-    size_t n, hop, fill, per_passage, pframes;
+    size_t n, fill, per_passage, pframes;
     float *win, *mid, *side, *in;
     fftwf_complex *out;
     fftwf_plan plan;
@@ -34,8 +34,7 @@ mf_ltas_t *mf_ltas_new(int channels, double rate)
     if (!l) return NULL;
     l->ch = channels, l->rate = rate, l->n = 256;
     while ((double)l->n < rate / 6.0) l->n *= 2;
-    l->hop = l->n / 2;
-    l->per_passage = (size_t)fmax(1.0, round(MF_LTAS_PASSAGE_S * rate / (double)l->hop));
+    l->per_passage = (size_t)fmax(1.0, round(MF_LTAS_PASSAGE_S * rate / (double)l->n));
     /* Parseval with a periodic Hann window (sum w^2 = 3n/8), one-sided. */
     l->scale = 16.0 / (3.0 * (double)l->n * (double)l->n);
     l->win = malloc(l->n * sizeof *l->win);
@@ -120,10 +119,7 @@ static void s_transform(mf_ltas_t *l)
     if (l->ch == 2) s_accumulate(l, l->side, l->ps);
     l->transforms++;
     if (++l->pframes == l->per_passage) s_close_passage(l);
-    /* Slide by one hop: the second half becomes the first. */
-    memmove(l->mid, l->mid + l->hop, (l->n - l->hop) * sizeof *l->mid);
-    memmove(l->side, l->side + l->hop, (l->n - l->hop) * sizeof *l->side);
-    l->fill = l->n - l->hop;
+    l->fill = 0; /* frames do not overlap */
 }
 
 void mf_ltas_feed(mf_ltas_t *l, const float *buf, size_t frames)

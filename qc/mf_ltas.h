@@ -2,7 +2,9 @@
  * side apart: what reference comparison and matching look at.
  *
  * Frames of n samples (the next power of two above rate/6: 8192 at 48 kHz),
- * Hann-windowed, 50 % overlap; mid = (L+R)/2 and side = (L-R)/2 (a mono
+ * Hann-windowed, not overlapping (as mf_spectrum.h's: over seconds of
+ * music the average is as steady with half the transforms, which were
+ * most of a QC task's time); mid = (L+R)/2 and side = (L-R)/2 (a mono
  * signal is all mid). Consecutive frames are grouped into passages of about
  * MF_LTAS_PASSAGE_S seconds; each passage's level is its mean-square power
  * (mid + side). The loudest passages are those at or above the quadratic
