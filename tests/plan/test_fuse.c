@@ -232,6 +232,16 @@ static int s_has_not_a2(void *ctx, const mf_hash_t *blob)
     return strcmp(blob->hex, f->blobs[1].hex) != 0;
 }
 
+/* The next task is label, with inlined tasks inside it: run and completed. */
+static void s_run_next(mf_sched_t *s, fixture_t *f, const char *label, size_t inlined)
+{
+    mf_task_t t;
+    assert_true(mf_sched_next(s, &t));
+    assert_string_equal(s_label(f, &t), label);
+    assert_int_equal(t.n_inlined, inlined);
+    s_complete(s, f, &t, NULL);
+}
+
 /* A strip whose source is still uploading: its bus's other strip goes
  * alone, and so does it once the source is there; the other bus is fused. */
 static void test_not_ready_goes_alone(void **state)
@@ -240,25 +250,13 @@ static void test_not_ready_goes_alone(void **state)
     int fused;
     mf_sched_t *s = s_sched(f, 1, 2, &fused);
     assert_int_equal(mf_sched_hold_missing(s, s_has_not_a2, f), 1);
+    s_run_next(s, f, "strip A1", 0);
+    s_run_next(s, f, "bus BusB", 2);
     mf_task_t t;
-    assert_true(mf_sched_next(s, &t));
-    assert_string_equal(s_label(f, &t), "strip A1");
-    assert_int_equal(t.n_inlined, 0);
-    s_complete(s, f, &t, NULL);
-    assert_true(mf_sched_next(s, &t));
-    assert_string_equal(s_label(f, &t), "bus BusB");
-    assert_int_equal(t.n_inlined, 2);
-    s_complete(s, f, &t, NULL);
     assert_false(mf_sched_next(s, &t));
     assert_int_equal(mf_sched_arrived(s, &f->blobs[1]), 1);
-    assert_true(mf_sched_next(s, &t));
-    assert_string_equal(s_label(f, &t), "strip A2");
-    assert_int_equal(t.n_inlined, 0);
-    s_complete(s, f, &t, NULL);
-    assert_true(mf_sched_next(s, &t));
-    assert_string_equal(s_label(f, &t), "bus BusA");
-    assert_int_equal(t.n_inlined, 0); /* its inputs are stored */
-    s_complete(s, f, &t, NULL);
+    s_run_next(s, f, "strip A2", 0);
+    s_run_next(s, f, "bus BusA", 0); /* its inputs are stored */
     mf_sched_free(&s);
 }
 

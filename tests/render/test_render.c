@@ -824,14 +824,21 @@ static const char *s_rich =
 static const char *const s_rich_files[] = {"mix.wav", "stems/Grp.wav", "stems/Sub.wav",
                                            "stems/Verb.wav", "stems/Noise.wav"};
 
-static void make_rich(char *dir, size_t n, const char *name)
+/* The rich session's sources, into dir: tone.wav, tone44.wav (44.1 kHz),
+ * noise.wav (3 s) and st.wav (stereo). */
+static void s_rich_sources(const char *dir)
 {
-    case_dir(dir, n, name);
     write_wav(dir, "tone.wav", 1, RATE, FRAMES, gen_tone);
     write_wav(dir, "tone44.wav", 1, 44100, 44100L * 3, gen_tone);
     s_noise = 0x9E3779B97F4A7C15ULL;
     write_wav(dir, "noise.wav", 1, RATE, 3L * RATE, gen_noise);
     write_wav(dir, "st.wav", 2, RATE, FRAMES, gen_tone_lr);
+}
+
+static void make_rich(char *dir, size_t n, const char *name)
+{
+    case_dir(dir, n, name);
+    s_rich_sources(dir);
     write_text(dir, "s.json", s_rich);
 }
 
@@ -903,20 +910,23 @@ static ino_t s_inode(const char *dir, const char *out, const char *rel)
     return st.st_ino;
 }
 
+static void s_assert_same(const char *dir, const char *a, const char *b, const char *rel)
+{
+    char p[2048], q[2048];
+    snprintf(p, sizeof p, "%s/%s/%s", dir, a, rel);
+    snprintf(q, sizeof q, "%s/%s/%s", dir, b, rel);
+    size_t n1, n2;
+    unsigned char *x = read_bytes(p, &n1), *y = read_bytes(q, &n2);
+    if (n1 != n2 || memcmp(x, y, n1) != 0) fail_msg("%s differs between %s and %s", rel, a, b);
+    free(x);
+    free(y);
+}
+
 static void s_assert_same_files(const char *dir, const char *a, const char *b)
 {
     static const char *const more[] = {"manifest.json", "qc.json", "listen/car.wav"};
-    for (size_t f = 0; f < sizeof s_rich_files / sizeof *s_rich_files + 3; f++) {
-        const char *rel = f < 5 ? s_rich_files[f] : more[f - 5];
-        char p[2048], q[2048];
-        snprintf(p, sizeof p, "%s/%s/%s", dir, a, rel);
-        snprintf(q, sizeof q, "%s/%s/%s", dir, b, rel);
-        size_t n1, n2;
-        unsigned char *x = read_bytes(p, &n1), *y = read_bytes(q, &n2);
-        if (n1 != n2 || memcmp(x, y, n1) != 0) fail_msg("%s differs between %s and %s", rel, a, b);
-        free(x);
-        free(y);
-    }
+    for (size_t f = 0; f < sizeof s_rich_files / sizeof *s_rich_files + 3; f++)
+        s_assert_same(dir, a, b, f < 5 ? s_rich_files[f] : more[f - 5]);
 }
 
 static void test_revision_keeps_unchanged(void **state)
@@ -1050,28 +1060,12 @@ static const char *s_fused =
     "             {\"name\": \"B\", \"pan\": -0.2}, {\"name\": \"C\"}],"
     " \"stems\": [\"A\", \"B\", \"C\"]}";
 
-static void s_assert_same(const char *dir, const char *a, const char *b, const char *rel)
-{
-    char p[2048], q[2048];
-    snprintf(p, sizeof p, "%s/%s/%s", dir, a, rel);
-    snprintf(q, sizeof q, "%s/%s/%s", dir, b, rel);
-    size_t n1, n2;
-    unsigned char *x = read_bytes(p, &n1), *y = read_bytes(q, &n2);
-    if (n1 != n2 || memcmp(x, y, n1) != 0) fail_msg("%s differs between %s and %s", rel, a, b);
-    free(x);
-    free(y);
-}
-
 static void test_fused_same_bits(void **state)
 {
     (void)state;
     char dir[1024], sp[1024], op[1024];
     case_dir(dir, sizeof dir, "fused");
-    write_wav(dir, "tone.wav", 1, RATE, FRAMES, gen_tone);
-    write_wav(dir, "tone44.wav", 1, 44100, 44100L * 3, gen_tone);
-    s_noise = 0x9E3779B97F4A7C15ULL;
-    write_wav(dir, "noise.wav", 1, RATE, 3L * RATE, gen_noise);
-    write_wav(dir, "st.wav", 2, RATE, FRAMES, gen_tone_lr);
+    s_rich_sources(dir);
     write_text(dir, "s.json", s_fused);
     path_join(sp, sizeof sp, dir, "s.json");
     path_join(op, sizeof op, dir, "one");
