@@ -16,7 +16,10 @@
  * allows); the insert keeps its own copy.
  *
  * A strip whose spec has a "decode" reads input 0 straight from the source
- * file's bytes (mf_source_reader.h); every other input is a signal blob.
+ * file's bytes (mf_source_reader.h); every other input is a signal blob,
+ * or the signal of a strip the channel runs itself (t->inlined: a bus of an
+ * embedded render), a block at a time as the channel reads it through a
+ * pipe (mf_pcm_reader_open_pipe) exactly as it would read the blob.
  * This file is the input side, the inserts and the loop; pan, fader and the
  * outputs are channel_out.c. */
 #include "channel_int.h"
@@ -40,6 +43,8 @@ struct chan_run {
 };
 
 static void s_chan_fini(chan_t *c);
+static mf_err_t s_run_open(chan_run_t *run, mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+static mf_err_t s_run_step(chan_run_t *run);
 
 static void s_run_free(chan_run_t *run)
 {
@@ -227,8 +232,6 @@ static mf_err_t s_run_insert(chan_t *c, insert_rt_t *it, int64_t t, size_t n)
     return MF_OK;
 }
 
-static mf_err_t s_run_open(chan_run_t *run, mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
-
 /* Signal input k (open) read through an unpanned strip's pan, fader and
  * level, when it is one. */
 static mf_err_t s_view(chan_t *c, size_t k)
@@ -240,7 +243,6 @@ static mf_err_t s_view(chan_t *c, size_t k)
                    g->fader_db, g->level_db, gains);
     return mf_pcm_reader_view(c->in[k].pcm, gains);
 }
-static mf_err_t s_run_step(chan_run_t *run);
 
 /* An inlined strip's failure, in its own words, is its reader's. */
 static mf_err_t s_inlined_failed(chan_run_t *run, mf_err_t err)
