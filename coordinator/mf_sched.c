@@ -261,6 +261,13 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
     return 0;
 }
 
+/* Whether task i runs inside a channel now (it is the channel's to report). */
+static int s_inside(const mf_sched_t *s, size_t i)
+{
+    const int g = s->nodes[i].fused_into;
+    return g && s->nodes[g - 1].inline_run;
+}
+
 /* Task i has failed for good: so has its job. */
 static void s_failed(mf_sched_t *s, size_t i, const mf_task_result_t *r)
 {
@@ -277,7 +284,8 @@ static void s_failed(mf_sched_t *s, size_t i, const mf_task_result_t *r)
 
 void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r)
 {
-    if (r->id >= s->plan->n_tasks || s->nodes[r->id].state != T_RUNNING) return;
+    if (r->id >= s->plan->n_tasks || s->nodes[r->id].state != T_RUNNING || s_inside(s, r->id))
+        return;
     size_t i = (size_t)r->id;
     const int failed = r->error || r->n_outputs != s->plan->tasks[i].n_out;
     if (s->nodes[i].inline_run && failed) {
@@ -341,7 +349,7 @@ const mf_hash_t *mf_sched_port(const mf_sched_t *s, mf_port_t port)
 
 void mf_sched_requeue(mf_sched_t *s, uint64_t task)
 {
-    if (task >= s->plan->n_tasks || s->nodes[task].state != T_RUNNING) return;
+    if (task >= s->plan->n_tasks || s->nodes[task].state != T_RUNNING || s_inside(s, task)) return;
     if (s->nodes[task].inline_run) {
         mf_sched__fuse_undo(s, (size_t)task);
         return;
