@@ -27,31 +27,19 @@
 
 #include "mf_fs.h"
 #include "mf_store.h"
+#include "test_store_dir.h"
 #include "store_budget.h"
 
-typedef struct {
-    char dir[512];
-    mf_store_t *store;
-} fixture_t;
+typedef test_store_dir_t fixture_t;
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/mf-budget-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) return -1;
-    f->store = mf_store_open(f->dir);
-    *state = f;
-    return f->store ? 0 : -1;
+    return test_store_dir_setup(state, "mf-budget", NULL);
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
-    mf_store_free(&f->store);
-    mf_fs_remove_tree(f->dir);
-    free(f);
-    return 0;
+    return test_store_dir_teardown(state);
 }
 
 /* A blob of n bytes whose content is seeded by i (so each hash differs). */

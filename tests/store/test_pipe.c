@@ -19,6 +19,7 @@
 #include "mf_pcm.h"
 #include "mf_pipe.h"
 #include "mf_store.h"
+#include "test_store_dir.h"
 
 #define START 700
 #define BLOCK 333 /* frames a produce() writes */
@@ -59,27 +60,16 @@ static mf_err_t s_produce(void *ctx)
     return mf_pcm_writer_write(p->w, buf, k);
 }
 
-typedef struct {
-    mf_store_t *store;
-    char dir[256];
-} fixture_t;
+typedef test_store_dir_t fixture_t;
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/mf-pipe-XXXXXX");
-    if (!mkdtemp(f->dir) || !(f->store = mf_store_open(f->dir))) return -1;
-    *state = f;
-    return 0;
+    return test_store_dir_setup(state, "mf-pipe", NULL);
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
-    mf_store_free(&f->store);
-    mf_fs_remove_tree(f->dir);
-    free(f);
-    return 0;
+    return test_store_dir_teardown(state);
 }
 
 /* kind 0 mono, 1 stereo, 2 panned mono, 3 mono viewed, 4 stereo viewed. */

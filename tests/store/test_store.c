@@ -20,37 +20,21 @@
 #include "mf_hash.h"
 #include "mf_pcm.h"
 #include "mf_store.h"
+#include "test_store_dir.h"
 #include "mf_writes.h"
 #include "mf_task.h"
 #include "mixfarm.pb-c.h"
 
-typedef struct {
-    char dir[512];
-    mf_store_t *store;
-} fixture_t;
+typedef test_store_dir_t fixture_t;
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/mf-store-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) return -1;
-    char sdir[600];
-    snprintf(sdir, sizeof sdir, "%s/store", f->dir);
-    f->store = mf_store_open(sdir);
-    if (!f->store) return -1;
-    *state = f;
-    return 0;
+    return test_store_dir_setup(state, "mf-store", "store");
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
-    mf_store_free(&f->store);
-    mf_fs_remove_tree(f->dir);
-    free(f);
-    return 0;
+    return test_store_dir_teardown(state);
 }
 
 /* Regular files in a folder and its subfolders. */
