@@ -120,8 +120,10 @@ double mf_coord_status_next(const coord_t *c);
 void mf_coord_status_free(coord_t *c);
 /* Moves a job to done/failed when its scheduler has finished. */
 void mf_coord_job_check(coord_t *c, job_t *j);
-/* Makes j's scheduler delete the intermediates it is done with
- * (opts->drop_consumed); 0, or -1 when out of memory. */
+/* For a farm that keeps no blobs (opts->drop_consumed): makes j's
+ * scheduler delete the intermediates it is done with, and run strips
+ * inside the channels that alone read them (opts->fuse_slots); 0, or -1
+ * when out of memory. */
 int mf_coord_drop_consumed(coord_t *c, job_t *j);
 /* Starts j again from its first task, unpinned, on a fresh scheduler over
  * its plan (what the old one finished stays in the store, under keys of its

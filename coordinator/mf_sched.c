@@ -119,7 +119,7 @@ const char *mf_sched_numerics(const mf_sched_t *s)
     return s->numerics;
 }
 
-void mf_sched__fill(const mf_sched_t *s, size_t i, mf_task_t *out)
+int mf_sched__fill(mf_sched_t *s, size_t i, mf_task_t *out)
 {
     const mf_plan_task_t *t = &s->plan->tasks[i];
     memset(out, 0, sizeof *out);
@@ -130,9 +130,16 @@ void mf_sched__fill(const mf_sched_t *s, size_t i, mf_task_t *out)
     out->unread = (t->n_out >= 32 ? UINT32_MAX : (1u << t->n_out) - 1) & ~s->nodes[i].read;
     out->inputs = calloc(t->n_in + 1, sizeof *out->inputs);
     out->n_inputs = t->n_in;
-    for (size_t k = 0; out->inputs && k < t->n_in; k++)
+    if (!out->kind || !out->params || !out->inputs || (s->numerics && !out->numerics)) {
+        mf_task_fini(out);
+        return -1;
+    }
+    for (size_t k = 0; k < t->n_in; k++)
         out->inputs[k] =
             t->in[k].task < 0 ? t->in[k].blob : s->nodes[t->in[k].task].outputs[t->in[k].output];
+    mf_task_key(out, &out->key);
+    s->nodes[i].key = out->key;
+    return 0;
 }
 
 static void s_keep(mf_sched_t *s, const mf_port_t *port)
@@ -232,21 +239,13 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
         s->ready_head = (s->ready_head + 1) % (s->plan->n_tasks + 1);
         s->ready_count--;
         const int fused = s->nodes[i].fused_into ? mf_sched__fuse_next(s, i, out) : 0;
-        if (fused < 0) {
-            s->error = strdup("out of memory");
-            return 0;
-        }
-        if (fused) return 1;
-        mf_sched__fill(s, i, out);
-        if (!out->kind || !out->params || !out->inputs || (s->numerics && !out->numerics)) {
-            mf_task_fini(out);
+        if (fused > 0) return 1;
+        if (fused < 0 || mf_sched__fill(s, i, out) != 0) {
             s->error = strdup("out of memory");
             return 0;
         }
         /* The action cache: a key already computed is never recomputed. */
         mf_hash_t cached[MF_TASK_MAX_OUTPUTS];
-        mf_task_key(out, &out->key);
-        s->nodes[i].key = out->key;
         size_t n_out = s->plan->tasks[i].n_out;
         if (s->cache.get(s->cache.ctx, &out->key, cached, MF_TASK_MAX_OUTPUTS) == (int)n_out) {
             mf_task_fini(out);

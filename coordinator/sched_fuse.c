@@ -23,8 +23,8 @@ static int s_member_ok(const mf_sched_t *s, size_t m)
 {
     const mf_plan_task_t *t = &s->plan->tasks[m];
     const tnode_t *n = &s->nodes[m];
-    return !strcmp(t->kind, "strip") && t->n_out == 1 && n->n_dependents == 1 &&
-           n->deps_left == 0 && n->readers && n->readers[0] == 1;
+    return !strcmp(t->kind, "strip") && t->n_out == 1 && n->deps_left == 0 && n->readers &&
+           n->readers[0] == 1; /* one input reads it: it has one dependent */
 }
 
 /* Whether channel g (a bus, the master or a partial sum) reads only such
@@ -147,10 +147,10 @@ static void s_unqueue(mf_sched_t *s, size_t m)
     s->ready_count = kept;
 }
 
-/* Channel g's strips as tasks, keys and output names set (their outputs'
- * names recorded as theirs): 1; 0 when they cannot run inside it now (one
- * is not ready, the cache has one, two would give the same name); -1 when
- * out of memory. */
+/* Channel g's strips as tasks, each with its key, and its output's name
+ * (the one it has whoever runs it) recorded as its node's: 1; 0 when they
+ * cannot run inside it now (one is not ready, the cache has one, two would
+ * give the same name); -1 when out of memory. */
 static int s_members(mf_sched_t *s, size_t g, size_t popped, mf_task_t *inl, size_t *n)
 {
     const mf_plan_task_t *t = &s->plan->tasks[g];
@@ -160,18 +160,15 @@ static int s_members(mf_sched_t *s, size_t g, size_t popped, mf_task_t *inl, siz
         if (m < 0) continue;
         if (((size_t)m != popped && s->nodes[m].state != T_READY) || s->nodes[m].blobs_left)
             return 0;
-        mf_task_t *x = &inl[(*n)++];
-        mf_sched__fill(s, (size_t)m, x);
-        if (!x->kind || !x->params || !x->inputs || (s->numerics && !x->numerics)) return -1;
-        mf_task_key(x, &x->key);
+        mf_task_t *x = &inl[*n];
+        if (mf_sched__fill(s, (size_t)m, x) != 0) return -1;
+        (*n)++;
         if (s->cache.get(s->cache.ctx, &x->key, cached, MF_TASK_MAX_OUTPUTS) >= 0) return 0;
-        mf_hash_t name;
-        mf_task_output_name(&x->key, 0, &name);
-        for (size_t j = 0; j + 1 < *n; j++) {
-            mf_hash_t other;
-            mf_task_output_name(&inl[j].key, 0, &other);
-            if (!strcmp(other.hex, name.hex)) return 0;
-        }
+        mf_hash_t *name = &s->nodes[m].outputs[0];
+        mf_task_output_name(&x->key, 0, name);
+        for (size_t p = 0; p < k; p++) /* two strips of one name would be one blob */
+            if (t->in[p].task >= 0 && !strcmp(s->nodes[t->in[p].task].outputs[0].hex, name->hex))
+                return 0;
     }
     return 1;
 }
@@ -183,26 +180,14 @@ int mf_sched__fuse_next(mf_sched_t *s, size_t i, mf_task_t *out)
     mf_task_t *inl = calloc(t->n_in + 1, sizeof *inl);
     size_t n = 0;
     int ok = inl ? s_members(s, g, i, inl, &n) : -1;
-    if (ok == 1) {
-        size_t j = 0;
-        for (size_t k = 0; k < t->n_in; k++) {
-            const int m = t->in[k].task;
-            if (m < 0) continue;
-            s->nodes[m].key = inl[j].key;
-            mf_task_output_name(&inl[j++].key, 0, &s->nodes[m].outputs[0]);
-        }
-        mf_sched__fill(s, g, out);
-        if (!out->kind || !out->params || !out->inputs || (s->numerics && !out->numerics)) ok = -1;
-    }
+    if (ok == 1 && mf_sched__fill(s, g, out) != 0) ok = -1;
     if (ok != 1) {
         for (size_t j = 0; j < n; j++) mf_task_fini(&inl[j]);
         free(inl);
         if (ok == 0) s_unfuse(s, g);
         return ok;
     }
-    out->inlined = inl, out->n_inlined = n;
-    mf_task_key(out, &out->key);
-    s->nodes[g].key = out->key;
+    out->inlined = inl, out->n_inlined = n; /* not in its key */
     for (size_t k = 0; k < t->n_in; k++) {
         const int m = t->in[k].task;
         if (m < 0) continue;

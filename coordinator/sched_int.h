@@ -48,8 +48,10 @@ struct mf_sched {
 };
 
 void mf_sched__make_ready(mf_sched_t *s, size_t i);
-/* Task i as it is handed out (inputs from its producers' outputs). */
-void mf_sched__fill(const mf_sched_t *s, size_t i, mf_task_t *out);
+/* Task i as it is handed out (inputs from its producers' outputs), its key
+ * computed and recorded as node i's; -1 (nothing to free) when out of
+ * memory. */
+int mf_sched__fill(mf_sched_t *s, size_t i, mf_task_t *out);
 /* Task i is done with these outputs: its dependents may be ready. */
 void mf_sched__done(mf_sched_t *s, size_t i, const mf_hash_t *outs);
 

@@ -92,15 +92,17 @@ mf_pcm_writer_t *mf_pcm_writer_new_named(mf_store_t *s, const mf_hash_t *name, i
     return w;
 }
 
+/* w stores one channel, read as two through gains. */
+static mf_pcm_writer_t *s_panned(mf_pcm_writer_t *w, float gains[2][MF_PCM_GAINS])
+{
+    if (w) w->panned = 1, memcpy(w->gains, gains, sizeof w->gains);
+    return w;
+}
+
 mf_pcm_writer_t *mf_pcm_writer_new_panned(mf_store_t *s, const mf_hash_t *name,
                                           float gains[2][MF_PCM_GAINS], int rate, int64_t start)
 {
-    mf_pcm_writer_t *w = mf_pcm_writer_new_named(s, name, 2, rate, start);
-    if (w) {
-        w->panned = 1;
-        memcpy(w->gains, gains, sizeof w->gains);
-    }
-    return w;
+    return s_panned(mf_pcm_writer_new_named(s, name, 2, rate, start), gains);
 }
 
 mf_pcm_writer_t *mf_pcm_writer_new_pipe(mf_pipe_t *p, int channels, float gains[2][MF_PCM_GAINS],
@@ -110,8 +112,7 @@ mf_pcm_writer_t *mf_pcm_writer_new_pipe(mf_pipe_t *p, int channels, float gains[
     if (!w) return NULL;
     w->pipe = p;
     w->info = (mf_pcm_info_t){.channels = gains ? 2 : channels, .rate = rate, .start = start};
-    if (gains) w->panned = 1, memcpy(w->gains, gains, sizeof w->gains);
-    return w;
+    return gains ? s_panned(w, gains) : w;
 }
 
 mf_err_t mf_pcm_writer_write(mf_pcm_writer_t *w, const float *buf, size_t frames)

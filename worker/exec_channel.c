@@ -46,6 +46,14 @@ static void s_chan_fini(chan_t *c);
 static mf_err_t s_run_open(chan_run_t *run, mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 static mf_err_t s_run_step(chan_run_t *run);
 
+/* The frames a run writes to each output: its span, less the look-ahead
+ * dropped at the start. */
+static int64_t s_run_frames(const chan_run_t *run)
+{
+    const int64_t n = run->stop - run->start - run->latency;
+    return n > 0 ? n : 0;
+}
+
 static void s_run_free(chan_run_t *run)
 {
     if (!run) return;
@@ -277,10 +285,8 @@ static mf_err_t s_open_inlined(chan_t *c, mf_store_t *s, size_t k, const mf_task
     run->parent = c->r;
     run->pipe = run->c.pipe = mf_pipe_new(s_produce, run);
     mf_err_t err = run->pipe ? s_run_open(run, s, x, &run->own) : MF_ERR_NOMEM;
-    const int64_t frames = run->stop - run->start - run->latency;
     if (err == MF_OK)
-        err = mf_pcm_reader_open_pipe(run->pipe, run->c.outs[0], frames > 0 ? frames : 0,
-                                      &c->in[k].pcm);
+        err = mf_pcm_reader_open_pipe(run->pipe, run->c.outs[0], s_run_frames(run), &c->in[k].pcm);
     return err == MF_OK ? MF_OK : s_inlined_failed(run, err);
 }
 
@@ -400,8 +406,7 @@ static mf_err_t s_run_step(chan_run_t *run)
 
 static double s_run_seconds(const chan_run_t *run)
 {
-    return run->c.spec.rate > 0 ? (double)(run->stop - run->start - run->latency) / run->c.spec.rate
-                                : 0.0;
+    return run->c.spec.rate > 0 ? (double)s_run_frames(run) / run->c.spec.rate : 0.0;
 }
 
 mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
