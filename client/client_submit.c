@@ -6,6 +6,7 @@
  * it has while the others arrive (coordinator/coord_sources.c). An album's
  * files all go first (its nested sessions are read at the submit). */
 #include "client_internal.h"
+#include "mf_parallel.h"
 #include "client_ref.h"
 #include "mf_hashcache.h"
 #include "mf_log.h"
@@ -275,32 +276,55 @@ static mf_err_t s_send_submit(mf_client_t *c, const char *path, const char *doc,
     return err;
 }
 
+/* One missing source that is still a file, put into the client's store. */
+typedef struct {
+    mf_client_t *c;
+    const sources_t *src;
+    const mf_hash_t *missing;
+    size_t *file; /* missing[k]'s index in src, or src->n when it is no file */
+} putting_t;
+
+static mf_err_t s_put_one(void *ctx, size_t k)
+{
+    const putting_t *p = ctx;
+    const size_t i = p->file[k];
+    if (i == p->src->n) return MF_OK;
+    mf_hash_t got;
+    const mf_err_t err = mf_hashcache_put_file(mf_client__store(p->c), p->src->files[i], &got);
+    if (err != MF_OK) {
+        mf_error("%s: cannot read it: %s", p->src->files[i], mf_strerror(err));
+        return err;
+    }
+    if (strcmp(got.hex, p->missing[k].hex)) {
+        mf_error("%s: changed while it was being submitted; submit again", p->src->files[i]);
+        return MF_ERR_INVALID;
+    }
+    return MF_OK;
+}
+
 /* Puts the missing sources that are still files into the client's store,
- * to upload from there; into an embedded farm's, the farm has them then. */
+ * to upload from there; into a farm's own store (an embedded farm's, or a
+ * coordinator's mounted here), the farm has them then. Several at a time:
+ * into a farm's store each is a copy (and its hash checked), as long as an
+ * upload. */
 static mf_err_t s_store_missing(mf_client_t *c, const sources_t *src, mf_hash_t *missing,
                                 size_t *n_missing)
 {
-    size_t kept = 0;
+    putting_t p = {
+        .c = c, .src = src, .missing = missing, .file = calloc(*n_missing + 1, sizeof *p.file)};
+    if (!p.file) return MF_ERR_NOMEM;
     for (size_t k = 0; k < *n_missing; k++) {
         size_t i = 0;
         while (i < src->n && (!src->files[i] || strcmp(src->hashes[i].hex, missing[k].hex))) i++;
-        if (i < src->n) {
-            mf_hash_t got;
-            const mf_err_t err = mf_hashcache_put_file(mf_client__store(c), src->files[i], &got);
-            if (err != MF_OK) {
-                mf_error("%s: cannot read it: %s", src->files[i], mf_strerror(err));
-                return err;
-            }
-            if (strcmp(got.hex, missing[k].hex)) {
-                mf_error("%s: changed while it was being submitted; submit again", src->files[i]);
-                return MF_ERR_INVALID;
-            }
-            if (mf_client__farm_store(c)) continue; /* the farm's store has it now */
-        }
-        missing[kept++] = missing[k];
+        p.file[k] = i;
     }
-    *n_missing = kept;
-    return MF_OK;
+    mf_err_t err = mf_parallel_for(*n_missing, s_put_one, &p);
+    size_t kept = 0;
+    for (size_t k = 0; err == MF_OK && k < *n_missing; k++)
+        if (p.file[k] == src->n || !mf_client__farm_store(c)) missing[kept++] = missing[k];
+    if (err == MF_OK) *n_missing = kept;
+    free(p.file);
+    return err;
 }
 
 mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc,

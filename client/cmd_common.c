@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 int mf_cli_positive_int(const char *s)
@@ -16,7 +17,7 @@ int mf_cli_positive_int(const char *s)
     return *end || v < 1 || v > 4096 ? -1 : (int)v;
 }
 
-static const char *s_keys, *s_server_key;
+static const char *s_keys, *s_server_key, *s_shared_store;
 
 void mf_cli_set_curve(const char *keys, const char *server_key)
 {
@@ -44,6 +45,47 @@ static int s_curve(mf_curve_keys_t *k, int *on)
     return 0;
 }
 
+void mf_cli_set_shared_store(const char *dir)
+{
+    s_shared_store = dir;
+}
+
+/* --shared-store DIR, else $MIXFARM_SHARED_STORE; NULL: none. */
+static const char *s_shared(void)
+{
+    const char *dir = s_shared_store ? s_shared_store : getenv("MIXFARM_SHARED_STORE");
+    return dir && *dir ? dir : NULL;
+}
+
+/* The client's blob store: the coordinator's own, mounted here, or a
+ * temporary one. 0, or an exit code (said why). */
+static int s_open_store(mf_conn_t *c, const char *shared)
+{
+    if (!shared) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(c->dir, sizeof c->dir, "%s/mixfarm-client-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(c->dir)) c->dir[0] = 0;
+        if (c->dir[0] && (c->store = mf_store_open(c->dir))) return 0;
+        mf_error("cannot create a temporary blob store");
+        return MF_EXIT_FAILED;
+    }
+    /* Opening creates what is missing: a mistyped folder would become an
+     * empty store, so it must already hold the objects of one. */
+    char objects[4200];
+    struct stat st;
+    snprintf(objects, sizeof objects, "%s/objects", shared);
+    if (stat(objects, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "mixfarm: --shared-store %s: not a coordinator's blob store (its --state "
+                "DIR/blobs, with objects/ inside)\n",
+                shared);
+        return MF_EXIT_USAGE;
+    }
+    if (!(c->store = mf_store_open(shared))) return MF_EXIT_FAILED;
+    mf_store_mark_lasting(c->store); /* the farm's: copied into, never linked */
+    return 0;
+}
+
 int mf_conn_remote(mf_conn_t *c, const char *endpoint)
 {
     memset(c, 0, sizeof *c);
@@ -53,13 +95,12 @@ int mf_conn_remote(mf_conn_t *c, const char *endpoint)
                         "MIXFARM_COORDINATOR)\n");
         return MF_EXIT_USAGE;
     }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(c->dir, sizeof c->dir, "%s/mixfarm-client-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    c->zctx = zmq_ctx_new();
-    if (!c->zctx || !mkdtemp(c->dir) || !(c->store = mf_store_open(c->dir))) {
-        mf_error("cannot create a temporary blob store");
+    const char *shared = s_shared();
+    int rc = s_open_store(c, shared);
+    if (rc == 0 && !(c->zctx = zmq_ctx_new())) rc = MF_EXIT_FAILED;
+    if (rc != 0) {
         mf_conn_close(c);
-        return MF_EXIT_FAILED;
+        return rc;
     }
     mf_curve_keys_t k = {0};
     int secure = 0;
@@ -73,12 +114,27 @@ int mf_conn_remote(mf_conn_t *c, const char *endpoint)
         mf_conn_close(c);
         return MF_EXIT_USAGE; /* a malformed endpoint */
     }
+    if (shared) {
+        mf_client_shares_farm_store(c->client);
+        const mf_err_t err = mf_client_check_shared_store(c->client);
+        if (err != MF_OK) {
+            if (err == MF_ERR_UNREACHABLE)
+                mf_error("%s: the coordinator could not be reached", endpoint);
+            mf_conn_close(c);
+            return mf_cli_exit_for(err);
+        }
+    }
     return -1;
 }
 
 int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t store_budget)
 {
     memset(c, 0, sizeof *c);
+    if (s_shared_store) { /* $MIXFARM_SHARED_STORE is for remote farms only */
+        fprintf(stderr, "mixfarm: --shared-store is a remote coordinator's store; an embedded "
+                        "farm keeps its own (--state)\n");
+        return MF_EXIT_USAGE;
+    }
     c->farm = mf_embedded_start(workers, state_dir, store_budget);
     if (!c->farm) return MF_EXIT_FAILED;
     c->client = mf_client_new(mf_embedded_zctx(c->farm), mf_embedded_endpoint(c->farm),

@@ -76,8 +76,10 @@ static int s_job_id(const char *s, uint64_t *job)
 int mf_cmd_submit(int argc, char **argv)
 {
     farm_opts_t o;
-    int rc = s_parse(argc, argv, "mixfarm submit FILE.json --coordinator ENDPOINT [--priority P]",
-                     "cp", 1, &o);
+    int rc = s_parse(
+        argc, argv,
+        "mixfarm submit FILE.json --coordinator ENDPOINT [--priority P] [--shared-store DIR]", "cp",
+        1, &o);
     if (rc >= 0) return rc;
     int album = mf_album_is_album(o.arg); /* or a session */
     mf_album_t *al = album ? mf_cli_load_album(o.arg) : NULL;
@@ -181,7 +183,9 @@ int mf_cmd_watch(int argc, char **argv)
 int mf_cmd_fetch(int argc, char **argv)
 {
     farm_opts_t o;
-    int rc = s_parse(argc, argv, "mixfarm fetch JOB -o OUTDIR --coordinator ENDPOINT", "co", 1, &o);
+    int rc = s_parse(argc, argv,
+                     "mixfarm fetch JOB -o OUTDIR --coordinator ENDPOINT [--shared-store DIR]",
+                     "co", 1, &o);
     uint64_t job;
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
     mf_conn_t conn;

@@ -21,7 +21,7 @@ typedef struct {
 static void s_help(FILE *out)
 {
     fprintf(out, "usage: mixfarm render SESSION.json -o OUTDIR [--workers N] [--state DIR]\n"
-                 "                      [--coordinator ENDPOINT] [--quiet]\n\n"
+                 "                      [--coordinator ENDPOINT [--shared-store DIR]] [--quiet]\n\n"
                  "Renders a session (or an album) and writes into OUTDIR:\n"
                  "  mix.wav            the stereo mix (32-bit float)\n"
                  "  stems/<name>.wav   one per stem (32-bit float), aligned with the mix\n"
@@ -59,6 +59,11 @@ static void s_help(FILE *out)
                  "                           20G); work they held is redone if asked for again\n"
                  "  -c, --coordinator EP     render on a farm, e.g. tcp://render01:5555\n"
                  "                           (submit + watch + fetch)\n"
+                 "      --shared-store DIR   with --coordinator, on a machine that mounts the\n"
+                 "                           coordinator's blob store (its --state DIR/blobs):\n"
+                 "                           sources are copied into it and outputs read from\n"
+                 "                           it, no audio crosses the network (checked first:\n"
+                 "                           another store is refused); MIXFARM_SHARED_STORE\n"
                  "  -q, --quiet              no progress and no summary\n"
                  "  -h, --help               this text\n\n"
                  "exit codes: 0 done, 1 the render failed (or a master failed its QC),\n"

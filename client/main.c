@@ -28,33 +28,38 @@ static const struct {
     {"keygen", mf_cmd_keygen, "make a CURVE key pair for a secured farm: NAME.key, NAME.pub"},
 };
 
-/* --curve-keys NAME and --server-key FILE belong to every command that talks
- * to a coordinator: taken out of argv here, once for all of them. Returns
- * the new argc, or -1 when one lacks its value. */
-static int s_take_curve(int argc, char **argv)
+/* The options of every command that talks to a coordinator, taken out of
+ * argv here, once for all of them: --curve-keys NAME and --server-key FILE
+ * (a secured farm), --shared-store DIR (a farm whose store this machine
+ * mounts). Returns the new argc, or -1 when one lacks its value. */
+static int s_take_farm_options(int argc, char **argv)
 {
-    const char *keys = NULL, *server = NULL;
+    static const char *names[] = {"--curve-keys", "--server-key", "--shared-store"};
+    const char *value[3] = {NULL, NULL, NULL};
     int out = 0;
     for (int i = 0; i < argc; i++) {
-        const char **to = !strncmp(argv[i], "--curve-keys", 12)   ? &keys
-                          : !strncmp(argv[i], "--server-key", 12) ? &server
-                                                                  : NULL;
-        char c = to ? argv[i][12] : 0;
-        if (!to || (c && c != '=')) {
+        int k = 0;
+        size_t len = 0;
+        for (; k < 3; k++) {
+            len = strlen(names[k]);
+            if (!strncmp(argv[i], names[k], len) && (!argv[i][len] || argv[i][len] == '=')) break;
+        }
+        if (k == 3) {
             argv[out++] = argv[i];
             continue;
         }
-        if (c == '=') {
-            *to = argv[i] + 13;
+        if (argv[i][len] == '=') {
+            value[k] = argv[i] + len + 1;
         } else if (i + 1 < argc) {
-            *to = argv[++i];
+            value[k] = argv[++i];
         } else {
             fprintf(stderr, "mixfarm: %s needs a value\n", argv[i]);
             return -1;
         }
     }
     argv[out] = NULL;
-    mf_cli_set_curve(keys, server);
+    mf_cli_set_curve(value[0], value[1]);
+    mf_cli_set_shared_store(value[2]);
     return out;
 }
 
@@ -67,7 +72,10 @@ static void s_usage(FILE *out)
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf(out, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf(out, "\nOn a secured farm, every command that talks to a coordinator also takes\n"
-                 "--curve-keys NAME --server-key FILE (or MIXFARM_KEYS, MIXFARM_SERVER_KEY).\n");
+                 "--curve-keys NAME --server-key FILE (or MIXFARM_KEYS, MIXFARM_SERVER_KEY).\n"
+                 "On a machine that mounts the coordinator's blob store (its --state DIR/blobs),\n"
+                 "--shared-store DIR (or MIXFARM_SHARED_STORE) puts sources there and reads\n"
+                 "outputs from there: no audio crosses the network.\n");
     fprintf(out, "\nexamples:\n  mixfarm render demo/session.json -o demo/out\n"
                  "  mixfarm render song.json -o out --coordinator tcp://render01:5555\n"
                  "  job=$(mixfarm submit song.json --coordinator tcp://render01:5555)\n\n"
@@ -93,7 +101,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
         if (strcmp(argv[1], s_commands[i].name)) continue;
-        int n = s_take_curve(argc - 1, argv + 1);
+        int n = s_take_farm_options(argc - 1, argv + 1);
         return n < 0 ? MF_EXIT_USAGE : s_commands[i].run(n, argv + 1);
     }
     fprintf(stderr, "mixfarm: unknown command \"%s\"\n", argv[1]);

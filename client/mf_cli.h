@@ -26,11 +26,12 @@ int mf_cmd_catalogue(int argc, char **argv);
 int mf_cli_positive_int(const char *s);
 
 /* A connection to a farm: a remote coordinator (with a temporary local blob
- * store) or an embedded one (sharing its store). */
+ * store, or its own store mounted here) or an embedded one (sharing its
+ * store). */
 typedef struct {
     void *zctx;
     mf_store_t *store;
-    char dir[4096]; /* the temporary store's folder, "" when embedded */
+    char dir[4096]; /* the temporary store's folder, "" when embedded or shared */
     mf_embedded_t *farm;
     mf_client_t *client;
 } mf_conn_t;
@@ -41,6 +42,11 @@ typedef struct {
 int mf_conn_remote(mf_conn_t *c, const char *endpoint);
 /* --curve-keys NAME and --server-key FILE (borrowed; NULL: not given). */
 void mf_cli_set_curve(const char *keys, const char *server_key);
+/* --shared-store DIR (borrowed; NULL: not given, then $MIXFARM_SHARED_STORE):
+ * the coordinator's blob store, mounted here. mf_conn_remote then uses it as
+ * the client's store: sources are copied into it instead of uploaded, and
+ * outputs are read from it instead of fetched. */
+void mf_cli_set_shared_store(const char *dir);
 int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t store_budget);
 void mf_conn_close(mf_conn_t *c);
 /* The exit code for an error from a client call. */

@@ -25,10 +25,16 @@ mf_client_t *mf_client_new(void *zctx, const char *endpoint, mf_store_t *local);
 mf_client_t *mf_client_new_secure(void *zctx, const char *endpoint, mf_store_t *local,
                                   const mf_curve_keys_t *curve);
 void mf_client_free(mf_client_t **c);
-/* local is the farm's own store (an embedded farm): nothing needs fetching
+/* local is the farm's own store (an embedded farm's, or a coordinator's
+ * mounted here): nothing needs fetching
  * into it, and a blob in it is the farm's to delete, not the client's. */
 void mf_client_shares_farm_store(mf_client_t *c);
 const char *mf_client_endpoint(const mf_client_t *c);
+/* With local the coordinator's own store mounted here (--shared-store,
+ * after mf_client_shares_farm_store): checks that it is, by a small blob
+ * written into it and looked for by the coordinator (then removed).
+ * MF_ERR_INVALID when it is not (said why); MF_ERR_UNREACHABLE. */
+mf_err_t mf_client_check_shared_store(mf_client_t *c);
 
 /* Sends req and waits for a reply of the wanted kind. MF_ERR_UNREACHABLE
  * when nothing comes back in time. The caller frees *reply with

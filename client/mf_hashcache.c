@@ -67,7 +67,8 @@ static void s_record(const char *entry, const struct stat *st, const mf_hash_t *
 {
     if (st->st_mtim.tv_sec > time(NULL) - 2) return; /* too fresh to trust its time stamp */
     char tmp[PATH_MAX + 16], line[256];
-    snprintf(tmp, sizeof tmp, "%s.%ld", entry, (long)getpid());
+    /* Per thread: sources are put several at a time (client_submit.c). */
+    snprintf(tmp, sizeof tmp, "%s.%ld.%ld", entry, (long)getpid(), (long)gettid());
     s_mkdirs(tmp);
     s_line(st, h, line, sizeof line);
     FILE *f = fopen(tmp, "w");

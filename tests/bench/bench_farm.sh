@@ -3,8 +3,10 @@
 #  1. dispatch: no-op tasks through a coordinator (journal on) to two worker
 #     processes over TCP loopback, tasks per second;
 #  2. distributed (coordinator + two worker processes over TCP) versus the
-#     embedded farm (--workers 2) on a 16-track session;
-#  3. re-render after one fader change versus the full render (action cache);
+#     embedded farm (--workers 2) on a 16-track session; also with the
+#     workers, then the workers and the client, on the coordinator's store;
+#  3. re-render after one fader change versus the full render (action cache),
+#     on the default farm and on the one whose every process shares the store;
 #  and for 2 and 3 the CPU seconds every process of a render used, and the
 #  bytes they wrote to files.
 # Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
@@ -78,7 +80,7 @@ mk_session() { # gain of track 1
 JSON
 }
 mk_session 0 s.json; mk_session -4 s2.json; mk_session -6 s3.json
-emb=() dist=() full=() fader=() same=() shared=()
+emb=() dist=() full=() fader=() same=() shared=() sfull=() sfader=()
 memb=() mfull=() mfader=() # MB every process of a render wrote to files
 cemb=() cfull=() cfader=() # CPU seconds of every process a render used: steadier than wall time
 ticks() { # the CPU ticks the farm's processes have used so far
@@ -136,12 +138,29 @@ for run in $(seq 1 "${RUNS:-3}"); do
   shared+=("$wall")
   cmp "$work/out-e$run/mix.wav" "$work/out-s$run/mix.wav"
   stop_farm
-  rm -rf "$work/st$run" "$work/sh$run" "$work"/out-?"$run"
+  rm -rf "$work/sh$run" "$work/out-s$run"
+  # The whole farm on one store (a studio whose machines mount the farm's
+  # storage): the client too copies sources into it and reads outputs from
+  # it (mixfarm --shared-store). A farm of its own: the renders before
+  # would answer this one from the action cache.
+  SHARED=1 start_farm "$work/sc$run"
+  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-c$run" --coordinator "$ep" -q \
+    --shared-store "$work/sc$run/blobs"
+  sfull+=("$wall")
+  cmp "$work/out-e$run/mix.wav" "$work/out-c$run/mix.wav"
+  timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-g$run" --coordinator "$ep" -q \
+    --shared-store "$work/sc$run/blobs"
+  sfader+=("$wall")
+  stop_farm
+  rm -rf "$work/st$run" "$work/sh$run" "$work/sc$run" "$work"/out-?"$run"
 done
 me=$(printf '%s\n' "${emb[@]}" | median); md=$(printf '%s\n' "${dist[@]}" | median)
 printf "  embedded %.2f s, distributed %.2f s (median of ${RUNS:-3}): distributed/embedded = %.2f; mix.wav identical\n" "$me" "$md" "$(echo "$md / $me" | bc -l)"
 ms=$(printf '%s\n' "${shared[@]}" | median)
 printf "  workers on the coordinator's store (--shared-store): %.2f s: shared/embedded = %.2f\n" "$ms" "$(echo "$ms / $me" | bc -l)"
+mc=$(printf '%s\n' "${sfull[@]}" | median); mg=$(printf '%s\n' "${sfader[@]}" | median)
+printf "  client and workers on it too (mixfarm --shared-store): %.2f s: /embedded = %.2f; after one fader change %.2f s: %.0f %%\n" \
+  "$mc" "$(echo "$mc / $me" | bc -l)" "$mg" "$(echo "100 * $mg / $mc" | bc -l)"
 mf=$(printf '%s\n' "${full[@]}" | median); mr=$(printf '%s\n' "${fader[@]}" | median)
 echo "== 3. re-render after one fader change (same coordinator, action cache)"
 printf "  full %.2f s, after one fader change %.2f s: %.0f %% of the full render\n" "$mf" "$mr" "$(echo "100 * $mr / $mf" | bc -l)"

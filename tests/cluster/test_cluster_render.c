@@ -6,7 +6,12 @@
  *                                the client writes mix.wav while the job's
  *                                last tasks run
  *   two_clients_at_once          two `render --coordinator` side by side on
- *                                different sessions: both right */
+ *                                different sessions: both right
+ *   shared_storage_farm          a worker and a client on the coordinator's
+ *                                store (--shared-store): the same files as
+ *                                embedded, no source uploaded nor linked,
+ *                                fetch from the store too; a store that is
+ *                                not the coordinator's refused */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,6 +231,87 @@ static void two_clients_at_once(void **state)
     cl_test_pass();
 }
 
+/* mixfarm ARGS... with --coordinator c's and --shared-store store (NULL:
+ * none); the run, to free. */
+static cl_run_t s_shared_run(const cl_coord_t *c, const char *store, const char *cmd,
+                             const char *a1, const char *a2, const char *a3)
+{
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *given[] = {
+        cmd, a1, a2, a3, "--coordinator", c->ep, store ? "--shared-store" : NULL, store};
+    const char *argv[10] = {prog};
+    for (size_t i = 0, n = 1; i < sizeof given / sizeof *given; i++)
+        if (given[i]) argv[n++] = given[i];
+    return cl_run(argv, 120 * CL_SLOW);
+}
+
+static void shared_storage_farm(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    const char *ref = s_reference(s_song, "song");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    char blobs[1100], wlog[1200], out[1200], fetched[1200], other[1200], src0[1200];
+    cl_path(blobs, sizeof blobs, c.state, "blobs");
+    cl_path(wlog, sizeof wlog, dir, "worker-ws.log");
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm-worker"));
+    const char *wargv[] = {prog,  "--connect", c.ep, "--slots", "2", "--shared-store",
+                           blobs, "--name",    "ws", "-v",      NULL};
+    cl_spawn(wargv, NULL, wlog);
+    cl_wait_joined(&c, "ws", 15 * CL_SLOW);
+
+    /* The render: sources go into the store, not over the socket (the
+     * client says "uploading N of M source files" when it sends any). */
+    cl_path(out, sizeof out, dir, "out");
+    cl_run_t r = s_shared_run(&c, blobs, "render", s_song, "-o", out);
+    const int rc = r.rc, uploaded = r.err && strstr(r.err, "uploading") != NULL;
+    if (rc != 0 || uploaded) print_message("%s\n", r.err ? r.err : "");
+    cl_run_free(&r);
+    assert_int_equal(rc, 0);
+    if (uploaded) fail_msg("render --shared-store uploaded sources");
+    const int n = cl_assert_same_outdir(ref, out);
+    /* Copied, not linked: the store outlives the render, and an edit of a
+     * source in place must not change its blob. */
+    struct stat st;
+    cl_path(src0, sizeof src0, s_shared, "song0.wav");
+    assert_int_equal(stat(src0, &st), 0);
+    if (st.st_nlink != 1)
+        fail_msg("%s has %ld links: linked into the store", src0, (long)st.st_nlink);
+
+    /* fetch reads the finished job's outputs from the store as well. */
+    cl_path(fetched, sizeof fetched, dir, "fetched");
+    r = s_shared_run(&c, blobs, "fetch", "1", "-o", fetched);
+    assert_int_equal(r.rc, 0);
+    cl_run_free(&r);
+    assert_int_equal(cl_assert_same_outdir(ref, fetched), n);
+
+    /* Another blob store (a folder with objects/ in it) is refused, with
+     * why, before anything is submitted; so is a folder that is none. */
+    cl_path(other, sizeof other, dir, "other-store");
+    assert_int_equal(mkdir(other, 0755), 0);
+    cl_path(fetched, sizeof fetched, other, "objects");
+    assert_int_equal(mkdir(fetched, 0755), 0);
+    r = s_shared_run(&c, other, "submit", s_song, NULL, NULL);
+    const int rc_other = r.rc,
+              said = r.err && strstr(r.err, "not the blob store of the coordinator");
+    if (!said) print_message("%s\n", r.err ? r.err : "");
+    cl_run_free(&r);
+    assert_int_equal(rc_other, 2);
+    assert_true(said);
+    r = s_shared_run(&c, dir, "submit", s_song, NULL, NULL);
+    const int rc_none = r.rc, said_none = r.err && strstr(r.err, "not a coordinator's blob store");
+    cl_run_free(&r);
+    assert_int_equal(rc_none, 2);
+    assert_true(said_none);
+    assert_int_equal(cl_count_lines(c.log, "): done"), 1); /* nothing else was submitted */
+    print_message("    %d files as embedded, rendered and fetched through the shared store\n", n);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +319,8 @@ int main(void)
                                                  "distributed_equals_embedded"),
         cmocka_unit_test_prestate_setup_teardown(two_clients_at_once, setup, teardown,
                                                  "two_clients_at_once"),
+        cmocka_unit_test_prestate_setup_teardown(shared_storage_farm, setup, teardown,
+                                                 "shared_storage_farm"),
     };
     return cmocka_run_group_tests_name("cluster_render", tests, group_setup, NULL);
 }
