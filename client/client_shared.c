@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Whether the coordinator has blob h (it answers from its own store). */
+/* Whether the coordinator has blob h (it answers from its own store, and a
+ * job waiting for that blob as a source takes it then). */
 static mf_err_t s_coordinator_has(mf_client_t *c, const mf_hash_t *h, int *has)
 {
     Mixfarm__BlobHave have = MIXFARM__BLOB_HAVE__INIT;
@@ -25,6 +26,16 @@ static mf_err_t s_coordinator_has(mf_client_t *c, const mf_hash_t *h, int *has)
     *has = rep->blob_have_reply->n_missing == 0;
     mixfarm__envelope__free_unpacked(rep, NULL);
     return MF_OK;
+}
+
+mf_err_t mf_client__tell_arrived(mf_client_t *c, const mf_hash_t *h)
+{
+    int has = 0;
+    const mf_err_t err = s_coordinator_has(c, h, &has);
+    if (err == MF_OK && !has)
+        mf_error("%.12s: copied into the farm's store, yet the coordinator does not see it",
+                 h->hex);
+    return err != MF_OK ? err : has ? MF_OK : MF_ERR_IO;
 }
 
 mf_err_t mf_client_check_shared_store(mf_client_t *c)

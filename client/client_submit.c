@@ -302,6 +302,42 @@ static mf_err_t s_put_one(void *ctx, size_t k)
     return MF_OK;
 }
 
+/* p for the n missing sources. MF_ERR_NOMEM. */
+static mf_err_t s_putting(putting_t *p, mf_client_t *c, const sources_t *src,
+                          const mf_hash_t *missing, size_t n)
+{
+    *p =
+        (putting_t){.c = c, .src = src, .missing = missing, .file = calloc(n + 1, sizeof *p->file)};
+    if (!p->file) return MF_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = 0;
+        while (i < src->n && (!src->files[i] || strcmp(src->hashes[i].hex, missing[k].hex))) i++;
+        p->file[k] = i;
+    }
+    return MF_OK;
+}
+
+/* The coordinator is told of source k, in its store now: the tasks that
+ * waited for it run. */
+static mf_err_t s_tell_arrived(void *ctx, size_t k)
+{
+    const putting_t *p = ctx;
+    return mf_client__tell_arrived(p->c, &p->missing[k]);
+}
+
+/* The n missing sources, after the submit, copied into the coordinator's
+ * store mounted here (several at a time), the coordinator told of each as
+ * it lands. */
+static mf_err_t s_copy_following(mf_client_t *c, const sources_t *src, const mf_hash_t *missing,
+                                 size_t n)
+{
+    putting_t p;
+    if (s_putting(&p, c, src, missing, n) != MF_OK) return MF_ERR_NOMEM;
+    const mf_err_t err = mf_parallel_for_done(n, s_put_one, s_tell_arrived, &p);
+    free(p.file);
+    return err;
+}
+
 /* Puts the missing sources that are still files into the client's store,
  * to upload from there; into a farm's own store (an embedded farm's, or a
  * coordinator's mounted here), the farm has them then. Several at a time:
@@ -310,14 +346,8 @@ static mf_err_t s_put_one(void *ctx, size_t k)
 static mf_err_t s_store_missing(mf_client_t *c, const sources_t *src, mf_hash_t *missing,
                                 size_t *n_missing)
 {
-    putting_t p = {
-        .c = c, .src = src, .missing = missing, .file = calloc(*n_missing + 1, sizeof *p.file)};
-    if (!p.file) return MF_ERR_NOMEM;
-    for (size_t k = 0; k < *n_missing; k++) {
-        size_t i = 0;
-        while (i < src->n && (!src->files[i] || strcmp(src->hashes[i].hex, missing[k].hex))) i++;
-        p.file[k] = i;
-    }
+    putting_t p;
+    if (s_putting(&p, c, src, missing, *n_missing) != MF_OK) return MF_ERR_NOMEM;
     mf_err_t err = mf_parallel_for(*n_missing, s_put_one, &p);
     size_t kept = 0;
     for (size_t k = 0; err == MF_OK && k < *n_missing; k++)
@@ -343,7 +373,11 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
     mf_hash_t *missing = NULL;
     size_t n_missing = 0, n_doc = 0;
     if (err == MF_OK) err = s_missing(c, &src, as_blob ? &doc_hash : NULL, &missing, &n_missing);
-    if (err == MF_OK && files) err = s_store_missing(c, &src, missing, &n_missing);
+    /* Into a coordinator's store mounted here (--shared-store), sources
+     * follow the submit as uploads do: copied after it. */
+    const int copy_after =
+        follow && files && mf_client__farm_store(c) && mf_store_lasting(mf_client__store(c));
+    if (err == MF_OK && files && !copy_after) err = s_store_missing(c, &src, missing, &n_missing);
     /* The document's blob first: the coordinator reads it at the submit. */
     for (size_t i = 0; err == MF_OK && i < n_missing; i++)
         if (as_blob && !strcmp(missing[i].hex, doc_hash.hex)) {
@@ -352,7 +386,8 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
         }
     follow = follow && n_missing > n_doc;
     if (err == MF_OK && n_missing > n_doc)
-        mf_info("uploading %zu of %zu source files%s", n_missing - n_doc, n,
+        mf_info("%s %zu of %zu source files%s",
+                copy_after ? "copying into the farm's store" : "uploading", n_missing - n_doc, n,
                 follow ? " (the render starts on those there already)" : "");
     /* Sources after the submit (follow): the farm starts on the tasks whose
      * files are there while the others arrive; else everything first. */
@@ -362,7 +397,9 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
             s_send_submit(c, path, doc, as_blob ? &doc_hash : NULL, refs, n, priority, follow, job);
     /* A job whose sources could not all be uploaded is taken back (its
      * tasks would wait for them until the coordinator's --source-wait). */
-    if (err == MF_OK && follow && (err = s_upload(c, missing + n_doc, n_missing - n_doc)) != MF_OK)
+    if (err == MF_OK && follow &&
+        (err = copy_after ? s_copy_following(c, &src, missing + n_doc, n_missing - n_doc)
+                          : s_upload(c, missing + n_doc, n_missing - n_doc)) != MF_OK)
         mf_client_cancel(c, *job, NULL, 0);
     free(missing);
     return err;

@@ -217,10 +217,14 @@ void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blo
         mf_hash_t h;
         if (!mf_hash_valid(m->hashes[i])) continue;
         memcpy(h.hex, m->hashes[i], MF_HASH_HEX);
-        if (!mf_store_has(c->store, &h))
+        if (!mf_store_has(c->store, &h)) {
             r.missing[r.n_missing++] = m->hashes[i];
-        else
+        } else {
             mf_coord_budget_use(c, &h); /* its submit follows: kept meanwhile */
+            /* Or it went before: a client on this store (--shared-store)
+             * copied a source it awaits, and says so. */
+            mf_coord_source_arrived(c, &h);
+        }
     }
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_HAVE_REPLY;

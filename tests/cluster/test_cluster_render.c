@@ -252,7 +252,9 @@ static void shared_storage_farm(void **state)
     const char *dir = cl_test_dir();
     const char *ref = s_reference(s_song, "song");
     cl_coord_t c = {0};
+    setenv("MIXFARM_LOG", "debug", 1); /* the coordinator says when each source arrives */
     cl_coord_start(&c, dir, 0);
+    unsetenv("MIXFARM_LOG");
     char blobs[1100], wlog[1200], out[1200], fetched[1200], other[1200], src0[1200];
     cl_path(blobs, sizeof blobs, c.state, "blobs");
     cl_path(wlog, sizeof wlog, dir, "worker-ws.log");
@@ -264,14 +266,18 @@ static void shared_storage_farm(void **state)
     cl_wait_joined(&c, "ws", 15 * CL_SLOW);
 
     /* The render: sources go into the store, not over the socket (the
-     * client says "uploading N of M source files" when it sends any). */
+     * client says "uploading N of M source files" when it sends any), and
+     * after the submit, each released as it lands ("source ... arrived"). */
     cl_path(out, sizeof out, dir, "out");
     cl_run_t r = s_shared_run(&c, blobs, "render", s_song, "-o", out);
     const int rc = r.rc, uploaded = r.err && strstr(r.err, "uploading") != NULL;
-    if (rc != 0 || uploaded) print_message("%s\n", r.err ? r.err : "");
+    const int copied = r.err && strstr(r.err, "copying into the farm's store") != NULL;
+    if (rc != 0 || uploaded || !copied) print_message("%s\n", r.err ? r.err : "");
     cl_run_free(&r);
     assert_int_equal(rc, 0);
-    if (uploaded) fail_msg("render --shared-store uploaded sources");
+    if (uploaded || !copied) fail_msg("render --shared-store uploaded sources, or copied none");
+    const int arrived = cl_count_lines(c.log, " arrived, ");
+    if (arrived < 1) fail_msg("no source arrived at the coordinator after the submit");
     const int n = cl_assert_same_outdir(ref, out);
     /* Copied, not linked: the store outlives the render, and an edit of a
      * source in place must not change its blob. */
@@ -307,7 +313,9 @@ static void shared_storage_farm(void **state)
     assert_int_equal(rc_none, 2);
     assert_true(said_none);
     assert_int_equal(cl_count_lines(c.log, "): done"), 1); /* nothing else was submitted */
-    print_message("    %d files as embedded, rendered and fetched through the shared store\n", n);
+    print_message("    %d files as embedded, rendered and fetched through the shared store; %d "
+                  "sources arrived after the submit\n",
+                  n, arrived);
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
 }
