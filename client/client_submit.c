@@ -6,11 +6,11 @@
  * it has while the others arrive (coordinator/coord_sources.c). An album's
  * files all go first (its nested sessions are read at the submit). */
 #include "client_internal.h"
-#include "mf_parallel.h"
 #include "client_ref.h"
 #include "mf_hashcache.h"
 #include "mf_log.h"
 #include "mf_msg.h"
+#include "mf_parallel.h"
 #include "mf_xfer.h"
 
 #include <errno.h>
@@ -276,7 +276,7 @@ static mf_err_t s_send_submit(mf_client_t *c, const char *path, const char *doc,
     return err;
 }
 
-/* One missing source that is still a file, put into the client's store. */
+/* Missing sources being put into the client's store, several at a time. */
 typedef struct {
     mf_client_t *c;
     const sources_t *src;
