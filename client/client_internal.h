@@ -8,6 +8,11 @@
 #include "mf_xfer.h"
 
 void *mf_client__socket(mf_client_t *c);
+/* Of blobs[0..n_blobs) and extra (NULL: none), those the coordinator lacks
+ * (BlobHave), into *missing (malloc'd, *n of them). A job that awaits one
+ * it has takes it then (mf_client__tell_arrived). */
+mf_err_t mf_client__missing(mf_client_t *c, const mf_hash_t *blobs, size_t n_blobs,
+                            const mf_hash_t *extra, mf_hash_t **missing, size_t *n);
 /* Tells the coordinator that blob h is in its store now, put there through
  * a shared store (client_shared.c): the tasks that waited for it run.
  * MF_ERR_IO when the coordinator does not find it there. */

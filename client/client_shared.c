@@ -6,6 +6,7 @@
 #include "mf_log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,18 +15,12 @@
  * job waiting for that blob as a source takes it then). */
 static mf_err_t s_coordinator_has(mf_client_t *c, const mf_hash_t *h, int *has)
 {
-    Mixfarm__BlobHave have = MIXFARM__BLOB_HAVE__INIT;
-    char *hex = (char *)h->hex;
-    have.hashes = &hex;
-    have.n_hashes = 1;
-    Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep;
-    req.body_case = MIXFARM__ENVELOPE__BODY_BLOB_HAVE;
-    req.blob_have = &have;
-    mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_BLOB_HAVE_REPLY, &rep);
-    if (err != MF_OK) return err;
-    *has = rep->blob_have_reply->n_missing == 0;
-    mixfarm__envelope__free_unpacked(rep, NULL);
-    return MF_OK;
+    mf_hash_t *missing;
+    size_t n;
+    const mf_err_t err = mf_client__missing(c, h, 1, NULL, &missing, &n);
+    *has = err == MF_OK && n == 0;
+    free(missing);
+    return err;
 }
 
 mf_err_t mf_client__tell_arrived(mf_client_t *c, const mf_hash_t *h)

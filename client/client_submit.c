@@ -162,18 +162,16 @@ static void s_uploaded(void *ctx, const mf_hash_t *hash, mf_err_t err)
     if (up->first == MF_OK) up->first = err;
 }
 
-/* Of the sources and extra (the document as a blob, or NULL), those the
- * coordinator lacks, into *missing (malloc'd, *n of them). */
-static mf_err_t s_missing(mf_client_t *c, const sources_t *src, const mf_hash_t *extra,
-                          mf_hash_t **missing, size_t *n)
+mf_err_t mf_client__missing(mf_client_t *c, const mf_hash_t *blobs, size_t n_blobs,
+                            const mf_hash_t *extra, mf_hash_t **missing, size_t *n)
 {
     Mixfarm__BlobHave have = MIXFARM__BLOB_HAVE__INIT;
-    char **hashes = calloc(src->n + 2, sizeof *hashes);
+    char **hashes = calloc(n_blobs + 2, sizeof *hashes);
     *missing = NULL, *n = 0;
     if (!hashes) return MF_ERR_NOMEM;
-    for (size_t i = 0; i < src->n; i++) hashes[i] = (char *)src->hashes[i].hex;
+    for (size_t i = 0; i < n_blobs; i++) hashes[i] = (char *)blobs[i].hex;
     have.hashes = hashes;
-    have.n_hashes = src->n;
+    have.n_hashes = n_blobs;
     if (extra) hashes[have.n_hashes++] = (char *)extra->hex;
     Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep;
     req.body_case = MIXFARM__ENVELOPE__BODY_BLOB_HAVE;
@@ -372,7 +370,9 @@ mf_err_t mf_client__submit_doc(mf_client_t *c, const char *path, const char *doc
         err = mf_store_put_bytes(mf_client__store(c), doc, strlen(doc), &doc_hash);
     mf_hash_t *missing = NULL;
     size_t n_missing = 0, n_doc = 0;
-    if (err == MF_OK) err = s_missing(c, &src, as_blob ? &doc_hash : NULL, &missing, &n_missing);
+    if (err == MF_OK)
+        err = mf_client__missing(c, src.hashes, src.n, as_blob ? &doc_hash : NULL, &missing,
+                                 &n_missing);
     /* Into a coordinator's store mounted here (--shared-store), sources
      * follow the submit as uploads do: copied after it. */
     const int copy_after =

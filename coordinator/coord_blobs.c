@@ -212,6 +212,9 @@ void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blo
 {
     Mixfarm__BlobHaveReply r = MIXFARM__BLOB_HAVE_REPLY__INIT;
     size_t n = m->n_hashes < MAX_HAVE ? m->n_hashes : MAX_HAVE;
+    /* Asked once, not per hash: a submit's question names every source,
+     * and a queue may hold thousands of jobs. */
+    const int awaited = mf_coord_awaits_sources(c);
     r.missing = calloc(n + 1, sizeof *r.missing);
     for (size_t i = 0; r.missing && i < n; i++) {
         mf_hash_t h;
@@ -223,7 +226,7 @@ void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blo
             mf_coord_budget_use(c, &h); /* its submit follows: kept meanwhile */
             /* Or it went before: a client on this store (--shared-store)
              * copied a source it awaits, and says so. */
-            mf_coord_source_arrived(c, &h);
+            if (awaited) mf_coord_source_arrived(c, &h);
         }
     }
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;

@@ -223,8 +223,11 @@ void mf_coord_expire_uploads(coord_t *c);
  * sources_follow, or a job resumed while its upload was cut). 0, or -1
  * when out of memory. */
 int mf_coord_hold_sources(coord_t *c, job_t *j);
-/* A client's upload of blob is complete: the tasks waiting for it are ready. */
+/* Blob is in the store now (an upload completed, or a client on the store
+ * says it copied it there): the tasks waiting for it are ready. */
 void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob);
+/* Whether a running job still awaits one of its sources. */
+int mf_coord_awaits_sources(const coord_t *c);
 /* Fails each job whose awaited sources have stopped arriving: none for
  * opts->source_wait_s and no upload of one under way. */
 void mf_coord_expire_sources(coord_t *c, double now);

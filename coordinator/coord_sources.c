@@ -28,6 +28,13 @@ int mf_coord_hold_sources(coord_t *c, job_t *j)
     return n < 0 ? -1 : 0;
 }
 
+int mf_coord_awaits_sources(const coord_t *c)
+{
+    for (const job_t *j = c->jobs; j; j = j->next)
+        if (j->state == JOB_RUNNING && mf_sched_awaited(j->sched, NULL)) return 1;
+    return 0;
+}
+
 void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob)
 {
     for (job_t *j = c->jobs; j; j = j->next) {
