@@ -144,9 +144,18 @@ static void s_drop_old_pages(const mf_outdir_t *o, const char *rel)
     free(old), free(now);
 }
 
+/* A staged file is whole: its data starts for the disk now, while the job
+ * runs, so that commit's flush finds little left to write. */
+static void s_flush_start(const mf_outdir_t *o, const char *rel)
+{
+    char *path = mf_outdir__fmt("%s/%s", o->stage, rel);
+    if (path) mf_fs_flush_start(path);
+    free(path);
+}
+
 mf_err_t mf_outdir__stage(mf_outdir_t *o, staged_t f)
 {
-    if (f.rel) s_drop_old_pages(o, f.rel);
+    if (f.rel) s_drop_old_pages(o, f.rel), s_flush_start(o, f.rel);
     pthread_mutex_lock(&o->lock);
     staged_t *same = NULL; /* the same file written again replaces it */
     for (size_t i = 0; f.rel && i < o->n && !same; i++)
@@ -428,14 +437,17 @@ static int s_by_path(const void *a, const void *b)
 }
 
 /* The SHA-256 of a file staged without one (a signal through libsndfile,
- * which rewrites its header at the end; a linked blob). */
-static mf_err_t s_hash_staged(void *ctx, size_t i)
+ * which rewrites its header at the end; a linked blob), then its data on
+ * disk: the manifest must not name a file a power cut could empty. */
+static mf_err_t s_seal_staged(void *ctx, size_t i)
 {
     mf_outdir_t *o = ctx;
     staged_t *f = &o->files[i];
-    if (f->sha.hex[0]) return MF_OK;
     char *path = mf_outdir__fmt("%s/%s", o->stage, f->rel);
-    mf_err_t err = path && mf_hash_file(path, &f->sha) == 0 ? MF_OK : MF_ERR_IO;
+    if (!path) return MF_ERR_NOMEM;
+    mf_err_t err = f->sha.hex[0] || mf_hash_file(path, &f->sha) == 0 ? MF_OK : MF_ERR_IO;
+    if (err == MF_OK && mf_fs_sync(path) != 0)
+        err = mf_outdir__write_failed(o, f->rel, errno, NULL);
     free(path);
     return err;
 }
@@ -444,7 +456,7 @@ static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
 {
     /* In path order, whichever thread wrote what first. */
     if (o->n) qsort(o->files, o->n, sizeof *o->files, s_by_path); /* files is NULL with none */
-    if (mf_parallel_for(o->n, s_hash_staged, o) != MF_OK) return MF_ERR_IO;
+    if (mf_parallel_for(o->n, s_seal_staged, o) != MF_OK) return MF_ERR_IO;
     json_t *files = json_array();
     for (size_t i = 0; files && i < o->n; i++) {
         json_t *e = s_file_entry(o->stage, &o->files[i]);
@@ -459,6 +471,7 @@ static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
     errno = 0;
     int rc = m && path ? json_dump_file(m, path, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
     json_decref(m);
+    if (rc == 0 && mf_fs_sync(path) != 0) rc = -1;
     free(path);
     return rc == 0 ? MF_OK : mf_outdir__write_failed(o, "manifest.json", errno, NULL);
 }
@@ -490,12 +503,40 @@ static mf_err_t s_move(mf_outdir_t *o, const char *rel)
     return err;
 }
 
+/* The folders below OUTDIR that rel was renamed into on disk (and made
+ * in), so the renames outlive a power cut; OUTDIR itself is synced last.
+ * prev, the file placed before (files are in path order), shares them
+ * when it is in the same folder. */
+static mf_err_t s_sync_folders(const mf_outdir_t *o, const char *rel, const char *prev)
+{
+    const char *slash = strrchr(rel, '/');
+    const size_t n = slash ? (size_t)(slash - rel) : 0;
+    const char *pslash = prev ? strrchr(prev, '/') : NULL;
+    if (!n || (pslash && (size_t)(pslash - prev) == n && !strncmp(prev, rel, n))) return MF_OK;
+    char *dir = mf_outdir__fmt("%s/%s", o->dir, rel);
+    if (!dir) return MF_ERR_NOMEM;
+    char *top = dir + strlen(o->dir), *end = top + 1 + n;
+    int rc = 0;
+    for (; rc == 0 && end > top; end = strrchr(dir, '/')) {
+        *end = 0;
+        rc = mf_fs_sync(dir);
+    }
+    const int saved = errno;
+    free(dir);
+    return rc == 0 ? MF_OK : mf_outdir__write_failed(o, rel, saved, NULL);
+}
+
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name)
 {
     mf_err_t err = s_write_manifest(o, session_name);
     for (size_t i = 0; err == MF_OK && i < o->n; i++) err = s_move(o, o->files[i].rel);
-    /* The manifest last: its presence says the render is complete. */
+    for (size_t i = 0; err == MF_OK && i < o->n; i++)
+        err = s_sync_folders(o, o->files[i].rel, i ? o->files[i - 1].rel : NULL);
+    if (err == MF_OK && mf_fs_sync(o->dir) != 0) err = mf_outdir__write_failed(o, ".", errno, NULL);
+    /* The manifest last: its presence says the render is complete, and
+     * everything it lists is on disk by then. */
     if (err == MF_OK) err = s_move(o, "manifest.json");
+    if (err == MF_OK && mf_fs_sync(o->dir) != 0) err = mf_outdir__write_failed(o, ".", errno, NULL);
     return err;
 }
 

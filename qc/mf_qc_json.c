@@ -1,6 +1,8 @@
 /* qc.json and the atomic file writer. */
 #include "mf_qc_report.h"
 
+#include "mf_fs.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,7 +31,7 @@ mf_err_t mf_qc_write_atomic(const char *path, const char *data, size_t len)
     }
     /* mkstemp makes the file 0600; a report is an ordinary document. */
     const int ok = done == len && fchmod(fd, 0644) == 0;
-    if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
+    if (close(fd) != 0 || !ok || mf_fs_rename_durable(tmp, path) != 0) {
         const int e = errno;
         unlink(tmp);
         free(tmp);

@@ -1,10 +1,13 @@
 #include "mf_fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int s_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -38,4 +41,38 @@ char *mf_fs_buffer(FILE *f, size_t size)
     char *buf = malloc(size);
     if (buf) setvbuf(f, buf, _IOFBF, size);
     return buf;
+}
+
+void mf_fs_flush_start(const char *path)
+{
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+#ifdef SYNC_FILE_RANGE_WRITE /* Linux; elsewhere mf_fs_sync does it all */
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+    close(fd);
+}
+
+int mf_fs_sync(const char *path)
+{
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    /* fsync, not fdatasync: a folder's entries, and a new file's size. */
+    int rc = fsync(fd);
+    const int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int mf_fs_rename_durable(const char *tmp, const char *path)
+{
+    if (mf_fs_sync(tmp) != 0 || rename(tmp, path) != 0) return -1;
+    char *copy = strdup(path);
+    if (!copy) return -1;
+    const int rc = mf_fs_sync(dirname(copy));
+    const int saved = errno;
+    free(copy);
+    errno = saved;
+    return rc;
 }
