@@ -57,8 +57,11 @@ int mf_fs_sync(const char *path)
 {
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    /* fsync, not fdatasync: a folder's entries, and a new file's size. */
+    /* fsync, not fdatasync: a folder's entries, and a new file's size. A
+     * file system that cannot sync (EINVAL: some FUSE and network ones, for
+     * a folder) keeps what it keeps; that is no reason to fail a render. */
     int rc = fsync(fd);
+    if (rc != 0 && (errno == EINVAL || errno == ENOTSUP)) rc = 0;
     const int saved = errno;
     close(fd);
     errno = saved;

@@ -27,7 +27,8 @@ char *mf_fs_buffer(FILE *f, size_t size);
  * begin writing path's data out now (best effort, it does not wait), so
  * that mf_fs_sync has little left to wait for; mf_fs_sync waits until
  * path's data (a file) or entries (a folder) are on disk. 0, or -1 with
- * errno set (an error writing the data, ENOSPC included, shows here). */
+ * errno set (an error writing the data, ENOSPC included, shows here); 0
+ * where the file system cannot sync at all (EINVAL, ENOTSUP). */
 void mf_fs_flush_start(const char *path);
 int mf_fs_sync(const char *path);
 /* rename(tmp, path) that survives a power cut: tmp's data on disk first,

@@ -4,7 +4,8 @@
  * manifest.json comes last and OUTDIR is synced after it too. fsync,
  * rename and renameat2 are wrapped at link time (-Wl,--wrap) to keep the
  * order of the calls, and to make one fsync fail: then the commit fails
- * naming nothing placed, and no manifest appears. mf_fs_rename_durable
+ * naming nothing placed, and no manifest appears; a folder the file system
+ * cannot sync (EINVAL) is no failure. mf_fs_rename_durable
  * (the catalogue's state, standalone reports) likewise. */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,8 @@ enum { MAX_CALLS = 256 };
 static char *s_calls[MAX_CALLS];
 static int s_n;
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static const char *s_fail; /* an fsync of a path ending so fails with EIO */
+static const char *s_fail; /* an fsync of a path ending so fails with s_errno */
+static int s_errno = EIO;
 
 static void s_note(const char *a, const char *b)
 {
@@ -47,6 +49,7 @@ static void s_reset(void)
     for (int i = 0; i < s_n; i++) free(s_calls[i]);
     s_n = 0;
     s_fail = NULL;
+    s_errno = EIO;
 }
 
 int __real_fsync(int fd);
@@ -59,7 +62,7 @@ int __wrap_fsync(int fd)
     path[n > 0 ? n : 0] = 0;
     const size_t len = strlen(path), fl = s_fail ? strlen(s_fail) : 0;
     if (s_fail && len >= fl && !strcmp(path + len - fl, s_fail)) {
-        errno = EIO;
+        errno = s_errno;
         return -1;
     }
     s_note(path, NULL);
@@ -237,6 +240,19 @@ static void test_failed_sync_places_nothing(void **state)
     for (int i = 0; i < s_n; i++) assert_int_not_equal(strncmp(s_calls[i], "move ", 5), 0);
 }
 
+/* A file system that cannot sync a folder (EINVAL) still renders. */
+static void test_unsyncable_folder_is_no_failure(void **state)
+{
+    fixture_t *f = *state;
+    s_reset();
+    s_fail = "/out/listen";
+    s_errno = EINVAL;
+    assert_int_equal(s_render(f), MF_OK);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/manifest.json", f->out);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
 static void test_rename_durable(void **state)
 {
     fixture_t *f = *state;
@@ -273,6 +289,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_syncs_before_and_after_renames, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_failed_sync_places_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_unsyncable_folder_is_no_failure, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rename_durable, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
