@@ -57,6 +57,7 @@ mf_outdir_t *mf_outdir_open(const char *outdir)
         mf_error("%s: cannot create the output folder: %s", outdir, strerror(errno));
         goto fail;
     }
+    o->sync = mf_outdir__sync_new(); /* without it, commit syncs every file */
     o->stage = mf_outdir__fmt("%s/.mixfarm-partial-%sXXXXXX", outdir, "");
     if (!o->stage || !mkdtemp(o->stage)) {
         mf_error("%s: cannot write in the output folder: %s", outdir, strerror(errno));
@@ -144,18 +145,18 @@ static void s_drop_old_pages(const mf_outdir_t *o, const char *rel)
     free(old), free(now);
 }
 
-/* A staged file is whole: its data starts for the disk now, while the job
- * runs, so that commit's flush finds little left to write. */
-static void s_flush_start(const mf_outdir_t *o, const char *rel)
+/* A staged file is whole: it goes to disk now, while the job runs, so
+ * that commit waits only for the files staged last. */
+static void s_sync_soon(const mf_outdir_t *o, const char *rel)
 {
     char *path = mf_outdir__fmt("%s/%s", o->stage, rel);
-    if (path) mf_fs_flush_start(path);
+    if (path) mf_outdir__sync_add(o->sync, path);
     free(path);
 }
 
 mf_err_t mf_outdir__stage(mf_outdir_t *o, staged_t f)
 {
-    if (f.rel) s_drop_old_pages(o, f.rel), s_flush_start(o, f.rel);
+    if (f.rel) s_drop_old_pages(o, f.rel), s_sync_soon(o, f.rel);
     pthread_mutex_lock(&o->lock);
     staged_t *same = NULL; /* the same file written again replaces it */
     for (size_t i = 0; f.rel && i < o->n && !same; i++)
@@ -437,26 +438,52 @@ static int s_by_path(const void *a, const void *b)
 }
 
 /* The SHA-256 of a file staged without one (a signal through libsndfile,
- * which rewrites its header at the end; a linked blob), then its data on
- * disk: the manifest must not name a file a power cut could empty. */
-static mf_err_t s_seal_staged(void *ctx, size_t i)
+ * which rewrites its header at the end; a linked blob). */
+static mf_err_t s_hash_staged(void *ctx, size_t i)
 {
     mf_outdir_t *o = ctx;
     staged_t *f = &o->files[i];
+    if (f->sha.hex[0]) return MF_OK;
+    char *path = mf_outdir__fmt("%s/%s", o->stage, f->rel);
+    mf_err_t err = path && mf_hash_file(path, &f->sha) == 0 ? MF_OK : MF_ERR_IO;
+    free(path);
+    return err;
+}
+
+/* A file's data on disk, if the sync thread did not put it there: the
+ * manifest must not name a file a power cut could empty. */
+static mf_err_t s_sync_staged(void *ctx, size_t i)
+{
+    mf_outdir_t *o = ctx;
+    const staged_t *f = &o->files[i];
     char *path = mf_outdir__fmt("%s/%s", o->stage, f->rel);
     if (!path) return MF_ERR_NOMEM;
-    mf_err_t err = f->sha.hex[0] || mf_hash_file(path, &f->sha) == 0 ? MF_OK : MF_ERR_IO;
-    if (err == MF_OK && mf_fs_sync(path) != 0)
+    mf_err_t err = MF_OK;
+    if (!mf_outdir__sync_done(o->sync, path) && mf_fs_sync(path) != 0)
         err = mf_outdir__write_failed(o, f->rel, errno, NULL);
     free(path);
     return err;
+}
+
+/* Every staged file on disk: what the sync thread did, and the rest. */
+static mf_err_t s_sync_all(mf_outdir_t *o)
+{
+    const char *failed = NULL;
+    if (mf_outdir__sync_wait(o->sync, &failed) != 0) {
+        const size_t n = strlen(o->stage);
+        const char *rel =
+            !strncmp(failed, o->stage, n) && failed[n] == '/' ? failed + n + 1 : failed;
+        return mf_outdir__write_failed(o, rel, errno, NULL);
+    }
+    return mf_parallel_for(o->n, s_sync_staged, o);
 }
 
 static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
 {
     /* In path order, whichever thread wrote what first. */
     if (o->n) qsort(o->files, o->n, sizeof *o->files, s_by_path); /* files is NULL with none */
-    if (mf_parallel_for(o->n, s_seal_staged, o) != MF_OK) return MF_ERR_IO;
+    if (mf_parallel_for(o->n, s_hash_staged, o) != MF_OK || s_sync_all(o) != MF_OK)
+        return MF_ERR_IO;
     json_t *files = json_array();
     for (size_t i = 0; files && i < o->n; i++) {
         json_t *e = s_file_entry(o->stage, &o->files[i]);
@@ -544,6 +571,7 @@ void mf_outdir_free(mf_outdir_t **op)
 {
     if (!op || !*op) return;
     mf_outdir_t *o = *op;
+    mf_outdir__sync_free(&o->sync);
     if (o->stage && mf_fs_remove_tree(o->stage) != 0) mf_warn("%s: cannot remove", o->stage);
     for (size_t i = 0; i < o->n; i++) {
         free(o->files[i].rel);

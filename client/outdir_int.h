@@ -7,6 +7,7 @@
 #include "mf_error.h"
 #include "mf_hash.h"
 #include "mf_outdir.h"
+#include "outdir_sync.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -27,7 +28,8 @@ struct mf_outdir {
     pthread_mutex_t lock; /* files may be written from several threads */
     staged_t *files;
     size_t n;
-    int hash_now; /* hash a linked file when it is staged, not at commit */
+    int hash_now;        /* hash a linked file when it is staged, not at commit */
+    outdir_sync_t *sync; /* staged files go to disk while the job runs */
 };
 
 /* fmt with its two %s filled in; malloc'd (NULL when out of memory). */
