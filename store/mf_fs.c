@@ -43,16 +43,6 @@ char *mf_fs_buffer(FILE *f, size_t size)
     return buf;
 }
 
-void mf_fs_flush_start(const char *path)
-{
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-#ifdef SYNC_FILE_RANGE_WRITE /* Linux; elsewhere mf_fs_sync does it all */
-    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
-    close(fd);
-}
-
 int mf_fs_sync(const char *path)
 {
     const int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -23,13 +23,10 @@ char *mf_fs_buffer(FILE *f, size_t size);
 
 /* Durability on power loss. A file renamed into place is only as safe as
  * its data on disk: without a flush, a crash after the rename may leave the
- * name over an empty or partial file. mf_fs_flush_start asks the kernel to
- * begin writing path's data out now (best effort, it does not wait), so
- * that mf_fs_sync has little left to wait for; mf_fs_sync waits until
- * path's data (a file) or entries (a folder) are on disk. 0, or -1 with
- * errno set (an error writing the data, ENOSPC included, shows here); 0
- * where the file system cannot sync at all (EINVAL, ENOTSUP). */
-void mf_fs_flush_start(const char *path);
+ * name over an empty or partial file. mf_fs_sync waits until path's data
+ * (a file) or entries (a folder) are on disk. 0, or -1 with errno set (an
+ * error writing the data, ENOSPC included, shows here); 0 where the file
+ * system cannot sync at all (EINVAL, ENOTSUP). */
 int mf_fs_sync(const char *path);
 /* rename(tmp, path) that survives a power cut: tmp's data on disk first,
  * then the folder's new entry. 0, or -1 with errno set. */
