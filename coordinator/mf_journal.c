@@ -281,7 +281,10 @@ static int s_disk_full(mf_journal_t *j)
 
 /* A job is recorded at once in its own transaction, not with the group:
  * its id goes to the client, so it must not be handed out again if a later
- * group were lost. */
+ * group were lost. And on disk before the id goes (synchronous=FULL for
+ * this one commit; the groups stay NORMAL): a catalogue's state file,
+ * itself flushed, names the id, and after a power cut the id must not come
+ * back as another job's, whose outputs the catalogue would then fetch. */
 uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *document,
                             const char *sources, int priority)
 {
@@ -296,9 +299,11 @@ uint64_t mf_journal_add_job(mf_journal_t *j, const char *name, const char *docum
     sqlite3_bind_int(j->add_job, 4, priority);
     sqlite3_bind_double(j->add_job, 5, now);
     sqlite3_bind_double(j->add_job, 6, now);
+    sqlite3_exec(j->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     int rc = sqlite3_step(j->add_job);
     sqlite3_reset(j->add_job);
     sqlite3_clear_bindings(j->add_job);
+    sqlite3_exec(j->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     uint64_t id = rc == SQLITE_DONE ? (uint64_t)sqlite3_last_insert_rowid(j->db) : 0;
     if (id)
         s_write_worked(j);
