@@ -71,22 +71,15 @@ static json_t *s_entry_json(const cat_entry_t *e)
                      e->audio_s, "elapsed_s", e->elapsed_s, "fetched", e->fetched);
 }
 
-/* Writes doc to path.tmp, then renames it over path, on disk before it
- * returns: a power cut leaves the old state or the new one. */
+/* Writes doc over path, on disk before it returns: a power cut leaves the
+ * old state or the new one. */
 static int s_write_json(json_t *doc, const char *path)
 {
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp) return -1;
-    snprintf(tmp, n, "%s.tmp", path);
-    int rc = json_dump_file(doc, tmp, JSON_INDENT(2)) == 0 && mf_fs_rename_durable(tmp, path) == 0
-                 ? 0
-                 : -1;
-    if (rc != 0) {
-        mf_error("%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    errno = 0;
+    const int rc = text && mf_fs_write_atomic(path, text, strlen(text)) == MF_OK ? 0 : -1;
+    if (rc != 0) mf_error("%s: cannot write: %s", path, strerror(errno ? errno : ENOMEM));
+    free(text);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * per band, the spectrum of the loudest passages) and says how they differ. */
 #include "cmd_measure.h"
 #include "mf_cli.h"
+#include "mf_fs.h"
 #include "mf_qc_report.h"
 
 #include <errno.h>
@@ -40,7 +41,7 @@ static int s_write_html(const char *path, const char *file, const char *ref, con
     FILE *mem = open_memstream(&html, &len);
     mf_err_t err = mem ? mf_compare_html(mem, file, ref, a, b) : MF_ERR_NOMEM;
     if (mem) fclose(mem);
-    if (err == MF_OK) err = mf_qc_write_atomic(path, html, len);
+    if (err == MF_OK) err = mf_fs_write_atomic(path, html, len);
     free(html);
     if (err == MF_OK) return MF_EXIT_OK;
     fprintf(stderr, "mixfarm: %s: cannot write the report: %s\n", path,

@@ -6,7 +6,7 @@
  * keys/piano/synth -> Keys; anything else -> Other), each bus is a stem, and
  * what the files are (mono/stereo, rates) is noted in metadata.comment. */
 #include "mf_cli.h"
-#include "mf_qc_report.h"
+#include "mf_fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -247,7 +247,7 @@ int mf_cmd_init(int argc, char **argv)
     char *t2 = text ? realloc(text, len + 2) : NULL;
     if (t2) text = t2, text[len] = '\n', text[len + 1] = 0;
     int rc = MF_EXIT_OK;
-    if (!t2 || mf_qc_write_atomic(path, text, len + 1) != MF_OK) {
+    if (!t2 || mf_fs_write_atomic(path, text, len + 1) != MF_OK) {
         fprintf(stderr, "mixfarm: %s: cannot write: %s\n", path, strerror(errno));
         rc = MF_EXIT_USAGE;
     } else {

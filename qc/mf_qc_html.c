@@ -4,6 +4,7 @@
  * track, the comparison with its spectra (mf_compare_html.c). Self-contained:
  * inline CSS and SVG. */
 #include "mf_compare.h"
+#include "mf_fs.h"
 #include "mf_qc_report.h"
 #include "mf_qc_svg.h"
 
@@ -221,7 +222,7 @@ mf_err_t mf_qc_report_write_html(const char *path, const mf_qc_target_t *t,
     if (!f) return MF_ERR_NOMEM;
     mf_err_t err = mf_qc_report_html(f, t, files, n);
     if (fclose(f) != 0 && !err) err = MF_ERR_NOMEM;
-    if (!err) err = mf_qc_write_atomic(path, buf, len);
+    if (!err) err = mf_fs_write_atomic(path, buf, len);
     free(buf);
     return err;
 }

@@ -1,46 +1,12 @@
-/* qc.json and the atomic file writer. */
+/* qc.json. */
 #include "mf_qc_report.h"
 
 #include "mf_fs.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-mf_err_t mf_qc_write_atomic(const char *path, const char *data, size_t len)
-{
-    const size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) return MF_ERR_NOMEM;
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    const int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return MF_ERR_IO;
-    }
-    size_t done = 0;
-    while (done < len) {
-        const ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        done += (size_t)w;
-    }
-    /* mkstemp makes the file 0600; a report is an ordinary document. */
-    const int ok = done == len && fchmod(fd, 0644) == 0;
-    if (close(fd) != 0 || !ok || mf_fs_rename_durable(tmp, path) != 0) {
-        const int e = errno;
-        unlink(tmp);
-        free(tmp);
-        errno = e;
-        return MF_ERR_IO;
-    }
-    free(tmp);
-    return MF_OK;
-}
 
 int mf_qc_report_pass(const mf_qc_file_t *files, size_t n)
 {
@@ -142,7 +108,7 @@ mf_err_t mf_qc_report_write_json(const char *path, const mf_qc_target_t *t,
         return MF_ERR_NOMEM;
     }
     t2[len] = '\n', t2[len + 1] = '\0';
-    const mf_err_t err = mf_qc_write_atomic(path, t2, len + 1);
+    const mf_err_t err = mf_fs_write_atomic(path, t2, len + 1);
     free(t2);
     return err;
 }

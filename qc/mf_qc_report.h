@@ -37,8 +37,6 @@ mf_err_t mf_qc_report_write_html(const char *path, const mf_qc_target_t *t,
 /* The HTML document into out (a FILE from fopen or open_memstream). */
 mf_err_t mf_qc_report_html(FILE *out, const mf_qc_target_t *t, const mf_qc_file_t *files, size_t n);
 
-/* Writes len bytes to path through a temporary file in the same folder and
- * rename(2). MF_ERR_IO on failure (nothing is left behind). */
-mf_err_t mf_qc_write_atomic(const char *path, const char *data, size_t len);
+/* Reports are written with mf_fs_write_atomic (store/mf_fs.h). */
 
 #endif

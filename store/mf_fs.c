@@ -69,3 +69,34 @@ int mf_fs_rename_durable(const char *tmp, const char *path)
     errno = saved;
     return rc;
 }
+
+mf_err_t mf_fs_write_atomic(const char *path, const void *data, size_t len)
+{
+    const size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) return MF_ERR_NOMEM;
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    const int fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return MF_ERR_IO;
+    }
+    size_t done = 0;
+    while (done < len) {
+        const ssize_t w = write(fd, (const char *)data + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
+    }
+    /* mkstemp makes the file 0600; these are ordinary documents. */
+    const int ok = done == len && fchmod(fd, 0644) == 0;
+    if (close(fd) != 0 || !ok || mf_fs_rename_durable(tmp, path) != 0) {
+        const int e = errno;
+        unlink(tmp);
+        free(tmp);
+        errno = e;
+        return MF_ERR_IO;
+    }
+    free(tmp);
+    return MF_OK;
+}

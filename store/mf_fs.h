@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mf_error.h"
+
 /* rm -r: removes a folder and everything below it (never follows links).
  * Returns 0, or -1 with errno set. */
 int mf_fs_remove_tree(const char *dir);
@@ -31,5 +33,10 @@ int mf_fs_sync(const char *path);
 /* rename(tmp, path) that survives a power cut: tmp's data on disk first,
  * then the folder's new entry. 0, or -1 with errno set. */
 int mf_fs_rename_durable(const char *tmp, const char *path);
+/* Writes len bytes to path through a temporary file in the same folder and
+ * mf_fs_rename_durable: the old file or the new one, whole, even after a
+ * power cut. MF_ERR_IO (errno set) or MF_ERR_NOMEM on failure, nothing left
+ * behind. */
+mf_err_t mf_fs_write_atomic(const char *path, const void *data, size_t len);
 
 #endif
