@@ -162,31 +162,47 @@ int mf_store_touch(const mf_store_t *s, const mf_hash_t *h)
     return rc;
 }
 
-int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
+int mf_store_each_stat(const mf_store_t *s, const char *kind, mf_store_stat_fn fn, void *ctx)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/objects", s->dir);
+    snprintf(path, sizeof path, "%s/%s", s->dir, kind);
     DIR *top = opendir(path);
     if (!top) return errno == ENOENT ? 0 : -1;
     int rc = 0;
     for (struct dirent *fan; rc == 0 && (fan = readdir(top));) {
         if (strlen(fan->d_name) != 2) continue;
-        snprintf(path, sizeof path, "%s/objects/%s", s->dir, fan->d_name);
+        snprintf(path, sizeof path, "%s/%s/%s", s->dir, kind, fan->d_name);
         DIR *d = opendir(path);
         for (struct dirent *de; d && rc == 0 && (de = readdir(d));) {
             struct stat st;
             if (!mf_hash_valid(de->d_name)) continue;
-            snprintf(path, sizeof path, "%s/objects/%s/%s", s->dir, fan->d_name, de->d_name);
-            if (stat(path, &st) != 0) continue; /* gone meanwhile */
+            if (fstatat(dirfd(d), de->d_name, &st, 0) != 0) continue; /* gone meanwhile */
             mf_hash_t h;
             memcpy(h.hex, de->d_name, MF_HASH_HEX);
-            rc = fn(ctx, &h, (int64_t)st.st_size,
-                    (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec);
+            rc = fn(ctx, &h, &st);
         }
         if (d) closedir(d);
     }
     closedir(top);
     return rc;
+}
+
+typedef struct {
+    mf_store_each_fn fn;
+    void *ctx;
+} each_t;
+
+static int s_each(void *ctx, const mf_hash_t *h, const struct stat *st)
+{
+    const each_t *e = ctx;
+    return e->fn(e->ctx, h, (int64_t)st->st_size,
+                 (double)st->st_mtim.tv_sec + 1e-9 * (double)st->st_mtim.tv_nsec);
+}
+
+int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
+{
+    each_t e = {fn, ctx};
+    return mf_store_each_stat(s, "objects", s_each, &e);
 }
 
 /* One write(2) per 256 KiB: a render writes GBs of signals (mf_fs_buffer).
@@ -452,6 +468,14 @@ int mf_store_action_get(const mf_store_t *s, const mf_hash_t *key, mf_hash_t *ou
     for (int i = 0; i < n; i++)
         if (!mf_store_has(s, &outs[i])) return -1;
     return n;
+}
+
+int mf_store_action_drop(mf_store_t *s, const mf_hash_t *key)
+{
+    char *p = s_object_path(s, "actions", key, 0);
+    const int rc = p ? unlink(p) : -1;
+    free(p);
+    return rc;
 }
 
 mf_err_t mf_store_action_put(mf_store_t *s, const mf_hash_t *key, const mf_hash_t *outs, int n)

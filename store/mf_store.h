@@ -64,6 +64,11 @@ int mf_store_touch(const mf_store_t *s, const mf_hash_t *h);
  * when the store cannot be read (a store with no blob yet is not an error). */
 typedef int (*mf_store_each_fn)(void *ctx, const mf_hash_t *h, int64_t size, double mtime);
 int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx);
+/* The same walk with each file's whole stat (its ctime: mf_store_guard.h),
+ * over the blobs (kind "objects") or the action cache ("actions"). */
+struct stat;
+typedef int (*mf_store_stat_fn)(void *ctx, const mf_hash_t *h, const struct stat *st);
+int mf_store_each_stat(const mf_store_t *s, const char *kind, mf_store_stat_fn fn, void *ctx);
 
 /* Adds a file's bytes as a blob (linked into a store that is not lasting,
  * mf_store_link_file; else copied), hashing them. */
@@ -104,5 +109,7 @@ char *mf_store_read_text(const mf_store_t *s, const mf_hash_t *h, size_t max, si
  * hashes). get returns the number of outputs (up to max), or -1 if absent. */
 int mf_store_action_get(const mf_store_t *s, const mf_hash_t *key, mf_hash_t *outs, int max);
 mf_err_t mf_store_action_put(mf_store_t *s, const mf_hash_t *key, const mf_hash_t *outs, int n);
+/* Forgets the task with this key: it runs again when asked for. 0, or -1. */
+int mf_store_action_drop(mf_store_t *s, const mf_hash_t *key);
 
 #endif
