@@ -3,6 +3,7 @@
 #include "mf_coord.h"
 #include "mf_fs.h"
 #include "mf_log.h"
+#include "mf_store_guard.h"
 #include "mf_worker.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ struct mf_embedded {
     const char *binds[1];
     mf_coord_opts_t copts;
     mf_store_t *store;
+    mf_store_guard_t *guard; /* a kept state_dir's (mf_store_guard.h), or NULL */
     pthread_t coord_thread;
     int coord_started;
     volatile int stop_coord, stop_workers;
@@ -162,6 +164,8 @@ mf_embedded_t *mf_embedded_start(int workers, const char *state_dir, int64_t sto
         const int stale = mf_store_clear_tmp(e->store);
         if (stale)
             mf_info("%s: removed %d half-written blobs of a render that stopped", state_dir, stale);
+        /* Checked before anything reads it, when the machine restarted. */
+        if (!(e->guard = mf_store_guard_open(e->store, MF_STORE_SYNC_EVERY_S, NULL))) goto fail;
         if (store_budget > 0 && s_trim_state(e->store, store_budget, state_dir) != 0) goto fail;
     }
     e->binds[0] = e->endpoint;
@@ -216,6 +220,7 @@ void mf_embedded_stop(mf_embedded_t **ep)
     if (e->coord_started) pthread_join(e->coord_thread, NULL);
     s_wake_close(e);
     free(e->workers);
+    mf_store_guard_free(&e->guard);
     mf_store_free(&e->store);
     if (e->zctx) zmq_ctx_term(e->zctx);
     if (e->lock_fd >= 0)

@@ -15,6 +15,7 @@
 #include "mf_session.h"
 #include "http_snap.h"
 #include "mf_store.h"
+#include "mf_store_guard.h"
 
 /* A task on the wire is named by its job and its index in the job's plan. */
 #define MF_TASK_BITS 24
@@ -71,6 +72,7 @@ typedef struct {
     const mf_coord_opts_t *opts;
     void *sock;
     mf_store_t *store;
+    mf_store_guard_t *guard; /* with opts->guard_store */
     mf_journal_t *journal;
     job_t *jobs; /* every job, in dispatch order */
     worker_t *workers;

@@ -179,6 +179,11 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
     char *blobs = mf_coord_blob_dir(o->state_dir);
     c->store = blobs ? mf_store_open(blobs) : NULL;
     free(blobs);
+    /* Before anything reads the store: the jobs resumed below see only
+     * what survived (mf_store_guard.h). */
+    if (c->store && o->guard_store &&
+        !(c->guard = mf_store_guard_open(c->store, MF_STORE_SYNC_EVERY_S, NULL)))
+        return -1;
     c->journal = c->store ? mf_journal_open(o->state_dir) : NULL;
     if (!c->journal || mf_coord_budget_open(c) != 0) return -1;
     c->sock = zmq_socket(o->zctx, ZMQ_ROUTER);
@@ -228,6 +233,7 @@ static void s_close(coord_t *c)
     if (c->sock) zmq_close(c->sock);
     mf_zap_stop(&c->zap);
     mf_journal_free(&c->journal);
+    mf_store_guard_free(&c->guard);
     mf_store_free(&c->store);
 }
 

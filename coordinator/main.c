@@ -29,7 +29,9 @@ static void s_help(FILE *out)
                  "the tasks to mixfarm-worker processes. Every job and task state change is\n"
                  "journaled in DIR/journal.db (SQLite, WAL) and every signal is a blob in\n"
                  "DIR/blobs/, so a restarted coordinator resumes unfinished jobs without\n"
-                 "redoing finished tasks.\n\n"
+                 "redoing finished tasks. The store is flushed to disk every 10 s; started\n"
+                 "after the machine restarted (a power cut?), the coordinator first checks\n"
+                 "the blobs written since the last flush and drops those it cannot trust.\n\n"
                  "options:\n"
                  "  -b, --bind ENDPOINT  where workers and clients connect, e.g. tcp://*:5555\n"
                  "                       (may be given more than once)\n"
@@ -178,6 +180,7 @@ int main(int argc, char **argv)
                          .binds = binds,
                          .n_binds = n_binds,
                          .state_dir = state,
+                         .guard_store = 1,
                          .bench_noop_tasks = noop,
                          .http = http,
                          .http_server = &mf_http_server,

@@ -25,6 +25,9 @@ typedef struct {
                                 (http_snap.h, the mf_coord_http library) */
     const char *curve_keys;                   /* NAME: CURVE with NAME.key as the server's key */
     const char *curve_allow;                  /* with curve_keys: the folder of allowed .pub keys */
+    int guard_store;      /* the store outlives this process and nothing else guards it:
+                             checked after the machine restarted, flushed every few
+                             seconds (mf_store_guard.h; the daemon's --state) */
     int drop_unfinished;  /* jobs the journal has unfinished are cancelled, not resumed
                              (an embedded farm's --state: nobody waits for them) */
     int drop_consumed;    /* an intermediate blob is deleted once every task reading it

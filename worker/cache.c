@@ -2,6 +2,7 @@
  * enough: a cache of a few GiB of signals holds thousands of blobs at most,
  * and each operation is one scan. */
 #include "mf_log.h"
+#include "mf_store_guard.h"
 #include "worker_int.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@ typedef struct {
 
 struct mf_cache {
     mf_store_t *store;
+    mf_store_guard_t *guard; /* after a power cut, no damaged blob is read as an input */
     int lock_fd;
     int64_t budget, bytes;
     entry_t *e;
@@ -136,6 +138,7 @@ mf_cache_t *mf_cache_open(const char *dir, int64_t budget)
         goto fail;
     }
     mf_store_clear_tmp(c->store); /* files a worker killed mid-write left */
+    if (!(c->guard = mf_store_guard_open(c->store, MF_STORE_SYNC_EVERY_S, NULL))) goto fail;
     if (s_scan(c) != 0) {
         mf_error("%s: cannot read the cache: %s", dir, strerror(errno));
         goto fail;
@@ -152,6 +155,7 @@ void mf_cache_free(mf_cache_t **pc)
 {
     if (!pc || !*pc) return;
     mf_cache_t *c = *pc;
+    mf_store_guard_free(&c->guard);
     if (c->lock_fd >= 0) close(c->lock_fd);
     mf_store_free(&c->store);
     free(c->e);

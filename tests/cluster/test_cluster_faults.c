@@ -7,6 +7,13 @@
  *                               same port and state: workers come back by
  *                               themselves, the job completes without
  *                               redoing finished tasks, same bytes
+ *   coordinator_after_power_cut a render, then coordinator and worker killed
+ *                               and a source blob cut short, as a power cut
+ *                               leaves it; restarted in another boot
+ *                               (MIXFARM_BOOT_ID): the store is checked, what
+ *                               does not match its name goes, and the same
+ *                               render again uploads the source anew and
+ *                               gives the same bytes
  *   kind_gone_mid_job           kill -9 the only worker of a job's
  *                               arithmetic (the CPU's SIMD kernels); one on
  *                               plain C kernels (--kernels c) joins: after
@@ -22,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -300,6 +309,78 @@ static void coordinator_restart_after_job(void **state)
     cl_test_pass();
 }
 
+/* The blob under STATE/blobs/objects that holds file's bytes, cut to half
+ * its length (what a power cut leaves of a file written just before it).
+ * Returns its path in out. */
+static void s_cut_blob_of(const char *state, const char *file, char *out, size_t n)
+{
+    char objects[1300];
+    snprintf(objects, sizeof objects, "%s/blobs/objects", state);
+    DIR *top = opendir(objects);
+    if (!top) fail_msg("%s: cannot read", objects);
+    out[0] = 0;
+    for (struct dirent *fan; !out[0] && (fan = readdir(top));) {
+        if (fan->d_name[0] == '.') continue;
+        char sub[1600];
+        snprintf(sub, sizeof sub, "%s/%s", objects, fan->d_name);
+        DIR *d = opendir(sub);
+        for (struct dirent *e; d && !out[0] && (e = readdir(d));) {
+            char blob[1900];
+            snprintf(blob, sizeof blob, "%s/%s", sub, e->d_name);
+            if (e->d_name[0] != '.' && cl_same_file(blob, file)) snprintf(out, n, "%s", blob);
+        }
+        if (d) closedir(d);
+    }
+    closedir(top);
+    struct stat st;
+    if (!out[0] || stat(out, &st) != 0) fail_msg("%s: no blob holds %s", objects, file);
+    if (truncate(out, st.st_size / 2) != 0) fail_msg("%s: cannot cut it short", out);
+}
+
+static void coordinator_after_power_cut(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    s_reference();
+    char out1[1200], out2[1200], st_dir[1200], source[1300], blob[2000];
+    cl_path(out1, sizeof out1, dir, "before");
+    cl_path(out2, sizeof out2, dir, "after");
+    cl_path(st_dir, sizeof st_dir, dir, "state");
+    setenv("MIXFARM_BOOT_ID", "boot-before", 1);
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    pid_t w = cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    cl_render(s_song, out1, 0, &c);
+    cl_stop(w, SIGKILL, 10);
+    cl_stop(c.pid, SIGKILL, 10);
+    cl_path(source, sizeof source, s_shared, "song0.wav");
+    s_cut_blob_of(st_dir, source, blob, sizeof blob);
+
+    setenv("MIXFARM_BOOT_ID", "boot-after", 1);
+    cl_coord_start(&c, dir, c.port);
+    if (!cl_file_contains(c.log, "the machine restarted since its last flush to disk") ||
+        !cl_file_contains(c.log, "dropped (damaged, or named after the task that made them)"))
+        fail_msg("%s: no check of the store after the restart", c.log);
+    struct stat st;
+    if (stat(blob, &st) == 0) fail_msg("%s: the short blob is still in the store", blob);
+    char log1[1200];
+    cl_worker_start(&c, dir, "w1", 2, log1, sizeof log1);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    if (!cl_file_contains(log1, "the machine restarted since its last flush to disk"))
+        fail_msg("%s: the worker's cache was not checked", log1);
+    cl_render(s_song, out2, 0, &c);
+    if (!cl_same_file(blob, source)) fail_msg("%s: the source did not come up again", blob);
+    int n = cl_assert_same_outdir(out2, s_ref);
+    cl_assert_same_outdir(out1, s_ref);
+    print_message("    the store checked after the restart; the cut source uploaded again and %d "
+                  "files identical to the undisturbed render\n",
+                  n);
+    unsetenv("MIXFARM_BOOT_ID");
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 /* A render of the song on a farm of its own, whose one worker runs the
  * plain C kernels. */
 static void s_render_plain(const char *dir, const char *out)
@@ -369,6 +450,8 @@ int main(void)
                                                  "coordinator_restart_mid_job"),
         cmocka_unit_test_prestate_setup_teardown(coordinator_restart_after_job, cl_setup,
                                                  cl_teardown, "coordinator_restart_after_job"),
+        cmocka_unit_test_prestate_setup_teardown(coordinator_after_power_cut, cl_setup, cl_teardown,
+                                                 "coordinator_after_power_cut"),
         cmocka_unit_test_prestate_setup_teardown(kind_gone_mid_job, cl_setup, cl_teardown,
                                                  "kind_gone_mid_job"),
     };
