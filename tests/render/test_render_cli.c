@@ -1,0 +1,270 @@
+/* End to end through the mixfarm binary (render_case.h): manifest.json
+ * against the files, bad input and bad usage, and the README's demo. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <sndfile.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "render_case.h"
+
+extern char **environ;
+
+static void sha256_file(const char *path, char hex[65])
+{
+    size_t n;
+    unsigned char *b = read_bytes(path, &n);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    assert_int_equal(EVP_Digest(b, n, md, &len, EVP_sha256(), NULL), 1);
+    assert_int_equal(len, 32);
+    for (unsigned i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    free(b);
+}
+
+static void test_manifest(void **state)
+{
+    (void)state;
+    char dir[1024], out[1024], mp[1024];
+    make_rich(dir, sizeof dir, "manifest");
+    render_ok(dir, "s.json", "out", "2");
+    path_join(out, sizeof out, dir, "out");
+    path_join(mp, sizeof mp, out, "manifest.json");
+    json_error_t je;
+    json_t *m = json_load_file(mp, 0, &je);
+    if (!m) fail_msg("manifest.json: %s (line %d)", je.text, je.line);
+    json_t *files = json_object_get(m, "files");
+    assert_true(json_is_array(files));
+    const size_t want = sizeof render_rich_files / sizeof *render_rich_files;
+    /* and qc.json, qc.html; listen/ (6 systems), listen.json and render.json */
+    assert_int_equal(json_array_size(files), want + 2 + 8);
+    int seen[8] = {0};
+    size_t i;
+    json_t *e;
+    json_array_foreach(files, i, e)
+    {
+        const char *rel = json_string_value(json_object_get(e, "path"));
+        assert_non_null(rel);
+        size_t k = 0;
+        while (k < want && strcmp(render_rich_files[k], rel)) k++;
+        int report = !strcmp(rel, "qc.json") || !strcmp(rel, "qc.html");
+        int extra = !strncmp(rel, "listen", 6) || !strcmp(rel, "render.json");
+        if (k == want && !report && !extra)
+            fail_msg("manifest lists an unexpected file \"%s\"", rel);
+        if (!report && !extra) {
+            assert_false(seen[k]);
+            seen[k] = 1;
+        }
+        char fp[1024];
+        path_join(fp, sizeof fp, out, rel);
+        struct stat st;
+        assert_int_equal(stat(fp, &st), 0);
+        json_t *size = json_object_get(e, "size");
+        assert_true(json_is_integer(size));
+        assert_int_equal(json_integer_value(size), st.st_size);
+        char hex[65];
+        sha256_file(fp, hex);
+        const char *sha = json_string_value(json_object_get(e, "sha256"));
+        assert_non_null(sha);
+        assert_string_equal(sha, hex);
+        if (report) {
+            assert_string_equal(json_string_value(json_object_get(e, "format")), rel + 3);
+            continue;
+        }
+        if (extra) continue; /* tests/reference checks these */
+        wav_t w = read_wav(out, rel);
+        assert_int_equal(w.format, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+        assert_int_equal(w.channels, 2);
+        assert_near(json_number_value(json_object_get(e, "duration_s")), (double)w.frames / w.rate,
+                    1e-9);
+        assert_string_equal(json_string_value(json_object_get(e, "format")), "wav");
+        wav_free(&w);
+    }
+    json_decref(m);
+    /* Nothing else in OUTDIR: no staging leftovers. */
+    /* mix.wav, stems/, qc.json, qc.html, listen/, listen.json, render.json, manifest.json */
+    assert_int_equal(count_entries(out), 8);
+    char stems[1024];
+    path_join(stems, sizeof stems, out, "stems");
+    assert_int_equal(count_entries(stems), 4);
+}
+
+/* ---- (l) bad input and bad usage ------------------------------------------------------- */
+
+/* Renders text as DIR/name into DIR/out; expects exit 2, every needle on
+ * stderr, and no OUTDIR. */
+static void expect_rejected(const char *dir, const char *name, const char *text,
+                            const char *const *needles)
+{
+    char sp[1024], op[1024];
+    write_text(dir, name, text);
+    path_join(sp, sizeof sp, dir, name);
+    path_join(op, sizeof op, dir, "out");
+    const char *args[] = {"render", sp, "-o", op, "--workers", "2", NULL};
+    run_t r = run_prog(render_bin, args);
+    print_message("    %s: exit %d: %s", name, r.rc, r.err);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, name)); /* mixfarm: FILE: ... */
+    for (; *needles; needles++)
+        if (!strstr(r.err, *needles)) fail_msg("stderr does not name \"%s\": %s", *needles, r.err);
+    assert_false(exists(op));
+    run_free(&r);
+}
+
+static void test_bad_inputs(void **state)
+{
+    (void)state;
+    char dir[1024];
+    case_dir(dir, sizeof dir, "bad");
+    write_wav(dir, "tone.wav", 1, RATE, RATE / 10, gen_tone);
+    expect_rejected(dir, "missing.json",
+                    "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"tone.wav\"},"
+                    " {\"name\": \"G\", \"file\": \"audio/gtr.wav\"}]}",
+                    (const char *const[]){"tracks[1].file", "audio/gtr.wav", NULL});
+    expect_rejected(dir, "loud.json",
+                    "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"tone.wav\","
+                    " \"gain_db\": \"loud\"}]}",
+                    (const char *const[]){"tracks[0].gain_db", NULL});
+    expect_rejected(dir, "unknown.json",
+                    "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"tone.wav\","
+                    " \"output\": \"Nowhere\"}], \"buses\": [{\"name\": \"Drums\"}]}",
+                    (const char *const[]){"tracks[0].output", "Nowhere", NULL});
+    expect_rejected(dir, "cycle.json",
+                    "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"tone.wav\","
+                    " \"output\": \"Ping\"}], \"buses\": [{\"name\": \"Ping\", \"output\": "
+                    "\"Pong\"}, {\"name\": \"Pong\", \"output\": \"Ping\"}]}",
+                    (const char *const[]){"Ping", "Pong", "cycle", NULL});
+    expect_rejected(dir, "broken.json", "{\"mixfarm\": 1, \"tracks\": [",
+                    (const char *const[]){"JSON", NULL});
+
+    /* A session that is not there at all. */
+    char sp[1024], op[1024];
+    path_join(sp, sizeof sp, dir, "absent.json");
+    path_join(op, sizeof op, dir, "out");
+    const char *a1[] = {"render", sp, "-o", op, NULL};
+    run_t r = run_prog(render_bin, a1);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "absent.json"));
+    assert_false(exists(op));
+    run_free(&r);
+
+    /* An OUTDIR that exists: nothing new appears in it. */
+    assert_int_equal(mkdir(op, 0755), 0);
+    write_text(op, "keep.txt", "mine");
+    path_join(sp, sizeof sp, dir, "loud.json");
+    const char *a2[] = {"render", sp, "-o", op, NULL};
+    r = run_prog(render_bin, a2);
+    assert_int_equal(r.rc, 2);
+    assert_int_equal(count_entries(op), 1);
+    run_free(&r);
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    char dir[1024], sp[1024], op[1024];
+    case_dir(dir, sizeof dir, "usage");
+    write_wav(dir, "tone.wav", 1, RATE, RATE / 10, gen_tone);
+    write_text(dir, "s.json",
+               "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"tone.wav\"}]}");
+    path_join(sp, sizeof sp, dir, "s.json");
+    path_join(op, sizeof op, dir, "out");
+    const char *const cases[][10] = {
+        {"render", sp, NULL},                             /* no -o */
+        {"render", sp, "-o", op, "--workers", "0", NULL}, /* not a count */
+        {"render", sp, "-o", op, "--workers", "many", NULL},
+        {"render", sp, "-o", op, "--workers", "-2", NULL},
+        {"render", "-o", op, NULL},         /* no session */
+        {"render", sp, sp, "-o", op, NULL}, /* two */
+        {"render", sp, "-o", op, "--frobnicate", NULL},
+        {"render", sp, "-o", op, "--state", op, "--coordinator", "tcp://127.0.0.1:9", NULL},
+        {"paint", sp, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_t r = run_prog(render_bin, cases[i]);
+        if (r.rc != 2) fail_msg("case %zu exited %d, not 2: %s", i, r.rc, r.err);
+        assert_true(strlen(r.err) > 0);
+        assert_non_null(strstr(r.err, "mixfarm"));
+        assert_false(exists(op));
+        run_free(&r);
+    }
+    /* And the same session with good arguments works. */
+    const char *ok[] = {"render", sp, "-o", op, "--workers", "3", "--quiet", NULL};
+    run_t r = run_prog(render_bin, ok);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, ""); /* --quiet */
+    run_free(&r);
+    char mix[1024];
+    path_join(mix, sizeof mix, op, "mix.wav");
+    assert_true(exists(mix));
+}
+
+/* ---- the README demo ---------------------------------------------------------------- */
+
+static void test_demo(void **state)
+{
+    (void)state;
+    const char *src = getenv("MF_SOURCE_DIR");
+    assert_non_null(src);
+    char dir[1024], from[1024], out[1024];
+    case_dir(dir, sizeof dir, "demo");
+    const char *a1[] = {dir, NULL};
+    run_t r = run_prog(render_mkdemo, a1);
+    if (r.rc != 0) fail_msg("mixfarm-mkdemo exited %d: %s", r.rc, r.err);
+    run_free(&r);
+    snprintf(from, sizeof from, "%s/demo/session.json", src);
+    char *text = read_text(from);
+    assert_true(strlen(text) > 0);
+    write_text(dir, "session.json", text);
+    free(text);
+    char sp[1024];
+    path_join(sp, sizeof sp, dir, "session.json");
+    path_join(out, sizeof out, dir, "out");
+    const char *a2[] = {"render", sp, "-o", out, NULL};
+    r = run_prog(render_bin, a2);
+    if (r.rc != 0) fail_msg("render exited %d: %s", r.rc, r.err);
+    run_free(&r);
+    const char *files[] = {"mix.wav", "stems/Drums.wav", "stems/Music.wav", "stems/Room.wav"};
+    for (size_t i = 0; i < 4; i++) {
+        wav_t w = read_wav(out, files[i]);
+        assert_int_equal(w.channels, 2);
+        assert_int_equal(w.rate, 48000);
+        /* A 16 s song, and the tails of its delay and reverb. */
+        assert_true(w.frames >= 16L * 48000 && w.frames <= 30L * 48000);
+        assert_true(peak(&w, 0) > 0.001 && peak(&w, 1) > 0.001);
+        wav_free(&w);
+    }
+    char stems[1024], mp[1024];
+    path_join(stems, sizeof stems, out, "stems");
+    assert_int_equal(count_entries(stems), 3);
+    path_join(mp, sizeof mp, out, "manifest.json");
+    assert_true(exists(mp));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_manifest),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_demo),
+    };
+    return cmocka_run_group_tests(tests, render_setup, render_teardown);
+}
