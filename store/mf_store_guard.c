@@ -16,6 +16,10 @@
 
 #define MAGIC "mixfarm store synced"
 #define PROGRESS_EVERY_S 5.0 /* between two lines of a long check */
+/* A file in tmp/ untouched this long has lost its writer (killed mid-write:
+ * a writer touches its file with every buffer it writes); an hour also
+ * covers a shared store whose server's clock is off by minutes. */
+#define STALE_TMP_S 3600.0
 
 struct mf_store_guard {
     mf_store_t *store; /* borrowed */
@@ -162,6 +166,32 @@ static void s_check(mf_store_guard_t *g, const struct timespec *since, const cha
             r->actions_dropped);
 }
 
+/* Removes what writers that were killed left in tmp/: the store's owner
+ * alone, while other processes may be writing there (--shared-store), so
+ * only files untouched for STALE_TMP_S. */
+static void s_sweep_tmp(mf_store_guard_t *g)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tmp", mf_store_dir(g->store));
+    DIR *d = opendir(path);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        struct stat st;
+        if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        const double idle = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+                            1e-9 * (double)(now.tv_nsec - st.st_mtim.tv_nsec);
+        if (idle > STALE_TMP_S && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
+    }
+    if (d) closedir(d);
+    if (n)
+        mf_info("%s: removed %d half-written file%s whose writer stopped over an hour ago", path, n,
+                n == 1 ? "" : "s");
+}
+
 static void *s_main(void *arg)
 {
     mf_store_guard_t *g = arg;
@@ -176,6 +206,7 @@ static void *s_main(void *arg)
         if (g->stop) break;
         pthread_mutex_unlock(&g->mu);
         s_flush(g, 0);
+        s_sweep_tmp(g);
         pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);
@@ -233,6 +264,7 @@ mf_store_guard_t *mf_store_guard_open(mf_store_t *s, double every_s, mf_store_ch
     /* A marker of this boot at once when there was none or it was checked:
      * the next check starts from here. */
     if (m <= 0 || r.checked) s_flush(g, m == 0 && s_empty(s));
+    s_sweep_tmp(g);
     if (pthread_create(&g->thread, NULL, s_main, g) != 0) {
         mf_error("%s: cannot start the thread that flushes the store", mf_store_dir(s));
         goto fail;

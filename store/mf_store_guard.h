@@ -1,4 +1,4 @@
-/* A lasting store's guard against power cuts. Blobs and action-cache
+/* A lasting store's guard against power cuts and killed writers. Blobs and action-cache
  * entries are renamed into place without a flush (one per blob would put
  * the disk on the dispatch path), so after a power cut, not a crash (the
  * page cache survives kill -9), a file written in the last seconds may be
@@ -16,9 +16,13 @@
  *   entry. A task whose outputs went runs again when a job needs it; a
  *   source that went is uploaded again by the next submit that names it.
  *
- * In the same boot nothing is checked. MIXFARM_BOOT_ID, when set, stands in
- * for the boot id (tests). Only a store's owner guards it (the
- * coordinator's --state, a worker's cache): one guard per store. */
+ * In the same boot nothing is checked. At open and after each flush it also
+ * removes the files in tmp/ that nothing has written for an hour: what a
+ * writer killed mid-write left (a coordinator's uploads, a worker's output).
+ *
+ * MIXFARM_BOOT_ID, when set, stands in for the boot id (tests). Only a
+ * store's owner guards it (the coordinator's --state, a worker's cache):
+ * one guard per store. */
 #ifndef MF_STORE_GUARD_H
 #define MF_STORE_GUARD_H
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,6 +214,30 @@ static void test_periodic_flush(void **state)
     assert_true(mf_store_has(f->store, &named));
 }
 
+/* What a writer killed mid-write left in tmp/ goes once nothing has
+ * written it for an hour; a file written a moment ago may still have its
+ * writer (another process on a shared store) and stays. */
+static void test_stale_tmp_swept(void **state)
+{
+    fixture_t *f = *state;
+    char old[700], fresh[700];
+    snprintf(old, sizeof old, "%s/store/tmp/blob-killed", f->dir);
+    snprintf(fresh, sizeof fresh, "%s/store/tmp/blob-writing", f->dir);
+    for (int i = 0; i < 2; i++) {
+        FILE *t = fopen(i ? fresh : old, "w");
+        assert_non_null(t);
+        fputs("half a blob", t);
+        fclose(t);
+    }
+    const time_t two_hours_ago = time(NULL) - 7200;
+    const struct timespec when[2] = {{two_hours_ago, 0}, {two_hours_ago, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, old, when, 0), 0);
+    s_open_close(f->store, "boot-a");
+    struct stat st;
+    assert_int_equal(stat(old, &st), -1);
+    assert_int_equal(stat(fresh, &st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +246,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_checks_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_periodic_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_tmp_swept, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
