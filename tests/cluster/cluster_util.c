@@ -180,7 +180,7 @@ void cl_test_pass(void)
 
 static void s_tail(const char *path, int lines)
 {
-    char *t = cl_read_text(path);
+    char *t = test_read_text(path);
     size_t n = strlen(t);
     const char *p = t + n;
     int k = 0;
@@ -356,8 +356,8 @@ cl_run_t cl_wait_run(cl_async_t *a, double timeout_s)
         r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     }
     r.secs = cl_now() - a->t0;
-    r.out = cl_read_text(a->out);
-    r.err = cl_read_text(a->err);
+    r.out = test_read_text(a->out);
+    r.err = test_read_text(a->err);
     return r;
 }
 
@@ -390,30 +390,9 @@ int cl_free_port(void)
 
 /* ---- files ---- */
 
-char *cl_read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return strdup("");
-    size_t cap = 4096, n = 0;
-    char *s = malloc(cap);
-    assert_non_null(s);
-    size_t k;
-    while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            s = realloc(s, cap);
-            assert_non_null(s);
-        }
-    }
-    s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 int cl_file_contains(const char *path, const char *needle)
 {
-    char *t = cl_read_text(path);
+    char *t = test_read_text(path);
     int r = strstr(t, needle) != NULL;
     free(t);
     return r;
@@ -421,7 +400,7 @@ int cl_file_contains(const char *path, const char *needle)
 
 int cl_count_lines(const char *path, const char *needle)
 {
-    char *t = cl_read_text(path);
+    char *t = test_read_text(path);
     int n = 0;
     for (char *line = t, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
@@ -450,29 +429,10 @@ void cl_write_text(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-static unsigned char *s_read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("%s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    assert_non_null(b);
-    size_t got = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    if (got != (size_t)len) {
-        free(b);
-        fail_msg("%s: short read", path);
-    }
-    *n = (size_t)len;
-    return b;
-}
-
 void cl_assert_same_file(const char *a, const char *b)
 {
     size_t na, nb;
-    unsigned char *x = s_read_bytes(a, &na), *y = s_read_bytes(b, &nb);
+    unsigned char *x = test_read_bytes(a, &na), *y = test_read_bytes(b, &nb);
     size_t i = 0, n = na < nb ? na : nb;
     while (i < n && x[i] == y[i]) i++;
     free(x);
@@ -484,7 +444,7 @@ void cl_assert_same_file(const char *a, const char *b)
 int cl_same_file(const char *a, const char *b)
 {
     size_t na, nb;
-    unsigned char *x = s_read_bytes(a, &na), *y = s_read_bytes(b, &nb);
+    unsigned char *x = test_read_bytes(a, &na), *y = test_read_bytes(b, &nb);
     int same = na == nb && memcmp(x, y, na) == 0;
     free(x);
     free(y);
@@ -705,7 +665,7 @@ void cl_coord_start(cl_coord_t *c, const char *dir, int port)
                      15 * CL_SLOW);
         }
         if (port || !cl_file_contains(c->log, "cannot bind")) {
-            char *t = cl_read_text(c->log);
+            char *t = test_read_text(c->log);
             fail_msg("the coordinator on %s exited at start: %s", c->ep, t);
         }
     }

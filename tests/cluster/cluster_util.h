@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "test_proc.h"
+
 /* Sanitized builds (ASan/UBSan, Debug in CI) run the DSP 5-15x slower:
  * their sessions skip the costliest insert and their deadlines stretch. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -96,7 +98,6 @@ int cl_free_port(void);
 
 /* ---- files ---- */
 
-char *cl_read_text(const char *path); /* "" when missing; free() */
 int cl_file_contains(const char *path, const char *needle);
 int cl_count_lines(const char *path, const char *needle); /* lines containing needle */
 /* Waits (at most timeout_s) until path has at least n lines containing needle. */

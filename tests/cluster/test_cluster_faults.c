@@ -86,7 +86,7 @@ static cl_status_t s_wait_mid_job(const cl_coord_t *c, uint64_t job, int done_mi
  * ("task N (kind) started" with no "task N (kind) done/failed" after). */
 static unsigned long long s_unfinished_task(const char *log, char *kind, size_t kind_n)
 {
-    char *t = cl_read_text(log);
+    char *t = test_read_text(log);
     unsigned long long found = 0;
     kind[0] = 0;
     for (char *line = t, *nl; line && *line; line = nl ? nl + 1 : NULL) {
@@ -186,7 +186,7 @@ static int s_starts(const char *const *logs, int n_logs, unsigned long long wire
     snprintf(needle, sizeof needle, "task %llu (", wire);
     int n = 0;
     for (int i = 0; i < n_logs; i++) {
-        char *t = cl_read_text(logs[i]);
+        char *t = test_read_text(logs[i]);
         for (char *line = t, *nl; line && *line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');
             if (nl) *nl = 0;

@@ -139,7 +139,7 @@ static int s_tasks_for(void *sock, double ms, const char *numerics, int *all_nam
  * when there is none). */
 static void s_log_line(const char *path, const char *needle, char *out, size_t n)
 {
-    char *log = cl_read_text(path);
+    char *log = test_read_text(path);
     char *line = log ? strstr(log, needle) : NULL;
     while (line && line > log && line[-1] != '\n') line--;
     char *eol = line ? strchr(line, '\n') : NULL;

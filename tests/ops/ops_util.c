@@ -36,11 +36,11 @@ void ops_coord_start(cl_coord_t *c, const char *dir, const char *const *extra, i
     c->pid = cl_spawn(argv, NULL, c->log);
     if (!cl_wait_log(c->log, "listening on", 1, 15 * CL_SLOW) ||
         (http && !cl_wait_log(c->log, "http: dashboard on", 1, 5 * CL_SLOW))) {
-        char *t = cl_read_text(c->log);
+        char *t = test_read_text(c->log);
         fail_msg("the coordinator did not start: %s", t);
     }
     if (http) {
-        char *t = cl_read_text(c->log);
+        char *t = test_read_text(c->log);
         const char *p = strstr(t, "http: dashboard on http://127.0.0.1:");
         assert_non_null(p);
         *http_port = atoi(p + strlen("http: dashboard on http://127.0.0.1:"));

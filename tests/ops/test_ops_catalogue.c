@@ -121,7 +121,7 @@ static void catalogue_resume(void **state)
     char mine[64], batch[64];
     snprintf(mine, sizeof mine, "job %" PRIu64 " (small.json): done", interactive);
     snprintf(batch, sizeof batch, "job %" PRIu64 " (session.json): done", interactive - 1);
-    char *log = cl_read_text(c.log);
+    char *log = test_read_text(c.log);
     const char *at_mine = strstr(log, mine), *at_batch = strstr(log, batch);
     const int overtook = at_mine && (!at_batch || at_mine < at_batch);
     free(log);

@@ -47,7 +47,7 @@ static int s_keygen(const char *dir, const char *name)
 /* The key line (not a comment) of a key file. */
 static void s_key_of(const char *path, char key[41])
 {
-    char *t = cl_read_text(path);
+    char *t = test_read_text(path);
     char *p = t;
     while (*p == '#') p = strchr(p, '\n') + 1;
     assert_true(strlen(p) >= 40);
@@ -171,7 +171,7 @@ static void secured_farm(void **state)
     /* Rotation: the new key's .pub in --allow, and it is let in; no restart. */
     char copy[1300];
     cl_path(copy, sizeof copy, allow, "mallory.pub");
-    char *text = cl_read_text(mallory_pub);
+    char *text = test_read_text(mallory_pub);
     cl_write_text(copy, text);
     free(text);
     r = s_status_as(&c, mallory, coord_pub);

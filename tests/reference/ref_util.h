@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_proc.h"
+
 extern char **environ;
 
 #define RATE 48000
@@ -119,56 +121,17 @@ static inline void ref_noise_wav(const char *path, double seconds, double g, int
     free(x);
 }
 
-typedef struct {
-    int rc;
-    char *out, *err;
-} ref_run_t;
-
-static inline char *ref_read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = b ? fread(b, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (b) b[got] = 0;
-    return b;
-}
-
 /* mixfarm ARGS..., NULL-terminated; stdout and stderr captured. */
-static inline ref_run_t ref_run(const char *first, ...)
+static inline test_run_t ref_run(const char *first, ...)
 {
-    const char *argv[32] = {s_bin, first};
+    const char *args[32] = {first};
     va_list ap;
     va_start(ap, first);
-    for (int i = 2; i < 31 && (argv[i] = va_arg(ap, const char *)); i++) {
+    for (int i = 1; i < 31 && (args[i] = va_arg(ap, const char *)); i++) {
     }
     va_end(ap);
-    char out[600], err[600];
-    snprintf(out, sizeof out, "%s/.stdout", s_root);
-    snprintf(err, sizeof err, "%s/.stderr", s_root);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, s_bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) fail_msg("cannot run %s: %s", s_bin, strerror(rc));
-    int status;
-    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    ref_run_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ref_read_text(out),
-                   ref_read_text(err)};
-    return r;
-}
-
-static inline void ref_run_free(ref_run_t *r)
-{
-    free(r->out), free(r->err);
+    args[31] = NULL;
+    return test_run(s_bin, args, s_root);
 }
 
 static inline json_t *ref_json(const char *dir, const char *file)

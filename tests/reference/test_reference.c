@@ -21,7 +21,7 @@ static void test_compare_shelf(void **state)
     snprintf(html, sizeof html, "%s/report.html", dir);
     ref_noise_wav(a, 6, 0.1, 0, 1);
     ref_noise_wav(b, 6, 0.1, 1, 1);
-    ref_run_t r = ref_run("compare", b, "--reference", a, "--json", "-o", html, NULL);
+    test_run_t r = ref_run("compare", b, "--reference", a, "--json", "-o", html, NULL);
     if (r.rc) fail_msg("compare exited %d: %s", r.rc, r.err);
     json_error_t e;
     json_t *d = json_loads(r.out, 0, &e);
@@ -54,14 +54,14 @@ static void test_compare_shelf(void **state)
         if (f >= 4000) assert_near(diff, 6.0, 1.0);
     }
     json_decref(d);
-    ref_run_free(&r);
-    char *page = ref_read_text(html);
+    test_run_free(&r);
+    char *page = test_read_text(html);
     assert_non_null(strstr(page, "<svg"));
     assert_non_null(strstr(page, "Difference"));
     free(page);
     r = ref_run("compare", b, NULL); /* no --reference: usage */
     assert_int_equal(r.rc, 2);
-    ref_run_free(&r);
+    test_run_free(&r);
 }
 
 static void test_match_reference(void **state)
@@ -79,9 +79,9 @@ static void test_match_reference(void **state)
                 "\"reference\": \"ref.wav\", \"match_reference\": true}}");
     char out[700];
     snprintf(out, sizeof out, "%s/out", dir);
-    ref_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
     if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-    ref_run_free(&r);
+    test_run_free(&r);
     json_t *d = ref_json(out, "reference.json");
     assert_string_equal(json_string_value(json_object_get(d, "reference")), "ref.wav");
     assert_near(ref_num(d, "loudness", "diff_lu"), 0.0, 0.5);
@@ -126,9 +126,9 @@ static void test_listen_side_only(void **state)
     snprintf(p, sizeof p, "%s/s.json", dir);
     ref_text(p, "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"S\", \"file\": \"side.wav\"}]}");
     snprintf(out, sizeof out, "%s/out", dir);
-    ref_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
     if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-    ref_run_free(&r);
+    test_run_free(&r);
     snprintf(p, sizeof p, "%s/listen/mono.wav", out);
     SF_INFO si = {0};
     SNDFILE *f = sf_open(p, SFM_READ, &si);
@@ -187,11 +187,11 @@ static void test_diff_fader(void **state)
         snprintf(p, sizeof p, "%s/s%d.json", dir, v);
         ref_text(p, text);
         snprintf(v ? o2 : o1, sizeof o1, "%s/out%d", dir, v);
-        ref_run_t r = ref_run("render", p, "-o", v ? o2 : o1, "--quiet", "--workers", "2", NULL);
+        test_run_t r = ref_run("render", p, "-o", v ? o2 : o1, "--quiet", "--workers", "2", NULL);
         if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-        ref_run_free(&r);
+        test_run_free(&r);
     }
-    ref_run_t r = ref_run("diff", o1, o2, "--json", NULL);
+    test_run_t r = ref_run("diff", o1, o2, "--json", NULL);
     if (r.rc) fail_msg("diff exited %d: %s", r.rc, r.err);
     json_error_t e;
     json_t *d = json_loads(r.out, 0, &e);
@@ -211,12 +211,12 @@ static void test_diff_fader(void **state)
     s_list(json_object_get(d, "unchanged"), got, sizeof got);
     assert_string_equal(got, "track T2;track T3;track T4;bus B2;stem B2;");
     json_decref(d);
-    ref_run_free(&r);
+    test_run_free(&r);
     r = ref_run("diff", o1, o1, NULL); /* the same render: nothing changed */
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "0 changed"));
     assert_null(strstr(r.err, "arithmetic"));
-    ref_run_free(&r);
+    test_run_free(&r);
 
     /* render.json says the arithmetic; a render made with another is told. */
     char rp[800];
@@ -234,7 +234,7 @@ static void test_diff_fader(void **state)
     print_message("    %s", r.err);
     assert_non_null(strstr(r.err, "arithmetic and"));
     assert_non_null(strstr(r.err, "with dsp=neon qc=c:"));
-    ref_run_free(&r);
+    test_run_free(&r);
 }
 
 static void test_init(void **state)
@@ -254,9 +254,9 @@ static void test_init(void **state)
         snprintf(p, sizeof p, "%s/audio/%s", dir, files[i][0]);
         ref_noise_wav(p, 1.5, 0.05, 0, 20 + i);
     }
-    ref_run_t r = ref_run("init", dir, NULL);
+    test_run_t r = ref_run("init", dir, NULL);
     if (r.rc) fail_msg("init exited %d: %s", r.rc, r.err);
-    ref_run_free(&r);
+    test_run_free(&r);
     json_t *s = ref_json(dir, "session.json");
     const json_t *tracks = json_object_get(s, "tracks");
     assert_int_equal(json_array_size(tracks), n);
@@ -277,15 +277,15 @@ static void test_init(void **state)
     json_decref(s);
     r = ref_run("init", dir, NULL); /* never overwrites without --force */
     assert_int_equal(r.rc, 2);
-    ref_run_free(&r);
+    test_run_free(&r);
     r = ref_run("init", dir, "--force", NULL);
     assert_int_equal(r.rc, 0);
-    ref_run_free(&r);
+    test_run_free(&r);
     snprintf(p, sizeof p, "%s/session.json", dir);
     snprintf(out, sizeof out, "%s/out", dir);
     r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
     if (r.rc) fail_msg("the session init wrote does not render (exit %d): %s", r.rc, r.err);
-    ref_run_free(&r);
+    test_run_free(&r);
     snprintf(p, sizeof p, "%s/stems/Drums.wav", out);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);

@@ -159,7 +159,7 @@ static void s_check_comparison(const json_t *d)
 /* The reference section of a qc.html page: its heading and both plots. */
 static void s_check_html(const char *path)
 {
-    char *page = ref_read_text(path);
+    char *page = test_read_text(path);
     const char *sec = strstr(page, "Compared with the reference");
     if (!sec) fail_msg("%s has no reference section", path);
     const char *spec = strstr(sec, "Spectrum of the loudest passages");
@@ -188,9 +188,9 @@ static void test_session_qc_reference(void **state)
                 "\"file\": \"file.wav\"}], \"mastering\": {\"target\": \"none\", "
                 "\"reference\": \"ref.wav\"}, \"outputs\": [{\"format\": \"wav\", \"bits\": 24}]}");
     snprintf(out, sizeof out, "%s/out", s_dir);
-    ref_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
     if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-    ref_run_free(&r);
+    test_run_free(&r);
     json_t *qc = ref_json(out, "qc.json"), *alone = ref_json(out, "reference.json");
     const json_t *f0 = s_file0(qc), *d = json_object_get(f0, "reference");
     if (!json_is_object(d)) fail_msg("qc.json: files[0] has no reference object");
@@ -217,7 +217,7 @@ static void test_session_qc_reference(void **state)
         assert_near(ref_num(json_array_get(lb, i), "diff_db", NULL),
                     ref_num(json_array_get(fb, i), "diff_db", NULL), 0.05);
     json_decref(local), json_decref(qc), json_decref(alone);
-    ref_run_free(&r);
+    test_run_free(&r);
 }
 
 static void test_qc_cli_reference(void **state)
@@ -225,7 +225,7 @@ static void test_qc_cli_reference(void **state)
     (void)state;
     char html[700];
     snprintf(html, sizeof html, "%s/report.html", s_dir);
-    ref_run_t r = ref_run("qc", s_file, "--reference", s_ref, "--json", "-o", html, NULL);
+    test_run_t r = ref_run("qc", s_file, "--reference", s_ref, "--json", "-o", html, NULL);
     if (r.rc) fail_msg("qc exited %d: %s", r.rc, r.err);
     json_error_t e;
     json_t *qc = json_loads(r.out, 0, &e);
@@ -236,14 +236,14 @@ static void test_qc_cli_reference(void **state)
     assert_string_equal(json_string_value(json_object_get(d, "reference")), s_ref);
     s_check_comparison(d);
     json_decref(qc);
-    ref_run_free(&r);
+    test_run_free(&r);
     s_check_html(html);
     /* The summary, for people: the comparison's table and the bright top. */
     r = ref_run("qc", s_file, "--reference", s_ref, NULL);
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "compared with"));
     assert_non_null(strstr(r.out, "air (8-20 kHz)"));
-    ref_run_free(&r);
+    test_run_free(&r);
     /* A failed check is still exit 1, and the comparison is still there. */
     r = ref_run("qc", s_file, "--reference", s_ref, "--target", "streaming", "--json", NULL);
     assert_int_equal(r.rc, 1);
@@ -251,14 +251,14 @@ static void test_qc_cli_reference(void **state)
     assert_non_null(qc);
     assert_true(json_is_object(json_object_get(s_file0(qc), "reference")));
     json_decref(qc);
-    ref_run_free(&r);
+    test_run_free(&r);
     /* A reference that is not there: usage, naming it. */
     char missing[700];
     snprintf(missing, sizeof missing, "%s/missing.wav", s_dir);
     r = ref_run("qc", s_file, "--reference", missing, NULL);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "missing.wav"));
-    ref_run_free(&r);
+    test_run_free(&r);
 }
 
 int main(void)

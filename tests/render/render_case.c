@@ -96,36 +96,6 @@ void write_text(const char *dir, const char *name, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_non_null(s);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
-unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("%s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 int exists(const char *path)
 {
     struct stat st;
@@ -147,41 +117,6 @@ int count_entries(const char *dir)
 
 /* ---- running the binary ------------------------------------------------------- */
 
-void run_free(run_t *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* Runs prog with args (NULL-terminated, without argv[0]), capturing output. */
-run_t run_prog(const char *prog, const char *const *args)
-{
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = prog;
-    while (*args && n < 31) argv[n++] = *args++;
-    argv[n] = NULL;
-    char out[1024], err[1024];
-    path_join(out, sizeof out, render_root, "stdout.txt");
-    path_join(err, sizeof err, render_root, "stderr.txt");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, prog, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) fail_msg("cannot run %s: %s", prog, strerror(rc));
-    int status;
-    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    run_t r = {.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-    r.out = read_text(out);
-    r.err = read_text(err);
-    if (!WIFEXITED(status)) print_message("%s died of signal %d\n", prog, WTERMSIG(status));
-    return r;
-}
-
 /* mixfarm render DIR/session.json -o DIR/outname [extra...]; must succeed. */
 void render_ok(const char *dir, const char *session, const char *outname, const char *workers)
 {
@@ -189,9 +124,9 @@ void render_ok(const char *dir, const char *session, const char *outname, const 
     path_join(sp, sizeof sp, dir, session);
     path_join(op, sizeof op, dir, outname);
     const char *args[] = {"render", sp, "-o", op, "--quiet", "--workers", workers, NULL};
-    run_t r = run_prog(render_bin, args);
+    test_run_t r = test_run(render_bin, args, render_root);
     if (r.rc != 0) fail_msg("render %s exited %d: %s", sp, r.rc, r.err);
-    run_free(&r);
+    test_run_free(&r);
 }
 
 /* ---- reading and measuring ------------------------------------------------------ */

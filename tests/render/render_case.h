@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "test_proc.h"
+
 #define RATE 48000
 #define SECONDS 4
 #define FRAMES (RATE * SECONDS)
@@ -56,23 +58,12 @@ extern uint64_t render_noise;
 double gen_noise(long i, int c, int rate);
 
 void write_text(const char *dir, const char *name, const char *text);
-/* A file's text (malloc'd), "" when it is missing. */
-char *read_text(const char *path);
-unsigned char *read_bytes(const char *path, size_t *n);
 int exists(const char *path);
 /* Entries of a folder (not . and ..), or -1 if it is not there. */
 int count_entries(const char *dir);
 
 /* ---- running the binary ---- */
 
-typedef struct {
-    int rc; /* exit status, or -1 when killed by a signal */
-    char *out, *err;
-} run_t;
-
-void run_free(run_t *r);
-/* Runs prog with args (NULL-terminated, without argv[0]), capturing output. */
-run_t run_prog(const char *prog, const char *const *args);
 /* mixfarm render DIR/session.json -o DIR/outname --workers W; must succeed. */
 void render_ok(const char *dir, const char *session, const char *outname, const char *workers);
 

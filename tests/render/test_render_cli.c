@@ -30,7 +30,7 @@ extern char **environ;
 static void sha256_file(const char *path, char hex[65])
 {
     size_t n;
-    unsigned char *b = read_bytes(path, &n);
+    unsigned char *b = test_read_bytes(path, &n);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     assert_int_equal(EVP_Digest(b, n, md, &len, EVP_sha256(), NULL), 1);
@@ -118,14 +118,14 @@ static void expect_rejected(const char *dir, const char *name, const char *text,
     path_join(sp, sizeof sp, dir, name);
     path_join(op, sizeof op, dir, "out");
     const char *args[] = {"render", sp, "-o", op, "--workers", "2", NULL};
-    run_t r = run_prog(render_bin, args);
+    test_run_t r = test_run(render_bin, args, render_root);
     print_message("    %s: exit %d: %s", name, r.rc, r.err);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, name)); /* mixfarm: FILE: ... */
     for (; *needles; needles++)
         if (!strstr(r.err, *needles)) fail_msg("stderr does not name \"%s\": %s", *needles, r.err);
     assert_false(exists(op));
-    run_free(&r);
+    test_run_free(&r);
 }
 
 static void test_bad_inputs(void **state)
@@ -159,21 +159,21 @@ static void test_bad_inputs(void **state)
     path_join(sp, sizeof sp, dir, "absent.json");
     path_join(op, sizeof op, dir, "out");
     const char *a1[] = {"render", sp, "-o", op, NULL};
-    run_t r = run_prog(render_bin, a1);
+    test_run_t r = test_run(render_bin, a1, render_root);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "absent.json"));
     assert_false(exists(op));
-    run_free(&r);
+    test_run_free(&r);
 
     /* An OUTDIR that exists: nothing new appears in it. */
     assert_int_equal(mkdir(op, 0755), 0);
     write_text(op, "keep.txt", "mine");
     path_join(sp, sizeof sp, dir, "loud.json");
     const char *a2[] = {"render", sp, "-o", op, NULL};
-    r = run_prog(render_bin, a2);
+    r = test_run(render_bin, a2, render_root);
     assert_int_equal(r.rc, 2);
     assert_int_equal(count_entries(op), 1);
-    run_free(&r);
+    test_run_free(&r);
 }
 
 static void test_usage_errors(void **state)
@@ -198,19 +198,19 @@ static void test_usage_errors(void **state)
         {"paint", sp, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run_t r = run_prog(render_bin, cases[i]);
+        test_run_t r = test_run(render_bin, cases[i], render_root);
         if (r.rc != 2) fail_msg("case %zu exited %d, not 2: %s", i, r.rc, r.err);
         assert_true(strlen(r.err) > 0);
         assert_non_null(strstr(r.err, "mixfarm"));
         assert_false(exists(op));
-        run_free(&r);
+        test_run_free(&r);
     }
     /* And the same session with good arguments works. */
     const char *ok[] = {"render", sp, "-o", op, "--workers", "3", "--quiet", NULL};
-    run_t r = run_prog(render_bin, ok);
+    test_run_t r = test_run(render_bin, ok, render_root);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, ""); /* --quiet */
-    run_free(&r);
+    test_run_free(&r);
     char mix[1024];
     path_join(mix, sizeof mix, op, "mix.wav");
     assert_true(exists(mix));
@@ -226,11 +226,11 @@ static void test_demo(void **state)
     char dir[1024], from[1024], out[1024];
     case_dir(dir, sizeof dir, "demo");
     const char *a1[] = {dir, NULL};
-    run_t r = run_prog(render_mkdemo, a1);
+    test_run_t r = test_run(render_mkdemo, a1, render_root);
     if (r.rc != 0) fail_msg("mixfarm-mkdemo exited %d: %s", r.rc, r.err);
-    run_free(&r);
+    test_run_free(&r);
     snprintf(from, sizeof from, "%s/demo/session.json", src);
-    char *text = read_text(from);
+    char *text = test_read_text(from);
     assert_true(strlen(text) > 0);
     write_text(dir, "session.json", text);
     free(text);
@@ -238,9 +238,9 @@ static void test_demo(void **state)
     path_join(sp, sizeof sp, dir, "session.json");
     path_join(out, sizeof out, dir, "out");
     const char *a2[] = {"render", sp, "-o", out, NULL};
-    r = run_prog(render_bin, a2);
+    r = test_run(render_bin, a2, render_root);
     if (r.rc != 0) fail_msg("render exited %d: %s", r.rc, r.err);
-    run_free(&r);
+    test_run_free(&r);
     const char *files[] = {"mix.wav", "stems/Drums.wav", "stems/Music.wav", "stems/Room.wav"};
     for (size_t i = 0; i < 4; i++) {
         wav_t w = read_wav(out, files[i]);

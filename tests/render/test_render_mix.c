@@ -238,7 +238,7 @@ static void test_unpanned_same_bits(void **state)
         snprintf(p, sizeof p, "%s/plain/%s", dir, files[f]);
         snprintf(q, sizeof q, "%s/lanes/%s", dir, files[f]);
         size_t n1, n2;
-        unsigned char *a = read_bytes(p, &n1), *b = read_bytes(q, &n2);
+        unsigned char *a = test_read_bytes(p, &n1), *b = test_read_bytes(q, &n2);
         assert_true(n1 > 44 + 4 * 1000);
         if (n1 != n2 || memcmp(a, b, n1) != 0)
             fail_msg("%s: the unpanned strips differ from the strips panning themselves", files[f]);
@@ -414,13 +414,13 @@ static void test_resample_is_reported(void **state)
     path_join(sp, sizeof sp, dir, "s.json");
     path_join(op, sizeof op, dir, "out");
     const char *args[] = {"render", sp, "-o", op, NULL};
-    run_t r = run_prog(render_bin, args);
+    test_run_t r = test_run(render_bin, args, render_root);
     assert_int_equal(r.rc, 0);
     int said = strstr(r.err, "44100") || strstr(r.out, "44100") || strstr(r.err, "44.1") ||
                strstr(r.out, "44.1");
     char both[4096];
     snprintf(both, sizeof both, "stdout: %s\nstderr: %s", r.out, r.err);
-    run_free(&r);
+    test_run_free(&r);
     if (!said) fail_msg("nothing says tone44.wav was resampled from 44100 Hz:\n%s", both);
 }
 

@@ -43,12 +43,12 @@ static void test_workers_bit_identical(void **state)
         char p[2048], q[2048];
         snprintf(p, sizeof p, "%s/w1/%s", dir, render_rich_files[f]);
         size_t n1;
-        unsigned char *a = read_bytes(p, &n1);
+        unsigned char *a = test_read_bytes(p, &n1);
         assert_true(n1 > 44 + 4 * 48000);
         for (size_t o = 0; o < 3; o++) {
             snprintf(q, sizeof q, "%s/%s/%s", dir, outs[o], render_rich_files[f]);
             size_t n2;
-            unsigned char *b = read_bytes(q, &n2);
+            unsigned char *b = test_read_bytes(q, &n2);
             if (n1 != n2 || memcmp(a, b, n1) != 0)
                 fail_msg("%s differs between 1 worker and %s", render_rich_files[f], outs[o]);
             free(b);
@@ -60,7 +60,7 @@ static void test_workers_bit_identical(void **state)
     snprintf(p, sizeof p, "%s/w1/manifest.json", dir);
     snprintf(q, sizeof q, "%s/w4/manifest.json", dir);
     size_t n1, n2;
-    unsigned char *a = read_bytes(p, &n1), *b = read_bytes(q, &n2);
+    unsigned char *a = test_read_bytes(p, &n1), *b = test_read_bytes(q, &n2);
     assert_int_equal(n1, n2);
     assert_memory_equal(a, b, n1);
     free(a);
@@ -91,7 +91,7 @@ static void s_assert_same(const char *dir, const char *a, const char *b, const c
     snprintf(p, sizeof p, "%s/%s/%s", dir, a, rel);
     snprintf(q, sizeof q, "%s/%s/%s", dir, b, rel);
     size_t n1, n2;
-    unsigned char *x = read_bytes(p, &n1), *y = read_bytes(q, &n2);
+    unsigned char *x = test_read_bytes(p, &n1), *y = test_read_bytes(q, &n2);
     if (n1 != n2 || memcmp(x, y, n1) != 0) fail_msg("%s differs between %s and %s", rel, a, b);
     free(x);
     free(y);
@@ -144,19 +144,19 @@ static void test_revision_keeps_unchanged(void **state)
 /* render --state: a revision on the same state folder reuses what the
  * first render ran, says so, and writes what a fresh render writes; the
  * kept store shares no inode with OUTDIR or the sources. */
-static run_t render_state(const char *dir, const char *session, const char *outname)
+static test_run_t render_state(const char *dir, const char *session, const char *outname)
 {
     char sp[1024], op[1024], st[1024];
     path_join(sp, sizeof sp, dir, session);
     path_join(op, sizeof op, dir, outname);
     path_join(st, sizeof st, dir, "state");
     const char *args[] = {"render", sp, "-o", op, "--workers", "2", "--state", st, NULL};
-    run_t r = run_prog(render_bin, args);
+    test_run_t r = test_run(render_bin, args, render_root);
     if (r.rc != 0) fail_msg("render --state %s exited %d: %s", sp, r.rc, r.err);
     return r;
 }
 
-static unsigned s_reused(const run_t *r, unsigned *of)
+static unsigned s_reused(const test_run_t *r, unsigned *of)
 {
     unsigned n = 0;
     *of = 0;
@@ -182,17 +182,17 @@ static void test_state_reuses(void **state)
     write_rich_revision(dir, "s2.json", "0.5");
 
     unsigned of;
-    run_t r = render_state(dir, "s.json", "first");
+    test_run_t r = render_state(dir, "s.json", "first");
     assert_int_equal(s_reused(&r, &of), 0); /* a new state folder: nothing to reuse */
-    run_free(&r);
+    test_run_free(&r);
     r = render_state(dir, "s2.json", "second");
     const unsigned reused = s_reused(&r, &of);
     print_message("    the revision reused %u of %u tasks\n", reused, of);
     if (reused == 0 || reused >= of) fail_msg("reused %u of %u tasks: %s", reused, of, r.out);
-    run_free(&r);
+    test_run_free(&r);
     r = render_state(dir, "s2.json", "third");
     assert_int_equal(s_reused(&r, &of), of); /* nothing changed */
-    run_free(&r);
+    test_run_free(&r);
     render_ok(dir, "s2.json", "fresh", "2");
     s_assert_same_files(dir, "second", "fresh");
     s_assert_same_files(dir, "third", "fresh");
@@ -246,15 +246,15 @@ static void test_fused_same_bits(void **state)
     path_join(op, sizeof op, dir, "one");
     const char *args[] = {"render", sp, "-o", op, "--workers", "1", NULL};
     setenv("MIXFARM_LOG", "debug", 1);
-    run_t r = run_prog(render_bin, args);
+    test_run_t r = test_run(render_bin, args, render_root);
     unsetenv("MIXFARM_LOG");
     if (r.rc != 0) fail_msg("render exited %d: %s", r.rc, r.err);
     if (!strstr(r.err, "2 channels run their strips") || strstr(r.err, "strip T1 sent"))
         fail_msg("buses A and B did not run their strips:\n%s", r.err);
-    run_free(&r);
+    test_run_free(&r);
     render_ok(dir, "s.json", "two", "2");
     r = render_state(dir, "s.json", "kept");
-    run_free(&r);
+    test_run_free(&r);
     static const char *const files[] = {"mix.wav",     "stems/A.wav",   "stems/B.wav",
                                         "stems/C.wav", "render.json",   "manifest.json",
                                         "qc.json",     "listen/car.wav"};
@@ -268,8 +268,8 @@ static void test_fused_same_bits(void **state)
 }
 
 /* render --state DIR --store-budget SIZE: returns the run (exit code not checked). */
-static run_t render_budget(const char *dir, const char *session, const char *outname,
-                           const char *budget, int with_state)
+static test_run_t render_budget(const char *dir, const char *session, const char *outname,
+                                const char *budget, int with_state)
 {
     char sp[1024], op[1024], st[1024];
     path_join(sp, sizeof sp, dir, session);
@@ -278,7 +278,7 @@ static run_t render_budget(const char *dir, const char *session, const char *out
     const char *args[] = {"render",         sp,     "-o",      op, "--workers", "2",
                           "--store-budget", budget, "--state", st, NULL};
     if (!with_state) args[8] = NULL;
-    return run_prog(render_bin, args);
+    return test_run(render_bin, args, render_root);
 }
 
 /* render --state with --store-budget: before a render, the kept store's
@@ -292,15 +292,15 @@ static void test_state_budget(void **state)
     write_rich_revision(dir, "s2.json", "0.5");
     write_rich_revision(dir, "s3.json", "-0.3");
     unsigned of;
-    run_t r = render_budget(dir, "s.json", "first", "1G", 1);
+    test_run_t r = render_budget(dir, "s.json", "first", "1G", 1);
     assert_int_equal(r.rc, 0);
     assert_null(strstr(r.err, "--store-budget")); /* under it: nothing deleted */
-    run_free(&r);
+    test_run_free(&r);
     r = render_budget(dir, "s2.json", "second", "1G", 1);
     assert_int_equal(r.rc, 0);
     const unsigned reused = s_reused(&r, &of);
     if (reused == 0) fail_msg("the revision reused nothing under a budget it fits: %s", r.out);
-    run_free(&r);
+    test_run_free(&r);
     /* A budget smaller than any blob: everything kept goes first. */
     r = render_budget(dir, "s3.json", "third", "1K", 1);
     assert_int_equal(r.rc, 0);
@@ -309,18 +309,18 @@ static void test_state_budget(void **state)
     const char *line = strstr(r.err, "least recently used");
     print_message("    ...%.*s\n", (int)strcspn(line, "\n"), line);
     assert_int_equal(s_reused(&r, &of), 0);
-    run_free(&r);
+    test_run_free(&r);
     render_ok(dir, "s3.json", "fresh", "2");
     s_assert_same_files(dir, "third", "fresh");
     /* Usage: a budget needs a kept state folder, and a size. */
     r = render_budget(dir, "s.json", "nostate", "1G", 0);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "--store-budget"));
-    run_free(&r);
+    test_run_free(&r);
     r = render_budget(dir, "s.json", "badsize", "12x", 1);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "not a size"));
-    run_free(&r);
+    test_run_free(&r);
 }
 
 /* Starts `mixfarm render --state` without waiting (output to /dev/null). */
@@ -381,8 +381,8 @@ static void test_state_shared_and_killed(void **state)
     char stale[2048];
     snprintf(stale, sizeof stale, "%s/state/blobs/tmp/blob-stale", dir);
     write_text(dir, "state/blobs/tmp/blob-stale", "half a blob");
-    run_t r = render_state(dir, "s3.json", "after");
-    run_free(&r);
+    test_run_t r = render_state(dir, "s3.json", "after");
+    test_run_free(&r);
     assert_false(exists(stale));
     render_ok(dir, "s3.json", "fresh3", "2");
     s_assert_same_files(dir, "after", "fresh3");
