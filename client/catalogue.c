@@ -217,6 +217,15 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
         const Mixfarm__JobStatus *j = e->job ? s_find(rep->status_reply, e->job) : NULL;
         if (!strcmp(e->state, "done")) {
             if (j) s_update(cat, e, j, conn); /* fetches what was not fetched */
+            if (j || !cat->outdir || e->fetched) continue;
+            /* Done, never fetched, and gone from the coordinator (its outputs
+             * were lost: a budget, a check after a power cut): only a new
+             * job can give the files. */
+            mf_warn("catalogue: %s: job %" PRIu64 " was done, but the coordinator no longer "
+                    "has it and its files were never fetched; submitting again",
+                    e->rel, e->job);
+            e->job = 0;
+            mf_cat_set_error(e, "pending", NULL);
             continue;
         }
         if (j) {

@@ -9,7 +9,12 @@
  *                      resubmits only that session and all are done
  *   catalogue_killed   a catalogue killed while waiting, then run again
  *                      from a list file, follows the jobs it had submitted
- *                      instead of submitting them twice */
+ *                      instead of submitting them twice
+ *   catalogue_lost     a session done but never fetched (-o) whose job the
+ *                      coordinator lost (its outputs dropped by the check
+ *                      after a restart of the machine, MIXFARM_BOOT_ID) is
+ *                      submitted again and fetched; one fetched is left
+ *                      alone */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -201,6 +206,74 @@ static void catalogue_killed(void **state)
     cl_test_pass();
 }
 
+/* Marks the state file's entry for path (a substring) as never fetched. */
+static void s_unfetch(const char *state_file, const char *path)
+{
+    json_t *doc = json_load_file(state_file, 0, NULL);
+    assert_non_null(doc);
+    json_t *list = json_object_get(doc, "sessions");
+    int found = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *s = json_array_get(list, i);
+        if (!strstr(json_string_value(json_object_get(s, "path")), path)) continue;
+        assert_true(json_is_true(json_object_get(s, "fetched")));
+        json_object_set_new(s, "fetched", json_false());
+        found = 1;
+    }
+    assert_true(found);
+    assert_int_equal(json_dump_file(doc, state_file, JSON_INDENT(2)), 0);
+    json_decref(doc);
+}
+
+static void catalogue_lost(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char root[1200], list[1200], out[1200], state_file[1300], mix[1400];
+    cl_path(root, sizeof root, dir, "catalogue");
+    cl_path(list, sizeof list, dir, "list.txt");
+    cl_path(out, sizeof out, dir, "out");
+    snprintf(state_file, sizeof state_file, "%s.catalogue-state.json", list);
+    snprintf(mix, sizeof mix, "%s/catalogue/a/session/mix.wav", out);
+    s_make_catalogue(root);
+    cl_write_text(list, "catalogue/a/session.json\ncatalogue/b/session.json\n");
+    setenv("MIXFARM_BOOT_ID", "boot-before", 1);
+    cl_coord_t c = {0};
+    int http = 0;
+    ops_coord_start(&c, dir, NULL, 0, &http);
+    pid_t w = ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog, "catalogue", list, "--coordinator", c.ep, "--poll", "0.2",
+                          "-o", out,         NULL};
+    cl_run_t r = cl_run(argv, 90 * CL_SLOW);
+    if (r.rc != 0) fail_msg("catalogue -o exited %d: %s", r.rc, r.err);
+    cl_run_free(&r);
+    /* Killed after a's job ended and before its fetch, as a power cut
+     * leaves it; the machine restarts, and the store's check drops the
+     * outputs of both jobs. */
+    s_unfetch(state_file, "a/session.json");
+    if (unlink(mix) != 0) fail_msg("%s: not fetched", mix);
+    cl_stop(w, SIGKILL, 10);
+    cl_stop(c.pid, SIGKILL, 10);
+    setenv("MIXFARM_BOOT_ID", "boot-after", 1);
+    ops_coord_start(&c, dir, NULL, 0, &http);
+    ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    r = cl_run(argv, 90 * CL_SLOW);
+    if (r.rc != 0) fail_msg("the catalogue after the restart exited %d: %s", r.rc, r.err);
+    if (!strstr(r.err, "a/session.json: job 1 was done, but the coordinator no longer has it"))
+        fail_msg("no resubmission said: %s", r.err);
+    cl_run_free(&r);
+    assert_int_equal(s_submissions(&c), 1); /* a alone: b was fetched */
+    struct stat st;
+    if (stat(mix, &st) != 0) fail_msg("%s: not fetched again", mix);
+    unsetenv("MIXFARM_BOOT_ID");
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +281,8 @@ int main(void)
                                                  (void *)"catalogue_resume"),
         cmocka_unit_test_prestate_setup_teardown(catalogue_killed, cl_setup, cl_teardown,
                                                  (void *)"catalogue_killed"),
+        cmocka_unit_test_prestate_setup_teardown(catalogue_lost, cl_setup, cl_teardown,
+                                                 (void *)"catalogue_lost"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
