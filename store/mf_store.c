@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct mf_store {
@@ -136,14 +137,29 @@ int mf_store_discard(mf_store_t *s, const mf_hash_t *h)
     return rc;
 }
 
-/* Deletes every file in the store's folder sub; returns how many went. */
-static int s_empty(const mf_store_t *s, const char *sub)
+/* Whether the file e in d has gone unwritten for more than idle_s seconds. */
+static int s_idle(DIR *d, const struct dirent *e, double idle_s)
+{
+    struct stat st;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+           (double)(now.tv_sec - st.st_mtim.tv_sec) +
+                   1e-9 * (double)(now.tv_nsec - st.st_mtim.tv_nsec) >
+               idle_s;
+}
+
+/* Deletes every file in the store's folder sub (with idle_s > 0, only those
+ * unwritten for longer); returns how many went. */
+static int s_empty(const mf_store_t *s, const char *sub, double idle_s)
 {
     char *dir = s_join(s->dir, sub);
     DIR *d = dir ? opendir(dir) : NULL;
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));)
-        if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
+        if (e->d_name[0] != '.' && (idle_s <= 0 || s_idle(d, e, idle_s)) &&
+            unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
     if (d) closedir(d);
     free(dir);
     return n;
@@ -151,7 +167,7 @@ static int s_empty(const mf_store_t *s, const char *sub)
 
 int mf_store_empty_trash(const mf_store_t *s)
 {
-    return s_empty(s, "trash");
+    return s_empty(s, "trash", 0);
 }
 
 int mf_store_touch(const mf_store_t *s, const mf_hash_t *h)
@@ -359,7 +375,12 @@ int mf_store_lasting(const mf_store_t *s)
 
 int mf_store_clear_tmp(mf_store_t *s)
 {
-    return s_empty(s, "tmp");
+    return s_empty(s, "tmp", 0);
+}
+
+int mf_store_clear_stale_tmp(mf_store_t *s, double idle_s)
+{
+    return s_empty(s, "tmp", idle_s);
 }
 
 mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want)

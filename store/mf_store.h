@@ -40,6 +40,9 @@ int mf_store_lasting(const mf_store_t *s);
  * only for a store that nothing else writes meanwhile (its owner holds a
  * lock on it). Returns how many files went. */
 int mf_store_clear_tmp(mf_store_t *s);
+/* The same while other processes may be writing there (a shared store):
+ * only the files nothing has written for more than idle_s seconds. */
+int mf_store_clear_stale_tmp(mf_store_t *s, double idle_s);
 
 /* Where the blob lives (whether or not it exists yet); free() the result. */
 char *mf_store_path(const mf_store_t *s, const mf_hash_t *h);

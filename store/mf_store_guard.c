@@ -3,7 +3,6 @@
 #include "mf_hash.h"
 #include "mf_log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -171,25 +170,10 @@ static void s_check(mf_store_guard_t *g, const struct timespec *since, const cha
  * only files untouched for STALE_TMP_S. */
 static void s_sweep_tmp(mf_store_guard_t *g)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tmp", mf_store_dir(g->store));
-    DIR *d = opendir(path);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        struct stat st;
-        if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISREG(st.st_mode))
-            continue;
-        const double idle = (double)(now.tv_sec - st.st_mtim.tv_sec) +
-                            1e-9 * (double)(now.tv_nsec - st.st_mtim.tv_nsec);
-        if (idle > STALE_TMP_S && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
-    }
-    if (d) closedir(d);
+    const int n = mf_store_clear_stale_tmp(g->store, STALE_TMP_S);
     if (n)
-        mf_info("%s: removed %d half-written file%s whose writer stopped over an hour ago", path, n,
-                n == 1 ? "" : "s");
+        mf_info("%s/tmp: removed %d half-written file%s whose writer stopped over an hour ago",
+                mf_store_dir(g->store), n, n == 1 ? "" : "s");
 }
 
 static void *s_main(void *arg)
@@ -213,19 +197,17 @@ static void *s_main(void *arg)
     return NULL;
 }
 
-/* Whether the store holds no blob and no action entry (a new one). */
-static int s_empty(const mf_store_t *s)
+static int s_any(void *ctx, const mf_hash_t *h, const struct stat *st)
 {
-    int any = 0;
-    const char *kinds[] = {"objects", "actions"};
-    for (size_t k = 0; k < 2 && !any; k++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", mf_store_dir(s), kinds[k]);
-        DIR *d = opendir(path);
-        for (struct dirent *e; d && !any && (e = readdir(d));) any = e->d_name[0] != '.';
-        if (d) closedir(d);
-    }
-    return !any;
+    (void)ctx, (void)h, (void)st;
+    return 1; /* one is enough */
+}
+
+/* Whether the store holds no blob and no action entry (a new one). */
+static int s_empty(mf_store_t *s)
+{
+    return !mf_store_each_stat(s, "objects", s_any, NULL) &&
+           !mf_store_each_stat(s, "actions", s_any, NULL);
 }
 
 static char *s_path(const char *dir, const char *name)

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,12 +18,9 @@
 #include <jansson.h>
 #include <sndfile.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_proc.h"
-
-extern char **environ;
 
 #define RATE 48000
 
@@ -130,7 +126,6 @@ static inline test_run_t ref_run(const char *first, ...)
     for (int i = 1; i < 31 && (args[i] = va_arg(ap, const char *)); i++) {
     }
     va_end(ap);
-    args[31] = NULL;
     return test_run(s_bin, args, s_root);
 }
 

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,12 +19,9 @@
 #include <openssl/evp.h>
 #include <sndfile.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "render_case.h"
-
-extern char **environ;
 
 static void sha256_file(const char *path, char hex[65])
 {

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,12 +20,9 @@
 #include <openssl/evp.h>
 #include <sndfile.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "render_case.h"
-
-extern char **environ;
 
 /* ---- (a) pan laws on a mono source ----------------------------------------------- */
 
