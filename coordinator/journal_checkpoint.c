@@ -46,13 +46,39 @@ static void *s_main(void *arg)
     return NULL;
 }
 
+/* How long the journal's connection waits, at MF_CKPT_MAX_PAGES, for the
+ * thread's checkpoint to end so that its own can truncate the WAL. */
+#define TRUNCATE_WAIT_MS 5000
+
+/* A truncating checkpoint, waiting for the thread's: a checkpoint under way
+ * makes another return SQLITE_BUSY at once, without the busy handler, and
+ * on a disk that falls behind the thread's can take long enough for the
+ * WAL to pass 100 MB meanwhile. */
+static double s_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return 1e3 * (double)t.tv_sec + 1e-6 * (double)t.tv_nsec;
+}
+
+static int s_truncate(sqlite3 *db, const char *name)
+{
+    const double until = s_now_ms() + TRUNCATE_WAIT_MS;
+    int rc;
+    while ((rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL)) ==
+               SQLITE_BUSY &&
+           s_now_ms() < until)
+        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+    return rc;
+}
+
 /* After each commit, with the frames now in the WAL. */
 static int s_own(void *ctx, sqlite3 *db, const char *name, int frames)
 {
     (void)ctx;
     if (frames >= MF_CKPT_MAX_PAGES) {
-        const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        if (rc != SQLITE_OK) mf_warn("journal checkpoint: %s", sqlite3_errmsg(db));
+        if (s_truncate(db, name) != SQLITE_OK)
+            mf_warn("journal checkpoint: %s", sqlite3_errmsg(db));
     } else if (frames >= MF_CKPT_OWN_PAGES)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
