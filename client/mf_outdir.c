@@ -340,6 +340,9 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
         err = mf_outdir__write_failed(o, relpath, errno, NULL);
     got->hex[0] = 0;
     if (err == MF_OK && may_link && link(src, path) == 0) {
+        /* The blob was made 0600 (mkstemp); in OUTDIR it is a document
+         * like the files written there, which others may read. */
+        (void)chmod(path, 0644);
         if (sha)
             *got = *sha;
         else if (o->hash_now && mf_hash_file(path, got) != 0)

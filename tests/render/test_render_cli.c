@@ -40,7 +40,9 @@ static void test_manifest(void **state)
     (void)state;
     char dir[1024], out[1024], mp[1024];
     make_rich(dir, sizeof dir, "manifest");
+    const mode_t mask = umask(022); /* the render inherits it */
     render_ok(dir, "s.json", "out", "2");
+    umask(mask);
     path_join(out, sizeof out, dir, "out");
     path_join(mp, sizeof mp, out, "manifest.json");
     json_error_t je;
@@ -72,6 +74,9 @@ static void test_manifest(void **state)
         path_join(fp, sizeof fp, out, rel);
         struct stat st;
         assert_int_equal(stat(fp, &st), 0);
+        /* Every file a document others may read, whichever way it came
+         * (written, copied, or linked from the client's store). */
+        if ((st.st_mode & 0777) != 0644) fail_msg("%s has mode %03o", rel, st.st_mode & 0777);
         json_t *size = json_object_get(e, "size");
         assert_true(json_is_integer(size));
         assert_int_equal(json_integer_value(size), st.st_size);
