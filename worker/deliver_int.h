@@ -74,6 +74,10 @@ mf_err_t mf_encode_flac(mf_encode_job_t *j);
 mf_err_t mf_encode_mp3(mf_encode_job_t *j);
 mf_err_t mf_encode_opus(mf_encode_job_t *j);
 
+/* "TITLE", "ARTIST", ...: a tag's Vorbis comment field name (FLAC, Opus;
+ * vorbis_comment.c). */
+const char *mf_vorbis_comment_name(mf_tag_t t);
+
 /* Writes the loudness of a finished WAV into its bext chunk (EBU Tech 3285
  * v2: value, range, max true peak, max momentary and short-term, in 0.01
  * units), measured on the file itself. */

@@ -12,26 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Vorbis comment field names, by tag (https://xiph.org/vorbis/doc/v-comment.html
- * and the common extensions: ALBUMARTIST, TRACKTOTAL, BARCODE). */
-static const char *const s_names[MF_TAG__COUNT] = {
-    [MF_TAG_TITLE] = "TITLE",         [MF_TAG_ARTIST] = "ARTIST",
-    [MF_TAG_ALBUM] = "ALBUM",         [MF_TAG_ALBUM_ARTIST] = "ALBUMARTIST",
-    [MF_TAG_TRACK] = "TRACKNUMBER",   [MF_TAG_TRACK_TOTAL] = "TRACKTOTAL",
-    [MF_TAG_DISC] = "DISCNUMBER",     [MF_TAG_YEAR] = "DATE",
-    [MF_TAG_GENRE] = "GENRE",         [MF_TAG_COMPOSER] = "COMPOSER",
-    [MF_TAG_COPYRIGHT] = "COPYRIGHT", [MF_TAG_COMMENT] = "COMMENT",
-    [MF_TAG_ISRC] = "ISRC",           [MF_TAG_UPC] = "BARCODE",
-};
-
 static FLAC__StreamMetadata *s_comments(const mf_encode_spec_t *e)
 {
     FLAC__StreamMetadata *m = FLAC__metadata_object_new(FLAC__METADATA_TYPE_VORBIS_COMMENT);
     for (int i = 0; m && i < MF_TAG__COUNT; i++) {
         FLAC__StreamMetadata_VorbisComment_Entry entry;
         if (!e->tags[i]) continue;
-        if (!FLAC__metadata_object_vorbiscomment_entry_from_name_value_pair(&entry, s_names[i],
-                                                                            e->tags[i]) ||
+        if (!FLAC__metadata_object_vorbiscomment_entry_from_name_value_pair(
+                &entry, mf_vorbis_comment_name((mf_tag_t)i), e->tags[i]) ||
             !FLAC__metadata_object_vorbiscomment_append_comment(m, entry, false)) {
             FLAC__metadata_object_delete(m);
             return NULL;

@@ -16,22 +16,13 @@
 
 #define SERIALNO 0x6d786677 /* "mxfw" */
 
-static const char *const s_names[MF_TAG__COUNT] = {
-    [MF_TAG_TITLE] = "TITLE",         [MF_TAG_ARTIST] = "ARTIST",
-    [MF_TAG_ALBUM] = "ALBUM",         [MF_TAG_ALBUM_ARTIST] = "ALBUMARTIST",
-    [MF_TAG_TRACK] = "TRACKNUMBER",   [MF_TAG_TRACK_TOTAL] = "TRACKTOTAL",
-    [MF_TAG_DISC] = "DISCNUMBER",     [MF_TAG_YEAR] = "DATE",
-    [MF_TAG_GENRE] = "GENRE",         [MF_TAG_COMPOSER] = "COMPOSER",
-    [MF_TAG_COPYRIGHT] = "COPYRIGHT", [MF_TAG_COMMENT] = "COMMENT",
-    [MF_TAG_ISRC] = "ISRC",           [MF_TAG_UPC] = "BARCODE",
-};
-
 static OggOpusComments *s_comments(const mf_encode_job_t *j)
 {
     OggOpusComments *c = ope_comments_create();
     int rc = c ? OPE_OK : OPE_ALLOC_FAIL;
     for (int i = 0; rc == OPE_OK && i < MF_TAG__COUNT; i++)
-        if (j->spec->tags[i]) rc = ope_comments_add(c, s_names[i], j->spec->tags[i]);
+        if (j->spec->tags[i])
+            rc = ope_comments_add(c, mf_vorbis_comment_name((mf_tag_t)i), j->spec->tags[i]);
     if (rc == OPE_OK && isfinite(j->lufs)) {
         double q = round((-23.0 - j->lufs) * 256.0);
         char gain[16];
