@@ -120,10 +120,7 @@ static staged_t *s_new_entry(mf_early_t *e)
     staged_t *v = realloc(e->v, (e->n + 1) * sizeof *v);
     if (!v) return NULL;
     e->v = v;
-    if (!e->o) {
-        if (!(e->o = mf_outdir_open(e->outdir))) return NULL;
-        mf_outdir_hash_now(e->o, 1); /* while the job runs, not after */
-    }
+    if (!e->o && !(e->o = mf_outdir_open(e->outdir))) return NULL;
     return &e->v[e->n];
 }
 

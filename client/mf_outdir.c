@@ -47,6 +47,21 @@ int mf_outdir__mkdirs(const char *base, const char *rel)
     return 0;
 }
 
+int mf_outdir__make_room(const mf_outdir_t *o, const char *rel)
+{
+    if (mf_outdir__mkdirs(o->stage, rel) != 0) return -1;
+    char *p = mf_outdir__fmt("%s/%s", o->stage, rel);
+    const int rc = p && (unlink(p) == 0 || errno == ENOENT) ? 0 : -1;
+    free(p);
+    return rc;
+}
+
+static int s_sync_job(const char *path, mf_hash_t *out)
+{
+    (void)out;
+    return mf_fs_sync(path);
+}
+
 mf_outdir_t *mf_outdir_open(const char *outdir)
 {
     mf_outdir_t *o = calloc(1, sizeof *o);
@@ -57,7 +72,9 @@ mf_outdir_t *mf_outdir_open(const char *outdir)
         mf_error("%s: cannot create the output folder: %s", outdir, strerror(errno));
         goto fail;
     }
-    o->sync = mf_outdir__sync_new(); /* without it, commit syncs every file */
+    /* Without them, commit syncs and hashes every file. */
+    o->sync = mf_outdir__queue_new(s_sync_job);
+    o->hasher = mf_outdir__queue_new(mf_hash_file);
     o->stage = mf_outdir__fmt("%s/.mixfarm-partial-%sXXXXXX", outdir, "");
     if (!o->stage || !mkdtemp(o->stage)) {
         mf_error("%s: cannot write in the output folder: %s", outdir, strerror(errno));
@@ -146,17 +163,19 @@ static void s_drop_old_pages(const mf_outdir_t *o, const char *rel)
 }
 
 /* A staged file is whole: it goes to disk now, while the job runs, so
- * that commit waits only for the files staged last. */
-static void s_sync_soon(const mf_outdir_t *o, const char *rel)
+ * that commit waits only for the files staged last; and is hashed now, on
+ * a thread of its own, unless its hash is known. */
+static void s_soon(const mf_outdir_t *o, const char *rel, int hash)
 {
     char *path = mf_outdir__fmt("%s/%s", o->stage, rel);
-    if (path) mf_outdir__sync_add(o->sync, path);
+    if (path) mf_outdir__queue_add(o->sync, path);
+    if (path && hash) mf_outdir__queue_add(o->hasher, path);
     free(path);
 }
 
 mf_err_t mf_outdir__stage(mf_outdir_t *o, staged_t f)
 {
-    if (f.rel) s_drop_old_pages(o, f.rel), s_sync_soon(o, f.rel);
+    if (f.rel) s_drop_old_pages(o, f.rel), s_soon(o, f.rel, !f.sha.hex[0]);
     pthread_mutex_lock(&o->lock);
     staged_t *same = NULL; /* the same file written again replaces it */
     for (size_t i = 0; f.rel && i < o->n && !same; i++)
@@ -269,7 +288,7 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
                             : 0;
     if (!path)
         err = MF_ERR_NOMEM;
-    else if (mf_outdir__mkdirs(o->stage, relpath) != 0)
+    else if (mf_outdir__make_room(o, relpath) != 0)
         err = mf_outdir__write_failed(o, relpath, errno, NULL);
     else if (hlen)
         err = s_write_wavf(o, relpath, path, r, frames, header, hlen, &f.sha);
@@ -307,7 +326,7 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
         mf_error("%s: reading the fetched blob for %s: %s", src, relpath, strerror(errno));
         return MF_ERR_IO;
     }
-    FILE *out = mf_outdir__mkdirs(o->stage, relpath) == 0 ? fopen(path, "wb") : NULL;
+    FILE *out = fopen(path, "wb"); /* its folder made, no file there (s_stage_copy) */
     int saved = out ? 0 : errno;
     char buf[1 << 16];
     size_t n;
@@ -336,17 +355,14 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
 {
     char *path = mf_outdir__fmt("%s/%s", o->stage, relpath);
     mf_err_t err = path ? MF_OK : MF_ERR_NOMEM;
-    if (err == MF_OK && mf_outdir__mkdirs(o->stage, relpath) != 0)
+    if (err == MF_OK && mf_outdir__make_room(o, relpath) != 0)
         err = mf_outdir__write_failed(o, relpath, errno, NULL);
     got->hex[0] = 0;
     if (err == MF_OK && may_link && link(src, path) == 0) {
         /* The blob was made 0600 (mkstemp); in OUTDIR it is a document
          * like the files written there, which others may read. */
         (void)chmod(path, 0644);
-        if (sha)
-            *got = *sha;
-        else if (o->hash_now && mf_hash_file(path, got) != 0)
-            got->hex[0] = 0; /* then at commit */
+        if (sha) *got = *sha; /* else hashed once staged */
     } else if (err == MF_OK) {
         err = s_copy(o, relpath, src, path, got);
     }
@@ -388,11 +404,6 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
                              const mf_hash_t *blob, const char *format)
 {
     return s_write_raw(o, relpath, s, blob, format, NULL);
-}
-
-void mf_outdir_hash_now(mf_outdir_t *o, int on)
-{
-    o->hash_now = on;
 }
 
 mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry)
@@ -440,15 +451,18 @@ static int s_by_path(const void *a, const void *b)
     return strcmp(((const staged_t *)a)->rel, ((const staged_t *)b)->rel);
 }
 
-/* The SHA-256 of a file staged without one (a signal through libsndfile,
- * which rewrites its header at the end; a linked blob). */
+/* The SHA-256 of a file staged without one: the hashing thread's, else
+ * computed now. */
 static mf_err_t s_hash_staged(void *ctx, size_t i)
 {
     mf_outdir_t *o = ctx;
     staged_t *f = &o->files[i];
     if (f->sha.hex[0]) return MF_OK;
     char *path = mf_outdir__fmt("%s/%s", o->stage, f->rel);
-    mf_err_t err = path && mf_hash_file(path, &f->sha) == 0 ? MF_OK : MF_ERR_IO;
+    mf_err_t err = path && (mf_outdir__queue_done(o->hasher, path, &f->sha) ||
+                            mf_hash_file(path, &f->sha) == 0)
+                       ? MF_OK
+                       : MF_ERR_IO;
     free(path);
     return err;
 }
@@ -462,7 +476,7 @@ static mf_err_t s_sync_staged(void *ctx, size_t i)
     char *path = mf_outdir__fmt("%s/%s", o->stage, f->rel);
     if (!path) return MF_ERR_NOMEM;
     mf_err_t err = MF_OK;
-    if (!mf_outdir__sync_done(o->sync, path) && mf_fs_sync(path) != 0)
+    if (!mf_outdir__queue_done(o->sync, path, NULL) && mf_fs_sync(path) != 0)
         err = mf_outdir__write_failed(o, f->rel, errno, NULL);
     free(path);
     return err;
@@ -472,7 +486,7 @@ static mf_err_t s_sync_staged(void *ctx, size_t i)
 static mf_err_t s_sync_all(mf_outdir_t *o)
 {
     const char *failed = NULL;
-    if (mf_outdir__sync_wait(o->sync, &failed) != 0) {
+    if (mf_outdir__queue_wait(o->sync, &failed) != 0) {
         const size_t n = strlen(o->stage);
         const char *rel =
             !strncmp(failed, o->stage, n) && failed[n] == '/' ? failed + n + 1 : failed;
@@ -485,6 +499,8 @@ static mf_err_t s_write_manifest(mf_outdir_t *o, const char *session_name)
 {
     /* In path order, whichever thread wrote what first. */
     if (o->n) qsort(o->files, o->n, sizeof *o->files, s_by_path); /* files is NULL with none */
+    /* What the hashing thread has not begun is hashed on every core. */
+    mf_outdir__queue_stop(o->hasher);
     if (mf_parallel_for(o->n, s_hash_staged, o) != MF_OK || s_sync_all(o) != MF_OK)
         return MF_ERR_IO;
     json_t *files = json_array();
@@ -574,7 +590,8 @@ void mf_outdir_free(mf_outdir_t **op)
 {
     if (!op || !*op) return;
     mf_outdir_t *o = *op;
-    mf_outdir__sync_free(&o->sync);
+    mf_outdir__queue_free(&o->hasher);
+    mf_outdir__queue_free(&o->sync);
     if (o->stage && mf_fs_remove_tree(o->stage) != 0) mf_warn("%s: cannot remove", o->stage);
     for (size_t i = 0; i < o->n; i++) {
         free(o->files[i].rel);

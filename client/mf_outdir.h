@@ -77,9 +77,6 @@ mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_stor
  * copied where links fail; entry is its manifest entry from the previous
  * render (size, sha256, format and the rest are taken from it). */
 mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry);
-/* With on, a file linked into the staging folder is hashed for the
- * manifest at once (while a job still runs) instead of at commit. */
-void mf_outdir_hash_now(mf_outdir_t *o, int on);
 /* Writes manifest.json, moves every staged file into place and removes the
  * staging folder. On any failure nothing further is renamed. */
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name);

@@ -7,7 +7,7 @@
 #include "mf_error.h"
 #include "mf_hash.h"
 #include "mf_outdir.h"
-#include "outdir_sync.h"
+#include "outdir_queue.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -20,7 +20,7 @@ typedef struct {
     int64_t frames; /* -1 for a file that is not audio */
     int rate, channels, bits;
     json_t *meta;  /* an encoded file's manifest fields, or NULL */
-    mf_hash_t sha; /* a raw file's: hashed as it was copied */
+    mf_hash_t sha; /* known (a copy hashed on the way, a kept file), else empty */
 } staged_t;
 
 struct mf_outdir {
@@ -28,14 +28,18 @@ struct mf_outdir {
     pthread_mutex_t lock; /* files may be written from several threads */
     staged_t *files;
     size_t n;
-    int hash_now;        /* hash a linked file when it is staged, not at commit */
-    outdir_sync_t *sync; /* staged files go to disk while the job runs */
+    outdir_queue_t *sync;   /* staged files go to disk while the job runs */
+    outdir_queue_t *hasher; /* and are hashed for the manifest */
 };
 
 /* fmt with its two %s filled in; malloc'd (NULL when out of memory). */
 char *mf_outdir__fmt(const char *fmt, const char *a, const char *b);
 /* mkdir -p for the folders of a path inside base. */
 int mf_outdir__mkdirs(const char *base, const char *rel);
+/* The staging folder's folders for rel, and no file at rel: a file staged
+ * again is a new file, since the one before may be a store's blob linked
+ * in, or being read by the hashing thread. 0, or -1 with errno set. */
+int mf_outdir__make_room(const mf_outdir_t *o, const char *rel);
 /* Says why rel could not be written (saved_errno's reason, else detail);
  * MF_ERR_IO. */
 mf_err_t mf_outdir__write_failed(const mf_outdir_t *o, const char *rel, int saved_errno,

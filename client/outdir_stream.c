@@ -1,9 +1,9 @@
 /* OUTDIR's files written as their blob arrives (mf_outdir_stream_* of
- * mf_outdir.h): the bytes go into the staging folder and into the file's
- * SHA-256 chunk by chunk, so a file is whole, hashed and staged the moment
- * its last chunk lands. A signal's file is its float WAV header, the
- * silence before its start, its samples and the silence after them; the
- * blob's trailer is checked against what the stream was opened for. */
+ * mf_outdir.h): the bytes go into the staging folder chunk by chunk, so a
+ * file is whole and staged the moment its last chunk lands (and hashed
+ * then by the outdir's hashing thread, not by the one receiving). A signal's file is its float WAV
+ * header, the silence before its start, its samples and the silence after them; the blob's trailer
+ * is checked against what the stream was opened for. */
 #include "mf_pcm.h"
 #include "mf_wavf.h"
 #include "outdir_int.h"
@@ -18,10 +18,8 @@ struct mf_outdir_stream {
     mf_outdir_t *o;
     char *rel, *path;
     FILE *f;
-    mf_hasher_t *h;
     int file;     /* mf_outdir_stream_file's: every byte of the blob is the file's */
     int deferred; /* its length unknown when it began (mf_outdir_stream_end) */
-    int rehash;   /* its header written again: the file is hashed from its start */
     int channels, rate;
     int64_t start, frames, file_frames;
     uint64_t body, got;              /* the samples' bytes; the blob's bytes so far */
@@ -32,40 +30,30 @@ static void s_stream_free(mf_outdir_stream_t *s, int remove_file)
 {
     if (s->f) fclose(s->f);
     if (remove_file && s->path) unlink(s->path);
-    mf_hasher_free(&s->h);
     free(s->rel), free(s->path), free(s);
 }
 
-/* Bytes of the file, in order, into its hash. */
-static void s_stream_hash(mf_outdir_stream_t *s, const void *data, size_t n)
-{
-    if (!s->rehash) mf_hasher_update(s->h, data, n);
-}
-
-/* frames of silence, hashed and written. */
+/* frames of silence, written. */
 static int s_stream_silence(mf_outdir_stream_t *s, int64_t frames)
 {
     static const float zeros[4096];
     for (uint64_t left = (uint64_t)frames * (uint64_t)s->channels; left;) {
         const size_t n = left < 4096 ? (size_t)left : 4096;
-        s_stream_hash(s, zeros, n * sizeof *zeros);
         if (fwrite(zeros, sizeof *zeros, n, s->f) != n) return -1;
         left -= n;
     }
     return 0;
 }
 
-/* A stream's file in the staging folder, open and hashed from its first
- * byte; NULL (said) when it cannot be made. */
+/* A stream's file in the staging folder, open; NULL (said) when it cannot
+ * be made. */
 static mf_outdir_stream_t *s_stream_open(mf_outdir_t *o, const char *relpath)
 {
     mf_outdir_stream_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->o = o;
     s->rel = strdup(relpath), s->path = mf_outdir__fmt("%s/%s", o->stage, relpath);
-    s->h = mf_hasher_new();
-    if (s->rel && s->path && s->h && mf_outdir__mkdirs(o->stage, relpath) == 0)
-        s->f = fopen(s->path, "wb");
+    if (s->rel && s->path && mf_outdir__make_room(o, relpath) == 0) s->f = fopen(s->path, "wb");
     if (!s->f) {
         mf_outdir__write_failed(o, relpath, errno, NULL);
         s_stream_free(s, 1);
@@ -79,11 +67,10 @@ mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath,
                                             int64_t file_frames)
 {
     uint8_t header[MF_WAVF_HEADER_MAX];
-    /* Unknown: the header of the shortest file that holds the signal, and
-     * the hash from it, for now. Most often that is the file (a stem as
-     * long as the mix); else its end writes the header again and hashes
-     * the file anew (a plain WAV's header has one length whatever the
-     * size). */
+    /* Unknown: the header of the shortest file that holds the signal, for
+     * now. Most often that is the file (a stem as long as the mix); else
+     * its end writes the header again (a plain WAV's header has one length
+     * whatever the size). */
     const int deferred = file_frames < 0;
     const int64_t at_least = deferred ? start + frames : file_frames;
     const size_t hlen = start >= 0 && frames >= 0 && start <= at_least - frames
@@ -94,7 +81,6 @@ mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath,
     s->channels = channels, s->rate = rate, s->deferred = deferred;
     s->start = start, s->frames = frames, s->file_frames = at_least;
     s->body = (uint64_t)frames * (uint64_t)channels * sizeof(float);
-    s_stream_hash(s, header, hlen);
     if (fwrite(header, 1, hlen, s->f) != hlen || s_stream_silence(s, start) != 0) {
         mf_outdir__write_failed(o, relpath, errno, NULL);
         s_stream_free(s, 1);
@@ -116,7 +102,6 @@ mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size
                            : s->body - s->got < n ? (size_t)(s->body - s->got)
                                                   : n;
     if (samples) {
-        s_stream_hash(s, data, samples);
         if (fwrite(data, 1, samples, s->f) != samples)
             return mf_outdir__write_failed(s->o, s->rel, errno, NULL);
     }
@@ -129,7 +114,7 @@ mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size
     return MF_OK;
 }
 
-/* Closes s's file and stages it as f (its path and hash taken from s), or
+/* Closes s's file and stages it as f (its path taken from s), or
  * removes it when err is set or the close fails; frees s and, on failure,
  * f's meta. */
 static mf_err_t s_stream_finish(mf_outdir_stream_t *s, mf_err_t err, staged_t f)
@@ -139,9 +124,6 @@ static mf_err_t s_stream_finish(mf_outdir_stream_t *s, mf_err_t err, staged_t f)
         s->f = NULL;
         if (closed != 0) err = mf_outdir__write_failed(s->o, s->rel, errno, NULL);
     }
-    if (err == MF_OK && !s->rehash) mf_hasher_final(s->h, &f.sha);
-    if (err == MF_OK && s->rehash && s->o->hash_now && mf_hash_file(s->path, &f.sha) != 0)
-        f.sha.hex[0] = 0; /* then at commit */
     if (err == MF_OK) {
         f.rel = s->rel, s->rel = NULL;
         err = mf_outdir__stage(s->o, f); /* frees f's parts when it fails */
@@ -215,9 +197,8 @@ mf_err_t mf_outdir_stream_end(mf_outdir_stream_t *s, int64_t file_frames)
                             : 0;
     /* Shorter than its signal, or past a plain WAV's sizes (RF64). */
     if (!hlen) return s_stream_close(s, MF_ERR_INVALID, file_frames, NULL, 0);
-    if (file_frames == s->file_frames) /* as begun: the header and the hash hold */
+    if (file_frames == s->file_frames) /* as begun: the header holds */
         return s_stream_close(s, MF_OK, file_frames, NULL, 0);
-    s->rehash = 1;
     return s_stream_close(s, MF_OK, file_frames, header, hlen);
 }
 
