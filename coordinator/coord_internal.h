@@ -41,6 +41,10 @@ typedef struct job {
     double waiting_since;     /* since when none is connected (monotonic s), or 0 */
     double sources_since;     /* sources still awaited: since the submit or the last
                                  one that arrived (coord_sources.c), or 0 */
+    uint64_t held_round;      /* every ready task waits for its inputs' worker: passed
+                                 over by that dispatch round (coord_workers.c) */
+    uint64_t waited_round;    /* the round in which first_waiting was put back */
+    uint64_t first_waiting;   /* its task: met again, the ready tasks have come round */
     struct job *next;         /* in priority order: higher first, then older */
 } job_t;
 
@@ -78,6 +82,8 @@ typedef struct {
     worker_t *workers;
     size_t n_workers, cap_workers;
     size_t next_worker; /* round robin start */
+    uint64_t dispatch_round;
+    double locality_due; /* when a task waiting for its inputs' worker goes anywhere */
     uint32_t last_serial;
     upload_t *uploads;
     size_t n_uploads;
@@ -205,6 +211,10 @@ void mf_arith_repin_tick(coord_t *c, double now);
  * owner, which it becomes when its group has none (or lost it); other ties
  * go round robin from c->next_worker. NULL when none is free. */
 worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now);
+/* Delay scheduling: whether t, offered to the free worker w, should wait
+ * instead for a busy worker that holds all its inputs where w holds none
+ * (and until when, raising c->locality_due to it at most). */
+int mf_locality_waits(coord_t *c, job_t *j, const worker_t *w, const mf_task_t *t, double now);
 /* For mf_sched_next_fitting, ctx a locality_fit_t: whether the owner is
  * free, or gone, or there is none. */
 typedef struct {

@@ -9,9 +9,20 @@
  * Tasks that read only sources (strips) hold nothing anywhere yet; for them
  * the scheduler's groups (mf_sched.h) decide: the strips of one bus go to
  * the worker that took the first of them, its owner, while it has a free
- * slot, so the bus later finds all of them there. */
+ * slot, so the bus later finds all of them there.
+ *
+ * A task whose inputs are all on one busy worker, offered a free worker
+ * that holds none of them, waits for the busy one (delay scheduling,
+ * Zaharia et al., EuroSys 2010): the six listening copies and the QC of a
+ * master read the master, which its worker has and another would fetch
+ * through the coordinator. The wait is at most what moving the inputs
+ * would take at 1 Gbit/s (at most 1 s), or --locality-wait; then the task
+ * goes anywhere, so no slot idles for long. Not for a worker on the
+ * coordinator's store, which moves nothing. */
 #include "coord_internal.h"
+#include "mf_log.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 void mf_locality_note(worker_t *w, const mf_hash_t *blobs, size_t n)
@@ -73,4 +84,54 @@ worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now)
      * it is gone (or there is none). */
     if (best && !owner_here) mf_sched_set_owner(j->sched, t->id, best->serial);
     return best;
+}
+
+#define MOVE_BYTES_PER_S 125e6 /* 1 Gbit/s */
+#define MAX_WAIT_S 1.0
+#define MIN_MOVE_BYTES (1 << 20) /* less is not worth a wait */
+
+/* The worker other than w that holds all of t's inputs and could take it
+ * once a slot frees (busy, serving j, not avoided); NULL when none. */
+static const worker_t *s_holder(const coord_t *c, const job_t *j, const worker_t *w,
+                                const uint64_t *prefix, size_t n, double now)
+{
+    for (size_t k = 0; k < c->n_workers; k++) {
+        const worker_t *v = &c->workers[k];
+        if (v != w && v->avoid_until <= now && mf_worker_serves(v, j) && s_score(v, prefix, n) == n)
+            return v;
+    }
+    return NULL;
+}
+
+/* How long t may wait for its inputs' worker: opts->locality_wait_s, or
+ * the time to move them; 0 when they are too small to matter. */
+static double s_patience(const coord_t *c, const mf_task_t *t)
+{
+    if (c->opts->locality_wait_s > 0) return c->opts->locality_wait_s;
+    double bytes = 0;
+    for (size_t i = 0; i < t->n_inputs; i++) {
+        const int64_t size = mf_store_size(c->store, &t->inputs[i]);
+        if (size > 0) bytes += (double)size;
+    }
+    return bytes < MIN_MOVE_BYTES ? 0 : fmin(bytes / MOVE_BYTES_PER_S, MAX_WAIT_S);
+}
+
+int mf_locality_waits(coord_t *c, job_t *j, const worker_t *w, const mf_task_t *t, double now)
+{
+    if (c->opts->locality_wait_s < 0 || w->shared_store || t->n_inlined || t->n_inputs == 0 ||
+        t->n_inputs > STACK_INPUTS)
+        return 0;
+    uint64_t prefix[STACK_INPUTS];
+    for (size_t i = 0; i < t->n_inputs; i++) prefix[i] = mf_hash_prefix64(&t->inputs[i]);
+    const worker_t *v =
+        s_score(w, prefix, t->n_inputs) ? NULL : s_holder(c, j, w, prefix, t->n_inputs, now);
+    const double patience = v ? s_patience(c, t) : 0;
+    if (patience <= 0) return 0;
+    const double from = mf_sched_wait_from(j->sched, t->id, now), until = from + patience;
+    if (now >= until) return 0;
+    if (from == now)
+        mf_debug("job %llu: %s waits up to %.3f s for %s, which holds its inputs",
+                 (unsigned long long)j->id, mf_sched_label(j->sched, t->id), patience, v->name);
+    c->locality_due = fmin(c->locality_due, until);
+    return 1;
 }

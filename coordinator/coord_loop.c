@@ -241,6 +241,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
 {
     coord_t c = {.opts = o};
     c.heartbeat_s = o->heartbeat_s > 0 ? o->heartbeat_s : 1.0;
+    c.locality_due = INFINITY;
     c.dead_s = c.heartbeat_s * (o->dead_after > 0 ? o->dead_after : 5);
     if (s_open(&c, o) != 0) {
         s_close(&c);
@@ -258,6 +259,8 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
         int timeout = (int)(c.heartbeat_s * 250); /* a quarter of the heartbeat, in ms */
         const double held = mf_coord_status_next(&c) - mf_coord_now(); /* a held status's end */
         if (held * 1000.0 < timeout) timeout = held > 0 ? (int)ceil(held * 1000.0) : 0;
+        const double due = c.locality_due - mf_coord_now(); /* a waiting task's patience */
+        if (due * 1000.0 < timeout) timeout = due > 0 ? (int)ceil(due * 1000.0) : 0;
         if (zmq_poll(item, o->wake_fd > 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
             mf_error("poll: %s", zmq_strerror(errno));
             break;

@@ -6,6 +6,7 @@
 #include "mf_log.h"
 #include "mf_task.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,10 +170,22 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
 static job_t *s_next_job(coord_t *c, const mf_arith_kinds_t *f, double now)
 {
     for (job_t *j = c->jobs; j; j = j->next)
-        if (j->state == JOB_RUNNING && mf_sched_has_ready(j->sched) &&
-            mf_arith_served(c, f, j, now))
+        if (j->state == JOB_RUNNING && j->held_round != c->dispatch_round &&
+            mf_sched_has_ready(j->sched) && mf_arith_served(c, f, j, now))
             return j;
     return NULL;
+}
+
+/* t waits for the worker that holds its inputs (mf_locality_waits): back
+ * into j's ready tasks; once they have all come round, j is passed over
+ * until the next dispatch. */
+static void s_wait(coord_t *c, job_t *j, mf_task_t *t)
+{
+    if (j->waited_round != c->dispatch_round)
+        j->waited_round = c->dispatch_round, j->first_waiting = t->id;
+    else if (j->first_waiting == t->id)
+        j->held_round = c->dispatch_round;
+    mf_sched_requeue(j->sched, t->id);
 }
 
 static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
@@ -199,11 +212,14 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
 
 /* Ready tasks in job order (the strips of a bus whose worker is busy wait
  * for it while another bus's can go), each to the free worker holding most
- * of its inputs, while any worker has a free slot. */
+ * of its inputs, while any worker has a free slot; a task whose inputs a
+ * busy worker holds may wait for it a while. */
 void mf_coord_dispatch(coord_t *c)
 {
     const double now = mf_coord_now();
     locality_fit_t fit = {c, now};
+    c->dispatch_round++;
+    c->locality_due = INFINITY;
     mf_arith_kinds_t f;
     for (mf_arith_tally(c, now, &f); f.free; mf_arith_tally(c, now, &f)) {
         job_t *j = s_next_job(c, &f, now);
@@ -216,7 +232,10 @@ void mf_coord_dispatch(coord_t *c)
             continue;
         }
         worker_t *w = mf_locality_pick(c, j, &t, now);
-        s_send_task(c, w, j, &t);
+        if (mf_locality_waits(c, j, w, &t, now))
+            s_wait(c, j, &t);
+        else
+            s_send_task(c, w, j, &t);
         mf_task_fini(&t);
         c->next_worker = (size_t)(w - c->workers + 1) % c->n_workers; /* ties: round robin */
     }

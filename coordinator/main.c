@@ -62,6 +62,11 @@ static void s_help(FILE *out)
                  "                       while the last files arrive; a job whose files stop\n"
                  "                       arriving for this long fails, naming the file\n"
                  "                       (default 300)\n"
+                 "      --locality-wait SECONDS  a task whose inputs a busy worker holds\n"
+                 "                       (the listening copies of a master) waits for it\n"
+                 "                       rather than move them to a free one, at most this\n"
+                 "                       long (default: as long as moving them would take at\n"
+                 "                       1 Gbit/s, at most 1 s; \"never\": no waiting)\n"
                  "  -v, --verbose        log every task\n"
                  "  -h, --help           this text\n"
                  "      --version        the version\n"
@@ -86,14 +91,21 @@ static int s_seconds(const char *opt, const char *arg, double *out)
 
 int main(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"bind", required_argument, 0, 'b'},        {"state", required_argument, 0, 's'},
-        {"verbose", no_argument, 0, 'v'},           {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},           {"bench-noop-tasks", required_argument, 0, 'N'},
-        {"http", required_argument, 0, 'H'},        {"curve-keys", required_argument, 0, 'K'},
-        {"allow", required_argument, 0, 'A'},       {"store-budget", required_argument, 0, 'S'},
-        {"store-grace", required_argument, 0, 'G'}, {"repin-after", required_argument, 0, 'R'},
-        {"source-wait", required_argument, 0, 'W'}, {0, 0, 0, 0}};
+    static const struct option longs[] = {{"bind", required_argument, 0, 'b'},
+                                          {"state", required_argument, 0, 's'},
+                                          {"verbose", no_argument, 0, 'v'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {"version", no_argument, 0, 'V'},
+                                          {"bench-noop-tasks", required_argument, 0, 'N'},
+                                          {"http", required_argument, 0, 'H'},
+                                          {"curve-keys", required_argument, 0, 'K'},
+                                          {"allow", required_argument, 0, 'A'},
+                                          {"store-budget", required_argument, 0, 'S'},
+                                          {"store-grace", required_argument, 0, 'G'},
+                                          {"repin-after", required_argument, 0, 'R'},
+                                          {"source-wait", required_argument, 0, 'W'},
+                                          {"locality-wait", required_argument, 0, 'L'},
+                                          {0, 0, 0, 0}};
     mf_heap_tune();
     const char *binds[16];
     size_t n_binds = 0;
@@ -102,7 +114,7 @@ int main(int argc, char **argv)
     size_t noop = 0;
     const char *http = NULL, *keys = NULL, *allow = NULL;
     int64_t budget = 0;
-    double grace = 600.0, repin = 0, source_wait = 0;
+    double grace = 600.0, repin = 0, source_wait = 0, locality_wait = 0;
     int c;
     while ((c = getopt_long(argc, argv, "b:s:vh", longs, NULL)) != -1) {
         switch (c) {
@@ -148,6 +160,14 @@ int main(int argc, char **argv)
             if (s_seconds("--source-wait", optarg, &source_wait)) return 2;
             if (source_wait <= 0) source_wait = 1e-3; /* 0 would mean the default */
             break;
+        case 'L':
+            if (!strcmp(optarg, "never"))
+                locality_wait = -1;
+            else if (s_seconds("--locality-wait", optarg, &locality_wait))
+                return 2;
+            else if (locality_wait <= 0)
+                locality_wait = -1; /* no wait at all */
+            break;
         case 'S':
             if ((budget = mf_parse_size(optarg)) <= 0) {
                 fprintf(stderr,
@@ -189,7 +209,8 @@ int main(int argc, char **argv)
                          .store_budget = budget,
                          .store_grace_s = grace,
                          .repin_after_s = repin,
-                         .source_wait_s = source_wait};
+                         .source_wait_s = source_wait,
+                         .locality_wait_s = locality_wait};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);
     return rc;

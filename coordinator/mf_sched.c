@@ -318,6 +318,13 @@ void mf_sched_set_owner(mf_sched_t *s, uint64_t task, uint32_t owner)
     if (g >= 0) s->nodes[g].owner = owner;
 }
 
+double mf_sched_wait_from(mf_sched_t *s, uint64_t task, double now)
+{
+    if (task >= s->plan->n_tasks) return now;
+    if (s->nodes[task].wait_from <= 0) s->nodes[task].wait_from = now;
+    return s->nodes[task].wait_from;
+}
+
 int mf_sched_finished(const mf_sched_t *s)
 {
     return s->error ? s->prog.running == 0 : s->prog.done == s->prog.total;

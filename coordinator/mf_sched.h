@@ -87,6 +87,9 @@ typedef int (*mf_sched_fits_fn)(void *ctx, uint32_t owner);
 int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_task_t *out);
 uint32_t mf_sched_owner(const mf_sched_t *s, uint64_t task);
 void mf_sched_set_owner(mf_sched_t *s, uint64_t task, uint32_t owner);
+/* Placement: since when task has waited for a busy worker that holds its
+ * inputs (coord_locality.c); the first call says now, and it stays. */
+double mf_sched_wait_from(mf_sched_t *s, uint64_t task, double now);
 /* Records a finished task. A failed task is tried again, up to three runs
  * in all; then it fails the job. */
 void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);

@@ -19,13 +19,14 @@ typedef struct {
     int *dependents;   /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
-    int *readers;   /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
-    uint32_t read;  /* bit o: some task reads output o (else mf_task_t.unread says so) */
-    int group;      /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
-    uint32_t owner; /* as a group: the worker its feeders go to (the caller's token), 0 none */
-    int fused_into; /* a strip a channel runs itself (sched_fuse.c): that channel + 1; 0 none */
-    int inline_run; /* a channel running with its strips inside it */
-    int unstored;   /* done inside its reader: its outputs were never stored */
+    int *readers;     /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
+    uint32_t read;    /* bit o: some task reads output o (else mf_task_t.unread says so) */
+    int group;        /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
+    uint32_t owner;   /* as a group: the worker its feeders go to (the caller's token), 0 none */
+    double wait_from; /* since when it waits for a busy worker holding its inputs, or 0 */
+    int fused_into;   /* a strip a channel runs itself (sched_fuse.c): that channel + 1; 0 none */
+    int inline_run;   /* a channel running with its strips inside it */
+    int unstored;     /* done inside its reader: its outputs were never stored */
 } tnode_t;
 
 struct mf_sched {

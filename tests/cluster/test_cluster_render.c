@@ -11,7 +11,13 @@
  *                                store (--shared-store): the same files as
  *                                embedded, no source uploaded nor linked,
  *                                fetch from the store too; a store that is
- *                                not the coordinator's refused */
+ *                                not the coordinator's refused
+ *   listening_waits_for_master   two workers of one slot: the qc and the six
+ *                                listening copies wait for the worker that
+ *                                holds the master (--locality-wait) rather
+ *                                than fetch it on the other; with
+ *                                --locality-wait never, some go there; the
+ *                                same files either way */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +326,61 @@ static void shared_storage_farm(void **state)
     cl_test_pass();
 }
 
+/* Which worker the coordinator's log (-v) says took the master, and how
+ * many of the tasks reading it (qc, listen) went elsewhere. */
+static int s_away_from_master(const char *log, char *master, size_t n)
+{
+    char *text = test_read_text(log);
+    assert_non_null(text);
+    master[0] = 0;
+    int away = 0, readers = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *to = strstr(line, " sent to ");
+        if (!to) continue;
+        to += strlen(" sent to ");
+        if (strstr(line, ": master master sent to ")) snprintf(master, n, "%s", to);
+        if (!strstr(line, ": qc sent to ") && !strstr(line, ": listen ")) continue;
+        if (!master[0]) fail_msg("\"%s\" before the master was sent", line);
+        readers++;
+        away += strcmp(to, master) != 0;
+    }
+    free(text);
+    /* qc, six copies and their report */
+    if (readers != 8) fail_msg("%d tasks after the master in %s, not 8", readers, log);
+    return away;
+}
+
+static void listening_waits_for_master(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    const char *ref = s_reference(s_song, "song");
+    for (int never = 0; never <= 1; never++) {
+        char sub[1200], out[1300], master[64];
+        cl_path(sub, sizeof sub, dir, never ? "never" : "wait");
+        mkdir(sub, 0755);
+        cl_path(out, sizeof out, sub, "out");
+        /* Long enough for any machine: the wait ends when the slot frees. */
+        const char *extra[] = {"--locality-wait", never ? "never" : "120", "-v", NULL};
+        cl_coord_t c = {.extra = extra};
+        cl_coord_start(&c, sub, 0);
+        cl_worker_start(&c, sub, "w1", 1, NULL, 0);
+        cl_worker_start(&c, sub, "w2", 1, NULL, 0);
+        cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+        cl_wait_joined(&c, "w2", 15 * CL_SLOW);
+        cl_render(s_song, out, 0, &c);
+        const int n = cl_assert_same_outdir(ref, out);
+        const int away = s_away_from_master(c.log, master, sizeof master);
+        print_message("    --locality-wait %s: %d files as embedded; master on %s, %d of its 8 "
+                      "readers elsewhere\n",
+                      never ? "never" : "120", n, master, away);
+        if (never ? away < 1 : away != 0)
+            fail_msg("%d of the master's readers ran away from %s", away, master);
+        cl_stop_all_clean(30 * CL_SLOW);
+    }
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +390,8 @@ int main(void)
                                                  "two_clients_at_once"),
         cmocka_unit_test_prestate_setup_teardown(shared_storage_farm, setup, teardown,
                                                  "shared_storage_farm"),
+        cmocka_unit_test_prestate_setup_teardown(listening_waits_for_master, setup, teardown,
+                                                 "listening_waits_for_master"),
     };
     return cmocka_run_group_tests_name("cluster_render", tests, group_setup, NULL);
 }
