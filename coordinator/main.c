@@ -89,6 +89,16 @@ static int s_seconds(const char *opt, const char *arg, double *out)
     return -1;
 }
 
+/* The same, or "never" (-1); zero becomes zero_as (0 means the default in
+ * mf_coord_opts_t). */
+static int s_seconds_or_never(const char *opt, const char *arg, double zero_as, double *out)
+{
+    if (!strcmp(arg, "never")) return *out = -1, 0;
+    if (s_seconds(opt, arg, out)) return -1;
+    if (*out <= 0) *out = zero_as;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {{"bind", required_argument, 0, 'b'},
@@ -148,25 +158,15 @@ int main(int argc, char **argv)
         case 'G':
             if (s_seconds("--store-grace", optarg, &grace)) return 2;
             break;
-        case 'R':
-            if (!strcmp(optarg, "never"))
-                repin = -1;
-            else if (s_seconds("--repin-after", optarg, &repin))
-                return 2;
-            else if (repin <= 0)
-                repin = 1e-3; /* at once: 0 would mean the default */
+        case 'R': /* 0: at once */
+            if (s_seconds_or_never("--repin-after", optarg, 1e-3, &repin)) return 2;
             break;
         case 'W':
             if (s_seconds("--source-wait", optarg, &source_wait)) return 2;
             if (source_wait <= 0) source_wait = 1e-3; /* 0 would mean the default */
             break;
-        case 'L':
-            if (!strcmp(optarg, "never"))
-                locality_wait = -1;
-            else if (s_seconds("--locality-wait", optarg, &locality_wait))
-                return 2;
-            else if (locality_wait <= 0)
-                locality_wait = -1; /* no wait at all */
+        case 'L': /* 0: no wait at all */
+            if (s_seconds_or_never("--locality-wait", optarg, -1, &locality_wait)) return 2;
             break;
         case 'S':
             if ((budget = mf_parse_size(optarg)) <= 0) {
