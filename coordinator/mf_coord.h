@@ -49,9 +49,8 @@ typedef struct {
                                submit fails when none has arrived (nor moved) this
                                long; 0: 300 s */
     double locality_wait_s; /* how long a task may wait for a busy worker holding its
-                             inputs rather than move them to a free one: 0, as long as
-                             moving them takes at 1 Gbit/s, at most 1 s; < 0: never
-                             (coord_locality.c) */
+                             inputs (1 MiB or more) rather than move them to a free one:
+                             0, 1 s; < 0: never (coord_locality.c) */
     int wake_fd;            /* > 0: a descriptor that becomes readable once *stop is set
                                (the host's eventfd), so the loop ends at once rather than
                                at its next tick; 0: none */

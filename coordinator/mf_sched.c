@@ -318,11 +318,14 @@ void mf_sched_set_owner(mf_sched_t *s, uint64_t task, uint32_t owner)
     if (g >= 0) s->nodes[g].owner = owner;
 }
 
-double mf_sched_wait_from(mf_sched_t *s, uint64_t task, double now)
+int mf_sched_wait_begin(mf_sched_t *s, uint64_t task, double now, double *from)
 {
-    if (task >= s->plan->n_tasks) return now;
-    if (s->nodes[task].wait_from <= 0) s->nodes[task].wait_from = now;
-    return s->nodes[task].wait_from;
+    *from = now;
+    if (task >= s->plan->n_tasks) return 0;
+    const int first = s->nodes[task].wait_from <= 0;
+    if (first) s->nodes[task].wait_from = now;
+    *from = s->nodes[task].wait_from;
+    return first;
 }
 
 int mf_sched_finished(const mf_sched_t *s)

@@ -88,8 +88,9 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
 uint32_t mf_sched_owner(const mf_sched_t *s, uint64_t task);
 void mf_sched_set_owner(mf_sched_t *s, uint64_t task, uint32_t owner);
 /* Placement: since when task has waited for a busy worker that holds its
- * inputs (coord_locality.c); the first call says now, and it stays. */
-double mf_sched_wait_from(mf_sched_t *s, uint64_t task, double now);
+ * inputs (coord_locality.c), in *from: now at the first call, which
+ * returns 1; the same after, which return 0. */
+int mf_sched_wait_begin(mf_sched_t *s, uint64_t task, double now, double *from);
 /* Records a finished task. A failed task is tried again, up to three runs
  * in all; then it fails the job. */
 void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);
