@@ -586,12 +586,27 @@ mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name)
     return err;
 }
 
+/* What the staging folder holds at rel: the previous render's file after
+ * commit swapped them, else the one staged. */
+static mf_err_t s_unlink_staged(void *ctx, size_t i)
+{
+    const mf_outdir_t *o = ctx;
+    char *path = mf_outdir__fmt("%s/%s", o->stage, o->files[i].rel);
+    if (path) unlink(path);
+    free(path);
+    return MF_OK;
+}
+
 void mf_outdir_free(mf_outdir_t **op)
 {
     if (!op || !*op) return;
     mf_outdir_t *o = *op;
     mf_outdir__queue_free(&o->hasher);
     mf_outdir__queue_free(&o->sync);
+    /* Unlinking frees a file's blocks, about 9 ms per 23 MB here: the old
+     * files of a revision rendered into the same folder go on every core
+     * rather than one after another. What is left goes after them. */
+    if (o->stage) mf_parallel_for(o->n, s_unlink_staged, o);
     if (o->stage && mf_fs_remove_tree(o->stage) != 0) mf_warn("%s: cannot remove", o->stage);
     for (size_t i = 0; i < o->n; i++) {
         free(o->files[i].rel);
