@@ -1,8 +1,11 @@
 /* coordinator/coord_locality.c: where a ready task goes. A task goes to the
  * free worker holding most of its inputs; among equals, to the worker that
  * owns its group (the strips of one bus), and the first of a group to be
- * placed makes its worker the owner. Driven on a coordinator's state built
- * here (two workers, no sockets) and a plan of two buses. */
+ * placed makes its worker the owner. A task whose inputs (1 MiB or more)
+ * are all on a busy worker, offered a free one holding none, waits for the
+ * busy one up to --locality-wait (mf_locality_waits). Driven on a
+ * coordinator's state built here (two workers, no sockets, a store whose
+ * blobs only have sizes) and a plan of two buses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,10 +19,13 @@
 #include "no_cache.h"
 #include "plan_fixture.h"
 #include "coord_internal.h"
+#include "mf_fs.h"
 
 typedef struct {
     mf_session_t *session;
     mf_plan_t *plan;
+    char dir[256];
+    mf_coord_opts_t opts;
     coord_t c;
     worker_t w[2];
     uint64_t running[2][2];
@@ -47,6 +53,20 @@ static int setup(void **state)
     }
     f->c.workers = f->w;
     f->c.n_workers = f->c.cap_workers = 2;
+    /* Source A1 is 2 MiB, A2 100 bytes: only A1 is worth a wait. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/mf-placement-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(f->dir) || !(f->c.store = mf_store_open(f->dir))) return -1;
+    static char bytes[2 << 20];
+    const size_t sizes[2] = {sizeof bytes, 100};
+    for (int i = 0; i < 2; i++) {
+        mf_blob_writer_t *bw = mf_blob_writer_new_named(f->c.store, &blobs[i]);
+        mf_hash_t got;
+        if (!bw || mf_blob_writer_write(bw, bytes, sizes[i]) != MF_OK ||
+            mf_blob_writer_commit(bw, &got) != MF_OK)
+            return -1;
+    }
+    f->c.opts = &f->opts;
     return 0;
 }
 
@@ -54,6 +74,8 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     for (int k = 0; k < 2; k++) free(f->w[k].held);
+    mf_store_free(&f->c.store);
+    if (f->dir[0]) mf_fs_remove_tree(f->dir);
     mf_sched_free(&f->job.sched);
     mf_plan_free(&f->plan);
     mf_session_free(&f->session);
@@ -118,12 +140,90 @@ static void test_lost_owner_replaced(void **state)
     assert_int_not_equal(next->serial, gone);
 }
 
+/* The next ready task, which must be labelled so (the caller finis it). */
+static mf_task_t s_next(fixture_t *f, const char *label)
+{
+    mf_task_t t;
+    if (!mf_sched_next(f->job.sched, &t)) fail_msg("none ready");
+    assert_string_equal(f->plan->tasks[t.id].label, label);
+    return t;
+}
+
+/* The second worker holds A1's source and has no free slot. */
+static void s_busy_holder(fixture_t *f)
+{
+    mf_hash_t a1;
+    mf_hash_bytes("A1", 2, &a1);
+    mf_locality_note(&f->w[1], &a1, 1);
+    f->w[1].n_running = f->w[1].slots;
+}
+
+static void test_waits_for_the_holder(void **state)
+{
+    fixture_t *f = *state;
+    s_busy_holder(f);
+    mf_task_t t = s_next(f, "strip A1");
+    f->c.locality_due = 1e9;
+    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 10.0));
+    assert_true(f->c.locality_due == 11.0); /* 1 s, from the first time it waited */
+    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 10.9));
+    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 11.0)); /* then anywhere */
+    mf_task_fini(&t);
+}
+
+static void test_wait_option(void **state)
+{
+    fixture_t *f = *state;
+    s_busy_holder(f);
+    f->opts.locality_wait_s = 5; /* --locality-wait 5 */
+    mf_task_t t = s_next(f, "strip A1");
+    f->c.locality_due = 1e9;
+    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 10.0));
+    assert_true(f->c.locality_due == 15.0);
+    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 14.0));
+    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 15.0));
+    mf_task_fini(&t);
+}
+
+static void test_no_wait(void **state)
+{
+    fixture_t *f = *state;
+    s_busy_holder(f);
+    mf_task_t a1 = s_next(f, "strip A1"), a2 = s_next(f, "strip A2");
+    /* A2's source, which the busy worker holds too, is under 1 MiB. */
+    mf_hash_t h2;
+    mf_hash_bytes("A2", 2, &h2);
+    mf_locality_note(&f->w[1], &h2, 1);
+    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a2, 0.0));
+    /* --locality-wait never */
+    f->opts.locality_wait_s = -1;
+    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    f->opts.locality_wait_s = 0;
+    /* The free worker is on the coordinator's store: nothing to move. */
+    f->w[0].shared_store = 1;
+    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    f->w[0].shared_store = 0;
+    /* The holder is avoided (its tasks keep failing). */
+    f->w[1].avoid_until = 100.0;
+    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    f->w[1].avoid_until = 0;
+    /* The free worker holds the input too. */
+    mf_hash_t h1;
+    mf_hash_bytes("A1", 2, &h1);
+    mf_locality_note(&f->w[0], &h1, 1);
+    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    mf_task_fini(&a1), mf_task_fini(&a2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_bus_on_one_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_inputs_win, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_owner_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waits_for_the_holder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_wait, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
