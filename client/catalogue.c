@@ -1,6 +1,7 @@
 /* Catalogue runs: the state file, submission, following the jobs, fetching
  * and the report (catalogue.h). */
 #include "catalogue.h"
+#include "mf_clock.h"
 #include "mf_fs.h"
 #include "mf_log.h"
 
@@ -200,13 +201,6 @@ static void s_sleep(double s)
     nanosleep(&t, NULL);
 }
 
-static double s_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
 {
     /* What the coordinator knows of the jobs recorded last time. */
@@ -267,8 +261,8 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
         if (!open) break;
         s_sleep(cat->poll_s);
         if (s_status_all(conn, &rep) != MF_OK) {
-            if (!lost_since) lost_since = s_now();
-            if (s_now() - lost_since > UNREACHABLE_FOR_S) return MF_EXIT_UNREACHABLE;
+            if (!lost_since) lost_since = mf_clock_now();
+            if (mf_clock_now() - lost_since > UNREACHABLE_FOR_S) return MF_EXIT_UNREACHABLE;
             continue;
         }
         lost_since = 0;

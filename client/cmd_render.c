@@ -2,6 +2,7 @@
  * farm (a coordinator and N workers as threads, over inproc://) or, with
  * --coordinator, on a remote one. The same protocol either way. */
 #include "mf_cli.h"
+#include "mf_clock.h"
 #include "mf_fs.h"
 #include "mf_log.h"
 
@@ -136,20 +137,13 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
     return -1; /* go on */
 }
 
-static double s_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 int mf_cmd_render(int argc, char **argv)
 {
     render_opts_t o;
     int rc = s_parse(argc, argv, &o);
     if (rc >= 0) return rc;
     if (o.quiet) mf_log_init("mixfarm", MF_LOG_WARN);
-    double t0 = s_now();
+    double t0 = mf_clock_now();
     /* An album (SESSION.md) or a session. */
     int album = mf_album_is_album(o.session);
     mf_album_t *al = album ? mf_cli_load_album(o.session) : NULL;
@@ -183,7 +177,7 @@ int mf_cmd_render(int argc, char **argv)
         mf_error("%s: render failed: %s", o.session, mf_strerror(err));
     if (err == MF_OK && !o.quiet) {
         printf("mixfarm: rendered \"%s\" into %s on %s in %.2f s", al ? al->name : s->name, summary,
-               o.coordinator ? o.coordinator : "the embedded farm", s_now() - t0);
+               o.coordinator ? o.coordinator : "the embedded farm", mf_clock_now() - t0);
         if (tally.cached) /* what a revision owes to the action cache */
             printf("; %u of %u tasks reused from earlier renders", tally.cached, tally.total);
         printf("\n");

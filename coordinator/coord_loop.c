@@ -3,6 +3,7 @@
  * per turn. Malformed input is logged and dropped; nothing a peer sends can
  * stop the loop. */
 #include "blob_refs.h"
+#include "mf_clock.h"
 #include "coord_internal.h"
 #include "mf_curve.h"
 #include "mf_log.h"
@@ -28,9 +29,7 @@
 
 double mf_coord_now(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    return mf_clock_now();
 }
 
 char *mf_coord_blob_dir(const char *state_dir)

@@ -1,4 +1,5 @@
 #include "journal_checkpoint.h"
+#include "mf_clock.h"
 #include "mf_log.h"
 
 #include <errno.h>
@@ -54,20 +55,13 @@ static void *s_main(void *arg)
  * makes another return SQLITE_BUSY at once, without the busy handler, and
  * on a disk that falls behind the thread's can take long enough for the
  * WAL to pass 100 MB meanwhile. */
-static double s_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return 1e3 * (double)t.tv_sec + 1e-6 * (double)t.tv_nsec;
-}
-
 static int s_truncate(sqlite3 *db, const char *name)
 {
-    const double until = s_now_ms() + TRUNCATE_WAIT_MS;
+    const double until = mf_clock_now() + TRUNCATE_WAIT_MS / 1e3;
     int rc;
     while ((rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL)) ==
                SQLITE_BUSY &&
-           s_now_ms() < until)
+           mf_clock_now() < until)
         nanosleep(&(struct timespec){0, 1000000L}, NULL);
     return rc;
 }

@@ -1,4 +1,5 @@
 #include "mf_log.h"
+#include "mf_clock.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,19 +15,12 @@ static _Thread_local int s_thread_min = MF_LOG_DEBUG;
 static int s_forced; /* MIXFARM_LOG=debug: every thread says everything, timed */
 static double s_t0;
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void mf_log_init(const char *program, mf_log_level_t min_level)
 {
     s_program = program;
     s_min = min_level;
     const char *env = getenv("MIXFARM_LOG");
-    if (env && strcmp(env, "debug") == 0) s_min = MF_LOG_DEBUG, s_forced = 1, s_t0 = s_now();
+    if (env && strcmp(env, "debug") == 0) s_min = MF_LOG_DEBUG, s_forced = 1, s_t0 = mf_clock_now();
 }
 
 void mf_log_thread_min(mf_log_level_t min_level)
@@ -49,7 +43,7 @@ void mf_log(mf_log_level_t level, const char *fmt, ...)
     va_end(ap);
     /* One write per line so lines from threads never interleave. */
     pthread_mutex_lock(&s_lock);
-    if (s_forced) fprintf(stderr, "[%8.3f] ", s_now() - s_t0);
+    if (s_forced) fprintf(stderr, "[%8.3f] ", mf_clock_now() - s_t0);
     fprintf(stderr, "%s: %s%s\n", s_program, level == MF_LOG_WARN ? "warning: " : "", line);
     pthread_mutex_unlock(&s_lock);
 }

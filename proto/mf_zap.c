@@ -6,6 +6,7 @@
  * key's fingerprint, never the key, and at most once a minute per peer and
  * key (a refused peer's socket retries every few hundred milliseconds). */
 #include "mf_curve.h"
+#include "mf_clock.h"
 #include "mf_log.h"
 
 #include <dirent.h>
@@ -37,17 +38,10 @@ struct mf_zap {
     double last_mismatch_log;
 };
 
-static double s_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* Whether `what` was logged less than QUIET_S ago; remembers it if not. */
 static int s_quiet(mf_zap_t *z, const char *what)
 {
-    double now = s_now();
+    double now = mf_clock_now();
     recent_t *oldest = &z->recent[0];
     for (int i = 0; i < N_RECENT; i++) {
         recent_t *r = &z->recent[i];
@@ -175,7 +169,7 @@ static void s_watch(mf_zap_t *z)
     char addr[128];
     while (mf_curve__read_event(z->monitor, &event, &value, addr, sizeof addr) == 0) {
         if (event != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) continue;
-        double now = s_now();
+        double now = mf_clock_now();
         if (now - z->last_mismatch_log < 10) continue;
         z->last_mismatch_log = now;
         const char *why =

@@ -137,16 +137,13 @@ int mf_store_discard(mf_store_t *s, const mf_hash_t *h)
     return rc;
 }
 
-/* Whether the file e in d has gone unwritten for more than idle_s seconds. */
-static int s_idle(DIR *d, const struct dirent *e, double idle_s)
+/* Whether the file e in d was last written before the time (since the
+ * epoch) cutoff. */
+static int s_idle(DIR *d, const struct dirent *e, double cutoff)
 {
     struct stat st;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     return fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-           (double)(now.tv_sec - st.st_mtim.tv_sec) +
-                   1e-9 * (double)(now.tv_nsec - st.st_mtim.tv_nsec) >
-               idle_s;
+           (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec < cutoff;
 }
 
 /* Deletes every file in the store's folder sub (with idle_s > 0, only those
@@ -155,9 +152,12 @@ static int s_empty(const mf_store_t *s, const char *sub, double idle_s)
 {
     char *dir = s_join(s->dir, sub);
     DIR *d = dir ? opendir(dir) : NULL;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now); /* the file system's clock: mtimes */
+    const double cutoff = (double)now.tv_sec + 1e-9 * (double)now.tv_nsec - idle_s;
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));)
-        if (e->d_name[0] != '.' && (idle_s <= 0 || s_idle(d, e, idle_s)) &&
+        if (e->d_name[0] != '.' && (idle_s <= 0 || s_idle(d, e, cutoff)) &&
             unlinkat(dirfd(d), e->d_name, 0) == 0)
             n++;
     if (d) closedir(d);

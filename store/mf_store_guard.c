@@ -1,4 +1,5 @@
 #include "mf_store_guard.h"
+#include "mf_clock.h"
 #include "mf_fs.h"
 #include "mf_hash.h"
 #include "mf_log.h"
@@ -32,13 +33,6 @@ struct mf_store_guard {
     int started, stop;
     int failing; /* the last flush failed (logged once until one works) */
 };
-
-static double s_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static void s_boot_id(char *out, size_t n)
 {
@@ -124,10 +118,10 @@ static int s_check_blob(void *ctx, const mf_hash_t *h, const struct stat *st)
         mf_debug("%s: blob %.12s does not match its name: dropped", mf_store_dir(c->g->store),
                  h->hex);
     }
-    if (s_now() >= c->next_progress) {
+    if (mf_clock_now() >= c->next_progress) {
         mf_info("%s: checked %zu blobs (%.1f GB) so far", mf_store_dir(c->g->store), c->r->blobs,
                 (double)c->r->bytes / 1e9);
-        c->next_progress = s_now() + PROGRESS_EVERY_S;
+        c->next_progress = mf_clock_now() + PROGRESS_EVERY_S;
     }
     return 0;
 }
@@ -151,7 +145,7 @@ static void s_check(mf_store_guard_t *g, const struct timespec *since, const cha
     if (since->tv_sec && localtime_r(&t, &tm))
         strftime(when, sizeof when, "the blobs changed since %Y-%m-%d %H:%M:%S", &tm);
     mf_warn("%s: %s: checking %s", dir, why, when);
-    const double t0 = s_now();
+    const double t0 = mf_clock_now();
     check_t c = {.g = g, .since = *since, .r = r, .next_progress = t0 + PROGRESS_EVERY_S};
     r->checked = 1;
     if (mf_store_each_stat(g->store, "objects", s_check_blob, &c) != 0 ||
@@ -161,8 +155,8 @@ static void s_check(mf_store_guard_t *g, const struct timespec *since, const cha
     mf_info("%s: checked %zu blobs (%.1f GB) in %.1f s: %zu kept, %zu dropped (damaged, or named "
             "after the task that made them), %zu action-cache entries dropped; what went is "
             "computed or uploaded again when a job needs it",
-            dir, r->blobs, (double)r->bytes / 1e9, s_now() - t0, r->blobs - r->dropped, r->dropped,
-            r->actions_dropped);
+            dir, r->blobs, (double)r->bytes / 1e9, mf_clock_now() - t0, r->blobs - r->dropped,
+            r->dropped, r->actions_dropped);
 }
 
 /* Removes what writers that were killed left in tmp/: the store's owner
