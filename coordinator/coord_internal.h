@@ -209,12 +209,11 @@ void mf_arith_repin_tick(coord_t *c, double now);
 /* The free worker (a slot open, not avoided) for t, handed out by j's
  * scheduler: the one holding most of its inputs; among equals its group's
  * owner, which it becomes when its group has none (or lost it); other ties
- * go round robin from c->next_worker. NULL when none is free. */
-worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now);
-/* Delay scheduling: whether t, offered to the free worker w, should wait
- * instead for a busy worker that holds all its inputs where w holds none
- * (and until when, raising c->locality_due to it at most). */
-int mf_locality_waits(coord_t *c, job_t *j, const worker_t *w, const mf_task_t *t, double now);
+ * go round robin from c->next_worker. NULL when none is free. With wait
+ * (may be NULL), whether t should rather wait for a busy worker that holds
+ * all its inputs where that one holds none (delay scheduling; then
+ * c->locality_due is raised to when it goes at the latest). */
+worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now, int *wait);
 /* For mf_sched_next_fitting, ctx a locality_fit_t: whether the owner is
  * free, or gone, or there is none. */
 typedef struct {

@@ -60,33 +60,6 @@ int mf_locality_fits(void *ctx, uint32_t owner)
 /* The task's input prefixes are parsed once, not once per worker. */
 #define STACK_INPUTS 64
 
-worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now)
-{
-    uint64_t stack[STACK_INPUTS];
-    uint64_t *prefix = t->n_inputs <= STACK_INPUTS ? stack : malloc(t->n_inputs * sizeof *prefix);
-    const size_t n = prefix ? t->n_inputs : 0; /* out of memory: any free worker */
-    for (size_t i = 0; i < n; i++) prefix[i] = mf_hash_prefix64(&t->inputs[i]);
-    const uint32_t owner = mf_sched_owner(j->sched, t->id);
-    worker_t *best = NULL;
-    size_t best_score = 0;
-    int owner_here = 0; /* among the workers, free or not */
-    for (size_t k = 0; k < c->n_workers; k++) {
-        worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
-        const int owns = owner && w->serial == owner;
-        owner_here |= owns;
-        if (!mf_worker_free(w, now) || !mf_worker_serves(w, j)) continue;
-        /* An input held counts two, the group's owner one: a tie-break. */
-        const size_t score = 2 * s_score(w, prefix, n) + (size_t)owns;
-        if (!best || score > best_score) best = w, best_score = score;
-        if (best_score >= 2 * n + (owner != 0)) break; /* cannot do better */
-    }
-    if (prefix != stack) free(prefix);
-    /* The loop stopped early only at the owner itself: not seeing it means
-     * it is gone (or there is none). */
-    if (best && !owner_here) mf_sched_set_owner(j->sched, t->id, best->serial);
-    return best;
-}
-
 #define WAIT_S 1.0               /* without --locality-wait */
 #define MIN_MOVE_BYTES (1 << 20) /* less is not worth a wait */
 
@@ -116,15 +89,15 @@ static double s_patience(const coord_t *c, const mf_task_t *t)
     return bytes < MIN_MOVE_BYTES ? 0 : wait;
 }
 
-int mf_locality_waits(coord_t *c, job_t *j, const worker_t *w, const mf_task_t *t, double now)
+/* Whether t, offered best (holding none of its inputs), waits for a busy
+ * worker that holds them all; raises c->locality_due to when it goes. */
+static int s_waits(coord_t *c, job_t *j, const worker_t *best, const mf_task_t *t,
+                   const uint64_t *prefix, size_t n, double now)
 {
-    if (c->opts->locality_wait_s < 0 || w->shared_store || t->n_inlined || t->n_inputs == 0 ||
-        t->n_inputs > STACK_INPUTS)
+    if (c->opts->locality_wait_s < 0 || best->shared_store || t->n_inlined || n == 0 ||
+        n > STACK_INPUTS)
         return 0;
-    uint64_t prefix[STACK_INPUTS];
-    for (size_t i = 0; i < t->n_inputs; i++) prefix[i] = mf_hash_prefix64(&t->inputs[i]);
-    const worker_t *v =
-        s_score(w, prefix, t->n_inputs) ? NULL : s_holder(c, j, w, prefix, t->n_inputs, now);
+    const worker_t *v = s_holder(c, j, best, prefix, n, now);
     const double patience = v ? s_patience(c, t) : 0;
     if (patience <= 0) return 0;
     double from;
@@ -135,4 +108,34 @@ int mf_locality_waits(coord_t *c, job_t *j, const worker_t *w, const mf_task_t *
     if (now >= until) return 0;
     c->locality_due = fmin(c->locality_due, until);
     return 1;
+}
+
+worker_t *mf_locality_pick(coord_t *c, job_t *j, const mf_task_t *t, double now, int *wait)
+{
+    uint64_t stack[STACK_INPUTS];
+    uint64_t *prefix = t->n_inputs <= STACK_INPUTS ? stack : malloc(t->n_inputs * sizeof *prefix);
+    const size_t n = prefix ? t->n_inputs : 0; /* out of memory: any free worker */
+    for (size_t i = 0; i < n; i++) prefix[i] = mf_hash_prefix64(&t->inputs[i]);
+    const uint32_t owner = mf_sched_owner(j->sched, t->id);
+    worker_t *best = NULL;
+    size_t best_score = 0;
+    int owner_here = 0; /* among the workers, free or not */
+    for (size_t k = 0; k < c->n_workers; k++) {
+        worker_t *w = &c->workers[(c->next_worker + k) % c->n_workers];
+        const int owns = owner && w->serial == owner;
+        owner_here |= owns;
+        if (!mf_worker_free(w, now) || !mf_worker_serves(w, j)) continue;
+        /* An input held counts two, the group's owner one: a tie-break. */
+        const size_t score = 2 * s_score(w, prefix, n) + (size_t)owns;
+        if (!best || score > best_score) best = w, best_score = score;
+        if (best_score >= 2 * n + (owner != 0)) break; /* cannot do better */
+    }
+    /* best_score < 2: the free worker holds none of the inputs. */
+    const int waits = best && best_score < 2 && s_waits(c, j, best, t, prefix, n, now);
+    if (wait) *wait = waits;
+    if (prefix != stack) free(prefix);
+    /* The loop stopped early only at the owner itself: not seeing it means
+     * it is gone (or there is none). */
+    if (best && !owner_here) mf_sched_set_owner(j->sched, t->id, best->serial);
+    return best;
 }

@@ -176,7 +176,7 @@ static job_t *s_next_job(coord_t *c, const mf_arith_kinds_t *f, double now)
     return NULL;
 }
 
-/* t waits for the worker that holds its inputs (mf_locality_waits): back
+/* t waits for the worker that holds its inputs (mf_locality_pick): back
  * into j's ready tasks; once they have all come round, j is passed over
  * until the next dispatch. */
 static void s_wait(coord_t *c, job_t *j, mf_task_t *t)
@@ -231,8 +231,9 @@ void mf_coord_dispatch(coord_t *c)
             if (!j || !s_next_job(c, &f, now)) return;
             continue;
         }
-        worker_t *w = mf_locality_pick(c, j, &t, now);
-        if (mf_locality_waits(c, j, w, &t, now))
+        int wait;
+        worker_t *w = mf_locality_pick(c, j, &t, now, &wait);
+        if (wait)
             s_wait(c, j, &t);
         else
             s_send_task(c, w, j, &t);

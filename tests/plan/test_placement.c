@@ -3,7 +3,7 @@
  * owns its group (the strips of one bus), and the first of a group to be
  * placed makes its worker the owner. A task whose inputs (1 MiB or more)
  * are all on a busy worker, offered a free one holding none, waits for the
- * busy one up to --locality-wait (mf_locality_waits). Driven on a
+ * busy one up to --locality-wait (mf_locality_pick's wait). Driven on a
  * coordinator's state built here (two workers, no sockets, a store whose
  * blobs only have sizes) and a plan of two buses. */
 #include <setjmp.h>
@@ -91,7 +91,7 @@ static worker_t *s_place(fixture_t *f, const char *label)
     mf_task_t t;
     if (!mf_sched_next_fitting(f->job.sched, mf_locality_fits, &fit, &t)) fail_msg("none ready");
     assert_string_equal(f->plan->tasks[t.id].label, label);
-    worker_t *w = mf_locality_pick(&f->c, &f->job, &t, 0.0);
+    worker_t *w = mf_locality_pick(&f->c, &f->job, &t, 0.0, NULL);
     assert_non_null(w);
     w->running[w->n_running++] = t.id;
     mf_locality_note(w, t.inputs, t.n_inputs);
@@ -149,6 +149,14 @@ static mf_task_t s_next(fixture_t *f, const char *label)
     return t;
 }
 
+/* Whether t, handed out now, waits (the first worker is the free one). */
+static int s_waits(fixture_t *f, const mf_task_t *t, double now)
+{
+    int wait = -1;
+    mf_locality_pick(&f->c, &f->job, t, now, &wait);
+    return wait;
+}
+
 /* The second worker holds A1's source and has no free slot. */
 static void s_busy_holder(fixture_t *f)
 {
@@ -164,10 +172,10 @@ static void test_waits_for_the_holder(void **state)
     s_busy_holder(f);
     mf_task_t t = s_next(f, "strip A1");
     f->c.locality_due = 1e9;
-    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 10.0));
+    assert_true(s_waits(f, &t, 10.0));
     assert_true(f->c.locality_due == 11.0); /* 1 s, from the first time it waited */
-    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 10.9));
-    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 11.0)); /* then anywhere */
+    assert_true(s_waits(f, &t, 10.9));
+    assert_false(s_waits(f, &t, 11.0)); /* then anywhere */
     mf_task_fini(&t);
 }
 
@@ -178,10 +186,10 @@ static void test_wait_option(void **state)
     f->opts.locality_wait_s = 5; /* --locality-wait 5 */
     mf_task_t t = s_next(f, "strip A1");
     f->c.locality_due = 1e9;
-    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 10.0));
+    assert_true(s_waits(f, &t, 10.0));
     assert_true(f->c.locality_due == 15.0);
-    assert_true(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 14.0));
-    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &t, 15.0));
+    assert_true(s_waits(f, &t, 14.0));
+    assert_false(s_waits(f, &t, 15.0));
     mf_task_fini(&t);
 }
 
@@ -194,24 +202,24 @@ static void test_no_wait(void **state)
     mf_hash_t h2;
     mf_hash_bytes("A2", 2, &h2);
     mf_locality_note(&f->w[1], &h2, 1);
-    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a2, 0.0));
+    assert_false(s_waits(f, &a2, 0.0));
     /* --locality-wait never */
     f->opts.locality_wait_s = -1;
-    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    assert_false(s_waits(f, &a1, 0.0));
     f->opts.locality_wait_s = 0;
     /* The free worker is on the coordinator's store: nothing to move. */
     f->w[0].shared_store = 1;
-    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    assert_false(s_waits(f, &a1, 0.0));
     f->w[0].shared_store = 0;
     /* The holder is avoided (its tasks keep failing). */
     f->w[1].avoid_until = 100.0;
-    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    assert_false(s_waits(f, &a1, 0.0));
     f->w[1].avoid_until = 0;
     /* The free worker holds the input too. */
     mf_hash_t h1;
     mf_hash_bytes("A1", 2, &h1);
     mf_locality_note(&f->w[0], &h1, 1);
-    assert_false(mf_locality_waits(&f->c, &f->job, &f->w[0], &a1, 0.0));
+    assert_false(s_waits(f, &a1, 0.0));
     mf_task_fini(&a1), mf_task_fini(&a2);
 }
 
