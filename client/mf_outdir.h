@@ -29,15 +29,16 @@ mf_err_t mf_outdir_write_signal(mf_outdir_t *o, const char *relpath, const mf_st
  * (client_early.c). The signal's frames from start on the timeline go into
  * a file of file_frames (start + frames at most): the header and the
  * silence before start go first; write takes the blob's bytes in order,
- * the samples hashed and written, its trailer (store/mf_pcm.h) kept;
+ * the samples written, its trailer (store/mf_pcm.h) kept;
  * commit checks that trailer (a plain signal of these channels, rate,
  * start and frames), adds the silence after the signal and stages the
  * file as mf_outdir_write_signal would, or removes it; abort removes it.
- * Both free the stream. NULL when this form cannot hold the file
+ * Both free the stream. A staged file is hashed for the manifest by the
+ * outdir's own thread (outdir_queue.h), not by the caller. NULL when this form cannot hold the file
  * (mf_wavf_header), the span does not fit or the file cannot be made.
  *
  * file_frames -1: the file's length is not known yet (a stem before the
- * mix is done). The samples are written as they come, hashed later;
+ * mix is done). The samples are written as they come;
  * mf_outdir_stream_hold takes the place of commit, and
  * mf_outdir_stream_end, once the length is known, adds the silence after
  * the signal, writes the header again and stages the file. */
@@ -53,7 +54,7 @@ mf_err_t mf_outdir_stream_hold(mf_outdir_stream_t *s, uint64_t blob_size);
  * and stages it, or removes it; frees the stream either way. */
 mf_err_t mf_outdir_stream_end(mf_outdir_stream_t *s, int64_t file_frames);
 /* A file written as its blob arrives (a listening copy): every byte of the
- * blob is the file's, hashed on the way. It is committed with
+ * blob is the file's. It is committed with
  * mf_outdir_stream_commit_file, which checks the size and stages it as
  * mf_outdir_write_file would, meta (copied) being its manifest fields;
  * without meta, or through mf_outdir_stream_commit, it is removed. */
