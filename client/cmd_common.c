@@ -1,6 +1,7 @@
 /* What the subcommands share: connections, exit codes, session loading. */
 #include "mf_cli.h"
 #include "mf_fs.h"
+#include "mf_heap.h"
 #include "mf_log.h"
 
 #include <stdio.h>
@@ -95,6 +96,7 @@ int mf_conn_remote(mf_conn_t *c, const char *endpoint)
                         "MIXFARM_COORDINATOR)\n");
         return MF_EXIT_USAGE;
     }
+    mf_heap_pretouch(MF_HEAP_CLIENT); /* blobs come through this process's heap */
     const char *shared = s_shared();
     int rc = s_open_store(c, shared);
     if (rc == 0 && !(c->zctx = zmq_ctx_new())) rc = MF_EXIT_FAILED;
@@ -135,6 +137,7 @@ int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t s
                         "farm keeps its own (--state)\n");
         return MF_EXIT_USAGE;
     }
+    mf_heap_pretouch(MF_HEAP_CLIENT); /* the whole farm's, in this process */
     c->farm = mf_embedded_start(workers, state_dir, store_budget);
     if (!c->farm) return MF_EXIT_FAILED;
     c->client = mf_client_new(mf_embedded_zctx(c->farm), mf_embedded_endpoint(c->farm),

@@ -116,6 +116,7 @@ int main(int argc, char **argv)
                                           {"locality-wait", required_argument, 0, 'L'},
                                           {0, 0, 0, 0}};
     mf_heap_tune();
+    mf_heap_pretouch(MF_HEAP_COORDINATOR);
     const char *binds[16];
     size_t n_binds = 0;
     const char *state = NULL;

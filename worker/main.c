@@ -196,6 +196,7 @@ int main(int argc, char **argv)
                                   : "--server-key needs --curve-keys NAME (this worker's keys)");
     mf_log_init("mixfarm-worker", verbose ? MF_LOG_DEBUG : MF_LOG_INFO);
     mf_info("computes with %s (%s)", mf_exec_numerics(), mf_lib_versions());
+    mf_heap_pretouch(MF_HEAP_WORKER + MF_HEAP_WORKER_SLOT * (size_t)o.slots);
     mf_curve_keys_t curve = {0};
     if (keys) {
         if (mf_curve_load(keys, &curve) != MF_OK ||
