@@ -6,6 +6,8 @@
  *    every band and 0.5 LU in loudness, and writes reference.json and the
  *    listen/ files;
  *  - the mono model of a side-only mix is silent and listen.json says so;
+ *  - the mono copy is the mix's mid, dithered to 16 bits exactly as
+ *    documented, on whichever instruction set;
  *  - diff after one fader change names exactly the changed track, bus,
  *    stem, mix, master and deliverable, the rest bit-identical;
  *  - init groups files onto buses by name, and its session renders. */
@@ -148,6 +150,65 @@ static void test_listen_side_only(void **state)
     assert_true(json_array_size(json_object_get(mono, "warnings")) > 0);
     assert_true(json_array_size(json_object_get(mono, "vanishing_in_mono")) == 5);
     json_decref(l);
+}
+
+/* The mono copy's 16-bit samples, recomputed here from mix.wav as
+ * exec_listen.c documents them: m = (L + R) / 2, then TPDF dither from the
+ * murmur3 finaliser of the sample's index, clamped and rounded. Byte for
+ * byte, whichever path (x86-64-v4, AVX2, plain C) the machine took. */
+static int16_t s_dithered(float m, uint32_t i)
+{
+    uint32_t h = i * 0x9E3779B9u;
+    h ^= h >> 16, h *= 0x85EBCA6Bu, h ^= h >> 13, h *= 0xC2B2AE35u, h ^= h >> 16;
+    const float d = (float)(h & 0xFFFFu) / 65536.0f + (float)(h >> 16) / 65536.0f - 1.0f;
+    float y = m * 32768.0f + d;
+    y = y < -32768.0f ? -32768.0f : y > 32767.0f ? 32767.0f : y;
+    return (int16_t)((int)(y + 32768.5f) - 32768); /* floor(y + 0.5), in float */
+}
+
+static void test_listen_dither_exact(void **state)
+{
+    (void)state;
+    char dir[600], p[1400], out[700];
+    ref_dir(dir, sizeof dir, "dither");
+    const long n = RATE + 4321; /* not a multiple of any block */
+    float *x = malloc(sizeof *x * 2 * (size_t)n);
+    uint64_t st = 11;
+    for (long i = 0; i < 2 * n; i++) x[i] = (float)(0.6 * ref_noise(&st));
+    x[0] = 1.0f, x[1] = 1.0f, x[2] = -1.0f, x[3] = -1.0f; /* both clamps */
+    snprintf(p, sizeof p, "%s/st.wav", dir);
+    ref_write(p, x, n, 2, RATE);
+    free(x);
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    ref_text(p, "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"S\", \"file\": \"st.wav\"}]}");
+    snprintf(out, sizeof out, "%s/out", dir);
+    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
+    test_run_free(&r);
+    SF_INFO mi = {0}, li = {0};
+    snprintf(p, sizeof p, "%s/mix.wav", out);
+    SNDFILE *mf = sf_open(p, SFM_READ, &mi);
+    snprintf(p, sizeof p, "%s/listen/mono.wav", out);
+    SNDFILE *lf = sf_open(p, SFM_READ, &li);
+    assert_non_null(mf);
+    assert_non_null(lf);
+    assert_int_equal(mi.channels, 2);
+    assert_int_equal(li.channels, 1);
+    assert_int_equal(li.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    assert_int_equal(mi.frames, li.frames);
+    float *mix = malloc(sizeof *mix * 2 * (size_t)mi.frames);
+    short *mono = malloc(sizeof *mono * (size_t)li.frames);
+    assert_int_equal(sf_readf_float(mf, mix, mi.frames), mi.frames);
+    assert_int_equal(sf_readf_short(lf, mono, li.frames), li.frames);
+    sf_close(mf), sf_close(lf);
+    long wrong = 0, first = -1;
+    for (sf_count_t i = 0; i < li.frames; i++) {
+        const int16_t want = s_dithered(0.5f * (mix[2 * i] + mix[2 * i + 1]), (uint32_t)i);
+        if (mono[i] != want && !wrong++) first = (long)i;
+    }
+    free(mix), free(mono);
+    if (wrong)
+        fail_msg("%ld of %ld samples differ, the first at %ld", wrong, (long)li.frames, first);
 }
 
 /* The kinds and names of diff's "changed" list, as "kind name;" in order. */
@@ -295,11 +356,9 @@ int main(void)
 {
     ref_setup();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare_shelf),
-        cmocka_unit_test(test_match_reference),
-        cmocka_unit_test(test_listen_side_only),
-        cmocka_unit_test(test_diff_fader),
-        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_compare_shelf),    cmocka_unit_test(test_match_reference),
+        cmocka_unit_test(test_listen_side_only), cmocka_unit_test(test_listen_dither_exact),
+        cmocka_unit_test(test_diff_fader),       cmocka_unit_test(test_init),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ref_teardown();
