@@ -113,6 +113,24 @@ static void test_match_reference(void **state)
     json_decref(l);
 }
 
+/* Renders a session of one track, the stereo file x (n frames) written
+ * into dir, into dir/out (its path in out). */
+static void s_render_stereo(const char *dir, const char *file, const float *x, long n, char *out,
+                            size_t out_n)
+{
+    char p[1400], doc[256];
+    snprintf(p, sizeof p, "%s/%s", dir, file);
+    ref_write(p, x, n, 2, RATE);
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    snprintf(doc, sizeof doc, "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"S\", \"file\": \"%s\"}]}",
+             file);
+    ref_text(p, doc);
+    snprintf(out, out_n, "%s/out", dir);
+    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
+    test_run_free(&r);
+}
+
 static void test_listen_side_only(void **state)
 {
     (void)state;
@@ -122,15 +140,8 @@ static void test_listen_side_only(void **state)
     float *x = malloc(sizeof *x * 2 * (size_t)n);
     uint64_t st = 5;
     for (long i = 0; i < n; i++) x[2 * i] = (float)(0.1 * ref_noise(&st)), x[2 * i + 1] = -x[2 * i];
-    snprintf(p, sizeof p, "%s/side.wav", dir);
-    ref_write(p, x, n, 2, RATE);
+    s_render_stereo(dir, "side.wav", x, n, out, sizeof out);
     free(x);
-    snprintf(p, sizeof p, "%s/s.json", dir);
-    ref_text(p, "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"S\", \"file\": \"side.wav\"}]}");
-    snprintf(out, sizeof out, "%s/out", dir);
-    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
-    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-    test_run_free(&r);
     snprintf(p, sizeof p, "%s/listen/mono.wav", out);
     SF_INFO si = {0};
     SNDFILE *f = sf_open(p, SFM_READ, &si);
@@ -176,15 +187,8 @@ static void test_listen_dither_exact(void **state)
     uint64_t st = 11;
     for (long i = 0; i < 2 * n; i++) x[i] = (float)(0.6 * ref_noise(&st));
     x[0] = 1.0f, x[1] = 1.0f, x[2] = -1.0f, x[3] = -1.0f; /* both clamps */
-    snprintf(p, sizeof p, "%s/st.wav", dir);
-    ref_write(p, x, n, 2, RATE);
+    s_render_stereo(dir, "st.wav", x, n, out, sizeof out);
     free(x);
-    snprintf(p, sizeof p, "%s/s.json", dir);
-    ref_text(p, "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"S\", \"file\": \"st.wav\"}]}");
-    snprintf(out, sizeof out, "%s/out", dir);
-    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
-    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-    test_run_free(&r);
     SF_INFO mi = {0}, li = {0};
     snprintf(p, sizeof p, "%s/mix.wav", out);
     SNDFILE *mf = sf_open(p, SFM_READ, &mi);
