@@ -116,7 +116,6 @@ int main(int argc, char **argv)
                                           {"locality-wait", required_argument, 0, 'L'},
                                           {0, 0, 0, 0}};
     mf_heap_tune();
-    mf_heap_pretouch(MF_HEAP_COORDINATOR);
     const char *binds[16];
     size_t n_binds = 0;
     const char *state = NULL;
@@ -192,6 +191,7 @@ int main(int argc, char **argv)
         return 2;
     }
     mf_log_init("mixfarm-coordinator", level);
+    mf_heap_pretouch(MF_HEAP_COORDINATOR);
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h> /* defines __GLIBC__ on glibc */
 #include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -32,7 +33,8 @@ void mf_heap_pretouch(size_t bytes)
 #if defined(__GLIBC__) && defined(MADV_POPULATE_WRITE)
     void *block[PRETOUCH_MAX];
     size_t n = 0;
-    const uintptr_t page = 4096;
+    const long size = sysconf(_SC_PAGESIZE);
+    const uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
     for (; n < PRETOUCH_MAX && n * PRETOUCH_STEP < bytes; n++) {
         if (!(block[n] = malloc(PRETOUCH_STEP))) break;
         const uintptr_t a = ((uintptr_t)block[n] + page - 1) & ~(page - 1);
