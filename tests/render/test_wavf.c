@@ -241,8 +241,8 @@ static mf_outdir_stream_t *s_stream_held(mf_outdir_t *o, const char *rel, const 
 
 /* A stem streamed before the mix's length is known and ended once it is
  * gives the file and manifest entry that writing it from the store gives,
- * whether the length is the signal's own (the hash taken on the way holds)
- * or longer (the header written again), hashed by the outdir's thread (a
+ * whether the length is the signal's own (the header as begun holds) or
+ * longer (the header written again), hashed by the outdir's thread (a
  * commit some time after) or at the commit (one at once). Ended shorter
  * than its signal, or held with a damaged trailer, it stages nothing. */
 static void test_held_stream_equals_store(void **state)
