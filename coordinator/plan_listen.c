@@ -44,8 +44,30 @@ static const char *s_source_name(const mf_plan_t *p, int mastering)
     return mastering >= 0 ? "master" : "mix.wav";
 }
 
+/* The plan's output at path, or NULL. */
+static mf_plan_output_t *s_output(mf_plan_t *p, const char *path)
+{
+    for (size_t i = 0; i < p->n_outputs; i++)
+        if (!strcmp(p->outputs[i].path, path)) return &p->outputs[i];
+    return NULL;
+}
+
+/* The report also completes the QC report: qc.json and qc.html come from
+ * it, the qc task's two documents and the playback systems together. */
+static int s_report_completes_qc(mf_plan_t *p, mf_plan_task_t *report)
+{
+    mf_plan_output_t *json = s_output(p, "qc.json"), *html = s_output(p, "qc.html");
+    if (!json || !html || s_add_in(report, json->port) || s_add_in(report, html->port)) return -1;
+    report->n_out = 3;
+    const int self = (int)(report - p->tasks);
+    json->port = (mf_port_t){.task = self, .output = 1};
+    html->port = (mf_port_t){.task = self, .output = 2};
+    return 0;
+}
+
 /* One listen task per playback system (they run in parallel), then
- * listen_report over the source's statistics and theirs. The source's are
+ * listen_report over the source's statistics and theirs, which also puts
+ * them into qc.json and qc.html. The source's are
  * stats when that is a task's (the qc of an unmastered mix measures it
  * anyway); else the last system (mono, the cheapest) also measures the
  * source, which makes it the longest: it is planned first, so that it
@@ -80,6 +102,7 @@ static int s_listen(mf_plan_t *p, mf_port_t src, mf_port_t stats, const char *na
     if (!t->params || s_add_in(t, stats)) return -1;
     for (size_t i = 0; i < n; i++) /* in mf_playback_models() order */
         if (s_add_in(t, (mf_port_t){.task = TASK_OF(i), .output = 2})) return -1;
+    if (s_report_completes_qc(p, t)) return -1;
 #undef TASK_OF
     mf_port_t json = {.task = (int)p->n_tasks - 1, .output = 0};
     return mf_plan_add_output(p, strdup("listen.json"), json, "raw", 0, 0, NULL);

@@ -75,6 +75,15 @@ json_t *mf_json_db(double x)
     return json_real(round(x * 100.0) / 100.0);
 }
 
+double mf_json_num(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (json_is_number(v)) return json_number_value(v);
+    if (s && !strcmp(s, "-inf")) return -INFINITY;
+    if (s && !strcmp(s, "inf")) return INFINITY;
+    return NAN;
+}
+
 /* {"file_<unit>": a, "reference_<unit>": b, "<diff>": a - b} */
 static json_t *s_trio(const char *unit, const char *diff, double a, double b)
 {

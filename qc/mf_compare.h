@@ -69,5 +69,8 @@ void mf_compare_print(FILE *out, const char *file, const char *reference, const 
 /* A number as in every mixfarm report: rounded to 0.01, -inf/inf as
  * strings, NAN as null. */
 json_t *mf_json_db(double x);
+/* Such a number read back: "-inf"/"inf" strings as infinities, anything
+ * else that is not a number (null: not measured) as NAN. */
+double mf_json_num(const json_t *v);
 
 #endif

@@ -4,6 +4,7 @@
  * document, so that compare's page, reference.html and the section of
  * qc.html (whose worker only has the document) are one drawing. */
 #include "mf_compare.h"
+#include "mf_html.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,21 +27,6 @@ static double s_y(const plot_t *p, double v)
 {
     v = v < p->y0 ? p->y0 : v > p->y1 ? p->y1 : v;
     return MT + (p->y1 - v) / (p->y1 - p->y0) * H;
-}
-
-static void s_esc(FILE *f, const char *s)
-{
-    for (; *s; s++)
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else if (*s == '"')
-            fputs("&quot;", f);
-        else
-            fputc(*s, f);
 }
 
 static void s_begin(plot_t *p, const char *title, double y0, double y1, double step)
@@ -92,24 +78,13 @@ static void s_legend(plot_t *p, int k, const char *color, const char *what)
 {
     fprintf(p->f, "<text x=\"%d\" y=\"16\" fill=\"%s\" class=\"lg\">&#9472; ", ML + 560 + 130 * k,
             color);
-    s_esc(p->f, what);
+    mf_html_esc(p->f, what);
     fputs("</text>\n", p->f);
-}
-
-/* A number of the document back: "-inf"/"inf" strings, null (not
- * measured) as NAN. */
-static double s_num(const json_t *v)
-{
-    const char *s = json_string_value(v);
-    if (json_is_number(v)) return json_number_value(v);
-    if (s && !strcmp(s, "-inf")) return -INFINITY;
-    if (s && !strcmp(s, "inf")) return INFINITY;
-    return NAN;
 }
 
 static double s_at(const json_t *doc, const char *obj, const char *key)
 {
-    return s_num(json_object_get(json_object_get(doc, obj), key));
+    return mf_json_num(json_object_get(json_object_get(doc, obj), key));
 }
 
 static void s_row(FILE *f, const char *what, const char *unit, double a, double b)
@@ -150,9 +125,10 @@ static void s_table(FILE *f, const json_t *doc)
         const json_t *b = json_array_get(wb, w);
         char name[80];
         snprintf(name, sizeof name, "&nbsp;&nbsp;width %.0f&ndash;%.0f Hz",
-                 s_num(json_object_get(b, "lo_hz")), s_num(json_object_get(b, "hi_hz")));
-        s_row(f, name, "dB", s_num(json_object_get(b, "file_db")),
-              s_num(json_object_get(b, "reference_db")));
+                 mf_json_num(json_object_get(b, "lo_hz")),
+                 mf_json_num(json_object_get(b, "hi_hz")));
+        s_row(f, name, "dB", mf_json_num(json_object_get(b, "file_db")),
+              mf_json_num(json_object_get(b, "reference_db")));
     }
     fputs("</table>\n", f);
 }
@@ -209,9 +185,9 @@ mf_err_t mf_compare_html_section(FILE *f, const json_t *doc)
     if (!hz) return MF_ERR_NOMEM;
     for (size_t b = 0; b < n; b++) {
         const json_t *bd = json_array_get(bands, b);
-        hz[b] = s_num(json_object_get(bd, "freq_hz"));
-        file_db[b] = s_num(json_object_get(bd, "file_db"));
-        ref_db[b] = s_num(json_object_get(bd, "reference_db"));
+        hz[b] = mf_json_num(json_object_get(bd, "freq_hz"));
+        file_db[b] = mf_json_num(json_object_get(bd, "file_db"));
+        ref_db[b] = mf_json_num(json_object_get(bd, "reference_db"));
     }
     s_table(f, doc);
     const mf_err_t err = s_plots(f, hz, file_db, ref_db, n, s_level_offset(doc));
@@ -236,9 +212,9 @@ mf_err_t mf_compare_html(FILE *f, const char *file, const char *reference, const
           ".frame{fill:none;stroke:#888}.grid{stroke:#eee}.yl{font:11px sans-serif;text-anchor:end}"
           ".xl{font:11px sans-serif;text-anchor:middle}</style></head><body>\n<h1>",
           f);
-    s_esc(f, file);
+    mf_html_esc(f, file);
     fputs(" compared with ", f);
-    s_esc(f, reference);
+    mf_html_esc(f, reference);
     fputs("</h1>\n", f);
     const mf_err_t err = mf_compare_html_section(f, doc);
     fputs("</body></html>\n", f);

@@ -5,6 +5,7 @@
  * inline CSS and SVG. */
 #include "mf_compare.h"
 #include "mf_fs.h"
+#include "mf_html.h"
 #include "mf_qc_report.h"
 #include "mf_qc_svg.h"
 
@@ -12,37 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void s_esc(FILE *f, const char *s)
-{
-    for (; *s; s++) switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-}
-
-/* A number with its unit, or "-" / "-inf". */
-static void s_val(FILE *f, double x, const char *fmt)
-{
-    if (isnan(x))
-        fputs("&ndash;", f);
-    else if (isinf(x))
-        fputs(x < 0 ? "&minus;&infin;" : "&infin;", f);
-    else
-        fprintf(f, fmt, x);
-}
 
 static const char *const s_checks[] = {"true_peak",      "loudness", "clipping",
                                        "dc_offset",      "silence",  "phase",
@@ -60,7 +30,7 @@ static void s_verdicts(FILE *f, const mf_qc_target_t *t, const mf_qc_file_t *fl)
             if (strcmp(p->check, s_checks[c]) != 0) continue;
             found = 1;
             fprintf(f, "<tr><td>%s</td><td class=\"fail\">FAIL</td><td>", s_checks[c]);
-            s_esc(f, p->message);
+            mf_html_esc(f, p->message);
             fprintf(f, "</td><td>%s</td></tr>\n", mf_qc_time(p->at_s, tm, sizeof tm));
         }
         if (found) continue;
@@ -77,21 +47,23 @@ static void s_metrics(FILE *f, const mf_analysis_t *a)
     fputs("<table class=\"m\">", f);
     fprintf(f, "<tr><th>length</th><td>%s</td><th>format</th><td>%d ch, %g Hz</td></tr>\n",
             mf_qc_time(a->duration_s, tm, sizeof tm), a->channels, a->rate);
-    fputs("<tr><th>integrated</th><td>", f), s_val(f, a->integrated_lufs, "%.1f LUFS");
-    fputs("</td><th>loudness range</th><td>", f), s_val(f, a->lra_lu, "%.1f LU");
+    fputs("<tr><th>integrated</th><td>", f), mf_html_num(f, a->integrated_lufs, "%.1f LUFS");
+    fputs("</td><th>loudness range</th><td>", f), mf_html_num(f, a->lra_lu, "%.1f LU");
     fputs("</td></tr>\n<tr><th>momentary max</th><td>", f),
-        s_val(f, a->momentary_max_lufs, "%.1f LUFS");
-    fputs("</td><th>short-term max</th><td>", f), s_val(f, a->short_term_max_lufs, "%.1f LUFS");
-    fputs("</td></tr>\n<tr><th>true peak</th><td>", f), s_val(f, a->true_peak_dbtp, "%.2f dBTP");
-    fputs("</td><th>sample peak</th><td>", f), s_val(f, a->sample_peak_dbfs, "%.2f dBFS");
-    fputs("</td></tr>\n<tr><th>PLR</th><td>", f), s_val(f, a->plr_db, "%.1f dB");
-    fputs("</td><th>crest factor</th><td>", f), s_val(f, a->crest_db, "%.1f dB");
-    fputs("</td></tr>\n<tr><th>correlation</th><td>", f), s_val(f, a->correlation, "%.2f");
-    fputs("</td><th>mono sum</th><td>", f), s_val(f, a->mono_drop_db, "%+.1f dB");
-    fputs("</td></tr>\n<tr><th>DC offset</th><td>", f), s_val(f, a->dc_offset_db, "%.1f dB");
+        mf_html_num(f, a->momentary_max_lufs, "%.1f LUFS");
+    fputs("</td><th>short-term max</th><td>", f),
+        mf_html_num(f, a->short_term_max_lufs, "%.1f LUFS");
+    fputs("</td></tr>\n<tr><th>true peak</th><td>", f),
+        mf_html_num(f, a->true_peak_dbtp, "%.2f dBTP");
+    fputs("</td><th>sample peak</th><td>", f), mf_html_num(f, a->sample_peak_dbfs, "%.2f dBFS");
+    fputs("</td></tr>\n<tr><th>PLR</th><td>", f), mf_html_num(f, a->plr_db, "%.1f dB");
+    fputs("</td><th>crest factor</th><td>", f), mf_html_num(f, a->crest_db, "%.1f dB");
+    fputs("</td></tr>\n<tr><th>correlation</th><td>", f), mf_html_num(f, a->correlation, "%.2f");
+    fputs("</td><th>mono sum</th><td>", f), mf_html_num(f, a->mono_drop_db, "%+.1f dB");
+    fputs("</td></tr>\n<tr><th>DC offset</th><td>", f), mf_html_num(f, a->dc_offset_db, "%.1f dB");
     fprintf(f, "</td><th>clipped samples</th><td>%lld</td></tr>\n", (long long)a->clipped_samples);
-    fputs("<tr><th>head silence</th><td>", f), s_val(f, a->head_silence_s, "%.2f s");
-    fputs("</td><th>tail silence</th><td>", f), s_val(f, a->tail_silence_s, "%.2f s");
+    fputs("<tr><th>head silence</th><td>", f), mf_html_num(f, a->head_silence_s, "%.2f s");
+    fputs("</td><th>tail silence</th><td>", f), mf_html_num(f, a->tail_silence_s, "%.2f s");
     fputs("</td></tr></table>\n", f);
 }
 
@@ -153,7 +125,7 @@ static mf_err_t s_reference(FILE *f, size_t i, const json_t *doc)
 {
     const char *ref = json_string_value(json_object_get(doc, "reference"));
     fprintf(f, "<h3 id=\"r%zu\">Compared with the reference ", i);
-    s_esc(f, ref ? ref : "");
+    mf_html_esc(f, ref ? ref : "");
     fputs("</h3>\n", f);
     return mf_compare_html_section(f, doc);
 }
@@ -176,7 +148,7 @@ mf_err_t mf_qc_report_html(FILE *f, const mf_qc_target_t *t, const mf_qc_file_t 
             "<title>mixfarm QC report</title><style>%s</style></head><body>\n",
             s_css);
     fputs("<h1>QC report</h1>\n<p>Target: <b>", f);
-    s_esc(f, t->name);
+    mf_html_esc(f, t->name);
     fputs("</b> (", f);
     if (isfinite(t->lufs)) fprintf(f, "%.1f LUFS, ", t->lufs);
     fprintf(f, "true peak &le; %.1f dBTP) &mdash; <span class=\"%s\">%s</span></p>\n",
@@ -188,18 +160,18 @@ mf_err_t mf_qc_report_html(FILE *f, const mf_qc_target_t *t, const mf_qc_file_t 
         const mf_analysis_t *a = files[i].analysis;
         const int ok = !files[i].problems || !files[i].problems->count;
         fprintf(f, "<tr><td><a href=\"#f%zu\">", i);
-        s_esc(f, files[i].path);
-        fputs("</a></td><td>", f), s_val(f, a->integrated_lufs, "%.1f LUFS");
-        fputs("</td><td>", f), s_val(f, a->lra_lu, "%.1f LU");
-        fputs("</td><td>", f), s_val(f, a->true_peak_dbtp, "%.2f dBTP");
-        fputs("</td><td>", f), s_val(f, a->plr_db, "%.1f dB");
+        mf_html_esc(f, files[i].path);
+        fputs("</a></td><td>", f), mf_html_num(f, a->integrated_lufs, "%.1f LUFS");
+        fputs("</td><td>", f), mf_html_num(f, a->lra_lu, "%.1f LU");
+        fputs("</td><td>", f), mf_html_num(f, a->true_peak_dbtp, "%.2f dBTP");
+        fputs("</td><td>", f), mf_html_num(f, a->plr_db, "%.1f dB");
         fprintf(f, "</td><td class=\"%s\">%s</td></tr>\n", ok ? "pass" : "fail",
                 ok ? "pass" : "FAIL");
     }
     fputs("</table>\n", f);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "<h2 id=\"f%zu\">", i);
-        s_esc(f, files[i].path);
+        mf_html_esc(f, files[i].path);
         fputs("</h2>\n", f);
         s_metrics(f, files[i].analysis);
         s_verdicts(f, t, &files[i]);
@@ -207,6 +179,7 @@ mf_err_t mf_qc_report_html(FILE *f, const mf_qc_target_t *t, const mf_qc_file_t 
         const mf_err_t err = files[i].reference ? s_reference(f, i, files[i].reference) : MF_OK;
         if (err != MF_OK) return err;
     }
+    fputs(MF_QC_HTML_MORE, f);
     fputs("<p style=\"color:#888\">Loudness per ITU-R BS.1770-4 / EBU R 128, LRA per EBU Tech "
           "3342, true peak 4x oversampled (docs/qc.md).</p>\n</body></html>\n",
           f);

@@ -37,6 +37,22 @@ mf_err_t mf_qc_report_write_html(const char *path, const mf_qc_target_t *t,
 /* The HTML document into out (a FILE from fopen or open_memstream). */
 mf_err_t mf_qc_report_html(FILE *out, const mf_qc_target_t *t, const mf_qc_file_t *files, size_t n);
 
+/* Where sections measured after the QC go in its qc.html: before the
+ * closing note. The playback systems' (mf_listen_html) are added by the
+ * task that reports on the listening copies, which runs after the qc task
+ * (worker/listen_report.c). */
+#define MF_QC_HTML_MORE "<!-- mixfarm: more sections -->\n"
+/* html (len bytes) with part put at MF_QC_HTML_MORE, else before </body>,
+ * else at the end: malloc'd with a NUL after it, its length in *out_len;
+ * NULL when out of memory. */
+char *mf_qc_html_insert(const char *html, size_t len, const char *part, size_t part_len,
+                        size_t *out_len);
+/* The playback systems' section from listen.json's document: a table of
+ * each system's loudness, low end, correlation and mono sum, then its
+ * warnings. MF_ERR_INVALID when the document lacks them, MF_ERR_IO when out
+ * cannot be written. */
+mf_err_t mf_listen_html(FILE *out, const json_t *listen);
+
 /* Reports are written with mf_fs_write_atomic (store/mf_fs.h). */
 
 #endif

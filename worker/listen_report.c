@@ -1,17 +1,23 @@
 /* listen_report: listen.json from the source (the master, or the mix) and
  * the statistics of each playback system's output (exec_listen.c): per
  * system its loudness, what happens to the low end and what disappears in
- * mono, with warnings a person can act on.
+ * mono, with warnings a person can act on; and the same in the QC report.
  *
  * params {"source": "master/Song.wav"}: the name the report gives the
  * source. input 0: the source's statistics (listen_stats.h: from the
  * listen task with "source": true, or the qc task of an unmastered mix,
  * which measures it anyway); inputs 1..6: each system's statistics, in
- * mf_playback_models() order. output 0: listen.json. No audio is read. */
+ * mf_playback_models() order; inputs 7 and 8: the qc task's qc.json and
+ * qc.html. output 0: listen.json; outputs 1 and 2: qc.json with it as
+ * "listen", and qc.html with its section (CLI.md: qc.json reports each
+ * system). The qc task runs beside the listening copies, and this one
+ * after both, so the report waits for nothing it did not wait for
+ * before. No audio is read. */
 #include "exec_internal.h"
 #include "mf_blob_json.h"
 #include "mf_compare.h"
 #include "mf_playback.h"
+#include "mf_qc_report.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -30,23 +36,17 @@ typedef struct {
     double band_db[MF_QC_BANDS];
 } sys_stats_t;
 
-static double s_num(const json_t *v)
-{
-    if (json_is_number(v)) return json_number_value(v);
-    const char *s = json_string_value(v);
-    return s && !strcmp(s, "-inf") ? -INFINITY : s && !strcmp(s, "inf") ? INFINITY : NAN;
-}
-
 static int s_load_stats(mf_store_t *st, const mf_hash_t *h, sys_stats_t *out)
 {
     json_t *j = mf_blob_json(st, h);
     const json_t *bands = json_object_get(j, "band_db");
     int ok = json_array_size(bands) == MF_QC_BANDS;
     out->channels = (int)json_integer_value(json_object_get(j, "channels"));
-    out->integrated_lufs = s_num(json_object_get(j, "integrated_lufs"));
-    out->correlation = s_num(json_object_get(j, "correlation"));
-    out->mono_drop_db = s_num(json_object_get(j, "mono_drop_db"));
-    for (int b = 0; ok && b < MF_QC_BANDS; b++) out->band_db[b] = s_num(json_array_get(bands, b));
+    out->integrated_lufs = mf_json_num(json_object_get(j, "integrated_lufs"));
+    out->correlation = mf_json_num(json_object_get(j, "correlation"));
+    out->mono_drop_db = mf_json_num(json_object_get(j, "mono_drop_db"));
+    for (int b = 0; ok && b < MF_QC_BANDS; b++)
+        out->band_db[b] = mf_json_num(json_array_get(bands, b));
     json_decref(j);
     return ok ? 0 : -1;
 }
@@ -199,16 +199,47 @@ static int s_load_source(mf_store_t *st, const mf_hash_t *h, mf_measure_t *m)
     int ok = json_array_size(b) == MF_QC_BANDS && json_array_size(mid) == MF_QC_BANDS &&
              json_array_size(side) == MF_QC_BANDS;
     m->a.channels = (int)json_integer_value(json_object_get(j, "channels"));
-    m->a.integrated_lufs = s_num(json_object_get(j, "integrated_lufs"));
-    m->a.correlation = s_num(json_object_get(j, "correlation"));
-    m->a.mono_drop_db = s_num(json_object_get(j, "mono_drop_db"));
+    m->a.integrated_lufs = mf_json_num(json_object_get(j, "integrated_lufs"));
+    m->a.correlation = mf_json_num(json_object_get(j, "correlation"));
+    m->a.mono_drop_db = mf_json_num(json_object_get(j, "mono_drop_db"));
     for (int k = 0; ok && k < MF_QC_BANDS; k++) {
-        m->a.band_db[k] = s_num(json_array_get(b, k));
-        m->l.mid_db[k] = s_num(json_array_get(mid, k));
-        m->l.side_db[k] = s_num(json_array_get(side, k));
+        m->a.band_db[k] = mf_json_num(json_array_get(b, k));
+        m->l.mid_db[k] = mf_json_num(json_array_get(mid, k));
+        m->l.side_db[k] = mf_json_num(json_array_get(side, k));
     }
     json_decref(j);
     return ok ? 0 : -1;
+}
+
+/* qc.json (at h) with doc as its "listen", as the qc task writes it. */
+static mf_err_t s_put_qc_json(mf_store_t *st, const mf_hash_t *h, json_t *doc, mf_task_result_t *r)
+{
+    json_t *qc = mf_blob_json(st, h);
+    if (!json_is_object(qc) || json_object_set(qc, "listen", doc)) {
+        json_decref(qc);
+        return MF_ERR_CORRUPT;
+    }
+    char *text = json_dumps(qc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+    json_decref(qc);
+    const mf_err_t err = text ? mf_exec_put_text(st, text, strlen(text), r) : MF_ERR_NOMEM;
+    free(text);
+    return err;
+}
+
+/* qc.html (at h) with the playback systems' section. */
+static mf_err_t s_put_qc_html(mf_store_t *st, const mf_hash_t *h, const json_t *doc,
+                              mf_task_result_t *r)
+{
+    size_t len = 0, part_len = 0, out_len = 0;
+    char *html = mf_store_read_text(st, h, 64u << 20, &len), *part = NULL, *out = NULL;
+    FILE *mem = html ? open_memstream(&part, &part_len) : NULL;
+    mf_err_t err = !html ? MF_ERR_CORRUPT : mem ? mf_listen_html(mem, doc) : MF_ERR_NOMEM;
+    if (mem && fclose(mem) != 0 && err == MF_OK) err = MF_ERR_NOMEM;
+    if (err == MF_OK && !(out = mf_qc_html_insert(html, len, part, part_len, &out_len)))
+        err = MF_ERR_NOMEM;
+    if (err == MF_OK) err = mf_exec_put_text(st, out, out_len, r);
+    free(html), free(part), free(out);
+    return err;
 }
 
 mf_err_t mf_exec_listen_report(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
@@ -220,7 +251,7 @@ mf_err_t mf_exec_listen_report(mf_store_t *st, const mf_task_t *t, mf_task_resul
     const char *source = json_string_value(json_object_get(params, "source"));
     sys_stats_t *sys = calloc(n, sizeof *sys);
     mf_measure_t *m = calloc(1, sizeof *m);
-    mf_err_t err = !source || t->n_inputs != n + 1 ? MF_ERR_INVALID
+    mf_err_t err = !source || t->n_inputs != n + 3 ? MF_ERR_INVALID
                    : sys && m                      ? MF_OK
                                                    : MF_ERR_NOMEM;
     if (err == MF_OK && s_load_source(st, &t->inputs[0], m)) err = MF_ERR_CORRUPT;
@@ -228,14 +259,17 @@ mf_err_t mf_exec_listen_report(mf_store_t *st, const mf_task_t *t, mf_task_resul
         sys[i].m = &models[i];
         if (s_load_stats(st, &t->inputs[1 + i], &sys[i])) err = MF_ERR_CORRUPT;
     }
+    json_t *doc = err == MF_OK ? s_report(source, m, sys, n) : NULL;
+    if (err == MF_OK && !doc) err = MF_ERR_NOMEM;
     if (err == MF_OK) {
-        json_t *doc = s_report(source, m, sys, n);
-        char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
         err = text ? mf_exec_put_text(st, text, strlen(text), r) : MF_ERR_NOMEM;
         free(text);
-        json_decref(doc);
     }
+    if (err == MF_OK) err = s_put_qc_json(st, &t->inputs[n + 1], doc, r);
+    if (err == MF_OK) err = s_put_qc_html(st, &t->inputs[n + 2], doc, r);
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "listen_report: %s", mf_strerror(err));
+    json_decref(doc);
     json_decref(params);
     free(sys), free(m);
     return err;

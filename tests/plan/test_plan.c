@@ -184,6 +184,24 @@ static void check_plan_shape(const mf_plan_t *p)
     assert_int_equal(p->tasks[p->n_tasks - 8].n_out, 3);
     assert_int_equal(report->in[0].task, (int)p->n_tasks - 8);
     assert_int_equal(report->in[0].output, 2);
+    /* It completes the QC report: the qc task's qc.json and qc.html go in,
+     * and OUTDIR's come out of it (listen.json, then those two). */
+    assert_int_equal(report->n_in, 9);
+    assert_int_equal(report->n_out, 3);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(report->in[7 + k].task, (int)p->n_tasks - 8);
+        assert_int_equal(report->in[7 + k].output, k);
+    }
+    for (size_t i = 0; i < p->n_outputs; i++) {
+        const char *path = p->outputs[i].path;
+        const int k = !strcmp(path, "listen.json") ? 0
+                      : !strcmp(path, "qc.json")   ? 1
+                      : !strcmp(path, "qc.html")   ? 2
+                                                   : -1;
+        if (k < 0) continue;
+        assert_int_equal(p->outputs[i].port.task, (int)p->n_tasks - 1);
+        assert_int_equal(p->outputs[i].port.output, k);
+    }
     assert_int_equal(p->mix.output, 0);
 }
 

@@ -1,5 +1,6 @@
 /* QC checks, each firing on a signal made to fail it and on nothing else,
- * and silent on a clean one; presets; qc.json fields; qc.html. */
+ * and silent on a clean one; presets; qc.json fields; qc.html, and the
+ * playback systems' section that a later task puts into it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -215,12 +216,86 @@ static void test_reports(void **state)
     free(x), free(z);
 }
 
+/* listen.json's document as a section of qc.html, put where qc.html keeps
+ * room for it (else before </body>, else at the end). */
+static void test_listen_section(void **state)
+{
+    (void)state;
+    json_error_t je;
+    json_t *doc = json_loads(
+        "{\"source\": \"master/<A&B>.wav\", \"master\": {\"integrated_lufs\": -14.0, "
+        "\"correlation\": 0.5, \"mono_drop_db\": -1.5, \"low_end_share_pct\": 30},"
+        " \"systems\": [{\"name\": \"phone\", \"path\": \"listen/phone.wav\", \"model\": "
+        "\"a phone\", \"channels\": 1, \"integrated_lufs\": -20.5, \"loudness_diff_lu\": -6.5,"
+        " \"low_end_db\": \"-inf\", \"correlation\": null, \"mono_drop_db\": -1.5, "
+        "\"warnings\": [\"kick & bass vanish\"]}, {\"name\": \"car\", \"path\": "
+        "\"listen/car.wav\", \"model\": \"a car\", \"channels\": 2, \"integrated_lufs\": "
+        "-13.0, \"loudness_diff_lu\": 1.0, \"low_end_db\": 4.2, \"correlation\": 0.61, "
+        "\"mono_drop_db\": -1.2, \"warnings\": []}]}",
+        0, &je);
+    assert_non_null(doc);
+    char *part = NULL;
+    size_t part_len = 0;
+    FILE *f = open_memstream(&part, &part_len);
+    assert_int_equal(mf_listen_html(f, doc), MF_OK);
+    fclose(f);
+    assert_non_null(strstr(part, "<h2 id=\"listen\">Playback systems</h2>"));
+    assert_non_null(strstr(part, "master/&lt;A&amp;B&gt;.wav")); /* escaped */
+    assert_non_null(strstr(part, "<a href=\"listen/phone.wav\">phone</a>"));
+    assert_non_null(strstr(part, "<td>-20.5 LUFS</td><td>-6.5 LU</td><td>&minus;&infin;</td>"));
+    assert_non_null(strstr(part, "<td>&ndash;</td>")); /* a mono system's correlation */
+    assert_non_null(strstr(part, "<ul>\n<li><b>phone</b>: kick &amp; bass vanish</li>\n</ul>"));
+    assert_null(strstr(part, "Nothing to warn"));
+    assert_non_null(strstr(part, "<td>0.61</td><td>-1.2 dB</td>"));
+    /* Without warnings, it says so. */
+    json_t *calm = json_deep_copy(doc);
+    json_array_clear(
+        json_object_get(json_array_get(json_object_get(calm, "systems"), 0), "warnings"));
+    char *quiet = NULL;
+    size_t quiet_len = 0;
+    f = open_memstream(&quiet, &quiet_len);
+    assert_int_equal(mf_listen_html(f, calm), MF_OK);
+    fclose(f);
+    assert_non_null(strstr(quiet, "<p>Nothing to warn about on these systems.</p>"));
+    assert_null(strstr(quiet, "<ul>"));
+    free(quiet);
+    json_decref(calm);
+    json_t *bad = json_pack("{s:s}", "source", "x");
+    f = fopen("/dev/null", "w");
+    assert_int_equal(mf_listen_html(f, bad), MF_ERR_INVALID);
+    fclose(f);
+    json_decref(bad);
+
+    static const char *const pages[] = {
+        "<body><p>a</p>\n" MF_QC_HTML_MORE "<p>note</p>\n</body></html>\n",
+        "<body><p>a</p><p>note</p>\n</body></html>\n", "<p>a</p><p>note</p>"};
+    static const char *const before[] = {"<p>a</p>\n", "<p>note</p>\n", "<p>note</p>"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = 0;
+        char *out = mf_qc_html_insert(pages[i], strlen(pages[i]), part, part_len, &n);
+        assert_non_null(out);
+        assert_int_equal(n, strlen(pages[i]) + part_len);
+        assert_int_equal(strlen(out), n);
+        const char *at = strstr(out, part);
+        assert_non_null(at);
+        /* Everything of the page is still there, the section where it goes. */
+        const char *prev = strstr(out, before[i]);
+        assert_non_null(prev);
+        assert_true(prev + strlen(before[i]) == at);
+        assert_memory_equal(out, pages[i], (size_t)(at - out));
+        assert_string_equal(at + part_len, pages[i] + (at - out));
+        free(out);
+    }
+    free(part);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets),          cmocka_unit_test(test_clean_passes),
         cmocka_unit_test(test_each_check_fires), cmocka_unit_test(test_positions),
-        cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_reports),          cmocka_unit_test(test_listen_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

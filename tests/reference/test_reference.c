@@ -66,6 +66,38 @@ static void test_compare_shelf(void **state)
     test_run_free(&r);
 }
 
+/* qc.json reports each playback system (CLI.md) as listen.json does, and
+ * qc.html has a section on them with their files and warnings. */
+static void s_expect_in_qc(const char *out, const json_t *listen)
+{
+    json_t *qc = ref_json(out, "qc.json");
+    assert_true(json_equal(json_object_get(qc, "listen"), (json_t *)listen));
+    assert_non_null(json_object_get(qc, "files")); /* the QC report is all there */
+    json_decref(qc);
+    char p[900];
+    snprintf(p, sizeof p, "%s/qc.html", out);
+    char *page = test_read_text(p);
+    assert_non_null(page);
+    const char *at = strstr(page, "<h2 id=\"listen\">Playback systems</h2>");
+    assert_non_null(at);
+    assert_true(strstr(page, "</html>") > at);
+    size_t i;
+    const json_t *sys;
+    json_array_foreach(json_object_get(listen, "systems"), i, sys)
+    {
+        const char *name = json_string_value(json_object_get(sys, "name"));
+        char link[120];
+        snprintf(link, sizeof link, "<a href=\"listen/%s.wav\">%s</a>", name, name);
+        assert_non_null(strstr(at, link));
+        const json_t *w = json_array_get(json_object_get(sys, "warnings"), 0);
+        if (!w) continue;
+        char item[160]; /* the start of its first warning (nothing to escape in it) */
+        snprintf(item, sizeof item, "<li><b>%s</b>: %.60s", name, json_string_value(w));
+        if (!strpbrk(json_string_value(w), "<>&\"")) assert_non_null(strstr(at, item));
+    }
+    free(page);
+}
+
 static void test_match_reference(void **state)
 {
     (void)state;
@@ -110,6 +142,7 @@ static void test_match_reference(void **state)
     }
     /* A phone loses the low end. */
     assert_true(ref_num(json_array_get(sys, 0), "low_end_db", NULL) < -20);
+    s_expect_in_qc(out, l);
     json_decref(l);
 }
 
@@ -160,6 +193,7 @@ static void test_listen_side_only(void **state)
     assert_true(ref_num(mono, "mono_drop_db", NULL) < -40);
     assert_true(json_array_size(json_object_get(mono, "warnings")) > 0);
     assert_true(json_array_size(json_object_get(mono, "vanishing_in_mono")) == 5);
+    s_expect_in_qc(out, l);
     json_decref(l);
 }
 
