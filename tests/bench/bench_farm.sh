@@ -8,16 +8,25 @@
 #  3. re-render after one fader change versus the full render (action cache),
 #     on the default farm and on the one whose every process shares the store;
 #  and for 2 and 3 the CPU seconds every process of a render used, and the
-#  bytes they wrote to files.
+#  bytes they wrote to files;
+#  4. with LINK_RATE (e.g. 1gbit; root and tc), the full render and the
+#     re-render of 3 again on a farm whose coordinator's link is held to
+#     that rate both ways, shared by its workers and the client (tc on lo):
+#     loopback moves bytes for free, a farm's network does not.
 # Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
 # NOOP_TASKS (100000), TRACK_S (60), DISPATCH_RUNS (3; 0 skips section 1)
-# and RUNS (3: the renders of sections 2 and 3; more give steadier medians
+# and RUNS (3: the renders of sections 2 to 4; more give steadier medians
 # on a shared machine) override.
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd)/bin
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+shaped=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ -n "$shaped" ]; then tc qdisc del dev lo root 2>/dev/null || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 port=$((20000 + RANDOM % 20000))
 ep=tcp://127.0.0.1:$port
@@ -176,3 +185,30 @@ wr=$(printf '%s\n' "${mfader[@]}" | median)
 echo "== bytes written to files, every process of the render (write(2); the page cache is most of a render's data movement)"
 printf "  embedded %.0f MB, distributed %.0f MB (%.2fx), after one fader change %.0f MB (%.0f %% of the distributed)\n" \
   "$we" "$wf" "$(echo "$wf / $we" | bc -l)" "$wr" "$(echo "100 * $wr / $wf" | bc -l)"
+
+[ -n "${LINK_RATE:-}" ] || exit 0
+echo "== 4. the coordinator's link held to $LINK_RATE both ways, shared by the workers and the client"
+if [ "$(id -u)" != 0 ] || ! command -v tc >/dev/null; then
+  echo "  skipped: shaping lo needs root and tc"; exit 0
+fi
+# Only the farm's port goes through the class; lo's other traffic passes.
+tc qdisc del dev lo root 2>/dev/null || true
+tc qdisc add dev lo root handle 1: htb default 99 r2q 1000
+tc class add dev lo parent 1: classid 1:1 htb rate "$LINK_RATE" burst 256k cburst 256k
+tc filter add dev lo protocol ip parent 1:0 prio 1 u32 match ip dport "$port" 0xffff flowid 1:1
+tc filter add dev lo protocol ip parent 1:0 prio 2 u32 match ip sport "$port" 0xffff flowid 1:1
+shaped=1
+nfull=() nfader=()
+for run in $(seq 1 "${RUNS:-3}"); do
+  start_farm "$work/sn$run"
+  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-n$run" --coordinator "$ep" -q
+  nfull+=("$wall")
+  timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-m$run" --coordinator "$ep" -q
+  nfader+=("$wall")
+  stop_farm
+  rm -rf "$work/sn$run" "$work/out-n$run" "$work/out-m$run"
+done
+tc qdisc del dev lo root; shaped=""
+nf=$(printf '%s\n' "${nfull[@]}" | median); nr=$(printf '%s\n' "${nfader[@]}" | median)
+printf "  full %.2f s, after one fader change %.2f s: %.0f %% of the full render\n" "$nf" "$nr" \
+  "$(echo "100 * $nr / $nf" | bc -l)"
