@@ -377,19 +377,23 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
     mf_outdir_free(&o);
     if (err == MF_OK && summary) {
-        size_t stems = 0, masters = 0, tracks = 0;
+        size_t stems = 0, masters = 0, tracks = 0, copies = 0;
         for (size_t i = 0; i < r->n_outputs; i++) {
             stems += !strncmp(r->outputs[i]->path, "stems/", 6);
             masters += !strncmp(r->outputs[i]->path, "master/", 7);
             tracks += !strncmp(r->outputs[i]->path, "tracks/", 7);
+            copies += !strncmp(r->outputs[i]->path, "listen/", 7);
         }
-        size_t n = strlen(outdir) + 160;
+        size_t n = strlen(outdir) + 200;
         if ((*summary = malloc(n)) && tracks) /* an album */
             snprintf(*summary, n, "%s/ (%zu track file%s, qc.json, manifest.json)", outdir, tracks,
                      tracks == 1 ? "" : "s");
         else if (*summary)
-            snprintf(*summary, n, "%s/ (mix.wav, %zu stem%s, %zu master%s, qc.json, manifest.json)",
-                     outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s");
+            snprintf(*summary, n,
+                     "%s/ (mix.wav, %zu stem%s, %zu master%s, %zu listening cop%s in listen/, "
+                     "qc.json, manifest.json)",
+                     outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s", copies,
+                     copies == 1 ? "y" : "ies");
     }
     mf_prev_free(&wr.prev);
     mf_early_free(&early);
