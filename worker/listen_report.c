@@ -8,7 +8,8 @@
  * listen task with "source": true, or the qc task of an unmastered mix,
  * which measures it anyway); inputs 1..6: each system's statistics, in
  * mf_playback_models() order; inputs 7 and 8: the qc task's qc.json and
- * qc.html. output 0: listen.json; outputs 1 and 2: qc.json with it as
+ * qc.html (a coordinator of before session 23 gives neither). output 0:
+ * listen.json; outputs 1 and 2, with inputs 7 and 8: qc.json with it as
  * "listen", and qc.html with its section (CLI.md: qc.json reports each
  * system). The qc task runs beside the listening copies, and this one
  * after both, so the report waits for nothing it did not wait for
@@ -251,9 +252,12 @@ mf_err_t mf_exec_listen_report(mf_store_t *st, const mf_task_t *t, mf_task_resul
     const char *source = json_string_value(json_object_get(params, "source"));
     sys_stats_t *sys = calloc(n, sizeof *sys);
     mf_measure_t *m = calloc(1, sizeof *m);
-    mf_err_t err = !source || t->n_inputs != n + 3 ? MF_ERR_INVALID
-                   : sys && m                      ? MF_OK
-                                                   : MF_ERR_NOMEM;
+    /* Without the qc task's documents (a coordinator of before session 23,
+     * during a farm's upgrade), listen.json alone. */
+    const int with_qc = t->n_inputs == n + 3;
+    mf_err_t err = !source || (t->n_inputs != n + 1 && !with_qc) ? MF_ERR_INVALID
+                   : sys && m                                    ? MF_OK
+                                                                 : MF_ERR_NOMEM;
     if (err == MF_OK && s_load_source(st, &t->inputs[0], m)) err = MF_ERR_CORRUPT;
     for (size_t i = 0; err == MF_OK && i < n; i++) {
         sys[i].m = &models[i];
@@ -266,8 +270,8 @@ mf_err_t mf_exec_listen_report(mf_store_t *st, const mf_task_t *t, mf_task_resul
         err = text ? mf_exec_put_text(st, text, strlen(text), r) : MF_ERR_NOMEM;
         free(text);
     }
-    if (err == MF_OK) err = s_put_qc_json(st, &t->inputs[n + 1], doc, r);
-    if (err == MF_OK) err = s_put_qc_html(st, &t->inputs[n + 2], doc, r);
+    if (err == MF_OK && with_qc) err = s_put_qc_json(st, &t->inputs[n + 1], doc, r);
+    if (err == MF_OK && with_qc) err = s_put_qc_html(st, &t->inputs[n + 2], doc, r);
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "listen_report: %s", mf_strerror(err));
     json_decref(doc);
     json_decref(params);

@@ -1,10 +1,14 @@
 /* The pieces under reference matching: the partitioned FFT convolution
  * against direct convolution, the matching FIR (linear phase, the curve's
- * magnitude), the loudest-passage spectrum (quiet passages left out) and the
- * playback models (mono sum, band limits). */
+ * magnitude), the loudest-passage spectrum (quiet passages left out), the
+ * playback models (mono sum, band limits), and the listen_report task that
+ * puts their statistics into listen.json, qc.json and qc.html. */
+#include "mf_exec.h"
 #include "mf_ltas.h"
 #include "mf_match.h"
 #include "mf_playback.h"
+#include "mf_qc_report.h"
+#include "mf_store.h"
 #include "ref_util.h"
 
 static void test_fftconv_matches_direct(void **state)
@@ -180,12 +184,106 @@ static void test_playback_compressor(void **state)
     mf_playback_free(&p);
 }
 
+/* Statistics as the listen tasks and the qc write them (listen_stats.c):
+ * a flat spectrum at db, its mid and side for the source. */
+static mf_hash_t s_stats(mf_store_t *st, int channels, double lufs, int source)
+{
+    json_t *bands = json_array(), *side = json_array();
+    for (int b = 0; b < 31; b++) {
+        json_array_append_new(bands, json_real(lufs - 10));
+        json_array_append_new(side, json_real(lufs - 30));
+    }
+    json_t *j = json_pack("{s:i, s:f, s:f, s:f, s:o}", "channels", channels, "integrated_lufs",
+                          lufs, "correlation", 0.9, "mono_drop_db", -0.5, "band_db", bands);
+    if (source)
+        json_object_set(j, "mid_db", bands), json_object_set_new(j, "side_db", side);
+    else
+        json_decref(side);
+    char *text = json_dumps(j, JSON_COMPACT);
+    mf_hash_t h;
+    assert_int_equal(mf_store_put_bytes(st, text, strlen(text), &h), MF_OK);
+    free(text);
+    json_decref(j);
+    return h;
+}
+
+static json_t *s_blob(mf_store_t *st, const mf_hash_t *h)
+{
+    char *text = mf_store_read_text(st, h, 1 << 20, NULL);
+    assert_non_null(text);
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    free(text);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_listen_report_task(void **state)
+{
+    (void)state;
+    char dir[600];
+    ref_dir(dir, sizeof dir, "report");
+    mf_store_t *st = mf_store_open(dir);
+    assert_non_null(st);
+    mf_hash_t in[9];
+    in[0] = s_stats(st, 2, -14, 1);
+    for (int i = 1; i <= 6; i++) in[i] = s_stats(st, i == 1 || i >= 5 ? 1 : 2, -14 - i, 0);
+    static const char qc[] = "{\"files\": [{\"path\": \"mix.wav\", \"pass\": true}], "
+                             "\"pass\": true, \"target\": {\"name\": \"none\"}}";
+    static const char page[] =
+        "<html><body><h1>QC report</h1>\n" MF_QC_HTML_MORE "<p>note</p>\n</body></html>\n";
+    assert_int_equal(mf_store_put_bytes(st, qc, strlen(qc), &in[7]), MF_OK);
+    assert_int_equal(mf_store_put_bytes(st, page, strlen(page), &in[8]), MF_OK);
+    mf_task_t t = {.id = 1,
+                   .kind = "listen_report",
+                   .params = "{\"source\": \"mix.wav\"}",
+                   .inputs = in,
+                   .n_inputs = 9};
+    mf_task_result_t r = {0};
+    assert_int_equal(mf_exec_run(st, &t, &r), MF_OK);
+    assert_int_equal(r.n_outputs, 3);
+    json_t *listen = s_blob(st, &r.outputs[0]), *q = s_blob(st, &r.outputs[1]);
+    assert_int_equal(json_array_size(json_object_get(listen, "systems")), 6);
+    /* qc.json: the qc task's document, and listen.json's as "listen". */
+    assert_true(json_equal(json_object_get(q, "listen"), listen));
+    assert_true(json_is_true(json_object_get(q, "pass")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(q, "files"), 0), "path")),
+        "mix.wav");
+    char *html = mf_store_read_text(st, &r.outputs[2], 1 << 20, NULL);
+    assert_non_null(html);
+    const char *sec = strstr(html, "<h2 id=\"listen\">Playback systems</h2>");
+    assert_non_null(sec);
+    assert_true(strstr(html, "<h1>QC report</h1>") < sec && sec < strstr(html, "<p>note</p>"));
+    assert_non_null(strstr(sec, "<a href=\"listen/club.wav\">club</a>"));
+    free(html);
+    json_decref(listen), json_decref(q);
+    mf_task_result_fini(&r);
+
+    /* A coordinator of before session 23 gives no qc documents: listen.json alone. */
+    t.n_inputs = 7;
+    r = (mf_task_result_t){0};
+    assert_int_equal(mf_exec_run(st, &t, &r), MF_OK);
+    assert_int_equal(r.n_outputs, 1);
+    mf_task_result_fini(&r);
+    /* One of them only is not a report's inputs. */
+    t.n_inputs = 8;
+    r = (mf_task_result_t){0};
+    assert_int_not_equal(mf_exec_run(st, &t, &r), MF_OK);
+    assert_non_null(r.error);
+    mf_task_result_fini(&r);
+    mf_store_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fftconv_matches_direct), cmocka_unit_test(test_fir_linear_phase),
         cmocka_unit_test(test_ltas_loudest),           cmocka_unit_test(test_playback_models),
-        cmocka_unit_test(test_playback_compressor),
+        cmocka_unit_test(test_playback_compressor),    cmocka_unit_test(test_listen_report_task),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    ref_setup();
+    const int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    ref_teardown();
+    return rc;
 }
