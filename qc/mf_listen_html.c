@@ -1,12 +1,9 @@
 /* qc.html's section on the playback systems, drawn from listen.json's
- * document (worker/listen_report.c), and the seam where such a later
- * section goes into a finished qc.html. */
+ * document (worker/listen_report.c); it goes in at the page's seam for
+ * later sections (mf_qc_html_insert). */
 #include "mf_compare.h"
 #include "mf_html.h"
 #include "mf_qc_report.h"
-
-#include <stdlib.h>
-#include <string.h>
 
 static double s_at(const json_t *o, const char *key)
 {
@@ -72,26 +69,4 @@ mf_err_t mf_listen_html(FILE *f, const json_t *listen)
     }
     fputs(warned ? "</ul>\n" : "<p>Nothing to warn about on these systems.</p>\n", f);
     return ferror(f) ? MF_ERR_IO : MF_OK;
-}
-
-char *mf_qc_html_insert(const char *html, size_t len, const char *part, size_t part_len,
-                        size_t *out_len)
-{
-    /* The seam is searched for in html as text: it ends with a NUL here. */
-    char *text = malloc(len + 1);
-    if (!text) return NULL;
-    memcpy(text, html, len), text[len] = 0;
-    const char *at = strstr(text, MF_QC_HTML_MORE);
-    if (!at) at = strstr(text, "</body>");
-    const size_t head = at ? (size_t)(at - text) : len;
-    char *out = malloc(len + part_len + 1);
-    if (out) {
-        memcpy(out, text, head);
-        memcpy(out + head, part, part_len);
-        memcpy(out + head + part_len, text + head, len - head);
-        out[len + part_len] = 0;
-        *out_len = len + part_len;
-    }
-    free(text);
-    return out;
 }

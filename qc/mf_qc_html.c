@@ -1,8 +1,9 @@
 /* qc.html: a summary table, then per file its measurements, a verdict per
  * check, four charts (peak/RMS overview, short-term loudness against the
  * target, spectrum, correlation) and, when it was compared with a reference
- * track, the comparison with its spectra (mf_compare_html.c). Self-contained:
- * inline CSS and SVG. */
+ * track, the comparison with its spectra (mf_compare_html.c); and a seam
+ * before the closing note where sections measured later go (the playback
+ * systems', mf_listen_html.c). Self-contained: inline CSS and SVG. */
 #include "mf_compare.h"
 #include "mf_fs.h"
 #include "mf_html.h"
@@ -198,4 +199,26 @@ mf_err_t mf_qc_report_write_html(const char *path, const mf_qc_target_t *t,
     if (!err) err = mf_fs_write_atomic(path, buf, len);
     free(buf);
     return err;
+}
+
+char *mf_qc_html_insert(const char *html, size_t len, const char *part, size_t part_len,
+                        size_t *out_len)
+{
+    /* The seam is searched for in html as text: it ends with a NUL here. */
+    char *text = malloc(len + 1);
+    if (!text) return NULL;
+    memcpy(text, html, len), text[len] = 0;
+    const char *at = strstr(text, MF_QC_HTML_MORE);
+    if (!at) at = strstr(text, "</body>");
+    const size_t head = at ? (size_t)(at - text) : len;
+    char *out = malloc(len + part_len + 1);
+    if (out) {
+        memcpy(out, text, head);
+        memcpy(out + head, part, part_len);
+        memcpy(out + head + part_len, text + head, len - head);
+        out[len + part_len] = 0;
+        *out_len = len + part_len;
+    }
+    free(text);
+    return out;
 }
