@@ -201,24 +201,24 @@ mf_err_t mf_qc_report_write_html(const char *path, const mf_qc_target_t *t,
     return err;
 }
 
+/* The first place in html (len bytes) where needle is, or NULL. */
+static const char *s_find(const char *html, size_t len, const char *needle)
+{
+    return memmem(html, len, needle, strlen(needle));
+}
+
 char *mf_qc_html_insert(const char *html, size_t len, const char *part, size_t part_len,
                         size_t *out_len)
 {
-    /* The seam is searched for in html as text: it ends with a NUL here. */
-    char *text = malloc(len + 1);
-    if (!text) return NULL;
-    memcpy(text, html, len), text[len] = 0;
-    const char *at = strstr(text, MF_QC_HTML_MORE);
-    if (!at) at = strstr(text, "</body>");
-    const size_t head = at ? (size_t)(at - text) : len;
+    const char *at = s_find(html, len, MF_QC_HTML_MORE);
+    if (!at) at = s_find(html, len, "</body>");
+    const size_t head = at ? (size_t)(at - html) : len;
     char *out = malloc(len + part_len + 1);
-    if (out) {
-        memcpy(out, text, head);
-        memcpy(out + head, part, part_len);
-        memcpy(out + head + part_len, text + head, len - head);
-        out[len + part_len] = 0;
-        *out_len = len + part_len;
-    }
-    free(text);
+    if (!out) return NULL;
+    memcpy(out, html, head);
+    memcpy(out + head, part, part_len);
+    memcpy(out + head + part_len, html + head, len - head);
+    out[len + part_len] = 0;
+    *out_len = len + part_len;
     return out;
 }
