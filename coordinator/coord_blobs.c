@@ -187,7 +187,7 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         return;
     }
     u->received += m->data.len;
-    u->last = mf_coord_now();
+    u->last = mf_clock_now();
     if (!m->last) {
         s_ack(c, peer, m->hash, u->received, 0, NULL);
         return;
@@ -238,7 +238,7 @@ void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blo
 
 void mf_coord_expire_uploads(coord_t *c)
 {
-    double now = mf_coord_now();
+    double now = mf_clock_now();
     for (size_t i = 0; i < c->n_uploads;) {
         if (now - c->uploads[i].last > UPLOAD_TIMEOUT_S) {
             mf_warn("upload of %.12s abandoned by its sender", c->uploads[i].hash.hex);

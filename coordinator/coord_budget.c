@@ -25,7 +25,7 @@ void mf_coord_budget_close(coord_t *c)
 int mf_coord_budget_open(coord_t *c)
 {
     if (c->opts->store_budget <= 0) return 0;
-    const double now = mf_coord_now();
+    const double now = mf_clock_now();
     if (!(c->budget = mf_budget_new(c->store, c->opts->store_budget, now))) return -1;
     if (mf_coord_trash_start(c) != 0) return -1;
     c->metrics.store_budget = c->opts->store_budget;
@@ -36,7 +36,7 @@ int mf_coord_budget_open(coord_t *c)
 
 void mf_coord_budget_use(coord_t *c, const mf_hash_t *h)
 {
-    if (c->budget) mf_budget_use(c->budget, h, mf_coord_now());
+    if (c->budget) mf_budget_use(c->budget, h, mf_clock_now());
 }
 
 static int s_keep_port(mf_blob_refs_t *keep, const job_t *j, mf_port_t port)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mf_coord.h"
+#include "mf_clock.h"
 #include "mf_album.h"
 #include "mf_journal.h"
 #include "mf_msg.h"
@@ -106,7 +107,6 @@ typedef struct {
     struct mf_zap *zap;   /* the CURVE authenticator (--curve-keys), on its own thread */
 } coord_t;
 
-double mf_coord_now(void);
 const char *mf_job_state_name(job_state_t s);
 
 /* coord_jobs.c */

@@ -156,7 +156,7 @@ static void s_set_state(coord_t *c, job_t *j, job_state_t st, const char *error)
 {
     j->state = st;
     if (error && !j->error) j->error = strdup(error);
-    if (st >= JOB_DONE) j->finished = mf_coord_now();
+    if (st >= JOB_DONE) j->finished = mf_clock_now();
     mf_journal_job_state(c->journal, j->id, mf_job_state_name(st), j->error);
     mf_info("job %llu (%s): %s%s%s", (unsigned long long)j->id, j->name, mf_job_state_name(st),
             j->error ? ": " : "", j->error ? j->error : "");
@@ -303,7 +303,7 @@ static job_t *s_make_job(coord_t *c, uint64_t id, const char *name, const char *
         goto fail;
     free(hashes);
     j->state = JOB_RUNNING;
-    j->started = mf_coord_now();
+    j->started = mf_clock_now();
     s_insert(c, j);
     return j;
 fail:
@@ -427,7 +427,7 @@ void mf_coord_add_noop_job(coord_t *c, size_t n)
     if (!j->name || !j->sched || !j->id) goto fail;
     mf_journal_job_state(c->journal, j->id, "failed", "a benchmark job is not resumed");
     j->state = JOB_RUNNING;
-    j->started = mf_coord_now();
+    j->started = mf_clock_now();
     s_insert(c, j);
     return;
 fail:
@@ -505,7 +505,7 @@ static void s_restore_done(void *ctx, const mf_journal_job_t *row)
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     const double age = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - row->updated;
-    j->finished = fmax(mf_coord_now() - fmax(age, 0.0), 1e-3); /* > 0: finished */
+    j->finished = fmax(mf_clock_now() - fmax(age, 0.0), 1e-3); /* > 0: finished */
     j->started = j->finished - fmax(row->updated - row->created, 0.0);
     mf_info("job %llu (%s): done, held again after the restart", (unsigned long long)row->id,
             row->name);

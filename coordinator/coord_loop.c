@@ -3,7 +3,6 @@
  * per turn. Malformed input is logged and dropped; nothing a peer sends can
  * stop the loop. */
 #include "blob_refs.h"
-#include "mf_clock.h"
 #include "coord_internal.h"
 #include "mf_curve.h"
 #include "mf_log.h"
@@ -26,11 +25,6 @@
 #define MAX_CHUNKS_PER_TURN 32
 #define COMMIT_EVERY_S 0.030 /* the journal lags the loop by at most this (docs/farm.md) */
 #define PUBLISH_EVERY_S 0.1  /* what --http shows lags the loop by at most this */
-
-double mf_coord_now(void)
-{
-    return mf_clock_now();
-}
 
 char *mf_coord_blob_dir(const char *state_dir)
 {
@@ -82,7 +76,7 @@ static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope 
         return;
     }
     worker_t *w = mf_coord_worker(c, peer);
-    if (w) w->last_recv = mf_coord_now();
+    if (w) w->last_recv = mf_clock_now();
     switch (env->body_case) {
     case MIXFARM__ENVELOPE__BODY_HELLO:
         mf_coord_on_hello(c, peer, env->hello);
@@ -256,9 +250,9 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
         zmq_pollitem_t item[2] = {{.socket = c.sock, .events = ZMQ_POLLIN},
                                   {.fd = o->wake_fd, .events = ZMQ_POLLIN}};
         int timeout = (int)(c.heartbeat_s * 250); /* a quarter of the heartbeat, in ms */
-        const double held = mf_coord_status_next(&c) - mf_coord_now(); /* a held status's end */
+        const double held = mf_coord_status_next(&c) - mf_clock_now(); /* a held status's end */
         if (held * 1000.0 < timeout) timeout = held > 0 ? (int)ceil(held * 1000.0) : 0;
-        const double due = c.locality_due - mf_coord_now(); /* a waiting task's patience */
+        const double due = c.locality_due - mf_clock_now(); /* a waiting task's patience */
         if (due * 1000.0 < timeout) timeout = due > 0 ? (int)ceil(due * 1000.0) : 0;
         if (zmq_poll(item, o->wake_fd > 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
             mf_error("poll: %s", zmq_strerror(errno));
@@ -268,7 +262,7 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
         if (item[0].revents & ZMQ_POLLIN) s_drain(&c);
         mf_coord_dispatch(&c);
         if (c.n_waits) mf_coord_status_wake(&c);
-        double now = mf_coord_now();
+        double now = mf_clock_now();
         if (now >= next_tick) {
             mf_coord_heartbeats(&c);
             mf_arith_repin_tick(&c, now);

@@ -43,7 +43,7 @@ mf_snap_t *mf_snap_new(const char *blob_dir, double heartbeat_s)
         free(s);
         return NULL;
     }
-    s->started = mf_coord_now();
+    s->started = mf_clock_now();
     s->heartbeat_s = heartbeat_s;
     s->blob_measured = -1e9;
     return s;
@@ -195,7 +195,7 @@ static void s_publish_workers(mf_snap_t *s, const coord_t *c, double now)
 void mf_coord_snap_publish(coord_t *c)
 {
     mf_snap_t *s = c->snap;
-    double now = mf_coord_now();
+    double now = mf_clock_now();
     pthread_mutex_lock(&s->lock);
     int order = 0;
     for (const job_t *j = c->jobs; j; j = j->next, order++) {
@@ -229,7 +229,7 @@ static int s_walk(const char *path, const struct stat *st, int flag, struct FTW 
  * outside the lock: the files are immutable and the walk reads only them). */
 static void s_measure_blobs(mf_snap_t *s)
 {
-    double now = mf_coord_now();
+    double now = mf_clock_now();
     if (now - s->blob_measured < BLOB_MEASURE_EVERY_S) return;
     char objects[4200];
     snprintf(objects, sizeof objects, "%s/objects", s->blob_dir);
@@ -299,7 +299,7 @@ char *mf_snap_prometheus(mf_snap_t *s)
     s_head(&t, "info", "gauge", "The coordinator's version.");
     s_put(&t, "mixfarm_info{version=\"%s\"} 1\n", MF_VERSION);
     s_head(&t, "uptime_seconds", "gauge", "Seconds since the coordinator started.");
-    s_put(&t, "mixfarm_uptime_seconds %.3f\n", mf_coord_now() - s->started);
+    s_put(&t, "mixfarm_uptime_seconds %.3f\n", mf_clock_now() - s->started);
     s_head(&t, "queue_depth", "gauge", "Tasks ready to run, waiting for a free worker slot.");
     s_put(&t, "mixfarm_queue_depth %zu\n", ready);
     s_head(&t, "tasks", "gauge", "Tasks of the jobs this coordinator holds, by state.");

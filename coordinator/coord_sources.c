@@ -24,7 +24,7 @@ static int s_has(void *ctx, const mf_hash_t *blob)
 int mf_coord_hold_sources(coord_t *c, job_t *j)
 {
     const int n = mf_sched_hold_missing(j->sched, s_has, c);
-    if (n > 0) j->sources_since = mf_coord_now();
+    if (n > 0) j->sources_since = mf_clock_now();
     return n < 0 ? -1 : 0;
 }
 
@@ -44,7 +44,7 @@ void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob)
         const size_t left = mf_sched_awaited(j->sched, NULL);
         if (left == before) continue; /* not one of its files */
         /* Progress even when its tasks still wait for another file. */
-        j->sources_since = left ? mf_coord_now() : 0;
+        j->sources_since = left ? mf_clock_now() : 0;
         mf_debug("job %llu: source %.12s arrived, %zu task%s ready, %zu source%s to come",
                  (unsigned long long)j->id, blob->hex, released, released == 1 ? "" : "s", left,
                  left == 1 ? "" : "s");

@@ -24,7 +24,7 @@ static void s_fill_status(const job_t *j, Mixfarm__JobStatus *st)
     st->tasks_cached = (uint32_t)p.cached;
     st->audio_s_done = p.audio_s_done;
     st->audio_s_total = p.audio_s_total;
-    double el = (j->finished > 0 ? j->finished : mf_coord_now()) - j->started;
+    double el = (j->finished > 0 ? j->finished : mf_clock_now()) - j->started;
     double frac = p.audio_s_total > 0 ? p.audio_s_done / p.audio_s_total : 1.0;
     st->eta_s = j->state == JOB_RUNNING && frac > 0 ? el * (1 - frac) / frac : 0;
     st->error = j->error ? j->error : "";

@@ -39,13 +39,13 @@ int mf_coord_status_hold(coord_t *c, const mf_peer_t *peer, const Mixfarm__Statu
     c->waits = w;
     const double ms = m->wait_ms < MAX_WAIT_MS ? m->wait_ms : MAX_WAIT_MS;
     c->waits[c->n_waits++] =
-        (struct mf_status_wait){*peer, m->job, m->seen, mf_coord_now() + ms / 1000.0};
+        (struct mf_status_wait){*peer, m->job, m->seen, mf_clock_now() + ms / 1000.0};
     return 1;
 }
 
 void mf_coord_status_wake(coord_t *c)
 {
-    const double now = mf_coord_now();
+    const double now = mf_clock_now();
     for (size_t i = 0; i < c->n_waits;) {
         const struct mf_status_wait w = c->waits[i];
         if (now < w.deadline && !s_moved(mf_coord_job(c, w.job), w.seen)) {

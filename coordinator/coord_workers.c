@@ -87,7 +87,7 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
     snprintf(w->numerics, sizeof w->numerics, "%s", m->numerics);
     for (char *p = w->numerics; *p; p++) /* it goes into log lines */
         if (*p < 0x20 || *p > 0x7e) *p = '?';
-    w->last_recv = w->last_send = mf_coord_now();
+    w->last_recv = w->last_send = mf_clock_now();
     mf_info("worker %s joined with %d slot%s", w->name, w->slots, w->slots == 1 ? "" : "s");
     mf_arith_joined(c, w);
 }
@@ -142,7 +142,7 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
     const char *label = mf_sched_label(j->sched, task);
     if (r.error) {
         if (++w->failures >= AVOID_AFTER) {
-            w->avoid_until = mf_coord_now() + AVOID_FOR_S;
+            w->avoid_until = mf_clock_now() + AVOID_FOR_S;
             mf_warn("worker %s failed %d tasks in a row; no work for it for %.0f s", w->name,
                     w->failures, AVOID_FOR_S);
         }
@@ -202,7 +202,7 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
     mf_task_pb_fini(&m);
     w->running[w->n_running++] = t->id;
     mf_locality_note(w, t->inputs, t->n_inputs); /* it fetches what it lacks */
-    w->last_send = mf_coord_now();
+    w->last_send = mf_clock_now();
     mf_journal_task(c->journal, j->id, (uint32_t)task, mf_sched_label(j->sched, task), "running",
                     w->name, 0, NULL, NULL);
     mf_debug("job %llu: %s sent to %s", (unsigned long long)j->id, mf_sched_label(j->sched, task),
@@ -216,7 +216,7 @@ static int s_send_task(coord_t *c, worker_t *w, job_t *j, mf_task_t *t)
  * busy worker holds may wait for it a while. */
 void mf_coord_dispatch(coord_t *c)
 {
-    const double now = mf_coord_now();
+    const double now = mf_clock_now();
     locality_fit_t fit = {c, now};
     c->dispatch_round++;
     c->locality_due = INFINITY;
@@ -244,7 +244,7 @@ void mf_coord_dispatch(coord_t *c)
 
 void mf_coord_heartbeats(coord_t *c)
 {
-    double now = mf_coord_now();
+    double now = mf_clock_now();
     for (size_t i = 0; i < c->n_workers;) {
         worker_t *w = &c->workers[i];
         if (now - w->last_recv > c->dead_s) {
