@@ -247,7 +247,7 @@ static mf_err_t s_write_wavf(const mf_outdir_t *o, const char *relpath, const ch
     enum { BLOCK = 32768 };
     float *buf = malloc(sizeof(float) * 2 * BLOCK);
     mf_hasher_t *h = mf_hasher_new();
-    FILE *out = buf && h ? fopen(path, "wb") : NULL;
+    FILE *out = buf && h ? mf_fs_create_direct(path) : NULL;
     mf_err_t err = !buf || !h ? MF_ERR_NOMEM
                    : out      ? MF_OK
                               : mf_outdir__write_failed(o, relpath, errno, NULL);
@@ -326,7 +326,7 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
         mf_error("%s: reading the fetched blob for %s: %s", src, relpath, strerror(errno));
         return MF_ERR_IO;
     }
-    FILE *out = fopen(path, "wb"); /* its folder made, no file there (s_stage_copy) */
+    FILE *out = mf_fs_create_direct(path); /* its folder made, no file there (s_stage_copy) */
     int saved = out ? 0 : errno;
     char buf[1 << 16];
     size_t n;

@@ -1,9 +1,11 @@
 /* OUTDIR's files written as their blob arrives (mf_outdir_stream_* of
  * mf_outdir.h): the bytes go into the staging folder chunk by chunk, so a
- * file is whole and staged the moment its last chunk lands (and hashed
- * then by the outdir's hashing thread, not by the one receiving). A signal's file is its float WAV
+ * file is whole and staged the moment its last chunk lands, hashed on the
+ * way (reading it again for the manifest would cost more: its bytes went
+ * straight to the disk, mf_fs_create_direct). A signal's file is its float WAV
  * header, the silence before its start, its samples and the silence after them; the blob's trailer
  * is checked against what the stream was opened for. */
+#include "mf_fs.h"
 #include "mf_pcm.h"
 #include "mf_wavf.h"
 #include "outdir_int.h"
@@ -18,8 +20,9 @@ struct mf_outdir_stream {
     mf_outdir_t *o;
     char *rel, *path;
     FILE *f;
-    int file;     /* mf_outdir_stream_file's: every byte of the blob is the file's */
-    int deferred; /* its length unknown when it began (mf_outdir_stream_end) */
+    mf_hasher_t *sha; /* of every byte written, in order */
+    int file;         /* mf_outdir_stream_file's: every byte of the blob is the file's */
+    int deferred;     /* its length unknown when it began (mf_outdir_stream_end) */
     int channels, rate;
     int64_t start, frames, file_frames;
     uint64_t body, got;              /* the samples' bytes; the blob's bytes so far */
@@ -29,8 +32,16 @@ struct mf_outdir_stream {
 static void s_stream_free(mf_outdir_stream_t *s, int remove_file)
 {
     if (s->f) fclose(s->f);
+    mf_hasher_free(&s->sha);
     if (remove_file && s->path) unlink(s->path);
     free(s->rel), free(s->path), free(s);
+}
+
+/* n bytes into the file and its hash. 0, or -1 with errno set. */
+static int s_put(mf_outdir_stream_t *s, const void *data, size_t n)
+{
+    mf_hasher_update(s->sha, data, n);
+    return fwrite(data, 1, n, s->f) == n ? 0 : -1;
 }
 
 /* frames of silence, written. */
@@ -39,7 +50,7 @@ static int s_stream_silence(mf_outdir_stream_t *s, int64_t frames)
     static const float zeros[4096];
     for (uint64_t left = (uint64_t)frames * (uint64_t)s->channels; left;) {
         const size_t n = left < 4096 ? (size_t)left : 4096;
-        if (fwrite(zeros, sizeof *zeros, n, s->f) != n) return -1;
+        if (s_put(s, zeros, n * sizeof *zeros) != 0) return -1;
         left -= n;
     }
     return 0;
@@ -53,7 +64,9 @@ static mf_outdir_stream_t *s_stream_open(mf_outdir_t *o, const char *relpath)
     if (!s) return NULL;
     s->o = o;
     s->rel = strdup(relpath), s->path = mf_outdir__fmt("%s/%s", o->stage, relpath);
-    if (s->rel && s->path && mf_outdir__make_room(o, relpath) == 0) s->f = fopen(s->path, "wb");
+    s->sha = mf_hasher_new();
+    if (s->sha && s->rel && s->path && mf_outdir__make_room(o, relpath) == 0)
+        s->f = mf_fs_create_direct(s->path);
     if (!s->f) {
         mf_outdir__write_failed(o, relpath, errno, NULL);
         s_stream_free(s, 1);
@@ -81,7 +94,7 @@ mf_outdir_stream_t *mf_outdir_stream_signal(mf_outdir_t *o, const char *relpath,
     s->channels = channels, s->rate = rate, s->deferred = deferred;
     s->start = start, s->frames = frames, s->file_frames = at_least;
     s->body = (uint64_t)frames * (uint64_t)channels * sizeof(float);
-    if (fwrite(header, 1, hlen, s->f) != hlen || s_stream_silence(s, start) != 0) {
+    if (s_put(s, header, hlen) != 0 || s_stream_silence(s, start) != 0) {
         mf_outdir__write_failed(o, relpath, errno, NULL);
         s_stream_free(s, 1);
         return NULL;
@@ -102,8 +115,7 @@ mf_err_t mf_outdir_stream_write(mf_outdir_stream_t *s, const uint8_t *data, size
                            : s->body - s->got < n ? (size_t)(s->body - s->got)
                                                   : n;
     if (samples) {
-        if (fwrite(data, 1, samples, s->f) != samples)
-            return mf_outdir__write_failed(s->o, s->rel, errno, NULL);
+        if (s_put(s, data, samples) != 0) return mf_outdir__write_failed(s->o, s->rel, errno, NULL);
     }
     if (samples < n) { /* the rest goes into the trailer */
         const uint64_t at = s->got + samples - s->body;
@@ -124,6 +136,7 @@ static mf_err_t s_stream_finish(mf_outdir_stream_t *s, mf_err_t err, staged_t f)
         s->f = NULL;
         if (closed != 0) err = mf_outdir__write_failed(s->o, s->rel, errno, NULL);
     }
+    if (err == MF_OK && s->sha) mf_hasher_final(s->sha, &f.sha); /* else hashed once staged */
     if (err == MF_OK) {
         f.rel = s->rel, s->rel = NULL;
         err = mf_outdir__stage(s->o, f); /* frees f's parts when it fails */
@@ -170,6 +183,7 @@ static mf_err_t s_stream_close(mf_outdir_stream_t *s, mf_err_t err, int64_t file
         (fflush(s->f) != 0 || fseeko(s->f, 0, SEEK_SET) != 0 ||
          fwrite(header, 1, hlen, s->f) != hlen))
         err = mf_outdir__write_failed(s->o, s->rel, errno, NULL);
+    if (hlen) mf_hasher_free(&s->sha); /* the bytes hashed began with another header */
     staged_t f = {.frames = file_frames, .rate = s->rate, .channels = s->channels, .bits = 32};
     snprintf(f.format, sizeof f.format, "wav");
     return s_stream_finish(s, err, f);

@@ -100,3 +100,130 @@ mf_err_t mf_fs_write_atomic(const char *path, const void *data, size_t len)
     free(tmp);
     return MF_OK;
 }
+
+/* mf_fs_create_direct's cookie: whole aligned blocks go out as they fill
+ * `buf`; the rest waits for the next write or the close. */
+#define DIRECT_ALIGN 4096
+#define DIRECT_BUF (4u << 20)
+
+typedef struct {
+    int fd, direct;
+    unsigned char *buf;
+    size_t fill; /* bytes in buf, the file's from off on */
+    off_t off, pos, end;
+} direct_t;
+
+/* Stops writing around the cache: what buf holds goes out buffered, as
+ * everything after. 0, or -1 with errno set. */
+static int s_direct_off(direct_t *d)
+{
+    if (!d->direct) return 0;
+    const int fl = fcntl(d->fd, F_GETFL);
+    if (fl < 0 || fcntl(d->fd, F_SETFL, fl & ~O_DIRECT) != 0) return -1;
+    d->direct = 0;
+    for (size_t done = 0; done < d->fill;) {
+        const ssize_t n = pwrite(d->fd, d->buf + done, d->fill - done, d->off + (off_t)done);
+        if (n < 0) return -1;
+        done += (size_t)n;
+    }
+    d->off += (off_t)d->fill, d->fill = 0;
+    return 0;
+}
+
+/* Writes buf's first len bytes (a multiple of DIRECT_ALIGN) at off. 0, or
+ * -1 with errno set; a file system that refuses direct writes after all
+ * (EINVAL) gets them buffered. */
+static int s_direct_out(direct_t *d, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        const ssize_t n = pwrite(d->fd, d->buf + done, len - done, d->off + (off_t)done);
+        if (n < 0 && errno == EINVAL && done == 0) return s_direct_off(d);
+        if (n < 0) return -1;
+        if (n == 0) return errno = ENOSPC, -1;
+        done += (size_t)n;
+    }
+    memmove(d->buf, d->buf + len, d->fill - len);
+    d->fill -= len, d->off += (off_t)len;
+    return 0;
+}
+
+static ssize_t s_direct_write(void *c, const char *data, size_t n)
+{
+    direct_t *d = c;
+    if (!d->direct) {
+        const ssize_t w = pwrite(d->fd, data, n, d->pos);
+        if (w > 0) d->pos += w, d->end = d->pos > d->end ? d->pos : d->end;
+        return w < 0 ? -1 : w;
+    }
+    for (size_t done = 0; done < n;) {
+        const size_t k = n - done < DIRECT_BUF - d->fill ? n - done : DIRECT_BUF - d->fill;
+        memcpy(d->buf + d->fill, data + done, k);
+        d->fill += k, done += k, d->pos += (off_t)k;
+        if (d->fill == DIRECT_BUF && s_direct_out(d, DIRECT_BUF) != 0) return -1;
+        if (!d->direct && done < n) { /* refused: the rest buffered */
+            const ssize_t w = s_direct_write(c, data + done, n - done);
+            return w < 0 ? -1 : (ssize_t)n;
+        }
+    }
+    d->end = d->pos > d->end ? d->pos : d->end;
+    return (ssize_t)n;
+}
+
+static int s_direct_seek(void *c, off64_t *at, int whence)
+{
+    direct_t *d = c;
+    const off_t to = whence == SEEK_SET ? *at : whence == SEEK_CUR ? d->pos + *at : d->end + *at;
+    if (to < 0) return errno = EINVAL, -1;
+    if (to != d->pos && s_direct_off(d) != 0) return -1;
+    d->pos = to, *at = to;
+    return 0;
+}
+
+/* The last partial block goes out padded with zeros, and the file is cut
+ * back to its length. */
+static int s_direct_close(void *c)
+{
+    direct_t *d = c;
+    int rc = 0;
+    if (d->direct && d->fill) {
+        const size_t len = (d->fill + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
+        memset(d->buf + d->fill, 0, len - d->fill);
+        const off_t end = d->off + (off_t)d->fill;
+        d->fill = len;
+        rc = s_direct_out(d, len);
+        if (rc == 0 && d->direct && ftruncate(d->fd, end) != 0) rc = -1;
+    }
+    const int saved = errno;
+    if (close(d->fd) != 0 && rc == 0)
+        rc = -1;
+    else
+        errno = saved;
+    free(d->buf);
+    free(d);
+    return rc;
+}
+
+FILE *mf_fs_create_direct(const char *path)
+{
+    direct_t *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0666);
+    d->direct = d->fd >= 0;
+    if (d->fd < 0 && errno == EINVAL)
+        d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    d->buf = d->fd >= 0 && d->direct ? aligned_alloc(DIRECT_ALIGN, DIRECT_BUF) : NULL;
+    if (d->fd >= 0 && d->direct && !d->buf) d->direct = 0;
+    cookie_io_functions_t io = {
+        .write = s_direct_write, .seek = s_direct_seek, .close = s_direct_close};
+    FILE *f = d->fd >= 0 ? fopencookie(d, "w", io) : NULL;
+    if (!f) {
+        const int saved = errno;
+        if (d->fd >= 0) close(d->fd);
+        free(d->buf), free(d);
+        errno = saved;
+        return NULL;
+    }
+    setvbuf(f, NULL, _IONBF, 0); /* our buffer is the only one */
+    return f;
+}

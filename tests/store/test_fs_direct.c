@@ -1,0 +1,222 @@
+/* store/mf_fs.h, mf_fs_create_direct: the file holds exactly the bytes
+ * written, in any chunking and across its buffer's edges; a header written
+ * again after a seek lands; a write the system refuses (EFBIG past the
+ * file-size limit) fails the write or the close, with its errno; and on a
+ * file system that takes O_DIRECT, the bytes are on disk without having
+ * come through the page cache. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mf_fs.h"
+
+#define SIZE ((9u << 20) + 12345u) /* past two of its 4 MiB buffers, not a multiple of a block */
+
+static char s_dir[512];
+
+static unsigned char *s_pattern(size_t n)
+{
+    unsigned char *x = malloc(n);
+    uint32_t v = 12345;
+    for (size_t i = 0; x && i < n; i++)
+        v = v * 1103515245u + 12345u, x[i] = (unsigned char)(v >> 16);
+    return x;
+}
+
+static unsigned char *s_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) return NULL;
+    unsigned char *x = malloc((size_t)st.st_size + 1);
+    *n = x ? fread(x, 1, (size_t)st.st_size, f) : 0;
+    fclose(f);
+    return x;
+}
+
+/* Writes x in pieces of the sizes given in turn (cycling), as the OUTDIR
+ * writers do: small headers, big sample runs. */
+static void s_write(FILE *f, const unsigned char *x, size_t n, const size_t *pieces, int np)
+{
+    for (size_t at = 0, k = 0; at < n; k++) {
+        size_t m = pieces[k % (size_t)np];
+        if (m > n - at) m = n - at;
+        assert_int_equal(fwrite(x + at, 1, m, f), m);
+        at += m;
+    }
+}
+
+static void test_bytes_as_written(void **state)
+{
+    (void)state;
+    static const size_t pieces[][3] = {{44, 1 << 16, 7}, {SIZE, 1, 1}, {4096, 4096, 4096}};
+    unsigned char *x = s_pattern(SIZE);
+    assert_non_null(x);
+    char path[600];
+    snprintf(path, sizeof path, "%s/a.wav", s_dir);
+    for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+        FILE *f = mf_fs_create_direct(path);
+        assert_non_null(f);
+        s_write(f, x, SIZE, pieces[p], 3);
+        assert_int_equal(fclose(f), 0);
+        size_t n = 0;
+        unsigned char *y = s_slurp(path, &n);
+        assert_non_null(y);
+        assert_int_equal(n, SIZE); /* the padded last block cut back */
+        assert_memory_equal(x, y, SIZE);
+        free(y);
+    }
+    /* Empty, and shorter than a block. */
+    for (size_t len = 0; len < 200; len += 199) {
+        FILE *f = mf_fs_create_direct(path); /* emptied: the old file was longer */
+        assert_non_null(f);
+        assert_int_equal(fwrite(x, 1, len, f), len);
+        assert_int_equal(fclose(f), 0);
+        size_t n = 1;
+        unsigned char *y = s_slurp(path, &n);
+        assert_int_equal(n, len);
+        assert_memory_equal(x, y, len);
+        free(y);
+    }
+    free(x);
+}
+
+/* outdir_stream.c's deferred header: everything, then the first bytes again. */
+static void test_header_again(void **state)
+{
+    (void)state;
+    unsigned char *x = s_pattern(SIZE);
+    assert_non_null(x);
+    char path[600];
+    snprintf(path, sizeof path, "%s/b.wav", s_dir);
+    FILE *f = mf_fs_create_direct(path);
+    assert_non_null(f);
+    s_write(f, x, SIZE, (const size_t[]){100000}, 1);
+    static const unsigned char head[44] = "RIFF....WAVEfmt the header written again";
+    assert_int_equal(fflush(f), 0);
+    assert_int_equal(fseeko(f, 0, SEEK_SET), 0);
+    assert_int_equal(fwrite(head, 1, sizeof head, f), sizeof head);
+    assert_int_equal(fseeko(f, 0, SEEK_END), 0);
+    assert_int_equal(fwrite("tail", 1, 4, f), 4);
+    assert_int_equal(fclose(f), 0);
+    memcpy(x, head, sizeof head);
+    size_t n = 0;
+    unsigned char *y = s_slurp(path, &n);
+    assert_int_equal(n, SIZE + 4);
+    assert_memory_equal(x, y, SIZE);
+    assert_memory_equal(y + SIZE, "tail", 4);
+    free(x), free(y);
+}
+
+/* Past RLIMIT_FSIZE a write fails with EFBIG (SIGXFSZ ignored): the
+ * writer reports it, from fwrite or at the latest from fclose. */
+static void test_refused_write(void **state)
+{
+    (void)state;
+    unsigned char *x = s_pattern(SIZE);
+    assert_non_null(x);
+    char path[600];
+    snprintf(path, sizeof path, "%s/c.wav", s_dir);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old, lim.rlim_cur = 1 << 20;
+    signal(SIGXFSZ, SIG_IGN);
+    FILE *f = mf_fs_create_direct(path);
+    assert_non_null(f);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int failed = 0, err = 0;
+    for (size_t at = 0; at < SIZE && !failed; at += 65536) {
+        const size_t m = SIZE - at < 65536 ? SIZE - at : 65536;
+        if (fwrite(x + at, 1, m, f) != m) failed = 1, err = errno;
+    }
+    if (fclose(f) != 0 && !failed) failed = 1, err = errno;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_true(failed);
+    assert_int_equal(err, EFBIG);
+    free(x);
+}
+
+/* Pages of path in the page cache. */
+static size_t s_cached_pages(const char *path, size_t *pages)
+{
+    const int fd = open(path, O_RDONLY);
+    struct stat st;
+    assert_true(fd >= 0 && fstat(fd, &st) == 0);
+    const long pg = sysconf(_SC_PAGESIZE);
+    *pages = ((size_t)st.st_size + (size_t)pg - 1) / (size_t)pg;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(m != MAP_FAILED);
+    unsigned char *vec = calloc(*pages, 1);
+    assert_non_null(vec);
+    assert_int_equal(mincore(m, (size_t)st.st_size, vec), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < *pages; i++) n += vec[i] & 1;
+    free(vec);
+    munmap(m, (size_t)st.st_size);
+    close(fd);
+    return n;
+}
+
+static void test_around_the_cache(void **state)
+{
+    (void)state;
+    char probe[600], path[600];
+    snprintf(probe, sizeof probe, "%s/probe", s_dir);
+    const int fd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd < 0) skip(); /* this file system takes no direct writes: nothing to see */
+    close(fd);
+    struct statfs fs; /* tmpfs takes O_DIRECT, and is all page cache */
+    if (statfs(s_dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC) skip();
+    unsigned char *x = s_pattern(SIZE);
+    assert_non_null(x);
+    snprintf(path, sizeof path, "%s/d.wav", s_dir);
+    FILE *f = mf_fs_create_direct(path);
+    assert_non_null(f);
+    s_write(f, x, SIZE, (const size_t[]){44, 1 << 16}, 2);
+    assert_int_equal(fclose(f), 0);
+    size_t pages, cached = s_cached_pages(path, &pages);
+    assert_true(pages > 2000);
+    assert_true(cached <= 1); /* at most the last block, after its truncate */
+    free(x);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s_dir, sizeof s_dir, "%s/fs-direct-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    return mkdtemp(s_dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return mf_fs_remove_tree(s_dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bytes_as_written),
+        cmocka_unit_test(test_header_again),
+        cmocka_unit_test(test_refused_write),
+        cmocka_unit_test(test_around_the_cache),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
