@@ -171,7 +171,6 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
     }
     char *blobs = mf_coord_blob_dir(o->state_dir);
     c->store = blobs ? mf_store_open(blobs) : NULL;
-    if (c->store) mf_store_write_direct(c->store);
     free(blobs);
     /* Before anything reads the store: the jobs resumed below see only
      * what survived (mf_store_guard.h). */

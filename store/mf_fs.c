@@ -204,98 +204,26 @@ static int s_direct_close(void *c)
     return rc;
 }
 
-FILE *mf_fs_fdopen_direct(int fd)
+FILE *mf_fs_create_direct(const char *path)
 {
     direct_t *d = calloc(1, sizeof *d);
     if (!d) return NULL;
-    d->fd = fd;
-    const int fl = fcntl(fd, F_GETFL);
-    d->direct = fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
-    d->buf = d->direct ? aligned_alloc(DIRECT_ALIGN, DIRECT_BUF) : NULL;
-    if (d->direct && !d->buf) {
-        free(d);
-        errno = ENOMEM;
-        return NULL;
-    }
+    d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0666);
+    d->direct = d->fd >= 0;
+    if (d->fd < 0 && errno == EINVAL)
+        d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    d->buf = d->fd >= 0 && d->direct ? aligned_alloc(DIRECT_ALIGN, DIRECT_BUF) : NULL;
+    if (d->fd >= 0 && d->direct && !d->buf) d->direct = 0;
     cookie_io_functions_t io = {
         .write = s_direct_write, .seek = s_direct_seek, .close = s_direct_close};
-    FILE *f = fopencookie(d, "w", io);
+    FILE *f = d->fd >= 0 ? fopencookie(d, "w", io) : NULL;
     if (!f) {
+        const int saved = errno;
+        if (d->fd >= 0) close(d->fd);
         free(d->buf), free(d);
+        errno = saved;
         return NULL;
     }
     setvbuf(f, NULL, _IONBF, 0); /* our buffer is the only one */
     return f;
-}
-
-FILE *mf_fs_create_direct(const char *path)
-{
-    const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    FILE *f = fd >= 0 ? mf_fs_fdopen_direct(fd) : NULL;
-    if (fd >= 0 && !f) {
-        const int saved = errno;
-        close(fd);
-        errno = saved;
-    }
-    return f;
-}
-
-/* Whole reads of [off, off + n) of fd into buf; bytes read (short at the
- * end of the file), or -1 with errno set. */
-static ssize_t s_pread_all(int fd, unsigned char *buf, size_t n, off_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        const ssize_t k = pread(fd, buf + got, n - got, off + (off_t)got);
-        if (k < 0) return -1;
-        if (k == 0) break;
-        got += (size_t)k;
-    }
-    return (ssize_t)got;
-}
-
-/* Reads [off, off + n) of fd, opened O_DIRECT, into buf through the
- * aligned buffer bounce, a piece of at most DIRECT_BUF at a time. */
-static ssize_t s_pread_bounced(int fd, unsigned char *bounce, unsigned char *buf, size_t n,
-                               uint64_t off)
-{
-    size_t done = 0;
-    while (done < n) {
-        const uint64_t at = off + done, from = at / DIRECT_ALIGN * DIRECT_ALIGN;
-        const size_t pre = (size_t)(at - from);
-        size_t len = (pre + (n - done) + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
-        if (len > DIRECT_BUF) len = DIRECT_BUF;
-        /* A file's read is short at its end only; one more from there
-         * would be unaligned (EINVAL). */
-        const ssize_t got = pread(fd, bounce, len, (off_t)from);
-        if (got < 0) return -1;
-        const size_t k = (size_t)got <= pre ? 0 : (size_t)got - pre;
-        const size_t take = k < n - done ? k : n - done;
-        memcpy(buf + done, bounce + pre, take);
-        done += take;
-        if ((size_t)got < len) break; /* the end of the file */
-    }
-    return (ssize_t)done;
-}
-
-ssize_t mf_fs_pread_direct(const char *path, void *buf, size_t n, uint64_t off)
-{
-    static _Thread_local unsigned char *bounce; /* this thread's, for good */
-    if (!bounce) bounce = aligned_alloc(DIRECT_ALIGN, DIRECT_BUF);
-    int fd = bounce ? open(path, O_RDONLY | O_CLOEXEC | O_DIRECT) : -1;
-    if (fd >= 0) {
-        const ssize_t got = s_pread_bounced(fd, bounce, buf, n, off);
-        const int saved = errno;
-        close(fd);
-        if (got >= 0) return got;
-        if (saved != EINVAL) return errno = saved, -1;
-    }
-    if (fd < 0 && errno != EINVAL && bounce) return -1; /* ENOENT and the like */
-    fd = open(path, O_RDONLY | O_CLOEXEC); /* no direct reads here: through the cache */
-    if (fd < 0) return -1;
-    const ssize_t got = s_pread_all(fd, buf, n, (off_t)off);
-    const int saved = errno;
-    close(fd);
-    errno = saved;
-    return got;
 }

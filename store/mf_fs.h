@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/types.h>
 
 #include "mf_error.h"
 
@@ -35,15 +34,6 @@ char *mf_fs_buffer(FILE *f, size_t size);
  * ordinary buffered file. Write, seek and fclose as any FILE; fclose
  * reports what the last write hit (ENOSPC). NULL with errno set. */
 FILE *mf_fs_create_direct(const char *path);
-/* The same for fd, a new file open for writing at its start; the FILE
- * owns fd (fclose closes it). NULL (fd left open) with errno set. */
-FILE *mf_fs_fdopen_direct(int fd);
-/* Reads n bytes at off of the file at path into buf around the page cache
- * (O_DIRECT through this thread's aligned buffer), or through it where the
- * file system cannot: for a file written by mf_fs_create_direct and read
- * once, whose read would otherwise fill new cache pages. The bytes read
- * (fewer at the file's end), or -1 with errno set. */
-ssize_t mf_fs_pread_direct(const char *path, void *buf, size_t n, uint64_t off);
 
 /* Durability on power loss. A file renamed into place is only as safe as
  * its data on disk: without a flush, a crash after the rename may leave the

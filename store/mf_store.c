@@ -18,7 +18,6 @@ struct mf_store {
     char *dir;
     mf_writes_t *writes; /* named writes published (mf_writes.h), or NULL */
     int lasting;         /* outlives this process: no hard links (mf_store_mark_lasting) */
-    int direct;          /* blobs written around the page cache (mf_store_write_direct) */
 };
 
 struct mf_blob_writer {
@@ -246,10 +245,9 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
         mf_error("%s: cannot create a blob: %s", s->dir, strerror(errno));
         goto fail;
     }
-    const int direct = s->direct && !(name && s->writes); /* a watched write is read as it grows */
-    w->f = direct ? mf_fs_fdopen_direct(fd) : fdopen(fd, "wb");
-    w->buf = w->f && !direct ? mf_fs_buffer(w->f, WRITE_BUFFER) : NULL;
-    if (!w->f || (!direct && !w->buf)) {
+    w->f = fdopen(fd, "wb");
+    w->buf = w->f ? mf_fs_buffer(w->f, WRITE_BUFFER) : NULL;
+    if (!w->buf) {
         if (w->f)
             fclose(w->f), w->f = NULL;
         else
@@ -269,11 +267,6 @@ fail:
     free(w);
     if (saved) errno = saved;
     return NULL;
-}
-
-void mf_store_write_direct(mf_store_t *s)
-{
-    s->direct = 1;
 }
 
 mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s)

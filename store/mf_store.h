@@ -36,10 +36,6 @@ mf_writes_t *mf_store_watch_writes(mf_store_t *s);
  * share inodes with both. */
 void mf_store_mark_lasting(mf_store_t *s);
 int mf_store_lasting(const mf_store_t *s);
-/* From now on the blobs s writes go to disk around the page cache
- * (mf_fs_create_direct): a coordinator's, whose blobs its peers read
- * through it (mf_fs_pread_direct), each soon after and once or twice. */
-void mf_store_write_direct(mf_store_t *s);
 /* Removes what writers left half-written in tmp/ (a killed process's):
  * only for a store that nothing else writes meanwhile (its owner holds a
  * lock on it). Returns how many files went. */

@@ -1,11 +1,9 @@
-/* store/mf_fs.h, files around the page cache. mf_fs_create_direct: the
- * file holds exactly the bytes written, in any chunking and across its
- * buffer's edges; a header written again after a seek lands; a write the
- * system refuses (EFBIG past the file-size limit) fails the write or the
- * close, with its errno; on a file system that takes O_DIRECT, the bytes
- * are on disk without having come through the page cache, and so are a
- * direct store's blobs (mf_store_write_direct). mf_fs_pread_direct: any
- * range, aligned or not, short at the end, without filling the cache. */
+/* store/mf_fs.h, mf_fs_create_direct: the file holds exactly the bytes
+ * written, in any chunking and across its buffer's edges; a header written
+ * again after a seek lands; a write the system refuses (EFBIG past the
+ * file-size limit) fails the write or the close, with its errno; and on a
+ * file system that takes O_DIRECT, the bytes are on disk without having
+ * come through the page cache. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -26,7 +24,6 @@
 #include <cmocka.h>
 
 #include "mf_fs.h"
-#include "mf_store.h"
 
 #define SIZE ((9u << 20) + 12345u) /* past two of its 4 MiB buffers, not a multiple of a block */
 
@@ -176,24 +173,16 @@ static size_t s_cached_pages(const char *path, size_t *pages)
     return n;
 }
 
-/* Whether s_dir's file system shows direct I/O (not tmpfs, which takes
- * O_DIRECT and is all page cache). */
-static int s_shows_direct(void)
-{
-    char probe[600];
-    snprintf(probe, sizeof probe, "%s/probe", s_dir);
-    const int fd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
-    if (fd < 0) return 0;
-    close(fd);
-    struct statfs fs;
-    return !(statfs(s_dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC);
-}
-
 static void test_around_the_cache(void **state)
 {
     (void)state;
-    char path[600];
-    if (!s_shows_direct()) skip(); /* nothing to see on this file system */
+    char probe[600], path[600];
+    snprintf(probe, sizeof probe, "%s/probe", s_dir);
+    const int fd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd < 0) skip(); /* this file system takes no direct writes: nothing to see */
+    close(fd);
+    struct statfs fs; /* tmpfs takes O_DIRECT, and is all page cache */
+    if (statfs(s_dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC) skip();
     unsigned char *x = s_pattern(SIZE);
     assert_non_null(x);
     snprintf(path, sizeof path, "%s/d.wav", s_dir);
@@ -205,87 +194,6 @@ static void test_around_the_cache(void **state)
     assert_true(pages > 2000);
     assert_true(cached <= 1); /* at most the last block, after its truncate */
     free(x);
-}
-
-static void test_read_ranges(void **state)
-{
-    (void)state;
-    unsigned char *x = s_pattern(SIZE), *y = malloc(SIZE);
-    assert_non_null(x), assert_non_null(y);
-    char path[600];
-    snprintf(path, sizeof path, "%s/e.bin", s_dir);
-    FILE *f = mf_fs_create_direct(path);
-    assert_non_null(f);
-    s_write(f, x, SIZE, (const size_t[]){1 << 20}, 1);
-    assert_int_equal(fclose(f), 0);
-    static const uint64_t at[][2] = {{0, 1 << 20},
-                                     {1, 4095},
-                                     {4095, 2},
-                                     {(1 << 20) + 17, 999999},
-                                     {SIZE - 10, 10},
-                                     {0, SIZE},
-                                     {123, (4u << 20) - 123}};
-    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
-        memset(y, 0xA5, SIZE);
-        assert_int_equal(mf_fs_pread_direct(path, y, at[i][1], at[i][0]), (ssize_t)at[i][1]);
-        assert_memory_equal(y, x + at[i][0], at[i][1]);
-    }
-    assert_int_equal(mf_fs_pread_direct(path, y, 100, SIZE - 40), 40); /* the end */
-    assert_memory_equal(y, x + SIZE - 40, 40);
-    assert_int_equal(mf_fs_pread_direct(path, y, 100, SIZE + 5000), 0);
-    if (s_shows_direct()) {
-        size_t pages;
-        assert_true(s_cached_pages(path, &pages) <= 1);
-    }
-    snprintf(path, sizeof path, "%s/none", s_dir);
-    assert_int_equal(mf_fs_pread_direct(path, y, 100, 0), -1);
-    assert_int_equal(errno, ENOENT);
-    free(x), free(y);
-}
-
-/* A direct store's blob: its bytes, under its hash, not in the cache. */
-static void test_store_direct(void **state)
-{
-    (void)state;
-    char at[600];
-    snprintf(at, sizeof at, "%s/store", s_dir);
-    mf_store_t *st = mf_store_open(at);
-    assert_non_null(st);
-    mf_store_write_direct(st);
-    unsigned char *x = s_pattern(SIZE);
-    mf_blob_writer_t *w = mf_blob_writer_new(st);
-    assert_non_null(w);
-    for (size_t i = 0; i < SIZE; i += 65536)
-        assert_int_equal(mf_blob_writer_write(w, x + i, SIZE - i < 65536 ? SIZE - i : 65536),
-                         MF_OK);
-    mf_hash_t h, want;
-    assert_int_equal(mf_blob_writer_commit(w, &h), MF_OK);
-    mf_hash_bytes(x, SIZE, &want);
-    assert_string_equal(h.hex, want.hex);
-    char *path = mf_store_path(st, &h);
-    size_t n = 0;
-    unsigned char *y = s_slurp(path, &n);
-    assert_int_equal(n, SIZE);
-    assert_memory_equal(x, y, SIZE);
-    free(y);
-    if (s_shows_direct()) {
-        /* Read back above: dropped again, then looked at as written. */
-        const int fd = open(path, O_RDONLY);
-        assert_true(fd >= 0);
-        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-        close(fd);
-        w = mf_blob_writer_new(st);
-        assert_non_null(w);
-        x[0] ^= 1;
-        assert_int_equal(mf_blob_writer_write(w, x, SIZE), MF_OK);
-        assert_int_equal(mf_blob_writer_commit(w, &h), MF_OK);
-        free(path);
-        path = mf_store_path(st, &h);
-        size_t pages;
-        assert_true(s_cached_pages(path, &pages) <= 1);
-    }
-    free(path), free(x);
-    mf_store_free(&st);
 }
 
 static int setup(void **state)
@@ -305,9 +213,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bytes_as_written), cmocka_unit_test(test_header_again),
-        cmocka_unit_test(test_refused_write),    cmocka_unit_test(test_around_the_cache),
-        cmocka_unit_test(test_read_ranges),      cmocka_unit_test(test_store_direct),
+        cmocka_unit_test(test_bytes_as_written),
+        cmocka_unit_test(test_header_again),
+        cmocka_unit_test(test_refused_write),
+        cmocka_unit_test(test_around_the_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
