@@ -1,7 +1,9 @@
 /* Blobs over the wire: chunks served from the store (BlobGet), uploads
  * streamed into it (BlobPut, one ack per chunk so senders keep a bounded
- * window), and "which of these do you lack?" (BlobHave). Memory per upload
- * is one chunk, whatever the blob size. Every chunk carries its XXH3
+ * window), and "which of these do you lack?" (BlobHave). The reads and
+ * writes themselves run off the loop (coord_blob_io.c); what they did
+ * comes back here (mf_coord_blob_data, mf_coord_upload_written). Memory
+ * per upload is a sender's window of chunks, whatever the blob size. Every chunk carries its XXH3
  * checksum. An upload is verified against its claimed name: by the SHA-256
  * of its bytes, or, for a task's output (mf_task_output_name), by coming
  * from the worker that runs that task. */
@@ -9,11 +11,9 @@
 #include "mf_log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define UPLOAD_TIMEOUT_S 60.0
 #define MAX_UPLOADS 4096
@@ -31,54 +31,38 @@ static void s_send_data(coord_t *c, const mf_peer_t *peer, Mixfarm__BlobData *d,
         mf_coord_send(c, peer, &env);
 }
 
-/* A chunk of the blob at path read straight into the frame that carries it. */
-static const char *s_read_chunk(const char *path, uint64_t off, uint32_t n, mf_chunk_t *chunk)
+void mf_coord_blob_data(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t offset,
+                        uint64_t total, mf_chunk_t *chunk, const char *error)
 {
-    if (mf_chunk_new(chunk, n) != MF_OK) return "out of memory";
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    const int ok = fd >= 0 && pread(fd, mf_chunk_data(chunk), n, (off_t)off) == (ssize_t)n;
-    if (fd >= 0) close(fd);
-    if (ok) return NULL;
-    mf_msg_release(NULL, chunk);
-    return "read error";
+    Mixfarm__BlobData d = MIXFARM__BLOB_DATA__INIT;
+    d.hash = (char *)hash;
+    d.offset = offset;
+    d.total_size = total;
+    if (error) d.error = (char *)error;
+    if (chunk) d.checksum = mf_checksum(mf_chunk_data(chunk), zmq_msg_size(&chunk->m));
+    s_send_data(c, peer, &d, error ? NULL : chunk);
 }
 
 void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobGet *m)
 {
-    Mixfarm__BlobData d = MIXFARM__BLOB_DATA__INIT;
-    d.hash = m->hash;
-    d.offset = m->offset;
     mf_hash_t h;
     if (!mf_hash_valid(m->hash)) {
-        d.error = "not a blob hash";
-        s_send_data(c, peer, &d, NULL);
+        mf_coord_blob_data(c, peer, m->hash, m->offset, 0, NULL, "not a blob hash");
         return;
     }
     memcpy(h.hex, m->hash, MF_HASH_HEX);
     int64_t size = mf_store_size(c->store, &h);
     if (size < 0) {
-        d.error = "no such blob";
-        s_send_data(c, peer, &d, NULL);
+        mf_coord_blob_data(c, peer, m->hash, m->offset, 0, NULL, "no such blob");
         return;
     }
-    d.total_size = (uint64_t)size;
     uint32_t want = m->length < MF_BLOB_CHUNK ? m->length : MF_BLOB_CHUNK;
     if (m->offset > (uint64_t)size)
         want = 0;
     else if ((uint64_t)size - m->offset < want)
         want = (uint32_t)((uint64_t)size - m->offset);
-    char *path = mf_store_path(c->store, &h);
-    mf_chunk_t chunk;
-    const char *why = s_read_chunk(path, m->offset, want, &chunk);
-    free(path);
-    if (why) {
-        d.error = (char *)why;
-        s_send_data(c, peer, &d, NULL);
-        return;
-    }
-    d.checksum = mf_checksum(mf_chunk_data(&chunk), want);
     mf_coord_budget_use(c, &h); /* a fetch under way keeps its blob */
-    s_send_data(c, peer, &d, &chunk);
+    mf_coord_bio_get(c, peer, &h, m->offset, want, (uint64_t)size);
 }
 
 static void s_ack(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t received, int done,
@@ -117,7 +101,7 @@ static upload_t *s_find_upload(coord_t *c, const mf_peer_t *peer, const char *ha
 
 static void s_drop_upload(coord_t *c, upload_t *u)
 {
-    if (u->writer) mf_blob_writer_abort(u->writer);
+    mf_coord_bio_abort(c, u->writer); /* after its writes queued before */
     *u = c->uploads[--c->n_uploads];
 }
 
@@ -134,7 +118,8 @@ static const char *s_check_output(coord_t *c, const mf_peer_t *peer, const Mixfa
     return NULL;
 }
 
-void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m)
+void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m,
+                          mf_chunk_t *chunk)
 {
     if (!mf_hash_valid(m->hash) || m->data.len > MF_BLOB_CHUNK) {
         s_ack(c, peer, m->hash, 0, 0, "bad chunk");
@@ -166,6 +151,7 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         u->peer = *peer;
         memcpy(u->hash.hex, m->hash, MF_HASH_HEX);
         u->output = m->task_key[0] != 0;
+        u->serial = ++c->upload_serial;
         u->writer = m->task_key[0] ? mf_blob_writer_new_named(c->store, &u->hash)
                                    : mf_blob_writer_new(c->store);
         if (!u->writer) {
@@ -175,37 +161,47 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
         }
         c->n_uploads++;
     }
-    if (!u || m->offset != u->received) {
+    if (!u || !u->writer || m->offset != u->received) {
         s_ack(c, peer, m->hash, u ? u->received : 0, 0, "chunk out of order");
         if (u) s_drop_upload(c, u);
         return;
     }
-    if (mf_blob_writer_write(u->writer, m->data.data, m->data.len) != MF_OK) {
-        char why[200];
-        s_ack(c, peer, m->hash, u->received, 0, s_store_refusal(why, sizeof why, errno));
+    u->received += m->data.len;
+    u->last = mf_clock_now();
+    if (mf_coord_bio_write(c, u, chunk, m->data.data, m->data.len, m->last) != MF_OK) {
+        s_ack(c, peer, m->hash, u->received - m->data.len, 0, "out of memory");
         s_drop_upload(c, u);
         return;
     }
-    u->received += m->data.len;
-    u->last = mf_clock_now();
-    if (!m->last) {
-        s_ack(c, peer, m->hash, u->received, 0, NULL);
+    if (m->last) u->writer = NULL; /* the writing thread commits it, and frees it */
+}
+
+void mf_coord_upload_written(coord_t *c, const mf_peer_t *peer, const mf_hash_t *hash,
+                             uint64_t serial, uint64_t received, int last, mf_err_t err,
+                             int saved_errno, const mf_hash_t *got)
+{
+    upload_t *u = s_find_upload(c, peer, hash->hex);
+    if (!u || u->serial != serial) return; /* dropped meanwhile, or begun again */
+    char refusal[200];
+    if (err != MF_OK) {
+        s_ack(c, peer, hash->hex, received, 0,
+              s_store_refusal(refusal, sizeof refusal, saved_errno));
+        s_drop_upload(c, u);
         return;
     }
-    mf_hash_t got;
-    mf_err_t err = mf_blob_writer_commit(u->writer, &got);
-    u->writer = NULL;
-    char refusal[200];
-    const char *why = err != MF_OK               ? s_store_refusal(refusal, sizeof refusal, errno)
-                      : strcmp(got.hex, m->hash) ? "the bytes do not match the hash"
-                                                 : NULL;
-    if (why) mf_warn("upload of %.12s refused: %s", m->hash, why);
-    if (err == MF_OK) mf_coord_budget_use(c, &got);
+    if (!last) {
+        s_ack(c, peer, hash->hex, received, 0, NULL);
+        return;
+    }
+    const char *why = strcmp(got->hex, hash->hex) ? "the bytes do not match the hash" : NULL;
+    if (why) mf_warn("upload of %.12s refused: %s", hash->hex, why);
+    mf_coord_budget_use(c, got);
     /* A mismatched blob was stored under its true hash: harmless, unnamed. */
-    s_ack(c, peer, m->hash, u->received, why == NULL, why);
+    s_ack(c, peer, hash->hex, received, why == NULL, why);
     const int source = !why && !u->output;
+    const mf_hash_t arrived = *got;
     s_drop_upload(c, u);
-    if (source) mf_coord_source_arrived(c, &got); /* jobs may wait for it */
+    if (source) mf_coord_source_arrived(c, &arrived); /* jobs may wait for it */
 }
 
 void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m)

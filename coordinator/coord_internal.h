@@ -67,8 +67,9 @@ typedef struct {
 typedef struct {
     mf_peer_t peer;
     mf_hash_t hash;
-    mf_blob_writer_t *writer;
-    uint64_t received;
+    mf_blob_writer_t *writer; /* NULL once its last chunk is queued (coord_blob_io.c) */
+    uint64_t received;        /* bytes taken, written or queued */
+    uint64_t serial;          /* tells a restarted upload's writes from the earlier one's */
     double last;
     int output; /* a task's output (named by its task), not a client's file */
 } upload_t;
@@ -93,6 +94,8 @@ typedef struct {
     struct mf_blob_refs *refs; /* with opts->drop_consumed: readers left per blob */
     struct mf_budget *budget;  /* with opts->store_budget (coord_budget.c) */
     struct mf_trash *trash;    /* its thread that frees what it discards */
+    struct mf_bio *bio;        /* the threads that read and write blobs for the wire */
+    uint64_t upload_serial;
     double next_trim;          /* when it may delete blobs again */
     int budget_warned;         /* said it is over budget with nothing left to delete */
     int prune_jobs;            /* finished jobs were let go: prune their history */
@@ -224,9 +227,36 @@ int mf_locality_fits(void *ctx, uint32_t owner);
 
 /* coord_blobs.c */
 void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobGet *m);
-void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m);
+/* chunk: the frame m's data arrived in, which the upload may take. */
+void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobPut *m,
+                          mf_chunk_t *chunk);
 void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m);
 void mf_coord_expire_uploads(coord_t *c);
+/* A read for a get is done: its chunk (spent here), or why not. */
+void mf_coord_blob_data(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t offset,
+                        uint64_t total, mf_chunk_t *chunk, const char *error);
+/* An upload's chunk is written (received: its bytes so far), and with its
+ * last the blob committed as got; or err, with the system's errno. */
+void mf_coord_upload_written(coord_t *c, const mf_peer_t *peer, const mf_hash_t *hash,
+                             uint64_t serial, uint64_t received, int last, mf_err_t err,
+                             int saved_errno, const mf_hash_t *got);
+
+/* coord_blob_io.c: the store's reads and writes for the wire, on threads
+ * of their own; the loop polls mf_coord_bio_fd and then calls
+ * mf_coord_bio_drain, which hands what is done to the two above. */
+int mf_coord_bio_start(coord_t *c); /* 0, or -1 (logged) */
+void mf_coord_bio_stop(coord_t *c); /* before mf_coord_free_uploads */
+int mf_coord_bio_fd(const coord_t *c);
+void mf_coord_bio_drain(coord_t *c);
+/* Reads length bytes at offset of blob h (total bytes long) for peer. */
+void mf_coord_bio_get(coord_t *c, const mf_peer_t *peer, const mf_hash_t *h, uint64_t offset,
+                      uint32_t length, uint64_t total);
+/* Writes u's next n bytes p (in data's frame, which it may take), and
+ * commits u's writer after them when last. */
+mf_err_t mf_coord_bio_write(coord_t *c, const upload_t *u, mf_chunk_t *data, const uint8_t *p,
+                            size_t n, int last);
+/* Aborts w after the writes queued before (NULL: nothing). */
+void mf_coord_bio_abort(coord_t *c, mf_blob_writer_t *w);
 
 /* ---- sources still being uploaded (coord_sources.c) ---- */
 

@@ -69,7 +69,8 @@ static void s_refuse(coord_t *c, const mf_peer_t *peer, uint32_t version)
     mf_coord_send(c, peer, &env);
 }
 
-static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope *env)
+static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope *env,
+                     mf_chunk_t *chunk)
 {
     if (env->version != MF_PROTOCOL_VERSION) {
         s_refuse(c, peer, env->version);
@@ -91,7 +92,7 @@ static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope 
         mf_coord_on_blob_get(c, peer, env->blob_get);
         break;
     case MIXFARM__ENVELOPE__BODY_BLOB_PUT:
-        mf_coord_on_blob_put(c, peer, env->blob_put);
+        mf_coord_on_blob_put(c, peer, env->blob_put, chunk);
         break;
     case MIXFARM__ENVELOPE__BODY_BLOB_HAVE:
         mf_coord_on_blob_have(c, peer, env->blob_have);
@@ -133,7 +134,7 @@ static void s_drain(coord_t *c)
         }
         chunks += env->body_case == MIXFARM__ENVELOPE__BODY_BLOB_PUT ||
                   env->body_case == MIXFARM__ENVELOPE__BODY_BLOB_GET;
-        s_handle(c, &peer, env);
+        s_handle(c, &peer, env, &chunk);
         mf_msg_release(env, &chunk);
     }
 }
@@ -171,6 +172,7 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
     }
     char *blobs = mf_coord_blob_dir(o->state_dir);
     c->store = blobs ? mf_store_open(blobs) : NULL;
+    if (c->store && mf_coord_bio_start(c) != 0) return -1;
     free(blobs);
     /* Before anything reads the store: the jobs resumed below see only
      * what survived (mf_store_guard.h). */
@@ -213,6 +215,7 @@ static void s_close(coord_t *c)
     if (c->http) c->opts->http_server->stop(&c->http); /* before anything it shows goes */
     mf_snap_free(&c->snap);
     mf_coord_free_jobs(c);
+    mf_coord_bio_stop(c); /* what was queued is done; an upload's writer is its own again */
     mf_coord_free_uploads(c);
     mf_coord_status_free(c);
     mf_blob_refs_free(&c->refs);
@@ -247,19 +250,21 @@ int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
     mf_journal_commit(c.journal);
     double next_tick = 0, next_commit = 0, next_publish = 0;
     while (!*stop) {
-        zmq_pollitem_t item[2] = {{.socket = c.sock, .events = ZMQ_POLLIN},
+        zmq_pollitem_t item[3] = {{.socket = c.sock, .events = ZMQ_POLLIN},
+                                  {.fd = mf_coord_bio_fd(&c), .events = ZMQ_POLLIN},
                                   {.fd = o->wake_fd, .events = ZMQ_POLLIN}};
         int timeout = (int)(c.heartbeat_s * 250); /* a quarter of the heartbeat, in ms */
         const double held = mf_coord_status_next(&c) - mf_clock_now(); /* a held status's end */
         if (held * 1000.0 < timeout) timeout = held > 0 ? (int)ceil(held * 1000.0) : 0;
         const double due = c.locality_due - mf_clock_now(); /* a waiting task's patience */
         if (due * 1000.0 < timeout) timeout = due > 0 ? (int)ceil(due * 1000.0) : 0;
-        if (zmq_poll(item, o->wake_fd > 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
+        if (zmq_poll(item, o->wake_fd > 0 ? 3 : 2, timeout) < 0 && errno != EINTR) {
             mf_error("poll: %s", zmq_strerror(errno));
             break;
         }
         mf_journal_begin(c.journal); /* a no-op while a group is open */
         if (item[0].revents & ZMQ_POLLIN) s_drain(&c);
+        if (item[1].revents & ZMQ_POLLIN) mf_coord_bio_drain(&c);
         mf_coord_dispatch(&c);
         if (c.n_waits) mf_coord_status_wake(&c);
         double now = mf_clock_now();

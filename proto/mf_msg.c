@@ -27,6 +27,7 @@ mf_err_t mf_msg_send(void *sock, const mf_peer_t *peer, Mixfarm__Envelope *env)
 
 mf_err_t mf_chunk_new(mf_chunk_t *c, size_t n)
 {
+    c->frame = 0;
     c->held = zmq_msg_init_size(&c->m, n) == 0;
     return c->held ? MF_OK : MF_ERR_NOMEM;
 }
@@ -75,9 +76,21 @@ static ProtobufCBinaryData *s_chunk_field(Mixfarm__Envelope *env)
     return NULL;
 }
 
+mf_err_t mf_chunk_take(mf_chunk_t *to, mf_chunk_t *from)
+{
+    to->held = to->frame = 0;
+    if (!from->held || zmq_msg_init(&to->m) != 0) return MF_ERR_INVALID;
+    if (zmq_msg_move(&to->m, &from->m) != 0) {
+        zmq_msg_close(&to->m);
+        return MF_ERR_INVALID;
+    }
+    to->held = 1, from->held = 0;
+    return MF_OK;
+}
+
 void mf_msg_release(Mixfarm__Envelope *env, mf_chunk_t *chunk)
 {
-    if (env && chunk && chunk->held) {
+    if (env && chunk && (chunk->held || chunk->frame)) {
         ProtobufCBinaryData *d = s_chunk_field(env);
         if (d) d->data = NULL, d->len = 0; /* the frame's, not protobuf's to free */
     }
@@ -105,7 +118,7 @@ static mf_err_t s_recv_chunk(void *sock, Mixfarm__Envelope *env, mf_chunk_t *chu
     ProtobufCBinaryData *d = s_chunk_field(env);
     if (!chunk || !d || d->len) return MF_ERR_PROTOCOL;
     zmq_msg_init(&chunk->m);
-    chunk->held = 1;
+    chunk->held = chunk->frame = 1;
     if (zmq_msg_recv(&chunk->m, sock, 0) < 0 || zmq_msg_more(&chunk->m)) return MF_ERR_PROTOCOL;
     d->data = zmq_msg_data(&chunk->m);
     d->len = zmq_msg_size(&chunk->m);
@@ -116,7 +129,7 @@ mf_err_t mf_msg_recv(void *sock, int router, int flags, mf_peer_t *peer, Mixfarm
                      mf_chunk_t *chunk)
 {
     *out = NULL;
-    if (chunk) chunk->held = 0;
+    if (chunk) chunk->held = chunk->frame = 0;
     zmq_msg_t m;
     zmq_msg_init(&m);
     if (zmq_msg_recv(&m, sock, flags) < 0) {

@@ -35,7 +35,8 @@ typedef struct {
  * farm's transport, the bytes are not copied at all). */
 typedef struct {
     zmq_msg_t m;
-    int held; /* 1 while m is a received or prepared frame */
+    int held;  /* 1 while m is a received or prepared frame */
+    int frame; /* a received envelope's data field points into m (still held, or taken) */
 } mf_chunk_t;
 
 /* Sends env (its version is set here) to peer (NULL on a DEALER). */
@@ -44,6 +45,10 @@ mf_err_t mf_msg_send(void *sock, const mf_peer_t *peer, Mixfarm__Envelope *env);
  * mf_msg_send_chunk; MF_ERR_NOMEM when it cannot be had. */
 mf_err_t mf_chunk_new(mf_chunk_t *c, size_t n);
 void *mf_chunk_data(mf_chunk_t *c);
+/* Moves a received chunk's frame to *to (a new chunk), so that it outlives
+ * the envelope that came with it: mf_msg_release then frees the envelope
+ * alone. MF_ERR_INVALID when from holds no frame. */
+mf_err_t mf_chunk_take(mf_chunk_t *to, mf_chunk_t *from);
 /* Sends env, whose blob body's data field must be empty, then the chunk's
  * frame as that data; the chunk is spent either way. */
 mf_err_t mf_msg_send_chunk(void *sock, const mf_peer_t *peer, Mixfarm__Envelope *env,
