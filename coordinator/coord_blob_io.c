@@ -1,15 +1,15 @@
-/* The store's reads and writes for the wire, off the loop's thread. The
- * coordinator's blobs go to the disk around the page cache (store/mf_fs.h),
- * so each read or write of a chunk waits for the device: about 0.5-1.2 ms
- * per MiB here, 0.7 s of a 16-track render's 0.9 s had the loop waited for
- * them itself, dispatching nothing meanwhile. Two threads do them instead:
- * one reads chunks for BlobGet, in any order (a getter puts its window's
- * chunks in order); one writes uploads' chunks, in the order they came, and
- * commits and aborts their writers in that order too, so a writer is only
- * ever touched by that thread once its upload began. What they did comes
- * back to the loop through an eventfd it polls (mf_coord_bio_fd), and the
- * loop sends the data or the ack: a sender's window of unacknowledged
- * chunks bounds what waits here. */
+/* The store's reads and writes for the wire, off the loop's thread. Each
+ * chunk an upload brings is copied into the page cache, and each chunk a
+ * peer fetches out of it: work the loop did itself before, dispatching
+ * nothing meanwhile, and much of its time when new cache pages are dear (a
+ * VM's: 69 % of its CPU in a re-render here, docs/farm.md). Two threads do
+ * it instead: one reads chunks for BlobGet, in any order (a getter puts its
+ * window's chunks in order); one writes uploads' chunks in the order they
+ * came, and commits and aborts their writers in that order too, so a
+ * writer is only ever touched by that thread once its upload began. What
+ * they did comes back to the loop through an eventfd it polls
+ * (mf_coord_bio_fd), and the loop sends the data or the ack: a sender's
+ * window of unacknowledged chunks bounds what waits here. */
 #include "coord_internal.h"
 #include "mf_log.h"
 
@@ -107,9 +107,8 @@ static ssize_t s_pread(const char *path, void *buf, size_t n, uint64_t off)
 static void s_read(op_t *op)
 {
     op->err = mf_chunk_new(&op->data, op->length);
-    if (op->err == MF_OK &&
-        s_pread(op->path, mf_chunk_data(&op->data), op->length, op->offset) !=
-            (ssize_t)op->length) {
+    if (op->err == MF_OK && s_pread(op->path, mf_chunk_data(&op->data), op->length, op->offset) !=
+                                (ssize_t)op->length) {
         mf_msg_release(NULL, &op->data);
         op->err = MF_ERR_IO;
     }
@@ -124,8 +123,10 @@ static void s_write(op_t *op)
     errno = 0;
     op->err = mf_blob_writer_write(op->writer, mf_chunk_data(&op->data), op->n);
     mf_msg_release(NULL, &op->data); /* its memory back now, not at the loop's turn */
-    if (op->err == MF_OK && op->last) op->err = mf_blob_writer_commit(op->writer, &op->got);
-    else if (op->err != MF_OK && op->last) mf_blob_writer_abort(op->writer);
+    if (op->err == MF_OK && op->last)
+        op->err = mf_blob_writer_commit(op->writer, &op->got);
+    else if (op->err != MF_OK && op->last)
+        mf_blob_writer_abort(op->writer);
     op->saved_errno = op->err != MF_OK ? errno : 0;
 }
 
@@ -280,8 +281,8 @@ void mf_coord_bio_drain(coord_t *c)
                                op->err == MF_OK ? &op->data : NULL,
                                op->err == MF_OK ? NULL : "read error");
         else
-            mf_coord_upload_written(c, &op->peer, &op->hash, op->serial, op->received,
-                                    op->last, op->err, op->saved_errno, &op->got);
+            mf_coord_upload_written(c, &op->peer, &op->hash, op->serial, op->received, op->last,
+                                    op->err, op->saved_errno, &op->got);
         s_op_free(op);
     }
 }

@@ -96,10 +96,10 @@ typedef struct {
     struct mf_trash *trash;    /* its thread that frees what it discards */
     struct mf_bio *bio;        /* the threads that read and write blobs for the wire */
     uint64_t upload_serial;
-    double next_trim;          /* when it may delete blobs again */
-    int budget_warned;         /* said it is over budget with nothing left to delete */
-    int prune_jobs;            /* finished jobs were let go: prune their history */
-    double next_prune;         /* coord_prune.c runs again then */
+    double next_trim;  /* when it may delete blobs again */
+    int budget_warned; /* said it is over budget with nothing left to delete */
+    int prune_jobs;    /* finished jobs were let go: prune their history */
+    double next_prune; /* coord_prune.c runs again then */
     unsigned char cache_cursor[MF_HASH_BYTES]; /* where its action-cache pass goes on */
     uint64_t dropped, dropped_bytes;           /* intermediate blobs deleted so far */
     double heartbeat_s;
