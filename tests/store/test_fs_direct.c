@@ -49,6 +49,15 @@ static unsigned char *s_slurp(const char *path, size_t *n)
     return x;
 }
 
+/* A new direct file named name in the test's folder; its path in path. */
+static FILE *s_create(const char *name, char path[600])
+{
+    snprintf(path, 600, "%s/%s", s_dir, name);
+    FILE *f = mf_fs_create_direct(path);
+    assert_non_null(f);
+    return f;
+}
+
 /* Writes x in pieces of the sizes given in turn (cycling), as the OUTDIR
  * writers do: small headers, big sample runs. */
 static void s_write(FILE *f, const unsigned char *x, size_t n, const size_t *pieces, int np)
@@ -103,9 +112,7 @@ static void test_header_again(void **state)
     unsigned char *x = s_pattern(SIZE);
     assert_non_null(x);
     char path[600];
-    snprintf(path, sizeof path, "%s/b.wav", s_dir);
-    FILE *f = mf_fs_create_direct(path);
-    assert_non_null(f);
+    FILE *f = s_create("b.wav", path);
     s_write(f, x, SIZE, (const size_t[]){100000}, 1);
     static const unsigned char head[44] = "RIFF....WAVEfmt the header written again";
     assert_int_equal(fflush(f), 0);
@@ -131,13 +138,11 @@ static void test_refused_write(void **state)
     unsigned char *x = s_pattern(SIZE);
     assert_non_null(x);
     char path[600];
-    snprintf(path, sizeof path, "%s/c.wav", s_dir);
     struct rlimit old, lim;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
     lim = old, lim.rlim_cur = 1 << 20;
     signal(SIGXFSZ, SIG_IGN);
-    FILE *f = mf_fs_create_direct(path);
-    assert_non_null(f);
+    FILE *f = s_create("c.wav", path);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     int failed = 0, err = 0;
     for (size_t at = 0; at < SIZE && !failed; at += 65536) {
@@ -185,9 +190,7 @@ static void test_around_the_cache(void **state)
     if (statfs(s_dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC) skip();
     unsigned char *x = s_pattern(SIZE);
     assert_non_null(x);
-    snprintf(path, sizeof path, "%s/d.wav", s_dir);
-    FILE *f = mf_fs_create_direct(path);
-    assert_non_null(f);
+    FILE *f = s_create("d.wav", path);
     s_write(f, x, SIZE, (const size_t[]){44, 1 << 16}, 2);
     assert_int_equal(fclose(f), 0);
     size_t pages, cached = s_cached_pages(path, &pages);
