@@ -8,6 +8,16 @@
  *                                   blob under a task output's name: refused,
  *                                   nothing stored; a chunk that does not
  *                                   match its checksum: refused
+ *   upload_begun_again              an upload's chunks sent without waiting,
+ *                                   then the same upload from its start (the
+ *                                   first one's writes may still be queued on
+ *                                   the coordinator's writing thread), some
+ *                                   chunks as frames of their own, some inside
+ *                                   the envelope: the blob is stored whole,
+ *                                   every ack is clean and the last says done,
+ *                                   nothing is left half-written; a chunk out
+ *                                   of order is refused; a get returns the
+ *                                   bytes with their checksum
  *   large_document                  a session of 1.7 MB (six fader lanes of
  *                                   16,000 points, within every limit), more
  *                                   than one TCP message may carry, renders
@@ -320,6 +330,145 @@ static void forged_output_refused(void **state)
     cl_test_pass();
 }
 
+/* Sends chunk [off, off + n) of bytes as a BlobPut of hash, its data as a
+ * frame of its own (framed) or inside the envelope. */
+static void s_put_chunk(void *sock, const char *hash, const uint8_t *bytes, uint64_t off, size_t n,
+                        int last, int framed)
+{
+    Mixfarm__BlobPut p = MIXFARM__BLOB_PUT__INIT;
+    p.hash = (char *)hash;
+    p.offset = off;
+    p.last = last;
+    p.checksum = mf_checksum(bytes + off, n);
+    if (!framed) p.data.data = (uint8_t *)bytes + off, p.data.len = n;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.version = MF_PROTOCOL_VERSION;
+    env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_PUT;
+    env.blob_put = &p;
+    size_t len = mixfarm__envelope__get_packed_size(&env);
+    uint8_t *buf = malloc(len ? len : 1);
+    assert_non_null(buf);
+    mixfarm__envelope__pack(&env, buf);
+    assert_int_equal(zmq_send(sock, buf, len, framed ? ZMQ_SNDMORE : 0), (int)len);
+    if (framed) assert_int_equal(zmq_send(sock, bytes + off, n, 0), (int)n);
+    free(buf);
+}
+
+/* The next reply on sock (NULL after 10 s); free it. */
+static Mixfarm__Envelope *s_reply(void *sock)
+{
+    zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
+    if (zmq_poll(&it, 1, (long)(10000 * CL_SLOW)) != 1) return NULL;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    Mixfarm__Envelope *rep = NULL;
+    if (zmq_msg_recv(&m, sock, 0) >= 0)
+        rep = mixfarm__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    /* A data frame after a BlobData: its bytes, kept in the envelope. */
+    if (rep && rep->body_case == MIXFARM__ENVELOPE__BODY_BLOB_DATA && zmq_msg_more(&m)) {
+        zmq_msg_t d;
+        zmq_msg_init(&d);
+        assert_true(zmq_msg_recv(&d, sock, 0) >= 0);
+        rep->blob_data->data.len = zmq_msg_size(&d);
+        rep->blob_data->data.data = malloc(rep->blob_data->data.len + 1);
+        memcpy(rep->blob_data->data.data, zmq_msg_data(&d), rep->blob_data->data.len);
+        zmq_msg_close(&d);
+    }
+    zmq_msg_close(&m);
+    return rep;
+}
+
+static int s_files_in(const char *dir)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "find '%s' -type f | wc -l", dir);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    if (f && fscanf(f, "%d", &n) != 1) n = -1;
+    if (f) pclose(f);
+    return n;
+}
+
+static void upload_begun_again(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    enum { CHUNK = 300000, N = 3 * CHUNK + 1234 };
+    uint8_t *bytes = malloc(N);
+    assert_non_null(bytes);
+    for (size_t i = 0; i < N; i++) bytes[i] = (uint8_t)(i * 2654435761u >> 13);
+    mf_hash_t h;
+    mf_hash_bytes(bytes, N, &h);
+    void *ctx = zmq_ctx_new(), *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(sock, c.ep), 0);
+    /* Two chunks, then the upload again from its start, to its end. */
+    s_put_chunk(sock, h.hex, bytes, 0, CHUNK, 0, 1);
+    s_put_chunk(sock, h.hex, bytes, CHUNK, CHUNK, 0, 0);
+    for (uint64_t off = 0; off < N; off += CHUNK) {
+        const size_t n = N - off < CHUNK ? N - off : CHUNK;
+        s_put_chunk(sock, h.hex, bytes, off, n, off + n == N, off / CHUNK % 2 == 0);
+    }
+    int done = 0, acks = 0;
+    while (!done) {
+        Mixfarm__Envelope *rep = s_reply(sock);
+        assert_non_null(rep);
+        assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK);
+        assert_string_equal(rep->blob_put_ack->error, "");
+        done = rep->blob_put_ack->done;
+        if (done) assert_int_equal(rep->blob_put_ack->received, N);
+        acks++;
+        mixfarm__envelope__free_unpacked(rep, NULL);
+    }
+    print_message("    begun again: %d acks, the last one done\n", acks);
+    char obj[1400], tmp[1400];
+    snprintf(obj, sizeof obj, "%s/blobs/objects/%.2s/%s", c.state, h.hex, h.hex);
+    assert_int_equal(access(obj, F_OK), 0);
+    snprintf(tmp, sizeof tmp, "%s/blobs/tmp", c.state);
+    for (int i = 0; i < 100 && s_files_in(tmp) != 0; i++) usleep(20000);
+    assert_int_equal(s_files_in(tmp), 0); /* the first upload's file went */
+    /* A chunk that begins no upload it continues. */
+    mf_hash_t other;
+    mf_hash_bytes(bytes, 10, &other);
+    s_put_chunk(sock, other.hex, bytes, 5, 5, 1, 1);
+    Mixfarm__Envelope *rep = s_reply(sock);
+    assert_non_null(rep);
+    assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_BLOB_PUT_ACK);
+    assert_non_null(strstr(rep->blob_put_ack->error, "out of order"));
+    mixfarm__envelope__free_unpacked(rep, NULL);
+    /* The stored bytes come back, chunk by chunk, each with its checksum. */
+    uint8_t *got = calloc(1, N);
+    assert_non_null(got);
+    for (uint64_t off = 0; off < N; off += 1u << 20) {
+        Mixfarm__BlobGet g = MIXFARM__BLOB_GET__INIT;
+        g.hash = h.hex, g.offset = off, g.length = 1u << 20;
+        Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+        env.version = MF_PROTOCOL_VERSION;
+        env.body_case = MIXFARM__ENVELOPE__BODY_BLOB_GET;
+        env.blob_get = &g;
+        cl_send_raw(sock, &env);
+        rep = s_reply(sock);
+        assert_non_null(rep);
+        assert_int_equal(rep->body_case, MIXFARM__ENVELOPE__BODY_BLOB_DATA);
+        const Mixfarm__BlobData *d = rep->blob_data;
+        assert_string_equal(d->error, "");
+        assert_int_equal(d->total_size, N);
+        assert_int_equal(d->checksum, mf_checksum(d->data.data, d->data.len));
+        assert_true(off + d->data.len <= N);
+        memcpy(got + off, d->data.data, d->data.len);
+        mixfarm__envelope__free_unpacked(rep, NULL);
+    }
+    assert_memory_equal(got, bytes, N);
+    free(got), free(bytes);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void large_document(void **state)
 {
     (void)state;
@@ -536,6 +685,8 @@ int main(void)
                                                  cl_teardown, "other_protocol_version_refused"),
         cmocka_unit_test_prestate_setup_teardown(forged_output_refused, cl_setup, cl_teardown,
                                                  "forged_output_refused"),
+        cmocka_unit_test_prestate_setup_teardown(upload_begun_again, cl_setup, cl_teardown,
+                                                 "upload_begun_again"),
         cmocka_unit_test_prestate_setup_teardown(large_document, cl_setup, cl_teardown,
                                                  "large_document"),
         cmocka_unit_test_prestate_setup_teardown(early_fetch, cl_setup, cl_teardown, "early_fetch"),
