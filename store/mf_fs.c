@@ -204,19 +204,26 @@ static int s_direct_close(void *c)
     return rc;
 }
 
+/* path created or emptied for writing: with O_DIRECT where the file system
+ * takes it (*direct set), else without. -1 with errno set. */
+static int s_open_new(const char *path, int *direct)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0666);
+    *direct = fd >= 0;
+    if (fd < 0 && errno == EINVAL) fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    return fd;
+}
+
 FILE *mf_fs_create_direct(const char *path)
 {
     direct_t *d = calloc(1, sizeof *d);
     if (!d) return NULL;
-    d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0666);
-    d->direct = d->fd >= 0;
-    if (d->fd < 0 && errno == EINVAL)
-        d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    d->buf = d->fd >= 0 && d->direct ? aligned_alloc(DIRECT_ALIGN, DIRECT_BUF) : NULL;
-    if (d->fd >= 0 && d->direct && !d->buf) d->direct = 0;
+    d->fd = s_open_new(path, &d->direct);
+    if (d->fd >= 0 && d->direct && !(d->buf = aligned_alloc(DIRECT_ALIGN, DIRECT_BUF)))
+        errno = ENOMEM;
     cookie_io_functions_t io = {
         .write = s_direct_write, .seek = s_direct_seek, .close = s_direct_close};
-    FILE *f = d->fd >= 0 ? fopencookie(d, "w", io) : NULL;
+    FILE *f = d->fd >= 0 && (d->buf || !d->direct) ? fopencookie(d, "w", io) : NULL;
     if (!f) {
         const int saved = errno;
         if (d->fd >= 0) close(d->fd);
