@@ -104,7 +104,7 @@ mf_err_t mf_fs_write_atomic(const char *path, const void *data, size_t len)
 /* mf_fs_create_direct's cookie: whole aligned blocks go out as they fill
  * `buf`; the rest waits for the next write or the close. */
 #define DIRECT_ALIGN 4096
-#define DIRECT_BUF (4u << 20)
+#define DIRECT_BUF (1u << 20)
 
 typedef struct {
     int fd, direct;

@@ -25,7 +25,7 @@
 
 #include "mf_fs.h"
 
-#define SIZE ((9u << 20) + 12345u) /* past two of its 4 MiB buffers, not a multiple of a block */
+#define SIZE ((9u << 20) + 12345u) /* past nine of its 1 MiB buffers, not a multiple of a block */
 
 static char s_dir[512];
 
