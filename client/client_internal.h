@@ -87,7 +87,7 @@ int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev);
  * through x, instead of into the client's store first: a signal, when it
  * is one mf_outdir_stream_signal can write and the reply says what its
  * trailer holds (one write instead of two); a file with a report (a
- * listening copy), hashed for the manifest by the outdir's own thread.
+ * listening copy); either hashed for the manifest on the way.
  * An aligned signal (a stem, the mix) comes as soon as its task is done:
  * its file is ended once the mix's length is known (a step, or
  * mf_early_settle). 1 when it does or already does, 0 when the caller

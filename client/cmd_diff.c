@@ -100,19 +100,13 @@ static json_t *s_params(const json_t *a, const json_t *b)
     return d;
 }
 
-static double s_db_value(const json_t *v)
-{
-    if (json_is_number(v)) return json_number_value(v);
-    return json_is_string(v) && !strcmp(json_string_value(v), "-inf") ? -INFINITY : NAN;
-}
-
 /* A fader move is a level change: when gain_db is the only parameter that
  * changed, the level changes by exactly that. */
 static double s_param_level(const json_t *params)
 {
     const json_t *g = json_object_get(params, "gain_db");
     if (!g || json_object_size(params) != 1) return NAN;
-    return s_db_value(json_array_get(g, 1)) - s_db_value(json_array_get(g, 0));
+    return mf_json_num(json_array_get(g, 1)) - mf_json_num(json_array_get(g, 0));
 }
 
 /* The object named name in doc[list] ("tracks", "buses"), or NULL. */

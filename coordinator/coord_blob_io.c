@@ -39,7 +39,8 @@ typedef struct op {
     size_t n;
     uint64_t received;
     int last;
-    /* Done: a read chunk, or the write's outcome. */
+    /* Done: a read chunk and its checksum, or the write's outcome. */
+    uint64_t checksum;
     mf_err_t err;
     int saved_errno;
     mf_hash_t got;
@@ -104,6 +105,7 @@ static ssize_t s_pread(const char *path, void *buf, size_t n, uint64_t off)
     return (ssize_t)got;
 }
 
+/* The chunk and its checksum, here rather than on the loop's thread. */
 static void s_read(op_t *op)
 {
     op->err = mf_chunk_new(&op->data, op->length);
@@ -112,6 +114,7 @@ static void s_read(op_t *op)
         mf_msg_release(NULL, &op->data);
         op->err = MF_ERR_IO;
     }
+    if (op->err == MF_OK) op->checksum = mf_checksum(mf_chunk_data(&op->data), op->length);
 }
 
 static void s_write(op_t *op)
@@ -225,7 +228,7 @@ void mf_coord_bio_get(coord_t *c, const mf_peer_t *peer, const mf_hash_t *h, uin
     if (op) op->path = mf_store_path(c->store, h);
     if (!op || !op->path) {
         free(op);
-        mf_coord_blob_data(c, peer, h->hex, offset, total, NULL, "out of memory");
+        mf_coord_blob_data(c, peer, h->hex, offset, total, NULL, 0, "out of memory");
         return;
     }
     op->kind = OP_GET, op->peer = *peer, op->hash = *h;
@@ -242,13 +245,13 @@ mf_err_t mf_coord_bio_write(coord_t *c, const upload_t *u, mf_chunk_t *data, con
     op->writer = u->writer, op->n = n, op->received = u->received, op->last = last;
     /* The frame the bytes arrived in moves here; bytes that came inside
      * the envelope are copied (small, or from an old peer). */
-    if (data && data->held && n && mf_chunk_data(data) == (const void *)p &&
-        mf_chunk_take(&op->data, data) == MF_OK) {
-    } else if (mf_chunk_new(&op->data, n) == MF_OK) {
+    const int framed = data && data->held && n && mf_chunk_data(data) == (const void *)p;
+    if (!framed || mf_chunk_take(&op->data, data) != MF_OK) {
+        if (mf_chunk_new(&op->data, n) != MF_OK) {
+            free(op);
+            return MF_ERR_NOMEM;
+        }
         if (n) memcpy(mf_chunk_data(&op->data), p, n);
-    } else {
-        free(op);
-        return MF_ERR_NOMEM;
     }
     s_queue(c->bio, &c->bio->writes, op);
     return MF_OK;
@@ -279,7 +282,7 @@ void mf_coord_bio_drain(coord_t *c)
     for (op_t *op; (op = s_pop(&done));) {
         if (op->kind == OP_GET)
             mf_coord_blob_data(c, &op->peer, op->hash.hex, op->offset, op->total,
-                               op->err == MF_OK ? &op->data : NULL,
+                               op->err == MF_OK ? &op->data : NULL, op->checksum,
                                op->err == MF_OK ? NULL : "read error");
         else
             mf_coord_upload_written(c, &op->peer, &op->hash, op->serial, op->received, op->last,

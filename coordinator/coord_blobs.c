@@ -32,14 +32,14 @@ static void s_send_data(coord_t *c, const mf_peer_t *peer, Mixfarm__BlobData *d,
 }
 
 void mf_coord_blob_data(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t offset,
-                        uint64_t total, mf_chunk_t *chunk, const char *error)
+                        uint64_t total, mf_chunk_t *chunk, uint64_t checksum, const char *error)
 {
     Mixfarm__BlobData d = MIXFARM__BLOB_DATA__INIT;
     d.hash = (char *)hash;
     d.offset = offset;
     d.total_size = total;
     if (error) d.error = (char *)error;
-    if (chunk) d.checksum = mf_checksum(mf_chunk_data(chunk), zmq_msg_size(&chunk->m));
+    d.checksum = checksum;
     s_send_data(c, peer, &d, error ? NULL : chunk);
 }
 
@@ -47,13 +47,13 @@ void mf_coord_on_blob_get(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
 {
     mf_hash_t h;
     if (!mf_hash_valid(m->hash)) {
-        mf_coord_blob_data(c, peer, m->hash, m->offset, 0, NULL, "not a blob hash");
+        mf_coord_blob_data(c, peer, m->hash, m->offset, 0, NULL, 0, "not a blob hash");
         return;
     }
     memcpy(h.hex, m->hash, MF_HASH_HEX);
     int64_t size = mf_store_size(c->store, &h);
     if (size < 0) {
-        mf_coord_blob_data(c, peer, m->hash, m->offset, 0, NULL, "no such blob");
+        mf_coord_blob_data(c, peer, m->hash, m->offset, 0, NULL, 0, "no such blob");
         return;
     }
     uint32_t want = m->length < MF_BLOB_CHUNK ? m->length : MF_BLOB_CHUNK;

@@ -232,9 +232,10 @@ void mf_coord_on_blob_put(coord_t *c, const mf_peer_t *peer, const Mixfarm__Blob
                           mf_chunk_t *chunk);
 void mf_coord_on_blob_have(coord_t *c, const mf_peer_t *peer, const Mixfarm__BlobHave *m);
 void mf_coord_expire_uploads(coord_t *c);
-/* A read for a get is done: its chunk (spent here), or why not. */
+/* A read for a get is done: its chunk (spent here) and the chunk's XXH3
+ * checksum, or why not. */
 void mf_coord_blob_data(coord_t *c, const mf_peer_t *peer, const char *hash, uint64_t offset,
-                        uint64_t total, mf_chunk_t *chunk, const char *error);
+                        uint64_t total, mf_chunk_t *chunk, uint64_t checksum, const char *error);
 /* An upload's chunk is written (received: its bytes so far), and with its
  * last the blob committed as got; or err, with the system's errno. */
 void mf_coord_upload_written(coord_t *c, const mf_peer_t *peer, const mf_hash_t *hash,

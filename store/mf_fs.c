@@ -113,6 +113,19 @@ typedef struct {
     off_t off, pos, end;
 } direct_t;
 
+/* n bytes of p at off, whole: 0, or -1 with errno set (ENOSPC when the
+ * system takes no more); *done says how many went. */
+static int s_pwrite_all(int fd, const unsigned char *p, size_t n, off_t off, size_t *done)
+{
+    for (*done = 0; *done < n;) {
+        const ssize_t k = pwrite(fd, p + *done, n - *done, off + (off_t)*done);
+        if (k < 0) return -1;
+        if (k == 0) return errno = ENOSPC, -1;
+        *done += (size_t)k;
+    }
+    return 0;
+}
+
 /* Stops writing around the cache: what buf holds goes out buffered, as
  * everything after. 0, or -1 with errno set. */
 static int s_direct_off(direct_t *d)
@@ -121,42 +134,34 @@ static int s_direct_off(direct_t *d)
     const int fl = fcntl(d->fd, F_GETFL);
     if (fl < 0 || fcntl(d->fd, F_SETFL, fl & ~O_DIRECT) != 0) return -1;
     d->direct = 0;
-    for (size_t done = 0; done < d->fill;) {
-        const ssize_t n = pwrite(d->fd, d->buf + done, d->fill - done, d->off + (off_t)done);
-        if (n < 0) return -1;
-        done += (size_t)n;
-    }
+    size_t done;
+    if (s_pwrite_all(d->fd, d->buf, d->fill, d->off, &done) != 0) return -1;
     d->off += (off_t)d->fill, d->fill = 0;
     return 0;
 }
 
-/* Writes buf's first len bytes (a multiple of DIRECT_ALIGN) at off. 0, or
- * -1 with errno set; a file system that refuses direct writes after all
- * (EINVAL) gets them buffered. */
+/* Writes what buf holds at off as its first len bytes (fill rounded up to
+ * a whole block, zeros after fill). 0, or -1 with errno set; a file system
+ * that refuses direct writes after all (EINVAL) gets the fill buffered. */
 static int s_direct_out(direct_t *d, size_t len)
 {
-    size_t done = 0;
-    while (done < len) {
-        const ssize_t n = pwrite(d->fd, d->buf + done, len - done, d->off + (off_t)done);
-        if (n < 0 && errno == EINVAL && done == 0) return s_direct_off(d);
-        if (n < 0) return -1;
-        if (n == 0) return errno = ENOSPC, -1;
-        done += (size_t)n;
-    }
-    memmove(d->buf, d->buf + len, d->fill - len);
-    d->fill -= len, d->off += (off_t)len;
+    size_t done;
+    if (s_pwrite_all(d->fd, d->buf, len, d->off, &done) != 0)
+        return errno == EINVAL && done == 0 ? s_direct_off(d) : -1;
+    d->off += (off_t)d->fill, d->fill = 0;
     return 0;
 }
 
 static ssize_t s_direct_write(void *c, const char *data, size_t n)
 {
     direct_t *d = c;
+    size_t done = 0;
     if (!d->direct) {
-        const ssize_t w = pwrite(d->fd, data, n, d->pos);
-        if (w > 0) d->pos += w, d->end = d->pos > d->end ? d->pos : d->end;
-        return w < 0 ? -1 : w;
+        const int rc = s_pwrite_all(d->fd, (const unsigned char *)data, n, d->pos, &done);
+        d->pos += (off_t)done, d->end = d->pos > d->end ? d->pos : d->end;
+        return rc == 0 ? (ssize_t)n : -1;
     }
-    for (size_t done = 0; done < n;) {
+    while (done < n) {
         const size_t k = n - done < DIRECT_BUF - d->fill ? n - done : DIRECT_BUF - d->fill;
         memcpy(d->buf + d->fill, data + done, k);
         d->fill += k, done += k, d->pos += (off_t)k;
@@ -190,9 +195,8 @@ static int s_direct_close(void *c)
         const size_t len = (d->fill + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
         memset(d->buf + d->fill, 0, len - d->fill);
         const off_t end = d->off + (off_t)d->fill;
-        d->fill = len;
         rc = s_direct_out(d, len);
-        if (rc == 0 && d->direct && ftruncate(d->fd, end) != 0) rc = -1;
+        if (rc == 0 && ftruncate(d->fd, end) != 0) rc = -1; /* a no-op when it went buffered */
     }
     const int saved = errno;
     if (close(d->fd) != 0 && rc == 0)
