@@ -208,6 +208,72 @@ static int s_direct_close(void *c)
     return rc;
 }
 
+/* A FILE over cookie d, whose descriptor and buffer are *fd and *buf,
+ * given its aligned buffer when it needs one; NULL with errno set, the
+ * descriptor closed and d freed, when either fails. */
+static FILE *s_cookie_file(void *d, int *fd, unsigned char **buf, int need_buf, const char *mode,
+                           cookie_io_functions_t io)
+{
+    FILE *f = NULL;
+    if (*fd >= 0 && need_buf && !(*buf = aligned_alloc(DIRECT_ALIGN, DIRECT_BUF)))
+        errno = ENOMEM;
+    else if (*fd >= 0)
+        f = fopencookie(d, mode, io);
+    if (!f) {
+        const int saved = errno;
+        if (*fd >= 0) close(*fd);
+        free(*buf), free(d);
+        errno = saved;
+    }
+    return f;
+}
+
+/* mf_fs_open_direct's cookie: buf refilled a whole aligned MiB at a time. */
+typedef struct {
+    int fd, direct;
+    unsigned char *buf;
+    size_t fill, at; /* bytes in buf, of which at are taken */
+} direct_in_t;
+
+static ssize_t s_direct_read(void *c, char *data, size_t n)
+{
+    direct_in_t *d = c;
+    if (d->at == d->fill) {
+        ssize_t k = read(d->fd, d->buf, DIRECT_BUF);
+        if (k < 0 && errno == EINVAL && d->direct) { /* refused after all: buffered */
+            const int fl = fcntl(d->fd, F_GETFL);
+            if (fl < 0 || fcntl(d->fd, F_SETFL, fl & ~O_DIRECT) != 0) return -1;
+            d->direct = 0;
+            k = read(d->fd, d->buf, DIRECT_BUF);
+        }
+        if (k <= 0) return k;
+        d->fill = (size_t)k, d->at = 0;
+    }
+    const size_t k = n < d->fill - d->at ? n : d->fill - d->at;
+    memcpy(data, d->buf + d->at, k);
+    d->at += k;
+    return (ssize_t)k;
+}
+
+static int s_direct_in_close(void *c)
+{
+    direct_in_t *d = c;
+    const int rc = close(d->fd);
+    free(d->buf), free(d);
+    return rc;
+}
+
+FILE *mf_fs_open_direct(const char *path)
+{
+    direct_in_t *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+    d->direct = d->fd >= 0;
+    if (d->fd < 0 && errno == EINVAL) d->fd = open(path, O_RDONLY | O_CLOEXEC);
+    cookie_io_functions_t io = {.read = s_direct_read, .close = s_direct_in_close};
+    return s_cookie_file(d, &d->fd, &d->buf, 1, "r", io);
+}
+
 /* path created or emptied for writing: with O_DIRECT where the file system
  * takes it (*direct set), else without. -1 with errno set. */
 static int s_open_new(const char *path, int *direct)
@@ -223,18 +289,9 @@ FILE *mf_fs_create_direct(const char *path)
     direct_t *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->fd = s_open_new(path, &d->direct);
-    if (d->fd >= 0 && d->direct && !(d->buf = aligned_alloc(DIRECT_ALIGN, DIRECT_BUF)))
-        errno = ENOMEM;
     cookie_io_functions_t io = {
         .write = s_direct_write, .seek = s_direct_seek, .close = s_direct_close};
-    FILE *f = d->fd >= 0 && (d->buf || !d->direct) ? fopencookie(d, "w", io) : NULL;
-    if (!f) {
-        const int saved = errno;
-        if (d->fd >= 0) close(d->fd);
-        free(d->buf), free(d);
-        errno = saved;
-        return NULL;
-    }
-    setvbuf(f, NULL, _IONBF, 0); /* our buffer is the only one */
+    FILE *f = s_cookie_file(d, &d->fd, &d->buf, d->direct, "w", io);
+    if (f) setvbuf(f, NULL, _IONBF, 0); /* our buffer is the only one */
     return f;
 }

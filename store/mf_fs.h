@@ -35,6 +35,13 @@ char *mf_fs_buffer(FILE *f, size_t size);
  * reports what the last write hit (ENOSPC). NULL with errno set. */
 FILE *mf_fs_create_direct(const char *path);
 
+/* A file opened for reading once, around the page cache as
+ * mf_fs_create_direct writes: an earlier render's file copied into a new
+ * one (read from the device, not into new cache pages that only the copy
+ * would use). Where the file system cannot, an ordinary one. NULL with
+ * errno set. */
+FILE *mf_fs_open_direct(const char *path);
+
 /* Durability on power loss. A file renamed into place is only as safe as
  * its data on disk: without a flush, a crash after the rename may leave the
  * name over an empty or partial file. mf_fs_sync waits until path's data

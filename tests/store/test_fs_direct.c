@@ -3,7 +3,8 @@
  * again after a seek lands; a write the system refuses (EFBIG past the
  * file-size limit) fails the write or the close, with its errno; and on a
  * file system that takes O_DIRECT, the bytes are on disk without having
- * come through the page cache. */
+ * come through the page cache. mf_fs_open_direct reads them back, in any
+ * chunking, without bringing them into it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -49,6 +50,22 @@ static unsigned char *s_slurp(const char *path, size_t *n)
     return x;
 }
 
+/* path read through mf_fs_open_direct in pieces of `piece` bytes: equal
+ * to x, n bytes. */
+static void s_read_back(const char *path, const unsigned char *x, size_t n, size_t piece)
+{
+    FILE *f = mf_fs_open_direct(path);
+    assert_non_null(f);
+    unsigned char *y = malloc(n + piece);
+    size_t got = 0, k;
+    while ((k = fread(y + got, 1, piece, f)) > 0) got += k;
+    assert_false(ferror(f));
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(got, n);
+    assert_memory_equal(x, y, n);
+    free(y);
+}
+
 /* A new direct file named name in the test's folder; its path in path. */
 static FILE *s_create(const char *name, char path[600])
 {
@@ -89,6 +106,8 @@ static void test_bytes_as_written(void **state)
         assert_int_equal(n, SIZE); /* the padded last block cut back */
         assert_memory_equal(x, y, SIZE);
         free(y);
+        /* And read back around the cache, in any chunking. */
+        s_read_back(path, x, SIZE, pieces[p][1]);
     }
     /* Empty, and shorter than a block. */
     for (size_t len = 0; len < 200; len += 199) {
@@ -101,7 +120,13 @@ static void test_bytes_as_written(void **state)
         assert_int_equal(n, len);
         assert_memory_equal(x, y, len);
         free(y);
+        s_read_back(path, x, len, 7);
     }
+    /* A file that is not there: NULL, with why. */
+    snprintf(path, sizeof path, "%s/none.wav", s_dir);
+    errno = 0;
+    assert_null(mf_fs_open_direct(path));
+    assert_int_equal(errno, ENOENT);
     free(x);
 }
 
@@ -196,6 +221,9 @@ static void test_around_the_cache(void **state)
     size_t pages, cached = s_cached_pages(path, &pages);
     assert_true(pages > 2000);
     assert_true(cached <= 1); /* at most the last block, after its truncate */
+    /* Read back around the cache too: still not in it. */
+    s_read_back(path, x, SIZE, 1 << 16);
+    assert_true(s_cached_pages(path, &pages) <= 1);
     free(x);
 }
 
