@@ -41,6 +41,7 @@ struct mf_early {
     Mixfarm__Envelope *ready; /* the last partial FetchReply */
     staged_t *v;
     size_t n;
+    size_t kept[3]; /* taken from earlier renders (mf_client__keep) */
 };
 
 mf_early_t *mf_early_new(const char *outdir, int release, const mf_store_t *store)
@@ -164,11 +165,14 @@ int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
     for (size_t i = 0; r && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *o = r->outputs[i];
         const int64_t frames = mf_client__written_frames(r, o);
-        /* qc.json's verdict is read at the end; a file OUTDIR may keep is
-         * checked then; an aligned one waits for the mix's length. */
-        if (!strcmp(o->path, "qc.json") || s_find(e, o->path) || (o->aligned && r->frames == 0) ||
-            mf_client__had(prev, o, MF_PREV_ANY_FRAMES) || !s_arrived(s, o->hash) ||
-            !s_arrived(s, o->info))
+        /* qc.json's verdict is read at the end; an aligned output waits for
+         * the mix's length; one an earlier render wrote so is taken from
+         * there (not fetched: mf_client__had); the others once here. */
+        if (!strcmp(o->path, "qc.json") || s_find(e, o->path) || (o->aligned && r->frames == 0))
+            continue;
+        const int had = mf_client__had(prev, o, frames);
+        if (!had && (mf_client__had(prev, o, MF_PREV_ANY_FRAMES) || !s_arrived(s, o->hash) ||
+                     !s_arrived(s, o->info)))
             continue;
         staged_t *st = s_new_entry(e);
         if (!st) return 0;
@@ -178,7 +182,11 @@ int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
         if (!st->path) return 0;
         e->n++;
         /* A failure is not fatal here: the fetch writes the file again. */
-        if (mf_client__write_output(e->o, s, r, o, NULL) != MF_OK) {
+        const int kept = had ? mf_client__keep(e->o, prev, r, o) : 0;
+        if (kept) {
+            e->kept[kept]++;
+            mf_debug("%s: %s taken from an earlier render while the job runs", e->outdir, o->path);
+        } else if (had || mf_client__write_output(e->o, s, r, o, NULL) != MF_OK) {
             st->hash.hex[0] = 0;
         } else {
             mf_debug("%s: %s written while the job runs", e->outdir, o->path);
@@ -187,6 +195,11 @@ int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
         return 1;
     }
     return 0;
+}
+
+void mf_early_kept(const mf_early_t *e, size_t kept[3])
+{
+    for (int k = 0; e && k < 3; k++) kept[k] += e->kept[k];
 }
 
 mf_outdir_t *mf_early_take_outdir(mf_early_t *e)

@@ -6,6 +6,7 @@
 #include "mf_log.h"
 #include "mf_parallel.h"
 #include "mf_prev.h"
+#include "mf_recent.h"
 #include "mf_outdir.h"
 #include "mf_xfer.h"
 
@@ -144,7 +145,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     const int own_store = !mf_client__farm_store(c);
     mf_xfer_t *x =
         prefetch_for && own_store ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
-    mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for) : NULL;
+    mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for, own_store) : NULL;
     mf_early_t *early =
         prefetch_for ? mf_early_new(prefetch_for, own_store, mf_client__store(c)) : NULL;
     mf_client__set_xfer(c, x);
@@ -279,18 +280,35 @@ typedef struct {
     const Mixfarm__FetchReply *r;
     int *qc_pass;
     mf_prev_t *prev;
-    const json_t **keep;     /* per output: its manifest entry when OUTDIR's file is kept */
+    unsigned char *kept;     /* per output: 1 OUTDIR's file kept, 2 another render's copied */
     const mf_early_t *early; /* what the watch staged already, or NULL */
 } writing_t;
 
-/* Whether output i can be kept from OUTDIR's previous render (on one of
- * several threads: checking reads the file). */
-static mf_err_t s_check_kept(void *ctx, size_t i)
+int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
+                    const Mixfarm__OutputRef *out)
+{
+    const int64_t frames = mf_client__written_frames(r, out);
+    const mf_prev_how_t how = {out->hash, out->format, (int)out->bits, frames};
+    mf_prev_file_t f;
+    if (!s_safe_path(out->path) || !mf_client__had(prev, out, frames) ||
+        !mf_prev_find(prev, out->path, &how, &f))
+        return 0;
+    const mf_err_t err = mf_outdir_keep(o, out->path, f.path, f.here, f.known, f.entry);
+    if (err != MF_OK)
+        mf_debug("%s not taken from %s (%s): fetched", out->path, f.path, mf_strerror(err));
+    const int kept = err != MF_OK ? 0 : f.here ? MF_KEPT_HERE : MF_KEPT_COPIED;
+    mf_prev_file_fini(&f);
+    return kept;
+}
+
+/* Output i taken from an earlier render, unless the watch staged it (on
+ * one of several threads: checking or copying reads the file). */
+static mf_err_t s_keep(void *ctx, size_t i)
 {
     writing_t *wr = ctx;
     const Mixfarm__OutputRef *o = wr->r->outputs[i];
-    if (mf_client__had(wr->prev, o, mf_client__written_frames(wr->r, o)))
-        wr->keep[i] = mf_prev_intact(wr->prev, o->path);
+    if (!mf_early_staged(wr->early, o, mf_client__written_frames(wr->r, o)))
+        wr->kept[i] = (unsigned char)mf_client__keep(wr->o, wr->prev, wr->r, o);
     return MF_OK;
 }
 
@@ -319,7 +337,7 @@ static mf_err_t s_write_output(void *ctx, size_t i)
 {
     writing_t *wr = ctx;
     const Mixfarm__OutputRef *out = wr->r->outputs[i];
-    if (wr->keep[i]) return mf_outdir_keep(wr->o, out->path, wr->keep[i]);
+    if (wr->kept[i]) return MF_OK;
     if (mf_early_staged(wr->early, out, mf_client__written_frames(wr->r, out))) return MF_OK;
     return mf_client__write_output(wr->o, wr->store, wr->r, out, wr->qc_pass);
 }
@@ -332,27 +350,33 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_err_t err = s_fetch_reply(c, job, &rep);
     if (err != MF_OK) return err;
     const Mixfarm__FetchReply *r = rep->fetch_reply;
-    /* A revision into the same OUTDIR keeps the files it would write the
-     * same way; the others are fetched. */
+    /* A revision keeps the files it would write as OUTDIR's previous
+     * render or a recent one elsewhere wrote them; the others are fetched. */
     writing_t wr = {.store = mf_client__store(c),
                     .r = r,
                     .qc_pass = qc_pass,
-                    .prev = mf_prev_load(outdir),
-                    .keep = calloc(r->n_outputs + 1, sizeof *wr.keep)};
-    if (!wr.keep) err = MF_ERR_NOMEM;
-    if (err == MF_OK && wr.prev) mf_parallel_for(r->n_outputs, s_check_kept, &wr);
+                    .prev = mf_prev_load(outdir, !mf_client__farm_store(c)),
+                    .kept = calloc(r->n_outputs + 1, 1)};
+    if (!wr.kept) err = MF_ERR_NOMEM;
     /* The files the watch staged while the job ran stay staged, and their
      * blobs are not fetched again. */
     mf_early_t *early = mf_client__take_early(c);
     if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
     mf_early_settle(early, r);
-    size_t kept = 0, staged = 0;
+    /* OUTDIR is made before the fetch only when there are files to keep. */
+    mf_outdir_t *o = early ? mf_early_take_outdir(early) : NULL;
+    if (err == MF_OK && !o && wr.prev && !(o = mf_outdir_open(outdir))) err = MF_ERR_IO;
+    wr.o = o;
+    wr.early = early;
+    if (err == MF_OK && wr.prev) mf_parallel_for(r->n_outputs, s_keep, &wr);
+    size_t kept[3] = {0}, staged = 0, wr_kept = 0;
+    mf_early_kept(early, kept);
     mf_xfer_t *x = err == MF_OK ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
     mf_err_t failed = MF_OK;
     for (size_t i = 0; x && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *out = r->outputs[i];
-        kept += wr.keep[i] != NULL;
-        if (wr.keep[i]) continue;
+        kept[wr.kept[i]]++, wr_kept += wr.kept[i] != 0;
+        if (wr.kept[i]) continue;
         if (mf_early_staged(early, out, mf_client__written_frames(r, out)))
             staged++;
         else
@@ -363,18 +387,19 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     if (err == MF_OK) err = failed;
     mf_xfer_free(&x);
     mf_debug("job %llu: %zu outputs fetched at the end, %zu staged while it ran",
-             (unsigned long long)job, r->n_outputs - kept - staged, staged);
-    if (kept)
-        mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept,
-                kept == 1 ? "" : "s");
-    mf_outdir_t *o = early ? mf_early_take_outdir(early) : NULL;
-    if (err == MF_OK && !o) o = mf_outdir_open(outdir);
-    if (err == MF_OK && !o) err = MF_ERR_IO;
+             (unsigned long long)job, r->n_outputs - wr_kept - staged, staged);
+    if (kept[1])
+        mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept[1],
+                kept[1] == 1 ? "" : "s");
+    if (kept[2])
+        mf_info("%s: copied %zu unchanged file%s from a recent render instead of fetching %s",
+                outdir, kept[2], kept[2] == 1 ? "" : "s", kept[2] == 1 ? "it" : "them");
+    if (err == MF_OK && !o && !(o = mf_outdir_open(outdir))) err = MF_ERR_IO;
     wr.o = o;
-    wr.early = early;
     if (err == MF_OK) err = mf_parallel_for(r->n_outputs, s_write_output, &wr);
     if (err == MF_OK) err = mf_client__write_render(o, mf_client__store(c), r); /* diff */
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
+    if (err == MF_OK) mf_recent_add(outdir); /* where the next revision may copy from */
     mf_outdir_free(&o);
     if (err == MF_OK && summary) {
         size_t stems = 0, masters = 0, tracks = 0, copies = 0;
@@ -397,7 +422,7 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     }
     mf_prev_free(&wr.prev);
     mf_early_free(&early);
-    free(wr.keep);
+    free(wr.kept);
     mixfarm__envelope__free_unpacked(rep, NULL);
     return err;
 }

@@ -60,10 +60,17 @@ mf_err_t mf_client__check_sources(const mf_session_t *s);
 int mf_client__check_audio(const char *doc, const char *what, const char *resolved);
 
 /* ---- writing OUTDIR (client_fetch.c) ---- */
-/* Whether OUTDIR's previous render wrote output o exactly so, over frames
+/* Whether an earlier render wrote output o exactly so, over frames
  * (mf_prev.h; MF_PREV_ANY_FRAMES while the job runs). qc.json never counts:
  * its verdict is read from the fetched blob. */
 int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames);
+/* Stages output out of reply r in o from the earlier render that wrote it
+ * so: MF_KEPT_HERE (OUTDIR's file, linked), MF_KEPT_COPIED (another
+ * folder's, copied), or 0 when none did or the file failed on the way (the
+ * caller fetches it). */
+enum { MF_KEPT_HERE = 1, MF_KEPT_COPIED = 2 };
+int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
+                    const Mixfarm__OutputRef *out);
 /* Writes output out of reply r (its blobs in s) into o's staging folder;
  * with qc_pass, qc.json's verdict is read into it. */
 mf_err_t mf_client__write_output(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r,
@@ -79,10 +86,14 @@ void mf_early_free(mf_early_t **e);
 const char *mf_early_outdir(const mf_early_t *e);
 /* The outputs known ready: a partial FetchReply envelope, taken over. */
 void mf_early_offer(mf_early_t *e, Mixfarm__Envelope *ready);
-/* Writes one offered output whose blobs have arrived and that OUTDIR's
- * previous render did not hold, or ends one whose signal came before the
- * mix's length was known, now that it is; 1 when it wrote one. */
+/* Stages one offered output: from an earlier render that wrote it so
+ * (mf_client__keep), else once its blobs have arrived; or ends one whose
+ * signal came before the mix's length was known, now that it is; 1 when
+ * it wrote one. */
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev);
+/* How many outputs it took from earlier renders: [MF_KEPT_HERE] and
+ * [MF_KEPT_COPIED]. */
+void mf_early_kept(const mf_early_t *e, size_t kept[3]);
 /* Writes output o of the partial reply r into OUTDIR as its blob arrives
  * through x, instead of into the client's store first: a signal, when it
  * is one mf_outdir_stream_signal can write and the reply says what its

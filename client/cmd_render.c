@@ -41,7 +41,9 @@ static void s_help(FILE *out)
                  "fixed pan, fader and sends to the bus that sums it, so it is not re-run).\n"
                  "Rendering into the folder of a previous render keeps its files that would\n"
                  "come out the same (checked against its manifest), so an unchanged stem is\n"
-                 "neither fetched nor written again.\n\n"
+                 "neither fetched nor written again. Rendering on a farm into a new folder\n"
+                 "copies such files from your last 8 renders' folders (checked the same way)\n"
+                 "instead of fetching them; MIXFARM_REUSE=0 fetches them all.\n\n"
                  "Without --coordinator, an embedded farm runs in this process: a coordinator and\n"
                  "N workers as threads, speaking the same protocol as the distributed farm.\n"
                  "Its journal and blobs are temporary, unless --state keeps them: then the next\n"
@@ -70,7 +72,9 @@ static void s_help(FILE *out)
                  "  -h, --help               this text\n\n"
                  "exit codes: 0 done, 1 the render failed (or a master failed its QC),\n"
                  "            2 bad usage or input, 3 the coordinator could not be reached\n"
-                 "MIXFARM_LOG=debug logs every task of every thread, with timestamps.\n");
+                 "MIXFARM_LOG=debug logs every task of every thread, with timestamps.\n"
+                 "MIXFARM_CACHE_DIR (else $XDG_CACHE_HOME/mixfarm, ~/.cache/mixfarm) holds the\n"
+                 "hashes of sources and outputs and the list of recent renders.\n");
 }
 
 static int s_parse(int argc, char **argv, render_opts_t *o)

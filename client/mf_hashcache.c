@@ -1,4 +1,5 @@
 #include "mf_hashcache.h"
+#include "mf_cachedir.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,17 +15,7 @@
 static int s_entry(const char *path, char *out, size_t n)
 {
     char abs[PATH_MAX], dir[PATH_MAX - 200];
-    if (!realpath(path, abs)) return 0;
-    const char *env = getenv("MIXFARM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (env && env[0])
-        snprintf(dir, sizeof dir, "%s", env);
-    else if (xdg && xdg[0])
-        snprintf(dir, sizeof dir, "%s/mixfarm", xdg);
-    else if (home && home[0])
-        snprintf(dir, sizeof dir, "%s/.cache/mixfarm", home);
-    else
-        return 0;
+    if (!realpath(path, abs) || !mf_cache_dir(dir, sizeof dir)) return 0;
     mf_hash_t key;
     mf_hash_bytes(abs, strlen(abs), &key);
     snprintf(out, n, "%s/sources/%s", dir, key.hex);
@@ -53,23 +44,26 @@ static int s_lookup(const char *entry, const struct stat *st, mf_hash_t *h)
     return mf_hash_valid(h->hex);
 }
 
-static void s_mkdirs(char *p)
+/* Whether a file last written at st's time stamp, seen so now, will show a
+ * later write in that stamp: once the clock that stamps files has moved
+ * past it, a write gets another one. Its ticks are 1-10 ms, so 50 ms;
+ * where stamps are whole seconds (FAT keeps 2 s), 2 s. */
+static int s_settled(const struct stat *st)
 {
-    for (char *c = p + 1; *c; c++) {
-        if (*c != '/') continue;
-        *c = 0;
-        mkdir(p, 0755);
-        *c = '/';
-    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    const int64_t age_ms = ((int64_t)now.tv_sec - st->st_mtim.tv_sec) * 1000 +
+                           ((long)now.tv_nsec - st->st_mtim.tv_nsec) / 1000000;
+    return age_ms >= (st->st_mtim.tv_nsec ? 50 : 2000);
 }
 
 static void s_record(const char *entry, const struct stat *st, const mf_hash_t *h)
 {
-    if (st->st_mtim.tv_sec > time(NULL) - 2) return; /* too fresh to trust its time stamp */
+    if (!s_settled(st)) return; /* too fresh to trust its time stamp */
     char tmp[PATH_MAX + 16], line[256];
     /* Per thread: sources are put several at a time (client_submit.c). */
     snprintf(tmp, sizeof tmp, "%s.%ld.%ld", entry, (long)getpid(), (long)gettid());
-    s_mkdirs(tmp);
+    mf_cache_mkdirs(tmp);
     s_line(st, h, line, sizeof line);
     FILE *f = fopen(tmp, "w");
     if (!f) return;
@@ -103,4 +97,24 @@ int mf_hashcache_file(const char *path, mf_hash_t *out)
     if (mf_hash_file(path, out) != 0) return -1;
     if (cached) s_record(entry, &st, out);
     return 0;
+}
+
+int mf_hashcache_known(const char *path, mf_hash_t *out)
+{
+    char entry[PATH_MAX];
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && s_entry(path, entry, sizeof entry) &&
+           s_lookup(entry, &st, out);
+}
+
+void mf_hashcache_note(const char *path, const struct stat *st, const mf_hash_t *h)
+{
+    char entry[PATH_MAX];
+    if (s_entry(path, entry, sizeof entry)) s_record(entry, st, h);
+}
+
+void mf_hashcache_forget(const char *path)
+{
+    char entry[PATH_MAX];
+    if (s_entry(path, entry, sizeof entry)) unlink(entry);
 }

@@ -1,19 +1,22 @@
-/* The client's cache of source-file hashes: a file whose device, inode,
+/* The client's cache of file hashes: a file whose device, inode,
  * size and modification time (to the nanosecond) are those recorded when
  * it was last hashed is not read again. What make and git trust. A
  * resubmitted session then costs a stat per source instead of reading
- * every byte (132 MB for 16 one-minute 24-bit tracks).
+ * every byte (132 MB for 16 one-minute 24-bit tracks), and a revision
+ * takes an earlier render's unchanged file without reading it.
  *
- * Kept under $MIXFARM_CACHE_DIR, else $XDG_CACHE_HOME/mixfarm, else
- * ~/.cache/mixfarm: sources/<SHA-256 of the absolute path>, one line each
- * (sources, and the files of an OUTDIR a revision checks).
- * A file modified less than 2 s before it was hashed is not recorded
- * (its next change could keep the same time stamp). No cache folder: no
- * caching, nothing else changes. */
+ * Kept in the cache folder (mf_cachedir.h): sources/<SHA-256 of the
+ * absolute path>, one line each (sources, and OUTDIR files the client
+ * wrote or a revision checked). A file modified too recently for its time
+ * stamp to show the next change (50 ms; 2 s where stamps are whole
+ * seconds) is not recorded. No cache folder: no caching, nothing else
+ * changes. */
 #ifndef MF_HASHCACHE_H
 #define MF_HASHCACHE_H
 
 #include "mf_store.h"
+
+#include <sys/stat.h>
 
 /* mf_store_put_file with the cache: a known file is linked into s under
  * its recorded hash without being read (or, on another file system, put
@@ -23,5 +26,19 @@ mf_err_t mf_hashcache_put_file(mf_store_t *s, const char *path, mf_hash_t *out);
  * recorded): how a revision checks the files of the render it replaces
  * (mf_prev.h) without reading them every time. 0, or -1 when unreadable. */
 int mf_hashcache_file(const char *path, mf_hash_t *out);
+
+/* The SHA-256 the cache holds for path as it is now, without reading it:
+ * 1, or 0 when it holds none. */
+int mf_hashcache_known(const char *path, mf_hash_t *out);
+/* Records h as the hash of path, whose stat (taken before it was renamed
+ * to path: a rename keeps the inode and the time stamp) is st: a file the
+ * client wrote and hashed itself (an OUTDIR file), so that a later
+ * revision can take it without reading it (mf_prev.h). Skipped when its
+ * time stamp is too fresh to tell a later change. */
+void mf_hashcache_note(const char *path, const struct stat *st, const mf_hash_t *h);
+/* Drops what the cache holds for path (an OUTDIR no revision will take
+ * files from any more, mf_recent.h): the cache does not grow with every
+ * render. */
+void mf_hashcache_forget(const char *path);
 
 #endif

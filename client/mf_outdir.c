@@ -3,6 +3,7 @@
  * of a previous render, manifest.json and the commit that moves everything
  * into place. Files written as their blob arrives: outdir_stream.c. */
 #include "mf_fs.h"
+#include "mf_hashcache.h"
 #include "mf_log.h"
 #include "mf_parallel.h"
 #include "mf_pcm.h"
@@ -315,25 +316,28 @@ mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_stor
     return s_write_raw(o, relpath, s, blob, fmt ? fmt : ext ? ext + 1 : "", meta);
 }
 
-/* Copies the blob at src to path (in the staging folder), hashing the bytes
- * on the way for the manifest (a blob's name is not always their hash: a
- * task's output is named after the task). */
+/* Copies the file at src to path (in the staging folder), hashing the
+ * bytes on the way for the manifest (a blob's name is not always their
+ * hash: a task's output is named after the task) unless sha is NULL.
+ * around_cache: src is read around the page cache (an earlier render's
+ * file, on disk and not read again soon; never a blob just fetched, whose
+ * pages may still be on their way to disk). */
 static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *src, const char *path,
-                       mf_hash_t *sha)
+                       mf_hash_t *sha, int around_cache)
 {
-    FILE *in = fopen(src, "rb");
+    FILE *in = around_cache ? mf_fs_open_direct(src) : fopen(src, "rb");
     if (!in) {
-        mf_error("%s: reading the fetched blob for %s: %s", src, relpath, strerror(errno));
+        mf_error("%s: reading it for %s: %s", src, relpath, strerror(errno));
         return MF_ERR_IO;
     }
     FILE *out = mf_fs_create_direct(path); /* its folder made, no file there (s_stage_copy) */
     int saved = out ? 0 : errno;
     char buf[1 << 16];
     size_t n;
-    mf_hasher_t *h = mf_hasher_new();
-    if (!h) saved = ENOMEM;
+    mf_hasher_t *h = sha ? mf_hasher_new() : NULL;
+    if (sha && !h) saved = ENOMEM;
     while (out && !saved && (n = fread(buf, 1, sizeof buf, in)) > 0) {
-        mf_hasher_update(h, buf, n);
+        if (h) mf_hasher_update(h, buf, n);
         if (fwrite(buf, 1, n, out) != n) saved = errno;
     }
     if (h) mf_hasher_final(h, sha);
@@ -344,27 +348,41 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     return saved ? mf_outdir__write_failed(o, relpath, saved, NULL) : MF_OK;
 }
 
+/* How s_stage_copy takes a file: a link first (else a copy); sha known to
+ * be the bytes' (not hashed again); src an earlier render's file (read
+ * around the page cache). */
+enum { TAKE_LINK = 1, TAKE_KNOWN = 2, TAKE_OLD = 4 };
+
 /* Stages the file at src, whose bytes should have the SHA-256 sha (NULL
  * when not known: then hashed for the manifest with the other files):
- * linked into the staging folder when it may be and is on the same file
- * system, else copied (and hashed on the way); *got is the hash the
- * manifest will take, empty when it is still to be computed. */
+ * linked into the staging folder when take allows it and src is on the
+ * same file system, else copied, and hashed on the way unless TAKE_KNOWN.
+ * A copy whose bytes are not sha's is removed, not staged,
+ * MF_ERR_CORRUPT. *got is the hash the manifest will take, empty when it
+ * is still to be computed. */
 static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *src,
-                             const mf_hash_t *sha, int may_link, const char *format,
-                             const json_t *meta, mf_hash_t *got)
+                             const mf_hash_t *sha, int take, const char *format, const json_t *meta,
+                             mf_hash_t *got)
 {
     char *path = mf_outdir__fmt("%s/%s", o->stage, relpath);
     mf_err_t err = path ? MF_OK : MF_ERR_NOMEM;
     if (err == MF_OK && mf_outdir__make_room(o, relpath) != 0)
         err = mf_outdir__write_failed(o, relpath, errno, NULL);
     got->hex[0] = 0;
-    if (err == MF_OK && may_link && link(src, path) == 0) {
+    if (err == MF_OK && (take & TAKE_LINK) && link(src, path) == 0) {
         /* The blob was made 0600 (mkstemp); in OUTDIR it is a document
          * like the files written there, which others may read. */
         (void)chmod(path, 0644);
         if (sha) *got = *sha; /* else hashed once staged */
+    } else if (err == MF_OK && (take & TAKE_KNOWN) && sha) {
+        err = s_copy(o, relpath, src, path, NULL, take & TAKE_OLD);
+        *got = *sha;
     } else if (err == MF_OK) {
-        err = s_copy(o, relpath, src, path, got);
+        err = s_copy(o, relpath, src, path, got, take & TAKE_OLD);
+        if (err == MF_OK && sha && strcmp(got->hex, sha->hex)) {
+            unlink(path);
+            err = MF_ERR_CORRUPT;
+        }
     }
     free(path);
     if (err != MF_OK) return err;
@@ -393,9 +411,13 @@ static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_
     const char *said = json_string_value(json_object_get(meta, "sha256"));
     const int known = said && !strcmp(said, blob->hex);
     mf_hash_t got;
-    mf_err_t err = src ? s_stage_copy(o, relpath, src, known ? blob : NULL, !mf_store_lasting(s),
-                                      format, meta, &got)
-                       : MF_ERR_NOMEM;
+    const int take = mf_store_lasting(s) ? 0 : TAKE_LINK;
+    mf_err_t err =
+        src ? s_stage_copy(o, relpath, src, known ? blob : NULL, take, format, meta, &got)
+            : MF_ERR_NOMEM;
+    if (err == MF_ERR_CORRUPT)
+        mf_error("%s: the blob %.12s for %s does not hold the bytes its name says", o->dir,
+                 blob->hex, relpath);
     free(src);
     return err;
 }
@@ -406,20 +428,16 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
     return s_write_raw(o, relpath, s, blob, format, NULL);
 }
 
-mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const json_t *entry)
+mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const char *src, int link, int known,
+                        const json_t *entry)
 {
     const char *sha = json_string_value(json_object_get(entry, "sha256"));
     const char *format = json_string_value(json_object_get(entry, "format"));
     if (!sha || !mf_hash_valid(sha) || !format) return MF_ERR_INVALID;
     mf_hash_t want, got;
     memcpy(want.hex, sha, MF_HASH_HEX);
-    char *src = mf_outdir__fmt("%s/%s", o->dir, relpath);
-    mf_err_t err =
-        src ? s_stage_copy(o, relpath, src, &want, 1, format, entry, &got) : MF_ERR_NOMEM;
-    free(src);
-    /* Copied, and changed since it was checked: not what the manifest says.
-     * (Staged all the same; the caller fails the render.) */
-    return err == MF_OK && strcmp(got.hex, want.hex) ? MF_ERR_CORRUPT : err;
+    const int take = TAKE_OLD | (link ? TAKE_LINK : 0) | (known ? TAKE_KNOWN : 0);
+    return s_stage_copy(o, relpath, src, &want, take, format, entry, &got);
 }
 
 static json_t *s_file_entry(const char *stage, const staged_t *f)
@@ -572,9 +590,35 @@ static mf_err_t s_sync_folders(const mf_outdir_t *o, const char *rel, const char
     return rc == 0 ? MF_OK : mf_outdir__write_failed(o, rel, saved, NULL);
 }
 
+/* Tells the hash cache what each file placed holds (st: each one's stat
+ * in the staging folder): the next revision can then take an unchanged one
+ * without reading it (mf_prev.h). */
+static void s_note_placed(const mf_outdir_t *o, const struct stat *st)
+{
+    for (size_t i = 0; st && i < o->n; i++) {
+        char *path = mf_outdir__fmt("%s/%s", o->dir, o->files[i].rel);
+        if (path && st[i].st_nlink && o->files[i].sha.hex[0])
+            mf_hashcache_note(path, &st[i], &o->files[i].sha);
+        free(path);
+    }
+}
+
+/* Each staged file's stat (st_nlink 0 where it failed), or NULL. */
+static struct stat *s_stat_staged(const mf_outdir_t *o)
+{
+    struct stat *st = calloc(o->n + 1, sizeof *st);
+    for (size_t i = 0; st && i < o->n; i++) {
+        char *path = mf_outdir__fmt("%s/%s", o->stage, o->files[i].rel);
+        if (!path || stat(path, &st[i]) != 0) st[i].st_nlink = 0;
+        free(path);
+    }
+    return st;
+}
+
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name)
 {
     mf_err_t err = s_write_manifest(o, session_name);
+    struct stat *st = err == MF_OK ? s_stat_staged(o) : NULL;
     for (size_t i = 0; err == MF_OK && i < o->n; i++) err = s_move(o, o->files[i].rel);
     for (size_t i = 0; err == MF_OK && i < o->n; i++)
         err = s_sync_folders(o, o->files[i].rel, i ? o->files[i - 1].rel : NULL);
@@ -583,6 +627,8 @@ mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name)
      * everything it lists is on disk by then. */
     if (err == MF_OK) err = s_move(o, "manifest.json");
     if (err == MF_OK && mf_fs_sync(o->dir) != 0) err = mf_outdir__write_failed(o, ".", errno, NULL);
+    if (err == MF_OK) s_note_placed(o, st);
+    free(st);
     return err;
 }
 

@@ -1,9 +1,15 @@
-/* What OUTDIR's previous render wrote, for a revision rendered into the
- * same folder: its render.json says from which blob and how each output was
- * written, its manifest.json what bytes each file held. An output the new
- * render would write exactly so, whose file still holds those bytes, is
- * kept instead of being fetched and written again (an unchanged stem of a
- * revised mix). Anything missing, older or unreadable: nothing is kept. */
+/* What earlier renders wrote, for a revision: OUTDIR's own previous render
+ * (a revision rendered into the same folder) and the user's recent renders
+ * in other folders (mf_recent.h: a revision rendered beside the one it
+ * revises). Each folder's render.json says from which blob and how each
+ * output was written, its manifest.json what bytes each file held. An
+ * output the new render would write exactly so is taken from there instead
+ * of being fetched and written again (an unchanged stem of a revised mix):
+ * OUTDIR's file linked in place, another folder's copied and checked
+ * against its manifest on the way (mf_outdir_keep). A blob's name says
+ * what task made it, and every task is deterministic, so the same blob
+ * written the same way is the same file. Anything missing, older or
+ * unreadable: nothing is taken from that folder. */
 #ifndef MF_PREV_H
 #define MF_PREV_H
 
@@ -24,16 +30,34 @@ typedef struct {
 
 #define MF_PREV_ANY_FRAMES (-2)
 
-/* NULL when OUTDIR holds no previous render that can be reused from. */
-mf_prev_t *mf_prev_load(const char *outdir);
-/* Whether the previous render wrote relpath exactly as `how` (reads no
- * audio). NULL-safe: 0. */
+/* A file an output can be taken from. */
+typedef struct {
+    char *path;          /* the file */
+    const json_t *entry; /* its manifest entry (size, sha256, format...): borrowed */
+    int here;            /* OUTDIR's own, at the output's path: kept by a link */
+    int known;           /* its bytes known to be the entry's SHA-256 (hash cache) */
+} mf_prev_file_t;
+
+/* OUTDIR's previous render and, with elsewhere, the recent ones in other
+ * folders (only folders the user owns that others cannot write to; none
+ * when MIXFARM_REUSE is 0). NULL when there is none to take files from.
+ * elsewhere is for a client whose outputs cross the network: taking a
+ * file from disk saves moving it; beside the farm's store it saves
+ * nothing. */
+mf_prev_t *mf_prev_load(const char *outdir, int elsewhere);
+/* Whether an earlier render wrote an output exactly as `how`: in OUTDIR at
+ * relpath, elsewhere at any path (reads no audio). NULL-safe: 0. */
 int mf_prev_had(const mf_prev_t *p, const char *relpath, const mf_prev_how_t *how);
-/* relpath's manifest entry when the file in OUTDIR still holds the bytes
- * the manifest lists (its size, then its SHA-256: read once, then known
- * from the client's hash cache while the file is untouched); NULL
- * otherwise. Borrowed from p. */
-const json_t *mf_prev_intact(const mf_prev_t *p, const char *relpath);
+/* The file relpath, written as `how`, can be taken from: OUTDIR's own when
+ * it still holds the bytes its manifest lists (its size, then its SHA-256:
+ * read once, then known from the client's hash cache while the file is
+ * untouched); else another folder's whose size is the one its manifest
+ * lists and whose hash the cache does not know to be another (known: it
+ * knows it to be that one; else the bytes are checked as they are
+ * copied). 1 and *out filled (free with mf_prev_file_fini), or 0. */
+int mf_prev_find(const mf_prev_t *p, const char *relpath, const mf_prev_how_t *how,
+                 mf_prev_file_t *out);
+void mf_prev_file_fini(mf_prev_file_t *f);
 void mf_prev_free(mf_prev_t **p);
 
 #endif

@@ -8,7 +8,10 @@
 #  3. re-render after one fader change versus the full render (action cache),
 #     on the default farm and on the one whose every process shares the store;
 #  and for 2 and 3 the CPU seconds every process of a render used, and the
-#  bytes they wrote to files;
+#  bytes they wrote to files. A full render takes no file from an earlier
+#  render (MIXFARM_REUSE=0: the embedded one wrote the same files), so every
+#  byte crosses the farm; a re-render copies the files it leaves unchanged
+#  from the full render's folder, as a revision does (client/mf_prev.h);
 #  4. with LINK_RATE (e.g. 1gbit; root and tc), the full render and the
 #     re-render of 3 again on a farm whose coordinator's link is held to
 #     that rate both ways, shared by its workers and the client (tc on lo):
@@ -124,7 +127,7 @@ for run in $(seq 1 "${RUNS:-3}"); do
   timed "$B/mixfarm" render "$S/s.json" -o "$work/out-e$run" --workers 2 -q
   emb+=("$wall") cemb+=("$cpu") memb+=("$mb")
   start_farm "$work/st$run"
-  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-d$run" --coordinator "$ep" -q
+  timed env MIXFARM_REUSE=0 "$B/mixfarm" render "$S/s.json" -o "$work/out-d$run" --coordinator "$ep" -q
   dist+=("$wall") full+=("$wall") cfull+=("$cpu") mfull+=("$mb")
   cmp "$work/out-e$run/mix.wav" "$work/out-d$run/mix.wav"
   # The fader moved, into a new folder; then moved again, rendered into the
@@ -143,7 +146,7 @@ for run in $(seq 1 "${RUNS:-3}"); do
   SHARED=1 start_farm "$work/sh$run"
   # Timed as the others, after a sync: the writeback of the renders before
   # it (about 1.5 GB) used to land in its time.
-  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-s$run" --coordinator "$ep" -q
+  timed env MIXFARM_REUSE=0 "$B/mixfarm" render "$S/s.json" -o "$work/out-s$run" --coordinator "$ep" -q
   shared+=("$wall")
   cmp "$work/out-e$run/mix.wav" "$work/out-s$run/mix.wav"
   stop_farm
@@ -153,7 +156,7 @@ for run in $(seq 1 "${RUNS:-3}"); do
   # it (mixfarm --shared-store). A farm of its own: the renders before
   # would answer this one from the action cache.
   SHARED=1 start_farm "$work/sc$run"
-  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-c$run" --coordinator "$ep" -q \
+  timed env MIXFARM_REUSE=0 "$B/mixfarm" render "$S/s.json" -o "$work/out-c$run" --coordinator "$ep" -q \
     --shared-store "$work/sc$run/blobs"
   sfull+=("$wall")
   cmp "$work/out-e$run/mix.wav" "$work/out-c$run/mix.wav"
@@ -201,7 +204,7 @@ shaped=1
 nfull=() nfader=()
 for run in $(seq 1 "${RUNS:-3}"); do
   start_farm "$work/sn$run"
-  timed "$B/mixfarm" render "$S/s.json" -o "$work/out-n$run" --coordinator "$ep" -q
+  timed env MIXFARM_REUSE=0 "$B/mixfarm" render "$S/s.json" -o "$work/out-n$run" --coordinator "$ep" -q
   nfull+=("$wall")
   timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-m$run" --coordinator "$ep" -q
   nfader+=("$wall")

@@ -8,7 +8,13 @@
  *   cancel_running_job       cancel while running: status says cancelled,
  *                            fetch fails clearly, the next job completes
  *   priorities               one worker, one slot: a short job at priority
- *                            10 submitted after a long one at -10 ends first */
+ *                            10 submitted after a long one at -10 ends first
+ *   revision_copies_unchanged a revision rendered into a new folder copies
+ *                            the stem it leaves alone from the render
+ *                            before instead of fetching it (the hash
+ *                            cache vouching for it, or checked on the
+ *                            way); an edited file, or a folder others may
+ *                            write to, is not taken from */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,6 +261,120 @@ static void priorities(void **state)
     cl_test_pass();
 }
 
+/* MIXFARM_CACHE_DIR for the client runs that follow: cache (made, and
+ * listing only `recent` as an earlier render when given). */
+static void s_cache(const char *cache, const char *recent)
+{
+    mkdir(cache, 0755);
+    char list[1300];
+    cl_path(list, sizeof list, cache, "renders");
+    if (recent) {
+        char text[1300];
+        snprintf(text, sizeof text, "%s\n", recent);
+        cl_write_text(list, text);
+    }
+    setenv("MIXFARM_CACHE_DIR", cache, 1);
+}
+
+/* render --coordinator, debug log: how many files it says it copied from
+ * a recent render (0: none). */
+static int s_render_copied(const cl_coord_t *c, const char *session, const char *out)
+{
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog, "render", session, "-o", out, "--coordinator", c->ep, NULL};
+    setenv("MIXFARM_LOG", "debug", 1);
+    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
+    unsetenv("MIXFARM_LOG");
+    if (r.rc != 0) print_message("%s\n", r.err ? r.err : "");
+    assert_int_equal(r.rc, 0);
+    const char *at = r.err ? strstr(r.err, ": copied ") : NULL;
+    const int n = at ? atoi(at + 9) : 0;
+    cl_run_free(&r);
+    return n;
+}
+
+/* The revision rendered into revision-<name> by a client whose cache
+ * (cache-<name>) lists only the render `first`: it copies `copies` files
+ * and writes what the reference holds. */
+static void s_revision_after(const cl_coord_t *c, const char *dir, const char *name,
+                             const char *session, const char *first, const char *ref, int copies)
+{
+    char cache[1200], out[1200], sub[64];
+    snprintf(sub, sizeof sub, "cache-%s", name);
+    cl_path(cache, sizeof cache, dir, sub);
+    s_cache(cache, first);
+    snprintf(sub, sizeof sub, "revision-%s", name);
+    cl_path(out, sizeof out, dir, sub);
+    assert_int_equal(s_render_copied(c, session, out), copies);
+    cl_assert_same_outdir(ref, out);
+}
+
+static void revision_copies_unchanged(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char rev_session[1200], first[1200], ref[1200], out[1200], cache[1200];
+    /* The revision: track 1's fader, which feeds Drums only; Music's stem
+     * stays as it was. */
+    char song[1300];
+    cl_path(song, sizeof song, s_shared, "song.json");
+    size_t n;
+    char *text = (char *)test_read_bytes(song, &n);
+    text[n] = 0; /* room for it was made */
+    char *at = strstr(text, "\"gain_db\": -2.50");
+    assert_non_null(at);
+    memcpy(at, "\"gain_db\": -6.50", 16);
+    cl_path(rev_session, sizeof rev_session, s_shared, "song-tk1.json");
+    cl_write_text(rev_session, text);
+    free(text);
+    cl_path(first, sizeof first, dir, "first");
+    cl_path(ref, sizeof ref, dir, "reference");
+    cl_render(rev_session, ref, 2, NULL); /* embedded: nothing to copy from */
+
+    cl_coord_t c = {0};
+    s_two_workers(&c, dir, 1, 1);
+    unsetenv("MIXFARM_REUSE"); /* ctest turns the reuse off for every other test */
+    cl_path(cache, sizeof cache, dir, "cache-a");
+    s_cache(cache, NULL);
+    cl_render(s_song, first, 0, &c);
+    char music[1300], copy[1300];
+    cl_path(music, sizeof music, first, "stems/Music.wav");
+    struct stat st0, st1;
+    assert_int_equal(stat(music, &st0), 0);
+
+    /* The render before is on the list, and the hash cache knows its files
+     * (written by this client): Music's stem is copied without being read
+     * for its hash, and is a file of its own. */
+    cl_path(out, sizeof out, dir, "revision");
+    const int copied = s_render_copied(&c, rev_session, out);
+    assert_int_equal(copied, 1);
+    cl_assert_same_outdir(ref, out);
+    cl_path(copy, sizeof copy, out, "stems/Music.wav");
+    assert_int_equal(stat(copy, &st1), 0);
+    assert_true(st1.st_ino != st0.st_ino);
+
+    /* A cache that lists the render but knows none of its hashes: the copy
+     * is checked on the way. */
+    s_revision_after(&c, dir, "checked", rev_session, first, ref, 1);
+    /* A folder others may write to: not taken from. */
+    assert_int_equal(chmod(first, 0775), 0);
+    s_revision_after(&c, dir, "group", rev_session, first, ref, 0);
+    assert_int_equal(chmod(first, 0755), 0);
+
+    /* Music's stem edited in place, its size kept: its bytes are not what
+     * the render's manifest says, so it is fetched. */
+    FILE *f = fopen(music, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 4000, SEEK_SET), 0);
+    assert_int_equal(fwrite("XXXX", 1, 4, f), 4);
+    fclose(f);
+    s_revision_after(&c, dir, "edited", rev_session, first, ref, 0);
+    setenv("MIXFARM_REUSE", "0", 1);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +383,8 @@ int main(void)
         cmocka_unit_test_prestate_setup_teardown(cancel_running_job, cl_setup, cl_teardown,
                                                  "cancel_running_job"),
         cmocka_unit_test_prestate_setup_teardown(priorities, cl_setup, cl_teardown, "priorities"),
+        cmocka_unit_test_prestate_setup_teardown(revision_copies_unchanged, cl_setup, cl_teardown,
+                                                 "revision_copies_unchanged"),
     };
     return cmocka_run_group_tests_name("cluster_jobs", tests, group_setup, NULL);
 }

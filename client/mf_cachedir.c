@@ -1,0 +1,34 @@
+#include "mf_cachedir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int mf_cache_dir(char *out, size_t n)
+{
+    const char *env = getenv("MIXFARM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int len;
+    if (env && env[0])
+        len = snprintf(out, n, "%s", env);
+    else if (xdg && xdg[0])
+        len = snprintf(out, n, "%s/mixfarm", xdg);
+    else if (home && home[0])
+        len = snprintf(out, n, "%s/.cache/mixfarm", home);
+    else
+        return 0;
+    return len > 0 && (size_t)len < n;
+}
+
+void mf_cache_mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    for (char *c = p ? p + 1 : NULL; c && *c; c++) {
+        if (*c != '/') continue;
+        *c = 0;
+        mkdir(p, 0755);
+        *c = '/';
+    }
+    free(p);
+}
