@@ -19,6 +19,17 @@ typedef struct {
 
 /* The options every farm command shares; what else a command accepts is in
  * `allowed`. Returns -1 to go on, or an exit code. */
+/* What every farm command's --help ends with. */
+static const char s_common[] =
+    "  -c, --coordinator EP   the coordinator, e.g. tcp://render01:5555; else\n"
+    "                         $MIXFARM_COORDINATOR\n"
+    "  --curve-keys NAME --server-key FILE   a secured farm (MIXFARM_KEYS,\n"
+    "                         MIXFARM_SERVER_KEY)\n"
+    "exit codes: 0 done, 1 failed, 2 bad usage or input, 3 the coordinator could\n"
+    "not be reached\n";
+
+/* usage: its first line is the synopsis printed with an error, the rest
+ * what --help teaches besides. */
 static int s_parse(int argc, char **argv, const char *usage, const char *allowed, int need_arg,
                    farm_opts_t *o)
 {
@@ -33,11 +44,11 @@ static int s_parse(int argc, char **argv, const char *usage, const char *allowed
     int c;
     while ((c = getopt_long(argc, argv, "c:o:jp:h", longs, NULL)) != -1) {
         if (c == 'h') {
-            printf("usage: %s\n", usage);
+            printf("usage: %s\n%s", usage, s_common);
             return MF_EXIT_OK;
         }
         if (c == '?' || !strchr(allowed, c)) {
-            fprintf(stderr, "usage: %s\n", usage);
+            fprintf(stderr, "usage: %.*s\n", (int)strcspn(usage, "\n"), usage);
             return MF_EXIT_USAGE;
         }
         if (c == 'c') o->coordinator = optarg;
@@ -55,7 +66,7 @@ static int s_parse(int argc, char **argv, const char *usage, const char *allowed
     }
     if (optind < argc) o->arg = argv[optind++];
     if (optind != argc || (need_arg && !o->arg) || (strchr(allowed, 'o') && !o->outdir)) {
-        fprintf(stderr, "usage: %s\n", usage);
+        fprintf(stderr, "usage: %.*s\n", (int)strcspn(usage, "\n"), usage);
         return MF_EXIT_USAGE;
     }
     return -1;
@@ -78,8 +89,12 @@ int mf_cmd_submit(int argc, char **argv)
     farm_opts_t o;
     int rc = s_parse(
         argc, argv,
-        "mixfarm submit FILE.json --coordinator ENDPOINT [--priority P] [--shared-store DIR]", "cp",
-        1, &o);
+        "mixfarm submit FILE.json --coordinator ENDPOINT [--priority P] [--shared-store DIR]\n\n"
+        "Validates a session or album and submits it; prints the job id alone as the\n"
+        "last line on stdout. Only the sources the farm lacks are uploaded.\n"
+        "--priority P: higher runs first (default 0). --shared-store DIR: copy the\n"
+        "sources into the coordinator's blob store, mounted here, instead.\n",
+        "cp", 1, &o);
     if (rc >= 0) return rc;
     int album = mf_album_is_album(o.arg); /* or a session */
     mf_album_t *al = album ? mf_cli_load_album(o.arg) : NULL;
@@ -119,8 +134,12 @@ static json_t *s_status_json(const Mixfarm__JobStatus *j)
 int mf_cmd_status(int argc, char **argv)
 {
     farm_opts_t o;
-    int rc =
-        s_parse(argc, argv, "mixfarm status [JOB] --coordinator ENDPOINT [--json]", "cj", 0, &o);
+    int rc = s_parse(argc, argv,
+                     "mixfarm status [JOB] --coordinator ENDPOINT [--json]\n\n"
+                     "A job's state, tasks (done, running, cached) and audio seconds rendered;\n"
+                     "without JOB, every job the coordinator knows. --json: one object (or a\n"
+                     "list) with the fields of CLI.md.\n",
+                     "cj", 0, &o);
     if (rc >= 0) return rc;
     uint64_t job = 0;
     if (o.arg && (rc = s_job_id(o.arg, &job)) >= 0) return rc;
@@ -167,7 +186,11 @@ int mf_cmd_status(int argc, char **argv)
 int mf_cmd_watch(int argc, char **argv)
 {
     farm_opts_t o;
-    int rc = s_parse(argc, argv, "mixfarm watch JOB --coordinator ENDPOINT", "c", 1, &o);
+    int rc = s_parse(argc, argv,
+                     "mixfarm watch JOB --coordinator ENDPOINT\n\n"
+                     "Shows a job's progress until it ends (tasks, audio seconds, ETA on a\n"
+                     "terminal); exit 0 when it is done, 1 when it failed or was cancelled.\n",
+                     "c", 1, &o);
     uint64_t job;
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
     mf_conn_t conn;
@@ -184,7 +207,13 @@ int mf_cmd_fetch(int argc, char **argv)
 {
     farm_opts_t o;
     int rc = s_parse(argc, argv,
-                     "mixfarm fetch JOB -o OUTDIR --coordinator ENDPOINT [--shared-store DIR]",
+                     "mixfarm fetch JOB -o OUTDIR --coordinator ENDPOINT [--shared-store DIR]\n\n"
+                     "Writes a done job's outputs into OUTDIR exactly as render does (each\n"
+                     "file whole or not at all, manifest.json last). A file an earlier render\n"
+                     "wrote the same way is kept from OUTDIR, or copied from your last 8\n"
+                     "renders' folders, instead of fetched (each checked against its\n"
+                     "manifest); MIXFARM_REUSE=0 fetches them all. --shared-store DIR: read\n"
+                     "the outputs from the coordinator's blob store, mounted here.\n",
                      "co", 1, &o);
     uint64_t job;
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
@@ -203,7 +232,11 @@ int mf_cmd_fetch(int argc, char **argv)
 int mf_cmd_cancel(int argc, char **argv)
 {
     farm_opts_t o;
-    int rc = s_parse(argc, argv, "mixfarm cancel JOB --coordinator ENDPOINT", "c", 1, &o);
+    int rc = s_parse(argc, argv,
+                     "mixfarm cancel JOB --coordinator ENDPOINT\n\n"
+                     "Stops a job: no task of it starts any more; those running finish, and\n"
+                     "their outputs stay in the action cache for a later job.\n",
+                     "c", 1, &o);
     uint64_t job;
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
     mf_conn_t conn;
