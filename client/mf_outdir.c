@@ -402,18 +402,20 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
  * task), so the manifest's hash is computed from the bytes, unless the
  * file's report says its SHA-256 is the blob's name (an encoded
  * deliverable, worker/exec_encode.c): a store names a blob by its bytes'
- * hash when it hashes them, so then the hash is known. A copy is hashed on
- * the way all the same. */
+ * hash when it hashes them, so then the hash is known; so it is when this
+ * very store handle wrote the blob around the page cache, hashing it on
+ * the way (an embedded farm's listening copy, mf_store_digest). A copy is
+ * hashed on the way all the same. */
 static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                             const mf_hash_t *blob, const char *format, const json_t *meta)
 {
     char *src = mf_store_path(s, blob);
     const char *said = json_string_value(json_object_get(meta, "sha256"));
-    const int known = said && !strcmp(said, blob->hex);
-    mf_hash_t got;
+    mf_hash_t sha = *blob, got;
+    const int known = (said && !strcmp(said, blob->hex)) || mf_store_digest(s, blob, &sha);
     const int take = mf_store_lasting(s) ? 0 : TAKE_LINK;
     mf_err_t err =
-        src ? s_stage_copy(o, relpath, src, known ? blob : NULL, take, format, meta, &got)
+        src ? s_stage_copy(o, relpath, src, known ? &sha : NULL, take, format, meta, &got)
             : MF_ERR_NOMEM;
     if (err == MF_ERR_CORRUPT)
         mf_error("%s: the blob %.12s for %s does not hold the bytes its name says", o->dir,

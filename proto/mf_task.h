@@ -34,6 +34,11 @@ struct mf_task {
     char *numerics;  /* owned, or NULL: the arithmetic the task's job renders with
                         (mf_exec_numerics, a worker's Hello.numerics); part of the key */
     uint32_t unread; /* bit i: no task of its job reads output i (not in the key) */
+    /* Set by the worker, never sent: bit i, output i is a file the client
+     * links into OUTDIR from this very store (an embedded farm's, without
+     * --state) and no task reads: a task may write it around the page
+     * cache (mf_blob_writer_new_direct). Its bytes are the same. */
+    uint32_t as_file;
     /* Owned: tasks this one runs itself, each producing one of its inputs
      * (output 0 of a task with one output), never stored; each has its key
      * and no inlined tasks of its own. Not in the key: the same work, run

@@ -1,4 +1,5 @@
 #include "mf_store.h"
+#include "mf_digests.h"
 #include "mf_fs.h"
 #include "mf_log.h"
 #include "mf_writes.h"
@@ -16,8 +17,9 @@
 
 struct mf_store {
     char *dir;
-    mf_writes_t *writes; /* named writes published (mf_writes.h), or NULL */
-    int lasting;         /* outlives this process: no hard links (mf_store_mark_lasting) */
+    mf_writes_t *writes;   /* named writes published (mf_writes.h), or NULL */
+    int lasting;           /* outlives this process: no hard links (mf_store_mark_lasting) */
+    mf_digests_t *digests; /* of the blobs written around the page cache, or NULL */
 };
 
 struct mf_blob_writer {
@@ -26,6 +28,7 @@ struct mf_blob_writer {
     FILE *f;
     char *buf;           /* f's buffer, WRITE_BUFFER bytes */
     mf_hasher_t *hasher; /* NULL: named by the caller */
+    mf_hasher_t *digest; /* a direct write's bytes, for the store's digests */
     mf_hash_t name;
     int failed;
     int failed_errno;  /* why, given back in errno so callers can say it (ENOSPC) */
@@ -50,7 +53,7 @@ static char *s_join(const char *a, const char *b)
 mf_store_t *mf_store_open(const char *dir)
 {
     mf_store_t *s = calloc(1, sizeof *s);
-    if (!s || !(s->dir = strdup(dir))) goto fail;
+    if (!s || !(s->dir = strdup(dir)) || !(s->digests = mf_digests_new())) goto fail;
     const char *sub[] = {"objects", "tmp", "actions"};
     if (s_mkdir(dir) != 0) goto fail_errno;
     for (size_t i = 0; i < 3; i++) {
@@ -71,9 +74,15 @@ void mf_store_free(mf_store_t **s)
 {
     if (!s || !*s) return;
     mf_writes_free(&(*s)->writes);
+    mf_digests_free(&(*s)->digests);
     free((*s)->dir);
     free(*s);
     *s = NULL;
+}
+
+int mf_store_digest(const mf_store_t *s, const mf_hash_t *blob, mf_hash_t *sha)
+{
+    return mf_digests_get(s->digests, blob, sha);
 }
 
 const char *mf_store_dir(const mf_store_t *s)
@@ -226,7 +235,7 @@ int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
  * doubled it, in the kernel's copy into the page cache (docs/dsp.md). */
 #define WRITE_BUFFER (256 * 1024)
 
-static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
+static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name, int direct)
 {
     mf_blob_writer_t *w = calloc(1, sizeof *w);
     if (!w) return NULL;
@@ -245,6 +254,15 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
         mf_error("%s: cannot create a blob: %s", s->dir, strerror(errno));
         goto fail;
     }
+    if (direct && !s->writes) { /* a watched write is read while it grows: never direct */
+        close(fd);
+        if (!s->digests || !(w->digest = mf_hasher_new()) ||
+            !(w->f = mf_fs_create_direct(w->tmp_path))) {
+            unlink(w->tmp_path);
+            goto fail;
+        }
+        return w;
+    }
     w->f = fdopen(fd, "wb");
     w->buf = w->f ? mf_fs_buffer(w->f, WRITE_BUFFER) : NULL;
     if (!w->buf) {
@@ -262,6 +280,7 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name)
     return w;
 fail:
     mf_hasher_free(&w->hasher);
+    mf_hasher_free(&w->digest);
     free(w->tmp_path);
     const int saved = w->failed_errno;
     free(w);
@@ -271,12 +290,17 @@ fail:
 
 mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s)
 {
-    return s_writer_new(s, NULL);
+    return s_writer_new(s, NULL, 0);
 }
 
 mf_blob_writer_t *mf_blob_writer_new_named(mf_store_t *s, const mf_hash_t *name)
 {
-    return s_writer_new(s, name);
+    return s_writer_new(s, name, 0);
+}
+
+mf_blob_writer_t *mf_blob_writer_new_direct(mf_store_t *s, const mf_hash_t *name)
+{
+    return s_writer_new(s, name, 1);
 }
 
 mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n)
@@ -286,6 +310,7 @@ mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n)
         return MF_ERR_IO;
     }
     if (w->hasher) mf_hasher_update(w->hasher, data, n);
+    if (w->digest) mf_hasher_update(w->digest, data, n);
     if (fwrite(data, 1, n, w->f) != n) {
         w->failed_errno = errno;
         mf_error("%s: writing a blob: %s", w->store->dir, strerror(errno));
@@ -312,6 +337,7 @@ static void s_writer_free(mf_blob_writer_t *w)
 {
     free(w->buf); /* after fclose */
     mf_hasher_free(&w->hasher);
+    mf_hasher_free(&w->digest);
     free(w->tmp_path);
     free(w);
 }
@@ -348,6 +374,11 @@ mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out)
         err = MF_ERR_IO;
     }
     free(dst);
+    if (err == MF_OK && w->digest) {
+        mf_hash_t sha;
+        mf_hasher_final(w->digest, &sha);
+        mf_digests_put(w->store->digests, out, &sha);
+    }
     s_ended(w, err == MF_OK);
     s_writer_free(w);
     if (saved) errno = saved;

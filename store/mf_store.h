@@ -97,6 +97,18 @@ mf_blob_writer_t *mf_blob_writer_new(mf_store_t *s);
  * what it receives) or the name is derived from the task that computed them
  * (mf_task_output_name). commit returns that name. */
 mf_blob_writer_t *mf_blob_writer_new_named(mf_store_t *s, const mf_hash_t *name);
+/* A named writer whose bytes go to disk around the page cache
+ * (mf_fs_create_direct): a blob nobody reads again but as a file (an
+ * embedded farm's listening copy, linked into OUTDIR), so that no cache
+ * pages are taken for it. Its bytes are hashed on the way, and the store
+ * handle remembers their SHA-256 (mf_store_digest), so that the file is
+ * not read back to be hashed either. A store whose writes are watched
+ * (live uploads read them as they grow) gets an ordinary writer. */
+mf_blob_writer_t *mf_blob_writer_new_direct(mf_store_t *s, const mf_hash_t *name);
+/* The SHA-256 of a blob's bytes when this store handle wrote it with
+ * mf_blob_writer_new_direct (in memory, the last 256 of them): 1 and *sha,
+ * or 0. */
+int mf_store_digest(const mf_store_t *s, const mf_hash_t *blob, mf_hash_t *sha);
 mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n);
 mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out);
 void mf_blob_writer_abort(mf_blob_writer_t *w);

@@ -50,12 +50,14 @@ static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, const mf_task_t *t, int 
     s_le(h + 32, (uint32_t)(ch * 2), 2), s_le(h + 34, 16, 2), memcpy(h + 36, "data", 4);
     s_le(h + 40, (uint32_t)data, 4);
     w->ch = ch, w->rng = 0;
-    /* Named after the task, as signals are: nobody hashes it on the way
-     * (the client does, for manifest.json), and it goes up as it is
-     * written (mf_writes.h). */
+    /* Named after the task, as signals are, and it goes up as it is
+     * written (mf_writes.h); the client hashes it for manifest.json. Where
+     * the client links it into OUTDIR as it is (as_file), it goes to disk
+     * around the page cache, and the store hashes it on the way. */
     mf_hash_t name;
     mf_exec_output_name(t, 0, &name);
-    w->w = mf_blob_writer_new_named(st, &name);
+    w->w =
+        t->as_file & 1 ? mf_blob_writer_new_direct(st, &name) : mf_blob_writer_new_named(st, &name);
     return w->w ? mf_blob_writer_write(w->w, h, sizeof h) : MF_ERR_IO;
 }
 

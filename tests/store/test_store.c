@@ -1,5 +1,6 @@
-/* store/: the content-addressed blob store (hashing, commit, abort, files
- * put in, a lasting store) and the action cache. Every test works in its
+/* store/: the content-addressed blob store (hashing, commit, abort, a
+ * write around the page cache, files put in, a lasting store) and the
+ * action cache. Every test works in its
  * own mkdtemp folder. */
 #include <dirent.h>
 #include <errno.h>
@@ -138,6 +139,51 @@ static void test_blob_commit_is_sha256(void **state)
     assert_string_equal(empty.hex,
                         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     assert_int_equal(mf_store_size(f->store, &empty), 0);
+}
+
+/* A named blob written around the page cache: the same bytes under its
+ * name, and the store handle knows their SHA-256 (no other blob's). */
+static void test_blob_direct_digest(void **state)
+{
+    fixture_t *f = *state;
+    const size_t n = (3u << 20) + 4321; /* past the direct writer's buffers, not a block multiple */
+    unsigned char *data = malloc(n);
+    assert_non_null(data);
+    fill(data, n, 7);
+    mf_hash_t name, got, sha, want;
+    mf_hash_bytes("a task's output", 15, &name);
+    mf_blob_writer_t *w = mf_blob_writer_new_direct(f->store, &name);
+    assert_non_null(w);
+    for (size_t off = 0; off < n; off += 65536)
+        assert_int_equal(mf_blob_writer_write(w, data + off, n - off < 65536 ? n - off : 65536),
+                         MF_OK);
+    assert_int_equal(mf_blob_writer_commit(w, &got), MF_OK);
+    assert_string_equal(got.hex, name.hex);
+    char *path = mf_store_path(f->store, &got);
+    size_t len;
+    unsigned char *back = read_whole(path, &len);
+    assert_int_equal(len, n);
+    assert_memory_equal(back, data, n);
+    mf_hash_bytes(data, n, &want);
+    assert_int_equal(mf_store_digest(f->store, &name, &sha), 1);
+    assert_string_equal(sha.hex, want.hex);
+    /* A blob written the ordinary way: not known. */
+    mf_hash_t plain;
+    put_bytes(f->store, data, 1000, &plain);
+    assert_int_equal(mf_store_digest(f->store, &plain, &sha), 0);
+    /* An aborted direct write leaves nothing, and no digest. */
+    mf_hash_t other;
+    mf_hash_bytes("another", 7, &other);
+    w = mf_blob_writer_new_direct(f->store, &other);
+    assert_non_null(w);
+    assert_int_equal(mf_blob_writer_write(w, data, 5000), MF_OK);
+    mf_blob_writer_abort(w);
+    assert_false(mf_store_has(f->store, &other));
+    assert_int_equal(mf_store_digest(f->store, &other, &sha), 0);
+    assert_int_equal(count_sub(f->store, "tmp"), 0);
+    free(back);
+    free(path);
+    free(data);
 }
 
 static void test_blob_identical_twice_is_one(void **state)
@@ -375,6 +421,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_known_values),
         cmocka_unit_test_setup_teardown(test_blob_commit_is_sha256, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blob_direct_digest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blob_identical_twice_is_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blob_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_file, setup, teardown),
