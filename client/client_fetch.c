@@ -342,6 +342,65 @@ static mf_err_t s_write_output(void *ctx, size_t i)
     return mf_client__write_output(wr->o, wr->store, wr->r, out, wr->qc_pass);
 }
 
+/* What render and fetch print of OUTDIR: its files by kind. */
+static char *s_summary(const Mixfarm__FetchReply *r, const char *outdir)
+{
+    size_t stems = 0, masters = 0, tracks = 0, copies = 0;
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        stems += !strncmp(r->outputs[i]->path, "stems/", 6);
+        masters += !strncmp(r->outputs[i]->path, "master/", 7);
+        tracks += !strncmp(r->outputs[i]->path, "tracks/", 7);
+        copies += !strncmp(r->outputs[i]->path, "listen/", 7);
+    }
+    const size_t n = strlen(outdir) + 200;
+    char *summary = malloc(n);
+    if (summary && tracks) /* an album */
+        snprintf(summary, n, "%s/ (%zu track file%s, qc.json, manifest.json)", outdir, tracks,
+                 tracks == 1 ? "" : "s");
+    else if (summary)
+        snprintf(summary, n,
+                 "%s/ (mix.wav, %zu stem%s, %zu master%s, %zu listening cop%s in listen/, "
+                 "qc.json, manifest.json)",
+                 outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s", copies,
+                 copies == 1 ? "y" : "ies");
+    return summary;
+}
+
+/* Fetches into the client's store every output neither kept nor staged
+ * already; says what was taken from earlier renders. */
+static mf_err_t s_fetch_rest(mf_client_t *c, uint64_t job, const char *outdir, const writing_t *wr)
+{
+    const Mixfarm__FetchReply *r = wr->r;
+    size_t kept[3] = {0}, staged = 0, taken = 0;
+    mf_early_kept(wr->early, kept);
+    mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
+    mf_err_t failed = MF_OK;
+    for (size_t i = 0; x && i < r->n_outputs; i++) {
+        const Mixfarm__OutputRef *out = r->outputs[i];
+        kept[wr->kept[i]]++, taken += wr->kept[i] != 0;
+        if (wr->kept[i]) continue;
+        if (mf_early_staged(wr->early, out, mf_client__written_frames(r, out)))
+            staged++;
+        else
+            s_get_output(x, out, s_fetched, &failed);
+    }
+    mf_err_t err = !x                   ? MF_ERR_NOMEM
+                   : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS)
+                                        : MF_OK;
+    if (err == MF_OK) err = failed;
+    mf_xfer_free(&x);
+    mf_debug("job %llu: %zu outputs fetched at the end, %zu staged while it ran",
+             (unsigned long long)job, r->n_outputs - taken - staged, staged);
+    if (kept[MF_KEPT_HERE])
+        mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept[MF_KEPT_HERE],
+                kept[MF_KEPT_HERE] == 1 ? "" : "s");
+    if (kept[MF_KEPT_COPIED])
+        mf_info("%s: copied %zu unchanged file%s from a recent render instead of fetching %s",
+                outdir, kept[MF_KEPT_COPIED], kept[MF_KEPT_COPIED] == 1 ? "" : "s",
+                kept[MF_KEPT_COPIED] == 1 ? "it" : "them");
+    return err;
+}
+
 mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary,
                          int *qc_pass)
 {
@@ -363,37 +422,13 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_early_t *early = mf_client__take_early(c);
     if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
     mf_early_settle(early, r);
+    wr.early = early;
     /* OUTDIR is made before the fetch only when there are files to keep. */
     mf_outdir_t *o = early ? mf_early_take_outdir(early) : NULL;
     if (err == MF_OK && !o && wr.prev && !(o = mf_outdir_open(outdir))) err = MF_ERR_IO;
     wr.o = o;
-    wr.early = early;
     if (err == MF_OK && wr.prev) mf_parallel_for(r->n_outputs, s_keep, &wr);
-    size_t kept[3] = {0}, staged = 0, wr_kept = 0;
-    mf_early_kept(early, kept);
-    mf_xfer_t *x = err == MF_OK ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
-    mf_err_t failed = MF_OK;
-    for (size_t i = 0; x && i < r->n_outputs; i++) {
-        const Mixfarm__OutputRef *out = r->outputs[i];
-        kept[wr.kept[i]]++, wr_kept += wr.kept[i] != 0;
-        if (wr.kept[i]) continue;
-        if (mf_early_staged(early, out, mf_client__written_frames(r, out)))
-            staged++;
-        else
-            s_get_output(x, out, s_fetched, &failed);
-    }
-    if (err == MF_OK)
-        err = !x ? MF_ERR_NOMEM : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS) : MF_OK;
-    if (err == MF_OK) err = failed;
-    mf_xfer_free(&x);
-    mf_debug("job %llu: %zu outputs fetched at the end, %zu staged while it ran",
-             (unsigned long long)job, r->n_outputs - wr_kept - staged, staged);
-    if (kept[1])
-        mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept[1],
-                kept[1] == 1 ? "" : "s");
-    if (kept[2])
-        mf_info("%s: copied %zu unchanged file%s from a recent render instead of fetching %s",
-                outdir, kept[2], kept[2] == 1 ? "" : "s", kept[2] == 1 ? "it" : "them");
+    if (err == MF_OK) err = s_fetch_rest(c, job, outdir, &wr);
     if (err == MF_OK && !o && !(o = mf_outdir_open(outdir))) err = MF_ERR_IO;
     wr.o = o;
     if (err == MF_OK) err = mf_parallel_for(r->n_outputs, s_write_output, &wr);
@@ -401,25 +436,7 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     if (err == MF_OK) err = mf_outdir_commit(o, r->session_name);
     if (err == MF_OK) mf_recent_add(outdir); /* where the next revision may copy from */
     mf_outdir_free(&o);
-    if (err == MF_OK && summary) {
-        size_t stems = 0, masters = 0, tracks = 0, copies = 0;
-        for (size_t i = 0; i < r->n_outputs; i++) {
-            stems += !strncmp(r->outputs[i]->path, "stems/", 6);
-            masters += !strncmp(r->outputs[i]->path, "master/", 7);
-            tracks += !strncmp(r->outputs[i]->path, "tracks/", 7);
-            copies += !strncmp(r->outputs[i]->path, "listen/", 7);
-        }
-        size_t n = strlen(outdir) + 200;
-        if ((*summary = malloc(n)) && tracks) /* an album */
-            snprintf(*summary, n, "%s/ (%zu track file%s, qc.json, manifest.json)", outdir, tracks,
-                     tracks == 1 ? "" : "s");
-        else if (*summary)
-            snprintf(*summary, n,
-                     "%s/ (mix.wav, %zu stem%s, %zu master%s, %zu listening cop%s in listen/, "
-                     "qc.json, manifest.json)",
-                     outdir, stems, stems == 1 ? "" : "s", masters, masters == 1 ? "" : "s", copies,
-                     copies == 1 ? "y" : "ies");
-    }
+    if (err == MF_OK && summary) *summary = s_summary(r, outdir);
     mf_prev_free(&wr.prev);
     mf_early_free(&early);
     free(wr.kept);
