@@ -326,6 +326,10 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
                        mf_hash_t *sha, int around_cache)
 {
     FILE *in = around_cache ? mf_fs_open_direct(src) : fopen(src, "rb");
+    if (!in && around_cache) { /* an earlier render's file, gone: the caller fetches it */
+        mf_debug("%s: reading it for %s: %s", src, relpath, strerror(errno));
+        return MF_ERR_IO;
+    }
     if (!in) {
         mf_error("%s: reading it for %s: %s", src, relpath, strerror(errno));
         return MF_ERR_IO;
@@ -342,9 +346,15 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     }
     if (h) mf_hasher_final(h, sha);
     mf_hasher_free(&h);
-    if (!saved && ferror(in)) saved = errno;
+    const int read_failed = !saved && ferror(in);
+    if (read_failed) saved = errno;
     fclose(in);
     if (out && fclose(out) != 0 && !saved) saved = errno; /* the last buffer lands here */
+    if (read_failed && around_cache) {                    /* as above: not this render's failure */
+        mf_debug("%s: reading it for %s: %s", src, relpath, strerror(saved));
+        unlink(path);
+        return MF_ERR_IO;
+    }
     return saved ? mf_outdir__write_failed(o, relpath, saved, NULL) : MF_OK;
 }
 
