@@ -200,10 +200,10 @@ mf_err_t mf_compare_html_section(FILE *f, const json_t *doc)
     return ferror(f) ? MF_ERR_IO : MF_OK;
 }
 
-mf_err_t mf_compare_html(FILE *f, const char *file, const char *reference, const mf_measure_t *a,
+mf_err_t mf_compare_html(FILE *out, const char *file, const char *reference, const mf_measure_t *f,
                          const mf_measure_t *r)
 {
-    json_t *doc = mf_compare_json(file, reference, a, r);
+    json_t *doc = mf_compare_json(file, reference, f, r);
     if (!doc) return MF_ERR_NOMEM;
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mixfarm compare</title>\n"
           "<style>body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
@@ -211,13 +211,13 @@ mf_err_t mf_compare_html(FILE *f, const char *file, const char *reference, const
           "td:first-child{text-align:left}.t{font:bold 13px sans-serif}.lg{font:12px sans-serif}"
           ".frame{fill:none;stroke:#888}.grid{stroke:#eee}.yl{font:11px sans-serif;text-anchor:end}"
           ".xl{font:11px sans-serif;text-anchor:middle}</style></head><body>\n<h1>",
-          f);
-    mf_html_esc(f, file);
-    fputs(" compared with ", f);
-    mf_html_esc(f, reference);
-    fputs("</h1>\n", f);
-    const mf_err_t err = mf_compare_html_section(f, doc);
-    fputs("</body></html>\n", f);
+          out);
+    mf_html_esc(out, file);
+    fputs(" compared with ", out);
+    mf_html_esc(out, reference);
+    fputs("</h1>\n", out);
+    const mf_err_t err = mf_compare_html_section(out, doc);
+    fputs("</body></html>\n", out);
     json_decref(doc);
-    return err != MF_OK ? err : ferror(f) ? MF_ERR_IO : MF_OK;
+    return err != MF_OK ? err : ferror(out) ? MF_ERR_IO : MF_OK;
 }
