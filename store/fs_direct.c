@@ -182,23 +182,28 @@ static int s_direct_full(direct_t *d)
     return 0;
 }
 
+/* A cookie's write returns how many bytes it took, 0 on an error (errno
+ * set), never a negative count: glibc's unbuffered fwrite takes -1 as
+ * SIZE_MAX bytes written and reads past the caller's data (fopencookie(3);
+ * an ASan build died so on a full disk once the error came from the thread
+ * behind). */
 static ssize_t s_direct_write(void *c, const char *data, size_t n)
 {
     direct_t *d = c;
     size_t done = 0;
     if (!d->direct) {
-        const int rc = s_pwrite_all(d->fd, (const unsigned char *)data, n, d->pos, &done);
+        (void)s_pwrite_all(d->fd, (const unsigned char *)data, n, d->pos, &done);
         d->pos += (off_t)done, d->end = d->pos > d->end ? d->pos : d->end;
-        return rc == 0 ? (ssize_t)n : -1;
+        return (ssize_t)done; /* short: errno says why */
     }
     while (done < n) {
         const size_t k = n - done < DIRECT_BUF - d->fill ? n - done : DIRECT_BUF - d->fill;
         memcpy(d->buf + d->fill, data + done, k);
         d->fill += k, done += k, d->pos += (off_t)k;
-        if (d->fill == DIRECT_BUF && s_direct_full(d) != 0) return -1;
+        if (d->fill == DIRECT_BUF && s_direct_full(d) != 0) return 0;
         if (!d->direct && done < n) { /* refused: the rest buffered */
             const ssize_t w = s_direct_write(c, data + done, n - done);
-            return w < 0 ? -1 : (ssize_t)n;
+            return w == (ssize_t)(n - done) ? (ssize_t)n : 0;
         }
     }
     d->end = d->pos > d->end ? d->pos : d->end;

@@ -183,6 +183,36 @@ static void test_refused_write(void **state)
 }
 
 /* Pages of path in the page cache. */
+/* The same refusal, each write's bytes ending where the mapping does: a
+ * cookie that tells fwrite -1 instead of 0 makes glibc read past them
+ * (fopencookie(3)), which here is a crash, not a silent over-read. */
+static void test_refused_write_at_guard(void **state)
+{
+    (void)state;
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *m =
+        mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m != MAP_FAILED);
+    assert_int_equal(mprotect(m + page, page, PROT_NONE), 0);
+    memset(m, 0x5a, page);
+    char path[600];
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old, lim.rlim_cur = 1 << 20;
+    signal(SIGXFSZ, SIG_IGN);
+    FILE *f = s_create("g.wav", path);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int failed = 0, err = 0;
+    for (size_t at = 0; at < 8u << 20 && !failed; at += page)
+        if (fwrite(m, 1, page, f) != page) failed = 1, err = errno;
+    if (fclose(f) != 0 && !failed) failed = 1, err = errno;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_true(failed);
+    assert_int_equal(err, EFBIG);
+    munmap(m, 2 * page);
+}
+
 static size_t s_cached_pages(const char *path, size_t *pages)
 {
     const int fd = open(path, O_RDONLY);
@@ -244,9 +274,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bytes_as_written),
-        cmocka_unit_test(test_header_again),
-        cmocka_unit_test(test_refused_write),
+        cmocka_unit_test(test_bytes_as_written), cmocka_unit_test(test_header_again),
+        cmocka_unit_test(test_refused_write),    cmocka_unit_test(test_refused_write_at_guard),
         cmocka_unit_test(test_around_the_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
