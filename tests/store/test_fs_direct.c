@@ -157,32 +157,39 @@ static void test_header_again(void **state)
 
 /* Past RLIMIT_FSIZE a write fails with EFBIG (SIGXFSZ ignored): the
  * writer reports it, from fwrite or at the latest from fclose. */
-static void test_refused_write(void **state)
+/* Writes total bytes into a new direct file name, piece bytes at a time
+ * from src (advancing through it, or the same piece again), the file size
+ * limited to 1 MiB: the errno the write or the close failed with, or 0. */
+static int s_write_refused(const char *name, const unsigned char *src, size_t piece, int advance,
+                           size_t total)
 {
-    (void)state;
-    unsigned char *x = s_pattern(SIZE);
-    assert_non_null(x);
     char path[600];
     struct rlimit old, lim;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
     lim = old, lim.rlim_cur = 1 << 20;
     signal(SIGXFSZ, SIG_IGN);
-    FILE *f = s_create("c.wav", path);
+    FILE *f = s_create(name, path);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     int failed = 0, err = 0;
-    for (size_t at = 0; at < SIZE && !failed; at += 65536) {
-        const size_t m = SIZE - at < 65536 ? SIZE - at : 65536;
-        if (fwrite(x + at, 1, m, f) != m) failed = 1, err = errno;
+    for (size_t at = 0; at < total && !failed; at += piece) {
+        const size_t m = total - at < piece ? total - at : piece;
+        if (fwrite(src + (advance ? at : 0), 1, m, f) != m) failed = 1, err = errno;
     }
     if (fclose(f) != 0 && !failed) failed = 1, err = errno;
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, SIG_DFL);
-    assert_true(failed);
-    assert_int_equal(err, EFBIG);
+    return failed ? err : 0;
+}
+
+static void test_refused_write(void **state)
+{
+    (void)state;
+    unsigned char *x = s_pattern(SIZE);
+    assert_non_null(x);
+    assert_int_equal(s_write_refused("c.wav", x, 65536, 1, SIZE), EFBIG);
     free(x);
 }
 
-/* Pages of path in the page cache. */
 /* The same refusal, each write's bytes ending where the mapping does: a
  * cookie that tells fwrite -1 instead of 0 makes glibc read past them
  * (fopencookie(3)), which here is a crash, not a silent over-read. */
@@ -195,24 +202,11 @@ static void test_refused_write_at_guard(void **state)
     assert_true(m != MAP_FAILED);
     assert_int_equal(mprotect(m + page, page, PROT_NONE), 0);
     memset(m, 0x5a, page);
-    char path[600];
-    struct rlimit old, lim;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    lim = old, lim.rlim_cur = 1 << 20;
-    signal(SIGXFSZ, SIG_IGN);
-    FILE *f = s_create("g.wav", path);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    int failed = 0, err = 0;
-    for (size_t at = 0; at < 8u << 20 && !failed; at += page)
-        if (fwrite(m, 1, page, f) != page) failed = 1, err = errno;
-    if (fclose(f) != 0 && !failed) failed = 1, err = errno;
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, SIG_DFL);
-    assert_true(failed);
-    assert_int_equal(err, EFBIG);
+    assert_int_equal(s_write_refused("g.wav", m, page, 0, 8u << 20), EFBIG);
     munmap(m, 2 * page);
 }
 
+/* Pages of path in the page cache. */
 static size_t s_cached_pages(const char *path, size_t *pages)
 {
     const int fd = open(path, O_RDONLY);
