@@ -145,7 +145,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     const int own_store = !mf_client__farm_store(c);
     mf_xfer_t *x =
         prefetch_for && own_store ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
-    mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for, own_store) : NULL;
+    mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for, mf_client__copy_pays(c)) : NULL;
     mf_early_t *early =
         prefetch_for ? mf_early_new(prefetch_for, own_store, mf_client__store(c)) : NULL;
     mf_client__set_xfer(c, x);
@@ -284,6 +284,23 @@ typedef struct {
     const mf_early_t *early; /* what the watch staged already, or NULL */
 } writing_t;
 
+/* A coordinator on this machine: tcp to a loopback address, ipc, inproc. */
+static int s_local(const char *ep)
+{
+    static const char *const near[] = {"tcp://127.", "tcp://localhost:", "tcp://[::1]:", "ipc://",
+                                       "inproc://"};
+    for (size_t i = 0; ep && i < sizeof near / sizeof *near; i++)
+        if (!strncmp(ep, near[i], strlen(near[i]))) return 1;
+    return 0;
+}
+
+int mf_client__copy_pays(mf_client_t *c)
+{
+    const char *env = getenv("MIXFARM_REUSE");
+    if ((env && !strcmp(env, "0")) || mf_client__farm_store(c)) return 0;
+    return (env && !strcmp(env, "1")) || !s_local(mf_client_endpoint(c));
+}
+
 int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
                     const Mixfarm__OutputRef *out)
 {
@@ -414,7 +431,7 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     writing_t wr = {.store = mf_client__store(c),
                     .r = r,
                     .qc_pass = qc_pass,
-                    .prev = mf_prev_load(outdir, !mf_client__farm_store(c)),
+                    .prev = mf_prev_load(outdir, mf_client__copy_pays(c)),
                     .kept = calloc(r->n_outputs + 1, 1)};
     if (!wr.kept) err = MF_ERR_NOMEM;
     /* The files the watch staged while the job ran stay staged, and their

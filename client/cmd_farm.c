@@ -210,9 +210,10 @@ int mf_cmd_fetch(int argc, char **argv)
                      "mixfarm fetch JOB -o OUTDIR --coordinator ENDPOINT [--shared-store DIR]\n\n"
                      "Writes a done job's outputs into OUTDIR exactly as render does (each\n"
                      "file whole or not at all, manifest.json last). A file an earlier render\n"
-                     "wrote the same way is kept from OUTDIR, or copied from your last 8\n"
-                     "renders' folders, instead of fetched (each checked against its\n"
-                     "manifest); MIXFARM_REUSE=0 fetches them all. --shared-store DIR: read\n"
+                     "wrote the same way is kept from OUTDIR, or, from a coordinator across a\n"
+                     "network, copied from your last 8 renders' folders, instead of fetched\n"
+                     "(each checked against its manifest); MIXFARM_REUSE=0 fetches them all,\n"
+                     "=1 copies from a coordinator here too. --shared-store DIR: read\n"
                      "the outputs from the coordinator's blob store, mounted here.\n",
                      "co", 1, &o);
     uint64_t job;

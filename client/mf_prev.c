@@ -64,9 +64,8 @@ mf_prev_t *mf_prev_load(const char *outdir, int elsewhere)
     if (!p) return NULL;
     char here[PATH_MAX] = "";
     if (realpath(outdir, here) && s_folder_load(&p->f[p->n], outdir, 1)) p->n++;
-    const char *reuse = getenv("MIXFARM_REUSE");
     char *recent[MF_RECENT_MAX];
-    const size_t n = elsewhere && !(reuse && !strcmp(reuse, "0")) ? mf_recent_list(recent) : 0;
+    const size_t n = elsewhere ? mf_recent_list(recent) : 0;
     for (size_t i = 0; i < n; i++) {
         char abs[PATH_MAX];
         if (realpath(recent[i], abs) && strcmp(abs, here) && s_trusted(abs) &&

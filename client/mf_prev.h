@@ -39,11 +39,9 @@ typedef struct {
 } mf_prev_file_t;
 
 /* OUTDIR's previous render and, with elsewhere, the recent ones in other
- * folders (only folders the user owns that others cannot write to; none
- * when MIXFARM_REUSE is 0). NULL when there is none to take files from.
- * elsewhere is for a client whose outputs cross the network: taking a
- * file from disk saves moving it; beside the farm's store it saves
- * nothing. */
+ * folders (only folders the user owns that others cannot write to). NULL
+ * when there is none to take files from. elsewhere is for a client whose
+ * outputs cross a network (mf_client__copy_pays). */
 mf_prev_t *mf_prev_load(const char *outdir, int elsewhere);
 /* Whether an earlier render wrote an output exactly as `how`: in OUTDIR at
  * relpath, elsewhere at any path (reads no audio). NULL-safe: 0. */

@@ -10,12 +10,15 @@
 #  and for 2 and 3 the CPU seconds every process of a render used, and the
 #  bytes they wrote to files. A full render takes no file from an earlier
 #  render (MIXFARM_REUSE=0: the embedded one wrote the same files), so every
-#  byte crosses the farm; a re-render copies the files it leaves unchanged
-#  from the full render's folder, as a revision does (client/mf_prev.h);
+#  byte crosses the farm; over loopback a re-render fetches what it does not
+#  keep, as a client on the coordinator's machine does;
 #  4. with LINK_RATE (e.g. 1gbit; root and tc), the full render and the
 #     re-render of 3 again on a farm whose coordinator's link is held to
 #     that rate both ways, shared by its workers and the client (tc on lo):
-#     loopback moves bytes for free, a farm's network does not.
+#     loopback moves bytes for free, a farm's network does not. The
+#     re-render copies the files it leaves unchanged from the full render's
+#     folder, as a client across a network does (MIXFARM_REUSE=1: the
+#     coordinator is on loopback all the same; client/mf_prev.h).
 # Usage: tests/bench/bench_farm.sh [BUILD_DIR] (default build). Needs sox.
 # NOOP_TASKS (100000), TRACK_S (60), DISPATCH_RUNS (3; 0 skips section 1)
 # and RUNS (3: the renders of sections 2 to 4; more give steadier medians
@@ -206,7 +209,7 @@ for run in $(seq 1 "${RUNS:-3}"); do
   start_farm "$work/sn$run"
   timed env MIXFARM_REUSE=0 "$B/mixfarm" render "$S/s.json" -o "$work/out-n$run" --coordinator "$ep" -q
   nfull+=("$wall")
-  timed "$B/mixfarm" render "$S/s2.json" -o "$work/out-m$run" --coordinator "$ep" -q
+  timed env MIXFARM_REUSE=1 "$B/mixfarm" render "$S/s2.json" -o "$work/out-m$run" --coordinator "$ep" -q
   nfader+=("$wall")
   stop_farm
   rm -rf "$work/sn$run" "$work/out-n$run" "$work/out-m$run"

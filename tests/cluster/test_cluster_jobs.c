@@ -14,7 +14,9 @@
  *                            before instead of fetching it (the hash
  *                            cache vouching for it, or checked on the
  *                            way); an edited file, or a folder others may
- *                            write to, is not taken from */
+ *                            write to, is not taken from; nothing is
+ *                            copied from a coordinator on this machine
+ *                            unless MIXFARM_REUSE=1 says so */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -334,7 +336,6 @@ static void revision_copies_unchanged(void **state)
 
     cl_coord_t c = {0};
     s_two_workers(&c, dir, 1, 1);
-    unsetenv("MIXFARM_REUSE"); /* ctest turns the reuse off for every other test */
     cl_path(cache, sizeof cache, dir, "cache-a");
     s_cache(cache, NULL);
     cl_render(s_song, first, 0, &c);
@@ -342,6 +343,15 @@ static void revision_copies_unchanged(void **state)
     cl_path(music, sizeof music, first, "stems/Music.wav");
     struct stat st0, st1;
     assert_int_equal(stat(music, &st0), 0);
+
+    /* By default, a coordinator on this machine is fetched from: its store
+     * is as near as the render before (ctest sets MIXFARM_REUSE=0 for
+     * every other test). */
+    unsetenv("MIXFARM_REUSE");
+    s_revision_after(&c, dir, "local", rev_session, first, ref, 0);
+    setenv("MIXFARM_REUSE", "1", 1); /* as a coordinator across a network would be */
+    cl_path(cache, sizeof cache, dir, "cache-a");
+    setenv("MIXFARM_CACHE_DIR", cache, 1);
 
     /* The render before is on the list, and the hash cache knows its files
      * (written by this client): Music's stem is copied without being read
