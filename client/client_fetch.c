@@ -71,10 +71,16 @@ static mf_err_t s_report_failure(const mf_client_t *c, uint64_t job, const char 
     return MF_ERR_TASK;
 }
 
+/* qc.json is always fetched: the client reads its verdict from the blob. */
+static int s_keepable(const Mixfarm__OutputRef *o)
+{
+    return strcmp(o->path, "qc.json") != 0;
+}
+
 int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames)
 {
     const mf_prev_how_t how = {o->hash, o->format, (int)o->bits, frames};
-    return strcmp(o->path, "qc.json") && mf_prev_had(prev, o->path, &how);
+    return s_keepable(o) && mf_prev_had(prev, o->path, &how);
 }
 
 /* Starts fetching output o's blob and, for an encoded file, its report. */
@@ -307,8 +313,7 @@ int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchR
     const int64_t frames = mf_client__written_frames(r, out);
     const mf_prev_how_t how = {out->hash, out->format, (int)out->bits, frames};
     mf_prev_file_t f;
-    if (!s_safe_path(out->path) || !mf_client__had(prev, out, frames) ||
-        !mf_prev_find(prev, out->path, &how, &f))
+    if (!s_safe_path(out->path) || !s_keepable(out) || !mf_prev_find(prev, out->path, &how, &f))
         return 0;
     const mf_err_t err = mf_outdir_keep(o, out->path, f.path, f.here, f.known, f.entry);
     if (err != MF_OK)
@@ -388,26 +393,27 @@ static char *s_summary(const Mixfarm__FetchReply *r, const char *outdir)
 static mf_err_t s_fetch_rest(mf_client_t *c, uint64_t job, const char *outdir, const writing_t *wr)
 {
     const Mixfarm__FetchReply *r = wr->r;
-    size_t kept[3] = {0}, staged = 0, taken = 0;
-    mf_early_kept(wr->early, kept);
+    size_t kept[3] = {0}, staged = 0;
     mf_xfer_t *x = mf_xfer_new(mf_client__socket(c), mf_client__store(c));
     mf_err_t failed = MF_OK;
     for (size_t i = 0; x && i < r->n_outputs; i++) {
         const Mixfarm__OutputRef *out = r->outputs[i];
-        kept[wr->kept[i]]++, taken += wr->kept[i] != 0;
-        if (wr->kept[i]) continue;
-        if (mf_early_staged(wr->early, out, mf_client__written_frames(r, out)))
+        if (wr->kept[i])
+            kept[wr->kept[i]]++;
+        else if (mf_early_staged(wr->early, out, mf_client__written_frames(r, out)))
             staged++;
         else
             s_get_output(x, out, s_fetched, &failed);
     }
+    const size_t fetched = r->n_outputs - kept[MF_KEPT_HERE] - kept[MF_KEPT_COPIED] - staged;
+    mf_early_kept(wr->early, kept); /* the watch's are among those staged */
     mf_err_t err = !x                   ? MF_ERR_NOMEM
                    : mf_xfer_pending(x) ? mf_xfer_wait(x, FETCH_TIMEOUT_MS)
                                         : MF_OK;
     if (err == MF_OK) err = failed;
     mf_xfer_free(&x);
     mf_debug("job %llu: %zu outputs fetched at the end, %zu staged while it ran",
-             (unsigned long long)job, r->n_outputs - taken - staged, staged);
+             (unsigned long long)job, fetched, staged);
     if (kept[MF_KEPT_HERE])
         mf_info("%s: kept %zu unchanged file%s of the previous render", outdir, kept[MF_KEPT_HERE],
                 kept[MF_KEPT_HERE] == 1 ? "" : "s");

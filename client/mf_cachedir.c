@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int mf_cache_dir(char *out, size_t n)
 {
@@ -31,4 +32,17 @@ void mf_cache_mkdirs(const char *path)
         *c = '/';
     }
     free(p);
+}
+
+void mf_cache_replace(const char *path, const char *text)
+{
+    const size_t n = strlen(path) + 64;
+    char *tmp = malloc(n);
+    if (!tmp) return;
+    snprintf(tmp, n, "%s.%ld.%ld", path, (long)getpid(), (long)gettid());
+    mf_cache_mkdirs(tmp);
+    FILE *f = fopen(tmp, "w");
+    const int ok = f && fputs(text, f) >= 0;
+    if (f && (fclose(f) != 0 || !ok || rename(tmp, path) != 0)) unlink(tmp);
+    free(tmp);
 }

@@ -60,16 +60,10 @@ static int s_settled(const struct stat *st)
 static void s_record(const char *entry, const struct stat *st, const mf_hash_t *h)
 {
     if (!s_settled(st)) return; /* too fresh to trust its time stamp */
-    char tmp[PATH_MAX + 16], line[256];
-    /* Per thread: sources are put several at a time (client_submit.c). */
-    snprintf(tmp, sizeof tmp, "%s.%ld.%ld", entry, (long)getpid(), (long)gettid());
-    mf_cache_mkdirs(tmp);
+    char line[256];
     s_line(st, h, line, sizeof line);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return;
-    const int ok = fputs(line, f) >= 0;
-    if (fclose(f) == 0 && ok && rename(tmp, entry) == 0) return;
-    unlink(tmp);
+    /* Per thread: sources are put several at a time (client_submit.c). */
+    mf_cache_replace(entry, line);
 }
 
 mf_err_t mf_hashcache_put_file(mf_store_t *s, const char *path, mf_hash_t *out)

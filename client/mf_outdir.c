@@ -325,13 +325,12 @@ mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_stor
 static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *src, const char *path,
                        mf_hash_t *sha, int around_cache)
 {
+    /* An earlier render's file that cannot be read is not this render's
+     * failure: the caller fetches it instead. */
+    const mf_log_level_t unreadable = around_cache ? MF_LOG_DEBUG : MF_LOG_ERROR;
     FILE *in = around_cache ? mf_fs_open_direct(src) : fopen(src, "rb");
-    if (!in && around_cache) { /* an earlier render's file, gone: the caller fetches it */
-        mf_debug("%s: reading it for %s: %s", src, relpath, strerror(errno));
-        return MF_ERR_IO;
-    }
     if (!in) {
-        mf_error("%s: reading it for %s: %s", src, relpath, strerror(errno));
+        mf_log(unreadable, "%s: reading it for %s: %s", src, relpath, strerror(errno));
         return MF_ERR_IO;
     }
     FILE *out = mf_fs_create_direct(path); /* its folder made, no file there (s_stage_copy) */
@@ -350,8 +349,8 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     if (read_failed) saved = errno;
     fclose(in);
     if (out && fclose(out) != 0 && !saved) saved = errno; /* the last buffer lands here */
-    if (read_failed && around_cache) {                    /* as above: not this render's failure */
-        mf_debug("%s: reading it for %s: %s", src, relpath, strerror(saved));
+    if (read_failed) {
+        mf_log(unreadable, "%s: reading it for %s: %s", src, relpath, strerror(saved));
         unlink(path);
         return MF_ERR_IO;
     }

@@ -57,21 +57,17 @@ size_t mf_recent_list(char *dirs[MF_RECENT_MAX])
 
 void mf_recent_add(const char *outdir)
 {
-    char file[PATH_MAX], abs[PATH_MAX], tmp[PATH_MAX + 64];
+    char file[PATH_MAX], abs[PATH_MAX];
     if (!s_file(file, sizeof file) || !realpath(outdir, abs) || strchr(abs, '\n')) return;
-    char *old[MF_RECENT_MAX];
+    char *old[MF_RECENT_MAX], text[(PATH_MAX + 1) * MF_RECENT_MAX + 1];
     const size_t n = s_read(file, old);
-    snprintf(tmp, sizeof tmp, "%s.%ld.%ld", file, (long)getpid(), (long)gettid());
-    mf_cache_mkdirs(tmp);
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fprintf(f, "%s\n", abs) > 0;
-    for (size_t i = 0, kept = 1; ok && i < n && kept < MF_RECENT_MAX; i++)
-        if (strcmp(old[i], abs)) ok = fprintf(f, "%s\n", old[i]) > 0, kept++;
-    if (f && fclose(f) != 0) ok = 0;
-    if (f && !(ok && rename(tmp, file) == 0)) ok = 0, unlink(tmp);
-    /* The one that fell off the end takes its files' hashes along. */
-    for (size_t i = 0, kept = 1; i < n; i++) {
-        if (strcmp(old[i], abs) && kept++ >= MF_RECENT_MAX && ok) s_forget(old[i]);
+    size_t len = (size_t)snprintf(text, sizeof text, "%s\n", abs), kept = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(old[i], abs) && kept++ < MF_RECENT_MAX)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", old[i]);
+        else if (strcmp(old[i], abs))
+            s_forget(old[i]); /* fell off the end: takes its files' hashes along */
         free(old[i]);
     }
+    mf_cache_replace(file, text);
 }

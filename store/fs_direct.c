@@ -106,7 +106,6 @@ typedef struct {
     int fd, direct;
     unsigned char *buf, *spare; /* filled here; the other, the thread's (or NULL) */
     size_t fill;                /* bytes in buf, the file's from off on */
-    int buffers_out;            /* full buffers written so far */
     off_t off, pos, end;
 } direct_t;
 
@@ -172,11 +171,11 @@ static int s_direct_out(direct_t *d, size_t len)
     return 0;
 }
 
-/* A full buffer: the first from here (it tells whether direct writes
- * work), the others from the thread. */
+/* A full buffer: the first (nothing written yet) from here, as it tells
+ * whether direct writes work; the others from the thread. */
 static int s_direct_full(direct_t *d)
 {
-    if (d->buffers_out++ == 0) return s_direct_out(d, DIRECT_BUF);
+    if (d->off == 0) return s_direct_out(d, DIRECT_BUF);
     /* No thread to be had: from here, as the first. */
     if (s_direct_behind(d) != 0) return errno == EAGAIN ? s_direct_out(d, DIRECT_BUF) : -1;
     return 0;

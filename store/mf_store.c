@@ -19,7 +19,7 @@ struct mf_store {
     char *dir;
     mf_writes_t *writes;   /* named writes published (mf_writes.h), or NULL */
     int lasting;           /* outlives this process: no hard links (mf_store_mark_lasting) */
-    mf_digests_t *digests; /* of the blobs written around the page cache, or NULL */
+    mf_digests_t *digests; /* of the blobs written around the page cache */
 };
 
 struct mf_blob_writer {
@@ -256,8 +256,7 @@ static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name, int 
     }
     if (direct && !s->writes) { /* a watched write is read while it grows: never direct */
         close(fd);
-        if (!s->digests || !(w->digest = mf_hasher_new()) ||
-            !(w->f = mf_fs_create_direct(w->tmp_path))) {
+        if (!(w->digest = mf_hasher_new()) || !(w->f = mf_fs_create_direct(w->tmp_path))) {
             unlink(w->tmp_path);
             goto fail;
         }

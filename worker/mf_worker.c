@@ -193,6 +193,7 @@ static int s_start(mf_wloop_t *w, const mf_worker_opts_t *o)
     w->hb_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
     if (o->shared_store) {
         w->store = o->shared_store;
+        w->links_outputs = !mf_store_lasting(w->store);
     } else if (!o->cache_dir) {
         mf_error("no cache folder given");
         return -1;

@@ -95,7 +95,7 @@ static void s_dispatch(mf_wloop_t *w)
             mf_task_output_name(&t->t.key, i, &t->out_names[i]);
             mf_writes_expect(w->writes, &t->out_names[i]);
         }
-        t->t.as_file = !w->cache && !mf_store_lasting(w->store) ? t->t.unread : 0;
+        t->t.as_file = w->links_outputs ? t->t.unread : 0;
         mf_slots_run(w->slots, slot, &t->t); /* t stays until its result is taken */
         t->state = MF_WT_RUNNING;
         w->on_slot[slot] = t;

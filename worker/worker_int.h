@@ -84,6 +84,8 @@ typedef struct mf_wloop {
     int n_slots, hb_ms;
     mf_store_t *store;         /* where tasks read and write: the cache's or the shared one */
     mf_cache_t *cache;         /* NULL with a shared store */
+    int links_outputs;         /* a shared store the client links files from: an embedded
+                                  farm's, without --state (mf_task_t.as_file) */
     mf_writes_t *writes;       /* the cache's named writes, for live uploads */
     unsigned long writes_seen; /* mf_writes_opened_count at the last look */
     mf_slots_t *slots;
