@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,8 @@ struct mf_embedded {
     mf_store_guard_t *guard; /* a kept state_dir's (mf_store_guard.h), or NULL */
     pthread_t coord_thread;
     int coord_started;
-    volatile int stop_coord, stop_workers;
-    int wake_coord, wake_workers; /* eventfds written when each stop is set (0: none) */
+    atomic_int stop_coord, stop_workers; /* read by the farm's threads */
+    int wake_coord, wake_workers;        /* eventfds written when each stop is set (0: none) */
     worker_thread_t *workers;
     int n_workers;
 };

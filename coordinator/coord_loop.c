@@ -233,7 +233,7 @@ static void s_close(coord_t *c)
     mf_store_free(&c->store);
 }
 
-int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop)
+int mf_coord_run(const mf_coord_opts_t *o, atomic_int *stop)
 {
     coord_t c = {.opts = o};
     c.heartbeat_s = o->heartbeat_s > 0 ? o->heartbeat_s : 1.0;

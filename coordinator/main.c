@@ -8,12 +8,13 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
-static volatile int s_stop;
+static atomic_int s_stop; /* lock-free: a signal handler may set it */
 
 static void s_on_signal(int sig)
 {

@@ -7,6 +7,7 @@
 #ifndef MF_COORD_H
 #define MF_COORD_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,7 +59,7 @@ typedef struct {
 
 /* Runs until *stop becomes non-zero. Returns 0 on a clean stop, 1 if it
  * could not start (bind, state folder, journal), logged. */
-int mf_coord_run(const mf_coord_opts_t *o, volatile int *stop);
+int mf_coord_run(const mf_coord_opts_t *o, atomic_int *stop);
 
 /* Where the coordinator keeps blobs under its state folder (malloc'd). */
 char *mf_coord_blob_dir(const char *state_dir);

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ struct mf_zap {
     void *rep, *monitor;
     pthread_t thread;
     int started;
-    volatile int stop;
+    atomic_int stop;
     recent_t recent[N_RECENT];
     double last_mismatch_log;
 };

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ static const char s_help[] =
     "exit status: 0 stopped by SIGTERM or SIGINT, 1 refused by the coordinator\n"
     "or a fatal error, 2 bad usage.\n";
 
-static volatile int s_stop;
+static atomic_int s_stop; /* lock-free: a signal handler may set it */
 
 static void s_on_signal(int sig)
 {

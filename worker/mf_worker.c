@@ -136,7 +136,7 @@ static void s_disconnect(mf_wloop_t *w)
 }
 
 /* Serves one connection; returns 1 when the coordinator fell silent. */
-static int s_serve(mf_wloop_t *w, volatile int *stop, mf_curve_watch_t *watch)
+static int s_serve(mf_wloop_t *w, atomic_int *stop, mf_curve_watch_t *watch)
 {
     int tick = w->hb_ms / 4 < 200 ? w->hb_ms / 4 : 200;
     int told = 0, live = 0;
@@ -173,7 +173,7 @@ static int s_serve(mf_wloop_t *w, volatile int *stop, mf_curve_watch_t *watch)
 }
 
 /* Waits ms before reconnecting, still freeing slots as tasks end. */
-static void s_idle(mf_wloop_t *w, volatile int *stop, int ms)
+static void s_idle(mf_wloop_t *w, atomic_int *stop, int ms)
 {
     int64_t until = s_now_ms() + ms;
     while (!*stop && s_now_ms() < until) {
@@ -208,7 +208,7 @@ static int s_start(mf_wloop_t *w, const mf_worker_opts_t *o)
     return (w->slots = mf_slots_start(w->n_slots, w->store)) ? 0 : -1;
 }
 
-int mf_worker_run(const mf_worker_opts_t *o, volatile int *stop)
+int mf_worker_run(const mf_worker_opts_t *o, atomic_int *stop)
 {
     mf_wloop_t w = {0};
     if (s_start(&w, o) != 0) w.fatal = 1;

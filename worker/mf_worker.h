@@ -10,6 +10,7 @@
 #ifndef MF_WORKER_H
 #define MF_WORKER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "mf_curve.h"
@@ -42,6 +43,6 @@ typedef struct {
  * worker. Tasks still running finish before it returns; their results are
  * dropped (the coordinator requeues them). Returns 0 on a clean stop, 1 when
  * refused or when the worker could not start (both logged). */
-int mf_worker_run(const mf_worker_opts_t *o, volatile int *stop);
+int mf_worker_run(const mf_worker_opts_t *o, atomic_int *stop);
 
 #endif

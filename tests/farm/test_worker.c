@@ -3,6 +3,7 @@
  * in a few seconds. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +31,7 @@ typedef struct {
     char *dir;
     char cache[300];
     mf_worker_opts_t o;
-    volatile int stop;
+    atomic_int stop;
     int rc;
     pthread_t th;
 } wx_t;

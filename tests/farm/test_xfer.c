@@ -2,6 +2,7 @@
  * window, hash checks, failures, and the blocking wait. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -356,7 +357,7 @@ static void test_put_refused(void **state)
     assert_int_equal(put.err, MF_ERR_IO);
 }
 
-static volatile int s_fake_stop;
+static atomic_int s_fake_stop;
 static void *s_fake_thread(void *arg)
 {
     while (!s_fake_stop) fake_poll(arg, 10);
