@@ -14,6 +14,7 @@
 #include "client_internal.h"
 #include "client_ref.h"
 #include "mf_blob_json.h"
+#include "mf_keeper.h"
 #include "mf_log.h"
 #include "mf_outdir.h"
 #include "mf_prev.h"
@@ -28,6 +29,7 @@ typedef struct {
     uint32_t bits;
     int64_t frames;
     int streaming; /* written as its blob arrives, not yet whole */
+    int keeping;   /* being taken from an earlier render by the keeper */
     /* Arrived whole before the mix's length was known (an aligned output
      * while the master runs): ended once it is, by a step or the fetch. */
     mf_outdir_stream_t *held;
@@ -41,7 +43,8 @@ struct mf_early {
     Mixfarm__Envelope *ready; /* the last partial FetchReply */
     staged_t *v;
     size_t n;
-    size_t kept[3]; /* taken from earlier renders (mf_client__keep) */
+    size_t kept[3];      /* taken from earlier renders (mf_client__keep) */
+    mf_keeper_t *keeper; /* taking them, off the watch's loop */
 };
 
 mf_early_t *mf_early_new(const char *outdir, int release, const mf_store_t *store)
@@ -56,6 +59,7 @@ void mf_early_free(mf_early_t **pe)
 {
     mf_early_t *e = pe ? *pe : NULL;
     if (!e) return;
+    mf_keeper_free(&e->keeper); /* before the staging it writes into */
     for (size_t i = 0; i < e->n; i++) mf_outdir_stream_abort(e->v[i].held);
     mf_outdir_free(&e->o); /* removes what it staged */
     if (e->ready) mixfarm__envelope__free_unpacked(e->ready, NULL);
@@ -87,7 +91,7 @@ static const staged_t *s_find(const mf_early_t *e, const char *path)
 int mf_early_staged(const mf_early_t *e, const Mixfarm__OutputRef *o, int64_t frames)
 {
     const staged_t *s = e ? s_find(e, o->path) : NULL;
-    return s && !s->streaming && !s->held && !strcmp(s->hash.hex, o->hash) &&
+    return s && !s->streaming && !s->held && !s->keeping && !strcmp(s->hash.hex, o->hash) &&
            !strcmp(s->format, o->format) && s->bits == o->bits && s->frames == frames;
 }
 
@@ -154,8 +158,42 @@ void mf_early_settle(mf_early_t *e, const Mixfarm__FetchReply *r)
     }
 }
 
+/* The outputs the keeper has finished with (wait: all of them): counted,
+ * or, when not taken, left to the fetch. */
+static void s_take_kept(mf_early_t *e, int wait)
+{
+    size_t id;
+    int kept;
+    while (e->keeper && mf_keeper_done(e->keeper, wait, &id, &kept)) {
+        staged_t *st = &e->v[id];
+        st->keeping = 0;
+        if (kept) {
+            e->kept[kept]++;
+            mf_debug("%s: %s taken from an earlier render while the job runs", e->outdir, st->path);
+        } else {
+            st->hash.hex[0] = 0;
+        }
+    }
+}
+
+/* Hands output o (entry id) to the keeper; 0 when it cannot take it. */
+static int s_keep(mf_early_t *e, const mf_prev_t *prev, size_t id, const Mixfarm__FetchReply *r,
+                  const Mixfarm__OutputRef *o)
+{
+    if (!e->keeper && !(e->keeper = mf_keeper_new(e->o, prev))) return 0;
+    const mf_prev_how_t how = mf_client__how(r, o);
+    return mf_keeper_add(e->keeper, id, o->path, &how) == MF_OK;
+}
+
+void mf_early_drain(mf_early_t *e, int finish)
+{
+    if (e && finish) s_take_kept(e, 1);
+    if (e) mf_keeper_free(&e->keeper);
+}
+
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
 {
+    s_take_kept(e, 0);
     const Mixfarm__FetchReply *r = e->ready ? e->ready->fetch_reply : NULL;
     for (size_t i = 0; r && r->frames && i < e->n; i++)
         if (e->v[i].held) {
@@ -182,11 +220,10 @@ int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev)
         if (!st->path) return 0;
         e->n++;
         /* A failure is not fatal here: the fetch writes the file again. */
-        const int kept = had ? mf_client__keep(e->o, prev, r, o) : 0;
-        if (kept) {
-            e->kept[kept]++;
-            mf_debug("%s: %s taken from an earlier render while the job runs", e->outdir, o->path);
-        } else if (had || mf_client__write_output(e->o, s, r, o, NULL) != MF_OK) {
+        if (had) {
+            st->keeping = s_keep(e, prev, e->n - 1, r, o);
+            if (!st->keeping) st->hash.hex[0] = 0;
+        } else if (mf_client__write_output(e->o, s, r, o, NULL) != MF_OK) {
             st->hash.hex[0] = 0;
         } else {
             mf_debug("%s: %s written while the job runs", e->outdir, o->path);
@@ -312,7 +349,8 @@ int mf_early_stream(mf_early_t *e, mf_xfer_t *x, const Mixfarm__FetchReply *r,
                     const Mixfarm__OutputRef *o)
 {
     const staged_t *had = e && e->release ? s_find(e, o->path) : NULL;
-    if (had) return (had->streaming || had->held) && !strcmp(had->hash.hex, o->hash);
+    if (had)
+        return (had->streaming || had->held || had->keeping) && !strcmp(had->hash.hex, o->hash);
     int64_t file_frames = 0;
     const int file = e && e->release && s_file_streamable(r, o);
     if (!file && !(e && e->release && s_streamable(r, o, &file_frames))) return 0;

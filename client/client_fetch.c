@@ -72,15 +72,15 @@ static mf_err_t s_report_failure(const mf_client_t *c, uint64_t job, const char 
 }
 
 /* qc.json is always fetched: the client reads its verdict from the blob. */
-static int s_keepable(const Mixfarm__OutputRef *o)
+static int s_keepable(const char *path)
 {
-    return strcmp(o->path, "qc.json") != 0;
+    return strcmp(path, "qc.json") != 0;
 }
 
 int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames)
 {
     const mf_prev_how_t how = {o->hash, o->format, (int)o->bits, frames};
-    return s_keepable(o) && mf_prev_had(prev, o->path, &how);
+    return s_keepable(o->path) && mf_prev_had(prev, o->path, &how);
 }
 
 /* Starts fetching output o's blob and, for an encoded file, its report. */
@@ -208,6 +208,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     if (x && mf_xfer_pending(x)) mf_xfer_reset(x);
     mf_client__set_xfer(c, NULL);
     mf_xfer_free(&x);
+    mf_early_drain(early, err == MF_OK);
     mf_prev_free(&prev);
     if (err == MF_OK) /* the fetch takes it over */
         mf_client__set_early(c, early);
@@ -307,20 +308,30 @@ int mf_client__copy_pays(mf_client_t *c)
     return (env && !strcmp(env, "1")) || !s_local(mf_client_endpoint(c));
 }
 
-int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
-                    const Mixfarm__OutputRef *out)
+mf_prev_how_t mf_client__how(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *out)
 {
-    const int64_t frames = mf_client__written_frames(r, out);
-    const mf_prev_how_t how = {out->hash, out->format, (int)out->bits, frames};
+    return (mf_prev_how_t){out->hash, out->format, (int)out->bits,
+                           mf_client__written_frames(r, out)};
+}
+
+int mf_client__keep_as(mf_outdir_t *o, const mf_prev_t *prev, const char *path,
+                       const mf_prev_how_t *how)
+{
     mf_prev_file_t f;
-    if (!s_safe_path(out->path) || !s_keepable(out) || !mf_prev_find(prev, out->path, &how, &f))
-        return 0;
-    const mf_err_t err = mf_outdir_keep(o, out->path, f.path, f.here, f.known, f.entry);
+    if (!s_safe_path(path) || !s_keepable(path) || !mf_prev_find(prev, path, how, &f)) return 0;
+    const mf_err_t err = mf_outdir_keep(o, path, f.path, f.here, f.known, f.entry);
     if (err != MF_OK)
-        mf_debug("%s not taken from %s (%s): fetched", out->path, f.path, mf_strerror(err));
+        mf_debug("%s not taken from %s (%s): fetched", path, f.path, mf_strerror(err));
     const int kept = err != MF_OK ? 0 : f.here ? MF_KEPT_HERE : MF_KEPT_COPIED;
     mf_prev_file_fini(&f);
     return kept;
+}
+
+int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
+                    const Mixfarm__OutputRef *out)
+{
+    const mf_prev_how_t how = mf_client__how(r, out);
+    return mf_client__keep_as(o, prev, out->path, &how);
 }
 
 /* Output i taken from an earlier render, unless the watch staged it (on

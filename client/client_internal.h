@@ -79,6 +79,12 @@ int mf_client__copy_pays(mf_client_t *c);
 enum { MF_KEPT_HERE = 1, MF_KEPT_COPIED = 2 };
 int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
                     const Mixfarm__OutputRef *out);
+/* The same for the output at path written as how says (mf_client__how):
+ * what the keeping thread runs (mf_keeper.h), safe beside other writers of o. */
+int mf_client__keep_as(mf_outdir_t *o, const mf_prev_t *prev, const char *path,
+                       const mf_prev_how_t *how);
+/* How output out of reply r is written (its strings are out's). */
+mf_prev_how_t mf_client__how(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *out);
 /* Writes output out of reply r (its blobs in s) into o's staging folder;
  * with qc_pass, qc.json's verdict is read into it. */
 mf_err_t mf_client__write_output(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r,
@@ -95,10 +101,15 @@ const char *mf_early_outdir(const mf_early_t *e);
 /* The outputs known ready: a partial FetchReply envelope, taken over. */
 void mf_early_offer(mf_early_t *e, Mixfarm__Envelope *ready);
 /* Stages one offered output: from an earlier render that wrote it so
- * (mf_client__keep), else once its blobs have arrived; or ends one whose
+ * (handed to a thread that copies it, mf_keeper.h: prev must stay until
+ * mf_early_drain), else once its blobs have arrived; or ends one whose
  * signal came before the mix's length was known, now that it is; 1 when
- * it wrote one. */
+ * it wrote or handed over one. */
 int mf_early_step(mf_early_t *e, mf_store_t *s, const mf_prev_t *prev);
+/* Waits for the outputs being taken from earlier renders (finish), or
+ * only for the one being copied, dropping the rest (their files are left
+ * to the fetch): before prev, which the step was given, goes. */
+void mf_early_drain(mf_early_t *e, int finish);
 /* How many outputs it took from earlier renders: [MF_KEPT_HERE] and
  * [MF_KEPT_COPIED]. */
 void mf_early_kept(const mf_early_t *e, size_t kept[3]);
