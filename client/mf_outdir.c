@@ -328,20 +328,27 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     /* An earlier render's file that cannot be read is not this render's
      * failure: the caller fetches it instead. */
     const mf_log_level_t unreadable = around_cache ? MF_LOG_DEBUG : MF_LOG_ERROR;
+    /* Where the file system clones (Btrfs, XFS), the copy shares src's
+     * blocks: nothing is written, and src is read only for a hash still
+     * to be computed. Its folder is made and no file is there
+     * (s_stage_copy). */
+    const int cloned = mf_fs_clone(src, path) == 0;
+    if (cloned && !sha) return MF_OK;
     FILE *in = around_cache ? mf_fs_open_direct(src) : fopen(src, "rb");
     if (!in) {
         mf_log(unreadable, "%s: reading it for %s: %s", src, relpath, strerror(errno));
+        if (cloned) unlink(path);
         return MF_ERR_IO;
     }
-    FILE *out = mf_fs_create_direct(path); /* its folder made, no file there (s_stage_copy) */
-    int saved = out ? 0 : errno;
+    FILE *out = cloned ? NULL : mf_fs_create_direct(path);
+    int saved = out || cloned ? 0 : errno;
     char buf[1 << 16];
     size_t n;
     mf_hasher_t *h = sha ? mf_hasher_new() : NULL;
     if (sha && !h) saved = ENOMEM;
-    while (out && !saved && (n = fread(buf, 1, sizeof buf, in)) > 0) {
+    while ((out || cloned) && !saved && (n = fread(buf, 1, sizeof buf, in)) > 0) {
         if (h) mf_hasher_update(h, buf, n);
-        if (fwrite(buf, 1, n, out) != n) saved = errno;
+        if (out && fwrite(buf, 1, n, out) != n) saved = errno;
     }
     if (h) mf_hasher_final(h, sha);
     mf_hasher_free(&h);

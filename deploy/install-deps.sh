@@ -15,8 +15,9 @@ packages=(
   # tools for the demo and the independent references in tests
   sox ffmpeg espeak-ng libclang-rt-14-dev bc time
   # the ops tests: headless Chromium renders the dashboard; ip netns joins
-  # the several-host farm test's namespaces
-  chromium iproute2
+  # the several-host farm test's namespaces; a disk test clones files on a
+  # small XFS it makes
+  chromium iproute2 xfsprogs
 )
 
 # --aarch64: also what tests/cross/dsp_aarch64.sh needs to build dsp/ for

@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/fs.h> /* FICLONE */
+#endif
 
 static int s_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -66,6 +70,35 @@ int mf_fs_rename_durable(const char *tmp, const char *path)
     const int rc = mf_fs_sync(dirname(copy));
     const int saved = errno;
     free(copy);
+    errno = saved;
+    return rc;
+}
+
+int mf_fs_clone_into(const char *src, int dst_fd)
+{
+#ifdef FICLONE
+    const int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    const int rc = ioctl(dst_fd, FICLONE, in);
+    const int saved = errno;
+    close(in);
+    errno = saved;
+    return rc == 0 ? 0 : -1;
+#else
+    (void)src, (void)dst_fd;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+int mf_fs_clone(const char *src, const char *dst)
+{
+    const int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (out < 0) return -1;
+    const int rc = mf_fs_clone_into(src, out);
+    const int saved = errno;
+    close(out);
+    if (rc != 0) unlink(dst); /* made here, empty */
     errno = saved;
     return rc;
 }

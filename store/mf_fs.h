@@ -42,6 +42,16 @@ FILE *mf_fs_create_direct(const char *path);
  * errno set. */
 FILE *mf_fs_open_direct(const char *path);
 
+/* dst made a copy-on-write clone of src (FICLONE: Btrfs, XFS, bcachefs,
+ * OCFS2; not ext4 or tmpfs): the same bytes at no cost in time or space
+ * until either file is written to, and either may be. 0; or -1 with errno
+ * set (EOPNOTSUPP, EXDEV across file systems, EEXIST...) and nothing left
+ * at dst, when the caller copies instead. dst must not exist; it is made
+ * as fopen makes a file (0666 less the umask). */
+int mf_fs_clone(const char *src, const char *dst);
+/* The same into the empty file open for writing at dst_fd (mkstemp's). */
+int mf_fs_clone_into(const char *src, int dst_fd);
+
 /* Durability on power loss. A file renamed into place is only as safe as
  * its data on disk: without a flush, a crash after the rename may leave the
  * name over an empty or partial file. mf_fs_sync waits until path's data

@@ -413,12 +413,36 @@ int mf_store_clear_stale_tmp(mf_store_t *s, double idle_s)
     return s_empty(s, "tmp", idle_s);
 }
 
+/* Stores the file at path as want by cloning it (Btrfs, XFS: its blocks
+ * shared, none written), its bytes read once to check them: 1 when stored,
+ * 0 when it cannot be cloned (the caller copies), -1 when its bytes are
+ * not want's (it changed since it was hashed). */
+static int s_clone_in(mf_store_t *s, const char *path, const mf_hash_t *want)
+{
+    const size_t n = strlen(s->dir) + 32;
+    char *tmp = malloc(n), *dst = NULL;
+    if (!tmp) return 0;
+    snprintf(tmp, n, "%s/tmp/blob-XXXXXX", s->dir);
+    const int fd = mkstemp(tmp);
+    int rc = fd >= 0 && mf_fs_clone_into(path, fd) == 0;
+    if (fd >= 0) close(fd);
+    mf_hash_t got;
+    if (rc == 1 && (mf_hash_file(tmp, &got) != 0 || strcmp(got.hex, want->hex) != 0)) rc = -1;
+    if (rc == 1 && (!(dst = s_object_path(s, "objects", want, 1)) || rename(tmp, dst) != 0)) rc = 0;
+    if (rc != 1 && fd >= 0) unlink(tmp);
+    free(dst), free(tmp);
+    return rc;
+}
+
 mf_err_t mf_store_copy_file(mf_store_t *s, const char *path, const mf_hash_t *want)
 {
     if (mf_store_has(s, want)) {
         if (s->lasting) mf_store_touch(s, want); /* used again: kept longest */
         return MF_OK;
     }
+    const int cloned = s_clone_in(s, path, want);
+    if (cloned < 0) mf_error("%s: the file changed while it was being read", path);
+    if (cloned) return cloned > 0 ? MF_OK : MF_ERR_IO;
     FILE *f = fopen(path, "rb");
     mf_blob_writer_t *w = f ? mf_blob_writer_new(s) : NULL;
     if (!w) {
