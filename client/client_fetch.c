@@ -151,7 +151,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     const int own_store = !mf_client__farm_store(c);
     mf_xfer_t *x =
         prefetch_for && own_store ? mf_xfer_new(mf_client__socket(c), mf_client__store(c)) : NULL;
-    mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for, mf_client__copy_pays(c)) : NULL;
+    mf_prev_t *prev = prefetch_for ? mf_prev_load(prefetch_for, mf_client__reuse(c)) : NULL;
     mf_early_t *early =
         prefetch_for ? mf_early_new(prefetch_for, own_store, mf_client__store(c)) : NULL;
     mf_client__set_xfer(c, x);
@@ -301,11 +301,12 @@ static int s_local(const char *ep)
     return 0;
 }
 
-int mf_client__copy_pays(mf_client_t *c)
+int mf_client__reuse(mf_client_t *c)
 {
     const char *env = getenv("MIXFARM_REUSE");
-    if ((env && !strcmp(env, "0")) || mf_client__farm_store(c)) return 0;
-    return (env && !strcmp(env, "1")) || !s_local(mf_client_endpoint(c));
+    if ((env && !strcmp(env, "0")) || mf_client__farm_store(c)) return MF_PREV_HERE_ONLY;
+    return (env && !strcmp(env, "1")) || !s_local(mf_client_endpoint(c)) ? MF_PREV_COPIES
+                                                                         : MF_PREV_CLONES;
 }
 
 mf_prev_how_t mf_client__how(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *out)
@@ -319,7 +320,9 @@ int mf_client__keep_as(mf_outdir_t *o, const mf_prev_t *prev, const char *path,
 {
     mf_prev_file_t f;
     if (!s_safe_path(path) || !s_keepable(path) || !mf_prev_find(prev, path, how, &f)) return 0;
-    const mf_err_t err = mf_outdir_keep(o, path, f.path, f.here, f.known, f.entry);
+    const unsigned take = (f.here ? MF_KEEP_LINK : 0) | (f.known ? MF_KEEP_KNOWN : 0) |
+                          (f.clone_only ? MF_KEEP_CLONE_ONLY : 0);
+    const mf_err_t err = mf_outdir_keep(o, path, f.path, take, f.entry);
     if (err != MF_OK)
         mf_debug("%s not taken from %s (%s): fetched", path, f.path, mf_strerror(err));
     const int kept = err != MF_OK ? 0 : f.here ? MF_KEPT_HERE : MF_KEPT_COPIED;
@@ -448,7 +451,7 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     writing_t wr = {.store = mf_client__store(c),
                     .r = r,
                     .qc_pass = qc_pass,
-                    .prev = mf_prev_load(outdir, mf_client__copy_pays(c)),
+                    .prev = mf_prev_load(outdir, mf_client__reuse(c)),
                     .kept = calloc(r->n_outputs + 1, 1)};
     if (!wr.kept) err = MF_ERR_NOMEM;
     /* The files the watch staged while the job ran stay staged, and their

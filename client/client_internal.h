@@ -64,14 +64,15 @@ int mf_client__check_audio(const char *doc, const char *what, const char *resolv
  * (mf_prev.h; MF_PREV_ANY_FRAMES while the job runs). qc.json never counts:
  * its verdict is read from the fetched blob. */
 int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames);
-/* Whether an output a recent render in another folder wrote the same way
- * is copied from there rather than fetched (mf_prev.h): when the outputs
- * cross a network. Not from the farm's own store, nor from a coordinator
- * on this machine (loopback, ipc), whose store is as near as that folder
- * and warmer: there the copies cost more than the fetches they saved
- * (docs/reference.md). MIXFARM_REUSE=0: never; MIXFARM_REUSE=1: also from
- * a coordinator on this machine. */
-int mf_client__copy_pays(mf_client_t *c);
+/* How an output a recent render in another folder wrote the same way is
+ * taken from there rather than fetched (mf_prev.h, MF_PREV_*): copied (by
+ * a clone where the file system can) when the outputs cross a network;
+ * only by a clone from a coordinator on this machine (loopback, ipc),
+ * whose store is as near as that folder and warmer: there a copy costs
+ * more than the fetch it saves (docs/reference.md); never for the farm's
+ * own store. MIXFARM_REUSE=0: never; MIXFARM_REUSE=1: copies from a
+ * coordinator on this machine too. */
+int mf_client__reuse(mf_client_t *c);
 /* Stages output out of reply r in o from the earlier render that wrote it
  * so: MF_KEPT_HERE (OUTDIR's file, linked), MF_KEPT_COPIED (another
  * folder's, copied), or 0 when none did or the file failed on the way (the

@@ -321,9 +321,10 @@ mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_stor
  * hash: a task's output is named after the task) unless sha is NULL.
  * around_cache: src is read around the page cache (an earlier render's
  * file, on disk and not read again soon; never a blob just fetched, whose
- * pages may still be on their way to disk). */
+ * pages may still be on their way to disk). clone_only: by a clone or not
+ * at all (MF_ERR_IO). */
 static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *src, const char *path,
-                       mf_hash_t *sha, int around_cache)
+                       mf_hash_t *sha, int around_cache, int clone_only)
 {
     /* An earlier render's file that cannot be read is not this render's
      * failure: the caller fetches it instead. */
@@ -334,6 +335,10 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
      * (s_stage_copy). */
     const int cloned = mf_fs_clone(src, path) == 0;
     if (cloned && !sha) return MF_OK;
+    if (!cloned && clone_only) {
+        mf_debug("%s: %s cannot be cloned here (%s): fetched", relpath, src, strerror(errno));
+        return MF_ERR_IO;
+    }
     FILE *in = around_cache ? mf_fs_open_direct(src) : fopen(src, "rb");
     if (!in) {
         mf_log(unreadable, "%s: reading it for %s: %s", src, relpath, strerror(errno));
@@ -366,8 +371,8 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
 
 /* How s_stage_copy takes a file: a link first (else a copy); sha known to
  * be the bytes' (not hashed again); src an earlier render's file (read
- * around the page cache). */
-enum { TAKE_LINK = 1, TAKE_KNOWN = 2, TAKE_OLD = 4 };
+ * around the page cache); a clone or nothing. */
+enum { TAKE_LINK = 1, TAKE_KNOWN = 2, TAKE_OLD = 4, TAKE_CLONE_ONLY = 8 };
 
 /* Stages the file at src, whose bytes should have the SHA-256 sha (NULL
  * when not known: then hashed for the manifest with the other files):
@@ -391,10 +396,10 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
         (void)chmod(path, 0644);
         if (sha) *got = *sha; /* else hashed once staged */
     } else if (err == MF_OK && (take & TAKE_KNOWN) && sha) {
-        err = s_copy(o, relpath, src, path, NULL, take & TAKE_OLD);
+        err = s_copy(o, relpath, src, path, NULL, take & TAKE_OLD, take & TAKE_CLONE_ONLY);
         *got = *sha;
     } else if (err == MF_OK) {
-        err = s_copy(o, relpath, src, path, got, take & TAKE_OLD);
+        err = s_copy(o, relpath, src, path, got, take & TAKE_OLD, take & TAKE_CLONE_ONLY);
         if (err == MF_OK && sha && strcmp(got->hex, sha->hex)) {
             unlink(path);
             err = MF_ERR_CORRUPT;
@@ -446,7 +451,7 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
     return s_write_raw(o, relpath, s, blob, format, NULL);
 }
 
-mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const char *src, int link, int known,
+mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const char *src, unsigned take,
                         const json_t *entry)
 {
     const char *sha = json_string_value(json_object_get(entry, "sha256"));
@@ -454,8 +459,10 @@ mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const char *src, in
     if (!sha || !mf_hash_valid(sha) || !format) return MF_ERR_INVALID;
     mf_hash_t want, got;
     memcpy(want.hex, sha, MF_HASH_HEX);
-    const int take = TAKE_OLD | (link ? TAKE_LINK : 0) | (known ? TAKE_KNOWN : 0);
-    return s_stage_copy(o, relpath, src, &want, take, format, entry, &got);
+    const int how = TAKE_OLD | (take & MF_KEEP_LINK ? TAKE_LINK : 0) |
+                    (take & MF_KEEP_KNOWN ? TAKE_KNOWN : 0) |
+                    (take & MF_KEEP_CLONE_ONLY ? TAKE_CLONE_ONLY : 0);
+    return s_stage_copy(o, relpath, src, &want, how, format, entry, &got);
 }
 
 static json_t *s_file_entry(const char *stage, const staged_t *f)

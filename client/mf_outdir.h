@@ -73,16 +73,21 @@ mf_err_t mf_outdir_write_raw(mf_outdir_t *o, const char *relpath, const mf_store
  * sample_rate, channels, bits or bitrate_kbps, duration_s: copied). */
 mf_err_t mf_outdir_write_file(mf_outdir_t *o, const char *relpath, const mf_store_t *s,
                               const mf_hash_t *blob, const json_t *meta);
+/* How mf_outdir_keep takes a file (flags): MF_KEEP_LINK, linked where it
+ * can be (OUTDIR's own file); MF_KEEP_KNOWN, src's bytes are known to be
+ * those of the SHA-256 its entry lists (checked, or the hash cache's);
+ * MF_KEEP_CLONE_ONLY, by a clone (mf_fs_clone) or not at all. */
+enum { MF_KEEP_LINK = 1, MF_KEEP_KNOWN = 2, MF_KEEP_CLONE_ONLY = 4 };
 /* Takes relpath of the new render from an earlier render's file src (a
  * revision that would write it the same way, mf_prev.h): linked into the
- * staging folder when link is set (OUTDIR's own file) and it can be, else
- * copied, reading src around the page cache. known: src's bytes are known
- * to be those of the SHA-256 entry lists (checked, or the hash cache's);
- * else they are checked on the way, and a copy that differs is removed
- * (MF_ERR_CORRUPT, nothing staged, nothing logged: the caller fetches the
- * file instead). entry is src's manifest entry (size, sha256, format and
- * the rest are taken from it). */
-mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const char *src, int link, int known,
+ * staging folder as take allows, else cloned or copied, reading src around
+ * the page cache. Bytes not known to be the entry's are checked on the
+ * way, and a copy that differs is removed (MF_ERR_CORRUPT, nothing staged,
+ * nothing logged: the caller fetches the file instead); nothing is
+ * staged when take asks for a clone and there can be none (MF_ERR_IO). entry
+ * is src's manifest entry (size, sha256, format and the rest are taken
+ * from it). */
+mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const char *src, unsigned take,
                         const json_t *entry);
 /* Writes manifest.json, moves every staged file into place and removes the
  * staging folder. On any failure nothing further is renamed. */

@@ -1,4 +1,5 @@
 #include "mf_prev.h"
+#include "mf_fs.h"
 #include "mf_hash.h"
 #include "mf_hashcache.h"
 #include "mf_recent.h"
@@ -19,6 +20,7 @@ typedef struct {
 struct mf_prev {
     folder_t f[1 + MF_RECENT_MAX];
     size_t n;
+    int elsewhere; /* MF_PREV_* */
 };
 
 static json_t *s_load(const char *dir, const char *name)
@@ -58,10 +60,34 @@ static int s_trusted(const char *dir)
            !(st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
+/* Whether files of dir can be cloned where OUTDIR's go (OUTDIR, else the
+ * folder it will be made in): one tried, its manifest. */
+static int s_clones_into(const char *dir, const char *outdir)
+{
+    char src[PATH_MAX + 16], at[PATH_MAX], probe[PATH_MAX + 64];
+    struct stat st;
+    snprintf(src, sizeof src, "%s/manifest.json", dir);
+    snprintf(at, sizeof at, "%s", outdir);
+    if (stat(at, &st) != 0) { /* not made yet: its parent */
+        char *slash = strrchr(at, '/');
+        if (slash == at)
+            slash[1] = 0;
+        else if (slash)
+            *slash = 0;
+        else
+            snprintf(at, sizeof at, ".");
+    }
+    snprintf(probe, sizeof probe, "%s/.mixfarm-clone-%ld", at, (long)getpid());
+    if (mf_fs_clone(src, probe) != 0) return 0;
+    unlink(probe);
+    return 1;
+}
+
 mf_prev_t *mf_prev_load(const char *outdir, int elsewhere)
 {
     mf_prev_t *p = calloc(1, sizeof *p);
     if (!p) return NULL;
+    p->elsewhere = elsewhere;
     char here[PATH_MAX] = "";
     if (realpath(outdir, here) && s_folder_load(&p->f[p->n], outdir, 1)) p->n++;
     char *recent[MF_RECENT_MAX];
@@ -69,6 +95,7 @@ mf_prev_t *mf_prev_load(const char *outdir, int elsewhere)
     for (size_t i = 0; i < n; i++) {
         char abs[PATH_MAX];
         if (realpath(recent[i], abs) && strcmp(abs, here) && s_trusted(abs) &&
+            (elsewhere != MF_PREV_CLONES || s_clones_into(abs, outdir)) &&
             s_folder_load(&p->f[p->n], abs, 0))
             p->n++;
         free(recent[i]);
@@ -157,6 +184,7 @@ int mf_prev_find(const mf_prev_t *p, const char *relpath, const mf_prev_how_t *h
             /* OUTDIR's file is linked as it is, so it is checked first. */
             if ((out->entry = s_intact(f, rel, f->here, &out->path, &out->known))) {
                 out->here = f->here;
+                out->clone_only = !f->here && p->elsewhere == MF_PREV_CLONES;
                 return 1;
             }
         }

@@ -36,12 +36,18 @@ typedef struct {
     const json_t *entry; /* its manifest entry (size, sha256, format...): borrowed */
     int here;            /* OUTDIR's own, at the output's path: kept by a link */
     int known;           /* its bytes known to be the entry's SHA-256 (hash cache) */
+    int clone_only;      /* another folder's, to be taken only by a clone (MF_PREV_CLONES) */
 } mf_prev_file_t;
 
-/* OUTDIR's previous render and, with elsewhere, the recent ones in other
- * folders (only folders the user owns that others cannot write to). NULL
- * when there is none to take files from. elsewhere is for a client whose
- * outputs cross a network (mf_client__copy_pays). */
+/* What is taken from the recent renders in other folders: nothing; any
+ * file, by a copy where it cannot be cloned (a client whose outputs cross
+ * a network); or only what the file system clones (mf_fs_clone: no bytes
+ * move, so it pays even where the fetch is as near). mf_client__reuse. */
+enum { MF_PREV_HERE_ONLY = 0, MF_PREV_COPIES = 1, MF_PREV_CLONES = 2 };
+
+/* OUTDIR's previous render and, as elsewhere (MF_PREV_*) says, the recent
+ * ones in other folders (only folders the user owns that others cannot
+ * write to). NULL when there is none to take files from. */
 mf_prev_t *mf_prev_load(const char *outdir, int elsewhere);
 /* Whether an earlier render wrote an output exactly as `how`: in OUTDIR at
  * relpath, elsewhere at any path (reads no audio). NULL-safe: 0. */

@@ -18,7 +18,8 @@
  *                           and manifest.json's hashes are the files'; on
  *                           a farm, a revision into a new folder takes the
  *                           stem it leaves alone from the first render the
- *                           same way */
+ *                           same way, also by default from a coordinator
+ *                           on this machine (only clones are taken so) */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fiemap.h>
@@ -171,7 +172,8 @@ static void test_render_clones_copies(void **state)
 {
     (void)state;
     const char *dir = cl_test_dir();
-    char song[1300], rev[1300], st[1300], v1[1300], f1[1300], f2[1300], path[1400], earlier[1400];
+    char song[1300], rev[1300], st[1300], v1[1300], f1[1300], f2[1300], f3[1300], path[1400],
+        earlier[1400];
     const cl_session_t s = {.n_tracks = 4, .prefix = "t", .track0_gain_db = -3};
     cl_write_session(dir, "song.json", "Song", &s, 6, 1);
     cl_path(song, sizeof song, dir, "song.json");
@@ -218,6 +220,17 @@ static void test_render_clones_copies(void **state)
     snprintf(path, sizeof path, "%s/stems/Drums.wav", f2);
     snprintf(earlier, sizeof earlier, "%s/stems/Drums.wav", f1);
     assert_false(cl_same_file(path, earlier));
+    /* By default a coordinator on this machine is as near as the earlier
+     * folder, so files are taken from it only by a clone: here they are. */
+    snprintf(f3, sizeof f3, "%s/f3", s_xfs);
+    unsetenv("MIXFARM_REUSE");
+    cl_render(rev, f3, 0, &c);
+    setenv("MIXFARM_REUSE", "0", 1);
+    s_assert_manifest(f3);
+    snprintf(path, sizeof path, "%s/stems/Music.wav", f3);
+    snprintf(earlier, sizeof earlier, "%s/stems/Music.wav", f1);
+    assert_true(cl_same_file(path, earlier));
+    assert_true(s_all_shared(path));
     cl_test_pass();
 }
 
