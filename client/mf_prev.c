@@ -68,6 +68,7 @@ static int s_clones_into(const char *dir, const char *outdir)
     struct stat st;
     snprintf(src, sizeof src, "%s/manifest.json", dir);
     snprintf(at, sizeof at, "%s", outdir);
+    for (size_t n = strlen(at); n > 1 && at[n - 1] == '/'; n--) at[n - 1] = 0; /* "v2/" */
     if (stat(at, &st) != 0) { /* not made yet: its parent */
         char *slash = strrchr(at, '/');
         if (slash == at)

@@ -222,12 +222,12 @@ static void test_render_clones_copies(void **state)
     assert_false(cl_same_file(path, earlier));
     /* By default a coordinator on this machine is as near as the earlier
      * folder, so files are taken from it only by a clone: here they are. */
-    snprintf(f3, sizeof f3, "%s/f3", s_xfs);
+    snprintf(f3, sizeof f3, "%s/f3/", s_xfs); /* OUTDIR as a shell completes it */
     unsetenv("MIXFARM_REUSE");
     cl_render(rev, f3, 0, &c);
     setenv("MIXFARM_REUSE", "0", 1);
     s_assert_manifest(f3);
-    snprintf(path, sizeof path, "%s/stems/Music.wav", f3);
+    snprintf(path, sizeof path, "%sstems/Music.wav", f3);
     snprintf(earlier, sizeof earlier, "%s/stems/Music.wav", f1);
     assert_true(cl_same_file(path, earlier));
     assert_true(s_all_shared(path));
