@@ -582,6 +582,20 @@ static void s_add(sbuf_t *b, const char *fmt, ...)
     b->n += (size_t)k;
 }
 
+void cl_write_track1_revision(const char *song, const char *dir, const char *file, char *out,
+                              size_t n)
+{
+    size_t len;
+    char *text = (char *)test_read_bytes(song, &len);
+    text[len] = 0; /* test_read_bytes leaves room for it */
+    char *at = strstr(text, "\"gain_db\": -2.50");
+    assert_non_null(at);
+    memcpy(at, "\"gain_db\": -6.50", 16);
+    cl_path(out, n, dir, file);
+    cl_write_text(out, text);
+    free(text);
+}
+
 void cl_write_session(const char *dir, const char *file, const char *name, const cl_session_t *s,
                       double first_len_s, double step_s)
 {

@@ -129,6 +129,11 @@ typedef struct {
  * so its fader feeds: strip, both buses and the master. */
 void cl_write_session(const char *dir, const char *file, const char *name, const cl_session_t *s,
                       double first_len_s, double step_s);
+/* The revision of session song (cl_write_session's) that moves track 1's
+ * fader from -2.5 to -6.5 dB: it feeds Drums only, so Music's stem stays
+ * as it was. Written as dir/file, its path into out. */
+void cl_write_track1_revision(const char *song, const char *dir, const char *file, char *out,
+                              size_t n);
 
 /* ---- the farm ---- */
 

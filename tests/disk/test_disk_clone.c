@@ -168,6 +168,17 @@ static cl_run_t s_render_state(const char *session, const char *out, const char 
     return cl_run(argv, 120 * CL_SLOW);
 }
 
+/* out's manifest is right and its Music stem is first's, by a clone. */
+static void s_assert_music_cloned(const char *out, const char *first)
+{
+    char path[1400], earlier[1400];
+    s_assert_manifest(out);
+    cl_path(path, sizeof path, out, "stems/Music.wav");
+    cl_path(earlier, sizeof earlier, first, "stems/Music.wav");
+    assert_true(cl_same_file(path, earlier));
+    assert_true(s_all_shared(path));
+}
+
 static void test_render_clones_copies(void **state)
 {
     (void)state;
@@ -193,15 +204,7 @@ static void test_render_clones_copies(void **state)
     /* A revision on a farm, into a new folder: track 1's fader, which
      * feeds Drums only; Music's stem is taken from the first render, by a
      * clone (copies from a coordinator on this machine: MIXFARM_REUSE=1). */
-    size_t n;
-    char *text = (char *)test_read_bytes(song, &n);
-    text[n] = 0; /* test_read_bytes leaves room for it */
-    char *at = strstr(text, "\"gain_db\": -2.50");
-    assert_non_null(at);
-    memcpy(at, "\"gain_db\": -6.50", 16);
-    cl_path(rev, sizeof rev, dir, "song-tk1.json");
-    cl_write_text(rev, text);
-    free(text);
+    cl_write_track1_revision(song, dir, "song-tk1.json", rev, sizeof rev);
     cl_coord_t c = {0};
     cl_coord_start(&c, dir, 0);
     cl_worker_start(&c, dir, "w1", 2, NULL, 0);
@@ -212,11 +215,7 @@ static void test_render_clones_copies(void **state)
     setenv("MIXFARM_REUSE", "1", 1);
     cl_render(rev, f2, 0, &c);
     setenv("MIXFARM_REUSE", "0", 1);
-    s_assert_manifest(f2);
-    snprintf(path, sizeof path, "%s/stems/Music.wav", f2);
-    snprintf(earlier, sizeof earlier, "%s/stems/Music.wav", f1);
-    assert_true(cl_same_file(path, earlier));
-    assert_true(s_all_shared(path));
+    s_assert_music_cloned(f2, f1);
     snprintf(path, sizeof path, "%s/stems/Drums.wav", f2);
     snprintf(earlier, sizeof earlier, "%s/stems/Drums.wav", f1);
     assert_false(cl_same_file(path, earlier));
@@ -226,11 +225,7 @@ static void test_render_clones_copies(void **state)
     unsetenv("MIXFARM_REUSE");
     cl_render(rev, f3, 0, &c);
     setenv("MIXFARM_REUSE", "0", 1);
-    s_assert_manifest(f3);
-    snprintf(path, sizeof path, "%sstems/Music.wav", f3);
-    snprintf(earlier, sizeof earlier, "%s/stems/Music.wav", f1);
-    assert_true(cl_same_file(path, earlier));
-    assert_true(s_all_shared(path));
+    s_assert_music_cloned(f3, f1);
     cl_test_pass();
 }
 
