@@ -29,16 +29,17 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
      * failure: the caller fetches it instead. */
     const mf_log_level_t unreadable = around_cache ? MF_LOG_DEBUG : MF_LOG_ERROR;
     /* Where the file system clones (Btrfs, XFS), the copy shares src's
-     * blocks: nothing is written, and src is read only for a hash still
-     * to be computed. Its folder is made and no file is there
-     * (s_stage_copy). */
+     * blocks: nothing is written, and the clone is read only for a hash
+     * still to be computed (its own bytes: src may change meanwhile). Its
+     * folder is made and no file is there (s_stage_copy). */
     const int cloned = mf_fs_clone(src, path) == 0;
     if (cloned && !sha) return MF_OK;
     if (!cloned && clone_only) {
         mf_debug("%s: %s cannot be cloned here (%s): fetched", relpath, src, strerror(errno));
         return MF_ERR_IO;
     }
-    FILE *in = around_cache ? mf_fs_open_direct(src) : fopen(src, "rb");
+    const char *from = cloned ? path : src;
+    FILE *in = around_cache ? mf_fs_open_direct(from) : fopen(from, "rb");
     if (!in) {
         mf_log(unreadable, "%s: reading it for %s: %s", src, relpath, strerror(errno));
         if (cloned) unlink(path);
