@@ -43,7 +43,7 @@ struct mf_early {
     Mixfarm__Envelope *ready; /* the last partial FetchReply */
     staged_t *v;
     size_t n;
-    size_t kept[3];      /* taken from earlier renders (mf_client__keep) */
+    size_t kept[3];      /* taken from earlier renders (mf_client__keep_as) */
     mf_keeper_t *keeper; /* taking them, off the watch's loop */
 };
 
@@ -181,7 +181,7 @@ static int s_keep(mf_early_t *e, const mf_prev_t *prev, size_t id, const Mixfarm
                   const Mixfarm__OutputRef *o)
 {
     if (!e->keeper && !(e->keeper = mf_keeper_new(e->o, prev))) return 0;
-    const mf_prev_how_t how = mf_client__how(r, o);
+    const mf_prev_how_t how = mf_client__how(o, mf_client__written_frames(r, o));
     return mf_keeper_add(e->keeper, id, o->path, &how) == MF_OK;
 }
 

@@ -77,9 +77,14 @@ static int s_keepable(const char *path)
     return strcmp(path, "qc.json") != 0;
 }
 
+mf_prev_how_t mf_client__how(const Mixfarm__OutputRef *out, int64_t frames)
+{
+    return (mf_prev_how_t){out->hash, out->format, (int)out->bits, frames};
+}
+
 int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t frames)
 {
-    const mf_prev_how_t how = {o->hash, o->format, (int)o->bits, frames};
+    const mf_prev_how_t how = mf_client__how(o, frames);
     return s_keepable(o->path) && mf_prev_had(prev, o->path, &how);
 }
 
@@ -309,12 +314,6 @@ int mf_client__reuse(mf_client_t *c)
                                                                          : MF_PREV_CLONES;
 }
 
-mf_prev_how_t mf_client__how(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *out)
-{
-    return (mf_prev_how_t){out->hash, out->format, (int)out->bits,
-                           mf_client__written_frames(r, out)};
-}
-
 int mf_client__keep_as(mf_outdir_t *o, const mf_prev_t *prev, const char *path,
                        const mf_prev_how_t *how)
 {
@@ -330,21 +329,16 @@ int mf_client__keep_as(mf_outdir_t *o, const mf_prev_t *prev, const char *path,
     return kept;
 }
 
-int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
-                    const Mixfarm__OutputRef *out)
-{
-    const mf_prev_how_t how = mf_client__how(r, out);
-    return mf_client__keep_as(o, prev, out->path, &how);
-}
-
 /* Output i taken from an earlier render, unless the watch staged it (on
  * one of several threads: checking or copying reads the file). */
 static mf_err_t s_keep(void *ctx, size_t i)
 {
     writing_t *wr = ctx;
     const Mixfarm__OutputRef *o = wr->r->outputs[i];
-    if (!mf_early_staged(wr->early, o, mf_client__written_frames(wr->r, o)))
-        wr->kept[i] = (unsigned char)mf_client__keep(wr->o, wr->prev, wr->r, o);
+    const int64_t frames = mf_client__written_frames(wr->r, o);
+    const mf_prev_how_t how = mf_client__how(o, frames);
+    if (!mf_early_staged(wr->early, o, frames))
+        wr->kept[i] = (unsigned char)mf_client__keep_as(wr->o, wr->prev, o->path, &how);
     return MF_OK;
 }
 

@@ -73,19 +73,18 @@ int mf_client__had(const mf_prev_t *prev, const Mixfarm__OutputRef *o, int64_t f
  * own store. MIXFARM_REUSE=0: never; MIXFARM_REUSE=1: copies from a
  * coordinator on this machine too. */
 int mf_client__reuse(mf_client_t *c);
-/* Stages output out of reply r in o from the earlier render that wrote it
- * so: MF_KEPT_HERE (OUTDIR's file, linked), MF_KEPT_COPIED (another
- * folder's, copied), or 0 when none did or the file failed on the way (the
- * caller fetches it). */
+/* How output out is written over frames (mf_client__written_frames; its
+ * strings are out's). */
+mf_prev_how_t mf_client__how(const Mixfarm__OutputRef *out, int64_t frames);
+/* Stages the output at path, written as how says, in o from the earlier
+ * render that wrote it so: MF_KEPT_HERE (OUTDIR's file, linked),
+ * MF_KEPT_COPIED (another folder's, cloned or copied), or 0 when none did
+ * or the file failed on the way (the caller fetches it). Safe beside other
+ * writers of o: the fetch runs it on several threads, the watch on the
+ * keeper's (mf_keeper.h). */
 enum { MF_KEPT_HERE = 1, MF_KEPT_COPIED = 2 };
-int mf_client__keep(mf_outdir_t *o, const mf_prev_t *prev, const Mixfarm__FetchReply *r,
-                    const Mixfarm__OutputRef *out);
-/* The same for the output at path written as how says (mf_client__how):
- * what the keeping thread runs (mf_keeper.h), safe beside other writers of o. */
 int mf_client__keep_as(mf_outdir_t *o, const mf_prev_t *prev, const char *path,
                        const mf_prev_how_t *how);
-/* How output out of reply r is written (its strings are out's). */
-mf_prev_how_t mf_client__how(const Mixfarm__FetchReply *r, const Mixfarm__OutputRef *out);
 /* Writes output out of reply r (its blobs in s) into o's staging folder;
  * with qc_pass, qc.json's verdict is read into it. */
 mf_err_t mf_client__write_output(mf_outdir_t *o, mf_store_t *s, const Mixfarm__FetchReply *r,

@@ -4,6 +4,7 @@
 #include "mf_hashcache.h"
 #include "mf_recent.h"
 
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,17 +69,8 @@ static int s_clones_into(const char *dir, const char *outdir)
     struct stat st;
     snprintf(src, sizeof src, "%s/manifest.json", dir);
     snprintf(at, sizeof at, "%s", outdir);
-    for (size_t n = strlen(at); n > 1 && at[n - 1] == '/'; n--) at[n - 1] = 0; /* "v2/" */
-    if (stat(at, &st) != 0) { /* not made yet: its parent */
-        char *slash = strrchr(at, '/');
-        if (slash == at)
-            slash[1] = 0;
-        else if (slash)
-            *slash = 0;
-        else
-            snprintf(at, sizeof at, ".");
-    }
-    snprintf(probe, sizeof probe, "%s/.mixfarm-clone-%ld", at, (long)getpid());
+    const char *in = stat(at, &st) == 0 ? at : dirname(at); /* "v2/" not made yet: "." */
+    snprintf(probe, sizeof probe, "%s/.mixfarm-clone-%ld", in, (long)getpid());
     if (mf_fs_clone(src, probe) != 0) return 0;
     unlink(probe);
     return 1;

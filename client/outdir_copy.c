@@ -69,15 +69,15 @@ static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *sr
     return saved ? mf_outdir__write_failed(o, relpath, saved, NULL) : MF_OK;
 }
 
-/* How s_stage_copy takes a file: a link first (else a copy); sha known to
- * be the bytes' (not hashed again); src an earlier render's file (read
- * around the page cache); a clone or nothing. */
-enum { TAKE_LINK = 1, TAKE_KNOWN = 2, TAKE_OLD = 4, TAKE_CLONE_ONLY = 8 };
+/* How s_stage_copy takes a file: mf_outdir_keep's MF_KEEP_* (a link
+ * first, else a copy; the hash known; a clone or nothing), and src an
+ * earlier render's file (read around the page cache). */
+enum { TAKE_OLD = 8 };
 
 /* Stages the file at src, whose bytes should have the SHA-256 sha (NULL
  * when not known: then hashed for the manifest with the other files):
  * linked into the staging folder when take allows it and src is on the
- * same file system, else copied, and hashed on the way unless TAKE_KNOWN.
+ * same file system, else copied, and hashed on the way unless MF_KEEP_KNOWN.
  * A copy whose bytes are not sha's is removed, not staged,
  * MF_ERR_CORRUPT. *got is the hash the manifest will take, empty when it
  * is still to be computed. */
@@ -90,16 +90,16 @@ static mf_err_t s_stage_copy(mf_outdir_t *o, const char *relpath, const char *sr
     if (err == MF_OK && mf_outdir__make_room(o, relpath) != 0)
         err = mf_outdir__write_failed(o, relpath, errno, NULL);
     got->hex[0] = 0;
-    if (err == MF_OK && (take & TAKE_LINK) && link(src, path) == 0) {
+    if (err == MF_OK && (take & MF_KEEP_LINK) && link(src, path) == 0) {
         /* The blob was made 0600 (mkstemp); in OUTDIR it is a document
          * like the files written there, which others may read. */
         (void)chmod(path, 0644);
         if (sha) *got = *sha; /* else hashed once staged */
-    } else if (err == MF_OK && (take & TAKE_KNOWN) && sha) {
-        err = s_copy(o, relpath, src, path, NULL, take & TAKE_OLD, take & TAKE_CLONE_ONLY);
+    } else if (err == MF_OK && (take & MF_KEEP_KNOWN) && sha) {
+        err = s_copy(o, relpath, src, path, NULL, take & TAKE_OLD, take & MF_KEEP_CLONE_ONLY);
         *got = *sha;
     } else if (err == MF_OK) {
-        err = s_copy(o, relpath, src, path, got, take & TAKE_OLD, take & TAKE_CLONE_ONLY);
+        err = s_copy(o, relpath, src, path, got, take & TAKE_OLD, take & MF_KEEP_CLONE_ONLY);
         if (err == MF_OK && sha && strcmp(got->hex, sha->hex)) {
             unlink(path);
             err = MF_ERR_CORRUPT;
@@ -134,7 +134,7 @@ static mf_err_t s_write_raw(mf_outdir_t *o, const char *relpath, const mf_store_
     const char *said = json_string_value(json_object_get(meta, "sha256"));
     mf_hash_t sha = *blob, got;
     const int known = (said && !strcmp(said, blob->hex)) || mf_store_digest(s, blob, &sha);
-    const int take = mf_store_lasting(s) ? 0 : TAKE_LINK;
+    const int take = mf_store_lasting(s) ? 0 : MF_KEEP_LINK;
     mf_err_t err =
         src ? s_stage_copy(o, relpath, src, known ? &sha : NULL, take, format, meta, &got)
             : MF_ERR_NOMEM;
@@ -167,8 +167,5 @@ mf_err_t mf_outdir_keep(mf_outdir_t *o, const char *relpath, const char *src, un
     if (!sha || !mf_hash_valid(sha) || !format) return MF_ERR_INVALID;
     mf_hash_t want, got;
     memcpy(want.hex, sha, MF_HASH_HEX);
-    const int how = TAKE_OLD | (take & MF_KEEP_LINK ? TAKE_LINK : 0) |
-                    (take & MF_KEEP_KNOWN ? TAKE_KNOWN : 0) |
-                    (take & MF_KEEP_CLONE_ONLY ? TAKE_CLONE_ONLY : 0);
-    return s_stage_copy(o, relpath, src, &want, how, format, entry, &got);
+    return s_stage_copy(o, relpath, src, &want, (int)take | TAKE_OLD, format, entry, &got);
 }

@@ -235,21 +235,32 @@ int mf_store_each(const mf_store_t *s, mf_store_each_fn fn, void *ctx)
  * doubled it, in the kernel's copy into the page cache (docs/dsp.md). */
 #define WRITE_BUFFER (256 * 1024)
 
+/* A new empty file in the store's tmp folder, open: its path (malloc'd)
+ * and *fd, or NULL (errno set). */
+static char *s_tmp_blob(const mf_store_t *s, int *fd)
+{
+    const size_t n = strlen(s->dir) + 32;
+    char *tmp = malloc(n);
+    if (!tmp) return NULL;
+    snprintf(tmp, n, "%s/tmp/blob-XXXXXX", s->dir);
+    if ((*fd = mkstemp(tmp)) >= 0) return tmp;
+    const int saved = errno;
+    free(tmp);
+    errno = saved;
+    return NULL;
+}
+
 static mf_blob_writer_t *s_writer_new(mf_store_t *s, const mf_hash_t *name, int direct)
 {
     mf_blob_writer_t *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->store = s;
-    size_t n = strlen(s->dir) + 32;
-    w->tmp_path = malloc(n);
     if (name)
         w->name = *name;
     else if (!(w->hasher = mf_hasher_new()))
         goto fail;
-    if (!w->tmp_path) goto fail;
-    snprintf(w->tmp_path, n, "%s/tmp/blob-XXXXXX", s->dir);
-    int fd = mkstemp(w->tmp_path);
-    if (fd < 0) {
+    int fd = -1;
+    if (!(w->tmp_path = s_tmp_blob(s, &fd))) {
         w->failed_errno = errno;
         mf_error("%s: cannot create a blob: %s", s->dir, strerror(errno));
         goto fail;
@@ -419,17 +430,15 @@ int mf_store_clear_stale_tmp(mf_store_t *s, double idle_s)
  * not want's (it changed since it was hashed). */
 static int s_clone_in(mf_store_t *s, const char *path, const mf_hash_t *want)
 {
-    const size_t n = strlen(s->dir) + 32;
-    char *tmp = malloc(n), *dst = NULL;
+    int fd;
+    char *tmp = s_tmp_blob(s, &fd), *dst = NULL;
     if (!tmp) return 0;
-    snprintf(tmp, n, "%s/tmp/blob-XXXXXX", s->dir);
-    const int fd = mkstemp(tmp);
-    int rc = fd >= 0 && mf_fs_clone_into(path, fd) == 0;
-    if (fd >= 0) close(fd);
+    int rc = mf_fs_clone_into(path, fd) == 0;
+    close(fd);
     mf_hash_t got;
     if (rc == 1 && (mf_hash_file(tmp, &got) != 0 || strcmp(got.hex, want->hex) != 0)) rc = -1;
     if (rc == 1 && (!(dst = s_object_path(s, "objects", want, 1)) || rename(tmp, dst) != 0)) rc = 0;
-    if (rc != 1 && fd >= 0) unlink(tmp);
+    if (rc != 1) unlink(tmp);
     free(dst), free(tmp);
     return rc;
 }
