@@ -495,7 +495,12 @@ int mf_store_link_file(mf_store_t *s, const char *path, const mf_hash_t *h)
 {
     if (s->lasting) return -1;
     char *dst = s_object_path(s, "objects", h, 1), abs[PATH_MAX];
-    int rc = dst && (link(path, dst) == 0 || errno == EEXIST) ? 0 : -1;
+    /* Linux's link(2) links a symbolic link itself, whose relative target
+     * (../takes/kick.wav) means nothing from the store: link what it names. */
+    int rc =
+        dst && (linkat(AT_FDCWD, path, AT_FDCWD, dst, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST)
+            ? 0
+            : -1;
     if (rc != 0 && dst && realpath(path, abs)) { /* another file system */
         rc = symlink(abs, dst) == 0 || errno == EEXIST ? 0 : -1;
         if (rc == 0) mf_debug("%s: in the store as a symbolic link (another file system)", path);

@@ -339,6 +339,32 @@ static void test_put_file_elsewhere(void **state)
     rmdir(other);
 }
 
+/* A source reached through a relative symbolic link (a session's file
+ * pointing at ../takes/kick.wav) is linked into the store as the file it
+ * names: a link of the symbolic link would point nowhere from there. */
+static void test_put_file_relative_symlink(void **state)
+{
+    fixture_t *f = *state;
+    unsigned char data[70000];
+    char path[700], dir[700], link_path[750];
+    snprintf(dir, sizeof dir, "%s/session", f->dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    s_source_file(f, "take.wav", data, sizeof data, 11, path);
+    snprintf(link_path, sizeof link_path, "%s/kick.wav", dir);
+    assert_int_equal(symlink("../take.wav", link_path), 0);
+    mf_hash_t h, want;
+    mf_hash_bytes(data, sizeof data, &want);
+    assert_int_equal(mf_store_put_file(f->store, link_path, &h), MF_OK);
+    assert_string_equal(h.hex, want.hex);
+    assert_true(mf_store_has(f->store, &h));
+    assert_int_equal(mf_store_size(f->store, &h), (int64_t)sizeof data);
+    char *bp = mf_store_path(f->store, &h);
+    s_assert_bytes(bp, data, sizeof data);
+    free(bp);
+    unlink(link_path);
+    rmdir(dir);
+}
+
 /* A lasting store (render --state) copies files in, never links them; a
  * copy whose bytes are not the hash it was given is refused; clear_tmp
  * removes what a killed writer left. */
@@ -426,6 +452,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blob_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_file_elsewhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_file_relative_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lasting_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_cache, setup, teardown),
     };
