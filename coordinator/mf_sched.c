@@ -12,7 +12,7 @@ void mf_sched__make_ready(mf_sched_t *s, size_t i)
     s->ready[(s->ready_head + s->ready_count++) % (s->plan->n_tasks + 1)] = (int)i;
 }
 
-static void s_make_ready_first(mf_sched_t *s, size_t i)
+void mf_sched__make_ready_first(mf_sched_t *s, size_t i)
 {
     const size_t cap = s->plan->n_tasks + 1;
     s->nodes[i].state = T_READY;
@@ -205,8 +205,9 @@ void mf_sched__done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
     for (size_t d = n->n_dependents; d-- > 0;) {
         tnode_t *dep = &s->nodes[n->dependents[d]];
         if (--dep->deps_left == 0 && dep->blobs_left == 0 && dep->state == T_WAITING)
-            s_make_ready_first(s, (size_t)n->dependents[d]);
+            mf_sched__make_ready_first(s, (size_t)n->dependents[d]);
     }
+    mf_sched__fuse_wake(s, i);
 }
 
 /* Brings to the front the first of the next few ready tasks whose group's
@@ -239,6 +240,7 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
         s->ready_head = (s->ready_head + 1) % (s->plan->n_tasks + 1);
         s->ready_count--;
         const int fused = s->nodes[i].fused_into ? mf_sched__fuse_next(s, i, out) : 0;
+        if (fused == 2) continue; /* parked until its channel's other inputs are done */
         if (fused > 0) return 1;
         if (fused < 0 || mf_sched__fill(s, i, out) != 0) {
             s->error = strdup("out of memory");

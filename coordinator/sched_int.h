@@ -19,14 +19,16 @@ typedef struct {
     int *dependents;   /* tasks consuming an output of this one (with repeats) */
     size_t n_dependents;
     mf_hash_t *outputs;
-    int *readers;     /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
-    uint32_t read;    /* bit o: some task reads output o (else mf_task_t.unread says so) */
-    int group;        /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
-    uint32_t owner;   /* as a group: the worker its feeders go to (the caller's token), 0 none */
-    double wait_from; /* since when it waits for a busy worker holding its inputs, or 0 */
-    int fused_into;   /* a strip a channel runs itself (sched_fuse.c): that channel + 1; 0 none */
-    int inline_run;   /* a channel running with its strips inside it */
-    int unstored;     /* done inside its reader: its outputs were never stored */
+    int *readers;      /* with a drop: per output, the task inputs reading it; -1 an OUTDIR file */
+    uint32_t read;     /* bit o: some task reads output o (else mf_task_t.unread says so) */
+    int group;         /* a leaf task: the task whose feeders share one worker (s_group); else -1 */
+    uint32_t owner;    /* as a group: the worker its feeders go to (the caller's token), 0 none */
+    double wait_from;  /* since when it waits for a busy worker holding its inputs, or 0 */
+    int fused_into;    /* a strip a channel runs itself (sched_fuse.c): that channel + 1; 0 none */
+    int fused_members; /* a channel: how many of its strips it runs itself */
+    int parked;        /* such a strip, taken while its channel's other inputs were not done */
+    int inline_run;    /* a channel running with its strips inside it */
+    int unstored;      /* done inside its reader: its outputs were never stored */
 } tnode_t;
 
 struct mf_sched {
@@ -49,6 +51,8 @@ struct mf_sched {
 };
 
 void mf_sched__make_ready(mf_sched_t *s, size_t i);
+/* The same at the queue's front: it goes next. */
+void mf_sched__make_ready_first(mf_sched_t *s, size_t i);
 /* Task i as it is handed out (inputs from its producers' outputs), its key
  * computed and recorded as node i's; -1 (nothing to free) when out of
  * memory. */
@@ -58,9 +62,14 @@ void mf_sched__done(mf_sched_t *s, size_t i, const mf_hash_t *outs);
 
 /* sched_fuse.c. Task i was just taken from the ready queue: when it is a
  * strip of a fused channel, *out becomes that channel's task with all its
- * strips inside (1); else 0 (i goes out alone; the group is unfused when it
- * cannot be run together), -1 when out of memory. */
+ * strips inside (1); 2 when the channel's other inputs are not done yet (i
+ * is parked until they are, mf_sched__fuse_wake); else 0 (i goes out alone;
+ * the group is unfused when it cannot be run together), -1 when out of
+ * memory. */
 int mf_sched__fuse_next(mf_sched_t *s, size_t i, mf_task_t *out);
+/* Task i is done: the strips parked for a channel reading it are ready
+ * again once every other input of that channel is done. */
+void mf_sched__fuse_wake(mf_sched_t *s, size_t i);
 /* The channel that ran its strips is done: so are they, their outputs never
  * stored (the channel itself is still to be recorded). */
 void mf_sched__fuse_done(mf_sched_t *s, size_t channel);

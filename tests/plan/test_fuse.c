@@ -4,7 +4,8 @@
  * their outputs never stored nor dropped; a failure or a lost worker makes
  * the strips ready again; a strip that cannot run with the others now goes
  * alone; and buses are fused only while that costs no parallelism. On the
- * planner's plan of two buses of two one-second tracks. */
+ * planner's plan of two buses of two one-second tracks; and, with a send
+ * from A2 to a third bus, BusA runs A1 inside it once A2 is done alone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,16 +30,46 @@ typedef struct {
     int n_dropped;
 } fixture_t;
 
-static int setup(void **state)
+/* PF_TWO_BUSES with a send from A2 to a third bus. */
+#define SEND_SESSION                                                                               \
+    "{\"mixfarm\": 1, \"sample_rate\": 48000, \"tracks\": ["                                       \
+    " {\"name\": \"A1\", \"file\": \"/a1.wav\", \"output\": \"BusA\"},"                            \
+    " {\"name\": \"A2\", \"file\": \"/a2.wav\", \"output\": \"BusA\","                             \
+    "  \"sends\": [{\"bus\": \"Verb\", \"level_db\": -10}]},"                                      \
+    " {\"name\": \"B1\", \"file\": \"/b1.wav\", \"output\": \"BusB\"},"                            \
+    " {\"name\": \"B2\", \"file\": \"/b2.wav\", \"output\": \"BusB\"}],"                           \
+    " \"buses\": [{\"name\": \"BusA\"}, {\"name\": \"BusB\"}, {\"name\": \"Verb\"}]}"
+
+static int s_setup(void **state, const char *text)
 {
     fixture_t *f = calloc(1, sizeof *f);
     if (!f) return -1;
     *state = f;
-    if (!(f->session = pf_two_buses("fuse.json"))) return -1;
+    if (text) {
+        mf_diags_t d;
+        mf_diags_init(&d, "send.json");
+        mf_session_source_t src = {.audio = pf_mono_second};
+        f->session = mf_session_load_text("send.json", text, &src, &d);
+        if (!f->session) mf_diags_print(&d);
+        mf_diags_fini(&d);
+        if (!f->session) return -1;
+    } else if (!(f->session = pf_two_buses("fuse.json"))) {
+        return -1;
+    }
     for (size_t i = 0; i < 4; i++) mf_hash_bytes(f->session->tracks[i].ch.name, 2, &f->blobs[i]);
     f->plan = mf_plan_session(f->session, f->blobs);
     f->refs = mf_blob_refs_new();
     return f->plan && f->refs ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+    return s_setup(state, NULL);
+}
+
+static int setup_send(void **state)
+{
+    return s_setup(state, SEND_SESSION);
 }
 
 static int teardown(void **state)
@@ -269,6 +300,68 @@ static void test_not_ready_goes_alone(void **state)
     mf_sched_free(&s);
 }
 
+/* A2 sends to Verb, so it has two readers and runs alone; BusA runs A1
+ * inside it once A2 is done (A1, taken first, waits parked), under the
+ * keys and inputs of the tasks run one by one. A lost worker makes A1, not
+ * A2, ready again; the job ends with every task done once. */
+static void test_send_runs_alone(void **state)
+{
+    fixture_t *f = *state;
+    int fused;
+    mf_sched_t *one = s_sched(f, 0, 0, &fused), *s = s_sched(f, 1, 2, &fused);
+    assert_int_equal(fused, 2); /* BusA (with A1) and BusB */
+    mf_task_t t, busb, a2;
+    /* A1 is taken first and parked: A2 goes out alone, then BusB fused. */
+    assert_true(mf_sched_next(s, &a2));
+    assert_string_equal(s_label(f, &a2), "strip A2");
+    assert_int_equal(a2.n_inlined, 0);
+    assert_true(mf_sched_next(s, &busb));
+    assert_string_equal(s_label(f, &busb), "bus BusB");
+    assert_int_equal(busb.n_inlined, 2);
+    assert_false(mf_sched_next(s, &t)); /* A1 waits for A2 */
+    const int a1 = s_task_index(f, "strip A1");
+    assert_int_equal(mf_sched_task_state(s, (size_t)a1), MF_TS_WAITING);
+    s_complete(s, f, &a2, NULL);
+    assert_true(mf_sched_next(s, &t));
+    assert_string_equal(s_label(f, &t), "bus BusA");
+    assert_int_equal(t.n_inlined, 1);
+    assert_int_equal(mf_sched_task_state(s, (size_t)a1), MF_TS_RUNNING);
+    /* The same task as the strips and the bus run one by one. */
+    mf_task_t o1, o2, obus;
+    assert_true(mf_sched_next(one, &o1) && mf_sched_next(one, &o2));
+    assert_string_equal(s_label(f, &o2), "strip A2");
+    assert_string_equal(o1.key.hex, t.inlined[0].key.hex);
+    s_complete(one, f, &o1, NULL);
+    s_complete(one, f, &o2, NULL);
+    assert_true(mf_sched_next(one, &obus));
+    assert_string_equal(s_label(f, &obus), "bus BusA");
+    assert_string_equal(t.key.hex, obus.key.hex);
+    assert_int_equal(t.n_inputs, obus.n_inputs);
+    for (size_t k = 0; k < t.n_inputs; k++)
+        assert_string_equal(t.inputs[k].hex, obus.inputs[k].hex);
+    assert_int_equal(mf_task_inlined_for(&t, 0), 0);  /* A1's signal comes from inside */
+    assert_int_equal(mf_task_inlined_for(&t, 1), -1); /* A2's is stored */
+    mf_task_fini(&obus);
+    mf_sched_free(&one);
+    /* Its worker is lost: A1 is ready again, A2 stays done. */
+    const uint64_t bus = t.id;
+    mf_task_fini(&t);
+    mf_sched_requeue(s, bus);
+    s_run_next(s, f, "bus Verb", 0); /* ready since A2 was done */
+    assert_true(mf_sched_next(s, &t));
+    assert_string_equal(s_label(f, &t), "bus BusA");
+    assert_int_equal(t.n_inlined, 1);
+    s_complete(s, f, &t, NULL);
+    s_complete(s, f, &busb, NULL);
+    while (mf_sched_next(s, &t)) s_complete(s, f, &t, NULL);
+    assert_true(mf_sched_finished(s));
+    assert_null(mf_sched_error(s));
+    const mf_sched_progress_t p = mf_sched_progress(s);
+    assert_int_equal(p.done, p.total);
+    assert_int_equal(p.running, 0);
+    mf_sched_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_done_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_and_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_ready_goes_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_runs_alone, setup_send, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

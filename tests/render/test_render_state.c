@@ -211,8 +211,9 @@ static void test_state_reuses(void **state)
  * signal's extent or form: a region with an offset, a reverb's tail, a
  * limiter's look-ahead, automated pan (a stereo signal), a stereo source,
  * polarity, gain automation, a fixed pan its bus applies. Bus C reads a
- * resampled track (a decode before its strip), so it is not fused. With
- * one worker both other buses are (nothing is lost in parallel), as the
+ * resampled track (a decode before its strip), so it is not fused. T5
+ * sends to bus V as well, so it runs alone and B runs T4 and T6 inside it.
+ * With one worker A and B are fused (nothing is lost in parallel), as the
  * log says. */
 static const char *s_fused =
     "{\"mixfarm\": 1, \"name\": \"Fused\", \"sample_rate\": 48000, \"tracks\": ["
@@ -228,11 +229,13 @@ static const char *s_fused =
     " {\"name\": \"T4\", \"file\": \"tone.wav\", \"output\": \"B\","
     "  \"automation\": {\"pan\": [[0, -1], [3.0, 1]]},"
     "  \"inserts\": [{\"type\": \"limiter\", \"ceiling_dbtp\": -6}]},"
-    " {\"name\": \"T5\", \"file\": \"noise.wav\", \"pan\": 0.7, \"output\": \"B\"},"
+    " {\"name\": \"T5\", \"file\": \"noise.wav\", \"pan\": 0.7, \"output\": \"B\","
+    "  \"sends\": [{\"bus\": \"V\", \"level_db\": -6}]},"
     " {\"name\": \"T6\", \"file\": \"st.wav\", \"output\": \"B\"},"
     " {\"name\": \"T7\", \"file\": \"tone44.wav\", \"output\": \"C\"}],"
     " \"buses\": [{\"name\": \"A\", \"inserts\": [{\"type\": \"gain\", \"gain_db\": -1}]},"
-    "             {\"name\": \"B\", \"pan\": -0.2}, {\"name\": \"C\"}],"
+    "             {\"name\": \"B\", \"pan\": -0.2}, {\"name\": \"C\"},"
+    "             {\"name\": \"V\", \"inserts\": [{\"type\": \"delay\", \"time_ms\": 120}]}],"
     " \"stems\": [\"A\", \"B\", \"C\"]}";
 
 static void test_fused_same_bits(void **state)
@@ -249,8 +252,9 @@ static void test_fused_same_bits(void **state)
     test_run_t r = test_run(render_bin, args, render_root);
     unsetenv("MIXFARM_LOG");
     if (r.rc != 0) fail_msg("render exited %d: %s", r.rc, r.err);
-    if (!strstr(r.err, "2 channels run their strips") || strstr(r.err, "strip T1 sent"))
-        fail_msg("buses A and B did not run their strips:\n%s", r.err);
+    if (!strstr(r.err, "2 channels run their strips") || strstr(r.err, "strip T1 sent") ||
+        strstr(r.err, "strip T4 sent") || !strstr(r.err, "strip T5 sent"))
+        fail_msg("buses A and B did not run their strips, T5 alone:\n%s", r.err);
     test_run_free(&r);
     render_ok(dir, "s.json", "two", "2");
     r = render_state(dir, "s.json", "kept");
