@@ -244,7 +244,15 @@ static mf_err_t s_search(master_t *m, const mf_master_sink_t *sink, mf_master_re
         }
         written = write;
         if (on_target && (write || !sink)) break;
-        if (!on_target) gain = s_next_gain(g, I, n, T, cint - tp0, i0);
+        if (!on_target) {
+            const double next = s_next_gain(g, I, n, T, cint - tp0, i0);
+            /* Settled short of the target: the model puts the next gain where
+             * this one is, as more gain adds no loudness (dense transients
+             * keep the limiter working between every peak). Another pass
+             * would write the same master again. */
+            if (fabs(next - gain) < MF_MASTER_SETTLED_DB) break;
+            gain = next;
+        }
     }
     if (sink &&
         !written) { /* out of tries (or a sink that cannot start over): write the last gain */

@@ -77,6 +77,9 @@ typedef struct {
 
 #define MF_MASTER_MARGIN_DB 0.5
 #define MF_MASTER_TOL_LU 0.25
+/* A search whose next gain is this close to the last has settled: the
+ * target is out of reach (mf_master_result_t.within_target 0). */
+#define MF_MASTER_SETTLED_DB 0.1
 
 typedef struct {
     double gain_db;         /* before the limiter */

@@ -43,7 +43,7 @@ typedef struct {
 #define MF_QC_MAX_PROBLEMS 16
 typedef struct {
     const char *check; /* a check name (static string) */
-    char message[200];
+    char message[480];
     double at_s; /* where in the file, NAN when the whole file */
 } mf_qc_problem_t;
 

@@ -93,7 +93,8 @@ static json_t *s_manifest(const mf_encode_spec_t *e, const mf_decoded_t *dec)
  * the file again. */
 static mf_err_t s_report(mf_store_t *s, const mf_encode_spec_t *e, const mf_encode_job_t *job,
                          const mf_decoded_t *dec, const mf_hash_t *file, int64_t expected,
-                         int passes, double limit, double first_tp, mf_task_result_t *r)
+                         int passes, double limit, double first_tp, json_t *mastering,
+                         mf_task_result_t *r)
 {
     json_t *qc = json_pack(
         "{s:s,s:I,s:I,s:i,s:o,s:o}", "format", e->format, "frames", (json_int_t)dec->frames,
@@ -117,9 +118,30 @@ static mf_err_t s_report(mf_store_t *s, const mf_encode_spec_t *e, const mf_enco
                  first_tp, e->ceiling_dbtp, limit, passes);
         json_object_set_new(qc, "note", json_string(note));
     }
+    if (qc && mastering) json_object_set(qc, "mastering", mastering);
     json_t *m = s_manifest(e, dec);
     if (m) json_object_set_new(m, "sha256", json_string(file->hex));
     return mf_exec_put_json(s, json_pack("{s:o,s:o}", "manifest", m, "qc", qc), r);
+}
+
+/* What the mastering search did, from its report, for the file's qc.json
+ * entry (qc reads it to say why a master is short of its target); NULL
+ * when the report is not a mastering's (an album image's). */
+static json_t *s_mastering(const json_t *rep)
+{
+    const json_t *within = json_object_get(rep, "within_target");
+    if (!json_is_boolean(within)) return NULL;
+    json_t *m = json_object();
+    static const char *const keys[] = {"gain_db", "max_reduction_db", "passes"};
+    for (size_t i = 0; m && i < sizeof keys / sizeof *keys; i++) {
+        const json_t *v = json_object_get(rep, keys[i]);
+        json_object_set_new(m, keys[i],
+                            !json_is_number(v) ? json_null()
+                            : i < 2            ? json_real(round(json_number_value(v) * 100) / 100)
+                                               : json_deep_copy(v));
+    }
+    if (m) json_object_set_new(m, "within_target", json_boolean(json_is_true(within)));
+    return m;
 }
 
 mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
@@ -137,6 +159,7 @@ mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
                            .lufs = s_num(rep, "integrated_lufs") + e.gain_db,
                            .lra_lu = s_num(rep, "lra_lu"),
                            .true_peak_dbtp = s_num(rep, "true_peak_dbtp") + e.gain_db};
+    json_t *mastering = s_mastering(rep);
     json_decref(rep);
     mf_err_t err = MF_OK;
     unsigned char *cover = e.cover ? s_read_blob(s, &t->inputs[2], &job.cover_len) : NULL;
@@ -179,7 +202,9 @@ mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     mf_hash_t h;
     if (err == MF_OK && (err = mf_store_put_file(s, tmp, &h)) == MF_OK)
         err = mf_exec_add_output(r, &h);
-    if (err == MF_OK) err = s_report(s, &e, &job, &dec, &h, expected, passes, limit, first_tp, r);
+    if (err == MF_OK)
+        err = s_report(s, &e, &job, &dec, &h, expected, passes, limit, first_tp, mastering, r);
+    json_decref(mastering);
     r->audio_seconds = dec.rate ? (double)dec.frames * passes / dec.rate : 0;
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "encode: %s", mf_strerror(err));
     if (fd >= 0) unlink(tmp);

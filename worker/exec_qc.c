@@ -117,6 +117,30 @@ static double s_album_level(const mf_store_t *s, const mf_hash_t *h, int entry)
     return lufs;
 }
 
+/* A master short of its target because more gain added no loudness (the
+ * mastering search settled, mf_master.c): its loudness problem says so,
+ * and what to do, rather than only how far off it is. */
+static void s_explain_short(const json_t *mastering, const mf_analysis_t *a,
+                            const mf_qc_target_t *tg, mf_qc_problems_t *p)
+{
+    const json_t *gain = json_object_get(mastering, "gain_db"),
+                 *gr = json_object_get(mastering, "max_reduction_db");
+    if (!json_is_false(json_object_get(mastering, "within_target")) || !json_is_number(gain) ||
+        !json_is_number(gr) || !isfinite(a->integrated_lufs) ||
+        !(a->integrated_lufs < tg->lufs - MF_QC_LOUDNESS_TOL_LU))
+        return;
+    for (size_t i = 0; i < p->count; i++) {
+        mf_qc_problem_t *q = &p->items[i];
+        if (strcmp(q->check, "loudness")) continue;
+        const size_t used = strlen(q->message);
+        snprintf(q->message + used, sizeof q->message - used,
+                 "; out of reach: at %+.1f dB of gain the limiter already takes up to %.1f dB "
+                 "off the peaks and more gain adds no loudness (transients too dense to recover "
+                 "between): lower the target, or tame the transients before the limiter",
+                 json_number_value(gain), -json_number_value(gr));
+    }
+}
+
 static mf_qc_target_t s_target(const mf_target_spec_t *t)
 {
     return (mf_qc_target_t){.name = t->name, .lufs = t->lufs, .true_peak_dbtp = t->true_peak_dbtp};
@@ -180,6 +204,8 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         if (!(extra[i] = json_object())) err = MF_ERR_NOMEM;
         if (f->report >= 0 && (reps[i] = mf_blob_json(s, &t->inputs[f->report])))
             json_object_update(extra[i], s_check_length(f, reps[i], &an[f->input], &probs[i]));
+        if (isfinite(ftg.lufs))
+            s_explain_short(json_object_get(extra[i], "mastering"), &an[f->input], &ftg, &probs[i]);
         if (f->lufs_from) /* what the loudness check held this file to */
             json_object_set_new(extra[i], "target_lufs",
                                 isnan(ftg.lufs) ? json_null()

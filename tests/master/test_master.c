@@ -232,6 +232,43 @@ static void test_silent_mix_masters(void **state)
     assert_int_equal(access(path, F_OK), 0);
 }
 
+/* A pulse train (64 equal harmonics of 40 Hz in phase) cannot be brought
+ * to -14 LUFS under -1 dBTP: past a few dB of limiting more gain adds no
+ * loudness. The render exits 1, qc.json says what the mastering search did
+ * (mastering.within_target false, a few passes rather than all nine), and
+ * the loudness problem says it is out of reach and what to do about it. */
+static void test_target_out_of_reach(void **state)
+{
+    (void)state;
+    const int rate = 48000, frames = 10 * rate;
+    float *x = malloc(sizeof(float) * 2 * (size_t)frames);
+    assert_non_null(x);
+    for (int i = 0; i < frames; i++) {
+        double v = 0.0;
+        for (int k = 1; k <= 64; k++) v += cos(2 * M_PI * 40.0 * k * i / rate);
+        x[2 * i] = (float)(0.002 * v), x[2 * i + 1] = (float)(0.0018 * v);
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/pulses.wav", s_dir);
+    test_audio_write(path, 2, rate, SF_FORMAT_WAV | SF_FORMAT_PCM_24, x, frames);
+    free(x);
+    write_text("pulses.json", "{\"mixfarm\": 1, \"name\": \"Pulses\","
+                              " \"tracks\": [{\"name\": \"A\", \"file\": \"pulses.wav\"}],"
+                              " \"mastering\": {\"target\": \"streaming\"}}");
+    assert_int_equal(render("pulses.json", "out-pulses"), 1);
+    json_t *qc = load_json("out-pulses/qc.json");
+    const json_t *f = json_array_get(json_object_get(qc, "files"), 0);
+    const json_t *m = json_object_get(f, "mastering");
+    assert_true(json_is_false(json_object_get(m, "within_target")));
+    const json_int_t passes = json_integer_value(json_object_get(m, "passes"));
+    assert_true(passes >= 2 && passes <= 6);
+    assert_true(json_number_value(json_object_get(m, "max_reduction_db")) < -1.0);
+    const json_t *pr = json_array_get(json_object_get(f, "problems"), 0);
+    assert_string_equal(json_string_value(json_object_get(pr, "check")), "loudness");
+    assert_non_null(strstr(json_string_value(json_object_get(pr, "message")), "out of reach"));
+    json_decref(qc);
+}
+
 /* No mastering: the mix is checked (no loudness target) and the render
  * exits 0 whatever QC found. */
 static void test_unmastered_mix_has_qc(void **state)
@@ -281,7 +318,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_streaming),          cmocka_unit_test(test_ebu_r128),
         cmocka_unit_test(test_failed_qc_exits_1),  cmocka_unit_test(test_unmastered_mix_has_qc),
-        cmocka_unit_test(test_silent_mix_masters),
+        cmocka_unit_test(test_silent_mix_masters), cmocka_unit_test(test_target_out_of_reach),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
