@@ -12,11 +12,12 @@
  * worker. So channels are fused only while the schedule, longest first,
  * keeps the farm's slots as busy as the strips alone would.
  *
- * A channel may also read inputs it cannot run itself: a strip with a send
- * (read by the bus it sends to as well), one waiting for a decode, another
- * bus. Those run as tasks of their own, their outputs stored; the channel
- * goes out with its other strips inside once they are done (its strips
- * taken before then are parked). A send on every eighth track used to keep
+ * A channel may also read strips it cannot run itself: one with a send is
+ * read by the bus it sends to as well. Those run as tasks of their own,
+ * their outputs stored; the channel goes out with its other strips inside
+ * once they are done (its strips taken before then are parked). A channel
+ * that reads a task that waits for others (a bus, a sum, a strip after its
+ * decode) is not fused: its strips would wait as long. A send on every eighth track used to keep
  * every partial sum of a 128-track session from fusing: 8.9 GB of strips
  * written and read back for 3 minutes at 96 kHz. */
 #include "sched_int.h"
@@ -36,7 +37,10 @@ static int s_member_ok(const mf_sched_t *s, size_t m)
 }
 
 /* Whether channel g (a bus, the master or a partial sum) reads such
- * strips, and how long they run in all (their audio seconds). */
+ * strips, and how long they run in all (their audio seconds). Its other
+ * inputs must wait for nothing either (a strip with a send): its strips
+ * wait for them, and a bus or a sum as an input would hold them back
+ * until late in the job, where they could have run beside its strips. */
 static int s_channel_ok(const mf_sched_t *s, size_t g, double *weight)
 {
     const mf_plan_task_t *t = &s->plan->tasks[g];
@@ -45,7 +49,11 @@ static int s_channel_ok(const mf_sched_t *s, size_t g, double *weight)
     *weight = 0.0;
     for (size_t k = 0; k < t->n_in; k++) {
         const int m = t->in[k].task;
-        if (m < 0 || !s_member_ok(s, (size_t)m)) continue;
+        if (m < 0) continue;
+        if (!s_member_ok(s, (size_t)m)) {
+            if (s->nodes[m].deps_left) return 0;
+            continue;
+        }
         *weight += s->plan->tasks[m].audio_s;
         members++;
     }

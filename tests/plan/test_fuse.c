@@ -40,6 +40,15 @@ typedef struct {
     " {\"name\": \"B2\", \"file\": \"/b2.wav\", \"output\": \"BusB\"}],"                           \
     " \"buses\": [{\"name\": \"BusA\"}, {\"name\": \"BusB\"}, {\"name\": \"Verb\"}]}"
 
+/* A track on the master beside a bus: the master reads a task that waits. */
+#define DIRECT_SESSION                                                                             \
+    "{\"mixfarm\": 1, \"sample_rate\": 48000, \"tracks\": ["                                       \
+    " {\"name\": \"A1\", \"file\": \"/a1.wav\"},"                                                  \
+    " {\"name\": \"A2\", \"file\": \"/a2.wav\", \"output\": \"BusA\"},"                            \
+    " {\"name\": \"B1\", \"file\": \"/b1.wav\", \"output\": \"BusA\"},"                            \
+    " {\"name\": \"B2\", \"file\": \"/b2.wav\", \"output\": \"BusA\"}],"                           \
+    " \"buses\": [{\"name\": \"BusA\"}]}"
+
 static int s_setup(void **state, const char *text)
 {
     fixture_t *f = calloc(1, sizeof *f);
@@ -70,6 +79,11 @@ static int setup(void **state)
 static int setup_send(void **state)
 {
     return s_setup(state, SEND_SESSION);
+}
+
+static int setup_direct(void **state)
+{
+    return s_setup(state, DIRECT_SESSION);
 }
 
 static int teardown(void **state)
@@ -362,6 +376,25 @@ static void test_send_runs_alone(void **state)
     mf_sched_free(&s);
 }
 
+/* The master reads A1 and BusA: were A1 run inside it, A1 would wait for
+ * the bus and its three strips, where it can run beside them. So only
+ * BusA is fused (on one slot, where that costs nothing), and A1 goes out
+ * alone. */
+static void test_no_wait_for_a_bus(void **state)
+{
+    fixture_t *f = *state;
+    int fused;
+    mf_sched_t *s = s_sched(f, 1, 1, &fused);
+    assert_int_equal(fused, 1);
+    s_run_next(s, f, "strip A1", 0);
+    s_run_next(s, f, "bus BusA", 3);
+    s_run_next(s, f, "master master", 0);
+    mf_task_t t;
+    while (mf_sched_next(s, &t)) s_complete(s, f, &t, NULL);
+    assert_true(mf_sched_finished(s));
+    mf_sched_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_and_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_ready_goes_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_runs_alone, setup_send, teardown),
+        cmocka_unit_test_setup_teardown(test_no_wait_for_a_bus, setup_direct, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
