@@ -149,7 +149,7 @@ static int s_encode_task(mf_plan_t *p, const mf_deliver_set_t *d, const mf_encod
     if (!t) return -1;
     t->params = mf_encode_spec_to_json(e);
     t->in = calloc(3, sizeof *t->in);
-    t->n_out = 2;
+    t->n_out = 3; /* the file, its report, its analysis (for the qc task) */
     t->audio_s = audio_s;
     if (!t->params || !t->in) return -1;
     t->in[t->n_in++] = d->signal;
@@ -175,14 +175,17 @@ int mf_plan_encodes(mf_plan_t *p, const mf_deliver_set_t *d, mf_qc_spec_t *qc,
         s_unique(p, file, sizeof file);
         rc = s_encode_task(p, d, &e, file, audio_s);
         int task = (int)p->n_tasks - 1;
-        mf_port_t bytes = {.task = task, .output = 0}, report = {.task = task, .output = 1};
-        long in_file = rc == 0 ? mf_port_list_add(qc_in, bytes) : -1;
+        mf_port_t bytes = {.task = task, .output = 0}, report = {.task = task, .output = 1},
+                  analysis = {.task = task, .output = 2};
+        /* The qc task reads the analysis the encode task made of the file
+         * it checked, rather than decoding the file again. */
+        long in_file = rc == 0 ? mf_port_list_add(qc_in, analysis) : -1;
         long in_rep = in_file >= 0 ? mf_port_list_add(qc_in, report) : -1;
         if (in_rep < 0) rc = -1;
         if (rc == 0) rc = mf_plan_add_output(p, strdup(file), bytes, "raw", 0, 0, &report);
         if (rc == 0)
             rc = mf_plan_qc_file(qc, file, (size_t)in_file, e.rate, e.bits,
-                                 !mf_encode_lossy(e.format), e.format, in_rep);
+                                 !mf_encode_lossy(e.format), MF_QC_ANALYSIS, in_rep);
     }
     json_decref(def);
     return rc;

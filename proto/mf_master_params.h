@@ -58,7 +58,8 @@ typedef struct {
     char *path;
     size_t input;
     int rate, bits, lossless;
-    char decode[8]; /* "" for a signal input, else the file's format */
+    char decode[8]; /* "" for a signal input, MF_QC_ANALYSIS for an analysis blob
+                       (an encode task's, qc/mf_analysis_blob.h), else the file's format */
     long report;    /* input of the encode report, -1 when none */
     long red_book;  /* input of an album's timings: check it as a CD image; -1 none */
     /* Its loudness target: the spec's (0), none (1: an album image), or an
@@ -70,6 +71,8 @@ typedef struct {
      * (a compare task's document, reported as its "reference"); 0: none. */
     long compare;
 } mf_qc_file_spec_t;
+
+#define MF_QC_ANALYSIS "an"
 
 typedef struct {
     mf_target_spec_t target;

@@ -1,7 +1,9 @@
 /* encode: a master signal -> one deliverable file, checked by decoding it.
  *
  * The file is written to the store's tmp/ folder by the format's encoder,
- * decoded and measured (true peak and loudness by the QC meter). A file
+ * decoded and measured (everything the QC meter measures: the analysis is
+ * the task's third output, which the qc task reports without decoding the
+ * file again). A file
  * whose decoded true peak is over the ceiling (a lossy codec's overshoot)
  * is encoded again from the master through the true-peak limiter at a
  * ceiling lowered by the overshoot and 0.1 dB more, until it passes (at
@@ -11,6 +13,7 @@
  * inputs, so the same master gives the same file bytes. */
 #include "deliver_int.h"
 #include "exec_internal.h"
+#include "mf_analysis_blob.h"
 #include "mf_blob_json.h"
 #include "mf_pcm.h"
 
@@ -124,6 +127,17 @@ static mf_err_t s_report(mf_store_t *s, const mf_encode_spec_t *e, const mf_enco
     return mf_exec_put_json(s, json_pack("{s:o,s:o}", "manifest", m, "qc", qc), r);
 }
 
+/* The file's whole analysis, for the qc task (third output). */
+static mf_err_t s_put_analysis(mf_store_t *s, const mf_analysis_t *an, mf_task_result_t *r)
+{
+    unsigned char *b = NULL;
+    size_t n = 0;
+    mf_err_t err = mf_analysis_pack(an, &b, &n);
+    if (err == MF_OK) err = mf_exec_put_text(s, (const char *)b, n, r);
+    free(b);
+    return err;
+}
+
 /* What the mastering search did, from its report, for the file's qc.json
  * entry (qc reads it to say why a master is short of its target); NULL
  * when the report is not a mastering's (an album image's). */
@@ -186,8 +200,7 @@ mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         passes++;
         char dwhy[256] = "";
         if (err == MF_OK &&
-            (err = mf_deliver_measure(tmp, MF_ANALYZE_LOUDNESS | MF_ANALYZE_TRUE_PEAK, &an, &dec,
-                                      dwhy, sizeof dwhy)) != MF_OK)
+            (err = mf_deliver_measure(tmp, MF_ANALYZE_ALL, &an, &dec, dwhy, sizeof dwhy)) != MF_OK)
             mf_exec_fail(r, err, "encode %s: checking the file: %s", e.format, dwhy);
         if (err != MF_OK) break;
         if (passes == 1) first_tp = an.true_peak_dbtp;
@@ -204,6 +217,7 @@ mf_err_t mf_exec_encode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         err = mf_exec_add_output(r, &h);
     if (err == MF_OK)
         err = s_report(s, &e, &job, &dec, &h, expected, passes, limit, first_tp, mastering, r);
+    if (err == MF_OK) err = s_put_analysis(s, &an, r);
     json_decref(mastering);
     r->audio_seconds = dec.rate ? (double)dec.frames * passes / dec.rate : 0;
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "encode: %s", mf_strerror(err));

@@ -18,6 +18,7 @@
 #include "deliver_int.h"
 #include "exec_internal.h"
 #include "listen_stats.h"
+#include "mf_analysis_blob.h"
 #include "mf_blob_json.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
@@ -54,6 +55,19 @@ static mf_err_t s_analyze_signal(mf_store_t *s, const mf_hash_t *h, mf_analysis_
     mf_analyzer_free(&a);
     free(buf);
     mf_pcm_reader_free(&rd);
+    return err;
+}
+
+/* The analysis an encode task made of the file it wrote (its third output). */
+static mf_err_t s_load_analysis(mf_store_t *s, const mf_qc_file_spec_t *f, const mf_hash_t *h,
+                                mf_analysis_t *out, mf_task_result_t *r)
+{
+    size_t n = 0;
+    char *b = mf_store_read_text(s, h, (size_t)1 << 28, &n); /* 80 min: about 1 MB */
+    mf_err_t err = b ? mf_analysis_unpack((const unsigned char *)b, n, out) : MF_ERR_NOENT;
+    free(b);
+    if (err != MF_OK)
+        mf_exec_fail(r, err, "qc: %s: its analysis %.12s: %s", f->path, h->hex, mf_strerror(err));
     return err;
 }
 
@@ -188,8 +202,10 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         const mf_qc_file_spec_t *f = &spec.files[i];
         if (done[f->input]) continue;
         mf_ltas_t **lt = spec.source_stats == (long)i + 1 ? &ltas : NULL;
-        err = f->decode[0] ? s_analyze_file(s, f, &t->inputs[f->input], &an[f->input], r)
-                           : s_analyze_signal(s, &t->inputs[f->input], &an[f->input], lt);
+        const mf_hash_t *in = &t->inputs[f->input];
+        err = !strcmp(f->decode, MF_QC_ANALYSIS) ? s_load_analysis(s, f, in, &an[f->input], r)
+              : f->decode[0]                     ? s_analyze_file(s, f, in, &an[f->input], r)
+                                                 : s_analyze_signal(s, in, &an[f->input], lt);
         done[f->input] = err == MF_OK;
         r->audio_seconds += an[f->input].duration_s;
     }

@@ -22,10 +22,12 @@
 #include "mf_exec.h"
 #include "mf_fs.h"
 #include "mf_params.h"
+#include "mf_master_params.h"
 #include "mf_pcm.h"
 #include "mf_plan.h"
 #include "mf_sched.h"
 #include "mf_session.h"
+#include "plan_fixture.h"
 #include "test_audio.h"
 
 static char s_dir[512];
@@ -804,6 +806,54 @@ static void test_sched_action_cache(void **state)
     mf_store_free(&store);
 }
 
+/* A mastered session's deliverables: each encode task's third output is
+ * the analysis of the file it wrote and checked, and the qc task reads
+ * that (decode "an") beside the file's report, never the file itself. */
+static void test_qc_reads_encode_analyses(void **state)
+{
+    (void)state;
+    mf_diags_t d;
+    mf_diags_init(&d, "m.json");
+    mf_session_source_t src = {.audio = pf_mono_second};
+    mf_session_t *s = mf_session_load_text(
+        "m.json",
+        "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"A\", \"file\": \"/a.wav\"}],"
+        " \"mastering\": {\"target\": \"streaming\"},"
+        " \"outputs\": [{\"format\": \"wav\"}, {\"format\": \"mp3\"}]}",
+        &src, &d);
+    if (!s) mf_diags_print(&d);
+    mf_diags_fini(&d);
+    assert_non_null(s);
+    mf_hash_t blob;
+    mf_hash_bytes("a", 1, &blob);
+    mf_plan_t *p = mf_plan_session(s, &blob);
+    assert_non_null(p);
+    const mf_plan_task_t *qc = NULL;
+    int encodes = 0;
+    for (size_t i = 0; i < p->n_tasks; i++) {
+        if (!strcmp(p->tasks[i].kind, "encode")) assert_int_equal(p->tasks[i].n_out, 3), encodes++;
+        if (!strcmp(p->tasks[i].kind, "qc")) qc = &p->tasks[i];
+    }
+    assert_int_equal(encodes, 2);
+    assert_non_null(qc);
+    mf_qc_spec_t q;
+    const char *why = "";
+    assert_int_equal(mf_qc_spec_from_json(qc->params, qc->n_in, &q, &why), MF_OK);
+    assert_int_equal(q.n_files, 2);
+    for (size_t i = 0; i < q.n_files; i++) {
+        const mf_qc_file_spec_t *f = &q.files[i];
+        assert_string_equal(f->decode, MF_QC_ANALYSIS);
+        const mf_port_t an = qc->in[f->input], rep = qc->in[f->report];
+        assert_string_equal(p->tasks[an.task].kind, "encode");
+        assert_int_equal(an.output, 2);
+        assert_int_equal(rep.task, an.task);
+        assert_int_equal(rep.output, 1);
+    }
+    mf_qc_spec_fini(&q);
+    mf_plan_free(&p);
+    mf_session_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -817,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_sched_groups),
         cmocka_unit_test(test_sched_action_cache),
         cmocka_unit_test(test_sched_arithmetic),
+        cmocka_unit_test(test_qc_reads_encode_analyses),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
