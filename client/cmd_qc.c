@@ -109,7 +109,7 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
     default:
         lossless = 0; /* ADPCM, GSM, Vorbis, Opus, MPEG... */
     }
-    it->fmt = (mf_qc_format_t){si->samplerate, bits, lossless};
+    it->fmt = (mf_qc_format_t){.rate = si->samplerate, .bits = bits, .lossless = lossless};
     SF_FORMAT_INFO fi = {.format = si->format & SF_FORMAT_TYPEMASK};
     const char *major = sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.extension
                             ? fi.extension

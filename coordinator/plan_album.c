@@ -233,8 +233,10 @@ static int s_image(album_plan_t *ap)
     long tm = rc == 0 ? mf_port_list_add(&ap->in, (mf_port_t){.task = seq, .output = 1}) : -1;
     if (tm < 0) rc = -1;
     mf_target_spec_t tg = mf_plan_target(a->mastering);
-    for (size_t i = first; rc == 0 && i < ap->qc.n_files; i++)
+    for (size_t i = first; rc == 0 && i < ap->qc.n_files; i++) {
+        ap->qc.files[i].timings = tm; /* its gaps are silences on purpose */
         if (!strcmp(tg.name, "cd")) ap->qc.files[i].red_book = tm;
+    }
     if (rc == 0) ap->p->mix = d.signal; /* the fetch's reference length */
     for (size_t k = 0; metas && k < a->n_tracks; k++) json_decref(metas[k]);
     free(metas);

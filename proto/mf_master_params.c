@@ -83,6 +83,8 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
                       (json_int_t)f->levels, "levels_entry", f->levels_entry);
         if (o && f->compare > 0) /* only then: plans without a reference keep their task keys */
             json_object_set_new(o, "compare", json_integer(f->compare));
+        if (o && f->timings >= 0) /* only then, likewise */
+            json_object_set_new(o, "timings", json_integer(f->timings));
         json_array_append_new(files, o);
     }
     json_t *j = json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files);
@@ -185,13 +187,16 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
         fs->levels_entry = json_is_integer(le) ? (int)json_integer_value(le) : 0;
         const json_t *cmp = json_object_get(f, "compare");
         fs->compare = json_is_integer(cmp) ? (long)json_integer_value(cmp) : 0;
+        const json_t *tmg = json_object_get(f, "timings");
+        fs->timings = json_is_integer(tmg) ? (long)json_integer_value(tmg) : -1;
         if (!fs->path) FAIL("out of memory");
         if ((decode && strlen(decode) >= sizeof fs->decode) || fs->report < -1 ||
             fs->report >= (long)n_inputs || fs->red_book < -1 || fs->red_book >= (long)n_inputs ||
             fs->lufs_from < 0 || fs->lufs_from > 2 ||
             (fs->lufs_from == 2 &&
              (fs->levels < 0 || fs->levels >= (long)n_inputs || fs->levels_entry < 1)) ||
-            (cmp && !json_is_integer(cmp)) || fs->compare < 0 || fs->compare > (long)n_inputs)
+            (cmp && !json_is_integer(cmp)) || fs->compare < 0 || fs->compare > (long)n_inputs ||
+            (tmg && !json_is_integer(tmg)) || fs->timings < -1 || fs->timings >= (long)n_inputs)
             FAIL("bad file");
         snprintf(fs->decode, sizeof fs->decode, "%s", decode ? decode : "");
     }

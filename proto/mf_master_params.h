@@ -70,6 +70,9 @@ typedef struct {
     /* 1 + the input holding the file's comparison with mastering.reference
      * (a compare task's document, reported as its "reference"); 0: none. */
     long compare;
+    /* An album image's: the input of the album's timings, whose pre-gap and
+     * gaps are silences made on purpose (mf_qc_format_t.pauses); -1 none. */
+    long timings;
 } mf_qc_file_spec_t;
 
 #define MF_QC_ANALYSIS "an"

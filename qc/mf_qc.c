@@ -51,7 +51,19 @@ __attribute__((format(printf, 4, 5))) static void s_add(mf_qc_problems_t *p, con
     va_end(ap);
 }
 
-static void s_silence(const mf_analysis_t *a, mf_qc_problems_t *p)
+/* How much longer than MF_QC_SILENCE_MAX_S the silence [s, s + len) may
+ * be: the pauses it meets, made on purpose. */
+static double s_pauses_in(const mf_qc_format_t *fmt, double s, double len)
+{
+    double allowed = 0.0;
+    for (size_t i = 0; fmt && i < fmt->n_pauses; i++) {
+        const mf_qc_span_t *q = &fmt->pauses[i];
+        if (q->start_s < s + len && s < q->start_s + q->length_s) allowed += q->length_s;
+    }
+    return allowed;
+}
+
+static void s_silence(const mf_analysis_t *a, const mf_qc_format_t *fmt, mf_qc_problems_t *p)
 {
     char t[32];
     if (a->head_silence_s >= a->duration_s && a->frames > 0) {
@@ -59,15 +71,17 @@ static void s_silence(const mf_analysis_t *a, mf_qc_problems_t *p)
               MF_QC_SILENCE_DBFS);
         return;
     }
-    if (a->head_silence_s > MF_QC_SILENCE_MAX_S)
-        s_add(p, "silence", 0.0, "%.2f s of silence at the head (more than %.0f s)",
-              a->head_silence_s, MF_QC_SILENCE_MAX_S);
+    const double head_max = MF_QC_SILENCE_MAX_S + s_pauses_in(fmt, 0.0, a->head_silence_s);
+    if (a->head_silence_s > head_max)
+        s_add(p, "silence", 0.0, "%.2f s of silence at the head (more than %.1f s)",
+              a->head_silence_s, head_max);
     if (a->tail_silence_s > MF_QC_SILENCE_MAX_S)
         s_add(p, "silence", a->duration_s - a->tail_silence_s,
               "%.2f s of silence at the tail (more than %.0f s)", a->tail_silence_s,
               MF_QC_SILENCE_MAX_S);
     for (size_t i = 0; i < a->n_gaps; i++)
-        if (a->gaps[i].length_s > MF_QC_SILENCE_MAX_S)
+        if (a->gaps[i].length_s >
+            MF_QC_SILENCE_MAX_S + s_pauses_in(fmt, a->gaps[i].start_s, a->gaps[i].length_s))
             s_add(p, "silence", a->gaps[i].start_s, "%.2f s of silence inside the file at %s",
                   a->gaps[i].length_s, mf_qc_time(a->gaps[i].start_s, t, sizeof t));
 }
@@ -101,7 +115,7 @@ size_t mf_qc_check(const mf_analysis_t *a, const mf_qc_target_t *tg, const mf_qc
     if (a->dc_offset_db > MF_QC_DC_MAX_DB)
         s_add(p, "dc_offset", NAN, "DC offset %.1f dB (above %.0f dB)", a->dc_offset_db,
               MF_QC_DC_MAX_DB);
-    s_silence(a, p);
+    s_silence(a, fmt, p);
     if (a->channels == 2 && a->correlation < 0.0)
         s_add(p, "phase", a->worst_correlation_at_s,
               "L/R correlation %.2f: the channels are mostly out of phase (mono sum %.1f dB; worst "

@@ -38,6 +38,11 @@ typedef struct {
     int rate;     /* Hz */
     int bits;     /* bits per sample of the stored data; 0 when unknown or lossy */
     int lossless; /* 1 for PCM/FLAC/float files, 0 for lossy codecs (no format check) */
+    /* Silences the file was made with on purpose (an album image's pre-gap
+     * and gaps between songs): a silence that meets one is allowed that
+     * much longer. NULL / 0: none. */
+    const mf_qc_span_t *pauses;
+    size_t n_pauses;
 } mf_qc_format_t;
 
 #define MF_QC_MAX_PROBLEMS 16

@@ -104,6 +104,9 @@ char *mf_album_cue(const mf_sequence_spec_t *q, const int64_t *index00, const in
 /* Adds a red_book problem to p for each rule an album image breaks, from
  * the sequence task's timings (see qc_redbook.c). */
 void mf_qc_red_book(const json_t *timings, int lossless, int rate, int bits, mf_qc_problems_t *p);
+/* The silences an album's sequence put into its image (the pre-gap, the
+ * gaps before tracks) from its timings: at most max into out; their count. */
+size_t mf_qc_album_pauses(const json_t *timings, mf_qc_span_t *out, size_t max);
 
 /* ---- decoding a delivered file (deliver_decode.c) ---- */
 

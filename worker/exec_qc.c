@@ -213,6 +213,10 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) {
         const mf_qc_file_spec_t *f = &spec.files[i];
         mf_qc_format_t fmt = {.rate = f->rate, .bits = f->bits, .lossless = f->lossless};
+        json_t *tm = f->timings >= 0 ? mf_blob_json(s, &t->inputs[f->timings]) : NULL;
+        const size_t n_tracks = json_array_size(json_object_get(tm, "tracks"));
+        mf_qc_span_t *pauses = n_tracks ? calloc(n_tracks, sizeof *pauses) : NULL;
+        if (pauses) fmt.pauses = pauses, fmt.n_pauses = mf_qc_album_pauses(tm, pauses, n_tracks);
         mf_qc_target_t ftg = tg; /* an album's tracks and image have their own loudness */
         if (f->lufs_from == 1) ftg.lufs = NAN;
         if (f->lufs_from == 2) ftg.lufs = s_album_level(s, &t->inputs[f->levels], f->levels_entry);
@@ -227,10 +231,12 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
                                 isnan(ftg.lufs) ? json_null()
                                                 : json_real(round(ftg.lufs * 100) / 100));
         if (f->red_book >= 0) { /* an album image, for a CD */
-            json_t *tm = mf_blob_json(s, &t->inputs[f->red_book]);
-            mf_qc_red_book(tm, f->lossless, f->rate, f->bits, &probs[i]);
-            json_decref(tm);
+            json_t *rb = mf_blob_json(s, &t->inputs[f->red_book]);
+            mf_qc_red_book(rb, f->lossless, f->rate, f->bits, &probs[i]);
+            json_decref(rb);
         }
+        json_decref(tm);
+        free(pauses);
         if (err == MF_OK) err = s_load_compare(s, t, f, &cmps[i], r);
         files[i] = (mf_qc_file_t){.path = f->path,
                                   .analysis = &an[f->input],

@@ -1,7 +1,8 @@
-/* The red_book check of an album image (target cd): what a CD pressing
- * plant refuses (IEC 60908, "Red Book"). A lossless image is 16-bit / 44.1
- * kHz; at most 99 tracks; each at least 4 s; the disc at most 79:57; track
- * 1 after a pre-gap of at least 2 s; every index on a CD frame (1/75 s). */
+/* An album image's timings, read for its QC: the red_book check (target
+ * cd), what a CD pressing plant refuses (IEC 60908, "Red Book": a lossless
+ * image is 16-bit / 44.1 kHz; at most 99 tracks; each at least 4 s; the
+ * disc at most 79:57; track 1 after a pre-gap of at least 2 s; every index
+ * on a CD frame, 1/75 s), and the pauses the sequence made (any target). */
 #include "deliver_int.h"
 
 #include <math.h>
@@ -60,4 +61,18 @@ void mf_qc_red_book(const json_t *tm, int lossless, int rate, int bits, mf_qc_pr
         if (i00 % frame || i01 % frame)
             s_add(p, (double)i01 / r, "track %zu does not start on a CD frame (1/75 s)", k + 1);
     }
+}
+
+size_t mf_qc_album_pauses(const json_t *tm, mf_qc_span_t *out, size_t max)
+{
+    const json_t *tracks = json_object_get(tm, "tracks");
+    const double r = (double)s_int(tm, "rate");
+    size_t n = 0;
+    for (size_t k = 0; r > 0 && k < json_array_size(tracks) && n < max; k++) {
+        const json_t *t = json_array_get(tracks, k);
+        const json_int_t i00 = s_int(t, "index00"), i01 = s_int(t, "index01");
+        if (i01 > i00 && i00 >= 0)
+            out[n++] = (mf_qc_span_t){(double)i00 / r, (double)(i01 - i00) / r};
+    }
+    return n;
 }

@@ -186,6 +186,30 @@ static void test_red_book(void **state)
     json_decref(qc);
 }
 
+/* The pre-gap and the gaps an album asks for are silences on purpose: a
+ * 3 s pre-gap and 3 s between two songs fail no silence check of the image
+ * (the head's silence is measured, and longer than the 2 s any file may
+ * have), while the image's own checks still run (its loudness, true peak). */
+static void test_gaps_are_not_silence_problems(void **state)
+{
+    (void)state;
+    du_write_text("gaps.json",
+                  "{\"mixfarm\": 1, \"album\": {\"title\": \"Gaps\"}, \"sample_rate\": 44100,"
+                  " \"mastering\": {\"target\": \"streaming\", \"mode\": \"album\"},"
+                  " \"tracks\": [{\"mix\": \"two.wav\", \"gap_s\": 3},"
+                  "  {\"mix\": \"three.wav\", \"gap_s\": 3}],"
+                  " \"outputs\": [{\"format\": \"wav\", \"bits\": 16}], \"cue\": true}");
+    assert_int_equal(du_render("gaps.json", "out-gaps"), 0);
+    json_t *qc = du_load_json("out-gaps/qc.json");
+    json_t *img = du_file_entry(qc, "album.wav");
+    assert_non_null(img);
+    assert_true(json_number_value(json_object_get(img, "head_silence_s")) > 2.9);
+    assert_true(json_array_size(json_object_get(img, "silence_gaps")) >= 1);
+    assert_int_equal(json_array_size(json_object_get(img, "problems")), 0);
+    assert_true(json_is_true(json_object_get(qc, "pass")));
+    json_decref(qc);
+}
+
 static void s_mode_album(const char *mode, const char *out)
 {
     char doc[1024], rel[256];
@@ -381,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_sequence_and_cue),
         cmocka_unit_test(test_track_tags),
         cmocka_unit_test(test_red_book),
+        cmocka_unit_test(test_gaps_are_not_silence_problems),
         cmocka_unit_test(test_album_vs_track_mode),
         cmocka_unit_test(test_invalid_album),
         cmocka_unit_test(test_nested_session_ir),

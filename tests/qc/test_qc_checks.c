@@ -15,7 +15,7 @@
 
 #define FS 48000.0
 #define LEN 8.0
-static const mf_qc_format_t s_fmt = {48000, 24, 1};
+static const mf_qc_format_t s_fmt = {.rate = 48000, .bits = 24, .lossless = 1};
 
 /* A clean 8 s music-like stereo signal, scaled to about -14 LUFS. */
 static float *s_clean(size_t *n)
@@ -101,6 +101,17 @@ static void test_each_check_fires(void **state)
     memcpy(y, x, sz);
     memset(y + 2 * (size_t)(3 * FS), 0, 2 * (size_t)(3 * FS) * sizeof *y);
     s_expect(y, n, "none", &s_fmt, "silence", "3 s of silence inside");
+    /* ... which a pause made on purpose there (an album's gap) allows,
+     * and one elsewhere does not. */
+    const mf_qc_span_t here = {3.5, 2.0}, there = {0.0, 2.0};
+    mf_qc_format_t paused = s_fmt;
+    paused.pauses = &here, paused.n_pauses = 1;
+    s_expect(y, n, "none", &paused, "", "3 s inside, a 2 s pause there");
+    paused.pauses = &there;
+    s_expect(y, n, "none", &paused, "silence", "3 s inside, a pause at the head");
+    memcpy(y, x, sz);
+    memset(y, 0, 2 * (size_t)(3 * FS) * sizeof *y);
+    s_expect(y, n, "none", &paused, "", "3 s at the head after a 2 s pre-gap");
     /* phase: right is the left inverted (plus a little of itself). */
     for (size_t i = 0; i < n; i++)
         y[2 * i] = x[2 * i], y[2 * i + 1] = -x[2 * i] + 0.1f * x[2 * i + 1];
@@ -111,7 +122,7 @@ static void test_each_check_fires(void **state)
     /* length: half a second. */
     s_expect(x, (size_t)(0.5 * FS), "none", &s_fmt, "length", "0.5 s long");
     /* format: 16-bit / 22.05 kHz lossless fails, a lossy file is not judged. */
-    const mf_qc_format_t low = {22050, 16, 1}, lossy = {22050, 0, 0};
+    const mf_qc_format_t low = {.rate = 22050, .bits = 16, .lossless = 1}, lossy = {.rate = 22050};
     s_expect(x, n, "none", &low, "format", "22.05 kHz lossless");
     s_expect(x, n, "none", &lossy, "", "22.05 kHz lossy");
     free(x), free(y);
