@@ -186,8 +186,10 @@ int mf_cmd_render(int argc, char **argv)
     if (err == MF_OK && !o.quiet) {
         printf("mixfarm: rendered \"%s\" into %s on %s in %.2f s", al ? al->name : s->name, summary,
                o.coordinator ? o.coordinator : "the embedded farm", mf_clock_now() - t0);
-        if (tally.cached) /* what a revision owes to the action cache */
-            printf("; %u of %u tasks reused from earlier renders", tally.cached, tally.total);
+        /* What a revision owes to the action cache; an album with one song
+         * twice owes it too, within the render. */
+        if (tally.cached)
+            printf("; %u of %u tasks reused (already computed)", tally.cached, tally.total);
         printf("\n");
     }
     /* A master that fails its QC is work that failed (CLI.md exit 1); an
