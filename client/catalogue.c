@@ -195,6 +195,32 @@ static int s_update(catalogue_t *cat, cat_entry_t *e, const Mixfarm__JobStatus *
     return changed;
 }
 
+/* A job the coordinator let go before this run saw its end or fetched its
+ * files (a coordinator holds its recent finished jobs only, and a batch of
+ * short jobs can finish faster than their files are fetched): submitted
+ * again, which its cached tasks make quick, up to MAX_RESENT times; then
+ * it fails, saying why, rather than being waited for for ever. Returns -1
+ * when the coordinator cannot be reached. */
+#define MAX_RESENT 3
+static int s_resubmit_lost(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
+{
+    if (++e->resent > MAX_RESENT) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "the coordinator let its job go %u times before its files were fetched",
+                 MAX_RESENT);
+        mf_cat_set_error(e, "failed", why);
+        mf_warn("catalogue: %s: %s", e->rel, why);
+        return 0;
+    }
+    mf_warn("catalogue: %s: the coordinator no longer holds job %" PRIu64
+            "; submitting again (its tasks are cached)",
+            e->rel, e->job);
+    e->job = 0;
+    mf_cat_set_error(e, "pending", NULL);
+    return s_submit(cat, e, conn);
+}
+
 static void s_sleep(double s)
 {
     struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -266,14 +292,23 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
             continue;
         }
         lost_since = 0;
-        int changed = 0;
-        for (size_t i = 0; i < cat->n; i++) {
+        int changed = 0, gone = 0;
+        for (size_t i = 0; i < cat->n && !gone; i++) {
             cat_entry_t *e = &cat->e[i];
             const Mixfarm__JobStatus *j = e->job ? s_find(rep->status_reply, e->job) : NULL;
-            if (j && (!mf_cat_final(e->state) || (!strcmp(e->state, "done") && !e->fetched)))
-                changed |= s_update(cat, e, j, conn);
+            const int waited = !mf_cat_final(e->state) ||
+                               (cat->outdir && !strcmp(e->state, "done") && !e->fetched);
+            if (j && waited) changed |= s_update(cat, e, j, conn);
+            if (!j && e->job && waited) {
+                gone = s_resubmit_lost(cat, e, conn) != 0;
+                changed = 1;
+            }
         }
         mixfarm__envelope__free_unpacked(rep, NULL);
+        if (gone) {
+            mf_cat_save_state(cat);
+            return MF_EXIT_UNREACHABLE;
+        }
         if (changed) {
             mf_cat_save_state(cat);
             done = failed = 0;

@@ -22,7 +22,8 @@ typedef struct {
     char *error;    /* why it failed, or NULL */
     unsigned tasks_total, tasks_cached;
     double audio_s, elapsed_s;
-    int fetched; /* outputs written under OUTDIR */
+    int fetched;     /* outputs written under OUTDIR */
+    unsigned resent; /* this run: submitted again, the coordinator having let its job go */
 } cat_entry_t;
 
 typedef struct {

@@ -38,6 +38,7 @@ typedef struct job {
     job_state_t state;
     char *error;
     double started, finished; /* monotonic seconds */
+    int fetched;              /* a client asked for its outputs once it was done */
     int told_waiting;         /* said it waits for a worker of its arithmetic */
     double waiting_since;     /* since when none is connected (monotonic s), or 0 */
     double sources_since;     /* sources still awaited: since the submit or the last

@@ -133,18 +133,27 @@ void mf_coord_free_jobs(coord_t *c)
  * catalogue of thousands of jobs does not grow with it. Their outputs stay
  * in the store, and the journal keeps their row (not their task events nor
  * their document: coord_prune.c): resubmitting one costs nothing but the
- * cache lookups. */
+ * cache lookups. A job finished less than FINISHED_MIN_S ago whose files
+ * nobody has fetched stays beyond the count (up to FINISHED_MAX): a batch
+ * of short jobs finishes faster than one client fetches their files, and a
+ * catalogue run found jobs let go a second after they ended, unfetched. */
 #define FINISHED_KEPT 128
+#define FINISHED_MIN_S 120.0
+#define FINISHED_MAX 2048
 
 static void s_forget_old_jobs(coord_t *c)
 {
     size_t finished = 0;
     for (job_t *j = c->jobs; j; j = j->next) finished += j->state >= JOB_DONE;
+    const double now = mf_clock_now();
     while (finished-- > FINISHED_KEPT) {
+        const int crowded = finished >= FINISHED_MAX;
         job_t **oldest = NULL;
         for (job_t **p = &c->jobs; *p; p = &(*p)->next)
-            if ((*p)->state >= JOB_DONE && (!oldest || (*p)->finished < (*oldest)->finished))
+            if ((*p)->state >= JOB_DONE && (!oldest || (*p)->finished < (*oldest)->finished) &&
+                (crowded || (*p)->fetched || now - (*p)->finished >= FINISHED_MIN_S))
                 oldest = p;
+        if (!oldest) break; /* every one beyond the count still awaits its fetch */
         job_t *gone = *oldest;
         *oldest = gone->next;
         s_job_free(gone);

@@ -142,6 +142,7 @@ void mf_coord_on_fetch(coord_t *c, const mf_peer_t *peer, const Mixfarm__FetchRe
         s_fetch_reply(c, peer, &r);
         return;
     }
+    if (j->state == JOB_DONE) j->fetched = 1; /* it may be let go (coord_jobs.c) */
     const mf_plan_t *p = j->plan;
     mf_fetch_render_t render = {0};
     Mixfarm__OutputRef *outs = calloc(p->n_outputs + 1, sizeof *outs);

@@ -48,7 +48,8 @@ static void s_fetch_same(const cl_coord_t *c, uint64_t job, const char *ref, con
 
 /* 200 jobs queued at once on two one-slot workers: all finish, and the
  * coordinator's memory after 200 is close to what it was after 50 (it keeps
- * the 128 most recent finished jobs, coordinator/coord_jobs.c). */
+ * the 128 most recent finished jobs, and those of the last 120 s nobody has
+ * fetched, coordinator/coord_jobs.c; the first, fetched, is let go). */
 static void many_jobs_bounded_memory(void **state)
 {
     (void)state;

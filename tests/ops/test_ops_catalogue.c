@@ -14,7 +14,12 @@
  *                      coordinator lost (its outputs dropped by the check
  *                      after a restart of the machine, MIXFARM_BOOT_ID) is
  *                      submitted again and fetched; one fetched is left
- *                      alone */
+ *                      alone
+ *   catalogue_forgotten a coordinator that forgets the jobs while the
+ *                      catalogue waits for them (here: killed and started
+ *                      again on a new state folder) has them submitted
+ *                      again by the waiting run, which ends with both
+ *                      done and fetched instead of waiting for ever */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -274,6 +279,50 @@ static void catalogue_lost(void **state)
     cl_test_pass();
 }
 
+static void catalogue_forgotten(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char root[1200], list[1200], out[1200], state_file[1300], fresh[1200];
+    cl_path(root, sizeof root, dir, "catalogue");
+    cl_path(list, sizeof list, dir, "list.txt");
+    cl_path(out, sizeof out, dir, "out");
+    cl_path(fresh, sizeof fresh, dir, "fresh");
+    snprintf(state_file, sizeof state_file, "%s.catalogue-state.json", list);
+    s_make_catalogue(root);
+    cl_write_text(list, "catalogue/a/session.json\ncatalogue/b/session.json\n");
+    cl_coord_t c = {0};
+    int http = 0;
+    ops_coord_start(&c, dir, NULL, 0, &http); /* no worker yet: the jobs wait */
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog, "catalogue", list, "--coordinator", c.ep, "--poll", "0.2",
+                          "-o", out,         NULL};
+    cl_async_t run;
+    cl_run_async(&run, argv);
+    double until = cl_now() + 30 * CL_SLOW;
+    while (cl_now() < until && !cl_file_contains(state_file, "\"job\": 2")) cl_sleep(0.02);
+    assert_true(cl_file_contains(state_file, "\"job\": 2"));
+    cl_stop(c.pid, SIGKILL, 10);
+    assert_int_equal(mkdir(fresh, 0755), 0);
+    ops_coord_start(&c, fresh, NULL, 0, &http); /* the same port, knowing no job */
+    ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
+    cl_run_t r = cl_wait_run(&run, 90 * CL_SLOW);
+    if (r.rc != 0) fail_msg("the catalogue exited %d: %s", r.rc, r.err);
+    if (!strstr(r.err, "a/session.json: the coordinator no longer holds job"))
+        fail_msg("no resubmission said: %s", r.err);
+    assert_non_null(strstr(r.out, "2 sessions: 2 done, 0 failed"));
+    cl_run_free(&r);
+    for (int k = 0; k < 2; k++) {
+        char mix[1400];
+        snprintf(mix, sizeof mix, "%s/catalogue/%c/session/mix.wav", out, "ab"[k]);
+        struct stat st;
+        if (stat(mix, &st) != 0) fail_msg("%s: not fetched", mix);
+    }
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +332,8 @@ int main(void)
                                                  (void *)"catalogue_killed"),
         cmocka_unit_test_prestate_setup_teardown(catalogue_lost, cl_setup, cl_teardown,
                                                  (void *)"catalogue_lost"),
+        cmocka_unit_test_prestate_setup_teardown(catalogue_forgotten, cl_setup, cl_teardown,
+                                                 (void *)"catalogue_forgotten"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
