@@ -292,20 +292,20 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
             continue;
         }
         lost_since = 0;
-        int changed = 0, gone = 0;
-        for (size_t i = 0; i < cat->n && !gone; i++) {
+        int changed = 0, unreachable = 0;
+        for (size_t i = 0; i < cat->n && !unreachable; i++) {
             cat_entry_t *e = &cat->e[i];
             const Mixfarm__JobStatus *j = e->job ? s_find(rep->status_reply, e->job) : NULL;
             const int waited = !mf_cat_final(e->state) ||
                                (cat->outdir && !strcmp(e->state, "done") && !e->fetched);
             if (j && waited) changed |= s_update(cat, e, j, conn);
             if (!j && e->job && waited) {
-                gone = s_resubmit_lost(cat, e, conn) != 0;
+                unreachable = s_resubmit_lost(cat, e, conn) != 0;
                 changed = 1;
             }
         }
         mixfarm__envelope__free_unpacked(rep, NULL);
-        if (gone) {
+        if (unreachable) {
             mf_cat_save_state(cat);
             return MF_EXIT_UNREACHABLE;
         }
