@@ -139,7 +139,7 @@ void mf_coord_free_jobs(coord_t *c)
  * catalogue run found jobs let go a second after they ended, unfetched. */
 #define FINISHED_KEPT 128
 #define FINISHED_MIN_S 120.0
-#define FINISHED_MAX 2048
+#define FINISHED_MAX 1024
 
 static void s_forget_old_jobs(coord_t *c)
 {
