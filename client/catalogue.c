@@ -195,6 +195,13 @@ static int s_update(catalogue_t *cat, cat_entry_t *e, const Mixfarm__JobStatus *
     return changed;
 }
 
+/* To be submitted again: a new job, this one forgotten. */
+static void s_again(cat_entry_t *e)
+{
+    e->job = 0;
+    mf_cat_set_error(e, "pending", NULL);
+}
+
 /* A job the coordinator let go before this run saw its end or fetched its
  * files (a coordinator holds its recent finished jobs only, and a batch of
  * short jobs can finish faster than their files are fetched): submitted
@@ -216,8 +223,7 @@ static int s_resubmit_lost(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
     mf_warn("catalogue: %s: the coordinator no longer holds job %" PRIu64
             "; submitting again (its tasks are cached)",
             e->rel, e->job);
-    e->job = 0;
-    mf_cat_set_error(e, "pending", NULL);
+    s_again(e);
     return s_submit(cat, e, conn);
 }
 
@@ -244,8 +250,7 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
             mf_warn("catalogue: %s: job %" PRIu64 " was done, but the coordinator no longer "
                     "has it and its files were never fetched; submitting again",
                     e->rel, e->job);
-            e->job = 0;
-            mf_cat_set_error(e, "pending", NULL);
+            s_again(e);
             continue;
         }
         if (j) {
@@ -254,14 +259,12 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
             mf_warn("catalogue: %s: the coordinator no longer knows job %" PRIu64
                     "; submitting again",
                     e->rel, e->job);
-            e->job = 0;
-            mf_cat_set_error(e, "pending", NULL);
+            s_again(e);
         }
         if (mf_cat_final(e->state) && strcmp(e->state, "done") && cat->retry_failed) {
             mf_info("catalogue: %s: %s before; submitting again (--retry-failed)", e->rel,
                     e->state);
-            e->job = 0;
-            mf_cat_set_error(e, "pending", NULL);
+            s_again(e);
         }
     }
     mixfarm__envelope__free_unpacked(rep, NULL);

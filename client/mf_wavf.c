@@ -1,10 +1,11 @@
 #include "mf_wavf.h"
+#include "mf_le.h"
 
 #include <string.h>
 
 static uint8_t *s_le(uint8_t *p, uint32_t v, int n)
 {
-    for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+    mf_le_put(p, v, n);
     return p + n;
 }
 

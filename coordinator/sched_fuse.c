@@ -160,6 +160,7 @@ int mf_sched_set_fuse(mf_sched_t *s, int slots)
         fused++;
     }
     free(c), free(w), free(load);
+    s->fused = fused;
     return fused;
 }
 
@@ -280,6 +281,7 @@ void mf_sched__fuse_undo(mf_sched_t *s, size_t g)
 
 void mf_sched__fuse_wake(mf_sched_t *s, size_t i)
 {
+    if (!s->fused) return; /* a farm keeping its blobs: every task done pays nothing */
     const tnode_t *n = &s->nodes[i];
     for (size_t d = 0; d < n->n_dependents; d++) {
         const size_t g = (size_t)n->dependents[d];

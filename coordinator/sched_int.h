@@ -45,6 +45,7 @@ struct mf_sched {
     mf_sched_progress_t prog;
     char *error;
     mf_sched_drop_t drop; /* refs NULL: keep every blob */
+    int fused;            /* channels that run their strips (sched_fuse.c); 0 on a farm */
     char *numerics;       /* the job's arithmetic, or NULL: not pinned yet */
     mf_hash_t *awaited;   /* sources still being uploaded, each once */
     size_t n_awaited;

@@ -1,4 +1,5 @@
 #include "mf_analysis_blob.h"
+#include "mf_le.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,25 +62,24 @@ static size_t s_ser_len(const mf_analysis_t *a, size_t i)
 
 /* ---- writing ---- */
 
-static unsigned char *s_u64(unsigned char *p, uint64_t v)
+static unsigned char *s_put(unsigned char *p, uint64_t v, int n)
 {
-    for (int k = 0; k < 8; k++) *p++ = (unsigned char)(v >> (8 * k));
-    return p;
+    mf_le_put(p, v, n);
+    return p + n;
 }
 
 static unsigned char *s_f64(unsigned char *p, double x)
 {
     uint64_t v;
     memcpy(&v, &x, sizeof v);
-    return s_u64(p, v);
+    return s_put(p, v, 8);
 }
 
 static unsigned char *s_f32(unsigned char *p, float x)
 {
     uint32_t v;
     memcpy(&v, &x, sizeof v);
-    for (int k = 0; k < 4; k++) *p++ = (unsigned char)(v >> (8 * k));
-    return p;
+    return s_put(p, v, 4);
 }
 
 mf_err_t mf_analysis_pack(const mf_analysis_t *a, unsigned char **out, size_t *len)
@@ -92,8 +92,8 @@ mf_err_t mf_analysis_pack(const mf_analysis_t *a, unsigned char **out, size_t *l
     const size_t n = 8 + 8 * N_INTS + 8 * N_DOUBLES + 8 * MF_QC_BANDS + 16 * c.n_gaps + 4 * floats;
     unsigned char *b = malloc(n), *p = b;
     if (!b) return MF_ERR_NOMEM;
-    memcpy(p, MAGIC, 4), p += 4;
-    for (int k = 0; k < 4; k++) *p++ = (unsigned char)(VERSION >> (8 * k));
+    memcpy(p, MAGIC, 4);
+    p = s_put(p + 4, VERSION, 4);
     const uint64_t ints[N_INTS] = {(uint64_t)c.channels,
                                    (uint64_t)c.frames,
                                    (uint64_t)c.clipped_samples,
@@ -103,7 +103,7 @@ mf_err_t mf_analysis_pack(const mf_analysis_t *a, unsigned char **out, size_t *l
                                    c.n_hops,
                                    c.n_seconds,
                                    mask};
-    for (size_t i = 0; i < N_INTS; i++) p = s_u64(p, ints[i]);
+    for (size_t i = 0; i < N_INTS; i++) p = s_put(p, ints[i], 8);
     for (size_t i = 0; i < N_DOUBLES; i++) p = s_f64(p, *s_dbl(&c, i));
     for (size_t i = 0; i < MF_QC_BANDS; i++) p = s_f64(p, c.band_db[i]);
     for (size_t i = 0; i < c.n_gaps; i++)
@@ -129,30 +129,28 @@ static int s_take(rd_t *r, size_t n, const unsigned char **at)
     return 0;
 }
 
-static int s_get_u64(rd_t *r, uint64_t *v)
+static int s_get(rd_t *r, int n, uint64_t *v)
 {
     const unsigned char *q;
-    if (s_take(r, 8, &q)) return -1;
-    *v = 0;
-    for (int k = 7; k >= 0; k--) *v = *v << 8 | q[k];
+    if (s_take(r, (size_t)n, &q)) return -1;
+    *v = mf_le_get(q, n);
     return 0;
 }
 
 static int s_get_f64(rd_t *r, double *x)
 {
     uint64_t v;
-    if (s_get_u64(r, &v)) return -1;
+    if (s_get(r, 8, &v)) return -1;
     memcpy(x, &v, sizeof *x);
     return 0;
 }
 
 static int s_get_f32(rd_t *r, float *x)
 {
-    const unsigned char *q;
-    if (s_take(r, 4, &q)) return -1;
-    const uint32_t v =
-        (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-    memcpy(x, &v, sizeof *x);
+    uint64_t v;
+    if (s_get(r, 4, &v)) return -1;
+    const uint32_t u = (uint32_t)v;
+    memcpy(x, &u, sizeof *x);
     return 0;
 }
 
@@ -161,13 +159,11 @@ static int s_get_f32(rd_t *r, float *x)
 static mf_err_t s_header(rd_t *r, mf_analysis_t *a, uint64_t *mask)
 {
     const unsigned char *q;
-    if (s_take(r, 8, &q) || memcmp(q, MAGIC, 4) ||
-        ((uint32_t)q[4] | (uint32_t)q[5] << 8 | (uint32_t)q[6] << 16 | (uint32_t)q[7] << 24) !=
-            VERSION)
+    if (s_take(r, 8, &q) || memcmp(q, MAGIC, 4) || mf_le_get(q + 4, 4) != VERSION)
         return MF_ERR_INVALID;
     uint64_t v[N_INTS];
     for (size_t i = 0; i < N_INTS; i++)
-        if (s_get_u64(r, &v[i])) return MF_ERR_INVALID;
+        if (s_get(r, 8, &v[i])) return MF_ERR_INVALID;
     if ((v[0] != 1 && v[0] != 2) || v[1] > INT64_MAX || v[2] > INT64_MAX || v[3] > INT64_MAX ||
         v[4] > 1 || v[8] >> N_SERIES)
         return MF_ERR_INVALID;

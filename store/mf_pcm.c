@@ -1,4 +1,5 @@
 #include "mf_pcm.h"
+#include "mf_le.h"
 #include "mf_log.h"
 #include "mf_pipe.h"
 
@@ -51,27 +52,6 @@ struct mf_pcm_reader {
     int gained;  /* two stored, each read through its gains (a view) */
     float gains[2][MF_PCM_GAINS];
 };
-
-static void s_put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void s_put_i64(unsigned char *p, int64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)((uint64_t)v >> (8 * i));
-}
-static uint32_t s_get_u32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-static int64_t s_get_i64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return (int64_t)v;
-}
 
 mf_pcm_writer_t *mf_pcm_writer_new(mf_store_t *s, int channels, int rate, int64_t start)
 {
@@ -135,10 +115,10 @@ mf_err_t mf_pcm_writer_commit(mf_pcm_writer_t *w, mf_hash_t *out)
     unsigned char t[MF_PCM_TRAILER];
     mf_err_t gerr = w->panned ? mf_blob_writer_write(w->blob, w->gains, GAINS) : MF_OK;
     memcpy(t, w->panned ? s_magic_panned : s_magic, 8);
-    s_put_u32(t + 8, (uint32_t)w->info.channels);
-    s_put_u32(t + 12, (uint32_t)w->info.rate);
-    s_put_i64(t + 16, w->info.start);
-    s_put_i64(t + 24, w->info.frames);
+    mf_le_put(t + 8, (uint32_t)w->info.channels, 4);
+    mf_le_put(t + 12, (uint32_t)w->info.rate, 4);
+    mf_le_put(t + 16, (uint64_t)w->info.start, 8);
+    mf_le_put(t + 24, (uint64_t)w->info.frames, 8);
     mf_err_t err = gerr == MF_OK ? mf_blob_writer_write(w->blob, t, sizeof t) : gerr;
     if (err == MF_OK)
         err = mf_blob_writer_commit(w->blob, out);
@@ -160,10 +140,10 @@ mf_err_t mf_pcm_trailer_check(const uint8_t t[MF_PCM_TRAILER], uint64_t size, mf
 {
     *panned = memcmp(t, s_magic_panned, 8) == 0;
     if (!*panned && memcmp(t, s_magic, 8) != 0) return MF_ERR_CORRUPT;
-    info->channels = (int)s_get_u32(t + 8);
-    info->rate = (int)s_get_u32(t + 12);
-    info->start = s_get_i64(t + 16);
-    info->frames = s_get_i64(t + 24);
+    info->channels = (int)(uint32_t)mf_le_get(t + 8, 4);
+    info->rate = (int)(uint32_t)mf_le_get(t + 12, 4);
+    info->start = (int64_t)mf_le_get(t + 16, 8);
+    info->frames = (int64_t)mf_le_get(t + 24, 8);
     if (info->channels < 1 || info->channels > 2 || info->rate < 1 || info->frames < 0 ||
         (*panned && info->channels != 2))
         return MF_ERR_CORRUPT;

@@ -7,6 +7,7 @@
  * carries a timestamp). */
 #include "deliver_int.h"
 #include "mf_exec.h"
+#include "mf_le.h"
 
 #include <math.h>
 #include <sndfile.h>
@@ -116,11 +117,6 @@ mf_err_t mf_encode_sndfile(mf_encode_job_t *j)
 
 /* ---- the loudness of a finished WAV ---- */
 
-static uint32_t s_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void s_put16(unsigned char *p, double v)
 {
     int16_t x = isfinite(v) && fabs(v) < 327 ? (int16_t)lround(v * 100) : 0x7fff;
@@ -137,7 +133,7 @@ mf_err_t mf_encode_wav_set_loudness(const char *path, const mf_analysis_t *a)
     /* Walk the chunks (RF64's sizes live in ds64, but bext comes before
      * the data chunk, whose size is the only one that can be -1). */
     for (long pos = 12; fseek(f, pos, SEEK_SET) == 0 && fread(ck, 1, 8, f) == 8;) {
-        uint32_t size = s_le32(ck + 4);
+        uint32_t size = (uint32_t)mf_le_get(ck + 4, 4);
         if (!memcmp(ck, "bext", 4)) {
             /* description 256, originator 32, reference 32, date 10, time 8,
              * time reference 8, version 2, UMID 64: loudness at 412. */

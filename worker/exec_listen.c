@@ -13,6 +13,7 @@
  * that the report reads no audio and adds nothing to the critical path. */
 #include "exec_internal.h"
 #include "listen_stats.h"
+#include "mf_le.h"
 #include "mf_pcm.h"
 #include "mf_playback.h"
 
@@ -33,22 +34,17 @@ typedef struct {
     int16_t buf[2 * MF_BLOCK];
 } wav16_t;
 
-static void s_le(uint8_t *p, uint32_t v, int n)
-{
-    for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static mf_err_t s_wav_begin(wav16_t *w, mf_store_t *st, const mf_task_t *t, int ch, int rate,
                             int64_t frames)
 {
     const uint64_t data = (uint64_t)frames * (uint64_t)ch * 2;
     if (data > 0xFFFFFFFFull - 36) return MF_ERR_LIMIT; /* a plain WAV says its size in 32 bits */
     uint8_t h[44];
-    memcpy(h, "RIFF", 4), s_le(h + 4, (uint32_t)(36 + data), 4), memcpy(h + 8, "WAVEfmt ", 8);
-    s_le(h + 16, 16, 4), s_le(h + 20, 1, 2), s_le(h + 22, (uint32_t)ch, 2);
-    s_le(h + 24, (uint32_t)rate, 4), s_le(h + 28, (uint32_t)(rate * ch * 2), 4);
-    s_le(h + 32, (uint32_t)(ch * 2), 2), s_le(h + 34, 16, 2), memcpy(h + 36, "data", 4);
-    s_le(h + 40, (uint32_t)data, 4);
+    memcpy(h, "RIFF", 4), mf_le_put(h + 4, (uint32_t)(36 + data), 4), memcpy(h + 8, "WAVEfmt ", 8);
+    mf_le_put(h + 16, 16, 4), mf_le_put(h + 20, 1, 2), mf_le_put(h + 22, (uint32_t)ch, 2);
+    mf_le_put(h + 24, (uint32_t)rate, 4), mf_le_put(h + 28, (uint32_t)(rate * ch * 2), 4);
+    mf_le_put(h + 32, (uint32_t)(ch * 2), 2), mf_le_put(h + 34, 16, 2), memcpy(h + 36, "data", 4);
+    mf_le_put(h + 40, (uint32_t)data, 4);
     w->ch = ch, w->rng = 0;
     /* Named after the task, as signals are, and it goes up as it is
      * written (mf_writes.h); the client hashes it for manifest.json. Where

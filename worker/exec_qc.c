@@ -155,16 +155,13 @@ static void s_explain_short(const json_t *mastering, const mf_analysis_t *a,
     }
 }
 
-/* An album image's pauses made on purpose (its pre-gap and gaps, from the
- * album's timings), malloc'd; NULL (*n 0) for any other file. */
-static mf_qc_span_t *s_pauses(const mf_store_t *s, const mf_task_t *t, const mf_qc_file_spec_t *f,
-                              size_t *n)
+/* An album image's pauses made on purpose (its pre-gap and gaps) from the
+ * album's timings tm, malloc'd; NULL (*n 0) without timings. */
+static mf_qc_span_t *s_pauses(const json_t *tm, size_t *n)
 {
-    json_t *tm = f->timings >= 0 ? mf_blob_json(s, &t->inputs[f->timings]) : NULL;
     const size_t tracks = json_array_size(json_object_get(tm, "tracks"));
     mf_qc_span_t *pauses = tracks ? calloc(tracks, sizeof *pauses) : NULL;
     *n = pauses ? mf_qc_album_pauses(tm, pauses, tracks) : 0;
-    json_decref(tm);
     return pauses;
 }
 
@@ -226,7 +223,9 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) {
         const mf_qc_file_spec_t *f = &spec.files[i];
         mf_qc_format_t fmt = {.rate = f->rate, .bits = f->bits, .lossless = f->lossless};
-        mf_qc_span_t *pauses = s_pauses(s, t, f, &fmt.n_pauses);
+        /* An album image's timings: its pauses, and its Red Book check. */
+        json_t *tm = f->timings >= 0 ? mf_blob_json(s, &t->inputs[f->timings]) : NULL;
+        mf_qc_span_t *pauses = s_pauses(tm, &fmt.n_pauses);
         fmt.pauses = pauses;
         mf_qc_target_t ftg = tg; /* an album's tracks and image have their own loudness */
         if (f->lufs_from == 1) ftg.lufs = NAN;
@@ -242,10 +241,12 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
                                 isnan(ftg.lufs) ? json_null()
                                                 : json_real(round(ftg.lufs * 100) / 100));
         if (f->red_book >= 0) { /* an album image, for a CD */
-            json_t *rb = mf_blob_json(s, &t->inputs[f->red_book]);
+            json_t *rb = f->red_book == f->timings ? json_incref(tm)
+                                                   : mf_blob_json(s, &t->inputs[f->red_book]);
             mf_qc_red_book(rb, f->lossless, f->rate, f->bits, &probs[i]);
             json_decref(rb);
         }
+        json_decref(tm);
         free(pauses);
         if (err == MF_OK) err = s_load_compare(s, t, f, &cmps[i], r);
         files[i] = (mf_qc_file_t){.path = f->path,

@@ -1,4 +1,5 @@
 #include "mf_source_check.h"
+#include "mf_le.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,18 +17,6 @@ typedef struct {
     int64_t header_frames; /* AIFF: the frame count in COMM; -1 elsewhere */
 } data_chunk_t;
 
-static uint32_t s_le16(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-static uint32_t s_le32(const unsigned char *p)
-{
-    return s_le16(p) | s_le16(p + 2) << 16;
-}
-static uint64_t s_le64(const unsigned char *p)
-{
-    return (uint64_t)s_le32(p) | (uint64_t)s_le32(p + 4) << 32;
-}
 static uint32_t s_be16(const unsigned char *p)
 {
     return (uint32_t)p[0] << 8 | (uint32_t)p[1];
@@ -60,12 +49,12 @@ static int s_riff(FILE *f, int rf64, data_chunk_t *d)
     for (int k = 0; k < MAX_CHUNKS; k++) {
         unsigned char h[8], b[16];
         if (s_read_at(f, pos, h, sizeof h) != 0) return -1;
-        const uint32_t size = s_le32(h + 4);
+        const uint32_t size = (uint32_t)mf_le_get(h + 4, 4);
         pos += 8;
         if (!memcmp(h, "ds64", 4) && s_read_at(f, pos, b, 16) == 0)
-            ds64_data = (int64_t)s_le64(b + 8);
+            ds64_data = (int64_t)mf_le_get(b + 8, 8);
         if (!memcmp(h, "fmt ", 4) && s_read_at(f, pos, b, 16) == 0)
-            tag = s_le16(b), block_align = s_le16(b + 12);
+            tag = (uint32_t)mf_le_get(b, 2), block_align = (uint32_t)mf_le_get(b + 12, 2);
         if (!memcmp(h, "data", 4)) {
             /* 0 or 0xFFFFFFFF in a plain WAV: written while streaming, no
              * length promised. */
@@ -89,10 +78,10 @@ static int s_w64(FILE *f, data_chunk_t *d)
     for (int k = 0; k < MAX_CHUNKS; k++) {
         unsigned char h[24], b[16];
         if (s_read_at(f, pos, h, sizeof h) != 0) return -1;
-        const uint64_t size = s_le64(h + 16);
+        const uint64_t size = mf_le_get(h + 16, 8);
         if (size < 24 || size > (uint64_t)INT64_MAX / 2) return -1;
         if (!memcmp(h, "fmt ", 4) && s_read_at(f, pos + 24, b, 16) == 0)
-            tag = s_le16(b), block_align = s_le16(b + 12);
+            tag = (uint32_t)mf_le_get(b, 2), block_align = (uint32_t)mf_le_get(b + 12, 2);
         if (!memcmp(h, "data", 4)) {
             d->declared = (int64_t)size - 24;
             d->start = pos + 24;
