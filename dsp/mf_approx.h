@@ -29,4 +29,18 @@ static const float mf_exp2_poly[MF_EXP2_TERMS] = {1.525273380405984e-05f,  1.540
                                                   5.550410866482158e-02f,  2.402265069591007e-01f,
                                                   6.931471805599453e-01f,  1.0f};
 
+/* tanh, for the saturation curve (mf_tanh_kernel.h): with a = |x|,
+ *   a < 1/2: the odd Taylor series to a^15 (the next term is below 5e-9);
+ *   else: 1 - 2/(e^2a + 1), e^2a = 2^(2a/ln 2) by the 2^y above, with a
+ *     held at 10 (tanh 10 rounds to 1 in float);
+ * and the sign of x put back. Coefficients of a^3 ... a^15, highest first. */
+#define MF_TANH_SMALL 0.5f
+#define MF_TANH_MAX 10.0f
+#define MF_APPROX_2_OVER_LN2 2.8853900817779268f
+#define MF_TANH_TERMS 7
+static const float mf_tanh_poly[MF_TANH_TERMS] = {-1.4558343870513183e-03f, 3.592128036572481e-03f,
+                                                  -8.863235529902197e-03f,  2.1869488536155203e-02f,
+                                                  -5.396825396825397e-02f,  1.3333333333333333e-01f,
+                                                  -3.333333333333333e-01f};
+
 #endif

@@ -1,6 +1,8 @@
 /* The C reference kernels and the dispatch that picks SIMD variants. */
 #include "mf_kernels.h"
 #include "mf_bqb_kernel.h"
+#include "mf_fir_kernel.h"
+#include "mf_tanh_kernel.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -34,6 +36,8 @@ static void c_biquad(float *out, const float *in, size_t frames, mf_biquad_casca
 
 /* One-lane vectors: the order of operations every variant keeps. */
 MF_BQB_KERNEL(c_biquad_block, static, 1, 1)
+MF_FIR_KERNEL(c_fir, static, 1)
+MF_TANH_KERNEL(c_tanh_curve, static, 1)
 
 static void c_gain_ramp(float *out, const float *in, size_t frames, int channels, float g0,
                         float g1)
@@ -123,6 +127,8 @@ const mf_dsp_kernels_t mf_dsp_kernels_c = {
     .gain_computer = c_gain_computer,
     .db_to_gain = c_db_to_gain,
     .pcm_to_float = c_pcm_to_float,
+    .fir = c_fir,
+    .tanh_curve = c_tanh_curve,
 };
 
 void mf_biquad_cascade_reset(mf_biquad_cascade_t *st, int channels, int nsec)

@@ -90,6 +90,14 @@ typedef struct {
      * bits, and they are libsndfile's (a WAV source read raw). */
     void (*pcm_to_float)(float *restrict out, const unsigned char *restrict in, size_t n,
                          int bytes);
+    /* out[i] = sum of taps[m] * x[i + m] for m < ntaps (x holds n + ntaps
+     * - 1 samples), added in tap order; add = 1 adds it to out[i]. Every
+     * variant of every family gives the same bits (mf_fir_kernel.h). */
+    void (*fir)(float *restrict out, const float *restrict x, size_t n, const float *restrict taps,
+                int ntaps, int add);
+    /* out[i] = tanh(in[i]) within 2e-7 (mf_approx.h); out may equal in.
+     * Every variant of every family gives the same bits. */
+    void (*tanh_curve)(float *out, const float *in, size_t n);
 } mf_dsp_kernels_t;
 
 /* x86-64: C, then SSE2, AVX2, AVX-512 as the CPU has them; AArch64: C and

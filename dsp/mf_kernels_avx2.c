@@ -11,7 +11,9 @@
  * state beyond z1/z2 crosses blocks. */
 #include "mf_approx.h"
 #include "mf_bqb_kernel.h"
+#include "mf_fir_kernel.h"
 #include "mf_kernels.h"
+#include "mf_tanh_kernel.h"
 
 typedef int mf_kernels_avx2_unused_t;
 
@@ -292,9 +294,13 @@ static TGT void avx2_pcm_to_float(float *restrict out, const unsigned char *rest
 }
 
 MF_BQB_KERNEL(avx2_biquad_block, static TGT, 8, 4)
+MF_FIR_KERNEL(avx2_fir, static TGT, 8)
+MF_TANH_KERNEL(avx2_tanh_curve, static TGT, 8)
 
 void mf_dsp_init_avx2(mf_dsp_kernels_t *k)
 {
+    k->fir = avx2_fir;
+    k->tanh_curve = avx2_tanh_curve;
     k->biquad_block = avx2_biquad_block;
     k->biquad = mf_dsp_avx2_biquad;
     k->gain_ramp = avx2_gain_ramp;

@@ -4,7 +4,9 @@
  * stays AVX2 (memory bound either way). */
 #include "mf_approx.h"
 #include "mf_bqb_kernel.h"
+#include "mf_fir_kernel.h"
 #include "mf_kernels.h"
+#include "mf_tanh_kernel.h"
 
 typedef int mf_kernels_avx512_unused_t;
 
@@ -207,9 +209,13 @@ static TGT void avx512_db_to_gain(float *restrict out, const float *restrict db,
 }
 
 MF_BQB_KERNEL(avx512_biquad_block, static TGT, 16, 8)
+MF_FIR_KERNEL(avx512_fir, static TGT, 16)
+MF_TANH_KERNEL(avx512_tanh_curve, static TGT, 16)
 
 void mf_dsp_init_avx512(mf_dsp_kernels_t *k)
 {
+    k->fir = avx512_fir;
+    k->tanh_curve = avx512_tanh_curve;
     k->biquad_block = avx512_biquad_block;
     k->biquad = avx512_biquad;
     k->gain_ramp = avx512_gain_ramp;

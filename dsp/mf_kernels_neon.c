@@ -6,7 +6,9 @@
  * no run-time check. */
 #include "mf_approx.h"
 #include "mf_bqb_kernel.h"
+#include "mf_fir_kernel.h"
 #include "mf_kernels.h"
+#include "mf_tanh_kernel.h"
 
 typedef int mf_kernels_neon_unused_t; /* keeps the unit non-empty elsewhere */
 
@@ -259,9 +261,13 @@ static void neon_db_to_gain(float *restrict out, const float *restrict db, size_
 }
 
 MF_BQB_KERNEL(neon_biquad_block, static, 4, 2)
+MF_FIR_KERNEL(neon_fir, static, 4)
+MF_TANH_KERNEL(neon_tanh_curve, static, 4)
 
 void mf_dsp_init_neon(mf_dsp_kernels_t *k)
 {
+    k->fir = neon_fir;
+    k->tanh_curve = neon_tanh_curve;
     k->biquad_block = neon_biquad_block;
     k->biquad = neon_biquad;
     k->gain_ramp = neon_gain_ramp;

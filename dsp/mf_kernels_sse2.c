@@ -2,7 +2,9 @@
  * mf_kernels_avx2.c for the biquad wavefront, explained once there. */
 #include "mf_approx.h"
 #include "mf_bqb_kernel.h"
+#include "mf_fir_kernel.h"
 #include "mf_kernels.h"
+#include "mf_tanh_kernel.h"
 
 typedef int mf_kernels_sse2_unused_t; /* keeps the unit non-empty elsewhere */
 
@@ -231,9 +233,13 @@ static TGT void sse2_db_to_gain(float *restrict out, const float *restrict db, s
 }
 
 MF_BQB_KERNEL(sse2_biquad_block, static TGT, 4, 2)
+MF_FIR_KERNEL(sse2_fir, static TGT, 4)
+MF_TANH_KERNEL(sse2_tanh_curve, static TGT, 4)
 
 void mf_dsp_init_sse2(mf_dsp_kernels_t *k)
 {
+    k->fir = sse2_fir;
+    k->tanh_curve = sse2_tanh_curve;
     k->biquad_block = sse2_biquad_block;
     k->biquad = mf_dsp_sse2_biquad;
     k->gain_ramp = sse2_gain_ramp;

@@ -83,6 +83,17 @@ static void b_db(const mf_dsp_kernels_t *k, void *arg)
     k->db_to_gain(s_out, s_in, FRAMES);
 }
 
+/* A 33-tap FIR (a phase of the 4x oversampler) over s_in's first FRAMES. */
+static void b_fir(const mf_dsp_kernels_t *k, void *arg)
+{
+    k->fir(s_out, s_in, FRAMES, arg, 33, 0);
+}
+static void b_tanh(const mf_dsp_kernels_t *k, void *arg)
+{
+    (void)arg;
+    k->tanh_curve(s_out, s_in, FRAMES);
+}
+
 /* Raw PCM bytes, as many as FRAMES stereo 24-bit frames hold. */
 static unsigned char s_raw[3 * 2 * FRAMES];
 static void b_pcm(const mf_dsp_kernels_t *k, void *arg)
@@ -106,6 +117,8 @@ static void kernels(void)
 {
     static const mf_gain_curve_t curve = {-20, -0.75f, 6, 20};
     static const int b16 = 2, b24 = 3;
+    static float taps[33];
+    for (int i = 0; i < 33; i++) taps[i] = 0.03f * (float)(i % 7) - 0.1f;
     for (size_t i = 0; i < sizeof s_raw; i++) s_raw[i] = (unsigned char)(i * 2654435761u >> 24);
     printf("| kernel | unit |");
     for (int isa = 0; isa < MF_ISA_COUNT; isa++)
@@ -138,6 +151,8 @@ static void kernels(void)
         {"db_to_gain", 1, 0, b_db, NULL},
         {"pcm_to_float, 16-bit, stereo", 2, 0, b_pcm, (void *)&b16},
         {"pcm_to_float, 24-bit, stereo", 2, 0, b_pcm, (void *)&b24},
+        {"fir, 33 taps", 1, 0, b_fir, taps},
+        {"tanh_curve", 1, 0, b_tanh, NULL},
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         printf("| %s | ns/sample%s |", rows[r].name, rows[r].ch == 2 ? "/channel" : "");

@@ -186,6 +186,31 @@ static void check_pcm(const mf_dsp_kernels_t *k)
     }
 }
 
+/* The FIR and tanh kernels give the C reference's bits on every variant
+ * (mf_fir_kernel.h, mf_tanh_kernel.h), for every length (the vector
+ * loops' tails), in place for tanh, and adding into out for the FIR. */
+static void check_fir_tanh(const mf_dsp_kernels_t *k)
+{
+    static float x[MAXF + 64], taps[64], ref[MAXF], out[MAXF];
+    for (int iter = 0; iter < 200; iter++) {
+        const size_t n = iter < 40 ? (size_t)iter : (size_t)(rnd() * MAXF);
+        const int ntaps = 1 + (int)(rnd() * 64), add = iter % 2;
+        for (size_t i = 0; i < n + (size_t)ntaps - 1; i++) x[i] = rndf(-1, 1);
+        for (int i = 0; i < ntaps; i++) taps[i] = rndf(-0.5f, 0.5f);
+        for (size_t i = 0; i < n; i++) ref[i] = out[i] = rndf(-1, 1);
+        mf_dsp_kernels_c.fir(ref, x, n, taps, ntaps, add);
+        k->fir(out, x, n, taps, ntaps, add);
+        if (n && memcmp(out, ref, n * sizeof *out))
+            fail_msg("%s fir: n=%zu ntaps=%d add=%d: not the C bits", k->name, n, ntaps, add);
+        for (size_t i = 0; i < n; i++) x[i] = rndf(-12, 12) * (float)rnd();
+        mf_dsp_kernels_c.tanh_curve(ref, x, n);
+        memcpy(out, x, n * sizeof *out);
+        k->tanh_curve(out, out, n);
+        if (n && memcmp(out, ref, n * sizeof *out))
+            fail_msg("%s tanh_curve: n=%zu: not the C bits", k->name, n);
+    }
+}
+
 static void test_variants(void **state)
 {
     (void)state;
@@ -199,8 +224,9 @@ static void test_variants(void **state)
         const double eb = check_biquad(k), ebb = check_biquad_block(k), eg = check_gain(k),
                      ec = check_curve(k);
         check_pcm(k);
+        check_fir_tanh(k);
         printf("checkasm: %-6s biquad %.2g  biquad_block %.2g  gain/detect %.2g  curve/db %.2g  "
-               "pcm exact  "
+               "pcm, fir, tanh exact  "
                "(max errors) ok\n",
                k->name, eb, ebb, eg, ec);
         ran++;
@@ -242,6 +268,11 @@ static size_t run_all(const mf_dsp_kernels_t *k, float *buf)
     for (size_t i = 0; i < 3 * n; i++) raw[i] = (unsigned char)(rnd() * 256);
     k->pcm_to_float(buf + w, raw, n, 3), w += n;
     k->pcm_to_float(buf + w, raw, n, 2), w += n;
+    static float taps[33];
+    for (int i = 0; i < 33; i++) taps[i] = rndf(-0.5f, 0.5f);
+    k->fir(buf + w, in, n - 32, taps, 33, 0), w += n - 32;
+    for (size_t i = 0; i < n; i++) lvl[i] = rndf(-10, 10);
+    k->tanh_curve(buf + w, lvl, n), w += n;
     return w;
 }
 
@@ -274,9 +305,41 @@ static void test_variants_agree(void **state)
     free(first), free(other);
 }
 
+/* The tanh approximation (mf_approx.h) against the libm's double tanh:
+ * values from 2^-30 to 12, each 1.0002 times the last, both signs, and
+ * the values at the edges of its branches. */
+static void test_tanh_accuracy(void **state)
+{
+    (void)state;
+    enum { N = 1 << 18 };
+    static float x[N], y[N];
+    double worst_abs = 0, worst_rel = 0, at_abs = 0, at_rel = 0;
+    size_t n = 0;
+    const float edges[] = {0.0f,  -0.0f,      1e-38f, 0.49999997f, 0.5f,     0.50000006f, 9.999999f,
+                           10.0f, 10.000001f, 40.0f,  1e30f,       INFINITY, -INFINITY};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) x[n++] = edges[i];
+    for (double v = 0x1p-30; v < 12.0 && n + 2 <= N; v *= 1.0002)
+        x[n++] = (float)v, x[n++] = -(float)v;
+    mf_dsp_kernels_c.tanh_curve(y, x, n);
+    for (size_t i = 0; i < n; i++) {
+        const double t = tanh((double)x[i]), e = fabs((double)y[i] - t);
+        if (e > worst_abs) worst_abs = e, at_abs = x[i];
+        if (t != 0 && e / fabs(t) > worst_rel) worst_rel = e / fabs(t), at_rel = x[i];
+        if (fabs(y[i]) > 1.0f) fail_msg("tanh(%g) = %.9g: beyond full scale", x[i], y[i]);
+        if (signbit(y[i]) != signbit(x[i])) fail_msg("tanh(%g) = %g: the wrong sign", x[i], y[i]);
+    }
+    assert_true(x[n - 2] > 11.9f && y[n - 2] == 1.0f && y[n - 1] == -1.0f); /* the sweep's end */
+    printf("checkasm: tanh_curve over %zu values: worst %.3g absolute (at %g), %.3g relative (at "
+           "%g)\n",
+           n, worst_abs, at_abs, worst_rel, at_rel);
+    assert_true(worst_abs <= 2e-7);
+    assert_true(worst_rel <= 5e-7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_variants),
-                                       cmocka_unit_test(test_variants_agree)};
+                                       cmocka_unit_test(test_variants_agree),
+                                       cmocka_unit_test(test_tanh_accuracy)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
