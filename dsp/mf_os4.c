@@ -15,7 +15,7 @@ static double s_i0(double x)
     return sum;
 }
 
-void mf_os4_filter_init(mf_os4_filter_t *f)
+void mf_os4_filter_init(mf_os4_filter_t *f, const mf_dsp_kernels_t *k)
 {
     const int n = MF_OS4_TAPS, mid = (MF_OS4_TAPS - 1) / 2;
     const double fc = 0.125, beta = 9.0; /* cycles per high-rate sample */
@@ -28,46 +28,38 @@ void mf_os4_filter_init(mf_os4_filter_t *f)
     }
     for (int i = 0; i < n; i++) h[i] /= sum; /* unity gain at DC */
     memset(f, 0, sizeof *f);
-    /* y[4n+p] = 4 sum_k h[4k+p] x[n-k]: stored reversed so the history,
-     * oldest first, is a plain dot product. */
+    f->k = k ? k : mf_dsp_kernels();
+    /* The 4x signal at 4n + p is 4 sum_j h[4j + p] x[n - j] (the zero-stuffed
+     * input filtered, times 4 for the stuffing's loss); the taps are stored
+     * reversed so that the oldest of the K inputs comes first. */
     for (int p = 0; p < 4; p++)
         for (int m = 0; m < MF_OS4_K; m++) {
             const int j = 4 * (MF_OS4_K - 1 - m) + p;
             f->up[p][m] = j < n ? (float)(4.0 * h[j]) : 0.0f;
         }
-    /* z[n] = sum_j h[j] v[4n - j], with v[4n] three samples before the
-     * newest: down[m] pairs with the m-th oldest of the last HIST samples. */
-    for (int m = 0; m < MF_OS4_HIST; m++) {
-        const int j = MF_OS4_HIST - 4 - m;
-        f->down[m] = j >= 0 && j < n ? (float)h[j] : 0.0f;
-    }
+    /* The output at n is sum_j h[j] v[4n + 4 - 132 + j'] over the last 132
+     * 4x samples v, oldest first, with tap h[128 - j']; sample j' = 4q + p
+     * is y_p[n - 32 + q]. */
+    for (int q = 0; q < MF_OS4_K; q++)
+        for (int p = 0; p < 4; p++) {
+            const int j = 128 - (4 * q + p);
+            f->down[p][q] = j >= 0 && j < n ? (float)h[j] : 0.0f;
+        }
 }
 
-static float s_dot(const float *a, const float *b, int n)
+void mf_os4_up(const mf_os4_filter_t *f, mf_os4_chan_t *c, const float *x, size_t stride, size_t n)
 {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i], s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2], s3 += a[i + 3] * b[i + 3];
+    enum { H = MF_OS4_K - 1 };
+    if (c->n) { /* the last block's end becomes the history */
+        memmove(c->x, c->x + c->n, H * sizeof *c->x);
+        for (int p = 0; p < 4; p++) memmove(c->y[p], c->y[p] + c->n, H * sizeof *c->x);
     }
-    for (; i < n; i++) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+    for (size_t i = 0; i < n; i++) c->x[H + i] = x[i * stride];
+    for (int p = 0; p < 4; p++) f->k->fir(c->y[p] + H, c->x, n, f->up[p], MF_OS4_K, 0);
+    c->n = n;
 }
 
-void mf_os4_up(const mf_os4_filter_t *f, mf_os4_chan_t *c, float x, float y[4])
+void mf_os4_down(const mf_os4_filter_t *f, const mf_os4_chan_t *c, float *out)
 {
-    c->x[c->xq] = c->x[c->xq + MF_OS4_K] = x;
-    if (++c->xq == MF_OS4_K) c->xq = 0;
-    const float *hist = c->x + c->xq; /* the last K samples, oldest first */
-    for (int p = 0; p < 4; p++) y[p] = s_dot(f->up[p], hist, MF_OS4_K);
-}
-
-float mf_os4_down(const mf_os4_filter_t *f, mf_os4_chan_t *c, const float v[4])
-{
-    for (int i = 0; i < 4; i++) {
-        c->v[c->vp] = c->v[c->vp + MF_OS4_HIST] = v[i];
-        if (++c->vp == MF_OS4_HIST) c->vp = 0;
-    }
-    return s_dot(f->down, c->v + c->vp, MF_OS4_HIST);
+    for (int p = 0; p < 4; p++) f->k->fir(out, c->y[p], c->n, f->down[p], MF_OS4_K, p > 0);
 }

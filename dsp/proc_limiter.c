@@ -82,7 +82,7 @@ static void *lim_create(const double *v, size_t nbands, const mf_proc_env_t *env
     for (size_t i = 0; i < l->L; i++) l->box[i] = 1.0f;
     l->sum = (double)l->L;
     l->r = 1.0f;
-    mf_os4_filter_init(&l->f);
+    mf_os4_filter_init(&l->f, NULL);
     lim_update(l, v);
     return l;
 fail:
@@ -112,12 +112,15 @@ static float s_refine(lim_t *l, int c, const float y[4])
     return peak;
 }
 
-/* The gain for the frame DETECT_DELAY + L frames before the newest. */
-static float s_step(lim_t *l, const float *x)
+/* The gain for the frame DETECT_DELAY + L frames before the newest, which
+ * is frame i of the block mf_os4_up interpolated. */
+static float s_step(lim_t *l, size_t i)
 {
-    float iv = 0.0f, y[4];
+    float iv = 0.0f;
     for (int c = 0; c < l->ch; c++) {
-        mf_os4_up(&l->f, &l->os[c], x[c], y);
+        mf_os4_chan_t *os = &l->os[c];
+        const float y[4] = {mf_os4_phase(os, 0)[i], mf_os4_phase(os, 1)[i], mf_os4_phase(os, 2)[i],
+                            mf_os4_phase(os, 3)[i]};
         iv = fmaxf(iv, s_refine(l, c, y));
     }
     /* iv covers about [n-16-1/4, n-15-1/4); charge it to the samples on
@@ -146,15 +149,20 @@ static void lim_process(void *st, float *buf, size_t frames, const float *key)
     lim_t *l = st;
     const unsigned fp = mf_dsp_denormals_off();
     const size_t ch = (size_t)l->ch;
-    for (size_t i = 0; i < frames; i++) {
-        float *x = buf + i * ch, *a = l->audio + l->apos * ch;
-        const float g = s_step(l, x);
-        for (size_t c = 0; c < ch; c++) {
-            const float d = a[c];
-            a[c] = x[c];
-            x[c] = d * g;
+    for (size_t b = 0; b < frames; b += MF_OS4_BLOCK) {
+        const size_t n = frames - b < MF_OS4_BLOCK ? frames - b : MF_OS4_BLOCK;
+        float *blk = buf + b * ch;
+        for (size_t c = 0; c < ch; c++) mf_os4_up(&l->f, &l->os[c], blk + c, ch, n);
+        for (size_t i = 0; i < n; i++) {
+            float *x = blk + i * ch, *a = l->audio + l->apos * ch;
+            const float g = s_step(l, i);
+            for (size_t c = 0; c < ch; c++) {
+                const float d = a[c];
+                a[c] = x[c];
+                x[c] = d * g;
+            }
+            if (++l->apos == l->delay) l->apos = 0;
         }
-        if (++l->apos == l->delay) l->apos = 0;
     }
     mf_dsp_denormals_restore(fp);
 }

@@ -2,7 +2,10 @@
  * so the harmonics above Nyquist are filtered out instead of folding back.
  * Small signals pass at unity gain; the output never exceeds full scale.
  * The dry path is delayed to match the oversampler, so mix blends
- * time-aligned signals; latency is MF_OS4_LATENCY frames. */
+ * time-aligned signals; latency is MF_OS4_LATENCY frames. Runs a block of
+ * up to MF_OS4_BLOCK frames at a time: drive and mix are smoothed per
+ * frame first, then each channel goes up, through the kernel table's tanh
+ * and down. */
 #include "mf_dsp_util.h"
 #include "mf_os4.h"
 #include "mf_processor.h"
@@ -23,6 +26,7 @@ typedef struct {
     mf_os4_chan_t os[2];
     float dry[MF_OS4_LATENCY][2];
     int dpos;
+    float drives[MF_OS4_BLOCK], mixes[MF_OS4_BLOCK], wet[MF_OS4_BLOCK];
 } sat_t;
 
 static void sat_update(void *st, const double *v)
@@ -39,10 +43,40 @@ static void *sat_create(const double *v, size_t nbands, const mf_proc_env_t *env
     if (!s) return NULL;
     s->ch = env->channels;
     s->sm = (float)mf_dsp_time_coef(5.0, env->sample_rate);
-    mf_os4_filter_init(&s->f);
+    mf_os4_filter_init(&s->f, NULL);
     sat_update(s, v);
     s->drive = s->drive_t, s->mix = s->mix_t;
     return s;
+}
+
+/* Up to MF_OS4_BLOCK frames. */
+static void sat_block(sat_t *s, float *buf, size_t frames)
+{
+    const size_t ch = (size_t)s->ch;
+    for (size_t i = 0; i < frames; i++) {
+        s->drive = s->drive_t + s->sm * (s->drive - s->drive_t);
+        s->mix = s->mix_t + s->sm * (s->mix - s->mix_t);
+        s->drives[i] = s->drive, s->mixes[i] = s->mix;
+    }
+    for (size_t c = 0; c < ch; c++) {
+        mf_os4_chan_t *os = &s->os[c];
+        mf_os4_up(&s->f, os, buf + c, ch, frames);
+        for (int p = 0; p < 4; p++) {
+            float *y = mf_os4_phase(os, p);
+            for (size_t i = 0; i < frames; i++) y[i] *= s->drives[i];
+            s->f.k->tanh_curve(y, y, frames);
+        }
+        mf_os4_down(&s->f, os, s->wet);
+        int dpos = s->dpos;
+        for (size_t i = 0; i < frames; i++) {
+            float *x = buf + i * ch + c;
+            const float dry = s->dry[dpos][c];
+            s->dry[dpos][c] = *x;
+            *x = dry + s->mixes[i] * (s->wet[i] - dry);
+            if (++dpos == MF_OS4_LATENCY) dpos = 0;
+        }
+    }
+    s->dpos = (int)((size_t)s->dpos + frames) % MF_OS4_LATENCY;
 }
 
 static void sat_process(void *st, float *buf, size_t frames, const float *key)
@@ -50,19 +84,9 @@ static void sat_process(void *st, float *buf, size_t frames, const float *key)
     (void)key;
     sat_t *s = st;
     const unsigned fp = mf_dsp_denormals_off();
-    for (size_t i = 0; i < frames; i++) {
-        s->drive = s->drive_t + s->sm * (s->drive - s->drive_t);
-        s->mix = s->mix_t + s->sm * (s->mix - s->mix_t);
-        for (int c = 0; c < s->ch; c++) {
-            float *x = buf + i * (size_t)s->ch + (size_t)c, y[4];
-            mf_os4_up(&s->f, &s->os[c], *x, y);
-            for (int p = 0; p < 4; p++) y[p] = tanhf(s->drive * y[p]);
-            const float wet = mf_os4_down(&s->f, &s->os[c], y);
-            const float dry = s->dry[s->dpos][c];
-            s->dry[s->dpos][c] = *x;
-            *x = dry + s->mix * (wet - dry);
-        }
-        if (++s->dpos == MF_OS4_LATENCY) s->dpos = 0;
+    for (size_t i = 0; i < frames; i += MF_OS4_BLOCK) {
+        const size_t n = frames - i < MF_OS4_BLOCK ? frames - i : MF_OS4_BLOCK;
+        sat_block(s, buf + i * (size_t)s->ch, n);
     }
     mf_dsp_denormals_restore(fp);
 }

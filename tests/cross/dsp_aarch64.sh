@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 out=${1:-build-aarch64}
 mkdir -p "$out/obj"
 cc=aarch64-linux-gnu-gcc
-cflags=(-std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Wpedantic -Werror -Idsp -Idiag)
+cflags=(-std=c17 -D_GNU_SOURCE -O2 -ffp-contract=off -Wall -Wextra -Wpedantic -Werror -Idsp -Idiag)
 for f in dsp/*.c; do
   "$cc" "${cflags[@]}" -c "$f" -o "$out/obj/$(basename "$f" .c).o" &
   if (( $(jobs -r | wc -l) >= $(nproc) )); then wait -n; fi
@@ -23,7 +23,7 @@ failed=0
 # quicker processor tests; eq, conv and multiband take minutes under qemu.
 tests=(tests/dsp/test_*.c)
 [ -n "${MF_AARCH64_QUICK:-}" ] &&
-  tests=(tests/dsp/test_{checkasm,bqb,compressor,dynamics,effects,denormal}.c)
+  tests=(tests/dsp/test_{checkasm,bqb,compressor,dynamics,effects,denormal,os4}.c)
 for src in "${tests[@]}"; do
   # GCC 12's AArch64 vectoriser stops with an internal error on one of
   # test_dynamics.c's loops: tests are built without it.
