@@ -261,8 +261,14 @@ static mf_err_t s_send_submit(mf_client_t *c, const char *path, const char *doc,
     mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_SUBMIT_REPLY, &rep);
     if (err != MF_OK) return err;
     const Mixfarm__SubmitReply *r = rep->submit_reply;
+    /* Every command validates the document itself before it submits it, and
+     * has printed its warnings: the coordinator's, for a job it took, are
+     * the same ones (the same validation), so they are only logged. */
     for (size_t i = 0; i < r->n_problems; i++)
-        fprintf(stderr, "mixfarm: %s: %s\n", path, r->problems[i]);
+        if (r->job && !strncmp(r->problems[i], "warning: ", 9))
+            mf_debug("%s: the coordinator says: %s", path, r->problems[i]);
+        else
+            fprintf(stderr, "mixfarm: %s: %s\n", path, r->problems[i]);
     if (!r->job) {
         mf_error("%s: the coordinator refused the job: %s", path, r->error);
         /* Problems are the input's (exit 2); none: the farm's (a full

@@ -155,6 +155,22 @@ static void test_bad_inputs(void **state)
     expect_rejected(dir, "broken.json", "{\"mixfarm\": 1, \"tracks\": [",
                     (const char *const[]){"JSON", NULL});
 
+    /* A warning (an unknown key) does not stop the render, and is said
+     * once: the coordinator's copy of it is only logged. */
+    write_text(dir, "typo.json",
+               "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"tone.wav\","
+               " \"gain_bd\": -3}]}");
+    char tp[1024], to[1024];
+    path_join(tp, sizeof tp, dir, "typo.json");
+    path_join(to, sizeof to, dir, "typo-out");
+    const char *a0[] = {"render", tp, "-o", to, "--quiet", NULL};
+    test_run_t r0 = test_run(render_bin, a0, render_root);
+    assert_int_equal(r0.rc, 0);
+    const char *first = strstr(r0.err, "tracks[0].gain_bd: unknown key");
+    if (!first || strstr(first + 1, "tracks[0].gain_bd"))
+        fail_msg("the warning is not said exactly once: %s", r0.err);
+    test_run_free(&r0);
+
     /* A session that is not there at all. */
     char sp[1024], op[1024];
     path_join(sp, sizeof sp, dir, "absent.json");
