@@ -159,17 +159,16 @@ static int s_emit_aux(planner_t *p, const mf_hash_t *sources)
     return 0;
 }
 
-/* A strip's input 0. A file at the session rate is read by the strip
- * itself (in->decode): a decoded copy would cost a write, a read and, on a
- * farm, two transfers, for no work saved. A file at another rate gets a
- * decode task, whose resampled signal the action cache then keeps. */
+/* A strip's input 0: the track's file, which the strip reads itself at the
+ * session rate (mf_source_signal.h, resampling it when it is at another):
+ * a decoded copy would cost a write, a read and, on a farm, two transfers,
+ * and keep an embedded bus from running the strip inside it. */
 typedef struct {
     mf_port_t port;
-    int direct;
     mf_decode_spec_t decode;
 } strip_in_t;
 
-static int s_emit_source(planner_t *p, size_t i, const mf_hash_t *source, strip_in_t *in)
+static void s_emit_source(planner_t *p, size_t i, const mf_hash_t *source, strip_in_t *in)
 {
     const mf_track_t *tr = &p->s->tracks[i];
     in->decode = (mf_decode_spec_t){.from_s = tr->trim_from_s,
@@ -177,16 +176,6 @@ static int s_emit_source(planner_t *p, size_t i, const mf_hash_t *source, strip_
                                     .start_s = tr->start_s,
                                     .rate = p->s->sample_rate};
     in->port = (mf_port_t){.task = -1, .output = 0, .blob = *source};
-    in->direct = tr->src_rate == p->s->sample_rate;
-    if (in->direct) return 0;
-    mf_plan_task_t *t = s_new_task(p, "decode", tr->ch.name);
-    if (!t) return -1;
-    t->params = mf_decode_spec_to_json(&in->decode);
-    t->n_out = 1;
-    t->audio_s = s_track_length_s(tr);
-    if (!t->params || !t->label || s_add_input(t, in->port)) return -1;
-    in->port = s_port((int)p->plan->n_tasks - 1, 0);
-    return 0;
 }
 
 /* The canonical spec of one channel; curves are owned by the spec, insert
@@ -337,7 +326,7 @@ static int s_emit_channel(planner_t *p, size_t node, double session_s, const str
         for (size_t k = 1; k < spec.n_outputs; k++) spec.outputs[k] = (mf_chan_out_t){0};
         spec.n_outputs = 1;
     }
-    if (in && in->direct) spec.has_decode = 1, spec.decode = in->decode;
+    if (in) spec.has_decode = 1, spec.decode = in->decode;
     for (size_t i = 0; rc == 0 && i < c->n_inserts; i++) {
         if (c->inserts[i].sidechain.kind == MF_REF_NONE) continue;
         spec.inserts[i].key = (int)t->n_in;
@@ -426,7 +415,7 @@ mf_plan_t *mf_plan_session_sources(const mf_session_t *s, const mf_hash_t *sourc
         size_t node = (size_t)p.order[k];
         strip_in_t in;
         const int strip = node < s->n_tracks;
-        if (strip) rc = s_emit_source(&p, node, &sources[node], &in);
+        if (strip) s_emit_source(&p, node, &sources[node], &in);
         if (rc == 0) rc = s_emit_channel(&p, node, session_s, strip ? &in : NULL);
     }
     if (rc == 0) {

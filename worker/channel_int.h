@@ -9,7 +9,7 @@
 #include "mf_params.h"
 #include "mf_pcm.h"
 #include "mf_pipe.h"
-#include "mf_source_reader.h"
+#include "mf_source_signal.h"
 
 typedef struct {
     void *st;
@@ -23,7 +23,7 @@ typedef struct {
 typedef struct chan_run chan_run_t;
 typedef struct {
     mf_pcm_reader_t *pcm;
-    mf_source_reader_t *src;
+    mf_source_signal_t *src;
     chan_run_t *inl;
 } chan_in_t;
 

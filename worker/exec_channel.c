@@ -16,7 +16,8 @@
  * allows); the insert keeps its own copy.
  *
  * A strip whose spec has a "decode" reads input 0 straight from the source
- * file's bytes (mf_source_reader.h); every other input is a signal blob,
+ * file's bytes, at the session rate (mf_source_signal.h); every other
+ * input is a signal blob,
  * or the signal of a strip the channel runs itself (t->inlined: a bus of an
  * embedded render), a block at a time as the channel reads it through a
  * pipe (mf_pcm_reader_open_pipe) exactly as it would read the blob.
@@ -67,7 +68,7 @@ static void s_chan_fini(chan_t *c)
 {
     for (size_t i = 0; c->in && i < c->n_in; i++) {
         mf_pcm_reader_free(&c->in[i].pcm); /* before the pipe it may read */
-        mf_source_reader_free(&c->in[i].src);
+        mf_source_signal_free(&c->in[i].src);
         s_run_free(c->in[i].inl);
     }
     for (size_t i = 0; c->ins && i < c->spec.n_inserts; i++) {
@@ -101,16 +102,16 @@ static void s_chan_fini(chan_t *c)
 
 static const mf_pcm_info_t *s_info(const chan_t *c, size_t k)
 {
-    return c->in[k].src ? mf_source_reader_info(c->in[k].src) : mf_pcm_reader_info(c->in[k].pcm);
+    return c->in[k].src ? mf_source_signal_info(c->in[k].src) : mf_pcm_reader_info(c->in[k].pcm);
 }
 
 /* Frames [t, t + n) of input k in its own channel count. */
 static mf_err_t s_read_span(chan_t *c, size_t k, int64_t t, size_t n, float *dst)
 {
     if (!c->in[k].src) return mf_pcm_reader_read_span(c->in[k].pcm, t, n, dst);
-    char why[400];
-    mf_err_t err = mf_source_reader_read_span(c->in[k].src, t, n, dst, why, sizeof why);
-    if (err == MF_ERR_CORRUPT) mf_exec_fail(c->r, err, "%s", why);
+    char why[400] = "";
+    mf_err_t err = mf_source_signal_read_span(c->in[k].src, t, n, dst, why, sizeof why);
+    if (err != MF_OK && why[0]) mf_exec_fail(c->r, err, "%s", why);
     return err;
 }
 
@@ -300,7 +301,7 @@ static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_
     }
     if (k == 0 && c->spec.has_decode) {
         char why[400] = "";
-        mf_err_t err = mf_source_reader_open(s, &t->inputs[0], &c->spec.decode, &c->in[0].src, why,
+        mf_err_t err = mf_source_signal_open(s, &t->inputs[0], &c->spec.decode, &c->in[0].src, why,
                                              sizeof why);
         return err == MF_OK ? MF_OK : mf_exec_fail(c->r, err, "%s", why);
     }

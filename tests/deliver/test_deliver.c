@@ -158,7 +158,7 @@ static void test_bwf(void **state)
     assert_memory_equal(b + 320, "2026-01-01", 10);
     assert_int_equal(s_le16(b + 346), 2);
     json_t *qc = du_load_json("out/qc.json");
-    json_t *f = du_file_entry(qc, DIR " 24-48000.wav" + 4);
+    json_t *f = du_file_entry(qc, &(DIR " 24-48000.wav")[4]);
     assert_non_null(f);
     double lufs = json_number_value(json_object_get(f, "integrated_lufs"));
     double tp = json_number_value(json_object_get(f, "true_peak_dbtp"));

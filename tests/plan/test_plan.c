@@ -57,7 +57,7 @@ static int group_setup(void **state)
     write_tone("b.wav", 1, 48000, 4800, 550.0);
     write_tone("c.wav", 1, 48000, 4800, 660.0);
     write_tone("st.wav", 2, 48000, 2400, 330.0);
-    /* At another rate than the sessions': these tracks get a decode task. */
+    /* At another rate than the sessions': their strips resample them. */
     write_tone("c44.wav", 1, 44100, 4410, 660.0);
     write_tone("st44.wav", 2, 44100, 2205, 330.0);
     return 0;
@@ -118,9 +118,10 @@ static int must_find(const mf_plan_t *p, const char *label)
     return i;
 }
 
-/* Properties every plan has: topological order, ports in range, one strip
- * per decode right behind it, channel params that parse, sum <= inputs, and
- * a strip reading its file itself (no decode task) exactly when it says so. */
+/* Properties every plan has: topological order, ports in range, decode
+ * tasks reading a file blob (impulse responses: a track's strip reads its
+ * file itself, at any rate), channel params that parse, sum <= inputs, and
+ * every strip reading its file itself. */
 static void check_plan_shape(const mf_plan_t *p)
 {
     int masters = 0;
@@ -143,9 +144,6 @@ static void check_plan_shape(const mf_plan_t *p)
         if (!strcmp(t->kind, "decode")) {
             assert_int_equal(t->n_in, 1);
             assert_int_equal(t->in[0].task, -1);
-            assert_true(i + 1 < p->n_tasks);
-            assert_string_equal(p->tasks[i + 1].kind, "strip");
-            assert_int_equal(p->tasks[i + 1].in[0].task, (int)i);
             mf_decode_spec_t d;
             const char *why = NULL;
             assert_int_equal(mf_decode_spec_from_json(t->params, &d, &why), MF_OK);
@@ -157,8 +155,9 @@ static void check_plan_shape(const mf_plan_t *p)
                 fail_msg("%s: params do not parse: %s", t->label, why);
             assert_true(c.sum <= t->n_in);
             assert_int_equal(c.n_outputs, t->n_out);
-            const int direct = !strcmp(t->kind, "strip") && t->in[0].task < 0;
-            assert_int_equal(c.has_decode, direct);
+            const int strip = !strcmp(t->kind, "strip");
+            assert_int_equal(c.has_decode, strip);
+            if (strip) assert_int_equal(t->in[0].task, -1);
             /* No channel sums more than MF_SUM_FANIN (8) signals itself; a
              * partial sum is a unity channel. */
             if (strcmp(t->kind, "strip")) assert_true(c.sum <= 8);
@@ -249,10 +248,11 @@ static void test_fan_in(void **state)
                            " \"buses\": [{\"name\": \"Drums\"}]}");
     mf_plan_t *p = plan(s);
     check_plan_shape(p);
-    /* a strip per track and a decode for T3 (44.1 kHz), bus, master, qc,
-     * listen (6 systems and the report) */
-    assert_int_equal(p->n_tasks, 3 + 1 + 1 + 1 + 1 + 7);
+    /* a strip per track (T3, at 44.1 kHz, too: it resamples its file
+     * itself), bus, master, qc, listen (6 systems and the report) */
+    assert_int_equal(p->n_tasks, 3 + 1 + 1 + 1 + 7);
     assert_int_equal(find(p, "decode T1"), -1);
+    assert_int_equal(find(p, "decode T3"), -1);
     const mf_plan_task_t *bus = &p->tasks[must_find(p, "bus Drums")];
     assert_int_equal(bus->n_in, 3);
     assert_int_equal(spec_sum(bus), 3);
@@ -262,14 +262,18 @@ static void test_fan_in(void **state)
     const mf_plan_task_t *m = &p->tasks[p->mix.task];
     assert_int_equal(m->n_in, 1);
     expect_input(p, "master master", 0, "bus Drums", 0);
-    /* A strip at the session rate reads the track's source blob; a decode's
-     * input is the source blob too. */
+    /* Every strip reads its track's source blob, at the session rate. */
     mf_hash_t want;
     mf_hash_bytes("T2", 2, &want);
     assert_string_equal(p->tasks[must_find(p, "strip T2")].in[0].blob.hex, want.hex);
     mf_hash_bytes("T3", 2, &want);
-    assert_string_equal(p->tasks[must_find(p, "decode T3")].in[0].blob.hex, want.hex);
-    expect_input(p, "strip T3", 0, "decode T3", 0);
+    const mf_plan_task_t *t3 = &p->tasks[must_find(p, "strip T3")];
+    assert_string_equal(t3->in[0].blob.hex, want.hex);
+    mf_chan_spec_t c3;
+    const char *why = NULL;
+    assert_int_equal(mf_chan_spec_from_json(t3->params, &c3, &why), MF_OK);
+    assert_true(c3.has_decode && c3.decode.rate == 48000);
+    mf_chan_spec_fini(&c3);
     /* Default stems: every bus feeding master. */
     assert_int_equal(p->n_stems, 1);
     assert_string_equal(p->stems[0].name, "Drums");
@@ -657,14 +661,14 @@ static void test_sched_groups(void **state)
     const mf_action_cache_t none = no_cache();
     mf_sched_t *sc = mf_sched_new(p, &none);
     assert_non_null(sc);
-    /* One group per bus; A3's decode joins BusA's (its strip alone reads it). */
+    /* One group per bus; A3's strip (at 44.1 kHz: it resamples its file
+     * itself) is in BusA's like the others. */
     const int a1 = must_find(p, "strip A1"), b1 = must_find(p, "strip B1");
     mf_sched_set_owner(sc, (uint64_t)a1, 1);
     assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "strip A2")), 1);
-    assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "decode A3")), 1);
+    assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "strip A3")), 1);
     assert_int_equal(mf_sched_owner(sc, (uint64_t)b1), 0);
-    /* Only leaf tasks have a group: a strip behind a decode, a bus, none. */
-    assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "strip A3")), 0);
+    /* Only leaf tasks have a group: a bus, none. */
     assert_int_equal(mf_sched_owner(sc, (uint64_t)must_find(p, "bus BusA")), 0);
     /* Worker 1 busy: BusB's strips go first, in plan order, and BusA's
      * wait; worker 2 owning BusB and busy too, BusA's go anyway (no free
@@ -675,7 +679,7 @@ static void test_sched_groups(void **state)
     assert_string_equal(s_next_label(p, sc, (1u << 1) | (1u << 2)), "strip A1");
     /* Worker 1 free again: the rest of BusA, in plan order. */
     assert_string_equal(s_next_label(p, sc, 1u << 2), "strip A2");
-    assert_string_equal(s_next_label(p, sc, 1u << 2), "decode A3");
+    assert_string_equal(s_next_label(p, sc, 1u << 2), "strip A3");
     mf_sched_free(&sc);
     mf_plan_free(&p);
     mf_session_free(&s);
@@ -730,7 +734,7 @@ static void test_sched_action_cache(void **state)
     assert_non_null(store);
     mf_session_t *s1;
     mf_plan_t *p1 = plan_real("cache1.json", "0", store, &s1);
-    assert_int_equal(p1->n_tasks, 3 + 1 + 2 + 1 + 1 + 7); /* C at 44.1 kHz: one decode */
+    assert_int_equal(p1->n_tasks, 3 + 2 + 1 + 1 + 7); /* C at 44.1 kHz: no decode task */
 
     /* First run: everything runs. */
     run_t r1;
@@ -758,8 +762,8 @@ static void test_sched_action_cache(void **state)
     assert_string_equal(r3.mix.hex, r1.mix.hex);
 
     /* One fader moves: its bus (which applies it to the unpanned strip), the
-     * master and the qc of the mix re-run, nothing else (the decode, every
-     * strip and the FX bus come from the cache). */
+     * master and the qc of the mix re-run, nothing else (every strip, C's
+     * resampled one too, and the FX bus come from the cache). */
     mf_session_t *s2;
     mf_plan_t *p2 = plan_real("cache2.json", "-6", store, &s2);
     run_t r4;

@@ -211,10 +211,9 @@ static void test_state_reuses(void **state)
  * signal's extent or form: a region with an offset, a reverb's tail, a
  * limiter's look-ahead, automated pan (a stereo signal), a stereo source,
  * polarity, gain automation, a fixed pan its bus applies. Bus C reads a
- * resampled track (a decode before its strip), so it is not fused. T5
- * sends to bus V as well, so it runs alone and B runs T4 and T6 inside it.
- * With one worker A and B are fused (nothing is lost in parallel), as the
- * log says. */
+ * track at 44.1 kHz, which its strip resamples. T5 sends to bus V as well,
+ * so it runs alone and B runs T4 and T6 inside it. With one worker A, B
+ * and C are fused (nothing is lost in parallel), as the log says. */
 static const char *s_fused =
     "{\"mixfarm\": 1, \"name\": \"Fused\", \"sample_rate\": 48000, \"tracks\": ["
     " {\"name\": \"T1\", \"file\": \"tone.wav\", \"pan\": -0.5, \"gain_db\": -2, \"output\": \"A\","
@@ -252,9 +251,10 @@ static void test_fused_same_bits(void **state)
     test_run_t r = test_run(render_bin, args, render_root);
     unsetenv("MIXFARM_LOG");
     if (r.rc != 0) fail_msg("render exited %d: %s", r.rc, r.err);
-    if (!strstr(r.err, "2 channels run their strips") || strstr(r.err, "strip T1 sent") ||
-        strstr(r.err, "strip T4 sent") || !strstr(r.err, "strip T5 sent"))
-        fail_msg("buses A and B did not run their strips, T5 alone:\n%s", r.err);
+    if (!strstr(r.err, "3 channels run their strips") || strstr(r.err, "strip T1 sent") ||
+        strstr(r.err, "strip T4 sent") || strstr(r.err, "strip T7 sent") ||
+        !strstr(r.err, "strip T5 sent"))
+        fail_msg("buses A, B and C did not run their strips, T5 alone:\n%s", r.err);
     test_run_free(&r);
     render_ok(dir, "s.json", "two", "2");
     r = render_state(dir, "s.json", "kept");
