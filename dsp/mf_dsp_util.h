@@ -49,6 +49,21 @@ static inline void mf_dsp_denormals_restore(unsigned old)
 }
 #endif
 
+/* A processor's process(): fn on consecutive pieces of at most chunk frames
+ * of the interleaved buffer (and of the key, when there is one), with
+ * denormals flushed throughout. */
+typedef void (*mf_dsp_chunk_fn)(void *st, float *buf, size_t frames, const float *key);
+static inline void mf_dsp_in_chunks(void *st, int channels, float *buf, size_t frames,
+                                    const float *key, size_t chunk, mf_dsp_chunk_fn fn)
+{
+    const unsigned fp = mf_dsp_denormals_off();
+    for (size_t i = 0; i < frames; i += chunk) {
+        const size_t n = frames - i < chunk ? frames - i : chunk, off = i * (size_t)channels;
+        fn(st, buf + off, n, key ? key + off : NULL);
+    }
+    mf_dsp_denormals_restore(fp);
+}
+
 /* The coefficient of a one-pole smoother y += (1 - c)(x - y) that covers
  * 1 - 1/e (63 %) of a step in ms milliseconds; 0 (instant) for ms <= 0. */
 static inline double mf_dsp_time_coef(double ms, double rate)

@@ -69,8 +69,9 @@ fail:
     return NULL;
 }
 
-static void comp_chunk(comp_t *c, float *buf, size_t n, const float *key)
+static void comp_chunk(void *st, float *buf, size_t n, const float *key)
 {
+    comp_t *c = st;
     const float *src = key ? key : buf;
     if (c->hpf_on) {
         c->g.k->biquad(c->sc, src, n, &c->hpf);
@@ -94,14 +95,7 @@ static void comp_chunk(comp_t *c, float *buf, size_t n, const float *key)
 
 static void comp_process(void *st, float *buf, size_t frames, const float *key)
 {
-    comp_t *c = st;
-    const unsigned fp = mf_dsp_denormals_off();
-    for (size_t i = 0; i < frames; i += MF_DSP_CHUNK) {
-        const size_t n = frames - i < MF_DSP_CHUNK ? frames - i : MF_DSP_CHUNK;
-        const size_t off = i * (size_t)c->ch;
-        comp_chunk(c, buf + off, n, key ? key + off : NULL);
-    }
-    mf_dsp_denormals_restore(fp);
+    mf_dsp_in_chunks(st, ((comp_t *)st)->ch, buf, frames, key, MF_DSP_CHUNK, comp_chunk);
 }
 
 static size_t comp_latency(const void *st)

@@ -50,27 +50,26 @@ static void *gate_create(const double *v, size_t nbands, const mf_proc_env_t *en
     return g;
 }
 
-static void gate_process(void *st, float *buf, size_t frames, const float *key)
+static void gate_chunk(void *st, float *b, size_t n, const float *key)
 {
     (void)key;
     gate_t *g = st;
-    const unsigned fp = mf_dsp_denormals_off();
-    for (size_t i = 0; i < frames; i += MF_DSP_CHUNK) {
-        const size_t n = frames - i < MF_DSP_CHUNK ? frames - i : MF_DSP_CHUNK;
-        float *b = buf + i * (size_t)g->ch;
-        g->k->detect(g->lvl, b, n, g->ch, 0);
-        for (size_t j = 0; j < n; j++) {
-            if (g->lvl[j] >= g->thr)
-                g->left = g->hold + 1;
-            else if (g->left)
-                g->left--;
-            const float t = g->left ? 1.0f : g->closed;
-            g->g = t + (t > g->g ? g->att : g->rel) * (g->g - t);
-            g->lvl[j] = g->g;
-        }
-        g->k->gain_apply(b, b, g->lvl, n, g->ch);
+    g->k->detect(g->lvl, b, n, g->ch, 0);
+    for (size_t j = 0; j < n; j++) {
+        if (g->lvl[j] >= g->thr)
+            g->left = g->hold + 1;
+        else if (g->left)
+            g->left--;
+        const float t = g->left ? 1.0f : g->closed;
+        g->g = t + (t > g->g ? g->att : g->rel) * (g->g - t);
+        g->lvl[j] = g->g;
     }
-    mf_dsp_denormals_restore(fp);
+    g->k->gain_apply(b, b, g->lvl, n, g->ch);
+}
+
+static void gate_process(void *st, float *buf, size_t frames, const float *key)
+{
+    mf_dsp_in_chunks(st, ((gate_t *)st)->ch, buf, frames, key, MF_DSP_CHUNK, gate_chunk);
 }
 
 const mf_processor_class_t mf_proc_gate = {

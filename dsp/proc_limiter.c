@@ -143,28 +143,28 @@ static float s_step(lim_t *l, size_t i)
     return (float)(l->sum / (double)l->L);
 }
 
-static void lim_process(void *st, float *buf, size_t frames, const float *key)
+/* Up to MF_OS4_BLOCK frames: interpolated first, then a gain per frame. */
+static void lim_block(void *st, float *blk, size_t n, const float *key)
 {
     (void)key;
     lim_t *l = st;
-    const unsigned fp = mf_dsp_denormals_off();
     const size_t ch = (size_t)l->ch;
-    for (size_t b = 0; b < frames; b += MF_OS4_BLOCK) {
-        const size_t n = frames - b < MF_OS4_BLOCK ? frames - b : MF_OS4_BLOCK;
-        float *blk = buf + b * ch;
-        for (size_t c = 0; c < ch; c++) mf_os4_up(&l->f, &l->os[c], blk + c, ch, n);
-        for (size_t i = 0; i < n; i++) {
-            float *x = blk + i * ch, *a = l->audio + l->apos * ch;
-            const float g = s_step(l, i);
-            for (size_t c = 0; c < ch; c++) {
-                const float d = a[c];
-                a[c] = x[c];
-                x[c] = d * g;
-            }
-            if (++l->apos == l->delay) l->apos = 0;
+    for (size_t c = 0; c < ch; c++) mf_os4_up(&l->f, &l->os[c], blk + c, ch, n);
+    for (size_t i = 0; i < n; i++) {
+        float *x = blk + i * ch, *a = l->audio + l->apos * ch;
+        const float g = s_step(l, i);
+        for (size_t c = 0; c < ch; c++) {
+            const float d = a[c];
+            a[c] = x[c];
+            x[c] = d * g;
         }
+        if (++l->apos == l->delay) l->apos = 0;
     }
-    mf_dsp_denormals_restore(fp);
+}
+
+static void lim_process(void *st, float *buf, size_t frames, const float *key)
+{
+    mf_dsp_in_chunks(st, ((lim_t *)st)->ch, buf, frames, key, MF_OS4_BLOCK, lim_block);
 }
 
 static size_t lim_latency(const void *st)

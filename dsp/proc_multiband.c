@@ -139,8 +139,10 @@ static void *mb_create(const double *v, size_t nbands, const mf_proc_env_t *env)
     return m;
 }
 
-static void mb_chunk(mb_t *m, float *buf, size_t n)
+static void mb_chunk(void *st, float *buf, size_t n, const float *key)
 {
+    (void)key;
+    mb_t *m = st;
     const size_t len = n * (size_t)m->ch;
     const float *src = buf;
     for (int k = 0; k < m->nb - 1; k++) {
@@ -162,14 +164,7 @@ static void mb_chunk(mb_t *m, float *buf, size_t n)
 
 static void mb_process(void *st, float *buf, size_t frames, const float *key)
 {
-    (void)key;
-    mb_t *m = st;
-    const unsigned fp = mf_dsp_denormals_off();
-    for (size_t i = 0; i < frames; i += MF_DSP_CHUNK) {
-        const size_t n = frames - i < MF_DSP_CHUNK ? frames - i : MF_DSP_CHUNK;
-        mb_chunk(m, buf + i * (size_t)m->ch, n);
-    }
-    mf_dsp_denormals_restore(fp);
+    mf_dsp_in_chunks(st, ((mb_t *)st)->ch, buf, frames, key, MF_DSP_CHUNK, mb_chunk);
 }
 
 const mf_processor_class_t mf_proc_multiband = {

@@ -50,8 +50,10 @@ static void *sat_create(const double *v, size_t nbands, const mf_proc_env_t *env
 }
 
 /* Up to MF_OS4_BLOCK frames. */
-static void sat_block(sat_t *s, float *buf, size_t frames)
+static void sat_block(void *st, float *buf, size_t frames, const float *key)
 {
+    (void)key;
+    sat_t *s = st;
     const size_t ch = (size_t)s->ch;
     for (size_t i = 0; i < frames; i++) {
         s->drive = s->drive_t + s->sm * (s->drive - s->drive_t);
@@ -81,14 +83,7 @@ static void sat_block(sat_t *s, float *buf, size_t frames)
 
 static void sat_process(void *st, float *buf, size_t frames, const float *key)
 {
-    (void)key;
-    sat_t *s = st;
-    const unsigned fp = mf_dsp_denormals_off();
-    for (size_t i = 0; i < frames; i += MF_OS4_BLOCK) {
-        const size_t n = frames - i < MF_OS4_BLOCK ? frames - i : MF_OS4_BLOCK;
-        sat_block(s, buf + i * (size_t)s->ch, n);
-    }
-    mf_dsp_denormals_restore(fp);
+    mf_dsp_in_chunks(st, ((sat_t *)st)->ch, buf, frames, key, MF_OS4_BLOCK, sat_block);
 }
 
 static size_t sat_latency(const void *st)
