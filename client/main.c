@@ -1,6 +1,7 @@
 /* mixfarm: renders sessions on an embedded farm, or (later) talks to a
  * coordinator. Each subcommand lives in its own cmd_*.c file. */
 #include "mf_cli.h"
+#include "mf_fdlimit.h"
 #include "mf_heap.h"
 #include "mf_log.h"
 
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
 {
     mf_log_init("mixfarm", MF_LOG_INFO);
     mf_heap_tune();
+    mf_fd_limit_raise(); /* an embedded farm is a coordinator too */
     if (argc < 2) {
         s_usage(stderr);
         return MF_EXIT_USAGE;

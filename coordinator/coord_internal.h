@@ -109,6 +109,8 @@ typedef struct {
     mf_snap_t *snap;      /* what --http shows, published from the loop; NULL without it */
     struct mf_http *http; /* its server, on its own thread */
     struct mf_zap *zap;   /* the CURVE authenticator (--curve-keys), on its own thread */
+    long fd_limit;        /* open files it may hold (-1: unknown) */
+    double next_fd_check, fd_warned;
 } coord_t;
 
 const char *mf_job_state_name(job_state_t s);
@@ -292,6 +294,12 @@ void mf_coord_trash_stop(coord_t *c);
 
 /* coord_prune.c: the journal's retention, at most once a minute. */
 void mf_coord_prune_tick(coord_t *c, double now);
+
+/* coord_loop.c: warns, once a minute at most, when the open files near
+ * the limit (each worker and client holds one): past it, peers cannot
+ * connect and blobs cannot be opened. Checked every 10 s and whenever a
+ * worker joins (now = 0 forces a check). */
+void mf_coord_fd_check(coord_t *c, double now);
 
 /* coord_metrics.c: copies jobs, tasks, workers and counters into c->snap. */
 void mf_coord_snap_publish(coord_t *c);

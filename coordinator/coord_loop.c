@@ -4,6 +4,7 @@
  * stop the loop. */
 #include "blob_refs.h"
 #include "coord_internal.h"
+#include "mf_fdlimit.h"
 #include "mf_curve.h"
 #include "mf_log.h"
 #include "mf_task.h"
@@ -181,6 +182,7 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
         return -1;
     c->journal = c->store ? mf_journal_open(o->state_dir) : NULL;
     if (!c->journal || mf_coord_budget_open(c) != 0) return -1;
+    c->fd_limit = mf_fd_limit_raise();
     c->sock = zmq_socket(o->zctx, ZMQ_ROUTER);
     int64_t maxmsg = MF_MSG_MAX;
     int zero = 0, hwm = 100000, mandatory = 0;
@@ -208,6 +210,22 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
         if (!c->snap || !(c->http = o->http_server->start(o->http, c->snap))) return -1;
     }
     return 0;
+}
+
+#define FD_CHECK_EVERY_S 10.0
+
+void mf_coord_fd_check(coord_t *c, double now)
+{
+    const double t = mf_clock_now();
+    if ((now > 0 && now < c->next_fd_check) || c->fd_limit <= 0) return;
+    c->next_fd_check = t + FD_CHECK_EVERY_S;
+    const long used = mf_fd_count();
+    if (used < 0 || used * 10 < c->fd_limit * 9 || (c->fd_warned > 0 && t < c->fd_warned + 60))
+        return;
+    c->fd_warned = t;
+    mf_warn("%ld of %ld open files in use: workers and clients past the limit cannot connect, "
+            "and blobs cannot be opened; raise it (ulimit -n; LimitNOFILE= for a systemd service)",
+            used, c->fd_limit);
 }
 
 static void s_close(coord_t *c)
@@ -276,6 +294,7 @@ int mf_coord_run(const mf_coord_opts_t *o, atomic_int *stop)
             next_tick = now + c.heartbeat_s / 4;
         }
         mf_coord_prune_tick(&c, now); /* each returns at once until it is due */
+        mf_coord_fd_check(&c, now);
         mf_coord_budget_tick(&c, now);
         /* Group commit: one transaction for every turn in the last few ms. */
         if (now >= next_commit) {

@@ -89,6 +89,7 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
         if (*p < 0x20 || *p > 0x7e) *p = '?';
     w->last_recv = w->last_send = mf_clock_now();
     mf_info("worker %s joined with %d slot%s", w->name, w->slots, w->slots == 1 ? "" : "s");
+    mf_coord_fd_check(c, 0);
     mf_arith_joined(c, w);
 }
 

@@ -1,6 +1,7 @@
 /* mixfarm-coordinator: the coordinator daemon (CLI.md "Daemons"). */
 #include "http_snap.h"
 #include "mf_coord.h"
+#include "mf_fdlimit.h"
 #include "mf_fs.h"
 #include "mf_heap.h"
 #include "mf_log.h"
@@ -193,6 +194,11 @@ int main(int argc, char **argv)
     }
     mf_log_init("mixfarm-coordinator", level);
     mf_heap_pretouch(MF_HEAP_COORDINATOR);
+    const long files = mf_fd_limit_raise();
+    if (files > 0)
+        mf_info("up to %ld open files: one for each worker and client connected, a few for the "
+                "journal and the store",
+                files);
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

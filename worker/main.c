@@ -2,6 +2,7 @@
  * over to mf_worker_run until SIGTERM or SIGINT. */
 #include "lib_versions.h"
 #include "mf_exec.h"
+#include "mf_fdlimit.h"
 #include "mf_heap.h"
 #include "mf_fs.h"
 #include "mf_kernels.h"
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
         O_KERNELS
     };
     mf_heap_tune();
+    mf_fd_limit_raise(); /* a slot's inputs, its outputs, the cache */
     static const struct option longs[] = {
         {"connect", required_argument, NULL, O_CONNECT},
         {"slots", required_argument, NULL, O_SLOTS},

@@ -19,7 +19,13 @@
  *                               plain C kernels (--kernels c) joins: after
  *                               --repin-after the job starts again with its
  *                               arithmetic, and its files are those of a
- *                               render on C kernels alone, byte for byte */
+ *                               render on C kernels alone, byte for byte
+ *   coordinator_out_of_files    started with a soft limit of 64 open files,
+ *                               the coordinator raises it to the hard one
+ *                               and says so; held to 36 (hard), with 24
+ *                               workers knocking, it warns that peers past
+ *                               the limit cannot connect and how to raise
+ *                               it, while those that joined stay */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -30,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -441,6 +448,71 @@ static void kind_gone_mid_job(void **state)
     cl_test_pass();
 }
 
+static void coordinator_out_of_files(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    /* A soft limit of 64 (a service's 1,024, smaller): raised at start. */
+    struct rlimit lim, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+    low = lim;
+    low.rlim_cur = 64;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    unsigned long long nr_open = 0;
+    FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+    if (f && fscanf(f, "%llu", &nr_open) != 1) nr_open = 0;
+    if (f) fclose(f);
+    unsigned long long want = lim.rlim_max;
+    if (lim.rlim_max == RLIM_INFINITY || (nr_open && want > nr_open)) want = nr_open;
+    char line[128];
+    snprintf(line, sizeof line, "up to %llu open files", want);
+    if (!cl_file_contains(c.log, line)) fail_msg("%s does not say \"%s\"", c.log, line);
+    cl_stop(c.pid, SIGTERM, 10 * CL_SLOW);
+
+    /* Held to 36, hard: the coordinator itself uses about 17. */
+    char state2[1200], ep[64];
+    cl_path(state2, sizeof state2, dir, "state2");
+    cl_coord_t held = {.port = cl_free_port()};
+    snprintf(held.ep, sizeof held.ep, "tcp://127.0.0.1:%d", held.port);
+    snprintf(ep, sizeof ep, "%s", held.ep);
+    cl_path(held.log, sizeof held.log, dir, "held.log");
+    const char *log2 = held.log;
+    const char *argv[] = {"/bin/sh",
+                          "-c",
+                          "ulimit -n 36 && exec \"$0\" \"$@\"",
+                          cl_bin("mixfarm-coordinator"),
+                          "--bind",
+                          ep,
+                          "--state",
+                          state2,
+                          NULL};
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", argv[3]);
+    argv[3] = prog;
+    held.pid = cl_spawn(argv, NULL, log2);
+    if (!cl_wait_log(log2, "listening on", 1, 15 * CL_SLOW))
+        fail_msg("the coordinator held to 36 files did not start: %s", log2);
+    assert_true(cl_file_contains(log2, "up to 36 open files"));
+    for (int i = 0; i < 24; i++) {
+        char name[16], wlog[1200];
+        snprintf(name, sizeof name, "w%02d", i);
+        cl_worker_start(&held, dir, name, 1, wlog, sizeof wlog);
+    }
+    if (!cl_wait_log(log2, "open files in use", 1, 30 * CL_SLOW))
+        fail_msg("%s: no warning about the open files", log2);
+    assert_true(cl_file_contains(log2, "ulimit -n"));
+    const int joined = cl_count_lines(log2, "joined with");
+    print_message("    %d of 24 workers joined under a limit of 36 open files, and the "
+                  "coordinator said so\n",
+                  joined);
+    assert_true(joined > 0 && joined < 24);
+    assert_true(cl_alive(held.pid));
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +526,8 @@ int main(void)
                                                  "coordinator_after_power_cut"),
         cmocka_unit_test_prestate_setup_teardown(kind_gone_mid_job, cl_setup, cl_teardown,
                                                  "kind_gone_mid_job"),
+        cmocka_unit_test_prestate_setup_teardown(coordinator_out_of_files, cl_setup, cl_teardown,
+                                                 "coordinator_out_of_files"),
     };
     return cmocka_run_group_tests_name("cluster_faults", tests, group_setup, NULL);
 }
