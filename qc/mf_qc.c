@@ -116,12 +116,12 @@ size_t mf_qc_check(const mf_analysis_t *a, const mf_qc_target_t *tg, const mf_qc
         s_add(p, "dc_offset", NAN, "DC offset %.1f dB (above %.0f dB)", a->dc_offset_db,
               MF_QC_DC_MAX_DB);
     s_silence(a, fmt, p);
-    if (a->channels == 2 && a->correlation < 0.0)
+    if (a->channels == 2 && a->correlation < MF_QC_PHASE_MIN)
         s_add(p, "phase", a->worst_correlation_at_s,
-              "L/R correlation %.2f: the channels are mostly out of phase (mono sum %.1f dB; worst "
-              "second %.2f at %s)",
-              a->correlation, a->mono_drop_db, a->worst_correlation,
-              mf_qc_time(a->worst_correlation_at_s, t, sizeof t));
+              "L/R correlation %.2f: the channels are %s out of phase; summed to mono they "
+              "lose %.1f dB, where unrelated channels lose 3 (worst second %.2f at %s)",
+              a->correlation, a->correlation < -0.5 ? "mostly" : "partly", -a->mono_drop_db,
+              a->worst_correlation, mf_qc_time(a->worst_correlation_at_s, t, sizeof t));
     if (a->channels == 2 && a->identical_channels)
         s_add(p, "mono_as_stereo", NAN, "left and right are identical (mono delivered as stereo)");
     if (a->duration_s < MF_QC_MIN_LENGTH_S || a->duration_s > MF_QC_MAX_LENGTH_S)

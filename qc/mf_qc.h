@@ -22,6 +22,10 @@ typedef struct {
 /* Thresholds (docs/qc.md explains each). */
 #define MF_QC_LOUDNESS_TOL_LU 0.5 /* |integrated - target| above this fails */
 #define MF_QC_DC_MAX_DB -40.0     /* DC offset above this fails */
+/* Overall L/R correlation below this fails: summed to mono, the channels
+ * then lose more than 4 dB, where uncorrelated ones (around 0: a wide mix,
+ * a spaced pair, unrelated parts left and right) lose 3 and pass. */
+#define MF_QC_PHASE_MIN -0.2
 #define MF_QC_SILENCE_MAX_S 2.0   /* head, tail or inner silence longer than this fails */
 #define MF_QC_MIN_LENGTH_S 1.0    /* shorter fails (a render that lost its audio) */
 #define MF_QC_MAX_LENGTH_S 4800.0 /* longer fails: 80 min, a CD image (79:57) fits */

@@ -128,7 +128,7 @@ static json_t *s_system(const sys_stats_t *s, const mf_measure_t *ms)
                    "peak of earbuds makes it harsh: check sibilance and cymbals here",
                    fabs(d), d >= 0 ? "above" : "below");
     }
-    if (!mono && a->channels == 2 && a->correlation < 0.0)
+    if (!mono && a->channels == 2 && a->correlation < MF_QC_PHASE_MIN)
         s_warn(warn, "left and right are out of phase (correlation %.2f)", a->correlation);
     if (mono && m->channels == 2) {
         for (int w = 0; w < MF_WIDTH_BANDS; w++) {

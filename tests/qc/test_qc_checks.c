@@ -116,6 +116,18 @@ static void test_each_check_fires(void **state)
     for (size_t i = 0; i < n; i++)
         y[2 * i] = x[2 * i], y[2 * i + 1] = -x[2 * i] + 0.1f * x[2 * i + 1];
     s_expect(y, n, "none", &s_fmt, "phase", "out of phase");
+    /* Unrelated channels (a correlation a little below 0) are a wide mix,
+     * not a phase problem; a third of the left inverted in the right is. */
+    for (size_t i = 0; i < n; i++)
+        y[2 * i] = x[2 * i], y[2 * i + 1] = x[2 * ((i * 7919) % n) + 1] - 0.05f * x[2 * i];
+    s_expect(y, n, "none", &s_fmt, "", "unrelated channels");
+    mf_analysis_t a;
+    qt_analyse(y, n, 2, FS, MF_ANALYZE_ALL, &a);
+    printf("    their correlation: %.3f\n", a.correlation);
+    assert_true(a.correlation < 0.0 && a.correlation > MF_QC_PHASE_MIN);
+    for (size_t i = 0; i < n; i++)
+        y[2 * i] = x[2 * i], y[2 * i + 1] = x[2 * ((i * 7919) % n) + 1] - 0.35f * x[2 * i];
+    s_expect(y, n, "none", &s_fmt, "phase", "a third of the left inverted in the right");
     /* mono_as_stereo. */
     for (size_t i = 0; i < n; i++) y[2 * i] = y[2 * i + 1] = x[2 * i];
     s_expect(y, n, "none", &s_fmt, "mono_as_stereo", "L == R");
