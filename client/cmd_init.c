@@ -2,12 +2,16 @@
  * recorded tracks. Every WAV, AIFF and FLAC file (the folder and its
  * subfolders, two levels deep) becomes a track named after its file;
  * tracks are grouped onto buses by name (kick, snare, overheads... ->
- * Drums; bass -> Bass; gtr/guitar -> Guitars; vox/vocal -> Vocals;
+ * Drums; bass -> Bass; gtr/guitar -> Guitars; vox/vocal/bv -> Vocals;
  * keys/piano/synth -> Keys; anything else -> Other), each bus is a stem, and
- * what the files are (mono/stereo, rates) is noted in metadata.comment. */
+ * what the files are (mono/stereo, rates) is noted in metadata.comment.
+ * What a session does not play is muted (a click, a guide or scratch take,
+ * a bounce of the mix), and two mono files named as a left and right pair
+ * ("OH L", "OH R") are panned hard left and right. */
 #include "mf_cli.h"
 #include "mf_fs.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -26,33 +30,102 @@ typedef struct {
     int channels, rate;
     double seconds;
     int bus;
+    int muted;  /* a click, a guide, a bounce: kept, not played */
+    double pan; /* -1 or 1 for one side of a left and right pair */
 } item_t;
 
 typedef struct {
     const char *bus;
-    const char *const words[8];
+    const char *const words[16];
 } group_t;
 
-/* Order matters: "bass drum" is a drum, "synth bass" a bass. */
+/* Order matters: "bass drum" is a drum, "synth bass" a bass, "lead gtr"
+ * a guitar and "lead" alone a vocal. */
 static const group_t s_groups[] = {
-    {"Drums", {"kick", "snare", "overhead", "hat", "tom", "drum", "cymbal", "room"}},
+    {"Drums",
+     {"kick", "kik", "snare", "snr", "overhead", "hat", "tom", "drum", "cymbal", "ride", "crash",
+      "room", "perc", "shaker", "tamb", "clap"}},
     {"Bass", {"bass", "sub", NULL}},
     {"Guitars", {"gtr", "guitar", NULL}},
-    {"Keys", {"keys", "piano", "synth", "organ", "rhodes", "pad", NULL}},
-    {"Vocals", {"vox", "vocal", "voc", "voice", "choir", NULL}},
+    {"Keys", {"key", "piano", "synth", "organ", "rhodes", "wurli", "clav", "pad", NULL}},
+    {"Vocals",
+     {"vox", "vocal", "voc", "voice", "choir", "bv", "bgv", "backing", "harmony", "adlib", "lead",
+      NULL}},
     {"Other", {NULL}},
 };
+
+/* In a file's name or path: takes a session does not play. */
+static const char *const s_unplayed[] = {"click",  "metronome", "guide",     "scratch", "talkback",
+                                         "bounce", "mixdown",   "rough mix", "ref mix"};
 #define N_GROUPS (sizeof s_groups / sizeof s_groups[0])
+
+/* Whether word starts a word of name: at its start, after what is not a
+ * letter, or where a lower-case letter meets a capital ("HiHat"): "tom"
+ * is in "Tom 2" and "FloorTom", not in "Bass Bottom". */
+static int s_has_word(const char *name, const char *word)
+{
+    for (const char *p = name; (p = strcasestr(p, word)); p++)
+        if (p == name || !isalpha((unsigned char)p[-1]) ||
+            (islower((unsigned char)p[-1]) && isupper((unsigned char)p[0])))
+            return 1;
+    return 0;
+}
 
 static int s_group(const char *name)
 {
     if (strcasestr(name, "bassdrum") || strcasestr(name, "bass drum")) return 0;
     for (size_t g = 0; g + 1 < N_GROUPS; g++)
-        for (int w = 0; w < 8 && s_groups[g].words[w]; w++)
-            if (strcasestr(name, s_groups[g].words[w])) return (int)g;
+        for (size_t w = 0;
+             w < sizeof s_groups[g].words / sizeof *s_groups[g].words && s_groups[g].words[w]; w++)
+            if (s_has_word(name, s_groups[g].words[w])) return (int)g;
     /* "OH L", "OH R": overheads, as the two letters alone. */
     if (!strncasecmp(name, "oh", 2) && (name[2] == 0 || name[2] == ' ' || name[2] == '_')) return 0;
     return (int)N_GROUPS - 1;
+}
+
+static int s_unplayed_take(const char *rel)
+{
+    for (size_t i = 0; i < sizeof s_unplayed / sizeof *s_unplayed; i++)
+        if (strcasestr(rel, s_unplayed[i])) return 1;
+    return 0;
+}
+
+/* The length of name without a left or right marker at its end (" L",
+ * "_R", ".Left", "-Rt"...), and which side it names (-1 left, 1 right);
+ * 0 when it names none. */
+static int s_side(const char *name, size_t *base)
+{
+    static const struct {
+        const char *m;
+        int side;
+    } marks[] = {{"l", -1}, {"r", 1}, {"left", -1}, {"right", 1}, {"lt", -1}, {"rt", 1}};
+    const size_t n = strlen(name);
+    for (size_t k = 0; k < sizeof marks / sizeof *marks; k++) {
+        const size_t m = strlen(marks[k].m);
+        if (n < m + 2 || strcasecmp(name + n - m, marks[k].m)) continue;
+        if (!strchr(" _.-", name[n - m - 1])) continue;
+        *base = n - m - 1;
+        return marks[k].side;
+    }
+    return 0;
+}
+
+/* Mono files whose names differ only by their left and right markers, at
+ * one rate, are panned to their sides. */
+static void s_pairs(item_t *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t bi, bj;
+        const int si = s_side(it[i].name, &bi);
+        if (si != -1 || it[i].channels != 1) continue;
+        for (size_t j = 0; j < n; j++) {
+            if (it[j].channels != 1 || it[j].rate != it[i].rate || s_side(it[j].name, &bj) != 1 ||
+                bi != bj || strncasecmp(it[i].name, it[j].name, bi))
+                continue;
+            it[i].pan = -1.0, it[j].pan = 1.0;
+            break;
+        }
+    }
 }
 
 static int s_audio_ext(const char *f)
@@ -104,6 +177,7 @@ static void s_scan(const char *root, const char *sub, int depth, item_t *it, siz
         }
         item_t *t = &it[(*n)++];
         snprintf(t->rel, sizeof t->rel, "%s", rel);
+        t->muted = s_unplayed_take(rel);
         t->channels = si.channels, t->rate = si.samplerate;
         t->seconds = (double)si.frames / si.samplerate;
     }
@@ -153,10 +227,15 @@ static json_t *s_session(const char *name, const item_t *it, size_t n, int rate)
 {
     json_t *tracks = json_array(), *buses = json_array(), *stems = json_array();
     size_t mono = 0, other_rate = 0;
+    size_t muted = 0, paired = 0;
     for (size_t i = 0; i < n; i++) {
         mono += it[i].channels == 1, other_rate += it[i].rate != rate;
-        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s}", "name", it[i].name, "file",
-                                                it[i].rel, "output", s_groups[it[i].bus].bus));
+        muted += it[i].muted != 0, paired += it[i].pan != 0;
+        json_t *t = json_pack("{s:s, s:s, s:s}", "name", it[i].name, "file", it[i].rel, "output",
+                              s_groups[it[i].bus].bus);
+        if (it[i].pan != 0) json_object_set_new(t, "pan", json_real(it[i].pan));
+        if (it[i].muted) json_object_set_new(t, "mute", json_true());
+        json_array_append_new(tracks, t);
     }
     for (size_t g = 0; g < N_GROUPS; g++) {
         int used = 0;
@@ -178,6 +257,17 @@ static json_t *s_session(const char *name, const item_t *it, size_t n, int rate)
                 k += snprintf(note + k, sizeof note - (size_t)k, " %s (%d Hz)", it[i].name,
                               it[i].rate);
     }
+    if (muted) {
+        k += snprintf(note + k, sizeof note - (size_t)k,
+                      "; muted (a click, a guide or a bounce; unmute to play):");
+        for (size_t i = 0; i < n && k < (int)sizeof note - 80; i++)
+            if (it[i].muted)
+                k += snprintf(note + k, sizeof note - (size_t)k, "%s \"%s\"",
+                              k && note[k - 1] == ':' ? "" : ",", it[i].name);
+    }
+    if (paired)
+        k += snprintf(note + k, sizeof note - (size_t)k,
+                      "; %zu mono files panned as left and right pairs", paired);
     return json_pack("{s:i, s:s, s:i, s:o, s:o, s:{s:[]}, s:o, s:{s:s}}", "mixfarm", 1, "name",
                      name, "sample_rate", rate, "tracks", tracks, "buses", buses, "master",
                      "inserts", "stems", stems, "metadata", "comment", note);
@@ -199,9 +289,11 @@ int mf_cmd_init(int argc, char **argv)
                 "usage: mixfarm init FOLDER [--force]\n\n"
                 "Writes FOLDER/session.json for the recorded tracks in FOLDER (WAV, AIFF,\n"
                 "FLAC; subfolders two levels deep): one track per file, named after it,\n"
-                "on buses by name (kick, snare, overheads, hat, tom -> Drums; bass -> Bass;\n"
-                "gtr, guitar -> Guitars; keys, piano, synth -> Keys; vox, vocal -> Vocals;\n"
-                "anything else -> Other), one stem per bus. It renders as it is:\n"
+                "on buses by name (kick, snare, overheads, hat, tom, perc -> Drums; bass ->\n"
+                "Bass; gtr, guitar -> Guitars; keys, piano, synth -> Keys; vox, vocal, bv ->\n"
+                "Vocals; anything else -> Other), one stem per bus. A click, a guide or\n"
+                "scratch take and a bounce of the mix are muted; two mono files named as a\n"
+                "pair (\"OH L\", \"OH R\") are panned left and right. It renders as it is:\n"
                 "  mixfarm render FOLDER/session.json -o FOLDER/out\n\n"
                 "options:\n"
                 "  -f, --force   replace an existing session.json\n"
@@ -236,6 +328,7 @@ int mf_cmd_init(int argc, char **argv)
     }
     qsort(it, n, sizeof *it, s_cmp);
     s_names(it, n);
+    s_pairs(it, n);
     char real[4096];
     const char *base = realpath(dir, real) ? real : dir;
     base = strrchr(base, '/') && strrchr(base, '/')[1] ? strrchr(base, '/') + 1 : base;
@@ -253,8 +346,14 @@ int mf_cmd_init(int argc, char **argv)
     } else {
         printf("mixfarm: wrote %s: %zu tracks at %d Hz\n", path, n, rate);
         for (size_t i = 0; i < n; i++)
-            printf("  %-24s %-8s %-6s %6d Hz %8.1f s  %s\n", it[i].name, s_groups[it[i].bus].bus,
-                   it[i].channels == 1 ? "mono" : "stereo", it[i].rate, it[i].seconds, it[i].rel);
+            printf("  %-24s %-8s %-6s %6d Hz %8.1f s  %-6s %s\n", it[i].name,
+                   s_groups[it[i].bus].bus, it[i].channels == 1 ? "mono" : "stereo", it[i].rate,
+                   it[i].seconds,
+                   it[i].muted     ? "muted"
+                   : it[i].pan < 0 ? "left"
+                   : it[i].pan > 0 ? "right"
+                                   : "",
+                   it[i].rel);
     }
     free(text);
     free(it);

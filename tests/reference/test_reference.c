@@ -343,15 +343,32 @@ static void test_init(void **state)
     ref_dir(dir, sizeof dir, "init");
     snprintf(p, sizeof p, "%s/audio", dir);
     mkdir(p, 0755);
-    static const char *const files[][2] = {
-        {"Kick In.wav", "Drums"},      {"snare_top.wav", "Drums"}, {"OH L.wav", "Drums"},
-        {"HiHat.wav", "Drums"},        {"Tom 1.wav", "Drums"},     {"Bass DI.wav", "Bass"},
-        {"gtr_rhythm.wav", "Guitars"}, {"Lead Vox.wav", "Vocals"}, {"piano.wav", "Keys"},
-        {"Synth.wav", "Keys"},         {"tambourine.wav", "Other"}};
+    /* file, bus, and what else it gets: "L"/"R" panned, "M" muted */
+    static const char *const files[][3] = {
+        {"Kick In.wav", "Drums", ""},       {"snare_top.wav", "Drums", ""},
+        {"OH L.wav", "Drums", "L"},         {"OH R.wav", "Drums", "R"},
+        {"HiHat.wav", "Drums", ""},         {"Tom 1.wav", "Drums", ""},
+        {"Bass DI.wav", "Bass", ""},        {"Bass Bottom.wav", "Bass", ""},
+        {"gtr_rhythm.wav", "Guitars", ""},  {"Lead Vox.wav", "Vocals", ""},
+        {"BV 2.wav", "Vocals", ""},         {"Guide Vox.wav", "Vocals", "M"},
+        {"piano.wav", "Keys", ""},          {"Synth.wav", "Keys", ""},
+        {"tambourine.wav", "Drums", ""},    {"Click.wav", "Other", "M"},
+        {"Harmonica.wav", "Other", ""},     {"Vox L.wav", "Vocals", ""}};
     const size_t n = sizeof files / sizeof files[0];
     for (size_t i = 0; i < n; i++) {
         snprintf(p, sizeof p, "%s/audio/%s", dir, files[i][0]);
-        ref_noise_wav(p, 1.5, 0.05, 0, 20 + i);
+        if (!strstr(files[i][0], " L.") && !strstr(files[i][0], " R.")) {
+            ref_noise_wav(p, 1.5, 0.05, 0, 20 + i);
+            continue;
+        }
+        /* One side of a pair: mono. */
+        const long frames = (long)(1.5 * RATE);
+        float *x = malloc(sizeof *x * (size_t)frames);
+        assert_non_null(x);
+        uint64_t st = 20 + i;
+        for (long k = 0; k < frames; k++) x[k] = (float)(0.05 * ref_noise(&st));
+        ref_write(p, x, frames, 1, RATE);
+        free(x);
     }
     test_run_t r = ref_run("init", dir, NULL);
     if (r.rc) fail_msg("init exited %d: %s", r.rc, r.err);
@@ -371,6 +388,11 @@ static void test_init(void **state)
         if (strcmp(json_string_value(json_object_get(t, "output")), files[i][1]))
             fail_msg("%s went to %s, not %s", want, json_string_value(json_object_get(t, "output")),
                      files[i][1]);
+        const double pan = json_number_value(json_object_get(t, "pan"));
+        const int muted = json_is_true(json_object_get(t, "mute"));
+        const char *got = pan < 0 ? "L" : pan > 0 ? "R" : muted ? "M" : "";
+        if (strcmp(got, files[i][2]) || (pan != 0 && fabs(pan) != 1.0))
+            fail_msg("%s: pan %g, mute %d (want \"%s\")", want, pan, muted, files[i][2]);
     }
     assert_int_equal(json_array_size(json_object_get(s, "stems")), 6);
     json_decref(s);
