@@ -101,7 +101,7 @@ static inline float s_vertex(float h0, float h1, float h2)
     const float y0 = sg * h0, y1 = sg * h1, y2 = sg * h2;
     const float den = y0 - 2.0f * y1 + y2, d = y0 - y2;
     const float top = y1 - 0.25f * d * (0.5f * d / den);
-    return (y1 >= y0) & (y1 >= y2) & (den < 0.0f) & (top > y1) ? top : y1;
+    return ((y1 >= y0) & (y1 >= y2) & (den < 0.0f) & (top > y1)) ? top : y1;
 }
 
 static inline float s_max(float a, float b)
