@@ -1,6 +1,7 @@
 #include "mf_fdlimit.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -32,6 +33,11 @@ long mf_fd_limit_raise(void)
 long mf_fd_count(void)
 {
     DIR *d = opendir("/proc/self/fd");
+    if (!d && (errno == EMFILE || errno == ENFILE)) { /* at the limit: counting needs one */
+        struct rlimit r;
+        return getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? (long)r.rlim_cur
+                                                                                : -1;
+    }
     if (!d) return -1;
     long n = -1; /* the directory's own descriptor is listed too */
     for (struct dirent *e; (e = readdir(d));)
