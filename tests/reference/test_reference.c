@@ -345,15 +345,15 @@ static void test_init(void **state)
     mkdir(p, 0755);
     /* file, bus, and what else it gets: "L"/"R" panned, "M" muted */
     static const char *const files[][3] = {
-        {"Kick In.wav", "Drums", ""},       {"snare_top.wav", "Drums", ""},
-        {"OH L.wav", "Drums", "L"},         {"OH R.wav", "Drums", "R"},
-        {"HiHat.wav", "Drums", ""},         {"Tom 1.wav", "Drums", ""},
-        {"Bass DI.wav", "Bass", ""},        {"Bass Bottom.wav", "Bass", ""},
-        {"gtr_rhythm.wav", "Guitars", ""},  {"Lead Vox.wav", "Vocals", ""},
-        {"BV 2.wav", "Vocals", ""},         {"Guide Vox.wav", "Vocals", "M"},
-        {"piano.wav", "Keys", ""},          {"Synth.wav", "Keys", ""},
-        {"tambourine.wav", "Drums", ""},    {"Click.wav", "Other", "M"},
-        {"Harmonica.wav", "Other", ""},     {"Vox L.wav", "Vocals", ""}};
+        {"Kick In.wav", "Drums", ""},      {"snare_top.wav", "Drums", ""},
+        {"OH L.wav", "Drums", "L"},        {"OH R.wav", "Drums", "R"},
+        {"HiHat.wav", "Drums", ""},        {"Tom 1.wav", "Drums", ""},
+        {"Bass DI.wav", "Bass", ""},       {"Bass Bottom.wav", "Bass", ""},
+        {"gtr_rhythm.wav", "Guitars", ""}, {"Lead Vox.wav", "Vocals", ""},
+        {"BV 2.wav", "Vocals", ""},        {"Guide Vox.wav", "Vocals", "M"},
+        {"piano.wav", "Keys", ""},         {"Synth.wav", "Keys", ""},
+        {"tambourine.wav", "Drums", ""},   {"Click.wav", "Other", "M"},
+        {"Harmonica.wav", "Other", ""},    {"Vox L.wav", "Vocals", ""}};
     const size_t n = sizeof files / sizeof files[0];
     for (size_t i = 0; i < n; i++) {
         snprintf(p, sizeof p, "%s/audio/%s", dir, files[i][0]);
