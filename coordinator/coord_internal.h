@@ -105,12 +105,12 @@ typedef struct {
     uint64_t dropped, dropped_bytes;           /* intermediate blobs deleted so far */
     double heartbeat_s;
     double dead_s;
-    mf_metrics_t metrics; /* counters for /metrics */
-    mf_snap_t *snap;      /* what --http shows, published from the loop; NULL without it */
-    struct mf_http *http; /* its server, on its own thread */
-    struct mf_zap *zap;   /* the CURVE authenticator (--curve-keys), on its own thread */
-    long fd_limit;        /* open files it may hold (-1: unknown) */
-    double next_fd_check, fd_warned;
+    mf_metrics_t metrics;         /* counters for /metrics */
+    mf_snap_t *snap;              /* what --http shows, published from the loop; NULL without it */
+    struct mf_http *http;         /* its server, on its own thread */
+    struct mf_zap *zap;           /* the CURVE authenticator (--curve-keys), on its own thread */
+    long fd_limit;                /* open files it may hold (-1: unknown) */
+    double fd_checked, fd_warned; /* when it last counted them, and last warned */
 } coord_t;
 
 const char *mf_job_state_name(job_state_t s);
@@ -297,8 +297,8 @@ void mf_coord_prune_tick(coord_t *c, double now);
 
 /* coord_loop.c: warns, once a minute at most, when the open files near
  * the limit (each worker and client holds one): past it, peers cannot
- * connect and blobs cannot be opened. Checked every 10 s and whenever a
- * worker joins (now = 0 forces a check). */
+ * connect and blobs cannot be opened. Counted every 10 s from the loop's
+ * tick (now), and when a worker joins (now = 0) at most once a second. */
 void mf_coord_fd_check(coord_t *c, double now);
 
 /* coord_metrics.c: copies jobs, tasks, workers and counters into c->snap. */

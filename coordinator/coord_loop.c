@@ -213,12 +213,14 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
 }
 
 #define FD_CHECK_EVERY_S 10.0
+#define FD_CHECK_JOINED_S 1.0 /* a thousand workers joining at once count once a second */
 
 void mf_coord_fd_check(coord_t *c, double now)
 {
     const double t = mf_clock_now();
-    if ((now > 0 && now < c->next_fd_check) || c->fd_limit <= 0) return;
-    c->next_fd_check = t + FD_CHECK_EVERY_S;
+    if (c->fd_limit <= 0 || t < c->fd_checked + (now > 0 ? FD_CHECK_EVERY_S : FD_CHECK_JOINED_S))
+        return;
+    c->fd_checked = t;
     const long used = mf_fd_count();
     if (used < 0 || used * 10 < c->fd_limit * 9 || (c->fd_warned > 0 && t < c->fd_warned + 60))
         return;

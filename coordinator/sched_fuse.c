@@ -17,9 +17,9 @@
  * their outputs stored; the channel goes out with its other strips inside
  * once they are done (its strips taken before then are parked). A channel
  * that reads a task that waits for others (a bus, a sum) is not fused: its
- * strips would wait as long. A send on every
- * eighth track used to keep every partial sum of a 128-track session from
- * fusing: 8.9 GB of strips written and read back for 3 minutes at 96 kHz. */
+ * strips would wait as long. A send on every eighth track used to keep
+ * every partial sum of a 128-track session from fusing: 8.9 GB of strips
+ * written and read back for 3 minutes at 96 kHz. */
 #include "sched_int.h"
 
 #include <stdlib.h>

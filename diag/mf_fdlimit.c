@@ -21,8 +21,8 @@ long mf_fd_limit_raise(void)
 {
     struct rlimit r;
     if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
-    rlim_t want = r.rlim_max;
-    if (want == RLIM_INFINITY || want > s_nr_open()) want = s_nr_open();
+    const rlim_t ceiling = s_nr_open();
+    const rlim_t want = r.rlim_max == RLIM_INFINITY || r.rlim_max > ceiling ? ceiling : r.rlim_max;
     if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want) {
         struct rlimit raised = {.rlim_cur = want, .rlim_max = r.rlim_max};
         if (setrlimit(RLIMIT_NOFILE, &raised) == 0) r.rlim_cur = want;
