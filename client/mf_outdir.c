@@ -136,9 +136,13 @@ static void s_quantize(dither_t *d, const float *in, int *out, size_t n, int bit
 /* Says why a file of the render could not be written, naming it as it
  * would have appeared in OUTDIR: the system's reason (ENOSPC: "No space
  * left on device") when there is one, else libsndfile's. */
-mf_err_t mf_outdir__write_failed(const mf_outdir_t *o, const char *rel, int saved_errno,
+mf_err_t mf_outdir__write_failed(mf_outdir_t *o, const char *rel, int saved_errno,
                                  const char *detail)
 {
+    pthread_mutex_lock(&o->lock);
+    const unsigned full = saved_errno == ENOSPC ? o->full++ : 0;
+    pthread_mutex_unlock(&o->lock);
+    if (full) return MF_ERR_IO; /* said with the first */
     mf_error("%s/%s: cannot write: %s", o->dir, rel,
              saved_errno ? strerror(saved_errno)
              : detail    ? detail
@@ -201,7 +205,7 @@ mf_err_t mf_outdir__stage(mf_outdir_t *o, staged_t f)
 }
 
 /* Through libsndfile: any format and word length. */
-static mf_err_t s_write_sndfile(const mf_outdir_t *o, const char *relpath, const char *path,
+static mf_err_t s_write_sndfile(mf_outdir_t *o, const char *relpath, const char *path,
                                 mf_pcm_reader_t *r, int64_t frames, const char *format, int bits)
 {
     const mf_pcm_info_t *info = mf_pcm_reader_info(r);
@@ -240,7 +244,7 @@ static mf_err_t s_write_sndfile(const mf_outdir_t *o, const char *relpath, const
 
 /* A float WAV (mf_wavf.h): its header, then the samples as they are read,
  * hashed on the way, so the file is not read again for the manifest. */
-static mf_err_t s_write_wavf(const mf_outdir_t *o, const char *relpath, const char *path,
+static mf_err_t s_write_wavf(mf_outdir_t *o, const char *relpath, const char *path,
                              mf_pcm_reader_t *r, int64_t frames, const uint8_t *header,
                              size_t header_len, mf_hash_t *sha)
 {
@@ -436,7 +440,7 @@ static mf_err_t s_move(mf_outdir_t *o, const char *rel)
  * in), so the renames outlive a power cut; OUTDIR itself is synced last.
  * prev, the file placed before (files are in path order), shares them
  * when it is in the same folder. */
-static mf_err_t s_sync_folders(const mf_outdir_t *o, const char *rel, const char *prev)
+static mf_err_t s_sync_folders(mf_outdir_t *o, const char *rel, const char *prev)
 {
     const char *slash = strrchr(rel, '/');
     const size_t n = slash ? (size_t)(slash - rel) : 0;
@@ -484,6 +488,7 @@ mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name)
 {
     mf_err_t err = s_write_manifest(o, session_name);
     struct stat *st = err == MF_OK ? s_stat_staged(o) : NULL;
+    o->placing = err == MF_OK;
     for (size_t i = 0; err == MF_OK && i < o->n; i++) err = s_move(o, o->files[i].rel);
     for (size_t i = 0; err == MF_OK && i < o->n; i++)
         err = s_sync_folders(o, o->files[i].rel, i ? o->files[i - 1].rel : NULL);
@@ -514,6 +519,9 @@ void mf_outdir_free(mf_outdir_t **op)
     mf_outdir_t *o = *op;
     mf_outdir__queue_free(&o->hasher);
     mf_outdir__queue_free(&o->sync);
+    if (o->full > 1) /* one file may count twice: written early, then again at fetch */
+        mf_error("%s: the disk is full: %u writes of this render failed%s", o->dir, o->full,
+                 o->placing ? "" : "; the folder holds what it held before");
     /* Unlinking frees a file's blocks, about 9 ms per 23 MB here: the old
      * files of a revision rendered into the same folder go on every core
      * rather than one after another. What is left goes after them. */

@@ -22,7 +22,7 @@
  * file, on disk and not read again soon; never a blob just fetched, whose
  * pages may still be on their way to disk). clone_only: by a clone or not
  * at all (MF_ERR_IO). */
-static mf_err_t s_copy(const mf_outdir_t *o, const char *relpath, const char *src, const char *path,
+static mf_err_t s_copy(mf_outdir_t *o, const char *relpath, const char *src, const char *path,
                        mf_hash_t *sha, int around_cache, int clone_only)
 {
     /* An earlier render's file that cannot be read is not this render's

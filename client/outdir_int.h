@@ -30,6 +30,8 @@ struct mf_outdir {
     size_t n;
     outdir_queue_t *sync;   /* staged files go to disk while the job runs */
     outdir_queue_t *hasher; /* and are hashed for the manifest */
+    unsigned full;          /* files not written for want of space (under lock) */
+    int placing;            /* commit began moving files into dir */
 };
 
 /* fmt with its two %s filled in; malloc'd (NULL when out of memory). */
@@ -41,8 +43,9 @@ int mf_outdir__mkdirs(const char *base, const char *rel);
  * in, or being read by the hashing thread. 0, or -1 with errno set. */
 int mf_outdir__make_room(const mf_outdir_t *o, const char *rel);
 /* Says why rel could not be written (saved_errno's reason, else detail);
- * MF_ERR_IO. */
-mf_err_t mf_outdir__write_failed(const mf_outdir_t *o, const char *rel, int saved_errno,
+ * MF_ERR_IO. A full disk is said once: every later file fails the same way
+ * (mf_outdir_free counts them). */
+mf_err_t mf_outdir__write_failed(mf_outdir_t *o, const char *rel, int saved_errno,
                                  const char *detail);
 /* Adds f (owned from here, freed when this fails) to what commit places;
  * f.rel staged again replaces the earlier entry. */

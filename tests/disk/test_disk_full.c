@@ -5,7 +5,8 @@
  *   full_outdir                 OUTDIR on a full disk: the render fails
  *                               naming the file and ENOSPC, exit 1; no
  *                               half-written file or staging folder; the
- *                               previous render's files are as they were;
+ *                               previous render's files are as they were
+ *                               (the full disk said once, and that it is so);
  *                               with room again, it renders
  *   full_state_dir              the coordinator's --state on a full disk: a
  *                               job whose audio does not fit is taken, its
@@ -153,6 +154,14 @@ static void s_expect(cl_run_t *r, int rc, const char *needle, const char *what)
     fail_msg("%s", msg);
 }
 
+/* How often needle is in the run's stderr. */
+static int s_count(const cl_run_t *r, const char *needle)
+{
+    int n = 0;
+    for (const char *p = r->err; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
 /* Copies a file aside (outside the small disk) to compare with later. */
 static void s_keep(const char *from, const char *to)
 {
@@ -196,6 +205,9 @@ static void full_outdir(void **state)
     snprintf(needle, sizeof needle, "mixfarm: %s/", out);
     s_expect(&r, 1, needle, "a render onto a full disk");
     s_expect(&r, 1, ": cannot write: No space left on device\n", "a render onto a full disk");
+    /* Said once, not once a file; then what it means for the folder. */
+    s_expect(&r, 1, "the folder holds what it held before\n", "a render onto a full disk");
+    assert_int_equal(s_count(&r, "No space left"), 1);
     cl_run_free(&r);
     dk_assert_tree(out, before);
     for (size_t i = 0; i < 2; i++) {
