@@ -68,6 +68,18 @@ double mf_width_db(const mf_ltas_result_t *l, int first, int end)
     return m <= 0.0 ? INFINITY : s <= 0.0 ? -INFINITY : 10.0 * log10(s / m);
 }
 
+/* The level of the mid spectrum (its bands' powers summed): what levels
+ * two mid spectra match on. The whole level (mid + side) would not do: a
+ * wider file has less in mid at the same level, and would read as less in
+ * every band. */
+static double s_mid_level_db(const mf_ltas_result_t *l)
+{
+    double p = 0.0;
+    for (int b = 0; b < MF_QC_BANDS; b++)
+        if (isfinite(l->mid_db[b])) p += pow(10.0, l->mid_db[b] / 10.0);
+    return p > 0.0 ? 10.0 * log10(p) : -INFINITY;
+}
+
 json_t *mf_json_db(double x)
 {
     if (isnan(x)) return json_null();
@@ -142,12 +154,14 @@ json_t *mf_compare_json(const char *file, const char *reference, const mf_measur
     json_object_set_new(doc, "bands", bands);
     /* The levels let a report level-match the spectra from this document alone. */
     json_object_set_new(doc, "loudest_passages",
-                        json_pack("{s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "file",
+                        json_pack("{s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:o, s:o}", "file",
                                   (json_int_t)f->l.selected, "file_total",
                                   (json_int_t)f->l.passages, "reference", (json_int_t)r->l.selected,
                                   "reference_total", (json_int_t)r->l.passages, "passage_s",
                                   MF_LTAS_PASSAGE_S, "file_level_db", mf_json_db(f->l.level_db),
-                                  "reference_level_db", mf_json_db(r->l.level_db)));
+                                  "reference_level_db", mf_json_db(r->l.level_db), "file_mid_db",
+                                  mf_json_db(s_mid_level_db(&f->l)), "reference_mid_db",
+                                  mf_json_db(s_mid_level_db(&r->l))));
     return doc;
 fail:
     json_decref(doc), json_decref(bands);
@@ -170,6 +184,20 @@ static void s_line(FILE *out, const char *what, const char *unit, double a, doub
     s_fmt(x, sizeof x, a, "%.1f"), s_fmt(y, sizeof y, b, "%.1f"),
         s_fmt(d, sizeof d, a - b, "%+.1f");
     fprintf(out, "  %-12s %8s %8s %8s %s\n", what, x, y, d, unit);
+}
+
+/* A width line: no side at all is a mono signal (one channel, or two the
+ * same), said as such rather than as -inf dB. */
+static void s_width_line(FILE *out, const char *what, double a, double b)
+{
+    if (a != -INFINITY && b != -INFINITY) {
+        s_line(out, what, "dB side/mid", a, b);
+        return;
+    }
+    char x[24], y[24];
+    s_fmt(x, sizeof x, a, "%.1f"), s_fmt(y, sizeof y, b, "%.1f");
+    fprintf(out, "  %-12s %8s %8s %8s %s\n", what, a == -INFINITY ? "mono" : x,
+            b == -INFINITY ? "mono" : y, "-", "dB side/mid");
 }
 
 static const struct {
@@ -196,22 +224,29 @@ void mf_compare_print(FILE *out, const char *file, const char *reference, const 
     fprintf(out, "%s compared with %s\n", file, reference);
     fprintf(out, "  %-12s %8s %8s %8s\n", "", "file", "ref", "diff");
     s_line(out, "loudness", "LUFS", a->integrated_lufs, b->integrated_lufs);
+    /* BS.1770 measures a one-channel file as one loudspeaker; played on two
+     * (dual mono) it is 3 dB louder than that. */
+    if (a->channels == 1 || b->channels == 1)
+        fprintf(out,
+                "  (%s is one channel, measured as one loudspeaker: on two it plays 3 dB louder)\n",
+                a->channels == 1 && b->channels == 1 ? "each"
+                : a->channels == 1                   ? "the file"
+                                                     : "the reference");
     s_line(out, "LRA", "LU", a->lra_lu, b->lra_lu);
     s_line(out, "true peak", "dBTP", a->true_peak_dbtp, b->true_peak_dbtp);
     s_line(out, "PLR", "dB", a->plr_db, b->plr_db);
     s_line(out, "crest", "dB", a->crest_db, b->crest_db);
-    s_line(out, "width", "dB side/mid", mf_width_db(&f->l, 0, MF_QC_BANDS),
-           mf_width_db(&r->l, 0, MF_QC_BANDS));
+    s_width_line(out, "width", mf_width_db(&f->l, 0, MF_QC_BANDS),
+                 mf_width_db(&r->l, 0, MF_QC_BANDS));
     for (int w = 0; w < MF_WIDTH_BANDS; w++) {
         char name[40];
         snprintf(name, sizeof name, " %.0f-%.0f Hz", mf_band_edge_hz(MF_WIDTH_FIRST[w], 0),
                  mf_band_edge_hz(MF_WIDTH_FIRST[w + 1] - 1, 1));
-        s_line(out, name, "dB side/mid",
-               mf_width_db(&f->l, MF_WIDTH_FIRST[w], MF_WIDTH_FIRST[w + 1]),
-               mf_width_db(&r->l, MF_WIDTH_FIRST[w], MF_WIDTH_FIRST[w + 1]));
+        s_width_line(out, name, mf_width_db(&f->l, MF_WIDTH_FIRST[w], MF_WIDTH_FIRST[w + 1]),
+                     mf_width_db(&r->l, MF_WIDTH_FIRST[w], MF_WIDTH_FIRST[w + 1]));
     }
-    /* Tonal balance with the overall level difference taken out. */
-    const double off = f->l.level_db - r->l.level_db;
+    /* Tonal balance: the mid spectra with their level difference taken out. */
+    const double off = s_mid_level_db(&f->l) - s_mid_level_db(&r->l);
     fprintf(out, "  tonal balance (loudest passages, level-matched by %+.1f dB):\n",
             isfinite(off) ? -off : 0.0);
     int said = 0;

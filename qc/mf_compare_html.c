@@ -133,12 +133,16 @@ static void s_table(FILE *f, const json_t *doc)
     fputs("</table>\n", f);
 }
 
-/* The offset that level-matches the spectra: the difference in level over
- * the loudest passages, else in integrated loudness. */
+/* The offset that level-matches the (mid) spectra: the difference in their
+ * levels, else (a document from before) in level over the loudest
+ * passages, else in integrated loudness. */
 static double s_level_offset(const json_t *doc)
 {
-    double off = s_at(doc, "loudest_passages", "file_level_db") -
-                 s_at(doc, "loudest_passages", "reference_level_db");
+    double off = s_at(doc, "loudest_passages", "file_mid_db") -
+                 s_at(doc, "loudest_passages", "reference_mid_db");
+    if (!isfinite(off))
+        off = s_at(doc, "loudest_passages", "file_level_db") -
+              s_at(doc, "loudest_passages", "reference_level_db");
     if (!isfinite(off)) off = s_at(doc, "loudness", "diff_lu");
     return isfinite(off) ? off : 0.0;
 }

@@ -66,6 +66,48 @@ static void test_compare_shelf(void **state)
     test_run_free(&r);
 }
 
+/* A mono file against a stereo reference whose left channel it is (the
+ * right: other noise of the same spectrum): the width says "mono", the
+ * loudness line says how a mono file is measured, and the tonal balance,
+ * matched on the mid spectra's levels, finds no difference (matched on the
+ * whole level, the reference's uncorrelated channels put 3 dB less in mid
+ * and every region read "3 dB more"). */
+static void test_compare_mono(void **state)
+{
+    (void)state;
+    char dir[600], a[700], b[700];
+    ref_dir(dir, sizeof dir, "compare_mono");
+    snprintf(a, sizeof a, "%s/mono.wav", dir);
+    snprintf(b, sizeof b, "%s/stereo.wav", dir);
+    const long n = 8 * RATE;
+    float *x = malloc(sizeof *x * 3 * (size_t)n), *st = x + n;
+    assert_non_null(x);
+    uint64_t s1 = 11, s2 = 23;
+    for (long i = 0; i < n; i++) {
+        x[i] = st[2 * i] = (float)(0.2 * ref_noise(&s1));
+        st[2 * i + 1] = (float)(0.2 * ref_noise(&s2));
+    }
+    ref_write(a, x, n, 1, RATE);
+    ref_write(b, st, n, 2, RATE);
+    free(x);
+    test_run_t r = ref_run("compare", a, "--reference", b, NULL);
+    if (r.rc) fail_msg("compare exited %d: %s", r.rc, r.err);
+    if (!strstr(r.out, "  width            mono      0.0        - dB side/mid\n") ||
+        !strstr(r.out, "(the file is one channel, measured as one loudspeaker") ||
+        !strstr(r.out, "within 2 dB of the reference in every region\n"))
+        fail_msg("compare of a mono file:\n%s", r.out);
+    test_run_free(&r);
+    r = ref_run("compare", a, "--reference", b, "--json", NULL);
+    json_t *d = json_loads(r.out, 0, NULL);
+    assert_non_null(d);
+    const double mid = ref_num(d, "loudest_passages", "file_mid_db") -
+                       ref_num(d, "loudest_passages", "reference_mid_db");
+    assert_near(mid, 3.0, 0.3); /* (L + R) / 2 of uncorrelated halves: -3 dB */
+    assert_true(ref_num(d, "width", "file_side_mid_db") == -INFINITY);
+    json_decref(d);
+    test_run_free(&r);
+}
+
 /* qc.json reports each playback system (CLI.md) as listen.json does, and
  * qc.html has a section on them with their files and warnings. */
 static void s_expect_in_qc(const char *out, const json_t *listen)
@@ -416,9 +458,13 @@ int main(void)
 {
     ref_setup();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare_shelf),    cmocka_unit_test(test_match_reference),
-        cmocka_unit_test(test_listen_side_only), cmocka_unit_test(test_listen_dither_exact),
-        cmocka_unit_test(test_diff_fader),       cmocka_unit_test(test_init),
+        cmocka_unit_test(test_compare_shelf),
+        cmocka_unit_test(test_compare_mono),
+        cmocka_unit_test(test_match_reference),
+        cmocka_unit_test(test_listen_side_only),
+        cmocka_unit_test(test_listen_dither_exact),
+        cmocka_unit_test(test_diff_fader),
+        cmocka_unit_test(test_init),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ref_teardown();
