@@ -117,8 +117,9 @@ typedef struct {
     double ceiling, release_ms, lookahead_ms;
 } album_plan_t;
 
+/* song: 1 + the album track d delivers, 0 for the image. */
 static int s_encodes(album_plan_t *ap, mf_deliver_set_t *d, json_t *meta, const char *title,
-                     int lufs_from, int levels_entry)
+                     int lufs_from, int levels_entry, int song)
 {
     char *tags[MF_TAG__COUNT];
     size_t first = ap->qc.n_files;
@@ -132,6 +133,7 @@ static int s_encodes(album_plan_t *ap, mf_deliver_set_t *d, json_t *meta, const 
         ap->qc.files[i].lufs_from = lufs_from;
         ap->qc.files[i].levels = lv;
         ap->qc.files[i].levels_entry = levels_entry;
+        ap->qc.files[i].song = song;
     }
     return rc;
 }
@@ -155,7 +157,8 @@ static int s_track(album_plan_t *ap, size_t k)
                           .release_ms = ap->release_ms,
                           .lookahead_ms = ap->lookahead_ms};
     int album_mode = a->mastering && a->mode_album && ap->levels.task >= 0;
-    int rc = s_encodes(ap, &d, meta, title, album_mode ? 2 : 0, album_mode ? (int)k + 1 : 0);
+    int rc =
+        s_encodes(ap, &d, meta, title, album_mode ? 2 : 0, album_mode ? (int)k + 1 : 0, (int)k + 1);
     json_decref(meta);
     return rc;
 }
@@ -226,7 +229,7 @@ static int s_image(album_plan_t *ap)
     d.signal = (mf_port_t){.task = seq, .output = 0};
     d.report = (mf_port_t){.task = seq, .output = 2};
     size_t first = ap->qc.n_files;
-    if (rc == 0) rc = s_encodes(ap, &d, meta, album ? album : "album", 1, 0);
+    if (rc == 0) rc = s_encodes(ap, &d, meta, album ? album : "album", 1, 0, 0);
     if (rc == 0)
         rc = mf_plan_add_output(ap->p, strdup("album.cue"), (mf_port_t){.task = seq, .output = 3},
                                 "raw", 0, 0, NULL);
@@ -274,6 +277,7 @@ static int s_plan(album_plan_t *ap)
     ap->release_ms = mf_plan_num_or(lim, "release_ms", 80.0);
     ap->lookahead_ms = mf_plan_num_or(lim, "lookahead_ms", 5.0);
     ap->qc.target = tg;
+    ap->qc.album = !a->mastering ? 3 : a->mode_album ? 1 : 2;
     ap->levels = (mf_port_t){.task = -1};
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < a->n_tracks; k++)

@@ -31,8 +31,15 @@ int mf_plan_qc_file(mf_qc_spec_t *qc, const char *path, size_t input, int rate, 
     if (!f) return -1;
     qc->files = f;
     f = &qc->files[qc->n_files];
-    *f = (mf_qc_file_spec_t){strdup(path), input, rate, bits, lossless, "", report,
-                             -1,           0,     -1,   0,    0,        -1};
+    *f = (mf_qc_file_spec_t){.path = strdup(path),
+                             .input = input,
+                             .rate = rate,
+                             .bits = bits,
+                             .lossless = lossless,
+                             .report = report,
+                             .red_book = -1,
+                             .levels = -1,
+                             .timings = -1};
     snprintf(f->decode, sizeof f->decode, "%s", decode);
     if (!f->path) return -1;
     qc->n_files++;

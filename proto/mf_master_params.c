@@ -85,11 +85,15 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
             json_object_set_new(o, "compare", json_integer(f->compare));
         if (o && f->timings >= 0) /* only then, likewise */
             json_object_set_new(o, "timings", json_integer(f->timings));
+        if (o && f->song > 0) /* and likewise */
+            json_object_set_new(o, "song", json_integer(f->song));
         json_array_append_new(files, o);
     }
     json_t *j = json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files);
     if (j && q->source_stats > 0) /* only then: other plans keep their task keys */
         json_object_set_new(j, "source_stats", json_integer(q->source_stats));
+    if (j && q->album > 0) /* likewise */
+        json_object_set_new(j, "album", json_integer(q->album));
     return s_dump(j);
 }
 
@@ -189,6 +193,11 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
         fs->compare = json_is_integer(cmp) ? (long)json_integer_value(cmp) : 0;
         const json_t *tmg = json_object_get(f, "timings");
         fs->timings = json_is_integer(tmg) ? (long)json_integer_value(tmg) : -1;
+        const json_t *song = json_object_get(f, "song");
+        fs->song = json_is_integer(song) && json_integer_value(song) > 0 &&
+                           json_integer_value(song) <= MAX_FILES
+                       ? (int)json_integer_value(song)
+                       : 0;
         if (!fs->path) FAIL("out of memory");
         if ((decode && strlen(decode) >= sizeof fs->decode) || fs->report < -1 ||
             fs->report >= (long)n_inputs || fs->red_book < -1 || fs->red_book >= (long)n_inputs ||
@@ -196,7 +205,8 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
             (fs->lufs_from == 2 &&
              (fs->levels < 0 || fs->levels >= (long)n_inputs || fs->levels_entry < 1)) ||
             (cmp && !json_is_integer(cmp)) || fs->compare < 0 || fs->compare > (long)n_inputs ||
-            (tmg && !json_is_integer(tmg)) || fs->timings < -1 || fs->timings >= (long)n_inputs)
+            (tmg && !json_is_integer(tmg)) || fs->timings < -1 || fs->timings >= (long)n_inputs ||
+            (song && !fs->song))
             FAIL("bad file");
         snprintf(fs->decode, sizeof fs->decode, "%s", decode ? decode : "");
     }
@@ -205,6 +215,10 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
     if ((ss && !json_is_integer(ss)) || q->source_stats < 0 || q->source_stats > (long)q->n_files ||
         (q->source_stats > 0 && q->files[q->source_stats - 1].decode[0]))
         FAIL("bad source_stats");
+    const json_t *album = json_object_get(o, "album");
+    const json_int_t av = json_is_integer(album) ? json_integer_value(album) : 0;
+    if ((album && !json_is_integer(album)) || av < 0 || av > 3) FAIL("bad album");
+    q->album = (int)av;
     json_decref(o);
     return MF_OK;
 fail:

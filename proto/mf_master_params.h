@@ -73,6 +73,7 @@ typedef struct {
     /* An album image's: the input of the album's timings, whose pre-gap and
      * gaps are silences made on purpose (mf_qc_format_t.pauses); -1 none. */
     long timings;
+    int song; /* 1 + the album track this file delivers; 0: not a song */
 } mf_qc_file_spec_t;
 
 #define MF_QC_ANALYSIS "an"
@@ -85,6 +86,9 @@ typedef struct {
      * also goes to listen_report as the listening source's statistics, a
      * third output (worker/exec_qc.c); 0: none. */
     long source_stats;
+    /* An album's report (qc/mf_qc_album.h): 1 mastered as an album, 2 each
+     * song to the target, 3 not mastered; 0: not an album. */
+    int album;
 } mf_qc_spec_t;
 
 /* Canonical JSON (malloc'd), NULL when out of memory. */

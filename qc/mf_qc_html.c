@@ -169,7 +169,7 @@ mf_err_t mf_qc_report_html(FILE *f, const mf_qc_target_t *t, const mf_qc_file_t 
         fprintf(f, "</td><td class=\"%s\">%s</td></tr>\n", ok ? "pass" : "fail",
                 ok ? "pass" : "FAIL");
     }
-    fputs("</table>\n", f);
+    fputs("</table>\n" MF_QC_HTML_SUMMARY, f);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "<h2 id=\"f%zu\">", i);
         mf_html_esc(f, files[i].path);
@@ -210,7 +210,13 @@ static const char *s_find(const char *html, size_t len, const char *needle)
 char *mf_qc_html_insert(const char *html, size_t len, const char *part, size_t part_len,
                         size_t *out_len)
 {
-    const char *at = s_find(html, len, MF_QC_HTML_MORE);
+    return mf_qc_html_insert_at(html, len, MF_QC_HTML_MORE, part, part_len, out_len);
+}
+
+char *mf_qc_html_insert_at(const char *html, size_t len, const char *marker, const char *part,
+                           size_t part_len, size_t *out_len)
+{
+    const char *at = s_find(html, len, marker);
     if (!at) at = s_find(html, len, "</body>");
     const size_t head = at ? (size_t)(at - html) : len;
     char *out = malloc(len + part_len + 1);

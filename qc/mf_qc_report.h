@@ -42,11 +42,17 @@ mf_err_t mf_qc_report_html(FILE *out, const mf_qc_target_t *t, const mf_qc_file_
  * task that reports on the listening copies, which runs after the qc task
  * (worker/listen_report.c). */
 #define MF_QC_HTML_MORE "<!-- mixfarm: more sections -->\n"
+/* And where an overview of all files goes (an album's): after the table of
+ * files, before the section of each. */
+#define MF_QC_HTML_SUMMARY "<!-- mixfarm: overview -->\n"
 /* html (len bytes) with part put at MF_QC_HTML_MORE, else before </body>,
  * else at the end: malloc'd with a NUL after it, its length in *out_len;
  * NULL when out of memory. */
 char *mf_qc_html_insert(const char *html, size_t len, const char *part, size_t part_len,
                         size_t *out_len);
+/* The same at marker (MF_QC_HTML_SUMMARY...), else before </body>... */
+char *mf_qc_html_insert_at(const char *html, size_t len, const char *marker, const char *part,
+                           size_t part_len, size_t *out_len);
 /* The playback systems' section from listen.json's document: a table of
  * each system's loudness, low end, correlation and mono sum, then its
  * warnings. MF_ERR_INVALID when the document lacks them, MF_ERR_IO when out

@@ -22,6 +22,7 @@
 #include "mf_blob_json.h"
 #include "mf_master_params.h"
 #include "mf_pcm.h"
+#include "mf_qc_album.h"
 #include "mf_qc_report.h"
 
 #include <jansson.h>
@@ -170,22 +171,54 @@ static mf_qc_target_t s_target(const mf_target_spec_t *t)
     return (mf_qc_target_t){.name = t->name, .lufs = t->lufs, .true_peak_dbtp = t->true_peak_dbtp};
 }
 
-static mf_err_t s_put_reports(mf_store_t *s, const mf_qc_target_t *tg, const mf_qc_file_t *files,
-                              json_t **extra, size_t n, mf_task_result_t *r)
+/* An album's summary (qc/mf_qc_album.h) into qc.json as "album" and into
+ * qc.html (*html, len bytes) as a section; MF_OK when not an album. */
+static mf_err_t s_album(const mf_qc_spec_t *spec, const mf_qc_file_t *files, json_t *j, char **html,
+                        size_t *len)
 {
+    int *song = spec->album ? calloc(spec->n_files + 1, sizeof *song) : NULL;
+    if (!spec->album) return MF_OK;
+    for (size_t i = 0; song && i < spec->n_files; i++) song[i] = spec->files[i].song;
+    json_t *album = song ? mf_qc_album_json(files, song, spec->n_files, spec->album) : NULL;
+    free(song);
+    char *part = NULL, *all = NULL;
+    size_t part_len = 0;
+    FILE *mem = album ? open_memstream(&part, &part_len) : NULL;
+    mf_err_t err = mem ? mf_qc_album_html(mem, album) : MF_ERR_NOMEM;
+    if (mem) fclose(mem);
+    if (err == MF_OK)
+        all = mf_qc_html_insert_at(*html, *len, MF_QC_HTML_SUMMARY, part, part_len, len);
+    if (err == MF_OK && !all) err = MF_ERR_NOMEM;
+    if (err == MF_OK) {
+        json_object_set(j, "album", album);
+        free(*html);
+        *html = all;
+    }
+    json_decref(album);
+    free(part);
+    return err;
+}
+
+static mf_err_t s_put_reports(mf_store_t *s, const mf_qc_spec_t *spec, const mf_qc_target_t *tg,
+                              const mf_qc_file_t *files, json_t **extra, mf_task_result_t *r)
+{
+    const size_t n = spec->n_files;
     json_t *j = mf_qc_report_json(tg, files, n);
     const json_t *entries = json_object_get(j, "files");
     for (size_t i = 0; i < n; i++)
         if (extra[i]) json_object_update(json_array_get(entries, i), extra[i]);
-    /* 10 digits: -14.1, not -14.099999999999994 (values are rounded to 0.01). */
-    char *json =
-        j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
-    json_decref(j);
     char *html = NULL;
     size_t html_len = 0;
     FILE *mem = open_memstream(&html, &html_len);
-    mf_err_t err = json && mem ? mf_qc_report_html(mem, tg, files, n) : MF_ERR_NOMEM;
+    mf_err_t err = j && mem ? mf_qc_report_html(mem, tg, files, n) : MF_ERR_NOMEM;
     if (mem) fclose(mem);
+    if (err == MF_OK) err = s_album(spec, files, j, &html, &html_len);
+    /* 10 digits: -14.1, not -14.099999999999994 (values are rounded to 0.01). */
+    char *json = err == MF_OK
+                     ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10))
+                     : NULL;
+    json_decref(j);
+    if (err == MF_OK && !json) err = MF_ERR_NOMEM;
     if (err == MF_OK) err = mf_exec_put_text(s, json, strlen(json), r);
     if (err == MF_OK) err = mf_exec_put_text(s, html, html_len, r);
     free(json);
@@ -254,7 +287,7 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
                                   .problems = &probs[i],
                                   .reference = cmps[i]};
     }
-    if (err == MF_OK) err = s_put_reports(s, &tg, files, extra, spec.n_files, r);
+    if (err == MF_OK) err = s_put_reports(s, &spec, &tg, files, extra, r);
     if (err == MF_OK && spec.source_stats > 0)
         err = mf_listen_put_source_stats(s, &an[spec.files[spec.source_stats - 1].input], ltas, r);
     mf_ltas_free(&ltas);

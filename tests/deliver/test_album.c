@@ -217,11 +217,47 @@ static void s_mode_album(const char *mode, const char *out)
              "{\"mixfarm\": 1, \"album\": {\"title\": \"Modes\"}, \"sample_rate\": 44100,"
              " \"mastering\": {\"target\": \"streaming\", \"mode\": \"%s\"},"
              " \"tracks\": [{\"mix\": \"two.wav\"}, {\"mix\": \"quiet.wav\", \"gap_s\": 1}],"
-             " \"outputs\": [{\"format\": \"wav\", \"bits\": 24}]}",
+             " \"outputs\": [{\"format\": \"wav\", \"bits\": 24}, {\"format\": \"flac\"}]}",
              mode);
     snprintf(rel, sizeof rel, "%s.json", mode);
     du_write_text(rel, doc);
     assert_int_equal(du_render(rel, out), 0);
+}
+
+/* qc.json's album summary against libebur128 on the track files: each
+ * song once (its first format), the spread, the loudest; and the section
+ * in qc.html, after the table of files and before each file's. */
+static void s_check_summary(const char *out, const char *mode, double l1, double l2)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/qc.json", out);
+    json_t *qc = du_load_json(rel);
+    const json_t *al = json_object_get(qc, "album"), *songs = json_object_get(al, "songs");
+    assert_string_equal(json_string_value(json_object_get(al, "mode")), mode);
+    assert_int_equal(json_array_size(songs), 2);
+    static const char *const paths[] = {"tracks/01 two.wav", "tracks/02 quiet.wav"};
+    const double want[] = {l1, l2}, top = fmax(l1, l2);
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *s = json_array_get(songs, i);
+        assert_int_equal(json_integer_value(json_object_get(s, "song")), (json_int_t)i + 1);
+        assert_string_equal(json_string_value(json_object_get(s, "path")), paths[i]);
+        assert_true(fabs(json_number_value(json_object_get(s, "integrated_lufs")) - want[i]) <=
+                    0.1);
+        assert_true(fabs(json_number_value(json_object_get(s, "from_loudest_lu")) -
+                         (want[i] - top)) <= 0.1);
+    }
+    assert_true(
+        fabs(json_number_value(json_object_get(al, "loudness_spread_lu")) - fabs(l1 - l2)) <= 0.1);
+    assert_string_equal(json_string_value(json_object_get(al, "loudest")), paths[l1 >= l2 ? 0 : 1]);
+    json_decref(qc);
+    snprintf(rel, sizeof rel, "%s/qc.html", out);
+    size_t len;
+    char *page = (char *)du_read_file(rel, &len);
+    assert_non_null(page = realloc(page, len + 1)); /* a string: NUL after it */
+    page[len] = 0;
+    const char *sec = strstr(page, "<h2 id=\"album\">"), *first = strstr(page, "<h2 id=\"f0\">");
+    assert_true(sec && first && sec < first);
+    free(page);
 }
 
 /* Album mode: one gain, the loudest song at the target and the quiet one
@@ -240,6 +276,8 @@ static void test_album_vs_track_mode(void **state)
     assert_true(fabs(a1 - -14) <= 0.5);
     assert_true(fabs((a1 - a2) - raw) <= 1.0);
     assert_true(fabs(t1 - -14) <= 0.5 && fabs(t2 - -14) <= 0.5);
+    s_check_summary("out-am", "album", a1, a2);
+    s_check_summary("out-tm", "track", t1, t2);
 }
 
 /* An album with problems is refused as a session is: exit 2, nothing written. */
