@@ -329,11 +329,13 @@ static void s_print(const json_t *r)
         if (json_object_get(c, "note")) printf(" (%s)", s_str(c, "note"));
         const char *k;
         json_t *v;
+        const char *sep = " ";
         json_object_foreach(json_object_get(c, "params"), k, v)
         {
             char *x = json_dumps(json_array_get(v, 0), JSON_ENCODE_ANY | JSON_COMPACT);
             char *y = json_dumps(json_array_get(v, 1), JSON_ENCODE_ANY | JSON_COMPACT);
-            printf(" %s %s -> %s;", k, x ? x : "?", y ? y : "?");
+            printf("%s%s %s -> %s", sep, k, x ? x : "?", y ? y : "?");
+            sep = "; ";
             free(x), free(y);
         }
         putchar('\n');
