@@ -110,6 +110,8 @@ mf_blob_writer_t *mf_blob_writer_new_direct(mf_store_t *s, const mf_hash_t *name
  * or 0. */
 int mf_store_digest(const mf_store_t *s, const mf_hash_t *blob, mf_hash_t *sha);
 mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n);
+/* Both end the writer and free it: commit whatever it returns (on failure
+ * the blob is not stored), abort always. */
 mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out);
 void mf_blob_writer_abort(mf_blob_writer_t *w);
 

@@ -145,8 +145,10 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
     }
     mf_hash_t h;
     if (err == MF_OK) err = mf_analyzer_finish(an, &res);
-    if (err == MF_OK) err = mf_blob_writer_commit(wav->w, &h);
-    if (wav) wav->w = err == MF_OK ? NULL : wav->w;
+    if (err == MF_OK) { /* the writer is gone after it, whatever it returns */
+        err = mf_blob_writer_commit(wav->w, &h);
+        wav->w = NULL;
+    }
     if (err == MF_OK) err = mf_exec_add_output(r, &h);
     if (err == MF_OK)
         err =

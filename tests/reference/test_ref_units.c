@@ -3,10 +3,13 @@
  * magnitude), the loudest-passage spectrum (quiet passages left out), the
  * playback models (mono sum, band limits), and the listen_report task that
  * puts their statistics into listen.json, qc.json and qc.html. */
+#include "exec_internal.h"
 #include "mf_exec.h"
 #include "mf_ltas.h"
 #include "mf_match.h"
 #include "mf_playback.h"
+#include "mf_pcm.h"
+#include "mf_task.h"
 #include "mf_qc_report.h"
 #include "mf_store.h"
 #include "ref_util.h"
@@ -275,12 +278,53 @@ static void test_listen_report_task(void **state)
     mf_store_free(&st);
 }
 
+/* A listening copy whose blob cannot be stored (its folder in the store is
+ * a file): the task fails with the reason, and the writer, which the
+ * store's commit frees whatever it returns, is not freed a second time
+ * (it was, once: "free(): invalid pointer" in a render interrupted while
+ * its temporary store went). */
+static void test_listen_commit_fails(void **state)
+{
+    (void)state;
+    char dir[600], fan[800];
+    ref_dir(dir, sizeof dir, "listen_fail");
+    mf_store_t *st = mf_store_open(dir);
+    assert_non_null(st);
+    mf_pcm_writer_t *w = mf_pcm_writer_new(st, 2, RATE, 0);
+    assert_non_null(w);
+    float x[2 * 4800];
+    uint64_t seed = 5;
+    for (size_t i = 0; i < 2 * 4800; i++) x[i] = (float)(0.25 * ref_noise(&seed));
+    assert_int_equal(mf_pcm_writer_write(w, x, 4800), MF_OK);
+    mf_hash_t in;
+    assert_int_equal(mf_pcm_writer_commit(w, &in), MF_OK);
+    mf_task_t t = {.id = 7,
+                   .kind = "listen",
+                   .params = "{\"system\": \"mono\"}",
+                   .inputs = &in,
+                   .n_inputs = 1};
+    mf_task_key(&t, &t.key); /* as the scheduler sets it: the output's name comes from it */
+    mf_hash_t name;
+    mf_exec_output_name(&t, 0, &name);
+    assert_false(!strncmp(name.hex, in.hex, 2)); /* its folder is not the input's */
+    snprintf(fan, sizeof fan, "%s/objects/%.2s", dir, name.hex);
+    FILE *f = fopen(fan, "w"); /* where the folder would be made */
+    assert_non_null(f);
+    fclose(f);
+    mf_task_result_t r = {0};
+    assert_int_not_equal(mf_exec_run(st, &t, &r), MF_OK);
+    assert_non_null(r.error);
+    mf_task_result_fini(&r);
+    mf_store_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fftconv_matches_direct), cmocka_unit_test(test_fir_linear_phase),
         cmocka_unit_test(test_ltas_loudest),           cmocka_unit_test(test_playback_models),
         cmocka_unit_test(test_playback_compressor),    cmocka_unit_test(test_listen_report_task),
+        cmocka_unit_test(test_listen_commit_fails),
     };
     ref_setup();
     const int rc = cmocka_run_group_tests(tests, NULL, NULL);
