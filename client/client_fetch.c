@@ -7,6 +7,7 @@
 #include "mf_parallel.h"
 #include "mf_prev.h"
 #include "mf_recent.h"
+#include "mf_interrupt.h"
 #include "mf_outdir.h"
 #include "mf_xfer.h"
 
@@ -165,6 +166,10 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     int can_wait = 0;
     for (;;) {
         Mixfarm__Envelope *rep;
+        if (mf_interrupted()) { /* caught by another thread: the poll went on */
+            err = MF_ERR_CANCELLED;
+            break;
+        }
         const long long asked = mf_client__now_ms();
         err = s_status(c, job, wait_ms, finished, &rep);
         if (err != MF_OK) break;

@@ -3,11 +3,13 @@
 #include "mf_fs.h"
 #include "mf_heap.h"
 #include "mf_log.h"
+#include "mf_tempdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 int mf_cli_positive_int(const char *s)
@@ -63,9 +65,7 @@ static const char *s_shared(void)
 static int s_open_store(mf_conn_t *c, const char *shared)
 {
     if (!shared) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(c->dir, sizeof c->dir, "%s/mixfarm-client-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(c->dir)) c->dir[0] = 0;
+        if (mf_temp_dir("mixfarm-client-", c->dir, sizeof c->dir, &c->owner_fd) != 0) c->dir[0] = 0;
         if (c->dir[0] && (c->store = mf_store_open(c->dir))) return 0;
         mf_error("cannot create a temporary blob store");
         return MF_EXIT_FAILED;
@@ -157,7 +157,14 @@ void mf_conn_close(mf_conn_t *c)
     mf_store_free(&c->store);
     if (c->zctx) zmq_ctx_term(c->zctx);
     if (c->dir[0]) mf_fs_remove_tree(c->dir);
+    if (c->owner_fd > 0) close(c->owner_fd);
     memset(c, 0, sizeof *c);
+}
+
+void mf_conn_discard(mf_conn_t *c)
+{
+    if (c->dir[0]) mf_fs_remove_tree(c->dir);
+    mf_embedded_discard(c->farm);
 }
 
 int mf_cli_exit_for(mf_err_t err)

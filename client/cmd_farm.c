@@ -2,6 +2,7 @@
  * fetch, cancel (CLI.md). Each takes --coordinator ENDPOINT or
  * $MIXFARM_COORDINATOR. */
 #include "mf_cli.h"
+#include "mf_interrupt.h"
 #include "mf_log.h"
 
 #include <getopt.h>
@@ -218,10 +219,17 @@ int mf_cmd_fetch(int argc, char **argv)
                      "co", 1, &o);
     uint64_t job;
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
+    mf_interrupt_catch();
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;
     char *summary = NULL;
     mf_err_t err = mf_client_fetch(conn.client, job, o.outdir, &summary, NULL);
+    if (err != MF_OK && mf_interrupted()) { /* OUTDIR's staging folder went with the fetch */
+        mf_error("%s: interrupted; left as it was", o.outdir);
+        mf_log_silence();
+        mf_conn_discard(&conn);
+        mf_interrupt_exit();
+    }
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     if (err == MF_OK) printf("mixfarm: fetched job %" PRIu64 " into %s\n", job, summary);

@@ -2,6 +2,7 @@
  * farm (a coordinator and N workers as threads, over inproc://) or, with
  * --coordinator, on a remote one. The same protocol either way. */
 #include "mf_cli.h"
+#include "mf_interrupt.h"
 #include "mf_clock.h"
 #include "mf_fs.h"
 #include "mf_log.h"
@@ -33,7 +34,9 @@ static void s_help(FILE *out)
                  "                     say what changes on each\n"
                  "  render.json        what was computed, for mixfarm diff\n"
                  "  manifest.json      every file with its size, SHA-256, format and duration\n"
-                 "Each file appears whole or not at all. The session is validated first; every\n"
+                 "Each file appears whole or not at all. Ctrl-C (or SIGTERM) stops the render:\n"
+                 "its job is cancelled on a coordinator and OUTDIR is left as it was.\n"
+                 "The session is validated first; every\n"
                  "problem is reported (FILE: key: what is wrong) and nothing is written.\n"
                  "Rendering again on the same coordinator reuses every task whose inputs did\n"
                  "not change (the action cache): after a fader, pan or send-level move, only\n"
@@ -145,6 +148,26 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
     return -1; /* go on */
 }
 
+/* After Ctrl-C (or SIGTERM): the job goes on a coordinator (an embedded
+ * farm goes with this process), OUTDIR is as it was (its staging folder
+ * went with the watch or the fetch that the signal broke), and this
+ * process dies of the signal. */
+static void s_interrupted(const render_opts_t *o, mf_conn_t *conn, uint64_t job)
+{
+    char why[256] = "";
+    if (job && o->coordinator && mf_client_cancel(conn->client, job, why, sizeof why) == MF_OK)
+        mf_error("%s: interrupted; job %llu cancelled on %s, %s left as it was", o->session,
+                 (unsigned long long)job, o->coordinator, o->outdir);
+    else
+        mf_error("%s: interrupted; %s left as it was%s%s", o->session, o->outdir,
+                 why[0] ? "; " : "", why);
+    /* The temporary stores go now: an embedded farm's threads may be inside
+     * tasks for seconds more, and are not waited for (nor heard from). */
+    mf_log_silence();
+    mf_conn_discard(conn);
+    mf_interrupt_exit();
+}
+
 int mf_cmd_render(int argc, char **argv)
 {
     render_opts_t o;
@@ -157,6 +180,7 @@ int mf_cmd_render(int argc, char **argv)
     mf_album_t *al = album ? mf_cli_load_album(o.session) : NULL;
     mf_session_t *s = album ? NULL : mf_cli_load_session(o.session);
     if (!s && !al) return MF_EXIT_USAGE;
+    mf_interrupt_catch();
     mf_conn_t conn;
     rc = o.coordinator ? mf_conn_remote(&conn, o.coordinator)
                        : mf_conn_embedded(&conn, o.workers, o.state, o.store_budget);
@@ -179,6 +203,7 @@ int mf_cmd_render(int argc, char **argv)
         err = mf_client_watch(conn.client, job, !o.quiet && isatty(2), o.outdir, &tally);
     if (err == MF_OK) mf_debug("job %llu done; fetching", (unsigned long long)job);
     if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
+    if (err != MF_OK && mf_interrupted()) s_interrupted(&o, &conn, job);
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     else if (err != MF_OK && err != MF_ERR_INVALID && err != MF_ERR_TASK)

@@ -32,6 +32,7 @@ typedef struct {
     void *zctx;
     mf_store_t *store;
     char dir[4096]; /* the temporary store's folder, "" when embedded or shared */
+    int owner_fd;   /* its owner mark (mf_tempdir.h); 0 or less: none */
     mf_embedded_t *farm;
     mf_client_t *client;
 } mf_conn_t;
@@ -49,6 +50,9 @@ void mf_cli_set_curve(const char *keys, const char *server_key);
 void mf_cli_set_shared_store(const char *dir);
 int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t store_budget);
 void mf_conn_close(mf_conn_t *c);
+/* For a process about to die of a signal: the temporary folders go now,
+ * whatever the farm's threads are doing; nothing else is freed. */
+void mf_conn_discard(mf_conn_t *c);
 /* The exit code for an error from a client call. */
 int mf_cli_exit_for(mf_err_t err);
 /* Loads and validates a session, printing every problem; NULL on errors. */

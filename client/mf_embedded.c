@@ -2,6 +2,7 @@
 #include "store_budget.h"
 #include "mf_coord.h"
 #include "mf_fs.h"
+#include "mf_tempdir.h"
 #include "mf_log.h"
 #include "mf_store_guard.h"
 #include "mf_worker.h"
@@ -30,7 +31,8 @@ typedef struct {
 struct mf_embedded {
     void *zctx;
     char state_dir[4096];
-    int lock_fd; /* a kept state_dir's lock, or -1 (a temporary one) */
+    int lock_fd;  /* a kept state_dir's lock, or -1 (a temporary one) */
+    int owner_fd; /* a temporary state_dir's owner mark (mf_fs_own), or -1 */
     char endpoint[64];
     const char *binds[1];
     mf_coord_opts_t copts;
@@ -110,13 +112,12 @@ static int s_lock_state(mf_embedded_t *e, const char *dir)
     return -1;
 }
 
+/* A temporary state folder, this process's while it lives (mf_tempdir.h). */
 static int s_temp_state(mf_embedded_t *e)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(e->state_dir, sizeof e->state_dir, "%s/mixfarm-embedded-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(e->state_dir)) return 0;
-    mf_error("%s: cannot create a temporary folder", e->state_dir);
+    if (mf_temp_dir("mixfarm-embedded-", e->state_dir, sizeof e->state_dir, &e->owner_fd) == 0)
+        return 0;
+    mf_error("%s: cannot create a temporary folder: %s", e->state_dir, strerror(errno));
     e->state_dir[0] = 0;
     return -1;
 }
@@ -143,7 +144,7 @@ mf_embedded_t *mf_embedded_start(int workers, const char *state_dir, int64_t sto
 {
     mf_embedded_t *e = calloc(1, sizeof *e);
     if (!e) return NULL;
-    e->lock_fd = -1;
+    e->lock_fd = e->owner_fd = -1;
     /* Without them the threads still stop, at their next tick (up to 0.2 s). */
     e->wake_coord = s_wake_new(), e->wake_workers = s_wake_new();
     if (state_dir ? s_lock_state(e, state_dir) : s_temp_state(e)) {
@@ -228,8 +229,21 @@ void mf_embedded_stop(mf_embedded_t **ep)
         close(e->lock_fd); /* and so unlocked */
     else
         mf_fs_remove_tree(e->state_dir);
+    if (e->owner_fd >= 0) close(e->owner_fd);
     free(e);
     *ep = NULL;
+}
+
+void mf_embedded_discard(mf_embedded_t *e)
+{
+    if (!e || e->owner_fd < 0) return;
+    /* Tasks still running may create a file in a folder being removed, which
+     * then stays: a few passes, until the folder is gone (later creations
+     * fail). What is left after them, the next render sweeps. */
+    e->stop_workers = e->stop_coord = 1;
+    for (int pass = 0; pass < 20 && (mf_fs_remove_tree(e->state_dir) == 0 || errno != ENOENT);
+         pass++)
+        usleep(5000);
 }
 
 void *mf_embedded_zctx(const mf_embedded_t *e)

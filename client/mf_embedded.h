@@ -25,6 +25,9 @@ mf_embedded_t *mf_embedded_start(int workers, const char *state_dir, int64_t sto
 /* Stops every thread and removes the temporary state (not a state_dir).
  * NULL-safe. */
 void mf_embedded_stop(mf_embedded_t **e);
+/* Removes a temporary state folder at once, the farm still running: for a
+ * process about to die of a signal (a kept --state stays). */
+void mf_embedded_discard(mf_embedded_t *e);
 
 void *mf_embedded_zctx(const mf_embedded_t *e);
 const char *mf_embedded_endpoint(const mf_embedded_t *e);

@@ -67,6 +67,7 @@ mf_outdir_t *mf_outdir_open(const char *outdir)
 {
     mf_outdir_t *o = calloc(1, sizeof *o);
     if (!o) return NULL;
+    o->owner_fd = -1;
     pthread_mutex_init(&o->lock, NULL);
     o->dir = strdup(outdir);
     if (!o->dir || (mkdir(outdir, 0755) != 0 && errno != EEXIST)) {
@@ -76,9 +77,17 @@ mf_outdir_t *mf_outdir_open(const char *outdir)
     /* Without them, commit syncs and hashes every file. */
     o->sync = mf_outdir__queue_new(s_sync_job);
     o->hasher = mf_outdir__queue_new(mf_hash_file);
+    /* Staging folders of renders that were killed or interrupted go first
+     * (they hold a render's files: gigabytes for an album). */
+    int64_t bytes;
+    const int stale = mf_fs_sweep_stale(outdir, ".mixfarm-partial-", &bytes);
+    if (stale)
+        mf_info("%s: removed %d staging folder%s of renders that were stopped (%.2f GB)", outdir,
+                stale, stale > 1 ? "s" : "", (double)bytes / 1e9);
     o->stage = mf_outdir__fmt("%s/.mixfarm-partial-%sXXXXXX", outdir, "");
-    if (!o->stage || !mkdtemp(o->stage)) {
+    if (!o->stage || !mkdtemp(o->stage) || (o->owner_fd = mf_fs_own(o->stage)) < 0) {
         mf_error("%s: cannot write in the output folder: %s", outdir, strerror(errno));
+        if (o->stage) mf_fs_remove_tree(o->stage);
         free(o->stage);
         o->stage = NULL;
         goto fail;
@@ -527,6 +536,7 @@ void mf_outdir_free(mf_outdir_t **op)
      * rather than one after another. What is left goes after them. */
     if (o->stage) mf_parallel_for(o->n, s_unlink_staged, o);
     if (o->stage && mf_fs_remove_tree(o->stage) != 0) mf_warn("%s: cannot remove", o->stage);
+    if (o->owner_fd >= 0) close(o->owner_fd);
     for (size_t i = 0; i < o->n; i++) {
         free(o->files[i].rel);
         json_decref(o->files[i].meta);

@@ -25,6 +25,7 @@ typedef struct {
 
 struct mf_outdir {
     char *dir, *stage;
+    int owner_fd;         /* stage's owner mark (mf_fs_own): it goes when this process ends */
     pthread_mutex_t lock; /* files may be written from several threads */
     staged_t *files;
     size_t n;

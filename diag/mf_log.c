@@ -14,6 +14,7 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int s_thread_min = MF_LOG_DEBUG;
 static int s_forced; /* MIXFARM_LOG=debug: every thread says everything, timed */
 static double s_t0;
+static _Atomic int s_silent;
 
 void mf_log_init(const char *program, mf_log_level_t min_level)
 {
@@ -28,9 +29,14 @@ void mf_log_thread_min(mf_log_level_t min_level)
     if (!s_forced) s_thread_min = (int)min_level;
 }
 
+void mf_log_silence(void)
+{
+    s_silent = 1;
+}
+
 int mf_log_enabled(mf_log_level_t level)
 {
-    return level >= s_min && (int)level >= s_thread_min;
+    return level >= s_min && (int)level >= s_thread_min && !s_silent;
 }
 
 void mf_log(mf_log_level_t level, const char *fmt, ...)

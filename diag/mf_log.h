@@ -10,6 +10,10 @@ void mf_log_init(const char *program, mf_log_level_t min_level);
  * threads keep their routine lines to themselves). */
 void mf_log_thread_min(mf_log_level_t min_level);
 void mf_log(mf_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* No line from here on, whatever its level and thread: for a process
+ * about to die of a signal, whose threads would report as failures what
+ * the stop does to them. */
+void mf_log_silence(void);
 /* Whether a line of this level would be written (progress drawn beside the
  * log follows the same --quiet). */
 int mf_log_enabled(mf_log_level_t level);

@@ -12,6 +12,15 @@
  * Returns 0, or -1 with errno set. */
 int mf_fs_remove_tree(const char *dir);
 
+/* Scratch folders owned by a living process (fs_owner.c). mf_fs_own marks
+ * dir as this process's for as long as the returned descriptor stays open
+ * (close it after removing dir); -1 with errno. mf_fs_sweep_stale removes
+ * the folders in dir whose names start with prefix and whose owner has
+ * ended (a kill, a crash), or which were never marked and are an hour old;
+ * it returns how many, *bytes (if given) the space they held. */
+int mf_fs_own(const char *dir);
+int mf_fs_sweep_stale(const char *dir, const char *prefix, int64_t *bytes);
+
 /* A size on disk as a daemon's option gives it: "4294967296", "500M", "4G",
  * "1.5T" (binary multiples; a trailing B or iB is allowed). Bytes, or -1
  * when it is not one (or not positive). */
