@@ -269,6 +269,7 @@ int mf_coord_run(const mf_coord_opts_t *o, atomic_int *stop)
     if (o->bench_noop_tasks) mf_coord_add_noop_job(&c, o->bench_noop_tasks);
     mf_journal_commit(c.journal);
     double next_tick = 0, next_commit = 0, next_publish = 0;
+    int unpublished = 0; /* messages came since the last snapshot (--http) */
     while (!*stop) {
         zmq_pollitem_t item[3] = {{.socket = c.sock, .events = ZMQ_POLLIN},
                                   {.fd = mf_coord_bio_fd(&c), .events = ZMQ_POLLIN},
@@ -278,10 +279,20 @@ int mf_coord_run(const mf_coord_opts_t *o, atomic_int *stop)
         if (held * 1000.0 < timeout) timeout = held > 0 ? (int)ceil(held * 1000.0) : 0;
         const double due = c.locality_due - mf_clock_now(); /* a waiting task's patience */
         if (due * 1000.0 < timeout) timeout = due > 0 ? (int)ceil(due * 1000.0) : 0;
-        if (zmq_poll(item, o->wake_fd > 0 ? 3 : 2, timeout) < 0 && errno != EINTR) {
+        /* The bounds the journal and the snapshot promise hold when nothing
+         * comes: the last task's end is not left uncommitted (or unshown)
+         * for a quarter of a heartbeat. */
+        double soon = INFINITY;
+        if (mf_journal_pending(c.journal)) soon = next_commit;
+        if (c.snap && unpublished) soon = fmin(soon, next_publish);
+        soon -= mf_clock_now();
+        if (soon * 1000.0 < timeout) timeout = soon > 0 ? (int)ceil(soon * 1000.0) : 0;
+        const int events = zmq_poll(item, o->wake_fd > 0 ? 3 : 2, timeout);
+        if (events < 0 && errno != EINTR) {
             mf_error("poll: %s", zmq_strerror(errno));
             break;
         }
+        unpublished |= events > 0;
         mf_journal_begin(c.journal); /* a no-op while a group is open */
         if (item[0].revents & ZMQ_POLLIN) s_drain(&c);
         if (item[1].revents & ZMQ_POLLIN) mf_coord_bio_drain(&c);
@@ -306,6 +317,7 @@ int mf_coord_run(const mf_coord_opts_t *o, atomic_int *stop)
         if (c.snap && now >= next_publish) {
             mf_coord_snap_publish(&c);
             next_publish = now + PUBLISH_EVERY_S;
+            unpublished = 0;
         }
     }
     mf_journal_commit(c.journal);

@@ -22,6 +22,7 @@ struct mf_journal {
     sqlite3_stmt *legacy_get; /* the text-keyed actions table of older journals, or NULL */
     mf_keyfilter_t *keys;     /* every key in either table; NULL: ask SQLite every time */
     int in_tx;
+    int tx_changes; /* sqlite3_total_changes at BEGIN */
     char path[4096];
     int failing; /* writes fail (a full disk): said once, until they work again */
     char last_error[512];
@@ -234,6 +235,12 @@ void mf_journal_begin(mf_journal_t *j)
 {
     if (j->in_tx) return;
     j->in_tx = sqlite3_exec(j->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    j->tx_changes = sqlite3_total_changes(j->db);
+}
+
+int mf_journal_pending(const mf_journal_t *j)
+{
+    return j->in_tx && sqlite3_total_changes(j->db) != j->tx_changes;
 }
 
 void mf_journal_commit(mf_journal_t *j)

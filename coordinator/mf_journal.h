@@ -36,6 +36,8 @@ void mf_journal_begin(mf_journal_t *j);
  * without the path: fit for a reply to a client. */
 const char *mf_journal_error(const mf_journal_t *j);
 void mf_journal_commit(mf_journal_t *j);
+/* 1 when the open group holds changes not yet committed. */
+int mf_journal_pending(const mf_journal_t *j);
 
 /* A new job, committed before this returns (with the group so far); its
  * id (> 0), or 0 when it could not be recorded (mf_journal_error says why).
