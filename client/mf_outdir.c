@@ -148,15 +148,16 @@ static void s_quantize(dither_t *d, const float *in, int *out, size_t n, int bit
 mf_err_t mf_outdir__write_failed(mf_outdir_t *o, const char *rel, int saved_errno,
                                  const char *detail)
 {
+    const int no_space = saved_errno == ENOSPC || saved_errno == EDQUOT;
     pthread_mutex_lock(&o->lock);
-    const unsigned full = saved_errno == ENOSPC ? o->full++ : 0;
+    const unsigned full = no_space ? o->full++ : 0;
     pthread_mutex_unlock(&o->lock);
-    if (full) return MF_ERR_IO; /* said with the first */
-    mf_error("%s/%s: cannot write: %s", o->dir, rel,
-             saved_errno ? strerror(saved_errno)
-             : detail    ? detail
-                         : "input/output error");
-    return MF_ERR_IO;
+    if (!full) /* a full disk is said with the first file */
+        mf_error("%s/%s: cannot write: %s", o->dir, rel,
+                 saved_errno ? strerror(saved_errno)
+                 : detail    ? detail
+                             : "input/output error");
+    return no_space ? MF_ERR_NOSPACE : MF_ERR_IO;
 }
 
 /* The file of a previous render that rel will replace at commit keeps its

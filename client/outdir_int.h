@@ -44,8 +44,8 @@ int mf_outdir__mkdirs(const char *base, const char *rel);
  * in, or being read by the hashing thread. 0, or -1 with errno set. */
 int mf_outdir__make_room(const mf_outdir_t *o, const char *rel);
 /* Says why rel could not be written (saved_errno's reason, else detail);
- * MF_ERR_IO. A full disk is said once: every later file fails the same way
- * (mf_outdir_free counts them). */
+ * MF_ERR_IO, or MF_ERR_NOSPACE for a full disk, which is said once: every
+ * later file fails the same way (mf_outdir_free counts them). */
 mf_err_t mf_outdir__write_failed(mf_outdir_t *o, const char *rel, int saved_errno,
                                  const char *detail);
 /* Adds f (owned from here, freed when this fails) to what commit places;

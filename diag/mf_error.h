@@ -16,7 +16,8 @@
     X(MF_ERR_CANCELLED, "cancelled")                                                               \
     X(MF_ERR_TASK, "task failed")                                                                  \
     X(MF_ERR_UNREACHABLE, "coordinator could not be reached")                                      \
-    X(MF_ERR_PROTOCOL, "protocol error")
+    X(MF_ERR_PROTOCOL, "protocol error")                                                           \
+    X(MF_ERR_NOSPACE, "no space left on device")
 
 typedef enum {
 #define MF_X_ENUM(code, words) code,

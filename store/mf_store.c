@@ -313,11 +313,18 @@ mf_blob_writer_t *mf_blob_writer_new_direct(mf_store_t *s, const mf_hash_t *name
     return s_writer_new(s, name, 1);
 }
 
+/* A full disk (or quota) is said as such all the way up: the task that
+ * failed for it is not at fault, and its message should say why. */
+static mf_err_t s_io_err(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? MF_ERR_NOSPACE : MF_ERR_IO;
+}
+
 mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n)
 {
     if (w->failed) {
         errno = w->failed_errno;
-        return MF_ERR_IO;
+        return s_io_err(w->failed_errno);
     }
     if (w->hasher) mf_hasher_update(w->hasher, data, n);
     if (w->digest) mf_hasher_update(w->digest, data, n);
@@ -326,7 +333,7 @@ mf_err_t mf_blob_writer_write(mf_blob_writer_t *w, const void *data, size_t n)
         mf_error("%s: writing a blob: %s", w->store->dir, strerror(errno));
         w->failed = 1;
         errno = w->failed_errno;
-        return MF_ERR_IO;
+        return s_io_err(w->failed_errno);
     }
     w->total += (int64_t)n;
     /* What the file holds is readable by an uploader once flushed. */
@@ -367,7 +374,7 @@ mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out)
         s_ended(w, 0);
         s_writer_free(w);
         errno = saved;
-        return MF_ERR_IO;
+        return s_io_err(saved);
     }
     if (w->hasher)
         mf_hasher_final(w->hasher, out);
@@ -381,7 +388,7 @@ mf_err_t mf_blob_writer_commit(mf_blob_writer_t *w, mf_hash_t *out)
         saved = errno;
         mf_error("%s: storing blob %s: %s", w->store->dir, out->hex, strerror(errno));
         unlink(w->tmp_path);
-        err = MF_ERR_IO;
+        err = s_io_err(saved);
     }
     free(dst);
     if (err == MF_OK && w->digest) {

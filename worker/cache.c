@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 typedef struct {
@@ -26,6 +27,7 @@ struct mf_cache {
     mf_store_guard_t *guard; /* after a power cut, no damaged blob is read as an input */
     int lock_fd;
     int64_t budget, bytes;
+    int64_t reserve; /* free bytes its disk keeps: trimming goes on below it */
     entry_t *e;
     size_t n, cap;
     uint64_t tick;
@@ -74,10 +76,47 @@ static void s_evict(mf_cache_t *c, entry_t *e, const char *why)
     s_remove(c, e);
 }
 
-/* Evicts least-recently-used unpinned blobs until under budget. */
+/* Bytes free to this process on the cache's disk; -1 when unknown. */
+static int64_t s_free(const mf_cache_t *c)
+{
+    struct statvfs v;
+    if (statvfs(mf_store_dir(c->store), &v) != 0) return -1;
+    return (int64_t)v.f_bavail * (int64_t)v.f_frsize;
+}
+
+/* A budget the disk can hold: three quarters of what it has free beside
+ * the cache's own, the rest for the files tasks write as they run; and the
+ * free space trimming keeps, a twentieth of the disk up to 1 GiB. A disk
+ * that other programs fill is then answered by evicting, not by failing
+ * every task with "no space left on device". */
+static void s_fit_disk(mf_cache_t *c, const char *dir)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0) return;
+    const int64_t size = (int64_t)v.f_blocks * (int64_t)v.f_frsize;
+    const int64_t free_now = (int64_t)v.f_bavail * (int64_t)v.f_frsize;
+    c->reserve = size / 20 < (1 << 30) ? size / 20 : (1 << 30);
+    const int64_t fit = (free_now + c->bytes) / 4 * 3;
+    if (c->budget <= fit) return;
+    mf_warn("%s: a cache of %.2f GB does not fit on its disk (%.2f GB free): it keeps at most "
+            "%.2f GB (--cache-size)",
+            dir, (double)c->budget / 1e9, (double)free_now / 1e9, (double)fit / 1e9);
+    c->budget = fit;
+}
+
+/* 1 while the disk has less free than the reserve. */
+static int s_short(const mf_cache_t *c)
+{
+    if (c->reserve <= 0 || !c->n) return 0;
+    const int64_t f = s_free(c);
+    return f >= 0 && f < c->reserve;
+}
+
+/* Evicts least-recently-used unpinned blobs until under budget, and while
+ * the disk has less free than the reserve. */
 static void s_trim(mf_cache_t *c)
 {
-    while (c->bytes > c->budget) {
+    while (c->bytes > c->budget || s_short(c)) {
         entry_t *lru = NULL;
         for (size_t i = 0; i < c->n; i++) {
             entry_t *e = &c->e[i];
@@ -143,6 +182,7 @@ mf_cache_t *mf_cache_open(const char *dir, int64_t budget)
         mf_error("%s: cannot read the cache: %s", dir, strerror(errno));
         goto fail;
     }
+    s_fit_disk(c, dir);
     s_trim(c);
     mf_debug("cache %s: %zu blobs, %lld bytes", dir, c->n, (long long)c->bytes);
     return c;
@@ -179,6 +219,8 @@ void mf_cache_pin(mf_cache_t *c, const mf_hash_t *h)
     if (!e) return; /* out of memory: the blob merely risks eviction */
     e->pins++;
     e->used = ++c->tick;
+    /* Before the task writes: room the disk lost to others is made now. */
+    if (s_short(c)) s_trim(c);
 }
 
 void mf_cache_unpin(mf_cache_t *c, const mf_hash_t *h)
