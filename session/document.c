@@ -13,12 +13,29 @@ typedef struct {
     FILE *f;
     size_t left; /* bytes still allowed */
     int too_long;
+    unsigned char head[3]; /* the first bytes, read to look for a BOM */
+    size_t head_n, head_at;
 } capped_reader_t;
+
+/* The UTF-8 byte order mark some editors (Notepad) put first: JSON may not
+ * begin with it, but the text after it is what the user wrote. */
+static const char s_bom[] = "\xEF\xBB\xBF";
+
+const char *mf_sess__skip_bom(const char *text)
+{
+    return text && !strncmp(text, s_bom, 3) ? text + 3 : text;
+}
 
 /* jansson's reader: up to len bytes; (size_t)-1 stops the parse. */
 static size_t s_read_capped(void *buf, size_t len, void *data)
 {
     capped_reader_t *r = data;
+    if (r->head_at < r->head_n) { /* what the BOM check read, when it was none */
+        const size_t n = len < r->head_n - r->head_at ? len : r->head_n - r->head_at;
+        memcpy(buf, r->head + r->head_at, n);
+        r->head_at += n;
+        return n;
+    }
     if (r->left == 0) {
         if (fgetc(r->f) == EOF) return 0;
         r->too_long = 1;
@@ -68,6 +85,11 @@ json_t *mf_sess__read_document(const char *path, mf_diags_t *d)
         return NULL;
     }
     capped_reader_t r = {.f = f, .left = MF_LIMIT_DOC_BYTES};
+    r.head_n = fread(r.head, 1, sizeof r.head, f);
+    if (r.head_n == 3 && !memcmp(r.head, s_bom, 3))
+        r.head_n = 0;
+    else
+        r.left -= r.head_n;
     json_error_t err;
     json_t *doc = json_load_callback(s_read_capped, &r, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
@@ -84,6 +106,7 @@ json_t *mf_sess__read_document(const char *path, mf_diags_t *d)
 
 json_t *mf_sess__parse_text(const char *text, mf_diags_t *d)
 {
+    text = mf_sess__skip_bom(text);
     const size_t n = strlen(text);
     if (n > MF_LIMIT_DOC_BYTES) {
         char size[64];

@@ -19,6 +19,7 @@ static const char *const s_track_keys[] = {"session",     "mix",      "gap_s",
 int mf_album_text_is_album(const char *text)
 {
     json_error_t e;
+    text = mf_sess__skip_bom(text);
     json_t *doc = text && strlen(text) <= MF_LIMIT_DOC_BYTES ? json_loads(text, 0, &e) : NULL;
     int yes = json_is_object(doc) && json_object_get(doc, "album");
     json_decref(doc);

@@ -52,6 +52,9 @@ json_t *mf_sess__read_document(const char *path, mf_diags_t *d);
 /* The same for a document's text given whole: its size checked, then
  * parsed (duplicate keys refused). NULL after reporting why. */
 json_t *mf_sess__parse_text(const char *text, mf_diags_t *d);
+/* text past a UTF-8 byte order mark, if it begins with one (both readers
+ * above skip it). */
+const char *mf_sess__skip_bom(const char *text);
 int mf_sess__expect(const json_t *v, const char *path, mf_diags_t *d, int type, const char *what);
 
 /* Warns about every key of obj not in known (NULL-terminated), suggesting

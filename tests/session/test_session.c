@@ -560,6 +560,15 @@ static void test_album_not_supported(void **state)
     mf_diags_fini(&d);
 }
 
+/* Every file a text names: one mono second at 48 kHz. */
+static int s_any_audio(void *ctx, const char *file, int *channels, int *rate, int64_t *frames,
+                       char *why, size_t why_size)
+{
+    (void)ctx, (void)file, (void)why, (void)why_size;
+    *channels = 1, *rate = 48000, *frames = 48000;
+    return 0;
+}
+
 static void test_not_a_document(void **state)
 {
     (void)state;
@@ -577,6 +586,26 @@ static void test_not_a_document(void **state)
     s = load("[1, 2]", &d);
     assert_null(s);
     assert_error(&d, "", "must be a JSON object (got array)");
+    mf_diags_fini(&d);
+
+    /* A UTF-8 byte order mark (Notepad's) is skipped, from a file and from
+     * a text as a coordinator gets it; a lone one is an empty document. */
+    static const char bom[] = "\xEF\xBB\xBF{\"mixfarm\": 1, \"name\": \"B\", \"tracks\": "
+                              "[{\"name\": \"Kick\", \"file\": \"audio/kick.wav\"}]}";
+    s = load(bom, &d);
+    assert_non_null(s);
+    assert_int_equal(d.errors, 0);
+    mf_session_free(&s);
+    mf_diags_fini(&d);
+    mf_diags_init(&d, "bom.json");
+    mf_session_source_t src = {.audio = s_any_audio};
+    s = mf_session_load_text("bom.json", bom, &src, &d);
+    assert_non_null(s);
+    mf_session_free(&s);
+    mf_diags_fini(&d);
+    s = load("\xEF\xBB\xBF", &d);
+    assert_null(s);
+    assert_error(&d, "", "not valid JSON: line 1");
     mf_diags_fini(&d);
 
     s = load("{\"mixfarm\": 1, \"tracks\": []}", &d);
