@@ -5,6 +5,7 @@
 #include "mf_album.h"
 #include "session_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,28 @@ static double s_track_length(const mf_album_track_t *t)
     return end;
 }
 
+/* A cross-fade takes at most half of each song it joins (worker/
+ * exec_album.c): a longer one is said, with what it becomes. A session's
+ * length is known here without its tails, so for one it is "about". */
+static void s_check_crossfades(const mf_album_t *a, mf_diags_t *d)
+{
+    for (size_t k = 1; k < a->n_tracks; k++) {
+        const mf_album_track_t *t = &a->tracks[k], *prev = &a->tracks[k - 1];
+        const double lp = s_track_length(prev), l = s_track_length(t);
+        const double room = fmin(lp, l) / 2;
+        if (t->crossfade_s <= room || room <= 0) continue;
+        char kp[64];
+        snprintf(kp, sizeof kp, "tracks[%zu].crossfade_s", k);
+        mf_diags_warn(d, kp,
+                      "%.10g s is more than half of %s (%.10g s long): the cross-fade is %s%.10g s",
+                      t->crossfade_s,
+                      l < lp   ? "this song"
+                      : l > lp ? "the song before"
+                               : "each song it joins",
+                      fmin(lp, l), t->s || prev->s ? "about " : "", room);
+    }
+}
+
 /* The album is one timeline (its image): a day at most, like a session's. */
 static void s_check_length(const mf_album_t *a, mf_diags_t *d)
 {
@@ -242,6 +265,7 @@ static void s_parse(mf_album_t *a, const mf_album_source_t *src, mf_diags_t *d)
         if (!a->tracks) abort();
         for (size_t k = 0; k < a->n_tracks; k++) s_parse_track(a, k, json_array_get(jt, k), src, d);
         s_check_length(a, d);
+        s_check_crossfades(a, d);
     }
     const mf_album_track_t *t0 = a->n_tracks ? &a->tracks[0] : NULL;
     a->sample_rate = !t0 ? 44100 : t0->s ? t0->s->sample_rate : t0->mix_rate ? t0->mix_rate : 44100;

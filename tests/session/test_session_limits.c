@@ -694,6 +694,37 @@ static void test_album_length(void **state)
     mf_diags_fini(&d);
 }
 
+/* Two 0.1 s mixes cross-faded: up to half of each is taken as given; more
+ * is said, with what the sequencer makes of it (worker/exec_album.c). */
+static void test_album_crossfade(void **state)
+{
+    (void)state;
+    static const double xf[] = {0.05, 0.08};
+    for (int i = 0; i < 2; i++) {
+        char doc[512], path[512];
+        snprintf(doc, sizeof doc,
+                 "{\"mixfarm\": 1, \"album\": {\"title\": \"X\"}, \"tracks\": [{\"mix\": "
+                 "\"audio/mix.wav\"}, {\"mix\": \"audio/mix.wav\", \"crossfade_s\": %g}]}",
+                 xf[i]);
+        snprintf(path, sizeof path, "%s/xf.json", sfx_dir());
+        sfx_write_file("xf.json", doc, strlen(doc));
+        mf_diags_t d;
+        mf_diags_init(&d, path);
+        mf_album_t *a = mf_album_load(path, &d);
+        assert_non_null(a);
+        int said = 0;
+        for (size_t k = 0; k < d.count; k++)
+            said |=
+                d.items[k].kind == MF_DIAG_WARNING &&
+                !strcmp(d.items[k].path, "tracks[1].crossfade_s") &&
+                strstr(d.items[k].message, "0.08 s is more than half of each song it joins (0.1 s "
+                                           "long): the cross-fade is 0.05 s");
+        assert_int_equal(said, i == 1);
+        mf_album_free(&a);
+        mf_diags_fini(&d);
+    }
+}
+
 /* ---- task parameters (proto/): the same numbers ------------------------ */
 
 static char *chan_spec_json(size_t gain_points, size_t pan_points)
@@ -817,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_path_length),
         cmocka_unit_test(test_album_tracks),
         cmocka_unit_test(test_album_length),
+        cmocka_unit_test(test_album_crossfade),
         cmocka_unit_test(test_task_parameters),
         cmocka_unit_test(test_worst_channel_task_fits_a_frame),
     };
