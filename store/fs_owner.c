@@ -18,21 +18,28 @@
 #include <unistd.h>
 
 #define OWNER_MARK ".owner"
-/* A folder without a mark is its maker's between mkdtemp and mf_fs_own;
- * older than this, its maker is long gone. */
+/* A folder without a mark (OWNER_MARK itself: a "-new" one is not yet
+ * one) is its maker's between mkdtemp and mf_fs_own; older than this, its
+ * maker is long gone. */
 #define UNMARKED_STALE_S 3600
 
 int mf_fs_own(const char *dir)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, OWNER_MARK) >= (int)sizeof path) {
+    /* Made under another name and locked before it takes its own: a
+     * sweeper never finds the mark unlocked while its owner lives. */
+    char path[4096], tmp[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, OWNER_MARK) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s/%s-new", dir, OWNER_MARK) >= (int)sizeof tmp) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const int fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    /* link, not rename: a folder that has an owner keeps it (EEXIST). */
+    const int ok = flock(fd, LOCK_EX | LOCK_NB) == 0 && link(tmp, path) == 0;
     const int saved = errno;
+    unlink(tmp);
+    if (ok) return fd;
     close(fd);
     errno = saved;
     return -1;
