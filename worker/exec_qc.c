@@ -176,8 +176,8 @@ static mf_qc_target_t s_target(const mf_target_spec_t *t)
 static mf_err_t s_album(const mf_qc_spec_t *spec, const mf_qc_file_t *files, json_t *j, char **html,
                         size_t *len)
 {
-    int *song = spec->album ? calloc(spec->n_files + 1, sizeof *song) : NULL;
     if (!spec->album) return MF_OK;
+    int *song = calloc(spec->n_files + 1, sizeof *song);
     for (size_t i = 0; song && i < spec->n_files; i++) song[i] = spec->files[i].song;
     json_t *album = song ? mf_qc_album_json(files, song, spec->n_files, spec->album) : NULL;
     free(song);
