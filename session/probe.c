@@ -30,9 +30,11 @@ static int s_check_file(const char *resolved, const char *shown, const char *pat
 {
     struct stat st;
     if (stat(resolved, &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            mf_diags_error(d, path, "%s: no such file", shown);
-        else
+        if (errno == ENOENT || errno == ENOTDIR) {
+            char hint[512];
+            mf_sess__missing_hint(resolved, shown, hint, sizeof hint);
+            mf_diags_error(d, path, "%s: no such file%s", shown, hint);
+        } else
             mf_diags_error(d, path, "%s: %s", shown, strerror(errno));
         return -1;
     }

@@ -96,6 +96,9 @@ int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char
 /* The same for a cover image: a JPEG or PNG file. */
 int mf_sess__probe_image(const mf_session_t *s, const char *resolved, const char *shown,
                          const char *path, mf_diags_t *d);
+/* What a file that is not there may be instead (missing.c): a hint that
+ * begins with a space and is said in parentheses, or "". */
+void mf_sess__missing_hint(const char *resolved, const char *shown, char *out, size_t n);
 /* A path from the document resolved against the session's folder (malloc). */
 char *mf_sess__resolve(const mf_session_t *s, const char *file);
 

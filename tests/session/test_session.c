@@ -319,6 +319,30 @@ static void test_missing_file(void **state)
     assert_error(&d, "tracks[0].file", "audio/gtr.wav: no such file");
     assert_error(&d, "tracks[1].file", "required");
     mf_diags_fini(&d);
+
+    /* What a session from another machine holds, said with what to do. */
+    s = load("{\"mixfarm\": 1, \"tracks\": ["
+             "{\"name\": \"A\", \"file\": \"Audio/KICK.wav\"},"
+             "{\"name\": \"B\", \"file\": \"audio\\\\Kick.WAV\"},"
+             "{\"name\": \"C\", \"file\": \"C:\\\\Music\\\\kick.wav\"},"
+             "{\"name\": \"D\", \"file\": \"~/kick.wav\"},"
+             "{\"name\": \"E\", \"file\": \"file:///audio/kick.wav\"},"
+             "{\"name\": \"F\", \"file\": \"audio/kik.wav\"}]}",
+             &d);
+    assert_null(s);
+    assert_error(&d, "tracks[0].file",
+                 "Audio/KICK.wav: no such file (\"audio/kick.wav\" is there: the names differ in "
+                 "case, which counts here)");
+    assert_error(&d, "tracks[1].file",
+                 "(a Windows path; \"audio/kick.wav\" is there: write paths "
+                 "with /)");
+    assert_error(&d, "tracks[2].file", "(a Windows path: write paths with /, relative to");
+    assert_error(&d, "tracks[3].file", "(~ is the shell's shorthand");
+    assert_error(&d, "tracks[4].file", "(a URL: give the file's path");
+    for (size_t i = 0; i < d.count; i++) /* nothing to suggest: nothing suggested */
+        if (!strcmp(d.items[i].path, "tracks[5].file"))
+            assert_string_equal(d.items[i].message, "audio/kik.wav: no such file");
+    mf_diags_fini(&d);
 }
 
 static void test_not_audio(void **state)
