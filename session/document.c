@@ -66,7 +66,9 @@ json_t *mf_sess__read_document(const char *path, mf_diags_t *d)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        mf_diags_error(d, "", "%s", errno == ENOENT ? "no such file" : strerror(errno));
+        char hint[512] = "";
+        if (errno == ENOENT) mf_sess__missing_hint(path, path, hint, sizeof hint);
+        mf_diags_error(d, "", "%s%s", errno == ENOENT ? "no such file" : strerror(errno), hint);
         return NULL;
     }
     if (S_ISDIR(st.st_mode)) {
