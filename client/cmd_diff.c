@@ -8,6 +8,7 @@
  * bit-identical. */
 #include "mf_analyze.h"
 #include "mf_cli.h"
+#include "mf_file_name.h"
 #include "mf_compare.h"
 
 #include <getopt.h>
@@ -229,7 +230,10 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
         const char *n = json_string_value(json_array_get(names, i));
         char label[512], stem[600];
         snprintf(label, sizeof label, "%s %s", task, n);
-        snprintf(stem, sizeof stem, "stems/%s.wav", n);
+        char clean[512];
+        snprintf(clean, sizeof clean, "%s", n);
+        mf_file_name_clean(clean); /* as the plan names the stem's file */
+        snprintf(stem, sizeof stem, "stems/%s.wav", clean);
         const json_t *ta = s_task(d->a, label), *tb = s_task(d->b, label);
         const json_t *oa = s_named(sa, list, n), *ob = s_named(sb, list, n);
         json_t *ca = oa ? s_with_defaults(oa, *list == 't') : NULL;

@@ -1,4 +1,5 @@
 #include "mf_plan.h"
+#include "mf_file_name.h"
 #include "mf_gain.h"
 #include "mf_params.h"
 #include "plan_int.h"
@@ -461,9 +462,8 @@ char *mf_plan_stem_path(const char *name)
     size_t n = strlen(name) + 16;
     char *p = malloc(n);
     if (!p) return NULL;
-    snprintf(p, n, "stems/%s.wav", name);
-    for (char *c = p + 6; *c; c++)
-        if (*c == '/' || *c == '\\' || (unsigned char)*c < 32) *c = '_';
-    if (name[0] == '.') p[6] = '_'; /* no hidden files, no ".." */
+    snprintf(p, n, "stems/%s", name);
+    mf_file_name_clean(p + 6);
+    strcat(p, ".wav");
     return p;
 }

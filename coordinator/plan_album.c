@@ -145,7 +145,7 @@ static int s_track(album_plan_t *ap, size_t k)
     json_t *meta = s_track_meta(a, k, title, sizeof title);
     if (!meta) return -1;
     snprintf(base, sizeof base, "%02zu %s", k + 1, title);
-    mf_plan_clean_name(base);
+    mf_file_name_clean(base);
     mf_deliver_set_t d = {.outputs = a->outputs,
                           .dir = "tracks/",
                           .base = base,

@@ -112,7 +112,7 @@ static void s_name(const json_t *outs, size_t i, const mf_deliver_set_t *d,
     } else {
         snprintf(name, sizeof name, "%s.%s", d->base, e->format);
     }
-    mf_plan_clean_name(name);
+    mf_file_name_clean(name);
     snprintf(file, n, "%s%s", d->dir, name);
 }
 

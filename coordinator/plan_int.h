@@ -5,6 +5,7 @@
 
 #include "mf_encode_params.h"
 #include "mf_master_params.h"
+#include "mf_file_name.h"
 #include "mf_plan.h"
 
 /* A growing list of ports: the inputs of a qc task being planned. */
@@ -62,8 +63,6 @@ int mf_plan_mastering_aux(const mf_session_t *s, const json_t *insert);
 mf_target_spec_t mf_plan_target(const json_t *mastering);
 /* A number of o, or def when absent. */
 double mf_plan_num_or(const json_t *o, const char *k, double def);
-/* A name usable as a file name: separators and control characters become '_'. */
-void mf_plan_clean_name(char *name);
 
 /* One set of deliverables: a file per output of outputs, each an encode
  * task over signal, checked by qc after decoding. */

@@ -161,13 +161,6 @@ int mf_plan_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int ra
                            NULL);
 }
 
-void mf_plan_clean_name(char *name)
-{
-    for (char *c = name; *c; c++)
-        if (*c == '/' || *c == '\\' || (unsigned char)*c < 32) *c = '_';
-    if (name[0] == '.') name[0] = '_';
-}
-
 /* master/<title>.<ext> per output: encode tasks over the master. */
 static int s_add_deliverables(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *sources,
                               mf_port_t master, mf_qc_spec_t *qc, mf_port_list_t *qc_in)
@@ -176,7 +169,7 @@ static int s_add_deliverables(mf_plan_t *p, const mf_session_t *s, const mf_hash
     const char *title = json_string_value(json_object_get(s->metadata, "title"));
     char base[256], *tags[MF_TAG__COUNT];
     snprintf(base, sizeof base, "%s", title ? title : s->name);
-    mf_plan_clean_name(base);
+    mf_file_name_clean(base);
     mf_target_spec_t tg = mf_plan_target(s->mastering);
     double ceiling = mf_plan_num_or(lim, "ceiling_dbtp", tg.true_peak_dbtp);
     mf_deliver_set_t d = {

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mf_file_name.h"
 #include "mf_session.h"
 #include "session_fixture.h"
 #include "session_int.h"
@@ -593,6 +594,29 @@ static int s_any_audio(void *ctx, const char *file, int *channels, int *rate, in
     return 0;
 }
 
+/* File names from titles and bus names: what Windows, macOS and Linux all
+ * take, and never a hidden file. */
+static void test_file_names(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"Night Drive", "Night Drive"},
+        {"AC/DC: Back\\In <Black>?*|\"", "AC_DC_ Back_In _Black_____"},
+        {".hidden", "_hidden"},
+        {"..", "__"},
+        {"Intro...", "Intro___"},
+        {"Outro ", "Outro_"},
+        {"tab\there", "tab_here"}, /* \t */
+        {"Überlänge ☂", "Überlänge ☂"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s", cases[i][0]);
+        mf_file_name_clean(name);
+        assert_string_equal(name, cases[i][1]);
+    }
+}
+
 static void test_not_a_document(void **state)
 {
     (void)state;
@@ -985,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_automation_times_not_monotonic),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_album_not_supported),
+        cmocka_unit_test(test_file_names),
         cmocka_unit_test(test_not_a_document),
         cmocka_unit_test(test_every_error_reported),
         cmocka_unit_test(test_defaults_filled),

@@ -1,0 +1,13 @@
+#include "mf_file_name.h"
+
+#include <string.h>
+
+void mf_file_name_clean(char *name)
+{
+    for (char *c = name; *c; c++)
+        if (strchr("/\\<>:\"|?*", *c) || (unsigned char)*c < 32) *c = '_';
+    if (name[0] == '.') name[0] = '_'; /* no hidden files, no ".." */
+    /* Windows drops them, and a name that differs only there collides. */
+    for (size_t n = strlen(name); n > 1 && (name[n - 1] == '.' || name[n - 1] == ' '); n--)
+        name[n - 1] = '_';
+}
