@@ -330,14 +330,18 @@ static void s_print(const json_t *r)
         if (json_is_number(lv))
             snprintf(level, sizeof level, "level %+.1f dB", json_number_value(lv));
         printf("  %-11s %-24s %-16s", s_str(c, "kind"), s_str(c, "name"), level);
-        if (json_object_get(c, "note")) printf(" (%s)", s_str(c, "note"));
+        const char *note = json_string_value(json_object_get(c, "note"));
+        if (note) printf(" (%s)", note);
+        /* An added or removed one's parameters are all of it (--json has them). */
+        const int whole = note && (!strcmp(note, "added") || !strcmp(note, "removed"));
         const char *k;
         json_t *v;
         const char *sep = " ";
-        json_object_foreach(json_object_get(c, "params"), k, v)
+        const size_t fl = JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10);
+        json_object_foreach(whole ? NULL : json_object_get(c, "params"), k, v)
         {
-            char *x = json_dumps(json_array_get(v, 0), JSON_ENCODE_ANY | JSON_COMPACT);
-            char *y = json_dumps(json_array_get(v, 1), JSON_ENCODE_ANY | JSON_COMPACT);
+            char *x = json_dumps(json_array_get(v, 0), fl),
+                 *y = json_dumps(json_array_get(v, 1), fl);
             printf("%s%s %s -> %s", sep, k, x ? x : "?", y ? y : "?");
             sep = "; ";
             free(x), free(y);

@@ -358,6 +358,28 @@ static void test_diff_fader(void **state)
     assert_non_null(strstr(r.out, "0 changed"));
     assert_null(strstr(r.err, "arithmetic"));
     test_run_free(&r);
+    r = ref_run("diff", o1, o2, NULL); /* the text: each change once, no separator after it */
+    assert_non_null(strstr(r.out, " gain_db 0 -> -4\n"));
+    test_run_free(&r);
+
+    /* A track taken out: said as removed, without its every parameter. */
+    char o3[700];
+    snprintf(text, sizeof text, doc, "0");
+    char *t4 = strstr(text, ",{\"name\": \"T4\"");
+    assert_non_null(t4);
+    memmove(t4, strchr(t4 + 1, '}') + 1, strlen(strchr(t4 + 1, '}') + 1) + 1);
+    snprintf(p, sizeof p, "%s/s2.json", dir);
+    ref_text(p, text);
+    snprintf(o3, sizeof o3, "%s/out2", dir);
+    r = ref_run("render", p, "-o", o3, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
+    test_run_free(&r);
+    r = ref_run("diff", o1, o3, NULL);
+    const char *line = strstr(r.out, "  track       T4 ");
+    const char *arrow = line ? strstr(line, "->") : NULL;
+    if (!line || !strstr(line, "(removed)\n") || (arrow && arrow < strchr(line, '\n')))
+        fail_msg("diff of a removed track:\n%s", r.out);
+    test_run_free(&r);
 
     /* render.json says the arithmetic; a render made with another is told. */
     char rp[800];
