@@ -17,6 +17,8 @@
 #include <getopt.h>
 #include <sndfile.h>
 #include <stdio.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,8 +32,11 @@ typedef struct {
     int channels, rate;
     double seconds;
     int bus;
-    int muted;  /* a click, a guide, a bounce: kept, not played */
-    double pan; /* -1 or 1 for one side of a left and right pair */
+    int muted;      /* a click, a guide, a bounce: kept, not played */
+    double pan;     /* -1 or 1 for one side of a left and right pair */
+    int stamped;    /* a BWF time reference (bext chunk): where the DAW had it */
+    double stamp_s; /* that reference, in seconds since midnight */
+    double start_s; /* where it goes on the timeline (s_place) */
 } item_t;
 
 typedef struct {
@@ -167,6 +172,10 @@ static void s_scan(const char *root, const char *sub, int depth, item_t *it, siz
                     sf_strerror(NULL));
             continue;
         }
+        SF_BROADCAST_INFO bi;
+        memset(&bi, 0, sizeof bi);
+        const int stamped =
+            si.samplerate > 0 && sf_command(sf, SFC_GET_BROADCAST_INFO, &bi, sizeof bi) == SF_TRUE;
         sf_close(sf);
         if (si.channels < 1 || si.channels > 2 || si.samplerate <= 0) {
             fprintf(stderr,
@@ -180,8 +189,33 @@ static void s_scan(const char *root, const char *sub, int depth, item_t *it, siz
         t->muted = s_unplayed_take(rel);
         t->channels = si.channels, t->rate = si.samplerate;
         t->seconds = (double)si.frames / si.samplerate;
+        /* The sample count since midnight at which the file starts, at its
+         * own rate (EBU Tech 3285). */
+        t->stamped = stamped;
+        t->stamp_s =
+            stamped ? (double)(((uint64_t)bi.time_reference_high << 32) | bi.time_reference_low) /
+                          si.samplerate
+                    : 0;
     }
     if (d) closedir(d);
+}
+
+/* Files a DAW exported as regions carry where each began (BWF): they go on
+ * the timeline as they were, the earliest at 0. Files without a stamp, or
+ * all stamped alike (exports from the session's start), start at 0. Returns
+ * how many were placed later than 0. */
+static size_t s_place(item_t *it, size_t n)
+{
+    double first = INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (it[i].stamped) first = fmin(first, it[i].stamp_s);
+    size_t moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* To the microsecond: a sample at 192 kHz is 5.2 us. */
+        it[i].start_s = it[i].stamped ? round((it[i].stamp_s - first) * 1e6) / 1e6 : 0;
+        moved += it[i].start_s > 0;
+    }
+    return moved;
 }
 
 /* Track names from file names, unique, "master" avoided (it is reserved). */
@@ -233,6 +267,7 @@ static json_t *s_session(const char *name, const item_t *it, size_t n, int rate)
         muted += it[i].muted != 0, paired += it[i].pan != 0;
         json_t *t = json_pack("{s:s, s:s, s:s}", "name", it[i].name, "file", it[i].rel, "output",
                               s_groups[it[i].bus].bus);
+        if (it[i].start_s > 0) json_object_set_new(t, "start_s", json_real(it[i].start_s));
         if (it[i].pan != 0) json_object_set_new(t, "pan", json_real(it[i].pan));
         if (it[i].muted) json_object_set_new(t, "mute", json_true());
         json_array_append_new(tracks, t);
@@ -268,6 +303,12 @@ static json_t *s_session(const char *name, const item_t *it, size_t n, int rate)
     if (paired)
         k += snprintf(note + k, sizeof note - (size_t)k,
                       "; %zu mono files panned as left and right pairs", paired);
+    size_t placed = 0;
+    for (size_t i = 0; i < n; i++) placed += it[i].start_s > 0;
+    if (placed)
+        k += snprintf(note + k, sizeof note - (size_t)k,
+                      "; %zu files placed later by their BWF time stamps, as the DAW had them",
+                      placed);
     return json_pack("{s:i, s:s, s:i, s:o, s:o, s:{s:[]}, s:o, s:{s:s}}", "mixfarm", 1, "name",
                      name, "sample_rate", rate, "tracks", tracks, "buses", buses, "master",
                      "inserts", "stems", stems, "metadata", "comment", note);
@@ -293,7 +334,9 @@ int mf_cmd_init(int argc, char **argv)
                 "Bass; gtr, guitar -> Guitars; keys, piano, synth -> Keys; vox, vocal, bv ->\n"
                 "Vocals; anything else -> Other), one stem per bus. A click, a guide or\n"
                 "scratch take and a bounce of the mix are muted; two mono files named as a\n"
-                "pair (\"OH L\", \"OH R\") are panned left and right. It renders as it is:\n"
+                "pair (\"OH L\", \"OH R\") are panned left and right. Files a DAW exported\n"
+                "with BWF time stamps start where they were in it (the earliest at 0).\n"
+                "It renders as it is:\n"
                 "  mixfarm render FOLDER/session.json -o FOLDER/out\n\n"
                 "options:\n"
                 "  -f, --force   replace an existing session.json\n"
@@ -329,6 +372,7 @@ int mf_cmd_init(int argc, char **argv)
     qsort(it, n, sizeof *it, s_cmp);
     s_names(it, n);
     s_pairs(it, n);
+    const size_t placed = s_place(it, n);
     char real[4096];
     const char *base = realpath(dir, real) ? real : dir;
     base = strrchr(base, '/') && strrchr(base, '/')[1] ? strrchr(base, '/') + 1 : base;
@@ -344,11 +388,13 @@ int mf_cmd_init(int argc, char **argv)
         fprintf(stderr, "mixfarm: %s: cannot write: %s\n", path, strerror(errno));
         rc = MF_EXIT_USAGE;
     } else {
-        printf("mixfarm: wrote %s: %zu tracks at %d Hz\n", path, n, rate);
+        printf("mixfarm: wrote %s: %zu tracks at %d Hz", path, n, rate);
+        if (placed) printf(", %zu placed by their BWF time stamps", placed);
+        printf("\n");
         for (size_t i = 0; i < n; i++)
-            printf("  %-24s %-8s %-6s %6d Hz %8.1f s  %-6s %s\n", it[i].name,
+            printf("  %-24s %-8s %-6s %6d Hz %8.1f s  at %7.2f s  %-6s %s\n", it[i].name,
                    s_groups[it[i].bus].bus, it[i].channels == 1 ? "mono" : "stereo", it[i].rate,
-                   it[i].seconds,
+                   it[i].seconds, it[i].start_s,
                    it[i].muted     ? "muted"
                    : it[i].pan < 0 ? "left"
                    : it[i].pan > 0 ? "right"

@@ -476,6 +476,92 @@ static void test_init(void **state)
     assert_int_equal(stat(p, &st), 0);
 }
 
+/* A mono WAV of seconds of noise, stamped (BWF bext) at stamp_s after
+ * midnight unless stamp_s < 0. */
+static void s_stamped_wav(const char *path, double seconds, double stamp_s, uint64_t seed)
+{
+    const long n = (long)(seconds * RATE);
+    float *x = malloc(sizeof *x * (size_t)n);
+    assert_non_null(x);
+    for (long k = 0; k < n; k++) x[k] = (float)(0.05 * ref_noise(&seed));
+    SF_INFO si = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_24};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &si);
+    assert_non_null(f);
+    if (stamp_s >= 0) {
+        SF_BROADCAST_INFO bi;
+        memset(&bi, 0, sizeof bi);
+        const uint64_t tr = (uint64_t)llround(stamp_s * RATE);
+        bi.time_reference_low = (uint32_t)tr, bi.time_reference_high = (uint32_t)(tr >> 32);
+        snprintf(bi.originator, sizeof bi.originator, "test");
+        assert_int_equal(sf_command(f, SFC_SET_BROADCAST_INFO, &bi, sizeof bi), SF_TRUE);
+    }
+    assert_int_equal(sf_writef_float(f, x, n), n);
+    sf_close(f);
+    free(x);
+}
+
+/* Region exports from a DAW: each file stamped where it began (01:00:00,
+ * then 12.5 s and 30.25 s later) goes there on the timeline, the earliest
+ * at 0; a file without a stamp starts at 0; all stamped alike, none moves. */
+static void test_init_bwf(void **state)
+{
+    (void)state;
+    char dir[600], p[800];
+    ref_dir(dir, sizeof dir, "init_bwf");
+    static const struct {
+        const char *file;
+        double stamp_s, want_s;
+    } f[] = {{"Verse Vox.wav", 3600 + 12.5, 12.5},
+             {"Intro Gtr.wav", 3600, 0},
+             {"Outro Keys.wav", 3600 + 30.25, 30.25},
+             {"Room.wav", -1, 0}};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, f[i].file);
+        s_stamped_wav(p, 1.0, f[i].stamp_s, 40 + i);
+    }
+    test_run_t r = ref_run("init", dir, NULL);
+    if (r.rc) fail_msg("init exited %d: %s", r.rc, r.err);
+    assert_non_null(strstr(r.out, "2 placed by their BWF time stamps"));
+    test_run_free(&r);
+    json_t *s = ref_json(dir, "session.json");
+    const json_t *tracks = json_object_get(s, "tracks");
+    for (size_t i = 0; i < 4; i++)
+        for (size_t k = 0; k < json_array_size(tracks); k++) {
+            const json_t *t = json_array_get(tracks, k);
+            if (strcmp(json_string_value(json_object_get(t, "file")), f[i].file)) continue;
+            const json_t *st = json_object_get(t, "start_s");
+            assert_near(st ? json_number_value(st) : 0.0, f[i].want_s, 1e-6);
+        }
+    json_decref(s);
+    snprintf(p, sizeof p, "%s/out", dir);
+    char session[800];
+    snprintf(session, sizeof session, "%s/session.json", dir);
+    r = ref_run("render", session, "-o", p, "--quiet", NULL);
+    if (r.rc) fail_msg("the placed session does not render (exit %d): %s", r.rc, r.err);
+    test_run_free(&r);
+    snprintf(p, sizeof p, "%s/out/mix.wav", dir);
+    SF_INFO si = {0};
+    SNDFILE *mix = sf_open(p, SFM_READ, &si);
+    assert_non_null(mix);
+    sf_close(mix);
+    assert_true(si.frames >= (sf_count_t)(31.25 * RATE)); /* the last region's end */
+
+    /* All stamped alike (exported from the session's start): nobody moves. */
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, f[i].file);
+        s_stamped_wav(p, 1.0, 3600, 40 + i);
+    }
+    r = ref_run("init", dir, "--force", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_null(strstr(r.out, "placed by"));
+    test_run_free(&r);
+    s = ref_json(dir, "session.json");
+    tracks = json_object_get(s, "tracks");
+    for (size_t k = 0; k < json_array_size(tracks); k++)
+        assert_null(json_object_get(json_array_get(tracks, k), "start_s"));
+    json_decref(s);
+}
+
 int main(void)
 {
     ref_setup();
@@ -487,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_listen_dither_exact),
         cmocka_unit_test(test_diff_fader),
         cmocka_unit_test(test_init),
+        cmocka_unit_test(test_init_bwf),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ref_teardown();
