@@ -4,6 +4,7 @@
 #include "mf_cli.h"
 #include "mf_interrupt.h"
 #include "mf_clock.h"
+#include "mf_cpus.h"
 #include "mf_fs.h"
 #include "mf_log.h"
 
@@ -58,10 +59,11 @@ static void s_help(FILE *out)
                  "--store-budget bounds it; delete it when you like. One render at a time uses\n"
                  "a DIR (another waits). Without --state, a bus runs the tracks only it reads\n"
                  "itself, when that keeps the workers as busy: their signals never touch the\n"
-                 "disk, and the bits are the same.\n\n"
-                 "options:\n"
+                 "disk, and the bits are the same.\n\n");
+    fprintf(out, "options:\n"
                  "  -o, --output DIR         where to write (created if missing)\n"
-                 "  -w, --workers N          embedded workers (default: the number of cores)\n"
+                 "  -w, --workers N          embedded workers (default: the CPUs this process\n"
+                 "                           may use: its affinity, a container's CPU limit)\n"
                  "  -s, --state DIR          keep the embedded farm's journal and blobs in DIR\n"
                  "                           (created if missing) for later renders to reuse\n"
                  "      --store-budget SIZE  with --state: before rendering, delete the least\n"
@@ -93,8 +95,7 @@ static int s_parse(int argc, char **argv, render_opts_t *o)
                                           {"state", required_argument, 0, 's'},
                                           {"store-budget", required_argument, 0, 'B'},
                                           {0, 0, 0, 0}};
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (render_opts_t){.workers = cores > 0 ? (int)cores : 1};
+    *o = (render_opts_t){.workers = mf_cpu_count()};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:w:c:s:qh", longs, NULL)) != -1) {

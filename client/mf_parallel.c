@@ -1,4 +1,5 @@
 #include "mf_parallel.h"
+#include "mf_cpus.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,8 +39,7 @@ static void *s_run(void *arg)
 /* Threads for n items (the caller's counted when it takes part). */
 static size_t s_threads(size_t n)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t want = cores > 1 ? (size_t)cores : 1;
+    size_t want = (size_t)mf_cpu_count();
     if (want > MAX_THREADS) want = MAX_THREADS;
     return want > n ? n : want;
 }

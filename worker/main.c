@@ -6,6 +6,7 @@
 #include "mf_heap.h"
 #include "mf_fs.h"
 #include "mf_kernels.h"
+#include "mf_cpus.h"
 #include "mf_log.h"
 #include "mf_qc_kernels.h"
 #include "mf_worker.h"
@@ -34,7 +35,8 @@ static const char s_help[] =
     "options:\n"
     "  --connect ENDPOINT  the coordinator, as given to its --bind\n"
     "                      (tcp://render1.studio:5555); required\n"
-    "  --slots N           tasks to run at once (default: the number of cores)\n"
+    "  --slots N           tasks to run at once (default: the CPUs this process\n"
+    "                      may use: its CPU affinity, and a container's CPU limit)\n"
     "  --cache DIR         where fetched and rendered audio is kept between tasks\n"
     "                      (default: $XDG_CACHE_HOME/mixfarm-worker, else\n"
     "                      ~/.cache/mixfarm-worker); one worker per folder; it\n"
@@ -135,8 +137,7 @@ int main(int argc, char **argv)
     const char *shared = NULL;
     int verbose = 0;
     const char *keys = NULL, *server_key = NULL;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    o.slots = cores > 0 ? (int)cores : 1;
+    o.slots = mf_cpu_count(); /* a container's CPU limit, not the host's cores */
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1;) {
         char *end;
