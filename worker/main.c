@@ -39,10 +39,12 @@ static const char s_help[] =
     "                      may use: its CPU affinity, and a container's CPU limit)\n"
     "  --cache DIR         where fetched and rendered audio is kept between tasks\n"
     "                      (default: $XDG_CACHE_HOME/mixfarm-worker, else\n"
-    "                      ~/.cache/mixfarm-worker); one worker per folder; it\n"
-    "                      can be wiped whenever the worker is stopped\n"
+    "                      ~/.cache/mixfarm-worker, else, for a user with no\n"
+    "                      home, $TMPDIR/mixfarm-worker-UID); one worker per\n"
+    "                      folder; it can be wiped whenever the worker is stopped\n"
     "  --cache-size SIZE   the cache's budget in bytes, or with K, M, G or T\n"
-    "                      (default: 4G); least recently used audio goes first\n"
+    "                      (default: 4G, less on a disk with less room); least\n"
+    "                      recently used audio goes first\n"
     "  --shared-store DIR  read inputs from and write outputs to the coordinator's\n"
     "                      blob store directly (its --state DIR/blobs, mounted\n"
     "                      here): no audio crosses the network; no --cache\n"
@@ -84,22 +86,33 @@ static int s_usage(const char *fmt, const char *arg)
 }
 
 /* $XDG_CACHE_HOME/mixfarm-worker or ~/.cache/mixfarm-worker, creating the
- * parent folder; NULL when neither variable is set. */
+ * parent folder. A container's user often has no home (HOME unset, or
+ * /nonexistent): then $TMPDIR/mixfarm-worker-UID, said, since a worker's
+ * cache is scratch it may lose (NULL only when that fails too). */
 static char *s_default_cache(void)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char parent[4096];
+    char parent[4096] = "";
     if (xdg && *xdg)
         snprintf(parent, sizeof parent, "%s", xdg);
     else if (home && *home)
         snprintf(parent, sizeof parent, "%s/.cache", home);
-    else
-        return NULL;
-    mkdir(parent, 0755);
-    size_t n = strlen(parent) + 32;
-    char *dir = malloc(n);
-    if (dir) snprintf(dir, n, "%s/mixfarm-worker", parent);
-    return dir;
+    struct stat st;
+    const int usable = parent[0] && (mkdir(parent, 0755) == 0 || errno == EEXIST) &&
+                       stat(parent, &st) == 0 && S_ISDIR(st.st_mode) &&
+                       access(parent, W_OK | X_OK) == 0;
+    char dir[4200];
+    if (usable) {
+        snprintf(dir, sizeof dir, "%s/mixfarm-worker", parent);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/mixfarm-worker-%ld", tmp && *tmp ? tmp : "/tmp",
+                 (long)getuid());
+        mf_warn("%s: no cache folder there (%s); caching in %s (--cache chooses one)",
+                parent[0] ? parent : "$XDG_CACHE_HOME and $HOME",
+                parent[0] ? strerror(errno) : "not set", dir);
+    }
+    return strdup(dir);
 }
 
 int main(int argc, char **argv)
@@ -217,7 +230,7 @@ int main(int argc, char **argv)
     if (shared && !(o.shared_store = mf_store_open(shared))) return 1;
     char *cache = o.cache_dir || shared ? NULL : s_default_cache();
     if (!shared && !o.cache_dir && !(o.cache_dir = cache)) {
-        mf_error("no --cache given and neither XDG_CACHE_HOME nor HOME is set");
+        mf_error("no --cache given and no folder for one");
         return 1;
     }
 

@@ -17,7 +17,11 @@
  *                                holds the master (--locality-wait) rather
  *                                than fetch it on the other; with
  *                                --locality-wait never, some go there; the
- *                                same files either way */
+ *                                same files either way
+ *   worker_defaults              a worker without --slots nor --cache, one
+ *                                CPU its own and no home: 1 slot, a cache
+ *                                in TMPDIR said, the same files */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -381,6 +386,49 @@ static void listening_waits_for_master(void **state)
     cl_test_pass();
 }
 
+/* A worker given neither --slots nor --cache, as a container starts one:
+ * its slots are the CPUs it may use (here its affinity, one CPU), and with
+ * no home for a cache (HOME=/nonexistent, a system user's) it caches in
+ * TMPDIR and says so, and renders. */
+static void worker_defaults(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    const char *ref = s_reference(s_song, "song");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    char log[1300], out[1300], want[1400];
+    cl_path(log, sizeof log, dir, "worker-bare.log");
+    cl_path(out, sizeof out, dir, "out");
+    cpu_set_t all, one;
+    assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+    CPU_ZERO(&one);
+    for (int k = 0; k < CPU_SETSIZE; k++)
+        if (CPU_ISSET(k, &all)) {
+            CPU_SET(k, &one);
+            break;
+        }
+    const char *home = getenv("HOME"), *xdg = getenv("XDG_CACHE_HOME");
+    char saved_home[1024] = "";
+    if (home) snprintf(saved_home, sizeof saved_home, "%s", home);
+    setenv("HOME", "/nonexistent", 1);
+    unsetenv("XDG_CACHE_HOME");
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0); /* the child's, inherited */
+    const char *argv[] = {cl_bin("mixfarm-worker"), "--connect", c.ep, "--name", "bare", NULL};
+    cl_spawn(argv, NULL, log);
+    assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+    if (home) setenv("HOME", saved_home, 1);
+    if (xdg) setenv("XDG_CACHE_HOME", xdg, 1);
+    cl_wait_joined(&c, "bare", 15 * CL_SLOW);
+    assert_true(cl_file_contains(c.log, "worker bare joined with 1 slot"));
+    snprintf(want, sizeof want, "caching in %s/mixfarm-worker-%ld", cl_root(), (long)getuid());
+    if (!cl_file_contains(log, want)) fail_msg("%s does not say: %s", log, want);
+    cl_render(s_song, out, 0, &c);
+    cl_assert_same_outdir(ref, out);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +440,8 @@ int main(void)
                                                  "shared_storage_farm"),
         cmocka_unit_test_prestate_setup_teardown(listening_waits_for_master, setup, teardown,
                                                  "listening_waits_for_master"),
+        cmocka_unit_test_prestate_setup_teardown(worker_defaults, setup, teardown,
+                                                 "worker_defaults"),
     };
     return cmocka_run_group_tests_name("cluster_render", tests, group_setup, NULL);
 }
