@@ -59,11 +59,28 @@ static int s_count(const char *dir, const char *prefix)
     return n;
 }
 
-/* Waits until dir holds an entry starting with prefix. */
+/* Whether dir holds a folder starting with prefix and marked by its owner
+ * (store/fs_owner.c): a process killed between making it and marking it
+ * leaves one that only an hour makes stale. */
+static int s_marked(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *e; d && !found && (e = readdir(d));) {
+        char mark[1600];
+        struct stat st;
+        snprintf(mark, sizeof mark, "%s/%s/.owner", dir, e->d_name);
+        found = !strncmp(e->d_name, prefix, strlen(prefix)) && stat(mark, &st) == 0;
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+/* Waits until dir holds a marked folder starting with prefix. */
 static void s_wait_entry(const char *dir, const char *prefix, pid_t pid)
 {
     const double until = cl_now() + 60 * CL_SLOW;
-    while (!s_count(dir, prefix)) {
+    while (!s_marked(dir, prefix)) {
         if (!cl_alive(pid)) fail_msg("the render ended before %s/%s* appeared", dir, prefix);
         if (cl_now() > until) fail_msg("%s/%s* did not appear", dir, prefix);
         cl_sleep(0.005);
