@@ -101,6 +101,7 @@ int mf_cmd_submit(int argc, char **argv)
     mf_album_t *al = album ? mf_cli_load_album(o.arg) : NULL;
     mf_session_t *s = album ? NULL : mf_cli_load_session(o.arg);
     if (!s && !al) return MF_EXIT_USAGE;
+    mf_interrupt_catch();
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) {
         mf_session_free(&s);
@@ -110,6 +111,15 @@ int mf_cmd_submit(int argc, char **argv)
     uint64_t job = 0;
     mf_err_t err = al ? mf_client_submit_album(conn.client, al, o.priority, &job)
                       : mf_client_submit(conn.client, s, o.priority, &job);
+    /* Stopped while its sources were uploading: the job is taken back
+     * (client_submit.c), not left waiting for them for --source-wait. */
+    if (err != MF_OK && mf_interrupted()) {
+        mf_error("%s: interrupted%s", o.arg,
+                 job ? "; the job is cancelled" : "; nothing submitted");
+        mf_log_silence();
+        mf_conn_discard(&conn);
+        mf_interrupt_exit();
+    }
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     if (err == MF_OK) printf("%" PRIu64 "\n", job);

@@ -1,4 +1,5 @@
 #include "mf_client.h"
+#include "mf_interrupt.h"
 #include "client_internal.h"
 #include "mf_log.h"
 #include "mf_msg.h"
@@ -177,6 +178,7 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
      * without CURVE against a secured coordinator would wait for ever). */
     const long long deadline = mf_client__now_ms() + c->timeout_ms;
     for (;;) {
+        if (mf_interrupted()) return MF_ERR_CANCELLED; /* caught while busy elsewhere */
         zmq_pollitem_t it[2] = {
             {.socket = c->sock, .events = ZMQ_POLLIN},
             {.socket = c->watch ? mf_curve_watch_socket(c->watch) : NULL, .events = ZMQ_POLLIN}};

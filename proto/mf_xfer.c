@@ -1,4 +1,5 @@
 #include "mf_xfer.h"
+#include "mf_interrupt.h"
 #include "mf_log.h"
 #include "mf_msg.h"
 #include "mf_writes.h"
@@ -601,6 +602,8 @@ void mf_xfer_pump(mf_xfer_t *x, int ms)
 mf_err_t mf_xfer_wait(mf_xfer_t *x, int timeout_ms)
 {
     while (x->n_ops) {
+        /* Caught while this thread was busy (no poll to break): seen here. */
+        if (mf_interrupted()) return MF_ERR_CANCELLED;
         zmq_pollitem_t it = {x->sock, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&it, 1, timeout_ms);
         if (rc < 0 && errno == EINTR) return MF_ERR_CANCELLED;

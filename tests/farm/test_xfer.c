@@ -1,5 +1,5 @@
 /* mf_xfer against a fake coordinator: chunked gets and puts in a bounded
- * window, hash checks, failures, and the blocking wait. */
+ * window, hash checks, failures, and the blocking wait (and Ctrl-C in it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -9,12 +9,14 @@
 #include <cmocka.h>
 
 #include "fake_coord.h"
+#include "mf_interrupt.h"
 #include "mf_log.h"
 #include "mf_task.h"
 #include "mf_writes.h"
 #include "mf_xfer.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,6 +471,29 @@ static void test_wait_and_reset(void **state)
     assert_int_equal(reset.err, MF_ERR_UNREACHABLE);
 }
 
+/* Ctrl-C caught while the thread was busy (its poll not yet entered, so
+ * nothing to break): the wait sees the signal and gives up at once,
+ * whoever answers, instead of waiting out the transfer (a client's upload
+ * of gigabytes). Last: the signal stays caught for the program's rest. */
+static void test_wait_interrupted(void **state)
+{
+    fx_t *fx = *state;
+    mf_hash_t a;
+    test_random_blob(fx->f.store, 2 * MF_BLOB_CHUNK + 5, 8, &a);
+    pthread_t th;
+    s_fake_stop = 0;
+    pthread_create(&th, NULL, s_fake_thread, &fx->f);
+    outcome_t got = {0};
+    mf_xfer_get(fx->x, &a, s_done, &got);
+    mf_interrupt_catch();
+    raise(SIGINT); /* handled at once, in this thread, outside any poll */
+    assert_int_equal(mf_interrupted(), SIGINT);
+    assert_int_equal(mf_xfer_wait(fx->x, 60000), MF_ERR_CANCELLED);
+    s_fake_stop = 1;
+    pthread_join(th, NULL);
+    mf_xfer_reset(fx->x);
+}
+
 int main(void)
 {
     mf_log_init("test_xfer", MF_LOG_WARN);
@@ -484,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_live_put, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_put_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_and_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_interrupted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
