@@ -168,8 +168,10 @@ long long mf_client__now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
-                        Mixfarm__Envelope **reply)
+/* interruptible: Ctrl-C (mf_interrupt.h) ends the wait; a call that tidies
+ * up after one (a cancel) goes through all the same. */
+static mf_err_t s_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
+                       Mixfarm__Envelope **reply, int interruptible)
 {
     *reply = NULL;
     if (mf_msg_send(c->sock, NULL, req) != MF_OK) return MF_ERR_UNREACHABLE;
@@ -178,13 +180,16 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
      * without CURVE against a secured coordinator would wait for ever). */
     const long long deadline = mf_client__now_ms() + c->timeout_ms;
     for (;;) {
-        if (mf_interrupted()) return MF_ERR_CANCELLED; /* caught while busy elsewhere */
+        if (interruptible && mf_interrupted()) return MF_ERR_CANCELLED; /* caught while busy */
         zmq_pollitem_t it[2] = {
             {.socket = c->sock, .events = ZMQ_POLLIN},
             {.socket = c->watch ? mf_curve_watch_socket(c->watch) : NULL, .events = ZMQ_POLLIN}};
         const long long left = deadline - mf_client__now_ms();
         int n = left > 0 ? zmq_poll(it, c->watch ? 2 : 1, (long)left) : 0;
-        if (n < 0 && errno == EINTR) return MF_ERR_CANCELLED;
+        if (n < 0 && errno == EINTR) {
+            if (interruptible) return MF_ERR_CANCELLED;
+            continue;
+        }
         const char *why = c->watch ? mf_curve_watch_failure(c->watch) : NULL;
         if (why) { /* the coordinator will never answer this connection */
             mf_error("%s: %s", c->endpoint, why);
@@ -208,6 +213,12 @@ mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelop
     }
 }
 
+mf_err_t mf_client_call(mf_client_t *c, Mixfarm__Envelope *req, Mixfarm__Envelope__BodyCase want,
+                        Mixfarm__Envelope **reply)
+{
+    return s_call(c, req, want, reply, 1);
+}
+
 mf_err_t mf_client_cancel(mf_client_t *c, uint64_t job, char *why, size_t n)
 {
     Mixfarm__CancelRequest m = MIXFARM__CANCEL_REQUEST__INIT;
@@ -215,7 +226,7 @@ mf_err_t mf_client_cancel(mf_client_t *c, uint64_t job, char *why, size_t n)
     Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT, *rep = NULL;
     req.body_case = MIXFARM__ENVELOPE__BODY_CANCEL;
     req.cancel = &m;
-    mf_err_t err = mf_client_call(c, &req, MIXFARM__ENVELOPE__BODY_CANCEL_REPLY, &rep);
+    mf_err_t err = s_call(c, &req, MIXFARM__ENVELOPE__BODY_CANCEL_REPLY, &rep, 0);
     if (n) why[0] = 0;
     if (err == MF_OK && rep->cancel_reply->error[0]) {
         if (n) snprintf(why, n, "%s", rep->cancel_reply->error);

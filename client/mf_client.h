@@ -53,7 +53,8 @@ mf_err_t mf_client_submit(mf_client_t *c, const mf_session_t *s, int priority, u
  * the mix files and the cover go over as sources. */
 mf_err_t mf_client_submit_album(mf_client_t *c, const mf_album_t *a, int priority, uint64_t *job);
 /* Asks the coordinator to cancel job. MF_ERR_INVALID when it refuses (a
- * job already ended, or none such: its reason in why, n bytes). */
+ * job already ended, or none such: its reason in why, n bytes). A caught
+ * Ctrl-C does not stop it: it is how a command tidies up after one. */
 mf_err_t mf_client_cancel(mf_client_t *c, uint64_t job, char *why, size_t n);
 /* Polls the job until it ends, drawing progress on stderr when show is set.
  * Returns MF_OK when done, MF_ERR_TASK when it failed (error printed),
