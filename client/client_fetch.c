@@ -22,6 +22,7 @@
 #define WAIT_MS 500  /* a status held at the coordinator until the job changes */
 #define MIN_ASK_MS 5 /* status questions at most this often */
 #define FETCH_TIMEOUT_MS 30000
+#define RETURN_WAIT_MS 120000 /* a restarted coordinator's time to come back */
 
 /* The job's status; with wait_ms, once it differs from seen (tasks done +
  * failed) or ends, or wait_ms later (a coordinator that can wait). */
@@ -148,6 +149,23 @@ static void s_pump(mf_xfer_t *x, int ms)
         nanosleep(&(struct timespec){0, ms * 1000000L}, NULL);
 }
 
+/* A coordinator restarted (an upgrade, kill -9, a node moved) resumes its
+ * jobs from the journal within seconds; a client watching one waits for it
+ * rather than giving up at its first unanswered question: 1 while within
+ * RETURN_WAIT_MS of the first, the transfers in flight dropped (the fetch
+ * asks again for what they did not bring). */
+static int s_wait_for_return(mf_client_t *c, uint64_t job, mf_xfer_t *x, long long *since)
+{
+    const long long now = mf_client__now_ms();
+    if (!*since) {
+        *since = now - mf_client__timeout_ms(c); /* the question that went unanswered */
+        mf_warn("%s does not answer; waiting up to %d s for it to come back (job %llu)",
+                mf_client_endpoint(c), RETURN_WAIT_MS / 1000, (unsigned long long)job);
+        if (x) mf_xfer_reset(x);
+    }
+    return now - *since < RETURN_WAIT_MS;
+}
+
 mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *prefetch_for,
                          mf_job_tally_t *tally)
 {
@@ -164,6 +182,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     mf_err_t err;
     uint32_t wait_ms = 0, finished = 0; /* the first answer at once */
     int can_wait = 0;
+    long long lost_since = 0; /* when the coordinator stopped answering, or 0 */
     for (;;) {
         Mixfarm__Envelope *rep;
         if (mf_interrupted()) { /* caught by another thread: the poll went on */
@@ -171,7 +190,13 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
             break;
         }
         const long long asked = mf_client__now_ms();
-        err = s_status(c, job, wait_ms, finished, &rep);
+        err = s_status(c, job, lost_since ? 0 : wait_ms, finished, &rep);
+        if (err == MF_ERR_UNREACHABLE && s_wait_for_return(c, job, x, &lost_since)) continue;
+        if (err == MF_OK && lost_since) {
+            mf_info("%s answers again; job %llu goes on", mf_client_endpoint(c),
+                    (unsigned long long)job);
+            lost_since = 0;
+        }
         if (err != MF_OK) break;
         const Mixfarm__StatusReply *r = rep->status_reply;
         if (r->n_jobs != 1) {

@@ -205,7 +205,12 @@ int mf_cmd_render(int argc, char **argv)
     if (err == MF_OK) mf_debug("job %llu done; fetching", (unsigned long long)job);
     if (err == MF_OK) err = mf_client_fetch(conn.client, job, o.outdir, &summary, &qc_pass);
     if (err != MF_OK && mf_interrupted()) s_interrupted(&o, &conn, job);
-    if (err == MF_ERR_UNREACHABLE)
+    if (err == MF_ERR_UNREACHABLE && job)
+        mf_error("%s: the coordinator could not be reached; job %llu may go on there: "
+                 "mixfarm fetch %llu -o %s, once it answers",
+                 mf_client_endpoint(conn.client), (unsigned long long)job, (unsigned long long)job,
+                 o.outdir);
+    else if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
     else if (err != MF_OK && err != MF_ERR_INVALID && err != MF_ERR_TASK)
         mf_error("%s: render failed: %s", o.session, mf_strerror(err));

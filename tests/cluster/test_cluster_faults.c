@@ -7,6 +7,11 @@
  *                               same port and state: workers come back by
  *                               themselves, the job completes without
  *                               redoing finished tasks, same bytes
+ *   render_through_coordinator_restart
+ *                               `render --coordinator` across the same
+ *                               restart: the client waits for the
+ *                               coordinator, says so, and writes the
+ *                               undisturbed bytes
  *   coordinator_after_power_cut a render, then coordinator and worker killed
  *                               and a source blob cut short, as a power cut
  *                               leaves it; restarted in another boot
@@ -316,6 +321,46 @@ static void coordinator_restart_after_job(void **state)
     cl_test_pass();
 }
 
+/* `render --coordinator` while the coordinator is killed with -9 and comes
+ * back on its port 1 s later: the client says it waits, then that the
+ * coordinator answers again, and writes the undisturbed render's files. */
+static void render_through_coordinator_restart(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    s_reference();
+    char out[1200], err[1200];
+    cl_path(out, sizeof out, dir, "out");
+    cl_path(err, sizeof err, dir, "render.err");
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    cl_worker_start(&c, dir, "w1", 2, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    const char *argv[] = {cl_bin("mixfarm"), "render", s_song, "-o", out,
+                          "--coordinator",   c.ep,     NULL};
+    const pid_t pid = cl_spawn(argv, NULL, err);
+    cl_status_t mid = {0};
+    const double until = cl_now() + 60 * CL_SLOW;
+    while (cl_status(&c, 1, &mid) != 0 || mid.done < 2) { /* submitted, and under way */
+        if (!cl_alive(pid) || cl_now() > until) fail_msg("job 1 did not get under way");
+        cl_sleep(0.02);
+    }
+    cl_stop(c.pid, SIGKILL, 10);
+    cl_sleep(1.0);
+    cl_coord_start(&c, dir, c.port); /* same port, same --state */
+    const int st = cl_stop(pid, 0, 120 * CL_SLOW);
+    char *text = test_read_text(err);
+    if (st != 0 || !strstr(text, "does not answer; waiting up to 120 s for it to come back") ||
+        !strstr(text, "answers again; job 1 goes on"))
+        fail_msg("render exited with status %d; stderr:\n%s", st, text);
+    free(text);
+    const int n = cl_assert_same_outdir(s_ref, out);
+    print_message("    the render waited for the restarted coordinator: %d files as undisturbed\n",
+                  n);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 /* The blob under STATE/blobs/objects that holds file's bytes, cut to half
  * its length (what a power cut leaves of a file written just before it).
  * Returns its path in out. */
@@ -522,6 +567,8 @@ int main(void)
                                                  "coordinator_restart_mid_job"),
         cmocka_unit_test_prestate_setup_teardown(coordinator_restart_after_job, cl_setup,
                                                  cl_teardown, "coordinator_restart_after_job"),
+        cmocka_unit_test_prestate_setup_teardown(render_through_coordinator_restart, cl_setup,
+                                                 cl_teardown, "render_through_coordinator_restart"),
         cmocka_unit_test_prestate_setup_teardown(coordinator_after_power_cut, cl_setup, cl_teardown,
                                                  "coordinator_after_power_cut"),
         cmocka_unit_test_prestate_setup_teardown(kind_gone_mid_job, cl_setup, cl_teardown,
