@@ -245,6 +245,9 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
          * applies them), so the parameters tell that move apart. */
         const int same_out =
             ta && tb && json_equal(json_object_get(ta, "outputs"), json_object_get(tb, "outputs"));
+        /* A file named another way ("./kick.wav", a folder moved) whose
+         * audio is the same gives the same output: no change. */
+        if (same_out) json_object_del(params, "file");
         if ((same_out && json_object_size(params) == 0) ||
             (!ta && !tb && oa && ob)) { /* or silent in both: muted, or not soloed */
             json_decref(params);

@@ -362,6 +362,22 @@ static void test_diff_fader(void **state)
     assert_non_null(strstr(r.out, " gain_db 0 -> -4\n"));
     test_run_free(&r);
 
+    /* The same audio named another way ("./t2.wav"): nothing changed. */
+    char o4[700];
+    snprintf(text, sizeof text, doc, "0");
+    char *t2 = strstr(text, "\"t2.wav\"");
+    assert_non_null(t2);
+    memmove(t2 + 3, t2 + 1, strlen(t2 + 1) + 1), memcpy(t2 + 1, "./", 2);
+    snprintf(p, sizeof p, "%s/s3.json", dir);
+    ref_text(p, text);
+    snprintf(o4, sizeof o4, "%s/out3", dir);
+    r = ref_run("render", p, "-o", o4, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
+    test_run_free(&r);
+    r = ref_run("diff", o1, o4, NULL);
+    if (!strstr(r.out, "0 changed")) fail_msg("diff of t2.wav as ./t2.wav:\n%s", r.out);
+    test_run_free(&r);
+
     /* A track taken out: said as removed, without its every parameter. */
     char o3[700];
     snprintf(text, sizeof text, doc, "0");
