@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <math.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -494,12 +495,40 @@ static struct stat *s_stat_staged(const mf_outdir_t *o)
     return st;
 }
 
+/* Two renders into one OUTDIR commit one after the other: interleaved,
+ * the folder could end with one's manifest over a mix of both's files. A
+ * flock on the folder itself (no file added to it), held through the
+ * moves and the manifest; -1 when it cannot be taken (then unguarded). */
+static int s_lock_dir(const mf_outdir_t *o)
+{
+    const int fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Tests' hooks (tests/render: two commits made to overlap): milliseconds to
+ * wait before taking the lock (..._DELAY_MS) and before each move
+ * (..._PAUSE_MS). */
+static void s_test_pause(const char *var)
+{
+    const char *ms = getenv(var);
+    if (ms && atoi(ms) > 0) usleep((useconds_t)atoi(ms) * 1000);
+}
+
 mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name)
 {
     mf_err_t err = s_write_manifest(o, session_name);
     struct stat *st = err == MF_OK ? s_stat_staged(o) : NULL;
+    s_test_pause("MIXFARM_TEST_COMMIT_DELAY_MS");
+    const int lock = err == MF_OK ? s_lock_dir(o) : -1;
     o->placing = err == MF_OK;
-    for (size_t i = 0; err == MF_OK && i < o->n; i++) err = s_move(o, o->files[i].rel);
+    for (size_t i = 0; err == MF_OK && i < o->n; i++) {
+        s_test_pause("MIXFARM_TEST_COMMIT_PAUSE_MS");
+        err = s_move(o, o->files[i].rel);
+    }
     for (size_t i = 0; err == MF_OK && i < o->n; i++)
         err = s_sync_folders(o, o->files[i].rel, i ? o->files[i - 1].rel : NULL);
     if (err == MF_OK && mf_fs_sync(o->dir) != 0) err = mf_outdir__write_failed(o, ".", errno, NULL);
@@ -507,6 +536,7 @@ mf_err_t mf_outdir_commit(mf_outdir_t *o, const char *session_name)
      * everything it lists is on disk by then. */
     if (err == MF_OK) err = s_move(o, "manifest.json");
     if (err == MF_OK && mf_fs_sync(o->dir) != 0) err = mf_outdir__write_failed(o, ".", errno, NULL);
+    if (lock >= 0) close(lock); /* and so unlocked */
     if (err == MF_OK) s_note_placed(o, st);
     free(st);
     return err;

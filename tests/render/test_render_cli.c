@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <sndfile.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "render_case.h"
@@ -105,6 +106,55 @@ static void test_manifest(void **state)
     char stems[1024];
     path_join(stems, sizeof stems, out, "stems");
     assert_int_equal(count_entries(stems), 4);
+}
+
+/* Two renders of two revisions into one OUTDIR at once, their commits made
+ * to overlap (MIXFARM_TEST_COMMIT_PAUSE_MS and _DELAY_MS, client/
+ * mf_outdir.c): the commits take turns, so OUTDIR ends as one of them
+ * left it, every file its manifest lists holding the bytes it says (they
+ * interleaved before: one's manifest over a mix of both's files). */
+static void test_two_renders_one_outdir(void **state)
+{
+    (void)state;
+    char dir[1024], out[1024], s1[1024], s2[1024], e1[1100], e2[1100], mp[1100];
+    make_rich(dir, sizeof dir, "two_renders");
+    write_rich_revision(dir, "s2.json", "-0.6");
+    path_join(out, sizeof out, dir, "out");
+    path_join(s1, sizeof s1, dir, "s.json");
+    path_join(s2, sizeof s2, dir, "s2.json");
+    path_join(e1, sizeof e1, dir, "r1.err");
+    path_join(e2, sizeof e2, dir, "r2.err");
+    /* One commit moves a file every 80 ms; the other waits 400 ms before it
+     * takes the lock, then moves all at once: without the lock, it would
+     * land in the middle of the first, whose later files and manifest
+     * would then go over its earlier ones. */
+    setenv("MIXFARM_TEST_COMMIT_PAUSE_MS", "80", 1);
+    const pid_t a = test_spawn_render(render_bin, s1, out, e1);
+    unsetenv("MIXFARM_TEST_COMMIT_PAUSE_MS");
+    setenv("MIXFARM_TEST_COMMIT_DELAY_MS", "400", 1);
+    const pid_t b = test_spawn_render(render_bin, s2, out, e2);
+    unsetenv("MIXFARM_TEST_COMMIT_DELAY_MS");
+    int sa, sb;
+    assert_int_equal(waitpid(a, &sa, 0), a);
+    assert_int_equal(waitpid(b, &sb, 0), b);
+    assert_true(WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+    path_join(mp, sizeof mp, out, "manifest.json");
+    json_error_t je;
+    json_t *m = json_load_file(mp, 0, &je);
+    if (!m) fail_msg("manifest.json: %s", je.text);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(m, "files"), i, e)
+    {
+        const char *rel = json_string_value(json_object_get(e, "path"));
+        char fp[1200], hex[65];
+        path_join(fp, sizeof fp, out, rel);
+        sha256_file(fp, hex);
+        if (strcmp(hex, json_string_value(json_object_get(e, "sha256"))))
+            fail_msg("%s does not hold what manifest.json says", rel);
+    }
+    json_decref(m);
+    assert_int_equal(count_entries(out), 8); /* no staging folder left */
 }
 
 /* ---- (l) bad input and bad usage ------------------------------------------------------- */
@@ -278,9 +328,8 @@ static void test_demo(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_manifest),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_manifest),   cmocka_unit_test(test_two_renders_one_outdir),
+        cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_demo),
     };
     return cmocka_run_group_tests(tests, render_setup, render_teardown);
