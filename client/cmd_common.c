@@ -5,6 +5,7 @@
 #include "mf_log.h"
 #include "mf_tempdir.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,35 @@ void mf_conn_discard(mf_conn_t *c)
 {
     if (c->dir[0]) mf_fs_remove_tree(c->dir);
     mf_embedded_discard(c->farm);
+}
+
+int mf_cli_check_outdir(const char *outdir)
+{
+    struct stat st;
+    const char *why = NULL;
+    if (stat(outdir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            why = "exists and is not a folder";
+        else if (access(outdir, W_OK | X_OK) != 0)
+            why = strerror(errno);
+    } else {
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", outdir);
+        size_t n = strlen(parent);
+        while (n > 1 && parent[n - 1] == '/') parent[--n] = 0; /* "out/" */
+        char *slash = strrchr(parent, '/');
+        if (!slash)
+            snprintf(parent, sizeof parent, ".");
+        else
+            slash[slash == parent] = 0; /* "/out": "/" */
+        if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+            why = "its folder does not exist";
+        else if (access(parent, W_OK | X_OK) != 0)
+            why = "cannot be made there (Permission denied)";
+    }
+    if (!why) return -1;
+    fprintf(stderr, "mixfarm: %s: %s\n", outdir, why);
+    return MF_EXIT_USAGE;
 }
 
 int mf_cli_exit_for(mf_err_t err)

@@ -229,6 +229,7 @@ int mf_cmd_fetch(int argc, char **argv)
                      "co", 1, &o);
     uint64_t job;
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;
+    if ((rc = mf_cli_check_outdir(o.outdir)) >= 0) return rc;
     mf_interrupt_catch();
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, o.coordinator)) >= 0) return rc;

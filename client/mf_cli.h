@@ -55,6 +55,10 @@ void mf_conn_close(mf_conn_t *c);
 void mf_conn_discard(mf_conn_t *c);
 /* The exit code for an error from a client call. */
 int mf_cli_exit_for(mf_err_t err);
+/* OUTDIR can be written (a folder this user may write in, or one that can
+ * be made in such a folder): checked before any work, so that a mistyped
+ * path fails at once, said once. -1 when it can, else MF_EXIT_USAGE. */
+int mf_cli_check_outdir(const char *outdir);
 /* Loads and validates a session, printing every problem; NULL on errors. */
 mf_session_t *mf_cli_load_session(const char *path);
 /* The same for an album document (client_album.c). */

@@ -272,6 +272,21 @@ static void test_usage_errors(void **state)
         assert_false(exists(op));
         test_run_free(&r);
     }
+    /* An OUTDIR that cannot be written: said once, at once, exit 2. */
+    char file[1100], deep[1100];
+    path_join(file, sizeof file, dir, "s.json");
+    path_join(deep, sizeof deep, dir, "no/such/out");
+    const char *const outs[][2] = {{file, "exists and is not a folder"},
+                                   {deep, "its folder does not exist"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *args[] = {"render", sp, "-o", outs[i][0], NULL};
+        test_run_t r = test_run(render_bin, args, render_root);
+        char want[1200];
+        snprintf(want, sizeof want, "mixfarm: %s: %s\n", outs[i][0], outs[i][1]);
+        if (r.rc != 2 || strcmp(r.err, want))
+            fail_msg("-o %s: exit %d: %s", outs[i][0], r.rc, r.err);
+        test_run_free(&r);
+    }
     /* And the same session with good arguments works. */
     const char *ok[] = {"render", sp, "-o", op, "--workers", "3", "--quiet", NULL};
     test_run_t r = test_run(render_bin, ok, render_root);
