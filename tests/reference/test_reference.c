@@ -303,6 +303,18 @@ static void s_list(const json_t *arr, char *out, size_t n)
     }
 }
 
+/* text as DIR/TAG.json, rendered into DIR/out-TAG (its path into out). */
+static void s_render_doc(const char *dir, const char *tag, const char *text, char *out, size_t n)
+{
+    char p[800];
+    snprintf(p, sizeof p, "%s/%s.json", dir, tag);
+    ref_text(p, text);
+    snprintf(out, n, "%s/out-%s", dir, tag);
+    test_run_t r = ref_run("render", p, "-o", out, "--quiet", "--workers", "2", NULL);
+    if (r.rc) fail_msg("render of %s exited %d: %s", p, r.rc, r.err);
+    test_run_free(&r);
+}
+
 static void test_diff_fader(void **state)
 {
     (void)state;
@@ -368,12 +380,7 @@ static void test_diff_fader(void **state)
     char *t2 = strstr(text, "\"t2.wav\"");
     assert_non_null(t2);
     memmove(t2 + 3, t2 + 1, strlen(t2 + 1) + 1), memcpy(t2 + 1, "./", 2);
-    snprintf(p, sizeof p, "%s/s3.json", dir);
-    ref_text(p, text);
-    snprintf(o4, sizeof o4, "%s/out3", dir);
-    r = ref_run("render", p, "-o", o4, "--quiet", "--workers", "2", NULL);
-    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-    test_run_free(&r);
+    s_render_doc(dir, "renamed", text, o4, sizeof o4);
     r = ref_run("diff", o1, o4, NULL);
     if (!strstr(r.out, "0 changed")) fail_msg("diff of t2.wav as ./t2.wav:\n%s", r.out);
     test_run_free(&r);
@@ -384,12 +391,7 @@ static void test_diff_fader(void **state)
     char *t4 = strstr(text, ",{\"name\": \"T4\"");
     assert_non_null(t4);
     memmove(t4, strchr(t4 + 1, '}') + 1, strlen(strchr(t4 + 1, '}') + 1) + 1);
-    snprintf(p, sizeof p, "%s/s2.json", dir);
-    ref_text(p, text);
-    snprintf(o3, sizeof o3, "%s/out2", dir);
-    r = ref_run("render", p, "-o", o3, "--quiet", "--workers", "2", NULL);
-    if (r.rc) fail_msg("render exited %d: %s", r.rc, r.err);
-    test_run_free(&r);
+    s_render_doc(dir, "removed", text, o3, sizeof o3);
     r = ref_run("diff", o1, o3, NULL);
     const char *line = strstr(r.out, "  track       T4 ");
     const char *arrow = line ? strstr(line, "->") : NULL;
