@@ -6,6 +6,7 @@
  * section of the report. The comparison informs; it fails no check. */
 #include "cmd_measure.h"
 #include "mf_cli.h"
+#include "mf_source_check.h"
 #include "mf_qc.h"
 #include "mf_qc_report.h"
 
@@ -185,6 +186,11 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
         goto done;
     }
     mf_qc_check(&it->m.a, t, &it->fmt, &it->probs);
+    /* libsndfile reads a WAV or AIFF cut short (a copy or a download that
+     * stopped) as a shorter file: its header tells. */
+    char why[160];
+    if (mf_source_truncated(it->path, &si, why, sizeof why) == 1)
+        mf_qc_add(&it->probs, "truncated", NAN, "the file is cut short: %s", why);
 done:
     mf_ltas_free(&lt);
     mf_analyzer_free(&an);

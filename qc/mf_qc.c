@@ -39,15 +39,28 @@ const char *mf_qc_time(double s, char *buf, size_t size)
     return buf;
 }
 
-__attribute__((format(printf, 4, 5))) static void s_add(mf_qc_problems_t *p, const char *check,
-                                                        double at, const char *fmt, ...)
+static void s_vadd(mf_qc_problems_t *p, const char *check, double at, const char *fmt, va_list ap)
 {
     if (p->count == MF_QC_MAX_PROBLEMS) return;
     mf_qc_problem_t *q = &p->items[p->count++];
     q->check = check, q->at_s = at;
+    vsnprintf(q->message, sizeof q->message, fmt, ap);
+}
+
+__attribute__((format(printf, 4, 5))) static void s_add(mf_qc_problems_t *p, const char *check,
+                                                        double at, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(q->message, sizeof q->message, fmt, ap);
+    s_vadd(p, check, at, fmt, ap);
+    va_end(ap);
+}
+
+void mf_qc_add(mf_qc_problems_t *p, const char *check, double at_s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vadd(p, check, at_s, fmt, ap);
     va_end(ap);
 }
 

@@ -66,6 +66,11 @@ typedef struct {
 size_t mf_qc_check(const mf_analysis_t *a, const mf_qc_target_t *t, const mf_qc_format_t *fmt,
                    mf_qc_problems_t *out);
 
+/* One more problem (a check made outside mf_qc_check: a file cut short,
+ * which only its reader sees); check is a static string. */
+void mf_qc_add(mf_qc_problems_t *p, const char *check, double at_s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* "1:23.4" for 83.4 s, "23.4 s" under a minute, "-" when not finite; returns buf. */
 const char *mf_qc_time(double s, char *buf, size_t size);
 

@@ -122,6 +122,16 @@ static void test_exit_codes(void **state)
     assert_int_equal(s_run((const char *[]){NULL}), 2);
     assert_int_equal(s_run((const char *[]){"--help", NULL}), 0);
     assert_non_null(strstr(s_out, "ebu-r128"));
+
+    /* A copy cut short (2 of its 4 s): it reads as a shorter file, but its
+     * header tells, and QC fails it. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "head -c %d %s > %s", 44 + 2 * 48000 * 2 * 3, s_p("clean.wav"),
+             s_p("cut.wav"));
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(s_run((const char *[]){s_p("cut.wav"), NULL}), 1);
+    if (!strstr(s_out, "FAIL truncated: the file is cut short: header says 4.000 s, data holds"))
+        fail_msg("qc of a file cut short:\n%s", s_out);
 }
 
 static void test_json_and_html(void **state)
