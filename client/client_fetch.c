@@ -7,7 +7,6 @@
 #include "mf_parallel.h"
 #include "mf_prev.h"
 #include "mf_recent.h"
-#include "mf_interrupt.h"
 #include "mf_outdir.h"
 #include "mf_xfer.h"
 
@@ -184,11 +183,7 @@ mf_err_t mf_client_watch(mf_client_t *c, uint64_t job, int show, const char *pre
     int can_wait = 0;
     long long lost_since = 0; /* when the coordinator stopped answering, or 0 */
     for (;;) {
-        Mixfarm__Envelope *rep;
-        if (mf_interrupted()) { /* caught by another thread: the poll went on */
-            err = MF_ERR_CANCELLED;
-            break;
-        }
+        Mixfarm__Envelope *rep; /* a caught Ctrl-C ends the call: MF_ERR_CANCELLED */
         const long long asked = mf_client__now_ms();
         err = s_status(c, job, lost_since ? 0 : wait_ms, finished, &rep);
         if (err == MF_ERR_UNREACHABLE && s_wait_for_return(c, job, x, &lost_since)) continue;

@@ -2,6 +2,7 @@
 #include "mf_cli.h"
 #include "mf_fs.h"
 #include "mf_heap.h"
+#include "mf_interrupt.h"
 #include "mf_log.h"
 #include "mf_tempdir.h"
 
@@ -162,10 +163,12 @@ void mf_conn_close(mf_conn_t *c)
     memset(c, 0, sizeof *c);
 }
 
-void mf_conn_discard(mf_conn_t *c)
+void mf_conn_die_interrupted(mf_conn_t *c)
 {
+    mf_log_silence(); /* the farm's threads report what the stop does to them */
     if (c->dir[0]) mf_fs_remove_tree(c->dir);
     mf_embedded_discard(c->farm);
+    mf_interrupt_exit();
 }
 
 int mf_cli_check_outdir(const char *outdir)

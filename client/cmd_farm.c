@@ -116,9 +116,7 @@ int mf_cmd_submit(int argc, char **argv)
     if (err != MF_OK && mf_interrupted()) {
         mf_error("%s: interrupted%s", o.arg,
                  job ? "; the job is cancelled" : "; nothing submitted");
-        mf_log_silence();
-        mf_conn_discard(&conn);
-        mf_interrupt_exit();
+        mf_conn_die_interrupted(&conn);
     }
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));
@@ -237,9 +235,7 @@ int mf_cmd_fetch(int argc, char **argv)
     mf_err_t err = mf_client_fetch(conn.client, job, o.outdir, &summary, NULL);
     if (err != MF_OK && mf_interrupted()) { /* OUTDIR's staging folder went with the fetch */
         mf_error("%s: interrupted; left as it was", o.outdir);
-        mf_log_silence();
-        mf_conn_discard(&conn);
-        mf_interrupt_exit();
+        mf_conn_die_interrupted(&conn);
     }
     if (err == MF_ERR_UNREACHABLE)
         mf_error("%s: the coordinator could not be reached", mf_client_endpoint(conn.client));

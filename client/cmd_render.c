@@ -162,11 +162,7 @@ static void s_interrupted(const render_opts_t *o, mf_conn_t *conn, uint64_t job)
     else
         mf_error("%s: interrupted; %s left as it was%s%s", o->session, o->outdir,
                  why[0] ? "; " : "", why);
-    /* The temporary stores go now: an embedded farm's threads may be inside
-     * tasks for seconds more, and are not waited for (nor heard from). */
-    mf_log_silence();
-    mf_conn_discard(conn);
-    mf_interrupt_exit();
+    mf_conn_die_interrupted(conn); /* an embedded farm's tasks are not waited for */
 }
 
 int mf_cmd_render(int argc, char **argv)

@@ -50,9 +50,10 @@ void mf_cli_set_curve(const char *keys, const char *server_key);
 void mf_cli_set_shared_store(const char *dir);
 int mf_conn_embedded(mf_conn_t *c, int workers, const char *state_dir, int64_t store_budget);
 void mf_conn_close(mf_conn_t *c);
-/* For a process about to die of a signal: the temporary folders go now,
- * whatever the farm's threads are doing; nothing else is freed. */
-void mf_conn_discard(mf_conn_t *c);
+/* After Ctrl-C (mf_interrupt.h), once the command has said so: the log
+ * silenced, the temporary folders removed now, whatever the farm's threads
+ * are doing (nothing else is freed), and the process dies of the signal. */
+void mf_conn_die_interrupted(mf_conn_t *c);
 /* The exit code for an error from a client call. */
 int mf_cli_exit_for(mf_err_t err);
 /* OUTDIR can be written (a folder this user may write in, or one that can

@@ -8,6 +8,7 @@
 #include "mf_parallel.h"
 #include "mf_pcm.h"
 #include "mf_wavf.h"
+#include "mf_tempdir.h"
 #include "outdir_int.h"
 
 #include <errno.h>
@@ -80,15 +81,10 @@ mf_outdir_t *mf_outdir_open(const char *outdir)
     o->hasher = mf_outdir__queue_new(mf_hash_file);
     /* Staging folders of renders that were killed or interrupted go first
      * (they hold a render's files: gigabytes for an album). */
-    int64_t bytes;
-    const int stale = mf_fs_sweep_stale(outdir, ".mixfarm-partial-", &bytes);
-    if (stale)
-        mf_info("%s: removed %d staging folder%s of renders that were stopped (%.2f GB)", outdir,
-                stale, stale > 1 ? "s" : "", (double)bytes / 1e9);
-    o->stage = mf_outdir__fmt("%s/.mixfarm-partial-%sXXXXXX", outdir, "");
-    if (!o->stage || !mkdtemp(o->stage) || (o->owner_fd = mf_fs_own(o->stage)) < 0) {
+    const size_t n = strlen(outdir) + 32;
+    if (!(o->stage = malloc(n)) ||
+        mf_owned_dir(outdir, ".mixfarm-partial-", "staging", o->stage, n, &o->owner_fd) != 0) {
         mf_error("%s: cannot write in the output folder: %s", outdir, strerror(errno));
-        if (o->stage) mf_fs_remove_tree(o->stage);
         free(o->stage);
         o->stage = NULL;
         goto fail;

@@ -182,7 +182,7 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
         return -1;
     c->journal = c->store ? mf_journal_open(o->state_dir) : NULL;
     if (!c->journal || mf_coord_budget_open(c) != 0) return -1;
-    c->fd_limit = mf_fd_limit_raise();
+    c->fd_limit = mf_fd_limit(); /* each program's main raised it */
     c->sock = zmq_socket(o->zctx, ZMQ_ROUTER);
     int64_t maxmsg = MF_MSG_MAX;
     int zero = 0, hwm = 100000, mandatory = 0;

@@ -30,14 +30,16 @@ long mf_fd_limit_raise(void)
     return r.rlim_cur == RLIM_INFINITY ? -1 : (long)r.rlim_cur;
 }
 
+long mf_fd_limit(void)
+{
+    struct rlimit r;
+    return getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? (long)r.rlim_cur : -1;
+}
+
 long mf_fd_count(void)
 {
     DIR *d = opendir("/proc/self/fd");
-    if (!d && (errno == EMFILE || errno == ENFILE)) { /* at the limit: counting needs one */
-        struct rlimit r;
-        return getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? (long)r.rlim_cur
-                                                                                : -1;
-    }
+    if (!d && (errno == EMFILE || errno == ENFILE)) return mf_fd_limit(); /* counting needs one */
     if (!d) return -1;
     long n = -1; /* the directory's own descriptor is listed too */
     for (struct dirent *e; (e = readdir(d));)

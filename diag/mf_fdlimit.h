@@ -9,6 +9,8 @@
 /* Raises the soft RLIMIT_NOFILE as far as the hard one (or the kernel's
  * nr_open) allows; returns the soft limit now in force, -1 if unknown. */
 long mf_fd_limit_raise(void);
+/* The soft limit in force, -1 if unknown or none. */
+long mf_fd_limit(void);
 /* Files this process has open now (/proc/self/fd), -1 if unknown; at
  * the limit, where the count itself cannot open the folder, the limit. */
 long mf_fd_count(void);

@@ -1,8 +1,8 @@
 /* A source file's bytes (a blob) read as a signal on the session timeline,
  * at the file's own rate, trimmed and placed by an mf_decode_spec_t: the
- * one way the worker opens and reads a source. The decode task reads it and
- * resamples; a strip whose file is already at the session rate reads it
- * itself (the farm then neither stores nor moves a decoded copy).
+ * one way the worker opens and reads a source. mf_source_signal.h reads it
+ * and resamples it to the session rate when it is at another (for the
+ * decode task and for strips alike).
  *
  * A WAV or AIFF that holds less than its header declares is refused when
  * opened, whatever part of it the session uses (libsndfile would quietly
