@@ -1,5 +1,5 @@
-/* Catalogue runs: the state file, submission, following the jobs, fetching
- * and the report (catalogue.h). */
+/* Catalogue runs: submission, following the jobs, fetching and the report
+ * (catalogue.h; the state file is catalogue_state.c's). */
 #include "catalogue.h"
 #include "mf_clock.h"
 #include "mf_fs.h"
@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #define UNREACHABLE_FOR_S 60.0 /* a coordinator restarting is given this long */
+#define SNAPSHOT_EVERY_S 5.0   /* while submitting: the log holds what is newer */
 
 int mf_cat_final(const char *state)
 {
@@ -30,88 +32,33 @@ void mf_cat_set_error(cat_entry_t *e, const char *state, const char *error)
     e->error = error && *error ? strdup(error) : NULL;
 }
 
-/* ---- the state file ---- */
-
-int mf_cat_load_state(catalogue_t *cat)
-{
-    json_error_t jerr;
-    json_t *doc = json_load_file(cat->state_path, 0, &jerr);
-    if (!doc) {
-        if (access(cat->state_path, F_OK) != 0) return 0; /* a fresh start */
-        fprintf(stderr, "mixfarm: %s:%d: %s\n", cat->state_path, jerr.line, jerr.text);
-        return -1;
-    }
-    json_t *list = json_object_get(doc, "sessions");
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        json_t *s = json_array_get(list, i);
-        const char *path = json_string_value(json_object_get(s, "path"));
-        for (size_t k = 0; path && k < cat->n; k++) {
-            cat_entry_t *e = &cat->e[k];
-            if (strcmp(e->path, path)) continue;
-            const char *st = json_string_value(json_object_get(s, "state"));
-            e->job = (uint64_t)json_integer_value(json_object_get(s, "job"));
-            mf_cat_set_error(e, st ? st : "pending",
-                             json_string_value(json_object_get(s, "error")));
-            e->tasks_total = (unsigned)json_integer_value(json_object_get(s, "tasks_total"));
-            e->tasks_cached = (unsigned)json_integer_value(json_object_get(s, "tasks_cached"));
-            e->audio_s = json_number_value(json_object_get(s, "audio_s"));
-            e->elapsed_s = json_number_value(json_object_get(s, "elapsed_s"));
-            e->fetched = json_is_true(json_object_get(s, "fetched"));
-        }
-    }
-    json_decref(doc);
-    return 0;
-}
-
-static json_t *s_entry_json(const cat_entry_t *e)
-{
-    return json_pack("{s:s,s:s,s:I,s:s,s:o,s:i,s:i,s:f,s:f,s:b}", "path", e->path, "name", e->rel,
-                     "job", (json_int_t)e->job, "state", e->state, "error",
-                     e->error ? json_string(e->error) : json_null(), "tasks_total",
-                     (int)e->tasks_total, "tasks_cached", (int)e->tasks_cached, "audio_s",
-                     e->audio_s, "elapsed_s", e->elapsed_s, "fetched", e->fetched);
-}
-
-/* Writes doc over path, on disk before it returns: a power cut leaves the
- * old state or the new one. */
-static int s_write_json(json_t *doc, const char *path)
-{
-    char *text = json_dumps(doc, JSON_INDENT(2));
-    errno = 0;
-    const int rc = text && mf_fs_write_atomic(path, text, strlen(text)) == MF_OK ? 0 : -1;
-    if (rc != 0) mf_error("%s: cannot write: %s", path, strerror(errno ? errno : ENOMEM));
-    free(text);
-    return rc;
-}
-
-int mf_cat_save_state(const catalogue_t *cat)
-{
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < cat->n; i++)
-        json_array_append_new(list, s_entry_json(&cat->e[i]));
-    json_t *doc = json_pack("{s:i,s:s,s:i,s:o}", "version", 1, "coordinator", cat->coordinator,
-                            "priority", cat->priority, "sessions", list);
-    int rc = doc ? s_write_json(doc, cat->state_path) : -1;
-    json_decref(doc);
-    return rc;
-}
-
 /* ---- submission ---- */
 
+/* The first error of d as "key: what is wrong", else fallback. */
+static void s_first_error(const mf_diags_t *d, char *why, size_t n, const char *fallback)
+{
+    snprintf(why, n, "%s", fallback);
+    for (size_t i = 0; i < d->count; i++) {
+        if (d->items[i].kind == MF_DIAG_WARNING) continue;
+        snprintf(why, n, "%s%s%s", d->items[i].path, d->items[i].path[0] ? ": " : "",
+                 d->items[i].message);
+        return;
+    }
+}
+
+/* Validates e's document (a session or an album) and submits it as one
+ * job. Returns -1 when the coordinator cannot be reached. */
 static int s_submit(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
 {
     mf_diags_t d;
     mf_diags_init(&d, e->path);
-    mf_session_t *s = mf_session_load(e->path, &d);
+    const int album = mf_album_is_album(e->path);
+    mf_album_t *a = album ? mf_album_load(e->path, &d) : NULL;
+    mf_session_t *s = album ? NULL : mf_session_load(e->path, &d);
     mf_diags_print(&d);
-    if (!s) {
-        char why[512] = "invalid session";
-        for (size_t i = 0; i < d.count; i++) {
-            if (d.items[i].kind == MF_DIAG_WARNING) continue;
-            snprintf(why, sizeof why, "%s%s%s", d.items[i].path, d.items[i].path[0] ? ": " : "",
-                     d.items[i].message);
-            break;
-        }
+    if (!s && !a) {
+        char why[512];
+        s_first_error(&d, why, sizeof why, album ? "invalid album" : "invalid session");
         mf_cat_set_error(e, "invalid", why);
         e->job = 0;
         mf_diags_fini(&d);
@@ -119,8 +66,10 @@ static int s_submit(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
     }
     mf_diags_fini(&d);
     uint64_t job = 0;
-    mf_err_t err = mf_client_submit(conn->client, s, cat->priority, &job);
+    mf_err_t err = a ? mf_client_submit_album(conn->client, a, cat->priority, &job)
+                     : mf_client_submit(conn->client, s, cat->priority, &job);
     mf_session_free(&s);
+    mf_album_free(&a);
     if (err == MF_ERR_UNREACHABLE) return -1;
     if (err != MF_OK) {
         mf_cat_set_error(e, "invalid",
@@ -129,27 +78,48 @@ static int s_submit(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
         return 0;
     }
     e->job = job;
-    e->fetched = 0;
+    e->fetched = e->qc_failed = 0;
     mf_cat_set_error(e, "queued", NULL);
     mf_info("catalogue: %s: job %" PRIu64 " (priority %d)", e->rel, job, cat->priority);
+    mf_cat_log_job(cat, e); /* a failure is said; the next snapshot holds the job all the same */
     return 0;
 }
 
 /* ---- following the jobs ---- */
 
+static int s_by_job(const void *a, const void *b)
+{
+    const uint64_t x = (*(Mixfarm__JobStatus *const *)a)->job;
+    const uint64_t y = (*(Mixfarm__JobStatus *const *)b)->job;
+    return (x > y) - (x < y);
+}
+
+/* Every job the coordinator holds, sorted by id for s_find: a catalogue of
+ * thousands looks each of its jobs up at every poll. */
 static mf_err_t s_status_all(mf_conn_t *conn, Mixfarm__Envelope **rep)
 {
     Mixfarm__StatusRequest st = MIXFARM__STATUS_REQUEST__INIT;
     Mixfarm__Envelope req = MIXFARM__ENVELOPE__INIT;
     req.body_case = MIXFARM__ENVELOPE__BODY_STATUS;
     req.status = &st;
-    return mf_client_call(conn->client, &req, MIXFARM__ENVELOPE__BODY_STATUS_REPLY, rep);
+    mf_err_t err = mf_client_call(conn->client, &req, MIXFARM__ENVELOPE__BODY_STATUS_REPLY, rep);
+    if (err == MF_OK && (*rep)->status_reply->n_jobs)
+        qsort((*rep)->status_reply->jobs, (*rep)->status_reply->n_jobs,
+              sizeof *(*rep)->status_reply->jobs, s_by_job);
+    return err;
 }
 
 static const Mixfarm__JobStatus *s_find(const Mixfarm__StatusReply *r, uint64_t job)
 {
-    for (size_t i = 0; i < r->n_jobs; i++)
-        if (r->jobs[i]->job == job) return r->jobs[i];
+    size_t lo = 0, hi = r->n_jobs;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (r->jobs[mid]->job == job) return r->jobs[mid];
+        if (r->jobs[mid]->job < job)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
@@ -171,6 +141,16 @@ static char *s_outdir(const catalogue_t *cat, const cat_entry_t *e)
     return p;
 }
 
+/* Whether the document at path makes a master (an album, a session with
+ * "mastering"), whose QC failing is work that failed. */
+static int s_mastered(const char *path)
+{
+    json_t *doc = json_load_file(path, 0, NULL);
+    const int yes = json_object_get(doc, "album") || json_object_get(doc, "mastering");
+    json_decref(doc);
+    return yes;
+}
+
 /* Takes in one status; returns 1 when the entry changed. */
 static int s_update(catalogue_t *cat, cat_entry_t *e, const Mixfarm__JobStatus *j, mf_conn_t *conn)
 {
@@ -186,10 +166,20 @@ static int s_update(catalogue_t *cat, cat_entry_t *e, const Mixfarm__JobStatus *
     }
     if (!strcmp(e->state, "done") && cat->outdir && !e->fetched) {
         char *dir = s_outdir(cat, e);
-        mf_err_t err = dir ? mf_client_fetch(conn->client, e->job, dir, NULL, NULL) : MF_ERR_NOMEM;
+        int qc_pass = 1;
+        mf_err_t err =
+            dir ? mf_client_fetch(conn->client, e->job, dir, NULL, &qc_pass) : MF_ERR_NOMEM;
         if (err == MF_OK) e->fetched = changed = 1;
         if (err != MF_OK)
             mf_warn("catalogue: %s: fetch: %s (tried again next run)", e->rel, mf_strerror(err));
+        /* As render says it (CLI.md exit 1): an unmastered mix only reports. */
+        if (err == MF_OK && !qc_pass && s_mastered(e->path)) {
+            char why[PATH_MAX + 64];
+            snprintf(why, sizeof why, "the master failed QC (see %s/qc.json)", dir);
+            e->qc_failed = 1;
+            mf_cat_set_error(e, "done", why);
+            mf_warn("catalogue: %s: %s", e->rel, why);
+        }
         free(dir);
     }
     return changed;
@@ -233,6 +223,21 @@ static void s_sleep(double s)
     nanosleep(&t, NULL);
 }
 
+typedef struct {
+    size_t done, failed, qc_failed;
+} tally_t;
+
+static tally_t s_tally(const catalogue_t *cat)
+{
+    tally_t t = {0};
+    for (size_t i = 0; i < cat->n; i++) {
+        t.done += !strcmp(cat->e[i].state, "done");
+        t.failed += mf_cat_final(cat->e[i].state) && strcmp(cat->e[i].state, "done");
+        t.qc_failed += cat->e[i].qc_failed;
+    }
+    return t;
+}
+
 int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
 {
     /* What the coordinator knows of the jobs recorded last time. */
@@ -268,25 +273,23 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
         }
     }
     mixfarm__envelope__free_unpacked(rep, NULL);
-    /* Submit, saving the state after each job so a crash loses none. */
+    /* Submit. Each job goes into the submission log at once, so a crash
+     * loses none; the snapshot is written every few seconds and at the end. */
     for (size_t i = 0; i < cat->n; i++) {
         if (strcmp(cat->e[i].state, "pending")) continue;
         if (s_submit(cat, &cat->e[i], conn) != 0) {
             mf_cat_save_state(cat);
             return MF_EXIT_UNREACHABLE;
         }
-        mf_cat_save_state(cat);
+        if (mf_clock_now() - cat->saved_at >= SNAPSHOT_EVERY_S) mf_cat_save_state(cat);
     }
     mf_cat_save_state(cat);
     double lost_since = 0;
     while (cat->wait) {
-        size_t open = 0, done = 0, failed = 0;
-        for (size_t i = 0; i < cat->n; i++) {
+        size_t open = 0;
+        for (size_t i = 0; i < cat->n; i++)
             open += !mf_cat_final(cat->e[i].state) ||
                     (cat->outdir && !strcmp(cat->e[i].state, "done") && !cat->e[i].fetched);
-            done += !strcmp(cat->e[i].state, "done");
-            failed += mf_cat_final(cat->e[i].state) && strcmp(cat->e[i].state, "done");
-        }
         if (!open) break;
         s_sleep(cat->poll_s);
         if (s_status_all(conn, &rep) != MF_OK) {
@@ -314,13 +317,9 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
         }
         if (changed) {
             mf_cat_save_state(cat);
-            done = failed = 0;
-            for (size_t i = 0; i < cat->n; i++) {
-                done += !strcmp(cat->e[i].state, "done");
-                failed += mf_cat_final(cat->e[i].state) && strcmp(cat->e[i].state, "done");
-            }
-            mf_info("catalogue: %zu of %zu done, %zu failed, %zu to go", done, cat->n, failed,
-                    cat->n - done - failed);
+            const tally_t t = s_tally(cat);
+            mf_info("catalogue: %zu of %zu done, %zu failed, %zu to go", t.done, cat->n, t.failed,
+                    cat->n - t.done - t.failed);
         }
     }
     return MF_EXIT_OK;
@@ -328,7 +327,7 @@ int mf_cat_run(catalogue_t *cat, mf_conn_t *conn)
 
 /* ---- the report ---- */
 
-static void s_table(FILE *f, const catalogue_t *cat, size_t done, size_t failed)
+static void s_table(FILE *f, const catalogue_t *cat, tally_t t)
 {
     int w = 7;
     for (size_t i = 0; i < cat->n; i++)
@@ -344,37 +343,37 @@ static void s_table(FILE *f, const catalogue_t *cat, size_t done, size_t failed)
         fprintf(f, "%-*.*s  %8s  %-9s  %11s  %s\n", w, w, e->rel, job, e->state, tasks,
                 e->error ? e->error : "");
     }
-    fprintf(f, "\n%zu sessions: %zu done, %zu failed, %zu unfinished\n", cat->n, done, failed,
-            cat->n - done - failed);
+    fprintf(f, "\n%zu sessions: %zu done, %zu failed, %zu unfinished", cat->n, t.done, t.failed,
+            cat->n - t.done - t.failed);
+    if (t.qc_failed)
+        fprintf(f, "; %zu master%s failed QC", t.qc_failed, t.qc_failed == 1 ? "" : "s");
+    fprintf(f, "\n");
 }
 
 int mf_cat_report(const catalogue_t *cat, const char *path)
 {
-    size_t done = 0, failed = 0;
-    for (size_t i = 0; i < cat->n; i++) {
-        done += !strcmp(cat->e[i].state, "done");
-        failed += mf_cat_final(cat->e[i].state) && strcmp(cat->e[i].state, "done");
-    }
-    s_table(stdout, cat, done, failed);
+    const tally_t t = s_tally(cat);
+    s_table(stdout, cat, t);
     if (path) {
         json_t *list = json_array();
         for (size_t i = 0; list && i < cat->n; i++)
-            json_array_append_new(list, s_entry_json(&cat->e[i]));
-        json_t *doc = json_pack("{s:s,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "coordinator",
+            json_array_append_new(list, mf_cat_entry_json(&cat->e[i]));
+        json_t *doc = json_pack("{s:s,s:i,s:{s:i,s:i,s:i,s:i,s:i},s:o}", "coordinator",
                                 cat->coordinator, "priority", cat->priority, "summary", "sessions",
-                                (int)cat->n, "done", (int)done, "failed", (int)failed, "unfinished",
-                                (int)(cat->n - done - failed), "sessions", list);
-        int rc = doc ? s_write_json(doc, path) : -1;
+                                (int)cat->n, "done", (int)t.done, "failed", (int)t.failed,
+                                "unfinished", (int)(cat->n - t.done - t.failed), "qc_failed",
+                                (int)t.qc_failed, "sessions", list);
+        int rc = doc ? mf_cat_write_json(doc, path) : -1;
         json_decref(doc);
         size_t n = strlen(path) + 8;
         char *txt = malloc(n);
         FILE *f = NULL;
         if (txt) snprintf(txt, n, "%s.txt", path);
         if (rc == 0 && txt && (f = fopen(txt, "w"))) {
-            s_table(f, cat, done, failed);
+            s_table(f, cat, t);
             fclose(f);
         }
         free(txt);
     }
-    return done == cat->n ? MF_EXIT_OK : MF_EXIT_FAILED;
+    return t.done == cat->n && !t.qc_failed ? MF_EXIT_OK : MF_EXIT_FAILED;
 }

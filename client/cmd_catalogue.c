@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char s_help[] =
     "usage: mixfarm catalogue LIST_OR_FOLDER --coordinator ENDPOINT [--priority P]\n"
@@ -20,7 +21,9 @@ static const char s_help[] =
     "reports what was done and what failed, and why.\n\n"
     "LIST_OR_FOLDER is a text file with one session path per line (relative to the\n"
     "file; blank lines and lines starting with # are skipped), or a folder searched\n"
-    "(with its subfolders) for *.json session files.\n\n"
+    "(with its subfolders) for *.json session and album files; a session that an\n"
+    "album of the folder names as a song is rendered with the album, not on its own.\n"
+    "An album is one job: its songs, album master, tracks and image (SESSION.md).\n\n"
     "The submitted job ids are kept in a state file (default LIST.catalogue-state.json,\n"
     "or FOLDER/.mixfarm-catalogue-state.json), so running the same command again after\n"
     "any interruption or restart resumes: sessions already done are skipped, queued or\n"
@@ -32,12 +35,13 @@ static const char s_help[] =
     "                         FILE.txt (the table is printed either way)\n"
     "  -s, --state FILE       where to keep the job ids\n"
     "  -o, --output OUTDIR    fetch each finished session into OUTDIR/<its path\n"
-    "                         without .json>/\n"
+    "                         without .json>/; a master failing QC is reported\n"
     "      --retry-failed     submit again the sessions that failed last time\n"
     "      --no-wait          submit and report, without waiting for the jobs\n"
     "      --poll SECONDS     how often to ask the coordinator (default 1)\n\n"
-    "exit codes: 0 every session done, 1 some failed or are unfinished, 2 bad usage,\n"
-    "            3 the coordinator could not be reached (run it again to resume)\n";
+    "exit codes: 0 every session done, 1 some failed or are unfinished (or, with -o,\n"
+    "            a master failed its QC), 2 bad usage, 3 the coordinator could not be\n"
+    "            reached (run it again to resume)\n";
 
 typedef struct {
     char **paths;
@@ -108,6 +112,63 @@ static int s_read_list(list_t *l, const char *file, const char *base)
     return 0;
 }
 
+/* Drops entry i (its strings freed), keeping the others in order. */
+static void s_drop(catalogue_t *cat, size_t i)
+{
+    free(cat->e[i].path);
+    free(cat->e[i].rel);
+    memmove(&cat->e[i], &cat->e[i + 1], (cat->n - i - 1) * sizeof *cat->e);
+    cat->n--;
+}
+
+/* Keeps the first of entries with the same path (a list may name a
+ * session twice, or through a link). */
+static int s_dedupe(catalogue_t *cat)
+{
+    if (mf_cat_index(cat) != 0) return -1;
+    char *dup = calloc(cat->n + 1, 1);
+    if (!dup) return -1;
+    for (size_t k = 1; k < cat->n; k++) /* equal paths are neighbours, the first first */
+        dup[cat->by_path[k]] =
+            !strcmp(cat->e[cat->by_path[k]].path, cat->e[cat->by_path[k - 1]].path);
+    for (size_t i = cat->n; i-- > 0;)
+        if (dup[i]) s_drop(cat, i);
+    free(dup);
+    return mf_cat_index(cat);
+}
+
+/* In a folder, a session that an album of the catalogue names as a song
+ * is rendered as part of that album's job: not on its own as well, which
+ * would render it twice and deliver it as a single. */
+static int s_drop_album_songs(catalogue_t *cat)
+{
+    char *song = calloc(cat->n + 1, 1);
+    if (!song) return -1;
+    for (size_t i = 0; i < cat->n; i++) {
+        if (!mf_album_is_album(cat->e[i].path)) continue;
+        json_t *doc = json_load_file(cat->e[i].path, 0, NULL);
+        json_t *tracks = json_object_get(doc, "tracks");
+        char dir[PATH_MAX], path[PATH_MAX * 2], full[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", cat->e[i].path);
+        *strrchr(dir, '/') = 0; /* paths are absolute */
+        for (size_t k = 0; k < json_array_size(tracks); k++) {
+            const char *f =
+                json_string_value(json_object_get(json_array_get(tracks, k), "session"));
+            if (!f) continue;
+            snprintf(path, sizeof path, "%s%s%s", *f == '/' ? "" : dir, *f == '/' ? "" : "/", f);
+            cat_entry_t *e = realpath(path, full) ? mf_cat_find(cat, full) : NULL;
+            if (!e || song[e - cat->e]) continue;
+            song[e - cat->e] = 1;
+            mf_info("catalogue: %s: a song of %s, rendered with it", e->rel, cat->e[i].rel);
+        }
+        json_decref(doc);
+    }
+    for (size_t i = cat->n; i-- > 0;)
+        if (song[i]) s_drop(cat, i);
+    free(song);
+    return mf_cat_index(cat);
+}
+
 /* The catalogue's sessions, with absolute and relative names. */
 static int s_collect(catalogue_t *cat, const char *arg, int is_dir, char *root, size_t rn)
 {
@@ -125,7 +186,7 @@ static int s_collect(catalogue_t *cat, const char *arg, int is_dir, char *root, 
     }
     cat->e = calloc(l.n + 1, sizeof *cat->e);
     for (size_t i = 0; cat->e && i < l.n; i++) {
-        cat_entry_t *e = &cat->e[cat->n];
+        cat_entry_t *e = &cat->e[cat->n++];
         char full[PATH_MAX];
         e->path = strdup(realpath(l.paths[i], full) ? full : l.paths[i]);
         size_t rl = strlen(root);
@@ -134,19 +195,11 @@ static int s_collect(catalogue_t *cat, const char *arg, int is_dir, char *root, 
                               : strrchr(e->path, '/') + 1;
         e->rel = strdup(rel);
         snprintf(e->state, sizeof e->state, "pending");
-        int dup = 0;
-        for (size_t k = 0; k < cat->n; k++) dup |= !strcmp(cat->e[k].path, e->path);
-        if (dup) {
-            free(e->path);
-            free(e->rel);
-            memset(e, 0, sizeof *e);
-        } else {
-            cat->n++;
-        }
     }
     for (size_t i = 0; i < l.n; i++) free(l.paths[i]);
     free(l.paths);
-    return cat->e ? 0 : -1;
+    if (!cat->e || s_dedupe(cat) != 0) return -1;
+    return is_dir ? s_drop_album_songs(cat) : 0;
 }
 
 static void s_free(catalogue_t *cat)
@@ -157,6 +210,8 @@ static void s_free(catalogue_t *cat)
         free(cat->e[i].error);
     }
     free(cat->e);
+    free(cat->by_path);
+    if (cat->log_fd >= 0) close(cat->log_fd);
 }
 
 int mf_cmd_catalogue(int argc, char **argv)
@@ -172,7 +227,7 @@ int mf_cmd_catalogue(int argc, char **argv)
                                           {"poll", required_argument, 0, O_POLL},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
-    catalogue_t cat = {.priority = -10, .wait = 1, .poll_s = 1.0};
+    catalogue_t cat = {.priority = -10, .wait = 1, .poll_s = 1.0, .log_fd = -1};
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "c:p:r:s:o:h", longs, NULL)) != -1;) {
         char *end = NULL;

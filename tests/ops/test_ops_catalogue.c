@@ -19,7 +19,13 @@
  *                      catalogue waits for them (here: killed and started
  *                      again on a new state folder) has them submitted
  *                      again by the waiting run, which ends with both
- *                      done and fetched instead of waiting for ever */
+ *                      done and fetched instead of waiting for ever
+ *   catalogue_albums   a folder holding an album, the sessions it names
+ *                      as songs, a session of its own and a mastered one
+ *                      whose master fails QC: three jobs (the songs are
+ *                      rendered with their album, not alone too), the
+ *                      album's tracks, image and CUE sheet fetched, and the
+ *                      failed QC in the report and the exit code (1) */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -323,6 +329,83 @@ static void catalogue_forgotten(void **state)
     cl_test_pass();
 }
 
+static void catalogue_albums(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char root[1200], songs[1200], single[1200], album[1300], report[1200], out[1200];
+    char mono[1300], mono_wav[1300];
+    cl_path(root, sizeof root, dir, "catalogue");
+    cl_path(songs, sizeof songs, root, "songs");
+    cl_path(single, sizeof single, root, "single");
+    cl_path(report, sizeof report, dir, "report.json");
+    cl_path(out, sizeof out, dir, "out");
+    mkdir(root, 0755);
+    mkdir(songs, 0755);
+    mkdir(single, 0755);
+    cl_session_t s = {.n_tracks = 2, .prefix = "a", .track0_gain_db = -3};
+    cl_write_session(songs, "first.json", "First", &s, 3, 1);
+    s.prefix = "b";
+    cl_write_session(songs, "second.json", "Second", &s, 3, 1);
+    s.prefix = "c";
+    cl_write_session(single, "session.json", "Single", &s, 3, 1);
+    snprintf(album, sizeof album, "%s/album.json", root);
+    /* A mono source in the centre: the master is mono as stereo, and fails. */
+    snprintf(mono_wav, sizeof mono_wav, "%s/mono.wav", root);
+    cl_write_audio(mono_wav, 2, 1, 3);
+    snprintf(mono, sizeof mono, "%s/mono.json", root);
+    cl_write_text(mono, "{\"mixfarm\": 1, \"name\": \"Mono\", \"tracks\": [{\"name\": \"A\","
+                        " \"file\": \"mono.wav\"}], \"mastering\": {\"target\": \"streaming\"}}");
+    /* The second song named through a detour: the same file all the same. */
+    cl_write_text(album,
+                  "{\"mixfarm\": 1, \"album\": {\"title\": \"Both\"}, \"sample_rate\": 48000,"
+                  " \"mastering\": {\"target\": \"none\", \"mode\": \"album\"},"
+                  " \"tracks\": [{\"session\": \"songs/first.json\", \"gap_s\": 0.5},"
+                  " {\"session\": \"./single/../songs/second.json\", \"gap_s\": 0.5}],"
+                  " \"outputs\": [{\"format\": \"flac\", \"bits\": 16}], \"cue\": true}");
+    cl_coord_t c = {0};
+    int http = 0;
+    ops_coord_start(&c, dir, NULL, 0, &http);
+    ops_worker_start(&c, dir, "w1", 2, NULL, NULL, 0);
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog,  "catalogue", root,   "--coordinator",
+                          c.ep,  "--report",  report, "--poll",
+                          "0.2", "-o",        out,    NULL};
+    cl_run_t r = cl_run(argv, 90 * CL_SLOW);
+    if (r.rc != 1) fail_msg("catalogue exited %d: %s", r.rc, r.err);
+    assert_non_null(
+        strstr(r.out, "3 sessions: 3 done, 0 failed, 0 unfinished; 1 master failed QC"));
+    assert_non_null(strstr(r.out, "the master failed QC (see "));
+    assert_non_null(strstr(r.err, "songs/first.json: a song of album.json, rendered with it"));
+    assert_non_null(strstr(r.err, "songs/second.json: a song of album.json, rendered with it"));
+    cl_run_free(&r);
+    assert_int_equal(s_submissions(&c), 3);
+    json_t *rep = json_load_file(report, 0, NULL);
+    assert_non_null(rep);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(rep, "summary"), "qc_failed")), 1);
+    assert_true(json_is_true(json_object_get(s_entry(rep, "mono.json"), "qc_failed")));
+    assert_true(json_is_false(json_object_get(s_entry(rep, "album.json"), "qc_failed")));
+    json_decref(rep);
+    const char *want[] = {"album/tracks/01 First.flac",
+                          "album/tracks/02 Second.flac",
+                          "album/album.flac",
+                          "album/album.cue",
+                          "album/qc.json",
+                          "single/session/mix.wav",
+                          "mono/master/Mono.wav"};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        char path[1400];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", out, want[k]);
+        if (stat(path, &st) != 0) fail_msg("%s: not fetched", path);
+    }
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +417,8 @@ int main(void)
                                                  (void *)"catalogue_lost"),
         cmocka_unit_test_prestate_setup_teardown(catalogue_forgotten, cl_setup, cl_teardown,
                                                  (void *)"catalogue_forgotten"),
+        cmocka_unit_test_prestate_setup_teardown(catalogue_albums, cl_setup, cl_teardown,
+                                                 (void *)"catalogue_albums"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
