@@ -78,9 +78,12 @@ static mf_err_t s_write(void *ctx, const float *buf, size_t frames)
 
 /* A reverb or delay tail rendered down to -90 dB leaves seconds of silence
  * after the music, which delivery QC flags: the master ends TAIL_KEEP_S
- * after its last audible frame, with a short fade (all of it inaudible). */
+ * after its last audible frame, with a short fade (all of it inaudible).
+ * A master with no audible frame at all (an album's silent track, a mix of
+ * nothing) keeps its length: there is no music for its tail to follow. */
 static mf_err_t s_trim_tail(mf_store_t *s, const master_sink_t *k, mf_hash_t *h)
 {
+    if (k->last_loud < 0) return MF_OK;
     int64_t keep = k->last_loud + 1 + (int64_t)(TAIL_KEEP_S * k->rate);
     if (keep >= k->written) return MF_OK;
     int64_t fade = (int64_t)(TAIL_FADE_S * k->rate), fade_from = keep - fade;

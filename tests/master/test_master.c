@@ -210,7 +210,8 @@ static void test_failed_qc_exits_1(void **state)
 }
 
 /* A silent mix (a recording of nothing) has no loudness to bring to a target:
- * it is mastered as it is, and QC says why the master fails (exit 1). It
+ * it is mastered as it is, its length kept, and QC says why the master fails
+ * (exit 1). It
  * used to fail as "out of memory": the report of its loudness, -inf, was
  * not JSON. */
 static void test_silent_mix_masters(void **state)
@@ -230,6 +231,10 @@ static void test_silent_mix_masters(void **state)
     char path[1024];
     snprintf(path, sizeof path, "%s/out-silent/master/Quiet.wav", s_dir);
     assert_int_equal(access(path, F_OK), 0);
+    /* As long as the mix: no tail to trim after music there is not (it
+     * was cut to half a second). */
+    assert_int_equal(measure("out-silent/master/Quiet.wav").frames,
+                     measure("out-silent/mix.wav").frames);
 }
 
 /* A pulse train (64 equal harmonics of 40 Hz in phase) cannot be brought
