@@ -81,15 +81,25 @@ typedef struct {
     mf_store_t *store;
     mf_store_guard_t *guard; /* with opts->guard_store */
     mf_journal_t *journal;
-    job_t *jobs; /* every job, in dispatch order */
+    /* Every job: the unfinished in dispatch order (priority, then FIFO),
+     * then the finished in the order they ended (coord_jobs.c), so that
+     * what scans for work stops at the first finished one instead of
+     * walking past up to FINISHED_MAX of them on every dispatch. */
+    job_t *jobs;
     worker_t *workers;
     size_t n_workers, cap_workers;
     size_t next_worker; /* round robin start */
     uint64_t dispatch_round;
+    job_t *dispatch_from; /* this round: the jobs before it cannot take a task (coord_workers.c) */
     double locality_due; /* when a task waiting for its inputs' worker goes anywhere */
     uint32_t last_serial;
     upload_t *uploads;
     size_t n_uploads;
+    /* At least the number of running jobs that await a source (counted up
+     * by mf_coord_hold_sources, recounted by each scan in coord_sources.c):
+     * 0 spares those scans of every queued job, which ran on each upload
+     * a worker completed (a catalogue holds thousands). */
+    size_t awaiting;
     struct mf_status_wait *waits; /* status replies held for a change (coord_watch.c) */
     size_t n_waits;
     struct mf_blob_refs *refs; /* with opts->drop_consumed: readers left per blob */
@@ -272,7 +282,7 @@ int mf_coord_hold_sources(coord_t *c, job_t *j);
  * says it copied it there): the tasks waiting for it are ready. */
 void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob);
 /* Whether a running job still awaits one of its sources. */
-int mf_coord_awaits_sources(const coord_t *c);
+int mf_coord_awaits_sources(coord_t *c);
 /* Fails each job whose awaited sources have stopped arriving: none for
  * opts->source_wait_s and no upload of one under way. */
 void mf_coord_expire_sources(coord_t *c, double now);

@@ -98,11 +98,24 @@ static json_t *s_sources_json(const Mixfarm__Submit *m)
 
 /* ---- job lifecycle ---- */
 
+/* An unfinished job into c->jobs: after the unfinished of its priority and
+ * higher (FIFO within a priority), before any finished one. */
 static void s_insert(coord_t *c, job_t *j)
 {
     job_t **p = &c->jobs;
-    while (*p && (*p)->priority >= j->priority) p = &(*p)->next; /* FIFO within a priority */
+    while (*p && (*p)->state < JOB_DONE && (*p)->priority >= j->priority) p = &(*p)->next;
     j->next = *p;
+    *p = j;
+}
+
+/* A job that just finished to the end of c->jobs (coord_internal.h). */
+static void s_to_finished(coord_t *c, job_t *j)
+{
+    job_t **p = &c->jobs;
+    while (*p && *p != j) p = &(*p)->next;
+    if (*p) *p = j->next;
+    while (*p) p = &(*p)->next;
+    j->next = NULL;
     *p = j;
 }
 
@@ -165,7 +178,7 @@ static void s_set_state(coord_t *c, job_t *j, job_state_t st, const char *error)
 {
     j->state = st;
     if (error && !j->error) j->error = strdup(error);
-    if (st >= JOB_DONE) j->finished = mf_clock_now();
+    if (st >= JOB_DONE) j->finished = mf_clock_now(), s_to_finished(c, j);
     mf_journal_job_state(c->journal, j->id, mf_job_state_name(st), j->error);
     mf_info("job %llu (%s): %s%s%s", (unsigned long long)j->id, j->name, mf_job_state_name(st),
             j->error ? ": " : "", j->error ? j->error : "");
@@ -510,6 +523,7 @@ static void s_restore_done(void *ctx, const mf_journal_job_t *row)
         return;
     }
     j->state = JOB_DONE;
+    s_to_finished(c, j);
     /* The journal's times are the wall clock's; the loop's are monotonic. */
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);

@@ -24,24 +24,33 @@ static int s_has(void *ctx, const mf_hash_t *blob)
 int mf_coord_hold_sources(coord_t *c, job_t *j)
 {
     const int n = mf_sched_hold_missing(j->sched, s_has, c);
-    if (n > 0) j->sources_since = mf_clock_now();
+    if (n > 0) j->sources_since = mf_clock_now(), c->awaiting++;
     return n < 0 ? -1 : 0;
 }
 
-int mf_coord_awaits_sources(const coord_t *c)
+/* How many sources j awaits (none once it is not running). */
+static size_t s_awaited(const job_t *j, const mf_hash_t **first)
 {
-    for (const job_t *j = c->jobs; j; j = j->next)
-        if (j->state == JOB_RUNNING && mf_sched_awaited(j->sched, NULL)) return 1;
+    return j->state == JOB_RUNNING ? mf_sched_awaited(j->sched, first) : 0;
+}
+
+int mf_coord_awaits_sources(coord_t *c)
+{
+    for (const job_t *j = c->jobs; c->awaiting && j && j->state < JOB_DONE; j = j->next)
+        if (s_awaited(j, NULL)) return 1;
+    c->awaiting = 0;
     return 0;
 }
 
 void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob)
 {
-    for (job_t *j = c->jobs; j; j = j->next) {
-        const size_t before = j->state == JOB_RUNNING ? mf_sched_awaited(j->sched, NULL) : 0;
+    size_t awaiting = 0;
+    for (job_t *j = c->jobs; c->awaiting && j && j->state < JOB_DONE; j = j->next) {
+        const size_t before = s_awaited(j, NULL);
         if (!before) continue;
         const size_t released = mf_sched_arrived(j->sched, blob);
         const size_t left = mf_sched_awaited(j->sched, NULL);
+        awaiting += left > 0;
         if (left == before) continue; /* not one of its files */
         /* Progress even when its tasks still wait for another file. */
         j->sources_since = left ? mf_clock_now() : 0;
@@ -49,6 +58,7 @@ void mf_coord_source_arrived(coord_t *c, const mf_hash_t *blob)
                  (unsigned long long)j->id, blob->hex, released, released == 1 ? "" : "s", left,
                  left == 1 ? "" : "s");
     }
+    c->awaiting = awaiting;
 }
 
 /* When a chunk of one of j's awaited sources last arrived, or 0. */
@@ -84,10 +94,15 @@ static void s_source_name(const job_t *j, const mf_hash_t *blob, char *out, size
 void mf_coord_expire_sources(coord_t *c, double now)
 {
     const double wait = c->opts->source_wait_s > 0 ? c->opts->source_wait_s : SOURCE_WAIT_S;
-    for (job_t *j = c->jobs; j; j = j->next) {
+    size_t awaiting = 0;
+    /* A job that fails goes to the end of c->jobs, and its end may free the
+     * oldest finished job: the next unfinished one is kept before. */
+    for (job_t *j = c->jobs, *next; c->awaiting && j && j->state < JOB_DONE; j = next) {
+        next = j->next && j->next->state < JOB_DONE ? j->next : NULL;
         const mf_hash_t *first = NULL;
-        const size_t n = j->state == JOB_RUNNING ? mf_sched_awaited(j->sched, &first) : 0;
+        const size_t n = s_awaited(j, &first);
         if (!n) continue;
+        awaiting++; /* counted before it may fail: the next scan drops it */
         const double chunk = s_last_chunk(c, j);
         const double since = chunk > j->sources_since ? chunk : j->sources_since;
         if (now - since < wait) continue;
@@ -100,4 +115,5 @@ void mf_coord_expire_sources(coord_t *c, double now)
         mf_sched_fail(j->sched, why);
         mf_coord_job_check(c, j);
     }
+    c->awaiting = awaiting;
 }

@@ -167,13 +167,19 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
 }
 
 /* The job that should run next: the first in priority order with a ready
- * task and a free worker of its arithmetic. */
+ * task and a free worker of its arithmetic. A job passed over stays so for
+ * the rest of the dispatch round (no task becomes ready, no slot frees and
+ * a held job stays held), so the round's next call starts where this one
+ * found its job: a catalogue's thousands of queued jobs, each held while
+ * the worker with its inputs is busy, were walked again from the first at
+ * every call, a round quadratic in the jobs. */
 static job_t *s_next_job(coord_t *c, const mf_arith_kinds_t *f, double now)
 {
-    for (job_t *j = c->jobs; j; j = j->next)
+    job_t *j = c->dispatch_from && c->dispatch_from->state < JOB_DONE ? c->dispatch_from : c->jobs;
+    for (; j && j->state < JOB_DONE; j = j->next)
         if (j->state == JOB_RUNNING && j->held_round != c->dispatch_round &&
             mf_sched_has_ready(j->sched) && mf_arith_served(c, f, j, now))
-            return j;
+            return c->dispatch_from = j;
     return NULL;
 }
 
@@ -220,6 +226,7 @@ void mf_coord_dispatch(coord_t *c)
     const double now = mf_clock_now();
     locality_fit_t fit = {c, now};
     c->dispatch_round++;
+    c->dispatch_from = NULL;
     c->locality_due = INFINITY;
     mf_arith_kinds_t f;
     for (mf_arith_tally(c, now, &f); f.free; mf_arith_tally(c, now, &f)) {
