@@ -91,7 +91,7 @@ typedef struct {
     size_t next_worker; /* round robin start */
     uint64_t dispatch_round;
     job_t *dispatch_from; /* this round: the jobs before it cannot take a task (coord_workers.c) */
-    double locality_due; /* when a task waiting for its inputs' worker goes anywhere */
+    double locality_due;  /* when a task waiting for its inputs' worker goes anywhere */
     uint32_t last_serial;
     upload_t *uploads;
     size_t n_uploads;
