@@ -11,7 +11,7 @@ packages=(
   libsndfile1-dev libfftw3-dev libebur128-dev
   libopus-dev libopusenc-dev libmp3lame-dev libflac-dev libsoxr-dev
   libjansson-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev libssl-dev
-  libxxhash-dev
+  libxxhash-dev libunistring-dev
   # tools for the demo and the independent references in tests
   sox ffmpeg espeak-ng libclang-rt-14-dev bc time
   # the ops tests: headless Chromium renders the dashboard; ip netns joins

@@ -11,10 +11,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* rel (components separated by /) under base, each component that is not
- * there replaced by the one entry of its folder that differs only in case;
- * 1 and the corrected rel in out when every component was found. */
-static int s_fix_case(const char *base, const char *rel, char *out, size_t n)
+static int s_same_but_case(const char *a, const char *b)
+{
+    return !strcasecmp(a, b);
+}
+
+int mf_sess__fix_path(const char *base, const char *rel, char *out, size_t n,
+                      int (*same)(const char *a, const char *b))
 {
     char cur[4096], part[256];
     snprintf(cur, sizeof cur, "%s", base);
@@ -33,8 +36,7 @@ static int s_fix_case(const char *base, const char *rel, char *out, size_t n)
             DIR *d = opendir(cur);
             int found = 0;
             for (struct dirent *e; d && !found && (e = readdir(d));)
-                if (!strcasecmp(e->d_name, part))
-                    snprintf(part, sizeof part, "%s", e->d_name), found = 1;
+                if (same(e->d_name, part)) snprintf(part, sizeof part, "%s", e->d_name), found = 1;
             if (d) closedir(d);
             if (!found) return 0;
         }
@@ -76,7 +78,7 @@ void mf_sess__missing_hint(const char *resolved, const char *shown, char *out, s
         snprintf(slashed, sizeof slashed, "%s", shown);
         for (char *c = slashed; *c; c++)
             if (*c == '\\') *c = '/';
-        if (!drive && s_fix_case(base, slashed, fixed, sizeof fixed))
+        if (!drive && mf_sess__fix_path(base, slashed, fixed, sizeof fixed, s_same_but_case))
             snprintf(out, n, " (a Windows path; \"%s\" is there: write paths with /)", fixed);
         else
             snprintf(out, n,
@@ -84,7 +86,8 @@ void mf_sess__missing_hint(const char *resolved, const char *shown, char *out, s
                      "folder)");
         return;
     }
-    if (s_fix_case(base, shown[0] == '/' ? shown + 1 : shown, fixed, sizeof fixed))
+    if (mf_sess__fix_path(base, shown[0] == '/' ? shown + 1 : shown, fixed, sizeof fixed,
+                          s_same_but_case))
         snprintf(out, n, " (\"%s%s\" is there: the names differ in case, which counts here)",
                  shown[0] == '/' ? "/" : "", fixed);
 }

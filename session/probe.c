@@ -13,15 +13,22 @@
 
 char *mf_sess__resolve(const mf_session_t *s, const char *file)
 {
-    if (file[0] == '/' || !s->dir || !s->dir[0] || strcmp(s->dir, ".") == 0) {
-        char *r = strdup(file);
-        if (!r) abort();
+    const int absolute = file[0] == '/';
+    const char *dir = absolute || !s->dir || !s->dir[0] || !strcmp(s->dir, ".") ? NULL : s->dir;
+    const char *sep = dir ? "/" : "";
+    char *r = NULL;
+    if (asprintf(&r, "%s%s%s", dir ? dir : "", sep, file) < 0) abort();
+    /* Named in another Unicode form than the file on disk (unicode_name.c):
+     * the file on disk, when one name matches. Never on a coordinator: it
+     * has no files, and its sources are keyed by the names as written. */
+    struct stat st;
+    if (s->source || stat(r, &st) == 0 || errno != ENOENT) return r;
+    char fixed[4096];
+    const char *base = absolute ? "" : dir ? dir : ".";
+    if (!mf_sess__fix_path(base, file + absolute, fixed, sizeof fixed, mf_sess__same_text))
         return r;
-    }
-    size_t n = strlen(s->dir) + 1 + strlen(file) + 1;
-    char *r = malloc(n);
-    if (!r) abort();
-    snprintf(r, n, "%s/%s", s->dir, file);
+    free(r);
+    if (asprintf(&r, "%s%s%s", absolute ? "/" : dir ? dir : "", sep, fixed) < 0) abort();
     return r;
 }
 

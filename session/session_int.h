@@ -99,8 +99,19 @@ int mf_sess__probe_image(const mf_session_t *s, const char *resolved, const char
 /* What a file that is not there may be instead (missing.c): a hint that
  * begins with a space and is said in parentheses, or "". */
 void mf_sess__missing_hint(const char *resolved, const char *shown, char *out, size_t n);
-/* A path from the document resolved against the session's folder (malloc). */
+/* A path from the document resolved against the session's folder (malloc).
+ * Loading from the local file system, a name that is not there but is in
+ * another Unicode form (unicode_name.c) resolves to the one on disk. */
 char *mf_sess__resolve(const mf_session_t *s, const char *file);
+/* rel (components separated by /) under base, each component that is not
+ * there replaced by the one entry of its folder that same() matches with
+ * it; 1 and the corrected rel in out when every component was found
+ * (missing.c). */
+int mf_sess__fix_path(const char *base, const char *rel, char *out, size_t n,
+                      int (*same)(const char *a, const char *b));
+/* Whether two file names are the same text: equal once both are in Unicode
+ * normalization form C (unicode_name.c). */
+int mf_sess__same_text(const char *a, const char *b);
 
 /* The auxiliary input an insert object j names (its class's aux key), if
  * any: checked like a track's file (audio, mono or stereo, at most the

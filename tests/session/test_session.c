@@ -39,6 +39,14 @@ static int group_setup(void **state)
     sfx_write_wav("audio/gtr44.wav", 1, 44100, 44100, 0.25f); /* 1 s at 44.1 kHz */
     sfx_write_wav("audio/six.wav", 6, 48000, 4800, 0.25f);    /* 5.1 */
     sfx_write_wav("refs/reference.wav", 2, 44100, 4410, 0.25f);
+    /* Names as macOS's HFS+ stores them, decomposed (NFD): "e" and a
+     * combining acute accent; "Ångström" with a combining ring and
+     * diaeresis; and one in the composed form (NFC). */
+    sfx_write_wav("audio/Cafe\xcc\x81.wav", 1, 48000, 4800, 0.25f);
+    snprintf(sub, sizeof sub, "%s/audio/A\xcc\x8angstro\xcc\x88m", sfx_dir());
+    if (mkdir(sub, 0755)) return -1;
+    sfx_write_wav("audio/A\xcc\x8angstro\xcc\x88m/take.wav", 1, 48000, 4800, 0.25f);
+    sfx_write_wav("audio/na\xc3\xafve.wav", 1, 48000, 4800, 0.25f);
     static const char text[] = "this is not audio\n";
     sfx_write_file("audio/x.txt", text, sizeof text - 1);
     static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0};
@@ -343,6 +351,46 @@ static void test_missing_file(void **state)
     for (size_t i = 0; i < d.count; i++) /* nothing to suggest: nothing suggested */
         if (!strcmp(d.items[i].path, "tracks[5].file"))
             assert_string_equal(d.items[i].message, "audio/kik.wav: no such file");
+    mf_diags_fini(&d);
+}
+
+/* A session from another machine names files in another Unicode form than
+ * the disk holds them (macOS's HFS+ decomposes; most text is composed): the
+ * same text, so the file on disk is the one meant. A name that is not the
+ * same text is still not there. */
+static void test_unicode_forms(void **state)
+{
+    (void)state;
+    mf_diags_t d;
+    mf_session_t *s = load("{\"mixfarm\": 1, \"tracks\": ["
+                           "{\"name\": \"A\", \"file\": \"audio/Caf\xc3\xa9.wav\"},"
+                           "{\"name\": \"B\", \"file\": \"audio/\xc3\x85ngstr\xc3\xb6m/take.wav\"},"
+                           "{\"name\": \"C\", \"file\": \"audio/nai\xcc\x88ve.wav\"}]}",
+                           &d);
+    assert_non_null(s);
+    assert_int_equal(d.errors, 0);
+    char want[512];
+    snprintf(want, sizeof want, "%s/audio/Cafe\xcc\x81.wav", sfx_dir());
+    assert_string_equal(s->tracks[0].file, want);
+    snprintf(want, sizeof want, "%s/audio/A\xcc\x8angstro\xcc\x88m/take.wav", sfx_dir());
+    assert_string_equal(s->tracks[1].file, want);
+    snprintf(want, sizeof want, "%s/audio/na\xc3\xafve.wav", sfx_dir());
+    assert_string_equal(s->tracks[2].file, want);
+    mf_session_free(&s);
+    mf_diags_fini(&d);
+
+    /* By absolute path too; and "Cafe.wav" (no accent) is another name. */
+    char doc[1024];
+    snprintf(
+        doc, sizeof doc,
+        "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"A\", \"file\": \"%s/audio/Caf\xc3\xa9.wav\"},"
+        " {\"name\": \"B\", \"file\": \"audio/Cafe.wav\"}]}",
+        sfx_dir());
+    s = load(doc, &d);
+    assert_null(s);
+    assert_error(&d, "tracks[1].file", "audio/Cafe.wav: no such file");
+    for (size_t i = 0; i < d.count; i++)
+        if (strstr(d.items[i].path, "tracks[0]")) fail_msg("%s", d.items[i].message);
     mf_diags_fini(&d);
 }
 
@@ -997,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_unknown_insert_type),
         cmocka_unit_test(test_unknown_key_warns),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_unicode_forms),
         cmocka_unit_test(test_not_audio),
         cmocka_unit_test(test_too_many_channels),
         cmocka_unit_test(test_duplicate_and_reserved_names),
