@@ -3,6 +3,7 @@
 
 #include <sndfile.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 mf_err_t mf_client__reference_source(const mf_session_t *s, mf_store_t *store,
@@ -11,14 +12,13 @@ mf_err_t mf_client__reference_source(const mf_session_t *s, mf_store_t *store,
     *added = 0;
     const char *written = json_string_value(json_object_get(s->mastering, "reference"));
     if (!written) return MF_OK;
-    char path[4096];
-    const int local = written[0] == '/' || !s->dir || !s->dir[0] || !strcmp(s->dir, ".");
-    snprintf(path, sizeof path, "%s%s%s", local ? "" : s->dir, local ? "" : "/", written);
+    char *path = mf_session_file(s, written);
     SF_INFO info = {0};
     SNDFILE *f = sf_open(path, SFM_READ, &info);
-    if (!f) return MF_ERR_FORMAT; /* validation read it a moment ago */
-    sf_close(f);
-    mf_err_t err = mf_hashcache_put_file(store, path, hash);
+    mf_err_t err = f ? MF_OK : MF_ERR_FORMAT; /* validation read it a moment ago */
+    if (f) sf_close(f);
+    if (err == MF_OK) err = mf_hashcache_put_file(store, path, hash);
+    free(path);
     if (err != MF_OK) return err;
     mixfarm__source_ref__init(ref);
     ref->path = (char *)written;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sndfile.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* libsndfile's reason without its full stop. */
@@ -36,13 +37,6 @@ int mf_client__check_audio(const char *doc, const char *what, const char *resolv
     return truncated == 0 ? 0 : -1;
 }
 
-/* A path as the session writes it, resolved against the session's folder. */
-static void s_resolve(const mf_session_t *s, const char *written, char *out, size_t n)
-{
-    const int local = written[0] == '/' || !s->dir || !s->dir[0] || !strcmp(s->dir, ".");
-    snprintf(out, n, "%s%s%s", local ? "" : s->dir, local ? "" : "/", written);
-}
-
 mf_err_t mf_client__check_sources(const mf_session_t *s)
 {
     int bad = 0;
@@ -60,10 +54,10 @@ mf_err_t mf_client__check_sources(const mf_session_t *s)
     }
     const char *reference = json_string_value(json_object_get(s->mastering, "reference"));
     if (reference) {
-        char path[4096];
-        s_resolve(s, reference, path, sizeof path);
+        char *path = mf_session_file(s, reference);
         snprintf(what, sizeof what, "mastering.reference (%s)", reference);
         bad |= mf_client__check_audio(s->path, what, path) != 0;
+        free(path);
     }
     return bad ? MF_ERR_INVALID : MF_OK;
 }

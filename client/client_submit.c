@@ -46,10 +46,9 @@ static mf_err_t s_collect_cover(const mf_session_t *s, mf_store_t *store, source
 {
     const char *written = json_string_value(json_object_get(s->metadata, "cover"));
     if (!written) return MF_OK;
-    char path[4096];
-    int local = written[0] == '/' || !s->dir || !s->dir[0] || !strcmp(s->dir, ".");
-    snprintf(path, sizeof path, "%s%s%s", local ? "" : s->dir, local ? "" : "/", written);
+    char *path = mf_session_file(s, written);
     mf_err_t err = mf_store_put_file(store, path, &out->hashes[out->n]);
+    free(path);
     if (err != MF_OK) return err;
     Mixfarm__SourceRef *r = &out->refs[out->n];
     mixfarm__source_ref__init(r);

@@ -154,6 +154,9 @@ mf_ref_t mf_session_find(const mf_session_t *s, const char *name);
 int mf_session_track_audible(const mf_session_t *s, size_t track);
 /* The name a reference stands for ("master" for the master), or NULL for NONE. */
 const char *mf_session_ref_name(const mf_session_t *s, mf_ref_t ref);
+/* Where a file the session writes is: against the session's folder, in the
+ * Unicode form the disk holds it in (docs/session.md). malloc'd. */
+char *mf_session_file(const mf_session_t *s, const char *written);
 
 /* Validates one insert object ({"type": ..., params..., "bands": [...],
  * "sidechain": ...}) against the processor registry and fills out: class,

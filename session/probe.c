@@ -32,6 +32,11 @@ char *mf_sess__resolve(const mf_session_t *s, const char *file)
     return r;
 }
 
+char *mf_session_file(const mf_session_t *s, const char *written)
+{
+    return mf_sess__resolve(s, written);
+}
+
 /* A file that is there and can be opened; reports why not. */
 static int s_check_file(const char *resolved, const char *shown, const char *path, mf_diags_t *d)
 {
