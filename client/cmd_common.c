@@ -158,8 +158,7 @@ void mf_conn_close(mf_conn_t *c)
     mf_embedded_stop(&c->farm);
     mf_store_free(&c->store);
     if (c->zctx) zmq_ctx_term(c->zctx);
-    if (c->dir[0]) mf_fs_remove_tree(c->dir);
-    if (c->owner_fd > 0) close(c->owner_fd);
+    if (c->dir[0]) mf_fs_remove_owned(c->dir, &c->owner_fd);
     memset(c, 0, sizeof *c);
 }
 

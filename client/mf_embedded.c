@@ -228,8 +228,7 @@ void mf_embedded_stop(mf_embedded_t **ep)
     if (e->lock_fd >= 0)
         close(e->lock_fd); /* and so unlocked */
     else
-        mf_fs_remove_tree(e->state_dir);
-    if (e->owner_fd >= 0) close(e->owner_fd);
+        mf_fs_remove_owned(e->state_dir, &e->owner_fd);
     free(e);
     *ep = NULL;
 }

@@ -562,8 +562,8 @@ void mf_outdir_free(mf_outdir_t **op)
      * files of a revision rendered into the same folder go on every core
      * rather than one after another. What is left goes after them. */
     if (o->stage) mf_parallel_for(o->n, s_unlink_staged, o);
-    if (o->stage && mf_fs_remove_tree(o->stage) != 0) mf_warn("%s: cannot remove", o->stage);
-    if (o->owner_fd >= 0) close(o->owner_fd);
+    if (o->stage && mf_fs_remove_owned(o->stage, &o->owner_fd) != 0)
+        mf_warn("%s: cannot remove", o->stage);
     for (size_t i = 0; i < o->n; i++) {
         free(o->files[i].rel);
         json_decref(o->files[i].meta);

@@ -16,8 +16,8 @@ packages=(
   sox ffmpeg espeak-ng libclang-rt-14-dev bc time
   # the ops tests: headless Chromium renders the dashboard; ip netns joins
   # the several-host farm test's namespaces; a disk test clones files on a
-  # small XFS it makes
-  chromium iproute2 xfsprogs
+  # small XFS it makes, another renders onto an exFAT drive it makes
+  chromium iproute2 xfsprogs exfatprogs exfat-fuse
 )
 
 # --aarch64: also what tests/cross/dsp_aarch64.sh needs to build dsp/ for

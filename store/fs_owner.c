@@ -35,8 +35,14 @@ int mf_fs_own(const char *dir)
     }
     const int fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
-    /* link, not rename: a folder that has an owner keeps it (EEXIST). */
-    const int ok = flock(fd, LOCK_EX | LOCK_NB) == 0 && link(tmp, path) == 0;
+    /* link, not rename: a folder that has an owner keeps it (EEXIST). A
+     * file system without hard links (FAT and exFAT, as on the USB drives
+     * renders are handed over on; SMB without Unix extensions) refuses
+     * link with EPERM: there the rename, which mf_owned_dir's fresh
+     * folder, which no one else owns, allows. */
+    int ok = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (ok && link(tmp, path) != 0)
+        ok = (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) && rename(tmp, path) == 0;
     const int saved = errno;
     unlink(tmp);
     if (ok) return fd;
@@ -100,4 +106,13 @@ int mf_fs_sweep_stale(const char *dir, const char *prefix, int64_t *bytes)
     }
     closedir(d);
     return n;
+}
+
+int mf_fs_remove_owned(const char *dir, int *owner_fd)
+{
+    int rc = mf_fs_remove_tree(dir);
+    if (*owner_fd >= 0) close(*owner_fd);
+    if (rc != 0 && *owner_fd >= 0) rc = mf_fs_remove_tree(dir);
+    *owner_fd = -1;
+    return rc;
 }

@@ -20,6 +20,11 @@ int mf_fs_remove_tree(const char *dir);
  * it returns how many, *bytes (if given) the space they held. */
 int mf_fs_own(const char *dir);
 int mf_fs_sweep_stale(const char *dir, const char *prefix, int64_t *bytes);
+/* Removes an owned folder, then closes its owner descriptor (*owner_fd,
+ * set to -1; -1 for none). Where an open file keeps its folder from going
+ * (FUSE: exFAT drives), the removal is tried again once the mark is closed.
+ * 0, or -1 with errno. */
+int mf_fs_remove_owned(const char *dir, int *owner_fd);
 
 /* A size on disk as a daemon's option gives it: "4294967296", "500M", "4G",
  * "1.5T" (binary multiples; a trailing B or iB is allowed). Bytes, or -1
