@@ -3,6 +3,7 @@
  * recorded) would otherwise decode as a shorter file, silently. Each
  * problem names the file as the session writes it and its track. */
 #include "client_internal.h"
+#include "mf_audio_why.h"
 #include "mf_log.h"
 #include "mf_source_check.h"
 
@@ -12,22 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* libsndfile's reason without its full stop. */
-static void s_sf_reason(char *out, size_t n)
-{
-    snprintf(out, n, "%s", sf_strerror(NULL));
-    size_t len = strlen(out);
-    while (len > 0 && (out[len - 1] == '.' || out[len - 1] == '\n')) out[--len] = 0;
-}
-
 int mf_client__check_audio(const char *doc, const char *what, const char *resolved)
 {
     SF_INFO info = {0};
     SNDFILE *f = sf_open(resolved, SFM_READ, &info);
     char why[256];
     if (!f) { /* validation opened it a moment ago: it changed since */
-        s_sf_reason(why, sizeof why);
-        mf_error("%s: %s: not an audio file (%s)", doc, what, why);
+        if (mf_audio_why(resolved, sf_strerror(NULL), why, sizeof why))
+            mf_error("%s: %s: %s", doc, what, why);
+        else
+            mf_error("%s: %s: not an audio file (%s)", doc, what, why);
         return -1;
     }
     sf_close(f);

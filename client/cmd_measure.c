@@ -1,5 +1,6 @@
 /* mf_cli_measure (cmd_measure.h). */
 #include "cmd_measure.h"
+#include "mf_audio_why.h"
 #include "mf_cli.h"
 
 #include <errno.h>
@@ -20,7 +21,9 @@ int mf_cli_measure(const char *path, mf_measure_t *out)
     SF_INFO si = {0};
     SNDFILE *sf = sf_open(path, SFM_READ, &si);
     if (!sf) {
-        fprintf(stderr, "mixfarm: %s: cannot read: %s\n", path, sf_strerror(NULL));
+        char why[256];
+        mf_audio_why(path, sf_strerror(NULL), why, sizeof why);
+        fprintf(stderr, "mixfarm: %s: cannot read: %s\n", path, why);
         return MF_EXIT_USAGE;
     }
     mf_meter_t *m =

@@ -5,6 +5,7 @@
  * reference track (as mixfarm compare does): its entry's "reference" and a
  * section of the report. The comparison informs; it fails no check. */
 #include "cmd_measure.h"
+#include "mf_audio_why.h"
 #include "mf_cli.h"
 #include "mf_source_check.h"
 #include "mf_qc.h"
@@ -140,7 +141,9 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
     }
     SNDFILE *sf = sf_open(it->path, SFM_READ, &si);
     if (!sf) {
-        fprintf(stderr, "mixfarm: %s: cannot read: %s\n", it->path, sf_strerror(NULL));
+        char why[256];
+        mf_audio_why(it->path, sf_strerror(NULL), why, sizeof why);
+        fprintf(stderr, "mixfarm: %s: cannot read: %s\n", it->path, why);
         return MF_EXIT_USAGE;
     }
     if (si.channels < 1 || si.channels > 2) {

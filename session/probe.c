@@ -2,6 +2,7 @@
  * with libsndfile for their header only (channels, rate, length); no audio is
  * read while validating. */
 #include "session_int.h"
+#include "mf_audio_why.h"
 
 #include <errno.h>
 #include <sndfile.h>
@@ -106,12 +107,11 @@ int mf_sess__probe_audio(const mf_session_t *s, const char *resolved, const char
     memset(&info, 0, sizeof info);
     SNDFILE *f = sf_open(resolved, SFM_READ, &info);
     if (!f) {
-        /* libsndfile's reason, without its full stop. */
         char why[256];
-        snprintf(why, sizeof why, "%s", sf_strerror(NULL));
-        size_t n = strlen(why);
-        while (n > 0 && (why[n - 1] == '.' || why[n - 1] == '\n')) why[--n] = '\0';
-        mf_diags_error(d, path, "%s: not an audio file (%s)", shown, why);
+        if (mf_audio_why(resolved, sf_strerror(NULL), why, sizeof why))
+            mf_diags_error(d, path, "%s: %s", shown, why);
+        else
+            mf_diags_error(d, path, "%s: not an audio file (%s)", shown, why);
         return -1;
     }
     sf_close(f);

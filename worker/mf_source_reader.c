@@ -1,4 +1,5 @@
 #include "mf_source_reader.h"
+#include "mf_audio_why.h"
 #include "mf_kernels.h"
 #include "mf_source_check.h"
 #include "sf_buffered.h"
@@ -85,8 +86,10 @@ static mf_err_t s_open_file(mf_source_reader_t *r, const char *path, char *why, 
         return e == ENOENT ? MF_ERR_NOENT : MF_ERR_IO;
     }
     if (!(r->sf = mf_sf_buffered_open(path, &r->sfi, &r->io))) {
-        s_sf_words(NULL, sf_why, sizeof sf_why);
-        snprintf(why, n, "not an audio file (%s)", sf_why);
+        if (mf_audio_why(path, sf_strerror(NULL), sf_why, sizeof sf_why))
+            snprintf(why, n, "%s", sf_why);
+        else
+            snprintf(why, n, "not an audio file (%s)", sf_why);
         return MF_ERR_FORMAT;
     }
     if (r->sfi.channels < 1 || r->sfi.channels > 2 || r->sfi.samplerate < 1) {

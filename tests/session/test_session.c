@@ -49,6 +49,11 @@ static int group_setup(void **state)
     sfx_write_wav("audio/na\xc3\xafve.wav", 1, 48000, 4800, 0.25f);
     static const char text[] = "this is not audio\n";
     sfx_write_file("audio/x.txt", text, sizeof text - 1);
+    /* The head of an M4A as phones and iTunes write it; an empty file. */
+    static const char m4a[] = "\0\0\0\x20"
+                              "ftypM4A \0\0\0\0M4A mp42isom\0\0\0\0";
+    sfx_write_file("audio/phone.m4a", m4a, sizeof m4a - 1);
+    sfx_write_file("audio/empty.wav", "", 0);
     static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0};
     sfx_write_file("cover.jpg", jpeg, sizeof jpeg);
     return 0;
@@ -404,6 +409,16 @@ static void test_not_audio(void **state)
     assert_null(s);
     assert_error(&d, "tracks[0].file", "audio/x.txt: not an audio file (");
     assert_error(&d, "tracks[1].file", "audio: is a folder");
+    mf_diags_fini(&d);
+    /* Formats libsndfile does not read, named with what to do. */
+    s = load("{\"mixfarm\": 1, \"tracks\": [{\"name\": \"P\", \"file\": \"audio/phone.m4a\"},"
+             " {\"name\": \"E\", \"file\": \"audio/empty.wav\"}]}",
+             &d);
+    assert_null(s);
+    assert_error(&d, "tracks[0].file",
+                 "audio/phone.m4a: an M4A file (AAC or ALAC), which is not read here: convert it "
+                 "to WAV or FLAC, e.g. with ffmpeg -i IN OUT.wav");
+    assert_error(&d, "tracks[1].file", "audio/empty.wav: an empty file");
     mf_diags_fini(&d);
 }
 
