@@ -15,9 +15,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,19 @@ static int s_cmp(const void *a, const void *b)
     return strcmp(((const item_t *)a)->rel, ((const item_t *)b)->rel);
 }
 
+/* Whether dir holds a mixfarm render (its manifest.json says "mixfarm"):
+ * a render into the project's folder (-o out) is not a recording; scanned,
+ * its mix, stems and listening copies came back as tracks. */
+static int s_is_render(const char *dir)
+{
+    char path[5300];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_t *m = json_load_file(path, 0, NULL);
+    const int yes = json_object_get(m, "mixfarm") && json_object_get(m, "files");
+    json_decref(m);
+    return yes;
+}
+
 static void s_scan(const char *root, const char *sub, int depth, item_t *it, size_t *n)
 {
     char dir[4096];
@@ -161,7 +175,10 @@ static void s_scan(const char *root, const char *sub, int depth, item_t *it, siz
         struct stat st;
         if (stat(full, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
-            if (depth < 2) s_scan(root, rel, depth + 1, it, n);
+            if (depth < 2 && s_is_render(full))
+                fprintf(stderr, "mixfarm: %s: a mixfarm render's output, left out\n", full);
+            else if (depth < 2)
+                s_scan(root, rel, depth + 1, it, n);
             continue;
         }
         if (!S_ISREG(st.st_mode) || !s_audio_ext(e->d_name)) continue;
@@ -336,6 +353,7 @@ int mf_cmd_init(int argc, char **argv)
                 "scratch take and a bounce of the mix are muted; two mono files named as a\n"
                 "pair (\"OH L\", \"OH R\") are panned left and right. Files a DAW exported\n"
                 "with BWF time stamps start where they were in it (the earliest at 0).\n"
+                "A subfolder holding a mixfarm render (FOLDER/out) is left out.\n"
                 "It renders as it is:\n"
                 "  mixfarm render FOLDER/session.json -o FOLDER/out\n\n"
                 "options:\n"

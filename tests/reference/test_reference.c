@@ -492,6 +492,16 @@ static void test_init(void **state)
     snprintf(p, sizeof p, "%s/stems/Drums.wav", out);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
+    /* Written again with that render in the folder: its mix, stems and
+     * listening copies are not recordings, and stay out (they came back as
+     * 14 more tracks). */
+    r = ref_run("init", dir, "--force", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.err, "out: a mixfarm render's output, left out"));
+    test_run_free(&r);
+    s = ref_json(dir, "session.json");
+    assert_int_equal(json_array_size(json_object_get(s, "tracks")), n);
+    json_decref(s);
 }
 
 /* A mono WAV of seconds of noise, stamped (BWF bext) at stamp_s after
