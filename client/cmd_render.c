@@ -177,7 +177,8 @@ int mf_cmd_render(int argc, char **argv)
     mf_album_t *al = album ? mf_cli_load_album(o.session) : NULL;
     mf_session_t *s = album ? NULL : mf_cli_load_session(o.session);
     if (!s && !al) return MF_EXIT_USAGE;
-    if ((rc = mf_cli_check_outdir(o.outdir)) >= 0) {
+    if ((rc = mf_cli_check_outdir(o.outdir)) >= 0 ||
+        (rc = mf_cli_check_inputs(o.outdir, s, al)) >= 0) {
         mf_session_free(&s);
         mf_album_free(&al);
         return rc;

@@ -60,6 +60,10 @@ int mf_cli_exit_for(mf_err_t err);
  * be made in such a folder): checked before any work, so that a mistyped
  * path fails at once, said once. -1 when it can, else MF_EXIT_USAGE. */
 int mf_cli_check_outdir(const char *outdir);
+/* No file the session or album (either may be NULL) reads is one that
+ * rendering into OUTDIR would replace (outdir_guard.c): -1 when none is,
+ * else MF_EXIT_USAGE, each said. */
+int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_album_t *a);
 /* Loads and validates a session, printing every problem; NULL on errors. */
 mf_session_t *mf_cli_load_session(const char *path);
 /* The same for an album document (client_album.c). */

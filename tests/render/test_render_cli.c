@@ -243,6 +243,57 @@ static void test_bad_inputs(void **state)
     test_run_free(&r);
 }
 
+/* A render never writes over a file it reads: a track named mix.wav, a
+ * reference under stems/, rendered into their own folder, are refused
+ * before any work and stay as they were (the mix replaced the track with
+ * exit 0). Into another folder it renders; and a revision there may read
+ * that render's mix as its reference and replace it (manifest.json lists
+ * it: mixfarm's own output). */
+static void test_inputs_not_replaced(void **state)
+{
+    (void)state;
+    char dir[1024], sp[1100], out[1100], mix[1100], ref[1100];
+    case_dir(dir, sizeof dir, "self");
+    write_wav(dir, "mix.wav", 2, RATE, 2 * RATE, gen_tone_lr);
+    path_join(ref, sizeof ref, dir, "stems");
+    assert_int_equal(mkdir(ref, 0755), 0);
+    write_wav(ref, "Ref.wav", 2, RATE, RATE / 10, gen_tone_lr);
+    write_text(dir, "s.json",
+               "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"Bounce\", \"file\": \"mix.wav\"}],"
+               " \"mastering\": {\"target\": \"none\", \"reference\": \"stems/Ref.wav\"}}");
+    path_join(sp, sizeof sp, dir, "s.json");
+    path_join(mix, sizeof mix, dir, "mix.wav");
+    size_t n0, n1;
+    unsigned char *before = test_read_bytes(mix, &n0);
+    const char *a[] = {"render", sp, "-o", dir, "--quiet", NULL};
+    test_run_t r = test_run(render_bin, a, render_root);
+    assert_int_equal(r.rc, 2);
+    if (!strstr(r.err, "tracks[0] \"Bounce\": ") || !strstr(r.err, "mix.wav: rendering into ") ||
+        !strstr(r.err, "mastering.reference: "))
+        fail_msg("not said: %s", r.err);
+    test_run_free(&r);
+    unsigned char *after = test_read_bytes(mix, &n1);
+    assert_true(n0 == n1 && !memcmp(before, after, n0));
+    free(before), free(after);
+    assert_int_equal(count_entries(dir), 3); /* mix.wav, stems/, s.json */
+
+    /* Elsewhere, then a revision there reading that render's mix. */
+    path_join(out, sizeof out, dir, "out");
+    const char *b[] = {"render", sp, "-o", out, "--quiet", NULL};
+    r = test_run(render_bin, b, render_root);
+    assert_int_equal(r.rc, 0);
+    test_run_free(&r);
+    write_text(dir, "s2.json",
+               "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"Bounce\", \"file\": \"mix.wav\","
+               " \"gain_db\": -3}], \"mastering\": {\"target\": \"none\", \"reference\":"
+               " \"out/mix.wav\"}}");
+    path_join(sp, sizeof sp, dir, "s2.json");
+    const char *c[] = {"render", sp, "-o", out, "--quiet", NULL};
+    r = test_run(render_bin, c, render_root);
+    if (r.rc != 0) fail_msg("the revision exited %d: %s", r.rc, r.err);
+    test_run_free(&r);
+}
+
 static void test_usage_errors(void **state)
 {
     (void)state;
@@ -343,9 +394,9 @@ static void test_demo(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_manifest),   cmocka_unit_test(test_two_renders_one_outdir),
-        cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_usage_errors),
-        cmocka_unit_test(test_demo),
+        cmocka_unit_test(test_manifest),     cmocka_unit_test(test_two_renders_one_outdir),
+        cmocka_unit_test(test_bad_inputs),   cmocka_unit_test(test_inputs_not_replaced),
+        cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_demo),
     };
     return cmocka_run_group_tests(tests, render_setup, render_teardown);
 }

@@ -1,0 +1,115 @@
+/* A render must not write over a file it reads. Rendered into the folder
+ * that holds its sources (-o . beside the session), a track named
+ * "mix.wav" (a previous bounce, a client's reference) was replaced by the
+ * new mix, with exit 0: the studio's file was gone. Refused before any
+ * work, saying which file and what to do. A file OUTDIR's manifest.json
+ * lists is mixfarm's own output of an earlier render there (a revision
+ * reading its last mix as a reference): replacing it is what rendering
+ * into that folder means, so it is allowed. */
+#include "mf_cli.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Whether rel (a path inside OUTDIR) is one a render or a fetch writes:
+ * CLI.md's layout, an album's and a reference's files. */
+static int s_written(const char *rel)
+{
+    static const char *const files[] = {"mix.wav",        "qc.json",       "qc.html",
+                                        "listen.json",    "render.json",   "manifest.json",
+                                        "reference.json", "reference.html"};
+    static const char *const folders[] = {"stems/", "master/", "listen/", "tracks/"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (!strcmp(rel, files[i])) return 1;
+    for (size_t i = 0; i < sizeof folders / sizeof *folders; i++)
+        if (!strncmp(rel, folders[i], strlen(folders[i]))) return 1;
+    return !strncmp(rel, "album.", 6) && !strchr(rel, '/');
+}
+
+/* Whether OUTDIR's manifest.json (an earlier render's) lists rel. */
+static int s_listed(const char *outdir, const char *rel)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/manifest.json", outdir);
+    json_t *m = json_load_file(path, 0, NULL);
+    const json_t *files = json_object_get(m, "files");
+    int yes = 0;
+    for (size_t i = 0; !yes && i < json_array_size(files); i++) {
+        const char *p = json_string_value(json_object_get(json_array_get(files, i), "path"));
+        yes = p && !strcmp(p, rel);
+    }
+    json_decref(m);
+    return yes;
+}
+
+typedef struct {
+    char dir[PATH_MAX]; /* OUTDIR, real */
+    const char *outdir; /* as given */
+    int refused;
+} guard_t;
+
+static void s_check(guard_t *g, const char *what, const char *file)
+{
+    char real[PATH_MAX];
+    const size_t n = strlen(g->dir);
+    if (!file || !realpath(file, real) || strncmp(real, g->dir, n) || real[n] != '/') return;
+    const char *rel = real + n + 1;
+    if (!s_written(rel) || s_listed(g->dir, rel)) return;
+    fprintf(stderr,
+            "mixfarm: %s: %s: rendering into %s would replace it (its %s): render into another "
+            "folder\n",
+            what, file, g->outdir, rel);
+    g->refused = 1;
+}
+
+static void s_check_session(guard_t *g, const mf_session_t *s)
+{
+    char what[600];
+    s_check(g, "the session", s->path);
+    for (size_t i = 0; i < s->n_tracks; i++) {
+        snprintf(what, sizeof what, "%s: tracks[%zu] \"%s\"", s->path, i, s->tracks[i].ch.name);
+        s_check(g, what, s->tracks[i].file);
+    }
+    for (size_t k = 0; k < s->n_aux; k++) {
+        snprintf(what, sizeof what, "%s: an impulse response", s->path);
+        s_check(g, what, s->aux[k].file);
+    }
+    const char *named[][2] = {
+        {"mastering.reference", json_string_value(json_object_get(s->mastering, "reference"))},
+        {"metadata.cover", json_string_value(json_object_get(s->metadata, "cover"))}};
+    for (size_t k = 0; k < 2; k++) {
+        if (!named[k][1]) continue;
+        char *file = mf_session_file(s, named[k][1]);
+        snprintf(what, sizeof what, "%s: %s", s->path, named[k][0]);
+        s_check(g, what, file);
+        free(file);
+    }
+}
+
+int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_album_t *a)
+{
+    guard_t g = {.outdir = outdir};
+    if (!realpath(outdir, g.dir)) return -1; /* not there yet: nothing in it is read */
+    if (s) s_check_session(&g, s);
+    if (a) {
+        char what[600];
+        s_check(&g, "the album", a->path);
+        const char *cover = json_string_value(json_object_get(a->album, "cover"));
+        if (cover) {
+            char file[PATH_MAX * 2];
+            snprintf(file, sizeof file, "%s%s%s", cover[0] == '/' ? "" : a->dir,
+                     cover[0] == '/' ? "" : "/", cover);
+            snprintf(what, sizeof what, "%s: album.cover", a->path);
+            s_check(&g, what, file);
+        }
+        for (size_t k = 0; k < a->n_tracks; k++) {
+            if (a->tracks[k].s) s_check_session(&g, a->tracks[k].s);
+            snprintf(what, sizeof what, "%s: tracks[%zu].mix", a->path, k);
+            s_check(&g, what, a->tracks[k].mix_path);
+        }
+    }
+    return g.refused ? MF_EXIT_USAGE : -1;
+}
