@@ -60,7 +60,7 @@ mf_client_t *mf_client_new_secure(void *zctx, const char *endpoint, mf_store_t *
     }
     if (strncmp(endpoint, "inproc://", 9) && !(c->watch = mf_curve_watch_new(zctx, c->sock)))
         goto fail;
-    if (zmq_connect(c->sock, endpoint) != 0) {
+    if (mf_msg_endpoint_ready(c->sock, endpoint) != 0 || zmq_connect(c->sock, endpoint) != 0) {
         mf_error("%s: %s", endpoint, zmq_strerror(errno));
         goto fail;
     }

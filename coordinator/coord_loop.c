@@ -192,6 +192,8 @@ static int s_open(coord_t *c, const mf_coord_opts_t *o)
     zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(c->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
     if (o->curve_keys && s_secure(c, o) != 0) return -1;
+    for (size_t i = 0; i < o->n_binds; i++) /* every bind shares the socket's IPv6 option */
+        if (mf_msg_endpoint_ready(c->sock, o->binds[i]) != 0) return -1;
     for (size_t i = 0; i < o->n_binds; i++) {
         if (zmq_bind(c->sock, o->binds[i]) != 0) {
             mf_error("cannot bind %s: %s", o->binds[i], zmq_strerror(errno));

@@ -177,3 +177,11 @@ const char *mf_peer_name(const mf_peer_t *peer, char *buf, size_t size)
         o += (size_t)snprintf(buf + o, size - o, "%02x", peer->id[i]);
     return buf;
 }
+
+int mf_msg_endpoint_ready(void *sock, const char *endpoint)
+{
+    const char *host = strstr(endpoint, "://");
+    if (!host || host[3] != '[') return 0;
+    const int on = 1;
+    return zmq_setsockopt(sock, ZMQ_IPV6, &on, sizeof on);
+}

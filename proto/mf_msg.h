@@ -67,4 +67,12 @@ void mf_msg_release(Mixfarm__Envelope *env, mf_chunk_t *chunk);
 /* A printable short form of a peer id, for logs. */
 const char *mf_peer_name(const mf_peer_t *peer, char *buf, size_t size);
 
+/* Readies sock for endpoint before its bind or connect: an IPv6 address
+ * (tcp://[fd00::5]:5555, tcp://[::]:5555) needs ZMQ_IPV6 on the socket,
+ * which ZeroMQ leaves off (then "No such device"). Only for a bracketed
+ * address: a host name keeps resolving to IPv4, as every farm before did.
+ * On an IPv6 socket a bind to [::] accepts IPv4 clients too. 0, or -1
+ * with errno. */
+int mf_msg_endpoint_ready(void *sock, const char *endpoint);
+
 #endif

@@ -100,6 +100,7 @@ static int s_connect(mf_wloop_t *w, mf_curve_watch_t **watch)
         /* A connection refused in its handshake (CURVE) leaves no pipe to
          * queue on: a send must not wait for one forever. */
         zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) != 0 ||
+        mf_msg_endpoint_ready(w->sock, w->o->endpoint) != 0 ||
         zmq_connect(w->sock, w->o->endpoint) != 0) {
         mf_error("%s: cannot connect: %s", w->o->endpoint, zmq_strerror(errno));
         if (w->sock) zmq_close(w->sock);

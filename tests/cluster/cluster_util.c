@@ -657,12 +657,17 @@ void cl_coord_start(cl_coord_t *c, const char *dir, int port)
     snprintf(c->state, sizeof c->state, "%s/state", dir);
     for (int attempt = 0; attempt < 5; attempt++) {
         c->port = port ? port : cl_free_port();
-        snprintf(c->ep, sizeof c->ep, "tcp://127.0.0.1:%d", c->port);
-        char name[64];
+        snprintf(c->ep, sizeof c->ep, "tcp://%s:%d", c->ipv6 ? "[::1]" : "127.0.0.1", c->port);
+        char name[64], listen_ep[64];
         snprintf(name, sizeof name, "coordinator.%d.log", ++c->starts);
+        snprintf(listen_ep, sizeof listen_ep, "tcp://[::1]:%d", c->port); /* loopback: IPv6 alone */
         cl_path(c->log, sizeof c->log, dir, name);
-        const char *argv[24] = {
-            cl_bin("mixfarm-coordinator"), "--bind", c->ep, "--state", c->state, NULL};
+        const char *argv[24] = {cl_bin("mixfarm-coordinator"),
+                                "--bind",
+                                c->ipv6 ? listen_ep : c->ep,
+                                "--state",
+                                c->state,
+                                NULL};
         for (int i = 0, n = 5; c->extra && c->extra[i] && n < 23; i++) argv[n++] = c->extra[i];
         char prog[1200];
         snprintf(prog, sizeof prog, "%s", argv[0]);

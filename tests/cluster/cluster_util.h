@@ -145,6 +145,7 @@ typedef struct {
     char log[1024];
     int starts;
     const char *const *extra; /* more arguments (NULL-terminated), or NULL */
+    int ipv6;                 /* listen on [::] (both IPv4 and IPv6); ep is tcp://[::1]:port */
 } cl_coord_t;
 
 /* Starts a coordinator on state dir (DIR/state) and a fresh free port (port

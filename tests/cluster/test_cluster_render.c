@@ -20,7 +20,12 @@
  *                                same files either way
  *   worker_defaults              a worker without --slots nor --cache, one
  *                                CPU its own and no home: 1 slot, a cache
- *                                in TMPDIR said, the same files */
+ *                                in TMPDIR said, the same files
+ *   over_ipv6                    a coordinator on tcp://[::1]:PORT, its
+ *                                worker and client connecting there: the
+ *                                same files (an IPv6 address was "No such
+ *                                device"); skipped without IPv6 loopback */
+#include <netinet/in.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -429,6 +435,39 @@ static void worker_defaults(void **state)
     cl_test_pass();
 }
 
+/* Whether this machine has an IPv6 loopback to listen on. */
+static int s_have_ipv6(void)
+{
+    const int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    const int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+static void over_ipv6(void **state)
+{
+    (void)state;
+    if (!s_have_ipv6()) {
+        print_message("    skipped: no IPv6 loopback\n");
+        cl_test_pass();
+        return;
+    }
+    const char *dir = cl_test_dir();
+    const char *ref = s_reference(s_song, "song");
+    cl_coord_t c = {.ipv6 = 1};
+    cl_coord_start(&c, dir, 0);
+    assert_non_null(strstr(c.ep, "[::1]"));
+    cl_worker_start(&c, dir, "w6", 2, NULL, 0);
+    cl_wait_joined(&c, "w6", 15 * CL_SLOW);
+    char out[1300];
+    cl_path(out, sizeof out, dir, "out");
+    cl_render(s_song, out, 0, &c);
+    cl_assert_same_outdir(ref, out);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +479,7 @@ int main(void)
                                                  "shared_storage_farm"),
         cmocka_unit_test_prestate_setup_teardown(listening_waits_for_master, setup, teardown,
                                                  "listening_waits_for_master"),
+        cmocka_unit_test_prestate_setup_teardown(over_ipv6, setup, teardown, (void *)"over_ipv6"),
         cmocka_unit_test_prestate_setup_teardown(worker_defaults, setup, teardown,
                                                  "worker_defaults"),
     };
