@@ -47,6 +47,8 @@ typedef struct {
 int mf_cat_index(catalogue_t *cat);
 /* The entry whose path is path, or NULL (after mf_cat_index). */
 cat_entry_t *mf_cat_find(const catalogue_t *cat, const char *path);
+/* Frees the entries, the index, and closes the submission log. */
+void mf_cat_free(catalogue_t *cat);
 /* Reads the state file and the submission log into matching entries (a
  * missing file is a fresh start). -1 when it exists but cannot be read
  * (said why). */

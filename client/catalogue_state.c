@@ -67,6 +67,19 @@ cat_entry_t *mf_cat_find(const catalogue_t *cat, const char *path)
     return e && !strcmp(e->path, path) ? e : NULL;
 }
 
+void mf_cat_free(catalogue_t *cat)
+{
+    for (size_t i = 0; i < cat->n; i++) {
+        free(cat->e[i].path);
+        free(cat->e[i].rel);
+        free(cat->e[i].error);
+    }
+    free(cat->e);
+    free(cat->by_path);
+    if (cat->log_fd >= 0) close(cat->log_fd);
+    cat->e = NULL, cat->by_path = NULL, cat->n = 0, cat->log_fd = -1;
+}
+
 /* ---- the snapshot ---- */
 
 json_t *mf_cat_entry_json(const cat_entry_t *e)

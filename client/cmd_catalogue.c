@@ -202,18 +202,6 @@ static int s_collect(catalogue_t *cat, const char *arg, int is_dir, char *root, 
     return is_dir ? s_drop_album_songs(cat) : 0;
 }
 
-static void s_free(catalogue_t *cat)
-{
-    for (size_t i = 0; i < cat->n; i++) {
-        free(cat->e[i].path);
-        free(cat->e[i].rel);
-        free(cat->e[i].error);
-    }
-    free(cat->e);
-    free(cat->by_path);
-    if (cat->log_fd >= 0) close(cat->log_fd);
-}
-
 int mf_cmd_catalogue(int argc, char **argv)
 {
     enum { O_RETRY = 256, O_NOWAIT, O_POLL };
@@ -313,6 +301,6 @@ int mf_cmd_catalogue(int argc, char **argv)
     int rep = mf_cat_report(&cat, cat.report);
     if (rc == MF_EXIT_OK) rc = cat.wait ? rep : MF_EXIT_OK;
 done:
-    s_free(&cat);
+    mf_cat_free(&cat);
     return rc;
 }

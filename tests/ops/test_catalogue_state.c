@@ -47,18 +47,6 @@ static void s_make(catalogue_t *cat)
     assert_int_equal(mf_cat_index(cat), 0);
 }
 
-static void s_free(catalogue_t *cat)
-{
-    for (size_t i = 0; i < cat->n; i++) {
-        free(cat->e[i].path);
-        free(cat->e[i].rel);
-        free(cat->e[i].error);
-    }
-    free(cat->e);
-    free(cat->by_path);
-    if (cat->log_fd >= 0) close(cat->log_fd);
-}
-
 static void s_submitted(catalogue_t *cat, const char *path, uint64_t job)
 {
     cat_entry_t *e = mf_cat_find(cat, path);
@@ -95,7 +83,7 @@ static void test_find(void **state)
     assert_null(mf_cat_find(&cat, "/music/s9.json"));
     assert_null(mf_cat_find(&cat, "/music/s"));
     assert_null(mf_cat_find(&cat, ""));
-    s_free(&cat);
+    mf_cat_free(&cat);
 }
 
 static void test_log_survives(void **state)
@@ -116,7 +104,7 @@ static void test_log_survives(void **state)
     assert_non_null(f);
     fputs("99\t/music/gone.json\n17\t/music/s5.json", f);
     fclose(f);
-    s_free(&cat);
+    mf_cat_free(&cat);
 
     catalogue_t again;
     s_make(&again);
@@ -129,7 +117,7 @@ static void test_log_survives(void **state)
         assert_int_equal(e->job, want[k]);
         assert_string_equal(e->state, want[k] ? "queued" : "pending");
     }
-    s_free(&again);
+    mf_cat_free(&again);
 }
 
 static void test_snapshot_holds(void **state)
@@ -142,13 +130,13 @@ static void test_snapshot_holds(void **state)
     assert_int_equal(access(s_log, F_OK), 0);
     assert_int_equal(mf_cat_save_state(&cat), 0);
     assert_int_not_equal(access(s_log, F_OK), 0);
-    s_free(&cat);
+    mf_cat_free(&cat);
     catalogue_t again;
     s_make(&again);
     assert_int_equal(mf_cat_load_state(&again), 0);
     assert_int_equal(mf_cat_find(&again, "/music/s2.json")->job, 21);
     assert_int_equal(mf_cat_find(&again, "/music/s0.json")->job, 0);
-    s_free(&again);
+    mf_cat_free(&again);
 }
 
 int main(void)

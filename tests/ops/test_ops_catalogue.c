@@ -62,6 +62,16 @@ static cl_run_t s_catalogue(const cl_coord_t *c, const char *arg, const char *re
     return cl_run(argv, 90 * CL_SLOW);
 }
 
+/* A coordinator on dir and its worker "w1" of slots slots, joined;
+ * returns the worker. */
+static pid_t s_farm(cl_coord_t *c, const char *dir, int slots)
+{
+    ops_coord_start(c, dir, NULL, 0, NULL);
+    const pid_t w = ops_worker_start(c, dir, "w1", slots, NULL, NULL, 0);
+    cl_wait_joined(c, "w1", 15 * CL_SLOW);
+    return w;
+}
+
 static int s_submissions(const cl_coord_t *c)
 {
     return cl_count_lines(c->log, " tasks, priority ");
@@ -115,10 +125,7 @@ static void catalogue_resume(void **state)
     snprintf(small, sizeof small, "%s/small.json", small_dir);
 
     cl_coord_t c = {0};
-    int http = 0;
-    ops_coord_start(&c, dir, NULL, 0, &http);
-    ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
-    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    s_farm(&c, dir, 1);
 
     /* The batch, with an interactive job arriving once it is under way. */
     char prog[1200];
@@ -160,7 +167,7 @@ static void catalogue_resume(void **state)
 
     /* After a restart of the coordinator: nothing is submitted again. */
     assert_int_equal(WEXITSTATUS(cl_stop(c.pid, SIGTERM, 10 * CL_SLOW)), 0);
-    ops_coord_start(&c, dir, NULL, 0, &http); /* same port: the worker comes back */
+    ops_coord_start(&c, dir, NULL, 0, NULL); /* same port: the worker comes back */
     r = s_catalogue(&c, root, report, NULL);
     assert_int_equal(r.rc, 1);
     cl_run_free(&r);
@@ -191,10 +198,7 @@ static void catalogue_killed(void **state)
     s_make_catalogue(root);
     cl_write_text(list, "# the catalogue\ncatalogue/a/session.json\n\ncatalogue/b/session.json\n");
     cl_coord_t c = {0};
-    int http = 0;
-    ops_coord_start(&c, dir, NULL, 0, &http);
-    ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
-    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    s_farm(&c, dir, 1);
     char prog[1200];
     snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
     const char *argv[] = {prog, "catalogue", list, "--coordinator", c.ep, "--poll", "0.2", NULL};
@@ -250,10 +254,7 @@ static void catalogue_lost(void **state)
     cl_write_text(list, "catalogue/a/session.json\ncatalogue/b/session.json\n");
     setenv("MIXFARM_BOOT_ID", "boot-before", 1);
     cl_coord_t c = {0};
-    int http = 0;
-    ops_coord_start(&c, dir, NULL, 0, &http);
-    pid_t w = ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
-    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    pid_t w = s_farm(&c, dir, 1);
     char prog[1200];
     snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
     const char *argv[] = {prog, "catalogue", list, "--coordinator", c.ep, "--poll", "0.2",
@@ -269,9 +270,7 @@ static void catalogue_lost(void **state)
     cl_stop(w, SIGKILL, 10);
     cl_stop(c.pid, SIGKILL, 10);
     setenv("MIXFARM_BOOT_ID", "boot-after", 1);
-    ops_coord_start(&c, dir, NULL, 0, &http);
-    ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
-    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    s_farm(&c, dir, 1);
     r = cl_run(argv, 90 * CL_SLOW);
     if (r.rc != 0) fail_msg("the catalogue after the restart exited %d: %s", r.rc, r.err);
     if (!strstr(r.err, "a/session.json: job 1 was done, but the coordinator no longer has it"))
@@ -298,8 +297,7 @@ static void catalogue_forgotten(void **state)
     s_make_catalogue(root);
     cl_write_text(list, "catalogue/a/session.json\ncatalogue/b/session.json\n");
     cl_coord_t c = {0};
-    int http = 0;
-    ops_coord_start(&c, dir, NULL, 0, &http); /* no worker yet: the jobs wait */
+    ops_coord_start(&c, dir, NULL, 0, NULL); /* no worker yet: the jobs wait */
     char prog[1200];
     snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
     const char *argv[] = {prog, "catalogue", list, "--coordinator", c.ep, "--poll", "0.2",
@@ -311,7 +309,7 @@ static void catalogue_forgotten(void **state)
     assert_true(cl_file_contains(state_file, "\"job\": 2"));
     cl_stop(c.pid, SIGKILL, 10);
     assert_int_equal(mkdir(fresh, 0755), 0);
-    ops_coord_start(&c, fresh, NULL, 0, &http); /* the same port, knowing no job */
+    ops_coord_start(&c, fresh, NULL, 0, NULL); /* the same port, knowing no job */
     ops_worker_start(&c, dir, "w1", 1, NULL, NULL, 0);
     cl_run_t r = cl_wait_run(&run, 90 * CL_SLOW);
     if (r.rc != 0) fail_msg("the catalogue exited %d: %s", r.rc, r.err);
@@ -364,10 +362,7 @@ static void catalogue_albums(void **state)
                   " {\"session\": \"./single/../songs/second.json\", \"gap_s\": 0.5}],"
                   " \"outputs\": [{\"format\": \"flac\", \"bits\": 16}], \"cue\": true}");
     cl_coord_t c = {0};
-    int http = 0;
-    ops_coord_start(&c, dir, NULL, 0, &http);
-    ops_worker_start(&c, dir, "w1", 2, NULL, NULL, 0);
-    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    s_farm(&c, dir, 2);
     char prog[1200];
     snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
     const char *argv[] = {prog,  "catalogue", root,   "--coordinator",
