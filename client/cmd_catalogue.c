@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static const char s_help[] =
     "usage: mixfarm catalogue LIST_OR_FOLDER --coordinator ENDPOINT [--priority P]\n"
