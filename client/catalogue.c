@@ -34,6 +34,24 @@ void mf_cat_set_error(cat_entry_t *e, const char *state, const char *error)
 
 /* ---- submission ---- */
 
+/* OUTDIR/<rel without .json>; with make, its parents created. */
+static char *s_outdir(const catalogue_t *cat, const cat_entry_t *e, int make)
+{
+    size_t n = strlen(cat->outdir) + strlen(e->rel) + 2;
+    char *p = malloc(n);
+    if (!p) return NULL;
+    snprintf(p, n, "%s/%s", cat->outdir, e->rel);
+    size_t len = strlen(p);
+    if (len > 5 && !strcmp(p + len - 5, ".json")) p[len - 5] = 0;
+    for (char *s = p + 1; make && *s; s++) {
+        if (*s != '/') continue;
+        *s = 0;
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    return p;
+}
+
 /* The first error of d as "key: what is wrong", else fallback. */
 static void s_first_error(const mf_diags_t *d, char *why, size_t n, const char *fallback)
 {
@@ -65,6 +83,18 @@ static int s_submit(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
         return 0;
     }
     mf_diags_fini(&d);
+    /* Fetched into its folder under -o, it must not replace a file it
+     * reads (outdir_guard.c: the guard says which). */
+    char *dir = cat->outdir ? s_outdir(cat, e, 0) : NULL;
+    const int replaces = dir && mf_cli_check_inputs(dir, s, a) >= 0;
+    free(dir);
+    if (replaces) {
+        mf_cat_set_error(e, "invalid", "it reads a file its fetch into -o OUTDIR would replace");
+        e->job = 0;
+        mf_session_free(&s);
+        mf_album_free(&a);
+        return 0;
+    }
     uint64_t job = 0;
     mf_err_t err = a ? mf_client_submit_album(conn->client, a, cat->priority, &job)
                      : mf_client_submit(conn->client, s, cat->priority, &job);
@@ -123,24 +153,6 @@ static const Mixfarm__JobStatus *s_find(const Mixfarm__StatusReply *r, uint64_t 
     return NULL;
 }
 
-/* OUTDIR/<rel without .json>, its parents created. */
-static char *s_outdir(const catalogue_t *cat, const cat_entry_t *e)
-{
-    size_t n = strlen(cat->outdir) + strlen(e->rel) + 2;
-    char *p = malloc(n);
-    if (!p) return NULL;
-    snprintf(p, n, "%s/%s", cat->outdir, e->rel);
-    size_t len = strlen(p);
-    if (len > 5 && !strcmp(p + len - 5, ".json")) p[len - 5] = 0;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        mkdir(p, 0755);
-        *s = '/';
-    }
-    return p;
-}
-
 /* Whether the document at path makes a master (an album, a session with
  * "mastering"), whose QC failing is work that failed. */
 static int s_mastered(const char *path)
@@ -165,7 +177,7 @@ static int s_update(catalogue_t *cat, cat_entry_t *e, const Mixfarm__JobStatus *
                     e->error ? ": " : "", e->error ? e->error : "");
     }
     if (!strcmp(e->state, "done") && cat->outdir && !e->fetched) {
-        char *dir = s_outdir(cat, e);
+        char *dir = s_outdir(cat, e, 1);
         int qc_pass = 1;
         mf_err_t err =
             dir ? mf_client_fetch(conn->client, e->job, dir, NULL, &qc_pass) : MF_ERR_NOMEM;

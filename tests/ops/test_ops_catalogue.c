@@ -25,7 +25,10 @@
  *                      whose master fails QC: three jobs (the songs are
  *                      rendered with their album, not alone too), the
  *                      album's tracks, image and CUE sheet fetched, and the
- *                      failed QC in the report and the exit code (1) */
+ *                      failed QC in the report and the exit code (1)
+ *   catalogue_outdir_clash  -o the catalogue's own folder, where a session's
+ *                      folder of outputs holds its source mix.wav: refused
+ *                      as invalid, nothing submitted, the file intact */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -401,6 +404,41 @@ static void catalogue_albums(void **state)
     cl_test_pass();
 }
 
+static void catalogue_outdir_clash(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char root[1200], song[1300], wav[1400];
+    cl_path(root, sizeof root, dir, "catalogue");
+    snprintf(song, sizeof song, "%s/clash", root);
+    assert_int_equal(mkdir(root, 0755), 0);
+    assert_int_equal(mkdir(song, 0755), 0);
+    snprintf(wav, sizeof wav, "%s/mix.wav", song);
+    cl_write_audio(wav, 2, 1, 2);
+    snprintf(song, sizeof song, "%s/clash.json", root);
+    cl_write_text(song, "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"Bounce\", \"file\": "
+                        "\"clash/mix.wav\"}]}");
+    size_t n0, n1;
+    unsigned char *before = test_read_bytes(wav, &n0);
+    cl_coord_t c = {0};
+    ops_coord_start(&c, dir, NULL, 0, NULL); /* no worker: nothing is to run */
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog, "catalogue", root, "--coordinator", c.ep, "--no-wait",
+                          "-o", root,        NULL};
+    cl_run_t r = cl_run(argv, 30 * CL_SLOW);
+    if (!strstr(r.out, "it reads a file its fetch into -o OUTDIR would replace") ||
+        !strstr(r.err, "mix.wav: rendering into "))
+        fail_msg("not refused (exit %d): %s %s", r.rc, r.out, r.err);
+    cl_run_free(&r);
+    assert_int_equal(s_submissions(&c), 0);
+    unsigned char *after = test_read_bytes(wav, &n1);
+    assert_true(n0 == n1 && !memcmp(before, after, n0));
+    free(before), free(after);
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +452,8 @@ int main(void)
                                                  (void *)"catalogue_forgotten"),
         cmocka_unit_test_prestate_setup_teardown(catalogue_albums, cl_setup, cl_teardown,
                                                  (void *)"catalogue_albums"),
+        cmocka_unit_test_prestate_setup_teardown(catalogue_outdir_clash, cl_setup, cl_teardown,
+                                                 (void *)"catalogue_outdir_clash"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
