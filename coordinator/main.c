@@ -6,6 +6,8 @@
 #include "mf_heap.h"
 #include "mf_log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -13,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static atomic_int s_stop; /* lock-free: a signal handler may set it */
@@ -98,6 +103,32 @@ static int s_seconds_or_never(const char *opt, const char *arg, double zero_as, 
     if (s_seconds(opt, arg, out)) return -1;
     if (*out <= 0) *out = zero_as;
     return 0;
+}
+
+/* One coordinator per state folder: two would resume the same jobs, and
+ * one's budget would delete blobs the other's tasks read (a unit restarted
+ * while the old process was still stopping, a second one started by hand:
+ * both used to run). DIR/lock is the lock an embedded render with --state
+ * DIR takes too (client/mf_embedded.c); held until the process ends. */
+static int s_lock_state(const char *dir)
+{
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/lock", dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        mf_error("%s: cannot create the state folder: %s", dir, strerror(errno));
+        return -1;
+    }
+    const int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        mf_error("%s: %s", lock, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    mf_error("%s: another coordinator (or a render with --state) is using this state folder; "
+             "one coordinator per folder",
+             dir);
+    close(fd);
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -199,6 +230,8 @@ int main(int argc, char **argv)
         mf_info("up to %ld open files: one for each worker and client connected, a few for the "
                 "journal and the store",
                 files);
+    const int lock_fd = s_lock_state(state);
+    if (lock_fd < 0) return 1;
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -220,5 +253,6 @@ int main(int argc, char **argv)
                          .locality_wait_s = locality_wait};
     int rc = mf_coord_run(&o, &s_stop);
     zmq_ctx_term(zctx);
+    close(lock_fd);
     return rc;
 }

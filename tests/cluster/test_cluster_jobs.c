@@ -16,9 +16,13 @@
  *                            way); an edited file, or a folder others may
  *                            write to, is not taken from; nothing is
  *                            copied from a coordinator on this machine
- *                            unless MIXFARM_REUSE=1 says so */
+ *                            unless MIXFARM_REUSE=1 says so
+ *   one_coordinator_per_state a second coordinator on a state folder in use
+ *                            exits 1 saying so (both used to run, resuming
+ *                            the same jobs); once the first ends, it starts */
 #include <inttypes.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -377,6 +382,26 @@ static void revision_copies_unchanged(void **state)
     cl_test_pass();
 }
 
+static void one_coordinator_per_state(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    char prog[1200], ep[64];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm-coordinator"));
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", cl_free_port());
+    const char *argv[] = {prog, "--bind", ep, "--state", c.state, NULL};
+    cl_run_t r = cl_run(argv, 20 * CL_SLOW);
+    if (r.rc != 1 || !strstr(r.err, "another coordinator (or a render with --state) is using"))
+        fail_msg("a second coordinator on %s exited %d: %s", c.state, r.rc, r.err);
+    cl_run_free(&r);
+    assert_int_equal(WEXITSTATUS(cl_stop(c.pid, SIGTERM, 10 * CL_SLOW)), 0);
+    cl_coord_start(&c, dir, 0); /* the folder is free again */
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +410,8 @@ int main(void)
         cmocka_unit_test_prestate_setup_teardown(cancel_running_job, cl_setup, cl_teardown,
                                                  "cancel_running_job"),
         cmocka_unit_test_prestate_setup_teardown(priorities, cl_setup, cl_teardown, "priorities"),
+        cmocka_unit_test_prestate_setup_teardown(one_coordinator_per_state, cl_setup, cl_teardown,
+                                                 "one_coordinator_per_state"),
         cmocka_unit_test_prestate_setup_teardown(revision_copies_unchanged, cl_setup, cl_teardown,
                                                  "revision_copies_unchanged"),
     };
