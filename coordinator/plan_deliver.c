@@ -125,7 +125,8 @@ static void s_unique(const mf_plan_t *p, char *file, size_t n)
     char *dot = strrchr(orig, '.');
     for (int k = 2;; k++) {
         int taken = 0;
-        for (size_t i = 0; i < p->n_outputs; i++) taken |= !strcmp(p->outputs[i].path, file);
+        for (size_t i = 0; i < p->n_outputs; i++) /* "Final" and "final" too: one file on macOS */
+            taken |= mf_file_name_same(p->outputs[i].path, file);
         if (!taken) return;
         int len = dot ? snprintf(file, n, "%.*s %d%s", (int)(dot - orig), orig, k, dot)
                       : snprintf(file, n, "%s %d", orig, k);

@@ -1,6 +1,9 @@
 #include "mf_file_name.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <unicase.h>
+#include <uninorm.h>
 
 void mf_file_name_clean(char *name)
 {
@@ -10,4 +13,12 @@ void mf_file_name_clean(char *name)
     /* Windows drops them, and a name that differs only there collides. */
     for (size_t n = strlen(name); n > 1 && (name[n - 1] == '.' || name[n - 1] == ' '); n--)
         name[n - 1] = '_';
+}
+
+int mf_file_name_same(const char *a, const char *b)
+{
+    int order = 1;
+    return u8_casecmp((const uint8_t *)a, strlen(a), (const uint8_t *)b, strlen(b), NULL,
+                      UNINORM_NFC, &order) == 0 &&
+           order == 0;
 }

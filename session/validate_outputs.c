@@ -1,6 +1,7 @@
 /* What a session delivers: stems, mastering, outputs and metadata. The model
  * keeps mastering, outputs and metadata as JSON for the stages that interpret
  * them; this file makes sure they hold nothing those stages must reject. */
+#include "mf_file_name.h"
 #include "session_int.h"
 
 #include <ctype.h>
@@ -18,6 +19,37 @@ static size_t s_count(const char *const *names)
 
 /* ---- stems ------------------------------------------------------------ */
 
+/* Two stems whose files would be one (names that differ only in case, or
+ * in characters a file name cannot hold: "Drums" and "drums", "AC/DC" and
+ * "AC:DC"): the second would replace the first, on macOS, Windows and USB
+ * drives or everywhere. listed: the stems are the document's "stems". */
+static int s_check_stem_files(const mf_session_t *s, int listed, mf_diags_t *d)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->n_stems; i++) {
+        char a[MF_SESS_PATH_MAX], b[MF_SESS_PATH_MAX], p[MF_SESS_PATH_MAX];
+        const char *name = mf_session_ref_name(s, s->stems[i]);
+        snprintf(a, sizeof a, "%s", name);
+        mf_file_name_clean(a);
+        for (size_t k = 0; k < i; k++) {
+            snprintf(b, sizeof b, "%s", mf_session_ref_name(s, s->stems[k]));
+            mf_file_name_clean(b);
+            if (!mf_file_name_same(a, b)) continue;
+            if (listed)
+                mf_sess__path_index(p, "stems", i);
+            else
+                snprintf(p, sizeof p, "buses[%d].name", s->stems[i].index);
+            mf_diags_error(d, p,
+                           "the stems \"%s\" and \"%s\" would be one file, stems/%s.wav (names "
+                           "that differ only in case, or in characters a file name cannot hold, "
+                           "are one file on macOS, Windows and USB drives): rename one",
+                           mf_session_ref_name(s, s->stems[k]), name, b);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 int mf_sess__parse_stems(mf_session_t *s, const json_t *j, mf_diags_t *d)
 {
     if (!j) {
@@ -29,7 +61,7 @@ int mf_sess__parse_stems(mf_session_t *s, const json_t *j, mf_diags_t *d)
                 mf_ref_t r = {MF_REF_BUS, (int)i};
                 s->stems[s->n_stems++] = r;
             }
-        return 0;
+        return s_check_stem_files(s, 0, d);
     }
     if (mf_sess__expect(j, "stems", d, JSON_ARRAY, "an array") ||
         mf_sess__count(j, "stems", d, MF_LIMIT_STEMS, "stems"))
@@ -54,7 +86,7 @@ int mf_sess__parse_stems(mf_session_t *s, const json_t *j, mf_diags_t *d)
             }
         s->stems[s->n_stems++] = r;
     }
-    return rc;
+    return rc == 0 ? s_check_stem_files(s, 1, d) : rc;
 }
 
 /* ---- mastering -------------------------------------------------------- */

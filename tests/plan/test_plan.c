@@ -858,6 +858,43 @@ static void test_qc_reads_encode_analyses(void **state)
     mf_session_free(&s);
 }
 
+/* Deliverables that would be one file: "Final" and "final" (one file on
+ * macOS, Windows and exFAT drives, so the second replaced the first
+ * there), and two named "X": each gets a file of its own. */
+static void test_deliverable_names_unique(void **state)
+{
+    (void)state;
+    mf_diags_t d;
+    mf_diags_init(&d, "n.json");
+    mf_session_source_t src = {.audio = pf_mono_second};
+    mf_session_t *s = mf_session_load_text(
+        "n.json",
+        "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"A\", \"file\": \"/a.wav\"}],"
+        " \"mastering\": {\"target\": \"none\"}, \"outputs\": ["
+        "{\"format\": \"wav\", \"name\": \"Final\"}, {\"format\": \"wav\", \"bits\": 16, \"name\": "
+        "\"final\"}, {\"format\": \"flac\", \"name\": \"X\"}, {\"format\": \"flac\", \"bits\": 24, "
+        "\"name\": \"X\"}, {\"format\": \"wav\", \"bits\": 24, \"name\": \"Caf\xc3\xa9\"}, "
+        "{\"format\": \"wav\", \"bits\": 16, \"name\": \"CAFE\xcc\x81\"}]}",
+        &src, &d);
+    if (!s) mf_diags_print(&d);
+    mf_diags_fini(&d);
+    assert_non_null(s);
+    mf_hash_t blob;
+    mf_hash_bytes("a", 1, &blob);
+    mf_plan_t *p = mf_plan_session(s, &blob);
+    assert_non_null(p);
+    const char *want[] = {"master/Final.wav",       "master/final 2.wav",
+                          "master/X.flac",          "master/X 2.flac",
+                          "master/Caf\xc3\xa9.wav", "master/CAFE\xcc\x81 2.wav"};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        int found = 0;
+        for (size_t i = 0; i < p->n_outputs; i++) found |= !strcmp(p->outputs[i].path, want[k]);
+        if (!found) fail_msg("no output %s", want[k]);
+    }
+    mf_plan_free(&p);
+    mf_session_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -872,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_sched_action_cache),
         cmocka_unit_test(test_sched_arithmetic),
         cmocka_unit_test(test_qc_reads_encode_analyses),
+        cmocka_unit_test(test_deliverable_names_unique),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -399,6 +399,34 @@ static void test_unicode_forms(void **state)
     mf_diags_fini(&d);
 }
 
+/* Stems whose files would be one: buses "Drums" and "drums" (one file on
+ * macOS, Windows and USB drives), "AC/DC" and "AC:DC" (both AC_DC.wav
+ * everywhere): one stem was lost. Refused, naming both. */
+static void test_stem_files_collide(void **state)
+{
+    (void)state;
+    mf_diags_t d;
+    mf_session_t *s = load("{\"mixfarm\": 1, \"tracks\": [{\"name\": \"K\", \"file\": "
+                           "\"audio/kick.wav\", \"output\": \"Drums\"}],"
+                           " \"buses\": [{\"name\": \"Drums\"}, {\"name\": \"drums\"},"
+                           " {\"name\": \"AC/DC\"}, {\"name\": \"AC:DC\"}, {\"name\": \"Keys\"}]}",
+                           &d);
+    assert_null(s);
+    assert_error(&d, "buses[1].name",
+                 "the stems \"Drums\" and \"drums\" would be one file, stems/Drums.wav");
+    assert_error(&d, "buses[3].name",
+                 "the stems \"AC/DC\" and \"AC:DC\" would be one file, stems/AC_DC.wav");
+    assert_int_equal(d.errors, 2);
+    mf_diags_fini(&d);
+    /* Listed: the stem as the list names it. */
+    s = load("{\"mixfarm\": 1, \"tracks\": [{\"name\": \"Vox\", \"file\": \"audio/kick.wav\"},"
+             " {\"name\": \"VOX\", \"file\": \"audio/kick.wav\"}], \"stems\": [\"Vox\", \"VOX\"]}",
+             &d);
+    assert_null(s);
+    assert_error(&d, "stems[1]", "the stems \"Vox\" and \"VOX\" would be one file");
+    mf_diags_fini(&d);
+}
+
 static void test_not_audio(void **state)
 {
     (void)state;
@@ -1061,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_unknown_key_warns),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_unicode_forms),
+        cmocka_unit_test(test_stem_files_collide),
         cmocka_unit_test(test_not_audio),
         cmocka_unit_test(test_too_many_channels),
         cmocka_unit_test(test_duplicate_and_reserved_names),
