@@ -1,5 +1,6 @@
 #include "mf_audio_why.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,13 +20,25 @@ int mf_audio_why(const char *path, const char *sf_reason, char *out, size_t n)
 {
     unsigned char head[16];
     size_t got = 0;
+    int err = 0;
     FILE *f = fopen(path, "rb");
-    if (f) got = fread(head, 1, sizeof head, f), fclose(f);
-    const char *kind = s_kind(head, got);
-    if (f && got == 0) {
+    if (!f) err = errno;
+    if (f) {
+        got = fread(head, 1, sizeof head, f);
+        if (ferror(f)) err = errno ? errno : EIO;
+        fclose(f);
+    }
+    /* Not the format: the file itself (a drive unplugged, a share gone),
+     * where libsndfile says "No Error". */
+    if (err) {
+        snprintf(out, n, "cannot be read: %s", strerror(err));
+        return 1;
+    }
+    if (got == 0) {
         snprintf(out, n, "an empty file");
         return 1;
     }
+    const char *kind = s_kind(head, got);
     if (kind) {
         snprintf(out, n,
                  "%s, which is not read here: convert it to WAV or FLAC, e.g. with ffmpeg -i IN "
@@ -33,7 +46,8 @@ int mf_audio_why(const char *path, const char *sf_reason, char *out, size_t n)
                  kind);
         return 1;
     }
-    const char *r = sf_reason ? sf_reason : "unknown format";
+    const char *r =
+        sf_reason && *sf_reason && strcmp(sf_reason, "No Error") ? sf_reason : "unknown format";
     if (!strncmp(r, "Error : ", 8)) r += 8;
     snprintf(out, n, "%s", r);
     size_t len = strlen(out);

@@ -8,7 +8,8 @@
  *   if (mf_audio_why(path, sf_strerror(NULL), why, sizeof why))
  *       // what the file is, a whole sentence: "an M4A file (AAC or ALAC),
  *       // which is not read here: convert it to WAV or FLAC, e.g. with
- *       // ffmpeg -i IN OUT.wav", or "an empty file"
+ *       // ffmpeg -i IN OUT.wav", "an empty file", or "cannot be read:
+ *       // Input/output error" (the file, not its format: a drive gone)
  *   else
  *       // libsndfile's reason without its "Error : " and full stop
  */
