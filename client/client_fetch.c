@@ -54,6 +54,21 @@ static void s_draw(const Mixfarm__JobStatus *j)
  * names the blob of a source file whose content is wrong (worker/). */
 #define SOURCE_HEX 12
 
+/* A job that failed for want of disk space: where, and what to do. An
+ * embedded farm works in a temporary folder (TMPDIR, /tmp by default,
+ * often a small tmpfs) that a long session can fill. */
+static void s_say_where_full(const mf_client_t *c)
+{
+    const mf_store_t *s = mf_client__store(c);
+    if (mf_client__farm_store(c) && s)
+        mf_error("the render works in %s, whose disk is full: point TMPDIR at a disk with room "
+                 "(or give --state a folder on one)",
+                 mf_store_dir(s));
+    else
+        mf_error("a disk of the farm is full (the coordinator's --state or a worker's cache): "
+                 "their logs say which");
+}
+
 /* A job that failed because of a source file this client sent: the error
  * names the file as its document writes it, and it is bad input (exit 2).
  * Any other failure is reported as the coordinator put it. */
@@ -69,6 +84,7 @@ static mf_err_t s_report_failure(const mf_client_t *c, uint64_t job, const char 
         return MF_ERR_INVALID;
     }
     mf_error("job %llu failed: %s", (unsigned long long)job, error);
+    if (strstr(error, mf_strerror(MF_ERR_NOSPACE))) s_say_where_full(c);
     return MF_ERR_TASK;
 }
 

@@ -17,7 +17,7 @@ mf_err_t mf_client__missing(mf_client_t *c, const mf_hash_t *blobs, size_t n_blo
  * a shared store (client_shared.c): the tasks that waited for it run.
  * MF_ERR_IO when the coordinator does not find it there. */
 mf_err_t mf_client__tell_arrived(mf_client_t *c, const mf_hash_t *h);
-mf_store_t *mf_client__store(mf_client_t *c);
+mf_store_t *mf_client__store(const mf_client_t *c);
 /* 1 when that store is the embedded farm's (mf_client_shares_farm_store). */
 int mf_client__farm_store(const mf_client_t *c);
 /* A monotonic clock in ms. */

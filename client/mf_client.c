@@ -112,7 +112,7 @@ int mf_client__timeout_ms(const mf_client_t *c)
 {
     return c->timeout_ms;
 }
-mf_store_t *mf_client__store(mf_client_t *c)
+mf_store_t *mf_client__store(const mf_client_t *c)
 {
     return c->local;
 }

@@ -18,6 +18,10 @@
  *                               with room again it renders; stopped, its
  *                               journal passes integrity_check and holds
  *                               the earlier job as done
+ *   full_tmpdir                 the embedded farm's work folder (TMPDIR) on a
+ *                               full disk: exit 1, saying where and what to
+ *                               do (it said "no space left on device" of a
+ *                               task, without where); OUTDIR untouched
  *   journal_commit_on_full_disk the journal itself when SQLite cannot
  *                               write: said once, with the file; the
  *                               changes are lost but the database stays
@@ -387,6 +391,35 @@ static void journal_commit_on_full_disk(void **state)
     cl_test_pass();
 }
 
+static void full_tmpdir(void **state)
+{
+    (void)state;
+    char tmp[1200], out[1300], session[1300];
+    s_song_of(cl_test_dir(), "t", "long.json", -2, 20.0, session, sizeof session);
+    cl_path(tmp, sizeof tmp, cl_test_dir(), "tmp");
+    s_mount_small(tmp, 4); /* less than the render's blobs */
+    cl_path(out, sizeof out, cl_test_dir(), "out");
+    const char *saved = getenv("TMPDIR");
+    char was[1200] = "";
+    if (saved) snprintf(was, sizeof was, "%s", saved);
+    setenv("TMPDIR", tmp, 1);
+    cl_run_t r = dk_render(session, out, NULL);
+    if (saved)
+        setenv("TMPDIR", was, 1);
+    else
+        unsetenv("TMPDIR");
+    char needle[1400];
+    snprintf(needle, sizeof needle, "mixfarm: the render works in %s/mixfarm-embedded-", tmp);
+    s_expect(&r, 1, needle, "a render whose TMPDIR is full");
+    s_expect(&r, 1, "whose disk is full: point TMPDIR at a disk with room", "the same");
+    cl_run_free(&r);
+    dk_assert_tree(out, "");
+    r = dk_render(session, out, NULL); /* TMPDIR as it was */
+    s_expect(&r, 0, NULL, "the render with TMPDIR back");
+    cl_run_free(&r);
+    cl_test_pass();
+}
+
 int main(void)
 {
     if (s_private_mounts() != 0) {
@@ -400,6 +433,7 @@ int main(void)
         cmocka_unit_test_prestate_setup_teardown(full_outdir, cl_setup, teardown, "full_outdir"),
         cmocka_unit_test_prestate_setup_teardown(full_state_dir, cl_setup, teardown,
                                                  "full_state_dir"),
+        cmocka_unit_test_prestate_setup_teardown(full_tmpdir, cl_setup, teardown, "full_tmpdir"),
         cmocka_unit_test_prestate_setup_teardown(journal_commit_on_full_disk, cl_setup, teardown,
                                                  "journal_commit_on_full_disk"),
     };
