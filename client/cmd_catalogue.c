@@ -287,6 +287,15 @@ int mf_cmd_catalogue(int argc, char **argv)
         cat.state_path = state;
     }
     if (mf_cat_load_state(&cat) != 0) goto done;
+    /* Written before anything is submitted: job ids that could not be
+     * kept would be submitted again by the next run, every one. */
+    if (mf_cat_save_state(&cat) != 0) {
+        fprintf(stderr,
+                "mixfarm: %s: the catalogue's job ids cannot be kept there; give "
+                "--state FILE in a folder you may write to\n",
+                cat.state_path);
+        goto done;
+    }
     mf_conn_t conn;
     if ((rc = mf_conn_remote(&conn, cat.coordinator)) >= 0) goto done;
     mf_info("catalogue: %zu sessions, priority %d, state in %s", cat.n, cat.priority,

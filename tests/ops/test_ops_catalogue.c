@@ -26,6 +26,10 @@
  *                      rendered with their album, not alone too), the
  *                      album's tracks, image and CUE sheet fetched, and the
  *                      failed QC in the report and the exit code (1)
+ *   catalogue_state_unwritable  a state file that cannot be written: exit 2
+ *                      before anything is submitted (the jobs were
+ *                      submitted and their ids lost, so every re-run
+ *                      submitted them again)
  *   catalogue_outdir_clash  -o the catalogue's own folder, where a session's
  *                      folder of outputs holds its source mix.wav: refused
  *                      as invalid, nothing submitted, the file intact */
@@ -404,6 +408,31 @@ static void catalogue_albums(void **state)
     cl_test_pass();
 }
 
+static void catalogue_state_unwritable(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char root[1200], blocker[1200], state_file[1300];
+    cl_path(root, sizeof root, dir, "catalogue");
+    s_make_catalogue(root);
+    cl_path(blocker, sizeof blocker, dir, "a-file");
+    cl_write_text(blocker, "not a folder\n");
+    snprintf(state_file, sizeof state_file, "%s/state.json", blocker); /* under a file */
+    cl_coord_t c = {0};
+    ops_coord_start(&c, dir, NULL, 0, NULL);
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog,      "catalogue", root, "--coordinator", c.ep, "--no-wait",
+                          "--state", state_file,  NULL};
+    cl_run_t r = cl_run(argv, 30 * CL_SLOW);
+    if (r.rc != 2 || !strstr(r.err, "the catalogue's job ids cannot be kept there"))
+        fail_msg("exit %d: %s", r.rc, r.err);
+    cl_run_free(&r);
+    assert_int_equal(s_submissions(&c), 0);
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 static void catalogue_outdir_clash(void **state)
 {
     (void)state;
@@ -452,6 +481,8 @@ int main(void)
                                                  (void *)"catalogue_forgotten"),
         cmocka_unit_test_prestate_setup_teardown(catalogue_albums, cl_setup, cl_teardown,
                                                  (void *)"catalogue_albums"),
+        cmocka_unit_test_prestate_setup_teardown(catalogue_state_unwritable, cl_setup, cl_teardown,
+                                                 (void *)"catalogue_state_unwritable"),
         cmocka_unit_test_prestate_setup_teardown(catalogue_outdir_clash, cl_setup, cl_teardown,
                                                  (void *)"catalogue_outdir_clash"),
     };
