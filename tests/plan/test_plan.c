@@ -810,21 +810,14 @@ static void test_sched_action_cache(void **state)
     mf_store_free(&store);
 }
 
-/* A mastered session's deliverables: each encode task's third output is
- * the analysis of the file it wrote and checked, and the qc task reads
- * that (decode "an") beside the file's report, never the file itself. */
-static void test_qc_reads_encode_analyses(void **state)
+/* A session of one track "/a.wav" (the blob of "a") from doc, and its
+ * plan; both asserted, both the caller's to free. */
+static mf_plan_t *s_plan_doc(const char *doc, mf_session_t **out)
 {
-    (void)state;
     mf_diags_t d;
-    mf_diags_init(&d, "m.json");
+    mf_diags_init(&d, "doc.json");
     mf_session_source_t src = {.audio = pf_mono_second};
-    mf_session_t *s = mf_session_load_text(
-        "m.json",
-        "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"A\", \"file\": \"/a.wav\"}],"
-        " \"mastering\": {\"target\": \"streaming\"},"
-        " \"outputs\": [{\"format\": \"wav\"}, {\"format\": \"mp3\"}]}",
-        &src, &d);
+    mf_session_t *s = mf_session_load_text("doc.json", doc, &src, &d);
     if (!s) mf_diags_print(&d);
     mf_diags_fini(&d);
     assert_non_null(s);
@@ -832,6 +825,22 @@ static void test_qc_reads_encode_analyses(void **state)
     mf_hash_bytes("a", 1, &blob);
     mf_plan_t *p = mf_plan_session(s, &blob);
     assert_non_null(p);
+    *out = s;
+    return p;
+}
+
+/* A mastered session's deliverables: each encode task's third output is
+ * the analysis of the file it wrote and checked, and the qc task reads
+ * that (decode "an") beside the file's report, never the file itself. */
+static void test_qc_reads_encode_analyses(void **state)
+{
+    (void)state;
+    mf_session_t *s;
+    mf_plan_t *p =
+        s_plan_doc("{\"mixfarm\": 1, \"tracks\": [{\"name\": \"A\", \"file\": \"/a.wav\"}],"
+                   " \"mastering\": {\"target\": \"streaming\"},"
+                   " \"outputs\": [{\"format\": \"wav\"}, {\"format\": \"mp3\"}]}",
+                   &s);
     const mf_plan_task_t *qc = NULL;
     int encodes = 0;
     for (size_t i = 0; i < p->n_tasks; i++) {
@@ -864,25 +873,15 @@ static void test_qc_reads_encode_analyses(void **state)
 static void test_deliverable_names_unique(void **state)
 {
     (void)state;
-    mf_diags_t d;
-    mf_diags_init(&d, "n.json");
-    mf_session_source_t src = {.audio = pf_mono_second};
-    mf_session_t *s = mf_session_load_text(
-        "n.json",
+    mf_session_t *s;
+    mf_plan_t *p = s_plan_doc(
         "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"A\", \"file\": \"/a.wav\"}],"
         " \"mastering\": {\"target\": \"none\"}, \"outputs\": ["
         "{\"format\": \"wav\", \"name\": \"Final\"}, {\"format\": \"wav\", \"bits\": 16, \"name\": "
         "\"final\"}, {\"format\": \"flac\", \"name\": \"X\"}, {\"format\": \"flac\", \"bits\": 24, "
         "\"name\": \"X\"}, {\"format\": \"wav\", \"bits\": 24, \"name\": \"Caf\xc3\xa9\"}, "
         "{\"format\": \"wav\", \"bits\": 16, \"name\": \"CAFE\xcc\x81\"}]}",
-        &src, &d);
-    if (!s) mf_diags_print(&d);
-    mf_diags_fini(&d);
-    assert_non_null(s);
-    mf_hash_t blob;
-    mf_hash_bytes("a", 1, &blob);
-    mf_plan_t *p = mf_plan_session(s, &blob);
-    assert_non_null(p);
+        &s);
     const char *want[] = {"master/Final.wav",       "master/final 2.wav",
                           "master/X.flac",          "master/X 2.flac",
                           "master/Caf\xc3\xa9.wav", "master/CAFE\xcc\x81 2.wav"};
