@@ -39,6 +39,7 @@ typedef struct {
     size_t n;
     size_t *by_path;            /* e's indices in the order of their paths (mf_cat_index) */
     int log_fd;                 /* the submission log, open since the last snapshot; -1 */
+    int lock_fd;                /* STATE.lock, held while the run lasts (mf_cat_lock); -1 */
     double saved_at, synced_at; /* when the snapshot, the log were last written to disk */
 } catalogue_t;
 
@@ -47,8 +48,13 @@ typedef struct {
 int mf_cat_index(catalogue_t *cat);
 /* The entry whose path is path, or NULL (after mf_cat_index). */
 cat_entry_t *mf_cat_find(const catalogue_t *cat, const char *path);
-/* Frees the entries, the index, and closes the submission log. */
+/* Frees the entries, the index, and closes the submission log and lock. */
 void mf_cat_free(catalogue_t *cat);
+/* Takes STATE.lock for this run: two runs following one state file (a
+ * nightly cron job while last night's still waits) each rewrote it over
+ * the other's job ids, and submitted what the other had. -1 when another
+ * run holds it, or it cannot be made (said why). */
+int mf_cat_lock(catalogue_t *cat);
 /* Reads the state file and the submission log into matching entries (a
  * missing file is a fresh start). -1 when it exists but cannot be read
  * (said why). */

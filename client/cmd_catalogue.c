@@ -214,7 +214,7 @@ int mf_cmd_catalogue(int argc, char **argv)
                                           {"poll", required_argument, 0, O_POLL},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
-    catalogue_t cat = {.priority = -10, .wait = 1, .poll_s = 1.0, .log_fd = -1};
+    catalogue_t cat = {.priority = -10, .wait = 1, .poll_s = 1.0, .log_fd = -1, .lock_fd = -1};
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "c:p:r:s:o:h", longs, NULL)) != -1;) {
         char *end = NULL;
@@ -286,7 +286,7 @@ int mf_cmd_catalogue(int argc, char **argv)
             snprintf(state, sizeof state, "%s.catalogue-state.json", arg);
         cat.state_path = state;
     }
-    if (mf_cat_load_state(&cat) != 0) goto done;
+    if (mf_cat_lock(&cat) != 0 || mf_cat_load_state(&cat) != 0) goto done;
     /* Written before anything is submitted: job ids that could not be
      * kept would be submitted again by the next run, every one. */
     if (mf_cat_save_state(&cat) != 0) {

@@ -7,7 +7,9 @@
  *                        after a crash reads them over the snapshot; a
  *                        line cut short and a session gone from the
  *                        catalogue are passed over
- *   test_snapshot_holds  a snapshot holds the log's jobs, and the log goes */
+ *   test_snapshot_holds  a snapshot holds the log's jobs, and the log goes
+ *   test_one_run_at_a_time  a second run on the same state is refused
+ *                        while the first holds STATE.lock, let in after */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +35,7 @@ static void s_make(catalogue_t *cat)
     cat->coordinator = "tcp://127.0.0.1:1";
     cat->state_path = s_state;
     cat->priority = -10;
-    cat->log_fd = -1;
+    cat->log_fd = cat->lock_fd = -1;
     cat->e = calloc(N, sizeof *cat->e);
     assert_non_null(cat->e);
     for (size_t i = 0; i < N; i++) {
@@ -139,12 +141,30 @@ static void test_snapshot_holds(void **state)
     mf_cat_free(&again);
 }
 
+static void test_one_run_at_a_time(void **state)
+{
+    (void)state;
+    catalogue_t first, second;
+    s_make(&first);
+    s_make(&second);
+    assert_int_equal(mf_cat_lock(&first), 0);
+    assert_int_equal(mf_cat_lock(&second), -1);
+    mf_cat_free(&first);
+    close(second.lock_fd), second.lock_fd = -1;
+    assert_int_equal(mf_cat_lock(&second), 0);
+    mf_cat_free(&second);
+    char lock[160];
+    snprintf(lock, sizeof lock, "%s.lock", s_state);
+    unlink(lock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_find),
         cmocka_unit_test_setup_teardown(test_log_survives, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_run_at_a_time, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
