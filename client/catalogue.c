@@ -365,6 +365,7 @@ static void s_table(FILE *f, const catalogue_t *cat, tally_t t)
 int mf_cat_report(const catalogue_t *cat, const char *path)
 {
     const tally_t t = s_tally(cat);
+    int written_wrong = 0; /* the report could not be written (said why) */
     s_table(stdout, cat, t);
     if (path) {
         json_t *list = json_array();
@@ -376,6 +377,7 @@ int mf_cat_report(const catalogue_t *cat, const char *path)
                                 "unfinished", (int)(cat->n - t.done - t.failed), "qc_failed",
                                 (int)t.qc_failed, "sessions", list);
         int rc = doc ? mf_cat_write_json(doc, path) : -1;
+        written_wrong = rc != 0;
         json_decref(doc);
         size_t n = strlen(path) + 8;
         char *txt = malloc(n);
@@ -387,5 +389,5 @@ int mf_cat_report(const catalogue_t *cat, const char *path)
         }
         free(txt);
     }
-    return t.done == cat->n && !t.qc_failed ? MF_EXIT_OK : MF_EXIT_FAILED;
+    return t.done == cat->n && !t.qc_failed && !written_wrong ? MF_EXIT_OK : MF_EXIT_FAILED;
 }

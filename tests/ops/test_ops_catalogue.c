@@ -29,7 +29,9 @@
  *   catalogue_state_unwritable  a state file that cannot be written: exit 2
  *                      before anything is submitted (the jobs were
  *                      submitted and their ids lost, so every re-run
- *                      submitted them again)
+ *                      submitted them again); so is a --report in a
+ *                      folder that is not there (it was found so at the
+ *                      end, and the run exited 0)
  *   catalogue_outdir_clash  -o the catalogue's own folder, where a session's
  *                      folder of outputs holds its source mix.wav: refused
  *                      as invalid, nothing submitted, the file intact */
@@ -427,6 +429,14 @@ static void catalogue_state_unwritable(void **state)
     cl_run_t r = cl_run(argv, 30 * CL_SLOW);
     if (r.rc != 2 || !strstr(r.err, "the catalogue's job ids cannot be kept there"))
         fail_msg("exit %d: %s", r.rc, r.err);
+    cl_run_free(&r);
+    char report[1400];
+    snprintf(report, sizeof report, "%s/no-such-folder/report.json", dir);
+    const char *argv2[] = {prog,       "catalogue", root, "--coordinator", c.ep, "--no-wait",
+                           "--report", report,      NULL};
+    r = cl_run(argv2, 30 * CL_SLOW);
+    if (r.rc != 2 || !strstr(r.err, "its folder does not exist or cannot be written"))
+        fail_msg("--report: exit %d: %s", r.rc, r.err);
     cl_run_free(&r);
     assert_int_equal(s_submissions(&c), 0);
     cl_stop_all_clean(20 * CL_SLOW);
