@@ -168,8 +168,16 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
         rc = bad_rate ? MF_EXIT_USAGE : MF_EXIT_FAILED;
         goto done;
     }
-    sf_count_t got;
+    sf_count_t got, read = 0, bad = 0, first_bad = -1;
     while ((got = sf_readf_float(sf, buf, BLOCK)) > 0) {
+        /* A float file can hold samples that are not numbers: counted,
+         * and measured as silence (one NaN would make every measure NaN). */
+        for (sf_count_t i = 0; i < got * si.channels; i++) {
+            if (isfinite(buf[i])) continue;
+            if (!bad++) first_bad = read + i / si.channels;
+            buf[i] = 0.0f;
+        }
+        read += got;
         if (lt) mf_ltas_feed(lt, buf, (size_t)got);
         if (mf_analyzer_feed(an, buf, (size_t)got)) {
             fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
@@ -194,6 +202,11 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
     char why[160];
     if (mf_source_truncated(it->path, &si, why, sizeof why) == 1)
         mf_qc_add(&it->probs, "truncated", NAN, "the file is cut short: %s", why);
+    if (bad)
+        mf_qc_add(&it->probs, "not_a_number", (double)first_bad / si.samplerate,
+                  "%lld samples are not numbers (NaN or infinite), the first at %.3f s: the file "
+                  "is damaged (measured as if they were silence)",
+                  (long long)bad, (double)first_bad / si.samplerate);
 done:
     mf_ltas_free(&lt);
     mf_analyzer_free(&an);

@@ -179,6 +179,21 @@ mf_err_t mf_source_reader_read_span(mf_source_reader_t *r, int64_t t, size_t n, 
         snprintf(words + strlen(words), sizeof words - strlen(words), "%s", reason);
         return s_failed(MF_ERR_CORRUPT, &r->hash, words, why, why_size);
     }
+    /* A float file can hold samples that are not numbers (a plugin that
+     * blew up, a damaged export). One NaN in an IIR filter makes all its
+     * outputs after it NaN, and an infinite peak sent the master's gain
+     * search astray (-29.5 LUFS for a -14 target, exit 1 as a QC failure
+     * that said nothing of why): such a file is refused, naming where.
+     * PCM files cannot hold one. */
+    for (size_t i = 0; !r->raw && i < want * (size_t)ch; i++) {
+        if (isfinite(dst[i])) continue;
+        const double at = (double)(r->from + from) + (double)(i / (size_t)ch);
+        char words[200];
+        snprintf(words, sizeof words,
+                 "its sample at %.3f s is not a number (%s): the file is damaged; export it again",
+                 at / r->sfi.samplerate, isnan(dst[i]) ? "NaN" : "infinite");
+        return s_failed(MF_ERR_CORRUPT, &r->hash, words, why, why_size);
+    }
     memset(out + (lead + want) * (size_t)ch, 0, (n - lead - want) * (size_t)ch * sizeof(float));
     r->pos = to;
     return MF_OK;

@@ -25,7 +25,11 @@
  *                               it, and the client names the file; exit 2
  *   render_broken_flac_frame    garbage inside a FLAC: the same
  *   render_garbage_wav          not audio at all (a .wav name): exit 2,
- *                               named by the session check */
+ *                               named by the session check
+ *   render_nan_float_wav        a float WAV with a NaN at 1.5 s (a plugin
+ *                               that blew up): exit 2, the track, the file
+ *                               and the time named (it rendered, and the
+ *                               master missed its target for no said reason) */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -471,6 +475,31 @@ static void render_garbage_wav(void **state)
     cl_test_pass();
 }
 
+static void render_nan_float_wav(void **state)
+{
+    (void)state;
+    char session[1200], path[1300], expect[1600];
+    s_session(session, sizeof session, "Synth", "audio/synth.wav");
+    cl_path(path, sizeof path, cl_test_dir(), "audio/synth.wav");
+    const sf_count_t frames = (sf_count_t)(TONE_S * DK_RATE);
+    float *x = malloc(sizeof *x * (size_t)frames);
+    assert_non_null(x);
+    for (sf_count_t i = 0; i < frames; i++) x[i] = (float)(0.3 * sin(0.05 * (double)i));
+    x[(sf_count_t)(1.5 * DK_RATE)] = NAN;
+    SF_INFO si = {.samplerate = DK_RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &si);
+    assert_non_null(f);
+    assert_int_equal(sf_writef_float(f, x, frames), frames);
+    sf_close(f);
+    free(x);
+    snprintf(expect, sizeof expect,
+             "mixfarm: %s: tracks[1] \"Synth\" (audio/synth.wav): its sample at 1.500 s is not a "
+             "number (NaN): the file is damaged; export it again\n",
+             session);
+    s_render_fails(session, expect);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +519,8 @@ int main(void)
                                                  "render_broken_flac_frame"),
         cmocka_unit_test_prestate_setup_teardown(render_garbage_wav, cl_setup, cl_teardown,
                                                  "render_garbage_wav"),
+        cmocka_unit_test_prestate_setup_teardown(render_nan_float_wav, cl_setup, cl_teardown,
+                                                 "render_nan_float_wav"),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -67,6 +67,10 @@ static int s_setup(void **state)
     float *x = malloc(2 * n * sizeof *x);
     qt_music(x, n, 2, 48000, 9);
     s_wav("clean.wav", x, n, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    /* The same in float, with a NaN at 1 s and an infinity at 2 s. */
+    x[2 * 48000] = NAN, x[2 * 2 * 48000 + 1] = INFINITY;
+    s_wav("nan.wav", x, n, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    x[2 * 48000] = x[2 * 48000 + 2], x[2 * 2 * 48000 + 1] = x[2 * 2 * 48000 + 3];
     for (size_t i = 0; i < 2 * n; i++) /* driven into hard clipping */
         x[i] = fmaxf(-1.0f, fminf(1.0f, 6.0f * x[i]));
     s_wav("hot.flac", x, n, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
@@ -132,6 +136,13 @@ static void test_exit_codes(void **state)
     assert_int_equal(s_run((const char *[]){s_p("cut.wav"), NULL}), 1);
     if (!strstr(s_out, "FAIL truncated: the file is cut short: header says 4.000 s, data holds"))
         fail_msg("qc of a file cut short:\n%s", s_out);
+
+    /* Samples that are not numbers: measured as silence, and failed. */
+    assert_int_equal(s_run((const char *[]){s_p("nan.wav"), NULL}), 1);
+    if (!strstr(s_out, "FAIL not_a_number: 2 samples are not numbers (NaN or infinite), the first "
+                       "at 1.000 s") ||
+        !strstr(s_out, "LUFS integrated") || strstr(s_out, "inf dBTP"))
+        fail_msg("qc of a file with NaN:\n%s", s_out);
 }
 
 static void test_json_and_html(void **state)
