@@ -24,6 +24,7 @@ struct mf_source_reader {
      * pcm_to_float kernel (libsndfile's own conversion, one sample at a
      * time, was 7 % of a strip benchmark's CPU): bytes per sample, else 0. */
     int raw;
+    int floats; /* float or double samples: they can be NaN or infinite */
     unsigned char *scratch;
     size_t scratch_size;
 };
@@ -97,6 +98,8 @@ static mf_err_t s_open_file(mf_source_reader_t *r, const char *path, char *why, 
         return MF_ERR_FORMAT;
     }
     r->raw = s_raw_bytes(&r->sfi);
+    const int sub = r->sfi.format & SF_FORMAT_SUBMASK;
+    r->floats = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
     const int truncated = mf_source_truncated(path, &r->sfi, why, n);
     if (truncated < 0) snprintf(why, n, "%s", strerror(errno));
     return truncated > 0 ? MF_ERR_CORRUPT : truncated < 0 ? MF_ERR_IO : MF_OK;
@@ -185,7 +188,10 @@ mf_err_t mf_source_reader_read_span(mf_source_reader_t *r, int64_t t, size_t n, 
      * search astray (-29.5 LUFS for a -14 target, exit 1 as a QC failure
      * that said nothing of why): such a file is refused, naming where.
      * PCM files cannot hold one. */
-    for (size_t i = 0; !r->raw && i < want * (size_t)ch; i++) {
+    const size_t samples = r->floats ? want * (size_t)ch : 0;
+    int finite = 1; /* one pass without a branch (it vectorises); then where */
+    for (size_t i = 0; i < samples; i++) finite &= isfinite(dst[i]) != 0;
+    for (size_t i = 0; !finite && i < samples; i++) {
         if (isfinite(dst[i])) continue;
         const double at = (double)(r->from + from) + (double)(i / (size_t)ch);
         char words[200];
