@@ -375,17 +375,29 @@ void cl_run_free(cl_run_t *r)
     r->out = r->err = NULL;
 }
 
+/* A port under the kernel's ephemeral range (32768 and up by default),
+ * free now: the ports the kernel hands to every outgoing connection (a
+ * worker's, a client's, in a test running beside this one) are never
+ * these, so a coordinator restarted on its port finds it free (one it got
+ * from the kernel could be another connection's local port by then). */
 int cl_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {
-        .sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t n = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &n), 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    static unsigned seed;
+    if (!seed) seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+    for (int attempt = 0; attempt < 200; attempt++) {
+        seed = seed * 1103515245u + 12345u;
+        const int port = 20000 + (int)((seed >> 8) % 12000);
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        const int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok) return port;
+    }
+    fail_msg("no free port from 20000 to 31999");
+    return -1;
 }
 
 /* ---- files ---- */
