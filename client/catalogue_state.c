@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #define LOG_SYNC_S 1.0 /* the submission log reaches the disk at least this often */
@@ -88,14 +87,14 @@ int mf_cat_lock(catalogue_t *cat)
     if (asprintf(&path, "%s.lock", cat->state_path) < 0) return -1;
     /* Kept between runs: a lock file removed while another waits on it
      * would let two runs in. */
-    cat->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    cat->lock_fd = mf_fs_lock_file(path, 0);
     int rc = 0;
-    if (cat->lock_fd < 0) {
+    if (cat->lock_fd < 0 && errno != EWOULDBLOCK) {
         mf_error("%s: cannot write: %s: the catalogue's job ids cannot be kept there; give "
                  "--state FILE in a folder you may write to",
                  path, strerror(errno));
         rc = -1;
-    } else if (flock(cat->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    } else if (cat->lock_fd < 0) {
         mf_error("%s: another catalogue run is following these sessions (it holds %s): let it "
                  "finish, or stop it first",
                  cat->state_path, path);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static const char s_help[] =
     "usage: mixfarm catalogue LIST_OR_FOLDER --coordinator ENDPOINT [--priority P]\n"
@@ -110,21 +109,6 @@ static int s_read_list(list_t *l, const char *file, const char *base)
     }
     fclose(f);
     return 0;
-}
-
-/* Whether a file can be made at path (its folder is there and may be
- * written in): the report is written at the end, after hours of work. */
-static int s_can_write(const char *path)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else
-        slash[slash == dir] = 0;
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK | X_OK) == 0;
 }
 
 /* Drops entry i (its strings freed), keeping the others in order. */
@@ -283,7 +267,8 @@ int mf_cmd_catalogue(int argc, char **argv)
         return MF_EXIT_USAGE;
     }
     const char *arg = argv[optind];
-    if (cat.report && !s_can_write(cat.report)) {
+    /* The report is written at the end, after hours of work. */
+    if (cat.report && mf_cli_cannot_make(cat.report)) {
         fprintf(stderr, "mixfarm: --report %s: its folder does not exist or cannot be written\n",
                 cat.report);
         return MF_EXIT_USAGE;

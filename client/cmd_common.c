@@ -170,6 +170,23 @@ void mf_conn_die_interrupted(mf_conn_t *c)
     mf_interrupt_exit();
 }
 
+const char *mf_cli_cannot_make(const char *path)
+{
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", path);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/') parent[--n] = 0; /* "out/" */
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else
+        slash[slash == parent] = 0; /* "/out": "/" */
+    struct stat st;
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) return "its folder does not exist";
+    if (access(parent, W_OK | X_OK) != 0) return "cannot be made there (Permission denied)";
+    return NULL;
+}
+
 int mf_cli_check_outdir(const char *outdir)
 {
     struct stat st;
@@ -180,19 +197,7 @@ int mf_cli_check_outdir(const char *outdir)
         else if (access(outdir, W_OK | X_OK) != 0)
             why = strerror(errno);
     } else {
-        char parent[4096];
-        snprintf(parent, sizeof parent, "%s", outdir);
-        size_t n = strlen(parent);
-        while (n > 1 && parent[n - 1] == '/') parent[--n] = 0; /* "out/" */
-        char *slash = strrchr(parent, '/');
-        if (!slash)
-            snprintf(parent, sizeof parent, ".");
-        else
-            slash[slash == parent] = 0; /* "/out": "/" */
-        if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
-            why = "its folder does not exist";
-        else if (access(parent, W_OK | X_OK) != 0)
-            why = "cannot be made there (Permission denied)";
+        why = mf_cli_cannot_make(outdir);
     }
     if (!why) return -1;
     fprintf(stderr, "mixfarm: %s: %s\n", outdir, why);

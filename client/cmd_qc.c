@@ -169,10 +169,16 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
         goto done;
     }
     sf_count_t got, read = 0, bad = 0, first_bad = -1;
+    const int sub = si.format & SF_FORMAT_SUBMASK;
+    const int floats = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
     while ((got = sf_readf_float(sf, buf, BLOCK)) > 0) {
         /* A float file can hold samples that are not numbers: counted,
-         * and measured as silence (one NaN would make every measure NaN). */
-        for (sf_count_t i = 0; i < got * si.channels; i++) {
+         * and measured as silence (one NaN would make every measure NaN).
+         * PCM cannot; one pass without a branch, then where. */
+        int finite = 1;
+        for (sf_count_t i = 0; floats && i < got * si.channels; i++)
+            finite &= isfinite(buf[i]) != 0;
+        for (sf_count_t i = 0; !finite && i < got * si.channels; i++) {
             if (isfinite(buf[i])) continue;
             if (!bad++) first_bad = read + i / si.channels;
             buf[i] = 0.0f;

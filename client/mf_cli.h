@@ -60,6 +60,9 @@ int mf_cli_exit_for(mf_err_t err);
  * be made in such a folder): checked before any work, so that a mistyped
  * path fails at once, said once. -1 when it can, else MF_EXIT_USAGE. */
 int mf_cli_check_outdir(const char *outdir);
+/* Why a file or folder cannot be made at path ("its folder does not
+ * exist", ...), or NULL when it can. */
+const char *mf_cli_cannot_make(const char *path);
 /* No file the session or album (either may be NULL) reads is one that
  * rendering into OUTDIR would replace (outdir_guard.c): -1 when none is,
  * else MF_EXIT_USAGE, each said. */

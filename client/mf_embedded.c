@@ -8,14 +8,12 @@
 #include "mf_worker.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -100,14 +98,11 @@ static int s_lock_state(mf_embedded_t *e, const char *dir)
         mf_error("%s: cannot create the state folder: %s", dir, strerror(errno));
         return -1;
     }
-    e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (e->lock_fd < 0) {
-        mf_error("%s: %s", lock, strerror(errno));
-        return -1;
+    if ((e->lock_fd = mf_fs_lock_file(lock, 0)) >= 0) return 0;
+    if (errno == EWOULDBLOCK) {
+        mf_info("%s: another render is using this state folder; waiting for it", dir);
+        if ((e->lock_fd = mf_fs_lock_file(lock, 1)) >= 0) return 0;
     }
-    if (flock(e->lock_fd, LOCK_EX | LOCK_NB) == 0) return 0;
-    mf_info("%s: another render is using this state folder; waiting for it", dir);
-    if (flock(e->lock_fd, LOCK_EX) == 0) return 0;
     mf_error("%s: cannot lock: %s", lock, strerror(errno));
     return -1;
 }

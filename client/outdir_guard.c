@@ -29,27 +29,23 @@ static int s_written(const char *rel)
     return !strncmp(rel, "album.", 6) && !strchr(rel, '/');
 }
 
-/* Whether OUTDIR's manifest.json (an earlier render's) lists rel. */
-static int s_listed(const char *outdir, const char *rel)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/manifest.json", outdir);
-    json_t *m = json_load_file(path, 0, NULL);
-    const json_t *files = json_object_get(m, "files");
-    int yes = 0;
-    for (size_t i = 0; !yes && i < json_array_size(files); i++) {
-        const char *p = json_string_value(json_object_get(json_array_get(files, i), "path"));
-        yes = p && !strcmp(p, rel);
-    }
-    json_decref(m);
-    return yes;
-}
-
 typedef struct {
     char dir[PATH_MAX]; /* OUTDIR, real */
     const char *outdir; /* as given */
+    json_t *manifest;   /* OUTDIR's manifest.json (an earlier render's), or NULL */
     int refused;
 } guard_t;
+
+/* Whether OUTDIR's manifest.json lists rel. */
+static int s_listed(const guard_t *g, const char *rel)
+{
+    const json_t *files = json_object_get(g->manifest, "files");
+    for (size_t i = 0; i < json_array_size(files); i++) {
+        const char *p = json_string_value(json_object_get(json_array_get(files, i), "path"));
+        if (p && !strcmp(p, rel)) return 1;
+    }
+    return 0;
+}
 
 static void s_check(guard_t *g, const char *what, const char *file)
 {
@@ -57,7 +53,7 @@ static void s_check(guard_t *g, const char *what, const char *file)
     const size_t n = strlen(g->dir);
     if (!file || !realpath(file, real) || strncmp(real, g->dir, n) || real[n] != '/') return;
     const char *rel = real + n + 1;
-    if (!s_written(rel) || s_listed(g->dir, rel)) return;
+    if (!s_written(rel) || s_listed(g, rel)) return;
     fprintf(stderr,
             "mixfarm: %s: %s: rendering into %s would replace it (its %s): render into another "
             "folder\n",
@@ -93,6 +89,9 @@ int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_albu
 {
     guard_t g = {.outdir = outdir};
     if (!realpath(outdir, g.dir)) return -1; /* not there yet: nothing in it is read */
+    char manifest[PATH_MAX + 32];
+    snprintf(manifest, sizeof manifest, "%s/manifest.json", g.dir);
+    g.manifest = json_load_file(manifest, 0, NULL);
     if (s) s_check_session(&g, s);
     if (a) {
         char what[600];
@@ -111,5 +110,6 @@ int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_albu
             s_check(&g, what, a->tracks[k].mix_path);
         }
     }
+    json_decref(g.manifest);
     return g.refused ? MF_EXIT_USAGE : -1;
 }

@@ -7,7 +7,6 @@
 #include "mf_log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -118,16 +116,14 @@ static int s_lock_state(const char *dir)
         mf_error("%s: cannot create the state folder: %s", dir, strerror(errno));
         return -1;
     }
-    const int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    const int fd = mf_fs_lock_file(lock, 0);
+    if (fd >= 0) return fd;
+    if (errno == EWOULDBLOCK)
+        mf_error("%s: another coordinator (or a render with --state) is using this state "
+                 "folder; one coordinator per folder",
+                 dir);
+    else
         mf_error("%s: %s", lock, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
-    mf_error("%s: another coordinator (or a render with --state) is using this state folder; "
-             "one coordinator per folder",
-             dir);
-    close(fd);
     return -1;
 }
 

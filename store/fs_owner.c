@@ -116,3 +116,13 @@ int mf_fs_remove_owned(const char *dir, int *owner_fd)
     *owner_fd = -1;
     return rc;
 }
+
+int mf_fs_lock_file(const char *path, int wait)
+{
+    const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0) return fd;
+    const int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}

@@ -25,6 +25,11 @@ int mf_fs_sweep_stale(const char *dir, const char *prefix, int64_t *bytes);
  * (FUSE: exFAT drives), the removal is tried again once the mark is closed.
  * 0, or -1 with errno. */
 int mf_fs_remove_owned(const char *dir, int *owner_fd);
+/* Opens path (made if missing) and takes an exclusive flock on it, held
+ * for as long as the descriptor stays open (the kernel drops it however
+ * the process ends): the descriptor, or -1 with errno (EWOULDBLOCK:
+ * another holds it and wait is 0; with wait, this waits for it). */
+int mf_fs_lock_file(const char *path, int wait);
 
 /* A size on disk as a daemon's option gives it: "4294967296", "500M", "4G",
  * "1.5T" (binary multiples; a trailing B or iB is allowed). Bytes, or -1

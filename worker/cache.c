@@ -1,6 +1,7 @@
 /* The worker's local store as an LRU cache. A plain array of entries is
  * enough: a cache of a few GiB of signals holds thousands of blobs at most,
  * and each operation is one scan. */
+#include "mf_fs.h"
 #include "mf_log.h"
 #include "mf_store_guard.h"
 #include "worker_int.h"
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -170,8 +170,7 @@ mf_cache_t *mf_cache_open(const char *dir, int64_t budget)
     if (!(c->store = mf_store_open(dir))) goto fail;
     char path[4096];
     snprintf(path, sizeof path, "%s/lock", dir);
-    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if ((c->lock_fd = mf_fs_lock_file(path, 0)) < 0) {
         mf_error("%s: the cache is in use by another worker (give each worker its own --cache)",
                  dir);
         goto fail;
