@@ -141,7 +141,10 @@ void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskRe
     for (size_t i = 0; !r.error && i < r.n_outputs; i++)
         if (!mf_store_has(c->store, &r.outputs[i])) r.error = strdup("an output was not uploaded");
     const char *label = mf_sched_label(j->sched, task);
-    if (r.error) {
+    if (r.error && r.input_fault) { /* the file's fault: the job fails, the worker did right */
+        mf_info("job %llu: %s failed on %s, for good: %s", (unsigned long long)j->id, label,
+                w->name, r.error);
+    } else if (r.error) {
         if (++w->failures >= AVOID_AFTER) {
             w->avoid_until = mf_clock_now() + AVOID_FOR_S;
             mf_warn("worker %s failed %d tasks in a row; no work for it for %.0f s", w->name,

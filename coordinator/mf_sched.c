@@ -289,14 +289,17 @@ void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r)
         return;
     size_t i = (size_t)r->id;
     const int failed = r->error || r->n_outputs != s->plan->tasks[i].n_out;
+    /* An input's fault fails the same way anywhere: no second run. */
+    const int again = failed && !r->input_fault && s->nodes[i].attempts + 1 < MAX_ATTEMPTS;
+    if (failed) s->nodes[i].attempts++;
     if (s->nodes[i].inline_run && failed) {
         mf_sched__fuse_undo(s, i); /* its strips are ready again; it waits for them */
-        if (++s->nodes[i].attempts >= MAX_ATTEMPTS) s_failed(s, i, r);
+        if (!again) s_failed(s, i, r);
         return;
     }
     if (s->nodes[i].inline_run) mf_sched__fuse_done(s, i);
     s->prog.running--;
-    if (failed && ++s->nodes[i].attempts < MAX_ATTEMPTS) {
+    if (again) {
         mf_sched__make_ready(s, i); /* try again, perhaps elsewhere */
         return;
     }

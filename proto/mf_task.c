@@ -216,6 +216,7 @@ int mf_task_result_to_pb(const mf_task_result_t *r, Mixfarm__TaskResult *m)
     m->seconds = r->seconds;
     m->audio_seconds = r->audio_seconds;
     m->error = r->error ? r->error : "";
+    m->input_fault = r->error && r->input_fault;
     m->n_outputs = r->n_outputs;
     m->outputs = s_hex_array(r->outputs, r->n_outputs);
     return m->outputs ? 0 : -1;
@@ -253,6 +254,7 @@ mf_err_t mf_task_result_from_pb(const Mixfarm__TaskResult *m, mf_task_result_t *
     out->seconds = m->seconds;
     out->audio_seconds = m->audio_seconds;
     if (m->error[0] && !(out->error = strdup(m->error))) err = MF_ERR_NOMEM;
+    out->input_fault = m->error[0] && m->input_fault;
 done:
     if (err != MF_OK) mf_task_result_fini(out);
     return err;

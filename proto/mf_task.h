@@ -53,7 +53,8 @@ typedef struct {
     size_t n_outputs;
     double seconds;
     double audio_seconds;
-    char *error; /* NULL on success */
+    char *error;     /* NULL on success */
+    int input_fault; /* the error is the inputs' fault: no retry (TaskResult) */
 } mf_task_result_t;
 
 void mf_task_fini(mf_task_t *t);

@@ -111,8 +111,7 @@ static mf_err_t s_read_span(chan_t *c, size_t k, int64_t t, size_t n, float *dst
     if (!c->in[k].src) return mf_pcm_reader_read_span(c->in[k].pcm, t, n, dst);
     char why[400] = "";
     mf_err_t err = mf_source_signal_read_span(c->in[k].src, t, n, dst, why, sizeof why);
-    if (err != MF_OK && why[0]) mf_exec_fail(c->r, err, "%s", why);
-    return err;
+    return err == MF_OK ? MF_OK : mf_exec_fail_source(c->r, err, why);
 }
 
 /* Input k (a decoded impulse response) read whole, for create_aux(). */
@@ -303,7 +302,7 @@ static mf_err_t s_open_input(chan_t *c, mf_store_t *s, const mf_task_t *t, size_
         char why[400] = "";
         mf_err_t err = mf_source_signal_open(s, &t->inputs[0], &c->spec.decode, &c->in[0].src, why,
                                              sizeof why);
-        return err == MF_OK ? MF_OK : mf_exec_fail(c->r, err, "%s", why);
+        return err == MF_OK ? MF_OK : mf_exec_fail_source(c->r, err, why);
     }
     mf_err_t err = mf_pcm_reader_open(s, &t->inputs[k], &c->in[k].pcm);
     if (err == MF_OK) err = s_view(c, k);

@@ -31,7 +31,7 @@ mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     char why[256] = "";
     mf_err_t err = mf_source_signal_open(s, &t->inputs[0], &spec, &g, why, sizeof why);
     if (err != MF_OK) {
-        err = mf_exec_fail(r, err, "%s", why);
+        err = mf_exec_fail_source(r, err, why);
         goto done;
     }
     const mf_pcm_info_t *in = mf_source_signal_info(g);
@@ -47,7 +47,7 @@ mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         const size_t n = in->frames - pos < MF_BLOCK ? (size_t)(in->frames - pos) : MF_BLOCK;
         err = mf_source_signal_read_span(g, in->start + pos, n, buf, why, sizeof why);
         if (err != MF_OK) {
-            err = mf_exec_fail(r, err, "%s", why);
+            err = mf_exec_fail_source(r, err, why);
             goto done;
         }
         if ((err = mf_pcm_writer_write(w, buf, n)) != MF_OK) {

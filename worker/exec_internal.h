@@ -26,6 +26,11 @@ mf_err_t mf_exec_noop(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 /* Sets r->error to a formatted message and returns err. */
 mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for an error of mf_source_reader.h or mf_source_signal.h, with
+ * its why: marks the result as the inputs' fault when it is the file's
+ * (mf_source_fault), so the coordinator neither retries it nor blames the
+ * worker. */
+mf_err_t mf_exec_fail_source(mf_task_result_t *r, mf_err_t err, const char *why);
 /* The name of t's output index (mf_task_output_name): what an executor
  * gives the writer of each signal it outputs. */
 void mf_exec_output_name(const mf_task_t *t, size_t index, mf_hash_t *out);

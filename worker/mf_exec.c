@@ -1,4 +1,5 @@
 #include "exec_internal.h"
+#include "mf_source_reader.h"
 #include "lib_versions.h"
 #include "mf_kernels.h"
 #include "mf_pcm.h"
@@ -50,6 +51,12 @@ mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
     free(r->error);
     r->error = strdup(msg);
     return err;
+}
+
+mf_err_t mf_exec_fail_source(mf_task_result_t *r, mf_err_t err, const char *why)
+{
+    r->input_fault = mf_source_fault(err);
+    return mf_exec_fail(r, err, "%s", why[0] ? why : mf_strerror(err));
 }
 
 void mf_exec_output_name(const mf_task_t *t, size_t index, mf_hash_t *out)

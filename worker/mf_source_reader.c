@@ -20,6 +20,7 @@ struct mf_source_reader {
     sf_count_t from;    /* the file's frame at info.start */
     int64_t pos;        /* next frame to read, relative to info.start */
     mf_hash_t hash;     /* for messages */
+    char *path;         /* the worker's copy: checked when its content fails */
     /* A little-endian 16- or 24-bit WAV is read raw and converted by the
      * pcm_to_float kernel (libsndfile's own conversion, one sample at a
      * time, was 7 % of a strip benchmark's CPU): bytes per sample, else 0. */
@@ -65,6 +66,24 @@ static mf_err_t s_failed(mf_err_t err, const mf_hash_t *h, const char *what, cha
     const int blob = err == MF_ERR_NOENT || err == MF_ERR_IO;
     snprintf(why, n, "%s %.12s: %s", blob ? "blob" : "source", h->hex, what);
     return err;
+}
+
+/* The file's content failed (err): that is the file's fault only if this
+ * worker's copy is the file the client sent, its SHA-256 its name. Read
+ * again on this path alone, so a damaged disk or cache never fails a job
+ * for good: its copy is the worker's I/O error, and the task runs again. */
+static mf_err_t s_content_failed(mf_err_t err, const char *path, const mf_hash_t *h,
+                                 const char *what, char *why, size_t n)
+{
+    mf_hash_t got;
+    if (mf_hash_file(path, &got) == 0 && !strcmp(got.hex, h->hex))
+        return s_failed(err, h, what, why, n);
+    return s_failed(MF_ERR_IO, h, "this worker's copy differs from the file sent", why, n);
+}
+
+int mf_source_fault(mf_err_t err)
+{
+    return err == MF_ERR_FORMAT || err == MF_ERR_CORRUPT || err == MF_ERR_INVALID;
 }
 
 /* libsndfile's words without their "Error : " prefix and full stop. */
@@ -136,14 +155,18 @@ mf_err_t mf_source_reader_open(const mf_store_t *s, const mf_hash_t *h,
     char *path = mf_store_path(s, h), what[256] = "";
     mf_err_t err = r && path ? s_open_file(r, path, what, sizeof what) : MF_ERR_NOMEM;
     if (err == MF_OK) err = s_trim(r, spec, what, sizeof what);
-    free(path);
     if (err == MF_OK) {
         r->hash = *h;
+        r->path = path;
         *out = r;
         return MF_OK;
     }
     mf_source_reader_free(&r);
-    return s_failed(err, h, what[0] ? what : mf_strerror(err), why, why_size);
+    if (what[0] == 0) snprintf(what, sizeof what, "%s", mf_strerror(err));
+    err = mf_source_fault(err) ? s_content_failed(err, path, h, what, why, why_size)
+                               : s_failed(err, h, what, why, why_size);
+    free(path);
+    return err;
 }
 
 const mf_pcm_info_t *mf_source_reader_info(const mf_source_reader_t *r)
@@ -180,7 +203,7 @@ mf_err_t mf_source_reader_read_span(mf_source_reader_t *r, int64_t t, size_t n, 
             snprintf(reason, sizeof reason, " (%s)", sf_why);
         }
         snprintf(words + strlen(words), sizeof words - strlen(words), "%s", reason);
-        return s_failed(MF_ERR_CORRUPT, &r->hash, words, why, why_size);
+        return s_content_failed(MF_ERR_CORRUPT, r->path, &r->hash, words, why, why_size);
     }
     /* A float file can hold samples that are not numbers (a plugin that
      * blew up, a damaged export). One NaN in an IIR filter makes all its
@@ -198,7 +221,7 @@ mf_err_t mf_source_reader_read_span(mf_source_reader_t *r, int64_t t, size_t n, 
         snprintf(words, sizeof words,
                  "its sample at %.3f s is not a number (%s): the file is damaged; export it again",
                  at / r->sfi.samplerate, isnan(dst[i]) ? "NaN" : "infinite");
-        return s_failed(MF_ERR_CORRUPT, &r->hash, words, why, why_size);
+        return s_content_failed(MF_ERR_CORRUPT, r->path, &r->hash, words, why, why_size);
     }
     memset(out + (lead + want) * (size_t)ch, 0, (n - lead - want) * (size_t)ch * sizeof(float));
     r->pos = to;
@@ -210,6 +233,7 @@ void mf_source_reader_free(mf_source_reader_t **r)
     if (!r || !*r) return;
     mf_sf_buffered_close((*r)->sf, &(*r)->io);
     free((*r)->scratch);
+    free((*r)->path);
     free(*r);
     *r = NULL;
 }

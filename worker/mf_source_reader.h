@@ -26,7 +26,9 @@ typedef struct mf_source_reader mf_source_reader_t;
  * ("blob <hash12>: ..."), MF_ERR_FORMAT when it is no audio or has more
  * than two channels, MF_ERR_CORRUPT when it holds less than its header says
  * or cannot seek (the file's fault: "source <hash12>: ...", which the client
- * maps back to the file's name). */
+ * maps back to the file's name). A fault of the content is returned only
+ * once the worker's copy is checked against its hash; a copy that differs
+ * is MF_ERR_IO ("blob <hash12>: ..."). */
 mf_err_t mf_source_reader_open(const mf_store_t *s, const mf_hash_t *h,
                                const mf_decode_spec_t *spec, mf_source_reader_t **out, char *why,
                                size_t why_size);
@@ -38,5 +40,8 @@ const mf_pcm_info_t *mf_source_reader_info(const mf_source_reader_t *r);
 mf_err_t mf_source_reader_read_span(mf_source_reader_t *r, int64_t t, size_t n, float *out,
                                     char *why, size_t why_size);
 void mf_source_reader_free(mf_source_reader_t **r);
+/* Whether err, from a reader or mf_source_signal.h, is the source file's
+ * fault: any worker reading it would fail the same way. */
+int mf_source_fault(mf_err_t err);
 
 #endif

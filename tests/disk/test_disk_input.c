@@ -5,7 +5,10 @@
  *                               "header says 4.000 s, data holds 1.500 s"
  *                               (libsndfile alone would read it as 1.5 s)
  *   decode_task_words           the decode task on a cut WAV, a cut FLAC and
- *                               garbage: "source <hash12>: what is wrong"
+ *                               garbage: "source <hash12>: what is wrong",
+ *                               marked the input's fault (not retried); a
+ *                               cut WAV whose stored copy was damaged is the
+ *                               worker's ("blob <hash12>: ..."), retried
  *   source_reader_bits          what the source reader reads of 16- and 24-bit
  *                               WAVs (raw, converted by a SIMD kernel) is
  *                               libsndfile's sf_readf_float, bit for bit:
@@ -121,10 +124,10 @@ static void source_check_formats(void **state)
     cl_test_pass();
 }
 
-/* Runs a decode task on the file's bytes as a blob; returns its error. */
-static char *s_decode(mf_store_t *store, const char *path, mf_hash_t *blob)
+/* Runs a decode task on blob; returns its error and whether it is marked
+ * the input's fault. */
+static char *s_decode_blob(mf_store_t *store, mf_hash_t *blob, int *input_fault)
 {
-    assert_int_equal(mf_store_put_file(store, path, blob), MF_OK);
     mf_decode_spec_t spec = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = DK_RATE};
     mf_task_t t = {.id = 1, .kind = "decode", .inputs = blob, .n_inputs = 1};
     t.params = mf_decode_spec_to_json(&spec);
@@ -132,9 +135,20 @@ static char *s_decode(mf_store_t *store, const char *path, mf_hash_t *blob)
     mf_err_t err = mf_exec_run(store, &t, &r);
     free(t.params);
     char *error = r.error ? strdup(r.error) : NULL;
+    *input_fault = r.input_fault;
     mf_task_result_fini(&r);
     assert_int_not_equal(err, MF_OK);
     assert_non_null(error);
+    return error;
+}
+
+/* The same on the file's bytes as a blob; the file's fault, always. */
+static char *s_decode(mf_store_t *store, const char *path, mf_hash_t *blob)
+{
+    assert_int_equal(mf_store_put_file(store, path, blob), MF_OK);
+    int input_fault = 0;
+    char *error = s_decode_blob(store, blob, &input_fault);
+    if (!input_fault) fail_msg("%s: \"%s\" is not marked the input's fault", path, error);
     return error;
 }
 
@@ -168,6 +182,30 @@ static void decode_task_words(void **state)
     e = s_decode(store, path, &h);
     snprintf(want, sizeof want, "source %.12s: not an audio file (", h.hex);
     if (strncmp(e, want, strlen(want)) != 0) fail_msg("\"%s\" does not start \"%s\"", e, want);
+    free(e);
+
+    /* A cut file whose copy on this worker's disk was damaged since: not
+     * the file's fault (another worker's copy may be whole), the copy's. */
+    cl_path(path, sizeof path, cl_test_dir(), "cut-damaged.wav");
+    dk_write_tone(path, SF_FORMAT_WAV, TONE_S, 440);
+    dk_truncate(path, s_data_start(path, TONE_S) + (int64_t)lround(CUT_S * DK_RATE) * 2);
+    assert_int_equal(mf_store_put_file(store, path, &h), MF_OK);
+    char *copy = mf_store_path(store, &h);
+    assert_non_null(copy);
+    assert_int_equal(chmod(copy, 0644), 0);
+    FILE *f = fopen(copy, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, -1, SEEK_END), 0);
+    const int last = fgetc(f); /* a sample's byte, flipped: still a cut WAV */
+    assert_int_equal(fseek(f, -1, SEEK_END), 0);
+    assert_int_equal(fputc(last ^ 0xff, f), last ^ 0xff);
+    assert_int_equal(fclose(f), 0);
+    free(copy);
+    int input_fault = 1;
+    e = s_decode_blob(store, &h, &input_fault);
+    snprintf(want, sizeof want, "blob %.12s: this worker's copy differs from the file sent", h.hex);
+    assert_string_equal(e, want);
+    assert_int_equal(input_fault, 0);
     free(e);
     mf_store_free(&store);
     cl_test_pass();
@@ -397,7 +435,9 @@ static void s_render_fails_on(const char *session, int on_farm, const char *expe
     char out[1200];
     cl_path(out, sizeof out, cl_test_dir(), on_farm ? "out-farm" : "out-embedded");
     cl_run_t r = dk_render(session, out, on_farm ? &c : NULL);
-    const int ok = r.rc == 2 && strstr(r.err, expect);
+    /* The file's fault is no worker's: the task runs once, and no worker
+     * is set aside (an embedded render said so, and ran it three times). */
+    const int ok = r.rc == 2 && strstr(r.err, expect) && !strstr(r.err, "warning");
     char msg[8192];
     snprintf(msg, sizeof msg, "mixfarm render (%s) exited %d, expected 2 and\n  %s\nstderr:\n%s",
              on_farm ? "farm" : "embedded", r.rc, expect, r.err);
@@ -406,7 +446,11 @@ static void s_render_fails_on(const char *session, int on_farm, const char *expe
     dk_assert_tree(out, "");
     struct stat st;
     assert_int_not_equal(stat(out, &st), 0); /* not even created */
-    if (on_farm) cl_stop_all_clean(20 * CL_SLOW);
+    if (on_farm) {
+        assert_true(cl_count_lines(c.log, " failed on w1") <= 1);
+        assert_false(cl_file_contains(c.log, "no work for it"));
+        cl_stop_all_clean(20 * CL_SLOW);
+    }
 }
 
 /* The same failure embedded and on the farm. */

@@ -155,6 +155,13 @@ static void test_task_pack_round_trip(void **state)
     assert_int_equal(mf_task_result_unpack(buf, len, &q), MF_OK);
     assert_non_null(q.error);
     assert_string_equal(q.error, r.error);
+    assert_false(q.input_fault);
+    free(buf);
+    mf_task_result_fini(&q);
+    r.input_fault = 1; /* the file's fault: crosses the wire */
+    buf = mf_task_result_pack(&r, &len);
+    assert_int_equal(mf_task_result_unpack(buf, len, &q), MF_OK);
+    assert_true(q.input_fault);
     free(buf);
     mf_task_result_fini(&q);
     mf_task_result_fini(&r);
