@@ -21,6 +21,14 @@ typedef struct {
  * begin with it, but the text after it is what the user wrote. */
 static const char s_bom[] = "\xEF\xBB\xBF";
 
+/* UTF-16 text (Notepad's "Unicode"), with its byte order mark or ASCII
+ * with a zero byte beside each character: JSON is UTF-8 (RFC 8259). */
+static int s_utf16(const unsigned char *h, size_t n)
+{
+    return n >= 2 && ((h[0] == 0xFF && h[1] == 0xFE) || (h[0] == 0xFE && h[1] == 0xFF) ||
+                      (h[0] != 0) != (h[1] != 0));
+}
+
 const char *mf_sess__skip_bom(const char *text)
 {
     return text && !strncmp(text, s_bom, 3) ? text + 3 : text;
@@ -88,6 +96,13 @@ json_t *mf_sess__read_document(const char *path, mf_diags_t *d)
     }
     capped_reader_t r = {.f = f, .left = MF_LIMIT_DOC_BYTES};
     r.head_n = fread(r.head, 1, sizeof r.head, f);
+    if (s_utf16(r.head, r.head_n)) {
+        fclose(f);
+        mf_diags_error(d, "",
+                       "is UTF-16 text; a JSON file is UTF-8: save it as UTF-8 (in Notepad: "
+                       "File, Save as, Encoding: UTF-8)");
+        return NULL;
+    }
     if (r.head_n == 3 && !memcmp(r.head, s_bom, 3))
         r.head_n = 0;
     else

@@ -746,6 +746,20 @@ static void test_not_a_document(void **state)
     assert_null(s);
     assert_error(&d, "", "not valid JSON: line 1");
     mf_diags_fini(&d);
+    /* Notepad's "Unicode" is UTF-16: little-endian with its mark, and
+     * big-endian without one. */
+    static const char le[] = "\xFF\xFE{\0\"\0m\0", be[] = "\0{\0\"\0m";
+    const char *u16[] = {le, be};
+    const size_t u16_n[] = {sizeof le - 1, sizeof be - 1};
+    for (int i = 0; i < 2; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/utf16.json", sfx_dir());
+        sfx_write_file("utf16.json", u16[i], u16_n[i]);
+        mf_diags_init(&d, path);
+        assert_null(mf_session_load(path, &d));
+        assert_error(&d, "", "is UTF-16 text; a JSON file is UTF-8: save it as UTF-8");
+        mf_diags_fini(&d);
+    }
 
     s = load("{\"mixfarm\": 1, \"tracks\": []}", &d);
     assert_null(s);
