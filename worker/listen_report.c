@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOW_BANDS 7 /* third-octave bands 20 .. 80 Hz: below ~90 Hz */
+#define LOW_BANDS 7           /* third-octave bands 20 .. 80 Hz: below ~90 Hz */
+#define NEGLIGIBLE_SHARE 1e-6 /* of the master's energy: -60 dB */
 
 /* What a listen task measured of one system's output. */
 typedef struct {
@@ -131,13 +132,21 @@ static json_t *s_system(const sys_stats_t *s, const mf_measure_t *ms)
     if (!mono && a->channels == 2 && a->correlation < MF_QC_PHASE_MIN)
         s_warn(warn, "left and right are out of phase (correlation %.2f)", a->correlation);
     if (mono && m->channels == 2) {
+        double pm[MF_WIDTH_BANDS] = {0}, ps[MF_WIDTH_BANDS] = {0}, all = 0.0;
         for (int w = 0; w < MF_WIDTH_BANDS; w++) {
-            double pm = 0.0, ps = 0.0;
             for (int b = MF_WIDTH_FIRST[w]; b < MF_WIDTH_FIRST[w + 1]; b++) {
-                if (isfinite(ms->l.mid_db[b])) pm += pow(10.0, ms->l.mid_db[b] / 10.0);
-                if (isfinite(ms->l.side_db[b])) ps += pow(10.0, ms->l.side_db[b] / 10.0);
+                if (isfinite(ms->l.mid_db[b])) pm[w] += pow(10.0, ms->l.mid_db[b] / 10.0);
+                if (isfinite(ms->l.side_db[b])) ps[w] += pow(10.0, ms->l.side_db[b] / 10.0);
             }
-            const double drop = s_ratio_db(pm, pm + ps);
+            all += pm[w] + ps[w];
+        }
+        for (int w = 0; w < MF_WIDTH_BANDS; w++) {
+            /* A band that holds next to nothing of the master (a filter's
+             * leakage, or above the Nyquist frequency of an 8 kHz
+             * session) has nothing to lose: every band of a tone played
+             * out of phase "cancelled completely". */
+            if (!(pm[w] + ps[w] > all * NEGLIGIBLE_SHARE)) continue;
+            const double drop = s_ratio_db(pm[w], pm[w] + ps[w]);
             const double lo = mf_band_edge_hz(MF_WIDTH_FIRST[w], 0);
             const double hi = mf_band_edge_hz(MF_WIDTH_FIRST[w + 1] - 1, 1);
             if (!(drop < -3.0)) continue;
@@ -151,9 +160,14 @@ static json_t *s_system(const sys_stats_t *s, const mf_measure_t *ms)
                    "check them in mono",
                    lo, hi, how);
         }
-        if (m->mono_drop_db < -3.0)
+        if (m->mono_drop_db < -3.0 && isfinite(m->mono_drop_db))
             s_warn(warn, "summed to mono the master loses %.1f dB (correlation %.2f)",
                    -m->mono_drop_db, m->correlation);
+        else if (m->mono_drop_db < -3.0)
+            s_warn(warn,
+                   "summed to mono the master cancels completely (correlation %.2f): one "
+                   "channel is the other with its polarity inverted",
+                   m->correlation);
         const double lw = mf_width_db(&ms->l, 0, MF_WIDTH_FIRST[1]);
         if (!strcmp(s->m->name, "club") && lw > -12.0)
             s_warn(warn,

@@ -6,6 +6,7 @@
  *    every band and 0.5 LU in loudness, and writes reference.json and the
  *    listen/ files;
  *  - the mono model of a side-only mix is silent and listen.json says so;
+ *    a tone out of phase vanishes in its band alone;
  *  - the mono copy is the mix's mid, dithered to 16 bits exactly as
  *    documented, on whichever instruction set;
  *  - diff after one fader change names exactly the changed track, bus,
@@ -236,6 +237,37 @@ static void test_listen_side_only(void **state)
     assert_true(json_array_size(json_object_get(mono, "warnings")) > 0);
     assert_true(json_array_size(json_object_get(mono, "vanishing_in_mono")) == 5);
     s_expect_in_qc(out, l);
+    json_decref(l);
+}
+
+/* A 440 Hz tone out of phase: in mono it is gone, but only its own band
+ * vanishes; the other four hold nothing but the analysis's leakage (they
+ * were all said to "cancel completely"), and the whole master cancels
+ * (it said "loses inf dB"). */
+static void test_listen_side_tone(void **state)
+{
+    (void)state;
+    char dir[600], out[700];
+    ref_dir(dir, sizeof dir, "side-tone");
+    const long n = 3 * RATE;
+    float *x = malloc(sizeof *x * 2 * (size_t)n);
+    assert_non_null(x);
+    for (long i = 0; i < n; i++)
+        x[2 * i] = (float)(0.3 * sin(2 * M_PI * 440.0 * (double)i / RATE)),
+              x[2 * i + 1] = -x[2 * i];
+    s_render_stereo(dir, "side.wav", x, n, out, sizeof out);
+    free(x);
+    json_t *l = ref_json(out, "listen.json");
+    const json_t *mono = json_array_get(json_object_get(l, "systems"), 5);
+    const json_t *van = json_object_get(mono, "vanishing_in_mono");
+    assert_int_equal(json_array_size(van), 1);
+    assert_true(ref_num(json_array_get(van, 0), "lo_hz", NULL) < 440.0);
+    assert_true(ref_num(json_array_get(van, 0), "hi_hz", NULL) > 440.0);
+    char *text = json_dumps(json_object_get(mono, "warnings"), 0);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "summed to mono the master cancels completely"));
+    assert_null(strstr(text, "inf dB"));
+    free(text);
     json_decref(l);
 }
 
@@ -594,13 +626,10 @@ int main(void)
 {
     ref_setup();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare_shelf),
-        cmocka_unit_test(test_compare_mono),
-        cmocka_unit_test(test_match_reference),
-        cmocka_unit_test(test_listen_side_only),
-        cmocka_unit_test(test_listen_dither_exact),
-        cmocka_unit_test(test_diff_fader),
-        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_compare_shelf),    cmocka_unit_test(test_compare_mono),
+        cmocka_unit_test(test_match_reference),  cmocka_unit_test(test_listen_side_only),
+        cmocka_unit_test(test_listen_side_tone), cmocka_unit_test(test_listen_dither_exact),
+        cmocka_unit_test(test_diff_fader),       cmocka_unit_test(test_init),
         cmocka_unit_test(test_init_bwf),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
