@@ -141,7 +141,14 @@ static void s_parse_track(mf_album_t *a, size_t k, const json_t *j, const mf_alb
             t->mix_path = mf_sess__resolve(&shell, t->mix);
             if (mf_sess__probe_audio(&shell, t->mix_path, t->mix, kp, d, &t->mix_channels,
                                      &t->mix_rate, &t->mix_frames) == 0 &&
-                t->mix_channels != 2)
+                t->mix_channels == 1)
+                /* A mono record (a back catalogue's): a session plays it. */
+                mf_diags_error(d, kp,
+                               "%s: a mix is stereo and this one is mono; make it a session of "
+                               "one track playing it (\"tracks\": [{\"name\": \"Song\", "
+                               "\"file\": ...}]) and list the session here",
+                               t->mix);
+            else if (t->mix_channels != 2)
                 mf_diags_error(d, kp, "%s: a mix is stereo (this has %d channels)", t->mix,
                                t->mix_channels);
         }

@@ -725,6 +725,25 @@ static void test_album_crossfade(void **state)
     }
 }
 
+/* A mono mix (a back catalogue's mono record) says what to do with it. */
+static void test_album_mono_mix(void **state)
+{
+    (void)state;
+    sfx_write_wav("audio/mono.wav", 1, 44100, 4410, 0.25f);
+    static const char doc[] = "{\"mixfarm\": 1, \"album\": {\"title\": \"M\"}, \"tracks\": "
+                              "[{\"mix\": \"audio/mono.wav\"}]}";
+    char path[512];
+    snprintf(path, sizeof path, "%s/mono.json", sfx_dir());
+    sfx_write_file("mono.json", doc, strlen(doc));
+    mf_diags_t d;
+    mf_diags_init(&d, path);
+    assert_null(mf_album_load(path, &d));
+    assert_true(has_error(&d, "tracks[0].mix",
+                          "audio/mono.wav: a mix is stereo and this one is mono; make it a "
+                          "session of one track playing it"));
+    mf_diags_fini(&d);
+}
+
 /* ---- task parameters (proto/): the same numbers ------------------------ */
 
 static char *chan_spec_json(size_t gain_points, size_t pan_points)
@@ -849,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_album_tracks),
         cmocka_unit_test(test_album_length),
         cmocka_unit_test(test_album_crossfade),
+        cmocka_unit_test(test_album_mono_mix),
         cmocka_unit_test(test_task_parameters),
         cmocka_unit_test(test_worst_channel_task_fits_a_frame),
     };
