@@ -1,4 +1,4 @@
-/* mixfarm qc FILE... [--target PRESET] [--reference REF] [--json]
+/* mixfarm qc FILE... [--target PRESET] [--reference REF] [--json] [--mono]
  * [-o REPORT.html]: measures audio files (anything libsndfile reads) and
  * checks them against a delivery target; prints a summary or qc.json,
  * writes qc.html. With --reference each file is also compared with a
@@ -34,7 +34,7 @@ static void s_help(FILE *out)
     size_t n;
     const mf_qc_target_t *p = mf_qc_presets(&n);
     fprintf(out, "usage: mixfarm qc FILE... [--target PRESET] [--reference REF] [--json]\n"
-                 "                  [-o REPORT.html]\n\n"
+                 "                  [--mono] [-o REPORT.html]\n\n"
                  "Measures each file (WAV, AIFF, FLAC, Ogg, MP3: anything libsndfile reads; mono\n"
                  "or stereo) and checks it for delivery: integrated loudness, loudness range and\n"
                  "true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC offset, silence at the\n"
@@ -46,6 +46,8 @@ static void s_help(FILE *out)
                  "                      mixfarm compare does (loudness, LRA, true peak, PLR,\n"
                  "                      crest, width per band, third-octave spectrum); it\n"
                  "                      fails no check\n"
+                 "      --mono          the files are mono records delivered as stereo on\n"
+                 "                      purpose (identical channels): not mono_as_stereo\n"
                  "      --json          print qc.json on stdout instead of the summary\n"
                  "  -o, --output FILE   also write the report as self-contained HTML (plots)\n"
                  "  -h, --help          this text\n\npresets:\n");
@@ -111,7 +113,8 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
     default:
         lossless = 0; /* ADPCM, GSM, Vorbis, Opus, MPEG... */
     }
-    it->fmt = (mf_qc_format_t){.rate = si->samplerate, .bits = bits, .lossless = lossless};
+    it->fmt = (mf_qc_format_t){
+        .rate = si->samplerate, .bits = bits, .lossless = lossless, .mono = it->fmt.mono};
     SF_FORMAT_INFO fi = {.format = si->format & SF_FORMAT_TYPEMASK};
     const char *major = sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.extension
                             ? fi.extension
@@ -301,12 +304,15 @@ static void s_print_summaries(const qc_item_t *items, int n, const char *ref,
 
 /* The options; -1 to go on, else the exit code. */
 static int s_options(int argc, char **argv, mf_qc_target_t *target, const char **ref,
-                     const char **html, int *json)
+                     const char **html, int *json, int *mono)
 {
-    static const struct option longs[] = {
-        {"target", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
-        {"output", required_argument, 0, 'o'}, {"reference", required_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option longs[] = {{"target", required_argument, 0, 't'},
+                                          {"json", no_argument, 0, 'j'},
+                                          {"output", required_argument, 0, 'o'},
+                                          {"reference", required_argument, 0, 'r'},
+                                          {"mono", no_argument, 0, 'm'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:r:o:h", longs, NULL)) != -1) {
@@ -322,6 +328,9 @@ static int s_options(int argc, char **argv, mf_qc_target_t *target, const char *
             break;
         case 'j':
             *json = 1;
+            break;
+        case 'm':
+            *mono = 1;
             break;
         case 'o':
             *html = optarg;
@@ -346,7 +355,7 @@ int mf_cmd_qc(int argc, char **argv)
 {
     mf_qc_target_t target = *mf_qc_preset("none");
     const char *html = NULL, *ref = NULL;
-    int json = 0, rc = s_options(argc, argv, &target, &ref, &html, &json);
+    int json = 0, mono = 0, rc = s_options(argc, argv, &target, &ref, &html, &json, &mono);
     if (rc >= 0) return rc;
     rc = MF_EXIT_OK;
     const int n = argc - optind;
@@ -358,7 +367,7 @@ int mf_cmd_qc(int argc, char **argv)
         fprintf(stderr, "mixfarm: qc: out of memory\n");
         rc = MF_EXIT_FAILED;
     }
-    for (int i = 0; items && i < n; i++) items[i].path = argv[optind + i];
+    for (int i = 0; items && i < n; i++) items[i].path = argv[optind + i], items[i].fmt.mono = mono;
     if (!rc) rc = s_measure_all(items, files, n, &target, ref, &refm);
     if (!rc && json) rc = s_print_json(&target, files, n);
     if (!rc && !json) s_print_summaries(items, n, ref, &refm);

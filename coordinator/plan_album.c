@@ -278,6 +278,7 @@ static int s_plan(album_plan_t *ap)
     ap->lookahead_ms = mf_plan_num_or(lim, "lookahead_ms", 5.0);
     ap->qc.target = tg;
     ap->qc.album = !a->mastering ? 3 : a->mode_album ? 1 : 2;
+    ap->qc.mono = json_is_true(json_object_get(a->mastering, "mono"));
     ap->levels = (mf_port_t){.task = -1};
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < a->n_tracks; k++)

@@ -121,6 +121,15 @@ static int s_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int r
     spec.ceiling_dbtp = mf_plan_num_or(lim, "ceiling_dbtp", spec.target.true_peak_dbtp);
     spec.release_ms = mf_plan_num_or(lim, "release_ms", 80.0);
     spec.lookahead_ms = mf_plan_num_or(lim, "lookahead_ms", 5.0);
+    /* A mono record: a width of 0 first, so the master is exactly mono
+     * (left and right the same bits) whatever its transfer's channels. */
+    json_t *mono = NULL;
+    if (json_is_true(json_object_get(m, "mono"))) {
+        mono = json_pack("[{s:s, s:f}]", "type", "width", "amount", 0.0);
+        if (mono && ins && json_array_extend(mono, (json_t *)ins)) json_decref(mono), mono = NULL;
+        if (!mono) return -1;
+        ins = mono;
+    }
     size_t n = json_array_size(ins);
     mf_insert_t *parsed = calloc(n + 1, sizeof *parsed);
     spec.inserts = calloc(n + 1, sizeof *spec.inserts);
@@ -150,6 +159,7 @@ static int s_add_mastering(mf_plan_t *p, const json_t *m, const char *doc, int r
     for (size_t i = 0; parsed && i < n; i++) mf_session_insert_fini(&parsed[i]);
     free(parsed);
     free(spec.inserts);
+    json_decref(mono);
     return rc;
 }
 
@@ -202,7 +212,8 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
     for (size_t i = 0; rc == 0 && i < p->n_stems; i++)
         rc = mf_plan_add_output(p, mf_plan_stem_path(p->stems[i].name), p->stems[i].port, "wav", 32,
                                 1, NULL);
-    mf_qc_spec_t qc = {.target = mf_plan_target(s->mastering)};
+    mf_qc_spec_t qc = {.target = mf_plan_target(s->mastering),
+                       .mono = json_is_true(json_object_get(s->mastering, "mono"))};
     mf_port_list_t in = {0};
     if (rc == 0 && s->mastering) {
         p->mastered = 1;

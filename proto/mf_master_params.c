@@ -94,6 +94,8 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
         json_object_set_new(j, "source_stats", json_integer(q->source_stats));
     if (j && q->album > 0) /* likewise */
         json_object_set_new(j, "album", json_integer(q->album));
+    if (j && q->mono) /* likewise */
+        json_object_set_new(j, "mono", json_true());
     return s_dump(j);
 }
 
@@ -219,6 +221,9 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
     const json_int_t av = json_is_integer(album) ? json_integer_value(album) : 0;
     if ((album && !json_is_integer(album)) || av < 0 || av > 3) FAIL("bad album");
     q->album = (int)av;
+    const json_t *mono = json_object_get(o, "mono");
+    if (mono && !json_is_boolean(mono)) FAIL("bad mono");
+    q->mono = json_is_true(mono);
     json_decref(o);
     return MF_OK;
 fail:

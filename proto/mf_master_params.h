@@ -20,7 +20,8 @@
  *            sequence task's): the file is checked as a CD image.
  *            "lufs_from" 0 (the target's loudness), 1 (no loudness
  *            check) or 2 (input "levels", an album_levels report, entry
- *            "levels_entry" - 1 of its "targets").
+ *            "levels_entry" - 1 of its "targets"). "mono" true: a
+ *            mono record, its identical channels no mono_as_stereo.
  *            output 0: qc.json; output 1: qc.html. */
 #ifndef MF_MASTER_PARAMS_H
 #define MF_MASTER_PARAMS_H
@@ -89,6 +90,8 @@ typedef struct {
     /* An album's report (qc/mf_qc_album.h): 1 mastered as an album, 2 each
      * song to the target, 3 not mastered; 0: not an album. */
     int album;
+    /* A mono record (mastering.mono): identical channels are no problem. */
+    int mono;
 } mf_qc_spec_t;
 
 /* Canonical JSON (malloc'd), NULL when out of memory. */

@@ -135,7 +135,7 @@ size_t mf_qc_check(const mf_analysis_t *a, const mf_qc_target_t *tg, const mf_qc
               "lose %.1f dB, where unrelated channels lose 3 (worst second %.2f at %s)",
               a->correlation, a->correlation < -0.5 ? "mostly" : "partly", -a->mono_drop_db,
               a->worst_correlation, mf_qc_time(a->worst_correlation_at_s, t, sizeof t));
-    if (a->channels == 2 && a->identical_channels)
+    if (a->channels == 2 && a->identical_channels && !(fmt && fmt->mono))
         s_add(p, "mono_as_stereo", NAN, "left and right are identical (mono delivered as stereo)");
     if (a->duration_s < MF_QC_MIN_LENGTH_S || a->duration_s > MF_QC_MAX_LENGTH_S)
         s_add(p, "length", NAN, "length %s is outside %.0f s .. %.0f min",

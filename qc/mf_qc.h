@@ -47,6 +47,9 @@ typedef struct {
      * much longer. NULL / 0: none. */
     const mf_qc_span_t *pauses;
     size_t n_pauses;
+    /* A mono record on purpose (mastering.mono, qc --mono): identical
+     * channels are what it should have, not mono_as_stereo. */
+    int mono;
 } mf_qc_format_t;
 
 #define MF_QC_MAX_PROBLEMS 16

@@ -91,8 +91,8 @@ int mf_sess__parse_stems(mf_session_t *s, const json_t *j, mf_diags_t *d)
 
 /* ---- mastering -------------------------------------------------------- */
 
-static const char *const s_mastering_keys[] = {"target",    "inserts",         "limiter",
-                                               "reference", "match_reference", NULL};
+static const char *const s_mastering_keys[] = {"target",          "inserts", "limiter", "reference",
+                                               "match_reference", "mono",    NULL};
 /* SESSION.md: streaming (-14 LUFS, -1 dBTP), apple, youtube, ebu-r128,
  * atsc-a85, cd, none. */
 static const char *const s_presets[] = {"streaming", "apple", "youtube", "ebu-r128",
@@ -233,6 +233,8 @@ int mf_sess__check_mastering(mf_session_t *s, const json_t *j, mf_diags_t *d, in
             free(resolved);
         }
     }
+    int mono = 0;
+    if ((v = json_object_get(j, "mono")) && mf_sess__bool(v, "mastering.mono", d, &mono)) rc = -1;
     if ((v = json_object_get(j, "match_reference"))) {
         int match = 0;
         if (mf_sess__bool(v, "mastering.match_reference", d, &match)) {

@@ -201,21 +201,37 @@ static double s_uniform(mf_dither_t *d)
     return (double)(d->state >> 11) * (1.0 / 9007199254740992.0) - 0.5;
 }
 
-void mf_dither_run(mf_dither_t *d, const float *in, int32_t *out, size_t frames)
+/* One sample: its TPDF value tpdf (in LSBs), its shaping state e. */
+static int32_t s_quantise(const mf_dither_t *d, double x, double tpdf, double *e)
 {
     static const double h[3] = {1.623, -0.982, 0.109};
     const double scale = (double)(1u << (d->bits - 1)), lo = -scale, hi = scale - 1;
+    double v = x * scale;
+    if (d->shaped) v -= h[0] * e[0] + h[1] * e[1] + h[2] * e[2];
+    double y = floor(v + tpdf + 0.5);
+    y = y < lo ? lo : y > hi ? hi : y;
+    if (d->shaped) {
+        double q = y - v; /* bounded, so a clipped sample cannot set the loop ringing */
+        e[2] = e[1], e[1] = e[0], e[0] = q < -2 ? -2 : q > 2 ? 2 : q;
+    }
+    return (int32_t)y;
+}
+
+void mf_dither_run(mf_dither_t *d, const float *in, int32_t *out, size_t frames)
+{
     const size_t ch = (size_t)d->channels;
-    for (size_t i = 0; i < frames * ch; i++) {
-        double *e = d->err[i % ch < 2 ? i % ch : 1];
-        double v = (double)in[i] * scale;
-        if (d->shaped) v -= h[0] * e[0] + h[1] * e[1] + h[2] * e[2];
-        double y = floor(v + s_uniform(d) + s_uniform(d) + 0.5);
-        y = y < lo ? lo : y > hi ? hi : y;
-        if (d->shaped) {
-            double q = y - v; /* bounded, so a clipped sample cannot set the loop ringing */
-            e[2] = e[1], e[1] = e[0], e[0] = q < -2 ? -2 : q > 2 ? 2 : q;
+    for (size_t f = 0; f < frames; f++) {
+        const float *x = in + f * ch;
+        int32_t *y = out + f * ch;
+        /* Left and right alike, in the same state (a mono record, a centred
+         * passage): the same dither, so they stay the same bits and a mono
+         * master stays mono at any word length. */
+        const int twin = ch >= 2 && x[1] == x[0] && !memcmp(d->err[0], d->err[1], sizeof d->err[0]);
+        double first = 0.0;
+        for (size_t c = 0; c < ch; c++) {
+            const double t = s_uniform(d) + s_uniform(d); /* drawn alike whatever follows */
+            if (c == 0) first = t;
+            y[c] = s_quantise(d, x[c], twin && c == 1 ? first : t, d->err[c < 2 ? c : 1]);
         }
-        out[i] = (int32_t)y;
     }
 }

@@ -3,7 +3,8 @@
  * read back (ffprobe); the WAV is a BWF with its loudness in bext; the
  * manifest lists each file with its format and hash; qc.json measured the
  * decoded files; the same session gives the same bytes; a lossy file over
- * the ceiling is encoded again until it passes. Audio is synthesised here. */
+ * the ceiling is encoded again until it passes; a mono record (mastering.mono)
+ * is delivered with left and right the same bits. Audio is synthesised here. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +229,73 @@ static void test_determinism(void **state)
     }
 }
 
+/* Every frame of a PCM deliverable has left and right the same integers. */
+static void s_assert_dual_mono(const char *rel)
+{
+    char path[1024];
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(du_path(path, sizeof path, rel), SFM_READ, &info);
+    if (!f) fail_msg("%s: %s", path, sf_strerror(NULL));
+    assert_int_equal(info.channels, 2);
+    int buf[2 * 4096];
+    sf_count_t got, at = 0;
+    while ((got = sf_readf_int(f, buf, 4096)) > 0)
+        for (sf_count_t i = 0; i < got; i++, at++)
+            if (buf[2 * i] != buf[2 * i + 1])
+                fail_msg("%s: frame %lld: left %d, right %d", rel, (long long)at, buf[2 * i],
+                         buf[2 * i + 1]);
+    sf_close(f);
+    assert_true(at > 0);
+}
+
+/* mastering.mono: a mono record (a back catalogue's) from a stereo transfer.
+ * The master is mono, and each PCM deliverable has the same bits left and
+ * right at 16 and 24 bits, dithered and noise-shaped (its dither used to
+ * differ between them); its QC does not call it mono_as_stereo, which fails
+ * the same record mastered without the key. */
+static void test_mono_record(void **state)
+{
+    (void)state;
+    du_write_music("transfer.wav", 2, 4.0, 0.3, 7); /* left and right differ */
+    du_write_music("dual.wav", 1, 4.0, 0.3, 8);
+    static const char *outputs =
+        "\"outputs\": [{\"format\": \"wav\", \"bits\": 16, \"noise_shaping\": true},"
+        " {\"format\": \"flac\", \"bits\": 24}, {\"format\": \"flac\", \"bits\": 16,"
+        " \"sample_rate\": 44100}], \"metadata\": {\"title\": \"Mono\"}}";
+    char doc[1024];
+    snprintf(doc, sizeof doc,
+             "{\"mixfarm\": 1, \"name\": \"M\", \"tracks\": [{\"name\": \"T\", \"file\": "
+             "\"transfer.wav\"}], \"mastering\": {\"target\": \"streaming\", \"mono\": true}, %s",
+             outputs);
+    du_write_text("mono.json", doc);
+    assert_int_equal(du_render("mono.json", "out-mono"), 0);
+    s_assert_dual_mono("out-mono/master/Mono.wav");
+    s_assert_dual_mono("out-mono/master/Mono 24-48000.flac");
+    s_assert_dual_mono("out-mono/master/Mono 16-44100.flac");
+    json_t *qc = du_load_json("out-mono/qc.json");
+    assert_true(json_is_true(json_object_get(qc, "pass")));
+    json_decref(qc);
+    /* A centred mono track is a mono record too: with the key it passes,
+     * without it every deliverable fails mono_as_stereo. */
+    for (int keyed = 1; keyed >= 0; keyed--) {
+        snprintf(doc, sizeof doc,
+                 "{\"mixfarm\": 1, \"name\": \"M\", \"tracks\": [{\"name\": \"T\", \"file\": "
+                 "\"dual.wav\"}], \"mastering\": {\"target\": \"streaming\"%s}, %s",
+                 keyed ? ", \"mono\": true" : "", outputs);
+        du_write_text("dual.json", doc);
+        const char *out = keyed ? "out-dual-keyed" : "out-dual";
+        assert_int_equal(du_render("dual.json", out), keyed ? 0 : 1);
+        char rel[256];
+        snprintf(rel, sizeof rel, "%s/qc.json", out);
+        qc = du_load_json(rel);
+        char *text = json_dumps(qc, 0);
+        assert_non_null(text);
+        assert_int_equal(strstr(text, "mono_as_stereo") != NULL, !keyed);
+        free(text);
+        json_decref(qc);
+    }
+}
+
 /* A low-bitrate Opus of a master limited close to the cd ceiling overshoots
  * once decoded; it is encoded again through the limiter until it passes. */
 static void test_reencode_over_ceiling(void **state)
@@ -286,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_tags),
         cmocka_unit_test(test_bwf),         cmocka_unit_test(test_manifest_and_qc),
         cmocka_unit_test(test_determinism), cmocka_unit_test(test_reencode_over_ceiling),
+        cmocka_unit_test(test_mono_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

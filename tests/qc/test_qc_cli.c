@@ -74,6 +74,9 @@ static int s_setup(void **state)
     for (size_t i = 0; i < 2 * n; i++) /* driven into hard clipping */
         x[i] = fmaxf(-1.0f, fminf(1.0f, 6.0f * x[i]));
     s_wav("hot.flac", x, n, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+    for (size_t i = 0; i < n; i++) /* a mono record delivered as stereo */
+        x[2 * i] = x[2 * i + 1] = 0.125f * x[2 * i];
+    s_wav("mono.wav", x, n, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
     free(x);
     char path[128];
     snprintf(path, sizeof path, "%s/notes.txt", s_dir);
@@ -136,6 +139,12 @@ static void test_exit_codes(void **state)
     assert_int_equal(s_run((const char *[]){s_p("cut.wav"), NULL}), 1);
     if (!strstr(s_out, "FAIL truncated: the file is cut short: header says 4.000 s, data holds"))
         fail_msg("qc of a file cut short:\n%s", s_out);
+
+    /* Identical channels fail, unless --mono says the record is mono. */
+    assert_int_equal(s_run((const char *[]){s_p("mono.wav"), NULL}), 1);
+    assert_non_null(strstr(s_out, "FAIL mono_as_stereo"));
+    assert_int_equal(s_run((const char *[]){s_p("mono.wav"), "--mono", NULL}), 0);
+    assert_null(strstr(s_out, "mono_as_stereo"));
 
     /* Samples that are not numbers: measured as silence, and failed. */
     assert_int_equal(s_run((const char *[]){s_p("nan.wav"), NULL}), 1);
