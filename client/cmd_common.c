@@ -184,6 +184,16 @@ const char *mf_cli_cannot_make(const char *path)
     struct stat st;
     if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) return "its folder does not exist";
     if (access(parent, W_OK | X_OK) != 0) return "cannot be made there (Permission denied)";
+    /* access() lets root through where mkdir fails (/proc, a share that
+     * squashes root): a folder made and removed at once tells. */
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.mixfarm-probe-%ld", parent, (long)getpid());
+    static char why[160];
+    if (mkdir(probe, 0700) != 0 && errno != EEXIST) {
+        snprintf(why, sizeof why, "cannot be made there (%s)", strerror(errno));
+        return why;
+    }
+    rmdir(probe);
     return NULL;
 }
 

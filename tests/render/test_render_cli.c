@@ -338,6 +338,14 @@ static void test_usage_errors(void **state)
             fail_msg("-o %s: exit %d: %s", outs[i][0], r.rc, r.err);
         test_run_free(&r);
     }
+    /* A folder where nothing can be made, whatever access() says (root
+     * passes it): it rendered, then failed three times to write, exit 1. */
+    const char *proc[] = {"render", sp, "-o", "/proc/mixfarm-out", NULL};
+    test_run_t rp = test_run(render_bin, proc, render_root);
+    if (rp.rc != 2 || !strstr(rp.err, "mixfarm: /proc/mixfarm-out: cannot be made there (") ||
+        strchr(rp.err, '\n') != rp.err + strlen(rp.err) - 1)
+        fail_msg("-o /proc/mixfarm-out: exit %d: %s", rp.rc, rp.err);
+    test_run_free(&rp);
     /* And the same session with good arguments works. */
     const char *ok[] = {"render", sp, "-o", op, "--workers", "3", "--quiet", NULL};
     test_run_t r = test_run(render_bin, ok, render_root);
