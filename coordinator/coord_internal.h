@@ -316,6 +316,8 @@ void mf_coord_snap_publish(coord_t *c);
 
 /* Sends an envelope, logging a failure. */
 void mf_coord_send(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env);
+/* Tells a peer why it is not served (Refuse), and logs it. */
+void mf_coord_refuse(coord_t *c, const mf_peer_t *peer, const char *reason);
 /* The same, with a blob chunk's bytes in a frame of their own (mf_msg.h). */
 void mf_coord_send_chunk(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *env,
                          mf_chunk_t *chunk);

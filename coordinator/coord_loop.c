@@ -54,16 +54,12 @@ void mf_coord_send_chunk(coord_t *c, const mf_peer_t *peer, Mixfarm__Envelope *e
     s_sent(peer, mf_msg_send_chunk(c->sock, peer, env, chunk));
 }
 
-static void s_refuse(coord_t *c, const mf_peer_t *peer, uint32_t version)
+void mf_coord_refuse(coord_t *c, const mf_peer_t *peer, const char *reason)
 {
-    char name[80], reason[160];
-    snprintf(reason, sizeof reason,
-             "protocol version %u is not supported (this coordinator "
-             "speaks %d)",
-             version, MF_PROTOCOL_VERSION);
+    char name[80];
     mf_warn("refused peer %s: %s", mf_peer_name(peer, name, sizeof name), reason);
     Mixfarm__Refuse r = MIXFARM__REFUSE__INIT;
-    r.reason = reason;
+    r.reason = (char *)reason;
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_REFUSE;
     env.refuse = &r;
@@ -74,7 +70,11 @@ static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope 
                      mf_chunk_t *chunk)
 {
     if (env->version != MF_PROTOCOL_VERSION) {
-        s_refuse(c, peer, env->version);
+        char reason[160];
+        snprintf(reason, sizeof reason,
+                 "protocol version %u is not supported (this coordinator speaks %d)", env->version,
+                 MF_PROTOCOL_VERSION);
+        mf_coord_refuse(c, peer, reason);
         return;
     }
     worker_t *w = mf_coord_worker(c, peer);

@@ -61,6 +61,15 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
         mf_warn("dropped a hello with %u slots", m->slots);
         return;
     }
+    if (strcmp(m->engine, MF_ENGINE_VERSION) != 0) { /* its bits would differ under our keys */
+        char reason[256];
+        snprintf(reason, sizeof reason,
+                 "worker %.64s renders with %.40s, and this coordinator's tasks are keyed for "
+                 "%s: run the same mixfarm version on both",
+                 m->name, m->engine[0] ? m->engine : "an older engine", MF_ENGINE_VERSION);
+        mf_coord_refuse(c, peer, reason);
+        return;
+    }
     worker_t *w = mf_coord_worker(c, peer);
     if (w) { /* the same connection saying hello again: start afresh */
         s_requeue_all(c, w);

@@ -117,6 +117,7 @@ static int s_connect(mf_wloop_t *w, mf_curve_watch_t **watch)
     h.capabilities = (char **)s_caps;
     h.shared_store = w->cache == NULL;
     h.numerics = (char *)mf_exec_numerics();
+    h.engine = (char *)MF_ENGINE_VERSION;
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.body_case = MIXFARM__ENVELOPE__BODY_HELLO;
     env.hello = &h;

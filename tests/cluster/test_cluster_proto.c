@@ -1,5 +1,9 @@
 /* Cluster: the edges of the protocol.
  *
+ *   other_engine_refused            a fake worker whose DSP is another version
+ *                                   (or that predates saying it) is refused at
+ *                                   its hello, naming both versions: its bits
+ *                                   would differ under the same task keys
  *   other_protocol_version_refused  a fake worker (ZeroMQ + the generated
  *                                   protobuf) says hello with version 99: it
  *                                   gets a Refuse, the coordinator logs why,
@@ -77,6 +81,8 @@ static int group_setup(void **state)
 
 /* A DEALER that says hello as a worker of `slots` slots, in protocol
  * version `version`, with these numerics (NULL: none). */
+static const char *s_engine = MF_ENGINE_VERSION; /* what fake workers say they render with */
+
 static void *s_fake_worker_slots(void *ctx, const char *ep, uint32_t version, const char *name,
                                  const char *numerics, uint32_t slots)
 {
@@ -88,6 +94,7 @@ static void *s_fake_worker_slots(void *ctx, const char *ep, uint32_t version, co
     h.name = (char *)name;
     h.slots = slots;
     if (numerics) h.numerics = (char *)numerics;
+    h.engine = (char *)s_engine;
     Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
     env.version = version;
     env.body_case = MIXFARM__ENVELOPE__BODY_HELLO;
@@ -229,21 +236,18 @@ static void one_arithmetic_per_job(void **state)
     cl_test_pass();
 }
 
-static void other_protocol_version_refused(void **state)
+/* A fake worker's hello (protocol version, name) gets a Refuse; its reason
+ * into reason. */
+static void s_expect_refused(const cl_coord_t *c, uint32_t version, const char *name, char *reason,
+                             size_t reason_n)
 {
-    (void)state;
-    const char *dir = cl_test_dir();
-    cl_coord_t c = {0};
-    cl_coord_start(&c, dir, 0);
-
     void *ctx = zmq_ctx_new();
-    void *sock = s_fake_worker(ctx, c.ep, 99, "fake-v99", NULL);
-
+    void *sock = s_fake_worker(ctx, c->ep, version, name, NULL);
     zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
     int n = zmq_poll(&it, 1, (long)(10000 * CL_SLOW));
     Mixfarm__Envelope *rep = NULL;
-    char reason[256] = "";
     int body = -1;
+    reason[0] = 0;
     if (n == 1) {
         zmq_msg_t m;
         zmq_msg_init(&m);
@@ -254,15 +258,49 @@ static void other_protocol_version_refused(void **state)
     if (rep) {
         body = (int)rep->body_case;
         if (rep->body_case == MIXFARM__ENVELOPE__BODY_REFUSE)
-            snprintf(reason, sizeof reason, "%s", rep->refuse->reason);
+            snprintf(reason, reason_n, "%s", rep->refuse->reason);
         mixfarm__envelope__free_unpacked(rep, NULL);
     }
     zmq_close(sock);
     zmq_ctx_term(ctx);
-    if (n != 1) fail_msg("no answer to a version-99 hello within %.0f s", 10 * CL_SLOW);
+    if (n != 1) fail_msg("no answer to %s's hello within %.0f s", name, 10 * CL_SLOW);
     if (body != MIXFARM__ENVELOPE__BODY_REFUSE)
-        fail_msg("a version-99 hello got an envelope of kind %d, not a Refuse", body);
+        fail_msg("%s's hello got an envelope of kind %d, not a Refuse", name, body);
     print_message("    Refuse: \"%s\"\n", reason);
+}
+
+/* A worker whose DSP is another version than the task keys name would give
+ * other bits under the same keys: refused at its hello, saying both. */
+static void other_engine_refused(void **state)
+{
+    (void)state;
+    cl_coord_t c = {0};
+    cl_coord_start(&c, cl_test_dir(), 0);
+    char reason[256];
+    s_engine = "mixfarm-engine-0";
+    s_expect_refused(&c, MF_PROTOCOL_VERSION, "fake-e0", reason, sizeof reason);
+    s_engine = MF_ENGINE_VERSION;
+    assert_non_null(strstr(reason, "fake-e0 renders with mixfarm-engine-0"));
+    assert_non_null(strstr(reason, MF_ENGINE_VERSION));
+    assert_true(cl_wait_log(c.log, "refused", 1, 5));
+    assert_false(cl_file_contains(c.log, "fake-e0 joined"));
+    /* One that predates the field says none. */
+    s_engine = "";
+    s_expect_refused(&c, MF_PROTOCOL_VERSION, "fake-old", reason, sizeof reason);
+    s_engine = MF_ENGINE_VERSION;
+    assert_non_null(strstr(reason, "fake-old renders with an older engine"));
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
+static void other_protocol_version_refused(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    char reason[256];
+    s_expect_refused(&c, 99, "fake-v99", reason, sizeof reason);
     assert_non_null(strstr(reason, "version"));
 
     /* One log line says it was refused, and why. */
@@ -683,6 +721,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(other_protocol_version_refused, cl_setup,
                                                  cl_teardown, "other_protocol_version_refused"),
+        cmocka_unit_test_prestate_setup_teardown(other_engine_refused, cl_setup, cl_teardown,
+                                                 "other_engine_refused"),
         cmocka_unit_test_prestate_setup_teardown(forged_output_refused, cl_setup, cl_teardown,
                                                  "forged_output_refused"),
         cmocka_unit_test_prestate_setup_teardown(upload_begun_again, cl_setup, cl_teardown,
