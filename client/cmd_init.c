@@ -46,7 +46,8 @@ typedef struct {
 } group_t;
 
 /* Order matters: "bass drum" is a drum, "synth bass" a bass, "lead gtr"
- * a guitar and "lead" alone a vocal. */
+ * a guitar, "lead sax" a horn and "lead" alone a vocal; "contrabass" is a
+ * string only because "bass" must start a word. */
 static const group_t s_groups[] = {
     {"Drums",
      {"kick", "kik", "snare", "snr", "overhead", "hat", "tom", "drum", "cymbal", "ride", "crash",
@@ -54,6 +55,9 @@ static const group_t s_groups[] = {
     {"Bass", {"bass", "sub", NULL}},
     {"Guitars", {"gtr", "guitar", NULL}},
     {"Keys", {"key", "piano", "synth", "organ", "rhodes", "wurli", "clav", "pad", NULL}},
+    {"Strings", {"string", "violin", "viola", "cello", "vln", "vla", "vlc", "contrabass", NULL}},
+    {"Horns",
+     {"horn", "brass", "sax", "trumpet", "tpt", "trombone", "tbn", "flugel", "tuba", NULL}},
     {"Vocals",
      {"vox", "vocal", "voc", "voice", "choir", "bv", "bgv", "backing", "harmony", "adlib", "lead",
       NULL}},
@@ -84,8 +88,10 @@ static int s_group(const char *name)
         for (size_t w = 0;
              w < sizeof s_groups[g].words / sizeof *s_groups[g].words && s_groups[g].words[w]; w++)
             if (s_has_word(name, s_groups[g].words[w])) return (int)g;
-    /* "OH L", "OH R": overheads, as the two letters alone. */
-    if (!strncasecmp(name, "oh", 2) && (name[2] == 0 || name[2] == ' ' || name[2] == '_')) return 0;
+    /* "OH L", "OH R", "HH": overheads and hi-hat, as the two letters alone. */
+    if ((!strncasecmp(name, "oh", 2) || !strncasecmp(name, "hh", 2)) &&
+        (name[2] == 0 || name[2] == ' ' || name[2] == '_'))
+        return 0;
     return (int)N_GROUPS - 1;
 }
 

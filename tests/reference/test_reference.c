@@ -467,7 +467,9 @@ static void test_init(void **state)
         {"BV 2.wav", "Vocals", ""},        {"Guide Vox.wav", "Vocals", "M"},
         {"piano.wav", "Keys", ""},         {"Synth.wav", "Keys", ""},
         {"tambourine.wav", "Drums", ""},   {"Click.wav", "Other", "M"},
-        {"Harmonica.wav", "Other", ""},    {"Vox L.wav", "Vocals", ""}};
+        {"Harmonica.wav", "Other", ""},    {"Vox L.wav", "Vocals", ""},
+        {"HH.wav", "Drums", ""},           {"Lead Sax.wav", "Horns", ""},
+        {"Violins 1.wav", "Strings", ""},  {"Contrabass.wav", "Strings", ""}};
     const size_t n = sizeof files / sizeof files[0];
     for (size_t i = 0; i < n; i++) {
         snprintf(p, sizeof p, "%s/audio/%s", dir, files[i][0]);
@@ -508,7 +510,7 @@ static void test_init(void **state)
         if (strcmp(got, files[i][2]) || (pan != 0 && fabs(pan) != 1.0))
             fail_msg("%s: pan %g, mute %d (want \"%s\")", want, pan, muted, files[i][2]);
     }
-    assert_int_equal(json_array_size(json_object_get(s, "stems")), 6);
+    assert_int_equal(json_array_size(json_object_get(s, "stems")), 8); /* every bus */
     json_decref(s);
     r = ref_run("init", dir, NULL); /* never overwrites without --force */
     assert_int_equal(r.rc, 2);
