@@ -10,7 +10,8 @@
  *   render_through_coordinator_restart
  *                               `render --coordinator` across the same
  *                               restart: the client waits for the
- *                               coordinator, says so, and writes the
+ *                               coordinator (saying so when a question
+ *                               went unanswered) and writes the
  *                               undisturbed bytes
  *   coordinator_after_power_cut a render, then coordinator and worker killed
  *                               and a source blob cut short, as a power cut
@@ -349,14 +350,21 @@ static void render_through_coordinator_restart(void **state)
     cl_sleep(1.0);
     cl_coord_start(&c, dir, c.port); /* same port, same --state */
     const int st = cl_stop(pid, 0, 120 * CL_SLOW);
+    /* Whether the client noticed depends on what it was doing: a question
+     * in flight is lost with the old coordinator and goes unanswered (it
+     * says so, and that the coordinator is back); an upload's next chunk,
+     * or a status asked between two, waits in ZeroMQ's queue for the new
+     * one, which answers it (once in CI the render never noticed). Either
+     * way it ends well. */
     char *text = test_read_text(err);
-    if (st != 0 || !strstr(text, "does not answer; waiting up to 120 s for it to come back") ||
-        !strstr(text, "answers again; job 1 goes on"))
-        fail_msg("render exited with status %d; stderr:\n%s", st, text);
+    const int noticed =
+        strstr(text, "does not answer; waiting up to 120 s for it to come back") != 0;
+    const int ok = st == 0 && (!noticed || strstr(text, "answers again; job 1 goes on"));
+    if (!ok) fail_msg("render exited with status %d; stderr:\n%s", st, text);
     free(text);
     const int n = cl_assert_same_outdir(s_ref, out);
-    print_message("    the render waited for the restarted coordinator: %d files as undisturbed\n",
-                  n);
+    print_message("    the render %s the restarted coordinator: %d files as undisturbed\n",
+                  noticed ? "waited for" : "went on with", n);
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
 }
