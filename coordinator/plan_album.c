@@ -138,6 +138,13 @@ static int s_encodes(album_plan_t *ap, mf_deliver_set_t *d, json_t *meta, const 
     return rc;
 }
 
+/* Whether song k is a mono record: the album's mastering says so of every
+ * song, the song's "mono" of itself. */
+static int s_mono(const mf_album_t *a, size_t k)
+{
+    return json_is_true(json_object_get(a->mastering, "mono")) || a->tracks[k].mono;
+}
+
 static int s_track(album_plan_t *ap, size_t k)
 {
     const mf_album_t *a = ap->a;
@@ -157,8 +164,10 @@ static int s_track(album_plan_t *ap, size_t k)
                           .release_ms = ap->release_ms,
                           .lookahead_ms = ap->lookahead_ms};
     int album_mode = a->mastering && a->mode_album && ap->levels.task >= 0;
+    const size_t first = ap->qc.n_files;
     int rc =
         s_encodes(ap, &d, meta, title, album_mode ? 2 : 0, album_mode ? (int)k + 1 : 0, (int)k + 1);
+    for (size_t i = first; rc == 0 && i < ap->qc.n_files; i++) ap->qc.files[i].mono = s_mono(a, k);
     json_decref(meta);
     return rc;
 }
@@ -278,7 +287,6 @@ static int s_plan(album_plan_t *ap)
     ap->lookahead_ms = mf_plan_num_or(lim, "lookahead_ms", 5.0);
     ap->qc.target = tg;
     ap->qc.album = !a->mastering ? 3 : a->mode_album ? 1 : 2;
-    ap->qc.mono = json_is_true(json_object_get(a->mastering, "mono"));
     ap->levels = (mf_port_t){.task = -1};
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < a->n_tracks; k++)
@@ -296,9 +304,17 @@ static int s_plan(album_plan_t *ap)
         char label[32];
         snprintf(label, sizeof label, "%02zu mastering", k + 1);
         double audio_s = ap->sig[k].task >= 0 ? ap->p->tasks[ap->sig[k].task].audio_s : 0;
-        rc = mf_plan_add_mastering(ap->p, a->mastering, a->path, ap->rate[k], 120.0, ap->sig[k],
-                                   audio_s, label, ap->levels.task >= 0 ? (int)k + 1 : 0,
-                                   ap->levels);
+        /* A mono song of a stereo album: its mastering says so. */
+        json_t *m = s_mono(a, k) && !json_is_true(json_object_get(a->mastering, "mono"))
+                        ? (a->mastering ? json_copy(a->mastering) : json_object())
+                        : json_incref(a->mastering);
+        if (m && s_mono(a, k) && json_object_set_new(m, "mono", json_true())) rc = -1;
+        if (rc == 0 && (m || !a->mastering))
+            rc = mf_plan_add_mastering(ap->p, m, a->path, ap->rate[k], 120.0, ap->sig[k], audio_s,
+                                       label, ap->levels.task >= 0 ? (int)k + 1 : 0, ap->levels);
+        else
+            rc = -1;
+        json_decref(m);
         ap->mst[k] = (mf_port_t){.task = (int)ap->p->n_tasks - 1};
     }
     ap->p->mix = ap->mst[0];

@@ -212,8 +212,7 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
     for (size_t i = 0; rc == 0 && i < p->n_stems; i++)
         rc = mf_plan_add_output(p, mf_plan_stem_path(p->stems[i].name), p->stems[i].port, "wav", 32,
                                 1, NULL);
-    mf_qc_spec_t qc = {.target = mf_plan_target(s->mastering),
-                       .mono = json_is_true(json_object_get(s->mastering, "mono"))};
+    mf_qc_spec_t qc = {.target = mf_plan_target(s->mastering)};
     mf_port_list_t in = {0};
     if (rc == 0 && s->mastering) {
         p->mastered = 1;
@@ -221,6 +220,8 @@ int mf_plan_outputs(mf_plan_t *p, const mf_session_t *s, const mf_hash_t *source
                              audio_s, "mastering", 0, p->mix, &aux);
         mf_port_t master = {.task = (int)p->n_tasks - 1, .output = 0};
         if (rc == 0) rc = s_add_deliverables(p, s, sources, master, &qc, &in);
+        for (size_t i = 0; i < qc.n_files; i++) /* every deliverable, so far */
+            qc.files[i].mono = json_is_true(json_object_get(s->mastering, "mono"));
         if (rc == 0) rc = mf_plan_reference(p, s, sources, &qc, &in);
     } else if (rc == 0) {
         rc = mf_port_list_add(&in, p->mix) < 0 ||

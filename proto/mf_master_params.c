@@ -87,6 +87,8 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
             json_object_set_new(o, "timings", json_integer(f->timings));
         if (o && f->song > 0) /* and likewise */
             json_object_set_new(o, "song", json_integer(f->song));
+        if (o && f->mono) /* and likewise */
+            json_object_set_new(o, "mono", json_true());
         json_array_append_new(files, o);
     }
     json_t *j = json_pack("{s:o,s:o}", "target", s_target_json(&q->target), "files", files);
@@ -94,8 +96,6 @@ char *mf_qc_spec_to_json(const mf_qc_spec_t *q)
         json_object_set_new(j, "source_stats", json_integer(q->source_stats));
     if (j && q->album > 0) /* likewise */
         json_object_set_new(j, "album", json_integer(q->album));
-    if (j && q->mono) /* likewise */
-        json_object_set_new(j, "mono", json_true());
     return s_dump(j);
 }
 
@@ -195,6 +195,8 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
         fs->compare = json_is_integer(cmp) ? (long)json_integer_value(cmp) : 0;
         const json_t *tmg = json_object_get(f, "timings");
         fs->timings = json_is_integer(tmg) ? (long)json_integer_value(tmg) : -1;
+        const json_t *mono = json_object_get(f, "mono");
+        fs->mono = json_is_true(mono);
         const json_t *song = json_object_get(f, "song");
         fs->song = json_is_integer(song) && json_integer_value(song) > 0 &&
                            json_integer_value(song) <= MAX_FILES
@@ -208,7 +210,7 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
              (fs->levels < 0 || fs->levels >= (long)n_inputs || fs->levels_entry < 1)) ||
             (cmp && !json_is_integer(cmp)) || fs->compare < 0 || fs->compare > (long)n_inputs ||
             (tmg && !json_is_integer(tmg)) || fs->timings < -1 || fs->timings >= (long)n_inputs ||
-            (song && !fs->song))
+            (song && !fs->song) || (mono && !json_is_boolean(mono)))
             FAIL("bad file");
         snprintf(fs->decode, sizeof fs->decode, "%s", decode ? decode : "");
     }
@@ -221,9 +223,6 @@ mf_err_t mf_qc_spec_from_json(const char *text, size_t n_inputs, mf_qc_spec_t *q
     const json_int_t av = json_is_integer(album) ? json_integer_value(album) : 0;
     if ((album && !json_is_integer(album)) || av < 0 || av > 3) FAIL("bad album");
     q->album = (int)av;
-    const json_t *mono = json_object_get(o, "mono");
-    if (mono && !json_is_boolean(mono)) FAIL("bad mono");
-    q->mono = json_is_true(mono);
     json_decref(o);
     return MF_OK;
 fail:

@@ -20,8 +20,8 @@
  *            sequence task's): the file is checked as a CD image.
  *            "lufs_from" 0 (the target's loudness), 1 (no loudness
  *            check) or 2 (input "levels", an album_levels report, entry
- *            "levels_entry" - 1 of its "targets"). "mono" true: a
- *            mono record, its identical channels no mono_as_stereo.
+ *            "levels_entry" - 1 of its "targets"). A file's "mono" true:
+ *            a mono record's, its identical channels no mono_as_stereo.
  *            output 0: qc.json; output 1: qc.html. */
 #ifndef MF_MASTER_PARAMS_H
 #define MF_MASTER_PARAMS_H
@@ -75,6 +75,7 @@ typedef struct {
      * gaps are silences made on purpose (mf_qc_format_t.pauses); -1 none. */
     long timings;
     int song; /* 1 + the album track this file delivers; 0: not a song */
+    int mono; /* a mono record's (mastering.mono): identical channels are no problem */
 } mf_qc_file_spec_t;
 
 #define MF_QC_ANALYSIS "an"
@@ -90,8 +91,6 @@ typedef struct {
     /* An album's report (qc/mf_qc_album.h): 1 mastered as an album, 2 each
      * song to the target, 3 not mastered; 0: not an album. */
     int album;
-    /* A mono record (mastering.mono): identical channels are no problem. */
-    int mono;
 } mf_qc_spec_t;
 
 /* Canonical JSON (malloc'd), NULL when out of memory. */

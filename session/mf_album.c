@@ -14,8 +14,8 @@
 
 static const char *const s_top_keys[] = {"mixfarm", "name",    "album", "sample_rate", "mastering",
                                          "tracks",  "outputs", "cue",   NULL};
-static const char *const s_track_keys[] = {"session",     "mix",      "gap_s",
-                                           "crossfade_s", "metadata", NULL};
+static const char *const s_track_keys[] = {"session",  "mix",  "gap_s", "crossfade_s",
+                                           "metadata", "mono", NULL};
 
 int mf_album_text_is_album(const char *text)
 {
@@ -170,6 +170,12 @@ static void s_parse_track(mf_album_t *a, size_t k, const json_t *j, const mf_alb
         mf_sess__path_key(kp, p, "metadata");
         s_check_meta(a, src, t->metadata, kp, d);
     }
+    if ((v = json_object_get(j, "mono"))) {
+        mf_sess__path_key(kp, p, "mono");
+        mf_sess__bool(v, kp, d, &t->mono);
+    }
+    /* A song whose own session masters it as mono is a mono record. */
+    if (t->s && json_is_true(json_object_get(t->s->mastering, "mono"))) t->mono = 1;
 }
 
 static void s_parse_mastering(mf_album_t *a, const mf_album_source_t *src, mf_diags_t *d)

@@ -29,6 +29,7 @@ typedef struct {
     double gap_s;           /* silence before the track (track 1: the pre-gap) */
     double crossfade_s;     /* equal-power crossfade with the previous track */
     const json_t *metadata; /* the track's own "metadata", or NULL (borrowed) */
+    int mono;               /* a mono record: its own "mono", or its session's mastering.mono */
 } mf_album_track_t;
 
 typedef struct {

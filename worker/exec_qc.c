@@ -256,7 +256,7 @@ mf_err_t mf_exec_qc(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     for (size_t i = 0; err == MF_OK && i < spec.n_files; i++) {
         const mf_qc_file_spec_t *f = &spec.files[i];
         mf_qc_format_t fmt = {
-            .rate = f->rate, .bits = f->bits, .lossless = f->lossless, .mono = spec.mono};
+            .rate = f->rate, .bits = f->bits, .lossless = f->lossless, .mono = f->mono};
         /* An album image's timings: its pauses, and its Red Book check. */
         json_t *tm = f->timings >= 0 ? mf_blob_json(s, &t->inputs[f->timings]) : NULL;
         mf_qc_span_t *pauses = s_pauses(tm, &fmt.n_pauses);

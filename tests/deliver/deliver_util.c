@@ -267,3 +267,21 @@ int du_sha256(const char *rel, char hex[65])
     for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
     return 0;
 }
+
+void du_assert_dual_mono(const char *rel)
+{
+    char path[1024];
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(du_path(path, sizeof path, rel), SFM_READ, &info);
+    if (!f) fail_msg("%s: %s", path, sf_strerror(NULL));
+    assert_int_equal(info.channels, 2);
+    int buf[2 * 4096];
+    sf_count_t got, at = 0;
+    while ((got = sf_readf_int(f, buf, 4096)) > 0)
+        for (sf_count_t i = 0; i < got; i++, at++)
+            if (buf[2 * i] != buf[2 * i + 1])
+                fail_msg("%s: frame %lld: left %d, right %d", rel, (long long)at, buf[2 * i],
+                         buf[2 * i + 1]);
+    sf_close(f);
+    assert_true(at > 0);
+}

@@ -32,6 +32,9 @@ int du_render(const char *doc, const char *out);
 /* The same with --workers 2 and stderr into DIR/err (a relative name). */
 int du_render_err(const char *doc, const char *out, const char *err);
 json_t *du_load_json(const char *rel);
+/* Fails unless every frame of the PCM file rel has left and right the same
+ * integers (a mono record delivered as stereo). */
+void du_assert_dual_mono(const char *rel);
 /* The entry of qc.json (or manifest.json) "files" with this path; NULL if none. */
 json_t *du_file_entry(json_t *doc, const char *path);
 

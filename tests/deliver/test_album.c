@@ -3,7 +3,7 @@
  * audio; track files tagged and named "NN <title>"; Red Book checks for
  * target cd; album mode keeps the songs' balance, track mode levels them;
  * a nested session's convolution reverb with its IR file, and that IR
- * missing. */
+ * missing; a mono single on a stereo album ("mono"), delivered dual mono. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +207,29 @@ static void test_gaps_are_not_silence_problems(void **state)
     assert_true(json_array_size(json_object_get(img, "silence_gaps")) >= 1);
     assert_int_equal(json_array_size(json_object_get(img, "problems")), 0);
     assert_true(json_is_true(json_object_get(qc, "pass")));
+    json_decref(qc);
+}
+
+/* A compilation: a stereo album with a mono single in it. The mono song
+ * is mastered as mono and delivered dual mono, and passes its QC; the
+ * stereo one stays stereo. */
+static void test_mono_song(void **state)
+{
+    (void)state;
+    du_write_text("mono-song.json",
+                  "{\"mixfarm\": 1, \"album\": {\"title\": \"Hits\"}, \"sample_rate\": 44100,"
+                  " \"mastering\": {\"target\": \"streaming\", \"mode\": \"album\"},"
+                  " \"tracks\": [{\"mix\": \"two.wav\", \"metadata\": {\"title\": \"Stereo\"}},"
+                  "  {\"mix\": \"three.wav\", \"mono\": true, \"gap_s\": 1,"
+                  "   \"metadata\": {\"title\": \"Single\"}}],"
+                  " \"outputs\": [{\"format\": \"wav\", \"bits\": 16}]}");
+    assert_int_equal(du_render("mono-song.json", "out-mono-song"), 0);
+    du_assert_dual_mono("out-mono-song/tracks/02 Single.wav");
+    json_t *qc = du_load_json("out-mono-song/qc.json");
+    assert_true(json_is_true(json_object_get(qc, "pass")));
+    const json_t *st = du_file_entry(qc, "tracks/01 Stereo.wav");
+    assert_non_null(st);
+    assert_true(json_number_value(json_object_get(st, "side_peak_dbfs")) > -60.0);
     json_decref(qc);
 }
 
@@ -444,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_track_tags),
         cmocka_unit_test(test_red_book),
         cmocka_unit_test(test_gaps_are_not_silence_problems),
+        cmocka_unit_test(test_mono_song),
         cmocka_unit_test(test_album_vs_track_mode),
         cmocka_unit_test(test_invalid_album),
         cmocka_unit_test(test_nested_session_ir),
