@@ -57,7 +57,11 @@ static int s_track_signal(mf_plan_t *p, const mf_album_t *a, size_t k,
     snprintf(label, sizeof label, "%02zu decode mix", k + 1);
     mf_plan_task_t *d = mf_plan_append(p, "decode", label);
     if (!d) return -1;
-    mf_decode_spec_t spec = {.from_s = 0, .length_s = -1, .start_s = 0, .rate = a->sample_rate};
+    mf_decode_spec_t spec = {.from_s = 0,
+                             .length_s = -1,
+                             .start_s = 0,
+                             .rate = a->sample_rate,
+                             .stereo = t->mix_channels == 1};
     d->params = mf_decode_spec_to_json(&spec);
     d->in = calloc(1, sizeof *d->in);
     d->n_out = 1;
@@ -245,9 +249,12 @@ static int s_image(album_plan_t *ap)
     long tm = rc == 0 ? mf_port_list_add(&ap->in, (mf_port_t){.task = seq, .output = 1}) : -1;
     if (tm < 0) rc = -1;
     mf_target_spec_t tg = mf_plan_target(a->mastering);
+    int mono = 1; /* an image of mono songs alone is a mono record */
+    for (size_t k = 0; k < a->n_tracks; k++) mono &= s_mono(a, k);
     for (size_t i = first; rc == 0 && i < ap->qc.n_files; i++) {
         ap->qc.files[i].timings = tm; /* its gaps are silences on purpose */
         if (!strcmp(tg.name, "cd")) ap->qc.files[i].red_book = tm;
+        ap->qc.files[i].mono = mono;
     }
     if (rc == 0) ap->p->mix = d.signal; /* the fetch's reference length */
     for (size_t k = 0; metas && k < a->n_tracks; k++) json_decref(metas[k]);

@@ -40,8 +40,11 @@ static char *s_dump(json_t *j)
 
 static json_t *s_decode_json(const mf_decode_spec_t *d)
 {
-    return json_pack("{s:f,s:f,s:f,s:i}", "from_s", d->from_s, "length_s", d->length_s, "start_s",
-                     d->start_s, "rate", d->rate);
+    json_t *o = json_pack("{s:f,s:f,s:f,s:i}", "from_s", d->from_s, "length_s", d->length_s,
+                          "start_s", d->start_s, "rate", d->rate);
+    if (o && d->stereo) /* only then: every other decode keeps its key */
+        json_object_set_new(o, "stereo", json_true());
+    return o;
 }
 
 static json_t *s_in_gains_json(const mf_chan_spec_t *c)
@@ -200,6 +203,9 @@ static const char *s_decode_from(json_t *o, mf_decode_spec_t *d)
         d->length_s > MF_LIMIT_TIME_S)
         return "out of range";
     d->rate = (int)rate;
+    const json_t *st = json_object_get(o, "stereo");
+    if (st && !json_is_boolean(st)) return "bad stereo";
+    d->stereo = json_is_true(st);
     return NULL;
 }
 

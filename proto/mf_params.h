@@ -51,6 +51,7 @@ typedef struct {
 typedef struct {
     double from_s, length_s, start_s;
     int rate;
+    int stereo; /* a mono file played in both channels (an album's mono mix) */
 } mf_decode_spec_t;
 
 /* The pan, fader and level of an unpanned strip's output, applied by the

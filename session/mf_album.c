@@ -141,15 +141,8 @@ static void s_parse_track(mf_album_t *a, size_t k, const json_t *j, const mf_alb
             t->mix_path = mf_sess__resolve(&shell, t->mix);
             if (mf_sess__probe_audio(&shell, t->mix_path, t->mix, kp, d, &t->mix_channels,
                                      &t->mix_rate, &t->mix_frames) == 0 &&
-                t->mix_channels == 1)
-                /* A mono record (a back catalogue's): a session plays it. */
-                mf_diags_error(d, kp,
-                               "%s: a mix is stereo and this one is mono; make it a session of "
-                               "one track playing it (\"tracks\": [{\"name\": \"Song\", "
-                               "\"file\": ...}]) and list the session here",
-                               t->mix);
-            else if (t->mix_channels != 2)
-                mf_diags_error(d, kp, "%s: a mix is stereo (this has %d channels)", t->mix,
+                t->mix_channels > 2)
+                mf_diags_error(d, kp, "%s: a mix is mono or stereo (this has %d channels)", t->mix,
                                t->mix_channels);
         }
     }
@@ -174,8 +167,10 @@ static void s_parse_track(mf_album_t *a, size_t k, const json_t *j, const mf_alb
         mf_sess__path_key(kp, p, "mono");
         mf_sess__bool(v, kp, d, &t->mono);
     }
-    /* A song whose own session masters it as mono is a mono record. */
+    /* A song whose own session masters it as mono is a mono record; so is
+     * a mono mix (a back catalogue's), played in both channels. */
     if (t->s && json_is_true(json_object_get(t->s->mastering, "mono"))) t->mono = 1;
+    if (t->mix && t->mix_channels == 1) t->mono = 1;
 }
 
 static void s_parse_mastering(mf_album_t *a, const mf_album_source_t *src, mf_diags_t *d)

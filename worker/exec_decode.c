@@ -35,10 +35,11 @@ mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         goto done;
     }
     const mf_pcm_info_t *in = mf_source_signal_info(g);
-    buf = malloc(sizeof(float) * MF_BLOCK * (size_t)in->channels);
+    const int twice = spec.stereo && in->channels == 1; /* a mono file in both channels */
+    buf = malloc(sizeof(float) * MF_BLOCK * 2);
     mf_hash_t name;
     mf_exec_output_name(t, 0, &name);
-    w = mf_pcm_writer_new_named(s, &name, in->channels, in->rate, in->start);
+    w = mf_pcm_writer_new_named(s, &name, twice ? 2 : in->channels, in->rate, in->start);
     if (!buf || !w) {
         err = w ? MF_ERR_NOMEM : s_store_failed(r, MF_ERR_IO, errno);
         goto done;
@@ -50,6 +51,8 @@ mf_err_t mf_exec_decode(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
             err = mf_exec_fail_source(r, err, why);
             goto done;
         }
+        for (size_t i = n; twice && i-- > 0;)
+            buf[2 * i] = buf[2 * i + 1] = buf[i]; /* from the end */
         if ((err = mf_pcm_writer_write(w, buf, n)) != MF_OK) {
             err = s_store_failed(r, err, errno);
             goto done;

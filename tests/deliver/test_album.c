@@ -210,21 +210,26 @@ static void test_gaps_are_not_silence_problems(void **state)
     json_decref(qc);
 }
 
-/* A compilation: a stereo album with a mono single in it. The mono song
- * is mastered as mono and delivered dual mono, and passes its QC; the
- * stereo one stays stereo. */
+/* A compilation: a stereo album with a mono single in it (a stereo
+ * transfer, "mono") and a mono mix file (refused until session 31). The
+ * mono songs are mastered as mono and delivered dual mono, and pass their
+ * QC; the stereo one stays stereo. */
 static void test_mono_song(void **state)
 {
     (void)state;
-    du_write_text("mono-song.json",
-                  "{\"mixfarm\": 1, \"album\": {\"title\": \"Hits\"}, \"sample_rate\": 44100,"
-                  " \"mastering\": {\"target\": \"streaming\", \"mode\": \"album\"},"
-                  " \"tracks\": [{\"mix\": \"two.wav\", \"metadata\": {\"title\": \"Stereo\"}},"
-                  "  {\"mix\": \"three.wav\", \"mono\": true, \"gap_s\": 1,"
-                  "   \"metadata\": {\"title\": \"Single\"}}],"
-                  " \"outputs\": [{\"format\": \"wav\", \"bits\": 16}]}");
+    du_write_music_at("mono-mix.wav", 44100, 1, 3.0, 0.4, 37);
+    du_write_text(
+        "mono-song.json",
+        "{\"mixfarm\": 1, \"album\": {\"title\": \"Hits\"}, \"sample_rate\": 44100,"
+        " \"mastering\": {\"target\": \"streaming\", \"mode\": \"album\"},"
+        " \"tracks\": [{\"mix\": \"two.wav\", \"metadata\": {\"title\": \"Stereo\"}},"
+        "  {\"mix\": \"three.wav\", \"mono\": true, \"gap_s\": 1,"
+        "   \"metadata\": {\"title\": \"Single\"}},"
+        "  {\"mix\": \"mono-mix.wav\", \"gap_s\": 1, \"metadata\": {\"title\": \"B-side\"}}],"
+        " \"outputs\": [{\"format\": \"wav\", \"bits\": 16}], \"cue\": true}");
     assert_int_equal(du_render("mono-song.json", "out-mono-song"), 0);
     du_assert_dual_mono("out-mono-song/tracks/02 Single.wav");
+    du_assert_dual_mono("out-mono-song/tracks/03 B-side.wav");
     json_t *qc = du_load_json("out-mono-song/qc.json");
     assert_true(json_is_true(json_object_get(qc, "pass")));
     const json_t *st = du_file_entry(qc, "tracks/01 Stereo.wav");
