@@ -45,9 +45,12 @@ static void s_draw(const Mixfarm__JobStatus *j)
     int full = (int)(frac * 30.0 + 0.5);
     for (int i = 0; i < 30; i++) bar[i] = i < full ? '#' : '.';
     bar[30] = 0;
-    fprintf(stderr, "\r[%s] %u/%u tasks, %.1f/%.1f s of audio, ETA %.0f s ", bar,
+    /* Before any task is done there is no rate to tell the end by. */
+    char eta[32] = "ETA -  ";
+    if (j->tasks_done > 0) snprintf(eta, sizeof eta, "ETA %.0f s", j->eta_s);
+    fprintf(stderr, "\r[%s] %u/%u tasks, %.1f/%.1f s of audio, %s ", bar,
             j->tasks_done + j->tasks_failed, j->tasks_total, j->audio_s_done, j->audio_s_total,
-            j->eta_s);
+            eta);
 }
 
 /* The length of "source " followed by this many hex digits: how a task
