@@ -144,16 +144,19 @@ static float s_step(lim_t *l, float iv)
     const float peak = s_max(iv, s_max(l->iv[0], l->iv[1]));
     l->iv[1] = l->iv[0], l->iv[0] = iv;
     const float g = peak > l->ceil ? l->ceil / peak : 1.0f;
-    /* Sliding minimum over the last L+1 values (ring deque, increasing). */
+    /* Sliding minimum over the last L+1 values (ring deque, increasing).
+     * The oldest leaves before the newest comes in: the other way round,
+     * L+1 rising values (a 40 Hz tone's fall from its crest, lookahead
+     * 0.5 ms) made L+2 in a ring of L+1, written past its end. */
     const size_t cap = l->L + 1, t = l->t++;
+    if (l->dq_len && l->dq_t[l->dq_head] + cap <= t) {
+        if (++l->dq_head == cap) l->dq_head = 0;
+        l->dq_len--;
+    }
     while (l->dq_len && l->dq_v[s_wrap(l->dq_head + l->dq_len - 1, cap)] >= g) l->dq_len--;
     const size_t back = s_wrap(l->dq_head + l->dq_len, cap);
     l->dq_v[back] = g, l->dq_t[back] = t;
     l->dq_len++;
-    if (l->dq_t[l->dq_head] + cap <= t) {
-        if (++l->dq_head == cap) l->dq_head = 0;
-        l->dq_len--;
-    }
     const float h = l->dq_v[l->dq_head];
     l->r = h < l->r ? h : h + l->rel * (l->r - h);
     l->sum += (double)l->r - (double)l->box[l->box_pos];

@@ -96,9 +96,11 @@ static void s_gains(mf_tplim_t *l, float *env, size_t m, float ceil, float gain)
         const float iv = env[i], p = iv > prev ? iv : prev;
         prev = iv;
         const float g = p > ceil ? ceil / p : 1.0f;
+        /* The oldest leaves first: pushed before, L+1 rising values made
+         * L+2, which a ring of exactly L+1 (L+1 a power of two) wrapped. */
+        if (len && dt[head] + L < t) head = (head + 1) & mask, len--;
         while (len && dv[(head + len - 1) & mask] >= g) len--;
         dv[(head + len) & mask] = g, dt[(head + len) & mask] = t, len++;
-        if (dt[head] + L < t) head = (head + 1) & mask, len--;
         t++;
         const float h = dv[head], rr = h + rel * (r - h);
         r = rr < h ? rr : h;

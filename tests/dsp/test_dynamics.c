@@ -1,7 +1,8 @@
 /* gate and limiter: gate range and unity when open; the limiter's output
  * true peak, measured here with an independent 16x windowed-sinc
  * interpolator, never exceeds the ceiling, and a quiet signal passes
- * unchanged apart from the reported latency. */
+ * unchanged apart from the reported latency; slow falls over the ceiling
+ * (a 40 Hz tone) with every look-ahead of the range. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -126,11 +127,40 @@ static void test_limiter(void **state)
         assert_true(fabsf(s_buf[2 * i] - s_in[2 * (i - lat)]) < 1e-6f);
 }
 
+/* Slow falls over the ceiling: a 40 Hz tone 6 dB over full scale falls
+ * from each crest for hundreds of frames, each frame's gain a little
+ * higher than the one before, longer than the shortest look-ahead. The
+ * look-ahead's sliding minimum kept L+2 values in a ring of L+1 then, and
+ * wrote past its end (AddressSanitizer: heap-buffer-overflow); the output
+ * still holds the ceiling, with every look-ahead of the range. */
+static void test_limiter_slow_fall(void **state)
+{
+    (void)state;
+    static const double looks[] = {0.5, 1.0, 5.0, 20.0};
+    for (size_t k = 0; k < sizeof looks / sizeof *looks; k++) {
+        fill_sine(s_buf, N, 2, 40, FS, 2.0);
+        tp_t p;
+        tp_init(&p, "limiter", 0, FS, 2);
+        tp_set(&p, "ceiling_dbtp", -1);
+        tp_set(&p, "lookahead_ms", looks[k]);
+        assert_non_null(tp_create(&p));
+        tp_run(&p, s_buf, N, NULL, 1000);
+        tp_free(&p);
+        double sp = 0;
+        for (size_t i = 0; i < 2 * N; i++) sp = fmax(sp, fabs(s_buf[i]));
+        printf("limiter, 40 Hz at +6 dBFS, look-ahead %.1f ms: sample peak %+.3f dBFS\n", looks[k],
+               db(sp));
+        assert_true(db(sp) <= -1.0);
+        assert_true(db(sp) > -1.5);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gate),
         cmocka_unit_test(test_limiter),
+        cmocka_unit_test(test_limiter_slow_fall),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

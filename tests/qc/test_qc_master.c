@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "mf_master.h"
+#include "mf_tplimit.h"
 #include "qc_test_util.h"
 
 #include <sndfile.h>
@@ -300,6 +301,35 @@ static void test_none_is_transparent(void **state)
  * (within_target 0) after a few passes instead of spending all eight on
  * gains that change nothing, and the master it wrote is the pass it
  * reports: measured afresh, its loudness is the result's. */
+/* The true-peak limiter's look-ahead minimum where L + 1 is a power of
+ * two (L = 255 and 127 frames at 48 kHz): its ring holds exactly L + 1,
+ * and the newest value came in before the oldest left, so the L + 1
+ * rising gains of a slow fall from a crest (40 Hz, 6 dB over) made L + 2
+ * and the ring wrapped over its oldest. The output holds the ceiling. */
+static void test_tplim_ring_full(void **state)
+{
+    (void)state;
+    static const double looks_ms[] = {255.0 / 48.0, 127.0 / 48.0, 5.0};
+    const size_t n = 96000;
+    float *x = malloc(sizeof(float) * 2 * n), *y = malloc(sizeof(float) * 2 * n);
+    assert_non_null(x), assert_non_null(y);
+    for (size_t i = 0; i < n; i++)
+        x[2 * i] = x[2 * i + 1] = (float)(2.0 * sin(2 * M_PI * 40 * (double)i / FS));
+    for (size_t k = 0; k < sizeof looks_ms / sizeof *looks_ms; k++) {
+        mf_tplim_t *l = mf_tplim_new(2, FS, -1.0, 80.0, looks_ms[k]);
+        assert_non_null(l);
+        for (size_t at = 0; at < n; at += 1000)
+            mf_tplim_process(l, y + 2 * at, x + 2 * at, 1000, 1.0f);
+        double sp = 0;
+        for (size_t i = 2 * mf_tplim_latency(l); i < 2 * n; i++) sp = fmax(sp, fabs(y[i]));
+        mf_tplim_free(&l);
+        printf("true-peak limiter, 40 Hz at +6 dBFS, look-ahead %.4f ms: sample peak %+.3f dBFS\n",
+               looks_ms[k], 20 * log10(sp));
+        assert_true(20 * log10(sp) <= -1.0);
+    }
+    free(x), free(y);
+}
+
 static void test_beyond_reach_stops(void **state)
 {
     (void)state;
@@ -346,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_none_is_transparent),
         cmocka_unit_test(test_spill_same_bits),
         cmocka_unit_test(test_beyond_reach_stops),
+        cmocka_unit_test(test_tplim_ring_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
