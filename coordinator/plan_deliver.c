@@ -8,6 +8,7 @@
  * Defaults: wav, aiff and flac 24-bit; mp3 320 kbps CBR; opus 160 kbps;
  * the rate is the master's, except Opus (always 48 kHz) and an MP3 from a
  * rate MP3 lacks (44.1 kHz for the 44.1 family, else 48 kHz). */
+#include "mf_mp3_rates.h"
 #include "plan_int.h"
 
 #include <math.h>
@@ -46,8 +47,6 @@ int mf_plan_qc_file(mf_qc_spec_t *qc, const char *path, size_t input, int rate, 
     return 0;
 }
 
-static const int s_mp3_rates[] = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000};
-
 /* One output, all defaults filled. */
 static void s_spec(const json_t *o, const mf_deliver_set_t *d, mf_encode_spec_t *e)
 {
@@ -63,16 +62,14 @@ static void s_spec(const json_t *o, const mf_deliver_set_t *d, mf_encode_spec_t 
                   ? (int)json_integer_value(json_object_get(o, "sample_rate"))
                   : d->rate;
     if (!strcmp(e->format, "opus")) e->rate = 48000;
-    if (!strcmp(e->format, "mp3")) {
-        int ok = 0;
-        for (size_t i = 0; i < sizeof s_mp3_rates / sizeof s_mp3_rates[0]; i++)
-            ok |= s_mp3_rates[i] == e->rate;
-        if (!ok) e->rate = e->rate % 11025 == 0 ? 44100 : 48000;
-    }
+    const int mp3 = !strcmp(e->format, "mp3");
+    if (mp3) e->rate = mf_mp3_rate(e->rate);
     e->vbr_quality = mf_plan_num_or(o, "vbr_quality", NAN);
     e->bitrate_kbps = (int)mf_plan_num_or(o, "bitrate_kbps", 0);
+    /* By default the best the rate allows: 320 kbps, 160 below 32 kHz, 64
+     * below 16 (LAME would give those for 320 and the manifest say 320). */
     if (mf_encode_lossy(e->format) && isnan(e->vbr_quality) && !e->bitrate_kbps)
-        e->bitrate_kbps = !strcmp(e->format, "mp3") ? 320 : 160;
+        e->bitrate_kbps = mp3 ? mf_mp3_max_kbps(e->rate) : 160;
     e->noise_shaping = json_is_true(json_object_get(o, "noise_shaping")) && e->bits < 32;
     e->ceiling_dbtp = d->ceiling_dbtp;
     e->release_ms = d->release_ms;

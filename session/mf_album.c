@@ -282,7 +282,8 @@ static void s_parse(mf_album_t *a, const mf_album_source_t *src, mf_diags_t *d)
         mf_sess__int(v, "sample_rate", d, MF_LIMIT_RATE_MIN, MF_LIMIT_RATE_MAX, &x) == 0)
         a->sample_rate = (int)x;
     if ((a->mastering = json_object_get(doc, "mastering"))) s_parse_mastering(a, src, d);
-    if ((a->outputs = json_object_get(doc, "outputs"))) mf_sess__check_outputs(a->outputs, d);
+    if ((a->outputs = json_object_get(doc, "outputs")))
+        mf_sess__check_outputs(a->outputs, a->sample_rate, d);
     if ((v = json_object_get(doc, "cue"))) mf_sess__bool(v, "cue", d, &a->cue);
 }
 

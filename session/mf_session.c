@@ -151,7 +151,8 @@ static void s_parse_document(mf_session_t *s, const json_t *doc, mf_diags_t *d)
 
     if ((s->mastering = json_object_get(doc, "mastering")))
         mf_sess__check_mastering(s, s->mastering, d, 0);
-    if ((s->outputs = json_object_get(doc, "outputs"))) mf_sess__check_outputs(s->outputs, d);
+    if ((s->outputs = json_object_get(doc, "outputs")))
+        mf_sess__check_outputs(s->outputs, s->sample_rate, d);
     if ((s->metadata = json_object_get(doc, "metadata")))
         mf_sess__check_metadata(s, s->metadata, d);
 

@@ -154,7 +154,8 @@ int mf_sess__parse_stems(mf_session_t *s, const json_t *j, mf_diags_t *d);
 /* A session's mastering may name files (a reverb's "ir", registered in
  * s->aux); an album's (album 1) may not: its inserts run on every song. */
 int mf_sess__check_mastering(mf_session_t *s, const json_t *j, mf_diags_t *d, int album);
-int mf_sess__check_outputs(const json_t *j, mf_diags_t *d);
+/* rate: the master's, which an output without its own sample_rate takes. */
+int mf_sess__check_outputs(const json_t *j, int rate, mf_diags_t *d);
 int mf_sess__check_metadata(const mf_session_t *s, const json_t *j, mf_diags_t *d);
 
 #endif

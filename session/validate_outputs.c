@@ -2,6 +2,7 @@
  * keeps mastering, outputs and metadata as JSON for the stages that interpret
  * them; this file makes sure they hold nothing those stages must reject. */
 #include "mf_file_name.h"
+#include "mf_mp3_rates.h"
 #include "session_int.h"
 
 #include <ctype.h>
@@ -284,7 +285,15 @@ static int s_int_in(const json_t *v, const char *path, mf_diags_t *d, const int 
     return -1;
 }
 
-static int s_check_output(const json_t *j, const char *path, mf_diags_t *d)
+/* The rate an MP3 output is encoded at: its own sample_rate, else the
+ * master's (rate) as MP3 has it. */
+static int s_mp3_rate(const json_t *j, int rate)
+{
+    const json_t *v = json_object_get(j, "sample_rate");
+    return mf_mp3_rate(json_is_integer(v) ? (int)json_integer_value(v) : rate);
+}
+
+static int s_check_output(const json_t *j, const char *path, int rate, mf_diags_t *d)
 {
     if (mf_sess__expect(j, path, d, JSON_OBJECT, "an object")) return -1;
     mf_sess__check_keys(j, path, d, s_output_keys);
@@ -328,14 +337,25 @@ static int s_check_output(const json_t *j, const char *path, mf_diags_t *d)
     const json_t *br = json_object_get(j, "bitrate_kbps");
     if (br) {
         mf_sess__path_key(p, path, "bitrate_kbps");
-        static const int mp3_rates[] = {32,  40,  48,  56,  64,  80,  96,
-                                        112, 128, 160, 192, 224, 256, 320};
         long long x;
         if (!lossy) {
             mf_diags_error(d, p, "only mp3 and opus have a bitrate (%s is lossless)", fmt);
             rc = -1;
         } else if (mp3) {
-            if (s_int_in(br, p, d, mp3_rates, sizeof mp3_rates / sizeof mp3_rates[0])) rc = -1;
+            /* What MPEG allows at the rate: LAME turned 320 kbps at 8 kHz
+             * into 64, and the manifest said 320. */
+            const int mr = s_mp3_rate(j, rate);
+            size_t n;
+            const char *version;
+            const int *kbps = mf_mp3_kbps(mr, &n, &version);
+            char list[256];
+            if (mf_sess__int(br, p, d, -1000000000LL, 1000000000LL, &x)) {
+                rc = -1;
+            } else if (!s_in(x, kbps, n)) {
+                mf_diags_error(d, p, "at %d Hz an MP3 is %s, whose bitrates are %s (got %lld)", mr,
+                               version, s_list(list, sizeof list, kbps, n), x);
+                rc = -1;
+            }
         } else if (mf_sess__int(br, p, d, 6, 510, &x)) {
             rc = -1;
         }
@@ -389,7 +409,7 @@ static int s_check_output(const json_t *j, const char *path, mf_diags_t *d)
     return rc;
 }
 
-int mf_sess__check_outputs(const json_t *j, mf_diags_t *d)
+int mf_sess__check_outputs(const json_t *j, int rate, mf_diags_t *d)
 {
     if (mf_sess__expect(j, "outputs", d, JSON_ARRAY, "an array") ||
         mf_sess__count(j, "outputs", d, MF_LIMIT_OUTPUTS, "outputs"))
@@ -399,7 +419,7 @@ int mf_sess__check_outputs(const json_t *j, mf_diags_t *d)
         char p[MF_SESS_PATH_MAX];
         mf_sess__path_index(p, "outputs", i);
         const json_t *o = json_array_get(j, i);
-        if (s_check_output(o, p, d)) {
+        if (s_check_output(o, p, rate, d)) {
             rc = -1;
             continue;
         }

@@ -894,9 +894,44 @@ static void test_deliverable_names_unique(void **state)
     mf_session_free(&s);
 }
 
+/* An MP3 without a bitrate gets the best its rate allows: 320 kbps, 160 at
+ * 16 to 24 kHz, 64 at 8 to 12 (it asked LAME for 320, which gave those,
+ * and manifest.json and the name said 320). */
+static void test_mp3_default_bitrate(void **state)
+{
+    (void)state;
+    mf_session_t *s;
+    mf_plan_t *p = s_plan_doc(
+        "{\"mixfarm\": 1, \"sample_rate\": 22050, \"tracks\": [{\"name\": \"A\", \"file\": "
+        "\"/a.wav\"}], \"mastering\": {\"target\": \"none\"}, \"outputs\": ["
+        "{\"format\": \"mp3\"}, {\"format\": \"mp3\", \"sample_rate\": 11025},"
+        " {\"format\": \"mp3\", \"sample_rate\": 44100}]}",
+        &s);
+    const char *want[] = {"master/doc 160k-22050.mp3", "master/doc 64k-11025.mp3",
+                          "master/doc 320k-44100.mp3"};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        int found = 0;
+        for (size_t i = 0; i < p->n_outputs; i++) found |= !strcmp(p->outputs[i].path, want[k]);
+        if (!found) fail_msg("no output %s", want[k]);
+    }
+    int encodes = 0;
+    for (size_t i = 0; i < p->n_tasks; i++) {
+        if (strcmp(p->tasks[i].kind, "encode")) continue;
+        encodes++;
+        if (!strstr(p->tasks[i].params, "\"bitrate_kbps\":160") &&
+            !strstr(p->tasks[i].params, "\"bitrate_kbps\":64") &&
+            !strstr(p->tasks[i].params, "\"bitrate_kbps\":320"))
+            fail_msg("encode params: %s", p->tasks[i].params);
+    }
+    assert_int_equal(encodes, 3);
+    mf_plan_free(&p);
+    mf_session_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mp3_default_bitrate),
         cmocka_unit_test(test_fan_in),
         cmocka_unit_test(test_partial_sums),
         cmocka_unit_test(test_sends),

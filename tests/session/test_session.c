@@ -782,7 +782,9 @@ static void test_every_error_reported(void **state)
                            "\"inserts\": [{\"type\": \"gain\", \"gain_db\": \"x\", \"mix\": 1}],"
                            "\"output\": \"Nowhere\"}],"
                            "\"outputs\": [{\"format\": \"wave\"}, {\"format\": \"flac\", "
-                           "\"bits\": 32}, {\"format\": \"mp3\", \"bitrate_kbps\": 300}]}",
+                           "\"bits\": 32}, {\"format\": \"mp3\", \"bitrate_kbps\": 300},"
+                           "{\"format\": \"mp3\", \"sample_rate\": 8000, \"bitrate_kbps\": 320},"
+                           "{\"format\": \"mp3\", \"sample_rate\": 22050, \"bitrate_kbps\": 144}]}",
                            &d);
     assert_null(s);
     assert_true(d.errors >= 8);
@@ -794,7 +796,14 @@ static void test_every_error_reported(void **state)
     assert_error(&d, "tracks[1].output", "unknown bus \"Nowhere\"");
     assert_error(&d, "outputs[0].format", "unknown format \"wave\" (did you mean \"wav\"?)");
     assert_error(&d, "outputs[1].bits", "must be one of 16, 24 (got 32)");
-    assert_error(&d, "outputs[2].bitrate_kbps", "must be one of 32, 40");
+    assert_error(&d, "outputs[2].bitrate_kbps", "MPEG 1, whose bitrates are 32, 40");
+    /* What LAME would change (320 at 8 kHz became 64, and the manifest
+     * said 320) is refused; 144 is an MPEG 2 rate. */
+    assert_error(&d, "outputs[3].bitrate_kbps",
+                 "at 8000 Hz an MP3 is MPEG 2.5, whose bitrates are 8, 16, 24, 32, 40, 48, 56, 64 "
+                 "(got 320)");
+    for (size_t i = 0; i < d.count; i++)
+        assert_string_not_equal(d.items[i].path, "outputs[4].bitrate_kbps");
     mf_diags_fini(&d);
 }
 
