@@ -322,6 +322,48 @@ static void s_master(diff_t *d)
                     : NULL);
 }
 
+/* An album's files (its render.json holds no tracks or buses of its own):
+ * each song's under tracks/ ("NN title.ext"), with what changed in its
+ * entry and in the mastering; the image and its CUE sheet with those of
+ * every song and the mastering. It said "0 changed, 1 bit-identical: track ", of
+ * two different albums. */
+static void s_album(diff_t *d)
+{
+    const json_t *sa = json_object_get(d->a->render, "session");
+    const json_t *sb = json_object_get(d->b->render, "session");
+    const json_t *ta = json_object_get(sa, "tracks"), *tb = json_object_get(sb, "tracks");
+    json_t *seen = json_object();
+    for (int side = 0; side < 2; side++) {
+        const json_t *f = json_object_get((side ? d->b : d->a)->manifest, "files");
+        for (size_t i = 0; i < json_array_size(f); i++) {
+            const char *p = s_str(json_array_get(f, i), "path");
+            const int song = !strncmp(p, "tracks/", 7);
+            if ((!song && strncmp(p, "album.", 6)) || json_object_get(seen, p)) continue;
+            json_object_set_new(seen, p, json_true());
+            const char *x = s_sha(d->a, p), *y = s_sha(d->b, p);
+            if (x && y && !strcmp(x, y)) {
+                s_unchanged(d, "deliverable", p);
+                continue;
+            }
+            json_t *params = s_section_params(d, "mastering");
+            /* A song's own entry; the image is every song in sequence. */
+            const long k = song ? strtol(p + 7, NULL, 10) - 1 : -1;
+            json_t *wa = k >= 0 ? json_incref(json_array_get(ta, (size_t)k))
+                                : json_pack("{s:O?}", "tracks", ta);
+            json_t *wb = k >= 0 ? json_incref(json_array_get(tb, (size_t)k))
+                                : json_pack("{s:O?}", "tracks", tb);
+            json_t *own = s_params(wa, wb);
+            json_object_update(params, own);
+            json_decref(own), json_decref(wa), json_decref(wb);
+            s_changed(d, "deliverable", p, x && y ? p : NULL, params,
+                      !x   ? "added"
+                      : !y ? "removed"
+                           : NULL);
+        }
+    }
+    json_decref(seen);
+}
+
 static void s_print(const json_t *r)
 {
     const json_t *ch = json_object_get(r, "changed"), *un = json_object_get(r, "unchanged");
@@ -373,7 +415,8 @@ int mf_cmd_diff(int argc, char **argv)
                          "Says what changed between two renders of a session: every track, bus,\n"
                          "stem, the mix, the master and each deliverable whose audio differs,\n"
                          "with its level, spectral and parameter differences, and what stayed\n"
-                         "bit-identical. Reads each OUTDIR's manifest.json and render.json.\n\n"
+                         "bit-identical; of an album, each song's files and the image's.\n"
+                         "Reads each OUTDIR's manifest.json and render.json.\n\n"
                          "exit codes: 0 done (changed or not), 2 bad usage or not a render\n");
             return c == 'h' ? MF_EXIT_OK : MF_EXIT_USAGE;
         }
@@ -405,13 +448,19 @@ int mf_cmd_diff(int argc, char **argv)
                 "task differs in its last bits, so even unchanged tracks and files differ\n",
                 o[0].dir, na, o[1].dir, nb);
     diff_t d = {&o[0], &o[1], json_array(), json_array()};
+    const int album = json_object_get(json_object_get(o[0].render, "session"), "album") ||
+                      json_object_get(json_object_get(o[1].render, "session"), "album");
     if (rc == MF_EXIT_OK) {
-        s_channels(&d, "tracks", "track", "strip");
-        s_channels(&d, "buses", "bus", "bus");
-        s_files(&d, "stems/", "stem", 1, NULL);
-        s_files(&d, "mix.wav", "mix", 0, s_section_params(&d, "master"));
-        s_master(&d);
-        s_files(&d, "master/", "deliverable", 0, NULL);
+        if (album) {
+            s_album(&d);
+        } else {
+            s_channels(&d, "tracks", "track", "strip");
+            s_channels(&d, "buses", "bus", "bus");
+            s_files(&d, "stems/", "stem", 1, NULL);
+            s_files(&d, "mix.wav", "mix", 0, s_section_params(&d, "master"));
+            s_master(&d);
+            s_files(&d, "master/", "deliverable", 0, NULL);
+        }
         json_t *r = json_pack("{s:O, s:O}", "changed", d.changed, "unchanged", d.unchanged);
         if (json) {
             json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));

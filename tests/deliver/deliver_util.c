@@ -148,6 +148,25 @@ int du_render_err(const char *doc, const char *out, const char *err)
     return s_render(doc, out, err);
 }
 
+json_t *du_diff(const char *old_out, const char *new_out)
+{
+    char a[1024], b[1024], o[1024];
+    du_path(a, sizeof a, old_out);
+    du_path(b, sizeof b, new_out);
+    char *argv[] = {s_bin, "diff", a, b, "--json", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, du_path(o, sizeof o, "diff.json"),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, s_bin, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return du_load_json("diff.json");
+}
+
 json_t *du_load_json(const char *rel)
 {
     char path[1024];

@@ -32,6 +32,8 @@ int du_render(const char *doc, const char *out);
 /* The same with --workers 2 and stderr into DIR/err (a relative name). */
 int du_render_err(const char *doc, const char *out, const char *err);
 json_t *du_load_json(const char *rel);
+/* mixfarm diff DIR/old_out DIR/new_out --json: its report (exit 0). */
+json_t *du_diff(const char *old_out, const char *new_out);
 /* Fails unless every frame of the PCM file rel has left and right the same
  * integers (a mono record delivered as stereo). */
 void du_assert_dual_mono(const char *rel);

@@ -236,6 +236,31 @@ static void test_mono_song(void **state)
     assert_non_null(st);
     assert_true(json_number_value(json_object_get(st, "side_peak_dbfs")) > -60.0);
     json_decref(qc);
+
+    /* The revision after feedback: a longer gap before the B-side. Every
+     * song's files are as they were; the image and its sheet changed, and
+     * diff says by what (it said "0 changed, 1 bit-identical: track " of
+     * two renders of an album). */
+    du_write_text(
+        "mono-song-2.json",
+        "{\"mixfarm\": 1, \"album\": {\"title\": \"Hits\"}, \"sample_rate\": 44100,"
+        " \"mastering\": {\"target\": \"streaming\", \"mode\": \"album\"},"
+        " \"tracks\": [{\"mix\": \"two.wav\", \"metadata\": {\"title\": \"Stereo\"}},"
+        "  {\"mix\": \"three.wav\", \"mono\": true, \"gap_s\": 1,"
+        "   \"metadata\": {\"title\": \"Single\"}},"
+        "  {\"mix\": \"mono-mix.wav\", \"gap_s\": 2.5, \"metadata\": {\"title\": \"B-side\"}}],"
+        " \"outputs\": [{\"format\": \"wav\", \"bits\": 16}], \"cue\": true}");
+    assert_int_equal(du_render("mono-song-2.json", "out-mono-song-2"), 0);
+    json_t *diff = du_diff("out-mono-song", "out-mono-song-2");
+    const json_t *changed = json_object_get(diff, "changed");
+    assert_int_equal(json_array_size(json_object_get(diff, "unchanged")), 3); /* the songs */
+    assert_int_equal(json_array_size(changed), 2);                            /* image, sheet */
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *c = json_array_get(changed, i);
+        assert_string_equal(json_string_value(json_object_get(c, "kind")), "deliverable");
+        assert_non_null(json_object_get(json_object_get(c, "params"), "tracks[2].gap_s"));
+    }
+    json_decref(diff);
 }
 
 static void s_mode_album(const char *mode, const char *out)
