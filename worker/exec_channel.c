@@ -260,14 +260,22 @@ static mf_err_t s_inlined_failed(chan_run_t *run, mf_err_t err)
     return err;
 }
 
-/* The pipe's producer: the strip's next block, or, past its last, its end. */
+/* The pipe's producer: the strip's next block that writes anything, or,
+ * past its last, its end. A look-ahead longer than a block drops whole
+ * blocks at the start, which write nothing, and a producer that makes
+ * nothing fails its reader: a compressor looking 22 ms ahead at 48 kHz
+ * (1056 frames, a block is 1024) failed the render, "data is corrupt". */
 static mf_err_t s_produce(void *ctx)
 {
     chan_run_t *run = ctx;
-    mf_err_t err;
-    if (run->f < run->stop) {
+    mf_err_t err = MF_OK;
+    int wrote = 0;
+    while (err == MF_OK && !wrote && run->f < run->stop) {
+        const int64_t left = run->stop - run->f;
+        wrote = (left < MF_BLOCK ? left : MF_BLOCK) > run->skip;
         err = s_run_step(run);
-    } else {
+    }
+    if (err == MF_OK && !wrote) {
         mf_hash_t none;
         err = mf_pcm_writer_commit(run->c.outs[0], &none);
         run->c.outs[0] = NULL;

@@ -209,7 +209,9 @@ static void test_state_reuses(void **state)
  * file is what a render that stores every strip (--state) writes,
  * render.json and manifest.json included. The strips cover what changes a
  * signal's extent or form: a region with an offset, a reverb's tail, a
- * limiter's look-ahead, automated pan (a stereo signal), a stereo source,
+ * limiter's look-ahead, a compressor's longer than a block (50 ms: its
+ * first blocks write nothing, and until session 31 the bus reading it
+ * failed, "data is corrupt"), automated pan (a stereo signal), a stereo source,
  * polarity, gain automation, a fixed pan its bus applies. Bus C reads a
  * track at 44.1 kHz, which its strip resamples. T5 sends to bus V as well,
  * so it runs alone and B runs T4 and T6 inside it. With one worker A, B
@@ -219,7 +221,7 @@ static const char *s_fused =
     " {\"name\": \"T1\", \"file\": \"tone.wav\", \"pan\": -0.5, \"gain_db\": -2, \"output\": \"A\","
     "  \"inserts\": [{\"type\": \"eq\", \"bands\": [{\"kind\": \"peak\", \"freq_hz\": 1000,"
     "    \"gain_db\": 3, \"q\": 1}]}, {\"type\": \"compressor\", \"threshold_db\": -30,"
-    "    \"ratio\": 4}]},"
+    "    \"ratio\": 4, \"lookahead_ms\": 50}]},"
     " {\"name\": \"T2\", \"file\": \"noise.wav\", \"start_s\": 0.25, \"output\": \"A\","
     "  \"trim\": {\"from_s\": 0.1, \"length_s\": 2.0},"
     "  \"inserts\": [{\"type\": \"reverb\", \"model\": \"room\", \"decay_s\": 0.6}]},"
