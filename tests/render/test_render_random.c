@@ -8,7 +8,8 @@
  * write the same files, bit for bit (manifest.json equal). Under
  * AddressSanitizer in CI, no memory error along the way. Its first run
  * found a bus failing on a strip it ran itself whose look-ahead was longer
- * than a block (worker/exec_channel.c, s_produce). */
+ * than a block (worker/exec_channel.c, s_produce). MF_RANDOM_SESSIONS=N
+ * and MF_RANDOM_SEED=S render N sessions from seed S instead. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,10 +200,14 @@ static void s_render(const char *dir, const char *out, const char *workers)
     test_run_free(&r);
 }
 
+/* MF_RANDOM_SESSIONS and MF_RANDOM_SEED explore further than CI does. */
 static void test_random_sessions(void **state)
 {
     (void)state;
-    for (int k = 0; k < SESSIONS; k++) {
+    const char *ns = getenv("MF_RANDOM_SESSIONS"), *seed = getenv("MF_RANDOM_SEED");
+    const int sessions = ns && atoi(ns) > 0 ? atoi(ns) : SESSIONS;
+    if (seed && strtoull(seed, NULL, 0)) s_rng = strtoull(seed, NULL, 0);
+    for (int k = 0; k < sessions; k++) {
         char dir[1024], name[32];
         snprintf(name, sizeof name, "random-%d", k);
         case_dir(dir, sizeof dir, name);
