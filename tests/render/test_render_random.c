@@ -1,7 +1,8 @@
 /* Random sessions through the mixfarm binary (a property test): each made
  * from a fixed seed, with tracks of several rates and lengths, inserts of
  * every type of the registry with random parameters (the ends of their
- * ranges included), sends to buses, a side-chain, automation of faders,
+ * ranges included), tracks into buses, a bus into another, sends, mute,
+ * solo and polarity, a side-chain, automation of faders,
  * pans and insert parameters, and mastering with a random target; each
  * rendered with one worker and with three. Both renders end (exit 0, or 1
  * when the master misses its QC, which such parameters may well do), and
@@ -122,7 +123,9 @@ static json_t *s_session(const char *dir)
             json_array_append_new(ins, s_insert(b ? "T0" : NULL));
         char bus[8];
         snprintf(bus, sizeof bus, "B%u", b + 1);
-        json_array_append_new(buses, json_pack("{s:s, s:o}", "name", bus, "inserts", ins));
+        json_t *o = json_pack("{s:s, s:o}", "name", bus, "inserts", ins);
+        if (b && rnd32() % 2) json_object_set_new(o, "output", json_string("B1")); /* a chain */
+        json_array_append_new(buses, o);
     }
     for (uint32_t k = 0, n = 1 + rnd32() % 4; k < n; k++) {
         char name[16], file[32];
@@ -137,6 +140,14 @@ static json_t *s_session(const char *dir)
         json_t *t = json_pack("{s:s, s:s, s:o, s:f, s:f}", "name", name, "file", file, "inserts",
                               ins, "pan", round((2 * rnd01() - 1) * 100) / 100, "start_s",
                               rnd32() % 2 ? 0.0 : 0.25);
+        if (n_buses && rnd32() % 2) { /* into a bus rather than the master */
+            char bus[8];
+            snprintf(bus, sizeof bus, "B%u", 1 + rnd32() % n_buses);
+            json_object_set_new(t, "output", json_string(bus));
+        }
+        if (rnd32() % 6 == 0) json_object_set_new(t, "mute", json_true());
+        if (rnd32() % 8 == 0) json_object_set_new(t, "solo", json_true());
+        if (rnd32() % 6 == 0) json_object_set_new(t, "invert", json_true());
         json_t *autom = json_object(), *sends = json_array();
         if (rnd32() % 2) json_object_set_new(autom, "gain_db", s_points(-40, 6));
         if (rnd32() % 2) json_object_set_new(autom, "pan", s_points(-1, 1));
