@@ -116,17 +116,18 @@ void du_write_text(const char *name, const char *text)
     fclose(f);
 }
 
-static int s_render(const char *doc, const char *out, const char *err)
+/* Runs mixfarm with argv, stdout and stderr into these files of DIR (NULL:
+ * /dev/null and the test's); its exit code, -1 when it did not exit. */
+static int s_mixfarm(char **argv, const char *out, const char *err)
 {
-    char sp[1024], op[1024], ep[1024];
-    du_path(sp, sizeof sp, doc);
-    du_path(op, sizeof op, out);
-    char *plain[] = {s_bin, "render", sp, "-o", op, "--quiet", NULL};
-    char *two[] = {s_bin, "render", sp, "-o", op, "--workers", "2", "--quiet", NULL};
-    char **argv = err ? two : plain;
+    char op[1024], ep[1024];
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+    if (out)
+        posix_spawn_file_actions_addopen(&fa, 1, du_path(op, sizeof op, out),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    else
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
     if (err)
         posix_spawn_file_actions_addopen(&fa, 2, du_path(ep, sizeof ep, err),
                                          O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -136,6 +137,16 @@ static int s_render(const char *doc, const char *out, const char *err)
     int status;
     while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int s_render(const char *doc, const char *out, const char *err)
+{
+    char sp[1024], op[1024];
+    du_path(sp, sizeof sp, doc);
+    du_path(op, sizeof op, out);
+    char *plain[] = {s_bin, "render", sp, "-o", op, "--quiet", NULL};
+    char *two[] = {s_bin, "render", sp, "-o", op, "--workers", "2", "--quiet", NULL};
+    return s_mixfarm(err ? two : plain, NULL, err);
 }
 
 int du_render(const char *doc, const char *out)
@@ -150,20 +161,11 @@ int du_render_err(const char *doc, const char *out, const char *err)
 
 json_t *du_diff(const char *old_out, const char *new_out)
 {
-    char a[1024], b[1024], o[1024];
+    char a[1024], b[1024];
     du_path(a, sizeof a, old_out);
     du_path(b, sizeof b, new_out);
     char *argv[] = {s_bin, "diff", a, b, "--json", NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, du_path(o, sizeof o, "diff.json"),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, s_bin, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(s_mixfarm(argv, "diff.json", NULL), 0);
     return du_load_json("diff.json");
 }
 
