@@ -1,0 +1,202 @@
+/* Random sessions for property tests (render_random, cluster_random): from
+ * a seeded generator, tracks of several rates and lengths written into the
+ * session's folder, inserts of every type of the registry with random
+ * parameters (the ends of their ranges included), tracks into buses, a bus
+ * into another, sends, mute, solo and polarity, a side-chain, automation of
+ * faders, pans, sends and insert parameters, and, two times in three,
+ * mastering to a random target with a WAV and a FLAC. */
+#include "random_session.h"
+#include "mf_processor.h"
+#include "test_audio.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+#include <sndfile.h>
+
+static uint64_t s_rng = 0x6A09E667F3BCC908ull;
+
+void rs_seed(uint64_t seed)
+{
+    if (seed) s_rng = seed;
+}
+static uint32_t rnd32(void)
+{
+    s_rng ^= s_rng << 13, s_rng ^= s_rng >> 7, s_rng ^= s_rng << 17;
+    return (uint32_t)(s_rng >> 32);
+}
+static double rnd01(void)
+{
+    return rnd32() / 4294967296.0;
+}
+
+/* A value of p: its minimum, maximum, default or between, as JSON. */
+static json_t *s_value(const mf_param_desc_t *p)
+{
+    if (p->choices) {
+        size_t n = 0;
+        while (p->choices[n]) n++;
+        return json_string(p->choices[rnd32() % n]);
+    }
+    const uint32_t k = rnd32() % 4;
+    const double v = k == 0 ? p->min : k == 1 ? p->max : p->min + (p->max - p->min) * rnd01();
+    return json_real(round(v * 1000) / 1000);
+}
+
+static void s_params(json_t *o, const mf_param_desc_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rnd32() % 3) json_object_set_new(o, p[i].name, s_value(&p[i]));
+}
+
+/* An insert of a random class (no file input); sidechain: a track to key
+ * a compressor from, or NULL. */
+static json_t *s_insert(const char *sidechain)
+{
+    size_t n;
+    const mf_processor_class_t *const *cls = mf_processors(&n), *c;
+    do c = cls[rnd32() % n];
+    while (c->aux && rnd32() % 8); /* a reverb, algorithmic */
+    json_t *o = json_pack("{s:s}", "type", c->type);
+    s_params(o, c->params, c->n_params);
+    size_t bands = c->max_bands ? 1 + rnd32() % (c->max_bands < 4 ? c->max_bands : 4) : 0;
+    for (size_t l = 0; l < c->n_lists; l++) {
+        const mf_list_param_t *L = &c->lists[l];
+        const size_t k = L->min_count + rnd32() % (L->max_count - L->min_count + 1);
+        json_t *a = json_array();
+        for (size_t i = 0; i < k; i++)
+            json_array_append_new(
+                a, json_real(round(L->item.min + (L->item.max - L->item.min) * (double)(i + 1) /
+                                                     (double)(k + 1))));
+        json_object_set_new(o, L->item.name, a);
+        if (L->sets_bands) bands = k + 1;
+    }
+    if (bands) {
+        json_t *a = json_array();
+        for (size_t b = 0; b < bands; b++) {
+            json_t *band = json_object();
+            s_params(band, c->band_params, c->n_band_params);
+            json_array_append_new(a, band);
+        }
+        json_object_set_new(o, "bands", a);
+    }
+    if (c->has_sidechain && sidechain && rnd32() % 2)
+        json_object_set_new(o, "sidechain", json_string(sidechain));
+    return o;
+}
+
+/* Breakpoints over lo..hi: a step (two at one time) now and then. */
+static json_t *s_points(double lo, double hi)
+{
+    json_t *a = json_array();
+    double t = 0;
+    for (uint32_t i = 0, n = 1 + rnd32() % 5; i < n; i++) {
+        json_array_append_new(a,
+                              json_pack("[f,f]", t, round((lo + (hi - lo) * rnd01()) * 100) / 100));
+        t += i % 2 ? 0.7 * rnd01() : 0.0;
+    }
+    return a;
+}
+
+/* A tone in bursts (a gap every third of 3000 frames): dynamics act. */
+static void s_write_tone(const char *dir, const char *name, int channels, int rate, long frames)
+{
+    float *x = malloc(sizeof *x * (size_t)frames * (size_t)channels);
+    assert_non_null(x);
+    for (long i = 0; i < frames; i++)
+        for (int c = 0; c < channels; c++)
+            x[i * channels + c] =
+                (i / 3000) % 3
+                    ? (float)(0.5 * sin(2 * M_PI * (110.0 + 330.0 * c) * (double)i / rate))
+                    : 0.0f;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    test_audio_write(path, channels, rate, SF_FORMAT_WAV | SF_FORMAT_PCM_24, x, frames);
+    free(x);
+}
+
+json_t *rs_session(const char *dir)
+{
+    static const int rates[] = {22050, 44100, 48000, 96000};
+    json_t *tracks = json_array(), *buses = json_array();
+    const uint32_t n_buses = rnd32() % 3;
+    for (uint32_t b = 0; b < n_buses; b++) {
+        json_t *ins = json_array();
+        for (uint32_t i = 0, k = rnd32() % 3; i < k; i++)
+            json_array_append_new(ins, s_insert(b ? "T0" : NULL));
+        char bus[8];
+        snprintf(bus, sizeof bus, "B%u", b + 1);
+        json_t *o = json_pack("{s:s, s:o}", "name", bus, "inserts", ins);
+        if (b && rnd32() % 2) json_object_set_new(o, "output", json_string("B1")); /* a chain */
+        json_array_append_new(buses, o);
+    }
+    for (uint32_t k = 0, n = 1 + rnd32() % 4; k < n; k++) {
+        char name[16], file[32];
+        snprintf(name, sizeof name, "T%u", k);
+        snprintf(file, sizeof file, "t%u.wav", k);
+        const int rate = rates[rnd32() % 4];
+        s_write_tone(dir, file, 1 + (int)(rnd32() % 2), rate, (long)(rate * (0.3 + 1.5 * rnd01())));
+        json_t *ins = json_array();
+        for (uint32_t i = 0, m = rnd32() % 3; i < m; i++)
+            json_array_append_new(ins, s_insert(k ? "T0" : NULL));
+        json_t *t = json_pack("{s:s, s:s, s:o, s:f, s:f}", "name", name, "file", file, "inserts",
+                              ins, "pan", round((2 * rnd01() - 1) * 100) / 100, "start_s",
+                              rnd32() % 2 ? 0.0 : 0.25);
+        if (n_buses && rnd32() % 2) { /* into a bus rather than the master */
+            char bus[8];
+            snprintf(bus, sizeof bus, "B%u", 1 + rnd32() % n_buses);
+            json_object_set_new(t, "output", json_string(bus));
+        }
+        if (rnd32() % 6 == 0) json_object_set_new(t, "mute", json_true());
+        if (rnd32() % 8 == 0) json_object_set_new(t, "solo", json_true());
+        if (rnd32() % 6 == 0) json_object_set_new(t, "invert", json_true());
+        json_t *autom = json_object(), *sends = json_array();
+        if (rnd32() % 2) json_object_set_new(autom, "gain_db", s_points(-40, 6));
+        if (rnd32() % 2) json_object_set_new(autom, "pan", s_points(-1, 1));
+        if (json_array_size(ins) && rnd32() % 2) {
+            const json_t *in0 = json_array_get(ins, 0);
+            const mf_processor_class_t *c =
+                mf_processor_find(json_string_value(json_object_get(in0, "type")));
+            for (size_t i = 0; i < c->n_params; i++)
+                if (!c->params[i].choices) {
+                    char path[96];
+                    snprintf(path, sizeof path, "inserts.0.%s", c->params[i].name);
+                    json_object_set_new(autom, path, s_points(c->params[i].min, c->params[i].max));
+                    break;
+                }
+        }
+        for (uint32_t b = 0; b < n_buses; b++)
+            if (rnd32() % 2) {
+                char bus[8], path[32];
+                snprintf(bus, sizeof bus, "B%u", b + 1);
+                json_array_append_new(sends, json_pack("{s:s, s:f, s:b}", "bus", bus, "level_db",
+                                                       round(-300 * rnd01()) / 10, "pre_fader",
+                                                       (int)(rnd32() % 2)));
+                snprintf(path, sizeof path, "sends.%s.level_db", bus);
+                if (rnd32() % 3 == 0) json_object_set_new(autom, path, s_points(-40, 0));
+            }
+        json_object_set_new(t, "automation", autom);
+        json_object_set_new(t, "sends", sends);
+        json_array_append_new(tracks, t);
+    }
+    json_t *s = json_pack("{s:i, s:s, s:i, s:o, s:o}", "mixfarm", 1, "name", "random",
+                          "sample_rate", rates[1 + rnd32() % 3], "tracks", tracks, "buses", buses);
+    if (rnd32() % 3) {
+        static const char *const targets[] = {"streaming", "ebu-r128", "cd", "none"};
+        json_t *ins = json_array();
+        for (uint32_t i = 0, k = rnd32() % 3; i < k; i++)
+            json_array_append_new(ins, s_insert(NULL));
+        json_object_set_new(s, "mastering",
+                            json_pack("{s:s, s:o, s:b}", "target", targets[rnd32() % 4], "inserts",
+                                      ins, "mono", rnd32() % 5 == 0));
+        json_object_set_new(
+            s, "outputs",
+            json_pack("[{s:s, s:i}, {s:s}]", "format", "wav", "bits", 16, "format", "flac"));
+    }
+    return s;
+}
