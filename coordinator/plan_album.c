@@ -312,10 +312,11 @@ static int s_plan(album_plan_t *ap)
         snprintf(label, sizeof label, "%02zu mastering", k + 1);
         double audio_s = ap->sig[k].task >= 0 ? ap->p->tasks[ap->sig[k].task].audio_s : 0;
         /* A mono song of a stereo album: its mastering says so. */
-        json_t *m = s_mono(a, k) && !json_is_true(json_object_get(a->mastering, "mono"))
-                        ? (a->mastering ? json_copy(a->mastering) : json_object())
-                        : json_incref(a->mastering);
-        if (m && s_mono(a, k) && json_object_set_new(m, "mono", json_true())) rc = -1;
+        const int own = s_mono(a, k) && !json_is_true(json_object_get(a->mastering, "mono"));
+        json_t *m = !own           ? json_incref(a->mastering)
+                    : a->mastering ? json_copy(a->mastering)
+                                   : json_object();
+        if (own && (!m || json_object_set_new(m, "mono", json_true()))) rc = -1;
         if (rc == 0 && (m || !a->mastering))
             rc = mf_plan_add_mastering(ap->p, m, a->path, ap->rate[k], 120.0, ap->sig[k], audio_s,
                                        label, ap->levels.task >= 0 ? (int)k + 1 : 0, ap->levels);
