@@ -5,14 +5,18 @@
  * work, saying which file and what to do. A file OUTDIR's manifest.json
  * lists is mixfarm's own output of an earlier render there (a revision
  * reading its last mix as a reference): replacing it is what rendering
- * into that folder means, so it is allowed. */
+ * into that folder means, so it is allowed. Likewise a file at a name
+ * every render writes (mix.wav, qc.json...) that no earlier render wrote
+ * (session 31). */
 #include "mf_cli.h"
+#include "mf_playback.h"
 
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Whether rel (a path inside OUTDIR) is one a render or a fetch writes:
  * CLI.md's layout, an album's and a reference's files. */
@@ -85,6 +89,38 @@ static void s_check_session(guard_t *g, const mf_session_t *s)
     }
 }
 
+/* A file at a name every render of its kind writes (a DAW's mix.wav
+ * bounce in the project folder, rendered into with -o .) that no earlier
+ * render wrote, which the manifest would list: it was replaced, exit 0. */
+static void s_check_name(guard_t *g, const char *rel)
+{
+    char path[PATH_MAX * 2];
+    snprintf(path, sizeof path, "%s/%s", g->dir, rel);
+    struct stat st;
+    if (lstat(path, &st) != 0 || s_listed(g, rel)) return;
+    fprintf(stderr,
+            "mixfarm: %s/%s: no earlier render wrote it (its manifest.json does not list it), and "
+            "rendering into %s would replace it: render into another folder, or move it\n",
+            g->outdir, rel, g->outdir);
+    g->refused = 1;
+}
+
+static void s_check_names(guard_t *g, int session)
+{
+    static const char *const always[] = {"qc.json", "qc.html", "render.json"};
+    for (size_t i = 0; i < sizeof always / sizeof *always; i++) s_check_name(g, always[i]);
+    if (!session) return; /* an album's names depend on its outputs */
+    s_check_name(g, "mix.wav");
+    s_check_name(g, "listen.json");
+    size_t n;
+    const mf_playback_model_t *m = mf_playback_models(&n);
+    for (size_t i = 0; i < n; i++) {
+        char rel[96];
+        snprintf(rel, sizeof rel, "listen/%s.wav", m[i].name);
+        s_check_name(g, rel);
+    }
+}
+
 int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_album_t *a)
 {
     guard_t g = {.outdir = outdir};
@@ -110,6 +146,7 @@ int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_albu
             s_check(&g, what, a->tracks[k].mix_path);
         }
     }
+    if (!g.refused && (s || a)) s_check_names(&g, s != NULL);
     json_decref(g.manifest);
     return g.refused ? MF_EXIT_USAGE : -1;
 }

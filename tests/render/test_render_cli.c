@@ -292,6 +292,30 @@ static void test_inputs_not_replaced(void **state)
     r = test_run(render_bin, c, render_root);
     if (r.rc != 0) fail_msg("the revision exited %d: %s", r.rc, r.err);
     test_run_free(&r);
+
+    /* A folder holding a DAW's bounce named mix.wav, which the session does
+     * not read: rendering there replaced it too, exit 0. Refused; once it
+     * has moved, the render writes there, and renders again over itself. */
+    char daw[1100], bounce[1100];
+    path_join(daw, sizeof daw, dir, "daw");
+    assert_int_equal(mkdir(daw, 0755), 0);
+    write_wav(daw, "mix.wav", 2, RATE, RATE / 10, gen_tone_lr);
+    path_join(bounce, sizeof bounce, daw, "mix.wav");
+    before = test_read_bytes(bounce, &n0);
+    const char *d[] = {"render", sp, "-o", daw, "--quiet", NULL};
+    r = test_run(render_bin, d, render_root);
+    if (r.rc != 2 || !strstr(r.err, "mix.wav: no earlier render wrote it"))
+        fail_msg("a bounce in OUTDIR: exit %d: %s", r.rc, r.err);
+    test_run_free(&r);
+    after = test_read_bytes(bounce, &n1);
+    assert_true(n0 == n1 && !memcmp(before, after, n0));
+    free(before), free(after);
+    assert_int_equal(unlink(bounce), 0);
+    for (int k = 0; k < 2; k++) {
+        r = test_run(render_bin, d, render_root);
+        if (r.rc != 0) fail_msg("render %d into daw/ exited %d: %s", k, r.rc, r.err);
+        test_run_free(&r);
+    }
 }
 
 static void test_usage_errors(void **state)
