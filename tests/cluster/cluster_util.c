@@ -865,6 +865,22 @@ void cl_render(const char *session, const char *out, int workers, const cl_coord
     cl_run_free(&r);
 }
 
+cl_run_t cl_render_run(const char *session, const char *out, const cl_coord_t *c)
+{
+    char prog[1200];
+    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
+    const char *argv[] = {prog,
+                          "render",
+                          session,
+                          "-o",
+                          out,
+                          "--quiet",
+                          c ? "--coordinator" : "--workers",
+                          c ? c->ep : "2",
+                          NULL};
+    return cl_run(argv, 120 * CL_SLOW);
+}
+
 /* ---- the journal ---- */
 
 static void s_copy_file(const char *from, const char *to)

@@ -185,6 +185,9 @@ int cl_fetch_ok(const cl_coord_t *c, uint64_t job, const char *out, const char *
 /* mixfarm render SESSION -o OUT, embedded with `workers` workers, or with
  * --coordinator when c is given. Asserts exit 0. */
 void cl_render(const char *session, const char *out, int workers, const cl_coord_t *c);
+/* mixfarm render SESSION -o OUT --quiet, embedded with two workers (c NULL)
+ * or on c: the run, whatever its exit code. */
+cl_run_t cl_render_run(const char *session, const char *out, const cl_coord_t *c);
 
 /* ---- the coordinator's journal (STATE/journal.db, read only) ---- */
 

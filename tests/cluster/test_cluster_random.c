@@ -30,16 +30,7 @@
 /* mixfarm render SESSION -o OUT, embedded with two workers or on c. */
 static void s_render(const char *session, const char *out, const cl_coord_t *c)
 {
-    const char *argv[] = {cl_bin("mixfarm"),
-                          "render",
-                          session,
-                          "-o",
-                          out,
-                          "--quiet",
-                          c ? "--coordinator" : "--workers",
-                          c ? c->ep : "2",
-                          NULL};
-    cl_run_t r = cl_run(argv, 120 * CL_SLOW);
+    cl_run_t r = cl_render_run(session, out, c);
     char manifest[1300];
     snprintf(manifest, sizeof manifest, "%s/manifest.json", out);
     struct stat st;

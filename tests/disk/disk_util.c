@@ -149,19 +149,3 @@ void dk_assert_tree(const char *dir, const char *expected)
         fail_msg("%s holds:\n%s\nexpected:\n%s", dir, now, expected[0] ? expected : "(nothing)\n");
     free(now);
 }
-
-cl_run_t dk_render(const char *session, const char *out, const cl_coord_t *c)
-{
-    char prog[1200];
-    snprintf(prog, sizeof prog, "%s", cl_bin("mixfarm"));
-    const char *argv[] = {prog,
-                          "render",
-                          session,
-                          "-o",
-                          out,
-                          "--quiet",
-                          c ? "--coordinator" : "--workers",
-                          c ? c->ep : "2",
-                          NULL};
-    return cl_run(argv, 120 * CL_SLOW);
-}

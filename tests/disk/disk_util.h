@@ -30,10 +30,6 @@ void dk_write_garbage(const char *path, size_t n);
 void dk_write_session(const char *dir, const char *file, const char *name, int n,
                       const char *const *track_names, const char *const *files, double gain_db);
 
-/* mixfarm render SESSION -o OUT --quiet, on the farm c, or embedded with
- * two workers when c is NULL (free the run). */
-cl_run_t dk_render(const char *session, const char *out, const cl_coord_t *c);
-
 /* Every entry under dir (recursively), "a/b" per line, sorted; "" when
  * dir is missing. free() it. */
 char *dk_list_tree(const char *dir);

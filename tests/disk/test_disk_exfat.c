@@ -90,7 +90,7 @@ static void s_assert_no_staging(const char *dir)
 
 static void s_render_ok(const char *session, const char *out)
 {
-    cl_run_t r = dk_render(session, out, NULL);
+    cl_run_t r = cl_render_run(session, out, NULL);
     if (r.rc != 0) fail_msg("render into %s exited %d: %s", out, r.rc, r.err);
     cl_run_free(&r);
 }

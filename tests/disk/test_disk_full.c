@@ -191,7 +191,7 @@ static void full_outdir(void **state)
     cl_path(fresh, sizeof fresh, disk, "fresh");
 
     /* A render that fits, then a disk with 256 KiB left. */
-    cl_run_t r = dk_render(session, out, NULL);
+    cl_run_t r = cl_render_run(session, out, NULL);
     s_expect(&r, 0, NULL, "the first render");
     cl_run_free(&r);
     char *before = dk_list_tree(out);
@@ -205,7 +205,7 @@ static void full_outdir(void **state)
     s_fill(disk, 256 * 1024, filler, sizeof filler);
 
     /* Into the same OUTDIR: fails, names the file and the reason. */
-    r = dk_render(changed, out, NULL);
+    r = cl_render_run(changed, out, NULL);
     snprintf(needle, sizeof needle, "mixfarm: %s/", out);
     s_expect(&r, 1, needle, "a render onto a full disk");
     s_expect(&r, 1, ": cannot write: No space left on device\n", "a render onto a full disk");
@@ -221,14 +221,14 @@ static void full_outdir(void **state)
     }
 
     /* Into a new OUTDIR: nothing at all appears in it. */
-    r = dk_render(changed, fresh, NULL);
+    r = cl_render_run(changed, fresh, NULL);
     s_expect(&r, 1, ": cannot write: No space left on device\n", "a fresh OUTDIR on a full disk");
     cl_run_free(&r);
     dk_assert_tree(fresh, "");
 
     /* With room again: the render goes through and replaces the mix. */
     assert_int_equal(unlink(filler), 0);
-    r = dk_render(changed, out, NULL);
+    r = cl_render_run(changed, out, NULL);
     s_expect(&r, 0, NULL, "the render once the disk has room");
     cl_run_free(&r);
     char *after = dk_list_tree(out);
@@ -283,7 +283,7 @@ static void full_state_dir(void **state)
     cl_wait_joined(&c, "w1", 30 * CL_SLOW);
 
     cl_path(out, sizeof out, cl_test_dir(), "out1");
-    cl_run_t r = dk_render(session, out, &c);
+    cl_run_t r = cl_render_run(session, out, &c);
     s_expect(&r, 0, NULL, "job 1, with room");
     cl_run_free(&r);
     /* Room for a job (the journal takes one with 1 MiB free), not for its
@@ -292,7 +292,7 @@ static void full_state_dir(void **state)
      * job it submitted. */
     s_fill(state_dir, 3 << 19, filler, sizeof filler);
     cl_path(out, sizeof out, cl_test_dir(), "out2");
-    r = dk_render(other, out, &c);
+    r = cl_render_run(other, out, &c);
     s_expect(&r, 1, "the coordinator's store cannot take it: No space left on device",
              "a job whose audio must be uploaded");
     s_expect(&r, 1, "\"Bass\" (b-bass.wav): cannot upload it",
@@ -307,7 +307,7 @@ static void full_state_dir(void **state)
     assert_string_equal(st.state, "cancelled");
     /* No room for a job: it is refused, with the reason. */
     s_fill(state_dir, 0, filler, sizeof filler);
-    r = dk_render(changed, out, &c);
+    r = cl_render_run(changed, out, &c);
     s_expect(&r, 1,
              "the coordinator refused the job: cannot record it: the disk of its state "
              "folder is full (",
@@ -322,7 +322,7 @@ static void full_state_dir(void **state)
 
     /* Room again: the same coordinator renders. */
     assert_int_equal(unlink(filler), 0);
-    r = dk_render(changed, out, &c);
+    r = cl_render_run(changed, out, &c);
     s_expect(&r, 0, NULL, "a job once the state disk has room");
     cl_run_free(&r);
     cl_stop_all_clean(30 * CL_SLOW);
@@ -403,7 +403,7 @@ static void full_tmpdir(void **state)
     char was[1200] = "";
     if (saved) snprintf(was, sizeof was, "%s", saved);
     setenv("TMPDIR", tmp, 1);
-    cl_run_t r = dk_render(session, out, NULL);
+    cl_run_t r = cl_render_run(session, out, NULL);
     if (saved)
         setenv("TMPDIR", was, 1);
     else
@@ -414,7 +414,7 @@ static void full_tmpdir(void **state)
     s_expect(&r, 1, "whose disk is full: point TMPDIR at a disk with room", "the same");
     cl_run_free(&r);
     dk_assert_tree(out, "");
-    r = dk_render(session, out, NULL); /* TMPDIR as it was */
+    r = cl_render_run(session, out, NULL); /* TMPDIR as it was */
     s_expect(&r, 0, NULL, "the render with TMPDIR back");
     cl_run_free(&r);
     cl_test_pass();

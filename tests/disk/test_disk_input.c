@@ -434,7 +434,7 @@ static void s_render_fails_on(const char *session, int on_farm, const char *expe
     }
     char out[1200];
     cl_path(out, sizeof out, cl_test_dir(), on_farm ? "out-farm" : "out-embedded");
-    cl_run_t r = dk_render(session, out, on_farm ? &c : NULL);
+    cl_run_t r = cl_render_run(session, out, on_farm ? &c : NULL);
     /* The file's fault is no worker's: the task runs once, and no worker
      * is set aside (an embedded render said so, and ran it three times). */
     const int ok = r.rc == 2 && strstr(r.err, expect) && !strstr(r.err, "warning");
