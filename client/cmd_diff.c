@@ -265,37 +265,51 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
     json_decref(names);
 }
 
-/* Files of OUTDIR under prefix ("stems/", "master/") or exactly prefix. */
-static void s_files(diff_t *d, const char *prefix, const char *kind, int strip, json_t *params)
+/* What changed in the parameters behind file path, given ctx; NULL: none. */
+typedef json_t *(*params_fn)(const diff_t *d, const char *path, const void *ctx);
+
+/* Files of OUTDIR under any of prefixes (NULL-terminated; "stems/",
+ * "master/", or exactly "mix.wav"), in manifest order, the prefix taken off
+ * their names when strip; params says what changed behind a changed one. */
+static void s_files(diff_t *d, const char *const *prefixes, const char *kind, int strip,
+                    params_fn params, const void *ctx)
 {
     json_t *seen = json_object();
     for (int side = 0; side < 2; side++) {
         const json_t *f = json_object_get((side ? d->b : d->a)->manifest, "files");
         for (size_t i = 0; i < json_array_size(f); i++) {
             const char *p = s_str(json_array_get(f, i), "path");
-            if (strncmp(p, prefix, strlen(prefix)) || json_object_get(seen, p)) continue;
+            size_t k = 0;
+            while (prefixes[k] && strncmp(p, prefixes[k], strlen(prefixes[k]))) k++;
+            if (!prefixes[k] || json_object_get(seen, p)) continue;
             json_object_set_new(seen, p, json_true());
             char name[512];
-            snprintf(name, sizeof name, "%s", strip ? p + strlen(prefix) : p);
+            snprintf(name, sizeof name, "%s", strip ? p + strlen(prefixes[k]) : p);
             if (strip && strrchr(name, '.')) *strrchr(name, '.') = 0;
             const char *x = s_sha(d->a, p), *y = s_sha(d->b, p);
             if (x && y && !strcmp(x, y))
                 s_unchanged(d, kind, name);
             else
-                s_changed(d, kind, name, x && y ? p : NULL, params ? json_deep_copy(params) : NULL,
+                s_changed(d, kind, name, x && y ? p : NULL, params ? params(d, p, ctx) : NULL,
                           !x   ? "added"
                           : !y ? "removed"
                                : NULL);
         }
     }
     json_decref(seen);
-    json_decref(params);
 }
 
 static json_t *s_section_params(const diff_t *d, const char *key)
 {
     return s_params(json_object_get(json_object_get(d->a->render, "session"), key),
                     json_object_get(json_object_get(d->b->render, "session"), key));
+}
+
+/* params_fn: the changes of the session's section ctx ("master"). */
+static json_t *s_section_of(const diff_t *d, const char *path, const void *ctx)
+{
+    (void)path;
+    return s_section_params(d, ctx);
 }
 
 /* The mastered signal: the mastering task's output, measured through the
@@ -322,46 +336,33 @@ static void s_master(diff_t *d)
                     : NULL);
 }
 
+/* params_fn for an album's files: the mastering's changes, and a song's own
+ * entry's (tracks/NN ...) or, for the image, every song's in sequence. */
+static json_t *s_album_params(const diff_t *d, const char *p, const void *ctx)
+{
+    (void)ctx;
+    const json_t *ta = json_object_get(json_object_get(d->a->render, "session"), "tracks");
+    const json_t *tb = json_object_get(json_object_get(d->b->render, "session"), "tracks");
+    json_t *params = s_section_params(d, "mastering");
+    const long k = !strncmp(p, "tracks/", 7) ? strtol(p + 7, NULL, 10) - 1 : -1;
+    json_t *wa =
+        k >= 0 ? json_incref(json_array_get(ta, (size_t)k)) : json_pack("{s:O?}", "tracks", ta);
+    json_t *wb =
+        k >= 0 ? json_incref(json_array_get(tb, (size_t)k)) : json_pack("{s:O?}", "tracks", tb);
+    json_t *own = s_params(wa, wb);
+    json_object_update(params, own);
+    json_decref(own), json_decref(wa), json_decref(wb);
+    return params;
+}
+
 /* An album's files (its render.json holds no tracks or buses of its own):
- * each song's under tracks/ ("NN title.ext"), with what changed in its
- * entry and in the mastering; the image and its CUE sheet with those of
- * every song and the mastering. It said "0 changed, 1 bit-identical: track ", of
- * two different albums. */
+ * each song's under tracks/ ("NN title.ext") and the image's, with
+ * s_album_params. It said "0 changed, 1 bit-identical: track " of two
+ * different albums. */
 static void s_album(diff_t *d)
 {
-    const json_t *sa = json_object_get(d->a->render, "session");
-    const json_t *sb = json_object_get(d->b->render, "session");
-    const json_t *ta = json_object_get(sa, "tracks"), *tb = json_object_get(sb, "tracks");
-    json_t *seen = json_object();
-    for (int side = 0; side < 2; side++) {
-        const json_t *f = json_object_get((side ? d->b : d->a)->manifest, "files");
-        for (size_t i = 0; i < json_array_size(f); i++) {
-            const char *p = s_str(json_array_get(f, i), "path");
-            const int song = !strncmp(p, "tracks/", 7);
-            if ((!song && strncmp(p, "album.", 6)) || json_object_get(seen, p)) continue;
-            json_object_set_new(seen, p, json_true());
-            const char *x = s_sha(d->a, p), *y = s_sha(d->b, p);
-            if (x && y && !strcmp(x, y)) {
-                s_unchanged(d, "deliverable", p);
-                continue;
-            }
-            json_t *params = s_section_params(d, "mastering");
-            /* A song's own entry; the image is every song in sequence. */
-            const long k = song ? strtol(p + 7, NULL, 10) - 1 : -1;
-            json_t *wa = k >= 0 ? json_incref(json_array_get(ta, (size_t)k))
-                                : json_pack("{s:O?}", "tracks", ta);
-            json_t *wb = k >= 0 ? json_incref(json_array_get(tb, (size_t)k))
-                                : json_pack("{s:O?}", "tracks", tb);
-            json_t *own = s_params(wa, wb);
-            json_object_update(params, own);
-            json_decref(own), json_decref(wa), json_decref(wb);
-            s_changed(d, "deliverable", p, x && y ? p : NULL, params,
-                      !x   ? "added"
-                      : !y ? "removed"
-                           : NULL);
-        }
-    }
-    json_decref(seen);
+    static const char *const files[] = {"tracks/", "album.", NULL};
+    s_files(d, files, "deliverable", 0, s_album_params, NULL);
 }
 
 static void s_print(const json_t *r)
@@ -456,10 +457,10 @@ int mf_cmd_diff(int argc, char **argv)
         } else {
             s_channels(&d, "tracks", "track", "strip");
             s_channels(&d, "buses", "bus", "bus");
-            s_files(&d, "stems/", "stem", 1, NULL);
-            s_files(&d, "mix.wav", "mix", 0, s_section_params(&d, "master"));
+            s_files(&d, (const char *const[]){"stems/", NULL}, "stem", 1, NULL, NULL);
+            s_files(&d, (const char *const[]){"mix.wav", NULL}, "mix", 0, s_section_of, "master");
             s_master(&d);
-            s_files(&d, "master/", "deliverable", 0, NULL);
+            s_files(&d, (const char *const[]){"master/", NULL}, "deliverable", 0, NULL, NULL);
         }
         json_t *r = json_pack("{s:O, s:O}", "changed", d.changed, "unchanged", d.unchanged);
         if (json) {

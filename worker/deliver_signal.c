@@ -225,8 +225,10 @@ void mf_dither_run(mf_dither_t *d, const float *in, int32_t *out, size_t frames)
         int32_t *y = out + f * ch;
         /* Left and right alike, in the same state (a mono record, a centred
          * passage): the same dither, so they stay the same bits and a mono
-         * master stays mono at any word length. */
-        const int twin = ch >= 2 && x[1] == x[0] && !memcmp(d->err[0], d->err[1], sizeof d->err[0]);
+         * master stays mono at any word length. Unshaped, the states are
+         * never touched, so only the samples are compared. */
+        const int twin = ch >= 2 && x[1] == x[0] &&
+                         (!d->shaped || !memcmp(d->err[0], d->err[1], sizeof d->err[0]));
         double first = 0.0;
         for (size_t c = 0; c < ch; c++) {
             const double t = s_uniform(d) + s_uniform(d); /* drawn alike whatever follows */

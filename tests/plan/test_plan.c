@@ -867,6 +867,16 @@ static void test_qc_reads_encode_analyses(void **state)
     mf_session_free(&s);
 }
 
+/* Fails unless the plan writes every path of want. */
+static void s_assert_outputs(const mf_plan_t *p, const char *const *want, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        int found = 0;
+        for (size_t i = 0; i < p->n_outputs; i++) found |= !strcmp(p->outputs[i].path, want[k]);
+        if (!found) fail_msg("no output %s", want[k]);
+    }
+}
+
 /* Deliverables that would be one file: "Final" and "final" (one file on
  * macOS, Windows and exFAT drives, so the second replaced the first
  * there), and two named "X": each gets a file of its own. */
@@ -885,11 +895,7 @@ static void test_deliverable_names_unique(void **state)
     const char *want[] = {"master/Final.wav",       "master/final 2.wav",
                           "master/X.flac",          "master/X 2.flac",
                           "master/Caf\xc3\xa9.wav", "master/CAFE\xcc\x81 2.wav"};
-    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
-        int found = 0;
-        for (size_t i = 0; i < p->n_outputs; i++) found |= !strcmp(p->outputs[i].path, want[k]);
-        if (!found) fail_msg("no output %s", want[k]);
-    }
+    s_assert_outputs(p, want, sizeof want / sizeof *want);
     mf_plan_free(&p);
     mf_session_free(&s);
 }
@@ -909,11 +915,7 @@ static void test_mp3_default_bitrate(void **state)
         &s);
     const char *want[] = {"master/doc 160k-22050.mp3", "master/doc 64k-11025.mp3",
                           "master/doc 320k-44100.mp3"};
-    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
-        int found = 0;
-        for (size_t i = 0; i < p->n_outputs; i++) found |= !strcmp(p->outputs[i].path, want[k]);
-        if (!found) fail_msg("no output %s", want[k]);
-    }
+    s_assert_outputs(p, want, sizeof want / sizeof *want);
     int encodes = 0;
     for (size_t i = 0; i < p->n_tasks; i++) {
         if (strcmp(p->tasks[i].kind, "encode")) continue;
