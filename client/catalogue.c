@@ -84,12 +84,15 @@ static int s_submit(catalogue_t *cat, cat_entry_t *e, mf_conn_t *conn)
     }
     mf_diags_fini(&d);
     /* Fetched into its folder under -o, it must not replace a file it
-     * reads (outdir_guard.c: the guard says which). */
+     * reads, nor one no earlier render wrote (outdir_guard.c: the guard
+     * says which). */
     char *dir = cat->outdir ? s_outdir(cat, e, 0) : NULL;
     const int replaces = dir && mf_cli_check_inputs(dir, s, a) >= 0;
     free(dir);
     if (replaces) {
-        mf_cat_set_error(e, "invalid", "it reads a file its fetch into -o OUTDIR would replace");
+        mf_cat_set_error(e, "invalid",
+                         "its fetch into -o OUTDIR would replace a file it reads, or one no "
+                         "render wrote");
         e->job = 0;
         mf_session_free(&s);
         mf_album_free(&a);

@@ -476,6 +476,20 @@ static mf_err_t s_fetch_rest(mf_client_t *c, uint64_t job, const char *outdir, c
     return err;
 }
 
+/* Whether OUTDIR holds, at a path the job writes, a file no earlier
+ * render wrote (each said): `fetch -o .` in a project folder would replace
+ * a bounce at mix.wav or a master the studio made elsewhere. */
+static int s_foreign(const Mixfarm__FetchReply *r, const char *outdir)
+{
+    const char **rels = calloc(r->n_outputs + 1, sizeof *rels);
+    if (!rels) return 0; /* the writes fail the same way */
+    for (size_t i = 0; i < r->n_outputs; i++) rels[i] = r->outputs[i]->path;
+    rels[r->n_outputs] = "render.json";
+    const size_t n = mf_outdir_check_foreign(outdir, rels, r->n_outputs + 1);
+    free(rels);
+    return n > 0;
+}
+
 mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char **summary,
                          int *qc_pass)
 {
@@ -484,6 +498,10 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_err_t err = s_fetch_reply(c, job, &rep);
     if (err != MF_OK) return err;
     const Mixfarm__FetchReply *r = rep->fetch_reply;
+    if (s_foreign(r, outdir)) { /* a file of the user's is in the way: nothing is written */
+        mixfarm__envelope__free_unpacked(rep, NULL);
+        return MF_ERR_INVALID;
+    }
     /* A revision keeps the files it would write as OUTDIR's previous
      * render or a recent one elsewhere wrote them; the others are fetched. */
     writing_t wr = {.store = mf_client__store(c),

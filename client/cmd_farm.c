@@ -222,8 +222,10 @@ int mf_cmd_fetch(int argc, char **argv)
                      "wrote the same way is kept from OUTDIR, or, from a coordinator across a\n"
                      "network, copied from your last 8 renders' folders, instead of fetched\n"
                      "(each checked against its manifest); MIXFARM_REUSE=0 fetches them all,\n"
-                     "=1 copies from a coordinator here too. --shared-store DIR: read\n"
-                     "the outputs from the coordinator's blob store, mounted here.\n",
+                     "=1 copies from a coordinator here too. A file of yours at a path the\n"
+                     "job writes, which OUTDIR's manifest does not list, stops it first\n"
+                     "(exit 2). --shared-store DIR: read the outputs from the coordinator's\n"
+                     "blob store, mounted here.\n",
                      "co", 1, &o);
     uint64_t job;
     if (rc >= 0 || (rc = s_job_id(o.arg, &job)) >= 0) return rc;

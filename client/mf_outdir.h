@@ -13,6 +13,12 @@
 
 typedef struct mf_outdir mf_outdir_t;
 
+/* Files of the user's in the way (outdir_guard.c): says each of rels[0..n)
+ * (paths inside OUTDIR, given as outdir) at which OUTDIR holds a file its
+ * manifest.json does not list, one no earlier render wrote, which writing
+ * there would replace; returns how many. 0 when OUTDIR does not exist. */
+size_t mf_outdir_check_foreign(const char *outdir, const char *const *rels, size_t n);
+
 /* Creates OUTDIR if needed and a staging folder in it. NULL on failure
  * (logged, naming the folder). */
 mf_outdir_t *mf_outdir_open(const char *outdir);

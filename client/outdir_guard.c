@@ -5,11 +5,15 @@
  * work, saying which file and what to do. A file OUTDIR's manifest.json
  * lists is mixfarm's own output of an earlier render there (a revision
  * reading its last mix as a reference): replacing it is what rendering
- * into that folder means, so it is allowed. Likewise a file at a name
- * every render writes (mix.wav, qc.json...) that no earlier render wrote
- * (session 31). */
+ * into that folder means, so it is allowed. Likewise any file at a path
+ * the render writes (mix.wav, a stem, a master, qc.json...) that no earlier
+ * render wrote: the paths are the render's plan, made here as the farm
+ * will make it. A fetch checks its job's paths the same way
+ * (mf_outdir_check_foreign). */
 #include "mf_cli.h"
-#include "mf_playback.h"
+#include "mf_outdir.h"
+#include "mf_plan.h"
+#include "plan_album.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -18,27 +22,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Whether rel (a path inside OUTDIR) is one a render or a fetch writes:
- * CLI.md's layout, an album's and a reference's files. */
-static int s_written(const char *rel)
-{
-    static const char *const files[] = {"mix.wav",        "qc.json",       "qc.html",
-                                        "listen.json",    "render.json",   "manifest.json",
-                                        "reference.json", "reference.html"};
-    static const char *const folders[] = {"stems/", "master/", "listen/", "tracks/"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
-        if (!strcmp(rel, files[i])) return 1;
-    for (size_t i = 0; i < sizeof folders / sizeof *folders; i++)
-        if (!strncmp(rel, folders[i], strlen(folders[i]))) return 1;
-    return !strncmp(rel, "album.", 6) && !strchr(rel, '/');
-}
-
 typedef struct {
     char dir[PATH_MAX]; /* OUTDIR, real */
     const char *outdir; /* as given */
     json_t *manifest;   /* OUTDIR's manifest.json (an earlier render's), or NULL */
+    const char **rels;  /* every path inside OUTDIR the render writes, n of them */
+    size_t n;
     int refused;
 } guard_t;
+
+/* Whether the render writes rel (a path inside OUTDIR). */
+static int s_written(const guard_t *g, const char *rel)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (!strcmp(rel, g->rels[i])) return 1;
+    return 0;
+}
 
 /* Whether OUTDIR's manifest.json lists rel. */
 static int s_listed(const guard_t *g, const char *rel)
@@ -57,7 +56,7 @@ static void s_check(guard_t *g, const char *what, const char *file)
     const size_t n = strlen(g->dir);
     if (!file || !realpath(file, real) || strncmp(real, g->dir, n) || real[n] != '/') return;
     const char *rel = real + n + 1;
-    if (!s_written(rel) || s_listed(g, rel)) return;
+    if (!s_written(g, rel) || s_listed(g, rel)) return;
     fprintf(stderr,
             "mixfarm: %s: %s: rendering into %s would replace it (its %s): render into another "
             "folder\n",
@@ -89,42 +88,81 @@ static void s_check_session(guard_t *g, const mf_session_t *s)
     }
 }
 
-/* A file at a name every render of its kind writes (a DAW's mix.wav
- * bounce in the project folder, rendered into with -o .) that no earlier
- * render wrote, which the manifest would list: it was replaced, exit 0. */
-static void s_check_name(guard_t *g, const char *rel)
+/* What the render will write, planned as the farm will plan it (from
+ * zero hashes: only the paths are read); NULL when out of memory. */
+static mf_plan_t *s_plan(const mf_session_t *s, const mf_album_t *a)
 {
-    char path[PATH_MAX * 2];
-    snprintf(path, sizeof path, "%s/%s", g->dir, rel);
-    struct stat st;
-    if (lstat(path, &st) != 0 || s_listed(g, rel)) return;
-    fprintf(stderr,
-            "mixfarm: %s/%s: no earlier render wrote it (its manifest.json does not list it), and "
-            "rendering into %s would replace it: render into another folder, or move it\n",
-            g->outdir, rel, g->outdir);
-    g->refused = 1;
+    if (s) {
+        const size_t n = MF_PLAN_AUX_SOURCE(s, s->n_aux);
+        mf_hash_t *zero = calloc(n, sizeof *zero);
+        mf_plan_t *p = zero ? mf_plan_session_sources(s, zero, n) : NULL;
+        free(zero);
+        return p;
+    }
+    static const mf_hash_t cover;
+    mf_album_sources_t src = {.session = calloc(a->n_tracks + 1, sizeof *src.session),
+                              .mix = calloc(a->n_tracks + 1, sizeof *src.mix),
+                              .cover = json_object_get(a->album, "cover") ? &cover : NULL};
+    int ok = src.session && src.mix;
+    for (size_t k = 0; ok && k < a->n_tracks; k++) {
+        const mf_session_t *t = a->tracks[k].s;
+        if (t && !(src.session[k] = calloc(MF_PLAN_AUX_SOURCE(t, t->n_aux), sizeof(mf_hash_t))))
+            ok = 0;
+    }
+    mf_plan_t *p = ok ? mf_plan_album(a, &src) : NULL;
+    for (size_t k = 0; src.session && k < a->n_tracks; k++) free(src.session[k]);
+    free(src.session), free(src.mix);
+    return p;
 }
 
-static void s_check_names(guard_t *g, int session)
+/* Every path inside OUTDIR the render writes: its plan's outputs,
+ * render.json (the client's own) and manifest.json, in rels (malloc'd,
+ * pointing into *plan); -1 when out of memory. */
+static int s_paths(guard_t *g, const mf_session_t *s, const mf_album_t *a, mf_plan_t **plan)
 {
-    static const char *const always[] = {"qc.json", "qc.html", "render.json"};
-    for (size_t i = 0; i < sizeof always / sizeof *always; i++) s_check_name(g, always[i]);
-    if (!session) return; /* an album's names depend on its outputs */
-    s_check_name(g, "mix.wav");
-    s_check_name(g, "listen.json");
-    size_t n;
-    const mf_playback_model_t *m = mf_playback_models(&n);
+    mf_plan_t *p = *plan = s_plan(s, a);
+    if (!p || !(g->rels = calloc(p->n_outputs + 2, sizeof *g->rels))) return -1;
+    for (size_t i = 0; i < p->n_outputs; i++) g->rels[g->n++] = p->outputs[i].path;
+    g->rels[g->n++] = "render.json";
+    g->rels[g->n++] = "manifest.json";
+    return 0;
+}
+
+size_t mf_outdir_check_foreign(const char *outdir, const char *const *rels, size_t n)
+{
+    char dir[PATH_MAX];
+    if (!realpath(outdir, dir)) return 0; /* not there yet: nothing in it to replace */
+    guard_t g = {.outdir = outdir};
+    snprintf(g.dir, sizeof g.dir, "%s", dir);
+    char manifest[PATH_MAX + 32];
+    snprintf(manifest, sizeof manifest, "%s/manifest.json", g.dir);
+    g.manifest = json_load_file(manifest, 0, NULL);
+    size_t found = 0;
     for (size_t i = 0; i < n; i++) {
-        char rel[96];
-        snprintf(rel, sizeof rel, "listen/%s.wav", m[i].name);
-        s_check_name(g, rel);
+        char path[PATH_MAX * 2];
+        snprintf(path, sizeof path, "%s/%s", g.dir, rels[i]);
+        struct stat st;
+        if (lstat(path, &st) != 0 || s_listed(&g, rels[i])) continue;
+        fprintf(stderr,
+                "mixfarm: %s/%s: no earlier render wrote it (its manifest.json does not list it), "
+                "and writing %s would replace it: write into another folder, or move it\n",
+                outdir, rels[i], rels[i]);
+        found++;
     }
+    json_decref(g.manifest);
+    return found;
 }
 
 int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_album_t *a)
 {
     guard_t g = {.outdir = outdir};
     if (!realpath(outdir, g.dir)) return -1; /* not there yet: nothing in it is read */
+    mf_plan_t *plan = NULL;
+    if (s_paths(&g, s, a, &plan) != 0) {
+        fprintf(stderr, "mixfarm: out of memory\n");
+        mf_plan_free(&plan);
+        return MF_EXIT_FAILED;
+    }
     char manifest[PATH_MAX + 32];
     snprintf(manifest, sizeof manifest, "%s/manifest.json", g.dir);
     g.manifest = json_load_file(manifest, 0, NULL);
@@ -146,7 +184,11 @@ int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_albu
             s_check(&g, what, a->tracks[k].mix_path);
         }
     }
-    if (!g.refused && (s || a)) s_check_names(&g, s != NULL);
+    /* Then any other file of the user's at those paths (manifest.json is
+     * the render's record, replaced by every render). */
+    if (!g.refused && mf_outdir_check_foreign(outdir, g.rels, g.n - 1)) g.refused = 1;
     json_decref(g.manifest);
+    free(g.rels);
+    mf_plan_free(&plan);
     return g.refused ? MF_EXIT_USAGE : -1;
 }

@@ -209,6 +209,27 @@ static void cancel_running_job(void **state)
     cl_render(s_small, ref_small, 1, NULL);
     cl_assert_same_outdir(ref_small, out_small);
 
+    /* Fetched into a folder holding a file of the user's at a path the job
+     * writes (a DAW's bounce at mix.wav): refused, the file kept. */
+    char daw[1200], bounce[1300], manifest[1300];
+    cl_path(daw, sizeof daw, dir, "daw");
+    assert_int_equal(mkdir(daw, 0755), 0);
+    cl_path(bounce, sizeof bounce, daw, "mix.wav");
+    cl_path(manifest, sizeof manifest, daw, "manifest.json");
+    FILE *f = fopen(bounce, "w");
+    assert_non_null(f);
+    fputs("the studio's bounce", f);
+    assert_int_equal(fclose(f), 0);
+    r = cl_fetch(&c, job + 1, daw); /* the small one's */
+    rc = r.rc;
+    snprintf(err, sizeof err, "%s", r.err);
+    cl_run_free(&r);
+    if (rc != 2 || !strstr(err, "mix.wav: no earlier render wrote it"))
+        fail_msg("fetch over a bounce: exit %d: %s", rc, err);
+    assert_int_equal(stat(bounce, &sb), 0);
+    assert_int_equal(sb.st_size, 19);
+    assert_int_not_equal(stat(manifest, &sb), 0);
+
     /* Once its in-flight task has reported, the cancelled job runs nothing. */
     assert_int_equal(cl_status(&c, job, &st), 0);
     assert_string_equal(st.state, "cancelled");

@@ -466,7 +466,7 @@ static void catalogue_outdir_clash(void **state)
     const char *argv[] = {prog, "catalogue", root, "--coordinator", c.ep, "--no-wait",
                           "-o", root,        NULL};
     cl_run_t r = cl_run(argv, 30 * CL_SLOW);
-    if (!strstr(r.out, "it reads a file its fetch into -o OUTDIR would replace") ||
+    if (!strstr(r.out, "its fetch into -o OUTDIR would replace a file it reads") ||
         !strstr(r.err, "mix.wav: rendering into "))
         fail_msg("not refused (exit %d): %s %s", r.rc, r.out, r.err);
     cl_run_free(&r);

@@ -257,10 +257,11 @@ static void test_inputs_not_replaced(void **state)
     write_wav(dir, "mix.wav", 2, RATE, 2 * RATE, gen_tone_lr);
     path_join(ref, sizeof ref, dir, "stems");
     assert_int_equal(mkdir(ref, 0755), 0);
-    write_wav(ref, "Ref.wav", 2, RATE, RATE / 10, gen_tone_lr);
+    write_wav(ref, "Bounce.wav", 2, RATE, RATE / 10, gen_tone_lr);
     write_text(dir, "s.json",
                "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"Bounce\", \"file\": \"mix.wav\"}],"
-               " \"mastering\": {\"target\": \"none\", \"reference\": \"stems/Ref.wav\"}}");
+               " \"stems\": [\"Bounce\"], \"mastering\": {\"target\": \"none\", \"reference\":"
+               " \"stems/Bounce.wav\"}}");
     path_join(sp, sizeof sp, dir, "s.json");
     path_join(mix, sizeof mix, dir, "mix.wav");
     size_t n0, n1;
@@ -316,6 +317,60 @@ static void test_inputs_not_replaced(void **state)
         if (r.rc != 0) fail_msg("render %d into daw/ exited %d: %s", k, r.rc, r.err);
         test_run_free(&r);
     }
+}
+
+/* The same for every file a render writes: a stem and a master are named
+ * from the session, and a studio's own file at such a name (a stem bounced
+ * from the DAW, a master from another house) was replaced, exit 0. */
+static void test_outputs_not_replaced(void **state)
+{
+    (void)state;
+    char dir[1024], sp[1100], out[1100], sub[1200], file[1300];
+    case_dir(dir, sizeof dir, "names");
+    write_wav(dir, "kick.wav", 1, RATE, 3 * RATE / 2, gen_tone);
+    write_text(dir, "s.json",
+               "{\"mixfarm\": 1, \"name\": \"Song\", \"tracks\": [{\"name\": \"Kick\", \"pan\": "
+               "0.5, \"file\":"
+               " \"kick.wav\"}], \"stems\": [\"Kick\"], \"mastering\": {\"target\": \"none\"},"
+               " \"outputs\": [{\"format\": \"wav\", \"bits\": 24}]}");
+    path_join(sp, sizeof sp, dir, "s.json");
+    path_join(out, sizeof out, dir, "out");
+    /* Refused before any work: the farm's state folder is not even made. */
+    char stdir[1100];
+    path_join(stdir, sizeof stdir, dir, "state");
+    const char *a[] = {"render", sp, "-o", out, "--quiet", "--state", stdir, NULL};
+    const char *const theirs[][2] = {{"stems", "Kick.wav"}, {"master", "Song.wav"}};
+    for (size_t k = 0; k < 2; k++) {
+        path_join(sub, sizeof sub, out, theirs[k][0]);
+        assert_int_equal(mkdir(out, 0755) == 0 || errno == EEXIST, 1);
+        assert_int_equal(mkdir(sub, 0755), 0);
+        write_wav(sub, theirs[k][1], 2, RATE, RATE / 10, gen_tone_lr);
+        path_join(file, sizeof file, sub, theirs[k][1]);
+        size_t n0, n1;
+        unsigned char *before = test_read_bytes(file, &n0);
+        test_run_t r = test_run(render_bin, a, render_root);
+        char said[64];
+        snprintf(said, sizeof said, "%s/%s: no earlier render wrote it", theirs[k][0],
+                 theirs[k][1]);
+        if (r.rc != 2 || !strstr(r.err, said))
+            fail_msg("%s/%s in OUTDIR: exit %d: %s", theirs[k][0], theirs[k][1], r.rc, r.err);
+        test_run_free(&r);
+        unsigned char *after = test_read_bytes(file, &n1);
+        assert_true(n0 == n1 && !memcmp(before, after, n0));
+        free(before), free(after);
+        struct stat st;
+        assert_int_not_equal(stat(stdir, &st), 0);
+        assert_int_equal(unlink(file), 0);
+        assert_int_equal(rmdir(sub), 0);
+    }
+    for (int k = 0; k < 2; k++) { /* then it renders there, and over itself */
+        test_run_t r = test_run(render_bin, a, render_root);
+        if (r.rc != 0) fail_msg("render %d into out/ exited %d: %s", k, r.rc, r.err);
+        test_run_free(&r);
+    }
+    path_join(file, sizeof file, out, "master/Song.wav");
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
 }
 
 static void test_usage_errors(void **state)
@@ -426,9 +481,13 @@ static void test_demo(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_manifest),     cmocka_unit_test(test_two_renders_one_outdir),
-        cmocka_unit_test(test_bad_inputs),   cmocka_unit_test(test_inputs_not_replaced),
-        cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_demo),
+        cmocka_unit_test(test_manifest),
+        cmocka_unit_test(test_two_renders_one_outdir),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_inputs_not_replaced),
+        cmocka_unit_test(test_outputs_not_replaced),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_demo),
     };
     return cmocka_run_group_tests(tests, render_setup, render_teardown);
 }
