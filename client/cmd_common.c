@@ -239,6 +239,12 @@ mf_session_t *mf_cli_load_session(const char *path)
         if (s->tracks[i].src_rate != s->sample_rate)
             mf_info("%s: tracks[%zu] \"%s\": %d Hz, resampled to the session's %d Hz", path, i,
                     s->tracks[i].ch.name, s->tracks[i].src_rate, s->sample_rate);
+    size_t audible = 0;
+    for (size_t i = 0; s && i < s->n_tracks; i++) audible += mf_session_track_audible(s, i) != 0;
+    if (s && !audible)
+        mf_warn("%s: every track is muted, or silent beside a soloed one that is muted: the mix "
+                "and everything made from it is empty (0 s)",
+                path);
     if (s && s->outputs && !s->mastering)
         mf_warn("%s: outputs are the master's deliverables; a session with no mastering writes "
                 "the mix and stems only",

@@ -63,10 +63,18 @@ mf_err_t mf_encode_opus(mf_encode_job_t *j)
     if (enc && (ope_encoder_ctl(enc, OPE_SET_SERIALNO(SERIALNO)) != OPE_OK ||
                 ope_encoder_ctl(enc, OPUS_SET_BITRATE(e->bitrate_kbps * 1000)) != OPE_OK))
         rc = OPE_BAD_ARG, err = MF_ERR_INVALID;
-    for (size_t n = 1; err == MF_OK && n > 0;) {
+    size_t total = 0;
+    for (size_t n = 1; err == MF_OK && n > 0; total += n) {
         err = mf_deliver_src_read(j->src, buf, MF_BLOCK, &n);
         if (err == MF_OK && n > 0 && (rc = ope_encoder_write_float(enc, buf, (int)n)) != OPE_OK)
             err = MF_ERR_IO;
+    }
+    /* An empty master (every track muted): libopusenc 0.2.1 aborts the
+     * process when drained with no audio (xiph/libopusenc#24), so the file
+     * holds one silent sample; QC says the length is wrong either way. */
+    if (err == MF_OK && total == 0) {
+        memset(buf, 0, sizeof(float) * (size_t)ch);
+        if ((rc = ope_encoder_write_float(enc, buf, 1)) != OPE_OK) err = MF_ERR_IO;
     }
     if (err == MF_OK && (rc = ope_encoder_drain(enc)) != OPE_OK) err = MF_ERR_IO;
     if (rc != OPE_OK) snprintf(j->why, sizeof j->why, "libopusenc: %s", ope_strerror(rc));

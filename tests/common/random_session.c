@@ -3,8 +3,10 @@
  * session's folder, inserts of every type of the registry with random
  * parameters (the ends of their ranges included), tracks into buses, a bus
  * into another, sends, mute, solo and polarity, a side-chain, automation of
- * faders, pans, sends and insert parameters, and, two times in three,
- * mastering to a random target with a WAV and a FLAC. */
+ * faders, pans, sends and insert parameters; sources in several formats,
+ * trimmed and placed; pan laws, tempo, stems and the master's strip; and,
+ * two times in three, mastering to a random target with deliverables in
+ * every format at random bits, rates and bitrates. */
 #include "random_session.h"
 #include "mf_processor.h"
 #include "test_audio.h"
@@ -103,8 +105,20 @@ static json_t *s_points(double lo, double hi)
     return a;
 }
 
+/* The file formats a track may come in (SESSION.md: any libsndfile reads). */
+static const struct {
+    const char *ext;
+    int format;
+} s_formats[] = {
+    {"wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24},   {"wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16},
+    {"wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT},    {"wav", SF_FORMAT_WAV | SF_FORMAT_PCM_U8},
+    {"aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16}, {"flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24},
+    {"w64", SF_FORMAT_W64 | SF_FORMAT_PCM_32},
+};
+
 /* A tone in bursts (a gap every third of 3000 frames): dynamics act. */
-static void s_write_tone(const char *dir, const char *name, int channels, int rate, long frames)
+static void s_write_tone(const char *dir, const char *name, int channels, int rate, long frames,
+                         int format)
 {
     float *x = malloc(sizeof *x * (size_t)frames * (size_t)channels);
     assert_non_null(x);
@@ -116,8 +130,36 @@ static void s_write_tone(const char *dir, const char *name, int channels, int ra
                     : 0.0f;
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    test_audio_write(path, channels, rate, SF_FORMAT_WAV | SF_FORMAT_PCM_24, x, frames);
+    test_audio_write(path, channels, rate, format, x, frames);
     free(x);
+}
+
+/* Deliverables: a WAV and a FLAC, and now and then an MP3 and an Opus, at
+ * random bits, rates and bitrates each format takes. */
+static json_t *s_outputs(void)
+{
+    static const int bits[] = {16, 24, 32}, rates[] = {0, 44100, 48000, 96000};
+    static const int mp3[] = {0, 128, 192, 320}, opus[] = {0, 64, 96, 160, 256};
+    json_t *a = json_array();
+    json_t *wav = json_pack("{s:s, s:i}", "format", "wav", "bits", bits[rnd32() % 3]);
+    json_t *flac = json_pack("{s:s, s:i}", "format", "flac", "bits", bits[rnd32() % 2]);
+    const int r = rates[rnd32() % 4];
+    if (r) json_object_set_new(flac, "sample_rate", json_integer(r));
+    json_array_append_new(a, wav), json_array_append_new(a, flac);
+    if (rnd32() % 3 == 0) {
+        json_t *o = json_pack("{s:s}", "format", "mp3");
+        const int k = mp3[rnd32() % 4];
+        if (k) json_object_set_new(o, "bitrate_kbps", json_integer(k));
+        if (rnd32() % 2) json_object_set_new(o, "sample_rate", json_integer(44100));
+        json_array_append_new(a, o);
+    }
+    if (rnd32() % 3 == 0) {
+        json_t *o = json_pack("{s:s}", "format", "opus");
+        const int k = opus[rnd32() % 5];
+        if (k) json_object_set_new(o, "bitrate_kbps", json_integer(k));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 json_t *rs_session(const char *dir)
@@ -138,9 +180,12 @@ json_t *rs_session(const char *dir)
     for (uint32_t k = 0, n = 1 + rnd32() % 4; k < n; k++) {
         char name[16], file[32];
         snprintf(name, sizeof name, "T%u", k);
-        snprintf(file, sizeof file, "t%u.wav", k);
+        const size_t f = rnd32() % 3 ? 0 : rnd32() % (sizeof s_formats / sizeof *s_formats);
+        snprintf(file, sizeof file, "t%u.%s", k, s_formats[f].ext);
         const int rate = rates[rnd32() % 4];
-        s_write_tone(dir, file, 1 + (int)(rnd32() % 2), rate, (long)(rate * (0.3 + 1.5 * rnd01())));
+        const double len_s = 0.3 + 1.5 * rnd01();
+        s_write_tone(dir, file, 1 + (int)(rnd32() % 2), rate, (long)(rate * len_s),
+                     s_formats[f].format);
         json_t *ins = json_array();
         for (uint32_t i = 0, m = rnd32() % 3; i < m; i++)
             json_array_append_new(ins, s_insert(k ? "T0" : NULL));
@@ -152,6 +197,14 @@ json_t *rs_session(const char *dir)
             snprintf(bus, sizeof bus, "B%u", 1 + rnd32() % n_buses);
             json_object_set_new(t, "output", json_string(bus));
         }
+        if (rnd32() % 4 == 0) /* a region of the file, placed anywhere */
+            json_object_set_new(
+                t, "trim",
+                json_pack("{s:f, s:o}", "from_s", round(len_s * rnd01() * 50) / 100, "length_s",
+                          rnd32() % 2 ? json_null()
+                                      : json_real(0.05 + round(rnd01() * 100) / 100)));
+        if (rnd32() % 4 == 0)
+            json_object_set_new(t, "start_s", json_real(round(rnd01() * 150) / 100));
         if (rnd32() % 6 == 0) json_object_set_new(t, "mute", json_true());
         if (rnd32() % 8 == 0) json_object_set_new(t, "solo", json_true());
         if (rnd32() % 6 == 0) json_object_set_new(t, "invert", json_true());
@@ -186,6 +239,25 @@ json_t *rs_session(const char *dir)
     }
     json_t *s = json_pack("{s:i, s:s, s:i, s:o, s:o}", "mixfarm", 1, "name", "random",
                           "sample_rate", rates[1 + rnd32() % 3], "tracks", tracks, "buses", buses);
+    static const double laws[] = {-3, -4.5, -6};
+    if (rnd32() % 3 == 0) json_object_set_new(s, "pan_law_db", json_real(laws[rnd32() % 3]));
+    if (rnd32() % 2) json_object_set_new(s, "tempo_bpm", json_integer(60 + rnd32() % 120));
+    json_t *stems = json_array(); /* some buses and tracks */
+    for (size_t i = 0; i < json_array_size(buses) + json_array_size(tracks); i++) {
+        const json_t *o = i < json_array_size(buses)
+                              ? json_array_get(buses, i)
+                              : json_array_get(tracks, i - json_array_size(buses));
+        if (rnd32() % 3 == 0) json_array_append(stems, json_object_get(o, "name"));
+    }
+    json_object_set_new(s, "stems", stems);
+    if (rnd32() % 3 == 0) { /* the master's own strip */
+        json_t *ins = json_array();
+        for (uint32_t i = 0, k = 1 + rnd32() % 2; i < k; i++)
+            json_array_append_new(ins, s_insert(NULL));
+        json_object_set_new(
+            s, "master",
+            json_pack("{s:o, s:f}", "inserts", ins, "gain_db", round(-120 * rnd01()) / 10));
+    }
     if (rnd32() % 3) {
         static const char *const targets[] = {"streaming", "ebu-r128", "cd", "none"};
         json_t *ins = json_array();
@@ -194,9 +266,12 @@ json_t *rs_session(const char *dir)
         json_object_set_new(s, "mastering",
                             json_pack("{s:s, s:o, s:b}", "target", targets[rnd32() % 4], "inserts",
                                       ins, "mono", rnd32() % 5 == 0));
-        json_object_set_new(
-            s, "outputs",
-            json_pack("[{s:s, s:i}, {s:s}]", "format", "wav", "bits", 16, "format", "flac"));
+        json_object_set_new(s, "outputs", s_outputs());
+        if (rnd32() % 2)
+            json_object_set_new(s, "metadata",
+                                json_pack("{s:s, s:s, s:i}", "title",
+                                          "Nuit blanche \xC3\xA9t\xC3\xA9", "artist",
+                                          "R\xC3\xB6yksopp & Co", "track", 1 + rnd32() % 20));
     }
     return s;
 }

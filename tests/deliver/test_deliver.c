@@ -279,6 +279,31 @@ static void test_mono_record(void **state)
 
 /* A low-bitrate Opus of a master limited close to the cd ceiling overshoots
  * once decoded; it is encoded again through the limiter until it passes. */
+/* Every track muted: the master is empty. Each deliverable is still
+ * written and QC says what is wrong (exit 1); the Opus encoder, drained
+ * with no audio, aborted the whole render (libopusenc 0.2.1). */
+static void test_empty_master(void **state)
+{
+    (void)state;
+    du_write_music("muted.wav", 2, 2.0, 0.3, 9);
+    du_write_text("muted.json",
+                  "{\"mixfarm\": 1, \"name\": \"Muted\", \"tracks\": [{\"name\": \"T\", "
+                  "\"file\": \"muted.wav\", \"mute\": true}], \"mastering\": {\"target\": "
+                  "\"streaming\"}, \"outputs\": [{\"format\": \"wav\", \"bits\": 24}, "
+                  "{\"format\": \"flac\", \"bits\": 16}, {\"format\": \"mp3\"}, "
+                  "{\"format\": \"opus\"}]}");
+    assert_int_equal(du_render("muted.json", "out-muted"), 1);
+    json_t *qc = du_load_json("out-muted/qc.json");
+    const json_t *files = json_object_get(qc, "files");
+    assert_int_equal(json_array_size(files), 4);
+    for (size_t i = 0; i < 4; i++) {
+        char *text = json_dumps(json_array_get(files, i), 0);
+        assert_non_null(strstr(text, "\"check\": \"length\""));
+        free(text);
+    }
+    json_decref(qc);
+}
+
 static void test_reencode_over_ceiling(void **state)
 {
     (void)state;
@@ -335,7 +360,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_tags),
         cmocka_unit_test(test_bwf),         cmocka_unit_test(test_manifest_and_qc),
         cmocka_unit_test(test_determinism), cmocka_unit_test(test_reencode_over_ceiling),
-        cmocka_unit_test(test_mono_record),
+        cmocka_unit_test(test_mono_record), cmocka_unit_test(test_empty_master),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -248,7 +248,10 @@ static int rm_cb(const char *dir)
 int render_teardown(void **state)
 {
     (void)state;
-    rm_cb(render_root);
+    if (getenv("MF_KEEP_TEST_DIR")) /* to look into a failure */
+        fprintf(stderr, "kept %s\n", render_root);
+    else
+        rm_cb(render_root);
     return 0;
 }
 
