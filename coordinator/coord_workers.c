@@ -45,12 +45,19 @@ static void s_remove_worker(coord_t *c, worker_t *w)
     if (c->next_worker >= c->n_workers) c->next_worker = 0;
 }
 
-/* Puts a lost worker's tasks back in their queues. */
+/* Puts a lost worker's tasks back in their queues; one lost too often
+ * fails its job (mf_sched_lost). */
 static void s_requeue_all(coord_t *c, worker_t *w)
 {
     for (int i = 0; i < w->n_running; i++) {
         job_t *j = mf_coord_job(c, MF_WIRE_JOB(w->running[i]));
-        if (j && j->sched) mf_sched_requeue(j->sched, MF_WIRE_TASK(w->running[i]));
+        const uint64_t task = MF_WIRE_TASK(w->running[i]);
+        if (!j || !j->sched || !mf_sched_lost(j->sched, task)) continue;
+        const char *label = mf_sched_label(j->sched, task);
+        mf_warn("job %llu failed: %s", (unsigned long long)j->id, mf_sched_error(j->sched));
+        mf_journal_task(c->journal, j->id, (uint32_t)task, label, "failed", w->name, 0, NULL,
+                        mf_sched_error(j->sched));
+        mf_coord_job_check(c, j);
     }
     w->n_running = 0;
 }

@@ -372,6 +372,29 @@ void mf_sched_requeue(mf_sched_t *s, uint64_t task)
     mf_sched__make_ready(s, (size_t)task);
 }
 
+int mf_sched_lost(mf_sched_t *s, uint64_t task)
+{
+    if (task >= s->plan->n_tasks || s->nodes[task].state != T_RUNNING || s_inside(s, task))
+        return 0;
+    const size_t i = (size_t)task;
+    if (++s->nodes[i].losses < MAX_LOSSES) {
+        mf_sched_requeue(s, task);
+        return 0;
+    }
+    char why[160];
+    snprintf(why, sizeof why,
+             "the worker running it was lost %d times (crashed, killed or cut off): it may be "
+             "what brings them down; see their logs",
+             s->nodes[i].losses);
+    const mf_task_result_t r = {.id = task, .error = why};
+    if (s->nodes[i].inline_run)
+        mf_sched__fuse_undo(s, i);
+    else
+        s->prog.running--;
+    s_failed(s, i, &r);
+    return 1;
+}
+
 void mf_sched_fail(mf_sched_t *s, const char *why)
 {
     if (!s->error) s->error = strdup(why);

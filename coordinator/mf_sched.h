@@ -94,9 +94,13 @@ int mf_sched_wait_begin(mf_sched_t *s, uint64_t task, double now, double *from);
 /* Records a finished task. A failed task is tried again, up to three runs
  * in all; then it fails the job. */
 void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);
-/* A running task's worker was lost: the task is ready again, and the loss
- * does not count as one of its failures. */
+/* A running task goes back to the ready ones (its worker was not told of
+ * it after all). */
 void mf_sched_requeue(mf_sched_t *s, uint64_t task);
+/* A running task's worker was lost: the task is ready again, and the loss
+ * does not count as one of its failures; but the third loss fails it, and
+ * its job (a task that crashes its workers). 1 then, else 0. */
+int mf_sched_lost(mf_sched_t *s, uint64_t task);
 /* Stops handing out tasks; running ones may still report. */
 void mf_sched_cancel(mf_sched_t *s);
 /* Fails the job with why (as the first failure, unless there is one) and

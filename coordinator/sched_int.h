@@ -9,10 +9,15 @@
 typedef enum { T_WAITING, T_READY, T_RUNNING, T_DONE, T_FAILED } tstate_t;
 
 #define MAX_ATTEMPTS 3 /* a task that fails this often fails its job */
+/* A task whose worker was lost this often while running it fails its job:
+ * one that crashes every worker it runs on (a poison task) would otherwise
+ * take the farm down one worker after another, for ever. */
+#define MAX_LOSSES 3
 
 typedef struct {
     tstate_t state;
     int attempts; /* failed runs (a lost worker does not count) */
+    int losses;   /* runs whose worker was lost */
     size_t deps_left;
     size_t blobs_left; /* inputs among the sources still being uploaded (mf_sched_hold_missing) */
     mf_hash_t key;     /* set when the task is handed out */

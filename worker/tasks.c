@@ -7,6 +7,7 @@
 #include "mf_writes.h"
 #include "worker_int.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,15 @@ static void s_reply(mf_wloop_t *w, mf_wtask_t *t)
     for (size_t i = 0; i < n_drop; i++) mf_cache_drop(cache, &drop[i]);
 }
 
+/* Tests (cluster_faults): MIXFARM_TEST_KILL_ON=KIND kills this process as
+ * it starts a task of that kind, as the kernel's out-of-memory killer
+ * would a task too large for the machine, every time: a poison task. */
+static void s_test_kill(const char *kind)
+{
+    const char *k = getenv("MIXFARM_TEST_KILL_ON");
+    if (k && !strcmp(k, kind)) raise(SIGKILL);
+}
+
 static void s_dispatch(mf_wloop_t *w)
 {
     for (mf_wtask_t *t = w->tasks, *next; t; t = next) {
@@ -96,6 +106,7 @@ static void s_dispatch(mf_wloop_t *w)
             mf_writes_expect(w->writes, &t->out_names[i]);
         }
         t->t.as_file = w->links_outputs ? t->t.unread : 0;
+        s_test_kill(t->t.kind);
         mf_slots_run(w->slots, slot, &t->t); /* t stays until its result is taken */
         t->state = MF_WT_RUNNING;
         w->on_slot[slot] = t;
