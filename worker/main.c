@@ -54,6 +54,11 @@ static const char s_help[] =
     "                      SIMD ones (slower; for telling a SIMD kernel's fault\n"
     "                      from the processor's). The worker's arithmetic, which\n"
     "                      the coordinator matches to each job, says which it uses\n"
+    "  --task-limit S      a task still running after S seconds is stuck (a\n"
+    "                      loop that never ends): the worker says which and\n"
+    "                      exits, for its supervisor to start it again, and its\n"
+    "                      tasks run elsewhere; a task that does so on three\n"
+    "                      workers fails its job (default: 3600; 0: no limit)\n"
     "  --curve-keys NAME   on a secured farm: this worker's key pair NAME.key\n"
     "                      (mixfarm keygen -o NAME; NAME.pub goes into the\n"
     "                      coordinator's --allow folder)\n"
@@ -66,7 +71,7 @@ static const char s_help[] =
     "  mixfarm-worker --connect tcp://render1.studio:5555 --slots 8 --cache-size 20G\n"
     "\n"
     "exit status: 0 stopped by SIGTERM or SIGINT, 1 refused by the coordinator\n"
-    "or a fatal error, 2 bad usage.\n";
+    "or a fatal error, 2 bad usage, 3 a task over --task-limit.\n";
 
 static atomic_int s_stop; /* lock-free: a signal handler may set it */
 
@@ -127,7 +132,8 @@ int main(int argc, char **argv)
         O_KEYS,
         O_SERVER,
         O_SHARED,
-        O_KERNELS
+        O_KERNELS,
+        O_TASK_LIMIT
     };
     mf_heap_tune();
     mf_fd_limit_raise(); /* a slot's inputs, its outputs, the cache */
@@ -139,6 +145,7 @@ int main(int argc, char **argv)
         {"name", required_argument, NULL, O_NAME},
         {"shared-store", required_argument, NULL, O_SHARED},
         {"kernels", required_argument, NULL, O_KERNELS},
+        {"task-limit", required_argument, NULL, O_TASK_LIMIT},
         {"curve-keys", required_argument, NULL, O_KEYS},
         {"server-key", required_argument, NULL, O_SERVER},
         {"verbose", no_argument, NULL, 'v'},
@@ -151,6 +158,7 @@ int main(int argc, char **argv)
     int verbose = 0;
     const char *keys = NULL, *server_key = NULL;
     o.slots = mf_cpu_count(); /* a container's CPU limit, not the host's cores */
+    o.task_limit_s = 3600;
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1;) {
         char *end;
@@ -181,6 +189,11 @@ int main(int argc, char **argv)
                 return s_usage("--kernels: \"%s\" is not a choice (only c)", optarg);
             mf_dsp_kernels_plain(); /* before any thread runs a task */
             mf_qc_kernels_plain();
+            break;
+        case O_TASK_LIMIT:
+            o.task_limit_s = strtod(optarg, &end);
+            if (*end || end == optarg || !(o.task_limit_s >= 0) || o.task_limit_s > 1e7)
+                return s_usage("--task-limit: \"%s\" is not a number of seconds", optarg);
             break;
         case O_KEYS:
             keys = optarg;

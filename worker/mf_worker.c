@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static const char *s_caps[] = {"decode", "strip", "bus", "master"};
@@ -163,6 +164,7 @@ static int s_serve(mf_wloop_t *w, atomic_int *stop, mf_curve_watch_t *watch)
         live = mf_tasks_live(w);
         int64_t now = s_now_ms();
         if (now - w->last_recv >= 5 * (int64_t)w->hb_ms) return 1;
+        if (mf_tasks_stuck(w)) _exit(3); /* its slot's thread cannot be stopped */
         if (now - w->last_send >= w->hb_ms) {
             Mixfarm__Heartbeat hb = MIXFARM__HEARTBEAT__INIT;
             Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
@@ -184,6 +186,7 @@ static void s_idle(mf_wloop_t *w, atomic_int *stop, int ms)
         int64_t left = until - s_now_ms();
         zmq_poll(it, w->o->wake_fd > 0 ? 2 : 1, left < 200 ? (long)left : 200);
         mf_tasks_drain_slots(w);
+        if (mf_tasks_stuck(w)) _exit(3);
     }
 }
 

@@ -36,6 +36,10 @@ typedef struct {
      * eventfd: an embedded farm's), so the worker stops at once rather than
      * at its next tick; 0: none. */
     int wake_fd;
+    /* > 0: a task still running after this many seconds is stuck, and the
+     * process exits (status 3) for its supervisor to start it again: a
+     * thread cannot be stopped. 0: no limit (an embedded farm's). */
+    double task_limit_s;
 } mf_worker_opts_t;
 
 /* Runs until *stop becomes non-zero (checked a few times a second, and at

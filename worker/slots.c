@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,18 @@ static void s_post(struct mf_slots *s, int slot, mf_task_result_t *r)
     }
 }
 
+/* Tests (cluster_faults): MIXFARM_TEST_KILL_ON=KIND kills this process as
+ * a slot starts a task of that kind, as the kernel's out-of-memory killer
+ * would a task too large for the machine, every time (a poison task);
+ * MIXFARM_TEST_HANG_ON=KIND makes the slot spin on it for ever (a stuck
+ * one). */
+static void s_test_faults(const char *kind)
+{
+    const char *k = getenv("MIXFARM_TEST_KILL_ON"), *h = getenv("MIXFARM_TEST_HANG_ON");
+    if (k && !strcmp(k, kind)) raise(SIGKILL);
+    while (h && !strcmp(h, kind)) sleep(1);
+}
+
 static void *s_slot_main(void *arg)
 {
     slot_t *sl = arg;
@@ -74,6 +87,7 @@ static void *s_slot_main(void *arg)
         pthread_mutex_unlock(&sl->lock);
         if (!t) break; /* stopped, nothing left to run */
         mf_task_result_t r = {0};
+        s_test_faults(t->kind);
         mf_exec_run(sl->store, t, &r);
         s_post(s, index, &r);
     }

@@ -3,11 +3,11 @@
  * outputs already going up as they are written: mf_tasks_live) -> UPLOAD
  * (the rest of its outputs leaving) -> reported and forgotten. A failure
  * anywhere becomes the TaskResult's error. */
+#include "mf_clock.h"
 #include "mf_log.h"
 #include "mf_writes.h"
 #include "worker_int.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,15 +83,6 @@ static void s_reply(mf_wloop_t *w, mf_wtask_t *t)
     for (size_t i = 0; i < n_drop; i++) mf_cache_drop(cache, &drop[i]);
 }
 
-/* Tests (cluster_faults): MIXFARM_TEST_KILL_ON=KIND kills this process as
- * it starts a task of that kind, as the kernel's out-of-memory killer
- * would a task too large for the machine, every time: a poison task. */
-static void s_test_kill(const char *kind)
-{
-    const char *k = getenv("MIXFARM_TEST_KILL_ON");
-    if (k && !strcmp(k, kind)) raise(SIGKILL);
-}
-
 static void s_dispatch(mf_wloop_t *w)
 {
     for (mf_wtask_t *t = w->tasks, *next; t; t = next) {
@@ -106,12 +97,26 @@ static void s_dispatch(mf_wloop_t *w)
             mf_writes_expect(w->writes, &t->out_names[i]);
         }
         t->t.as_file = w->links_outputs ? t->t.unread : 0;
-        s_test_kill(t->t.kind);
         mf_slots_run(w->slots, slot, &t->t); /* t stays until its result is taken */
         t->state = MF_WT_RUNNING;
         w->on_slot[slot] = t;
+        t->started = mf_clock_now();
         mf_debug("task %llu (%s) started", (unsigned long long)t->t.id, t->t.kind);
     }
+}
+
+int mf_tasks_stuck(const mf_wloop_t *w)
+{
+    const double limit = w->o->task_limit_s, now = mf_clock_now();
+    for (const mf_wtask_t *t = w->tasks; limit > 0 && t; t = t->next)
+        if (t->state == MF_WT_RUNNING && now - t->started > limit) {
+            mf_error("task %llu (%s) has run for %.0f s, over --task-limit %g s: stuck; this "
+                     "worker exits so that it stops, and the task runs elsewhere (a task "
+                     "stuck on three workers fails its job)",
+                     (unsigned long long)t->t.id, t->t.kind, now - t->started, limit);
+            return 1;
+        }
+    return 0;
 }
 
 /* Moves t on once its transfers are over. */

@@ -76,6 +76,7 @@ typedef struct mf_wtask {
     unsigned live;                        /* outputs (bits) being uploaded while they are written */
     int expects;                          /* its first outputs' names are followed (mf_writes.h) */
     mf_hash_t out_names[MF_LIVE_OUTPUTS]; /* those names, hashed once */
+    double started;                       /* when it went to a slot (mf_clock_now) */
 } mf_wtask_t;
 
 typedef struct mf_wloop {
@@ -110,6 +111,9 @@ int mf_tasks_live(mf_wloop_t *w);
 /* The connection is gone (mf_xfer_reset already called): forgets every
  * task but the running ones, whose results will be dropped. */
 void mf_tasks_drop(mf_wloop_t *w);
+/* A task running longer than the worker's --task-limit (said): the
+ * process must go. */
+int mf_tasks_stuck(const mf_wloop_t *w);
 /* Frees every task (once the slots have stopped). */
 void mf_tasks_free_all(mf_wloop_t *w);
 

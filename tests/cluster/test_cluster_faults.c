@@ -602,6 +602,37 @@ static void poison_task(void **state)
     cl_test_pass();
 }
 
+/* A task stuck in a loop that never ends: the worker's heartbeats go on,
+ * so it is never lost, and the job never ended. Past --task-limit the
+ * worker says so and exits; the task runs elsewhere. */
+static void stuck_task(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    cl_coord_t c = {0};
+    cl_coord_start(&c, dir, 0);
+    char log1[1200];
+    setenv("MIXFARM_TEST_HANG_ON", "master", 1);
+    const char *const limit[] = {"--task-limit", "1", NULL};
+    pid_t w1 = cl_worker_start_with(&c, dir, "w1", 1, limit, log1, sizeof log1);
+    unsetenv("MIXFARM_TEST_HANG_ON");
+    cl_wait_joined(&c, "w1", 15 * CL_SLOW);
+    uint64_t job = cl_submit(&c, s_song, 0);
+    double until = cl_now() + 60 * CL_SLOW;
+    while (cl_alive(w1) && cl_now() < until) cl_sleep(0.1);
+    if (cl_alive(w1)) fail_msg("w1 still runs, its master stuck");
+    if (!cl_file_contains(log1, "(master) has run for") ||
+        !cl_file_contains(log1, "over --task-limit 1 s"))
+        fail_msg("%s does not say which task was stuck", log1);
+    cl_worker_start(&c, dir, "w2", 1, NULL, 0);
+    cl_status_t st;
+    cl_wait_state(&c, job, "done", 60 * CL_SLOW, &st);
+    assert_int_equal(cl_count_lines(c.log, "worker w1 lost"), 1);
+    print_message("    w1 left over its stuck master; w2 finished job %" PRIu64 "\n", job);
+    cl_stop_all_clean(30 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +651,7 @@ int main(void)
         cmocka_unit_test_prestate_setup_teardown(coordinator_out_of_files, cl_setup, cl_teardown,
                                                  "coordinator_out_of_files"),
         cmocka_unit_test_prestate_setup_teardown(poison_task, cl_setup, cl_teardown, "poison_task"),
+        cmocka_unit_test_prestate_setup_teardown(stuck_task, cl_setup, cl_teardown, "stuck_task"),
     };
     return cmocka_run_group_tests_name("cluster_faults", tests, group_setup, NULL);
 }
