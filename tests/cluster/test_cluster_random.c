@@ -9,7 +9,9 @@
  *                                       master that misses its QC) and
  *                                       write the same bits (every file of
  *                                       OUTDIR that both have, render.json
- *                                       apart, equal by manifest.json) */
+ *                                       apart, equal by manifest.json);
+ *                                       MF_RANDOM_SESSIONS and MF_RANDOM_SEED
+ *                                       explore further */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,6 +65,13 @@ static json_t *s_hashes(const char *out)
     return h;
 }
 
+/* MF_RANDOM_SESSIONS and MF_RANDOM_SEED explore further than CI does. */
+static int s_sessions(void)
+{
+    const char *n = getenv("MF_RANDOM_SESSIONS");
+    return n && atoi(n) > 0 ? atoi(n) : SESSIONS;
+}
+
 static void random_distributed_equals_embedded(void **state)
 {
     (void)state;
@@ -74,7 +83,9 @@ static void random_distributed_equals_embedded(void **state)
     cl_wait_joined(&c, "w1", 30 * CL_SLOW);
     cl_wait_joined(&c, "w2", 30 * CL_SLOW);
     rs_seed(0x243F6A8885A308D3ull); /* not render_random's sessions */
-    for (int k = 0; k < SESSIONS; k++) {
+    const char *seed = getenv("MF_RANDOM_SEED");
+    if (seed) rs_seed(strtoull(seed, NULL, 0));
+    for (int k = 0; k < s_sessions(); k++) {
         char sdir[1200], name[32], session[1300], emb[1300], farm[1300];
         snprintf(name, sizeof name, "random-%d", k);
         cl_path(sdir, sizeof sdir, dir, name);
@@ -105,7 +116,7 @@ static void random_distributed_equals_embedded(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    return cl_init(CL_SANITIZED ? 560 : 280);
+    return cl_init((CL_SANITIZED ? 560 : 280) + 60 * (s_sessions() - SESSIONS));
 }
 
 int main(void)
