@@ -46,25 +46,6 @@ static void s_render(const char *session, const char *out, const cl_coord_t *c)
     cl_run_free(&r);
 }
 
-/* Every file's hash in OUTDIR's manifest, render.json apart (it names how
- * the job ran). */
-static json_t *s_hashes(const char *out)
-{
-    char path[1300];
-    snprintf(path, sizeof path, "%s/manifest.json", out);
-    json_error_t e;
-    json_t *m = json_load_file(path, 0, &e), *h = json_object();
-    if (!m) fail_msg("%s: %s", path, e.text);
-    const json_t *files = json_object_get(m, "files");
-    for (size_t i = 0; i < json_array_size(files); i++) {
-        const json_t *f = json_array_get(files, i);
-        const char *p = json_string_value(json_object_get(f, "path"));
-        if (p && strcmp(p, "render.json")) json_object_set(h, p, json_object_get(f, "sha256"));
-    }
-    json_decref(m);
-    return h;
-}
-
 /* MF_RANDOM_SESSIONS and MF_RANDOM_SEED explore further than CI does. */
 static int s_sessions(void)
 {
@@ -97,7 +78,7 @@ static void random_distributed_equals_embedded(void **state)
         cl_path(farm, sizeof farm, sdir, "farm");
         s_render(session, emb, NULL);
         s_render(session, farm, &c);
-        json_t *a = s_hashes(emb), *b = s_hashes(farm);
+        json_t *a = rs_outdir_hashes(emb), *b = rs_outdir_hashes(farm);
         if (!json_equal(a, b)) {
             char *doc = json_dumps(s, JSON_INDENT(1));
             fail_msg("%s: the farm's files differ from the embedded render's; session:\n%s", sdir,

@@ -15,8 +15,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <sndfile.h>
@@ -274,4 +276,70 @@ json_t *rs_session(const char *dir)
                                           "R\xC3\xB6yksopp & Co", "track", 1 + rnd32() % 20));
     }
     return s;
+}
+
+/* The numbers in v (paths appended to what as it goes), the count so far
+ * in *n; the k-th one found is moved. */
+static void s_numbers(json_t *v, size_t *n, size_t k, char *what, size_t wn, const char *at)
+{
+    char here[512];
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach(v, key, x)
+        {
+            /* Not the format, the rate, nor a deliverable's kind. */
+            if (!strcmp(key, "mixfarm") || !strcmp(key, "sample_rate") || !strcmp(key, "bits") ||
+                !strcmp(key, "bitrate_kbps") || !strcmp(key, "track"))
+                continue;
+            snprintf(here, sizeof here, "%s%s%s", at, at[0] ? "." : "", key);
+            if (json_is_number(x) && (*n)++ == k) {
+                const double old = json_number_value(x);
+                const double d = fabs(old) > 1 ? 0.05 * old : rnd32() % 2 ? 0.05 : -0.05;
+                json_object_set_new(v, key, json_real(round((old + d) * 1000) / 1000));
+                snprintf(what, wn, "%s: %g -> %g", here, old, round((old + d) * 1000) / 1000);
+            } else {
+                s_numbers(x, n, k, what, wn, here);
+            }
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *x = json_array_get(v, i);
+            snprintf(here, sizeof here, "%s[%zu]", at, i);
+            if (json_is_number(x) && (*n)++ == k) {
+                const double old = json_number_value(x);
+                const double d = fabs(old) > 1 ? 0.05 * old : 0.05;
+                json_array_set_new(v, i, json_real(round((old + d) * 1000) / 1000));
+                snprintf(what, wn, "%s: %g -> %g", here, old, round((old + d) * 1000) / 1000);
+            } else {
+                s_numbers(x, n, k, what, wn, here);
+            }
+        }
+    }
+}
+
+void rs_revise(json_t *session, char *what, size_t n)
+{
+    size_t count = 0;
+    snprintf(what, n, "nothing");
+    s_numbers(session, &count, SIZE_MAX, what, n, ""); /* counted */
+    size_t seen = 0;
+    if (count) s_numbers(session, &seen, rnd32() % count, what, n, "");
+}
+
+json_t *rs_outdir_hashes(const char *outdir)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/manifest.json", outdir);
+    json_error_t e;
+    json_t *m = json_load_file(path, 0, &e), *h = json_object();
+    if (!m) fail_msg("%s: %s", path, e.text);
+    const json_t *files = json_object_get(m, "files");
+    for (size_t i = 0; i < json_array_size(files); i++) {
+        const json_t *f = json_array_get(files, i);
+        const char *p = json_string_value(json_object_get(f, "path"));
+        if (p && strcmp(p, "render.json")) json_object_set(h, p, json_object_get(f, "sha256"));
+    }
+    json_decref(m);
+    return h;
 }

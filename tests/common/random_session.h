@@ -10,5 +10,13 @@ void rs_seed(uint64_t seed);
 /* The next session: its sources written into dir (as t0.wav, t1.wav...),
  * the document returned (the caller writes it, and frees it). */
 json_t *rs_session(const char *dir);
+/* A revision: one number of the session (a parameter, a level, a time, a
+ * breakpoint) moved a little, chosen at random; what moved is said in
+ * what (a path such as tracks[1].inserts[0].ratio). The result may not
+ * validate (a pan past 1): the caller then asks for another. */
+void rs_revise(json_t *session, char *what, size_t n);
+/* Every file's SHA-256 in OUTDIR's manifest.json by path, render.json
+ * apart (it says how the job ran); fails the test without one. */
+json_t *rs_outdir_hashes(const char *outdir);
 
 #endif
