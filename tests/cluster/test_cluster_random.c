@@ -11,7 +11,8 @@
  *                                       OUTDIR that both have, render.json
  *                                       apart, equal by manifest.json);
  *                                       MF_RANDOM_SESSIONS and MF_RANDOM_SEED
- *                                       explore further */
+ *                                       explore further; then two random
+ *                                       albums the same way (MF_RANDOM_ALBUMS) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@
 #include "random_session.h"
 
 #define SESSIONS 5
+#define ALBUMS 2
 
 /* mixfarm render SESSION -o OUT, embedded with two workers or on c. */
 static void s_render(const char *session, const char *out, const cl_coord_t *c)
@@ -53,6 +55,12 @@ static int s_sessions(void)
     return n && atoi(n) > 0 ? atoi(n) : SESSIONS;
 }
 
+static int s_albums(void)
+{
+    const char *n = getenv("MF_RANDOM_ALBUMS");
+    return n && atoi(n) > 0 ? atoi(n) : ALBUMS;
+}
+
 static void random_distributed_equals_embedded(void **state)
 {
     (void)state;
@@ -66,12 +74,14 @@ static void random_distributed_equals_embedded(void **state)
     rs_seed(0x243F6A8885A308D3ull); /* not render_random's sessions */
     const char *seed = getenv("MF_RANDOM_SEED");
     if (seed) rs_seed(strtoull(seed, NULL, 0));
-    for (int k = 0; k < s_sessions(); k++) {
+    /* The sessions, then two albums of such songs. */
+    for (int k = 0; k < s_sessions() + s_albums(); k++) {
+        const int album = k >= s_sessions();
         char sdir[1200], name[32], session[1300], emb[1300], farm[1300];
-        snprintf(name, sizeof name, "random-%d", k);
+        snprintf(name, sizeof name, "%s-%d", album ? "album" : "random", k);
         cl_path(sdir, sizeof sdir, dir, name);
         assert_int_equal(mkdir(sdir, 0755), 0);
-        json_t *s = rs_session(sdir);
+        json_t *s = album ? rs_album(sdir) : rs_session(sdir);
         cl_path(session, sizeof session, sdir, "s.json");
         assert_int_equal(json_dump_file(s, session, JSON_INDENT(1)), 0);
         cl_path(emb, sizeof emb, sdir, "embedded");
@@ -81,11 +91,11 @@ static void random_distributed_equals_embedded(void **state)
         json_t *a = rs_outdir_hashes(emb), *b = rs_outdir_hashes(farm);
         if (!json_equal(a, b)) {
             char *doc = json_dumps(s, JSON_INDENT(1));
-            fail_msg("%s: the farm's files differ from the embedded render's; session:\n%s", sdir,
+            fail_msg("%s: the farm's files differ from the embedded render's; document:\n%s", sdir,
                      doc);
         }
-        print_message("    session %d: %zu tracks, %zu buses%s: %zu files the same\n", k,
-                      json_array_size(json_object_get(s, "tracks")),
+        print_message("    %s %d: %zu tracks, %zu buses%s: %zu files the same\n",
+                      album ? "album" : "session", k, json_array_size(json_object_get(s, "tracks")),
                       json_array_size(json_object_get(s, "buses")),
                       json_object_get(s, "mastering") ? ", mastered" : "", json_object_size(a));
         json_decref(a), json_decref(b), json_decref(s);
@@ -97,7 +107,7 @@ static void random_distributed_equals_embedded(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    return cl_init((CL_SANITIZED ? 560 : 280) + 60 * (s_sessions() - SESSIONS));
+    return cl_init((CL_SANITIZED ? 560 : 280) + 60 * (s_sessions() + s_albums() - SESSIONS));
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 #include "mf_processor.h"
 #include "test_audio.h"
 
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sndfile.h>
@@ -276,6 +278,58 @@ json_t *rs_session(const char *dir)
                                           "R\xC3\xB6yksopp & Co", "track", 1 + rnd32() % 20));
     }
     return s;
+}
+
+json_t *rs_album(const char *dir)
+{
+    static const char *const targets[] = {"streaming", "ebu-r128", "cd", "none", "apple"};
+    static const int rates[] = {22050, 44100, 48000, 96000};
+    json_t *tracks = json_array();
+    for (uint32_t k = 0, n = 1 + rnd32() % 4; k < n; k++) {
+        char name[32], path[1200];
+        json_t *t;
+        if (rnd32() % 2) { /* a session, mixed in the same job */
+            snprintf(name, sizeof name, "song%u", k);
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            assert_int_equal(mkdir(path, 0755) == 0 || errno == EEXIST, 1);
+            json_t *song = rs_session(path);
+            snprintf(path, sizeof path, "%s/%s/s.json", dir, name);
+            assert_int_equal(json_dump_file(song, path, JSON_INDENT(1)), 0);
+            json_decref(song);
+            snprintf(path, sizeof path, "%s/s.json", name);
+            t = json_pack("{s:s}", "session", path);
+        } else { /* a finished mix, stereo or (a mono record's) mono */
+            const int rate = rates[rnd32() % 4];
+            snprintf(name, sizeof name, "mix%u.%s", k, rnd32() % 3 ? "wav" : "flac");
+            s_write_tone(dir, name, 1 + (int)(rnd32() % 4 != 0), rate,
+                         (long)(rate * (0.8 + 2.5 * rnd01())),
+                         strstr(name, ".flac") ? SF_FORMAT_FLAC | SF_FORMAT_PCM_24
+                                               : SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+            t = json_pack("{s:s}", "mix", name);
+        }
+        if (k && rnd32() % 3 == 0)
+            json_object_set_new(t, "crossfade_s", json_real(round(rnd01() * 40) / 100));
+        else if (rnd32() % 2)
+            json_object_set_new(t, "gap_s", json_real(round(rnd01() * 150) / 100));
+        if (rnd32() % 2) {
+            char title[32];
+            snprintf(title, sizeof title, "Song %u \xE2\x80\x94 take %u", k + 1, rnd32() % 9);
+            json_object_set_new(t, "metadata", json_pack("{s:s}", "title", title));
+        }
+        if (rnd32() % 6 == 0) json_object_set_new(t, "mono", json_true());
+        json_array_append_new(tracks, t);
+    }
+    json_t *mastering = json_pack("{s:s, s:s}", "target", targets[rnd32() % 5], "mode",
+                                  rnd32() % 2 ? "album" : "track");
+    if (rnd32() % 3 == 0) {
+        json_t *ins = json_array();
+        json_array_append_new(ins, s_insert(NULL));
+        json_object_set_new(mastering, "inserts", ins);
+    }
+    return json_pack("{s:i, s:{s:s, s:s}, s:i, s:o, s:o, s:o, s:b}", "mixfarm", 1, "album", "title",
+                     "Random", "artist", "The Generators", "sample_rate",
+                     rnd32() % 2 ? 44100 : 48000, "mastering", mastering, "tracks", tracks,
+                     "outputs", s_outputs(), "cue", (int)(rnd32() % 2));
 }
 
 /* The numbers in v (paths appended to what as it goes), the count so far

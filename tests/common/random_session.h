@@ -10,6 +10,13 @@ void rs_seed(uint64_t seed);
 /* The next session: its sources written into dir (as t0.wav, t1.wav...),
  * the document returned (the caller writes it, and frees it). */
 json_t *rs_session(const char *dir);
+/* The next album (SESSION.md): one to four songs, each a random session
+ * in a folder of its own (songK/s.json) or a finished mix file (mixK.wav
+ * or .flac, now and then mono), with gaps, cross-fades, titles and mono
+ * flags, album or track mastering to a random target, deliverables in
+ * every format, a CUE sheet or not; written into dir, the document
+ * returned. */
+json_t *rs_album(const char *dir);
 /* A revision: one number of the session (a parameter, a level, a time, a
  * breakpoint) moved a little, chosen at random; what moved is said in
  * what (a path such as tracks[1].inserts[0].ratio). The result may not

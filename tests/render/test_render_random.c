@@ -31,6 +31,7 @@
 
 #define SESSIONS 24
 #define REVISIONS 8
+#define ALBUMS 6
 
 static void s_render(const char *dir, const char *out, const char *workers)
 {
@@ -113,6 +114,38 @@ static void test_random_revisions(void **state)
     }
 }
 
+/* Albums the same way: random songs (sessions and mix files), gaps,
+ * cross-fades and mastering modes, with 1 and 3 workers, the same files
+ * (MF_RANDOM_ALBUMS=N explores further). */
+static void test_random_albums(void **state)
+{
+    (void)state;
+    const char *na = getenv("MF_RANDOM_ALBUMS"), *seed = getenv("MF_RANDOM_SEED");
+    const int albums = na && atoi(na) > 0 ? atoi(na) : ALBUMS;
+    rs_seed(seed ? strtoull(seed, NULL, 0) + 2 : 0xA4093822299F31D0ull);
+    for (int k = 0; k < albums; k++) {
+        char dir[1024], name[32];
+        snprintf(name, sizeof name, "album-%d", k);
+        case_dir(dir, sizeof dir, name);
+        json_t *a = rs_album(dir);
+        char *text = json_dumps(a, JSON_INDENT(1));
+        write_text(dir, "s.json", text);
+        s_render(dir, "w1", "1");
+        s_render(dir, "w3", "3");
+        char p[1100], q[1100];
+        snprintf(p, sizeof p, "%s/w1/manifest.json", dir);
+        snprintf(q, sizeof q, "%s/w3/manifest.json", dir);
+        size_t n1, n2;
+        unsigned char *x = test_read_bytes(p, &n1), *y = test_read_bytes(q, &n2);
+        if (n1 != n2 || memcmp(x, y, n1))
+            fail_msg("%s: 1 and 3 workers differ; album:\n%s", dir, text);
+        print_message("    album %d: %zu songs: the same %zu-byte manifest\n", k,
+                      json_array_size(json_object_get(a, "tracks")), n1);
+        free(x), free(y), free(text);
+        json_decref(a);
+    }
+}
+
 /* MF_RANDOM_SESSIONS and MF_RANDOM_SEED explore further than CI does. */
 static void test_random_sessions(void **state)
 {
@@ -148,6 +181,7 @@ static void test_random_sessions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_random_sessions),
-                                       cmocka_unit_test(test_random_revisions)};
+                                       cmocka_unit_test(test_random_revisions),
+                                       cmocka_unit_test(test_random_albums)};
     return cmocka_run_group_tests(tests, render_setup, render_teardown);
 }
