@@ -114,6 +114,25 @@ static void test_random_revisions(void **state)
     }
 }
 
+/* Writes doc into dir as s.json, renders it with 1 and with 3 workers,
+ * and fails unless both wrote the same files; the manifest's size. */
+static size_t s_one_and_three(const char *dir, const json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(1));
+    write_text(dir, "s.json", text);
+    s_render(dir, "w1", "1");
+    s_render(dir, "w3", "3");
+    char p[1100], q[1100];
+    snprintf(p, sizeof p, "%s/w1/manifest.json", dir);
+    snprintf(q, sizeof q, "%s/w3/manifest.json", dir);
+    size_t n1, n2;
+    unsigned char *a = test_read_bytes(p, &n1), *b = test_read_bytes(q, &n2);
+    if (n1 != n2 || memcmp(a, b, n1))
+        fail_msg("%s: 1 and 3 workers differ; document:\n%s", dir, text);
+    free(a), free(b), free(text);
+    return n1;
+}
+
 /* Albums the same way: random songs (sessions and mix files), gaps,
  * cross-fades and mastering modes, with 1 and 3 workers, the same files
  * (MF_RANDOM_ALBUMS=N explores further). */
@@ -128,20 +147,9 @@ static void test_random_albums(void **state)
         snprintf(name, sizeof name, "album-%d", k);
         case_dir(dir, sizeof dir, name);
         json_t *a = rs_album(dir);
-        char *text = json_dumps(a, JSON_INDENT(1));
-        write_text(dir, "s.json", text);
-        s_render(dir, "w1", "1");
-        s_render(dir, "w3", "3");
-        char p[1100], q[1100];
-        snprintf(p, sizeof p, "%s/w1/manifest.json", dir);
-        snprintf(q, sizeof q, "%s/w3/manifest.json", dir);
-        size_t n1, n2;
-        unsigned char *x = test_read_bytes(p, &n1), *y = test_read_bytes(q, &n2);
-        if (n1 != n2 || memcmp(x, y, n1))
-            fail_msg("%s: 1 and 3 workers differ; album:\n%s", dir, text);
+        const size_t n = s_one_and_three(dir, a);
         print_message("    album %d: %zu songs: the same %zu-byte manifest\n", k,
-                      json_array_size(json_object_get(a, "tracks")), n1);
-        free(x), free(y), free(text);
+                      json_array_size(json_object_get(a, "tracks")), n);
         json_decref(a);
     }
 }
@@ -158,22 +166,11 @@ static void test_random_sessions(void **state)
         snprintf(name, sizeof name, "random-%d", k);
         case_dir(dir, sizeof dir, name);
         json_t *s = rs_session(dir);
-        char *text = json_dumps(s, JSON_INDENT(1));
-        write_text(dir, "s.json", text);
-        s_render(dir, "w1", "1");
-        s_render(dir, "w3", "3");
-        char p[1100], q[1100];
-        snprintf(p, sizeof p, "%s/w1/manifest.json", dir);
-        snprintf(q, sizeof q, "%s/w3/manifest.json", dir);
-        size_t n1, n2;
-        unsigned char *a = test_read_bytes(p, &n1), *b = test_read_bytes(q, &n2);
-        if (n1 != n2 || memcmp(a, b, n1))
-            fail_msg("%s: 1 and 3 workers differ; session:\n%s", dir, text);
+        const size_t n = s_one_and_three(dir, s);
         print_message("    session %d: %zu tracks, %zu buses%s: the same %zu-byte manifest\n", k,
                       json_array_size(json_object_get(s, "tracks")),
                       json_array_size(json_object_get(s, "buses")),
-                      json_object_get(s, "mastering") ? ", mastered" : "", n1);
-        free(a), free(b), free(text);
+                      json_object_get(s, "mastering") ? ", mastered" : "", n);
         json_decref(s);
     }
 }
