@@ -184,6 +184,16 @@ static void s_unchanged(diff_t *d, const char *kind, const char *name)
     json_array_append_new(d->unchanged, json_pack("{s:s, s:s}", "kind", kind, "name", name));
 }
 
+/* A channel silent in both renders (muted, or another soloed) whose
+ * parameters moved: bit-identical, and said with what moved, so that a
+ * revision that changed nothing heard is seen as such (takes params). */
+static void s_unchanged_silent(diff_t *d, const char *kind, const char *name, json_t *params)
+{
+    json_array_append_new(d->unchanged,
+                          json_pack("{s:s, s:s, s:o, s:s}", "kind", kind, "name", name, "params",
+                                    params, "note", "silent in both: muted, or another soloed"));
+}
+
 /* A changed item; level from the files when given (rel in both), else from
  * the parameters. */
 static void s_changed(diff_t *d, const char *kind, const char *name, const char *rel,
@@ -248,8 +258,11 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
         /* A file named another way ("./kick.wav", a folder moved) whose
          * audio is the same gives the same output: no change. */
         if (same_out) json_object_del(params, "file");
-        if ((same_out && json_object_size(params) == 0) ||
-            (!ta && !tb && oa && ob)) { /* or silent in both: muted, or not soloed */
+        if (!ta && !tb && oa && ob && json_object_size(params)) { /* silent in both */
+            s_unchanged_silent(d, kind, n, params);
+            continue;
+        }
+        if ((same_out && json_object_size(params) == 0) || (!ta && !tb && oa && ob)) {
             json_decref(params);
             s_unchanged(d, kind, n);
             continue;
@@ -365,6 +378,22 @@ static void s_album(diff_t *d)
     s_files(d, files, "deliverable", 0, s_album_params, NULL);
 }
 
+/* " key old -> new; key old -> new" of a params object. */
+static void s_print_params(const json_t *params)
+{
+    const char *k;
+    json_t *v;
+    const char *sep = " ";
+    const size_t fl = JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10);
+    json_object_foreach((json_t *)params, k, v)
+    {
+        char *x = json_dumps(json_array_get(v, 0), fl), *y = json_dumps(json_array_get(v, 1), fl);
+        printf("%s%s %s -> %s", sep, k, x ? x : "?", y ? y : "?");
+        sep = "; ";
+        free(x), free(y);
+    }
+}
+
 static void s_print(const json_t *r)
 {
     const json_t *ch = json_object_get(r, "changed"), *un = json_object_get(r, "unchanged");
@@ -380,18 +409,15 @@ static void s_print(const json_t *r)
         if (note) printf(" (%s)", note);
         /* An added or removed one's parameters are all of it (--json has them). */
         const int whole = note && (!strcmp(note, "added") || !strcmp(note, "removed"));
-        const char *k;
-        json_t *v;
-        const char *sep = " ";
-        const size_t fl = JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10);
-        json_object_foreach(whole ? NULL : json_object_get(c, "params"), k, v)
-        {
-            char *x = json_dumps(json_array_get(v, 0), fl),
-                 *y = json_dumps(json_array_get(v, 1), fl);
-            printf("%s%s %s -> %s", sep, k, x ? x : "?", y ? y : "?");
-            sep = "; ";
-            free(x), free(y);
-        }
+        s_print_params(whole ? NULL : json_object_get(c, "params"));
+        putchar('\n');
+    }
+    for (size_t i = 0; i < json_array_size(un); i++) { /* moved, and not heard */
+        const json_t *u = json_array_get(un, i);
+        const char *note = json_string_value(json_object_get(u, "note"));
+        if (!note) continue;
+        printf("  %-11s %-24s %-16s (%s)", s_str(u, "kind"), s_str(u, "name"), "no change", note);
+        s_print_params(json_object_get(u, "params"));
         putchar('\n');
     }
     if (json_array_size(un)) printf("bit-identical:");

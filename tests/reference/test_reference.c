@@ -431,6 +431,40 @@ static void test_diff_fader(void **state)
         fail_msg("diff of a removed track:\n%s", r.out);
     test_run_free(&r);
 
+    /* A muted track's pan moved: nothing heard changed, and diff says so,
+     * with what moved (a revision on a track left muted or not soloed). */
+    char o5[700], o6[700];
+    const char *pans[2] = {"0", "0.5"};
+    for (int v = 0; v < 2; v++) {
+        snprintf(text, sizeof text, doc, "0");
+        char *t = strstr(text, "\"t4.wav\", \"output\": \"B2\"}");
+        assert_non_null(t);
+        char tail[1024];
+        snprintf(tail, sizeof tail,
+                 "\"t4.wav\", \"output\": \"B2\", \"mute\": true, \"pan\": %s}%s", pans[v],
+                 strchr(t, '}') + 1);
+        snprintf(t, sizeof text - (size_t)(t - text), "%s", tail);
+        s_render_doc(dir, v ? "muted-b" : "muted-a", text, v ? o6 : o5, sizeof o5);
+    }
+    r = ref_run("diff", o5, o6, "--json", NULL);
+    d = json_loads(r.out, 0, &e);
+    if (!d) fail_msg("not JSON: %s", r.out);
+    assert_int_equal(json_array_size(json_object_get(d, "changed")), 0);
+    const json_t *un = json_object_get(d, "unchanged"), *muted = NULL;
+    for (size_t i = 0; i < json_array_size(un); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(un, i), "name")), "T4"))
+            muted = json_array_get(un, i);
+    assert_non_null(muted);
+    assert_non_null(json_object_get(json_object_get(muted, "params"), "pan"));
+    assert_non_null(strstr(json_string_value(json_object_get(muted, "note")), "silent in both"));
+    json_decref(d);
+    test_run_free(&r);
+    r = ref_run("diff", o5, o6, NULL);
+    line = strstr(r.out, "  track       T4 ");
+    if (!line || !strstr(line, "silent in both") || !strstr(line, "pan 0 -> 0.5"))
+        fail_msg("diff of a muted track's pan:\n%s", r.out);
+    test_run_free(&r);
+
     /* render.json says the arithmetic; a render made with another is told. */
     char rp[800];
     snprintf(rp, sizeof rp, "%s/render.json", o2);
