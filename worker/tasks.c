@@ -5,6 +5,7 @@
  * anywhere becomes the TaskResult's error. */
 #include "mf_clock.h"
 #include "mf_log.h"
+#include "mf_pcm.h"
 #include "mf_writes.h"
 #include "worker_int.h"
 
@@ -83,6 +84,22 @@ static void s_reply(mf_wloop_t *w, mf_wtask_t *t)
     for (size_t i = 0; i < n_drop; i++) mf_cache_drop(cache, &drop[i]);
 }
 
+/* How long t may run: --task-limit, plus the length of its longest input
+ * signal (a day's recording encoded five times over is no loop), from the
+ * trailers of its inputs in the store. */
+static double s_limit(const mf_wloop_t *w, const mf_task_t *t)
+{
+    double audio_s = 0;
+    for (size_t i = 0; w->o->task_limit_s > 0 && i < t->n_inputs; i++) {
+        mf_pcm_info_t info;
+        if (mf_pcm_info(w->store, &t->inputs[i], &info) == MF_OK && info.rate > 0) {
+            const double s = (double)(info.start + info.frames) / info.rate;
+            if (s > audio_s) audio_s = s;
+        }
+    }
+    return w->o->task_limit_s > 0 ? w->o->task_limit_s + audio_s : 0;
+}
+
 static void s_dispatch(mf_wloop_t *w)
 {
     for (mf_wtask_t *t = w->tasks, *next; t; t = next) {
@@ -101,19 +118,22 @@ static void s_dispatch(mf_wloop_t *w)
         t->state = MF_WT_RUNNING;
         w->on_slot[slot] = t;
         t->started = mf_clock_now();
+        t->limit_s = s_limit(w, &t->t);
         mf_debug("task %llu (%s) started", (unsigned long long)t->t.id, t->t.kind);
     }
 }
 
 int mf_tasks_stuck(const mf_wloop_t *w)
 {
-    const double limit = w->o->task_limit_s, now = mf_clock_now();
-    for (const mf_wtask_t *t = w->tasks; limit > 0 && t; t = t->next)
-        if (t->state == MF_WT_RUNNING && now - t->started > limit) {
-            mf_error("task %llu (%s) has run for %.0f s, over --task-limit %g s: stuck; this "
-                     "worker exits so that it stops, and the task runs elsewhere (a task "
-                     "stuck on three workers fails its job)",
-                     (unsigned long long)t->t.id, t->t.kind, now - t->started, limit);
+    const double now = mf_clock_now();
+    for (const mf_wtask_t *t = w->tasks; t; t = t->next)
+        if (t->state == MF_WT_RUNNING && t->limit_s > 0 && now - t->started > t->limit_s) {
+            mf_error("task %llu (%s) has run for %.0f s, over its limit of %.0f s (--task-limit "
+                     "%g s and a second per second of its audio): stuck; this worker exits so "
+                     "that it stops, and the task runs elsewhere (a task stuck on three workers "
+                     "fails its job)",
+                     (unsigned long long)t->t.id, t->t.kind, now - t->started, t->limit_s,
+                     w->o->task_limit_s);
             return 1;
         }
     return 0;

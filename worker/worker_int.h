@@ -77,6 +77,7 @@ typedef struct mf_wtask {
     int expects;                          /* its first outputs' names are followed (mf_writes.h) */
     mf_hash_t out_names[MF_LIVE_OUTPUTS]; /* those names, hashed once */
     double started;                       /* when it went to a slot (mf_clock_now) */
+    double limit_s;                       /* how long it may run (--task-limit), 0: for ever */
 } mf_wtask_t;
 
 typedef struct mf_wloop {

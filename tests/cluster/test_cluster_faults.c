@@ -622,7 +622,7 @@ static void stuck_task(void **state)
     while (cl_alive(w1) && cl_now() < until) cl_sleep(0.1);
     if (cl_alive(w1)) fail_msg("w1 still runs, its master stuck");
     if (!cl_file_contains(log1, "(master) has run for") ||
-        !cl_file_contains(log1, "over --task-limit 1 s"))
+        !cl_file_contains(log1, "(--task-limit 1 s and a second per second of its audio)"))
         fail_msg("%s does not say which task was stuck", log1);
     cl_worker_start(&c, dir, "w2", 1, NULL, 0);
     cl_status_t st;
