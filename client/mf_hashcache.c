@@ -24,13 +24,9 @@ static int s_entry(const char *path, char *out, size_t n)
 
 static void s_line(const struct stat *st, const mf_hash_t *h, char *out, size_t n)
 {
-    /* The change time too: a tool that puts back a file's modification
-     * time after writing it (touch -r, some editors and sync tools) cannot
-     * put back this one. */
-    snprintf(out, n, "v2 %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %ld %" PRId64 " %ld %s\n",
+    snprintf(out, n, "v1 %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %ld %s\n",
              (uint64_t)st->st_dev, (uint64_t)st->st_ino, (int64_t)st->st_size,
-             (int64_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec, (int64_t)st->st_ctim.tv_sec,
-             (long)st->st_ctim.tv_nsec, h ? h->hex : "");
+             (int64_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec, h ? h->hex : "");
 }
 
 static int s_lookup(const char *entry, const struct stat *st, mf_hash_t *h)
@@ -51,10 +47,7 @@ static int s_lookup(const char *entry, const struct stat *st, mf_hash_t *h)
 /* Whether a file last written at st's time stamp, seen so now, will show a
  * later write in that stamp: once the clock that stamps files has moved
  * past it, a write gets another one. Its ticks are 1-10 ms, so 50 ms;
- * where stamps are whole seconds (FAT keeps 2 s), 2 s. The change time
- * is not waited for: a write and then a put-back of the modification time
- * both inside one tick of it is not a case to slow every revision for (an
- * OUTDIR file's change time is its rename's, a moment ago). */
+ * where stamps are whole seconds (FAT keeps 2 s), 2 s. */
 static int s_settled(const struct stat *st)
 {
     struct timespec now;
@@ -110,14 +103,8 @@ int mf_hashcache_known(const char *path, mf_hash_t *out)
 
 void mf_hashcache_note(const char *path, const struct stat *st, const mf_hash_t *h)
 {
-    /* A rename changes the change time (Linux's file systems): the file is
-     * recorded as it is now, if it is still the one hashed. */
     char entry[PATH_MAX];
-    struct stat now;
-    if (s_entry(path, entry, sizeof entry) && stat(path, &now) == 0 && now.st_dev == st->st_dev &&
-        now.st_ino == st->st_ino && now.st_size == st->st_size &&
-        now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec)
-        s_record(entry, &now, h);
+    if (s_entry(path, entry, sizeof entry)) s_record(entry, st, h);
 }
 
 void mf_hashcache_forget(const char *path)

@@ -123,54 +123,6 @@ static void test_fresh_file_not_noted(void **state)
     assert_int_equal(mf_hashcache_known(path, &got), 1);
 }
 
-/* A write whose modification time is put back afterwards (touch -r, sync
- * tools) still shows: the change time cannot be put back. */
-static void test_mtime_put_back(void **state)
-{
-    (void)state;
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/kept-mtime.wav", s_root);
-    s_write(path, "take one");
-    nanosleep(&(struct timespec){0, 60000000L}, NULL);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    mf_hash_t first, again, want;
-    assert_int_equal(mf_hashcache_file(path, &first), 0);
-    assert_int_equal(mf_hashcache_known(path, &again), 1); /* recorded */
-    s_write(path, "take two");                             /* the same size */
-    const struct timespec t[2] = {st.st_atim, st.st_mtim};
-    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
-    assert_int_equal(mf_hashcache_known(path, &again), 0);
-    assert_int_equal(mf_hashcache_file(path, &again), 0);
-    mf_hash_bytes("take two", 8, &want);
-    assert_string_equal(again.hex, want.hex);
-}
-
-/* A file noted with its stat from before a rename (OUTDIR's files are
- * staged, hashed, then renamed into place, which changes the change time)
- * is recorded as it is after it, at once; one changed since is not. */
-static void test_noted_across_rename(void **state)
-{
-    (void)state;
-    char staged[PATH_MAX + 16], placed[PATH_MAX + 16];
-    snprintf(staged, sizeof staged, "%s/staged.wav", s_root);
-    snprintf(placed, sizeof placed, "%s/placed.wav", s_root);
-    s_write(staged, "staged bytes");
-    nanosleep(&(struct timespec){0, 60000000L}, NULL);
-    struct stat st;
-    assert_int_equal(stat(staged, &st), 0);
-    assert_int_equal(rename(staged, placed), 0);
-    mf_hash_t h, got;
-    mf_hash_bytes("staged bytes", 12, &h);
-    mf_hashcache_note(placed, &st, &h);
-    assert_int_equal(mf_hashcache_known(placed, &got), 1);
-    assert_string_equal(got.hex, h.hex);
-    s_write(placed, "later bytes!"); /* rewritten: no longer what st saw */
-    nanosleep(&(struct timespec){0, 60000000L}, NULL);
-    mf_hashcache_note(placed, &st, &h);
-    assert_int_equal(mf_hashcache_known(placed, &got), 0);
-}
-
 static void test_no_cache_folder(void **state)
 {
     (void)state;
@@ -193,8 +145,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_newest_first_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_file_not_noted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mtime_put_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_noted_across_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_cache_folder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
