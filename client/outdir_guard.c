@@ -156,6 +156,7 @@ size_t mf_outdir_check_foreign(const char *outdir, const char *const *rels, size
 int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_album_t *a)
 {
     guard_t g = {.outdir = outdir};
+    if (!s && !a) return -1;
     if (!realpath(outdir, g.dir)) return -1; /* not there yet: nothing in it is read */
     mf_plan_t *plan = NULL;
     if (s_paths(&g, s, a, &plan) != 0) {
