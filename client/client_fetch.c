@@ -498,7 +498,15 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
     mf_err_t err = s_fetch_reply(c, job, &rep);
     if (err != MF_OK) return err;
     const Mixfarm__FetchReply *r = rep->fetch_reply;
-    if (s_foreign(r, outdir)) { /* a file of the user's is in the way: nothing is written */
+    /* The files the watch staged while the job ran stay staged, and their
+     * blobs are not fetched again. */
+    mf_early_t *early = mf_client__take_early(c);
+    if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
+    /* A file of the user's in the way: nothing is written. A render whose
+     * watch staged files has opened OUTDIR (sweeping what a render killed
+     * in its commit left, whose manifest the check reads) and checked
+     * these paths before any work (outdir_guard.c). */
+    if (!early && s_foreign(r, outdir)) {
         mixfarm__envelope__free_unpacked(rep, NULL);
         return MF_ERR_INVALID;
     }
@@ -510,10 +518,6 @@ mf_err_t mf_client_fetch(mf_client_t *c, uint64_t job, const char *outdir, char 
                     .prev = mf_prev_load(outdir, mf_client__reuse(c)),
                     .kept = calloc(r->n_outputs + 1, 1)};
     if (!wr.kept) err = MF_ERR_NOMEM;
-    /* The files the watch staged while the job ran stay staged, and their
-     * blobs are not fetched again. */
-    mf_early_t *early = mf_client__take_early(c);
-    if (early && strcmp(mf_early_outdir(early), outdir)) mf_early_free(&early);
     mf_early_settle(early, r);
     wr.early = early;
     /* OUTDIR is made before the fetch only when there are files to keep. */

@@ -15,6 +15,7 @@
 #include "mf_plan.h"
 #include "plan_album.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@
 typedef struct {
     char dir[PATH_MAX]; /* OUTDIR, real */
     const char *outdir; /* as given */
-    json_t *manifest;   /* OUTDIR's manifest.json (an earlier render's), or NULL */
+    json_t *manifests;  /* OUTDIR's manifest.json (an earlier render's) and those of
+                           commits cut short (s_load_manifests), an array */
     const char **rels;  /* every path inside OUTDIR the render writes, n of them */
     size_t n;
     int refused;
@@ -39,13 +41,35 @@ static int s_written(const guard_t *g, const char *rel)
     return 0;
 }
 
-/* Whether OUTDIR's manifest.json lists rel. */
+/* OUTDIR's manifest.json, and the one in each staging folder a render
+ * left (.mixfarm-partial-*): a render killed in its commit has placed
+ * some of its files, and only its staging folder's manifest lists them;
+ * the next render's sweep removes that folder. */
+static void s_load_manifests(guard_t *g)
+{
+    char path[PATH_MAX * 2];
+    g->manifests = json_array();
+    snprintf(path, sizeof path, "%s/manifest.json", g->dir);
+    json_t *m = json_load_file(path, 0, NULL);
+    if (m) json_array_append_new(g->manifests, m);
+    DIR *d = opendir(g->dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, ".mixfarm-partial-", 17)) continue;
+        snprintf(path, sizeof path, "%s/%s/manifest.json", g->dir, e->d_name);
+        if ((m = json_load_file(path, 0, NULL))) json_array_append_new(g->manifests, m);
+    }
+    if (d) closedir(d);
+}
+
+/* Whether one of those manifests lists rel. */
 static int s_listed(const guard_t *g, const char *rel)
 {
-    const json_t *files = json_object_get(g->manifest, "files");
-    for (size_t i = 0; i < json_array_size(files); i++) {
-        const char *p = json_string_value(json_object_get(json_array_get(files, i), "path"));
-        if (p && !strcmp(p, rel)) return 1;
+    for (size_t k = 0; k < json_array_size(g->manifests); k++) {
+        const json_t *files = json_object_get(json_array_get(g->manifests, k), "files");
+        for (size_t i = 0; i < json_array_size(files); i++) {
+            const char *p = json_string_value(json_object_get(json_array_get(files, i), "path"));
+            if (p && !strcmp(p, rel)) return 1;
+        }
     }
     return 0;
 }
@@ -134,9 +158,7 @@ size_t mf_outdir_check_foreign(const char *outdir, const char *const *rels, size
     if (!realpath(outdir, dir)) return 0; /* not there yet: nothing in it to replace */
     guard_t g = {.outdir = outdir};
     snprintf(g.dir, sizeof g.dir, "%s", dir);
-    char manifest[PATH_MAX + 32];
-    snprintf(manifest, sizeof manifest, "%s/manifest.json", g.dir);
-    g.manifest = json_load_file(manifest, 0, NULL);
+    s_load_manifests(&g);
     size_t found = 0;
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX * 2];
@@ -149,7 +171,7 @@ size_t mf_outdir_check_foreign(const char *outdir, const char *const *rels, size
                 outdir, rels[i], rels[i]);
         found++;
     }
-    json_decref(g.manifest);
+    json_decref(g.manifests);
     return found;
 }
 
@@ -164,9 +186,7 @@ int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_albu
         mf_plan_free(&plan);
         return MF_EXIT_FAILED;
     }
-    char manifest[PATH_MAX + 32];
-    snprintf(manifest, sizeof manifest, "%s/manifest.json", g.dir);
-    g.manifest = json_load_file(manifest, 0, NULL);
+    s_load_manifests(&g);
     if (s) s_check_session(&g, s);
     if (a) {
         char what[600];
@@ -188,7 +208,7 @@ int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_albu
     /* Then any other file of the user's at those paths (manifest.json is
      * the render's record, replaced by every render). */
     if (!g.refused && mf_outdir_check_foreign(outdir, g.rels, g.n - 1)) g.refused = 1;
-    json_decref(g.manifest);
+    json_decref(g.manifests);
     free(g.rels);
     mf_plan_free(&plan);
     return g.refused ? MF_EXIT_USAGE : -1;

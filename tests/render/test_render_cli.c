@@ -373,6 +373,62 @@ static void test_outputs_not_replaced(void **state)
     assert_int_equal(stat(file, &st), 0);
 }
 
+/* A render killed in its commit has placed some of its files, which only
+ * its staging folder's manifest.json lists (OUTDIR's is the render
+ * before's): the next render takes them for its own, not the user's, and
+ * its fetch does not call them foreign once its watch has swept that
+ * folder away. Made by hand: a render's mix.wav dropped from OUTDIR's
+ * manifest, listed by a staging folder's whose owner is gone. */
+static void test_killed_commit(void **state)
+{
+    (void)state;
+    char dir[1024], sp[1100], out[1100], path[1200], stage[1200];
+    case_dir(dir, sizeof dir, "killed");
+    write_wav(dir, "t.wav", 1, RATE, RATE, gen_tone);
+    write_text(dir, "s.json",
+               "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"T\", \"file\": \"t.wav\", "
+               "\"pan\": 0.3}]}");
+    path_join(sp, sizeof sp, dir, "s.json");
+    path_join(out, sizeof out, dir, "out");
+    const char *a[] = {"render", sp, "-o", out, "--quiet", NULL};
+    test_run_t r = test_run(render_bin, a, render_root);
+    assert_int_equal(r.rc, 0);
+    test_run_free(&r);
+    path_join(path, sizeof path, out, "manifest.json");
+    json_t *m = json_load_file(path, 0, NULL), *files = json_object_get(m, "files");
+    assert_non_null(m);
+    path_join(stage, sizeof stage, out, ".mixfarm-partial-Killed");
+    assert_int_equal(mkdir(stage, 0700), 0);
+    char staged[1300];
+    path_join(staged, sizeof staged, stage, "manifest.json");
+    assert_int_equal(json_dump_file(m, staged, 0), 0); /* the commit's own */
+    char mark[1300]; /* its owner's mark, which no process holds: the next render sweeps it */
+    path_join(mark, sizeof mark, stage, ".owner");
+    write_text(stage, ".owner", "");
+    for (size_t i = 0; i < json_array_size(files); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(files, i), "path")),
+                    "mix.wav"))
+            json_array_remove(files, i--);
+    assert_int_equal(json_dump_file(m, path, 0), 0); /* the render before's */
+    json_decref(m);
+    r = test_run(render_bin, a, render_root);
+    if (r.rc != 0) fail_msg("after a commit cut short: exit %d: %s", r.rc, r.err);
+    test_run_free(&r);
+    /* Without the staging folder's manifest, mix.wav is nobody's. */
+    m = json_load_file(path, 0, NULL), files = json_object_get(m, "files");
+    for (size_t i = 0; i < json_array_size(files); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(files, i), "path")),
+                    "mix.wav"))
+            json_array_remove(files, i--);
+    assert_int_equal(json_dump_file(m, path, 0), 0);
+    json_decref(m);
+    unlink(staged), unlink(mark), rmdir(stage); /* (the sweep has taken it) */
+    r = test_run(render_bin, a, render_root);
+    if (r.rc != 2 || !strstr(r.err, "mix.wav: no earlier render wrote it"))
+        fail_msg("mix.wav listed nowhere: exit %d: %s", r.rc, r.err);
+    test_run_free(&r);
+}
+
 static void test_usage_errors(void **state)
 {
     (void)state;
@@ -486,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_inputs_not_replaced),
         cmocka_unit_test(test_outputs_not_replaced),
+        cmocka_unit_test(test_killed_commit),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_demo),
     };
