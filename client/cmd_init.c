@@ -167,24 +167,62 @@ static int s_is_render(const char *dir)
     return yes;
 }
 
-static void s_scan(const char *root, const char *sub, int depth, item_t *it, size_t *n)
+/* The folders and files a scan has met, by identity: a link to a folder
+ * already scanned (a "loop" back to the project, a linked "Bounces"
+ * folder) or a second name of one file made each of its recordings a
+ * second track, and doubled it in the mix. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+} seen_t;
+
+typedef struct {
+    item_t *it;
+    size_t n;
+    seen_t *seen;
+    size_t n_seen;
+} scan_t;
+
+/* 1 when st's file was met before; else notes it. */
+static int s_met(scan_t *sc, const struct stat *st)
+{
+    for (size_t i = 0; i < sc->n_seen; i++)
+        if (sc->seen[i].dev == st->st_dev && sc->seen[i].ino == st->st_ino) return 1;
+    if (sc->n_seen < 2 * MAX_FILES) sc->seen[sc->n_seen++] = (seen_t){st->st_dev, st->st_ino};
+    return 0;
+}
+
+/* Names in byte order: the same scan, and the same name kept of two
+ * links to one file, on every file system. */
+static int s_by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void s_scan(const char *root, const char *sub, int depth, scan_t *sc)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s%s%s", root, sub[0] ? "/" : "", sub);
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) && *n < MAX_FILES) {
-        if (e->d_name[0] == '.') continue;
+    struct dirent **list = NULL;
+    const int count = scandir(dir, &list, NULL, s_by_name);
+    for (int k = 0; k < count; free(list[k++])) {
+        const struct dirent *e = list[k];
+        if (e->d_name[0] == '.' || sc->n >= MAX_FILES) continue;
         char rel[1024], full[5200];
         snprintf(rel, sizeof rel, "%s%s%s", sub, sub[0] ? "/" : "", e->d_name);
         snprintf(full, sizeof full, "%s/%s", root, rel);
         struct stat st;
         if (stat(full, &st) != 0) continue;
+        if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && s_met(sc, &st)) {
+            fprintf(stderr, "mixfarm: %s: met before under another name (a link), left out\n",
+                    full);
+            continue;
+        }
         if (S_ISDIR(st.st_mode)) {
             if (depth < 2 && s_is_render(full))
                 fprintf(stderr, "mixfarm: %s: a mixfarm render's output, left out\n", full);
             else if (depth < 2)
-                s_scan(root, rel, depth + 1, it, n);
+                s_scan(root, rel, depth + 1, sc);
             continue;
         }
         if (!S_ISREG(st.st_mode) || !s_audio_ext(e->d_name)) continue;
@@ -207,7 +245,7 @@ static void s_scan(const char *root, const char *sub, int depth, item_t *it, siz
                     full, si.channels);
             continue;
         }
-        item_t *t = &it[(*n)++];
+        item_t *t = &sc->it[sc->n++];
         snprintf(t->rel, sizeof t->rel, "%s", rel);
         t->muted = s_unplayed_take(rel);
         t->channels = si.channels, t->rate = si.samplerate;
@@ -220,7 +258,7 @@ static void s_scan(const char *root, const char *sub, int depth, item_t *it, siz
                           si.samplerate
                     : 0;
     }
-    if (d) closedir(d);
+    free(list);
 }
 
 /* Files a DAW exported as regions carry where each began (BWF): they go on
@@ -385,9 +423,15 @@ int mf_cmd_init(int argc, char **argv)
         return MF_EXIT_USAGE;
     }
     item_t *it = calloc(MAX_FILES, sizeof *it);
-    size_t n = 0;
-    if (!it) return MF_EXIT_FAILED;
-    s_scan(dir, "", 0, it, &n);
+    scan_t sc = {.it = it, .seen = calloc(2 * MAX_FILES, sizeof(seen_t))};
+    if (!it || !sc.seen || stat(dir, &st) != 0) {
+        free(it), free(sc.seen);
+        return MF_EXIT_FAILED;
+    }
+    s_met(&sc, &st); /* the folder itself: a link back to it is not scanned again */
+    s_scan(dir, "", 0, &sc);
+    free(sc.seen);
+    size_t n = sc.n;
     if (!n) {
         fprintf(stderr, "mixfarm: %s: no WAV, AIFF or FLAC files\n", dir);
         free(it);

@@ -520,12 +520,24 @@ static void test_init(void **state)
         ref_write(p, x, frames, 1, RATE);
         free(x);
     }
+    /* Links: a folder linked back to the project (a loop), and a second
+     * name of one recording. Each recording is one track all the same. */
+    char target[900];
+    snprintf(p, sizeof p, "%s/audio/again", dir);
+    assert_int_equal(symlink("..", p), 0);
+    snprintf(target, sizeof target, "%s/audio/Kick In.wav", dir);
+    snprintf(p, sizeof p, "%s/audio/kick-copy.wav", dir);
+    assert_int_equal(link(target, p), 0);
     test_run_t r = ref_run("init", dir, NULL);
     if (r.rc) fail_msg("init exited %d: %s", r.rc, r.err);
+    if (!strstr(r.err, "met before under another name")) fail_msg("links not said: %s", r.err);
     test_run_free(&r);
     json_t *s = ref_json(dir, "session.json");
     const json_t *tracks = json_object_get(s, "tracks");
-    assert_int_equal(json_array_size(tracks), n);
+    if (json_array_size(tracks) != n) {
+        char *t = json_dumps(tracks, 0);
+        fail_msg("%zu tracks, not %zu: %s", json_array_size(tracks), n, t);
+    }
     for (size_t i = 0; i < n; i++) {
         const json_t *t = NULL;
         char want[300];
