@@ -1,6 +1,7 @@
 /* mixfarm catalogue LIST_OR_FOLDER: re-render a catalogue (catalogue.h). */
 #include "catalogue.h"
 #include "mf_log.h"
+#include "mf_seen.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -70,7 +71,10 @@ static int s_is_session(const char *path)
     return yes;
 }
 
-static void s_scan(list_t *l, const char *dir, int depth)
+/* Sessions under dir; seen: the folders and files met, so that a link back
+ * up the tree is not walked again, eight folders deep (a few such links
+ * made the walk exponential). */
+static void s_scan(list_t *l, const char *dir, int depth, mf_seen_t *seen)
 {
     struct dirent **names;
     int n = scandir(dir, &names, NULL, alphasort);
@@ -81,9 +85,9 @@ static void s_scan(list_t *l, const char *dir, int depth)
         size_t len = strlen(name);
         if (name[0] != '.' &&
             (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) < sizeof path &&
-            stat(path, &st) == 0) {
+            stat(path, &st) == 0 && !mf_seen(seen, &st)) {
             if (S_ISDIR(st.st_mode) && depth < 8)
-                s_scan(l, path, depth + 1);
+                s_scan(l, path, depth + 1, seen);
             else if (S_ISREG(st.st_mode) && len > 5 && !strcmp(name + len - 5, ".json") &&
                      s_is_session(path))
                 s_push(l, path);
@@ -176,7 +180,11 @@ static int s_collect(catalogue_t *cat, const char *arg, int is_dir, char *root, 
     if (!realpath(arg, abs)) return -1;
     if (is_dir) {
         snprintf(root, rn, "%s", abs);
-        s_scan(&l, abs, 0);
+        mf_seen_t seen = {0};
+        struct stat st;
+        if (stat(abs, &st) == 0) mf_seen(&seen, &st);
+        s_scan(&l, abs, 0, &seen);
+        mf_seen_fini(&seen);
     } else {
         snprintf(root, rn, "%s", abs);
         char *slash = strrchr(root, '/');

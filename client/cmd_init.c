@@ -9,6 +9,7 @@
  * a bounce of the mix), and two mono files named as a left and right pair
  * ("OH L", "OH R") are panned hard left and right. */
 #include "mf_cli.h"
+#include "mf_seen.h"
 #include "mf_fs.h"
 
 #include <ctype.h>
@@ -167,30 +168,11 @@ static int s_is_render(const char *dir)
     return yes;
 }
 
-/* The folders and files a scan has met, by identity: a link to a folder
- * already scanned (a "loop" back to the project, a linked "Bounces"
- * folder) or a second name of one file made each of its recordings a
- * second track, and doubled it in the mix. */
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-} seen_t;
-
 typedef struct {
     item_t *it;
     size_t n;
-    seen_t *seen;
-    size_t n_seen;
+    mf_seen_t seen; /* folders and files met (a link leads back) */
 } scan_t;
-
-/* 1 when st's file was met before; else notes it. */
-static int s_met(scan_t *sc, const struct stat *st)
-{
-    for (size_t i = 0; i < sc->n_seen; i++)
-        if (sc->seen[i].dev == st->st_dev && sc->seen[i].ino == st->st_ino) return 1;
-    if (sc->n_seen < 2 * MAX_FILES) sc->seen[sc->n_seen++] = (seen_t){st->st_dev, st->st_ino};
-    return 0;
-}
 
 /* Names in byte order: the same scan, and the same name kept of two
  * links to one file, on every file system. */
@@ -213,7 +195,7 @@ static void s_scan(const char *root, const char *sub, int depth, scan_t *sc)
         snprintf(full, sizeof full, "%s/%s", root, rel);
         struct stat st;
         if (stat(full, &st) != 0) continue;
-        if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && s_met(sc, &st)) {
+        if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && mf_seen(&sc->seen, &st)) {
             fprintf(stderr, "mixfarm: %s: met before under another name (a link), left out\n",
                     full);
             continue;
@@ -423,14 +405,14 @@ int mf_cmd_init(int argc, char **argv)
         return MF_EXIT_USAGE;
     }
     item_t *it = calloc(MAX_FILES, sizeof *it);
-    scan_t sc = {.it = it, .seen = calloc(2 * MAX_FILES, sizeof(seen_t))};
-    if (!it || !sc.seen || stat(dir, &st) != 0) {
-        free(it), free(sc.seen);
+    scan_t sc = {.it = it};
+    if (!it || stat(dir, &st) != 0) {
+        free(it);
         return MF_EXIT_FAILED;
     }
-    s_met(&sc, &st); /* the folder itself: a link back to it is not scanned again */
+    mf_seen(&sc.seen, &st); /* the folder itself: a link back to it is not scanned again */
     s_scan(dir, "", 0, &sc);
-    free(sc.seen);
+    mf_seen_fini(&sc.seen);
     size_t n = sc.n;
     if (!n) {
         fprintf(stderr, "mixfarm: %s: no WAV, AIFF or FLAC files\n", dir);

@@ -116,6 +116,13 @@ static void s_make_catalogue(const char *root)
     char audio[1200];
     cl_path(audio, sizeof audio, broken, "x0.wav");
     unlink(audio); /* the session names a file that is not there */
+    /* Links: a "latest" beside its folder, and one back to the catalogue
+     * (a loop, walked once). Each session is one entry all the same. */
+    char link_path[1200];
+    cl_path(link_path, sizeof link_path, root, "latest");
+    assert_int_equal(symlink("a", link_path), 0);
+    cl_path(link_path, sizeof link_path, root, "zz-loop");
+    assert_int_equal(symlink(".", link_path), 0);
 }
 
 static void catalogue_resume(void **state)
