@@ -58,6 +58,12 @@ void mf_sess__missing_hint(const char *resolved, const char *shown, char *out, s
                  "the session's folder)");
         return;
     }
+    if (shown[0] == '$' || strstr(shown, "/$") || strstr(shown, "${")) {
+        snprintf(out, n,
+                 " ($ names a shell variable, which a session does not expand: give the path "
+                 "in full, or relative to the session's folder)");
+        return;
+    }
     if (!strncmp(shown, "file:", 5)) {
         snprintf(out, n,
                  " (a URL: give the file's path, in full or relative to the session's "

@@ -341,7 +341,8 @@ static void test_missing_file(void **state)
              "{\"name\": \"C\", \"file\": \"C:\\\\Music\\\\kick.wav\"},"
              "{\"name\": \"D\", \"file\": \"~/kick.wav\"},"
              "{\"name\": \"E\", \"file\": \"file:///audio/kick.wav\"},"
-             "{\"name\": \"F\", \"file\": \"audio/kik.wav\"}]}",
+             "{\"name\": \"F\", \"file\": \"audio/kik.wav\"},"
+             "{\"name\": \"G\", \"file\": \"$HOME/audio/kick.wav\"}]}",
              &d);
     assert_null(s);
     assert_error(&d, "tracks[0].file",
@@ -353,6 +354,7 @@ static void test_missing_file(void **state)
     assert_error(&d, "tracks[2].file", "(a Windows path: write paths with /, relative to");
     assert_error(&d, "tracks[3].file", "(~ is the shell's shorthand");
     assert_error(&d, "tracks[4].file", "(a URL: give the file's path");
+    assert_error(&d, "tracks[6].file", "($ names a shell variable");
     for (size_t i = 0; i < d.count; i++) /* nothing to suggest: nothing suggested */
         if (!strcmp(d.items[i].path, "tracks[5].file"))
             assert_string_equal(d.items[i].message, "audio/kik.wav: no such file");
