@@ -5,7 +5,11 @@
  * -> per-line gain g_i = 10^(-3 d_i / (fs T60)) so every line loses 60 dB in
  * decay_s whatever its length, with a one-pole lowpass per line for
  * damping (unity at DC, so decay_s holds at low frequencies and highs die
- * sooner). The models differ in line lengths and diffusion. size scales the
+ * sooner). A one-pole highpass at 10 Hz ahead of the diffusers keeps DC
+ * and rumble out of the network: its loop gain at DC is large, and a source
+ * with a slight offset (-47 dB) came out of a plate with -32 dB of it, which
+ * failed the master's DC check. The models differ in line lengths and
+ * diffusion. size scales the
  * lines and is, like model, fixed when the instance is made (changing it
  * would move read positions); decay, damping, predelay and mix follow
  * automation.
@@ -22,6 +26,7 @@
 #include "mf_dsp_util.h"
 #include "mf_processor.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +36,7 @@ enum { P_MODEL, P_DECAY, P_PRE, P_DAMP, P_SIZE, P_MIX, P_NORM, N_PARAMS };
 #define ND 4
 #define MAX_PRE_MS 500.0
 #define TAIL_MAX_S 30.0
+#define HP_HZ 10.0 /* the network's input highpass */
 
 static const char *const s_models[] = {"room", "hall", "plate", NULL};
 
@@ -71,6 +77,7 @@ typedef struct {
     int ch, model;
     double rate;
     float g[NL], damp, lp[NL], mix, dg;
+    float hp_r, hp_x, hp_y; /* the input's DC blocker: pole, last input, last output */
     size_t pre;
     line_t pred, diff[ND], line[NL];
     float decay_s, pre_ms;
@@ -113,6 +120,7 @@ static void *verb_create(const double *v, size_t nbands, const mf_proc_env_t *en
     r->rate = env->sample_rate;
     r->model = (int)mf_dsp_clamp(lround(v[P_MODEL]), 0, 2);
     r->dg = s_diff_g[r->model];
+    r->hp_r = (float)exp(-2.0 * M_PI * HP_HZ / r->rate);
     const double scale = 0.35 + 0.65 * mf_dsp_clamp(v[P_SIZE], 0, 1);
     r->pred.len = mf_dsp_ms_frames(MAX_PRE_MS, r->rate) + 1;
     size_t total = r->pred.len;
@@ -241,6 +249,8 @@ static void verb_process(void *st, float *buf, size_t frames, const float *key)
         pl->buf[pl->pos] = in;
         float s = pl->buf[(pl->pos + pl->len - r->pre) % pl->len];
         if (++pl->pos == pl->len) pl->pos = 0;
+        const float hp = s - r->hp_x + r->hp_r * r->hp_y;
+        r->hp_x = s, r->hp_y = hp, s = hp;
         for (int k = 0; k < ND; k++) s = s_allpass(&r->diff[k], s, r->dg);
         float o[NL];
         for (int k = 0; k < NL; k++) {
