@@ -1,7 +1,9 @@
 #include "mf_hashcache.h"
 #include "mf_cachedir.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -57,6 +59,47 @@ static int s_settled(const struct stat *st)
     return age_ms >= (st->st_mtim.tv_nsec ? 50 : 2000);
 }
 
+typedef struct {
+    int64_t mtime_ns;
+    char name[MF_HASH_HEX];
+} aged_t;
+
+static int s_by_age(const void *a, const void *b)
+{
+    const int64_t x = ((const aged_t *)a)->mtime_ns, y = ((const aged_t *)b)->mtime_ns;
+    return x < y ? -1 : x > y;
+}
+
+int mf_hashcache_trim(size_t max)
+{
+    char dir[PATH_MAX - 200], path[PATH_MAX];
+    if (!mf_cache_dir(dir, sizeof dir)) return 0;
+    snprintf(path, sizeof path, "%s/sources", dir);
+    DIR *d = opendir(path);
+    aged_t *e = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        if (strlen(de->d_name) != MF_HASH_HEX - 1 || !mf_hash_valid(de->d_name)) continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, 0) != 0) continue;
+        if (n == cap) {
+            aged_t *g = realloc(e, (cap = cap ? 2 * cap : 1024) * sizeof *e);
+            if (!g) break;
+            e = g;
+        }
+        e[n].mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        memcpy(e[n++].name, de->d_name, MF_HASH_HEX);
+    }
+    int gone = 0;
+    if (n > max) { /* the least recently written go, down to half */
+        qsort(e, n, sizeof *e, s_by_age);
+        for (size_t i = 0; i < n - max / 2; i++) gone += unlinkat(dirfd(d), e[i].name, 0) == 0;
+    }
+    if (d) closedir(d);
+    free(e);
+    return gone;
+}
+
 static void s_record(const char *entry, const struct stat *st, const mf_hash_t *h)
 {
     if (!s_settled(st)) return; /* too fresh to trust its time stamp */
@@ -64,6 +107,10 @@ static void s_record(const char *entry, const struct stat *st, const mf_hash_t *
     s_line(st, h, line, sizeof line);
     /* Per thread: sources are put several at a time (client_submit.c). */
     mf_cache_replace(entry, line);
+    /* One record in 256 (the entries named 00...) counts the folder. */
+    const char *name = strrchr(entry, '/'), *max = getenv("MIXFARM_HASHCACHE_MAX");
+    if (name && !strncmp(name + 1, "00", 2))
+        mf_hashcache_trim(max && atol(max) > 0 ? (size_t)atol(max) : MF_HASHCACHE_MAX);
 }
 
 mf_err_t mf_hashcache_put_file(mf_store_t *s, const char *path, mf_hash_t *out)

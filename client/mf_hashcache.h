@@ -40,6 +40,14 @@ int mf_hashcache_known(const char *path, mf_hash_t *out);
  * revision can take it without reading it (mf_prev.h). Skipped when its
  * time stamp is too fresh to tell a later change. */
 void mf_hashcache_note(const char *path, const struct stat *st, const mf_hash_t *h);
+/* Entries the cache keeps ($MIXFARM_HASHCACHE_MAX says otherwise): a
+ * catalogue re-rendered every night meets tens of thousands of sources,
+ * and each entry takes a block of disk. */
+#define MF_HASHCACHE_MAX 20000
+/* Past max entries, removes the least recently written down to max / 2
+ * (their sources are read again when next met); returns how many went.
+ * Done by itself now and then as entries are recorded. */
+int mf_hashcache_trim(size_t max);
 /* Drops what the cache holds for path (an OUTDIR no revision will take
  * files from any more, mf_recent.h): the cache does not grow with every
  * render. */

@@ -123,6 +123,66 @@ static void test_fresh_file_not_noted(void **state)
     assert_int_equal(mf_hashcache_known(path, &got), 1);
 }
 
+/* The cache is bounded: past its size, the least recently written
+ * entries go, down to half of it; their files are read again when next
+ * met. */
+static void test_trimmed(void **state)
+{
+    (void)state;
+    enum { FILES = 40 };
+    char file[FILES][PATH_MAX + 32];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    for (int i = 0; i < FILES; i++) {
+        snprintf(file[i], sizeof file[i], "%s/src%02d.wav", s_root, i);
+        s_write(file[i], "audio");
+        struct timespec old[2] = {{now.tv_sec - 10, 0}, {now.tv_sec - 10, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, file[i], old, 0), 0);
+        struct stat st;
+        assert_int_equal(stat(file[i], &st), 0);
+        mf_hash_t h, got;
+        mf_hash_bytes(file[i], strlen(file[i]), &h);
+        mf_hashcache_note(file[i], &st, &h);
+        assert_int_equal(mf_hashcache_known(file[i], &got), 1);
+        /* Written in the order of i: entry i a second after entry i - 1. */
+        char abs[PATH_MAX], entry[PATH_MAX + 200];
+        assert_non_null(realpath(file[i], abs));
+        mf_hash_bytes(abs, strlen(abs), &h);
+        snprintf(entry, sizeof entry, "%s/cache/sources/%s", s_root, h.hex);
+        struct timespec t[2] = {{now.tv_sec - FILES + i, 0}, {now.tv_sec - FILES + i, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, entry, t, 0), 0);
+    }
+    assert_int_equal(mf_hashcache_trim(FILES), 0); /* not past it: nothing goes */
+    assert_int_equal(mf_hashcache_trim(20), FILES - 10);
+    mf_hash_t got;
+    for (int i = 0; i < FILES; i++) assert_int_equal(mf_hashcache_known(file[i], &got), i >= 30);
+    /* By itself: one record in 256 (an entry named 00...) trims to the
+     * limit. A source whose entry is so named is found by trying names. */
+    setenv("MIXFARM_HASHCACHE_MAX", "8", 1);
+    char path[PATH_MAX + 32], real[PATH_MAX], abs[PATH_MAX + 32];
+    assert_non_null(realpath(s_root, real)); /* entries are named by the real path */
+    mf_hash_t h;
+    for (int k = 0;; k++) {
+        assert_true(k < 100000);
+        snprintf(path, sizeof path, "%s/trigger%d.wav", s_root, k);
+        snprintf(abs, sizeof abs, "%s/trigger%d.wav", real, k);
+        mf_hash_bytes(abs, strlen(abs), &h);
+        if (!strncmp(h.hex, "00", 2)) break;
+    }
+    s_write(path, "audio");
+    struct timespec old[2] = {{now.tv_sec - 10, 0}, {now.tv_sec - 10, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    mf_hashcache_note(path, &st, &h); /* the 11th entry: down to 4, the newest */
+    unsetenv("MIXFARM_HASHCACHE_MAX");
+    assert_int_equal(mf_hashcache_known(path, &got), 1);
+    int kept = 0;
+    for (int i = 0; i < FILES; i++) kept += mf_hashcache_known(file[i], &got);
+    assert_int_equal(kept, 3);
+    assert_int_equal(mf_hashcache_known(file[FILES - 1], &got), 1);
+}
+
 static void test_no_cache_folder(void **state)
 {
     (void)state;
@@ -145,6 +205,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_newest_first_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_file_not_noted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trimmed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_cache_folder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
