@@ -179,19 +179,19 @@ typedef struct {
     json_t *changed, *unchanged;
 } diff_t;
 
-static void s_unchanged(diff_t *d, const char *kind, const char *name)
+/* A bit-identical item. moved (taken; NULL or empty: none): the
+ * parameters of a channel silent in both renders (muted, or another
+ * soloed) that moved, said with a note, so that a revision that changed
+ * nothing heard is seen as such. */
+static void s_unchanged(diff_t *d, const char *kind, const char *name, json_t *moved)
 {
-    json_array_append_new(d->unchanged, json_pack("{s:s, s:s}", "kind", kind, "name", name));
-}
-
-/* A channel silent in both renders (muted, or another soloed) whose
- * parameters moved: bit-identical, and said with what moved, so that a
- * revision that changed nothing heard is seen as such (takes params). */
-static void s_unchanged_silent(diff_t *d, const char *kind, const char *name, json_t *params)
-{
-    json_array_append_new(d->unchanged,
-                          json_pack("{s:s, s:s, s:o, s:s}", "kind", kind, "name", name, "params",
-                                    params, "note", "silent in both: muted, or another soloed"));
+    json_t *o = json_pack("{s:s, s:s}", "kind", kind, "name", name);
+    if (json_object_size(moved)) {
+        json_object_set(o, "params", moved);
+        json_object_set_new(o, "note", json_string("silent in both: muted, or another soloed"));
+    }
+    json_decref(moved);
+    json_array_append_new(d->unchanged, o);
 }
 
 /* A changed item; level from the files when given (rel in both), else from
@@ -258,13 +258,9 @@ static void s_channels(diff_t *d, const char *list, const char *kind, const char
         /* A file named another way ("./kick.wav", a folder moved) whose
          * audio is the same gives the same output: no change. */
         if (same_out) json_object_del(params, "file");
-        if (!ta && !tb && oa && ob && json_object_size(params)) { /* silent in both */
-            s_unchanged_silent(d, kind, n, params);
-            continue;
-        }
-        if ((same_out && json_object_size(params) == 0) || (!ta && !tb && oa && ob)) {
-            json_decref(params);
-            s_unchanged(d, kind, n);
+        if ((same_out && json_object_size(params) == 0) ||
+            (!ta && !tb && oa && ob)) { /* or silent in both: muted, or not soloed */
+            s_unchanged(d, kind, n, params);
             continue;
         }
         const char *note = !oa   ? "added"
@@ -301,7 +297,7 @@ static void s_files(diff_t *d, const char *const *prefixes, const char *kind, in
             if (strip && strrchr(name, '.')) *strrchr(name, '.') = 0;
             const char *x = s_sha(d->a, p), *y = s_sha(d->b, p);
             if (x && y && !strcmp(x, y))
-                s_unchanged(d, kind, name);
+                s_unchanged(d, kind, name, NULL);
             else
                 s_changed(d, kind, name, x && y ? p : NULL, params ? params(d, p, ctx) : NULL,
                           !x   ? "added"
@@ -334,7 +330,7 @@ static void s_master(diff_t *d)
     const json_t *oa = json_array_get(json_object_get(ta, "outputs"), 0);
     const json_t *ob = json_array_get(json_object_get(tb, "outputs"), 0);
     if (oa && ob && json_equal(oa, ob)) {
-        s_unchanged(d, "master", "master");
+        s_unchanged(d, "master", "master", NULL);
         return;
     }
     const char *rel = NULL;

@@ -152,25 +152,31 @@ static int s_paths(guard_t *g, const mf_session_t *s, const mf_album_t *a, mf_pl
     return 0;
 }
 
-size_t mf_outdir_check_foreign(const char *outdir, const char *const *rels, size_t n)
+/* Says each of rels[0..n) at which OUTDIR holds a file none of g's
+ * manifests lists; how many. */
+static size_t s_foreign(const guard_t *g, const char *const *rels, size_t n)
 {
-    char dir[PATH_MAX];
-    if (!realpath(outdir, dir)) return 0; /* not there yet: nothing in it to replace */
-    guard_t g = {.outdir = outdir};
-    snprintf(g.dir, sizeof g.dir, "%s", dir);
-    s_load_manifests(&g);
     size_t found = 0;
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX * 2];
-        snprintf(path, sizeof path, "%s/%s", g.dir, rels[i]);
+        snprintf(path, sizeof path, "%s/%s", g->dir, rels[i]);
         struct stat st;
-        if (lstat(path, &st) != 0 || s_listed(&g, rels[i])) continue;
+        if (lstat(path, &st) != 0 || s_listed(g, rels[i])) continue;
         fprintf(stderr,
                 "mixfarm: %s/%s: no earlier render wrote it (its manifest.json does not list it), "
                 "and writing %s would replace it: write into another folder, or move it\n",
-                outdir, rels[i], rels[i]);
+                g->outdir, rels[i], rels[i]);
         found++;
     }
+    return found;
+}
+
+size_t mf_outdir_check_foreign(const char *outdir, const char *const *rels, size_t n)
+{
+    guard_t g = {.outdir = outdir};
+    if (!realpath(outdir, g.dir)) return 0; /* not there yet: nothing in it to replace */
+    s_load_manifests(&g);
+    const size_t found = s_foreign(&g, rels, n);
     json_decref(g.manifests);
     return found;
 }
@@ -207,7 +213,7 @@ int mf_cli_check_inputs(const char *outdir, const mf_session_t *s, const mf_albu
     }
     /* Then any other file of the user's at those paths (manifest.json is
      * the render's record, replaced by every render). */
-    if (!g.refused && mf_outdir_check_foreign(outdir, g.rels, g.n - 1)) g.refused = 1;
+    if (!g.refused && s_foreign(&g, g.rels, g.n - 1)) g.refused = 1;
     json_decref(g.manifests);
     free(g.rels);
     mf_plan_free(&plan);

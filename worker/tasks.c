@@ -84,20 +84,19 @@ static void s_reply(mf_wloop_t *w, mf_wtask_t *t)
     for (size_t i = 0; i < n_drop; i++) mf_cache_drop(cache, &drop[i]);
 }
 
-/* How long t may run: --task-limit, plus the length of its longest input
- * signal (a day's recording encoded five times over is no loop), from the
- * trailers of its inputs in the store. */
-static double s_limit(const mf_wloop_t *w, const mf_task_t *t)
+/* The length of t's longest input signal, from the trailers of its inputs
+ * in the store (0 when none is a signal). */
+static double s_audio_s(const mf_wloop_t *w, const mf_task_t *t)
 {
     double audio_s = 0;
-    for (size_t i = 0; w->o->task_limit_s > 0 && i < t->n_inputs; i++) {
+    for (size_t i = 0; i < t->n_inputs; i++) {
         mf_pcm_info_t info;
         if (mf_pcm_info(w->store, &t->inputs[i], &info) == MF_OK && info.rate > 0) {
             const double s = (double)(info.start + info.frames) / info.rate;
             if (s > audio_s) audio_s = s;
         }
     }
-    return w->o->task_limit_s > 0 ? w->o->task_limit_s + audio_s : 0;
+    return audio_s;
 }
 
 static void s_dispatch(mf_wloop_t *w)
@@ -117,25 +116,29 @@ static void s_dispatch(mf_wloop_t *w)
         mf_slots_run(w->slots, slot, &t->t); /* t stays until its result is taken */
         t->state = MF_WT_RUNNING;
         w->on_slot[slot] = t;
-        t->started = mf_clock_now();
-        t->limit_s = s_limit(w, &t->t);
+        t->started = mf_clock_now(), t->limit_s = 0;
         mf_debug("task %llu (%s) started", (unsigned long long)t->t.id, t->t.kind);
     }
 }
 
-int mf_tasks_stuck(const mf_wloop_t *w)
+int mf_tasks_stuck(mf_wloop_t *w)
 {
-    const double now = mf_clock_now();
-    for (const mf_wtask_t *t = w->tasks; t; t = t->next)
-        if (t->state == MF_WT_RUNNING && t->limit_s > 0 && now - t->started > t->limit_s) {
+    const double now = mf_clock_now(), base = w->o->task_limit_s;
+    for (mf_wtask_t *t = w->tasks; base > 0 && t; t = t->next) {
+        if (t->state != MF_WT_RUNNING || now - t->started <= base) continue;
+        /* Past --task-limit: a second more per second of its audio (a
+         * day's recording encoded five times over is no loop), read only
+         * now, off the dispatch path. */
+        if (t->limit_s == 0) t->limit_s = base + s_audio_s(w, &t->t);
+        if (now - t->started > t->limit_s) {
             mf_error("task %llu (%s) has run for %.0f s, over its limit of %.0f s (--task-limit "
                      "%g s and a second per second of its audio): stuck; this worker exits so "
                      "that it stops, and the task runs elsewhere (a task stuck on three workers "
                      "fails its job)",
-                     (unsigned long long)t->t.id, t->t.kind, now - t->started, t->limit_s,
-                     w->o->task_limit_s);
+                     (unsigned long long)t->t.id, t->t.kind, now - t->started, t->limit_s, base);
             return 1;
         }
+    }
     return 0;
 }
 

@@ -77,7 +77,7 @@ typedef struct mf_wtask {
     int expects;                          /* its first outputs' names are followed (mf_writes.h) */
     mf_hash_t out_names[MF_LIVE_OUTPUTS]; /* those names, hashed once */
     double started;                       /* when it went to a slot (mf_clock_now) */
-    double limit_s;                       /* how long it may run (--task-limit), 0: for ever */
+    double limit_s; /* how long it may run, once past --task-limit (0: not yet known) */
 } mf_wtask_t;
 
 typedef struct mf_wloop {
@@ -112,9 +112,8 @@ int mf_tasks_live(mf_wloop_t *w);
 /* The connection is gone (mf_xfer_reset already called): forgets every
  * task but the running ones, whose results will be dropped. */
 void mf_tasks_drop(mf_wloop_t *w);
-/* A task running longer than the worker's --task-limit (said): the
- * process must go. */
-int mf_tasks_stuck(const mf_wloop_t *w);
+/* A task running longer than its limit (said): the process must go. */
+int mf_tasks_stuck(mf_wloop_t *w);
 /* Frees every task (once the slots have stopped). */
 void mf_tasks_free_all(mf_wloop_t *w);
 

@@ -48,17 +48,16 @@ static void s_render(const char *session, const char *out, const cl_coord_t *c)
     cl_run_free(&r);
 }
 
-/* MF_RANDOM_SESSIONS and MF_RANDOM_SEED explore further than CI does. */
+/* MF_RANDOM_SESSIONS, MF_RANDOM_ALBUMS and MF_RANDOM_SEED explore further
+ * than CI does. */
 static int s_sessions(void)
 {
-    const char *n = getenv("MF_RANDOM_SESSIONS");
-    return n && atoi(n) > 0 ? atoi(n) : SESSIONS;
+    return rs_count("MF_RANDOM_SESSIONS", SESSIONS);
 }
 
 static int s_albums(void)
 {
-    const char *n = getenv("MF_RANDOM_ALBUMS");
-    return n && atoi(n) > 0 ? atoi(n) : ALBUMS;
+    return rs_count("MF_RANDOM_ALBUMS", ALBUMS);
 }
 
 static void random_distributed_equals_embedded(void **state)
@@ -71,9 +70,7 @@ static void random_distributed_equals_embedded(void **state)
     cl_worker_start(&c, dir, "w2", 2, NULL, 0);
     cl_wait_joined(&c, "w1", 30 * CL_SLOW);
     cl_wait_joined(&c, "w2", 30 * CL_SLOW);
-    rs_seed(0x243F6A8885A308D3ull); /* not render_random's sessions */
-    const char *seed = getenv("MF_RANDOM_SEED");
-    if (seed) rs_seed(strtoull(seed, NULL, 0));
+    rs_seed_env(0, 0x243F6A8885A308D3ull); /* not render_random's sessions */
     /* The sessions, then two albums of such songs. */
     for (int k = 0; k < s_sessions() + s_albums(); k++) {
         const int album = k >= s_sessions();

@@ -31,6 +31,18 @@ void rs_seed(uint64_t seed)
 {
     if (seed) s_rng = seed;
 }
+
+void rs_seed_env(uint64_t offset, uint64_t dflt)
+{
+    const char *seed = getenv("MF_RANDOM_SEED");
+    rs_seed(seed ? strtoull(seed, NULL, 0) + offset : dflt);
+}
+
+int rs_count(const char *var, int dflt)
+{
+    const char *n = getenv(var);
+    return n && atoi(n) > 0 ? atoi(n) : dflt;
+}
 static uint32_t rnd32(void)
 {
     s_rng ^= s_rng << 13, s_rng ^= s_rng >> 7, s_rng ^= s_rng << 17;

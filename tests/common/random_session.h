@@ -7,6 +7,12 @@
 
 /* Starts the generator from seed (0: keeps the fixed one). */
 void rs_seed(uint64_t seed);
+/* Starts it from $MF_RANDOM_SEED plus offset (each test its own
+ * sessions), else from dflt. */
+void rs_seed_env(uint64_t offset, uint64_t dflt);
+/* How many to make: the variable's count (MF_RANDOM_SESSIONS...), else
+ * dflt (CI's): how a test explores further than CI does. */
+int rs_count(const char *var, int dflt);
 /* The next session: its sources written into dir (as t0.wav, t1.wav...),
  * the document returned (the caller writes it, and frees it). */
 json_t *rs_session(const char *dir);

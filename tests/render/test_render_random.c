@@ -33,21 +33,6 @@
 #define REVISIONS 8
 #define ALBUMS 6
 
-/* How many to make: the variable's count, else dflt (CI's). */
-static int s_count(const char *var, int dflt)
-{
-    const char *n = getenv(var);
-    return n && atoi(n) > 0 ? atoi(n) : dflt;
-}
-
-/* Seeds the generator from MF_RANDOM_SEED plus offset (each test its own
- * sessions), else from dflt (0: the generator's own). */
-static void s_seed(uint64_t offset, uint64_t dflt)
-{
-    const char *seed = getenv("MF_RANDOM_SEED");
-    rs_seed(seed ? strtoull(seed, NULL, 0) + offset : dflt);
-}
-
 static void s_render(const char *dir, const char *out, const char *workers)
 {
     char sp[1024], op[1024];
@@ -112,8 +97,8 @@ static void s_diff_names_change(const char *dir, const char *what)
 static void test_random_revisions(void **state)
 {
     (void)state;
-    const int sessions = s_count("MF_RANDOM_REVISIONS", REVISIONS);
-    s_seed(1, 0x13198A2E03707344ull);
+    const int sessions = rs_count("MF_RANDOM_REVISIONS", REVISIONS);
+    rs_seed_env(1, 0x13198A2E03707344ull);
     for (int k = 0; k < sessions; k++) {
         char dir[1024], name[32], what[600] = "";
         snprintf(name, sizeof name, "revised-%d", k);
@@ -176,8 +161,8 @@ static size_t s_one_and_three(const char *dir, const json_t *doc)
 static void test_random_albums(void **state)
 {
     (void)state;
-    const int albums = s_count("MF_RANDOM_ALBUMS", ALBUMS);
-    s_seed(2, 0xA4093822299F31D0ull);
+    const int albums = rs_count("MF_RANDOM_ALBUMS", ALBUMS);
+    rs_seed_env(2, 0xA4093822299F31D0ull);
     for (int k = 0; k < albums; k++) {
         char dir[1024], name[32];
         snprintf(name, sizeof name, "album-%d", k);
@@ -194,8 +179,8 @@ static void test_random_albums(void **state)
 static void test_random_sessions(void **state)
 {
     (void)state;
-    const int sessions = s_count("MF_RANDOM_SESSIONS", SESSIONS);
-    s_seed(0, 0);
+    const int sessions = rs_count("MF_RANDOM_SESSIONS", SESSIONS);
+    rs_seed_env(0, 0);
     for (int k = 0; k < sessions; k++) {
         char dir[1024], name[32];
         snprintf(name, sizeof name, "random-%d", k);
