@@ -98,7 +98,7 @@ void mf_sched_complete(mf_sched_t *s, const mf_task_result_t *r);
  * it after all). */
 void mf_sched_requeue(mf_sched_t *s, uint64_t task);
 /* A running task's worker was lost: the task is ready again, and the loss
- * does not count as one of its failures; but the third loss fails it, and
+ * does not count as one of its failures; but the eighth loss fails it, and
  * its job (a task that crashes its workers). 1 then, else 0. */
 int mf_sched_lost(mf_sched_t *s, uint64_t task);
 /* Stops handing out tasks; running ones may still report. */

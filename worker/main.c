@@ -58,7 +58,7 @@ static const char s_help[] =
     "                      second of its audio, is stuck (a loop that never\n"
     "                      ends): the worker says which and exits, for its\n"
     "                      supervisor to start it again, and its tasks run\n"
-    "                      elsewhere; a task that does so on three workers\n"
+    "                      elsewhere; a task that does so on eight workers\n"
     "                      fails its job (default: 3600; 0: no limit)\n"
     "  --curve-keys NAME   on a secured farm: this worker's key pair NAME.key\n"
     "                      (mixfarm keygen -o NAME; NAME.pub goes into the\n"

@@ -133,7 +133,7 @@ int mf_tasks_stuck(mf_wloop_t *w)
         if (now - t->started > t->limit_s) {
             mf_error("task %llu (%s) has run for %.0f s, over its limit of %.0f s (--task-limit "
                      "%g s and a second per second of its audio): stuck; this worker exits so "
-                     "that it stops, and the task runs elsewhere (a task stuck on three workers "
+                     "that it stops, and the task runs elsewhere (a task stuck on eight workers "
                      "fails its job)",
                      (unsigned long long)t->t.id, t->t.kind, now - t->started, t->limit_s, base);
             return 1;

@@ -569,7 +569,7 @@ static void coordinator_out_of_files(void **state)
 /* A task that kills every worker it runs on (the kernel's out-of-memory
  * killer, say, on a task too large for the machines): a lost worker does
  * not count against a task, so it went from one worker to the next, for
- * ever, taking each down. The third loss fails it, and its job, saying so;
+ * ever, taking each down. The eighth loss fails it, and its job, saying so;
  * the coordinator goes on. */
 static void poison_task(void **state)
 {
@@ -578,26 +578,26 @@ static void poison_task(void **state)
     cl_coord_t c = {0};
     cl_coord_start(&c, dir, 0);
     setenv("MIXFARM_TEST_KILL_ON", "master", 1);
-    pid_t w[3];
-    for (int i = 0; i < 3; i++) {
+    pid_t w[8];
+    for (int i = 0; i < 8; i++) {
         char name[16];
         snprintf(name, sizeof name, "w%d", i + 1);
         w[i] = cl_worker_start(&c, dir, name, 1, NULL, 0);
     }
     unsetenv("MIXFARM_TEST_KILL_ON");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 8; i++) {
         char name[16];
         snprintf(name, sizeof name, "w%d", i + 1);
         cl_wait_joined(&c, name, 15 * CL_SLOW);
     }
     uint64_t job = cl_submit(&c, s_song, 0);
     cl_status_t st;
-    cl_wait_state(&c, job, "failed", 60 * CL_SLOW, &st);
-    if (!cl_file_contains(c.log, "master: the worker running it was lost 3 times"))
+    cl_wait_state(&c, job, "failed", 120 * CL_SLOW, &st); /* 5 s to tell each loss */
+    if (!cl_file_contains(c.log, "master: the worker running it was lost 8 times"))
         fail_msg("%s does not say why job %" PRIu64 " failed", c.log, job);
-    for (int i = 0; i < 3; i++) assert_false(cl_alive(w[i])); /* each ran it once */
-    assert_int_equal(cl_count_lines(c.log, " lost (silent for"), 3);
-    print_message("    job %" PRIu64 " failed after its master took down 3 workers\n", job);
+    for (int i = 0; i < 8; i++) assert_false(cl_alive(w[i])); /* each ran it once */
+    assert_int_equal(cl_count_lines(c.log, " lost (silent for"), 8);
+    print_message("    job %" PRIu64 " failed after its master took down 8 workers\n", job);
     cl_stop_all_clean(30 * CL_SLOW);
     cl_test_pass();
 }
