@@ -212,7 +212,7 @@ static void s_scan(const char *root, const char *sub, int depth, scan_t *sc)
         SNDFILE *sf = sf_open(full, SFM_READ, &si);
         if (!sf) {
             fprintf(stderr, "mixfarm: %s: warning: not read (%s), left out\n", full,
-                    sf_strerror(NULL));
+                    st.st_size == 0 ? "an empty file" : sf_strerror(NULL));
             continue;
         }
         SF_BROADCAST_INFO bi;
@@ -288,14 +288,20 @@ static void s_names(item_t *it, size_t n)
     }
 }
 
-/* The most common rate: the session's (files at others are resampled). */
+/* The session's rate (files at others are resampled): the most common of
+ * the studio rates (44.1 kHz and up) among the files, the higher on a tie;
+ * a lower rate only when every file is below 44.1 kHz. Two phone memos at
+ * 8 kHz must not bring a session's 96 kHz overheads down to a 4 kHz band. */
 static int s_rate(const item_t *it, size_t n)
 {
-    int best = it[0].rate, best_n = 0;
+    int best = it[0].rate, best_n = 0, best_studio = 0;
     for (size_t i = 0; i < n; i++) {
         int c = 0;
         for (size_t j = 0; j < n; j++) c += it[j].rate == it[i].rate;
-        if (c > best_n) best = it[i].rate, best_n = c;
+        const int studio = it[i].rate >= 44100;
+        if (studio > best_studio ||
+            (studio == best_studio && (c > best_n || (c == best_n && it[i].rate > best))))
+            best = it[i].rate, best_n = c, best_studio = studio;
     }
     return best;
 }

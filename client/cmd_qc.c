@@ -120,7 +120,9 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
                             ? fi.extension
                             : "audio";
     char kind[24];
-    if (bits)
+    if (sub == SF_FORMAT_ULAW || sub == SF_FORMAT_ALAW) /* 8 bits, companded: not linear PCM */
+        snprintf(kind, sizeof kind, "%s", sub == SF_FORMAT_ULAW ? "u-law" : "A-law");
+    else if (bits)
         snprintf(kind, sizeof kind, "%d-bit%s", bits,
                  sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE ? " float" : "");
     else

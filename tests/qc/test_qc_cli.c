@@ -77,6 +77,7 @@ static int s_setup(void **state)
     for (size_t i = 0; i < n; i++) /* a mono record delivered as stereo */
         x[2 * i] = x[2 * i + 1] = 0.125f * x[2 * i];
     s_wav("mono.wav", x, n, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    s_wav("ulaw.wav", x, n, SF_FORMAT_WAV | SF_FORMAT_ULAW); /* telephony */
     free(x);
     char path[128];
     snprintf(path, sizeof path, "%s/notes.txt", s_dir);
@@ -145,6 +146,9 @@ static void test_exit_codes(void **state)
     assert_non_null(strstr(s_out, "FAIL mono_as_stereo"));
     assert_int_equal(s_run((const char *[]){s_p("mono.wav"), "--mono", NULL}), 0);
     assert_null(strstr(s_out, "mono_as_stereo"));
+    /* Companded 8-bit samples are named as what they are, not as PCM. */
+    s_run((const char *[]){s_p("ulaw.wav"), "--mono", NULL});
+    if (!strstr(s_out, "48000 Hz, stereo, u-law WAV")) fail_msg("qc of a u-law file:\n%s", s_out);
 
     /* Samples that are not numbers: measured as silence, and failed. */
     assert_int_equal(s_run((const char *[]){s_p("nan.wav"), NULL}), 1);

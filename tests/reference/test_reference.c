@@ -584,6 +584,44 @@ static void test_init(void **state)
     json_decref(s);
 }
 
+/* The session's rate: the most common studio rate, not that of a few
+ * phone memos; the higher of two as common; a low rate only when every
+ * file has it. An empty file is said to be empty. */
+static void test_init_rates(void **state)
+{
+    (void)state;
+    static const struct {
+        int rates[4];
+        int want;
+    } c[] = {{{8000, 8000, 96000, 0}, 96000},
+             {{44100, 44100, 96000, 8000}, 44100},
+             {{48000, 96000, 0, 0}, 96000},
+             {{8000, 8000, 11025, 0}, 8000}};
+    float x[800] = {0};
+    for (size_t k = 0; k < 800; k++) x[k] = 0.1f * sinf(0.05f * (float)k);
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char dir[600], p[800];
+        char name[32];
+        snprintf(name, sizeof name, "init_rates%zu", i);
+        ref_dir(dir, sizeof dir, name);
+        for (int f = 0; f < 4 && c[i].rates[f]; f++) {
+            snprintf(p, sizeof p, "%s/take%d.wav", dir, f);
+            ref_write(p, x, 800, 1, c[i].rates[f]);
+        }
+        snprintf(p, sizeof p, "%s/Empty.wav", dir);
+        fclose(fopen(p, "w"));
+        test_run_t r = ref_run("init", dir, NULL);
+        if (r.rc) fail_msg("init exited %d: %s", r.rc, r.err);
+        if (!strstr(r.err, "Empty.wav: warning: not read (an empty file)"))
+            fail_msg("the empty file: %s", r.err);
+        test_run_free(&r);
+        json_t *s = ref_json(dir, "session.json");
+        const int got = (int)json_integer_value(json_object_get(s, "sample_rate"));
+        if (got != c[i].want) fail_msg("case %zu: session rate %d, not %d", i, got, c[i].want);
+        json_decref(s);
+    }
+}
+
 /* A mono WAV of seconds of noise, stamped (BWF bext) at stamp_s after
  * midnight unless stamp_s < 0. */
 static void s_stamped_wav(const char *path, double seconds, double stamp_s, uint64_t seed)
@@ -678,7 +716,7 @@ int main(void)
         cmocka_unit_test(test_match_reference),  cmocka_unit_test(test_listen_side_only),
         cmocka_unit_test(test_listen_side_tone), cmocka_unit_test(test_listen_dither_exact),
         cmocka_unit_test(test_diff_fader),       cmocka_unit_test(test_init),
-        cmocka_unit_test(test_init_bwf),
+        cmocka_unit_test(test_init_rates),       cmocka_unit_test(test_init_bwf),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ref_teardown();
