@@ -35,10 +35,13 @@ static void s_help(FILE *out)
     const mf_qc_target_t *p = mf_qc_presets(&n);
     fprintf(out, "usage: mixfarm qc FILE... [--target PRESET] [--reference REF] [--json]\n"
                  "                  [--mono] [-o REPORT.html]\n\n"
-                 "Measures each file (WAV, AIFF, FLAC, Ogg, MP3: anything libsndfile reads; mono\n"
-                 "or stereo) and checks it for delivery: integrated loudness, loudness range and\n"
-                 "true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC offset, silence at the\n"
-                 "head, tail or inside, phase, mono delivered as stereo, length and format.\n\n"
+                 "Measures each file (WAV, AIFF, FLAC, Ogg, MP3: anything libsndfile reads; mono,\n"
+                 "stereo or surround up to 7.1) and checks it for delivery: integrated loudness,\n"
+                 "loudness range and true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC\n"
+                 "offset, silence at the head, tail or inside, phase, mono delivered as stereo,\n"
+                 "length and format. Surround channels weigh +1.5 dB in the loudness and the LFE\n"
+                 "none, by the file's channel map, else by the WAV order (5.1: L R C LFE Ls Rs);\n"
+                 "phase and the spectrum are the front L/R pair's.\n\n"
                  "options:\n"
                  "  -t, --target T      a preset, or LUFS,DBTP for your own (e.g. -16,-1);\n"
                  "                      default none: true peak <= -1 dBTP, no loudness check\n"
@@ -127,10 +130,30 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
                  sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE ? " float" : "");
     else
         snprintf(kind, sizeof kind, "lossy");
-    snprintf(it->desc, sizeof it->desc, "%d Hz, %s, %s %s", si->samplerate,
-             si->channels == 1 ? "mono" : "stereo", kind, major);
+    static const char *const layouts[] = {"",    "mono", "stereo", "3 channels", "4.0",
+                                          "5.0", "5.1",  "6.1",    "7.1"};
+    snprintf(it->desc, sizeof it->desc, "%d Hz, %s, %s %s", si->samplerate, layouts[si->channels],
+             kind, major);
     for (char *c = it->desc + strlen(it->desc) - strlen(major); *c; c++)
         if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
+}
+
+/* The loudness weights of a surround file's channels: by the speakers its
+ * WAV channel mask names (WAVE_FORMAT_EXTENSIBLE), else by its channel
+ * count (mf_qc_channel_weights). As libebur128 and ffmpeg weigh them: the
+ * LFE none, back, side and top back channels 1.41, the rest (front,
+ * centre, top front, a channel the mask leaves unnamed) 1. */
+#define WAV_LFE 0x8u
+#define WAV_SURROUNDS (0x10u | 0x20u | 0x100u | 0x200u | 0x400u | 0x8000u | 0x10000u | 0x20000u)
+static void s_weights(const char *path, int ch, float *w)
+{
+    mf_qc_channel_weights(ch, w);
+    const uint32_t mask = ch > 2 ? mf_source_channel_mask(path) : 0;
+    for (int bit = 0, c = 0; mask && c < ch; bit++) {
+        const uint32_t b = bit < 32 ? 1u << bit : 0;
+        if (b && !(mask & b)) continue;
+        w[c++] = b == WAV_LFE ? 0.0f : b & WAV_SURROUNDS ? MF_QC_SURROUND_WEIGHT : 1.0f;
+    }
 }
 
 /* Reads and measures one file (with its loudest-passage spectrum when
@@ -151,19 +174,27 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
         fprintf(stderr, "mixfarm: %s: cannot read: %s\n", it->path, why);
         return MF_EXIT_USAGE;
     }
-    if (si.channels < 1 || si.channels > 2) {
-        fprintf(stderr, "mixfarm: %s: %d channels: qc measures mono and stereo files\n", it->path,
-                si.channels);
+    if (si.channels < 1 || si.channels > MF_QC_MAX_CHANNELS) {
+        fprintf(stderr, "mixfarm: %s: %d channels: qc measures files of 1 to %d (mono to 7.1)\n",
+                it->path, si.channels, MF_QC_MAX_CHANNELS);
         sf_close(sf);
         return MF_EXIT_USAGE;
     }
     s_format(&si, it);
     enum { BLOCK = 4096 };
-    float *buf = malloc(BLOCK * 2 * sizeof *buf);
+    float *buf = malloc(BLOCK * (size_t)si.channels * sizeof *buf);
+    /* The loudest-passage spectrum is the front pair's (mf_ltas: mono or stereo). */
+    const int lt_ch = si.channels > 2 ? 2 : si.channels;
+    float *pair = si.channels > 2 ? malloc(BLOCK * 2 * sizeof *pair) : NULL;
     mf_analyzer_t *an = mf_analyzer_new(si.channels, si.samplerate, MF_ANALYZE_ALL);
-    mf_ltas_t *lt = spectrum ? mf_ltas_new(si.channels, si.samplerate) : NULL;
+    mf_ltas_t *lt = spectrum ? mf_ltas_new(lt_ch, si.samplerate) : NULL;
     int rc = MF_EXIT_OK;
-    if (!buf || !an || (spectrum && !lt)) {
+    if (an) {
+        float w[MF_QC_MAX_CHANNELS];
+        s_weights(it->path, si.channels, w);
+        mf_analyzer_set_weights(an, w);
+    }
+    if (!buf || !an || (spectrum && !lt) || (si.channels > 2 && !pair)) {
         const int bad_rate = si.samplerate < 8000 || si.samplerate > 768000;
         if (bad_rate)
             fprintf(stderr, "mixfarm: %s: sample rate %d Hz is outside 8 kHz .. 768 kHz\n",
@@ -189,7 +220,13 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
             buf[i] = 0.0f;
         }
         read += got;
-        if (lt) mf_ltas_feed(lt, buf, (size_t)got);
+        if (lt && pair) {
+            for (sf_count_t i = 0; i < got; i++)
+                pair[2 * i] = buf[i * si.channels], pair[2 * i + 1] = buf[i * si.channels + 1];
+            mf_ltas_feed(lt, pair, (size_t)got);
+        } else if (lt) {
+            mf_ltas_feed(lt, buf, (size_t)got);
+        }
         if (mf_analyzer_feed(an, buf, (size_t)got)) {
             fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
             rc = MF_EXIT_FAILED;
@@ -221,7 +258,7 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
 done:
     mf_ltas_free(&lt);
     mf_analyzer_free(&an);
-    free(buf);
+    free(buf), free(pair);
     sf_close(sf);
     return rc;
 }
@@ -249,9 +286,15 @@ static void s_summary(const qc_item_t *it)
     s_db(v[2], 24, a->plr_db, "%.1f"), s_db(v[3], 24, a->crest_db, "%.1f");
     printf("  peaks     true peak %s dBTP, sample peak %s dBFS, PLR %s dB, crest %s dB\n", v[0],
            v[1], v[2], v[3]);
-    if (a->channels == 2) {
+    if (a->channels >= 2) {
         s_db(v[0], 24, a->mono_drop_db, "%+.1f");
-        printf("  stereo    correlation %.2f, mono sum %s dB\n", a->correlation, v[0]);
+        printf("  %s correlation %.2f, mono sum %s dB\n",
+               a->channels == 2 ? "stereo   " : "L/R pair ", a->correlation, v[0]);
+    }
+    if (a->channels > 2) {
+        printf("  weights  ");
+        for (int c = 0; c < a->channels; c++) printf(" %.2f", a->loudness_weight[c]);
+        printf(" (BS.1770 loudness, channel by channel)\n");
     }
     s_db(v[0], 24, a->dc_offset_db, "%.1f");
     printf("  other     DC offset %s dB, %lld clipped samples, silence head %.2f s / tail %.2f s\n",

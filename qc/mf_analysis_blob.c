@@ -170,6 +170,7 @@ static mf_err_t s_header(rd_t *r, mf_analysis_t *a, uint64_t *mask)
     const size_t body = r->left;
     if (v[5] > body / 16 || v[6] > body / 4 || v[7] > body / 4) return MF_ERR_INVALID;
     a->channels = (int)v[0], a->frames = (int64_t)v[1];
+    for (int c = 0; c < a->channels; c++) a->loudness_weight[c] = 1.0f; /* mono, stereo: not kept */
     a->clipped_samples = (int64_t)v[2], a->clip_runs = (int64_t)v[3];
     a->identical_channels = (int)v[4];
     a->n_gaps = (size_t)v[5], a->n_hops = (size_t)v[6], a->n_seconds = (size_t)v[7];

@@ -2,7 +2,9 @@
  * BS.1770 sub-block); each hop is split into planar channels once and then
  * everything runs on that cache-sized block: K-weighted energy, the
  * true-peak interpolator, block statistics, the spectrum. Per-hop values go
- * into small growing series; the rest is running totals. */
+ * into small growing series; the rest is running totals. Mono and stereo
+ * are split by the kernels (mf_qc_kernels.h); more channels (a 5.1 or 7.1
+ * delivery, `mixfarm qc` only) by a plain loop here. */
 #include "mf_analyze.h"
 #include "mf_loudness.h"
 #include "mf_qc_kernels.h"
@@ -13,6 +15,15 @@
 #include <string.h>
 
 #define HIST (MF_TP_PRE + MF_TP_POST) /* planar samples kept from the last hop */
+#define MAXC MF_QC_MAX_CHANNELS
+
+/* What a hop's frames taught so far, per channel, and of the L/R pair. */
+typedef struct {
+    float peak[MAXC];
+    double sum[MAXC], sumsq[MAXC];
+    double sumlr; /* sum of l*r */
+    float side;   /* max |l - r| */
+} hop_stats_t;
 
 struct mf_analyzer {
     int ch;
@@ -23,11 +34,12 @@ struct mf_analyzer {
     const mf_qc_kernels_t *k;
     mf_kw_coef_t kw;
     mf_tp_coef_t tp;
-    float kws[2][4];
-    float *pl[2]; /* HIST history + one hop, planar; fill frames of the hop so far */
+    float kws[MAXC][4];
+    float weight[MAXC]; /* BS.1770 channel weights */
+    float *pl[MAXC];    /* HIST history + one hop, planar; fill frames of the hop so far */
     size_t fill;
-    mf_blk_stats_t hst; /* statistics of those fill frames */
-    int64_t pos;        /* frames analysed before the current hop */
+    hop_stats_t hst; /* statistics of those fill frames */
+    int64_t pos;     /* frames analysed before the current hop */
     /* Series per hop (n, cap shared); energy only for complete hops. */
     size_t n, cap, n_energy;
     double *energy;
@@ -37,10 +49,10 @@ struct mf_analyzer {
     float *corr;
     double sec_lr, sec_ll, sec_rr;
     /* Totals. */
-    double sum[2], sumsq[2], sumlr;
+    double sum[MAXC], sumsq[MAXC], sumlr;
     float side, peak_max, tp_max;
     size_t peak_at, tp_at;
-    int run[2];
+    int run[MAXC];
     int64_t clipped, clip_runs, clip_first;
     int64_t first_loud, last_loud;
     mf_qc_span_t *gaps;
@@ -50,9 +62,25 @@ struct mf_analyzer {
 
 static const float s_silent = 0.001f; /* -60 dBFS */
 
+void mf_qc_channel_weights(int channels, float *weight)
+{
+    /* Where the LFE and the surrounds are in the WAV order (see the header). */
+    static const char *const layout[MAXC + 1] = {"",      "F",      "FF",      "FFF",     "FFSS",
+                                                 "FFFSS", "FFFLSS", "FFFLSSS", "FFFLSSSS"};
+    for (int c = 0; c < channels && c < MAXC; c++) {
+        const char k = channels <= MAXC ? layout[channels][c] : 'F';
+        weight[c] = k == 'L' ? 0.0f : k == 'S' ? MF_QC_SURROUND_WEIGHT : 1.0f;
+    }
+}
+
+void mf_analyzer_set_weights(mf_analyzer_t *a, const float *weight)
+{
+    for (int c = 0; c < a->ch; c++) a->weight[c] = weight[c];
+}
+
 mf_analyzer_t *mf_analyzer_new(int channels, double rate, unsigned flags)
 {
-    if ((channels != 1 && channels != 2) || !(rate >= 8000.0 && rate <= 768000.0)) return NULL;
+    if (channels < 1 || channels > MAXC || !(rate >= 8000.0 && rate <= 768000.0)) return NULL;
     mf_analyzer_t *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->ch = channels, a->rate = rate, a->flags = flags;
@@ -60,11 +88,12 @@ mf_analyzer_t *mf_analyzer_new(int channels, double rate, unsigned flags)
     a->k = mf_qc_kernels();
     mf_kw_design(&a->kw, rate);
     mf_tp_design(&a->tp, rate);
+    mf_qc_channel_weights(channels, a->weight);
     for (int c = 0; c < channels; c++)
-        a->pl[c] =
-            calloc(HIST + (a->hop > 2 * MF_TP_POST ? a->hop : 2 * MF_TP_POST), sizeof(float));
-    if (!a->pl[0] || (channels == 2 && !a->pl[1])) goto fail;
-    if ((flags & MF_ANALYZE_SPECTRUM) && !(a->spec = mf_spectrum_new(rate, channels == 2)))
+        if (!(a->pl[c] = calloc(HIST + (a->hop > 2 * MF_TP_POST ? a->hop : 2 * MF_TP_POST),
+                                sizeof(float))))
+            goto fail;
+    if ((flags & MF_ANALYZE_SPECTRUM) && !(a->spec = mf_spectrum_new(rate, channels >= 2)))
         goto fail;
     a->clip_first = a->first_loud = a->last_loud = -1;
     return a;
@@ -77,7 +106,7 @@ void mf_analyzer_free(mf_analyzer_t **ap)
 {
     mf_analyzer_t *a = ap ? *ap : NULL;
     if (!a) return;
-    free(a->pl[0]), free(a->pl[1]);
+    for (int c = 0; c < MAXC; c++) free(a->pl[c]);
     free(a->energy), free(a->peak), free(a->tpk), free(a->rms), free(a->corr), free(a->gaps);
     mf_spectrum_free(&a->spec);
     free(a);
@@ -107,8 +136,9 @@ static int s_reserve(mf_analyzer_t *a)
 
 static int s_loud(const mf_analyzer_t *a, size_t i)
 {
-    const float *l = a->pl[0] + HIST, *r = a->pl[a->ch - 1] + HIST;
-    return fabsf(l[i]) >= s_silent || fabsf(r[i]) >= s_silent;
+    int loud = 0;
+    for (int c = 0; c < a->ch; c++) loud |= fabsf(a->pl[c][HIST + i]) >= s_silent;
+    return loud;
 }
 
 /* Sample-accurate head/tail silence and inner gaps from the first and last
@@ -174,14 +204,17 @@ static int s_push_second(mf_analyzer_t *a)
 static mf_err_t s_hop(mf_analyzer_t *a, size_t m)
 {
     const int ch = a->ch;
-    const mf_blk_stats_t st = a->hst;
-    a->hst = (mf_blk_stats_t){0};
+    const hop_stats_t st = a->hst;
+    a->hst = (hop_stats_t){0};
     a->fill = 0;
     if (s_reserve(a)) return MF_ERR_NOMEM;
-    const float pk = fmaxf(st.peak[0], ch == 2 ? st.peak[1] : 0.0f);
+    float pk = 0.0f;
+    for (int c = 0; c < ch; c++) pk = fmaxf(pk, st.peak[c]);
     if ((a->flags & MF_ANALYZE_LOUDNESS) && m == a->hop) {
         double e = 0.0;
-        for (int c = 0; c < ch; c++) e += a->k->kweight(&a->kw, a->kws[c], a->pl[c] + HIST, m);
+        for (int c = 0; c < ch; c++)
+            if (a->weight[c] != 0.0f) /* an LFE is not filtered at all */
+                e += (double)a->weight[c] * a->k->kweight(&a->kw, a->kws[c], a->pl[c] + HIST, m);
         a->energy[a->n_energy++] = e;
     }
     float tp = pk;
@@ -200,26 +233,53 @@ static mf_err_t s_hop(mf_analyzer_t *a, size_t m)
     a->peak[a->n] = pk, a->tpk[a->n] = tp;
     a->rms[a->n] = (float)sqrt(sq / (double)(m * (size_t)ch));
     a->n++;
-    if (ch == 2) {
+    if (ch >= 2) {
         a->sumlr += st.sumlr, a->side = fmaxf(a->side, st.side);
         a->sec_lr += st.sumlr, a->sec_ll += st.sumsq[0], a->sec_rr += st.sumsq[1];
         if (++a->sec_hops == 10 && s_push_second(a)) return MF_ERR_NOMEM;
     }
     if (pk >= s_silent && s_silence(a, m)) return MF_ERR_NOMEM;
-    if (a->spec) mf_spectrum_feed(a->spec, a->pl[0] + HIST, ch == 2 ? a->pl[1] + HIST : NULL, m);
+    if (a->spec) mf_spectrum_feed(a->spec, a->pl[0] + HIST, ch >= 2 ? a->pl[1] + HIST : NULL, m);
     for (int c = 0; c < ch; c++) memmove(a->pl[c], a->pl[c] + m, HIST * sizeof(float));
     a->pos += (int64_t)m;
     return MF_OK;
+}
+
+/* More than two channels: split and measured by a plain loop (a kernel
+ * for a surround file read once by `mixfarm qc` would not pay for itself). */
+static void s_deint_many(const float *in, size_t n, int ch, float *const *pl, hop_stats_t *t)
+{
+    *t = (hop_stats_t){0};
+    for (size_t i = 0; i < n; i++) {
+        const float *f = in + i * (size_t)ch;
+        for (int c = 0; c < ch; c++) {
+            pl[c][i] = f[c];
+            t->peak[c] = fmaxf(t->peak[c], fabsf(f[c]));
+            t->sum[c] += f[c], t->sumsq[c] += (double)f[c] * f[c];
+        }
+        t->sumlr += (double)f[0] * f[1];
+        t->side = fmaxf(t->side, fabsf(f[0] - f[1]));
+    }
 }
 
 /* Splits the caller's frames straight into the planar hop buffers (one
  * pass over the input), merging the block statistics. */
 static void s_take(mf_analyzer_t *a, const float *buf, size_t m)
 {
-    mf_blk_stats_t t, *h = &a->hst;
+    hop_stats_t t = {0}, *h = &a->hst;
     const size_t at = HIST + a->fill;
-    a->k->deint(buf, m, a->ch, a->pl[0] + at, a->ch == 2 ? a->pl[1] + at : NULL, &t);
-    for (int c = 0; c < 2; c++) {
+    if (a->ch <= 2) {
+        mf_blk_stats_t k;
+        a->k->deint(buf, m, a->ch, a->pl[0] + at, a->ch == 2 ? a->pl[1] + at : NULL, &k);
+        for (int c = 0; c < 2; c++)
+            t.peak[c] = k.peak[c], t.sum[c] = k.sum[c], t.sumsq[c] = k.sumsq[c];
+        t.sumlr = k.sumlr, t.side = k.side;
+    } else {
+        float *pl[MAXC];
+        for (int c = 0; c < a->ch; c++) pl[c] = a->pl[c] + at;
+        s_deint_many(buf, m, a->ch, pl, &t);
+    }
+    for (int c = 0; c < a->ch; c++) {
         h->peak[c] = fmaxf(h->peak[c], t.peak[c]);
         h->sum[c] += t.sum[c], h->sumsq[c] += t.sumsq[c];
     }
@@ -251,7 +311,7 @@ static mf_err_t s_flush(mf_analyzer_t *a)
 {
     mf_err_t err;
     if (a->fill && (err = s_hop(a, a->fill))) return err;
-    if (a->ch == 2 && a->sec_hops && s_push_second(a)) return MF_ERR_NOMEM;
+    if (a->ch >= 2 && a->sec_hops && s_push_second(a)) return MF_ERR_NOMEM;
     if ((a->flags & MF_ANALYZE_TRUE_PEAK) && a->n) {
         /* The intervals of the last MF_TP_POST samples against the silence
          * after the end, and those of the silence itself: the band-limited
@@ -272,7 +332,7 @@ static void s_stereo(const mf_analyzer_t *a, mf_analysis_t *r)
 {
     r->correlation = 1.0, r->mono_drop_db = 0.0, r->side_peak_dbfs = -INFINITY;
     r->worst_correlation = 1.0, r->worst_correlation_at_s = NAN;
-    if (a->ch != 2) return;
+    if (a->ch < 2) return;
     const double ll = a->sumsq[0], rr = a->sumsq[1];
     r->correlation = ll > 0.0 && rr > 0.0   ? a->sumlr / sqrt(ll * rr)
                      : ll > 0.0 || rr > 0.0 ? 0.0
@@ -296,6 +356,7 @@ mf_err_t mf_analyzer_finish(mf_analyzer_t *a, mf_analysis_t *r)
     if (err) return err;
     const double fs = a->rate, hop_s = (double)a->hop / fs, n = (double)a->pos;
     r->channels = a->ch, r->rate = fs, r->frames = a->pos, r->duration_s = n / fs;
+    for (int c = 0; c < a->ch; c++) r->loudness_weight[c] = a->weight[c];
     r->hop_s = hop_s, r->n_hops = a->n;
     r->integrated_lufs = r->lra_lu = r->momentary_max_lufs = r->short_term_max_lufs = NAN;
     if (a->flags & MF_ANALYZE_LOUDNESS) {

@@ -1,5 +1,5 @@
 /* Audio analysis for QC and mastering: one streaming pass over interleaved
- * float blocks (mono or stereo, any rate from 8 kHz to 768 kHz) computes
+ * float blocks (1 to 8 channels, any rate from 8 kHz to 768 kHz) computes
  * loudness per ITU-R BS.1770-4 and EBU Tech 3341/3342 (integrated, momentary,
  * short-term, loudness range), true peak (4x oversampled below 88.2 kHz, 2x
  * below 176.4 kHz), sample peak, PLR, crest factor, DC offset, clipped-sample
@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #define MF_QC_BANDS 31           /* third-octave bands, 20 Hz .. 20 kHz */
+#define MF_QC_MAX_CHANNELS 8     /* up to 7.1 */
 #define MF_QC_SILENCE_DBFS -60.0 /* below this a sample counts as silent */
 #define MF_QC_CLIP_LEVEL 0.999f  /* |x| at or above this counts toward a clipped run */
 #define MF_QC_CLIP_RUN 3         /* consecutive samples that make a clipped run */
@@ -70,7 +71,12 @@ typedef struct {
     int64_t clip_runs;
     double clip_at_s; /* first run, NAN when none */
 
-    /* Stereo (mono files: correlation 1, mono_drop_db 0, identical 0). */
+    /* BS.1770 channel weights the loudness was summed with (1 for every
+     * channel of a mono or stereo signal; see mf_qc_channel_weights). */
+    float loudness_weight[MF_QC_MAX_CHANNELS];
+
+    /* Stereo: the L/R pair, the first two channels of more (mono files:
+     * correlation 1, mono_drop_db 0, identical 0). */
     double correlation;     /* sum(lr) / sqrt(sum(l^2) sum(r^2)) over the file */
     double mono_drop_db;    /* level of (L+R)/2 on both sides vs the stereo signal */
     double side_peak_dbfs;  /* max |L - R| */
@@ -93,7 +99,8 @@ typedef struct {
     size_t n_seconds;
     float *correlation_s;
 
-    /* Long-term spectrum of (L+R)/2: mean-square level per third-octave band
+    /* Long-term spectrum of (L+R)/2 (of the first two channels of more):
+     * mean-square level per third-octave band
      * in dB (a full-scale sine reads -3.01 dB), -INFINITY for bands with no
      * energy or above Nyquist; NAN when not measured. */
     double band_db[MF_QC_BANDS];
@@ -101,9 +108,22 @@ typedef struct {
 
 typedef struct mf_analyzer mf_analyzer_t;
 
-/* channels 1 or 2, rate 8000 .. 768000, flags from mf_analyze_flags_t.
- * NULL when out of memory or the arguments are out of range. */
+/* channels 1 .. MF_QC_MAX_CHANNELS, rate 8000 .. 768000, flags from
+ * mf_analyze_flags_t. NULL when out of memory or the arguments are out of
+ * range. Loudness sums the channels with mf_qc_channel_weights' weights. */
 mf_analyzer_t *mf_analyzer_new(int channels, double rate, unsigned flags);
+/* Other weights for the loudness sum (one per channel: 0 leaves a channel
+ * out, as an LFE), before the first mf_analyzer_feed. */
+void mf_analyzer_set_weights(mf_analyzer_t *a, const float *weight);
+
+/* ITU-R BS.1770-4's channel weights for a layout given by its channel
+ * count, in the WAV (SMPTE) order: 1 and 2 channels 1.0 each; 3 L R C;
+ * 4 L R Ls Rs; 5 L R C Ls Rs; 6 (5.1) L R C LFE Ls Rs; 7 (6.1) L R C LFE
+ * Cs Ls Rs; 8 (7.1) L R C LFE Lrs Rrs Lss Rss. Front channels 1.0,
+ * surround (side and rear) channels 1.41 (+1.5 dB), the LFE 0 (left out),
+ * as libebur128 and ffmpeg's ebur128 filter weigh them. */
+void mf_qc_channel_weights(int channels, float *weight);
+#define MF_QC_SURROUND_WEIGHT 1.41f
 /* Adds frames interleaved frames. MF_ERR_NOMEM when a series cannot grow
  * (the analyzer is then unusable), MF_ERR_INVALID after finish. */
 mf_err_t mf_analyzer_feed(mf_analyzer_t *a, const float *buf, size_t frames);

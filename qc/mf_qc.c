@@ -129,7 +129,7 @@ size_t mf_qc_check(const mf_analysis_t *a, const mf_qc_target_t *tg, const mf_qc
         s_add(p, "dc_offset", NAN, "DC offset %.1f dB (above %.0f dB)", a->dc_offset_db,
               MF_QC_DC_MAX_DB);
     s_silence(a, fmt, p);
-    if (a->channels == 2 && a->correlation < MF_QC_PHASE_MIN)
+    if (a->channels >= 2 && a->correlation < MF_QC_PHASE_MIN) /* of more, the front pair */
         s_add(p, "phase", a->worst_correlation_at_s,
               "L/R correlation %.2f: the channels are %s out of phase; summed to mono they "
               "lose %.1f dB, where unrelated channels lose 3 (worst second %.2f at %s)",

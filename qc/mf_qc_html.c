@@ -113,7 +113,7 @@ static void s_charts(FILE *f, const mf_qc_target_t *t, const mf_analysis_t *a)
                 mf_svg_bar(&s, mf_qc_band_hz(b), a->band_db[b], 18, "#2f6fa8");
         mf_svg_end(&s);
     }
-    if (a->channels == 2 && a->n_seconds) {
+    if (a->channels >= 2 && a->n_seconds) { /* of more, the front pair */
         mf_svg_begin(&s, f, "L/R correlation per second", 900, 120, 0, len, -1, 1, 0.5, "", 0);
         mf_svg_hline(&s, 0.0, "#888", "3 3", NULL);
         mf_svg_series(&s, a->correlation_s, a->n_seconds, 0.5, 1.0, "#8e44ad", 1.5);

@@ -54,6 +54,12 @@ static json_t *s_file(const mf_qc_file_t *f)
     json_object_set_new(o, "duration_s", s_num(a->duration_s));
     json_object_set_new(o, "sample_rate", json_integer((json_int_t)a->rate));
     json_object_set_new(o, "channels", json_integer(a->channels));
+    if (a->channels > 2) { /* surround: what the loudness weighed each channel with */
+        json_t *w = json_array();
+        for (int c = 0; c < a->channels; c++)
+            json_array_append_new(w, json_real(round(a->loudness_weight[c] * 100.0) / 100.0));
+        json_object_set_new(o, "loudness_weights", w);
+    }
     json_object_set_new(o, "momentary_max_lufs", s_num(a->momentary_max_lufs));
     json_object_set_new(o, "short_term_max_lufs", s_num(a->short_term_max_lufs));
     json_object_set_new(o, "true_peak_at_s", s_num(a->true_peak_at_s));

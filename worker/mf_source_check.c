@@ -15,6 +15,7 @@ typedef struct {
     int64_t start;         /* where those bytes start in the file */
     int bytes_per_frame;   /* 0 when compressed (no whole number per frame) */
     int64_t header_frames; /* AIFF: the frame count in COMM; -1 elsewhere */
+    uint32_t channel_mask; /* WAVE_FORMAT_EXTENSIBLE's dwChannelMask; 0 elsewhere */
 } data_chunk_t;
 
 static uint32_t s_be16(const unsigned char *p)
@@ -29,6 +30,18 @@ static uint32_t s_be32(const unsigned char *p)
 static int s_read_at(FILE *f, int64_t pos, unsigned char *buf, size_t n)
 {
     return fseeko(f, (off_t)pos, SEEK_SET) == 0 && fread(buf, 1, n, f) == n ? 0 : -1;
+}
+
+/* A fmt chunk of size bytes at pos: its tag, block size and, when it is
+ * WAVE_FORMAT_EXTENSIBLE (40 bytes or more), its channel mask. */
+static void s_fmt(FILE *f, int64_t pos, uint64_t size, uint32_t *tag, uint32_t *block_align,
+                  data_chunk_t *d)
+{
+    unsigned char b[24];
+    if (s_read_at(f, pos, b, 16) != 0) return;
+    *tag = (uint32_t)mf_le_get(b, 2), *block_align = (uint32_t)mf_le_get(b + 12, 2);
+    if (*tag == 0xFFFE && size >= 40 && s_read_at(f, pos, b, 24) == 0)
+        d->channel_mask = (uint32_t)mf_le_get(b + 20, 4);
 }
 
 /* WAVE_FORMAT_PCM, _IEEE_FLOAT, _ALAW, _MULAW and _EXTENSIBLE: one block is
@@ -53,8 +66,7 @@ static int s_riff(FILE *f, int rf64, data_chunk_t *d)
         pos += 8;
         if (!memcmp(h, "ds64", 4) && s_read_at(f, pos, b, 16) == 0)
             ds64_data = (int64_t)mf_le_get(b + 8, 8);
-        if (!memcmp(h, "fmt ", 4) && s_read_at(f, pos, b, 16) == 0)
-            tag = (uint32_t)mf_le_get(b, 2), block_align = (uint32_t)mf_le_get(b + 12, 2);
+        if (!memcmp(h, "fmt ", 4)) s_fmt(f, pos, size, &tag, &block_align, d);
         if (!memcmp(h, "data", 4)) {
             /* 0 or 0xFFFFFFFF in a plain WAV: written while streaming, no
              * length promised. */
@@ -76,12 +88,11 @@ static int s_w64(FILE *f, data_chunk_t *d)
     int64_t pos = 40;
     uint32_t tag = 0, block_align = 0;
     for (int k = 0; k < MAX_CHUNKS; k++) {
-        unsigned char h[24], b[16];
+        unsigned char h[24];
         if (s_read_at(f, pos, h, sizeof h) != 0) return -1;
         const uint64_t size = mf_le_get(h + 16, 8);
         if (size < 24 || size > (uint64_t)INT64_MAX / 2) return -1;
-        if (!memcmp(h, "fmt ", 4) && s_read_at(f, pos + 24, b, 16) == 0)
-            tag = (uint32_t)mf_le_get(b, 2), block_align = (uint32_t)mf_le_get(b + 12, 2);
+        if (!memcmp(h, "fmt ", 4)) s_fmt(f, pos + 24, size - 24, &tag, &block_align, d);
         if (!memcmp(h, "data", 4)) {
             d->declared = (int64_t)size - 24;
             d->start = pos + 24;
@@ -170,4 +181,14 @@ int mf_source_truncated(const char *path, const SF_INFO *info, char *why, size_t
     else
         mf_source_short_words(why, why_size, header_frames / rate, (double)info->frames / rate);
     return 1;
+}
+
+uint32_t mf_source_channel_mask(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    data_chunk_t d = {.header_frames = -1};
+    s_find_data(f, &d); /* the fmt chunk comes before the data */
+    fclose(f);
+    return d.channel_mask;
 }

@@ -20,6 +20,13 @@
  * read (errno set). info: what sf_open said of the same file. */
 int mf_source_truncated(const char *path, const SF_INFO *info, char *why, size_t why_size);
 
+/* The speaker of each channel of a WAV, RF64 or Wave64 file in
+ * WAVE_FORMAT_EXTENSIBLE: its dwChannelMask (bit 0 front left, 1 front
+ * right, 2 centre, 3 LFE, 4-5 back, 9-10 side...; the channels in bit
+ * order). 0 for a file that has none (a plain WAV, AIFF, FLAC...) or that
+ * cannot be read. libsndfile's SFC_GET_CHANNEL_MAP_INFO does not return it. */
+uint32_t mf_source_channel_mask(const char *path);
+
 /* "header says X s, data holds Y s", the words every such error uses. */
 void mf_source_short_words(char *why, size_t why_size, double header_s, double data_s);
 

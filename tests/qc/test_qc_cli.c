@@ -192,6 +192,79 @@ static void test_json_and_html(void **state)
     assert_non_null(strstr(s_err, "/nonexistent/dir/r.html"));
 }
 
+/* A surround WAV of ch channels of music (WAVE_FORMAT_EXTENSIBLE), whose
+ * channel mask is set to mask unless it is 0; returns the path. */
+static const char *s_surround(const char *name, int ch, uint32_t mask)
+{
+    const size_t n = 3 * 48000;
+    float *x = malloc(n * (size_t)ch * sizeof *x);
+    qt_music(x, n, ch, 48000, 60);
+    SF_INFO si = {
+        .samplerate = 48000, .channels = ch, .format = SF_FORMAT_WAVEX | SF_FORMAT_PCM_24};
+    SNDFILE *f = sf_open(s_p(name), SFM_WRITE, &si);
+    assert_non_null(f);
+    sf_writef_float(f, x, (sf_count_t)n);
+    sf_close(f);
+    free(x);
+    if (mask) { /* libsndfile cannot be told: the mask is at byte 40 */
+        FILE *w = fopen(s_p(name), "r+b");
+        unsigned char h[44];
+        assert_int_equal(fread(h, 1, sizeof h, w), sizeof h);
+        assert_memory_equal(h + 12, "fmt ", 4);
+        assert_int_equal(h[20] | h[21] << 8, 0xFFFE);
+        for (int i = 0; i < 4; i++) h[40 + i] = (unsigned char)(mask >> (8 * i));
+        fseek(w, 0, SEEK_SET);
+        assert_int_equal(fwrite(h, 1, sizeof h, w), sizeof h);
+        fclose(w);
+    }
+    return s_p(name);
+}
+
+/* The loudness weights of each channel as qc.json reports them. */
+static void s_weights_are(const char *path, const double *want, int ch)
+{
+    assert_int_equal(s_run((const char *[]){path, "--json", NULL}), 0);
+    json_t *doc = json_loads(s_out, 0, NULL);
+    const json_t *f = json_array_get(json_object_get(doc, "files"), 0);
+    const json_t *w = json_object_get(f, "loudness_weights");
+    assert_int_equal(json_integer_value(json_object_get(f, "channels")), ch);
+    assert_int_equal(json_array_size(w), (size_t)ch);
+    for (int c = 0; c < ch; c++)
+        if (fabs(json_number_value(json_array_get(w, (size_t)c)) - want[c]) > 1e-9)
+            fail_msg("%s: channel %d weighs %g, not %g", path, c,
+                     json_number_value(json_array_get(w, (size_t)c)), want[c]);
+    json_decref(doc);
+}
+
+/* Surround files: 5.1 measured (the LFE left out, the surrounds +1.5 dB);
+ * a file's own channel map decides (4 channels: 3.1 by its map, quad
+ * without); more than 7.1 refused, naming the file. */
+static void test_surround(void **state)
+{
+    (void)state;
+    char f51[160]; /* s_p's buffers are reused */
+    snprintf(f51, sizeof f51, "%s", s_surround("five.wav", 6, 0));
+    assert_int_equal(s_run((const char *[]){f51, NULL}), 0);
+    if (!strstr(s_out, "48000 Hz, 5.1, 24-bit WAV") ||
+        !strstr(s_out, "weights   1.00 1.00 1.00 0.00 1.41 1.41") || !strstr(s_out, "L/R pair"))
+        fail_msg("qc of a 5.1 file:\n%s", s_out);
+    s_weights_are(f51, (const double[]){1, 1, 1, 0, 1.41, 1.41}, 6);
+    s_weights_are(s_surround("three-one.wav", 4, 0xF), (const double[]){1, 1, 1, 0}, 4);
+    s_weights_are(s_surround("quad.wav", 4, 0), (const double[]){1, 1, 1.41, 1.41}, 4);
+    /* 7.1 with its side pair before... no: in bit order, FL FR FC LFE BL BR SL SR. */
+    s_weights_are(s_surround("seven.wav", 8, 0x63F),
+                  (const double[]){1, 1, 1, 0, 1.41, 1.41, 1.41, 1.41}, 8);
+    /* 5.0 with front wide channels (FLC FRC): 1. */
+    s_weights_are(s_surround("wide.wav", 5, 0xC3), (const double[]){1, 1, 1, 1, 1}, 5);
+    const char *nine = s_surround("nine.wav", 9, 0);
+    assert_int_equal(s_run((const char *[]){nine, NULL}), 2);
+    if (!strstr(s_err, "nine.wav: 9 channels: qc measures files of 1 to 8"))
+        fail_msg("a 9-channel file: %s", s_err);
+    /* Compared with a stereo reference: the front pair's spectrum. */
+    const int rc = s_run((const char *[]){f51, "-r", s_p("clean.wav"), "--json", NULL});
+    if (rc) fail_msg("a 5.1 file against a stereo reference: exit %d: %s", rc, s_err);
+}
+
 /* The entry's comparison with --reference: a file against itself differs
  * by nothing; the comparison fails no check and hides none. */
 static void test_reference(void **state)
@@ -235,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_json_and_html),
         cmocka_unit_test(test_reference),
+        cmocka_unit_test(test_surround),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -168,6 +168,69 @@ static void test_vs_libebur128(void **state)
         }
 }
 
+/* Surround (3 to 8 channels, WAV order): each channel weighed as
+ * mf_qc_channel_weights says, against libebur128 told the same layout
+ * (its own default leaves the last two of 7.1 out, as ffmpeg does not). */
+static void test_surround_vs_libebur128(void **state)
+{
+    (void)state;
+    const double fs = 48000;
+    const size_t n = (size_t)(12.0 * fs);
+    for (int ch = 3; ch <= MF_QC_MAX_CHANNELS; ch++) {
+        float *x = malloc(n * (size_t)ch * sizeof *x), w[MF_QC_MAX_CHANNELS];
+        qt_music(x, n, ch, fs, 40 + (uint64_t)ch);
+        mf_qc_channel_weights(ch, w);
+        mf_analysis_t a;
+        qt_analyse(x, n, ch, fs, MF_ANALYZE_LOUDNESS | MF_ANALYZE_TRUE_PEAK, &a);
+        ebur128_state *st = ebur128_init((unsigned)ch, (unsigned long)fs, EBUR128_MODE_I);
+        for (int c = 0; c < ch; c++) {
+            assert_true(w[c] == 0.0f || w[c] == 1.0f || w[c] == MF_QC_SURROUND_WEIGHT);
+            assert_float_equal(a.loudness_weight[c], w[c], 0.0);
+            ebur128_set_channel(st, (unsigned)c,
+                                w[c] == 0.0f   ? EBUR128_UNUSED
+                                : w[c] == 1.0f ? EBUR128_LEFT
+                                               : EBUR128_LEFT_SURROUND);
+        }
+        ebur128_add_frames_float(st, x, n);
+        double ref;
+        ebur128_loudness_global(st, &ref);
+        ebur128_destroy(&st);
+        printf("%d channels (weights", ch);
+        for (int c = 0; c < ch; c++) printf(" %.2f", w[c]);
+        printf("): I %.4f, libebur128 %.4f\n", a.integrated_lufs, ref);
+        assert_true(fabs(a.integrated_lufs - ref) <= 0.05);
+        /* The sample peak is every channel's. */
+        float pk = 0.0f;
+        for (size_t i = 0; i < n * (size_t)ch; i++) pk = fmaxf(pk, fabsf(x[i]));
+        assert_true(fabs(a.sample_peak_dbfs - 20.0 * log10(pk)) < 1e-4);
+        assert_true(a.true_peak_dbtp >= a.sample_peak_dbfs);
+        mf_analysis_fini(&a);
+        free(x);
+    }
+    /* 5.1: the LFE is left out, a surround weighs +1.5 dB (10 log10 1.41). */
+    const size_t m = (size_t)(5.0 * fs);
+    float *x = calloc(m * 6, sizeof *x);
+    for (int c = 0; c < 3; c++) {
+        const int chan[3] = {0, 3, 4}; /* L, LFE, Ls */
+        for (size_t i = 0; i < m; i++)
+            x[i * 6 + (size_t)chan[c]] = (float)(0.1 * sin(2 * M_PI * 997.0 * (double)i / fs));
+        mf_analysis_t a;
+        qt_analyse(x, m, 6, fs, MF_ANALYZE_LOUDNESS, &a);
+        static double base;
+        if (c == 0) base = a.integrated_lufs;
+        const double want = c == 0 ? base : c == 1 ? base : base + 10.0 * log10(1.0 + 1.41);
+        printf("5.1 with %s: I %.3f (want %.3f)\n",
+               c == 0   ? "L"
+               : c == 1 ? "L, LFE"
+                        : "L, LFE, Ls",
+               a.integrated_lufs, want);
+        assert_true(fabs(a.integrated_lufs - want) < 0.01);
+        mf_analysis_fini(&a);
+    }
+    free(x);
+    assert_null(mf_analyzer_new(MF_QC_MAX_CHANNELS + 1, fs, MF_ANALYZE_ALL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_variants_agree),
         cmocka_unit_test(test_kweight_48k),
         cmocka_unit_test(test_vs_libebur128),
+        cmocka_unit_test(test_surround_vs_libebur128),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
