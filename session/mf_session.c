@@ -120,6 +120,30 @@ static void s_check_total_points(const mf_session_t *s, mf_diags_t *d)
                        MF_LIMIT_AUTO_POINTS_TOTAL);
 }
 
+/* Frequencies the session's rate cannot hold, in every channel's inserts
+ * (known once the rate is). */
+static void s_check_rates(const mf_session_t *s, mf_diags_t *d)
+{
+    char base[MF_SESS_PATH_MAX], key[MF_SESS_PATH_MAX], p[MF_SESS_PATH_MAX];
+    const size_t n = s->n_tracks + s->n_buses + 1;
+    for (size_t c = 0; c < n; c++) {
+        const mf_channel_t *ch = c < s->n_tracks ? &s->tracks[c].ch
+                                 : c < n - 1     ? &s->buses[c - s->n_tracks]
+                                                 : &s->master;
+        if (c < s->n_tracks)
+            mf_sess__path_index(base, "tracks", c);
+        else if (c < n - 1)
+            mf_sess__path_index(base, "buses", c - s->n_tracks);
+        else
+            snprintf(base, sizeof base, "master");
+        mf_sess__path_key(key, base, "inserts");
+        for (size_t i = 0; i < ch->n_inserts; i++) {
+            mf_sess__path_index(p, key, i);
+            mf_sess__check_insert_rate(&ch->inserts[i], p, s->sample_rate, d);
+        }
+    }
+}
+
 static void s_parse_document(mf_session_t *s, const json_t *doc, mf_diags_t *d)
 {
     s_check_version(doc, d);
@@ -147,6 +171,7 @@ static void s_parse_document(mf_session_t *s, const json_t *doc, mf_diags_t *d)
     for (size_t i = 0; i < s->n_buses; i++) mf_sess__parse_bus(s, json_array_get(jb, i), i, d);
     mf_sess__parse_master(s, json_object_get(doc, "master"), d);
     s_parse_globals(s, doc, d);
+    s_check_rates(s, d);
     mf_sess__parse_stems(s, json_object_get(doc, "stems"), d);
 
     if ((s->mastering = json_object_get(doc, "mastering")))

@@ -146,6 +146,11 @@ int mf_sess__parse_automation(const mf_session_t *s, mf_channel_t *ch, const jso
                               mf_diags_t *d);
 void mf_sess__automation_fini(mf_automation_t *a);
 
+/* Warns of each frequency of ins (path: where it is written) at or above
+ * half of rate, where the processor cannot act as written. */
+void mf_sess__check_insert_rate(const mf_insert_t *ins, const char *path, double rate,
+                                mf_diags_t *d);
+
 /* Routing: reports every cycle among outputs, sends and sidechains. */
 int mf_sess__check_routing(const mf_session_t *s, mf_diags_t *d);
 

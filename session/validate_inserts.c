@@ -329,3 +329,47 @@ void mf_session_insert_fini(mf_insert_t *ins)
     free(ins->values);
     memset(ins, 0, sizeof *ins);
 }
+
+/* A frequency an insert cannot act on at the session's rate: one at or
+ * above half of it (a filter there is clamped just under it, a crossover
+ * splits nothing). A warning, not an error: the session renders, but not
+ * as written, which an 8 kHz or 22.05 kHz session meets with settings made
+ * at 48 kHz. Static values only; automation goes through the same clamp. */
+static void s_warn_hz(const mf_param_desc_t *p, double v, const char *path, double rate,
+                      mf_diags_t *d)
+{
+    if (!p->unit || strcmp(p->unit, "Hz") || !(v >= rate / 2.0)) return;
+    mf_diags_warn(d, path,
+                  "%.10g Hz is at or above half the session's sample rate (%.10g Hz at %.10g Hz): "
+                  "nothing there to act on; it works at the highest frequency the rate allows",
+                  v, rate / 2.0, rate);
+}
+
+void mf_sess__check_insert_rate(const mf_insert_t *ins, const char *path, double rate,
+                                mf_diags_t *d)
+{
+    const mf_processor_class_t *cls = ins->cls;
+    if (!cls || !ins->values || rate <= 0) return;
+    char p[MF_SESS_PATH_MAX], bp[MF_SESS_PATH_MAX], key[MF_SESS_PATH_MAX];
+    for (size_t i = 0; i < cls->n_params; i++) {
+        mf_sess__path_key(p, path, cls->params[i].name);
+        s_warn_hz(&cls->params[i], ins->values[i], p, rate, d);
+    }
+    mf_sess__path_key(key, path, "bands");
+    for (size_t b = 0; b < ins->nbands; b++) {
+        mf_sess__path_index(bp, key, b);
+        for (size_t i = 0; i < cls->n_band_params; i++) {
+            mf_sess__path_key(p, bp, cls->band_params[i].name);
+            s_warn_hz(&cls->band_params[i], ins->values[cls->n_params + b * cls->n_band_params + i],
+                      p, rate, d);
+        }
+    }
+    for (size_t l = 0; l < cls->n_lists; l++) {
+        const double *at = ins->values + mf_processor_list_offset(cls, ins->nbands, l);
+        mf_sess__path_key(key, path, cls->lists[l].item.name);
+        for (size_t k = 0; k < (size_t)at[0]; k++) {
+            mf_sess__path_index(p, key, k);
+            s_warn_hz(&cls->lists[l].item, at[1 + k], p, rate, d);
+        }
+    }
+}

@@ -206,7 +206,10 @@ int mf_sess__check_mastering(mf_session_t *s, const json_t *j, mf_diags_t *d, in
                 mf_sess__path_index(p, "mastering.inserts", i);
                 const json_t *ji = json_array_get(v, i);
                 mf_insert_t ins;
-                if (mf_session_parse_insert(ji, p, NULL, d, &ins)) rc = -1;
+                if (mf_session_parse_insert(ji, p, NULL, d, &ins))
+                    rc = -1;
+                else
+                    mf_sess__check_insert_rate(&ins, p, s->sample_rate, d);
                 if (s_mastering_file(s, &ins, ji, p, d, album)) rc = -1;
                 if (ins.cls && ins.cls->has_sidechain && json_object_get(ji, "sidechain")) {
                     char sp[MF_SESS_PATH_MAX];

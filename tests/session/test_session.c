@@ -322,6 +322,45 @@ static void test_unknown_key_warns(void **state)
     mf_diags_fini(&d);
 }
 
+/* Frequencies past half the session's rate: warned where they are written
+ * (a band, a list's item, a parameter, the mastering's), not refused; the
+ * same settings at 48 kHz say nothing. */
+static void test_frequency_past_nyquist(void **state)
+{
+    (void)state;
+    static const char *const inserts =
+        "\"inserts\": [{\"type\": \"eq\", \"bands\": [{\"kind\": \"peak\", \"freq_hz\": 1000}, "
+        "{\"kind\": \"highshelf\", \"freq_hz\": 12000, \"gain_db\": 2}]}, "
+        "{\"type\": \"multiband\", \"crossovers_hz\": [200, 2000, 12000]}, "
+        "{\"type\": \"delay\", \"time_ms\": 100, \"lowpass_hz\": 11025}]";
+    char top[512];
+    for (int r = 0; r < 2; r++) {
+        snprintf(top, sizeof top,
+                 "\"sample_rate\": %d, \"mastering\": {\"target\": \"streaming\", "
+                 "\"inserts\": [{\"type\": \"eq\", \"bands\": [{\"kind\": \"lowpass\", "
+                 "\"freq_hz\": 16000}]}]}",
+                 r ? 48000 : 22050);
+        mf_diags_t d;
+        mf_session_t *s = load_track(inserts, "", top, &d);
+        assert_non_null(s); /* warnings only */
+        assert_int_equal(d.errors, 0);
+        if (r) {
+            if (d.count) mf_diags_print(&d);
+            assert_int_equal(d.count, 0);
+        } else {
+            assert_warning(&d, "tracks[0].inserts[0].bands[1].freq_hz",
+                           "12000 Hz is at or above half the session's sample rate (11025 Hz at "
+                           "22050 Hz)");
+            assert_warning(&d, "tracks[0].inserts[1].crossovers_hz[2]", "12000 Hz is at or above");
+            assert_warning(&d, "tracks[0].inserts[2].lowpass_hz", "11025 Hz is at or above");
+            assert_warning(&d, "mastering.inserts[0].bands[0].freq_hz", "16000 Hz is at or above");
+            assert_int_equal(d.count, 4); /* 1000, 200 and 2000 Hz are fine */
+        }
+        mf_session_free(&s);
+        mf_diags_fini(&d);
+    }
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -1112,6 +1151,7 @@ int main(void)
         cmocka_unit_test(test_out_of_range),
         cmocka_unit_test(test_unknown_insert_type),
         cmocka_unit_test(test_unknown_key_warns),
+        cmocka_unit_test(test_frequency_past_nyquist),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_unicode_forms),
         cmocka_unit_test(test_stem_files_collide),
