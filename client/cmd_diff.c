@@ -39,32 +39,58 @@ static const char *s_str(const json_t *o, const char *key)
 
 /* ---- parameters ---- */
 
-/* Flattens j into out: "gain_db", "inserts[0].ratio"...; arrays of objects
- * by index, other arrays (automation points) as one value. */
-static void s_flatten(const json_t *j, const char *prefix, json_t *out)
+/* An array whose items are all objects (inserts, sends, bands): compared
+ * item by item; other arrays (automation points) as one value. */
+static int s_objects(const json_t *j)
 {
-    char key[512];
-    if (json_is_object(j)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)j, k, v)
-        {
-            snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", k);
-            s_flatten(v, key, out);
-        }
-        return;
-    }
     int objects = json_is_array(j) && json_array_size(j) > 0;
     for (size_t i = 0; objects && i < json_array_size(j); i++)
         objects = json_is_object(json_array_get(j, i));
-    if (!objects) {
-        json_object_set(out, prefix, (json_t *)j);
+    return objects;
+}
+
+/* Sets out[key] = [a, b] (null for a side that lacks it) for every leaf
+ * that differs, keys as written: "gain_db", "inserts[0].ratio",
+ * "automation.pan". An item of a list one side lacks (an insert, send or
+ * band added or removed) is one entry holding it, not one per key inside. */
+static void s_diff_into(const json_t *a, const json_t *b, const char *prefix, json_t *out)
+{
+    char key[512];
+    if ((json_is_object(a) || !a) && (json_is_object(b) || !b) && (a || b)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)a, k, v)
+        {
+            snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", k);
+            s_diff_into(v, json_object_get(b, k), key, out);
+        }
+        json_object_foreach((json_t *)b, k, v) if (!json_object_get(a, k))
+        {
+            snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", k);
+            s_diff_into(NULL, v, key, out);
+        }
         return;
     }
-    for (size_t i = 0; i < json_array_size(j); i++) {
-        snprintf(key, sizeof key, "%s[%zu]", prefix, i);
-        s_flatten(json_array_get(j, i), key, out);
+    /* Items compared one by one, a side without the list (or with an empty
+     * one) holding none. */
+#define S_NO_ITEMS(j) (!(j) || (json_is_array(j) && json_array_size(j) == 0))
+    if ((s_objects(a) || s_objects(b)) && (s_objects(a) || S_NO_ITEMS(a)) &&
+        (s_objects(b) || S_NO_ITEMS(b))) {
+        const size_t n =
+            json_array_size(a) > json_array_size(b) ? json_array_size(a) : json_array_size(b);
+        for (size_t i = 0; i < n; i++) {
+            snprintf(key, sizeof key, "%s[%zu]", prefix, i);
+            const json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
+            if (x && y)
+                s_diff_into(x, y, key, out);
+            else /* an insert, send or band added or removed: one entry */
+                json_object_set_new(out, key,
+                                    json_pack("[O,O]", x ? x : json_null(), y ? y : json_null()));
+        }
+        return;
     }
+    if (a && b && json_equal(a, b)) return;
+    json_object_set_new(out, prefix, json_pack("[O,O]", a ? a : json_null(), b ? b : json_null()));
 }
 
 /* A channel's object with the defaults of docs/session.md filled in. */
@@ -84,20 +110,8 @@ static json_t *s_with_defaults(const json_t *o, int track)
 /* {"key": [old, new]} for every leaf that differs. */
 static json_t *s_params(const json_t *a, const json_t *b)
 {
-    json_t *fa = json_object(), *fb = json_object(), *d = json_object();
-    s_flatten(a, "", fa);
-    s_flatten(b, "", fb);
-    const char *k;
-    json_t *v;
-    json_object_foreach(fa, k, v)
-    {
-        json_t *w = json_object_get(fb, k);
-        if (!w || !json_equal(v, w))
-            json_object_set_new(d, k, json_pack("[O,O]", v, w ? w : json_null()));
-    }
-    json_object_foreach(fb, k, v) if (!json_object_get(fa, k))
-        json_object_set_new(d, k, json_pack("[n,O]", v));
-    json_decref(fa), json_decref(fb);
+    json_t *d = json_object();
+    s_diff_into(a, b, "", d);
     return d;
 }
 

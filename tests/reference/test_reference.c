@@ -431,6 +431,33 @@ static void test_diff_fader(void **state)
         fail_msg("diff of a removed track:\n%s", r.out);
     test_run_free(&r);
 
+    /* A compressor put on B1: one entry holding it, not one per key. */
+    char o7[700];
+    snprintf(text, sizeof text, doc, "0");
+    char *b1 = strstr(text, "{\"name\": \"B1\"}");
+    assert_non_null(b1);
+    char rest[1024];
+    snprintf(rest, sizeof rest, "%s", b1 + strlen("{\"name\": \"B1\"}"));
+    snprintf(b1, sizeof text - (size_t)(b1 - text),
+             "{\"name\": \"B1\", \"inserts\": [{\"type\": \"compressor\", \"ratio\": 3}]}%s", rest);
+    s_render_doc(dir, "insert", text, o7, sizeof o7);
+    r = ref_run("diff", o1, o7, "--json", NULL);
+    d = json_loads(r.out, 0, &e);
+    if (!d) fail_msg("not JSON: %s", r.out);
+    const json_t *bus = NULL;
+    for (size_t i = 0; i < json_array_size(json_object_get(d, "changed")); i++) {
+        const json_t *c = json_array_get(json_object_get(d, "changed"), i);
+        if (!strcmp(json_string_value(json_object_get(c, "kind")), "bus")) bus = c;
+    }
+    assert_non_null(bus);
+    const json_t *bp = json_object_get(bus, "params");
+    const json_t *added = json_object_get(bp, "inserts[0]");
+    if (json_object_size(bp) != 1 || !json_is_null(json_array_get(added, 0)) ||
+        json_integer_value(json_object_get(json_array_get(added, 1), "ratio")) != 3)
+        fail_msg("diff of an insert put on a bus: %s", r.out);
+    json_decref(d);
+    test_run_free(&r);
+
     /* A muted track's pan moved: nothing heard changed, and diff says so,
      * with what moved (a revision on a track left muted or not soloed). */
     char o5[700], o6[700];
