@@ -140,7 +140,8 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
 
 /* The loudness weights of a surround file's channels: by the speakers its
  * WAV channel mask names (WAVE_FORMAT_EXTENSIBLE), else by its channel
- * count (mf_qc_channel_weights). As libebur128 and ffmpeg weigh them: the
+ * count in the WAV order (mf_qc_channel_weights; FLAC's order too, and an
+ * Ogg file's once reordered, s_vorbis_order). As libebur128 and ffmpeg weigh them: the
  * LFE none, back, side and top back channels 1.41, the rest (front,
  * centre, top front, a channel the mask leaves unnamed) 1. */
 #define WAV_LFE 0x8u
@@ -153,6 +154,33 @@ static void s_weights(const char *path, int ch, float *w)
         const uint32_t b = bit < 32 ? 1u << bit : 0;
         if (b && !(mask & b)) continue;
         w[c++] = b == WAV_LFE ? 0.0f : b & WAV_SURROUNDS ? MF_QC_SURROUND_WEIGHT : 1.0f;
+    }
+}
+
+/* Ogg Vorbis and Opus (mapping family 1) order surround channels their own
+ * way, the centre second (5.1: L C R Ls Rs LFE), and libsndfile hands them
+ * over as stored: the WAV order's channel i is the Vorbis order's
+ * s_vorbis[channels][i]. NULL where the orders agree. */
+static const int *s_vorbis_order(int channels)
+{
+    static const int order[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
+        [3] = {0, 2, 1},
+        [5] = {0, 2, 1, 3, 4},
+        [6] = {0, 2, 1, 5, 3, 4},
+        [7] = {0, 2, 1, 6, 5, 3, 4},
+        [8] = {0, 2, 1, 7, 5, 6, 3, 4},
+    };
+    return channels <= MF_QC_MAX_CHANNELS && order[channels][1] ? order[channels] : NULL;
+}
+
+/* n frames of ch channels put from order's channels into the WAV order. */
+static void s_reorder(float *buf, size_t n, int ch, const int *order)
+{
+    float f[MF_QC_MAX_CHANNELS];
+    for (size_t i = 0; i < n; i++) {
+        float *x = buf + i * (size_t)ch;
+        for (int c = 0; c < ch; c++) f[c] = x[order[c]];
+        memcpy(x, f, (size_t)ch * sizeof *f);
     }
 }
 
@@ -207,7 +235,10 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
     sf_count_t got, read = 0, bad = 0, first_bad = -1;
     const int sub = si.format & SF_FORMAT_SUBMASK;
     const int floats = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
+    const int *order =
+        (si.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG ? s_vorbis_order(si.channels) : NULL;
     while ((got = sf_readf_float(sf, buf, BLOCK)) > 0) {
+        if (order) s_reorder(buf, (size_t)got, si.channels, order);
         /* A float file can hold samples that are not numbers: counted,
          * and measured as silence (one NaN would make every measure NaN).
          * PCM cannot; one pass without a branch, then where. */
