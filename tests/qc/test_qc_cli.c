@@ -273,19 +273,22 @@ static void test_surround(void **state)
             for (int c = 0; c < 6; c++)
                 v[i * 6 + (size_t)wav_from_vorbis[c]] = x[i * 6 + (size_t)c];
         }
+        /* The Ogg file is sox's (libvorbisenc, channels as given): written
+         * here through libsndfile, its 6-channel encoder leaks under ASan. */
         SF_INFO wi = {
             .samplerate = 48000, .channels = 6, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
-        SF_INFO oi = {
-            .samplerate = 48000, .channels = 6, .format = SF_FORMAT_OGG | SF_FORMAT_VORBIS};
-        SNDFILE *w = sf_open(s_p("five-b.wav"), SFM_WRITE, &wi),
-                *o = sf_open(s_p("five.ogg"), SFM_WRITE, &oi);
+        SNDFILE *w = sf_open(s_p("five-b.wav"), SFM_WRITE, &wi);
         assert_non_null(w);
-        assert_non_null(o);
-        double quality = 1.0; /* the codec's own change small beside 1.5 LU */
-        sf_command(o, SFC_SET_VBR_ENCODING_QUALITY, &quality, sizeof quality);
-        sf_writef_float(w, x, (sf_count_t)n), sf_writef_float(o, v, (sf_count_t)n);
-        sf_close(w), sf_close(o);
+        sf_writef_float(w, x, (sf_count_t)n);
+        sf_close(w);
+        w = sf_open(s_p("five-v.wav"), SFM_WRITE, &wi);
+        assert_non_null(w);
+        sf_writef_float(w, v, (sf_count_t)n);
+        sf_close(w);
         free(x), free(v);
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "sox %s %s", s_p("five-v.wav"), s_p("five.ogg"));
+        assert_int_equal(system(cmd), 0);
         double lufs[2];
         for (int k = 0; k < 2; k++) {
             assert_true(
@@ -296,7 +299,8 @@ static void test_surround(void **state)
             json_decref(doc);
         }
         printf("5.1 as WAV %.2f LUFS, as Ogg Vorbis %.2f LUFS\n", lufs[0], lufs[1]);
-        assert_true(fabs(lufs[0] - lufs[1]) < 0.5); /* unordered: 1.6 LU off */
+        /* Vorbis moves it by a little; taken unordered, by 1.6 LU. */
+        assert_true(fabs(lufs[0] - lufs[1]) < 0.5);
     }
     /* Compared with a stereo reference: the front pair's spectrum. */
     const int rc = s_run((const char *[]){f51, "-r", s_p("clean.wav"), "--json", NULL});
