@@ -1,4 +1,5 @@
 /* mf_cli_measure (cmd_measure.h). */
+#include "cmd_layout.h"
 #include "cmd_measure.h"
 #include "mf_audio_why.h"
 #include "mf_cli.h"
@@ -26,20 +27,25 @@ int mf_cli_measure(const char *path, mf_measure_t *out)
         fprintf(stderr, "mixfarm: %s: cannot read: %s\n", path, why);
         return MF_EXIT_USAGE;
     }
-    mf_meter_t *m =
-        si.channels >= 1 && si.channels <= 2 ? mf_meter_new(si.channels, si.samplerate) : NULL;
-    float *buf = malloc(4096 * 2 * sizeof *buf);
+    const int ch_ok = si.channels >= 1 && si.channels <= MF_QC_MAX_CHANNELS;
+    mf_meter_t *m = ch_ok ? mf_meter_new(si.channels, si.samplerate) : NULL;
+    float *buf = ch_ok ? malloc(4096 * (size_t)si.channels * sizeof *buf) : NULL;
     int rc = MF_EXIT_OK;
     if (!m || !buf) {
         fprintf(stderr,
-                "mixfarm: %s: %d channels at %d Hz: a comparison reads mono or stereo at 8 to "
-                "768 kHz\n",
-                path, si.channels, si.samplerate);
+                "mixfarm: %s: %d channels at %d Hz: a comparison reads 1 to %d channels (mono "
+                "to 7.1) at 8 to 768 kHz\n",
+                path, si.channels, si.samplerate, MF_QC_MAX_CHANNELS);
         rc = MF_EXIT_USAGE;
     }
+    mf_cli_layout_t layout;
+    mf_cli_layout(path, &si, &layout);
+    if (m) mf_meter_set_weights(m, layout.weight);
     sf_count_t got;
-    while (rc == MF_EXIT_OK && (got = sf_readf_float(sf, buf, 4096)) > 0)
+    while (rc == MF_EXIT_OK && (got = sf_readf_float(sf, buf, 4096)) > 0) {
+        mf_cli_layout_apply(&layout, buf, (size_t)got);
         if (mf_meter_feed(m, buf, (size_t)got) != MF_OK) rc = MF_EXIT_FAILED;
+    }
     if (rc == MF_EXIT_OK && sf_error(sf)) {
         fprintf(stderr, "mixfarm: %s: read error: %s\n", path, sf_strerror(sf));
         rc = MF_EXIT_USAGE;

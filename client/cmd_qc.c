@@ -4,6 +4,7 @@
  * writes qc.html. With --reference each file is also compared with a
  * reference track (as mixfarm compare does): its entry's "reference" and a
  * section of the report. The comparison informs; it fails no check. */
+#include "cmd_layout.h"
 #include "cmd_measure.h"
 #include "mf_audio_why.h"
 #include "mf_cli.h"
@@ -40,7 +41,8 @@ static void s_help(FILE *out)
                  "loudness range and true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC\n"
                  "offset, silence at the head, tail or inside, phase, mono delivered as stereo,\n"
                  "length and format. Surround channels weigh +1.5 dB in the loudness and the LFE\n"
-                 "none, by the file's channel map, else by the WAV order (5.1: L R C LFE Ls Rs);\n"
+                 "none, by the WAV file's channel mask, else by the WAV order (5.1: L R C LFE\n"
+                 "Ls Rs; Ogg files are put in that order);\n"
                  "phase and the spectrum are the front L/R pair's.\n\n"
                  "options:\n"
                  "  -t, --target T      a preset, or LUFS,DBTP for your own (e.g. -16,-1);\n"
@@ -138,52 +140,6 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
         if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
 }
 
-/* The loudness weights of a surround file's channels: by the speakers its
- * WAV channel mask names (WAVE_FORMAT_EXTENSIBLE), else by its channel
- * count in the WAV order (mf_qc_channel_weights; FLAC's order too, and an
- * Ogg file's once reordered, s_vorbis_order). As libebur128 and ffmpeg weigh them: the
- * LFE none, back, side and top back channels 1.41, the rest (front,
- * centre, top front, a channel the mask leaves unnamed) 1. */
-#define WAV_LFE 0x8u
-#define WAV_SURROUNDS (0x10u | 0x20u | 0x100u | 0x200u | 0x400u | 0x8000u | 0x10000u | 0x20000u)
-static void s_weights(const char *path, int ch, float *w)
-{
-    mf_qc_channel_weights(ch, w);
-    const uint32_t mask = ch > 2 ? mf_source_channel_mask(path) : 0;
-    for (int bit = 0, c = 0; mask && c < ch; bit++) {
-        const uint32_t b = bit < 32 ? 1u << bit : 0;
-        if (b && !(mask & b)) continue;
-        w[c++] = b == WAV_LFE ? 0.0f : b & WAV_SURROUNDS ? MF_QC_SURROUND_WEIGHT : 1.0f;
-    }
-}
-
-/* Ogg Vorbis and Opus (mapping family 1) order surround channels their own
- * way, the centre second (5.1: L C R Ls Rs LFE), and libsndfile hands them
- * over as stored: the WAV order's channel i is the Vorbis order's
- * s_vorbis[channels][i]. NULL where the orders agree. */
-static const int *s_vorbis_order(int channels)
-{
-    static const int order[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
-        [3] = {0, 2, 1},
-        [5] = {0, 2, 1, 3, 4},
-        [6] = {0, 2, 1, 5, 3, 4},
-        [7] = {0, 2, 1, 6, 5, 3, 4},
-        [8] = {0, 2, 1, 7, 5, 6, 3, 4},
-    };
-    return channels <= MF_QC_MAX_CHANNELS && order[channels][1] ? order[channels] : NULL;
-}
-
-/* n frames of ch channels put from order's channels into the WAV order. */
-static void s_reorder(float *buf, size_t n, int ch, const int *order)
-{
-    float f[MF_QC_MAX_CHANNELS];
-    for (size_t i = 0; i < n; i++) {
-        float *x = buf + i * (size_t)ch;
-        for (int c = 0; c < ch; c++) f[c] = x[order[c]];
-        memcpy(x, f, (size_t)ch * sizeof *f);
-    }
-}
-
 /* Reads and measures one file (with its loudest-passage spectrum when
  * spectrum is set); prints why and returns 2 when it cannot. */
 static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
@@ -211,18 +167,13 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
     s_format(&si, it);
     enum { BLOCK = 4096 };
     float *buf = malloc(BLOCK * (size_t)si.channels * sizeof *buf);
-    /* The loudest-passage spectrum is the front pair's (mf_ltas: mono or stereo). */
-    const int lt_ch = si.channels > 2 ? 2 : si.channels;
-    float *pair = si.channels > 2 ? malloc(BLOCK * 2 * sizeof *pair) : NULL;
     mf_analyzer_t *an = mf_analyzer_new(si.channels, si.samplerate, MF_ANALYZE_ALL);
-    mf_ltas_t *lt = spectrum ? mf_ltas_new(lt_ch, si.samplerate) : NULL;
+    mf_ltas_t *lt = spectrum ? mf_ltas_new(si.channels, si.samplerate) : NULL;
     int rc = MF_EXIT_OK;
-    if (an) {
-        float w[MF_QC_MAX_CHANNELS];
-        s_weights(it->path, si.channels, w);
-        mf_analyzer_set_weights(an, w);
-    }
-    if (!buf || !an || (spectrum && !lt) || (si.channels > 2 && !pair)) {
+    mf_cli_layout_t layout;
+    mf_cli_layout(it->path, &si, &layout);
+    if (an) mf_analyzer_set_weights(an, layout.weight);
+    if (!buf || !an || (spectrum && !lt)) {
         const int bad_rate = si.samplerate < 8000 || si.samplerate > 768000;
         if (bad_rate)
             fprintf(stderr, "mixfarm: %s: sample rate %d Hz is outside 8 kHz .. 768 kHz\n",
@@ -235,10 +186,8 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
     sf_count_t got, read = 0, bad = 0, first_bad = -1;
     const int sub = si.format & SF_FORMAT_SUBMASK;
     const int floats = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
-    const int *order =
-        (si.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG ? s_vorbis_order(si.channels) : NULL;
     while ((got = sf_readf_float(sf, buf, BLOCK)) > 0) {
-        if (order) s_reorder(buf, (size_t)got, si.channels, order);
+        mf_cli_layout_apply(&layout, buf, (size_t)got);
         /* A float file can hold samples that are not numbers: counted,
          * and measured as silence (one NaN would make every measure NaN).
          * PCM cannot; one pass without a branch, then where. */
@@ -251,13 +200,7 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
             buf[i] = 0.0f;
         }
         read += got;
-        if (lt && pair) {
-            for (sf_count_t i = 0; i < got; i++)
-                pair[2 * i] = buf[i * si.channels], pair[2 * i + 1] = buf[i * si.channels + 1];
-            mf_ltas_feed(lt, pair, (size_t)got);
-        } else if (lt) {
-            mf_ltas_feed(lt, buf, (size_t)got);
-        }
+        if (lt) mf_ltas_feed(lt, buf, (size_t)got);
         if (mf_analyzer_feed(an, buf, (size_t)got)) {
             fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
             rc = MF_EXIT_FAILED;
@@ -289,7 +232,7 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
 done:
     mf_ltas_free(&lt);
     mf_analyzer_free(&an);
-    free(buf), free(pair);
+    free(buf);
     sf_close(sf);
     return rc;
 }

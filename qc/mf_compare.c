@@ -21,6 +21,11 @@ mf_meter_t *mf_meter_new(int channels, double rate)
     return m;
 }
 
+void mf_meter_set_weights(mf_meter_t *m, const float *weight)
+{
+    mf_analyzer_set_weights(m->a, weight);
+}
+
 mf_err_t mf_meter_feed(mf_meter_t *m, const float *buf, size_t frames)
 {
     mf_ltas_feed(m->l, buf, frames);

@@ -31,8 +31,12 @@ typedef struct {
 
 typedef struct mf_meter mf_meter_t;
 
-/* channels 1 or 2, rate 8000 .. 768000; NULL when out of range or memory. */
+/* channels 1 .. MF_QC_MAX_CHANNELS (surround: the loudness of every channel
+ * by mf_analyzer_set_weights' weights, the spectra and width of the front
+ * pair), rate 8000 .. 768000; NULL when out of range or memory. */
 mf_meter_t *mf_meter_new(int channels, double rate);
+/* The loudness weights of a surround signal's channels (mf_analyze.h). */
+void mf_meter_set_weights(mf_meter_t *m, const float *weight);
 /* MF_ERR_NOMEM when the analysis cannot grow (the meter is then unusable). */
 mf_err_t mf_meter_feed(mf_meter_t *m, const float *buf, size_t frames);
 mf_err_t mf_meter_finish(mf_meter_t *m, mf_measure_t *out);

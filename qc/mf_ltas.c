@@ -29,7 +29,8 @@ struct mf_ltas {
 
 mf_ltas_t *mf_ltas_new(int channels, double rate)
 {
-    if ((channels != 1 && channels != 2) || !(rate >= 8000.0 && rate <= 768000.0)) return NULL;
+    if (channels < 1 || channels > MF_QC_MAX_CHANNELS || !(rate >= 8000.0 && rate <= 768000.0))
+        return NULL;
     mf_ltas_t *l = calloc(1, sizeof *l);
     if (!l) return NULL;
     l->ch = channels, l->rate = rate, l->n = 256;
@@ -116,7 +117,7 @@ static void s_accumulate(mf_ltas_t *l, const float *x, double *p)
 static void s_transform(mf_ltas_t *l)
 {
     s_accumulate(l, l->mid, l->pm);
-    if (l->ch == 2) s_accumulate(l, l->side, l->ps);
+    if (l->ch >= 2) s_accumulate(l, l->side, l->ps);
     l->transforms++;
     if (++l->pframes == l->per_passage) s_close_passage(l);
     l->fill = 0; /* frames do not overlap */
@@ -127,10 +128,16 @@ void mf_ltas_feed(mf_ltas_t *l, const float *buf, size_t frames)
     while (frames) {
         size_t m = l->n - l->fill < frames ? l->n - l->fill : frames;
         float *restrict md = l->mid + l->fill, *restrict sd = l->side + l->fill;
-        if (l->ch == 2)
+        const size_t ch = (size_t)l->ch;
+        if (ch == 2)
             for (size_t i = 0; i < m; i++) {
                 md[i] = 0.5f * (buf[2 * i] + buf[2 * i + 1]);
                 sd[i] = 0.5f * (buf[2 * i] - buf[2 * i + 1]);
+            }
+        else if (ch > 2) /* surround: the front pair */
+            for (size_t i = 0; i < m; i++) {
+                md[i] = 0.5f * (buf[ch * i] + buf[ch * i + 1]);
+                sd[i] = 0.5f * (buf[ch * i] - buf[ch * i + 1]);
             }
         else
             memcpy(md, buf, m * sizeof *md);

@@ -46,7 +46,9 @@ typedef struct {
 
 typedef struct mf_ltas mf_ltas_t;
 
-/* channels 1 or 2, rate 8000 .. 768000; NULL when out of memory or out of range. */
+/* channels 1 .. MF_QC_MAX_CHANNELS (of more than two, the first two are
+ * measured: the front pair), rate 8000 .. 768000; NULL when out of memory
+ * or out of range. */
 mf_ltas_t *mf_ltas_new(int channels, double rate);
 /* frames interleaved frames. */
 void mf_ltas_feed(mf_ltas_t *l, const float *buf, size_t frames);

@@ -303,8 +303,27 @@ static void test_surround(void **state)
         assert_true(fabs(lufs[0] - lufs[1]) < 0.5);
     }
     /* Compared with a stereo reference: the front pair's spectrum. */
-    const int rc = s_run((const char *[]){f51, "-r", s_p("clean.wav"), "--json", NULL});
+    int rc = s_run((const char *[]){f51, "-r", s_p("clean.wav"), "--json", NULL});
     if (rc) fail_msg("a 5.1 file against a stereo reference: exit %d: %s", rc, s_err);
+    /* And as the reference (measured as `compare` measures it, its mask
+     * read): the same loudness as its own QC says. */
+    char f31[160];
+    snprintf(f31, sizeof f31, "%s", s_p("three-one.wav"));
+    assert_int_equal(s_run((const char *[]){f31, "--json", NULL}), 0);
+    json_t *doc = json_loads(s_out, 0, NULL);
+    const double own = json_number_value(
+        json_object_get(json_array_get(json_object_get(doc, "files"), 0), "integrated_lufs"));
+    json_decref(doc);
+    rc = s_run((const char *[]){s_p("clean.wav"), "-r", f31, "--json", NULL});
+    if (rc) fail_msg("a 3.1 reference: exit %d: %s", rc, s_err);
+    doc = json_loads(s_out, 0, NULL);
+    const json_t *ref =
+        json_object_get(json_array_get(json_object_get(doc, "files"), 0), "reference");
+    const double as_ref =
+        json_number_value(json_object_get(json_object_get(ref, "loudness"), "reference_lufs"));
+    if (fabs(as_ref - own) > 1e-9 || json_array_size(json_object_get(ref, "bands")) != 31)
+        fail_msg("a 3.1 reference read %.2f LUFS, its own QC %.2f: %s", as_ref, own, s_out);
+    json_decref(doc);
 }
 
 /* The entry's comparison with --reference: a file against itself differs
