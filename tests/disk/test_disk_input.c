@@ -4,6 +4,9 @@
  *                               AIFF: whole files pass, one cut short says
  *                               "header says 4.000 s, data holds 1.500 s"
  *                               (libsndfile alone would read it as 1.5 s)
+ *   source_channel_mask         the speakers a WAV, RF64 or Wave64 file in
+ *                               WAVE_FORMAT_EXTENSIBLE names (qc's surround
+ *                               weights); 0 for plain PCM, AIFF, no file
  *   decode_task_words           the decode task on a cut WAV, a cut FLAC and
  *                               garbage: "source <hash12>: what is wrong",
  *                               marked the input's fault (not retried); a
@@ -96,6 +99,73 @@ static void s_check_format(const char *name, int format)
     dk_truncate(path, start + (int64_t)lround(CUT_S * DK_RATE) * 2);
     assert_int_equal(s_check(path, why, sizeof why), 1);
     assert_string_equal(why, "header says 4.000 s, data holds 1.500 s");
+}
+
+/* Little-endian bytes into b at *at. */
+static void s_le(unsigned char *b, size_t *at, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) b[(*at)++] = (unsigned char)(v >> (8 * i));
+}
+
+/* WAVE_FORMAT_EXTENSIBLE's 40 bytes: 6 channels of 16-bit PCM at 48 kHz,
+ * the given mask, the PCM subformat GUID. */
+static void s_fmt_ext(unsigned char *b, size_t *at, uint32_t mask)
+{
+    static const unsigned char pcm_guid[16] = {1,    0, 0, 0,    0, 0,    0x10, 0,
+                                               0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71};
+    s_le(b, at, 0xFFFE, 2), s_le(b, at, 6, 2), s_le(b, at, 48000, 4), s_le(b, at, 48000 * 12, 4);
+    s_le(b, at, 12, 2), s_le(b, at, 16, 2), s_le(b, at, 22, 2), s_le(b, at, 16, 2);
+    s_le(b, at, mask, 4);
+    memcpy(b + *at, pcm_guid, 16), *at += 16;
+}
+
+static uint32_t s_mask_of(const char *name, const unsigned char *b, size_t n)
+{
+    char path[1200];
+    cl_path(path, sizeof path, cl_test_dir(), name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+    return mf_source_channel_mask(path);
+}
+
+static void source_channel_mask(void **state)
+{
+    (void)state;
+    unsigned char b[512] = {0};
+    size_t n = 0;
+    /* RIFF: a LIST chunk before fmt (the walk goes past it), 7.1 (side). */
+    memcpy(b, "RIFF", 4), n = 8, memcpy(b + n, "WAVE", 4), n += 4;
+    memcpy(b + n, "LIST", 4), n += 4, s_le(b, &n, 4, 4), memcpy(b + n, "INFO", 4), n += 4;
+    memcpy(b + n, "fmt ", 4), n += 4, s_le(b, &n, 40, 4), s_fmt_ext(b, &n, 0x63F);
+    memcpy(b + n, "data", 4), n += 4, s_le(b, &n, 12, 4), n += 12;
+    assert_int_equal(s_mask_of("ext.wav", b, n), 0x63F);
+    /* RF64: ds64 first, then the same fmt. */
+    memset(b, 0, sizeof b), n = 0;
+    memcpy(b, "RF64", 4), n = 8, memcpy(b + n, "WAVE", 4), n += 4;
+    memcpy(b + n, "ds64", 4), n += 4, s_le(b, &n, 28, 4), s_le(b, &n, 12 + 36 + 48 + 8, 8);
+    s_le(b, &n, 12, 8), s_le(b, &n, 1, 8), s_le(b, &n, 0, 4);
+    memcpy(b + n, "fmt ", 4), n += 4, s_le(b, &n, 40, 4), s_fmt_ext(b, &n, 0x3F);
+    memcpy(b + n, "data", 4), n += 4, s_le(b, &n, 0xFFFFFFFF, 4), n += 12;
+    assert_int_equal(s_mask_of("ext.rf64", b, n), 0x3F);
+    /* Wave64: GUID ids whose first four bytes spell the name, 64-bit sizes
+     * that count the 24-byte header, chunks aligned to 8. */
+    memset(b, 0, sizeof b), n = 0;
+    memcpy(b, "riff", 4), n = 16, s_le(b, &n, 0, 8), memcpy(b + n, "wave", 4), n += 16;
+    memcpy(b + n, "fmt ", 4), n += 16, s_le(b, &n, 24 + 40, 8), s_fmt_ext(b, &n, 0xF);
+    memcpy(b + n, "data", 4), n += 16, s_le(b, &n, 24 + 12, 8), n += 12;
+    assert_int_equal(s_mask_of("ext.w64", b, n), 0xF);
+    /* Plain PCM and AIFF name no speakers; nor does a file not there. */
+    char path[1200];
+    cl_path(path, sizeof path, cl_test_dir(), "plain.wav");
+    dk_write_tone(path, SF_FORMAT_WAV, 0.1, 220);
+    assert_int_equal(mf_source_channel_mask(path), 0);
+    cl_path(path, sizeof path, cl_test_dir(), "plain.aiff");
+    dk_write_tone(path, SF_FORMAT_AIFF, 0.1, 220);
+    assert_int_equal(mf_source_channel_mask(path), 0);
+    assert_int_equal(mf_source_channel_mask("/nonexistent/x.wav"), 0);
+    cl_test_pass();
 }
 
 static void source_check_formats(void **state)
@@ -549,6 +619,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(source_check_formats, cl_setup, cl_teardown,
                                                  "source_check_formats"),
+        cmocka_unit_test_prestate_setup_teardown(source_channel_mask, cl_setup, cl_teardown,
+                                                 "source_channel_mask"),
         cmocka_unit_test_prestate_setup_teardown(source_reader_bits, cl_setup, cl_teardown,
                                                  "source_reader_bits"),
         cmocka_unit_test_prestate_setup_teardown(source_signal_resampled, cl_setup, cl_teardown,
