@@ -49,6 +49,12 @@ static int s_objects(const json_t *j)
     return objects;
 }
 
+/* No list, or an empty one: holds no items to compare. */
+static int s_no_items(const json_t *j)
+{
+    return !j || (json_is_array(j) && json_array_size(j) == 0);
+}
+
 /* Sets out[key] = [a, b] (null for a side that lacks it) for every leaf
  * that differs, keys as written: "gain_db", "inserts[0].ratio",
  * "automation.pan". An item of a list one side lacks (an insert, send or
@@ -71,11 +77,9 @@ static void s_diff_into(const json_t *a, const json_t *b, const char *prefix, js
         }
         return;
     }
-    /* Items compared one by one, a side without the list (or with an empty
-     * one) holding none. */
-#define S_NO_ITEMS(j) (!(j) || (json_is_array(j) && json_array_size(j) == 0))
-    if ((s_objects(a) || s_objects(b)) && (s_objects(a) || S_NO_ITEMS(a)) &&
-        (s_objects(b) || S_NO_ITEMS(b))) {
+    /* Items compared one by one, a side without the list holding none. */
+    if ((s_objects(a) || s_objects(b)) && (s_objects(a) || s_no_items(a)) &&
+        (s_objects(b) || s_no_items(b))) {
         const size_t n =
             json_array_size(a) > json_array_size(b) ? json_array_size(a) : json_array_size(b);
         for (size_t i = 0; i < n; i++) {

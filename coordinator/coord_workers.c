@@ -53,8 +53,11 @@ static void s_requeue_all(coord_t *c, worker_t *w)
         job_t *j = mf_coord_job(c, MF_WIRE_JOB(w->running[i]));
         const uint64_t task = MF_WIRE_TASK(w->running[i]);
         if (!j || !j->sched || !mf_sched_lost(j->sched, task)) continue;
+        /* Said of the task, as a result's failure is; the job's own line
+         * (coord_jobs.c) comes once its other tasks are over. */
         const char *label = mf_sched_label(j->sched, task);
-        mf_warn("job %llu failed: %s", (unsigned long long)j->id, mf_sched_error(j->sched));
+        mf_warn("job %llu: %s failed on %s, lost with it: %s", (unsigned long long)j->id, label,
+                w->name, mf_sched_error(j->sched));
         mf_journal_task(c->journal, j->id, (uint32_t)task, label, "failed", w->name, 0, NULL,
                         mf_sched_error(j->sched));
         mf_coord_job_check(c, j);

@@ -76,6 +76,25 @@ static inline double mf_dsp_clamp(double x, double lo, double hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
+/* A one-pole DC blocker, y = x - x1 + r y1 with r = exp(-2 pi hz / rate):
+ * a highpass with its corner at hz, where a loop's gain at DC would raise
+ * a source's slight offset (the reverb's input, the delay's feedback). */
+typedef struct {
+    float r, x1, y1; /* pole, last input, last output */
+} mf_dsp_dc_block_t;
+
+static inline mf_dsp_dc_block_t mf_dsp_dc_block_new(double hz, double rate)
+{
+    return (mf_dsp_dc_block_t){.r = (float)exp(-2.0 * M_PI * hz / rate)};
+}
+
+static inline float mf_dsp_dc_block(mf_dsp_dc_block_t *b, float x)
+{
+    const float y = x - b->x1 + b->r * b->y1;
+    b->x1 = x, b->y1 = y;
+    return y;
+}
+
 /* Frames in ms milliseconds, rounded to the nearest frame. */
 static inline size_t mf_dsp_ms_frames(double ms, double rate)
 {

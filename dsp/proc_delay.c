@@ -41,8 +41,8 @@ typedef struct {
     float d, d_t, glide; /* delay in frames: current, target */
     float fb, lp, mix;   /* lp: one-pole coefficient, 0 = off */
     float lps[2];
-    float hp_r, hpx[2], hpy[2]; /* the loop's DC blocker: pole, last input and output */
-    float *line;                /* size frames per channel, channel-major */
+    mf_dsp_dc_block_t hp[2]; /* the loop's DC blocker, per channel */
+    float *line;             /* size frames per channel, channel-major */
     size_t size, w;
 } delay_t;
 
@@ -85,7 +85,7 @@ static void *delay_create(const double *v, size_t nbands, const mf_proc_env_t *e
     d->line = calloc(d->size * (size_t)d->ch, sizeof *d->line);
     if (!d->line) goto fail;
     d->glide = (float)mf_dsp_time_coef(50.0, d->rate);
-    d->hp_r = (float)exp(-2.0 * M_PI * HP_HZ / d->rate);
+    d->hp[0] = d->hp[1] = mf_dsp_dc_block_new(HP_HZ, d->rate);
     delay_update(d, v);
     d->d = d->d_t;
     return d;
@@ -116,8 +116,7 @@ static void delay_process(void *st, float *buf, size_t frames, const float *key)
             echo[c] = s_read(d, c, d->d);
             const float f =
                 d->lp > 0 ? (d->lps[c] = echo[c] + d->lp * (d->lps[c] - echo[c])) : echo[c];
-            fbk[c] = f - d->hpx[c] + d->hp_r * d->hpy[c];
-            d->hpx[c] = f, d->hpy[c] = fbk[c];
+            fbk[c] = mf_dsp_dc_block(&d->hp[c], f);
         }
         for (int c = 0; c < d->ch; c++) {
             float in;

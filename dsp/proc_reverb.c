@@ -77,7 +77,7 @@ typedef struct {
     int ch, model;
     double rate;
     float g[NL], damp, lp[NL], mix, dg;
-    float hp_r, hp_x, hp_y; /* the input's DC blocker: pole, last input, last output */
+    mf_dsp_dc_block_t hp; /* the input's DC blocker */
     size_t pre;
     line_t pred, diff[ND], line[NL];
     float decay_s, pre_ms;
@@ -120,7 +120,7 @@ static void *verb_create(const double *v, size_t nbands, const mf_proc_env_t *en
     r->rate = env->sample_rate;
     r->model = (int)mf_dsp_clamp(lround(v[P_MODEL]), 0, 2);
     r->dg = s_diff_g[r->model];
-    r->hp_r = (float)exp(-2.0 * M_PI * HP_HZ / r->rate);
+    r->hp = mf_dsp_dc_block_new(HP_HZ, r->rate);
     const double scale = 0.35 + 0.65 * mf_dsp_clamp(v[P_SIZE], 0, 1);
     r->pred.len = mf_dsp_ms_frames(MAX_PRE_MS, r->rate) + 1;
     size_t total = r->pred.len;
@@ -249,8 +249,7 @@ static void verb_process(void *st, float *buf, size_t frames, const float *key)
         pl->buf[pl->pos] = in;
         float s = pl->buf[(pl->pos + pl->len - r->pre) % pl->len];
         if (++pl->pos == pl->len) pl->pos = 0;
-        const float hp = s - r->hp_x + r->hp_r * r->hp_y;
-        r->hp_x = s, r->hp_y = hp, s = hp;
+        s = mf_dsp_dc_block(&r->hp, s);
         for (int k = 0; k < ND; k++) s = s_allpass(&r->diff[k], s, r->dg);
         float o[NL];
         for (int k = 0; k < NL; k++) {
