@@ -1,59 +1,184 @@
-/* mf_cli_layout (cmd_layout.h). */
+/* mf_cli_layout (cmd_layout.h).
+ *
+ * Every source of a layout is turned into one thing, the speaker of each of
+ * the file's channels as a WAVE_FORMAT_EXTENSIBLE bit (0 front left, 1 front
+ * right, 2 centre, 3 LFE, 4-5 back, 8 back centre, 9-10 side, 11-17 top;
+ * -1 unnamed), and everything else follows from the speakers: the WAV
+ * order is theirs sorted by bit, the weights and the name theirs. */
 #include "cmd_layout.h"
 #include "mf_source_check.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
-/* WAVE_FORMAT_EXTENSIBLE's speaker bits: the LFE, and the surrounds (back,
- * side and top back). As libebur128 and ffmpeg weigh them: the LFE none,
- * a surround 1.41, the rest (front, centre, top front, a channel the mask
- * leaves unnamed) 1. */
-#define WAV_LFE 0x8u
-#define WAV_SURROUNDS (0x10u | 0x20u | 0x100u | 0x200u | 0x400u | 0x8000u | 0x10000u | 0x20000u)
+enum { LFE = 3, TOP_FIRST = 11, TOP_LAST = 17 };
 
-/* By the speakers a WAV's channel mask names, else by the channel count in
- * the WAV order (mf_qc_channel_weights): FLAC's order too, and an Ogg
- * file's once reordered. */
-static void s_weights(const char *path, int ch, float *w)
+/* The surrounds (back, back centre, side, top back): as libebur128 and
+ * ffmpeg weigh them, 1.41; the LFE none; the rest (front, centre, top
+ * front, a channel nothing names) 1. */
+static float s_weight(int spk)
 {
-    mf_qc_channel_weights(ch, w);
-    const uint32_t mask = ch > 2 ? mf_source_channel_mask(path) : 0;
-    for (int bit = 0, c = 0; mask && c < ch; bit++) {
-        const uint32_t b = bit < 32 ? 1u << bit : 0;
-        if (b && !(mask & b)) continue;
-        w[c++] = b == WAV_LFE ? 0.0f : b & WAV_SURROUNDS ? MF_QC_SURROUND_WEIGHT : 1.0f;
+    static const uint32_t surrounds =
+        0x10u | 0x20u | 0x100u | 0x200u | 0x400u | 0x8000u | 0x10000u | 0x20000u;
+    if (spk == LFE) return 0.0f;
+    return spk >= 0 && spk < 32 && (surrounds >> spk & 1u) ? MF_QC_SURROUND_WEIGHT : 1.0f;
+}
+
+/* A WAV's mask names its channels in bit order; channels past its bits are
+ * unnamed. 0 when the file has no mask. */
+static int s_from_mask(const char *path, int ch, int *spk)
+{
+    const uint32_t mask = mf_source_channel_mask(path);
+    if (!mask) return 0;
+    int c = 0;
+    for (int bit = 0; bit < 32 && c < ch; bit++)
+        if (mask >> bit & 1u) spk[c++] = bit;
+    while (c < ch) spk[c++] = -1;
+    return 1;
+}
+
+/* A libsndfile channel map value's speaker; -1 for the ambisonic
+ * components, which no loudspeaker plays. */
+static int s_speaker(int map)
+{
+    switch (map) {
+    case SF_CHANNEL_MAP_LEFT:
+    case SF_CHANNEL_MAP_FRONT_LEFT:
+        return 0;
+    case SF_CHANNEL_MAP_RIGHT:
+    case SF_CHANNEL_MAP_FRONT_RIGHT:
+        return 1;
+    case SF_CHANNEL_MAP_MONO:
+    case SF_CHANNEL_MAP_CENTER:
+    case SF_CHANNEL_MAP_FRONT_CENTER:
+        return 2;
+    case SF_CHANNEL_MAP_LFE:
+        return LFE;
+    case SF_CHANNEL_MAP_REAR_LEFT:
+        return 4; /* Apple's left surround */
+    case SF_CHANNEL_MAP_REAR_RIGHT:
+        return 5;
+    case SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER:
+        return 6;
+    case SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER:
+        return 7;
+    case SF_CHANNEL_MAP_REAR_CENTER:
+        return 8;
+    case SF_CHANNEL_MAP_SIDE_LEFT:
+        return 9;
+    case SF_CHANNEL_MAP_SIDE_RIGHT:
+        return 10;
+    case SF_CHANNEL_MAP_TOP_CENTER:
+        return 11;
+    case SF_CHANNEL_MAP_TOP_FRONT_LEFT:
+        return 12;
+    case SF_CHANNEL_MAP_TOP_FRONT_CENTER:
+        return 13;
+    case SF_CHANNEL_MAP_TOP_FRONT_RIGHT:
+        return 14;
+    case SF_CHANNEL_MAP_TOP_REAR_LEFT:
+        return 15;
+    case SF_CHANNEL_MAP_TOP_REAR_CENTER:
+        return 16;
+    case SF_CHANNEL_MAP_TOP_REAR_RIGHT:
+        return 17;
+    default:
+        return -1;
     }
 }
 
-/* Ogg Vorbis and Opus (mapping family 1) store surround channels their own
- * way, the centre second and the LFE last (5.1: L C R Ls Rs LFE), and
- * libsndfile hands them over as stored. NULL where the orders agree. */
-static const int *s_vorbis_order(int channels)
+/* The layout libsndfile reads from a CAF 'chan' or an AIFF 'CHAN' chunk,
+ * in any order (film order, L C R Ls Rs LFE, is common there). 0 when the
+ * file has none or one libsndfile does not know. */
+static int s_from_map(SNDFILE *sf, int ch, int *spk)
 {
-    static const int order[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
+    int map[MF_QC_MAX_CHANNELS] = {0};
+    if (!sf || sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(sizeof *map) * ch) != SF_TRUE)
+        return 0;
+    for (int c = 0; c < ch; c++) {
+        if (map[c] <= SF_CHANNEL_MAP_INVALID || map[c] >= SF_CHANNEL_MAP_MAX) return 0;
+        spk[c] = s_speaker(map[c]);
+    }
+    return 1;
+}
+
+/* Without a layout in the file: the WAV order by the channel count (as
+ * mf_qc_channel_weights assumes), FLAC's too; an Ogg Vorbis or Opus file
+ * (mapping family 1) stores the centre second and the LFE last (5.1: L C R
+ * Ls Rs LFE), and libsndfile hands its channels over as stored. */
+static void s_by_count(int ch, int ogg, int *spk)
+{
+    static const signed char wav[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
+        [3] = {0, 1, 2},          [4] = {0, 1, 4, 5},           [5] = {0, 1, 2, 4, 5},
+        [6] = {0, 1, 2, 3, 4, 5}, [7] = {0, 1, 2, 3, 8, 9, 10}, [8] = {0, 1, 2, 3, 4, 5, 9, 10},
+    };
+    /* The file's channel of each WAV-order one. */
+    static const signed char vorbis[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
         [3] = {0, 2, 1},
         [5] = {0, 2, 1, 3, 4},
         [6] = {0, 2, 1, 5, 3, 4},
         [7] = {0, 2, 1, 6, 5, 3, 4},
         [8] = {0, 2, 1, 7, 5, 6, 3, 4},
     };
-    return channels >= 0 && channels <= MF_QC_MAX_CHANNELS && order[channels][1] ? order[channels]
-                                                                                 : NULL;
+    const int shuffled = ogg && vorbis[ch][1];
+    for (int c = 0; c < ch; c++) spk[shuffled ? vorbis[ch][c] : c] = wav[ch][c];
 }
 
-void mf_cli_layout(const char *path, const SF_INFO *info, mf_cli_layout_t *out)
+/* "5.1", "3.1", "5.1.2" (the top channels third); "N channels" when
+ * nothing names them. */
+static void s_name(const int *spk, int ch, char *name, size_t size)
+{
+    int main = 0, lfe = 0, top = 0, named = 0;
+    for (int c = 0; c < ch; c++) {
+        named += spk[c] >= 0;
+        if (spk[c] == LFE)
+            lfe++;
+        else if (spk[c] >= TOP_FIRST && spk[c] <= TOP_LAST)
+            top++;
+        else
+            main++;
+    }
+    if (!named)
+        snprintf(name, size, "%d channels", ch);
+    else if (top)
+        snprintf(name, size, "%d.%d.%d", main, lfe, top);
+    else
+        snprintf(name, size, "%d.%d", main, lfe);
+}
+
+void mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_layout_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->channels = info->channels;
-    s_weights(path, info->channels, out->weight);
-    if ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG)
-        out->order = s_vorbis_order(info->channels);
+    const int ch = info->channels;
+    out->channels = ch;
+    if (ch <= 2) {
+        mf_qc_channel_weights(ch, out->weight);
+        snprintf(out->name, sizeof out->name, "%s", ch == 1 ? "mono" : "stereo");
+        return;
+    }
+    int spk[MF_QC_MAX_CHANNELS];
+    if (!s_from_mask(path, ch, spk) && !s_from_map(sf, ch, spk))
+        s_by_count(ch, (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG, spk);
+    /* The WAV order: by bit, unnamed channels last, ties as stored. */
+    for (int i = 0; i < ch; i++) out->order[i] = i;
+    for (int i = 1; i < ch; i++)
+        for (int j = i; j > 0; j--) {
+            const int a = spk[out->order[j - 1]], b = spk[out->order[j]];
+            if ((unsigned)a <= (unsigned)b) break; /* -1 sorts after every bit */
+            const int t = out->order[j - 1];
+            out->order[j - 1] = out->order[j], out->order[j] = t;
+        }
+    for (int i = 0; i < ch; i++) {
+        out->reorder |= out->order[i] != i;
+        out->weight[i] = s_weight(spk[out->order[i]]);
+    }
+    s_name(spk, ch, out->name, sizeof out->name);
 }
 
 void mf_cli_layout_apply(const mf_cli_layout_t *l, float *buf, size_t frames)
 {
-    if (!l->order) return;
+    if (!l->reorder) return;
     const int ch = l->channels;
     float f[MF_QC_MAX_CHANNELS];
     for (size_t i = 0; i < frames; i++) {

@@ -41,9 +41,10 @@ static void s_help(FILE *out)
                  "loudness range and true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC\n"
                  "offset, silence at the head, tail or inside, phase, mono delivered as stereo,\n"
                  "length and format. Surround channels weigh +1.5 dB in the loudness and the LFE\n"
-                 "none, by the WAV file's channel mask, else by the WAV order (5.1: L R C LFE\n"
-                 "Ls Rs; Ogg files are put in that order);\n"
-                 "phase and the spectrum are the front L/R pair's.\n\n"
+                 "none, by the speakers a WAV's channel mask or a CAF or AIFF channel layout\n"
+                 "names, else by the WAV order (5.1: L R C LFE Ls Rs); other orders (Ogg's, a\n"
+                 "film-order CAF's) are put in it; phase and the spectrum are the front L/R\n"
+                 "pair's.\n\n"
                  "options:\n"
                  "  -t, --target T      a preset, or LUFS,DBTP for your own (e.g. -16,-1);\n"
                  "                      default none: true peak <= -1 dBTP, no loudness check\n"
@@ -91,7 +92,7 @@ static int s_target(const char *s, mf_qc_target_t *t)
     return 0;
 }
 
-static void s_format(const SF_INFO *si, qc_item_t *it)
+static void s_format(const SF_INFO *si, const char *layout, qc_item_t *it)
 {
     const int sub = si->format & SF_FORMAT_SUBMASK;
     int bits = 0, lossless = 1;
@@ -132,10 +133,7 @@ static void s_format(const SF_INFO *si, qc_item_t *it)
                  sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE ? " float" : "");
     else
         snprintf(kind, sizeof kind, "lossy");
-    static const char *const layouts[] = {"",    "mono", "stereo", "3 channels", "4.0",
-                                          "5.0", "5.1",  "6.1",    "7.1"};
-    snprintf(it->desc, sizeof it->desc, "%d Hz, %s, %s %s", si->samplerate, layouts[si->channels],
-             kind, major);
+    snprintf(it->desc, sizeof it->desc, "%d Hz, %s, %s %s", si->samplerate, layout, kind, major);
     for (char *c = it->desc + strlen(it->desc) - strlen(major); *c; c++)
         if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
 }
@@ -164,14 +162,14 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
         sf_close(sf);
         return MF_EXIT_USAGE;
     }
-    s_format(&si, it);
+    mf_cli_layout_t layout;
+    mf_cli_layout(it->path, sf, &si, &layout);
+    s_format(&si, layout.name, it);
     enum { BLOCK = 4096 };
     float *buf = malloc(BLOCK * (size_t)si.channels * sizeof *buf);
     mf_analyzer_t *an = mf_analyzer_new(si.channels, si.samplerate, MF_ANALYZE_ALL);
     mf_ltas_t *lt = spectrum ? mf_ltas_new(si.channels, si.samplerate) : NULL;
     int rc = MF_EXIT_OK;
-    mf_cli_layout_t layout;
-    mf_cli_layout(it->path, &si, &layout);
     if (an) mf_analyzer_set_weights(an, layout.weight);
     if (!buf || !an || (spectrum && !lt)) {
         const int bad_rate = si.samplerate < 8000 || si.samplerate > 768000;

@@ -326,6 +326,70 @@ static void test_surround(void **state)
     json_decref(doc);
 }
 
+/* One file's entry in qc.json. */
+static json_t *s_entry(const char *path)
+{
+    assert_int_equal(s_run((const char *[]){path, "--json", NULL}), 0);
+    json_t *doc = json_loads(s_out, 0, NULL);
+    json_t *e = json_incref(json_array_get(json_object_get(doc, "files"), 0));
+    json_decref(doc);
+    assert_non_null(e);
+    return e;
+}
+
+/* A CAF or AIFF file says its speakers in a channel layout chunk, in any
+ * order: 5.1 in film order (L C R Ls Rs LFE) measures as the same music in
+ * the WAV order does, to the bit, and a mask's 3.1 is named so. */
+static void test_surround_layouts(void **state)
+{
+    (void)state;
+    const size_t n = 3 * 48000;
+    float *x = malloc(n * 6 * sizeof *x), *film = malloc(n * 6 * sizeof *film);
+    qt_music(x, n, 6, 48000, 62);
+    /* Each channel at its own level, so that a channel taken for another
+     * moves the loudness, the LFE loudest. */
+    static const float level[6] = {0.3f, 0.9f, 0.5f, 1.0f, 0.7f, 0.1f};
+    static const int wav_of_film[6] = {0, 2, 1, 4, 5, 3}; /* film channel c is WAV's [c] */
+    for (size_t i = 0; i < n * 6; i++) x[i] *= level[i % 6];
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 6; c++) film[i * 6 + (size_t)c] = x[i * 6 + (size_t)wav_of_film[c]];
+    const int map[6] = {SF_CHANNEL_MAP_LEFT,      SF_CHANNEL_MAP_CENTER,     SF_CHANNEL_MAP_RIGHT,
+                        SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT, SF_CHANNEL_MAP_LFE};
+    static const char *const names[3] = {"order.wav", "film.caf", "film.aiff"};
+    static const int formats[3] = {SF_FORMAT_WAV, SF_FORMAT_CAF, SF_FORMAT_AIFF};
+    for (int k = 0; k < 3; k++) {
+        SF_INFO si = {.samplerate = 48000, .channels = 6, .format = formats[k] | SF_FORMAT_PCM_24};
+        SNDFILE *f = sf_open(s_p(names[k]), SFM_WRITE, &si);
+        assert_non_null(f);
+        if (k)
+            assert_int_equal(sf_command(f, SFC_SET_CHANNEL_MAP_INFO, (void *)map, sizeof map),
+                             SF_TRUE);
+        sf_writef_float(f, k ? film : x, (sf_count_t)n);
+        sf_close(f);
+    }
+    free(x), free(film);
+    json_t *want = s_entry(s_p("order.wav"));
+    static const char *const same[] = {"integrated_lufs",  "true_peak_dbtp", "correlation",
+                                       "loudness_weights", "lra_lu",         "dc_offset_db"};
+    for (int k = 1; k < 3; k++) {
+        json_t *got = s_entry(s_p(names[k]));
+        for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+            if (!json_equal(json_object_get(got, same[i]), json_object_get(want, same[i])))
+                fail_msg("%s: %s is %s, the WAV order's %s", names[k], same[i],
+                         json_dumps(json_object_get(got, same[i]), JSON_ENCODE_ANY),
+                         json_dumps(json_object_get(want, same[i]), JSON_ENCODE_ANY));
+        json_decref(got);
+    }
+    json_decref(want);
+    assert_int_equal(s_run((const char *[]){s_p("film.caf"), NULL}), 0);
+    if (!strstr(s_out, "48000 Hz, 5.1, 24-bit CAF")) fail_msg("a film-order CAF:\n%s", s_out);
+    /* The name follows the speakers, not the count. */
+    assert_int_equal(s_run((const char *[]){s_surround("three-one.wav", 4, 0xF), NULL}), 0);
+    if (!strstr(s_out, "48000 Hz, 3.1, 24-bit WAV")) fail_msg("a 3.1 mask:\n%s", s_out);
+    assert_int_equal(s_run((const char *[]){s_surround("quad.wav", 4, 0), NULL}), 0);
+    if (!strstr(s_out, "48000 Hz, 4.0, 24-bit WAV")) fail_msg("a quad file:\n%s", s_out);
+}
+
 /* The entry's comparison with --reference: a file against itself differs
  * by nothing; the comparison fails no check and hides none. */
 static void test_reference(void **state)
@@ -366,10 +430,9 @@ static void test_reference(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exit_codes),
-        cmocka_unit_test(test_json_and_html),
-        cmocka_unit_test(test_reference),
-        cmocka_unit_test(test_surround),
+        cmocka_unit_test(test_exit_codes),       cmocka_unit_test(test_json_and_html),
+        cmocka_unit_test(test_reference),        cmocka_unit_test(test_surround),
+        cmocka_unit_test(test_surround_layouts),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
