@@ -106,13 +106,21 @@ static int s_from_map(SNDFILE *sf, int ch, int *spk)
 /* Without a layout in the file: the WAV order by the channel count (as
  * mf_qc_channel_weights assumes), FLAC's too; an Ogg Vorbis or Opus file
  * (mapping family 1) stores the centre second and the LFE last (5.1: L C R
- * Ls Rs LFE), and libsndfile hands its channels over as stored. */
-static void s_by_count(int ch, int ogg, int *spk)
+ * Ls Rs LFE), and libsndfile hands its channels over as stored. 0 for a
+ * count that names no usual layout (9, 11, 13 or more channels). */
+static int s_by_count(int ch, int ogg, int *spk)
 {
     static const signed char wav[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
-        [3] = {0, 1, 2},          [4] = {0, 1, 4, 5},           [5] = {0, 1, 2, 4, 5},
-        [6] = {0, 1, 2, 3, 4, 5}, [7] = {0, 1, 2, 3, 8, 9, 10}, [8] = {0, 1, 2, 3, 4, 5, 9, 10},
+        [3] = {0, 1, 2},
+        [4] = {0, 1, 4, 5},
+        [5] = {0, 1, 2, 4, 5},
+        [6] = {0, 1, 2, 3, 4, 5},
+        [7] = {0, 1, 2, 3, 8, 9, 10},
+        [8] = {0, 1, 2, 3, 4, 5, 9, 10},
+        [10] = {0, 1, 2, 3, 4, 5, 12, 14, 15, 17},        /* 5.1.4 */
+        [12] = {0, 1, 2, 3, 4, 5, 9, 10, 12, 14, 15, 17}, /* 7.1.4 */
     };
+    if (!wav[ch][1]) return 0;
     /* The file's channel of each WAV-order one. */
     static const signed char vorbis[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
         [3] = {0, 2, 1},
@@ -123,6 +131,7 @@ static void s_by_count(int ch, int ogg, int *spk)
     };
     const int shuffled = ogg && vorbis[ch][1];
     for (int c = 0; c < ch; c++) spk[shuffled ? vorbis[ch][c] : c] = wav[ch][c];
+    return 1;
 }
 
 /* "5.1", "3.1", "5.1.2" (the top channels third); "N channels" when
@@ -147,7 +156,7 @@ static void s_name(const int *spk, int ch, char *name, size_t size)
         snprintf(name, size, "%d.%d", main, lfe);
 }
 
-void mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_layout_t *out)
+int mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_layout_t *out)
 {
     memset(out, 0, sizeof *out);
     const int ch = info->channels;
@@ -155,11 +164,12 @@ void mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_la
     if (ch <= 2) {
         mf_qc_channel_weights(ch, out->weight);
         snprintf(out->name, sizeof out->name, "%s", ch == 1 ? "mono" : "stereo");
-        return;
+        return 0;
     }
     int spk[MF_QC_MAX_CHANNELS];
-    if (!s_from_mask(path, ch, spk) && !s_from_map(sf, ch, spk))
-        s_by_count(ch, (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG, spk);
+    if (!s_from_mask(path, ch, spk) && !s_from_map(sf, ch, spk) &&
+        !s_by_count(ch, (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG, spk))
+        return -1;
     /* The WAV order: by bit, unnamed channels last, ties as stored. */
     for (int i = 0; i < ch; i++) out->order[i] = i;
     for (int i = 1; i < ch; i++)
@@ -174,6 +184,16 @@ void mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_la
         out->weight[i] = s_weight(spk[out->order[i]]);
     }
     s_name(spk, ch, out->name, sizeof out->name);
+    return 0;
+}
+
+void mf_cli_layout_unknown(const char *path, int channels)
+{
+    fprintf(stderr,
+            "mixfarm: %s: %d channels, and no WAV channel mask or CAF/AIFF channel layout says "
+            "which speakers they feed (past 8 channels only 10, as 5.1.4, and 12, as 7.1.4, are "
+            "taken without one)\n",
+            path, channels);
 }
 
 void mf_cli_layout_apply(const mf_cli_layout_t *l, float *buf, size_t frames)

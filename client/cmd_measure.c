@@ -34,13 +34,16 @@ int mf_cli_measure(const char *path, mf_measure_t *out)
     if (!m || !buf) {
         fprintf(stderr,
                 "mixfarm: %s: %d channels at %d Hz: a comparison reads 1 to %d channels (mono "
-                "to 7.1) at 8 to 768 kHz\n",
+                "to 9.1.6) at 8 to 768 kHz\n",
                 path, si.channels, si.samplerate, MF_QC_MAX_CHANNELS);
         rc = MF_EXIT_USAGE;
     }
     mf_cli_layout_t layout;
-    mf_cli_layout(path, sf, &si, &layout);
-    if (m) mf_meter_set_weights(m, layout.weight);
+    if (rc == MF_EXIT_OK && mf_cli_layout(path, sf, &si, &layout) < 0) {
+        mf_cli_layout_unknown(path, si.channels);
+        rc = MF_EXIT_USAGE;
+    }
+    if (m && rc == MF_EXIT_OK) mf_meter_set_weights(m, layout.weight);
     sf_count_t got;
     while (rc == MF_EXIT_OK && (got = sf_readf_float(sf, buf, 4096)) > 0) {
         mf_cli_layout_apply(&layout, buf, (size_t)got);

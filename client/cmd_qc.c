@@ -37,14 +37,14 @@ static void s_help(FILE *out)
     fprintf(out, "usage: mixfarm qc FILE... [--target PRESET] [--reference REF] [--json]\n"
                  "                  [--mono] [-o REPORT.html]\n\n"
                  "Measures each file (WAV, AIFF, FLAC, Ogg, MP3: anything libsndfile reads; mono,\n"
-                 "stereo or surround up to 7.1) and checks it for delivery: integrated loudness,\n"
-                 "loudness range and true peak per ITU-R BS.1770-4 / EBU R 128, clipping, DC\n"
-                 "offset, silence at the head, tail or inside, phase, mono delivered as stereo,\n"
-                 "length and format. Surround channels weigh +1.5 dB in the loudness and the LFE\n"
-                 "none, by the speakers a WAV's channel mask or a CAF or AIFF channel layout\n"
-                 "names, else by the WAV order (5.1: L R C LFE Ls Rs); other orders (Ogg's, a\n"
-                 "film-order CAF's) are put in it; phase and the spectrum are the front L/R\n"
-                 "pair's.\n\n"
+                 "stereo or surround up to 16 channels) and checks it for delivery: integrated\n"
+                 "loudness, loudness range and true peak per ITU-R BS.1770-4 / EBU R 128,\n"
+                 "clipping, DC offset, silence at the head, tail or inside, phase, mono delivered\n"
+                 "as stereo, length and format. Surround channels weigh +1.5 dB in the loudness\n"
+                 "and the LFE none, by the speakers a WAV's channel mask or a CAF or AIFF channel\n"
+                 "layout names, else by the WAV order (5.1: L R C LFE Ls Rs; 10 and 12 channels\n"
+                 "are 5.1.4 and 7.1.4); other orders (Ogg's, a film-order CAF's) are put in it;\n"
+                 "phase and the spectrum are the front L/R pair's.\n\n"
                  "options:\n"
                  "  -t, --target T      a preset, or LUFS,DBTP for your own (e.g. -16,-1);\n"
                  "                      default none: true peak <= -1 dBTP, no loudness check\n"
@@ -157,13 +157,17 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
         return MF_EXIT_USAGE;
     }
     if (si.channels < 1 || si.channels > MF_QC_MAX_CHANNELS) {
-        fprintf(stderr, "mixfarm: %s: %d channels: qc measures files of 1 to %d (mono to 7.1)\n",
+        fprintf(stderr, "mixfarm: %s: %d channels: qc measures files of 1 to %d (mono to 9.1.6)\n",
                 it->path, si.channels, MF_QC_MAX_CHANNELS);
         sf_close(sf);
         return MF_EXIT_USAGE;
     }
     mf_cli_layout_t layout;
-    mf_cli_layout(it->path, sf, &si, &layout);
+    if (mf_cli_layout(it->path, sf, &si, &layout) < 0) {
+        mf_cli_layout_unknown(it->path, si.channels);
+        sf_close(sf);
+        return MF_EXIT_USAGE;
+    }
     s_format(&si, layout.name, it);
     enum { BLOCK = 4096 };
     float *buf = malloc(BLOCK * (size_t)si.channels * sizeof *buf);

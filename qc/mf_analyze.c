@@ -3,8 +3,8 @@
  * everything runs on that cache-sized block: K-weighted energy, the
  * true-peak interpolator, block statistics, the spectrum. Per-hop values go
  * into small growing series; the rest is running totals. Mono and stereo
- * are split by the kernels (mf_qc_kernels.h); more channels (a 5.1 or 7.1
- * delivery, `mixfarm qc` only) by a plain loop here. */
+ * are split by the kernels (mf_qc_kernels.h); more channels (a 5.1, 7.1 or
+ * 7.1.4 delivery, `mixfarm qc` only) by a plain loop here. */
 #include "mf_analyze.h"
 #include "mf_loudness.h"
 #include "mf_qc_kernels.h"
@@ -65,10 +65,19 @@ static const float s_silent = 0.001f; /* -60 dBFS */
 void mf_qc_channel_weights(int channels, float *weight)
 {
     /* Where the LFE and the surrounds are in the WAV order (see the header). */
-    static const char *const layout[MAXC + 1] = {"",      "F",      "FF",      "FFF",     "FFSS",
-                                                 "FFFSS", "FFFLSS", "FFFLSSS", "FFFLSSSS"};
+    static const char *const layout[MAXC + 1] = {"",
+                                                 "F",
+                                                 "FF",
+                                                 "FFF",
+                                                 "FFSS",
+                                                 "FFFSS",
+                                                 "FFFLSS",
+                                                 "FFFLSSS",
+                                                 "FFFLSSSS",
+                                                 [10] = "FFFLSSFFSS",
+                                                 [12] = "FFFLSSSSFFSS"};
     for (int c = 0; c < channels && c < MAXC; c++) {
-        const char k = channels <= MAXC ? layout[channels][c] : 'F';
+        const char k = channels <= MAXC && layout[channels] ? layout[channels][c] : 'F';
         weight[c] = k == 'L' ? 0.0f : k == 'S' ? MF_QC_SURROUND_WEIGHT : 1.0f;
     }
 }

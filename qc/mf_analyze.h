@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define MF_QC_BANDS 31           /* third-octave bands, 20 Hz .. 20 kHz */
-#define MF_QC_MAX_CHANNELS 8     /* up to 7.1 */
+#define MF_QC_MAX_CHANNELS 16    /* up to 9.1.6 */
 #define MF_QC_SILENCE_DBFS -60.0 /* below this a sample counts as silent */
 #define MF_QC_CLIP_LEVEL 0.999f  /* |x| at or above this counts toward a clipped run */
 #define MF_QC_CLIP_RUN 3         /* consecutive samples that make a clipped run */
@@ -119,9 +119,11 @@ void mf_analyzer_set_weights(mf_analyzer_t *a, const float *weight);
 /* ITU-R BS.1770-4's channel weights for a layout given by its channel
  * count, in the WAV (SMPTE) order: 1 and 2 channels 1.0 each; 3 L R C;
  * 4 L R Ls Rs; 5 L R C Ls Rs; 6 (5.1) L R C LFE Ls Rs; 7 (6.1) L R C LFE
- * Cs Ls Rs; 8 (7.1) L R C LFE Lrs Rrs Lss Rss. Front channels 1.0,
- * surround (side and rear) channels 1.41 (+1.5 dB), the LFE 0 (left out),
- * as libebur128 and ffmpeg's ebur128 filter weigh them. */
+ * Cs Ls Rs; 8 (7.1) L R C LFE Lrs Rrs Lss Rss; 10 (5.1.4) L R C LFE Ls
+ * Rs Ltf Rtf Ltb Rtb; 12 (7.1.4) L R C LFE Lrs Rrs Lss Rss Ltf Rtf Ltb Rtb;
+ * any other count 1.0 each. Front channels 1.0, surround (side, rear and
+ * top rear) channels 1.41 (+1.5 dB), the LFE 0 (left out), as ffmpeg's
+ * ebur128 filter weighs them (and libebur128 the middle layer). */
 void mf_qc_channel_weights(int channels, float *weight);
 #define MF_QC_SURROUND_WEIGHT 1.41f
 /* Adds frames interleaved frames. MF_ERR_NOMEM when a series cannot grow

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,12 +97,18 @@ static double s_ebur128(const float *x, size_t n, double *I)
     return t;
 }
 
+/* The wall time of cmd; NAN when it did not run to an end (exit 0, or 1:
+ * qc's "a check failed"). A missing binary must not time as a fast one. */
 static double s_spawn(const char *cmd)
 {
     const double t0 = now();
     const int rc = system(cmd);
     const double t = now() - t0;
-    return rc == -1 ? NAN : t;
+    if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) > 1) {
+        fprintf(stderr, "bench_qc: failed: %s\n", cmd);
+        return NAN;
+    }
+    return t;
 }
 
 typedef struct {

@@ -49,7 +49,7 @@ static inline double qt_rand(uint64_t *s)
  * level envelope (about -20 LUFS, peaks around -9 dBFS). */
 static inline void qt_music(float *x, size_t frames, int channels, double fs, uint64_t seed)
 {
-    double lp[16] = {0}; /* up to 16 channels */
+    double lp[32] = {0}; /* up to 32 channels */
     uint64_t s = seed;
     for (size_t i = 0; i < frames; i++) {
         const double t = (double)i / fs, env = 0.3 + 0.25 * sin(2 * M_PI * 0.13 * t);

@@ -256,10 +256,22 @@ static void test_surround(void **state)
                   (const double[]){1, 1, 1, 0, 1.41, 1.41, 1.41, 1.41}, 8);
     /* 5.0 with front wide channels (FLC FRC): 1. */
     s_weights_are(s_surround("wide.wav", 5, 0xC3), (const double[]){1, 1, 1, 1, 1}, 5);
+    /* 7.1.4 (an immersive bed): the top rear pair a surround, as ffmpeg
+     * weighs it; named by its speakers. */
+    const char *bed = s_surround("bed.wav", 12, 0x2D63F);
+    s_weights_are(bed, (const double[]){1, 1, 1, 0, 1.41, 1.41, 1.41, 1.41, 1, 1, 1.41, 1.41}, 12);
+    assert_int_equal(s_run((const char *[]){bed, NULL}), 0);
+    if (!strstr(s_out, "48000 Hz, 7.1.4, 24-bit WAV")) fail_msg("a 7.1.4 file:\n%s", s_out);
+    /* Past 8 channels, a count that names no layout needs a mask. */
     const char *nine = s_surround("nine.wav", 9, 0);
     assert_int_equal(s_run((const char *[]){nine, NULL}), 2);
-    if (!strstr(s_err, "nine.wav: 9 channels: qc measures files of 1 to 8"))
+    if (!strstr(s_err, "nine.wav: 9 channels, and no WAV channel mask"))
         fail_msg("a 9-channel file: %s", s_err);
+    s_weights_are(s_surround("nine-named.wav", 9, 0x63F | 0x800),
+                  (const double[]){1, 1, 1, 0, 1.41, 1.41, 1.41, 1.41, 1}, 9);
+    assert_int_equal(s_run((const char *[]){s_surround("many.wav", 17, 0), NULL}), 2);
+    if (!strstr(s_err, "many.wav: 17 channels: qc measures files of 1 to 16"))
+        fail_msg("a 17-channel file: %s", s_err);
     /* Ogg Vorbis stores 5.1 as L C R Ls Rs LFE: the same music written so
      * (the LFE silent, so a surround taken for the LFE would lose 1.5 LU)
      * reads as the WAV does, within what the codec changes. */
