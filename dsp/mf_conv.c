@@ -194,15 +194,43 @@ HOT static void s_cmac(float *restrict yr, float *restrict yi, const float *rest
     }
 }
 
-/* y[i] = sum over k < nh of h[k] x[i - k], i < m (x[-k] readable for k < nh). */
+/* y[i] = sum over k < nh of h[k] x[i - k], i < m (x[-k] readable for k < nh),
+ * each sum taken in the order of k. */
+typedef float v8f __attribute__((vector_size(32)));
+
 HOT static void s_fir(float *restrict y, const float *restrict h, size_t nh, const float *x,
                       size_t m)
 {
+    if (m == HEAD) { /* a whole segment: its 32 sums held in registers over the taps */
+        v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (size_t k = 0; k < nh; k++) {
+            const v8f hk = (v8f){0} + h[k];
+            v8f x0, x1, x2, x3;
+            memcpy(&x0, x - k, sizeof x0), memcpy(&x1, x - k + 8, sizeof x1);
+            memcpy(&x2, x - k + 16, sizeof x2), memcpy(&x3, x - k + 24, sizeof x3);
+            a0 = a0 + hk * x0, a1 = a1 + hk * x1, a2 = a2 + hk * x2, a3 = a3 + hk * x3;
+        }
+        memcpy(y, &a0, sizeof a0), memcpy(y + 8, &a1, sizeof a1);
+        memcpy(y + 16, &a2, sizeof a2), memcpy(y + 24, &a3, sizeof a3);
+        return;
+    }
     for (size_t i = 0; i < m; i++) y[i] = 0.0f;
     for (size_t k = 0; k < nh; k++) {
         const float hk = h[k], *xk = x - k;
         for (size_t i = 0; i < m; i++) y[i] += hk * xk[i];
     }
+}
+
+/* ring[at ...] += y[0 .. n), in the (at most two) runs the ring's wrap
+ * leaves, so that the adds vectorise. */
+HOT static void s_ring_add(mf_conv_t *c, uint64_t at, const float *restrict y, size_t n)
+{
+    const size_t size = c->mask + 1, start = (size_t)(at & c->mask);
+    const size_t first = n < size - start ? n : size - start;
+    float *restrict r = c->ring + start;
+    for (size_t i = 0; i < first; i++) r[i] += y[i];
+    r = c->ring;
+    for (size_t i = first; i < n; i++) r[i - first] += y[i];
 }
 
 /* A block of level lv is complete at time t: its output for the block's
@@ -227,8 +255,7 @@ static void s_level_step(mf_conv_t *c, level_t *lv, uint64_t t)
     for (size_t b = 0; b < nb; b++) lv->c[b][0] = yr[b], lv->c[b][1] = yi[b];
     fftwf_execute(lv->inv);
     /* Overlap-save: the second half is the block [t - n, t) of the output. */
-    const uint64_t at = t - n + li->off;
-    for (size_t i = 0; i < n; i++) c->ring[(at + i) & c->mask] += lv->t[n + i];
+    s_ring_add(c, t - n + li->off, lv->t + n, n);
     memcpy(lv->x, lv->x + n, n * sizeof *lv->x);
 }
 
@@ -238,12 +265,12 @@ void mf_conv_process(mf_conv_t *c, const float *in, float *out, size_t n, size_t
     float *const seg = c->hist + HEAD - 1;
     while (n > 0) {
         /* A segment ends at the next multiple of HEAD, where blocks end. */
-        size_t m = HEAD - (size_t)(c->t % HEAD);
+        size_t m = HEAD - (size_t)(c->t & (HEAD - 1));
         if (m > n) m = n;
         for (size_t i = 0; i < m; i++) seg[i] = in[i * stride];
         for (int l = 0; l < ir->nlv; l++) {
             level_t *lv = &c->lv[l];
-            memcpy(lv->x + lv->ir->n + (size_t)(c->t % lv->ir->n), seg, m * sizeof *seg);
+            memcpy(lv->x + lv->ir->n + (size_t)(c->t & (lv->ir->n - 1)), seg, m * sizeof *seg);
         }
         float y[HEAD];
         s_fir(y, ir->head, ir->head_n, seg, m);
@@ -255,7 +282,7 @@ void mf_conv_process(mf_conv_t *c, const float *in, float *out, size_t n, size_t
         memmove(c->hist, c->hist + m, (HEAD - 1) * sizeof *c->hist);
         c->t += m;
         for (int l = 0; l < ir->nlv; l++)
-            if (c->t % c->lv[l].ir->n == 0) s_level_step(c, &c->lv[l], c->t);
+            if ((c->t & (c->lv[l].ir->n - 1)) == 0) s_level_step(c, &c->lv[l], c->t);
         in += m * stride;
         out += m * stride;
         n -= m;
