@@ -69,16 +69,28 @@ static double check_len(size_t nh, size_t nx, size_t step)
 static void test_partitioned_equals_direct(void **state)
 {
     (void)state;
-    static const size_t lens[] = {1,   2,   31,   32,   33,   127,  128,  129,  511,
-                                  512, 513, 2047, 2048, 2049, 8191, 8192, 8193, 32769};
+    /* Every level starts at a power of two (the head's 64 taps, times 4
+     * per level); where a level takes every remaining tap instead of
+     * opening the next depends on the length, so lengths between too. */
+    for (size_t p = 1; p <= 16384; p *= 2)
+        for (size_t d = 0; d < 3; d++) {
+            const size_t nh = p + d - 1 ? p + d - 1 : 1;
+            const double e = check_len(nh, 3000 + nh, 1);
+            if (!(e < 1e-5)) fail_msg("%zu taps: relative error %.3g", nh, e);
+        }
+    static const size_t lens[] = {3000, 5000, 7000, 12000, 20000, 32769};
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         const double e = check_len(lens[i], 3000 + lens[i], 1);
         if (!(e < 1e-5)) fail_msg("%zu taps: relative error %.3g", lens[i], e);
     }
-    /* Past the largest block: 100000 taps, every 7th output checked. */
-    const double e = check_len(100000, 40000, 7);
-    printf("100000 taps: relative error %.3g\n", e);
-    assert_true(e < 1e-5);
+    /* Past the largest block: 48000 (a 1 s IR, whose last level takes 5
+     * partitions of 8192) and 100000 taps, every 7th output checked. */
+    static const size_t big[] = {48000, 100000};
+    for (size_t i = 0; i < 2; i++) {
+        const double e = check_len(big[i], 40000, 7);
+        printf("%zu taps: relative error %.3g\n", big[i], e);
+        assert_true(e < 1e-5);
+    }
 }
 
 static void test_stride_and_in_place(void **state)
