@@ -5,13 +5,13 @@
  * with short input/output delay", AES 113th convention, 2002):
  *
  *   taps [0, 64)                    direct form, 32 sums at a time
- *   level 1: blocks of 64 samples   taps [64, 256): 3 partitions of 64
- *   level 2: blocks of 256          taps [256, 1024)
- *   ...each level 4 times the last (at most 32768) with 3 partitions,
+ *   level 1: blocks of 64 samples   taps [64, 512): 7 partitions of 64
+ *   level 2: blocks of 512          taps [512, 4096)
+ *   ...each level 8 times the last (at most 32768) with 7 partitions,
  *   until one takes every remaining tap: where that costs less than
  *   opening the next level (an estimate of both in flops a sample), or at
- *   blocks of 32768. At 48 kHz a 0.1 s IR ends on 18 partitions of 256, a
- *   1 s IR on 11 of 4096, a 10 s IR on 29 of 16384.
+ *   blocks of 32768. At 48 kHz a 0.1 s IR ends on 9 partitions of 512, a
+ *   1 s IR on 11 of 4096, a 10 s IR on 14 of 32768.
  *
  * A level with blocks of N runs uniformly partitioned overlap-save (FFT of
  * 2N, a frequency-domain delay line of its partitions' input spectra) once

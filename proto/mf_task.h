@@ -17,7 +17,7 @@
 #define MF_PROTOCOL_VERSION 5
 /* Bumped whenever a change to the DSP changes output bits: part of every
  * action-cache key, so an upgraded farm never serves stale results. */
-#define MF_ENGINE_VERSION "mixfarm-engine-13"
+#define MF_ENGINE_VERSION "mixfarm-engine-14"
 
 #define MF_TASK_MAX_INPUTS 4096
 #define MF_TASK_MAX_OUTPUTS 256

@@ -69,7 +69,7 @@ static double check_len(size_t nh, size_t nx, size_t step)
 static void test_partitioned_equals_direct(void **state)
 {
     (void)state;
-    /* Every level starts at a power of two (the head's 64 taps, times 4
+    /* Every level starts at a power of two (the head's 64 taps, times 8
      * per level); where a level takes every remaining tap instead of
      * opening the next depends on the length, so lengths between too. */
     for (size_t p = 1; p <= 16384; p *= 2)
@@ -83,8 +83,9 @@ static void test_partitioned_equals_direct(void **state)
         const double e = check_len(lens[i], 3000 + lens[i], 1);
         if (!(e < 1e-5)) fail_msg("%zu taps: relative error %.3g", lens[i], e);
     }
-    /* Past the largest block: 48000 (a 1 s IR, whose last level takes 5
-     * partitions of 8192) and 100000 taps, every 7th output checked. */
+    /* Longer: 48000 (a 1 s IR, whose last level takes 11 partitions of
+     * 4096) and 100000 taps (past the largest block), every 7th output
+     * checked. */
     static const size_t big[] = {48000, 100000};
     for (size_t i = 0; i < 2; i++) {
         const double e = check_len(big[i], 40000, 7);
