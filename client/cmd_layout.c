@@ -14,9 +14,9 @@
 
 enum { LFE = 3, TOP_FIRST = 11, TOP_LAST = 17 };
 
-/* The surrounds (back, back centre, side, top back): as libebur128 and
- * ffmpeg weigh them, 1.41; the LFE none; the rest (front, centre, top
- * front, a channel nothing names) 1. */
+/* The surrounds (back, back centre, side, top back): as ffmpeg weighs them
+ * (and libebur128 the ones at ear height), 1.41; the LFE none; the rest
+ * (front, centre, top front, a channel nothing names) 1. */
 static float s_weight(int spk)
 {
     static const uint32_t surrounds =
