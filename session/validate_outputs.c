@@ -232,8 +232,15 @@ int mf_sess__check_mastering(mf_session_t *s, const json_t *j, mf_diags_t *d, in
             int ch, rate;
             int64_t frames;
             if (mf_sess__probe_audio(s, resolved, file, "mastering.reference", d, &ch, &rate,
-                                     &frames))
+                                     &frames)) {
                 rc = -1;
+            } else if (ch < 1 || ch > 2) { /* the master it is compared with is stereo */
+                mf_diags_error(d, "mastering.reference",
+                               "%s: has %d channels; a reference track is mono or stereo "
+                               "(mixfarm compare measures a surround file against the master)",
+                               file, ch);
+                rc = -1;
+            }
             free(resolved);
         }
     }

@@ -501,6 +501,13 @@ static void test_too_many_channels(void **state)
     assert_null(s);
     assert_error(&d, "tracks[0].file", "has 6 channels; only mono or stereo");
     mf_diags_fini(&d);
+    /* A surround reference: the master it is compared with is stereo. */
+    s = load("{\"mixfarm\": 1, \"tracks\": [{\"name\": \"K\", \"file\": \"audio/kick.wav\"}],"
+             " \"mastering\": {\"reference\": \"audio/six.wav\"}}",
+             &d);
+    assert_null(s);
+    assert_error(&d, "mastering.reference", "audio/six.wav: has 6 channels; a reference track is");
+    mf_diags_fini(&d);
 }
 
 static void test_duplicate_and_reserved_names(void **state)
