@@ -267,6 +267,9 @@ static void test_surround(void **state)
     assert_int_equal(s_run((const char *[]){nine, NULL}), 2);
     if (!strstr(s_err, "nine.wav: 9 channels, and no WAV channel mask"))
         fail_msg("a 9-channel file: %s", s_err);
+    assert_int_equal(s_run((const char *[]){s_p("clean.wav"), "-r", nine, NULL}), 2);
+    if (!strstr(s_err, "nine.wav: 9 channels, and no WAV channel mask"))
+        fail_msg("a 9-channel reference: %s", s_err);
     s_weights_are(s_surround("nine-named.wav", 9, 0x63F | 0x800),
                   (const double[]){1, 1, 1, 0, 1.41, 1.41, 1.41, 1.41, 1}, 9);
     assert_int_equal(s_run((const char *[]){s_surround("many.wav", 17, 0), NULL}), 2);
