@@ -103,6 +103,20 @@ static int s_from_map(SNDFILE *sf, int ch, int *spk)
     return 1;
 }
 
+/* B-format ambisonics (a CAF's layout, a WAV's ambisonic subformat) are
+ * not loudspeaker feeds: BS.1770 has no weights for W, X, Y and Z. */
+static int s_ambisonic(SNDFILE *sf, int ch)
+{
+    if (!sf) return 0;
+    if (sf_command(sf, SFC_WAVEX_GET_AMBISONIC, NULL, 0) == SF_AMBISONIC_B_FORMAT) return 1;
+    int map[MF_QC_MAX_CHANNELS] = {0};
+    if (sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(sizeof *map) * ch) != SF_TRUE) return 0;
+    for (int c = 0; c < ch; c++)
+        if (map[c] >= SF_CHANNEL_MAP_AMBISONIC_B_W && map[c] <= SF_CHANNEL_MAP_AMBISONIC_B_Z)
+            return 1;
+    return 0;
+}
+
 /* Without a layout in the file: the WAV order by the channel count (as
  * mf_qc_channel_weights assumes), FLAC's too; an Ogg Vorbis or Opus file
  * (mapping family 1) stores the centre second and the LFE last (5.1: L C R
@@ -166,10 +180,23 @@ int mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_lay
         snprintf(out->name, sizeof out->name, "%s", ch == 1 ? "mono" : "stereo");
         return 0;
     }
+    if (s_ambisonic(sf, ch)) {
+        fprintf(stderr,
+                "mixfarm: %s: ambisonics (B-format): BS.1770 measures loudspeaker feeds; decode "
+                "it to a speaker layout (5.1, 7.1.4...) first\n",
+                path);
+        return -1;
+    }
     int spk[MF_QC_MAX_CHANNELS];
     if (!s_from_mask(path, ch, spk) && !s_from_map(sf, ch, spk) &&
-        !s_by_count(ch, (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG, spk))
+        !s_by_count(ch, (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG, spk)) {
+        fprintf(stderr,
+                "mixfarm: %s: %d channels, and no WAV channel mask or CAF/AIFF channel layout "
+                "says which speakers they feed (past 8 channels only 10, as 5.1.4, and 12, as "
+                "7.1.4, are taken without one)\n",
+                path, ch);
         return -1;
+    }
     /* The WAV order: by bit, unnamed channels last, ties as stored. */
     for (int i = 0; i < ch; i++) out->order[i] = i;
     for (int i = 1; i < ch; i++)
@@ -185,15 +212,6 @@ int mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_lay
     }
     s_name(spk, ch, out->name, sizeof out->name);
     return 0;
-}
-
-void mf_cli_layout_unknown(const char *path, int channels)
-{
-    fprintf(stderr,
-            "mixfarm: %s: %d channels, and no WAV channel mask or CAF/AIFF channel layout says "
-            "which speakers they feed (past 8 channels only 10, as 5.1.4, and 12, as 7.1.4, are "
-            "taken without one)\n",
-            path, channels);
 }
 
 void mf_cli_layout_apply(const mf_cli_layout_t *l, float *buf, size_t frames)

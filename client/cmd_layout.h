@@ -23,12 +23,11 @@ typedef struct {
 } mf_cli_layout_t;
 
 /* The layout of the file at path, which libsndfile opened as sf with info
- * (1 .. MF_QC_MAX_CHANNELS channels). -1 when nothing tells the speakers
- * of its channels: more than 8, no WAV mask or CAF/AIFF layout, and not
- * 10 (5.1.4) or 12 (7.1.4) channels. */
+ * (1 .. MF_QC_MAX_CHANNELS channels). -1, with why on stderr, for a file
+ * that is not loudspeaker feeds (B-format ambisonics) or whose speakers
+ * nothing tells: more than 8 channels, no WAV mask or CAF/AIFF layout, and
+ * not 10 (5.1.4) or 12 (7.1.4). */
 int mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_layout_t *out);
-/* Says on stderr why the layout of path's channels is unknown. */
-void mf_cli_layout_unknown(const char *path, int channels);
 /* Puts frames interleaved frames into the WAV order, in place. */
 void mf_cli_layout_apply(const mf_cli_layout_t *l, float *buf, size_t frames);
 

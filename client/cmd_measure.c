@@ -39,10 +39,7 @@ int mf_cli_measure(const char *path, mf_measure_t *out)
         rc = MF_EXIT_USAGE;
     }
     mf_cli_layout_t layout;
-    if (rc == MF_EXIT_OK && mf_cli_layout(path, sf, &si, &layout) < 0) {
-        mf_cli_layout_unknown(path, si.channels);
-        rc = MF_EXIT_USAGE;
-    }
+    if (rc == MF_EXIT_OK && mf_cli_layout(path, sf, &si, &layout) < 0) rc = MF_EXIT_USAGE;
     if (m && rc == MF_EXIT_OK) mf_meter_set_weights(m, layout.weight);
     sf_count_t got;
     while (rc == MF_EXIT_OK && (got = sf_readf_float(sf, buf, 4096)) > 0) {

@@ -164,7 +164,6 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
     }
     mf_cli_layout_t layout;
     if (mf_cli_layout(it->path, sf, &si, &layout) < 0) {
-        mf_cli_layout_unknown(it->path, si.channels);
         sf_close(sf);
         return MF_EXIT_USAGE;
     }

@@ -403,6 +403,29 @@ static void test_surround_layouts(void **state)
     if (!strstr(s_out, "48000 Hz, 3.1, 24-bit WAV")) fail_msg("a 3.1 mask:\n%s", s_out);
     assert_int_equal(s_run((const char *[]){s_surround("quad.wav", 4, 0), NULL}), 0);
     if (!strstr(s_out, "48000 Hz, 4.0, 24-bit WAV")) fail_msg("a quad file:\n%s", s_out);
+    /* First-order ambisonics, as a CAF's layout and as a WAV's subformat
+     * say it: not loudspeaker feeds, refused rather than weighed as some. */
+    static const char *const amb[2] = {"amb.caf", "amb.wav"};
+    for (int k = 0; k < 2; k++) {
+        SF_INFO si = {.samplerate = 48000,
+                      .channels = 4,
+                      .format = (k ? SF_FORMAT_WAVEX : SF_FORMAT_CAF) | SF_FORMAT_PCM_24};
+        SNDFILE *f = sf_open(s_p(amb[k]), SFM_WRITE, &si);
+        assert_non_null(f);
+        const int wxyz[4] = {SF_CHANNEL_MAP_AMBISONIC_B_W, SF_CHANNEL_MAP_AMBISONIC_B_X,
+                             SF_CHANNEL_MAP_AMBISONIC_B_Y, SF_CHANNEL_MAP_AMBISONIC_B_Z};
+        if (k)
+            assert_int_equal(sf_command(f, SFC_WAVEX_SET_AMBISONIC, NULL, SF_AMBISONIC_B_FORMAT),
+                             SF_AMBISONIC_B_FORMAT);
+        else
+            assert_int_equal(sf_command(f, SFC_SET_CHANNEL_MAP_INFO, (void *)wxyz, sizeof wxyz),
+                             SF_TRUE);
+        const float frame[4] = {0.1f, 0.2f, 0.0f, 0.0f};
+        for (int i = 0; i < 48000; i++) sf_writef_float(f, frame, 1);
+        sf_close(f);
+        assert_int_equal(s_run((const char *[]){s_p(amb[k]), NULL}), 2);
+        if (!strstr(s_err, "ambisonics (B-format)")) fail_msg("%s: %s", amb[k], s_err);
+    }
 }
 
 /* The entry's comparison with --reference: a file against itself differs
