@@ -121,10 +121,21 @@ static void s_format(const SF_INFO *si, const char *layout, qc_item_t *it)
     }
     it->fmt = (mf_qc_format_t){
         .rate = si->samplerate, .bits = bits, .lossless = lossless, .mono = it->fmt.mono};
+    /* The container by its usual extension, upper case ("WAV", "FLAC"); an
+     * Ogg file by its codec (libsndfile's extension for both is "oga"). */
     SF_FORMAT_INFO fi = {.format = si->format & SF_FORMAT_TYPEMASK};
-    const char *major = sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.extension
-                            ? fi.extension
-                            : "audio";
+    char major[24];
+    snprintf(major, sizeof major, "%s",
+             sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.extension
+                 ? fi.extension
+                 : "audio");
+    for (char *c = major; *c; c++)
+        if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
+    if ((si->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG)
+        snprintf(major, sizeof major, "Ogg %s",
+                 sub == SF_FORMAT_OPUS     ? "Opus"
+                 : sub == SF_FORMAT_VORBIS ? "Vorbis"
+                                           : "");
     char kind[24];
     if (sub == SF_FORMAT_ULAW || sub == SF_FORMAT_ALAW) /* 8 bits, companded: not linear PCM */
         snprintf(kind, sizeof kind, "%s", sub == SF_FORMAT_ULAW ? "u-law" : "A-law");
@@ -134,8 +145,6 @@ static void s_format(const SF_INFO *si, const char *layout, qc_item_t *it)
     else
         snprintf(kind, sizeof kind, "lossy");
     snprintf(it->desc, sizeof it->desc, "%d Hz, %s, %s %s", si->samplerate, layout, kind, major);
-    for (char *c = it->desc + strlen(it->desc) - strlen(major); *c; c++)
-        if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
 }
 
 /* Reads and measures one file (with its loudest-passage spectrum when

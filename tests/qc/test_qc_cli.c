@@ -314,6 +314,8 @@ static void test_surround(void **state)
             json_decref(doc);
         }
         printf("5.1 as WAV %.2f LUFS, as Ogg Vorbis %.2f LUFS\n", lufs[0], lufs[1]);
+        assert_true(s_run((const char *[]){s_p("five.ogg"), NULL}) < 2);
+        if (!strstr(s_out, "48000 Hz, 5.1, lossy Ogg Vorbis")) fail_msg("an Ogg file:\n%s", s_out);
         /* Vorbis moves it by a little; taken unordered, by 1.6 LU. */
         assert_true(fabs(lufs[0] - lufs[1]) < 0.5);
     }
