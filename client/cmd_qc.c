@@ -132,10 +132,10 @@ static void s_format(const SF_INFO *si, const char *layout, qc_item_t *it)
     for (char *c = major; *c; c++)
         if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
     if ((si->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG)
-        snprintf(major, sizeof major, "Ogg %s",
-                 sub == SF_FORMAT_OPUS     ? "Opus"
-                 : sub == SF_FORMAT_VORBIS ? "Vorbis"
-                                           : "");
+        snprintf(major, sizeof major, "%s",
+                 sub == SF_FORMAT_OPUS     ? "Ogg Opus"
+                 : sub == SF_FORMAT_VORBIS ? "Ogg Vorbis"
+                                           : "Ogg");
     char kind[24];
     if (sub == SF_FORMAT_ULAW || sub == SF_FORMAT_ALAW) /* 8 bits, companded: not linear PCM */
         snprintf(kind, sizeof kind, "%s", sub == SF_FORMAT_ULAW ? "u-law" : "A-law");
