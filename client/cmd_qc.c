@@ -23,9 +23,10 @@
 
 typedef struct {
     const char *path;
-    char desc[96];  /* "48000 Hz, stereo, 24-bit WAV" */
-    mf_measure_t m; /* the analysis, and the spectrum when compared */
-    json_t *cmp;    /* the comparison with --reference, or NULL */
+    char desc[96];   /* "48000 Hz, stereo, 24-bit WAV" */
+    char layout[40]; /* "5.1", "7.1.4" for a surround file; "" for mono and stereo */
+    mf_measure_t m;  /* the analysis, and the spectrum when compared */
+    json_t *cmp;     /* the comparison with --reference, or NULL */
     mf_qc_format_t fmt;
     mf_qc_problems_t probs;
 } qc_item_t;
@@ -177,6 +178,7 @@ static int s_analyse(qc_item_t *it, const mf_qc_target_t *t, int spectrum)
         return MF_EXIT_USAGE;
     }
     s_format(&si, layout.name, it);
+    if (si.channels > 2) snprintf(it->layout, sizeof it->layout, "%s", layout.name);
     enum { BLOCK = 4096 };
     float *buf = malloc(BLOCK * (size_t)si.channels * sizeof *buf);
     mf_analyzer_t *an = mf_analyzer_new(si.channels, si.samplerate, MF_ANALYZE_ALL);
@@ -301,7 +303,8 @@ static int s_measure_all(qc_item_t *items, mf_qc_file_t *files, int n, const mf_
             fprintf(stderr, "mixfarm: %s: out of memory\n", it->path);
             return MF_EXIT_FAILED;
         }
-        files[i] = (mf_qc_file_t){it->path, &it->m.a, &it->probs, it->cmp};
+        files[i] = (mf_qc_file_t){it->path, &it->m.a, &it->probs, it->cmp,
+                                  it->layout[0] ? it->layout : NULL};
     }
     return MF_EXIT_OK;
 }

@@ -54,6 +54,7 @@ static json_t *s_file(const mf_qc_file_t *f)
     json_object_set_new(o, "duration_s", s_num(a->duration_s));
     json_object_set_new(o, "sample_rate", json_integer((json_int_t)a->rate));
     json_object_set_new(o, "channels", json_integer(a->channels));
+    if (f->layout) json_object_set_new(o, "layout", json_string(f->layout));
     if (a->channels > 2) { /* surround: what the loudness weighed each channel with */
         json_t *w = json_array();
         for (int c = 0; c < a->channels; c++)

@@ -19,6 +19,9 @@ typedef struct {
      * borrowed), reported as the file's "reference" and a section of qc.html;
      * NULL: none. */
     json_t *reference;
+    /* Its channel layout by the speakers, "5.1", "7.1.4" (mixfarm qc of a
+     * surround file), reported as "layout"; NULL: none said. */
+    const char *layout;
 } mf_qc_file_t;
 
 /* 1 when no file has a problem. */

@@ -170,8 +170,8 @@ static void test_reports(void **state)
     const mf_qc_target_t *t = mf_qc_preset("streaming");
     mf_qc_check(&a[0], t, &s_fmt, &p[0]);
     mf_qc_check(&a[1], t, &s_fmt, &p[1]);
-    const mf_qc_file_t files[2] = {{"master/a.wav", &a[0], &p[0], NULL},
-                                   {"master/<b>.wav", &a[1], &p[1], NULL}};
+    const mf_qc_file_t files[2] = {{"master/a.wav", &a[0], &p[0], NULL, NULL},
+                                   {"master/<b>.wav", &a[1], &p[1], NULL, NULL}};
     json_t *doc = mf_qc_report_json(t, files, 2);
     char *s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     printf("%.600s...\n", s);

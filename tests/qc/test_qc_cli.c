@@ -220,6 +220,17 @@ static const char *s_surround(const char *name, int ch, uint32_t mask)
     return s_p(name);
 }
 
+/* One file's entry in qc.json. */
+static json_t *s_entry(const char *path)
+{
+    assert_int_equal(s_run((const char *[]){path, "--json", NULL}), 0);
+    json_t *doc = json_loads(s_out, 0, NULL);
+    json_t *e = json_incref(json_array_get(json_object_get(doc, "files"), 0));
+    json_decref(doc);
+    assert_non_null(e);
+    return e;
+}
+
 /* The loudness weights of each channel as qc.json reports them. */
 static void s_weights_are(const char *path, const double *want, int ch)
 {
@@ -260,6 +271,12 @@ static void test_surround(void **state)
      * weighs it; named by its speakers. */
     const char *bed = s_surround("bed.wav", 12, 0x2D63F);
     s_weights_are(bed, (const double[]){1, 1, 1, 0, 1.41, 1.41, 1.41, 1.41, 1, 1, 1.41, 1.41}, 12);
+    json_t *e = s_entry(bed);
+    assert_string_equal(json_string_value(json_object_get(e, "layout")), "7.1.4");
+    json_decref(e);
+    e = s_entry(s_p("clean.wav")); /* mono and stereo say none, as a render's qc.json */
+    assert_null(json_object_get(e, "layout"));
+    json_decref(e);
     assert_int_equal(s_run((const char *[]){bed, NULL}), 0);
     if (!strstr(s_out, "48000 Hz, 7.1.4, 24-bit WAV")) fail_msg("a 7.1.4 file:\n%s", s_out);
     /* Past 8 channels, a count that names no layout needs a mask. */
@@ -341,17 +358,6 @@ static void test_surround(void **state)
     if (fabs(as_ref - own) > 1e-9 || json_array_size(json_object_get(ref, "bands")) != 31)
         fail_msg("a 3.1 reference read %.2f LUFS, its own QC %.2f: %s", as_ref, own, s_out);
     json_decref(doc);
-}
-
-/* One file's entry in qc.json. */
-static json_t *s_entry(const char *path)
-{
-    assert_int_equal(s_run((const char *[]){path, "--json", NULL}), 0);
-    json_t *doc = json_loads(s_out, 0, NULL);
-    json_t *e = json_incref(json_array_get(json_object_get(doc, "files"), 0));
-    json_decref(doc);
-    assert_non_null(e);
-    return e;
 }
 
 /* A CAF or AIFF file says its speakers in a channel layout chunk, in any
