@@ -1,29 +1,15 @@
 /* mf_cli_layout (cmd_layout.h).
  *
  * Every source of a layout is turned into one thing, the speaker of each of
- * the file's channels as a WAVE_FORMAT_EXTENSIBLE bit (0 front left, 1 front
- * right, 2 centre, 3 LFE, 4-5 back, 8 back centre, 9-10 side, 11-17 top;
- * -1 unnamed), and everything else follows from the speakers: the WAV
- * order is theirs sorted by bit, the weights and the name theirs. */
+ * the file's channels as a WAVE_FORMAT_EXTENSIBLE bit (mf_analyze.h), and
+ * everything else follows from the speakers: the WAV order is theirs
+ * sorted by bit, the weights (mf_qc_speaker_weight) and the name theirs. */
 #include "cmd_layout.h"
 #include "mf_source_check.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-enum { LFE = 3, TOP_FIRST = 11, TOP_LAST = 17 };
-
-/* The surrounds (back, back centre, side, top back): as ffmpeg weighs them
- * (and libebur128 the ones at ear height), 1.41; the LFE none; the rest
- * (front, centre, top front, a channel nothing names) 1. */
-static float s_weight(int spk)
-{
-    static const uint32_t surrounds =
-        0x10u | 0x20u | 0x100u | 0x200u | 0x400u | 0x8000u | 0x10000u | 0x20000u;
-    if (spk == LFE) return 0.0f;
-    return spk >= 0 && spk < 32 && (surrounds >> spk & 1u) ? MF_QC_SURROUND_WEIGHT : 1.0f;
-}
 
 /* A WAV's mask names its channels in bit order; channels past its bits are
  * unnamed. 0 when the file has no mask. */
@@ -54,7 +40,7 @@ static int s_speaker(int map)
     case SF_CHANNEL_MAP_FRONT_CENTER:
         return 2;
     case SF_CHANNEL_MAP_LFE:
-        return LFE;
+        return MF_SPK_LFE;
     case SF_CHANNEL_MAP_REAR_LEFT:
         return 4; /* Apple's left surround */
     case SF_CHANNEL_MAP_REAR_RIGHT:
@@ -89,13 +75,17 @@ static int s_speaker(int map)
 }
 
 /* The layout libsndfile reads from a CAF 'chan' or an AIFF 'CHAN' chunk,
- * in any order (film order, L C R Ls Rs LFE, is common there). 0 when the
- * file has none or one libsndfile does not know. */
-static int s_from_map(SNDFILE *sf, int ch, int *spk)
+ * in any order (film order, L C R Ls Rs LFE, is common there), into map.
+ * 0 when the file has none. */
+static int s_map(SNDFILE *sf, int ch, int *map)
 {
-    int map[MF_QC_MAX_CHANNELS] = {0};
-    if (!sf || sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(sizeof *map) * ch) != SF_TRUE)
-        return 0;
+    return sf && sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(sizeof *map) * ch) == SF_TRUE;
+}
+
+/* The speakers of that map; 0 when it names a channel libsndfile does not
+ * know. */
+static int s_from_map(const int *map, int ch, int *spk)
+{
     for (int c = 0; c < ch; c++) {
         if (map[c] <= SF_CHANNEL_MAP_INVALID || map[c] >= SF_CHANNEL_MAP_MAX) return 0;
         spk[c] = s_speaker(map[c]);
@@ -103,38 +93,27 @@ static int s_from_map(SNDFILE *sf, int ch, int *spk)
     return 1;
 }
 
-/* B-format ambisonics (a CAF's layout, a WAV's ambisonic subformat) are
- * not loudspeaker feeds: BS.1770 has no weights for W, X, Y and Z. */
-static int s_ambisonic(SNDFILE *sf, int ch)
+/* B-format ambisonics (a CAF's layout, map when there is one, or a WAV's
+ * ambisonic subformat) are not loudspeaker feeds: BS.1770 has no weights
+ * for W, X, Y and Z. */
+static int s_ambisonic(SNDFILE *sf, const int *map, int ch)
 {
-    if (!sf) return 0;
-    if (sf_command(sf, SFC_WAVEX_GET_AMBISONIC, NULL, 0) == SF_AMBISONIC_B_FORMAT) return 1;
-    int map[MF_QC_MAX_CHANNELS] = {0};
-    if (sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(sizeof *map) * ch) != SF_TRUE) return 0;
-    for (int c = 0; c < ch; c++)
+    if (sf && sf_command(sf, SFC_WAVEX_GET_AMBISONIC, NULL, 0) == SF_AMBISONIC_B_FORMAT) return 1;
+    for (int c = 0; map && c < ch; c++)
         if (map[c] >= SF_CHANNEL_MAP_AMBISONIC_B_W && map[c] <= SF_CHANNEL_MAP_AMBISONIC_B_Z)
             return 1;
     return 0;
 }
 
-/* Without a layout in the file: the WAV order by the channel count (as
- * mf_qc_channel_weights assumes), FLAC's too; an Ogg Vorbis or Opus file
+/* Without a layout in the file: the WAV order by the channel count
+ * (mf_qc_speakers), FLAC's too; an Ogg Vorbis or Opus file
  * (mapping family 1) stores the centre second and the LFE last (5.1: L C R
  * Ls Rs LFE), and libsndfile hands its channels over as stored. 0 for a
  * count that names no usual layout (9, 11, 13 or more channels). */
 static int s_by_count(int ch, int ogg, int *spk)
 {
-    static const signed char wav[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
-        [3] = {0, 1, 2},
-        [4] = {0, 1, 4, 5},
-        [5] = {0, 1, 2, 4, 5},
-        [6] = {0, 1, 2, 3, 4, 5},
-        [7] = {0, 1, 2, 3, 8, 9, 10},
-        [8] = {0, 1, 2, 3, 4, 5, 9, 10},
-        [10] = {0, 1, 2, 3, 4, 5, 12, 14, 15, 17},        /* 5.1.4 */
-        [12] = {0, 1, 2, 3, 4, 5, 9, 10, 12, 14, 15, 17}, /* 7.1.4 */
-    };
-    if (!wav[ch][1]) return 0;
+    int wav[MF_QC_MAX_CHANNELS];
+    if (!mf_qc_speakers(ch, wav)) return 0;
     /* The file's channel of each WAV-order one. */
     static const signed char vorbis[MF_QC_MAX_CHANNELS + 1][MF_QC_MAX_CHANNELS] = {
         [3] = {0, 2, 1},
@@ -144,7 +123,7 @@ static int s_by_count(int ch, int ogg, int *spk)
         [8] = {0, 2, 1, 7, 5, 6, 3, 4},
     };
     const int shuffled = ogg && vorbis[ch][1];
-    for (int c = 0; c < ch; c++) spk[shuffled ? vorbis[ch][c] : c] = wav[ch][c];
+    for (int c = 0; c < ch; c++) spk[shuffled ? vorbis[ch][c] : c] = wav[c];
     return 1;
 }
 
@@ -155,9 +134,9 @@ static void s_name(const int *spk, int ch, char *name, size_t size)
     int main = 0, lfe = 0, top = 0, named = 0;
     for (int c = 0; c < ch; c++) {
         named += spk[c] >= 0;
-        if (spk[c] == LFE)
+        if (spk[c] == MF_SPK_LFE)
             lfe++;
-        else if (spk[c] >= TOP_FIRST && spk[c] <= TOP_LAST)
+        else if (spk[c] >= MF_SPK_TOP_FIRST && spk[c] <= MF_SPK_TOP_LAST)
             top++;
         else
             main++;
@@ -180,7 +159,9 @@ int mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_lay
         snprintf(out->name, sizeof out->name, "%s", ch == 1 ? "mono" : "stereo");
         return 0;
     }
-    if (s_ambisonic(sf, ch)) {
+    int map[MF_QC_MAX_CHANNELS] = {0};
+    const int have_map = s_map(sf, ch, map);
+    if (s_ambisonic(sf, have_map ? map : NULL, ch)) {
         fprintf(stderr,
                 "mixfarm: %s: ambisonics (B-format): BS.1770 measures loudspeaker feeds; decode "
                 "it to a speaker layout (5.1, 7.1.4...) first\n",
@@ -188,7 +169,7 @@ int mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_lay
         return -1;
     }
     int spk[MF_QC_MAX_CHANNELS];
-    if (!s_from_mask(path, ch, spk) && !s_from_map(sf, ch, spk) &&
+    if (!s_from_mask(path, ch, spk) && !(have_map && s_from_map(map, ch, spk)) &&
         !s_by_count(ch, (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG, spk)) {
         fprintf(stderr,
                 "mixfarm: %s: %d channels, and no WAV channel mask or CAF/AIFF channel layout "
@@ -208,7 +189,7 @@ int mf_cli_layout(const char *path, SNDFILE *sf, const SF_INFO *info, mf_cli_lay
         }
     for (int i = 0; i < ch; i++) {
         out->reorder |= out->order[i] != i;
-        out->weight[i] = s_weight(spk[out->order[i]]);
+        out->weight[i] = mf_qc_speaker_weight(spk[out->order[i]]);
     }
     s_name(spk, ch, out->name, sizeof out->name);
     return 0;

@@ -8,7 +8,8 @@
 
 /* MF_EXIT_OK with *out filled (mf_measure_fini), else the exit code after
  * one line on stderr naming the file: MF_EXIT_USAGE when it is missing,
- * unreadable or not of 1 to 8 channels at 8 to 768 kHz, MF_EXIT_FAILED when
+ * unreadable, not of 1 to 16 channels at 8 to 768 kHz or of no known
+ * speakers (cmd_layout.h), MF_EXIT_FAILED when
  * out of memory. A surround file is laid out as `qc` lays it out
  * (cmd_layout.h): its loudness every channel's, its spectra and width the
  * front pair's. */

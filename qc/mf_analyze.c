@@ -62,24 +62,39 @@ struct mf_analyzer {
 
 static const float s_silent = 0.001f; /* -60 dBFS */
 
+int mf_qc_speakers(int channels, int *spk)
+{
+    static const signed char wav[MAXC + 1][MAXC] = {
+        [1] = {2},
+        [2] = {0, 1},
+        [3] = {0, 1, 2},
+        [4] = {0, 1, 4, 5},
+        [5] = {0, 1, 2, 4, 5},
+        [6] = {0, 1, 2, 3, 4, 5},
+        [7] = {0, 1, 2, 3, 8, 9, 10},
+        [8] = {0, 1, 2, 3, 4, 5, 9, 10},
+        [10] = {0, 1, 2, 3, 4, 5, 12, 14, 15, 17},
+        [12] = {0, 1, 2, 3, 4, 5, 9, 10, 12, 14, 15, 17},
+    };
+    /* Every layout of two channels or more has the front right second. */
+    const int named = channels == 1 || (channels >= 2 && channels <= MAXC && wav[channels][1]);
+    for (int c = 0; c < channels && c < MAXC; c++) spk[c] = named ? wav[channels][c] : -1;
+    return named;
+}
+
+float mf_qc_speaker_weight(int spk)
+{
+    static const uint32_t surrounds =
+        0x10u | 0x20u | 0x100u | 0x200u | 0x400u | 0x8000u | 0x10000u | 0x20000u;
+    if (spk == MF_SPK_LFE) return 0.0f;
+    return spk >= 0 && spk < 32 && (surrounds >> spk & 1u) ? MF_QC_SURROUND_WEIGHT : 1.0f;
+}
+
 void mf_qc_channel_weights(int channels, float *weight)
 {
-    /* Where the LFE and the surrounds are in the WAV order (see the header). */
-    static const char *const layout[MAXC + 1] = {"",
-                                                 "F",
-                                                 "FF",
-                                                 "FFF",
-                                                 "FFSS",
-                                                 "FFFSS",
-                                                 "FFFLSS",
-                                                 "FFFLSSS",
-                                                 "FFFLSSSS",
-                                                 [10] = "FFFLSSFFSS",
-                                                 [12] = "FFFLSSSSFFSS"};
-    for (int c = 0; c < channels && c < MAXC; c++) {
-        const char k = channels <= MAXC && layout[channels] ? layout[channels][c] : 'F';
-        weight[c] = k == 'L' ? 0.0f : k == 'S' ? MF_QC_SURROUND_WEIGHT : 1.0f;
-    }
+    int spk[MAXC];
+    mf_qc_speakers(channels, spk);
+    for (int c = 0; c < channels && c < MAXC; c++) weight[c] = mf_qc_speaker_weight(spk[c]);
 }
 
 void mf_analyzer_set_weights(mf_analyzer_t *a, const float *weight)

@@ -1,5 +1,5 @@
 /* Audio analysis for QC and mastering: one streaming pass over interleaved
- * float blocks (1 to 8 channels, any rate from 8 kHz to 768 kHz) computes
+ * float blocks (1 to 16 channels, any rate from 8 kHz to 768 kHz) computes
  * loudness per ITU-R BS.1770-4 and EBU Tech 3341/3342 (integrated, momentary,
  * short-term, loudness range), true peak (4x oversampled below 88.2 kHz, 2x
  * below 176.4 kHz), sample peak, PLR, crest factor, DC offset, clipped-sample
@@ -116,16 +116,25 @@ mf_analyzer_t *mf_analyzer_new(int channels, double rate, unsigned flags);
  * out, as an LFE), before the first mf_analyzer_feed. */
 void mf_analyzer_set_weights(mf_analyzer_t *a, const float *weight);
 
-/* ITU-R BS.1770-4's channel weights for a layout given by its channel
- * count, in the WAV (SMPTE) order: 1 and 2 channels 1.0 each; 3 L R C;
- * 4 L R Ls Rs; 5 L R C Ls Rs; 6 (5.1) L R C LFE Ls Rs; 7 (6.1) L R C LFE
- * Cs Ls Rs; 8 (7.1) L R C LFE Lrs Rrs Lss Rss; 10 (5.1.4) L R C LFE Ls
- * Rs Ltf Rtf Ltb Rtb; 12 (7.1.4) L R C LFE Lrs Rrs Lss Rss Ltf Rtf Ltb Rtb;
- * any other count 1.0 each. Front channels 1.0, surround (side, rear and
- * top rear) channels 1.41 (+1.5 dB), the LFE 0 (left out), as ffmpeg's
+/* Loudspeakers are named by their WAVE_FORMAT_EXTENSIBLE speaker bits: 0
+ * front left, 1 front right, 2 centre, 3 LFE, 4-5 back, 6-7 front wide, 8
+ * back centre, 9-10 side, 11-17 top; -1 for a channel nothing names. */
+enum { MF_SPK_LFE = 3, MF_SPK_TOP_FIRST = 11, MF_SPK_TOP_LAST = 17 };
+/* The speakers of a layout given by its channel count, in the WAV (SMPTE)
+ * order: 1 C; 2 L R; 3 L R C; 4 L R Ls Rs; 5 L R C Ls Rs; 6 (5.1) L R C
+ * LFE Ls Rs; 7 (6.1) L R C LFE Cs Ls Rs; 8 (7.1) L R C LFE Lrs Rrs Lss
+ * Rss; 10 (5.1.4) L R C LFE Ls Rs Ltf Rtf Ltb Rtb; 12 (7.1.4) L R C LFE
+ * Lrs Rrs Lss Rss Ltf Rtf Ltb Rtb. 1 for those counts; 0 for any other,
+ * with every speaker -1. */
+int mf_qc_speakers(int channels, int *spk);
+/* ITU-R BS.1770-4's weight of a speaker: surround (side, rear and top
+ * rear) 1.41 (+1.5 dB), the LFE 0 (left out), any other 1.0, as ffmpeg's
  * ebur128 filter weighs them (and libebur128 the middle layer). */
-void mf_qc_channel_weights(int channels, float *weight);
+float mf_qc_speaker_weight(int spk);
 #define MF_QC_SURROUND_WEIGHT 1.41f
+/* The weights of mf_qc_speakers' layout for the channel count (1.0 each
+ * for a count without one). */
+void mf_qc_channel_weights(int channels, float *weight);
 /* Adds frames interleaved frames. MF_ERR_NOMEM when a series cannot grow
  * (the analyzer is then unusable), MF_ERR_INVALID after finish. */
 mf_err_t mf_analyzer_feed(mf_analyzer_t *a, const float *buf, size_t frames);

@@ -123,22 +123,25 @@ static void s_transform(mf_ltas_t *l)
     l->fill = 0; /* frames do not overlap */
 }
 
+/* Mid and side of the first two of ch interleaved channels. */
+static inline void s_mid_side(float *restrict md, float *restrict sd, const float *buf, size_t ch,
+                              size_t m)
+{
+    for (size_t i = 0; i < m; i++) {
+        md[i] = 0.5f * (buf[ch * i] + buf[ch * i + 1]);
+        sd[i] = 0.5f * (buf[ch * i] - buf[ch * i + 1]);
+    }
+}
+
 void mf_ltas_feed(mf_ltas_t *l, const float *buf, size_t frames)
 {
     while (frames) {
         size_t m = l->n - l->fill < frames ? l->n - l->fill : frames;
         float *restrict md = l->mid + l->fill, *restrict sd = l->side + l->fill;
-        const size_t ch = (size_t)l->ch;
-        if (ch == 2)
-            for (size_t i = 0; i < m; i++) {
-                md[i] = 0.5f * (buf[2 * i] + buf[2 * i + 1]);
-                sd[i] = 0.5f * (buf[2 * i] - buf[2 * i + 1]);
-            }
-        else if (ch > 2) /* surround: the front pair */
-            for (size_t i = 0; i < m; i++) {
-                md[i] = 0.5f * (buf[ch * i] + buf[ch * i + 1]);
-                sd[i] = 0.5f * (buf[ch * i] - buf[ch * i + 1]);
-            }
+        if (l->ch == 2) /* a constant stride: the loop vectorises */
+            s_mid_side(md, sd, buf, 2, m);
+        else if (l->ch > 2) /* surround: the front pair */
+            s_mid_side(md, sd, buf, (size_t)l->ch, m);
         else
             memcpy(md, buf, m * sizeof *md);
         l->fill += m, buf += m * (size_t)l->ch, frames -= m;
