@@ -284,7 +284,9 @@ static int s_safe_path(const char *p)
     return 1;
 }
 
-/* What qc.json says of the render: its "pass", and the problems printed. */
+/* What qc.json says of the render: its "pass", and the problems printed.
+ * Each problem is a failed check (CLI.md), so it is printed as an error,
+ * never as a warning beside the verdict that the render failed QC. */
 static int s_qc_verdict(mf_store_t *s, const mf_hash_t *h)
 {
     json_t *qc = mf_blob_json(s, h);
@@ -293,9 +295,9 @@ static int s_qc_verdict(mf_store_t *s, const mf_hash_t *h)
     for (size_t i = 0; i < json_array_size(files); i++) {
         const json_t *f = json_array_get(files, i), *probs = json_object_get(f, "problems");
         for (size_t k = 0; k < json_array_size(probs); k++)
-            mf_warn("qc: %s: %s: %s", json_string_value(json_object_get(f, "path")),
-                    json_string_value(json_object_get(json_array_get(probs, k), "check")),
-                    json_string_value(json_object_get(json_array_get(probs, k), "message")));
+            mf_error("qc failed: %s: %s: %s", json_string_value(json_object_get(f, "path")),
+                     json_string_value(json_object_get(json_array_get(probs, k), "check")),
+                     json_string_value(json_object_get(json_array_get(probs, k), "message")));
     }
     json_decref(qc);
     return pass;

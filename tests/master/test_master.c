@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <ebur128.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <sndfile.h>
@@ -63,21 +64,32 @@ static void write_text(const char *name, const char *text)
 }
 
 /* mixfarm render DIR/session -o DIR/out; returns the exit code. */
-static int render(const char *session, const char *out)
+/* Renders session into out; its standard error goes to err (relative to
+ * the test's folder) when err is not NULL. */
+static int render_logged(const char *session, const char *out, const char *err)
 {
-    char sp[1024], op[1024];
+    char sp[1024], op[1024], ep[1024];
     snprintf(sp, sizeof sp, "%s/%s", s_dir, session);
     snprintf(op, sizeof op, "%s/%s", s_dir, out);
     char *argv[] = {s_bin, "render", sp, "-o", op, "--quiet", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+    if (err) {
+        snprintf(ep, sizeof ep, "%s/%s", s_dir, err);
+        posix_spawn_file_actions_addopen(&fa, 2, ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
     pid_t pid;
     assert_int_equal(posix_spawn(&pid, s_bin, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     int status;
     while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int render(const char *session, const char *out)
+{
+    return render_logged(session, out, NULL);
 }
 
 typedef struct {
@@ -200,11 +212,20 @@ static void test_failed_qc_exits_1(void **state)
     write_text("mono.json", "{\"mixfarm\": 1, \"name\": \"Mono\","
                             " \"tracks\": [{\"name\": \"A\", \"file\": \"mono.wav\"}],"
                             " \"mastering\": {\"target\": \"streaming\"}}");
-    assert_int_equal(render("mono.json", "out-mono"), 1);
+    assert_int_equal(render_logged("mono.json", "out-mono", "mono.err"), 1);
     json_t *qc = load_json("out-mono/qc.json");
     assert_true(json_is_false(json_object_get(qc, "pass")));
     assert_true(s_failed_check(qc, "mono_as_stereo"));
     json_decref(qc);
+    /* Each problem is printed as the failed check it is, not as a warning. */
+    char ep[1024], log[4096] = {0};
+    snprintf(ep, sizeof ep, "%s/mono.err", s_dir);
+    FILE *f = fopen(ep, "r");
+    assert_non_null(f);
+    (void)!fread(log, 1, sizeof log - 1, f);
+    fclose(f);
+    assert_non_null(strstr(log, "qc failed: master/Mono.wav: mono_as_stereo: "));
+    assert_null(strstr(log, "warning: qc"));
     measured_t m = measure("out-mono/master/Mono.wav"); /* a 24-bit WAV by default */
     assert_int_equal(m.format, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
 }
