@@ -15,69 +15,14 @@
  * their loops are skipped, with the same bits as running them.
  *
  * The ballistics are recursive, one frame after another: 12 cycles a frame
- * of latency, the compressor's cost. Both one-poles are maps of the form
- * y -> max(A, P*y + B) (the attack's with A = 0), and such maps compose into
- * the same form, so MF_COMP_LANES frames at a time are a prefix scan over
- * vector lanes (Hillis and Steele: log2(8) = 3 shifted steps) and only the
- * group's last value carries to the next group. Groups are counted from the
- * first frame, not from the call, and a call that ends inside a group keeps
- * its reductions to redo the group whole, so the bits never depend on how
- * the signal was cut into blocks. Written with GCC vector types and no FMA,
- * so every x86-64 (SSE2 and up) gives the same bits. */
+ * of latency, the compressor's cost. They run as a prefix scan over groups
+ * of MF_BALLISTICS_LANES frames (the kernel's, mf_ballistics_kernel.h).
+ * Groups are counted from the first frame, not from the call, and a call
+ * that ends inside a group keeps its gain changes to redo the group whole,
+ * so the bits never depend on how the signal was cut into blocks. */
 #include "mf_comp.h"
 
 #include <string.h>
-
-typedef float v8f __attribute__((vector_size(4 * MF_COMP_LANES)));
-typedef int v8i __attribute__((vector_size(4 * MF_COMP_LANES)));
-
-/* (Macros: a function taking or returning v8f would have an ABI that
- * depends on whether AVX is on.) Lanes of v shifted up by 1, 2 or 4, zeros
- * in: a composed map's identity. */
-#define UP1(v) __builtin_shufflevector((v8f){0}, (v), 0, 8, 9, 10, 11, 12, 13, 14)
-#define UP2(v) __builtin_shufflevector((v8f){0}, (v), 0, 1, 8, 9, 10, 11, 12, 13)
-#define UP4(v) __builtin_shufflevector((v8f){0}, (v), 0, 1, 2, 3, 8, 9, 10, 11)
-/* Lane-wise max, exact (a select by bits). */
-#define VMAX(a, b) ((v8f)(((v8i)(a) & ((a) > (b))) | ((v8i)(b) & ~((a) > (b)))))
-
-/* The scan of one group: from the reductions a (>= 0; zeros past the last
- * frame, which no earlier lane sees) and the state (Y1, Y) at the group's
- * start (broadcast), the outputs of both one-poles in every lane. For the
- * release map f(y) = max(r, rel*y + (1-rel)*r), the composition of frames
- * 0..k is max(A_k, rel^(k+1)*y + B_k), and step d composes each lane with
- * the d lanes before it (rel^d, the power of d frames; a shifted-in zero
- * (A, B) = (0, 0) is the identity, as every A >= B >= 0). The attack is
- * linear: y_k = att^(k+1)*y + C_k. */
-typedef struct {
-    v8f rel1, att1, rp, ap, r1, r2, r4, a1, a2, a4;
-} scan_t;
-
-#define SCAN(k, a, Y1, Y, y1_out, y_out)                                                           \
-    do {                                                                                           \
-        v8f A_ = (a), B_ = (k)->rel1 * (a), t_;                                                    \
-        t_ = (k)->r1 * UP1(A_) + B_, A_ = VMAX(A_, t_), B_ = (k)->r1 * UP1(B_) + B_;               \
-        t_ = (k)->r2 * UP2(A_) + B_, A_ = VMAX(A_, t_), B_ = (k)->r2 * UP2(B_) + B_;               \
-        t_ = (k)->r4 * UP4(A_) + B_, A_ = VMAX(A_, t_), B_ = (k)->r4 * UP4(B_) + B_;               \
-        t_ = (k)->rp * (Y1) + B_;                                                                  \
-        (y1_out) = VMAX(A_, t_);                                                                   \
-        v8f C_ = (k)->att1 * (y1_out);                                                             \
-        C_ = (k)->a1 * UP1(C_) + C_;                                                               \
-        C_ = (k)->a2 * UP2(C_) + C_;                                                               \
-        C_ = (k)->a4 * UP4(C_) + C_;                                                               \
-        (y_out) = (k)->ap * (Y) + C_;                                                              \
-    } while (0)
-
-#define SPLAT(x) ((v8f){0} + (x))
-#define LAST(v) __builtin_shufflevector((v), (v), 7, 7, 7, 7, 7, 7, 7, 7)
-
-static void s_scan_init(const mf_comp_gain_t *g, scan_t *k)
-{
-    memcpy(&k->rp, g->rel_pow, sizeof k->rp);
-    memcpy(&k->ap, g->att_pow, sizeof k->ap);
-    k->rel1 = SPLAT(1.0f - g->rel), k->att1 = SPLAT(1.0f - g->att);
-    k->r1 = SPLAT(g->rel_pow[0]), k->r2 = SPLAT(g->rel_pow[1]), k->r4 = SPLAT(g->rel_pow[3]);
-    k->a1 = SPLAT(g->att_pow[0]), k->a2 = SPLAT(g->att_pow[1]), k->a4 = SPLAT(g->att_pow[3]);
-}
 
 static const char *const s_detectors[] = {"peak", "rms", NULL};
 
@@ -114,7 +59,7 @@ void mf_comp_gain_init(mf_comp_gain_t *g, int channels, double rate)
 static void s_powers(float c, float *pow)
 {
     float p = c;
-    for (int k = 0; k < MF_COMP_LANES; k++) pow[k] = p, p *= c;
+    for (int k = 0; k < MF_BALLISTICS_LANES; k++) pow[k] = p, p *= c;
 }
 
 void mf_comp_gain_set(mf_comp_gain_t *g, const double *v, int rms, double mix)
@@ -126,8 +71,8 @@ void mf_comp_gain_set(mf_comp_gain_t *g, const double *v, int rms, double mix)
     g->curve.db_scale = rms ? 10.0f : 20.0f;
     g->att = (float)mf_dsp_time_coef(v[MF_COMP_ATTACK], g->rate);
     g->rel = (float)mf_dsp_time_coef(v[MF_COMP_RELEASE], g->rate);
-    s_powers(g->att, g->att_pow);
-    s_powers(g->rel, g->rel_pow);
+    s_powers(g->att, g->bal.att_pow);
+    s_powers(g->rel, g->bal.rel_pow);
     g->makeup_target = (float)v[MF_COMP_MAKEUP];
     g->mix_target = (float)mf_dsp_clamp(mix, 0, 1);
 }
@@ -138,58 +83,47 @@ void mf_comp_gain_settle(mf_comp_gain_t *g)
     g->mix = g->mix_target;
 }
 
-/* Ballistics on the reduction r = -gr >= 0, in place: y1 = max(r,
- * release-decayed y1) holds the peaks, then y follows y1 with the attack
- * time constant; gr[i] becomes y. Whole groups straight from gr; a group
- * the call begins or ends inside of goes through g->part. */
-#if defined(__x86_64__) && defined(__GNUC__)
-/* Eight lanes are one AVX register, two SSE ones with costly shuffles
- * between them: the same arithmetic either way (no FMA), so the same bits. */
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void
-s_ballistics(mf_comp_gain_t *g, float *gr, size_t n)
+/* Ballistics on the gain changes gr, in place (the kernel's): whole
+ * groups straight from gr; a group the call begins or ends inside of is
+ * gathered in g->part and run whole (zeros past its last frame, which no
+ * earlier lane sees), its state carried on only once it is complete. */
+static void s_ballistics(mf_comp_gain_t *g, float *gr, size_t n)
 {
-    scan_t k;
-    s_scan_init(g, &k);
-    v8f Y1 = SPLAT(g->y1), Y = SPLAT(g->y), a, y1, y;
+    enum { L = MF_BALLISTICS_LANES };
+    float st[2] = {g->y1, g->y};
     size_t i = 0;
     while (i < n) {
-        /* Whole groups in a loop of their own, reading nothing of g: sharing
-         * one loop with the partial groups (and a store through gr, which
-         * may alias g) made GCC reload every constant and keep the state
-         * in memory, about three times the scan's own cost. */
-        if (g->part_n == 0)
-            for (; i + MF_COMP_LANES <= n; i += MF_COMP_LANES) {
-                memcpy(&a, gr + i, sizeof a);
-                a = -a;
-                SCAN(&k, a, Y1, Y, y1, y);
-                memcpy(gr + i, &y, sizeof y);
-                Y1 = LAST(y1), Y = LAST(y);
-            }
+        if (g->part_n == 0) {
+            const size_t groups = (n - i) / L;
+            g->k->ballistics(gr + i, groups, &g->bal, st);
+            i += groups * L;
+        }
         if (i == n) break;
         /* A group an earlier call began, or one this call ends inside of. */
         const int m = g->part_n;
-        const size_t room = (size_t)(MF_COMP_LANES - m);
+        const size_t room = (size_t)(L - m);
         const int take = (int)(n - i < room ? n - i : room);
-        float r[MF_COMP_LANES] = {0}, out[MF_COMP_LANES];
+        float r[L] = {0}, part_st[2] = {st[0], st[1]};
         memcpy(r, g->part, (size_t)m * sizeof *r);
-        for (int j = 0; j < take; j++) r[m + j] = -gr[i + (size_t)j];
-        memcpy(&a, r, sizeof a);
-        SCAN(&k, a, Y1, Y, y1, y);
-        memcpy(out, &y, sizeof out);
-        for (int j = 0; j < take; j++) gr[i + (size_t)j] = out[m + j];
-        if (m + take == MF_COMP_LANES) { /* the group is whole: carry its end */
-            Y1 = LAST(y1), Y = LAST(y);
+        memcpy(r + m, gr + i, (size_t)take * sizeof *r);
+        memcpy(g->part, r, sizeof r);
+        g->k->ballistics(r, 1, &g->bal, part_st);
+        memcpy(gr + i, r + m, (size_t)take * sizeof *r);
+        if (m + take == L) { /* the group is whole: carry its end */
+            st[0] = part_st[0], st[1] = part_st[1];
             g->part_n = 0;
         } else {
-            memcpy(g->part, r, sizeof r);
             g->part_n = m + take;
         }
         i += (size_t)take;
     }
-    g->y1 = Y1[0], g->y = Y[0];
+    g->y1 = st[0], g->y = st[1];
 }
+
+/* Eight floats in GCC's vector type, for the element-wise loops below. */
+#define V8 8
+typedef float v8f __attribute__((vector_size(V8 * sizeof(float))));
+#define SPLAT(x) ((v8f){0} + (x))
 
 /* x[i] = c - x[i], eight at a time: at -O2 GCC keeps a loop of unknown
  * length scalar (its "very cheap" cost model), and this one ran on every
@@ -198,7 +132,7 @@ static void s_sub_from(float *x, float c, size_t n)
 {
     const v8f cv = SPLAT(c);
     size_t i = 0;
-    for (; i + MF_COMP_LANES <= n; i += MF_COMP_LANES) {
+    for (; i + V8 <= n; i += V8) {
         v8f v;
         memcpy(&v, x + i, sizeof v);
         v = cv - v;
@@ -212,7 +146,7 @@ static void s_blend(float *x, float mix, size_t n)
 {
     const v8f dry = SPLAT(1.0f - mix), wet = SPLAT(mix);
     size_t i = 0;
-    for (; i + MF_COMP_LANES <= n; i += MF_COMP_LANES) {
+    for (; i + V8 <= n; i += V8) {
         v8f v;
         memcpy(&v, x + i, sizeof v);
         v = dry + wet * v;

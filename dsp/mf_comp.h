@@ -32,9 +32,6 @@ enum {
 
 extern const mf_param_desc_t mf_comp_params[MF_COMP_N_PARAMS];
 
-/* Ballistics run 8 frames at a time as a prefix scan (mf_comp.c). */
-#define MF_COMP_LANES 8
-
 typedef struct {
     const mf_dsp_kernels_t *k;
     int ch;
@@ -43,14 +40,14 @@ typedef struct {
     int rms;
     float att, rel, rms_c, smooth_c;
     float ms, makeup_db, makeup_target, mix, mix_target;
-    /* The ballistics' group of MF_COMP_LANES frames counted from the first
-     * frame: its state at the group's start, the reductions of the frames
-     * of it already seen (a call may end inside a group) and the powers of
-     * the coefficients the scan uses. */
+    /* The ballistics' group of MF_BALLISTICS_LANES frames counted from the
+     * first frame: its state at the group's start, the gain changes of the
+     * frames of it already seen (a call may end inside a group) and the
+     * coefficients' powers the scan uses. */
     float y1, y;
-    float part[MF_COMP_LANES];
+    float part[MF_BALLISTICS_LANES];
     int part_n;
-    float rel_pow[MF_COMP_LANES], att_pow[MF_COMP_LANES]; /* c^(k+1) */
+    mf_ballistics_t bal;
     float lvl[MF_DSP_CHUNK], gr[MF_DSP_CHUNK], mixv[MF_DSP_CHUNK];
 } mf_comp_gain_t;
 

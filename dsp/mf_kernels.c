@@ -95,6 +95,47 @@ static void c_gain_computer(float *restrict gr_db, const float *restrict level, 
     }
 }
 
+/* The reference: each lane of mf_ballistics_kernel.h's scan, one after
+ * another, with its operations in its order (lanes below the shift take
+ * zeros). */
+static void c_ballistics(float *gr, size_t groups, const mf_ballistics_t *c, float st[2])
+{
+    enum { L = MF_BALLISTICS_LANES };
+    static const int shift[3] = {1, 2, 4};
+    const float rel = c->rel_pow[0], att = c->att_pow[0];
+    const float rs[3] = {c->rel_pow[0], c->rel_pow[1], c->rel_pow[3]};
+    const float as[3] = {c->att_pow[0], c->att_pow[1], c->att_pow[3]};
+    for (size_t g = 0; g < groups; g++, gr += L) {
+        float A[L], B[L], C[L], y1[L], nA[L], nB[L];
+        for (int l = 0; l < L; l++) A[l] = -gr[l], B[l] = (1.0f - rel) * A[l];
+        for (int s = 0; s < 3; s++) {
+            for (int l = 0; l < L; l++) {
+                const int d = shift[s];
+                const float ua = l >= d ? A[l - d] : 0.0f, ub = l >= d ? B[l - d] : 0.0f;
+                const float t = rs[s] * ua + B[l];
+                nA[l] = A[l] > t ? A[l] : t;
+                nB[l] = rs[s] * ub + B[l];
+            }
+            memcpy(A, nA, sizeof A), memcpy(B, nB, sizeof B);
+        }
+        for (int l = 0; l < L; l++) {
+            const float t = c->rel_pow[l] * st[0] + B[l];
+            y1[l] = A[l] > t ? A[l] : t;
+            C[l] = (1.0f - att) * y1[l];
+        }
+        for (int s = 0; s < 3; s++) {
+            float nC[L];
+            for (int l = 0; l < L; l++) {
+                const int d = shift[s];
+                nC[l] = as[s] * (l >= d ? C[l - d] : 0.0f) + C[l];
+            }
+            memcpy(C, nC, sizeof C);
+        }
+        for (int l = 0; l < L; l++) gr[l] = c->att_pow[l] * st[1] + C[l];
+        st[0] = y1[L - 1], st[1] = gr[L - 1];
+    }
+}
+
 static void c_db_to_gain(float *restrict out, const float *restrict db, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -125,6 +166,7 @@ const mf_dsp_kernels_t mf_dsp_kernels_c = {
     .gain_apply = c_gain_apply,
     .detect = c_detect,
     .gain_computer = c_gain_computer,
+    .ballistics = c_ballistics,
     .db_to_gain = c_db_to_gain,
     .pcm_to_float = c_pcm_to_float,
     .fir = c_fir,

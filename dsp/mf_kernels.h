@@ -58,6 +58,16 @@ typedef struct {
     float db_scale; /* 20 for amplitude levels, 10 for power (mean square) */
 } mf_gain_curve_t;
 
+/* The compressor's attack/release ballistics (mf_comp.c) run over groups
+ * of this many frames, a prefix scan over vector lanes
+ * (mf_ballistics_kernel.h); only a group's last value carries on. */
+#define MF_BALLISTICS_LANES 8
+/* Their coefficients: rel_pow[k] = rel^(k+1), att_pow[k] = att^(k+1), rel
+ * and att the one-pole coefficients of the release and the attack. */
+typedef struct {
+    float rel_pow[MF_BALLISTICS_LANES], att_pow[MF_BALLISTICS_LANES];
+} mf_ballistics_t;
+
 typedef struct {
     const char *name; /* "c", "sse2", "avx2", "avx512", "neon" */
     /* Tables of one family give the same bits (checkasm's
@@ -83,6 +93,14 @@ typedef struct {
     /* gr_db[i] = curve(db_scale * log10(max(level[i], 1e-30))) - that level. */
     void (*gain_computer)(float *restrict gr_db, const float *restrict level, size_t n,
                           const mf_gain_curve_t *curve);
+    /* The ballistics of groups groups of MF_BALLISTICS_LANES frames, in
+     * place: gr[i] holds a gain change r_i <= 0 dB and becomes y_i >= 0, the
+     * reduction after y1_i = max(-r_i, rel * y1_(i-1) + (1 - rel) * (-r_i))
+     * (an instant attack that releases with rel) and y_i = att * y_(i-1) +
+     * (1 - att) * y1_i (Giannoulis, Massberg and Reiss, JAES 2012, eq. 17).
+     * st = {y1, y} before the first frame; after the last on return. Every
+     * variant gives the C reference's bits. */
+    void (*ballistics)(float *gr, size_t groups, const mf_ballistics_t *c, float st[2]);
     /* out[i] = 10^(db[i]/20); db below -758 gives 0. */
     void (*db_to_gain)(float *restrict out, const float *restrict db, size_t n);
     /* n little-endian signed integer samples of bytes (2 or 3) each to

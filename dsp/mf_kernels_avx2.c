@@ -10,6 +10,7 @@
  * are masked so each section sees exactly samples 0..n-1 of the block; no
  * state beyond z1/z2 crosses blocks. */
 #include "mf_approx.h"
+#include "mf_ballistics_kernel.h"
 #include "mf_bqb_kernel.h"
 #include "mf_fir_kernel.h"
 #include "mf_kernels.h"
@@ -296,6 +297,21 @@ static TGT void avx2_pcm_to_float(float *restrict out, const unsigned char *rest
 MF_BQB_KERNEL(avx2_biquad_block, static TGT, 8, 4)
 MF_FIR_KERNEL(avx2_fir, static TGT, 8)
 MF_TANH_KERNEL(avx2_tanh_curve, static TGT, 8)
+/* The ballistics with maxps (the same pick as a select by bits, in one
+ * instruction) and each shift a lane permute and a blend of zeros. */
+#define AVX2_UP(v, d)                                                                              \
+    ((d) == 1                                                                                      \
+         ? _mm256_blend_ps(                                                                        \
+               _mm256_setzero_ps(),                                                                \
+               _mm256_permutevar8x32_ps((v), _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6)), 0xfe)     \
+     : (d) == 2                                                                                    \
+         ? _mm256_blend_ps(                                                                        \
+               _mm256_setzero_ps(),                                                                \
+               _mm256_permutevar8x32_ps((v), _mm256_setr_epi32(0, 0, 0, 1, 2, 3, 4, 5)), 0xfc)     \
+         : _mm256_blend_ps(                                                                        \
+               _mm256_setzero_ps(),                                                                \
+               _mm256_permutevar8x32_ps((v), _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 2, 3)), 0xf0))
+MF_BALLISTICS_KERNEL(avx2_ballistics, static TGT, _mm256_max_ps, AVX2_UP)
 
 void mf_dsp_init_avx2(mf_dsp_kernels_t *k)
 {
@@ -308,6 +324,7 @@ void mf_dsp_init_avx2(mf_dsp_kernels_t *k)
     k->detect = avx2_detect;
     k->gain_computer = avx2_gain_computer;
     k->db_to_gain = avx2_db_to_gain;
+    k->ballistics = avx2_ballistics;
     k->pcm_to_float = avx2_pcm_to_float;
 }
 #endif

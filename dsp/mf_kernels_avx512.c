@@ -3,6 +3,7 @@
  * 4 sections) gain nothing from wider vectors and use the AVX2 code. detect
  * stays AVX2 (memory bound either way). */
 #include "mf_approx.h"
+#include "mf_ballistics_kernel.h"
 #include "mf_bqb_kernel.h"
 #include "mf_fir_kernel.h"
 #include "mf_kernels.h"
@@ -211,6 +212,14 @@ static TGT void avx512_db_to_gain(float *restrict out, const float *restrict db,
 MF_BQB_KERNEL(avx512_biquad_block, static TGT, 16, 8)
 MF_FIR_KERNEL(avx512_fir, static TGT, 16)
 MF_TANH_KERNEL(avx512_tanh_curve, static TGT, 16)
+/* The ballistics with maxps and each shift one valignd with a zero
+ * register: AVX-512VL, which mf_dsp_init_avx512 checks for (0.84 ns a
+ * frame here against 1.13 for the AVX2 code's permute and blend). */
+#define AVX512_UP(v, d)                                                                            \
+    _mm256_castsi256_ps(                                                                           \
+        _mm256_alignr_epi32(_mm256_castps_si256(v), _mm256_setzero_si256(), 8 - (d)))
+MF_BALLISTICS_KERNEL(avx512_ballistics, static __attribute__((target("avx512f,avx512vl"))),
+                     _mm256_max_ps, AVX512_UP)
 
 void mf_dsp_init_avx512(mf_dsp_kernels_t *k)
 {
@@ -222,5 +231,6 @@ void mf_dsp_init_avx512(mf_dsp_kernels_t *k)
     k->gain_apply = avx512_gain_apply;
     k->gain_computer = avx512_gain_computer;
     k->db_to_gain = avx512_db_to_gain;
+    if (__builtin_cpu_supports("avx512vl")) k->ballistics = avx512_ballistics;
 }
 #endif

@@ -5,6 +5,7 @@
  * multiply-add), as in the SSE2 kernels. NEON is part of every AArch64 CPU:
  * no run-time check. */
 #include "mf_approx.h"
+#include "mf_ballistics_kernel.h"
 #include "mf_bqb_kernel.h"
 #include "mf_fir_kernel.h"
 #include "mf_kernels.h"
@@ -263,6 +264,7 @@ static void neon_db_to_gain(float *restrict out, const float *restrict db, size_
 MF_BQB_KERNEL(neon_biquad_block, static, 4, 2)
 MF_FIR_KERNEL(neon_fir, static, 4)
 MF_TANH_KERNEL(neon_tanh_curve, static, 4)
+MF_BALLISTICS_KERNEL(neon_ballistics, static, MF_BAL_MAX_BITS, MF_BAL_UP_SHUFFLE)
 
 void mf_dsp_init_neon(mf_dsp_kernels_t *k)
 {
@@ -275,6 +277,7 @@ void mf_dsp_init_neon(mf_dsp_kernels_t *k)
     k->detect = neon_detect;
     k->gain_computer = neon_gain_computer;
     k->db_to_gain = neon_db_to_gain;
+    k->ballistics = neon_ballistics;
     k->pcm_to_float = neon_pcm_to_float;
 }
 #endif

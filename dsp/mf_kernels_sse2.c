@@ -1,6 +1,7 @@
 /* SSE2 kernels (4 float lanes). See mf_kernels.h for the contracts and
  * mf_kernels_avx2.c for the biquad wavefront, explained once there. */
 #include "mf_approx.h"
+#include "mf_ballistics_kernel.h"
 #include "mf_bqb_kernel.h"
 #include "mf_fir_kernel.h"
 #include "mf_kernels.h"
@@ -235,6 +236,8 @@ static TGT void sse2_db_to_gain(float *restrict out, const float *restrict db, s
 MF_BQB_KERNEL(sse2_biquad_block, static TGT, 4, 2)
 MF_FIR_KERNEL(sse2_fir, static TGT, 4)
 MF_TANH_KERNEL(sse2_tanh_curve, static TGT, 4)
+/* Eight lanes in two registers, with shuffles between them. */
+MF_BALLISTICS_KERNEL(sse2_ballistics, static TGT, MF_BAL_MAX_BITS, MF_BAL_UP_SHUFFLE)
 
 void mf_dsp_init_sse2(mf_dsp_kernels_t *k)
 {
@@ -247,5 +250,6 @@ void mf_dsp_init_sse2(mf_dsp_kernels_t *k)
     k->detect = sse2_detect;
     k->gain_computer = sse2_gain_computer;
     k->db_to_gain = sse2_db_to_gain;
+    k->ballistics = sse2_ballistics;
 }
 #endif

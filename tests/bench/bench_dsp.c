@@ -85,6 +85,14 @@ static void b_db(const mf_dsp_kernels_t *k, void *arg)
     k->db_to_gain(s_out, s_in, FRAMES);
 }
 
+/* arg: the coefficients; the kernel runs in place, its outputs (>= 0)
+ * the next call's gain changes, negated (so still <= 0 dB). */
+static void b_ballistics(const mf_dsp_kernels_t *k, void *arg)
+{
+    float st[2] = {0.0f, 0.0f};
+    k->ballistics(s_out, FRAMES / MF_BALLISTICS_LANES, arg, st);
+}
+
 /* A 33-tap FIR (a phase of the 4x oversampler) over s_in's first FRAMES. */
 static void b_fir(const mf_dsp_kernels_t *k, void *arg)
 {
@@ -119,6 +127,10 @@ static void kernels(void)
 {
     static const mf_gain_curve_t curve = {-20, -0.75f, 6, 20};
     static const int b16 = 2, b24 = 3;
+    static mf_ballistics_t bal; /* 10 ms attack, 120 ms release at 48 kHz */
+    for (int i = 0; i < MF_BALLISTICS_LANES; i++)
+        bal.att_pow[i] = powf(expf(-1.0f / 480.0f), (float)(i + 1)),
+        bal.rel_pow[i] = powf(expf(-1.0f / 5760.0f), (float)(i + 1));
     static float taps[33];
     for (int i = 0; i < 33; i++) taps[i] = 0.03f * (float)(i % 7) - 0.1f;
     for (size_t i = 0; i < sizeof s_raw; i++) s_raw[i] = (unsigned char)(i * 2654435761u >> 24);
@@ -151,6 +163,7 @@ static void kernels(void)
         {"detect (peak), stereo", 2, 0, b_detect, NULL},
         {"gain_computer", 1, 0, b_curve, (void *)&curve},
         {"db_to_gain", 1, 0, b_db, NULL},
+        {"ballistics (compressor attack/release)", 1, 0, b_ballistics, &bal},
         {"pcm_to_float, 16-bit, stereo", 2, 0, b_pcm, (void *)&b16},
         {"pcm_to_float, 24-bit, stereo", 2, 0, b_pcm, (void *)&b24},
         {"fir, 33 taps", 1, 0, b_fir, taps},

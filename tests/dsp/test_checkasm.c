@@ -211,6 +211,51 @@ static void check_fir_tanh(const mf_dsp_kernels_t *k)
     }
 }
 
+/* A compressor's powers of a one-pole coefficient, as mf_comp.c makes them. */
+static void s_powers(float c, float *pow)
+{
+    float p = c;
+    for (int k = 0; k < MF_BALLISTICS_LANES; k++) pow[k] = p, p *= c;
+}
+
+/* Gain changes (<= 0 dB) with runs of silence (0) and jumps, as a
+ * compressor's static curve gives them. */
+static void s_gain_changes(float *gr, size_t n)
+{
+    float level = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        if (rnd() < 0.05) level = rnd() < 0.3 ? 0.0f : -rndf(0, 30);
+        gr[i] = level == 0.0f ? 0.0f : level - rndf(0, 3);
+    }
+}
+
+/* The ballistics give the C reference's bits on every variant: outputs
+ * and the state carried on, over calls of any number of groups, from
+ * any start state, for attack and release times from 0.01 ms to 5 s. */
+static void check_ballistics(const mf_dsp_kernels_t *k)
+{
+    enum { L = MF_BALLISTICS_LANES };
+    static float in[MAXF], ref[MAXF], out[MAXF];
+    for (int iter = 0; iter < 200; iter++) {
+        mf_ballistics_t c;
+        s_powers((float)exp(-1.0 / (48.0 * pow(10, rnd() * 4 - 2))), c.att_pow);
+        s_powers((float)exp(-1.0 / (48.0 * pow(10, rnd() * 3.7))), c.rel_pow);
+        const size_t groups = iter < 20 ? (size_t)iter : (size_t)(rnd() * (MAXF / L));
+        s_gain_changes(in, groups * L);
+        float st_ref[2] = {rndf(0, 20), rndf(0, 20)}, st[2] = {st_ref[0], st_ref[1]};
+        memcpy(ref, in, groups * L * sizeof *in), memcpy(out, in, groups * L * sizeof *in);
+        mf_dsp_kernels_c.ballistics(ref, groups, &c, st_ref);
+        /* The variant in two calls: the state must carry across them. */
+        const size_t first = groups / 3;
+        k->ballistics(out, first, &c, st);
+        k->ballistics(out + first * L, groups - first, &c, st);
+        if (groups && memcmp(out, ref, groups * L * sizeof *out))
+            fail_msg("%s ballistics: %zu groups: not the C bits", k->name, groups);
+        if (memcmp(st, st_ref, sizeof st))
+            fail_msg("%s ballistics: %zu groups: the state differs", k->name, groups);
+    }
+}
+
 static void test_variants(void **state)
 {
     (void)state;
@@ -225,8 +270,9 @@ static void test_variants(void **state)
                      ec = check_curve(k);
         check_pcm(k);
         check_fir_tanh(k);
+        check_ballistics(k);
         printf("checkasm: %-6s biquad %.2g  biquad_block %.2g  gain/detect %.2g  curve/db %.2g  "
-               "pcm, fir, tanh exact  "
+               "pcm, fir, tanh, ballistics exact  "
                "(max errors) ok\n",
                k->name, eb, ebb, eg, ec);
         ran++;
@@ -273,6 +319,14 @@ static size_t run_all(const mf_dsp_kernels_t *k, float *buf)
     k->fir(buf + w, in, n - 32, taps, 33, 0), w += n - 32;
     for (size_t i = 0; i < n; i++) lvl[i] = rndf(-10, 10);
     k->tanh_curve(buf + w, lvl, n), w += n;
+    mf_ballistics_t bc;
+    s_powers(0.99f, bc.att_pow), s_powers(0.9997f, bc.rel_pow);
+    float bst[2] = {3.0f, 1.0f};
+    s_gain_changes(buf + w, n / MF_BALLISTICS_LANES * MF_BALLISTICS_LANES);
+    k->ballistics(buf + w, n / MF_BALLISTICS_LANES, &bc, bst);
+    w += n / MF_BALLISTICS_LANES * MF_BALLISTICS_LANES;
+    buf[w++] = bst[0];
+    buf[w++] = bst[1];
     return w;
 }
 
