@@ -37,6 +37,10 @@ typedef struct {
     size_t n_in;
     size_t n_out;
     double audio_s; /* timeline seconds it will render (for progress) */
+    /* Its expected run time in seconds on one core of a typical worker,
+     * when it is far from its siblings' (0: about theirs): of tasks that
+     * become ready together, the longest start first (mf_sched.c). */
+    double cost;
 } mf_plan_task_t;
 
 typedef struct {

@@ -51,6 +51,22 @@ static int s_group(const mf_sched_t *s, size_t i)
     return g;
 }
 
+/* A task's dependents, costliest first (plan order among equals): they
+ * become ready in this order when it is done, so of the tasks one output
+ * feeds (a master's MP3, Opus, FLAC and WAV encodings, its listening
+ * copies), the longest starts first and the job does not end waiting for
+ * it on one core while the others idle. Insertion sort: a few each. */
+static void s_costliest_first(const mf_plan_t *plan, tnode_t *n)
+{
+    for (size_t k = 1; k < n->n_dependents; k++) {
+        const int d = n->dependents[k];
+        size_t j = k;
+        for (; j > 0 && plan->tasks[n->dependents[j - 1]].cost < plan->tasks[d].cost; j--)
+            n->dependents[j] = n->dependents[j - 1];
+        n->dependents[j] = d;
+    }
+}
+
 mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
 {
     mf_sched_t *s = calloc(1, sizeof *s);
@@ -77,6 +93,7 @@ mf_sched_t *mf_sched_new(const mf_plan_t *plan, const mf_action_cache_t *cache)
             s->nodes[i].deps_left++;
         }
     }
+    for (size_t i = 0; i < plan->n_tasks; i++) s_costliest_first(plan, &s->nodes[i]);
     for (size_t i = 0; i < plan->n_tasks; i++) {
         s->nodes[i].group = s->nodes[i].deps_left == 0 ? s_group(s, i) : -1;
         if (s->nodes[i].deps_left == 0) mf_sched__make_ready(s, i);
@@ -200,8 +217,9 @@ void mf_sched__done(mf_sched_t *s, size_t i, const mf_hash_t *outs)
     s->prog.done++;
     s->prog.audio_s_done += s->plan->tasks[i].audio_s;
     /* Ready dependents go first (depth-first: the producer's outputs are
-     * hot, often on the same worker), in plan order among themselves: each
-     * goes to the front, so the last is put there first. */
+     * hot, often on the same worker), costliest first, then in plan order
+     * (s_costliest_first): each goes to the front, so the last is put
+     * there first. */
     for (size_t d = n->n_dependents; d-- > 0;) {
         tnode_t *dep = &s->nodes[n->dependents[d]];
         if (--dep->deps_left == 0 && dep->blobs_left == 0 && dep->state == T_WAITING)

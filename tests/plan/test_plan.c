@@ -867,6 +867,54 @@ static void test_qc_reads_encode_analyses(void **state)
     mf_session_free(&s);
 }
 
+/* Of the tasks that become ready together when the mastering is done,
+ * the encodings go longest first (MP3, Opus, FLAC, WAV: their plan's
+ * costs), whatever order the session lists the outputs in, and the rest
+ * in plan order after them; a listening copy's cost is its siblings'. The
+ * tasks run as fakes: the order is the scheduler's alone. */
+static void test_sched_longest_first(void **state)
+{
+    (void)state;
+    mf_session_t *s =
+        load("longest.json", "{\"mixfarm\": 1, \"name\": \"Doc\", \"tracks\": [{\"name\": \"A\","
+                             " \"file\": \"a.wav\"}], \"mastering\": {\"target\": \"streaming\"},"
+                             " \"outputs\": [{\"format\": \"wav\"}, {\"format\": \"flac\"},"
+                             " {\"format\": \"mp3\"}, {\"format\": \"opus\"}]}");
+    mf_plan_t *p = plan(s);
+    const mf_action_cache_t none = no_cache();
+    mf_sched_t *sc = mf_sched_new(p, &none);
+    assert_non_null(sc);
+    const char *order[16];
+    size_t n = 0;
+    int after_mastering = 0;
+    mf_task_t t;
+    while (mf_sched_next(sc, &t)) {
+        const mf_plan_task_t *pt = &p->tasks[t.id];
+        if (after_mastering && n < 16) order[n++] = pt->label;
+        after_mastering |= !strcmp(pt->kind, "mastering");
+        mf_hash_t outs[8];
+        assert_true(pt->n_out <= 8);
+        for (size_t k = 0; k < pt->n_out; k++) {
+            char text[64];
+            snprintf(text, sizeof text, "%zu/%zu", (size_t)t.id, k);
+            mf_hash_bytes(text, strlen(text), &outs[k]);
+        }
+        mf_task_result_t r = {.id = t.id, .outputs = outs, .n_outputs = pt->n_out};
+        mf_sched_complete(sc, &r);
+        mf_task_fini(&t);
+    }
+    assert_true(mf_sched_finished(sc));
+    assert_true(n >= 5);
+    assert_string_equal(order[0], "encode master/Doc.mp3");
+    assert_string_equal(order[1], "encode master/Doc.opus");
+    assert_string_equal(order[2], "encode master/Doc.flac");
+    assert_string_equal(order[3], "encode master/Doc.wav");
+    assert_true(p->tasks[must_find(p, "encode master/Doc.mp3")].cost > 0);
+    mf_sched_free(&sc);
+    mf_plan_free(&p);
+    mf_session_free(&s);
+}
+
 /* Fails unless the plan writes every path of want. */
 static void s_assert_outputs(const mf_plan_t *p, const char *const *want, size_t n)
 {
@@ -945,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_sched_action_cache),
         cmocka_unit_test(test_sched_arithmetic),
         cmocka_unit_test(test_qc_reads_encode_analyses),
+        cmocka_unit_test(test_sched_longest_first),
         cmocka_unit_test(test_deliverable_names_unique),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
