@@ -169,6 +169,8 @@ mf_album_t *mf_coord_album_load(coord_t *c, const char *name, const char *docume
 /* coord_workers.c */
 void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *m);
 void mf_coord_on_result(coord_t *c, const mf_peer_t *peer, const Mixfarm__TaskResult *m);
+/* A worker says how far its running tasks are (Progress). */
+void mf_coord_on_progress(coord_t *c, const mf_peer_t *peer, const Mixfarm__Progress *m);
 worker_t *mf_coord_worker(coord_t *c, const mf_peer_t *peer);
 /* Whether peer is a worker running a task with this key. */
 int mf_coord_worker_runs(coord_t *c, const mf_peer_t *peer, const mf_hash_t *key);

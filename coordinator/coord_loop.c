@@ -89,6 +89,9 @@ static void s_handle(coord_t *c, const mf_peer_t *peer, const Mixfarm__Envelope 
         break;
     case MIXFARM__ENVELOPE__BODY_HEARTBEAT:
         break;
+    case MIXFARM__ENVELOPE__BODY_PROGRESS:
+        mf_coord_on_progress(c, peer, env->progress);
+        break;
     case MIXFARM__ENVELOPE__BODY_BLOB_GET:
         mf_coord_on_blob_get(c, peer, env->blob_get);
         break;

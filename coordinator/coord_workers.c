@@ -123,6 +123,30 @@ static int s_take_running(worker_t *w, uint64_t id)
     return 0;
 }
 
+static int s_is_running(const worker_t *w, uint64_t id)
+{
+    for (int i = 0; i < w->n_running; i++)
+        if (w->running[i] == id) return 1;
+    return 0;
+}
+
+void mf_coord_on_progress(coord_t *c, const mf_peer_t *peer, const Mixfarm__Progress *m)
+{
+    worker_t *w = mf_coord_worker(c, peer);
+    if (!w || m->n_task != m->n_done) {
+        char name[80];
+        mf_warn("dropped a progress message from %s: %s", mf_peer_name(peer, name, sizeof name),
+                w ? "its tasks and shares do not pair up" : "not a worker");
+        return;
+    }
+    for (size_t i = 0; i < m->n_task; i++) {
+        if (!s_is_running(w, m->task[i])) continue; /* over meanwhile, or never its */
+        job_t *j = mf_coord_job(c, MF_WIRE_JOB(m->task[i]));
+        if (j && j->state == JOB_RUNNING)
+            mf_sched_set_progress(j->sched, MF_WIRE_TASK(m->task[i]), m->done[i]);
+    }
+}
+
 static char *s_hash_list(const mf_task_result_t *r)
 {
     char *s = malloc(r->n_outputs * MF_HASH_HEX + 1);

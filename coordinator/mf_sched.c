@@ -274,6 +274,7 @@ int mf_sched_next_fitting(mf_sched_t *s, mf_sched_fits_fn fits, void *ctx, mf_ta
             continue;
         }
         s->nodes[i].state = T_RUNNING;
+        s->nodes[i].progress = 0.0f;
         s->prog.running++;
         return 1;
     }
@@ -363,7 +364,20 @@ const char *mf_sched_error(const mf_sched_t *s)
 
 mf_sched_progress_t mf_sched_progress(const mf_sched_t *s)
 {
-    return s->prog;
+    mf_sched_progress_t p = s->prog;
+    for (size_t i = 0; s->partial && i < s->plan->n_tasks; i++)
+        if (s->nodes[i].state == T_RUNNING)
+            p.audio_s_done += s->nodes[i].progress * s->plan->tasks[i].audio_s;
+    return p;
+}
+
+void mf_sched_set_progress(mf_sched_t *s, uint64_t task, float done)
+{
+    if (task >= s->plan->n_tasks || s->nodes[task].state != T_RUNNING || !(done >= 0.0f) ||
+        !(done <= 1.0f))
+        return;
+    s->nodes[task].progress = done;
+    s->partial = 1;
 }
 
 mf_task_state_t mf_sched_task_state(const mf_sched_t *s, size_t task)

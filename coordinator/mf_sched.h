@@ -131,7 +131,12 @@ const mf_hash_t *mf_sched_key(const mf_sched_t *s, uint64_t task);
 int mf_sched_finished(const mf_sched_t *s); /* every task done, or failed */
 /* The first failure as words ("strip Kick: ..."), or NULL. */
 const char *mf_sched_error(const mf_sched_t *s);
+/* audio_s_done counts the finished tasks' audio seconds and, of each
+ * running task, the share its worker says it has done. */
 mf_sched_progress_t mf_sched_progress(const mf_sched_t *s);
+/* A running task's worker says done (0 to 1) of it is done; ignored for a
+ * task not running. Reset each time the task is handed out. */
+void mf_sched_set_progress(mf_sched_t *s, uint64_t task, float done);
 /* One task's state (for the dashboard); MF_TS_WAITING for an index out of range. */
 typedef enum {
     MF_TS_WAITING,

@@ -243,9 +243,11 @@ int mf_sched__fuse_next(mf_sched_t *s, size_t i, mf_task_t *out)
         if (!s_member(s, g, m)) continue;
         if ((size_t)m != i) s_unqueue(s, (size_t)m);
         s->nodes[m].state = T_RUNNING;
+        s->nodes[m].progress = 0.0f;
         s->prog.running++;
     }
     s->nodes[g].state = T_RUNNING;
+    s->nodes[g].progress = 0.0f;
     s->nodes[g].inline_run = 1;
     s->prog.running++;
     return 1;

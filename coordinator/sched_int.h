@@ -36,6 +36,7 @@ typedef struct {
     int parked;        /* such a strip, taken while its channel's other inputs were not done */
     int inline_run;    /* a channel running with its strips inside it */
     int unstored;      /* done inside its reader: its outputs were never stored */
+    float progress;    /* running: the share of it done, as its worker last said (0 to 1) */
 } tnode_t;
 
 struct mf_sched {
@@ -56,6 +57,7 @@ struct mf_sched {
     char *numerics;       /* the job's arithmetic, or NULL: not pinned yet */
     mf_hash_t *awaited;   /* sources still being uploaded, each once */
     size_t n_awaited;
+    int partial; /* a running task has said how far it is (mf_sched_set_progress) */
 };
 
 void mf_sched__make_ready(mf_sched_t *s, size_t i);

@@ -55,6 +55,9 @@ typedef struct {
     double audio_seconds;
     char *error;     /* NULL on success */
     int input_fault; /* the error is the inputs' fault: no retry (TaskResult) */
+    /* Worker side, never sent: where the task says how far it is, in
+     * millionths of its work (mf_exec_progress); NULL when nobody asks. */
+    _Atomic uint32_t *progress;
 } mf_task_result_t;
 
 void mf_task_fini(mf_task_t *t);

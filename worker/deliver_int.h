@@ -16,6 +16,7 @@
 #include "mf_encode_params.h"
 #include "mf_qc.h"
 #include "mf_store.h"
+#include "mf_task.h"
 
 #include <jansson.h>
 
@@ -35,6 +36,9 @@ int mf_deliver_src_channels(const mf_deliver_src_t *d);
 int64_t mf_deliver_src_frames(const mf_deliver_src_t *d);
 /* Up to max interleaved frames into buf; *got = 0 at the end. */
 mf_err_t mf_deliver_src_read(mf_deliver_src_t *d, float *buf, size_t max, size_t *got);
+/* From now on, reading says share times the part of the signal read as r's
+ * progress (mf_exec_progress): the share of the task its encoding is. */
+void mf_deliver_src_report(mf_deliver_src_t *d, mf_task_result_t *r, double share);
 void mf_deliver_src_free(mf_deliver_src_t **d);
 
 /* ---- word-length reduction (deliver_signal.c) ---- */

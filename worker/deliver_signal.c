@@ -29,6 +29,8 @@ struct mf_deliver_src {
     float *ibuf, *obuf;
     size_t ocap, i_have, i_off, o_have, o_off;
     int in_done, eof;
+    mf_task_result_t *report; /* whose progress reading says, or NULL */
+    double share;
 };
 
 mf_deliver_src_t *mf_deliver_src_new(const mf_store_t *s, const mf_hash_t *signal, int out_rate,
@@ -143,6 +145,12 @@ static mf_err_t s_refill(mf_deliver_src_t *d)
     return MF_OK;
 }
 
+static void s_progress(mf_deliver_src_t *d)
+{
+    if (d->report && d->out_frames > 0)
+        mf_exec_progress(d->report, d->share * (double)d->out_pos / (double)d->out_frames);
+}
+
 mf_err_t mf_deliver_src_read(mf_deliver_src_t *d, float *buf, size_t max, size_t *got)
 {
     const size_t ch = (size_t)d->ch;
@@ -152,6 +160,7 @@ mf_err_t mf_deliver_src_read(mf_deliver_src_t *d, float *buf, size_t max, size_t
     if (!d->soxr) {
         mf_err_t err = s_master(d, buf, max, got);
         d->out_pos += (int64_t)*got;
+        s_progress(d);
         return err;
     }
     while (*got < max) {
@@ -170,7 +179,13 @@ mf_err_t mf_deliver_src_read(mf_deliver_src_t *d, float *buf, size_t max, size_t
         *got += n;
     }
     d->out_pos += (int64_t)*got;
+    s_progress(d);
     return MF_OK;
+}
+
+void mf_deliver_src_report(mf_deliver_src_t *d, mf_task_result_t *r, double share)
+{
+    d->report = r, d->share = share;
 }
 
 void mf_deliver_src_free(mf_deliver_src_t **dp)

@@ -5,7 +5,9 @@
 #include "mf_pcm.h"
 #include "mf_qc_kernels.h"
 
+#include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,12 @@ mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
     free(r->error);
     r->error = strdup(msg);
     return err;
+}
+
+void mf_exec_progress(mf_task_result_t *r, double done)
+{
+    if (!r->progress || !(done >= 0.0)) return;
+    atomic_store_explicit(r->progress, (uint32_t)(fmin(done, 1.0) * 1e6), memory_order_relaxed);
 }
 
 mf_err_t mf_exec_fail_source(mf_task_result_t *r, mf_err_t err, const char *why)
@@ -133,6 +141,12 @@ const char *mf_exec_numerics(void)
 
 mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
 {
+    return mf_exec_run_progress(s, t, r, NULL);
+}
+
+mf_err_t mf_exec_run_progress(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r,
+                              _Atomic uint32_t *progress)
+{
     if (t->numerics && t->numerics[0] && strcmp(t->numerics, mf_exec_numerics()) != 0) {
         memset(r, 0, sizeof *r);
         r->id = t->id;
@@ -148,7 +162,7 @@ mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
         t = &keyed;
     }
     memset(r, 0, sizeof *r);
-    r->id = t->id;
+    r->id = t->id, r->progress = progress;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mf_err_t err = MF_ERR_INVALID;
@@ -167,5 +181,6 @@ mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
     if (err != MF_OK && !r->error) mf_exec_fail(r, err, "%s", mf_strerror(err));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    r->progress = NULL;
     return err;
 }

@@ -13,6 +13,13 @@
  * whose numerics are not this process's is refused: its key promises bits
  * of that arithmetic. */
 mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
+/* The same, the task saying how far it is in *progress (millionths of its
+ * work, from 0) as it runs; r->progress is progress until it returns. */
+mf_err_t mf_exec_run_progress(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r,
+                              _Atomic uint32_t *progress);
+/* Says that done (0 to 1) of the task's work is done, for the progress its
+ * worker reports while it runs (Progress in proto/farm.proto). */
+void mf_exec_progress(mf_task_result_t *r, double done);
 
 /* The arithmetic this process computes with: the family of its DSP and QC
  * kernel tables, the machine when one is plain C, and a digest of the

@@ -138,6 +138,32 @@ static void s_disconnect(mf_wloop_t *w)
     zmq_close(sock);
 }
 
+/* How often a running task's progress goes to the coordinator, at most. */
+#define PROGRESS_MS 500
+
+/* A Progress message for every running task whose progress moved since
+ * the last one said it (nothing when none did). */
+static void s_send_progress(mf_wloop_t *w)
+{
+    uint64_t ids[64];
+    float done[64];
+    size_t n = 0;
+    for (int i = 0; i < w->n_slots && n < 64; i++) {
+        const mf_wtask_t *t = w->on_slot[i];
+        const uint32_t p = t ? mf_slots_progress(w->slots, i) : 0;
+        if (!t || p == 0 || p == w->told[i]) continue;
+        w->told[i] = p;
+        ids[n] = t->t.id, done[n++] = (float)p * 1e-6f;
+    }
+    if (!n) return;
+    Mixfarm__Progress m = MIXFARM__PROGRESS__INIT;
+    m.n_task = n, m.task = ids, m.n_done = n, m.done = done;
+    Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
+    env.body_case = MIXFARM__ENVELOPE__BODY_PROGRESS;
+    env.progress = &m;
+    mf_wloop_send(w, &env);
+}
+
 /* Serves one connection; returns 1 when the coordinator fell silent. */
 static int s_serve(mf_wloop_t *w, atomic_int *stop, mf_curve_watch_t *watch)
 {
@@ -165,6 +191,10 @@ static int s_serve(mf_wloop_t *w, atomic_int *stop, mf_curve_watch_t *watch)
         int64_t now = s_now_ms();
         if (now - w->last_recv >= 5 * (int64_t)w->hb_ms) return 1;
         if (mf_tasks_stuck(w)) _exit(3); /* its slot's thread cannot be stopped */
+        if (now - w->last_progress >= PROGRESS_MS) {
+            w->last_progress = now;
+            s_send_progress(w);
+        }
         if (now - w->last_send >= w->hb_ms) {
             Mixfarm__Heartbeat hb = MIXFARM__HEARTBEAT__INIT;
             Mixfarm__Envelope env = MIXFARM__ENVELOPE__INIT;
@@ -209,7 +239,9 @@ static int s_start(mf_wloop_t *w, const mf_worker_opts_t *o)
         /* Outputs go up while they are written (tasks.c, mf_writes.h). */
         w->writes = mf_store_watch_writes(w->store);
     }
-    if (!(w->on_slot = calloc((size_t)w->n_slots, sizeof *w->on_slot))) return -1;
+    if (!(w->on_slot = calloc((size_t)w->n_slots, sizeof *w->on_slot)) ||
+        !(w->told = calloc((size_t)w->n_slots, sizeof *w->told)))
+        return -1;
     return (w->slots = mf_slots_start(w->n_slots, w->store)) ? 0 : -1;
 }
 
@@ -244,6 +276,7 @@ int mf_worker_run(const mf_worker_opts_t *o, atomic_int *stop)
     mf_slots_stop(&w.slots); /* running tasks finish first */
     mf_tasks_free_all(&w);
     free(w.on_slot);
+    free(w.told);
     mf_cache_free(&w.cache);
     return w.fatal || w.refused ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ typedef struct {
     pthread_mutex_t lock;
     const mf_task_t *task; /* waiting to run; borrowed from the loop until its result */
     int stop;
+    _Atomic uint32_t progress; /* millionths of its task done (mf_exec_progress) */
     pthread_cond_t wake;
 } slot_t;
 
@@ -94,9 +96,10 @@ static void *s_slot_main(void *arg)
         sl->task = NULL;
         pthread_mutex_unlock(&sl->lock);
         if (!t) break; /* stopped, nothing left to run */
-        mf_task_result_t r = {0};
+        mf_task_result_t r;
+        atomic_store(&sl->progress, 0);
         s_test_faults(t->kind);
-        mf_exec_run(sl->store, t, &r);
+        mf_exec_run_progress(sl->store, t, &r, &sl->progress);
         s_post(s, index, &r);
     }
     return NULL;
@@ -160,6 +163,11 @@ void mf_slots_stop(mf_slots_t **ps)
 int mf_slots_fd(const mf_slots_t *s)
 {
     return s->efd;
+}
+
+uint32_t mf_slots_progress(mf_slots_t *s, int slot)
+{
+    return slot >= 0 && slot < s->n ? atomic_load(&s->slot[slot].progress) : 0;
 }
 
 int mf_slots_free(const mf_slots_t *s)

@@ -55,6 +55,8 @@ void mf_slots_run(mf_slots_t *s, int slot, const mf_task_t *t);
 /* Receives one result without waiting: 1 (slot and r filled, the slot is
  * free again), 0 when there is none. */
 int mf_slots_result(mf_slots_t *s, int *slot, mf_task_result_t *r);
+/* How far slot's task is, in millionths (mf_exec_progress; 0 at its start). */
+uint32_t mf_slots_progress(mf_slots_t *s, int slot);
 
 /* ---- mf_worker.c (the connection) and tasks.c (each task's way through
  * fetch, run, upload and report) share the loop's state. ---- */
@@ -97,6 +99,8 @@ typedef struct mf_wloop {
     mf_xfer_t *xfer;
     int heard, refused, fatal;
     int64_t last_send, last_recv;
+    int64_t last_progress; /* when running tasks' progress was last sent */
+    uint32_t *told;        /* per slot: the progress last sent for its task */
 } mf_wloop_t;
 
 /* Sends env on the current connection (nothing while disconnected). */

@@ -791,6 +791,7 @@ int cl_status(const cl_coord_t *c, uint64_t job, cl_status_t *st)
         st->failed = (int)json_integer_value(json_object_get(o, "tasks_failed"));
         st->cached = (int)json_integer_value(json_object_get(o, "tasks_cached"));
         st->awaited = (int)json_integer_value(json_object_get(o, "sources_awaited"));
+        st->audio_done = json_number_value(json_object_get(o, "audio_s_done"));
         const char *n = json_string_value(json_object_get(o, "numerics"));
         snprintf(st->numerics, sizeof st->numerics, "%s", n ? n : "");
         st->found = json_integer_value(json_object_get(o, "job")) == (json_int_t)job;

@@ -167,6 +167,7 @@ typedef struct {
     int found;
     char numerics[64]; /* "" while not pinned */
     int awaited;       /* files its client is still uploading */
+    double audio_done; /* audio_s_done: running tasks' shares included */
 } cl_status_t;
 
 /* mixfarm submit; returns the job id (asserts success). */

@@ -423,6 +423,43 @@ static void one_coordinator_per_state(void **state)
     cl_test_pass();
 }
 
+/* A long task says how far it is while it runs: a minute of audio mastered
+ * to MP3 alone on a one-slot worker (LAME at 320 kbps: seconds), and the
+ * job's audio seconds done grow between two looks at status while no task
+ * finishes (Progress in proto/farm.proto). */
+static void progress_within_a_task(void **state)
+{
+    (void)state;
+    const char *dir = cl_test_dir();
+    char wav[1200], song[1200];
+    cl_path(wav, sizeof wav, dir, "minute.wav");
+    cl_path(song, sizeof song, dir, "minute.json");
+    cl_write_audio(wav, 3, 7, 60.0);
+    cl_write_text(song, "{\"mixfarm\": 1, \"name\": \"Minute\", \"tracks\": [{\"name\": \"A\","
+                        " \"file\": \"minute.wav\", \"pan\": 0.3}], \"mastering\": {\"target\":"
+                        " \"none\"}, \"outputs\": [{\"format\": \"mp3\", \"bitrate_kbps\": 320}]}");
+    cl_coord_t c = {0};
+    s_two_workers(&c, dir, 1, 0);
+    const uint64_t job = cl_submit(&c, song, 0);
+    cl_status_t st, last = {0};
+    int moved = 0, looks = 0;
+    const double until = cl_now() + 120 * CL_SLOW;
+    for (;;) {
+        assert_int_equal(cl_status(&c, job, &st), 0);
+        looks++;
+        if (strcmp(st.state, "running") != 0) break;
+        if (last.found && st.done == last.done && st.audio_done > last.audio_done + 1e-6) moved++;
+        last = st;
+        if (cl_now() > until) fail_msg("job %" PRIu64 " never ended", job);
+        cl_sleep(0.05);
+    }
+    assert_string_equal(st.state, "done");
+    print_message("    %d of %d looks saw a running task move\n", moved, looks);
+    assert_true(moved >= 1);
+    cl_stop_all_clean(20 * CL_SLOW);
+    cl_test_pass();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +472,8 @@ int main(void)
                                                  "one_coordinator_per_state"),
         cmocka_unit_test_prestate_setup_teardown(revision_copies_unchanged, cl_setup, cl_teardown,
                                                  "revision_copies_unchanged"),
+        cmocka_unit_test_prestate_setup_teardown(progress_within_a_task, cl_setup, cl_teardown,
+                                                 "progress_within_a_task"),
     };
     return cmocka_run_group_tests_name("cluster_jobs", tests, group_setup, NULL);
 }

@@ -915,6 +915,51 @@ static void test_sched_longest_first(void **state)
     mf_session_free(&s);
 }
 
+/* A running task's share done counts in the job's audio seconds; a
+ * share for a task not running, or out of range, does not; a task handed
+ * out again starts from nothing. */
+static void test_sched_progress_of_running(void **state)
+{
+    (void)state;
+    mf_session_t *s = load("progress.json",
+                           "{\"mixfarm\": 1, \"tracks\": [{\"name\": \"A\", \"file\": \"a.wav\"},"
+                           " {\"name\": \"B\", \"file\": \"b.wav\"}]}");
+    mf_plan_t *p = plan(s);
+    const mf_action_cache_t none = no_cache();
+    mf_sched_t *sc = mf_sched_new(p, &none);
+    assert_non_null(sc);
+    mf_task_t t;
+    assert_true(mf_sched_next(sc, &t));
+    const uint64_t id = t.id;
+    const double audio = p->tasks[id].audio_s;
+    assert_true(audio > 0);
+    assert_true(mf_sched_progress(sc).audio_s_done == 0.0);
+    mf_sched_set_progress(sc, id, 0.25f);
+    assert_true(fabs(mf_sched_progress(sc).audio_s_done - 0.25 * audio) < 1e-9);
+    mf_sched_set_progress(sc, id, 1.5f); /* out of range: kept as it was */
+    mf_sched_set_progress(sc, id, NAN);
+    assert_true(fabs(mf_sched_progress(sc).audio_s_done - 0.25 * audio) < 1e-9);
+    /* A task still waiting: nothing. */
+    const int mix = p->mix.task; /* the master: it waits for both strips */
+    assert_true(mix >= 0 && (uint64_t)mix != id);
+    mf_sched_set_progress(sc, (uint64_t)mix, 0.5f);
+    assert_true(fabs(mf_sched_progress(sc).audio_s_done - 0.25 * audio) < 1e-9);
+    /* Requeued (its worker lost) and handed out again: from nothing. */
+    mf_sched_requeue(sc, id);
+    assert_true(mf_sched_progress(sc).audio_s_done == 0.0);
+    mf_task_fini(&t);
+    int again = 0;
+    while (mf_sched_next(sc, &t)) {
+        again |= t.id == id;
+        mf_task_fini(&t);
+    }
+    assert_true(again);
+    assert_true(mf_sched_progress(sc).audio_s_done == 0.0);
+    mf_sched_free(&sc);
+    mf_plan_free(&p);
+    mf_session_free(&s);
+}
+
 /* Fails unless the plan writes every path of want. */
 static void s_assert_outputs(const mf_plan_t *p, const char *const *want, size_t n)
 {
@@ -994,6 +1039,7 @@ int main(void)
         cmocka_unit_test(test_sched_arithmetic),
         cmocka_unit_test(test_qc_reads_encode_analyses),
         cmocka_unit_test(test_sched_longest_first),
+        cmocka_unit_test(test_sched_progress_of_running),
         cmocka_unit_test(test_deliverable_names_unique),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
