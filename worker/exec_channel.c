@@ -421,7 +421,10 @@ mf_err_t mf_exec_channel(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r)
 {
     chan_run_t run = {0};
     mf_err_t err = s_run_open(&run, s, t, r);
-    while (err == MF_OK && run.f < run.stop) err = s_run_step(&run);
+    while (err == MF_OK && run.f < run.stop) {
+        err = s_run_step(&run);
+        mf_exec_progress(r, (double)(run.f - run.start) / (double)(run.stop - run.start));
+    }
     for (size_t o = 0; err == MF_OK && o < run.c.spec.n_outputs; o++) {
         mf_hash_t h;
         err = mf_pcm_writer_commit(run.c.outs[o], &h);

@@ -142,6 +142,7 @@ mf_err_t mf_exec_listen(mf_store_t *st, const mf_task_t *t, mf_task_result_t *r)
         if (err == MF_OK) err = mf_analyzer_feed(an, out, m);
         if (err == MF_OK && san) err = mf_analyzer_feed(san, x, m);
         if (err == MF_OK && sl) mf_ltas_feed(sl, x, m);
+        mf_exec_progress(r, (double)(f + (int64_t)m) / (double)end);
     }
     mf_hash_t h;
     if (err == MF_OK) err = mf_analyzer_finish(an, &res);

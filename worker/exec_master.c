@@ -21,8 +21,13 @@ typedef struct {
     mf_store_t *store;
     const mf_hash_t *hash;
     mf_pcm_reader_t *r;
-    int64_t pos, end; /* timeline frames: the mix runs from 0 to end */
+    int64_t pos, end;       /* timeline frames: the mix runs from 0 to end */
+    mf_task_result_t *task; /* told how far the first reading is */
 } mix_source_t;
+
+/* The first reading of the mix, as a share of the mastering: its later
+ * passes read their spill (or the mix again) and are not counted. */
+#define PROGRESS_FIRST_PASS 0.5
 
 static mf_err_t s_rewind(void *ctx)
 {
@@ -40,6 +45,7 @@ static mf_err_t s_read(void *ctx, float *buf, size_t max, size_t *got)
     if (n == 0) return MF_OK;
     mf_err_t err = mf_pcm_reader_read_span(m->r, m->pos, n, buf);
     m->pos += (int64_t)n;
+    mf_exec_progress(m->task, PROGRESS_FIRST_PASS * (double)m->pos / (double)m->end);
     return err;
 }
 
@@ -162,7 +168,7 @@ mf_err_t mf_exec_mastering(mf_store_t *s, const mf_task_t *t, mf_task_result_t *
                             spec.levels_entry);
     }
     mf_pcm_info_t info;
-    mix_source_t src = {.store = s, .hash = &t->inputs[0]};
+    mix_source_t src = {.store = s, .hash = &t->inputs[0], .task = r};
     master_sink_t sink = {.store = s, .channels = spec.channels, .rate = spec.rate};
     mf_master_inserts_t ins;
     mf_err_t err = mf_master_inserts_load(s, t, &spec, first_aux, &ins, r);

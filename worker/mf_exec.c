@@ -58,7 +58,10 @@ mf_err_t mf_exec_fail(mf_task_result_t *r, mf_err_t err, const char *fmt, ...)
 void mf_exec_progress(mf_task_result_t *r, double done)
 {
     if (!r->progress || !(done >= 0.0)) return;
-    atomic_store_explicit(r->progress, (uint32_t)(fmin(done, 1.0) * 1e6), memory_order_relaxed);
+    /* Never backwards (a pass read again): one writer, the task's thread. */
+    const uint32_t now = (uint32_t)(fmin(done, 1.0) * 1e6);
+    if (now > atomic_load_explicit(r->progress, memory_order_relaxed))
+        atomic_store_explicit(r->progress, now, memory_order_relaxed);
 }
 
 mf_err_t mf_exec_fail_source(mf_task_result_t *r, mf_err_t err, const char *why)

@@ -18,7 +18,8 @@ mf_err_t mf_exec_run(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r);
 mf_err_t mf_exec_run_progress(mf_store_t *s, const mf_task_t *t, mf_task_result_t *r,
                               _Atomic uint32_t *progress);
 /* Says that done (0 to 1) of the task's work is done, for the progress its
- * worker reports while it runs (Progress in proto/farm.proto). */
+ * worker reports while it runs (Progress in proto/farm.proto); a share
+ * below one said before is ignored. */
 void mf_exec_progress(mf_task_result_t *r, double done);
 
 /* The arithmetic this process computes with: the family of its DSP and QC

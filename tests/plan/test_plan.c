@@ -6,6 +6,7 @@
  * Sessions are JSON files written here next to small WAVs made with
  * libsndfile, in a mkdtemp folder. */
 #include <math.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -567,8 +568,16 @@ static void run_plan_pinned(const mf_plan_t *p, mf_store_t *store, const char *n
             else
                 assert_null(t.numerics);
             mf_task_result_t r;
-            mf_err_t err = mf_exec_run(store, &t, &r);
+            _Atomic uint32_t progress = 0;
+            mf_err_t err = mf_exec_run_progress(store, &t, &r, &progress);
             if (err != MF_OK) fail_msg("%s failed: %s", p->tasks[t.id].label, r.error);
+            assert_null(r.progress);
+            /* A channel (strip, sum, bus, master) with frames to run says
+             * how far it is (worker/exec_channel.c), to the end. */
+            const char *kind = p->tasks[t.id].kind;
+            if (p->tasks[t.id].audio_s > 0 && (!strcmp(kind, "strip") || !strcmp(kind, "bus") ||
+                                               !strcmp(kind, "sum") || !strcmp(kind, "master")))
+                assert_int_equal(atomic_load(&progress), 1000000);
             if (out->ran < 64) snprintf(out->labels[out->ran], 64, "%s", p->tasks[t.id].label);
             out->ran++;
             mf_sched_complete(sc, &r);
