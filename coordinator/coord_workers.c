@@ -112,22 +112,19 @@ void mf_coord_on_hello(coord_t *c, const mf_peer_t *peer, const Mixfarm__Hello *
     mf_arith_joined(c, w);
 }
 
-static int s_take_running(worker_t *w, uint64_t id)
-{
-    for (int i = 0; i < w->n_running; i++) {
-        if (w->running[i] == id) {
-            w->running[i] = w->running[--w->n_running];
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int s_is_running(const worker_t *w, uint64_t id)
+/* Where task id is in w's running tasks, or -1. */
+static int s_running_at(const worker_t *w, uint64_t id)
 {
     for (int i = 0; i < w->n_running; i++)
-        if (w->running[i] == id) return 1;
-    return 0;
+        if (w->running[i] == id) return i;
+    return -1;
+}
+
+static int s_take_running(worker_t *w, uint64_t id)
+{
+    const int i = s_running_at(w, id);
+    if (i >= 0) w->running[i] = w->running[--w->n_running];
+    return i >= 0;
 }
 
 void mf_coord_on_progress(coord_t *c, const mf_peer_t *peer, const Mixfarm__Progress *m)
@@ -140,7 +137,7 @@ void mf_coord_on_progress(coord_t *c, const mf_peer_t *peer, const Mixfarm__Prog
         return;
     }
     for (size_t i = 0; i < m->n_task; i++) {
-        if (!s_is_running(w, m->task[i])) continue; /* over meanwhile, or never its */
+        if (s_running_at(w, m->task[i]) < 0) continue; /* over meanwhile, or never its */
         job_t *j = mf_coord_job(c, MF_WIRE_JOB(m->task[i]));
         if (j && j->state == JOB_RUNNING)
             mf_sched_set_progress(j->sched, MF_WIRE_TASK(m->task[i]), m->done[i]);

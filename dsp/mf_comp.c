@@ -56,12 +56,6 @@ void mf_comp_gain_init(mf_comp_gain_t *g, int channels, double rate)
     g->smooth_c = (float)mf_dsp_time_coef(5.0, rate);
 }
 
-static void s_powers(float c, float *pow)
-{
-    float p = c;
-    for (int k = 0; k < MF_BALLISTICS_LANES; k++) pow[k] = p, p *= c;
-}
-
 void mf_comp_gain_set(mf_comp_gain_t *g, const double *v, int rms, double mix)
 {
     g->curve.threshold_db = (float)v[MF_COMP_THRESHOLD];
@@ -71,8 +65,7 @@ void mf_comp_gain_set(mf_comp_gain_t *g, const double *v, int rms, double mix)
     g->curve.db_scale = rms ? 10.0f : 20.0f;
     g->att = (float)mf_dsp_time_coef(v[MF_COMP_ATTACK], g->rate);
     g->rel = (float)mf_dsp_time_coef(v[MF_COMP_RELEASE], g->rate);
-    s_powers(g->att, g->bal.att_pow);
-    s_powers(g->rel, g->bal.rel_pow);
+    mf_ballistics_set(&g->bal, g->att, g->rel);
     g->makeup_target = (float)v[MF_COMP_MAKEUP];
     g->mix_target = (float)mf_dsp_clamp(mix, 0, 1);
 }

@@ -95,6 +95,15 @@ static void c_gain_computer(float *restrict gr_db, const float *restrict level, 
     }
 }
 
+void mf_ballistics_set(mf_ballistics_t *c, float att, float rel)
+{
+    float a = att, r = rel;
+    for (int k = 0; k < MF_BALLISTICS_LANES; k++) {
+        c->att_pow[k] = a, c->rel_pow[k] = r;
+        a *= att, r *= rel;
+    }
+}
+
 /* The reference: each lane of mf_ballistics_kernel.h's scan, one after
  * another, with its operations in its order (lanes below the shift take
  * zeros). */

@@ -67,6 +67,9 @@ typedef struct {
 typedef struct {
     float rel_pow[MF_BALLISTICS_LANES], att_pow[MF_BALLISTICS_LANES];
 } mf_ballistics_t;
+/* c's powers of the attack and release coefficients, each the last times
+ * the coefficient (in float, so every caller gets the same bits). */
+void mf_ballistics_set(mf_ballistics_t *c, float att, float rel);
 
 typedef struct {
     const char *name; /* "c", "sse2", "avx2", "avx512", "neon" */

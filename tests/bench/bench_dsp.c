@@ -128,9 +128,7 @@ static void kernels(void)
     static const mf_gain_curve_t curve = {-20, -0.75f, 6, 20};
     static const int b16 = 2, b24 = 3;
     static mf_ballistics_t bal; /* 10 ms attack, 120 ms release at 48 kHz */
-    for (int i = 0; i < MF_BALLISTICS_LANES; i++)
-        bal.att_pow[i] = powf(expf(-1.0f / 480.0f), (float)(i + 1)),
-        bal.rel_pow[i] = powf(expf(-1.0f / 5760.0f), (float)(i + 1));
+    mf_ballistics_set(&bal, expf(-1.0f / 480.0f), expf(-1.0f / 5760.0f));
     static float taps[33];
     for (int i = 0; i < 33; i++) taps[i] = 0.03f * (float)(i % 7) - 0.1f;
     for (size_t i = 0; i < sizeof s_raw; i++) s_raw[i] = (unsigned char)(i * 2654435761u >> 24);

@@ -211,13 +211,6 @@ static void check_fir_tanh(const mf_dsp_kernels_t *k)
     }
 }
 
-/* A compressor's powers of a one-pole coefficient, as mf_comp.c makes them. */
-static void s_powers(float c, float *pow)
-{
-    float p = c;
-    for (int k = 0; k < MF_BALLISTICS_LANES; k++) pow[k] = p, p *= c;
-}
-
 /* Gain changes (<= 0 dB) with runs of silence (0) and jumps, as a
  * compressor's static curve gives them. */
 static void s_gain_changes(float *gr, size_t n)
@@ -238,8 +231,8 @@ static void check_ballistics(const mf_dsp_kernels_t *k)
     static float in[MAXF], ref[MAXF], out[MAXF];
     for (int iter = 0; iter < 200; iter++) {
         mf_ballistics_t c;
-        s_powers((float)exp(-1.0 / (48.0 * pow(10, rnd() * 4 - 2))), c.att_pow);
-        s_powers((float)exp(-1.0 / (48.0 * pow(10, rnd() * 3.7))), c.rel_pow);
+        const float att = (float)exp(-1.0 / (48.0 * pow(10, rnd() * 4 - 2)));
+        mf_ballistics_set(&c, att, (float)exp(-1.0 / (48.0 * pow(10, rnd() * 3.7))));
         const size_t groups = iter < 20 ? (size_t)iter : (size_t)(rnd() * (MAXF / L));
         s_gain_changes(in, groups * L);
         float st_ref[2] = {rndf(0, 20), rndf(0, 20)}, st[2] = {st_ref[0], st_ref[1]};
@@ -320,7 +313,7 @@ static size_t run_all(const mf_dsp_kernels_t *k, float *buf)
     for (size_t i = 0; i < n; i++) lvl[i] = rndf(-10, 10);
     k->tanh_curve(buf + w, lvl, n), w += n;
     mf_ballistics_t bc;
-    s_powers(0.99f, bc.att_pow), s_powers(0.9997f, bc.rel_pow);
+    mf_ballistics_set(&bc, 0.99f, 0.9997f);
     float bst[2] = {3.0f, 1.0f};
     s_gain_changes(buf + w, n / MF_BALLISTICS_LANES * MF_BALLISTICS_LANES);
     k->ballistics(buf + w, n / MF_BALLISTICS_LANES, &bc, bst);
